@@ -10,6 +10,7 @@ import sys
 
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
+    "demo": ("gateway.demo", "run the demo venue on embedded defaults and print its report"),
 }
 
 

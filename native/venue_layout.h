@@ -25,15 +25,15 @@
  * number as a comment and is never reused. The Python IntEnum and the README table derive from it.
  */
 typedef enum eng_reason {
-    ENG_OK = 0,
+    ENG_OK = 0,                       /* no error */
 
     /* 100-199: the request itself is malformed or names something that does not exist */
-    ENG_REJ_UNKNOWN_INSTRUMENT = 100,
+    ENG_REJ_UNKNOWN_INSTRUMENT = 100, /* no instrument with that id was added */
     ENG_REJ_BAD_QTY = 101,            /* quantity <= 0 */
     ENG_REJ_OFF_TICK = 102,           /* price or stop price not a multiple of the tick size */
     ENG_REJ_OFF_LOT = 103,            /* quantity or display quantity not a multiple of the lot */
-    ENG_REJ_BAD_SIDE = 104,
-    ENG_REJ_BAD_ORDER_TYPE = 105,
+    ENG_REJ_BAD_SIDE = 104,           /* side is neither buy nor sell */
+    ENG_REJ_BAD_ORDER_TYPE = 105,     /* not limit, market, stop or stop-limit */
     ENG_REJ_BAD_TIF = 106,            /* unknown TIF, or a TIF this order type does not allow */
     ENG_REJ_BAD_PRICE = 107,          /* limit price <= 0, or a price on an order type without one */
     ENG_REJ_BAD_DISPLAY_QTY = 108,    /* iceberg display qty <= 0 or >= qty, or set without the flag */
@@ -42,45 +42,62 @@ typedef enum eng_reason {
     ENG_REJ_UNKNOWN_ORDER = 111,      /* cancel/replace of an id that is not live on that instrument */
     ENG_REJ_BAD_ACCOUNT = 112,        /* account id >= configured max_accounts */
     ENG_REJ_BAD_EXPIRY = 113,         /* GTD expiry not after engine time, or expiry on a non-GTD */
-    ENG_REJ_UNKNOWN_COMMAND = 114,
-    ENG_REJ_BAD_STP_MODE = 115,
+    ENG_REJ_UNKNOWN_COMMAND = 114,    /* command type the engine does not know */
+    ENG_REJ_BAD_STP_MODE = 115,       /* self-trade prevention mode out of range */
     ENG_REJ_BAD_REPLACE = 116,        /* replace of a waiting stop order */
     ENG_REJ_BAD_CONFIG = 117,         /* tick/lot <= 0, reference price off the grid, negative limit */
-    ENG_REJ_DUPLICATE_INSTRUMENT = 118,
+    ENG_REJ_DUPLICATE_INSTRUMENT = 118, /* an instrument with that id already exists */
     ENG_REJ_BAD_FLAGS = 119,          /* unknown flag bit, or post-only/iceberg where not allowed */
     ENG_REJ_BAD_SEQUENCE = 120,       /* command sequence number not greater than the previous one */
 
     /* 200-299: pre-trade risk */
-    ENG_REJ_MAX_QTY = 200,
-    ENG_REJ_MAX_NOTIONAL = 201,
+    ENG_REJ_MAX_QTY = 200,            /* quantity above the instrument's maximum order quantity */
+    ENG_REJ_MAX_NOTIONAL = 201,       /* price x quantity above the maximum order notional */
     ENG_REJ_PRICE_COLLAR = 202,       /* limit price too far from the reference price (fat finger) */
-    ENG_REJ_POSITION_LIMIT = 203,
-    ENG_REJ_KILL_SWITCH = 204,
+    ENG_REJ_POSITION_LIMIT = 203,     /* position plus open orders would exceed the account limit */
+    ENG_REJ_KILL_SWITCH = 204,        /* the account's kill switch is engaged */
 
     /* 300-399: trading phase and matching rules that refuse a request */
     ENG_REJ_PHASE = 300,              /* not accepted in the instrument's current phase */
-    ENG_REJ_POST_ONLY_WOULD_TAKE = 301,
-    ENG_REJ_BAD_PHASE_TRANSITION = 302,
+    ENG_REJ_POST_ONLY_WOULD_TAKE = 301, /* a post-only order would have taken liquidity */
+    ENG_REJ_BAD_PHASE_TRANSITION = 302, /* phase change not allowed from the current phase */
 
     /* 400-449: why a live order left the book (reason of CANCELLED and EXPIRED events) */
-    ENG_CXL_USER = 400,
-    ENG_CXL_MASS = 401,
-    ENG_CXL_KILL_SWITCH = 402,
+    ENG_CXL_USER = 400,               /* cancelled on request */
+    ENG_CXL_MASS = 401,               /* cancelled by a mass cancel */
+    ENG_CXL_KILL_SWITCH = 402,        /* cancelled when the account's kill switch engaged */
     ENG_CXL_STP = 403,                /* self-trade prevention */
-    ENG_CXL_IOC_REMAINDER = 404,
-    ENG_CXL_FOK_NOT_FILLABLE = 405,
+    ENG_CXL_IOC_REMAINDER = 404,      /* unfilled rest of an immediate-or-cancel order */
+    ENG_CXL_FOK_NOT_FILLABLE = 405,   /* fill-or-kill order could not fill completely */
     ENG_CXL_NO_LIQUIDITY = 406,       /* market order: nothing (more) on the other side */
     ENG_CXL_MARKET_COLLAR = 407,      /* market order: liquidity left only beyond the collar */
     ENG_CXL_NO_LEVEL_CAPACITY = 408,  /* a triggered stop-limit could not rest: level pool empty */
-    ENG_EXP_DAY = 410,
-    ENG_EXP_GTD = 411,
+    ENG_EXP_DAY = 410,                /* DAY order expired at the end of day */
+    ENG_EXP_GTD = 411,                /* good-till-date order reached its expiry time */
 
     /* 500-599: capacity fixed at start-up is exhausted */
-    ENG_REJ_ORDER_CAPACITY = 500,
-    ENG_REJ_LEVEL_CAPACITY = 501,
-    ENG_REJ_INSTRUMENT_CAPACITY = 502
+    ENG_REJ_ORDER_CAPACITY = 500,     /* no free order slot (max_orders) */
+    ENG_REJ_LEVEL_CAPACITY = 501,     /* no free price level (max_levels) */
+    ENG_REJ_INSTRUMENT_CAPACITY = 502, /* instrument id 0 or above max_instruments */
 
     /* 900-999: reserved for the gateways (gw_*, sbe_*, fixp_*) */
+    /* ---- BEGIN gateway block 900-939: a frame refused by the SBE decoder (native/sbe_codec.c,
+     * gateway/sbe_codec.py, both generated by scripts/generate_sbe.py; the first failure in the
+     * order the frame is read wins). Numbers here are the decoder's one error table. */
+    ENG_GW_FRAME_TRUNCATED = 900,  /* fewer bytes than the SOFH header or than its message length */
+    ENG_GW_ENCODING_TYPE = 901,    /* SOFH encoding type is not 0xEB50 (SBE 1.0 little-endian) */
+    ENG_GW_FRAME_LENGTH = 902,     /* SOFH message length below SOFH + SBE header, or above the maximum frame */
+    ENG_GW_SCHEMA_ID = 903,        /* SBE header schemaId is not this venue's order-entry schema */
+    ENG_GW_SCHEMA_VERSION = 904,   /* SBE header version is 0 or newer than the decoder knows */
+    ENG_GW_UNKNOWN_TEMPLATE = 905, /* SBE header templateId names no message of the schema */
+    ENG_GW_BLOCK_LENGTH = 906,     /* SBE header blockLength smaller than the message's root block */
+    ENG_GW_BODY_TRUNCATED = 907,   /* root block or variable-length data runs past the frame's end */
+    ENG_GW_BAD_ENUM = 908,         /* an enum field holds a value the schema does not list */
+    ENG_GW_BAD_SET = 909,          /* a bit-set field has a bit the schema does not define */
+    ENG_GW_VALUE_RANGE = 910,      /* a field is outside its type's minValue..maxValue (and not its null) */
+    ENG_GW_VAR_DATA_LENGTH = 911,  /* a variable-length field is longer than its type's maxValue */
+    ENG_GW_TRAILING_BYTES = 912    /* the frame holds bytes after the message's last field */
+    /* ---- END gateway block 900-939; 940-999 stay free for the FIXP session and gateway (fixp_*, gw_*) */
 } eng_reason_t;
 
 /* ---- Section 2: commands (the engine's sequenced input) -------------------------------------- */
@@ -401,6 +418,336 @@ typedef union eng_evt {
 
 /* ---- Section 4: shared-memory segments and rings (owned by ring_*) --------------------------- */
 
+/*
+ * A segment is one file under /dev/shm (or a hugetlbfs mount), mapped MAP_SHARED by every process
+ * that uses it. Its first 4 KiB hold the segment header and the kind's control block; the data
+ * area (rings only) starts on the next page, so it is page (and huge-page) aligned:
+ *
+ *   offset 0     ring_seg_hdr_t (256 B): identity (written once, before the file is linked into
+ *                view) | state + heartbeat (creator writes, attachers read)
+ *   offset 256   control block: ring_spsc_ctl_t | ring_bcast_ctl_t | ring_control_t
+ *   offset 4096  data: `capacity` bytes (a power of two) of framed records (rings only)
+ *
+ * Record framing (Agrona RecordDescriptor shape), every record 8-byte aligned:
+ *
+ *    0                   1                   2                   3
+ *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *   +-+-------------------------------------------------------------+
+ *   |R|                  length (header + payload)                  |  <0 claimed, 0 free,
+ *   +-+-------------------------------------------------------------+  >0 complete
+ *   |                          type (int32)                         |  -1: padding
+ *   +---------------------------------------------------------------+
+ *   |                 payload, `length - 8` bytes ...               |
+ *   ...                          zero fill up to the next 8 bytes ...
+ *
+ * Positions (head, tail, tail_intent, cursors) are 64-bit byte counters that only grow; a
+ * position's slot is `position & (capacity - 1)`. At 1e9 bytes/s they wrap after 584 years.
+ * A record never straddles the end of the data area: when it does not fit, the writer fills the
+ * rest with one padding record (type RING_MSG_PADDING) and starts the record at offset 0.
+ *
+ * SPSC ring (commands into the engine, replies out of it). Publication protocol and ordering:
+ *   P1 producer claims: stores length = -(8 + payload) (relaxed: the consumer stops at <= 0
+ *      whatever it sees), fills the payload in place with plain stores.
+ *   P2 producer commits: stores length = +(8 + payload) with RELEASE.
+ *      Partner: the ACQUIRE load of the length in ring_spsc_peek() (C1). Everything written in
+ *      P1 happens-before the consumer's reads of that record.
+ *   C1 consumer loads length at its read position with ACQUIRE; stops at <= 0.
+ *   C2 after a batch the consumer zeroes the consumed bytes (so the next lap reads 0, never a
+ *      stale length) and stores head with RELEASE.
+ *      Partner: the ACQUIRE load of head in ring_spsc_claim() (P0), done only when the
+ *      producer's cached head says the ring is full. The zeroing and the consumer's reads
+ *      happen-before the producer's overwrite.
+ *   `tail` is the producer's own counter; it is stored (relaxed) only for monitors and for a
+ *   producer that re-attaches. The consumer never reads it: the length word is the publication.
+ *
+ * Broadcast log (the engine's event stream; one writer, any number of readers, each with its own
+ * cursor in its own process memory; the writer never reads anything a reader writes):
+ *   W1 writer stores tail_intent = the position it will reach (relaxed), then a RELEASE FENCE,
+ *      then writes header and payload with relaxed 64-bit atomic stores (ring_atomic.h).
+ *      Partner: the ACQUIRE FENCE a reader issues after copying (R3). If the reader's copy saw
+ *      any byte of this write, it also sees the new tail_intent, so it detects the overwrite.
+ *   W2 writer stores latest (relaxed) and tail with RELEASE. Partner: the ACQUIRE load of tail in
+ *      ring_bcast_receive() (R1), which makes the record's bytes visible.
+ *   R1 reader loads tail (ACQUIRE); nothing new if its cursor == tail.
+ *   R2 reader copies header and payload out with relaxed 64-bit loads.
+ *   R3 ACQUIRE FENCE, then loads tail_intent: the copy is intact iff
+ *      tail_intent <= cursor + capacity (no write into the record's slot had begun). Otherwise
+ *      the reader was lapped: it discards the copy, counts the lap, jumps to `latest` and returns
+ *      RING_LAPPED, never the torn bytes. All shared accesses are atomic, so the scheme is a
+ *      seqlock without a data race in the C11 model.
+ *
+ * Sleeping consumers (wait strategy "backoff"): a ring_doorbell_t next to what the consumer
+ * waits for. Waiter: ticket = seq; sleepers += 1 (seq_cst); FULL FENCE; re-check for work;
+ * futex_wait(seq, ticket). Waker, after publishing: FULL FENCE; if sleepers: seq += 1 and
+ * futex_wake. The two full fences pair with each other (store-buffering, memory-barriers.txt
+ * "SMP BARRIER PAIRING"): a release store followed by a load is not ordered, so without them
+ * the waiter could miss the record while the waker misses the sleeper. liburing's
+ * sq_ring_needs_enter() uses a full barrier for the same reason.
+ *
+ * Cache lines: every field written by one side lives in its own 128-byte block (two 64-byte
+ * lines, so the adjacent-line prefetcher does not pair a producer line with a consumer line).
+ * cffi cannot parse alignment attributes, so the blocks are explicit uint8_t padding and the
+ * static asserts at the end of this file pin every offset.
+ *
+ * Bump RING_LAYOUT_VERSION on ANY change to this section: attach refuses other versions.
+ */
+#define RING_LAYOUT_VERSION 1
+#define RING_SEG_MAGIC 0x3147455356454E56   /* "VNEVSEG1" as little-endian bytes */
+#define RING_CACHE_BLOCK 128
+#define RING_SEG_HDR_BYTES 256
+#define RING_SEG_CTL_OFFSET 256
+#define RING_SEG_DATA_OFFSET 4096
+#define RING_RECORD_ALIGN 8
+#define RING_RECORD_HDR_BYTES 8
+#define RING_MIN_CAPACITY 1024
+#define RING_MAX_CAPACITY 1073741824
+#define RING_MAX_PRODUCERS 16
+
+typedef enum ring_seg_kind {
+    RING_KIND_SPSC = 1,
+    RING_KIND_BROADCAST = 2,
+    RING_KIND_CONTROL = 3
+} ring_seg_kind_t;
+
+typedef enum ring_seg_state {
+    RING_STATE_INITIALISING = 0,
+    RING_STATE_READY = 1,
+    RING_STATE_DRAINING = 2,    /* control segment: engine stopping, submit nothing new */
+    RING_STATE_CLOSED = 3
+} ring_seg_state_t;
+
+/* Results of ring and segment calls. "Try again" (-1001..-1009), "you are wrong" (-1010..-1019)
+ * and "this segment cannot be used" (-1020..) are separate ranges; a system call failure is
+ * returned as -errno, which never reaches these ranges. */
+typedef enum ring_status {
+    RING_OK = 0,
+    RING_FULL = -1001,              /* no room now; the record was not written */
+    RING_EMPTY = -1002,             /* nothing complete to read now */
+    RING_TIMEOUT = -1003,           /* a bounded wait expired */
+    RING_LAPPED = -1004,            /* broadcast reader fell behind by more than the capacity */
+    RING_INVALID = -1010,           /* bad argument: type <= 0, bad capacity, bad offset */
+    RING_TOO_BIG = -1011,           /* record longer than the ring's max_record */
+    RING_SEG_MISSING = -1020,
+    RING_SEG_TRUNCATED = -1021,     /* file shorter than its header says, or than a header */
+    RING_SEG_BAD_MAGIC = -1022,
+    RING_SEG_BAD_VERSION = -1023,
+    RING_SEG_BAD_KIND = -1024,
+    RING_SEG_BAD_CAPACITY = -1025,
+    RING_SEG_NOT_READY = -1026,     /* creator still initialising */
+    RING_SEG_CLOSED = -1027,
+    RING_SEG_CREATOR_DEAD = -1028,  /* stale: the creating process is gone */
+    RING_SEG_HEARTBEAT_STALE = -1029, /* creator alive but its heartbeat is older than allowed */
+    RING_SEG_EXISTS = -1030,
+    RING_SEG_CORRUPT = -1031        /* header fields or a record length inconsistent */
+} ring_status_t;
+
+typedef enum ring_msg_type {
+    RING_MSG_PADDING = -1,          /* fills the end of the data area at a wrap */
+    RING_MSG_ENG_CMD = 1,           /* payload: eng_cmd_t (producer -> engine) */
+    RING_MSG_ENG_REPLY = 2,         /* payload: ring_reply_t (engine -> producer) */
+    RING_MSG_ENG_EVT = 3            /* payload: eng_evt_t (engine -> broadcast log) */
+} ring_msg_type_t;
+
+typedef enum ring_wait_mode {
+    RING_WAIT_SPIN = 1,             /* never sleeps: for an isolated core */
+    RING_WAIT_BACKOFF = 2           /* spin, then sched_yield, then futex sleep on a doorbell */
+} ring_wait_mode_t;
+
+typedef struct ring_record_hdr {
+    int32_t length;                 /* header + payload bytes, unaligned; see the diagram */
+    int32_t type;                   /* ring_msg_type_t or a user type > 0 */
+} ring_record_hdr_t;
+
+typedef struct ring_seg_hdr {
+    /* Identity: written by the creator before the file is linked under its name; read-only. */
+    uint64_t magic;                 /* RING_SEG_MAGIC */
+    uint32_t layout_version;        /* RING_LAYOUT_VERSION */
+    uint32_t kind;                  /* ring_seg_kind_t */
+    uint64_t capacity;              /* data bytes, power of two; 0 for the control segment */
+    uint64_t size_bytes;            /* whole file */
+    uint32_t max_record;            /* largest record (header + payload) a writer may put */
+    int32_t creator_pid;
+    uint64_t creator_start_ticks;   /* field 22 of /proc/<pid>/stat: tells a reused pid apart */
+    int64_t created_realtime_ns;
+    uint8_t _pad0[72];
+    /* Liveness: the creator writes (state: release; heartbeat: relaxed), attachers read. */
+    uint32_t state;                 /* ring_seg_state_t */
+    uint32_t _pad1;
+    int64_t heartbeat_ns;           /* CLOCK_MONOTONIC of the creator's last heartbeat */
+    uint8_t _pad2[112];
+} ring_seg_hdr_t;
+
+typedef struct ring_doorbell {
+    uint32_t seq;                   /* futex word; wakers bump it (release) before futex_wake */
+    uint32_t sleepers;              /* waiters between prepare and wake-up (seq_cst RMW) */
+    uint64_t wakes;                 /* futex wakes issued, for monitors (relaxed) */
+    uint8_t _pad0[112];
+} ring_doorbell_t;
+
+typedef struct ring_spsc_ctl {
+    uint64_t tail;                  /* producer writes (relaxed): monitors and re-attach only */
+    uint8_t _pad0[120];
+    uint64_t head;                  /* consumer writes (release), producer reads (acquire) */
+    uint8_t _pad1[120];
+    ring_doorbell_t consumer_bell;  /* the consumer sleeps here; the producer rings it */
+} ring_spsc_ctl_t;
+
+typedef struct ring_bcast_ctl {
+    /* All three are written only by the writer and read by every reader; they share one block
+     * because the writer updates them together for every record. */
+    uint64_t tail_intent;           /* relaxed store + release fence (W1); readers: fence + load */
+    uint64_t tail;                  /* release store (W2); readers load acquire (R1) */
+    uint64_t latest;                /* start of the last complete record; where a lapped reader
+                                       resumes */
+    uint64_t records;               /* records published, for monitors */
+    uint8_t _pad0[96];
+} ring_bcast_ctl_t;
+
+/* The command each engine reply answers is the producer's oldest unanswered one: replies come
+ * back in submission order, one per command. */
+typedef struct ring_reply {
+    uint64_t seq;                   /* seq the sequencer gave the command; 0: malformed record */
+    int64_t ts_ns;                  /* ts_ns the sequencer gave it (CLOCK_MONOTONIC at dequeue) */
+    uint32_t event_count;           /* events it put on the broadcast log */
+    uint32_t _pad0;
+    eng_evt_t first;                /* its first event (ACCEPTED, REJECTED, CMD_ACK, ...) */
+} ring_reply_t;
+
+typedef struct ring_producer_slot {
+    int32_t owner_pid;              /* 0 free; clients claim by CAS 0 -> pid, free by storing 0 */
+    uint32_t _pad0;
+    uint64_t commands;              /* engine writes (relaxed): commands taken from this slot */
+    uint64_t bad_records;           /* engine writes (relaxed): malformed records answered */
+    uint8_t _pad1[104];
+} ring_producer_slot_t;
+
+/* The control segment (kind CONTROL): one per engine, no data area. */
+typedef struct ring_control {
+    /* Engine writes, monitors read (all relaxed): a consistent snapshot is not promised. */
+    uint32_t wait_mode;             /* ring_wait_mode_t: in SPIN clients skip the doorbell */
+    uint32_t producer_count;        /* slots in use by this engine, <= RING_MAX_PRODUCERS */
+    int32_t engine_cpu;             /* -1: not pinned */
+    uint32_t _pad0;
+    uint64_t last_seq;
+    uint64_t commands;
+    uint64_t events;
+    uint64_t sleeps;                /* futex sleeps taken by the engine's wait strategy */
+    uint64_t undrained;             /* records left in command rings at stop (dead producers) */
+    uint8_t _pad1[72];
+    uint32_t stop_requested;        /* anyone stores 1 (release); engine loads (acquire) */
+    uint8_t _pad2[124];
+    ring_doorbell_t engine_bell;    /* the engine sleeps here; producers ring it after a commit */
+    ring_producer_slot_t producers[16];
+} ring_control_t;
+
+
+/* ---- Section 5: latency histograms (owned by hdr_*) -------------------------------------------
+ * One region of shared memory holds up to HDR_REGION_MAX_HISTS histograms with HdrHistogram's
+ * exact bucket layout (Java AbstractHistogram, HdrHistogram_c): counts[i] is the number of values
+ * v with countsArrayIndex(v) == i, so Python hands the counts to the `hdrhistogram` package as they
+ * are. Values are nanoseconds. Region bytes: hdr_region_t, then each histogram's counts array
+ * (uint64, params.counts_len entries, 64-byte aligned) at hists[i].counts_offset from the start.
+ * Writers: each histogram has exactly ONE writer thread (the stage's owner), which bumps a count
+ * with a relaxed load + relaxed store (no lock, no RMW: nobody else writes that word). Readers
+ * (snapshots) load each count relaxed: a count only grows, so a snapshot is a consistent histogram
+ * of whatever it saw, and its total is the sum of its counts, never a separately read counter.
+ * Nothing is dropped silently: values above the range go to overflow_count, negative intervals
+ * (end stamped before start) to underflow_count.
+ */
+#define HDR_REGION_MAGIC 0x564e55454c544448   /* the bytes "HDTLEUNV" in memory */
+#define HDR_REGION_VERSION 1
+#define HDR_REGION_MAX_HISTS 16
+#define HDR_HIST_NAME_LEN 32
+
+/* The stages of the order path: each is the interval between two adjacent points below. */
+typedef enum hdr_stage {
+    HDR_STAGE_RECEIVE_TO_DECODE = 0,     /* socket receive -> decode done (gateway thread) */
+    HDR_STAGE_DECODE_TO_ENQUEUE = 1,     /* decode done -> ring enqueue (gateway thread) */
+    HDR_STAGE_ENQUEUE_TO_DEQUEUE = 2,    /* ring enqueue -> engine dequeue (engine; spans the ring) */
+    HDR_STAGE_DEQUEUE_TO_MATCHED = 3,    /* engine dequeue -> matching done (engine thread) */
+    HDR_STAGE_MATCHED_TO_PUBLISHED = 4,  /* matching done -> event published on the log (engine) */
+    HDR_STAGE_PUBLISHED_TO_TRANSMIT = 5, /* event published -> gateway transmit (gateway; spans the log) */
+    HDR_STAGE_END_TO_END = 6,            /* socket receive -> gateway transmit (gateway thread) */
+    HDR_STAGE_COUNT = 7
+} hdr_stage_t;
+
+/* The points in time stamped along the order path, hdr_now() ticks. */
+typedef enum hdr_point {
+    HDR_POINT_SOCKET_RECEIVE = 0,
+    HDR_POINT_DECODE = 1,
+    HDR_POINT_RING_ENQUEUE = 2,
+    HDR_POINT_ENGINE_DEQUEUE = 3,
+    HDR_POINT_MATCHING_DONE = 4,
+    HDR_POINT_EVENT_PUBLISHED = 5,
+    HDR_POINT_GATEWAY_TRANSMIT = 6,
+    HDR_POINT_COUNT = 7
+} hdr_point_t;
+
+typedef enum hdr_clock_source {
+    HDR_CLOCK_AUTO = 0,       /* as a request: TSC where invariant, CLOCK_MONOTONIC otherwise */
+    HDR_CLOCK_MONOTONIC = 1,  /* ticks are CLOCK_MONOTONIC nanoseconds */
+    HDR_CLOCK_TSC = 2         /* ticks are invariant-TSC cycles, converted with the calibration */
+} hdr_clock_source_t;
+
+/* A process's clock choice and calibration; the region keeps its creator's copy so that every
+ * process recording into it converts ticks to ns with the same factor (hdr_clock_adopt()). */
+typedef struct hdr_clock_info {
+    uint32_t source;                 /* hdr_clock_source_t, never HDR_CLOCK_AUTO once chosen */
+    uint32_t tsc_invariant_cpuid;    /* 1: CPUID 0x80000007 EDX bit 8 (invariant TSC) is set */
+    uint32_t tsc_flags_cpuinfo;      /* 1: /proc/cpuinfo lists both constant_tsc and nonstop_tsc */
+    uint32_t ns_shift;               /* ns = (ticks * ns_mult) >> ns_shift */
+    uint64_t ns_mult;
+    double ticks_per_ns;             /* measured: TSC cycles per CLOCK_MONOTONIC ns; 1.0 for it */
+    uint64_t calibration_window_ns;  /* CLOCK_MONOTONIC length of the calibration; 0 if none */
+} hdr_clock_info_t;
+
+/* HdrHistogram's derived parameters (same names and formulas as Java AbstractHistogram). */
+typedef struct hdr_params {
+    int64_t lowest_discernible_value;        /* >= 1 */
+    int64_t highest_trackable_value;         /* >= 2 * lowest_discernible_value */
+    int32_t significant_figures;             /* 1..5 */
+    int32_t unit_magnitude;                  /* floor(log2(lowest_discernible_value)) */
+    int32_t sub_bucket_half_count_magnitude;
+    int32_t sub_bucket_count;                /* 2^(sub_bucket_half_count_magnitude + 1) */
+    int32_t sub_bucket_half_count;
+    int32_t bucket_count;                    /* buckets needed to cover highest_trackable_value */
+    int32_t counts_len;                      /* (bucket_count + 1) * sub_bucket_half_count */
+    int32_t _pad0;
+    int64_t sub_bucket_mask;                 /* (sub_bucket_count - 1) << unit_magnitude */
+} hdr_params_t;
+
+/* One histogram's header: two cache lines, the first read-only after init, the second written
+ * only by the histogram's writer, so a writer never shares a line with read-mostly metadata. */
+typedef struct hdr_hist_hdr {
+    /* written by hdr_region_init (before the magic's release), read by everyone */
+    char name[32];                   /* NUL-terminated label, e.g. "end_to_end" */
+    uint64_t counts_offset;          /* bytes from the region start to counts[0], 64-aligned */
+    int64_t co_expected_interval_ns; /* written once by the writer before it records corrected
+                                      * values (hdr_hist_declare_corrected); 0: uncorrected */
+    uint8_t _pad0[16];
+    /* written only by this histogram's writer (relaxed), read by snapshots (relaxed) */
+    uint64_t overflow_count;         /* values above the trackable range, not in counts */
+    int64_t overflow_max;            /* the largest such value, ns */
+    uint64_t underflow_count;        /* negative values: an interval whose end precedes its start */
+    uint8_t _pad1[40];
+} hdr_hist_hdr_t;
+
+typedef struct hdr_region {
+    /* written by hdr_region_init; magic last, with release (pairs with the acquire load in
+     * hdr_region_attach), so an attacher that sees the magic sees every field below */
+    uint64_t magic;                  /* HDR_REGION_MAGIC */
+    uint32_t version;                /* HDR_REGION_VERSION */
+    uint32_t hist_count;             /* histograms in use, 1..HDR_REGION_MAX_HISTS */
+    uint64_t region_bytes;           /* header + all counts arrays */
+    int64_t created_realtime_ns;     /* CLOCK_REALTIME at init: the interval logs' StartTime */
+    uint8_t _pad0[32];
+    hdr_params_t params;             /* the same for every histogram of the region */
+    uint8_t _pad1[8];
+    hdr_clock_info_t clock;          /* the creator's clock; recorders convert ticks with it */
+    uint8_t _pad2[24];
+    hdr_hist_hdr_t hists[16];        /* HDR_REGION_MAX_HISTS */
+} hdr_region_t;
+
 /* CFFI-END */
 
 #ifdef __cplusplus
@@ -412,5 +759,27 @@ VENUE_STATIC_ASSERT(sizeof(eng_cmd_t) == 96, "command records are 96 bytes");
 VENUE_STATIC_ASSERT(sizeof(eng_evt_t) == 96, "event records are 96 bytes");
 VENUE_STATIC_ASSERT(sizeof(eng_new_order_t) == 96, "new order fills the record");
 VENUE_STATIC_ASSERT(sizeof(eng_evt_trade_t) == 96, "trade fills the record");
+
+VENUE_STATIC_ASSERT(sizeof(ring_seg_hdr_t) == RING_SEG_HDR_BYTES, "segment header is 256 bytes");
+VENUE_STATIC_ASSERT(sizeof(ring_record_hdr_t) == RING_RECORD_HDR_BYTES, "record header is 8 bytes");
+VENUE_STATIC_ASSERT(sizeof(ring_doorbell_t) == RING_CACHE_BLOCK, "doorbell owns one block");
+VENUE_STATIC_ASSERT(sizeof(ring_spsc_ctl_t) == 3 * RING_CACHE_BLOCK, "tail | head | bell");
+VENUE_STATIC_ASSERT(__builtin_offsetof(ring_spsc_ctl_t, head) == RING_CACHE_BLOCK,
+                    "head on its own block");
+VENUE_STATIC_ASSERT(sizeof(ring_bcast_ctl_t) == RING_CACHE_BLOCK, "broadcast ctl is one block");
+VENUE_STATIC_ASSERT(__builtin_offsetof(ring_seg_hdr_t, state) == RING_CACHE_BLOCK,
+                    "liveness block apart from identity");
+VENUE_STATIC_ASSERT(sizeof(ring_producer_slot_t) == RING_CACHE_BLOCK, "one block per producer");
+VENUE_STATIC_ASSERT(__builtin_offsetof(ring_control_t, stop_requested) == RING_CACHE_BLOCK,
+                    "stop word on its own block");
+VENUE_STATIC_ASSERT(__builtin_offsetof(ring_control_t, engine_bell) == 2 * RING_CACHE_BLOCK,
+                    "engine bell on its own block");
+VENUE_STATIC_ASSERT(sizeof(((ring_control_t *)0)->producers) / sizeof(ring_producer_slot_t) ==
+                    RING_MAX_PRODUCERS, "producer table size");
+VENUE_STATIC_ASSERT(RING_SEG_CTL_OFFSET + sizeof(ring_control_t) <= 2 * RING_SEG_DATA_OFFSET,
+                    "control segment fits two pages");
+VENUE_STATIC_ASSERT(RING_SEG_CTL_OFFSET + 3 * RING_CACHE_BLOCK <= RING_SEG_DATA_OFFSET,
+                    "ring control blocks fit before the data area");
+VENUE_STATIC_ASSERT(sizeof(ring_reply_t) % RING_RECORD_ALIGN == 0, "reply is 8-byte aligned");
 
 #endif /* VENUE_LAYOUT_H */

@@ -55,18 +55,13 @@ class HostRoot:
         path = self.path(host_path)
         if not path.exists():
             raise FileNotFoundError(errno.ENOENT, "no such file", str(host_path))
-        fd = os.open(path, os.O_WRONLY | os.O_TRUNC if path.is_file() and not _is_kernel_file(path)
-                     else os.O_WRONLY)
+        # O_TRUNC is what a shell's '>' does: procfs and sysfs ignore it, while a fake tree holds
+        # ordinary files whose old contents must not survive a shorter value.
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
         try:
             os.write(fd, value.encode())
         finally:
             os.close(fd)
-
-
-def _is_kernel_file(path: Path) -> bool:
-    # procfs and sysfs attributes ignore O_TRUNC, but a fake tree holds ordinary files whose old
-    # contents must not survive a shorter write.
-    return str(path).startswith(("/proc/", "/sys/"))
 
 
 def _natural_key(text: str) -> list[object]:

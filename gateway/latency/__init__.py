@@ -1,0 +1,23 @@
+"""Latency monitoring of the order path: HdrHistogram count arrays recorded in C, read here.
+
+The C side (native/hdr_clock.*, native/hdr_recorder.*; layout in venue_layout.h Section 5) stamps
+and records with no allocation; this package snapshots and differences the counts, converts them to
+`hdrhistogram` histograms and writes the reports: percentile text, .hlog interval logs, PNG plots,
+a per-stage breakdown and a JSON summary. Python never records per message on the hot path.
+"""
+from __future__ import annotations
+
+from gateway.latency.clock import ClockInfo, adopt_clock, current_clock, init_clock
+from gateway.latency.errors import LatencyError, LayoutError, NotPossibleHere, RegionNotReady
+from gateway.latency.histogram import LatencyHistogram
+from gateway.latency.region import END_TO_END, STAGE_NAMES, LatencyRegion, Recorder
+from gateway.latency.snapshot import Snapshot, intervals
+from gateway.latency.spec import HistogramSpec
+from gateway.latency.summary import Summary, load_run, summarize
+
+__all__ = [
+    "ClockInfo", "END_TO_END", "HistogramSpec", "LatencyError", "LatencyHistogram",
+    "LatencyRegion", "LayoutError", "NotPossibleHere", "Recorder", "RegionNotReady", "STAGE_NAMES",
+    "Snapshot", "Summary", "adopt_clock", "current_clock", "init_clock", "intervals", "load_run",
+    "summarize",
+]

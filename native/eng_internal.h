@@ -1,0 +1,209 @@
+/*
+ * eng_internal.h - the engine's private state, shared by the eng_*.c files and no one else.
+ *
+ * Owns the shapes of orders, price levels, instruments, account positions and the two hash
+ * indexes, plus the few inline helpers every concern needs (event emission, lookups). Pools are
+ * fixed arrays whose slot 0 is the NIL sentinel, so links are uint32 indexes and 0 means "none".
+ * Invariants (verified by eng_check): a resting order is in exactly one level queue and in the
+ * order-id index; a waiting stop is in its instrument's stop list and in the index; a level's
+ * qty/count equal the shown quantities/number of its orders; levels of a side form a list sorted
+ * best first whose head is the instrument's best pointer; every free slot is on its free list.
+ */
+#ifndef ENG_INTERNAL_H
+#define ENG_INTERNAL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "eng_engine.h"
+
+#define ENG_NIL 0u
+
+enum { ENG_OST_FREE = 0, ENG_OST_ACTIVE = 1, ENG_OST_RESTING = 2, ENG_OST_STOP = 3 };
+
+/* First 64 bytes: what matching and queue maintenance touch; the rest is read on accept,
+ * expiry, replace and queries. */
+typedef struct eng_order {
+    uint32_t next, prev;        /* level queue (resting) or stop list (waiting stop); free list */
+    uint32_t level;             /* level slot while resting, else ENG_NIL */
+    uint32_t account_id;
+    int64_t shown_qty;          /* displayed; while aggressing or waiting: all leaves */
+    int64_t reserve_qty;        /* iceberg hidden reserve */
+    int64_t price;
+    uint64_t order_id;
+    uint32_t stp_group;
+    uint32_t instrument_id;
+    uint8_t side, ord_type, tif, stp_mode, flags, state;
+    uint8_t _pad[2];
+    uint32_t heap_pos;          /* 1-based slot in the GTD heap, 0 when not in it */
+    uint32_t _pad2;
+    int64_t display_qty;        /* configured iceberg peak, 0 if none */
+    int64_t stop_price;
+    int64_t expire_ts_ns;
+    uint64_t client_order_id;
+    uint64_t accept_seq;
+} eng_order_t;
+
+typedef struct eng_level {
+    int64_t price;
+    int64_t qty;                /* sum of shown_qty of its orders */
+    uint32_t count;
+    uint32_t head, tail;        /* order queue, front = oldest priority */
+    uint32_t better, worse;     /* neighbours in the side's sorted list; free list uses worse */
+    uint32_t instrument_id;
+    uint8_t side;
+    uint8_t _pad[7];
+} eng_level_t;
+
+typedef struct eng_instr {
+    uint8_t exists, phase, has_last;
+    uint8_t _pad[1];
+    uint32_t id;
+    int64_t tick, lot, ref_price, mkt_collar_ticks;
+    int64_t max_qty, max_notional, collar_ticks;
+    int64_t last_price;
+    uint32_t best[3], worst[3]; /* indexed by side (1 buy, 2 sell) */
+    uint32_t stop_head, stop_tail, nstops;
+} eng_instr_t;
+
+typedef struct eng_pos {
+    int64_t position, open_buy, open_sell, max_position;
+} eng_pos_t;
+
+typedef struct eng_oidx_slot { uint64_t order_id; uint32_t idx; uint32_t _pad; } eng_oidx_slot_t;
+typedef struct eng_lidx_slot { int64_t price; uint32_t key; uint32_t idx; } eng_lidx_slot_t;
+
+struct eng_engine {
+    eng_config_t cfg;
+    eng_order_t *orders;        /* [max_orders + 1] */
+    eng_level_t *levels;        /* [max_levels + 1] */
+    eng_instr_t *instr;         /* [max_instruments + 1] */
+    eng_pos_t *pos;             /* [max_accounts * max_instruments] */
+    uint8_t *killed;            /* [max_accounts] */
+    eng_oidx_slot_t *oidx;      /* open addressing, power of two, idx 0 = empty */
+    eng_lidx_slot_t *lidx;
+    uint32_t *heap;             /* GTD min-heap of order slots, 1-based */
+    uint64_t oidx_mask, lidx_mask;
+    uint32_t free_order, free_level;
+    uint32_t orders_live, levels_live, heap_n;
+    uint32_t _pad;
+    int64_t now;
+    uint64_t last_seq;
+    uint64_t trade_id;
+    /* the command being processed */
+    uint64_t cur_seq;
+    int64_t cur_ts;
+    eng_sink_t *sink;
+    /* batch buffer of eng_submit */
+    eng_evt_t *evbuf;
+    size_t evlen, evcap;
+    int ev_oom;
+    eng_stats_t stats;
+    uint64_t memory_bytes;
+};
+
+/* ---- event emission: one zeroed record with the current command's seq and ts ---------------- */
+static inline eng_evt_t *eng_evt_new(eng_engine_t *e, uint16_t type, uint16_t reason, uint32_t instrument_id)
+{
+    eng_sink_t *s = e->sink;
+    if (s->len == s->cap) s->flush(s);
+    eng_evt_t *ev = &s->buf[s->len++];
+    memset(ev, 0, sizeof(*ev));
+    ev->hdr.type = type;
+    ev->hdr.reason = reason;
+    ev->hdr.instrument_id = instrument_id;
+    ev->hdr.seq = e->cur_seq;
+    ev->hdr.ts_ns = e->cur_ts;
+    e->stats.events++;
+    return ev;
+}
+
+static inline eng_instr_t *eng_instr_get(eng_engine_t *e, uint32_t id)
+{
+    if (id == 0 || id > e->cfg.max_instruments || !e->instr[id].exists) return NULL;
+    return &e->instr[id];
+}
+
+static inline eng_pos_t *eng_pos_get(const eng_engine_t *e, uint32_t account, uint32_t instrument_id)
+{
+    return &e->pos[(uint64_t)account * e->cfg.max_instruments + (instrument_id - 1)];
+}
+
+static inline int64_t eng_leaves(const eng_order_t *o) { return o->shown_qty + o->reserve_qty; }
+
+static inline void eng_open_add(eng_engine_t *e, const eng_order_t *o, int64_t delta)
+{
+    eng_pos_t *p = eng_pos_get(e, o->account_id, o->instrument_id);
+    if (o->side == ENG_SIDE_BUY) p->open_buy += delta; else p->open_sell += delta;
+}
+
+static inline uint64_t eng_hash64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* eng_index.c: order-id index and (instrument, side, price) -> level index */
+uint32_t eng_oidx_find(const eng_engine_t *e, uint64_t order_id);
+void eng_oidx_insert(eng_engine_t *e, uint64_t order_id, uint32_t idx);
+void eng_oidx_erase(eng_engine_t *e, uint64_t order_id);
+uint32_t eng_lidx_find(const eng_engine_t *e, uint32_t instrument_id, uint8_t side, int64_t price);
+void eng_lidx_insert(eng_engine_t *e, uint32_t instrument_id, uint8_t side, int64_t price, uint32_t idx);
+void eng_lidx_erase(eng_engine_t *e, uint32_t instrument_id, uint8_t side, int64_t price);
+
+/* eng_book.c: pools, levels and queues */
+uint32_t eng_order_alloc(eng_engine_t *e);
+void eng_order_free(eng_engine_t *e, uint32_t oi);
+int eng_book_rest(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+uint32_t eng_book_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+void eng_book_to_back(eng_engine_t *e, uint32_t oi);
+void eng_book_level_event(eng_engine_t *e, uint32_t instrument_id, uint8_t side, int64_t price, uint32_t li);
+void eng_order_remove(eng_engine_t *e, uint32_t oi, uint16_t evt_type, uint16_t reason);
+uint32_t eng_order_filled(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+void eng_order_rest(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+void eng_active_cancel(eng_engine_t *e, uint32_t oi, uint16_t reason);
+int eng_book_can_rest(const eng_engine_t *e, uint32_t instrument_id, uint8_t side, int64_t price);
+
+/* eng_match.c */
+int eng_match(eng_engine_t *e, eng_instr_t *ins, uint32_t oi, int64_t bound);
+int eng_fok_fillable(const eng_engine_t *e, const eng_instr_t *ins, const eng_order_t *o, int64_t bound);
+void eng_trade(eng_engine_t *e, eng_instr_t *ins, eng_order_t *buy, eng_order_t *sell, int64_t price,
+               int64_t qty, uint8_t aggressor_side);
+void eng_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+
+/* eng_orders.c */
+void eng_cmd_new_order(eng_engine_t *e, const eng_new_order_t *c);
+void eng_cmd_cancel(eng_engine_t *e, const eng_cancel_t *c);
+void eng_cmd_replace(eng_engine_t *e, const eng_replace_t *c);
+void eng_cmd_mass_cancel(eng_engine_t *e, const eng_mass_cancel_t *c);
+void eng_cmd_end_of_day(eng_engine_t *e, const eng_end_of_day_t *c);
+void eng_reject(eng_engine_t *e, const eng_cmd_t *c, uint16_t reason);
+void eng_cmd_ack(eng_engine_t *e, uint32_t instrument_id, uint16_t cmd_type, uint32_t affected);
+uint32_t eng_cmd_instrument(const eng_cmd_t *c);
+uint32_t eng_sweep(eng_engine_t *e, uint32_t instrument_id, int by_account, uint32_t account, int day_only,
+                   uint16_t evt_type, uint16_t reason);
+
+/* eng_stops.c */
+void eng_stops_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+void eng_stops_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+void eng_stops_trigger(eng_engine_t *e, eng_instr_t *ins);
+
+/* eng_auction.c */
+void eng_cmd_set_phase(eng_engine_t *e, const eng_set_phase_t *c);
+
+/* eng_risk.c */
+uint16_t eng_risk_check(const eng_engine_t *e, const eng_instr_t *ins, uint32_t account, uint8_t side,
+                        uint8_t ord_type, int64_t price, int64_t qty, int64_t old_leaves);
+void eng_cmd_add_instrument(eng_engine_t *e, const eng_add_instrument_t *c);
+void eng_cmd_set_instrument_risk(eng_engine_t *e, const eng_set_instrument_risk_t *c);
+void eng_cmd_set_account_limit(eng_engine_t *e, const eng_set_account_limit_t *c);
+void eng_cmd_set_kill_switch(eng_engine_t *e, const eng_set_kill_switch_t *c);
+
+/* eng_expiry.c: GTD heap ordered by (expire_ts_ns, accept_seq) */
+void eng_gtd_push(eng_engine_t *e, uint32_t oi);
+void eng_gtd_erase(eng_engine_t *e, uint32_t oi);
+void eng_gtd_expire(eng_engine_t *e);
+
+#endif /* ENG_INTERNAL_H */

@@ -1,0 +1,56 @@
+/*
+ * eng_stops.c - waiting stop orders: the per-instrument list in acceptance order and the trigger
+ * loop driven by the last trade price.
+ *
+ * A waiting stop is in its instrument's list and in the order-id index, never in a level. The
+ * loop runs only while the instrument is CONTINUOUS and always restarts from the earliest
+ * accepted stop, because each triggered order can print trades that move the last price.
+ */
+#include "eng_internal.h"
+
+void eng_stops_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
+{
+    eng_order_t *o = &e->orders[oi];
+    o->state = ENG_OST_STOP;
+    o->next = ENG_NIL;
+    o->prev = ins->stop_tail;
+    if (ins->stop_tail != ENG_NIL) e->orders[ins->stop_tail].next = oi; else ins->stop_head = oi;
+    ins->stop_tail = oi;
+    ins->nstops++;
+}
+
+void eng_stops_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
+{
+    eng_order_t *o = &e->orders[oi];
+    if (o->prev != ENG_NIL) e->orders[o->prev].next = o->next; else ins->stop_head = o->next;
+    if (o->next != ENG_NIL) e->orders[o->next].prev = o->prev; else ins->stop_tail = o->prev;
+    o->next = o->prev = ENG_NIL;
+    o->state = ENG_OST_ACTIVE;
+    ins->nstops--;
+}
+
+static inline int stop_holds(const eng_order_t *o, int64_t last)
+{
+    return o->side == ENG_SIDE_BUY ? last >= o->stop_price : last <= o->stop_price;
+}
+
+/* Triggers, one at a time and earliest accepted first, every waiting stop whose condition holds,
+ * until none does. A triggered order runs as a new arrival without ACCEPTED or risk checks (the
+ * level-capacity cancel of a STOP_LIMIT remainder is in eng_run_order). */
+void eng_stops_trigger(eng_engine_t *e, eng_instr_t *ins)
+{
+    while (ins->phase == ENG_PHASE_CONTINUOUS && ins->has_last && ins->nstops) {
+        uint32_t oi = ins->stop_head;
+        while (oi != ENG_NIL && !stop_holds(&e->orders[oi], ins->last_price)) oi = e->orders[oi].next;
+        if (oi == ENG_NIL) return;
+        eng_order_t *o = &e->orders[oi];
+        eng_evt_t *ev = eng_evt_new(e, ENG_EVT_TRIGGERED, ENG_OK, ins->id);
+        ev->triggered.order_id = o->order_id;
+        ev->triggered.stop_price = o->stop_price;
+        ev->triggered.last_trade_price = ins->last_price;
+        eng_stops_unlink(e, ins, oi);
+        eng_oidx_erase(e, o->order_id);
+        if (o->heap_pos) eng_gtd_erase(e, oi);
+        eng_run_order(e, ins, oi);
+    }
+}

@@ -1,0 +1,293 @@
+/*
+ * runner_loop.c - the engine process's loop: poll every producer's command ring, sequence each
+ * command (seq, ts_ns), run it through the engine, publish its events on the broadcast log, then
+ * answer it on that producer's reply ring. Heartbeat about every heartbeat_interval_ns.
+ * Invariants: a command is dequeued only when its producer's reply ring has room for the reply
+ * (a slow producer blocks only itself); all of a command's events are on the log before its
+ * reply is committed; seq strictly increases by one per sequenced command.
+ * Note for the journal issue: seq/ts_ns are assigned here, at dequeue, and are not yet persisted.
+ */
+#define _GNU_SOURCE
+#include "runner_loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "ring_atomic.h"
+
+static atomic_int runner_stop_flag;
+
+static void runner_on_signal(int sig)
+{
+    (void)sig;
+    /* A lock-free atomic store is async-signal-safe (C11 7.14.1.1). */
+    atomic_store_explicit(&runner_stop_flag, 1, RING_RELAXED);
+}
+
+int runner_install_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = runner_on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+        return -errno;
+    return 0;
+}
+
+void runner_request_stop(void)
+{
+    atomic_store_explicit(&runner_stop_flag, 1, RING_RELAXED);
+}
+
+typedef struct runner_state {
+    const runner_config_t *cfg;
+    ring_control_t *ctl;
+    eng_sink_t sink;
+    eng_evt_t buf[RUNNER_SINK_EVENTS];
+    uint64_t seq;
+    uint64_t events;
+    uint64_t cmd_events;            /* events of the command being processed */
+    eng_evt_t first;                /* its first event */
+    runner_result_t res;
+    ring_wait_t wait;
+    uint8_t notify[RING_MAX_PRODUCERS];
+} runner_state_t;
+
+static void runner_flush(eng_sink_t *sink)
+{
+    runner_state_t *st = (runner_state_t *)sink->ctx;
+    for (uint32_t i = 0; i < sink->len; i++) {
+        if (st->cmd_events == 0)
+            st->first = sink->buf[i];
+        st->cmd_events++;
+        /* Cannot fail: the type is ours and 8 + 96 bytes is within every log's max_record,
+         * which runner_config_ok() checked. */
+        ring_bcast_transmit(st->cfg->events, RING_MSG_ENG_EVT, &sink->buf[i], sizeof(eng_evt_t));
+    }
+    st->events += sink->len;
+    sink->len = 0;
+}
+
+/* Sequences one command, runs it, publishes its events. Returns the reply. */
+static void runner_execute(runner_state_t *st, eng_cmd_t *cmd, ring_reply_t *reply)
+{
+    cmd->hdr.seq = ++st->seq;
+    cmd->hdr.ts_ns = ring_now_ns();
+    st->cmd_events = 0;
+    eng_process(st->cfg->engine, cmd, &st->sink);
+    runner_flush(&st->sink);
+    st->res.commands++;
+    memset(reply, 0, sizeof *reply);
+    reply->seq = cmd->hdr.seq;
+    reply->ts_ns = cmd->hdr.ts_ns;
+    reply->event_count = (uint32_t)st->cmd_events;
+    if (st->cmd_events)
+        reply->first = st->first;
+}
+
+/* A record that is not a 96-byte command: answered, never sequenced or passed to the engine. */
+static void runner_bad_record(runner_state_t *st, uint32_t p, int32_t type, ring_reply_t *reply)
+{
+    memset(reply, 0, sizeof *reply);
+    reply->first.hdr.type = ENG_EVT_REJECTED;
+    reply->first.hdr.reason = ENG_REJ_UNKNOWN_COMMAND;
+    reply->first.rejected.cmd_type = (uint16_t)(type > 0 && type < 65536 ? type : 0);
+    st->res.bad_records++;
+    ring_producer_slot_t *slot = &st->ctl->producers[p];
+    atomic_store_explicit(ring_a64(&slot->bad_records), slot->bad_records + 1, RING_RELAXED);
+}
+
+/* Takes up to limit commands from producer p. Returns how many. */
+static uint32_t runner_poll_producer(runner_state_t *st, uint32_t p, uint32_t limit)
+{
+    ring_spsc_t *in = &st->cfg->cmd_rings[p];
+    ring_spsc_t *out = &st->cfg->reply_rings[p];
+    uint32_t n = 0;
+    while (n < limit) {
+        if (!ring_spsc_has_room(out, sizeof(ring_reply_t)))
+            break;                  /* back-pressure: this producer is not reading its replies */
+        int32_t type;
+        uint32_t length;
+        int32_t off = ring_spsc_peek(in, &type, &length);
+        if (off < 0)
+            break;                  /* RING_EMPTY, or a corrupt ring: leave it, never guess */
+        int32_t roff = ring_spsc_claim(out, RING_MSG_ENG_REPLY, sizeof(ring_reply_t));
+        ring_reply_t *reply = (ring_reply_t *)(out->data + roff);
+        if (type == RING_MSG_ENG_CMD && length == sizeof(eng_cmd_t)) {
+            eng_cmd_t cmd;
+            memcpy(&cmd, in->data + off, sizeof cmd);
+            ring_spsc_consume(in);
+            runner_execute(st, &cmd, reply);
+        } else {
+            ring_spsc_consume(in);
+            runner_bad_record(st, p, type, reply);
+        }
+        ring_spsc_commit(out, roff);
+        n++;
+    }
+    if (n) {
+        ring_spsc_release(in);
+        ring_producer_slot_t *slot = &st->ctl->producers[p];
+        atomic_store_explicit(ring_a64(&slot->commands), slot->commands + n, RING_RELAXED);
+        st->notify[p] = 1;
+    }
+    return n;
+}
+
+/* One pass over all producers; wakes the producers that got replies. Returns commands taken. */
+static uint32_t runner_pass(runner_state_t *st)
+{
+    uint32_t work = 0;
+    for (uint32_t p = 0; p < st->cfg->producer_count; p++)
+        work += runner_poll_producer(st, p, st->cfg->batch_limit);
+    if (work) {
+        /* One full fence for all bells: orders the reply commits (release stores) above before
+         * the sleepers loads; pairs with the waiter's fence in ring_wait.c. */
+        ring_fence_seq_cst();
+        for (uint32_t p = 0; p < st->cfg->producer_count; p++) {
+            if (st->notify[p]) {
+                ring_doorbell_wake_if_sleeping(&st->cfg->reply_rings[p].ctl->consumer_bell);
+                st->notify[p] = 0;
+            }
+        }
+    }
+    return work;
+}
+
+static int runner_stop_requested(const runner_state_t *st)
+{
+    /* acquire: pairs with the release store of stop_requested by whoever asks us to stop. */
+    return atomic_load_explicit(&runner_stop_flag, RING_RELAXED) ||
+           atomic_load_explicit(ring_a32(&st->ctl->stop_requested), RING_ACQUIRE);
+}
+
+static int runner_commands_pending(const runner_state_t *st)
+{
+    for (uint32_t p = 0; p < st->cfg->producer_count; p++)
+        if (ring_spsc_ready(&st->cfg->cmd_rings[p]))
+            return 1;
+    return 0;
+}
+
+/* The wait strategy's re-check before sleeping: a command or a stop request. */
+static int runner_has_work(void *ctx)
+{
+    runner_state_t *st = (runner_state_t *)ctx;
+    return runner_stop_requested(st) || runner_commands_pending(st);
+}
+
+static void runner_heartbeat(runner_state_t *st, int64_t now)
+{
+    const runner_config_t *cfg = st->cfg;
+    for (uint32_t i = 0; i < cfg->seg_count; i++)
+        ring_seg_heartbeat(&cfg->segs[i], now);
+    /* relaxed: counters for monitors; nothing is ordered by them. */
+    atomic_store_explicit(ring_a64(&st->ctl->last_seq), st->seq, RING_RELAXED);
+    atomic_store_explicit(ring_a64(&st->ctl->commands), st->res.commands, RING_RELAXED);
+    atomic_store_explicit(ring_a64(&st->ctl->events), st->events, RING_RELAXED);
+    atomic_store_explicit(ring_a64(&st->ctl->sleeps), st->wait.sleeps, RING_RELAXED);
+}
+
+static int runner_config_ok(const runner_config_t *cfg)
+{
+    if (!cfg || !cfg->engine || !cfg->control_seg || cfg->control_seg->kind != RING_KIND_CONTROL ||
+        !cfg->cmd_rings || !cfg->reply_rings || !cfg->events || cfg->producer_count == 0 ||
+        cfg->producer_count > RING_MAX_PRODUCERS || cfg->batch_limit == 0 ||
+        (cfg->seg_count && !cfg->segs) || (cfg->boot_count && !cfg->boot_cmds) ||
+        cfg->heartbeat_interval_ns == 0)
+        return 0;
+    if (cfg->events->max_record < RING_RECORD_HDR_BYTES + sizeof(eng_evt_t))
+        return 0;
+    for (uint32_t p = 0; p < cfg->producer_count; p++)
+        if (cfg->reply_rings[p].max_record < RING_RECORD_HDR_BYTES + sizeof(ring_reply_t))
+            return 0;
+    return cfg->wait.mode == RING_WAIT_SPIN || cfg->wait.mode == RING_WAIT_BACKOFF;
+}
+
+static uint64_t runner_undrained(const runner_state_t *st)
+{
+    uint64_t n = 0;
+    for (uint32_t p = 0; p < st->cfg->producer_count; p++) {
+        ring_spsc_t *in = &st->cfg->cmd_rings[p];
+        int32_t type;
+        uint32_t length;
+        uint64_t saved = in->read_pos;
+        while (ring_spsc_peek(in, &type, &length) >= 0) {
+            ring_spsc_consume(in);
+            n++;
+        }
+        in->read_pos = saved;       /* counted, not taken: the records stay for an inspector */
+    }
+    return n;
+}
+
+int runner_run(const runner_config_t *cfg, runner_result_t *out)
+{
+    if (!runner_config_ok(cfg) || !out)
+        return RING_INVALID;
+    static runner_state_t st;       /* static: the event buffer must not live on the stack of
+                                       every caller, and there is one runner per process */
+    memset(&st, 0, sizeof st);
+    st.cfg = cfg;
+    st.ctl = (ring_control_t *)cfg->control_seg->ctl;
+    st.sink.buf = st.buf;
+    st.sink.cap = RUNNER_SINK_EVENTS;
+    st.sink.flush = runner_flush;
+    st.sink.ctx = &st;
+    st.wait = cfg->wait;
+
+    atomic_store_explicit(ring_a32(&st.ctl->wait_mode), st.wait.mode, RING_RELAXED);
+    atomic_store_explicit(ring_a32(&st.ctl->producer_count), cfg->producer_count, RING_RELAXED);
+    for (uint32_t i = 0; i < cfg->boot_count; i++) {
+        eng_cmd_t cmd = cfg->boot_cmds[i];
+        ring_reply_t ignored;
+        runner_execute(&st, &cmd, &ignored);
+    }
+    int64_t last_hb = ring_now_ns();
+    runner_heartbeat(&st, last_hb);
+
+    while (!runner_stop_requested(&st)) {
+        uint32_t work = runner_pass(&st);
+        int64_t now = ring_now_ns();
+        if (now - last_hb >= (int64_t)cfg->heartbeat_interval_ns) {
+            last_hb = now;
+            runner_heartbeat(&st, now);
+        }
+        if (work) {
+            st.wait.idle = 0;
+        } else {
+            ring_wait_idle(&st.wait, &st.ctl->engine_bell, runner_has_work, &st);
+        }
+    }
+
+    /* Stop: tell producers to submit nothing new, then drain what they already committed. A
+     * producer whose reply ring stays full (dead or stuck reader) ends the drain after
+     * drain_timeout_ns without progress; its records are counted as undrained. */
+    ring_seg_set_state(cfg->control_seg, RING_STATE_DRAINING);
+    int64_t last_progress = ring_now_ns();
+    for (;;) {
+        uint32_t work = runner_pass(&st);
+        int64_t now = ring_now_ns();
+        if (work) {
+            last_progress = now;
+            continue;
+        }
+        if (!runner_commands_pending(&st) || now - last_progress >= (int64_t)cfg->drain_timeout_ns)
+            break;
+        ring_cpu_relax();
+    }
+    st.res.undrained = runner_undrained(&st);
+    st.res.events = st.events;
+    st.res.last_seq = st.seq;
+    st.res.sleeps = st.wait.sleeps;
+    runner_heartbeat(&st, ring_now_ns());
+    atomic_store_explicit(ring_a64(&st.ctl->undrained), st.res.undrained, RING_RELAXED);
+    atomic_store_explicit(ring_a64(&st.ctl->sleeps), st.wait.sleeps, RING_RELAXED);
+    for (uint32_t i = 0; i < cfg->seg_count; i++)
+        ring_seg_set_state(&cfg->segs[i], RING_STATE_CLOSED);
+    ring_seg_set_state(cfg->control_seg, RING_STATE_CLOSED);
+    *out = st.res;
+    return 0;
+}
