@@ -23,6 +23,8 @@ uint32_t eng_order_alloc(eng_engine_t *e)
     return oi;
 }
 
+/* Returns a slot to the free list (LIFO, so the hottest slots are reused first). The order must
+ * already be out of every level, list, index and heap. */
 void eng_order_free(eng_engine_t *e, uint32_t oi)
 {
     eng_order_t *o = &e->orders[oi];
@@ -197,7 +199,8 @@ void eng_order_remove(eng_engine_t *e, uint32_t oi, uint16_t evt_type, uint16_t 
         ev->cancelled.account_id = o->account_id;
     }
     eng_open_add(e, o, -leaves);
-    if (o->heap_pos) eng_gtd_erase(e, oi);
+    /* a live GTD order is always in the heap; testing tif (hot line) spares reading heap_pos */
+    if (o->tif == ENG_TIF_GTD) eng_gtd_erase(e, oi);
     eng_oidx_erase(e, o->order_id);
     if (o->state == ENG_OST_STOP) {
         eng_stops_unlink(e, ins, oi);
@@ -216,7 +219,8 @@ uint32_t eng_order_filled(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
 {
     eng_order_t *o = &e->orders[oi];
     eng_oidx_erase(e, o->order_id);
-    if (o->heap_pos) eng_gtd_erase(e, oi);
+    /* a live GTD order is always in the heap; testing tif (hot line) spares reading heap_pos */
+    if (o->tif == ENG_TIF_GTD) eng_gtd_erase(e, oi);
     uint32_t li = eng_book_unlink(e, ins, oi);
     eng_order_free(e, oi);
     return li;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "eng_internal.h"
+#include "eng_perf.h"
 
 #define ENG_MAX_POOL (1u << 30)
 #define ENG_MAX_INSTRUMENTS (1u << 20)
@@ -53,8 +54,8 @@ int eng_create(const eng_config_t *config, eng_engine_t **out)
     e->instr = prefaulted(sizeof(eng_instr_t) * ((size_t)c.max_instruments + 1), &total);
     e->pos = prefaulted(sizeof(eng_pos_t) * (size_t)c.max_accounts * c.max_instruments, &total);
     e->killed = prefaulted(c.max_accounts, &total);
-    e->oidx = prefaulted(sizeof(eng_oidx_slot_t) * ocap, &total);
-    e->lidx = prefaulted(sizeof(eng_lidx_slot_t) * lcap, &total);
+    e->oidx = prefaulted(sizeof(eng_idx_slot_t) * ocap, &total);
+    e->lidx = prefaulted(sizeof(eng_idx_slot_t) * lcap, &total);
     e->heap = prefaulted(sizeof(uint32_t) * ((size_t)c.max_orders + 1), &total);
     if (!e->orders || !e->levels || !e->instr || !e->pos || !e->killed || !e->oidx || !e->lidx || !e->heap) {
         eng_destroy(e);
@@ -110,7 +111,7 @@ void eng_process(eng_engine_t *e, const eng_cmd_t *cmd, eng_sink_t *sink)
     case ENG_CMD_MASS_CANCEL: eng_cmd_mass_cancel(e, &cmd->mass_cancel); break;
     case ENG_CMD_SET_PHASE: eng_cmd_set_phase(e, &cmd->set_phase); break;
     case ENG_CMD_END_OF_DAY: eng_cmd_end_of_day(e, &cmd->end_of_day); break;
-    case ENG_CMD_TIME: eng_cmd_ack(e, 0, ENG_CMD_TIME, 0); break;
+    case ENG_CMD_TIME: eng_cmd_ack(e, cmd->hdr.instrument_id, ENG_CMD_TIME, 0); break;
     case ENG_CMD_ADD_INSTRUMENT: eng_cmd_add_instrument(e, &cmd->add_instrument); break;
     case ENG_CMD_SET_INSTRUMENT_RISK: eng_cmd_set_instrument_risk(e, &cmd->set_instrument_risk); break;
     case ENG_CMD_SET_ACCOUNT_LIMIT: eng_cmd_set_account_limit(e, &cmd->set_account_limit); break;
@@ -166,6 +167,9 @@ int eng_submit(eng_engine_t *e, const eng_cmd_t *cmds, size_t n, size_t *process
         eng_sink_t s = {e->evbuf + e->evlen, 0, 0, submit_flush, e};
         size_t room = e->evcap - e->evlen;
         s.cap = (uint32_t)(room > UINT32_MAX ? UINT32_MAX : room);
+        if (i + ENG_PREFETCH_FAR < n) eng_prefetch(e, &cmds[i + ENG_PREFETCH_FAR], 0);
+        if (i + ENG_PREFETCH_MID < n) eng_prefetch(e, &cmds[i + ENG_PREFETCH_MID], 1);
+        if (i + ENG_PREFETCH_NEAR < n) eng_prefetch(e, &cmds[i + ENG_PREFETCH_NEAR], 2);
         eng_process(e, &cmds[i], &s);
         if (e->ev_oom) break;
         e->evlen += s.len;
@@ -182,6 +186,7 @@ const eng_evt_t *eng_events(const eng_engine_t *e, size_t *count)
     return e->evbuf;
 }
 
+/* Forgets the buffered events; the buffer itself is kept for the next eng_submit. */
 void eng_clear_events(eng_engine_t *e) { e->evlen = 0; }
 
 /* Counters and capacities; cannot fail. */

@@ -44,6 +44,7 @@ static void sift_down(eng_engine_t *e, uint32_t pos)
     place(e, pos, oi);
 }
 
+/* Files a resting or waiting GTD order for expiry; O(log n), cannot fail (heap sized to the pool). */
 void eng_gtd_push(eng_engine_t *e, uint32_t oi)
 {
     e->heap_n++;
@@ -51,6 +52,7 @@ void eng_gtd_push(eng_engine_t *e, uint32_t oi)
     sift_up(e, e->heap_n);
 }
 
+/* Takes an order that is in the heap (heap_pos != 0) out of it; O(log n). */
 void eng_gtd_erase(eng_engine_t *e, uint32_t oi)
 {
     uint32_t pos = e->orders[oi].heap_pos;

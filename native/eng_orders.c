@@ -33,6 +33,7 @@ void eng_reject(eng_engine_t *e, const eng_cmd_t *c, uint16_t reason)
     }
 }
 
+/* The closing CMD_ACK of a non-order command (ENGINE.md step 5). */
 void eng_cmd_ack(eng_engine_t *e, uint32_t instrument_id, uint16_t cmd_type, uint32_t affected)
 {
     eng_evt_t *ev = eng_evt_new(e, ENG_EVT_CMD_ACK, ENG_OK, instrument_id);
@@ -53,6 +54,9 @@ static inline int would_take(const eng_engine_t *e, const eng_instr_t *ins, uint
     return side == ENG_SIDE_BUY ? price >= e->levels[b].price : price <= e->levels[b].price;
 }
 
+/* x % m != 0, skipping the 64-bit division for the common m == 1 (lot size 1, tick 1) */
+static inline int off_grid(int64_t x, int64_t m) { return m != 1 && x % m != 0; }
+
 static uint16_t validate_new(const eng_engine_t *e, const eng_instr_t *ins, const eng_new_order_t *c)
 {
     if (!ins) return ENG_REJ_UNKNOWN_INSTRUMENT;
@@ -68,17 +72,17 @@ static uint16_t validate_new(const eng_engine_t *e, const eng_instr_t *ins, cons
         !((c->ord_type == ENG_ORD_LIMIT || c->ord_type == ENG_ORD_STOP_LIMIT) && rests))
         return ENG_REJ_BAD_FLAGS;
     if (c->qty <= 0) return ENG_REJ_BAD_QTY;
-    if (c->qty % ins->lot) return ENG_REJ_OFF_LOT;
+    if (off_grid(c->qty, ins->lot)) return ENG_REJ_OFF_LOT;
     const int has_price = c->ord_type == ENG_ORD_LIMIT || c->ord_type == ENG_ORD_STOP_LIMIT;
     if (has_price ? c->price <= 0 : c->price != 0) return ENG_REJ_BAD_PRICE;
-    if (has_price && c->price % ins->tick) return ENG_REJ_OFF_TICK;
+    if (has_price && off_grid(c->price, ins->tick)) return ENG_REJ_OFF_TICK;
     const int is_stop = c->ord_type == ENG_ORD_STOP || c->ord_type == ENG_ORD_STOP_LIMIT;
     if (is_stop ? c->stop_price <= 0 : c->stop_price != 0) return ENG_REJ_BAD_STOP_PRICE;
-    if (is_stop && c->stop_price % ins->tick) return ENG_REJ_OFF_TICK;
+    if (is_stop && off_grid(c->stop_price, ins->tick)) return ENG_REJ_OFF_TICK;
     const int iceberg = (c->flags & ENG_FLAG_ICEBERG) != 0;
     if (iceberg ? (c->display_qty <= 0 || c->display_qty >= c->qty) : c->display_qty != 0)
         return ENG_REJ_BAD_DISPLAY_QTY;
-    if (iceberg && c->display_qty % ins->lot) return ENG_REJ_OFF_LOT;
+    if (iceberg && off_grid(c->display_qty, ins->lot)) return ENG_REJ_OFF_LOT;
     if (c->tif == ENG_TIF_GTD ? c->expire_ts_ns <= e->now : c->expire_ts_ns != 0) return ENG_REJ_BAD_EXPIRY;
     if (c->stp_mode > ENG_STP_DECREMENT) return ENG_REJ_BAD_STP_MODE;
     if (c->order_id == 0 || eng_oidx_find(e, c->order_id) != ENG_NIL) return ENG_REJ_DUPLICATE_ORDER_ID;
@@ -185,9 +189,9 @@ static uint16_t validate_replace(const eng_engine_t *e, const eng_replace_t *c, 
     const eng_instr_t *ins = &e->instr[o->instrument_id];
     if (o->state == ENG_OST_STOP) return ENG_REJ_BAD_REPLACE;
     if (c->qty <= 0) return ENG_REJ_BAD_QTY;
-    if (c->qty % ins->lot) return ENG_REJ_OFF_LOT;
+    if (off_grid(c->qty, ins->lot)) return ENG_REJ_OFF_LOT;
     if (c->price <= 0) return ENG_REJ_BAD_PRICE;
-    if (c->price % ins->tick) return ENG_REJ_OFF_TICK;
+    if (off_grid(c->price, ins->tick)) return ENG_REJ_OFF_TICK;
     if (ins->phase != ENG_PHASE_PRE_OPEN && ins->phase != ENG_PHASE_CONTINUOUS) return ENG_REJ_PHASE;
     uint16_t r = eng_risk_check(e, ins, o->account_id, o->side, ENG_ORD_LIMIT, c->price, c->qty, eng_leaves(o));
     if (r) return r;
@@ -246,7 +250,7 @@ void eng_cmd_replace(eng_engine_t *e, const eng_replace_t *c)
         o->price = c->price;
         replaced_event(e, o, new_leaves, iceberg && o->display_qty < new_leaves ? o->display_qty : new_leaves, 0);
         eng_oidx_erase(e, o->order_id);
-        if (o->heap_pos) eng_gtd_erase(e, oi);
+        if (o->tif == ENG_TIF_GTD) eng_gtd_erase(e, oi);
         uint32_t li = eng_book_unlink(e, ins, oi);
         eng_book_level_event(e, ins->id, o->side, old_price, li);
         o->shown_qty = new_leaves;
@@ -307,6 +311,8 @@ uint32_t eng_sweep(eng_engine_t *e, uint32_t instrument_id, int by_account, uint
     return n;
 }
 
+/* MASS_CANCEL: filters checked (unknown instrument before bad account, Q16), then every match
+ * is cancelled in book order, instruments ascending; CMD_ACK with the count. */
 void eng_cmd_mass_cancel(eng_engine_t *e, const eng_mass_cancel_t *c)
 {
     const eng_cmd_t *cmd = (const eng_cmd_t *)c;
@@ -323,6 +329,7 @@ void eng_cmd_mass_cancel(eng_engine_t *e, const eng_mass_cancel_t *c)
     eng_cmd_ack(e, eng_cmd_instrument(cmd), ENG_CMD_MASS_CANCEL, n);
 }
 
+/* END_OF_DAY: expires the DAY orders (resting and waiting stops) in book order; CMD_ACK. */
 void eng_cmd_end_of_day(eng_engine_t *e, const eng_end_of_day_t *c)
 {
     const eng_cmd_t *cmd = (const eng_cmd_t *)c;

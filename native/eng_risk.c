@@ -61,6 +61,7 @@ void eng_cmd_add_instrument(eng_engine_t *e, const eng_add_instrument_t *c)
     eng_cmd_ack(e, id, ENG_CMD_ADD_INSTRUMENT, 0);
 }
 
+/* SET_INSTRUMENT_RISK: replaces all three limits; any negative value is BAD_CONFIG. */
 void eng_cmd_set_instrument_risk(eng_engine_t *e, const eng_set_instrument_risk_t *c)
 {
     const eng_cmd_t *cmd = (const eng_cmd_t *)c;
@@ -79,6 +80,7 @@ void eng_cmd_set_instrument_risk(eng_engine_t *e, const eng_set_instrument_risk_
     eng_cmd_ack(e, ins->id, ENG_CMD_SET_INSTRUMENT_RISK, 0);
 }
 
+/* SET_ACCOUNT_LIMIT: max |position + open orders on one side| for one account and instrument. */
 void eng_cmd_set_account_limit(eng_engine_t *e, const eng_set_account_limit_t *c)
 {
     const eng_cmd_t *cmd = (const eng_cmd_t *)c;
@@ -105,5 +107,5 @@ void eng_cmd_set_kill_switch(eng_engine_t *e, const eng_set_kill_switch_t *c)
     uint32_t n = 0;
     e->killed[c->account_id] = c->engaged ? 1 : 0;
     if (c->engaged) n = eng_sweep(e, 0, 1, c->account_id, 0, ENG_EVT_CANCELLED, ENG_CXL_KILL_SWITCH);
-    eng_cmd_ack(e, 0, ENG_CMD_SET_KILL_SWITCH, n);
+    eng_cmd_ack(e, c->hdr.instrument_id, ENG_CMD_SET_KILL_SWITCH, n);
 }

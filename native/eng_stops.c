@@ -8,6 +8,7 @@
  */
 #include "eng_internal.h"
 
+/* Puts an accepted stop at the end of its instrument's list (acceptance order). */
 void eng_stops_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
 {
     eng_order_t *o = &e->orders[oi];
@@ -19,6 +20,7 @@ void eng_stops_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
     ins->nstops++;
 }
 
+/* Takes a waiting stop out of the list; it becomes ACTIVE (the caller triggers or removes it). */
 void eng_stops_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
 {
     eng_order_t *o = &e->orders[oi];
@@ -50,7 +52,7 @@ void eng_stops_trigger(eng_engine_t *e, eng_instr_t *ins)
         ev->triggered.last_trade_price = ins->last_price;
         eng_stops_unlink(e, ins, oi);
         eng_oidx_erase(e, o->order_id);
-        if (o->heap_pos) eng_gtd_erase(e, oi);
+        if (o->tif == ENG_TIF_GTD) eng_gtd_erase(e, oi);
         eng_run_order(e, ins, oi);
     }
 }

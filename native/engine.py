@@ -56,6 +56,7 @@ class Engine:
 
     def __init__(self, max_orders: int = 100_000, max_levels: int = 10_000, max_instruments: int = 16,
                  max_accounts: int = 64) -> None:
+        self._eng: Any = None
         for name, value in (("max_orders", max_orders), ("max_levels", max_levels),
                             ("max_instruments", max_instruments), ("max_accounts", max_accounts)):
             if not isinstance(value, int) or not 0 < value < 2**32:

@@ -135,8 +135,10 @@ static inline void hdr_hist_record(const hdr_hist_t *h, int64_t value_ns)
     if (__builtin_expect(i >= h->counts_len, 0)) {
         hdr_word_add(&h->hdr->overflow_count, 1);
         _Atomic int64_t *max = (_Atomic int64_t *)&h->hdr->overflow_max;
-        if (value_ns > atomic_load_explicit(max, memory_order_relaxed))
-            atomic_store_explicit(max, value_ns, memory_order_relaxed); /* single writer, as above */
+        if (value_ns > atomic_load_explicit(max, memory_order_relaxed)) {
+            /* relaxed: single writer, as in hdr_word_add() */
+            atomic_store_explicit(max, value_ns, memory_order_relaxed);
+        }
         return;
     }
     hdr_word_add(&h->counts[i], 1);

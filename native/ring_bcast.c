@@ -178,9 +178,10 @@ int ring_bcast_receive(ring_bcast_rx_t *rx, void *dst, uint32_t dst_cap, int32_t
 }
 
 int32_t ring_bcast_receive_batch(ring_bcast_rx_t *rx, uint8_t *dst, uint64_t dst_cap,
-                                 uint32_t max, uint32_t *lapped)
+                                 uint32_t max, uint32_t *lapped, uint64_t *used_bytes)
 {
     *lapped = 0;
+    *used_bytes = 0;
     /* R1 acquire: pairs with the release store of tail (W2); one load serves the whole batch. */
     uint64_t tail = atomic_load_explicit(ring_a64(&rx->ctl->tail), RING_ACQUIRE);
     uint64_t used = 0;
@@ -210,6 +211,7 @@ int32_t ring_bcast_receive_batch(ring_bcast_rx_t *rx, uint8_t *dst, uint64_t dst
         used += rec;
         rx->cursor = pos + rec;
         rx->received++;
+        *used_bytes = used;
         n++;
     }
     return n;

@@ -62,11 +62,11 @@ int ring_bcast_receive(ring_bcast_rx_t *rx, void *dst, uint32_t dst_cap, int32_t
                        uint32_t *length);
 
 /* Copies up to max records, each as its 8-byte header followed by the payload padded to 8 bytes,
- * back to back into dst (dst_cap bytes). Returns the number of records copied (>= 0); stops early
+ * back to back into dst (dst_cap bytes); *used_bytes gets the bytes written. Returns the number of records copied (>= 0); stops early
  * at a lap (sets *lapped to 1; the records before it are good), when the next record does not fit
  * in dst, or when nothing more is published. A negative return is RING_SEG_CORRUPT. */
 int32_t ring_bcast_receive_batch(ring_bcast_rx_t *rx, uint8_t *dst, uint64_t dst_cap,
-                                 uint32_t max, uint32_t *lapped);
+                                 uint32_t max, uint32_t *lapped, uint64_t *used_bytes);
 
 /* Bytes published but not yet read by this reader (may exceed capacity: it will be lapped). */
 uint64_t ring_bcast_backlog(const ring_bcast_rx_t *rx);

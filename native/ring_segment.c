@@ -174,8 +174,8 @@ int ring_seg_create(ring_seg_t *seg, const char *path, uint32_t kind, uint64_t c
     hdr->creator_start_ticks = ring_proc_start_ticks((int32_t)getpid());
     hdr->created_realtime_ns = ring_realtime_ns();
     atomic_store_explicit(ring_ai64(&hdr->heartbeat_ns), ring_now_ns(), RING_RELAXED);
-    /* release: the header above happens-before any attacher's acquire load of state in
-     * ring_seg_attach(); link() below is what publishes the name, the store what publishes the
+    /* release: the header above happens-before an attacher's reads of it; pairs with the
+     * acquire load of state in ring_liveness() (called by ring_seg_attach); link() below is what publishes the name, the store what publishes the
      * contents to processes that already raced in through the temporary name (none should). */
     atomic_store_explicit(ring_a32(&hdr->state), RING_STATE_READY, RING_RELEASE);
 
@@ -296,7 +296,8 @@ int ring_seg_set_state(ring_seg_t *seg, uint32_t state)
     if (state > RING_STATE_CLOSED)
         return RING_INVALID;
     /* release: everything this process wrote before (a final heartbeat, drained rings) is
-     * visible to whoever acquires the new state in ring_liveness() or ring_seg_state(). */
+     * visible to whoever reads the new state; pairs with the acquire loads in ring_liveness()
+     * and ring_seg_state(). */
     atomic_store_explicit(ring_a32(&seg->hdr->state), state, RING_RELEASE);
     return 0;
 }

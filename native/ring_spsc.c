@@ -142,6 +142,11 @@ int32_t ring_spsc_peek(ring_spsc_t *r, int32_t *type, uint32_t *length)
 {
     /* At most one padding record precedes a real one, so two rounds suffice. */
     for (int round = 0; round < 2; round++) {
+        /* Bytes consumed but not yet released are not zeroed yet; a read position a whole
+         * capacity past `released` would land on them and take a stale record for a new one
+         * (Aeron avoids it the same way, by never reading past one lap per batch). */
+        if (r->read_pos - r->released >= r->capacity)
+            return RING_EMPTY;
         ring_record_hdr_t *h = ring_spsc_hdr_at(r, r->read_pos);
         /* acquire: pairs with the release store of a positive length in ring_spsc_commit(),
          * ring_spsc_abort() or the padding store in ring_spsc_claim() (C1 <- P2): the type and

@@ -62,7 +62,9 @@ int ring_spsc_has_room(ring_spsc_t *r, uint32_t length);
 
 /* Consumer. The next complete record, skipping padding: returns its payload offset in r->data
  * and sets *type and *length; RING_EMPTY if none is complete yet; RING_SEG_CORRUPT if a length
- * word is impossible (memory was overwritten). Does not move the read position. */
+ * word is impossible (memory was overwritten). Also RING_EMPTY once a whole capacity has been
+ * consumed without ring_spsc_release: release, then peek again. Steps over padding, otherwise
+ * does not move the read position. */
 int32_t ring_spsc_peek(ring_spsc_t *r, int32_t *type, uint32_t *length);
 
 /* Consumer. Steps past the record the last successful peek returned. The payload stays valid

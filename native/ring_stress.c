@@ -154,13 +154,13 @@ int ring_stress_spsc_consume(ring_spsc_t *r, uint64_t count, uint32_t min_len, u
     return out->rc;
 }
 
-static uint64_t ring_stress_slowest(uint64_t *progress, uint32_t n)
+static uint64_t ring_stress_slowest(uint64_t *progress, uint32_t n, uint32_t stride)
 {
     uint64_t min = UINT64_MAX;
     for (uint32_t i = 0; i < n; i++) {
         /* acquire: pairs with the release store in ring_stress_bcast_receive(); orders nothing
          * the log needs, it only keeps the harness honest under weak memory models. */
-        uint64_t v = atomic_load_explicit(ring_a64(&progress[i]), RING_ACQUIRE);
+        uint64_t v = atomic_load_explicit(ring_a64(&progress[(uint64_t)i * stride]), RING_ACQUIRE);
         if (v < min)
             min = v;
     }
@@ -169,16 +169,17 @@ static uint64_t ring_stress_slowest(uint64_t *progress, uint32_t n)
 
 int ring_stress_bcast_transmit(ring_bcast_tx_t *tx, uint64_t count, uint32_t min_len,
                                uint32_t max_len, uint64_t *reader_progress, uint32_t n_readers,
-                               uint64_t max_ahead, uint64_t timeout_ns, ring_stress_result_t *out)
+                               uint32_t stride_words, uint64_t max_ahead, uint64_t timeout_ns,
+                               ring_stress_result_t *out)
 {
-    if (!ring_stress_args_ok(min_len, max_len, out) || !tx || (n_readers && !reader_progress))
+    if (!ring_stress_args_ok(min_len, max_len, out) || !tx || (n_readers && (!reader_progress || !stride_words)))
         return out ? (out->rc = RING_INVALID) : RING_INVALID;
     uint8_t buf[RING_STRESS_MAX_LEN];
     int64_t t0 = ring_now_ns();
     for (uint64_t k = 0; k < count; k++) {
         if (n_readers) {
             ring_stress_clock_t clk = { 0, 0 };
-            while (k - ring_stress_slowest(reader_progress, n_readers) > max_ahead) {
+            while (k - ring_stress_slowest(reader_progress, n_readers, stride_words) > max_ahead) {
                 out->full++;
                 if (ring_stress_stalled(&clk, timeout_ns)) {
                     out->rc = RING_TIMEOUT;

@@ -43,11 +43,13 @@ int ring_stress_spsc_consume(ring_spsc_t *r, uint64_t count, uint32_t min_len, u
 
 /* Transmits records 0..count-1. If n_readers > 0, it throttles itself (a test harness policy,
  * not the log's) so that it is never more than max_ahead records ahead of the slowest progress
- * counter in reader_progress[0..n_readers-1]. Returns out->rc (RING_TIMEOUT if a reader made no
+ * counter reader_progress[i * stride_words], i < n_readers (a stride of 16 words puts
+ * each counter on its own 128-byte block). Returns out->rc (RING_TIMEOUT if a reader made no
  * progress for timeout_ns). */
 int ring_stress_bcast_transmit(ring_bcast_tx_t *tx, uint64_t count, uint32_t min_len,
                                uint32_t max_len, uint64_t *reader_progress, uint32_t n_readers,
-                               uint64_t max_ahead, uint64_t timeout_ns, ring_stress_result_t *out);
+                               uint32_t stride_words, uint64_t max_ahead, uint64_t timeout_ns,
+                               ring_stress_result_t *out);
 
 /* Receives until record count-1 is seen (or timeout_ns without a new record), checking that
  * numbers strictly increase, that a gap is always announced by a lap, and every byte. Stores

@@ -34,6 +34,8 @@ int ring_wait_init(ring_wait_t *w, uint32_t mode, uint32_t spin_limit, uint32_t 
 
 void ring_fence_seq_cst(void)
 {
+    /* The waker's full fence for a batch of bells; pairs with the waiter's full fence in
+     * ring_doorbell_sleep_once() (see ring_doorbell_notify). */
     atomic_thread_fence(RING_SEQ_CST);
 }
 
@@ -41,8 +43,8 @@ void ring_doorbell_wake_if_sleeping(ring_doorbell_t *db)
 {
     if (atomic_load_explicit(ring_a32(&db->sleepers), RING_RELAXED) == 0)
         return;
-    /* release: a woken waiter that sees the new seq also sees what we published before; the
-     * futex syscall itself is a full barrier too. */
+    /* release: a woken waiter that sees the new seq also sees what we published before; pairs
+     * with the acquire load of the ticket in ring_doorbell_sleep_once(). */
     atomic_fetch_add_explicit(ring_a32(&db->seq), 1, RING_RELEASE);
     atomic_fetch_add_explicit(ring_a64(&db->wakes), 1, RING_RELAXED);
     syscall(SYS_futex, &db->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
@@ -62,9 +64,12 @@ void ring_doorbell_notify(ring_doorbell_t *db)
 static int ring_doorbell_sleep_once(ring_doorbell_t *db, uint64_t sleep_ns,
                                     int (*has_work)(void *), void *ctx)
 {
-    /* acquire: the ticket is read before we announce ourselves, so a wake issued after our
-     * announcement changes seq away from the ticket and FUTEX_WAIT returns at once. */
+    /* acquire: pairs with the release increment of seq in ring_doorbell_wake_if_sleeping().
+     * The ticket is read before we announce ourselves, so a wake issued after our announcement
+     * changes seq away from the ticket and FUTEX_WAIT returns at once. */
     uint32_t ticket = atomic_load_explicit(ring_a32(&db->seq), RING_ACQUIRE);
+    /* seq_cst RMW, then the fence below: pairs with the waker's full fence in
+     * ring_doorbell_notify() / ring_fence_seq_cst(). */
     atomic_fetch_add_explicit(ring_a32(&db->sleepers), 1, RING_SEQ_CST);
     /* Waiter's full fence: orders the sleepers increment before the re-check's loads; pairs with
      * the waker's full fence in ring_doorbell_notify(). */

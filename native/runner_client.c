@@ -17,7 +17,9 @@ int32_t runner_slot_claim(ring_seg_t *control_seg, int32_t pid)
     if (state != RING_STATE_READY)
         return state == RING_STATE_INITIALISING ? RING_SEG_NOT_READY : RING_SEG_CLOSED;
     ring_control_t *ctl = (ring_control_t *)control_seg->ctl;
-    uint32_t count = atomic_load_explicit(ring_a32(&ctl->producer_count), RING_RELAXED);
+    /* acquire: pairs with the release store of producer_count in runner_run(): once we see the
+     * count, the engine's wait_mode is visible too. */
+    uint32_t count = atomic_load_explicit(ring_a32(&ctl->producer_count), RING_ACQUIRE);
     if (count == 0 || count > RING_MAX_PRODUCERS)
         return RING_SEG_NOT_READY;  /* the runner publishes the count when its loop starts */
     for (uint32_t round = 0; round < 2; round++) {
@@ -27,8 +29,9 @@ int32_t runner_slot_claim(ring_seg_t *control_seg, int32_t pid)
             /* First round: free slots only; second round: slots whose owner died. */
             if (round == 0 ? seen != 0 : (seen == 0 || !ring_proc_dead(seen, 0)))
                 continue;
-            /* acq_rel: acquire orders our later use of the slot's rings after the previous
-             * owner's release in runner_slot_release(); release publishes our ownership. */
+            /* acq_rel: the acquire half pairs with the release CAS in runner_slot_release(),
+             * ordering our use of the slot's rings after the previous owner's; the release half
+             * publishes our ownership. */
             if (atomic_compare_exchange_strong_explicit(ring_ai32(owner), &seen, pid,
                                                         memory_order_acq_rel, RING_RELAXED))
                 return (int32_t)i;
@@ -43,7 +46,8 @@ int runner_slot_release(ring_seg_t *control_seg, uint32_t slot, int32_t pid)
         return RING_INVALID;
     ring_control_t *ctl = (ring_control_t *)control_seg->ctl;
     int32_t expected = pid;
-    /* release: our last use of the slot's rings happens-before the next owner's acquire CAS. */
+    /* release: our last use of the slot's rings happens-before the next owner's; pairs with
+     * the acquire half of the CAS in runner_slot_claim(). */
     if (!atomic_compare_exchange_strong_explicit(ring_ai32(&ctl->producers[slot].owner_pid),
                                                  &expected, 0, RING_RELEASE, RING_RELAXED))
         return RING_INVALID;

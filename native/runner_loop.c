@@ -181,6 +181,7 @@ static int runner_has_work(void *ctx)
 static void runner_heartbeat(runner_state_t *st, int64_t now)
 {
     const runner_config_t *cfg = st->cfg;
+    ring_seg_heartbeat(cfg->control_seg, now);
     for (uint32_t i = 0; i < cfg->seg_count; i++)
         ring_seg_heartbeat(&cfg->segs[i], now);
     /* relaxed: counters for monitors; nothing is ordered by them. */
@@ -239,7 +240,9 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
     st.wait = cfg->wait;
 
     atomic_store_explicit(ring_a32(&st.ctl->wait_mode), st.wait.mode, RING_RELAXED);
-    atomic_store_explicit(ring_a32(&st.ctl->producer_count), cfg->producer_count, RING_RELAXED);
+    /* release: wait_mode above happens-before a client's use of it; pairs with the acquire
+     * load of producer_count in runner_slot_claim(), which admits clients only after this. */
+    atomic_store_explicit(ring_a32(&st.ctl->producer_count), cfg->producer_count, RING_RELEASE);
     for (uint32_t i = 0; i < cfg->boot_count; i++) {
         eng_cmd_t cmd = cfg->boot_cmds[i];
         ring_reply_t ignored;

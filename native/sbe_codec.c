@@ -341,7 +341,6 @@ static int sbe_decode_establish(const uint8_t *frame, uint32_t frame_length, uin
     m->session_id = sbe_ld_u64(b + 0);
     m->timestamp_ns = sbe_ld_u64(b + 8);
     m->next_seq_no = sbe_ld_u64(b + 16);
-    if (m->next_seq_no != UINT64_C(0) && (m->next_seq_no < UINT64_C(1))) return ENG_GW_VALUE_RANGE;
     m->keepalive_interval_ms = sbe_ld_u32(b + 24);
     if (frame_length - pos < 2) return ENG_GW_BODY_TRUNCATED;
     n = sbe_ld_u16(frame + pos);
@@ -484,12 +483,9 @@ static int sbe_decode_new_order_single(const uint8_t *frame, uint32_t frame_leng
     m->sending_time_ns = sbe_ld_u64(b + 8);
     m->cl_ord_id = sbe_ld_u64(b + 16);
     m->price = sbe_ld_i64(b + 24);
-    if (m->price != INT64_MIN && (m->price < INT64_C(-9223372036854775807))) return ENG_GW_VALUE_RANGE;
     m->stop_px = sbe_ld_i64(b + 32);
-    if (m->stop_px != INT64_MIN && (m->stop_px < INT64_C(-9223372036854775807))) return ENG_GW_VALUE_RANGE;
     m->order_qty = sbe_ld_i64(b + 40);
     m->display_qty = sbe_ld_i64(b + 48);
-    if (m->display_qty != INT64_MIN && (m->display_qty < INT64_C(-9223372036854775807))) return ENG_GW_VALUE_RANGE;
     m->expire_time_ns = sbe_ld_i64(b + 56);
     if (m->expire_time_ns != INT64_MIN && (m->expire_time_ns < INT64_C(0))) return ENG_GW_VALUE_RANGE;
     m->instrument_id = sbe_ld_u32(b + 64);
@@ -553,9 +549,7 @@ static int sbe_decode_order_mass_cancel_request(const uint8_t *frame, uint32_t f
     m->sending_time_ns = sbe_ld_u64(b + 8);
     m->cl_ord_id = sbe_ld_u64(b + 16);
     m->instrument_id = sbe_ld_u32(b + 24);
-    if (m->instrument_id != 0u && (m->instrument_id < 1u)) return ENG_GW_VALUE_RANGE;
     m->account_id = sbe_ld_u32(b + 28);
-    if (m->account_id != 4294967295u && (m->account_id > 4294967294u)) return ENG_GW_VALUE_RANGE;
     if (frame_length != SBE_SOFH_LENGTH + SBE_HEADER_LENGTH + block_length) return ENG_GW_TRAILING_BYTES;
     return ENG_OK;
 }
@@ -573,18 +567,12 @@ static int sbe_decode_execution_report(const uint8_t *frame, uint32_t frame_leng
     m->cl_ord_id = sbe_ld_u64(b + 32);
     m->exec_id = sbe_ld_u64(b + 40);
     m->trade_id = sbe_ld_u64(b + 48);
-    if (m->trade_id != UINT64_C(0) && (m->trade_id < UINT64_C(1))) return ENG_GW_VALUE_RANGE;
     m->price = sbe_ld_i64(b + 56);
-    if (m->price != INT64_MIN && (m->price < INT64_C(-9223372036854775807))) return ENG_GW_VALUE_RANGE;
     m->stop_px = sbe_ld_i64(b + 64);
-    if (m->stop_px != INT64_MIN && (m->stop_px < INT64_C(-9223372036854775807))) return ENG_GW_VALUE_RANGE;
     m->order_qty = sbe_ld_i64(b + 72);
     m->display_qty = sbe_ld_i64(b + 80);
-    if (m->display_qty != INT64_MIN && (m->display_qty < INT64_C(-9223372036854775807))) return ENG_GW_VALUE_RANGE;
     m->last_px = sbe_ld_i64(b + 88);
-    if (m->last_px != INT64_MIN && (m->last_px < INT64_C(-9223372036854775807))) return ENG_GW_VALUE_RANGE;
     m->last_qty = sbe_ld_i64(b + 96);
-    if (m->last_qty != INT64_MIN && (m->last_qty < INT64_C(-9223372036854775807))) return ENG_GW_VALUE_RANGE;
     m->leaves_qty = sbe_ld_i64(b + 104);
     m->cum_qty = sbe_ld_i64(b + 112);
     m->instrument_id = sbe_ld_u32(b + 120);
@@ -642,9 +630,7 @@ static int sbe_decode_order_mass_cancel_report(const uint8_t *frame, uint32_t fr
     m->cl_ord_id = sbe_ld_u64(b + 24);
     m->total_affected_orders = sbe_ld_u32(b + 32);
     m->instrument_id = sbe_ld_u32(b + 36);
-    if (m->instrument_id != 0u && (m->instrument_id < 1u)) return ENG_GW_VALUE_RANGE;
     m->account_id = sbe_ld_u32(b + 40);
-    if (m->account_id != 4294967295u && (m->account_id > 4294967294u)) return ENG_GW_VALUE_RANGE;
     m->reason_code = sbe_ld_u16(b + 44);
     if (m->reason_code > 999u) return ENG_GW_VALUE_RANGE;
     m->mass_cancel_response = sbe_ld_u8(b + 46);
@@ -861,7 +847,6 @@ int sbe_encode_establish(uint8_t *buf, size_t cap, const sbe_establish_t *m)
     uint32_t frame_length = SBE_SOFH_LENGTH + SBE_HEADER_LENGTH + SBE_ESTABLISH_BLOCK_LENGTH;
     uint32_t pos;
     uint8_t *b;
-    if (m->next_seq_no != UINT64_C(0) && (m->next_seq_no < UINT64_C(1))) return -EINVAL;
     if (m->credentials_length > 128u) return -EINVAL;
     frame_length += 2u + m->credentials_length;
     if (cap < frame_length) return -ENOSPC;
@@ -1012,9 +997,6 @@ int sbe_encode_new_order_single(uint8_t *buf, size_t cap, const sbe_new_order_si
     uint32_t frame_length = SBE_SOFH_LENGTH + SBE_HEADER_LENGTH + SBE_NEW_ORDER_SINGLE_BLOCK_LENGTH;
     uint8_t *b;
     if (m->seq_num < UINT64_C(1)) return -EINVAL;
-    if (m->price != INT64_MIN && (m->price < INT64_C(-9223372036854775807))) return -EINVAL;
-    if (m->stop_px != INT64_MIN && (m->stop_px < INT64_C(-9223372036854775807))) return -EINVAL;
-    if (m->display_qty != INT64_MIN && (m->display_qty < INT64_C(-9223372036854775807))) return -EINVAL;
     if (m->expire_time_ns != INT64_MIN && (m->expire_time_ns < INT64_C(0))) return -EINVAL;
     if (m->instrument_id < 1u) return -EINVAL;
     if (!sbe_side_valid(m->side)) return -EINVAL;
@@ -1087,8 +1069,6 @@ int sbe_encode_order_mass_cancel_request(uint8_t *buf, size_t cap, const sbe_ord
     uint32_t frame_length = SBE_SOFH_LENGTH + SBE_HEADER_LENGTH + SBE_ORDER_MASS_CANCEL_REQUEST_BLOCK_LENGTH;
     uint8_t *b;
     if (m->seq_num < UINT64_C(1)) return -EINVAL;
-    if (m->instrument_id != 0u && (m->instrument_id < 1u)) return -EINVAL;
-    if (m->account_id != 4294967295u && (m->account_id > 4294967294u)) return -EINVAL;
     if (cap < frame_length) return -ENOSPC;
     sbe_put_headers(buf, frame_length, SBE_ORDER_MASS_CANCEL_REQUEST_BLOCK_LENGTH, SBE_ORDER_MASS_CANCEL_REQUEST_TEMPLATE_ID);
     b = buf + SBE_SOFH_LENGTH + SBE_HEADER_LENGTH;
@@ -1106,12 +1086,6 @@ int sbe_encode_execution_report(uint8_t *buf, size_t cap, const sbe_execution_re
     uint8_t *b;
     if (m->seq_num < UINT64_C(1)) return -EINVAL;
     if (m->order_id < UINT64_C(1)) return -EINVAL;
-    if (m->trade_id != UINT64_C(0) && (m->trade_id < UINT64_C(1))) return -EINVAL;
-    if (m->price != INT64_MIN && (m->price < INT64_C(-9223372036854775807))) return -EINVAL;
-    if (m->stop_px != INT64_MIN && (m->stop_px < INT64_C(-9223372036854775807))) return -EINVAL;
-    if (m->display_qty != INT64_MIN && (m->display_qty < INT64_C(-9223372036854775807))) return -EINVAL;
-    if (m->last_px != INT64_MIN && (m->last_px < INT64_C(-9223372036854775807))) return -EINVAL;
-    if (m->last_qty != INT64_MIN && (m->last_qty < INT64_C(-9223372036854775807))) return -EINVAL;
     if (m->instrument_id < 1u) return -EINVAL;
     if (m->reason_code > 999u) return -EINVAL;
     if (!sbe_exec_type_valid(m->exec_type)) return -EINVAL;
@@ -1180,8 +1154,6 @@ int sbe_encode_order_mass_cancel_report(uint8_t *buf, size_t cap, const sbe_orde
     uint32_t frame_length = SBE_SOFH_LENGTH + SBE_HEADER_LENGTH + SBE_ORDER_MASS_CANCEL_REPORT_BLOCK_LENGTH;
     uint8_t *b;
     if (m->seq_num < UINT64_C(1)) return -EINVAL;
-    if (m->instrument_id != 0u && (m->instrument_id < 1u)) return -EINVAL;
-    if (m->account_id != 4294967295u && (m->account_id > 4294967294u)) return -EINVAL;
     if (m->reason_code > 999u) return -EINVAL;
     if (!sbe_mass_cancel_response_valid(m->mass_cancel_response)) return -EINVAL;
     if (cap < frame_length) return -ENOSPC;

@@ -99,8 +99,18 @@ class SimpleType:
     hi: int
     description: str
 
+    @property
+    def domain(self) -> tuple[int, int]:
+        """The primitive's range less the null value where it sits at an end (SBE's default nulls)."""
+        lo, hi = self.prim.lo, self.prim.hi
+        if self.optional and self.null == lo:
+            lo += 1
+        if self.optional and self.null == hi:
+            hi -= 1
+        return lo, hi
+
     def range_checked(self) -> bool:
-        return self.lo > self.prim.lo or self.hi < self.prim.hi
+        return (self.lo, self.hi) != self.domain
 
 
 @dataclasses.dataclass
@@ -239,22 +249,26 @@ def _parse_simple(el: ET.Element) -> SimpleType:
         raise SchemaError(f"{where}: constant types are only supported in framingHeader")
     if presence not in ("required", "optional"):
         raise SchemaError(f"{where}: presence {presence!r} must be required or optional")
-    lo = _int(a["minValue"], f"{where} minValue") if "minValue" in a else prim.lo
-    hi = _int(a["maxValue"], f"{where} maxValue") if "maxValue" in a else prim.hi
-    _check_in_prim(lo, prim, f"{where} minValue")
-    _check_in_prim(hi, prim, f"{where} maxValue")
-    if lo > hi:
-        raise SchemaError(f"{where}: minValue {lo} is greater than maxValue {hi}")
     null = None
     if presence == "optional":
         if "nullValue" not in a:
             raise SchemaError(f"{where}: an optional type needs an explicit nullValue")
         null = _int(a["nullValue"], f"{where} nullValue")
         _check_in_prim(null, prim, f"{where} nullValue")
-        if lo <= null <= hi:
-            raise SchemaError(f"{where}: nullValue {null} lies inside minValue..maxValue ({lo}..{hi})")
     elif "nullValue" in a:
         raise SchemaError(f"{where}: nullValue given on a required type")
+    # Without an explicit bound, an optional type's range stops short of a null at the end of the
+    # primitive's range (SBE's default nulls are the int minimum and the uint maximum).
+    lo_default = prim.lo + 1 if null == prim.lo else prim.lo
+    hi_default = prim.hi - 1 if null == prim.hi else prim.hi
+    lo = _int(a["minValue"], f"{where} minValue") if "minValue" in a else lo_default
+    hi = _int(a["maxValue"], f"{where} maxValue") if "maxValue" in a else hi_default
+    _check_in_prim(lo, prim, f"{where} minValue")
+    _check_in_prim(hi, prim, f"{where} maxValue")
+    if lo > hi:
+        raise SchemaError(f"{where}: minValue {lo} is greater than maxValue {hi}")
+    if null is not None and lo <= null <= hi:
+        raise SchemaError(f"{where}: nullValue {null} lies inside minValue..maxValue ({lo}..{hi})")
     return SimpleType(a["name"], prim, presence == "optional", null, lo, hi, a.get("description", ""))
 
 
@@ -446,6 +460,9 @@ def _parse_message(el: ET.Element, types: dict, version: int) -> Message:
     names: set[str] = set()
     for f in el:
         kind = _local(f.tag)
+        if kind == "group":
+            raise SchemaError(f"{where} group {f.get('name')!r}: repeating groups are not supported by this "
+                              "generator (no message of the venue needs one)")
         fa = _attrs(f, f"{where} <{kind}> {f.get('name')!r}", ("name", "id", "type"),
                     ("description", "offset", "sinceVersion", "semanticType"))
         fwhere = f"{where} field {fa['name']!r}"
@@ -459,8 +476,6 @@ def _parse_message(el: ET.Element, types: dict, version: int) -> Message:
         if _int(fa.get("sinceVersion", "0"), f"{fwhere} sinceVersion") > version:
             raise SchemaError(f"{fwhere}: sinceVersion is newer than the schema version {version}")
         tname = fa["type"]
-        if kind == "group":
-            raise SchemaError(f"{fwhere}: repeating groups are not supported by this generator")
         if kind == "field":
             if data:
                 raise SchemaError(f"{fwhere}: fields must come before every <data> field")
@@ -994,7 +1009,7 @@ def _py_check(var: str, f: Field, mname: str, exc: str) -> list[str]:
     if isinstance(t, EnumType):
         return [f"    {var}_e = _{upper(t.name)}_BY_VALUE.get({var})",
                 f"    if {var}_e is None:",
-                f"        raise {exc}(Reason.ENG_GW_BAD_ENUM, {{tid}}, f\"{label}: {{{var}}} is not a {t.name} value\")"]
+                f"        raise {exc}(Reason.ENG_GW_BAD_ENUM, {{tid}}, f\"{label}: {{{var}}} is not a valid {t.name}\")"]
     if isinstance(t, SetType):
         return [f"    if {var} & {~t.mask & t.prim.hi}:",
                 f"        raise {exc}(Reason.ENG_GW_BAD_SET, {{tid}}, f\"{label}: bits {{{var}:#x}} outside {t.name}\")"]
@@ -1110,6 +1125,8 @@ def _py_encoder(m: Message) -> list[str]:
     for d in m.data:
         dn = snake(d.name)
         L.append(f"    {dn} = m.{dn}")
+        L.append(f"    if not isinstance({dn}, (bytes, bytearray, memoryview)):")
+        L.append(f"        raise SbeEncodeError(Reason.ENG_GW_VAR_DATA_LENGTH, tid, f\"{m.name}.{d.name}: {{type({dn}).__name__}} is not bytes\")")
         L.append(f"    if len({dn}) > {d.type.max_length}:")
         L.append(f"        raise SbeEncodeError(Reason.ENG_GW_VAR_DATA_LENGTH, tid, f\"{m.name}.{d.name}: {{len({dn})}} > {d.type.max_length} bytes\")")
         total.append(f"{d.type.length_prim.size} + len({dn})")
@@ -1225,6 +1242,10 @@ def emit_python(s: Schema) -> str:
     L.append("")
     L.append(f"TEMPLATES: dict[int, type[Message]] = {{{', '.join(f'{m.id}: {m.name}' for m in s.messages)}}}")
     L.extend(PY_RUNTIME.rstrip("\n").split("\n"))
+    L.append("")
+    L.append("# Fails the import, naming the code, if venue_layout.h lost one of the codes this codec raises.")
+    L.append(f"_CODEC_REASONS = tuple(Reason[name] for name in {CODEC_ERRORS!r})")
+    L.append("")
     for m in s.messages:
         L.append(f"_{upper(m.name)}_BLOCK = struct.Struct({_struct_format(m)!r})")
     L.append("")

@@ -11,13 +11,13 @@ from gateway.latency.clock import ClockInfo, adopt_clock, current_clock, init_cl
 from gateway.latency.errors import LatencyError, LayoutError, NotPossibleHere, RegionNotReady
 from gateway.latency.histogram import LatencyHistogram
 from gateway.latency.region import END_TO_END, STAGE_NAMES, LatencyRegion, Recorder
-from gateway.latency.snapshot import Snapshot, intervals
+from gateway.latency.snapshot import Run, Snapshot, intervals
 from gateway.latency.spec import HistogramSpec
 from gateway.latency.summary import Summary, load_run, summarize
 
 __all__ = [
     "ClockInfo", "END_TO_END", "HistogramSpec", "LatencyError", "LatencyHistogram",
     "LatencyRegion", "LayoutError", "NotPossibleHere", "Recorder", "RegionNotReady", "STAGE_NAMES",
-    "Snapshot", "Summary", "adopt_clock", "current_clock", "init_clock", "intervals", "load_run",
-    "summarize",
+    "Run", "Snapshot", "Summary", "adopt_clock", "current_clock", "init_clock", "intervals",
+    "load_run", "summarize",
 ]

@@ -11,7 +11,8 @@ from native._venue import ffi, lib
 
 from gateway.latency.errors import LayoutError, check_rc
 
-_SOURCES = {"auto": lib.HDR_CLOCK_AUTO, "monotonic": lib.HDR_CLOCK_MONOTONIC, "tsc": lib.HDR_CLOCK_TSC}
+_SOURCES = {"auto": lib.HDR_CLOCK_AUTO, "monotonic": lib.HDR_CLOCK_MONOTONIC,
+            "tsc": lib.HDR_CLOCK_TSC}
 _NAMES = {lib.HDR_CLOCK_MONOTONIC: "monotonic", lib.HDR_CLOCK_TSC: "tsc"}
 
 

@@ -38,7 +38,8 @@ def _next_level(level: float, ticks_per_half_distance: int) -> float:
     return level + 100.0 / (ticks_per_half_distance * (2 ** (halvings + 1)))
 
 
-def percentile_rows(hist: LatencyHistogram, ticks_per_half_distance: int = 5) -> list[PercentileRow]:
+def percentile_rows(hist: LatencyHistogram,
+                    ticks_per_half_distance: int = 5) -> list[PercentileRow]:
     """The rows of Java's percentile iteration: at each non-empty bucket, one row per level the
     cumulative percentile has reached (while values remain beyond it), then a final row at 100%."""
     total = hist.total_count

@@ -93,7 +93,7 @@ def plot_breakdown(breakdown: Breakdown, path: str | Path, title: str) -> list[P
                         fontsize=7, xytext=(0, 3), textcoords="offset points")
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([row.label for row in rows])
-    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_yscale("log")
     ax.set_ylabel("stage latency (µs)")
     ax.set_title(title)
     ax.grid(True, axis="y", alpha=0.3)

@@ -130,9 +130,11 @@ class LatencyRegion:
         return cls(buf, nbytes, owner=(mm, buf))
 
     @classmethod
-    def attach_file(cls, path: str | os.PathLike[str], offset: int = 0) -> LatencyRegion:
+    def attach_file(cls, path: str | os.PathLike[str], offset: int = 0,
+                    writable: bool = False) -> LatencyRegion:
         """Attaches a region that starts `offset` bytes into a file (a page multiple, as mmap
-        requires, which every segment layout gives its regions anyway)."""
+        requires, which every segment layout gives its regions anyway). Read-only unless this
+        process will record (writable: then it must also share the region's clock)."""
         path = Path(path)
         if offset < 0 or offset % mmap.ALLOCATIONGRANULARITY:
             raise LayoutError(f"offset {offset}: must be a non-negative multiple of "
@@ -140,9 +142,9 @@ class LatencyRegion:
         size = path.stat().st_size
         if size <= offset:
             raise LayoutError(f"{path}: {size} bytes, no region at offset {offset}")
-        with open(path, "rb") as f:
-            mm = mmap.mmap(f.fileno(), size - offset, mmap.MAP_SHARED, mmap.PROT_READ,
-                           offset=offset)
+        prot = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
+        with open(path, "r+b" if writable else "rb") as f:
+            mm = mmap.mmap(f.fileno(), size - offset, mmap.MAP_SHARED, prot, offset=offset)
         buf = ffi.from_buffer(mm)
         return cls(buf, size - offset, owner=(mm, buf))
 

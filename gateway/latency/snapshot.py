@@ -48,6 +48,20 @@ class Snapshot:
                         self.clock_description or later.clock_description)
 
 
+@dataclass(frozen=True)
+class Run:
+    """A run's intervals, oldest first: what an interval log holds and what reports are made of."""
+
+    intervals: tuple[Snapshot, ...]
+
+    @classmethod
+    def from_cumulative(cls, snapshots: list[Snapshot]) -> Run:
+        return cls(tuple(intervals(snapshots)))
+
+    def total(self) -> Snapshot:
+        return total(list(self.intervals))
+
+
 def intervals(snapshots: list[Snapshot]) -> list[Snapshot]:
     """Successive differences of cumulative snapshots; the first interval is the first snapshot
     itself (everything from the region's creation to it)."""

@@ -70,12 +70,14 @@ class HistogramSpec:
     def highest_value_at(self, index: np.ndarray) -> np.ndarray:
         """The highest value each counts index stands for (highestEquivalentValue)."""
         bucket, sub = self.index_bucket(index)
-        return (sub << (bucket + self.unit_magnitude)) + (np.int64(1) << (bucket + self.unit_magnitude)) - 1
+        shift = bucket + self.unit_magnitude
+        return (sub << shift) + (np.int64(1) << shift) - 1
 
     def median_value_at(self, index: np.ndarray) -> np.ndarray:
         """The value mean and standard deviation use for each index (medianEquivalentValue)."""
         bucket, sub = self.index_bucket(index)
-        return (sub << (bucket + self.unit_magnitude)) + ((np.int64(1) << (bucket + self.unit_magnitude)) >> 1)
+        shift = bucket + self.unit_magnitude
+        return (sub << shift) + ((np.int64(1) << shift) >> 1)
 
     def to_dict(self) -> dict[str, int]:
         return {"lowest_discernible_value": self.lowest_discernible_value,

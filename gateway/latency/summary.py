@@ -23,13 +23,13 @@ from gateway.latency.histogram import LatencyHistogram
 from gateway.latency.percentile_text import format_percentile_distribution
 from gateway.latency.plot import PlotSeries, plot_breakdown, plot_percentiles
 from gateway.latency.region import END_TO_END, LatencyRegion
-from gateway.latency.snapshot import Snapshot, intervals, total
+from gateway.latency.snapshot import Run, Snapshot, intervals, total
 
 HLOG_NAME = "latency.hlog"
 TABLE_PERCENTILES: tuple[float, ...] = (50.0, 99.0, 99.9, 100.0)
 JSON_PERCENTILES: tuple[float, ...] = (50.0, 90.0, 99.0, 99.9, 99.99, 100.0)
 
-Source = Union[LatencyRegion, Snapshot, Sequence[Snapshot], str, os.PathLike]
+Source = Union[LatencyRegion, Run, Snapshot, Sequence[Snapshot], str, os.PathLike]
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,15 @@ class Summary:
     def table(self) -> str:
         width = max([len(f.name) for f in self.histograms] + [len("histogram")])
         head = f"{'histogram':<{width}} {'count':>10} " + " ".join(
-            f"{percentile_label(p) + ' µs':>11}" for p in TABLE_PERCENTILES) + f" {'overflow':>9}"
+            f"{percentile_label(p) + ' µs':>11}" for p in TABLE_PERCENTILES) + \
+            f" {'overflow':>9} {'underflow':>9}"
         lines = [head, "-" * len(head)]
         for f in self.histograms:
             cells = " ".join(f"{f.percentiles_ns[p] / 1000.0:>11.3f}" for p in TABLE_PERCENTILES)
-            lines.append(f"{f.name:<{width}} {f.total_count:>10} {cells} {f.overflow_count:>9}")
-        dominant = ", ".join(f"{label} {stage}" for label, stage in self.breakdown.dominant().items()
-                             if stage)
+            lines.append(f"{f.name:<{width}} {f.total_count:>10} {cells} {f.overflow_count:>9} "
+                         f"{f.underflow_count:>9}")
+        dominant = ", ".join(f"{label} {stage}"
+                             for label, stage in self.breakdown.dominant().items() if stage)
         if dominant:
             lines.append(f"dominant stage: {dominant}")
         corrections = sorted({f.coordinated_omission for f in self.histograms})
@@ -94,7 +96,7 @@ class Summary:
                 "files": {k: str(v) for k, v in self.files.items()}}
 
 
-def load_run(path: str | os.PathLike[str], offset: int = 0) -> list[Snapshot]:
+def load_run(path: str | os.PathLike[str], offset: int = 0) -> Run:
     """The intervals of a run: from DIR/latency.hlog, a .hlog file, or (a live venue) a file
     holding a region at `offset`, snapshotted now as one interval since its creation."""
     path = Path(path)
@@ -102,12 +104,12 @@ def load_run(path: str | os.PathLike[str], offset: int = 0) -> list[Snapshot]:
         log = path / HLOG_NAME
         if not log.is_file():
             raise LayoutError(f"{path}: a run directory must contain {HLOG_NAME}")
-        return list(read_interval_log(log).intervals)
+        return Run(read_interval_log(log).intervals)
     if not path.exists():
         raise LayoutError(f"{path}: no such file or directory")
     if path.suffix == ".hlog":
-        return list(read_interval_log(path).intervals)
-    return [LatencyRegion.attach_file(path, offset).snapshot()]
+        return Run(read_interval_log(path).intervals)
+    return Run((LatencyRegion.attach_file(path, offset).snapshot(),))
 
 
 def _as_intervals(source: Source) -> list[Snapshot]:
@@ -115,8 +117,10 @@ def _as_intervals(source: Source) -> list[Snapshot]:
         return [source.snapshot()]
     if isinstance(source, Snapshot):
         return [source]
+    if isinstance(source, Run):
+        return list(source.intervals)
     if isinstance(source, (str, os.PathLike)):
-        return load_run(source)
+        return list(load_run(source).intervals)
     return intervals(list(source))   # cumulative snapshots of one region, oldest first
 
 
@@ -130,8 +134,9 @@ def summarize(source: Source, out_dir: str | os.PathLike[str], *, title: str = "
               compare: dict[str, Source] | None = None, out: TextIO | None = sys.stdout
               ) -> Summary:
     """Writes every report file for `source` into out_dir (created if missing) and prints the
-    table. source: a LatencyRegion (snapshotted now), one Snapshot (taken as one interval), a
-    sequence of cumulative snapshots of one region (oldest first, differenced into intervals), or
+    table. source: a LatencyRegion (snapshotted now), a Run (its intervals), one Snapshot (taken
+    as one interval), a sequence of cumulative snapshots of one region (oldest first, differenced
+    into intervals), or
     a path (see load_run). compare: other runs by label, whose end-to-end histograms join this
     run's on compare_end_to_end.png. out None: print nothing."""
     parts = _as_intervals(source)

@@ -78,7 +78,7 @@ def execution_reports() -> list[s.ExecutionReport]:
             time_in_force=s.TimeInForce.GOOD_TILL_DATE),
         _er(8, ET.TRIGGERED, OS.NEW, ord_type=s.OrdType.STOP_LIMIT, stop_px=1_001_000, last_px=1_001_000),
         _er(9, ET.REJECTED, OS.REJECTED, leaves_qty=0, reason_code=905, price=None, order_qty=I64_MIN,
-            cum_qty=I64_MAX, display_qty=I64_MAX, seq_num=U64_MAX, exec_id=U64_MAX, order_id=U64_MAX),
+            cum_qty=I64_MAX, display_qty=I64_MAX, seq_num=U64_MAX, order_id=U64_MAX),
     ]
 
 

@@ -78,10 +78,11 @@ class CommandStream:
     def end_of_day(self, instrument_id: int = 0, all_instruments: int = 0) -> Cmd:
         return self._stamp("END_OF_DAY", instrument_id, all_instruments=all_instruments)
 
-    def time(self, advance_ns: int) -> Cmd:
-        """A TIME command advance_ns after the previous command (instead of the usual step)."""
+    def time(self, advance_ns: int, instrument_id: int = 0) -> Cmd:
+        """A TIME command advance_ns after the previous command (instead of the usual step);
+        instrument_id is ignored by the engine (it is echoed in the CMD_ACK)."""
         self.ts_ns += advance_ns - self.ts_step_ns
-        return self._stamp("TIME", 0)
+        return self._stamp("TIME", instrument_id)
 
     def set_instrument_risk(self, instrument_id: int, max_order_qty: int,
                             max_order_notional: int, price_collar_ticks: int) -> Cmd:
@@ -93,8 +94,9 @@ class CommandStream:
         return self._stamp("SET_ACCOUNT_LIMIT", instrument_id, account_id=account_id,
                            max_position=max_position)
 
-    def set_kill_switch(self, account_id: int, engaged: int) -> Cmd:
-        return self._stamp("SET_KILL_SWITCH", 0, account_id=account_id, engaged=engaged)
+    def set_kill_switch(self, account_id: int, engaged: int, instrument_id: int = 0) -> Cmd:
+        return self._stamp("SET_KILL_SWITCH", instrument_id, account_id=account_id,
+                           engaged=engaged)
 
     def raw(self, kind: str | int, instrument_id: int = 0, **fields: int) -> Cmd:
         """Any command type, also unknown numeric ones, with the usual stamps."""
@@ -151,6 +153,7 @@ class RandomFlow:
     stream: CommandStream = field(default_factory=CommandStream)
     next_order_id: int = 1
     issued: list[tuple[int, int]] = field(default_factory=list)  # (order id, instrument id)
+    issued_price: dict[int, int] = field(default_factory=dict)  # order id -> limit price
     phases: dict[int, int] = field(default_factory=dict)
     killed_accounts: set[int] = field(default_factory=set)
 
@@ -259,8 +262,10 @@ class RandomFlow:
                 kw["flags"] = kw.get("flags", 0) | ENG.FLAG_ICEBERG
                 qty = max(qty, 3 * spec.lot_size)
                 kw["display_qty"] = spec.lot_size * rng.randint(1, qty // spec.lot_size - 1)
+        order_id, price = self._new_id(spec), self._price(rng, spec, side)
+        self.issued_price[order_id] = price
         return self.stream.new_order(
-            spec.instrument_id, self._new_id(spec), side, qty, self._price(rng, spec, side),
+            spec.instrument_id, order_id, side, qty, price,
             tif=tif, account_id=self._account(rng), client_order_id=rng.randrange(1 << 32),
             **self._stp(rng), **self._expiry(rng, tif), **kw)
 
@@ -301,8 +306,12 @@ class RandomFlow:
         order_id, instrument_id = self._recent(rng)
         spec = INSTRUMENT_SPECS[instrument_id - 1]
         side = rng.choice((ENG.SIDE_BUY, ENG.SIDE_SELL))
-        return self.stream.replace(instrument_id, order_id, self._price(rng, spec, side),
-                                   self._qty(rng, spec))
+        price = self._price(rng, spec, side)
+        if order_id in self.issued_price and rng.random() < 0.5:
+            price = self.issued_price[order_id]  # same price: in place or to the back
+        else:
+            self.issued_price[order_id] = price
+        return self.stream.replace(instrument_id, order_id, price, self._qty(rng, spec))
 
     def _op_phase(self, rng: random.Random) -> Cmd:
         if rng.random() < 0.5 and any(p != ENG.PHASE_CONTINUOUS for p in self.phases.values()):
@@ -316,11 +325,12 @@ class RandomFlow:
         return self.set_phase(spec.instrument_id, target)
 
     def _op_time(self, rng: random.Random) -> Cmd:
-        return self.stream.time(self.stream.ts_step_ns * rng.choice((1, 5, 20, 40)))
+        return self.stream.time(self.stream.ts_step_ns * rng.choice((1, 5, 20, 40)),
+                                rng.choice((0, 0, 1, 2)))
 
     def _op_end_of_day(self, rng: random.Random) -> Cmd:
         if rng.random() < 0.3:
-            return self.stream.end_of_day(all_instruments=1)
+            return self.stream.end_of_day(rng.choice((0, 1, 2)), all_instruments=1)
         return self.stream.end_of_day(self._spec(rng).instrument_id)
 
     def _op_mass_cancel(self, rng: random.Random) -> Cmd:
@@ -335,7 +345,7 @@ class RandomFlow:
             return self.stream.set_kill_switch(account, 0)
         account = self._account(rng)
         self.killed_accounts.add(account)
-        return self.stream.set_kill_switch(account, rng.choice((1, 1, 1, 2)))
+        return self.stream.set_kill_switch(account, rng.choice((1, 1, 1, 2)), rng.choice((0, 1, 2)))
 
     def _op_risk(self, rng: random.Random) -> Cmd:
         spec = self._spec(rng)
@@ -355,7 +365,7 @@ class RandomFlow:
         spec = self._spec(rng)
         side = rng.choice((ENG.SIDE_BUY, ENG.SIDE_SELL))
         price = self._price(rng, spec, side)
-        what = rng.randrange(9)
+        what = rng.randrange(17)
         order_id = self._new_id(spec)
         if what == 0:
             return self.stream.limit(spec.instrument_id, order_id, side, rng.choice((0, -5)), price)
@@ -378,9 +388,38 @@ class RandomFlow:
         if what == 7:
             return self.stream.limit(spec.instrument_id, order_id, side, spec.lot_size, price,
                                      tif=ENG.TIF_GTD, expire_ts_ns=self.stream.ts_ns)
-        return self.stream.new_order(spec.instrument_id, order_id, side, spec.lot_size, price,
-                                     ord_type=rng.choice((0, 5, ENG.ORD_MARKET)),
-                                     tif=rng.choice((0, 6, ENG.TIF_GTC)))
+        if what == 8:
+            return self.stream.new_order(spec.instrument_id, order_id, side, spec.lot_size, price,
+                                         ord_type=rng.choice((0, 5, ENG.ORD_MARKET)),
+                                         tif=rng.choice((0, 6, ENG.TIF_GTC)))
+        if what == 9:
+            return self.stream.limit(spec.instrument_id, order_id, rng.choice((0, 3)),
+                                     spec.lot_size, price)
+        if what == 10:
+            return self.stream.limit(spec.instrument_id, order_id, side, 2 * spec.lot_size, price,
+                                     flags=rng.choice((0, ENG.FLAG_ICEBERG)),
+                                     display_qty=rng.choice((2 * spec.lot_size, spec.lot_size)))
+        if what == 11:
+            return self.stream.new_order(spec.instrument_id, order_id, side, spec.lot_size,
+                                         price, stop_price=rng.choice((0, -spec.tick_size,
+                                                                       price)),
+                                         ord_type=rng.choice((ENG.ORD_LIMIT, ENG.ORD_STOP_LIMIT)))
+        if what == 12:
+            return self.stream.limit(spec.instrument_id, order_id, side, spec.lot_size, price,
+                                     stp_group=1, stp_mode=rng.choice((5, 255)))
+        if what == 13:
+            return self.stream.limit(spec.instrument_id, order_id, side, spec.lot_size, price,
+                                     flags=rng.choice((4, 8, ENG.FLAG_POST_ONLY)),
+                                     tif=rng.choice((ENG.TIF_GTC, ENG.TIF_IOC)))
+        if what == 14:
+            return self.stream.set_instrument_risk(spec.instrument_id, -1, 0, rng.choice((0, -1)))
+        if what == 15:
+            return self.stream.add_instrument(spec.instrument_id, spec.tick_size, spec.lot_size,
+                                              spec.centre_price + rng.choice((0, 1)))
+        # A command whose seq does not increase: the engine must reject it and change nothing.
+        cmd = self.stream.cancel(spec.instrument_id, order_id)
+        self.stream.seq -= 1
+        return dict(cmd, seq=cmd["seq"] - rng.choice((1, 2)))
 
 
 def seeded_stream(seed: int, n_commands: int, n_instruments: int = 3) -> list[Cmd]:
@@ -411,7 +450,7 @@ engine_configs = st.sampled_from((
 
 
 @st.composite
-def streams(draw: st.DrawFn, min_ops: int = 20, max_ops: int = 250) -> list[Cmd]:
+def streams(draw: st.DrawFn, min_ops: int = 50, max_ops: int = 400) -> list[Cmd]:
     """A random command stream: preamble, then ops whose details come from per-op seeds."""
     n_instruments = draw(st.integers(2, 3))
     preamble_seed = draw(st.integers(0, 2**32 - 1))

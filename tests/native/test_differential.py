@@ -17,7 +17,7 @@ from tests.oracle import ENG, OracleEngine
 
 LONG_STREAM_SEED = 20_240_621
 LONG_STREAM_COMMANDS = 20_000
-HYPOTHESIS_EXAMPLES = 150
+HYPOTHESIS_EXAMPLES = 600
 
 compared = {"streams": 0, "commands": 0, "events": 0}
 

@@ -58,7 +58,8 @@ class OracleEngine:
         self.last_seq = 0
         self.next_trade_id = 1
         self.instruments: dict[int, Instrument] = {}
-        self.live_orders: dict[int, Order] = {}  # every live order: resting, waiting stop, aggressor
+        # Every live order: resting, waiting stop, or the aggressor being processed.
+        self.live_orders: dict[int, Order] = {}
         self.positions: dict[tuple[int, int], Position] = {}  # (account, instrument)
         self.killed_accounts: set[int] = set()
         self._gtd_queue: list[tuple[int, int, int, Order]] = []  # (expire, accept_seq, id, order)

@@ -1,0 +1,258 @@
+"""``python -m gateway engine``: the matching engine as its own process, pinned to one core.
+
+Python does the set-up (arguments, segments, engine, pinning, memory locking, SCHED_FIFO,
+start-up warnings) and then calls the C loop (native/runner_loop.c), which returns only after a
+SIGTERM/SIGINT (or a stop request in the control segment) and a drain of the command rings.
+Exit status: 0 after a clean stop, 2 for bad arguments, 1 when the engine cannot start.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from native import records
+from native._venue import ffi, lib
+from shm.engine_segments import MAX_PRODUCERS, EngineSegments
+from shm.errors import ShmError, check
+from shm.segment import segment_path
+
+log = logging.getLogger("gateway.engine")
+
+_PHASES = {"closed": None, "pre-open": ["PRE_OPEN"], "continuous": ["PRE_OPEN", "CONTINUOUS"]}
+
+
+@dataclass(frozen=True)
+class InstrumentSpec:
+    instrument_id: int
+    tick_size: int
+    lot_size: int
+    reference_price: int
+
+
+def parse_instruments(text: str) -> list[InstrumentSpec]:
+    """``ID[:TICK[:LOT[:REF]]],...`` e.g. ``1,2:5:100:10000``; defaults tick 1, lot 1, ref 10000."""
+    specs: list[InstrumentSpec] = []
+    for item in text.split(","):
+        parts = item.strip().split(":")
+        if not parts[0] or len(parts) > 4:
+            raise argparse.ArgumentTypeError(f"bad instrument {item!r}: use ID[:TICK[:LOT[:REF]]]")
+        try:
+            nums = [int(p) for p in parts]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"bad instrument {item!r}: fields must be integers") \
+                from None
+        nums += [1, 1, 10000][len(nums) - 1:]
+        if nums[0] < 1 or min(nums[1:]) < 1:
+            raise argparse.ArgumentTypeError(f"bad instrument {item!r}: id, tick, lot and reference "
+                                             "price must be >= 1")
+        if nums[3] % nums[1]:
+            raise argparse.ArgumentTypeError(f"bad instrument {item!r}: reference price {nums[3]} is "
+                                             f"not a multiple of tick {nums[1]}")
+        specs.append(InstrumentSpec(*nums))
+    ids = [s.instrument_id for s in specs]
+    if len(set(ids)) != len(ids):
+        raise argparse.ArgumentTypeError(f"instrument ids repeat: {text!r}")
+    return specs
+
+
+def _pow2(text: str) -> int:
+    v = int(text)
+    if v < lib.RING_MIN_CAPACITY or v > lib.RING_MAX_CAPACITY or v & (v - 1):
+        raise argparse.ArgumentTypeError(f"{v} is not a power of two in [{lib.RING_MIN_CAPACITY}, "
+                                         f"{lib.RING_MAX_CAPACITY}]")
+    return v
+
+
+def _positive(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gateway engine",
+                                description="Run the matching engine as its own pinned process.")
+    p.add_argument("--name", required=True, help="engine name: segments are venue-NAME-*")
+    p.add_argument("--cpu", type=int, default=None, help="pin to this CPU (default: not pinned)")
+    p.add_argument("--instruments", type=parse_instruments, default=parse_instruments("1"),
+                   help="ID[:TICK[:LOT[:REF]]],... added at start (default: 1)")
+    p.add_argument("--phase", choices=sorted(_PHASES), default="continuous",
+                   help="trading phase the instruments start in (default: continuous)")
+    p.add_argument("--wait", choices=["spin", "backoff"], default="backoff",
+                   help="spin: busy-poll (isolated cores); backoff: spin, yield, then sleep")
+    p.add_argument("--spin", type=int, default=20000, help="backoff: idle polls before yielding")
+    p.add_argument("--yields", type=int, default=100, help="backoff: yields before sleeping")
+    p.add_argument("--sleep-us", type=_positive, default=1000, help="backoff: longest sleep")
+    p.add_argument("--max-orders", type=_positive, default=1 << 20)
+    p.add_argument("--max-levels", type=_positive, default=1 << 16)
+    p.add_argument("--max-accounts", type=_positive, default=1024)
+    p.add_argument("--producers", type=int, default=4, help=f"producer slots, 1..{MAX_PRODUCERS}")
+    p.add_argument("--cmd-ring-bytes", type=_pow2, default=1 << 16)
+    p.add_argument("--event-log-bytes", type=_pow2, default=1 << 24)
+    p.add_argument("--dir", default=None, help="segment directory (default $VENUE_SHM_DIR or "
+                                               "/dev/shm; a hugetlbfs mount gives huge pages)")
+    p.add_argument("--fifo", type=int, default=0, metavar="PRIO",
+                   help="SCHED_FIFO priority 1-99 where permitted (default 0: off)")
+    p.add_argument("--no-mlock", action="store_true", help="skip mlockall")
+    p.add_argument("--heartbeat-us", type=_positive, default=1000)
+    p.add_argument("--drain-timeout-ms", type=_positive, default=1000)
+    return p
+
+
+def _boot_commands(args: argparse.Namespace) -> np.ndarray:
+    cmds: list[dict[str, object]] = []
+    for s in args.instruments:
+        cmds.append({"type": "ADD_INSTRUMENT", "instrument_id": s.instrument_id,
+                     "tick_size": s.tick_size, "lot_size": s.lot_size,
+                     "reference_price": s.reference_price, "market_collar_ticks": 100})
+        for phase in _PHASES[args.phase] or []:
+            cmds.append({"type": "SET_PHASE", "instrument_id": s.instrument_id,
+                         "phase": int(records.Phase[phase])})
+    return records.encode_commands(cmds)
+
+
+def _startup_warnings(cores: Sequence[int]) -> list[str]:
+    for module_name in ("tuning", "tuning.startup"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        fn = getattr(module, "startup_warnings", None)
+        if fn is not None:
+            return list(fn(list(cores)))
+    log.debug("tuning.startup_warnings not available; skipping host checks")
+    return []
+
+
+def _prepare_process(args: argparse.Namespace) -> list[str]:
+    """Pins, sets SCHED_FIFO, locks memory. Returns warning lines for what was not possible."""
+    warnings: list[str] = []
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    if args.fifo:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(args.fifo))
+        except PermissionError:
+            warnings.append(f"SCHED_FIFO priority {args.fifo} not permitted; running SCHED_OTHER")
+        except OSError as exc:
+            warnings.append(f"SCHED_FIFO priority {args.fifo} refused ({exc.strerror})")
+    if not args.no_mlock:
+        rc = lib.runner_lock_memory(1 << 20)
+        if rc < 0:
+            warnings.append(f"mlockall not permitted ({os.strerror(-rc)}); pages may fault")
+    return warnings
+
+
+def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    try:
+        segment_path(args.name, "control", args.dir)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.cpu is not None and args.cpu not in os.sched_getaffinity(0):
+        parser.error(f"--cpu {args.cpu} is not one of this process's CPUs "
+                     f"{sorted(os.sched_getaffinity(0))}")
+    if not 1 <= args.producers <= MAX_PRODUCERS:
+        parser.error(f"--producers must be 1..{MAX_PRODUCERS}, got {args.producers}")
+    if not 0 <= args.fifo <= 99:
+        parser.error(f"--fifo must be 0 (off) or 1..99, got {args.fifo}")
+    if args.spin < 0 or args.yields < 0:
+        parser.error("--spin and --yields must be >= 0")
+    max_id = max(s.instrument_id for s in args.instruments)
+    if max_id > 65535:
+        parser.error(f"instrument id {max_id} too large (max 65535)")
+
+
+def run(args: argparse.Namespace) -> int:
+    max_instruments = max(s.instrument_id for s in args.instruments)
+    cfg = ffi.new("eng_config_t *", {"max_orders": args.max_orders, "max_levels": args.max_levels,
+                                     "max_instruments": max_instruments,
+                                     "max_accounts": args.max_accounts})
+    engp = ffi.new("eng_engine_t **")
+    rc = lib.eng_create(cfg, engp)
+    if rc < 0:
+        print(f"engine: cannot create the engine ({os.strerror(-rc)}); check --max-* sizes",
+              file=sys.stderr)
+        return 1
+    engine = engp[0]
+    try:
+        segs = EngineSegments.create(args.name, args.producers, args.cmd_ring_bytes,
+                                     args.event_log_bytes, args.dir)
+    except (ShmError, OSError) as exc:
+        lib.eng_destroy(engine)
+        print(f"engine: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return _run_loop(args, engine, segs)
+    finally:
+        segs.close(unlink=True)
+        lib.eng_destroy(engine)
+
+
+def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments) -> int:
+    n = args.producers
+    cmd_rings = ffi.new("ring_spsc_t[]", n)
+    reply_rings = ffi.new("ring_spsc_t[]", n)
+    for k in range(n):
+        check(lib.ring_spsc_init(ffi.addressof(cmd_rings, k), segs.cmds[k].handle))
+        check(lib.ring_spsc_init(ffi.addressof(reply_rings, k), segs.replies[k].handle))
+    tx = ffi.new("ring_bcast_tx_t *")
+    check(lib.ring_bcast_tx_init(tx, segs.events.handle))
+    others = [segs.events, *segs.cmds, *segs.replies]
+    seg_array = ffi.new("ring_seg_t[]", len(others))
+    for i, seg in enumerate(others):
+        seg_array[i] = seg.handle[0]
+    boot = _boot_commands(args)
+    boot_c = ffi.cast("eng_cmd_t *", ffi.from_buffer(boot))
+
+    rcfg = ffi.new("runner_config_t *")
+    rcfg.engine = engine
+    rcfg.control_seg = segs.control.handle
+    rcfg.segs = seg_array
+    rcfg.seg_count = len(others)
+    rcfg.producer_count = n
+    rcfg.cmd_rings = cmd_rings
+    rcfg.reply_rings = reply_rings
+    rcfg.events = tx
+    rcfg.boot_cmds = boot_c
+    rcfg.boot_count = len(boot)
+    rcfg.batch_limit = 64
+    mode = lib.RING_WAIT_SPIN if args.wait == "spin" else lib.RING_WAIT_BACKOFF
+    sleep_ns = min(args.sleep_us, args.heartbeat_us) * 1000
+    check(lib.ring_wait_init(ffi.addressof(rcfg, "wait"), mode, args.spin, args.yields, sleep_ns))
+    rcfg.heartbeat_interval_ns = args.heartbeat_us * 1000
+    rcfg.drain_timeout_ns = args.drain_timeout_ms * 1_000_000
+    ctl = ffi.cast("ring_control_t *", segs.control.handle.ctl)
+    ctl.engine_cpu = -1 if args.cpu is None else args.cpu
+
+    for line in _prepare_process(args):
+        print(f"engine: warning: {line}", file=sys.stderr)
+    cores = [args.cpu] if args.cpu is not None else sorted(os.sched_getaffinity(0))
+    for line in _startup_warnings(cores):
+        print(f"engine: warning: {line}", file=sys.stderr)
+    check(lib.runner_install_stop_signals())
+    print(f"engine: {args.name} running on cpu {args.cpu if args.cpu is not None else 'any'}, "
+          f"wait {args.wait}, {n} producer slots, control {segs.control.path}", file=sys.stderr,
+          flush=True)
+    result = ffi.new("runner_result_t *")
+    check(lib.runner_run(rcfg, result))
+    print(f"engine: {args.name} stopped: {result.commands} commands, {result.events} events, "
+          f"last seq {result.last_seq}, {result.bad_records} malformed records, "
+          f"{result.undrained} left undrained, {result.sleeps} sleeps", file=sys.stderr,
+          flush=True)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=os.environ.get("VENUE_LOG", "WARNING"))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _validate(parser, args)
+    return run(args)

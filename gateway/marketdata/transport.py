@@ -1,0 +1,218 @@
+"""Datagram transports for feed packets: UDP multicast on loopback (a 239.x group, IP_MULTICAST_LOOP,
+the loopback interface, TTL 0 so nothing leaves the host), UDP unicast to 127.0.0.1 with the same
+MoldUDP64 framing where multicast cannot work here, and ZeroMQ PUB/SUB carrying the same packets as
+[channel, packet] frames. Only 127.0.0.0/8 endpoints are accepted: this venue's feeds stay local.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import select
+import socket
+import time
+from dataclasses import dataclass
+
+import zmq
+
+log = logging.getLogger("gateway.marketdata")
+
+CHANNEL_L3 = b"L3"
+CHANNEL_L2 = b"L2"
+
+
+@dataclass(frozen=True)
+class UdpChannel:
+    """Where a channel's datagrams go: a 239.x group (multicast) or a 127.x address (unicast)."""
+    address: str
+    port: int
+
+    def __post_init__(self) -> None:
+        ip = ipaddress.IPv4Address(self.address)
+        if not (ip.is_loopback or (ip.is_multicast and str(ip).startswith("239."))):
+            raise ValueError(f"{self.address}: use a 239.x multicast group or a 127.x address")
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"port {self.port}: must be 1..65535")
+
+    @property
+    def multicast(self) -> bool:
+        return ipaddress.IPv4Address(self.address).is_multicast
+
+
+def multicast_works(group: str = "239.255.77.1", timeout_s: float = 0.5) -> tuple[bool, str]:
+    """Tries one datagram through a loopback multicast group. (ok, reason if not)."""
+    rx = tx = None
+    try:
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        rx.bind((group, 0))
+        port = rx.getsockname()[1]
+        rx.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                      socket.inet_aton(group) + socket.inet_aton("127.0.0.1"))
+        tx = _multicast_sender()
+        tx.sendto(b"probe", (group, port))
+        ready, _, _ = select.select([rx], [], [], timeout_s)
+        if not ready:
+            return False, f"a datagram sent to {group} on loopback did not arrive within {timeout_s}s"
+        rx.recv(16)
+        return True, ""
+    except OSError as exc:
+        return False, f"multicast on loopback failed: {exc}"
+    finally:
+        for s in (rx, tx):
+            if s is not None:
+                s.close()
+
+
+def _multicast_sender() -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 0)
+    return s
+
+
+class UdpSender:
+    """Sends packets to one channel. A multicast channel is checked once; if multicast does not
+    work here the sender falls back to unicast 127.0.0.1 on the same port, logs why, and says so
+    in ``mode`` / ``fallback_reason``."""
+
+    def __init__(self, channel: UdpChannel) -> None:
+        self.fallback_reason = ""
+        self.target = (channel.address, channel.port)
+        if channel.multicast:
+            ok, why = multicast_works(channel.address)
+            if ok:
+                self.mode = "multicast"
+                self._sock = _multicast_sender()
+            else:
+                self.mode = "unicast"
+                self.fallback_reason = why
+                self.target = ("127.0.0.1", channel.port)
+                log.warning("market data: %s; falling back to UDP unicast to 127.0.0.1:%d with the same "
+                            "MoldUDP64 framing", why, channel.port)
+                self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        else:
+            self.mode = "unicast"
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+
+    def send(self, packets: list[bytes]) -> None:
+        for p in packets:
+            self._sock.sendto(p, self.target)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+class UdpReceiver:
+    """Receives one channel's datagrams (joins the group for multicast, binds 127.0.0.1 for
+    unicast, or for a multicast channel the sender had to downgrade: pass unicast=True)."""
+
+    def __init__(self, channel: UdpChannel, unicast: bool = False, rcvbuf_bytes: int = 8 << 20) -> None:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            # FORCE lifts net.core.rmem_max where we may (root): a subscriber busy rebuilding a
+            # book must not lose bursts in the kernel; otherwise the plain request is capped.
+            s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), rcvbuf_bytes)
+        except OSError:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf_bytes)
+        if channel.multicast and not unicast:
+            s.bind((channel.address, channel.port))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                         socket.inet_aton(channel.address) + socket.inet_aton("127.0.0.1"))
+        else:
+            s.bind(("127.0.0.1", channel.port))
+        s.setblocking(False)
+        self._sock = s
+        self._buf = bytearray(65536)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def recv(self, timeout_s: float) -> bytes | None:
+        """One datagram, or None when nothing came within timeout_s (0: do not wait)."""
+        try:
+            n = self._sock.recv_into(self._buf)
+            return bytes(self._buf[:n])
+        except BlockingIOError:
+            pass
+        if timeout_s <= 0:
+            return None
+        ready, _, _ = select.select([self._sock], [], [], timeout_s)
+        if not ready:
+            return None
+        try:
+            n = self._sock.recv_into(self._buf)
+        except BlockingIOError:
+            return None
+        return bytes(self._buf[:n])
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def check_zmq_endpoint(endpoint: str) -> str:
+    if endpoint.startswith("ipc://") or endpoint.startswith("inproc://"):
+        return endpoint
+    if endpoint.startswith("tcp://"):
+        host = endpoint[len("tcp://"):].rsplit(":", 1)[0]
+        if ipaddress.IPv4Address(host).is_loopback:
+            return endpoint
+    raise ValueError(f"{endpoint}: use tcp://127.x.x.x:PORT, ipc:// or inproc://")
+
+
+class ZmqSender:
+    """PUB socket: each packet goes out as [channel, packet]."""
+
+    def __init__(self, endpoint: str, context: zmq.Context | None = None) -> None:
+        self._ctx = context or zmq.Context.instance()
+        self._sock = self._ctx.socket(zmq.PUB)
+        self._sock.setsockopt(zmq.SNDHWM, 1_000_000)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.bind(check_zmq_endpoint(endpoint))
+        self.endpoint = self._sock.getsockopt_string(zmq.LAST_ENDPOINT)
+
+    def send(self, channel: bytes, packets: list[bytes]) -> None:
+        for p in packets:
+            self._sock.send_multipart((channel, p), copy=False)
+
+    def close(self) -> None:
+        self._sock.close(0)
+
+
+class ZmqReceiver:
+    """SUB socket for one channel."""
+
+    def __init__(self, endpoint: str, channel: bytes = CHANNEL_L3, context: zmq.Context | None = None) -> None:
+        self._ctx = context or zmq.Context.instance()
+        self._sock = self._ctx.socket(zmq.SUB)
+        self._sock.setsockopt(zmq.RCVHWM, 1_000_000)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.SUBSCRIBE, channel)
+        self._sock.connect(check_zmq_endpoint(endpoint))
+        self._channel = channel
+
+    def recv(self, timeout_s: float) -> bytes | None:
+        if timeout_s > 0 and not self._sock.poll(int(timeout_s * 1000) or 1):
+            return None
+        try:
+            frames = self._sock.recv_multipart(zmq.NOBLOCK)
+        except zmq.Again:
+            return None
+        if len(frames) != 2 or frames[0] != self._channel:
+            raise ValueError(f"zmq feed: expected [channel, packet] frames, got {len(frames)} frames")
+        return frames[1]
+
+    def close(self) -> None:
+        self._sock.close(0)
+
+
+def wait_until(predicate, timeout_s: float, what: str, step=None) -> None:  # type: ignore[no-untyped-def]
+    """Runs step() until predicate() holds; raises TimeoutError naming `what` after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout_s}s")
+        if step is not None:
+            step()

@@ -1,0 +1,80 @@
+/*
+ * md_sub.h - a subscriber's C side: validate MoldUDP64 packets of the order-by-order feed and
+ * apply them, in sequence, to an md_book (Level 3; Level 2 and 1 are read off the same book).
+ *
+ * A packet is validated whole before anything is applied, so a malformed packet changes nothing.
+ * Sequencing follows MoldUDP64: the subscriber knows the next seq it needs; a packet starting later
+ * is a gap (nothing applied, the caller recovers the missing range and then re-offers the packet),
+ * messages it already has are skipped. The Python subscriber (gateway/marketdata/subscriber.py)
+ * owns sockets and recovery; this file owns everything done per message.
+ */
+#ifndef MD_SUB_H
+#define MD_SUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "md_book.h"
+
+/* CFFI-BEGIN */
+typedef struct md_sub md_sub_t;
+
+typedef struct md_sub_inst {
+    char symbol[8];
+    int64_t tick_size;
+    int64_t lot_size;
+    int64_t reference_price;
+    int64_t last_price;
+    int64_t last_qty;
+    uint64_t last_md_seq;           /* seq of the last message about this instrument */
+    uint8_t known;                  /* a directory message was seen */
+    uint8_t config_known;
+    uint8_t has_last;
+    uint8_t phase;
+    uint8_t _pad0[4];
+} md_sub_inst_t;
+
+typedef struct md_sub_stats {
+    uint64_t packets;               /* packets offered */
+    uint64_t messages;              /* messages applied */
+    uint64_t skipped;               /* messages already applied (duplicates, overlaps) */
+    uint64_t gaps;                  /* packets refused as MD_GAP */
+    uint64_t malformed;             /* packets refused as malformed */
+    uint64_t book_errors;           /* MD_E_BOOK / MD_E_CAPACITY while applying */
+    uint64_t heartbeats;
+    uint64_t next_seq;              /* next seq this subscriber needs */
+    int32_t last_error;             /* md_status_t of the last refused packet, 0 if none */
+    uint32_t last_error_index;      /* index of the offending message in that packet */
+} md_sub_stats_t;
+
+/* session: the 10-byte MoldUDP64 session to accept. 0 and *out set, -EINVAL or -ENOMEM. */
+int md_sub_create(const char *session, uint32_t max_orders, uint32_t max_levels,
+                  uint32_t max_instruments, md_sub_t **out);
+void md_sub_destroy(md_sub_t *sub);
+
+/* Offers one MoldUDP64 packet. Returns MD_OK (applied; also for a heartbeat), MD_GAP (the packet
+ * starts after next_seq: nothing applied), MD_STALE (nothing new), MD_END_OF_SESSION, or a
+ * negative md_status_t: malformed (nothing applied) or MD_E_BOOK / MD_E_CAPACITY (the feed
+ * contradicts the book, applied up to the offending message: resync from a snapshot). *first_seq
+ * and *count are the packet's header values whenever the header could be read. */
+int md_sub_apply_packet(md_sub_t *sub, const uint8_t *pkt, size_t len, uint64_t *first_seq,
+                        uint32_t *count);
+
+/* Replaces the book with a snapshot (length-prefixed messages ending with 'G', as the recovery
+ * server sends them) and sets next_seq to its as-of seq + 1. MD_OK or a negative md_status_t
+ * (malformed: the book is then empty and next_seq 0 until a good snapshot comes). */
+int md_sub_apply_snapshot(md_sub_t *sub, const uint8_t *buf, size_t len);
+
+/* Validates one message (type byte first, `len` bytes): 0 or a negative md_status_t. */
+int md_msg_validate(const uint8_t *msg, size_t len, uint32_t max_instruments);
+
+/* Sets the next seq wanted and empties the book (a subscriber that joins at the session start
+ * uses next_seq 1). */
+void md_sub_reset(md_sub_t *sub, uint64_t next_seq);
+/* 0 or MD_E_BAD_VALUE (id out of range). */
+int md_sub_instrument(const md_sub_t *sub, uint32_t instrument_id, md_sub_inst_t *out);
+void md_sub_get_stats(const md_sub_t *sub, md_sub_stats_t *out);
+const md_book_t *md_sub_book(const md_sub_t *sub);
+/* CFFI-END */
+
+#endif /* MD_SUB_H */

@@ -1,0 +1,84 @@
+"""The set of segments one engine instance owns, and their names:
+
+  venue-<name>-control     CONTROL: heartbeat, counters, producer table, engine doorbell
+  venue-<name>-events      BROADCAST: every event the engine emits, in order
+  venue-<name>-cmd-<k>     SPSC, producer slot k -> engine
+  venue-<name>-reply-<k>   SPSC, engine -> producer slot k
+
+The engine creates them all at start (Aeron's media driver does the same), so a client only
+attaches; the producer table in the control segment hands out slots."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from native._venue import lib
+from shm.segment import (KIND_BROADCAST, KIND_CONTROL, KIND_SPSC, Segment, segment_path,
+                         unlink_segment)
+
+MAX_PRODUCERS = lib.RING_MAX_PRODUCERS
+
+
+def control_path(name: str, directory: str | None = None) -> str:
+    return segment_path(name, "control", directory)
+
+
+def events_path(name: str, directory: str | None = None) -> str:
+    return segment_path(name, "events", directory)
+
+
+def cmd_path(name: str, slot: int, directory: str | None = None) -> str:
+    return segment_path(name, f"cmd-{slot}", directory)
+
+
+def reply_path(name: str, slot: int, directory: str | None = None) -> str:
+    return segment_path(name, f"reply-{slot}", directory)
+
+
+@dataclass
+class EngineSegments:
+    control: Segment
+    events: Segment
+    cmds: list[Segment] = field(default_factory=list)
+    replies: list[Segment] = field(default_factory=list)
+
+    def all(self) -> list[Segment]:
+        return [self.control, self.events, *self.cmds, *self.replies]
+
+    @classmethod
+    def create(cls, name: str, producers: int, cmd_capacity: int, events_capacity: int,
+               directory: str | None = None) -> "EngineSegments":
+        """Creates every segment (replacing stale leftovers of a dead engine of the same name;
+        a live one makes this raise SegmentExists). On failure, what was created is removed."""
+        if not 1 <= producers <= MAX_PRODUCERS:
+            raise ValueError(f"producers must be 1..{MAX_PRODUCERS}, got {producers}")
+        made: list[Segment] = []
+        try:
+            control = Segment.create(control_path(name, directory), KIND_CONTROL)
+            made.append(control)
+            events = Segment.create(events_path(name, directory), KIND_BROADCAST, events_capacity)
+            made.append(events)
+            segs = cls(control, events)
+            for k in range(producers):
+                segs.cmds.append(Segment.create(cmd_path(name, k, directory), KIND_SPSC,
+                                                cmd_capacity))
+                made.append(segs.cmds[-1])
+                segs.replies.append(Segment.create(reply_path(name, k, directory), KIND_SPSC,
+                                                   cmd_capacity))
+                made.append(segs.replies[-1])
+            return segs
+        except BaseException:
+            for seg in made:
+                seg.close(unlink=True)
+            raise
+
+    def close(self, unlink: bool = True) -> None:
+        for seg in self.all():
+            seg.close(unlink=unlink)
+
+
+def remove_leftovers(name: str, directory: str | None = None) -> list[str]:
+    """Removes the segment files of engine `name` (for tests and ops after a crash)."""
+    paths = [control_path(name, directory), events_path(name, directory)]
+    for k in range(MAX_PRODUCERS):
+        paths += [cmd_path(name, k, directory), reply_path(name, k, directory)]
+    return [p for p in paths if unlink_segment(p)]

@@ -1,0 +1,145 @@
+"""The engine as a real process (``python -m gateway engine``): pinned, it answers orders
+submitted from Python on the producer's reply ring, publishes their events on the broadcast log,
+heartbeats, keeps serving other producers when one producer is SIGKILLed, rejects bad arguments
+with a clear message, and on SIGTERM drains its rings and exits 0."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from native._venue import lib
+from shm import errors
+from shm.client import EngineClient, EventStream
+from shm.engine_segments import control_path, remove_leftovers
+from shm.segment import KIND_CONTROL, Segment
+
+from .conftest import Child
+
+START_DEADLINE_S = 30.0
+
+
+def _wait_for(cond, what: str, deadline_s: float = START_DEADLINE_S) -> None:
+    end = time.monotonic() + deadline_s
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)   # polling interval of a condition wait, not a wait for an effect
+
+
+@pytest.fixture
+def engine():
+    name = f"te{uuid.uuid4().hex[:8]}"
+    cpu = max(os.sched_getaffinity(0))
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name,
+                             "--cpu", str(cpu), "--instruments", "1,2:5:1:10000",
+                             "--producers", "3", "--no-mlock"],
+                            stderr=subprocess.PIPE, text=True)
+
+    def ready() -> bool:
+        assert proc.poll() is None, f"engine exited early: {proc.stderr.read()}"
+        try:
+            seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
+        except errors.SegmentError:
+            return False
+        ok = seg.control().producer_count > 0
+        seg.detach()
+        return ok
+
+    _wait_for(ready, "the engine's control segment")
+    yield name, proc, cpu
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    remove_leftovers(name)
+
+
+def _order(oid: int, side: int, price: int = 10000, qty: int = 5) -> dict:
+    return {"type": "NEW_ORDER", "instrument_id": 1, "order_id": oid, "client_order_id": oid,
+            "price": price, "qty": qty, "side": side, "ord_type": 1, "tif": 1}
+
+
+def test_engine_answers_orders_and_publishes_events(engine):
+    name, _, _ = engine
+    events = EventStream(name)
+    with EngineClient(name) as client:
+        buy = client.submit(_order(1, 1))
+        sell = client.submit(_order(2, 2))
+    assert buy.first_event["type"] == "ACCEPTED" and buy.event_count == 2
+    assert sell.first_event["type"] == "ACCEPTED" and sell.seq == buy.seq + 1
+    got: list = []
+    _wait_for(lambda: got.extend(events.poll_decoded()[0]) or len(got) >= 5, "5 events")
+    assert [e["type"] for e in got] == ["ACCEPTED", "BOOK_LEVEL", "ACCEPTED", "TRADE",
+                                        "BOOK_LEVEL"]
+    assert [e["seq"] for e in got] == [buy.seq] * 2 + [sell.seq] * 3
+
+
+def test_engine_batch_of_ten_thousand_gets_one_reply_each_in_order(engine):
+    name, _, _ = engine
+    with EngineClient(name) as client:
+        replies = client.submit_many([_order(100 + i, 1 + i % 2, qty=1) for i in range(10_000)])
+    seqs = [r.seq for r in replies]
+    assert seqs == list(range(seqs[0], seqs[0] + 10_000))
+    assert all(r.first_event["type"] == "ACCEPTED" for r in replies)
+
+
+def test_engine_is_pinned_and_heartbeats(engine):
+    name, proc, cpu = engine
+    assert os.sched_getaffinity(proc.pid) == {cpu}
+    seg = Segment.attach(control_path(name), KIND_CONTROL)
+    first = seg.heartbeat_ns()
+    _wait_for(lambda: seg.heartbeat_ns() > first, "a newer heartbeat", 5.0)
+    seg.detach()
+
+
+def _submit_then_hang(name: str) -> int:
+    client = EngineClient(name)
+    client.submit(_order(9000, 1))
+    return client.slot
+
+
+def test_killed_producer_does_not_stop_other_producers(engine):
+    name, _, _ = engine
+    child = Child(lambda: (_submit_then_hang(name), time.sleep(3600)))
+    with EngineClient(name) as client:
+        _wait_for(lambda: Segment.attach(control_path(name), KIND_CONTROL).control()
+                  .commands > 0, "the child's command")
+        os.kill(child.proc.pid, signal.SIGKILL)
+        child.proc.join(10)
+        assert client.submit(_order(9001, 2)).first_event["type"] == "ACCEPTED"
+    # The dead producer's slot is claimable again.
+    clients = [EngineClient(name) for _ in range(3)]
+    for c in clients:
+        c.close()
+
+
+def test_sigterm_drains_and_exits_zero(engine):
+    name, proc, _ = engine
+    with EngineClient(name) as client:
+        client.submit_many([_order(500 + i, 1, qty=1) for i in range(1000)])
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        with pytest.raises(errors.ShmError):
+            client.submit(_order(5000, 1))
+    err = proc.stderr.read()
+    assert "stopped: " in err and "0 left undrained" in err
+    assert not os.path.exists(control_path(name))
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--name", "x", "--cpu", "999"], "--cpu 999"),
+    (["--name", "x", "--instruments", "1:0"], "must be >= 1"),
+    (["--name", "x", "--instruments", "1:5:1:10001"], "not a multiple of tick"),
+    (["--name", "x", "--wait", "nap"], "invalid choice"),
+    (["--name", "bad/name"], "bad segment name"),
+])
+def test_bad_arguments_are_refused_with_a_clear_message(argv, message):
+    run = subprocess.run([sys.executable, "-m", "gateway", "engine", *argv], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode != 0
+    assert message in run.stderr
