@@ -1,23 +1,30 @@
 """``python -m gateway demo``: the README's main command on embedded defaults.
 
-Loads three instruments, replays a seeded order flow through the C engine (pre-open, opening call
-auction, a continuous session with makers, takers, icebergs and stops, end of day) and prints what
-a venue operator looks at: the seed document's worked example, trades per instrument, the final
-books, the event and reject mix and the engine's own throughput on this run.
-Everything printed is computed from the engine's event stream in this run; nothing is canned.
+Starts the matching engine as its own pinned process, plays a seeded order flow for three
+instruments into it through the shared-memory rings (pre-open, opening call auction, a continuous
+session with makers, takers, icebergs and stops), reads its broadcast event log, and prints what an
+operator looks at: the seed document's worked example, the auctions, trades per instrument, the
+final books, the event and reject mix, a determinism check (the sequenced commands replayed
+in-process give byte-identical events) and the latency report with its HdrHistogram files.
+Everything printed is computed from this run; nothing is canned.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import psutil
 
 from gateway.demo_flow import INSTRUMENTS, PRICE_UNIT_PER_USD, TICK, DemoFlow
+from gateway.demo_venue import VenueRun, run_venue
+from gateway.latency import LatencyRegion, summarize
+from gateway.latency.region import END_TO_END
 from native.engine import Engine
 from native.records import Reason
 
@@ -74,29 +81,84 @@ def seed_example() -> list[str]:
         if ev["type"] == "TRADE":
             fills[ev["price"]] = fills.get(ev["price"], 0) + ev["qty"]
     qty = sum(fills.values())
-    avg = sum(p * q for p, q in fills.items()) / qty / PRICE_UNIT_PER_USD
+    vwap = sum(p * q for p, q in fills.items()) / qty / PRICE_UNIT_PER_USD
+    mean = sum(fills) / len(fills) / PRICE_UNIT_PER_USD
     lines = ["Seed example: AAPL book, market buy 600"]
     lines += [f"  bought {q:>4} @ {_usd(p)}" for p, q in sorted(fills.items())]
-    lines.append(f"  total {qty} shares, average price {avg:.3f}")
+    lines.append(f"  total {qty} shares, volume-weighted average price {vwap:.5f} "
+                 f"(the seed's 'average {mean:.3f}' is the plain mean of the two prices)")
     return lines
 
 
-def run(orders_per_instrument: int, seed: int, depth: int) -> int:
+def _books_from_events(events: list[dict]) -> dict[tuple[int, int], dict[int, tuple[int, int]]]:
+    """(instrument, side) -> {price: (qty, order_count)}, rebuilt from BOOK_LEVEL events the way
+    any consumer of the event log would."""
+    books: dict[tuple[int, int], dict[int, tuple[int, int]]] = {}
+    for ev in events:
+        if ev["type"] == "BOOK_LEVEL":
+            levels = books.setdefault((ev["instrument_id"], ev["side"]), {})
+            if ev["order_count"] == 0:
+                levels.pop(ev["price"], None)
+            else:
+                levels[ev["price"]] = (ev["qty"], ev["order_count"])
+    return books
+
+
+def _print_book(symbol: str, bids: list[tuple[int, int, int]], asks: list[tuple[int, int, int]],
+                depth: int) -> None:
+    print(f"Final book {symbol} (top {depth})")
+    print(f"  {'orders':>6} {'bid qty':>9} {'bid':>9} | {'ask':<9} {'ask qty':<9} {'orders':<6}")
+    for i in range(max(len(bids), len(asks))):
+        b = bids[i] if i < len(bids) else None
+        a = asks[i] if i < len(asks) else None
+        left = f"{b[2]:>6} {b[1]:>9,} {_usd(b[0]):>9}" if b else " " * 26
+        right = f"{_usd(a[0]):<9} {a[1]:<9,} {a[2]:<6}" if a else ""
+        print(f"  {left} | {right}")
+    print()
+
+
+def _replay_in_process(venue: VenueRun, boot: int) -> tuple[bytes, dict]:
+    """Feeds the commands, as the engine process sequenced them, to an in-process engine and
+    returns its event bytes for those commands and its final depth."""
+    eng = Engine(max_orders=1 << 16, max_levels=1 << 14, max_instruments=len(INSTRUMENTS),
+                 max_accounts=64)
+    eng.submit([{"type": "ADD_INSTRUMENT", "instrument_id": i.instrument_id, "seq": k + 1,
+                 "tick_size": TICK, "lot_size": 1, "reference_price": i.reference_price,
+                 "market_collar_ticks": 100} for k, i in enumerate(INSTRUMENTS[:boot])])
+    out = eng.submit_records(venue.sequenced)
+    depth = {inst.instrument_id: (eng.depth(inst.instrument_id, 1, 64), eng.depth(inst.instrument_id, 2, 64))
+             for inst in INSTRUMENTS}
+    eng.check()
+    eng.close()
+    return out.tobytes(), depth
+
+
+def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir: Path) -> int:
     flow = DemoFlow(seed=seed, orders_per_instrument=orders_per_instrument)
-    commands = flow.session()
-    eng = Engine(max_orders=1 << 16, max_levels=1 << 14, max_instruments=8, max_accounts=64)
-    print(f"venue demo: {len(INSTRUMENTS)} instruments, {len(commands):,} commands, seed {seed}")
-    print(f"host: {platform.node()} {platform.machine()}, {psutil.cpu_count()} cpus; "
-          "engine in-process, single thread")
+    print(f"venue demo: {len(INSTRUMENTS)} instruments, seed {seed}, "
+          f"{orders_per_instrument:,} continuous-session orders per instrument")
+    print(f"host: {platform.node()} {platform.machine()}, {psutil.cpu_count()} cpus "
+          f"(allowed: {sorted(os.sched_getaffinity(0))})")
     print()
     for line in seed_example():
         print(line)
     print()
 
-    t0 = time.perf_counter_ns()
-    events = eng.submit(commands)
-    elapsed_ns = time.perf_counter_ns() - t0
+    venue = run_venue(flow, wait=wait)
+    if venue.engine_exit_code != 0:
+        print(f"engine process exited with {venue.engine_exit_code}:\n{venue.engine_stderr}",
+              file=sys.stderr)
+        return 1
+    print(f"Engine process: pinned to cpu {venue.engine_cpu}, wait strategy {venue.wait}; "
+          f"client pinned to cpu {venue.client_cpu}; shared-memory rings in /dev/shm")
+    for line in venue.engine_stderr.splitlines():
+        if line.strip():
+            print(f"  engine: {line.strip()}")
+    print(f"  {venue.replies:,} commands answered, {len(venue.events):,} events on the broadcast "
+          f"log{' (LAPPED: events lost)' if venue.lapped else ''}; engine stopped cleanly on SIGTERM")
+    print()
 
+    events = venue.events
     by_symbol = {inst.instrument_id: inst.symbol for inst in INSTRUMENTS}
     stats = {iid: _TradeStats() for iid in by_symbol}
     auctions: dict[int, dict] = {}
@@ -129,34 +191,50 @@ def run(orders_per_instrument: int, seed: int, depth: int) -> int:
         print(f"  {by_symbol[iid]:<6} {st.count:>8,} {st.volume:>10,} {vwap:>10.4f} "
               f"{_usd(st.low):>9} {_usd(st.high):>9} {_usd(st.last):>9}")
     print()
-    for inst in INSTRUMENTS:
-        bids = eng.depth(inst.instrument_id, 1, depth)
-        asks = eng.depth(inst.instrument_id, 2, depth)
-        print(f"Final book {inst.symbol} (top {depth})")
-        print(f"  {'orders':>6} {'bid qty':>9} {'bid':>9} | {'ask':<9} {'ask qty':<9} {'orders':<6}")
-        for i in range(max(len(bids), len(asks))):
-            b = bids[i] if i < len(bids) else None
-            a = asks[i] if i < len(asks) else None
-            left = f"{b[2]:>6} {b[1]:>9,} {_usd(b[0]):>9}" if b else " " * 26
-            right = f"{_usd(a[0]):<9} {a[1]:<9,} {a[2]:<6}" if a else ""
-            print(f"  {left} | {right}")
-        print()
 
-    eod = eng.submit(flow.end_of_day())
-    expired = sum(1 for ev in eod if ev["type"] == "EXPIRED")
-    eng.check()
-    state_hash = eng.state_hash()
-    eng.close()
+    books = _books_from_events(events)
+    for inst in INSTRUMENTS:
+        bids = sorted(((p, q, c) for p, (q, c) in books.get((inst.instrument_id, 1), {}).items()),
+                      reverse=True)
+        asks = sorted((p, q, c) for p, (q, c) in books.get((inst.instrument_id, 2), {}).items())
+        _print_book(inst.symbol, bids[:depth], asks[:depth], depth)
 
     print("Events by type: " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())))
     if rejects:
-        print("Rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in rejects.most_common()))
-    print(f"End of day: {expired:,} DAY orders expired; state hash {state_hash:#018x}")
-    rate = len(commands) / (elapsed_ns / 1e9)
-    print(f"Engine: {len(commands):,} commands -> {len(events):,} events in {elapsed_ns / 1e6:,.1f} ms "
-          f"({rate:,.0f} commands/s including Python encode/decode of every record; "
-          "bench/engine.py measures the engine alone)")
-    return 0
+        print("Rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in rejects.most_common())
+              + " (makers' cancels and replaces that arrived after their quote had filled)")
+
+    replay_bytes, replay_depth = _replay_in_process(venue, len(INSTRUMENTS))
+    identical = replay_bytes == venue.event_records.tobytes()
+    books_match = all(
+        replay_depth[iid][0] == sorted(((p, q, c) for p, (q, c) in books.get((iid, 1), {}).items()),
+                                       reverse=True)[:64]
+        and replay_depth[iid][1] == sorted((p, q, c) for p, (q, c) in books.get((iid, 2), {}).items())[:64]
+        for iid in by_symbol)
+    print(f"Determinism: the sequenced commands replayed in-process give "
+          f"{'byte-identical' if identical else 'DIFFERENT'} events "
+          f"({len(replay_bytes) // 96:,} records) and {'the same' if books_match else 'DIFFERENT'} books")
+    print()
+
+    # Per command, the round trip splits into the engine's own time and everything else (the
+    # rings both ways, the engine process's wake-up and the Python client). The two are measured
+    # in different runs of the same commands, so their difference is an estimate; where noise
+    # makes it negative it is recorded as 0 and counted.
+    outside = venue.round_trip_ns - venue.engine_ns
+    clipped = int(np.count_nonzero(outside < 0))
+    region = LatencyRegion.create_anonymous(names=("engine_match", "rings_and_client", END_TO_END))
+    region.recorder("engine_match").record_values(venue.engine_ns)
+    region.recorder("rings_and_client").record_values(np.maximum(outside, 0))
+    region.recorder(END_TO_END).record_values(venue.round_trip_ns)
+    print("Latency, continuous session, one command at a time "
+          f"({len(venue.round_trip_ns):,} commands):")
+    print("  end_to_end       = Python client: submit on the SPSC ring -> engine process -> reply ring")
+    print("  engine_match     = the engine's own eng_process time per command (C-timed, same commands,")
+    print("                     replayed in-process)")
+    print("  rings_and_client = end_to_end minus engine_match, command by command "
+          f"({clipped} negative differences recorded as 0)")
+    summarize(region, report_dir, title="demo venue")
+    return 0 if identical and books_match and not venue.lapped else 1
 
 
 def main(argv: list[str]) -> int:
@@ -165,12 +243,17 @@ def main(argv: list[str]) -> int:
                         help="continuous-session orders per instrument (default 20000)")
     parser.add_argument("--seed", type=int, default=20261123, help="order-flow seed")
     parser.add_argument("--depth", type=int, default=5, help="book levels to print per side")
+    parser.add_argument("--wait", choices=("backoff", "spin"), default="backoff",
+                        help="engine wait strategy: backoff (default; keeps a small machine "
+                             "usable) or spin (for an isolated core)")
+    parser.add_argument("--report-dir", type=Path, default=Path("reports") / "demo",
+                        help="where the latency report files go (default reports/demo)")
     args = parser.parse_args(argv)
     if args.orders < 0:
         parser.error(f"--orders must be >= 0, got {args.orders}")
     if not 1 <= args.depth <= 64:
         parser.error(f"--depth must be between 1 and 64, got {args.depth}")
-    return run(args.orders, args.seed, args.depth)
+    return run(args.orders, args.seed, args.depth, args.wait, args.report_dir)
 
 
 if __name__ == "__main__":

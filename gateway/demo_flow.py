@@ -63,20 +63,26 @@ class DemoFlow:
     orders_per_instrument: int = 20_000
     _seq: _Sequencer = field(default_factory=_Sequencer)
     _next_order_id: int = 1
+    _rng: np.random.Generator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = np.random.default_rng(self.seed)
 
     def _order_id(self) -> int:
         oid = self._next_order_id
         self._next_order_id += 1
         return oid
 
-    def setup(self) -> list[dict]:
-        """Instrument definitions, risk limits and the move to pre-open."""
+    def setup(self, include_instruments: bool = True) -> list[dict]:
+        """Instrument definitions (unless the engine process was started with them), risk
+        limits and the move to pre-open."""
         cmds: list[dict] = []
         for inst in INSTRUMENTS:
-            cmds.append(self._seq.stamp({
-                "type": "ADD_INSTRUMENT", "instrument_id": inst.instrument_id,
-                "tick_size": TICK, "lot_size": 1,
-                "reference_price": inst.reference_price, "market_collar_ticks": 50}))
+            if include_instruments:
+                cmds.append(self._seq.stamp({
+                    "type": "ADD_INSTRUMENT", "instrument_id": inst.instrument_id,
+                    "tick_size": TICK, "lot_size": 1,
+                    "reference_price": inst.reference_price, "market_collar_ticks": 100}))
             cmds.append(self._seq.stamp({
                 "type": "SET_INSTRUMENT_RISK", "instrument_id": inst.instrument_id,
                 "max_order_qty": 50_000,
@@ -86,7 +92,11 @@ class DemoFlow:
                 "type": "SET_PHASE", "instrument_id": inst.instrument_id, "phase": 1}))
         return cmds
 
-    def pre_open(self, rng: np.random.Generator) -> list[dict]:
+    def pre_open_and_auction(self) -> list[dict]:
+        """Crossing interest gathered before the open, then the opening call auction."""
+        return self._pre_open(self._rng) + self._open_auction()
+
+    def _pre_open(self, rng: np.random.Generator) -> list[dict]:
         """Crossing interest gathered before the open: the auction must find one price."""
         cmds = []
         for inst in INSTRUMENTS:
@@ -101,11 +111,14 @@ class DemoFlow:
                     "account_id": int(rng.choice(TAKER_ACCOUNTS))}, gap_ns=int(rng.integers(1_000, 50_000))))
         return cmds
 
-    def open_auction(self) -> list[dict]:
+    def _open_auction(self) -> list[dict]:
         return [self._seq.stamp({"type": "SET_PHASE", "instrument_id": inst.instrument_id, "phase": 2})
                 for inst in INSTRUMENTS]
 
-    def continuous(self, rng: np.random.Generator) -> Iterator[dict]:
+    def continuous_list(self) -> list[dict]:
+        return list(self._continuous(self._rng))
+
+    def _continuous(self, rng: np.random.Generator) -> Iterator[dict]:
         """The continuous session, interleaved across instruments."""
         fair = {inst.instrument_id: float(inst.reference_price) for inst in INSTRUMENTS}
         quotes: dict[tuple[int, int, int], tuple[int, int]] = {}  # (inst, maker, side) -> (order id, price)
@@ -183,7 +196,4 @@ class DemoFlow:
 
     def session(self) -> list[dict]:
         """Set-up, pre-open, opening auction and the continuous session (not the end of day)."""
-        rng = np.random.default_rng(self.seed)
-        cmds = self.setup() + self.pre_open(rng) + self.open_auction()
-        cmds.extend(self.continuous(rng))
-        return cmds
+        return self.setup() + self.pre_open_and_auction() + self.continuous_list()

@@ -62,21 +62,27 @@ def _flat_fields(ctype: Any, base: int = 0) -> list[tuple[str, int, str]]:
     return out
 
 
+def _is_record(struct_name: str) -> bool:
+    """Command/event variants (and their headers) live in 96-byte records; other structs do not."""
+    return struct_name in _RECORD_STRUCTS
+
+
 @lru_cache(maxsize=None)
-def dtype_of(struct_name: str, record: bool = True) -> np.dtype:
+def dtype_of(struct_name: str) -> np.dtype:
     """numpy structured dtype of a struct (e.g. 'eng_new_order_t'), offsets exactly as the compiler
-    laid them out, nested structs flattened, pads left out. With record=True (the default) a
-    struct that fits a record gets itemsize 96, so arrays of it step record by record."""
+    laid them out, nested structs flattened, pads left out. Command and event variants get itemsize
+    96, so an array of them steps record by record; other structs keep their own size."""
     ctype = ffi.typeof(struct_name)
     fields = _flat_fields(ctype)
-    size = ffi.sizeof(ctype)
-    itemsize = RECORD_SIZE if record and size <= RECORD_SIZE else size
+    itemsize = RECORD_SIZE if _is_record(struct_name) else ffi.sizeof(ctype)
     return np.dtype({"names": [n for n, _, _ in fields], "formats": [_NP_OF_C[t] for _, _, t in fields],
                      "offsets": [o for _, o, _ in fields], "itemsize": itemsize})
 
 
 _CMD_STRUCTS = {int(v): f"eng_{v.name.lower()}_t" for v in CmdType}
 _EVT_STRUCTS = {int(v): f"eng_evt_{v.name.lower()}_t" for v in EvtType}
+_RECORD_STRUCTS = frozenset(_CMD_STRUCTS.values()) | frozenset(_EVT_STRUCTS.values()) | {
+    "eng_cmd_hdr_t", "eng_evt_hdr_t"}
 _RANGES = {"u1": (0, 2**8 - 1), "i1": (-2**7, 2**7 - 1), "u2": (0, 2**16 - 1), "i2": (-2**15, 2**15 - 1),
            "u4": (0, 2**32 - 1), "i4": (-2**31, 2**31 - 1), "u8": (0, 2**64 - 1), "i8": (-2**63, 2**63 - 1)}
 

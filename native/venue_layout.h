@@ -96,8 +96,32 @@ typedef enum eng_reason {
     ENG_GW_BAD_SET = 909,          /* a bit-set field has a bit the schema does not define */
     ENG_GW_VALUE_RANGE = 910,      /* a field is outside its type's minValue..maxValue (and not its null) */
     ENG_GW_VAR_DATA_LENGTH = 911,  /* a variable-length field is longer than its type's maxValue */
-    ENG_GW_TRAILING_BYTES = 912    /* the frame holds bytes after the message's last field */
-    /* ---- END gateway block 900-939; 940-999 stay free for the FIXP session and gateway (fixp_*, gw_*) */
+    ENG_GW_TRAILING_BYTES = 912,   /* the frame holds bytes after the message's last field */
+    /* ---- END gateway block 900-939 */
+    /* ---- BEGIN gateway block 940-999: the FIXP session layer and the order-entry gateway
+     * (native/fixp_session.c, native/gw_*.c); carried in Terminate, NegotiationReject,
+     * EstablishmentReject, RetransmitReject, BusinessMessageReject and OrderCancelReject. */
+    ENG_GW_NOT_ESTABLISHED = 940,  /* an application or session message before Negotiate/Establish completed */
+    ENG_GW_BAD_CREDENTIALS = 941,  /* unknown session id, wrong firm or wrong key */
+    ENG_GW_ALREADY_NEGOTIATED = 942, /* Negotiate or Establish repeated on a connection that did it */
+    ENG_GW_SESSION_IN_USE = 943,   /* the session is already bound to another live connection */
+    ENG_GW_SESSION_MISMATCH = 944, /* sessionId differs from the one this connection negotiated */
+    ENG_GW_BAD_KEEPALIVE = 945,    /* keepalive interval outside the configured bounds */
+    ENG_GW_FLOW_TYPE = 946,        /* a client flow other than Idempotent or Recoverable */
+    ENG_GW_THROTTLED = 947,        /* the session's message-rate limit was exceeded */
+    ENG_GW_NOT_OWNER = 948,        /* cancel or replace of an order another firm entered */
+    ENG_GW_UNKNOWN_ORDER_ID = 949, /* cancel or replace names no live order this gateway entered */
+    ENG_GW_SEQ_TOO_LOW = 950,      /* application seqNum below the next expected: a duplicate, not executed */
+    ENG_GW_ACCOUNT_NOT_PERMITTED = 951, /* the account does not belong to the session's firm */
+    ENG_GW_SLOW_CONSUMER = 952,    /* the client stopped reading: its outbound buffer filled */
+    ENG_GW_HEARTBEAT_TIMEOUT = 953, /* nothing received for two keepalive intervals */
+    ENG_GW_ORDER_CAPACITY = 954,   /* the gateway's order table is full */
+    ENG_GW_RETRANSMIT_RANGE = 955, /* retransmission asked for messages not sent or no longer kept */
+    ENG_GW_RETRANSMIT_LIMIT = 956, /* retransmission asked for more messages than one request may */
+    ENG_GW_PEER_TERMINATED = 957,  /* the client sent Terminate; answered with Terminate */
+    ENG_GW_HANDSHAKE_TIMEOUT = 958, /* the connection did not establish within the handshake timeout */
+    ENG_GW_ENGINE_GONE = 959       /* the engine stopped: sessions are terminated */
+    /* ---- END gateway block 940-999 */
 } eng_reason_t;
 
 /* ---- Section 2: commands (the engine's sequenced input) -------------------------------------- */
