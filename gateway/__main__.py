@@ -11,6 +11,8 @@ import sys
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
     "engine": ("gateway.engine_process", "run the matching engine as its own pinned process"),
+    "journal": ("gateway.journal", "journal tools: 'journal verify' replays a journal from scratch"),
+    "gateway": ("gateway.gw_process", "run the SBE/FIXP order-entry gateway (TCP) in front of an engine"),
     "report": ("gateway.report", "latency report (percentiles, .hlog, charts, JSON) of a live venue or a run"),
     "demo": ("gateway.demo", "run the demo venue on embedded defaults and print its report"),
     "md": ("gateway.marketdata.cli", "market data: 'md publish' (ITCH/MoldUDP64 feed) or 'md ladder' (live depth)"),

@@ -3,7 +3,12 @@
 Python does the set-up (arguments, segments, engine, pinning, memory locking, SCHED_FIFO,
 start-up warnings) and then calls the C loop (native/runner_loop.c), which returns only after a
 SIGTERM/SIGINT (or a stop request in the control segment) and a drain of the command rings.
-Exit status: 0 after a clean stop, 2 for bad arguments, 1 when the engine cannot start.
+With ``--journal DIR`` it first recovers: both journals are validated (a torn last record is
+truncated with a log line), the command journal is replayed through the engine (checking the
+event journal byte for byte), and the state hash is printed; then every command is journaled
+before it runs and acknowledged only once durable per ``--durability`` (see README).
+Exit status: 0 after a clean stop, 2 for bad arguments, 1 when the engine cannot start or its
+journal fails (disk full, I/O error: nothing that was not durable was acknowledged).
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
+from gateway import journal
 from native import records
 from native._venue import ffi, lib
 from shm.engine_segments import MAX_PRODUCERS, EngineSegments
@@ -104,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-mlock", action="store_true", help="skip mlockall")
     p.add_argument("--heartbeat-us", type=_positive, default=1000)
     p.add_argument("--drain-timeout-ms", type=_positive, default=1000)
+    p.add_argument("--journal", default=None, metavar="DIR",
+                   help="journal directory: recover from it at start, journal every command and "
+                        "event (default: no journal)")
+    p.add_argument("--durability", choices=["async", "group", "each"], default="group",
+                   help="with --journal: when acks are released (default: group commit)")
+    p.add_argument("--group-us", type=_positive, default=200,
+                   help="group commit: longest wait of a command for its group's sync")
+    p.add_argument("--group-records", type=_positive, default=512,
+                   help="group commit: most commands per sync")
+    p.add_argument("--segment-mb", type=_positive, default=64,
+                   help="journal segment file size in MiB")
     return p
 
 
@@ -165,6 +182,12 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
         parser.error(f"--fifo must be 0 (off) or 1..99, got {args.fifo}")
     if args.spin < 0 or args.yields < 0:
         parser.error("--spin and --yields must be >= 0")
+    if args.journal is not None:
+        try:
+            journal.check(lib.jrnl_segment_path(ffi.new("char[]", 512), 512,
+                                                 args.journal.encode(), journal.KIND_CMD, 0))
+        except journal.JournalInvalid:
+            parser.error(f"--journal path too long: {args.journal!r}")
     max_id = max(s.instrument_id for s in args.instruments)
     if max_id > 65535:
         parser.error(f"instrument id {max_id} too large (max 65535)")
@@ -182,21 +205,42 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     engine = engp[0]
+    recovery = None
+    if args.journal:
+        limits = (args.max_orders, args.max_levels, max_instruments, args.max_accounts)
+        try:
+            recovery = journal.recover(engine, args.journal, limits, args.segment_mb << 20)
+        except (journal.JournalError, OSError) as exc:
+            lib.eng_destroy(engine)
+            print(f"engine: journal: {exc}", file=sys.stderr)
+            return 1
+        for note in recovery.notes:
+            print(f"engine: journal: {note}", file=sys.stderr)
+        r = recovery.result
+        print(f"engine: recovery: replayed {r.commands} commands (seq 1..{r.last_seq}) in "
+              f"{r.elapsed_ns / 1e6:.1f} ms, {r.events_checked} events checked against the event "
+              f"journal, {r.events_written} rewritten; state hash {r.state_hash:#018x}",
+              file=sys.stderr, flush=True)
     try:
         segs = EngineSegments.create(args.name, args.producers, args.cmd_ring_bytes,
                                      args.event_log_bytes, args.dir)
     except (ShmError, OSError) as exc:
+        if recovery is not None:
+            recovery.close()
         lib.eng_destroy(engine)
         print(f"engine: {exc}", file=sys.stderr)
         return 1
     try:
-        return _run_loop(args, engine, segs)
+        return _run_loop(args, engine, segs, recovery)
     finally:
         segs.close(unlink=True)
+        if recovery is not None:
+            recovery.close()
         lib.eng_destroy(engine)
 
 
-def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments) -> int:
+def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments,
+              recovery: journal.Recovery | None) -> int:
     n = args.producers
     cmd_rings = ffi.new("ring_spsc_t[]", n)
     reply_rings = ffi.new("ring_spsc_t[]", n)
@@ -210,6 +254,10 @@ def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments) ->
     for i, seg in enumerate(others):
         seg_array[i] = seg.handle[0]
     boot = _boot_commands(args)
+    if recovery is not None and recovery.result.last_seq > 0:
+        # The journal already holds the instruments and phases: running them again would only
+        # give rejects (and new journal records).
+        boot = boot[:0]
     boot_c = ffi.cast("eng_cmd_t *", ffi.from_buffer(boot))
 
     rcfg = ffi.new("runner_config_t *")
@@ -229,6 +277,16 @@ def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments) ->
     check(lib.ring_wait_init(ffi.addressof(rcfg, "wait"), mode, args.spin, args.yields, sleep_ns))
     rcfg.heartbeat_interval_ns = args.heartbeat_us * 1000
     rcfg.drain_timeout_ns = args.drain_timeout_ms * 1_000_000
+    if recovery is not None:
+        rcfg.cmd_journal = recovery.cmd_log
+        rcfg.evt_journal = recovery.evt_log
+        rcfg.durability = {"async": lib.RUNNER_DURABILITY_ASYNC,
+                           "group": lib.RUNNER_DURABILITY_GROUP,
+                           "each": lib.RUNNER_DURABILITY_EACH}[args.durability]
+        rcfg.group_records = args.group_records
+        rcfg.group_window_ns = args.group_us * 1000
+        rcfg.start_seq = recovery.result.last_seq
+        rcfg.start_ts_ns = recovery.result.last_ts_ns
     ctl = ffi.cast("ring_control_t *", segs.control.handle.ctl)
     ctl.engine_cpu = -1 if args.cpu is None else args.cpu
 
@@ -242,11 +300,21 @@ def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments) ->
           f"wait {args.wait}, {n} producer slots, control {segs.control.path}", file=sys.stderr,
           flush=True)
     result = ffi.new("runner_result_t *")
-    check(lib.runner_run(rcfg, result))
+    rc = lib.runner_run(rcfg, result)
+    if recovery is not None and rc != 0 and rc == result.journal_error:
+        why = journal.log_message(recovery.cmd_log) or journal.log_message(recovery.evt_log)
+        reason = os.strerror(-rc) if -rc < 1000 else f"journal status {rc}"
+        print(f"engine: {args.name} stopped by a journal failure ({reason}): {why}; nothing "
+              "that was not durable was acknowledged", file=sys.stderr, flush=True)
+        return 1
+    check(rc)
     print(f"engine: {args.name} stopped: {result.commands} commands, {result.events} events, "
           f"last seq {result.last_seq}, {result.bad_records} malformed records, "
           f"{result.undrained} left undrained, {result.sleeps} sleeps", file=sys.stderr,
           flush=True)
+    if recovery is not None:
+        print(f"engine: journal: {result.syncs} syncs (longest {result.sync_ns_max / 1e3:.0f} us), "
+              f"state hash {lib.eng_state_hash(engine):#018x}", file=sys.stderr, flush=True)
     return 0
 
 

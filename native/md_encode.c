@@ -703,3 +703,5 @@ void md_enc_get_stats(const md_enc_t *e, md_enc_stats_t *out)
 }
 
 const md_book_t *md_enc_book(const md_enc_t *e) { return e->book; }
+
+const char *md_enc_session(const md_enc_t *e) { return e->cfg.session; }

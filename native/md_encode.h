@@ -89,6 +89,8 @@ size_t md_enc_snapshot_bytes(const md_enc_t *enc);
 void md_enc_get_stats(const md_enc_t *enc, md_enc_stats_t *out);
 /* The publisher's displayed book (tests compare it with the engine's). */
 const md_book_t *md_enc_book(const md_enc_t *enc);
+/* The order-by-order channel's 10-byte MoldUDP64 session (not NUL-terminated). */
+const char *md_enc_session(const md_enc_t *enc);
 /* CFFI-END */
 
 #endif /* MD_ENCODE_H */

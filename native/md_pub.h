@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "md_encode.h"
+#include "ring_segment.h"
 
 /* CFFI-BEGIN */
 /* libzmq's zmq_send / zmq_recv, passed in by address: the extension does not link libzmq, it

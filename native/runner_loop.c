@@ -4,14 +4,16 @@
  * answer it on that producer's reply ring. Heartbeat about every heartbeat_interval_ns.
  * Invariants: a command is dequeued only when its producer's reply ring has room for the reply
  * (a slow producer blocks only itself); all of a command's events are on the log before its
- * reply is committed; seq strictly increases by one per sequenced command.
- * Note for the journal issue: seq/ts_ns are assigned here, at dequeue, and are not yet persisted.
+ * reply is committed; seq strictly increases by one per sequenced command. With journals: a
+ * command's record is appended before eng_process sees it, and nothing of it (reply, event on
+ * the log) leaves before its records are durable per the mode (runner_commit).
  */
 #define _GNU_SOURCE
 #include "runner_loop.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ring_atomic.h"
@@ -41,6 +43,12 @@ void runner_request_stop(void)
     atomic_store_explicit(&runner_stop_flag, 1, RING_RELAXED);
 }
 
+typedef struct runner_pending_reply {
+    uint32_t producer;
+    uint32_t _pad0;
+    ring_reply_t reply;
+} runner_pending_reply_t;
+
 typedef struct runner_state {
     const runner_config_t *cfg;
     ring_control_t *ctl;
@@ -53,11 +61,43 @@ typedef struct runner_state {
     runner_result_t res;
     ring_wait_t wait;
     uint8_t notify[RING_MAX_PRODUCERS];
+    int64_t last_ts;                /* sequencer timestamps never go back, across restarts too */
+    /* journaled mode: what waits for durability */
+    int journaled;
+    int32_t jerr;                   /* first journal failure: the loop stops */
+    runner_pending_reply_t *pend;   /* [RUNNER_PENDING_REPLIES] */
+    uint32_t pend_n;
+    uint32_t pend_per[RING_MAX_PRODUCERS];
+    eng_evt_t *pend_evts;           /* [RUNNER_PENDING_EVENTS] */
+    uint32_t pend_ev_n;
+    uint32_t pend_cmds;             /* journaled commands in the open group */
+    int64_t group_start_ns;         /* when the group's first command was sequenced */
 } runner_state_t;
+
+static int runner_commit(runner_state_t *st);
 
 static void runner_flush(eng_sink_t *sink)
 {
     runner_state_t *st = (runner_state_t *)sink->ctx;
+    if (st->journaled) {
+        for (uint32_t i = 0; i < sink->len && !st->jerr; i++) {
+            if (st->cmd_events == 0)
+                st->first = sink->buf[i];
+            int rc = jrnl_log_append(st->cfg->evt_journal, st->seq, st->last_ts,
+                                     (uint32_t)st->cmd_events, &sink->buf[i]);
+            if (rc != 0) {
+                st->jerr = rc;
+                break;
+            }
+            st->cmd_events++;
+            if (st->pend_ev_n == RUNNER_PENDING_EVENTS && runner_commit(st) != 0)
+                break;
+            st->pend_evts[st->pend_ev_n++] = sink->buf[i];
+        }
+        st->events += sink->len;
+        sink->len = 0;
+        return;
+    }
     for (uint32_t i = 0; i < sink->len; i++) {
         if (st->cmd_events == 0)
             st->first = sink->buf[i];
@@ -73,9 +113,24 @@ static void runner_flush(eng_sink_t *sink)
 /* Sequences one command, runs it, publishes its events. Returns the reply. */
 static void runner_execute(runner_state_t *st, eng_cmd_t *cmd, ring_reply_t *reply)
 {
+    int64_t now = ring_now_ns();
+    if (now > st->last_ts)
+        st->last_ts = now;
     cmd->hdr.seq = ++st->seq;
-    cmd->hdr.ts_ns = ring_now_ns();
+    cmd->hdr.ts_ns = st->last_ts;
     st->cmd_events = 0;
+    if (st->journaled) {
+        /* The input record goes first: a command the engine has seen is always in the journal. */
+        int rc = jrnl_log_append(st->cfg->cmd_journal, cmd->hdr.seq, cmd->hdr.ts_ns, 0, cmd);
+        if (rc != 0) {
+            st->jerr = rc;
+            st->seq--;
+            memset(reply, 0, sizeof *reply);
+            return;
+        }
+        if (st->pend_cmds++ == 0)
+            st->group_start_ns = now;
+    }
     eng_process(st->cfg->engine, cmd, &st->sink);
     runner_flush(&st->sink);
     st->res.commands++;
@@ -136,23 +191,144 @@ static uint32_t runner_poll_producer(runner_state_t *st, uint32_t p, uint32_t li
     return n;
 }
 
+static void runner_wake(runner_state_t *st)
+{
+    /* One full fence for all bells: orders the reply commits (release stores) above before
+     * the sleepers loads; pairs with the waiter's fence in ring_wait.c. */
+    ring_fence_seq_cst();
+    for (uint32_t p = 0; p < st->cfg->producer_count; p++) {
+        if (st->notify[p]) {
+            ring_doorbell_wake_if_sleeping(&st->cfg->reply_rings[p].ctl->consumer_bell);
+            st->notify[p] = 0;
+        }
+    }
+}
+
+/* Makes the held records durable (unless ASYNC), then releases what was held: events onto the
+ * broadcast log in sequence order, then the replies, then the bells. 0, or the journal error
+ * (then nothing is released and the loop stops). */
+static int runner_commit(runner_state_t *st)
+{
+    const runner_config_t *cfg = st->cfg;
+    if (st->jerr)
+        return st->jerr;
+    if (st->pend_n == 0 && st->pend_ev_n == 0 && st->pend_cmds == 0)
+        return 0;
+    if (cfg->durability != RUNNER_DURABILITY_ASYNC) {
+        int64_t t0 = ring_now_ns();
+        int rc = jrnl_log_sync(cfg->cmd_journal);
+        if (rc == 0)
+            rc = jrnl_log_sync(cfg->evt_journal);
+        if (rc != 0) {
+            st->jerr = rc;
+            return rc;
+        }
+        uint64_t dt = (uint64_t)(ring_now_ns() - t0);
+        st->res.syncs++;
+        st->res.sync_ns_total += dt;
+        if (dt > st->res.sync_ns_max)
+            st->res.sync_ns_max = dt;
+    }
+    jrnl_log_release(cfg->cmd_journal);
+    jrnl_log_release(cfg->evt_journal);
+    for (uint32_t i = 0; i < st->pend_ev_n; i++)
+        ring_bcast_transmit(cfg->events, RING_MSG_ENG_EVT, &st->pend_evts[i], sizeof(eng_evt_t));
+    for (uint32_t i = 0; i < st->pend_n; i++) {
+        uint32_t p = st->pend[i].producer;
+        /* Cannot be FULL: runner_reply_room() reserved room for every held reply. */
+        ring_spsc_write(&cfg->reply_rings[p], RING_MSG_ENG_REPLY, &st->pend[i].reply,
+                        sizeof(ring_reply_t));
+        st->notify[p] = 1;
+    }
+    memset(st->pend_per, 0, sizeof st->pend_per);
+    st->pend_n = 0;
+    st->pend_ev_n = 0;
+    st->pend_cmds = 0;
+    runner_wake(st);
+    return 0;
+}
+
+/* 1 if producer p's reply ring has room for `count` more replies (plus a wrap's padding). */
+static int runner_reply_room(ring_spsc_t *out, uint32_t count)
+{
+    uint64_t rec = ring_align8(RING_RECORD_HDR_BYTES + sizeof(ring_reply_t));
+    uint64_t need = (uint64_t)(count + 1) * rec;
+    if (need <= out->capacity - (out->tail - out->head_cache))
+        return 1;
+    /* acquire: pairs with the release store of head in ring_spsc_release() (C2) by the
+     * producer's client; the bytes it freed are zeroed before we write replies there. */
+    out->head_cache = atomic_load_explicit(ring_a64(&out->ctl->head), RING_ACQUIRE);
+    return need <= out->capacity - (out->tail - out->head_cache);
+}
+
+/* Journaled variant of runner_poll_producer: replies are held in st->pend until committed. */
+static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, uint32_t limit)
+{
+    ring_spsc_t *in = &st->cfg->cmd_rings[p];
+    uint32_t n = 0;
+    while (n < limit && !st->jerr) {
+        if (st->pend_n == RUNNER_PENDING_REPLIES && runner_commit(st) != 0)
+            break;
+        if (!runner_reply_room(&st->cfg->reply_rings[p], st->pend_per[p] + 1))
+            break;                  /* back-pressure: this producer is not reading its replies */
+        int32_t type;
+        uint32_t length;
+        int32_t off = ring_spsc_peek(in, &type, &length);
+        if (off < 0)
+            break;
+        runner_pending_reply_t *pr = &st->pend[st->pend_n];
+        pr->producer = p;
+        if (type == RING_MSG_ENG_CMD && length == sizeof(eng_cmd_t)) {
+            eng_cmd_t cmd;
+            memcpy(&cmd, in->data + off, sizeof cmd);
+            ring_spsc_consume(in);
+            runner_execute(st, &cmd, &pr->reply);
+            if (st->jerr)
+                break;              /* not answered: it never became durable */
+        } else {
+            ring_spsc_consume(in);
+            runner_bad_record(st, p, type, &pr->reply);
+        }
+        st->pend_n++;
+        st->pend_per[p]++;
+        n++;
+        if (st->cfg->durability == RUNNER_DURABILITY_EACH)
+            runner_commit(st);
+    }
+    if (n) {
+        ring_spsc_release(in);
+        ring_producer_slot_t *slot = &st->ctl->producers[p];
+        atomic_store_explicit(ring_a64(&slot->commands), slot->commands + n, RING_RELAXED);
+    }
+    return n;
+}
+
+/* Closes the open group when it is full, old enough, or nothing else is waiting. */
+static void runner_maybe_commit(runner_state_t *st, uint32_t work)
+{
+    if (st->pend_n == 0 && st->pend_ev_n == 0 && st->pend_cmds == 0)
+        return;
+    const runner_config_t *cfg = st->cfg;
+    if (cfg->durability != RUNNER_DURABILITY_GROUP || work == 0 ||
+        st->pend_cmds >= cfg->group_records ||
+        ring_now_ns() - st->group_start_ns >= (int64_t)cfg->group_window_ns)
+        runner_commit(st);
+}
+
 /* One pass over all producers; wakes the producers that got replies. Returns commands taken. */
 static uint32_t runner_pass(runner_state_t *st)
 {
     uint32_t work = 0;
+    if (st->journaled) {
+        for (uint32_t p = 0; p < st->cfg->producer_count && !st->jerr; p++)
+            work += runner_poll_producer_journaled(st, p, st->cfg->batch_limit);
+        runner_maybe_commit(st, work);
+        return work;
+    }
     for (uint32_t p = 0; p < st->cfg->producer_count; p++)
         work += runner_poll_producer(st, p, st->cfg->batch_limit);
-    if (work) {
-        /* One full fence for all bells: orders the reply commits (release stores) above before
-         * the sleepers loads; pairs with the waiter's fence in ring_wait.c. */
-        ring_fence_seq_cst();
-        for (uint32_t p = 0; p < st->cfg->producer_count; p++) {
-            if (st->notify[p]) {
-                ring_doorbell_wake_if_sleeping(&st->cfg->reply_rings[p].ctl->consumer_bell);
-                st->notify[p] = 0;
-            }
-        }
-    }
+    if (work)
+        runner_wake(st);
     return work;
 }
 
@@ -199,6 +375,10 @@ static int runner_config_ok(const runner_config_t *cfg)
         (cfg->seg_count && !cfg->segs) || (cfg->boot_count && !cfg->boot_cmds) ||
         cfg->heartbeat_interval_ns == 0)
         return 0;
+    if (cfg->cmd_journal && (!cfg->evt_journal || cfg->group_records == 0 ||
+                             cfg->durability < RUNNER_DURABILITY_ASYNC ||
+                             cfg->durability > RUNNER_DURABILITY_EACH))
+        return 0;
     if (cfg->events->max_record < RING_RECORD_HDR_BYTES + sizeof(eng_evt_t))
         return 0;
     for (uint32_t p = 0; p < cfg->producer_count; p++)
@@ -238,6 +418,20 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
     st.sink.flush = runner_flush;
     st.sink.ctx = &st;
     st.wait = cfg->wait;
+    st.seq = cfg->start_seq;
+    st.last_ts = cfg->start_ts_ns;
+    st.journaled = cfg->cmd_journal != NULL;
+    if (st.journaled) {
+        st.pend = malloc(RUNNER_PENDING_REPLIES * sizeof *st.pend);
+        st.pend_evts = malloc(RUNNER_PENDING_EVENTS * sizeof *st.pend_evts);
+        if (!st.pend || !st.pend_evts) {
+            free(st.pend);
+            free(st.pend_evts);
+            return -ENOMEM;
+        }
+        cfg->cmd_journal->sync_on_roll = cfg->durability != RUNNER_DURABILITY_ASYNC;
+        cfg->evt_journal->sync_on_roll = cfg->durability != RUNNER_DURABILITY_ASYNC;
+    }
 
     atomic_store_explicit(ring_a32(&st.ctl->wait_mode), st.wait.mode, RING_RELAXED);
     /* release: wait_mode above happens-before a client's use of it; pairs with the acquire
@@ -248,10 +442,12 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
         ring_reply_t ignored;
         runner_execute(&st, &cmd, &ignored);
     }
+    if (st.journaled)
+        runner_commit(&st);
     int64_t last_hb = ring_now_ns();
     runner_heartbeat(&st, last_hb);
 
-    while (!runner_stop_requested(&st)) {
+    while (!runner_stop_requested(&st) && !st.jerr) {
         uint32_t work = runner_pass(&st);
         int64_t now = ring_now_ns();
         if (now - last_hb >= (int64_t)cfg->heartbeat_interval_ns) {
@@ -270,7 +466,7 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
      * drain_timeout_ns without progress; its records are counted as undrained. */
     ring_seg_set_state(cfg->control_seg, RING_STATE_DRAINING);
     int64_t last_progress = ring_now_ns();
-    for (;;) {
+    while (!st.jerr) {
         uint32_t work = runner_pass(&st);
         int64_t now = ring_now_ns();
         if (work) {
@@ -281,6 +477,8 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
             break;
         ring_cpu_relax();
     }
+    if (st.journaled)
+        runner_commit(&st);
     st.res.undrained = runner_undrained(&st);
     st.res.events = st.events;
     st.res.last_seq = st.seq;
@@ -291,6 +489,13 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
     for (uint32_t i = 0; i < cfg->seg_count; i++)
         ring_seg_set_state(&cfg->segs[i], RING_STATE_CLOSED);
     ring_seg_set_state(cfg->control_seg, RING_STATE_CLOSED);
+    st.res.journal_error = st.jerr;
     *out = st.res;
-    return 0;
+    if (st.journaled) {
+        free(st.pend);
+        free(st.pend_evts);
+        st.pend = NULL;
+        st.pend_evts = NULL;
+    }
+    return st.jerr;
 }

@@ -6,6 +6,16 @@
  * and locks the process, then calls runner_run(), which returns only when a stop was requested
  * (SIGTERM/SIGINT via runner_install_stop_signals, or control->stop_requested) and the command
  * rings are drained. Nothing on this path calls back into Python.
+ *
+ * With journals (cfg->cmd_journal), every command is appended to the input journal before the
+ * engine sees it and its events to the output journal as they come; its reply and its events on
+ * the broadcast log are held back until the command's records are durable as the durability
+ * mode says (hold-back, not a watermark: a subscriber of the log never sees an event that could
+ * be lost, and needs no rule of its own). Group commit: commands are taken and processed while
+ * the group is open; the group is synced (one msync per journal) and released when it holds
+ * group_records commands, when its oldest command is group_window_ns old, or as soon as no
+ * command is waiting (an idle engine has nothing to batch with, so waiting would only add
+ * latency; under load the next group forms while the sync runs).
  */
 #ifndef RUNNER_LOOP_H
 #define RUNNER_LOOP_H
@@ -13,12 +23,22 @@
 #include <stdint.h>
 
 #include "eng_engine.h"
+#include "jrnl_log.h"
 #include "ring_bcast.h"
 #include "ring_spsc.h"
 #include "ring_wait.h"
 
 /* CFFI-BEGIN */
 #define RUNNER_SINK_EVENTS 256      /* events buffered between flushes to the broadcast log */
+#define RUNNER_PENDING_REPLIES 4096 /* replies held for durability; a full hold forces a commit */
+#define RUNNER_PENDING_EVENTS 65536 /* events held for durability; likewise */
+
+typedef enum runner_durability {
+    RUNNER_DURABILITY_ASYNC = 1,    /* ack once in the journal's page cache: survives a crash of
+                                       the engine process, not of the machine */
+    RUNNER_DURABILITY_GROUP = 2,    /* ack after the group's msync (the default) */
+    RUNNER_DURABILITY_EACH = 3      /* msync after every command, then ack it */
+} runner_durability_t;
 
 typedef struct runner_config {
     eng_engine_t *engine;
@@ -35,6 +55,13 @@ typedef struct runner_config {
     ring_wait_t wait;
     uint64_t heartbeat_interval_ns;
     uint64_t drain_timeout_ns;      /* give up draining after this long without progress */
+    jrnl_log_t *cmd_journal;        /* NULL: no journaling, replies and events go out at once */
+    jrnl_log_t *evt_journal;        /* required with cmd_journal */
+    uint32_t durability;            /* runner_durability_t, with journals */
+    uint32_t group_records;         /* group commit: at most this many commands per group */
+    uint64_t group_window_ns;       /* ... and its oldest command waits at most this long */
+    uint64_t start_seq;             /* last seq already journaled (recovery); 0 when fresh */
+    int64_t start_ts_ns;            /* its ts_ns: sequencer timestamps never go back */
 } runner_config_t;
 
 typedef struct runner_result {
@@ -44,6 +71,11 @@ typedef struct runner_result {
     uint64_t undrained;             /* command records left at stop (reply ring never freed) */
     uint64_t last_seq;
     uint64_t sleeps;
+    uint64_t syncs;                 /* journal commits that synced (msync of both journals) */
+    uint64_t sync_ns_max;           /* the longest of them */
+    uint64_t sync_ns_total;
+    int32_t journal_error;          /* 0, or the journal failure (-errno, JRNL_*) that stopped it */
+    uint32_t _pad0;
 } runner_result_t;
 
 /* Installs SIGTERM and SIGINT handlers that request a stop (async-signal-safe: they only store
@@ -55,7 +87,9 @@ void runner_request_stop(void);
 
 /* Runs until a stop is requested, then stops taking new work, drains the command rings
  * (answering every command it takes), marks every segment CLOSED and returns 0 with *out filled.
- * RING_INVALID for a bad config (nothing is touched). The sequencer gives each command
+ * RING_INVALID for a bad config (nothing is touched). A journal failure (disk full, I/O error)
+ * stops the loop at once without releasing anything not yet durable: it returns that error
+ * (also in out->journal_error; the journals' message fields say what failed). The sequencer gives each command
  * seq = previous + 1 and ts_ns = CLOCK_MONOTONIC when it is dequeued. */
 int runner_run(const runner_config_t *cfg, runner_result_t *out);
 /* CFFI-END */

@@ -772,6 +772,100 @@ typedef struct hdr_region {
     hdr_hist_hdr_t hists[16];        /* HDR_REGION_MAX_HISTS */
 } hdr_region_t;
 
+/* ---- Section 6: journal records (owned by jrnl_*) ---------------------------------------------
+ * The sequencer's input journal (every command, as the engine processed it) and the output
+ * journal (every event) are directories of preallocated, memory-mapped segment files
+ * `cmd-NNNNNNNNNNNNNNNN.jrnl` / `evt-NNNNNNNNNNNNNNNN.jrnl` (16-digit segment index, 0, 1, ...).
+ * The journal writer (jrnl_log.c) and every reader (recovery, replay, drop copy) use these structs
+ * and nothing else:
+ *
+ *   offset 0     jrnl_seg_hdr_t (128 B): identity (written once at creation, covered by hdr_crc)
+ *                | released_seq (writer: release store after each group is released)
+ *   offset 128   fixed 128-byte records, slot i at 128 + 128 * i, until the end of the file
+ *
+ *    0               4               8       10      12              16              24      32
+ *   +---------------+---------------+-------+-------+---------------+---------------+-------+
+ *   | crc (CRC32C   | length = 128  | kind  | pad   | index (events:| seq           | ts_ns |
+ *   | of bytes 4..) | 0: never used |       |       | n-th of cmd)  |               |       |
+ *   +---------------+---------------+-------+-------+---------------+---------------+-------+
+ *   | payload: eng_cmd_t (kind CMD) or eng_evt_t (kind EVT), 96 bytes                       |
+ *
+ * A record is valid iff length == 128, kind matches the file and crc == CRC32C(bytes 4..127).
+ * Slots are zero until written (the file is preallocated with fallocate, so a full disk fails at
+ * segment creation, never as a SIGBUS in the middle of a record). Command records have seq =
+ * previous + 1 across segments; event records have non-decreasing seq and, within one seq,
+ * index 0, 1, 2 ... Recovery: a last record that fails its check with nothing valid after it is a
+ * torn write (the process died inside the copy) and is zeroed; an invalid record followed by a
+ * valid one is corruption and stops the start-up with the file and offset named.
+ * Bump JRNL_LAYOUT_VERSION on ANY change to this section: a journal of another version is refused.
+ */
+#define JRNL_LAYOUT_VERSION 1
+#define JRNL_SEG_MAGIC 0x314C4E524A4E5556   /* "VUNJRNL1" as little-endian bytes */
+#define JRNL_SEG_HDR_BYTES 128
+#define JRNL_RECORD_BYTES 128
+#define JRNL_CRC_FROM 4                      /* the crc covers record bytes [4, 128) */
+
+typedef enum jrnl_kind {
+    JRNL_KIND_CMD = 1,                       /* payload eng_cmd_t */
+    JRNL_KIND_EVT = 2                        /* payload eng_evt_t */
+} jrnl_kind_t;
+
+/* Results of journal calls that are not -errno (a system call failure stays -errno). */
+typedef enum jrnl_status {
+    JRNL_OK = 0,
+    JRNL_INVALID = -2010,                    /* bad argument (path too long, bad kind, size) */
+    JRNL_BAD_MAGIC = -2020,                  /* a segment file that is not a journal */
+    JRNL_BAD_VERSION = -2021,                /* written by another layout version */
+    JRNL_BAD_SEGMENT = -2022,                /* header inconsistent (kind, index, size, crc) */
+    JRNL_BAD_CONFIG = -2023,                 /* written by an engine with other capacities */
+    JRNL_CORRUPT = -2024,                    /* an invalid record with valid records after it */
+    JRNL_SEQ_GAP = -2025,                    /* command seqs not consecutive, or events going back */
+    JRNL_MISMATCH = -2026,                   /* a replay produced events that differ from the
+                                                output journal: not deterministic, or tampered */
+    JRNL_FAILED = -2030                      /* an earlier write or sync failed: log unusable */
+} jrnl_status_t;
+
+typedef struct jrnl_seg_hdr {
+    /* identity: written before the file gets its name, covered by hdr_crc; read-only after */
+    uint64_t magic;                          /* JRNL_SEG_MAGIC */
+    uint32_t layout_version;                 /* JRNL_LAYOUT_VERSION */
+    uint32_t kind;                           /* jrnl_kind_t */
+    uint64_t segment_index;                  /* equals the number in the file name */
+    uint64_t segment_bytes;                  /* whole file */
+    uint32_t record_bytes;                   /* JRNL_RECORD_BYTES */
+    uint32_t hdr_crc;                        /* CRC32C of bytes [0, 64) with hdr_crc = 0 */
+    int64_t created_realtime_ns;
+    uint32_t max_orders;                     /* the engine capacities the records were */
+    uint32_t max_levels;                     /* produced with: a replay must use the same */
+    uint32_t max_instruments;
+    uint32_t max_accounts;
+    /* progress: the writer stores (release) after every release of a group; tailing readers
+     * (drop copy) load it (acquire) and read only records with seq <= released_seq */
+    uint64_t released_seq;
+    uint8_t _pad0[56];
+} jrnl_seg_hdr_t;
+
+typedef struct jrnl_rec_hdr {
+    uint32_t crc;                            /* CRC32C of record bytes [4, 128) */
+    uint32_t length;                         /* JRNL_RECORD_BYTES; 0: slot never written */
+    uint16_t kind;                           /* jrnl_kind_t, equal to the file's */
+    uint16_t _pad0;
+    uint32_t index;                          /* events: position within its command; cmds: 0 */
+    uint64_t seq;
+    int64_t ts_ns;
+} jrnl_rec_hdr_t;
+
+typedef struct jrnl_cmd_rec {
+    jrnl_rec_hdr_t hdr;
+    eng_cmd_t cmd;
+} jrnl_cmd_rec_t;
+
+typedef struct jrnl_evt_rec {
+    jrnl_rec_hdr_t hdr;
+    eng_evt_t evt;
+} jrnl_evt_rec_t;
+
+
 /* CFFI-END */
 
 #ifdef __cplusplus
@@ -805,5 +899,10 @@ VENUE_STATIC_ASSERT(RING_SEG_CTL_OFFSET + sizeof(ring_control_t) <= 2 * RING_SEG
 VENUE_STATIC_ASSERT(RING_SEG_CTL_OFFSET + 3 * RING_CACHE_BLOCK <= RING_SEG_DATA_OFFSET,
                     "ring control blocks fit before the data area");
 VENUE_STATIC_ASSERT(sizeof(ring_reply_t) % RING_RECORD_ALIGN == 0, "reply is 8-byte aligned");
+VENUE_STATIC_ASSERT(sizeof(jrnl_seg_hdr_t) == JRNL_SEG_HDR_BYTES, "journal segment header");
+VENUE_STATIC_ASSERT(__builtin_offsetof(jrnl_seg_hdr_t, released_seq) == 64, "hdr_crc covers [0, 64)");
+VENUE_STATIC_ASSERT(sizeof(jrnl_rec_hdr_t) == 32, "journal record header is 32 bytes");
+VENUE_STATIC_ASSERT(sizeof(jrnl_cmd_rec_t) == JRNL_RECORD_BYTES, "command journal record");
+VENUE_STATIC_ASSERT(sizeof(jrnl_evt_rec_t) == JRNL_RECORD_BYTES, "event journal record");
 
 #endif /* VENUE_LAYOUT_H */

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +50,11 @@ class FeedBook:
         self._stats = ffi.new("md_sub_stats_t *")
         self._inst = ffi.new("md_sub_inst_t *")
         self.max_instruments = max_instruments
+
+    @property
+    def handle(self) -> Any:
+        """The md_sub_t * (for md_subrx_poll, the C receive loop)."""
+        return self._sub
 
     def apply_packet(self, pkt: bytes | bytearray | memoryview) -> tuple[int, int, int]:
         """Offers one packet: (status, first_seq, count). status is MD_OK, MD_GAP, MD_STALE or

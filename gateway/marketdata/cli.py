@@ -1,19 +1,23 @@
 """``python -m gateway md SUBCOMMAND``: run the market-data publisher, or watch a live depth ladder.
 
-  publish --log PATH      publish the engine's broadcast log (a running venue) until stopped
+  publish --engine NAME   publish a running engine's broadcast log (C loop) until it stops
+  publish --log PATH      the same, naming the log segment's path
   publish --demo          publish a seeded order flow through an in-process engine (for trying it)
   ladder                  subscribe (UDP/multicast + recovery) and print one instrument's ladder
 """
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import time
 
 from gateway.marketdata.book import BUY, SELL
-from gateway.marketdata.publisher import Publisher, PublisherConfig
+from gateway.marketdata.encoder import EncoderConfig
+from gateway.marketdata.log_publisher import LogPublisher, LoopConfig
+from gateway.marketdata.publisher import InstrumentInfo, Publisher, PublisherConfig
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel, UdpReceiver
@@ -25,6 +29,32 @@ def _channel(text: str) -> UdpChannel:
         return UdpChannel(host, int(port))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text}: {exc} (expected ADDRESS:PORT)") from exc
+
+
+def parse_instruments(text: str) -> tuple[InstrumentInfo, ...]:
+    """``ID:SYMBOL:TICK:LOT:REF,...``: the instrument configuration the engine was started with
+    (MD1: the engine's events do not carry it; the directory then says config_known=1)."""
+    out = []
+    for item in text.split(","):
+        parts = item.strip().split(":")
+        if len(parts) != 5:
+            raise argparse.ArgumentTypeError(f"bad instrument {item!r}: use ID:SYMBOL:TICK:LOT:REF")
+        try:
+            iid, tick, lot, ref = int(parts[0]), int(parts[2]), int(parts[3]), int(parts[4])
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"bad instrument {item!r}: ID, TICK, LOT and REF must be "
+                                             "integers") from None
+        sym = parts[1]
+        if not 1 <= len(sym) <= 8 or not sym.isascii() or not sym.isprintable() or " " in sym:
+            raise argparse.ArgumentTypeError(f"bad instrument {item!r}: SYMBOL must be 1-8 printable "
+                                             "ASCII characters without spaces")
+        if iid < 1 or tick < 1 or lot < 1 or ref < 1:
+            raise argparse.ArgumentTypeError(f"bad instrument {item!r}: ID, TICK, LOT, REF must be >= 1")
+        out.append(InstrumentInfo(iid, sym, tick, lot, ref))
+    ids = [i.instrument_id for i in out]
+    if len(set(ids)) != len(ids):
+        raise argparse.ArgumentTypeError(f"instrument ids repeat: {text!r}")
+    return tuple(out)
 
 
 def render_ladder(sub: Subscriber, instrument_id: int, levels: int) -> str:
@@ -53,11 +83,53 @@ def _ladder(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publisher_config(args: argparse.Namespace) -> PublisherConfig:
+    instruments = args.instruments or ()
+    max_id = max((i.instrument_id for i in instruments), default=0)
+    enc = EncoderConfig(max_instruments=max(args.max_instruments, max_id),
+                        depth_levels=args.depth_levels)
+    return PublisherConfig(encoder=enc, udp_l3=None if args.no_udp else args.udp,
+                           udp_l2=None if args.no_udp else args.udp_l2, zmq_endpoint=args.zmq,
+                           recovery_port=args.recovery_port,
+                           conflate_interval_ns=int(args.conflate_ms * 1e6),
+                           drop_fraction=args.drop_fraction, instruments=instruments)
+
+
+def _publish_log(args: argparse.Namespace, path: str) -> int:
+    """The C loop on the engine's log; this thread only waits for a signal or the engine's end."""
+    loop = LoopConfig(spin_polls=args.spin_polls, idle_sleep_ns=int(args.idle_sleep_us * 1000),
+                      heartbeat_interval_ns=int(args.heartbeat_ms * 1e6))
+    try:
+        pub = LogPublisher(path, _publisher_config(args), loop)
+    except (OSError, ValueError) as exc:
+        print(f"md publish: {exc}", file=sys.stderr)
+        return 1
+    try:
+        rec = f"{pub.recovery.address[0]}:{pub.recovery.address[1]}" if pub.recovery else "off"
+        zmq_ep = pub.zmq.endpoint if pub.zmq else "off"
+        print(f"publishing {path}: {pub.transport_note}; zmq {zmq_ep}; recovery on {rec}", flush=True)
+        stop = {"flag": False}
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
+        signal.signal(signal.SIGINT, lambda *_: stop.update(flag=True))
+        pub.start()
+        deadline = time.monotonic() + args.duration_s
+        while not stop["flag"] and pub.running and time.monotonic() < deadline:
+            pub.wait(0.05)
+        if pub.running:
+            pub.stop()
+        pub.end_session()
+        print(json.dumps({"md_publisher_stats": pub.stats(), "run_status": pub.run_status}), flush=True)
+        return 0 if not pub.run_status else 1
+    finally:
+        pub.close()
+
+
 def _publish(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    pub = Publisher(PublisherConfig(udp_l3=args.udp, udp_l2=args.udp_l2, zmq_endpoint=args.zmq,
-                                    recovery_port=args.recovery_port,
-                                    conflate_interval_ns=int(args.conflate_ms * 1e6)))
+    if args.engine or args.log:
+        from shm.engine_segments import events_path
+        return _publish_log(args, args.log or events_path(args.engine, args.dir))
+    pub = Publisher(_publisher_config(args))
     assert pub.recovery is not None
     print(f"publishing: {pub.transport_note}; recovery on {pub.recovery.address[0]}:{pub.recovery.address[1]}",
           flush=True)
@@ -67,20 +139,17 @@ def _publish(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.duration_s
     should_stop = lambda: stop["flag"] or time.monotonic() > deadline  # noqa: E731
     try:
-        if args.log:
-            pub.run_from_log(args.log, should_stop)
-        else:
-            from gateway.demo_flow import DemoFlow
-            from native import records
-            from native.engine import Engine
-            eng = Engine()
-            cmds = records.encode_commands(DemoFlow(seed=args.seed).session())
-            for start in range(0, len(cmds), 20):
-                if should_stop():
-                    break
-                pub.publish(eng.submit_records(cmds[start:start + 20]))
-                pub.heartbeat()
-                time.sleep(args.pace_s)
+        from gateway.demo_flow import DemoFlow
+        from native import records
+        from native.engine import Engine
+        eng = Engine()
+        cmds = records.encode_commands(DemoFlow(seed=args.seed).session())
+        for start in range(0, len(cmds), 20):
+            if should_stop():
+                break
+            pub.publish(eng.submit_records(cmds[start:start + 20]))
+            pub.heartbeat()
+            time.sleep(args.pace_s)
         pub.end_session()
         print(pub.stats(), flush=True)
     finally:
@@ -93,11 +162,26 @@ def main(argv: list[str]) -> int:
     subs = ap.add_subparsers(dest="cmd", required=True)
     p = subs.add_parser("publish", help="run the publisher")
     src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--engine", help="name of a running engine (python -m gateway engine --name)")
     src.add_argument("--log", help="path of the engine's broadcast log segment")
     src.add_argument("--demo", action="store_true", help="in-process engine with a seeded demo flow")
     p.add_argument("--udp", type=_channel, default=UdpChannel("239.255.42.1", 31001))
     p.add_argument("--udp-l2", type=_channel, default=UdpChannel("239.255.42.2", 31002))
     p.add_argument("--zmq", default=None, help="ZeroMQ PUB endpoint, e.g. tcp://127.0.0.1:31003")
+    p.add_argument("--no-udp", action="store_true", help="ZeroMQ only")
+    p.add_argument("--dir", default=None, help="--engine: segment directory (as the engine's --dir)")
+    p.add_argument("--instruments", type=parse_instruments, default=None,
+                   help="ID:SYMBOL:TICK:LOT:REF,... as the engine was configured (directory "
+                        "config_known=1); without it the directory says config_known=0")
+    p.add_argument("--max-instruments", type=int, default=64)
+    p.add_argument("--depth-levels", type=int, default=10, help="N of the Level 2 messages")
+    p.add_argument("--drop-fraction", type=float, default=0.0,
+                   help="loss injection on live L3 datagrams (drills)")
+    p.add_argument("--heartbeat-ms", type=float, default=1000.0,
+                   help="log: idle this long, send a heartbeat (a lost tail shows as a gap)")
+    p.add_argument("--spin-polls", type=int, default=2000, help="log: empty polls before sleeping")
+    p.add_argument("--idle-sleep-us", type=float, default=20.0,
+                   help="log: sleep per empty poll after spinning (0: spin only)")
     p.add_argument("--recovery-port", type=int, default=31004)
     p.add_argument("--conflate-ms", type=float, default=100.0)
     p.add_argument("--duration-s", type=float, default=60.0)

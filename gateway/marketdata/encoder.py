@@ -91,13 +91,24 @@ class Encoder:
         count = int(lib.md_enc_events(self._enc, ffi.cast("const eng_evt_t *", ffi.from_buffer(evts)), n))
         return self.next_seq - count, count
 
-    def pack(self, first_seq: int, count: int) -> list[bytes]:
+    @property
+    def handle(self) -> Any:
+        """The md_enc_t * (for md_pub_create, which then owns all access to it)."""
+        return self._enc
+
+    def pack(self, first_seq: int, count: int, via: Any = None) -> list[bytes]:
         """MoldUDP64 packets for [first_seq, first_seq + count). Raises NotAvailableError for a
-        range not (or no longer) in the store, MalformedError for count/first_seq 0."""
+        range not (or no longer) in the store, MalformedError for count/first_seq 0. via: an
+        md_pub_t * whose loop owns this encoder (the call then takes its mutex)."""
         out: list[bytes] = []
         while count > 0:
-            n = check(lib.md_enc_pack(self._enc, first_seq, count, self._pkt_c, len(self._pkt_buf),
-                                      self._lens_c, self._max_packets, self._packed),
+            if via is None:
+                rc = lib.md_enc_pack(self._enc, first_seq, count, self._pkt_c, len(self._pkt_buf),
+                                     self._lens_c, self._max_packets, self._packed)
+            else:
+                rc = lib.md_pub_pack(via, first_seq, count, self._pkt_c, len(self._pkt_buf),
+                                     self._lens_c, self._max_packets, self._packed)
+            n = check(rc,
                       f"messages {first_seq}..{first_seq + count - 1}")
             out += self._cut(n)
             done = int(self._packed[0])
@@ -116,11 +127,18 @@ class Encoder:
                 return out
             all_instruments = False
 
-    def snapshot(self) -> bytes:
-        """Length-prefixed snapshot messages ending with the 'G' end marker."""
-        buf = np.zeros(int(lib.md_enc_snapshot_bytes(self._enc)), dtype=np.uint8)
-        n = check(int(lib.md_enc_snapshot(self._enc, ffi.from_buffer(buf), len(buf))), "snapshot")
-        return buf[:n].tobytes()
+    def snapshot(self, via: Any = None) -> bytes:
+        """Length-prefixed snapshot messages ending with the 'G' end marker. via: as in pack()."""
+        if via is None:
+            buf = np.zeros(int(lib.md_enc_snapshot_bytes(self._enc)), dtype=np.uint8)
+            n = check(int(lib.md_enc_snapshot(self._enc, ffi.from_buffer(buf), len(buf))), "snapshot")
+            return buf[:n].tobytes()
+        # the book may grow between sizing and copying while the loop runs: size again and retry
+        while True:
+            buf = np.zeros(int(lib.md_pub_snapshot_bytes(via)) + 4096, dtype=np.uint8)
+            n = int(lib.md_pub_snapshot(via, ffi.from_buffer(buf), len(buf)))
+            if n != lib.MD_E_BUFFER_SMALL:
+                return buf[:check(n, "snapshot")].tobytes()
 
     def _cut(self, n: int) -> list[bytes]:
         out = []

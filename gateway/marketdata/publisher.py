@@ -1,6 +1,7 @@
-"""The market-data publisher: engine events in (a batch array, or the engine's broadcast log),
-the order-by-order feed out on UDP (multicast, unicast fallback) and ZeroMQ from the same packets,
-the conflated L2/L1 channel on its own UDP channel and ZeroMQ topic, and the recovery server.
+"""The in-process market-data publisher: engine events in as batch arrays (tests, the demo, the
+LOBSTER replay; a live engine's broadcast log is published by log_publisher.LogPublisher, whose
+loop is C), the order-by-order feed out on UDP (multicast, unicast fallback) and ZeroMQ from the
+same packets, the conflated L2/L1 channel on its own UDP channel and ZeroMQ topic, and recovery.
 
 Every per-message step is one C call per batch (md_enc_events, md_enc_pack); Python only hands
 packets to sockets. One lock serialises the encoder between the publishing thread and the recovery
@@ -13,7 +14,6 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -163,40 +163,6 @@ class Publisher:
         if self.recovery:
             st.update(recovery_requests=self.recovery.requests, recovery_errors=self.recovery.errors)
         return st
-
-    def run_from_log(self, segment_path: str, should_stop: Callable[[], bool],
-                     heartbeat_interval_ns: int = 1_000_000_000, idle_wait_s: float = 0.0005) -> None:
-        """Reads engine events from the broadcast log until should_stop() or the log is closed,
-        publishing each batch. A lapped read (the publisher fell a whole log behind) is logged and
-        counted: subscribers then recover from a snapshot, since the lost events are gone."""
-        from shm.rings import BroadcastReader
-        from shm.segment import KIND_BROADCAST, Segment
-
-        seg = Segment.attach(segment_path, KIND_BROADCAST)
-        reader = BroadcastReader(seg)
-        evt_type = int(lib.RING_MSG_ENG_EVT)
-        last_hb = time.monotonic_ns()
-        self.laps = 0
-        try:
-            while not should_stop():
-                types, payloads, lapped = reader.poll_fixed(96, 4096)
-                if lapped:
-                    self.laps += 1
-                    log.error("market data: publisher lapped on %s; events lost, subscribers must "
-                              "resync from a snapshot", segment_path)
-                if len(types):
-                    self.publish(payloads[types == evt_type])
-                    continue
-                now = time.monotonic_ns()
-                self.maybe_conflate(now)
-                if now - last_hb >= heartbeat_interval_ns:
-                    self.heartbeat()
-                    last_hb = now
-                if seg.state == lib.RING_STATE_CLOSED:
-                    break
-                time.sleep(idle_wait_s)
-        finally:
-            seg.detach()
 
     def close(self) -> None:
         if self.recovery:

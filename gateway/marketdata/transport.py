@@ -100,6 +100,9 @@ class UdpSender:
         for p in packets:
             self._sock.sendto(p, self.target)
 
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
     def close(self) -> None:
         self._sock.close()
 
@@ -177,6 +180,11 @@ class ZmqSender:
         for p in packets:
             self._sock.send_multipart((channel, p), copy=False)
 
+    @property
+    def socket(self) -> zmq.Socket:
+        """The PUB socket (handed to the C publisher loop, which then alone sends on it)."""
+        return self._sock
+
     def close(self) -> None:
         self._sock.close(0)
 
@@ -206,6 +214,11 @@ class ZmqReceiver:
 
     def close(self) -> None:
         self._sock.close(0)
+
+    @property
+    def socket(self) -> zmq.Socket:
+        """The SUB socket (handed to md_subrx_poll, which then alone receives on it)."""
+        return self._sock
 
 
 def wait_until(predicate, timeout_s: float, what: str, step=None) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,20 @@
+"""``gateway.client``: talk to the venue's order-entry gateway from Python (a notebook, a test, a
+strategy) over TCP with the SBE/FIXP protocol; ``Client`` is blocking, ``AsyncClient`` asyncio.
+
+Both negotiate and establish on connect, number application messages, answer the gateway's
+keepalive, and hand back decoded messages of gateway.sbe_codec (ExecutionReport, ...)."""
+from __future__ import annotations
+
+from gateway.client.aio import AsyncClient
+from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed, SessionRejected,
+                                   SessionTerminated)
+from gateway.client.orders import OrderRequest
+from gateway.client.sync import Client
+from gateway.sbe_codec import (BusinessMessageReject, ExecutionReport, ExecType, OrderCancelReject,
+                               OrderFlags, OrderMassCancelReport, OrdStatus, OrdType,
+                               SelfTradePrevention, Side, TimeInForce)
+
+__all__ = ["AsyncClient", "BusinessMessageReject", "Client", "ClientError", "ClientTimeout",
+           "ConnectionClosed", "ExecType", "ExecutionReport", "OrdStatus", "OrdType",
+           "OrderCancelReject", "OrderFlags", "OrderMassCancelReport", "OrderRequest",
+           "SelfTradePrevention", "SessionRejected", "SessionTerminated", "Side", "TimeInForce"]

@@ -1,0 +1,143 @@
+"""AsyncClient: the asyncio twin of Client (same SessionCore, same frames).
+
+A background task answers keepalive while the session is open, so an idle notebook kernel keeps
+its session; received messages queue in `messages` (an asyncio.Queue)."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+from gateway.client.errors import ClientTimeout, ConnectionClosed
+from gateway.client.orders import OrderRequest
+from gateway.client.session import SessionCore
+from gateway.sbe_codec import Message, Retransmission, Sequence, Terminate
+
+
+class AsyncClient:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 core: SessionCore) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.core = core
+        self.messages: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    async def connect(cls, host: str, port: int, session_id: int, firm_id: int,
+                      key: str | bytes, keepalive_ms: int = 1000,
+                      next_seq_no: int | None = None, timeout_s: float = 5.0) -> "AsyncClient":
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        core = SessionCore(session_id, firm_id, key.encode() if isinstance(key, str) else key,
+                           keepalive_ms)
+        if next_seq_no is not None:
+            core.next_seq_out = next_seq_no
+        c = cls(reader, writer, core)
+        c._tasks.append(asyncio.create_task(c._read_loop()))
+        try:
+            c._send(core.negotiate())
+            core.check_negotiated(await c.recv(timeout_s))
+            c._send(core.establish())
+            core.check_established(await c.recv(timeout_s))
+        except BaseException:
+            await c.close()
+            raise
+        c._tasks.append(asyncio.create_task(c._keepalive_loop()))
+        return c
+
+    def _send(self, frame: bytes) -> None:
+        if self.writer.is_closing():
+            raise ConnectionClosed("the connection is closed")
+        self.writer.write(frame)
+        self.core.last_send_ns = time.monotonic_ns()
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                data = await self.reader.read(1 << 16)
+                if not data:
+                    break
+                for msg in self.core.feed(data):
+                    self.messages.put_nowait(msg)
+        finally:
+            self.messages.put_nowait(None)     # end of stream
+
+    async def _keepalive_loop(self) -> None:
+        while not self.writer.is_closing():
+            await asyncio.sleep(self.core.keepalive_ms / 4000)
+            if self.core.heartbeat_due() and not self.writer.is_closing():
+                self._send(self.core.heartbeat())
+
+    async def submit(self, req: OrderRequest, cl_ord_id: int | None = None) -> int:
+        cid = self.core.cl_ord_id(cl_ord_id)
+        self._send(self.core.new_order(req, cid))
+        await self.writer.drain()
+        return cid
+
+    async def cancel(self, order_id: int, instrument_id: int, cl_ord_id: int | None = None) -> int:
+        cid = self.core.cl_ord_id(cl_ord_id)
+        self._send(self.core.cancel(order_id, instrument_id, cid))
+        await self.writer.drain()
+        return cid
+
+    async def replace(self, order_id: int, instrument_id: int, price: int, order_qty: int,
+                      cl_ord_id: int | None = None) -> int:
+        cid = self.core.cl_ord_id(cl_ord_id)
+        self._send(self.core.replace(order_id, instrument_id, price, order_qty, cid))
+        await self.writer.drain()
+        return cid
+
+    async def mass_cancel(self, instrument_id: int | None = None, account_id: int | None = None,
+                          cl_ord_id: int | None = None) -> int:
+        cid = self.core.cl_ord_id(cl_ord_id)
+        self._send(self.core.mass_cancel(cid, instrument_id, account_id))
+        await self.writer.drain()
+        return cid
+
+    async def recv(self, timeout_s: float = 5.0, skip_heartbeats: bool = True) -> Message:
+        while True:
+            try:
+                msg = await asyncio.wait_for(self.messages.get(), timeout_s)
+            except asyncio.TimeoutError:
+                raise ClientTimeout(f"nothing received within {timeout_s} s") from None
+            if msg is None:
+                self.messages.put_nowait(None)
+                raise ConnectionClosed("the gateway closed the connection")
+            if skip_heartbeats and isinstance(msg, Sequence):
+                continue
+            return msg
+
+    async def retransmit(self, from_seq_no: int, count: int, timeout_s: float = 5.0
+                         ) -> list[Message]:
+        self._send(self.core.retransmit_request(from_seq_no, count))
+        while True:
+            head = await self.recv(timeout_s)
+            if type(head).__name__ in ("Retransmission", "RetransmitReject"):
+                break
+        if not isinstance(head, Retransmission):
+            return [head]
+        return [await self.recv(timeout_s) for _ in range(head.count)]
+
+    async def terminate(self, timeout_s: float = 2.0) -> Message | None:
+        try:
+            self._send(self.core.terminate())
+            while True:
+                msg = await self.recv(timeout_s)
+                if isinstance(msg, Terminate):
+                    return msg
+        except (ConnectionClosed, ClientTimeout):
+            return None
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        self.writer.close()
+        try:
+            await self.writer.wait_closed()
+        except ConnectionResetError:
+            return                      # the gateway closed first: nothing left to wait for

@@ -1,0 +1,193 @@
+"""``python -m gateway gateway``: the order-entry gateway as its own process.
+
+Python does the set-up (arguments, the credentials file, the listening socket, the engine's
+producer slot and event log, pinning) and then calls the C loop (native/gw_server.c) on this
+thread; it returns after SIGTERM/SIGINT or when the engine stops. Exit status: 0 after a clean
+stop, 2 for bad arguments or a bad credentials file, 1 when the engine cannot be reached.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from typing import Any
+
+from gateway.gw_config import ConfigError, GatewayConfig, load_config
+from native._venue import ffi, lib
+from shm.client import EngineClient, EventStream
+from shm.errors import ShmError
+
+
+def _listen_addr(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise argparse.ArgumentTypeError(f"--listen {text!r}: use HOST:PORT, e.g. 127.0.0.1:9000")
+    try:
+        p = int(port)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--listen {text!r}: port must be an integer") from None
+    if not 0 <= p <= 65535:
+        raise argparse.ArgumentTypeError(f"--listen {text!r}: port must be 0..65535")
+    return host, p
+
+
+def _pow2(text: str) -> int:
+    v = int(text)
+    if v < 8 or v & (v - 1):
+        raise argparse.ArgumentTypeError(f"{v} is not a power of two >= 8")
+    return v
+
+
+def _positive(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gateway gateway",
+                                description="Run the SBE/FIXP order-entry gateway in front of an "
+                                            "engine process.")
+    p.add_argument("--engine", required=True, help="engine name (python -m gateway engine --name)")
+    p.add_argument("--listen", type=_listen_addr, required=True,
+                   help="HOST:PORT to accept clients on (port 0: any free port)")
+    p.add_argument("--config", required=True, help="credentials file (.toml or .json)")
+    p.add_argument("--cpu", type=int, default=None, help="pin to this CPU (default: not pinned)")
+    p.add_argument("--busy-poll", action="store_true",
+                   help="spin: never block in epoll_wait (for an isolated core)")
+    p.add_argument("--so-busy-poll-us", type=int, default=0,
+                   help="SO_BUSY_POLL microseconds on client sockets (0: off)")
+    p.add_argument("--idle-sleep-ms", type=_positive, default=1,
+                   help="without --busy-poll: longest epoll wait when no command is in flight")
+    p.add_argument("--engine-spin", action="store_true",
+                   help="the engine runs --wait spin (skip its doorbell)")
+    p.add_argument("--max-connections", type=_positive, default=64)
+    p.add_argument("--tx-buffer-bytes", type=_positive, default=1 << 18,
+                   help="outbound buffer per connection; a client that fills it is dropped")
+    p.add_argument("--out-log-msgs", type=_pow2, default=1 << 16,
+                   help="messages kept per session for retransmission (memory only)")
+    p.add_argument("--retransmit-limit", type=_positive, default=10000)
+    p.add_argument("--keepalive-min-ms", type=_positive, default=100)
+    p.add_argument("--keepalive-max-ms", type=_positive, default=60000)
+    p.add_argument("--handshake-timeout-ms", type=_positive, default=5000)
+    p.add_argument("--order-capacity", type=_pow2, default=1 << 20)
+    p.add_argument("--dir", default=None, help="engine segment directory (default as the engine)")
+    p.add_argument("--port-file", default=None,
+                   help="write the bound port here once listening (for port 0)")
+    return p
+
+
+def _sessions_array(cfg: GatewayConfig) -> tuple[Any, Any]:
+    sessions = ffi.new("gw_session_cfg_t[]", len(cfg.sessions))
+    for i, s in enumerate(cfg.sessions):
+        key = s.key.encode()
+        sessions[i].session_id = s.session_id
+        sessions[i].firm_id = s.firm_id
+        sessions[i].key_len = len(key)
+        ffi.memmove(sessions[i].key, key, len(key))
+        sessions[i].cancel_on_disconnect = int(s.cancel_on_disconnect)
+        sessions[i].throttle_msgs_per_s = s.throttle_msgs_per_s
+        sessions[i].throttle_action = (lib.GW_THROTTLE_DISCONNECT
+                                       if s.throttle_action == "disconnect"
+                                       else lib.GW_THROTTLE_REJECT)
+    accounts = [(a, f.firm_id) for f in cfg.firms for a in f.accounts]
+    arr = ffi.new("gw_account_cfg_t[]", max(1, len(accounts)))
+    for i, (a, firm) in enumerate(accounts):
+        arr[i].account_id = a
+        arr[i].firm_id = firm
+    return sessions, (arr, len(accounts))
+
+
+def run(args: argparse.Namespace, cfg: GatewayConfig) -> int:
+    try:
+        client = EngineClient(args.engine, args.dir)
+        events = EventStream(args.engine, args.dir)
+    except (ShmError, OSError) as exc:
+        print(f"gateway: cannot attach engine {args.engine!r}: {exc}", file=sys.stderr)
+        return 1
+    host, port = args.listen
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        lsock.bind((host, port))
+    except OSError as exc:
+        print(f"gateway: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        client.close()
+        return 1
+    lsock.listen(128)
+    lsock.setblocking(False)
+    bound_port = lsock.getsockname()[1]
+
+    sessions, (accounts, n_accounts) = _sessions_array(cfg)
+    gcfg = ffi.new("gw_config_t *")
+    gcfg.listen_fd = lsock.fileno()
+    gcfg.busy_poll = int(args.busy_poll)
+    gcfg.so_busy_poll_us = args.so_busy_poll_us
+    gcfg.idle_sleep_ms = args.idle_sleep_ms
+    gcfg.sessions = sessions
+    gcfg.session_count = len(cfg.sessions)
+    gcfg.accounts = accounts
+    gcfg.account_count = n_accounts
+    gcfg.max_connections = args.max_connections
+    gcfg.tx_buffer_bytes = args.tx_buffer_bytes
+    gcfg.out_log_msgs = args.out_log_msgs
+    gcfg.retransmit_limit = args.retransmit_limit
+    gcfg.keepalive_min_ms = args.keepalive_min_ms
+    gcfg.keepalive_max_ms = args.keepalive_max_ms
+    gcfg.handshake_timeout_ms = args.handshake_timeout_ms
+    gcfg.order_capacity = args.order_capacity
+    gcfg.order_id_prefix = client.slot + 1      # unique per producer slot, so per gateway
+    gcfg.cmd = client._cmd
+    gcfg.reply = client._reply
+    gcfg.events = events.reader.rx
+    gcfg.engine_bell = client.handle.engine_bell
+    gcfg.control_seg = client.control.handle
+
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    rc = lib.gw_install_stop_signals()
+    if rc < 0:
+        print(f"gateway: cannot install signal handlers ({os.strerror(-rc)})", file=sys.stderr)
+        return 1
+    if args.port_file:
+        tmp = f"{args.port_file}.tmp"
+        with open(tmp, "w") as fh:
+            fh.write(str(bound_port))
+        os.replace(tmp, args.port_file)
+    print(f"gateway: listening on {host}:{bound_port}, engine {args.engine} producer slot "
+          f"{client.slot}, cpu {args.cpu if args.cpu is not None else 'any'}, "
+          f"{'busy-poll' if args.busy_poll else 'epoll backoff'}, {len(cfg.sessions)} sessions",
+          file=sys.stderr, flush=True)
+    stats = ffi.new("gw_stats_t *")
+    rc = lib.gw_run(gcfg, stats)
+    lsock.close()
+    s = stats[0]
+    print(f"gateway: stopped (rc {rc}): {s.accepted} connections, {s.frames_in} frames in, "
+          f"{s.frames_out} out, {s.commands} commands, {s.reports} reports, "
+          f"{s.business_rejects} business rejects, {s.terminates} terminates, "
+          f"{s.decode_errors} decode errors, {s.throttled} throttled, "
+          f"{s.slow_consumers} slow consumers, {s.heartbeat_timeouts} heartbeat timeouts, "
+          f"{s.lapped} event-log laps", file=sys.stderr, flush=True)
+    events.close()
+    client.close()
+    return 0 if rc == 0 else 1
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.cpu is not None and args.cpu not in os.sched_getaffinity(0):
+        parser.error(f"--cpu {args.cpu} is not one of this process's CPUs "
+                     f"{sorted(os.sched_getaffinity(0))}")
+    if args.keepalive_max_ms < args.keepalive_min_ms:
+        parser.error("--keepalive-max-ms must be >= --keepalive-min-ms")
+    if args.tx_buffer_bytes < 4096:
+        parser.error("--tx-buffer-bytes must be >= 4096")
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    return run(args, cfg)

@@ -1,0 +1,300 @@
+"""The venue's journals from Python: open and recover them for the engine process, read them back
+in batches, replay them into a fresh engine, and ``python -m gateway journal verify``.
+
+The records and their checks live in C (native/jrnl_*.c, layout in venue_layout.h Section 6);
+this module only drives them, one C call per batch or per replay. C return codes become typed
+exceptions in exactly one place, ``check``: "you are wrong" (``JournalInvalid``), "this journal
+cannot be used" (``JournalCorrupt``, ``JournalVersionMismatch``, ``JournalConfigMismatch``,
+``JournalReplayMismatch``) and system failures (``JournalDiskFull``, ``JournalNotWritable``,
+``OSError``) stay apart."""
+from __future__ import annotations
+
+import argparse
+import errno as _errno
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from native._venue import ffi, lib
+
+KIND_CMD = lib.JRNL_KIND_CMD
+KIND_EVT = lib.JRNL_KIND_EVT
+MAX_SEQ = 2**64 - 1
+DEFAULT_SEGMENT_BYTES = lib.JRNL_DEFAULT_SEGMENT_BYTES
+RECORD_BYTES = lib.JRNL_RECORD_BYTES
+
+
+class JournalError(Exception):
+    """Base of every journal failure; the message says which file and what to do."""
+
+
+class JournalInvalid(JournalError, ValueError):
+    """A bad argument (path too long, segment size)."""
+
+
+class JournalCorrupt(JournalError):
+    """A record in the middle fails its checksum, the sequence breaks, or a header is wrong."""
+
+
+class JournalVersionMismatch(JournalError):
+    """The journal was written by another layout version."""
+
+
+class JournalConfigMismatch(JournalError):
+    """The journal was written by an engine with other capacities."""
+
+
+class JournalReplayMismatch(JournalError):
+    """A replay produced events that differ from the event journal."""
+
+
+class JournalDiskFull(JournalError, OSError):
+    """No space (or file-size limit) for a new segment."""
+
+
+class JournalNotWritable(JournalError, PermissionError):
+    """The directory cannot be created or written."""
+
+
+class JournalFailed(JournalError):
+    """An earlier write or sync failed; the log accepts nothing more."""
+
+
+def check(rc: int, message: str = "") -> int:
+    """Returns rc if >= 0, else raises the exception its code stands for, with the C message."""
+    if rc >= 0:
+        return rc
+    text = message or f"journal error {rc}"
+    if rc == lib.JRNL_INVALID:
+        raise JournalInvalid(text)
+    if rc in (lib.JRNL_CORRUPT, lib.JRNL_SEQ_GAP, lib.JRNL_BAD_SEGMENT, lib.JRNL_BAD_MAGIC):
+        raise JournalCorrupt(text)
+    if rc == lib.JRNL_BAD_VERSION:
+        raise JournalVersionMismatch(text)
+    if rc == lib.JRNL_BAD_CONFIG:
+        raise JournalConfigMismatch(text)
+    if rc == lib.JRNL_MISMATCH:
+        raise JournalReplayMismatch(text)
+    if rc == lib.JRNL_FAILED:
+        raise JournalFailed(text)
+    if rc in (-_errno.ENOSPC, -_errno.EFBIG, -_errno.EDQUOT):
+        raise JournalDiskFull(-rc, text)
+    if rc in (-_errno.EACCES, -_errno.EROFS, -_errno.EPERM):
+        raise JournalNotWritable(-rc, text)
+    raise OSError(-rc, text)
+
+
+def _text(buf: Any) -> str:
+    return ffi.string(buf).decode(errors="replace")
+
+
+def open_log(directory: str, kind: int, limits: tuple[int, int, int, int],
+             segment_bytes: int = DEFAULT_SEGMENT_BYTES, max_seq: int = MAX_SEQ,
+             readonly: bool = False) -> Any:
+    """Opens (validates, repairs a torn tail of, positions at the end) one journal; returns the
+    jrnl_log_t cdata (close it with lib.jrnl_log_close). Raises a JournalError."""
+    log = ffi.new("jrnl_log_t *")
+    lim = ffi.new("uint32_t[4]", list(limits))
+    rc = lib.jrnl_log_open(log, directory.encode(), kind, segment_bytes, lim, max_seq,
+                           lib.JRNL_OPEN_READONLY if readonly else 0)
+    check(rc, _text(log.message))
+    return log
+
+
+def log_note(log: Any) -> str:
+    """What open repaired (torn tail truncated, events cut), or ''."""
+    return _text(log.message)
+
+
+def log_message(log: Any) -> str:
+    return _text(log.message)
+
+
+def journal_limits(directory: str) -> tuple[int, int, int, int]:
+    """The engine capacities recorded in the command journal's first segment header."""
+    path = os.path.join(directory, "cmd-0000000000000000.jrnl")
+    with open(path, "rb") as f:
+        raw = f.read(lib.JRNL_SEG_HDR_BYTES)
+    if len(raw) < lib.JRNL_SEG_HDR_BYTES:
+        raise JournalCorrupt(f"{path}: shorter than a segment header")
+    hdr = ffi.cast("jrnl_seg_hdr_t *", ffi.from_buffer(raw))
+    if hdr.magic != lib.JRNL_SEG_MAGIC:
+        raise JournalCorrupt(f"{path}: not a venue journal segment")
+    if hdr.layout_version != lib.JRNL_LAYOUT_VERSION:
+        raise JournalVersionMismatch(f"{path}: journal layout version {hdr.layout_version}, this "
+                                     f"build reads version {lib.JRNL_LAYOUT_VERSION}")
+    return (hdr.max_orders, hdr.max_levels, hdr.max_instruments, hdr.max_accounts)
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    from_seq: int
+    last_seq: int
+    last_ts_ns: int
+    commands: int
+    events: int
+    events_checked: int
+    events_written: int
+    state_hash: int
+    events_crc: int
+    elapsed_ns: int
+
+    @property
+    def commands_per_s(self) -> float:
+        return self.commands / (self.elapsed_ns / 1e9) if self.elapsed_ns else 0.0
+
+
+def _result(res: Any) -> ReplayResult:
+    return ReplayResult(res.from_seq, res.last_seq, res.last_ts_ns, res.commands, res.events,
+                        res.events_checked, res.events_written, res.state_hash, res.events_crc,
+                        res.elapsed_ns)
+
+
+def replay(engine: Any, directory: str, from_seq: int = 0, until_seq: int = MAX_SEQ,
+           evt_log: Any = None) -> ReplayResult:
+    """Replays the command journal into engine (an eng_engine_t *) in one C call; with evt_log
+    (an open event journal) the events are checked against it and its missing tail appended."""
+    res = ffi.new("jrnl_replay_result_t *")
+    rc = lib.jrnl_replay(engine, directory.encode(), from_seq, until_seq,
+                         evt_log if evt_log is not None else ffi.NULL, res)
+    check(rc, _text(res.message))
+    return _result(res)
+
+
+@dataclass
+class Recovery:
+    cmd_log: Any
+    evt_log: Any
+    result: ReplayResult
+    notes: list[str]
+
+    def close(self) -> None:
+        lib.jrnl_log_close(self.cmd_log)
+        lib.jrnl_log_close(self.evt_log)
+
+
+def recover(engine: Any, directory: str, limits: tuple[int, int, int, int],
+            segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> Recovery:
+    """Start-up recovery for the engine process: opens both journals (torn tails truncated),
+    cuts the event journal at the command journal's end, replays every command into engine,
+    checking the events against the event journal and completing it."""
+    cmd_log = open_log(directory, KIND_CMD, limits, segment_bytes)
+    try:
+        evt_log = open_log(directory, KIND_EVT, limits, segment_bytes, max_seq=cmd_log.last_seq)
+    except BaseException:
+        lib.jrnl_log_close(cmd_log)
+        raise
+    try:
+        result = replay(engine, directory, 0, cmd_log.last_seq, evt_log)
+    except BaseException:
+        lib.jrnl_log_close(cmd_log)
+        lib.jrnl_log_close(evt_log)
+        raise
+    notes = [n for n in (log_note(cmd_log), log_note(evt_log)) if n]
+    return Recovery(cmd_log, evt_log, result, notes)
+
+
+def read_records(directory: str, kind: int, limit_seq: int = MAX_SEQ,
+                 batch: int = 1 << 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every record of one journal (checksums checked): (seq uint64[n], index uint32[n],
+    payload uint8[n, 96]). Batches of `batch` records per C call."""
+    cur = ffi.new("jrnl_cursor_t *")
+    check(lib.jrnl_cursor_open(cur, directory.encode(), kind))
+    hdr_dtype = np.dtype({"names": ["seq", "index"], "formats": ["<u8", "<u4"],
+                          "offsets": [ffi.offsetof("jrnl_rec_hdr_t", "seq"),
+                                      ffi.offsetof("jrnl_rec_hdr_t", "index")],
+                          "itemsize": ffi.sizeof("jrnl_rec_hdr_t")})
+    seqs, idxs, pays = [], [], []
+    try:
+        while True:
+            hdrs = np.zeros(batch, dtype=hdr_dtype)
+            pay = np.zeros((batch, 96), dtype=np.uint8)
+            n = lib.jrnl_cursor_read(cur, limit_seq, ffi.cast("jrnl_rec_hdr_t *",
+                                                              ffi.from_buffer(hdrs)),
+                                     ffi.cast("uint8_t *", ffi.from_buffer(pay)), batch)
+            check(n, _text(cur.message))
+            if n == 0:
+                break
+            seqs.append(hdrs["seq"][:n].copy())
+            idxs.append(hdrs["index"][:n].copy())
+            pays.append(pay[:n])
+            if n < batch:
+                break
+    finally:
+        lib.jrnl_cursor_close(cur)
+    if not seqs:
+        return (np.zeros(0, np.uint64), np.zeros(0, np.uint32), np.zeros((0, 96), np.uint8))
+    return np.concatenate(seqs), np.concatenate(idxs), np.concatenate(pays)
+
+
+class ReplayEngine:
+    """A fresh engine built with the journal's capacities, owning its C handle."""
+
+    def __init__(self, limits: tuple[int, int, int, int]) -> None:
+        cfg = ffi.new("eng_config_t *", {"max_orders": limits[0], "max_levels": limits[1],
+                                         "max_instruments": limits[2],
+                                         "max_accounts": limits[3]})
+        out = ffi.new("eng_engine_t **")
+        rc = lib.eng_create(cfg, out)
+        if rc < 0:
+            raise MemoryError(f"cannot create an engine with capacities {limits}: "
+                              f"{os.strerror(-rc)}")
+        self.handle: Any = out[0]
+
+    def order(self, order_id: int) -> dict[str, int] | None:
+        info = ffi.new("eng_order_info_t *")
+        if lib.eng_order_info(self.handle, order_id, info) != 0:
+            return None
+        return {"order_id": info.order_id, "leaves_qty": info.leaves_qty,
+                "account_id": info.account_id, "side": info.side, "price": info.price}
+
+    def state_hash(self) -> int:
+        return int(lib.eng_state_hash(self.handle))
+
+    def close(self) -> None:
+        if self.handle is not None:
+            lib.eng_destroy(self.handle)
+            self.handle = None
+
+    def __enter__(self) -> "ReplayEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def verify(directory: str) -> tuple[ReplayResult, ReplayEngine]:
+    """Replays a journal from scratch into a fresh engine without writing anything (read-only
+    validation first). The caller closes the returned engine."""
+    limits = journal_limits(directory)
+    probe = open_log(directory, KIND_CMD, limits, readonly=True)
+    last = probe.last_seq
+    eng = ReplayEngine(limits)
+    try:
+        return replay(eng.handle, directory, 0, last), eng
+    except BaseException:
+        eng.close()
+        raise
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m gateway journal",
+                                description="Check a journal by replaying it from scratch.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    v = sub.add_parser("verify", help="replay into a fresh engine; print counts and state hash")
+    v.add_argument("--dir", required=True, help="journal directory")
+    args = p.parse_args(argv)
+    try:
+        res, eng = verify(args.dir)
+    except (JournalError, OSError) as exc:
+        print(f"journal: {exc}", file=sys.stderr)
+        return 1
+    eng.close()
+    print(f"journal {args.dir}: replayed {res.commands} commands (seq {res.from_seq + 1}.."
+          f"{res.last_seq}) in {res.elapsed_ns / 1e6:.1f} ms ({res.commands_per_s / 1e6:.2f} M/s), "
+          f"{res.events} events, events crc32c {res.events_crc:#010x}, "
+          f"state hash {res.state_hash:#018x}")
+    return 0

@@ -1,0 +1,347 @@
+/*
+ * gw_engine.c - the gateway's side of the engine: commands onto its producer slot's SPSC ring,
+ * replies off its reply ring, and the broadcast event log turned into ExecutionReports,
+ * OrderCancelRejects and OrderMassCancelReports for the sessions that own the orders.
+ * Invariant: an event is attributed to one of our commands only once that command's reply (which
+ * carries its seq) has been read; the engine publishes a command's events before committing its
+ * reply, so an event newer than every reply read is held back while any command of ours is
+ * unanswered. Events about orders are matched by engine order id, which this gateway picked.
+ */
+#include <string.h>
+
+#include "gw_internal.h"
+
+int gw_engine_in_flight(const gw_t *g)
+{
+    return g->p_answered != g->p_head;
+}
+
+int gw_engine_has_room(gw_t *g)
+{
+    return g->p_head - g->p_tail < GW_PENDING_CAP &&
+           ring_spsc_has_room(g->cfg->cmd, sizeof(eng_cmd_t));
+}
+
+void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx)
+{
+    /* Cannot fail: the caller checked gw_engine_has_room and the record size is fixed. */
+    ring_spsc_write(g->cfg->cmd, RING_MSG_ENG_CMD, cmd, sizeof *cmd);
+    gw_pending_t *p = &g->pending[g->p_head & (GW_PENDING_CAP - 1)];
+    *p = *ctx;
+    p->seq = 0;
+    p->event_count = p->events_seen = p->done = 0;
+    g->p_head++;
+    g->cmds_unsignalled++;
+    g->stats->commands++;
+}
+
+int gw_mass_open(gw_t *g, int32_t session, uint64_t cl_ord_id, uint32_t instrument_id,
+                 uint32_t account_id)
+{
+    for (uint32_t i = 0; i < sizeof g->mass / sizeof g->mass[0]; i++) {
+        if (g->mass[i].transact_ns == 0) {      /* 0 marks a free slot */
+            g->mass[i] = (gw_mass_t){.session = session, .cl_ord_id = cl_ord_id,
+                                     .instrument_id = instrument_id, .account_id = account_id,
+                                     .transact_ns = g->now_ns ? g->now_ns : 1};
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static int gw_encode_mass(uint8_t *buf, size_t cap, uint64_t seq, int64_t now, const void *p)
+{
+    const gw_mass_t *x = p;
+    sbe_order_mass_cancel_report_t m = {
+        .seq_num = seq, .sending_time_ns = (uint64_t)now, .transact_time_ns = (uint64_t)now,
+        .cl_ord_id = x->cl_ord_id, .total_affected_orders = x->affected,
+        .instrument_id = x->instrument_id, .account_id = x->account_id, .reason_code = ENG_OK,
+        .mass_cancel_response = SBE_MASS_CANCEL_RESPONSE_ACCEPTED};
+    return sbe_encode_order_mass_cancel_report(buf, cap, &m);
+}
+
+void gw_mass_finish(gw_t *g, uint32_t m)
+{
+    gw_mass_t x = g->mass[m];
+    memset(&g->mass[m], 0, sizeof g->mass[m]);
+    fixp_send_app(g, x.session, gw_encode_mass, &x);
+}
+
+static int gw_encode_er(uint8_t *buf, size_t cap, uint64_t seq, int64_t now, const void *p)
+{
+    sbe_execution_report_t m = *(const sbe_execution_report_t *)p;
+    m.seq_num = seq;
+    m.sending_time_ns = (uint64_t)now;
+    return sbe_encode_execution_report(buf, cap, &m);
+}
+
+typedef struct gw_ocr {
+    uint64_t order_id, cl_ord_id, transact_ns;
+    uint32_t instrument_id;
+    uint16_t reason;
+    uint8_t response_to;
+} gw_ocr_t;
+
+static int gw_encode_ocr(uint8_t *buf, size_t cap, uint64_t seq, int64_t now, const void *p)
+{
+    const gw_ocr_t *x = p;
+    uint8_t why = x->reason == ENG_REJ_UNKNOWN_ORDER ? SBE_CXL_REJ_REASON_UNKNOWN_ORDER
+                  : x->reason == ENG_REJ_OFF_TICK    ? SBE_CXL_REJ_REASON_INVALID_PRICE_INCREMENT
+                                                     : SBE_CXL_REJ_REASON_OTHER;
+    sbe_order_cancel_reject_t m = {.seq_num = seq, .sending_time_ns = (uint64_t)now,
+                                   .transact_time_ns = x->transact_ns, .order_id = x->order_id,
+                                   .cl_ord_id = x->cl_ord_id, .instrument_id = x->instrument_id,
+                                   .reason_code = x->reason, .cxl_rej_response_to = x->response_to,
+                                   .cxl_rej_reason = why};
+    return sbe_encode_order_cancel_reject(buf, cap, &m);
+}
+
+static int64_t gw_opt(int64_t v, int present)
+{
+    return present ? v : SBE_OPTIONAL_PRICE_NULL;
+}
+
+/* An ExecutionReport skeleton from our copy of the order. */
+static sbe_execution_report_t gw_er(gw_t *g, const gw_order_t *o, const eng_evt_t *e,
+                                    uint8_t exec_type, uint8_t ord_status)
+{
+    sbe_execution_report_t m;
+    memset(&m, 0, sizeof m);
+    m.transact_time_ns = (uint64_t)e->hdr.ts_ns;
+    m.order_id = o->order_id;
+    m.cl_ord_id = o->cl_ord_id;
+    m.exec_id = g->next_exec_id++;
+    m.trade_id = SBE_TRADE_ID_NULL;
+    m.price = gw_opt(o->price, o->ord_type == ENG_ORD_LIMIT || o->ord_type == ENG_ORD_STOP_LIMIT);
+    m.stop_px = gw_opt(o->stop_px, o->ord_type == ENG_ORD_STOP || o->ord_type == ENG_ORD_STOP_LIMIT);
+    m.order_qty = o->order_qty;
+    m.display_qty = o->display_qty ? o->display_qty : SBE_OPTIONAL_QTY_NULL;
+    m.last_px = SBE_OPTIONAL_PRICE_NULL;
+    m.last_qty = SBE_OPTIONAL_QTY_NULL;
+    m.leaves_qty = o->leaves_qty;
+    m.cum_qty = o->cum_qty;
+    m.instrument_id = o->instrument_id;
+    m.account_id = o->account_id;
+    m.reason_code = e->hdr.reason;
+    m.exec_type = exec_type;
+    m.ord_status = ord_status;
+    m.side = o->side;
+    m.ord_type = o->ord_type;
+    m.time_in_force = o->tif;
+    m.aggressor = SBE_BOOLEAN_FLAG_FALSE;
+    return m;
+}
+
+static uint8_t gw_working_status(const gw_order_t *o)
+{
+    return o->cum_qty > 0 ? SBE_ORD_STATUS_PARTIALLY_FILLED : SBE_ORD_STATUS_NEW;
+}
+
+static void gw_order_gone(gw_t *g, gw_order_t *o)
+{
+    if (g->sessions[o->session].live_orders)
+        g->sessions[o->session].live_orders--;
+    gw_orders_remove(&g->orders, o);
+}
+
+static void gw_on_trade_side(gw_t *g, const eng_evt_t *e, uint64_t order_id, int64_t leaves,
+                             uint8_t side)
+{
+    gw_order_t *o = gw_orders_find(&g->orders, order_id);
+    if (!o)
+        return;
+    o->cum_qty += e->trade.qty;
+    o->leaves_qty = leaves;
+    sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_TRADE,
+                                     leaves == 0 ? SBE_ORD_STATUS_FILLED
+                                                 : SBE_ORD_STATUS_PARTIALLY_FILLED);
+    m.trade_id = e->trade.trade_id;
+    m.last_px = e->trade.price;
+    m.last_qty = e->trade.qty;
+    m.aggressor = e->trade.aggressor_side == side ? SBE_BOOLEAN_FLAG_TRUE : SBE_BOOLEAN_FLAG_FALSE;
+    m.reason_code = ENG_OK;
+    fixp_send_app(g, o->session, gw_encode_er, &m);
+    if (leaves == 0)
+        gw_order_gone(g, o);
+}
+
+/* One event; p is our command that caused it, or NULL. */
+static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
+{
+    gw_order_t *o;
+    switch (e->hdr.type) {
+    case ENG_EVT_ACCEPTED:
+        if ((o = gw_orders_find(&g->orders, e->accepted.order_id))) {
+            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_NEW, SBE_ORD_STATUS_NEW);
+            fixp_send_app(g, o->session, gw_encode_er, &m);
+        }
+        return;
+    case ENG_EVT_REJECTED:
+        if (!p)
+            return;
+        if (p->kind == GW_P_NEW && (o = gw_orders_find(&g->orders, p->order_id))) {
+            o->leaves_qty = 0;
+            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_REJECTED,
+                                             SBE_ORD_STATUS_REJECTED);
+            fixp_send_app(g, o->session, gw_encode_er, &m);
+            gw_order_gone(g, o);
+        } else if (p->kind == GW_P_CANCEL || p->kind == GW_P_REPLACE) {
+            gw_ocr_t x = {p->order_id, p->cl_ord_id, (uint64_t)e->hdr.ts_ns, e->hdr.instrument_id,
+                          e->hdr.reason,
+                          p->kind == GW_P_CANCEL ? SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REQUEST
+                                                 : SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REPLACE_REQUEST};
+            fixp_send_app(g, p->session, gw_encode_ocr, &x);
+        }
+        return;
+    case ENG_EVT_TRADE:
+        gw_on_trade_side(g, e, e->trade.buy_order_id, e->trade.buy_leaves_qty, ENG_SIDE_BUY);
+        gw_on_trade_side(g, e, e->trade.sell_order_id, e->trade.sell_leaves_qty, ENG_SIDE_SELL);
+        return;
+    case ENG_EVT_CANCELLED:
+        if (!(o = gw_orders_find(&g->orders, e->cancelled.order_id)))
+            return;
+        o->leaves_qty = e->cancelled.leaves_qty;
+        if (p && p->kind == GW_P_CANCEL && p->order_id == o->order_id)
+            o->cl_ord_id = p->cl_ord_id;    /* FIX: the cancel's ClOrdID names the result */
+        if (p && p->kind == GW_P_MASS_PART && p->order_id == o->order_id)
+            g->mass[p->mass].affected++;
+        {
+            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_CANCELED,
+                                             o->leaves_qty == 0 ? SBE_ORD_STATUS_CANCELED
+                                                                : gw_working_status(o));
+            m.last_qty = e->cancelled.cancelled_qty;
+            fixp_send_app(g, o->session, gw_encode_er, &m);
+        }
+        if (o->leaves_qty == 0)
+            gw_order_gone(g, o);
+        return;
+    case ENG_EVT_REPLACED:
+        if (!(o = gw_orders_find(&g->orders, e->replaced.order_id)))
+            return;
+        if (p && p->kind == GW_P_REPLACE && p->order_id == o->order_id)
+            o->cl_ord_id = p->cl_ord_id;
+        o->price = e->replaced.price;
+        o->leaves_qty = e->replaced.leaves_qty;
+        o->order_qty = o->cum_qty + o->leaves_qty;
+        {
+            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_REPLACED, gw_working_status(o));
+            if (o->display_qty)
+                m.display_qty = e->replaced.display_qty;
+            fixp_send_app(g, o->session, gw_encode_er, &m);
+        }
+        return;
+    case ENG_EVT_EXPIRED:
+        if (!(o = gw_orders_find(&g->orders, e->expired.order_id)))
+            return;
+        o->leaves_qty = 0;
+        {
+            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_EXPIRED, SBE_ORD_STATUS_EXPIRED);
+            m.last_qty = e->expired.expired_qty;
+            fixp_send_app(g, o->session, gw_encode_er, &m);
+        }
+        gw_order_gone(g, o);
+        return;
+    case ENG_EVT_TRIGGERED:
+        if (!(o = gw_orders_find(&g->orders, e->triggered.order_id)))
+            return;
+        {
+            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_TRIGGERED,
+                                             gw_working_status(o));
+            m.last_px = e->triggered.last_trade_price;
+            m.reason_code = ENG_OK;
+            fixp_send_app(g, o->session, gw_encode_er, &m);
+        }
+        return;
+    default:
+        return;                     /* book levels, phases, auctions, acks: not order reports */
+    }
+}
+
+static void gw_pending_done(gw_t *g, gw_pending_t *p)
+{
+    if (p->done)
+        return;
+    p->done = 1;
+    if (p->kind == GW_P_MASS_PART && --g->mass[p->mass].remaining == 0)
+        gw_mass_finish(g, p->mass);
+}
+
+static int gw_read_replies(gw_t *g)
+{
+    int n = 0;
+    int32_t type;
+    uint32_t length;
+    int32_t off;
+    while (g->p_answered != g->p_head && (off = ring_spsc_peek(g->cfg->reply, &type, &length)) >= 0) {
+        ring_reply_t r;
+        memcpy(&r, g->cfg->reply->data + off, sizeof r);
+        ring_spsc_consume(g->cfg->reply);
+        gw_pending_t *p = &g->pending[g->p_answered & (GW_PENDING_CAP - 1)];
+        p->seq = r.seq;
+        p->event_count = r.event_count;
+        if (r.seq)
+            g->last_answered_seq = r.seq;
+        g->p_answered++;
+        n++;
+        if (r.event_count == 0)
+            gw_pending_done(g, p);
+    }
+    if (n)
+        ring_spsc_release(g->cfg->reply);
+    return n;
+}
+
+/* Our command that caused an event of seq `seq`, or NULL; retires older answered commands. */
+static gw_pending_t *gw_attribute(gw_t *g, uint64_t seq)
+{
+    while (g->p_tail != g->p_answered) {
+        gw_pending_t *p = &g->pending[g->p_tail & (GW_PENDING_CAP - 1)];
+        if (p->seq == seq)
+            return p;
+        if (p->seq > seq)
+            return NULL;
+        gw_pending_done(g, p);      /* its events are all behind us (or were lapped away) */
+        g->p_tail++;
+    }
+    return NULL;
+}
+
+int gw_engine_poll(gw_t *g)
+{
+    int work = gw_read_replies(g);
+    for (int budget = 256; budget > 0; budget--) {
+        eng_evt_t e;
+        if (g->held) {
+            e = g->held_evt;
+        } else {
+            int32_t type;
+            uint32_t length;
+            int rc = ring_bcast_receive(g->cfg->events, &e, sizeof e, &type, &length);
+            if (rc == RING_LAPPED) {
+                g->stats->lapped++;
+                continue;
+            }
+            if (rc != 1)
+                break;
+            if (type != RING_MSG_ENG_EVT || length != sizeof e)
+                continue;
+        }
+        if (e.hdr.seq > g->last_answered_seq && gw_engine_in_flight(g)) {
+            g->held = 1;
+            g->held_evt = e;
+            work += gw_read_replies(g);
+            if (e.hdr.seq > g->last_answered_seq && gw_engine_in_flight(g))
+                break;              /* its reply is about to be committed: try next pass */
+        }
+        g->held = 0;
+        work++;
+        gw_pending_t *p = gw_attribute(g, e.hdr.seq);
+        gw_on_event(g, &e, p);
+        if (p && ++p->events_seen >= p->event_count)
+            gw_pending_done(g, p);
+    }
+    /* Retire commands whose events have all been seen so the FIFO never fills with them. */
+    while (g->p_tail != g->p_answered && g->pending[g->p_tail & (GW_PENDING_CAP - 1)].done)
+        g->p_tail++;
+    return work;
+}

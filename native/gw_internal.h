@@ -1,0 +1,164 @@
+/*
+ * gw_internal.h - the gateway thread's private state, shared by gw_server.c (sockets, epoll),
+ * fixp_session.c (session layer, inbound messages), gw_engine.c (engine commands, replies and
+ * events) and gw_orders.c (order table). Not seen by cffi. Everything here is touched by exactly
+ * one thread, the gateway's, so nothing is atomic.
+ */
+#ifndef GW_INTERNAL_H
+#define GW_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gw_server.h"
+#include "ring_bcast.h"
+#include "ring_spsc.h"
+#include "sbe_codec.h"
+
+#define GW_RX_BYTES 4096            /* >= 2 * SBE_MAX_FRAME_LENGTH: a whole frame always fits */
+#define GW_TX_RESERVE 256           /* kept free for the Terminate that ends a slow consumer */
+#define GW_LOG_SLOT_BYTES 256       /* one retained outbound frame (largest app frame is 181 B) */
+#define GW_PENDING_CAP 8192         /* engine commands in flight or awaiting their events */
+#define GW_LINGER_NS 200000000LL    /* a closing connection gets this long to flush */
+
+enum gw_conn_state { GW_CONN_FREE = 0, GW_CONN_NEW, GW_CONN_NEGOTIATED, GW_CONN_ESTABLISHED };
+
+typedef struct gw_conn {
+    int fd;
+    uint32_t state;                 /* gw_conn_state */
+    int32_t session;                /* index into gw_t.sessions, -1 before Negotiate */
+    uint32_t closing;               /* 1: reads stop, the buffer flushes, then the fd closes */
+    uint32_t blocked;               /* 1: a frame waits for room in the command ring */
+    uint32_t want_out;              /* 1: EPOLLOUT registered */
+    uint32_t keepalive_ms;
+    uint32_t rx_len;
+    int64_t accepted_ns;
+    int64_t last_rx_ns;
+    int64_t last_tx_ns;
+    int64_t close_deadline_ns;
+    uint8_t *tx;                    /* tx_buffer_bytes */
+    uint32_t tx_head, tx_tail;      /* unsent bytes are tx[head..tail) */
+    uint8_t rx[GW_RX_BYTES];
+} gw_conn_t;
+
+typedef struct gw_session {
+    const gw_session_cfg_t *cfg;
+    int32_t conn;                   /* bound connection or -1 */
+    uint32_t established_once;
+    uint64_t next_out_seq;          /* seqNum of the next application message we send */
+    uint64_t next_in_seq;           /* seqNum we expect from the client next */
+    double tokens;                  /* throttle bucket */
+    int64_t tokens_ns;
+    uint64_t live_orders;
+    uint8_t *log;                   /* out_log_msgs slots of GW_LOG_SLOT_BYTES: [u16 len][frame] */
+} gw_session_t;
+
+typedef struct gw_order {
+    uint64_t order_id;              /* 0: free slot */
+    uint64_t cl_ord_id;
+    int64_t price, stop_px, order_qty, display_qty, cum_qty, leaves_qty;
+    uint32_t instrument_id, account_id, firm_id;
+    int32_t session;
+    uint8_t side, ord_type, tif, _pad0;
+} gw_order_t;
+
+typedef struct gw_orders {
+    gw_order_t *slots;
+    uint64_t mask;
+    uint64_t count;
+} gw_orders_t;
+
+enum gw_pending_kind { GW_P_NEW = 1, GW_P_CANCEL, GW_P_REPLACE, GW_P_MASS_PART, GW_P_COD };
+
+/* One engine command this gateway wrote: answered (seq known) once its reply is read, done once
+ * all event_count of its events went past on the log. */
+typedef struct gw_pending {
+    uint64_t seq;                   /* 0 until the reply came */
+    uint32_t event_count, events_seen;
+    uint32_t kind;
+    int32_t session;
+    uint64_t cl_ord_id;
+    uint64_t order_id;
+    uint32_t mass;                  /* GW_P_MASS_PART: index into gw_t.mass */
+    uint32_t done;
+} gw_pending_t;
+
+typedef struct gw_mass {
+    int32_t session;
+    uint32_t remaining;             /* part commands whose events are still to come */
+    uint32_t affected;
+    uint32_t instrument_id, account_id;
+    uint64_t cl_ord_id;
+    int64_t transact_ns;
+} gw_mass_t;
+
+typedef struct gw {
+    const gw_config_t *cfg;
+    gw_stats_t *stats;
+    int epfd;
+    gw_conn_t *conns;
+    gw_session_t *sessions;
+    gw_orders_t orders;
+    gw_pending_t pending[GW_PENDING_CAP];
+    uint64_t p_tail, p_answered, p_head;  /* [tail,answered): seq known; [answered,head): not */
+    uint64_t last_answered_seq;
+    gw_mass_t mass[256];
+    uint64_t next_order_counter;
+    uint64_t next_exec_id;
+    uint32_t cmds_unsignalled;      /* commands written since the engine's doorbell was rung */
+    int64_t now_ns;                 /* CLOCK_MONOTONIC at the top of the loop iteration */
+    int held;                       /* 1: held_evt waits for the reply of one of our commands */
+    eng_evt_t held_evt;
+} gw_t;
+
+/* gw_orders.c */
+/* Allocates a table of capacity slots (a power of two). 0 or -ENOMEM/-EINVAL. */
+int gw_orders_init(gw_orders_t *t, uint64_t capacity);
+void gw_orders_free(gw_orders_t *t);
+/* The live order with that id, or NULL. */
+gw_order_t *gw_orders_find(gw_orders_t *t, uint64_t order_id);
+/* Inserts a copy of o; returns the stored order, or NULL when the table is 7/8 full. */
+gw_order_t *gw_orders_insert(gw_orders_t *t, const gw_order_t *o);
+/* Removes the order (o must come from find/insert); keeps every probe chain intact. */
+void gw_orders_remove(gw_orders_t *t, gw_order_t *o);
+
+/* gw_server.c: outbound bytes */
+/* Queues one encoded frame on the connection. 0, or -ENOBUFS after which the connection is a
+ * slow consumer being terminated (the frame was not queued). */
+int gw_conn_send(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len);
+/* Queues Terminate(code, reason) and starts closing the connection. */
+void gw_conn_terminate(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason);
+/* Closes the connection now: unbinds its session (cancel-on-disconnect applies). */
+void gw_conn_close(gw_t *g, gw_conn_t *c);
+
+/* fixp_session.c */
+/* Handles every whole frame in c->rx. Returns 0; stops early (c->blocked) when the command ring
+ * has no room, leaving the rest for the next call. */
+int fixp_conn_input(gw_t *g, gw_conn_t *c);
+/* Sends an application message to a session: seqNum stamped, logged for retransmission, sent
+ * if a connection is bound. The frame is encoded by encode(); returns its length or -errno. */
+typedef int (*fixp_encode_fn)(uint8_t *buf, size_t cap, uint64_t seq, int64_t sending_ns,
+                              const void *ctx);
+void fixp_send_app(gw_t *g, int32_t session, fixp_encode_fn encode, const void *ctx);
+/* Heartbeats, keepalive expiry and handshake timeouts for every connection. */
+void fixp_timers(gw_t *g);
+/* Called by gw_conn_close for an established session losing its connection. */
+void fixp_session_unbound(gw_t *g, int32_t session, int was_established);
+int64_t fixp_realtime_ns(void);
+
+/* gw_engine.c */
+/* 1 if one more command (and its pending entry) can be written now. */
+int gw_engine_has_room(gw_t *g);
+/* Writes a command (caller checked gw_engine_has_room) and records its pending context. */
+void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx);
+/* Reads replies and events, turning the events about our orders into reports. Returns work done. */
+int gw_engine_poll(gw_t *g);
+/* 1 if any command of ours still waits for its reply. */
+int gw_engine_in_flight(const gw_t *g);
+/* A mass cancel slot for a session, or -1 if all are busy. */
+int gw_mass_open(gw_t *g, int32_t session, uint64_t cl_ord_id, uint32_t instrument_id,
+                 uint32_t account_id);
+/* Sends the report of a mass cancel whose part commands are all done, and frees the slot. */
+void gw_mass_finish(gw_t *g, uint32_t m);
+
+#endif /* GW_INTERNAL_H */

@@ -1,0 +1,428 @@
+/*
+ * gw_server.c - the gateway thread's event loop: epoll over the listening socket and every
+ * client connection, non-blocking reads into a per-connection frame buffer, batched writes from
+ * a bounded per-connection outbound buffer, and the engine's rings polled on every pass.
+ * Invariants: a connection's outbound buffer never grows past tx_buffer_bytes (a client that
+ * stops reading is terminated with ENG_GW_SLOW_CONSUMER); a partial write keeps the unsent tail
+ * and waits for EPOLLOUT; nothing a client sends can make this thread block or crash.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gw_internal.h"
+#include "ring_segment.h"
+
+#ifndef SO_BUSY_POLL
+#define SO_BUSY_POLL 46
+#endif
+
+#define GW_LISTEN_TAG UINT64_MAX
+#define GW_EVENTS_MAX 64
+
+/* Set by a signal handler or gw_request_stop, read by the loop: relaxed suffices, it publishes
+ * no other data. */
+static atomic_int gw_stop_flag;
+
+void gw_request_stop(void)
+{
+    atomic_store_explicit(&gw_stop_flag, 1, memory_order_relaxed);
+}
+
+static void gw_on_signal(int sig)
+{
+    (void)sig;
+    gw_request_stop();
+}
+
+int gw_install_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = gw_on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+static int64_t gw_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void gw_want_out(gw_t *g, gw_conn_t *c, uint32_t on)
+{
+    if (c->want_out == on)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
+                             .data.u64 = (uint64_t)(c - g->conns)};
+    epoll_ctl(g->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    c->want_out = on;
+}
+
+/* Writes as much of the outbound buffer as the socket takes. 0, or -1 if the peer is gone. */
+static int gw_conn_flush(gw_t *g, gw_conn_t *c)
+{
+    while (c->tx_head < c->tx_tail) {
+        ssize_t n = send(c->fd, c->tx + c->tx_head, c->tx_tail - c->tx_head,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c->tx_head += (uint32_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            gw_want_out(g, c, 1);
+            return 0;
+        }
+        return -1;
+    }
+    c->tx_head = c->tx_tail = 0;
+    gw_want_out(g, c, 0);
+    return 0;
+}
+
+static int gw_tx_append(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len,
+                        uint32_t limit)
+{
+    if (c->tx_tail + len > limit && c->tx_head > 0) {
+        memmove(c->tx, c->tx + c->tx_head, c->tx_tail - c->tx_head);
+        c->tx_tail -= c->tx_head;
+        c->tx_head = 0;
+    }
+    if (c->tx_tail + len > limit)
+        return -ENOBUFS;
+    memcpy(c->tx + c->tx_tail, frame, len);
+    c->tx_tail += len;
+    c->last_tx_ns = g->now_ns;
+    g->stats->frames_out++;
+    return 0;
+}
+
+int gw_conn_send(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len)
+{
+    if (c->fd < 0 || c->closing)
+        return -ENOBUFS;
+    if (gw_tx_append(g, c, frame, len, g->cfg->tx_buffer_bytes - GW_TX_RESERVE) == 0)
+        return 0;
+    /* Try the socket once before calling the client slow: the buffer may just be unflushed. */
+    if (gw_conn_flush(g, c) == 0 &&
+        gw_tx_append(g, c, frame, len, g->cfg->tx_buffer_bytes - GW_TX_RESERVE) == 0)
+        return 0;
+    g->stats->slow_consumers++;
+    gw_conn_terminate(g, c, SBE_TERMINATION_CODE_UNSPECIFIED_ERROR, ENG_GW_SLOW_CONSUMER);
+    return -ENOBUFS;
+}
+
+void gw_conn_terminate(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason)
+{
+    if (c->fd < 0 || c->closing)
+        return;
+    sbe_terminate_t t = {.session_id = c->session >= 0 ? g->sessions[c->session].cfg->session_id : 0,
+                         .reason_code = reason, .code = code};
+    uint8_t buf[64];
+    int n = sbe_encode_terminate(buf, sizeof buf, &t);
+    /* The reserve keeps room for this frame even when a slow consumer filled the rest. */
+    if (n > 0)
+        gw_tx_append(g, c, buf, (uint32_t)n, g->cfg->tx_buffer_bytes);
+    g->stats->terminates++;
+    c->closing = 1;
+    c->close_deadline_ns = g->now_ns + GW_LINGER_NS;
+    if (c->session >= 0) {
+        /* The session is unbound now, not at close: orders are cancelled (cancel-on-disconnect)
+         * and a reconnect may bind it while this connection lingers to flush. */
+        int32_t s = c->session;
+        int was_established = c->state == GW_CONN_ESTABLISHED;
+        g->sessions[s].conn = -1;
+        c->session = -1;
+        fixp_session_unbound(g, s, was_established);
+    }
+    c->state = GW_CONN_NEW;
+}
+
+void gw_conn_close(gw_t *g, gw_conn_t *c)
+{
+    if (c->fd < 0)
+        return;
+    if (c->session >= 0) {
+        int32_t s = c->session;
+        int was_established = c->state == GW_CONN_ESTABLISHED;
+        g->sessions[s].conn = -1;
+        c->session = -1;
+        fixp_session_unbound(g, s, was_established);
+    }
+    epoll_ctl(g->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = -1;
+    c->state = GW_CONN_FREE;
+    g->stats->closed++;
+}
+
+static void gw_accept(gw_t *g)
+{
+    for (;;) {
+        int fd = accept4(g->cfg->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;                 /* EAGAIN, or a connection that died in the backlog */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (g->cfg->so_busy_poll_us) {
+            int us = (int)g->cfg->so_busy_poll_us;
+            setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof us);
+        }
+        uint32_t i;
+        for (i = 0; i < g->cfg->max_connections; i++)
+            if (g->conns[i].state == GW_CONN_FREE && g->conns[i].fd < 0)
+                break;
+        if (i == g->cfg->max_connections) {
+            g->stats->refused_connections++;
+            close(fd);
+            continue;
+        }
+        gw_conn_t *c = &g->conns[i];
+        c->fd = fd;
+        c->state = GW_CONN_NEW;
+        c->session = -1;
+        c->closing = c->blocked = c->want_out = 0;
+        c->rx_len = c->tx_head = c->tx_tail = 0;
+        c->keepalive_ms = 0;
+        c->accepted_ns = c->last_rx_ns = c->last_tx_ns = g->now_ns;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
+        if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            close(fd);
+            c->fd = -1;
+            c->state = GW_CONN_FREE;
+            continue;
+        }
+        g->stats->accepted++;
+    }
+}
+
+/* Reads what the socket holds (as much as the frame buffer takes) and handles whole frames. */
+static void gw_conn_readable(gw_t *g, gw_conn_t *c)
+{
+    while (!c->closing && !c->blocked && c->fd >= 0) {
+        if (c->rx_len == GW_RX_BYTES)
+            return;                 /* cannot happen: input() always consumes a whole frame */
+        ssize_t n = recv(c->fd, c->rx + c->rx_len, GW_RX_BYTES - c->rx_len, MSG_DONTWAIT);
+        if (n == 0) {
+            gw_conn_close(g, c);
+            return;
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                gw_conn_close(g, c);
+            return;
+        }
+        c->rx_len += (uint32_t)n;
+        c->last_rx_ns = g->now_ns;
+        fixp_conn_input(g, c);
+        if ((size_t)n < GW_RX_BYTES / 2)
+            return;                 /* probably drained; level-triggered epoll says if not */
+    }
+}
+
+static int gw_check_config(const gw_config_t *cfg)
+{
+    if (!cfg || cfg->listen_fd < 0 || !cfg->cmd || !cfg->reply || !cfg->events ||
+        !cfg->control_seg || cfg->session_count == 0 || !cfg->sessions ||
+        cfg->max_connections == 0 || cfg->tx_buffer_bytes < 4 * GW_TX_RESERVE ||
+        cfg->out_log_msgs < 2 || (cfg->out_log_msgs & (cfg->out_log_msgs - 1)) ||
+        cfg->keepalive_min_ms == 0 || cfg->keepalive_max_ms < cfg->keepalive_min_ms ||
+        cfg->order_capacity < 8 || (cfg->order_capacity & (cfg->order_capacity - 1)) ||
+        cfg->order_id_prefix == 0 || cfg->order_id_prefix > 0xFFFF)
+        return -EINVAL;
+    for (uint32_t i = 0; i < cfg->session_count; i++)
+        if (cfg->sessions[i].key_len == 0 || cfg->sessions[i].key_len > GW_KEY_MAX)
+            return -EINVAL;
+    return 0;
+}
+
+static void gw_free(gw_t *g)
+{
+    if (g->conns) {
+        for (uint32_t i = 0; i < g->cfg->max_connections; i++)
+            free(g->conns[i].tx);
+        free(g->conns);
+    }
+    if (g->sessions) {
+        for (uint32_t i = 0; i < g->cfg->session_count; i++)
+            free(g->sessions[i].log);
+        free(g->sessions);
+    }
+    gw_orders_free(&g->orders);
+    if (g->epfd >= 0)
+        close(g->epfd);
+    free(g);
+}
+
+static int gw_setup(gw_t *g)
+{
+    const gw_config_t *cfg = g->cfg;
+    g->conns = calloc(cfg->max_connections, sizeof(gw_conn_t));
+    g->sessions = calloc(cfg->session_count, sizeof(gw_session_t));
+    if (!g->conns || !g->sessions)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < cfg->max_connections; i++) {
+        g->conns[i].fd = -1;
+        g->conns[i].session = -1;
+        g->conns[i].tx = malloc(cfg->tx_buffer_bytes);
+        if (!g->conns[i].tx)
+            return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < cfg->session_count; i++) {
+        gw_session_t *s = &g->sessions[i];
+        s->cfg = &cfg->sessions[i];
+        s->conn = -1;
+        s->next_out_seq = 1;
+        s->next_in_seq = 1;
+        s->log = calloc(cfg->out_log_msgs, GW_LOG_SLOT_BYTES);
+        if (!s->log)
+            return -ENOMEM;
+    }
+    int rc = gw_orders_init(&g->orders, cfg->order_capacity);
+    if (rc < 0)
+        return rc;
+    g->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (g->epfd < 0)
+        return -errno;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = GW_LISTEN_TAG};
+    if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, cfg->listen_fd, &ev) < 0)
+        return -errno;
+    g->next_order_counter = 1;
+    g->next_exec_id = 1;
+    return 0;
+}
+
+/* Closes connections whose linger ended or whose Terminate has been flushed. */
+static void gw_reap(gw_t *g)
+{
+    for (uint32_t i = 0; i < g->cfg->max_connections; i++) {
+        gw_conn_t *c = &g->conns[i];
+        if (c->fd < 0)
+            continue;
+        if (c->tx_tail > c->tx_head && gw_conn_flush(g, c) < 0) {
+            gw_conn_close(g, c);
+            continue;
+        }
+        if (c->closing && (c->tx_tail == c->tx_head || g->now_ns >= c->close_deadline_ns))
+            gw_conn_close(g, c);
+    }
+}
+
+int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
+{
+    int rc = gw_check_config(cfg);
+    if (rc < 0)
+        return rc;
+    gw_t *g = calloc(1, sizeof *g);
+    if (!g)
+        return -ENOMEM;
+    g->cfg = cfg;
+    g->stats = stats;
+    g->epfd = -1;
+    memset(stats, 0, sizeof *stats);
+    g->now_ns = gw_mono_ns();
+    rc = gw_setup(g);
+    if (rc < 0) {
+        gw_free(g);
+        return rc;
+    }
+    struct epoll_event evs[GW_EVENTS_MAX];
+    uint32_t idle = 0;
+    int64_t next_timer_ns = 0;
+    while (!atomic_load_explicit(&gw_stop_flag, memory_order_relaxed)) {
+        g->now_ns = gw_mono_ns();
+        int work = gw_engine_poll(g);
+        int timeout_ms = 0;
+        if (!cfg->busy_poll && !work && !gw_engine_in_flight(g) && ++idle > 2000)
+            timeout_ms = (int)(cfg->idle_sleep_ms ? cfg->idle_sleep_ms : 1);
+        int n = epoll_wait(g->epfd, evs, GW_EVENTS_MAX, timeout_ms);
+        if (n > 0 || work)
+            idle = 0;
+        g->now_ns = gw_mono_ns();
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.u64 == GW_LISTEN_TAG) {
+                gw_accept(g);
+                continue;
+            }
+            gw_conn_t *c = &g->conns[evs[i].data.u64];
+            if (c->fd < 0)
+                continue;
+            if (evs[i].events & EPOLLOUT)
+                if (gw_conn_flush(g, c) < 0) {
+                    gw_conn_close(g, c);
+                    continue;
+                }
+            if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                if (c->closing) {
+                    char sink[4096];
+                    if (recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) <= 0)
+                        gw_conn_close(g, c);
+                } else {
+                    gw_conn_readable(g, c);
+                }
+            }
+        }
+        /* Connections held back by a full command ring retry once the engine made room. */
+        for (uint32_t i = 0; i < cfg->max_connections; i++) {
+            gw_conn_t *c = &g->conns[i];
+            if (c->fd >= 0 && c->blocked && !c->closing && gw_engine_has_room(g)) {
+                c->blocked = 0;
+                fixp_conn_input(g, c);
+                if (!c->blocked)
+                    gw_conn_readable(g, c);
+            }
+        }
+        if (g->cmds_unsignalled) {
+            if (cfg->engine_bell)
+                ring_doorbell_notify(cfg->engine_bell);   /* full fence inside: ring_wait.c */
+            g->cmds_unsignalled = 0;
+        }
+        gw_reap(g);
+        if (g->now_ns >= next_timer_ns) {
+            fixp_timers(g);
+            next_timer_ns = g->now_ns + 1000000;
+            if (ring_seg_state(cfg->control_seg) != RING_STATE_READY)
+                break;
+        }
+    }
+    /* Stopping: every connection gets a Terminate and a last chance to flush. */
+    g->now_ns = gw_mono_ns();
+    uint16_t why = atomic_load_explicit(&gw_stop_flag, memory_order_relaxed)
+                       ? ENG_GW_PEER_TERMINATED : ENG_GW_ENGINE_GONE;
+    for (uint32_t i = 0; i < cfg->max_connections; i++)
+        if (g->conns[i].fd >= 0)
+            gw_conn_terminate(g, &g->conns[i], SBE_TERMINATION_CODE_FINISHED,
+                              why == ENG_GW_PEER_TERMINATED ? ENG_OK : ENG_GW_ENGINE_GONE);
+    int64_t end = g->now_ns + GW_LINGER_NS;
+    for (;;) {
+        g->now_ns = gw_mono_ns();
+        gw_reap(g);
+        uint32_t open = 0;
+        for (uint32_t i = 0; i < cfg->max_connections; i++)
+            open += g->conns[i].fd >= 0;
+        if (!open || g->now_ns >= end)
+            break;
+    }
+    for (uint32_t i = 0; i < cfg->max_connections; i++)
+        gw_conn_close(g, &g->conns[i]);
+    atomic_store_explicit(&gw_stop_flag, 0, memory_order_relaxed);
+    gw_free(g);
+    return 0;
+}

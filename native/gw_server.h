@@ -1,0 +1,99 @@
+/*
+ * gw_server.h - the order-entry gateway's C I/O loop: TCP sessions in, engine commands out,
+ * engine events back as ExecutionReports.
+ *
+ * Owns the sockets, the FIXP sessions and the order-id mapping of one gateway thread; Python
+ * (gateway/gw_process.py) parses configuration, binds the listening socket, attaches the engine's
+ * segments, pins the thread and then calls gw_run(), which returns only after gw_request_stop()
+ * (or SIGTERM/SIGINT with gw_install_stop_signals()) or when the engine stops. One gw_run per
+ * producer slot: the command ring has exactly one producer.
+ */
+#ifndef GW_SERVER_H
+#define GW_SERVER_H
+
+#include <stdint.h>
+
+#include "venue_layout.h"
+
+/* Headers reach cffi in name order, before ring_*.h: the ring handles are named by struct tag. */
+
+/* CFFI-BEGIN */
+#define GW_KEY_MAX 64
+#define GW_THROTTLE_REJECT 0
+#define GW_THROTTLE_DISCONNECT 1
+
+/* One logical FIXP session a client may negotiate (config: gateway/gw_config.py). */
+typedef struct gw_session_cfg {
+    uint64_t session_id;
+    uint32_t firm_id;
+    uint32_t key_len;               /* 1..GW_KEY_MAX */
+    uint8_t key[64];                /* the credentials Negotiate and Establish must carry */
+    uint32_t cancel_on_disconnect;  /* 1: the session's live orders are cancelled when it drops */
+    uint32_t throttle_msgs_per_s;   /* application messages per second; 0: unlimited */
+    uint32_t throttle_action;       /* GW_THROTTLE_REJECT or GW_THROTTLE_DISCONNECT */
+    uint32_t _pad0;
+} gw_session_cfg_t;
+
+/* An engine account and the firm it belongs to: a session may trade only its firm's accounts. */
+typedef struct gw_account_cfg {
+    uint32_t account_id;
+    uint32_t firm_id;
+} gw_account_cfg_t;
+
+typedef struct gw_config {
+    int32_t listen_fd;              /* bound, listening socket (Python made it) */
+    uint32_t busy_poll;             /* 1: never block in epoll_wait (an isolated core) */
+    uint32_t so_busy_poll_us;       /* SO_BUSY_POLL on accepted sockets; 0: not set */
+    uint32_t idle_sleep_ms;         /* backoff: longest epoll_wait when nothing is in flight */
+    const gw_session_cfg_t *sessions;
+    uint32_t session_count;
+    uint32_t account_count;
+    const gw_account_cfg_t *accounts;
+    uint32_t max_connections;
+    uint32_t tx_buffer_bytes;       /* per connection; a client that lets it fill is dropped */
+    uint32_t out_log_msgs;          /* per session, power of two: messages kept for retransmit */
+    uint32_t retransmit_limit;      /* most messages one RetransmitRequest may ask for */
+    uint32_t keepalive_min_ms;
+    uint32_t keepalive_max_ms;
+    uint32_t handshake_timeout_ms;
+    uint32_t order_capacity;        /* live orders this gateway tracks, power of two */
+    uint32_t order_id_prefix;       /* high 16 bits of every engine order id this gateway picks */
+    uint32_t _pad0;
+    struct ring_spsc *cmd;          /* producer handle of this gateway's command ring */
+    struct ring_spsc *reply;        /* consumer handle of its reply ring */
+    struct ring_bcast_rx *events;   /* reader of the engine's event log */
+    ring_doorbell_t *engine_bell;   /* NULL when the engine spins */
+    struct ring_seg *control_seg;   /* engine liveness: the loop ends when it leaves READY */
+} gw_config_t;
+
+/* Counters an operator reads after (or, via a debugger, during) the run. */
+typedef struct gw_stats {
+    uint64_t accepted;              /* connections accepted */
+    uint64_t closed;
+    uint64_t frames_in;
+    uint64_t frames_out;
+    uint64_t commands;              /* engine commands written */
+    uint64_t reports;               /* application messages sent (ER, OCR, BMR, mass report) */
+    uint64_t business_rejects;
+    uint64_t terminates;            /* Terminate messages sent */
+    uint64_t decode_errors;
+    uint64_t throttled;
+    uint64_t slow_consumers;
+    uint64_t heartbeat_timeouts;
+    uint64_t lapped;                /* the event log lapped this reader: reports were lost */
+    uint64_t refused_connections;   /* accepted past max_connections and closed at once */
+} gw_stats_t;
+
+/* Runs the loop until a stop request, a stop signal or the engine leaving READY. Returns 0 after
+ * a clean stop (sessions terminated, buffers flushed), -EINVAL for a config it refuses, -ENOMEM,
+ * or -errno of epoll_create1/epoll_ctl. *stats is written throughout the run. */
+int gw_run(const gw_config_t *cfg, gw_stats_t *stats);
+
+/* Asks a running gw_run to stop (async-signal-safe). */
+void gw_request_stop(void);
+
+/* Installs SIGTERM/SIGINT handlers that call gw_request_stop(). 0 or -errno. */
+int gw_install_stop_signals(void);
+/* CFFI-END */
+
+#endif /* GW_SERVER_H */

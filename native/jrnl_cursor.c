@@ -1,0 +1,131 @@
+/*
+ * jrnl_cursor.c - sequential, read-only walk over a journal's segments (see jrnl_cursor.h).
+ */
+#define _GNU_SOURCE
+#include "jrnl_cursor.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "jrnl_log.h"
+
+int jrnl_cursor_open(jrnl_cursor_t *c, const char *dir, uint32_t kind)
+{
+    memset(c, 0, sizeof *c);
+    if (!dir || strlen(dir) >= sizeof c->dir || (kind != JRNL_KIND_CMD && kind != JRNL_KIND_EVT))
+        return JRNL_INVALID;
+    strcpy(c->dir, dir);
+    c->kind = kind;
+    return 0;
+}
+
+/* Maps segment `index` if its file exists: 1 mapped, 0 not there (yet), < 0 error. */
+static int jrnl_cursor_map(jrnl_cursor_t *c, uint64_t index)
+{
+    char path[JRNL_PATH_MAX + 32];
+    if (jrnl_segment_path(path, sizeof path, c->dir, c->kind, index) != 0)
+        return JRNL_INVALID;
+    if (access(path, F_OK) != 0)
+        return 0;
+    uint8_t *base;
+    uint64_t bytes;
+    int rc = jrnl_segment_map(c->dir, c->kind, index, 0, NULL, &base, &bytes, NULL, c->message,
+                              sizeof c->message);
+    if (rc != 0)
+        return rc;
+    if (c->map)
+        munmap(c->map, c->map_bytes);
+    c->map = base;
+    c->map_bytes = bytes;
+    c->records_per_segment = (bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
+    c->segment_index = index;
+    c->slot = 0;
+    return 1;
+}
+
+int jrnl_cursor_next(jrnl_cursor_t *c, uint64_t limit_seq, int check_crc, const uint8_t **rec)
+{
+    if (!c->map) {
+        int rc = jrnl_cursor_map(c, 0);
+        if (rc <= 0)
+            return rc;
+    }
+    if (c->slot == c->records_per_segment) {
+        int rc = jrnl_cursor_map(c, c->segment_index + 1);
+        if (rc <= 0)
+            return rc;
+    }
+    const uint8_t *p = jrnl_slot(c->map, c->slot);
+    const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)p;
+    if (h->length == 0 || h->seq > limit_seq)
+        return 0;
+    if (check_crc && !jrnl_record_valid(p, c->kind)) {
+        snprintf(c->message, sizeof c->message, "%s: record at segment %llu offset %llu fails "
+                 "its checksum", c->dir, (unsigned long long)c->segment_index,
+                 (unsigned long long)(JRNL_SEG_HDR_BYTES + c->slot * JRNL_RECORD_BYTES));
+        return JRNL_CORRUPT;
+    }
+    c->slot++;
+    c->records++;
+    *rec = p;
+    return 1;
+}
+
+uint64_t jrnl_cursor_released(jrnl_cursor_t *c)
+{
+    if (!c->map && jrnl_cursor_map(c, 0) <= 0)
+        return 0;
+    /* acquire: pairs with the release store in jrnl_log_release(): records up to this seq are
+     * completely written before we read them. */
+    return atomic_load_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)c->map)->released_seq,
+                                memory_order_acquire);
+}
+
+int32_t jrnl_tail_events(jrnl_cursor_t *c, eng_evt_t *out, uint32_t max)
+{
+    if (c->kind != JRNL_KIND_EVT)
+        return JRNL_INVALID;
+    uint32_t n = 0;
+    /* Reloaded once per call: a record past it is read by a later call. When the cursor moves
+     * into a newer segment the old limit still holds (seqs only grow). */
+    uint64_t limit = jrnl_cursor_released(c);
+    while (n < max) {
+        const uint8_t *p;
+        int rc = jrnl_cursor_next(c, limit, 1, &p);
+        if (rc < 0)
+            return n ? (int32_t)n : rc;
+        if (rc == 0)
+            break;
+        memcpy(&out[n++], p + sizeof(jrnl_rec_hdr_t), sizeof(eng_evt_t));
+    }
+    return (int32_t)n;
+}
+
+int32_t jrnl_cursor_read(jrnl_cursor_t *c, uint64_t limit_seq, jrnl_rec_hdr_t *hdrs,
+                         uint8_t *payloads, uint32_t max)
+{
+    uint32_t n = 0;
+    while (n < max) {
+        const uint8_t *p;
+        int rc = jrnl_cursor_next(c, limit_seq, 1, &p);
+        if (rc < 0)
+            return n ? (int32_t)n : rc;
+        if (rc == 0)
+            break;
+        memcpy(&hdrs[n], p, sizeof(jrnl_rec_hdr_t));
+        memcpy(payloads + (uint64_t)n * 96, p + sizeof(jrnl_rec_hdr_t), 96);
+        n++;
+    }
+    return (int32_t)n;
+}
+
+void jrnl_cursor_close(jrnl_cursor_t *c)
+{
+    if (c->map)
+        munmap(c->map, c->map_bytes);
+    c->map = NULL;
+}

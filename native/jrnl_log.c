@@ -1,0 +1,558 @@
+/*
+ * jrnl_log.c - segment files of one journal: create (preallocated, header first, then linked
+ * under its name), validate and repair at open, append, sync, release, roll.
+ * Invariants: records are appended only at next_slot of the last segment; a segment is left
+ * only when full; slots after the journal's end hold no valid record (open checks it).
+ */
+#define _GNU_SOURCE
+#include "jrnl_log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jrnl_crc.h"
+
+static const char *jrnl_kind_name(uint32_t kind)
+{
+    return kind == JRNL_KIND_CMD ? "cmd" : kind == JRNL_KIND_EVT ? "evt" : NULL;
+}
+
+static void jrnl_say(char *msg, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, cap, fmt, ap);
+    va_end(ap);
+}
+
+int jrnl_segment_path(char *out, size_t cap, const char *dir, uint32_t kind, uint64_t index)
+{
+    const char *name = jrnl_kind_name(kind);
+    if (!name || !dir)
+        return JRNL_INVALID;
+    int n = snprintf(out, cap, "%s/%s-%016llu.jrnl", dir, name, (unsigned long long)index);
+    return n < 0 || (size_t)n >= cap ? JRNL_INVALID : 0;
+}
+
+int jrnl_record_valid(const uint8_t *p, uint32_t kind)
+{
+    const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)p;
+    if (h->length != JRNL_RECORD_BYTES || h->kind != kind)
+        return 0;
+    return h->crc == jrnl_crc32c(0, p + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
+}
+
+static uint32_t jrnl_hdr_crc(const jrnl_seg_hdr_t *h)
+{
+    jrnl_seg_hdr_t copy;
+    memcpy(&copy, h, 64);
+    copy.hdr_crc = 0;
+    return jrnl_crc32c(0, &copy, 64);
+}
+
+int jrnl_segment_map(const char *dir, uint32_t kind, uint64_t index, int writable,
+                     const uint32_t *limits, uint8_t **base, uint64_t *bytes, int32_t *fd_out,
+                     char *message, size_t message_cap)
+{
+    char path[JRNL_PATH_MAX + 32];
+    if (jrnl_segment_path(path, sizeof path, dir, kind, index) != 0)
+        return JRNL_INVALID;
+    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        jrnl_say(message, message_cap, "%s: cannot open: %s", path, strerror(e));
+        return -e;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    if ((uint64_t)st.st_size < JRNL_SEG_HDR_BYTES + JRNL_RECORD_BYTES) {
+        jrnl_say(message, message_cap, "%s: %lld bytes, shorter than a header and one record",
+                 path, (long long)st.st_size);
+        close(fd);
+        return JRNL_BAD_SEGMENT;
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED,
+                   fd, 0);
+    if (m == MAP_FAILED) {
+        int e = errno;
+        jrnl_say(message, message_cap, "%s: mmap: %s", path, strerror(e));
+        close(fd);
+        return -e;
+    }
+    const jrnl_seg_hdr_t *h = (const jrnl_seg_hdr_t *)m;
+    int rc = 0;
+    if (h->magic != JRNL_SEG_MAGIC) {
+        jrnl_say(message, message_cap, "%s: not a venue journal segment (magic %#018llx)", path,
+                 (unsigned long long)h->magic);
+        rc = JRNL_BAD_MAGIC;
+    } else if (h->layout_version != JRNL_LAYOUT_VERSION) {
+        jrnl_say(message, message_cap, "%s: journal layout version %u, this build reads version "
+                 "%u; replay it with the build that wrote it", path, h->layout_version,
+                 JRNL_LAYOUT_VERSION);
+        rc = JRNL_BAD_VERSION;
+    } else if (h->hdr_crc != jrnl_hdr_crc(h) || h->kind != kind || h->segment_index != index ||
+               h->record_bytes != JRNL_RECORD_BYTES || h->segment_bytes != (uint64_t)st.st_size) {
+        jrnl_say(message, message_cap, "%s: inconsistent segment header (crc, kind, index or "
+                 "size %lld vs %llu)", path, (long long)st.st_size,
+                 (unsigned long long)h->segment_bytes);
+        rc = JRNL_BAD_SEGMENT;
+    } else if (limits && (h->max_orders != limits[0] || h->max_levels != limits[1] ||
+                          h->max_instruments != limits[2] || h->max_accounts != limits[3])) {
+        jrnl_say(message, message_cap, "%s: written by an engine with max_orders=%u "
+                 "max_levels=%u max_instruments=%u max_accounts=%u; start the engine with those",
+                 path, h->max_orders, h->max_levels, h->max_instruments, h->max_accounts);
+        rc = JRNL_BAD_CONFIG;
+    }
+    if (rc != 0) {
+        munmap(m, (size_t)st.st_size);
+        close(fd);
+        return rc;
+    }
+    *base = (uint8_t *)m;
+    *bytes = (uint64_t)st.st_size;
+    if (fd_out)
+        *fd_out = fd;
+    else
+        close(fd);
+    return 0;
+}
+
+/* Creates segment `index`: a temporary file, preallocated (a full disk fails here), header
+ * written and synced, then renamed into place and the directory synced, so a segment file that
+ * has its name always has a valid header. */
+static int jrnl_segment_create(jrnl_log_t *log, uint64_t index)
+{
+    char path[JRNL_PATH_MAX + 32], tmp[JRNL_PATH_MAX + 40];
+    if (jrnl_segment_path(path, sizeof path, log->dir, log->kind, index) != 0)
+        return JRNL_INVALID;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        jrnl_say(log->message, sizeof log->message, "%s: cannot create: %s", tmp, strerror(e));
+        return -e;
+    }
+    int e = posix_fallocate(fd, 0, (off_t)log->segment_bytes);
+    if (e != 0) {
+        jrnl_say(log->message, sizeof log->message, "%s: cannot reserve %llu bytes: %s", tmp,
+                 (unsigned long long)log->segment_bytes, strerror(e));
+        close(fd);
+        unlink(tmp);
+        return -e;
+    }
+    jrnl_seg_hdr_t h;
+    memset(&h, 0, sizeof h);
+    h.magic = JRNL_SEG_MAGIC;
+    h.layout_version = JRNL_LAYOUT_VERSION;
+    h.kind = log->kind;
+    h.segment_index = index;
+    h.segment_bytes = log->segment_bytes;
+    h.record_bytes = JRNL_RECORD_BYTES;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    h.created_realtime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    h.max_orders = log->limits[0];
+    h.max_levels = log->limits[1];
+    h.max_instruments = log->limits[2];
+    h.max_accounts = log->limits[3];
+    h.released_seq = log->last_seq;
+    h.hdr_crc = jrnl_hdr_crc(&h);
+    if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || fdatasync(fd) != 0 ||
+        rename(tmp, path) != 0) {
+        e = errno;
+        jrnl_say(log->message, sizeof log->message, "%s: cannot write header: %s", path,
+                 strerror(e));
+        close(fd);
+        unlink(tmp);
+        return -e;
+    }
+    int dfd = open(log->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);                 /* the new name is durable before records go in it */
+        close(dfd);
+    }
+    void *m = mmap(NULL, (size_t)log->segment_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        e = errno;
+        jrnl_say(log->message, sizeof log->message, "%s: mmap: %s", path, strerror(e));
+        close(fd);
+        return -e;
+    }
+    log->map = (uint8_t *)m;
+    log->map_bytes = log->segment_bytes;
+    log->fd = fd;
+    log->segment_index = index;
+    log->segments = index + 1;
+    log->records_per_segment = (log->segment_bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
+    log->next_slot = 0;
+    log->synced_slot = 0;
+    return 0;
+}
+
+static int jrnl_msync_range(uint8_t *base, uint64_t from_slot, uint64_t to_slot)
+{
+    if (to_slot <= from_slot)
+        return 0;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)jrnl_slot(base, from_slot) & ~(page - 1);
+    uintptr_t end = (uintptr_t)jrnl_slot(base, to_slot);
+    return msync((void *)start, end - start, MS_SYNC) == 0 ? 0 : -errno;
+}
+
+static int jrnl_log_roll(jrnl_log_t *log)
+{
+    if (log->map) {
+        if (log->sync_on_roll) {
+            int rc = jrnl_msync_range(log->map, log->synced_slot, log->next_slot);
+            if (rc != 0)
+                return rc;
+        }
+        if (log->prev_map)
+            munmap(log->prev_map, log->prev_map_bytes);
+        log->prev_map = log->map;   /* kept until its header has the final released_seq */
+        log->prev_map_bytes = log->map_bytes;
+        close(log->fd);
+        log->map = NULL;
+        log->fd = -1;
+    }
+    return jrnl_segment_create(log, log->segments);
+}
+
+int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index,
+                    const void *payload)
+{
+    if (log->error)
+        return JRNL_FAILED;
+    if (!log->map || log->next_slot == log->records_per_segment) {
+        int rc = jrnl_log_roll(log);
+        if (rc != 0) {
+            log->error = rc;
+            return rc;
+        }
+    }
+    uint8_t rec[JRNL_RECORD_BYTES];
+    jrnl_rec_hdr_t *h = (jrnl_rec_hdr_t *)rec;
+    h->length = JRNL_RECORD_BYTES;
+    h->kind = (uint16_t)log->kind;
+    h->_pad0 = 0;
+    h->index = index;
+    h->seq = seq;
+    h->ts_ns = ts_ns;
+    memcpy(rec + sizeof *h, payload, JRNL_RECORD_BYTES - sizeof *h);
+    h->crc = jrnl_crc32c(0, rec + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
+    uint8_t *dst = jrnl_slot(log->map, log->next_slot);
+    /* Body first, crc last: a process killed inside this copy leaves a record whose crc does
+     * not match (or is still 0), which recovery treats as torn. The signal fence keeps the
+     * compiler from sinking the body stores below the crc store; no other thread reads the
+     * slot before jrnl_log_release(), so no hardware ordering is needed. */
+    memcpy(dst + JRNL_CRC_FROM, rec + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
+    atomic_signal_fence(memory_order_seq_cst);
+    memcpy(dst, rec, JRNL_CRC_FROM);
+    log->next_slot++;
+    if (log->first_seq == 0)
+        log->first_seq = seq;
+    log->last_seq = seq;
+    log->last_ts_ns = ts_ns;
+    log->last_index = index;
+    log->records++;
+    log->appended++;
+    return 0;
+}
+
+int jrnl_log_sync(jrnl_log_t *log)
+{
+    if (log->error)
+        return JRNL_FAILED;
+    if (!log->map)
+        return 0;
+    int rc = jrnl_msync_range(log->map, log->synced_slot, log->next_slot);
+    if (rc != 0) {
+        log->error = rc;
+        jrnl_say(log->message, sizeof log->message, "%s: msync of segment %llu failed: %s",
+                 log->dir, (unsigned long long)log->segment_index, strerror(-rc));
+        return rc;
+    }
+    log->synced_slot = log->next_slot;
+    log->syncs++;
+    return 0;
+}
+
+void jrnl_log_release(jrnl_log_t *log)
+{
+    /* release: the records (plain stores in jrnl_log_append) happen-before a tailing reader's
+     * reads of them; pairs with the acquire load of released_seq in jrnl_tail_read(). */
+    if (log->prev_map) {
+        atomic_store_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)log->prev_map)->released_seq,
+                              log->last_seq, memory_order_release);
+        munmap(log->prev_map, log->prev_map_bytes);
+        log->prev_map = NULL;
+    }
+    if (log->map)
+        atomic_store_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)log->map)->released_seq,
+                              log->last_seq, memory_order_release);
+}
+
+void jrnl_log_close(jrnl_log_t *log)
+{
+    if (log->prev_map)
+        munmap(log->prev_map, log->prev_map_bytes);
+    if (log->map)
+        munmap(log->map, log->map_bytes);
+    if (log->map && log->fd >= 0)
+        close(log->fd);
+    log->prev_map = NULL;
+    log->map = NULL;
+    log->fd = -1;
+}
+
+/* Segment indexes present: sets *count to 1 + the highest index found (0: none) and returns 0,
+ * or JRNL_BAD_SEGMENT if an index below the highest is missing. */
+static int jrnl_list_segments(jrnl_log_t *log, uint64_t *count)
+{
+    DIR *d = opendir(log->dir);
+    if (!d)
+        return -errno;
+    const char *name = jrnl_kind_name(log->kind);
+    size_t nlen = strlen(name);
+    uint64_t found = 0, highest = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        const char *f = ent->d_name;
+        if (strncmp(f, name, nlen) != 0 || f[nlen] != '-' || strlen(f) != nlen + 1 + 16 + 5 ||
+            strcmp(f + nlen + 17, ".jrnl") != 0)
+            continue;
+        char *end;
+        unsigned long long idx = strtoull(f + nlen + 1, &end, 10);
+        if (end != f + nlen + 17)
+            continue;
+        found++;
+        if (idx + 1 > highest)
+            highest = idx + 1;
+    }
+    closedir(d);
+    if (found != highest) {
+        jrnl_say(log->message, sizeof log->message, "%s: %s segments missing: %llu files for "
+                 "indexes 0..%llu", log->dir, name, (unsigned long long)found,
+                 (unsigned long long)(highest - 1));
+        return JRNL_BAD_SEGMENT;
+    }
+    *count = highest;
+    return 0;
+}
+
+typedef struct jrnl_scan {
+    uint64_t end_seg, end_slot;     /* first slot after the last good record */
+    int end_is_cut;                 /* 1: the end is a record beyond max_seq, not a bad slot */
+    uint64_t prev_seq;
+    uint32_t prev_index;
+} jrnl_scan_t;
+
+/* Validates one record that is known to pass its crc against the previous one. */
+static int jrnl_scan_order(jrnl_log_t *log, jrnl_scan_t *sc, const jrnl_rec_hdr_t *h,
+                           uint64_t seg, uint64_t slot)
+{
+    int ok;
+    if (log->kind == JRNL_KIND_CMD)
+        ok = sc->prev_seq == 0 ? h->seq >= 1 : h->seq == sc->prev_seq + 1;
+    else
+        ok = sc->prev_seq == 0 ? h->index == 0
+             : (h->seq == sc->prev_seq ? h->index == sc->prev_index + 1
+                                       : h->seq > sc->prev_seq && h->index == 0);
+    if (!ok) {
+        jrnl_say(log->message, sizeof log->message, "%s: %s segment %llu record %llu: seq %llu "
+                 "index %u after seq %llu index %u breaks the sequence", log->dir,
+                 jrnl_kind_name(log->kind), (unsigned long long)seg, (unsigned long long)slot,
+                 (unsigned long long)h->seq, h->index, (unsigned long long)sc->prev_seq,
+                 sc->prev_index);
+        return JRNL_SEQ_GAP;
+    }
+    sc->prev_seq = h->seq;
+    sc->prev_index = h->index;
+    return 0;
+}
+
+int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segment_bytes,
+                  const uint32_t *limits, uint64_t max_seq, uint32_t flags)
+{
+    memset(log, 0, sizeof *log);
+    log->fd = -1;
+    log->kind = kind;
+    log->segment_bytes = segment_bytes;
+    if (!dir || !jrnl_kind_name(kind) || strlen(dir) >= sizeof log->dir || !limits ||
+        segment_bytes < 4096 + JRNL_SEG_HDR_BYTES || segment_bytes % JRNL_RECORD_BYTES != 0) {
+        jrnl_say(log->message, sizeof log->message, "journal: bad arguments (directory, kind %u "
+                 "or segment size %llu: at least 4224 and a multiple of 128)", kind,
+                 (unsigned long long)segment_bytes);
+        return JRNL_INVALID;
+    }
+    strcpy(log->dir, dir);
+    memcpy(log->limits, limits, sizeof log->limits);
+    int readonly = (flags & JRNL_OPEN_READONLY) != 0;
+    if (!readonly && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        int e = errno;
+        jrnl_say(log->message, sizeof log->message, "%s: cannot create journal directory: %s",
+                 dir, strerror(e));
+        return -e;
+    }
+    if (!readonly && access(dir, W_OK) != 0) {
+        int e = errno;
+        jrnl_say(log->message, sizeof log->message, "%s: journal directory not writable: %s",
+                 dir, strerror(e));
+        return -e;
+    }
+    uint64_t nseg = 0;
+    int rc = jrnl_list_segments(log, &nseg);
+    if (rc == -ENOENT && readonly)
+        return 0;                   /* no journal at all: empty */
+    if (rc != 0) {
+        if (rc < 0 && rc > -4096)
+            jrnl_say(log->message, sizeof log->message, "%s: cannot list: %s", dir,
+                     strerror(-rc));
+        return rc;
+    }
+
+    /* Pass 1 (read-only): find the end and check that nothing valid follows a bad slot. */
+    jrnl_scan_t sc = {0};
+    int found_end = 0;
+    uint64_t bad_seg = 0, bad_slot = 0;
+    for (uint64_t s = 0; s < nseg; s++) {
+        uint8_t *base;
+        uint64_t bytes;
+        rc = jrnl_segment_map(dir, kind, s, 0, limits, &base, &bytes, NULL, log->message,
+                              sizeof log->message);
+        if (rc != 0)
+            return rc;
+        uint64_t rps = (bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
+        for (uint64_t i = 0; i < rps; i++) {
+            const uint8_t *p = jrnl_slot(base, i);
+            const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)p;
+            if (found_end) {
+                if (h->length != 0 || h->crc != 0)
+                    log->truncated_records++;
+                if (!sc.end_is_cut && h->length != 0 && jrnl_record_valid(p, kind)) {
+                    jrnl_say(log->message, sizeof log->message, "%s: corrupt %s record in the "
+                             "middle of the journal: segment %llu offset %llu fails its "
+                             "checksum but a valid record (seq %llu) follows at segment %llu "
+                             "offset %llu; refusing to start (restore the journal or cut it "
+                             "there by hand)", dir, jrnl_kind_name(kind),
+                             (unsigned long long)bad_seg,
+                             (unsigned long long)(JRNL_SEG_HDR_BYTES + bad_slot * JRNL_RECORD_BYTES),
+                             (unsigned long long)h->seq, (unsigned long long)s,
+                             (unsigned long long)(JRNL_SEG_HDR_BYTES + i * JRNL_RECORD_BYTES));
+                    munmap(base, bytes);
+                    return JRNL_CORRUPT;
+                }
+                continue;
+            }
+            if (h->length == 0 && h->crc == 0) {
+                found_end = 1;
+                sc.end_seg = s;
+                sc.end_slot = i;
+                bad_seg = s;
+                bad_slot = i;
+                continue;
+            }
+            if (!jrnl_record_valid(p, kind)) {
+                log->truncated_records++;
+                found_end = 1;
+                sc.end_seg = s;
+                sc.end_slot = i;
+                bad_seg = s;
+                bad_slot = i;
+                continue;
+            }
+            if (h->seq > max_seq) {
+                log->truncated_records++;
+                found_end = 1;
+                sc.end_is_cut = 1;
+                sc.end_seg = s;
+                sc.end_slot = i;
+                continue;
+            }
+            rc = jrnl_scan_order(log, &sc, h, s, i);
+            if (rc != 0) {
+                munmap(base, bytes);
+                return rc;
+            }
+            if (log->first_seq == 0)
+                log->first_seq = h->seq;
+            log->last_seq = h->seq;
+            log->last_ts_ns = h->ts_ns;
+            log->last_index = h->index;
+            log->records++;
+        }
+        munmap(base, bytes);
+        if (!found_end && s + 1 == nseg) {
+            sc.end_seg = s;
+            sc.end_slot = rps;      /* last segment full: the next append rolls */
+        }
+    }
+    if (readonly)
+        return 0;
+
+    /* Pass 2: repair (zero torn or cut slots, remove segments after the end), map the end. */
+    if (nseg == 0)
+        return jrnl_segment_create(log, 0);
+    uint8_t *base;
+    uint64_t bytes;
+    int32_t fd;
+    rc = jrnl_segment_map(dir, kind, sc.end_seg, 1, limits, &base, &bytes, &fd, log->message,
+                          sizeof log->message);
+    if (rc != 0)
+        return rc;
+    uint64_t rps = (bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
+    uint64_t zero_to = sc.end_slot;
+    while (zero_to < rps) {
+        jrnl_rec_hdr_t *h = (jrnl_rec_hdr_t *)jrnl_slot(base, zero_to);
+        if (h->length == 0 && h->crc == 0)
+            break;
+        memset(h, 0, JRNL_RECORD_BYTES);
+        zero_to++;
+    }
+    rc = jrnl_msync_range(base, sc.end_slot, zero_to);
+    for (uint64_t s = nseg; rc == 0 && s > sc.end_seg + 1; s--) {
+        char path[JRNL_PATH_MAX + 32];
+        jrnl_segment_path(path, sizeof path, dir, kind, s - 1);
+        if (unlink(path) != 0)
+            rc = -errno;
+    }
+    if (rc != 0) {
+        jrnl_say(log->message, sizeof log->message, "%s: cannot repair the journal's end: %s",
+                 dir, strerror(-rc));
+        munmap(base, bytes);
+        close(fd);
+        return rc;
+    }
+    if (log->truncated_records)
+        jrnl_say(log->message, sizeof log->message, "%s: %s journal: %s %llu record(s) at "
+                 "segment %llu offset %llu (after seq %llu); continuing after seq %llu", dir,
+                 jrnl_kind_name(kind),
+                 sc.end_is_cut ? "cut off (beyond the command journal's end)"
+                               : "torn last record (checksum mismatch), truncated",
+                 (unsigned long long)log->truncated_records, (unsigned long long)sc.end_seg,
+                 (unsigned long long)(JRNL_SEG_HDR_BYTES + sc.end_slot * JRNL_RECORD_BYTES),
+                 (unsigned long long)log->last_seq, (unsigned long long)log->last_seq);
+    log->map = base;
+    log->map_bytes = bytes;
+    log->fd = fd;
+    log->segment_index = sc.end_seg;
+    log->segments = sc.end_seg + 1;
+    log->records_per_segment = rps;
+    log->next_slot = sc.end_slot;
+    log->synced_slot = sc.end_slot;
+    return 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * jrnl_log.h - one journal (commands or events): a directory of preallocated, memory-mapped
+ * segment files of fixed 128-byte CRC32C-checked records (layout: venue_layout.h, Section 6).
+ *
+ * jrnl_log_open() scans and validates what is there (headers, every record's checksum, sequence
+ * order), zeroes a torn last record (and says so in log->message), refuses corruption in the
+ * middle, another layout version or another engine's capacities, and positions the writer at the
+ * end. Appends are memory copies; jrnl_log_sync() makes them durable (msync MS_SYNC, which on
+ * Linux is a data-integrity fsync of the range: mm/msync.c -> vfs_fsync_range(datasync=1));
+ * jrnl_log_release() publishes released_seq for tailing readers. One writer per directory and kind.
+ */
+#ifndef JRNL_LOG_H
+#define JRNL_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "venue_layout.h"
+
+/* CFFI-BEGIN */
+#define JRNL_PATH_MAX 256
+#define JRNL_MESSAGE_MAX 512
+#define JRNL_OPEN_READONLY 1          /* validate and report only: repair, create and keep nothing */
+#define JRNL_DEFAULT_SEGMENT_BYTES 67108864
+
+typedef struct jrnl_log {
+    uint8_t *map;                     /* the last segment, mapped read-write (NULL: none yet) */
+    uint8_t *prev_map;                /* the segment before it, until its header got the last
+                                         released_seq (see jrnl_log_release) */
+    uint64_t map_bytes;
+    uint64_t prev_map_bytes;
+    int32_t fd;
+    uint32_t kind;                    /* jrnl_kind_t */
+    uint64_t segment_bytes;           /* size of segments this handle creates */
+    uint64_t records_per_segment;     /* of the mapped segment */
+    uint64_t segment_index;           /* of the mapped segment */
+    uint64_t segments;                /* segment files: indexes 0 .. segments-1 */
+    uint64_t next_slot;               /* next free slot in the mapped segment */
+    uint64_t synced_slot;             /* slots below it are on disk (jrnl_log_sync) */
+    uint64_t first_seq;               /* seq of the journal's first record, 0 if empty */
+    uint64_t last_seq;                /* seq of its last record, 0 if empty */
+    int64_t last_ts_ns;
+    uint32_t last_index;
+    uint32_t sync_on_roll;            /* 1: msync a full segment before moving on */
+    uint64_t records;                 /* valid records found at open plus appended since */
+    uint64_t appended;
+    uint64_t syncs;
+    uint64_t truncated_records;       /* torn (or beyond max_seq) records zeroed at open */
+    uint32_t limits[4];               /* engine max_orders, max_levels, max_instruments,
+                                         max_accounts the journal belongs to */
+    int32_t error;                    /* first failure that made the log unusable, else 0 */
+    uint32_t _pad0;
+    char dir[256];
+    char message[512];                /* what open repaired, or why a call failed, in words */
+} jrnl_log_t;
+
+/* Opens (creating the directory and segment 0 if needed) the journal of `kind` in dir. limits:
+ * the engine's 4 capacities (stored in new segments, compared with existing ones). Records with
+ * seq > max_seq are cut off like a torn tail (the event journal is cut at the command journal's
+ * last seq). segment_bytes: size of new segments, at least one page and a multiple of 128.
+ * Returns 0 (log->message says what was repaired, empty if nothing) or JRNL_INVALID,
+ * JRNL_BAD_MAGIC, JRNL_BAD_VERSION, JRNL_BAD_SEGMENT, JRNL_BAD_CONFIG, JRNL_CORRUPT,
+ * JRNL_SEQ_GAP, -errno (-EACCES, -EROFS, -ENOSPC, ...); on failure log->message names the file
+ * and offset and nothing has been changed on disk. With JRNL_OPEN_READONLY nothing is written
+ * and no mapping is kept: the log only reports first_seq, last_seq and records. */
+int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segment_bytes,
+                  const uint32_t *limits, uint64_t max_seq, uint32_t flags);
+
+/* Appends one record (payload: 96 bytes). Rolls to a new segment when the current one is full.
+ * 0, or -errno / JRNL_FAILED once a roll failed (disk full: -ENOSPC); after a failure every
+ * call returns JRNL_FAILED and nothing more is written. Never waits for the disk. */
+int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index,
+                    const void *payload);
+
+/* Makes every appended record durable. 0, or -errno (then log->error is set). */
+int jrnl_log_sync(jrnl_log_t *log);
+
+/* Publishes released_seq = last_seq in the segment headers for tailing readers. Cannot fail. */
+void jrnl_log_release(jrnl_log_t *log);
+
+/* Unmaps and closes (no sync). Safe on a log that failed to open or was closed. */
+void jrnl_log_close(jrnl_log_t *log);
+
+/* Writes "<dir>/<cmd|evt>-<16 digits>.jrnl" into out. 0 or JRNL_INVALID (too long, bad kind). */
+int jrnl_segment_path(char *out, size_t cap, const char *dir, uint32_t kind, uint64_t index);
+/* CFFI-END */
+
+/* Record slot i of a mapped segment. */
+static inline uint8_t *jrnl_slot(uint8_t *base, uint64_t i)
+{
+    return base + JRNL_SEG_HDR_BYTES + i * JRNL_RECORD_BYTES;
+}
+
+/* 1 if the record at p is complete and belongs to a journal of `kind`. */
+int jrnl_record_valid(const uint8_t *p, uint32_t kind);
+
+/* Maps segment `index` of a journal and validates its header (limits may be NULL: not compared).
+ * 0 with *base / *bytes set, or the jrnl_log_open codes; message gets the reason. */
+int jrnl_segment_map(const char *dir, uint32_t kind, uint64_t index, int writable,
+                     const uint32_t *limits, uint8_t **base, uint64_t *bytes, int32_t *fd_out,
+                     char *message, size_t message_cap);
+
+#endif /* JRNL_LOG_H */

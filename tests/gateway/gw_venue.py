@@ -1,0 +1,123 @@
+"""A real venue for the gateway tests: an engine process and a gateway process on a free
+localhost port, with a credentials file of three firms; plus the waits the tests share.
+
+Both processes are started with subprocess and stopped with SIGTERM; the fixture fails with the
+processes' stderr when either dies early. No test here sleeps to wait: each waits on a condition."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from gateway.client import Client
+from shm import errors
+from shm.engine_segments import control_path, remove_leftovers
+from shm.segment import KIND_CONTROL, Segment
+
+START_DEADLINE_S = 30.0
+
+# firm 1 owns accounts 1 and 2, firm 2 account 3, firm 3 account 4.
+CONFIG = {
+    "firms": [{"firm_id": 1, "accounts": [1, 2], "name": "alpha"},
+              {"firm_id": 2, "accounts": [3], "name": "beta"},
+              {"firm_id": 3, "accounts": [4], "name": "gamma"}],
+    "sessions": [
+        {"session_id": 101, "firm_id": 1, "key": "k101"},
+        {"session_id": 102, "firm_id": 1, "key": "k102", "cancel_on_disconnect": False},
+        {"session_id": 103, "firm_id": 1, "key": "k103"},
+        {"session_id": 201, "firm_id": 2, "key": "k201"},
+        {"session_id": 202, "firm_id": 2, "key": "k202", "cancel_on_disconnect": False},
+        {"session_id": 301, "firm_id": 3, "key": "k301", "throttle_msgs_per_s": 5},
+        {"session_id": 302, "firm_id": 3, "key": "k302", "throttle_msgs_per_s": 5,
+         "throttle_action": "disconnect"},
+    ],
+}
+KEYS = {s["session_id"]: (s["firm_id"], s["key"]) for s in CONFIG["sessions"]}
+
+
+def wait_for(cond: Callable[[], object], what: str, deadline_s: float = START_DEADLINE_S) -> None:
+    end = time.monotonic() + deadline_s
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)   # polling interval of a condition wait, not a wait for an effect
+
+
+@dataclass
+class Venue:
+    name: str
+    port: int
+    engine: subprocess.Popen[str]
+    gateway: subprocess.Popen[str]
+
+    def connect(self, session_id: int, keepalive_ms: int = 1000, **kw: object) -> Client:
+        firm, key = KEYS[session_id]
+        return Client.connect("127.0.0.1", self.port, session_id, firm, key,
+                              keepalive_ms=keepalive_ms, **kw)  # type: ignore[arg-type]
+
+    def alive(self) -> bool:
+        return self.gateway.poll() is None and self.engine.poll() is None
+
+
+def _engine_ready(name: str, proc: subprocess.Popen[str]) -> bool:
+    if proc.poll() is not None:
+        raise AssertionError(f"engine exited early: {proc.stderr.read() if proc.stderr else ''}")
+    try:
+        seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
+    except errors.SegmentError:
+        return False
+    ok = seg.control().producer_count > 0
+    seg.detach()
+    return ok
+
+
+def start_venue(tmp: Path, gateway_args: list[str] | None = None,
+                config: dict | None = None) -> Iterator[Venue]:
+    name = f"tg{uuid.uuid4().hex[:8]}"
+    cfg_path = tmp / "gateway.json"
+    cfg_path.write_text(json.dumps(config or CONFIG))
+    port_file = tmp / "port"
+    engine = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name,
+                               "--instruments", "1,2:5:1:10000", "--producers", "4",
+                               "--no-mlock", "--sleep-us", "200"],
+                              stderr=subprocess.PIPE, text=True)
+    gw: subprocess.Popen[str] | None = None
+    try:
+        wait_for(lambda: _engine_ready(name, engine), "the engine's control segment")
+        gw = subprocess.Popen([sys.executable, "-m", "gateway", "gateway", "--engine", name,
+                               "--listen", "127.0.0.1:0", "--config", str(cfg_path),
+                               "--port-file", str(port_file), "--keepalive-min-ms", "20",
+                               *(gateway_args or [])],
+                              stderr=subprocess.PIPE, text=True)
+
+        def listening() -> bool:
+            if gw is not None and gw.poll() is not None:
+                raise AssertionError(f"gateway exited early: {gw.stderr.read() if gw.stderr else ''}")
+            return port_file.exists()
+
+        wait_for(listening, "the gateway's port file")
+        yield Venue(name, int(port_file.read_text()), engine, gw)
+    finally:
+        for proc in (gw, engine):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
+        remove_leftovers(name)
+
+
+@pytest.fixture
+def venue(tmp_path: Path) -> Iterator[Venue]:
+    yield from start_venue(tmp_path)

@@ -1,0 +1,156 @@
+"""A live venue for the market-data tests: ``python -m gateway engine`` and ``python -m gateway md
+publish --engine`` as real subprocesses, commands submitted through shm.client, and a reference
+in-process engine fed the same commands with the seq and ts_ns the live engine gave them (the
+engine is deterministic in (command, seq, ts_ns)), so the live engine's book is known after every
+command without stopping it."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any, Iterator
+
+import numpy as np
+
+from native import records
+from native.engine import Engine
+from shm import errors
+from shm.client import REPLY_DTYPE, EngineClient
+from shm.engine_segments import control_path, remove_leftovers
+from shm.segment import KIND_CONTROL, Segment
+
+DEADLINE_S = 30.0
+BOOT_INSTRUMENT = 4         # booted by the engine itself; the random streams add 1..3
+BOOT_CONFIG = f"{BOOT_INSTRUMENT}:BOOT:1:1:10000"   # what `--instruments 4` boots (defaults)
+
+
+def first_adds(cmds: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The ADD_INSTRUMENT that creates each instrument (streams repeat some; those are refused)."""
+    out: dict[int, dict[str, Any]] = {}
+    for c in cmds:
+        if c["type"] == "ADD_INSTRUMENT":
+            out.setdefault(int(c["instrument_id"]), c)
+    return out
+
+
+def instruments_arg(cmds: list[dict[str, Any]]) -> str:
+    """The publisher's --instruments for the booted instrument and those a stream adds (MD1: the
+    publisher is configured with the values the engine gets)."""
+    items = [BOOT_CONFIG]
+    for c in first_adds(cmds).values():
+        items.append(f"{c['instrument_id']}:S{c['instrument_id']}:{c['tick_size']}:"
+                         f"{c['lot_size']}:{c['reference_price']}")
+    return ",".join(items)
+
+
+def wait_for(cond: Any, what: str, deadline_s: float = DEADLINE_S, step: Any = None) -> None:
+    end = time.monotonic() + deadline_s
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {deadline_s}s waiting for {what}")
+        if step is not None:
+            step()
+        else:
+            time.sleep(0.002)   # polling interval of a condition wait, not a wait for an effect
+
+
+class LiveEngine:
+    def __init__(self, wait: str = "backoff", cpu: int | None = None) -> None:
+        self.name = f"md{uuid.uuid4().hex[:8]}"
+        argv = [sys.executable, "-m", "gateway", "engine", "--name", self.name, "--instruments",
+                f"{BOOT_INSTRUMENT}", "--producers", "2", "--no-mlock", "--wait", wait,
+                "--max-orders", "100000", "--max-levels", "20000"]
+        if cpu is not None:
+            argv += ["--cpu", str(cpu)]
+        self.proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+        wait_for(self._ready, "the engine's control segment")
+        self.reference = Engine(max_orders=100_000, max_levels=20_000, max_instruments=BOOT_INSTRUMENT,
+                                max_accounts=1024)
+        self.client = EngineClient(self.name)
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"engine exited early: {self.proc.stderr.read()}")
+        try:
+            seg = Segment.attach(control_path(self.name), KIND_CONTROL, 0, 2_000_000_000)
+        except errors.SegmentError:
+            return False
+        ok = seg.control().producer_count > 0
+        seg.detach()
+        return ok
+
+    def submit(self, cmds: list[dict[str, Any]]) -> np.ndarray:
+        """Submits to the live engine, then to the reference with the live seq / ts_ns stamps.
+        Returns the replies."""
+        raw = self.client.submit_records(records.encode_commands(cmds))
+        head = raw.view(np.uint8).reshape(len(cmds), -1)[:, :REPLY_DTYPE.itemsize].copy() \
+            .view(REPLY_DTYPE).reshape(-1)
+        stamped = [dict(c, seq=int(h["seq"]), ts_ns=int(h["ts_ns"])) for c, h in zip(cmds, head)]
+        self.reference.submit_records(records.encode_commands(stamped))
+        return head
+
+    def close(self) -> None:
+        self.client.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(30)
+        remove_leftovers(self.name)
+        self.reference.close()
+
+
+class LivePublisher:
+    """``python -m gateway md publish --engine NAME`` as a subprocess; its first stdout line names
+    the recovery port and the ZeroMQ endpoint, its last line is a JSON object of its stats."""
+
+    def __init__(self, engine_name: str, instruments: str, *extra: str) -> None:
+        argv = [sys.executable, "-m", "gateway", "md", "publish", "--engine", engine_name,
+                "--recovery-port", "0", "--instruments", instruments, "--duration-s", "600",
+                *extra]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if "recovery on" not in line:
+            self.proc.kill()
+            raise AssertionError(f"publisher did not start: {line!r} {self.proc.stderr.read()}")
+        host, port = line.rsplit("recovery on ", 1)[1].strip().rsplit(":", 1)
+        self.recovery = (host, int(port))
+        self.zmq = line.split("zmq ", 1)[1].split(";", 1)[0]
+
+    def stop(self) -> dict[str, Any]:
+        """SIGTERM; returns the stats the publisher printed."""
+        self.proc.send_signal(signal.SIGTERM)
+        out, err = self.proc.communicate(timeout=30)
+        assert self.proc.returncode == 0, f"publisher exit {self.proc.returncode}: {err}"
+        return dict(json.loads(out.strip().splitlines()[-1])["md_publisher_stats"])
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def live_venue(instruments: str, *publisher_args: str) -> Iterator[tuple[LiveEngine, LivePublisher]]:
+    eng = LiveEngine()
+    try:
+        pub = LivePublisher(eng.name, instruments, *publisher_args)
+        try:
+            yield eng, pub
+        finally:
+            pub.kill()
+    finally:
+        eng.close()
+
+
+def free_ports() -> tuple[int, int]:
+    import socket
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = tuple(int(s.getsockname()[1]) for s in socks)
+    for s in socks:
+        s.close()
+    return ports  # type: ignore[return-value]
+
