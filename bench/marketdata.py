@@ -315,7 +315,7 @@ def throughput(n_commands: int) -> dict[str, float]:
         sink = UdpReceiver(UdpChannel("127.0.0.1", port), rcvbuf_bytes=64 << 20)
         pub = LogPublisher(path, PublisherConfig(encoder=EncoderConfig(max_orders=400_000),
                                                  udp_l3=UdpChannel("127.0.0.1", port),
-                                                 recovery_port=None, conflate_interval_ns=-1),
+                                                 recovery_port=None, conflate_interval_ns=1 << 62),
                            LoopConfig(idle_sleep_ns=0, from_start=True))
         t0 = time.perf_counter()
         pub.start()

@@ -151,9 +151,22 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
         return 1
     print(f"Engine process: pinned to cpu {venue.engine_cpu}, wait strategy {venue.wait}; "
           f"client pinned to cpu {venue.client_cpu}; shared-memory rings in /dev/shm")
-    for line in venue.engine_stderr.splitlines():
-        if line.strip():
-            print(f"  engine: {line.strip()}")
+    lines = [ln.strip() for ln in venue.engine_stderr.splitlines() if ln.strip()]
+    warnings = [ln.split("warning:", 1)[1].strip() for ln in lines if "warning:" in ln]
+    others = [ln for ln in lines if "warning:" not in ln]
+    for line in others:
+        print(f"  {line}")
+    if warnings:
+        # The engine prints one line per host setting that differs from the tuning profile;
+        # the ones that matter most for a pinned engine go first.
+        key = ("isolated", "cpu_dma_latency", "irq", "nohz", "rcu")
+        ranked = sorted(warnings, key=lambda w: min((i for i, k in enumerate(key) if k in w),
+                                                    default=len(key)))
+        print(f"  host check at engine start-up: {len(warnings)} settings differ from the 'venue' "
+              "tuning profile, e.g.:")
+        for w in ranked[:4]:
+            print(f"    {w}")
+        print("    (python -m tuning audit lists them all; python -m tuning plan shows the fixes)")
     print(f"  {venue.replies:,} commands answered, {len(venue.events):,} events on the broadcast "
           f"log{' (LAPPED: events lost)' if venue.lapped else ''}; engine stopped cleanly on SIGTERM")
     print()

@@ -12,9 +12,11 @@ from gateway.client.orders import OrderRequest
 from gateway.client.sync import Client
 from gateway.sbe_codec import (BusinessMessageReject, ExecutionReport, ExecType, OrderCancelReject,
                                OrderFlags, OrderMassCancelReport, OrdStatus, OrdType,
-                               SelfTradePrevention, Side, TimeInForce)
+                               Retransmission, RetransmitReject, SelfTradePrevention,
+                               Sequence, Side, Terminate, TimeInForce)
 
 __all__ = ["AsyncClient", "BusinessMessageReject", "Client", "ClientError", "ClientTimeout",
            "ConnectionClosed", "ExecType", "ExecutionReport", "OrdStatus", "OrdType",
            "OrderCancelReject", "OrderFlags", "OrderMassCancelReport", "OrderRequest",
-           "SelfTradePrevention", "SessionRejected", "SessionTerminated", "Side", "TimeInForce"]
+           "RetransmitReject", "Retransmission", "SelfTradePrevention", "Sequence",
+           "SessionRejected", "SessionTerminated", "Side", "Terminate", "TimeInForce"]

@@ -117,7 +117,7 @@ class Client:
         end = time.monotonic() + timeout_s
         while not self.inbox:
             left = end - time.monotonic()
-            if left <= 0:
+            if left <= 0 and not self.inbox:
                 raise ClientTimeout(f"nothing received within {timeout_s} s")
             self._pump(min(left, self.core.keepalive_ms / 2000))
         return self.inbox.pop(0)
@@ -125,8 +125,9 @@ class Client:
     def recv(self, timeout_s: float = 5.0, skip_heartbeats: bool = True) -> Message:
         """The next message from the gateway (Sequence heartbeats skipped unless asked for).
         Terminate is returned, not raised, so the caller can read its reason."""
+        end = time.monotonic() + timeout_s
         while True:
-            msg = self._next(timeout_s)
+            msg = self._next(max(end - time.monotonic(), 0.0))
             if skip_heartbeats and isinstance(msg, Sequence):
                 continue
             return msg
