@@ -12,6 +12,13 @@ multicast cannot work here; the output says which) and ZeroMQ PUB/SUB over TCP l
 raw UDP ping-pong between two processes (both busy-polling, C) as the baseline in the same run.
 Throughput: the publisher's C loop draining a pre-filled broadcast log (encode, pack, sendmmsg).
 Prints a table, then one JSON line.
+
+What 2 shared cores allow: four processes (driver, engine, publisher, subscriber) cannot all
+busy-poll. Defaults: the publisher spins (the one hop that must not sleep: the log has no doorbell),
+the engine uses backoff with a short spin (woken by the driver's doorbell; its wake-up is before
+ts_ns, so outside the figure), the subscriber spins briefly and then blocks in poll(2) (its wake-up
+is inside the figure; --subscriber-wait spin shows the other side of that trade, and starves the
+engine). The ping-pong baseline busy-polls on both sides, so it is the floor, not a like-for-like.
 """
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import zmq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -102,6 +110,7 @@ def role_sub(args: argparse.Namespace) -> None:
     if args.transport == "zmq":
         src: ZmqReceiver | UdpReceiver = ZmqReceiver(args.endpoint)
         assert isinstance(src, ZmqReceiver)
+        src.socket.setsockopt(zmq.RCVTIMEO, 10)
         io.zmq_socket = zmq_native.socket_handle(src.socket)
         io.zmq_recv = zmq_native.recv_fn()
     else:
@@ -113,6 +122,7 @@ def role_sub(args: argparse.Namespace) -> None:
     io.buf_cap = len(buf)
     io.lat_ns = ffi.cast("int64_t *", ffi.from_buffer(lat))
     io.lat_cap = args.count
+    io.spin_polls = 0xFFFFFFFF if args.sub_wait == "spin" else 200
     book.apply_snapshot(rec.snapshot())
     gaps = resyncs = 0
 
@@ -138,9 +148,16 @@ def role_sub(args: argparse.Namespace) -> None:
         poll(1, 100_000_000)
     io.lat_count = 0
     print("ready", flush=True)
+    # every command that changes the book yields one sample; rejected ones (a cancel of a filled
+    # order) yield none, so the end is: count samples, or a second with no new sample
     deadline = time.monotonic() + args.timeout_s
+    last_n, last_t = 0, time.monotonic()
     while io.lat_count < args.count and time.monotonic() < deadline:
-        poll(4096, 50_000_000)
+        poll(64, 20_000_000)
+        if io.lat_count != last_n:
+            last_n, last_t = int(io.lat_count), time.monotonic()
+        elif last_n and time.monotonic() - last_t > 1.0:
+            break
     n = int(io.lat_count)
     print(json.dumps({"lat": lat[:n].tolist(), "gaps": gaps, "resyncs": resyncs,
                       "book_stats": book.stats()}), flush=True)
@@ -192,6 +209,10 @@ class LiveVenue:
         self.name = f"mdb{uuid.uuid4().hex[:8]}"
         argv = [sys.executable, "-m", "gateway", "engine", "--name", self.name, "--instruments",
                 "1", "--producers", "2", "--no-mlock", "--wait", engine_wait]
+        if engine_wait == "backoff":
+            # a short spin: on 2 shared cores a long one would keep the engine's core busy
+            # between commands and starve the driver and the subscriber beside it
+            argv += ["--spin", "200", "--yields", "10", "--sleep-us", "1000"]
         if engine_cpu is not None:
             argv += ["--cpu", str(engine_cpu)]
         self.engine = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
@@ -252,13 +273,13 @@ class LiveVenue:
 
 
 def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float, pub_spin: bool,
-                 cpus: dict[str, int | None], first_oid: int) -> dict[str, object]:
+                 sub_wait: str, cpus: dict[str, int | None], first_oid: int) -> dict[str, object]:
     port = _free_port()
     ok, _ = multicast_works()
     address = "239.255.91.7" if (ok and transport == "udp") else "127.0.0.1"
     rec, ep_or_note = venue.start_publisher(transport, port, address, pub_spin, cpus["publisher"])
     sub_args = ["--role", "sub", "--count", str(count), "--timeout-s", "60", "--recovery", rec,
-                "--transport", transport]
+                "--transport", transport, "--subscriber-wait", sub_wait]
     sub_args += ["--endpoint", ep_or_note] if transport == "zmq" else ["--address", address, "--port", str(port)]
     if cpus["subscriber"] is not None:
         sub_args += ["--cpu", str(cpus["subscriber"])]
@@ -342,8 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=1000.0, help="open-loop commands per second")
     ap.add_argument("--engine-wait", choices=("spin", "backoff"), default="backoff")
     ap.add_argument("--publisher-wait", choices=("spin", "backoff"), default="spin")
+    ap.add_argument("--subscriber-wait", dest="sub_wait", choices=("spin", "block"), default="block")
     ap.add_argument("--pin", action="store_true",
-                    help="pin publisher to cpu 0, subscriber to cpu 1 (engine and driver float)")
+                    help="pin the publisher to cpu 0 and the engine, subscriber and driver to cpu 1")
     ap.add_argument("--role", choices=("sub", "echo"), help=argparse.SUPPRESS)
     ap.add_argument("--transport", default="udp", help=argparse.SUPPRESS)
     ap.add_argument("--address", default="127.0.0.1", help=argparse.SUPPRESS)
@@ -362,15 +384,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     count = 5_000 if args.quick else 30_000
     ncpu = len(os.sched_getaffinity(0))
-    cpus: dict[str, int | None] = {"publisher": None, "subscriber": None}
+    cpus: dict[str, int | None] = {"publisher": None, "subscriber": None, "engine": None,
+                                   "driver": None}
     if args.pin and ncpu >= 2:
-        cpus = {"publisher": 0, "subscriber": 1}
+        cpus = {"publisher": 0, "subscriber": 1, "engine": 1, "driver": 1}
     base = udp_pingpong(count, (cpus["publisher"], cpus["subscriber"]))
-    venue = LiveVenue(args.engine_wait, None)
+    venue = LiveVenue(args.engine_wait, cpus["engine"])
+    _pin(cpus["driver"])
     try:
-        udp = feed_latency(venue, "udp", count, args.rate, args.publisher_wait == "spin", cpus, 1_000)
-        zq = feed_latency(venue, "zmq", count, args.rate, args.publisher_wait == "spin", cpus,
-                          10_000_000)
+        udp = feed_latency(venue, "udp", count, args.rate, args.publisher_wait == "spin",
+                           args.sub_wait, cpus, 1_000)
+        zq = feed_latency(venue, "zmq", count, args.rate, args.publisher_wait == "spin",
+                          args.sub_wait, cpus, 10_000_000)
     finally:
         venue.close()
     tp = throughput(50_000 if args.quick else 300_000)
@@ -394,9 +419,10 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({
         "bench": "marketdata",
         "machine": {"cores": os.cpu_count(), "kernel": platform.release(),
-                    "pinning": "publisher cpu0, subscriber cpu1" if args.pin else "none",
+                    "pinning": "publisher cpu0; engine, subscriber, driver cpu1" if args.pin
+                    else "none",
                     "engine_wait": args.engine_wait, "publisher_wait": args.publisher_wait,
-                    "subscriber_wait": "spin (non-blocking recv)", "tuning": "none applied",
+                    "subscriber_wait": args.sub_wait, "tuning": "none applied",
                     "udp_transport": udp["note"], "open_loop_rate_per_s": args.rate,
                     "processes": "driver, engine, publisher, subscriber on the same cores",
                     "latency_from": "engine dequeue (event ts_ns, CLOCK_MONOTONIC)",

@@ -11,6 +11,7 @@ import sys
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
     "engine": ("gateway.engine_process", "run the matching engine as its own pinned process"),
+    "dropcopy": ("gateway.dropcopy", "stream every execution report from the event journal to a file and ZeroMQ"),
     "journal": ("gateway.journal", "journal tools: 'journal verify' replays a journal from scratch"),
     "gateway": ("gateway.gw_process", "run the SBE/FIXP order-entry gateway (TCP) in front of an engine"),
     "report": ("gateway.report", "latency report (percentiles, .hlog, charts, JSON) of a live venue or a run"),

@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="group commit: most commands per sync")
     p.add_argument("--segment-mb", type=_positive, default=64,
                    help="journal segment file size in MiB")
+    p.add_argument("--sync-cpu", type=int, default=None,
+                   help="group commit: pin the journal's sync thread to this CPU (default: "
+                        "another CPU than --cpu if there is one, else the engine's)")
+    p.add_argument("--snapshot-every", type=int, default=1_000_000, metavar="COMMANDS",
+                   help="with --journal: snapshot (forked child) after this many commands; "
+                        "0: never (default 1000000)")
     return p
 
 
@@ -178,6 +184,13 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
                      f"{sorted(os.sched_getaffinity(0))}")
     if not 1 <= args.producers <= MAX_PRODUCERS:
         parser.error(f"--producers must be 1..{MAX_PRODUCERS}, got {args.producers}")
+    if args.sync_cpu is None and args.cpu is not None:
+        others = sorted(os.sched_getaffinity(0) - {args.cpu})
+        args.sync_cpu = others[0] if others else None
+    if args.sync_cpu is not None and args.sync_cpu not in os.sched_getaffinity(0):
+        parser.error(f"--sync-cpu {args.sync_cpu} is not one of this process's CPUs")
+    if args.snapshot_every < 0:
+        parser.error(f"--snapshot-every must be >= 0, got {args.snapshot_every}")
     if not 0 <= args.fifo <= 99:
         parser.error(f"--fifo must be 0 (off) or 1..99, got {args.fifo}")
     if args.spin < 0 or args.yields < 0:
@@ -193,7 +206,8 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
         parser.error(f"instrument id {max_id} too large (max 65535)")
 
 
-def run(args: argparse.Namespace) -> int:
+def _make_engine(args: argparse.Namespace) -> Any:
+    """A fresh engine with the configured capacities; raises MemoryError naming them."""
     max_instruments = max(s.instrument_id for s in args.instruments)
     cfg = ffi.new("eng_config_t *", {"max_orders": args.max_orders, "max_levels": args.max_levels,
                                      "max_instruments": max_instruments,
@@ -201,26 +215,37 @@ def run(args: argparse.Namespace) -> int:
     engp = ffi.new("eng_engine_t **")
     rc = lib.eng_create(cfg, engp)
     if rc < 0:
-        print(f"engine: cannot create the engine ({os.strerror(-rc)}); check --max-* sizes",
-              file=sys.stderr)
-        return 1
-    engine = engp[0]
+        raise MemoryError(f"cannot create the engine ({os.strerror(-rc)}); check --max-* sizes")
+    return engp[0]
+
+
+def run(args: argparse.Namespace) -> int:
+    max_instruments = max(s.instrument_id for s in args.instruments)
     recovery = None
-    if args.journal:
-        limits = (args.max_orders, args.max_levels, max_instruments, args.max_accounts)
-        try:
-            recovery = journal.recover(engine, args.journal, limits, args.segment_mb << 20)
-        except (journal.JournalError, OSError) as exc:
-            lib.eng_destroy(engine)
-            print(f"engine: journal: {exc}", file=sys.stderr)
-            return 1
+    try:
+        if args.journal:
+            limits = (args.max_orders, args.max_levels, max_instruments, args.max_accounts)
+            recovery = journal.recover(lambda: _make_engine(args), lib.eng_destroy, args.journal,
+                                       limits, args.segment_mb << 20)
+            engine = recovery.engine
+        else:
+            engine = _make_engine(args)
+    except MemoryError as exc:
+        print(f"engine: {exc}", file=sys.stderr)
+        return 1
+    except (journal.JournalError, OSError) as exc:
+        print(f"engine: journal: {exc}", file=sys.stderr)
+        return 1
+    if recovery is not None:
         for note in recovery.notes:
             print(f"engine: journal: {note}", file=sys.stderr)
         r = recovery.result
-        print(f"engine: recovery: replayed {r.commands} commands (seq 1..{r.last_seq}) in "
-              f"{r.elapsed_ns / 1e6:.1f} ms, {r.events_checked} events checked against the event "
-              f"journal, {r.events_written} rewritten; state hash {r.state_hash:#018x}",
-              file=sys.stderr, flush=True)
+        snap = (f"snapshot of seq {recovery.snapshot_seq} + " if recovery.snapshot_seq
+                else "no snapshot, ")
+        print(f"engine: recovery: {snap}replayed {r.commands} commands (seq {r.from_seq + 1}.."
+              f"{r.last_seq}) in {r.elapsed_ns / 1e6:.1f} ms, {r.events_checked} events checked "
+              f"against the event journal, {r.events_written} rewritten; state hash "
+              f"{r.state_hash:#018x}", file=sys.stderr, flush=True)
     try:
         segs = EngineSegments.create(args.name, args.producers, args.cmd_ring_bytes,
                                      args.event_log_bytes, args.dir)
@@ -287,6 +312,11 @@ def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments,
         rcfg.group_window_ns = args.group_us * 1000
         rcfg.start_seq = recovery.result.last_seq
         rcfg.start_ts_ns = recovery.result.last_ts_ns
+        snap_dir = ffi.new("char[]", args.journal.encode())
+        rcfg.snapshot_dir = snap_dir
+        rcfg.snapshot_every = args.snapshot_every
+        rcfg.last_snapshot_seq = recovery.snapshot_seq
+        rcfg.sync_cpu = -1 if args.sync_cpu is None else args.sync_cpu
     ctl = ffi.cast("ring_control_t *", segs.control.handle.ctl)
     ctl.engine_cpu = -1 if args.cpu is None else args.cpu
 
@@ -314,7 +344,10 @@ def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments,
           flush=True)
     if recovery is not None:
         print(f"engine: journal: {result.syncs} syncs (longest {result.sync_ns_max / 1e3:.0f} us), "
-              f"state hash {lib.eng_state_hash(engine):#018x}", file=sys.stderr, flush=True)
+              f"{result.snapshots} snapshots (last seq {result.last_snapshot_seq}, longest "
+              f"fork pause {result.snapshot_pause_ns_max / 1e3:.0f} us, "
+              f"{result.snapshot_failures} failed), state hash "
+              f"{lib.eng_state_hash(engine):#018x}", file=sys.stderr, flush=True)
     return 0
 
 

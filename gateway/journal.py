@@ -166,9 +166,11 @@ def replay(engine: Any, directory: str, from_seq: int = 0, until_seq: int = MAX_
 
 @dataclass
 class Recovery:
+    engine: Any
     cmd_log: Any
     evt_log: Any
     result: ReplayResult
+    snapshot_seq: int
     notes: list[str]
 
     def close(self) -> None:
@@ -176,25 +178,78 @@ class Recovery:
         lib.jrnl_log_close(self.evt_log)
 
 
-def recover(engine: Any, directory: str, limits: tuple[int, int, int, int],
+_SNAP_REASONS = {lib.ENG_SNAP_BAD_MAGIC: "not a snapshot file",
+                 lib.ENG_SNAP_BAD_VERSION: "written by a build with another engine layout",
+                 lib.ENG_SNAP_BAD_CONFIG: "taken from an engine with other capacities",
+                 lib.ENG_SNAP_CORRUPT: "checksum or state hash does not match",
+                 lib.ENG_SNAP_NOT_FRESH: "target engine not fresh"}
+
+
+def snapshots(directory: str) -> list[tuple[int, str]]:
+    """(seq, path) of the snapshot files in a journal directory, newest first."""
+    out = []
+    for name in os.listdir(directory):
+        if name.startswith("snap-") and name.endswith(".snap") and name[5:-5].isdigit():
+            out.append((int(name[5:-5]), os.path.join(directory, name)))
+    return sorted(out, reverse=True)
+
+
+def load_newest_snapshot(directory: str, make_engine: Any, destroy_engine: Any,
+                         max_seq: int) -> tuple[Any, int, list[str]]:
+    """Loads the newest usable snapshot with seq <= max_seq into a fresh engine from
+    make_engine(). Returns (engine, its seq or 0 for a fresh engine, notes on skipped files)."""
+    notes: list[str] = []
+    for seq, path in snapshots(directory):
+        if seq > max_seq:
+            notes.append(f"snapshot {path} is ahead of the command journal (seq {max_seq}); "
+                         "ignored")
+            continue
+        engine = make_engine()
+        hdr = ffi.new("eng_snap_hdr_t *")
+        rc = lib.eng_snapshot_load(engine, path.encode(), hdr)
+        if rc == 0:
+            return engine, seq, notes
+        destroy_engine(engine)
+        why = _SNAP_REASONS.get(rc) or os.strerror(-rc)
+        notes.append(f"snapshot {path} unusable ({why}); trying an older one")
+    return make_engine(), 0, notes
+
+
+def recover(make_engine: Any, destroy_engine: Any, directory: str,
+            limits: tuple[int, int, int, int],
             segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> Recovery:
     """Start-up recovery for the engine process: opens both journals (torn tails truncated),
-    cuts the event journal at the command journal's end, replays every command into engine,
-    checking the events against the event journal and completing it."""
+    cuts the event journal at the command journal's end, loads the newest valid snapshot into a
+    fresh engine (make_engine()), replays every later command into it, checking the events
+    against the event journal and completing it."""
     cmd_log = open_log(directory, KIND_CMD, limits, segment_bytes)
     try:
         evt_log = open_log(directory, KIND_EVT, limits, segment_bytes, max_seq=cmd_log.last_seq)
     except BaseException:
         lib.jrnl_log_close(cmd_log)
         raise
+    engine = None
     try:
-        result = replay(engine, directory, 0, cmd_log.last_seq, evt_log)
+        engine, snap_seq, snap_notes = load_newest_snapshot(directory, make_engine,
+                                                            destroy_engine, cmd_log.last_seq)
+        result = replay(engine, directory, snap_seq, cmd_log.last_seq, evt_log)
     except BaseException:
+        if engine is not None:
+            destroy_engine(engine)
         lib.jrnl_log_close(cmd_log)
         lib.jrnl_log_close(evt_log)
         raise
-    notes = [n for n in (log_note(cmd_log), log_note(evt_log)) if n]
-    return Recovery(cmd_log, evt_log, result, notes)
+    notes = [n for n in (log_note(cmd_log), log_note(evt_log)) if n] + snap_notes
+    # What survived recovery (including events the replay re-wrote) is durable and released
+    # before the first new command: tailing readers (drop copy) may read all of it.
+    for log in (cmd_log, evt_log):
+        rc = lib.jrnl_log_sync(log)
+        if rc != 0:
+            lib.jrnl_log_close(cmd_log)
+            lib.jrnl_log_close(evt_log)
+            check(rc, log_message(log))
+        lib.jrnl_log_release(log, log.last_seq)
+    return Recovery(engine, cmd_log, evt_log, result, snap_seq, notes)
 
 
 def read_records(directory: str, kind: int, limit_seq: int = MAX_SEQ,
@@ -230,19 +285,23 @@ def read_records(directory: str, kind: int, limit_seq: int = MAX_SEQ,
     return np.concatenate(seqs), np.concatenate(idxs), np.concatenate(pays)
 
 
+def create_engine(limits: tuple[int, int, int, int]) -> Any:
+    """A fresh eng_engine_t * with these capacities (free it with lib.eng_destroy)."""
+    cfg = ffi.new("eng_config_t *", {"max_orders": limits[0], "max_levels": limits[1],
+                                     "max_instruments": limits[2], "max_accounts": limits[3]})
+    out = ffi.new("eng_engine_t **")
+    rc = lib.eng_create(cfg, out)
+    if rc < 0:
+        raise MemoryError(f"cannot create an engine with capacities {limits}: "
+                          f"{os.strerror(-rc)}")
+    return out[0]
+
+
 class ReplayEngine:
     """A fresh engine built with the journal's capacities, owning its C handle."""
 
     def __init__(self, limits: tuple[int, int, int, int]) -> None:
-        cfg = ffi.new("eng_config_t *", {"max_orders": limits[0], "max_levels": limits[1],
-                                         "max_instruments": limits[2],
-                                         "max_accounts": limits[3]})
-        out = ffi.new("eng_engine_t **")
-        rc = lib.eng_create(cfg, out)
-        if rc < 0:
-            raise MemoryError(f"cannot create an engine with capacities {limits}: "
-                              f"{os.strerror(-rc)}")
-        self.handle: Any = out[0]
+        self.handle: Any = create_engine(limits)
 
     def order(self, order_id: int) -> dict[str, int] | None:
         info = ffi.new("eng_order_info_t *")

@@ -5,6 +5,7 @@
 #include "jrnl_cursor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,14 +76,41 @@ int jrnl_cursor_next(jrnl_cursor_t *c, uint64_t limit_seq, int check_crc, const 
     return 1;
 }
 
+static uint64_t jrnl_hdr_released(const uint8_t *base)
+{
+    /* acquire: pairs with the release store in jrnl_log_release(): records up to this seq are
+     * completely written before we read them. */
+    return atomic_load_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)base)->released_seq,
+                                memory_order_acquire);
+}
+
 uint64_t jrnl_cursor_released(jrnl_cursor_t *c)
 {
     if (!c->map && jrnl_cursor_map(c, 0) <= 0)
         return 0;
-    /* acquire: pairs with the release store in jrnl_log_release(): records up to this seq are
-     * completely written before we read them. */
-    return atomic_load_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)c->map)->released_seq,
-                                memory_order_acquire);
+    uint64_t released = jrnl_hdr_released(c->map);
+    /* A writer that died between a roll and its next release left this segment's header behind;
+     * a newer segment's header (written by the writer that recovered) is then the authority. */
+    for (uint64_t k = c->segment_index + 1;; k++) {
+        char path[JRNL_PATH_MAX + 32];
+        if (jrnl_segment_path(path, sizeof path, c->dir, c->kind, k) != 0)
+            break;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            break;
+        void *m = mmap(NULL, JRNL_SEG_HDR_BYTES, PROT_READ, MAP_SHARED, fd, 0);
+        close(fd);
+        if (m == MAP_FAILED)
+            break;
+        const jrnl_seg_hdr_t *h = (const jrnl_seg_hdr_t *)m;
+        if (h->magic == JRNL_SEG_MAGIC && h->kind == c->kind) {
+            uint64_t r = jrnl_hdr_released((const uint8_t *)m);
+            if (r > released)
+                released = r;
+        }
+        munmap(m, JRNL_SEG_HDR_BYTES);
+    }
+    return released;
 }
 
 int32_t jrnl_tail_events(jrnl_cursor_t *c, eng_evt_t *out, uint32_t max)

@@ -39,6 +39,7 @@ typedef struct jrnl_log {
     uint64_t synced_slot;             /* slots below it are on disk (jrnl_log_sync) */
     uint64_t first_seq;               /* seq of the journal's first record, 0 if empty */
     uint64_t last_seq;                /* seq of its last record, 0 if empty */
+    uint64_t released_seq;            /* what jrnl_log_release last published (open: last_seq) */
     int64_t last_ts_ns;
     uint32_t last_index;
     uint32_t sync_on_roll;            /* 1: msync a full segment before moving on */
@@ -75,8 +76,9 @@ int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index
 /* Makes every appended record durable. 0, or -errno (then log->error is set). */
 int jrnl_log_sync(jrnl_log_t *log);
 
-/* Publishes released_seq = last_seq in the segment headers for tailing readers. Cannot fail. */
-void jrnl_log_release(jrnl_log_t *log);
+/* Publishes released_seq = seq (<= last_seq: records up to it are complete and, per the
+ * durability mode, durable) in the segment headers for tailing readers. Cannot fail. */
+void jrnl_log_release(jrnl_log_t *log, uint64_t seq);
 
 /* Unmaps and closes (no sync). Safe on a log that failed to open or was closed. */
 void jrnl_log_close(jrnl_log_t *log);
@@ -90,6 +92,15 @@ static inline uint8_t *jrnl_slot(uint8_t *base, uint64_t i)
 {
     return base + JRNL_SEG_HDR_BYTES + i * JRNL_RECORD_BYTES;
 }
+
+/* 1 if the next append will open a new segment (and unmap the one before the current). */
+static inline int jrnl_log_will_roll(const jrnl_log_t *log)
+{
+    return !log->map || log->next_slot == log->records_per_segment;
+}
+
+/* msync(MS_SYNC) of record slots [from, to) of a mapped segment. 0 or -errno. */
+int jrnl_msync_slots(uint8_t *base, uint64_t from, uint64_t to);
 
 /* 1 if the record at p is complete and belongs to a journal of `kind`. */
 int jrnl_record_valid(const uint8_t *p, uint32_t kind);

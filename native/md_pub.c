@@ -42,7 +42,9 @@ struct md_pub {
     struct iovec iov[MD_PUB_MAX_PACKETS];
     struct sockaddr_in l3_dst, l2_dst;
     uint64_t rng;
-    int64_t last_conflate_ns, last_send_ns;
+    int64_t last_conflate_ns;       /* written and read under the lock */
+    atomic_llong last_send_ns;      /* relaxed: an idle-timer hint that orders nothing; written
+                                       under the lock, read by the loop without it */
     md_pub_stats_t st;
 };
 
@@ -163,7 +165,7 @@ static void send_packets(md_pub_t *p, int fd, struct sockaddr_in *dst, const cha
             }
         }
     }
-    p->last_send_ns = ring_now_ns();
+    atomic_store_explicit(&p->last_send_ns, ring_now_ns(), memory_order_relaxed);
 }
 
 /* Packs and sends [first, first + count) on L3, minus injected losses. Caller holds the lock. */
@@ -289,7 +291,7 @@ int md_pub_run(md_pub_t *p)
 {
     uint32_t empty = 0;
     int64_t last_live_check = ring_now_ns();
-    p->last_send_ns = last_live_check;
+    atomic_store_explicit(&p->last_send_ns, last_live_check, memory_order_relaxed);
     for (;;) {
         int n = drain(p);
         if (n < 0)
@@ -304,7 +306,8 @@ int md_pub_run(md_pub_t *p)
             conflate(p, now);
             pthread_mutex_unlock(&p->lock);
         }
-        if (now - p->last_send_ns >= p->cfg.heartbeat_interval_ns)
+        if (now - atomic_load_explicit(&p->last_send_ns, memory_order_relaxed) >=
+            p->cfg.heartbeat_interval_ns)
             md_pub_control_packet(p, 0);
         if (atomic_load_explicit(&p->stop, memory_order_relaxed))
             return 0;

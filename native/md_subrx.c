@@ -7,6 +7,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -15,17 +16,23 @@
 
 #define MD_SUBRX_ZMQ_DONTWAIT 1     /* ZMQ_DONTWAIT in zmq.h */
 
-/* One datagram into io->buf: its length, 0 when none is waiting, or -errno. */
-static int64_t take(md_subrx_io_t *io)
+/* One datagram into io->buf: its length, 0 when none came, or -errno. block: wait (UDP: up to
+ * 10 ms in poll(2); ZeroMQ: up to the socket's ZMQ_RCVTIMEO) instead of returning at once. */
+static int64_t take(md_subrx_io_t *io, int block)
 {
     if (io->fd >= 0) {
+        if (block) {
+            struct pollfd pfd = {.fd = io->fd, .events = POLLIN};
+            if (poll(&pfd, 1, 10) < 0 && errno != EINTR)
+                return -errno;
+        }
         ssize_t n = recv(io->fd, io->buf, io->buf_cap, MSG_DONTWAIT);
         if (n < 0)
             return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
         return n;
     }
     char chan[8];
-    int n = io->zmq_recv(io->zmq_socket, chan, sizeof(chan), MD_SUBRX_ZMQ_DONTWAIT);
+    int n = io->zmq_recv(io->zmq_socket, chan, sizeof(chan), block ? 0 : MD_SUBRX_ZMQ_DONTWAIT);
     if (n < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -errno;
     /* the packet frame follows the channel frame at once (multipart messages arrive whole) */
@@ -63,17 +70,19 @@ int md_subrx_poll(md_sub_t *sub, md_subrx_io_t *io, uint32_t max_packets, int64_
         io->buf_cap < MD_MAX_PACKET_BYTES || (io->lat_cap && !io->lat_ns))
         return MD_E_BAD_VALUE;
     int64_t last = ring_now_ns();
-    uint32_t taken = 0;
+    uint32_t taken = 0, empty = 0;
     while (taken < max_packets) {
-        int64_t n = take(io);
+        int64_t n = take(io, io->spin_polls != UINT32_MAX && empty >= io->spin_polls);
         if (n < 0)
             return (int)n;
         int64_t now = ring_now_ns();
         if (n == 0) {
+            empty++;
             if (now - last >= idle_ns)
                 return MD_OK;
             continue;
         }
+        empty = 0;
         taken++;
         io->packets++;
         uint64_t first;

@@ -29,10 +29,14 @@ typedef struct md_subrx_io {
     uint32_t lat_cap;
     uint32_t lat_count;             /* in/out: samples written so far */
     uint64_t packets;               /* out: packets taken from the socket */
+    uint32_t spin_polls;            /* empty polls before blocking (UINT32_MAX: never block);
+                                       a ZeroMQ socket blocks for its ZMQ_RCVTIMEO, set by the
+                                       caller, a UDP socket in poll(2) for at most 10 ms */
+    uint32_t _pad1;
 } md_subrx_io_t;
 
 /* Receives and applies packets until max_packets were taken, or nothing arrives for idle_ns
- * (spinning on a non-blocking receive). Returns MD_OK, or the md_sub_apply_packet status of the
+ * (spinning on a non-blocking receive, then blocking: io->spin_polls). Returns MD_OK, or the md_sub_apply_packet status of the
  * packet it stopped at (MD_GAP, MD_END_OF_SESSION, a negative md_status_t) with that packet left
  * in io->buf, or -errno of a failed receive, or MD_E_BAD_VALUE (no socket or a buffer too small). */
 int md_subrx_poll(md_sub_t *sub, md_subrx_io_t *io, uint32_t max_packets, int64_t idle_ns);

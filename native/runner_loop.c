@@ -13,10 +13,14 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
+#include "jrnl_snapshot.h"
 #include "ring_atomic.h"
+#include "runner_syncer.h"
 
 static atomic_int runner_stop_flag;
 
@@ -65,16 +69,35 @@ typedef struct runner_state {
     /* journaled mode: what waits for durability */
     int journaled;
     int32_t jerr;                   /* first journal failure: the loop stops */
+    /* Held replies and events are FIFO rings (positions only grow, slot = pos & (cap - 1)):
+     * [head, inflight end) is the group being synced, [inflight end, tail) the open group. */
     runner_pending_reply_t *pend;   /* [RUNNER_PENDING_REPLIES] */
-    uint32_t pend_n;
-    uint32_t pend_per[RING_MAX_PRODUCERS];
+    uint64_t rep_head, rep_tail;
+    uint32_t pend_per[RING_MAX_PRODUCERS];  /* held replies per producer: reply-ring room */
     eng_evt_t *pend_evts;           /* [RUNNER_PENDING_EVENTS] */
-    uint32_t pend_ev_n;
+    uint64_t ev_head, ev_tail;
     uint32_t pend_cmds;             /* journaled commands in the open group */
     int64_t group_start_ns;         /* when the group's first command was sequenced */
+    int inflight;                   /* a closed group is with the sync thread */
+    uint64_t inflight_rep_end, inflight_ev_end;
+    int64_t inflight_t0;
+    uint64_t inflight_seq;          /* last command wholly in the in-flight group */
+    int in_command;                 /* 1 while eng_process runs (a commit then is mid-command) */
+    runner_syncer_t syncer;
+    int32_t snap_pid;               /* snapshot child in flight, 0: none */
+    uint64_t snap_seq;              /* seq of the snapshot being written */
+    uint64_t prev_snap_seq;         /* newest complete snapshot before it (kept on disk) */
 } runner_state_t;
 
 static int runner_commit(runner_state_t *st);
+static void runner_poll_inflight(runner_state_t *st, int wait);
+
+/* Before an append that opens a new segment, the sync thread must be done with the old one. */
+static void runner_before_append(runner_state_t *st, const jrnl_log_t *log)
+{
+    if (st->inflight && jrnl_log_will_roll(log))
+        runner_poll_inflight(st, 1);
+}
 
 static void runner_flush(eng_sink_t *sink)
 {
@@ -83,6 +106,7 @@ static void runner_flush(eng_sink_t *sink)
         for (uint32_t i = 0; i < sink->len && !st->jerr; i++) {
             if (st->cmd_events == 0)
                 st->first = sink->buf[i];
+            runner_before_append(st, st->cfg->evt_journal);
             int rc = jrnl_log_append(st->cfg->evt_journal, st->seq, st->last_ts,
                                      (uint32_t)st->cmd_events, &sink->buf[i]);
             if (rc != 0) {
@@ -90,9 +114,9 @@ static void runner_flush(eng_sink_t *sink)
                 break;
             }
             st->cmd_events++;
-            if (st->pend_ev_n == RUNNER_PENDING_EVENTS && runner_commit(st) != 0)
+            if (st->ev_tail - st->ev_head == RUNNER_PENDING_EVENTS && runner_commit(st) != 0)
                 break;
-            st->pend_evts[st->pend_ev_n++] = sink->buf[i];
+            st->pend_evts[st->ev_tail++ & (RUNNER_PENDING_EVENTS - 1)] = sink->buf[i];
         }
         st->events += sink->len;
         sink->len = 0;
@@ -121,6 +145,7 @@ static void runner_execute(runner_state_t *st, eng_cmd_t *cmd, ring_reply_t *rep
     st->cmd_events = 0;
     if (st->journaled) {
         /* The input record goes first: a command the engine has seen is always in the journal. */
+        runner_before_append(st, st->cfg->cmd_journal);
         int rc = jrnl_log_append(st->cfg->cmd_journal, cmd->hdr.seq, cmd->hdr.ts_ns, 0, cmd);
         if (rc != 0) {
             st->jerr = rc;
@@ -131,8 +156,10 @@ static void runner_execute(runner_state_t *st, eng_cmd_t *cmd, ring_reply_t *rep
         if (st->pend_cmds++ == 0)
             st->group_start_ns = now;
     }
+    st->in_command = 1;
     eng_process(st->cfg->engine, cmd, &st->sink);
     runner_flush(&st->sink);
+    st->in_command = 0;
     st->res.commands++;
     memset(reply, 0, sizeof *reply);
     reply->seq = cmd->hdr.seq;
@@ -204,17 +231,91 @@ static void runner_wake(runner_state_t *st)
     }
 }
 
-/* Makes the held records durable (unless ASYNC), then releases what was held: events onto the
- * broadcast log in sequence order, then the replies, then the bells. 0, or the journal error
- * (then nothing is released and the loop stops). */
-static int runner_commit(runner_state_t *st)
+/* Releases held items up to (rep_end, ev_end): events onto the broadcast log in sequence order,
+ * then the replies, then the bells. The caller has made their records durable per the mode. */
+static void runner_release(runner_state_t *st, uint64_t rep_end, uint64_t ev_end, uint64_t seq)
+{
+    const runner_config_t *cfg = st->cfg;
+    jrnl_log_release(cfg->cmd_journal, seq);
+    jrnl_log_release(cfg->evt_journal, seq);
+    for (; st->ev_head < ev_end; st->ev_head++)
+        ring_bcast_transmit(cfg->events, RING_MSG_ENG_EVT,
+                            &st->pend_evts[st->ev_head & (RUNNER_PENDING_EVENTS - 1)],
+                            sizeof(eng_evt_t));
+    for (; st->rep_head < rep_end; st->rep_head++) {
+        runner_pending_reply_t *pr = &st->pend[st->rep_head & (RUNNER_PENDING_REPLIES - 1)];
+        /* Cannot be FULL: runner_reply_room() reserved room for every held reply. */
+        ring_spsc_write(&cfg->reply_rings[pr->producer], RING_MSG_ENG_REPLY, &pr->reply,
+                        sizeof(ring_reply_t));
+        st->pend_per[pr->producer]--;
+        st->notify[pr->producer] = 1;
+    }
+    runner_wake(st);
+}
+
+static void runner_count_sync(runner_state_t *st, int64_t t0)
+{
+    uint64_t dt = (uint64_t)(ring_now_ns() - t0);
+    st->res.syncs++;
+    st->res.sync_ns_total += dt;
+    if (dt > st->res.sync_ns_max)
+        st->res.sync_ns_max = dt;
+}
+
+/* The last seq whose records are all appended: a commit forced in the middle of a command
+ * (full hold buffer) must not announce that command to tailing readers yet. */
+static uint64_t runner_complete_seq(const runner_state_t *st)
+{
+    return st->in_command ? st->seq - 1 : st->seq;
+}
+
+/* Checks (or with wait, waits for) the group with the sync thread; once it is durable, marks
+ * the logs synced that far and releases the group. */
+static void runner_poll_inflight(runner_state_t *st, int wait)
+{
+    if (!st->inflight)
+        return;
+    int32_t rc;
+    if (!runner_syncer_poll(&st->syncer, wait, &rc))
+        return;
+    st->inflight = 0;
+    if (rc != 0) {
+        st->jerr = rc;
+        st->cfg->cmd_journal->error = rc;
+        snprintf(st->cfg->cmd_journal->message, sizeof st->cfg->cmd_journal->message,
+                 "%s: msync failed: %s", st->cfg->cmd_journal->dir, strerror(-rc));
+        return;
+    }
+    st->cfg->cmd_journal->synced_slot = st->syncer.cmd_to;
+    st->cfg->evt_journal->synced_slot = st->syncer.evt_to;
+    st->cfg->cmd_journal->syncs++;
+    st->cfg->evt_journal->syncs++;
+    runner_count_sync(st, st->inflight_t0);
+    runner_release(st, st->inflight_rep_end, st->inflight_ev_end, st->inflight_seq);
+}
+
+/* Closes the open group. ASYNC: released at once. EACH: synced here, then released. GROUP:
+ * handed to the sync thread (after the previous group is done: one in flight), released by a
+ * later runner_poll_inflight(). 0, or the journal error. */
+static int runner_close_group(runner_state_t *st)
 {
     const runner_config_t *cfg = st->cfg;
     if (st->jerr)
         return st->jerr;
-    if (st->pend_n == 0 && st->pend_ev_n == 0 && st->pend_cmds == 0)
+    runner_poll_inflight(st, 1);
+    if (st->jerr)
+        return st->jerr;
+    if (cfg->durability == RUNNER_DURABILITY_GROUP && st->pend_cmds) {
+        st->inflight = 1;
+        st->inflight_rep_end = st->rep_tail;
+        st->inflight_ev_end = st->ev_tail;
+        st->inflight_t0 = ring_now_ns();
+        st->inflight_seq = runner_complete_seq(st);
+        st->pend_cmds = 0;
+        runner_syncer_post(&st->syncer, cfg->cmd_journal, cfg->evt_journal);
         return 0;
-    if (cfg->durability != RUNNER_DURABILITY_ASYNC) {
+    }
+    if (cfg->durability != RUNNER_DURABILITY_ASYNC && st->pend_cmds) {
         int64_t t0 = ring_now_ns();
         int rc = jrnl_log_sync(cfg->cmd_journal);
         if (rc == 0)
@@ -223,29 +324,21 @@ static int runner_commit(runner_state_t *st)
             st->jerr = rc;
             return rc;
         }
-        uint64_t dt = (uint64_t)(ring_now_ns() - t0);
-        st->res.syncs++;
-        st->res.sync_ns_total += dt;
-        if (dt > st->res.sync_ns_max)
-            st->res.sync_ns_max = dt;
+        runner_count_sync(st, t0);
     }
-    jrnl_log_release(cfg->cmd_journal);
-    jrnl_log_release(cfg->evt_journal);
-    for (uint32_t i = 0; i < st->pend_ev_n; i++)
-        ring_bcast_transmit(cfg->events, RING_MSG_ENG_EVT, &st->pend_evts[i], sizeof(eng_evt_t));
-    for (uint32_t i = 0; i < st->pend_n; i++) {
-        uint32_t p = st->pend[i].producer;
-        /* Cannot be FULL: runner_reply_room() reserved room for every held reply. */
-        ring_spsc_write(&cfg->reply_rings[p], RING_MSG_ENG_REPLY, &st->pend[i].reply,
-                        sizeof(ring_reply_t));
-        st->notify[p] = 1;
-    }
-    memset(st->pend_per, 0, sizeof st->pend_per);
-    st->pend_n = 0;
-    st->pend_ev_n = 0;
     st->pend_cmds = 0;
-    runner_wake(st);
+    runner_release(st, st->rep_tail, st->ev_tail, runner_complete_seq(st));
     return 0;
+}
+
+/* Everything held becomes durable and is released before this returns (full hold buffers,
+ * boot, stop). 0 or the journal error. */
+static int runner_commit(runner_state_t *st)
+{
+    int rc = runner_close_group(st);
+    if (rc == 0)
+        runner_poll_inflight(st, 1);
+    return st->jerr;
 }
 
 /* 1 if producer p's reply ring has room for `count` more replies (plus a wrap's padding). */
@@ -267,7 +360,7 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
     ring_spsc_t *in = &st->cfg->cmd_rings[p];
     uint32_t n = 0;
     while (n < limit && !st->jerr) {
-        if (st->pend_n == RUNNER_PENDING_REPLIES && runner_commit(st) != 0)
+        if (st->rep_tail - st->rep_head == RUNNER_PENDING_REPLIES && runner_commit(st) != 0)
             break;
         if (!runner_reply_room(&st->cfg->reply_rings[p], st->pend_per[p] + 1))
             break;                  /* back-pressure: this producer is not reading its replies */
@@ -276,7 +369,7 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
         int32_t off = ring_spsc_peek(in, &type, &length);
         if (off < 0)
             break;
-        runner_pending_reply_t *pr = &st->pend[st->pend_n];
+        runner_pending_reply_t *pr = &st->pend[st->rep_tail & (RUNNER_PENDING_REPLIES - 1)];
         pr->producer = p;
         if (type == RING_MSG_ENG_CMD && length == sizeof(eng_cmd_t)) {
             eng_cmd_t cmd;
@@ -289,11 +382,11 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
             ring_spsc_consume(in);
             runner_bad_record(st, p, type, &pr->reply);
         }
-        st->pend_n++;
+        st->rep_tail++;
         st->pend_per[p]++;
         n++;
         if (st->cfg->durability == RUNNER_DURABILITY_EACH)
-            runner_commit(st);
+            runner_close_group(st);
     }
     if (n) {
         ring_spsc_release(in);
@@ -303,16 +396,68 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
     return n;
 }
 
-/* Closes the open group when it is full, old enough, or nothing else is waiting. */
+/* Reaps a finished snapshot child; starts a new snapshot once snapshot_every commands have been
+ * committed since the last one. Called right after a commit, when every command the engine has
+ * seen is durable and released: a quiescent point, so the child copies a state between two
+ * commands whose seq is in the journal. */
+static void runner_snapshot_tick(runner_state_t *st, int committed)
+{
+    const runner_config_t *cfg = st->cfg;
+    if (st->snap_pid) {
+        int status;
+        pid_t r = waitpid(st->snap_pid, &status, WNOHANG);
+        if (r == st->snap_pid) {
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                st->res.snapshots++;
+                st->prev_snap_seq = st->snap_seq;
+                st->res.last_snapshot_seq = st->snap_seq;
+            } else {
+                st->res.snapshot_failures++;
+            }
+            st->snap_pid = 0;
+        }
+    }
+    if (!committed || st->snap_pid || !cfg->snapshot_every || !cfg->snapshot_dir ||
+        st->seq - st->res.last_snapshot_seq < cfg->snapshot_every ||
+        st->seq - st->snap_seq < cfg->snapshot_every)
+        return;
+    int32_t pid;
+    int64_t pause;
+    if (jrnl_snapshot_fork(cfg->engine, cfg->snapshot_dir, st->seq, st->prev_snap_seq, &pid,
+                           &pause) != 0) {
+        st->res.snapshot_failures++;
+        st->snap_seq = st->seq;     /* retry after another snapshot_every commands */
+        return;
+    }
+    st->snap_pid = pid;
+    st->snap_seq = st->seq;
+    st->res.snapshot_pause_ns_total += (uint64_t)pause;
+    if ((uint64_t)pause > st->res.snapshot_pause_ns_max)
+        st->res.snapshot_pause_ns_max = (uint64_t)pause;
+}
+
+/* Releases a synced group; closes the open group when it is due (a group holding only
+ * malformed-record replies needs nothing from the disk). */
 static void runner_maybe_commit(runner_state_t *st, uint32_t work)
 {
-    if (st->pend_n == 0 && st->pend_ev_n == 0 && st->pend_cmds == 0)
-        return;
     const runner_config_t *cfg = st->cfg;
-    if (cfg->durability != RUNNER_DURABILITY_GROUP || work == 0 ||
-        st->pend_cmds >= cfg->group_records ||
-        ring_now_ns() - st->group_start_ns >= (int64_t)cfg->group_window_ns)
-        runner_commit(st);
+    runner_poll_inflight(st, 0);
+    uint64_t open_rep = st->rep_tail - (st->inflight ? st->inflight_rep_end : st->rep_head);
+    uint64_t open_ev = st->ev_tail - (st->inflight ? st->inflight_ev_end : st->ev_head);
+    /* GROUP: a group whose window has passed closes once the previous group's sync is done
+     * (so groups grow to the disk's pace instead of stalling the loop on it); a group that
+     * reaches group_records closes at once, waiting for the previous sync if it must. */
+    if (!st->jerr && (open_rep || open_ev || st->pend_cmds) &&
+        (cfg->durability != RUNNER_DURABILITY_GROUP ||
+         st->pend_cmds >= cfg->group_records ||
+         (!st->inflight && (st->pend_cmds == 0 ||
+                            ring_now_ns() - st->group_start_ns >= (int64_t)cfg->group_window_ns))))
+        runner_close_group(st);
+    /* Quiescent: nothing held, nothing with the sync thread; every command is released. */
+    int quiescent = !st->jerr && !st->inflight && st->rep_head == st->rep_tail &&
+                    st->ev_head == st->ev_tail;
+    if (st->snap_pid || (quiescent && cfg->snapshot_every))
+        runner_snapshot_tick(st, quiescent);
 }
 
 /* One pass over all producers; wakes the producers that got replies. Returns commands taken. */
@@ -351,7 +496,9 @@ static int runner_commands_pending(const runner_state_t *st)
 static int runner_has_work(void *ctx)
 {
     runner_state_t *st = (runner_state_t *)ctx;
-    return runner_stop_requested(st) || runner_commands_pending(st);
+    /* An open group is work: the loop must not sleep past its window. */
+    return runner_stop_requested(st) || runner_commands_pending(st) || st->pend_cmds != 0 ||
+           st->inflight;
 }
 
 static void runner_heartbeat(runner_state_t *st, int64_t now)
@@ -421,6 +568,9 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
     st.seq = cfg->start_seq;
     st.last_ts = cfg->start_ts_ns;
     st.journaled = cfg->cmd_journal != NULL;
+    st.res.last_snapshot_seq = cfg->last_snapshot_seq;
+    st.prev_snap_seq = cfg->last_snapshot_seq;
+    st.snap_seq = cfg->last_snapshot_seq;
     if (st.journaled) {
         st.pend = malloc(RUNNER_PENDING_REPLIES * sizeof *st.pend);
         st.pend_evts = malloc(RUNNER_PENDING_EVENTS * sizeof *st.pend_evts);
@@ -431,6 +581,12 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
         }
         cfg->cmd_journal->sync_on_roll = cfg->durability != RUNNER_DURABILITY_ASYNC;
         cfg->evt_journal->sync_on_roll = cfg->durability != RUNNER_DURABILITY_ASYNC;
+        int rc = cfg->durability == RUNNER_DURABILITY_GROUP ? runner_syncer_start(&st.syncer, cfg->sync_cpu) : 0;
+        if (rc != 0) {
+            free(st.pend);
+            free(st.pend_evts);
+            return rc;
+        }
     }
 
     atomic_store_explicit(ring_a32(&st.ctl->wait_mode), st.wait.mode, RING_RELAXED);
@@ -489,9 +645,21 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
     for (uint32_t i = 0; i < cfg->seg_count; i++)
         ring_seg_set_state(&cfg->segs[i], RING_STATE_CLOSED);
     ring_seg_set_state(cfg->control_seg, RING_STATE_CLOSED);
+    if (st.snap_pid) {               /* a stop waits for its snapshot: never leave a .tmp */
+        int status;
+        if (waitpid(st.snap_pid, &status, 0) == st.snap_pid && WIFEXITED(status) &&
+            WEXITSTATUS(status) == 0) {
+            st.res.snapshots++;
+            st.res.last_snapshot_seq = st.snap_seq;
+        } else {
+            st.res.snapshot_failures++;
+        }
+        st.snap_pid = 0;
+    }
     st.res.journal_error = st.jerr;
     *out = st.res;
     if (st.journaled) {
+        runner_syncer_stop(&st.syncer);
         free(st.pend);
         free(st.pend_evts);
         st.pend = NULL;

@@ -12,10 +12,11 @@
  * the broadcast log are held back until the command's records are durable as the durability
  * mode says (hold-back, not a watermark: a subscriber of the log never sees an event that could
  * be lost, and needs no rule of its own). Group commit: commands are taken and processed while
- * the group is open; the group is synced (one msync per journal) and released when it holds
- * group_records commands, when its oldest command is group_window_ns old, or as soon as no
- * command is waiting (an idle engine has nothing to batch with, so waiting would only add
- * latency; under load the next group forms while the sync runs).
+ * the group is open. A group closes when it holds group_records commands, or when its oldest
+ * command is group_window_ns old and the previous group's sync has finished; a closed group is
+ * synced (one msync per journal) by a sync thread (runner_syncer.c) while matching goes on, and
+ * released when that sync is done. So the disk sees at most one sync at a time, groups grow to
+ * the disk's pace, and an ack waits about one window plus one or two syncs.
  */
 #ifndef RUNNER_LOOP_H
 #define RUNNER_LOOP_H
@@ -62,6 +63,11 @@ typedef struct runner_config {
     uint64_t group_window_ns;       /* ... and its oldest command waits at most this long */
     uint64_t start_seq;             /* last seq already journaled (recovery); 0 when fresh */
     int64_t start_ts_ns;            /* its ts_ns: sequencer timestamps never go back */
+    const char *snapshot_dir;       /* with journals: where forked children write snapshots */
+    uint64_t snapshot_every;        /* commands between snapshots; 0: none */
+    uint64_t last_snapshot_seq;     /* seq of the newest snapshot on disk (recovery), 0: none */
+    int32_t sync_cpu;               /* group commit: CPU of the sync thread, -1: the engine's */
+    uint32_t _pad1;
 } runner_config_t;
 
 typedef struct runner_result {
@@ -75,7 +81,11 @@ typedef struct runner_result {
     uint64_t sync_ns_max;           /* the longest of them */
     uint64_t sync_ns_total;
     int32_t journal_error;          /* 0, or the journal failure (-errno, JRNL_*) that stopped it */
-    uint32_t _pad0;
+    uint32_t snapshot_failures;     /* forks refused or children that exited non-zero */
+    uint64_t snapshots;             /* snapshots written (children that exited 0) */
+    uint64_t snapshot_pause_ns_max; /* longest fork() pause of the loop */
+    uint64_t snapshot_pause_ns_total;
+    uint64_t last_snapshot_seq;
 } runner_result_t;
 
 /* Installs SIGTERM and SIGINT handlers that request a stop (async-signal-safe: they only store

@@ -791,9 +791,9 @@ typedef struct hdr_region {
  *   | payload: eng_cmd_t (kind CMD) or eng_evt_t (kind EVT), 96 bytes                       |
  *
  * A record is valid iff length == 128, kind matches the file and crc == CRC32C(bytes 4..127).
- * Slots are zero until written (the file is preallocated with fallocate, so a full disk fails at
- * segment creation, never as a SIGBUS in the middle of a record). Command records have seq =
- * previous + 1 across segments; event records have non-decreasing seq and, within one seq,
+ * Slots are zero until written (the file is filled with zero blocks when it is created, so a
+ * full disk fails at segment creation, never as a SIGBUS in the middle of a record). Command
+ * records have seq = previous + 1 across segments; event records have non-decreasing seq and, within one seq,
  * index 0, 1, 2 ... Recovery: a last record that fails its check with nothing valid after it is a
  * torn write (the process died inside the copy) and is zeroed; an invalid record followed by a
  * valid one is corruption and stops the start-up with the file and offset named.

@@ -98,9 +98,11 @@ class AsyncClient:
         return cid
 
     async def recv(self, timeout_s: float = 5.0, skip_heartbeats: bool = True) -> Message:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout_s
         while True:
             try:
-                msg = await asyncio.wait_for(self.messages.get(), timeout_s)
+                msg = await asyncio.wait_for(self.messages.get(), max(end - loop.time(), 0.0))
             except asyncio.TimeoutError:
                 raise ClientTimeout(f"nothing received within {timeout_s} s") from None
             if msg is None:

@@ -74,9 +74,13 @@ def decode_packet(pkt: bytes | memoryview, max_instruments: int = 65535, session
                              "MoldUDP64 header", int(lib.MD_E_PACKET_SHORT))
     hdr = np.frombuffer(data, dtype=schema.MOLD_HDR, count=1)[0]
     seq, count = int(hdr["sequence_number"]), int(hdr["message_count"])
-    got = bytes(hdr["session"]).decode("ascii", "replace").rstrip()
-    if session is not None and got != session:
-        raise MalformedError(f"packet of session {got!r}, expected {session!r}", int(lib.MD_E_SESSION))
+    # the raw 10 bytes, not the numpy 'S' field: that one drops trailing NULs, which would let
+    # "VENUE    \0" pass where the C subscriber (a 10-byte compare) refuses it
+    raw_session = data[:schema.SESSION_LEN]
+    got = raw_session.decode("ascii", "replace").rstrip()
+    if session is not None and raw_session != schema.session_bytes(session):
+        raise MalformedError(f"packet of session {raw_session!r}, expected {session!r}",
+                             int(lib.MD_E_SESSION))
     if count == lib.MD_MOLD_END_OF_SESSION:
         return Packet(got, seq, count)
     msgs = decode_messages(data[schema.MOLD_HDR_BYTES:], max_instruments, base_seq=seq)

@@ -9,7 +9,6 @@ server's thread (cffi releases the GIL inside C calls).
 """
 from __future__ import annotations
 
-import logging
 import random
 import threading
 import time
@@ -22,8 +21,6 @@ from gateway.marketdata.encoder import Encoder, EncoderConfig
 from gateway.marketdata.recovery import RecoveryServer
 from gateway.marketdata.transport import CHANNEL_L2, CHANNEL_L3, UdpChannel, UdpSender, ZmqSender
 from native._venue import lib
-
-log = logging.getLogger("gateway.marketdata")
 
 PUBLISH_CHUNK_EVENTS = 256
 

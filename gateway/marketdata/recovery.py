@@ -106,11 +106,12 @@ class RecoveryServer:
             return
         pending += chunk
         while len(pending) >= RQ_SIZE:
-            rq = np.frombuffer(bytes(pending[:RQ_SIZE]), dtype=schema.REQUEST)[0]
+            raw = bytes(pending[:RQ_SIZE])
+            rq = np.frombuffer(raw, dtype=schema.REQUEST)[0]
             del pending[:RQ_SIZE]
             self.requests += 1
             try:
-                reply = self._answer(rq)
+                reply = self._answer(rq, raw[:schema.SESSION_LEN])
             except MalformedError as exc:
                 self.errors += 1
                 log.warning("recovery: malformed request: %s", exc)
@@ -132,9 +133,10 @@ class RecoveryServer:
             self._drop(conn)
             return False
 
-    def _answer(self, rq: np.void) -> list[bytes]:
-        if bytes(rq["session"]).ljust(schema.SESSION_LEN) != self._session:
-            raise MalformedError(f"request for session {bytes(rq['session'])!r}, this server serves "
+    def _answer(self, rq: np.void, raw_session: bytes) -> list[bytes]:
+        # raw bytes: numpy's 'S' field drops trailing NULs, so it would accept "VENUE\0\0\0\0\0"
+        if raw_session != self._session:
+            raise MalformedError(f"request for session {raw_session!r}, this server serves "
                                  f"{self._session!r}", int(lib.MD_E_SESSION))
         kind, first, count = int(rq["kind"]), int(rq["first_seq"]), int(rq["count"])
         if kind == lib.MD_RQ_RETRANSMIT:

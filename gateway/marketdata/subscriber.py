@@ -130,13 +130,10 @@ class DepthSubscriber:
             wait = 0.0
             n += 1
             try:
-                decoded = decode_packet(pkt)
+                decoded = decode_packet(pkt, session=self.session)
             except MalformedError as exc:
                 self.malformed += 1
                 log.warning("market data L2: dropped a malformed datagram: %s", exc)
-                continue
-            if decoded.session != self.session:
-                self.malformed += 1
                 continue
             if decoded.sequence_number < self.next_seq:
                 continue

@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 
 from gateway.client import Client, SessionRejected
-from gateway.client.session import SessionCore
 from gateway.reasons import Reason
 from gateway.sbe_codec import (Decoder, Encoder, Establish, EstablishmentAck, EstablishmentReject,
                                FlowType, Negotiate, NegotiationReject, NegotiationResponse,
                                NewOrderSingle, OrderFlags, OrdType, SelfTradePrevention, Side,
                                Terminate, TimeInForce)
 
-from .gw_venue import Venue, start_venue, venue, wait_for  # noqa: F401  (fixture)
+from .gw_venue import Venue, start_venue, venue  # noqa: F401  (fixture)
 
 
 class Raw:

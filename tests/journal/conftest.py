@@ -88,7 +88,7 @@ class EngineProc:
 
     def recovered_hash(self) -> int:
         for line in self.log().splitlines():
-            if "recovery: replayed" in line:
+            if "engine: recovery:" in line:
                 return int(line.rsplit("state hash ", 1)[1], 16)
         raise AssertionError(f"no recovery line in {self.log()}")
 

@@ -143,14 +143,3 @@ def live_venue(instruments: str, *publisher_args: str) -> Iterator[tuple[LiveEng
     finally:
         eng.close()
 
-
-def free_ports() -> tuple[int, int]:
-    import socket
-    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = tuple(int(s.getsockname()[1]) for s in socks)
-    for s in socks:
-        s.close()
-    return ports  # type: ignore[return-value]
-

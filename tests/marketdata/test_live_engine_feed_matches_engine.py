@@ -7,6 +7,8 @@ carries the configured instrument values (MD1)."""
 from __future__ import annotations
 
 import contextlib
+import json
+import signal
 from typing import Any
 
 import pytest
@@ -82,3 +84,27 @@ def test_live_subscriber_book_equals_engine_after_every_command(mode: str, seed:
         assert got["config_known"] == 1 and got["symbol"] == f"S{iid}".encode(), got
         assert (got["tick_size"], got["lot_size"], got["reference_price"]) == \
             (c["tick_size"], c["lot_size"], c["reference_price"]), (got, c)
+
+
+def test_publisher_ends_the_session_when_the_engine_stops() -> None:
+    cmds = seeded_stream(35, 200)
+    port = free_udp_port()
+    with contextlib.ExitStack() as stack:
+        eng, pub = stack.enter_context(contextlib.contextmanager(live_venue)(
+            instruments_arg(cmds), "--udp", f"127.0.0.1:{port}", "--heartbeat-ms", "5"))
+        source = UdpReceiver(UdpChannel("127.0.0.1", port))
+        stack.callback(source.close)
+        rec = RecoveryClient(pub.recovery, "VENUE")
+        stack.callback(rec.close)
+        sub = Subscriber(source, rec, max_instruments=BOOT_INSTRUMENT)
+        eng.submit(cmds)
+        _converged(eng, sub, len(cmds) - 1, 35)
+        eng.client.close()
+        eng.proc.send_signal(signal.SIGTERM)
+        assert eng.proc.wait(30) == 0
+        wait_for(lambda: sub.ended, "the end-of-session packet", 30.0, lambda: sub.poll(0.01))
+        out, err = pub.proc.communicate(timeout=30)
+        assert pub.proc.returncode == 0, err
+        st = json.loads(out.strip().splitlines()[-1])["md_publisher_stats"]
+        assert not book_mismatches(eng.reference, sub.book, STREAM_INSTRUMENTS)
+    assert st["level_mismatches"] == 0 and st["laps"] == 0, st

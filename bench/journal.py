@@ -1,0 +1,327 @@
+"""bench/journal.py: what does journaling cost the order path, how fast does recovery replay, and
+how long does a snapshot stop matching?
+
+1. Order path through the engine process (pinned, busy-spin) from one Python producer on the
+   other core, with journaling off and in each durability mode (async, group commit, fsync per
+   command), in one run on the same cores and the same seeded command stream:
+   throughput (commands/s, producer backing off while it waits; batches of 65536 pipelined through the producer's 1 MiB ring; each mode as a
+   ratio to journaling off) and round-trip latency of single commands (P50/P99/P99.9, closed loop
+   with one command in flight, timed in Python around each call; ratio to off).
+2. Recovery speed: the journal of N commands (1M and 10M; --quick: 1M) replayed through
+   eng_process in one C call (jrnl_replay), commands/s: replay only, and full start-up recovery
+   (validation of every checksum + replay + byte-for-byte check of the event journal).
+   Snapshots are off in these runs (the copy-on-write faults after each fork would be charged
+   to the journal modes); their cost is part 3.
+3. Snapshot pause: fork() time of jrnl_snapshot_fork with an engine of 1M order slots holding
+   N resting orders (the loop's only pause), against writing the same snapshot inline (the pause
+   a stop-the-world snapshot would cost); also the pauses the engine process measured in run 1.
+Journals go to --dir (default: a fresh directory under /var/tmp, a real disk; tmpfs would make
+fsync free). The last line is the JSON summary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from gateway import journal  # noqa: E402
+from native import records  # noqa: E402
+from native._venue import ffi, lib  # noqa: E402
+from shm.client import EngineClient  # noqa: E402
+from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
+from shm.errors import SegmentError  # noqa: E402
+from shm.segment import KIND_CONTROL, Segment  # noqa: E402
+
+SEED = 20261123
+MODES = ["off", "async", "group", "each"]
+MAX_ORDERS = 1 << 20
+
+
+def order_records(n: int, first_oid: int, seed: int) -> np.ndarray:
+    """n command records: limit GTC orders within +/-5 ticks of 10000 (so about half trade) and
+    20% cancels of recent ids; vectorised, seeded."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(n, dtype=records.RECORD_DTYPE)
+    new = out.view(records.CMD_DTYPES[int(records.CmdType.NEW_ORDER)])
+    oid = np.arange(first_oid, first_oid + n, dtype=np.uint64)
+    new["type"] = int(records.CmdType.NEW_ORDER)
+    new["instrument_id"] = 1
+    new["order_id"] = oid
+    new["client_order_id"] = oid
+    new["price"] = 10000 + rng.integers(-5, 6, n)
+    new["qty"] = rng.integers(1, 20, n)
+    new["side"] = rng.integers(1, 3, n)
+    new["ord_type"] = int(records.OrdType.LIMIT)
+    new["tif"] = int(records.Tif.GTC)
+    new["account_id"] = rng.integers(0, 64, n)
+    cx = np.nonzero(rng.random(n) < 0.2)[0]
+    cx = cx[cx > 0]
+    cancel = out.view(records.CMD_DTYPES[int(records.CmdType.CANCEL)])
+    back = rng.integers(1, 50, len(cx))
+    target = oid[np.maximum(cx - back, 0)]
+    raw = out.view(np.uint8).reshape(n, 96)
+    raw[cx] = 0
+    cancel["type"][cx] = int(records.CmdType.CANCEL)
+    cancel["instrument_id"][cx] = 1
+    cancel["order_id"][cx] = target
+    return out
+
+
+def start_engine(name: str, cpu: int, extra: list[str], log_path: str) -> subprocess.Popen:
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name,
+                             "--cpu", str(cpu), "--wait", "spin", "--producers", "1",
+                             "--instruments", "1", "--max-orders", str(MAX_ORDERS),
+                             "--max-accounts", "64", "--cmd-ring-bytes", str(1 << 20),
+                             "--no-mlock", *extra], stderr=log, text=True)
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"engine exited: {open(log_path).read()}")
+        try:
+            seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
+            ready = seg.control().producer_count > 0
+            seg.detach()
+            if ready:
+                return proc
+        except SegmentError:
+            pass
+        time.sleep(0.01)   # start-up poll
+    raise RuntimeError("engine did not start")
+
+
+def order_path(mode: str, workdir: str, cmds: np.ndarray, lat_n: int, cpus: tuple[int, int],
+               snapshot_every: int) -> dict[str, float]:
+    name = f"bj{uuid.uuid4().hex[:6]}"
+    jdir = os.path.join(workdir, f"journal-{mode}")
+    extra = [] if mode == "off" else ["--journal", jdir, "--durability", mode,
+                                      "--group-records", "8192", "--group-us", os.environ.get("BJ_GROUP_US", "500"),
+                                      "--snapshot-every", str(snapshot_every)]
+    log_path = os.path.join(workdir, f"engine-{mode}.log")
+    proc = start_engine(name, cpus[1], extra, log_path)
+    os.sched_setaffinity(0, {cpus[0]})
+    try:
+        # The producer backs off (spin, yield, sleep) while it waits for replies: on two cores
+        # the journal's sync thread runs on the producer's core and needs its CPU time.
+        with EngineClient(name, spin=False, timeout_ns=60_000_000_000) as client:
+            client.submit_records(cmds[:4096])          # warm-up
+            body = cmds[4096:]
+            t0 = time.perf_counter_ns()
+            for i in range(0, len(body), 1 << 16):
+                client.submit_records(body[i:i + (1 << 16)])
+            elapsed = time.perf_counter_ns() - t0
+            lat = np.empty(lat_n, dtype=np.int64)
+            one = records.encode_command({"type": "TIME"})
+            for i in range(lat_n):
+                t = time.perf_counter_ns()
+                client.submit_bytes(one)
+                lat[i] = time.perf_counter_ns() - t
+    finally:
+        proc.send_signal(15)
+        proc.wait(120)
+        remove_leftovers(name)
+        os.sched_setaffinity(0, set(cpus))
+    text = open(log_path).read()
+    out = {"commands_per_s": len(body) / (elapsed / 1e9),
+           "latency_p50_ns": float(np.percentile(lat, 50)),
+           "latency_p99_ns": float(np.percentile(lat, 99)),
+           "latency_p999_ns": float(np.percentile(lat, 99.9))}
+    m = re.search(r"journal: (\d+) syncs \(longest (\d+) us\), (\d+) snapshots \(last seq \d+, "
+                  r"longest fork pause (\d+) us", text)
+    if m:
+        out.update({"syncs": int(m.group(1)), "sync_max_ns": int(m.group(2)) * 1000,
+                    "snapshots": int(m.group(3)), "snapshot_fork_pause_max_ns":
+                    int(m.group(4)) * 1000})
+    if mode != "off":
+        shutil.rmtree(jdir, ignore_errors=True)
+    return out
+
+
+def build_journal(workdir: str, n: int, cpus: tuple[int, int]) -> str:
+    """Journals n commands through the engine process (async mode: fastest to write)."""
+    name = f"bj{uuid.uuid4().hex[:6]}"
+    jdir = os.path.join(workdir, f"journal-recovery-{n}")
+    log_path = os.path.join(workdir, f"engine-build-{n}.log")
+    proc = start_engine(name, cpus[1], ["--journal", jdir, "--durability", "async",
+                                        "--snapshot-every", "0", "--segment-mb", "256"],
+                        log_path)
+    try:
+        with EngineClient(name, spin=True, timeout_ns=60_000_000_000) as client:
+            step = 1 << 20
+            for first in range(0, n, step):
+                k = min(step, n - first)
+                cmds = order_records(k, 1 + first, SEED + first)
+                for i in range(0, k, 1 << 16):
+                    client.submit_records(cmds[i:i + (1 << 16)])
+    finally:
+        proc.send_signal(15)
+        proc.wait(600)
+        remove_leftovers(name)
+    return jdir
+
+
+def recovery_speed(jdir: str) -> dict[str, float]:
+    limits = journal.journal_limits(jdir)
+    res, eng = journal.verify(jdir)                      # replay only (no event check)
+    eng.close()
+    t0 = time.perf_counter_ns()
+    rec = journal.recover(lambda: journal.create_engine(limits), lib.eng_destroy, jdir, limits,
+                          256 << 20)
+    full_ns = time.perf_counter_ns() - t0
+    assert rec.result.state_hash == res.state_hash
+    lib.eng_destroy(rec.engine)
+    rec.close()
+    return {"commands": res.commands, "replay_commands_per_s": res.commands_per_s,
+            "replay_ns": res.elapsed_ns, "events": res.events,
+            "recovery_with_checks_ns": full_ns,
+            "recovery_with_checks_commands_per_s": res.commands / (full_ns / 1e9)}
+
+
+def snapshot_pause(workdir: str, resting: int, repeats: int) -> dict[str, float]:
+    eng = journal.ReplayEngine((MAX_ORDERS, 1 << 16, 1, 64))
+    setup = records.encode_commands([
+        {"type": "ADD_INSTRUMENT", "instrument_id": 1, "seq": 1, "tick_size": 1, "lot_size": 1,
+         "reference_price": 100000, "market_collar_ticks": 100},
+        {"type": "SET_PHASE", "instrument_id": 1, "seq": 2, "phase": 1},
+        {"type": "SET_PHASE", "instrument_id": 1, "seq": 3, "phase": 2}])
+    rng = np.random.default_rng(SEED)
+    orders = np.zeros(resting, dtype=records.RECORD_DTYPE)
+    v = orders.view(records.CMD_DTYPES[int(records.CmdType.NEW_ORDER)])
+    v["type"] = int(records.CmdType.NEW_ORDER)
+    v["instrument_id"] = 1
+    v["seq"] = np.arange(4, 4 + resting)
+    v["order_id"] = np.arange(1, resting + 1)
+    side = rng.integers(1, 3, resting)
+    v["side"] = side
+    v["price"] = np.where(side == 1, 90000 - rng.integers(0, 5000, resting),
+                          110000 + rng.integers(0, 5000, resting))   # never crosses: all rest
+    v["qty"] = rng.integers(1, 100, resting)
+    v["ord_type"] = int(records.OrdType.LIMIT)
+    v["tif"] = int(records.Tif.GTC)
+    done = ffi.new("size_t *")
+    allcmds = np.concatenate([setup, orders])
+    lib.eng_submit(eng.handle, ffi.cast("eng_cmd_t *", ffi.from_buffer(allcmds)), len(allcmds),
+                   done)
+    lib.eng_clear_events(eng.handle)
+    sdir = os.path.join(workdir, "snapshots")
+    os.makedirs(sdir, exist_ok=True)
+    pauses, child_ns = [], []
+    pid = ffi.new("int32_t *")
+    pause = ffi.new("int64_t *")
+    for i in range(repeats):
+        t0 = time.perf_counter_ns()
+        rc = lib.jrnl_snapshot_fork(eng.handle, sdir.encode(), 1000 + i, 1000 + i, pid, pause)
+        if rc != 0:
+            raise OSError(-rc, "fork snapshot failed")
+        _, status = os.waitpid(pid[0], 0)
+        child_ns.append(time.perf_counter_ns() - t0)
+        if status != 0:
+            raise RuntimeError("snapshot child failed")
+        pauses.append(pause[0])
+    path = os.path.join(sdir, "inline.snap")
+    t0 = time.perf_counter_ns()
+    rc = lib.eng_snapshot_save(eng.handle, path.encode())
+    inline_ns = time.perf_counter_ns() - t0
+    size = os.path.getsize(path)
+    eng.close()
+    shutil.rmtree(sdir, ignore_errors=True)
+    return {"resting_orders": resting, "snapshot_bytes": size,
+            "fork_pause_p50_ns": float(np.median(pauses)), "fork_pause_max_ns": float(max(pauses)),
+            "child_write_ns_p50": float(np.median(child_ns)),
+            "inline_snapshot_pause_ns": float(inline_ns)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes: finishes within 60 s")
+    ap.add_argument("--dir", default=None, help="work directory for journals (default /var/tmp)")
+    args = ap.parse_args()
+    workdir = tempfile.mkdtemp(prefix="venue-bench-journal-", dir=args.dir or "/var/tmp")
+    cores = sorted(os.sched_getaffinity(0))
+    cpus = (cores[0], cores[-1])
+    n_path = 100_000 if args.quick else 1_000_000
+    lat_n = 2_000 if args.quick else 20_000
+    recovery_sizes = [1_000_000] if args.quick else [1_000_000, 10_000_000]
+    try:
+        cmds = order_records(n_path + 4096, 1, SEED)
+        # fsync per command runs at the disk's round-trip rate: a shorter stream keeps the run
+        # bounded (its cmd/s is still a rate over thousands of commands)
+        each_n = 5_000 if args.quick else 20_000
+        path = {m: order_path(m, workdir, cmds if m != "each" else cmds[:each_n + 4096],
+                              lat_n if m != "each" else min(lat_n, 1000), cpus, 0)
+                for m in MODES}
+        rec = {}
+        for n in recovery_sizes:
+            jdir = build_journal(workdir, n, cpus)
+            rec[n] = recovery_speed(jdir)
+            shutil.rmtree(jdir, ignore_errors=True)
+        snap = snapshot_pause(workdir, 20_000 if args.quick else 500_000, 3 if args.quick else 10)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"order path: {n_path} commands ('each': {each_n}), one Python producer on cpu "
+          f"{cpus[0]}, engine spinning on cpu {cpus[1]}")
+    print(f"{'mode':<7}{'cmd/s':>12}{'ratio':>8}{'p50 ns':>10}{'p99 ns':>10}{'p99.9 ns':>11}"
+          f"{'lat ratio':>10}{'syncs':>8}")
+    off = path["off"]
+    for m in MODES:
+        r = path[m]
+        print(f"{m:<7}{r['commands_per_s']:>12,.0f}{r['commands_per_s'] / off['commands_per_s']:>8.2f}"
+              f"{r['latency_p50_ns']:>10,.0f}{r['latency_p99_ns']:>10,.0f}"
+              f"{r['latency_p999_ns']:>11,.0f}{r['latency_p50_ns'] / off['latency_p50_ns']:>10.2f}"
+              f"{r.get('syncs', 0):>8}")
+    print("recovery (replay through eng_process in one C call):")
+    for n, r in rec.items():
+        print(f"  {n:>10,} commands: replay {r['replay_commands_per_s'] / 1e6:.2f} M/s "
+              f"({r['replay_ns'] / 1e6:.0f} ms); start-up recovery with checksum validation and "
+              f"event check {r['recovery_with_checks_commands_per_s'] / 1e6:.2f} M/s")
+    print(f"snapshot of {snap['resting_orders']:,} resting orders ({snap['snapshot_bytes'] / 1e6:.0f} "
+          f"MB): fork pause p50 {snap['fork_pause_p50_ns'] / 1e3:.0f} us, max "
+          f"{snap['fork_pause_max_ns'] / 1e3:.0f} us; inline (stop-the-world) "
+          f"{snap['inline_snapshot_pause_ns'] / 1e6:.1f} ms")
+
+    metrics: dict[str, float] = {}
+    for m in MODES:
+        for k, v in path[m].items():
+            metrics[f"order_path_{m}_{k}"] = v
+    for n, r in rec.items():
+        for k, v in r.items():
+            metrics[f"recovery_{n}_{k}"] = v
+    for k, v in snap.items():
+        metrics[f"snapshot_{k}"] = v
+    ratios = {}
+    for m in MODES[1:]:
+        ratios[f"throughput_{m}_vs_off"] = path[m]["commands_per_s"] / off["commands_per_s"]
+        ratios[f"latency_p50_{m}_vs_off"] = path[m]["latency_p50_ns"] / off["latency_p50_ns"]
+        ratios[f"latency_p99_{m}_vs_off"] = path[m]["latency_p99_ns"] / off["latency_p99_ns"]
+    ratios["snapshot_fork_pause_vs_inline"] = (snap["fork_pause_max_ns"] /
+                                               snap["inline_snapshot_pause_ns"])
+    fs = subprocess.run(["stat", "-f", "-c", "%T", args.dir or "/var/tmp"], capture_output=True,
+                        text=True).stdout.strip()
+    print(json.dumps({
+        "bench": "journal",
+        "machine": {"cores": len(cores), "engine_cpu": cpus[1], "producer_cpu": cpus[0],
+                    "pinning": True, "wait": "spin", "tuning": "none applied by this bench",
+                    "journal_fs": fs, "kernel": platform.release(), "quick": args.quick,
+                    "crc32c_hw": bool(lib.jrnl_crc32c_hw_available())},
+        "metrics": metrics,
+        "baselines": {"order_path_off_commands_per_s": off["commands_per_s"],
+                      "order_path_off_latency_p50_ns": off["latency_p50_ns"]},
+        "ratios": ratios}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+/*
+ * jrnl_snapshot.h - periodic snapshots next to the journal, taken by a forked child: the
+ * engine's pages are shared copy-on-write, so matching stops only for the fork() itself (the
+ * measured pause); the child writes snap-<seq>.snap (eng_snapshot_save) and exits.
+ */
+#ifndef JRNL_SNAPSHOT_H
+#define JRNL_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eng_engine.h"
+
+/* CFFI-BEGIN */
+/* Writes "<dir>/snap-<20 digits>.snap" into out. 0 or -ENAMETOOLONG. */
+int jrnl_snapshot_path(char *out, size_t cap, const char *dir, uint64_t seq);
+
+/* Forks a child that saves eng (which has processed every command up to seq) as the snapshot of
+ * seq in dir, then deletes snapshots older than keep_from_seq, then exits 0 (1 on failure).
+ * The parent returns at once: 0 with *pid and *pause_ns (duration of fork() in the parent), or
+ * -errno when fork failed (no snapshot; matching goes on). The caller reaps the child. */
+int jrnl_snapshot_fork(const eng_engine_t *eng, const char *dir, uint64_t seq,
+                       uint64_t keep_from_seq, int32_t *pid, int64_t *pause_ns);
+/* CFFI-END */
+
+#endif /* JRNL_SNAPSHOT_H */
