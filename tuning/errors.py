@@ -44,3 +44,8 @@ class CannotRead(Exception):
 class RefusedByKernel(Exception):
     """Raised by a setter: the kernel declines this particular change by design (for example a
     managed IRQ answers EIO); apply records it and goes on instead of failing."""
+
+
+class AdvisoryOnly(TuningError):
+    """The setting is checked and advised but never written by this tool (the kernel command line:
+    changing it means a boot-loader edit and a reboot, which an operator does by hand)."""

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from tuning.errors import ProfileError
+from tuning.errors import AdvisoryOnly, ProfileError
 from tuning.hostroot import HostRoot
 
 
@@ -60,7 +60,7 @@ class Setting(ABC):
     def write(self, value: str) -> str | None:
         """Sets the value. Returns a token the state file keeps for ``restore`` (a holder's pid,
         say), or None. Only advisory settings may leave this unimplemented."""
-        raise NotImplementedError(f"{self.name} cannot be written")
+        raise AdvisoryOnly(f"{self.name} is advisory: apply prints the command, never runs it")
 
     def restore(self, original: str, token: str | None) -> None:
         """Puts ``original`` back; ``token`` is what ``write`` returned."""
