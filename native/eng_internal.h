@@ -67,6 +67,11 @@ typedef struct eng_instr {
     int64_t last_price;
     uint32_t best[3], worst[3]; /* indexed by side (1 buy, 2 sell) */
     uint32_t stop_head, stop_tail, nstops;
+    /* Bounds on the waiting stops' prices, valid while nstops > 0: no buy stop is below
+     * stop_buy_min and no sell stop above stop_sell_max. Conservative after a removal (never
+     * widened back), made exact by any full scan of the list; they let eng_stops_trigger answer
+     * "nothing can trigger" in O(1) instead of walking every waiting stop after each trade. */
+    int64_t stop_buy_min, stop_sell_max;
 } eng_instr_t;
 
 typedef struct eng_pos {

@@ -276,7 +276,9 @@ int eng_check(const eng_engine_t *e)
         for (uint32_t oi = ins->stop_head; oi != ENG_NIL; sprev = oi, oi = e->orders[oi].next) {
             const eng_order_t *o = &e->orders[oi];
             if (++n > ins->nstops || o->prev != sprev || o->state != ENG_OST_STOP || o->level != ENG_NIL ||
-                o->reserve_qty != 0 || o->shown_qty <= 0) {
+                o->reserve_qty != 0 || o->shown_qty <= 0 ||
+                (o->side == ENG_SIDE_BUY ? o->stop_price < ins->stop_buy_min
+                                         : o->stop_price > ins->stop_sell_max)) {
                 rc = -CHK_STOP_LIST;
                 break;
             }
@@ -333,7 +335,7 @@ const char *eng_check_describe(int rc)
         [CHK_ORDER_QTY] = "resting order with non-positive shown or negative reserve",
         [CHK_ICEBERG] = "iceberg shown above its peak, or reserve on a non-iceberg",
         [CHK_ORDER_INDEX] = "live order not found under its id in the order index",
-        [CHK_STOP_LIST] = "stop list links, count or stop state broken",
+        [CHK_STOP_LIST] = "stop list links, count, stop state or stop price bounds broken",
         [CHK_LIVE_COUNT] = "live order count differs from orders reachable in books",
         [CHK_LEVEL_COUNT] = "live level count differs from levels reachable in books",
         [CHK_FREE_ORDERS] = "order free list size or state wrong",

@@ -13,6 +13,15 @@ void eng_stops_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
 {
     eng_order_t *o = &e->orders[oi];
     o->state = ENG_OST_STOP;
+    if (ins->nstops == 0) {
+        ins->stop_buy_min = INT64_MAX;
+        ins->stop_sell_max = INT64_MIN;
+    }
+    if (o->side == ENG_SIDE_BUY) {
+        if (o->stop_price < ins->stop_buy_min) ins->stop_buy_min = o->stop_price;
+    } else if (o->stop_price > ins->stop_sell_max) {
+        ins->stop_sell_max = o->stop_price;
+    }
     o->next = ENG_NIL;
     o->prev = ins->stop_tail;
     if (ins->stop_tail != ENG_NIL) e->orders[ins->stop_tail].next = oi; else ins->stop_head = oi;
@@ -42,9 +51,22 @@ static inline int stop_holds(const eng_order_t *o, int64_t last)
 void eng_stops_trigger(eng_engine_t *e, eng_instr_t *ins)
 {
     while (ins->phase == ENG_PHASE_CONTINUOUS && ins->has_last && ins->nstops) {
+        int64_t last = ins->last_price;
+        if (last < ins->stop_buy_min && last > ins->stop_sell_max)
+            return; /* the bounds rule out every waiting stop */
+        int64_t buy_min = INT64_MAX, sell_max = INT64_MIN;
         uint32_t oi = ins->stop_head;
-        while (oi != ENG_NIL && !stop_holds(&e->orders[oi], ins->last_price)) oi = e->orders[oi].next;
-        if (oi == ENG_NIL) return;
+        for (; oi != ENG_NIL && !stop_holds(&e->orders[oi], last); oi = e->orders[oi].next) {
+            const eng_order_t *w = &e->orders[oi];
+            if (w->side == ENG_SIDE_BUY) { if (w->stop_price < buy_min) buy_min = w->stop_price; }
+            else if (w->stop_price > sell_max) sell_max = w->stop_price;
+        }
+        if (oi == ENG_NIL) {
+            /* The whole list was walked without a match: the bounds just seen are exact. */
+            ins->stop_buy_min = buy_min;
+            ins->stop_sell_max = sell_max;
+            return;
+        }
         eng_order_t *o = &e->orders[oi];
         eng_evt_t *ev = eng_evt_new(e, ENG_EVT_TRIGGERED, ENG_OK, ins->id);
         ev->triggered.order_id = o->order_id;
