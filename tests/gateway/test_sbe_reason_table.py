@@ -61,5 +61,5 @@ def test_every_reason_fits_the_wire_reason_code() -> None:
 def test_wire_enums_equal_the_engine_values(wire: type, engine: str, names: dict[str, str]) -> None:
     header = _header_enum(engine)
     assert {m.name: int(m) for m in wire} == {w: header[e] for w, e in names.items()}
-    # every engine value except "none" placeholders is reachable from the wire
+    # every engine value is reachable from the wire, except ENG_SIDE_NONE (auction trades only)
     assert set(names.values()) == {k for k in header if k != "ENG_SIDE_NONE"}
