@@ -17,6 +17,9 @@ VERBS: dict[str, tuple[str, str]] = {
     "report": ("gateway.report", "latency report (percentiles, .hlog, charts, JSON) of a live venue or a run"),
     "demo": ("gateway.demo", "run the demo venue on embedded defaults and print its report"),
     "md": ("gateway.marketdata.cli", "market data: 'md publish' (ITCH/MoldUDP64 feed) or 'md ladder' (live depth)"),
+    "up": ("gateway.control.up", "start engine, control plane and gateway from one venue config"),
+    "control": ("gateway.control.process", "run the control-plane service (API, risk, breakers) for an engine"),
+    "shell": ("gateway.control.shell", "operators' shell of the control plane (interactive, -c or -f script)"),
 }
 
 

@@ -1,0 +1,100 @@
+"""Client of the control-plane API (used by the shell, tests and scripts).
+
+    client = ControlClient("tcp://127.0.0.1:5710", "alice", "secret")
+    client.call("halt", instrument="ACME")          # -> reply data, or raises ControlError(code, message)
+    for topic, body in client.subscribe([b"alert"]): ...
+
+A DEALER socket is used rather than REQ so that a timed-out call never wedges the socket: each request
+carries a fresh request_id and replies to earlier (abandoned) requests are discarded.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import zmq
+
+from gateway.control import protocol
+
+
+class ControlError(Exception):
+    """A refused or failed command: ``code`` is one of protocol.CODES (or "timeout" client-side)."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
+
+
+class ControlClient:
+    def __init__(self, endpoint: str = protocol.DEFAULT_COMMAND_ENDPOINT, user: str = "", token: str = "",
+                 timeout_s: float = 5.0, publish_endpoint: str | None = None,
+                 context: zmq.Context | None = None) -> None:
+        if timeout_s <= 0:
+            raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
+        self.endpoint = endpoint
+        self.publish_endpoint = publish_endpoint
+        self.user = user
+        self.token = token
+        self.timeout_s = timeout_s
+        self._context = context or zmq.Context.instance()
+        self._ids = itertools.count(1)
+        self._socket = self._context.socket(zmq.DEALER)
+        self._socket.setsockopt(zmq.LINGER, 0)
+        self._socket.connect(endpoint)
+
+    def request(self, command: str, **args: Any) -> protocol.Reply:
+        """Send one command and return the whole Reply (ok or not). Raises ControlError("timeout")."""
+        request_id = next(self._ids)
+        body = protocol.encode(protocol.Request(request_id, self.user, self.token, command, args))
+        self._socket.send_multipart([b"", body])
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0 or not self._socket.poll(remaining_ms):
+                raise ControlError("timeout", f"no reply to {command!r} from {self.endpoint} within {self.timeout_s}s")
+            frames = self._socket.recv_multipart()
+            reply = protocol.decode_reply(frames[-1])
+            if reply.request_id == request_id:
+                return reply
+            # A late reply to an earlier, abandoned request: drop it.
+
+    def call(self, command: str, **args: Any) -> Any:
+        """Run a command and return its data; raise ControlError(code, message) when it is refused."""
+        reply = self.request(command, **args)
+        if not reply.ok:
+            raise ControlError(reply.code, reply.message)
+        return reply.data
+
+    def subscribe(self, topics: Iterable[bytes] = protocol.TOPICS, publish_endpoint: str | None = None,
+                  timeout_s: float | None = None) -> Iterator[tuple[bytes, Any]]:
+        """Yield (topic, body) from the PUB side. Stops (returns) after timeout_s without a message when
+        timeout_s is given; otherwise blocks forever. ZeroMQ PUB/SUB drops messages sent before the
+        subscription is joined: wait for a message you know follows your subscription."""
+        endpoint = publish_endpoint or self.publish_endpoint
+        if endpoint is None:
+            raise ValueError("subscribe needs publish_endpoint (given here or to ControlClient)")
+        socket = self._context.socket(zmq.SUB)
+        socket.setsockopt(zmq.LINGER, 0)
+        for topic in topics:
+            socket.setsockopt(zmq.SUBSCRIBE, topic)
+        socket.connect(endpoint)
+        try:
+            while True:
+                if timeout_s is not None and not socket.poll(int(timeout_s * 1000)):
+                    return
+                topic, body = socket.recv_multipart()
+                yield topic, protocol.decode_published(body)
+        finally:
+            socket.close()
+
+    def close(self) -> None:
+        self._socket.close()
+
+    def __enter__(self) -> ControlClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

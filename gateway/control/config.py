@@ -1,0 +1,369 @@
+"""The venue's ONE configuration file (TOML): venue and process placement, journal, instruments,
+firms/accounts/sessions (the gateway's credentials come from here), per-account limits, the trading
+schedule, circuit breakers, control endpoints, users and the audit log.
+
+Loaded into msgspec structs with forbid_unknown_fields, then checked field by field; every error is
+a ConfigError whose message reads "FILE: path.to[field]: problem", e.g.
+"venue.toml: instruments[2].tick: must be > 0, got 0".
+
+Schedule clock (decision): schedule times are on the WALL clock of the control-plane host when
+``schedule.clock = "utc"`` (seconds after 00:00 UTC, or "HH:MM[:SS]") or relative to the control
+plane's start when ``clock = "start"`` (seconds). The schedule only decides WHEN the service sends a
+SET_PHASE command; the command itself is sequenced and journaled by the engine, so a replay of the
+journal reproduces every phase change without consulting any clock. Circuit breakers, in contrast,
+run on ENGINE time (the ts_ns of trade events), see breakers.py.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from gateway import gw_config
+from gateway.control import protocol
+
+INT64_MAX = 2**63 - 1
+DEFAULT_CONFIG_NAME = "default_venue.toml"
+
+
+class ConfigError(ValueError):
+    """The venue configuration is missing, unreadable or invalid; the message names the field."""
+
+
+class _S(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    pass
+
+
+class Venue(_S):
+    name: str                                  # engine name: shm segments are venue-NAME-*
+    shm_dir: str = ""                          # "" = $VENUE_SHM_DIR or /dev/shm
+    engine_cpu: int = -1                       # -1 = not pinned
+    gateway_cpu: int = -1
+    control_cpu: int = -1
+    engine_wait: Literal["spin", "backoff"] = "backoff"
+    max_orders: int = 1 << 20
+    max_accounts: int = 1024
+    producers: int = 4
+
+
+class Journal(_S):
+    dir: str = ""                              # "" = no journal
+    durability: Literal["async", "group", "each"] = "group"
+    snapshot_every: int = 1_000_000
+
+
+class GatewayListen(_S):
+    listen: str = "127.0.0.1:9000"             # HOST:PORT; port 0 = any free port
+    admin_endpoint: str = "tcp://127.0.0.1:5720"   # session admin (gateway/gw_admin.py); "" = none
+
+
+class Instrument(_S):
+    id: int
+    symbol: str
+    tick: int
+    lot: int
+    reference_price: int
+    price_collar_ticks: int = INT64_MAX        # |limit - reference| <= this many ticks
+    max_order_qty: int = INT64_MAX
+    max_order_notional: int = INT64_MAX
+
+
+class Account(_S):
+    id: int
+    max_position: int = INT64_MAX              # engine-enforced, per instrument
+    var_limit: float = 0.0                     # post-trade, in price units x qty; 0 = none
+    var_confidence: float = 0.99
+    drawdown_limit: float = 0.0                # 0 = none
+    concentration_limit: float = 0.0           # largest share of gross exposure, 0..1; 0 = none
+    loss_limit: float = 0.0                    # -equity (realized + unrealized); 0 = none
+    notional_limit: float = 0.0                # gross exposure sum |pos x mark|; 0 = none
+    var_interval_s: float = 60.0               # VaR period: equity changes per this much engine time
+    warn_fraction: float = 0.8                 # alert "warn" at this fraction of a limit
+    auto_kill: bool = False                    # engage the kill switch on a breach
+
+
+class Schedule(_S):
+    clock: Literal["start", "utc"] = "start"
+    pre_open: int | str | None = 0             # CLOSED -> PRE_OPEN (order entry, no matching)
+    open: int | str | None = 0                 # opening auction (uncross) -> CONTINUOUS
+    closing_call: int | str | None = None      # CONTINUOUS -> HALTED -> PRE_OPEN (closing call)
+    close: int | str | None = None             # closing auction (if any call) then CLOSED
+
+
+class Breakers(_S):
+    price_band_pct: float = 0.0                # 0 = off; move beyond band from reference -> halt
+    halt_s: float = 300.0                      # band halt length, then an auction reopens
+    reopen_call_s: float = 0.0                 # pre-open call before the reopening auction
+    market_wide_levels_pct: list[float] = msgspec.field(default_factory=lambda: [7.0, 13.0, 20.0])
+    # -1: halted for the rest of the day
+    market_wide_halt_s: list[float] = msgspec.field(default_factory=lambda: [900.0, 900.0, -1.0])
+    market_wide_enabled: bool = False
+
+
+class Control(_S):
+    command_endpoint: str = protocol.DEFAULT_COMMAND_ENDPOINT
+    publish_endpoint: str = protocol.DEFAULT_PUBLISH_ENDPOINT
+    audit_log: str = "venue-audit.jsonl"
+    status_interval_ms: int = 1000
+
+
+class User(_S):
+    name: str
+    role: Literal["viewer", "operator"]
+    token: str
+
+
+class VenueConfig(_S):
+    venue: Venue
+    instruments: list[Instrument]
+    firms: list[gw_config.Firm]
+    sessions: list[gw_config.Session]
+    users: list[User]
+    accounts: list[Account] = []
+    journal: Journal = Journal()
+    gateway: GatewayListen = GatewayListen()
+    schedule: Schedule = Schedule()
+    breakers: Breakers = Breakers()
+    control: Control = Control()
+
+    # Derived views (not fields).
+    def gateway_config(self) -> gw_config.GatewayConfig:
+        return gw_config.GatewayConfig(firms=list(self.firms), sessions=list(self.sessions))
+
+    def instrument(self, key: int | str) -> Instrument | None:
+        for ins in self.instruments:
+            if ins.id == key or ins.symbol == key or (isinstance(key, str) and key.isdigit()
+                                                       and ins.id == int(key)):
+                return ins
+        return None
+
+    def account_ids(self) -> list[int]:
+        return sorted({a for f in self.firms for a in f.accounts})
+
+    def account(self, account_id: int) -> Account:
+        for a in self.accounts:
+            if a.id == account_id:
+                return a
+        return Account(id=account_id)
+
+
+_AT = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.S)
+
+
+def _msgspec_message(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """'Expected `int`, got `str` - at `$.instruments[2].tick`' -> ('instruments[2].tick', ...)."""
+    m = _AT.match(str(exc))
+    assert m is not None
+    problem, path = m.group(1).replace("`", ""), (m.group(2) or "").lstrip(".")
+    for prefix, what in (("Object missing required field ", "required field is missing"),
+                         ("Object contains unknown field ", "unknown field")):
+        if problem.startswith(prefix):
+            field = problem[len(prefix):]
+            return (f"{path}.{field}" if path else field), what
+    return path, problem
+
+
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def schedule_seconds(value: int | str | None, field: str) -> int | None:
+    """A schedule time -> seconds (after start or after 00:00 UTC). Raises ConfigError(field...)."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        if value < 0:
+            raise ConfigError(f"{field}: must be >= 0 seconds, got {value}")
+        return value
+    m = _HHMM.match(value)
+    if not m:
+        raise ConfigError(f"{field}: must be seconds or \"HH:MM[:SS]\", got {value!r}")
+    h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if h > 23 or mi > 59 or s > 59:
+        raise ConfigError(f"{field}: not a time of day: {value!r}")
+    return h * 3600 + mi * 60 + s
+
+
+def _endpoint_ok(ep: str) -> bool:
+    return bool(re.match(r"^(tcp://[^:]+:(\d+|\*)|ipc://.+|inproc://.+)$", ep))
+
+
+def _check(cfg: VenueConfig) -> None:
+    """Value checks msgspec's types cannot express. Raises ConfigError('path: problem')."""
+    v = cfg.venue
+    if not re.match(r"^[A-Za-z0-9_.-]{1,40}$", v.name):
+        raise ConfigError(f"venue.name: must be 1..40 of [A-Za-z0-9_.-], got {v.name!r}")
+    for f in ("engine_cpu", "gateway_cpu", "control_cpu"):
+        if getattr(v, f) < -1:
+            raise ConfigError(f"venue.{f}: must be -1 (not pinned) or a CPU number, got {getattr(v, f)}")
+    for f in ("max_orders", "max_accounts"):
+        if getattr(v, f) < 1:
+            raise ConfigError(f"venue.{f}: must be > 0, got {getattr(v, f)}")
+    if not 2 <= v.producers <= 16:
+        raise ConfigError(f"venue.producers: must be 2..16 (gateway + control plane), got {v.producers}")
+    if cfg.journal.snapshot_every < 0:
+        raise ConfigError(f"journal.snapshot_every: must be >= 0, got {cfg.journal.snapshot_every}")
+    host, sep, port = cfg.gateway.listen.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"gateway.listen: must be HOST:PORT, got {cfg.gateway.listen!r}")
+
+    if not cfg.instruments:
+        raise ConfigError("instruments: at least one instrument is needed")
+    ids: set[int] = set()
+    symbols: set[str] = set()
+    for i, ins in enumerate(cfg.instruments):
+        at = f"instruments[{i}]"
+        if not 1 <= ins.id <= 65535:
+            raise ConfigError(f"{at}.id: must be 1..65535, got {ins.id}")
+        if ins.id in ids:
+            raise ConfigError(f"{at}.id: instrument {ins.id} is defined twice")
+        ids.add(ins.id)
+        if not re.match(r"^[A-Za-z][A-Za-z0-9_.-]{0,15}$", ins.symbol) or ins.symbol.lower() == "all":
+            raise ConfigError(f"{at}.symbol: must be 1..16 of [A-Za-z0-9_.-] starting with a letter "
+                              f"(and not 'all'), got {ins.symbol!r}")
+        if ins.symbol in symbols:
+            raise ConfigError(f"{at}.symbol: symbol {ins.symbol!r} is used twice")
+        symbols.add(ins.symbol)
+        for f in ("tick", "lot", "reference_price"):
+            if getattr(ins, f) <= 0:
+                raise ConfigError(f"{at}.{f}: must be > 0, got {getattr(ins, f)}")
+        if ins.reference_price % ins.tick:
+            raise ConfigError(f"{at}.reference_price: {ins.reference_price} is not a multiple of "
+                              f"tick {ins.tick}")
+        for f in protocol.INSTRUMENT_LIMITS:
+            if not 0 <= getattr(ins, f) <= INT64_MAX:
+                raise ConfigError(f"{at}.{f}: must be 0..{INT64_MAX}, got {getattr(ins, f)}")
+    try:
+        gw_config._check(cfg.gateway_config(), "")
+    except gw_config.ConfigError as exc:
+        raise ConfigError(str(exc).removeprefix(": ")) from None
+    for f in cfg.firms:
+        for a in f.accounts:
+            if a >= v.max_accounts:
+                i = cfg.firms.index(f)
+                raise ConfigError(f"firms[{i}].accounts: account {a} >= venue.max_accounts "
+                                  f"({v.max_accounts})")
+    known = set(cfg.account_ids())
+    seen: set[int] = set()
+    for i, a in enumerate(cfg.accounts):
+        at = f"accounts[{i}]"
+        if a.id not in known:
+            raise ConfigError(f"{at}.id: account {a.id} belongs to no firm in firms")
+        if a.id in seen:
+            raise ConfigError(f"{at}.id: account {a.id} is configured twice")
+        seen.add(a.id)
+        if not 0 <= a.max_position <= INT64_MAX:
+            raise ConfigError(f"{at}.max_position: must be 0..{INT64_MAX}, got {a.max_position}")
+        for f in ("var_limit", "drawdown_limit", "concentration_limit", "loss_limit", "notional_limit"):
+            if getattr(a, f) < 0:
+                raise ConfigError(f"{at}.{f}: must be >= 0 (0 = no limit), got {getattr(a, f)}")
+        if a.concentration_limit > 1:
+            raise ConfigError(f"{at}.concentration_limit: a share of gross exposure, must be 0..1, "
+                              f"got {a.concentration_limit}")
+        if not 0.5 < a.var_confidence < 1:
+            raise ConfigError(f"{at}.var_confidence: must be in (0.5, 1), got {a.var_confidence}")
+        if a.var_interval_s <= 0:
+            raise ConfigError(f"{at}.var_interval_s: must be > 0, got {a.var_interval_s}")
+        if not 0 < a.warn_fraction <= 1:
+            raise ConfigError(f"{at}.warn_fraction: must be in (0, 1], got {a.warn_fraction}")
+
+    sched = cfg.schedule
+    times = {f: schedule_seconds(getattr(sched, f), f"schedule.{f}")
+             for f in ("pre_open", "open", "closing_call", "close")}
+    order = [(f, t) for f, t in times.items() if t is not None]
+    for (f1, t1), (f2, t2) in zip(order, order[1:]):
+        if t2 < t1:
+            raise ConfigError(f"schedule.{f2}: must not be before schedule.{f1} ({t2} < {t1})")
+    if times["open"] is not None and times["pre_open"] is None:
+        raise ConfigError("schedule.open: needs schedule.pre_open (the auction uncrosses a pre-open book)")
+    if times["closing_call"] is not None and times["close"] is None:
+        raise ConfigError("schedule.closing_call: needs schedule.close (when the closing auction runs)")
+
+    b = cfg.breakers
+    if not 0 <= b.price_band_pct < 100:
+        raise ConfigError(f"breakers.price_band_pct: must be 0 (off) .. < 100, got {b.price_band_pct}")
+    if b.halt_s <= 0:
+        raise ConfigError(f"breakers.halt_s: must be > 0 seconds, got {b.halt_s}")
+    if b.reopen_call_s < 0:
+        raise ConfigError(f"breakers.reopen_call_s: must be >= 0, got {b.reopen_call_s}")
+    if len(b.market_wide_levels_pct) != len(b.market_wide_halt_s):
+        raise ConfigError("breakers.market_wide_halt_s: needs one duration per market_wide_levels_pct "
+                          f"entry ({len(b.market_wide_levels_pct)}), got {len(b.market_wide_halt_s)}")
+    prev = 0.0
+    for i, lvl in enumerate(b.market_wide_levels_pct):
+        if not prev < lvl < 100:
+            raise ConfigError(f"breakers.market_wide_levels_pct[{i}]: levels must increase within "
+                              f"(0, 100), got {lvl}")
+        prev = lvl
+    for i, d in enumerate(b.market_wide_halt_s):
+        if d <= 0 and d != -1:
+            raise ConfigError(f"breakers.market_wide_halt_s[{i}]: must be > 0 or -1 (rest of day), got {d}")
+
+    if cfg.gateway.admin_endpoint and not _endpoint_ok(cfg.gateway.admin_endpoint):
+        raise ConfigError(f"gateway.admin_endpoint: must be tcp://HOST:PORT, ipc://PATH or \"\", "
+                          f"got {cfg.gateway.admin_endpoint!r}")
+    c = cfg.control
+    for f in ("command_endpoint", "publish_endpoint"):
+        if not _endpoint_ok(getattr(c, f)):
+            raise ConfigError(f"control.{f}: must be tcp://HOST:PORT or ipc://PATH, got {getattr(c, f)!r}")
+    if c.command_endpoint == c.publish_endpoint and not c.command_endpoint.endswith(":*"):
+        raise ConfigError("control.publish_endpoint: must differ from control.command_endpoint")
+    if not c.audit_log:
+        raise ConfigError("control.audit_log: a path is needed (every operator action is audited)")
+    if c.status_interval_ms < 10:
+        raise ConfigError(f"control.status_interval_ms: must be >= 10, got {c.status_interval_ms}")
+
+    if not cfg.users:
+        raise ConfigError("users: at least one user is needed")
+    names: set[str] = set()
+    for i, u in enumerate(cfg.users):
+        if not re.match(r"^[A-Za-z0-9_.@-]{1,64}$", u.name):
+            raise ConfigError(f"users[{i}].name: must be 1..64 of [A-Za-z0-9_.@-], got {u.name!r}")
+        if u.name in names:
+            raise ConfigError(f"users[{i}].name: user {u.name!r} is defined twice")
+        names.add(u.name)
+        if len(u.token) < 8:
+            raise ConfigError(f"users[{i}].token: must be at least 8 characters")
+
+
+def parse_config(data: object, where: str = "venue config") -> VenueConfig:
+    """Validates already-parsed TOML data. Raises ConfigError naming the file and the field."""
+    try:
+        cfg = msgspec.convert(data, VenueConfig)
+    except msgspec.ValidationError as exc:
+        path, problem = _msgspec_message(exc)
+        raise ConfigError(f"{where}: {path + ': ' if path else ''}{problem}") from None
+    try:
+        _check(cfg)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return cfg
+
+
+def parse_text(text: str, where: str = "venue config") -> VenueConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    return parse_config(data, where)
+
+
+def load_config(path: str | Path | None = None) -> VenueConfig:
+    """Reads the venue file, or the embedded default (gateway/control/default_venue.toml) when
+    path is None. Raises ConfigError."""
+    if path is None:
+        text = resources.files("gateway.control").joinpath(DEFAULT_CONFIG_NAME).read_text()
+        return parse_text(text, DEFAULT_CONFIG_NAME)
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 text: {exc}") from None
+    return parse_text(text, p.name)

@@ -1,0 +1,173 @@
+"""``python -m gateway control``: the control-plane service alone, in front of a running engine.
+
+It attaches to the engine named in the venue config, sends the configured limits as sequenced
+commands, applies the schedule and the breakers, and serves the API until SIGTERM/SIGINT or until
+the engine stops. Exit status: 0 after a clean stop, 2 for bad arguments or a bad config file,
+1 when the engine cannot be reached, the endpoints cannot be bound, or the engine went away.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from gateway.control import protocol
+from gateway.control.api import ApiServer
+from gateway.control.audit import AuditLog
+from gateway.control.config import ConfigError, load_config
+from gateway.control.service import CommandError, ControlService
+from shm import errors as shm_errors
+
+
+class LazyGatewayAdmin:
+    """The gateway's admin client, created once its endpoint is known: given directly, or read
+    from the file the gateway writes once it answers (for a tcp://HOST:* endpoint)."""
+
+    def __init__(self, endpoint: str | None, endpoint_file: str | None) -> None:
+        self.endpoint = endpoint
+        self.endpoint_file = endpoint_file
+        self._client: Any = None
+
+    def _get(self) -> Any:
+        from gateway.gw_admin import GatewayAdmin, GatewayAdminError
+        if self._client is None:
+            ep = self.endpoint
+            if self.endpoint_file:
+                try:
+                    ep = Path(self.endpoint_file).read_text().strip()
+                except OSError:
+                    raise GatewayAdminError("unavailable", f"the gateway has not written "
+                                            f"{self.endpoint_file} yet") from None
+            if not ep:
+                raise GatewayAdminError("unavailable", "no gateway admin endpoint")
+            self._client = GatewayAdmin(ep, timeout_s=1.0)
+        return self._client
+
+    def sessions(self) -> list[dict[str, Any]]:
+        return self._get().sessions()
+
+    def disconnect(self, session_id: int, reason: str) -> dict[str, Any]:
+        return self._get().disconnect(session_id, reason)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gateway control",
+                                description="Run the control-plane service in front of a running engine.")
+    p.add_argument("--config", default=None, help="venue config (TOML); default: the embedded "
+                                                  "gateway/control/default_venue.toml")
+    p.add_argument("--command-endpoint", default=None, help="override control.command_endpoint")
+    p.add_argument("--publish-endpoint", default=None, help="override control.publish_endpoint")
+    p.add_argument("--audit-log", default=None, help="override control.audit_log")
+    p.add_argument("--gateway-admin", default=None, help="override gateway.admin_endpoint")
+    p.add_argument("--gateway-admin-file", default=None,
+                   help="read the gateway admin endpoint from this file (written by the gateway's --admin-file)")
+    p.add_argument("--endpoints-file", default=None,
+                   help="write {command, publish} endpoints actually bound here (JSON) once serving")
+    p.add_argument("--attach-timeout-s", type=float, default=30.0)
+    return p
+
+
+def serve(service: ControlService, server: ApiServer, status_interval_s: float, stop: list[bool]) -> int:
+    """The main loop: events, requests, timers, periodic status. Returns the exit status."""
+    next_status = 0.0
+    last_events = 0
+    last_t = time.monotonic()
+    while not stop[0]:
+        n = service.pump_events()
+        server.serve(0 if n else 2)
+        service.tick()
+        now = time.monotonic()
+        if now >= next_status:
+            next_status = now + status_interval_s
+            try:
+                status = service.cmd_status(user="", role="")
+            except CommandError:
+                status = {"venue": service.cfg.venue.name, "engine": {"alive": False}}
+            if not status["engine"].get("alive"):
+                print(f"control: engine {service.cfg.venue.name!r} is gone; stopping", file=sys.stderr, flush=True)
+                return 1
+            server.publish(protocol.TOPIC_STATUS, {"kind": "status", **status})
+            dt = max(now - last_t, 1e-9)
+            server.publish(protocol.TOPIC_METRICS, {
+                "events_per_s": (service.state.events - last_events) / dt, "events": service.state.events,
+                "engine_commands": service.engine_commands, "requests": server.requests,
+                "refused": server.refused, "orders_live": len(service.state.orders),
+                "engine_seq": status["engine"].get("seq")})
+            last_events, last_t = service.state.events, now
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=os.environ.get("VENUE_LOG", "WARNING"))
+    args = build_parser().parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        print(f"control: {exc}", file=sys.stderr)
+        return 2
+    if args.attach_timeout_s <= 0:
+        print("control: --attach-timeout-s must be > 0", file=sys.stderr)
+        return 2
+    if cfg.venue.control_cpu >= 0:
+        try:
+            os.sched_setaffinity(0, {cfg.venue.control_cpu})
+        except OSError as exc:
+            print(f"control: venue.control_cpu {cfg.venue.control_cpu}: {exc.strerror}", file=sys.stderr)
+            return 2
+    audit_path = args.audit_log or cfg.control.audit_log
+    try:
+        audit = AuditLog(audit_path)
+    except OSError as exc:
+        print(f"control: cannot open audit log {audit_path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    try:
+        server = ApiServer(cfg.users, audit, args.command_endpoint or cfg.control.command_endpoint,
+                           args.publish_endpoint or cfg.control.publish_endpoint)
+    except OSError as exc:
+        print(f"control: {exc}", file=sys.stderr)
+        return 1
+    admin_ep = args.gateway_admin if args.gateway_admin is not None else cfg.gateway.admin_endpoint
+    admin = (LazyGatewayAdmin(admin_ep, args.gateway_admin_file)
+             if (admin_ep and not admin_ep.endswith(":*")) or args.gateway_admin_file else None)
+    service = ControlService(cfg, publish=server.publish, audit=server.audit, gateway_admin=admin)
+    stop = [False]
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop[0] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        service.attach(args.attach_timeout_s, lambda: stop[0])
+    except CommandError as exc:
+        print(f"control: {exc.message}", file=sys.stderr)
+        server.close()
+        return 1
+    server.service = service
+    service.tick()   # the schedule's first steps (e.g. pre-open/open at 0) happen before "ready"
+    if args.endpoints_file:
+        tmp = f"{args.endpoints_file}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump({"command": server.command_endpoint, "publish": server.publish_endpoint,
+                       "audit_log": str(Path(audit_path).resolve())}, fh)
+        os.replace(tmp, args.endpoints_file)
+    print(f"control: {cfg.venue.name}: commands on {server.command_endpoint}, publish on "
+          f"{server.publish_endpoint}, audit log {audit_path}", file=sys.stderr, flush=True)
+    try:
+        rc = serve(service, server, cfg.control.status_interval_ms / 1000, stop)
+    except shm_errors.ShmError as exc:
+        print(f"control: engine: {exc}", file=sys.stderr)
+        rc = 1
+    finally:
+        service.close()
+        server.close()
+        audit.close()
+    print(f"control: stopped: {server.requests} requests ({server.refused} refused), "
+          f"{service.engine_commands} engine commands, {service.state.events} events", file=sys.stderr, flush=True)
+    return rc

@@ -1,0 +1,138 @@
+"""Wire contract of the control-plane API: the single source of truth for its messages and commands.
+
+Transport: ZeroMQ. Commands go to a ROUTER socket in the service (clients use REQ or DEALER); status,
+alerts, metrics and audit records are published on a PUB socket under the topics below. Every message
+body is msgpack encoded with msgspec (``encode`` / ``decode_*`` here), so the shell, tests and tools
+never hand-roll bytes.
+
+Roles: a "viewer" may run only READ commands; an "operator" may also run WRITE commands. Every write
+(accepted or refused) and every refused request is written to the audit log by the service.
+
+Prices and quantities are integers in engine units everywhere on this wire; presentation (ticks,
+decimals) is the shell's business.
+"""
+from __future__ import annotations
+
+from typing import Any, Final
+
+import msgspec
+
+DEFAULT_COMMAND_ENDPOINT: Final = "tcp://127.0.0.1:5710"
+DEFAULT_PUBLISH_ENDPOINT: Final = "tcp://127.0.0.1:5711"
+
+# PUB topics (first frame of every published message; the second frame is the msgpack body).
+TOPIC_STATUS: Final = b"status"
+TOPIC_ALERT: Final = b"alert"
+TOPIC_METRICS: Final = b"metrics"
+TOPIC_AUDIT: Final = b"audit"
+TOPICS: Final = (TOPIC_STATUS, TOPIC_ALERT, TOPIC_METRICS, TOPIC_AUDIT)
+
+ROLE_VIEWER: Final = "viewer"
+ROLE_OPERATOR: Final = "operator"
+ROLES: Final = (ROLE_VIEWER, ROLE_OPERATOR)
+
+
+class Request(msgspec.Struct, forbid_unknown_fields=True):
+    request_id: int
+    user: str
+    token: str
+    command: str
+    args: dict[str, Any] = {}
+
+
+class Reply(msgspec.Struct, forbid_unknown_fields=True):
+    request_id: int
+    ok: bool
+    code: str
+    message: str = ""
+    data: Any = None
+
+
+# Reply codes. "ok" is the only success code.
+CODE_OK: Final = "ok"
+CODE_UNAUTHENTICATED: Final = "unauthenticated"   # unknown user or wrong token
+CODE_FORBIDDEN: Final = "forbidden"               # a viewer asked for a write command
+CODE_BAD_REQUEST: Final = "bad_request"           # undecodable message, missing/invalid argument
+CODE_UNKNOWN_COMMAND: Final = "unknown_command"
+CODE_ENGINE_REJECT: Final = "engine_reject"       # the engine refused the sequenced command
+CODE_UNAVAILABLE: Final = "unavailable"           # the engine / gateway needed for the command is not reachable
+CODE_INTERNAL: Final = "internal"                 # a bug in the service; the message says what
+CODES: Final = (CODE_OK, CODE_UNAUTHENTICATED, CODE_FORBIDDEN, CODE_BAD_REQUEST, CODE_UNKNOWN_COMMAND,
+                CODE_ENGINE_REJECT, CODE_UNAVAILABLE, CODE_INTERNAL)
+
+READ: Final = "read"
+WRITE: Final = "write"
+
+# command -> (access class, argument names (optional ones end with '?'), one-line help)
+# The shell builds its completion and help from this table; the service dispatches on it.
+COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
+    "whoami": (READ, (), "who the server thinks you are: {user, role}"),
+    "status": (READ, (), "venue, engine liveness and sequence, instrument phases, sessions, open alerts"),
+    "sessions.list": (READ, (), "gateway sessions: id, firm, connected, peer, sequence numbers"),
+    "sessions.disconnect": (WRITE, ("session_id",), "disconnect a gateway session"),
+    "book": (READ, ("instrument", "levels?"), "live depth of an instrument (id or symbol)"),
+    "orders": (READ, ("account",), "resting orders of an account"),
+    "positions": (READ, ("account?",), "positions and realized/unrealized P&L"),
+    "halt": (WRITE, ("instrument",), "halt an instrument (id, symbol or 'all')"),
+    "resume": (WRITE, ("instrument", "call_s?"),
+               "reopen: halted -> pre-open now, then after call_s seconds (default: config) the "
+               "auction and continuous; from pre-open: the auction after call_s"),
+    "phase": (WRITE, ("instrument", "phase"), "set an instrument's phase: closed|pre_open|continuous|halted"),
+    "killswitch": (WRITE, ("account", "engaged"), "engage (cancel all + reject new) or release an account's kill switch"),
+    "risk.show": (READ, ("account?",), "limits and current usage (position, VaR, drawdown, concentration)"),
+    "risk.set": (WRITE, ("scope", "id", "limit", "value", "instrument?"),
+                 "change a risk limit (scope account|instrument); account max_position applies to "
+                 "every instrument unless instrument is given"),
+    "alerts": (READ, ("limit?",), "recent alerts"),
+    "latency": (READ, (), "per-stage latency summary"),
+    "tuning.audit": (READ, (), "host tuning audit rows"),
+    "journal.status": (READ, (), "journal directory, durability, segments, last sequence, snapshots"),
+}
+
+PHASES: Final = ("closed", "pre_open", "continuous", "halted")
+RISK_SCOPES: Final = ("account", "instrument")
+# risk.set limit names per scope. Instrument limits and account max_position are enforced by the
+# engine (sequenced SET_INSTRUMENT_RISK / SET_ACCOUNT_LIMIT commands, journaled); the post-trade
+# ones are evaluated by the service on every fill.
+INSTRUMENT_LIMITS: Final = ("max_order_qty", "max_order_notional", "price_collar_ticks")
+ACCOUNT_ENGINE_LIMITS: Final = ("max_position",)
+ACCOUNT_POST_TRADE_LIMITS: Final = ("var_limit", "drawdown_limit", "concentration_limit", "loss_limit",
+                                    "notional_limit", "auto_kill")
+
+
+def is_write(command: str) -> bool:
+    """True for operator-only commands; unknown commands are not writes (they are refused as unknown)."""
+    entry = COMMANDS.get(command)
+    return entry is not None and entry[0] == WRITE
+
+
+def required_args(command: str) -> tuple[str, ...]:
+    return tuple(a for a in COMMANDS[command][1] if not a.endswith("?"))
+
+
+def optional_args(command: str) -> tuple[str, ...]:
+    return tuple(a[:-1] for a in COMMANDS[command][1] if a.endswith("?"))
+
+
+_encoder = msgspec.msgpack.Encoder()
+_request_decoder = msgspec.msgpack.Decoder(Request)
+_reply_decoder = msgspec.msgpack.Decoder(Reply)
+_any_decoder = msgspec.msgpack.Decoder()
+
+
+def encode(message: Any) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode_request(body: bytes) -> Request:
+    """Raises msgspec.DecodeError / msgspec.ValidationError with the offending field on bad input."""
+    return _request_decoder.decode(body)
+
+
+def decode_reply(body: bytes) -> Reply:
+    return _reply_decoder.decode(body)
+
+
+def decode_published(body: bytes) -> Any:
+    """Body of a PUB message: a plain dict (the topic is the first frame)."""
+    return _any_decoder.decode(body)

@@ -1,0 +1,230 @@
+"""``python -m gateway up [--config FILE]``: the whole venue from one configuration file.
+
+Starts three processes, in this order, each with the command line of its own verb:
+1. ``python -m gateway engine`` with the configured instruments (in phase CLOSED), capacities,
+   placement and journal;
+2. ``python -m gateway control`` (the control-plane service), which sends the configured limits
+   as sequenced commands and opens the instruments per the schedule;
+3. ``python -m gateway gateway`` with the firms and sessions of the same file.
+The control plane starts before the gateway so that it sees every order's events from the first.
+Then it prints where everything listens and supervises: if any process exits, the others are
+stopped and ``up`` exits 1; on SIGINT/SIGTERM it stops the gateway, the control plane and the
+engine, in that order, and exits 0.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from gateway.control.config import ConfigError, VenueConfig, load_config
+from shm import errors as shm_errors
+from shm.engine_segments import control_path, remove_leftovers
+from shm.segment import KIND_CONTROL, Segment
+
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 20.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gateway up",
+                                description="Start engine, control plane and gateway from one venue config.")
+    p.add_argument("--config", default=None,
+                   help="venue config (TOML); default: the embedded gateway/control/default_venue.toml")
+    p.add_argument("--run-dir", default=None,
+                   help="where derived files go (gateway credentials, port files); default: a temp dir")
+    p.add_argument("--ready-file", default=None,
+                   help="write a JSON object with every endpoint here once the venue is up")
+    p.add_argument("--no-mlock", action="store_true", help="pass --no-mlock to the engine")
+    return p
+
+
+def engine_command(cfg: VenueConfig, no_mlock: bool) -> list[str]:
+    v = cfg.venue
+    cmd = [sys.executable, "-m", "gateway", "engine", "--name", v.name,
+           "--instruments", ",".join(f"{i.id}:{i.tick}:{i.lot}:{i.reference_price}" for i in cfg.instruments),
+           "--phase", "closed", "--wait", v.engine_wait, "--max-orders", str(v.max_orders),
+           "--max-accounts", str(v.max_accounts), "--producers", str(v.producers)]
+    if v.engine_wait == "backoff":
+        cmd += ["--sleep-us", "200"]
+    if v.engine_cpu >= 0:
+        cmd += ["--cpu", str(v.engine_cpu)]
+    if v.shm_dir:
+        cmd += ["--dir", v.shm_dir]
+    if cfg.journal.dir:
+        cmd += ["--journal", cfg.journal.dir, "--durability", cfg.journal.durability,
+                "--snapshot-every", str(cfg.journal.snapshot_every)]
+    if no_mlock:
+        cmd.append("--no-mlock")
+    return cmd
+
+
+def _gateway_supports_admin() -> bool:
+    from gateway import gw_process
+    return any("--admin" in a.option_strings for a in gw_process.build_parser()._actions)
+
+
+def gateway_command(cfg: VenueConfig, creds: Path, port_file: Path, admin_file: Path) -> list[str]:
+    cmd = [sys.executable, "-m", "gateway", "gateway", "--engine", cfg.venue.name,
+           "--listen", cfg.gateway.listen, "--config", str(creds), "--port-file", str(port_file)]
+    if cfg.venue.gateway_cpu >= 0:
+        cmd += ["--cpu", str(cfg.venue.gateway_cpu)]
+    if cfg.venue.shm_dir:
+        cmd += ["--dir", cfg.venue.shm_dir]
+    if cfg.gateway.admin_endpoint and _gateway_supports_admin():
+        cmd += ["--admin", cfg.gateway.admin_endpoint, "--admin-file", str(admin_file)]
+    return cmd
+
+
+def control_command(config: str | None, endpoints_file: Path, admin_file: Path, cfg: VenueConfig) -> list[str]:
+    cmd = [sys.executable, "-m", "gateway", "control", "--endpoints-file", str(endpoints_file)]
+    if config is not None:
+        cmd += ["--config", config]
+    if cfg.gateway.admin_endpoint:
+        cmd += ["--gateway-admin-file", str(admin_file)]
+    return cmd
+
+
+def _engine_ready(cfg: VenueConfig) -> bool:
+    try:
+        seg = Segment.attach(control_path(cfg.venue.name, cfg.venue.shm_dir or None), KIND_CONTROL, 0,
+                             2_000_000_000)
+    except shm_errors.ShmError:
+        return False
+    try:
+        return seg.control().producer_count > 0
+    finally:
+        seg.detach()
+
+
+def _remove_leftovers(cfg: VenueConfig) -> None:
+    """Segments and latency regions a killed process could not remove (all processes are gone)."""
+    shm_dir = cfg.venue.shm_dir or None
+    remove_leftovers(cfg.venue.name, shm_dir)
+    try:
+        from gateway.latency.venue import region_paths
+    except ImportError:
+        return
+    for path in region_paths(cfg.venue.name, shm_dir):
+        path.unlink(missing_ok=True)
+
+
+class Venue:
+    """The three child processes; stop() is idempotent."""
+
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, what: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(cmd)
+        self.procs.append((what, proc))
+        return proc
+
+    def wait_for(self, cond: Any, what: str) -> None:
+        end = time.monotonic() + START_TIMEOUT_S
+        while not cond():
+            for name, proc in self.procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited (status {proc.returncode}) while waiting for {what}")
+            if time.monotonic() > end:
+                raise RuntimeError(f"timed out after {START_TIMEOUT_S:.0f} s waiting for {what}")
+            time.sleep(0.01)   # polling interval of a start-up condition
+
+    def dead(self) -> tuple[str, int] | None:
+        for name, proc in self.procs:
+            if proc.poll() is not None:
+                return name, proc.returncode
+        return None
+
+    def stop(self) -> None:
+        for name, proc in reversed(self.procs):       # gateway, control, engine
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    print(f"up: {name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it", file=sys.stderr)
+                    proc.kill()
+                    proc.wait()
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        print(f"up: {exc}", file=sys.stderr)
+        return 2
+    run_dir = Path(args.run_dir) if args.run_dir else Path(tempfile.mkdtemp(prefix=f"venue-{cfg.venue.name}-"))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    creds = run_dir / "gateway-credentials.json"
+    creds.write_text(json.dumps({"firms": [{"firm_id": f.firm_id, "accounts": list(f.accounts), "name": f.name}
+                                           for f in cfg.firms],
+                                 "sessions": [{"session_id": s.session_id, "firm_id": s.firm_id, "key": s.key,
+                                               "cancel_on_disconnect": s.cancel_on_disconnect,
+                                               "throttle_msgs_per_s": s.throttle_msgs_per_s,
+                                               "throttle_action": s.throttle_action} for s in cfg.sessions]}))
+    os.chmod(creds, 0o600)
+    port_file, admin_file, endpoints_file = run_dir / "gateway.port", run_dir / "gateway.admin", run_dir / "control.json"
+    for f in (port_file, admin_file, endpoints_file):
+        f.unlink(missing_ok=True)
+
+    stopping = [False]
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stopping[0] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    venue = Venue()
+    rc = 0
+    try:
+        venue.start("engine", engine_command(cfg, args.no_mlock))
+        venue.wait_for(lambda: _engine_ready(cfg), "the engine's control segment")
+        venue.start("control", control_command(args.config, endpoints_file, admin_file, cfg))
+        venue.wait_for(endpoints_file.exists, "the control plane's endpoints")
+        venue.start("gateway", gateway_command(cfg, creds, port_file, admin_file))
+        venue.wait_for(port_file.exists, "the gateway's port")
+        endpoints = json.loads(endpoints_file.read_text())
+        host = cfg.gateway.listen.rpartition(":")[0]
+        ready = {"venue": cfg.venue.name, "gateway": f"{host}:{port_file.read_text().strip()}",
+                 "command": endpoints["command"], "publish": endpoints["publish"],
+                 "audit_log": endpoints["audit_log"],
+                 "gateway_admin": admin_file.read_text().strip() if admin_file.exists() else None,
+                 "run_dir": str(run_dir), "pids": {n: p.pid for n, p in venue.procs}}
+        print(f"up: venue {cfg.venue.name!r} is up\n"
+              f"  order entry (SBE/FIXP over TCP): {ready['gateway']}\n"
+              f"  control commands (ZeroMQ ROUTER): {ready['command']}\n"
+              f"  control publish  (ZeroMQ PUB):    {ready['publish']}\n"
+              f"  gateway session admin:            {ready['gateway_admin'] or cfg.gateway.admin_endpoint or 'none'}\n"
+              f"  audit log: {ready['audit_log']}\n"
+              f"  shell: python -m gateway shell --endpoint {ready['command']} --user NAME "
+              f"(token: --token-file FILE or $VENUE_CONTROL_TOKEN)\n"
+              f"  stop: Ctrl-C (or SIGTERM to pid {os.getpid()})", flush=True)
+        if args.ready_file:
+            tmp = f"{args.ready_file}.tmp"
+            Path(tmp).write_text(json.dumps(ready))
+            os.replace(tmp, args.ready_file)
+        while not stopping[0]:
+            dead = venue.dead()
+            if dead is not None:
+                print(f"up: {dead[0]} exited with status {dead[1]}; stopping the venue", file=sys.stderr, flush=True)
+                rc = 1
+                break
+            time.sleep(0.1)   # supervision poll; signals interrupt it
+    except RuntimeError as exc:
+        if not stopping[0]:
+            print(f"up: {exc}", file=sys.stderr, flush=True)
+            rc = 1
+    finally:
+        venue.stop()
+        _remove_leftovers(cfg)
+    print(f"up: venue {cfg.venue.name!r} stopped", flush=True)
+    return rc

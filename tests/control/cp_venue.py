@@ -1,0 +1,196 @@
+"""A real venue for the control-plane tests: ``python -m gateway up`` on a venue config written
+here (engine, control plane and gateway as three processes, fresh shm name, free ports), plus the
+clients and condition waits the tests share.
+
+Instruments: 1 ACME (tick 1, ref 10000), 2 BETA (tick 5, ref 5000), 3 PNL (tick 1, ref 1000), all
+continuous from the start. Firm 1 owns accounts 1 and 2 (session 101), firm 2 accounts 3 and 4
+(session 201). Users: "ops" (operator), "watch" (viewer). Nothing here sleeps to wait for an
+effect: every wait polls a condition.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from gateway.client import Client, ExecutionReport
+from gateway.control.audit import read_audit
+from gateway.control.client import ControlClient
+from shm.engine_segments import remove_leftovers
+
+START_DEADLINE_S = 60.0
+OPERATOR = ("ops", "operator-token-1")
+VIEWER = ("watch", "viewer-token-1")
+SESSIONS = {101: (1, "key-101"), 201: (2, "key-201")}
+
+BASE_CONFIG = """
+[venue]
+name = "{name}"
+max_accounts = 64
+
+[journal]
+dir = "{journal}"
+
+[gateway]
+listen = "127.0.0.1:0"
+admin_endpoint = "tcp://127.0.0.1:*"
+
+[control]
+command_endpoint = "tcp://127.0.0.1:*"
+publish_endpoint = "tcp://127.0.0.1:*"
+audit_log = "{audit}"
+status_interval_ms = 200
+
+[schedule]
+clock = "start"
+{schedule}
+
+[breakers]
+price_band_pct = {band}
+halt_s = {halt_s}
+reopen_call_s = 0
+
+[[instruments]]
+id = 1
+symbol = "ACME"
+tick = 1
+lot = 1
+reference_price = 10000
+
+[[instruments]]
+id = 2
+symbol = "BETA"
+tick = 5
+lot = 1
+reference_price = 5000
+
+[[instruments]]
+id = 3
+symbol = "PNL"
+tick = 1
+lot = 1
+reference_price = 1000
+
+[[firms]]
+firm_id = 1
+name = "alpha"
+accounts = [1, 2]
+
+[[firms]]
+firm_id = 2
+name = "beta"
+accounts = [3, 4]
+
+[[sessions]]
+session_id = 101
+firm_id = 1
+key = "key-101"
+
+[[sessions]]
+session_id = 201
+firm_id = 2
+key = "key-201"
+
+[[accounts]]
+id = 1
+max_position = 1000
+
+[[users]]
+name = "ops"
+role = "operator"
+token = "operator-token-1"
+
+[[users]]
+name = "watch"
+role = "viewer"
+token = "viewer-token-1"
+"""
+
+
+def wait_for(cond: Callable[[], Any], what: str, deadline_s: float = 20.0) -> Any:
+    end = time.monotonic() + deadline_s
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)   # polling interval of a condition wait, not a wait for an effect
+
+
+@dataclass
+class CpVenue:
+    ready: dict[str, Any]
+    proc: subprocess.Popen[str]
+    audit_path: Path
+    gateway_host: str
+    gateway_port: int
+
+    def control(self, user: tuple[str, str] = OPERATOR, timeout_s: float = 10.0) -> ControlClient:
+        return ControlClient(self.ready["command"], user[0], user[1], timeout_s=timeout_s,
+                             publish_endpoint=self.ready["publish"])
+
+    def connect(self, session_id: int) -> Client:
+        firm, key = SESSIONS[session_id]
+        return Client.connect(self.gateway_host, self.gateway_port, session_id, firm, key, keepalive_ms=20000)
+
+    def audit(self) -> list[dict[str, Any]]:
+        return read_audit(self.audit_path)
+
+    def phase(self, ctl: ControlClient, symbol: str) -> str:
+        return next(i["phase"] for i in ctl.call("status")["instruments"] if i["symbol"] == symbol)
+
+
+DEFAULT_SCHEDULE = "pre_open = 0\nopen = 0"
+
+
+def write_config(tmp: Path, name: str, band: float = 0.0, halt_s: float = 60.0,
+                 schedule: str = DEFAULT_SCHEDULE, journal: str = "") -> Path:
+    path = tmp / "venue.toml"
+    path.write_text(BASE_CONFIG.format(name=name, audit=tmp / "audit.jsonl", band=band, halt_s=halt_s,
+                                       schedule=schedule, journal=journal))
+    return path
+
+
+def start_venue(tmp: Path, band: float = 0.0, halt_s: float = 60.0,
+                schedule: str = DEFAULT_SCHEDULE, journal: str = "") -> Iterator[CpVenue]:
+    """Yields the running venue; stops it (SIGTERM to ``up``) when the generator is closed."""
+    name = f"cp{uuid.uuid4().hex[:8]}"
+    cfg = write_config(tmp, name, band, halt_s, schedule, journal)
+    ready_file = tmp / "ready.json"
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "up", "--config", str(cfg), "--no-mlock",
+                             "--run-dir", str(tmp / "run"), "--ready-file", str(ready_file)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def is_ready() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"up exited early ({proc.returncode}): "
+                                     f"{proc.stdout.read() if proc.stdout else ''}")
+            return ready_file.exists()
+
+        wait_for(is_ready, "the venue's ready file", START_DEADLINE_S)
+        ready = json.loads(ready_file.read_text())
+        host, _, port = ready["gateway"].rpartition(":")
+        yield CpVenue(ready, proc, tmp / "audit.jsonl", host, int(port))
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(40)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        remove_leftovers(name)
+
+
+def report(c: Client, pred: Callable[[ExecutionReport], bool], timeout_s: float = 10.0) -> ExecutionReport:
+    """The next ExecutionReport matching pred (others are skipped)."""
+    msg, _ = c.recv_until(lambda m: isinstance(m, ExecutionReport) and pred(m), timeout_s)
+    assert isinstance(msg, ExecutionReport)
+    return msg

@@ -1,0 +1,71 @@
+"""Bad venue configuration files give a clear error naming the file, the field and the problem,
+from the loader and from the command lines that read it (exit status 2, nothing started)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.control.config import ConfigError, load_config, parse_text
+from tests.control.cp_venue import write_config
+
+
+def _good(tmp_path: Path) -> str:
+    return write_config(tmp_path, "cfgtest").read_text()
+
+
+def test_the_embedded_default_and_the_test_config_load() -> None:
+    cfg = load_config()
+    assert cfg.venue.name and cfg.instruments and cfg.users
+    assert cfg.gateway_config().sessions     # the gateway's credentials come from the same file
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (("tick = 5", "tick = 0"), "venue.toml: instruments[1].tick: must be > 0, got 0"),
+    (("tick = 5", 'tick = "five"'), "venue.toml: instruments[1].tick: Expected int, got str"),
+    (("lot = 1\nreference_price = 5000", "lot = 1\nreference_price = 5001"),
+     "venue.toml: instruments[1].reference_price: 5001 is not a multiple of tick 5"),
+    (('symbol = "BETA"', 'symbol = "ACME"'), "venue.toml: instruments[1].symbol: symbol 'ACME' is used twice"),
+    (("id = 2\n", "id = 2\ncolour = 3\n"), "venue.toml: instruments[1].colour: unknown field"),
+    (('role = "viewer"', 'role = "admin"'), "venue.toml: users[1].role: Invalid enum value 'admin'"),
+    (('token = "viewer-token-1"', 'token = "short"'), "venue.toml: users[1].token: must be at least 8 characters"),
+    (("firm_id = 2\nkey", "firm_id = 7\nkey"), "venue.toml: sessions[1].firm_id: no firm 7 in firms"),
+    (("[[accounts]]\nid = 1", "[[accounts]]\nid = 9"), "venue.toml: accounts[0].id: account 9 belongs to no firm"),
+    (("pre_open = 0\nopen = 0", "pre_open = 10\nopen = 5"),
+     "venue.toml: schedule.open: must not be before schedule.pre_open (5 < 10)"),
+    (("pre_open = 0", 'pre_open = "25:00"'), "venue.toml: schedule.pre_open: not a time of day: '25:00'"),
+    (('clock = "start"', 'clock = "lunar"'), "venue.toml: schedule.clock: Invalid enum value 'lunar'"),
+    (("price_band_pct = 0.0", "price_band_pct = 150.0"), "venue.toml: breakers.price_band_pct: must be 0 (off) .. < 100"),
+    (('listen = "127.0.0.1:0"', 'listen = "nowhere"'), "venue.toml: gateway.listen: must be HOST:PORT"),
+    (('command_endpoint = "tcp://127.0.0.1:*"', 'command_endpoint = "http://x"'),
+     "venue.toml: control.command_endpoint: must be tcp://HOST:PORT or ipc://PATH"),
+    (("[venue]\n", "[venue]\nname2 = 1\n"), "venue.toml: venue.name2: unknown field"),
+])
+def test_bad_field_is_named(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
+    text = _good(tmp_path)
+    assert edit[0] in text, edit
+    with pytest.raises(ConfigError) as err:
+        parse_text(text.replace(edit[0], edit[1], 1), "venue.toml")
+    assert str(err.value).startswith(expected), str(err.value)
+
+
+def test_missing_section_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^venue.toml: users: required field is missing$"):
+        text = _good(tmp_path)
+        parse_text(text[:text.index("[[users]]")], "venue.toml")
+    with pytest.raises(ConfigError, match=r"^venue.toml: not valid TOML: "):
+        parse_text("[venue\nname = 1", "venue.toml")
+    with pytest.raises(ConfigError, match=r"cannot read"):
+        load_config(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize("verb", ["up", "control"])
+def test_command_lines_refuse_a_bad_file_with_status_2(tmp_path: Path, verb: str) -> None:
+    bad = tmp_path / "venue.toml"
+    bad.write_text(_good(tmp_path).replace("tick = 5", "tick = -5"))
+    out = subprocess.run([sys.executable, "-m", "gateway", verb, "--config", str(bad)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "venue.toml: instruments[1].tick: must be > 0, got -5" in out.stderr
