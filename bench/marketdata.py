@@ -14,11 +14,17 @@ Throughput: the publisher's C loop draining a pre-filled broadcast log (encode, 
 Prints a table, then one JSON line.
 
 What 2 shared cores allow: four processes (driver, engine, publisher, subscriber) cannot all
-busy-poll. Defaults: the publisher spins (the one hop that must not sleep: the log has no doorbell),
-the engine uses backoff with a short spin (woken by the driver's doorbell; its wake-up is before
+busy-poll, and the cores are shared with other work: a SCHED_OTHER spinning publisher is
+time-sliced with it (P99 in milliseconds), a SCHED_FIFO one that never sleeps is RT-throttled
+(50 ms of every second). Default where permitted (--sched fifo, pinned): the publisher alone on
+cpu 0, SCHED_FIFO, polling the log with 10 us sleeps (no timer slack); engine, subscriber and
+driver SCHED_FIFO on cpu 1; every wake-up then preempts other work at once. The older defaults
+follow with --sched other --no-pin: the publisher spins (the log has no doorbell). In both, the
+engine uses backoff with a short spin (woken by the driver's doorbell; its wake-up is before
 ts_ns, so outside the figure), the subscriber spins briefly and then blocks in poll(2) (its wake-up
 is inside the figure; --subscriber-wait spin shows the other side of that trade, and starves the
-engine). The ping-pong baseline busy-polls on both sides, so it is the floor, not a like-for-like.
+engine). The ping-pong baseline busy-polls on both sides under the same policy and CPUs, so it is
+the floor, not a like-for-like.
 """
 from __future__ import annotations
 
@@ -53,6 +59,9 @@ from shm.client import REPLY_DTYPE, EngineClient  # noqa: E402
 from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
 from shm.rings import BroadcastWriter  # noqa: E402
 from shm.segment import KIND_BROADCAST, KIND_CONTROL, Segment, unlink_segment  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sched_state import dma_state, fifo_permitted, schedstat, set_fifo  # noqa: E402
 
 HERE = Path(__file__).resolve()
 
@@ -97,11 +106,17 @@ def _pin(cpu: int | None) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
+def _run_delay_ms(pid: int) -> float:
+    """ms the process's threads spent runnable but waiting for a CPU (schedstat)."""
+    return schedstat(pid)[0] / 1e6
+
+
 # ---- helper processes ----------------------------------------------------------------------------
 def role_sub(args: argparse.Namespace) -> None:
     """Joins from a snapshot, waits for the first live packet (the feed reaches it), says ready,
     then collects `count` latency samples in C."""
     _pin(args.cpu)
+    set_fifo(0, args.fifo)
     host, port = args.recovery.rsplit(":", 1)
     rec = RecoveryClient((host, int(port)), "VENUE")
     book = FeedBook(max_instruments=64)
@@ -166,6 +181,7 @@ def role_sub(args: argparse.Namespace) -> None:
 
 def role_echo(args: argparse.Namespace) -> None:
     _pin(args.cpu)
+    set_fifo(0, args.fifo)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", args.port))
     print("ready", flush=True)
@@ -182,20 +198,24 @@ def _spawn(*extra: str) -> subprocess.Popen[str]:
 
 
 # ---- measurements --------------------------------------------------------------------------------
-def udp_pingpong(count: int, cpus: tuple[int | None, int | None]) -> np.ndarray:
+def udp_pingpong(count: int, cpus: tuple[int | None, int | None], prio: dict[str, int]
+                 ) -> np.ndarray:
     port = _free_port()
     warmup = 1000
     echo = _spawn("--role", "echo", "--port", str(port), "--count", str(count + warmup),
+                  "--fifo", str(prio["subscriber"]),
                   *(["--cpu", str(cpus[1])] if cpus[1] is not None else []))
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
     rtt = np.zeros(count, dtype=np.int64)
     old = os.sched_getaffinity(0)
     _pin(cpus[0])
+    set_fifo(0, prio["publisher"])
     try:
         rc = lib.md_probe_udp_ping(s.fileno(), 0x7F000001, port, 64, warmup, count,
                                    ffi.cast("int64_t *", ffi.from_buffer(rtt)), 2_000_000_000)
     finally:
+        set_fifo(0, 0)
         os.sched_setaffinity(0, old)
     s.close()
     echo.wait(timeout=10)
@@ -205,7 +225,7 @@ def udp_pingpong(count: int, cpus: tuple[int | None, int | None]) -> np.ndarray:
 
 
 class LiveVenue:
-    def __init__(self, engine_wait: str, engine_cpu: int | None) -> None:
+    def __init__(self, engine_wait: str, engine_cpu: int | None, engine_fifo: int = 0) -> None:
         self.name = f"mdb{uuid.uuid4().hex[:8]}"
         argv = [sys.executable, "-m", "gateway", "engine", "--name", self.name, "--instruments",
                 "1", "--producers", "2", "--no-mlock", "--wait", engine_wait]
@@ -215,6 +235,7 @@ class LiveVenue:
             argv += ["--spin", "200", "--yields", "10", "--sleep-us", "1000"]
         if engine_cpu is not None:
             argv += ["--cpu", str(engine_cpu)]
+        argv += ["--fifo", str(engine_fifo)]
         self.engine = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while True:
@@ -235,7 +256,8 @@ class LiveVenue:
         self.publisher: subprocess.Popen[str] | None = None
 
     def start_publisher(self, transport: str, port: int, address: str, pub_spin: bool,
-                        pub_cpu: int | None) -> tuple[str, str]:
+                        pub_cpu: int | None, pub_fifo: int = 0, pub_sleep_us: float = 20.0
+                        ) -> tuple[str, str]:
         argv = [sys.executable, "-m", "gateway", "md", "publish", "--engine", self.name,
                 "--recovery-port", "0", "--instruments", "1:BENCH:1:1:10000", "--duration-s", "600",
                 "--heartbeat-ms", "20", "--conflate-ms", "100"]
@@ -243,13 +265,16 @@ class LiveVenue:
             argv += ["--no-udp", "--zmq", "tcp://127.0.0.1:0"]
         else:
             argv += ["--udp", f"{address}:{port}", "--udp-l2", f"127.0.0.1:{_free_port()}"]
-        argv += ["--idle-sleep-us", "0"] if pub_spin else ["--spin-polls", "2000", "--idle-sleep-us", "20"]
+        argv += ["--idle-sleep-us", "0"] if pub_spin else \
+            ["--spin-polls", "200" if pub_fifo else "2000", "--idle-sleep-us", str(pub_sleep_us)]
         self.publisher = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if pub_cpu is not None:
             os.sched_setaffinity(self.publisher.pid, {pub_cpu})
         line = self.publisher.stdout.readline() if self.publisher.stdout else ""
         if "recovery on" not in line:
             raise RuntimeError(f"publisher did not start: {line!r}")
+        if pub_fifo:
+            set_fifo(self.publisher.pid, pub_fifo)    # its threads all exist once it is ready
         rec = line.rsplit("recovery on ", 1)[1].strip()
         zmq_ep = line.split("zmq ", 1)[1].split(";", 1)[0]
         note = line.split(": ", 1)[1].split(";", 1)[0]
@@ -273,13 +298,16 @@ class LiveVenue:
 
 
 def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float, pub_spin: bool,
-                 sub_wait: str, cpus: dict[str, int | None], first_oid: int) -> dict[str, object]:
+                 sub_wait: str, cpus: dict[str, int | None], first_oid: int,
+                 prio: dict[str, int], pub_sleep_us: float) -> dict[str, object]:
     port = _free_port()
     ok, _ = multicast_works()
     address = "239.255.91.7" if (ok and transport == "udp") else "127.0.0.1"
-    rec, ep_or_note = venue.start_publisher(transport, port, address, pub_spin, cpus["publisher"])
+    rec, ep_or_note = venue.start_publisher(transport, port, address, pub_spin, cpus["publisher"],
+                                            prio["publisher"], pub_sleep_us)
     sub_args = ["--role", "sub", "--count", str(count), "--timeout-s", "60", "--recovery", rec,
-                "--transport", transport, "--subscriber-wait", sub_wait]
+                "--transport", transport, "--subscriber-wait", sub_wait,
+                "--fifo", str(prio["subscriber"])]
     sub_args += ["--endpoint", ep_or_note] if transport == "zmq" else ["--address", address, "--port", str(port)]
     if cpus["subscriber"] is not None:
         sub_args += ["--cpu", str(cpus["subscriber"])]
@@ -289,6 +317,20 @@ def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float
     period_ns = int(1e9 / rate_per_s)
     planned = np.zeros(count, dtype=np.int64)
     dequeued = np.zeros(count, dtype=np.int64)
+    procs = {"engine": venue.engine.pid, "publisher": venue.publisher.pid,  # type: ignore[union-attr]
+             "subscriber": sub.pid}
+
+    def delays() -> dict[str, float]:
+        out: dict[str, float] = {}
+        for name, pid in procs.items():
+            try:
+                out[name] = _run_delay_ms(pid)
+            except OSError:
+                out[name] = float("nan")    # it exited already
+        return out
+
+    d0 = delays()
+    set_fifo(0, prio["driver"])
     start = time.monotonic_ns() + 20_000_000
     for i in range(count):
         t = start + i * period_ns
@@ -302,13 +344,16 @@ def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float
             pass
         venue.client.submit_bytes(raw[i])
         dequeued[i] = int(venue.client.last_reply_raw[:REPLY_DTYPE.itemsize].view(REPLY_DTYPE)["ts_ns"][0])
+    set_fifo(0, 0)
+    d1 = delays()
     out, _ = sub.communicate(timeout=90)
     stats = venue.stop_publisher()
     result = json.loads(out.strip().splitlines()[-1])
     note = "ZeroMQ PUB/SUB over TCP loopback" if transport == "zmq" else ep_or_note
     return {"lat": np.asarray(result["lat"], dtype=np.int64), "note": note,
             "plan_to_dequeue": dequeued - planned, "gaps": result["gaps"],
-            "resyncs": result["resyncs"], "publisher": stats}
+            "resyncs": result["resyncs"], "publisher": stats,
+            "run_delay_ms": {n: round(d1[n] - d0[n], 3) for n in d0}}
 
 
 def throughput(n_commands: int) -> dict[str, float]:
@@ -362,10 +407,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small run (< 60 s)")
     ap.add_argument("--rate", type=float, default=1000.0, help="open-loop commands per second")
     ap.add_argument("--engine-wait", choices=("spin", "backoff"), default="backoff")
-    ap.add_argument("--publisher-wait", choices=("spin", "backoff"), default="spin")
+    ap.add_argument("--publisher-wait", choices=("spin", "backoff"), default=None,
+                    help="default: spin with --sched other, backoff with --sched fifo (a FIFO "
+                         "loop that never sleeps is RT-throttled: 50 ms of every second)")
+    ap.add_argument("--publisher-sleep-us", type=float, default=None,
+                    help="backoff: sleep per empty poll (default 20; 10 with --sched fifo, where "
+                         "timers have no slack: shorter sleeps kept the loop busy enough to be "
+                         "RT-throttled once in two runs)")
+    ap.add_argument("--sched", choices=("other", "fifo"), default=None,
+                    help="fifo (default where permitted): engine 30, subscriber 25, publisher 20, "
+                         "driver 10 (SCHED_FIFO); other: SCHED_OTHER everywhere")
     ap.add_argument("--subscriber-wait", dest="sub_wait", choices=("spin", "block"), default="block")
-    ap.add_argument("--pin", action="store_true",
-                    help="pin the publisher to cpu 0 and the engine, subscriber and driver to cpu 1")
+    ap.add_argument("--no-pin", dest="pin", action="store_false",
+                    help="do not pin (default: the publisher on cpu 0; the engine, subscriber "
+                         "and driver on cpu 1)")
     ap.add_argument("--role", choices=("sub", "echo"), help=argparse.SUPPRESS)
     ap.add_argument("--transport", default="udp", help=argparse.SUPPRESS)
     ap.add_argument("--address", default="127.0.0.1", help=argparse.SUPPRESS)
@@ -374,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--fifo", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--timeout-s", type=float, default=30.0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.role == "sub":
@@ -388,17 +444,40 @@ def main(argv: list[str] | None = None) -> int:
                                    "driver": None}
     if args.pin and ncpu >= 2:
         cpus = {"publisher": 0, "subscriber": 1, "engine": 1, "driver": 1}
-    base = udp_pingpong(count, (cpus["publisher"], cpus["subscriber"]))
-    venue = LiveVenue(args.engine_wait, cpus["engine"])
+    if args.sched is None:
+        args.sched = "fifo" if fifo_permitted() else "other"
+    if args.sched == "fifo" and not fifo_permitted():
+        raise SystemExit("marketdata: --sched fifo: SCHED_FIFO is not permitted for this user")
+    if args.publisher_wait is None:
+        args.publisher_wait = "backoff" if args.sched == "fifo" else "spin"
+    if args.sched == "fifo" and args.publisher_wait == "spin":
+        raise SystemExit("marketdata: --publisher-wait spin with --sched fifo would be RT-throttled")
+    pub_sleep_us = args.publisher_sleep_us if args.publisher_sleep_us is not None else (
+        10.0 if args.sched == "fifo" else 20.0)
+    prio = ({"engine": 30, "subscriber": 25, "publisher": 20, "driver": 10} if args.sched == "fifo"
+            else {"engine": 0, "subscriber": 0, "publisher": 0, "driver": 0})
+    dma, _ = dma_state()
+    load_before = os.getloadavg()[0]
+    base = udp_pingpong(count, (cpus["publisher"], cpus["subscriber"]), prio)
+    venue = LiveVenue(args.engine_wait, cpus["engine"], prio["engine"])
     _pin(cpus["driver"])
     try:
         udp = feed_latency(venue, "udp", count, args.rate, args.publisher_wait == "spin",
-                           args.sub_wait, cpus, 1_000)
+                           args.sub_wait, cpus, 1_000, prio, pub_sleep_us)
         zq = feed_latency(venue, "zmq", count, args.rate, args.publisher_wait == "spin",
-                          args.sub_wait, cpus, 10_000_000)
+                          args.sub_wait, cpus, 10_000_000, prio, pub_sleep_us)
     finally:
         venue.close()
+    load_after = os.getloadavg()[0]
     tp = throughput(50_000 if args.quick else 300_000)
+    wait = (f"publisher {args.publisher_wait}"
+            + (f" ({pub_sleep_us:g} us sleeps)" if args.publisher_wait == "backoff" else "")
+            + f", subscriber {args.sub_wait}, engine {args.engine_wait}")
+    print(f"placement: {'publisher cpu0; engine, subscriber, driver cpu1' if args.pin else 'not pinned'}; "
+          f"sched {args.sched}{' ' + str(prio) if args.sched == 'fifo' else ''}; {wait}")
+    print(f"cpuidle driver {dma['cpuidle_driver']}, cpu_dma_latency {dma['cpu_dma_latency_us']} us "
+          f"(not held by this bench); load average before/after {load_before:.2f}/{load_after:.2f}")
+    print(f"run-queue wait during the udp run (ms): {udp['run_delay_ms']}; zmq run: {zq['run_delay_ms']}")
     rows = [("raw UDP ping-pong, C, busy-poll (half RTT)", base),
             (f"feed over {udp['note']}", udp["lat"]), (f"feed over {zq['note']}", zq["lat"])]
     print(f"{'path (engine dequeue -> subscriber applied)':58} {'p50 us':>8} {'p99 us':>8} "
@@ -423,6 +502,12 @@ def main(argv: list[str] | None = None) -> int:
                     else "none",
                     "engine_wait": args.engine_wait, "publisher_wait": args.publisher_wait,
                     "subscriber_wait": args.sub_wait, "tuning": "none applied",
+                    "sched": args.sched, "fifo_priorities": prio if args.sched == "fifo" else None,
+                    "publisher_sleep_us": pub_sleep_us if args.publisher_wait == "backoff" else None,
+                    "dma_latency": dma, "load_average_before_after": [round(load_before, 2),
+                                                                      round(load_after, 2)],
+                    "run_delay_ms": {"udp": udp["run_delay_ms"], "zmq": zq["run_delay_ms"]},
+                    "baseline_sched": args.sched,
                     "udp_transport": udp["note"], "open_loop_rate_per_s": args.rate,
                     "processes": "driver, engine, publisher, subscriber on the same cores",
                     "latency_from": "engine dequeue (event ts_ns, CLOCK_MONOTONIC)",

@@ -1,7 +1,7 @@
 """bench/wire.py: how fast is the order-entry gateway wire to wire, against a raw TCP echo?
 
 Measures NewOrderSingle sent -> ExecutionReport(New) received over loopback TCP, through the
-gateway process (C epoll loop, busy-polling) and the engine process (backoff wait), with an
+gateway process (C epoll loop) and the engine process (backoff wait), with an
 open-loop (wrk2-style) C load generator in this process: orders go out at planned times whatever
 the replies do, and each order's latency is taken from its planned send time (corrected for
 coordinated omission) and, for comparison, from its actual send time (uncorrected). Fixed rates
@@ -10,6 +10,21 @@ orders in flight, checking that every order got its New and its final report (no
 Baseline, same run, same CPUs: native/probe_tcp.c's C TCP ping-pong echo (closed loop, one
 message in flight) with the NewOrderSingle frame size. Orders are IOC limit buys priced below
 the book so nothing rests: each order gives New + Canceled. The last line is the JSON summary.
+
+Placement and scheduling (stated in the output and the JSON): on 2 vCPUs shared with other work,
+a spinning loop under SCHED_OTHER is time-sliced with whatever else runs on its core (the P99 then
+shows those slices, milliseconds), and a SCHED_FIFO loop that never blocks is throttled by the
+kernel (sched_rt_runtime_us: 50 ms of every second). So the default here is --sched fifo where
+permitted with every loop blocking when idle (an RT loop's spin is RT time), placement "paired":
+client FIFO 30 alone on the first CPU; gateway FIFO 20 (epoll, blocking when idle) and engine
+FIFO 30 (backoff, 20 polls) on the last, so the gateway's doorbell preempts it for the engine at
+once and the engine hands the CPU back as soon as it is idle, and each hop's wake-up preempts
+other work at once. Measured on the 2-vCPU VM: "split" (engine with the client) is RT-throttled
+at 100k/s (client and engine together pass 95% of their core); SCHED_OTHER shows the other work's
+time slices in the P99 (milliseconds). The echo baseline runs under the same policy and CPUs.
+For each run the table shows how long each process waited on a run queue (schedstat run_delay)
+and how often it was switched in; /dev/cpu_dma_latency and the cpuidle driver are reported (on a
+VM whose cpuidle driver is "none", holding it changes nothing: the guest halts the same way).
 """
 from __future__ import annotations
 
@@ -33,6 +48,9 @@ from native._venue import ffi, lib
 from shm import errors
 from shm.engine_segments import control_path, remove_leftovers
 from shm.segment import KIND_CONTROL, Segment
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sched_state import dma_state, fifo_permitted, schedstat, set_fifo, steal_ticks  # noqa: E402
 
 NOS_FRAME_BYTES = 6 + 8 + 81
 CONFIG = {"firms": [{"firm_id": 1, "accounts": [1]}],
@@ -63,14 +81,17 @@ def _pcts(h: HdrHistogram) -> dict[str, int]:
 class Venue:
     """Engine + gateway processes for the run, pinned as the JSON reports."""
 
-    def __init__(self, engine_cpu: int, gateway_cpu: int, gateway_spin: bool, tmp: Path) -> None:
+    def __init__(self, engine_cpu: int, gateway_cpu: int, gateway_spin: bool, tmp: Path,
+                 engine_fifo: int = 0, gateway_fifo: int = 0, engine_spin_polls: int = 2000,
+                 gateway_idle_spin_us: int = 50, gateway_extra: tuple[str, ...] = ()) -> None:
         self.name = f"wire{uuid.uuid4().hex[:6]}"
         cfg = tmp / "gw.json"
         cfg.write_text(json.dumps(CONFIG))
         port_file = tmp / "port"
         self.engine = subprocess.Popen(
             [sys.executable, "-m", "gateway", "engine", "--name", self.name, "--cpu",
-             str(engine_cpu), "--wait", "backoff", "--spin", "2000", "--yields", "0",
+             str(engine_cpu), "--wait", "backoff", "--spin", str(engine_spin_polls), "--yields", "0",
+             "--fifo", str(engine_fifo),
              "--instruments", "1", "--producers", "2",
              "--no-mlock", "--event-log-bytes", str(1 << 26), "--cmd-ring-bytes", str(1 << 20)],
             stderr=subprocess.PIPE, text=True)
@@ -78,9 +99,10 @@ class Venue:
         self.gateway = subprocess.Popen(
             [sys.executable, "-m", "gateway", "gateway", "--engine", self.name, "--listen",
              "127.0.0.1:0", "--config", str(cfg), "--cpu", str(gateway_cpu),
-             *(["--busy-poll"] if gateway_spin else []),
+             *(["--busy-poll"] if gateway_spin else
+               ["--idle-spin-us", str(gateway_idle_spin_us), "--fifo", str(gateway_fifo)]),
              "--port-file", str(port_file), "--tx-buffer-bytes", str(1 << 23),
-             "--out-log-msgs", str(1 << 16)],
+             "--out-log-msgs", str(1 << 16), *gateway_extra],
             stderr=subprocess.PIPE, text=True)
         _wait_for(lambda: port_file.exists() or self.gateway.poll() is not None, "the gateway")
         if self.gateway.poll() is not None:
@@ -146,76 +168,168 @@ def run_load(client: Client, count: int, interval_ns: int, window: int) -> dict[
     return out
 
 
+PLACEMENTS = {
+    # name: (client cpu index, gateway cpu index, engine cpu index) into the sorted CPU list
+    "split": (0, -1, 0),    # engine shares the client's core; the gateway has its own
+    "paired": (0, -1, -1),  # engine shares the gateway's core (engine FIFO above the gateway)
+}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="shorter runs: finishes within 60 s")
     ap.add_argument("--seconds", type=float, default=None, help="seconds per fixed rate")
     ap.add_argument("--rates", default="10000,50000,100000")
-    ap.add_argument("--engine-cpu", type=int, default=None,
-                    help="default: the client's CPU on a 2-core machine (the client blocks)")
-    ap.add_argument("--gateway-wait", choices=["spin", "backoff"], default="spin")
-    args = ap.parse_args()
+    ap.add_argument("--placement", choices=sorted(PLACEMENTS), default="paired",
+                    help="split: client+engine on the first CPU, gateway on the last; paired: "
+                         "client alone, gateway+engine together")
+    ap.add_argument("--sched", choices=["fifo", "other"], default=None,
+                    help="fifo (default where permitted): client 30, gateway 20, engine 10 "
+                         "(30 when paired with the gateway); other: SCHED_OTHER everywhere")
+    ap.add_argument("--gateway-wait", choices=["spin", "backoff"], default=None,
+                    help="default backoff (a SCHED_FIFO loop must block when idle); spin: "
+                         "--busy-poll, only with --sched other")
+    ap.add_argument("--gateway-idle-spin-us", type=int, default=None,
+                    help="backoff: how long the gateway polls after its last work (default 0 "
+                         "fifo: every spin is RT time; 50 other)")
+    ap.add_argument("--engine-spin", type=int, default=None,
+                    help="engine backoff: idle polls before sleeping (default 20 fifo, 2000 other)")
+    ap.add_argument("--dma-latency-us", type=int, default=None,
+                    help="hold /dev/cpu_dma_latency at this value for the whole run (echo too)")
+    ap.add_argument("--no-event-doorbell", action="store_true",
+                    help="gateway --no-event-doorbell (its idle epoll_wait is not ended by the "
+                         "engine's event-log doorbell), to compare the doorbell's cost")
+    ap.add_argument("--passive-fill", action="store_true",
+                    help="instead: the passive-fill measure of bench/wire_passive.py (a resting "
+                         "order's report on an idle gateway, event doorbell on vs off)")
+    args, rest = ap.parse_known_args()
+    if args.passive_fill:
+        from wire_passive import main as passive_fill_main
+        return passive_fill_main((["--quick"] if args.quick else []) + rest)
+    if rest:
+        ap.error(f"unrecognized arguments: {' '.join(rest)}")
     seconds = args.seconds or (1.0 if args.quick else 5.0)
     max_orders = 300_000 if args.quick else 1_000_000
     cpus = sorted(os.sched_getaffinity(0))
-    client_cpu = cpus[0]
-    gateway_cpu = cpus[-1]
-    engine_cpu = args.engine_cpu if args.engine_cpu is not None else (
-        cpus[0] if len(cpus) < 3 else cpus[1])
-    gateway_spin = args.gateway_wait == "spin"
+    ci, gi, ei = PLACEMENTS[args.placement]
+    client_cpu, gateway_cpu, engine_cpu = cpus[ci], cpus[gi], cpus[ei]
+    sched = args.sched or ("fifo" if fifo_permitted() else "other")
+    sched_note = "" if args.sched or sched == "fifo" else " (SCHED_FIFO not permitted here)"
+    if sched == "fifo" and not fifo_permitted():
+        raise SystemExit("wire: --sched fifo: SCHED_FIFO is not permitted for this user")
+    gateway_wait = args.gateway_wait or "backoff"
+    if sched == "fifo" and gateway_wait == "spin":
+        raise SystemExit("wire: --gateway-wait spin with --sched fifo: a FIFO loop that never "
+                         "blocks is RT-throttled (sched_rt_runtime_us); use --sched other")
+    prio = {"client": 30, "gateway": 20,
+            "engine": (30 if engine_cpu == gateway_cpu else 10)} if sched == "fifo" else \
+        {"client": 0, "gateway": 0, "engine": 0}
+    engine_spin = args.engine_spin if args.engine_spin is not None else (
+        20 if sched == "fifo" else 2000)
+    if args.gateway_idle_spin_us is None:
+        args.gateway_idle_spin_us = 0 if sched == "fifo" else 50
+    try:
+        dma, dma_fd = dma_state(args.dma_latency_us)
+    except OSError as exc:
+        raise SystemExit(f"wire: cannot hold /dev/cpu_dma_latency at {args.dma_latency_us} us: "
+                         f"{exc.strerror}") from None
+    load_before = os.getloadavg()
 
-    rtt = np.zeros(20_000 if args.quick else 100_000, dtype=np.uint64)
-    rc = lib.probe_tcp_pingpong(ffi.cast("uint64_t *", ffi.from_buffer(rtt)), len(rtt), 2000,
-                                NOS_FRAME_BYTES, client_cpu, gateway_cpu, 5000)
-    if rc != 0:
-        raise SystemExit(f"wire: echo baseline failed: {os.strerror(-rc)}")
-    echo = _pcts(_hist(rtt.astype(np.int64)))
+    def sched_of(pids: dict[str, int]) -> dict[str, tuple[int, int]]:
+        return {name: schedstat(pid) for name, pid in pids.items()}
 
-    with tempfile.TemporaryDirectory() as tmp:
-        venue = Venue(engine_cpu, gateway_cpu, gateway_spin, Path(tmp))
-        try:
-            os.sched_setaffinity(0, {client_cpu})
-            client = Client.connect("127.0.0.1", venue.port, 1, 1, "bench", keepalive_ms=30000)
-            run_load(client, 2000, 100_000, 0)          # warm-up: caches, page faults, branch
-            results: dict[str, dict[str, object]] = {}
-            for rate in [int(r) for r in args.rates.split(",")]:
-                results[f"rate_{rate}"] = run_load(client, int(rate * seconds),
-                                                   1_000_000_000 // rate, 0)
-            results["max_rate"] = run_load(client, max_orders, 0, 512)
-            client.terminate()
-        finally:
-            os.sched_setaffinity(0, set(cpus))
-            gw_err = venue.close()
+    def sched_delta(a: dict[str, tuple[int, int]], b: dict[str, tuple[int, int]]
+                    ) -> dict[str, dict[str, float]]:
+        return {n: {"run_delay_ms": round((b[n][0] - a[n][0]) / 1e6, 3),
+                    "switched_in": b[n][1] - a[n][1]} for n in a}
 
-    print(f"wire-to-wire NewOrderSingle -> ExecutionReport(New), loopback TCP; "
-          f"client cpu {client_cpu} (ppoll), gateway cpu {gateway_cpu} ({args.gateway_wait}), "
-          f"engine cpu {engine_cpu} (backoff)")
+    try:
+        # The echo baseline: same CPUs as client and gateway, same policy (its threads inherit).
+        rtt = np.zeros(20_000 if args.quick else 100_000, dtype=np.uint64)
+        set_fifo(0, prio["client"])
+        steal0 = steal_ticks()
+        rc = lib.probe_tcp_pingpong(ffi.cast("uint64_t *", ffi.from_buffer(rtt)), len(rtt), 2000,
+                                    NOS_FRAME_BYTES, client_cpu, gateway_cpu, 5000)
+        set_fifo(0, 0)
+        if rc != 0:
+            raise SystemExit(f"wire: echo baseline failed: {os.strerror(-rc)}")
+        echo = _pcts(_hist(rtt.astype(np.int64)))
+        echo["steal_ticks"] = steal_ticks() - steal0
+
+        with tempfile.TemporaryDirectory() as tmp:
+            venue = Venue(engine_cpu, gateway_cpu, gateway_wait == "spin", Path(tmp),
+                          prio["engine"], prio["gateway"], engine_spin, args.gateway_idle_spin_us,
+                          ("--no-event-doorbell",) if args.no_event_doorbell else ())
+            try:
+                os.sched_setaffinity(0, {client_cpu})
+                client = Client.connect("127.0.0.1", venue.port, 1, 1, "bench", keepalive_ms=30000)
+                set_fifo(0, prio["client"])
+                run_load(client, 2000, 100_000, 0)          # warm-up: caches, page faults, branch
+                pids = {"client": os.getpid(), "gateway": venue.gateway.pid,
+                        "engine": venue.engine.pid}
+                results: dict[str, dict[str, object]] = {}
+                plan = [(f"rate_{int(r)}", int(int(r) * seconds), 1_000_000_000 // int(r), 0)
+                        for r in args.rates.split(",")] + [("max_rate", max_orders, 0, 512)]
+                for name, count, interval, window in plan:
+                    s0, steal0 = sched_of(pids), steal_ticks()
+                    results[name] = run_load(client, count, interval, window)
+                    results[name]["sched"] = sched_delta(s0, sched_of(pids))
+                    results[name]["steal_ticks"] = steal_ticks() - steal0
+                set_fifo(0, 0)
+                client.terminate()
+            finally:
+                set_fifo(0, 0)
+                os.sched_setaffinity(0, set(cpus))
+                gw_err = venue.close()
+    finally:
+        if dma_fd is not None:
+            os.close(dma_fd)
+    load_after = os.getloadavg()
+
+    print(f"wire-to-wire NewOrderSingle -> ExecutionReport(New), loopback TCP; placement "
+          f"{args.placement}: client cpu {client_cpu} (ppoll), gateway cpu {gateway_cpu} "
+          f"({'busy-poll' if gateway_wait == 'spin' else f'epoll backoff, {args.gateway_idle_spin_us} us spin'}), "
+          f"engine cpu {engine_cpu} (backoff, {engine_spin} polls); sched {sched}{sched_note} "
+          f"{'' if sched == 'other' else str(prio)}")
+    print(f"cpuidle driver {dma['cpuidle_driver']}, cpu_dma_latency {dma['cpu_dma_latency_us']} us "
+          f"({'held at ' + str(args.dma_latency_us) + ' us by this bench' if args.dma_latency_us is not None else 'not held by this bench'}); "
+          f"load average before/after {load_before[0]:.2f}/{load_after[0]:.2f} (other work on these cores)")
     hdr = f"{'run':<14}{'orders/s':>12}{'lost':>6}{'P50 us':>9}{'P99 us':>9}{'P99.9 us':>10}" \
-          f"{'max us':>10}{'P50/echo':>10}{'P99/echo':>10}  (uncorrected P50/P99 us)"
+          f"{'max us':>10}{'P50/echo':>10}{'P99/echo':>10}  uncorr. P50/P99 us; run-queue wait ms " \
+          f"(switches) client/gateway/engine; steal ticks"
     print(hdr)
     print(f"{'tcp echo':<14}{'closed':>12}{0:>6}{echo['p50_ns'] / 1e3:>9.1f}"
-          f"{echo['p99_ns'] / 1e3:>9.1f}{echo['p999_ns'] / 1e3:>10.1f}{echo['max_ns'] / 1e3:>10.1f}")
+          f"{echo['p99_ns'] / 1e3:>9.1f}{echo['p999_ns'] / 1e3:>10.1f}{echo['max_ns'] / 1e3:>10.1f}"
+          f"{'':>20}  steal {echo['steal_ticks']}")
     ratios: dict[str, float] = {}
     for name, r in results.items():
-        c, u = r["corrected"], r["uncorrected"]
-        assert isinstance(c, dict) and isinstance(u, dict)
+        c, u, sd = r["corrected"], r["uncorrected"], r["sched"]
+        assert isinstance(c, dict) and isinstance(u, dict) and isinstance(sd, dict)
         p50r = c["p50_ns"] / echo["p50_ns"]
         p99r = c["p99_ns"] / echo["p99_ns"]
         ratios[f"{name}_p50_to_echo"] = round(p50r, 3)
         ratios[f"{name}_p99_to_echo"] = round(p99r, 3)
+        waits = "/".join(f"{sd[n]['run_delay_ms']:.1f}({sd[n]['switched_in']})"
+                         for n in ("client", "gateway", "engine"))
         print(f"{name:<14}{r['achieved_orders_per_s']:>12.0f}{r['lost']:>6}"
               f"{c['p50_ns'] / 1e3:>9.1f}{c['p99_ns'] / 1e3:>9.1f}{c['p999_ns'] / 1e3:>10.1f}"
               f"{c['max_ns'] / 1e3:>10.1f}{p50r:>10.2f}{p99r:>10.2f}  "
-              f"({u['p50_ns'] / 1e3:.1f} / {u['p99_ns'] / 1e3:.1f})")
+              f"{u['p50_ns'] / 1e3:.1f}/{u['p99_ns'] / 1e3:.1f}; {waits}; {r['steal_ticks']}")
     stopped = [line for line in gw_err.splitlines() if "stopped" in line]
     for line in stopped:
         print(line)
-    machine = {"cores": len(cpus), "platform": platform.platform(),
+    machine = {"cores": len(cpus), "platform": platform.platform(), "placement": args.placement,
                "client_cpu": client_cpu, "gateway_cpu": gateway_cpu, "engine_cpu": engine_cpu,
-               "client_wait": "ppoll (blocking, 1 ns timer slack)", "gateway_wait": "busy-poll" if gateway_spin else "epoll backoff",
-               "engine_wait": "backoff: 2000 idle polls, then futex sleep (no yields: it shares the "
-                              "client's core)", "echo_wait": "blocking recv",
-               "tcp_nodelay": True, "tuning": "none applied by this bench"}
+               "sched": sched, "fifo_priorities": prio if sched == "fifo" else None,
+               "client_wait": "ppoll (blocking, 1 ns timer slack)",
+               "gateway_wait": "busy-poll" if gateway_wait == "spin" else
+               f"epoll backoff ({args.gateway_idle_spin_us} us spin, then blocking)",
+               "engine_wait": f"backoff: {engine_spin} idle polls, then futex sleep (no yields)",
+               "gateway_event_doorbell": not args.no_event_doorbell,
+               "echo_wait": "blocking recv", "echo_sched": sched,
+               "tcp_nodelay": True, "dma_latency": dma,
+               "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
+               "tuning": "none applied by this bench"}
     print(json.dumps({"bench": "wire", "machine": machine, "metrics": results,
                       "baselines": {"tcp_echo_rtt": echo}, "ratios": ratios}))
     return 0

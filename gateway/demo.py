@@ -1,12 +1,14 @@
 """``python -m gateway demo``: the README's main command on embedded defaults.
 
-Starts the matching engine as its own pinned process, plays a seeded order flow for three
-instruments into it through the shared-memory rings (pre-open, opening call auction, a continuous
-session with makers, takers, icebergs and stops), reads its broadcast event log, and prints what an
-operator looks at: the seed document's worked example, the auctions, trades per instrument, the
-final books, the event and reject mix, a determinism check (the sequenced commands replayed
-in-process give byte-identical events) and the latency report with its HdrHistogram files.
-Everything printed is computed from this run; nothing is canned.
+Starts the matching engine and the order-entry gateway as their own pinned processes, plays a
+seeded order flow for three instruments (set-up, pre-open and the opening call auction through the
+shared-memory rings; then a continuous session with makers, takers, icebergs and stops sent by a
+client over TCP through the gateway, one request at a time), reads the engine's broadcast event
+log, and prints what an operator looks at: the seed document's worked example, the auctions,
+trades per instrument, the final books, the event and reject mix, a determinism check (the
+engine's command journal replayed in-process gives byte-identical events) and the latency report:
+P50/P99/P99.9/max of each stage of the order path, stamped in C by the gateway and the engine, and
+end to end, with its HdrHistogram files. Everything printed is computed from this run.
 """
 from __future__ import annotations
 
@@ -22,10 +24,11 @@ import numpy as np
 import psutil
 
 from gateway.demo_flow import INSTRUMENTS, PRICE_UNIT_PER_USD, TICK, DemoFlow
-from gateway.demo_venue import VenueRun, run_venue
-from gateway.latency import LatencyRegion, init_clock, summarize
-from gateway.latency.region import END_TO_END
+from gateway.demo_venue import MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, VenueError, VenueRun, \
+    run_venue
+from gateway.latency import summarize
 from native.engine import Engine
+from native import records
 from native.records import Reason
 
 
@@ -117,15 +120,15 @@ def _print_book(symbol: str, bids: list[tuple[int, int, int]], asks: list[tuple[
     print()
 
 
-def _replay_in_process(venue: VenueRun, boot: int) -> tuple[bytes, dict]:
-    """Feeds the commands, as the engine process sequenced them, to an in-process engine and
-    returns its event bytes for those commands and its final depth."""
-    eng = Engine(max_orders=1 << 16, max_levels=1 << 14, max_instruments=len(INSTRUMENTS),
-                 max_accounts=64)
-    eng.submit([{"type": "ADD_INSTRUMENT", "instrument_id": i.instrument_id, "seq": k + 1,
-                 "tick_size": TICK, "lot_size": 1, "reference_price": i.reference_price,
-                 "market_collar_ticks": 100} for k, i in enumerate(INSTRUMENTS[:boot])])
-    out = eng.submit_records(venue.sequenced)
+def _replay_in_process(venue: VenueRun) -> tuple[bytes, dict]:
+    """Feeds every command as the engine process sequenced it (its command journal, boot
+    commands included) to a fresh in-process engine and returns its event bytes from the first
+    event the demo read off the log, and its final depth."""
+    eng = Engine(max_orders=MAX_ORDERS, max_levels=MAX_LEVELS, max_instruments=len(INSTRUMENTS),
+                 max_accounts=MAX_ACCOUNTS)
+    out = eng.submit_records(venue.sequenced.view(records.RECORD_DTYPE).ravel())
+    seqs = out.view(np.uint8).reshape(-1, 96)[:, 8:16].copy().view("<u8").ravel()
+    out = out[seqs >= venue.first_seq]
     depth = {inst.instrument_id: (eng.depth(inst.instrument_id, 1, 64), eng.depth(inst.instrument_id, 2, 64))
              for inst in INSTRUMENTS}
     eng.check()
@@ -144,14 +147,17 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
         print(line)
     print()
 
-    venue = run_venue(flow, wait=wait)
-    if venue.engine_exit_code != 0:
-        print(f"engine process exited with {venue.engine_exit_code}:\n{venue.engine_stderr}",
-              file=sys.stderr)
+    try:
+        venue = run_venue(flow, wait=wait)
+    except VenueError as exc:
+        print(f"venue demo: {exc}", file=sys.stderr)
         return 1
-    print(f"Engine process: pinned to cpu {venue.engine_cpu}, wait strategy {venue.wait}; "
-          f"client pinned to cpu {venue.client_cpu}; shared-memory rings in /dev/shm")
+    print(f"Engine process: pinned to cpu {venue.engine_cpu}, wait strategy {venue.wait}, "
+          f"journal (async durability); gateway process and TCP client pinned to cpu "
+          f"{venue.gateway_cpu}; shared-memory rings in /dev/shm")
     lines = [ln.strip() for ln in venue.engine_stderr.splitlines() if ln.strip()]
+    lines += [ln.strip() for ln in venue.gateway_stderr.splitlines()
+              if ln.strip().startswith("gateway: ")]
     warnings = [ln.split("warning:", 1)[1].strip() for ln in lines if "warning:" in ln]
     others = [ln for ln in lines if "warning:" not in ln]
     for line in others:
@@ -167,8 +173,16 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
         for w in ranked[:4]:
             print(f"    {w}")
         print("    (python -m tuning audit lists them all; python -m tuning plan shows the fixes)")
-    print(f"  {venue.replies:,} commands answered, {len(venue.events):,} events on the broadcast "
-          f"log{' (LAPPED: events lost)' if venue.lapped else ''}; engine stopped cleanly on SIGTERM")
+    forwarded = len(venue.sequenced) - len(INSTRUMENTS) - venue.ring_commands
+    print(f"  {len(venue.sequenced):,} commands sequenced: {len(INSTRUMENTS)} boot, "
+          f"{venue.ring_commands:,} set-up and opening commands through the rings, {forwarded:,} "
+          f"of the {venue.gateway_requests:,} continuous-session requests sent over TCP")
+    if venue.gateway_answered:
+        print("  the gateway answered the others itself: " + ", ".join(
+            f"{n:,} {why}" for why, n in venue.gateway_answered.most_common()))
+    print(f"  {len(venue.events):,} events on the broadcast "
+          f"log{' (LAPPED: events lost)' if venue.lapped else ''}; gateway and engine stopped "
+          f"cleanly on SIGTERM")
     print()
 
     events = venue.events
@@ -217,40 +231,31 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
         print("Rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in rejects.most_common())
               + " (makers' cancels and replaces that arrived after their quote had filled)")
 
-    replay_bytes, replay_depth = _replay_in_process(venue, len(INSTRUMENTS))
+    replay_bytes, replay_depth = _replay_in_process(venue)
     identical = replay_bytes == venue.event_records.tobytes()
     books_match = all(
         replay_depth[iid][0] == sorted(((p, q, c) for p, (q, c) in books.get((iid, 1), {}).items()),
                                        reverse=True)[:64]
         and replay_depth[iid][1] == sorted((p, q, c) for p, (q, c) in books.get((iid, 2), {}).items())[:64]
         for iid in by_symbol)
-    print(f"Determinism: the sequenced commands replayed in-process give "
-          f"{'byte-identical' if identical else 'DIFFERENT'} events "
+    print("Determinism: the sequenced commands (the engine's command journal) replayed "
+          f"in-process give {'byte-identical' if identical else 'DIFFERENT'} events "
           f"({len(replay_bytes) // 96:,} records) and {'the same' if books_match else 'DIFFERENT'} books")
     print()
 
-    # Per command, the round trip splits into the engine's own time and everything else (the
-    # rings both ways, the engine process's wake-up and the Python client). The two are measured
-    # in different runs of the same commands, so their difference is an estimate; where noise
-    # makes it negative it is recorded as 0 and counted.
-    outside = venue.round_trip_ns - venue.engine_ns
-    clipped = int(np.count_nonzero(outside < 0))
-    # The figures are already in ns (CLOCK_MONOTONIC on the client, the TSC scaled to ns in
-    # eng_bench_run), so the region uses the monotonic clock: 1 tick = 1 ns.
-    region = LatencyRegion.create_anonymous(names=("engine_match", "rings_and_client", END_TO_END),
-                                            clock=init_clock("monotonic"))
-    region.recorder("engine_match").record_values(venue.engine_ns)
-    region.recorder("rings_and_client").record_values(np.maximum(outside, 0))
-    region.recorder(END_TO_END).record_values(venue.round_trip_ns)
-    print("Latency, continuous session, one command at a time "
-          f"({len(venue.round_trip_ns):,} commands):")
-    print("  end_to_end       = Python client: submit on the SPSC ring -> engine process -> reply ring")
-    print("  engine_match     = the engine's own eng_process time per command (C-timed, same commands,")
-    print("                     replayed in-process)")
-    print("  rings_and_client = end_to_end minus engine_match, command by command "
-          f"({clipped} negative differences recorded as 0)")
-    summarize(region, report_dir, title="demo venue")
-    return 0 if identical and books_match and not venue.lapped else 1
+    rtt = venue.round_trip_ns
+    print("Latency of the continuous session's requests, stamped in C at seven points of the "
+          "order path")
+    print("(gateway: socket receive, decode, ring enqueue; engine: dequeue, matching done, "
+          "event published;")
+    print(" gateway: transmit of the first report), recorded per stage into HdrHistograms in "
+          "shared memory:")
+    print(f"  client round trip (Python client, request -> its answer, {len(rtt):,} requests one "
+          f"at a time): P50 {np.percentile(rtt, 50) / 1e3:.1f} µs, "
+          f"P99 {np.percentile(rtt, 99) / 1e3:.1f} µs, max {rtt.max() / 1e3:.1f} µs")
+    summarize(venue.latency, report_dir, title="demo venue")
+    healthy = venue.engine_exit_code == 0 and venue.gateway_exit_code == 0
+    return 0 if identical and books_match and healthy and not venue.lapped else 1
 
 
 def main(argv: list[str]) -> int:

@@ -1,27 +1,43 @@
-"""Runs the demo flow through a real venue: the engine in its own pinned process, a producer that
-talks to it through the shared-memory SPSC rings, and a reader of its broadcast event log.
+"""Runs the demo flow through a real venue: the matching engine in its own pinned process, the
+order-entry gateway in another, a trading client on TCP, and a reader of the broadcast event log.
 
 Owns the process choreography of the demo (start, wait for readiness, load, drain, stop) and the
-measurements taken on the way: each continuous-session command is submitted on its own and its
-round trip (encode done beforehand; submit -> engine -> reply) is timed on the client, and the
-same sequenced commands are then replayed in-process through eng_bench_run so the engine's own
-per-message time is known. Nothing here is simulated: every figure comes from this run.
+measurements taken on the way. The venue's set-up, its pre-open orders and the opening auction go
+in through the shared-memory rings (the operator's path: risk limits and phase changes have no
+order-entry message); the continuous session, the part that is timed, is sent by a client over
+TCP to the gateway, one request at a time, each awaited before the next. The engine and the gateway
+stamp every request at the seven points of the order path and record the stages into their
+shared-memory histograms (venue_layout.h Section 5), which are read here before the venue stops.
+The engine journals every command (async durability), so the demo can replay exactly the commands
+the engine sequenced. Nothing here is simulated: every figure comes from this run.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from gateway.demo_flow import INSTRUMENTS, TICK, DemoFlow
+from gateway import journal
+from gateway.client import Client
+from gateway.demo_flow import INSTRUMENTS, MAKER_ACCOUNTS, TAKER_ACCOUNTS, TICK, DemoFlow
+from gateway.latency import END_TO_END, Snapshot
+from gateway.latency.region import STAGE_NAMES
+from gateway.latency.venue import snapshot_venue
+from gateway.sbe_codec import (BusinessMessageReject, ExecutionReport, OrderCancelReject,
+                               OrderFlags, OrdType, SelfTradePrevention, Side, TimeInForce)
 from native import records
-from native._venue import ffi, lib
+from native.records import Reason
 from shm import errors as shm_errors
 from shm.client import EngineClient, EventStream
 from shm.engine_segments import control_path, remove_leftovers
@@ -29,33 +45,44 @@ from shm.segment import KIND_CONTROL, Segment
 
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 30.0
+ANSWER_DEADLINE_S = 10.0
+GATEWAY_REASONS_FROM = 900      # venue_layout.h: 900-999 are the gateway's own reason codes
+SESSION_ID, FIRM_ID, SESSION_KEY = 1, 1, "demo"
+# Engine capacities: the in-process replay of the determinism check must use the same ones.
+MAX_ORDERS, MAX_LEVELS, MAX_ACCOUNTS = 1 << 16, 1 << 14, 64
 
 
 class VenueError(RuntimeError):
-    """The engine process could not be started, reached or stopped; the message says which."""
+    """A process could not be started, reached or stopped; the message says which."""
 
 
 @dataclass
 class VenueRun:
     """What the demo measured."""
-    events: list[dict]             # every event the engine published for the demo's commands
+    events: list[dict]             # every event the engine published after the boot commands
     event_records: np.ndarray      # the same events as raw 96-byte records, in log order
-    replies: int
-    round_trip_ns: np.ndarray      # client round trip of each continuous-session command
-    engine_ns: np.ndarray          # in-process eng_process time of the same commands
-    sequenced: np.ndarray          # the commands as the engine sequenced them (seq, ts_ns)
+    sequenced: np.ndarray          # every command as the engine sequenced it (its journal)
+    first_seq: int                 # seq of the first event in `events`
+    ring_commands: int             # set-up, pre-open and auction, through the shm rings
+    gateway_requests: int          # continuous-session requests sent over TCP
+    round_trip_ns: np.ndarray      # client-measured request -> first answer, each request
+    gateway_answered: Counter[str]  # requests the gateway answered without the engine, by reason
+    latency: Snapshot              # the engine's and the gateway's stage histograms
     lapped: bool
     engine_cpu: int
+    gateway_cpu: int
     client_cpu: int
     wait: str
     engine_exit_code: int
+    gateway_exit_code: int
     engine_stderr: str
+    gateway_stderr: str
 
 
 def _cpus() -> tuple[int, int]:
+    """(engine cpu, gateway and client cpu): the engine alone where there are two cores; the
+    client blocks while the gateway works, so those two take turns on the other core."""
     cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) == 1:
-        return cpus[0], cpus[0]
     return cpus[-1], cpus[0]
 
 
@@ -63,133 +90,193 @@ def _instruments_arg() -> str:
     return ",".join(f"{i.instrument_id}:{TICK}:1:{i.reference_price}" for i in INSTRUMENTS)
 
 
-def _wait_ready(proc: subprocess.Popen, name: str) -> None:
+def _gateway_config() -> dict:
+    accounts = sorted(set(MAKER_ACCOUNTS) | set(TAKER_ACCOUNTS))
+    # No cancel-on-disconnect: the books printed are the ones the session left.
+    return {"firms": [{"firm_id": FIRM_ID, "accounts": accounts, "name": "demo"}],
+            "sessions": [{"session_id": SESSION_ID, "firm_id": FIRM_ID, "key": SESSION_KEY,
+                          "cancel_on_disconnect": False}]}
+
+
+def _wait(cond, what: str, procs: list[subprocess.Popen]) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + START_DEADLINE_S
-    while True:
-        if proc.poll() is not None:
-            raise VenueError(f"engine process exited with {proc.returncode} during start-up: "
-                             f"{proc.stderr.read() if proc.stderr else ''}")
-        try:
-            seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
-            ready = seg.control().producer_count > 0
-            seg.detach()
-            if ready:
-                return
-        except shm_errors.SegmentError:
-            pass
+    while not cond():
+        for proc in procs:
+            if proc.poll() is not None:
+                raise VenueError(f"{proc.args[3]} process exited with {proc.returncode} while "
+                                 f"waiting for {what}: {proc.stderr.read() if proc.stderr else ''}")
         if time.monotonic() > deadline:
-            raise VenueError(f"engine process did not create its segments within {START_DEADLINE_S} s")
+            raise VenueError(f"timed out after {START_DEADLINE_S} s waiting for {what}")
         time.sleep(0.005)  # polling interval of a condition wait
 
 
-def _sequenced(cmds: np.ndarray, events: list[dict], event_records: np.ndarray) -> np.ndarray:
-    """The commands with the seq and ts_ns the engine stamped on them. Every command produces
-    at least one event (native/ENGINE.md), and events carry their command's seq and ts_ns, in
-    order, so the k-th distinct seq in the log belongs to the k-th command."""
-    seqs: list[int] = []
-    stamps: list[int] = []
-    for ev in events:
-        if not seqs or ev["seq"] != seqs[-1]:
-            seqs.append(ev["seq"])
-            stamps.append(ev["ts_ns"])
-    if len(seqs) != len(cmds):
-        raise VenueError(f"{len(cmds)} commands but {len(seqs)} sequence numbers in the event log")
-    out = cmds.copy()
-    hdr = out.view(records.dtype_of("eng_cmd_hdr_t"))
-    hdr["seq"] = np.asarray(seqs, dtype=np.uint64)
-    hdr["ts_ns"] = np.asarray(stamps, dtype=np.int64)
-    return out
-
-
-def _engine_time_per_message(boot: list[dict], sequenced: np.ndarray, first_timed: int) -> np.ndarray:
-    """Replays the sequenced commands in-process and times eng_process per message in C."""
-    cfg = ffi.new("eng_config_t *", {"max_orders": 1 << 16, "max_levels": 1 << 14,
-                                     "max_instruments": len(INSTRUMENTS), "max_accounts": 64})
-    engp = ffi.new("eng_engine_t **")
-    rc = lib.eng_create(cfg, engp)
-    if rc < 0:
-        raise VenueError(f"cannot create an in-process engine: {os.strerror(-rc)}")
-    eng = engp[0]
+def _engine_ready(name: str) -> bool:
     try:
-        boot_recs = records.encode_commands(boot)
-        result = ffi.new("eng_bench_result_t *")
-        lib.eng_bench_run(eng, ffi.cast("eng_cmd_t *", ffi.from_buffer(boot_recs)), len(boot_recs),
-                          ffi.NULL, result)
-        head = np.ascontiguousarray(sequenced[:first_timed])
-        lib.eng_bench_run(eng, ffi.cast("eng_cmd_t *", ffi.from_buffer(head)), len(head),
-                          ffi.NULL, result)
-        tail = np.ascontiguousarray(sequenced[first_timed:])
-        lat = np.zeros(len(tail), dtype=np.uint32)
-        lib.eng_bench_run(eng, ffi.cast("eng_cmd_t *", ffi.from_buffer(tail)), len(tail),
-                          ffi.cast("uint32_t *", ffi.from_buffer(lat)), result)
-        return lat.astype(np.int64)
-    finally:
-        lib.eng_destroy(eng)
+        seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
+    except shm_errors.SegmentError:
+        return False
+    ready = seg.control().producer_count > 0
+    seg.detach()
+    return ready
+
+
+def _send(client: Client, cmd: dict, order_ids: dict[int, int]) -> int:
+    """Sends one flow command as the matching order-entry request; returns its clOrdId."""
+    iid = cmd["instrument_id"]
+    if cmd["type"] == "NEW_ORDER":
+        ord_type = OrdType(cmd["ord_type"])
+        return client.new_order(
+            iid, Side(cmd["side"]), cmd["qty"], cmd["account_id"], price=cmd.get("price"),
+            ord_type=ord_type, time_in_force=TimeInForce(cmd["tif"]),
+            stop_px=cmd.get("stop_price"), display_qty=cmd.get("display_qty"),
+            stp_group=cmd.get("stp_group", 0),
+            stp_mode=SelfTradePrevention(cmd.get("stp_mode", 0)),
+            flags=OrderFlags(cmd.get("flags", 0)))
+    # The venue's order id, learned from the order's New report (closed loop: always known).
+    if cmd["type"] == "CANCEL":
+        return client.cancel(order_ids[cmd["order_id"]], iid)
+    if cmd["type"] == "REPLACE":
+        return client.replace(order_ids[cmd["order_id"]], iid, cmd["price"], cmd["qty"])
+    raise VenueError(f"the continuous session has no {cmd['type']} request")
+
+
+def _answer(client: Client, cl_ord_id: int) -> object:
+    """Reads until the first message answering cl_ord_id (an ExecutionReport, OrderCancelReject
+    or BusinessMessageReject naming it). One request is in flight, so everything read before or
+    with it belongs to this or earlier requests and is dropped."""
+    deadline = time.monotonic() + ANSWER_DEADLINE_S
+    sock, core = client.sock, client.core
+    while True:
+        for msg in client.inbox:
+            if isinstance(msg, (ExecutionReport, OrderCancelReject)) and msg.cl_ord_id == cl_ord_id:
+                client.inbox.clear()
+                return msg
+            if isinstance(msg, BusinessMessageReject) and msg.business_reject_ref_id == cl_ord_id:
+                client.inbox.clear()
+                return msg
+        client.inbox.clear()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise VenueError(f"no answer to clOrdId {cl_ord_id} within {ANSWER_DEADLINE_S} s")
+        sock.settimeout(left)
+        try:
+            data = sock.recv(1 << 16)
+        except socket.timeout:
+            continue
+        if not data:
+            raise VenueError("the gateway closed the demo's session")
+        client.inbox.extend(core.feed(data))
+
+
+def _stop(proc: subprocess.Popen | None) -> None:
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(STOP_DEADLINE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
-    """Starts the engine process, plays the flow through the rings, stops the engine cleanly."""
+    """Starts engine and gateway, plays the flow (rings, then TCP), reads the latency histograms
+    and the event log, stops both cleanly and reads back the engine's command journal."""
     name = f"demo{uuid.uuid4().hex[:8]}"
     engine_cpu, client_cpu = _cpus()
     setup = flow.setup(include_instruments=False)
     opening = flow.pre_open_and_auction()
     continuous = flow.continuous_list()
-    all_cmds = records.encode_commands(setup + opening + continuous)
-    first_timed = len(setup) + len(opening)
+    ring_cmds = records.encode_commands(setup + opening)
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "engine", "--name", name, "--cpu", str(engine_cpu),
-         "--instruments", _instruments_arg(), "--phase", "closed", "--wait", wait,
-         "--max-orders", str(1 << 16), "--max-levels", str(1 << 14), "--max-accounts", "64",
-         "--producers", "2", "--event-log-bytes", str(1 << 26), "--no-mlock"],
-        stderr=subprocess.PIPE, text=True)
-    client = stream = None
-    try:
-        _wait_ready(proc, name)
-        previous_affinity = os.sched_getaffinity(0)
-        os.sched_setaffinity(0, {client_cpu})
-        stream = EventStream(name, buffer_events=1 << 16)
-        client = EngineClient(name)
-        client.submit_records(all_cmds[:first_timed])
-        timed = all_cmds[first_timed:]
-        rtt = np.empty(len(timed), dtype=np.int64)
-        submit, clock = client.submit_bytes, time.perf_counter_ns
-        for i in range(len(timed)):
-            rec = timed[i].tobytes()
-            t0 = clock()
-            submit(rec)
-            rtt[i] = clock() - t0
-        os.sched_setaffinity(0, previous_affinity)
-        chunks, lapped = [], False
-        while True:
-            payloads, lap = stream.poll(1 << 16)
-            lapped |= lap
-            if len(payloads) == 0:
-                break
-            chunks.append(payloads.copy())
-        event_records = np.concatenate(chunks) if chunks else np.empty((0, 96), np.uint8)
-    finally:
-        if client is not None:
-            client.close()
-        if stream is not None:
-            stream.close()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+    with tempfile.TemporaryDirectory(prefix="venue-demo-") as tmp:
+        journal_dir = Path(tmp) / "journal"
+        cfg_path = Path(tmp) / "gateway.json"
+        cfg_path.write_text(json.dumps(_gateway_config()))
+        port_file = Path(tmp) / "port"
+        engine = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "engine", "--name", name, "--cpu", str(engine_cpu),
+             "--instruments", _instruments_arg(), "--phase", "closed", "--wait", wait,
+             "--max-orders", str(MAX_ORDERS), "--max-levels", str(MAX_LEVELS),
+             "--max-accounts", str(MAX_ACCOUNTS), "--producers", "2",
+             "--event-log-bytes", str(1 << 26), "--no-mlock", "--journal", str(journal_dir),
+             "--durability", "async", "--segment-mb", "32", "--snapshot-every", "0"],
+            stderr=subprocess.PIPE, text=True)
+        gateway: subprocess.Popen | None = None
+        admin = stream = client = None
         try:
-            proc.wait(STOP_DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        stderr = proc.stderr.read() if proc.stderr else ""
-        remove_leftovers(name)
+            _wait(lambda: _engine_ready(name), "the engine's segments", [engine])
+            stream = EventStream(name, buffer_events=1 << 16)
+            admin = EngineClient(name)
+            admin.submit_records(ring_cmds)
+            admin.close()
+            admin = None
+            gateway = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "gateway", "--engine", name,
+                 "--listen", "127.0.0.1:0", "--config", str(cfg_path), "--cpu", str(client_cpu),
+                 "--port-file", str(port_file)],
+                stderr=subprocess.PIPE, text=True)
+            _wait(port_file.exists, "the gateway's port", [engine, gateway])
+
+            previous_affinity = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, {client_cpu})
+            client = Client.connect("127.0.0.1", int(port_file.read_text()), SESSION_ID, FIRM_ID,
+                                    SESSION_KEY, keepalive_ms=30_000)
+            order_ids: dict[int, int] = {}
+            gateway_answered: Counter[str] = Counter()
+            rtt = np.empty(len(continuous), dtype=np.int64)
+            clock = time.perf_counter_ns
+            for i, cmd in enumerate(continuous):
+                t0 = clock()
+                answer = _answer(client, _send(client, cmd, order_ids))
+                rtt[i] = clock() - t0
+                if cmd["type"] == "NEW_ORDER" and isinstance(answer, ExecutionReport):
+                    order_ids[cmd["order_id"]] = answer.order_id
+                reason = getattr(answer, "reason_code", 0)
+                if reason >= GATEWAY_REASONS_FROM:
+                    gateway_answered[f"{cmd['type'].lower()}: {Reason(reason).name}"] += 1
+            os.sched_setaffinity(0, previous_affinity)
+            # The transmit stamp follows the flush of the last answer: wait for its record.
+            _wait(lambda: _all_transmitted(snapshot_venue(name)), "the last transmit stamp",
+                  [engine, gateway])
+            latency = snapshot_venue(name)
+            client.terminate()
+            client = None
+            chunks, lapped = [], False
+            while True:
+                payloads, lap = stream.poll(1 << 16)
+                lapped |= lap
+                if len(payloads) == 0:
+                    break
+                chunks.append(payloads.copy())
+            event_records = np.concatenate(chunks) if chunks else np.empty((0, 96), np.uint8)
+        finally:
+            for handle in (client, admin, stream):
+                if handle is not None:
+                    handle.close()
+            _stop(gateway)
+            _stop(engine)
+            engine_err = engine.stderr.read() if engine.stderr else ""
+            gateway_err = gateway.stderr.read() if gateway is not None and gateway.stderr else ""
+            remove_leftovers(name)
+        if engine.returncode != 0:
+            raise VenueError(f"engine process exited with {engine.returncode}:\n{engine_err}")
+        _, _, sequenced = journal.read_records(str(journal_dir), journal.KIND_CMD)
 
     events = records.decode_events(event_records.view(records.RECORD_DTYPE).ravel())
-    sequenced = _sequenced(all_cmds, events, event_records)
-    boot = [{"type": "ADD_INSTRUMENT", "instrument_id": i.instrument_id, "seq": k + 1,
-             "tick_size": TICK, "lot_size": 1, "reference_price": i.reference_price,
-             "market_collar_ticks": 100} for k, i in enumerate(INSTRUMENTS)]
-    engine_ns = _engine_time_per_message(boot, sequenced, first_timed)
-    return VenueRun(events=events, event_records=event_records, replies=len(all_cmds),
-                    round_trip_ns=rtt, engine_ns=engine_ns, sequenced=sequenced, lapped=lapped,
-                    engine_cpu=engine_cpu, client_cpu=client_cpu, wait=wait,
-                    engine_exit_code=proc.returncode, engine_stderr=stderr)
+    return VenueRun(events=events, event_records=event_records,
+                    sequenced=np.ascontiguousarray(sequenced),
+                    first_seq=int(events[0]["seq"]) if events else 0,
+                    ring_commands=len(ring_cmds), gateway_requests=len(continuous),
+                    round_trip_ns=rtt, gateway_answered=gateway_answered, latency=latency,
+                    lapped=lapped, engine_cpu=engine_cpu,
+                    gateway_cpu=client_cpu, client_cpu=client_cpu, wait=wait,
+                    engine_exit_code=engine.returncode,
+                    gateway_exit_code=gateway.returncode if gateway is not None else -1,
+                    engine_stderr=engine_err, gateway_stderr=gateway_err)
+
+
+def _all_transmitted(snap: Snapshot) -> bool:
+    """Every stamped request has its end-to-end record (each stage counts each request once)."""
+    return snap.get(END_TO_END).total_count >= snap.get(STAGE_NAMES[0]).total_count

@@ -52,8 +52,10 @@ def _resume_point(path: str) -> tuple[int, int]:
 class DropCopy:
     """Tails one event journal; run() until stopped, or poll_once() for embedding and tests."""
 
+    HOLD_EVERY_S = 1.0
+
     def __init__(self, journal_dir: str, out_path: str, zmq_endpoint: str | None,
-                 batch: int = 4096) -> None:
+                 batch: int = 4096, hold: str | None = "dropcopy") -> None:
         self.cursor: Any = ffi.new("jrnl_cursor_t *")
         journal.check(lib.jrnl_cursor_open(self.cursor, journal_dir.encode(), journal.KIND_EVT))
         self.resume_seq, self.resume_index = _resume_point(out_path)
@@ -63,12 +65,23 @@ class DropCopy:
         if zmq_endpoint:
             self.ctx = zmq.Context()
             self.pub = self.ctx.socket(zmq.PUB)
+            # PUB drops for a subscriber that lags by more than its high-water mark (the file
+            # is the complete record); the default 1000 is one burst of a busy second.
+            self.pub.setsockopt(zmq.SNDHWM, 1 << 20)
             self.pub.bind(zmq_endpoint)
         self.buf = np.zeros((batch, records.RECORD_SIZE), dtype=np.uint8)
         self.last_seq = 0
         self.index = -1
         self.reports = 0
         self.encoder = msgspec.json.Encoder()
+        # The journal's retention (--journal-keep-snapshots) never removes events this reader
+        # still needs: it keeps a hold file saying which seqs its output has durably.
+        self.journal_dir = journal_dir
+        self.hold = hold
+        self.held_seq = -1
+        self.hold_at = 0.0
+        if hold:
+            self._write_hold(max(self.resume_seq - 1, 0))
 
     def poll_once(self) -> int:
         """Reads the released events not read yet and writes their reports; returns how many
@@ -94,9 +107,29 @@ class DropCopy:
         if written:
             self.out.flush()
         self.reports += written
+        if self.hold and n and time.monotonic() - self.hold_at >= self.HOLD_EVERY_S:
+            self.sync_hold()
         return n
 
+    def _write_hold(self, seq: int) -> None:
+        journal.check(lib.jrnl_hold_write(self.journal_dir.encode(), self.hold.encode(), seq),
+                      f"{self.journal_dir}: cannot write hold-{self.hold}")
+        self.held_seq = seq
+        self.hold_at = time.monotonic()
+
+    def sync_hold(self) -> None:
+        """Makes the output durable, then moves the hold up to the last seq it holds in full
+        (the current seq may have more events to come)."""
+        seq = max(self.last_seq - 1, 0)
+        if not self.hold or seq <= self.held_seq:
+            return
+        self.out.flush()
+        os.fsync(self.out.fileno())
+        self._write_hold(seq)
+
     def close(self) -> None:
+        if self.hold:
+            self.sync_hold()
         lib.jrnl_cursor_close(self.cursor)
         self.out.close()
         if self.pub is not None:
@@ -115,14 +148,20 @@ def main(argv: list[str]) -> int:
     p.add_argument("--poll-ms", type=float, default=5.0, help="sleep when nothing is new")
     p.add_argument("--exit-at-end", action="store_true",
                    help="stop once everything released so far is written (rebuild mode)")
+    p.add_argument("--hold", default="dropcopy", metavar="NAME",
+                   help="name of this reader's hold file in the journal directory (hold-NAME), "
+                        "which keeps journal retention from removing events it has not written "
+                        "yet (default: dropcopy); '' for none")
     args = p.parse_args(argv)
+    if args.hold and ("/" in args.hold or "." in args.hold):
+        p.error(f"--hold {args.hold!r}: a name without '/' or '.'")
     if not os.path.isdir(args.journal):
         p.error(f"--journal {args.journal!r} is not a directory")
     stop = {"flag": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
     signal.signal(signal.SIGINT, lambda *_: stop.update(flag=True))
     try:
-        dc = DropCopy(args.journal, args.out, args.zmq)
+        dc = DropCopy(args.journal, args.out, args.zmq, hold=args.hold or None)
     except (journal.JournalError, OSError, zmq.ZMQError) as exc:
         print(f"dropcopy: {exc}", file=sys.stderr)
         return 1

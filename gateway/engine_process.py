@@ -23,6 +23,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from gateway import journal
+from gateway.latency.errors import LatencyError
+from gateway.latency.venue import ProcessLatency, remove_engine_region
 from native import records
 from native._venue import ffi, lib
 from shm.engine_segments import MAX_PRODUCERS, EngineSegments
@@ -116,17 +118,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--durability", choices=["async", "group", "each"], default="group",
                    help="with --journal: when acks are released (default: group commit)")
     p.add_argument("--group-us", type=_positive, default=200,
-                   help="group commit: longest wait of a command for its group's sync")
+                   help="group commit: a group closes when its oldest command is this old "
+                        "(and the previous group's sync is done)")
     p.add_argument("--group-records", type=_positive, default=512,
-                   help="group commit: most commands per sync")
+                   help="group commit: ... or when it holds this many commands (a group grows "
+                        "past it while the previous sync is still running)")
     p.add_argument("--segment-mb", type=_positive, default=64,
                    help="journal segment file size in MiB")
+    p.add_argument("--journal-spares", type=int, choices=range(1, 9), default=2,
+                   metavar="1..8",
+                   help="segments of each journal made ahead by a background thread (at start, "
+                        "before orders are taken, and after each roll), so a roll never writes "
+                        "a segment on the order path (default 2)")
     p.add_argument("--sync-cpu", type=int, default=None,
-                   help="group commit: pin the journal's sync thread to this CPU (default: "
+                   help="pin the journal's sync and segment-maker threads to this CPU (default: "
                         "another CPU than --cpu if there is one, else the engine's)")
+    p.add_argument("--no-latency", action="store_true",
+                   help="do not stamp or record order-path latency (default: record into "
+                        "<dir>/venue-NAME-latency-engine; see python -m gateway report)")
     p.add_argument("--snapshot-every", type=int, default=1_000_000, metavar="COMMANDS",
                    help="with --journal: snapshot (forked child) after this many commands; "
                         "0: never (default 1000000)")
+    p.add_argument("--journal-keep-snapshots", type=int, default=0, metavar="N",
+                   help="with --journal: retention. After each snapshot keep the newest N "
+                        "snapshots and remove the journal segments wholly before the oldest of "
+                        "them (never one a hold file of a reader such as the drop copy still "
+                        "needs). 0 (default): keep every segment")
+    p.add_argument("--journal-archive", default=None, metavar="DIR",
+                   help="with --journal-keep-snapshots: move removed segments into DIR (same "
+                        "file system) instead of deleting them")
     return p
 
 
@@ -191,6 +211,16 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
         parser.error(f"--sync-cpu {args.sync_cpu} is not one of this process's CPUs")
     if args.snapshot_every < 0:
         parser.error(f"--snapshot-every must be >= 0, got {args.snapshot_every}")
+    if args.journal_keep_snapshots < 0:
+        parser.error(f"--journal-keep-snapshots must be >= 0, got {args.journal_keep_snapshots}")
+    if args.journal_archive is not None:
+        if not args.journal_keep_snapshots:
+            parser.error("--journal-archive needs --journal-keep-snapshots N (N >= 1)")
+        if not os.path.isdir(args.journal_archive) or not os.access(args.journal_archive,
+                                                                    os.W_OK):
+            parser.error(f"--journal-archive {args.journal_archive!r} is not a writable "
+                         "directory")
+        args.journal_archive = os.path.abspath(args.journal_archive)
     if not 0 <= args.fifo <= 99:
         parser.error(f"--fifo must be 0 (off) or 1..99, got {args.fifo}")
     if args.spin < 0 or args.yields < 0:
@@ -255,9 +285,21 @@ def run(args: argparse.Namespace) -> int:
         lib.eng_destroy(engine)
         print(f"engine: {exc}", file=sys.stderr)
         return 1
+    latency = None
     try:
-        return _run_loop(args, engine, segs, recovery)
+        if not args.no_latency:
+            # Before any thread starts (the journal's sync thread starts in runner_run).
+            latency = ProcessLatency.for_engine(args.name, args.dir)
+        else:
+            # A crashed earlier engine's region would make gateways stamp for nobody.
+            remove_engine_region(args.name, args.dir)
+        return _run_loop(args, engine, segs, recovery, latency)
+    except LatencyError as exc:
+        print(f"engine: latency region: {exc}", file=sys.stderr)
+        return 1
     finally:
+        if latency is not None:
+            latency.close()
         segs.close(unlink=True)
         if recovery is not None:
             recovery.close()
@@ -265,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments,
-              recovery: journal.Recovery | None) -> int:
+              recovery: journal.Recovery | None, latency: ProcessLatency | None = None) -> int:
     n = args.producers
     cmd_rings = ffi.new("ring_spsc_t[]", n)
     reply_rings = ffi.new("ring_spsc_t[]", n)
@@ -314,11 +356,21 @@ def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments,
         rcfg.start_ts_ns = recovery.result.last_ts_ns
         snap_dir = ffi.new("char[]", args.journal.encode())
         rcfg.snapshot_dir = snap_dir
+        rcfg.keep_snapshots = args.journal_keep_snapshots
+        archive_dir = ffi.new("char[]", (args.journal_archive or "").encode())
+        rcfg.archive_dir = archive_dir if args.journal_archive else ffi.NULL
         rcfg.snapshot_every = args.snapshot_every
         rcfg.last_snapshot_seq = recovery.snapshot_seq
         rcfg.sync_cpu = -1 if args.sync_cpu is None else args.sync_cpu
+        rcfg.spare_segments = args.journal_spares
     ctl = ffi.cast("ring_control_t *", segs.control.handle.ctl)
     ctl.engine_cpu = -1 if args.cpu is None else args.cpu
+    if latency is not None:
+        rcfg.latency = latency.hists
+        print(f"engine: latency stamps on, region {latency.path}; {latency.clock.description}",
+              file=sys.stderr, flush=True)
+    else:
+        print("engine: latency stamps off (--no-latency)", file=sys.stderr, flush=True)
 
     for line in _prepare_process(args):
         print(f"engine: warning: {line}", file=sys.stderr)
@@ -348,6 +400,16 @@ def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments,
               f"fork pause {result.snapshot_pause_ns_max / 1e3:.0f} us, "
               f"{result.snapshot_failures} failed), state hash "
               f"{lib.eng_state_hash(engine):#018x}", file=sys.stderr, flush=True)
+        print(f"engine: journal time: {result.sync_ns_total / max(result.syncs, 1) / 1e3:.0f} us "
+              f"per sync, {result.stall_ns_total / 1e3:.0f} us waiting for syncs, "
+              f"{result.forced_commits} commits forced by full hold buffers, "
+              f"{result.roll_ns_total / 1e3:.0f} us opening segments, sync thread cpu "
+              f"{result.sync_thread_cpu_ns / 1e3:.0f} us, {result.prealloc_ns / 1e6:.0f} ms "
+              f"preallocating {args.journal_spares} spare segments per journal at start, "
+              f"{result.idle_passes} idle loop passes, {result.reply_room_waits} polls stopped "
+              f"by full reply rings, sync thread "
+              f"{'SCHED_FIFO' if result.sync_thread_realtime else 'SCHED_OTHER'}",
+              file=sys.stderr, flush=True)
     return 0
 
 

@@ -13,7 +13,12 @@ import socket
 import sys
 from typing import Any
 
+import zmq
+
+from gateway.gw_admin_server import AdminServer
 from gateway.gw_config import ConfigError, GatewayConfig, load_config
+from gateway.latency.errors import LatencyError
+from gateway.latency.venue import ProcessLatency
 from native._venue import ffi, lib
 from shm.client import EngineClient, EventStream
 from shm.errors import ShmError
@@ -39,6 +44,16 @@ def _pow2(text: str) -> int:
     return v
 
 
+def _sample(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1 or v & (v - 1) or v > 1 << 20:
+        raise argparse.ArgumentTypeError(f"{v} is not a power of two in [1, {1 << 20}]")
+    return v
+
+
 def _positive(text: str) -> int:
     v = int(text)
     if v < 1:
@@ -59,8 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="spin: never block in epoll_wait (for an isolated core)")
     p.add_argument("--so-busy-poll-us", type=int, default=0,
                    help="SO_BUSY_POLL microseconds on client sockets (0: off)")
+    p.add_argument("--idle-spin-us", type=int, default=50,
+                   help="without --busy-poll: keep polling this long after the last work before "
+                        "blocking in epoll_wait (0: block at once)")
+    p.add_argument("--fifo", type=int, default=0, metavar="PRIO",
+                   help="run the loop thread SCHED_FIFO at this priority 1-99 (default 0: off); "
+                        "with --busy-poll it would be RT-throttled, so that pair is refused")
     p.add_argument("--idle-sleep-ms", type=_positive, default=1,
                    help="without --busy-poll: longest epoll wait when no command is in flight")
+    p.add_argument("--no-event-doorbell", action="store_true",
+                   help="without --busy-poll: do not let the engine's event-log doorbell end an "
+                        "idle epoll wait (events this gateway did not cause, e.g. a passive fill, "
+                        "then wait up to --idle-sleep-ms); for before/after measurements")
     p.add_argument("--engine-spin", action="store_true",
                    help="the engine runs --wait spin (skip its doorbell)")
     p.add_argument("--max-connections", type=_positive, default=64)
@@ -74,8 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--handshake-timeout-ms", type=_positive, default=5000)
     p.add_argument("--order-capacity", type=_pow2, default=1 << 20)
     p.add_argument("--dir", default=None, help="engine segment directory (default as the engine)")
+    p.add_argument("--no-latency", action="store_true",
+                   help="do not stamp or record order-path latency (default: on when the engine "
+                        "records it; region <dir>/venue-ENGINE-latency-gw-SLOT)")
+    p.add_argument("--latency-sample", type=_sample, default=1, metavar="N",
+                   help="stamp the requests read by 1 recv() call in N (a power of two; default "
+                        "1: every request). Each stamp is an rdtsc (~10-15 ns) and a request "
+                        "takes seven: see bench/instrumentation.py for what sampling saves")
     p.add_argument("--port-file", default=None,
                    help="write the bound port here once listening (for port 0)")
+    p.add_argument("--admin", default=None, metavar="ENDPOINT",
+                   help="ZeroMQ endpoint to serve session admin on (gateway/gw_admin.py), e.g. "
+                        "tcp://127.0.0.1:5720 or tcp://127.0.0.1:* (any port); default: none")
+    p.add_argument("--admin-file", default=None,
+                   help="write the admin endpoint actually bound here once it answers")
     return p
 
 
@@ -100,6 +137,13 @@ def _sessions_array(cfg: GatewayConfig) -> tuple[Any, Any]:
     return sessions, (arr, len(accounts))
 
 
+def _write_atomically(path: str, text: str) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
 def run(args: argparse.Namespace, cfg: GatewayConfig) -> int:
     try:
         client = EngineClient(args.engine, args.dir)
@@ -107,6 +151,25 @@ def run(args: argparse.Namespace, cfg: GatewayConfig) -> int:
     except (ShmError, OSError) as exc:
         print(f"gateway: cannot attach engine {args.engine!r}: {exc}", file=sys.stderr)
         return 1
+    latency = None
+    if not args.no_latency:
+        try:
+            # Before any thread of this process takes a timestamp: the engine's clock is adopted.
+            latency = ProcessLatency.for_gateway(args.engine, client.slot, args.dir)
+        except LatencyError as exc:
+            print(f"gateway: latency region: {exc}", file=sys.stderr)
+            events.close()
+            client.close()
+            return 1
+    try:
+        return _serve(args, cfg, client, events, latency)
+    finally:
+        if latency is not None:
+            latency.close()
+
+
+def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
+           events: EventStream, latency: ProcessLatency | None) -> int:
     host, port = args.listen
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -126,6 +189,8 @@ def run(args: argparse.Namespace, cfg: GatewayConfig) -> int:
     gcfg.busy_poll = int(args.busy_poll)
     gcfg.so_busy_poll_us = args.so_busy_poll_us
     gcfg.idle_sleep_ms = args.idle_sleep_ms
+    gcfg.idle_spin_us = args.idle_spin_us
+    gcfg.event_doorbell = int(not args.no_event_doorbell)
     gcfg.sessions = sessions
     gcfg.session_count = len(cfg.sessions)
     gcfg.accounts = accounts
@@ -144,24 +209,61 @@ def run(args: argparse.Namespace, cfg: GatewayConfig) -> int:
     gcfg.events = events.reader.rx
     gcfg.engine_bell = client.handle.engine_bell
     gcfg.control_seg = client.control.handle
+    if latency is not None:
+        gcfg.latency = latency.hists
+        gcfg.latency_sample_mask = args.latency_sample - 1
+        every = ("every request" if args.latency_sample == 1
+                 else f"the requests of 1 recv() in {args.latency_sample}")
+        print(f"gateway: latency stamps on ({every}), region {latency.path}; "
+              f"{latency.clock.description} (adopted from the engine)", file=sys.stderr, flush=True)
+    else:
+        print("gateway: latency stamps off (" + ("--no-latency" if args.no_latency else
+              f"engine {args.engine} records no latency") + ")", file=sys.stderr, flush=True)
+
+    admin: AdminServer | None = None
+    if args.admin:
+        try:
+            admin = AdminServer(args.admin, len(cfg.sessions))
+        except zmq.ZMQError as exc:
+            print(f"gateway: cannot serve admin on {args.admin!r}: {exc}", file=sys.stderr)
+            lsock.close()
+            events.close()
+            client.close()
+            return 2
+        gcfg.admin = admin.mailbox
+        admin.start()       # before pinning: the admin thread must not share a spinning core
 
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
+    sched = "SCHED_OTHER"
+    if args.fifo:
+        # This thread only (the C loop); the admin thread and ZeroMQ's stay SCHED_OTHER.
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(args.fifo))
+            sched = f"SCHED_FIFO {args.fifo}"
+        except OSError as exc:
+            print(f"gateway: SCHED_FIFO {args.fifo} refused ({exc.strerror}); running SCHED_OTHER",
+                  file=sys.stderr)
     rc = lib.gw_install_stop_signals()
     if rc < 0:
         print(f"gateway: cannot install signal handlers ({os.strerror(-rc)})", file=sys.stderr)
         return 1
+    if admin is not None and args.admin_file:
+        _write_atomically(args.admin_file, admin.endpoint)
     if args.port_file:
-        tmp = f"{args.port_file}.tmp"
-        with open(tmp, "w") as fh:
-            fh.write(str(bound_port))
-        os.replace(tmp, args.port_file)
+        _write_atomically(args.port_file, str(bound_port))
     print(f"gateway: listening on {host}:{bound_port}, engine {args.engine} producer slot "
           f"{client.slot}, cpu {args.cpu if args.cpu is not None else 'any'}, "
-          f"{'busy-poll' if args.busy_poll else 'epoll backoff'}, {len(cfg.sessions)} sessions",
+          f"{'busy-poll' if args.busy_poll else f'epoll backoff (spin {args.idle_spin_us} us)'}, "
+          f"{'' if args.busy_poll else ('no ' if args.no_event_doorbell else '') + 'event doorbell, '}"
+          f"{sched}, {len(cfg.sessions)} sessions"
+          f"{', admin on ' + admin.endpoint if admin else ''}",
           file=sys.stderr, flush=True)
     stats = ffi.new("gw_stats_t *")
     rc = lib.gw_run(gcfg, stats)
+    if admin is not None:
+        admin.loop_stopped()
+        admin.close()
     lsock.close()
     s = stats[0]
     print(f"gateway: stopped (rc {rc}): {s.accepted} connections, {s.frames_in} frames in, "
@@ -169,7 +271,8 @@ def run(args: argparse.Namespace, cfg: GatewayConfig) -> int:
           f"{s.business_rejects} business rejects, {s.terminates} terminates, "
           f"{s.decode_errors} decode errors, {s.throttled} throttled, "
           f"{s.slow_consumers} slow consumers, {s.heartbeat_timeouts} heartbeat timeouts, "
-          f"{s.lapped} event-log laps", file=sys.stderr, flush=True)
+          f"{s.lapped} event-log laps, {s.doorbell_wakes} doorbell wakes",
+          file=sys.stderr, flush=True)
     events.close()
     client.close()
     return 0 if rc == 0 else 1
@@ -181,6 +284,13 @@ def main(argv: list[str]) -> int:
     if args.cpu is not None and args.cpu not in os.sched_getaffinity(0):
         parser.error(f"--cpu {args.cpu} is not one of this process's CPUs "
                      f"{sorted(os.sched_getaffinity(0))}")
+    if not 0 <= args.fifo <= 99:
+        parser.error(f"--fifo must be 0 (off) or 1..99, got {args.fifo}")
+    if args.fifo and args.busy_poll:
+        parser.error("--fifo with --busy-poll: a SCHED_FIFO loop that never blocks is throttled "
+                     "by the kernel (sched_rt_runtime_us) for tens of ms each second")
+    if not 0 <= args.idle_spin_us <= 1_000_000:
+        parser.error(f"--idle-spin-us must be 0..1000000, got {args.idle_spin_us}")
     if args.keepalive_max_ms < args.keepalive_min_ms:
         parser.error("--keepalive-max-ms must be >= --keepalive-min-ms")
     if args.tx_buffer_bytes < 4096:

@@ -13,6 +13,7 @@ import argparse
 import errno as _errno
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,13 +94,14 @@ def _text(buf: Any) -> str:
 
 def open_log(directory: str, kind: int, limits: tuple[int, int, int, int],
              segment_bytes: int = DEFAULT_SEGMENT_BYTES, max_seq: int = MAX_SEQ,
-             readonly: bool = False) -> Any:
+             readonly: bool = False, regenerable: bool = False) -> Any:
     """Opens (validates, repairs a torn tail of, positions at the end) one journal; returns the
     jrnl_log_t cdata (close it with lib.jrnl_log_close). Raises a JournalError."""
     log = ffi.new("jrnl_log_t *")
     lim = ffi.new("uint32_t[4]", list(limits))
     rc = lib.jrnl_log_open(log, directory.encode(), kind, segment_bytes, lim, max_seq,
-                           lib.JRNL_OPEN_READONLY if readonly else 0)
+                           (lib.JRNL_OPEN_READONLY if readonly else 0) |
+                           (lib.JRNL_OPEN_REGENERABLE if regenerable else 0))
     check(rc, _text(log.message))
     return log
 
@@ -115,7 +117,12 @@ def log_message(log: Any) -> str:
 
 def journal_limits(directory: str) -> tuple[int, int, int, int]:
     """The engine capacities recorded in the command journal's first segment header."""
-    path = os.path.join(directory, "cmd-0000000000000000.jrnl")
+    first = ffi.new("uint64_t *")
+    rc = lib.jrnl_first_segment(directory.encode(), KIND_CMD, first)
+    if rc == -_errno.ENOENT:
+        raise JournalCorrupt(f"{directory}: no command journal segment")
+    check(rc, directory)
+    path = os.path.join(directory, f"cmd-{first[0]:016d}.jrnl")   # retention may remove 0..
     with open(path, "rb") as f:
         raw = f.read(lib.JRNL_SEG_HDR_BYTES)
     if len(raw) < lib.JRNL_SEG_HDR_BYTES:
@@ -222,15 +229,36 @@ def recover(make_engine: Any, destroy_engine: Any, directory: str,
     cuts the event journal at the command journal's end, loads the newest valid snapshot into a
     fresh engine (make_engine()), replays every later command into it, checking the events
     against the event journal and completing it."""
-    cmd_log = open_log(directory, KIND_CMD, limits, segment_bytes)
+    # The fresh engine (tens of ms for big capacities: its tables are allocated and cleared)
+    # is made on another thread while the journals are checked; both C calls release the GIL.
+    pool = ThreadPoolExecutor(1)
+    fresh = pool.submit(make_engine)
+    pool.shutdown(wait=False)
+    made: list[Any] = []
+
+    def make_or_take() -> Any:
+        if not made:
+            made.append(fresh.result())
+            return made[0]
+        return make_engine()
+
     try:
-        evt_log = open_log(directory, KIND_EVT, limits, segment_bytes, max_seq=cmd_log.last_seq)
+        cmd_log = open_log(directory, KIND_CMD, limits, segment_bytes)
+    except BaseException:
+        destroy_engine(fresh.result())
+        raise
+    try:
+        # regenerable: group commit syncs events behind their commands, so a machine crash
+        # can leave a hole in the event journal's tail; the replay below writes it again.
+        evt_log = open_log(directory, KIND_EVT, limits, segment_bytes, max_seq=cmd_log.last_seq,
+                           regenerable=True)
     except BaseException:
         lib.jrnl_log_close(cmd_log)
+        destroy_engine(fresh.result())
         raise
     engine = None
     try:
-        engine, snap_seq, snap_notes = load_newest_snapshot(directory, make_engine,
+        engine, snap_seq, snap_notes = load_newest_snapshot(directory, make_or_take,
                                                             destroy_engine, cmd_log.last_seq)
         result = replay(engine, directory, snap_seq, cmd_log.last_seq, evt_log)
     except BaseException:
@@ -331,6 +359,10 @@ def verify(directory: str) -> tuple[ReplayResult, ReplayEngine]:
     limits = journal_limits(directory)
     probe = open_log(directory, KIND_CMD, limits, readonly=True)
     last = probe.last_seq
+    if probe.first_seq > 1:
+        raise JournalCorrupt(f"{directory}: the command journal starts at seq {probe.first_seq} "
+                             "(older segments were removed or archived by retention, "
+                             "--journal-keep-snapshots); a replay from scratch needs them back")
     eng = ReplayEngine(limits)
     try:
         return replay(eng.handle, directory, 0, last), eng

@@ -216,6 +216,7 @@ void eng_cmd_add_instrument(eng_engine_t *e, const eng_add_instrument_t *c);
 void eng_cmd_set_instrument_risk(eng_engine_t *e, const eng_set_instrument_risk_t *c);
 void eng_cmd_set_account_limit(eng_engine_t *e, const eng_set_account_limit_t *c);
 void eng_cmd_set_kill_switch(eng_engine_t *e, const eng_set_kill_switch_t *c);
+void eng_cmd_set_post_trade_limit(eng_engine_t *e, const eng_set_post_trade_limit_t *c);
 
 /* eng_expiry.c: GTD heap ordered by (expire_ts_ns, accept_seq) */
 void eng_gtd_push(eng_engine_t *e, uint32_t oi);

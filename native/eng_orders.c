@@ -29,6 +29,7 @@ void eng_reject(eng_engine_t *e, const eng_cmd_t *c, uint16_t reason)
     case ENG_CMD_MASS_CANCEL: r->account_id = c->mass_cancel.account_id; break;
     case ENG_CMD_SET_ACCOUNT_LIMIT: r->account_id = c->set_account_limit.account_id; break;
     case ENG_CMD_SET_KILL_SWITCH: r->account_id = c->set_kill_switch.account_id; break;
+    case ENG_CMD_SET_POST_TRADE_LIMIT: r->account_id = c->set_post_trade_limit.account_id; break;
     default: break;
     }
 }

@@ -1,6 +1,7 @@
 /*
  * eng_risk.c - pre-trade risk and the commands that configure it: instruments, per-instrument
- * order limits, per-account position limits and the account kill switch.
+ * order limits, per-account position limits and the account kill switch; and the post-trade
+ * limits, which the engine only validates and acknowledges (the control plane evaluates them).
  *
  * All limit arithmetic is exact (__int128): a limit of INT64_MAX means "none" and must never
  * wrap into a false reject. Open quantities (leaves of live orders, waiting stops included) are
@@ -108,4 +109,20 @@ void eng_cmd_set_kill_switch(eng_engine_t *e, const eng_set_kill_switch_t *c)
     e->killed[c->account_id] = c->engaged ? 1 : 0;
     if (c->engaged) n = eng_sweep(e, 0, 1, c->account_id, 0, ENG_EVT_CANCELLED, ENG_CXL_KILL_SWITCH);
     eng_cmd_ack(e, c->hdr.instrument_id, ENG_CMD_SET_KILL_SWITCH, n);
+}
+
+/* SET_POST_TRADE_LIMIT: validated, sequenced, journaled and acknowledged; no engine state changes
+ * (the control plane evaluates post-trade risk and re-derives these limits from the journal). */
+void eng_cmd_set_post_trade_limit(eng_engine_t *e, const eng_set_post_trade_limit_t *c)
+{
+    const eng_cmd_t *cmd = (const eng_cmd_t *)c;
+    uint16_t r = ENG_OK;
+    if (c->account_id >= e->cfg.max_accounts) r = ENG_REJ_BAD_ACCOUNT;
+    else if (c->limit < ENG_PTL_VAR || c->limit > ENG_PTL_AUTO_KILL || c->value_e6 < 0)
+        r = ENG_REJ_BAD_CONFIG;
+    if (r) {
+        eng_reject(e, cmd, r);
+        return;
+    }
+    eng_cmd_ack(e, c->hdr.instrument_id, ENG_CMD_SET_POST_TRADE_LIMIT, 0);
 }

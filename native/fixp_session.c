@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "gw_internal.h"
+#include "hdr_recorder.h"
 
 int64_t fixp_realtime_ns(void)
 {
@@ -324,11 +325,13 @@ static void fixp_new_order(gw_t *g, gw_conn_t *c, const sbe_new_order_single_t *
         .instrument_id = m->instrument_id, .account_id = m->account_id,
         .firm_id = s->cfg->firm_id, .session = c->session,
         .side = m->side, .ord_type = m->ord_type, .tif = m->time_in_force};
-    if (!gw_orders_insert(&g->orders, &o)) {
+    gw_order_t *stored = gw_orders_insert(&g->orders, &o);
+    if (!stored) {
         fixp_bmr(g, c->session, m->seq_num, m->cl_ord_id, SBE_NEW_ORDER_SINGLE_TEMPLATE_ID,
                  ENG_GW_ORDER_CAPACITY, SBE_BUSINESS_REJECT_REASON_APPLICATION_NOT_AVAILABLE);
         return;
     }
+    gw_orders_chain_append(&g->orders, &s->orders_head, &s->orders_tail, stored);
     g->next_order_counter = (g->next_order_counter + 1) & ((1ull << 48) - 1);
     if (g->next_order_counter == 0)
         g->next_order_counter = 1;
@@ -408,15 +411,19 @@ static void fixp_replace(gw_t *g, gw_conn_t *c, const sbe_order_cancel_replace_r
     gw_engine_submit(g, &cmd, &p);
 }
 
-/* Writes one CANCEL per live order of the session matching the filters, while the command ring
- * has room. Returns how many it wrote. */
+/* Writes one CANCEL per live order of the session matching the filters, oldest first, while the
+ * command ring has room. Returns how many it wrote. Walks the session's own chain: a scan of the
+ * whole order table (order_capacity slots, ~100 MB by default) would stall every session for
+ * tens of milliseconds on each disconnect. Nothing leaves the table while this runs (events are
+ * read only between passes), so the chain is stable under the walk. */
 static uint32_t fixp_cancel_matching(gw_t *g, int32_t session, uint32_t instrument, uint32_t account,
                                  uint32_t kind, uint32_t mass)
 {
     uint32_t written = 0;
-    for (uint64_t i = 0; i <= g->orders.mask; i++) {
-        const gw_order_t *o = &g->orders.slots[i];
-        if (!o->order_id || o->session != session || (instrument && o->instrument_id != instrument) ||
+    const gw_order_t *o;
+    for (uint64_t id = g->sessions[session].orders_head; (o = gw_orders_find(&g->orders, id));
+         id = o->sess_next) {
+        if ((instrument && o->instrument_id != instrument) ||
             (account != SBE_OPTIONAL_ACCOUNT_ID_NULL && o->account_id != account))
             continue;
         if (!gw_engine_has_room(g))
@@ -434,6 +441,11 @@ static uint32_t fixp_cancel_matching(gw_t *g, int32_t session, uint32_t instrume
     return written;
 }
 
+/* Per-order cancels, not ENG_CMD_MASS_CANCEL: the request's scope is this session's orders
+ * (README, tests/gateway/test_gw_ownership.py), and the engine filters only by account and
+ * instrument. Two sessions of a firm may share an account, other gateways and the control plane
+ * enter orders on it too, and with no account given the engine command would cancel every firm's
+ * orders; the engine knows no session or firm, so only the gateway can scope it. */
 static void fixp_mass_cancel(gw_t *g, gw_conn_t *c, const sbe_order_mass_cancel_request_t *m)
 {
     gw_session_t *s = &g->sessions[c->session];
@@ -520,6 +532,10 @@ static int fixp_frame(gw_t *g, gw_conn_t *c, const uint8_t *buf, uint32_t len)
 {
     sbe_msg_t m;
     int rc = sbe_decode(buf, len, &m);
+    if (g->lat) {                   /* latency: DECODE of this frame, RECEIVE of its bytes */
+        g->lat_rx = c->lat_rx;
+        g->lat_decoded = rc == 0 && c->lat_rx ? hdr_now() : 0;  /* 0: not sampled */
+    }
     if (rc != 0) {
         g->stats->decode_errors++;
         if (c->state == GW_CONN_ESTABLISHED && fixp_is_app_inbound(m.template_id)) {
@@ -587,6 +603,7 @@ int fixp_conn_input(gw_t *g, gw_conn_t *c)
         g->stats->frames_in++;
         off += flen;
     }
+    g->lat_decoded = 0;             /* latency: a frame's stamps never outlive its handling */
     if (c->fd < 0)
         return 0;
     if (off) {

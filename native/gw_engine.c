@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gw_internal.h"
+#include "hdr_recorder.h"
 
 int gw_engine_in_flight(const gw_t *g)
 {
@@ -18,18 +19,43 @@ int gw_engine_in_flight(const gw_t *g)
 
 int gw_engine_has_room(gw_t *g)
 {
+    /* room for the larger, stamped record, so a submit never fails whichever it writes */
     return g->p_head - g->p_tail < GW_PENDING_CAP &&
-           ring_spsc_has_room(g->cfg->cmd, sizeof(eng_cmd_t));
+           ring_spsc_has_room(g->cfg->cmd, sizeof(hdr_stamped_cmd_t));
+}
+
+/* Latency: a single-command request from the frame being handled goes on the ring stamped
+ * (venue_layout.h Section 5); returns its enqueue stamp. Records the gateway's inbound stages. */
+static uint64_t gw_submit_stamped(gw_t *g, const eng_cmd_t *cmd)
+{
+    int32_t off = ring_spsc_claim(g->cfg->cmd, RING_MSG_ENG_CMD_STAMPED, sizeof(hdr_stamped_cmd_t));
+    hdr_stamped_cmd_t *rec = (hdr_stamped_cmd_t *)(g->cfg->cmd->data + off);
+    memcpy(&rec->cmd, cmd, sizeof *cmd);
+    uint64_t enqueue = hdr_now();
+    rec->enqueue_ticks = enqueue;
+    ring_spsc_commit(g->cfg->cmd, off);
+    hdr_hist_record_ticks(&g->lat[HDR_STAGE_RECEIVE_TO_DECODE], g->lat_rx, g->lat_decoded);
+    hdr_hist_record_ticks(&g->lat[HDR_STAGE_DECODE_TO_ENQUEUE], g->lat_decoded, enqueue);
+    g->lat_decoded = 0;             /* one stamped command per frame */
+    return enqueue;
 }
 
 void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx)
 {
-    /* Cannot fail: the caller checked gw_engine_has_room and the record size is fixed. */
-    ring_spsc_write(g->cfg->cmd, RING_MSG_ENG_CMD, cmd, sizeof *cmd);
+    uint64_t enqueue = 0;
+    /* Cannot fail: the caller checked gw_engine_has_room and the record sizes are fixed. */
+    if (g->lat && g->lat_decoded &&
+        (ctx->kind == GW_P_NEW || ctx->kind == GW_P_CANCEL || ctx->kind == GW_P_REPLACE))
+        enqueue = gw_submit_stamped(g, cmd);
+    else
+        ring_spsc_write(g->cfg->cmd, RING_MSG_ENG_CMD, cmd, sizeof *cmd);
     gw_pending_t *p = &g->pending[g->p_head & (GW_PENDING_CAP - 1)];
     *p = *ctx;
     p->seq = 0;
     p->event_count = p->events_seen = p->done = 0;
+    p->lat_rx = enqueue ? g->lat_rx : 0;
+    p->lat_enqueue = enqueue;
+    p->lat_e2p_ns = 0;
     g->p_head++;
     g->cmds_unsignalled++;
     g->stats->commands++;
@@ -139,8 +165,10 @@ static uint8_t gw_working_status(const gw_order_t *o)
 
 static void gw_order_gone(gw_t *g, gw_order_t *o)
 {
-    if (g->sessions[o->session].live_orders)
-        g->sessions[o->session].live_orders--;
+    gw_session_t *s = &g->sessions[o->session];
+    if (s->live_orders)
+        s->live_orders--;
+    gw_orders_chain_unlink(&g->orders, &s->orders_head, &s->orders_tail, o);
     gw_orders_remove(&g->orders, o);
 }
 
@@ -279,6 +307,7 @@ static int gw_read_replies(gw_t *g)
         gw_pending_t *p = &g->pending[g->p_answered & (GW_PENDING_CAP - 1)];
         p->seq = r.seq;
         p->event_count = r.event_count;
+        p->lat_e2p_ns = r.enqueue_to_published_ns;
         if (r.seq)
             g->last_answered_seq = r.seq;
         g->p_answered++;
@@ -289,6 +318,37 @@ static int gw_read_replies(gw_t *g)
     if (n)
         ring_spsc_release(g->cfg->reply);
     return n;
+}
+
+/* Latency: the first event of a stamped command was handled, its report queued; the transmit
+ * stamp comes after the flush pass (gw_engine_lat_transmitted), or now if the list is full. */
+static void gw_lat_reported(gw_t *g, gw_pending_t *p)
+{
+    if (g->lat_tx_count == GW_LAT_TX_CAP)
+        gw_engine_lat_transmitted(g);
+    g->lat_tx[g->lat_tx_count].rx = p->lat_rx;
+    g->lat_tx[g->lat_tx_count].enqueue = p->lat_enqueue;
+    g->lat_tx[g->lat_tx_count].e2p_ns = p->lat_e2p_ns;
+    g->lat_tx_count++;
+    p->lat_rx = 0;
+}
+
+void gw_engine_lat_transmitted(gw_t *g)
+{
+    if (g->lat_tx_count == 0)
+        return;
+    uint64_t now = hdr_now();
+    const hdr_hist_t *pt = &g->lat[HDR_STAGE_PUBLISHED_TO_TRANSMIT];
+    for (uint32_t i = 0; i < g->lat_tx_count; i++) {
+        /* (transmit - enqueue) - (published - enqueue): the engine's stamps never come here,
+         * only its interval, converted with the same calibration (one clock per venue). */
+        uint64_t enq = g->lat_tx[i].enqueue;
+        int64_t since_enqueue =
+            now > enq ? (int64_t)hdr_ticks_to_ns_with(now - enq, pt->ns_mult, pt->ns_shift) : 0;
+        hdr_hist_record(pt, since_enqueue - (int64_t)g->lat_tx[i].e2p_ns);
+        hdr_hist_record_ticks(&g->lat[HDR_STAGE_END_TO_END], g->lat_tx[i].rx, now);
+    }
+    g->lat_tx_count = 0;
 }
 
 /* Our command that caused an event of seq `seq`, or NULL; retires older answered commands. */
@@ -337,6 +397,8 @@ int gw_engine_poll(gw_t *g)
         work++;
         gw_pending_t *p = gw_attribute(g, e.hdr.seq);
         gw_on_event(g, &e, p);
+        if (p && p->lat_rx)
+            gw_lat_reported(g, p);
         if (p && ++p->events_seen >= p->event_count)
             gw_pending_done(g, p);
     }

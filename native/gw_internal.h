@@ -20,6 +20,8 @@
 #define GW_LOG_SLOT_BYTES 256       /* one retained outbound frame (largest app frame is 181 B) */
 #define GW_PENDING_CAP 8192         /* engine commands in flight or awaiting their events */
 #define GW_LINGER_NS 200000000LL    /* a closing connection gets this long to flush */
+#define GW_LAT_TX_CAP 512           /* stamped commands whose first report awaits the flush pass
+                                       (one engine poll queues at most 256) */
 
 enum gw_conn_state { GW_CONN_FREE = 0, GW_CONN_NEW, GW_CONN_NEGOTIATED, GW_CONN_ESTABLISHED };
 
@@ -38,6 +40,8 @@ typedef struct gw_conn {
     int64_t close_deadline_ns;
     uint8_t *tx;                    /* tx_buffer_bytes */
     uint32_t tx_head, tx_tail;      /* unsent bytes are tx[head..tail) */
+    uint64_t lat_rx;                /* latency: hdr_now() after the recv() that last added bytes */
+    char peer[GW_ADMIN_PEER_MAX];   /* "host:port" of the client, for the admin table */
     uint8_t rx[GW_RX_BYTES];
 } gw_conn_t;
 
@@ -50,6 +54,7 @@ typedef struct gw_session {
     double tokens;                  /* throttle bucket */
     int64_t tokens_ns;
     uint64_t live_orders;
+    uint64_t orders_head, orders_tail; /* the session's live orders, oldest first (ids; 0: none) */
     uint8_t *log;                   /* out_log_msgs slots of GW_LOG_SLOT_BYTES: [u16 len][frame] */
 } gw_session_t;
 
@@ -60,6 +65,7 @@ typedef struct gw_order {
     uint32_t instrument_id, account_id, firm_id;
     int32_t session;
     uint8_t side, ord_type, tif, _pad0;
+    uint64_t sess_prev, sess_next;  /* the owning session's chain, by order id (entries move) */
 } gw_order_t;
 
 typedef struct gw_orders {
@@ -81,6 +87,10 @@ typedef struct gw_pending {
     uint64_t order_id;
     uint32_t mass;                  /* GW_P_MASS_PART: index into gw_t.mass */
     uint32_t done;
+    uint64_t lat_rx, lat_enqueue;   /* latency stamps of a stamped command; lat_rx 0: none, or
+                                       its first report is already queued for transmit */
+    uint32_t lat_e2p_ns;            /* from its reply: enqueue -> events published */
+    uint32_t _lat_pad;
 } gw_pending_t;
 
 typedef struct gw_mass {
@@ -109,6 +119,13 @@ typedef struct gw {
     int64_t now_ns;                 /* CLOCK_MONOTONIC at the top of the loop iteration */
     int held;                       /* 1: held_evt waits for the reply of one of our commands */
     eng_evt_t held_evt;
+    /* latency stamps (venue_layout.h Section 5); all unused while lat is NULL */
+    const struct hdr_hist *lat;     /* cfg->latency */
+    uint64_t lat_rx, lat_decoded;   /* the frame being handled; lat_decoded 0: none to stamp */
+    uint32_t lat_tx_count;          /* reports queued since the last flush pass: */
+    uint32_t lat_recvs;             /* recv() calls that read bytes, for sampling */
+    struct { uint64_t rx, enqueue; uint64_t e2p_ns; } lat_tx[GW_LAT_TX_CAP];
+    struct gw_waker *waker;         /* event-log doorbell -> eventfd (gw_waker.c); NULL: none */
 } gw_t;
 
 /* gw_orders.c */
@@ -121,6 +138,11 @@ gw_order_t *gw_orders_find(gw_orders_t *t, uint64_t order_id);
 gw_order_t *gw_orders_insert(gw_orders_t *t, const gw_order_t *o);
 /* Removes the order (o must come from find/insert); keeps every probe chain intact. */
 void gw_orders_remove(gw_orders_t *t, gw_order_t *o);
+/* Appends o to a session's chain (head/tail ids) / takes it out again. The chain links by id,
+ * not by pointer, because removal's backward shift moves entries; a session's mass cancel and
+ * cancel-on-disconnect walk its own orders instead of the whole table. */
+void gw_orders_chain_append(gw_orders_t *t, uint64_t *head, uint64_t *tail, gw_order_t *o);
+void gw_orders_chain_unlink(gw_orders_t *t, uint64_t *head, uint64_t *tail, gw_order_t *o);
 
 /* gw_server.c: outbound bytes */
 /* Queues one encoded frame on the connection. 0, or -ENOBUFS after which the connection is a
@@ -128,6 +150,9 @@ void gw_orders_remove(gw_orders_t *t, gw_order_t *o);
 int gw_conn_send(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len);
 /* Queues Terminate(code, reason) and starts closing the connection. */
 void gw_conn_terminate(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason);
+/* As gw_conn_terminate, with reason text (at most 128 bytes) in the Terminate. */
+void gw_conn_terminate_text(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason,
+                            const uint8_t *text, uint16_t text_len);
 /* Closes the connection now: unbinds its session (cancel-on-disconnect applies). */
 void gw_conn_close(gw_t *g, gw_conn_t *c);
 
@@ -155,10 +180,37 @@ void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx);
 int gw_engine_poll(gw_t *g);
 /* 1 if any command of ours still waits for its reply. */
 int gw_engine_in_flight(const gw_t *g);
+/* Latency: after the flush pass, stamps GATEWAY_TRANSMIT for every stamped command whose first
+ * report was queued since the last call, and records published_to_transmit and end_to_end. */
+void gw_engine_lat_transmitted(gw_t *g);
 /* A mass cancel slot for a session, or -1 if all are busy. */
 int gw_mass_open(gw_t *g, int32_t session, uint64_t cl_ord_id, uint32_t instrument_id,
                  uint32_t account_id);
 /* Sends the report of a mass cancel whose part commands are all done, and frees the slot. */
 void gw_mass_finish(gw_t *g, uint32_t m);
+
+/* gw_waker.c: a thread that sleeps on the event log's reader bell for the gateway thread
+ * and wakes its epoll_wait through an eventfd (the protocol is at the top of gw_waker.c). */
+typedef struct gw_waker gw_waker_t;
+/* Starts the thread. 0, -ENOMEM, or -errno of eventfd / pthread_create. */
+int gw_waker_start(gw_waker_t **out, struct ring_bcast_rx *events);
+/* The eventfd to register in epoll (EPOLLIN). */
+int gw_waker_fd(const gw_waker_t *w);
+/* Gateway thread, just before a blocking epoll_wait: cursor is its event-log cursor, taken
+ * after its last poll of the log found nothing. 1: armed, block; 0: the log has news, do not
+ * block (nothing armed). */
+int gw_waker_arm(gw_waker_t *w, uint64_t cursor);
+/* Gateway thread, after epoll_wait returned (armed or not). */
+void gw_waker_disarm(gw_waker_t *w);
+/* Gateway thread: epoll reported the eventfd; resets it. */
+void gw_waker_consume(gw_waker_t *w);
+/* eventfd writes so far. */
+uint64_t gw_waker_fired(const gw_waker_t *w);
+/* Stops and joins the thread, closes the eventfd, frees w (NULL: nothing). */
+void gw_waker_stop(gw_waker_t *w);
+
+/* gw_admin.c */
+/* Answers an outstanding admin request, if any (cfg->admin must be set). */
+void gw_admin_service(gw_t *g);
 
 #endif /* GW_INTERNAL_H */

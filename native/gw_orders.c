@@ -80,3 +80,30 @@ void gw_orders_remove(gw_orders_t *t, gw_order_t *o)
         hole = j;
     }
 }
+
+void gw_orders_chain_append(gw_orders_t *t, uint64_t *head, uint64_t *tail, gw_order_t *o)
+{
+    o->sess_prev = *tail;
+    o->sess_next = 0;
+    gw_order_t *last = gw_orders_find(t, *tail);
+    if (last)
+        last->sess_next = o->order_id;
+    else
+        *head = o->order_id;
+    *tail = o->order_id;
+}
+
+void gw_orders_chain_unlink(gw_orders_t *t, uint64_t *head, uint64_t *tail, gw_order_t *o)
+{
+    gw_order_t *prev = gw_orders_find(t, o->sess_prev);
+    gw_order_t *next = gw_orders_find(t, o->sess_next);
+    if (prev)
+        prev->sess_next = o->sess_next;
+    else
+        *head = o->sess_next;
+    if (next)
+        next->sess_prev = o->sess_prev;
+    else
+        *tail = o->sess_prev;
+    o->sess_prev = o->sess_next = 0;
+}

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -20,13 +22,16 @@
 #include <unistd.h>
 
 #include "gw_internal.h"
+#include "hdr_recorder.h"
 #include "ring_segment.h"
+#include "ring_wait.h"
 
 #ifndef SO_BUSY_POLL
 #define SO_BUSY_POLL 46
 #endif
 
 #define GW_LISTEN_TAG UINT64_MAX
+#define GW_WAKER_TAG (UINT64_MAX - 1)
 #define GW_EVENTS_MAX 64
 
 /* Set by a signal handler or gw_request_stop, read by the loop: relaxed suffices, it publishes
@@ -129,11 +134,21 @@ int gw_conn_send(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len)
 
 void gw_conn_terminate(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason)
 {
+    gw_conn_terminate_text(g, c, code, reason, NULL, 0);
+}
+
+void gw_conn_terminate_text(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason,
+                            const uint8_t *text, uint16_t text_len)
+{
     if (c->fd < 0 || c->closing)
         return;
     sbe_terminate_t t = {.session_id = c->session >= 0 ? g->sessions[c->session].cfg->session_id : 0,
                          .reason_code = reason, .code = code};
-    uint8_t buf[64];
+    if (text && text_len) {
+        t.reason_length = text_len < sizeof t.reason ? text_len : (uint16_t)sizeof t.reason;
+        memcpy(t.reason, text, t.reason_length);
+    }
+    uint8_t buf[SBE_MAX_FRAME_LENGTH];
     int n = sbe_encode_terminate(buf, sizeof buf, &t);
     /* The reserve keeps room for this frame even when a slow consumer filled the rest. */
     if (n > 0)
@@ -171,10 +186,29 @@ void gw_conn_close(gw_t *g, gw_conn_t *c)
     g->stats->closed++;
 }
 
+/* "host:port" ("[host]:port" for IPv6) for the admin table; "" for other families. */
+static void gw_format_peer(const struct sockaddr_storage *sa, socklen_t len, char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "";
+    out[0] = '\0';
+    if (sa->ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof host))
+            snprintf(out, cap, "%s:%u", host, (unsigned)ntohs(in->sin_port));
+    } else if (sa->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host))
+            snprintf(out, cap, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
+    }
+}
+
 static void gw_accept(gw_t *g)
 {
     for (;;) {
-        int fd = accept4(g->cfg->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof peer;
+        int fd = accept4(g->cfg->listen_fd, (struct sockaddr *)&peer, &peer_len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;                 /* EAGAIN, or a connection that died in the backlog */
         int one = 1;
@@ -199,6 +233,7 @@ static void gw_accept(gw_t *g)
         c->closing = c->blocked = c->want_out = 0;
         c->rx_len = c->tx_head = c->tx_tail = 0;
         c->keepalive_ms = 0;
+        gw_format_peer(&peer, peer_len, c->peer, sizeof c->peer);
         c->accepted_ns = c->last_rx_ns = c->last_tx_ns = g->now_ns;
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
         if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -231,6 +266,9 @@ static void gw_conn_readable(gw_t *g, gw_conn_t *c)
         }
         c->rx_len += (uint32_t)n;
         c->last_rx_ns = g->now_ns;
+        if (g->lat)                 /* latency: SOCKET_RECEIVE of the frames this completes, in 1
+                                       recv() in (sample mask + 1); 0: not sampled, no stamps */
+            c->lat_rx = (++g->lat_recvs & g->cfg->latency_sample_mask) == 0 ? hdr_now() : 0;
         fixp_conn_input(g, c);
         if ((size_t)n < GW_RX_BYTES / 2)
             return;                 /* probably drained; level-triggered epoll says if not */
@@ -266,6 +304,7 @@ static void gw_free(gw_t *g)
         free(g->sessions);
     }
     gw_orders_free(&g->orders);
+    gw_waker_stop(g->waker);
     if (g->epfd >= 0)
         close(g->epfd);
     free(g);
@@ -304,6 +343,14 @@ static int gw_setup(gw_t *g)
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = GW_LISTEN_TAG};
     if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, cfg->listen_fd, &ev) < 0)
         return -errno;
+    if (cfg->event_doorbell && !cfg->busy_poll) {   /* a busy-polling loop never blocks */
+        rc = gw_waker_start(&g->waker, cfg->events);
+        if (rc < 0)
+            return rc;
+        struct epoll_event wev = {.events = EPOLLIN, .data.u64 = GW_WAKER_TAG};
+        if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, gw_waker_fd(g->waker), &wev) < 0)
+            return -errno;
+    }
     g->next_order_counter = 1;
     g->next_exec_id = 1;
     return 0;
@@ -335,6 +382,7 @@ int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
         return -ENOMEM;
     g->cfg = cfg;
     g->stats = stats;
+    g->lat = cfg->latency;
     g->epfd = -1;
     memset(stats, 0, sizeof *stats);
     g->now_ns = gw_mono_ns();
@@ -344,21 +392,42 @@ int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
         return rc;
     }
     struct epoll_event evs[GW_EVENTS_MAX];
-    uint32_t idle = 0;
+    /* Backoff: poll (epoll_wait with timeout 0) while a command is in flight (the engine's
+     * replies and events have no doorbell towards us) and for idle_spin_us after the last work,
+     * then block until a socket is ready or idle_sleep_ms passes. The spin is bounded in time,
+     * not in passes: a count of passes is a count of syscalls whose cost varies 10x, and a loop
+     * that never blocks at moderate rates is a spinning loop (time-sliced with every other task
+     * on its core, or RT-throttled if it runs SCHED_FIFO). */
+    int64_t last_work_ns = g->now_ns;
+    const int64_t spin_ns = (int64_t)cfg->idle_spin_us * 1000;
     int64_t next_timer_ns = 0;
     while (!atomic_load_explicit(&gw_stop_flag, memory_order_relaxed)) {
         g->now_ns = gw_mono_ns();
         int work = gw_engine_poll(g);
         int timeout_ms = 0;
-        if (!cfg->busy_poll && !work && !gw_engine_in_flight(g) && ++idle > 2000)
+        if (work)
+            last_work_ns = g->now_ns;
+        else if (!cfg->busy_poll && !gw_engine_in_flight(g) && g->now_ns - last_work_ns >= spin_ns)
             timeout_ms = (int)(cfg->idle_sleep_ms ? cfg->idle_sleep_ms : 1);
+        /* Blocking: the waker thread watches the event log from our cursor on (the poll above
+         * found nothing past it) and ends the wait when the engine publishes. */
+        int armed = timeout_ms && g->waker;
+        if (armed && !gw_waker_arm(g->waker, cfg->events->cursor))
+            timeout_ms = 0;         /* published since the poll above: poll again, do not block */
         int n = epoll_wait(g->epfd, evs, GW_EVENTS_MAX, timeout_ms);
-        if (n > 0 || work)
-            idle = 0;
+        if (armed)
+            gw_waker_disarm(g->waker);
         g->now_ns = gw_mono_ns();
+        if (n > 0)
+            last_work_ns = g->now_ns;
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 == GW_LISTEN_TAG) {
                 gw_accept(g);
+                continue;
+            }
+            if (evs[i].data.u64 == GW_WAKER_TAG) {
+                gw_waker_consume(g->waker);     /* the log is polled at the top of the loop */
+                g->stats->doorbell_wakes++;
                 continue;
             }
             gw_conn_t *c = &g->conns[evs[i].data.u64];
@@ -394,7 +463,11 @@ int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
                 ring_doorbell_notify(cfg->engine_bell);   /* full fence inside: ring_wait.c */
             g->cmds_unsignalled = 0;
         }
+        if (cfg->admin)
+            gw_admin_service(g);    /* before reap: an admin Terminate is flushed this pass */
         gw_reap(g);
+        if (g->lat)
+            gw_engine_lat_transmitted(g);   /* latency: the reports above were just flushed */
         if (g->now_ns >= next_timer_ns) {
             fixp_timers(g);
             next_timer_ns = g->now_ns + 1000000;

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "gw_admin.h"
 #include "venue_layout.h"
 
 /* Headers reach cffi in name order, before ring_*.h: the ring handles are named by struct tag. */
@@ -58,12 +59,26 @@ typedef struct gw_config {
     uint32_t handshake_timeout_ms;
     uint32_t order_capacity;        /* live orders this gateway tracks, power of two */
     uint32_t order_id_prefix;       /* high 16 bits of every engine order id this gateway picks */
-    uint32_t _pad0;
+    uint32_t idle_spin_us;          /* backoff: keep polling this long after the last work, then
+                                     * block in epoll_wait (0: block at once when idle) */
     struct ring_spsc *cmd;          /* producer handle of this gateway's command ring */
     struct ring_spsc *reply;        /* consumer handle of its reply ring */
     struct ring_bcast_rx *events;   /* reader of the engine's event log */
     ring_doorbell_t *engine_bell;   /* NULL when the engine spins */
     struct ring_seg *control_seg;   /* engine liveness: the loop ends when it leaves READY */
+    gw_admin_t *admin;              /* session-admin mailbox (gw_admin.h); NULL: none */
+    const struct hdr_hist *latency; /* [HDR_STAGE_COUNT] writer handles into this gateway's latency
+                                       region (venue_layout.h Section 5; the engine must stamp
+                                       too): receive_to_decode, decode_to_enqueue,
+                                       published_to_transmit, end_to_end; NULL: stamps off */
+    uint32_t latency_sample_mask;   /* with latency: stamp the frames completed by the recv()
+                                       calls whose count & mask is 0, so 1 recv() in (mask + 1)
+                                       with all its frames (a cluster sample: no stamp at all for
+                                       the others); a power of two minus 1, 0: every frame */
+    uint32_t event_doorbell;        /* 1: while blocked in epoll_wait, be woken by the engine's
+                                       event-log doorbell (a waker thread, gw_waker.c), so events
+                                       this gateway did not cause are reported at once; 0: they
+                                       wait for the next idle_sleep_ms timeout */
 } gw_config_t;
 
 /* Counters an operator reads after (or, via a debugger, during) the run. */
@@ -82,6 +97,7 @@ typedef struct gw_stats {
     uint64_t heartbeat_timeouts;
     uint64_t lapped;                /* the event log lapped this reader: reports were lost */
     uint64_t refused_connections;   /* accepted past max_connections and closed at once */
+    uint64_t doorbell_wakes;        /* epoll_wait ended by the event-log doorbell (gw_waker.c) */
 } gw_stats_t;
 
 /* Runs the loop until a stop request, a stop signal or the engine leaving READY. Returns 0 after

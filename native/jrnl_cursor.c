@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "jrnl_log.h"
+#include "jrnl_prune.h"
 
 int jrnl_cursor_open(jrnl_cursor_t *c, const char *dir, uint32_t kind)
 {
@@ -48,10 +49,20 @@ static int jrnl_cursor_map(jrnl_cursor_t *c, uint64_t index)
     return 1;
 }
 
+/* Maps the journal's lowest segment (0 unless retention removed older ones). */
+static int jrnl_cursor_map_first(jrnl_cursor_t *c)
+{
+    uint64_t first;
+    int rc = jrnl_first_segment(c->dir, c->kind, &first);
+    if (rc == -ENOENT)
+        return 0;
+    return rc < 0 ? rc : jrnl_cursor_map(c, first);
+}
+
 int jrnl_cursor_next(jrnl_cursor_t *c, uint64_t limit_seq, int check_crc, const uint8_t **rec)
 {
     if (!c->map) {
-        int rc = jrnl_cursor_map(c, 0);
+        int rc = jrnl_cursor_map_first(c);
         if (rc <= 0)
             return rc;
     }
@@ -86,7 +97,7 @@ static uint64_t jrnl_hdr_released(const uint8_t *base)
 
 uint64_t jrnl_cursor_released(jrnl_cursor_t *c)
 {
-    if (!c->map && jrnl_cursor_map(c, 0) <= 0)
+    if (!c->map && jrnl_cursor_map_first(c) <= 0)
         return 0;
     uint64_t released = jrnl_hdr_released(c->map);
     /* A writer that died between a roll and its next release left this segment's header behind;

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "jrnl_crc.h"
+#include "jrnl_spare.h"
 
 static const char *jrnl_kind_name(uint32_t kind)
 {
@@ -133,9 +135,14 @@ int jrnl_segment_map(const char *dir, uint32_t kind, uint64_t index, int writabl
     return 0;
 }
 
+/* Writes zeros over [0, bytes) one 4 KiB page per call. Not in bigger writes: the page cache
+ * keeps the folio size a write created (ext4 has large folios since Linux 6.x), dirty tracking
+ * and writeback are per folio, and the engine dirties the mapping 128 bytes at a time: with
+ * the 64 KiB folios that 64 KiB writes made, each group's msync wrote 64 KiB back for a few
+ * records (measured with /proc/kpageflags: one record dirtied 16 pages). */
 static int jrnl_zero_fill(int fd, uint64_t bytes)
 {
-    static const uint8_t zeros[1 << 16];
+    static const uint8_t zeros[4096];
     for (uint64_t off = 0; off < bytes;) {
         size_t n = bytes - off < sizeof zeros ? (size_t)(bytes - off) : sizeof zeros;
         ssize_t w = pwrite(fd, zeros, n, (off_t)off);
@@ -149,10 +156,8 @@ static int jrnl_zero_fill(int fd, uint64_t bytes)
     return 0;
 }
 
-/* Creates segment `index`: a temporary file, preallocated (a full disk fails here), header
- * written and synced, then renamed into place and the directory synced, so a segment file that
- * has its name always has a valid header. */
-static int jrnl_segment_create(jrnl_log_t *log, uint64_t index)
+int jrnl_segment_make(const jrnl_log_t *log, uint64_t index, uint8_t **map, int32_t *fd_out,
+                      char *message, size_t message_cap)
 {
     char path[JRNL_PATH_MAX + 32], tmp[JRNL_PATH_MAX + 40];
     if (jrnl_segment_path(path, sizeof path, log->dir, log->kind, index) != 0)
@@ -161,15 +166,16 @@ static int jrnl_segment_create(jrnl_log_t *log, uint64_t index)
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;
-        jrnl_say(log->message, sizeof log->message, "%s: cannot create: %s", tmp, strerror(e));
+        jrnl_say(message, message_cap, "%s: cannot create: %s", tmp, strerror(e));
         return -e;
     }
     /* Real zero blocks, not fallocate's unwritten extents: a write fault on an unwritten
-     * extent allocates and journals (ext4_page_mkwrite), a cost the order path would pay once
-     * per page; and running out of space shows here, never later as a SIGBUS. */
+     * extent allocates and journals (ext4_page_mkwrite), and the first msync of each extent
+     * would commit the conversion; and running out of space shows here, never later as a
+     * SIGBUS. */
     int e = jrnl_zero_fill(fd, log->segment_bytes);
     if (e != 0) {
-        jrnl_say(log->message, sizeof log->message, "%s: cannot reserve %llu bytes: %s", tmp,
+        jrnl_say(message, message_cap, "%s: cannot reserve %llu bytes: %s", tmp,
                  (unsigned long long)log->segment_bytes, strerror(e));
         close(fd);
         unlink(tmp);
@@ -190,13 +196,13 @@ static int jrnl_segment_create(jrnl_log_t *log, uint64_t index)
     h.max_levels = log->limits[1];
     h.max_instruments = log->limits[2];
     h.max_accounts = log->limits[3];
-    h.released_seq = log->released_seq;  /* never ahead of what was released */
+    h.released_seq = 0;             /* never ahead of what was released: the writer stores the
+                                       real value when it starts using the segment */
     h.hdr_crc = jrnl_hdr_crc(&h);
     if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || fdatasync(fd) != 0 ||
         rename(tmp, path) != 0) {
         e = errno;
-        jrnl_say(log->message, sizeof log->message, "%s: cannot write header: %s", path,
-                 strerror(e));
+        jrnl_say(message, message_cap, "%s: cannot write header: %s", path, strerror(e));
         close(fd);
         unlink(tmp);
         return -e;
@@ -206,25 +212,48 @@ static int jrnl_segment_create(jrnl_log_t *log, uint64_t index)
         fsync(dfd);                 /* the new name is durable before records go in it */
         close(dfd);
     }
-    /* MAP_POPULATE: the page-cache pages are mapped now, so the order path only takes the
-     * cheap write-enable fault per page. */
-    void *m = mmap(NULL, (size_t)log->segment_bytes, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_POPULATE, fd, 0);
+    void *m = mmap(NULL, (size_t)log->segment_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED) {
         e = errno;
-        jrnl_say(log->message, sizeof log->message, "%s: mmap: %s", path, strerror(e));
+        jrnl_say(message, message_cap, "%s: mmap: %s", path, strerror(e));
         close(fd);
         return -e;
     }
-    log->map = (uint8_t *)m;
+    /* Pre-fault every page writable now: otherwise each 4 KiB page costs the order path a
+     * write-protect fault (page_mkwrite) on its first record, about 60 ns per record measured
+     * (bench/journal.py, async mode). Best effort: without it (kernel < 5.14) the faults
+     * simply come later. */
+    madvise(m, (size_t)log->segment_bytes, MADV_POPULATE_WRITE);
+    *map = (uint8_t *)m;
+    *fd_out = fd;
+    return 0;
+}
+
+/* Makes `map`/`fd` (segment log->segments) the log's current segment. */
+static void jrnl_log_adopt(jrnl_log_t *log, uint8_t *map, int32_t fd)
+{
+    log->map = map;
     log->map_bytes = log->segment_bytes;
     log->fd = fd;
-    log->segment_index = index;
-    log->segments = index + 1;
+    log->segment_index = log->segments;
+    log->segments++;
     log->records_per_segment = (log->segment_bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
     log->next_slot = 0;
     log->synced_slot = 0;
-    return 0;
+    /* release: as in jrnl_log_release() (tailing readers take the newest header's value). */
+    atomic_store_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)map)->released_seq,
+                          log->released_seq, memory_order_release);
+}
+
+/* Creates and adopts segment log->segments inline (no helper thread: open, tests, tools). */
+static int jrnl_segment_create(jrnl_log_t *log)
+{
+    uint8_t *map;
+    int32_t fd;
+    int rc = jrnl_segment_make(log, log->segments, &map, &fd, log->message, sizeof log->message);
+    if (rc == 0)
+        jrnl_log_adopt(log, map, fd);
+    return rc;
 }
 
 int jrnl_msync_slots(uint8_t *base, uint64_t from_slot, uint64_t to_slot)
@@ -235,6 +264,24 @@ int jrnl_msync_slots(uint8_t *base, uint64_t from_slot, uint64_t to_slot)
     uintptr_t start = (uintptr_t)jrnl_slot(base, from_slot) & ~(page - 1);
     uintptr_t end = (uintptr_t)jrnl_slot(base, to_slot);
     return msync((void *)start, end - start, MS_SYNC) == 0 ? 0 : -errno;
+}
+
+#define JRNL_LOAD_ACQ(p) atomic_load_explicit((_Atomic uint64_t *)(p), memory_order_acquire)
+
+/* Hands the fd of the segment being left to the helper for a background fdatasync (sync_retired),
+ * after every segment retired before it is durable. */
+static void jrnl_log_retire(jrnl_log_t *log, int32_t fd)
+{
+    if (!log->sync_retired || !log->spare_target) {
+        close(fd);
+        return;
+    }
+    while (JRNL_LOAD_ACQ(&log->retired_done) != log->retired_put)
+        sched_yield();              /* rare: the helper had a whole segment's time for it */
+    log->retired_fds[log->retired_put % JRNL_SPARES_MAX] = fd;
+    /* release: the descriptor is stored before the helper sees the new count. */
+    atomic_store_explicit((_Atomic uint64_t *)&log->retired_put, log->retired_put + 1,
+                          memory_order_release);
 }
 
 static int jrnl_log_roll(jrnl_log_t *log)
@@ -249,11 +296,29 @@ static int jrnl_log_roll(jrnl_log_t *log)
             munmap(log->prev_map, log->prev_map_bytes);
         log->prev_map = log->map;   /* kept until its header has the final released_seq */
         log->prev_map_bytes = log->map_bytes;
-        close(log->fd);
+        jrnl_log_retire(log, log->fd);
         log->map = NULL;
         log->fd = -1;
     }
-    return jrnl_segment_create(log, log->segments);
+    if (!log->spare_target)
+        return jrnl_segment_create(log);
+    /* acquire: pairs with the helper's release store of spare_made (jrnl_spare.c): the spare's
+     * slot and the file behind it are complete before we use them. */
+    while (JRNL_LOAD_ACQ(&log->spare_made) == log->spare_taken) {
+        if (atomic_load_explicit((_Atomic int32_t *)&log->spare_error, memory_order_acquire))
+            return log->spare_error;    /* log->message: the helper's words */
+        jrnl_spare_kick((jrnl_spare_t *)log->spare_owner);
+        sched_yield();              /* the helper is behind: no slower than making it here */
+    }
+    uint32_t k = (uint32_t)(log->spare_taken % JRNL_SPARES_MAX);
+    jrnl_log_adopt(log, log->spare_maps[k], log->spare_fds[k]);
+    log->spare_maps[k] = NULL;
+    log->spare_fds[k] = -1;
+    /* release: our reads of the slot are done before the helper reuses it. */
+    atomic_store_explicit((_Atomic uint64_t *)&log->spare_taken, log->spare_taken + 1,
+                          memory_order_release);
+    jrnl_spare_kick((jrnl_spare_t *)log->spare_owner);
+    return 0;
 }
 
 int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index,
@@ -262,7 +327,11 @@ int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index
     if (log->error)
         return JRNL_FAILED;
     if (!log->map || log->next_slot == log->records_per_segment) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc = jrnl_log_roll(log);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        log->roll_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + t1.tv_nsec - t0.tv_nsec);
         if (rc != 0) {
             log->error = rc;
             return rc;
@@ -344,16 +413,17 @@ void jrnl_log_close(jrnl_log_t *log)
     log->fd = -1;
 }
 
-/* Segment indexes present: sets *count to 1 + the highest index found (0: none) and returns 0,
- * or JRNL_BAD_SEGMENT if an index below the highest is missing. */
-static int jrnl_list_segments(jrnl_log_t *log, uint64_t *count)
+/* Segment indexes present: sets *first to the lowest and *count to 1 + the highest index found
+ * (0: none) and returns 0, or JRNL_BAD_SEGMENT if an index between them is missing. A missing
+ * prefix is retention (jrnl_prune.c removes segments lowest first), a missing middle is not. */
+static int jrnl_list_segments(jrnl_log_t *log, uint64_t *first, uint64_t *count)
 {
     DIR *d = opendir(log->dir);
     if (!d)
         return -errno;
     const char *name = jrnl_kind_name(log->kind);
     size_t nlen = strlen(name);
-    uint64_t found = 0, highest = 0;
+    uint64_t found = 0, highest = 0, lowest = UINT64_MAX;
     struct dirent *ent;
     while ((ent = readdir(d)) != NULL) {
         const char *f = ent->d_name;
@@ -367,14 +437,19 @@ static int jrnl_list_segments(jrnl_log_t *log, uint64_t *count)
         found++;
         if (idx + 1 > highest)
             highest = idx + 1;
+        if (idx < lowest)
+            lowest = idx;
     }
     closedir(d);
-    if (found != highest) {
+    if (!found)
+        lowest = 0;
+    if (found != highest - lowest) {
         jrnl_say(log->message, sizeof log->message, "%s: %s segments missing: %llu files for "
-                 "indexes 0..%llu", log->dir, name, (unsigned long long)found,
-                 (unsigned long long)(highest - 1));
+                 "indexes %llu..%llu", log->dir, name, (unsigned long long)found,
+                 (unsigned long long)lowest, (unsigned long long)(highest - 1));
         return JRNL_BAD_SEGMENT;
     }
+    *first = lowest;
     *count = highest;
     return 0;
 }
@@ -382,6 +457,7 @@ static int jrnl_list_segments(jrnl_log_t *log, uint64_t *count)
 typedef struct jrnl_scan {
     uint64_t end_seg, end_slot;     /* first slot after the last good record */
     int end_is_cut;                 /* 1: the end is a record beyond max_seq, not a bad slot */
+    int pruned_start;               /* 1: segments before the first were removed (retention) */
     uint64_t prev_seq;
     uint32_t prev_index;
 } jrnl_scan_t;
@@ -394,7 +470,7 @@ static int jrnl_scan_order(jrnl_log_t *log, jrnl_scan_t *sc, const jrnl_rec_hdr_
     if (log->kind == JRNL_KIND_CMD)
         ok = sc->prev_seq == 0 ? h->seq >= 1 : h->seq == sc->prev_seq + 1;
     else
-        ok = sc->prev_seq == 0 ? h->index == 0
+        ok = sc->prev_seq == 0 ? (h->index == 0 || sc->pruned_start)
              : (h->seq == sc->prev_seq ? h->index == sc->prev_index + 1
                                        : h->seq > sc->prev_seq && h->index == 0);
     if (!ok) {
@@ -439,8 +515,8 @@ int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segm
                  dir, strerror(e));
         return -e;
     }
-    uint64_t nseg = 0;
-    int rc = jrnl_list_segments(log, &nseg);
+    uint64_t nseg = 0, first_seg = 0;
+    int rc = jrnl_list_segments(log, &first_seg, &nseg);
     if (rc == -ENOENT && readonly)
         return 0;                   /* no journal at all: empty */
     if (rc != 0) {
@@ -451,10 +527,12 @@ int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segm
     }
 
     /* Pass 1 (read-only): find the end and check that nothing valid follows a bad slot. */
-    jrnl_scan_t sc = {0};
-    int found_end = 0;
+    int found_end = 0, holes = 0;
     uint64_t bad_seg = 0, bad_slot = 0;
-    for (uint64_t s = 0; s < nseg; s++) {
+    /* After retention the first segment may start in the middle of a command's events. */
+    jrnl_scan_t sc = {0};
+    sc.pruned_start = first_seg > 0;
+    for (uint64_t s = first_seg; s < nseg; s++) {
         uint8_t *base;
         uint64_t bytes;
         rc = jrnl_segment_map(dir, kind, s, 0, limits, &base, &bytes, NULL, log->message,
@@ -462,12 +540,25 @@ int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segm
         if (rc != 0)
             return rc;
         uint64_t rps = (bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
+        uint32_t crcs[4] = {0, 0, 0, 0};
         for (uint64_t i = 0; i < rps; i++) {
             const uint8_t *p = jrnl_slot(base, i);
             const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)p;
+            /* Checksums four records at a time (four independent crc32 chains: about 2.5x one
+             * chain); recovery spends most of its non-replay time here. */
+            if (!found_end && (i & 3) == 0 && i + 4 <= rps)
+                jrnl_crc32c_x4(p + JRNL_CRC_FROM, JRNL_RECORD_BYTES,
+                               JRNL_RECORD_BYTES - JRNL_CRC_FROM, crcs);
+            else if (!found_end && i + 4 > rps)
+                crcs[i & 3] = jrnl_crc32c(0, p + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
             if (found_end) {
                 if (h->length != 0 || h->crc != 0)
                     log->truncated_records++;
+                if (!sc.end_is_cut && h->length != 0 && jrnl_record_valid(p, kind) &&
+                    (flags & JRNL_OPEN_REGENERABLE)) {
+                    holes = 1;      /* cut at the hole: everything after it is zeroed below */
+                    continue;
+                }
                 if (!sc.end_is_cut && h->length != 0 && jrnl_record_valid(p, kind)) {
                     jrnl_say(log->message, sizeof log->message, "%s: corrupt %s record in the "
                              "middle of the journal: segment %llu offset %llu fails its "
@@ -491,7 +582,7 @@ int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segm
                 bad_slot = i;
                 continue;
             }
-            if (!jrnl_record_valid(p, kind)) {
+            if (h->length != JRNL_RECORD_BYTES || h->kind != kind || h->crc != crcs[i & 3]) {
                 log->truncated_records++;
                 found_end = 1;
                 sc.end_seg = s;
@@ -532,7 +623,7 @@ int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segm
 
     /* Pass 2: repair (zero torn or cut slots, remove segments after the end), map the end. */
     if (nseg == 0)
-        return jrnl_segment_create(log, 0);
+        return jrnl_segment_create(log);
     uint8_t *base;
     uint64_t bytes;
     int32_t fd;
@@ -544,9 +635,10 @@ int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segm
     uint64_t zero_to = sc.end_slot;
     while (zero_to < rps) {
         jrnl_rec_hdr_t *h = (jrnl_rec_hdr_t *)jrnl_slot(base, zero_to);
-        if (h->length == 0 && h->crc == 0)
-            break;
-        memset(h, 0, JRNL_RECORD_BYTES);
+        if (h->length == 0 && h->crc == 0 && !holes)
+            break;                  /* without holes the rest of the segment is zero */
+        if (h->length != 0 || h->crc != 0)
+            memset(h, 0, JRNL_RECORD_BYTES);
         zero_to++;
     }
     rc = jrnl_msync_slots(base, sc.end_slot, zero_to);
@@ -568,10 +660,13 @@ int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segm
                  "segment %llu offset %llu (after seq %llu); continuing after seq %llu", dir,
                  jrnl_kind_name(kind),
                  sc.end_is_cut ? "cut off (beyond the command journal's end)"
-                               : "torn last record (checksum mismatch), truncated",
+                 : holes ? "hole (records the machine lost before they were written back), "
+                           "cut there: the replay writes them again from the command journal;"
+                 : "torn last record (checksum mismatch), truncated",
                  (unsigned long long)log->truncated_records, (unsigned long long)sc.end_seg,
                  (unsigned long long)(JRNL_SEG_HDR_BYTES + sc.end_slot * JRNL_RECORD_BYTES),
                  (unsigned long long)log->last_seq, (unsigned long long)log->last_seq);
+    madvise(base, (size_t)bytes, MADV_POPULATE_WRITE);   /* as in jrnl_segment_make() */
     log->map = base;
     log->map_bytes = bytes;
     log->fd = fd;

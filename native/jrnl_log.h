@@ -21,7 +21,12 @@
 #define JRNL_PATH_MAX 256
 #define JRNL_MESSAGE_MAX 512
 #define JRNL_OPEN_READONLY 1          /* validate and report only: repair, create and keep nothing */
+#define JRNL_OPEN_REGENERABLE 2       /* an event journal that recovery's replay completes: a
+                                         valid record after a bad slot is a hole left by a machine
+                                         crash (group commit syncs events behind the commands),
+                                         so the journal is cut at the hole, not refused */
 #define JRNL_DEFAULT_SEGMENT_BYTES 67108864
+#define JRNL_SPARES_MAX 8
 
 typedef struct jrnl_log {
     uint8_t *map;                     /* the last segment, mapped read-write (NULL: none yet) */
@@ -46,11 +51,38 @@ typedef struct jrnl_log {
     uint64_t records;                 /* valid records found at open plus appended since */
     uint64_t appended;
     uint64_t syncs;
+    uint64_t roll_ns;                 /* time appends spent opening new segments */
     uint64_t truncated_records;       /* torn (or beyond max_seq) records zeroed at open */
     uint32_t limits[4];               /* engine max_orders, max_levels, max_instruments,
                                          max_accounts the journal belongs to */
     int32_t error;                    /* first failure that made the log unusable, else 0 */
     uint32_t _pad0;
+    /* Segments made ahead by a helper thread (jrnl_spare.c), so a roll on the order path only
+     * swaps mappings: created with real zero blocks, named, synced, mapped and pre-faulted
+     * writable. An SPSC ring of JRNL_SPARES_MAX: the helper makes spare number k (segment
+     * spare_base + k) into slot k % JRNL_SPARES_MAX and then stores spare_made = k + 1 (release);
+     * the writer takes them in order and stores spare_taken (release). spare_target == 0: no
+     * helper, a roll creates the segment inline. spare_error != 0: the helper failed (disk
+     * full); once the made ones are used up the roll fails with it. */
+    uint8_t *spare_maps[8];
+    int32_t spare_fds[8];
+    uint64_t spare_made;
+    uint64_t spare_taken;
+    uint64_t spare_base;
+    uint32_t spare_target;            /* spares to keep ready, <= JRNL_SPARES_MAX */
+    int32_t spare_error;
+    /* With sync_retired (a journal not synced per group: the event journal in group mode), a
+     * roll hands the segment it left to the helper, which fdatasyncs and closes it; the ring of
+     * retired descriptors works like the spares (retired_put by the writer, retired_done by
+     * the helper). The writer never has more than JRNL_SPARES_MAX in flight (else it syncs
+     * inline), and a roll waits for retired_done to cover every segment before the one it
+     * leaves, so when segment c is current every segment before c - 1 is durable. */
+    int32_t retired_fds[8];
+    uint64_t retired_put;
+    uint64_t retired_done;
+    uint32_t sync_retired;
+    uint32_t _pad1;
+    void *spare_owner;                /* the jrnl_spare_t to wake after taking the spare */
     char dir[256];
     char message[512];                /* what open repaired, or why a call failed, in words */
 } jrnl_log_t;
@@ -98,6 +130,13 @@ static inline int jrnl_log_will_roll(const jrnl_log_t *log)
 {
     return !log->map || log->next_slot == log->records_per_segment;
 }
+
+/* Creates segment `index` of the log's journal (preallocated with real zero blocks, header
+ * synced, renamed into place, directory synced), maps it read-write and pre-faults it writable.
+ * Reads only the log's constant fields (dir, kind, segment_bytes, limits), so a helper thread
+ * may call it while the writer appends. 0 with *map / *fd set, or -errno (message says why). */
+int jrnl_segment_make(const jrnl_log_t *log, uint64_t index, uint8_t **map, int32_t *fd,
+                      char *message, size_t message_cap);
 
 /* msync(MS_SYNC) of record slots [from, to) of a mapped segment. 0 or -errno. */
 int jrnl_msync_slots(uint8_t *base, uint64_t from, uint64_t to);

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "eng_snapshot.h"
+#include "jrnl_prune.h"
 #include "ring_segment.h"
 
 int jrnl_snapshot_path(char *out, size_t cap, const char *dir, uint64_t seq)
@@ -43,8 +45,59 @@ static void jrnl_snapshot_prune(const char *dir, uint64_t keep_from_seq)
     closedir(d);
 }
 
+/* In the child: fdatasync of segments index - 1 and index of a journal (by path: the parent may
+ * close or hand over its descriptors at any time). 0 or -1. */
+static int jrnl_snapshot_sync_tail(const jrnl_log_t *log)
+{
+    for (uint64_t k = log->segment_index ? log->segment_index - 1 : 0; k <= log->segment_index;
+         k++) {
+        char path[JRNL_PATH_MAX + 32];
+        if (jrnl_segment_path(path, sizeof path, log->dir, log->kind, k) != 0)
+            return -1;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;               /* pruned or never there: nothing to make durable */
+        int rc = fdatasync(fd);
+        close(fd);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int jrnl_snapshot_fork(const eng_engine_t *eng, const char *dir, uint64_t seq,
                        uint64_t keep_from_seq, int32_t *pid, int64_t *pause_ns)
+{
+    return jrnl_snapshot_fork_synced(eng, dir, seq, keep_from_seq, NULL, 0, NULL, pid, pause_ns);
+}
+
+/* In the child, after the snapshot: retention, and one line on stderr about it. */
+static void jrnl_snapshot_retain(const char *dir, uint64_t seq, uint32_t keep,
+                                 const char *archive_dir)
+{
+    jrnl_prune_result_t res;
+    int rc = jrnl_prune(dir, keep, archive_dir, &res);
+    char line[768];
+    int n = 0;
+    if (rc != 0)
+        n = snprintf(line, sizeof line, "engine: journal retention after snapshot %llu failed: "
+                     "%s\n", (unsigned long long)seq, res.message);
+    else if (res.cmd_segments_removed || res.evt_segments_removed)
+        n = snprintf(line, sizeof line, "engine: journal retention after snapshot %llu: %s %llu "
+                     "command and %llu event segment(s) wholly before seq %llu (hold %llu)\n",
+                     (unsigned long long)seq, archive_dir && archive_dir[0] ? "archived" : "removed",
+                     (unsigned long long)res.cmd_segments_removed,
+                     (unsigned long long)res.evt_segments_removed,
+                     (unsigned long long)res.retain_from_seq,
+                     (unsigned long long)(res.hold_seq == UINT64_MAX ? 0 : res.hold_seq));
+    if (n > 0 && write(2, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1)) < 0)
+        return;                     /* nowhere to say it */
+}
+
+int jrnl_snapshot_fork_synced(const eng_engine_t *eng, const char *dir, uint64_t seq,
+                              uint64_t keep_from_seq, const jrnl_log_t *evt_log,
+                              uint32_t keep_snapshots, const char *archive_dir, int32_t *pid,
+                              int64_t *pause_ns)
 {
     char path[4096];
     int rc = jrnl_snapshot_path(path, sizeof path, dir, seq);
@@ -60,8 +113,12 @@ int jrnl_snapshot_fork(const eng_engine_t *eng, const char *dir, uint64_t seq,
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() == 1)
             _exit(1);
+        if (evt_log && evt_log->map && jrnl_snapshot_sync_tail(evt_log) != 0)
+            _exit(1);
         rc = eng_snapshot_save(eng, path);
-        if (rc == 0)
+        if (rc == 0 && keep_snapshots)
+            jrnl_snapshot_retain(dir, seq, keep_snapshots, archive_dir);
+        else if (rc == 0)
             jrnl_snapshot_prune(dir, keep_from_seq);
         _exit(rc == 0 ? 0 : 1);
     }

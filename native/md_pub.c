@@ -14,12 +14,14 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include "md_feed.h"
 #include "ring_bcast.h"
 #include "ring_segment.h"
+#include "ring_wait.h"
 
 #define MD_PUB_MAX_PACKETS 256      /* packets cut per md_enc_pack call */
 #define MD_PUB_ZMQ_SNDMORE 2        /* ZMQ_SNDMORE in zmq.h */
@@ -109,7 +111,14 @@ void md_pub_destroy(md_pub_t *p)
     free(p);
 }
 
-void md_pub_stop(md_pub_t *p) { atomic_store_explicit(&p->stop, 1, memory_order_relaxed); }
+void md_pub_stop(md_pub_t *p)
+{
+    atomic_store_explicit(&p->stop, 1, memory_order_relaxed);
+    /* The loop may be asleep on the log's reader bell for up to idle_sleep_ns: ring it (a wake
+     * with nothing new: every other sleeping reader of the log re-checks and sleeps again). */
+    ring_fence_seq_cst();
+    ring_doorbell_wake_if_sleeping(&p->rx.ctl->reader_bell);
+}
 
 static int keep(md_pub_t *p)
 {
@@ -281,15 +290,12 @@ static int drain(md_pub_t *p)
     return n;
 }
 
-static void idle_sleep(int64_t ns)
-{
-    struct timespec ts = {ns / 1000000000, ns % 1000000000};
-    nanosleep(&ts, NULL);
-}
-
 int md_pub_run(md_pub_t *p)
 {
     uint32_t empty = 0;
+    /* This thread's idle sleeps are the feed's detection delay: without this a SCHED_OTHER
+     * thread's nanosleep(20 us) lasts ~70 us (the default 50 us timer slack). */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     int64_t last_live_check = ring_now_ns();
     atomic_store_explicit(&p->last_send_ns, last_live_check, memory_order_relaxed);
     for (;;) {
@@ -320,8 +326,11 @@ int md_pub_run(md_pub_t *p)
                 return n < 0 ? n : 0;
             }
         }
+        /* Asleep on the log's reader bell (venue_layout.h Section 4, B1-B4): the engine wakes
+         * us when it publishes, so idle_sleep_ns bounds only the timers above (heartbeat,
+         * conflation, stop, liveness), not the feed's delay. */
         if (++empty > p->cfg.spin_polls && p->cfg.idle_sleep_ns > 0)
-            idle_sleep(p->cfg.idle_sleep_ns);
+            ring_bcast_wait(&p->rx, (uint64_t)p->cfg.idle_sleep_ns);
     }
 }
 

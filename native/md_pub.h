@@ -36,7 +36,9 @@ typedef struct md_pub_config {
     md_zmq_send_fn zmq_send;
     int64_t conflate_interval_ns;   /* L1/L2 at most this often; 0: after every batch; < 0: never */
     int64_t heartbeat_interval_ns;  /* idle this long: send a heartbeat (> 0) */
-    int64_t idle_sleep_ns;          /* after spin_polls empty polls, sleep this long per poll */
+    int64_t idle_sleep_ns;          /* after spin_polls empty polls, sleep at most this long per
+                                       poll on the event log's doorbell (the engine's publish
+                                       ends the sleep) */
     uint32_t spin_polls;
     uint32_t batch_events;          /* most log records drained per batch, 1..65536 */
     uint32_t drop_ppm;              /* loss injection on live L3 packets, parts per million */

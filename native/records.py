@@ -38,6 +38,8 @@ Side = _enum("Side", "ENG_SIDE_")
 StpMode = _enum("StpMode", "ENG_STP_")
 Phase = _enum("Phase", "ENG_PHASE_")
 Flag = _enum("Flag", "ENG_FLAG_")
+PostTradeLimit = _enum("PostTradeLimit", "ENG_PTL_")   # SET_POST_TRADE_LIMIT.limit
+POST_TRADE_SCALE = 1_000_000                           # SET_POST_TRADE_LIMIT.value_e6 per unit
 # Every code of eng_reason_t (ENG_OK, ENG_REJ_*, ENG_CXL_*, ENG_EXP_*, and the gateway range),
 # named without the ENG_ prefix: Reason.REJ_OFF_TICK, Reason.CXL_USER, Reason.OK.
 Reason = enum.IntEnum(  # type: ignore[misc]
@@ -162,6 +164,28 @@ def decode_events(records: np.ndarray) -> list[dict[str, int | str]]:
         names = [n for n in dt.names if n != "type"]
         cols = [sub[name].tolist() for name in names]
         tname = _EVT_NAMES.get(code, code)
+        for j, row in zip(ix.tolist(), zip(*cols)):
+            d: dict[str, int | str] = {"type": tname}
+            d.update(zip(names, row))
+            out[j] = d
+    return out  # type: ignore[return-value]
+
+
+def decode_commands(records: np.ndarray) -> list[dict[str, int | str]]:
+    """Command records (a journal's payloads, any 96-byte dtype) -> command dicts in order, in the
+    format encode_commands takes (type by name, or the raw int for a type this build does not know)."""
+    recs = np.ascontiguousarray(records).view(RECORD_DTYPE).reshape(-1)
+    out: list[dict[str, int | str] | None] = [None] * len(recs)
+    if len(recs) == 0:
+        return []
+    types = recs.view(_CMD_HDR_REC)["type"]
+    for code in np.unique(types).tolist():
+        ix = np.nonzero(types == code)[0]
+        dt = CMD_DTYPES.get(code, _CMD_HDR_REC)
+        sub = recs[ix].view(dt)
+        names = [n for n in dt.names if n != "type"]
+        cols = [sub[name].tolist() for name in names]
+        tname: int | str = CmdType(code).name if code in CMD_DTYPES else code
         for j, row in zip(ix.tolist(), zip(*cols)):
             d: dict[str, int | str] = {"type": tname}
             d.update(zip(names, row))

@@ -12,11 +12,16 @@
  * the broadcast log are held back until the command's records are durable as the durability
  * mode says (hold-back, not a watermark: a subscriber of the log never sees an event that could
  * be lost, and needs no rule of its own). Group commit: commands are taken and processed while
- * the group is open. A group closes when it holds group_records commands, or when its oldest
- * command is group_window_ns old and the previous group's sync has finished; a closed group is
- * synced (one msync per journal) by a sync thread (runner_syncer.c) while matching goes on, and
- * released when that sync is done. So the disk sees at most one sync at a time, groups grow to
- * the disk's pace, and an ack waits about one window plus one or two syncs.
+ * the group is open. A group closes when it holds group_records commands or its oldest command
+ * is group_window_ns old, once the previous group's sync has finished; a closed group is
+ * synced (one msync of the command journal: the events are a pure function of the commands and
+ * recovery rewrites any it lacks) by a sync thread (runner_syncer.c, SCHED_FIFO where allowed)
+ * while matching goes on, and released when that sync is done. So the disk sees at most one
+ * sync at a time, groups grow to the disk's pace, and an ack waits about one window plus one
+ * or two syncs. The event journal becomes durable behind it: each full segment is synced by
+ * the segment maker (jrnl_spare.c) and each snapshot syncs the rest first, so a snapshot never
+ * needs an event that is not on disk. Segments are made ahead by that helper, never on the
+ * loop.
  */
 #ifndef RUNNER_LOOP_H
 #define RUNNER_LOOP_H
@@ -24,6 +29,7 @@
 #include <stdint.h>
 
 #include "eng_engine.h"
+#include "hdr_recorder.h"
 #include "jrnl_log.h"
 #include "ring_bcast.h"
 #include "ring_spsc.h"
@@ -31,8 +37,11 @@
 
 /* CFFI-BEGIN */
 #define RUNNER_SINK_EVENTS 256      /* events buffered between flushes to the broadcast log */
-#define RUNNER_PENDING_REPLIES 4096 /* replies held for durability; a full hold forces a commit */
-#define RUNNER_PENDING_EVENTS 65536 /* events held for durability; likewise */
+/* Replies and events held for durability. A full hold forces a commit that stalls the loop for
+ * up to two syncs, so they hold what arrives during a slow sync (about 2 ms here at 4 M/s) and
+ * more: 65536 replies (9 MiB), 262144 events (25 MiB), allocated once at start. */
+#define RUNNER_PENDING_REPLIES 65536
+#define RUNNER_PENDING_EVENTS 262144
 
 typedef enum runner_durability {
     RUNNER_DURABILITY_ASYNC = 1,    /* ack once in the journal's page cache: survives a crash of
@@ -59,15 +68,28 @@ typedef struct runner_config {
     jrnl_log_t *cmd_journal;        /* NULL: no journaling, replies and events go out at once */
     jrnl_log_t *evt_journal;        /* required with cmd_journal */
     uint32_t durability;            /* runner_durability_t, with journals */
-    uint32_t group_records;         /* group commit: at most this many commands per group */
+    uint32_t group_records;         /* group commit: a group this big closes before its window
+                                       (once the previous sync is done; not a cap: the loop never
+                                       waits for the disk, groups grow while a sync is slow) */
     uint64_t group_window_ns;       /* ... and its oldest command waits at most this long */
     uint64_t start_seq;             /* last seq already journaled (recovery); 0 when fresh */
     int64_t start_ts_ns;            /* its ts_ns: sequencer timestamps never go back */
     const char *snapshot_dir;       /* with journals: where forked children write snapshots */
     uint64_t snapshot_every;        /* commands between snapshots; 0: none */
     uint64_t last_snapshot_seq;     /* seq of the newest snapshot on disk (recovery), 0: none */
-    int32_t sync_cpu;               /* group commit: CPU of the sync thread, -1: the engine's */
-    uint32_t _pad1;
+    int32_t sync_cpu;               /* CPU of the sync and segment-maker threads, -1: the
+                                       engine's */
+    uint32_t spare_segments;        /* segments of each journal made ahead (1..JRNL_SPARES_MAX;
+                                       0: 2); made before the first command is taken */
+    uint32_t keep_snapshots;        /* retention: 0 keeps every segment (and the newest two
+                                       snapshots); N keeps N snapshots and removes segments
+                                       wholly before the oldest of them (jrnl_prune.h) */
+    uint32_t _pad2;
+    const char *archive_dir;        /* retention moves segments here instead (NULL: delete) */
+    const hdr_hist_t *latency;      /* [HDR_STAGE_COUNT] writer handles into this engine's latency
+                                       region (venue_layout.h Section 5): the engine records
+                                       enqueue_to_dequeue, dequeue_to_matched and
+                                       matched_to_published of stamped commands; NULL: stamps off */
 } runner_config_t;
 
 typedef struct runner_result {
@@ -86,6 +108,17 @@ typedef struct runner_result {
     uint64_t snapshot_pause_ns_max; /* longest fork() pause of the loop */
     uint64_t snapshot_pause_ns_total;
     uint64_t last_snapshot_seq;
+    /* where group commit spends the loop's time (bench/journal.py prints them) */
+    uint64_t stall_ns_total;        /* loop waiting for the sync thread (a group that must close
+                                       while the previous one is still syncing) */
+    uint64_t forced_commits;        /* commits forced by a full hold buffer */
+    uint64_t roll_ns_total;         /* loop time spent opening new segments */
+    uint64_t sync_thread_cpu_ns;    /* CPU time of the sync thread */
+    uint64_t prealloc_ns;           /* start: time spent making the first spare segments */
+    uint64_t idle_passes;           /* loop passes that found no command (engine waiting) */
+    uint64_t reply_room_waits;      /* polls stopped because a producer's reply ring had no room
+                                       for its held replies (it is not reading them) */
+    uint64_t sync_thread_realtime;  /* 1: the sync thread got SCHED_FIFO */
 } runner_result_t;
 
 /* Installs SIGTERM and SIGINT handlers that request a stop (async-signal-safe: they only store

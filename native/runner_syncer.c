@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <time.h>
 
 static void *runner_syncer_main(void *arg)
 {
@@ -35,6 +36,9 @@ static void *runner_syncer_main(void *arg)
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
+    struct timespec cpu;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+        s->cpu_ns = (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec;
     return NULL;
 }
 
@@ -48,6 +52,13 @@ int runner_syncer_start(runner_syncer_t *s, int32_t cpu)
     if (rc != 0)
         return -rc;
     s->started = 1;
+    /* Real-time priority (SCHED_FIFO 1) where permitted: an ack waits for this thread to be
+     * scheduled as well as for its msync, and on a busy CPU a normal thread queued behind the
+     * producers for milliseconds (measured: 9 ms per sync on tmpfs, where msync itself is
+     * free, with the machine loaded). It never spins: it sleeps on the condition variable or
+     * in msync, so it cannot starve the CPU. Without permission it stays SCHED_OTHER. */
+    struct sched_param sp = {.sched_priority = 1};
+    s->realtime = pthread_setschedparam(s->thread, SCHED_FIFO, &sp) == 0;
     if (cpu >= 0 && cpu < CPU_SETSIZE) {
         cpu_set_t set;
         CPU_ZERO(&set);
@@ -67,9 +78,9 @@ void runner_syncer_post(runner_syncer_t *s, const jrnl_log_t *cmd, const jrnl_lo
     s->cmd_map = cmd->map;
     s->cmd_from = cmd->synced_slot;
     s->cmd_to = cmd->next_slot;
-    s->evt_map = evt->map;
-    s->evt_from = evt->synced_slot;
-    s->evt_to = evt->next_slot;
+    s->evt_map = evt ? evt->map : NULL;
+    s->evt_from = evt ? evt->synced_slot : 0;
+    s->evt_to = evt ? evt->next_slot : 0;
     s->req++;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);

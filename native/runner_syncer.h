@@ -18,12 +18,14 @@ typedef struct runner_syncer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int started;
+    int realtime;                   /* 1: the thread runs SCHED_FIFO (see runner_syncer_start) */
     int stop;                       /* under mu */
     uint64_t req;                   /* under mu: requests posted */
     /* the request: written by the engine under mu, read by the thread under mu */
     uint8_t *cmd_map, *evt_map;
     uint64_t cmd_from, cmd_to, evt_from, evt_to;
     int32_t rc;                     /* thread writes before its release store of done */
+    uint64_t cpu_ns;                /* thread CPU time, written when it exits */
     _Atomic uint64_t done;          /* thread: release store after each request; engine: acquire */
 } runner_syncer_t;
 
@@ -31,7 +33,8 @@ typedef struct runner_syncer {
  * pinned engine it would take its time from matching). 0 or -errno. */
 int runner_syncer_start(runner_syncer_t *s, int32_t cpu);
 
-/* Posts the unsynced ranges of both logs ([synced_slot, next_slot) of their current segments).
+/* Posts the unsynced ranges of both logs ([synced_slot, next_slot) of their current segments;
+ * evt may be NULL: only cmd is synced).
  * The caller guarantees no request is in flight and that neither log rolls to a new segment
  * (which unmaps the old one) before runner_syncer_poll() reported this request done. */
 void runner_syncer_post(runner_syncer_t *s, const jrnl_log_t *cmd, const jrnl_log_t *evt);

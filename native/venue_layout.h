@@ -120,7 +120,8 @@ typedef enum eng_reason {
     ENG_GW_RETRANSMIT_LIMIT = 956, /* retransmission asked for more messages than one request may */
     ENG_GW_PEER_TERMINATED = 957,  /* the client sent Terminate; answered with Terminate */
     ENG_GW_HANDSHAKE_TIMEOUT = 958, /* the connection did not establish within the handshake timeout */
-    ENG_GW_ENGINE_GONE = 959       /* the engine stopped: sessions are terminated */
+    ENG_GW_ENGINE_GONE = 959,      /* the engine stopped: sessions are terminated */
+    ENG_GW_ADMIN_DISCONNECT = 960  /* an operator disconnected the session (Terminate text says why) */
     /* ---- END gateway block 940-999 */
 } eng_reason_t;
 
@@ -137,7 +138,8 @@ typedef enum eng_cmd_type {
     ENG_CMD_ADD_INSTRUMENT = 8,
     ENG_CMD_SET_INSTRUMENT_RISK = 9,
     ENG_CMD_SET_ACCOUNT_LIMIT = 10,
-    ENG_CMD_SET_KILL_SWITCH = 11
+    ENG_CMD_SET_KILL_SWITCH = 11,
+    ENG_CMD_SET_POST_TRADE_LIMIT = 12
 } eng_cmd_type_t;
 
 typedef enum eng_side { ENG_SIDE_NONE = 0, ENG_SIDE_BUY = 1, ENG_SIDE_SELL = 2 } eng_side_t;
@@ -272,6 +274,25 @@ typedef struct eng_set_kill_switch {
     uint8_t _pad1[3];
 } eng_set_kill_switch_t;
 
+/* Post-trade limits are evaluated by the control plane, not the engine; the engine only sequences,
+ * journals and acknowledges them, so a replay of the journal reproduces every run-time change. */
+typedef enum eng_post_trade_limit {
+    ENG_PTL_VAR = 1,          /* value at risk per account, price units x quantity */
+    ENG_PTL_DRAWDOWN = 2,     /* maximum drawdown of the account's equity */
+    ENG_PTL_CONCENTRATION = 3, /* largest share of gross exposure (1.0 = 1000000) */
+    ENG_PTL_LOSS = 4,         /* -(realized + unrealized) */
+    ENG_PTL_NOTIONAL = 5,     /* gross exposure, sum |position x mark| */
+    ENG_PTL_AUTO_KILL = 6     /* 0: off; any other value: engage the kill switch on a breach */
+} eng_post_trade_limit_t;
+
+typedef struct eng_set_post_trade_limit {
+    eng_cmd_hdr_t hdr;        /* instrument_id ignored: the limits cover the whole account */
+    uint32_t account_id;
+    uint16_t limit;           /* eng_post_trade_limit_t */
+    uint8_t _pad1[2];
+    int64_t value_e6;         /* the limit in millionths (1.5 -> 1500000); 0: no limit */
+} eng_set_post_trade_limit_t;
+
 typedef union eng_cmd {
     eng_cmd_hdr_t hdr;
     eng_new_order_t new_order;
@@ -285,6 +306,7 @@ typedef union eng_cmd {
     eng_set_instrument_risk_t set_instrument_risk;
     eng_set_account_limit_t set_account_limit;
     eng_set_kill_switch_t set_kill_switch;
+    eng_set_post_trade_limit_t set_post_trade_limit;
     uint8_t raw[96];
 } eng_cmd_t;
 
@@ -508,6 +530,21 @@ typedef union eng_evt {
  * the waiter could miss the record while the waker misses the sleeper. liburing's
  * sq_ring_needs_enter() uses a full barrier for the same reason.
  *
+ * Sleeping readers of the broadcast log (the gateways, the market-data publisher): the same
+ * doorbell, ring_bcast_ctl_t.reader_bell, shared by every reader. Reader (ring_bcast_wait):
+ *   B1 ticket = seq (ACQUIRE); sleepers += 1 (seq_cst); FULL FENCE;
+ *   B2 re-check: tail != the reader's cursor -> no sleep;
+ *   B3 futex_wait(seq, ticket, timeout); sleepers -= 1.
+ * Writer (the engine), once per batch of records, after the last W2 release store of tail:
+ *   B4 FULL FENCE; if sleepers (relaxed load) != 0: seq += 1 (RELEASE) and futex_wake(all).
+ * Partners: B1's fence pairs with B4's fence (store-buffering, as above): either B2 loads the new
+ * tail, or B4 loads sleepers != 0 and wakes; and because B1 took the ticket before announcing,
+ * a wake between B2 and B3 changes seq and futex_wait returns at once. B4's RELEASE increment
+ * pairs with B1's ACQUIRE load of the ticket. With no sleeper the writer pays one fence and one
+ * relaxed load per batch, never a system call. A reader that cannot block on a futex (an epoll
+ * loop) does B1-B2 itself just before blocking and lets a waker thread do B3 with a ticket taken
+ * after the announcement, turning the wake into an eventfd (gw_waker.c).
+ *
  * Cache lines: every field written by one side lives in its own 128-byte block (two 64-byte
  * lines, so the adjacent-line prefetcher does not pair a producer line with a consumer line).
  * cffi cannot parse alignment attributes, so the blocks are explicit uint8_t padding and the
@@ -515,7 +552,8 @@ typedef union eng_evt {
  *
  * Bump RING_LAYOUT_VERSION on ANY change to this section: attach refuses other versions.
  */
-#define RING_LAYOUT_VERSION 1
+#define RING_LAYOUT_VERSION 3   /* 2: RING_MSG_ENG_CMD_STAMPED, ring_reply_t.enqueue_to_published_ns;
+                                   3: ring_bcast_ctl_t.reader_bell */
 #define RING_SEG_MAGIC 0x3147455356454E56   /* "VNEVSEG1" as little-endian bytes */
 #define RING_CACHE_BLOCK 128
 #define RING_SEG_HDR_BYTES 256
@@ -569,7 +607,9 @@ typedef enum ring_msg_type {
     RING_MSG_PADDING = -1,          /* fills the end of the data area at a wrap */
     RING_MSG_ENG_CMD = 1,           /* payload: eng_cmd_t (producer -> engine) */
     RING_MSG_ENG_REPLY = 2,         /* payload: ring_reply_t (engine -> producer) */
-    RING_MSG_ENG_EVT = 3            /* payload: eng_evt_t (engine -> broadcast log) */
+    RING_MSG_ENG_EVT = 3,           /* payload: eng_evt_t (engine -> broadcast log) */
+    RING_MSG_ENG_CMD_STAMPED = 4    /* payload: hdr_stamped_cmd_t (Section 5): a command plus its
+                                       ring-enqueue stamp, for the latency histograms */
 } ring_msg_type_t;
 
 typedef enum ring_wait_mode {
@@ -625,6 +665,8 @@ typedef struct ring_bcast_ctl {
                                        resumes */
     uint64_t records;               /* records published, for monitors */
     uint8_t _pad0[96];
+    ring_doorbell_t reader_bell;    /* sleeping readers wait here; the writer rings it once per
+                                       batch, only if sleepers != 0 (B1-B4 above) */
 } ring_bcast_ctl_t;
 
 /* The command each engine reply answers is the producer's oldest unanswered one: replies come
@@ -633,7 +675,10 @@ typedef struct ring_reply {
     uint64_t seq;                   /* seq the sequencer gave the command; 0: malformed record */
     int64_t ts_ns;                  /* ts_ns the sequencer gave it (CLOCK_MONOTONIC at dequeue) */
     uint32_t event_count;           /* events it put on the broadcast log */
-    uint32_t _pad0;
+    uint32_t enqueue_to_published_ns; /* latency stamps (Section 5): for a RING_MSG_ENG_CMD_STAMPED
+                                       command, ns from its ring enqueue to its events being on
+                                       the log (saturates at UINT32_MAX); 0 otherwise. Never
+                                       journaled, never seen by the engine's state. */
     eng_evt_t first;                /* its first event (ACCEPTED, REJECTED, CMD_ACK, ...) */
 } ring_reply_t;
 
@@ -755,6 +800,29 @@ typedef struct hdr_hist_hdr {
     uint64_t underflow_count;        /* negative values: an interval whose end precedes its start */
     uint8_t _pad1[40];
 } hdr_hist_hdr_t;
+
+/* A command as a latency-stamping producer (the gateway) writes it on its command ring, record
+ * type RING_MSG_ENG_CMD_STAMPED. How the seven points travel, each stamped once, by one process:
+ *   gateway: SOCKET_RECEIVE (after the recv() that completed the frame), DECODE (after sbe_decode),
+ *            RING_ENQUEUE (enqueue_ticks below, just before the record is committed);
+ *            it records receive_to_decode and decode_to_enqueue at once and keeps the receive and
+ *            enqueue stamps with the command's pending entry.
+ *   engine:  ENGINE_DEQUEUE (after peeking the record), MATCHING_DONE (eng_process returned),
+ *            EVENT_PUBLISHED (its events are on the broadcast log: at once, or when a journal
+ *            group is released); it records enqueue_to_dequeue, dequeue_to_matched and
+ *            matched_to_published, and answers enqueue_to_published_ns in the ring_reply_t.
+ *   gateway: GATEWAY_TRANSMIT (the send() pass that flushed the command's first report);
+ *            it records published_to_transmit = (transmit - enqueue) - enqueue_to_published_ns
+ *            and end_to_end = transmit - receive.
+ * So nothing but the command's 96 bytes reaches the engine's state, journal or hash: the stamp
+ * stays in the ring record. Each process records into its own region (one writer per histogram),
+ * all converting with the engine region's calibration (the gateway adopts the engine's clock).
+ * Only single-command requests (new order, cancel, replace) are stamped: a mass cancel's parts
+ * and cancel-on-disconnect have no one frame to time from. */
+typedef struct hdr_stamped_cmd {
+    eng_cmd_t cmd;
+    uint64_t enqueue_ticks;          /* hdr_now() of the producer at RING_ENQUEUE */
+} hdr_stamped_cmd_t;
 
 typedef struct hdr_region {
     /* written by hdr_region_init; magic last, with release (pairs with the acquire load in
@@ -884,7 +952,9 @@ VENUE_STATIC_ASSERT(sizeof(ring_doorbell_t) == RING_CACHE_BLOCK, "doorbell owns 
 VENUE_STATIC_ASSERT(sizeof(ring_spsc_ctl_t) == 3 * RING_CACHE_BLOCK, "tail | head | bell");
 VENUE_STATIC_ASSERT(__builtin_offsetof(ring_spsc_ctl_t, head) == RING_CACHE_BLOCK,
                     "head on its own block");
-VENUE_STATIC_ASSERT(sizeof(ring_bcast_ctl_t) == RING_CACHE_BLOCK, "broadcast ctl is one block");
+VENUE_STATIC_ASSERT(sizeof(ring_bcast_ctl_t) == 2 * RING_CACHE_BLOCK, "broadcast ctl | reader bell");
+VENUE_STATIC_ASSERT(__builtin_offsetof(ring_bcast_ctl_t, reader_bell) == RING_CACHE_BLOCK,
+                    "reader bell on its own block");
 VENUE_STATIC_ASSERT(__builtin_offsetof(ring_seg_hdr_t, state) == RING_CACHE_BLOCK,
                     "liveness block apart from identity");
 VENUE_STATIC_ASSERT(sizeof(ring_producer_slot_t) == RING_CACHE_BLOCK, "one block per producer");
@@ -899,6 +969,7 @@ VENUE_STATIC_ASSERT(RING_SEG_CTL_OFFSET + sizeof(ring_control_t) <= 2 * RING_SEG
 VENUE_STATIC_ASSERT(RING_SEG_CTL_OFFSET + 3 * RING_CACHE_BLOCK <= RING_SEG_DATA_OFFSET,
                     "ring control blocks fit before the data area");
 VENUE_STATIC_ASSERT(sizeof(ring_reply_t) % RING_RECORD_ALIGN == 0, "reply is 8-byte aligned");
+VENUE_STATIC_ASSERT(sizeof(hdr_stamped_cmd_t) == 104, "stamped command: 96 + the enqueue stamp");
 VENUE_STATIC_ASSERT(sizeof(jrnl_seg_hdr_t) == JRNL_SEG_HDR_BYTES, "journal segment header");
 VENUE_STATIC_ASSERT(__builtin_offsetof(jrnl_seg_hdr_t, released_seq) == 64, "hdr_crc covers [0, 64)");
 VENUE_STATIC_ASSERT(sizeof(jrnl_rec_hdr_t) == 32, "journal record header is 32 bytes");

@@ -9,6 +9,7 @@ The engine creates them all at start (Aeron's media driver does the same), so a 
 attaches; the producer table in the control segment hands out slots."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from native._venue import lib
@@ -81,4 +82,16 @@ def remove_leftovers(name: str, directory: str | None = None) -> list[str]:
     paths = [control_path(name, directory), events_path(name, directory)]
     for k in range(MAX_PRODUCERS):
         paths += [cmd_path(name, k, directory), reply_path(name, k, directory)]
-    return [p for p in paths if unlink_segment(p)]
+    removed = [p for p in paths if unlink_segment(p)]
+    # The engine's and the gateways' latency regions (gateway/latency/venue.py): plain files that
+    # their processes remove at exit, left behind only by a killed process.
+    latency = os.path.dirname(control_path(name, directory))
+    prefix = os.path.basename(segment_path(name, "latency-", directory))
+    for entry in sorted(os.listdir(latency)):
+        if entry.startswith(prefix):
+            try:
+                os.unlink(os.path.join(latency, entry))
+                removed.append(os.path.join(latency, entry))
+            except FileNotFoundError:
+                pass
+    return removed

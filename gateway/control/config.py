@@ -48,6 +48,7 @@ class Venue(_S):
     max_orders: int = 1 << 20
     max_accounts: int = 1024
     producers: int = 4
+    price_scale: int = 10_000                  # engine price units per currency unit (display only)
 
 
 class Journal(_S):
@@ -202,6 +203,8 @@ def _check(cfg: VenueConfig) -> None:
     for f in ("max_orders", "max_accounts"):
         if getattr(v, f) < 1:
             raise ConfigError(f"venue.{f}: must be > 0, got {getattr(v, f)}")
+    if v.price_scale < 1:
+        raise ConfigError(f"venue.price_scale: must be > 0 (price units per currency unit), got {v.price_scale}")
     if not 2 <= v.producers <= 16:
         raise ConfigError(f"venue.producers: must be 2..16 (gateway + control plane), got {v.producers}")
     if cfg.journal.snapshot_every < 0:

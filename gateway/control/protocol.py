@@ -93,7 +93,8 @@ PHASES: Final = ("closed", "pre_open", "continuous", "halted")
 RISK_SCOPES: Final = ("account", "instrument")
 # risk.set limit names per scope. Instrument limits and account max_position are enforced by the
 # engine (sequenced SET_INSTRUMENT_RISK / SET_ACCOUNT_LIMIT commands, journaled); the post-trade
-# ones are evaluated by the service on every fill.
+# ones are evaluated by the service on every fill, and each change is a sequenced, journaled
+# SET_POST_TRADE_LIMIT command too (the engine only acknowledges it), so a replay reproduces it.
 INSTRUMENT_LIMITS: Final = ("max_order_qty", "max_order_notional", "price_collar_ticks")
 ACCOUNT_ENGINE_LIMITS: Final = ("max_position",)
 ACCOUNT_POST_TRADE_LIMITS: Final = ("var_limit", "drawdown_limit", "concentration_limit", "loss_limit",

@@ -10,11 +10,19 @@ reader of the event log (shm.client.EventStream), and keeps, from the events alo
 Gateway sessions are read from the gateway's admin endpoint (gateway/gw_admin.py).
 
 Invariant: every change the service makes to the venue at run time (instrument risk, account
-limit, kill switch, phase, halt, resume, the schedule, breaker halts and reopenings) is a
-sequenced engine command (ENG_CMD_SET_*), so the engine journals it and a replay of the journal
-reproduces it; the service never changes trading state any other way. Its own derived state is
-rebuilt from events, so it needs no journal of its own (the event log is read from its start when
-it has not wrapped yet, so a restarted service catches up).
+limit, kill switch, post-trade limits, phase, halt, resume, the schedule, breaker halts and
+reopenings) is a sequenced engine command (ENG_CMD_SET_*), so the engine journals it and a replay
+of the journal reproduces it; the service never changes trading state any other way, and it
+applies a change to its own view only once the engine has acknowledged it (CMD_ACK).
+
+Start and restart (history.py): with a journal, the service first reads the venue's past from the
+engine's journals - every released event up to some seq R (orders, books, positions, phases) and
+every acknowledged control command up to R (kill switches, limits) - then continues from the live
+event log, skipping events with seq <= R, so nothing is counted twice. This works after a restart
+of the control plane alone and after an engine that recovered from its journal (whose fresh event
+log does not hold the recovered history). Without a journal, the event log is read from its start
+when it has not wrapped yet (the best the venue keeps), and kill switches and limits start from
+the configuration.
 
 The request/reply API (authentication, roles, audit) is api.py; this module answers commands that
 api.py has already authorised, raising CommandError(code, message) on refusal.
@@ -22,6 +30,7 @@ api.py has already authorised, raising CommandError(code, message) on refusal.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import os
 import time
@@ -33,6 +42,8 @@ from typing import Any, Callable
 from gateway.control import protocol
 from gateway.control.breakers import Halt, MarketWideBreaker, PriceBandBreaker, Reopen
 from gateway.control.config import INT64_MAX, VenueConfig, schedule_seconds
+from gateway.control.history import JournalHistory
+from gateway.journal import JournalError
 from gateway.control.pnl import PnlBook
 from gateway.control.risk import AccountLimits, RiskMonitor, compute_metrics
 from gateway.control.state import PHASE_CODES, PHASE_NAMES, VenueState
@@ -56,6 +67,16 @@ PHASE_PATHS: dict[tuple[int, int], list[int]] = {
 POST_TRADE_METRIC = {"var_limit": "var", "drawdown_limit": "drawdown",
                      "concentration_limit": "concentration", "loss_limit": "loss",
                      "notional_limit": "notional", "auto_kill": "auto_kill"}
+# SET_POST_TRADE_LIMIT.limit (native/venue_layout.h eng_post_trade_limit_t) <-> risk.py metric
+POST_TRADE_CODE = {"var": int(records.PostTradeLimit.VAR), "drawdown": int(records.PostTradeLimit.DRAWDOWN),
+                   "concentration": int(records.PostTradeLimit.CONCENTRATION),
+                   "loss": int(records.PostTradeLimit.LOSS), "notional": int(records.PostTradeLimit.NOTIONAL),
+                   "auto_kill": int(records.PostTradeLimit.AUTO_KILL)}
+POST_TRADE_METRIC_OF_CODE = {v: k for k, v in POST_TRADE_CODE.items()}
+# Commands whose CMD_ACK changes what the service knows (kill switches and limits).
+CONTROL_COMMANDS = frozenset({"SET_INSTRUMENT_RISK", "SET_ACCOUNT_LIMIT", "SET_KILL_SWITCH",
+                              "SET_POST_TRADE_LIMIT"})
+CONTROL_CMD_CODES = frozenset(int(records.CmdType[n]) for n in CONTROL_COMMANDS)
 RISK_EVAL_INTERVAL_NS = 20_000_000     # dirty accounts are re-evaluated at most every 20 ms
 SYSTEM_USER = "system"
 
@@ -157,6 +178,11 @@ class ControlService:
         self._breaker_actions: list[Any] = []   # acted on in tick(), never inside an event pump
         self._sessions_cache: list[dict[str, Any]] | None = None
         self.engine_commands = 0
+        self.history: JournalHistory | None = None
+        self._skip_through = 0          # events with seq <= this came from the journal already
+        self._own_seq = 0               # seq of the command this service is waiting on
+        self._journal_keys: set[tuple[Any, ...]] = set()   # limits the journal has set
+        self.rebuilt: dict[str, Any] = {"from": None}
 
     # ---- set-up ---------------------------------------------------------------------------------
 
@@ -188,23 +214,126 @@ class ControlService:
                 time.sleep(0.05)   # the engine is still creating its segments: poll again
         rx = self.events.reader.rx
         if rx.cursor <= rx.capacity:
-            # Nothing was overwritten yet: read the whole history, so that orders, books and
-            # positions include what happened before this service started.
+            # Nothing was overwritten yet: read the whole log (events already taken from the
+            # journal are skipped by seq), so that orders, books and positions include what
+            # happened before this service started.
             rx.cursor = 0
+        if self.cfg.journal.dir:
+            self.rebuild_from_journal(self.cfg.journal.dir)
         self.pump_events()
         self.push_config()
 
+    def rebuild_from_journal(self, directory: str) -> None:
+        """The venue's past from its journals (history.py): released events up to seq R, then the
+        acknowledged control commands up to R. The live log then continues after R. Raises
+        CommandError(unavailable) when the journal cannot be read."""
+        try:
+            self.history = JournalHistory(directory)
+            evs = self.history.released_events()
+            through = self.history.last_event_seq
+            cmds = self.history.commands_through(through)
+        except (JournalError, OSError) as exc:
+            raise CommandError(protocol.CODE_UNAVAILABLE, f"journal {directory}: {exc}") from None
+        first_seq = int(evs[0]["seq"]) if evs else 0
+        if first_seq > 1:
+            # Journal retention (engine --journal-keep-snapshots) removed the oldest segments: the
+            # fills and orders before first_seq are gone, so positions and P&L would be partial.
+            self.alert("breach", "engine", f"journal {directory} starts at seq {first_seq} (older segments "
+                       "were removed by retention): positions, P&L and orders before it are missing")
+        acked = {int(ev["seq"]) for ev in evs if ev["type"] == "CMD_ACK"}
+        for ev in evs:
+            self._apply_event(ev, live=False)
+        for cmd in cmds:
+            if int(cmd["seq"]) in acked and cmd["type"] in CONTROL_COMMANDS:
+                self._apply_control(cmd)
+        self._skip_through = through
+        # Risk alerts are evaluated again on the next fill, never for the past: an automatic kill
+        # switch the operator released before the restart stays released.
+        self._dirty_accounts.clear()
+        if evs:
+            # Bring the breakers to the journal's engine time: reopenings that fell due in the past
+            # happened then (a stale one must not reopen an instrument an operator halted since).
+            self.breakers.poll(int(evs[-1]["ts_ns"]))
+        self._breaker_actions.clear()     # their SET_PHASE commands are in the journal already
+        phases_seen = any(ev["type"] == "PHASE" for ev in evs)
+        if phases_seen:
+            # The schedule's steps due by now ran before the restart (their phase changes are in
+            # the journal); only later steps run.
+            now_s = self._schedule_now_s()
+            self._schedule_done |= {step for t, step in self._schedule_times() if t <= now_s}
+        self.rebuilt = {"from": directory, "first_seq": first_seq, "through_seq": through, "events": len(evs),
+                        "commands": len(cmds), "orders_live": len(self.state.orders),
+                        "kill_switches": sorted(self.kill_engaged)}
+        log.warning("control: rebuilt from journal %s through seq %d: %d events, %d commands",
+                    directory, through, len(evs), len(cmds))
+
     def push_config(self) -> None:
-        """The configured instrument risk and account limits, as sequenced engine commands."""
+        """The configured instrument risk, account limits and post-trade limits, as sequenced
+        engine commands. A limit the journal already set is not sent again: the configuration
+        gives the values a fresh venue starts with, run-time changes (risk.set) survive restarts."""
         cmds: list[dict[str, Any]] = []
         for ins_id, r in self.instrument_risk.items():
-            cmds.append({"type": "SET_INSTRUMENT_RISK", "instrument_id": ins_id, **r})
+            if ("instrument_risk", ins_id) not in self._journal_keys:
+                cmds.append({"type": "SET_INSTRUMENT_RISK", "instrument_id": ins_id, **r})
         for (acct, ins_id), limit in sorted(self.max_position.items()):
-            if limit != INT64_MAX:
+            if limit != INT64_MAX and ("max_position", acct, ins_id) not in self._journal_keys:
                 cmds.append({"type": "SET_ACCOUNT_LIMIT", "instrument_id": ins_id, "account_id": acct,
                              "max_position": limit})
+        for a in self.cfg.accounts:
+            lim = self.monitor.limits_for(a.id) or AccountLimits()
+            for metric, code in POST_TRADE_CODE.items():
+                value = getattr(lim, metric)
+                if value is None or value is False or ("post_trade", a.id, metric) in self._journal_keys:
+                    continue
+                cmds.append(self._post_trade_command(a.id, metric, value))
         for cmd in cmds:
             self._engine_command(cmd)
+
+    @staticmethod
+    def _post_trade_command(account: int, metric: str, value: Any) -> dict[str, Any]:
+        """SET_POST_TRADE_LIMIT for a risk.py metric; value None/False = no limit / off."""
+        if metric == "auto_kill":
+            e6 = records.POST_TRADE_SCALE if value else 0
+        else:
+            e6 = 0 if value is None else round(value * records.POST_TRADE_SCALE)
+        if not 0 <= e6 <= INT64_MAX:
+            raise CommandError(protocol.CODE_BAD_REQUEST, f"value: {value!r} is out of range "
+                               f"(0..{INT64_MAX // records.POST_TRADE_SCALE})")
+        return {"type": "SET_POST_TRADE_LIMIT", "account_id": account, "limit": POST_TRADE_CODE[metric],
+                "value_e6": e6}
+
+    def _apply_control(self, cmd: dict[str, Any]) -> None:
+        """What an acknowledged control command changes in the service's view. The one place
+        kill switches and limits change: for this service's own commands, for commands found in
+        the journal at start, and for commands another instance sent (read from the journal)."""
+        kind = cmd["type"]
+        if kind == "SET_INSTRUMENT_RISK":
+            ins = int(cmd["instrument_id"])
+            self.instrument_risk[ins] = {k: int(cmd[k]) for k in protocol.INSTRUMENT_LIMITS}
+            self._journal_keys.add(("instrument_risk", ins))
+        elif kind == "SET_ACCOUNT_LIMIT":
+            key = (int(cmd["account_id"]), int(cmd["instrument_id"]))
+            self.max_position[key] = int(cmd["max_position"])
+            self._journal_keys.add(("max_position", *key))
+        elif kind == "SET_KILL_SWITCH":
+            if cmd["engaged"]:
+                self.kill_engaged.add(int(cmd["account_id"]))
+            else:
+                self.kill_engaged.discard(int(cmd["account_id"]))
+        elif kind == "SET_POST_TRADE_LIMIT":
+            acct, metric = int(cmd["account_id"]), POST_TRADE_METRIC_OF_CODE.get(int(cmd["limit"]))
+            if metric is None:
+                return
+            e6 = int(cmd["value_e6"])
+            value: Any = bool(e6) if metric == "auto_kill" else (e6 / records.POST_TRADE_SCALE if e6 else None)
+            try:
+                self.monitor.set_limit(acct, metric, value)
+            except ValueError as exc:      # e.g. concentration > 1 sent by another tool
+                self.alert("warn", "risk", f"account {acct}: post-trade limit {metric} {value!r} "
+                           f"(seq {cmd['seq']}) not applied: {exc}")
+                return
+            self._journal_keys.add(("post_trade", acct, metric))
+            self._dirty_accounts.add(acct)
 
     # ---- engine commands ------------------------------------------------------------------------
 
@@ -220,10 +349,14 @@ class ControlService:
         self.engine_commands += 1
         # A control command's events end with its CMD_ACK (or are one REJECTED); the engine
         # answers after publishing them, so they are on the log already: apply them before replying.
+        self._own_seq = reply.seq
         deadline = time.monotonic() + 2.0
-        while self.state.last_outcome[0] < reply.seq and time.monotonic() < deadline:
-            if not self.pump_events():
-                time.sleep(0)
+        try:
+            while self.state.last_outcome[0] < reply.seq and time.monotonic() < deadline:
+                if not self.pump_events():
+                    time.sleep(0)
+        finally:
+            self._own_seq = 0
         seq, outcome, value = self.state.last_outcome
         if seq != reply.seq:
             raise CommandError(protocol.CODE_INTERNAL, f"{cmd['type']} (seq {reply.seq}): its events did "
@@ -232,6 +365,8 @@ class ControlService:
             reason = records.Reason(value).name
             raise CommandError(protocol.CODE_ENGINE_REJECT,
                                f"engine rejected {cmd['type']} (seq {reply.seq}): {reason}")
+        if cmd["type"] in CONTROL_COMMANDS:
+            self._apply_control({**cmd, "seq": reply.seq})
         return {"seq": reply.seq, "affected": value}
 
     def pump_events(self, max_events: int = 1 << 14) -> int:
@@ -247,22 +382,48 @@ class ControlService:
             self.alert("breach", "engine", "event log lapped: the control plane missed events; "
                        "orders, books and positions may be stale")
         for ev in evs:
-            self.state.apply(ev)
-            if ev["type"] == "TRADE":
-                self.book.apply_event(ev)
-                # The trade marks the instrument: every account holding it has a new equity.
-                holders = self._holders.setdefault(int(ev["instrument_id"]), set())
-                holders.add(int(ev["buy_account_id"]))
-                holders.add(int(ev["sell_account_id"]))
-                self._dirty_accounts |= holders
-            if ev["type"] in ("TRADE", "AUCTION"):
-                self._breaker_actions.extend(self.breakers.feed_event(ev))
-            elif ev["type"] == "PHASE":
-                self.publish(protocol.TOPIC_STATUS, {"kind": "phase", "instrument": self.symbol(ev["instrument_id"]),
-                                                     "phase": PHASE_NAMES.get(ev["phase"], "?"),
-                                                     "prev_phase": PHASE_NAMES.get(ev["prev_phase"], "?"),
-                                                     "seq": ev["seq"]})
+            if ev["seq"] <= self._skip_through:
+                continue                    # read from the journal at start already
+            self._apply_event(ev, live=True)
         return len(evs)
+
+    def _apply_event(self, ev: dict[str, Any], live: bool) -> None:
+        """One engine event, from the live log or (live=False) from the journal at start."""
+        self.state.apply(ev)
+        kind = ev["type"]
+        if kind == "TRADE":
+            self.book.apply_event(ev)
+            # The trade marks the instrument: every account holding it has a new equity.
+            holders = self._holders.setdefault(int(ev["instrument_id"]), set())
+            holders.add(int(ev["buy_account_id"]))
+            holders.add(int(ev["sell_account_id"]))
+            self._dirty_accounts |= holders
+        if kind in ("TRADE", "AUCTION"):
+            # Fed in the past too: the breakers' state (references, running halts) is engine time.
+            self._breaker_actions.extend(self.breakers.feed_event(ev))
+        elif kind == "PHASE" and live:
+            self.publish(protocol.TOPIC_STATUS, {"kind": "phase", "instrument": self.symbol(ev["instrument_id"]),
+                                                 "phase": PHASE_NAMES.get(ev["phase"], "?"),
+                                                 "prev_phase": PHASE_NAMES.get(ev["prev_phase"], "?"),
+                                                 "seq": ev["seq"]})
+        elif kind == "CMD_ACK" and live and ev["cmd_type"] in CONTROL_CMD_CODES and ev["seq"] != self._own_seq:
+            self._foreign_control(int(ev["seq"]))
+
+    def _foreign_control(self, seq: int) -> None:
+        """A control command this service did not send (e.g. sent by its previous instance just
+        before a restart) was acknowledged: read its body from the command journal."""
+        if self.history is None:
+            self.alert("warn", "engine", f"a control command (seq {seq}) came from elsewhere and "
+                       "the venue has no journal to read it from; kill switches or limits may be stale")
+            return
+        try:
+            cmds = self.history.commands_through(seq)
+        except JournalError as exc:
+            self.alert("warn", "engine", f"control command seq {seq}: journal unreadable: {exc}")
+            return
+        for cmd in cmds:
+            if int(cmd["seq"]) == seq and cmd["type"] in CONTROL_COMMANDS:
+                self._apply_control(cmd)
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -451,10 +612,6 @@ class ControlService:
 
     def set_kill_switch(self, account: int, engaged: bool) -> dict[str, Any]:
         r = self._engine_command({"type": "SET_KILL_SWITCH", "account_id": account, "engaged": int(engaged)})
-        if engaged:
-            self.kill_engaged.add(account)
-        else:
-            self.kill_engaged.discard(account)
         return {"account": account, "engaged": engaged, "cancelled": r["affected"], "seq": r["seq"]}
 
     def handle(self, command: str, args: dict[str, Any], user: str, role: str) -> Any:
@@ -489,7 +646,8 @@ class ControlService:
         for i in self.cfg.instruments:
             st = self.state.instruments[i.id]
             bids, asks = st.depth(1)
-            instruments.append({"id": i.id, "symbol": i.symbol, "phase": PHASE_NAMES.get(st.phase, "?"),
+            instruments.append({"id": i.id, "symbol": i.symbol, "tick_size": i.tick, "lot_size": i.lot,
+                                "phase": PHASE_NAMES.get(st.phase, "?"),
                                 "last": st.last, "ref": st.last if st.last is not None else i.reference_price,
                                 "bid": bids[0][0] if bids else None, "ask": asks[0][0] if asks else None,
                                 "trades": st.trades, "volume": st.volume,
@@ -500,7 +658,10 @@ class ControlService:
                 "sessions_connected": (sum(1 for s in sessions if s.get("connected"))
                                        if sessions is not None else None),
                 "alerts_open": len(self.monitor.open_alerts()), "kill_switches": sorted(self.kill_engaged),
-                "orders_live": len(self.state.orders)}
+                "orders_live": len(self.state.orders), "price_scale": self.cfg.venue.price_scale,
+                "accounts": [{"id": a, "firm": f.firm_id, "firm_name": f.name}
+                             for f in self.cfg.firms for a in f.accounts],
+                "history": self.rebuilt}
 
     def _sessions(self, quiet: bool = False) -> list[dict[str, Any]] | None:
         if self.gateway_admin is None:
@@ -653,7 +814,6 @@ class ControlService:
             v = self._int_limit(value)
             new = {**self.instrument_risk[ins], limit: v}
             r = self._engine_command({"type": "SET_INSTRUMENT_RISK", "instrument_id": ins, **new})
-            self.instrument_risk[ins] = new
             return {"instrument": self.symbol(ins), **new, "seq": r["seq"]}
         acct = self.resolve_account(id)
         if limit in protocol.ACCOUNT_ENGINE_LIMITS:
@@ -663,7 +823,6 @@ class ControlService:
             for ins in targets:
                 r = self._engine_command({"type": "SET_ACCOUNT_LIMIT", "instrument_id": ins,
                                           "account_id": acct, "max_position": v})
-                self.max_position[(acct, ins)] = v
                 seqs.append(r["seq"])
             return {"account": acct, "max_position": v, "instruments": [self.symbol(i) for i in targets],
                     "seqs": seqs}
@@ -677,12 +836,15 @@ class ControlService:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                     raise CommandError(protocol.CODE_BAD_REQUEST, f"value: expected a number >= 0 (0 = no limit), got {value!r}")
                 v2 = value if value > 0 else None
-            try:
-                new_limits = self.monitor.set_limit(acct, metric, v2)
+            try:    # refused here, before anything reaches the engine
+                dataclasses.replace(self.monitor.limits_for(acct) or AccountLimits(), **{metric: v2})
             except ValueError as exc:
                 raise CommandError(protocol.CODE_BAD_REQUEST, f"value: {exc}") from None
-            self._dirty_accounts.add(acct)
-            return {"account": acct, "limit": limit, "value": v2, "limits": new_limits.as_dict()}
+            # Sequenced and journaled by the engine; applied (to the monitor) once acknowledged.
+            r = self._engine_command(self._post_trade_command(acct, metric, v2))
+            new_limits = self.monitor.limits_for(acct) or AccountLimits()
+            return {"account": acct, "limit": limit, "value": getattr(new_limits, metric),
+                    "limits": new_limits.as_dict(), "seq": r["seq"]}
         raise CommandError(protocol.CODE_BAD_REQUEST, f"limit: account limits are "
                            f"{', '.join(protocol.ACCOUNT_ENGINE_LIMITS + protocol.ACCOUNT_POST_TRADE_LIMITS)}; got {limit!r}")
 

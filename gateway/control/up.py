@@ -83,6 +83,17 @@ def gateway_command(cfg: VenueConfig, creds: Path, port_file: Path, admin_file: 
     return cmd
 
 
+def write_gateway_credentials(cfg: VenueConfig, path: Path) -> None:
+    """The gateway's credentials file (firms, sessions) derived from the venue config, mode 0600."""
+    path.write_text(json.dumps({"firms": [{"firm_id": f.firm_id, "accounts": list(f.accounts), "name": f.name}
+                                          for f in cfg.firms],
+                                "sessions": [{"session_id": s.session_id, "firm_id": s.firm_id, "key": s.key,
+                                              "cancel_on_disconnect": s.cancel_on_disconnect,
+                                              "throttle_msgs_per_s": s.throttle_msgs_per_s,
+                                              "throttle_action": s.throttle_action} for s in cfg.sessions]}))
+    os.chmod(path, 0o600)
+
+
 def control_command(config: str | None, endpoints_file: Path, admin_file: Path, cfg: VenueConfig) -> list[str]:
     cmd = [sys.executable, "-m", "gateway", "control", "--endpoints-file", str(endpoints_file)]
     if config is not None:
@@ -165,13 +176,7 @@ def main(argv: list[str]) -> int:
     run_dir = Path(args.run_dir) if args.run_dir else Path(tempfile.mkdtemp(prefix=f"venue-{cfg.venue.name}-"))
     run_dir.mkdir(parents=True, exist_ok=True)
     creds = run_dir / "gateway-credentials.json"
-    creds.write_text(json.dumps({"firms": [{"firm_id": f.firm_id, "accounts": list(f.accounts), "name": f.name}
-                                           for f in cfg.firms],
-                                 "sessions": [{"session_id": s.session_id, "firm_id": s.firm_id, "key": s.key,
-                                               "cancel_on_disconnect": s.cancel_on_disconnect,
-                                               "throttle_msgs_per_s": s.throttle_msgs_per_s,
-                                               "throttle_action": s.throttle_action} for s in cfg.sessions]}))
-    os.chmod(creds, 0o600)
+    write_gateway_credentials(cfg, creds)
     port_file, admin_file, endpoints_file = run_dir / "gateway.port", run_dir / "gateway.admin", run_dir / "control.json"
     for f in (port_file, admin_file, endpoints_file):
         f.unlink(missing_ok=True)

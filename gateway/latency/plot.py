@@ -11,16 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, NullLocator
-
 from gateway.latency.breakdown import Breakdown
 from gateway.latency.histogram import LatencyHistogram
 from gateway.latency.percentile_text import percentile_rows
 
 _TICKS = (1.0, 2.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6, 1e7)
 _TICK_LABELS = ("0%", "50%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%", "99.99999%")
+
+
+def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+    """A figure on its own Agg canvas. matplotlib is imported here, not at module level: the
+    venue's processes import this package for their latency regions and never draw."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,8 @@ def plot_percentiles(hists: list[LatencyHistogram], path: str | Path, title: str
     """One chart, one line per non-empty histogram; returns the lines drawn."""
     series = [percentile_series(h, labels[i] if labels else None)
               for i, h in enumerate(hists) if h.total_count > 0]
-    fig = Figure(figsize=(10, 6), dpi=100)
-    FigureCanvasAgg(fig)
+    from matplotlib.ticker import FixedLocator, NullLocator
+    fig = _figure(10, 6)
     ax = fig.add_subplot(1, 1, 1)
     for s in series:
         ax.plot(s.x, s.y, label=s.label, linewidth=1.5)
@@ -78,8 +84,7 @@ def plot_breakdown(breakdown: Breakdown, path: str | Path, title: str) -> list[P
     stage_names = [s.stage for s in rows[0].stages] if rows else []
     width = 0.8 / max(len(stage_names), 1)
     series = []
-    fig = Figure(figsize=(11, 6), dpi=100)
-    FigureCanvasAgg(fig)
+    fig = _figure(11, 6)
     ax = fig.add_subplot(1, 1, 1)
     for k, stage in enumerate(stage_names):
         xs = tuple(i + (k - (len(stage_names) - 1) / 2) * width for i in range(len(rows)))

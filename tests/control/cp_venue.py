@@ -164,6 +164,7 @@ def start_venue(tmp: Path, band: float = 0.0, halt_s: float = 60.0,
     name = f"cp{uuid.uuid4().hex[:8]}"
     cfg = write_config(tmp, name, band, halt_s, schedule, journal)
     ready_file = tmp / "ready.json"
+    ready_file.unlink(missing_ok=True)       # a venue restarted in the same directory
     proc = subprocess.Popen([sys.executable, "-m", "gateway", "up", "--config", str(cfg), "--no-mlock",
                              "--run-dir", str(tmp / "run"), "--ready-file", str(ready_file)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -187,6 +188,90 @@ def start_venue(tmp: Path, band: float = 0.0, halt_s: float = 60.0,
                 proc.kill()
                 proc.wait(10)
         remove_leftovers(name)
+
+
+class SplitVenue:
+    """The venue's three processes started one by one with the command lines ``up`` uses (engine,
+    then control plane, then gateway), without ``up`` supervising them, so a test can SIGKILL one
+    and start it again. Output of each process goes to run/<what>.log."""
+
+    def __init__(self, tmp: Path, journal: str) -> None:
+        from gateway.control.config import load_config
+        self.name = f"cp{uuid.uuid4().hex[:8]}"
+        self.config_path = write_config(tmp, self.name, journal=journal)
+        self.cfg = load_config(self.config_path)
+        self.run = tmp / "run"
+        self.run.mkdir(exist_ok=True)
+        self.creds = self.run / "gateway-credentials.json"
+        self.port_file, self.admin_file = self.run / "gateway.port", self.run / "gateway.admin"
+        self.endpoints_file = self.run / "control.json"
+        self.audit_path = tmp / "audit.jsonl"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def _start(self, what: str, cmd: list[str], ready: Callable[[], Any]) -> None:
+        with open(self.run / f"{what}.log", "ab") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        self.procs[what] = proc
+
+        def up() -> Any:
+            if proc.poll() is not None:
+                raise AssertionError(f"{what} exited ({proc.returncode}): "
+                                     f"{(self.run / f'{what}.log').read_text(errors='replace')[-3000:]}")
+            return ready()
+        wait_for(up, f"the {what} to be ready", START_DEADLINE_S)
+
+    def start_engine(self) -> None:
+        from gateway.control.up import _engine_ready, engine_command
+        self._start("engine", engine_command(self.cfg, no_mlock=True), lambda: _engine_ready(self.cfg))
+
+    def start_control(self) -> None:
+        from gateway.control.up import control_command
+        self.endpoints_file.unlink(missing_ok=True)
+        self._start("control", control_command(str(self.config_path), self.endpoints_file, self.admin_file,
+                                               self.cfg), self.endpoints_file.exists)
+
+    def start_gateway(self) -> None:
+        from gateway.control.up import gateway_command, write_gateway_credentials
+        write_gateway_credentials(self.cfg, self.creds)
+        for f in (self.port_file, self.admin_file):
+            f.unlink(missing_ok=True)
+        self._start("gateway", gateway_command(self.cfg, self.creds, self.port_file, self.admin_file),
+                    self.port_file.exists)
+
+    def start(self) -> "SplitVenue":
+        self.start_engine()
+        self.start_control()
+        self.start_gateway()
+        return self
+
+    def kill(self, what: str) -> None:
+        """SIGKILL, as a crash: nothing of the process's own clean-up runs."""
+        proc = self.procs.pop(what)
+        proc.kill()
+        proc.wait(10)
+
+    def stop(self) -> None:
+        for what in ("gateway", "control", "engine"):
+            proc = self.procs.pop(what, None)
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
+        remove_leftovers(self.name)
+
+    def control(self, user: tuple[str, str] = OPERATOR, timeout_s: float = 10.0) -> ControlClient:
+        ep = json.loads(self.endpoints_file.read_text())
+        return ControlClient(ep["command"], user[0], user[1], timeout_s=timeout_s,
+                             publish_endpoint=ep["publish"])
+
+    def connect(self, session_id: int) -> Client:
+        firm, key = SESSIONS[session_id]
+        host = self.cfg.gateway.listen.rpartition(":")[0]
+        return Client.connect(host, int(self.port_file.read_text().strip()), session_id, firm, key,
+                              keepalive_ms=20000)
 
 
 def report(c: Client, pred: Callable[[ExecutionReport], bool], timeout_s: float = 10.0) -> ExecutionReport:

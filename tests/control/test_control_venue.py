@@ -264,3 +264,29 @@ def test_undecodable_request_is_refused_and_audited(venue: CpVenue) -> None:
     assert (reply.ok, reply.code) == (False, "bad_request") and "undecodable" in reply.message
     assert venue.audit()[before]["code"] == "bad_request"
     assert venue.control().call("whoami")["user"] == "ops"    # the server keeps serving
+
+
+def test_status_lists_accounts_ticks_and_the_price_scale_for_the_shell(venue: CpVenue) -> None:
+    from gateway.control.shell_commands import catalog_from
+    from gateway.control.shell_render import Formats
+    status = venue.control(VIEWER).call("status")
+    assert status["price_scale"] == 10_000
+    assert [(a["id"], a["firm"]) for a in status["accounts"]] == [(1, 1), (2, 1), (3, 2), (4, 2)]
+    assert {i["symbol"]: (i["tick_size"], i["lot_size"]) for i in status["instruments"]} == {
+        "ACME": (1, 1), "BETA": (5, 1), "PNL": (1, 1)}
+    # The shell completes accounts and formats prices from this reply alone.
+    assert catalog_from(status).accounts == (1, 2, 3, 4)
+    fmt = Formats.from_status(status)
+    assert fmt.price_scale == 10_000 and fmt.ticks["BETA"] == 5 and fmt.price(5005, "BETA") == "0.5005"
+
+
+def test_a_post_trade_limit_change_is_an_acknowledged_engine_command(venue: CpVenue) -> None:
+    ctl = venue.control()
+    res = ctl.call("risk.set", scope="account", id=2, limit="drawdown_limit", value=250.25)
+    assert res["value"] == 250.25 and res["seq"] > 0
+    assert ctl.call("risk.show", account=2)["accounts"][0]["limits"]["drawdown_limit"] == 250.25
+    with pytest.raises(ControlError) as bad:
+        ctl.call("risk.set", scope="account", id=2, limit="concentration_limit", value=1.5)
+    assert bad.value.code == "bad_request"
+    ctl.call("risk.set", scope="account", id=2, limit="drawdown_limit", value=0)
+    assert ctl.call("risk.show", account=2)["accounts"][0]["limits"]["drawdown_limit"] is None

@@ -52,6 +52,21 @@ def wait_for(cond: Callable[[], object], what: str, deadline_s: float = START_DE
         time.sleep(0.005)   # polling interval of a condition wait, not a wait for an effect
 
 
+def retransmit_once_sequenced(c: Client, first: int, count: int) -> list[object]:
+    """Retransmission of first..first+count-1, asked again while the gateway answers that they
+    are not sent yet (reports the engine has still to answer, e.g. cancel-on-disconnect's)."""
+    from gateway.client import RetransmitReject
+    from gateway.reasons import Reason
+    end = time.monotonic() + START_DEADLINE_S
+    while True:
+        got = c.retransmit(first, count)
+        if not isinstance(got[0], RetransmitReject):
+            return list(got)
+        assert got[0].reason_code == Reason.ENG_GW_RETRANSMIT_RANGE, got
+        if time.monotonic() > end:
+            raise AssertionError(f"messages {first}..{first + count - 1} were never sequenced")
+
+
 @dataclass
 class Venue:
     name: str
@@ -81,7 +96,11 @@ def _engine_ready(name: str, proc: subprocess.Popen[str]) -> bool:
 
 
 def start_venue(tmp: Path, gateway_args: list[str] | None = None,
-                config: dict | None = None) -> Iterator[Venue]:
+                config: dict | None = None,
+                gateway_env: dict[str, str] | None = None,
+                gateway_cwd: Path | None = None) -> Iterator[Venue]:
+    """gateway_env, gateway_cwd: the gateway process's whole environment and its working
+    directory, which `python -m` puts first on sys.path (default: this process's)."""
     name = f"tg{uuid.uuid4().hex[:8]}"
     cfg_path = tmp / "gateway.json"
     cfg_path.write_text(json.dumps(config or CONFIG))
@@ -97,7 +116,8 @@ def start_venue(tmp: Path, gateway_args: list[str] | None = None,
                                "--listen", "127.0.0.1:0", "--config", str(cfg_path),
                                "--port-file", str(port_file), "--keepalive-min-ms", "20",
                                *(gateway_args or [])],
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE, text=True, env=gateway_env,
+                              cwd=gateway_cwd)
 
         def listening() -> bool:
             if gw is not None and gw.poll() is not None:

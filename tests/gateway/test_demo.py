@@ -1,8 +1,12 @@
 """The README's main command: the demo venue runs end to end on embedded defaults (made small
-here), in its own engine process, and checks its own determinism."""
+here), with the engine and the gateway in their own processes and the continuous session over TCP,
+checks its own determinism, and ends with the latency of every stage of the order path."""
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+from gateway.latency.region import STAGE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,9 +24,23 @@ def test_demo_runs_the_venue_and_reports_latency(tmp_path):
     assert "bought  400 @ 150.01" in out and "bought  200 @ 150.02" in out
     assert "Opening auctions" in out and "Final book AAPL" in out
     assert "give byte-identical events" in out and "the same books" in out
-    assert "engine stopped cleanly on SIGTERM" in out
+    assert "gateway and engine stopped cleanly on SIGTERM" in out
     for name in ("latency.hlog", "end_to_end.hgrm", "percentiles.png", "summary.json"):
         assert (tmp_path / "reports" / name).stat().st_size > 0, name
+        assert str(tmp_path / "reports" / name) in out, name
+    # The table ends the run: P50/P99/P99.9/max of the seven stamped stages and end to end, each
+    # counting every request the gateway passed to the engine (all of them stamped once).
+    table = out[out.index("histogram "):]
+    assert "P50 µs" in table and "P99 µs" in table and "P99.9 µs" in table and "max µs" in table
+    for name in STAGE_NAMES:
+        assert any(line.startswith(name + " ") for line in table.splitlines()), name
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    counts = {h["name"]: h["total_count"] for h in summary["histograms"]}
+    assert set(counts) == set(STAGE_NAMES)
+    assert len(set(counts.values())) == 1 and counts["end_to_end"] > 0
+    line = next(ln for ln in out.splitlines() if "continuous-session requests sent over TCP" in ln)
+    forwarded = int(line.split(" of the ")[0].rsplit(" ", 1)[1].replace(",", ""))
+    assert counts["end_to_end"] == forwarded
 
 
 def test_demo_refuses_bad_arguments_with_a_message(tmp_path):

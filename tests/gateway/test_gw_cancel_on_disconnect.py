@@ -6,7 +6,7 @@ from __future__ import annotations
 from gateway.client import ExecType, ExecutionReport, Side
 from gateway.reasons import Reason
 
-from .gw_venue import Venue, venue  # noqa: F401  (fixture)
+from .gw_venue import Venue, retransmit_once_sequenced, venue  # noqa: F401  (fixture)
 
 
 def _rest(c, price: int, account: int = 1) -> ExecutionReport:  # type: ignore[no-untyped-def]
@@ -21,8 +21,9 @@ def test_dropped_connection_cancels_the_sessions_orders(venue: Venue) -> None:
     orders = {_rest(c, 10500 + i).order_id for i in range(3)}
     c.close()                                   # no Terminate: the socket just goes away
     again = venue.connect(101)
-    # The cancels went out while nobody was connected; they are in the session's log.
-    got = again.retransmit(4, 3)
+    # The cancels went out while nobody was connected; they are in the session's log once the
+    # engine answered them, which may be after this reconnect: ask until they are.
+    got = retransmit_once_sequenced(again, 4, 3)
     assert {m.order_id for m in got} == orders  # type: ignore[attr-defined]
     assert all(m.exec_type == ExecType.CANCELED and m.reason_code == Reason.ENG_CXL_USER
                for m in got)  # type: ignore[attr-defined]

@@ -62,6 +62,9 @@ def test_report_of_a_live_region_file(tmp_path):
     (("--from", "/nonexistent/run", "--out", "OUT"), "no such file or directory"),
     (("--from", "RUN", "--out", "OUT", "--interval-s", "1"), "go together"),
     (("--from", "RUN", "--out", "OUT", "--offset", "-4096"), "must be >= 0"),
+    (("--out", "OUT"), "one of --from or --venue is required"),
+    (("--venue", "bad/name", "--out", "OUT"), "bad segment name"),
+    (("--venue", "no-such-venue-here", "--out", "OUT"), "no latency region"),
 ])
 def test_bad_arguments_fail_with_a_message(args, message, finished_run, tmp_path):
     args = tuple(str(finished_run) if a == "RUN" else str(tmp_path / "o") if a == "OUT" else a

@@ -98,6 +98,11 @@ class CommandStream:
         return self._stamp("SET_KILL_SWITCH", instrument_id, account_id=account_id,
                            engaged=engaged)
 
+    def set_post_trade_limit(self, account_id: int, limit: int, value_e6: int,
+                             instrument_id: int = 0) -> Cmd:
+        return self._stamp("SET_POST_TRADE_LIMIT", instrument_id, account_id=account_id,
+                           limit=limit, value_e6=value_e6)
+
     def raw(self, kind: str | int, instrument_id: int = 0, **fields: int) -> Cmd:
         """Any command type, also unknown numeric ones, with the usual stamps."""
         return self._stamp(kind, instrument_id, **fields)  # type: ignore[arg-type]
@@ -379,7 +384,8 @@ class RandomFlow:
             return self.stream.limit(spec.instrument_id, order_id, side, spec.lot_size, price,
                                      account_id=N_ACCOUNTS)
         if what == 5:
-            return self.stream.raw(rng.choice((0, 12, 99)), spec.instrument_id)
+            # command types the engine does not know
+            return self.stream.raw(rng.choice((0, 99, 0xFFFF)), spec.instrument_id)
         if what == 6:
             # Duplicate id: reuse a recent one.
             dup_id, dup_instrument = self._recent(rng)

@@ -74,6 +74,7 @@ class OracleEngine:
             ENG.CMD_SET_INSTRUMENT_RISK: self._set_instrument_risk,
             ENG.CMD_SET_ACCOUNT_LIMIT: self._set_account_limit,
             ENG.CMD_SET_KILL_SWITCH: self._set_kill_switch,
+            ENG.CMD_SET_POST_TRADE_LIMIT: self._set_post_trade_limit,
         }
 
     # ---- public interface (same as native.engine.Engine) ----------------------------------------
@@ -564,6 +565,13 @@ class OracleEngine:
         if cmd.max_position < 0:
             raise Rejected(ENG.REJ_BAD_CONFIG)
         self._position(cmd.account_id, ins.instrument_id).max_position = cmd.max_position
+
+    def _set_post_trade_limit(self, cmd: Command) -> None:
+        # Validated and acknowledged only: the control plane evaluates post-trade limits.
+        if cmd.account_id >= self.max_accounts:
+            raise Rejected(ENG.REJ_BAD_ACCOUNT)
+        if not ENG.PTL_VAR <= cmd.limit <= ENG.PTL_AUTO_KILL or cmd.value_e6 < 0:
+            raise Rejected(ENG.REJ_BAD_CONFIG)
 
     # ---- lookups --------------------------------------------------------------------------------
 

@@ -1,0 +1,147 @@
+"""The gateway process's admin thread: serves gateway/gw_admin.py requests on a ZeroMQ REP socket
+and relays each to the C loop through the gw_admin_t mailbox (native/gw_admin.h).
+
+The C loop runs on the process's main thread with the GIL released (cffi), so this thread runs
+beside it. Invariant: at most one mailbox request is outstanding; a request the loop has not
+answered within ANSWER_DEADLINE_S (loop not started, stopped, or stalled) is answered
+"unavailable", and later requests are refused the same way until the loop answers it, so the
+requester never rewrites a request the loop may be reading.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+import msgspec
+import zmq
+
+from gateway.gw_admin import SESSION_STATES, AdminReply, AdminRequest, truncate_reason
+from native._venue import ffi, lib
+
+ANSWER_DEADLINE_S = 2.0
+_MAILBOX_POLL_S = 0.0002        # the loop answers within one pass; this only bounds CPU use
+_SOCKET_POLL_MS = 100           # how often the thread checks for stop while idle
+
+
+class AdminServer:
+    """Binds `endpoint` at construction (raises zmq.ZMQError for a bad or busy endpoint)."""
+
+    def __init__(self, endpoint: str, session_capacity: int, log: TextIO = sys.stderr) -> None:
+        self._ctx = zmq.Context()
+        self._sock = self._ctx.socket(zmq.REP)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        try:
+            self._sock.bind(endpoint)
+        except zmq.ZMQError:
+            self._sock.close(linger=0)
+            self._ctx.term()
+            raise
+        self.endpoint: str = self._sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.mailbox = ffi.new("gw_admin_t *")
+        self._rows = ffi.new("gw_admin_session_t[]", max(1, session_capacity))
+        self.mailbox.sessions = self._rows
+        self.mailbox.capacity = session_capacity
+        self._outstanding = 0
+        self._loop_stopped = threading.Event()
+        self._stop = threading.Event()
+        self._log = log
+        self._enc = msgspec.msgpack.Encoder()
+        self._dec = msgspec.msgpack.Decoder(AdminRequest)
+        self._thread = threading.Thread(target=self._serve, name="gw-admin", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def loop_stopped(self) -> None:
+        """The C loop returned: pending and later requests are answered "unavailable"."""
+        self._loop_stopped.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+        self._sock.close(linger=0)
+        self._ctx.term()
+
+    # ---- the thread ------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            if not self._sock.poll(_SOCKET_POLL_MS, zmq.POLLIN):
+                continue
+            raw = self._sock.recv()
+            try:
+                reply = self._handle(raw)
+            except Exception as exc:    # never let one request end the admin thread
+                reply = AdminReply(ok=False, code="unavailable", message=f"internal error: {exc!r}")
+            self._sock.send(self._enc.encode(reply))
+
+    def _handle(self, raw: bytes) -> AdminReply:
+        try:
+            req = self._dec.decode(raw)
+        except msgspec.DecodeError as exc:
+            return AdminReply(ok=False, code="bad_request", message=f"undecodable request: {exc}")
+        if req.op == "sessions":
+            err = self._ask(lib.GW_ADMIN_OP_SNAPSHOT, 0, b"")
+            return err or AdminReply(ok=True, code="ok", data=self._table())
+        if req.op == "disconnect":
+            if req.session_id is None or req.session_id < 0 or req.session_id >= 1 << 64:
+                return AdminReply(ok=False, code="bad_request",
+                                  message="disconnect needs session_id, an unsigned 64-bit int")
+            err = self._ask(lib.GW_ADMIN_OP_DISCONNECT, req.session_id, truncate_reason(req.reason))
+            if err:
+                return err
+            m = self.mailbox
+            if m.result == lib.GW_ADMIN_UNKNOWN_SESSION:
+                return AdminReply(ok=False, code="unknown_session",
+                                  message=f"no configured session {req.session_id}")
+            print(f"gateway: admin disconnect of session {req.session_id} "
+                  f"({'was connected' if m.was_connected else 'not connected'}): {req.reason!r}",
+                  file=self._log, flush=True)
+            return AdminReply(ok=True, code="ok",
+                              data={"session_id": req.session_id,
+                                    "was_connected": bool(m.was_connected),
+                                    "orders_cancelling": int(m.orders_cancelling)})
+        return AdminReply(ok=False, code="bad_request",
+                          message=f"unknown op {req.op!r}: use 'sessions' or 'disconnect'")
+
+    def _ask(self, op: int, session_id: int, reason: bytes) -> AdminReply | None:
+        """Puts one request in the mailbox and waits for the loop's answer; None when answered."""
+        m = self.mailbox
+        if self._outstanding and not lib.gw_admin_done(m, self._outstanding):
+            if self._loop_stopped.is_set():
+                return AdminReply(ok=False, code="unavailable", message="the gateway loop stopped")
+            return AdminReply(ok=False, code="unavailable",
+                              message="the gateway loop has not answered an earlier request")
+        m.op = op
+        m.session_id = session_id
+        m.reason_len = len(reason)
+        ffi.memmove(m.reason, reason, len(reason))
+        self._outstanding = lib.gw_admin_submit(m)
+        end = time.monotonic() + ANSWER_DEADLINE_S
+        while not lib.gw_admin_done(m, self._outstanding):
+            if self._loop_stopped.is_set():
+                return AdminReply(ok=False, code="unavailable", message="the gateway loop stopped")
+            if time.monotonic() > end:
+                return AdminReply(ok=False, code="unavailable",
+                                  message=f"the gateway loop did not answer within "
+                                          f"{ANSWER_DEADLINE_S} s")
+            time.sleep(_MAILBOX_POLL_S)
+        if m.result == lib.GW_ADMIN_BAD_OP:
+            return AdminReply(ok=False, code="bad_request", message=f"op {op} refused by the loop")
+        return None
+
+    def _table(self) -> list[dict[str, Any]]:
+        rows = []
+        for i in range(self.mailbox.session_count):
+            r = self._rows[i]
+            peer = ffi.string(r.peer).decode(errors="replace")
+            rows.append({"session_id": int(r.session_id), "firm_id": int(r.firm_id),
+                         "connected": r.state != lib.GW_ADMIN_SESSION_DISCONNECTED,
+                         "state": SESSION_STATES[r.state], "peer": peer or None,
+                         "in_seq": int(r.in_seq), "out_seq": int(r.out_seq),
+                         "cancel_on_disconnect": bool(r.cancel_on_disconnect),
+                         "orders_live": int(r.orders_live)})
+        return rows

@@ -1,0 +1,63 @@
+"""An idle gateway is woken by the engine's event-log doorbell (native/gw_waker.c): a resting
+order filled by an order that did not come through this gateway (another producer of the engine)
+gets its ExecutionReport although nothing else wakes the gateway for 15 s: its --idle-sleep-ms
+is 30 s and the client, with a 30 s keepalive, sends its first heartbeat after 15 s. The report
+is awaited for at most 10 s, a failure bound, not a latency assertion (with --no-event-doorbell
+this test fails: the report then comes after the client's heartbeat). The engine's wake-up count
+on the log's reader bell shows that the engine rang it (the waker thread's own 10 ms re-check
+would also find the event: without the count this test would not tell the two apart), and the
+gateway's stop line counts the doorbell wake-ups."""
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from gateway.client import ExecType, ExecutionReport, OrdStatus, Side
+from native import records
+from native._venue import ffi
+from shm.client import EngineClient
+from shm.engine_segments import events_path
+from shm.segment import KIND_BROADCAST, Segment
+
+from .gw_venue import Venue, start_venue
+
+LONG_MS = 30_000
+
+
+@pytest.fixture
+def sleepy_venue(tmp_path: Path) -> Iterator[Venue]:
+    yield from start_venue(tmp_path, ["--idle-sleep-ms", str(LONG_MS), "--idle-spin-us", "0"])
+
+
+def test_idle_gateway_reports_a_passive_fill_caused_elsewhere(sleepy_venue: Venue) -> None:
+    maker = sleepy_venue.connect(101, keepalive_ms=LONG_MS)
+    cid = maker.new_order(1, Side.SELL, 10, 1, price=10000)
+    msg, _ = maker.recv_until(lambda m: isinstance(m, ExecutionReport) and m.cl_ord_id == cid)
+    assert msg.exec_type == ExecType.NEW
+    log = Segment.attach(events_path(sleepy_venue.name), KIND_BROADCAST)
+    bell = ffi.cast("ring_bcast_ctl_t *", log.handle.ctl).reader_bell
+    wakes_before = int(bell.wakes)
+    # The aggressor goes straight to the engine on its own producer slot: the gateway hears of
+    # the trade only through the event log, while blocked in epoll_wait.
+    with EngineClient(sleepy_venue.name) as engine:
+        reply = engine.submit({"type": "NEW_ORDER", "instrument_id": 1, "order_id": 7_000_001,
+                               "price": 10000, "qty": 4, "account_id": 3,
+                               "side": int(records.Side.BUY), "ord_type": int(records.OrdType.LIMIT),
+                               "tif": int(records.Tif.DAY)})
+        assert reply.event_count >= 2, reply
+    fill, _ = maker.recv_until(lambda m: isinstance(m, ExecutionReport)
+                               and m.exec_type == ExecType.TRADE, timeout_s=10.0)
+    assert (fill.ord_status, fill.last_qty, fill.leaves_qty, fill.aggressor) == (
+        OrdStatus.PARTIALLY_FILLED, 4, 6, 0)
+    assert int(bell.wakes) > wakes_before, "the engine never rang the event log's reader bell"
+    log.detach()
+    maker.close()
+    gw = sleepy_venue.gateway
+    gw.send_signal(signal.SIGTERM)
+    _, err = gw.communicate(timeout=30)
+    wakes = re.search(r"(\d+) doorbell wakes", err)
+    assert wakes and int(wakes.group(1)) >= 1, err
