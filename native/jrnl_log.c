@@ -666,7 +666,6 @@ int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segm
                  (unsigned long long)log->truncated_records, (unsigned long long)sc.end_seg,
                  (unsigned long long)(JRNL_SEG_HDR_BYTES + sc.end_slot * JRNL_RECORD_BYTES),
                  (unsigned long long)log->last_seq, (unsigned long long)log->last_seq);
-    madvise(base, (size_t)bytes, MADV_POPULATE_WRITE);   /* as in jrnl_segment_make() */
     log->map = base;
     log->map_bytes = bytes;
     log->fd = fd;

@@ -97,6 +97,20 @@ static int jrnl_spare_make_one(jrnl_log_t *log)
 static void *jrnl_spare_main(void *arg)
 {
     jrnl_spare_t *sp = (jrnl_spare_t *)arg;
+    /* First the rest of each log's current segment (recovery mapped it without pre-faulting:
+     * that would only lengthen start-up), as jrnl_segment_make does for new ones. The writer
+     * does not append before jrnl_spare_wait_ready() returns, so map and next_slot are stable. */
+    for (uint32_t i = 0; i < sp->count; i++) {
+        jrnl_log_t *log = sp->logs[i];
+        if (!log->map)
+            continue;
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t from = (uintptr_t)jrnl_slot(log->map, log->next_slot) & ~(page - 1);
+        uintptr_t to = (uintptr_t)log->map + log->map_bytes;
+        if (to > from)
+            madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+    }
+    atomic_store_explicit(&sp->prefaulted, 1, memory_order_release);
     for (;;) {
         pthread_mutex_lock(&sp->mu);
         while (!sp->stop && !jrnl_spare_has_work(sp))
@@ -157,6 +171,10 @@ int64_t jrnl_spare_wait_ready(jrnl_spare_t *sp)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (sp->started && !atomic_load_explicit(&sp->prefaulted, memory_order_acquire)) {
+        struct timespec nap = {0, 1000000};
+        nanosleep(&nap, NULL);
+    }
     for (uint32_t i = 0; sp->started && i < sp->count; i++) {
         jrnl_log_t *log = sp->logs[i];
         while (!jrnl_spare_failed(log) && jrnl_spare_load(&log->spare_made) < log->spare_target) {

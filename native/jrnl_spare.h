@@ -11,6 +11,7 @@
 #define JRNL_SPARE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "jrnl_log.h"
@@ -23,6 +24,7 @@ typedef struct jrnl_spare {
     pthread_cond_t cv;
     int started;
     int stop;                       /* under mu */
+    _Atomic int prefaulted;         /* the current segments' rest is pre-faulted (start) */
     uint32_t count;
     jrnl_log_t *logs[JRNL_SPARE_MAX_LOGS];
 } jrnl_spare_t;

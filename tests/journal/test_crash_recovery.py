@@ -64,12 +64,13 @@ def _check_after_restart(eng, ledger: Ledger) -> None:
     assert ledger.trade_ids == list(range(1, len(ledger.trade_ids) + 1)), "a fill is duplicated"
 
     starts = np.searchsorted(evt_seqs, np.array(sorted(ledger.acked), dtype=np.uint64))
+    per_seq = np.bincount(evt_seqs.astype(np.int64), minlength=len(cmd_seqs) + 1)
     for (seq, (cmd, first, count)), at in zip(sorted(ledger.acked.items()), starts):
         assert seq <= len(cmd_seqs), f"acknowledged seq {seq} is not in the command journal"
         journaled = cmd_pay[seq - 1].tobytes()
         assert journaled[:2] == cmd[:2] and journaled[24:] == cmd[24:], \
             f"journal record of acknowledged seq {seq} is not the command that was sent"
-        assert int(np.count_nonzero(evt_seqs == seq)) == count, f"seq {seq}: event count"
+        assert int(per_seq[seq]) == count, f"seq {seq}: event count"
         assert records.decode_events(evt_pay[at:at + 1])[0] == first, \
             f"seq {seq}: reply's first event differs from the journal's"
 

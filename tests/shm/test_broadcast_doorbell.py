@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from native._venue import ffi, lib
 from shm.segment import KIND_BROADCAST, Segment
 
@@ -70,7 +72,19 @@ def test_writer_rings_nothing_when_no_reader_sleeps(seg_name):
     seg.close()
 
 
-def _ping_pong(inbox: str, outbox: str, rounds: int) -> dict[str, int]:
+def _split_wait(rx, bound_ns: int) -> int:
+    """The gateway's form of the sleep (native/gw_waker.c), in one thread: announce and re-check
+    (B1-B2), then ticket, re-check and futex wait (B3), then withdraw. 1: news, 0: none."""
+    if lib.ring_bcast_announce_sleep(rx.ctl, rx.cursor):
+        return 1
+    ticket = lib.ring_bcast_bell_ticket(rx.ctl)
+    if not lib.ring_bcast_published_since(rx.ctl, rx.cursor):
+        lib.ring_bcast_bell_wait(rx.ctl, ticket, bound_ns)
+    lib.ring_bcast_withdraw_sleep(rx.ctl)
+    return int(lib.ring_bcast_published_since(rx.ctl, rx.cursor))
+
+
+def _ping_pong(inbox: str, outbox: str, rounds: int, split: bool) -> dict[str, int]:
     """Each round: publish our round number on outbox and wake, then sleep on inbox's bell
     until the peer's record for this round arrives. Neither side spins, so every publish races
     with the peer going to sleep, in both orders."""
@@ -96,7 +110,9 @@ def _ping_pong(inbox: str, outbox: str, rounds: int) -> dict[str, int]:
                 break
             assert rc == lib.RING_EMPTY, rc
             t0 = time.monotonic_ns()
-            if lib.ring_bcast_wait(rx, STRESS_WAIT_NS) == 0:
+            woke = _split_wait(rx, STRESS_WAIT_NS) if split else lib.ring_bcast_wait(
+                rx, STRESS_WAIT_NS)
+            if woke == 0:
                 if time.monotonic_ns() - t0 >= STRESS_WAIT_NS:
                     lost += 1           # slept the whole bound although the peer had published
                     if lost == 3:       # enough to fail; do not run out every later bound
@@ -108,11 +124,12 @@ def _ping_pong(inbox: str, outbox: str, rounds: int) -> dict[str, int]:
     return {"lost": lost, "early": early}
 
 
-def test_no_lost_wake_up_when_publishes_race_with_sleeps(seg_name):
+@pytest.mark.parametrize("split", [False, True], ids=["ring_bcast_wait", "split_as_gateway"])
+def test_no_lost_wake_up_when_publishes_race_with_sleeps(seg_name, split):
     a_to_b = Segment.create(seg_name("pp_ab"), KIND_BROADCAST, 1 << 16)
     b_to_a = Segment.create(seg_name("pp_ba"), KIND_BROADCAST, 1 << 16)
-    b = Child(_ping_pong, a_to_b.path, b_to_a.path, STRESS_ROUNDS)
-    a = Child(_ping_pong, b_to_a.path, a_to_b.path, STRESS_ROUNDS)
+    b = Child(_ping_pong, a_to_b.path, b_to_a.path, STRESS_ROUNDS, split)
+    a = Child(_ping_pong, b_to_a.path, a_to_b.path, STRESS_ROUNDS, split)
     bound = 180.0
     got_a, got_b = a.result(timeout_s=bound), b.result(timeout_s=bound)
     assert got_a["lost"] == 0 and got_b["lost"] == 0, (got_a, got_b)
