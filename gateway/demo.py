@@ -153,7 +153,8 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
         print(f"venue demo: {exc}", file=sys.stderr)
         return 1
     print(f"Engine process: pinned to cpu {venue.engine_cpu}, wait strategy {venue.wait}, "
-          f"journal (async durability); gateway process and TCP client pinned to cpu "
+          f"journal (async durability); gateway process (blocks in epoll when idle, no spin) "
+          f"and TCP client (SCHED_BATCH, so it does not preempt the gateway) pinned to cpu "
           f"{venue.gateway_cpu}; shared-memory rings in /dev/shm")
     lines = [ln.strip() for ln in venue.engine_stderr.splitlines() if ln.strip()]
     lines += [ln.strip() for ln in venue.gateway_stderr.splitlines()

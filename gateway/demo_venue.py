@@ -215,12 +215,17 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
             gateway = subprocess.Popen(
                 [sys.executable, "-m", "gateway", "gateway", "--engine", name,
                  "--listen", "127.0.0.1:0", "--config", str(cfg_path), "--cpu", str(client_cpu),
-                 "--port-file", str(port_file)],
+                 "--port-file", str(port_file), "--idle-spin-us", "0"],
                 stderr=subprocess.PIPE, text=True)
             _wait(port_file.exists, "the gateway's port", [engine, gateway])
 
             previous_affinity = os.sched_getaffinity(0)
             os.sched_setaffinity(0, {client_cpu})
+            # The client shares the gateway's core. Under SCHED_OTHER its wake-up on a report
+            # preempts the gateway inside send(), and the gateway's transmit stamp would then
+            # include the client's Python time; SCHED_BATCH does not preempt on wake-up.
+            previous_policy = os.sched_getscheduler(0)
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
             client = Client.connect("127.0.0.1", int(port_file.read_text()), SESSION_ID, FIRM_ID,
                                     SESSION_KEY, keepalive_ms=30_000)
             order_ids: dict[int, int] = {}
@@ -236,6 +241,7 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
                 reason = getattr(answer, "reason_code", 0)
                 if reason >= GATEWAY_REASONS_FROM:
                     gateway_answered[f"{cmd['type'].lower()}: {Reason(reason).name}"] += 1
+            os.sched_setscheduler(0, previous_policy, os.sched_param(0))
             os.sched_setaffinity(0, previous_affinity)
             # The transmit stamp follows the flush of the last answer: wait for its record.
             _wait(lambda: _all_transmitted(snapshot_venue(name)), "the last transmit stamp",

@@ -3,7 +3,15 @@
 Python does the set-up (arguments, the credentials file, the listening socket, the engine's
 producer slot and event log, pinning) and then calls the C loop (native/gw_server.c) on this
 thread; it returns after SIGTERM/SIGINT or when the engine stops. Exit status: 0 after a clean
-stop, 2 for bad arguments or a bad credentials file, 1 when the engine cannot be reached.
+stop (also after an orderly engine stop), 2 for bad arguments or a bad credentials file, 1 when
+the engine cannot be reached, 3 when the engine died under it (its process is gone, or its
+heartbeat is older than --engine-stale-ms).
+
+An engine that dies (SIGKILL, crash) leaves its segments orphaned and a restarted one, recovered
+from its journal, makes new ones; so this process does not re-attach: every session is
+terminated with ENG_GW_ENGINE_GONE (959), commands in flight included (the dead engine never
+answered them, so no client was told they were accepted), and the process exits 3 for its
+supervisor to restart it once the engine is back. Clients then reconnect with a new session.
 """
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ import argparse
 import os
 import socket
 import sys
+import time
 from typing import Any
 
 import zmq
@@ -98,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keepalive-max-ms", type=_positive, default=60000)
     p.add_argument("--handshake-timeout-ms", type=_positive, default=5000)
     p.add_argument("--order-capacity", type=_pow2, default=1 << 20)
+    p.add_argument("--engine-stale-ms", type=int, default=2000, metavar="MS",
+                   help="the engine counts as dead when its heartbeat is older than this (it "
+                        "heartbeats every --heartbeat-us, default 1 ms); its process being gone "
+                        "is detected within 5 ms regardless; 0: process check only (default "
+                        "2000)")
     p.add_argument("--dir", default=None, help="engine segment directory (default as the engine)")
     p.add_argument("--no-latency", action="store_true",
                    help="do not stamp or record order-path latency (default: on when the engine "
@@ -135,6 +149,18 @@ def _sessions_array(cfg: GatewayConfig) -> tuple[Any, Any]:
         arr[i].account_id = a
         arr[i].firm_id = firm
     return sessions, (arr, len(accounts))
+
+
+ORDER_COUNTER_EPOCH_NS = 1_767_225_600_000_000_000     # 2026-01-01T00:00:00Z
+
+
+def first_order_counter(now_realtime_ns: int) -> int:
+    """The low 48 bits of this run's first engine order id: microseconds since 2026, so past every
+    id a previous run on the same producer slot (same prefix) used, as long as that run averaged
+    under one order per microsecond since it started; the engine's journal keeps its live orders
+    across a restart and refuses a live id (ENG_REJ_DUPLICATE_ORDER_ID). Wraps after ~8.9 years."""
+    counter = ((now_realtime_ns - ORDER_COUNTER_EPOCH_NS) // 1000) & ((1 << 48) - 1)
+    return counter or 1
 
 
 def _write_atomically(path: str, text: str) -> None:
@@ -204,6 +230,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg.handshake_timeout_ms = args.handshake_timeout_ms
     gcfg.order_capacity = args.order_capacity
     gcfg.order_id_prefix = client.slot + 1      # unique per producer slot, so per gateway
+    gcfg.first_order_counter = first_order_counter(time.time_ns())
+    gcfg.engine_stale_ms = args.engine_stale_ms
     gcfg.cmd = client._cmd
     gcfg.reply = client._reply
     gcfg.events = events.reader.rx
@@ -273,8 +301,17 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{s.slow_consumers} slow consumers, {s.heartbeat_timeouts} heartbeat timeouts, "
           f"{s.lapped} event-log laps, {s.doorbell_wakes} doorbell wakes",
           file=sys.stderr, flush=True)
+    engine_pid = int(client.control.handle.hdr.creator_pid)
     events.close()
     client.close()
+    if rc in (lib.GW_RUN_ENGINE_DEAD, lib.GW_RUN_ENGINE_STALE):
+        why = (f"its process {engine_pid} is gone"
+               if rc == lib.GW_RUN_ENGINE_DEAD
+               else f"its heartbeat is older than {args.engine_stale_ms} ms")
+        print(f"gateway: engine {args.engine} died ({why}): every session was terminated with "
+              f"reason 959 ENG_GW_ENGINE_GONE; exiting 3 so that the supervisor restarts the "
+              f"gateway once the engine is back", file=sys.stderr, flush=True)
+        return 3
     return 0 if rc == 0 else 1
 
 
@@ -293,6 +330,8 @@ def main(argv: list[str]) -> int:
         parser.error(f"--idle-spin-us must be 0..1000000, got {args.idle_spin_us}")
     if args.keepalive_max_ms < args.keepalive_min_ms:
         parser.error("--keepalive-max-ms must be >= --keepalive-min-ms")
+    if not 0 <= args.engine_stale_ms <= 3_600_000:
+        parser.error(f"--engine-stale-ms must be 0..3600000, got {args.engine_stale_ms}")
     if args.tx_buffer_bytes < 4096:
         parser.error("--tx-buffer-bytes must be >= 4096")
     try:

@@ -351,7 +351,9 @@ static int gw_setup(gw_t *g)
         if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, gw_waker_fd(g->waker), &wev) < 0)
             return -errno;
     }
-    g->next_order_counter = 1;
+    g->next_order_counter = cfg->first_order_counter & ((1ull << 48) - 1);
+    if (g->next_order_counter == 0)
+        g->next_order_counter = 1;
     g->next_exec_id = 1;
     return 0;
 }
@@ -401,6 +403,8 @@ int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
     int64_t last_work_ns = g->now_ns;
     const int64_t spin_ns = (int64_t)cfg->idle_spin_us * 1000;
     int64_t next_timer_ns = 0;
+    int64_t next_liveness_ns = 0;
+    int engine_dead = 0;            /* GW_RUN_ENGINE_DEAD / _STALE once detected */
     while (!atomic_load_explicit(&gw_stop_flag, memory_order_relaxed)) {
         g->now_ns = gw_mono_ns();
         int work = gw_engine_poll(g);
@@ -473,6 +477,20 @@ int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
             next_timer_ns = g->now_ns + 1000000;
             if (ring_seg_state(cfg->control_seg) != RING_STATE_READY)
                 break;
+            /* A SIGKILLed engine leaves its control segment READY, and a restarted one makes
+             * new segments: without this check commands would go on into rings nobody reads. */
+            if (g->now_ns >= next_liveness_ns) {
+                next_liveness_ns = g->now_ns + (int64_t)GW_LIVENESS_CHECK_MS * 1000000;
+                int live = ring_seg_check_live(cfg->control_seg,
+                                               (uint64_t)cfg->engine_stale_ms * 1000000u);
+                if (live == RING_SEG_CREATOR_DEAD || live == RING_SEG_HEARTBEAT_STALE) {
+                    engine_dead = live == RING_SEG_CREATOR_DEAD ? GW_RUN_ENGINE_DEAD
+                                                                : GW_RUN_ENGINE_STALE;
+                    break;
+                }
+                if (live != 0)
+                    break;  /* CLOSED since the state check above: an orderly stop */
+            }
         }
     }
     /* Stopping: every connection gets a Terminate and a last chance to flush. */
@@ -497,5 +515,5 @@ int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
         gw_conn_close(g, &g->conns[i]);
     atomic_store_explicit(&gw_stop_flag, 0, memory_order_relaxed);
     gw_free(g);
-    return 0;
+    return engine_dead;
 }

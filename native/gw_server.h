@@ -22,6 +22,12 @@
 #define GW_KEY_MAX 64
 #define GW_THROTTLE_REJECT 0
 #define GW_THROTTLE_DISCONNECT 1
+#define GW_LIVENESS_CHECK_MS 5      /* period of the engine liveness check (syscalls: kill, /proc) */
+/* gw_run's results besides 0 and -errno: the engine went away without closing its segments (a
+ * crash or SIGKILL). Every session was terminated with ENG_GW_ENGINE_GONE first. */
+#define GW_RUN_ENGINE_DEAD 1        /* the control segment's creator process is gone */
+#define GW_RUN_ENGINE_STALE 2       /* its heartbeat is older than engine_stale_ms (hung, or a
+                                       zombie not yet reaped by its parent) */
 
 /* One logical FIXP session a client may negotiate (config: gateway/gw_config.py). */
 typedef struct gw_session_cfg {
@@ -59,13 +65,23 @@ typedef struct gw_config {
     uint32_t handshake_timeout_ms;
     uint32_t order_capacity;        /* live orders this gateway tracks, power of two */
     uint32_t order_id_prefix;       /* high 16 bits of every engine order id this gateway picks */
+    uint64_t first_order_counter;   /* low 48 bits of the first order id (0: 1). A gateway that
+                                       restarts in front of an engine recovered from its journal
+                                       reuses its producer slot, so its prefix: the caller picks a
+                                       counter past every id the previous run used
+                                       (gateway/gw_process.py: microseconds since 2026) */
     uint32_t idle_spin_us;          /* backoff: keep polling this long after the last work, then
                                      * block in epoll_wait (0: block at once when idle) */
     struct ring_spsc *cmd;          /* producer handle of this gateway's command ring */
     struct ring_spsc *reply;        /* consumer handle of its reply ring */
     struct ring_bcast_rx *events;   /* reader of the engine's event log */
     ring_doorbell_t *engine_bell;   /* NULL when the engine spins */
-    struct ring_seg *control_seg;   /* engine liveness: the loop ends when it leaves READY */
+    struct ring_seg *control_seg;   /* engine liveness: the loop ends when it leaves READY, when
+                                       its creator process is gone, or when its heartbeat is
+                                       older than engine_stale_ms (checked every
+                                       GW_LIVENESS_CHECK_MS, never per message) */
+    uint32_t engine_stale_ms;       /* 0: creator pid check only (a zombie engine, SIGKILLed but
+                                       not yet reaped, is then not detected) */
     gw_admin_t *admin;              /* session-admin mailbox (gw_admin.h); NULL: none */
     const struct hdr_hist *latency; /* [HDR_STAGE_COUNT] writer handles into this gateway's latency
                                        region (venue_layout.h Section 5; the engine must stamp
@@ -100,9 +116,12 @@ typedef struct gw_stats {
     uint64_t doorbell_wakes;        /* epoll_wait ended by the event-log doorbell (gw_waker.c) */
 } gw_stats_t;
 
-/* Runs the loop until a stop request, a stop signal or the engine leaving READY. Returns 0 after
- * a clean stop (sessions terminated, buffers flushed), -EINVAL for a config it refuses, -ENOMEM,
- * or -errno of epoll_create1/epoll_ctl. *stats is written throughout the run. */
+/* Runs the loop until a stop request, a stop signal, the engine leaving READY or the engine dying.
+ * Returns 0 after a clean stop or an orderly engine stop (sessions terminated, buffers flushed),
+ * GW_RUN_ENGINE_DEAD / GW_RUN_ENGINE_STALE when the engine died (sessions terminated with
+ * ENG_GW_ENGINE_GONE: its segments are orphaned, a restarted engine makes new ones, so the caller
+ * must exit and be restarted), -EINVAL for a config it refuses, -ENOMEM, or -errno of
+ * epoll_create1/epoll_ctl. *stats is written throughout the run. */
 int gw_run(const gw_config_t *cfg, gw_stats_t *stats);
 
 /* Asks a running gw_run to stop (async-signal-safe). */
