@@ -24,11 +24,8 @@ import argparse
 import json
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -36,27 +33,17 @@ import numpy as np
 from hdrh.histogram import HdrHistogram
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gateway.client import Client  # noqa: E402
 from gateway.latency import LatencyRegion, init_clock  # noqa: E402
 from gateway.latency.errors import check_rc  # noqa: E402
 from gateway.latency.venue import snapshot_venue  # noqa: E402
+from loadgen import run_loadgen  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
-from shm import errors  # noqa: E402
-from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
-from shm.segment import KIND_CONTROL, Segment  # noqa: E402
+from venue_procs import ONE_SESSION_CONFIG, VenueProcs  # noqa: E402
 
 BENCH = "instrumentation"
-CONFIG = {"firms": [{"firm_id": 1, "accounts": [1]}],
-          "sessions": [{"session_id": 1, "firm_id": 1, "key": "bench"}]}
-
-
-def _wait_for(cond, what: str, deadline_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + deadline_s
-    while not cond():
-        if time.monotonic() > end:
-            raise SystemExit(f"{BENCH}: timed out waiting for {what}")
-        time.sleep(0.01)   # polling interval of a condition wait
 
 
 class Venue:
@@ -68,87 +55,38 @@ class Venue:
         self.name = f"inst{sample}x{uuid.uuid4().hex[:6]}"
         off = ["--no-latency"] if not sample else []
         cfg = tmp / f"{self.name}.json"
-        cfg.write_text(json.dumps(CONFIG))
-        port_file = tmp / f"{self.name}.port"
-        self.engine = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "engine", "--name", self.name, "--cpu",
-             str(engine_cpu), "--wait", "backoff", "--spin", "2000", "--yields", "0",
-             "--instruments", "1", "--producers", "2", "--no-mlock",
-             "--event-log-bytes", str(1 << 26), "--cmd-ring-bytes", str(1 << 20), *off],
-            stderr=subprocess.PIPE, text=True)
-        _wait_for(self._engine_ready, f"engine {self.name}")
-        self.gateway = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "gateway", "--engine", self.name, "--listen",
-             "127.0.0.1:0", "--config", str(cfg), "--cpu", str(gateway_cpu),
-             "--port-file", str(port_file), "--tx-buffer-bytes", str(1 << 23), *off,
-             *(["--latency-sample", str(sample)] if sample else [])],
-            stderr=subprocess.PIPE, text=True)
-        _wait_for(lambda: port_file.exists() or self.gateway.poll() is not None,
-                  f"gateway {self.name}")
-        if self.gateway.poll() is not None:
-            raise SystemExit(f"{BENCH}: gateway failed: {self.gateway.stderr.read()}")  # type: ignore[union-attr]
-        self.client = Client.connect("127.0.0.1", int(port_file.read_text()), 1, 1, "bench",
-                                     keepalive_ms=30000)
-
-    def _engine_ready(self) -> bool:
-        if self.engine.poll() is not None:
-            raise SystemExit(f"{BENCH}: engine failed: {self.engine.stderr.read()}")  # type: ignore[union-attr]
+        cfg.write_text(json.dumps(ONE_SESSION_CONFIG))
+        self.procs = VenueProcs(BENCH, self.name)
+        self.procs.start_engine(
+            "--cpu", str(engine_cpu), "--wait", "backoff", "--spin", "2000", "--yields", "0",
+            "--instruments", "1", "--producers", "2", "--no-mlock",
+            "--event-log-bytes", str(1 << 26), "--cmd-ring-bytes", str(1 << 20), *off)
+        _, port = self.procs.start_gateway(
+            tmp / f"{self.name}.port", "--listen", "127.0.0.1:0", "--config", str(cfg),
+            "--cpu", str(gateway_cpu), "--tx-buffer-bytes", str(1 << 23), *off,
+            *(["--latency-sample", str(sample)] if sample else []), what=f"gateway {self.name}")
         try:
-            seg = Segment.attach(control_path(self.name), KIND_CONTROL, 0, 2_000_000_000)
-        except errors.SegmentError:
-            return False
-        ok = seg.control().producer_count > 0
-        seg.detach()
-        return ok
+            self.client = Client.connect("127.0.0.1", port, 1, 1, "bench", keepalive_ms=30000)
+        except BaseException:
+            self.procs.close()
+            raise
 
     def load(self, count: int, interval_ns: int, window: int) -> dict[str, object]:
         """One open-loop run of the C load generator on this venue's session."""
-        client = self.client
-        cfg = ffi.new("gw_loadgen_cfg_t *")
-        cfg.fd = client.sock.fileno()
-        cfg.count = count
-        cfg.interval_ns = interval_ns
-        cfg.window = window
-        cfg.batch_max = 64
-        cfg.first_seq = client.core.next_seq_out
-        cfg.first_cl_ord_id = client.core.next_cl_ord_id
-        cfg.instrument_id = 1
-        cfg.account_id = 1
-        cfg.price = 5000                  # below the reference 10000: an IOC that never trades
-        cfg.side = 1
-        cfg.timeout_ms = 5000
-        planned = np.empty(count, dtype=np.int64)
-        sent = np.empty(count, dtype=np.int64)
-        res = ffi.new("gw_loadgen_result_t *")
-        client.sock.setblocking(False)
-        rc = lib.gw_loadgen_run(cfg, ffi.cast("int64_t *", ffi.from_buffer(planned)),
-                                ffi.cast("int64_t *", ffi.from_buffer(sent)), res)
-        client.sock.setblocking(True)
-        client.core.next_seq_out += int(res.sent)
-        client.core.next_cl_ord_id += count
-        if rc != 0 or res.acked != count:
-            raise SystemExit(f"{BENCH}: load on {self.name} failed: rc {rc}, "
+        run = run_loadgen(self.client, count, interval_ns, window)
+        res = run.result
+        if run.rc != 0 or res.acked != count:
+            raise SystemExit(f"{BENCH}: load on {self.name} failed: rc {run.rc}, "
                              f"{res.acked}/{count} acked")
         return {"orders_per_s": int(res.acked) / (res.elapsed_ns / 1e9),
-                "corrected": planned, "uncorrected": sent}
+                "corrected": run.corrected, "uncorrected": run.uncorrected}
 
     def close(self) -> str:
         try:
             self.client.terminate()
         except Exception:               # the venue is going away anyway; its stderr says why
             pass
-        err = ""
-        for p in (self.gateway, self.engine):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-            err += p.stderr.read() if p.stderr else ""
-        remove_leftovers(self.name)
-        return err
+        return self.procs.close()
 
 
 def _pct(values: np.ndarray, p: float) -> float:

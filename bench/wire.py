@@ -32,11 +32,8 @@ import argparse
 import json
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -45,24 +42,13 @@ from hdrh.histogram import HdrHistogram
 
 from gateway.client import Client
 from native._venue import ffi, lib
-from shm import errors
-from shm.engine_segments import control_path, remove_leftovers
-from shm.segment import KIND_CONTROL, Segment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from loadgen import run_loadgen  # noqa: E402
 from sched_state import dma_state, fifo_permitted, schedstat, set_fifo, steal_ticks  # noqa: E402
+from venue_procs import ONE_SESSION_CONFIG, VenueProcs  # noqa: E402
 
 NOS_FRAME_BYTES = 6 + 8 + 81
-CONFIG = {"firms": [{"firm_id": 1, "accounts": [1]}],
-          "sessions": [{"session_id": 1, "firm_id": 1, "key": "bench"}]}
-
-
-def _wait_for(cond, what: str, deadline_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + deadline_s
-    while not cond():
-        if time.monotonic() > end:
-            raise SystemExit(f"wire: timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def _hist(values_ns: np.ndarray) -> HdrHistogram:
@@ -86,77 +72,29 @@ class Venue:
                  gateway_idle_spin_us: int = 50, gateway_extra: tuple[str, ...] = ()) -> None:
         self.name = f"wire{uuid.uuid4().hex[:6]}"
         cfg = tmp / "gw.json"
-        cfg.write_text(json.dumps(CONFIG))
-        port_file = tmp / "port"
-        self.engine = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "engine", "--name", self.name, "--cpu",
-             str(engine_cpu), "--wait", "backoff", "--spin", str(engine_spin_polls), "--yields", "0",
-             "--fifo", str(engine_fifo),
-             "--instruments", "1", "--producers", "2",
-             "--no-mlock", "--event-log-bytes", str(1 << 26), "--cmd-ring-bytes", str(1 << 20)],
-            stderr=subprocess.PIPE, text=True)
-        _wait_for(self._engine_ready, "the engine")
-        self.gateway = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "gateway", "--engine", self.name, "--listen",
-             "127.0.0.1:0", "--config", str(cfg), "--cpu", str(gateway_cpu),
-             *(["--busy-poll"] if gateway_spin else
-               ["--idle-spin-us", str(gateway_idle_spin_us), "--fifo", str(gateway_fifo)]),
-             "--port-file", str(port_file), "--tx-buffer-bytes", str(1 << 23),
-             "--out-log-msgs", str(1 << 16), *gateway_extra],
-            stderr=subprocess.PIPE, text=True)
-        _wait_for(lambda: port_file.exists() or self.gateway.poll() is not None, "the gateway")
-        if self.gateway.poll() is not None:
-            raise SystemExit(f"wire: gateway failed: {self.gateway.stderr.read()}")  # type: ignore[union-attr]
-        self.port = int(port_file.read_text())
-
-    def _engine_ready(self) -> bool:
-        if self.engine.poll() is not None:
-            raise SystemExit(f"wire: engine failed: {self.engine.stderr.read()}")  # type: ignore[union-attr]
-        try:
-            seg = Segment.attach(control_path(self.name), KIND_CONTROL, 0, 2_000_000_000)
-        except errors.SegmentError:
-            return False
-        ok = seg.control().producer_count > 0
-        seg.detach()
-        return ok
+        cfg.write_text(json.dumps(ONE_SESSION_CONFIG))
+        self.procs = VenueProcs("wire", self.name)
+        self.engine = self.procs.start_engine(
+            "--cpu", str(engine_cpu), "--wait", "backoff", "--spin", str(engine_spin_polls),
+            "--yields", "0", "--fifo", str(engine_fifo), "--instruments", "1", "--producers", "2",
+            "--no-mlock", "--event-log-bytes", str(1 << 26), "--cmd-ring-bytes", str(1 << 20))
+        self.gateway, self.port = self.procs.start_gateway(
+            tmp / "port", "--listen", "127.0.0.1:0", "--config", str(cfg),
+            "--cpu", str(gateway_cpu),
+            *(["--busy-poll"] if gateway_spin else
+              ["--idle-spin-us", str(gateway_idle_spin_us), "--fifo", str(gateway_fifo)]),
+            "--tx-buffer-bytes", str(1 << 23), "--out-log-msgs", str(1 << 16), *gateway_extra)
 
     def close(self) -> str:
-        err = ""
-        for p in (self.gateway, self.engine):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                p.wait(30)
-            err += p.stderr.read() if p.stderr else ""
-        remove_leftovers(self.name)
-        return err
+        return self.procs.close()
 
 
 def run_load(client: Client, count: int, interval_ns: int, window: int) -> dict[str, object]:
-    cfg = ffi.new("gw_loadgen_cfg_t *")
-    cfg.fd = client.sock.fileno()
-    cfg.count = count
-    cfg.interval_ns = interval_ns
-    cfg.window = window
-    cfg.batch_max = 64
-    cfg.first_seq = client.core.next_seq_out
-    cfg.first_cl_ord_id = client.core.next_cl_ord_id
-    cfg.instrument_id = 1
-    cfg.account_id = 1
-    cfg.price = 5000                   # far below the reference 10000: an IOC that never trades
-    cfg.side = 1
-    cfg.timeout_ms = 5000
-    planned = np.empty(count, dtype=np.int64)
-    sent = np.empty(count, dtype=np.int64)
-    res = ffi.new("gw_loadgen_result_t *")
-    client.sock.setblocking(False)
-    rc = lib.gw_loadgen_run(cfg, ffi.cast("int64_t *", ffi.from_buffer(planned)),
-                            ffi.cast("int64_t *", ffi.from_buffer(sent)), res)
-    client.sock.setblocking(True)
-    client.core.next_seq_out += int(res.sent)
-    client.core.next_cl_ord_id += count
+    run = run_loadgen(client, count, interval_ns, window)
+    res, planned, sent = run.result, run.corrected, run.uncorrected
     ok = planned >= 0
     out: dict[str, object] = {
-        "rc": rc, "sent": int(res.sent), "acked": int(res.acked), "finished": int(res.finished),
+        "rc": run.rc, "sent": int(res.sent), "acked": int(res.acked), "finished": int(res.finished),
         "refused": int(res.refused), "elapsed_ns": int(res.elapsed_ns),
         "max_send_behind_plan_ns": int(res.max_behind_ns), "send_calls": int(res.send_calls),
         "lost": int(res.sent) - int(res.acked),

@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -42,9 +41,7 @@ from gateway.client import Client, ExecType, ExecutionReport, Side, TimeInForce
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sched_state import fifo_permitted, set_fifo  # noqa: E402
-from shm import errors
-from shm.engine_segments import control_path, remove_leftovers
-from shm.segment import KIND_CONTROL, Segment
+from venue_procs import VenueProcs  # noqa: E402
 
 CONFIG = {"firms": [{"firm_id": 1, "accounts": [1]}, {"firm_id": 2, "accounts": [2]}],
           "sessions": [{"session_id": 1, "firm_id": 1, "key": "maker"},
@@ -53,69 +50,26 @@ MODES = ("doorbell", "no_doorbell")
 PRICE = 10000
 
 
-def _wait_for(cond, what: str, deadline_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + deadline_s
-    while not cond():
-        if time.monotonic() > end:
-            raise SystemExit(f"wire_passive: timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 class Venue:
     """The engine and the three gateways; close() stops them and returns their stderr."""
 
     def __init__(self, tmp: Path, engine_fifo: int, gateway_fifo: int, idle_spin_us: int) -> None:
         self.name = f"wpf{uuid.uuid4().hex[:6]}"
-        self.procs: list[subprocess.Popen[str]] = []
         cfg = tmp / "gw.json"
         cfg.write_text(json.dumps(CONFIG))
-        self.engine = self._spawn(["engine", "--name", self.name, "--wait", "backoff",
-                                   "--instruments", "1", "--producers", "3", "--no-mlock",
-                                   "--fifo", str(engine_fifo)])
-        _wait_for(self._engine_ready, "the engine")
+        self.procs = VenueProcs("wire_passive", self.name)
+        self.procs.start_engine("--wait", "backoff", "--instruments", "1", "--producers", "3",
+                                "--no-mlock", "--fifo", str(engine_fifo))
         self.ports: dict[str, int] = {}
         for role, extra in (("doorbell", []), ("no_doorbell", ["--no-event-doorbell"]),
                             ("taker", [])):
-            port_file = tmp / f"port-{role}"
-            gw = self._spawn(["gateway", "--engine", self.name, "--listen", "127.0.0.1:0",
-                              "--config", str(cfg), "--port-file", str(port_file),
-                              "--idle-spin-us", str(idle_spin_us), "--idle-sleep-ms", "1",
-                              "--no-latency", "--fifo", str(gateway_fifo), *extra])
-            _wait_for(lambda: port_file.exists() or gw.poll() is not None, f"gateway {role}")
-            if gw.poll() is not None:
-                raise SystemExit(f"wire_passive: gateway {role} failed: {self.close()}")
-            self.ports[role] = int(port_file.read_text())
-
-    def _spawn(self, args: list[str]) -> subprocess.Popen[str]:
-        p = subprocess.Popen([sys.executable, "-m", "gateway", *args], stderr=subprocess.PIPE,
-                             text=True)
-        self.procs.append(p)
-        return p
-
-    def _engine_ready(self) -> bool:
-        if self.engine.poll() is not None:
-            raise SystemExit(f"wire_passive: engine failed: {self.close()}")
-        try:
-            seg = Segment.attach(control_path(self.name), KIND_CONTROL, 0, 2_000_000_000)
-        except errors.SegmentError:
-            return False
-        ok = seg.control().producer_count > 0
-        seg.detach()
-        return ok
+            _, self.ports[role] = self.procs.start_gateway(
+                tmp / f"port-{role}", "--listen", "127.0.0.1:0", "--config", str(cfg),
+                "--idle-spin-us", str(idle_spin_us), "--idle-sleep-ms", "1", "--no-latency",
+                "--fifo", str(gateway_fifo), *extra, what=f"gateway {role}")
 
     def close(self) -> str:
-        err = ""
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(10)
-            err += p.stderr.read() if p.stderr else ""
-        remove_leftovers(self.name)
-        return err
+        return self.procs.close()
 
 
 _SPIN = ("import os, sys; os.sched_setaffinity(0, {int(sys.argv[1])}); "

@@ -38,10 +38,8 @@ from gateway.sbe_codec import (BusinessMessageReject, ExecutionReport, OrderCanc
                                OrderFlags, OrdType, SelfTradePrevention, Side, TimeInForce)
 from native import records
 from native.records import Reason
-from shm import errors as shm_errors
 from shm.client import EngineClient, EventStream
-from shm.engine_segments import control_path, remove_leftovers
-from shm.segment import KIND_CONTROL, Segment
+from shm.engine_segments import engine_serving, remove_leftovers
 
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 30.0
@@ -108,16 +106,6 @@ def _wait(cond, what: str, procs: list[subprocess.Popen]) -> None:  # type: igno
         if time.monotonic() > deadline:
             raise VenueError(f"timed out after {START_DEADLINE_S} s waiting for {what}")
         time.sleep(0.005)  # polling interval of a condition wait
-
-
-def _engine_ready(name: str) -> bool:
-    try:
-        seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
-    except shm_errors.SegmentError:
-        return False
-    ready = seg.control().producer_count > 0
-    seg.detach()
-    return ready
 
 
 def _send(client: Client, cmd: dict, order_ids: dict[int, int]) -> int:
@@ -206,7 +194,7 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
         gateway: subprocess.Popen | None = None
         admin = stream = client = None
         try:
-            _wait(lambda: _engine_ready(name), "the engine's segments", [engine])
+            _wait(lambda: engine_serving(name), "the engine's segments", [engine])
             stream = EventStream(name, buffer_events=1 << 16)
             admin = EngineClient(name)
             admin.submit_records(ring_cmds)

@@ -163,6 +163,11 @@ def first_order_counter(now_realtime_ns: int) -> int:
     return counter or 1
 
 
+# execIDs start at first_order_counter << 8: past a previous run's as long as it sent under 256
+# ExecutionReports per microsecond on average since it started.
+EXEC_IDS_PER_US_BITS = 8
+
+
 def _write_atomically(path: str, text: str) -> None:
     tmp = f"{path}.tmp"
     with open(tmp, "w") as fh:
@@ -231,6 +236,7 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg.order_capacity = args.order_capacity
     gcfg.order_id_prefix = client.slot + 1      # unique per producer slot, so per gateway
     gcfg.first_order_counter = first_order_counter(time.time_ns())
+    gcfg.first_exec_id = gcfg.first_order_counter << EXEC_IDS_PER_US_BITS
     gcfg.engine_stale_ms = args.engine_stale_ms
     gcfg.cmd = client._cmd
     gcfg.reply = client._reply

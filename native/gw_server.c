@@ -354,7 +354,7 @@ static int gw_setup(gw_t *g)
     g->next_order_counter = cfg->first_order_counter & ((1ull << 48) - 1);
     if (g->next_order_counter == 0)
         g->next_order_counter = 1;
-    g->next_exec_id = 1;
+    g->next_exec_id = cfg->first_exec_id ? cfg->first_exec_id : 1;
     return 0;
 }
 

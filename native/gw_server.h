@@ -22,7 +22,7 @@
 #define GW_KEY_MAX 64
 #define GW_THROTTLE_REJECT 0
 #define GW_THROTTLE_DISCONNECT 1
-#define GW_LIVENESS_CHECK_MS 5      /* period of the engine liveness check (syscalls: kill, /proc) */
+#define GW_LIVENESS_CHECK_MS 5      /* period of the engine liveness check (kill(), /proc) */
 /* gw_run's results besides 0 and -errno: the engine went away without closing its segments (a
  * crash or SIGKILL). Every session was terminated with ENG_GW_ENGINE_GONE first. */
 #define GW_RUN_ENGINE_DEAD 1        /* the control segment's creator process is gone */
@@ -70,6 +70,8 @@ typedef struct gw_config {
                                        reuses its producer slot, so its prefix: the caller picks a
                                        counter past every id the previous run used
                                        (gateway/gw_process.py: microseconds since 2026) */
+    uint64_t first_exec_id;         /* the first ExecutionReport execID (0: 1); same reason: a
+                                       client's execIDs must not repeat across gateway restarts */
     uint32_t idle_spin_us;          /* backoff: keep polling this long after the last work, then
                                      * block in epoll_wait (0: block at once when idle) */
     struct ring_spsc *cmd;          /* producer handle of this gateway's command ring */

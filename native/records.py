@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -149,48 +149,39 @@ def encode_command(command: Mapping[str, Any]) -> bytes:
     return encode_commands([command]).tobytes()
 
 
-def decode_events(records: np.ndarray) -> list[dict[str, int | str]]:
-    """Event records (any 96-byte dtype) -> event dicts in order, values plain ints."""
+def _decode(records: np.ndarray, hdr_rec: np.dtype, dtypes: Mapping[int, np.dtype],
+            type_name: Callable[[int], int | str]) -> list[dict[str, int | str]]:
+    """96-byte records -> dicts in order: each type's records are viewed at once with that
+    type's dtype (hdr_rec, the bare header, for a type not in dtypes), values plain ints."""
     recs = np.ascontiguousarray(records).view(RECORD_DTYPE).reshape(-1)
-    n = len(recs)
-    out: list[dict[str, int | str] | None] = [None] * n
-    if n == 0:
+    out: list[dict[str, int | str] | None] = [None] * len(recs)
+    if len(recs) == 0:
         return []
-    types = recs.view(_EVT_HDR_REC)["type"]
+    types = recs.view(hdr_rec)["type"]
     for code in np.unique(types).tolist():
         ix = np.nonzero(types == code)[0]
-        dt = EVT_DTYPES.get(code, _EVT_HDR_REC)
+        dt = dtypes.get(code, hdr_rec)
         sub = recs[ix].view(dt)
         names = [n for n in dt.names if n != "type"]
         cols = [sub[name].tolist() for name in names]
-        tname = _EVT_NAMES.get(code, code)
+        tname = type_name(code)
         for j, row in zip(ix.tolist(), zip(*cols)):
             d: dict[str, int | str] = {"type": tname}
             d.update(zip(names, row))
             out[j] = d
     return out  # type: ignore[return-value]
+
+
+def decode_events(records: np.ndarray) -> list[dict[str, int | str]]:
+    """Event records (any 96-byte dtype) -> event dicts in order, values plain ints."""
+    return _decode(records, _EVT_HDR_REC, EVT_DTYPES, lambda code: _EVT_NAMES.get(code, code))
 
 
 def decode_commands(records: np.ndarray) -> list[dict[str, int | str]]:
     """Command records (a journal's payloads, any 96-byte dtype) -> command dicts in order, in the
     format encode_commands takes (type by name, or the raw int for a type this build does not know)."""
-    recs = np.ascontiguousarray(records).view(RECORD_DTYPE).reshape(-1)
-    out: list[dict[str, int | str] | None] = [None] * len(recs)
-    if len(recs) == 0:
-        return []
-    types = recs.view(_CMD_HDR_REC)["type"]
-    for code in np.unique(types).tolist():
-        ix = np.nonzero(types == code)[0]
-        dt = CMD_DTYPES.get(code, _CMD_HDR_REC)
-        sub = recs[ix].view(dt)
-        names = [n for n in dt.names if n != "type"]
-        cols = [sub[name].tolist() for name in names]
-        tname: int | str = CmdType(code).name if code in CMD_DTYPES else code
-        for j, row in zip(ix.tolist(), zip(*cols)):
-            d: dict[str, int | str] = {"type": tname}
-            d.update(zip(names, row))
-            out[j] = d
-    return out  # type: ignore[return-value]
+    return _decode(records, _CMD_HDR_REC, CMD_DTYPES,
+                   lambda code: CmdType(code).name if code in CMD_DTYPES else code)
 
 
 def struct_to_dict(cdata: Any) -> dict[str, int]:

@@ -54,6 +54,15 @@ int runner_slot_release(ring_seg_t *control_seg, uint32_t slot, int32_t pid)
     return 0;
 }
 
+/* Replies read per round before they are given back (ring_spsc_release) and the command ring is
+ * topped up. The engine reserves reply-ring room for every reply it holds for a sync, so the
+ * room it sees is the ring minus our unread replies; with group commit a whole group (or, after
+ * a slow sync, the whole window: 32k replies in 4 MiB) arrives at once. Reading all of it before
+ * giving any back left the engine unable to take a single queued command for the ~3 ms the
+ * read took; in chunks of 256 it takes commands again after ~25 us, and the command ring it
+ * drains is refilled between chunks, so the pipeline never empties while acks are outstanding. */
+#define RUNNER_CLIENT_REPLY_CHUNK 256u
+
 int runner_client_submit(runner_client_t *c, const eng_cmd_t *cmds, uint32_t n,
                          ring_reply_t *replies, uint64_t timeout_ns, uint32_t *done)
 {
@@ -87,14 +96,18 @@ int runner_client_submit(runner_client_t *c, const eng_cmd_t *cmds, uint32_t n,
             return RING_TIMEOUT;
         if (off < 0 || type != RING_MSG_ENG_REPLY || length != sizeof(ring_reply_t))
             return RING_SEG_CORRUPT;
+        /* At most one chunk per round, then back to writing: see RUNNER_CLIENT_REPLY_CHUNK. */
+        uint32_t chunk_end = sent - got > RUNNER_CLIENT_REPLY_CHUNK ? got + RUNNER_CLIENT_REPLY_CHUNK
+                                                                   : sent;
         do {
             memcpy(&replies[got], c->reply->data + off, sizeof(ring_reply_t));
             ring_spsc_consume(c->reply);
             got++;
             *done = got;
+            if (got == chunk_end)
+                break;
             off = ring_spsc_peek(c->reply, &type, &length);
-        } while (got < sent && off >= 0 && type == RING_MSG_ENG_REPLY &&
-                 length == sizeof(ring_reply_t));
+        } while (off >= 0 && type == RING_MSG_ENG_REPLY && length == sizeof(ring_reply_t));
         ring_spsc_release(c->reply);
         if (got < n && sent == got && ring_seg_state(c->control_seg) != RING_STATE_READY)
             return RING_SEG_CLOSED;

@@ -35,7 +35,8 @@ int32_t runner_slot_claim(ring_seg_t *control_seg, int32_t pid);
 int runner_slot_release(ring_seg_t *control_seg, uint32_t slot, int32_t pid);
 
 /* Submits n commands (in order) and waits for their n replies, pipelining: it writes as many as
- * fit, rings the engine once per burst, and reads replies as they come. replies[i] answers
+ * fit, rings the engine once per burst, and reads replies as they come, at most 256 per round
+ * before giving them back and topping the command ring up again. replies[i] answers
  * cmds[i]. Returns 0; RING_TIMEOUT if timeout_ns passed without any progress (*done says how many
  * replies arrived; the rest may still be answered later and must be read before new replies);
  * RING_SEG_CLOSED if the engine stopped (control segment DRAINING or CLOSED) before all were

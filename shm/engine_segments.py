@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 
 from native._venue import lib
+from shm.errors import SegmentError
 from shm.segment import (KIND_BROADCAST, KIND_CONTROL, KIND_SPSC, Segment, segment_path,
                          unlink_segment)
 
@@ -75,6 +76,21 @@ class EngineSegments:
     def close(self, unlink: bool = True) -> None:
         for seg in self.all():
             seg.close(unlink=unlink)
+
+
+def engine_serving(name: str, directory: str | None = None) -> bool:
+    """Whether engine `name` takes producers: its control segment attaches (heartbeat under 2 s
+    old) and shows a producer count, which the runner publishes only when its loop starts, after
+    every segment exists (runner_run). A process that starts an engine waits on this before
+    attaching clients or gateways; False, not an error, while the engine is still starting."""
+    try:
+        seg = Segment.attach(control_path(name, directory), KIND_CONTROL, 0, 2_000_000_000)
+    except SegmentError:
+        return False
+    try:
+        return bool(seg.control().producer_count > 0)
+    finally:
+        seg.detach()
 
 
 def remove_leftovers(name: str, directory: str | None = None) -> list[str]:

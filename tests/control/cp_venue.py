@@ -10,10 +10,8 @@ effect: every wait polls a condition.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from gateway.client import Client, ExecutionReport
 from gateway.control.audit import read_audit
 from gateway.control.client import ControlClient
 from shm.engine_segments import remove_leftovers
+from tests.procs import stop, wait_for
 
 START_DEADLINE_S = 60.0
 OPERATOR = ("ops", "operator-token-1")
@@ -113,17 +112,6 @@ token = "viewer-token-1"
 """
 
 
-def wait_for(cond: Callable[[], Any], what: str, deadline_s: float = 20.0) -> Any:
-    end = time.monotonic() + deadline_s
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)   # polling interval of a condition wait, not a wait for an effect
-
-
 @dataclass
 class CpVenue:
     ready: dict[str, Any]
@@ -169,24 +157,12 @@ def start_venue(tmp: Path, band: float = 0.0, halt_s: float = 60.0,
                              "--run-dir", str(tmp / "run"), "--ready-file", str(ready_file)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        def is_ready() -> bool:
-            if proc.poll() is not None:
-                raise AssertionError(f"up exited early ({proc.returncode}): "
-                                     f"{proc.stdout.read() if proc.stdout else ''}")
-            return ready_file.exists()
-
-        wait_for(is_ready, "the venue's ready file", START_DEADLINE_S)
+        wait_for(ready_file.exists, "the venue's ready file", START_DEADLINE_S, watch={"up": proc})
         ready = json.loads(ready_file.read_text())
         host, _, port = ready["gateway"].rpartition(":")
         yield CpVenue(ready, proc, tmp / "audit.jsonl", host, int(port))
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(40)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        stop(proc, 40)
         remove_leftovers(name)
 
 
@@ -252,14 +228,7 @@ class SplitVenue:
 
     def stop(self) -> None:
         for what in ("gateway", "control", "engine"):
-            proc = self.procs.pop(what, None)
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(10)
+            stop(self.procs.pop(what, None), 20)
         remove_leftovers(self.name)
 
     def control(self, user: tuple[str, str] = OPERATOR, timeout_s: float = 10.0) -> ControlClient:

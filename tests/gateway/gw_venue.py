@@ -6,22 +6,19 @@ processes' stderr when either dies early. No test here sleeps to wait: each wait
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
 from gateway.client import Client
-from shm import errors
-from shm.engine_segments import control_path, remove_leftovers
-from shm.segment import KIND_CONTROL, Segment
+from shm.engine_segments import engine_serving, remove_leftovers
+from tests.procs import stop, wait_for
 
 START_DEADLINE_S = 30.0
 
@@ -42,14 +39,6 @@ CONFIG = {
     ],
 }
 KEYS = {s["session_id"]: (s["firm_id"], s["key"]) for s in CONFIG["sessions"]}
-
-
-def wait_for(cond: Callable[[], object], what: str, deadline_s: float = START_DEADLINE_S) -> None:
-    end = time.monotonic() + deadline_s
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)   # polling interval of a condition wait, not a wait for an effect
 
 
 def retransmit_once_sequenced(c: Client, first: int, count: int) -> list[object]:
@@ -83,18 +72,6 @@ class Venue:
         return self.gateway.poll() is None and self.engine.poll() is None
 
 
-def _engine_ready(name: str, proc: subprocess.Popen[str]) -> bool:
-    if proc.poll() is not None:
-        raise AssertionError(f"engine exited early: {proc.stderr.read() if proc.stderr else ''}")
-    try:
-        seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
-    except errors.SegmentError:
-        return False
-    ok = seg.control().producer_count > 0
-    seg.detach()
-    return ok
-
-
 def start_venue(tmp: Path, gateway_args: list[str] | None = None,
                 config: dict | None = None,
                 gateway_env: dict[str, str] | None = None,
@@ -111,30 +88,19 @@ def start_venue(tmp: Path, gateway_args: list[str] | None = None,
                               stderr=subprocess.PIPE, text=True)
     gw: subprocess.Popen[str] | None = None
     try:
-        wait_for(lambda: _engine_ready(name, engine), "the engine's control segment")
+        wait_for(lambda: engine_serving(name), "the engine's control segment",
+                 watch={"engine": engine})
         gw = subprocess.Popen([sys.executable, "-m", "gateway", "gateway", "--engine", name,
                                "--listen", "127.0.0.1:0", "--config", str(cfg_path),
                                "--port-file", str(port_file), "--keepalive-min-ms", "20",
                                *(gateway_args or [])],
                               stderr=subprocess.PIPE, text=True, env=gateway_env,
                               cwd=gateway_cwd)
-
-        def listening() -> bool:
-            if gw is not None and gw.poll() is not None:
-                raise AssertionError(f"gateway exited early: {gw.stderr.read() if gw.stderr else ''}")
-            return port_file.exists()
-
-        wait_for(listening, "the gateway's port file")
+        wait_for(port_file.exists, "the gateway's port file", watch={"gateway": gw})
         yield Venue(name, int(port_file.read_text()), engine, gw)
     finally:
-        for proc in (gw, engine):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(10)
+        stop(gw)
+        stop(engine)
         remove_leftovers(name)
 
 

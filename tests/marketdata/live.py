@@ -9,7 +9,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from typing import Any, Iterator
 
@@ -17,10 +16,9 @@ import numpy as np
 
 from native import records
 from native.engine import Engine
-from shm import errors
 from shm.client import REPLY_DTYPE, EngineClient
-from shm.engine_segments import control_path, remove_leftovers
-from shm.segment import KIND_CONTROL, Segment
+from shm.engine_segments import engine_serving, remove_leftovers
+from tests.procs import stop, wait_for
 
 DEADLINE_S = 30.0
 BOOT_INSTRUMENT = 4         # booted by the engine itself; the random streams add 1..3
@@ -46,17 +44,6 @@ def instruments_arg(cmds: list[dict[str, Any]]) -> str:
     return ",".join(items)
 
 
-def wait_for(cond: Any, what: str, deadline_s: float = DEADLINE_S, step: Any = None) -> None:
-    end = time.monotonic() + deadline_s
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {deadline_s}s waiting for {what}")
-        if step is not None:
-            step()
-        else:
-            time.sleep(0.002)   # polling interval of a condition wait, not a wait for an effect
-
-
 class LiveEngine:
     def __init__(self, wait: str = "backoff", cpu: int | None = None) -> None:
         self.name = f"md{uuid.uuid4().hex[:8]}"
@@ -66,21 +53,11 @@ class LiveEngine:
         if cpu is not None:
             argv += ["--cpu", str(cpu)]
         self.proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
-        wait_for(self._ready, "the engine's control segment")
+        wait_for(lambda: engine_serving(self.name), "the engine's control segment", DEADLINE_S,
+                 watch={"engine": self.proc})
         self.reference = Engine(max_orders=100_000, max_levels=20_000, max_instruments=BOOT_INSTRUMENT,
                                 max_accounts=1024)
         self.client = EngineClient(self.name)
-
-    def _ready(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"engine exited early: {self.proc.stderr.read()}")
-        try:
-            seg = Segment.attach(control_path(self.name), KIND_CONTROL, 0, 2_000_000_000)
-        except errors.SegmentError:
-            return False
-        ok = seg.control().producer_count > 0
-        seg.detach()
-        return ok
 
     def submit(self, cmds: list[dict[str, Any]]) -> np.ndarray:
         """Submits to the live engine, then to the reference with the live seq / ts_ns stamps.
@@ -94,9 +71,7 @@ class LiveEngine:
 
     def close(self) -> None:
         self.client.close()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(30)
+        stop(self.proc)
         remove_leftovers(self.name)
         self.reference.close()
 

@@ -16,20 +16,11 @@ import pytest
 from native._venue import lib
 from shm import errors
 from shm.client import EngineClient, EventStream
-from shm.engine_segments import control_path, remove_leftovers
+from shm.engine_segments import control_path, engine_serving, remove_leftovers
 from shm.segment import KIND_CONTROL, Segment
+from tests.procs import stop, wait_for
 
 from .conftest import Child
-
-START_DEADLINE_S = 30.0
-
-
-def _wait_for(cond, what: str, deadline_s: float = START_DEADLINE_S) -> None:
-    end = time.monotonic() + deadline_s
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)   # polling interval of a condition wait, not a wait for an effect
 
 
 @pytest.fixture
@@ -40,22 +31,9 @@ def engine():
                              "--cpu", str(cpu), "--instruments", "1,2:5:1:10000",
                              "--producers", "3", "--no-mlock"],
                             stderr=subprocess.PIPE, text=True)
-
-    def ready() -> bool:
-        assert proc.poll() is None, f"engine exited early: {proc.stderr.read()}"
-        try:
-            seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
-        except errors.SegmentError:
-            return False
-        ok = seg.control().producer_count > 0
-        seg.detach()
-        return ok
-
-    _wait_for(ready, "the engine's control segment")
+    wait_for(lambda: engine_serving(name), "the engine's control segment", watch={"engine": proc})
     yield name, proc, cpu
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+    stop(proc)
     remove_leftovers(name)
 
 
@@ -73,7 +51,7 @@ def test_engine_answers_orders_and_publishes_events(engine):
     assert buy.first_event["type"] == "ACCEPTED" and buy.event_count == 2
     assert sell.first_event["type"] == "ACCEPTED" and sell.seq == buy.seq + 1
     got: list = []
-    _wait_for(lambda: got.extend(events.poll_decoded()[0]) or len(got) >= 5, "5 events")
+    wait_for(lambda: got.extend(events.poll_decoded()[0]) or len(got) >= 5, "5 events")
     assert [e["type"] for e in got] == ["ACCEPTED", "BOOK_LEVEL", "ACCEPTED", "TRADE",
                                         "BOOK_LEVEL"]
     assert [e["seq"] for e in got] == [buy.seq] * 2 + [sell.seq] * 3
@@ -93,7 +71,7 @@ def test_engine_is_pinned_and_heartbeats(engine):
     assert os.sched_getaffinity(proc.pid) == {cpu}
     seg = Segment.attach(control_path(name), KIND_CONTROL)
     first = seg.heartbeat_ns()
-    _wait_for(lambda: seg.heartbeat_ns() > first, "a newer heartbeat", 5.0)
+    wait_for(lambda: seg.heartbeat_ns() > first, "a newer heartbeat", 5.0)
     seg.detach()
 
 
@@ -107,7 +85,7 @@ def test_killed_producer_does_not_stop_other_producers(engine):
     name, _, _ = engine
     child = Child(lambda: (_submit_then_hang(name), time.sleep(3600)))
     with EngineClient(name) as client:
-        _wait_for(lambda: Segment.attach(control_path(name), KIND_CONTROL).control()
+        wait_for(lambda: Segment.attach(control_path(name), KIND_CONTROL).control()
                   .commands > 0, "the child's command")
         os.kill(child.proc.pid, signal.SIGKILL)
         child.proc.join(10)

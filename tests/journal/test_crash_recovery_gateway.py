@@ -1,0 +1,302 @@
+"""Crash test at the gateway level, with real processes: an engine with a journal (group commit),
+the order-entry gateway in front of it, and two FIXP clients over TCP sending crossing orders and
+cancels. The engine is SIGKILLed at random moments (KILLS times, env CRASH_GW_KILLS for more) and
+restarted from its journal. The gateway must notice (its engine's process is gone), answer the
+sessions with Terminate reason 959 ENG_GW_ENGINE_GONE and exit 3; it is then restarted (the
+supervisor's job, here the test's) and the clients reconnect with new sessions.
+
+After every restart: every order a client saw accepted is in the journal and live with the leaves
+the journal says, or was filled/cancelled according to it; every fill a client saw is a journal
+trade of that order, seen once; every cancel a client saw acknowledged left no leaves; no trade id
+is repeated or skipped; command seqs have no gap; each session's inbound sequence numbers have no
+gap; every request got its answer or its session was terminated with 959 while it was pending
+(nothing silently dropped); and the recovered state hash equals a clean replay of the journal."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gateway import journal
+from gateway.client import (BusinessMessageReject, Client, ConnectionClosed, ExecType,
+                            ExecutionReport, OrderCancelReject, Side, Terminate)
+from gateway.reasons import Reason
+from native import records
+from tests.gateway.gw_venue import CONFIG, KEYS
+
+from .conftest import wait_for
+
+KILLS = int(os.environ.get("CRASH_GW_KILLS", "6"))
+SEED = int(os.environ.get("CRASH_GW_SEED", "2027"))
+# Sessions without cancel-on-disconnect, in two firms, so their orders cross: firm 1 account 1,
+# firm 2 account 3.
+SESSIONS = ((102, 1), (202, 3))
+ENGINE_GONE = int(Reason.ENG_GW_ENGINE_GONE)
+
+
+class GatewayProc:
+    """One `python -m gateway gateway` process at a time in front of the engine; restartable."""
+
+    def __init__(self, engine_name: str, tmp: Path) -> None:
+        self.engine_name = engine_name
+        self.tmp = tmp
+        self.cfg = tmp / "gateway.json"
+        self.cfg.write_text(json.dumps(CONFIG))
+        self.starts = 0
+        self.proc: subprocess.Popen[str] | None = None
+        self.port = 0
+        self.extra: list[str] = []
+
+    def start(self) -> None:
+        self.starts += 1
+        port_file = self.tmp / f"gw-port-{self.starts}"
+        self.log_path = self.tmp / f"gateway-{self.starts}.log"
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "gateway", "--engine", self.engine_name,
+             "--listen", "127.0.0.1:0", "--config", str(self.cfg), "--port-file", str(port_file),
+             "--no-latency", "--order-capacity", "65536", "--out-log-msgs", "4096", *self.extra],
+            stderr=self._log, stdout=subprocess.DEVNULL, text=True)
+
+        def listening() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"gateway exited early: {self.log_path.read_text()}")
+            return port_file.exists()
+
+        wait_for(listening, f"gateway start #{self.starts}")
+        self.port = int(port_file.read_text())
+
+    def wait_exit(self) -> int:
+        assert self.proc is not None
+        rc = self.proc.wait(60)
+        self._log.close()
+        return rc
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+@dataclass
+class Seen:
+    """What the clients were told, over every gateway run."""
+    accepted: set[int] = field(default_factory=set)             # engine order ids (ER NEW)
+    cancelled: set[int] = field(default_factory=set)            # ER CANCELED to a cancel request
+    fills: set[tuple[int, int]] = field(default_factory=set)    # (order id, trade id)
+    exec_ids: set[int] = field(default_factory=set)             # unique across gateway runs
+    answered = 0
+    cut_by_959 = 0
+    bmrs = 0
+
+
+class Session:
+    """One client connection for one gateway run: a request at a time, every message recorded."""
+
+    def __init__(self, port: int, session_id: int, account: int, seen: Seen) -> None:
+        firm, key = KEYS[session_id]
+        self.c = Client.connect("127.0.0.1", port, session_id, firm, key, keepalive_ms=1000)
+        self.account = account
+        self.seen = seen
+        self.seqs: list[int] = []
+        self.live: dict[int, int] = {}          # order id -> instrument, orders of this run
+        self.ended = False
+
+    def _record(self, m: object) -> None:
+        seq = getattr(m, "seq_num", None)
+        if seq is not None:
+            self.seqs.append(seq)
+        if isinstance(m, ExecutionReport):
+            assert m.reason_code != 110, f"order id reused after a restart: {m}"
+            assert m.exec_id not in self.seen.exec_ids, f"execID repeated: {m}"
+            self.seen.exec_ids.add(m.exec_id)
+            if m.exec_type == ExecType.NEW:
+                self.seen.accepted.add(m.order_id)
+                self.live[m.order_id] = m.instrument_id
+            elif m.exec_type == ExecType.TRADE:
+                key = (m.order_id, m.trade_id)
+                assert key not in self.seen.fills, f"fill reported twice: {m}"
+                self.seen.fills.add(key)
+            if m.leaves_qty == 0 and m.exec_type != ExecType.NEW:
+                self.live.pop(m.order_id, None)
+
+    def _take(self, m: object) -> bool:
+        """Records m; True if it is the Terminate (with 959) that ends this session."""
+        if isinstance(m, Terminate):
+            assert m.reason_code == ENGINE_GONE, f"terminated with {m}"
+            self.ended = True
+            return True
+        self._record(m)
+        return False
+
+    def request(self, rng: random.Random) -> None:
+        """Sends one request and waits for its answer, or for Terminate 959 while it is pending."""
+        # What already arrived first: a session terminated between requests sends nothing more.
+        self.c._pump(0)
+        while self.c.inbox:
+            if self._take(self.c.inbox.pop(0)):
+                return
+        if self.live and rng.random() < 0.25:
+            oid = rng.choice(sorted(self.live))
+            cid = self.c.cancel(oid, self.live[oid])
+            cancel_of = oid
+        else:
+            cid = self.c.new_order(1 + rng.randrange(2), rng.choice((Side.BUY, Side.SELL)),
+                                   rng.randrange(1, 20), self.account,
+                                   price=10000 + rng.randrange(-3, 4))
+            cancel_of = None
+        try:
+            while True:
+                m = self.c.recv(10.0)
+                if self._take(m):
+                    self.seen.cut_by_959 += 1
+                    return
+                if getattr(m, "cl_ord_id", getattr(m, "business_reject_ref_id", None)) != cid:
+                    continue
+                if isinstance(m, BusinessMessageReject):
+                    self.seen.bmrs += 1
+                elif (cancel_of is not None and isinstance(m, ExecutionReport)
+                        and m.exec_type == ExecType.CANCELED):
+                    self.seen.cancelled.add(cancel_of)
+                elif not isinstance(m, (ExecutionReport, OrderCancelReject)):
+                    continue
+                self.seen.answered += 1
+                return
+        except ConnectionClosed:
+            raise AssertionError(f"session {self.c.core.session_id}: connection closed without "
+                                 f"an answer or a Terminate (a silently dropped request)")
+
+    def drain_to_terminate(self) -> None:
+        """After the kill: what is left before the Terminate (passive fills), then Terminate."""
+        while not self.ended:
+            self._take(self.c.recv(10.0))
+        self.c.close()
+        assert self.seqs == list(range(1, len(self.seqs) + 1)), \
+            f"inbound sequence numbers have a gap: {self.seqs}"
+
+
+def _journal_state(d: str) -> tuple[dict[int, int], dict[int, set[int]]]:
+    """(order id -> leaves per the journal, order id -> its trade ids); checks the command seqs
+    and the trade ids."""
+    cmd_seqs, _, _ = journal.read_records(d, journal.KIND_CMD)
+    assert np.array_equal(cmd_seqs, np.arange(1, len(cmd_seqs) + 1, dtype=np.uint64)), \
+        "command seqs have a gap"
+    _, _, evt_pay = journal.read_records(d, journal.KIND_EVT)
+    leaves: dict[int, int] = {}
+    trades: dict[int, set[int]] = {}
+    trade_ids: list[int] = []
+    for ev in records.decode_events(evt_pay):
+        t = ev["type"]
+        if t == "ACCEPTED":
+            leaves[ev["order_id"]] = ev["qty"]
+        elif t == "TRADE":
+            trade_ids.append(ev["trade_id"])
+            for side in ("buy", "sell"):
+                leaves[ev[f"{side}_order_id"]] = ev[f"{side}_leaves_qty"]
+                trades.setdefault(ev[f"{side}_order_id"], set()).add(ev["trade_id"])
+        elif t in ("CANCELLED", "EXPIRED"):
+            leaves[ev["order_id"]] = ev.get("leaves_qty", 0)
+    assert trade_ids == list(range(1, len(trade_ids) + 1)), "a fill is duplicated or skipped"
+    return leaves, trades
+
+
+def _check_after_restart(eng, seen: Seen) -> None:
+    d = str(eng.journal_dir)
+    leaves, trades = _journal_state(d)
+    for oid, tid in seen.fills:
+        assert tid in trades.get(oid, ()), f"fill {tid} of order {oid} is not in the journal"
+    for oid in seen.cancelled:
+        assert leaves.get(oid) == 0, f"cancelled order {oid} has leaves per the journal"
+    ref, replayed = journal.verify(d)
+    try:
+        assert ref.state_hash == eng.recovered_hash(), "recovered state differs from a clean replay"
+        for oid in seen.accepted:
+            assert oid in leaves, f"acknowledged order {oid} is not in the journal"
+            live = replayed.order(oid)
+            if live is None:
+                assert leaves[oid] == 0, f"acknowledged order {oid} vanished with {leaves[oid]}"
+            else:
+                assert live["leaves_qty"] == leaves[oid], f"order {oid}: leaves differ"
+    finally:
+        replayed.close()
+
+
+def test_gateway_survives_engine_sigkills_without_losing_or_dropping(engine_proc,
+                                                                     tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    print(f"seed {SEED}, {KILLS} kills")
+    eng = engine_proc(["--durability", "group", "--group-us", "300", "--snapshot-every", "2000"])
+    eng.start()
+    gw = GatewayProc(eng.name, tmp_path)
+    seen = Seen()
+    try:
+        for kill in range(KILLS):
+            gw.start()
+            sessions = [Session(gw.port, sid, acct, seen) for sid, acct in SESSIONS]
+            killer = threading.Timer(rng.uniform(0.05, 0.4), eng.kill)
+            killer.start()
+            while not all(s.ended for s in sessions):
+                for s in sessions:
+                    if not s.ended:
+                        s.request(rng)
+            killer.join()
+            for s in sessions:
+                s.drain_to_terminate()
+            assert gw.wait_exit() == 3, gw.log_path.read_text()
+            assert "died" in gw.log_path.read_text() and "959" in gw.log_path.read_text()
+            eng.start()
+            _check_after_restart(eng, seen)
+        # The last restarted engine takes orders from a fresh gateway (new order ids included).
+        gw.start()
+        s = Session(gw.port, *SESSIONS[0], seen)
+        for _ in range(20):
+            s.request(rng)
+        assert not s.ended
+        s.c.terminate()
+    finally:
+        gw.close()
+    print(f"{len(seen.accepted)} orders accepted, {len(seen.fills)} fills seen, "
+          f"{len(seen.cancelled)} cancels, {seen.answered} requests answered, "
+          f"{seen.cut_by_959} cut by Terminate 959, {seen.bmrs} business rejects")
+    assert seen.cut_by_959 >= KILLS, "a kill did not end a pending request with 959"
+    assert len(seen.accepted) > 50, "too few orders were accepted"
+    assert seen.fills, "no order crossed"
+    assert eng.stop() == 0
+
+
+def test_a_frozen_engine_is_declared_gone_by_its_stale_heartbeat(engine_proc,
+                                                                 tmp_path: Path) -> None:
+    """SIGSTOP: the engine process still exists (as a SIGKILLed one not yet reaped by its parent
+    does) but its heartbeat stops; the gateway ends the sessions with 959 and exits 3."""
+    eng = engine_proc()
+    eng.start()
+    gw = GatewayProc(eng.name, tmp_path)
+    gw.extra = ["--engine-stale-ms", "300"]
+    seen = Seen()
+    try:
+        gw.start()
+        s = Session(gw.port, *SESSIONS[0], seen)
+        s.request(random.Random(SEED))
+        assert not s.ended and seen.answered == 1
+        assert eng.proc is not None
+        eng.proc.send_signal(signal.SIGSTOP)
+        s.drain_to_terminate()
+        assert gw.wait_exit() == 3
+        assert "heartbeat is older than 300 ms" in gw.log_path.read_text()
+    finally:
+        gw.close()
+        if eng.proc is not None:
+            eng.proc.send_signal(signal.SIGCONT)
