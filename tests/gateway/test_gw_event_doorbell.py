@@ -23,7 +23,7 @@ from shm.client import EngineClient
 from shm.engine_segments import events_path
 from shm.segment import KIND_BROADCAST, Segment
 
-from .gw_venue import Venue, start_venue
+from .gw_venue import Venue, start_venue, wait_for
 
 LONG_MS = 30_000
 
@@ -41,6 +41,9 @@ def test_idle_gateway_reports_a_passive_fill_caused_elsewhere(sleepy_venue: Venu
     log = Segment.attach(events_path(sleepy_venue.name), KIND_BROADCAST)
     bell = ffi.cast("ring_bcast_ctl_t *", log.handle.ctl).reader_bell
     wakes_before = int(bell.wakes)
+    # Only a gateway that has announced its sleep on the bell is rung: wait until it has (on a
+    # loaded host it may still be finishing the NEW report's send when the trade is published).
+    wait_for(lambda: int(bell.sleepers) > 0, "the gateway asleep on the event log's reader bell")
     # The aggressor goes straight to the engine on its own producer slot: the gateway hears of
     # the trade only through the event log, while blocked in epoll_wait.
     with EngineClient(sleepy_venue.name) as engine:
