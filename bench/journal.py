@@ -55,17 +55,13 @@ from shm.segment import KIND_CONTROL, Segment  # noqa: E402
 SEED = 20261123
 MODES = ["off", "async", "group", "each"]
 MAX_ORDERS = 1 << 20
-# Reply rings as large as the engine's hold buffer (RUNNER_PENDING_REPLIES replies of 128 bytes
-# with their record header: 8 MiB), command rings the same size: 64k commands in flight, like a
-# gateway holding the orders of many clients. Throughput with acks held for a sync is (commands
-# in flight) / (time to an ack), and the engine reserves reply-ring room for every reply it
-# holds, so the reply ring is the window. Measured on this shared disk: single syncs of 50-150 ms
-# happen a few times per million commands; a 32k window (4 MiB) fills in ~18 ms at the engine's
-# journaled rate and the engine then idles until the sync ends; 64k halves that loss. A larger
-# ring would not help: past the hold buffer the engine forces a commit and waits. Journaling
-# off runs with the same rings.
-_REPLY_RECORD = (8 + ffi.sizeof("ring_reply_t") + 7) & ~7
-RING_BYTES = 1 << (lib.RUNNER_PENDING_REPLIES * _REPLY_RECORD - 1).bit_length()
+# Command and reply rings of 4 MiB: about 32k commands in flight, like a gateway holding the
+# orders of many clients. Throughput with acks held for a sync is (commands in flight) / (time
+# to an ack); with 1 MiB rings (8k in flight) a 2-3 ms sync on this shared disk capped group
+# commit at 3-4 M/s before anything else did. 8 MiB rings (64k in flight, the engine's hold
+# buffer) measured no different (1M commands, group: 1.23-1.54 M/s against 1.31-1.63 M/s at
+# 4 MiB, three runs each in turn). Journaling off runs with the same rings.
+RING_BYTES = 4 << 20
 # Throughput runs per mode (the median is reported): one run of the quick stream lasts ~50 ms,
 # so one slow sync or a burst of other work on the machine moved a single run by 2x.
 REPS = 3
