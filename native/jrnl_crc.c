@@ -163,39 +163,69 @@ uint32_t jrnl_crc32c_hw(uint32_t crc, const void *buf, size_t len)
 #endif
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static void jrnl_crc32c_x4_hw(const uint8_t *p, size_t stride,
+/* Four independent chains over four buffers of len bytes (any len: 8-byte steps, then one
+ * 4-byte step, then bytes), so the crc32 unit's 3-cycle latency is hidden by the other lanes. */
+__attribute__((target("sse4.2"))) static void jrnl_crc32c_x4_hw(const uint8_t *const p[4],
                                                                 size_t len, uint32_t out[4])
 {
     uint64_t c0 = 0xffffffffu, c1 = 0xffffffffu, c2 = 0xffffffffu, c3 = 0xffffffffu;
-    for (size_t i = 0; i < len; i += 8) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
         uint64_t w0, w1, w2, w3;
-        memcpy(&w0, p + i, 8);
-        memcpy(&w1, p + stride + i, 8);
-        memcpy(&w2, p + 2 * stride + i, 8);
-        memcpy(&w3, p + 3 * stride + i, 8);
+        memcpy(&w0, p[0] + i, 8);
+        memcpy(&w1, p[1] + i, 8);
+        memcpy(&w2, p[2] + i, 8);
+        memcpy(&w3, p[3] + i, 8);
         c0 = __builtin_ia32_crc32di(c0, w0);
         c1 = __builtin_ia32_crc32di(c1, w1);
         c2 = __builtin_ia32_crc32di(c2, w2);
         c3 = __builtin_ia32_crc32di(c3, w3);
     }
-    out[0] = ~(uint32_t)c0;
-    out[1] = ~(uint32_t)c1;
-    out[2] = ~(uint32_t)c2;
-    out[3] = ~(uint32_t)c3;
+    uint32_t d0 = (uint32_t)c0, d1 = (uint32_t)c1, d2 = (uint32_t)c2, d3 = (uint32_t)c3;
+    if (i + 4 <= len) {
+        uint32_t w0, w1, w2, w3;
+        memcpy(&w0, p[0] + i, 4);
+        memcpy(&w1, p[1] + i, 4);
+        memcpy(&w2, p[2] + i, 4);
+        memcpy(&w3, p[3] + i, 4);
+        d0 = __builtin_ia32_crc32si(d0, w0);
+        d1 = __builtin_ia32_crc32si(d1, w1);
+        d2 = __builtin_ia32_crc32si(d2, w2);
+        d3 = __builtin_ia32_crc32si(d3, w3);
+        i += 4;
+    }
+    for (; i < len; i++) {
+        d0 = __builtin_ia32_crc32qi(d0, p[0][i]);
+        d1 = __builtin_ia32_crc32qi(d1, p[1][i]);
+        d2 = __builtin_ia32_crc32qi(d2, p[2][i]);
+        d3 = __builtin_ia32_crc32qi(d3, p[3][i]);
+    }
+    out[0] = ~d0;
+    out[1] = ~d1;
+    out[2] = ~d2;
+    out[3] = ~d3;
 }
 #endif
 
-void jrnl_crc32c_x4(const void *first, size_t stride, size_t len, uint32_t out[4])
+void jrnl_crc32c_x4_ptrs(const void *const *bufs, size_t len, uint32_t out[4])
 {
-    const uint8_t *p = (const uint8_t *)first;
 #if defined(__x86_64__)
-    if (jrnl_crc_hw && len % 8 == 0) {
-        jrnl_crc32c_x4_hw(p, stride, len, out);
+    if (jrnl_crc_hw) {
+        const uint8_t *const p[4] = {(const uint8_t *)bufs[0], (const uint8_t *)bufs[1],
+                                     (const uint8_t *)bufs[2], (const uint8_t *)bufs[3]};
+        jrnl_crc32c_x4_hw(p, len, out);
         return;
     }
 #endif
     for (int k = 0; k < 4; k++)
-        out[k] = jrnl_crc32c(0, p + (size_t)k * stride, len);
+        out[k] = jrnl_crc32c_sw(0, bufs[k], len);
+}
+
+void jrnl_crc32c_x4(const void *first, size_t stride, size_t len, uint32_t out[4])
+{
+    const uint8_t *p = (const uint8_t *)first;
+    const void *const bufs[4] = {p, p + stride, p + 2 * stride, p + 3 * stride};
+    jrnl_crc32c_x4_ptrs(bufs, len, out);
 }
 
 int jrnl_crc32c_hw_available(void)

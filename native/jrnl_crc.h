@@ -22,6 +22,9 @@ uint32_t jrnl_crc32c_hw(uint32_t crc, const void *buf, size_t len);
 /* CRC32C (from 0) of four buffers of len bytes at first + k * stride, k = 0..3, into out[k]:
  * four independent chains run together (the journal checks records four at a time). */
 void jrnl_crc32c_x4(const void *first, size_t stride, size_t len, uint32_t out[4]);
+/* The same for four buffers anywhere: CRC32C (from 0) of len bytes at bufs[k] into out[k]
+ * (the engine checks a command's records, spread over two journals, four at a time). */
+void jrnl_crc32c_x4_ptrs(const void *const *bufs, size_t len, uint32_t out[4]);
 /* 1 if this CPU has the SSE4.2 crc32 instruction (and this build can use it), else 0. */
 int jrnl_crc32c_hw_available(void);
 /* CFFI-END */

@@ -119,6 +119,26 @@ void jrnl_log_close(jrnl_log_t *log);
 int jrnl_segment_path(char *out, size_t cap, const char *dir, uint32_t kind, uint64_t index);
 /* CFFI-END */
 
+/* Records appended by jrnl_log_append_batched() whose crc is not stored yet: their bodies are
+ * in their slots with crc 0 (a torn record to recovery) until jrnl_crc_batch_seal() checksums
+ * them four lanes at a time (jrnl_crc32c_x4_ptrs) and stores the crcs, in append order. The
+ * on-disk record is the same as jrnl_log_append() writes. Invariant kept by the caller: the
+ * batch is sealed before anything reads, syncs or releases those records (a commit, a release,
+ * a snapshot), and jrnl_log_append_batched seals it itself before a roll, so a segment is never
+ * left (synced on roll, retired, unmapped) with an unsealed record. */
+#define JRNL_CRC_BATCH 4
+typedef struct jrnl_crc_batch {
+    uint8_t *slots[JRNL_CRC_BATCH];
+    uint32_t count;
+} jrnl_crc_batch_t;
+
+/* As jrnl_log_append(), but the record's crc is left to `batch` (sealed here when it is full). */
+int jrnl_log_append_batched(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index,
+                            const void *payload, jrnl_crc_batch_t *batch);
+
+/* Checksums and completes the batch's records (stores their crcs, oldest first). Cannot fail. */
+void jrnl_crc_batch_seal(jrnl_crc_batch_t *batch);
+
 /* Record slot i of a mapped segment. */
 static inline uint8_t *jrnl_slot(uint8_t *base, uint64_t i)
 {
