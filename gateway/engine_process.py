@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --journal: when acks are released (default: group commit)")
     p.add_argument("--group-us", type=_positive, default=200,
                    help="group commit: a group closes when its oldest command is this old "
-                        "(and the previous group's sync is done)")
+                        "or no command is waiting (and the previous group's sync is done)")
     p.add_argument("--group-records", type=_positive, default=512,
                    help="group commit: ... or when it holds this many commands (a group grows "
                         "past it while the previous sync is still running)")

@@ -548,10 +548,13 @@ static void runner_maybe_commit(runner_state_t *st, uint32_t work)
      * and only once the previous group's sync is done: the loop never waits for the disk here,
      * it goes on matching into the open group, so groups grow to the disk's pace (only a full
      * hold buffer forces a wait). Measured: closing at group_records with a sync in flight made
-     * the loop wait 120-320 ms per million commands. */
+     * the loop wait 120-320 ms per million commands. A pass that found no command (work == 0)
+     * also closes it: nothing more is coming to share the sync, so waiting out the window only
+     * delays the acks (bench/journal.py closed-loop group p50: 0.6-1.0 ms -> 57 us); under load
+     * the rings are never empty, so groups still grow to the disk's pace. */
     if (!st->jerr && (open_rep || open_ev || st->pend_cmds) &&
         (cfg->durability != RUNNER_DURABILITY_GROUP ||
-         (!st->inflight && (st->pend_cmds == 0 || st->pend_cmds >= cfg->group_records ||
+         (!st->inflight && (st->pend_cmds == 0 || work == 0 || st->pend_cmds >= cfg->group_records ||
                             ring_now_ns() - st->group_start_ns >= (int64_t)cfg->group_window_ns))))
         runner_close_group(st);
     /* Quiescent: nothing held, nothing with the sync thread; every command is released. */

@@ -12,13 +12,14 @@
  * the broadcast log are held back until the command's records are durable as the durability
  * mode says (hold-back, not a watermark: a subscriber of the log never sees an event that could
  * be lost, and needs no rule of its own). Group commit: commands are taken and processed while
- * the group is open. A group closes when it holds group_records commands or its oldest command
- * is group_window_ns old, once the previous group's sync has finished; a closed group is
- * synced (one msync of the command journal: the events are a pure function of the commands and
- * recovery rewrites any it lacks) by a sync thread (runner_syncer.c, SCHED_FIFO where allowed)
- * while matching goes on, and released when that sync is done. So the disk sees at most one
- * sync at a time, groups grow to the disk's pace, and an ack waits about one window plus one
- * or two syncs. The event journal becomes durable behind it: each full segment is synced by
+ * the group is open. A group closes when it holds group_records commands, its oldest command
+ * is group_window_ns old or the loop found no command to take, once the previous group's sync
+ * has finished; a closed group is synced (one msync of the command journal: the events are a
+ * pure function of the commands and recovery rewrites any it lacks) by a sync thread
+ * (runner_syncer.c, SCHED_FIFO where allowed) while matching goes on, and released when that
+ * sync is done. So the disk sees at most one sync at a time, groups grow to the disk's pace,
+ * and an ack waits at most about one window plus one or two syncs (a lone command on an idle
+ * loop: one sync). The event journal becomes durable behind it: each full segment is synced by
  * the segment maker (jrnl_spare.c) and each snapshot syncs the rest first, so a snapshot never
  * needs an event that is not on disk. Segments are made ahead by that helper, never on the
  * loop.
