@@ -321,6 +321,20 @@ static int jrnl_log_roll(jrnl_log_t *log)
     return 0;
 }
 
+/* The slot just written is the log's newest record: advance the append position and the
+ * bookkeeping recovery and the readers rely on. */
+static inline void jrnl_log_advance(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index)
+{
+    log->next_slot++;
+    if (log->first_seq == 0)
+        log->first_seq = seq;
+    log->last_seq = seq;
+    log->last_ts_ns = ts_ns;
+    log->last_index = index;
+    log->records++;
+    log->appended++;
+}
+
 int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index,
                     const void *payload)
 {
@@ -355,14 +369,7 @@ int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index
     memcpy(dst + JRNL_CRC_FROM, rec + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
     atomic_signal_fence(memory_order_seq_cst);
     memcpy(dst, rec, JRNL_CRC_FROM);
-    log->next_slot++;
-    if (log->first_seq == 0)
-        log->first_seq = seq;
-    log->last_seq = seq;
-    log->last_ts_ns = ts_ns;
-    log->last_index = index;
-    log->records++;
-    log->appended++;
+    jrnl_log_advance(log, seq, ts_ns, index);
     return 0;
 }
 
@@ -423,14 +430,7 @@ int jrnl_log_append_batched(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32
     batch->slots[batch->count++] = dst;
     if (batch->count == JRNL_CRC_BATCH)
         jrnl_crc_batch_seal(batch);
-    log->next_slot++;
-    if (log->first_seq == 0)
-        log->first_seq = seq;
-    log->last_seq = seq;
-    log->last_ts_ns = ts_ns;
-    log->last_index = index;
-    log->records++;
-    log->appended++;
+    jrnl_log_advance(log, seq, ts_ns, index);
     return 0;
 }
 
