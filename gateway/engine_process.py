@@ -231,6 +231,8 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
                                                  args.journal.encode(), journal.KIND_CMD, 0))
         except journal.JournalInvalid:
             parser.error(f"--journal path too long: {args.journal!r}")
+        if len(os.path.abspath(args.journal).encode()) >= 256:   # ring_control_t.journal_dir
+            parser.error(f"--journal path too long (255 bytes at most, absolute): {args.journal!r}")
     max_id = max(s.instrument_id for s in args.instruments)
     if max_id > 65535:
         parser.error(f"instrument id {max_id} too large (max 65535)")
@@ -365,6 +367,11 @@ def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments,
         rcfg.spare_segments = args.journal_spares
     ctl = ffi.cast("ring_control_t *", segs.control.handle.ctl)
     ctl.engine_cpu = -1 if args.cpu is None else args.cpu
+    if recovery is not None:
+        # Before runner_run publishes producer_count: a gateway that outlived the previous engine
+        # reads the events it missed from this journal, up to recovered_seq.
+        ctl.recovered_seq = recovery.result.last_seq
+        ctl.journal_dir = os.path.abspath(args.journal).encode()
     if latency is not None:
         rcfg.latency = latency.hists
         print(f"engine: latency stamps on, region {latency.path}; {latency.clock.description}",

@@ -7,11 +7,17 @@ stop (also after an orderly engine stop), 2 for bad arguments or a bad credentia
 the engine cannot be reached, 3 when the engine died under it (its process is gone, or its
 heartbeat is older than --engine-stale-ms).
 
-An engine that dies (SIGKILL, crash) leaves its segments orphaned and a restarted one, recovered
-from its journal, makes new ones; so this process does not re-attach: every session is
-terminated with ENG_GW_ENGINE_GONE (959), commands in flight included (the dead engine never
-answered them, so no client was told they were accepted), and the process exits 3 for its
-supervisor to restart it once the engine is back. Clients then reconnect with a new session.
+An engine that dies (SIGKILL, crash) leaves its segments orphaned; every connection is then
+terminated with ENG_GW_ENGINE_GONE (959), but the gateway keeps its sessions (sequence numbers,
+retransmission logs) and its orders, and waits up to --engine-wait-s for the engine to be
+restarted (by its supervisor) from its journal. It then attaches the new engine's segments and
+reads the journal (directory and recovered seq from the new control segment) for what became of
+everything it had in flight: each session's outbound flow gets the reports the journal implies
+(acks, fills, cancels of orders the dead engine journaled but never released), a request the dead
+engine never sequenced is answered with 959, and owed cancels (mass cancel parts,
+cancel-on-disconnect) are sent again (native/gw_resume.c). Clients reconnect to the same
+session, see from EstablishmentAck.nextSeqNo what they missed and ask for retransmission. With
+no restarted engine in time, an engine without a journal, or --engine-wait-s 0, it exits 3.
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ from gateway.latency.errors import LatencyError
 from gateway.latency.venue import ProcessLatency
 from native._venue import ffi, lib
 from shm.client import EngineClient, EventStream
+from shm.engine_segments import engine_serving
 from shm.errors import ShmError
 
 
@@ -112,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "heartbeats every --heartbeat-us, default 1 ms); its process being gone "
                         "is detected within 5 ms regardless; 0: process check only (default "
                         "2000)")
+    p.add_argument("--engine-wait-s", type=float, default=60.0, metavar="S",
+                   help="after the engine died, wait this long for a restarted one (recovered "
+                        "from its journal) and go on with it, sessions kept; 0: exit 3 at once "
+                        "(default 60)")
     p.add_argument("--dir", default=None, help="engine segment directory (default as the engine)")
     p.add_argument("--no-latency", action="store_true",
                    help="do not stamp or record order-path latency (default: on when the engine "
@@ -294,7 +305,11 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{', admin on ' + admin.endpoint if admin else ''}",
           file=sys.stderr, flush=True)
     stats = ffi.new("gw_stats_t *")
-    rc = lib.gw_run(gcfg, stats)
+    gwp = ffi.new("gw_t **")
+    rc = lib.gw_open(gcfg, stats, gwp)
+    if rc == 0:
+        rc, client, events = _serve_across_engine_restarts(args, gcfg, gwp[0], client, events)
+        lib.gw_close(gwp[0])
     if admin is not None:
         admin.loop_stopped()
         admin.close()
@@ -307,18 +322,90 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{s.slow_consumers} slow consumers, {s.heartbeat_timeouts} heartbeat timeouts, "
           f"{s.lapped} event-log laps, {s.doorbell_wakes} doorbell wakes",
           file=sys.stderr, flush=True)
-    engine_pid = int(client.control.handle.hdr.creator_pid)
     events.close()
     client.close()
     if rc in (lib.GW_RUN_ENGINE_DEAD, lib.GW_RUN_ENGINE_STALE):
-        why = (f"its process {engine_pid} is gone"
-               if rc == lib.GW_RUN_ENGINE_DEAD
-               else f"its heartbeat is older than {args.engine_stale_ms} ms")
-        print(f"gateway: engine {args.engine} died ({why}): every session was terminated with "
-              f"reason 959 ENG_GW_ENGINE_GONE; exiting 3 so that the supervisor restarts the "
-              f"gateway once the engine is back", file=sys.stderr, flush=True)
         return 3
     return 0 if rc == 0 else 1
+
+
+def _serve_across_engine_restarts(args: argparse.Namespace, gcfg: Any, gw: Any,
+                                  client: EngineClient, events: EventStream
+                                  ) -> tuple[int, EngineClient, EventStream]:
+    """Runs the C loop; each time the engine dies, waits for a restarted one and resumes on it.
+    Returns the last gw_serve result and the engine handles in use (for the caller to close)."""
+    while True:
+        rc = lib.gw_serve(gw)
+        if rc not in (lib.GW_RUN_ENGINE_DEAD, lib.GW_RUN_ENGINE_STALE):
+            return rc, client, events
+        dead = client.control.handle.hdr
+        dead_id = (int(dead.creator_pid), int(dead.creator_start_ticks))
+        why = (f"its process {dead_id[0]} is gone" if rc == lib.GW_RUN_ENGINE_DEAD
+               else f"its heartbeat is older than {args.engine_stale_ms} ms")
+        print(f"gateway: engine {args.engine} died ({why}): every session was terminated with "
+              f"reason 959 ENG_GW_ENGINE_GONE", file=sys.stderr, flush=True)
+        old_source = client.slot + 1
+        if args.engine_wait_s <= 0:
+            print("gateway: exiting 3 (--engine-wait-s 0) so that the supervisor restarts the "
+                  "gateway once the engine is back", file=sys.stderr, flush=True)
+            return rc, client, events
+        print(f"gateway: waiting up to {args.engine_wait_s:g} s for a restarted engine "
+              f"{args.engine}; sessions, their logs and orders are kept", file=sys.stderr,
+              flush=True)
+        attached = _attach_restarted_engine(args, dead_id)
+        if attached is None:
+            print(f"gateway: no restarted engine {args.engine} "
+                  + ("(stop requested)" if lib.gw_stop_requested() else
+                     f"within {args.engine_wait_s:g} s") + "; exiting 3",
+                  file=sys.stderr, flush=True)
+            return rc, client, events
+        events.close()
+        client.close()
+        client, events = attached
+        gcfg.cmd = client._cmd
+        gcfg.reply = client._reply
+        gcfg.events = events.reader.rx
+        gcfg.engine_bell = client.handle.engine_bell
+        gcfg.control_seg = client.control.handle
+        ctl = client.control.control()
+        recovered = int(ctl.recovered_seq)
+        jdir = ffi.string(ctl.journal_dir)
+        msg = ffi.new("char[]", 1024)
+        t0 = time.perf_counter_ns()
+        rrc = lib.gw_resume(gw, old_source, recovered, jdir, msg, 1024)
+        if rrc < 0:
+            print(f"gateway: cannot resume on the restarted engine: "
+                  f"{ffi.string(msg).decode(errors='replace')}; exiting 3", file=sys.stderr,
+                  flush=True)
+            return rc, client, events
+        print(f"gateway: resumed on engine {args.engine} (pid "
+              f"{int(client.control.handle.hdr.creator_pid)}, producer slot {client.slot}): "
+              f"journal {jdir.decode(errors='replace')} read up to seq {recovered} in "
+              f"{(time.perf_counter_ns() - t0) / 1e6:.1f} ms; sessions may reconnect and ask "
+              f"for retransmission", file=sys.stderr, flush=True)
+
+
+def _attach_restarted_engine(args: argparse.Namespace, dead_id: tuple[int, int]
+                             ) -> tuple[EngineClient, EventStream] | None:
+    """Attaches an engine of the same name made by another process than the dead one, once it
+    serves (recovery done); None at the deadline or on a stop request (SIGTERM/SIGINT)."""
+    deadline = time.monotonic() + args.engine_wait_s
+    while time.monotonic() < deadline and not lib.gw_stop_requested():
+        if engine_serving(args.engine, args.dir):
+            try:
+                client = EngineClient(args.engine, args.dir)
+            except (ShmError, OSError):
+                client = None       # the dead one's segments, or the new one mid-start
+            if client is not None:
+                hdr = client.control.handle.hdr
+                if (int(hdr.creator_pid), int(hdr.creator_start_ticks)) != dead_id:
+                    try:
+                        return client, EventStream(args.engine, args.dir)
+                    except (ShmError, OSError):
+                        pass
+                client.close()
+        time.sleep(0.02)
+    return None
 
 
 def main(argv: list[str]) -> int:
@@ -336,6 +423,8 @@ def main(argv: list[str]) -> int:
         parser.error(f"--idle-spin-us must be 0..1000000, got {args.idle_spin_us}")
     if args.keepalive_max_ms < args.keepalive_min_ms:
         parser.error("--keepalive-max-ms must be >= --keepalive-min-ms")
+    if not 0 <= args.engine_wait_s <= 86_400:
+        parser.error(f"--engine-wait-s must be 0..86400, got {args.engine_wait_s}")
     if not 0 <= args.engine_stale_ms <= 3_600_000:
         parser.error(f"--engine-stale-ms must be 0..3600000, got {args.engine_stale_ms}")
     if args.tx_buffer_bytes < 4096:

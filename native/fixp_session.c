@@ -5,8 +5,8 @@
  * NewOrderSingle / cancel / replace / mass cancel onto engine commands.
  * Invariants: before Establish only Negotiate and Establish are handled (anything else ends the
  * connection with ENG_GW_NOT_ESTABLISHED); each session's outbound seqNums are 1, 2, 3 ... with no
- * gap, and the last out_log_msgs of them can be retransmitted (memory only: a gateway restart
- * forgets them until the journal keeps them); a session cancels or replaces only its firm's orders.
+ * gap, and the last out_log_msgs of them can be retransmitted (in memory: they outlive an engine
+ * crash, gw_resume.c, not a gateway restart); a session cancels or replaces only its firm's orders.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -428,17 +428,23 @@ static uint32_t fixp_cancel_matching(gw_t *g, int32_t session, uint32_t instrume
             continue;
         if (!gw_engine_has_room(g))
             break;
-        eng_cmd_t cmd;
-        memset(&cmd, 0, sizeof cmd);
-        cmd.cancel.hdr.type = ENG_CMD_CANCEL;
-        cmd.cancel.hdr.instrument_id = o->instrument_id;
-        cmd.cancel.order_id = o->order_id;
-        gw_pending_t p = {.kind = kind, .session = session, .cl_ord_id = o->cl_ord_id,
-                          .order_id = o->order_id, .mass = mass};
-        gw_engine_submit(g, &cmd, &p);
+        fixp_submit_cancel(g, session, o, kind, mass);
         written++;
     }
     return written;
+}
+
+void fixp_submit_cancel(gw_t *g, int32_t session, const gw_order_t *o, uint32_t kind,
+                        uint32_t mass)
+{
+    eng_cmd_t cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.cancel.hdr.type = ENG_CMD_CANCEL;
+    cmd.cancel.hdr.instrument_id = o->instrument_id;
+    cmd.cancel.order_id = o->order_id;
+    gw_pending_t p = {.kind = kind, .session = session, .cl_ord_id = o->cl_ord_id,
+                      .order_id = o->order_id, .mass = mass};
+    gw_engine_submit(g, &cmd, &p);
 }
 
 /* Per-order cancels, not ENG_CMD_MASS_CANCEL: the request's scope is this session's orders
@@ -472,7 +478,9 @@ static void fixp_mass_cancel(gw_t *g, gw_conn_t *c, const sbe_order_mass_cancel_
 void fixp_session_unbound(gw_t *g, int32_t session, int was_established)
 {
     gw_session_t *s = &g->sessions[session];
-    if (was_established && s->cfg->cancel_on_disconnect)
+    /* With the engine dead its rings are orphaned: gw_resume re-runs cancel-on-disconnect for
+     * every unbound session once a recovered engine is attached. */
+    if (was_established && s->cfg->cancel_on_disconnect && !g->engine_down)
         fixp_cancel_matching(g, session, 0, SBE_OPTIONAL_ACCOUNT_ID_NULL, GW_P_COD, 0);
 }
 

@@ -285,6 +285,29 @@ static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
     }
 }
 
+void gw_engine_not_executed(gw_t *g, const gw_pending_t *p, int64_t ts_ns)
+{
+    eng_evt_t e;
+    memset(&e, 0, sizeof e);
+    e.hdr.ts_ns = ts_ns;
+    e.hdr.reason = ENG_GW_ENGINE_GONE;
+    gw_order_t *o;
+    if (p->kind == GW_P_NEW && (o = gw_orders_find(&g->orders, p->order_id))) {
+        o->leaves_qty = 0;
+        e.hdr.instrument_id = o->instrument_id;
+        sbe_execution_report_t m = gw_er(g, o, &e, SBE_EXEC_TYPE_REJECTED, SBE_ORD_STATUS_REJECTED);
+        fixp_send_app(g, o->session, gw_encode_er, &m);
+        gw_order_gone(g, o);
+    } else if (p->kind == GW_P_CANCEL || p->kind == GW_P_REPLACE) {
+        o = gw_orders_find(&g->orders, p->order_id);
+        gw_ocr_t x = {p->order_id, p->cl_ord_id, (uint64_t)ts_ns, o ? o->instrument_id : 0,
+                      ENG_GW_ENGINE_GONE,
+                      p->kind == GW_P_CANCEL ? SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REQUEST
+                                             : SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REPLACE_REQUEST};
+        fixp_send_app(g, p->session, gw_encode_ocr, &x);
+    }
+}
+
 static void gw_pending_done(gw_t *g, gw_pending_t *p)
 {
     if (p->done)
@@ -395,15 +418,39 @@ int gw_engine_poll(gw_t *g)
         }
         g->held = 0;
         work++;
-        gw_pending_t *p = gw_attribute(g, e.hdr.seq);
-        gw_on_event(g, &e, p);
-        if (p && p->lat_rx)
-            gw_lat_reported(g, p);
-        if (p && ++p->events_seen >= p->event_count)
-            gw_pending_done(g, p);
+        gw_engine_apply(g, &e);
     }
-    /* Retire commands whose events have all been seen so the FIFO never fills with them. */
+    gw_engine_retire(g);
+    return work;
+}
+
+void gw_engine_apply(gw_t *g, const eng_evt_t *e)
+{
+    gw_pending_t *p = gw_attribute(g, e->hdr.seq);
+    gw_on_event(g, e, p);
+    if (p && p->lat_rx)
+        gw_lat_reported(g, p);
+    if (p && ++p->events_seen >= p->event_count)
+        gw_pending_done(g, p);
+    if (e->hdr.seq == g->evt_seq) {
+        g->evt_index++;
+    } else {
+        g->evt_seq = e->hdr.seq;
+        g->evt_index = 1;
+    }
+}
+
+void gw_engine_retire(gw_t *g)
+{
+    /* Commands whose events have all been seen leave the FIFO, so it never fills with them. */
     while (g->p_tail != g->p_answered && g->pending[g->p_tail & (GW_PENDING_CAP - 1)].done)
         g->p_tail++;
-    return work;
+}
+
+void gw_engine_retire_answered(gw_t *g)
+{
+    while (g->p_tail != g->p_answered) {
+        gw_pending_done(g, &g->pending[g->p_tail & (GW_PENDING_CAP - 1)]);
+        g->p_tail++;
+    }
 }

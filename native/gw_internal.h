@@ -102,7 +102,7 @@ typedef struct gw_mass {
     int64_t transact_ns;
 } gw_mass_t;
 
-typedef struct gw {
+struct gw {                         /* gw_t (gw_server.h) */
     const gw_config_t *cfg;
     gw_stats_t *stats;
     int epfd;
@@ -126,7 +126,14 @@ typedef struct gw {
     uint32_t lat_recvs;             /* recv() calls that read bytes, for sampling */
     struct { uint64_t rx, enqueue; uint64_t e2p_ns; } lat_tx[GW_LAT_TX_CAP];
     struct gw_waker *waker;         /* event-log doorbell -> eventfd (gw_waker.c); NULL: none */
-} gw_t;
+    /* Where this gateway is in the engine's output: the seq of the last event it handled and
+     * how many events of that seq it handled. After an engine crash the events past this point
+     * are read from the event journal (gw_resume.c), which numbers a seq's events 0, 1, 2 ... */
+    uint64_t evt_seq;
+    uint32_t evt_index;
+    uint32_t engine_down;           /* 1 from the engine's death until gw_resume: nothing may be
+                                       written to its orphaned rings (cancel-on-disconnect waits) */
+};
 
 /* gw_orders.c */
 /* Allocates a table of capacity slots (a power of two). 0 or -ENOMEM/-EINVAL. */
@@ -169,6 +176,17 @@ void fixp_send_app(gw_t *g, int32_t session, fixp_encode_fn encode, const void *
 void fixp_timers(gw_t *g);
 /* Called by gw_conn_close for an established session losing its connection. */
 void fixp_session_unbound(gw_t *g, int32_t session, int was_established);
+/* Writes one engine cancel of order o for a session (caller checked gw_engine_has_room). */
+void fixp_submit_cancel(gw_t *g, int32_t session, const gw_order_t *o, uint32_t kind,
+                        uint32_t mass);
+
+/* gw_resume.c */
+/* After the engine died and a new one recovered from its journal (the caller pointed cfg's ring
+ * handles at the new engine's segments): reports what the journal says happened to our
+ * commands and orders up to recovered_seq, answers commands the dead engine never journaled,
+ * re-sends owed cancels, and rearms the loop. 0, or < 0 with message set. */
+int gw_resume_engine(gw_t *g, uint32_t old_source, uint64_t recovered_seq,
+                     const char *journal_dir, char *message, uint32_t cap);
 int64_t fixp_realtime_ns(void);
 
 /* gw_engine.c */
@@ -178,6 +196,15 @@ int gw_engine_has_room(gw_t *g);
 void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx);
 /* Reads replies and events, turning the events about our orders into reports. Returns work done. */
 int gw_engine_poll(gw_t *g);
+/* Handles one engine event: attributes it to our command, reports it, advances evt_seq/index. */
+void gw_engine_apply(gw_t *g, const eng_evt_t *e);
+/* Answers a NEW, CANCEL or REPLACE the engine never sequenced (it died first, and its successor
+ * recovered a journal without it): rejected with ENG_GW_ENGINE_GONE; other kinds: nothing. */
+void gw_engine_not_executed(gw_t *g, const gw_pending_t *p, int64_t ts_ns);
+/* Retires the oldest commands that are done. */
+void gw_engine_retire(gw_t *g);
+/* Retires every answered command, done or not (its events are all behind the caller). */
+void gw_engine_retire_answered(gw_t *g);
 /* 1 if any command of ours still waits for its reply. */
 int gw_engine_in_flight(const gw_t *g);
 /* Latency: after the flush pass, stamps GATEWAY_TRANSMIT for every stamped command whose first

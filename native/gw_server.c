@@ -374,7 +374,7 @@ static void gw_reap(gw_t *g)
     }
 }
 
-int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
+int gw_open(const gw_config_t *cfg, gw_stats_t *stats, gw_t **out)
 {
     int rc = gw_check_config(cfg);
     if (rc < 0)
@@ -393,6 +393,66 @@ int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
         gw_free(g);
         return rc;
     }
+    *out = g;
+    return 0;
+}
+
+void gw_close(gw_t *g)
+{
+    if (g)
+        gw_free(g);
+}
+
+int gw_stop_requested(void)
+{
+    return atomic_load_explicit(&gw_stop_flag, memory_order_relaxed);
+}
+
+/* The event-log doorbell follows cfg->events (a new log after an engine restart). */
+static int gw_waker_rebind(gw_t *g)
+{
+    if (g->waker) {
+        epoll_ctl(g->epfd, EPOLL_CTL_DEL, gw_waker_fd(g->waker), NULL);
+        gw_waker_stop(g->waker);
+        g->waker = NULL;
+    }
+    if (!g->cfg->event_doorbell || g->cfg->busy_poll)
+        return 0;
+    int rc = gw_waker_start(&g->waker, g->cfg->events);
+    if (rc < 0)
+        return rc;
+    struct epoll_event wev = {.events = EPOLLIN, .data.u64 = GW_WAKER_TAG};
+    return epoll_ctl(g->epfd, EPOLL_CTL_ADD, gw_waker_fd(g->waker), &wev) < 0 ? -errno : 0;
+}
+
+int gw_resume(gw_t *g, uint32_t old_source, uint64_t recovered_seq, const char *journal_dir,
+              char *message, uint32_t message_cap)
+{
+    if (!g || !message || message_cap == 0 || !g->engine_down)
+        return -EINVAL;
+    g->now_ns = gw_mono_ns();
+    int rc = gw_resume_engine(g, old_source, recovered_seq, journal_dir, message, message_cap);
+    if (rc == 0 && (rc = gw_waker_rebind(g)) < 0)
+        snprintf(message, message_cap, "event doorbell: %s", strerror(-rc));
+    return rc;
+}
+
+int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
+{
+    gw_t *g;
+    int rc = gw_open(cfg, stats, &g);
+    if (rc < 0)
+        return rc;
+    rc = gw_serve(g);
+    gw_close(g);
+    return rc;
+}
+
+int gw_serve(gw_t *g)
+{
+    const gw_config_t *cfg = g->cfg;
+    if (g->engine_down)
+        return -EINVAL;             /* gw_resume first */
     struct epoll_event evs[GW_EVENTS_MAX];
     /* Backoff: poll (epoll_wait with timeout 0) while a command is in flight (the engine's
      * replies and events have no doorbell towards us) and for idle_spin_us after the last work,
@@ -493,7 +553,9 @@ int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
             }
         }
     }
-    /* Stopping: every connection gets a Terminate and a last chance to flush. */
+    /* Stopping: every connection gets a Terminate and a last chance to flush. With the engine
+     * dead nothing more goes to its rings (cancel-on-disconnect waits for gw_resume). */
+    g->engine_down = engine_dead != 0;
     g->now_ns = gw_mono_ns();
     uint16_t why = atomic_load_explicit(&gw_stop_flag, memory_order_relaxed)
                        ? ENG_GW_PEER_TERMINATED : ENG_GW_ENGINE_GONE;
@@ -513,7 +575,7 @@ int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
     }
     for (uint32_t i = 0; i < cfg->max_connections; i++)
         gw_conn_close(g, &g->conns[i]);
-    atomic_store_explicit(&gw_stop_flag, 0, memory_order_relaxed);
-    gw_free(g);
+    if (!engine_dead)               /* a stop request: consumed here; else the caller sees it */
+        atomic_store_explicit(&gw_stop_flag, 0, memory_order_relaxed);
     return engine_dead;
 }

@@ -118,13 +118,42 @@ typedef struct gw_stats {
     uint64_t doorbell_wakes;        /* epoll_wait ended by the event-log doorbell (gw_waker.c) */
 } gw_stats_t;
 
+/* The gateway's state: sessions (sequence numbers, retransmission logs), order table, commands
+ * in flight. It outlives an engine crash (gw_resume). */
+typedef struct gw gw_t;
+
+/* Allocates everything and registers the listening socket. cfg must outlive the gateway; its
+ * engine handles (cmd, reply, events, engine_bell, control_seg) may be repointed while gw_serve
+ * is not running, before gw_resume. 0, -EINVAL for a config it refuses, -ENOMEM, or -errno. */
+int gw_open(const gw_config_t *cfg, gw_stats_t *stats, gw_t **out);
+
 /* Runs the loop until a stop request, a stop signal, the engine leaving READY or the engine dying.
  * Returns 0 after a clean stop or an orderly engine stop (sessions terminated, buffers flushed),
- * GW_RUN_ENGINE_DEAD / GW_RUN_ENGINE_STALE when the engine died (sessions terminated with
- * ENG_GW_ENGINE_GONE: its segments are orphaned, a restarted engine makes new ones, so the caller
- * must exit and be restarted), -EINVAL for a config it refuses, -ENOMEM, or -errno of
- * epoll_create1/epoll_ctl. *stats is written throughout the run. */
+ * GW_RUN_ENGINE_DEAD / GW_RUN_ENGINE_STALE when the engine died: every connection was terminated
+ * with ENG_GW_ENGINE_GONE and closed, but the sessions, their logs and the orders are kept; the
+ * caller either closes the gateway or, once a restarted engine recovered from the journal,
+ * repoints cfg at it and calls gw_resume then gw_serve again. -EINVAL if gw_resume is owed,
+ * -errno of epoll. *stats is written throughout. */
+int gw_serve(gw_t *g);
+
+/* After GW_RUN_ENGINE_DEAD/STALE, with cfg pointing at the new engine's segments: reads the
+ * journal (journal_dir, up to recovered_seq, both from the new engine's control segment) for
+ * what became of this gateway's commands and orders and reports it to the sessions (logged for
+ * retransmission: the clients reconnect and ask), answers the commands the dead engine never
+ * sequenced with ENG_GW_ENGINE_GONE, and re-sends cancels still owed (mass cancel parts,
+ * cancel-on-disconnect). old_source: the dead engine's producer slot of this gateway + 1.
+ * 0, or < 0 (JRNL_* or -errno) with message saying why: the gateway cannot go on. */
+int gw_resume(gw_t *g, uint32_t old_source, uint64_t recovered_seq, const char *journal_dir,
+              char *message, uint32_t message_cap);
+
+/* Frees the gateway (connections are closed by gw_serve before it returns). NULL: nothing. */
+void gw_close(gw_t *g);
+
+/* gw_open + gw_serve + gw_close: a gateway that does not outlive its engine. */
 int gw_run(const gw_config_t *cfg, gw_stats_t *stats);
+
+/* 1 once a stop was requested (gw_request_stop or a signal) and no gw_serve consumed it. */
+int gw_stop_requested(void);
 
 /* Asks a running gw_run to stop (async-signal-safe). */
 void gw_request_stop(void);

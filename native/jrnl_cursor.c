@@ -87,6 +87,49 @@ int jrnl_cursor_next(jrnl_cursor_t *c, uint64_t limit_seq, int check_crc, const 
     return 1;
 }
 
+/* Seq of a mapped segment's record at slot, UINT64_MAX for a slot never written (the unwritten
+ * tail sorts after every record). */
+static uint64_t jrnl_cursor_seq_at(const jrnl_cursor_t *c, uint64_t slot)
+{
+    const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)jrnl_slot(c->map, slot);
+    return h->length == 0 ? UINT64_MAX : h->seq;
+}
+
+int jrnl_cursor_seek(jrnl_cursor_t *c, uint64_t seq)
+{
+    if (!c->map) {
+        int rc = jrnl_cursor_map_first(c);
+        if (rc <= 0)
+            return rc;
+    }
+    /* Records are ordered by seq across segments, so the target is in the last segment whose
+     * first record is <= seq. A segment is mapped only to read its first record. */
+    for (;;) {
+        uint64_t here = c->segment_index;
+        int rc = jrnl_cursor_map(c, here + 1);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            break;                  /* no later segment: stay in this one */
+        if (jrnl_cursor_seq_at(c, 0) > seq) {
+            rc = jrnl_cursor_map(c, here);      /* the target is before it: back one */
+            if (rc <= 0)
+                return rc < 0 ? rc : JRNL_BAD_SEGMENT;
+            break;
+        }
+    }
+    uint64_t lo = 0, hi = c->records_per_segment;   /* first slot with seq >= target */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (jrnl_cursor_seq_at(c, mid) < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    c->slot = lo;
+    return lo < c->records_per_segment && jrnl_cursor_seq_at(c, lo) != UINT64_MAX;
+}
+
 static uint64_t jrnl_hdr_released(const uint8_t *base)
 {
     /* acquire: pairs with the release store in jrnl_log_release(): records up to this seq are

@@ -37,6 +37,13 @@ int jrnl_cursor_open(jrnl_cursor_t *c, const char *dir, uint32_t kind);
  * or a segment error (JRNL_BAD_*, -errno) with c->message saying which file. */
 int jrnl_cursor_next(jrnl_cursor_t *c, uint64_t limit_seq, int check_crc, const uint8_t **rec);
 
+/* Moves the cursor to the first record with seq >= seq (of the journal as written now): by
+ * segment (the first record of each later segment) and then by binary search inside one, so a
+ * reader that resumes near the end of a long journal does not walk it. 1 positioned on a
+ * record, 0 every record is older (the cursor is at the end), or a segment error as for
+ * jrnl_cursor_next. */
+int jrnl_cursor_seek(jrnl_cursor_t *c, uint64_t seq);
+
 /* Copies up to max records with seq <= limit_seq (checksums checked) into hdrs[i] and
  * payloads[i] (96 bytes each). Returns the number copied (0: none now) or a negative error as
  * for jrnl_cursor_next. One call per batch. */

@@ -195,8 +195,9 @@ static void runner_lat_published(const runner_state_t *st, uint64_t enqueue, uin
     reply->enqueue_to_published_ns = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 }
 
-/* Sequences one command, runs it, publishes its events. Returns the reply. */
-static void runner_execute(runner_state_t *st, eng_cmd_t *cmd, ring_reply_t *reply)
+/* Sequences one command, runs it, publishes its events. Returns the reply. source: the producer
+ * slot it came from + 1 (0: a boot command), journaled with it (venue_layout.h Section 6). */
+static void runner_execute(runner_state_t *st, eng_cmd_t *cmd, uint32_t source, ring_reply_t *reply)
 {
     int64_t now = ring_now_ns();
     if (now > st->last_ts)
@@ -208,8 +209,8 @@ static void runner_execute(runner_state_t *st, eng_cmd_t *cmd, ring_reply_t *rep
         /* The input record goes first: a command the engine has seen is always in the journal
          * (its crc, batched with its events', is stored before anything of it is released). */
         runner_before_append(st, st->cfg->cmd_journal);
-        int rc = jrnl_log_append_batched(st->cfg->cmd_journal, cmd->hdr.seq, cmd->hdr.ts_ns, 0,
-                                         cmd, &st->crc_batch);
+        int rc = jrnl_log_append_batched(st->cfg->cmd_journal, cmd->hdr.seq, cmd->hdr.ts_ns,
+                                         source, cmd, &st->crc_batch);
         if (rc != 0) {
             st->jerr = rc;
             st->seq--;
@@ -276,7 +277,7 @@ static uint32_t runner_poll_producer(runner_state_t *st, uint32_t p, uint32_t li
         eng_cmd_t cmd;
         if (runner_read_cmd(st, in->data + off, type, length, &cmd)) {
             ring_spsc_consume(in);
-            runner_execute(st, &cmd, reply);
+            runner_execute(st, &cmd, p + 1, reply);
         } else {
             ring_spsc_consume(in);
             runner_bad_record(st, p, type, reply);
@@ -471,7 +472,7 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
         eng_cmd_t cmd;
         if (runner_read_cmd(st, in->data + off, type, length, &cmd)) {
             ring_spsc_consume(in);
-            runner_execute(st, &cmd, &pr->reply);
+            runner_execute(st, &cmd, p + 1, &pr->reply);
             if (st->jerr)
                 break;              /* not answered: it never became durable */
         } else {
@@ -712,7 +713,7 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
     for (uint32_t i = 0; i < cfg->boot_count; i++) {
         eng_cmd_t cmd = cfg->boot_cmds[i];
         ring_reply_t ignored;
-        runner_execute(&st, &cmd, &ignored);
+        runner_execute(&st, &cmd, 0, &ignored);
     }
     if (st.journaled)
         runner_commit(&st);

@@ -120,7 +120,7 @@ typedef enum eng_reason {
     ENG_GW_RETRANSMIT_LIMIT = 956, /* retransmission asked for more messages than one request may */
     ENG_GW_PEER_TERMINATED = 957,  /* the client sent Terminate; answered with Terminate */
     ENG_GW_HANDSHAKE_TIMEOUT = 958, /* the connection did not establish within the handshake timeout */
-    ENG_GW_ENGINE_GONE = 959,      /* the engine stopped: sessions are terminated */
+    ENG_GW_ENGINE_GONE = 959,      /* the engine stopped or died; after a crash, also a request it never sequenced */
     ENG_GW_ADMIN_DISCONNECT = 960  /* an operator disconnected the session (Terminate text says why) */
     /* ---- END gateway block 940-999 */
 } eng_reason_t;
@@ -552,8 +552,9 @@ typedef union eng_evt {
  *
  * Bump RING_LAYOUT_VERSION on ANY change to this section: attach refuses other versions.
  */
-#define RING_LAYOUT_VERSION 3   /* 2: RING_MSG_ENG_CMD_STAMPED, ring_reply_t.enqueue_to_published_ns;
-                                   3: ring_bcast_ctl_t.reader_bell */
+#define RING_LAYOUT_VERSION 4   /* 2: RING_MSG_ENG_CMD_STAMPED, ring_reply_t.enqueue_to_published_ns;
+                                   3: ring_bcast_ctl_t.reader_bell;
+                                   4: ring_control_t.recovered_seq and journal_dir */
 #define RING_SEG_MAGIC 0x3147455356454E56   /* "VNEVSEG1" as little-endian bytes */
 #define RING_CACHE_BLOCK 128
 #define RING_SEG_HDR_BYTES 256
@@ -702,11 +703,19 @@ typedef struct ring_control {
     uint64_t events;
     uint64_t sleeps;                /* futex sleeps taken by the engine's wait strategy */
     uint64_t undrained;             /* records left in command rings at stop (dead producers) */
-    uint8_t _pad1[72];
+    uint64_t recovered_seq;         /* seq of the last command the engine recovered from its
+                                       journal before serving (0: none); every event of a seq up
+                                       to it is in the event journal, every later one is new on
+                                       this engine's event log. Written before producer_count. */
+    uint8_t _pad1[64];
     uint32_t stop_requested;        /* anyone stores 1 (release); engine loads (acquire) */
     uint8_t _pad2[124];
     ring_doorbell_t engine_bell;    /* the engine sleeps here; producers ring it after a commit */
     ring_producer_slot_t producers[16];
+    char journal_dir[256];          /* the engine's journal directory, absolute and
+                                       NUL-terminated; "" when it journals nothing. A gateway that
+                                       outlived an engine crash reads the events it missed there,
+                                       up to recovered_seq. Written before producer_count. */
 } ring_control_t;
 
 
@@ -867,7 +876,7 @@ typedef struct hdr_region {
  * valid one is corruption and stops the start-up with the file and offset named.
  * Bump JRNL_LAYOUT_VERSION on ANY change to this section: a journal of another version is refused.
  */
-#define JRNL_LAYOUT_VERSION 1
+#define JRNL_LAYOUT_VERSION 2   /* 2: command records' index names their producer slot */
 #define JRNL_SEG_MAGIC 0x314C4E524A4E5556   /* "VUNJRNL1" as little-endian bytes */
 #define JRNL_SEG_HDR_BYTES 128
 #define JRNL_RECORD_BYTES 128
@@ -918,7 +927,10 @@ typedef struct jrnl_rec_hdr {
     uint32_t length;                         /* JRNL_RECORD_BYTES; 0: slot never written */
     uint16_t kind;                           /* jrnl_kind_t, equal to the file's */
     uint16_t _pad0;
-    uint32_t index;                          /* events: position within its command; cmds: 0 */
+    uint32_t index;                          /* events: position within its command; commands:
+                                                the producer slot it was taken from + 1 (0: not
+                                                from a ring), so a producer that outlived a crash
+                                                can tell which journaled commands were its own */
     uint64_t seq;
     int64_t ts_ns;
 } jrnl_rec_hdr_t;

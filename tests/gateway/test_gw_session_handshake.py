@@ -190,6 +190,8 @@ def test_engine_stop_terminates_sessions_and_ends_the_gateway(venue: Venue) -> N
     (["--listen", "127.0.0.1:0", "--out-log-msgs", "1000"], "power of two"),
     (["--listen", "127.0.0.1:0", "--cpu", "999"], "--cpu 999"),
     (["--listen", "127.0.0.1:0", "--engine-stale-ms", "-1"], "--engine-stale-ms"),
+    (["--listen", "127.0.0.1:0", "--engine-wait-s", "-1"], "--engine-wait-s must be 0..86400"),
+    (["--listen", "127.0.0.1:0", "--engine-wait-s", "soon"], "invalid float value"),
 ])
 def test_bad_arguments_are_refused_with_a_clear_message(tmp_path: Path, argv: list[str],
                                                         message: str) -> None:
