@@ -7,9 +7,15 @@ Starts three processes, in this order, each with the command line of its own ver
    as sequenced commands and opens the instruments per the schedule;
 3. ``python -m gateway gateway`` with the firms and sessions of the same file.
 The control plane starts before the gateway so that it sees every order's events from the first.
-Then it prints where everything listens and supervises: if any process exits, the others are
-stopped and ``up`` exits 1; on SIGINT/SIGTERM it stops the gateway, the control plane and the
-engine, in that order, and exits 0.
+Then it prints where everything listens and supervises. When the engine dies and the venue has a
+journal, ``up`` restarts it (it recovers from the journal), then restarts the control plane (which
+rebuilds its view from the journals); the gateway outlives the crash by itself, keeps its
+sessions, learns from the journal what became of its orders and serves the clients' reconnects
+and retransmission requests (native/gw_resume.c). At most ENGINE_RESTARTS_MAX restarts within
+ENGINE_RESTART_WINDOW_S (a crash loop is not hidden); --no-engine-restart turns this off. If any
+other process exits, or the engine without a journal, the others are stopped and ``up`` exits 1;
+on SIGINT/SIGTERM it stops the gateway, the control plane and the engine, in that order, and exits
+0.
 """
 from __future__ import annotations
 
@@ -31,6 +37,8 @@ from shm.segment import KIND_CONTROL, Segment
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
+ENGINE_RESTARTS_MAX = 3
+ENGINE_RESTART_WINDOW_S = 600.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ready-file", default=None,
                    help="write a JSON object with every endpoint here once the venue is up")
     p.add_argument("--no-mlock", action="store_true", help="pass --no-mlock to the engine")
+    p.add_argument("--no-engine-restart", action="store_true",
+                   help="when the engine dies, stop the venue instead of restarting the engine "
+                        "from its journal")
     return p
 
 
@@ -103,14 +114,15 @@ def control_command(config: str | None, endpoints_file: Path, admin_file: Path, 
     return cmd
 
 
-def _engine_ready(cfg: VenueConfig) -> bool:
+def _engine_ready(cfg: VenueConfig, pid: int) -> bool:
+    """The engine process `pid` serves (a dead predecessor's segments do not count)."""
     try:
         seg = Segment.attach(control_path(cfg.venue.name, cfg.venue.shm_dir or None), KIND_CONTROL, 0,
                              2_000_000_000)
     except shm_errors.ShmError:
         return False
     try:
-        return seg.control().producer_count > 0
+        return seg.control().producer_count > 0 and seg.handle.hdr.creator_pid == pid
     finally:
         seg.detach()
 
@@ -138,15 +150,31 @@ class Venue:
         self.procs.append((what, proc))
         return proc
 
-    def wait_for(self, cond: Any, what: str) -> None:
+    def wait_for(self, cond: Any, what: str, ignore: str = "") -> None:
         end = time.monotonic() + START_TIMEOUT_S
         while not cond():
             for name, proc in self.procs:
-                if proc.poll() is not None:
+                if name != ignore and proc.poll() is not None:
                     raise RuntimeError(f"{name} exited (status {proc.returncode}) while waiting for {what}")
             if time.monotonic() > end:
                 raise RuntimeError(f"timed out after {START_TIMEOUT_S:.0f} s waiting for {what}")
             time.sleep(0.01)   # polling interval of a start-up condition
+
+    def replace(self, what: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+        """Starts `what` again in its place in the start order (the old process has exited)."""
+        proc = subprocess.Popen(cmd)
+        self.procs = [(n, proc if n == what else p) for n, p in self.procs]
+        return proc
+
+    def stop_one(self, what: str) -> None:
+        for name, proc in self.procs:
+            if name == what and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
     def dead(self) -> tuple[str, int] | None:
         for name, proc in self.procs:
@@ -164,6 +192,33 @@ class Venue:
                     print(f"up: {name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it", file=sys.stderr)
                     proc.kill()
                     proc.wait()
+
+
+def _may_restart_engine(cfg: VenueConfig, args: argparse.Namespace, restarts: list[float]) -> bool:
+    """Whether a dead engine is restarted (and the restart counted): only with a journal to
+    recover from, and not more than ENGINE_RESTARTS_MAX times in ENGINE_RESTART_WINDOW_S."""
+    if args.no_engine_restart or not cfg.journal.dir:
+        return False
+    now = time.monotonic()
+    restarts[:] = [t for t in restarts if now - t < ENGINE_RESTART_WINDOW_S]
+    if len(restarts) >= ENGINE_RESTARTS_MAX:
+        print(f"up: the engine died {ENGINE_RESTARTS_MAX + 1} times within "
+              f"{ENGINE_RESTART_WINDOW_S:.0f} s: not restarting it again", file=sys.stderr, flush=True)
+        return False
+    restarts.append(now)
+    return True
+
+
+def _restart_engine(venue: Venue, cfg: VenueConfig, args: argparse.Namespace, endpoints_file: Path,
+                    admin_file: Path) -> None:
+    """The control plane is attached to the dead engine: stopped first, started again once the
+    recovered engine serves (it rebuilds its view from the journals). The gateway resumes alone."""
+    venue.stop_one("control")
+    endpoints_file.unlink(missing_ok=True)
+    engine = venue.replace("engine", engine_command(cfg, args.no_mlock))
+    venue.wait_for(lambda: _engine_ready(cfg, engine.pid), "the restarted engine", ignore="control")
+    venue.replace("control", control_command(args.config, endpoints_file, admin_file, cfg))
+    venue.wait_for(endpoints_file.exists, "the restarted control plane's endpoints")
 
 
 def main(argv: list[str]) -> int:
@@ -190,9 +245,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, on_signal)
     venue = Venue()
     rc = 0
+    restarts: list[float] = []
     try:
-        venue.start("engine", engine_command(cfg, args.no_mlock))
-        venue.wait_for(lambda: _engine_ready(cfg), "the engine's control segment")
+        engine = venue.start("engine", engine_command(cfg, args.no_mlock))
+        venue.wait_for(lambda: _engine_ready(cfg, engine.pid), "the engine's control segment")
         venue.start("control", control_command(args.config, endpoints_file, admin_file, cfg))
         venue.wait_for(endpoints_file.exists, "the control plane's endpoints")
         venue.start("gateway", gateway_command(cfg, creds, port_file, admin_file))
@@ -219,6 +275,15 @@ def main(argv: list[str]) -> int:
             os.replace(tmp, args.ready_file)
         while not stopping[0]:
             dead = venue.dead()
+            if dead is not None and dead[0] == "engine" and _may_restart_engine(cfg, args, restarts):
+                print(f"up: engine exited with status {dead[1]}; restarting it from its journal "
+                      f"{cfg.journal.dir!r} (restart {len(restarts)} of at most "
+                      f"{ENGINE_RESTARTS_MAX} in {ENGINE_RESTART_WINDOW_S:.0f} s); the gateway keeps "
+                      f"its sessions", file=sys.stderr, flush=True)
+                _restart_engine(venue, cfg, args, endpoints_file, admin_file)
+                print(f"up: venue {cfg.venue.name!r} is up again; control commands on "
+                      f"{json.loads(endpoints_file.read_text())['command']}", flush=True)
+                continue
             if dead is not None:
                 print(f"up: {dead[0]} exited with status {dead[1]}; stopping the venue", file=sys.stderr, flush=True)
                 rc = 1

@@ -198,7 +198,7 @@ class SplitVenue:
 
     def start_engine(self) -> None:
         from gateway.control.up import _engine_ready, engine_command
-        self._start("engine", engine_command(self.cfg, no_mlock=True), lambda: _engine_ready(self.cfg))
+        self._start("engine", engine_command(self.cfg, no_mlock=True), lambda: _engine_ready(self.cfg, self.procs["engine"].pid))
 
     def start_control(self) -> None:
         from gateway.control.up import control_command

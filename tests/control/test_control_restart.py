@@ -18,7 +18,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from gateway.client import ExecType, Side
+from gateway.client import ExecType, Side, Terminate
 from gateway.control.client import ControlClient
 from gateway.reasons import Reason
 from native import records
@@ -82,14 +82,16 @@ def _view(ctl: ControlClient) -> dict[str, Any]:
     }
 
 
-def _check_hand_computed(view: dict[str, Any]) -> None:
+def _check_hand_computed(view: dict[str, Any], bid_990_live: bool = True) -> None:
+    """bid_990_live False: session 101 (cancel-on-disconnect) lost its connection since, so the
+    gateway cancelled acct 2's bid."""
     assert view["positions"] == EXPECTED_POSITIONS
-    assert view["orders"] == {1: [], 2: [{"instrument": "PNL", "side": "buy", "price": 990, "qty": 5, "leaves": 5}],
-                              3: [], 4: []}
+    bid = [{"instrument": "PNL", "side": "buy", "price": 990, "qty": 5, "leaves": 5}]
+    assert view["orders"] == {1: [], 2: bid if bid_990_live else [], 3: [], 4: []}
     assert view["kill_switches"] == [4]
     assert view["phases"] == {"ACME": "continuous", "BETA": "halted", "PNL": "continuous"}
     assert view["last"]["PNL"] == 1020
-    assert view["book"]["PNL"] == ([[990, 5, 1]], [])
+    assert view["book"]["PNL"] == (([[990, 5, 1]] if bid_990_live else []), [])
     limits = view["account_limits"]
     assert limits[1][1] == {"ACME": 1000, "BETA": 1000, "PNL": 33}
     assert limits[2][2]["var_limit"] == 12345.5
@@ -150,20 +152,40 @@ def test_after_an_engine_crash_the_restarted_venue_rebuilds_the_control_state(tm
     jdir = tmp_path / "journal"
     gen = start_venue(tmp_path, journal=str(jdir))
     venue = next(gen)
+    endpoints = tmp_path / "run" / "control.json"
     try:
         c1, c2 = _scenario(venue.connect, venue.control())
         _check_hand_computed(_view(venue.control()))
-        # SIGKILL the engine: `up` sees it die, stops the control plane and the gateway, exits 1.
+        # SIGKILL the engine: `up` restarts it from its journal, then the control plane (new
+        # endpoints); the gateway outlives the crash, and session 101's cancel-on-disconnect (its
+        # connection was terminated with 959) cancels acct 2's bid on the recovered engine.
+        import json
         import os
+        first_endpoints = endpoints.read_text()
         os.kill(venue.ready["pids"]["engine"], signal.SIGKILL)
-        assert venue.proc.wait(60) == 1
         for c in (c1, c2):
-            try:
-                c.close()
-            except OSError:
-                pass
+            msg, _ = c.recv_until(lambda m: isinstance(m, Terminate), 30.0)
+            assert msg.reason_code == Reason.ENG_GW_ENGINE_GONE, msg  # type: ignore[attr-defined]
+            c.close()
+        seen_101 = c1.core.last_seq_in
+        wait_for(lambda: endpoints.exists() and endpoints.read_text() != first_endpoints,
+                 "the restarted control plane", 60)
+        ep = json.loads(endpoints.read_text())
+        ctl = ControlClient(ep["command"], "ops", "operator-token-1", timeout_s=10.0)
+        wait_for(lambda: not _view(ctl)["orders"][2], "the owed cancel-on-disconnect", 60)
+        _check_hand_computed(_view(ctl), bid_990_live=False)
+        assert venue.proc.poll() is None, "up stopped instead of restarting the engine"
+        # The same sessions on the same gateway: 101 asks for what it missed.
+        c1 = venue.connect(101)
+        assert c1.core.server_next_seq == seen_101 + 2  # one report missed: the cancel
+        got = c1.retransmit(seen_101 + 1, 1)
+        assert got[0].exec_type == ExecType.CANCELED and got[0].price == 990  # type: ignore[attr-defined]
+        c1.terminate()
     finally:
         gen.close()
+    out = venue.proc.stdout.read() if venue.proc.stdout else ""
+    assert "up: engine exited with status -9; restarting it from its journal" in out, out[-3000:]
+    assert "gateway: resumed on engine" in out
 
     # `up` again on the same configuration: the engine recovers from its journal (its new event
     # log is empty); the control plane rebuilds everything from the journals.
@@ -172,7 +194,7 @@ def test_after_an_engine_crash_the_restarted_venue_rebuilds_the_control_state(tm
     try:
         ctl = venue.control()
         view = _view(ctl)
-        _check_hand_computed(view)
+        _check_hand_computed(view, bid_990_live=False)
         wait_for(lambda: ctl.call("status")["engine"]["alive"], "the engine to be alive")
     finally:
         gen.close()

@@ -1,5 +1,6 @@
-"""``python -m gateway up`` supervises its three processes: when one dies, it stops the others,
-removes the engine's segments and exits 1."""
+"""``python -m gateway up`` supervises its three processes: when the gateway or the control plane
+dies, it stops the others, removes the engine's segments and exits 1; a dead engine is restarted
+from its journal a bounded number of times (the restart itself: tests/control/test_control_restart.py)."""
 from __future__ import annotations
 
 import os
@@ -26,3 +27,21 @@ def test_a_dead_gateway_stops_the_venue(tmp_path: Path) -> None:
         assert not list(Path(control_path(venue.ready["venue"])).parent.glob(f"venue-{venue.ready['venue']}-*"))
     finally:
         gen.close()
+
+
+def test_engine_restarts_are_bounded_and_need_a_journal(tmp_path: Path) -> None:
+    """A crash loop is not hidden: the 4th death within the window stops the venue; a venue
+    without a journal, or with --no-engine-restart, is never restarted."""
+    import argparse
+
+    from gateway.control.config import load_config
+    from gateway.control.up import ENGINE_RESTARTS_MAX, _may_restart_engine
+    from tests.control.cp_venue import write_config
+    journaled = load_config(write_config(tmp_path, "cpx", journal=str(tmp_path / "j")))
+    plain = load_config(write_config(tmp_path, "cpy"))
+    args = argparse.Namespace(no_engine_restart=False)
+    restarts: list[float] = []
+    assert [_may_restart_engine(journaled, args, restarts) for _ in range(ENGINE_RESTARTS_MAX + 1)] \
+        == [True] * ENGINE_RESTARTS_MAX + [False]
+    assert not _may_restart_engine(plain, args, [])
+    assert not _may_restart_engine(journaled, argparse.Namespace(no_engine_restart=True), [])
