@@ -204,6 +204,11 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
                      f"{sorted(os.sched_getaffinity(0))}")
     if not 1 <= args.producers <= MAX_PRODUCERS:
         parser.error(f"--producers must be 1..{MAX_PRODUCERS}, got {args.producers}")
+    if args.sync_cpu is not None and args.sync_cpu == args.cpu and \
+            len(os.sched_getaffinity(0)) > 1:
+        parser.error(f"--sync-cpu {args.sync_cpu} is the engine's --cpu: the engine loop polls "
+                     f"without sleeping while a group waits for its sync, so the sync thread "
+                     f"on its CPU would get no time (acks stall); pick another CPU")
     if args.sync_cpu is None and args.cpu is not None:
         others = sorted(os.sched_getaffinity(0) - {args.cpu})
         args.sync_cpu = others[0] if others else None

@@ -115,6 +115,9 @@ def test_sigterm_drains_and_exits_zero(engine):
     (["--name", "x", "--instruments", "1:5:1:10001"], "not a multiple of tick"),
     (["--name", "x", "--wait", "nap"], "invalid choice"),
     (["--name", "bad/name"], "bad segment name"),
+    pytest.param(["--name", "x", "--cpu", "0", "--sync-cpu", "0"], "is the engine's --cpu",
+                 marks=pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2,
+                                          reason="one CPU: the threads must share it")),
 ])
 def test_bad_arguments_are_refused_with_a_clear_message(argv, message):
     run = subprocess.run([sys.executable, "-m", "gateway", "engine", *argv], capture_output=True,
