@@ -102,8 +102,9 @@ int jrnl_cursor_seek(jrnl_cursor_t *c, uint64_t seq)
         if (rc <= 0)
             return rc;
     }
-    /* Records are ordered by seq across segments, so the target is in the last segment whose
-     * first record is <= seq. A segment is mapped only to read its first record. */
+    /* Records are ordered by seq across segments (the events of one seq may straddle two), so
+     * the first record >= seq is in the last segment whose first record is < seq, or at the
+     * start of the one after it. A segment is mapped only to read its first record. */
     for (;;) {
         uint64_t here = c->segment_index;
         int rc = jrnl_cursor_map(c, here + 1);
@@ -111,7 +112,7 @@ int jrnl_cursor_seek(jrnl_cursor_t *c, uint64_t seq)
             return rc;
         if (rc == 0)
             break;                  /* no later segment: stay in this one */
-        if (jrnl_cursor_seq_at(c, 0) > seq) {
+        if (jrnl_cursor_seq_at(c, 0) >= seq) {
             rc = jrnl_cursor_map(c, here);      /* the target is before it: back one */
             if (rc <= 0)
                 return rc < 0 ? rc : JRNL_BAD_SEGMENT;
@@ -127,7 +128,14 @@ int jrnl_cursor_seek(jrnl_cursor_t *c, uint64_t seq)
             hi = mid;
     }
     c->slot = lo;
-    return lo < c->records_per_segment && jrnl_cursor_seq_at(c, lo) != UINT64_MAX;
+    if (lo == c->records_per_segment) {     /* all older: the answer opens the next segment */
+        int rc = jrnl_cursor_map(c, c->segment_index + 1);
+        if (rc <= 0) {
+            c->slot = c->records_per_segment;   /* stay at the end (rc 0: not there yet) */
+            return rc;
+        }
+    }
+    return jrnl_cursor_seq_at(c, c->slot) != UINT64_MAX;
 }
 
 static uint64_t jrnl_hdr_released(const uint8_t *base)
