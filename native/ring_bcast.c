@@ -1,7 +1,9 @@
 /*
  * ring_bcast.c - broadcast transmitter and receiver (steps W1-W2 and R1-R3 of venue_layout.h
  * Section 4; shaped after Aeron's broadcast transmitter/receiver).
- * Invariants: tail <= tail_intent <= tail + capacity; latest < tail once anything is published;
+ * Invariants: tail <= tail_intent <= tail + capacity (records staged but not yet published lie
+ * between tail and tail_intent: the writer keeps them under the capacity); latest < tail once
+ * anything is published;
  * a record never straddles the end of the data area (padding fills the gap).
  */
 #include "ring_bcast.h"
@@ -27,6 +29,7 @@ int ring_bcast_tx_init(ring_bcast_tx_t *tx, const struct ring_seg *seg)
     tx->max_record = seg->hdr->max_record;
     tx->tail = atomic_load_explicit(ring_a64(&tx->ctl->tail), RING_RELAXED);   /* single writer */
     tx->records = atomic_load_explicit(ring_a64(&tx->ctl->records), RING_RELAXED);
+    tx->latest = atomic_load_explicit(ring_a64(&tx->ctl->latest), RING_RELAXED);
     return 0;
 }
 
@@ -36,7 +39,7 @@ static void ring_bcast_put_hdr(uint8_t *at, int32_t length, int32_t type)
     ring_copy_to_shared(at, &h, sizeof h);
 }
 
-int ring_bcast_transmit(ring_bcast_tx_t *tx, int32_t type, const void *src, uint32_t length)
+int ring_bcast_stage(ring_bcast_tx_t *tx, int32_t type, const void *src, uint32_t length)
 {
     if (type <= 0)
         return RING_INVALID;
@@ -70,13 +73,37 @@ int ring_bcast_transmit(ring_bcast_tx_t *tx, int32_t type, const void *src, uint
     }
 
     tx->tail = new_tail;
+    tx->latest = tail;
     tx->records++;
-    atomic_store_explicit(ring_a64(&tx->ctl->latest), tail, RING_RELAXED);
-    atomic_store_explicit(ring_a64(&tx->ctl->records), tx->records, RING_RELAXED);
-    /* W2 release: the record (and latest) happen-before a reader's use of it; pairs with the
-     * acquire load of tail in ring_bcast_receive() / ring_bcast_receive_batch() (R1). */
-    atomic_store_explicit(ring_a64(&tx->ctl->tail), new_tail, RING_RELEASE);
     return 0;
+}
+
+ring_bcast_mark_t ring_bcast_written(const ring_bcast_tx_t *tx)
+{
+    return (ring_bcast_mark_t){.tail = tx->tail, .latest = tx->latest, .records = tx->records};
+}
+
+void ring_bcast_publish(ring_bcast_tx_t *tx, ring_bcast_mark_t m)
+{
+    atomic_store_explicit(ring_a64(&tx->ctl->latest), m.latest, RING_RELAXED);
+    atomic_store_explicit(ring_a64(&tx->ctl->records), m.records, RING_RELAXED);
+    /* W2 release: the records before m.tail (and latest) happen-before a reader's use of them;
+     * pairs with the acquire load of tail in ring_bcast_receive() / _receive_batch() (R1). */
+    atomic_store_explicit(ring_a64(&tx->ctl->tail), m.tail, RING_RELEASE);
+}
+
+uint64_t ring_bcast_unpublished(const ring_bcast_tx_t *tx)
+{
+    /* relaxed: only this (the writer's) thread stores the shared tail */
+    return tx->tail - atomic_load_explicit(ring_a64(&tx->ctl->tail), RING_RELAXED);
+}
+
+int ring_bcast_transmit(ring_bcast_tx_t *tx, int32_t type, const void *src, uint32_t length)
+{
+    int rc = ring_bcast_stage(tx, type, src, length);
+    if (rc == 0)
+        ring_bcast_publish(tx, ring_bcast_written(tx));
+    return rc;
 }
 
 int ring_bcast_rx_init(ring_bcast_rx_t *rx, const struct ring_seg *seg)

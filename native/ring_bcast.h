@@ -25,9 +25,17 @@ typedef struct ring_bcast_tx {
     uint64_t mask;
     uint32_t max_record;
     uint32_t _pad0;
-    uint64_t tail;                  /* private copy of the shared tail (only we write it) */
-    uint64_t records;
+    uint64_t tail;                  /* private: end of the last record written, published or
+                                       only staged (only we write it); >= the shared tail */
+    uint64_t records;               /* records written */
+    uint64_t latest;                /* start of the last record written */
 } ring_bcast_tx_t;
+
+/* A point in what the writer has written: ring_bcast_publish makes everything before it
+ * visible to readers at once. */
+typedef struct ring_bcast_mark {
+    uint64_t tail, latest, records;
+} ring_bcast_mark_t;
 
 typedef struct ring_bcast_rx {
     ring_bcast_ctl_t *ctl;
@@ -46,9 +54,27 @@ typedef struct ring_bcast_rx {
  * 0 or RING_INVALID. Only one writer may exist per segment. */
 int ring_bcast_tx_init(ring_bcast_tx_t *tx, const struct ring_seg *seg);
 
-/* Appends one record (type > 0, `length` payload bytes). Never waits. 0, RING_INVALID
- * (type <= 0) or RING_TOO_BIG (8 + length > max_record). */
+/* Appends one record (type > 0, `length` payload bytes) and publishes it with everything
+ * staged before it. Never waits. 0, RING_INVALID (type <= 0) or RING_TOO_BIG (8 + length >
+ * max_record). */
 int ring_bcast_transmit(ring_bcast_tx_t *tx, int32_t type, const void *src, uint32_t length);
+
+/* Writes one record after the last one written without publishing it (step W1, not W2): readers
+ * see it once a ring_bcast_publish covers it. For a writer that must hold records back until
+ * some condition (the journal's durability) without copying them twice. What is staged and not
+ * yet published must stay well under the capacity (readers further behind than the capacity
+ * minus it are lapped). Results as ring_bcast_transmit. */
+int ring_bcast_stage(ring_bcast_tx_t *tx, int32_t type, const void *src, uint32_t length);
+
+/* Where the writer is now (after the last record staged or transmitted). */
+ring_bcast_mark_t ring_bcast_written(const ring_bcast_tx_t *tx);
+
+/* Publishes every record before m (a mark from ring_bcast_written, not older than what is
+ * already published) with one release store (W2). */
+void ring_bcast_publish(ring_bcast_tx_t *tx, ring_bcast_mark_t m);
+
+/* Bytes staged and not yet published. */
+uint64_t ring_bcast_unpublished(const ring_bcast_tx_t *tx);
 
 /* Binds a reader handle; it starts at the current tail (it sees what is published from now on).
  * 0 or RING_INVALID. */

@@ -81,12 +81,13 @@ typedef struct runner_state {
     runner_pending_reply_t *pend;   /* [RUNNER_PENDING_REPLIES] */
     uint64_t rep_head, rep_tail;
     uint32_t pend_per[RING_MAX_PRODUCERS];  /* held replies per producer: reply-ring room */
-    eng_evt_t *pend_evts;           /* [RUNNER_PENDING_EVENTS] */
-    uint64_t ev_head, ev_tail;
+    uint64_t ev_head, ev_tail;      /* events published / written to the log (journaled: the
+                                       ones in between are staged on it, not yet visible) */
     uint32_t pend_cmds;             /* journaled commands in the open group */
     int64_t group_start_ns;         /* when the group's first command was sequenced */
     int inflight;                   /* a closed group is with the sync thread */
     uint64_t inflight_rep_end, inflight_ev_end;
+    ring_bcast_mark_t inflight_ev_mark;     /* the event log up to the in-flight group's end */
     int64_t inflight_t0;
     uint64_t inflight_seq;          /* last command wholly in the in-flight group */
     int in_command;                 /* 1 while eng_process runs (a commit then is mid-command) */
@@ -140,12 +141,17 @@ static void runner_flush(eng_sink_t *sink)
                 break;
             }
             st->cmd_events++;
-            if (st->ev_tail - st->ev_head == RUNNER_PENDING_EVENTS) {
+            /* Held on the log itself until durable: staged (written, not published) rather than
+             * copied to a hold buffer and copied again at the release. Staged bytes stay under
+             * half the log, so readers keep at least half of it as slack. */
+            if (st->ev_tail - st->ev_head == RUNNER_PENDING_EVENTS ||
+                ring_bcast_unpublished(st->cfg->events) >= st->cfg->events->capacity / 2) {
                 st->res.forced_commits++;
                 if (runner_commit(st) != 0)
                     break;
             }
-            st->pend_evts[st->ev_tail++ & (RUNNER_PENDING_EVENTS - 1)] = sink->buf[i];
+            ring_bcast_stage(st->cfg->events, RING_MSG_ENG_EVT, &sink->buf[i], sizeof(eng_evt_t));
+            st->ev_tail++;
         }
         st->events += sink->len;
         sink->len = 0;
@@ -314,15 +320,16 @@ static void runner_wake(runner_state_t *st)
 
 /* Releases held items up to (rep_end, ev_end): events onto the broadcast log in sequence order,
  * then the replies, then the bells. The caller has made their records durable per the mode. */
-static void runner_release(runner_state_t *st, uint64_t rep_end, uint64_t ev_end, uint64_t seq)
+static void runner_release(runner_state_t *st, uint64_t rep_end, uint64_t ev_end,
+                           ring_bcast_mark_t ev_mark, uint64_t seq)
 {
     const runner_config_t *cfg = st->cfg;
     jrnl_log_release(cfg->cmd_journal, seq);
     jrnl_log_release(cfg->evt_journal, seq);
-    for (; st->ev_head < ev_end; st->ev_head++)
-        ring_bcast_transmit(cfg->events, RING_MSG_ENG_EVT,
-                            &st->pend_evts[st->ev_head & (RUNNER_PENDING_EVENTS - 1)],
-                            sizeof(eng_evt_t));
+    if (st->ev_head != ev_end) {
+        ring_bcast_publish(cfg->events, ev_mark);
+        st->ev_head = ev_end;
+    }
     uint64_t published = st->lat ? hdr_now() : 0;  /* latency: the group's events are out */
     for (; st->rep_head < rep_end; st->rep_head++) {
         runner_pending_reply_t *pr = &st->pend[st->rep_head & (RUNNER_PENDING_REPLIES - 1)];
@@ -376,7 +383,8 @@ static void runner_poll_inflight(runner_state_t *st, int wait)
     st->cfg->cmd_journal->synced_slot = st->syncer.cmd_to;
     st->cfg->cmd_journal->syncs++;
     runner_count_sync(st, st->inflight_t0);
-    runner_release(st, st->inflight_rep_end, st->inflight_ev_end, st->inflight_seq);
+    runner_release(st, st->inflight_rep_end, st->inflight_ev_end, st->inflight_ev_mark,
+                   st->inflight_seq);
 }
 
 /* Closes the open group. ASYNC: released at once. EACH: synced here, then released. GROUP:
@@ -396,6 +404,7 @@ static int runner_close_group(runner_state_t *st)
         st->inflight = 1;
         st->inflight_rep_end = st->rep_tail;
         st->inflight_ev_end = st->ev_tail;
+        st->inflight_ev_mark = ring_bcast_written(cfg->events);
         st->inflight_t0 = ring_now_ns();
         st->inflight_seq = runner_complete_seq(st);
         st->pend_cmds = 0;
@@ -420,7 +429,8 @@ static int runner_close_group(runner_state_t *st)
         runner_count_sync(st, t0);
     }
     st->pend_cmds = 0;
-    runner_release(st, st->rep_tail, st->ev_tail, runner_complete_seq(st));
+    runner_release(st, st->rep_tail, st->ev_tail, ring_bcast_written(cfg->events),
+                   runner_complete_seq(st));
     return 0;
 }
 
@@ -679,14 +689,9 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
     st.snap_seq = cfg->last_snapshot_seq;
     if (st.journaled) {
         st.pend = malloc(RUNNER_PENDING_REPLIES * sizeof *st.pend);
-        st.pend_evts = malloc(RUNNER_PENDING_EVENTS * sizeof *st.pend_evts);
-        if (!st.pend || !st.pend_evts) {
-            free(st.pend);
-            free(st.pend_evts);
+        if (!st.pend)
             return -ENOMEM;
-        }
         runner_prefault(st.pend, RUNNER_PENDING_REPLIES * sizeof *st.pend);
-        runner_prefault(st.pend_evts, RUNNER_PENDING_EVENTS * sizeof *st.pend_evts);
         cfg->cmd_journal->sync_on_roll = cfg->durability != RUNNER_DURABILITY_ASYNC;
         cfg->evt_journal->sync_on_roll = cfg->durability == RUNNER_DURABILITY_EACH;
         cfg->evt_journal->sync_retired = cfg->durability == RUNNER_DURABILITY_GROUP;
@@ -701,7 +706,6 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
             st.res.prealloc_ns = (uint64_t)jrnl_spare_wait_ready(&st.spare);
         if (rc != 0) {
             free(st.pend);
-            free(st.pend_evts);
             return rc;
         }
     }
@@ -790,9 +794,7 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
     *out = st.res;
     if (st.journaled) {
         free(st.pend);
-        free(st.pend_evts);
         st.pend = NULL;
-        st.pend_evts = NULL;
     }
     return st.jerr;
 }

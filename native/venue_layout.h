@@ -513,7 +513,11 @@ typedef union eng_evt {
  *      Partner: the ACQUIRE FENCE a reader issues after copying (R3). If the reader's copy saw
  *      any byte of this write, it also sees the new tail_intent, so it detects the overwrite.
  *   W2 writer stores latest (relaxed) and tail with RELEASE. Partner: the ACQUIRE load of tail in
- *      ring_bcast_receive() (R1), which makes the record's bytes visible.
+ *      ring_bcast_receive() (R1), which makes the record's bytes visible. A writer may do W1 for
+ *      several records (ring_bcast_stage) and one W2 for all of them later (ring_bcast_publish):
+ *      the engine holds a group's events on the log until the journal has made them durable.
+ *      Staged bytes count against the readers' slack (tail_intent runs ahead by them), so the
+ *      writer keeps them under half the capacity.
  *   R1 reader loads tail (ACQUIRE); nothing new if its cursor == tail.
  *   R2 reader copies header and payload out with relaxed 64-bit loads.
  *   R3 ACQUIRE FENCE, then loads tail_intent: the copy is intact iff
