@@ -49,10 +49,11 @@ void runner_request_stop(void)
     atomic_store_explicit(&runner_stop_flag, 1, RING_RELAXED);
 }
 
+/* A reply held for durability: claimed and written in its producer's reply ring, committed (made
+ * visible) at the release, so it is written once, in place. */
 typedef struct runner_pending_reply {
     uint32_t producer;
-    uint32_t _pad0;
-    ring_reply_t reply;
+    int32_t offset;                     /* of the claimed record in reply_rings[producer] */
     uint64_t lat_enqueue, lat_matched;  /* latency stamps of a stamped command, 0: none */
 } runner_pending_reply_t;
 
@@ -80,7 +81,6 @@ typedef struct runner_state {
      * [head, inflight end) is the group being synced, [inflight end, tail) the open group. */
     runner_pending_reply_t *pend;   /* [RUNNER_PENDING_REPLIES] */
     uint64_t rep_head, rep_tail;
-    uint32_t pend_per[RING_MAX_PRODUCERS];  /* held replies per producer: reply-ring room */
     uint64_t ev_head, ev_tail;      /* events published / written to the log (journaled: the
                                        ones in between are staged on it, not yet visible) */
     uint32_t pend_cmds;             /* journaled commands in the open group */
@@ -333,12 +333,11 @@ static void runner_release(runner_state_t *st, uint64_t rep_end, uint64_t ev_end
     uint64_t published = st->lat ? hdr_now() : 0;  /* latency: the group's events are out */
     for (; st->rep_head < rep_end; st->rep_head++) {
         runner_pending_reply_t *pr = &st->pend[st->rep_head & (RUNNER_PENDING_REPLIES - 1)];
+        ring_spsc_t *out = &cfg->reply_rings[pr->producer];
         if (pr->lat_enqueue)
-            runner_lat_published(st, pr->lat_enqueue, pr->lat_matched, published, &pr->reply);
-        /* Cannot be FULL: runner_reply_room() reserved room for every held reply. */
-        ring_spsc_write(&cfg->reply_rings[pr->producer], RING_MSG_ENG_REPLY, &pr->reply,
-                        sizeof(ring_reply_t));
-        st->pend_per[pr->producer]--;
+            runner_lat_published(st, pr->lat_enqueue, pr->lat_matched, published,
+                                 (ring_reply_t *)(out->data + pr->offset));
+        ring_spsc_commit(out, pr->offset);  /* claims are committed in claim order */
         st->notify[pr->producer] = 1;
     }
     runner_wake(st);
@@ -444,19 +443,6 @@ static int runner_commit(runner_state_t *st)
     return st->jerr;
 }
 
-/* 1 if producer p's reply ring has room for `count` more replies (plus a wrap's padding). */
-static int runner_reply_room(ring_spsc_t *out, uint32_t count)
-{
-    uint64_t rec = ring_align8(RING_RECORD_HDR_BYTES + sizeof(ring_reply_t));
-    uint64_t need = (uint64_t)(count + 1) * rec;
-    if (need <= out->capacity - (out->tail - out->head_cache))
-        return 1;
-    /* acquire: pairs with the release store of head in ring_spsc_release() (C2) by the
-     * producer's client; the bytes it freed are zeroed before we write replies there. */
-    out->head_cache = atomic_load_explicit(ring_a64(&out->ctl->head), RING_ACQUIRE);
-    return need <= out->capacity - (out->tail - out->head_cache);
-}
-
 /* Journaled variant of runner_poll_producer: replies are held in st->pend until committed. */
 static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, uint32_t limit)
 {
@@ -468,7 +454,8 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
             if (runner_commit(st) != 0)
                 break;
         }
-        if (!runner_reply_room(&st->cfg->reply_rings[p], st->pend_per[p] + 1)) {
+        ring_spsc_t *out = &st->cfg->reply_rings[p];
+        if (!ring_spsc_has_room(out, sizeof(ring_reply_t))) {
             st->res.reply_room_waits++;
             break;                  /* back-pressure: this producer is not reading its replies */
         }
@@ -479,20 +466,24 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
             break;
         runner_pending_reply_t *pr = &st->pend[st->rep_tail & (RUNNER_PENDING_REPLIES - 1)];
         pr->producer = p;
+        /* Cannot fail: room was checked above and nothing else claims in this ring. */
+        pr->offset = ring_spsc_claim(out, RING_MSG_ENG_REPLY, sizeof(ring_reply_t));
+        ring_reply_t *reply = (ring_reply_t *)(out->data + pr->offset);
         eng_cmd_t cmd;
         if (runner_read_cmd(st, in->data + off, type, length, &cmd)) {
             ring_spsc_consume(in);
-            runner_execute(st, &cmd, p + 1, &pr->reply);
-            if (st->jerr)
-                break;              /* not answered: it never became durable */
+            runner_execute(st, &cmd, p + 1, reply);
+            if (st->jerr) {
+                ring_spsc_abort(out, pr->offset);   /* never durable: never answered */
+                break;
+            }
         } else {
             ring_spsc_consume(in);
-            runner_bad_record(st, p, type, &pr->reply);
+            runner_bad_record(st, p, type, reply);
         }
         pr->lat_enqueue = st->lat_enqueue;  /* 0 for a malformed record: read_cmd reset it */
         pr->lat_matched = st->lat_matched;
         st->rep_tail++;
-        st->pend_per[p]++;
         n++;
         if (st->cfg->durability == RUNNER_DURABILITY_EACH)
             runner_close_group(st);

@@ -40,8 +40,10 @@
 #define RUNNER_SINK_EVENTS 256      /* events buffered between flushes to the broadcast log */
 /* Replies and events held for durability. A full hold forces a commit that stalls the loop for
  * up to two syncs, so they hold what arrives during a slow sync (about 2 ms here at 4 M/s) and
- * more: 65536 replies (9 MiB, allocated once at start); events are staged on the event log
- * itself (ring_bcast_stage), at most 262144 of them and half the log's capacity. */
+ * more. Both are held where they will be read, written once: replies claimed in their reply ring
+ * and committed at the release (the ring's room bounds them too; the hold keeps 65536 claim
+ * offsets, 1.5 MiB), events staged on the event log (ring_bcast_stage), at most 262144 of them
+ * and half the log's capacity. */
 #define RUNNER_PENDING_REPLIES 65536
 #define RUNNER_PENDING_EVENTS 262144
 
