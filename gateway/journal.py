@@ -148,6 +148,8 @@ class ReplayResult:
     state_hash: int
     events_crc: int
     elapsed_ns: int
+    check_chunks: int = 0
+    check_chunks_inline: int = 0
 
     @property
     def commands_per_s(self) -> float:
@@ -157,7 +159,7 @@ class ReplayResult:
 def _result(res: Any) -> ReplayResult:
     return ReplayResult(res.from_seq, res.last_seq, res.last_ts_ns, res.commands, res.events,
                         res.events_checked, res.events_written, res.state_hash, res.events_crc,
-                        res.elapsed_ns)
+                        res.elapsed_ns, res.check_chunks, res.check_chunks_inline)
 
 
 def replay(engine: Any, directory: str, from_seq: int = 0, until_seq: int = MAX_SEQ,
@@ -225,12 +227,14 @@ def load_newest_snapshot(directory: str, make_engine: Any, destroy_engine: Any,
 def recover(make_engine: Any, destroy_engine: Any, directory: str,
             limits: tuple[int, int, int, int],
             segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> Recovery:
-    """Start-up recovery for the engine process: opens both journals (torn tails truncated),
-    cuts the event journal at the command journal's end, loads the newest valid snapshot into a
-    fresh engine (make_engine()), replays every later command into it, checking the events
-    against the event journal and completing it."""
+    """Start-up recovery for the engine process: opens the command journal (every record
+    checked, a torn tail truncated), loads the newest valid snapshot into a fresh engine
+    (make_engine()), then in one C pass (jrnl_recover) opens the event journal (every record
+    checked, cut at the command journal's end) while replaying every later command into the
+    engine and comparing its events with the event journal byte for byte, completing it."""
     # The fresh engine (tens of ms for big capacities: its tables are allocated and cleared)
-    # is made on another thread while the journals are checked; both C calls release the GIL.
+    # is made on another thread while the command journal is checked; the C calls release
+    # the GIL.
     pool = ThreadPoolExecutor(1)
     fresh = pool.submit(make_engine)
     pool.shutdown(wait=False)
@@ -247,23 +251,22 @@ def recover(make_engine: Any, destroy_engine: Any, directory: str,
     except BaseException:
         destroy_engine(fresh.result())
         raise
-    try:
-        # regenerable: group commit syncs events behind their commands, so a machine crash
-        # can leave a hole in the event journal's tail; the replay below writes it again.
-        evt_log = open_log(directory, KIND_EVT, limits, segment_bytes, max_seq=cmd_log.last_seq,
-                           regenerable=True)
-    except BaseException:
-        lib.jrnl_log_close(cmd_log)
-        destroy_engine(fresh.result())
-        raise
+    evt_log = ffi.new("jrnl_log_t *")
     engine = None
     try:
         engine, snap_seq, snap_notes = load_newest_snapshot(directory, make_or_take,
                                                             destroy_engine, cmd_log.last_seq)
-        result = replay(engine, directory, snap_seq, cmd_log.last_seq, evt_log)
+        # The event journal is regenerable: group commit syncs events behind their commands,
+        # so a machine crash can leave a hole in its tail, which the replay writes again.
+        res = ffi.new("jrnl_replay_result_t *")
+        rc = lib.jrnl_recover(engine, cmd_log, snap_seq, evt_log, segment_bytes, res)
+        check(rc, _text(res.message))
+        result = _result(res)
     except BaseException:
         if engine is not None:
             destroy_engine(engine)
+        elif not made:
+            destroy_engine(fresh.result())
         lib.jrnl_log_close(cmd_log)
         lib.jrnl_log_close(evt_log)
         raise

@@ -524,45 +524,124 @@ static int jrnl_list_segments(jrnl_log_t *log, uint64_t *first, uint64_t *count)
     return 0;
 }
 
-typedef struct jrnl_scan {
-    uint64_t end_seg, end_slot;     /* first slot after the last good record */
-    int end_is_cut;                 /* 1: the end is a record beyond max_seq, not a bad slot */
-    int pruned_start;               /* 1: segments before the first were removed (retention) */
-    uint64_t prev_seq;
-    uint32_t prev_index;
-} jrnl_scan_t;
-
-/* Validates one record that is known to pass its crc against the previous one. */
-static int jrnl_scan_order(jrnl_log_t *log, jrnl_scan_t *sc, const jrnl_rec_hdr_t *h,
-                           uint64_t seg, uint64_t slot)
+int jrnl_walk_seq_error(jrnl_walk_t *w)
 {
-    int ok;
-    if (log->kind == JRNL_KIND_CMD)
-        ok = sc->prev_seq == 0 ? h->seq >= 1 : h->seq == sc->prev_seq + 1;
-    else
-        ok = sc->prev_seq == 0 ? (h->index == 0 || sc->pruned_start)
-             : (h->seq == sc->prev_seq ? h->index == sc->prev_index + 1
-                                       : h->seq > sc->prev_seq && h->index == 0);
-    if (!ok) {
-        jrnl_say(log->message, sizeof log->message, "%s: %s segment %llu record %llu: seq %llu "
-                 "index %u after seq %llu index %u breaks the sequence", log->dir,
-                 jrnl_kind_name(log->kind), (unsigned long long)seg, (unsigned long long)slot,
-                 (unsigned long long)h->seq, h->index, (unsigned long long)sc->prev_seq,
-                 sc->prev_index);
-        return JRNL_SEQ_GAP;
+    const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)jrnl_slot(w->base, w->slot);
+    jrnl_log_t *log = w->log;
+    jrnl_say(log->message, sizeof log->message, "%s: %s segment %llu record %llu: seq %llu "
+             "index %u after seq %llu index %u breaks the sequence", log->dir,
+             jrnl_kind_name(w->kind), (unsigned long long)w->seg, (unsigned long long)w->slot,
+             (unsigned long long)h->seq, h->index, (unsigned long long)w->prev_seq,
+             w->prev_index);
+    return JRNL_SEQ_GAP;
+}
+
+void jrnl_walk_close(jrnl_walk_t *w)
+{
+    if (w->base)
+        munmap(w->base, w->bytes);
+    w->base = NULL;
+}
+
+/* Maps segment s (read-only, header and capacities checked) in place of the walk's one. */
+static int jrnl_walk_map(jrnl_walk_t *w, uint64_t s)
+{
+    jrnl_walk_close(w);
+    jrnl_log_t *log = w->log;
+    int rc = jrnl_segment_map(log->dir, w->kind, s, 0, log->limits, &w->base, &w->bytes, NULL,
+                              log->message, sizeof log->message);
+    if (rc != 0) {
+        w->base = NULL;
+        return rc;
     }
-    sc->prev_seq = h->seq;
-    sc->prev_index = h->index;
+    w->seg = s;
+    w->rps = (w->bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
+    w->slot = 0;
+    w->valid_to = 0;
     return 0;
 }
 
-int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segment_bytes,
-                  const uint32_t *limits, uint64_t max_seq, uint32_t flags)
+int jrnl_walk_fill(jrnl_walk_t *w)
+{
+    for (;;) {
+        if (w->at_end)
+            return 0;
+        if (w->slot < w->valid_to)
+            return (int)(w->valid_to - w->slot);
+        if (!w->base || w->slot == w->rps) {
+            uint64_t next = w->base ? w->seg + 1 : w->first_seg;
+            if (next >= w->nseg) {
+                /* The last segment is full (or there is none): the next append rolls. */
+                w->at_end = 1;
+                w->end_seg = w->base ? w->seg : 0;
+                w->end_slot = w->base ? w->rps : 0;
+                return 0;
+            }
+            int rc = jrnl_walk_map(w, next);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        /* Checksums four records at a time (four independent crc32 chains: about 2.5x one
+         * chain), a window at a time: the consumer reads the records right after, while they
+         * are still in the cache. */
+        uint64_t n = w->rps - w->slot < JRNL_WALK_WINDOW ? w->rps - w->slot : JRNL_WALK_WINDOW;
+        uint64_t good = 0;
+        while (good < n) {
+            const uint8_t *p = jrnl_slot(w->base, w->slot + good);
+            /* Non-temporal prefetch 48 records ahead: the journal streams through L1 only,
+             * instead of through L2 and L3 where it would evict the engine's tables (a replay
+             * on the other CPU ran 1.3-2.5x slower beside a check streaming with plain loads;
+             * the window of records stays in L1 for the caller). */
+            for (uint64_t q = 0; q < 4 * JRNL_RECORD_BYTES; q += 64)
+                __builtin_prefetch(p + 48 * JRNL_RECORD_BYTES + q, 0, 0);
+            uint32_t crcs[4];
+            uint64_t k = n - good >= 4 ? 4 : 1;
+            if (k == 4)
+                jrnl_crc32c_x4(p + JRNL_CRC_FROM, JRNL_RECORD_BYTES,
+                               JRNL_RECORD_BYTES - JRNL_CRC_FROM, crcs);
+            else
+                crcs[0] = jrnl_crc32c(0, p + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
+            uint64_t j = 0;
+            for (; j < k; j++) {
+                const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)(p + j * JRNL_RECORD_BYTES);
+                if (h->length != JRNL_RECORD_BYTES || h->kind != w->kind || h->crc != crcs[j])
+                    break;
+            }
+            good += j;
+            if (j < k)
+                break;
+        }
+        if (good) {
+            w->valid_to = w->slot + good;
+            return (int)good;
+        }
+        /* Not a complete record of this journal: the journal ends here (a never-written slot,
+         * or a torn one, which finish truncates unless valid records follow). */
+        const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)jrnl_slot(w->base, w->slot);
+        if (h->length != 0 || h->crc != 0)
+            w->log->truncated_records++;
+        w->at_end = 1;
+        w->end_seg = w->seg;
+        w->end_slot = w->slot;
+        return 0;
+    }
+}
+
+int jrnl_log_open_begin(jrnl_log_t *log, jrnl_walk_t *w, const char *dir, uint32_t kind,
+                        uint64_t segment_bytes, const uint32_t *limits, uint64_t max_seq,
+                        uint32_t flags)
 {
     memset(log, 0, sizeof *log);
+    memset(w, 0, sizeof *w);
     log->fd = -1;
     log->kind = kind;
     log->segment_bytes = segment_bytes;
+    w->log = log;
+    w->kind = kind;
+    w->flags = flags;
+    w->max_seq = max_seq;
+    w->at_end = 1;                  /* nothing to walk until the segments are listed */
     if (!dir || !jrnl_kind_name(kind) || strlen(dir) >= sizeof log->dir || !limits ||
         segment_bytes < 4096 + JRNL_SEG_HDR_BYTES || segment_bytes % JRNL_RECORD_BYTES != 0) {
         jrnl_say(log->message, sizeof log->message, "journal: bad arguments (directory, kind %u "
@@ -588,131 +667,105 @@ int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segm
     uint64_t nseg = 0, first_seg = 0;
     int rc = jrnl_list_segments(log, &first_seg, &nseg);
     if (rc == -ENOENT && readonly)
-        return 0;                   /* no journal at all: empty */
+        return 0;                   /* no journal at all: empty (finish reports it so) */
     if (rc != 0) {
         if (rc < 0 && rc > -4096)
             jrnl_say(log->message, sizeof log->message, "%s: cannot list: %s", dir,
                      strerror(-rc));
         return rc;
     }
-
-    /* Pass 1 (read-only): find the end and check that nothing valid follows a bad slot. */
-    int found_end = 0, holes = 0;
-    uint64_t bad_seg = 0, bad_slot = 0;
+    w->first_seg = first_seg;
+    w->nseg = nseg;
     /* After retention the first segment may start in the middle of a command's events. */
-    jrnl_scan_t sc = {0};
-    sc.pruned_start = first_seg > 0;
-    for (uint64_t s = first_seg; s < nseg; s++) {
-        uint8_t *base;
-        uint64_t bytes;
-        rc = jrnl_segment_map(dir, kind, s, 0, limits, &base, &bytes, NULL, log->message,
-                              sizeof log->message);
-        if (rc != 0)
-            return rc;
-        uint64_t rps = (bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
-        uint32_t crcs[4] = {0, 0, 0, 0};
-        for (uint64_t i = 0; i < rps; i++) {
-            const uint8_t *p = jrnl_slot(base, i);
-            const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)p;
-            /* Checksums four records at a time (four independent crc32 chains: about 2.5x one
-             * chain); recovery spends most of its non-replay time here. */
-            if (!found_end && (i & 3) == 0 && i + 4 <= rps)
-                jrnl_crc32c_x4(p + JRNL_CRC_FROM, JRNL_RECORD_BYTES,
-                               JRNL_RECORD_BYTES - JRNL_CRC_FROM, crcs);
-            else if (!found_end && i + 4 > rps)
-                crcs[i & 3] = jrnl_crc32c(0, p + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
-            if (found_end) {
-                if (h->length != 0 || h->crc != 0)
-                    log->truncated_records++;
-                if (!sc.end_is_cut && h->length != 0 && jrnl_record_valid(p, kind) &&
-                    (flags & JRNL_OPEN_REGENERABLE)) {
-                    holes = 1;      /* cut at the hole: everything after it is zeroed below */
-                    continue;
-                }
-                if (!sc.end_is_cut && h->length != 0 && jrnl_record_valid(p, kind)) {
-                    jrnl_say(log->message, sizeof log->message, "%s: corrupt %s record in the "
-                             "middle of the journal: segment %llu offset %llu fails its "
-                             "checksum but a valid record (seq %llu) follows at segment %llu "
-                             "offset %llu; refusing to start (restore the journal or cut it "
-                             "there by hand)", dir, jrnl_kind_name(kind),
-                             (unsigned long long)bad_seg,
-                             (unsigned long long)(JRNL_SEG_HDR_BYTES + bad_slot * JRNL_RECORD_BYTES),
-                             (unsigned long long)h->seq, (unsigned long long)s,
-                             (unsigned long long)(JRNL_SEG_HDR_BYTES + i * JRNL_RECORD_BYTES));
-                    munmap(base, bytes);
-                    return JRNL_CORRUPT;
-                }
-                continue;
-            }
-            if (h->length == 0 && h->crc == 0) {
-                found_end = 1;
-                sc.end_seg = s;
-                sc.end_slot = i;
-                bad_seg = s;
-                bad_slot = i;
-                continue;
-            }
-            if (h->length != JRNL_RECORD_BYTES || h->kind != kind || h->crc != crcs[i & 3]) {
-                log->truncated_records++;
-                found_end = 1;
-                sc.end_seg = s;
-                sc.end_slot = i;
-                bad_seg = s;
-                bad_slot = i;
-                continue;
-            }
-            if (h->seq > max_seq) {
-                log->truncated_records++;
-                found_end = 1;
-                sc.end_is_cut = 1;
-                sc.end_seg = s;
-                sc.end_slot = i;
-                continue;
-            }
-            rc = jrnl_scan_order(log, &sc, h, s, i);
-            if (rc != 0) {
-                munmap(base, bytes);
+    w->pruned_start = first_seg > 0;
+    w->at_end = 0;
+    return 0;
+}
+
+/* Pass 1's second half: the slots after the journal's end. A valid record after a bad slot is
+ * corruption in the middle (refused) or, in a regenerable journal, a hole (cut there). */
+static int jrnl_check_after_end(jrnl_log_t *log, jrnl_walk_t *w)
+{
+    if (w->nseg == 0)
+        return 0;
+    for (uint64_t s = w->end_seg; s < w->nseg; s++) {
+        if (s != w->end_seg || !w->base || w->seg != s) {
+            int rc = jrnl_walk_map(w, s);
+            if (rc != 0)
                 return rc;
-            }
-            if (log->first_seq == 0)
-                log->first_seq = h->seq;
-            log->last_seq = h->seq;
-            log->last_ts_ns = h->ts_ns;
-            log->last_index = h->index;
-            log->records++;
         }
-        munmap(base, bytes);
-        if (!found_end && s + 1 == nseg) {
-            sc.end_seg = s;
-            sc.end_slot = rps;      /* last segment full: the next append rolls */
+        for (uint64_t i = s == w->end_seg ? w->end_slot + 1 : 0; i < w->rps; i++) {
+            const uint8_t *p = jrnl_slot(w->base, i);
+            const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)p;
+            if (h->length == 0 && h->crc == 0)
+                continue;
+            log->truncated_records++;
+            if (w->end_is_cut || h->length == 0 || !jrnl_record_valid(p, w->kind))
+                continue;
+            if (w->flags & JRNL_OPEN_REGENERABLE) {
+                w->holes = 1;       /* cut at the hole: everything after it is zeroed */
+                continue;
+            }
+            jrnl_say(log->message, sizeof log->message, "%s: corrupt %s record in the middle of "
+                     "the journal: segment %llu offset %llu fails its checksum but a valid "
+                     "record (seq %llu) follows at segment %llu offset %llu; refusing to start "
+                     "(restore the journal or cut it there by hand)", log->dir,
+                     jrnl_kind_name(w->kind), (unsigned long long)w->end_seg,
+                     (unsigned long long)(JRNL_SEG_HDR_BYTES + w->end_slot * JRNL_RECORD_BYTES),
+                     (unsigned long long)h->seq, (unsigned long long)s,
+                     (unsigned long long)(JRNL_SEG_HDR_BYTES + i * JRNL_RECORD_BYTES));
+            return JRNL_CORRUPT;
         }
     }
+    return 0;
+}
+
+int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
+{
+    /* Pass 1 (read-only): the records not accepted yet, then what follows the end. */
+    int rc;
+    while ((rc = jrnl_walk_fill(w)) > 0) {
+        for (int n = rc; n > 0; n--) {
+            rc = jrnl_walk_accept(w);
+            if (rc <= 0)
+                break;
+        }
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0)
+        rc = jrnl_check_after_end(log, w);
+    jrnl_walk_close(w);
+    if (rc != 0)
+        return rc;
     log->released_seq = log->last_seq;   /* what survived recovery counts as released */
-    if (readonly)
+    if (w->flags & JRNL_OPEN_READONLY)
         return 0;
 
     /* Pass 2: repair (zero torn or cut slots, remove segments after the end), map the end. */
-    if (nseg == 0)
+    if (w->nseg == 0)
         return jrnl_segment_create(log);
+    const char *dir = log->dir;
+    uint32_t kind = w->kind;
     uint8_t *base;
     uint64_t bytes;
     int32_t fd;
-    rc = jrnl_segment_map(dir, kind, sc.end_seg, 1, limits, &base, &bytes, &fd, log->message,
-                          sizeof log->message);
+    rc = jrnl_segment_map(dir, kind, w->end_seg, 1, log->limits, &base, &bytes, &fd,
+                          log->message, sizeof log->message);
     if (rc != 0)
         return rc;
     uint64_t rps = (bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
-    uint64_t zero_to = sc.end_slot;
+    uint64_t zero_to = w->end_slot;
     while (zero_to < rps) {
         jrnl_rec_hdr_t *h = (jrnl_rec_hdr_t *)jrnl_slot(base, zero_to);
-        if (h->length == 0 && h->crc == 0 && !holes)
+        if (h->length == 0 && h->crc == 0 && !w->holes)
             break;                  /* without holes the rest of the segment is zero */
         if (h->length != 0 || h->crc != 0)
             memset(h, 0, JRNL_RECORD_BYTES);
         zero_to++;
     }
-    rc = jrnl_msync_slots(base, sc.end_slot, zero_to);
-    for (uint64_t s = nseg; rc == 0 && s > sc.end_seg + 1; s--) {
+    rc = jrnl_msync_slots(base, w->end_slot, zero_to);
+    for (uint64_t s = w->nseg; rc == 0 && s > w->end_seg + 1; s--) {
         char path[JRNL_PATH_MAX + 32];
         jrnl_segment_path(path, sizeof path, dir, kind, s - 1);
         if (unlink(path) != 0)
@@ -729,20 +782,28 @@ int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segm
         jrnl_say(log->message, sizeof log->message, "%s: %s journal: %s %llu record(s) at "
                  "segment %llu offset %llu (after seq %llu); continuing after seq %llu", dir,
                  jrnl_kind_name(kind),
-                 sc.end_is_cut ? "cut off (beyond the command journal's end)"
-                 : holes ? "hole (records the machine lost before they were written back), "
-                           "cut there: the replay writes them again from the command journal;"
+                 w->end_is_cut ? "cut off (beyond the command journal's end)"
+                 : w->holes ? "hole (records the machine lost before they were written back), "
+                              "cut there: the replay writes them again from the command journal;"
                  : "torn last record (checksum mismatch), truncated",
-                 (unsigned long long)log->truncated_records, (unsigned long long)sc.end_seg,
-                 (unsigned long long)(JRNL_SEG_HDR_BYTES + sc.end_slot * JRNL_RECORD_BYTES),
+                 (unsigned long long)log->truncated_records, (unsigned long long)w->end_seg,
+                 (unsigned long long)(JRNL_SEG_HDR_BYTES + w->end_slot * JRNL_RECORD_BYTES),
                  (unsigned long long)log->last_seq, (unsigned long long)log->last_seq);
     log->map = base;
     log->map_bytes = bytes;
     log->fd = fd;
-    log->segment_index = sc.end_seg;
-    log->segments = sc.end_seg + 1;
+    log->segment_index = w->end_seg;
+    log->segments = w->end_seg + 1;
     log->records_per_segment = rps;
-    log->next_slot = sc.end_slot;
-    log->synced_slot = sc.end_slot;
+    log->next_slot = w->end_slot;
+    log->synced_slot = w->end_slot;
     return 0;
+}
+
+int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segment_bytes,
+                  const uint32_t *limits, uint64_t max_seq, uint32_t flags)
+{
+    jrnl_walk_t w;
+    int rc = jrnl_log_open_begin(log, &w, dir, kind, segment_bytes, limits, max_seq, flags);
+    return rc != 0 ? rc : jrnl_log_open_finish(log, &w);
 }

@@ -170,4 +170,97 @@ int jrnl_segment_map(const char *dir, uint32_t kind, uint64_t index, int writabl
                      const uint32_t *limits, uint8_t **base, uint64_t *bytes, int32_t *fd_out,
                      char *message, size_t message_cap);
 
+/* Open in two halves, so that recovery can validate the event journal in the same pass over
+ * its memory as the replay compares it (jrnl_replay.c) instead of in a pass of its own.
+ * jrnl_log_open() is jrnl_log_open_begin() + jrnl_log_open_finish(); in between, the caller may
+ * take records with jrnl_walk_fill() / jrnl_walk_accept(), which apply exactly the checks of
+ * open's scan (length, kind, crc, sequence order, max_seq) in journal order. finish continues
+ * the walk from the first record not accepted, so every record is checked either way, then
+ * checks the slots after the end (corruption in the middle refused, holes, torn tail) and
+ * repairs; until it returns nothing is written. */
+#define JRNL_WALK_WINDOW 64             /* records crc-checked per jrnl_walk_fill() */
+typedef struct jrnl_walk {
+    jrnl_log_t *log;
+    uint64_t max_seq;                   /* a record beyond it ends the journal (cut) */
+    uint32_t flags;                     /* JRNL_OPEN_* */
+    uint32_t kind;
+    uint64_t first_seg, nseg;           /* segment files first_seg .. nseg-1 */
+    uint8_t *base;                      /* the mapped segment (read-only), NULL: none yet */
+    uint64_t bytes;
+    uint64_t seg;
+    uint64_t rps;                       /* its record slots */
+    uint64_t slot;                      /* next slot to accept */
+    uint64_t valid_to;                  /* slots [slot, valid_to) are complete records: length,
+                                           kind and crc checked */
+    int at_end;                         /* 1: end_seg/end_slot is the journal's end */
+    int end_is_cut;                     /* 1: the end is a record beyond max_seq, not a bad slot */
+    int pruned_start;                   /* 1: segments before the first were removed (retention) */
+    int holes;                          /* set by finish: valid records after a bad slot */
+    uint64_t end_seg, end_slot;         /* first slot after the last good record */
+    uint64_t prev_seq;
+    uint32_t prev_index;
+    uint32_t _pad0;
+} jrnl_walk_t;
+
+/* Checks the arguments, creates the directory (unless JRNL_OPEN_READONLY), lists the segments
+ * and starts the walk; maps nothing yet. 0 or the jrnl_log_open codes (log->message). Close the
+ * walk with jrnl_log_open_finish() or jrnl_walk_close(). */
+int jrnl_log_open_begin(jrnl_log_t *log, jrnl_walk_t *w, const char *dir, uint32_t kind,
+                        uint64_t segment_bytes, const uint32_t *limits, uint64_t max_seq,
+                        uint32_t flags);
+
+/* Makes records available: > 0: slots [w->slot, w->valid_to) hold complete records (a window
+ * of up to JRNL_WALK_WINDOW within the mapped segment); 0: the journal ends at w->slot (a
+ * zero, torn or foreign slot, or the end of the last segment); < 0: a segment that cannot be
+ * mapped or has a bad header (log->message). */
+int jrnl_walk_fill(jrnl_walk_t *w);
+
+/* Reports a sequence break at the record at w->slot: JRNL_SEQ_GAP, log->message says where. */
+int jrnl_walk_seq_error(jrnl_walk_t *w);
+
+/* Accepts the record at w->slot (which must be < w->valid_to) after checking its order against
+ * the one before: 1 accepted (w->slot moves on, the log's first/last seq and count follow),
+ * 0 it is beyond max_seq (the journal is cut there: w->at_end), or JRNL_SEQ_GAP. */
+static inline int jrnl_walk_accept(jrnl_walk_t *w)
+{
+    const jrnl_rec_hdr_t *h = (const jrnl_rec_hdr_t *)jrnl_slot(w->base, w->slot);
+    if (h->seq > w->max_seq) {
+        w->log->truncated_records++;
+        w->at_end = 1;
+        w->end_is_cut = 1;
+        w->end_seg = w->seg;
+        w->end_slot = w->slot;
+        return 0;
+    }
+    int ok;
+    if (w->kind == JRNL_KIND_CMD)
+        ok = (w->prev_seq == 0 ? h->seq >= 1 : h->seq == w->prev_seq + 1) &&
+             h->index <= RING_MAX_PRODUCERS;    /* its producer slot + 1 */
+    else
+        ok = w->prev_seq == 0 ? (h->index == 0 || w->pruned_start)
+             : (h->seq == w->prev_seq ? h->index == w->prev_index + 1
+                                      : h->seq > w->prev_seq && h->index == 0);
+    if (!ok)
+        return jrnl_walk_seq_error(w);
+    w->prev_seq = h->seq;
+    w->prev_index = h->index;
+    jrnl_log_t *log = w->log;
+    if (log->first_seq == 0)
+        log->first_seq = h->seq;
+    log->last_seq = h->seq;
+    log->last_ts_ns = h->ts_ns;
+    log->last_index = h->index;
+    log->records++;
+    w->slot++;
+    return 1;
+}
+
+/* Finishes the open begun by jrnl_log_open_begin(): walks (and checks) the records not
+ * accepted yet, the slots after the end, then repairs and positions the writer, all as
+ * jrnl_log_open() documents. Closes the walk. */
+int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w);
+
+/* Unmaps the walk's segment (an open abandoned between begin and finish). */
+void jrnl_walk_close(jrnl_walk_t *w);
+
 #endif /* JRNL_LOG_H */

@@ -1,7 +1,8 @@
 """Start-up against damaged journals: a torn last record is truncated with a log line and the
-rest recovers; a corrupt record in the middle of a segment, a journal of another layout
-version and a journal of an engine with other capacities are refused with a message naming the
-file, and the files are left byte for byte as they were."""
+rest recovers (a torn last event is also written again from the commands); a corrupt record in
+the middle of a segment, an event that differs from what the replay produces, a journal of
+another layout version and a journal of an engine with other capacities are refused with a
+message naming the file, and the files are left byte for byte as they were."""
 from __future__ import annotations
 
 import hashlib
@@ -66,6 +67,45 @@ def test_corrupt_record_in_the_middle_is_refused_and_nothing_changes(engine_proc
     before = _digest(eng.journal_dir)
     _refused(eng, f"corrupt cmd record in the middle of the journal: segment 0 offset "
                   f"{HDR + 100 * REC}")
+    assert _digest(eng.journal_dir) == before
+
+
+def _evt_record(eng, k: int) -> tuple[Path, int]:
+    """File and offset of the event journal's record number k (counting from 0)."""
+    per = (1 << 20) // REC - 1          # records per 1 MiB segment (--segment-mb 1)
+    return eng.journal_dir / f"evt-{k // per:016d}.jrnl", HDR + (k % per) * REC
+
+
+def test_torn_last_event_record_is_truncated_and_written_again(engine_proc) -> None:
+    eng = _make_journal(engine_proc)
+    d = str(eng.journal_dir)
+    events = journal.open_log(d, journal.KIND_EVT, journal.journal_limits(d), readonly=True)
+    seg, off = _evt_record(eng, events.records - 1)
+    with open(seg, "r+b") as f:          # killed inside the copy of the last event
+        f.seek(off + 70)
+        f.write(b"\x5a" * 10)
+    eng.start()
+    log = eng.log()
+    assert "evt journal: torn last record (checksum mismatch), truncated 1 record(s)" in log
+    assert f"{events.records - 1} events checked against the event journal, 1 rewritten" in log
+    ref, e = journal.verify(d)
+    e.close()
+    assert ref.state_hash == eng.recovered_hash()
+    assert journal.read_records(d, journal.KIND_EVT)[2].shape[0] == events.records
+
+
+def test_event_that_differs_from_the_replay_is_refused_and_nothing_changes(engine_proc) -> None:
+    eng = _make_journal(engine_proc)
+    seg, off = _evt_record(eng, 200)
+    with open(seg, "r+b") as f:          # a valid record (checksum matches) with other contents
+        f.seek(off)
+        rec = bytearray(f.read(REC))
+        rec[60] ^= 1
+        rec[0:4] = struct.pack("<I", lib.jrnl_crc32c(0, bytes(rec[4:]), REC - 4))
+        f.seek(off)
+        f.write(rec)
+    before = _digest(eng.journal_dir)
+    _refused(eng, "that differs from the event journal's record")
     assert _digest(eng.journal_dir) == before
 
 
