@@ -16,13 +16,25 @@ how long does a snapshot stop matching?
    thread CPU, idle loop passes), from the engine's own counters, and the producer's CPU time
    and how often it slept waiting for acks.
 2. Recovery speed: the journal of N commands (1M and 10M; --quick: 1M) replayed through
-   eng_process in one C call (jrnl_replay), commands/s: replay only, and full start-up recovery
-   (validation of every checksum + replay + byte-for-byte check of the event journal).
-   Snapshots are off in these runs (the copy-on-write faults after each fork would be charged
-   to the journal modes); their cost is part 3.
+   eng_process in one C call, commands/s, the median of RECOVERY_REPS runs taken in turn (min-max
+   beside it): replay only (the C loop of jrnl_replay, the journal validated before it), and full
+   start-up recovery (journal.recover, wall clock: engine creation, the command journal's open
+   with every checksum, then jrnl_recover: the event journal's open with every checksum, in the
+   same pass as the replay and the byte-for-byte check of the events, on a checker thread when
+   a second CPU is free), each as a ratio to the target of RECOVERY_TARGET commands/s.
+   Also where full recovery's time went (C replay loop with the event check vs the rest: engine
+   creation, command journal open, Python). Snapshots are off in these runs (the copy-on-write
+   faults after each fork would be charged to the journal modes); their cost is part 3.
+   --recovery-only runs this part alone (for iterating on recovery; the JSON then holds only
+   its metrics).
 3. Snapshot pause: fork() time of jrnl_snapshot_fork with an engine of 1M order slots holding
    N resting orders (the loop's only pause), against writing the same snapshot inline (the pause
    a stop-the-world snapshot would cost); also the pauses the engine process measured in run 1.
+4. The order path as a client sees it (bench/journal_wire.py): orders over TCP through the
+   gateway to the engine and the ExecutionReports back, journaling off and in each mode: the
+   maximum rate with a window of orders in flight (ratio to off) and the latency at a fixed
+   rate. Here the gateway's TCP work shares the cost, and group commit's sync thread competes
+   with the client, gateway and engine for the two CPUs. --no-gateway skips it.
 Journals go to --dir (default: a fresh directory under /var/tmp, a real disk; tmpfs would make
 fsync free). The last line is the JSON summary.
 """
@@ -40,7 +52,11 @@ import tempfile
 import time
 import uuid
 
-import numpy as np
+# This process does no BLAS work; OpenBLAS worker threads that spin after a numpy call would
+# take the second CPU from recovery's checker thread. Before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -51,6 +67,9 @@ from shm.client import EngineClient  # noqa: E402
 from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
 from shm.errors import SegmentError  # noqa: E402
 from shm.segment import KIND_CONTROL, Segment  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from journal_wire import WINDOW as WIRE_WINDOW, gateway_order_path  # noqa: E402
 
 SEED = 20261123
 MODES = ["off", "async", "group", "each"]
@@ -68,6 +87,10 @@ REPS = 3
 # Segments each journal makes ahead (at start, before orders, and after every roll): the 1M
 # stream writes about 0.5 GB of journal, 64 MiB segments, so every roll finds its segment made.
 SPARES = 8
+# Recovery runs per size (median reported): a 1M recovery lasts ~0.3 s, so other work on a
+# shared 2-CPU machine moves a single run by 1.5x.
+RECOVERY_REPS = 3
+RECOVERY_TARGET = 5_000_000     # commands/s, issue 5: full recovery of 1M and 10M commands
 
 
 def order_records(n: int, first_oid: int, seed: int) -> np.ndarray:
@@ -236,28 +259,52 @@ def build_journal(workdir: str, n: int, cpus: tuple[int, int]) -> str:
     return jdir
 
 
-def recovery_speed(jdir: str) -> dict[str, float]:
+def recovery_speed(jdir: str, reps: int = RECOVERY_REPS) -> dict[str, float]:
+    """Replay only and full recovery of the journal in jdir, reps runs of each taken in turn;
+    the median run of each (by rate) with min and max."""
     limits = journal.journal_limits(jdir)
-    c0 = time.thread_time_ns()
-    res, eng = journal.verify(jdir)                      # replay only (no event check)
-    replay_cpu_ns = time.thread_time_ns() - c0           # engine creation included
-    eng.close()
-    t0 = time.perf_counter_ns()
-    c0 = time.process_time_ns()
-    rec = journal.recover(lambda: journal.create_engine(limits), lib.eng_destroy, jdir, limits,
-                          256 << 20)
-    full_ns = time.perf_counter_ns() - t0
-    full_cpu_ns = time.process_time_ns() - c0
-    assert rec.result.state_hash == res.state_hash
-    lib.eng_destroy(rec.engine)
-    rec.close()
-    return {"commands": res.commands, "replay_commands_per_s": res.commands_per_s,
-            "replay_ns": res.elapsed_ns, "events": res.events,
-            "recovery_with_checks_ns": full_ns,
-            "recovery_with_checks_commands_per_s": res.commands / (full_ns / 1e9),
-            # per CPU-second: what the rates would be on a machine nobody else loads
-            "replay_commands_per_cpu_s": res.commands / (replay_cpu_ns / 1e9),
-            "recovery_with_checks_commands_per_cpu_s": res.commands / (full_cpu_ns / 1e9)}
+    replays, fulls = [], []
+    for _ in range(reps):
+        c0 = time.thread_time_ns()
+        res, eng = journal.verify(jdir)                      # replay only (no event check)
+        replay_cpu_ns = time.thread_time_ns() - c0           # engine creation included
+        eng.close()
+        replays.append({"commands": res.commands, "events": res.events,
+                        "replay_commands_per_s": res.commands_per_s, "replay_ns": res.elapsed_ns,
+                        "replay_commands_per_cpu_s": res.commands / (replay_cpu_ns / 1e9)})
+        t0 = time.perf_counter_ns()
+        c0 = time.process_time_ns()
+        rec = journal.recover(lambda: journal.create_engine(limits), lib.eng_destroy, jdir,
+                              limits, 256 << 20)
+        full_ns = time.perf_counter_ns() - t0
+        full_cpu_ns = time.process_time_ns() - c0
+        assert rec.result.state_hash == res.state_hash
+        assert rec.result.events_checked == res.events and rec.result.events_written == 0
+        lib.eng_destroy(rec.engine)
+        rec.close()
+        fulls.append({"recovery_with_checks_ns": full_ns,
+                      "recovery_with_checks_commands_per_s": res.commands / (full_ns / 1e9),
+                      # the C call: replay + event journal open and check
+                      "recovery_replay_and_check_ns": rec.result.elapsed_ns,
+                      # engine creation (overlapped with it), command journal open, Python
+                      "recovery_other_ns": full_ns - rec.result.elapsed_ns,
+                      # per CPU-second: what the rate would be on a machine nobody else loads
+                      "recovery_with_checks_commands_per_cpu_s":
+                          res.commands / (full_cpu_ns / 1e9),
+                      # event chunks the engine thread checked itself: the checker thread was
+                      # behind (its CPU taken by other work), 1.0 without a second CPU
+                      "recovery_checked_on_engine_thread": (rec.result.check_chunks_inline /
+                                                            max(rec.result.check_chunks, 1))})
+    replays.sort(key=lambda r: r["replay_commands_per_s"])
+    fulls.sort(key=lambda r: r["recovery_with_checks_commands_per_s"])
+    return {**replays[len(replays) // 2], **fulls[len(fulls) // 2],
+            "replay_commands_per_s_min": replays[0]["replay_commands_per_s"],
+            "replay_commands_per_s_max": replays[-1]["replay_commands_per_s"],
+            "recovery_with_checks_commands_per_s_min":
+                fulls[0]["recovery_with_checks_commands_per_s"],
+            "recovery_with_checks_commands_per_s_max":
+                fulls[-1]["recovery_with_checks_commands_per_s"],
+            "recovery_reps": reps}
 
 
 def snapshot_pause(workdir: str, resting: int, repeats: int) -> dict[str, float]:
@@ -314,48 +361,8 @@ def snapshot_pause(workdir: str, resting: int, repeats: int) -> dict[str, float]
             "inline_snapshot_pause_ns": float(inline_ns)}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes: finishes within 60 s")
-    ap.add_argument("--dir", default=None, help="work directory for journals (default /var/tmp)")
-    args = ap.parse_args()
-    workdir = tempfile.mkdtemp(prefix="venue-bench-journal-", dir=args.dir or "/var/tmp")
-    load_before = os.getloadavg()[0]
-    cores = sorted(os.sched_getaffinity(0))
-    cpus = (cores[0], cores[-1])
-    n_path = 100_000 if args.quick else 1_000_000
-    lat_n = 2_000 if args.quick else 20_000
-    recovery_sizes = [1_000_000] if args.quick else [1_000_000, 10_000_000]
-    try:
-        cmds = order_records(n_path + 4096, 1, SEED)
-        # fsync per command runs at the disk's round-trip rate: a shorter stream keeps the run
-        # bounded (its cmd/s is still a rate over thousands of commands)
-        each_n = 5_000 if args.quick else 20_000
-        runs: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
-        for rep in range(REPS):         # in turn, so drifting load hits every mode alike
-            for m in MODES:
-                n_lat = 0 if rep else (lat_n if m != "each" else min(lat_n, 1000))
-                runs[m].append(order_path(m, workdir, cmds if m != "each"
-                                          else cmds[:each_n + 4096], n_lat, cpus, 0))
-        path = {}
-        for m in MODES:
-            # the run with the median throughput, with the latency of the first run
-            by_rate = sorted(runs[m], key=lambda r: r["commands_per_s"])
-            path[m] = {**by_rate[len(by_rate) // 2],
-                       **{k: v for k, v in runs[m][0].items() if k.startswith("latency_")},
-                       "commands_per_engine_cpu_s": float(np.median(
-                           [r["commands_per_engine_cpu_s"] for r in runs[m]])),
-                       "commands_per_s_min": by_rate[0]["commands_per_s"],
-                       "commands_per_s_max": by_rate[-1]["commands_per_s"]}
-        rec = {}
-        for n in recovery_sizes:
-            jdir = build_journal(workdir, n, cpus)
-            rec[n] = recovery_speed(jdir)
-            shutil.rmtree(jdir, ignore_errors=True)
-        snap = snapshot_pause(workdir, 20_000 if args.quick else 500_000, 3 if args.quick else 10)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
+def print_order_path(path: dict[str, dict[str, float]], n_path: int, each_n: int,
+                     cpus: tuple[int, int], load_before: float) -> None:
     print(f"order path: {n_path} commands ('each': {each_n}), one producer (C loop under Python) "
           f"on cpu {cpus[0]} with {RING_BYTES >> 20} MiB rings, engine spinning on cpu {cpus[1]}; "
           f"cmd/s is the median of {REPS} runs per mode taken in turn (min-max beside it), "
@@ -390,51 +397,176 @@ def main() -> int:
               f"{r['loop_wait_for_sync_ns'] / 1e6:>9.1f}ms{r['forced_commits']:>8}"
               f"{r['loop_segment_open_ns'] / 1e6:>7.1f}ms{r['sync_thread_cpu_ns'] / 1e6:>7.0f}ms"
               f"{r['idle_loop_passes']:>12}{r['reply_room_waits']:>11}")
-    print("recovery (replay through eng_process in one C call):")
+
+
+def print_gateway_path(wire: dict[str, dict[str, float]], quick: bool) -> None:
+    off = wire["off"]["orders_per_s"]
+    print(f"order path through the gateway (bench/journal_wire.py: TCP client -> gateway -> engine "
+          f"-> ExecutionReports; client alone on the first CPU, gateway and engine on the last"
+          f"{', SCHED_FIFO' if wire['off']['sched_fifo'] else ''}; max rate with "
+          f"{WIRE_WINDOW} orders in flight, median of {1 if quick else REPS}; latency at a fixed "
+          f"rate, from each order's planned send to its New):")
+    print(f"{'mode':<7}{'orders/s':>11}{'min-max k/s':>14}{'ratio':>7}{'rate/s':>8}"
+          f"{'p50 us':>9}{'p99 us':>10}{'lost':>6}")
+    for m, r in wire.items():
+        print(f"{m:<7}{r['orders_per_s']:>11,.0f}"
+              f"{r['orders_per_s_min'] / 1e3:>7.0f}-{r['orders_per_s_max'] / 1e3:<6.0f}"
+              f"{r['orders_per_s'] / off:>7.2f}{r['fixed_rate_per_s']:>8.0f}"
+              f"{r['latency_p50_ns'] / 1e3:>9.1f}{r['latency_p99_ns'] / 1e3:>10.1f}"
+              f"{r['lost']:>6.0f}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes: finishes within 60 s")
+    ap.add_argument("--dir", default=None, help="work directory for journals (default /var/tmp)")
+    ap.add_argument("--recovery-only", action="store_true",
+                    help="run part 2 (recovery speed) only")
+    ap.add_argument("--no-gateway", action="store_true",
+                    help="skip part 4 (the order path through the gateway over TCP)")
+    args = ap.parse_args()
+    workdir = tempfile.mkdtemp(prefix="venue-bench-journal-", dir=args.dir or "/var/tmp")
+    load_before = os.getloadavg()[0]
+    cores = sorted(os.sched_getaffinity(0))
+    cpus = (cores[0], cores[-1])
+    n_path = 100_000 if args.quick else 1_000_000
+    lat_n = 2_000 if args.quick else 20_000
+    recovery_sizes = [1_000_000] if args.quick else [1_000_000, 10_000_000]
+    # fsync per command runs at the disk's round-trip rate: a shorter stream keeps the run
+    # bounded (its cmd/s is still a rate over thousands of commands)
+    each_n = 5_000 if args.quick else 20_000
+    path: dict[str, dict[str, float]] = {}
+    snap: dict[str, float] = {}
+    try:
+        cmds = order_records(n_path + 4096, 1, SEED)
+        runs: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
+        for rep in range(0 if args.recovery_only else REPS):   # in turn: drifting load hits
+            for m in MODES:                                      # every mode alike
+                n_lat = 0 if rep else (lat_n if m != "each" else min(lat_n, 1000))
+                runs[m].append(order_path(m, workdir, cmds if m != "each"
+                                          else cmds[:each_n + 4096], n_lat, cpus, 0))
+        for m in MODES if not args.recovery_only else []:
+            # the run with the median throughput, with the latency of the first run
+            by_rate = sorted(runs[m], key=lambda r: r["commands_per_s"])
+            path[m] = {**by_rate[len(by_rate) // 2],
+                       **{k: v for k, v in runs[m][0].items() if k.startswith("latency_")},
+                       "commands_per_engine_cpu_s": float(np.median(
+                           [r["commands_per_engine_cpu_s"] for r in runs[m]])),
+                       "commands_per_s_min": by_rate[0]["commands_per_s"],
+                       "commands_per_s_max": by_rate[-1]["commands_per_s"]}
+        rec = {}
+        for n in recovery_sizes:
+            jdir = build_journal(workdir, n, cpus)
+            load = os.getloadavg()[0]
+            rec[n] = {**recovery_speed(jdir), "loadavg_1m_before": load,
+                      "loadavg_1m_after": os.getloadavg()[0]}
+            shutil.rmtree(jdir, ignore_errors=True)
+        if not args.recovery_only:
+            snap = snapshot_pause(workdir, 20_000 if args.quick else 500_000,
+                                  3 if args.quick else 10)
+        wire: dict[str, dict[str, float]] = {}
+        if not args.recovery_only and not args.no_gateway:
+            wire = gateway_order_path(args.quick, 1 if args.quick else REPS)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if not args.recovery_only:
+        print_order_path(path, n_path, each_n, cpus, load_before)
+    if wire:
+        print_gateway_path(wire, args.quick)
+
+    print(f"recovery: journal of N commands through eng_process in one C call; M/s is the "
+          f"median of {RECOVERY_REPS} runs taken in turn (min-max beside it), ratio to the target "
+          f"of {RECOVERY_TARGET / 1e6:.0f} M/s; 'replay only' is the C loop of jrnl_replay "
+          f"(journal validated before it), 'full' the wall clock of journal.recover (engine "
+          f"creation, both journals opened with every checksum, replay, byte-for-byte event "
+          f"check; the event "
+          f"journal's check on a checker thread when a second CPU is free; {len(cores)} CPUs, "
+          f"not pinned)")
+    print(f"{'commands':>11}{'replay M/s':>12}{'min-max':>11}{'ratio':>7}{'full M/s':>10}"
+          f"{'min-max':>11}{'ratio':>7}{'full/replay':>12}{'loop ms':>9}{'other ms':>9}"
+          f"{'full/cpu-s':>11}{'inline':>7}{'load':>6}")
     for n, r in rec.items():
-        print(f"  {n:>10,} commands: replay {r['replay_commands_per_s'] / 1e6:.2f} M/s "
-              f"({r['replay_ns'] / 1e6:.0f} ms; {r['replay_commands_per_cpu_s'] / 1e6:.2f} M per "
-              f"CPU-second with engine creation); start-up recovery with checksum validation and "
-              f"event check {r['recovery_with_checks_commands_per_s'] / 1e6:.2f} M/s "
-              f"({r['recovery_with_checks_commands_per_cpu_s'] / 1e6:.2f} M per CPU-second, both "
-              f"threads)")
-    print(f"snapshot of {snap['resting_orders']:,} resting orders ({snap['snapshot_bytes'] / 1e6:.0f} "
-          f"MB): fork pause p50 {snap['fork_pause_p50_ns'] / 1e3:.0f} us, max "
-          f"{snap['fork_pause_max_ns'] / 1e3:.0f} us; inline (stop-the-world) "
-          f"{snap['inline_snapshot_pause_ns'] / 1e6:.1f} ms")
+        rp, fu = r["replay_commands_per_s"], r["recovery_with_checks_commands_per_s"]
+        print(f"{n:>11,}{rp / 1e6:>12.2f}"
+              f"{r['replay_commands_per_s_min'] / 1e6:>6.2f}-"
+              f"{r['replay_commands_per_s_max'] / 1e6:<4.2f}"
+              f"{rp / RECOVERY_TARGET:>7.2f}{fu / 1e6:>10.2f}"
+              f"{r['recovery_with_checks_commands_per_s_min'] / 1e6:>6.2f}-"
+              f"{r['recovery_with_checks_commands_per_s_max'] / 1e6:<4.2f}"
+              f"{fu / RECOVERY_TARGET:>7.2f}{fu / rp:>12.2f}"
+              f"{r['recovery_replay_and_check_ns'] / 1e6:>9.0f}{r['recovery_other_ns'] / 1e6:>9.0f}"
+              f"{r['recovery_with_checks_commands_per_cpu_s'] / 1e6:>11.2f}"
+              f"{r['recovery_checked_on_engine_thread']:>7.2f}{r['loadavg_1m_before']:>6.1f}")
+    print("  (loop: the C call, replay + event journal check; other: engine creation, command "
+          "journal open, Python; inline: share of event chunks the engine thread checked itself "
+          "because the checker thread was behind; load: 1-min load average before)")
+    if snap:
+        print(f"snapshot of {snap['resting_orders']:,} resting orders "
+              f"({snap['snapshot_bytes'] / 1e6:.0f} MB): fork pause p50 "
+              f"{snap['fork_pause_p50_ns'] / 1e3:.0f} us, max "
+              f"{snap['fork_pause_max_ns'] / 1e3:.0f} us; inline (stop-the-world) "
+              f"{snap['inline_snapshot_pause_ns'] / 1e6:.1f} ms")
 
     metrics: dict[str, float] = {}
-    for m in MODES:
-        for k, v in path[m].items():
+    for m, r in path.items():
+        for k, v in r.items():
             metrics[f"order_path_{m}_{k}"] = v
     for n, r in rec.items():
         for k, v in r.items():
             metrics[f"recovery_{n}_{k}"] = v
     for k, v in snap.items():
         metrics[f"snapshot_{k}"] = v
-    ratios = {}
-    for m in MODES[1:]:
-        ratios[f"throughput_{m}_vs_off"] = path[m]["commands_per_s"] / off["commands_per_s"]
-        ratios[f"throughput_per_engine_cpu_{m}_vs_off"] = (
-            path[m]["commands_per_engine_cpu_s"] / off["commands_per_engine_cpu_s"])
-        ratios[f"latency_p50_{m}_vs_off"] = path[m]["latency_p50_ns"] / off["latency_p50_ns"]
-        ratios[f"latency_p99_{m}_vs_off"] = path[m]["latency_p99_ns"] / off["latency_p99_ns"]
-    ratios["snapshot_fork_pause_vs_inline"] = (snap["fork_pause_max_ns"] /
-                                               snap["inline_snapshot_pause_ns"])
+    for m, r in wire.items():
+        for k, v in r.items():
+            metrics[f"gateway_path_{m}_{k}"] = v
+    baselines: dict[str, float] = {"recovery_target_commands_per_s": RECOVERY_TARGET}
+    ratios: dict[str, float] = {}
+    if path:
+        off = path["off"]
+        baselines.update({"order_path_off_commands_per_s": off["commands_per_s"],
+                          "order_path_off_latency_p50_ns": off["latency_p50_ns"]})
+        for m in MODES[1:]:
+            ratios[f"throughput_{m}_vs_off"] = path[m]["commands_per_s"] / off["commands_per_s"]
+            ratios[f"throughput_per_engine_cpu_{m}_vs_off"] = (
+                path[m]["commands_per_engine_cpu_s"] / off["commands_per_engine_cpu_s"])
+            ratios[f"latency_p50_{m}_vs_off"] = path[m]["latency_p50_ns"] / off["latency_p50_ns"]
+            ratios[f"latency_p99_{m}_vs_off"] = path[m]["latency_p99_ns"] / off["latency_p99_ns"]
+    if wire:
+        off = wire["off"]
+        baselines["gateway_path_off_orders_per_s"] = off["orders_per_s"]
+        for m in MODES[1:]:
+            ratios[f"gateway_throughput_{m}_vs_off"] = (wire[m]["orders_per_s"] /
+                                                        off["orders_per_s"])
+            if m != "each":     # 'each' runs at a lower fixed rate: its latency is not comparable
+                ratios[f"gateway_latency_p50_{m}_vs_off"] = (wire[m]["latency_p50_ns"] /
+                                                             off["latency_p50_ns"])
+    for n, r in rec.items():
+        ratios[f"recovery_{n}_replay_vs_target"] = r["replay_commands_per_s"] / RECOVERY_TARGET
+        ratios[f"recovery_{n}_full_vs_target"] = (r["recovery_with_checks_commands_per_s"] /
+                                                  RECOVERY_TARGET)
+        ratios[f"recovery_{n}_full_vs_replay"] = (r["recovery_with_checks_commands_per_s"] /
+                                                  r["replay_commands_per_s"])
+    if snap:
+        ratios["snapshot_fork_pause_vs_inline"] = (snap["fork_pause_max_ns"] /
+                                                   snap["inline_snapshot_pause_ns"])
     fs = subprocess.run(["stat", "-f", "-c", "%T", args.dir or "/var/tmp"], capture_output=True,
                         text=True).stdout.strip()
     print(json.dumps({
         "bench": "journal",
         "machine": {"cores": len(cores), "engine_cpu": cpus[1], "producer_cpu": cpus[0],
-                    "pinning": True, "wait": "spin", "tuning": "none applied by this bench",
+                    "pinning": not args.recovery_only, "wait": "spin",
+                    "recovery": "not pinned; event check on a checker thread when a second CPU "
+                                "is free",
+                    "tuning": "none applied by this bench",
                     "journal_fs": fs, "kernel": platform.release(), "quick": args.quick,
+                    "recovery_only": args.recovery_only,
                     "ring_bytes": RING_BYTES, "journal_spares": SPARES, "reps": REPS,
-                    "sync_thread_fifo": bool(path["group"].get("sync_thread_fifo", 0)),
+                    "recovery_reps": RECOVERY_REPS,
+                    "sync_thread_fifo": bool(path.get("group", {}).get("sync_thread_fifo", 0)),
                     "loadavg_1m_before": load_before, "loadavg_1m_after": os.getloadavg()[0],
                     "crc32c_hw": bool(lib.jrnl_crc32c_hw_available())},
         "metrics": metrics,
-        "baselines": {"order_path_off_commands_per_s": off["commands_per_s"],
-                      "order_path_off_latency_p50_ns": off["latency_p50_ns"]},
+        "baselines": baselines,
         "ratios": ratios}))
     return 0
 
