@@ -34,7 +34,9 @@ how long does a snapshot stop matching?
    gateway to the engine and the ExecutionReports back, journaling off and in each mode: the
    maximum rate with a window of orders in flight (ratio to off) and the latency at a fixed
    rate. Here the gateway's TCP work shares the cost, and group commit's sync thread competes
-   with the client, gateway and engine for the two CPUs. --no-gateway skips it.
+   with the client, gateway and engine for the two CPUs. SCHED_OTHER by default
+   (--gateway-fifo: SCHED_FIFO, which on two CPUs starves the kernel threads an msync waits
+   for; bench/journal_wire.py says more). --no-gateway skips it.
 Journals go to --dir (default: a fresh directory under /var/tmp, a real disk; tmpfs would make
 fsync free). The last line is the JSON summary.
 """
@@ -402,8 +404,8 @@ def print_order_path(path: dict[str, dict[str, float]], n_path: int, each_n: int
 def print_gateway_path(wire: dict[str, dict[str, float]], quick: bool) -> None:
     off = wire["off"]["orders_per_s"]
     print(f"order path through the gateway (bench/journal_wire.py: TCP client -> gateway -> engine "
-          f"-> ExecutionReports; client alone on the first CPU, gateway and engine on the last"
-          f"{', SCHED_FIFO' if wire['off']['sched_fifo'] else ''}; max rate with "
+          f"-> ExecutionReports; client alone on the first CPU, gateway and engine on the last, "
+          f"{'SCHED_FIFO' if wire['off']['sched_fifo'] else 'SCHED_OTHER'}; max rate with "
           f"{WIRE_WINDOW} orders in flight, median of {1 if quick else REPS}; latency at a fixed "
           f"rate, from each order's planned send to its New):")
     print(f"{'mode':<7}{'orders/s':>11}{'min-max k/s':>14}{'ratio':>7}{'rate/s':>8}"
@@ -424,6 +426,9 @@ def main() -> int:
                     help="run part 2 (recovery speed) only")
     ap.add_argument("--no-gateway", action="store_true",
                     help="skip part 4 (the order path through the gateway over TCP)")
+    ap.add_argument("--gateway-fifo", action="store_true",
+                    help="part 4 with client, gateway and engine SCHED_FIFO (see "
+                         "bench/journal_wire.py for why the default is SCHED_OTHER)")
     args = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="venue-bench-journal-", dir=args.dir or "/var/tmp")
     load_before = os.getloadavg()[0]
@@ -466,7 +471,7 @@ def main() -> int:
                                   3 if args.quick else 10)
         wire: dict[str, dict[str, float]] = {}
         if not args.recovery_only and not args.no_gateway:
-            wire = gateway_order_path(args.quick, 1 if args.quick else REPS)
+            wire = gateway_order_path(args.quick, 1 if args.quick else REPS, args.gateway_fifo)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if not args.recovery_only:

@@ -6,11 +6,17 @@ Load: bench/loadgen.py's open-loop C generator on one FIXP session (IOC buys tha
 New + Canceled per order), first as fast as a window of orders in flight allows (the maximum
 rate), then at a fixed rate for latency (10k orders/s; 500/s for fsync per command, which cannot
 sustain more here), corrected for coordinated omission: from each order's planned send time to
-its New. Placement as bench/wire.py's default ("paired"): the client alone
-on the first CPU; gateway (epoll, blocking when idle) and engine (backoff) on the last, SCHED_FIFO
-where permitted. The journal's sync thread and segment maker are not pinned: on two CPUs they
-share the client's. Each mode is run `reps` times in turn, so drifting load falls on every mode
-alike, and the median maximum rate is kept.
+its New. Each mode is run `reps` times in turn, so drifting load falls on every mode alike, and
+the median maximum rate is kept.
+
+Placement as bench/wire.py's "paired": the client alone on the first CPU; gateway (epoll,
+blocking when idle) and engine (backoff) on the last; the journal's sync thread and segment
+maker on the first. Scheduling is SCHED_OTHER by default, unlike bench/wire.py: an msync waits
+for kernel threads (the filesystem's journal thread, block I/O completion) on whichever CPU they
+are bound to, and with SCHED_FIFO client, gateway and engine on both CPUs those threads run only
+when the kernel's real-time throttling (sched_rt_runtime_us) stops the FIFO tasks: single syncs
+of 950 ms were measured so. On a host with isolated cores the FIFO threads would not share CPUs
+with the kernel's; fifo=True shows the two-CPU effect.
 """
 from __future__ import annotations
 
@@ -83,10 +89,11 @@ def _one_run(mode: str, workdir: Path, cpus: list[int], fifo: bool, max_orders: 
             "latency_p99_ns": float(np.percentile(lat, 99)) if len(lat) else 0.0}
 
 
-def gateway_order_path(quick: bool, reps: int) -> dict[str, dict[str, float]]:
-    """mode -> figures (median maximum rate over reps, latency of the first rep)."""
+def gateway_order_path(quick: bool, reps: int, fifo: bool = False) -> dict[str, dict[str, float]]:
+    """mode -> figures (median maximum rate over reps, latency of the first rep). fifo: client,
+    gateway and engine SCHED_FIFO (where permitted)."""
     cpus = sorted(os.sched_getaffinity(0))
-    fifo = fifo_permitted()
+    fifo = fifo and fifo_permitted()
     max_orders = 200_000 if quick else 1_000_000
     seconds = 1 if quick else 5
     runs: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}

@@ -33,6 +33,8 @@ static void *runner_syncer_main(void *arg)
         /* release: rc above (and the durability of the ranges) happens-before the engine's use
          * of them; pairs with the acquire load of done in runner_syncer_poll(). */
         atomic_store_explicit(&s->done, served, memory_order_release);
+        if (s->wake_bell)
+            ring_doorbell_notify(s->wake_bell);     /* full fence inside: ring_wait.c */
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
@@ -42,9 +44,10 @@ static void *runner_syncer_main(void *arg)
     return NULL;
 }
 
-int runner_syncer_start(runner_syncer_t *s, int32_t cpu)
+int runner_syncer_start(runner_syncer_t *s, int32_t cpu, ring_doorbell_t *wake_bell)
 {
     memset(s, 0, sizeof *s);
+    s->wake_bell = wake_bell;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     atomic_store_explicit(&s->done, 0, memory_order_relaxed);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "jrnl_log.h"
+#include "ring_wait.h"
 
 typedef struct runner_syncer {
     pthread_t thread;
@@ -27,11 +28,14 @@ typedef struct runner_syncer {
     int32_t rc;                     /* thread writes before its release store of done */
     uint64_t cpu_ns;                /* thread CPU time, written when it exits */
     _Atomic uint64_t done;          /* thread: release store after each request; engine: acquire */
+    ring_doorbell_t *wake_bell;     /* rung after each request (the engine's bell: it may sleep
+                                       while its group is synced); NULL: none */
 } runner_syncer_t;
 
 /* Starts the thread, pinned to cpu unless cpu < 0 (then it shares the caller's CPUs: on a
- * pinned engine it would take its time from matching). 0 or -errno. */
-int runner_syncer_start(runner_syncer_t *s, int32_t cpu);
+ * pinned engine it would take its time from matching); it rings wake_bell (may be NULL) after
+ * each request. 0 or -errno. */
+int runner_syncer_start(runner_syncer_t *s, int32_t cpu, ring_doorbell_t *wake_bell);
 
 /* Posts the unsynced ranges of both logs ([synced_slot, next_slot) of their current segments;
  * evt may be NULL: only cmd is synced).
