@@ -168,13 +168,8 @@ class Venue:
 
     def stop_one(self, what: str) -> None:
         for name, proc in self.procs:
-            if name == what and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            if name == what:
+                _terminate(name, proc)
 
     def dead(self) -> tuple[str, int] | None:
         for name, proc in self.procs:
@@ -184,14 +179,20 @@ class Venue:
 
     def stop(self) -> None:
         for name, proc in reversed(self.procs):       # gateway, control, engine
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    print(f"up: {name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it", file=sys.stderr)
-                    proc.kill()
-                    proc.wait()
+            _terminate(name, proc)
+
+
+def _terminate(name: str, proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (each process's clean stop), SIGKILL if it outlives STOP_TIMEOUT_S."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        print(f"up: {name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it", file=sys.stderr)
+        proc.kill()
+        proc.wait()
 
 
 def _may_restart_engine(cfg: VenueConfig, args: argparse.Namespace, restarts: list[float]) -> bool:
