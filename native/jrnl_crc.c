@@ -107,42 +107,41 @@ uint32_t jrnl_crc32c_sw(uint32_t crc, const void *buf, size_t len)
 }
 
 #if defined(__x86_64__)
+/* Three interleaved crc32 chains over 3 * block bytes at a time (the instruction's latency is
+ * three times its throughput), joined by shifting the first two over a block of zeros. Inlined
+ * with a constant block so each size gets its own unrolled loop. */
+__attribute__((target("sse4.2"), always_inline)) static inline uint64_t
+jrnl_crc_3way(uint64_t c, const uint8_t **pp, size_t *lenp, size_t block, uint32_t zeros[4][256])
+{
+    const uint8_t *p = *pp;
+    size_t len = *lenp;
+    while (len >= 3 * block) {
+        uint64_t c1 = 0, c2 = 0;
+        for (const uint8_t *end = p + block; p < end; p += 8) {
+            uint64_t w0, w1, w2;
+            memcpy(&w0, p, 8);
+            memcpy(&w1, p + block, 8);
+            memcpy(&w2, p + 2 * block, 8);
+            c = __builtin_ia32_crc32di(c, w0);
+            c1 = __builtin_ia32_crc32di(c1, w1);
+            c2 = __builtin_ia32_crc32di(c2, w2);
+        }
+        c = jrnl_crc_shift(zeros, (uint32_t)c) ^ (uint32_t)c1;
+        c = jrnl_crc_shift(zeros, (uint32_t)c) ^ (uint32_t)c2;
+        p += 2 * block;
+        len -= 3 * block;
+    }
+    *pp = p;
+    *lenp = len;
+    return c;
+}
+
 __attribute__((target("sse4.2"))) uint32_t jrnl_crc32c_hw(uint32_t crc, const void *buf, size_t len)
 {
     const uint8_t *p = (const uint8_t *)buf;
     uint64_t c = (uint32_t)~crc;
-    while (len >= 3 * JRNL_CRC_LONG) {
-        uint64_t c1 = 0, c2 = 0;
-        for (const uint8_t *end = p + JRNL_CRC_LONG; p < end; p += 8) {
-            uint64_t w0, w1, w2;
-            memcpy(&w0, p, 8);
-            memcpy(&w1, p + JRNL_CRC_LONG, 8);
-            memcpy(&w2, p + 2 * JRNL_CRC_LONG, 8);
-            c = __builtin_ia32_crc32di(c, w0);
-            c1 = __builtin_ia32_crc32di(c1, w1);
-            c2 = __builtin_ia32_crc32di(c2, w2);
-        }
-        c = jrnl_crc_shift(jrnl_crc_long, (uint32_t)c) ^ (uint32_t)c1;
-        c = jrnl_crc_shift(jrnl_crc_long, (uint32_t)c) ^ (uint32_t)c2;
-        p += 2 * JRNL_CRC_LONG;
-        len -= 3 * JRNL_CRC_LONG;
-    }
-    while (len >= 3 * JRNL_CRC_SHORT) {
-        uint64_t c1 = 0, c2 = 0;
-        for (const uint8_t *end = p + JRNL_CRC_SHORT; p < end; p += 8) {
-            uint64_t w0, w1, w2;
-            memcpy(&w0, p, 8);
-            memcpy(&w1, p + JRNL_CRC_SHORT, 8);
-            memcpy(&w2, p + 2 * JRNL_CRC_SHORT, 8);
-            c = __builtin_ia32_crc32di(c, w0);
-            c1 = __builtin_ia32_crc32di(c1, w1);
-            c2 = __builtin_ia32_crc32di(c2, w2);
-        }
-        c = jrnl_crc_shift(jrnl_crc_short, (uint32_t)c) ^ (uint32_t)c1;
-        c = jrnl_crc_shift(jrnl_crc_short, (uint32_t)c) ^ (uint32_t)c2;
-        p += 2 * JRNL_CRC_SHORT;
-        len -= 3 * JRNL_CRC_SHORT;
-    }
+    c = jrnl_crc_3way(c, &p, &len, JRNL_CRC_LONG, jrnl_crc_long);
+    c = jrnl_crc_3way(c, &p, &len, JRNL_CRC_SHORT, jrnl_crc_short);
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);           /* unaligned-safe load; compiles to one mov */

@@ -349,6 +349,20 @@ static inline void jrnl_log_advance(jrnl_log_t *log, uint64_t seq, int64_t ts_ns
     log->appended++;
 }
 
+/* Everything of a record but its crc: header fields and payload. */
+static inline void jrnl_fill_record(uint8_t *rec, const jrnl_log_t *log, uint64_t seq,
+                                    int64_t ts_ns, uint32_t index, const void *payload)
+{
+    jrnl_rec_hdr_t *h = (jrnl_rec_hdr_t *)rec;
+    h->length = JRNL_RECORD_BYTES;
+    h->kind = (uint16_t)log->kind;
+    h->_pad0 = 0;
+    h->index = index;
+    h->seq = seq;
+    h->ts_ns = ts_ns;
+    memcpy(rec + sizeof *h, payload, JRNL_RECORD_BYTES - sizeof *h);
+}
+
 int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index,
                     const void *payload)
 {
@@ -361,13 +375,7 @@ int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index
     }
     uint8_t rec[JRNL_RECORD_BYTES];
     jrnl_rec_hdr_t *h = (jrnl_rec_hdr_t *)rec;
-    h->length = JRNL_RECORD_BYTES;
-    h->kind = (uint16_t)log->kind;
-    h->_pad0 = 0;
-    h->index = index;
-    h->seq = seq;
-    h->ts_ns = ts_ns;
-    memcpy(rec + sizeof *h, payload, JRNL_RECORD_BYTES - sizeof *h);
+    jrnl_fill_record(rec, log, seq, ts_ns, index, payload);
     h->crc = jrnl_crc32c(0, rec + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
     uint8_t *dst = jrnl_slot(log->map, log->next_slot);
     /* Body first, crc last: a process killed inside this copy leaves a record whose crc does
@@ -422,13 +430,7 @@ int jrnl_log_append_batched(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32
      * so until the seal the record reads as torn (stored anyway: never trust a stale one). */
     h->crc = 0;
     atomic_signal_fence(memory_order_seq_cst);
-    h->length = JRNL_RECORD_BYTES;
-    h->kind = (uint16_t)log->kind;
-    h->_pad0 = 0;
-    h->index = index;
-    h->seq = seq;
-    h->ts_ns = ts_ns;
-    memcpy(dst + sizeof *h, payload, JRNL_RECORD_BYTES - sizeof *h);
+    jrnl_fill_record(dst, log, seq, ts_ns, index, payload);
     batch->slots[batch->count++] = dst;
     if (batch->count == JRNL_CRC_BATCH)
         jrnl_crc_batch_seal(batch);
