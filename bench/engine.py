@@ -3,7 +3,7 @@
 Question: messages/s and per-message latency (P50/P99/P99.9 by message type) of eng_process on a
 seeded synthetic add/cancel-heavy stream, the same for a LOBSTER message file replay, the Python
 oracle (tests/oracle) on the same synthetic stream as the baseline, and memory per resting order.
-Timing is done in C (native/eng_perf.c: a loop around eng_process with TSC timestamps); Python only
+Timing is done in C (native/bench/eng_perf.c: a loop around eng_process with TSC timestamps); Python only
 builds the command records in bulk beforehand. Closed loop: each message starts when the previous
 one finished (there is no arrival process inside one thread), so latency = service time.
 

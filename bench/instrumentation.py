@@ -3,7 +3,7 @@
 Starts three venues side by side, each an engine process and a gateway process: one stamping
 every request at the seven points (the default), one stamping only the requests read by 1 recv()
 call in 16 (gateway --latency-sample 16), one started with --no-latency (no stamp, no record; the
-gateway writes plain 96-byte commands). An open-loop C load generator (native/gw_loadgen.c) in
+gateway writes plain 96-byte commands). An open-loop C load generator (native/bench/gw_loadgen.c) in
 this process sends NewOrderSingles over loopback TCP to one venue at a time; each round runs every
 variant once, in forward then reverse order, so drift of the shared machine hits all alike. Orders are IOC buys
 priced below any seller, so each gives New + Canceled and the books stay empty. Per variant and

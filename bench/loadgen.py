@@ -1,4 +1,4 @@
-"""One run of the open-loop C load generator (native/gw_loadgen.c) on a connected client's
+"""One run of the open-loop C load generator (native/bench/gw_loadgen.c) on a connected client's
 session, as the wire-to-wire benches drive it: IOC limit buys on instrument 1, account 1, priced
 far below the reference price (10000), so that each order gives New + Canceled and never trades.
 Orders go out at planned times whatever the replies do (wrk2-style)."""

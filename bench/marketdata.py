@@ -4,7 +4,7 @@ C loop in `python -m gateway md publish --engine` (its own process), and a subsc
 receive loop is C (md_subrx_poll: recv, validate, sequence, apply to the L3 book, timestamp).
 
 Latency = subscriber CLOCK_MONOTONIC after applying the packet - the event's ts_ns, which the
-engine takes from CLOCK_MONOTONIC when it dequeues the command (native/runner_loop.c); one host,
+engine takes from CLOCK_MONOTONIC when it dequeues the command (native/runner/runner_loop.c); one host,
 one clock. A driver submits one order per planned instant (open loop, modest fixed rate) through
 shm.client; how late the engine dequeued each command against its plan is reported separately
 (driver + engine wake-up, not the feed). Measured for UDP multicast on loopback (unicast if

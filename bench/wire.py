@@ -7,7 +7,7 @@ the replies do, and each order's latency is taken from its planned send time (co
 coordinated omission) and, for comparison, from its actual send time (uncorrected). Fixed rates
 (10k, 50k, 100k orders/s), then the maximum rate one connection sustains with a window of
 orders in flight, checking that every order got its New and its final report (nothing lost).
-Baseline, same run, same CPUs: native/probe_tcp.c's C TCP ping-pong echo (closed loop, one
+Baseline, same run, same CPUs: native/bench/probe_tcp.c's C TCP ping-pong echo (closed loop, one
 message in flight) with the NewOrderSingle frame size. Orders are IOC limit buys priced below
 the book so nothing rests: each order gives New + Canceled. The last line is the JSON summary.
 

@@ -2,7 +2,7 @@
 
 A market maker's resting order is filled by someone else's order. Its gateway did not cause the
 event, so it learns of it only from the engine's event log; when that gateway is idle it is
-blocked in epoll_wait. With the event-log doorbell (native/gw_waker.c) the engine's publish ends
+blocked in epoll_wait. With the event-log doorbell (native/gateway/gw_waker.c) the engine's publish ends
 the wait; without it (--no-event-doorbell) the report waits for the next --idle-sleep-ms timeout
 (1 ms). Both are measured in the same run, iterations alternating between two maker gateways
 (one with, one without the doorbell) so that both see the same machine load.

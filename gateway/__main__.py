@@ -10,12 +10,12 @@ import sys
 
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
-    "engine": ("gateway.engine_process", "run the matching engine as its own pinned process"),
-    "dropcopy": ("gateway.dropcopy", "stream every execution report from the event journal to a file and ZeroMQ"),
-    "journal": ("gateway.journal", "journal tools: 'journal verify' replays a journal from scratch"),
-    "gateway": ("gateway.gw_process", "run the SBE/FIXP order-entry gateway (TCP) in front of an engine"),
-    "report": ("gateway.report", "latency report (percentiles, .hlog, charts, JSON) of a live venue or a run"),
-    "demo": ("gateway.demo", "run the demo venue on embedded defaults and print its report"),
+    "engine": ("gateway.enginehost.process", "run the matching engine as its own pinned process"),
+    "dropcopy": ("gateway.enginehost.dropcopy", "stream every execution report from the event journal to a file and ZeroMQ"),
+    "journal": ("gateway.enginehost.journal", "journal tools: 'journal verify' replays a journal from scratch"),
+    "gateway": ("gateway.orderentry.process", "run the SBE/FIXP order-entry gateway (TCP) in front of an engine"),
+    "report": ("gateway.latency.report", "latency report (percentiles, .hlog, charts, JSON) of a live venue or a run"),
+    "demo": ("gateway.demo.run", "run the demo venue on embedded defaults and print its report"),
     "md": ("gateway.marketdata.cli", "market data: 'md publish' (ITCH/MoldUDP64 feed) or 'md ladder' (live depth)"),
     "up": ("gateway.control.up", "start engine, control plane and gateway from one venue config"),
     "control": ("gateway.control.process", "run the control-plane service (API, risk, breakers) for an engine"),

@@ -1,4 +1,4 @@
-"""The venue's one reason-code table, as a Python IntEnum read from native/venue_layout.h Section 1.
+"""The venue's one reason-code table, as a Python IntEnum read from native/layout/venue_layout.h Section 1.
 
 Owns nothing but the reading: the numbers, names and one-line descriptions live only in the
 eng_reason enum of that header (engine codes and the gateways' 900-999 block), and this module
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import native
 
-LAYOUT_HEADER = Path(native.__file__).resolve().parent / "venue_layout.h"
+LAYOUT_HEADER = Path(native.__file__).resolve().parent / "layout" / "venue_layout.h"
 
 _ENUM = re.compile(r"typedef enum eng_reason \{(.*?)\} eng_reason_t;", re.S)
 _MEMBER = re.compile(r"^\s*(ENG_\w+)\s*=\s*(\d+)\s*,?\s*(?:/\*\s*(.*?)\s*\*/)?\s*$", re.M)
@@ -36,7 +36,7 @@ def _read_table(header: Path) -> list[tuple[str, int, str]]:
 _ROWS = _read_table(LAYOUT_HEADER)
 
 Reason = IntEnum("Reason", [(name, value) for name, value, _ in _ROWS], module=__name__)  # type: ignore[misc]
-Reason.__doc__ = "eng_reason_t of native/venue_layout.h: ENG_OK, engine rejects 100-599, gateways 900-999."
+Reason.__doc__ = "eng_reason_t of native/layout/venue_layout.h: ENG_OK, engine rejects 100-599, gateways 900-999."
 
 _DESCRIPTIONS: dict[int, str] = {value: desc for _, value, desc in _ROWS}
 

@@ -1,13 +1,16 @@
 """Builds the one cffi API-mode extension, ``native._venue``, from the C sources in native/.
 
 No C lives in Python strings here: the declarations cffi sees are cut out of the project's own
-headers, between the marker comments ``/* CFFI-BEGIN */`` and ``/* CFFI-END */``, and every
-``native/*.c`` file is compiled in. So a struct that Python uses is declared exactly once (in its
-header), and because API mode checks fully declared structs against the compiler's layout, any
+headers, between the marker comments ``/* CFFI-BEGIN */`` and ``/* CFFI-END */``, and every ``.c``
+file under a component folder of native/ (``COMPONENTS``; not ``tests``, whose harnesses are
+standalone) is compiled in. So a struct that Python uses is declared exactly once (in its header), and because API mode checks fully declared structs against the compiler's layout, any
 drift between the header and what Python believes fails the build instead of corrupting memory.
 
-Header order: ``venue_layout.h`` (the one layout header every process maps) first, then the rest by
-name. Environment switches, all off by default so a build is portable:
+Header order is the explicit list ``CDEF_HEADERS``: the layout header every process maps first,
+then each component after the ones whose types it uses. A header with a CFFI section that is not in
+the list fails the build, so a new one cannot be skipped silently.
+
+Environment switches, all off by default so a build is portable:
   VENUE_MARCH_NATIVE=1  add -march=native (only for a build that runs on the machine it was built on)
   VENUE_DEBUG=1         -O0 -g and the invariant checks compiled in
 """
@@ -20,30 +23,57 @@ from pathlib import Path
 from cffi import FFI
 
 NATIVE_DIR = Path(__file__).resolve().parent
-LAYOUT_HEADER = "venue_layout.h"
+# Component folders, in dependency order; every C source and header of the extension lives in one.
+COMPONENTS = ("layout", "ring", "matching", "journal", "hdr", "runner", "md", "gateway", "bench")
+# Headers whose CFFI sections cffi parses, in this order (a header's declarations may use the types
+# of the headers before it).
+CDEF_HEADERS = (
+    "layout/venue_layout.h",
+    "ring/ring_segment.h", "ring/ring_spsc.h", "ring/ring_bcast.h", "ring/ring_wait.h",
+    "matching/eng_engine.h", "matching/eng_diag.h", "matching/eng_snapshot.h",
+    "journal/jrnl_crc.h", "journal/jrnl_log.h", "journal/jrnl_cursor.h", "journal/jrnl_prune.h",
+    "journal/jrnl_replay.h", "journal/jrnl_snapshot.h",
+    "hdr/hdr_clock.h", "hdr/hdr_recorder.h",
+    "runner/runner_setup.h", "runner/runner_client.h", "runner/runner_loop.h",
+    "md/md_feed.h", "md/md_book.h", "md/md_encode.h", "md/md_pub.h", "md/md_sub.h", "md/md_subrx.h",
+    "gateway/sbe_codec.h", "gateway/gw_admin.h", "gateway/gw_server.h",
+    "bench/eng_perf.h", "bench/gw_loadgen.h", "bench/hdr_bench.h", "bench/md_probe.h",
+    "bench/probe_tcp.h", "bench/ring_probe.h", "bench/ring_stress.h",
+)
 _SECTION = re.compile(r"/\* CFFI-BEGIN \*/(.*?)/\* CFFI-END \*/", re.S)
 
 
 def _headers() -> list[Path]:
-    headers = sorted(NATIVE_DIR.glob("*.h"), key=lambda p: (p.name != LAYOUT_HEADER, p.name))
-    return [h for h in headers if "CFFI-BEGIN" in h.read_text()]
+    listed = [NATIVE_DIR / h for h in CDEF_HEADERS]
+    marked = {h for c in COMPONENTS for h in (NATIVE_DIR / c).glob("*.h") if "CFFI-BEGIN" in h.read_text()}
+    unlisted = sorted(str(h.relative_to(NATIVE_DIR)) for h in marked - set(listed))
+    missing = [str(h.relative_to(NATIVE_DIR)) for h in listed if h not in marked]
+    if unlisted or missing:
+        raise RuntimeError(f"CDEF_HEADERS out of date: unlisted {unlisted}, listed without a CFFI section {missing}")
+    return listed
+
+
+def include_dirs() -> list[str]:
+    """Every component folder: sources include each other's headers by bare name."""
+    return [str(NATIVE_DIR / c) for c in COMPONENTS]
 
 
 def cdef_text() -> str:
-    """The declarations cffi parses: every marked section of every header, layout header first."""
+    """The declarations cffi parses: every marked section of every header, in CDEF_HEADERS order."""
     parts = []
     for header in _headers():
         sections = _SECTION.findall(header.read_text())
         if not sections:
             raise RuntimeError(f"{header.name}: CFFI-BEGIN marker without a matching CFFI-END")
-        parts.append(f"/* from {header.name} */\n" + "\n".join(sections))
+        parts.append(f"/* from {header.relative_to(NATIVE_DIR)} */\n" + "\n".join(sections))
     return "\n".join(parts)
 
 
-def _sources() -> list[str]:
-    # Paths relative to the project root: setuptools insists on relative source paths.
+def sources() -> list[str]:
+    """Every C source of the extension, relative to the project root (setuptools insists on
+    relative source paths)."""
     root = NATIVE_DIR.parent
-    return [str(p.relative_to(root)) for p in sorted(NATIVE_DIR.glob("*.c"))]
+    return [str(p.relative_to(root)) for c in COMPONENTS for p in sorted((NATIVE_DIR / c).glob("*.c"))]
 
 
 def _compile_args() -> list[str]:
@@ -63,8 +93,8 @@ ffibuilder.cdef(cdef_text())
 ffibuilder.set_source(
     "native._venue",
     "\n".join(f'#include "{h.name}"' for h in _headers()),
-    sources=_sources(),
-    include_dirs=[str(NATIVE_DIR)],
+    sources=sources(),
+    include_dirs=include_dirs(),
     extra_compile_args=_compile_args(),
     libraries=["rt", "pthread"],
 )

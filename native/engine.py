@@ -1,4 +1,4 @@
-"""In-process Python face of the C matching engine (native/eng_*.c).
+"""In-process Python face of the C matching engine (native/matching/eng_*.c).
 
 Engine wraps one eng_engine_t: submit command dicts (or raw 96-byte records in bulk) and get
 event dicts (or raw event records) back, plus read-only queries. Bad commands come back as

@@ -1,4 +1,4 @@
-"""Round-trip latency probes between two processes, timed in C (native/ring_probe.c):
+"""Round-trip latency probes between two processes, timed in C (native/bench/ring_probe.c):
 
 - ``cacheline_pingpong_ns``: two cache lines in shared memory, one written by each side; the
   physical limit of passing a word between these two CPUs and back.

@@ -1,5 +1,5 @@
 """Segments: one file per segment under /dev/shm (or a hugetlbfs mount), created and attached by C
-(native/ring_segment.c) so that validation lives in one place. This module names the files,
+(native/ring/ring_segment.c) so that validation lives in one place. This module names the files,
 wraps the C handle and exposes numpy views of the mapped bytes (no copies).
 
 Invariant: a Segment's views are valid until ``detach()``; after it they must not be used."""

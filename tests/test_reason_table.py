@@ -1,4 +1,4 @@
-"""The README's reason-code table is generated from native/venue_layout.h and must not drift."""
+"""The README's reason-code table is generated from native/layout/venue_layout.h and must not drift."""
 import subprocess
 import sys
 from pathlib import Path

@@ -1,5 +1,5 @@
 """The ``measure`` step: the project's own latency probes, run so an operator sees what tuning
-bought on this host. TCP loopback ping-pong comes from native/probe_tcp.c, the ring ping-pong from
+bought on this host. TCP loopback ping-pong comes from native/bench/probe_tcp.c, the ring ping-pong from
 shm.probe (owned by the shm package); a probe that cannot run here is reported as "unavailable"
 with the reason, never replaced by a number. Percentiles are numpy's, over every round trip."""
 from __future__ import annotations

@@ -2,7 +2,7 @@
 strategy) over TCP with the SBE/FIXP protocol; ``Client`` is blocking, ``AsyncClient`` asyncio.
 
 Both negotiate and establish on connect, number application messages, answer the gateway's
-keepalive, and hand back decoded messages of gateway.sbe_codec (ExecutionReport, ...)."""
+keepalive, and hand back decoded messages of gateway.orderentry.sbe_codec (ExecutionReport, ...)."""
 from __future__ import annotations
 
 from gateway.client.aio import AsyncClient
@@ -10,7 +10,7 @@ from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed,
                                    SessionTerminated)
 from gateway.client.orders import OrderRequest
 from gateway.client.sync import Client
-from gateway.sbe_codec import (BusinessMessageReject, ExecutionReport, ExecType, OrderCancelReject,
+from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecutionReport, ExecType, OrderCancelReject,
                                OrderFlags, OrderMassCancelReport, OrdStatus, OrdType,
                                Retransmission, RetransmitReject, SelfTradePrevention,
                                Sequence, Side, Terminate, TimeInForce)

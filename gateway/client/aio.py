@@ -11,7 +11,7 @@ import time
 from gateway.client.errors import ClientTimeout, ConnectionClosed
 from gateway.client.orders import OrderRequest
 from gateway.client.session import SessionCore
-from gateway.sbe_codec import Message, Retransmission, Sequence, Terminate
+from gateway.orderentry.sbe_codec import Message, Retransmission, Sequence, Terminate
 
 
 class AsyncClient:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from gateway.sbe_codec import (NewOrderSingle, OrderFlags, OrdType, SelfTradePrevention, Side,
+from gateway.orderentry.sbe_codec import (NewOrderSingle, OrderFlags, OrdType, SelfTradePrevention, Side,
                                TimeInForce)
 
 

@@ -9,7 +9,7 @@ from typing import Iterator
 
 from gateway.client.errors import ConnectionClosed, SessionRejected
 from gateway.client.orders import OrderRequest
-from gateway.sbe_codec import (Decoder, Encoder, Establish, EstablishmentAck, EstablishmentReject,
+from gateway.orderentry.sbe_codec import (Decoder, Encoder, Establish, EstablishmentAck, EstablishmentReject,
                                FlowType, Message, Negotiate, NegotiationReject,
                                NegotiationResponse, OrderCancelReplaceRequest, OrderCancelRequest,
                                OrderMassCancelRequest, RetransmitRequest, Sequence, Terminate,

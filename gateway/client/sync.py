@@ -12,7 +12,7 @@ from typing import Callable
 from gateway.client.errors import ClientTimeout, ConnectionClosed, SessionTerminated
 from gateway.client.orders import OrderRequest
 from gateway.client.session import SessionCore
-from gateway.sbe_codec import (Message, OrderFlags, OrdType, Retransmission, SelfTradePrevention,
+from gateway.orderentry.sbe_codec import (Message, OrderFlags, OrdType, Retransmission, SelfTradePrevention,
                                Sequence, Side, Terminate, TimeInForce)
 
 

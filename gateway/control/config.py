@@ -23,7 +23,7 @@ from typing import Literal
 
 import msgspec
 
-from gateway import gw_config
+from gateway.orderentry import config as gw_config
 from gateway.control import protocol
 
 INT64_MAX = 2**63 - 1

@@ -7,7 +7,7 @@ Why the journals and not the broadcast log: the log is a ring that only holds th
 and an engine that recovered from its journal starts a fresh, empty log. The journals hold the
 whole history from seq 1 (segments are never pruned) and survive every restart.
 
-Reads go through the journal's own readers (native/jrnl_cursor.h: jrnl_tail_events for the events,
+Reads go through the journal's own readers (native/journal/jrnl_cursor.h: jrnl_tail_events for the events,
 jrnl_cursor_read for the commands), one C call per batch; record shapes come from
 native/records.py. Only what the engine has released is read from the event journal (records up
 to the writer's released_seq, whole commands), and released_seq is published before the events go
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gateway import journal
+from gateway.enginehost import journal
 from native import records
 from native._venue import ffi, lib
 

@@ -40,7 +40,7 @@ from typing import Any, Iterable, Mapping
 
 from native.records import Side
 
-BUY = int(Side.BUY)     # the engine's eng_side_t (native/venue_layout.h), the one source of truth
+BUY = int(Side.BUY)     # the engine's eng_side_t (native/layout/venue_layout.h), the one source of truth
 SELL = int(Side.SELL)
 
 _SIDE_NAMES = {"buy": BUY, "b": BUY, "sell": SELL, "s": SELL}

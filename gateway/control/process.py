@@ -35,7 +35,7 @@ class LazyGatewayAdmin:
         self._client: Any = None
 
     def _get(self) -> Any:
-        from gateway.gw_admin import GatewayAdmin, GatewayAdminError
+        from gateway.orderentry.admin import GatewayAdmin, GatewayAdminError
         if self._client is None:
             ep = self.endpoint
             if self.endpoint_file:

@@ -43,7 +43,7 @@ from gateway.control import protocol
 from gateway.control.breakers import Halt, MarketWideBreaker, PriceBandBreaker, Reopen
 from gateway.control.config import INT64_MAX, VenueConfig, schedule_seconds
 from gateway.control.history import JournalHistory
-from gateway.journal import JournalError
+from gateway.enginehost.journal import JournalError
 from gateway.control.pnl import PnlBook
 from gateway.control.risk import AccountLimits, RiskMonitor, compute_metrics
 from gateway.control.state import PHASE_CODES, PHASE_NAMES, VenueState
@@ -67,7 +67,7 @@ PHASE_PATHS: dict[tuple[int, int], list[int]] = {
 POST_TRADE_METRIC = {"var_limit": "var", "drawdown_limit": "drawdown",
                      "concentration_limit": "concentration", "loss_limit": "loss",
                      "notional_limit": "notional", "auto_kill": "auto_kill"}
-# SET_POST_TRADE_LIMIT.limit (native/venue_layout.h eng_post_trade_limit_t) <-> risk.py metric
+# SET_POST_TRADE_LIMIT.limit (native/layout/venue_layout.h eng_post_trade_limit_t) <-> risk.py metric
 POST_TRADE_CODE = {"var": int(records.PostTradeLimit.VAR), "drawdown": int(records.PostTradeLimit.DRAWDOWN),
                    "concentration": int(records.PostTradeLimit.CONCENTRATION),
                    "loss": int(records.PostTradeLimit.LOSS), "notional": int(records.PostTradeLimit.NOTIONAL),
@@ -150,7 +150,7 @@ class ControlService:
         self.cfg = cfg
         self.publish = publish or (lambda topic, body: None)
         self.audit = audit
-        self.gateway_admin = gateway_admin          # gateway.gw_admin.GatewayAdmin or None
+        self.gateway_admin = gateway_admin          # gateway.orderentry.admin.GatewayAdmin or None
         self.symbols = {i.id: i.symbol for i in cfg.instruments}
         self.state = VenueState([i.id for i in cfg.instruments])
         self.book = PnlBook()
@@ -669,7 +669,7 @@ class ControlService:
                 return None
             raise CommandError(protocol.CODE_UNAVAILABLE, "no gateway admin endpoint configured "
                                "(gateway.admin_endpoint)")
-        from gateway.gw_admin import GatewayAdminError
+        from gateway.orderentry.admin import GatewayAdminError
         try:
             self._sessions_cache = self.gateway_admin.sessions()
         except GatewayAdminError as exc:
@@ -688,7 +688,7 @@ class ControlService:
             raise CommandError(protocol.CODE_BAD_REQUEST, f"session_id: expected an integer, got {session_id!r}")
         if self.gateway_admin is None:
             raise CommandError(protocol.CODE_UNAVAILABLE, "no gateway admin endpoint configured")
-        from gateway.gw_admin import GatewayAdminError
+        from gateway.orderentry.admin import GatewayAdminError
         try:
             return self.gateway_admin.disconnect(session_id, f"operator {user}")
         except GatewayAdminError as exc:
@@ -904,7 +904,7 @@ class ControlService:
         d = Path(j.dir)
         if d.is_dir():
             try:
-                from gateway import journal as jr
+                from gateway.enginehost import journal as jr
                 out["snapshots"] = [{"seq": seq, "path": path, "bytes": os.path.getsize(path)}
                                     for seq, path in jr.snapshots(str(d))]
             except Exception as exc:   # listing is best effort; say why

@@ -11,7 +11,7 @@ Then it prints where everything listens and supervises. When the engine dies and
 journal, ``up`` restarts it (it recovers from the journal), then restarts the control plane (which
 rebuilds its view from the journals); the gateway outlives the crash by itself, keeps its
 sessions, learns from the journal what became of its orders and serves the clients' reconnects
-and retransmission requests (native/gw_resume.c). At most ENGINE_RESTARTS_MAX restarts within
+and retransmission requests (native/gateway/gw_resume.c). At most ENGINE_RESTARTS_MAX restarts within
 ENGINE_RESTART_WINDOW_S (a crash loop is not hidden); --no-engine-restart turns this off. If any
 other process exits, or the engine without a journal, the others are stopped and ``up`` exits 1;
 on SIGINT/SIGTERM it stops the gateway, the control plane and the engine, in that order, and exits
@@ -78,7 +78,7 @@ def engine_command(cfg: VenueConfig, no_mlock: bool) -> list[str]:
 
 
 def _gateway_supports_admin() -> bool:
-    from gateway import gw_process
+    from gateway.orderentry import process as gw_process
     return any("--admin" in a.option_strings for a in gw_process.build_parser()._actions)
 
 

@@ -1,6 +1,6 @@
 """Latency monitoring of the order path: HdrHistogram count arrays recorded in C, read here.
 
-The C side (native/hdr_clock.*, native/hdr_recorder.*; layout in venue_layout.h Section 5) stamps
+The C side (native/hdr/hdr_clock.*, native/hdr/hdr_recorder.*; layout in venue_layout.h Section 5) stamps
 and records with no allocation: the gateway (gw_*.c, fixp_session.c) and the engine
 (runner_loop.c) each record their stages of every order-entry request into their own region,
 found by the venue's name (venue.py). This package snapshots and differences the counts, converts

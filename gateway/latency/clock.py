@@ -1,6 +1,6 @@
 """The order path's clock as Python sees it: which source this process uses and its calibration.
 
-Owns nothing but the calls into native/hdr_clock.c; the choice is process-wide and is made once at
+Owns nothing but the calls into native/hdr/hdr_clock.c; the choice is process-wide and is made once at
 start-up (hdr_clock_init) or copied from a region's creator (hdr_clock_adopt).
 """
 from __future__ import annotations

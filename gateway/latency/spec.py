@@ -1,7 +1,7 @@
 """HdrHistogram's bucket arithmetic on whole count arrays (numpy), for one parameter set.
 
 Owns the mapping between a counts-array index and the values it stands for, exactly as Java's
-AbstractHistogram and the C recorder (native/hdr_recorder.h) compute it, so count arrays copied
+AbstractHistogram and the C recorder (native/hdr/hdr_recorder.h) compute it, so count arrays copied
 out of shared memory, decoded from logs, or built by the `hdrhistogram` package are interchangeable.
 Invariant: HistogramSpec(l, h, s).counts_len == hdrh.histogram.HdrHistogram(l, h, s).counts_len.
 """

@@ -1,5 +1,5 @@
 """The subscriber's rebuilt books: Level 3 (every displayed order), Level 2 (levels as numpy
-arrays) and Level 1 (best bid/offer and last trade), all read off one C book (native/md_sub.c)
+arrays) and Level 1 (best bid/offer and last trade), all read off one C book (native/md/md_sub.c)
 that applies feed packets in sequence. Sockets and recovery live in subscriber.py."""
 from __future__ import annotations
 

@@ -139,7 +139,7 @@ def _publish(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.duration_s
     should_stop = lambda: stop["flag"] or time.monotonic() > deadline  # noqa: E731
     try:
-        from gateway.demo_flow import DemoFlow
+        from gateway.demo.flow import DemoFlow
         from native import records
         from native.engine import Engine
         eng = Engine()

@@ -1,4 +1,4 @@
-"""Python face of the C encoder (native/md_encode.c): engine event records in, MoldUDP64 packets
+"""Python face of the C encoder (native/md/md_encode.c): engine event records in, MoldUDP64 packets
 out, in batches. One Encoder per publisher; it is not thread-safe (the publisher serialises the
 recovery server's reads with its own lock)."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The production publisher: the engine's broadcast log in, the feed out, with the per-message
-loop in C (native/md_pub.c) on a thread of its own. Python opens the sockets, maps the log,
+loop in C (native/md/md_pub.c) on a thread of its own. Python opens the sockets, maps the log,
 starts, supervises and stops that loop, and serves recovery (which reads the encoder through the
 C publisher's mutex). Instrument configuration (MD1) comes from the caller: the same values the
 engine was configured with, sent in the directory with config_known=1.

@@ -1,6 +1,6 @@
 """Gap recovery and late-join snapshots over TCP (request/reply).
 
-A client sends one md_rq_t (native/md_feed.h) per request: 'R' retransmit (first_seq, count) or
+A client sends one md_rq_t (native/md/md_feed.h) per request: 'R' retransmit (first_seq, count) or
 'S' snapshot. The server answers with md_rsp_hdr_t frames: 'P' MoldUDP64 packets cut from the
 encoder's store (the very bytes the live feed carried), or 'M' the snapshot's messages, then 'Z';
 or one 'E' frame with the md_status_t code and a reason, after which the connection stays usable.

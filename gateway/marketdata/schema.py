@@ -1,4 +1,4 @@
-"""numpy views of the feed's wire layouts, derived from native/md_feed.h through cffi.
+"""numpy views of the feed's wire layouts, derived from native/md/md_feed.h through cffi.
 
 Nothing here restates a layout: offsets and sizes come from ``ffi.typeof``, message type codes
 from the MD_MSG_* constants. The wire is big-endian, so every integer becomes a '>' dtype; a

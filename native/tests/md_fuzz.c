@@ -1,5 +1,5 @@
 /*
- * md_fuzz.c - deterministic fuzzer for the feed's C subscriber decoder (native/md_sub.c, with
+ * md_fuzz.c - deterministic fuzzer for the feed's C subscriber decoder (native/md/md_sub.c, with
  * md_book.c), meant to be built with -fsanitize=address,undefined -fno-sanitize-recover=all so
  * that any out-of-bounds access or UB aborts the run. Standalone program (it has a main()), not
  * part of the cffi build; tests/marketdata/test_md_c_decoder_fuzz_sanitized.py compiles and runs it.

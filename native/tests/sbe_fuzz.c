@@ -1,5 +1,5 @@
 /*
- * sbe_fuzz.c - deterministic fuzzer for the generated SBE codec (native/sbe_codec.c), meant to be built
+ * sbe_fuzz.c - deterministic fuzzer for the generated SBE codec (native/gateway/sbe_codec.c), meant to be built
  * with -fsanitize=address,undefined -fno-sanitize-recover=all so that any out-of-bounds read, overflow
  * or other UB aborts the run. Standalone program, not part of the cffi build (it has a main()).
  *

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gateway import journal
+from gateway.enginehost import journal
 from native import records
 from tests.control.cp_venue import start_venue
 

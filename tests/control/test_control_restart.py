@@ -141,7 +141,7 @@ def test_a_killed_control_plane_restarts_with_the_same_state(tmp_path: Path) -> 
         venue.stop()
 
     # The post-trade limits are sequenced, journaled commands like the others.
-    from gateway import journal
+    from gateway.enginehost import journal
     _, _, payloads = journal.read_records(str(jdir), journal.KIND_CMD)
     ptl = [(c["account_id"], records.PostTradeLimit(c["limit"]).name, c["value_e6"])
            for c in records.decode_commands(payloads) if c["type"] == "SET_POST_TRADE_LIMIT"]

@@ -1,4 +1,4 @@
-"""The C codec (native/sbe_codec.c inside native._venue) seen from Python, for the cross-codec tests:
+"""The C codec (native/gateway/sbe_codec.c inside native._venue) seen from Python, for the cross-codec tests:
 converts between the Python message classes and sbe_msg_t, and calls the C encoder and decoder.
 Field names match by construction (both codecs are generated from one schema: snake_case of it)."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gateway import sbe_codec as s
+from gateway.orderentry import sbe_codec as s
 
 try:
     from native._venue import ffi, lib

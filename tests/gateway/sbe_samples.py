@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 
-from gateway import sbe_codec as s
+from gateway.orderentry import sbe_codec as s
 
 U64_MAX = (1 << 64) - 1
 I64_MIN = -(1 << 63)

@@ -14,7 +14,7 @@ import pytest
 import zmq
 
 from gateway.client import ExecType, ExecutionReport, Side, Terminate
-from gateway.gw_admin import AdminReply, GatewayAdmin, GatewayAdminError
+from gateway.orderentry.admin import AdminReply, GatewayAdmin, GatewayAdminError
 from gateway.reasons import Reason
 
 from .gw_venue import CONFIG, Venue, retransmit_once_sequenced, start_venue, wait_for

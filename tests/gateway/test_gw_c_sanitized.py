@@ -23,8 +23,8 @@ import pytest
 
 from gateway.client import (Client, ClientTimeout, ConnectionClosed, ExecutionReport, OrderFlags,
                             OrderRequest, OrdType, Side, Terminate, TimeInForce)
-from gateway.gw_admin import GatewayAdmin
-from gateway.sbe_codec import Encoder
+from gateway.orderentry.admin import GatewayAdmin
+from gateway.orderentry.sbe_codec import Encoder
 
 from .gw_venue import Venue, start_venue
 
@@ -45,8 +45,8 @@ from native import build_ffi as b
 ffi = FFI()
 ffi.cdef(b.cdef_text())
 ffi.set_source("native._venue", "\\n".join(f'#include "{h.name}"' for h in b._headers()),
-               sources=[str(p) for p in sorted(b.NATIVE_DIR.glob("*.c"))],
-               include_dirs=[str(b.NATIVE_DIR)], libraries=["rt", "pthread"],
+               sources=[str(b.NATIVE_DIR.parent / p) for p in b.sources()],
+               include_dirs=b.include_dirs(), libraries=["rt", "pthread"],
                extra_compile_args=["-std=gnu11", "-fno-strict-aliasing", "-O1", "-g", *sys.argv[3:]],
                extra_link_args=sys.argv[3:4])
 ffi.compile(tmpdir=sys.argv[1])

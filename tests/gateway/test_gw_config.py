@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.gw_config import ConfigError, load_config, parse_config
+from gateway.orderentry.config import ConfigError, load_config, parse_config
 
 GOOD = {"firms": [{"firm_id": 1, "accounts": [1, 2]}],
         "sessions": [{"session_id": 7, "firm_id": 1, "key": "s3cret"}]}

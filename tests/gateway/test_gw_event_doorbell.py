@@ -1,4 +1,4 @@
-"""An idle gateway is woken by the engine's event-log doorbell (native/gw_waker.c): a resting
+"""An idle gateway is woken by the engine's event-log doorbell (native/gateway/gw_waker.c): a resting
 order filled by an order that did not come through this gateway (another producer of the engine)
 gets its ExecutionReport although nothing else wakes the gateway for 15 s: its --idle-sleep-ms
 is 30 s and the client, with a 30 s keepalive, sends its first heartbeat after 15 s. The report

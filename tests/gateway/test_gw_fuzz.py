@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from gateway.client import (BusinessMessageReject, Client, ClientTimeout, ConnectionClosed,
                             ExecType, ExecutionReport, OrderRequest, Side, Terminate)
 from gateway.reasons import Reason
-from gateway.sbe_codec import Encoder
+from gateway.orderentry.sbe_codec import Encoder
 
 from .gw_venue import Venue, start_venue
 

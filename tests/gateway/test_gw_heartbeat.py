@@ -7,7 +7,7 @@ import pytest
 
 from gateway.client import ClientTimeout, ExecType, Side
 from gateway.reasons import Reason
-from gateway.sbe_codec import Sequence, Terminate, TerminationCode
+from gateway.orderentry.sbe_codec import Sequence, Terminate, TerminationCode
 
 from .gw_venue import Venue, venue  # noqa: F401  (fixture)
 from .test_gw_session_handshake import Raw, _establish, _negotiate

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.client import Client, SessionRejected
 from gateway.reasons import Reason
-from gateway.sbe_codec import (Decoder, Encoder, Establish, EstablishmentAck, EstablishmentReject,
+from gateway.orderentry.sbe_codec import (Decoder, Encoder, Establish, EstablishmentAck, EstablishmentReject,
                                FlowType, Negotiate, NegotiationReject, NegotiationResponse,
                                NewOrderSingle, OrderFlags, OrdType, SelfTradePrevention, Side,
                                Terminate, TimeInForce)

@@ -32,7 +32,8 @@ def test_c_codec_survives_sanitized_fuzzing_and_decodes_the_corpus(tmp_path: Pat
     build = subprocess.run(
         [_compiler(), "-std=gnu11", "-g", "-O1", "-Wall", "-Wextra", "-Werror",
          "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
-         f"-I{NATIVE}", str(NATIVE / "tests" / "sbe_fuzz.c"), str(NATIVE / "sbe_codec.c"), "-o", str(exe)],
+         f"-I{NATIVE / 'layout'}", f"-I{NATIVE / 'gateway'}", str(NATIVE / "tests" / "sbe_fuzz.c"),
+         str(NATIVE / "gateway" / "sbe_codec.c"), "-o", str(exe)],
         capture_output=True, text=True, timeout=120)
     if build.returncode != 0 and "sanitize" in build.stderr and "unrecognized" in build.stderr:
         pytest.skip(f"compiler lacks the sanitizers: {build.stderr.strip()[:200]}")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway import sbe_codec as s
+from gateway.orderentry import sbe_codec as s
 from gateway.reasons import Reason
 from tests.gateway import sbe_cffi, sbe_samples
 

@@ -1,4 +1,4 @@
-"""One reason table: gateway.reasons reads eng_reason from native/venue_layout.h and matches the
+"""One reason table: gateway.reasons reads eng_reason from native/layout/venue_layout.h and matches the
 compiled enum; the codec's ENG_GW_* block is there; the wire enums carry the engine's own values,
 so the gateway maps Side, OrdType, TimeInForce, STP mode and flags to engine commands unchanged."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from gateway import reasons
-from gateway import sbe_codec as s
+from gateway.orderentry import sbe_codec as s
 from gateway.reasons import Reason
 from tests.gateway import sbe_cffi, sbe_samples
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import sbe_codec as s
+from gateway.orderentry import sbe_codec as s
 from gateway.reasons import Reason
 from tests.gateway import sbe_cffi, sbe_samples
 

@@ -9,7 +9,7 @@ import hashlib
 import struct
 from pathlib import Path
 
-from gateway import journal
+from gateway.enginehost import journal
 from native._venue import lib
 from shm.client import EngineClient
 

@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from gateway import journal
+from gateway.enginehost import journal
 from native import records
 from shm.client import EngineClient, decode_replies
 

@@ -3,7 +3,7 @@ the order-entry gateway in front of it, and two FIXP clients over TCP sending cr
 cancels. The engine is SIGKILLed at random moments (KILLS times, env CRASH_GW_KILLS for more) and
 restarted from its journal. The gateway outlives it: it terminates the connections with 959
 ENG_GW_ENGINE_GONE, keeps its sessions and orders, attaches the restarted engine and reads from
-its journal what became of everything it had in flight (native/gw_resume.c). The clients
+its journal what became of everything it had in flight (native/gateway/gw_resume.c). The clients
 reconnect to the same sessions and ask for retransmission of what they missed.
 
 After every restart: every order a client saw accepted is in the journal and live with the leaves
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gateway import journal
+from gateway.enginehost import journal
 from gateway.client import (BusinessMessageReject, Client, ConnectionClosed, ExecType,
                             ExecutionReport, OrderCancelReject, Retransmission, Side, Terminate)
 from gateway.reasons import Reason

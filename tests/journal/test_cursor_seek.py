@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gateway import journal
+from gateway.enginehost import journal
 from native import records
 from native._venue import ffi, lib
 from shm.client import EngineClient

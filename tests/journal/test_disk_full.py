@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-from gateway import journal
+from gateway.enginehost import journal
 from native import records
 from shm.client import EngineClient
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import zmq
 
-from gateway import journal
+from gateway.enginehost import journal
 from native import records
 from shm.client import EngineClient
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from gateway import journal
+from gateway.enginehost import journal
 from shm.client import EngineClient, EventStream
 
 from .conftest import order_stream, wait_for

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 
-from gateway import journal
+from gateway.enginehost import journal
 from native import records
 from native._venue import lib
 from shm.client import EngineClient

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway import journal
+from gateway.enginehost import journal
 from native._venue import lib
 from shm.client import EngineClient
 

@@ -8,7 +8,7 @@ import os
 import random
 import re
 
-from gateway import journal
+from gateway.enginehost import journal
 from shm.client import EngineClient
 
 from .conftest import order_stream, wait_for

@@ -16,7 +16,7 @@ import pytest
 from gateway.client import Client
 from gateway.latency import END_TO_END, STAGE_NAMES
 from gateway.latency.venue import region_paths, snapshot_venue
-from gateway.sbe_codec import ExecutionReport, OrderCancelReject, Side, TimeInForce
+from gateway.orderentry.sbe_codec import ExecutionReport, OrderCancelReject, Side, TimeInForce
 
 from tests.gateway.gw_venue import Venue, start_venue, wait_for
 

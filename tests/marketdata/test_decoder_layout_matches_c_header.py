@@ -1,4 +1,4 @@
-"""The Python decoder's numpy dtypes are the C header's layout (native/md_feed.h): for every wire
+"""The Python decoder's numpy dtypes are the C header's layout (native/md/md_feed.h): for every wire
 struct, field names in order, offsets and sizes equal what cffi reports for the compiled header,
 every non-pad field is present, every multi-byte integer is big-endian, and every message type the
 enum defines has a dtype. A difference fails here instead of misreading the wire."""

@@ -48,8 +48,8 @@ def test_c_decoder_survives_sanitized_fuzzing(tmp_path: Path) -> None:
     build = subprocess.run(
         [_compiler(), "-std=gnu11", "-g", "-O1", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
          "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
-         f"-I{NATIVE}", str(NATIVE / "tests" / "md_fuzz.c"), str(NATIVE / "md_sub.c"),
-         str(NATIVE / "md_book.c"), "-o", str(exe)],
+         f"-I{NATIVE / 'layout'}", f"-I{NATIVE / 'md'}", str(NATIVE / "tests" / "md_fuzz.c"),
+         str(NATIVE / "md" / "md_sub.c"), str(NATIVE / "md" / "md_book.c"), "-o", str(exe)],
         capture_output=True, text=True, timeout=120)
     if build.returncode != 0 and "sanitize" in build.stderr and "unrecognized" in build.stderr:
         pytest.skip(f"compiler lacks the sanitizers: {build.stderr.strip()[:200]}")

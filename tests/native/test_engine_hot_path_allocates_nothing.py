@@ -21,7 +21,7 @@ import json, resource, sys, ctypes
 import numpy as np
 from native._venue import ffi, lib
 from native import records
-from gateway.demo_flow import DemoFlow
+from gateway.demo.flow import DemoFlow
 
 counter = ctypes.CDLL(None).venue_test_alloc_calls
 counter.restype = ctypes.c_ulong

@@ -1,7 +1,7 @@
 """The record shapes and enum numbers the oracle speaks, read from the project's one layout header.
 
 Owns nothing of its own: every enum value and every field name comes from the CFFI sections of
-native/venue_layout.h and native/eng_engine.h, parsed by a plain (uncompiled) cffi FFI, so the
+native/layout/venue_layout.h and native/matching/eng_engine.h, parsed by a plain (uncompiled) cffi FFI, so the
 oracle never repeats a number and never needs the C engine to build. Invariant: a name here exists
 in the header with the same value, or importing this module fails.
 """
@@ -18,7 +18,7 @@ import cffi
 _NATIVE_DIR = Path(__file__).resolve().parents[2] / "native"
 _SECTION = re.compile(r"/\* CFFI-BEGIN \*/(.*?)/\* CFFI-END \*/", re.S)
 # Only these two headers: the oracle needs the engine records and the query structs, nothing else.
-_HEADERS = ("venue_layout.h", "eng_engine.h")
+_HEADERS = ("layout/venue_layout.h", "matching/eng_engine.h")
 
 
 def _parse_headers() -> cffi.FFI:

@@ -73,7 +73,7 @@ def test_writer_rings_nothing_when_no_reader_sleeps(seg_name):
 
 
 def _split_wait(rx, bound_ns: int) -> int:
-    """The gateway's form of the sleep (native/gw_waker.c), in one thread: announce and re-check
+    """The gateway's form of the sleep (native/gateway/gw_waker.c), in one thread: announce and re-check
     (B1-B2), then ticket, re-check and futex wait (B3), then withdraw. 1: news, 0: none."""
     if lib.ring_bcast_announce_sleep(rx.ctl, rx.cursor):
         return 1

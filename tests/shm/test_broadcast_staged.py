@@ -1,7 +1,7 @@
 """Staged records (ring_bcast_stage) are invisible to readers until ring_bcast_publish covers
 them, then all appear at once, in order, across the wrap; publishing an older mark does not take
 back what is visible. The engine holds a group's events on the log this way until the journal
-says they are durable (native/runner_loop.c)."""
+says they are durable (native/runner/runner_loop.c)."""
 from __future__ import annotations
 
 from native._venue import ffi, lib

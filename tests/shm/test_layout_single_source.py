@@ -1,4 +1,4 @@
-"""The shared layout has one source, native/venue_layout.h: Python's sizes and offsets come from
+"""The shared layout has one source, native/layout/venue_layout.h: Python's sizes and offsets come from
 cffi (which checks them against the compiler at build time), and no module in shm/ spells a
 layout by hand (no struct format strings, no literal sizes or offsets in numpy dtypes)."""
 from __future__ import annotations

@@ -14,7 +14,7 @@ PARTNER = re.compile(r"pairs\s+(\*\s+)?with|partner", re.I)
 
 def test_every_ordered_access_names_its_partner():
     missing = []
-    for path in sorted(NATIVE.glob("ring_*.c")) + sorted(NATIVE.glob("runner_*.c")):
+    for path in sorted(NATIVE.glob("ring/*.c")) + sorted(NATIVE.glob("runner/*.c")):
         lines = path.read_text().splitlines()
         for i, line in enumerate(lines):
             if not ORDERED.search(line) or line.lstrip().startswith(("#define", "*", "/*")):

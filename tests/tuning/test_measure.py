@@ -1,4 +1,4 @@
-"""The measure step's probes: TCP loopback ping-pong from native/probe_tcp.c returns one
+"""The measure step's probes: TCP loopback ping-pong from native/bench/probe_tcp.c returns one
 positive round trip per sample; the ring probe is reported, or reported unavailable with why."""
 from __future__ import annotations
 

@@ -28,13 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gateway import journal
+from gateway.enginehost import journal
 from gateway.client import Client
-from gateway.demo_flow import INSTRUMENTS, MAKER_ACCOUNTS, TAKER_ACCOUNTS, TICK, DemoFlow
+from gateway.demo.flow import INSTRUMENTS, MAKER_ACCOUNTS, TAKER_ACCOUNTS, TICK, DemoFlow
 from gateway.latency import END_TO_END, Snapshot
 from gateway.latency.region import STAGE_NAMES
 from gateway.latency.venue import snapshot_venue
-from gateway.sbe_codec import (BusinessMessageReject, ExecutionReport, OrderCancelReject,
+from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecutionReport, OrderCancelReject,
                                OrderFlags, OrdType, SelfTradePrevention, Side, TimeInForce)
 from native import records
 from native.records import Reason

@@ -13,7 +13,7 @@ from typing import Literal
 
 import msgspec
 
-KEY_MAX_BYTES = 64      # = GW_KEY_MAX in native/gw_server.h
+KEY_MAX_BYTES = 64      # = GW_KEY_MAX in native/gateway/gw_server.h
 
 
 class ConfigError(ValueError):

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from gateway.demo_flow import INSTRUMENTS, PRICE_UNIT_PER_USD, TICK, DemoFlow
-from gateway.demo_venue import MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, VenueError, VenueRun, \
+from gateway.demo.flow import INSTRUMENTS, PRICE_UNIT_PER_USD, TICK, DemoFlow
+from gateway.demo.venue import MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, VenueError, VenueRun, \
     run_venue
 from gateway.latency import summarize
 from native.engine import Engine

@@ -24,7 +24,7 @@ import msgspec
 import numpy as np
 import zmq
 
-from gateway import journal
+from gateway.enginehost import journal
 from native import records
 from native._venue import ffi, lib
 

@@ -1,5 +1,5 @@
 """The gateway process's admin thread: serves gateway/gw_admin.py requests on a ZeroMQ REP socket
-and relays each to the C loop through the gw_admin_t mailbox (native/gw_admin.h).
+and relays each to the C loop through the gw_admin_t mailbox (native/gateway/gw_admin.h).
 
 The C loop runs on the process's main thread with the GIL released (cffi), so this thread runs
 beside it. Invariant: at most one mailbox request is outstanding; a request the loop has not
@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import msgspec
 import zmq
 
-from gateway.gw_admin import SESSION_STATES, AdminReply, AdminRequest, truncate_reason
+from gateway.orderentry.admin import SESSION_STATES, AdminReply, AdminRequest, truncate_reason
 from native._venue import ffi, lib
 
 ANSWER_DEADLINE_S = 2.0

@@ -1,7 +1,7 @@
 """``python -m gateway engine``: the matching engine as its own process, pinned to one core.
 
 Python does the set-up (arguments, segments, engine, pinning, memory locking, SCHED_FIFO,
-start-up warnings) and then calls the C loop (native/runner_loop.c), which returns only after a
+start-up warnings) and then calls the C loop (native/runner/runner_loop.c), which returns only after a
 SIGTERM/SIGINT (or a stop request in the control segment) and a drain of the command rings.
 With ``--journal DIR`` it first recovers: both journals are validated (a torn last record is
 truncated with a log line), the command journal is replayed through the engine (checking the
@@ -26,7 +26,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from gateway import journal
+from gateway.enginehost import journal
 from gateway.latency.errors import LatencyError
 from gateway.latency.venue import ProcessLatency, remove_engine_region
 from native import records

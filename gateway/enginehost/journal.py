@@ -1,7 +1,7 @@
 """The venue's journals from Python: open and recover them for the engine process, read them back
 in batches, replay them into a fresh engine, and ``python -m gateway journal verify``.
 
-The records and their checks live in C (native/jrnl_*.c, layout in venue_layout.h Section 6);
+The records and their checks live in C (native/journal/jrnl_*.c, layout in venue_layout.h Section 6);
 this module only drives them, one C call per batch or per replay. C return codes become typed
 exceptions in exactly one place, ``check``: "you are wrong" (``JournalInvalid``), "this journal
 cannot be used" (``JournalCorrupt``, ``JournalVersionMismatch``, ``JournalConfigMismatch``,

@@ -1,7 +1,7 @@
 """``python -m gateway gateway``: the order-entry gateway as its own process.
 
 Python does the set-up (arguments, the credentials file, the listening socket, the engine's
-producer slot and event log, pinning) and then calls the C loop (native/gw_server.c) on this
+producer slot and event log, pinning) and then calls the C loop (native/gateway/gw_server.c) on this
 thread; it returns after SIGTERM/SIGINT or when the engine stops. Exit status: 0 after a clean
 stop (also after an orderly engine stop), 2 for bad arguments or a bad credentials file, 1 when
 the engine cannot be reached, 3 when the engine died under it (its process is gone, or its
@@ -15,7 +15,7 @@ reads the journal (directory and recovered seq from the new control segment) for
 everything it had in flight: each session's outbound flow gets the reports the journal implies
 (acks, fills, cancels of orders the dead engine journaled but never released), a request the dead
 engine never sequenced is answered with 959, and owed cancels (mass cancel parts,
-cancel-on-disconnect) are sent again (native/gw_resume.c). Clients reconnect to the same
+cancel-on-disconnect) are sent again (native/gateway/gw_resume.c). Clients reconnect to the same
 session, see from EstablishmentAck.nextSeqNo what they missed and ask for retransmission. With
 no restarted engine in time, an engine without a journal, or --engine-wait-s 0, it exits 3.
 """
@@ -30,8 +30,8 @@ from typing import Any
 
 import zmq
 
-from gateway.gw_admin_server import AdminServer
-from gateway.gw_config import ConfigError, GatewayConfig, load_config
+from gateway.orderentry.admin_server import AdminServer
+from gateway.orderentry.config import ConfigError, GatewayConfig, load_config
 from gateway.latency.errors import LatencyError
 from gateway.latency.venue import ProcessLatency
 from native._venue import ffi, lib

@@ -60,7 +60,7 @@ void ring_bcast_wake_readers_fenced(ring_bcast_tx_t *tx);
 int ring_bcast_published_since(ring_bcast_ctl_t *ctl, uint64_t cursor);
 
 /* Split form of B1-B3 for a reader whose own thread cannot block on the futex (an epoll loop,
- * native/gw_waker.c). The reader's thread: ring_bcast_announce_sleep (B1's announcement and full
+ * native/gateway/gw_waker.c). The reader's thread: ring_bcast_announce_sleep (B1's announcement and full
  * fence, then B2); 1: news already past cursor, nothing announced, do not block; 0: announced,
  * block, and call ring_bcast_withdraw_sleep once awake. Its waker thread, while the reader is
  * announced: ticket = ring_bcast_bell_ticket; if nothing new past the reader's cursor,

@@ -1,0 +1,1 @@
+"""Order entry: the SBE/FIXP gateway process, its credentials config, its admin endpoint and the SBE codec."""
