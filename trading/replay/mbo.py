@@ -56,10 +56,11 @@ def load_mbo(path: str | Path, tick_size: int = 100, price_scale: int = 10_000) 
         if header is None:
             raise DataError(path, None, "empty file")
         index = {name.strip(): k for k, name in enumerate(header)}
-        ts_col = index.get("ts_event", index.get("ts_recv"))
-        missing = [c for c in _REQUIRED if c not in index] + ([] if ts_col is not None else ["ts_event"])
-        if missing:
+        ts_found = index.get("ts_event", index.get("ts_recv"))
+        missing = [c for c in _REQUIRED if c not in index] + ([] if ts_found is not None else ["ts_event"])
+        if missing or ts_found is None:
             raise DataError(path, 1, f"header lacks column(s) {', '.join(missing)}")
+        ts_col: int = ts_found
         added = False
         for number, fields in enumerate(reader, start=2):
             if len(fields) != len(header):
