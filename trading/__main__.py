@@ -10,7 +10,6 @@ import sys
 
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
-    "analyze": ("trading.analytics.cli", "order-flow analytics of a LOBSTER day: summary table and plots"),
 }
 
 
