@@ -25,7 +25,6 @@ resolves each trade's horizons as later events arrive, giving the same per-trade
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,19 +108,20 @@ def spreads(events: MarketEvents, horizon: float = 5.0, markout_horizons: tuple[
 class SpreadStream:
     """Streaming spreads: update_many(events) per micro-batch, finish() at the end of data.
 
-    Trades wait in a queue until an event later than their last horizon arrives; ``result()``
-    returns every trade resolved so far (with NaN for horizons past the data at finish())."""
+    Trades wait until an event later than their last horizon arrives; ``result()`` returns every
+    trade resolved so far (with NaN for horizons past the data at finish()). The open trades and
+    the quote history they may still need are kept in numpy arrays, so a micro-batch costs a few
+    vectorised passes whatever the number of trades in it."""
 
     def __init__(self, horizon: float = 5.0, markout_horizons: tuple[float, ...] = (1.0, 10.0, 60.0)) -> None:
         self.hs = _check(horizon, markout_horizons)
         self._offset = 0                          # global index of the next event
         self._mid = math.nan                      # mid in force after the last event
         self._last_time = -math.inf
-        self._times: deque[float] = deque()       # recent event times and mids, for horizons
-        self._mids: deque[float] = deque()
-        self._open: deque[tuple[int, float, float, float, float]] = deque()  # idx, t, price, sign, pre
-        self._done_idx: list[int] = []
-        self._done_vals: list[list[float]] = []
+        self._times = np.zeros(0)                 # event times and mids an open trade may need
+        self._mids = np.zeros(0)
+        self._open = np.zeros((0, 5))             # global index, time, price, sign, pre-trade mid
+        self._done: list[FloatArray] = []         # resolved rows: index, price, sign, pre, mids at h
         self.skipped = 0
 
     def update_many(self, events: MarketEvents) -> None:
@@ -140,15 +140,16 @@ class SpreadStream:
         np.maximum.accumulate(last, out=last)
         mid_ff = np.where(last >= 0, mid[np.maximum(last, 0)], self._mid)
         pre_all = np.concatenate([[self._mid], mid_ff[:-1]])
-        for i in np.flatnonzero(events.is_trade).tolist():
-            g = self._offset + i
-            pre, sign = float(pre_all[i]), int(events.trade_sign[i])
-            if g == 0 or not math.isfinite(pre) or sign == 0:
-                self.skipped += 1
-                continue
-            self._open.append((g, float(t[i]), float(events.trade_price[i]), float(sign), pre))
-        self._times.extend(t.tolist())
-        self._mids.extend(mid_ff.tolist())
+        idx = np.flatnonzero(events.is_trade)
+        g = self._offset + idx
+        pre = pre_all[idx]
+        sign = events.trade_sign[idx]
+        ok = (g > 0) & np.isfinite(pre) & (sign != 0)
+        self.skipped += int((~ok).sum())
+        rows = np.column_stack([g[ok], t[idx][ok], events.trade_price[idx][ok], sign[ok], pre[ok]]).astype(np.float64)
+        self._open = np.concatenate([self._open, rows]) if len(self._open) else rows
+        self._times = np.concatenate([self._times, t])
+        self._mids = np.concatenate([self._mids, mid_ff])
         self._mid = float(mid_ff[-1])
         self._last_time = float(t[-1])
         self._offset += n
@@ -159,32 +160,32 @@ class SpreadStream:
         self._resolve(final=True)
 
     def _resolve(self, final: bool) -> None:
-        if self._open:
+        if len(self._open):
             hmax = max(self.hs)
-            open_t = np.fromiter((o[1] for o in self._open), dtype=np.float64, count=len(self._open))
-            ready = len(open_t) if final else int(np.searchsorted(open_t + hmax, self._last_time, side="left"))
+            ready = len(self._open) if final else int(np.searchsorted(self._open[:, 1] + hmax, self._last_time, side="left"))
             if ready:
-                times = np.fromiter(self._times, dtype=np.float64, count=len(self._times))
-                mids = np.fromiter(self._mids, dtype=np.float64, count=len(self._mids))
-                rows = np.array([self._open.popleft() for _ in range(ready)], dtype=np.float64)
-                vals = np.empty((ready, 3 + len(self.hs)))
-                vals[:, :3] = rows[:, 2:5]
+                rows = self._open[:ready]
+                vals = np.empty((ready, 4 + len(self.hs)))
+                vals[:, 0] = rows[:, 0]
+                vals[:, 1:4] = rows[:, 2:5]
                 for j, h in enumerate(self.hs):
                     target = rows[:, 1] + h
-                    pos = np.searchsorted(times, target, side="right") - 1
-                    vals[:, 3 + j] = np.where(target < self._last_time, mids[pos], np.nan)
-                self._done_idx.extend(rows[:, 0].astype(np.int64).tolist())
-                self._done_vals.extend(vals.tolist())
-        # Keep only the history that an open trade's horizon may still need.
-        horizon_start = self._open[0][1] if self._open else self._last_time
-        while len(self._times) > 1 and self._times[1] <= horizon_start:
-            self._times.popleft()
-            self._mids.popleft()
+                    pos = np.searchsorted(self._times, target, side="right") - 1
+                    vals[:, 4 + j] = np.where(target < self._last_time, self._mids[pos], np.nan)
+                self._done.append(vals)
+                self._open = self._open[ready:]
+        # Keep only the history that an open trade's horizon may still need: from the last event
+        # at or before the earliest open trade (the mid in force at any later target).
+        horizon_start = self._open[0, 1] if len(self._open) else self._last_time
+        cut = max(int(np.searchsorted(self._times, horizon_start, side="right")) - 1, 0)
+        if cut:
+            self._times = self._times[cut:]
+            self._mids = self._mids[cut:]
 
     def result(self) -> SpreadResult:
-        v = np.array(self._done_vals, dtype=np.float64).reshape(-1, 3 + len(self.hs))
-        price, sign, pre, after = v[:, 0], v[:, 1], v[:, 2], v[:, 3:]
+        v = np.concatenate(self._done) if self._done else np.zeros((0, 4 + len(self.hs)))
+        price, sign, pre, after = v[:, 1], v[:, 2], v[:, 3], v[:, 4:]
         es = 2.0 * sign * (price - pre) / pre
         rs = 2.0 * sign * (price - after[:, 0]) / pre
         mo = sign[:, None] * (after[:, 1:] - price[:, None]) / pre[:, None]
-        return SpreadResult(np.array(self._done_idx, dtype=np.int64), es, rs, es - rs, mo, self.hs[1:], self.skipped)
+        return SpreadResult(v[:, 0].astype(np.int64), es, rs, es - rs, mo, self.hs[1:], self.skipped)
