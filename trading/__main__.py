@@ -10,6 +10,8 @@ import sys
 
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
+    "analyze": ("trading.analytics.cli", "order-flow analytics of a LOBSTER day: summary table and plots"),
+    "monitor": ("trading.analytics.monitor", "streaming analytics beside a running engine, published on ZeroMQ"),
 }
 
 

@@ -123,6 +123,12 @@ class SpreadStream:
         self._open = np.zeros((0, 5))             # global index, time, price, sign, pre-trade mid
         self._done: list[FloatArray] = []         # resolved rows: index, price, sign, pre, mids at h
         self.skipped = 0
+        self.effective_sum = 0.0                  # ES of every accepted trade, known at once
+        self.effective_count = 0
+
+    def effective_mean(self) -> float:
+        """Mean effective spread of every trade seen so far (resolved or not)."""
+        return self.effective_sum / self.effective_count if self.effective_count else math.nan
 
     def update_many(self, events: MarketEvents) -> None:
         n = len(events)
@@ -147,6 +153,8 @@ class SpreadStream:
         ok = (g > 0) & np.isfinite(pre) & (sign != 0)
         self.skipped += int((~ok).sum())
         rows = np.column_stack([g[ok], t[idx][ok], events.trade_price[idx][ok], sign[ok], pre[ok]]).astype(np.float64)
+        self.effective_sum += float(np.sum(2.0 * rows[:, 3] * (rows[:, 2] - rows[:, 4]) / rows[:, 4]))
+        self.effective_count += len(rows)
         self._open = np.concatenate([self._open, rows]) if len(self._open) else rows
         self._times = np.concatenate([self._times, t])
         self._mids = np.concatenate([self._mids, mid_ff])

@@ -154,6 +154,8 @@ class _BarStage:
     bars: int = 0
     ofi_queue: list[float] = field(default_factory=list)
     bar_queue: list[tuple[float, float, float, float, float, float]] = field(default_factory=list)
+    history: list[tuple[float, float, float, int, int, float]] = field(default_factory=list)
+    keep_history: bool = False           # the batch form keeps per-bar rows for plots
 
     def __post_init__(self) -> None:
         self.warm = _Warmup(self.config.warmup_bars)
@@ -243,6 +245,8 @@ class _BarStage:
             self.deviation_sum += abs(dev)
             self.deviation_n += 1
             self.deviation_last = dev
+        if self.keep_history:
+            self.history.append((end, mid, self.fused, self.vol, self.trend, self.sigma))
 
     def values(self) -> dict[str, float]:
         kyle = self.kyle.fit()
@@ -285,6 +289,9 @@ class DayAnalysis:
     vpin_time: FloatArray
     vpin: FloatArray
     vpin_cdf: FloatArray
+    regime: FloatArray           # per bar after the warm-up: end time, mid, fused, vol, trend, sigma
+    markouts: FloatArray         # mean taker markout (relative) per horizon
+    markout_horizons: tuple[float, ...]
 
 
 def analyze_day(events: MarketEvents, config: SuiteConfig) -> DayAnalysis:
@@ -310,7 +317,7 @@ def analyze_day(events: MarketEvents, config: SuiteConfig) -> DayAnalysis:
     bars = time_bars(ev, config.bar_seconds, origin=t0)
     # OFI bars end at the last quote's bar; the events' bars may run further (trailing trades).
     ofi = np.concatenate([ob.ofi, np.zeros(max(len(bars) - len(ob.ofi), 0))])[:len(bars)]
-    stage = _BarStage(config)
+    stage = _BarStage(config, keep_history=True)
     stage_alerts: list[dict[str, Any]] = []
     stage.add_bars(bars, stage_alerts)
     stage.add_ofi(ofi.tolist(), stage_alerts)
@@ -325,9 +332,12 @@ def analyze_day(events: MarketEvents, config: SuiteConfig) -> DayAnalysis:
                "ofi_beta": ofit.slope, "ofi_r2": ofit.r2, "roll_spread": roll.spread}
     summary.update(_spread_values(sp))
     summary.update(stage.values())
+    summary = {k: float(v) for k, v in summary.items()}
     alerts += stage_alerts
     alerts.sort(key=lambda a: float(a["time"]))
-    return DayAnalysis(summary, alerts, bars, ob, vp.time, vp.vpin, vp.cdf)
+    mo = np.array([np.nanmean(c) if np.isfinite(c).any() else np.nan for c in sp.markouts.T])
+    return DayAnalysis(summary, alerts, bars, ob, vp.time, vp.vpin, vp.cdf,
+                       np.array(stage.history, dtype=np.float64).reshape(-1, 6), mo, sp.horizons)
 
 
 # ---- streaming -------------------------------------------------------------------------------------------
@@ -414,5 +424,8 @@ class StreamingAnalytics:
                "vpin_max": max(defined) if defined else math.nan, "vpin_alerts": float(self.vpin_alerts),
                "ofi_beta": ofit.slope, "ofi_r2": ofit.r2, "roll_spread": self.roll.result().spread}
         out.update(_spread_values(self.spreads.result()))
+        # The effective spread is known at each trade: live, it covers trades whose horizons are
+        # still open too (after finish() the same trades as the batch's).
+        out["effective_spread_bps"] = 1e4 * self.spreads.effective_mean()
         out.update(self.stage.values())
-        return out
+        return {k: float(v) for k, v in out.items()}
