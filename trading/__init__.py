@@ -1,7 +1,6 @@
-"""The trading side of the venue: strategies and the systems they are built from.
+"""The trading side of the venue: strategies, replay, market making, analytics.
 
-Rooms (one system each): strategy/ (strategy API, context, runtime, live and replay), replay/
-(historical data, simulated clock, latency models, fill rules), marketmaking/ (inventory-aware
-quoting, liquidity provision, hedging), analytics/ (order-flow analytics, regimes). Run the tools
-with ``python -m trading VERB``.
+Sub-packages by system (see README): ``strategy/`` and ``replay/`` (strategy runtime and historical
+replay), ``marketmaking/``, ``analytics/`` (order-flow analytics, price discovery, regimes).
+``python -m trading VERB`` runs the command-line tools.
 """

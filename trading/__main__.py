@@ -1,7 +1,7 @@
 """``python -m trading VERB ...``: one entry point for the trading side's tools.
 
-As in ``python -m gateway``, each verb lives in its own module, imported only when used, and its
-``main(argv) -> int`` parses its own arguments.
+Each verb lives in its own module, imported only when used; a module's ``main(argv) -> int`` parses
+its own arguments (same shape as ``python -m gateway``).
 """
 from __future__ import annotations
 
