@@ -1,7 +1,7 @@
 """``python -m trading VERB ...``: one entry point for the trading side's tools.
 
-Each verb lives in its own module, imported only when used (a broken or heavy module never slows
-down the others); a module's ``main(argv) -> int`` parses its own arguments.
+Each verb lives in its own module, imported only when used; a module's ``main(argv) -> int`` parses
+its own arguments (same shape as ``python -m gateway``).
 """
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import sys
 
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
-    "report": ("trading.tca.cli", "transaction cost analysis, best-execution monitoring and regulatory "
-                                  "reports from a venue journal ('report --help')"),
+    "mm": ("trading.marketmaking.cli", "market making: 'mm paper' (Avellaneda-Stoikov experiment), 'mm quote'"),
 }
 
 
@@ -19,7 +18,8 @@ def _usage() -> str:
     lines = ["usage: python -m trading VERB [options]", "", "verbs:"]
     width = max((len(v) for v in VERBS), default=0)
     lines += [f"  {verb:<{width}}  {desc}" for verb, (_, desc) in sorted(VERBS.items())]
-    lines += ["", "Run 'python -m trading VERB --help' for a verb's options."]
+    lines.append("")
+    lines.append("Run 'python -m trading VERB --help' for a verb's options.")
     return "\n".join(lines)
 
 
