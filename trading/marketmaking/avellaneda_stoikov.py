@@ -17,11 +17,10 @@ the utility.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class ModelQuote:
+class ModelQuote(NamedTuple):
     """Distances of the optimal bid and ask below / above the mid (currency, may be negative) and
     the reservation price; ``bid_ok``/``ask_ok`` are False where a model refuses to quote a side
     (GLFT at an inventory bound)."""

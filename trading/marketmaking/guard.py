@@ -14,13 +14,12 @@ the guard's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from trading.marketmaking.params import GuardParams
 
 
-@dataclass(frozen=True)
-class MarketState:
+class MarketState(NamedTuple):
     """The market as the strategy sees it. Prices in ticks (None: that side is empty)."""
     now_s: float
     last_update_s: float
@@ -30,8 +29,7 @@ class MarketState:
     breaker: bool = False
 
 
-@dataclass(frozen=True)
-class GuardDecision:
+class GuardDecision(NamedTuple):
     quote: bool
     reason: str          # why not, or "ok"
     widen: float = 1.0

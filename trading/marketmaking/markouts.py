@@ -33,8 +33,11 @@ class MarkoutTracker:
         self.window = window
         self._pending: deque[Markout] = deque()
         self.completed: list[Markout] = []
-        self._recent_short: deque[float] = deque(maxlen=window)
-        self._trades: deque[tuple[int, int]] = deque(maxlen=window)
+        self._recent_short: deque[float] = deque()
+        self._short_sum = 0.0
+        self._trades: deque[tuple[int, int]] = deque()
+        self._trade_total = 0           # running sums over the window (O(1) per event)
+        self._trade_signed = 0
         self._last_mid: float | None = None
 
     def on_fill(self, t: float, side: int, price: float, qty: int) -> None:
@@ -43,10 +46,16 @@ class MarkoutTracker:
     def on_trade(self, aggressor_side: int, qty: int) -> None:
         """A public trade: aggressor_side +1 buyer-initiated, -1 seller-initiated."""
         self._trades.append((aggressor_side, qty))
+        self._trade_total += qty
+        self._trade_signed += aggressor_side * qty
+        if len(self._trades) > self.window:
+            s, q = self._trades.popleft()
+            self._trade_total -= q
+            self._trade_signed -= s * q
 
     def on_mid(self, t: float, mid: float) -> None:
         """A new mid at time t: completes the horizons that ended before t with the previous mid."""
-        if self._last_mid is not None:
+        if self._last_mid is not None and self._pending:
             prev = self._last_mid
             for m in self._pending:
                 for h in self.horizons:
@@ -54,6 +63,9 @@ class MarkoutTracker:
                         m.values[h] = m.side * (prev - m.price)
                         if h == self.horizons[0]:
                             self._recent_short.append(m.values[h])
+                            self._short_sum += m.values[h]
+                            if len(self._recent_short) > self.window:
+                                self._short_sum -= self._recent_short.popleft()
             while self._pending and len(self._pending[0].values) == len(self.horizons):
                 self.completed.append(self._pending.popleft())
         self._last_mid = mid
@@ -76,15 +88,14 @@ class MarkoutTracker:
     def markout_toxicity(self, half_spread: float) -> float:
         if not self._recent_short or half_spread <= 0:
             return 0.0
-        adverse = -sum(self._recent_short) / len(self._recent_short)
+        adverse = -self._short_sum / len(self._recent_short)
         return min(max(adverse / half_spread, 0.0), 1.0)
 
     def flow_imbalance(self) -> float:
         """Signed: +1 all buyer-initiated, -1 all seller-initiated (0.0 with no trades)."""
-        total = sum(q for _, q in self._trades)
-        if not total:
+        if not self._trade_total:
             return 0.0
-        return sum(s * q for s, q in self._trades) / total
+        return self._trade_signed / self._trade_total
 
     def toxicity(self, half_spread: float) -> float:
         return max(self.markout_toxicity(half_spread), abs(self.flow_imbalance()))

@@ -20,7 +20,7 @@ ask as integer price ticks and share sizes, or None for a side that is not quote
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from trading.marketmaking.avellaneda_stoikov import ModelQuote, as_quote
 from trading.marketmaking.errors import ParameterError
@@ -28,14 +28,12 @@ from trading.marketmaking.glft import glft_quote
 from trading.marketmaking.params import MarketMakerParams
 
 
-@dataclass(frozen=True)
-class Side:
+class Side(NamedTuple):
     price_ticks: int
     size: int
 
 
-@dataclass(frozen=True)
-class TargetQuote:
+class TargetQuote(NamedTuple):
     bid: Side | None
     ask: Side | None
     reservation: float          # price units
@@ -43,8 +41,7 @@ class TargetQuote:
     model_ask_distance: float
 
 
-@dataclass(frozen=True)
-class MarketInputs:
+class MarketInputs(NamedTuple):
     """What the quoter needs from the market: sigma, A and k (given, or from the estimators)."""
     sigma: float
     A: float

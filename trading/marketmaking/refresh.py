@@ -13,8 +13,8 @@ One decision per side, from the live order (price, open size) and the target (or
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from trading.marketmaking.params import RefreshParams
 from trading.marketmaking.quoting import Side
@@ -27,8 +27,7 @@ class Action(Enum):
     REPLACE = "replace"
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     action: Action
     price_ticks: int = 0
     size: int = 0
