@@ -19,6 +19,7 @@ import numpy as np
 
 from gateway.enginehost import journal
 from native import records
+from native._venue import lib
 from trading.tca import codes
 from trading.tca import quotes as quotes_mod
 from trading.tca.clock import ClockMapping, clock_mapping
@@ -138,9 +139,15 @@ class _OrderIndex:
 
 
 def _read(directory: str, kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every record of one journal. The journal is first opened read-only, which checks every
+    record's CRC and the sequence and refuses an invalid record followed by valid ones (the
+    cursor alone stops at the first invalid record, which would silently cut the day short)."""
     if not os.path.isdir(directory):
         raise TcaInputError(f"{directory}: no such journal directory")
     try:
+        limits = journal.journal_limits(directory)
+        log = journal.open_log(directory, kind, limits, readonly=True)
+        lib.jrnl_log_close(log)
         return journal.read_records(directory, kind)
     except journal.JournalError as exc:
         raise CorruptJournal(f"{directory}: journal cannot be read, nothing analysed: {exc}") from exc
@@ -160,9 +167,16 @@ def load_tape(directory: str) -> Tape:
     e_seq, e_idx, e_pay = _read(directory, journal.KIND_EVT)
     if len(c_seq) == 0:
         raise NoData(f"{directory}: the command journal is empty")
-    if len(e_seq) and int(e_seq[-1]) > int(c_seq[-1]):
-        raise CorruptJournal(f"{directory}: events reach seq {int(e_seq[-1])} beyond the last command "
-                             f"{int(c_seq[-1])}")
+    # every command gives at least one event (ACCEPTED / REJECTED / CANCELLED / CMD_ACK ...):
+    # events must cover every command seq, else part of the event journal is missing
+    first_cmd, last_cmd = int(c_seq[0]), int(c_seq[-1])
+    covered = len(np.unique(e_seq)) if len(e_seq) else 0
+    if covered != last_cmd - first_cmd + 1 or (len(e_seq) and (int(e_seq[0]) != first_cmd or int(e_seq[-1]) != last_cmd)):
+        last_evt = int(e_seq[-1]) if len(e_seq) else 0
+        raise CorruptJournal(f"{directory}: journal cannot be read, nothing analysed: the event journal covers "
+                             f"{covered} of the {last_cmd - first_cmd + 1} commands (last event seq {last_evt}, "
+                             f"last command seq {last_cmd}); a segment is damaged or missing, or the engine "
+                             "has not released them yet")
     ehdr = e_pay.view(records.RECORD_DTYPE).reshape(-1).view(records.dtype_of("eng_evt_hdr_t"))
     etype = ehdr["type"]
     chdr = c_pay.view(records.RECORD_DTYPE).reshape(-1).view(records.dtype_of("eng_cmd_hdr_t"))
