@@ -30,6 +30,9 @@ class CmdType(enum.IntEnum):
     SET_ACCOUNT_LIMIT = 10
     SET_KILL_SWITCH = 11
     SET_POST_TRADE_LIMIT = 12
+    EXECUTE = 13
+    REDUCE = 14
+    SEED_LEVEL = 15
 
 
 class EvtType(enum.IntEnum):
@@ -137,6 +140,7 @@ class Reason(enum.IntEnum):
     REJ_DUPLICATE_INSTRUMENT = 118
     REJ_BAD_FLAGS = 119
     REJ_BAD_SEQUENCE = 120
+    REJ_NOT_RESTING = 121
     REJ_MAX_QTY = 200
     REJ_MAX_NOTIONAL = 201
     REJ_PRICE_COLLAR = 202
@@ -145,6 +149,7 @@ class Reason(enum.IntEnum):
     REJ_PHASE = 300
     REJ_POST_ONLY_WOULD_TAKE = 301
     REJ_BAD_PHASE_TRANSITION = 302
+    REJ_WOULD_CROSS = 303
     CXL_USER = 400
     CXL_MASS = 401
     CXL_KILL_SWITCH = 402
@@ -337,6 +342,37 @@ class SetPostTradeLimit(CommandRecord, frozen=True, gc=False, tag="SET_POST_TRAD
     value_e6: int = 0  # int64_t
 
 
+class Execute(CommandRecord, frozen=True, gc=False, tag="EXECUTE"):
+    """eng_execute_t, type code 13."""
+
+    CODE: ClassVar[int] = 13
+    C_STRUCT: ClassVar[str] = "eng_execute_t"
+    order_id: int = 0  # uint64_t
+    qty: int = 0  # int64_t
+    contra_account_id: int = 0  # uint32_t
+
+
+class Reduce(CommandRecord, frozen=True, gc=False, tag="REDUCE"):
+    """eng_reduce_t, type code 14."""
+
+    CODE: ClassVar[int] = 14
+    C_STRUCT: ClassVar[str] = "eng_reduce_t"
+    order_id: int = 0  # uint64_t
+    qty: int = 0  # int64_t
+
+
+class SeedLevel(CommandRecord, frozen=True, gc=False, tag="SEED_LEVEL"):
+    """eng_seed_level_t, type code 15."""
+
+    CODE: ClassVar[int] = 15
+    C_STRUCT: ClassVar[str] = "eng_seed_level_t"
+    price: int = 0  # int64_t
+    qty: int = 0  # int64_t
+    account_id: int = 0  # uint32_t
+    stp_group: int = 0  # uint32_t
+    side: int = 0  # uint8_t
+
+
 class AcceptedEvent(EventRecord, frozen=True, gc=False, tag="ACCEPTED"):
     """eng_evt_accepted_t, type code 1."""
 
@@ -487,10 +523,10 @@ class UnknownEvent(EventRecord, frozen=True, gc=False, tag="UNKNOWN"):
     code: int = 0
 
 
-Command = Union[NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, UnknownCommand]
+Command = Union[NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, UnknownCommand]
 Event = Union[AcceptedEvent, RejectedEvent, TradeEvent, CancelledEvent, ReplacedEvent, ExpiredEvent, TriggeredEvent, BookLevelEvent, PhaseEvent, AuctionEvent, CmdAckEvent, UnknownEvent]
 
 COMMAND_CLASSES: dict[int, type[CommandRecord]] = {c.CODE: c for c in (
-    NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit)}
+    NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel)}
 EVENT_CLASSES: dict[int, type[EventRecord]] = {c.CODE: c for c in (
     AcceptedEvent, RejectedEvent, TradeEvent, CancelledEvent, ReplacedEvent, ExpiredEvent, TriggeredEvent, BookLevelEvent, PhaseEvent, AuctionEvent, CmdAckEvent)}
