@@ -211,7 +211,7 @@ def lobster(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
 def run_c(eng: Engine, recs: np.ndarray, timed: bool) -> tuple[dict[str, int], np.ndarray | None]:
     res = ffi.new("eng_bench_result_t *")
     lat = np.zeros(len(recs), dtype=np.uint32) if timed else None
-    rc = lib.eng_bench_run(eng._h, ffi.cast("const eng_cmd_t *", ffi.from_buffer(recs)), len(recs),
+    rc = lib.eng_bench_run(eng.handle, ffi.cast("const eng_cmd_t *", ffi.from_buffer(recs)), len(recs),
                            ffi.cast("uint32_t *", ffi.from_buffer(lat)) if timed else ffi.NULL, res)
     if rc != 0:
         raise RuntimeError(f"eng_bench_run failed: {rc}")

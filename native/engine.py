@@ -87,6 +87,11 @@ class Engine:
         self.close()
 
     @property
+    def handle(self) -> Any:
+        """The cffi eng_engine_t * (for C benchmarks that drive the engine directly); valid until close()."""
+        return self._h
+
+    @property
     def _h(self) -> Any:
         if self._eng is None:
             raise EngineError("engine is closed")

@@ -70,6 +70,27 @@ def dtype_of(struct_name: str) -> np.dtype:
                      "offsets": [o for _, o, _ in fields], "itemsize": itemsize})
 
 
+def field_names(dt: np.dtype) -> tuple[str, ...]:
+    """The field names of a structured dtype from dtype_of, in layout order."""
+    if dt.names is None:
+        raise TypeError(f"{dt} is not a structured dtype")
+    return dt.names
+
+
+def field_dtype(dt: np.dtype, name: str) -> np.dtype:
+    """The scalar dtype of one field of a structured dtype from dtype_of."""
+    if dt.fields is None or name not in dt.fields:
+        raise KeyError(f"{dt} has no field {name!r}")
+    return dt.fields[name][0]
+
+
+def field_offset(dt: np.dtype, name: str) -> int:
+    """The byte offset of one field of a structured dtype from dtype_of."""
+    if dt.fields is None or name not in dt.fields:
+        raise KeyError(f"{dt} has no field {name!r}")
+    return int(dt.fields[name][1])
+
+
 _CMD_STRUCTS = {code: cls.C_STRUCT for code, cls in COMMAND_CLASSES.items()}
 _EVT_STRUCTS = {code: cls.C_STRUCT for code, cls in EVENT_CLASSES.items()}
 _RECORD_STRUCTS = frozenset(_CMD_STRUCTS.values()) | frozenset(_EVT_STRUCTS.values()) | {
@@ -91,7 +112,7 @@ def _check_generated() -> None:
     pairs += [(cls, EVT_DTYPES[code]) for code, cls in EVENT_CLASSES.items()]
     pairs += [(CommandRecord, _CMD_HDR_REC), (EventRecord, _EVT_HDR_REC)]
     for cls, dt in pairs:
-        if tuple(cls.__struct_fields__) != tuple(n for n in dt.names if n != "type"):
+        if tuple(cls.__struct_fields__) != tuple(n for n in field_names(dt) if n != "type"):
             raise ImportError(f"native/messages.py: {cls.__name__} no longer matches the compiled layout; "
                               "run python scripts/generate_messages.py")
 
@@ -131,8 +152,8 @@ def encode_commands(commands: Iterable[Command]) -> np.ndarray:
         dt = CMD_DTYPES[key] if key >= 0 else _CMD_HDR_REC
         view = out.view(dt)
         ix = np.asarray(idx, dtype=np.int64)
-        for col, name in enumerate(dt.names):
-            fdt = dt.fields[name][0]
+        for col, name in enumerate(field_names(dt)):
+            fdt = field_dtype(dt, name)
             values = [_check_int("command", name, r[col], fdt) for r in rows]
             view[name][ix] = np.asarray(values, dtype=fdt)
     return out
@@ -160,14 +181,14 @@ def _decode(records: np.ndarray, hdr_rec: np.dtype, dtypes: Mapping[int, np.dtyp
         cls = classes.get(code)
         dt = dtypes[code] if cls is not None else hdr_rec
         sub = recs[ix].view(dt)
-        cols = [sub[name].tolist() for name in dt.names if name != "type"]
+        cols = [sub[name].tolist() for name in field_names(dt) if name != "type"]
         if cls is None:
             for j, row in zip(ix.tolist(), zip(*cols)):
-                out[j] = unknown(*row, code=code)  # type: ignore[call-arg]
+                out[j] = unknown(*row, code=code)
         else:
             for j, row in zip(ix.tolist(), zip(*cols)):
                 out[j] = cls(*row)
-    return out  # type: ignore[return-value]
+    return [m for m in out if m is not None]
 
 
 def decode_events(records: np.ndarray) -> list[Event]:
@@ -195,7 +216,7 @@ def to_dict(message: Command | Event) -> dict[str, int | str]:
     if isinstance(message, (UnknownCommand, UnknownEvent)):
         code = fields.pop("code")
         return {"type": code, **fields}
-    return {"type": type(message).__struct_config__.tag, **fields}  # type: ignore[dict-item]
+    return {"type": type_name(message), **fields}
 
 
 def _from_dict(what: str, d: Mapping[str, Any], by_name: Mapping[str, type[_R]],
@@ -227,12 +248,12 @@ _EVT_BY_NAME = {EvtType(code).name: cls for code, cls in EVENT_CLASSES.items()}
 
 def command_from_dict(d: Mapping[str, Any]) -> Command:
     """The plain-dict form -> a Command Struct (missing fields 0; an unknown key is a ValueError)."""
-    return _from_dict("command", d, _CMD_BY_NAME, COMMAND_CLASSES, UnknownCommand)  # type: ignore[arg-type, return-value]
+    return _from_dict("command", d, _CMD_BY_NAME, COMMAND_CLASSES, UnknownCommand)  # type: ignore[return-value]
 
 
 def event_from_dict(d: Mapping[str, Any]) -> Event:
     """The plain-dict form -> an Event Struct (missing fields 0; an unknown key is a ValueError)."""
-    return _from_dict("event", d, _EVT_BY_NAME, EVENT_CLASSES, UnknownEvent)  # type: ignore[arg-type, return-value]
+    return _from_dict("event", d, _EVT_BY_NAME, EVENT_CLASSES, UnknownEvent)  # type: ignore[return-value]
 
 
 def struct_to_dict(cdata: Any) -> dict[str, int]:

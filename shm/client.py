@@ -125,6 +125,17 @@ class EngineClient:
             check(rc, self.cmd_seg.path)
 
     @property
+    def cmd_ring(self) -> Any:
+        """This producer's command ring (a cffi ring_spsc_t *), for C code that writes it directly
+        (the gateway's engine bridge); valid until close()."""
+        return self._cmd
+
+    @property
+    def reply_ring(self) -> Any:
+        """This producer's reply ring (a cffi ring_spsc_t *); valid until close()."""
+        return self._reply
+
+    @property
     def last_reply_raw(self) -> np.ndarray:
         return self._one_reply
 

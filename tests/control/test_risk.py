@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from gateway.control.pnl import PnlBook
 from gateway.control.risk import (AccountLimits, Alert, RiskMonitor, compute_metrics, concentration,
                                   max_drawdown, pnl_changes, var_historical, var_parametric)
+from native import records
 
 # ---- historical VaR -------------------------------------------------------------------------------
 
