@@ -10,6 +10,9 @@ import sys
 
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
+    "report": ("trading.tca.cli", "transaction cost analysis, best-execution monitoring and regulatory "
+                                  "reports from a venue journal ('report --help')"),
+    "mm": ("trading.marketmaking.cli", "market making: 'mm paper' (Avellaneda-Stoikov experiment), 'mm quote'"),
 }
 
 
