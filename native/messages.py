@@ -198,6 +198,9 @@ class Reason(enum.IntEnum):
     GW_HANDSHAKE_TIMEOUT = 958
     GW_ENGINE_GONE = 959
     GW_ADMIN_DISCONNECT = 960
+    GW_ORDER_DONE = 961
+    GW_MASS_CANCEL_BUSY = 962
+    GW_MASS_CANCEL_INCOMPLETE = 963
 
 
 class CommandRecord(msgspec.Struct, frozen=True, gc=False, tag_field="type"):
