@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trading.tca import npx
+
 from trading.tca.quotes import QUOTE_DTYPE, mid_of
 from trading.tca.reference import Reference
 from trading.tca.tape import LIQ_AUCTION, LIQ_MAKER, LIQ_TAKER, Tape
@@ -135,7 +137,7 @@ def interval_vwap(tape: Tape, instrument: np.ndarray, start_ts: np.ndarray, end_
     """The venue's VWAP of each instrument's trades stamped in [start, end] (NaN if none)."""
     out = np.full(len(start_ts), np.nan)
     trades = tape.fills[0::2]            # one row per trade (the buy side)
-    for iid in np.unique(instrument):
+    for iid in npx.unique(instrument):
         t = trades[trades["instrument"] == iid]
         if len(t) == 0:
             continue
