@@ -240,7 +240,7 @@ def _check(cfg: VenueConfig) -> None:
             if not 0 <= getattr(ins, f) <= INT64_MAX:
                 raise ConfigError(f"{at}.{f}: must be 0..{INT64_MAX}, got {getattr(ins, f)}")
     try:
-        gw_config._check(cfg.gateway_config(), "")
+        gw_config.check(cfg.gateway_config(), "")
     except gw_config.ConfigError as exc:
         raise ConfigError(str(exc).removeprefix(": ")) from None
     for f in cfg.firms:
