@@ -45,7 +45,7 @@ def synthetic_day(n_steps: int, instruments: int = 2, cancel_prob: float = 0.1, 
                    "account_id": 9}]
     for i, c in enumerate(setup):
         c["seq"], c["ts_ns"] = i + 1, start_ts_ns
-    head = records.encode_commands(setup)
+    head = records.encode_commands([records.command_from_dict(c) for c in setup])
     n = n_steps
     inst = rng.integers(1, instruments + 1, n).astype(np.uint32)
     walk = np.clip(10 + np.cumsum(rng.integers(-1, 2, n)), 1, 19)

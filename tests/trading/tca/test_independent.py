@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gateway.enginehost import journal
@@ -69,7 +70,7 @@ def _best(eng: object, iid: int, side: int) -> int:
 @pytest.mark.parametrize("seed", [3, 11])
 def test_measures_match_a_direct_computation(tmp_path: Path, seed: int) -> None:
     cmds = _flow(seed, 1500)
-    write_journal(str(tmp_path / "j"), cmds)
+    write_journal(str(tmp_path / "j"), [records.command_from_dict(c) for c in cmds])
     ref = Reference(price_scale=10_000, fees=FeeSchedule(0.003, -0.002, 0.001))
     an = analyze(load_tape(str(tmp_path / "j")), ref)
 
@@ -86,7 +87,7 @@ def test_measures_match_a_direct_computation(tmp_path: Path, seed: int) -> None:
     done = ffi.new("size_t *")
     try:
         for c in cmds:
-            rec = records.encode_commands([c])
+            rec = records.encode_commands([records.command_from_dict(c)])
             if c["type"] == "NEW_ORDER":
                 key = (int(c["order_id"]), int(c["seq"]))
                 iid = int(c["instrument_id"])
@@ -95,7 +96,8 @@ def test_measures_match_a_direct_computation(tmp_path: Path, seed: int) -> None:
             assert lib.eng_submit(eng, ffi.cast("eng_cmd_t *", ffi.from_buffer(rec)), 1, done) == 0
             count = ffi.new("size_t *")
             ptr = lib.eng_events(eng, count)
-            evs = records.decode_events(memoryview(ffi.buffer(ptr, 96 * count[0])).cast("B"))  # type: ignore[arg-type]
+            raw = np.frombuffer(ffi.buffer(ptr, 96 * count[0]), dtype=np.uint8).copy()
+            evs = [records.to_dict(e) for e in records.decode_events(raw)]
             for e in evs:
                 if e["type"] == "ACCEPTED":
                     k = (int(e["order_id"]), int(e["seq"]))
