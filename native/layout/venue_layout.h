@@ -121,7 +121,8 @@ typedef enum eng_reason {
     ENG_GW_PEER_TERMINATED = 957,  /* the client sent Terminate; answered with Terminate */
     ENG_GW_HANDSHAKE_TIMEOUT = 958, /* the connection did not establish within the handshake timeout */
     ENG_GW_ENGINE_GONE = 959,      /* the engine stopped or died; after a crash, also a request it never sequenced */
-    ENG_GW_ADMIN_DISCONNECT = 960  /* an operator disconnected the session (Terminate text says why) */
+    ENG_GW_ADMIN_DISCONNECT = 960, /* an operator disconnected the session (Terminate text says why) */
+    ENG_GW_VENUE_STOPPING = 961    /* the gateway is stopping (operator stop, or the venue could not be kept running): not a normal session end */
     /* ---- END gateway block 940-999 */
 } eng_reason_t;
 
