@@ -687,8 +687,9 @@ class ControlService:
     def cmd_sessions_disconnect(self, user: str, role: str, session_id: Any) -> dict[str, Any]:
         if isinstance(session_id, str) and session_id.isdigit():
             session_id = int(session_id)
-        if isinstance(session_id, bool) or not isinstance(session_id, int):
-            raise CommandError(protocol.CODE_BAD_REQUEST, f"session_id: expected an integer, got {session_id!r}")
+        if isinstance(session_id, bool) or not isinstance(session_id, int) or not 0 <= session_id < 1 << 64:
+            raise CommandError(protocol.CODE_BAD_REQUEST,
+                               f"session_id: expected an unsigned 64-bit integer, got {session_id!r}")
         if self.gateway_admin is None:
             raise CommandError(protocol.CODE_UNAVAILABLE, "no gateway admin endpoint configured")
         from gateway.orderentry.admin import GatewayAdminError

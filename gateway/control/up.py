@@ -20,7 +20,7 @@ it rebuilds its view from the journals); the gateway outlives an engine crash by
 sessions and serves reconnects and retransmission (native/gateway/gw_resume.c). A dead control
 plane is restarted alone; a dead gateway is restarted on the port it had. The venue stops only on
 SIGINT/SIGTERM, or when the engine dies with no journal to recover from (or --no-engine-restart):
-then the gateway is stopped first, and it ends every session with Terminate reason 961
+then the gateway is stopped first, and it ends every session with Terminate reason 964
 (ENG_GW_VENUE_STOPPING), never a plain "finished"; ``up`` exits 0 after a requested stop, 1
 otherwise.
 """
@@ -471,7 +471,7 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
             why = sup.may_restart(dead[0])
             if why is not None:
                 print(f"up: {dead[0]} {_status_text(dead[1])}: {why}; stopping the venue "
-                      f"(clients get Terminate reason 961, venue stopping)", file=sys.stderr,
+                      f"(clients get Terminate reason 964, venue stopping)", file=sys.stderr,
                       flush=True)
                 rc = 1
                 break

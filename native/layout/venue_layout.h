@@ -49,6 +49,7 @@ typedef enum eng_reason {
     ENG_REJ_DUPLICATE_INSTRUMENT = 118, /* an instrument with that id already exists */
     ENG_REJ_BAD_FLAGS = 119,          /* unknown flag bit, or post-only/iceberg where not allowed */
     ENG_REJ_BAD_SEQUENCE = 120,       /* command sequence number not greater than the previous one */
+    ENG_REJ_NOT_RESTING = 121,        /* execute/reduce of a waiting stop order (it is not in the book) */
 
     /* 200-299: pre-trade risk */
     ENG_REJ_MAX_QTY = 200,            /* quantity above the instrument's maximum order quantity */
@@ -61,6 +62,7 @@ typedef enum eng_reason {
     ENG_REJ_PHASE = 300,              /* not accepted in the instrument's current phase */
     ENG_REJ_POST_ONLY_WOULD_TAKE = 301, /* a post-only order would have taken liquidity */
     ENG_REJ_BAD_PHASE_TRANSITION = 302, /* phase change not allowed from the current phase */
+    ENG_REJ_WOULD_CROSS = 303,        /* seeded liquidity would cross the other side in CONTINUOUS */
 
     /* 400-449: why a live order left the book (reason of CANCELLED and EXPIRED events) */
     ENG_CXL_USER = 400,               /* cancelled on request */
@@ -122,7 +124,10 @@ typedef enum eng_reason {
     ENG_GW_HANDSHAKE_TIMEOUT = 958, /* the connection did not establish within the handshake timeout */
     ENG_GW_ENGINE_GONE = 959,      /* the engine stopped or died; after a crash, also a request it never sequenced */
     ENG_GW_ADMIN_DISCONNECT = 960, /* an operator disconnected the session (Terminate text says why) */
-    ENG_GW_VENUE_STOPPING = 961    /* the gateway is stopping (operator stop, or the venue could not be kept running): not a normal session end */
+    ENG_GW_ORDER_DONE = 961,       /* cancel or replace of an order that already filled, was cancelled or expired: too late */
+    ENG_GW_MASS_CANCEL_BUSY = 962, /* every mass-cancel slot of the gateway is taken by one still in progress */
+    ENG_GW_MASS_CANCEL_INCOMPLETE = 963, /* a mass cancel could not finish: the engine is gone (the total says how many went) */
+    ENG_GW_VENUE_STOPPING = 964    /* the gateway is stopping (operator stop, or the venue could not be kept running): not a normal session end */
     /* ---- END gateway block 940-999 */
 } eng_reason_t;
 
@@ -140,7 +145,10 @@ typedef enum eng_cmd_type {
     ENG_CMD_SET_INSTRUMENT_RISK = 9,
     ENG_CMD_SET_ACCOUNT_LIMIT = 10,
     ENG_CMD_SET_KILL_SWITCH = 11,
-    ENG_CMD_SET_POST_TRADE_LIMIT = 12
+    ENG_CMD_SET_POST_TRADE_LIMIT = 12,
+    ENG_CMD_EXECUTE = 13,     /* an execution reported from outside against a named resting order */
+    ENG_CMD_REDUCE = 14,      /* take a quantity off a resting order, keeping its place */
+    ENG_CMD_SEED_LEVEL = 15   /* add or remove liquidity at a level that belongs to no known order */
 } eng_cmd_type_t;
 
 typedef enum eng_side { ENG_SIDE_NONE = 0, ENG_SIDE_BUY = 1, ENG_SIDE_SELL = 2 } eng_side_t;
@@ -294,6 +302,35 @@ typedef struct eng_set_post_trade_limit {
     int64_t value_e6;         /* the limit in millionths (1.5 -> 1500000); 0: no limit */
 } eng_set_post_trade_limit_t;
 
+/* The three commands below carry order flow that happened elsewhere (a historical day replayed,
+ * an outside venue's executions) into this book; ENGINE.md "Outside order flow". */
+typedef struct eng_execute {
+    eng_cmd_hdr_t hdr;
+    uint64_t order_id;        /* the resting order executed (the passive side of the trade) */
+    int64_t qty;              /* executes min(qty, leaves); the TRADE says how much */
+    uint32_t contra_account_id; /* account booked on the aggressing side (position only) */
+    uint32_t _pad1;
+} eng_execute_t;
+
+typedef struct eng_reduce {
+    eng_cmd_hdr_t hdr;
+    uint64_t order_id;
+    int64_t qty;              /* takes min(qty, leaves) off; all of it cancels the order */
+} eng_reduce_t;
+
+/* Seeded liquidity is a resting LIMIT GTC order whose id is (1 << 63) | hdr.seq, so it never
+ * collides with a submitter's id in practice and is found again by SEED_LEVEL's removal. */
+typedef struct eng_seed_level {
+    eng_cmd_hdr_t hdr;
+    int64_t price;
+    int64_t qty;              /* > 0: rest that much at the back; < 0: remove up to -qty of the
+                                 level's seeded orders, newest first */
+    uint32_t account_id;      /* owner of the seeded order (positions, mass cancel) */
+    uint32_t stp_group;
+    uint8_t side;
+    uint8_t _pad1[7];
+} eng_seed_level_t;
+
 typedef union eng_cmd {
     eng_cmd_hdr_t hdr;
     eng_new_order_t new_order;
@@ -308,6 +345,9 @@ typedef union eng_cmd {
     eng_set_account_limit_t set_account_limit;
     eng_set_kill_switch_t set_kill_switch;
     eng_set_post_trade_limit_t set_post_trade_limit;
+    eng_execute_t execute;
+    eng_reduce_t reduce;
+    eng_seed_level_t seed_level;
     uint8_t raw[96];
 } eng_cmd_t;
 

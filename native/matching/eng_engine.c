@@ -117,6 +117,9 @@ void eng_process(eng_engine_t *e, const eng_cmd_t *cmd, eng_sink_t *sink)
     case ENG_CMD_SET_ACCOUNT_LIMIT: eng_cmd_set_account_limit(e, &cmd->set_account_limit); break;
     case ENG_CMD_SET_KILL_SWITCH: eng_cmd_set_kill_switch(e, &cmd->set_kill_switch); break;
     case ENG_CMD_SET_POST_TRADE_LIMIT: eng_cmd_set_post_trade_limit(e, &cmd->set_post_trade_limit); break;
+    case ENG_CMD_EXECUTE: eng_cmd_execute(e, &cmd->execute); break;
+    case ENG_CMD_REDUCE: eng_cmd_reduce(e, &cmd->reduce); break;
+    case ENG_CMD_SEED_LEVEL: eng_cmd_seed_level(e, &cmd->seed_level); break;
     default: eng_reject(e, cmd, ENG_REJ_UNKNOWN_COMMAND); break;
     }
 }

@@ -201,6 +201,11 @@ uint32_t eng_cmd_instrument(const eng_cmd_t *c);
 uint32_t eng_sweep(eng_engine_t *e, uint32_t instrument_id, int by_account, uint32_t account, int day_only,
                    uint16_t evt_type, uint16_t reason);
 
+/* eng_external.c: order flow from outside (replayed days): EXECUTE, REDUCE, SEED_LEVEL */
+void eng_cmd_execute(eng_engine_t *e, const eng_execute_t *c);
+void eng_cmd_reduce(eng_engine_t *e, const eng_reduce_t *c);
+void eng_cmd_seed_level(eng_engine_t *e, const eng_seed_level_t *c);
+
 /* eng_stops.c */
 void eng_stops_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_stops_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);

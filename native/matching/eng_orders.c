@@ -30,6 +30,9 @@ void eng_reject(eng_engine_t *e, const eng_cmd_t *c, uint16_t reason)
     case ENG_CMD_SET_ACCOUNT_LIMIT: r->account_id = c->set_account_limit.account_id; break;
     case ENG_CMD_SET_KILL_SWITCH: r->account_id = c->set_kill_switch.account_id; break;
     case ENG_CMD_SET_POST_TRADE_LIMIT: r->account_id = c->set_post_trade_limit.account_id; break;
+    case ENG_CMD_EXECUTE: r->order_id = c->execute.order_id; break;
+    case ENG_CMD_REDUCE: r->order_id = c->reduce.order_id; break;
+    case ENG_CMD_SEED_LEVEL: r->account_id = c->seed_level.account_id; break;
     default: break;
     }
 }

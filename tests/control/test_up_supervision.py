@@ -7,7 +7,7 @@
   3 times each: every time the process comes back (with back-off), the venue keeps serving, and
   clients are told the truth (Terminate 959 ENGINE_GONE when the engine dies, the connection
   dropped when the gateway dies, trading again after); a requested stop ends each session with
-  Terminate 961 VENUE_STOPPING, not a plain "finished".
+  Terminate 964 VENUE_STOPPING, not a plain "finished".
 """
 from __future__ import annotations
 

@@ -123,13 +123,19 @@ class Session:
         self.open: tuple[int, int | None] | None = None  # (clOrdID, order cancelled) unanswered
         self.c: Client | None = None
         self.ended = True
+        self.next_seq = 1                       # FIXP Idempotent flow: seqNums go on across
+        self.next_cl_ord_id = 1                 # connections (the gateway never lowers them)
 
     def connect(self, port: int) -> None:
         """Reconnects, then asks for every message it missed and checks the one it had open
         was answered."""
         firm, key = KEYS[self.session_id]
+        if self.c is not None:
+            self.next_seq = self.c.core.next_seq_out
+            self.next_cl_ord_id = self.c.core.next_cl_ord_id
         self.c = Client.connect("127.0.0.1", port, self.session_id, firm, key, keepalive_ms=1000,
-                                timeout_s=30.0)
+                                timeout_s=30.0, next_seq_no=self.next_seq)
+        self.c.core.next_cl_ord_id = self.next_cl_ord_id
         self.ended = False
         last = self.seqs[-1] if self.seqs else 0
         missed = self.c.core.server_next_seq - 1 - last
@@ -426,7 +432,8 @@ def test_after_a_resume_pre_crash_orders_are_cancellable_and_owed_cancels_are_se
         assert got[0].exec_type == ExecType.CANCELED and got[0].order_id == ack101.order_id
         assert got[0].leaves_qty == 0
         firm, key = KEYS[102]
-        c102 = Client.connect("127.0.0.1", gw.port, 102, firm, key, timeout_s=30.0)
+        c102 = Client.connect("127.0.0.1", gw.port, 102, firm, key, timeout_s=30.0,
+                              next_seq_no=2)           # its seqNums go on from before
         assert c102.core.server_next_seq == 2          # nothing happened to its order meanwhile
         cid = c102.cancel(ack102.order_id, 1)
         done = c102.recv(10.0)

@@ -103,6 +103,18 @@ class CommandStream:
         return self._stamp("SET_POST_TRADE_LIMIT", instrument_id, account_id=account_id,
                            limit=limit, value_e6=value_e6)
 
+    def execute(self, instrument_id: int, order_id: int, qty: int, contra_account_id: int = 0) -> Cmd:
+        return self._stamp("EXECUTE", instrument_id, order_id=order_id, qty=qty,
+                           contra_account_id=contra_account_id)
+
+    def reduce(self, instrument_id: int, order_id: int, qty: int) -> Cmd:
+        return self._stamp("REDUCE", instrument_id, order_id=order_id, qty=qty)
+
+    def seed_level(self, instrument_id: int, side: int, price: int, qty: int, account_id: int = 0,
+                   stp_group: int = 0) -> Cmd:
+        return self._stamp("SEED_LEVEL", instrument_id, side=side, price=price, qty=qty,
+                           account_id=account_id, stp_group=stp_group)
+
     def raw(self, kind: str | int, instrument_id: int = 0, **fields: int) -> Cmd:
         """Any command type, also unknown numeric ones, with the usual stamps."""
         return self._stamp(kind, instrument_id, **fields)  # type: ignore[arg-type]
@@ -133,7 +145,7 @@ N_ACCOUNTS = 4
 OP_WEIGHTS = {
     "limit": 34, "market": 6, "stop": 7, "cancel": 8, "replace": 8, "phase": 2, "time": 3,
     "end_of_day": 1, "mass_cancel": 1, "kill_switch": 1, "risk": 1, "account_limit": 2,
-    "invalid": 4,
+    "invalid": 4, "execute": 4, "reduce": 3, "seed": 3,
 }
 OP_KINDS = tuple(kind for kind, weight in OP_WEIGHTS.items() for _ in range(weight))
 
@@ -365,6 +377,31 @@ class RandomFlow:
         spec = self._spec(rng)
         limit = rng.choice((INT64_MAX, INT64_MAX, 10 * spec.lot_size, 30 * spec.lot_size, 100 * spec.lot_size))
         return self.stream.set_account_limit(spec.instrument_id, self._account(rng), limit)
+
+    def _op_execute(self, rng: random.Random) -> Cmd:
+        order_id, instrument_id = self._recent(rng)
+        spec = INSTRUMENT_SPECS[instrument_id - 1]
+        qty = self._qty(rng, spec) if rng.random() < 0.9 else rng.choice((0, -spec.lot_size, 1))
+        return self.stream.execute(instrument_id, order_id, qty,
+                                   rng.choice((0, 1, 2, 3, 3, N_ACCOUNTS)))
+
+    def _op_reduce(self, rng: random.Random) -> Cmd:
+        order_id, instrument_id = self._recent(rng)
+        spec = INSTRUMENT_SPECS[instrument_id - 1]
+        qty = self._qty(rng, spec) if rng.random() < 0.9 else rng.choice((0, -spec.lot_size, 1))
+        return self.stream.reduce(instrument_id, order_id, qty)
+
+    def _op_seed(self, rng: random.Random) -> Cmd:
+        spec = self._spec(rng)
+        side = rng.choice((ENG.SIDE_BUY, ENG.SIDE_SELL))
+        # away from the centre so it rarely crosses; negative removes seeded quantity
+        price = spec.centre_price + spec.tick_size * (-1 if side == ENG.SIDE_BUY else 1) * rng.randint(0, 6)
+        qty = self._qty(rng, spec) * rng.choice((1, 1, 1, -1, -1, -3))
+        if rng.random() < 0.05:
+            price, qty = rng.choice(((price + 1, qty), (0, qty), (price, 0), (price, 1)))
+        return self.stream.seed_level(spec.instrument_id, rng.choice((side, side, side, 0, 3)) if rng.random() < 0.05 else side,
+                                      price, qty, rng.choice((0, 1, 2, 3, N_ACCOUNTS)) if rng.random() < 0.1 else 3,
+                                      rng.choice((0, 1)))
 
     def _op_invalid(self, rng: random.Random) -> Cmd:
         spec = self._spec(rng)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 from typing import Any, Callable, Iterable, Mapping
 
-from . import auction, matching
+from . import auction, external, matching
 from .book import BookSide, Order
 from .instrument import Instrument
 from .layout import ENG
@@ -30,7 +30,7 @@ _PHASE_TRANSITIONS = {
     (ENG.PHASE_HALTED, ENG.PHASE_CLOSED),
 }
 # Commands that may trade and so end with stop triggering (ENGINE.md, processing step 4).
-_MAY_TRADE = (ENG.CMD_NEW_ORDER, ENG.CMD_REPLACE, ENG.CMD_SET_PHASE)
+_MAY_TRADE = (ENG.CMD_NEW_ORDER, ENG.CMD_REPLACE, ENG.CMD_SET_PHASE, ENG.CMD_EXECUTE)
 # Commands answered by their own events instead of a CMD_ACK (step 5).
 _NO_ACK = (ENG.CMD_NEW_ORDER, ENG.CMD_CANCEL, ENG.CMD_REPLACE)
 
@@ -75,6 +75,9 @@ class OracleEngine:
             ENG.CMD_SET_ACCOUNT_LIMIT: self._set_account_limit,
             ENG.CMD_SET_KILL_SWITCH: self._set_kill_switch,
             ENG.CMD_SET_POST_TRADE_LIMIT: self._set_post_trade_limit,
+            ENG.CMD_EXECUTE: lambda cmd: external.execute(self, cmd),
+            ENG.CMD_REDUCE: lambda cmd: external.reduce(self, cmd),
+            ENG.CMD_SEED_LEVEL: lambda cmd: external.seed_level(self, cmd),
         }
 
     # ---- public interface (same as native.engine.Engine) ----------------------------------------
