@@ -9,8 +9,8 @@ whose enums print by name. ``buy``/``sell`` take prices in currency units ("99.5
 from __future__ import annotations
 
 from gateway.client.aio import AsyncClient
-from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed, SessionRejected,
-                                   SessionTerminated)
+from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed, RequestRejected,
+                                   SessionRejected, SessionTerminated)
 from gateway.client.orders import OrderRequest, describe, from_units, to_units
 from gateway.client.sync import Client
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecutionReport, ExecType, OrderCancelReject,
@@ -20,7 +20,7 @@ from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecutionReport
 
 __all__ = ["AsyncClient", "BusinessMessageReject", "Client", "ClientError", "ClientTimeout",
            "ConnectionClosed", "ExecType", "ExecutionReport", "OrdStatus", "OrdType",
-           "OrderCancelReject", "OrderFlags", "OrderMassCancelReport", "OrderRequest",
+           "OrderCancelReject", "OrderFlags", "OrderMassCancelReport", "OrderRequest", "RequestRejected",
            "RetransmitReject", "Retransmission", "SelfTradePrevention", "Sequence",
            "SessionRejected", "SessionTerminated", "Side", "Terminate", "TimeInForce",
            "describe", "from_units", "to_units"]

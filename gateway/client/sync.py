@@ -9,11 +9,13 @@ import socket
 import time
 from typing import Any, Callable
 
-from gateway.client.errors import ClientError, ClientTimeout, ConnectionClosed, SessionTerminated
+from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed, RequestRejected,
+                                   SessionTerminated)
 from gateway.client.orders import (DEFAULT_PRICE_SCALE, OrderRequest, PriceLike, describe,
                                    exec_type_of, to_units)
 from gateway.client.session import SessionCore
-from gateway.orderentry.sbe_codec import (ExecType, ExecutionReport, Message, OrderFlags, OrdType,
+from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecType, ExecutionReport,
+                                          Message, OrderFlags, OrdType,
                                           Retransmission, SelfTradePrevention, Sequence, Side,
                                           Terminate, TimeInForce)
 
@@ -111,14 +113,19 @@ class Client:
                     timeout_s: float = 5.0) -> ExecutionReport:
         """The next ExecutionReport about the order sent as cl_ord_id (of exec_type, e.g.
         "TRADE", if given; a cancel's or a replace's report counts), taken from the incoming
-        messages; the others stay for recv(). Raises
-        SessionTerminated on Terminate, ClientTimeout if none arrives in timeout_s."""
+        messages; the others stay for recv(). Raises RequestRejected when the gateway refused
+        the request itself (a BusinessMessageReject naming it), SessionTerminated on Terminate,
+        ClientTimeout if none arrives in timeout_s."""
         want = exec_type_of(exec_type) if exec_type is not None else None
         end = time.monotonic() + timeout_s
         while True:
             for i, msg in enumerate(self.inbox):
                 if isinstance(msg, Terminate):
                     raise SessionTerminated(msg)
+                if isinstance(msg, BusinessMessageReject) and \
+                        msg.business_reject_ref_id == cl_ord_id:
+                    del self.inbox[i]
+                    raise RequestRejected(msg, self.describe(msg))
                 if isinstance(msg, ExecutionReport) and self._about(msg, cl_ord_id) and \
                         (want is None or msg.exec_type == want):
                     del self.inbox[i]

@@ -85,7 +85,8 @@ def test_the_readme_example_works_as_written(default_venue: dict[str, Any]) -> N
 
 def test_the_default_config_trades_and_shows_its_limits(default_venue: dict[str, Any]) -> None:
     host, _, port = default_venue["ready"]["gateway"].rpartition(":")
-    a = Client.connect(host, int(port), 101, 1, "alpha-key-101")      # account 1
+    # Session 101's seqNums go on after the README example's connection.
+    a = Client.connect(host, int(port), 101, 1, "alpha-key-101", next_seq_no=1000)  # account 1
     b = Client.connect(host, int(port), 201, 2, "beta-key-201")       # account 3
     try:
         fills = 0

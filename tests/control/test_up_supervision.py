@@ -68,9 +68,10 @@ class UpVenue:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def connect(self, session_id: int = 101) -> Client:
+    def connect(self, session_id: int = 101, next_seq_no: int | None = None) -> Client:
         firm, key = SESSIONS[session_id]
-        return Client.connect("127.0.0.1", self.port, session_id, firm, key, keepalive_ms=20000)
+        return Client.connect("127.0.0.1", self.port, session_id, firm, key, keepalive_ms=20000,
+                              next_seq_no=next_seq_no)
 
     def control(self) -> ControlClient:
         ep = json.loads((self.tmp / "run" / "control.json").read_text())
@@ -151,10 +152,12 @@ def _control_alive(v: UpVenue) -> bool:
         return False
 
 
-def _reconnect(v: UpVenue) -> Client:
+def _reconnect(v: UpVenue, old: Client) -> Client:
+    """The same session again, its sequence numbers going on from the old connection's (the
+    gateway never executes a seqNum twice)."""
     def attempt() -> Client | None:
         try:
-            return v.connect()
+            return v.connect(next_seq_no=old.core.next_seq_out)
         except (ClientError, OSError):
             return None
     c: Client = wait_for(attempt, "a reconnect to succeed", START_S, watch={"up": v.proc})
@@ -220,7 +223,7 @@ def test_every_process_kind_is_restarted_and_clients_are_told(up_venue: Any) -> 
         c.close()
         engine = wait_for(lambda: _serving_engine(v.name, engine), f"engine restart {kill + 1}",
                           START_S, watch={"up": v.proc})
-        c = _reconnect(v)
+        c = _reconnect(v, c)
         _trade_ok(c)
     wait_for(lambda: _control_alive(v), "the control plane", START_S, watch={"up": v.proc})
 
@@ -242,7 +245,7 @@ def test_every_process_kind_is_restarted_and_clients_are_told(up_venue: Any) -> 
             while True:
                 c.recv(30.0)                  # the connection is gone with its process
         c.close()
-        c = _reconnect(v)                     # the same port: the restarted gateway's
+        c = _reconnect(v, c)                     # the same port: the restarted gateway's
         _trade_ok(c)
 
     assert v.proc.poll() is None
