@@ -246,7 +246,7 @@ def _check(cfg: VenueConfig) -> None:
                 raise ConfigError(f"{at}.{f}: must be 1..{INT64_MAX} (leave it out for no "
                                   f"limit), got {getattr(ins, f)}")
     try:
-        gw_config._check(cfg.gateway_config(), "")
+        gw_config.check(cfg.gateway_config(), "")
     except gw_config.ConfigError as exc:
         raise ConfigError(str(exc).removeprefix(": ")) from None
     for f in cfg.firms:

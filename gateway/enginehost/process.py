@@ -31,6 +31,7 @@ from gateway.latency.errors import LatencyError
 from gateway.latency.venue import ProcessLatency, remove_engine_region
 from native import records
 from native._venue import ffi, lib
+from native.messages import AddInstrument, Command, SetPhase
 from shm.engine_segments import MAX_PRODUCERS, EngineSegments
 from shm.errors import ShmError, check
 from shm.segment import segment_path
@@ -156,14 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _boot_commands(args: argparse.Namespace) -> np.ndarray:
-    cmds: list[dict[str, object]] = []
+    cmds: list[Command] = []
     for s in args.instruments:
-        cmds.append({"type": "ADD_INSTRUMENT", "instrument_id": s.instrument_id,
-                     "tick_size": s.tick_size, "lot_size": s.lot_size,
-                     "reference_price": s.reference_price, "market_collar_ticks": 100})
+        cmds.append(AddInstrument(instrument_id=s.instrument_id, tick_size=s.tick_size, lot_size=s.lot_size,
+                                  reference_price=s.reference_price, market_collar_ticks=100))
         for phase in _PHASES[args.phase] or []:
-            cmds.append({"type": "SET_PHASE", "instrument_id": s.instrument_id,
-                         "phase": int(records.Phase[phase])})
+            cmds.append(SetPhase(instrument_id=s.instrument_id, phase=int(records.Phase[phase])))
     return records.encode_commands(cmds)
 
 
