@@ -28,8 +28,9 @@ def _packer(kind: str) -> tuple[struct.Struct, tuple[str, ...]]:
     """A little-endian struct for the fields of one command type, in offset order, with explicit
     pad bytes between them, plus the field names in that order (type first)."""
     dt = records.CMD_DTYPES[int(records.CmdType[kind])]
-    assert dt.fields is not None
-    fields = sorted(((int(spec[1]), name, spec[0]) for name, spec in dt.fields.items()), key=lambda f: f[0])
+    fields = sorted(((records.field_offset(dt, name), name, records.field_dtype(dt, name))
+                     for name in records.field_names(dt)),
+                    key=lambda f: f[0])
     fmt, pos, names = "<", 0, []
     for off, name, sub in fields:
         if off > pos:
@@ -122,7 +123,7 @@ def _fast(kind: str, given: tuple[str, ...], fixed: Mapping[str, int]) -> Callab
 
 _NEW_LIMIT = _fast("NEW_ORDER", ("instrument_id", "seq", "ts_ns", "order_id", "client_order_id", "price",
                                  "qty", "account_id", "stp_group", "side", "tif", "stp_mode", "flags"),
-                   {"ord_type": int(records.OrdType["LIMIT"])})
+                   {"ord_type": int(records.OrdType.LIMIT)})
 _CANCEL = _fast("CANCEL", ("instrument_id", "seq", "ts_ns", "order_id"), {})
 _REPLACE = _fast("REPLACE", ("instrument_id", "seq", "ts_ns", "order_id", "price", "qty"), {})
 
@@ -134,9 +135,8 @@ def encode_columns(kind: str, n: int, **columns: Any) -> np.ndarray:
     code = int(records.CmdType[kind])
     out = np.zeros(n, dtype=records.RECORD_DTYPE)
     view = out.view(records.CMD_DTYPES[code])
-    names = view.dtype.names or ()
     for name, values in columns.items():
-        if name not in names or name == "type":
+        if name not in records.field_names(view.dtype) or name == "type":
             raise ValueError(f"unknown field {name!r} for command type {kind!r}")
         view[name] = values
     view["type"] = code

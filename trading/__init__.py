@@ -1,5 +1,6 @@
-"""The trading side of the venue: strategies, market replay, market making, analytics, and (next)
-execution algorithms, routing and TCA, each in its own room (see README's folder table).
+"""The trading side of the venue: strategies, replay, market making, analytics.
 
-``python -m trading VERB`` runs its tools; every room adds its verbs to trading/__main__.py.
+Sub-packages by system (see README): ``strategy/`` and ``replay/`` (strategy runtime and historical
+replay), ``marketmaking/``, ``analytics/`` (order-flow analytics, price discovery, regimes).
+``python -m trading VERB`` runs the command-line tools.
 """

@@ -1,7 +1,7 @@
 """``python -m trading VERB ...``: one entry point for the trading side's tools.
 
-Each verb lives in its own module, imported only when used (a broken or heavy module never slows
-down or breaks the others); a module's ``main(argv) -> int`` parses its own arguments.
+Each verb lives in its own module, imported only when used; a module's ``main(argv) -> int`` parses
+its own arguments (same shape as ``python -m gateway``).
 """
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ import sys
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
     "backtest": ("trading.replay.cli", "replay a historical day through the real engine with a strategy"),
+    "analyze": ("trading.analytics.cli", "order-flow analytics of a LOBSTER day: summary table and plots"),
+    "monitor": ("trading.analytics.monitor", "streaming analytics beside a running engine, published on ZeroMQ"),
+    "report": ("trading.tca.cli", "transaction cost analysis, best-execution monitoring and regulatory "
+                                  "reports from a venue journal ('report --help')"),
+    "mm": ("trading.marketmaking.cli", "market making: 'mm paper' (Avellaneda-Stoikov experiment), 'mm quote'"),
 }
 
 
@@ -18,7 +23,8 @@ def _usage() -> str:
     lines = ["usage: python -m trading VERB [options]", "", "verbs:"]
     width = max((len(v) for v in VERBS), default=0)
     lines += [f"  {verb:<{width}}  {desc}" for verb, (_, desc) in sorted(VERBS.items())]
-    lines += ["", "Run 'python -m trading VERB --help' for a verb's options."]
+    lines.append("")
+    lines.append("Run 'python -m trading VERB --help' for a verb's options.")
     return "\n".join(lines)
 
 

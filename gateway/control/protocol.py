@@ -32,12 +32,19 @@ ROLE_OPERATOR: Final = "operator"
 ROLES: Final = (ROLE_VIEWER, ROLE_OPERATOR)
 
 
+MAX_REQUEST_BYTES: Final = 64 * 1024     # a larger request is refused before it is decoded
+
+# An argument is one scalar: the decoder refuses a list or map where a scalar belongs as soon as it
+# sees its header, so no request nests and none makes the decoder recurse.
+ArgValue = str | int | float | bool | None
+
+
 class Request(msgspec.Struct, forbid_unknown_fields=True):
     request_id: int
     user: str
     token: str
     command: str
-    args: dict[str, Any] = {}
+    args: dict[str, ArgValue] = {}
 
 
 class Reply(msgspec.Struct, forbid_unknown_fields=True):

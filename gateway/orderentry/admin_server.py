@@ -21,6 +21,7 @@ from gateway.orderentry.admin import SESSION_STATES, AdminReply, AdminRequest, t
 from native._venue import ffi, lib
 
 ANSWER_DEADLINE_S = 2.0
+MAX_REQUEST_BYTES = 4096        # an AdminRequest is well under 1 KiB (reason <= 128 bytes kept)
 _MAILBOX_POLL_S = 0.0002        # the loop answers within one pass; this only bounds CPU use
 _SOCKET_POLL_MS = 100           # how often the thread checks for stop while idle
 
@@ -32,6 +33,7 @@ class AdminServer:
         self._ctx = zmq.Context()
         self._sock = self._ctx.socket(zmq.REP)
         self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.MAXMSGSIZE, MAX_REQUEST_BYTES)   # larger: libzmq drops the sender
         try:
             self._sock.bind(endpoint)
         except zmq.ZMQError:
@@ -69,20 +71,36 @@ class AdminServer:
 
     def _serve(self) -> None:
         while not self._stop.is_set():
-            if not self._sock.poll(_SOCKET_POLL_MS, zmq.POLLIN):
-                continue
-            raw = self._sock.recv()
+            try:
+                self._serve_one()
+            except Exception as exc:    # never let one request end the admin thread
+                print(f"gateway: admin endpoint: {exc!r}", file=self._log, flush=True)
+
+    def _serve_one(self) -> None:
+        if not self._sock.poll(_SOCKET_POLL_MS, zmq.POLLIN):
+            return
+        # Every frame of the request is read before the reply (REP refuses to send otherwise);
+        # only the first is kept, a request of more frames is refused.
+        raw = self._sock.recv()
+        frames = 1
+        while self._sock.getsockopt(zmq.RCVMORE):
+            self._sock.recv(copy=False)
+            frames += 1
+        if frames != 1:
+            reply = AdminReply(ok=False, code="bad_request",
+                               message=f"request of {frames} frames: send one msgpack frame")
+        else:
             try:
                 reply = self._handle(raw)
-            except Exception as exc:    # never let one request end the admin thread
+            except Exception as exc:    # a bug in one answer: the endpoint goes on serving
                 reply = AdminReply(ok=False, code="unavailable", message=f"internal error: {exc!r}")
-            self._sock.send(self._enc.encode(reply))
+        self._sock.send(self._enc.encode(reply))
 
     def _handle(self, raw: bytes) -> AdminReply:
         try:
             req = self._dec.decode(raw)
-        except msgspec.DecodeError as exc:
-            return AdminReply(ok=False, code="bad_request", message=f"undecodable request: {exc}")
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return AdminReply(ok=False, code="bad_request", message=f"undecodable request: {str(exc)[:200]}")
         if req.op == "sessions":
             err = self._ask(lib.GW_ADMIN_OP_SNAPSHOT, 0, b"")
             return err or AdminReply(ok=True, code="ok", data=self._table())

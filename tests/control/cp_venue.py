@@ -126,7 +126,9 @@ class CpVenue:
 
     def connect(self, session_id: int) -> Client:
         firm, key = SESSIONS[session_id]
-        return Client.connect(self.gateway_host, self.gateway_port, session_id, firm, key, keepalive_ms=20000)
+        return _go_on(session_id, lambda seq: Client.connect(
+            self.gateway_host, self.gateway_port, session_id, firm, key, keepalive_ms=20000,
+            next_seq_no=seq))
 
     def audit(self) -> list[dict[str, Any]]:
         return read_audit(self.audit_path)
@@ -239,8 +241,25 @@ class SplitVenue:
     def connect(self, session_id: int) -> Client:
         firm, key = SESSIONS[session_id]
         host = self.cfg.gateway.listen.rpartition(":")[0]
-        return Client.connect(host, int(self.port_file.read_text().strip()), session_id, firm, key,
-                              keepalive_ms=20000)
+        return _go_on(session_id, lambda seq: Client.connect(
+            host, int(self.port_file.read_text().strip()), session_id, firm, key,
+            keepalive_ms=20000, next_seq_no=seq))
+
+
+_LAST: dict[int, Client] = {}
+
+
+def _go_on(session_id: int, connect: Callable[[int | None], Client]) -> Client:
+    """A new connection of a session whose seqNums go on from its last connection in this
+    process (FIXP Idempotent flow: the gateway refuses a seqNum it already had as a duplicate,
+    ENG_GW_SEQ_TOO_LOW, also after a reconnect; a new gateway takes a higher start as a gap)."""
+    last = _LAST.get(session_id)
+    seq = None if last is None else last.core.next_seq_out
+    c = connect(seq)
+    if last is not None:
+        c.core.next_cl_ord_id = last.core.next_cl_ord_id
+    _LAST[session_id] = c
+    return c
 
 
 def report(c: Client, pred: Callable[[ExecutionReport], bool], timeout_s: float = 10.0) -> ExecutionReport:

@@ -1,0 +1,41 @@
+"""``python -m trading mm``: the paper table, an offline quote, and bad arguments (exit 2, one line)."""
+from __future__ import annotations
+
+import pytest
+
+from trading.__main__ import main
+
+
+def test_paper_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mm", "paper", "--paths", "100", "--gamma", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "published" in out and "62.94" in out
+
+
+def test_quote(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mm", "quote", "--mid", "100", "--inventory", "200", "--param", "sigma=0.02",
+                 "--param", "A=1", "--param", "k=20", "--param", "model=glft"]) == 0
+    assert "bid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["mm", "quote", "--mid", "100", "--param", "gamma=-1"], "gamma"),
+    (["mm", "quote", "--mid", "100", "--param", "tick=0", "--param", "sigma=1", "--param", "A=1",
+      "--param", "k=1"], "tick"),
+    (["mm", "quote", "--mid", "100", "--param", "max_inventory=10"], "max_inventory"),
+    (["mm", "quote", "--mid", "100"], "sigma/A/k"),
+    (["mm", "quote", "--mid", "abc"], "--mid"),
+    (["mm", "quote", "--mid", "100", "--param", "gamma"], "name=value"),
+    (["mm", "paper", "--paths", "0"], "paths"),
+    (["mm", "paper", "--gamma", "-0.5"], "gamma"),
+    (["mm", "nonsense"], "invalid choice"),
+])
+def test_bad_arguments_exit_2_with_one_line(argv: list[str], needle: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        rc = main(argv)
+    except SystemExit as exc:
+        rc = int(exc.code or 0)
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert needle in err and len(err.splitlines()) == 1

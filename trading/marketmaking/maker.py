@@ -1,0 +1,242 @@
+"""The market maker: market data and own fills in, order intents out, independent of the runtime.
+
+``MarketMaker`` holds everything a market-making strategy decides with: the quoter (AS or GLFT),
+the online estimators (sigma from the mid, A and k from the public trades), the regime policy
+(trading/analytics' detector), the markout tracker and guard, the hedger and the P&L ledger. The
+strategy adapter (strategy.py, on trading/strategy's API) and the benchmark feed it:
+
+    on_book(t, best_bid, best_ask, halted, breaker) -> intents   the touch changed (or the phase)
+    on_trade(t, price, qty, aggressor_side)                      a public trade
+    on_fill(t, side, price, qty, passive, hedge)                 one of our orders traded
+    on_order_gone(side)                                          our quote on that side is gone
+    on_timer(t) -> intents                                       time passed (stale-data check)
+
+Intents say what to send: NEW / REPLACE / CANCEL of the quote on a side, or a HEDGE (an IOC at the
+touch). Prices are engine price units (integers), sizes shares. The maker assumes an intent is
+carried out (its live view moves at once) and learns otherwise from on_order_gone; that keeps one
+intent per side in flight, which is what a real engine's one reply per command allows.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from trading.marketmaking.estimation import IntensityFit, MarketIntensityFitter, VolatilityEstimator
+from trading.marketmaking.guard import GuardDecision, MarketGuard, MarketState
+from trading.marketmaking.hedging import HedgeConfig, Hedger
+from trading.marketmaking.markouts import MarkoutTracker
+from trading.marketmaking.params import MarketMakerParams
+from trading.marketmaking.pnl import PnlLedger
+from trading.marketmaking.quoting import MarketInputs, Quoter, Side, TargetQuote
+from trading.marketmaking.refresh import Action, decide
+from trading.marketmaking.regime_policy import RegimePolicy
+
+BID, ASK = 1, -1
+
+
+class Intent(NamedTuple):
+    side: int                 # +1 bid (buy), -1 ask (sell)
+    action: Action | str      # Action, or "hedge"
+    price: int = 0            # engine price units
+    qty: int = 0
+    keeps_priority: bool = False
+
+
+@dataclass(frozen=True)
+class MakerConfig:
+    """What the maker needs beyond the quoting parameters. price_scale: engine price units per
+    currency unit (LOBSTER 10000), used only for reports. Fees are integer price units per share."""
+    params: MarketMakerParams
+    maker_rebate_units: int = 0
+    taker_fee_units: int = 0
+    hedge: HedgeConfig | None = None
+    use_regime: bool = True
+    regime_bar_s: float = 1.0
+    sigma_half_life_s: float = 120.0
+    sigma_sample_s: float = 1.0
+    min_fit_fills: int = 30
+    price_scale: float = 1.0
+
+
+class MarketMaker:
+    def __init__(self, config: MakerConfig, instrument: int = 1) -> None:
+        self.config = config
+        self.params = config.params.validate()
+        self.quoter = Quoter(self.params)
+        self.tick = self.params.grid.tick
+        self.guard = MarketGuard(self.params.guard)
+        self.vol = VolatilityEstimator(half_life_s=config.sigma_half_life_s, sample_s=config.sigma_sample_s)
+        self.intensity = MarketIntensityFitter(bucket_width=self.tick / 2.0, buckets=24)
+        self.fit: IntensityFit | None = None
+        self.regime = RegimePolicy(bar_s=config.regime_bar_s) if config.use_regime else None
+        self.markouts = MarkoutTracker(self.params.guard.markout_horizons_s)
+        horizons = self.params.guard.markout_horizons_s
+        self.ledger = PnlLedger(horizons[len(horizons) // 2], config.maker_rebate_units,
+                                config.taker_fee_units)
+        self.hedger = Hedger(config.hedge, instrument) if config.hedge is not None else None
+        self.live: dict[int, Side | None] = {BID: None, ASK: None}
+        self.hedge_in_flight = False
+        self.inventory = 0
+        self.t0: float | None = None
+        self.last_book_t = 0.0
+        self.best_bid: int | None = None
+        self.best_ask: int | None = None
+        self.halted = False
+        self.breaker = False
+        self.last_target: TargetQuote | None = None
+        self.last_decision: GuardDecision | None = None
+        self.reason = "no data yet"
+        self.max_abs_inventory = 0
+        self.quote_updates = 0
+        self._fit_countdown = 0
+
+    # ---- inputs -------------------------------------------------------------------------------
+    def on_book(self, t: float, best_bid: int | None, best_ask: int | None,
+                halted: bool = False, breaker: bool = False) -> list[Intent]:
+        if self.t0 is None:
+            self.t0 = t
+        self.halted, self.breaker = halted, breaker
+        elapsed = t - self.last_book_t if self.best_bid is not None else 0.0
+        self.best_bid, self.best_ask = best_bid, best_ask
+        self.last_book_t = t
+        if best_bid is not None and best_ask is not None and best_bid < best_ask:
+            mid = 0.5 * (best_bid + best_ask)
+            self.vol.update(t, mid)
+            self.intensity.observe(elapsed)
+            if self.regime is not None:
+                if self.regime.detector is None and self.vol.ready:
+                    self.regime.start(max(self.vol.sigma() * math.sqrt(self.regime.bar_s), self.tick / 4))
+                self.regime.on_mid(t, mid)
+            self.markouts.on_mid(t, mid)
+            self.ledger.on_mid(t, best_bid, best_ask)
+        return self._requote(t)
+
+    def on_trade(self, t: float, price: int, qty: int, aggressor_side: int) -> None:
+        self.markouts.on_trade(aggressor_side, qty)
+        if self.best_bid is not None and self.best_ask is not None:
+            mid = 0.5 * (self.best_bid + self.best_ask)
+            self.intensity.on_trade(abs(price - mid))
+            self._fit_countdown -= 1
+            if self._fit_countdown <= 0:       # refit every 50 trades: Newton is not free
+                self.fit = self.intensity.fit(min_fills=self.config.min_fit_fills)
+                self._fit_countdown = 50
+
+    def on_fill(self, t: float, side: int, price: int, qty: int, passive: bool = True,
+                hedge: bool = False) -> None:
+        self.inventory += side * qty
+        self.max_abs_inventory = max(self.max_abs_inventory, abs(self.inventory))
+        self.ledger.on_fill(t, side, price, qty, passive=passive, hedge=hedge)
+        if hedge:
+            self.hedge_in_flight = False
+            if self.hedger is not None and self.ledger.mid2 is not None:
+                self.hedger.realised_cost(side, qty, price / self.config.price_scale,
+                                          self.ledger.mid2 / 2.0 / self.config.price_scale)
+            return
+        self.markouts.on_fill(t, side, float(price), qty)
+        live = self.live[side]
+        if live is not None:
+            left = live.size - qty
+            self.live[side] = Side(live.price_ticks, left) if left > 0 else None
+
+    def on_order_gone(self, side: int, hedge: bool = False) -> None:
+        if hedge:
+            self.hedge_in_flight = False
+        else:
+            self.live[side] = None
+
+    def on_timer(self, t: float) -> list[Intent]:
+        return self._requote(t)
+
+    # ---- decisions ----------------------------------------------------------------------------
+    def market_inputs(self) -> MarketInputs | None:
+        m = self.params.model
+        sigma = m.sigma if m.sigma is not None else (self.vol.sigma() if self.vol.ready else None)
+        A = m.A if m.A is not None else (self.fit.A if self.fit is not None else None)
+        k = m.k if m.k is not None else (self.fit.k if self.fit is not None else None)
+        if sigma is None or A is None or k is None or sigma <= 0 or A <= 0 or k <= 0:
+            return None
+        return MarketInputs(sigma=sigma, A=A, k=k)
+
+    def _pull(self, reason: str) -> list[Intent]:
+        self.reason = reason
+        out = []
+        for side in (BID, ASK):
+            if self.live[side] is not None:
+                out.append(Intent(side, Action.CANCEL))
+                self.live[side] = None
+        self.quote_updates += len(out)
+        return out
+
+    def _requote(self, t: float) -> list[Intent]:
+        bb, ba = self.best_bid, self.best_ask
+        half_spread = 0.5 * (ba - bb) if bb is not None and ba is not None else 0.0
+        if self.last_target is not None:
+            half_spread = 0.5 * (self.last_target.model_bid_distance + self.last_target.model_ask_distance)
+        state = MarketState(now_s=t, last_update_s=self.last_book_t,
+                            best_bid=None if bb is None else int(bb // self.tick),
+                            best_ask=None if ba is None else -int(-ba // self.tick),
+                            halted=self.halted, breaker=self.breaker)
+        rv = self.regime.view() if self.regime is not None else None
+        decision = self.guard.assess(state, self.markouts.toxicity(half_spread),
+                                     self.markouts.flow_imbalance(), half_spread,
+                                     regime_widen=rv.widen if rv else 1.0,
+                                     regime_skew=(rv.skew_half_spreads * half_spread) if rv else 0.0)
+        self.last_decision = decision
+        if not decision.quote:
+            return self._pull(decision.reason)
+        inputs = self.market_inputs()
+        if inputs is None:
+            return self._pull("estimating sigma, A, k")
+        assert bb is not None and ba is not None and self.t0 is not None
+        target = self.quoter.target(0.5 * (bb + ba), self.inventory, t - self.t0, inputs,
+                                    best_bid_ticks=state.best_bid, best_ask_ticks=state.best_ask,
+                                    widen=decision.widen, skew=decision.skew)
+        self.last_target = target
+        self.reason = "quoting"
+        out: list[Intent] = []
+        for side, want in ((BID, target.bid), (ASK, target.ask)):
+            d = decide(self.live[side], want, self.params.refresh, self.params.grid.lot)
+            if d.action is Action.KEEP:
+                continue
+            if d.action is Action.CANCEL:
+                out.append(Intent(side, Action.CANCEL))
+                self.live[side] = None
+            else:
+                out.append(Intent(side, d.action, int(round(d.price_ticks * self.tick)), d.size,
+                                  d.keeps_priority))
+                self.live[side] = Side(d.price_ticks, d.size)
+        self.quote_updates += len(out)
+        if self.hedger is not None and not self.hedge_in_flight:
+            h = self.hedger.check(self.inventory, bb, ba)
+            if h is not None:
+                self.hedge_in_flight = True
+                out.append(Intent(h.side, "hedge", h.limit_ticks, h.qty))
+        return out
+
+    # ---- what an operator sees ----------------------------------------------------------------
+    def _shown(self, side: int) -> tuple[float, int] | None:
+        live = self.live[side]
+        return None if live is None else (live.price_ticks * self.tick, live.size)
+
+    def snapshot(self) -> dict[str, Any]:
+        inputs = self.market_inputs()
+        rv = self.regime.view() if self.regime is not None else None
+        b = self.ledger.breakdown()
+        fit = self.fit
+        return {
+            "inventory": self.inventory, "max_abs_inventory": self.max_abs_inventory,
+            "reason": self.reason,
+            "bid": self._shown(BID), "ask": self._shown(ASK),
+            "sigma": None if inputs is None else inputs.sigma,
+            "A": None if inputs is None else inputs.A, "k": None if inputs is None else inputs.k,
+            "fit": None if fit is None else {"fills": fit.quality.fills, "se_k": fit.quality.se_k,
+                                              "p_value": fit.quality.p_value},
+            "regime": None if rv is None else {"vol": rv.vol_regime, "trend": rv.trend_regime,
+                                               "probability": rv.probability, "widen": rv.widen},
+            "toxicity": None if self.last_decision is None else self.last_decision.toxicity,
+            "pnl": b.as_currency(self.config.price_scale),
+            "markouts": {h: self.markouts.mean_markout(h) / self.config.price_scale
+                         for h in self.markouts.horizons},
+            "quote_updates": self.quote_updates,
+        }

@@ -1,0 +1,407 @@
+"""Transaction cost analysis of a Tape: one row per order, one per parent order (implementation
+shortfall, Perold's decomposition), and summaries per strategy, account, venue, instrument and
+period. Formulas of the per-fill pieces are in measures.py; the aggregates are:
+
+Implementation shortfall of a parent order (Perold 1988; the decomposition as in Kissell and
+Glantz, "Optimal Trading Strategies", 2003, ch. 4): X shares wanted at decision price P_d, arrival
+mid P_0 (the first child's quote at receipt), X_e executed at p_j, the rest abandoned at P_c (the
+instrument's close in the tape), s = +1 buy / -1 sell, fees F:
+    IS = s (sum_j q_j p_j - X_e P_d) + s (X - X_e)(P_c - P_d) + F
+       = delay s X_e (P_0 - P_d) + timing + half-spread + impact (measures.cost_parts, against P_0)
+         + opportunity s (X - X_e)(P_c - P_d) + F,
+in bps of the paper portfolio X P_d. Without a decision price (decisions=None) P_d = P_0 and the
+delay is 0: the journal does not know when the investment decision was taken.
+Parents: the high 32 bits of client_order_id name the parent order of an execution algorithm's
+child orders (0: the order is its own parent). X = the decision quantity when given, else the
+shares executed by all children plus the unexecuted rest of the last child.
+
+Share-weighted summaries: slippage against arrival = sum s q (p - m_o) / sum q m_o; against the
+interval VWAP and the close the same with the benchmark in place of m_o (per order: its average
+price); effective and realised spreads = sum q x spread / sum q m_o; markouts = sum q x markout /
+sum q. Fill rate = shares executed / shares ordered (market orders; limit orders). Order-to-trade
+ratio (MiFID II RTS 9 Art. 3, by count) = order messages (new, modify, cancel) / executions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Mapping
+
+import numpy as np
+
+from trading.tca import npx
+
+from native import records
+from trading.tca import codes
+from trading.tca.measures import (MARKOUT_HORIZONS_NS, REALISED_HORIZONS_NS, FillMeasures,
+                                  closing_prices, cost_parts, fill_measures, horizon_label,
+                                  interval_vwap, mid_prices)
+from trading.tca.reference import Reference
+from trading.tca.tape import END_LIVE, Tape
+
+DIMENSIONS = ("order", "parent", "strategy", "account", "venue", "instrument", "period")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An investment decision behind a parent order: when, at what price, for how many shares."""
+    ts_ns: int
+    price: float            # price units
+    qty: int
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    """Costs of one group (a dimension's key). Currency amounts in the venue currency; bps of the
+    arrival mid (or of the paper portfolio for the shortfall terms); NaN where undefined."""
+    dimension: str
+    key: str
+    orders: int
+    executions: int
+    shares: int
+    notional: float
+    fees: float                 # net explicit cost (fees minus rebates)
+    rebates: float              # rebates received (>= 0)
+    explicit_bps: float
+    half_spread_bps: float
+    impact_bps: float
+    timing_bps: float
+    delay_bps: float
+    opportunity_bps: float
+    shortfall_bps: float
+    shortfall: float            # currency
+    slippage_arrival_bps: float
+    slippage_vwap_bps: float
+    slippage_close_bps: float
+    effective_spread_bps: float
+    realised_spread_bps: dict[str, float]
+    markout_bps: dict[str, float]
+    price_improved_pct: float   # of executed marketable orders
+    fill_rate_market: float
+    fill_rate_limit: float
+    order_to_trade: float
+    order_messages: int
+    parents_without_arrival_quote: int   # excluded from the shortfall: one-sided book at arrival
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything computed for a Tape; `order_table` and `parent_table` are numpy structured arrays."""
+    tape: Tape
+    ref: Reference
+    fills: FillMeasures
+    order_table: np.ndarray
+    parent_table: np.ndarray
+    closes: dict[int, float]
+    summaries: dict[str, list[CostSummary]] = field(default_factory=dict)
+
+    period: str = "hour"
+
+    def summary(self, dimension: str) -> list[CostSummary]:
+        """The summaries of one dimension, computed on first use (per-order and per-parent
+        dimensions have one group per order: ask for them only on small windows)."""
+        if dimension not in DIMENSIONS:
+            raise KeyError(f"unknown dimension {dimension!r} (known: {', '.join(DIMENSIONS)})")
+        if dimension not in self.summaries:
+            self.summaries[dimension] = summarize(self, dimension, self.period)
+        return self.summaries[dimension]
+
+    def total(self) -> CostSummary:
+        return self.summary("venue")[0]
+
+
+ORDER_COST_DTYPE = np.dtype([
+    ("row", "<i8"), ("parent", "<i8"), ("side", "i1"), ("mid0", "<f8"), ("avg_price", "<f8"),
+    ("vwap", "<f8"), ("close", "<f8"), ("filled", "<i8"), ("notional", "<f8"), ("fees", "<f8"),
+    ("rebates", "<f8"), ("timing", "<f8"), ("half_spread", "<f8"), ("impact", "<f8"),
+    ("eff_spread_x_q", "<f8"), ("eff_q", "<f8"), ("price_improved", "i1"),
+    ("realised_x_q", "<f8", (len(REALISED_HORIZONS_NS),)), ("realised_q", "<f8", (len(REALISED_HORIZONS_NS),)),
+    ("markout_x_q", "<f8", (len(MARKOUT_HORIZONS_NS),)), ("markout_q", "<f8", (len(MARKOUT_HORIZONS_NS),))])
+
+PARENT_DTYPE = np.dtype([
+    ("account", "<u4"), ("instrument", "<u4"), ("parent_id", "<u8"), ("first_row", "<i8"),
+    ("side", "i1"), ("children", "<i4"), ("x", "<f8"), ("x_exec", "<f8"), ("p_decision", "<f8"),
+    ("p_arrival", "<f8"), ("p_close", "<f8"), ("delay", "<f8"), ("timing", "<f8"),
+    ("half_spread", "<f8"), ("impact", "<f8"), ("opportunity", "<f8"), ("fees", "<f8"),
+    ("shortfall", "<f8"), ("paper", "<f8"), ("accept_ts", "<i8")])
+
+
+def _nansum_by(idx: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    v = np.where(np.isfinite(values), values, 0.0)
+    return np.bincount(idx, weights=v, minlength=n) if len(idx) else np.zeros(n)
+
+
+def _finite_q(idx: np.ndarray, values: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(idx, weights=np.where(np.isfinite(values), q, 0.0), minlength=n) if len(idx) else np.zeros(n)
+
+
+def analyze(tape: Tape, ref: Reference, decisions: Mapping[int, Decision] | None = None,
+            period: str = "hour") -> Analysis:
+    """All the measures of the module docstring for every order, parent and dimension."""
+    o, f = tape.orders, tape.fills
+    n = len(o)
+    fm = fill_measures(tape, ref)
+    scale = float(ref.price_scale)
+    fills_ok = f["order_row"] >= 0
+    rows = np.where(fills_ok, f["order_row"], 0)
+    qf = np.where(fills_ok, f["qty"], 0).astype(np.float64)
+    parts = cost_parts(tape, fm, ref)
+
+    t = np.zeros(n, ORDER_COST_DTYPE)
+    t["row"] = np.arange(n)
+    t["side"] = o["side"]
+    t["mid0"] = mid_prices(o["bid0"], o["ask0"])
+    t["filled"] = np.bincount(rows, weights=qf, minlength=n).astype(np.int64)
+    pq = np.bincount(rows, weights=qf * f["price"], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t["avg_price"] = np.where(t["filled"] > 0, pq / np.maximum(t["filled"], 1), np.nan)
+    t["notional"] = pq / scale
+    fee = np.where(fills_ok, fm.fee, 0.0)
+    t["fees"] = np.bincount(rows, weights=fee, minlength=n)
+    t["rebates"] = np.bincount(rows, weights=np.where(fee < 0, -fee, 0.0), minlength=n)
+    for name in ("timing", "half_spread", "impact"):
+        t[name] = _nansum_by(rows, getattr(parts, name) * fills_ok, n)
+    t["eff_spread_x_q"] = _nansum_by(rows, fm.effective_spread * qf, n)
+    t["eff_q"] = _finite_q(rows, fm.effective_spread, qf, n)
+    for k, h in enumerate(REALISED_HORIZONS_NS):
+        t["realised_x_q"][:, k] = _nansum_by(rows, fm.realised_spread[h] * qf, n)
+        t["realised_q"][:, k] = _finite_q(rows, fm.realised_spread[h], qf, n)
+    for k, h in enumerate(MARKOUT_HORIZONS_NS):
+        t["markout_x_q"][:, k] = _nansum_by(rows, fm.markout_bps[h] * qf, n)
+        t["markout_q"][:, k] = _finite_q(rows, fm.markout_bps[h], qf, n)
+    end = np.where(o["last_fill_ts"] > 0, o["last_fill_ts"], np.where(o["end_ts"] > 0, o["end_ts"], tape.last_ts))
+    t["vwap"] = interval_vwap(tape, o["instrument"], o["accept_ts"], end)
+    closes = closing_prices(tape)
+    t["close"] = _per_instrument(closes, o["instrument"])
+    far0 = np.where(o["side"] > 0, o["ask0"], o["bid0"]).astype(np.float64)
+    better = np.where(o["side"] > 0, t["avg_price"] < far0, t["avg_price"] > far0) & (far0 > 0)
+    t["price_improved"] = np.where(t["filled"] > 0, better.astype(np.int8), -1)
+    t["parent"], parents = _parents(tape, t, fm, ref, closes, decisions or {})
+    return Analysis(tape, ref, fm, t, parents, closes, {}, period)
+
+
+def _per_instrument(values: dict[int, float], instrument: np.ndarray) -> np.ndarray:
+    """values[instrument] for each element (NaN where missing), through a lookup table."""
+    table = np.full(int(instrument.max()) + 1 if len(instrument) else 1, np.nan)
+    for iid, v in values.items():
+        if iid < len(table):
+            table[iid] = v
+    return table[instrument] if len(instrument) else np.zeros(0)
+
+
+def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes: dict[int, float],
+             decisions: Mapping[int, Decision]) -> tuple[np.ndarray, np.ndarray]:
+    o, f = tape.orders, tape.fills
+    n = len(o)
+    own = o["parent_id"] == 0
+    # algorithm children group by (account, instrument, parent id); every other order is its own
+    # parent. Groups numbered: children's groups first (sorted by key), then own orders in order.
+    inv = np.empty(n, np.int64)
+    kids = np.flatnonzero(~own)
+    n_alg = 0
+    if len(kids):
+        a, i, p = o["account"][kids], o["instrument"][kids], o["parent_id"][kids]
+        order = np.lexsort((p, i, a))
+        a, i, p = a[order], i[order], p[order]
+        new = np.ones(len(kids), bool)
+        new[1:] = (a[1:] != a[:-1]) | (i[1:] != i[:-1]) | (p[1:] != p[:-1])
+        gid = np.cumsum(new) - 1
+        inv[kids[order]] = gid
+        n_alg = int(gid[-1]) + 1
+    own_rows = np.flatnonzero(own)
+    inv[own_rows] = n_alg + np.arange(len(own_rows))
+    m = n_alg + len(own_rows)
+    par = np.zeros(m, PARENT_DTYPE)
+    if m == 0:
+        return inv.astype(np.int64), par
+    first_row = np.full(m, n, np.int64)
+    np.minimum.at(first_row, inv, np.arange(n))
+    last_row = np.full(m, -1, np.int64)
+    np.maximum.at(last_row, inv, np.arange(n))
+    par["first_row"] = first_row
+    par["account"] = o["account"][first_row]
+    par["instrument"] = o["instrument"][first_row]
+    par["parent_id"] = o["parent_id"][first_row]
+    par["side"] = o["side"][first_row]
+    par["accept_ts"] = o["accept_ts"][first_row]
+    par["children"] = np.bincount(inv, minlength=m)
+    scale = float(ref.price_scale)
+    x_exec = np.bincount(inv, weights=t["filled"].astype(np.float64), minlength=m)
+    last_unfilled = np.maximum(o["qty"][last_row] - t["filled"][last_row], 0).astype(np.float64)
+    par["x_exec"] = x_exec
+    par["x"] = x_exec + last_unfilled
+    par["p_arrival"] = t["mid0"][first_row]
+    par["p_decision"] = par["p_arrival"]
+    if decisions:
+        for k in np.flatnonzero(par["parent_id"] > 0).tolist():
+            d = decisions.get(int(par["parent_id"][k]))
+            if d is not None:
+                par["p_decision"][k] = d.price
+                par["x"][k] = d.qty
+    par["p_close"] = _per_instrument(closes, par["instrument"])
+    s = par["side"].astype(np.float64)
+    par["delay"] = s * par["x_exec"] * (par["p_arrival"] - par["p_decision"]) / scale
+    # per-fill parts against the parent's arrival mid
+    fr = f["order_row"]
+    ok = fr >= 0
+    fpar = np.where(ok, inv[np.maximum(fr, 0)], 0)
+    anchor = par["p_arrival"][fpar]
+    parts = cost_parts(tape, fm, ref, anchor_mid=anchor)
+    for name in ("timing", "half_spread", "impact"):
+        par[name] = _nansum_by(fpar, getattr(parts, name) * ok, m)
+    par["fees"] = np.bincount(inv, weights=t["fees"], minlength=m)
+    par["opportunity"] = s * (par["x"] - par["x_exec"]) * (par["p_close"] - par["p_decision"]) / scale
+    par["opportunity"][par["x"] == par["x_exec"]] = 0.0
+    par["paper"] = np.abs(par["x"] * par["p_decision"]) / scale
+    par["shortfall"] = (par["delay"] + par["timing"] + par["half_spread"] + par["impact"]
+                        + par["opportunity"] + par["fees"])
+    return inv.astype(np.int64), par
+
+
+def order_groups(an: Analysis, dimension: str, period: str = "hour") -> tuple[list[str], np.ndarray]:
+    """(labels, group index of each order) for a dimension."""
+    o, ref = an.tape.orders, an.ref
+    n = len(o)
+    if dimension == "order":
+        labels = [f"{ref.symbol(int(i))}:{int(x)}@{int(s)}"
+                  for i, x, s in zip(o["instrument"], o["order_id"], o["accept_seq"])]
+        return labels, np.arange(n)
+    if dimension == "parent":
+        p = an.parent_table
+        plabels = [f"{ref.symbol(int(r['instrument']))}:{int(r['account'])}:"
+                   + (f"P{int(r['parent_id'])}" if r["parent_id"] else f"O{int(o['order_id'][r['first_row']])}")
+                   for r in p]
+        return plabels, an.order_table["parent"]
+    if dimension == "venue":
+        return [ref.venue_name], np.zeros(n, np.int64)
+    if dimension == "period":
+        utc = o["accept_ts"] + an.tape.clock.offset_ns
+        width = {"hour": 3600, "day": 86400, "minute": 60}[period] * 10**9
+        uniq, inv = np.unique((utc // width) * width, return_inverse=True)
+        fmt = "%Y-%m-%d %H:%M" if period != "day" else "%Y-%m-%d"
+        return ([datetime.fromtimestamp(int(v) // 10**9, tz=timezone.utc).strftime(fmt) for v in uniq],
+                inv.reshape(-1))
+    if dimension in ("strategy", "account", "instrument"):
+        col = o["instrument"] if dimension == "instrument" else o["account"]
+        uniq, inv = np.unique(col, return_inverse=True)
+        if dimension == "strategy":
+            names = [ref.account(int(v)).strategy for v in uniq]
+        elif dimension == "account":
+            names = [str(int(v)) for v in uniq]
+        else:
+            names = [ref.symbol(int(v)) for v in uniq]
+        labels = sorted(set(names))
+        pos = {name: k for k, name in enumerate(labels)}
+        remap = np.array([pos[name] for name in names], dtype=np.int64)
+        return labels, remap[inv.reshape(-1)] if len(remap) else np.zeros(0, np.int64)
+    raise KeyError(f"unknown dimension {dimension!r} (known: {', '.join(DIMENSIONS)})")
+
+
+def _div(a: float, b: float, scale: float = 1.0) -> float:
+    return float(a) / float(b) * scale if b else float("nan")
+
+
+def summarize(an: Analysis, dimension: str, period: str = "hour",
+              order_mask: np.ndarray | None = None) -> list[CostSummary]:
+    """One CostSummary per key of `dimension` (orders restricted to order_mask if given)."""
+    o, t, par, tape = an.tape.orders, an.order_table, an.parent_table, an.tape
+    if len(o) == 0:
+        return []
+    labels, ginv = order_groups(an, dimension, period)
+    mask = np.ones(len(o), bool) if order_mask is None else order_mask
+    rows_all = np.flatnonzero(mask)
+    g_of = ginv[rows_all]
+    by_group = np.argsort(g_of, kind="stable")
+    bounds = np.searchsorted(g_of[by_group], np.arange(len(labels) + 1))
+    scale = float(an.ref.price_scale)
+    cmd = tape.commands
+    msg_by_account = np.bincount(np.maximum(cmd["account"], 0), minlength=int(o["account"].max()) + 1)
+    out = []
+    t_cols = {k: t[k] for k in _T_NEEDED}
+    o_cols = {k: o[k] for k in _O_NEEDED}
+    for g, label in enumerate(labels):
+        rows = rows_all[by_group[bounds[g]:bounds[g + 1]]]
+        if len(rows) == 0:
+            continue
+        # per-column gathers: fancy-indexing whole structured rows copies every field
+        tr = {k: t_cols[k][rows] for k in _T_NEEDED}
+        oo = {k: o_cols[k][rows] for k in _O_NEEDED}
+        filled = tr["filled"].astype(np.float64)
+        q_mid = np.nansum(filled * tr["mid0"]) / scale
+        ok_mid = np.isfinite(tr["mid0"]) & (filled > 0)
+        arr_den = float(np.sum(filled[ok_mid] * tr["mid0"][ok_mid])) / scale
+        arr_cost = float(np.nansum((tr["timing"] + tr["half_spread"] + tr["impact"])[ok_mid]))
+        s = tr["side"].astype(np.float64)
+        vw = np.isfinite(tr["vwap"]) & (filled > 0)
+        cl = np.isfinite(tr["close"]) & (filled > 0)
+        # parents fully inside the group (all groupings except order/period are parent-consistent)
+        prow = npx.unique(tr["parent"])
+        pp_all = par[prow]
+        usable = np.isfinite(pp_all["shortfall"]) & (pp_all["paper"] > 0)
+        pp = pp_all[usable]
+        paper = float(pp["paper"].sum())
+        mk = (oo["ord_type"] == codes.ORD_MARKET)
+        lm = (oo["ord_type"] == codes.ORD_LIMIT)
+        marketable_exec = oo["marketable"] & (filled > 0)
+        nexec = int(tr["price_improved"][marketable_exec].size)
+        accts = npx.unique(oo["account"])
+        if dimension in ("account", "strategy", "venue"):
+            msgs = int(msg_by_account[accts].sum()) if dimension != "venue" else int(len(cmd))
+        else:
+            # instruments, periods, orders, parents: count the messages naming these orders' rows
+            msgs = int(len(rows) + oo["replaces"].sum() + np.isin(oo["end_reason"], _USER_CANCELS).sum())
+        execs = int(oo["n_fills"].sum())
+        out.append(CostSummary(
+            dimension, str(label), len(rows), execs, int(filled.sum()), float(tr["notional"].sum()),
+            float(tr["fees"].sum()), float(tr["rebates"].sum()),
+            _div(tr["fees"].sum(), q_mid, 1e4), _div(tr["half_spread"].sum(), q_mid, 1e4),
+            _div(tr["impact"].sum(), q_mid, 1e4), _div(tr["timing"].sum(), q_mid, 1e4),
+            _div(pp["delay"].sum(), paper, 1e4), _div(pp["opportunity"].sum(), paper, 1e4),
+            _div(pp["shortfall"].sum(), paper, 1e4), float(pp["shortfall"].sum()),
+            _div(arr_cost, arr_den, 1e4),
+            _div(np.sum((s * filled * (tr["avg_price"] - tr["vwap"]))[vw]), np.sum((filled * tr["vwap"])[vw]), 1e4),
+            _div(np.sum((s * filled * (tr["avg_price"] - tr["close"]))[cl]), np.sum((filled * tr["close"])[cl]), 1e4),
+            _div(tr["eff_spread_x_q"].sum(), np.nansum((tr["eff_q"] * tr["mid0"])), 1e4),
+            {horizon_label(h): _div(tr["realised_x_q"][:, k].sum(), np.nansum(tr["realised_q"][:, k] * tr["mid0"]), 1e4)
+             for k, h in enumerate(REALISED_HORIZONS_NS)},
+            {horizon_label(h): _div(tr["markout_x_q"][:, k].sum(), tr["markout_q"][:, k].sum())
+             for k, h in enumerate(MARKOUT_HORIZONS_NS)},
+            _div(float((tr["price_improved"][marketable_exec] == 1).sum()), nexec, 100.0),
+            _div(filled[mk].sum(), oo["qty"][mk].sum()), _div(filled[lm].sum(), oo["qty"][lm].sum()),
+            _div(msgs, execs), msgs, int((~usable).sum())))
+    return out
+
+
+_T_NEEDED = ("avg_price", "close", "eff_q", "eff_spread_x_q", "fees", "filled", "half_spread", "impact",
+             "markout_q", "markout_x_q", "mid0", "notional", "parent", "price_improved", "realised_q",
+             "realised_x_q", "rebates", "side", "timing", "vwap")
+_O_NEEDED = ("account", "end_reason", "instrument", "marketable", "n_fills", "ord_type", "qty", "replaces")
+_USER_CANCELS = np.array([int(codes.CXL_USER), int(codes.CXL_MASS)], np.uint16)
+
+
+def order_records(an: Analysis, mask: np.ndarray | None = None) -> list[dict[str, object]]:
+    """Per-order rows as plain dicts (for tables and DataFrames): ids, prices in currency, costs."""
+    o, t, ref = an.tape.orders, an.order_table, an.ref
+    idx = np.flatnonzero(mask) if mask is not None else np.arange(len(o))
+    sc = float(ref.price_scale)
+    out: list[dict[str, object]] = []
+    for r in idx.tolist():
+        oo, tt = o[r], t[r]
+        q = float(tt["filled"])
+        mid = float(tt["mid0"])
+        out.append({"order_id": int(oo["order_id"]), "symbol": ref.symbol(int(oo["instrument"])),
+                    "account": int(oo["account"]), "side": "BUY" if oo["side"] > 0 else "SELL",
+                    "type": records.OrdType(int(oo["ord_type"])).name, "qty": int(oo["qty"]),
+                    "filled": int(q), "avg_price": float(tt["avg_price"]) / sc,
+                    "arrival_mid": mid / sc, "fees": float(tt["fees"]),
+                    "slippage_arrival_bps": (float(tt["timing"] + tt["half_spread"] + tt["impact"]) * sc
+                                             / (q * mid) * 1e4) if q and np.isfinite(mid) else float("nan"),
+                    "live": bool(oo["end_reason"] == END_LIVE)})
+    return out
+
+
+def keyed(summaries: list[CostSummary]) -> dict[str, CostSummary]:
+    return {s.key: s for s in summaries}
+
+
+SummaryFilter = Callable[[CostSummary], bool]
