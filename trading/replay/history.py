@@ -92,7 +92,7 @@ class _Builder:
         self.live[oid] = [side, price, qty]
         self.at.setdefault((side, price), []).append(oid)
         self.add(Cmd.ADD, "NEW_ORDER", side, price, qty, oid, order_id=oid, side=side, price=price, qty=qty,
-                 ord_type=int(OrdType["LIMIT"]), tif=int(Tif["GTC"]), account_id=HIST_ACCOUNT, stp_group=HIST_STP_GROUP)
+                 ord_type=int(OrdType.LIMIT), tif=int(Tif.GTC), account_id=HIST_ACCOUNT, stp_group=HIST_STP_GROUP)
 
     def take(self, oid: int, qty: int) -> int:
         """Takes min(qty, leaves) off a live order in the shadow; returns what was taken."""
@@ -191,10 +191,10 @@ class _Builder:
             self.add(Cmd.PRINT, "TIME", side, price, qty, oid)
         elif kind == Kind.HALT:
             if price == -1:
-                self.add(Cmd.PHASE, "SET_PHASE", phase=int(Phase["HALTED"]))
+                self.add(Cmd.PHASE, "SET_PHASE", phase=int(Phase.HALTED))
             elif price == 1:
-                self.add(Cmd.PHASE, "SET_PHASE", phase=int(Phase["PRE_OPEN"]))
-                self.add(Cmd.PHASE, "SET_PHASE", phase=int(Phase["CONTINUOUS"]))
+                self.add(Cmd.PHASE, "SET_PHASE", phase=int(Phase.PRE_OPEN))
+                self.add(Cmd.PHASE, "SET_PHASE", phase=int(Phase.CONTINUOUS))
             else:
                 self.add(Cmd.PRINT, "TIME")
 
@@ -250,10 +250,10 @@ def build_history(day: MarketDay) -> History:
     ref -= ref % day.tick_size
     b.add(Cmd.SETUP, "ADD_INSTRUMENT", tick_size=day.tick_size, lot_size=day.lot_size, reference_price=ref,
           market_collar_ticks=1 << 40)
-    b.add(Cmd.SETUP, "SET_PHASE", phase=int(Phase["PRE_OPEN"]))
+    b.add(Cmd.SETUP, "SET_PHASE", phase=int(Phase.PRE_OPEN))
     for side, price, qty in day.initial_levels:
         b.seed(side, price, qty)
-    b.add(Cmd.SETUP, "SET_PHASE", phase=int(Phase["CONTINUOUS"]))
+    b.add(Cmd.SETUP, "SET_PHASE", phase=int(Phase.CONTINUOUS))
     sync = np.zeros(len(day), dtype=bool)
     if day.visible_book is not None and len(day) > 1:
         prices = day.visible_book[:, [c for k in range(day.depth) for c in (4 * k, 4 * k + 2)]]

@@ -29,6 +29,7 @@ import numpy as np
 from native import records
 from native.batch import CommandBuffer, encode_columns
 from native.engine import Engine
+from native.messages import Event
 from native.records import EvtType, OrdType, Side, StpMode, Tif
 from trading.replay.history import CONTRA_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, MAX_ACCOUNTS, Cmd, History
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
@@ -45,10 +46,10 @@ _TRADE = records.dtype_of("eng_evt_trade_t")
 _CXL = records.dtype_of("eng_evt_cancelled_t")
 _EXP = records.dtype_of("eng_evt_expired_t")
 _REJ = records.dtype_of("eng_evt_rejected_t")
-E_BOOK, E_TRADE, E_REJ, E_CXL, E_EXP = (int(EvtType["BOOK_LEVEL"]), int(EvtType["TRADE"]), int(EvtType["REJECTED"]),
-                                        int(EvtType["CANCELLED"]), int(EvtType["EXPIRED"]))
-_OWN_TYPES = [int(t) for t in (EvtType["ACCEPTED"], EvtType["REJECTED"], EvtType["TRADE"], EvtType["CANCELLED"],
-                               EvtType["REPLACED"], EvtType["EXPIRED"])]
+E_BOOK, E_TRADE, E_REJ, E_CXL, E_EXP = (int(EvtType.BOOK_LEVEL), int(EvtType.TRADE), int(EvtType.REJECTED),
+                                        int(EvtType.CANCELLED), int(EvtType.EXPIRED))
+_OWN_TYPES = [int(t) for t in (EvtType.ACCEPTED, EvtType.REJECTED, EvtType.TRADE, EvtType.CANCELLED,
+                               EvtType.REPLACED, EvtType.EXPIRED)]
 
 
 @dataclass
@@ -118,7 +119,7 @@ class Replay:
         self.last_delivery = 0
         # market-data deliveries: chunks of arrays (deliver ts, kind 0 book / 1 trade / 2 hidden, side, price, qty)
         self.md: deque[list[Any]] = deque()
-        self.own: deque[tuple[int, dict[str, Any]]] = deque()
+        self.own: deque[tuple[int, Event]] = deque()
         self.ctx = Context(INSTRUMENT, self.cfg.account_id, history.day.price_scale, history.day.tick_size,
                            self.cfg.fees, self.cfg.limits, dict(strategy.params), clock=self._clock, invoke=self._invoke)
         self.subscribed = {name: overrides(strategy, name) for name in (
@@ -330,10 +331,10 @@ class Replay:
         return encode_columns(
             "NEW_ORDER", n, instrument_id=INSTRUMENT, ts_ns=h.ts_ns[idx],
             order_id=AGGRESSOR_ID_BASE + self.next_aggressor - n + np.arange(1, n + 1, dtype=np.uint64),
-            side=np.where(resting == BUY, int(Side["SELL"]), int(Side["BUY"])), price=limit, qty=h.qty[idx],
-            ord_type=int(OrdType["LIMIT"]), tif=int(Tif["IOC"]), account_id=CONTRA_ACCOUNT,
+            side=np.where(resting == BUY, int(Side.SELL), int(Side.BUY)), price=limit, qty=h.qty[idx],
+            ord_type=int(OrdType.LIMIT), tif=int(Tif.IOC), account_id=CONTRA_ACCOUNT,
             stp_group=np.where(hidden, HIST_STP_GROUP, 0),
-            stp_mode=np.where(hidden, int(StpMode["CANCEL_AGGRESSING"]), 0))
+            stp_mode=np.where(hidden, int(StpMode.CANCEL_AGGRESSING), 0))
 
     def _submit_strategy(self, t_h: int) -> None:
         buf = CommandBuffer(capacity=max(16, len(self.arrivals)))

@@ -4,8 +4,8 @@ The same Context serves live and replay. It turns calls (buy, sell, cancel, repl
 in an outbox that the runtime drains after each callback (stamped with the simulated or real time
 they were made, so computation time counts), and it keeps the strategy's own view: its orders
 (from its own acks, fills and cancels), its ledger (position, P&L, fees), and the book as the
-market data delivered so far shows it. ``apply_event`` takes the engine's event dicts
-(native.records format) about the strategy's own orders, in engine order, in both modes.
+market data delivered so far shows it. ``apply_event`` takes the engine's events
+(native.messages Structs) about the strategy's own orders, in engine order, in both modes.
 
 Order ids: ``id_base | n`` for the n-th order of this context (id_base has bit 62 set and the
 strategy's account in bits 40-55, so strategies never collide with each other or with replayed
@@ -16,16 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from native.records import EvtType, Reason, Tif
+from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, ExpiredEvent, Reason, RejectedEvent,
+                             ReplacedEvent, Tif, TradeEvent)
 from trading.strategy.api import BUY, SELL, Fill, OwnOrder, PublicTrade
 from trading.strategy.ledger import FeeSchedule, Ledger
 
 STRATEGY_ID_BIT = 1 << 62
-TIFS = {"GTC": int(Tif["GTC"]), "DAY": int(Tif["DAY"]), "IOC": int(Tif["IOC"]), "FOK": int(Tif["FOK"])}
+TIFS = {"GTC": int(Tif.GTC), "DAY": int(Tif.DAY), "IOC": int(Tif.IOC), "FOK": int(Tif.FOK)}
 POST_ONLY = 1
-_ACCEPTED, _REJECTED, _TRADE, _CANCELLED, _REPLACED, _EXPIRED = (
-    int(EvtType["ACCEPTED"]), int(EvtType["REJECTED"]), int(EvtType["TRADE"]), int(EvtType["CANCELLED"]),
-    int(EvtType["REPLACED"]), int(EvtType["EXPIRED"]))
 
 
 def reason_name(code: int) -> str:
@@ -223,52 +221,51 @@ class Context:
         self.messages.append(f"{self.clock()} {message}")
 
     # ---- what the runtime feeds in -------------------------------------------------------------
-    def apply_event(self, ev: dict[str, Any]) -> None:
-        """One engine event about the strategy's own orders (decoded, native.records format)."""
-        kind = ev["type"]
-        if kind == "ACCEPTED":
-            order = self.orders.get(ev["order_id"])
+    def apply_event(self, ev: Event) -> None:
+        """One engine event about the strategy's own orders (a native.messages Struct), in engine
+        order; the same in live and replay."""
+        if isinstance(ev, AcceptedEvent):
+            order = self.orders.get(ev.order_id)
             if order is not None:
                 order.status = "live"
                 self.invoke("on_accepted", order)
-        elif kind == "REJECTED":
+        elif isinstance(ev, RejectedEvent):
             self.rejects += 1
-            order = self.orders.get(ev["order_id"])
-            if order is not None and order.status == "pending" and ev["cmd_type"] == 1:
-                del self.orders[ev["order_id"]]
-            self.invoke("on_rejected", ev["order_id"], reason_name(ev["reason"]))
-        elif kind == "TRADE":
-            mine_buy = ev["buy_account_id"] == self.account_id and ev["buy_order_id"] in self.orders
-            mine_sell = ev["sell_account_id"] == self.account_id and ev["sell_order_id"] in self.orders
-            for mine, side, oid_key, leaves_key in ((mine_buy, BUY, "buy_order_id", "buy_leaves_qty"),
-                                                    (mine_sell, SELL, "sell_order_id", "sell_leaves_qty")):
-                if mine:
-                    self._own_fill(ev, side, ev[oid_key], ev[leaves_key])
-        elif kind in ("CANCELLED", "EXPIRED"):
-            order = self.orders.get(ev["order_id"])
+            order = self.orders.get(ev.order_id)
+            if order is not None and order.status == "pending" and ev.cmd_type == int(CmdType.NEW_ORDER):
+                del self.orders[ev.order_id]
+            self.invoke("on_rejected", ev.order_id, reason_name(ev.reason))
+        elif isinstance(ev, TradeEvent):
+            if ev.buy_account_id == self.account_id and ev.buy_order_id in self.orders:
+                self._own_fill(ev, BUY, ev.buy_order_id, ev.buy_leaves_qty)
+            if ev.sell_account_id == self.account_id and ev.sell_order_id in self.orders:
+                self._own_fill(ev, SELL, ev.sell_order_id, ev.sell_leaves_qty)
+        elif isinstance(ev, (CancelledEvent, ExpiredEvent)):
+            order = self.orders.get(ev.order_id)
             if order is None:
                 return
-            leaves = ev.get("leaves_qty", 0)
+            leaves = ev.leaves_qty if isinstance(ev, CancelledEvent) else 0
             if leaves:
                 order.leaves_qty = leaves
                 return
             order.status, order.leaves_qty = "done", 0
             del self.orders[order.order_id]
-            self.invoke("on_cancelled", order, reason_name(ev["reason"]))
-        elif kind == "REPLACED":
-            order = self.orders.get(ev["order_id"])
+            self.invoke("on_cancelled", order, reason_name(ev.reason))
+        elif isinstance(ev, ReplacedEvent):
+            order = self.orders.get(ev.order_id)
             if order is not None:
-                order.price, order.leaves_qty = ev["price"], ev["leaves_qty"]
+                order.price, order.leaves_qty = ev.price, ev.leaves_qty
 
-    def _own_fill(self, ev: dict[str, Any], side: int, order_id: int, leaves: int) -> None:
+    def _own_fill(self, ev: TradeEvent, side: int, order_id: int, leaves: int) -> None:
         order = self.orders[order_id]
-        maker = ev["aggressor_side"] != side
-        fee = self.ledger.fill(side, ev["price"], ev["qty"], maker)
+        maker = ev.aggressor_side != side
+        fee = self.ledger.fill(side, ev.price, ev.qty, maker)
         order.leaves_qty = leaves
-        order.filled_qty += ev["qty"]
-        order.status = "live" if order.status == "pending" else order.status
+        order.filled_qty += ev.qty
+        if order.status == "pending":
+            order.status = "live"
         self.fill_count += 1
-        fill = Fill(ev["ts_ns"], order_id, side, ev["price"], ev["qty"], leaves, maker, fee)
+        fill = Fill(ev.ts_ns, order_id, side, ev.price, ev.qty, leaves, maker, fee)
         if leaves == 0:
             order.status = "done"
             del self.orders[order_id]
