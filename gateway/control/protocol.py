@@ -94,6 +94,11 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "latency": (READ, (), "per-stage latency summary"),
     "tuning.audit": (READ, (), "host tuning audit rows"),
     "journal.status": (READ, (), "journal directory, durability, segments, last sequence, snapshots"),
+    "strategy.list": (READ, (), "strategies the control plane runs: id, name, account, instrument, state"),
+    "strategy.params": (READ, ("strategy",), "parameters of a strategy (name or dotted path: defaults; id: running)"),
+    "strategy.start": (WRITE, ("strategy", "account", "instrument", "params?"),
+                       "start a strategy in its own process under an account (k=v,k=v params)"),
+    "strategy.stop": (WRITE, ("id",), "stop a running strategy (its orders are cancelled)"),
 }
 
 PHASES: Final = ("closed", "pre_open", "continuous", "halted")
