@@ -62,9 +62,10 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from gateway import journal  # noqa: E402
+from gateway.enginehost import journal  # noqa: E402
 from native import records  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
+from native.messages import AddInstrument, SetPhase, Time  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
 from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
 from shm.errors import SegmentError  # noqa: E402
@@ -189,7 +190,7 @@ def order_path(mode: str, workdir: str, cmds: np.ndarray, lat_n: int, cpus: tupl
             producer_cpu = time.thread_time_ns() - c0
             producer_sleeps, producer_yields = wait.sleeps - sleeps0, wait.yields - yields0
             lat = np.empty(lat_n, dtype=np.int64)
-            one = records.encode_command({"type": "TIME"})
+            one = records.encode_command(Time())
             for i in range(lat_n):
                 t = time.perf_counter_ns()
                 client.submit_bytes(one)
@@ -312,10 +313,9 @@ def recovery_speed(jdir: str, reps: int = RECOVERY_REPS) -> dict[str, float]:
 def snapshot_pause(workdir: str, resting: int, repeats: int) -> dict[str, float]:
     eng = journal.ReplayEngine((MAX_ORDERS, 1 << 16, 1, 64))
     setup = records.encode_commands([
-        {"type": "ADD_INSTRUMENT", "instrument_id": 1, "seq": 1, "tick_size": 1, "lot_size": 1,
-         "reference_price": 100000, "market_collar_ticks": 100},
-        {"type": "SET_PHASE", "instrument_id": 1, "seq": 2, "phase": 1},
-        {"type": "SET_PHASE", "instrument_id": 1, "seq": 3, "phase": 2}])
+        AddInstrument(instrument_id=1, seq=1, tick_size=1, lot_size=1, reference_price=100000,
+                      market_collar_ticks=100),
+        SetPhase(instrument_id=1, seq=2, phase=1), SetPhase(instrument_id=1, seq=3, phase=2)])
     rng = np.random.default_rng(SEED)
     orders = np.zeros(resting, dtype=records.RECORD_DTYPE)
     v = orders.view(records.CMD_DTYPES[int(records.CmdType.NEW_ORDER)])

@@ -10,6 +10,8 @@ import sys
 
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
+    "analyze": ("trading.analytics.cli", "order-flow analytics of a LOBSTER day: summary table and plots"),
+    "monitor": ("trading.analytics.monitor", "streaming analytics beside a running engine, published on ZeroMQ"),
     "report": ("trading.tca.cli", "transaction cost analysis, best-execution monitoring and regulatory "
                                   "reports from a venue journal ('report --help')"),
     "mm": ("trading.marketmaking.cli", "market making: 'mm paper' (Avellaneda-Stoikov experiment), 'mm quote'"),

@@ -33,6 +33,7 @@ import collections
 import dataclasses
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -229,9 +230,10 @@ class ControlService:
         CommandError(unavailable) when the journal cannot be read."""
         try:
             self.history = JournalHistory(directory)
-            evs = self.history.released_events()
+            # The service's view speaks the plain-dict form of events and commands (records.to_dict).
+            evs = [records.to_dict(e) for e in self.history.released_events()]
             through = self.history.last_event_seq
-            cmds = self.history.commands_through(through)
+            cmds = [records.to_dict(c) for c in self.history.commands_through(through)]
         except (JournalError, OSError) as exc:
             raise CommandError(protocol.CODE_UNAVAILABLE, f"journal {directory}: {exc}") from None
         first_seq = int(evs[0]["seq"]) if evs else 0
@@ -264,8 +266,10 @@ class ControlService:
         self.rebuilt = {"from": directory, "first_seq": first_seq, "through_seq": through, "events": len(evs),
                         "commands": len(cmds), "orders_live": len(self.state.orders),
                         "kill_switches": sorted(self.kill_engaged)}
-        log.warning("control: rebuilt from journal %s through seq %d: %d events, %d commands",
-                    directory, through, len(evs), len(cmds))
+        # A normal start-up line (every start with a journal), not a warning: printed like the
+        # other processes' start-up lines.
+        print(f"control: rebuilt from journal {directory} through seq {through}: {len(evs)} "
+              f"events, {len(cmds)} commands", file=sys.stderr, flush=True)
 
     def push_config(self) -> None:
         """The configured instrument risk, account limits and post-trade limits, as sequenced
@@ -343,7 +347,7 @@ class ControlService:
         if self.engine is None:
             raise CommandError(protocol.CODE_UNAVAILABLE, "not attached to the engine")
         try:
-            reply = self.engine.submit(cmd)
+            reply = self.engine.submit(records.command_from_dict(cmd))
         except (shm_errors.ShmError, OSError) as exc:
             raise CommandError(protocol.CODE_UNAVAILABLE, f"engine: {exc}") from None
         self.engine_commands += 1
@@ -373,7 +377,8 @@ class ControlService:
         if self.events is None:
             return 0
         try:
-            evs, lapped = self.events.poll_decoded(max_events)
+            decoded, lapped = self.events.poll_decoded(max_events)
+            evs = [records.to_dict(e) for e in decoded]
         except shm_errors.ShmError as exc:
             self.alert("breach", "engine", f"event log unreadable: {exc}")
             return 0
@@ -417,7 +422,7 @@ class ControlService:
                        "the venue has no journal to read it from; kill switches or limits may be stale")
             return
         try:
-            cmds = self.history.commands_through(seq)
+            cmds = [records.to_dict(c) for c in self.history.commands_through(seq)]
         except JournalError as exc:
             self.alert("warn", "engine", f"control command seq {seq}: journal unreadable: {exc}")
             return

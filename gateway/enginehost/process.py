@@ -31,9 +31,11 @@ from gateway.latency.errors import LatencyError
 from gateway.latency.venue import ProcessLatency, remove_engine_region
 from native import records
 from native._venue import ffi, lib
+from native.messages import AddInstrument, Command, SetPhase
 from shm.engine_segments import MAX_PRODUCERS, EngineSegments
 from shm.errors import ShmError, check
 from shm.segment import segment_path
+from shm.venue_lock import NameLock, VenueLocked, lock_journal, lock_venue
 
 log = logging.getLogger("gateway.engine")
 
@@ -155,14 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _boot_commands(args: argparse.Namespace) -> np.ndarray:
-    cmds: list[dict[str, object]] = []
+    cmds: list[Command] = []
     for s in args.instruments:
-        cmds.append({"type": "ADD_INSTRUMENT", "instrument_id": s.instrument_id,
-                     "tick_size": s.tick_size, "lot_size": s.lot_size,
-                     "reference_price": s.reference_price, "market_collar_ticks": 100})
+        cmds.append(AddInstrument(instrument_id=s.instrument_id, tick_size=s.tick_size, lot_size=s.lot_size,
+                                  reference_price=s.reference_price, market_collar_ticks=100))
         for phase in _PHASES[args.phase] or []:
-            cmds.append({"type": "SET_PHASE", "instrument_id": s.instrument_id,
-                         "phase": int(records.Phase[phase])})
+            cmds.append(SetPhase(instrument_id=s.instrument_id, phase=int(records.Phase[phase])))
     return records.encode_commands(cmds)
 
 
@@ -261,6 +261,28 @@ def _make_engine(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Before anything of the venue is created, opened or removed: a second engine of the same
+    # name (or on the same journal) is refused here and touches nothing. Held until exit.
+    locks: list[NameLock] = []
+    try:
+        locks.append(lock_venue(args.name, "engine", args.dir))
+        if args.journal:
+            locks.append(lock_journal(args.journal))
+    except (VenueLocked, OSError) as exc:
+        for held in locks:
+            held.release()
+        text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"engine: {'not starting' if isinstance(exc, VenueLocked) else 'journal'}: {text}",
+              file=sys.stderr)
+        return 1
+    try:
+        return _run_locked(args)
+    finally:
+        for held in reversed(locks):
+            held.release()
+
+
+def _run_locked(args: argparse.Namespace) -> int:
     max_instruments = max(s.instrument_id for s in args.instruments)
     recovery = None
     try:

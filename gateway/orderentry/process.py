@@ -252,8 +252,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg.first_order_counter = first_order_counter(time.time_ns())
     gcfg.first_exec_id = gcfg.first_order_counter << EXEC_IDS_PER_US_BITS
     gcfg.engine_stale_ms = args.engine_stale_ms
-    gcfg.cmd = client._cmd
-    gcfg.reply = client._reply
+    gcfg.cmd = client.cmd_ring
+    gcfg.reply = client.reply_ring
     gcfg.events = events.reader.rx
     gcfg.engine_bell = client.handle.engine_bell
     gcfg.control_seg = client.control.handle
@@ -366,8 +366,8 @@ def _serve_across_engine_restarts(args: argparse.Namespace, gcfg: Any, gw: Any,
         events.close()
         client.close()
         client, events = attached
-        gcfg.cmd = client._cmd
-        gcfg.reply = client._reply
+        gcfg.cmd = client.cmd_ring
+        gcfg.reply = client.reply_ring
         gcfg.events = events.reader.rx
         gcfg.engine_bell = client.handle.engine_bell
         gcfg.control_seg = client.control.handle

@@ -108,13 +108,6 @@ void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count)
         gw_mass_finish(g, m, ENG_OK);
 }
 
-void gw_mass_abandon(gw_t *g)
-{
-    for (uint32_t m = 0; m < GW_MASS_SLOTS; m++)
-        if (g->mass[m].transact_ns)
-            gw_mass_finish(g, m, ENG_GW_MASS_CANCEL_INCOMPLETE);
-}
-
 /* Order o, owed a cancel, needs it no more (it left the table, or its cancel is done). */
 static void gw_owed_release(gw_t *g, gw_order_t *o)
 {

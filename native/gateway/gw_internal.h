@@ -278,9 +278,6 @@ int gw_mass_open(gw_t *g, int32_t session, uint64_t cl_ord_id, uint32_t instrume
                  uint32_t account_id);
 /* Sets how many orders mass slot m marked; with none, the report goes out at once. */
 void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count);
-/* Answers every mass cancel still in progress with ENG_GW_MASS_CANCEL_INCOMPLETE (the engine
- * is gone for good) and frees the slots. */
-void gw_mass_abandon(gw_t *g);
 
 /* gw_orders.c: orders that left, remembered so that a late cancel is told it is too late */
 /* Remembers o (its id, firm, session, instrument); forgets the oldest beyond GW_DONE_CAP / 2. */

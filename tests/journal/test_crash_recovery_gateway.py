@@ -33,6 +33,7 @@ from gateway.enginehost import journal
 from gateway.client import (BusinessMessageReject, Client, ConnectionClosed, ExecType,
                             ExecutionReport, OrderCancelReject, Retransmission, Side, Terminate)
 from gateway.reasons import Reason
+from native.records import type_name
 from native import records
 from tests.gateway.gw_venue import CONFIG, KEYS
 
@@ -253,16 +254,16 @@ def _journal_state(d: str) -> tuple[dict[int, int], dict[int, set[int]]]:
     trades: dict[int, set[int]] = {}
     trade_ids: list[int] = []
     for ev in records.decode_events(evt_pay):
-        t = ev["type"]
+        t = type_name(ev)
         if t == "ACCEPTED":
-            leaves[ev["order_id"]] = ev["qty"]
+            leaves[ev.order_id] = ev.qty
         elif t == "TRADE":
-            trade_ids.append(ev["trade_id"])
+            trade_ids.append(ev.trade_id)
             for side in ("buy", "sell"):
-                leaves[ev[f"{side}_order_id"]] = ev[f"{side}_leaves_qty"]
-                trades.setdefault(ev[f"{side}_order_id"], set()).add(ev["trade_id"])
+                leaves[getattr(ev, f"{side}_order_id")] = getattr(ev, f"{side}_leaves_qty")
+                trades.setdefault(getattr(ev, f"{side}_order_id"), set()).add(ev.trade_id)
         elif t in ("CANCELLED", "EXPIRED"):
-            leaves[ev["order_id"]] = ev.get("leaves_qty", 0)
+            leaves[ev.order_id] = getattr(ev, "leaves_qty", 0)
     assert trade_ids == list(range(1, len(trade_ids) + 1)), "a fill is duplicated or skipped"
     return leaves, trades
 
@@ -294,15 +295,15 @@ def _journal_live_by_account(d: str) -> dict[int, set[int]]:
     account: dict[int, int] = {}
     _, _, evt_pay = journal.read_records(d, journal.KIND_EVT)
     for ev in records.decode_events(evt_pay):
-        t = ev["type"]
+        t = type_name(ev)
         if t == "ACCEPTED":
-            leaves[ev["order_id"]] = ev["qty"]
-            account[ev["order_id"]] = ev["account_id"]
+            leaves[ev.order_id] = ev.qty
+            account[ev.order_id] = ev.account_id
         elif t == "TRADE":
             for side in ("buy", "sell"):
-                leaves[ev[f"{side}_order_id"]] = ev[f"{side}_leaves_qty"]
+                leaves[getattr(ev, f"{side}_order_id")] = getattr(ev, f"{side}_leaves_qty")
         elif t in ("CANCELLED", "EXPIRED"):
-            leaves[ev["order_id"]] = ev.get("leaves_qty", 0)
+            leaves[ev.order_id] = getattr(ev, "leaves_qty", 0)
     live: dict[int, set[int]] = {}
     for oid, q in leaves.items():
         if q > 0:
