@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +328,7 @@ class Supervisor:
     endpoints_file: Path
     gateway_listen: str
     stopping: list[bool]
+    ready: dict[str, Any] = field(default_factory=dict)
 
     def start_engine(self) -> None:
         engine = self.venue.start("engine", engine_command(self.cfg, self.args.no_mlock))
@@ -379,7 +380,21 @@ class Supervisor:
             self.start_control()
         else:
             self.start_gateway()
-        print(f"up: {what} is back (pid {self.venue.children[what].proc.pid})", flush=True)
+        where = ""
+        if what in ("engine", "control"):
+            endpoints = json.loads(self.endpoints_file.read_text())
+            self.ready["command"], self.ready["publish"] = endpoints["command"], endpoints["publish"]
+            where = f"; control commands on {self.ready['command']}"
+        print(f"up: {what} is back (pid {self.venue.children[what].proc.pid}){where}", flush=True)
+        self.publish_ready()
+
+    def publish_ready(self) -> None:
+        """Writes the ready file (--ready-file) with the current endpoints and pids."""
+        self.ready["pids"] = {n: p.pid for n, p in self.venue.procs}
+        if self.args.ready_file:
+            tmp = f"{self.args.ready_file}.tmp"
+            Path(tmp).write_text(json.dumps(self.ready))
+            os.replace(tmp, self.args.ready_file)
 
 
 def banner(cfg: VenueConfig, ready: dict[str, Any], config_source: str, creds: Path) -> str:
@@ -469,16 +484,13 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
         endpoints = json.loads(endpoints_file.read_text())
         host = cfg.gateway.listen.rpartition(":")[0]
         sup.gateway_listen = f"{host}:{port_file.read_text().strip()}"
-        ready = {"venue": cfg.venue.name, "gateway": sup.gateway_listen,
-                 "command": endpoints["command"], "publish": endpoints["publish"],
-                 "audit_log": endpoints["audit_log"],
-                 "gateway_admin": admin_file.read_text().strip() if admin_file.exists() else None,
-                 "run_dir": str(run_dir), "pids": {n: p.pid for n, p in venue.procs}}
-        print(banner(cfg, ready, config_source, creds), flush=True)
-        if args.ready_file:
-            tmp = f"{args.ready_file}.tmp"
-            Path(tmp).write_text(json.dumps(ready))
-            os.replace(tmp, args.ready_file)
+        sup.ready = {"venue": cfg.venue.name, "gateway": sup.gateway_listen,
+                     "command": endpoints["command"], "publish": endpoints["publish"],
+                     "audit_log": endpoints["audit_log"],
+                     "gateway_admin": admin_file.read_text().strip() if admin_file.exists() else None,
+                     "run_dir": str(run_dir), "pids": {n: p.pid for n, p in venue.procs}}
+        print(banner(cfg, sup.ready, config_source, creds), flush=True)
+        sup.publish_ready()
         while not stopping[0]:
             dead = venue.dead()
             if dead is None:

@@ -14,6 +14,7 @@ import msgspec
 import pytest
 import zmq
 
+from native.messages import NewOrder
 from shm.client import EngineClient
 from shm.engine_segments import engine_serving, remove_leftovers
 from tests.procs import stop, wait_for
@@ -32,19 +33,19 @@ def engine() -> Any:
     remove_leftovers(name)
 
 
-def _round(rng: random.Random, base: int, oid: int) -> list[dict[str, int | str]]:
+def _round(rng: random.Random, base: int, oid: int) -> list[NewOrder]:
     """Makers on both sides around base, then a taker that crosses a few levels."""
-    cmds: list[dict[str, int | str]] = []
+    cmds: list[NewOrder] = []
     for j in range(4):
         for side, price in ((1, base - 1 - j), (2, base + 1 + j)):
             oid += 1
-            cmds.append({"type": "NEW_ORDER", "instrument_id": 1, "order_id": oid, "client_order_id": oid,
-                         "price": price, "qty": 10, "side": side, "ord_type": 1, "tif": 1})
+            cmds.append(NewOrder(instrument_id=1, order_id=oid, client_order_id=oid, price=price, qty=10,
+                                 side=side, ord_type=1, tif=1))
     side = rng.choice((1, 2))
     oid += 1
-    cmds.append({"type": "NEW_ORDER", "instrument_id": 1, "order_id": oid, "client_order_id": oid,
-                 "price": base + 3 if side == 1 else base - 3, "qty": rng.randint(5, 25), "side": side,
-                 "ord_type": 1, "tif": 1})
+    cmds.append(NewOrder(instrument_id=1, order_id=oid, client_order_id=oid,
+                         price=base + 3 if side == 1 else base - 3, qty=rng.randint(5, 25), side=side,
+                         ord_type=1, tif=1))
     return cmds
 
 
