@@ -233,6 +233,9 @@ GRAMMAR: dict[str, Node] = {
                      "stop a running strategy; its orders are cancelled", write=True),
     }, "strategies run by the control plane (list, params, start, stop)", default="list"),
     "whoami": Leaf("whoami", (), "the user and role this shell is authenticated as"),
+    "users": Leaf("users.list", (), "users and their roles (admin)"),
+    "audit": Leaf("audit.verify", (), "check the audit log's hash chain: each edited, removed or "
+                                     "reordered record (compliance)"),
     "help": Leaf(None, (Arg("topic", Kind.COMMAND, optional=True),), "list commands, or explain one"),
     "quit": Leaf(None, (), "leave the shell"),
     "exit": Leaf(None, (), "leave the shell"),
