@@ -226,7 +226,8 @@ def _monitor(args: argparse.Namespace, ref: Any) -> int:
     close = None
     publish = None
     if args.publish:
-        publish, close = zmq_publisher(args.publish)
+        publish, close, bound = zmq_publisher(args.publish)
+        print(f"monitor: alerts on {bound} (topic alert)", flush=True)
     mon = BestExecutionMonitor(ref, bands, publish or (lambda t, b: None))
     tail = EventTail(args.journal)
     try:
