@@ -188,7 +188,8 @@ def _run(args: argparse.Namespace) -> int:
         from trading.tca.regulatory import rts22
         rows22, bad = rts22.transaction_reports(an)
         if bad:
-            raise ReportInvalid("RTS 22 transaction reports", bad)
+            raise ReportInvalid("RTS 22 transaction reports (LEIs, ISINs, the MIC and decision makers come from "
+                                "--reference)", bad)
         if not rows22:
             from trading.tca.errors import NoData
             raise NoData("RTS 22: no executions in the period")
