@@ -8,7 +8,8 @@ import signal
 from pathlib import Path
 
 from shm.engine_segments import control_path
-from tests.control.cp_venue import start_venue, wait_for
+from gateway.launcher import wait_for
+from tests.control.cp_venue import start_venue
 
 
 def test_a_dead_gateway_stops_the_venue(tmp_path: Path) -> None:
@@ -20,7 +21,7 @@ def test_a_dead_gateway_stops_the_venue(tmp_path: Path) -> None:
         os.kill(pids["gateway"], signal.SIGKILL)
         wait_for(lambda: venue.proc.poll() is not None, "up to notice and stop", 60)
         assert venue.proc.returncode == 1
-        output = venue.proc.stdout.read() if venue.proc.stdout else ""
+        output = venue.output()
         assert "up: gateway exited with status -9; stopping the venue" in output
         assert "engine: " + venue.ready["venue"] + " stopped" in output
         assert not Path(control_path(venue.ready["venue"])).exists()

@@ -14,37 +14,32 @@ import msgspec
 import pytest
 import zmq
 
+from gateway.launcher import Venue, stop, wait_for
+from native.messages import NewOrder
 from shm.client import EngineClient
-from shm.engine_segments import engine_serving, remove_leftovers
-from tests.procs import stop, wait_for
 
 
 @pytest.fixture
 def engine() -> Any:
-    name = f"ta{uuid.uuid4().hex[:8]}"
     cpu = max(os.sched_getaffinity(0))
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name, "--cpu", str(cpu),
-                             "--instruments", "1:1:1:10000", "--producers", "2", "--no-mlock"],
-                            stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: engine_serving(name), "the engine's control segment", watch={"engine": proc})
-    yield name
-    stop(proc)
-    remove_leftovers(name)
+    with Venue(prefix="ta") as venue:
+        venue.start_engine("--cpu", str(cpu), "--instruments", "1:1:1:10000", "--producers", "2", "--no-mlock")
+        yield venue.name
 
 
-def _round(rng: random.Random, base: int, oid: int) -> list[dict[str, int | str]]:
+def _round(rng: random.Random, base: int, oid: int) -> list[NewOrder]:
     """Makers on both sides around base, then a taker that crosses a few levels."""
-    cmds: list[dict[str, int | str]] = []
+    cmds: list[NewOrder] = []
     for j in range(4):
         for side, price in ((1, base - 1 - j), (2, base + 1 + j)):
             oid += 1
-            cmds.append({"type": "NEW_ORDER", "instrument_id": 1, "order_id": oid, "client_order_id": oid,
-                         "price": price, "qty": 10, "side": side, "ord_type": 1, "tif": 1})
+            cmds.append(NewOrder(instrument_id=1, order_id=oid, client_order_id=oid, price=price, qty=10,
+                                 side=side, ord_type=1, tif=1))
     side = rng.choice((1, 2))
     oid += 1
-    cmds.append({"type": "NEW_ORDER", "instrument_id": 1, "order_id": oid, "client_order_id": oid,
-                 "price": base + 3 if side == 1 else base - 3, "qty": rng.randint(5, 25), "side": side,
-                 "ord_type": 1, "tif": 1})
+    cmds.append(NewOrder(instrument_id=1, order_id=oid, client_order_id=oid,
+                         price=base + 3 if side == 1 else base - 3, qty=rng.randint(5, 25), side=side,
+                         ord_type=1, tif=1))
     return cmds
 
 
