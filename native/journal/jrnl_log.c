@@ -240,7 +240,8 @@ static void jrnl_log_adopt(jrnl_log_t *log, uint8_t *map, int32_t fd)
     log->records_per_segment = (log->segment_bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
     log->next_slot = 0;
     log->synced_slot = 0;
-    /* release: as in jrnl_log_release() (tailing readers take the newest header's value). */
+    /* release: as in jrnl_log_release() (tailing readers take the newest header's value); pairs
+     * with the acquire load of released_seq in jrnl_hdr_released() (jrnl_cursor.c). */
     atomic_store_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)map)->released_seq,
                           log->released_seq, memory_order_release);
 }
@@ -279,7 +280,8 @@ static void jrnl_log_retire(jrnl_log_t *log, int32_t fd)
     while (JRNL_LOAD_ACQ(&log->retired_done) != log->retired_put)
         sched_yield();              /* rare: the helper had a whole segment's time for it */
     log->retired_fds[log->retired_put % JRNL_SPARES_MAX] = fd;
-    /* release: the descriptor is stored before the helper sees the new count. */
+    /* release: the descriptor is stored before the helper sees the new count; pairs with the
+     * acquire load of retired_put in jrnl_spare_load() (jrnl_spare.c). */
     atomic_store_explicit((_Atomic uint64_t *)&log->retired_put, log->retired_put + 1,
                           memory_order_release);
 }
@@ -314,7 +316,8 @@ static int jrnl_log_roll(jrnl_log_t *log)
     jrnl_log_adopt(log, log->spare_maps[k], log->spare_fds[k]);
     log->spare_maps[k] = NULL;
     log->spare_fds[k] = -1;
-    /* release: our reads of the slot are done before the helper reuses it. */
+    /* release: our reads of the slot are done before the helper reuses it; pairs with the acquire
+     * load of spare_taken in jrnl_spare_load() (jrnl_spare.c). */
     atomic_store_explicit((_Atomic uint64_t *)&log->spare_taken, log->spare_taken + 1,
                           memory_order_release);
     jrnl_spare_kick((jrnl_spare_t *)log->spare_owner);
@@ -381,7 +384,8 @@ int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index
     /* Body first, crc last: a process killed inside this copy leaves a record whose crc does
      * not match (or is still 0), which recovery treats as torn. The signal fence keeps the
      * compiler from sinking the body stores below the crc store; no other thread reads the
-     * slot before jrnl_log_release(), so no hardware ordering is needed. */
+     * slot before jrnl_log_release(), so no hardware ordering is needed. Its partner is the crc
+     * check of recovery's record walk (jrnl_walk), after a crash. */
     memcpy(dst + JRNL_CRC_FROM, rec + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
     atomic_signal_fence(memory_order_seq_cst);
     memcpy(dst, rec, JRNL_CRC_FROM);
@@ -406,7 +410,8 @@ void jrnl_crc_batch_seal(jrnl_crc_batch_t *batch)
         jrnl_crc32c_x4_ptrs(bufs, JRNL_RECORD_BYTES - JRNL_CRC_FROM, crcs);
     }
     /* The bodies were stored before this (jrnl_log_append_batched); the fence keeps the
-     * compiler from sinking them below the crc stores, as in jrnl_log_append(). */
+     * compiler from sinking them below the crc stores, as in jrnl_log_append() (partner: the crc
+     * check of recovery's record walk). */
     atomic_signal_fence(memory_order_seq_cst);
     for (uint32_t k = 0; k < n; k++)
         memcpy(batch->slots[k], &crcs[k], sizeof crcs[k]);
@@ -427,7 +432,9 @@ int jrnl_log_append_batched(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32
     uint8_t *dst = jrnl_slot(log->map, log->next_slot);
     jrnl_rec_hdr_t *h = (jrnl_rec_hdr_t *)dst;
     /* A free slot is all zero (open zeroes what follows the journal's end); the crc stays 0,
-     * so until the seal the record reads as torn (stored anyway: never trust a stale one). */
+     * so until the seal the record reads as torn (stored anyway: never trust a stale one). The
+     * compiler-only fence keeps the zero crc before the body; partner: the fence in
+     * jrnl_crc_batch_seal() and recovery's crc check. */
     h->crc = 0;
     atomic_signal_fence(memory_order_seq_cst);
     jrnl_fill_record(dst, log, seq, ts_ns, index, payload);
@@ -460,14 +467,15 @@ void jrnl_log_release(jrnl_log_t *log, uint64_t seq)
 {
     log->released_seq = seq;
     /* release: the records (plain stores in jrnl_log_append) happen-before a tailing reader's
-     * reads of them; pairs with the acquire load of released_seq in jrnl_tail_read(). */
+     * reads of them; pairs with the acquire load of released_seq in jrnl_hdr_released()
+     * (jrnl_cursor.c, for jrnl_tail_events). */
     if (log->prev_map) {
         atomic_store_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)log->prev_map)->released_seq,
                               seq, memory_order_release);
         munmap(log->prev_map, log->prev_map_bytes);
         log->prev_map = NULL;
     }
-    if (log->map)
+    if (log->map)   /* the same release for the current segment (pairs with jrnl_hdr_released) */
         atomic_store_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)log->map)->released_seq,
                               seq, memory_order_release);
 }
