@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from gateway.cli_errors import install as install_one_line_errors
+
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
     "engine": ("gateway.enginehost.process", "run the matching engine as its own pinned process"),
@@ -39,8 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args else 2
     verb, rest = args[0], args[1:]
     if verb not in VERBS:
-        print(f"gateway: unknown verb {verb!r}\n\n{_usage()}", file=sys.stderr)
+        print(f"gateway: unknown verb {verb!r} (one of: {', '.join(sorted(VERBS))}; "
+              "python -m gateway --help)", file=sys.stderr)
         return 2
+    install_one_line_errors()
     module = importlib.import_module(VERBS[verb][0])
     return int(module.main(rest) or 0)
 

@@ -55,6 +55,7 @@ class Journal(_S):
     dir: str = ""                              # "" = no journal
     durability: Literal["async", "group", "each"] = "group"
     snapshot_every: int = 1_000_000
+    segment_mb: int = 64                       # size of each journal segment file
 
 
 class GatewayListen(_S):
@@ -207,6 +208,8 @@ def _check(cfg: VenueConfig) -> None:
         raise ConfigError(f"venue.price_scale: must be > 0 (price units per currency unit), got {v.price_scale}")
     if not 2 <= v.producers <= 16:
         raise ConfigError(f"venue.producers: must be 2..16 (gateway + control plane), got {v.producers}")
+    if not 1 <= cfg.journal.segment_mb <= 4096:
+        raise ConfigError(f"journal.segment_mb: must be 1..4096, got {cfg.journal.segment_mb}")
     if cfg.journal.snapshot_every < 0:
         raise ConfigError(f"journal.snapshot_every: must be >= 0, got {cfg.journal.snapshot_every}")
     host, sep, port = cfg.gateway.listen.rpartition(":")
@@ -237,8 +240,11 @@ def _check(cfg: VenueConfig) -> None:
             raise ConfigError(f"{at}.reference_price: {ins.reference_price} is not a multiple of "
                               f"tick {ins.tick}")
         for f in protocol.INSTRUMENT_LIMITS:
-            if not 0 <= getattr(ins, f) <= INT64_MAX:
-                raise ConfigError(f"{at}.{f}: must be 0..{INT64_MAX}, got {getattr(ins, f)}")
+            # 0 would refuse every order (a collar of 0 ticks only the reference price): a
+            # limit that silently stops trading is a mistake, not a setting.
+            if not 1 <= getattr(ins, f) <= INT64_MAX:
+                raise ConfigError(f"{at}.{f}: must be 1..{INT64_MAX} (leave it out for no "
+                                  f"limit), got {getattr(ins, f)}")
     try:
         gw_config.check(cfg.gateway_config(), "")
     except gw_config.ConfigError as exc:
@@ -258,8 +264,10 @@ def _check(cfg: VenueConfig) -> None:
         if a.id in seen:
             raise ConfigError(f"{at}.id: account {a.id} is configured twice")
         seen.add(a.id)
-        if not 0 <= a.max_position <= INT64_MAX:
-            raise ConfigError(f"{at}.max_position: must be 0..{INT64_MAX}, got {a.max_position}")
+        if not 1 <= a.max_position <= INT64_MAX:
+            raise ConfigError(f"{at}.max_position: must be 1..{INT64_MAX} (leave it out for no "
+                              f"limit; 0 would reject every order: to stop an account trading "
+                              f"use its kill switch), got {a.max_position}")
         for f in ("var_limit", "drawdown_limit", "concentration_limit", "loss_limit", "notional_limit"):
             if getattr(a, f) < 0:
                 raise ConfigError(f"{at}.{f}: must be >= 0 (0 = no limit), got {getattr(a, f)}")

@@ -33,6 +33,7 @@ import collections
 import dataclasses
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -265,8 +266,10 @@ class ControlService:
         self.rebuilt = {"from": directory, "first_seq": first_seq, "through_seq": through, "events": len(evs),
                         "commands": len(cmds), "orders_live": len(self.state.orders),
                         "kill_switches": sorted(self.kill_engaged)}
-        log.warning("control: rebuilt from journal %s through seq %d: %d events, %d commands",
-                    directory, through, len(evs), len(cmds))
+        # A normal start-up line (every start with a journal), not a warning: printed like the
+        # other processes' start-up lines.
+        print(f"control: rebuilt from journal {directory} through seq {through}: {len(evs)} "
+              f"events, {len(cmds)} commands", file=sys.stderr, flush=True)
 
     def push_config(self) -> None:
         """The configured instrument risk, account limits and post-trade limits, as sequenced

@@ -183,6 +183,11 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
     if venue.gateway_answered:
         print("  the gateway answered the others itself: " + ", ".join(
             f"{n:,} {why}" for why, n in venue.gateway_answered.most_common()))
+        if any("GW_UNKNOWN_ORDER_ID" in why for why in venue.gateway_answered):
+            print("    (GW_UNKNOWN_ORDER_ID: the makers requote without waiting for their fills, so "
+                  "some cancels and replaces name a quote that had filled or gone meanwhile; the "
+                  "gateway, which no longer holds it, answers at once without the engine: the "
+                  "normal race of a fast quoter, not an error)")
     print(f"  {len(venue.events):,} events on the broadcast "
           f"log{' (LAPPED: events lost)' if venue.lapped else ''}; gateway and engine stopped "
           f"cleanly on SIGTERM")

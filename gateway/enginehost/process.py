@@ -35,6 +35,7 @@ from native.messages import AddInstrument, Command, SetPhase
 from shm.engine_segments import MAX_PRODUCERS, EngineSegments
 from shm.errors import ShmError, check
 from shm.segment import segment_path
+from shm.venue_lock import NameLock, VenueLocked, lock_journal, lock_venue
 
 log = logging.getLogger("gateway.engine")
 
@@ -260,6 +261,28 @@ def _make_engine(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Before anything of the venue is created, opened or removed: a second engine of the same
+    # name (or on the same journal) is refused here and touches nothing. Held until exit.
+    locks: list[NameLock] = []
+    try:
+        locks.append(lock_venue(args.name, "engine", args.dir))
+        if args.journal:
+            locks.append(lock_journal(args.journal))
+    except (VenueLocked, OSError) as exc:
+        for held in locks:
+            held.release()
+        text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"engine: {'not starting' if isinstance(exc, VenueLocked) else 'journal'}: {text}",
+              file=sys.stderr)
+        return 1
+    try:
+        return _run_locked(args)
+    finally:
+        for held in reversed(locks):
+            held.release()
+
+
+def _run_locked(args: argparse.Namespace) -> int:
     max_instruments = max(s.instrument_id for s in args.instruments)
     recovery = None
     try:

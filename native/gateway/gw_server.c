@@ -441,7 +441,8 @@ int gw_serve(gw_t *g)
     for (uint32_t i = 0; i < cfg->max_connections; i++)
         if (g->conns[i].fd >= 0)
             gw_conn_terminate(g, &g->conns[i], SBE_TERMINATION_CODE_FINISHED,
-                              why == ENG_GW_PEER_TERMINATED ? ENG_OK : ENG_GW_ENGINE_GONE);
+                              why == ENG_GW_PEER_TERMINATED ? ENG_GW_VENUE_STOPPING
+                                                            : ENG_GW_ENGINE_GONE);
     int64_t end = g->now_ns + GW_LINGER_NS;
     for (;;) {
         g->now_ns = gw_mono_ns();

@@ -42,6 +42,14 @@ def test_the_embedded_default_and_the_test_config_load() -> None:
     (('command_endpoint = "tcp://127.0.0.1:*"', 'command_endpoint = "http://x"'),
      "venue.toml: control.command_endpoint: must be tcp://HOST:PORT or ipc://PATH"),
     (("[venue]\n", "[venue]\nname2 = 1\n"), "venue.toml: venue.name2: unknown field"),
+    # A limit of 0 would refuse every order: refused here, not silently at the first order.
+    (("max_position = 1000", "max_position = 0"),
+     "venue.toml: accounts[0].max_position: must be 1..9223372036854775807 (leave it out for no limit"),
+    (("reference_price = 5000\n", "reference_price = 5000\nmax_order_qty = 0\n"),
+     "venue.toml: instruments[1].max_order_qty: must be 1..9223372036854775807"),
+    (("reference_price = 5000\n", "reference_price = 5000\nprice_collar_ticks = 0\n"),
+     "venue.toml: instruments[1].price_collar_ticks: must be 1..9223372036854775807"),
+    (("[journal]\n", "[journal]\nsegment_mb = 0\n"), "venue.toml: journal.segment_mb: must be 1..4096"),
 ])
 def test_bad_field_is_named(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
     text = _good(tmp_path)

@@ -186,7 +186,8 @@ def test_after_an_engine_crash_the_restarted_venue_rebuilds_the_control_state(tm
     finally:
         gen.close()
     out = venue.output()
-    assert "up: engine exited with status -9; restarting it from its journal" in out, out[-3000:]
+    assert "up: engine killed by SIGKILL after " in out and "; restarting it (restart 1," in out, \
+        out[-3000:]
     assert "gateway: resumed on engine" in out
 
     # `up` again on the same configuration: the engine recovers from its journal (its new event

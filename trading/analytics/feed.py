@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from native import records
-from native._venue import lib  # type: ignore[import-not-found]  # the cffi extension has no stubs
+from native._venue import lib
 from trading.analytics.errors import AnalyticsInputError, check_scalar
 from trading.analytics.events import MarketEvents
 

@@ -29,6 +29,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from trading.tca import npx
+
 from native import records
 from trading.tca import codes
 from trading.tca.measures import (MARKOUT_HORIZONS_NS, REALISED_HORIZONS_NS, FillMeasures,
@@ -93,13 +95,19 @@ class Analysis:
     closes: dict[int, float]
     summaries: dict[str, list[CostSummary]] = field(default_factory=dict)
 
+    period: str = "hour"
+
     def summary(self, dimension: str) -> list[CostSummary]:
-        if dimension not in self.summaries:
+        """The summaries of one dimension, computed on first use (per-order and per-parent
+        dimensions have one group per order: ask for them only on small windows)."""
+        if dimension not in DIMENSIONS:
             raise KeyError(f"unknown dimension {dimension!r} (known: {', '.join(DIMENSIONS)})")
+        if dimension not in self.summaries:
+            self.summaries[dimension] = summarize(self, dimension, self.period)
         return self.summaries[dimension]
 
     def total(self) -> CostSummary:
-        return self.summaries["venue"][0]
+        return self.summary("venue")[0]
 
 
 ORDER_COST_DTYPE = np.dtype([
@@ -164,15 +172,21 @@ def analyze(tape: Tape, ref: Reference, decisions: Mapping[int, Decision] | None
     end = np.where(o["last_fill_ts"] > 0, o["last_fill_ts"], np.where(o["end_ts"] > 0, o["end_ts"], tape.last_ts))
     t["vwap"] = interval_vwap(tape, o["instrument"], o["accept_ts"], end)
     closes = closing_prices(tape)
-    t["close"] = np.array([closes.get(int(i), np.nan) for i in o["instrument"]]) if n else np.zeros(0)
+    t["close"] = _per_instrument(closes, o["instrument"])
     far0 = np.where(o["side"] > 0, o["ask0"], o["bid0"]).astype(np.float64)
     better = np.where(o["side"] > 0, t["avg_price"] < far0, t["avg_price"] > far0) & (far0 > 0)
     t["price_improved"] = np.where(t["filled"] > 0, better.astype(np.int8), -1)
     t["parent"], parents = _parents(tape, t, fm, ref, closes, decisions or {})
-    an = Analysis(tape, ref, fm, t, parents, closes)
-    for dim in DIMENSIONS:
-        an.summaries[dim] = summarize(an, dim, period)
-    return an
+    return Analysis(tape, ref, fm, t, parents, closes, {}, period)
+
+
+def _per_instrument(values: dict[int, float], instrument: np.ndarray) -> np.ndarray:
+    """values[instrument] for each element (NaN where missing), through a lookup table."""
+    table = np.full(int(instrument.max()) + 1 if len(instrument) else 1, np.nan)
+    for iid, v in values.items():
+        if iid < len(table):
+            table[iid] = v
+    return table[instrument] if len(instrument) else np.zeros(0)
 
 
 def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes: dict[int, float],
@@ -180,13 +194,23 @@ def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes
     o, f = tape.orders, tape.fills
     n = len(o)
     own = o["parent_id"] == 0
-    # key: (account, instrument, parent id) for algorithm children; a unique negative id otherwise
-    pid = np.where(own, -(np.arange(n, dtype=np.int64) + 1), o["parent_id"].astype(np.int64))
-    keys = np.zeros(n, dtype=[("a", "<u4"), ("i", "<u4"), ("p", "<i8")])
-    keys["a"], keys["i"], keys["p"] = o["account"], o["instrument"], pid
-    uniq, first, inv = np.unique(keys, return_index=True, return_inverse=True) if n else (np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64))
-    inv = np.asarray(inv).reshape(-1)
-    m = len(uniq)
+    # algorithm children group by (account, instrument, parent id); every other order is its own
+    # parent. Groups numbered: children's groups first (sorted by key), then own orders in order.
+    inv = np.empty(n, np.int64)
+    kids = np.flatnonzero(~own)
+    n_alg = 0
+    if len(kids):
+        a, i, p = o["account"][kids], o["instrument"][kids], o["parent_id"][kids]
+        order = np.lexsort((p, i, a))
+        a, i, p = a[order], i[order], p[order]
+        new = np.ones(len(kids), bool)
+        new[1:] = (a[1:] != a[:-1]) | (i[1:] != i[:-1]) | (p[1:] != p[:-1])
+        gid = np.cumsum(new) - 1
+        inv[kids[order]] = gid
+        n_alg = int(gid[-1]) + 1
+    own_rows = np.flatnonzero(own)
+    inv[own_rows] = n_alg + np.arange(len(own_rows))
+    m = n_alg + len(own_rows)
     par = np.zeros(m, PARENT_DTYPE)
     if m == 0:
         return inv.astype(np.int64), par
@@ -208,12 +232,13 @@ def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes
     par["x"] = x_exec + last_unfilled
     par["p_arrival"] = t["mid0"][first_row]
     par["p_decision"] = par["p_arrival"]
-    for k in range(m):
-        d = decisions.get(int(par["parent_id"][k])) if par["parent_id"][k] else None
-        if d is not None:
-            par["p_decision"][k] = d.price
-            par["x"][k] = d.qty
-    par["p_close"] = np.array([closes.get(int(i), np.nan) for i in par["instrument"]])
+    if decisions:
+        for k in np.flatnonzero(par["parent_id"] > 0).tolist():
+            d = decisions.get(int(par["parent_id"][k]))
+            if d is not None:
+                par["p_decision"][k] = d.price
+                par["x"][k] = d.qty
+    par["p_close"] = _per_instrument(closes, par["instrument"])
     s = par["side"].astype(np.float64)
     par["delay"] = s * par["x_exec"] * (par["p_arrival"] - par["p_decision"]) / scale
     # per-fill parts against the parent's arrival mid
@@ -233,39 +258,42 @@ def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes
     return inv.astype(np.int64), par
 
 
-def _period_key(an: Analysis, ts: np.ndarray, period: str) -> np.ndarray:
-    utc = ts + an.tape.clock.offset_ns
-    width = {"hour": 3600, "day": 86400, "minute": 60}[period] * 10**9
-    start = (utc // width) * width
-    fmt = "%Y-%m-%d %H:%M" if period != "day" else "%Y-%m-%d"
-    labels = {int(v): datetime.fromtimestamp(int(v) // 10**9, tz=timezone.utc).strftime(fmt)
-              for v in np.unique(start)}
-    return np.array([labels[int(v)] for v in start], dtype=object)
-
-
-def order_keys(an: Analysis, dimension: str, period: str = "hour") -> np.ndarray:
-    """The group label of each order for a dimension."""
+def order_groups(an: Analysis, dimension: str, period: str = "hour") -> tuple[list[str], np.ndarray]:
+    """(labels, group index of each order) for a dimension."""
     o, ref = an.tape.orders, an.ref
+    n = len(o)
     if dimension == "order":
-        return np.array([f"{ref.symbol(int(i))}:{int(x)}@{int(s)}"
-                         for i, x, s in zip(o["instrument"], o["order_id"], o["accept_seq"])], dtype=object)
+        labels = [f"{ref.symbol(int(i))}:{int(x)}@{int(s)}"
+                  for i, x, s in zip(o["instrument"], o["order_id"], o["accept_seq"])]
+        return labels, np.arange(n)
     if dimension == "parent":
         p = an.parent_table
-        lab = np.array([f"{ref.symbol(int(r['instrument']))}:{int(r['account'])}:"
-                        + (f"P{int(r['parent_id'])}" if r["parent_id"] else f"O{int(o['order_id'][r['first_row']])}")
-                        for r in p], dtype=object)
-        return lab[an.order_table["parent"]] if len(o) else np.zeros(0, dtype=object)
-    if dimension == "strategy":
-        names = {int(a): ref.account(int(a)).strategy for a in np.unique(o["account"])}
-        return np.array([names[int(a)] for a in o["account"]], dtype=object)
-    if dimension == "account":
-        return np.array([str(int(a)) for a in o["account"]], dtype=object)
+        plabels = [f"{ref.symbol(int(r['instrument']))}:{int(r['account'])}:"
+                   + (f"P{int(r['parent_id'])}" if r["parent_id"] else f"O{int(o['order_id'][r['first_row']])}")
+                   for r in p]
+        return plabels, an.order_table["parent"]
     if dimension == "venue":
-        return np.full(len(o), ref.venue_name, dtype=object)
-    if dimension == "instrument":
-        return np.array([ref.symbol(int(i)) for i in o["instrument"]], dtype=object)
+        return [ref.venue_name], np.zeros(n, np.int64)
     if dimension == "period":
-        return _period_key(an, o["accept_ts"], period)
+        utc = o["accept_ts"] + an.tape.clock.offset_ns
+        width = {"hour": 3600, "day": 86400, "minute": 60}[period] * 10**9
+        uniq, inv = np.unique((utc // width) * width, return_inverse=True)
+        fmt = "%Y-%m-%d %H:%M" if period != "day" else "%Y-%m-%d"
+        return ([datetime.fromtimestamp(int(v) // 10**9, tz=timezone.utc).strftime(fmt) for v in uniq],
+                inv.reshape(-1))
+    if dimension in ("strategy", "account", "instrument"):
+        col = o["instrument"] if dimension == "instrument" else o["account"]
+        uniq, inv = np.unique(col, return_inverse=True)
+        if dimension == "strategy":
+            names = [ref.account(int(v)).strategy for v in uniq]
+        elif dimension == "account":
+            names = [str(int(v)) for v in uniq]
+        else:
+            names = [ref.symbol(int(v)) for v in uniq]
+        labels = sorted(set(names))
+        pos = {name: k for k, name in enumerate(labels)}
+        remap = np.array([pos[name] for name in names], dtype=np.int64)
+        return labels, remap[inv.reshape(-1)] if len(remap) else np.zeros(0, np.int64)
     raise KeyError(f"unknown dimension {dimension!r} (known: {', '.join(DIMENSIONS)})")
 
 
@@ -277,20 +305,27 @@ def summarize(an: Analysis, dimension: str, period: str = "hour",
               order_mask: np.ndarray | None = None) -> list[CostSummary]:
     """One CostSummary per key of `dimension` (orders restricted to order_mask if given)."""
     o, t, par, tape = an.tape.orders, an.order_table, an.parent_table, an.tape
-    keys = order_keys(an, dimension, period)
-    mask = np.ones(len(o), bool) if order_mask is None else order_mask
     if len(o) == 0:
         return []
-    labels, inv = np.unique(keys[mask].astype(str), return_inverse=True)
+    labels, ginv = order_groups(an, dimension, period)
+    mask = np.ones(len(o), bool) if order_mask is None else order_mask
     rows_all = np.flatnonzero(mask)
+    g_of = ginv[rows_all]
+    by_group = np.argsort(g_of, kind="stable")
+    bounds = np.searchsorted(g_of[by_group], np.arange(len(labels) + 1))
     scale = float(an.ref.price_scale)
     cmd = tape.commands
     msg_by_account = np.bincount(np.maximum(cmd["account"], 0), minlength=int(o["account"].max()) + 1)
     out = []
+    t_cols = {k: t[k] for k in _T_NEEDED}
+    o_cols = {k: o[k] for k in _O_NEEDED}
     for g, label in enumerate(labels):
-        rows = rows_all[inv == g]
-        tr = t[rows]
-        oo = o[rows]
+        rows = rows_all[by_group[bounds[g]:bounds[g + 1]]]
+        if len(rows) == 0:
+            continue
+        # per-column gathers: fancy-indexing whole structured rows copies every field
+        tr = {k: t_cols[k][rows] for k in _T_NEEDED}
+        oo = {k: o_cols[k][rows] for k in _O_NEEDED}
         filled = tr["filled"].astype(np.float64)
         q_mid = np.nansum(filled * tr["mid0"]) / scale
         ok_mid = np.isfinite(tr["mid0"]) & (filled > 0)
@@ -300,7 +335,7 @@ def summarize(an: Analysis, dimension: str, period: str = "hour",
         vw = np.isfinite(tr["vwap"]) & (filled > 0)
         cl = np.isfinite(tr["close"]) & (filled > 0)
         # parents fully inside the group (all groupings except order/period are parent-consistent)
-        prow = np.unique(tr["parent"])
+        prow = npx.unique(tr["parent"])
         pp_all = par[prow]
         usable = np.isfinite(pp_all["shortfall"]) & (pp_all["paper"] > 0)
         pp = pp_all[usable]
@@ -309,7 +344,7 @@ def summarize(an: Analysis, dimension: str, period: str = "hour",
         lm = (oo["ord_type"] == codes.ORD_LIMIT)
         marketable_exec = oo["marketable"] & (filled > 0)
         nexec = int(tr["price_improved"][marketable_exec].size)
-        accts = np.unique(oo["account"])
+        accts = npx.unique(oo["account"])
         if dimension in ("account", "strategy", "venue"):
             msgs = int(msg_by_account[accts].sum()) if dimension != "venue" else int(len(cmd))
         else:
@@ -337,6 +372,10 @@ def summarize(an: Analysis, dimension: str, period: str = "hour",
     return out
 
 
+_T_NEEDED = ("avg_price", "close", "eff_q", "eff_spread_x_q", "fees", "filled", "half_spread", "impact",
+             "markout_q", "markout_x_q", "mid0", "notional", "parent", "price_improved", "realised_q",
+             "realised_x_q", "rebates", "side", "timing", "vwap")
+_O_NEEDED = ("account", "end_reason", "instrument", "marketable", "n_fills", "ord_type", "qty", "replaces")
 _USER_CANCELS = np.array([int(codes.CXL_USER), int(codes.CXL_MASS)], np.uint16)
 
 

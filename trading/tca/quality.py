@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trading.tca import npx
+
 from trading.tca import codes
 from trading.tca.analysis import Analysis
 from trading.tca.measures import MARKOUT_HORIZONS_NS
@@ -84,7 +86,7 @@ def execution_quality(an: Analysis, order_mask: np.ndarray | None = None) -> lis
                        f"aggressor's direction ({int((sel & ~np.isfinite(move)).sum())} fills without "
                        "a two-sided quote then left out)"))
     par = an.parent_table
-    prow = np.unique(t["parent"][m]) if m.any() else np.zeros(0, np.int64)
+    prow = npx.unique(t["parent"][m]) if m.any() else np.zeros(0, np.int64)
     pp = par[prow]
     pp = pp[np.isfinite(pp["shortfall"]) & (pp["paper"] > 0)]
     is_bps = float(pp["shortfall"].sum() / pp["paper"].sum() * 1e4) if len(pp) else np.nan

@@ -13,7 +13,6 @@ than `min_parents` parents are shown but never recommended.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import numpy as np
 
@@ -86,11 +85,12 @@ def recommendations(an: Analysis, min_parents: int = 5) -> list[Recommendation]:
     par, o, ref = an.parent_table, an.tape.orders, an.ref
     first = par["first_row"]
     venue = np.full(len(par), ref.venue_name, dtype=object)
-    strat = np.array([ref.account(int(a)).strategy for a in par["account"]], dtype=object)
+    ua, ia = np.unique(par["account"], return_inverse=True)
+    strat = np.array([ref.account(int(a)).strategy for a in ua], dtype=object)[ia.reshape(-1)]
     aggressive = np.where(o["marketable"][first] if len(par) else np.zeros(0, bool), "aggressive (marketable)",
                           "passive (non-marketable)").astype(object)
-    hours = np.array([datetime.fromtimestamp(int(t + an.tape.clock.offset_ns) // 10**9, tz=timezone.utc)
-                      .strftime("%H:00 UTC") for t in par["accept_ts"]], dtype=object)
+    hour = ((par["accept_ts"] + an.tape.clock.offset_ns) // (3600 * 10**9)) % 24
+    hours = np.array([f"{h:02d}:00 UTC" for h in range(24)], dtype=object)[hour]
     out = []
     for category, labels, what in (("venue", venue, "venue"), ("algorithm", strat, "strategy"),
                                    ("aggressiveness", aggressive, "order style"), ("time of day", hours, "hour")):

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from trading.tca import npx
+
 from gateway.enginehost import journal
 from native import records
 from native._venue import lib
@@ -113,7 +115,7 @@ class _OrderIndex:
     id and the largest accept seq <= seq. Vectorised with one combined int64 key per life."""
 
     def __init__(self, oids: np.ndarray, seqs: np.ndarray) -> None:
-        self.uniq = np.unique(oids)
+        self.uniq = npx.unique(oids)
         dense = np.searchsorted(self.uniq, oids)
         self.span = int(seqs.max()) + 2 if len(seqs) else 2
         if len(self.uniq) and len(self.uniq) * self.span >= 2**62:
@@ -170,7 +172,7 @@ def load_tape(directory: str) -> Tape:
     # every command gives at least one event (ACCEPTED / REJECTED / CANCELLED / CMD_ACK ...):
     # events must cover every command seq, else part of the event journal is missing
     first_cmd, last_cmd = int(c_seq[0]), int(c_seq[-1])
-    covered = len(np.unique(e_seq)) if len(e_seq) else 0
+    covered = len(npx.unique(e_seq)) if len(e_seq) else 0
     if covered != last_cmd - first_cmd + 1 or (len(e_seq) and (int(e_seq[0]) != first_cmd or int(e_seq[-1]) != last_cmd)):
         last_evt = int(e_seq[-1]) if len(e_seq) else 0
         raise CorruptJournal(f"{directory}: journal cannot be read, nothing analysed: the event journal covers "
@@ -274,7 +276,7 @@ def load_tape(directory: str) -> Tape:
 
     commands = _commands(c_seq, c_idx, c_pay, index, orders)
     lifecycle = _lifecycle(e_seq, e_idx, ehdr, e_pay, etype, index, orders)
-    iids = tuple(sorted(set(np.unique(orders["instrument"]).tolist()) | set(qs)))
+    iids = tuple(sorted(set(npx.unique(orders["instrument"]).tolist()) | set(qs)))
     return Tape(directory, orders, fills, rejects, commands, lifecycle, qs, clock, iids,
                 int(chdr["ts_ns"][0]), int(chdr["ts_ns"][-1]), nt,
                 {"commands_total": len(c_seq), "events_total": len(e_seq)})
