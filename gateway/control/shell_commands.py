@@ -219,6 +219,9 @@ GRAMMAR: dict[str, Node] = {
     "tuning": Leaf("tuning.audit", (), "host tuning audit: each setting, its state and the wanted value"),
     "journal": Leaf("journal.status", (), "journal and snapshot status"),
     "whoami": Leaf("whoami", (), "the user and role this shell is authenticated as"),
+    "users": Leaf("users.list", (), "users and their roles (admin)"),
+    "audit": Leaf("audit.verify", (), "check the audit log's hash chain: each edited, removed or "
+                                     "reordered record (compliance)"),
     "help": Leaf(None, (Arg("topic", Kind.COMMAND, optional=True),), "list commands, or explain one"),
     "quit": Leaf(None, (), "leave the shell"),
     "exit": Leaf(None, (), "leave the shell"),
