@@ -32,7 +32,7 @@ CDEF_HEADERS = (
     "layout/venue_layout.h",
     "ring/ring_segment.h", "ring/ring_spsc.h", "ring/ring_bcast.h", "ring/ring_wait.h",
     "matching/eng_engine.h", "matching/eng_diag.h", "matching/eng_snapshot.h",
-    "journal/jrnl_crc.h", "journal/jrnl_log.h", "journal/jrnl_cursor.h", "journal/jrnl_prune.h",
+    "journal/jrnl_crc.h", "journal/jrnl_log.h", "journal/jrnl_segment.h", "journal/jrnl_cursor.h", "journal/jrnl_prune.h",
     "journal/jrnl_replay.h", "journal/jrnl_snapshot.h",
     "hdr/hdr_clock.h", "hdr/hdr_recorder.h",
     "runner/runner_setup.h", "runner/runner_client.h", "runner/runner_loop.h",

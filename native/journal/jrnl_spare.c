@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "jrnl_spare.h"
+#include "jrnl_segment.h"
 
 #include <errno.h>
 #include <sched.h>
