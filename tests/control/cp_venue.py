@@ -20,6 +20,7 @@ from gateway.client import Client, ExecutionReport
 from gateway.control.audit import read_audit
 from gateway.control.client import ControlClient
 from gateway import launcher
+from gateway.launcher import wait_for  # noqa: F401  (tests import it from here too)
 
 START_DEADLINE_S = 60.0
 OPERATOR = ("ops", "operator-token-1")

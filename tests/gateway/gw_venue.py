@@ -16,6 +16,7 @@ import pytest
 
 from gateway.client import Client
 from gateway import launcher
+from gateway.launcher import wait_for  # noqa: F401  (tests import it from here too)
 
 START_DEADLINE_S = 30.0
 
