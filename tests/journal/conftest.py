@@ -30,11 +30,19 @@ class EngineProc:
 
     def __init__(self, journal_dir: Path, log_dir: Path, extra: list[str] | None = None) -> None:
         self.venue = launcher.Venue(prefix="tj", log_dir=log_dir, stop_deadline_s=60)
-        self.name = self.venue.name
         self.journal_dir = journal_dir
         self.log_dir = log_dir
         self.extra = extra or []
         self.starts = 0
+
+    @property
+    def name(self) -> str:
+        return self.venue.name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        """Another engine's name (a test that starts a second engine under the same name)."""
+        self.venue.name = value
 
     @property
     def role(self) -> str:
