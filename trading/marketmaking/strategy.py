@@ -10,7 +10,8 @@ Parameters (``--param name=value``): the quoting parameters of params.py by thei
 (model, gamma, sigma, A, k, horizon_s, tau_s, lot, max_inventory, quote_size,
 price_threshold_ticks, size_threshold_lots, stale_after_s, toxicity_widen, toxicity_pull,
 widen_max), gamma, sigma and k per currency unit (converted to price units here), where 0 for
-sigma, A or k means "estimate online" and 0 for horizon_s the rolling horizon; plus hedge_threshold (shares, 0: no hedging), regime (1: spreads by regime), timer_ms
+sigma, A or k means "estimate online" and 0 for horizon_s the rolling horizon; plus tiers and tier_step_ticks (quotes at several depths, sizes by tiers.py's allocation),
+hedge_threshold (shares, 0: no hedging), regime (1: spreads by regime), timer_ms
 (the stale-data check) and sample_s (the report's path: mid, quotes, inventory, P&L).
 The tick comes from the instrument (ctx.tick_size), the fees from the instrument's fee schedule
 (ctx.fees: the maker rate, negative for a rebate, enters the pricing). Everything is validated in
@@ -43,13 +44,14 @@ class MarketMakingStrategy(Strategy):
         "price_threshold_ticks": 1, "size_threshold_lots": 1, "stale_after_s": 5.0,
         "toxicity_widen": 0.6, "toxicity_pull": 0.95, "widen_max": 3.0,
         "hedge_threshold": 0, "regime": 1, "timer_ms": 1000, "sample_s": 1.0,
+        "tiers": 1, "tier_step_ticks": 1,
     }
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.maker: MarketMaker | None = None
-        self.order_of_side: dict[int, int] = {}      # BID/ASK -> live order id
-        self.side_of_order: dict[int, int] = {}
+        self.order_of_side: dict[tuple[int, int], int] = {}      # (BID/ASK, tier) -> live order id
+        self.side_of_order: dict[int, tuple[int, int]] = {}
         self.hedge_orders: set[int] = set()
         # one row per sample_s of simulated time: (ts_ns, mid, own bid, own ask, inventory, P&L)
         self.path: list[tuple[int, float, int | None, int | None, int, float]] = []
@@ -93,7 +95,8 @@ class MarketMakingStrategy(Strategy):
         self.maker = MarketMaker(MakerConfig(
             params=params, maker_rebate_units=round(-ctx.fees.maker_per_share * scale),
             taker_fee_units=round(ctx.fees.taker_per_share * scale), hedge=hedge,
-            use_regime=bool(int(p["regime"])), price_scale=float(scale)), ctx.instrument_id)
+            use_regime=bool(int(p["regime"])), price_scale=float(scale), tiers=int(p["tiers"]),
+            tier_step_ticks=int(p["tier_step_ticks"])), ctx.instrument_id)
         ctx.set_timer(int(p["timer_ms"]) * 1_000_000)
 
     # ---- callbacks ----------------------------------------------------------------------------
@@ -151,7 +154,8 @@ class MarketMakingStrategy(Strategy):
         mm = self._maker()
         hedge = fill.order_id in self.hedge_orders
         side = BID if fill.side == BUY else ASK
-        mm.on_fill(ctx.now * _NS, side, fill.price, fill.qty, passive=fill.maker, hedge=hedge)
+        tier = self.side_of_order.get(fill.order_id, (side, 0))[1]
+        mm.on_fill(ctx.now * _NS, side, fill.price, fill.qty, passive=fill.maker, hedge=hedge, tier=tier)
         if fill.leaves_qty == 0:
             self._forget(fill.order_id)
 
@@ -168,17 +172,17 @@ class MarketMakingStrategy(Strategy):
     # ---- intents to orders --------------------------------------------------------------------
     def _forget(self, order_id: int) -> None:
         self.hedge_orders.discard(order_id)
-        side = self.side_of_order.pop(order_id, None)
-        if side is not None and self.order_of_side.get(side) == order_id:
-            del self.order_of_side[side]
+        key = self.side_of_order.pop(order_id, None)
+        if key is not None and self.order_of_side.get(key) == order_id:
+            del self.order_of_side[key]
 
     def _gone(self, order_id: int) -> None:
         mm = self._maker()
         if order_id in self.hedge_orders:
             mm.on_order_gone(0, hedge=True)
-        side = self.side_of_order.get(order_id)
-        if side is not None and self.order_of_side.get(side) == order_id:
-            mm.on_order_gone(side)
+        key = self.side_of_order.get(order_id)
+        if key is not None and self.order_of_side.get(key) == order_id:
+            mm.on_order_gone(key[0], tier=key[1])
         self._forget(order_id)
 
     def _send(self, ctx: Context, intents: list[Intent]) -> None:
@@ -188,7 +192,8 @@ class MarketMakingStrategy(Strategy):
                 oid = ctx.place(side, it.price, it.qty, tif="IOC")
                 self.hedge_orders.add(oid)
                 continue
-            live = self.order_of_side.get(it.side)
+            key = (it.side, it.tier)
+            live = self.order_of_side.get(key)
             if it.action is Action.CANCEL:
                 if live is not None:
                     ctx.cancel(live)
@@ -200,8 +205,8 @@ class MarketMakingStrategy(Strategy):
                 ctx.cancel(live)
                 self._forget(live)
             oid = ctx.place(side, it.price, it.qty, tif="GTC", post_only=True)
-            self.order_of_side[it.side] = oid
-            self.side_of_order[oid] = it.side
+            self.order_of_side[key] = oid
+            self.side_of_order[oid] = key
 
     # ---- results ------------------------------------------------------------------------------
     def report(self, ctx: Context) -> dict[str, Any]:
