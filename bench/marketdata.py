@@ -40,6 +40,7 @@ import time
 import uuid
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import zmq
 
@@ -54,6 +55,7 @@ from gateway.marketdata.recovery import RecoveryClient  # noqa: E402
 from gateway.marketdata.transport import UdpChannel, UdpReceiver, ZmqReceiver, multicast_works  # noqa: E402
 from native import records  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
+from native.messages import AddInstrument, Cancel, Command, NewOrder, SetPhase  # noqa: E402
 from native.engine import Engine  # noqa: E402
 from shm.client import REPLY_DTYPE, EngineClient  # noqa: E402
 from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
@@ -70,20 +72,20 @@ def _order_flow(n: int, seed: int, first_oid: int = 1_000) -> list[dict[str, int
     """n commands on instrument 1: limit orders around a fixed mid (a share crossing), and
     cancels of earlier orders."""
     rng = np.random.default_rng(seed)
-    cmds: list[dict[str, int]] = []
+    cmds: list[Command] = []
     live: list[int] = []
     for i in range(n):
         if live and rng.random() < 0.35:
             oid = live.pop(int(rng.integers(len(live))))
-            cmds.append({"type": "CANCEL", "instrument_id": 1, "order_id": oid})
+            cmds.append(Cancel(instrument_id=1, order_id=oid))
             continue
         side = int(rng.integers(1, 3))
         off = int(rng.integers(-3, 20))
         price = 10_000 - off if side == 1 else 10_000 + off
         oid = first_oid + i
         live.append(oid)
-        cmds.append({"type": "NEW_ORDER", "instrument_id": 1, "order_id": oid, "price": price,
-                     "qty": int(rng.integers(1, 10)) * 100, "side": side, "ord_type": 1, "tif": 2})
+        cmds.append(NewOrder(instrument_id=1, order_id=oid, price=price, qty=int(rng.integers(1, 10)) * 100,
+                             side=side, ord_type=1, tif=2))
     return cmds
 
 
@@ -360,11 +362,12 @@ def throughput(n_commands: int) -> dict[str, float]:
     """The C loop alone: a broadcast log pre-filled with the events of n_commands, drained,
     encoded, packed and sent (sendmmsg to a UDP sink)."""
     eng = Engine(max_orders=400_000, max_levels=20_000, max_instruments=4)
-    boot = [{"type": "ADD_INSTRUMENT", "instrument_id": 1, "seq": 1, "ts_ns": 1, "tick_size": 1,
-             "lot_size": 1, "reference_price": 10_000, "market_collar_ticks": 1000},
-            {"type": "SET_PHASE", "instrument_id": 1, "seq": 2, "ts_ns": 2, "phase": 1},
-            {"type": "SET_PHASE", "instrument_id": 1, "seq": 3, "ts_ns": 3, "phase": 2}]
-    flow = [dict(c, seq=i + 4, ts_ns=i + 4) for i, c in enumerate(_order_flow(n_commands, seed=9))]
+    boot: list[Command] = [
+        AddInstrument(instrument_id=1, seq=1, ts_ns=1, tick_size=1, lot_size=1, reference_price=10_000,
+                      market_collar_ticks=1000),
+        SetPhase(instrument_id=1, seq=2, ts_ns=2, phase=1), SetPhase(instrument_id=1, seq=3, ts_ns=3, phase=2)]
+    flow = [msgspec.structs.replace(c, seq=i + 4, ts_ns=i + 4)
+            for i, c in enumerate(_order_flow(n_commands, seed=9))]
     events = eng.submit_records(records.encode_commands(boot + flow))
     eng.close()
     path = f"/dev/shm/venue-mdbench-{os.getpid()}-events"

@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from native import records  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
+from native.messages import NewOrder  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
 from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
 from shm.errors import SegmentError  # noqa: E402
@@ -86,8 +87,8 @@ def engine_latency(samples: int, cpus: tuple[int, int]) -> tuple[dict, dict]:
             c_stats = pcts(rtt) | {"accepted_fraction": accepted}
             py = np.zeros(samples, dtype=np.int64)
             cmds = records.encode_commands([
-                {"type": "NEW_ORDER", "instrument_id": 1, "order_id": 10_000_000 + i,
-                 "price": 10000, "qty": 1, "side": 1 + (i % 2), "ord_type": 1, "tif": 1}
+                NewOrder(instrument_id=1, order_id=10_000_000 + i, price=10000, qty=1, side=1 + (i % 2),
+                         ord_type=1, tif=1)
                 for i in range(samples + 2000)])
             blobs = [cmds[i].tobytes() for i in range(len(cmds))]
             clock = time.perf_counter_ns

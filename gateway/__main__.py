@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from gateway.cli_errors import install as install_one_line_errors
+
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
     "engine": ("gateway.enginehost.process", "run the matching engine as its own pinned process"),
@@ -19,6 +21,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "md": ("gateway.marketdata.cli", "market data: 'md publish' (ITCH/MoldUDP64 feed) or 'md ladder' (live depth)"),
     "up": ("gateway.control.up", "start engine, control plane and gateway from one venue config"),
     "control": ("gateway.control.process", "run the control-plane service (API, risk, breakers) for an engine"),
+    "audit": ("gateway.security.audit_cli", "audit log tools: 'audit verify LOG' names each edited, removed or reordered record"),
+    "keys": ("gateway.security.keys_cli", "credentials: 'keys hash-token' prints the token_hash config line for a token"),
     "shell": ("gateway.control.shell", "operators' shell of the control plane (interactive, -c or -f script)"),
 }
 
@@ -39,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args else 2
     verb, rest = args[0], args[1:]
     if verb not in VERBS:
-        print(f"gateway: unknown verb {verb!r}\n\n{_usage()}", file=sys.stderr)
+        print(f"gateway: unknown verb {verb!r} (one of: {', '.join(sorted(VERBS))}; "
+              "python -m gateway --help)", file=sys.stderr)
         return 2
+    install_one_line_errors()
     module = importlib.import_module(VERBS[verb][0])
     return int(module.main(rest) or 0)
 

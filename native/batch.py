@@ -28,7 +28,9 @@ def _packer(kind: str) -> tuple[struct.Struct, tuple[str, ...]]:
     """A little-endian struct for the fields of one command type, in offset order, with explicit
     pad bytes between them, plus the field names in that order (type first)."""
     dt = records.CMD_DTYPES[int(records.CmdType[kind])]
-    fields = sorted(((off, name, sub) for name, (sub, off) in dt.fields.items()), key=lambda f: f[0])
+    fields = sorted(((records.field_offset(dt, name), name, records.field_dtype(dt, name))
+                     for name in records.field_names(dt)),
+                    key=lambda f: f[0])
     fmt, pos, names = "<", 0, []
     for off, name, sub in fields:
         if off > pos:
@@ -134,7 +136,7 @@ def encode_columns(kind: str, n: int, **columns: Any) -> np.ndarray:
     out = np.zeros(n, dtype=records.RECORD_DTYPE)
     view = out.view(records.CMD_DTYPES[code])
     for name, values in columns.items():
-        if name not in view.dtype.names or name == "type":
+        if name not in records.field_names(view.dtype) or name == "type":
             raise ValueError(f"unknown field {name!r} for command type {kind!r}")
         view[name] = values
     view["type"] = code

@@ -1,20 +1,21 @@
 """In-process Python face of the C matching engine (native/matching/eng_*.c).
 
-Engine wraps one eng_engine_t: submit command dicts (or raw 96-byte records in bulk) and get
-event dicts (or raw event records) back, plus read-only queries. Bad commands come back as
-REJECTED events, as the C engine produces them; only a malformed dict raises (ValueError naming
-the key, OverflowError for a value its field cannot hold). Failing C calls map to exceptions in
+Engine wraps one eng_engine_t: submit command Structs (native.messages; or raw 96-byte records
+in bulk) and get event Structs (or raw event records) back, plus read-only queries. Bad commands
+come back as REJECTED events, as the C engine produces them; only a malformed Struct raises
+(ValueError for a non-int value, OverflowError for a value its field cannot hold). Failing C calls map to exceptions in
 exactly one place, ``_check_rc``.
 """
 from __future__ import annotations
 
 import errno
 from types import TracebackType
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 import numpy as np
 
 from native import records
+from native.messages import Command, Event
 from native._venue import ffi, lib
 
 
@@ -86,6 +87,11 @@ class Engine:
         self.close()
 
     @property
+    def handle(self) -> Any:
+        """The cffi eng_engine_t * (for C benchmarks that drive the engine directly); valid until close()."""
+        return self._h
+
+    @property
     def _h(self) -> Any:
         if self._eng is None:
             raise EngineError("engine is closed")
@@ -111,8 +117,8 @@ class Engine:
         _check_rc(rc, f"eng_submit (processed {processed[0]} of {n})")
         return out
 
-    def submit(self, commands: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Command dicts in (records.encode_commands format), event dicts out, in order."""
+    def submit(self, commands: Iterable[Command]) -> list[Event]:
+        """Command Structs in, their events out, in order."""
         recs = records.encode_commands(commands)
         if len(recs) == 0:
             return []

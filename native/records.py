@@ -1,49 +1,38 @@
 """Python view of the engine's 96-byte command and event records, derived from cffi.
 
-Every shape here comes from the compiled layout (``ffi.typeof(...).fields``) and every enum from
-the lib's constants, so nothing repeats venue_layout.h by hand. The dict format is the contract
-with the Python oracle (tests/oracle): a command is ``{'type': 'NEW_ORDER' | int, 'instrument_id',
-'seq', 'ts_ns', <variant fields>}`` (missing fields are 0, an unknown key is a ValueError naming it,
-an out-of-range value an OverflowError); an event is ``{'type': 'TRADE', 'reason': int,
-'instrument_id', 'seq', 'ts_ns', <variant fields>}`` with plain ints and no ``_pad`` fields.
+Every shape here comes from the compiled layout (``ffi.typeof(...).fields``) and every enum and
+Struct from native.messages, which scripts/generate_messages.py writes from the same header, so
+nothing repeats venue_layout.h by hand (a Struct that no longer matches its compiled dtype fails
+this module's import). Commands and events are typed: ``encode_commands`` takes native.messages
+Command Structs, ``decode_events`` / ``decode_commands`` return Event / Command Structs, values
+plain ints. A value its field cannot hold is an OverflowError, a non-int value a ValueError.
+
+``to_dict`` / ``command_from_dict`` / ``event_from_dict`` convert to and from the plain-dict form
+(``{'type': 'NEW_ORDER' | int, 'instrument_id', 'seq', 'ts_ns', <variant fields>}``) that the
+Python oracle (tests/oracle) and JSON speak; an unknown key there is a ValueError naming it.
 """
 from __future__ import annotations
 
-import enum
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping, TypeVar
 
+import msgspec
 import numpy as np
 
-from native._venue import ffi, lib
+from native._venue import ffi
+from native.messages import (COMMAND_CLASSES, EVENT_CLASSES, CmdType, Command, CommandRecord, Event,
+                             EventRecord, EvtType, Flag, OrdType, Phase, PostTradeLimit, Reason, Side,
+                             StpMode, Tif, UnknownCommand, UnknownEvent)
+
+__all__ = ["RECORD_SIZE", "RECORD_DTYPE", "CmdType", "EvtType", "OrdType", "Tif", "Side", "StpMode",
+           "Phase", "Flag", "PostTradeLimit", "Reason", "POST_TRADE_SCALE", "Command", "Event",
+           "dtype_of", "CMD_DTYPES", "EVT_DTYPES", "encode_commands", "encode_command",
+           "decode_events", "decode_commands", "type_name", "to_dict", "command_from_dict", "event_from_dict",
+           "struct_to_dict"]
 
 RECORD_SIZE = 96
 RECORD_DTYPE = np.dtype((np.void, RECORD_SIZE))
-
-
-def _constants(prefix: str) -> dict[str, int]:
-    return {name[len(prefix):]: getattr(lib, name) for name in dir(lib) if name.startswith(prefix)}
-
-
-def _enum(name: str, prefix: str) -> type[enum.IntEnum]:
-    members = sorted(_constants(prefix).items(), key=lambda kv: kv[1])
-    return enum.IntEnum(name, members)  # type: ignore[return-value]
-
-
-CmdType = _enum("CmdType", "ENG_CMD_")
-EvtType = _enum("EvtType", "ENG_EVT_")
-OrdType = _enum("OrdType", "ENG_ORD_")
-Tif = _enum("Tif", "ENG_TIF_")
-Side = _enum("Side", "ENG_SIDE_")
-StpMode = _enum("StpMode", "ENG_STP_")
-Phase = _enum("Phase", "ENG_PHASE_")
-Flag = _enum("Flag", "ENG_FLAG_")
-PostTradeLimit = _enum("PostTradeLimit", "ENG_PTL_")   # SET_POST_TRADE_LIMIT.limit
 POST_TRADE_SCALE = 1_000_000                           # SET_POST_TRADE_LIMIT.value_e6 per unit
-# Every code of eng_reason_t (ENG_OK, ENG_REJ_*, ENG_CXL_*, ENG_EXP_*, and the gateway range),
-# named without the ENG_ prefix: Reason.REJ_OFF_TICK, Reason.CXL_USER, Reason.OK.
-Reason = enum.IntEnum(  # type: ignore[misc]
-    "Reason", sorted(((n[4:], v) for v, n in ffi.typeof("eng_reason_t").elements.items()), key=lambda kv: kv[1]))
 
 _NP_OF_C = {"uint8_t": "u1", "int8_t": "i1", "uint16_t": "<u2", "int16_t": "<i2", "uint32_t": "<u4",
             "int32_t": "<i4", "uint64_t": "<u8", "int64_t": "<i8"}
@@ -81,8 +70,29 @@ def dtype_of(struct_name: str) -> np.dtype:
                      "offsets": [o for _, o, _ in fields], "itemsize": itemsize})
 
 
-_CMD_STRUCTS = {int(v): f"eng_{v.name.lower()}_t" for v in CmdType}
-_EVT_STRUCTS = {int(v): f"eng_evt_{v.name.lower()}_t" for v in EvtType}
+def field_names(dt: np.dtype) -> tuple[str, ...]:
+    """The field names of a structured dtype from dtype_of, in layout order."""
+    if dt.names is None:
+        raise TypeError(f"{dt} is not a structured dtype")
+    return dt.names
+
+
+def field_dtype(dt: np.dtype, name: str) -> np.dtype:
+    """The scalar dtype of one field of a structured dtype from dtype_of."""
+    if dt.fields is None or name not in dt.fields:
+        raise KeyError(f"{dt} has no field {name!r}")
+    return dt.fields[name][0]
+
+
+def field_offset(dt: np.dtype, name: str) -> int:
+    """The byte offset of one field of a structured dtype from dtype_of."""
+    if dt.fields is None or name not in dt.fields:
+        raise KeyError(f"{dt} has no field {name!r}")
+    return int(dt.fields[name][1])
+
+
+_CMD_STRUCTS = {code: cls.C_STRUCT for code, cls in COMMAND_CLASSES.items()}
+_EVT_STRUCTS = {code: cls.C_STRUCT for code, cls in EVENT_CLASSES.items()}
 _RECORD_STRUCTS = frozenset(_CMD_STRUCTS.values()) | frozenset(_EVT_STRUCTS.values()) | {
     "eng_cmd_hdr_t", "eng_evt_hdr_t"}
 _RANGES = {"u1": (0, 2**8 - 1), "i1": (-2**7, 2**7 - 1), "u2": (0, 2**16 - 1), "i2": (-2**15, 2**15 - 1),
@@ -93,95 +103,157 @@ CMD_DTYPES = {code: dtype_of(s) for code, s in _CMD_STRUCTS.items()}
 EVT_DTYPES = {code: dtype_of(s) for code, s in _EVT_STRUCTS.items()}
 _CMD_HDR_REC = dtype_of("eng_cmd_hdr_t")
 _EVT_HDR_REC = dtype_of("eng_evt_hdr_t")
-_EVT_NAMES = {int(v): v.name for v in EvtType}
 
 
-def _cmd_code(kind: Any) -> int:
-    if isinstance(kind, str):
-        try:
-            return int(CmdType[kind])
-        except KeyError:
-            raise ValueError(f"unknown command type name {kind!r}") from None
-    if isinstance(kind, bool) or not isinstance(kind, (int, np.integer)):
-        raise ValueError(f"command field 'type' must be a name or an int, got {kind!r}")
-    lo, hi = _RANGES["u2"]
-    if not lo <= int(kind) <= hi:
-        raise OverflowError(f"command field 'type'={kind} does not fit uint16_t")
-    return int(kind)
+def _check_generated() -> None:
+    """Each Struct's fields are its compiled struct's, in layout order (the type tag apart)."""
+    pairs: list[tuple[type[msgspec.Struct], np.dtype]] = [
+        (cls, CMD_DTYPES[code]) for code, cls in COMMAND_CLASSES.items()]
+    pairs += [(cls, EVT_DTYPES[code]) for code, cls in EVENT_CLASSES.items()]
+    pairs += [(CommandRecord, _CMD_HDR_REC), (EventRecord, _EVT_HDR_REC)]
+    for cls, dt in pairs:
+        if tuple(cls.__struct_fields__) != tuple(n for n in field_names(dt) if n != "type"):
+            raise ImportError(f"native/messages.py: {cls.__name__} no longer matches the compiled layout; "
+                              "run python scripts/generate_messages.py")
 
 
-def encode_commands(commands: Iterable[Mapping[str, Any]]) -> np.ndarray:
-    """Command dicts -> numpy array of 96-byte records (dtype V96), zero where not given."""
+_check_generated()
+
+
+def _check_int(what: str, name: str, value: Any, field_dtype: np.dtype) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{what} field {name!r} must be an int, got {value!r}")
+    lo, hi = _RANGES[field_dtype.str[1:]]
+    if not lo <= int(value) <= hi:
+        raise OverflowError(f"{what} field {name!r}={value} does not fit {field_dtype}")
+    return int(value)
+
+
+def encode_commands(commands: Iterable[Command]) -> np.ndarray:
+    """Command Structs -> numpy array of 96-byte records (dtype V96), pads zero. Records of one
+    type are written column by column through that type's dtype."""
     cmds = list(commands)
     out = np.zeros(len(cmds), dtype=RECORD_DTYPE)
-    columns: dict[int, tuple[list[int], dict[str, list[int]]]] = {}
+    columns: dict[int, tuple[list[int], list[tuple[Any, ...]]]] = {}
     for i, cmd in enumerate(cmds):
-        if "type" not in cmd:
-            raise ValueError(f"command without 'type': {cmd!r}")
-        code = _cmd_code(cmd["type"])
-        dt = CMD_DTYPES.get(code, _CMD_HDR_REC)
-        entry = columns.get(code)
-        if entry is None:
-            entry = columns[code] = ([], {n: [] for n in dt.names})
-        idx, cols = entry
-        for key in cmd:
-            if key not in cols:
-                raise ValueError(f"unknown field {key!r} for command type {cmd['type']!r}")
+        if isinstance(cmd, UnknownCommand):
+            code = _check_int("command", "type", cmd.code, np.dtype("<u2"))
+            row: tuple[Any, ...] = (cmd.instrument_id, cmd.seq, cmd.ts_ns)
+            key = -1 - code           # headers of unknown types are grouped apart from known ones
+        elif isinstance(cmd, CommandRecord):
+            key = code = type(cmd).CODE
+            row = msgspec.structs.astuple(cmd)
+        else:
+            raise TypeError(f"a command must be a native.messages Command Struct, got {type(cmd).__name__}")
+        idx, rows = columns.setdefault(key, ([], []))
         idx.append(i)
-        for name in dt.names:
-            v = code if name == "type" else cmd.get(name, 0)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                raise ValueError(f"command field {name!r} must be an int, got {v!r}")
-            lo, hi = _RANGES[dt.fields[name][0].str[1:]]
-            if not lo <= int(v) <= hi:
-                raise OverflowError(f"command field {name!r}={v} does not fit {dt.fields[name][0]}")
-            cols[name].append(int(v))
-    for code, (idx, cols) in columns.items():
-        view = out.view(CMD_DTYPES.get(code, _CMD_HDR_REC))
+        rows.append((code,) + row)
+    for key, (idx, rows) in columns.items():
+        dt = CMD_DTYPES[key] if key >= 0 else _CMD_HDR_REC
+        view = out.view(dt)
         ix = np.asarray(idx, dtype=np.int64)
-        for name, values in cols.items():
-            view[name][ix] = np.asarray(values, dtype=view.dtype.fields[name][0])
+        for col, name in enumerate(field_names(dt)):
+            fdt = field_dtype(dt, name)
+            values = [_check_int("command", name, r[col], fdt) for r in rows]
+            view[name][ix] = np.asarray(values, dtype=fdt)
     return out
 
 
-def encode_command(command: Mapping[str, Any]) -> bytes:
-    """One command dict -> its 96 bytes."""
+def encode_command(command: Command) -> bytes:
+    """One command Struct -> its 96 bytes."""
     return encode_commands([command]).tobytes()
 
 
+_R = TypeVar("_R", bound=msgspec.Struct)
+
+
 def _decode(records: np.ndarray, hdr_rec: np.dtype, dtypes: Mapping[int, np.dtype],
-            type_name: Callable[[int], int | str]) -> list[dict[str, int | str]]:
-    """96-byte records -> dicts in order: each type's records are viewed at once with that
-    type's dtype (hdr_rec, the bare header, for a type not in dtypes), values plain ints."""
+            classes: Mapping[int, type[_R]], unknown: type[_R]) -> list[_R]:
+    """96-byte records -> Structs in order: each type's records are viewed at once with that type's
+    dtype and built positionally (Struct fields are the dtype's names, the type tag apart)."""
     recs = np.ascontiguousarray(records).view(RECORD_DTYPE).reshape(-1)
-    out: list[dict[str, int | str] | None] = [None] * len(recs)
     if len(recs) == 0:
         return []
+    out: list[_R | None] = [None] * len(recs)
     types = recs.view(hdr_rec)["type"]
     for code in np.unique(types).tolist():
         ix = np.nonzero(types == code)[0]
-        dt = dtypes.get(code, hdr_rec)
+        cls = classes.get(code)
+        dt = dtypes[code] if cls is not None else hdr_rec
         sub = recs[ix].view(dt)
-        names = [n for n in dt.names if n != "type"]
-        cols = [sub[name].tolist() for name in names]
-        tname = type_name(code)
-        for j, row in zip(ix.tolist(), zip(*cols)):
-            d: dict[str, int | str] = {"type": tname}
-            d.update(zip(names, row))
-            out[j] = d
-    return out  # type: ignore[return-value]
+        cols = [sub[name].tolist() for name in field_names(dt) if name != "type"]
+        if cls is None:
+            for j, row in zip(ix.tolist(), zip(*cols)):
+                out[j] = unknown(*row, code=code)
+        else:
+            for j, row in zip(ix.tolist(), zip(*cols)):
+                out[j] = cls(*row)
+    return [m for m in out if m is not None]
 
 
-def decode_events(records: np.ndarray) -> list[dict[str, int | str]]:
-    """Event records (any 96-byte dtype) -> event dicts in order, values plain ints."""
-    return _decode(records, _EVT_HDR_REC, EVT_DTYPES, lambda code: _EVT_NAMES.get(code, code))
+def decode_events(records: np.ndarray) -> list[Event]:
+    """Event records (any 96-byte dtype) -> Event Structs in order."""
+    return _decode(records, _EVT_HDR_REC, EVT_DTYPES, EVENT_CLASSES, UnknownEvent)  # type: ignore[arg-type]
 
 
-def decode_commands(records: np.ndarray) -> list[dict[str, int | str]]:
-    """Command records (a journal's payloads, any 96-byte dtype) -> command dicts in order, in the
-    format encode_commands takes (type by name, or the raw int for a type this build does not know)."""
-    return _decode(records, _CMD_HDR_REC, CMD_DTYPES,
-                   lambda code: CmdType(code).name if code in CMD_DTYPES else code)
+def decode_commands(records: np.ndarray) -> list[Command]:
+    """Command records (a journal's payloads, any 96-byte dtype) -> Command Structs in order
+    (UnknownCommand for a type this build does not know)."""
+    return _decode(records, _CMD_HDR_REC, CMD_DTYPES, COMMAND_CLASSES, UnknownCommand)  # type: ignore[arg-type]
+
+
+def type_name(message: Command | Event) -> str | int:
+    """The record type's name ('NEW_ORDER', 'TRADE'), or the raw code of an unknown type."""
+    if isinstance(message, (UnknownCommand, UnknownEvent)):
+        return message.code
+    return type(message).__struct_config__.tag  # type: ignore[return-value]
+
+
+def to_dict(message: Command | Event) -> dict[str, int | str]:
+    """A command or event Struct -> the plain-dict form: {'type': name (or the raw code of an
+    unknown type), <fields>}."""
+    fields = {name: getattr(message, name) for name in message.__struct_fields__}
+    if isinstance(message, (UnknownCommand, UnknownEvent)):
+        code = fields.pop("code")
+        return {"type": code, **fields}
+    return {"type": type_name(message), **fields}
+
+
+def _from_dict(what: str, d: Mapping[str, Any], by_name: Mapping[str, type[_R]],
+               by_code: Mapping[int, type[_R]], unknown: type[_R]) -> _R:
+    if "type" not in d:
+        raise ValueError(f"{what} without 'type': {dict(d)!r}")
+    kind = d["type"]
+    fields = {k: v for k, v in d.items() if k != "type"}
+    if isinstance(kind, str):
+        cls = by_name.get(kind)
+        if cls is None:
+            raise ValueError(f"unknown {what} type name {kind!r}")
+    elif isinstance(kind, (int, np.integer)) and not isinstance(kind, bool):
+        _check_int(what, "type", kind, np.dtype("<u2"))
+        cls = by_code.get(int(kind), unknown)
+        if cls is unknown:
+            fields["code"] = int(kind)
+    else:
+        raise ValueError(f"{what} field 'type' must be a name or an int, got {kind!r}")
+    for key in fields:
+        if key not in cls.__struct_fields__:
+            raise ValueError(f"unknown field {key!r} for {what} type {kind!r}")
+    return cls(**fields)
+
+
+_CMD_BY_NAME = {CmdType(code).name: cls for code, cls in COMMAND_CLASSES.items()}
+_EVT_BY_NAME = {EvtType(code).name: cls for code, cls in EVENT_CLASSES.items()}
+
+
+def command_from_dict(d: Mapping[str, Any]) -> Command:
+    """The plain-dict form -> a Command Struct (missing fields 0; an unknown key is a ValueError)."""
+    return _from_dict("command", d, _CMD_BY_NAME, COMMAND_CLASSES, UnknownCommand)  # type: ignore[return-value]
+
+
+def event_from_dict(d: Mapping[str, Any]) -> Event:
+    """The plain-dict form -> an Event Struct (missing fields 0; an unknown key is a ValueError)."""
+    return _from_dict("event", d, _EVT_BY_NAME, EVENT_CLASSES, UnknownEvent)  # type: ignore[return-value]
 
 
 def struct_to_dict(cdata: Any) -> dict[str, int]:

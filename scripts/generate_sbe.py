@@ -1193,11 +1193,22 @@ def emit_python(s: Schema) -> str:
                     f"SOFH_ENCODING_TYPE = {SOFH_SBE10_LE:#06x}  # SBE 1.0 little-endian",
                     f"MIN_FRAME_LENGTH = {s.min_frame}",
                     f"MAX_FRAME_LENGTH = {s.max_frame}",
+                    "",
+                    "",
+                    "class NamedIntEnum(IntEnum):",
+                    '    """An IntEnum that prints as its name (print(r.exec_type) -> TRADE, not 70); its',
+                    '    value is still the int on the wire and compares equal to it."""',
+                    "",
+                    "    def __str__(self) -> str:",
+                    "        return self.name",
+                    "",
+                    "    def __format__(self, spec: str) -> str:",
+                    "        return format(self.name, spec)",
                     ""]
     for t in s.types.values():
         if isinstance(t, EnumType):
             L.append("")
-            L.append(f"class {t.name}(IntEnum):")
+            L.append(f"class {t.name}(NamedIntEnum):")
             doc = t.description or f"SBE enum {t.name}"
             if t.is_char:
                 doc += " (char encoded: values are the ASCII codes)"

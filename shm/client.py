@@ -7,13 +7,14 @@ engine's broadcast log. Both validate the segments on attach (shm.segment)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Sequence
 
+import msgspec
 import numpy as np
 
 from native import records
 from native._venue import ffi, lib
+from native.messages import Command, Event
 from shm.engine_segments import cmd_path, control_path, events_path, reply_path
 from shm.errors import RingInvalid, ShmError, check
 from shm.segment import KIND_BROADCAST, KIND_CONTROL, KIND_SPSC, Segment
@@ -30,12 +31,13 @@ EVENT_BYTES = ffi.sizeof("eng_evt_t")
 DEFAULT_STALE_NS = 2_000_000_000
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(msgspec.Struct, frozen=True):
+    """One ring_reply_t: the engine's answer to one command."""
+
     seq: int                        # the sequence the engine gave the command (0: malformed)
     ts_ns: int
     event_count: int
-    first_event: dict[str, int | str]   # decoded by native.records
+    first_event: Event              # its first event, decoded by native.records
 
 
 def decode_replies(raw: np.ndarray) -> list[Reply]:
@@ -105,12 +107,12 @@ class EngineClient:
         check(rc, self.cmd_seg.path)
         return out
 
-    def submit(self, command: Mapping[str, Any]) -> Reply:
-        """Submits one command dict (native.records format) and waits for its reply."""
+    def submit(self, command: Command) -> Reply:
+        """Submits one command Struct (native.messages) and waits for its reply."""
         return decode_replies(self.submit_records(np.frombuffer(records.encode_command(command),
                                                                 dtype=np.uint8)))[0]
 
-    def submit_many(self, commands: list[Mapping[str, Any]]) -> list[Reply]:
+    def submit_many(self, commands: Sequence[Command]) -> list[Reply]:
         return decode_replies(self.submit_records(records.encode_commands(commands)))
 
     def submit_bytes(self, record: bytes) -> None:
@@ -121,6 +123,17 @@ class EngineClient:
                                       self.timeout_ns, self._done)
         if rc != 0:
             check(rc, self.cmd_seg.path)
+
+    @property
+    def cmd_ring(self) -> Any:
+        """This producer's command ring (a cffi ring_spsc_t *), for C code that writes it directly
+        (the gateway's engine bridge); valid until close()."""
+        return self._cmd
+
+    @property
+    def reply_ring(self) -> Any:
+        """This producer's reply ring (a cffi ring_spsc_t *); valid until close()."""
+        return self._reply
 
     @property
     def last_reply_raw(self) -> np.ndarray:
@@ -159,7 +172,7 @@ class EventStream:
             raise ShmError(f"{self.segment.path}: a record that is not an engine event")
         return payloads, lapped
 
-    def poll_decoded(self, max_events: int = 1 << 14) -> tuple[list[dict[str, int | str]], bool]:
+    def poll_decoded(self, max_events: int = 1 << 14) -> tuple[list[Event], bool]:
         payloads, lapped = self.poll(max_events)
         return records.decode_events(payloads), lapped
 

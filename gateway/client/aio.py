@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from typing import Any
 
-from gateway.client.errors import ClientTimeout, ConnectionClosed
-from gateway.client.orders import OrderRequest
+from gateway.client.errors import ClientError, ClientTimeout, ConnectionClosed
+from gateway.client.orders import (DEFAULT_PRICE_SCALE, OrderRequest, PriceLike, describe,
+                                   to_units)
 from gateway.client.session import SessionCore
-from gateway.orderentry.sbe_codec import Message, Retransmission, Sequence, Terminate
+from gateway.orderentry.sbe_codec import (Message, OrdType, Retransmission, Sequence, Side,
+                                          Terminate)
 
 
 class AsyncClient:
@@ -26,13 +29,14 @@ class AsyncClient:
     @classmethod
     async def connect(cls, host: str, port: int, session_id: int, firm_id: int,
                       key: str | bytes, keepalive_ms: int = 1000,
-                      next_seq_no: int | None = None, timeout_s: float = 5.0) -> "AsyncClient":
+                      next_seq_no: int | None = None, timeout_s: float = 5.0,
+                      price_scale: int = DEFAULT_PRICE_SCALE) -> "AsyncClient":
+        core = SessionCore(session_id, firm_id, key.encode() if isinstance(key, str) else key,
+                           keepalive_ms, price_scale)
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        core = SessionCore(session_id, firm_id, key.encode() if isinstance(key, str) else key,
-                           keepalive_ms)
         if next_seq_no is not None:
             core.next_seq_out = next_seq_no
         c = cls(reader, writer, core)
@@ -82,6 +86,47 @@ class AsyncClient:
         self._send(self.core.cancel(order_id, instrument_id, cid))
         await self.writer.drain()
         return cid
+
+    async def buy(self, instrument_id: int, qty: int, price: PriceLike | None, account_id: int,
+                  **kw: Any) -> int:
+        """As Client.buy: the price in currency units ("99.50"); None: a market order."""
+        return await self.submit(self._request(Side.BUY, instrument_id, qty, price, account_id,
+                                               kw))
+
+    async def sell(self, instrument_id: int, qty: int, price: PriceLike | None, account_id: int,
+                   **kw: Any) -> int:
+        return await self.submit(self._request(Side.SELL, instrument_id, qty, price, account_id,
+                                               kw))
+
+    def _request(self, side: Side, instrument_id: int, qty: int, price: PriceLike | None,
+                 account_id: int, kw: dict[str, Any]) -> OrderRequest:
+        if price is None:
+            kw.setdefault("ord_type", OrdType.MARKET)
+        return OrderRequest(instrument_id=instrument_id, side=side, order_qty=qty,
+                            account_id=account_id,
+                            price=None if price is None else to_units(price,
+                                                                      self.core.price_scale),
+                            **kw)
+
+    async def cancel_order(self, orig_cl_ord_id: int, timeout_s: float = 5.0) -> int:
+        """As Client.cancel_order: by this session's own clOrdId (waits up to timeout_s for
+        the order's acknowledgement, which the reader task records)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout_s
+        while (known := self.core.book.venue_id(orig_cl_ord_id)) is None:
+            if loop.time() >= end or self.reader.at_eof():
+                raise ClientError(f"clOrdId {orig_cl_ord_id}: no order acknowledged under this "
+                                  f"id within {timeout_s} s")
+            await asyncio.sleep(0.001)  # the reader task records acknowledgements
+        return await self.cancel(known[0], known[1])
+
+    def positions(self) -> dict[tuple[int, int], int]:
+        """{(account, instrument): position} from the fills this session was told of."""
+        return dict(self.core.book.position)
+
+    def describe(self, msg: Message) -> str:
+        """One line for a person: enums by name, prices in currency units, reasons by name."""
+        return describe(msg, self.core.price_scale)
 
     async def replace(self, order_id: int, instrument_id: int, price: int, order_qty: int,
                       cl_ord_id: int | None = None) -> int:

@@ -39,3 +39,17 @@ class SessionTerminated(ClientError):
         self.message = message
         self.reason_code = int(getattr(message, "reason_code", 0))
         super().__init__(f"Terminate: {_reason_name(self.reason_code)}")
+
+
+class RequestRejected(ClientError):
+    """The gateway refused a request before the engine saw it (BusinessMessageReject): the
+    message says why by name; a duplicate sequence number also says how to go on."""
+
+    def __init__(self, message: object, text: str) -> None:
+        self.message = message
+        self.reason_code = int(getattr(message, "reason_code", 0))
+        if self.reason_code == Reason["ENG_GW_SEQ_TOO_LOW"]:
+            text += (" - this session's sequence numbers go on from an earlier connection, and "
+                     "the gateway never executes a seqNum twice: connect with next_seq_no= above "
+                     "the last one used")
+        super().__init__(text)

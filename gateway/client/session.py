@@ -8,15 +8,16 @@ import time
 from typing import Iterator
 
 from gateway.client.errors import ConnectionClosed, SessionRejected
-from gateway.client.orders import OrderRequest
-from gateway.orderentry.sbe_codec import (Decoder, Encoder, Establish, EstablishmentAck, EstablishmentReject,
+from gateway.client.orders import DEFAULT_PRICE_SCALE, OrderBook, OrderRequest
+from gateway.orderentry.sbe_codec import (BusinessMessageReject, Decoder, Encoder, Establish,
+                               EstablishmentAck, EstablishmentReject, ExecutionReport,
                                FlowType, Message, Negotiate, NegotiationReject,
+                               OrderCancelReject, OrderMassCancelReport,
                                NegotiationResponse, OrderCancelReplaceRequest, OrderCancelRequest,
                                OrderMassCancelRequest, RetransmitRequest, Sequence, Terminate,
                                TerminationCode)
 
-_APP_REPLIES = ("ExecutionReport", "OrderCancelReject", "OrderMassCancelReport",
-                "BusinessMessageReject")
+_APP_REPLIES = (ExecutionReport, OrderCancelReject, OrderMassCancelReport, BusinessMessageReject)
 
 
 def now_ns() -> int:
@@ -26,7 +27,12 @@ def now_ns() -> int:
 class SessionCore:
     """State of one FIXP session as the client sees it."""
 
-    def __init__(self, session_id: int, firm_id: int, key: bytes, keepalive_ms: int) -> None:
+    def __init__(self, session_id: int, firm_id: int, key: bytes, keepalive_ms: int,
+                 price_scale: int = DEFAULT_PRICE_SCALE) -> None:
+        if price_scale < 1:
+            raise ValueError(f"price_scale must be >= 1, got {price_scale}")
+        self.price_scale = price_scale   # engine price units per currency unit
+        self.book = OrderBook()          # own orders (clOrdId -> orderId) and positions
         self.session_id = session_id
         self.firm_id = firm_id
         self.key = key
@@ -124,6 +130,7 @@ class SessionCore:
                 return
             msg = self.decoder.decode(bytes(self._rx[:n]))
             del self._rx[:n]
-            if type(msg).__name__ in _APP_REPLIES:
-                self.last_seq_in = max(self.last_seq_in, msg.seq_num)  # type: ignore[attr-defined]
+            if isinstance(msg, _APP_REPLIES):
+                self.last_seq_in = max(self.last_seq_in, msg.seq_num)
+            self.book.note(msg)
             yield msg

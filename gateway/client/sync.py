@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Callable
+from typing import Any, Callable
 
-from gateway.client.errors import ClientTimeout, ConnectionClosed, SessionTerminated
-from gateway.client.orders import OrderRequest
+from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed, RequestRejected,
+                                   SessionTerminated)
+from gateway.client.orders import (DEFAULT_PRICE_SCALE, OrderRequest, PriceLike, describe,
+                                   exec_type_of, to_units)
 from gateway.client.session import SessionCore
-from gateway.orderentry.sbe_codec import (Message, OrderFlags, OrdType, Retransmission, SelfTradePrevention,
-                               Sequence, Side, Terminate, TimeInForce)
+from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecType, ExecutionReport,
+                                          Message, OrderFlags, OrdType,
+                                          Retransmission, SelfTradePrevention, Sequence, Side,
+                                          Terminate, TimeInForce)
 
 
 class Client:
@@ -26,12 +30,14 @@ class Client:
     @classmethod
     def connect(cls, host: str, port: int, session_id: int, firm_id: int, key: str | bytes,
                 keepalive_ms: int = 1000, next_seq_no: int | None = None,
-                timeout_s: float = 5.0) -> "Client":
-        """Opens TCP, negotiates and establishes. Raises SessionRejected with the reason."""
+                timeout_s: float = 5.0, price_scale: int = DEFAULT_PRICE_SCALE) -> "Client":
+        """Opens TCP, negotiates and establishes. Raises SessionRejected with the reason.
+        price_scale: the venue's price units per currency unit (its config's venue.price_scale),
+        for buy/sell/describe's decimal prices."""
+        core = SessionCore(session_id, firm_id, key.encode() if isinstance(key, str) else key,
+                           keepalive_ms, price_scale)
         sock = socket.create_connection((host, port), timeout=timeout_s)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        core = SessionCore(session_id, firm_id, key.encode() if isinstance(key, str) else key,
-                           keepalive_ms)
         if next_seq_no is not None:
             core.next_seq_out = next_seq_no
         c = cls(sock, core)
@@ -67,6 +73,84 @@ class Client:
                            expire_time_ns=expire_time_ns, stp_group=stp_group, stp_mode=stp_mode,
                            flags=flags)
         return self.submit(req, cl_ord_id)
+
+    def buy(self, instrument_id: int, qty: int, price: PriceLike | None, account_id: int,
+            **kw: Any) -> int:
+        """A limit buy (price None: a market order) with the price in currency units, e.g.
+        "99.50" or Decimal("99.50"); other NewOrderSingle fields as for new_order. Returns the
+        clOrdId: wait_report, cancel_order and the reports name the order by it."""
+        return self._order(Side.BUY, instrument_id, qty, price, account_id, kw)
+
+    def sell(self, instrument_id: int, qty: int, price: PriceLike | None, account_id: int,
+             **kw: Any) -> int:
+        """As buy, selling."""
+        return self._order(Side.SELL, instrument_id, qty, price, account_id, kw)
+
+    def _order(self, side: Side, instrument_id: int, qty: int, price: PriceLike | None,
+               account_id: int, kw: dict[str, Any]) -> int:
+        if price is None:
+            kw.setdefault("ord_type", OrdType.MARKET)
+            return self.new_order(instrument_id, side, qty, account_id, **kw)
+        return self.new_order(instrument_id, side, qty, account_id,
+                              price=to_units(price, self.core.price_scale), **kw)
+
+    def cancel_order(self, orig_cl_ord_id: int, timeout_s: float = 5.0) -> int:
+        """Cancels the order this session sent as orig_cl_ord_id (its own id: no need for the
+        venue's orderId or the instrument). Waits up to timeout_s for the order's
+        acknowledgement if it has not arrived yet (keeping every message for recv). Returns the
+        cancel's clOrdId. Raises ClientError when the venue never acknowledged that order."""
+        end = time.monotonic() + timeout_s
+        while (known := self.core.book.venue_id(orig_cl_ord_id)) is None:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise ClientError(f"clOrdId {orig_cl_ord_id}: no order acknowledged under this "
+                                  f"id (never sent, rejected before it got an orderId, or its "
+                                  f"acknowledgement is later than {timeout_s} s)")
+            self._pump(min(left, self.core.keepalive_ms / 2000))
+        return self.cancel(known[0], known[1])
+
+    def wait_report(self, cl_ord_id: int, exec_type: str | ExecType | None = None,
+                    timeout_s: float = 5.0) -> ExecutionReport:
+        """The next ExecutionReport about the order sent as cl_ord_id (of exec_type, e.g.
+        "TRADE", if given; a cancel's or a replace's report counts), taken from the incoming
+        messages; the others stay for recv(). Raises RequestRejected when the gateway refused
+        the request itself (a BusinessMessageReject naming it), SessionTerminated on Terminate,
+        ClientTimeout if none arrives in timeout_s."""
+        want = exec_type_of(exec_type) if exec_type is not None else None
+        end = time.monotonic() + timeout_s
+        while True:
+            for i, msg in enumerate(self.inbox):
+                if isinstance(msg, Terminate):
+                    raise SessionTerminated(msg)
+                if isinstance(msg, BusinessMessageReject) and \
+                        msg.business_reject_ref_id == cl_ord_id:
+                    del self.inbox[i]
+                    raise RequestRejected(msg, self.describe(msg))
+                if isinstance(msg, ExecutionReport) and self._about(msg, cl_ord_id) and \
+                        (want is None or msg.exec_type == want):
+                    del self.inbox[i]
+                    return msg
+            left = end - time.monotonic()
+            if left <= 0:
+                raise ClientTimeout(f"no {want.name if want else ''} ExecutionReport for "
+                                    f"clOrdId {cl_ord_id} within {timeout_s} s")
+            self._pump(min(left, self.core.keepalive_ms / 2000))
+
+    def _about(self, msg: ExecutionReport, cl_ord_id: int) -> bool:
+        """Whether msg reports on the order sent as cl_ord_id: its own reports, and those of
+        requests about it (a cancel's report carries the cancel's clOrdId and the orderId)."""
+        if msg.cl_ord_id == cl_ord_id:
+            return True
+        known = self.core.book.venue_id(cl_ord_id)
+        return known is not None and msg.order_id == known[0]
+
+    def positions(self) -> dict[tuple[int, int], int]:
+        """{(account, instrument): position} from the fills this session was told of."""
+        return dict(self.core.book.position)
+
+    def describe(self, msg: Message) -> str:
+        """One line for a person: enums by name, prices in currency units, reasons by name."""
+        return describe(msg, self.core.price_scale)
 
     def submit(self, req: OrderRequest, cl_ord_id: int | None = None) -> int:
         cid = self.core.cl_ord_id(cl_ord_id)

@@ -25,6 +25,8 @@ import msgspec
 
 from gateway.orderentry import config as gw_config
 from gateway.control import protocol
+from gateway.security import roles
+from gateway.security.credentials import CredentialError, parse_token_hash
 
 INT64_MAX = 2**63 - 1
 DEFAULT_CONFIG_NAME = "default_venue.toml"
@@ -55,6 +57,7 @@ class Journal(_S):
     dir: str = ""                              # "" = no journal
     durability: Literal["async", "group", "each"] = "group"
     snapshot_every: int = 1_000_000
+    segment_mb: int = 64                       # size of each journal segment file
 
 
 class GatewayListen(_S):
@@ -113,9 +116,19 @@ class Control(_S):
 
 
 class User(_S):
+    """A control-plane user. The token itself is never in the config: token_hash is its salted slow
+    hash (``python -m gateway keys hash-token``); the user keeps the token in a file or the
+    environment. role and roles name rows of gateway/security/roles.py; firm_id binds a trader to
+    its firm's accounts."""
     name: str
-    role: Literal["viewer", "operator"]
-    token: str
+    role: str
+    token_hash: str = ""
+    roles: list[str] = []
+    firm_id: int | None = None
+    token: str = ""             # refused: plain tokens are not kept in configs (a clear error, not "unknown field")
+
+    def all_roles(self) -> tuple[str, ...]:
+        return (self.role, *[r for r in self.roles if r != self.role])
 
 
 class VenueConfig(_S):
@@ -207,6 +220,8 @@ def _check(cfg: VenueConfig) -> None:
         raise ConfigError(f"venue.price_scale: must be > 0 (price units per currency unit), got {v.price_scale}")
     if not 2 <= v.producers <= 16:
         raise ConfigError(f"venue.producers: must be 2..16 (gateway + control plane), got {v.producers}")
+    if not 1 <= cfg.journal.segment_mb <= 4096:
+        raise ConfigError(f"journal.segment_mb: must be 1..4096, got {cfg.journal.segment_mb}")
     if cfg.journal.snapshot_every < 0:
         raise ConfigError(f"journal.snapshot_every: must be >= 0, got {cfg.journal.snapshot_every}")
     host, sep, port = cfg.gateway.listen.rpartition(":")
@@ -237,10 +252,13 @@ def _check(cfg: VenueConfig) -> None:
             raise ConfigError(f"{at}.reference_price: {ins.reference_price} is not a multiple of "
                               f"tick {ins.tick}")
         for f in protocol.INSTRUMENT_LIMITS:
-            if not 0 <= getattr(ins, f) <= INT64_MAX:
-                raise ConfigError(f"{at}.{f}: must be 0..{INT64_MAX}, got {getattr(ins, f)}")
+            # 0 would refuse every order (a collar of 0 ticks only the reference price): a
+            # limit that silently stops trading is a mistake, not a setting.
+            if not 1 <= getattr(ins, f) <= INT64_MAX:
+                raise ConfigError(f"{at}.{f}: must be 1..{INT64_MAX} (leave it out for no "
+                                  f"limit), got {getattr(ins, f)}")
     try:
-        gw_config._check(cfg.gateway_config(), "")
+        gw_config.check(cfg.gateway_config(), "")
     except gw_config.ConfigError as exc:
         raise ConfigError(str(exc).removeprefix(": ")) from None
     for f in cfg.firms:
@@ -258,8 +276,10 @@ def _check(cfg: VenueConfig) -> None:
         if a.id in seen:
             raise ConfigError(f"{at}.id: account {a.id} is configured twice")
         seen.add(a.id)
-        if not 0 <= a.max_position <= INT64_MAX:
-            raise ConfigError(f"{at}.max_position: must be 0..{INT64_MAX}, got {a.max_position}")
+        if not 1 <= a.max_position <= INT64_MAX:
+            raise ConfigError(f"{at}.max_position: must be 1..{INT64_MAX} (leave it out for no "
+                              f"limit; 0 would reject every order: to stop an account trading "
+                              f"use its kill switch), got {a.max_position}")
         for f in ("var_limit", "drawdown_limit", "concentration_limit", "loss_limit", "notional_limit"):
             if getattr(a, f) < 0:
                 raise ConfigError(f"{at}.{f}: must be >= 0 (0 = no limit), got {getattr(a, f)}")
@@ -328,8 +348,19 @@ def _check(cfg: VenueConfig) -> None:
         if u.name in names:
             raise ConfigError(f"users[{i}].name: user {u.name!r} is defined twice")
         names.add(u.name)
-        if len(u.token) < 8:
-            raise ConfigError(f"users[{i}].token: must be at least 8 characters")
+        if u.token:
+            raise ConfigError(f"users[{i}].token: plain tokens are not kept in the config; put its "
+                              f"token_hash instead (python -m gateway keys hash-token)")
+        try:
+            parse_token_hash(u.token_hash)
+        except CredentialError as exc:
+            raise ConfigError(f"users[{i}].token_hash: {exc}") from None
+        for r in u.all_roles():
+            if r not in roles.ROLES:
+                raise ConfigError(f"users[{i}].roles: unknown role {r!r}; roles: {', '.join(roles.ROLES)}")
+        if roles.TRADER in u.all_roles():
+            if u.firm_id is None or u.firm_id not in {f.firm_id for f in cfg.firms}:
+                raise ConfigError(f"users[{i}].firm_id: a trader needs the firm_id of a configured firm")
 
 
 def parse_config(data: object, where: str = "venue config") -> VenueConfig:

@@ -22,6 +22,7 @@ import numpy as np
 
 from gateway.enginehost import journal
 from native import records
+from native.messages import Command, Event
 from native._venue import ffi, lib
 
 BATCH = 4096
@@ -51,9 +52,9 @@ class JournalHistory:
         self.last_event_seq = 0      # seq of the last event read
         self.last_command_seq = 0    # seq of the last command read
 
-    def released_events(self) -> list[dict[str, Any]]:
-        """Every released event not read yet, in journal order (decoded event dicts)."""
-        out: list[dict[str, Any]] = []
+    def released_events(self) -> list[Event]:
+        """Every released event not read yet, in journal order (decoded Event Structs)."""
+        out: list[Event] = []
         while True:
             n = lib.jrnl_tail_events(self._evt, ffi.cast("eng_evt_t *", ffi.from_buffer(self._evbuf)),
                                      BATCH)
@@ -62,12 +63,12 @@ class JournalHistory:
                 break
             out += records.decode_events(self._evbuf[:n])
         if out:
-            self.last_event_seq = int(out[-1]["seq"])
+            self.last_event_seq = int(out[-1].seq)
         return out
 
-    def commands_through(self, seq: int) -> list[dict[str, Any]]:
-        """The commands with seq <= `seq` not read yet (decoded command dicts, seq order)."""
-        out: list[dict[str, Any]] = []
+    def commands_through(self, seq: int) -> list[Command]:
+        """The commands with seq <= `seq` not read yet (decoded Command Structs, seq order)."""
+        out: list[Command] = []
         while True:
             n = lib.jrnl_cursor_read(self._cmd, seq,
                                      ffi.cast("jrnl_rec_hdr_t *", ffi.from_buffer(self._hdrs)),
@@ -79,7 +80,7 @@ class JournalHistory:
             if n < BATCH:
                 break
         if out:
-            self.last_command_seq = int(out[-1]["seq"])
+            self.last_command_seq = int(out[-1].seq)
         return out
 
     def close(self) -> None:

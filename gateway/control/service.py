@@ -33,6 +33,7 @@ import collections
 import dataclasses
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -229,9 +230,10 @@ class ControlService:
         CommandError(unavailable) when the journal cannot be read."""
         try:
             self.history = JournalHistory(directory)
-            evs = self.history.released_events()
+            # The service's view speaks the plain-dict form of events and commands (records.to_dict).
+            evs = [records.to_dict(e) for e in self.history.released_events()]
             through = self.history.last_event_seq
-            cmds = self.history.commands_through(through)
+            cmds = [records.to_dict(c) for c in self.history.commands_through(through)]
         except (JournalError, OSError) as exc:
             raise CommandError(protocol.CODE_UNAVAILABLE, f"journal {directory}: {exc}") from None
         first_seq = int(evs[0]["seq"]) if evs else 0
@@ -264,8 +266,10 @@ class ControlService:
         self.rebuilt = {"from": directory, "first_seq": first_seq, "through_seq": through, "events": len(evs),
                         "commands": len(cmds), "orders_live": len(self.state.orders),
                         "kill_switches": sorted(self.kill_engaged)}
-        log.warning("control: rebuilt from journal %s through seq %d: %d events, %d commands",
-                    directory, through, len(evs), len(cmds))
+        # A normal start-up line (every start with a journal), not a warning: printed like the
+        # other processes' start-up lines.
+        print(f"control: rebuilt from journal {directory} through seq {through}: {len(evs)} "
+              f"events, {len(cmds)} commands", file=sys.stderr, flush=True)
 
     def push_config(self) -> None:
         """The configured instrument risk, account limits and post-trade limits, as sequenced
@@ -343,7 +347,7 @@ class ControlService:
         if self.engine is None:
             raise CommandError(protocol.CODE_UNAVAILABLE, "not attached to the engine")
         try:
-            reply = self.engine.submit(cmd)
+            reply = self.engine.submit(records.command_from_dict(cmd))
         except (shm_errors.ShmError, OSError) as exc:
             raise CommandError(protocol.CODE_UNAVAILABLE, f"engine: {exc}") from None
         self.engine_commands += 1
@@ -373,7 +377,8 @@ class ControlService:
         if self.events is None:
             return 0
         try:
-            evs, lapped = self.events.poll_decoded(max_events)
+            decoded, lapped = self.events.poll_decoded(max_events)
+            evs = [records.to_dict(e) for e in decoded]
         except shm_errors.ShmError as exc:
             self.alert("breach", "engine", f"event log unreadable: {exc}")
             return 0
@@ -417,7 +422,7 @@ class ControlService:
                        "the venue has no journal to read it from; kill switches or limits may be stale")
             return
         try:
-            cmds = self.history.commands_through(seq)
+            cmds = [records.to_dict(c) for c in self.history.commands_through(seq)]
         except JournalError as exc:
             self.alert("warn", "engine", f"control command seq {seq}: journal unreadable: {exc}")
             return
@@ -624,6 +629,38 @@ class ControlService:
             pass
         return _wire(fn(user=user, role=role, **args))
 
+    # ---- strategies (trading/strategy/manager.py): one process each, under a configured account
+    def _strategies(self) -> Any:
+        if getattr(self, "_strategy_manager", None) is None:
+            from trading.strategy.manager import StrategyManager
+            log_dir = Path(self.cfg.journal.dir or "/tmp") / f"strategies-{self.cfg.venue.name}"
+            self._strategy_manager = StrategyManager(self.cfg.venue.name, log_dir, self.cfg.venue.shm_dir or None)
+        return self._strategy_manager
+
+    def cmd_strategy_list(self, user: str, role: str) -> list[dict[str, Any]]:
+        return list(self._strategies().list())
+
+    def cmd_strategy_params(self, user: str, role: str, strategy: Any) -> dict[str, Any]:
+        try:
+            return dict(self._strategies().params(str(strategy)))
+        except LookupError as exc:
+            raise CommandError(protocol.CODE_BAD_REQUEST, str(exc)) from None
+
+    def cmd_strategy_start(self, user: str, role: str, strategy: Any, account: Any, instrument: Any,
+                           params: Any = None) -> dict[str, Any]:
+        from trading.strategy.manager import parse_params
+        acct, ins = self.resolve_account(account), self.resolve_instrument(instrument)
+        try:
+            return dict(self._strategies().start(str(strategy), acct, ins, parse_params(params)))
+        except (LookupError, ValueError) as exc:
+            raise CommandError(protocol.CODE_BAD_REQUEST, str(exc)) from None
+
+    def cmd_strategy_stop(self, user: str, role: str, id: Any) -> dict[str, Any]:
+        try:
+            return dict(self._strategies().stop(int(id)))
+        except (LookupError, ValueError) as exc:
+            raise CommandError(protocol.CODE_BAD_REQUEST, str(exc)) from None
+
     def cmd_whoami(self, user: str, role: str) -> dict[str, Any]:
         return {"user": user, "role": role}
 
@@ -684,8 +721,9 @@ class ControlService:
     def cmd_sessions_disconnect(self, user: str, role: str, session_id: Any) -> dict[str, Any]:
         if isinstance(session_id, str) and session_id.isdigit():
             session_id = int(session_id)
-        if isinstance(session_id, bool) or not isinstance(session_id, int):
-            raise CommandError(protocol.CODE_BAD_REQUEST, f"session_id: expected an integer, got {session_id!r}")
+        if isinstance(session_id, bool) or not isinstance(session_id, int) or not 0 <= session_id < 1 << 64:
+            raise CommandError(protocol.CODE_BAD_REQUEST,
+                               f"session_id: expected an unsigned 64-bit integer, got {session_id!r}")
         if self.gateway_admin is None:
             raise CommandError(protocol.CODE_UNAVAILABLE, "no gateway admin endpoint configured")
         from gateway.orderentry.admin import GatewayAdminError
@@ -915,6 +953,9 @@ class ControlService:
         return out
 
     def close(self) -> None:
+        if getattr(self, "_strategy_manager", None) is not None:
+            self._strategy_manager.close()      # their orders are cancelled before the engine goes
+            self._strategy_manager = None
         if self.engine is not None:
             self.engine.close()
             self.engine = None

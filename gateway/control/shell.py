@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import select
 import shutil
 import stat
@@ -32,6 +33,7 @@ import tty
 from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
+import zmq
 from rich.console import Console, Group
 from rich.text import Text
 
@@ -49,6 +51,8 @@ ENDPOINT_ENV = "VENUE_CONTROL_ENDPOINT"
 USER_ENV = "VENUE_CONTROL_USER"
 HISTORY_ENV = "VENUE_SHELL_HISTORY"
 DEFAULT_HISTORY = "~/.venue_shell_history"
+DEFAULT_WAIT_S = 10.0                    # a venue started a moment ago answers within this
+ENDPOINT_RE = re.compile(r"^(tcp://[^:/\s]+:\d{1,5}|ipc://\S+)$")
 # Codes after which talking on is pointless: the service is gone or does not accept us.
 _FATAL_CODES = ("timeout", protocol.CODE_UNAUTHENTICATED)
 
@@ -95,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--history", default=os.environ.get(HISTORY_ENV, DEFAULT_HISTORY), metavar="FILE",
                    help=f"interactive history file (default: ${HISTORY_ENV} or {DEFAULT_HISTORY}); "
                         "'' keeps no history")
+    p.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="SECONDS",
+                   help="at start, wait this long for the control plane to answer (a venue that "
+                        f"is still starting), saying so (default {DEFAULT_WAIT_S:g}; 0: no wait)")
     p.add_argument("--refresh", type=float, default=0.5, metavar="SECONDS",
                    help="refresh interval of the live depth view (default 0.5)")
     p.set_defaults(sources=[])
@@ -152,15 +159,48 @@ class Shell:
                              f"{self.client.user!r}: {e.message or 'bad user or token'}") from None
             raise
 
-    def connect(self) -> None:
-        """whoami, then the catalog. Raises _Fatal."""
-        try:
-            who = self.call("whoami")
-        except ControlError as e:
-            raise _Fatal(f"cannot use the control plane at {self.client.endpoint}: {e}") from None
+    def connect(self, wait_s: float = 0.0) -> None:
+        """whoami (retried for up to wait_s while the control plane does not answer: a venue
+        still starting), then the catalog, then a note on instruments that do not trade yet.
+        Raises _Fatal saying why the venue is not usable."""
+        end = time.monotonic() + wait_s
+        said = False
+        while True:
+            try:
+                who = self.call("whoami")
+                break
+            except _Fatal as e:
+                if "no reply within" not in str(e) or time.monotonic() >= end:
+                    if said:
+                        raise _Fatal(f"{e} (waited {wait_s:g} s: is the venue running? start "
+                                     "it with `python -m gateway up`)") from None
+                    raise
+                if not said:
+                    self.err.print(f"waiting up to {wait_s:g} s for the control plane at "
+                                   f"{self.client.endpoint} (the venue may still be starting)")
+                    said = True
+            except ControlError as e:
+                raise _Fatal(f"cannot use the control plane at {self.client.endpoint}: {e}") from None
         if isinstance(who, dict):
             self.user, self.role = str(who.get("user", self.user)), str(who.get("role", "?"))
         self.refresh_catalog()
+        self.say_not_trading()
+
+    def say_not_trading(self) -> None:
+        """A note (stderr, once at start) on instruments not in continuous trading, so that a
+        refused order or an empty book is not a surprise."""
+        try:
+            status = self.call("status")
+        except (ControlError, _Fatal):
+            return
+        if not isinstance(status, dict):
+            return
+        waiting = [f"{i.get('symbol')} {i.get('phase')}" for i in status.get("instruments", ())
+                   if isinstance(i, dict) and str(i.get("phase", "")).upper() not in
+                   ("CONTINUOUS", "")]
+        if waiting and not self.as_json:
+            self.err.print(f"note: not in continuous trading yet: {', '.join(waiting)} "
+                           "(the schedule or an operator opens them; `status` shows the phases)")
 
     def refresh_catalog(self, status: Any = None, sessions: Any = None) -> None:
         try:
@@ -406,6 +446,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.timeout <= 0 or args.refresh <= 0:
         return usage_error("--timeout and --refresh must be > 0 seconds")
+    if not 0 <= args.wait <= 3600:
+        return usage_error(f"--wait must be 0..3600 seconds, got {args.wait:g}")
+    if not ENDPOINT_RE.match(args.endpoint):
+        return usage_error(f"--endpoint {args.endpoint!r}: use tcp://HOST:PORT or ipc://PATH, "
+                           f"e.g. {protocol.DEFAULT_COMMAND_ENDPOINT}")
     interactive = not args.sources and sys.stdin.isatty()
     sources = args.sources if args.sources or interactive else [("f", "-")]
     try:
@@ -414,10 +459,13 @@ def main(argv: list[str] | None = None) -> int:
         token = read_token(args.token_file, warn=lambda m: err.print(m))
     except UsageError as e:
         return usage_error(str(e))
-    client = ControlClient(args.endpoint, args.user, token, timeout_s=args.timeout)
+    try:
+        client = ControlClient(args.endpoint, args.user, token, timeout_s=args.timeout)
+    except zmq.ZMQError as e:
+        return usage_error(f"--endpoint {args.endpoint!r}: {e}")
     shell = Shell(client, out, err, args.json, args.refresh)
     try:
-        shell.connect()
+        shell.connect(args.wait)
         if interactive:
             return run_interactive(shell, args.history)
         return run_batch(shell, texts, args.keep_going, tty_out)

@@ -7,38 +7,71 @@ Starts three processes, in this order, each with the command line of its own ver
    as sequenced commands and opens the instruments per the schedule;
 3. ``python -m gateway gateway`` with the firms and sessions of the same file.
 The control plane starts before the gateway so that it sees every order's events from the first.
-Then it prints where everything listens and supervises. When the engine dies and the venue has a
-journal, ``up`` restarts it (it recovers from the journal), then restarts the control plane (which
-rebuilds its view from the journals); the gateway outlives the crash by itself, keeps its
-sessions, learns from the journal what became of its orders and serves the clients' reconnects
-and retransmission requests (native/gateway/gw_resume.c). At most ENGINE_RESTARTS_MAX restarts within
-ENGINE_RESTART_WINDOW_S (a crash loop is not hidden); --no-engine-restart turns this off. If any
-other process exits, or the engine without a journal, the others are stopped and ``up`` exits 1;
-on SIGINT/SIGTERM it stops the gateway, the control plane and the engine, in that order, and exits
-0.
+Before anything is created, opened or removed, ``up`` takes the venue name's lock
+(shm/venue_lock.py) and checks that the configured ports are free: a second ``up`` of a running
+venue, or one whose ports another program holds, is refused with one line and touches nothing.
+
+Then it prints where everything listens and how to connect, and supervises. A process that dies
+is restarted, the first time at once, each further time in a row after a back-off doubling from
+RESTART_BACKOFF_FIRST_S to --restart-backoff-max (a process that ran RESTART_STABLE_S starts the
+count afresh); every restart is reported, and no count of crashes stops the venue. A dead engine
+is restarted from its journal (it recovers), then the control plane (attached to the dead engine;
+it rebuilds its view from the journals); the gateway outlives an engine crash by itself, keeps its
+sessions and serves reconnects and retransmission (native/gateway/gw_resume.c). A dead control
+plane is restarted alone; a dead gateway is restarted on the port it had. The venue stops only on
+SIGINT/SIGTERM, or when the engine dies with no journal to recover from (or --no-engine-restart):
+then the gateway is stopped first, and it ends every session with Terminate reason 964
+(ENG_GW_VENUE_STOPPING), never a plain "finished"; ``up`` exits 0 after a requested stop, 1
+otherwise.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.control.config import ConfigError, VenueConfig, load_config
+from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, load_config
 from shm import errors as shm_errors
 from shm.engine_segments import control_path, remove_leftovers
 from shm.segment import KIND_CONTROL, Segment
+from shm.venue_lock import VenueLocked, lock_venue
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
-ENGINE_RESTARTS_MAX = 3
-ENGINE_RESTART_WINDOW_S = 600.0
+RESTART_BACKOFF_FIRST_S = 0.1      # the second restart in a row waits this long, then doubling
+RESTART_BACKOFF_MAX_S = 30.0       # ... up to this (--restart-backoff-max)
+RESTART_STABLE_S = 60.0            # a process that ran this long starts the back-off afresh
+
+
+class Backoff:
+    """Restart delays of one process kind: the first restart at once, each further one in a row
+    twice as long as the last (from RESTART_BACKOFF_FIRST_S, at most max_s); a process that ran
+    RESTART_STABLE_S before dying starts again from the beginning. It never gives up: a crash
+    loop is slowed down and reported on every restart, not turned into a stopped venue."""
+
+    def __init__(self, max_s: float) -> None:
+        self.max_s = max_s
+        self.in_a_row = 0
+        self.total = 0
+
+    def next_delay(self, ran_s: float) -> float:
+        if ran_s >= RESTART_STABLE_S:
+            self.in_a_row = 0
+        delay = 0.0 if self.in_a_row == 0 else min(
+            RESTART_BACKOFF_FIRST_S * 2 ** (self.in_a_row - 1), self.max_s)
+        self.in_a_row += 1
+        self.total += 1
+        return delay
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-engine-restart", action="store_true",
                    help="when the engine dies, stop the venue instead of restarting the engine "
                         "from its journal")
+    p.add_argument("--restart-backoff-max", type=_seconds, default=RESTART_BACKOFF_MAX_S,
+                   metavar="S", help="longest wait before restarting a process that keeps dying "
+                                     f"(default {RESTART_BACKOFF_MAX_S:.0f} s)")
     return p
+
+
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < v <= 3600:
+        raise argparse.ArgumentTypeError(f"must be in (0, 3600] seconds, got {text}")
+    return v
 
 
 def engine_command(cfg: VenueConfig, no_mlock: bool) -> list[str]:
@@ -71,7 +117,8 @@ def engine_command(cfg: VenueConfig, no_mlock: bool) -> list[str]:
         cmd += ["--dir", v.shm_dir]
     if cfg.journal.dir:
         cmd += ["--journal", cfg.journal.dir, "--durability", cfg.journal.durability,
-                "--snapshot-every", str(cfg.journal.snapshot_every)]
+                "--snapshot-every", str(cfg.journal.snapshot_every),
+                "--segment-mb", str(cfg.journal.segment_mb)]
     if no_mlock:
         cmd.append("--no-mlock")
     return cmd
@@ -82,27 +129,41 @@ def _gateway_supports_admin() -> bool:
     return any("--admin" in a.option_strings for a in gw_process.build_parser()._actions)
 
 
-def gateway_command(cfg: VenueConfig, creds: Path, port_file: Path, admin_file: Path) -> list[str]:
+def admin_token_file(admin_file: Path) -> str:
+    """Where the gateway writes its admin token (0600, beside its endpoint file in the private run
+    directory) and the control plane reads it."""
+    return f"{admin_file}.token"
+
+
+def gateway_command(cfg: VenueConfig, creds: Path, port_file: Path, admin_file: Path,
+                    listen: str | None = None) -> list[str]:
+    """listen: in place of the config's (a restarted gateway takes the port its predecessor
+    had, so clients reconnect where they were, also when the config says port 0)."""
     cmd = [sys.executable, "-m", "gateway", "gateway", "--engine", cfg.venue.name,
-           "--listen", cfg.gateway.listen, "--config", str(creds), "--port-file", str(port_file)]
+           "--listen", listen or cfg.gateway.listen, "--config", str(creds),
+           "--port-file", str(port_file)]
     if cfg.venue.gateway_cpu >= 0:
         cmd += ["--cpu", str(cfg.venue.gateway_cpu)]
     if cfg.venue.shm_dir:
         cmd += ["--dir", cfg.venue.shm_dir]
     if cfg.gateway.admin_endpoint and _gateway_supports_admin():
-        cmd += ["--admin", cfg.gateway.admin_endpoint, "--admin-file", str(admin_file)]
+        cmd += ["--admin", cfg.gateway.admin_endpoint, "--admin-file", str(admin_file),
+                "--admin-token-file", admin_token_file(admin_file)]
     return cmd
 
 
 def write_gateway_credentials(cfg: VenueConfig, path: Path) -> None:
-    """The gateway's credentials file (firms, sessions) derived from the venue config, mode 0600."""
-    path.write_text(json.dumps({"firms": [{"firm_id": f.firm_id, "accounts": list(f.accounts), "name": f.name}
+    """The gateway's credentials file (firms, sessions) derived from the venue config, mode 0600
+    from its creation (never readable by others, not even for a moment)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps({"firms": [{"firm_id": f.firm_id, "accounts": list(f.accounts), "name": f.name}
                                           for f in cfg.firms],
                                 "sessions": [{"session_id": s.session_id, "firm_id": s.firm_id, "key": s.key,
                                               "cancel_on_disconnect": s.cancel_on_disconnect,
                                               "throttle_msgs_per_s": s.throttle_msgs_per_s,
                                               "throttle_action": s.throttle_action} for s in cfg.sessions]}))
-    os.chmod(path, 0o600)
 
 
 def control_command(config: str | None, endpoints_file: Path, admin_file: Path, cfg: VenueConfig) -> list[str]:
@@ -110,7 +171,7 @@ def control_command(config: str | None, endpoints_file: Path, admin_file: Path, 
     if config is not None:
         cmd += ["--config", config]
     if cfg.gateway.admin_endpoint:
-        cmd += ["--gateway-admin-file", str(admin_file)]
+        cmd += ["--gateway-admin-file", str(admin_file), "--gateway-admin-token-file", admin_token_file(admin_file)]
     return cmd
 
 
@@ -122,7 +183,7 @@ def _engine_ready(cfg: VenueConfig, pid: int) -> bool:
     except shm_errors.ShmError:
         return False
     try:
-        return seg.control().producer_count > 0 and seg.handle.hdr.creator_pid == pid
+        return bool(seg.control().producer_count > 0 and seg.handle.hdr.creator_pid == pid)
     finally:
         seg.detach()
 
@@ -139,39 +200,90 @@ def _remove_leftovers(cfg: VenueConfig) -> None:
         path.unlink(missing_ok=True)
 
 
-class Venue:
-    """The three child processes; stop() is idempotent."""
+def ports_in_use(cfg: VenueConfig) -> list[str]:
+    """The configured fixed TCP ports (gateway, control endpoints, gateway admin) that another
+    process listens on now, as "what HOST:PORT (why)"; checked before the engine starts, so a
+    start that cannot finish creates, opens and journals nothing. Port 0 and '*' are never taken."""
+    wanted: list[tuple[str, str, int]] = []
+    host, _, port = cfg.gateway.listen.rpartition(":")
+    wanted.append(("gateway.listen", host, int(port)))
+    for what, ep in (("control.command_endpoint", cfg.control.command_endpoint),
+                     ("control.publish_endpoint", cfg.control.publish_endpoint),
+                     ("gateway.admin_endpoint", cfg.gateway.admin_endpoint)):
+        if ep.startswith("tcp://"):
+            h, _, port_text = ep[len("tcp://"):].rpartition(":")
+            if port_text.isdigit():
+                wanted.append((what, h, int(port_text)))
+    taken = []
+    for what, h, p in wanted:
+        if p == 0:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as the servers do
+            try:
+                sock.bind((h, p))
+            except OSError as exc:
+                taken.append(f"{what} {h}:{p} ({exc.strerror})")
+    return taken
 
-    def __init__(self) -> None:
-        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+def default_config_path() -> Path:
+    """The embedded default config's file (where a newcomer finds the session keys)."""
+    return Path(__file__).resolve().parent / DEFAULT_CONFIG_NAME
+
+
+@dataclass
+class Child:
+    """One supervised process: its current Popen, when it started, its restart back-off."""
+    proc: subprocess.Popen[bytes]
+    started: float
+    backoff: Backoff
+
+
+class Venue:
+    """The three child processes in start order (engine, control, gateway); stop() is
+    idempotent."""
+
+    def __init__(self, backoff_max_s: float = RESTART_BACKOFF_MAX_S) -> None:
+        self.children: dict[str, Child] = {}
+        self.backoff_max_s = backoff_max_s
+
+    @property
+    def procs(self) -> list[tuple[str, subprocess.Popen[bytes]]]:
+        return [(n, c.proc) for n, c in self.children.items()]
 
     def start(self, what: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+        """Starts `what` (again: in its place in the start order, its back-off kept)."""
         proc = subprocess.Popen(cmd)
-        self.procs.append((what, proc))
+        old = self.children.get(what)
+        self.children[what] = Child(proc, time.monotonic(),
+                                    old.backoff if old else Backoff(self.backoff_max_s))
         return proc
 
-    def wait_for(self, cond: Any, what: str, ignore: str = "") -> None:
+    replace = start
+
+    def wait_for(self, cond: Any, what: str, only: str | None = None,
+                 stopping: list[bool] | None = None) -> None:
+        """Polls cond() until true. Raises RuntimeError when a watched process (only `only`, or
+        all) exits, after START_TIMEOUT_S, or when `stopping` is set."""
         end = time.monotonic() + START_TIMEOUT_S
         while not cond():
             for name, proc in self.procs:
-                if name != ignore and proc.poll() is not None:
+                if (only is None or name == only) and proc.poll() is not None:
                     raise RuntimeError(f"{name} exited (status {proc.returncode}) while waiting for {what}")
+            if stopping and stopping[0]:
+                raise RuntimeError(f"stop requested while waiting for {what}")
             if time.monotonic() > end:
                 raise RuntimeError(f"timed out after {START_TIMEOUT_S:.0f} s waiting for {what}")
             time.sleep(0.01)   # polling interval of a start-up condition
 
-    def replace(self, what: str, cmd: list[str]) -> subprocess.Popen[bytes]:
-        """Starts `what` again in its place in the start order (the old process has exited)."""
-        proc = subprocess.Popen(cmd)
-        self.procs = [(n, proc if n == what else p) for n, p in self.procs]
-        return proc
-
     def stop_one(self, what: str) -> None:
-        for name, proc in self.procs:
-            if name == what:
-                _terminate(name, proc)
+        child = self.children.get(what)
+        if child is not None:
+            _terminate(what, child.proc)
 
     def dead(self) -> tuple[str, int] | None:
+        """The first exited process in start order, with its status."""
         for name, proc in self.procs:
             if proc.poll() is not None:
                 return name, proc.returncode
@@ -195,31 +307,119 @@ def _terminate(name: str, proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def _may_restart_engine(cfg: VenueConfig, args: argparse.Namespace, restarts: list[float]) -> bool:
-    """Whether a dead engine is restarted (and the restart counted): only with a journal to
-    recover from, and not more than ENGINE_RESTARTS_MAX times in ENGINE_RESTART_WINDOW_S."""
-    if args.no_engine_restart or not cfg.journal.dir:
-        return False
-    now = time.monotonic()
-    restarts[:] = [t for t in restarts if now - t < ENGINE_RESTART_WINDOW_S]
-    if len(restarts) >= ENGINE_RESTARTS_MAX:
-        print(f"up: the engine died {ENGINE_RESTARTS_MAX + 1} times within "
-              f"{ENGINE_RESTART_WINDOW_S:.0f} s: not restarting it again", file=sys.stderr, flush=True)
-        return False
-    restarts.append(now)
-    return True
+def _status_text(status: int) -> str:
+    if status < 0:
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"status {status}"
 
 
-def _restart_engine(venue: Venue, cfg: VenueConfig, args: argparse.Namespace, endpoints_file: Path,
-                    admin_file: Path) -> None:
-    """The control plane is attached to the dead engine: stopped first, started again once the
-    recovered engine serves (it rebuilds its view from the journals). The gateway resumes alone."""
-    venue.stop_one("control")
-    endpoints_file.unlink(missing_ok=True)
-    engine = venue.replace("engine", engine_command(cfg, args.no_mlock))
-    venue.wait_for(lambda: _engine_ready(cfg, engine.pid), "the restarted engine", ignore="control")
-    venue.replace("control", control_command(args.config, endpoints_file, admin_file, cfg))
-    venue.wait_for(endpoints_file.exists, "the restarted control plane's endpoints")
+@dataclass
+class Supervisor:
+    """Restarts what dies, with back-off, in dependency order; see the module's docstring."""
+    venue: Venue
+    cfg: VenueConfig
+    args: argparse.Namespace
+    creds: Path
+    port_file: Path
+    admin_file: Path
+    endpoints_file: Path
+    gateway_listen: str
+    stopping: list[bool]
+    ready: dict[str, Any] = field(default_factory=dict)
+
+    def start_engine(self) -> None:
+        engine = self.venue.start("engine", engine_command(self.cfg, self.args.no_mlock))
+        self.venue.wait_for(lambda: _engine_ready(self.cfg, engine.pid),
+                            "the engine's control segment", only="engine", stopping=self.stopping)
+
+    def start_control(self) -> None:
+        self.endpoints_file.unlink(missing_ok=True)
+        self.venue.start("control", control_command(self.args.config, self.endpoints_file,
+                                                    self.admin_file, self.cfg))
+        self.venue.wait_for(self.endpoints_file.exists, "the control plane's endpoints",
+                            only="control", stopping=self.stopping)
+
+    def start_gateway(self) -> None:
+        self.port_file.unlink(missing_ok=True)
+        self.venue.start("gateway", gateway_command(self.cfg, self.creds, self.port_file,
+                                                    self.admin_file, self.gateway_listen))
+        self.venue.wait_for(self.port_file.exists, "the gateway's port", only="gateway",
+                            stopping=self.stopping)
+
+    def may_restart(self, what: str) -> str | None:
+        """None if `what` may be restarted, else why the venue must stop instead."""
+        if what == "engine" and not self.cfg.journal.dir:
+            return "the engine died and the venue has no journal to recover its state from"
+        if what == "engine" and self.args.no_engine_restart:
+            return "the engine died and --no-engine-restart was given"
+        return None
+
+    def restart(self, what: str, status: int) -> None:
+        """Waits out the back-off, then restarts `what` (the engine: the control plane too, as
+        it is attached to the dead engine; the gateway resumes alone). Raises RuntimeError when
+        the new process does not come up (the next round sees it dead and backs off further)."""
+        child = self.venue.children[what]
+        ran = time.monotonic() - child.started
+        delay = child.backoff.next_delay(ran)
+        print(f"up: {what} {_status_text(status)} after {ran:.1f} s; restarting it"
+              f"{f' in {delay:.1f} s' if delay else ''} (restart {child.backoff.total}, "
+              f"{child.backoff.in_a_row} in a row)", file=sys.stderr, flush=True)
+        end = time.monotonic() + delay
+        while time.monotonic() < end and not self.stopping[0]:
+            time.sleep(min(0.05, max(0.0, end - time.monotonic())))   # the back-off itself
+        if self.stopping[0]:
+            return
+        if what == "engine":
+            self.venue.stop_one("control")
+            self.start_engine()
+            self.start_control()
+        elif what == "control":
+            self.start_control()
+        else:
+            self.start_gateway()
+        where = ""
+        if what in ("engine", "control"):
+            endpoints = json.loads(self.endpoints_file.read_text())
+            self.ready["command"], self.ready["publish"] = endpoints["command"], endpoints["publish"]
+            where = f"; control commands on {self.ready['command']}"
+        print(f"up: {what} is back (pid {self.venue.children[what].proc.pid}){where}", flush=True)
+        self.publish_ready()
+
+    def publish_ready(self) -> None:
+        """Writes the ready file (--ready-file) with the current endpoints and pids."""
+        self.ready["pids"] = {n: p.pid for n, p in self.venue.procs}
+        if self.args.ready_file:
+            tmp = f"{self.args.ready_file}.tmp"
+            Path(tmp).write_text(json.dumps(self.ready))
+            os.replace(tmp, self.args.ready_file)
+
+
+def banner(cfg: VenueConfig, ready: dict[str, Any], config_source: str, creds: Path) -> str:
+    """What `up` prints once the venue serves: where to connect and with which session."""
+    host, _, port = ready["gateway"].rpartition(":")
+    lines = [f"up: venue {cfg.venue.name!r} is up",
+             f"  order entry (SBE/FIXP over TCP): {ready['gateway']}"]
+    firms = {f.firm_id: f for f in cfg.firms}
+    for sess in cfg.sessions:
+        firm = firms.get(sess.firm_id)
+        accounts = ", ".join(str(a) for a in firm.accounts) if firm else "?"
+        lines.append(f"    session {sess.session_id}: firm {sess.firm_id} "
+                     f"({firm.name if firm else '?'}), accounts {accounts}")
+    first = cfg.sessions[0]
+    lines += [f"    session keys: [[sessions]] key in {config_source} (and {creds}, mode 0600)",
+              f"    from Python: Client.connect({host!r}, {port}, session_id={first.session_id}, "
+              f"firm_id={first.firm_id}, key=...)  (README: \"Trade against it from Python\")",
+              f"  control commands (ZeroMQ ROUTER): {ready['command']}",
+              f"  control publish  (ZeroMQ PUB):    {ready['publish']}",
+              f"  gateway session admin:            {ready['gateway_admin'] or 'none'}",
+              f"  audit log: {ready['audit_log']}",
+              f"  shell: python -m gateway shell --endpoint {ready['command']} --user NAME "
+              f"(token: [[users]] in {config_source}; --token-file FILE or $VENUE_CONTROL_TOKEN)",
+              f"  stop: Ctrl-C (or SIGTERM to pid {os.getpid()})"]
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
@@ -229,13 +429,42 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"up: {exc}", file=sys.stderr)
         return 2
+    # The venue's name is locked before anything is created, opened or removed: a second `up`
+    # of a running venue stops here and touches nothing of it. Held until this process exits.
+    try:
+        name_lock = lock_venue(cfg.venue.name, "up", cfg.venue.shm_dir or None)
+    except VenueLocked as exc:
+        print(f"up: not starting: {exc}; stop it first or give this venue another [venue] name "
+              f"and ports", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"up: not starting: cannot take the venue's lock: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return _main_locked(args, cfg)
+    finally:
+        name_lock.release()
+
+
+def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
+    taken = ports_in_use(cfg)
+    if taken:
+        print(f"up: not starting: port in use: {'; '.join(taken)} (another venue or program "
+              f"listens there; change it in the config)", file=sys.stderr)
+        return 1
+    # The run directory holds the session keys: private (0700: mkdtemp's mode, and ours for
+    # --run-dir), and removed on exit when we made it (else the keys file in it is).
+    own_run_dir = not args.run_dir
     run_dir = Path(args.run_dir) if args.run_dir else Path(tempfile.mkdtemp(prefix=f"venue-{cfg.venue.name}-"))
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if run_dir.stat().st_uid == os.getuid():
+        run_dir.chmod(0o700)
     creds = run_dir / "gateway-credentials.json"
     write_gateway_credentials(cfg, creds)
     port_file, admin_file, endpoints_file = run_dir / "gateway.port", run_dir / "gateway.admin", run_dir / "control.json"
     for f in (port_file, admin_file, endpoints_file):
         f.unlink(missing_ok=True)
+    config_source = str(Path(args.config).resolve()) if args.config else str(default_config_path())
 
     stopping = [False]
 
@@ -244,52 +473,42 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    venue = Venue()
+    venue = Venue(args.restart_backoff_max)
+    sup = Supervisor(venue, cfg, args, creds, port_file, admin_file, endpoints_file,
+                     cfg.gateway.listen, stopping)
     rc = 0
-    restarts: list[float] = []
     try:
-        engine = venue.start("engine", engine_command(cfg, args.no_mlock))
-        venue.wait_for(lambda: _engine_ready(cfg, engine.pid), "the engine's control segment")
-        venue.start("control", control_command(args.config, endpoints_file, admin_file, cfg))
-        venue.wait_for(endpoints_file.exists, "the control plane's endpoints")
-        venue.start("gateway", gateway_command(cfg, creds, port_file, admin_file))
-        venue.wait_for(port_file.exists, "the gateway's port")
+        sup.start_engine()
+        sup.start_control()
+        sup.start_gateway()
         endpoints = json.loads(endpoints_file.read_text())
         host = cfg.gateway.listen.rpartition(":")[0]
-        ready = {"venue": cfg.venue.name, "gateway": f"{host}:{port_file.read_text().strip()}",
-                 "command": endpoints["command"], "publish": endpoints["publish"],
-                 "audit_log": endpoints["audit_log"],
-                 "gateway_admin": admin_file.read_text().strip() if admin_file.exists() else None,
-                 "run_dir": str(run_dir), "pids": {n: p.pid for n, p in venue.procs}}
-        print(f"up: venue {cfg.venue.name!r} is up\n"
-              f"  order entry (SBE/FIXP over TCP): {ready['gateway']}\n"
-              f"  control commands (ZeroMQ ROUTER): {ready['command']}\n"
-              f"  control publish  (ZeroMQ PUB):    {ready['publish']}\n"
-              f"  gateway session admin:            {ready['gateway_admin'] or cfg.gateway.admin_endpoint or 'none'}\n"
-              f"  audit log: {ready['audit_log']}\n"
-              f"  shell: python -m gateway shell --endpoint {ready['command']} --user NAME "
-              f"(token: --token-file FILE or $VENUE_CONTROL_TOKEN)\n"
-              f"  stop: Ctrl-C (or SIGTERM to pid {os.getpid()})", flush=True)
-        if args.ready_file:
-            tmp = f"{args.ready_file}.tmp"
-            Path(tmp).write_text(json.dumps(ready))
-            os.replace(tmp, args.ready_file)
+        sup.gateway_listen = f"{host}:{port_file.read_text().strip()}"
+        sup.ready = {"venue": cfg.venue.name, "gateway": sup.gateway_listen,
+                     "command": endpoints["command"], "publish": endpoints["publish"],
+                     "audit_log": endpoints["audit_log"],
+                     "gateway_admin": admin_file.read_text().strip() if admin_file.exists() else None,
+                     "run_dir": str(run_dir), "pids": {n: p.pid for n, p in venue.procs}}
+        print(banner(cfg, sup.ready, config_source, creds), flush=True)
+        sup.publish_ready()
         while not stopping[0]:
             dead = venue.dead()
-            if dead is not None and dead[0] == "engine" and _may_restart_engine(cfg, args, restarts):
-                print(f"up: engine exited with status {dead[1]}; restarting it from its journal "
-                      f"{cfg.journal.dir!r} (restart {len(restarts)} of at most "
-                      f"{ENGINE_RESTARTS_MAX} in {ENGINE_RESTART_WINDOW_S:.0f} s); the gateway keeps "
-                      f"its sessions", file=sys.stderr, flush=True)
-                _restart_engine(venue, cfg, args, endpoints_file, admin_file)
-                print(f"up: venue {cfg.venue.name!r} is up again; control commands on "
-                      f"{json.loads(endpoints_file.read_text())['command']}", flush=True)
+            if dead is None:
+                time.sleep(0.1)   # supervision poll; signals interrupt it
                 continue
-            if dead is not None:
-                print(f"up: {dead[0]} exited with status {dead[1]}; stopping the venue", file=sys.stderr, flush=True)
+            why = sup.may_restart(dead[0])
+            if why is not None:
+                print(f"up: {dead[0]} {_status_text(dead[1])}: {why}; stopping the venue "
+                      f"(clients get Terminate reason 964, venue stopping)", file=sys.stderr,
+                      flush=True)
                 rc = 1
                 break
-            time.sleep(0.1)   # supervision poll; signals interrupt it
+            try:
+                sup.restart(*dead)
+            except RuntimeError as exc:
+                if not stopping[0]:
+                    print(f"up: restarting {dead[0]} failed: {exc}; trying again",
+                          file=sys.stderr, flush=True)
     except RuntimeError as exc:
         if not stopping[0]:
             print(f"up: {exc}", file=sys.stderr, flush=True)
@@ -297,5 +516,9 @@ def main(argv: list[str]) -> int:
     finally:
         venue.stop()
         _remove_leftovers(cfg)
+        if own_run_dir:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        else:
+            creds.unlink(missing_ok=True)
     print(f"up: venue {cfg.venue.name!r} stopped", flush=True)
     return rc

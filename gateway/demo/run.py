@@ -27,9 +27,11 @@ from gateway.demo.flow import INSTRUMENTS, PRICE_UNIT_PER_USD, TICK, DemoFlow
 from gateway.demo.venue import MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, VenueError, VenueRun, \
     run_venue
 from gateway.latency import summarize
+from native.messages import (AddInstrument, AuctionEvent, BookLevelEvent, Command, Event, NewOrder, RejectedEvent,
+                             SetPhase, TradeEvent)
 from native.engine import Engine
 from native import records
-from native.records import Reason
+from native.records import Reason, type_name
 
 
 def _usd(price: int) -> str:
@@ -61,28 +63,28 @@ def seed_example() -> list[str]:
     bids = [(149.99, [200, 200, 100]), (149.98, [150] * 5), (149.97, [150, 150]), (149.96, [200])]
     eng = Engine(max_orders=1024, max_levels=256, max_instruments=4, max_accounts=16)
     seq = iter(range(1, 1_000_000))
-    cmds: list[dict] = [
-        {"type": "ADD_INSTRUMENT", "instrument_id": 1, "seq": next(seq), "tick_size": TICK,
-         "lot_size": 1, "reference_price": 1_500_000, "market_collar_ticks": 100},
-        {"type": "SET_PHASE", "instrument_id": 1, "seq": next(seq), "phase": 1},
-        {"type": "SET_PHASE", "instrument_id": 1, "seq": next(seq), "phase": 2},
+    cmds: list[Command] = [
+        AddInstrument(instrument_id=1, seq=next(seq), tick_size=TICK,
+         lot_size=1, reference_price=1_500_000, market_collar_ticks=100),
+        SetPhase(instrument_id=1, seq=next(seq), phase=1),
+        SetPhase(instrument_id=1, seq=next(seq), phase=2),
     ]
     oid = iter(range(1, 1_000_000))
     for side, book in ((2, asks), (1, bids)):
         for px, sizes in book:
             for qty in sizes:
-                cmds.append({"type": "NEW_ORDER", "instrument_id": 1, "seq": next(seq),
-                             "order_id": next(oid), "side": side, "ord_type": 1, "tif": 2,
-                             "price": round(px * PRICE_UNIT_PER_USD), "qty": qty, "account_id": 1})
+                cmds.append(NewOrder(instrument_id=1, seq=next(seq),
+                             order_id=next(oid), side=side, ord_type=1, tif=2,
+                             price=round(px * PRICE_UNIT_PER_USD), qty=qty, account_id=1))
     eng.submit(cmds)
-    events = eng.submit([{"type": "NEW_ORDER", "instrument_id": 1, "seq": next(seq),
-                          "order_id": 999, "side": 1, "ord_type": 2, "tif": 4, "qty": 600,
-                          "account_id": 2}])
+    events = eng.submit([NewOrder(instrument_id=1, seq=next(seq),
+                          order_id=999, side=1, ord_type=2, tif=4, qty=600,
+                          account_id=2)])
     eng.close()
     fills: dict[int, int] = {}
     for ev in events:
-        if ev["type"] == "TRADE":
-            fills[ev["price"]] = fills.get(ev["price"], 0) + ev["qty"]
+        if isinstance(ev, TradeEvent):
+            fills[ev.price] = fills.get(ev.price, 0) + ev.qty
     qty = sum(fills.values())
     vwap = sum(p * q for p, q in fills.items()) / qty / PRICE_UNIT_PER_USD
     mean = sum(fills) / len(fills) / PRICE_UNIT_PER_USD
@@ -93,17 +95,17 @@ def seed_example() -> list[str]:
     return lines
 
 
-def _books_from_events(events: list[dict]) -> dict[tuple[int, int], dict[int, tuple[int, int]]]:
+def _books_from_events(events: list[Event]) -> dict[tuple[int, int], dict[int, tuple[int, int]]]:
     """(instrument, side) -> {price: (qty, order_count)}, rebuilt from BOOK_LEVEL events the way
     any consumer of the event log would."""
     books: dict[tuple[int, int], dict[int, tuple[int, int]]] = {}
     for ev in events:
-        if ev["type"] == "BOOK_LEVEL":
-            levels = books.setdefault((ev["instrument_id"], ev["side"]), {})
-            if ev["order_count"] == 0:
-                levels.pop(ev["price"], None)
+        if isinstance(ev, BookLevelEvent):
+            levels = books.setdefault((ev.instrument_id, ev.side), {})
+            if ev.order_count == 0:
+                levels.pop(ev.price, None)
             else:
-                levels[ev["price"]] = (ev["qty"], ev["order_count"])
+                levels[ev.price] = (ev.qty, ev.order_count)
     return books
 
 
@@ -181,6 +183,11 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
     if venue.gateway_answered:
         print("  the gateway answered the others itself: " + ", ".join(
             f"{n:,} {why}" for why, n in venue.gateway_answered.most_common()))
+        if any("GW_UNKNOWN_ORDER_ID" in why for why in venue.gateway_answered):
+            print("    (GW_UNKNOWN_ORDER_ID: the makers requote without waiting for their fills, so "
+                  "some cancels and replaces name a quote that had filled or gone meanwhile; the "
+                  "gateway, which no longer holds it, answers at once without the engine: the "
+                  "normal race of a fast quoter, not an error)")
     print(f"  {len(venue.events):,} events on the broadcast "
           f"log{' (LAPPED: events lost)' if venue.lapped else ''}; gateway and engine stopped "
           f"cleanly on SIGTERM")
@@ -189,23 +196,23 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
     events = venue.events
     by_symbol = {inst.instrument_id: inst.symbol for inst in INSTRUMENTS}
     stats = {iid: _TradeStats() for iid in by_symbol}
-    auctions: dict[int, dict] = {}
+    auctions: dict[int, AuctionEvent] = {}
     kinds: Counter[str] = Counter()
     rejects: Counter[str] = Counter()
     for ev in events:
-        kinds[ev["type"]] += 1
-        if ev["type"] == "TRADE":
-            stats[ev["instrument_id"]].add(ev["price"], ev["qty"])
-        elif ev["type"] == "AUCTION":
-            auctions[ev["instrument_id"]] = ev
-        elif ev["type"] == "REJECTED":
-            rejects[Reason(ev["reason"]).name] += 1
+        kinds[type_name(ev)] += 1
+        if isinstance(ev, TradeEvent):
+            stats[ev.instrument_id].add(ev.price, ev.qty)
+        elif isinstance(ev, AuctionEvent):
+            auctions[ev.instrument_id] = ev
+        elif isinstance(ev, RejectedEvent):
+            rejects[Reason(ev.reason).name] += 1
 
     print("Opening auctions")
     for iid, ev in sorted(auctions.items()):
-        if ev["crossed"]:
-            print(f"  {by_symbol[iid]:<5} uncrossed {ev['matched_qty']:>6,} @ {_usd(ev['price'])}"
-                  f"  (imbalance {ev['imbalance_qty']:,})")
+        if ev.crossed:
+            print(f"  {by_symbol[iid]:<5} uncrossed {ev.matched_qty:>6,} @ {_usd(ev.price)}"
+                  f"  (imbalance {ev.imbalance_qty:,})")
         else:
             print(f"  {by_symbol[iid]:<5} no cross")
     print()

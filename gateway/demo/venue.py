@@ -37,7 +37,8 @@ from gateway.latency.venue import snapshot_venue
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecutionReport, OrderCancelReject,
                                OrderFlags, OrdType, SelfTradePrevention, Side, TimeInForce)
 from native import records
-from native.records import Reason
+from native.messages import Cancel, Command, Event, NewOrder, Replace
+from native.records import Reason, type_name
 from shm.client import EngineClient, EventStream
 from shm.engine_segments import engine_serving, remove_leftovers
 
@@ -57,7 +58,7 @@ class VenueError(RuntimeError):
 @dataclass
 class VenueRun:
     """What the demo measured."""
-    events: list[dict]             # every event the engine published after the boot commands
+    events: list[Event]            # every event the engine published after the boot commands
     event_records: np.ndarray      # the same events as raw 96-byte records, in log order
     sequenced: np.ndarray          # every command as the engine sequenced it (its journal)
     first_seq: int                 # seq of the first event in `events`
@@ -108,24 +109,25 @@ def _wait(cond, what: str, procs: list[subprocess.Popen]) -> None:  # type: igno
         time.sleep(0.005)  # polling interval of a condition wait
 
 
-def _send(client: Client, cmd: dict, order_ids: dict[int, int]) -> int:
+def _send(client: Client, cmd: Command, order_ids: dict[int, int]) -> int:
     """Sends one flow command as the matching order-entry request; returns its clOrdId."""
-    iid = cmd["instrument_id"]
-    if cmd["type"] == "NEW_ORDER":
-        ord_type = OrdType(cmd["ord_type"])
+    iid = cmd.instrument_id
+    if isinstance(cmd, NewOrder):
+        ord_type = OrdType(cmd.ord_type)
+        # 0 is "not given" in the engine record; the client takes None for an absent field.
         return client.new_order(
-            iid, Side(cmd["side"]), cmd["qty"], cmd["account_id"], price=cmd.get("price"),
-            ord_type=ord_type, time_in_force=TimeInForce(cmd["tif"]),
-            stop_px=cmd.get("stop_price"), display_qty=cmd.get("display_qty"),
-            stp_group=cmd.get("stp_group", 0),
-            stp_mode=SelfTradePrevention(cmd.get("stp_mode", 0)),
-            flags=OrderFlags(cmd.get("flags", 0)))
+            iid, Side(cmd.side), cmd.qty, cmd.account_id, price=cmd.price or None,
+            ord_type=ord_type, time_in_force=TimeInForce(cmd.tif),
+            stop_px=cmd.stop_price or None, display_qty=cmd.display_qty or None,
+            stp_group=cmd.stp_group,
+            stp_mode=SelfTradePrevention(cmd.stp_mode),
+            flags=OrderFlags(cmd.flags))
     # The venue's order id, learned from the order's New report (closed loop: always known).
-    if cmd["type"] == "CANCEL":
-        return client.cancel(order_ids[cmd["order_id"]], iid)
-    if cmd["type"] == "REPLACE":
-        return client.replace(order_ids[cmd["order_id"]], iid, cmd["price"], cmd["qty"])
-    raise VenueError(f"the continuous session has no {cmd['type']} request")
+    if isinstance(cmd, Cancel):
+        return client.cancel(order_ids[cmd.order_id], iid)
+    if isinstance(cmd, Replace):
+        return client.replace(order_ids[cmd.order_id], iid, cmd.price, cmd.qty)
+    raise VenueError(f"the continuous session has no {type_name(cmd)} request")
 
 
 def _answer(client: Client, cl_ord_id: int) -> object:
@@ -224,11 +226,11 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
                 t0 = clock()
                 answer = _answer(client, _send(client, cmd, order_ids))
                 rtt[i] = clock() - t0
-                if cmd["type"] == "NEW_ORDER" and isinstance(answer, ExecutionReport):
-                    order_ids[cmd["order_id"]] = answer.order_id
+                if isinstance(cmd, NewOrder) and isinstance(answer, ExecutionReport):
+                    order_ids[cmd.order_id] = answer.order_id
                 reason = getattr(answer, "reason_code", 0)
                 if reason >= GATEWAY_REASONS_FROM:
-                    gateway_answered[f"{cmd['type'].lower()}: {Reason(reason).name}"] += 1
+                    gateway_answered[f"{str(type_name(cmd)).lower()}: {Reason(reason).name}"] += 1
             os.sched_setscheduler(0, previous_policy, os.sched_param(0))
             os.sched_setaffinity(0, previous_affinity)
             # The transmit stamp follows the flush of the last answer: wait for its record.
@@ -261,7 +263,7 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
     events = records.decode_events(event_records.view(records.RECORD_DTYPE).ravel())
     return VenueRun(events=events, event_records=event_records,
                     sequenced=np.ascontiguousarray(sequenced),
-                    first_seq=int(events[0]["seq"]) if events else 0,
+                    first_seq=int(events[0].seq) if events else 0,
                     ring_commands=len(ring_cmds), gateway_requests=len(continuous),
                     round_trip_ns=rtt, gateway_answered=gateway_answered, latency=latency,
                     lapped=lapped, engine_cpu=engine_cpu,

@@ -27,9 +27,12 @@ import zmq
 from gateway.enginehost import journal
 from native import records
 from native._venue import ffi, lib
+from native.messages import (AcceptedEvent, CancelledEvent, ExpiredEvent, RejectedEvent, ReplacedEvent,
+                             TradeEvent, TriggeredEvent)
 
-REPORT_TYPES = frozenset({"ACCEPTED", "REJECTED", "TRADE", "CANCELLED", "REPLACED", "EXPIRED",
-                          "TRIGGERED"})
+# The order lifecycle events a drop copy reports (book levels, phases, auctions and acks are not).
+REPORT_EVENTS = (AcceptedEvent, RejectedEvent, TradeEvent, CancelledEvent, ReplacedEvent, ExpiredEvent,
+                 TriggeredEvent)
 
 
 def _resume_point(path: str) -> tuple[int, int]:
@@ -90,15 +93,15 @@ class DropCopy:
                                  len(self.buf))
         journal.check(n, ffi.string(self.cursor.message).decode(errors="replace"))
         written = 0
-        for ev in records.decode_events(self.buf[:n]):
-            seq = int(ev["seq"])
+        for event in records.decode_events(self.buf[:n]):
+            seq = int(event.seq)
             self.index = self.index + 1 if seq == self.last_seq else 0
             self.last_seq = seq
             if (seq, self.index) <= (self.resume_seq, self.resume_index):
                 continue
-            if ev["type"] not in REPORT_TYPES:
+            if not isinstance(event, REPORT_EVENTS):
                 continue
-            ev["index"] = self.index
+            ev: dict[str, int | str] = {**records.to_dict(event), "index": self.index}  # one report line
             line = self.encoder.encode(ev)
             self.out.write(line + b"\n")
             if self.pub is not None:

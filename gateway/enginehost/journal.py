@@ -13,6 +13,7 @@ import argparse
 import errno as _errno
 import os
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -173,6 +174,115 @@ def replay(engine: Any, directory: str, from_seq: int = 0, until_seq: int = MAX_
     return _result(res)
 
 
+LOSS_FILE = "LOST-COMMANDS.txt"     # in the journal directory; see record_loss()
+
+
+@dataclass(frozen=True)
+class SegmentHeader:
+    index: int
+    path: str
+    segment_bytes: int
+    released_seq: int
+
+
+def segment_headers(directory: str, kind: int) -> list[SegmentHeader]:
+    """The headers of one journal's segment files, by index (files without a valid header are
+    left out: opening the journal reports them)."""
+    prefix = "cmd-" if kind == KIND_CMD else "evt-"
+    out = []
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".jrnl") and name[4:-5].isdigit()):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(lib.JRNL_SEG_HDR_BYTES)
+        except OSError:
+            continue
+        if len(raw) < lib.JRNL_SEG_HDR_BYTES:
+            continue
+        hdr = ffi.cast("jrnl_seg_hdr_t *", ffi.from_buffer(raw))
+        if hdr.magic != lib.JRNL_SEG_MAGIC or hdr.kind != kind:
+            continue
+        out.append(SegmentHeader(int(name[4:-5]), path, int(hdr.segment_bytes),
+                                 int(hdr.released_seq)))
+    return sorted(out, key=lambda h: h.index)
+
+
+def released_high_water(directory: str) -> tuple[int, SegmentHeader | None]:
+    """The highest seq any command segment's header says was released (acknowledged: the
+    writer releases a command only once it is as durable as its mode promises) and the segment
+    that says so; (0, None) for none. A journal whose records end below it lost acknowledged
+    commands: a header is stored after the records it covers, and the header of a full
+    segment is updated once more after the roll, so a lost later segment still leaves its trace
+    in the one before it."""
+    best: tuple[int, SegmentHeader | None] = (0, None)
+    for h in segment_headers(directory, KIND_CMD):
+        if h.released_seq > best[0]:
+            best = (h.released_seq, h)
+    return best
+
+
+def end_position(directory: str, kind: int, records: int) -> tuple[int, int]:
+    """(segment index, byte offset) of the slot after the first `records` records of a journal
+    (records fill the segments in order from slot 0 of the first one present)."""
+    heads = segment_headers(directory, kind)
+    if not heads:
+        return 0, lib.JRNL_SEG_HDR_BYTES
+    rps = (heads[0].segment_bytes - lib.JRNL_SEG_HDR_BYTES) // RECORD_BYTES
+    seg, slot = divmod(records, rps)
+    return heads[0].index + seg, lib.JRNL_SEG_HDR_BYTES + slot * RECORD_BYTES
+
+
+def record_loss(directory: str, text: str) -> None:
+    """Appends one line about acknowledged commands that recovery could not find to the journal
+    directory's LOSS_FILE, durably, before recovery goes on (and overwrites the headers that
+    showed the loss). ``journal verify`` fails while the file exists; an operator removes it
+    once the loss is dealt with."""
+    path = os.path.join(directory, LOSS_FILE)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, f"{stamp} {text}\n".encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def recorded_losses(directory: str) -> list[str]:
+    """The lines of the journal directory's LOSS_FILE (none: [])."""
+    try:
+        with open(os.path.join(directory, LOSS_FILE), encoding="utf-8", errors="replace") as f:
+            return [line.rstrip("\n") for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def lost_commands(directory: str, last_seq: int, truncated: int, records: int,
+                  high_water: tuple[int, SegmentHeader | None] | None = None) -> str | None:
+    """What recovery (or verify) must say when acknowledged commands are missing: the seq
+    range, the segment header that shows they were acknowledged, and where the records end;
+    None when the journal holds everything that was acknowledged. high_water: as
+    released_high_water() returned it before an open repaired the journal (default: now)."""
+    high, where = high_water if high_water is not None else released_high_water(directory)
+    if where is None or high <= last_seq:
+        return None
+    seg, offset = end_position(directory, KIND_CMD, records)
+    heads = segment_headers(directory, KIND_CMD)
+    why = (f"{truncated} damaged record(s) were cut at segment {seg} offset {offset}"
+           if truncated else
+           f"segment {seg} (where seq {last_seq + 1} would be) is missing" if heads and
+           seg > heads[-1].index else f"the records end at segment {seg} offset {offset}")
+    return (f"ACKNOWLEDGED COMMANDS LOST: commands from seq {last_seq + 1} on (through seq "
+            f"{high} at least) were acknowledged (segment {where.index}'s header, {where.path}, "
+            f"says seq {high} was released) but the command journal ends at seq {last_seq}: "
+            f"{why}")
+
+
 @dataclass
 class Recovery:
     engine: Any
@@ -246,8 +356,15 @@ def recover(make_engine: Any, destroy_engine: Any, directory: str,
             return made[0]
         return make_engine()
 
+    # What the headers say was acknowledged, read before the open repairs anything and before
+    # recovery's release overwrites the last segment's header with what survived.
+    high_water = released_high_water(directory)
     try:
         cmd_log = open_log(directory, KIND_CMD, limits, segment_bytes)
+        lost = lost_commands(directory, cmd_log.last_seq, cmd_log.truncated_records,
+                             cmd_log.records, high_water)
+        if lost is not None:
+            record_loss(directory, lost)
     except BaseException:
         destroy_engine(fresh.result())
         raise
@@ -271,6 +388,10 @@ def recover(make_engine: Any, destroy_engine: Any, directory: str,
         lib.jrnl_log_close(evt_log)
         raise
     notes = [n for n in (log_note(cmd_log), log_note(evt_log)) if n] + snap_notes
+    if lost is not None:
+        notes.insert(0, f"{lost}. Recovery keeps seq {cmd_log.first_seq}..{cmd_log.last_seq} "
+                        f"and goes on; recorded in {os.path.join(directory, LOSS_FILE)} "
+                        "(`journal verify` fails until it is removed)")
     # What survived recovery (including events the replay re-wrote) is durable and released
     # before the first new command: tailing readers (drop copy) may read all of it.
     for log in (cmd_log, evt_log):
@@ -374,6 +495,44 @@ def verify(directory: str) -> tuple[ReplayResult, ReplayEngine]:
         raise
 
 
+def problems(directory: str) -> list[str]:
+    """Everything `journal verify` must fail on besides a failed replay, each naming the segment
+    and offset: acknowledged commands missing (segment headers ahead of the records, or a loss an
+    earlier recovery recorded), damaged or torn records anywhere in either journal (a start would
+    cut them; it has not yet). [] when the journal is whole."""
+    out = [f"{os.path.join(directory, LOSS_FILE)}: an earlier recovery recorded: {line}"
+           for line in recorded_losses(directory)]
+    limits = journal_limits(directory)
+    cmd = open_log(directory, KIND_CMD, limits, readonly=True)
+    try:
+        lost = lost_commands(directory, cmd.last_seq, cmd.truncated_records, cmd.records)
+        if lost is not None:
+            out.append(lost)
+        if cmd.truncated_records:
+            seg, offset = end_position(directory, KIND_CMD, cmd.records)
+            out.append(f"command journal: {cmd.truncated_records} damaged record slot(s) from "
+                       f"segment {seg} offset {offset} on (after seq {cmd.last_seq}): the next "
+                       "start cuts them")
+        try:
+            evt = open_log(directory, KIND_EVT, limits, max_seq=cmd.last_seq, readonly=True,
+                           regenerable=True)
+        except JournalError as exc:
+            out.append(f"event journal: {exc}")
+            return out
+        try:
+            if evt.truncated_records:
+                seg, offset = end_position(directory, KIND_EVT, evt.records)
+                out.append(f"event journal: {evt.truncated_records} damaged or surplus record "
+                           f"slot(s) from segment {seg} offset {offset} on (after the events of "
+                           f"seq {evt.last_seq}): the next start cuts them there and rewrites "
+                           "the events from the command journal")
+        finally:
+            lib.jrnl_log_close(evt)
+    finally:
+        lib.jrnl_log_close(cmd)
+    return out
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m gateway journal",
                                 description="Check a journal by replaying it from scratch.")
@@ -381,14 +540,21 @@ def main(argv: list[str]) -> int:
     v = sub.add_parser("verify", help="replay into a fresh engine; print counts and state hash")
     v.add_argument("--dir", required=True, help="journal directory")
     args = p.parse_args(argv)
+    if not os.path.isdir(args.dir):
+        print(f"journal: --dir {args.dir!r} is not a directory", file=sys.stderr)
+        return 2
     try:
+        found = problems(args.dir)
         res, eng = verify(args.dir)
     except (JournalError, OSError) as exc:
-        print(f"journal: {exc}", file=sys.stderr)
+        print(f"journal: FAILED: {exc}", file=sys.stderr)
         return 1
     eng.close()
+    for problem in found:
+        print(f"journal: FAILED: {problem}", file=sys.stderr)
     print(f"journal {args.dir}: replayed {res.commands} commands (seq {res.from_seq + 1}.."
           f"{res.last_seq}) in {res.elapsed_ns / 1e6:.1f} ms ({res.commands_per_s / 1e6:.2f} M/s), "
           f"{res.events} events, events crc32c {res.events_crc:#010x}, "
-          f"state hash {res.state_hash:#018x}")
-    return 0
+          f"state hash {res.state_hash:#018x}"
+          f"{'' if not found else f'; {len(found)} problem(s) above: NOT whole'}")
+    return 1 if found else 0

@@ -40,7 +40,8 @@ class GatewayConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     sessions: list[Session]
 
 
-def _check(cfg: GatewayConfig, where: str) -> None:
+def check(cfg: GatewayConfig, where: str) -> None:
+    """Raises ConfigError naming the first bad field of cfg (`where` prefixes the message)."""
     firm_ids: set[int] = set()
     account_owner: dict[int, int] = {}
     for i, f in enumerate(cfg.firms):
@@ -81,7 +82,7 @@ def parse_config(data: object, where: str = "config") -> GatewayConfig:
         cfg = msgspec.convert(data, GatewayConfig)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    _check(cfg, where)
+    check(cfg, where)
     return cfg
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import zmq
 
-from gateway.orderentry.admin_server import AdminServer
+from gateway.orderentry.admin_server import AdminServer, new_admin_token
 from gateway.orderentry.config import ConfigError, GatewayConfig, load_config
 from gateway.latency.errors import LatencyError
 from gateway.latency.venue import ProcessLatency
@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "tcp://127.0.0.1:5720 or tcp://127.0.0.1:* (any port); default: none")
     p.add_argument("--admin-file", default=None,
                    help="write the admin endpoint actually bound here once it answers")
+    p.add_argument("--admin-token-file", default=None, metavar="FILE",
+                   help="make a fresh admin token and write it here (0600) before --admin-file: "
+                        "admin requests without it are refused (default: no token, endpoint open)")
     return p
 
 
@@ -249,8 +252,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg.first_order_counter = first_order_counter(time.time_ns())
     gcfg.first_exec_id = gcfg.first_order_counter << EXEC_IDS_PER_US_BITS
     gcfg.engine_stale_ms = args.engine_stale_ms
-    gcfg.cmd = client._cmd
-    gcfg.reply = client._reply
+    gcfg.cmd = client.cmd_ring
+    gcfg.reply = client.reply_ring
     gcfg.events = events.reader.rx
     gcfg.engine_bell = client.handle.engine_bell
     gcfg.control_seg = client.control.handle
@@ -268,7 +271,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     admin: AdminServer | None = None
     if args.admin:
         try:
-            admin = AdminServer(args.admin, len(cfg.sessions))
+            admin = AdminServer(args.admin, len(cfg.sessions),
+                                token=new_admin_token(args.admin_token_file) if args.admin_token_file else "")
         except zmq.ZMQError as exc:
             print(f"gateway: cannot serve admin on {args.admin!r}: {exc}", file=sys.stderr)
             lsock.close()
@@ -362,8 +366,8 @@ def _serve_across_engine_restarts(args: argparse.Namespace, gcfg: Any, gw: Any,
         events.close()
         client.close()
         client, events = attached
-        gcfg.cmd = client._cmd
-        gcfg.reply = client._reply
+        gcfg.cmd = client.cmd_ring
+        gcfg.reply = client.reply_ring
         gcfg.events = events.reader.rx
         gcfg.engine_bell = client.handle.engine_bell
         gcfg.control_seg = client.control.handle

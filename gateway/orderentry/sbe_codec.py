@@ -29,7 +29,18 @@ MIN_FRAME_LENGTH = 14
 MAX_FRAME_LENGTH = 1024
 
 
-class BooleanFlag(IntEnum):
+class NamedIntEnum(IntEnum):
+    """An IntEnum that prints as its name (print(r.exec_type) -> TRADE, not 70); its
+    value is still the int on the wire and compares equal to it."""
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
+
+class BooleanFlag(NamedIntEnum):
     """SBE enum BooleanFlag"""
 
     FALSE = 0
@@ -38,7 +49,7 @@ class BooleanFlag(IntEnum):
 
 _BOOLEAN_FLAG_BY_VALUE = {int(v): v for v in BooleanFlag}
 
-class FlowType(IntEnum):
+class FlowType(NamedIntEnum):
     """FIXP flow types; this venue serves Recoverable and Idempotent"""
 
     RECOVERABLE = 0
@@ -49,7 +60,7 @@ class FlowType(IntEnum):
 
 _FLOW_TYPE_BY_VALUE = {int(v): v for v in FlowType}
 
-class NegotiationRejectCode(IntEnum):
+class NegotiationRejectCode(NamedIntEnum):
     """SBE enum NegotiationRejectCode"""
 
     UNSPECIFIED = 0
@@ -60,7 +71,7 @@ class NegotiationRejectCode(IntEnum):
 
 _NEGOTIATION_REJECT_CODE_BY_VALUE = {int(v): v for v in NegotiationRejectCode}
 
-class EstablishmentRejectCode(IntEnum):
+class EstablishmentRejectCode(NamedIntEnum):
     """SBE enum EstablishmentRejectCode"""
 
     UNSPECIFIED = 0
@@ -73,7 +84,7 @@ class EstablishmentRejectCode(IntEnum):
 
 _ESTABLISHMENT_REJECT_CODE_BY_VALUE = {int(v): v for v in EstablishmentRejectCode}
 
-class TerminationCode(IntEnum):
+class TerminationCode(NamedIntEnum):
     """SBE enum TerminationCode"""
 
     FINISHED = 0
@@ -86,7 +97,7 @@ class TerminationCode(IntEnum):
 
 _TERMINATION_CODE_BY_VALUE = {int(v): v for v in TerminationCode}
 
-class RetransmitRejectCode(IntEnum):
+class RetransmitRejectCode(NamedIntEnum):
     """SBE enum RetransmitRejectCode"""
 
     OUT_OF_RANGE = 0
@@ -96,7 +107,7 @@ class RetransmitRejectCode(IntEnum):
 
 _RETRANSMIT_REJECT_CODE_BY_VALUE = {int(v): v for v in RetransmitRejectCode}
 
-class Side(IntEnum):
+class Side(NamedIntEnum):
     """= eng_side_t"""
 
     BUY = 1
@@ -105,7 +116,7 @@ class Side(IntEnum):
 
 _SIDE_BY_VALUE = {int(v): v for v in Side}
 
-class OrdType(IntEnum):
+class OrdType(NamedIntEnum):
     """= eng_ord_type_t"""
 
     LIMIT = 1
@@ -116,7 +127,7 @@ class OrdType(IntEnum):
 
 _ORD_TYPE_BY_VALUE = {int(v): v for v in OrdType}
 
-class TimeInForce(IntEnum):
+class TimeInForce(NamedIntEnum):
     """= eng_tif_t"""
 
     DAY = 1
@@ -128,7 +139,7 @@ class TimeInForce(IntEnum):
 
 _TIME_IN_FORCE_BY_VALUE = {int(v): v for v in TimeInForce}
 
-class SelfTradePrevention(IntEnum):
+class SelfTradePrevention(NamedIntEnum):
     """= eng_stp_mode_t, applied when the order is the aggressor"""
 
     NONE = 0
@@ -140,7 +151,7 @@ class SelfTradePrevention(IntEnum):
 
 _SELF_TRADE_PREVENTION_BY_VALUE = {int(v): v for v in SelfTradePrevention}
 
-class ExecType(IntEnum):
+class ExecType(NamedIntEnum):
     """FIX tag 150 (char encoded: values are the ASCII codes)"""
 
     NEW = 48  # '0'
@@ -154,7 +165,7 @@ class ExecType(IntEnum):
 
 _EXEC_TYPE_BY_VALUE = {int(v): v for v in ExecType}
 
-class OrdStatus(IntEnum):
+class OrdStatus(NamedIntEnum):
     """FIX tag 39 (char encoded: values are the ASCII codes)"""
 
     NEW = 48  # '0'
@@ -167,7 +178,7 @@ class OrdStatus(IntEnum):
 
 _ORD_STATUS_BY_VALUE = {int(v): v for v in OrdStatus}
 
-class CxlRejResponseTo(IntEnum):
+class CxlRejResponseTo(NamedIntEnum):
     """FIX tag 434"""
 
     ORDER_CANCEL_REQUEST = 1
@@ -176,7 +187,7 @@ class CxlRejResponseTo(IntEnum):
 
 _CXL_REJ_RESPONSE_TO_BY_VALUE = {int(v): v for v in CxlRejResponseTo}
 
-class CxlRejReason(IntEnum):
+class CxlRejReason(NamedIntEnum):
     """FIX tag 102; reasonCode carries the precise eng_reason"""
 
     TOO_LATE_TO_CANCEL = 0
@@ -188,7 +199,7 @@ class CxlRejReason(IntEnum):
 
 _CXL_REJ_REASON_BY_VALUE = {int(v): v for v in CxlRejReason}
 
-class MassCancelResponse(IntEnum):
+class MassCancelResponse(NamedIntEnum):
     """SBE enum MassCancelResponse"""
 
     REJECTED = 0
@@ -197,7 +208,7 @@ class MassCancelResponse(IntEnum):
 
 _MASS_CANCEL_RESPONSE_BY_VALUE = {int(v): v for v in MassCancelResponse}
 
-class BusinessRejectReason(IntEnum):
+class BusinessRejectReason(NamedIntEnum):
     """FIX tag 380; reasonCode carries the precise eng_reason"""
 
     OTHER = 0

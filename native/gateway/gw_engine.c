@@ -64,33 +64,72 @@ void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx)
 int gw_mass_open(gw_t *g, int32_t session, uint64_t cl_ord_id, uint32_t instrument_id,
                  uint32_t account_id)
 {
-    for (uint32_t i = 0; i < sizeof g->mass / sizeof g->mass[0]; i++) {
+    for (uint32_t i = 0; i < GW_MASS_SLOTS; i++) {
         if (g->mass[i].transact_ns == 0) {      /* 0 marks a free slot */
             g->mass[i] = (gw_mass_t){.session = session, .cl_ord_id = cl_ord_id,
                                      .instrument_id = instrument_id, .account_id = account_id,
-                                     .transact_ns = g->now_ns ? g->now_ns : 1};
+                                     .transact_ns = gw_realtime_ns()};
             return (int)i;
         }
     }
     return -1;
 }
 
+typedef struct gw_mass_report {
+    const gw_mass_t *mass;
+    uint16_t reason;
+} gw_mass_report_t;
+
 static int gw_encode_mass(uint8_t *buf, size_t cap, uint64_t seq, int64_t now, const void *p)
 {
-    const gw_mass_t *x = p;
+    const gw_mass_report_t *r = p;
+    const gw_mass_t *x = r->mass;
     sbe_order_mass_cancel_report_t m = {
         .seq_num = seq, .sending_time_ns = (uint64_t)now, .transact_time_ns = (uint64_t)now,
         .cl_ord_id = x->cl_ord_id, .total_affected_orders = x->affected,
-        .instrument_id = x->instrument_id, .account_id = x->account_id, .reason_code = ENG_OK,
-        .mass_cancel_response = SBE_MASS_CANCEL_RESPONSE_ACCEPTED};
+        .instrument_id = x->instrument_id, .account_id = x->account_id, .reason_code = r->reason,
+        .mass_cancel_response = r->reason == ENG_OK ? SBE_MASS_CANCEL_RESPONSE_ACCEPTED
+                                                    : SBE_MASS_CANCEL_RESPONSE_REJECTED};
     return sbe_encode_order_mass_cancel_report(buf, cap, &m);
 }
 
-void gw_mass_finish(gw_t *g, uint32_t m)
+static void gw_mass_finish(gw_t *g, uint32_t m, uint16_t reason)
 {
     gw_mass_t x = g->mass[m];
     memset(&g->mass[m], 0, sizeof g->mass[m]);
-    fixp_send_app(g, x.session, gw_encode_mass, &x);
+    gw_mass_report_t r = {&x, reason};
+    gw_out_send(g, x.session, gw_encode_mass, &r);
+}
+
+void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count)
+{
+    g->mass[m].remaining = count;
+    if (count == 0)
+        gw_mass_finish(g, m, ENG_OK);
+}
+
+/* Order o, owed a cancel, needs it no more (it left the table, or its cancel is done). */
+static void gw_owed_release(gw_t *g, gw_order_t *o)
+{
+    uint32_t owner = o->owed;
+    o->owed = 0;
+    if (owner == GW_OWED_COD || owner == 0 || owner > GW_MASS_SLOTS)
+        return;
+    gw_mass_t *x = &g->mass[owner - 1];
+    if (x->transact_ns && x->remaining && --x->remaining == 0)
+        gw_mass_finish(g, owner - 1, ENG_OK);
+}
+
+void gw_engine_cancel(gw_t *g, const gw_order_t *o, uint32_t kind, uint32_t mass)
+{
+    eng_cmd_t cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.cancel.hdr.type = ENG_CMD_CANCEL;
+    cmd.cancel.hdr.instrument_id = o->instrument_id;
+    cmd.cancel.order_id = o->order_id;
+    gw_pending_t p = {.kind = kind, .session = o->session, .cl_ord_id = o->cl_ord_id,
+                      .order_id = o->order_id, .mass = mass};
+    gw_engine_submit(g, &cmd, &p);
 }
 
 static int gw_encode_er(uint8_t *buf, size_t cap, uint64_t seq, int64_t now, const void *p)
@@ -101,25 +140,11 @@ static int gw_encode_er(uint8_t *buf, size_t cap, uint64_t seq, int64_t now, con
     return sbe_encode_execution_report(buf, cap, &m);
 }
 
-typedef struct gw_ocr {
-    uint64_t order_id, cl_ord_id, transact_ns;
-    uint32_t instrument_id;
-    uint16_t reason;
-    uint8_t response_to;
-} gw_ocr_t;
-
-static int gw_encode_ocr(uint8_t *buf, size_t cap, uint64_t seq, int64_t now, const void *p)
+static uint8_t gw_cxl_reason(uint16_t reason)
 {
-    const gw_ocr_t *x = p;
-    uint8_t why = x->reason == ENG_REJ_UNKNOWN_ORDER ? SBE_CXL_REJ_REASON_UNKNOWN_ORDER
-                  : x->reason == ENG_REJ_OFF_TICK    ? SBE_CXL_REJ_REASON_INVALID_PRICE_INCREMENT
-                                                     : SBE_CXL_REJ_REASON_OTHER;
-    sbe_order_cancel_reject_t m = {.seq_num = seq, .sending_time_ns = (uint64_t)now,
-                                   .transact_time_ns = x->transact_ns, .order_id = x->order_id,
-                                   .cl_ord_id = x->cl_ord_id, .instrument_id = x->instrument_id,
-                                   .reason_code = x->reason, .cxl_rej_response_to = x->response_to,
-                                   .cxl_rej_reason = why};
-    return sbe_encode_order_cancel_reject(buf, cap, &m);
+    return reason == ENG_REJ_UNKNOWN_ORDER ? SBE_CXL_REJ_REASON_UNKNOWN_ORDER
+           : reason == ENG_REJ_OFF_TICK    ? SBE_CXL_REJ_REASON_INVALID_PRICE_INCREMENT
+                                           : SBE_CXL_REJ_REASON_OTHER;
 }
 
 static int64_t gw_opt(int64_t v, int present)
@@ -168,6 +193,11 @@ static void gw_order_gone(gw_t *g, gw_order_t *o)
     gw_session_t *s = &g->sessions[o->session];
     if (s->live_orders)
         s->live_orders--;
+    if (s->sweep_at == o->order_id)
+        s->sweep_at = o->sess_next;     /* the sweep's place stays in the chain */
+    if (o->owed)
+        gw_owed_release(g, o);
+    gw_done_remember(g, o);
     gw_orders_chain_unlink(&g->orders, &s->orders_head, &s->orders_tail, o);
     gw_orders_remove(&g->orders, o);
 }
@@ -188,7 +218,7 @@ static void gw_on_trade_side(gw_t *g, const eng_evt_t *e, uint64_t order_id, int
     m.last_qty = e->trade.qty;
     m.aggressor = e->trade.aggressor_side == side ? SBE_BOOLEAN_FLAG_TRUE : SBE_BOOLEAN_FLAG_FALSE;
     m.reason_code = ENG_OK;
-    fixp_send_app(g, o->session, gw_encode_er, &m);
+    gw_out_send(g, o->session, gw_encode_er, &m);
     if (leaves == 0)
         gw_order_gone(g, o);
 }
@@ -201,7 +231,7 @@ static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
     case ENG_EVT_ACCEPTED:
         if ((o = gw_orders_find(&g->orders, e->accepted.order_id))) {
             sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_NEW, SBE_ORD_STATUS_NEW);
-            fixp_send_app(g, o->session, gw_encode_er, &m);
+            gw_out_send(g, o->session, gw_encode_er, &m);
         }
         return;
     case ENG_EVT_REJECTED:
@@ -211,14 +241,15 @@ static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
             o->leaves_qty = 0;
             sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_REJECTED,
                                              SBE_ORD_STATUS_REJECTED);
-            fixp_send_app(g, o->session, gw_encode_er, &m);
+            gw_out_send(g, o->session, gw_encode_er, &m);
             gw_order_gone(g, o);
         } else if (p->kind == GW_P_CANCEL || p->kind == GW_P_REPLACE) {
             gw_ocr_t x = {p->order_id, p->cl_ord_id, (uint64_t)e->hdr.ts_ns, e->hdr.instrument_id,
                           e->hdr.reason,
                           p->kind == GW_P_CANCEL ? SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REQUEST
-                                                 : SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REPLACE_REQUEST};
-            fixp_send_app(g, p->session, gw_encode_ocr, &x);
+                                                 : SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REPLACE_REQUEST,
+                          gw_cxl_reason(e->hdr.reason)};
+            gw_out_ocr(g, p->session, &x);
         }
         return;
     case ENG_EVT_TRADE:
@@ -238,7 +269,7 @@ static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
                                              o->leaves_qty == 0 ? SBE_ORD_STATUS_CANCELED
                                                                 : gw_working_status(o));
             m.last_qty = e->cancelled.cancelled_qty;
-            fixp_send_app(g, o->session, gw_encode_er, &m);
+            gw_out_send(g, o->session, gw_encode_er, &m);
         }
         if (o->leaves_qty == 0)
             gw_order_gone(g, o);
@@ -255,7 +286,7 @@ static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
             sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_REPLACED, gw_working_status(o));
             if (o->display_qty)
                 m.display_qty = e->replaced.display_qty;
-            fixp_send_app(g, o->session, gw_encode_er, &m);
+            gw_out_send(g, o->session, gw_encode_er, &m);
         }
         return;
     case ENG_EVT_EXPIRED:
@@ -265,7 +296,7 @@ static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
         {
             sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_EXPIRED, SBE_ORD_STATUS_EXPIRED);
             m.last_qty = e->expired.expired_qty;
-            fixp_send_app(g, o->session, gw_encode_er, &m);
+            gw_out_send(g, o->session, gw_encode_er, &m);
         }
         gw_order_gone(g, o);
         return;
@@ -277,7 +308,7 @@ static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
                                              gw_working_status(o));
             m.last_px = e->triggered.last_trade_price;
             m.reason_code = ENG_OK;
-            fixp_send_app(g, o->session, gw_encode_er, &m);
+            gw_out_send(g, o->session, gw_encode_er, &m);
         }
         return;
     default:
@@ -296,15 +327,19 @@ void gw_engine_not_executed(gw_t *g, const gw_pending_t *p, int64_t ts_ns)
         o->leaves_qty = 0;
         e.hdr.instrument_id = o->instrument_id;
         sbe_execution_report_t m = gw_er(g, o, &e, SBE_EXEC_TYPE_REJECTED, SBE_ORD_STATUS_REJECTED);
-        fixp_send_app(g, o->session, gw_encode_er, &m);
+        gw_out_send(g, o->session, gw_encode_er, &m);
         gw_order_gone(g, o);
     } else if (p->kind == GW_P_CANCEL || p->kind == GW_P_REPLACE) {
         o = gw_orders_find(&g->orders, p->order_id);
         gw_ocr_t x = {p->order_id, p->cl_ord_id, (uint64_t)ts_ns, o ? o->instrument_id : 0,
                       ENG_GW_ENGINE_GONE,
                       p->kind == GW_P_CANCEL ? SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REQUEST
-                                             : SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REPLACE_REQUEST};
-        fixp_send_app(g, p->session, gw_encode_ocr, &x);
+                                             : SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REPLACE_REQUEST,
+                      SBE_CXL_REJ_REASON_OTHER};
+        gw_out_ocr(g, p->session, &x);
+    } else if ((p->kind == GW_P_MASS_PART || p->kind == GW_P_COD) &&
+               (o = gw_orders_find(&g->orders, p->order_id)) && o->owed) {
+        gw_sweep_resend(g, o);      /* still owed: the sweep writes it to the new engine */
     }
 }
 
@@ -313,8 +348,12 @@ static void gw_pending_done(gw_t *g, gw_pending_t *p)
     if (p->done)
         return;
     p->done = 1;
-    if (p->kind == GW_P_MASS_PART && --g->mass[p->mass].remaining == 0)
-        gw_mass_finish(g, p->mass);
+    gw_order_t *o;
+    /* An owed cancel that is done but left its order live (the engine refused it: it never knew
+     * the order) owes nothing more: the count must reach 0 for the report to go out. */
+    if ((p->kind == GW_P_MASS_PART || p->kind == GW_P_COD) &&
+        (o = gw_orders_find(&g->orders, p->order_id)) && o->owed && o->cancel_sent)
+        gw_owed_release(g, o);
 }
 
 static int gw_read_replies(gw_t *g)

@@ -1,8 +1,16 @@
 /*
- * gw_internal.h - the gateway thread's private state, shared by gw_server.c (sockets, epoll),
- * fixp_session.c (session layer, inbound messages), gw_engine.c (engine commands, replies and
- * events) and gw_orders.c (order table). Not seen by cffi. Everything here is touched by exactly
- * one thread, the gateway's, so nothing is atomic.
+ * gw_internal.h - the gateway thread's private state, shared by its layers, each calling only
+ * the ones below it:
+ *   gw_server.c     sockets, epoll, the loop; connection buffers (gw_conn_*)
+ *   fixp_session.c  the FIXP session state machine: handshake, inbound sequencing,
+ *                   retransmission, timers, Terminate; hands application messages down
+ *   gw_entry.c      application entry: messages to engine commands, ownership, throttle
+ *   gw_sweep.c      cancels owed in bulk (mass cancel, cancel-on-disconnect), sent as room frees
+ *   gw_engine.c     the engine bridge: commands out, replies and events back as reports
+ *   gw_outbound.c   each session's outbound application flow: seqNums and retransmission log
+ *   gw_orders.c     the order table
+ * Not seen by cffi. Everything here is touched by exactly one thread, the gateway's, so nothing
+ * is atomic.
  */
 #ifndef GW_INTERNAL_H
 #define GW_INTERNAL_H
@@ -55,6 +63,9 @@ typedef struct gw_session {
     int64_t tokens_ns;
     uint64_t live_orders;
     uint64_t orders_head, orders_tail; /* the session's live orders, oldest first (ids; 0: none) */
+    uint32_t sweeping;              /* 1: some of its orders are owed a cancel not yet written */
+    uint32_t _pad1;
+    uint64_t sweep_at;              /* order id the sweep looks at next (0: end of the chain) */
     uint8_t *log;                   /* out_log_msgs slots of GW_LOG_SLOT_BYTES: [u16 len][frame] */
 } gw_session_t;
 
@@ -64,7 +75,10 @@ typedef struct gw_order {
     int64_t price, stop_px, order_qty, display_qty, cum_qty, leaves_qty;
     uint32_t instrument_id, account_id, firm_id;
     int32_t session;
-    uint8_t side, ord_type, tif, _pad0;
+    uint8_t side, ord_type, tif;
+    uint8_t cancel_sent;            /* 1: the owed cancel was written to the engine */
+    uint32_t owed;                  /* a cancel is owed: 0 none, GW_OWED_COD, or mass slot + 1 */
+    uint32_t _pad0;
     uint64_t sess_prev, sess_next;  /* the owning session's chain, by order id (entries move) */
 } gw_order_t;
 
@@ -73,6 +87,10 @@ typedef struct gw_orders {
     uint64_t mask;
     uint64_t count;
 } gw_orders_t;
+
+#define GW_OWED_COD UINT32_MAX     /* gw_order_t.owed: cancel-on-disconnect */
+#define GW_MASS_SLOTS 256
+#define GW_DONE_CAP 65536           /* orders remembered after they left: too late to cancel */
 
 enum gw_pending_kind { GW_P_NEW = 1, GW_P_CANCEL, GW_P_REPLACE, GW_P_MASS_PART, GW_P_COD };
 
@@ -95,7 +113,7 @@ typedef struct gw_pending {
 
 typedef struct gw_mass {
     int32_t session;
-    uint32_t remaining;             /* part commands whose events are still to come */
+    uint32_t remaining;             /* orders it marked (owed == slot + 1) still live */
     uint32_t affected;
     uint32_t instrument_id, account_id;
     uint64_t cl_ord_id;
@@ -112,7 +130,11 @@ struct gw {                         /* gw_t (gw_server.h) */
     gw_pending_t pending[GW_PENDING_CAP];
     uint64_t p_tail, p_answered, p_head;  /* [tail,answered): seq known; [answered,head): not */
     uint64_t last_answered_seq;
-    gw_mass_t mass[256];
+    gw_mass_t mass[GW_MASS_SLOTS];
+    uint32_t sweeps;                /* sessions with sweeping set */
+    gw_orders_t done;               /* orders that left, the last GW_DONE_CAP / 2 of them */
+    uint64_t *done_ring;            /* their ids, oldest first from done_head */
+    uint64_t done_head, done_count;
     uint64_t next_order_counter;
     uint64_t next_exec_id;
     uint32_t cmds_unsignalled;      /* commands written since the engine's doorbell was rung */
@@ -132,7 +154,10 @@ struct gw {                         /* gw_t (gw_server.h) */
     uint64_t evt_seq;
     uint32_t evt_index;
     uint32_t engine_down;           /* 1 from the engine's death until gw_resume: nothing may be
-                                       written to its orphaned rings (cancel-on-disconnect waits) */
+                                       written to its orphaned rings (owed cancels wait) */
+    void (*on_unbound)(gw_t *g, int32_t session, int was_established);
+                                    /* fixp_session_unbound: how gw_conn.c, below the session
+                                       layer, tells it a session lost its connection */
 };
 
 /* gw_orders.c */
@@ -151,10 +176,13 @@ void gw_orders_remove(gw_orders_t *t, gw_order_t *o);
 void gw_orders_chain_append(gw_orders_t *t, uint64_t *head, uint64_t *tail, gw_order_t *o);
 void gw_orders_chain_unlink(gw_orders_t *t, uint64_t *head, uint64_t *tail, gw_order_t *o);
 
-/* gw_server.c: outbound bytes */
+/* gw_conn.c: a connection's buffers, Terminate and close (the lowest layer: it calls nothing
+ * above it, and tells the session layer of an unbound session through g->on_unbound) */
 /* Queues one encoded frame on the connection. 0, or -ENOBUFS after which the connection is a
  * slow consumer being terminated (the frame was not queued). */
 int gw_conn_send(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len);
+/* Writes as much of the outbound buffer as the socket takes. 0, or -1 if the peer is gone. */
+int gw_conn_flush(gw_t *g, gw_conn_t *c);
 /* Queues Terminate(code, reason) and starts closing the connection. */
 void gw_conn_terminate(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason);
 /* As gw_conn_terminate, with reason text (at most 128 bytes) in the Terminate. */
@@ -163,22 +191,55 @@ void gw_conn_terminate_text(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason
 /* Closes the connection now: unbinds its session (cancel-on-disconnect applies). */
 void gw_conn_close(gw_t *g, gw_conn_t *c);
 
-/* fixp_session.c */
+/* gw_outbound.c: each session's outbound application flow */
+/* Encodes one application message into buf with seqNum seq; returns its length or -errno. */
+typedef int (*gw_encode_fn)(uint8_t *buf, size_t cap, uint64_t seq, int64_t sending_ns,
+                            const void *ctx);
+/* Sends an application message to a session: seqNum stamped, logged for retransmission, sent
+ * if a connection is established on it. */
+void gw_out_send(gw_t *g, int32_t session, gw_encode_fn encode, const void *ctx);
+/* BusinessMessageReject of an inbound application message (ref_seq, ref_id: its seqNum and
+ * clOrdId, 0 when unknown). */
+void gw_out_bmr(gw_t *g, int32_t session, uint64_t ref_seq, uint64_t ref_id,
+                uint16_t ref_template, uint16_t reason, uint8_t code);
+/* OrderCancelReject; cxl_reason is the FIX CxlRejReason, reason the precise eng_reason. */
+typedef struct gw_ocr {
+    uint64_t order_id, cl_ord_id, transact_ns;
+    uint32_t instrument_id;
+    uint16_t reason;
+    uint8_t response_to, cxl_reason;
+} gw_ocr_t;
+void gw_out_ocr(gw_t *g, int32_t session, const gw_ocr_t *x);
+/* CLOCK_REALTIME in ns (sendingTime, transactTime of gateway-made reports). */
+int64_t gw_realtime_ns(void);
+
+/* fixp_session.c: the FIXP session state machine */
 /* Handles every whole frame in c->rx. Returns 0; stops early (c->blocked) when the command ring
  * has no room, leaving the rest for the next call. */
 int fixp_conn_input(gw_t *g, gw_conn_t *c);
-/* Sends an application message to a session: seqNum stamped, logged for retransmission, sent
- * if a connection is bound. The frame is encoded by encode(); returns its length or -errno. */
-typedef int (*fixp_encode_fn)(uint8_t *buf, size_t cap, uint64_t seq, int64_t sending_ns,
-                              const void *ctx);
-void fixp_send_app(gw_t *g, int32_t session, fixp_encode_fn encode, const void *ctx);
 /* Heartbeats, keepalive expiry and handshake timeouts for every connection. */
 void fixp_timers(gw_t *g);
-/* Called by gw_conn_close for an established session losing its connection. */
+/* g->on_unbound: an established session lost its connection (cancel-on-disconnect applies). */
 void fixp_session_unbound(gw_t *g, int32_t session, int was_established);
-/* Writes one engine cancel of order o for a session (caller checked gw_engine_has_room). */
-void fixp_submit_cancel(gw_t *g, int32_t session, const gw_order_t *o, uint32_t kind,
-                        uint32_t mass);
+
+/* gw_entry.c: application entry */
+/* 1 if an application message of this template can be handled now (engine room for it). */
+int gw_entry_room(gw_t *g, uint16_t template_id);
+/* Handles one decoded application message whose seqNum the session layer accepted: throttle,
+ * account and ownership checks, then engine commands, or a reject. */
+void gw_entry_message(gw_t *g, gw_conn_t *c, const sbe_msg_t *m);
+
+/* gw_sweep.c: cancels owed in bulk */
+/* Marks the session's live orders matching the filters (instrument 0: any; account
+ * SBE_OPTIONAL_ACCOUNT_ID_NULL: any) as owed a cancel for `owner` (GW_OWED_COD or mass slot +
+ * 1), skipping orders already owed one; returns how many it marked. Writes nothing: the sweep
+ * (gw_sweep_run) sends the cancels as the command ring has room. */
+uint32_t gw_sweep_mark(gw_t *g, int32_t session, uint32_t instrument, uint32_t account,
+                       uint32_t owner);
+/* Writes owed cancels while the engine has room. Returns how many it wrote. */
+uint32_t gw_sweep_run(gw_t *g);
+/* The owed cancel of order o was never sequenced (engine crash): it is sent again. */
+void gw_sweep_resend(gw_t *g, gw_order_t *o);
 
 /* gw_resume.c */
 /* After the engine died and a new one recovered from its journal (the caller pointed cfg's ring
@@ -187,19 +248,21 @@ void fixp_submit_cancel(gw_t *g, int32_t session, const gw_order_t *o, uint32_t 
  * re-sends owed cancels, and rearms the loop. 0, or < 0 with message set. */
 int gw_resume_engine(gw_t *g, uint32_t old_source, uint64_t recovered_seq,
                      const char *journal_dir, char *message, uint32_t cap);
-int64_t fixp_realtime_ns(void);
 
-/* gw_engine.c */
+/* gw_engine.c: the engine bridge */
 /* 1 if one more command (and its pending entry) can be written now. */
 int gw_engine_has_room(gw_t *g);
 /* Writes a command (caller checked gw_engine_has_room) and records its pending context. */
 void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx);
+/* Writes one engine cancel of order o (caller checked gw_engine_has_room). */
+void gw_engine_cancel(gw_t *g, const gw_order_t *o, uint32_t kind, uint32_t mass);
 /* Reads replies and events, turning the events about our orders into reports. Returns work done. */
 int gw_engine_poll(gw_t *g);
 /* Handles one engine event: attributes it to our command, reports it, advances evt_seq/index. */
 void gw_engine_apply(gw_t *g, const eng_evt_t *e);
 /* Answers a NEW, CANCEL or REPLACE the engine never sequenced (it died first, and its successor
- * recovered a journal without it): rejected with ENG_GW_ENGINE_GONE; other kinds: nothing. */
+ * recovered a journal without it): rejected with ENG_GW_ENGINE_GONE; owed cancels (mass parts,
+ * cancel-on-disconnect) are sent again; other kinds: nothing. */
 void gw_engine_not_executed(gw_t *g, const gw_pending_t *p, int64_t ts_ns);
 /* Retires the oldest commands that are done. */
 void gw_engine_retire(gw_t *g);
@@ -210,11 +273,17 @@ int gw_engine_in_flight(const gw_t *g);
 /* Latency: after the flush pass, stamps GATEWAY_TRANSMIT for every stamped command whose first
  * report was queued since the last call, and records published_to_transmit and end_to_end. */
 void gw_engine_lat_transmitted(gw_t *g);
-/* A mass cancel slot for a session, or -1 if all are busy. */
+/* A free mass cancel slot, or -1 if every one is in progress. */
 int gw_mass_open(gw_t *g, int32_t session, uint64_t cl_ord_id, uint32_t instrument_id,
                  uint32_t account_id);
-/* Sends the report of a mass cancel whose part commands are all done, and frees the slot. */
-void gw_mass_finish(gw_t *g, uint32_t m);
+/* Sets how many orders mass slot m marked; with none, the report goes out at once. */
+void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count);
+
+/* gw_orders.c: orders that left, remembered so that a late cancel is told it is too late */
+/* Remembers o (its id, firm, session, instrument); forgets the oldest beyond GW_DONE_CAP / 2. */
+void gw_done_remember(gw_t *g, const gw_order_t *o);
+/* The remembered order with that id, or NULL. */
+const gw_order_t *gw_done_find(gw_t *g, uint64_t order_id);
 
 /* gw_waker.c: a thread that sleeps on the event log's reader bell for the gateway thread
  * and wakes its epoll_wait through an eventfd (the protocol is at the top of gw_waker.c). */

@@ -2,7 +2,9 @@
  * gw_orders.c - the gateway's table of live orders it entered, keyed by the engine order id.
  * Open addressing with linear probing and backward-shift deletion (no tombstones), so a lookup
  * never walks past the first empty slot. The table refuses inserts at 7/8 load: the caller
- * rejects the order (ENG_GW_ORDER_CAPACITY) instead of degrading every lookup.
+ * rejects the order (ENG_GW_ORDER_CAPACITY) instead of degrading every lookup. A second, small
+ * table remembers the last GW_DONE_CAP / 2 orders that left, so that a cancel arriving after a
+ * fill is told it is too late (ENG_GW_ORDER_DONE) rather than that the order is unknown.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -106,4 +108,32 @@ void gw_orders_chain_unlink(gw_orders_t *t, uint64_t *head, uint64_t *tail, gw_o
     else
         *tail = o->sess_prev;
     o->sess_prev = o->sess_next = 0;
+}
+
+/* ---- Orders that left: a bounded memory, oldest forgotten first ---------------------------- */
+
+void gw_done_remember(gw_t *g, const gw_order_t *o)
+{
+    const uint64_t keep = GW_DONE_CAP / 2;      /* the table stays at most half full */
+    if (!g->done_ring)
+        return;
+    if (g->done_count == keep) {
+        gw_order_t *old = gw_orders_find(&g->done, g->done_ring[g->done_head & (keep - 1)]);
+        if (old)
+            gw_orders_remove(&g->done, old);
+        g->done_head++;
+        g->done_count--;
+    }
+    gw_order_t copy = *o;
+    copy.sess_prev = copy.sess_next = 0;
+    copy.owed = 0;
+    if (!gw_orders_insert(&g->done, &copy))
+        return;                     /* cannot happen: at most half full */
+    g->done_ring[(g->done_head + g->done_count) & (keep - 1)] = o->order_id;
+    g->done_count++;
+}
+
+const gw_order_t *gw_done_find(gw_t *g, uint64_t order_id)
+{
+    return g->done_ring ? gw_orders_find(&g->done, order_id) : NULL;
 }

@@ -15,8 +15,8 @@
  * Invariant kept: every command gets exactly one answer. A journaled one gets the reports of its
  * journaled events (as if its reply had come); one never sequenced is answered with
  * ENG_GW_ENGINE_GONE (a NEW is rejected, a cancel or replace gets OrderCancelReject); the parts
- * of a mass cancel and cancel-on-disconnect are cancels the session is still owed, so they are
- * sent again to the new engine for the orders that the journal says are still live.
+ * of a mass cancel and cancel-on-disconnect are cancels the session is still owed, so the sweep
+ * (gw_sweep.c) sends them again to the new engine for the orders the journal says are live.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,22 +154,14 @@ int gw_resume_engine(gw_t *g, uint32_t old_source, uint64_t recovered_seq,
     g->engine_down = 0;
     g->cmds_unsignalled = 0;
     g->lat_tx_count = 0;
-    int64_t now = fixp_realtime_ns();
-    for (uint64_t i = 0; i < n; i++) {
-        gw_pending_t *p = &left[i];
-        if (p->kind == GW_P_MASS_PART) {
-            gw_order_t *o = gw_orders_find(&g->orders, p->order_id);
-            if (o && gw_engine_has_room(g))
-                fixp_submit_cancel(g, p->session, o, GW_P_MASS_PART, p->mass);
-            else if (--g->mass[p->mass].remaining == 0)
-                gw_mass_finish(g, p->mass);     /* gone per the journal, or no room: not sent */
-        } else if (p->kind != GW_P_COD) {
-            gw_engine_not_executed(g, p, now);
-        }
-    }
+    int64_t now = gw_realtime_ns();
+    /* Never sequenced: NEW, CANCEL and REPLACE are answered 959; an owed cancel (mass cancel
+     * part, cancel-on-disconnect) is still owed and the sweep writes it to the new engine. */
+    for (uint64_t i = 0; i < n; i++)
+        gw_engine_not_executed(g, &left[i], now);
     free(left);
-    /* Cancel-on-disconnect: every session lost its connection when the engine died, and any
-     * such cancel it had in flight or was owed is re-sent for the orders still live. */
+    /* Cancel-on-disconnect: every session lost its connection when the engine died; orders of
+     * those that have it are marked (those owed already keep their owner). */
     for (uint32_t i = 0; i < g->cfg->session_count; i++)
         if (g->sessions[i].conn < 0 && g->sessions[i].established_once)
             fixp_session_unbound(g, (int32_t)i, 1);

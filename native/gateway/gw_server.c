@@ -2,9 +2,8 @@
  * gw_server.c - the gateway thread's event loop: epoll over the listening socket and every
  * client connection, non-blocking reads into a per-connection frame buffer, batched writes from
  * a bounded per-connection outbound buffer, and the engine's rings polled on every pass.
- * Invariants: a connection's outbound buffer never grows past tx_buffer_bytes (a client that
- * stops reading is terminated with ENG_GW_SLOW_CONSUMER); a partial write keeps the unsent tail
- * and waits for EPOLLOUT; nothing a client sends can make this thread block or crash.
+ * Invariant: nothing a client sends can make this thread block or crash (the buffers and their
+ * bounds: gw_conn.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,125 +64,6 @@ static int64_t gw_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void gw_want_out(gw_t *g, gw_conn_t *c, uint32_t on)
-{
-    if (c->want_out == on)
-        return;
-    struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
-                             .data.u64 = (uint64_t)(c - g->conns)};
-    epoll_ctl(g->epfd, EPOLL_CTL_MOD, c->fd, &ev);
-    c->want_out = on;
-}
-
-/* Writes as much of the outbound buffer as the socket takes. 0, or -1 if the peer is gone. */
-static int gw_conn_flush(gw_t *g, gw_conn_t *c)
-{
-    while (c->tx_head < c->tx_tail) {
-        ssize_t n = send(c->fd, c->tx + c->tx_head, c->tx_tail - c->tx_head,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            c->tx_head += (uint32_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            gw_want_out(g, c, 1);
-            return 0;
-        }
-        return -1;
-    }
-    c->tx_head = c->tx_tail = 0;
-    gw_want_out(g, c, 0);
-    return 0;
-}
-
-static int gw_tx_append(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len,
-                        uint32_t limit)
-{
-    if (c->tx_tail + len > limit && c->tx_head > 0) {
-        memmove(c->tx, c->tx + c->tx_head, c->tx_tail - c->tx_head);
-        c->tx_tail -= c->tx_head;
-        c->tx_head = 0;
-    }
-    if (c->tx_tail + len > limit)
-        return -ENOBUFS;
-    memcpy(c->tx + c->tx_tail, frame, len);
-    c->tx_tail += len;
-    c->last_tx_ns = g->now_ns;
-    g->stats->frames_out++;
-    return 0;
-}
-
-int gw_conn_send(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len)
-{
-    if (c->fd < 0 || c->closing)
-        return -ENOBUFS;
-    if (gw_tx_append(g, c, frame, len, g->cfg->tx_buffer_bytes - GW_TX_RESERVE) == 0)
-        return 0;
-    /* Try the socket once before calling the client slow: the buffer may just be unflushed. */
-    if (gw_conn_flush(g, c) == 0 &&
-        gw_tx_append(g, c, frame, len, g->cfg->tx_buffer_bytes - GW_TX_RESERVE) == 0)
-        return 0;
-    g->stats->slow_consumers++;
-    gw_conn_terminate(g, c, SBE_TERMINATION_CODE_UNSPECIFIED_ERROR, ENG_GW_SLOW_CONSUMER);
-    return -ENOBUFS;
-}
-
-void gw_conn_terminate(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason)
-{
-    gw_conn_terminate_text(g, c, code, reason, NULL, 0);
-}
-
-void gw_conn_terminate_text(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason,
-                            const uint8_t *text, uint16_t text_len)
-{
-    if (c->fd < 0 || c->closing)
-        return;
-    sbe_terminate_t t = {.session_id = c->session >= 0 ? g->sessions[c->session].cfg->session_id : 0,
-                         .reason_code = reason, .code = code};
-    if (text && text_len) {
-        t.reason_length = text_len < sizeof t.reason ? text_len : (uint16_t)sizeof t.reason;
-        memcpy(t.reason, text, t.reason_length);
-    }
-    uint8_t buf[SBE_MAX_FRAME_LENGTH];
-    int n = sbe_encode_terminate(buf, sizeof buf, &t);
-    /* The reserve keeps room for this frame even when a slow consumer filled the rest. */
-    if (n > 0)
-        gw_tx_append(g, c, buf, (uint32_t)n, g->cfg->tx_buffer_bytes);
-    g->stats->terminates++;
-    c->closing = 1;
-    c->close_deadline_ns = g->now_ns + GW_LINGER_NS;
-    if (c->session >= 0) {
-        /* The session is unbound now, not at close: orders are cancelled (cancel-on-disconnect)
-         * and a reconnect may bind it while this connection lingers to flush. */
-        int32_t s = c->session;
-        int was_established = c->state == GW_CONN_ESTABLISHED;
-        g->sessions[s].conn = -1;
-        c->session = -1;
-        fixp_session_unbound(g, s, was_established);
-    }
-    c->state = GW_CONN_NEW;
-}
-
-void gw_conn_close(gw_t *g, gw_conn_t *c)
-{
-    if (c->fd < 0)
-        return;
-    if (c->session >= 0) {
-        int32_t s = c->session;
-        int was_established = c->state == GW_CONN_ESTABLISHED;
-        g->sessions[s].conn = -1;
-        c->session = -1;
-        fixp_session_unbound(g, s, was_established);
-    }
-    epoll_ctl(g->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
-    c->fd = -1;
-    c->state = GW_CONN_FREE;
-    g->stats->closed++;
 }
 
 /* "host:port" ("[host]:port" for IPv6) for the admin table; "" for other families. */
@@ -304,6 +184,8 @@ static void gw_free(gw_t *g)
         free(g->sessions);
     }
     gw_orders_free(&g->orders);
+    gw_orders_free(&g->done);
+    free(g->done_ring);
     gw_waker_stop(g->waker);
     if (g->epfd >= 0)
         close(g->epfd);
@@ -335,8 +217,13 @@ static int gw_setup(gw_t *g)
             return -ENOMEM;
     }
     int rc = gw_orders_init(&g->orders, cfg->order_capacity);
+    if (rc == 0)
+        rc = gw_orders_init(&g->done, GW_DONE_CAP);
     if (rc < 0)
         return rc;
+    g->done_ring = calloc(GW_DONE_CAP / 2, sizeof *g->done_ring);
+    if (!g->done_ring)
+        return -ENOMEM;
     g->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (g->epfd < 0)
         return -errno;
@@ -386,6 +273,7 @@ int gw_open(const gw_config_t *cfg, gw_stats_t *stats, gw_t **out)
     g->stats = stats;
     g->lat = cfg->latency;
     g->epfd = -1;
+    g->on_unbound = fixp_session_unbound;
     memset(stats, 0, sizeof *stats);
     g->now_ns = gw_mono_ns();
     rc = gw_setup(g);
@@ -468,10 +356,12 @@ int gw_serve(gw_t *g)
     while (!atomic_load_explicit(&gw_stop_flag, memory_order_relaxed)) {
         g->now_ns = gw_mono_ns();
         int work = gw_engine_poll(g);
+        work += (int)gw_sweep_run(g);   /* owed cancels (mass, cancel-on-disconnect) as room frees */
         int timeout_ms = 0;
         if (work)
             last_work_ns = g->now_ns;
-        else if (!cfg->busy_poll && !gw_engine_in_flight(g) && g->now_ns - last_work_ns >= spin_ns)
+        else if (!cfg->busy_poll && !gw_engine_in_flight(g) && !g->sweeps &&
+                 g->now_ns - last_work_ns >= spin_ns)
             timeout_ms = (int)(cfg->idle_sleep_ms ? cfg->idle_sleep_ms : 1);
         /* Blocking: the waker thread watches the event log from our cursor on (the poll above
          * found nothing past it) and ends the wait when the engine publishes. */
@@ -562,7 +452,8 @@ int gw_serve(gw_t *g)
     for (uint32_t i = 0; i < cfg->max_connections; i++)
         if (g->conns[i].fd >= 0)
             gw_conn_terminate(g, &g->conns[i], SBE_TERMINATION_CODE_FINISHED,
-                              why == ENG_GW_PEER_TERMINATED ? ENG_OK : ENG_GW_ENGINE_GONE);
+                              why == ENG_GW_PEER_TERMINATED ? ENG_GW_VENUE_STOPPING
+                                                            : ENG_GW_ENGINE_GONE);
     int64_t end = g->now_ns + GW_LINGER_NS;
     for (;;) {
         g->now_ns = gw_mono_ns();

@@ -671,7 +671,7 @@ int jrnl_log_open_begin(jrnl_log_t *log, jrnl_walk_t *w, const char *dir, uint32
     if (rc == -ENOENT && readonly)
         return 0;                   /* no journal at all: empty (finish reports it so) */
     if (rc != 0) {
-        if (rc < 0 && rc > -4096)
+        if (rc < 0 && rc > -2000)   /* an errno; JRNL_* codes (-20xx) left their own message */
             jrnl_say(log->message, sizeof log->message, "%s: cannot list: %s", dir,
                      strerror(-rc));
         return rc;
@@ -757,6 +757,10 @@ int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
     if (rc != 0)
         return rc;
     uint64_t rps = (bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
+    /* What ends the valid records: a never-written (zero) slot, or a damaged one. */
+    const jrnl_rec_hdr_t *end_hdr = w->end_slot < rps
+        ? (const jrnl_rec_hdr_t *)jrnl_slot(base, w->end_slot) : NULL;
+    int end_damaged = end_hdr && (end_hdr->length != 0 || end_hdr->crc != 0);
     uint64_t zero_to = w->end_slot;
     while (zero_to < rps) {
         jrnl_rec_hdr_t *h = (jrnl_rec_hdr_t *)jrnl_slot(base, zero_to);
@@ -780,13 +784,26 @@ int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
         close(fd);
         return rc;
     }
-    if (log->truncated_records)
+    if (log->truncated_records && w->holes && !w->end_is_cut && end_damaged)
+        /* Said as what it is: damage with valid records after it, repaired from the authority. */
+        jrnl_say(log->message, sizeof log->message, "%s: %s journal repaired: the record at "
+                 "segment %llu offset %llu (after the records of seq %llu) is damaged (checksum "
+                 "mismatch) although valid records follow it; the journal is cut there (%llu "
+                 "record slot(s) discarded) and the replay rewrites every later record from the "
+                 "command journal (events are a function of the commands); continuing after seq "
+                 "%llu", dir, jrnl_kind_name(kind), (unsigned long long)w->end_seg,
+                 (unsigned long long)(JRNL_SEG_HDR_BYTES + w->end_slot * JRNL_RECORD_BYTES),
+                 (unsigned long long)log->last_seq, (unsigned long long)log->truncated_records,
+                 (unsigned long long)log->last_seq);
+    else if (log->truncated_records)
         jrnl_say(log->message, sizeof log->message, "%s: %s journal: %s %llu record(s) at "
                  "segment %llu offset %llu (after seq %llu); continuing after seq %llu", dir,
                  jrnl_kind_name(kind),
                  w->end_is_cut ? "cut off (beyond the command journal's end)"
                  : w->holes ? "hole (records the machine lost before they were written back), "
-                              "cut there: the replay writes them again from the command journal;"
+                              "never-written slots with valid records after them: repaired by "
+                              "cutting the journal there, the replay rewrites every later record "
+                              "from the command journal;"
                  : "torn last record (checksum mismatch), truncated",
                  (unsigned long long)log->truncated_records, (unsigned long long)w->end_seg,
                  (unsigned long long)(JRNL_SEG_HDR_BYTES + w->end_slot * JRNL_RECORD_BYTES),

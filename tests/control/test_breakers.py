@@ -16,13 +16,14 @@ MIN = 60 * NS_PER_S
 
 
 def _event(kind: str, **fields: int) -> dict:
-    """An event record in the engine's own layout, decoded by native.records."""
+    """An event record in the engine's own layout, decoded by native.records into the plain-dict
+    form the control plane reads."""
     code = int(records.EvtType[kind])
     rec = np.zeros(1, dtype=records.EVT_DTYPES[code])
     rec["type"] = code
     for k, v in fields.items():
         rec[k] = v
-    return records.decode_events(rec.view(records.RECORD_DTYPE))[0]
+    return records.to_dict(records.decode_events(rec.view(records.RECORD_DTYPE))[0])
 
 
 # ---- price band ------------------------------------------------------------------------------------

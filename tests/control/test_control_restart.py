@@ -22,6 +22,7 @@ from gateway.client import ExecType, Side, Terminate
 from gateway.control.client import ControlClient
 from gateway.reasons import Reason
 from native import records
+from native.messages import SetPostTradeLimit
 from shm.client import EngineClient
 from tests.control.cp_venue import SplitVenue, report, start_venue, wait_for
 
@@ -110,8 +111,8 @@ def test_a_killed_control_plane_restarts_with_the_same_state(tmp_path: Path) -> 
         # service reads it from the command journal when its CMD_ACK goes by.
         other = EngineClient(venue.name)
         try:
-            other.submit({"type": "SET_POST_TRADE_LIMIT", "account_id": 1,
-                          "limit": int(records.PostTradeLimit.LOSS), "value_e6": 777_000_000})
+            other.submit(SetPostTradeLimit(account_id=1, limit=int(records.PostTradeLimit.LOSS),
+                                           value_e6=777_000_000))
         finally:
             other.close()
         wait_for(lambda: venue.control().call("risk.show", account=1)["accounts"][0]["limits"]["loss_limit"] == 777,
@@ -143,8 +144,8 @@ def test_a_killed_control_plane_restarts_with_the_same_state(tmp_path: Path) -> 
     # The post-trade limits are sequenced, journaled commands like the others.
     from gateway.enginehost import journal
     _, _, payloads = journal.read_records(str(jdir), journal.KIND_CMD)
-    ptl = [(c["account_id"], records.PostTradeLimit(c["limit"]).name, c["value_e6"])
-           for c in records.decode_commands(payloads) if c["type"] == "SET_POST_TRADE_LIMIT"]
+    ptl = [(c.account_id, records.PostTradeLimit(c.limit).name, c.value_e6)
+           for c in records.decode_commands(payloads) if isinstance(c, SetPostTradeLimit)]
     assert ptl == [(2, "VAR", 12_345_500_000), (3, "AUTO_KILL", 1_000_000), (1, "LOSS", 777_000_000)]
 
 
@@ -184,7 +185,8 @@ def test_after_an_engine_crash_the_restarted_venue_rebuilds_the_control_state(tm
     finally:
         gen.close()
     out = venue.proc.stdout.read() if venue.proc.stdout else ""
-    assert "up: engine exited with status -9; restarting it from its journal" in out, out[-3000:]
+    assert "up: engine killed by SIGKILL after " in out and "; restarting it (restart 1," in out, \
+        out[-3000:]
     assert "gateway: resumed on engine" in out
 
     # `up` again on the same configuration: the engine recovers from its journal (its new event

@@ -108,12 +108,13 @@ def test_mark_moves_every_holder_and_rows_filter_by_account() -> None:
 
 
 def _trade_event(**fields: int) -> dict:
-    """A TRADE record built with the engine's own layout (venue_layout.h) and decoded by records."""
+    """A TRADE record built with the engine's own layout (venue_layout.h), decoded by records into
+    the plain-dict form the control plane reads."""
     rec = np.zeros(1, dtype=records.EVT_DTYPES[int(records.EvtType.TRADE)])
     rec["type"] = int(records.EvtType.TRADE)
     for k, v in fields.items():
         rec[k] = v
-    return records.decode_events(rec.view(records.RECORD_DTYPE))[0]
+    return records.to_dict(records.decode_events(rec.view(records.RECORD_DTYPE))[0])
 
 
 def test_trade_event_becomes_a_buy_for_the_buyer_and_a_sell_for_the_seller() -> None:
@@ -142,7 +143,7 @@ def test_positions_match_the_real_engine_over_a_random_stream() -> None:
 
     cmds = seeded_stream(seed=8, n_commands=3000, n_instruments=3)
     with Engine(max_orders=2000, max_levels=2000, max_instruments=3, max_accounts=N_ACCOUNTS) as eng:
-        events = eng.submit(cmds)
+        events = [records.to_dict(e) for e in eng.submit(cmds)]
         b = PnlBook()
         n_fills = b.apply_events(events)
         assert n_fills == 2 * sum(e["type"] == "TRADE" for e in events) > 100
@@ -160,7 +161,7 @@ def test_replay_gives_the_same_book() -> None:
     from tests.native.streams import N_ACCOUNTS, seeded_stream
 
     with Engine(max_orders=2000, max_levels=2000, max_instruments=3, max_accounts=N_ACCOUNTS) as eng:
-        events = eng.submit(seeded_stream(seed=3, n_commands=1500))
+        events = [records.to_dict(e) for e in eng.submit(seeded_stream(seed=3, n_commands=1500))]
     a, b = PnlBook(), PnlBook()
     a.apply_events(events)
     b.apply_events(events)

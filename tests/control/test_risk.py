@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from gateway.control.pnl import PnlBook
 from gateway.control.risk import (AccountLimits, Alert, RiskMonitor, compute_metrics, concentration,
                                   max_drawdown, pnl_changes, var_historical, var_parametric)
+from native import records
 
 # ---- historical VaR -------------------------------------------------------------------------------
 
@@ -269,7 +270,7 @@ def test_same_engine_events_give_the_same_alerts() -> None:
     from tests.native.streams import N_ACCOUNTS, seeded_stream
 
     with Engine(max_orders=2000, max_levels=2000, max_instruments=3, max_accounts=N_ACCOUNTS) as eng:
-        events = eng.submit(seeded_stream(seed=21, n_commands=1200))
+        events = [records.to_dict(e) for e in eng.submit(seeded_stream(seed=21, n_commands=1200))]
     first = _alerts_of_a_replay(events)
     assert first == _alerts_of_a_replay(events)
     assert {a.level for a in first} == {"warn", "breach"} and any(a.kill for a in first)

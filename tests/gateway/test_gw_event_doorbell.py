@@ -17,6 +17,7 @@ from typing import Iterator
 import pytest
 
 from gateway.client import ExecType, ExecutionReport, OrdStatus, Side
+from native.messages import NewOrder
 from native import records
 from native._venue import ffi
 from shm.client import EngineClient
@@ -47,10 +48,10 @@ def test_idle_gateway_reports_a_passive_fill_caused_elsewhere(sleepy_venue: Venu
     # The aggressor goes straight to the engine on its own producer slot: the gateway hears of
     # the trade only through the event log, while blocked in epoll_wait.
     with EngineClient(sleepy_venue.name) as engine:
-        reply = engine.submit({"type": "NEW_ORDER", "instrument_id": 1, "order_id": 7_000_001,
-                               "price": 10000, "qty": 4, "account_id": 3,
-                               "side": int(records.Side.BUY), "ord_type": int(records.OrdType.LIMIT),
-                               "tif": int(records.Tif.DAY)})
+        reply = engine.submit(NewOrder(instrument_id=1, order_id=7_000_001,
+                               price=10000, qty=4, account_id=3,
+                               side=int(records.Side.BUY), ord_type=int(records.OrdType.LIMIT),
+                               tif=int(records.Tif.DAY)))
         assert reply.event_count >= 2, reply
     fill, _ = maker.recv_until(lambda m: isinstance(m, ExecutionReport)
                                and m.exec_type == ExecType.TRADE, timeout_s=10.0)

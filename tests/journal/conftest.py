@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
+from native.messages import Cancel, Command, NewOrder
 from native import records
 from native._venue import ffi, lib
 from shm import errors
@@ -112,19 +113,19 @@ def engine_proc(tmp_path: Path) -> Iterator[Any]:
         e.close()
 
 
-def order_stream(rng: random.Random, n: int, first_oid: int) -> list[dict[str, Any]]:
+def order_stream(rng: random.Random, n: int, first_oid: int) -> list[Command]:
     """Crossing limit orders around 10000 on instrument 1 and 2, with cancels of recent ids."""
-    cmds: list[dict[str, Any]] = []
+    cmds: list[Command] = []
     for i in range(n):
         oid = first_oid + i
         if i and rng.random() < 0.2:
-            cmds.append({"type": "CANCEL", "instrument_id": 1 + (oid % 2),
-                         "order_id": rng.randrange(max(first_oid, oid - 50), oid)})
+            cmds.append(Cancel(instrument_id=1 + (oid % 2),
+                         order_id=rng.randrange(max(first_oid, oid - 50), oid)))
             continue
-        cmds.append({"type": "NEW_ORDER", "instrument_id": 1 + (oid % 2), "order_id": oid,
-                     "client_order_id": oid, "price": 10000 + rng.randrange(-5, 6),
-                     "qty": rng.randrange(1, 20), "side": rng.choice((1, 2)), "ord_type": 1,
-                     "tif": 2, "account_id": rng.randrange(16)})
+        cmds.append(NewOrder(instrument_id=1 + (oid % 2), order_id=oid,
+                     client_order_id=oid, price=10000 + rng.randrange(-5, 6),
+                     qty=rng.randrange(1, 20), side=rng.choice((1, 2)), ord_type=1,
+                     tif=2, account_id=rng.randrange(16)))
     return cmds
 
 

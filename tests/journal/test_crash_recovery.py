@@ -15,6 +15,7 @@ import threading
 import numpy as np
 
 from gateway.enginehost import journal
+from native.records import type_name
 from native import records
 from shm.client import EngineClient, decode_replies
 
@@ -43,15 +44,15 @@ class Ledger:
         new = records.decode_events(evt_payload[self.events_seen:])
         self.events_seen = len(evt_payload)
         for ev in new:
-            t = ev["type"]
+            t = type_name(ev)
             if t == "ACCEPTED":
-                self.leaves[ev["order_id"]] = ev["qty"]
+                self.leaves[ev.order_id] = ev.qty
             elif t == "TRADE":
-                self.trade_ids.append(ev["trade_id"])
-                self.leaves[ev["buy_order_id"]] = ev["buy_leaves_qty"]
-                self.leaves[ev["sell_order_id"]] = ev["sell_leaves_qty"]
+                self.trade_ids.append(ev.trade_id)
+                self.leaves[ev.buy_order_id] = ev.buy_leaves_qty
+                self.leaves[ev.sell_order_id] = ev.sell_leaves_qty
             elif t in ("CANCELLED", "EXPIRED"):
-                self.leaves[ev["order_id"]] = ev.get("leaves_qty", 0)
+                self.leaves[ev.order_id] = getattr(ev, "leaves_qty", 0)
 
 
 def _check_after_restart(eng, ledger: Ledger) -> None:
@@ -78,9 +79,9 @@ def _check_after_restart(eng, ledger: Ledger) -> None:
     try:
         assert ref.state_hash == eng.recovered_hash(), "recovered state differs from a clean replay"
         for seq, (cmd, first, _) in ledger.acked.items():
-            if first["type"] != "ACCEPTED":
+            if type_name(first) != "ACCEPTED":
                 continue
-            oid = first["order_id"]
+            oid = first.order_id
             live = replayed.order(oid)
             leaves = ledger.leaves[oid]
             if live is None:

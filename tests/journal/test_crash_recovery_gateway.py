@@ -33,6 +33,7 @@ from gateway.enginehost import journal
 from gateway.client import (BusinessMessageReject, Client, ConnectionClosed, ExecType,
                             ExecutionReport, OrderCancelReject, Retransmission, Side, Terminate)
 from gateway.reasons import Reason
+from native.records import type_name
 from native import records
 from tests.gateway.gw_venue import CONFIG, KEYS
 
@@ -123,13 +124,19 @@ class Session:
         self.open: tuple[int, int | None] | None = None  # (clOrdID, order cancelled) unanswered
         self.c: Client | None = None
         self.ended = True
+        self.next_seq = 1                       # FIXP Idempotent flow: seqNums go on across
+        self.next_cl_ord_id = 1                 # connections (the gateway never lowers them)
 
     def connect(self, port: int) -> None:
         """Reconnects, then asks for every message it missed and checks the one it had open
         was answered."""
         firm, key = KEYS[self.session_id]
+        if self.c is not None:
+            self.next_seq = self.c.core.next_seq_out
+            self.next_cl_ord_id = self.c.core.next_cl_ord_id
         self.c = Client.connect("127.0.0.1", port, self.session_id, firm, key, keepalive_ms=1000,
-                                timeout_s=30.0)
+                                timeout_s=30.0, next_seq_no=self.next_seq)
+        self.c.core.next_cl_ord_id = self.next_cl_ord_id
         self.ended = False
         last = self.seqs[-1] if self.seqs else 0
         missed = self.c.core.server_next_seq - 1 - last
@@ -247,16 +254,16 @@ def _journal_state(d: str) -> tuple[dict[int, int], dict[int, set[int]]]:
     trades: dict[int, set[int]] = {}
     trade_ids: list[int] = []
     for ev in records.decode_events(evt_pay):
-        t = ev["type"]
+        t = type_name(ev)
         if t == "ACCEPTED":
-            leaves[ev["order_id"]] = ev["qty"]
+            leaves[ev.order_id] = ev.qty
         elif t == "TRADE":
-            trade_ids.append(ev["trade_id"])
+            trade_ids.append(ev.trade_id)
             for side in ("buy", "sell"):
-                leaves[ev[f"{side}_order_id"]] = ev[f"{side}_leaves_qty"]
-                trades.setdefault(ev[f"{side}_order_id"], set()).add(ev["trade_id"])
+                leaves[getattr(ev, f"{side}_order_id")] = getattr(ev, f"{side}_leaves_qty")
+                trades.setdefault(getattr(ev, f"{side}_order_id"), set()).add(ev.trade_id)
         elif t in ("CANCELLED", "EXPIRED"):
-            leaves[ev["order_id"]] = ev.get("leaves_qty", 0)
+            leaves[ev.order_id] = getattr(ev, "leaves_qty", 0)
     assert trade_ids == list(range(1, len(trade_ids) + 1)), "a fill is duplicated or skipped"
     return leaves, trades
 
@@ -288,15 +295,15 @@ def _journal_live_by_account(d: str) -> dict[int, set[int]]:
     account: dict[int, int] = {}
     _, _, evt_pay = journal.read_records(d, journal.KIND_EVT)
     for ev in records.decode_events(evt_pay):
-        t = ev["type"]
+        t = type_name(ev)
         if t == "ACCEPTED":
-            leaves[ev["order_id"]] = ev["qty"]
-            account[ev["order_id"]] = ev["account_id"]
+            leaves[ev.order_id] = ev.qty
+            account[ev.order_id] = ev.account_id
         elif t == "TRADE":
             for side in ("buy", "sell"):
-                leaves[ev[f"{side}_order_id"]] = ev[f"{side}_leaves_qty"]
+                leaves[getattr(ev, f"{side}_order_id")] = getattr(ev, f"{side}_leaves_qty")
         elif t in ("CANCELLED", "EXPIRED"):
-            leaves[ev["order_id"]] = ev.get("leaves_qty", 0)
+            leaves[ev.order_id] = getattr(ev, "leaves_qty", 0)
     live: dict[int, set[int]] = {}
     for oid, q in leaves.items():
         if q > 0:
@@ -426,7 +433,8 @@ def test_after_a_resume_pre_crash_orders_are_cancellable_and_owed_cancels_are_se
         assert got[0].exec_type == ExecType.CANCELED and got[0].order_id == ack101.order_id
         assert got[0].leaves_qty == 0
         firm, key = KEYS[102]
-        c102 = Client.connect("127.0.0.1", gw.port, 102, firm, key, timeout_s=30.0)
+        c102 = Client.connect("127.0.0.1", gw.port, 102, firm, key, timeout_s=30.0,
+                              next_seq_no=2)           # its seqNums go on from before
         assert c102.core.server_next_seq == 2          # nothing happened to its order meanwhile
         cid = c102.cancel(ack102.order_id, 1)
         done = c102.recv(10.0)

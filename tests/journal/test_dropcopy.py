@@ -13,6 +13,7 @@ from pathlib import Path
 import zmq
 
 from gateway.enginehost import journal
+from native.messages import TradeEvent
 from native import records
 from shm.client import EngineClient
 
@@ -21,7 +22,7 @@ from .conftest import order_stream, wait_for
 
 def _trades_in_journal(d: Path) -> list[int]:
     _, _, pay = journal.read_records(str(d), journal.KIND_EVT)
-    return [e["trade_id"] for e in records.decode_events(pay) if e["type"] == "TRADE"]
+    return [e.trade_id for e in records.decode_events(pay) if isinstance(e, TradeEvent)]
 
 
 def _trades_in_file(path: Path) -> list[int]:

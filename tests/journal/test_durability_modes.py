@@ -32,7 +32,7 @@ def test_every_mode_answers_and_journals_every_command(engine_proc, mode: str) -
     got = []
     wait_for(lambda: got.extend(events.poll_decoded()[0]) or
              sum(r.event_count for r in replies) <= len(got), "the events of every reply")
-    assert max(e["seq"] for e in got) == replies[-1].seq
+    assert max(e.seq for e in got) == replies[-1].seq
     events.close()
     assert eng.stop() == 0
     seqs, _, _ = journal.read_records(str(eng.journal_dir), journal.KIND_CMD)

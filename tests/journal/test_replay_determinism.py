@@ -8,6 +8,7 @@ import random
 import numpy as np
 
 from gateway.enginehost import journal
+from native.messages import MassCancel, SetPhase
 from native import records
 from native._venue import lib
 from shm.client import EngineClient
@@ -22,8 +23,8 @@ def test_same_journal_replayed_twice_gives_identical_hash_and_events(engine_proc
     eng.start()
     with EngineClient(eng.name) as client:
         cmds = order_stream(rng, 5000, 1)
-        cmds += [{"type": "MASS_CANCEL", "by_account": 1, "account_id": 3},
-                 {"type": "SET_PHASE", "instrument_id": 2, "phase": int(records.Phase.HALTED)}]
+        cmds += [MassCancel(by_account=1, account_id=3),
+                 SetPhase(instrument_id=2, phase=int(records.Phase.HALTED))]
         cmds += order_stream(rng, 3000, 10_000)
         for i in range(0, len(cmds), 1000):
             client.submit_many(cmds[i:i + 1000])

@@ -12,9 +12,11 @@ import sys
 import uuid
 from typing import Any, Iterator
 
+import msgspec
 import numpy as np
 
 from native import records
+from native.messages import AddInstrument, Command
 from native.engine import Engine
 from shm.client import REPLY_DTYPE, EngineClient
 from shm.engine_segments import engine_serving, remove_leftovers
@@ -25,22 +27,21 @@ BOOT_INSTRUMENT = 4         # booted by the engine itself; the random streams ad
 BOOT_CONFIG = f"{BOOT_INSTRUMENT}:BOOT:1:1:10000"   # what `--instruments 4` boots (defaults)
 
 
-def first_adds(cmds: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+def first_adds(cmds: list[Command]) -> dict[int, AddInstrument]:
     """The ADD_INSTRUMENT that creates each instrument (streams repeat some; those are refused)."""
-    out: dict[int, dict[str, Any]] = {}
+    out: dict[int, AddInstrument] = {}
     for c in cmds:
-        if c["type"] == "ADD_INSTRUMENT":
-            out.setdefault(int(c["instrument_id"]), c)
+        if isinstance(c, AddInstrument):
+            out.setdefault(int(c.instrument_id), c)
     return out
 
 
-def instruments_arg(cmds: list[dict[str, Any]]) -> str:
+def instruments_arg(cmds: list[Command]) -> str:
     """The publisher's --instruments for the booted instrument and those a stream adds (MD1: the
     publisher is configured with the values the engine gets)."""
     items = [BOOT_CONFIG]
     for c in first_adds(cmds).values():
-        items.append(f"{c['instrument_id']}:S{c['instrument_id']}:{c['tick_size']}:"
-                         f"{c['lot_size']}:{c['reference_price']}")
+        items.append(f"{c.instrument_id}:S{c.instrument_id}:{c.tick_size}:{c.lot_size}:{c.reference_price}")
     return ",".join(items)
 
 
@@ -59,13 +60,13 @@ class LiveEngine:
                                 max_accounts=1024)
         self.client = EngineClient(self.name)
 
-    def submit(self, cmds: list[dict[str, Any]]) -> np.ndarray:
+    def submit(self, cmds: list[Command]) -> np.ndarray:
         """Submits to the live engine, then to the reference with the live seq / ts_ns stamps.
         Returns the replies."""
         raw = self.client.submit_records(records.encode_commands(cmds))
         head = raw.view(np.uint8).reshape(len(cmds), -1)[:, :REPLY_DTYPE.itemsize].copy() \
             .view(REPLY_DTYPE).reshape(-1)
-        stamped = [dict(c, seq=int(h["seq"]), ts_ns=int(h["ts_ns"])) for c, h in zip(cmds, head)]
+        stamped = [msgspec.structs.replace(c, seq=int(h["seq"]), ts_ns=int(h["ts_ns"])) for c, h in zip(cmds, head)]
         self.reference.submit_records(records.encode_commands(stamped))
         return head
 

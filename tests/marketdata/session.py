@@ -17,6 +17,7 @@ from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel, UdpReceiver, ZmqReceiver, multicast_works
 from native import records
+from native.messages import Command
 from native.engine import Engine
 
 _groups = itertools.count(1)
@@ -117,5 +118,5 @@ class Venue:
         self.engine.close()
 
 
-def command_records(cmds: list[dict[str, Any]]) -> np.ndarray:
+def command_records(cmds: list[Command]) -> np.ndarray:
     return records.encode_commands(cmds)

@@ -11,6 +11,7 @@ from gateway.marketdata.publisher import Publisher, PublisherConfig
 from gateway.marketdata.subscriber import DepthSubscriber
 from gateway.marketdata.transport import UdpReceiver
 from native import records
+from native.messages import TradeEvent
 from native.engine import Engine
 from tests.marketdata.session import command_records, udp_channel
 from tests.native.streams import seeded_stream
@@ -40,8 +41,8 @@ def _drain(pub: Publisher, sub: DepthSubscriber) -> None:
 
 def _last_trades(events: Any, last: dict[int, tuple[int, int]]) -> None:
     for ev in records.decode_events(events):
-        if ev["type"] == "TRADE":
-            last[int(ev["instrument_id"])] = (int(ev["price"]), int(ev["qty"]))
+        if isinstance(ev, TradeEvent):
+            last[int(ev.instrument_id)] = (int(ev.price), int(ev.qty))
 
 
 def _mismatches(eng: Engine, sub: DepthSubscriber, last: dict[int, tuple[int, int]]) -> list[str]:

@@ -12,13 +12,13 @@ import pytest
 
 from gateway.marketdata.cli import parse_instruments
 from gateway.marketdata.publisher import InstrumentInfo
+from native.messages import AddInstrument
 from tests.marketdata.session import Venue, command_records
 
 
-def _add(instrument_id: int) -> dict[str, int | str]:
-    return {"type": "ADD_INSTRUMENT", "instrument_id": instrument_id, "seq": instrument_id,
-            "ts_ns": instrument_id, "tick_size": 5, "lot_size": 10, "reference_price": 10_000,
-            "market_collar_ticks": 100}
+def _add(instrument_id: int) -> AddInstrument:
+    return AddInstrument(instrument_id=instrument_id, seq=instrument_id, ts_ns=instrument_id, tick_size=5,
+                         lot_size=10, reference_price=10_000, market_collar_ticks=100)
 
 
 def test_parse_instruments_reads_id_symbol_tick_lot_reference() -> None:

@@ -1,37 +1,40 @@
-"""Expected-event builders for hand-written scenarios: each returns the full event dict the
-engine must emit, stamped with the seq and ts_ns of the command that causes it.
+"""Expected-event builders for hand-written scenarios: each returns the full Event Struct
+(native.messages) the engine must emit, stamped with the seq and ts_ns of the command that
+causes it.
 
 Keeping every field explicit (no partial matching) is deliberate: a scenario states the whole
 event, so a wrong leaves_qty or account is caught as surely as a wrong price.
 """
 from __future__ import annotations
 
-from typing import Any
+import msgspec
 
-from tests.oracle import ENG
+from native.messages import Command, Event, UnknownCommand
 
-Event = dict[str, Any]
-Cmd = dict[str, Any]
+Cmd = Command
 
 
 def _event(kind: str, cmd: Cmd, instrument_id: int, reason: int = 0, **fields: int) -> Event:
-    return {"type": kind, "reason": reason, "instrument_id": instrument_id, "seq": cmd["seq"],
-            "ts_ns": cmd["ts_ns"], **fields}
+    return msgspec.convert({"type": kind, "reason": reason, "instrument_id": instrument_id,
+                            "seq": cmd.seq, "ts_ns": cmd.ts_ns, **fields}, Event)
+
+
+def _code(cmd: Cmd) -> int:
+    return cmd.code if isinstance(cmd, UnknownCommand) else cmd.CODE
 
 
 def accepted(cmd: Cmd) -> Event:
-    fields = {k: cmd.get(k, 0) for k in (
+    fields = {k: getattr(cmd, k, 0) for k in (
         "order_id", "client_order_id", "price", "stop_price", "qty", "display_qty",
         "expire_ts_ns", "account_id", "stp_group", "side", "ord_type", "tif", "stp_mode", "flags")}
-    return _event("ACCEPTED", cmd, cmd["instrument_id"], **fields)
+    return _event("ACCEPTED", cmd, cmd.instrument_id, **fields)
 
 
 def rejected(cmd: Cmd, reason: int, instrument_id: int | None = None) -> Event:
-    cmd_type = cmd["type"] if isinstance(cmd["type"], int) else getattr(ENG, "CMD_" + cmd["type"])
-    return _event("REJECTED", cmd, cmd["instrument_id"] if instrument_id is None else instrument_id,
-                  reason, order_id=cmd.get("order_id", 0),
-                  client_order_id=cmd.get("client_order_id", 0),
-                  account_id=cmd.get("account_id", 0), cmd_type=cmd_type)
+    return _event("REJECTED", cmd, cmd.instrument_id if instrument_id is None else instrument_id,
+                  reason, order_id=getattr(cmd, "order_id", 0),
+                  client_order_id=getattr(cmd, "client_order_id", 0),
+                  account_id=getattr(cmd, "account_id", 0), cmd_type=_code(cmd))
 
 
 def trade(cmd: Cmd, trade_id: int, buy: int, sell: int, price: int, qty: int, buy_leaves: int,
@@ -74,15 +77,14 @@ def triggered(cmd: Cmd, order_id: int, stop_price: int, last_trade_price: int,
 
 
 def phase(cmd: Cmd, new: int, prev: int) -> Event:
-    return _event("PHASE", cmd, cmd["instrument_id"], phase=new, prev_phase=prev)
+    return _event("PHASE", cmd, cmd.instrument_id, phase=new, prev_phase=prev)
 
 
 def auction(cmd: Cmd, price: int, matched_qty: int, imbalance_qty: int, imbalance_side: int,
             crossed: int) -> Event:
-    return _event("AUCTION", cmd, cmd["instrument_id"], price=price, matched_qty=matched_qty,
+    return _event("AUCTION", cmd, cmd.instrument_id, price=price, matched_qty=matched_qty,
                   imbalance_qty=imbalance_qty, imbalance_side=imbalance_side, crossed=crossed)
 
 
 def ack(cmd: Cmd, affected: int = 0) -> Event:
-    cmd_type = cmd["type"] if isinstance(cmd["type"], int) else getattr(ENG, "CMD_" + cmd["type"])
-    return _event("CMD_ACK", cmd, cmd["instrument_id"], affected=affected, cmd_type=cmd_type)
+    return _event("CMD_ACK", cmd, cmd.instrument_id, affected=affected, cmd_type=_code(cmd))

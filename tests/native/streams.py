@@ -14,26 +14,38 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from hypothesis import strategies as st
+
+from native.messages import COMMAND_CLASSES, Command, UnknownCommand
 
 from tests.oracle import ENG
 
-Cmd = dict[str, Any]
+Cmd = Command
+
+
+def make_command(kind: str | int, **fields: int) -> Command:
+    """A command Struct from its type name or raw code (an unknown code gives UnknownCommand)."""
+    if isinstance(kind, int):
+        cls = COMMAND_CLASSES.get(kind)
+        if cls is None:
+            return UnknownCommand(code=kind, **fields)
+        return cls(**fields)  # type: ignore[return-value]
+    return msgspec.convert({"type": kind, **fields}, Command)
 
 
 class CommandStream:
-    """Builds command dicts with strictly increasing seq and ts_ns (engine clock) stamps."""
+    """Builds command Structs with strictly increasing seq and ts_ns (engine clock) stamps."""
 
     def __init__(self, first_seq: int = 1, first_ts_ns: int = 1_000, ts_step_ns: int = 1_000) -> None:
         self.seq = first_seq - 1
         self.ts_ns = first_ts_ns - ts_step_ns
         self.ts_step_ns = ts_step_ns
 
-    def _stamp(self, kind: str, instrument_id: int, **fields: int) -> Cmd:
+    def _stamp(self, kind: str | int, instrument_id: int, **fields: int) -> Cmd:
         self.seq += 1
         self.ts_ns += self.ts_step_ns
-        return {"type": kind, "instrument_id": instrument_id, "seq": self.seq,
-                "ts_ns": self.ts_ns, **fields}
+        return make_command(kind, instrument_id=instrument_id, seq=self.seq, ts_ns=self.ts_ns, **fields)
 
     def add_instrument(self, instrument_id: int, tick_size: int = 1, lot_size: int = 1,
                        reference_price: int = 10_000, market_collar_ticks: int = 100) -> Cmd:
@@ -117,7 +129,7 @@ class CommandStream:
 
     def raw(self, kind: str | int, instrument_id: int = 0, **fields: int) -> Cmd:
         """Any command type, also unknown numeric ones, with the usual stamps."""
-        return self._stamp(kind, instrument_id, **fields)  # type: ignore[arg-type]
+        return self._stamp(kind, instrument_id, **fields)
 
 
 # ---- random streams ------------------------------------------------------------------------------
@@ -462,7 +474,7 @@ class RandomFlow:
         # A command whose seq does not increase: the engine must reject it and change nothing.
         cmd = self.stream.cancel(spec.instrument_id, order_id)
         self.stream.seq -= 1
-        return dict(cmd, seq=cmd["seq"] - rng.choice((1, 2)))
+        return msgspec.structs.replace(cmd, seq=cmd.seq - rng.choice((1, 2)))
 
 
 def seeded_stream(seed: int, n_commands: int, n_instruments: int = 3) -> list[Cmd]:

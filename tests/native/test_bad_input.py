@@ -1,7 +1,9 @@
 """Bad input through the Python API: every malformed request becomes a REJECTED with the right
-reason (never a crash), and a dict that does not fit the layout raises before anything runs."""
+reason (never a crash), and a command that is not a Struct or does not fit the layout raises
+before anything runs."""
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from tests.native import events as ev
@@ -107,7 +109,7 @@ def test_instrument_capacity_and_bad_instrument_config_are_rejected(make_engine)
 def test_sequence_number_must_increase(make_engine):
     eng, s = _continuous(make_engine)
     first = s.limit(1, 1, BUY, 10, 4_990)
-    replayed = dict(first, order_id=2)
+    replayed = msgspec.structs.replace(first, order_id=2)
     assert eng.submit([first, replayed]) == [ev.accepted(first),
                                              ev.level(first, BUY, 4_990, 10, 1),
                                              ev.rejected(replayed, ENG.REJ_BAD_SEQUENCE)]
@@ -119,11 +121,13 @@ def test_unknown_command_type_is_rejected_with_its_raw_type(make_engine):
     assert eng.submit([cmd]) == [ev.rejected(cmd, ENG.REJ_UNKNOWN_COMMAND)]
 
 
-def test_malformed_command_dict_raises_value_error_before_any_effect(make_engine):
+def test_malformed_command_raises_before_any_effect(make_engine):
     eng, s = _continuous(make_engine)
     good = s.limit(1, 1, BUY, 10, 4_990)
+    with pytest.raises(TypeError):
+        eng.submit([good, {"type": "CANCEL", "instrument_id": 1, "seq": 100, "order_id": 1}])
+    with pytest.raises(OverflowError):
+        eng.submit([good, msgspec.structs.replace(s.cancel(1, 1), order_id=-1)])
     with pytest.raises(ValueError):
-        eng.submit([good, dict(s.cancel(1, 1), colour=3)])
-    with pytest.raises(ValueError):
-        eng.submit([{"type": "NO_SUCH_COMMAND", "seq": 100, "ts_ns": 1}])
+        eng.submit([good, msgspec.structs.replace(s.cancel(1, 1), order_id="1")])
     assert eng.depth(1, BUY) == []

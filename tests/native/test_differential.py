@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from native.messages import Cancel, Command, Event, NewOrder, Replace
 from tests.native.streams import EngineConfig, N_ACCOUNTS, engine_configs, seeded_stream, streams
 from tests.oracle import ENG, OracleEngine
 
@@ -29,27 +31,28 @@ def _report_volume():
           f"{compared['events']} events compared")
 
 
-def _describe(events: Sequence[dict[str, Any]], index: int, cmds_by_seq: dict[int, Any]) -> str:
+def _describe(events: Sequence[Event], index: int, cmds_by_seq: dict[int, Any]) -> str:
     lines = []
     for i in range(max(0, index - 4), min(len(events), index + 1)):
         lines.append(f"  [{i}] {events[i]}")
     if index < len(events):
-        lines.append(f"  caused by command {cmds_by_seq.get(events[index]['seq'])}")
+        lines.append(f"  caused by command {cmds_by_seq.get(events[index].seq)}")
     return "\n".join(lines)
 
 
-def _first_difference(expected: list[dict[str, Any]], actual: list[dict[str, Any]],
-                      cmds: Sequence[dict[str, Any]]) -> str | None:
+def _first_difference(expected: list[Event], actual: list[Event],
+                      cmds: Sequence[Command]) -> str | None:
     if expected == actual:
         return None
-    by_seq = {c["seq"]: c for c in cmds}
+    by_seq = {c.seq: c for c in cmds}
     index = next((i for i, (e, a) in enumerate(zip(expected, actual)) if e != a),
                  min(len(expected), len(actual)))
     differing = ""
     if index < len(expected) and index < len(actual):
-        keys = sorted(set(expected[index]) | set(actual[index]))
-        differing = ", ".join(f"{k}: oracle {expected[index].get(k)!r} c {actual[index].get(k)!r}"
-                              for k in keys if expected[index].get(k) != actual[index].get(k))
+        want, got = msgspec.to_builtins(expected[index]), msgspec.to_builtins(actual[index])
+        keys = sorted(set(want) | set(got))
+        differing = ", ".join(f"{k}: oracle {want.get(k)!r} c {got.get(k)!r}"
+                              for k in keys if want.get(k) != got.get(k))
     return (f"first differing event at index {index} ({len(expected)} oracle events, "
             f"{len(actual)} C events); fields: {differing}\n"
             f"oracle:\n{_describe(expected, index, by_seq)}\nc:\n{_describe(actual, index, by_seq)}")
@@ -73,7 +76,7 @@ def _compare_state(oracle: OracleEngine, engine: Any, config: EngineConfig) -> N
                 f"position of account {account} on instrument {iid} differs"
 
 
-def run_both(engine_class: Any, config: EngineConfig, cmds: Sequence[dict[str, Any]],
+def run_both(engine_class: Any, config: EngineConfig, cmds: Sequence[Command],
              batch: int) -> None:
     oracle = OracleEngine(config.max_orders, config.max_levels, config.max_instruments,
                           config.max_accounts)
@@ -88,7 +91,7 @@ def run_both(engine_class: Any, config: EngineConfig, cmds: Sequence[dict[str, A
         _compare_state(oracle, engine, config)
         compared["commands"] += len(chunk)
         compared["events"] += len(expected)
-    for ids in ([c["order_id"] for c in cmds if "order_id" in c][-50:]):
+    for ids in ([c.order_id for c in cmds if isinstance(c, (NewOrder, Cancel, Replace))][-50:]):
         assert engine.order(ids) == oracle.order(ids), f"order {ids} info differs"
     compared["streams"] += 1
 

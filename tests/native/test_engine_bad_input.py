@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from native.engine import Engine
-from native.records import OrdType, Phase, Reason, Side, Tif
+from native.messages import RejectedEvent
+from native.records import OrdType, Phase, Reason, Side, Tif, command_from_dict
 
 OPEN = [
     {"type": "ADD_INSTRUMENT", "instrument_id": 1, "seq": 1, "tick_size": 100, "lot_size": 10,
@@ -43,21 +44,22 @@ CASES = [
 
 @pytest.mark.parametrize(("change", "reason"), CASES, ids=[r.name for _, r in CASES])
 def test_bad_command_is_one_rejected_event_and_changes_nothing(change: dict, reason: int) -> None:
-    cmd = {**GOOD, **change}
-    if cmd["type"] == "CANCEL":
-        cmd = {k: cmd[k] for k in ("type", "instrument_id", "seq", "order_id")}
+    fields = {**GOOD, **change}
+    if fields["type"] == "CANCEL":
+        fields = {k: fields[k] for k in ("type", "instrument_id", "seq", "order_id")}
+    cmd = command_from_dict(fields)
     with Engine(max_orders=16, max_levels=16, max_instruments=2, max_accounts=4) as eng:
-        eng.submit(OPEN)
+        eng.submit([command_from_dict(c) for c in OPEN])
         before = eng.state_hash()
         events = eng.submit([cmd])
         eng.check()
-        assert len(events) == 1 and events[0]["type"] == "REJECTED", events
-        assert events[0]["reason"] == reason
+        assert len(events) == 1 and isinstance(events[0], RejectedEvent), events
+        assert events[0].reason == reason
         if reason != Reason.REJ_BAD_SEQUENCE:
             # only the sequence number and the clock moved
-            eng.submit([{"type": "TIME", "seq": 1_000, "ts_ns": 0}])
+            eng.submit([command_from_dict({"type": "TIME", "seq": 1_000, "ts_ns": 0})])
             with Engine(max_orders=16, max_levels=16, max_instruments=2, max_accounts=4) as ref:
-                ref.submit(OPEN + [{"type": "TIME", "seq": 1_000, "ts_ns": 0}])
+                ref.submit([command_from_dict(c) for c in OPEN + [{"type": "TIME", "seq": 1_000, "ts_ns": 0}]])
                 assert eng.state_hash() == ref.state_hash()
         else:
             assert eng.state_hash() == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from native.messages import AddInstrument, BookLevelEvent, CmdAckEvent, EndOfDay, ExpiredEvent, SetPhase
 from native.engine import Engine
 from native.records import CMD_DTYPES, EVT_DTYPES, CmdType, EvtType, OrdType, Side, Tif, decode_events, encode_commands
 
@@ -11,8 +12,8 @@ from native.records import CMD_DTYPES, EVT_DTYPES, CmdType, EvtType, OrdType, Si
 def test_one_command_with_tens_of_thousands_of_events_comes_back_whole() -> None:
     n = 30_000
     head = encode_commands([
-        {"type": "ADD_INSTRUMENT", "instrument_id": 1, "seq": 1, "tick_size": 1, "lot_size": 1, "reference_price": 5_000},
-        {"type": "SET_PHASE", "instrument_id": 1, "seq": 2, "phase": 1},
+        AddInstrument(instrument_id=1, seq=1, tick_size=1, lot_size=1, reference_price=5_000),
+        SetPhase(instrument_id=1, seq=2, phase=1),
     ])
     adds = np.zeros(n, dtype=head.dtype)
     v = adds.view(CMD_DTYPES[CmdType.NEW_ORDER])
@@ -24,15 +25,15 @@ def test_one_command_with_tens_of_thousands_of_events_comes_back_whole() -> None
     with Engine(max_orders=n, max_levels=2_000, max_instruments=1, max_accounts=1) as eng:
         out = eng.submit_records(np.concatenate([head, adds]))
         assert len(out) == 3 + 2 * n  # CMD_ACK; PHASE, CMD_ACK; ACCEPTED + BOOK_LEVEL per order
-        events = eng.submit([{"type": "END_OF_DAY", "instrument_id": 1, "seq": n + 3}])
+        events = eng.submit([EndOfDay(instrument_id=1, seq=n + 3)])
         eng.check()
         assert eng.stats()["orders_live"] == 0
     assert len(events) == 2 * n + 1
-    expired = [e["order_id"] for e in events if e["type"] == "EXPIRED"]
+    expired = [e.order_id for e in events if isinstance(e, ExpiredEvent)]
     assert len(expired) == n and len(set(expired)) == n
-    assert events[-1]["type"] == "CMD_ACK" and events[-1]["affected"] == n
+    assert isinstance(events[-1], CmdAckEvent) and events[-1].affected == n
     # book order: all bids (best first) before all asks
-    sides = [e["side"] for e in events if e["type"] == "BOOK_LEVEL"]
+    sides = [e.side for e in events if isinstance(e, BookLevelEvent)]
     assert sides == sorted(sides)
-    assert decode_events(out[-1:])[0]["type"] == "BOOK_LEVEL"
+    assert isinstance(decode_events(out[-1:])[0], BookLevelEvent)
     assert out.view(EVT_DTYPES[EvtType.ACCEPTED])["type"][3] == EvtType.ACCEPTED

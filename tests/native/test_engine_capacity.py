@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from native.records import type_name
+from native.messages import CmdAckEvent, Event, RejectedEvent
 from native.engine import Engine, EngineInvalidError
-from native.records import OrdType, Phase, Reason, Side, Tif
+from native.records import OrdType, Phase, Reason, Side, Tif, command_from_dict
 
 
 class Stream:
     def __init__(self, eng: Engine) -> None:
         self.eng, self.seq = eng, 0
 
-    def __call__(self, kind: str, instrument_id: int = 1, **fields: int) -> list[dict]:
+    def __call__(self, kind: str, instrument_id: int = 1, **fields: int) -> list[Event]:
         self.seq += 1
-        events = self.eng.submit([{"type": kind, "instrument_id": instrument_id, "seq": self.seq,
-                                   "ts_ns": 1_000 * self.seq, **fields}])
+        events = self.eng.submit([command_from_dict({"type": kind, "instrument_id": instrument_id, "seq": self.seq,
+                                                     "ts_ns": 1_000 * self.seq, **fields})])
         self.eng.check()
         return events
 
@@ -29,8 +31,8 @@ class Stream:
 
 
 def only_reject(events: list[dict]) -> int:
-    assert len(events) == 1 and events[0]["type"] == "REJECTED", events
-    return events[0]["reason"]
+    assert len(events) == 1 and isinstance(events[0], RejectedEvent), events
+    return events[0].reason
 
 
 def test_order_pool_exhaustion_rejects_with_order_capacity_and_recovers_after_cancel() -> None:
@@ -38,13 +40,13 @@ def test_order_pool_exhaustion_rejects_with_order_capacity_and_recovers_after_ca
         s = Stream(eng)
         s.open()
         for i in range(3):
-            assert s.limit(i + 1, Side.BUY, 90 + i)[0]["type"] == "ACCEPTED"
+            assert type_name(s.limit(i + 1, Side.BUY, 90 + i)[0]) == "ACCEPTED"
         assert only_reject(s.limit(4, Side.SELL, 200)) == Reason.REJ_ORDER_CAPACITY
         # an IOC needs a slot while it aggresses, so it is refused too
         assert only_reject(s.limit(5, Side.SELL, 92, tif=Tif.IOC)) == Reason.REJ_ORDER_CAPACITY
         assert eng.stats()["orders_live"] == 3
-        assert s("CANCEL", order_id=2)[0]["type"] == "CANCELLED"
-        assert s.limit(4, Side.SELL, 200)[0]["type"] == "ACCEPTED"
+        assert type_name(s("CANCEL", order_id=2)[0]) == "CANCELLED"
+        assert type_name(s.limit(4, Side.SELL, 200)[0]) == "ACCEPTED"
 
 
 def test_level_pool_exhaustion_rejects_resting_orders_at_new_prices_only() -> None:
@@ -55,16 +57,16 @@ def test_level_pool_exhaustion_rejects_resting_orders_at_new_prices_only() -> No
         s.limit(2, Side.SELL, 110)
         assert only_reject(s.limit(3, Side.BUY, 91)) == Reason.REJ_LEVEL_CAPACITY
         # an existing level still takes orders, and an IOC never needs a level
-        assert s.limit(4, Side.BUY, 90)[-1]["type"] == "BOOK_LEVEL"
+        assert type_name(s.limit(4, Side.BUY, 90)[-1]) == "BOOK_LEVEL"
         assert eng.depth(1, Side.BUY) == [(90, 2, 2)]
         ioc = s.limit(5, Side.BUY, 95, tif=Tif.IOC)
-        assert [e["type"] for e in ioc] == ["ACCEPTED", "CANCELLED"]
-        assert ioc[1]["reason"] == Reason.CXL_IOC_REMAINDER
+        assert [type_name(e) for e in ioc] == ["ACCEPTED", "CANCELLED"]
+        assert ioc[1].reason == Reason.CXL_IOC_REMAINDER
         # a replace to a new price needs a level too, and is refused without changing the order
         assert only_reject(s("REPLACE", order_id=1, price=89, qty=1)) == Reason.REJ_LEVEL_CAPACITY
         assert eng.order(1)["price"] == 90
         s("CANCEL", order_id=2)
-        assert s.limit(3, Side.BUY, 91)[0]["type"] == "ACCEPTED"
+        assert type_name(s.limit(3, Side.BUY, 91)[0]) == "ACCEPTED"
 
 
 def test_instrument_ids_beyond_capacity_are_refused() -> None:
@@ -73,7 +75,7 @@ def test_instrument_ids_beyond_capacity_are_refused() -> None:
         for iid, reason in ((0, Reason.REJ_INSTRUMENT_CAPACITY), (3, Reason.REJ_INSTRUMENT_CAPACITY)):
             ev = s("ADD_INSTRUMENT", iid, tick_size=1, lot_size=1, reference_price=100)
             assert only_reject(ev) == reason
-        assert s("ADD_INSTRUMENT", 2, tick_size=1, lot_size=1, reference_price=100)[0]["type"] == "CMD_ACK"
+        assert type_name(s("ADD_INSTRUMENT", 2, tick_size=1, lot_size=1, reference_price=100)[0]) == "CMD_ACK"
         assert only_reject(s("ADD_INSTRUMENT", 2, tick_size=1, lot_size=1, reference_price=100)) == \
             Reason.REJ_DUPLICATE_INSTRUMENT
 
@@ -88,7 +90,7 @@ def test_filling_the_whole_pool_then_emptying_it_keeps_every_invariant() -> None
         assert eng.stats()["orders_live"] == n and eng.stats()["levels_live"] == n
         assert only_reject(s.limit(n + 1, Side.BUY, 1)) == Reason.REJ_ORDER_CAPACITY
         ev = s("MASS_CANCEL")
-        assert ev[-1] == {**ev[-1], "type": "CMD_ACK", "affected": n}
+        assert isinstance(ev[-1], CmdAckEvent) and ev[-1].affected == n
         assert eng.stats()["orders_live"] == 0 and eng.stats()["levels_live"] == 0
 
 

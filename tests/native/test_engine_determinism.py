@@ -2,8 +2,10 @@
 and state hash, and the state hash depends on logical state only, not on pool-slot history."""
 from __future__ import annotations
 
+import msgspec
 import numpy as np
 
+from native.messages import AddInstrument, Cancel, Command, NewOrder, Replace, SetPhase
 from native.engine import Engine
 from native.records import encode_commands
 from tests.native.streams import seeded_stream
@@ -34,28 +36,28 @@ def test_stream_split_into_batches_gives_the_same_bytes_as_one_batch() -> None:
         assert eng.state_hash() == whole[1]
 
 
-def _stamp(cmds: list[dict]) -> list[dict]:
-    return [{**c, "ts_ns": c["seq"] * 1_000} for c in cmds]
+def _stamp(cmds: list[Command]) -> list[Command]:
+    return [msgspec.structs.replace(c, ts_ns=c.seq * 1_000) for c in cmds]
 
 
 PREAMBLE = [
-    {"type": "ADD_INSTRUMENT", "instrument_id": 1, "seq": 1, "tick_size": 1, "lot_size": 1, "reference_price": 100},
-    {"type": "SET_PHASE", "instrument_id": 1, "seq": 2, "phase": 1},
-    {"type": "SET_PHASE", "instrument_id": 1, "seq": 3, "phase": 2},
+    AddInstrument(instrument_id=1, seq=1, tick_size=1, lot_size=1, reference_price=100),
+    SetPhase(instrument_id=1, seq=2, phase=1),
+    SetPhase(instrument_id=1, seq=3, phase=2),
 ]
 
 
-def _order(seq: int, order_id: int, side: int, price: int) -> dict:
-    return {"type": "NEW_ORDER", "instrument_id": 1, "seq": seq, "order_id": order_id, "side": side, "price": price,
-            "qty": 5, "ord_type": 1, "tif": 2}
+def _order(seq: int, order_id: int, side: int, price: int) -> Command:
+    return NewOrder(instrument_id=1, seq=seq, order_id=order_id, side=side, price=price,
+                    qty=5, ord_type=1, tif=2)
 
 
 def test_state_hash_ignores_which_pool_slots_hold_the_orders() -> None:
     direct = _stamp(PREAMBLE + [_order(10, 1, 1, 99), _order(11, 2, 2, 101)])
     # same final state, but orders 1 and 2 land in slots freed by earlier orders (LIFO free list)
     detour = _stamp(PREAMBLE + [_order(4, 7, 1, 50), _order(5, 8, 2, 150),
-                                {"type": "CANCEL", "instrument_id": 1, "seq": 6, "order_id": 7},
-                                {"type": "CANCEL", "instrument_id": 1, "seq": 7, "order_id": 8},
+                                Cancel(instrument_id=1, seq=6, order_id=7),
+                                Cancel(instrument_id=1, seq=7, order_id=8),
                                 _order(10, 1, 1, 99), _order(11, 2, 2, 101)])
     hashes = []
     for cmds in (direct, detour):
@@ -70,5 +72,5 @@ def test_state_hash_changes_when_the_book_changes() -> None:
     with Engine(**CAPS) as eng:
         eng.submit(_stamp(PREAMBLE + [_order(10, 1, 1, 99)]))
         before = eng.state_hash()
-        eng.submit(_stamp([{"type": "REPLACE", "instrument_id": 1, "seq": 11, "order_id": 1, "price": 99, "qty": 4}]))
+        eng.submit(_stamp([Replace(instrument_id=1, seq=11, order_id=1, price=99, qty=4)]))
         assert eng.state_hash() != before

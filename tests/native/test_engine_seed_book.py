@@ -2,6 +2,9 @@
 event, with eng_check after every step (price unit 1/10000 USD, tick 100)."""
 from __future__ import annotations
 
+from native.records import type_name
+from native.messages import BookLevelEvent, Command, Event, TradeEvent
+from native.records import command_from_dict, to_dict
 from native.engine import Engine
 from native.records import CmdType, EvtType, OrdType, Phase, Side, Tif
 
@@ -15,12 +18,13 @@ class Seq:
     def __init__(self) -> None:
         self.n = 0
 
-    def __call__(self, kind: str, instrument_id: int = AAPL, **fields: int) -> dict[str, int | str]:
+    def __call__(self, kind: str, instrument_id: int = AAPL, **fields: int) -> Command:
         self.n += 1
-        return {"type": kind, "instrument_id": instrument_id, "seq": self.n, "ts_ns": 1_000 * self.n, **fields}
+        return command_from_dict({"type": kind, "instrument_id": instrument_id, "seq": self.n,
+                                  "ts_ns": 1_000 * self.n, **fields})
 
 
-def step(eng: Engine, cmd: dict[str, int | str]) -> list[dict[str, int | str]]:
+def step(eng: Engine, cmd: Command) -> list[Event]:
     events = eng.submit([cmd])
     eng.check()
     return events
@@ -39,7 +43,7 @@ def seeded_book() -> tuple[Engine, Seq, int]:
                 oid += 1
                 ev = step(eng, s("NEW_ORDER", order_id=oid, side=side, price=price, qty=qty, ord_type=OrdType.LIMIT,
                                  tif=Tif.GTC, account_id=1))
-                assert [e["type"] for e in ev] == ["ACCEPTED", "BOOK_LEVEL"]
+                assert [type_name(e) for e in ev] == ["ACCEPTED", "BOOK_LEVEL"]
     return eng, s, oid
 
 
@@ -54,20 +58,20 @@ def test_market_buy_600_fills_400_at_150_01_and_200_at_150_02() -> None:
     eng, s, oid = seeded_book()
     events = step(eng, s("NEW_ORDER", order_id=oid + 1, side=Side.BUY, qty=600, ord_type=OrdType.MARKET,
                          tif=Tif.IOC, account_id=2))
-    kinds = [e["type"] for e in events]
+    kinds = [type_name(e) for e in events]
     assert kinds == ["ACCEPTED"] + ["TRADE", "BOOK_LEVEL"] * 4
-    trades = [e for e in events if e["type"] == "TRADE"]
-    assert [(t["price"], t["qty"]) for t in trades] == [(1_500_100, 200), (1_500_100, 200), (1_500_200, 150),
+    trades = [e for e in events if isinstance(e, TradeEvent)]
+    assert [(t.price, t.qty) for t in trades] == [(1_500_100, 200), (1_500_100, 200), (1_500_200, 150),
                                                          (1_500_200, 50)]
-    assert [t["trade_id"] for t in trades] == [1, 2, 3, 4]
-    assert all(t["aggressor_side"] == Side.BUY and t["buy_order_id"] == oid + 1 for t in trades)
-    assert [t["buy_leaves_qty"] for t in trades] == [400, 200, 50, 0]
-    assert trades[-1]["sell_leaves_qty"] == 100
-    filled = sum(t["qty"] for t in trades)
-    notional = sum(t["price"] * t["qty"] for t in trades)
+    assert [t.trade_id for t in trades] == [1, 2, 3, 4]
+    assert all(t.aggressor_side == Side.BUY and t.buy_order_id == oid + 1 for t in trades)
+    assert [t.buy_leaves_qty for t in trades] == [400, 200, 50, 0]
+    assert trades[-1].sell_leaves_qty == 100
+    filled = sum(t.qty for t in trades)
+    notional = sum(t.price * t.qty for t in trades)
     # volume-weighted average 90008/600 = 150.01333 USD (150.015 is the plain mean of the two prices)
     assert filled == 600 and notional == 400 * 1_500_100 + 200 * 1_500_200 == 900_080_000
-    levels = [(e["price"], e["qty"], e["order_count"]) for e in events if e["type"] == "BOOK_LEVEL"]
+    levels = [(e.price, e.qty, e.order_count) for e in events if isinstance(e, BookLevelEvent)]
     assert levels == [(1_500_100, 200, 1), (1_500_100, 0, 0), (1_500_200, 450, 3), (1_500_200, 400, 3)]
     assert eng.depth(AAPL, Side.SELL)[0] == (1_500_200, 400, 3)
     assert eng.position(2, AAPL)["position"] == 600
@@ -78,6 +82,6 @@ def test_market_buy_600_fills_400_at_150_01_and_200_at_150_02() -> None:
 def test_seed_events_are_plain_ints_with_enum_values() -> None:
     eng, s, oid = seeded_book()
     ev = step(eng, s("CANCEL", order_id=1))
-    assert ev[0]["type"] == EvtType.CANCELLED.name and ev[0]["reason"] == 400
-    assert all(type(v) is int for e in ev for k, v in e.items() if k != "type")
+    assert type_name(ev[0]) == EvtType.CANCELLED.name and ev[0].reason == 400
+    assert all(type(v) is int for e in ev for k, v in to_dict(e).items() if k != "type")
     assert int(CmdType.CANCEL) == 2

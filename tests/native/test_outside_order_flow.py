@@ -4,6 +4,8 @@ stops; quantities clamp to what is there; seeded liquidity rests, trades like an
 only quantity a negative seed removes."""
 from __future__ import annotations
 
+from native.messages import NewOrder
+from native.records import type_name
 from tests.native import events as ev
 from tests.native.streams import CommandStream, opening
 from tests.oracle import ENG
@@ -62,8 +64,8 @@ def test_execute_moves_the_last_price_and_triggers_stops(make_engine):
                 s.new_order(1, 3, BUY, 2, ord_type=ENG.ORD_STOP, stop_price=10_010, tif=ENG.TIF_IOC)])
     ex = s.execute(1, 1, 1)
     events = eng.submit([ex])
-    assert [e["type"] for e in events] == ["TRADE", "BOOK_LEVEL", "TRIGGERED", "TRADE", "BOOK_LEVEL", "CMD_ACK"]
-    assert events[3]["buy_order_id"] == 3 and events[3]["qty"] == 2
+    assert [type_name(e) for e in events] == ["TRADE", "BOOK_LEVEL", "TRIGGERED", "TRADE", "BOOK_LEVEL", "CMD_ACK"]
+    assert events[3].buy_order_id == 3 and events[3].qty == 2
 
 
 def test_execute_rejections_in_order(make_engine):
@@ -95,13 +97,12 @@ def test_reduce_takes_a_quantity_off_in_place_and_cancels_at_zero(make_engine):
 def test_seed_rests_anonymous_liquidity_that_trades_like_any_order(make_engine):
     eng, s = _continuous(make_engine)
     seed = s.seed_level(1, SELL, 10_010, 7, account_id=3)
-    acc = {"type": "NEW_ORDER", "instrument_id": 1, "seq": seed["seq"], "ts_ns": seed["ts_ns"],
-           "order_id": SEED | seed["seq"], "price": 10_010, "qty": 7, "account_id": 3, "side": SELL,
-           "ord_type": ENG.ORD_LIMIT, "tif": ENG.TIF_GTC}
+    acc = NewOrder(instrument_id=1, seq=seed.seq, ts_ns=seed.ts_ns, order_id=SEED | seed.seq, price=10_010,
+                   qty=7, account_id=3, side=SELL, ord_type=ENG.ORD_LIMIT, tif=ENG.TIF_GTC)
     assert eng.submit([seed]) == [ev.accepted(acc), ev.level(seed, SELL, 10_010, 7, 1), ev.ack(seed)]
     buy = s.limit(1, 1, BUY, 2, 10_010, tif=ENG.TIF_IOC)
     events = eng.submit([buy])
-    assert events[1]["sell_order_id"] == SEED | seed["seq"] and events[1]["sell_account_id"] == 3
+    assert events[1].sell_order_id == SEED | seed.seq and events[1].sell_account_id == 3
     assert eng.position(3, 1)["position"] == -2
 
 
@@ -113,8 +114,8 @@ def test_negative_seed_removes_only_seeded_quantity_newest_first(make_engine):
     eng.submit([second])
     cut = s.seed_level(1, BUY, 9_990, -5)
     assert eng.submit([cut]) == [
-        ev.cancelled(cut, SEED | second["seq"], ENG.CXL_USER, 3), ev.level(cut, BUY, 9_990, 9, 2),
-        ev.replaced(cut, SEED | first["seq"], 9_990, 2, 2, 1), ev.level(cut, BUY, 9_990, 7, 2),
+        ev.cancelled(cut, SEED | second.seq, ENG.CXL_USER, 3), ev.level(cut, BUY, 9_990, 9, 2),
+        ev.replaced(cut, SEED | first.seq, 9_990, 2, 2, 1), ev.level(cut, BUY, 9_990, 7, 2),
         ev.ack(cut, 1)]
     more = s.seed_level(1, BUY, 9_990, -50)   # a shortfall is not an error; order 1 is never touched
     assert eng.submit([more])[-1] == ev.ack(more, 1)

@@ -76,7 +76,7 @@ def test_uncross_breaks_a_full_tie_with_the_lower_price(make_engine):
     eng.submit([s.limit(1, 1, BUY, 5, 10_002), s.limit(1, 2, SELL, 5, 10_000)])
     # V=5 and imbalance 0 at 10000 and at 10002, both 1 tick from the reference: lower wins.
     reopen = s.set_phase(1, CONTINUOUS)
-    assert eng.submit([reopen])[0]["price"] == 10_000
+    assert eng.submit([reopen])[0].price == 10_000
 
 
 def test_uncross_fills_iceberg_reserve_and_refills_it_to_the_back(make_engine):

@@ -2,6 +2,7 @@
 account (evaluated by the control plane) and changes nothing else, on both implementations."""
 from __future__ import annotations
 
+from native.records import type_name
 from tests.native import events as ev
 from tests.native.streams import CommandStream, opening
 from tests.oracle import ENG
@@ -19,7 +20,7 @@ def test_a_post_trade_limit_is_acknowledged_and_changes_no_engine_state(make_eng
     assert eng.submit([var, kill]) == [ev.ack(var), ev.ack(kill)]
     assert (eng.depth(1, BUY), eng.position(1, 1), eng.order(1)) == before
     sell = s.limit(1, 2, SELL, 5, 9_990, account_id=2)
-    assert [e["type"] for e in eng.submit([sell])][:2] == ["ACCEPTED", "TRADE"]
+    assert [type_name(e) for e in eng.submit([sell])][:2] == ["ACCEPTED", "TRADE"]
 
 
 def test_bad_post_trade_limits_are_rejected_with_their_account(make_engine):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from native.messages import TradeEvent
 from tests.native import events as ev
 from tests.native.streams import CommandStream, opening
 from tests.oracle import ENG
@@ -53,7 +54,7 @@ def test_market_buy_600_fills_400_at_150_01_and_200_at_150_02(make_engine):
         ev.trade(buy, 4, 100, 4, 1_500_200, 50, 0, 100, BUY, buy_account=2, sell_account=1),
         ev.level(buy, SELL, 1_500_200, 400, 3),
     ]
-    fills = [(e["price"], e["qty"]) for e in events if e["type"] == "TRADE"]
+    fills = [(e.price, e.qty) for e in events if isinstance(e, TradeEvent)]
     by_price: dict[int, int] = {}
     for price, qty in fills:
         by_price[price] = by_price.get(price, 0) + qty

@@ -2,6 +2,7 @@
 moves the clock is processed); END_OF_DAY expires DAY orders, waiting stops included."""
 from __future__ import annotations
 
+from native.messages import Time
 from tests.native import events as ev
 from tests.native.streams import CommandStream, opening
 from tests.oracle import ENG
@@ -40,7 +41,7 @@ def test_order_expiring_at_the_commands_time_is_gone_before_the_command_matches(
     eng, s = _continuous(make_engine)
     eng.submit([s.limit(1, 1, SELL, 5, 10_000, tif=ENG.TIF_GTD, expire_ts_ns=s.ts_ns + 2_000)])
     buy = s.limit(1, 2, BUY, 5, 10_000)
-    assert buy["ts_ns"] == eng.order(1)["expire_ts_ns"]
+    assert buy.ts_ns == eng.order(1)["expire_ts_ns"]
     assert eng.submit([buy]) == [
         ev.expired(buy, 1, ENG.EXP_GTD, 5),
         ev.level(buy, SELL, 10_000, 0, 0),

@@ -12,12 +12,28 @@ from __future__ import annotations
 import heapq
 from typing import Any, Callable, Iterable, Mapping
 
+import msgspec
+
+from native import messages
+
 from . import auction, external, matching
 from .book import BookSide, Order
 from .instrument import Instrument
 from .layout import ENG
 from .records import Command, decode_command, make_event
 from .risk import Position, risk_reject_reason
+
+
+
+def _as_dict(cmd: messages.Command) -> dict[str, Any]:
+    """A command Struct -> the oracle's dict contract (an unknown type by its raw code)."""
+    if not isinstance(cmd, messages.CommandRecord):
+        raise TypeError(f"a command must be a native.messages Command Struct, got {type(cmd).__name__}")
+    fields = {name: getattr(cmd, name) for name in cmd.__struct_fields__}
+    if isinstance(cmd, messages.UnknownCommand):
+        return {"type": fields.pop("code"), **fields}
+    return {"type": type(cmd).__struct_config__.tag, **fields}
+
 
 _RESTING_TIFS = (ENG.TIF_DAY, ENG.TIF_GTC, ENG.TIF_GTD)
 _ORDER_TYPES = (ENG.ORD_LIMIT, ENG.ORD_MARKET, ENG.ORD_STOP, ENG.ORD_STOP_LIMIT)
@@ -82,8 +98,13 @@ class OracleEngine:
 
     # ---- public interface (same as native.engine.Engine) ----------------------------------------
 
-    def submit(self, commands: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Processes the commands in order and returns all their events."""
+    def submit(self, commands: Iterable[messages.Command]) -> list[messages.Event]:
+        """Processes the commands (native.messages Structs) in order and returns all their events
+        as Event Structs; inside, the oracle speaks its own dict contract (records.py)."""
+        return [msgspec.convert(e, messages.Event) for e in self.submit_dicts(_as_dict(c) for c in commands)]
+
+    def submit_dicts(self, commands: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Processes command dicts in order and returns all their events as dicts."""
         decoded = [decode_command(c) for c in commands]  # malformed input fails before any effect
         self._events = []
         for cmd in decoded:

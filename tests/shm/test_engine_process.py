@@ -13,6 +13,8 @@ import uuid
 
 import pytest
 
+from native.messages import AcceptedEvent, NewOrder
+from native.records import type_name
 from native._venue import lib
 from shm import errors
 from shm.client import EngineClient, EventStream
@@ -37,9 +39,9 @@ def engine():
     remove_leftovers(name)
 
 
-def _order(oid: int, side: int, price: int = 10000, qty: int = 5) -> dict:
-    return {"type": "NEW_ORDER", "instrument_id": 1, "order_id": oid, "client_order_id": oid,
-            "price": price, "qty": qty, "side": side, "ord_type": 1, "tif": 1}
+def _order(oid: int, side: int, price: int = 10000, qty: int = 5) -> NewOrder:
+    return NewOrder(instrument_id=1, order_id=oid, client_order_id=oid,
+            price=price, qty=qty, side=side, ord_type=1, tif=1)
 
 
 def test_engine_answers_orders_and_publishes_events(engine):
@@ -48,13 +50,13 @@ def test_engine_answers_orders_and_publishes_events(engine):
     with EngineClient(name) as client:
         buy = client.submit(_order(1, 1))
         sell = client.submit(_order(2, 2))
-    assert buy.first_event["type"] == "ACCEPTED" and buy.event_count == 2
-    assert sell.first_event["type"] == "ACCEPTED" and sell.seq == buy.seq + 1
+    assert isinstance(buy.first_event, AcceptedEvent) and buy.event_count == 2
+    assert isinstance(sell.first_event, AcceptedEvent) and sell.seq == buy.seq + 1
     got: list = []
     wait_for(lambda: got.extend(events.poll_decoded()[0]) or len(got) >= 5, "5 events")
-    assert [e["type"] for e in got] == ["ACCEPTED", "BOOK_LEVEL", "ACCEPTED", "TRADE",
+    assert [type_name(e) for e in got] == ["ACCEPTED", "BOOK_LEVEL", "ACCEPTED", "TRADE",
                                         "BOOK_LEVEL"]
-    assert [e["seq"] for e in got] == [buy.seq] * 2 + [sell.seq] * 3
+    assert [e.seq for e in got] == [buy.seq] * 2 + [sell.seq] * 3
 
 
 def test_engine_batch_of_ten_thousand_gets_one_reply_each_in_order(engine):
@@ -63,7 +65,7 @@ def test_engine_batch_of_ten_thousand_gets_one_reply_each_in_order(engine):
         replies = client.submit_many([_order(100 + i, 1 + i % 2, qty=1) for i in range(10_000)])
     seqs = [r.seq for r in replies]
     assert seqs == list(range(seqs[0], seqs[0] + 10_000))
-    assert all(r.first_event["type"] == "ACCEPTED" for r in replies)
+    assert all(isinstance(r.first_event, AcceptedEvent) for r in replies)
 
 
 def test_engine_is_pinned_and_heartbeats(engine):
@@ -89,7 +91,7 @@ def test_killed_producer_does_not_stop_other_producers(engine):
                   .commands > 0, "the child's command")
         os.kill(child.proc.pid, signal.SIGKILL)
         child.proc.join(10)
-        assert client.submit(_order(9001, 2)).first_event["type"] == "ACCEPTED"
+        assert isinstance(client.submit(_order(9001, 2)).first_event, AcceptedEvent)
     # The dead producer's slot is claimable again.
     clients = [EngineClient(name) for _ in range(3)]
     for c in clients:

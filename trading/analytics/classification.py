@@ -9,8 +9,8 @@ Sources and rules:
 - Lee-Ready (same paper): with the quote in force at the trade, mid m = (bid + ask) / 2: price > m is
   a buy, price < m a sell, price == m falls back to the tick rule. Our feeds stamp quotes and trades
   on one clock, so the caller passes the quote just before the trade (no five-second lag). A quote
-  that is not two-sided and uncrossed (bid <= 0, ask <= 0 or bid >= ask) also falls back to the tick
-  rule.
+  that is missing (NaN: no quote yet, or an empty side), not positive or crossed (bid >= ask) also
+  falls back to the tick rule.
 - Bulk volume classification (Easley, Lopez de Prado and O'Hara 2012, "Flow Toxicity and Liquidity in
   a High-Frequency World", Rev. Financial Studies 25(5), eq. 6): for a bar (a time or volume bar)
   with volume V and price change dP, buy volume V_B = V * Phi(dP / sigma), sell volume V - V_B, with
@@ -62,19 +62,46 @@ class TickRule:
         self.last_price = price
         return self.last_sign
 
+    def update_many(self, prices: Any) -> IntArray:
+        """A micro-batch of trades: the signs update() would give one by one."""
+        p = as_float_array("prices", prices, allow_empty=True)
+        if not len(p):
+            return np.zeros(0, dtype=np.int64)
+        full = p if self.last_price is None else np.concatenate([[self.last_price], p])
+        step = np.sign(np.diff(full)).astype(np.int64)
+        idx = np.where(step != 0, np.arange(len(step)), -1)
+        np.maximum.accumulate(idx, out=idx)
+        filled = np.where(idx >= 0, step[np.maximum(idx, 0)], self.last_sign)
+        signs = filled if self.last_price is not None else np.concatenate([[self.last_sign], filled])
+        self.last_price = float(p[-1])
+        self.last_sign = int(signs[-1])
+        out: IntArray = signs.astype(np.int64)
+        return out
+
 
 def _valid_quote(bid: FloatArray, ask: FloatArray) -> Any:
-    return (bid > 0) & (ask > 0) & (bid < ask)
+    return np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (ask > 0) & (bid < ask)
+
+
+def _quote_array(name: str, values: Any) -> FloatArray:
+    """A quote column: NaN allowed (no quote), anything else must be a number."""
+    try:
+        arr: FloatArray = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise AnalyticsInputError(f"{name}: not numeric ({exc})") from None
+    if arr.ndim != 1:
+        raise AnalyticsInputError(f"{name}: expected 1-d array, got shape {arr.shape}")
+    return arr
 
 
 def lee_ready(prices: Any, bids: Any, asks: Any) -> IntArray:
     """Lee-Ready sign of each trade from the quote in force just before it (see module docstring)."""
     p = as_float_array("prices", prices, allow_empty=True)
-    b = as_float_array("bids", bids, allow_empty=True)
-    a = as_float_array("asks", asks, allow_empty=True)
+    b = _quote_array("bids", bids)
+    a = _quote_array("asks", asks)
     check_same_length(prices=p, bids=b, asks=a)
-    mid = (b + a) / 2.0
-    quote_sign = np.where(_valid_quote(b, a), np.sign(p - mid), 0).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        quote_sign = np.where(_valid_quote(b, a), np.sign(p - (b + a) / 2.0), 0).astype(np.int64)
     return np.where(quote_sign != 0, quote_sign, tick_rule(p))
 
 
@@ -86,15 +113,25 @@ class LeeReady:
 
     def update(self, price: float, bid: float, ask: float) -> int:
         tick_sign = self.tick.update(price)
-        if not (np.isfinite(bid) and np.isfinite(ask)):
-            raise AnalyticsInputError(f"Lee-Ready: quote is not finite: bid {bid!r} ask {ask!r}")
-        if bid > 0 and ask > 0 and bid < ask:
+        if np.isfinite(bid) and np.isfinite(ask) and bid > 0 and ask > 0 and bid < ask:
             mid = (bid + ask) / 2.0
             if price > mid:
                 return 1
             if price < mid:
                 return -1
         return tick_sign
+
+    def update_many(self, prices: Any, bids: Any, asks: Any) -> IntArray:
+        """A micro-batch of trades with their prior quotes: the signs update() would give."""
+        p = as_float_array("prices", prices, allow_empty=True)
+        b = _quote_array("bids", bids)
+        a = _quote_array("asks", asks)
+        check_same_length(prices=p, bids=b, asks=a)
+        ticks = self.tick.update_many(p)
+        with np.errstate(invalid="ignore"):
+            quote_sign = np.where(_valid_quote(b, a), np.sign(p - (b + a) / 2.0), 0).astype(np.int64)
+        out: IntArray = np.where(quote_sign != 0, quote_sign, ticks)
+        return out
 
 
 def buy_fraction(price_changes: Any, sigma: Any) -> FloatArray:

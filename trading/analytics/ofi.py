@@ -14,8 +14,8 @@ for the first bar). CKS find beta inversely proportional to the depth at the bes
 
 Bars are [origin + k w, origin + (k + 1) w) for bar width w; origin defaults to the first event's
 time. Bars with no event are kept with OFI 0 and dP 0 (time passed and nothing moved: dropping them
-would bias the regression), so the batch output covers every bar from the first event's to the
-last event's. The streaming form closes a bar when an event of a later bar arrives and on flush().
+would bias the regression), so the output covers every bar from the origin's to the last event's
+(bars before the first event, when an earlier origin is given, have OFI 0 and dP 0 too). The streaming form closes a bar when an event of a later bar arrives and on flush().
 
 Bad input: times not non-decreasing, non-finite prices or sizes, negative sizes raise
 AnalyticsInputError; the caller drops one-sided or empty book states (there is no mid).
@@ -87,7 +87,8 @@ def ofi_bars(times: Any, bid: Any, bid_size: Any, ask: Any, ask_size: Any, bar_s
     last_in_bar = np.full(nbars, -1, dtype=np.int64)
     last_in_bar[k] = np.arange(len(t))
     np.maximum.accumulate(last_in_bar, out=last_in_bar)
-    end_mid = mid[last_in_bar]
+    # Bars before the first event (an origin given earlier) carry the first mid: change 0.
+    end_mid = mid[np.maximum(last_in_bar, 0)]
     prev_mid = np.concatenate([mid[:1], end_mid[:-1]])
     return OfiBars(start=t0 + w * np.arange(nbars, dtype=np.float64), ofi=ofi, mid_change=end_mid - prev_mid, events=events)
 
@@ -111,13 +112,18 @@ class OfiStream:
     _bar_mid_start: float = math.nan
     _mid: float = math.nan
     _last_time: float = -math.inf
+    _origin_given: bool = False
+    _flushed: bool = False
 
     def __post_init__(self) -> None:
         check_scalar("bar_seconds", self.bar_seconds, positive=True)
+        self._origin_given = self.origin is not None
 
     def update(self, time: float, bid: float, bid_size: float, ask: float, ask_size: float) -> list[tuple[float, float, float, int]]:
         """One best-quote state; returns the bars it closed as (start, ofi, mid_change, events)."""
         vals = (time, bid, bid_size, ask, ask_size)
+        if self._flushed:
+            raise AnalyticsInputError("OFI: update after flush() (flush ends the stream)")
         if not all(math.isfinite(v) for v in vals):
             raise AnalyticsInputError(f"OFI: non-finite quote {vals!r}")
         if bid_size < 0 or ask_size < 0:
@@ -131,8 +137,11 @@ class OfiStream:
                 self.origin = time
             elif time < self.origin:
                 raise AnalyticsInputError(f"OFI: first event {time!r} before origin {self.origin!r}")
-            self._bar = math.floor((time - self.origin) / self.bar_seconds)
-            self._bar_mid_start = (bid + ask) / 2.0
+            first = math.floor((time - self.origin) / self.bar_seconds)
+            self._bar = 0 if self._origin_given else first
+            self._bar_mid_start = self._mid = (bid + ask) / 2.0
+            while self._bar < first:            # bars between the origin and the first event
+                closed.append(self._close())
             e = 0.0
         else:
             pb, pbs, pa, pas = self._prev
@@ -182,11 +191,10 @@ class OfiStream:
 
     def flush(self) -> list[tuple[float, float, float, int]]:
         """Close the open bar (end of data); nothing when no event was seen."""
-        if self._prev is None:
+        if self._prev is None or self._flushed:
             return []
-        bar = self._close()
-        self._prev = None          # a later update() starts afresh from its own bar
-        return [bar]
+        self._flushed = True
+        return [self._close()]
 
     def _close(self) -> tuple[float, float, float, int]:
         assert self.origin is not None

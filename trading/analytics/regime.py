@@ -132,15 +132,21 @@ class RegimeDetector:
         self._nu = nu
         self._logc = gammaln((nu + 1.0) / 2.0) - gammaln(nu / 2.0) - 0.5 * np.log(nu * np.pi)
         self._fac = (self._kappa + 1.0) / (self._alpha * self._kappa)
-        self._log_h = math.log(self.hazard)
-        self._log_1mh = math.log1p(-self.hazard)
+        self._index = r
         self.reset()
 
     def reset(self) -> None:
         """Forget everything: the next observation is index 0 and starts a segment."""
-        self._logr = np.zeros(1)                       # log P(r_t = r | x_1:t), r = 0..n-1
-        self._mu = np.array([PRIOR_MEAN])
-        self._beta = np.array([PRIOR_BETA])
+        # Run-length posterior P(r_t = r | x_1:t) and the per-run statistics, r = 0..n-1, in
+        # buffers of max_run entries (probabilities, renormalised every step; a run length whose
+        # probability underflows to 0 is simply impossible from then on).
+        self._n = 1
+        self._r = np.zeros(self.max_run)
+        self._r[0] = 1.0
+        self._mu = np.zeros(self.max_run)
+        self._mu[0] = PRIOR_MEAN
+        self._beta = np.zeros(self.max_run)
+        self._beta[0] = PRIOR_BETA
         self._t = -1
         self._segment_start = 0
         self._candidate_count = 0
@@ -153,54 +159,50 @@ class RegimeDetector:
 
     def run_length_posterior(self) -> FloatArray:
         """P(r_t = r | x_1:t) for r = 0..len-1 after the last update (truncated at max_run)."""
-        return np.exp(self._logr)
+        return self._r[:self._n].copy()
 
     def update(self, x: float) -> RegimeState:
         """Take one observation (finite float) and return the state after it."""
         if not math.isfinite(x):
             raise AnalyticsInputError(f"regime: observation {self._t + 1} is not finite: {x!r}")
         z = float(x) / self.scale
-        n = len(self._mu)
-        mu, beta = self._mu, self._beta
+        n = self._n
+        mu, beta = self._mu[:n], self._beta[:n]
         kappa = self._kappa[:n]
         s2 = beta * self._fac[:n]
         dev = z - mu
-        logpi = self._logc[:n] - 0.5 * np.log(s2) - self._half_nu1[:n] * np.log1p(dev * dev / (self._nu[:n] * s2))
-        joint = self._logr + logpi
-        top = joint.max()
-        log_cp = top + math.log(float(np.exp(joint - top).sum())) + self._log_h
-        grow_mu = (kappa * mu + z) / (kappa + 1.0)
+        pred = np.exp(self._logc[:n] - 0.5 * np.log(s2) - self._half_nu1[:n] * np.log1p(dev * dev / (self._nu[:n] * s2)))
+        joint = self._r[:n] * pred
+        cp = float(joint.sum()) * self.hazard
+        grow_mu = mu + dev / (kappa + 1.0)
         grow_beta = beta + kappa * dev * dev / (2.0 * (kappa + 1.0))
         if n < self.max_run:
-            logr = np.empty(n + 1)
-            logr[1:] = joint + self._log_1mh
-            new_mu = np.empty(n + 1)
-            new_beta = np.empty(n + 1)
-            new_mu[1:] = grow_mu
-            new_beta[1:] = grow_beta
+            self._r[1:n + 1] = joint * (1.0 - self.hazard)
+            self._mu[1:n + 1] = grow_mu
+            self._beta[1:n + 1] = grow_beta
+            n += 1
         else:
             # Truncation: the last entry absorbs runs of max_run - 1 and longer; it keeps the
-            # statistics of whichever of its two inflows carries more mass.
-            logr = np.empty(n)
-            logr[1:] = joint[:n - 1] + self._log_1mh
-            logr[n - 1] = np.logaddexp(joint[n - 2], joint[n - 1]) + self._log_1mh
-            new_mu = np.empty(n)
-            new_beta = np.empty(n)
-            new_mu[1:] = grow_mu[:n - 1]
-            new_beta[1:] = grow_beta[:n - 1]
-            if joint[n - 1] > joint[n - 2]:
-                # kappa and alpha stay at their last values, so the absorbed run's statistics
-                # become an exponential window of about max_run observations: beta is shrunk by
-                # alpha / (alpha + 1/2) to keep beta / alpha a variance estimate.
+            # statistics of whichever of its two inflows carries more mass. kappa and alpha stay
+            # at their last values, so the absorbed run's statistics become an exponential window
+            # of about max_run observations: beta is shrunk by alpha / (alpha + 1/2) to keep
+            # beta / alpha a variance estimate.
+            last_mu, last_beta = float(grow_mu[n - 1]), float(grow_beta[n - 1])
+            keep_last = joint[n - 1] > joint[n - 2]
+            absorbed = (joint[n - 2] + joint[n - 1]) * (1.0 - self.hazard)
+            self._r[1:n] = joint[:n - 1] * (1.0 - self.hazard)
+            self._mu[1:n] = grow_mu[:n - 1]
+            self._beta[1:n] = grow_beta[:n - 1]
+            self._r[n - 1] = absorbed
+            if keep_last:
                 a_last = float(self._alpha[n - 1])
-                new_mu[n - 1] = grow_mu[n - 1]
-                new_beta[n - 1] = grow_beta[n - 1] * (a_last / (a_last + 0.5))
-        logr[0] = log_cp
-        top = logr.max()
-        logr -= top + math.log(float(np.exp(logr - top).sum()))
-        new_mu[0] = PRIOR_MEAN
-        new_beta[0] = PRIOR_BETA
-        self._logr, self._mu, self._beta = logr, new_mu, new_beta
+                self._mu[n - 1] = last_mu
+                self._beta[n - 1] = last_beta * (a_last / (a_last + 0.5))
+        self._r[0] = cp
+        self._mu[0] = PRIOR_MEAN
+        self._beta[0] = PRIOR_BETA
+        self._r[:n] /= self._r[:n].sum()
+        self._n = n
         self._t += 1
         return self._state()
 
@@ -214,9 +216,9 @@ class RegimeDetector:
 
     def _state(self) -> RegimeState:
         t = self._t
-        r_map = int(np.argmax(self._logr))
-        probs = np.exp(self._logr)
-        expected = float(np.dot(probs, np.arange(len(probs))))
+        probs = self._r[:self._n]
+        r_map = int(np.argmax(probs))
+        expected = float(np.dot(probs, self._index[:self._n]))
         # r_t = r: the last r observations form the current run, so it began at t - r + 1. The
         # absorbing last entry (runs of max_run - 1 and longer) never proposes a new start.
         # P(a change after the last confirmed one): the mass on runs that began at least min_run

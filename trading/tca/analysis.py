@@ -29,6 +29,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from trading.tca import npx
+
 from native import records
 from trading.tca import codes
 from trading.tca.measures import (MARKOUT_HORIZONS_NS, REALISED_HORIZONS_NS, FillMeasures,
@@ -93,13 +95,19 @@ class Analysis:
     closes: dict[int, float]
     summaries: dict[str, list[CostSummary]] = field(default_factory=dict)
 
+    period: str = "hour"
+
     def summary(self, dimension: str) -> list[CostSummary]:
-        if dimension not in self.summaries:
+        """The summaries of one dimension, computed on first use (per-order and per-parent
+        dimensions have one group per order: ask for them only on small windows)."""
+        if dimension not in DIMENSIONS:
             raise KeyError(f"unknown dimension {dimension!r} (known: {', '.join(DIMENSIONS)})")
+        if dimension not in self.summaries:
+            self.summaries[dimension] = summarize(self, dimension, self.period)
         return self.summaries[dimension]
 
     def total(self) -> CostSummary:
-        return self.summaries["venue"][0]
+        return self.summary("venue")[0]
 
 
 ORDER_COST_DTYPE = np.dtype([
@@ -164,15 +172,21 @@ def analyze(tape: Tape, ref: Reference, decisions: Mapping[int, Decision] | None
     end = np.where(o["last_fill_ts"] > 0, o["last_fill_ts"], np.where(o["end_ts"] > 0, o["end_ts"], tape.last_ts))
     t["vwap"] = interval_vwap(tape, o["instrument"], o["accept_ts"], end)
     closes = closing_prices(tape)
-    t["close"] = np.array([closes.get(int(i), np.nan) for i in o["instrument"]]) if n else np.zeros(0)
+    t["close"] = _per_instrument(closes, o["instrument"])
     far0 = np.where(o["side"] > 0, o["ask0"], o["bid0"]).astype(np.float64)
     better = np.where(o["side"] > 0, t["avg_price"] < far0, t["avg_price"] > far0) & (far0 > 0)
     t["price_improved"] = np.where(t["filled"] > 0, better.astype(np.int8), -1)
     t["parent"], parents = _parents(tape, t, fm, ref, closes, decisions or {})
-    an = Analysis(tape, ref, fm, t, parents, closes)
-    for dim in DIMENSIONS:
-        an.summaries[dim] = summarize(an, dim, period)
-    return an
+    return Analysis(tape, ref, fm, t, parents, closes, {}, period)
+
+
+def _per_instrument(values: dict[int, float], instrument: np.ndarray) -> np.ndarray:
+    """values[instrument] for each element (NaN where missing), through a lookup table."""
+    table = np.full(int(instrument.max()) + 1 if len(instrument) else 1, np.nan)
+    for iid, v in values.items():
+        if iid < len(table):
+            table[iid] = v
+    return table[instrument] if len(instrument) else np.zeros(0)
 
 
 def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes: dict[int, float],
@@ -180,13 +194,23 @@ def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes
     o, f = tape.orders, tape.fills
     n = len(o)
     own = o["parent_id"] == 0
-    # key: (account, instrument, parent id) for algorithm children; a unique negative id otherwise
-    pid = np.where(own, -(np.arange(n, dtype=np.int64) + 1), o["parent_id"].astype(np.int64))
-    keys = np.zeros(n, dtype=[("a", "<u4"), ("i", "<u4"), ("p", "<i8")])
-    keys["a"], keys["i"], keys["p"] = o["account"], o["instrument"], pid
-    uniq, first, inv = np.unique(keys, return_index=True, return_inverse=True) if n else (np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64))
-    inv = np.asarray(inv).reshape(-1)
-    m = len(uniq)
+    # algorithm children group by (account, instrument, parent id); every other order is its own
+    # parent. Groups numbered: children's groups first (sorted by key), then own orders in order.
+    inv = np.empty(n, np.int64)
+    kids = np.flatnonzero(~own)
+    n_alg = 0
+    if len(kids):
+        a, i, p = o["account"][kids], o["instrument"][kids], o["parent_id"][kids]
+        order = np.lexsort((p, i, a))
+        a, i, p = a[order], i[order], p[order]
+        new = np.ones(len(kids), bool)
+        new[1:] = (a[1:] != a[:-1]) | (i[1:] != i[:-1]) | (p[1:] != p[:-1])
+        gid = np.cumsum(new) - 1
+        inv[kids[order]] = gid
+        n_alg = int(gid[-1]) + 1
+    own_rows = np.flatnonzero(own)
+    inv[own_rows] = n_alg + np.arange(len(own_rows))
+    m = n_alg + len(own_rows)
     par = np.zeros(m, PARENT_DTYPE)
     if m == 0:
         return inv.astype(np.int64), par
@@ -208,12 +232,13 @@ def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes
     par["x"] = x_exec + last_unfilled
     par["p_arrival"] = t["mid0"][first_row]
     par["p_decision"] = par["p_arrival"]
-    for k in range(m):
-        d = decisions.get(int(par["parent_id"][k])) if par["parent_id"][k] else None
-        if d is not None:
-            par["p_decision"][k] = d.price
-            par["x"][k] = d.qty
-    par["p_close"] = np.array([closes.get(int(i), np.nan) for i in par["instrument"]])
+    if decisions:
+        for k in np.flatnonzero(par["parent_id"] > 0).tolist():
+            d = decisions.get(int(par["parent_id"][k]))
+            if d is not None:
+                par["p_decision"][k] = d.price
+                par["x"][k] = d.qty
+    par["p_close"] = _per_instrument(closes, par["instrument"])
     s = par["side"].astype(np.float64)
     par["delay"] = s * par["x_exec"] * (par["p_arrival"] - par["p_decision"]) / scale
     # per-fill parts against the parent's arrival mid
@@ -233,39 +258,42 @@ def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes
     return inv.astype(np.int64), par
 
 
-def _period_key(an: Analysis, ts: np.ndarray, period: str) -> np.ndarray:
-    utc = ts + an.tape.clock.offset_ns
-    width = {"hour": 3600, "day": 86400, "minute": 60}[period] * 10**9
-    start = (utc // width) * width
-    fmt = "%Y-%m-%d %H:%M" if period != "day" else "%Y-%m-%d"
-    labels = {int(v): datetime.fromtimestamp(int(v) // 10**9, tz=timezone.utc).strftime(fmt)
-              for v in np.unique(start)}
-    return np.array([labels[int(v)] for v in start], dtype=object)
-
-
-def order_keys(an: Analysis, dimension: str, period: str = "hour") -> np.ndarray:
-    """The group label of each order for a dimension."""
+def order_groups(an: Analysis, dimension: str, period: str = "hour") -> tuple[list[str], np.ndarray]:
+    """(labels, group index of each order) for a dimension."""
     o, ref = an.tape.orders, an.ref
+    n = len(o)
     if dimension == "order":
-        return np.array([f"{ref.symbol(int(i))}:{int(x)}@{int(s)}"
-                         for i, x, s in zip(o["instrument"], o["order_id"], o["accept_seq"])], dtype=object)
+        labels = [f"{ref.symbol(int(i))}:{int(x)}@{int(s)}"
+                  for i, x, s in zip(o["instrument"], o["order_id"], o["accept_seq"])]
+        return labels, np.arange(n)
     if dimension == "parent":
         p = an.parent_table
-        lab = np.array([f"{ref.symbol(int(r['instrument']))}:{int(r['account'])}:"
-                        + (f"P{int(r['parent_id'])}" if r["parent_id"] else f"O{int(o['order_id'][r['first_row']])}")
-                        for r in p], dtype=object)
-        return lab[an.order_table["parent"]] if len(o) else np.zeros(0, dtype=object)
-    if dimension == "strategy":
-        names = {int(a): ref.account(int(a)).strategy for a in np.unique(o["account"])}
-        return np.array([names[int(a)] for a in o["account"]], dtype=object)
-    if dimension == "account":
-        return np.array([str(int(a)) for a in o["account"]], dtype=object)
+        plabels = [f"{ref.symbol(int(r['instrument']))}:{int(r['account'])}:"
+                   + (f"P{int(r['parent_id'])}" if r["parent_id"] else f"O{int(o['order_id'][r['first_row']])}")
+                   for r in p]
+        return plabels, an.order_table["parent"]
     if dimension == "venue":
-        return np.full(len(o), ref.venue_name, dtype=object)
-    if dimension == "instrument":
-        return np.array([ref.symbol(int(i)) for i in o["instrument"]], dtype=object)
+        return [ref.venue_name], np.zeros(n, np.int64)
     if dimension == "period":
-        return _period_key(an, o["accept_ts"], period)
+        utc = o["accept_ts"] + an.tape.clock.offset_ns
+        width = {"hour": 3600, "day": 86400, "minute": 60}[period] * 10**9
+        uniq, inv = np.unique((utc // width) * width, return_inverse=True)
+        fmt = "%Y-%m-%d %H:%M" if period != "day" else "%Y-%m-%d"
+        return ([datetime.fromtimestamp(int(v) // 10**9, tz=timezone.utc).strftime(fmt) for v in uniq],
+                inv.reshape(-1))
+    if dimension in ("strategy", "account", "instrument"):
+        col = o["instrument"] if dimension == "instrument" else o["account"]
+        uniq, inv = np.unique(col, return_inverse=True)
+        if dimension == "strategy":
+            names = [ref.account(int(v)).strategy for v in uniq]
+        elif dimension == "account":
+            names = [str(int(v)) for v in uniq]
+        else:
+            names = [ref.symbol(int(v)) for v in uniq]
+        labels = sorted(set(names))
+        pos = {name: k for k, name in enumerate(labels)}
+        remap = np.array([pos[name] for name in names], dtype=np.int64)
+        return labels, remap[inv.reshape(-1)] if len(remap) else np.zeros(0, np.int64)
     raise KeyError(f"unknown dimension {dimension!r} (known: {', '.join(DIMENSIONS)})")
 
 
@@ -275,68 +303,109 @@ def _div(a: float, b: float, scale: float = 1.0) -> float:
 
 def summarize(an: Analysis, dimension: str, period: str = "hour",
               order_mask: np.ndarray | None = None) -> list[CostSummary]:
-    """One CostSummary per key of `dimension` (orders restricted to order_mask if given)."""
+    """One CostSummary per key of `dimension` (orders restricted to order_mask if given). Every
+    sum is one np.bincount over the orders' group index; a parent counts in each group holding one
+    of its children (for every dimension but order and period that is exactly one group)."""
     o, t, par, tape = an.tape.orders, an.order_table, an.parent_table, an.tape
-    keys = order_keys(an, dimension, period)
-    mask = np.ones(len(o), bool) if order_mask is None else order_mask
     if len(o) == 0:
         return []
-    labels, inv = np.unique(keys[mask].astype(str), return_inverse=True)
-    rows_all = np.flatnonzero(mask)
+    labels, ginv = order_groups(an, dimension, period)
+    n_g = len(labels)
+    mask = np.ones(len(o), bool) if order_mask is None else order_mask
+    rows = np.flatnonzero(mask)
+    g = ginv[rows]
     scale = float(an.ref.price_scale)
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(t[name][rows])
+
+    def gsum(w: np.ndarray) -> np.ndarray:
+        return np.bincount(g, weights=np.where(np.isfinite(w), w, 0.0), minlength=n_g)
+
+    filled = col("filled").astype(np.float64)
+    mid0 = col("mid0")
+    side = col("side").astype(np.float64)
+    timing, half, impact = col("timing"), col("half_spread"), col("impact")
+    fees, rebates = col("fees"), col("rebates")
+    n_orders = np.bincount(g, minlength=n_g)
+    q_mid = gsum(filled * mid0) / scale
+    ok_mid = np.isfinite(mid0) & (filled > 0)
+    arr_den = gsum(np.where(ok_mid, filled * mid0, 0.0)) / scale
+    arr_cost = gsum(np.where(ok_mid, timing + half + impact, 0.0))
+    avg, vwap, close = col("avg_price"), col("vwap"), col("close")
+    vw = np.isfinite(vwap) & (filled > 0)
+    cl = np.isfinite(close) & (filled > 0)
+    vw_num = gsum(np.where(vw, side * filled * (avg - vwap), 0.0))
+    vw_den = gsum(np.where(vw, filled * vwap, 0.0))
+    cl_num = gsum(np.where(cl, side * filled * (avg - close), 0.0))
+    cl_den = gsum(np.where(cl, filled * close, 0.0))
+    eff_num, eff_den = gsum(col("eff_spread_x_q")), gsum(col("eff_q") * mid0)
+    rx, rq = col("realised_x_q"), col("realised_q")
+    mx, mq = col("markout_x_q"), col("markout_q")
+    ord_type, qty = o["ord_type"][rows], o["qty"][rows].astype(np.float64)
+    mk, lm = ord_type == codes.ORD_MARKET, ord_type == codes.ORD_LIMIT
+    mexec = o["marketable"][rows] & (filled > 0)
+    improved = gsum((mexec & (col("price_improved") == 1)).astype(np.float64))
+    n_mexec = gsum(mexec.astype(np.float64))
+    mk_f, mk_q = gsum(np.where(mk, filled, 0.0)), gsum(np.where(mk, qty, 0.0))
+    lm_f, lm_q = gsum(np.where(lm, filled, 0.0)), gsum(np.where(lm, qty, 0.0))
+    execs = np.bincount(g, weights=o["n_fills"][rows], minlength=n_g)
+    notional = gsum(col("notional"))
+    # parents: one (group, parent) pair each
+    m_par = len(par)
+    pair = npx.unique(g.astype(np.int64) * max(m_par, 1) + col("parent").astype(np.int64))
+    pg, prow = pair // max(m_par, 1), pair % max(m_par, 1)
+    pp = par[prow]
+    usable = np.isfinite(pp["shortfall"]) & (pp["paper"] > 0)
+
+    def psum(name: str) -> np.ndarray:
+        return np.bincount(pg, weights=np.where(usable, pp[name], 0.0), minlength=n_g)
+
+    paper, delay, opp, shortfall = psum("paper"), psum("delay"), psum("opportunity"), psum("shortfall")
+    unusable = np.bincount(pg, weights=(~usable).astype(np.float64), minlength=n_g)
+    # order messages: per account from the command journal (account, strategy, venue), else the
+    # messages naming these orders: the new order, its replaces, a user or mass cancel
     cmd = tape.commands
-    msg_by_account = np.bincount(np.maximum(cmd["account"], 0), minlength=int(o["account"].max()) + 1)
+    if dimension == "venue":
+        msgs = np.full(n_g, float(len(cmd)))
+    elif dimension in ("account", "strategy"):
+        per_acct = np.bincount(np.maximum(cmd["account"], 0), minlength=int(o["account"].max()) + 1).astype(np.float64)
+        acc = o["account"][rows].astype(np.int64)
+        ga = npx.unique(g.astype(np.int64) * (int(acc.max()) + 1) + acc)
+        msgs = np.bincount(ga // (int(acc.max()) + 1), weights=per_acct[ga % (int(acc.max()) + 1)], minlength=n_g)
+    else:
+        msgs = n_orders + np.bincount(g, weights=o["replaces"][rows], minlength=n_g) + gsum(
+            np.isin(o["end_reason"][rows], _USER_CANCELS).astype(np.float64))
+    shares = np.bincount(g, weights=filled, minlength=n_g)
+    fee_g, reb_g, half_g, imp_g, tim_g = gsum(fees), gsum(rebates), gsum(half), gsum(impact), gsum(timing)
+    rs_num = [gsum(rx[:, j]) for j in range(len(REALISED_HORIZONS_NS))]
+    rs_den = [gsum(rq[:, j] * mid0) for j in range(len(REALISED_HORIZONS_NS))]
+    mo_num = [gsum(mx[:, j]) for j in range(len(MARKOUT_HORIZONS_NS))]
+    mo_den = [gsum(mq[:, j]) for j in range(len(MARKOUT_HORIZONS_NS))]
     out = []
-    for g, label in enumerate(labels):
-        rows = rows_all[inv == g]
-        tr = t[rows]
-        oo = o[rows]
-        filled = tr["filled"].astype(np.float64)
-        q_mid = np.nansum(filled * tr["mid0"]) / scale
-        ok_mid = np.isfinite(tr["mid0"]) & (filled > 0)
-        arr_den = float(np.sum(filled[ok_mid] * tr["mid0"][ok_mid])) / scale
-        arr_cost = float(np.nansum((tr["timing"] + tr["half_spread"] + tr["impact"])[ok_mid]))
-        s = tr["side"].astype(np.float64)
-        vw = np.isfinite(tr["vwap"]) & (filled > 0)
-        cl = np.isfinite(tr["close"]) & (filled > 0)
-        # parents fully inside the group (all groupings except order/period are parent-consistent)
-        prow = np.unique(tr["parent"])
-        pp_all = par[prow]
-        usable = np.isfinite(pp_all["shortfall"]) & (pp_all["paper"] > 0)
-        pp = pp_all[usable]
-        paper = float(pp["paper"].sum())
-        mk = (oo["ord_type"] == codes.ORD_MARKET)
-        lm = (oo["ord_type"] == codes.ORD_LIMIT)
-        marketable_exec = oo["marketable"] & (filled > 0)
-        nexec = int(tr["price_improved"][marketable_exec].size)
-        accts = np.unique(oo["account"])
-        if dimension in ("account", "strategy", "venue"):
-            msgs = int(msg_by_account[accts].sum()) if dimension != "venue" else int(len(cmd))
-        else:
-            # instruments, periods, orders, parents: count the messages naming these orders' rows
-            msgs = int(len(rows) + oo["replaces"].sum() + np.isin(oo["end_reason"], _USER_CANCELS).sum())
-        execs = int(oo["n_fills"].sum())
+    for k, label in enumerate(labels):
+        if n_orders[k] == 0:
+            continue
         out.append(CostSummary(
-            dimension, str(label), len(rows), execs, int(filled.sum()), float(tr["notional"].sum()),
-            float(tr["fees"].sum()), float(tr["rebates"].sum()),
-            _div(tr["fees"].sum(), q_mid, 1e4), _div(tr["half_spread"].sum(), q_mid, 1e4),
-            _div(tr["impact"].sum(), q_mid, 1e4), _div(tr["timing"].sum(), q_mid, 1e4),
-            _div(pp["delay"].sum(), paper, 1e4), _div(pp["opportunity"].sum(), paper, 1e4),
-            _div(pp["shortfall"].sum(), paper, 1e4), float(pp["shortfall"].sum()),
-            _div(arr_cost, arr_den, 1e4),
-            _div(np.sum((s * filled * (tr["avg_price"] - tr["vwap"]))[vw]), np.sum((filled * tr["vwap"])[vw]), 1e4),
-            _div(np.sum((s * filled * (tr["avg_price"] - tr["close"]))[cl]), np.sum((filled * tr["close"])[cl]), 1e4),
-            _div(tr["eff_spread_x_q"].sum(), np.nansum((tr["eff_q"] * tr["mid0"])), 1e4),
-            {horizon_label(h): _div(tr["realised_x_q"][:, k].sum(), np.nansum(tr["realised_q"][:, k] * tr["mid0"]), 1e4)
-             for k, h in enumerate(REALISED_HORIZONS_NS)},
-            {horizon_label(h): _div(tr["markout_x_q"][:, k].sum(), tr["markout_q"][:, k].sum())
-             for k, h in enumerate(MARKOUT_HORIZONS_NS)},
-            _div(float((tr["price_improved"][marketable_exec] == 1).sum()), nexec, 100.0),
-            _div(filled[mk].sum(), oo["qty"][mk].sum()), _div(filled[lm].sum(), oo["qty"][lm].sum()),
-            _div(msgs, execs), msgs, int((~usable).sum())))
+            dimension, str(label), int(n_orders[k]), int(execs[k]), int(round(shares[k])),
+            float(notional[k]), float(fee_g[k]), float(reb_g[k]),
+            _div(fee_g[k], q_mid[k], 1e4), _div(half_g[k], q_mid[k], 1e4),
+            _div(imp_g[k], q_mid[k], 1e4), _div(tim_g[k], q_mid[k], 1e4),
+            _div(delay[k], paper[k], 1e4), _div(opp[k], paper[k], 1e4),
+            _div(shortfall[k], paper[k], 1e4), float(shortfall[k]),
+            _div(arr_cost[k], arr_den[k], 1e4), _div(vw_num[k], vw_den[k], 1e4), _div(cl_num[k], cl_den[k], 1e4),
+            _div(eff_num[k], eff_den[k], 1e4),
+            {horizon_label(h): _div(rs_num[j][k], rs_den[j][k], 1e4) for j, h in enumerate(REALISED_HORIZONS_NS)},
+            {horizon_label(h): _div(mo_num[j][k], mo_den[j][k]) for j, h in enumerate(MARKOUT_HORIZONS_NS)},
+            _div(improved[k], n_mexec[k], 100.0), _div(mk_f[k], mk_q[k]), _div(lm_f[k], lm_q[k]),
+            _div(msgs[k], execs[k]), int(msgs[k]), int(unusable[k])))
     return out
 
 
+_T_NEEDED = ("avg_price", "close", "eff_q", "eff_spread_x_q", "fees", "filled", "half_spread", "impact",
+             "markout_q", "markout_x_q", "mid0", "notional", "parent", "price_improved", "realised_q",
+             "realised_x_q", "rebates", "side", "timing", "vwap")
+_O_NEEDED = ("account", "end_reason", "instrument", "marketable", "n_fills", "ord_type", "qty", "replaces")
 _USER_CANCELS = np.array([int(codes.CXL_USER), int(codes.CXL_MASS)], np.uint16)
 
 

@@ -7,22 +7,23 @@ timestamps under the caller's control, so tests can work expected numbers out by
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 import numpy as np
 
 from gateway.enginehost import journal
 from native import records
+from native.messages import Command
 from native._venue import ffi, lib
 from trading.tca import codes
 
 DEFAULT_LIMITS = (1 << 16, 4096, 16, 1024)
 
 
-def write_journal(directory: str, commands: Iterable[Mapping[str, Any]] | np.ndarray,
+def write_journal(directory: str, commands: Iterable[Command] | np.ndarray,
                   limits: tuple[int, int, int, int] = DEFAULT_LIMITS,
                   segment_bytes: int = 1 << 24, producer_slot: int = 1) -> journal.ReplayResult:
-    """Journals `commands` (dicts with seq and ts_ns set, or an array of 96-byte records) in
+    """Journals `commands` (native.messages Structs with seq and ts_ns set, or an array of 96-byte records) in
     `directory` (fresh), then replays them into the event journal. producer_slot is recorded as
     each command's source (slot + 1 in the record index, as the runner does). Returns the replay
     result (commands, events, state hash). Raises journal.JournalError on a journal failure."""
@@ -72,7 +73,7 @@ class CommandScript:
 
     def __init__(self, start_ts_ns: int) -> None:
         self.t = start_ts_ns
-        self.commands: list[dict[str, Any]] = []
+        self.commands: list[Command] = []
 
     def at(self, ts_ns: int) -> "CommandScript":
         if ts_ns < self.t:
@@ -81,7 +82,8 @@ class CommandScript:
         return self
 
     def add(self, kind: str, **fields: Any) -> "CommandScript":
-        self.commands.append({"type": kind, "seq": len(self.commands) + 1, "ts_ns": self.t, **fields})
+        self.commands.append(records.command_from_dict({"type": kind, "seq": len(self.commands) + 1,
+                                                        "ts_ns": self.t, **fields}))
         return self
 
     def instrument(self, iid: int, tick: int = 100, lot: int = 1, reference: int = 1_000_000,

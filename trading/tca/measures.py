@@ -22,6 +22,8 @@ paper versus reality", J. Portfolio Management 14(3), trading-cost term):
 - half-spread = s sum_taker q_j (touch_j - m_j) + s sum_maker,auction q_j (p_j - m_j)
               (paid crossing the spread; negative, i.e. earned, when providing liquidity);
 - impact   = s sum_taker q_j (p_j - touch_j) the price paid beyond the touch (walking the book).
+Where the book was one-sided when a trade's command arrived (no m_j), the fill's m_j is taken as
+m_o: no timing part, the whole difference counts as half-spread, and the parts still add up.
 Interval VWAP: the venue's volume-weighted price of the instrument between the order's arrival and
 its last fill (or end); close: the instrument's last trade price of the tape.
 """
@@ -30,6 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from trading.tca import npx
 
 from trading.tca.quotes import QUOTE_DTYPE, mid_of
 from trading.tca.reference import Reference
@@ -124,9 +128,12 @@ def cost_parts(tape: Tape, fm: FillMeasures, ref: Reference, anchor_mid: np.ndar
     p = f["price"].astype(np.float64)
     m0 = fm.mid_arrival if anchor_mid is None else anchor_mid
     scale = float(ref.price_scale)
-    taker = f["liquidity"] == LIQ_TAKER
-    timing = s * q * (fm.mid_before - m0) / scale
-    half = np.where(taker, s * q * (fm.touch_before - fm.mid_before), s * q * (p - fm.mid_before)) / scale
+    # where the book was one-sided when the trade's command arrived there is no m_j: the fill
+    # is charged against the arrival mid (no timing part), so the parts still add up exactly
+    mj = np.where(np.isfinite(fm.mid_before), fm.mid_before, m0)
+    taker = (f["liquidity"] == LIQ_TAKER) & np.isfinite(fm.touch_before) & np.isfinite(fm.mid_before)
+    timing = s * q * (mj - m0) / scale
+    half = np.where(taker, s * q * (fm.touch_before - mj), s * q * (p - mj)) / scale
     impact = np.where(taker, s * q * (p - fm.touch_before), 0.0) / scale
     return CostParts(timing, half, impact)
 
@@ -135,7 +142,7 @@ def interval_vwap(tape: Tape, instrument: np.ndarray, start_ts: np.ndarray, end_
     """The venue's VWAP of each instrument's trades stamped in [start, end] (NaN if none)."""
     out = np.full(len(start_ts), np.nan)
     trades = tape.fills[0::2]            # one row per trade (the buy side)
-    for iid in np.unique(instrument):
+    for iid in npx.unique(instrument):
         t = trades[trades["instrument"] == iid]
         if len(t) == 0:
             continue

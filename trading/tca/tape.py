@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
+from trading.tca import npx
+
 from gateway.enginehost import journal
 from native import records
+from native._venue import lib
 from trading.tca import codes
 from trading.tca import quotes as quotes_mod
 from trading.tca.clock import ClockMapping, clock_mapping
@@ -63,7 +66,7 @@ class Tape:
     fills: np.ndarray                  # FILL_DTYPE, in journal order, two rows per trade
     rejects: np.ndarray                # REJECT_DTYPE
     commands: np.ndarray               # COMMAND_DTYPE (order-entry commands only)
-    lifecycle: np.ndarray              # LIFE_DTYPE
+    lifecycle_source: Callable[[], np.ndarray]   # builds the LIFE_DTYPE table (audit trail only)
     quotes: dict[int, quotes_mod.QuoteSeries]
     clock: ClockMapping
     instruments: tuple[int, ...]
@@ -71,6 +74,14 @@ class Tape:
     last_ts: int
     trades: int                        # TRADE events in the journal (fills = 2 x trades)
     meta: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def lifecycle(self) -> np.ndarray:
+        """Every order event (LIFE_DTYPE) in journal order, built on first use."""
+        if "life" not in self._cache:
+            self._cache["life"] = self.lifecycle_source()
+        return self._cache["life"]
 
     def window(self, start_utc_ns: int, end_utc_ns: int) -> "Tape":
         """Orders accepted, fills executed, commands and rejects stamped in [start, end) (UTC ns).
@@ -83,12 +94,14 @@ class Tape:
         fm = (self.fills["ts"] >= lo) & (self.fills["ts"] < hi)
         fills = self.fills[fm].copy()
         fills["order_row"] = np.where(fills["order_row"] >= 0, remap[fills["order_row"]], -1)
-        life = self.lifecycle[(self.lifecycle["ts"] >= lo) & (self.lifecycle["ts"] < hi)].copy()
-        life["order_row"] = np.where(life["order_row"] >= 0, remap[life["order_row"]], -1)
+        def life() -> np.ndarray:
+            lf: np.ndarray = self.lifecycle[(self.lifecycle["ts"] >= lo) & (self.lifecycle["ts"] < hi)].copy()
+            lf["order_row"] = np.where(lf["order_row"] >= 0, remap[lf["order_row"]], -1)
+            return lf
         rj = self.rejects[(self.rejects["ts"] >= lo) & (self.rejects["ts"] < hi)]
         cm = self.commands[(self.commands["ts"] >= lo) & (self.commands["ts"] < hi)]
         return replace(self, orders=self.orders[keep_rows], fills=fills, rejects=rj, commands=cm,
-                       lifecycle=life, first_ts=max(self.first_ts, lo), last_ts=min(self.last_ts, hi - 1),
+                       lifecycle_source=life, _cache={}, first_ts=max(self.first_ts, lo), last_ts=min(self.last_ts, hi - 1),
                        trades=int(fm.sum() // 2), meta={**self.meta, "window_utc_ns": (start_utc_ns, end_utc_ns)})
 
     def instrument_only(self, iid: int) -> "Tape":
@@ -99,9 +112,11 @@ class Tape:
         remap[keep] = np.arange(len(keep))
         fills = self.fills[self.fills["instrument"] == iid].copy()
         fills["order_row"] = np.where(fills["order_row"] >= 0, remap[fills["order_row"]], -1)
-        life = self.lifecycle[self.lifecycle["instrument"] == iid].copy()
-        life["order_row"] = np.where(life["order_row"] >= 0, remap[life["order_row"]], -1)
-        return replace(self, orders=self.orders[keep], fills=fills, lifecycle=life,
+        def life() -> np.ndarray:
+            lf: np.ndarray = self.lifecycle[self.lifecycle["instrument"] == iid].copy()
+            lf["order_row"] = np.where(lf["order_row"] >= 0, remap[lf["order_row"]], -1)
+            return lf
+        return replace(self, orders=self.orders[keep], fills=fills, lifecycle_source=life, _cache={},
                        rejects=self.rejects[self.rejects["instrument"] == iid],
                        commands=self.commands[self.commands["instrument"] == iid],
                        trades=len(fills) // 2, instruments=(iid,))
@@ -112,7 +127,7 @@ class _OrderIndex:
     id and the largest accept seq <= seq. Vectorised with one combined int64 key per life."""
 
     def __init__(self, oids: np.ndarray, seqs: np.ndarray) -> None:
-        self.uniq = np.unique(oids)
+        self.uniq = npx.unique(oids)
         dense = np.searchsorted(self.uniq, oids)
         self.span = int(seqs.max()) + 2 if len(seqs) else 2
         if len(self.uniq) and len(self.uniq) * self.span >= 2**62:
@@ -138,9 +153,15 @@ class _OrderIndex:
 
 
 def _read(directory: str, kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every record of one journal. The journal is first opened read-only, which checks every
+    record's CRC and the sequence and refuses an invalid record followed by valid ones (the
+    cursor alone stops at the first invalid record, which would silently cut the day short)."""
     if not os.path.isdir(directory):
         raise TcaInputError(f"{directory}: no such journal directory")
     try:
+        limits = journal.journal_limits(directory)
+        log = journal.open_log(directory, kind, limits, readonly=True)
+        lib.jrnl_log_close(log)
         return journal.read_records(directory, kind)
     except journal.JournalError as exc:
         raise CorruptJournal(f"{directory}: journal cannot be read, nothing analysed: {exc}") from exc
@@ -160,9 +181,16 @@ def load_tape(directory: str) -> Tape:
     e_seq, e_idx, e_pay = _read(directory, journal.KIND_EVT)
     if len(c_seq) == 0:
         raise NoData(f"{directory}: the command journal is empty")
-    if len(e_seq) and int(e_seq[-1]) > int(c_seq[-1]):
-        raise CorruptJournal(f"{directory}: events reach seq {int(e_seq[-1])} beyond the last command "
-                             f"{int(c_seq[-1])}")
+    # every command gives at least one event (ACCEPTED / REJECTED / CANCELLED / CMD_ACK ...):
+    # events must cover every command seq, else part of the event journal is missing
+    first_cmd, last_cmd = int(c_seq[0]), int(c_seq[-1])
+    covered = len(npx.unique(e_seq)) if len(e_seq) else 0
+    if covered != last_cmd - first_cmd + 1 or (len(e_seq) and (int(e_seq[0]) != first_cmd or int(e_seq[-1]) != last_cmd)):
+        last_evt = int(e_seq[-1]) if len(e_seq) else 0
+        raise CorruptJournal(f"{directory}: journal cannot be read, nothing analysed: the event journal covers "
+                             f"{covered} of the {last_cmd - first_cmd + 1} commands (last event seq {last_evt}, "
+                             f"last command seq {last_cmd}); a segment is damaged or missing, or the engine "
+                             "has not released them yet")
     ehdr = e_pay.view(records.RECORD_DTYPE).reshape(-1).view(records.dtype_of("eng_evt_hdr_t"))
     etype = ehdr["type"]
     chdr = c_pay.view(records.RECORD_DTYPE).reshape(-1).view(records.dtype_of("eng_cmd_hdr_t"))
@@ -259,8 +287,9 @@ def load_tape(directory: str) -> Tape:
         rej["client_order_id"], rej["cmd_type"], rej["reason"])
 
     commands = _commands(c_seq, c_idx, c_pay, index, orders)
-    lifecycle = _lifecycle(e_seq, e_idx, ehdr, e_pay, etype, index, orders)
-    iids = tuple(sorted(set(np.unique(orders["instrument"]).tolist()) | set(qs)))
+    def lifecycle() -> np.ndarray:
+        return _lifecycle(e_seq, e_idx, ehdr, e_pay, etype, index, orders)
+    iids = tuple(sorted(set(npx.unique(orders["instrument"]).tolist()) | set(qs)))
     return Tape(directory, orders, fills, rejects, commands, lifecycle, qs, clock, iids,
                 int(chdr["ts_ns"][0]), int(chdr["ts_ns"][-1]), nt,
                 {"commands_total": len(c_seq), "events_total": len(e_seq)})

@@ -38,6 +38,12 @@ def test_tick_rule_and_lee_ready_against_direct_rules() -> None:
     tr, lr = TickRule(), LeeReady()
     assert [tr.update(float(p)) for p in prices] == ticks
     assert [lr.update(float(p), float(b), float(a)) for p, b, a in zip(prices, bids, asks)] == want
+    for chunk in (1, 7, 400):
+        tr2, lr2 = TickRule(), LeeReady()
+        got_t = np.concatenate([tr2.update_many(prices[i:i + chunk]) for i in range(0, 400, chunk)])
+        got_l = np.concatenate([lr2.update_many(prices[i:i + chunk], bids[i:i + chunk], asks[i:i + chunk])
+                                for i in range(0, 400, chunk)])
+        assert got_t.tolist() == ticks and got_l.tolist() == want
 
 
 def test_bulk_volume_classification_formula() -> None:

@@ -109,3 +109,21 @@ def test_bad_input() -> None:
     s = OfiStream(1.0)
     with pytest.raises(AnalyticsInputError, match="non-finite"):
         s.update(0.0, float("nan"), 1, 2, 1)
+
+
+def test_stylized_book_impact_is_tick_over_twice_depth() -> None:
+    """CKS section 3's stylised book: every price level holds D shares, so D shares of net flow at a
+    side move that side's quote one tick and the mid half a tick: beta = tick / (2 D). Each side's
+    net flow (limit orders minus cancels and market orders) is a random walk; the quotes follow it
+    level by level, and the regression over bars recovers beta."""
+    rng = np.random.default_rng(9)
+    tick, depth, n = 0.01, 100.0, 40000
+    xb = 10_000.0 + np.cumsum(rng.normal(0, 12, n))          # cumulative net bid-side flow
+    xa = 10_000.0 + np.cumsum(rng.normal(0, 12, n))          # cumulative net ask-side flow
+    bid = tick * np.floor(xb / depth)
+    ask = 5.0 - tick * np.floor(xa / depth)                  # far apart: the sides never cross
+    bs = xb - depth * np.floor(xb / depth)
+    az = xa - depth * np.floor(xa / depth)
+    bars = ofi_bars(np.arange(n, dtype=float), bid, bs, ask, az, bar_seconds=50.0)
+    fit = ofi_price_impact(bars)
+    assert abs(fit.slope / (tick / (2 * depth)) - 1) < 0.1 and fit.r2 > 0.6   # CKS: R^2 65% on average

@@ -1,0 +1,136 @@
+"""How fast is transaction cost analysis of a venue journal? Executions analysed per second, batch
+(journal -> every measure per order, parent and dimension) and incremental (the best-execution
+monitor fed the event journal batch by batch), and the time to generate the daily report.
+
+The journal is a synthetic day (trading/tca/synthetic.py: makers post inside a deep base book,
+takers hit them, a tenth of the makers cancel instead) written through the real engine
+(journal_build: command journal, then jrnl_replay writes the events). One execution = one TRADE
+event (two fill rows: buyer and seller). Target (issue #23): a day of 1 M executions analysed in
+under 10 s. Baseline measured in the same run: reading both journals' records (CRC-checked) into
+numpy, which every analysis must do first.
+
+    python bench/tca.py [--quick] [--trades N]
+Prints a table, then one JSON line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from gateway.enginehost import journal  # noqa: E402
+from trading.tca.analysis import analyze  # noqa: E402
+from trading.tca.journal_build import write_journal  # noqa: E402
+from trading.tca.monitor import Band, BestExecutionMonitor  # noqa: E402
+from trading.tca.quality import execution_quality  # noqa: E402
+from trading.tca.reference import Reference  # noqa: E402
+from trading.tca.report.build import build_report  # noqa: E402
+from trading.tca.synthetic import synthetic_day  # noqa: E402
+from trading.tca.tail import EventTail  # noqa: E402
+from trading.tca.tape import load_tape  # noqa: E402
+
+CANCEL_PROB = 0.1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="100 k executions (within a minute)")
+    ap.add_argument("--trades", type=int, help="executions to generate (default 1 M, --quick 100 k)")
+    ap.add_argument("--keep", help="write the journal here and keep it")
+    args = ap.parse_args()
+    target = args.trades or (100_000 if args.quick else 1_000_000)
+    if target <= 0:
+        ap.error("--trades must be > 0")
+    load_before = os.getloadavg()[0]
+    steps = int(target / (1 - CANCEL_PROB))
+    work = args.keep or tempfile.mkdtemp(prefix="bench-tca-")
+    jdir = os.path.join(work, "journal")
+    shutil.rmtree(jdir, ignore_errors=True)
+    try:
+        t = time.perf_counter()
+        day = synthetic_day(steps, cancel_prob=CANCEL_PROB, seed=7)
+        res = write_journal(jdir, day.commands, limits=(1 << 20, 4096, 16, 16), segment_bytes=1 << 28)
+        write_s = time.perf_counter() - t
+
+        t = time.perf_counter()
+        journal.read_records(jdir, journal.KIND_CMD)
+        journal.read_records(jdir, journal.KIND_EVT)
+        read_s = time.perf_counter() - t
+
+        ref = Reference(venue_name="BENCH", venue_mic="XBEN")
+        t = time.perf_counter()
+        c = time.process_time()
+        tape = load_tape(jdir)
+        load_s = time.perf_counter() - t
+        an = analyze(tape, ref)
+        for dim in ("strategy", "account", "instrument", "venue"):
+            an.summary(dim)
+        execution_quality(an)
+        batch_s = time.perf_counter() - t
+        batch_cpu = time.process_time() - c
+        assert tape.trades == day.trades and int(tape.fills["qty"][0::2].sum()) == day.shares, "reconciliation"
+
+        mon = BestExecutionMonitor(ref, [Band("slippage_arrival_bps", "strategy", high=50.0, min_shares=1000)])
+        tail = EventTail(jdir, batch=1 << 15)
+        t = time.perf_counter()
+        c = time.process_time()
+        while True:
+            b = tail.poll()
+            if len(b) == 0:
+                break
+            mon.feed(b)
+        incr_s = time.perf_counter() - t
+        incr_cpu = time.process_time() - c
+        tail.close()
+        assert mon.fills == 2 * day.trades
+
+        out = os.path.join(work, "report")
+        d = tape.clock.utc(tape.first_ts).date()
+        files = build_report(tape, ref, "daily", date(d.year, d.month, d.day), out)
+        report_s = files.seconds
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    n = day.trades
+    rows = [("journal written (engine replay)", f"{write_s:.2f} s", f"{res.commands:,} commands, {res.events:,} events"),
+            ("baseline: read both journals", f"{read_s:.2f} s", f"{n / read_s / 1e6:.2f} M executions/s"),
+            ("batch: load tape", f"{load_s:.2f} s", "orders, fills, BBO, lifecycle"),
+            ("batch: load + analyse + 4 dimensions + quality", f"{batch_s:.2f} s",
+             f"{n / batch_s / 1e3:,.0f} k executions/s wall; {batch_cpu:.2f} CPU s = {n / batch_cpu / 1e3:,.0f} k/CPU-s"),
+            ("incremental: monitor over the event log", f"{incr_s:.2f} s",
+             f"{n / incr_s / 1e3:,.0f} k executions/s wall; {incr_cpu:.2f} CPU s = {n / incr_cpu / 1e3:,.0f} k/CPU-s"),
+            ("daily report (HTML + PDF + JSON)", f"{report_s:.2f} s", "")]
+    print(f"TCA of a synthetic day: {n:,} executions ({2 * n:,} fills), {len(tape.orders):,} orders; "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (shared machine)")
+    for a, b, c in rows:
+        print(f"  {a:<50} {b:>9}  {c}")
+    print(f"  target: 1 M executions in < 10 s -> {'met' if batch_s * 1_000_000 / n < 10 else 'not met'} "
+          f"(wall {batch_s * 1_000_000 / n:.1f} s, CPU {batch_cpu * 1_000_000 / n:.1f} s per 1 M, extrapolated "
+          f"linearly where fewer were run; CPU time leaves out what other work on this machine took)")
+    print(json.dumps({
+        "bench": "tca",
+        "machine": {"cores": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
+                    "quick": args.quick, "loadavg_1m_before": load_before, "loadavg_1m_after": os.getloadavg()[0]},
+        "metrics": {"executions": n, "fills": 2 * n, "orders": int(len(tape.orders)), "events": int(res.events),
+                    "batch_s": batch_s, "batch_cpu_s": batch_cpu, "batch_executions_per_s": n / batch_s,
+                    "batch_executions_per_cpu_s": n / batch_cpu, "incremental_cpu_s": incr_cpu,
+                    "incremental_executions_per_cpu_s": n / incr_cpu, "load_s": load_s,
+                    "incremental_s": incr_s, "incremental_executions_per_s": n / incr_s,
+                    "report_s": report_s, "extrapolated_1m_batch_s": batch_s * 1_000_000 / n},
+        "baselines": {"read_records_s": read_s, "read_executions_per_s": n / read_s, "write_journal_s": write_s},
+        "ratios": {"batch_over_read": batch_s / read_s, "incremental_over_batch": incr_s / batch_s},
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Security pieces shared by the venue's endpoints: per-connection guards for ZeroMQ sockets."""

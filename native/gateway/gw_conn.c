@@ -1,0 +1,134 @@
+/*
+ * gw_conn.c - one client connection's bytes: a bounded outbound buffer written in batches, the
+ * Terminate that ends a connection, and its close. The lowest layer of the gateway: it calls
+ * nothing above it; an unbound session is announced through g->on_unbound.
+ * Invariants: a connection's outbound buffer never grows past tx_buffer_bytes (a client that
+ * stops reading is terminated with ENG_GW_SLOW_CONSUMER; GW_TX_RESERVE bytes stay free for that
+ * Terminate); a partial write keeps the unsent tail and waits for EPOLLOUT.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gw_internal.h"
+
+static void gw_want_out(gw_t *g, gw_conn_t *c, uint32_t on)
+{
+    if (c->want_out == on)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
+                             .data.u64 = (uint64_t)(c - g->conns)};
+    epoll_ctl(g->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    c->want_out = on;
+}
+
+int gw_conn_flush(gw_t *g, gw_conn_t *c)
+{
+    while (c->tx_head < c->tx_tail) {
+        ssize_t n = send(c->fd, c->tx + c->tx_head, c->tx_tail - c->tx_head,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c->tx_head += (uint32_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            gw_want_out(g, c, 1);
+            return 0;
+        }
+        return -1;
+    }
+    c->tx_head = c->tx_tail = 0;
+    gw_want_out(g, c, 0);
+    return 0;
+}
+
+static int gw_tx_append(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len,
+                        uint32_t limit)
+{
+    if (c->tx_tail + len > limit && c->tx_head > 0) {
+        memmove(c->tx, c->tx + c->tx_head, c->tx_tail - c->tx_head);
+        c->tx_tail -= c->tx_head;
+        c->tx_head = 0;
+    }
+    if (c->tx_tail + len > limit)
+        return -ENOBUFS;
+    memcpy(c->tx + c->tx_tail, frame, len);
+    c->tx_tail += len;
+    c->last_tx_ns = g->now_ns;
+    g->stats->frames_out++;
+    return 0;
+}
+
+int gw_conn_send(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len)
+{
+    if (c->fd < 0 || c->closing)
+        return -ENOBUFS;
+    if (gw_tx_append(g, c, frame, len, g->cfg->tx_buffer_bytes - GW_TX_RESERVE) == 0)
+        return 0;
+    /* Try the socket once before calling the client slow: the buffer may just be unflushed. */
+    if (gw_conn_flush(g, c) == 0 &&
+        gw_tx_append(g, c, frame, len, g->cfg->tx_buffer_bytes - GW_TX_RESERVE) == 0)
+        return 0;
+    g->stats->slow_consumers++;
+    gw_conn_terminate(g, c, SBE_TERMINATION_CODE_UNSPECIFIED_ERROR, ENG_GW_SLOW_CONSUMER);
+    return -ENOBUFS;
+}
+
+void gw_conn_terminate(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason)
+{
+    gw_conn_terminate_text(g, c, code, reason, NULL, 0);
+}
+
+void gw_conn_terminate_text(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason,
+                            const uint8_t *text, uint16_t text_len)
+{
+    if (c->fd < 0 || c->closing)
+        return;
+    sbe_terminate_t t = {.session_id = c->session >= 0 ? g->sessions[c->session].cfg->session_id : 0,
+                         .reason_code = reason, .code = code};
+    if (text && text_len) {
+        t.reason_length = text_len < sizeof t.reason ? text_len : (uint16_t)sizeof t.reason;
+        memcpy(t.reason, text, t.reason_length);
+    }
+    uint8_t buf[SBE_MAX_FRAME_LENGTH];
+    int n = sbe_encode_terminate(buf, sizeof buf, &t);
+    /* The reserve keeps room for this frame even when a slow consumer filled the rest. */
+    if (n > 0)
+        gw_tx_append(g, c, buf, (uint32_t)n, g->cfg->tx_buffer_bytes);
+    g->stats->terminates++;
+    c->closing = 1;
+    c->close_deadline_ns = g->now_ns + GW_LINGER_NS;
+    if (c->session >= 0) {
+        /* The session is unbound now, not at close: orders are cancelled (cancel-on-disconnect)
+         * and a reconnect may bind it while this connection lingers to flush. */
+        int32_t s = c->session;
+        int was_established = c->state == GW_CONN_ESTABLISHED;
+        g->sessions[s].conn = -1;
+        c->session = -1;
+        g->on_unbound(g, s, was_established);
+    }
+    c->state = GW_CONN_NEW;
+}
+
+void gw_conn_close(gw_t *g, gw_conn_t *c)
+{
+    if (c->fd < 0)
+        return;
+    if (c->session >= 0) {
+        int32_t s = c->session;
+        int was_established = c->state == GW_CONN_ESTABLISHED;
+        g->sessions[s].conn = -1;
+        c->session = -1;
+        g->on_unbound(g, s, was_established);
+    }
+    epoll_ctl(g->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = -1;
+    c->state = GW_CONN_FREE;
+    g->stats->closed++;
+}

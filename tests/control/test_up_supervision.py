@@ -1,0 +1,317 @@
+"""``python -m gateway up`` as issue #17 asks, through the real processes:
+
+- a second ``up`` of a running venue is refused with one line and touches nothing of it (its
+  segments, its journal), and the running venue goes on trading; a venue whose port another
+  program holds is refused before its engine creates or journals anything;
+- supervision: the engine SIGKILLed 10 times in a row, then the control plane and the gateway
+  3 times each: every time the process comes back (with back-off), the venue keeps serving, and
+  clients are told the truth (Terminate 959 ENGINE_GONE when the engine dies, the connection
+  dropped when the gateway dies, trading again after); a requested stop ends each session with
+  Terminate 964 VENUE_STOPPING, not a plain "finished".
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from gateway.client import Client, ClientError, ConnectionClosed, ExecType, Terminate
+from gateway.control.client import ControlClient
+from gateway.control.up import Backoff
+from gateway.reasons import Reason
+from shm.engine_segments import control_path, remove_leftovers
+from shm.segment import KIND_CONTROL, Segment
+from tests.control.cp_venue import OPERATOR, SESSIONS, write_config
+from tests.procs import stop, wait_for
+
+START_S = 60.0
+
+
+class UpVenue:
+    """`up` on a cp_venue config, its output in a file (a pipe nobody reads could fill up)."""
+
+    def __init__(self, tmp: Path, extra: list[str] | None = None, name: str | None = None,
+                 journal: bool = True) -> None:
+        self.tmp = tmp
+        self.name = name or f"su{uuid.uuid4().hex[:8]}"
+        self.config = write_config(tmp, self.name, journal=str(tmp / "journal") if journal else "")
+        self.ready_file = tmp / "ready.json"
+        self.log_path = tmp / f"up-{uuid.uuid4().hex[:6]}.log"
+        self.cmd = [sys.executable, "-m", "gateway", "up", "--config", str(self.config),
+                    "--no-mlock", "--run-dir", str(tmp / "run"), "--ready-file",
+                    str(self.ready_file), *(extra or [])]
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.ready: dict[str, Any] = {}
+
+    def start(self) -> "UpVenue":
+        self.ready_file.unlink(missing_ok=True)
+        with open(self.log_path, "wb") as out:
+            self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=subprocess.STDOUT)
+        wait_for(self.ready_file.exists, "the venue's ready file", START_S,
+                 watch={"up": self.proc})
+        self.ready = json.loads(self.ready_file.read_text())
+        return self
+
+    @property
+    def port(self) -> int:
+        return int(self.ready["gateway"].rpartition(":")[2])
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def connect(self, session_id: int = 101, next_seq_no: int | None = None) -> Client:
+        firm, key = SESSIONS[session_id]
+        return Client.connect("127.0.0.1", self.port, session_id, firm, key, keepalive_ms=20000,
+                              next_seq_no=next_seq_no)
+
+    def control(self) -> ControlClient:
+        ep = json.loads((self.tmp / "run" / "control.json").read_text())
+        return ControlClient(ep["command"], *OPERATOR, timeout_s=10.0)
+
+    def close(self) -> None:
+        stop(self.proc, 60)
+        remove_leftovers(self.name)
+
+
+@pytest.fixture
+def up_venue(tmp_path: Path) -> Iterator[Any]:
+    made: list[UpVenue] = []
+
+    def make(**kw: Any) -> UpVenue:
+        v = UpVenue(tmp_path, **kw)
+        made.append(v)
+        return v
+
+    yield make
+    for v in made:
+        v.close()
+
+
+def _engine_pid(name: str) -> int:
+    seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 0)
+    try:
+        return int(seg.handle.hdr.creator_pid)
+    finally:
+        seg.detach()
+
+
+def _serving_engine(name: str, not_pid: int) -> int | None:
+    """The pid of a new engine of `name` that takes producers, else None."""
+    try:
+        seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
+    except Exception:
+        return None
+    try:
+        pid = int(seg.handle.hdr.creator_pid)
+        return pid if pid != not_pid and seg.control().producer_count > 0 else None
+    finally:
+        seg.detach()
+
+
+def _pid_of(*needles: str) -> int | None:
+    """The pid of the live process whose command line holds every needle."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and all(n in cmd for n in needles):
+            return int(entry)
+    return None
+
+
+_CL_ORD_IDS = iter(range(1000, 1 << 30))     # unique across reconnects of one session
+
+
+def _trade_ok(c: Client, price: str = "1.00") -> None:
+    """One order acknowledged: the venue serves this client."""
+    cid = c.buy(1, 1, price, account_id=1, cl_ord_id=next(_CL_ORD_IDS))
+    r = c.wait_report(cid, timeout_s=20.0)
+    assert r.exec_type == ExecType.NEW, c.describe(r)
+
+
+def _control_alive(v: UpVenue) -> bool:
+    """The (current) control plane answers and sees the engine alive."""
+    try:
+        return bool(v.control().call("status")["engine"]["alive"])
+    except Exception:               # not written yet, a dead endpoint, a timeout: not yet
+        return False
+
+
+def _reconnect(v: UpVenue, old: Client) -> Client:
+    """The same session again, its sequence numbers going on from the old connection's (the
+    gateway never executes a seqNum twice)."""
+    def attempt() -> Client | None:
+        try:
+            return v.connect(next_seq_no=old.core.next_seq_out)
+        except (ClientError, OSError):
+            return None
+    c: Client = wait_for(attempt, "a reconnect to succeed", START_S, watch={"up": v.proc})
+    return c
+
+
+def test_a_second_up_is_refused_and_touches_nothing(up_venue: Any) -> None:
+    first = up_venue().start()
+    shm = Path(control_path(first.name)).parent
+    segments = sorted(p.name for p in shm.glob(f"venue-{first.name}-*"))
+    journal = sorted((p.name, p.stat().st_size) for p in (first.tmp / "journal").iterdir())
+    assert segments and journal
+    second = subprocess.run(first.cmd[:-4] + ["--run-dir", str(first.tmp / "run2")],
+                            capture_output=True, text=True, timeout=120)
+    assert second.returncode == 1, second
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"up: not starting: venue '{first.name}' (up) is in use by pid {first.proc.pid}"), lines
+    assert sorted(p.name for p in shm.glob(f"venue-{first.name}-*")) == segments
+    assert sorted((p.name, p.stat().st_size) for p in (first.tmp / "journal").iterdir()) \
+        == journal
+    assert first.proc.poll() is None
+    c = first.connect()
+    _trade_ok(c)
+    c.terminate()
+
+
+def test_a_taken_port_is_refused_before_the_engine_starts(up_venue: Any, tmp_path: Path) -> None:
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    port = holder.getsockname()[1]
+    try:
+        v = up_venue()
+        v.config.write_text(v.config.read_text().replace('listen = "127.0.0.1:0"',
+                                                         f'listen = "127.0.0.1:{port}"'))
+        out = subprocess.run(v.cmd, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 1, out
+        assert f"up: not starting: port in use: gateway.listen 127.0.0.1:{port}" in out.stderr
+        assert "engine" not in out.stdout + out.stderr
+        assert not list(Path(control_path(v.name)).parent.glob(f"venue-{v.name}-*"))
+        assert not (tmp_path / "journal").exists()
+    finally:
+        holder.close()
+
+
+def test_backoff_doubles_is_capped_and_never_gives_up() -> None:
+    b = Backoff(max_s=1.0)
+    assert [b.next_delay(0.5) for _ in range(8)] == [0.0, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0]
+    assert b.next_delay(3600.0) == 0.0 and b.total == 9     # a long run starts afresh
+
+
+@pytest.mark.slow
+def test_every_process_kind_is_restarted_and_clients_are_told(up_venue: Any) -> None:
+    v = up_venue(extra=["--restart-backoff-max", "0.5"]).start()
+    c = v.connect()
+    _trade_ok(c)
+    engine = v.ready["pids"]["engine"]
+    for kill in range(10):
+        os.kill(engine, signal.SIGKILL)
+        msg, _ = c.recv_until(lambda m: isinstance(m, Terminate), 30.0)
+        assert msg.reason_code == Reason.ENG_GW_ENGINE_GONE, (kill, msg)  # type: ignore[attr-defined]
+        c.close()
+        engine = wait_for(lambda: _serving_engine(v.name, engine), f"engine restart {kill + 1}",
+                          START_S, watch={"up": v.proc})
+        c = _reconnect(v, c)
+        _trade_ok(c)
+    wait_for(lambda: _control_alive(v), "the control plane", START_S, watch={"up": v.proc})
+
+    for kill in range(3):
+        pid = _pid_of("gateway control", str(v.config))
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: _pid_of("gateway control", str(v.config)) not in (None, pid)
+                 and (v.tmp / "run" / "control.json").exists(), "the control plane's restart",
+                 START_S, watch={"up": v.proc})
+        wait_for(lambda: _control_alive(v), "its status", START_S, watch={"up": v.proc})
+        _trade_ok(c)
+
+    for kill in range(3):
+        pid = _pid_of("gateway gateway --engine", v.name)
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(ConnectionClosed):
+            while True:
+                c.recv(30.0)                  # the connection is gone with its process
+        c.close()
+        c = _reconnect(v, c)                     # the same port: the restarted gateway's
+        _trade_ok(c)
+
+    assert v.proc.poll() is None
+    log = v.log()
+    assert log.count("up: engine killed by SIGKILL") == 10, log[-4000:]
+    assert "(restart 10, " in log
+    assert log.count("up: control killed by SIGKILL") == 3
+    assert log.count("up: gateway killed by SIGKILL") == 3
+    assert "stopping the venue" not in log
+
+    # A requested stop: the client is told the venue is stopping, not "finished".
+    v.proc.send_signal(signal.SIGTERM)
+    msg, _ = c.recv_until(lambda m: isinstance(m, Terminate), 30.0)
+    assert msg.reason_code == Reason.ENG_GW_VENUE_STOPPING, msg  # type: ignore[attr-defined]
+    c.close()
+    assert v.proc.wait(60) == 0
+
+
+def test_an_engine_death_without_a_journal_stops_the_venue_and_says_so(up_venue: Any) -> None:
+    v = up_venue(journal=False).start()
+    c = v.connect()
+    _trade_ok(c)
+    os.kill(v.ready["pids"]["engine"], signal.SIGKILL)
+    msg, _ = c.recv_until(lambda m: isinstance(m, Terminate), 30.0)
+    # Whichever notices first says it: the gateway (engine gone) or `up` stopping the venue.
+    assert msg.reason_code in (Reason.ENG_GW_ENGINE_GONE,  # type: ignore[attr-defined]
+                               Reason.ENG_GW_VENUE_STOPPING), msg
+    c.close()
+    assert v.proc.wait(60) == 1
+    assert ("up: engine killed by SIGKILL: the engine died and the venue has no journal to "
+            "recover its state from; stopping the venue") in v.log()
+    assert not list(Path(control_path(v.name)).parent.glob(f"venue-{v.name}-*"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_shell_waits_for_a_venue_still_starting(up_venue: Any) -> None:
+    """`python -m gateway up & python -m gateway shell -c status`: the shell, started first,
+    says it waits and then answers once the venue is up; with nothing starting it gives up
+    after --wait and says why (exit 3)."""
+    port = _free_port()
+    endpoint = f"tcp://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VENUE_CONTROL_")}
+    env["VENUE_CONTROL_TOKEN"] = OPERATOR[1]
+    shell_cmd = [sys.executable, "-m", "gateway", "shell", "--endpoint", endpoint, "--user",
+                 OPERATOR[0], "--timeout", "1", "-c", "status"]
+    alone = subprocess.run([*shell_cmd, "--wait", "2"], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert alone.returncode == 3, alone
+    assert "waiting up to 2 s for the control plane" in alone.stderr
+    assert "is the venue running? start it with `python -m gateway up`" in alone.stderr
+
+    v = up_venue()
+    v.config.write_text(v.config.read_text().replace('command_endpoint = "tcp://127.0.0.1:*"',
+                                                     f'command_endpoint = "{endpoint}"'))
+    shell = subprocess.Popen([*shell_cmd, "--wait", "60"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        v.start()
+        out, err = shell.communicate(timeout=90)
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+    assert shell.returncode == 0, (out, err)
+    assert "ACME" in out
