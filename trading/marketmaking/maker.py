@@ -180,6 +180,15 @@ class MarketMaker:
         else:
             self.deep[(side, tier)] = None
 
+    def resync(self, side: int, tier: int, price: int, size: int) -> None:
+        """The order on (side, tier) is really at ``price`` (price units) for ``size``: a command
+        about it was refused, so the view the maker assumed is corrected to the book's."""
+        live = Side(int(round(price / self.tick)), size) if size > 0 else None
+        if tier == 0:
+            self.live[side] = live
+        else:
+            self.deep[(side, tier)] = live
+
     def on_timer(self, t: float) -> list[Intent]:
         return self._requote(t)
 
@@ -328,7 +337,8 @@ class MarketMaker:
         return out
 
     # ---- what an operator sees ----------------------------------------------------------------
-    def _shown(self, side: int) -> tuple[float, int] | None:
+    def shown(self, side: int) -> tuple[float, int] | None:
+        """(price in price units, size) of the tier-0 quote on a side, or None."""
         live = self.live[side]
         return None if live is None else (live.price_ticks * self.tick, live.size)
 
@@ -340,7 +350,7 @@ class MarketMaker:
         return {
             "inventory": self.inventory, "max_abs_inventory": self.max_abs_inventory,
             "reason": self.reason,
-            "bid": self._shown(BID), "ask": self._shown(ASK),
+            "bid": self.shown(BID), "ask": self.shown(ASK),
             "sigma": None if inputs is None else inputs.sigma,
             "A": None if inputs is None else inputs.A, "k": None if inputs is None else inputs.k,
             "fit": None if fit is None else {"fills": fit.quality.fills, "se_k": fit.quality.se_k,

@@ -137,9 +137,9 @@ class MarketMakingStrategy(Strategy):
         mm = self.maker
         self._next_sample_ns = ctx.now + int(float(self.params["sample_s"]) * 1e9)
         b = mm.ledger.breakdown()
+        bid, ask = mm.shown(BID), mm.shown(ASK)
         self.path.append((ctx.now, 0.0 if b.final_mid2 == 0 else b.final_mid2 / 2.0,
-                          None if mm.live[BID] is None else int(mm.live[BID].price_ticks * mm.tick),
-                          None if mm.live[ASK] is None else int(mm.live[ASK].price_ticks * mm.tick),
+                          None if bid is None else int(bid[0]), None if ask is None else int(ask[0]),
                           mm.inventory, b.total2 / 2.0 / ctx.price_scale))
 
     def on_timer(self, ctx: Context) -> None:
@@ -163,6 +163,12 @@ class MarketMakingStrategy(Strategy):
         self._gone(order.order_id)
 
     def on_rejected(self, ctx: Context, order_id: int, reason: str) -> None:
+        order = ctx.orders.get(order_id)
+        key = self.side_of_order.get(order_id)
+        if order is not None and key is not None:
+            # a refused REPLACE leaves the order as it was (ENGINE.md): follow the book, not the intent
+            self._maker().resync(key[0], key[1], order.price, order.leaves_qty)
+            return
         self._gone(order_id)
 
     def on_stop(self, ctx: Context) -> None:

@@ -138,7 +138,8 @@ def test_tiers_sized_by_the_allocation_and_within_limits() -> None:
     assert mm.deep[(BID, 2)] is None
     again = mm.on_book(2.0, 5_000_000, 5_000_100)
     live_bid = sum(s.size for (side, _), s in mm.deep.items() if side == BID and s is not None)
-    live_bid += mm.live[BID].size if mm.live[BID] is not None else 0
+    top = mm.live[BID]
+    live_bid += top.size if top is not None else 0
     assert live_bid + mm.inventory <= 600
     assert isinstance(again, list)
     with pytest.raises(ParameterError, match="tiers"):

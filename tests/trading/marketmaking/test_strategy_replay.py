@@ -13,7 +13,6 @@ from trading.marketmaking.errors import ParameterError
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 AAPL = "AAPL_2012-06-21_34200000_57600000_message_10_first999.csv"
-GOOG = "GOOG_2012-06-21_34200000_57600000_message_1.csv"
 
 # quotes near the touch so that a short sample trades: given A and k (per second, per dollar)
 PARAMS = {"model": "as", "gamma": "0.05", "A": "2.0", "k": "60.0", "max_inventory": "500",
@@ -62,13 +61,6 @@ def test_estimated_parameters_on_aapl(data: Path) -> None:
     s, r = run(data / AAPL, {"model": "glft", "gamma": "0.05", "max_inventory": "300"})
     rep = check_run(s, r)
     assert rep["sigma"] is not None and rep["k"] is not None and rep["fit"]["fills"] >= 30
-
-
-@pytest.mark.slow
-def test_goog_day(data: Path) -> None:
-    s, r = run(data / GOOG, PARAMS)
-    rep = check_run(s, r)
-    assert rep["passive_fills"] > 50
 
 
 @pytest.mark.parametrize("name, value", [("gamma", "-1"), ("quote_size", "0"), ("max_inventory", "50"),
