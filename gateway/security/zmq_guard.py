@@ -101,9 +101,10 @@ class ZmqConnectionGuard:
             fd = int(event["value"])
             if event["event"] & _HANDSHAKE_FAILED:
                 self.endpoint = event["endpoint"].decode(errors="replace")
-                what = {zmq.EVENT_HANDSHAKE_FAILED_AUTH: "refused by the authenticator",
-                        zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "protocol error (e.g. a wrong server key)",
-                        }.get(event["event"], "no detail (e.g. a wrong server key or no CURVE)")
+                kind = int(event["event"])
+                what = ("refused by the authenticator" if kind == zmq.EVENT_HANDSHAKE_FAILED_AUTH else
+                        "protocol error (e.g. a wrong server key)" if kind == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+                        else "no detail (e.g. a wrong server key or no CURVE)")
                 if len(self._handshake_failures) < 1000:
                     self._handshake_failures.append(f"{what} (status {fd})")
                 continue
