@@ -25,6 +25,8 @@ import msgspec
 
 from gateway.orderentry import config as gw_config
 from gateway.control import protocol
+from gateway.security import curve, roles
+from gateway.security.credentials import CredentialError, parse_token_hash
 
 INT64_MAX = 2**63 - 1
 DEFAULT_CONFIG_NAME = "default_venue.toml"
@@ -111,12 +113,26 @@ class Control(_S):
     publish_endpoint: str = protocol.DEFAULT_PUBLISH_ENDPOINT
     audit_log: str = "venue-audit.jsonl"
     status_interval_ms: int = 1000
+    # CurveZMQ on both endpoints (gateway/security/curve.py): the service's key pair (NAME.key_secret)
+    # and the directory of the public keys (NAME.key) of the clients it admits. Both or neither.
+    curve_secret_key: str = ""
+    curve_clients: str = ""
 
 
 class User(_S):
+    """A control-plane user. The token itself is never in the config: token_hash is its salted slow
+    hash (``python -m gateway keys hash-token``); the user keeps the token in a file or the
+    environment. role and roles name rows of gateway/security/roles.py; firm_id binds a trader to
+    its firm's accounts."""
     name: str
-    role: Literal["viewer", "operator"]
-    token: str
+    role: str
+    token_hash: str = ""
+    roles: list[str] = []
+    firm_id: int | None = None
+    token: str = ""             # refused: plain tokens are not kept in configs (a clear error, not "unknown field")
+
+    def all_roles(self) -> tuple[str, ...]:
+        return (self.role, *[r for r in self.roles if r != self.role])
 
 
 class VenueConfig(_S):
@@ -327,6 +343,14 @@ def _check(cfg: VenueConfig) -> None:
     if c.status_interval_ms < 10:
         raise ConfigError(f"control.status_interval_ms: must be >= 10, got {c.status_interval_ms}")
 
+    if bool(c.curve_secret_key) != bool(c.curve_clients):
+        raise ConfigError("control.curve_secret_key and control.curve_clients: give both (CurveZMQ) or neither")
+    if c.curve_secret_key:
+        try:
+            curve.load(c.curve_secret_key, need_secret=True)
+            curve.admitted_keys(c.curve_clients)
+        except curve.CurveError as exc:
+            raise ConfigError(f"control.curve: {exc}") from None
     if not cfg.users:
         raise ConfigError("users: at least one user is needed")
     names: set[str] = set()
@@ -336,8 +360,19 @@ def _check(cfg: VenueConfig) -> None:
         if u.name in names:
             raise ConfigError(f"users[{i}].name: user {u.name!r} is defined twice")
         names.add(u.name)
-        if len(u.token) < 8:
-            raise ConfigError(f"users[{i}].token: must be at least 8 characters")
+        if u.token:
+            raise ConfigError(f"users[{i}].token: plain tokens are not kept in the config; put its "
+                              f"token_hash instead (python -m gateway keys hash-token)")
+        try:
+            parse_token_hash(u.token_hash)
+        except CredentialError as exc:
+            raise ConfigError(f"users[{i}].token_hash: {exc}") from None
+        for r in u.all_roles():
+            if r not in roles.ROLES:
+                raise ConfigError(f"users[{i}].roles: unknown role {r!r}; roles: {', '.join(roles.ROLES)}")
+        if roles.TRADER in u.all_roles():
+            if u.firm_id is None or u.firm_id not in {f.firm_id for f in cfg.firms}:
+                raise ConfigError(f"users[{i}].firm_id: a trader needs the firm_id of a configured firm")
 
 
 def parse_config(data: object, where: str = "venue config") -> VenueConfig:

@@ -262,11 +262,13 @@ def recorded_losses(directory: str) -> list[str]:
         return []
 
 
-def lost_commands(directory: str, last_seq: int, truncated: int, records: int) -> str | None:
+def lost_commands(directory: str, last_seq: int, truncated: int, records: int,
+                  high_water: tuple[int, SegmentHeader | None] | None = None) -> str | None:
     """What recovery (or verify) must say when acknowledged commands are missing: the seq
     range, the segment header that shows they were acknowledged, and where the records end;
-    None when the journal holds everything that was acknowledged."""
-    high, where = released_high_water(directory)
+    None when the journal holds everything that was acknowledged. high_water: as
+    released_high_water() returned it before an open repaired the journal (default: now)."""
+    high, where = high_water if high_water is not None else released_high_water(directory)
     if where is None or high <= last_seq:
         return None
     seg, offset = end_position(directory, KIND_CMD, records)
@@ -356,11 +358,11 @@ def recover(make_engine: Any, destroy_engine: Any, directory: str,
 
     # What the headers say was acknowledged, read before the open repairs anything and before
     # recovery's release overwrites the last segment's header with what survived.
-    high_water, _ = released_high_water(directory)
+    high_water = released_high_water(directory)
     try:
         cmd_log = open_log(directory, KIND_CMD, limits, segment_bytes)
         lost = lost_commands(directory, cmd_log.last_seq, cmd_log.truncated_records,
-                             cmd_log.records) if high_water > cmd_log.last_seq else None
+                             cmd_log.records, high_water)
         if lost is not None:
             record_loss(directory, lost)
     except BaseException:

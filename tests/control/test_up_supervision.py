@@ -278,3 +278,40 @@ def test_an_engine_death_without_a_journal_stops_the_venue_and_says_so(up_venue:
     assert ("up: engine killed by SIGKILL: the engine died and the venue has no journal to "
             "recover its state from; stopping the venue") in v.log()
     assert not list(Path(control_path(v.name)).parent.glob(f"venue-{v.name}-*"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_shell_waits_for_a_venue_still_starting(up_venue: Any) -> None:
+    """`python -m gateway up & python -m gateway shell -c status`: the shell, started first,
+    says it waits and then answers once the venue is up; with nothing starting it gives up
+    after --wait and says why (exit 3)."""
+    port = _free_port()
+    endpoint = f"tcp://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VENUE_CONTROL_")}
+    env["VENUE_CONTROL_TOKEN"] = OPERATOR[1]
+    shell_cmd = [sys.executable, "-m", "gateway", "shell", "--endpoint", endpoint, "--user",
+                 OPERATOR[0], "--timeout", "1", "-c", "status"]
+    alone = subprocess.run([*shell_cmd, "--wait", "2"], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert alone.returncode == 3, alone
+    assert "waiting up to 2 s for the control plane" in alone.stderr
+    assert "is the venue running? start it with `python -m gateway up`" in alone.stderr
+
+    v = up_venue()
+    v.config.write_text(v.config.read_text().replace('command_endpoint = "tcp://127.0.0.1:*"',
+                                                     f'command_endpoint = "{endpoint}"'))
+    shell = subprocess.Popen([*shell_cmd, "--wait", "60"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        v.start()
+        out, err = shell.communicate(timeout=90)
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+    assert shell.returncode == 0, (out, err)
+    assert "ACME" in out
