@@ -73,6 +73,7 @@ from shm.segment import KIND_CONTROL, Segment  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from journal_wire import WINDOW as WIRE_WINDOW, gateway_order_path  # noqa: E402
+from journal_wire import add_lone_ratios, lone_order_acks, print_lone_order_acks  # noqa: E402
 
 SEED = 20261123
 MODES = ["off", "async", "group", "each"]
@@ -470,14 +471,18 @@ def main() -> int:
             snap = snapshot_pause(workdir, 20_000 if args.quick else 500_000,
                                   3 if args.quick else 10)
         wire: dict[str, dict[str, float]] = {}
+        lone: dict[str, object] = {}
         if not args.recovery_only and not args.no_gateway:
             wire = gateway_order_path(args.quick, 1 if args.quick else REPS, args.gateway_fifo)
+            lone = lone_order_acks(args.quick, args.dir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if not args.recovery_only:
         print_order_path(path, n_path, each_n, cpus, load_before)
     if wire:
         print_gateway_path(wire, args.quick)
+    if lone:
+        print_lone_order_acks(lone)
 
     print(f"recovery: journal of N commands through eng_process in one C call; M/s is the "
           f"median of {RECOVERY_REPS} runs taken in turn (min-max beside it), ratio to the target "
@@ -545,6 +550,9 @@ def main() -> int:
             if m != "each":     # 'each' runs at a lower fixed rate: its latency is not comparable
                 ratios[f"gateway_latency_p50_{m}_vs_off"] = (wire[m]["latency_p50_ns"] /
                                                              off["latency_p50_ns"])
+    if lone:
+        metrics["lone_order_durable_ack"] = lone  # type: ignore[assignment]
+        add_lone_ratios(lone, baselines, ratios)
     for n, r in rec.items():
         ratios[f"recovery_{n}_replay_vs_target"] = r["replay_commands_per_s"] / RECOVERY_TARGET
         ratios[f"recovery_{n}_full_vs_target"] = (r["recovery_with_checks_commands_per_s"] /

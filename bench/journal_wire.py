@@ -41,8 +41,8 @@ MODES = ("off", "async", "group", "each")
 WINDOW = 4096
 
 
-def _venue(mode: str, workdir: Path, engine_cpu: int, gateway_cpu: int, fifo: bool
-           ) -> tuple[VenueProcs, int]:
+def _venue(mode: str, workdir: Path, engine_cpu: int, gateway_cpu: int, fifo: bool,
+           engine_extra: tuple[str, ...] = ()) -> tuple[VenueProcs, int]:
     name = f"jw{uuid.uuid4().hex[:6]}"
     cfg = workdir / f"gw-{name}.json"
     cfg.write_text(json.dumps(ONE_SESSION_CONFIG))
@@ -52,7 +52,7 @@ def _venue(mode: str, workdir: Path, engine_cpu: int, gateway_cpu: int, fifo: bo
     procs.start_engine("--cpu", str(engine_cpu), "--wait", "backoff", "--spin", "20",
                        "--yields", "0", "--fifo", "30" if fifo else "0", "--instruments", "1",
                        "--producers", "2", "--no-mlock", "--event-log-bytes", str(1 << 26),
-                       "--cmd-ring-bytes", str(1 << 20), *journal)
+                       "--cmd-ring-bytes", str(1 << 20), *journal, *engine_extra)
     _, port = procs.start_gateway(workdir / f"port-{name}", "--listen", "127.0.0.1:0",
                                   "--config", str(cfg), "--cpu", str(gateway_cpu),
                                   "--idle-spin-us", "0", "--fifo", "20" if fifo else "0",
@@ -115,3 +115,146 @@ def gateway_order_path(quick: bool, reps: int, fifo: bool = False) -> dict[str, 
     return out
 
 
+
+
+# ---- Durable ack of a lone order, beside the disk's own durable write and the TCP echo ----------
+
+LONE_INTERVAL_NS = 3_000_000     # one order every 3 ms: each ack is alone (no group to share)
+# group: every group handed to the SCHED_FIFO sync thread (the default); group-inline: a lone
+# order's group synced on the engine thread itself (--group-inline-max 8), two wake-ups fewer.
+LONE_VARIANTS = (("off", ()), ("async", ()), ("group", ()),
+                 ("group-inline", ("--group-inline-max", "8")), ("each", ()))
+NOS_FRAME_BYTES = 6 + 8 + 81     # SOFH + SBE header + NewOrderSingle
+
+
+def _pcts(values_ns: np.ndarray) -> dict[str, float]:
+    v = values_ns[values_ns >= 0]
+    return {"p50_ns": float(np.percentile(v, 50)) if len(v) else 0.0,
+            "p99_ns": float(np.percentile(v, 99)) if len(v) else 0.0}
+
+
+def disk_durable_write(directory: Path, samples: int) -> dict[str, dict[str, float]]:
+    """The disk's own durable-write latency in `directory` (the journals' filesystem): one
+    4 KiB pwrite with O_DIRECT|O_DSYNC into a preallocated, zero-filled file (the journal's
+    segments are so made), and for comparison an msync(MS_SYNC) of one dirtied 4 KiB page of a
+    shared mapping of such a file (the journal's sync). Timed in Python: ~1-2 us of overhead."""
+    import mmap
+    import time
+    path = directory / f"disk-probe-{uuid.uuid4().hex[:6]}"
+    size = 4 << 20
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        zeros = b"\0" * 4096
+        for off in range(0, size, 4096):
+            os.pwrite(fd, zeros, off)
+        os.fsync(fd)
+        dfd = os.open(path, os.O_RDWR | os.O_DIRECT | os.O_DSYNC)
+        page = mmap.mmap(-1, 4096)                  # page-aligned, as O_DIRECT wants
+        page.write(b"d" * 4096)
+        direct = np.empty(samples, dtype=np.int64)
+        try:
+            for i in range(samples):
+                t0 = time.perf_counter_ns()
+                os.pwritev(dfd, [page], (i % (size // 4096)) * 4096)
+                direct[i] = time.perf_counter_ns() - t0
+        finally:
+            os.close(dfd)
+        shared = mmap.mmap(fd, size)
+        synced = np.empty(samples, dtype=np.int64)
+        for i in range(samples):
+            off = (i % (size // 4096)) * 4096
+            shared[off:off + 128] = b"m" * 128
+            t0 = time.perf_counter_ns()
+            shared.flush(off, 4096)
+            synced[i] = time.perf_counter_ns() - t0
+        shared.close()
+    finally:
+        os.close(fd)
+        path.unlink()
+    return {"odirect_dsync_4k": _pcts(direct), "msync_4k": _pcts(synced)}
+
+
+def tcp_echo(cpus: list[int], samples: int) -> dict[str, float]:
+    """native/bench/probe_tcp.c's C ping-pong of a NewOrderSingle-sized payload, client on the
+    first CPU and echo on the last (the gateway's placement here)."""
+    from native._venue import ffi, lib
+    rtt = np.zeros(samples, dtype=np.uint64)
+    rc = lib.probe_tcp_pingpong(ffi.cast("uint64_t *", ffi.from_buffer(rtt)), samples, 500,
+                                NOS_FRAME_BYTES, cpus[0], cpus[-1], 5000)
+    if rc != 0:
+        raise SystemExit(f"journal_wire: echo baseline failed: {os.strerror(-rc)}")
+    return _pcts(rtt.astype(np.int64))
+
+
+def lone_order_acks(quick: bool, directory: str | None = None) -> dict[str, object]:
+    """Durable ack of a lone order per durability mode (one IOC order every 3 ms through the
+    gateway; from its planned send to its New, which leaves only once the order's record is
+    durable as the mode says), beside the disk's own durable 4 KiB write and the TCP echo, all
+    measured in this one call; ratios of each mode's P50 and P99 to the disk's and the echo's."""
+    cpus = sorted(os.sched_getaffinity(0))
+    n = 300 if quick else 2000
+    out: dict[str, object] = {"loadavg_1m_before": os.getloadavg()[0]}
+    with tempfile.TemporaryDirectory(prefix="venue-bench-lone-ack-",
+                                     dir=directory or "/var/tmp") as tmp:
+        disk = disk_durable_write(Path(tmp), n)
+        echo = tcp_echo(cpus, 5000 if quick else 20000)
+        modes: dict[str, dict[str, float]] = {}
+        for m, extra in LONE_VARIANTS:
+            procs, port = _venue(m.split("-")[0], Path(tmp), cpus[-1], cpus[-1], False, extra)
+            try:
+                os.sched_setaffinity(0, {cpus[0]})
+                client = Client.connect("127.0.0.1", port, 1, 1, "bench", keepalive_ms=30000)
+                try:
+                    run_loadgen(client, 50, LONE_INTERVAL_NS, 0)        # warm-up
+                    run = run_loadgen(client, n if m != "each" else n // 3, LONE_INTERVAL_NS, 0)
+                finally:
+                    os.sched_setaffinity(0, set(cpus))
+                client.terminate()
+            finally:
+                procs.close()
+            modes[m] = {**_pcts(run.corrected),
+                        "lost": float(int(run.result.sent) - int(run.result.acked))}
+    d = disk["odirect_dsync_4k"]
+    for m, r in modes.items():
+        r["p50_over_disk"] = r["p50_ns"] / d["p50_ns"] if d["p50_ns"] else 0.0
+        r["p99_over_disk"] = r["p99_ns"] / d["p99_ns"] if d["p99_ns"] else 0.0
+        r["p50_over_echo"] = r["p50_ns"] / echo["p50_ns"] if echo["p50_ns"] else 0.0
+    out.update({"orders_per_mode": n, "disk": disk, "tcp_echo": echo, "modes": modes,
+                "loadavg_1m_after": os.getloadavg()[0]})
+    return out
+
+
+def print_lone_order_acks(r: dict[str, object]) -> None:
+    disk = r["disk"]
+    echo = r["tcp_echo"]
+    assert isinstance(disk, dict) and isinstance(echo, dict)
+    print(f"durable ack of a lone order (one IOC every {LONE_INTERVAL_NS // 1_000_000} ms through "
+          f"the gateway, {r['orders_per_mode']} per mode; load {r['loadavg_1m_before']:.1f} -> "
+          f"{r['loadavg_1m_after']:.1f}):")
+    print(f"{'':<26}{'p50 us':>9}{'p99 us':>10}{'p50/disk':>10}{'p99/disk':>10}")
+    for name, v in (("disk O_DIRECT|O_DSYNC 4K", disk["odirect_dsync_4k"]),
+                    ("disk msync 1 page", disk["msync_4k"]), ("tcp echo", echo)):
+        print(f"{name:<26}{v['p50_ns'] / 1e3:>9.1f}{v['p99_ns'] / 1e3:>10.1f}")
+    modes = r["modes"]
+    assert isinstance(modes, dict)
+    for m, v in modes.items():
+        print(f"{'ack, journal ' + m:<26}{v['p50_ns'] / 1e3:>9.1f}{v['p99_ns'] / 1e3:>10.1f}"
+              f"{v['p50_over_disk']:>10.2f}{v['p99_over_disk']:>10.2f}")
+
+
+def add_lone_ratios(r: dict[str, object], baselines: dict[str, float],
+                    ratios: dict[str, float]) -> None:
+    """The lone-order figures into a bench's JSON baselines and ratios."""
+    disk = r["disk"]
+    echo = r["tcp_echo"]
+    modes = r["modes"]
+    assert isinstance(disk, dict) and isinstance(echo, dict) and isinstance(modes, dict)
+    d = disk["odirect_dsync_4k"]
+    baselines.update({"disk_odirect_dsync_4k_p50_ns": d["p50_ns"],
+                      "disk_odirect_dsync_4k_p99_ns": d["p99_ns"],
+                      "disk_msync_4k_p50_ns": disk["msync_4k"]["p50_ns"],
+                      "lone_tcp_echo_p50_ns": echo["p50_ns"], "lone_tcp_echo_p99_ns": echo["p99_ns"]})
+    for m, v in modes.items():
+        ratios[f"lone_ack_{m}_p50_vs_disk"] = round(v["p50_over_disk"], 3)
+        ratios[f"lone_ack_{m}_p99_vs_disk"] = round(v["p99_over_disk"], 3)
+        ratios[f"lone_ack_{m}_p50_vs_echo"] = round(v["p50_over_echo"], 3)

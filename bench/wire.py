@@ -44,6 +44,7 @@ from gateway.client import Client
 from native._venue import ffi, lib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from journal_wire import add_lone_ratios, lone_order_acks, print_lone_order_acks  # noqa: E402
 from loadgen import run_loadgen  # noqa: E402
 from sched_state import dma_state, fifo_permitted, schedstat, set_fifo, steal_ticks  # noqa: E402
 from venue_procs import ONE_SESSION_CONFIG, VenueProcs  # noqa: E402
@@ -137,6 +138,10 @@ def main() -> int:
     ap.add_argument("--no-event-doorbell", action="store_true",
                     help="gateway --no-event-doorbell (its idle epoll_wait is not ended by the "
                          "engine's event-log doorbell), to compare the doorbell's cost")
+    ap.add_argument("--no-durable-ack", action="store_true",
+                    help="skip the last part: a lone order's durable ack per journal durability "
+                         "mode beside the disk's own durable write and the TCP echo "
+                         "(bench/journal_wire.py)")
     ap.add_argument("--passive-fill", action="store_true",
                     help="instead: the passive-fill measure of bench/wire_passive.py (a resting "
                          "order's report on an idle gateway, event doorbell on vs off)")
@@ -223,6 +228,7 @@ def main() -> int:
         if dma_fd is not None:
             os.close(dma_fd)
     load_after = os.getloadavg()
+    lone = {} if args.no_durable_ack else lone_order_acks(args.quick)
 
     print(f"wire-to-wire NewOrderSingle -> ExecutionReport(New), loopback TCP; placement "
           f"{args.placement}: client cpu {client_cpu} (ppoll), gateway cpu {gateway_cpu} "
@@ -256,6 +262,11 @@ def main() -> int:
     stopped = [line for line in gw_err.splitlines() if "stopped" in line]
     for line in stopped:
         print(line)
+    baselines: dict[str, object] = {"tcp_echo_rtt": echo}
+    if lone:
+        print_lone_order_acks(lone)
+        results["lone_order_durable_ack"] = lone
+        add_lone_ratios(lone, baselines, ratios)  # type: ignore[arg-type]
     machine = {"cores": len(cpus), "platform": platform.platform(), "placement": args.placement,
                "client_cpu": client_cpu, "gateway_cpu": gateway_cpu, "engine_cpu": engine_cpu,
                "sched": sched, "fifo_priorities": prio if sched == "fifo" else None,
@@ -269,7 +280,7 @@ def main() -> int:
                "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
                "tuning": "none applied by this bench"}
     print(json.dumps({"bench": "wire", "machine": machine, "metrics": results,
-                      "baselines": {"tcp_echo_rtt": echo}, "ratios": ratios}))
+                      "baselines": baselines, "ratios": ratios}))
     return 0
 
 

@@ -200,7 +200,7 @@ class Reason(enum.IntEnum):
     GW_ADMIN_DISCONNECT = 960
     GW_ORDER_DONE = 961
     GW_MASS_CANCEL_BUSY = 962
-    GW_MASS_CANCEL_INCOMPLETE = 963
+    GW_VENUE_STOPPING = 964
 
 
 class CommandRecord(msgspec.Struct, frozen=True, gc=False, tag_field="type"):

@@ -10,6 +10,8 @@ import sys
 
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
+    "backtest": ("trading.replay.cli", "replay a historical day through the real engine with a strategy"),
+    "strategy": ("trading.strategy.cli", "strategies live: 'strategy list', 'strategy run --venue NAME ...'"),
     "analyze": ("trading.analytics.cli", "order-flow analytics of a LOBSTER day: summary table and plots"),
     "monitor": ("trading.analytics.monitor", "streaming analytics beside a running engine, published on ZeroMQ"),
     "report": ("trading.tca.cli", "transaction cost analysis, best-execution monitoring and regulatory "

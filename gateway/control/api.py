@@ -3,15 +3,19 @@ metrics and audit records (wire format: protocol.py).
 
 Per request, in this order: bound the message (at most MAX_FRAMES frames, the body at most
 protocol.MAX_REQUEST_BYTES, else bad_request without decoding it), decode into the typed Request
-(bad_request; the types bound nesting, so no input recurses), authenticate the user's token with
-hmac.compare_digest (unauthenticated), look the command up (unknown_command), check the role
-(forbidden: a viewer asking for a write), check argument names (bad_request), then run it
-(service.ControlService). Every write command, accepted or refused, and every refused request of
+(bad_request; the types bound nesting, so no input recurses), check the request's proof against
+the user's stored key (unauthenticated; gateway/security/credentials.py: the token never travels
+and the config holds only its salted scrypt hash), refuse a timestamp outside the replay window or
+a nonce seen in it (replayed), look the command up (unknown_command), check the user's roles
+against the permission matrix and a trader's account against its firm (forbidden;
+gateway/security/roles.py), check argument names (bad_request), then run it
+(service.ControlService; users.list and audit.verify are answered here). Every write command, accepted or refused, and every refused request of
 any kind is appended to the audit log before the reply is sent, and published on the "audit" topic.
 
 Nothing a peer sends ends the service: any exception while answering is answered ("internal") and
-audited. Refusals are cheap: their audit lines are summarised (audit.py), fsync'ed lazily, and past
-REFUSALS_AUDITED_PER_S per peer address they are counted and written as one summary line a second.
+audited. Refusals are cheap: their audit lines are summarised (audit.py) and fsync'ed lazily, and
+anonymous ones (undecodable, unauthenticated) past REFUSALS_AUDITED_PER_S per peer address are
+counted and written as one summary line a second.
 One serve() pass answers at most REQUESTS_PER_PASS requests, so a flood cannot starve the event
 pump, and ROUTER fair-queues connections, so a flooding peer gets its share and no more. Frames
 over HARD_MAX_FRAME_BYTES end the sender's connection inside libzmq, and at most MAX_CONNECTIONS
@@ -20,8 +24,10 @@ each subscriber's subscriptions).
 """
 from __future__ import annotations
 
-import hmac
+import base64
+import collections
 import logging
+import os
 import time
 import traceback
 from typing import Any
@@ -33,10 +39,15 @@ from gateway.control import protocol
 from gateway.control.audit import AuditLog, summarise_text
 from gateway.control.config import User
 from gateway.control.service import CommandError, ControlService
+from gateway.security import audit_chain, roles
+from gateway.security.credentials import (REPLAY_WINDOW_S, SCRYPT_N, SCRYPT_P, SCRYPT_R, TokenHash,
+                                          auth_message, check_proof, decoy_salt, parse_token_hash)
 from gateway.security.zmq_guard import ZmqConnectionGuard
 
 log = logging.getLogger("gateway.control.api")
-_DUMMY_TOKEN = "x" * 32       # compared against when the user is unknown: same work either way
+_DECOY_KEY = bytes(32)        # checked against when the user is unknown: same work either way
+SECURITY_VERBS = frozenset({"users.list", "audit.verify"})    # answered here, not by the service
+_MAX_NONCES = 1 << 20
 
 MAX_FRAMES = 4                          # identity, delimiter, body (+1 spare); more: refused
 HARD_MAX_FRAME_BYTES = 1 << 20          # ZMQ_MAXMSGSIZE: a larger frame ends the connection
@@ -60,8 +71,15 @@ class _PeerRefusals:
 
 class ApiServer:
     def __init__(self, users: list[User], audit: AuditLog, command_endpoint: str, publish_endpoint: str,
-                 context: zmq.Context | None = None) -> None:  # type: ignore[type-arg]
-        self.users = {u.name: u for u in users}
+                 context: zmq.Context | None = None,  # type: ignore[type-arg]
+                 firm_accounts: dict[int, frozenset[int]] | None = None) -> None:
+        self.users: dict[str, User] = {}
+        self._hashes: dict[str, TokenHash] = {}
+        self._stored_keys: dict[str, bytes] = {}
+        self.set_users(users)
+        self.firm_accounts = firm_accounts or {}
+        self._decoy_secret = os.urandom(32)
+        self._nonces: collections.OrderedDict[tuple[str, str], int] = collections.OrderedDict()
         self.audit_log = audit
         self.service: ControlService | None = None
         ctx = context or zmq.Context.instance()
@@ -191,13 +209,24 @@ class ApiServer:
         except Exception as exc:        # DecodeError, ValidationError, or anything else msgspec raises
             return self._refuse(0, "", "", "?", {}, protocol.CODE_BAD_REQUEST,
                                 f"undecodable request: {summarise_text(str(exc))}", peer)
+        if req.command == protocol.AUTH_SALT:
+            return self._salt(req)
         user = self.users.get(req.user)
-        expected = user.token if user is not None else _DUMMY_TOKEN
-        token_ok = hmac.compare_digest(req.token.encode(), expected.encode())
-        if user is None or not token_ok:
+        stored = self._stored_keys.get(req.user, _DECOY_KEY)
+        message = auth_message(req.request_id, req.user, req.command, dict(req.args), req.ts_ns, req.nonce)
+        proof_ok = check_proof(stored, message, req.proof)     # same work for an unknown user
+        if user is None or not proof_ok:
             return self._refuse(req.request_id, req.user, "", req.command, req.args,
-                                protocol.CODE_UNAUTHENTICATED, "unknown user or wrong token", peer)
+                                protocol.CODE_UNAUTHENTICATED, "unknown user or wrong credentials", peer)
         role = user.role
+        now_ns = time.time_ns()
+        if abs(now_ns - req.ts_ns) > REPLAY_WINDOW_S * 1e9:
+            return self._refuse(req.request_id, user.name, role, req.command, req.args, protocol.CODE_REPLAYED,
+                                f"request timestamp {(req.ts_ns - now_ns) / 1e9:+.1f} s from the service's "
+                                f"clock: outside the {REPLAY_WINDOW_S:.0f} s window", peer)
+        if not self._fresh_nonce(user.name, req.nonce, now_ns):
+            return self._refuse(req.request_id, user.name, role, req.command, req.args, protocol.CODE_REPLAYED,
+                                "this request (its nonce) was seen before", peer)
         entry = protocol.COMMANDS.get(req.command)
         if entry is None:
             return self._refuse(req.request_id, user.name, role, req.command, req.args,
@@ -205,9 +234,20 @@ class ApiServer:
                                 f"unknown command {summarise_text(req.command, 64)!r}; "
                                 f"commands: {', '.join(sorted(protocol.COMMANDS))}", peer)
         write = entry[0] == protocol.WRITE
-        if write and role != protocol.ROLE_OPERATOR:
+        allowed, own_only = roles.grants(user.all_roles(), req.command)
+        if not allowed:
             return self._refuse(req.request_id, user.name, role, req.command, req.args, protocol.CODE_FORBIDDEN,
-                                f"{req.command!r} changes the venue: operators only (you are a {role})", peer)
+                                f"{req.command!r} is not allowed to your role(s) {', '.join(user.all_roles())}",
+                                peer)
+        if own_only and "account" in protocol.required_args(req.command) + protocol.optional_args(req.command):
+            account = req.args.get("account")
+            mine = self.firm_accounts.get(user.firm_id if user.firm_id is not None else -1, frozenset())
+            if isinstance(account, str) and account.isdigit():
+                account = int(account)
+            if not isinstance(account, int) or isinstance(account, bool) or account not in mine:
+                return self._refuse(req.request_id, user.name, role, req.command, req.args, protocol.CODE_FORBIDDEN,
+                                    f"{req.command!r}: a trader names one of its firm's accounts "
+                                    f"({', '.join(map(str, sorted(mine))) or 'none'})", peer)
         required = protocol.required_args(req.command)
         allowed = set(required) | set(protocol.optional_args(req.command))
         missing = [a for a in required if a not in req.args]
@@ -221,7 +261,10 @@ class ApiServer:
             return self._refuse(req.request_id, user.name, role, req.command, req.args, protocol.CODE_UNAVAILABLE,
                                 "the service is starting", peer)
         try:
-            data = self.service.handle(req.command, dict(req.args), user.name, role)
+            if req.command in SECURITY_VERBS:
+                data = self._security_verb(req.command)
+            else:
+                data = self.service.handle(req.command, dict(req.args), user.name, role)
         except CommandError as exc:
             reply = protocol.Reply(req.request_id, False, exc.code, exc.message)
         except (TypeError, ValueError) as exc:   # an argument of the wrong shape or value reached a handler
@@ -239,10 +282,52 @@ class ApiServer:
             self._audit_safely(user.name, role, req.command, req.args, reply.ok, reply.code, reply.message, peer)
         return reply
 
+    def _salt(self, req: protocol.Request) -> protocol.Reply:
+        """The user's salt and scrypt parameters (a decoy, stable per name, for an unknown user)."""
+        known = self._hashes.get(req.user)
+        if known is not None:
+            salt, n, r, p = known.salt, known.n, known.r, known.p
+        else:
+            salt, n, r, p = decoy_salt(self._decoy_secret, req.user), SCRYPT_N, SCRYPT_R, SCRYPT_P
+        return protocol.Reply(req.request_id, True, protocol.CODE_OK, "",
+                              {"salt": base64.b64encode(salt).decode(), "n": n, "r": r, "p": p})
+
+    def _fresh_nonce(self, user: str, nonce: str, now_ns: int) -> bool:
+        """False when (user, nonce) was seen within the replay window; else remembers it."""
+        if not nonce:
+            return False
+        horizon = now_ns - int(2 * REPLAY_WINDOW_S * 1e9)
+        while self._nonces and (next(iter(self._nonces.values())) < horizon
+                                or len(self._nonces) >= _MAX_NONCES):
+            self._nonces.popitem(last=False)
+        key = (user, nonce)
+        if key in self._nonces:
+            return False
+        self._nonces[key] = now_ns
+        return True
+
+    def set_users(self, users: list[User]) -> None:
+        """Installs a user table (start-up, and each rotation: the old credentials stop working now)."""
+        self.users = {u.name: u for u in users}
+        self._hashes = {u.name: parse_token_hash(u.token_hash) for u in users}
+        self._stored_keys = {name: h.stored_key for name, h in self._hashes.items()}
+
+    def _security_verb(self, command: str) -> Any:
+        if command == "users.list":
+            return [{"name": u.name, "roles": list(u.all_roles()), "firm_id": u.firm_id}
+                    for u in self.users.values()]
+        if command == "audit.verify":
+            records, findings = audit_chain.verify(self.audit_log.path)
+            return {"path": str(self.audit_log.path), "records": records, "whole": not findings,
+                    "findings": [str(f) for f in findings[:100]]}
+        raise CommandError(protocol.CODE_UNKNOWN_COMMAND, f"no handler for {command!r}")
+
     def _refuse(self, request_id: int, user: str, role: str, command: str, args: Any, code: str,
                 message: str, peer: str = "") -> protocol.Reply:
         self.refused += 1
-        if self._count_refusal(peer, code):
+        # An authenticated user's refusal (role known) is always written; anonymous ones are
+        # summarised past REFUSALS_AUDITED_PER_S per peer.
+        if role or self._count_refusal(peer, code):
             self._audit_safely(user, role, command, args, False, code, message, peer)
         return protocol.Reply(request_id, False, code, message)
 

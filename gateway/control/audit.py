@@ -11,9 +11,14 @@ Size: a record never carries an attacker's payload whole. Strings longer than FI
 argument maps whose encoding exceeds ARGS_MAX_BYTES are replaced by a summary (length and SHA-256),
 so a 10 MB refused request costs a line of a few hundred bytes.
 
+Tamper evidence: every record is sealed into a hash chain (gateway/security/audit_chain.py: seq,
+prev, hash) and the head (last seq and hash) is rewritten beside the log at each fsync;
+``python -m gateway audit verify LOG`` names each edited, removed or reordered record. A log that
+already exists is continued from its last record.
+
 Fields: ts (UTC ISO-8601 with microseconds), ts_ns (wall clock ns), user, role ("" when
 unauthenticated), command, args, outcome ("accepted" or "refused"), code (protocol code), message,
-and peer when the transport knows it.
+peer when the transport knows it, and seq, prev, hash.
 """
 from __future__ import annotations
 
@@ -24,6 +29,8 @@ import os
 import time
 from pathlib import Path
 from typing import Any
+
+from gateway.security import audit_chain
 
 FIELD_MAX_CHARS = 200           # user, command, message and string arguments beyond this are summarised
 ARGS_MAX_BYTES = 2048           # an argument map whose JSON is longer is replaced by its summary
@@ -60,6 +67,7 @@ class AuditLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # O_APPEND: each line is one write(2), so concurrent writers never interleave inside a line.
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        self._seq, self._last_hash = audit_chain.last_link(self.path)
         self._unsynced_since: float | None = None
         self.records = 0
 
@@ -75,26 +83,31 @@ class AuditLog:
         }
         if peer:
             entry["peer"] = summarise_text(peer)
-        line = json.dumps(entry, default=repr, sort_keys=True) + "\n"
-        os.write(self._fd, line.encode())
+        line = audit_chain.seal(entry, self._seq + 1, self._last_hash)
+        os.write(self._fd, (line + "\n").encode())
+        sealed: dict[str, Any] = json.loads(line)
+        self._seq, self._last_hash = sealed["seq"], sealed["hash"]
         self.records += 1
         if ok:
-            os.fsync(self._fd)
-            self._unsynced_since = None
+            self._sync()
         elif self._unsynced_since is None:
             self._unsynced_since = time.monotonic()
-        return entry
+        return sealed
+
+    def _sync(self) -> None:
+        os.fsync(self._fd)
+        audit_chain.write_head(self.path, self._seq, self._last_hash)
+        self._unsynced_since = None
 
     def sync_if_due(self) -> None:
         """fsync when a refusal's line has waited SYNC_INTERVAL_S (called from the service loop)."""
         if self._unsynced_since is not None and time.monotonic() - self._unsynced_since >= SYNC_INTERVAL_S:
-            os.fsync(self._fd)
-            self._unsynced_since = None
+            self._sync()
 
     def close(self) -> None:
         if self._fd >= 0:
             if self._unsynced_since is not None:
-                os.fsync(self._fd)
+                self._sync()
             os.close(self._fd)
             self._fd = -1
 

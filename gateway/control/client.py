@@ -9,7 +9,10 @@ carries a fresh request_id and replies to earlier (abandoned) requests are disca
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
+import secrets
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -17,6 +20,7 @@ from typing import Any
 import zmq
 
 from gateway.control import protocol
+from gateway.security import credentials
 
 
 class ControlError(Exception):
@@ -41,25 +45,44 @@ class ControlClient:
         self.timeout_s = timeout_s
         self._context = context or zmq.Context.instance()
         self._ids = itertools.count(1)
+        self._keys: tuple[bytes, bytes] | None = None
         self._socket = self._context.socket(zmq.DEALER)
         self._socket.setsockopt(zmq.LINGER, 0)
         self._socket.connect(endpoint)
 
-    def request(self, command: str, **args: Any) -> protocol.Reply:
-        """Send one command and return the whole Reply (ok or not). Raises ControlError("timeout")."""
-        request_id = next(self._ids)
-        body = protocol.encode(protocol.Request(request_id, self.user, self.token, command, args))
-        self._socket.send_multipart([b"", body])
+    def _roundtrip(self, request: protocol.Request, what: str) -> protocol.Reply:
+        self._socket.send_multipart([b"", protocol.encode(request)])
         deadline = time.monotonic() + self.timeout_s
         while True:
             remaining_ms = int((deadline - time.monotonic()) * 1000)
             if remaining_ms <= 0 or not self._socket.poll(remaining_ms):
-                raise ControlError("timeout", f"no reply to {command!r} from {self.endpoint} within {self.timeout_s}s")
+                raise ControlError("timeout", f"no reply to {what!r} from {self.endpoint} within {self.timeout_s}s")
             frames = self._socket.recv_multipart()
             reply = protocol.decode_reply(frames[-1])
-            if reply.request_id == request_id:
+            if reply.request_id == request.request_id:
                 return reply
             # A late reply to an earlier, abandoned request: drop it.
+
+    def _credentials(self) -> tuple[bytes, bytes]:
+        """(ClientKey, StoredKey) for this user, derived once from the server's salt (the slow step)."""
+        if self._keys is None:
+            reply = self._roundtrip(protocol.Request(next(self._ids), self.user, protocol.AUTH_SALT), protocol.AUTH_SALT)
+            if not reply.ok or not isinstance(reply.data, dict):
+                raise ControlError(reply.code, f"cannot get the salt: {reply.message}")
+            d = reply.data
+            key = credentials.client_key(self.token, base64.b64decode(d["salt"]), int(d["n"]), int(d["r"]), int(d["p"]))
+            self._keys = (key, hashlib.sha256(key).digest())
+        return self._keys
+
+    def request(self, command: str, **args: Any) -> protocol.Reply:
+        """Send one command, signed (the token never leaves this process), and return the whole
+        Reply (ok or not). Raises ControlError("timeout")."""
+        key, stored = self._credentials()
+        request_id = next(self._ids)
+        ts_ns, nonce = time.time_ns(), secrets.token_hex(16)
+        proof = credentials.make_proof(key, stored, credentials.auth_message(request_id, self.user, command,
+                                                                             args, ts_ns, nonce))
+        return self._roundtrip(protocol.Request(request_id, self.user, command, args, ts_ns, nonce, proof), command)
 
     def call(self, command: str, **args: Any) -> Any:
         """Run a command and return its data; raise ControlError(code, message) when it is refused."""

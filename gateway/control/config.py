@@ -25,6 +25,8 @@ import msgspec
 
 from gateway.orderentry import config as gw_config
 from gateway.control import protocol
+from gateway.security import roles
+from gateway.security.credentials import CredentialError, parse_token_hash
 
 INT64_MAX = 2**63 - 1
 DEFAULT_CONFIG_NAME = "default_venue.toml"
@@ -114,9 +116,19 @@ class Control(_S):
 
 
 class User(_S):
+    """A control-plane user. The token itself is never in the config: token_hash is its salted slow
+    hash (``python -m gateway keys hash-token``); the user keeps the token in a file or the
+    environment. role and roles name rows of gateway/security/roles.py; firm_id binds a trader to
+    its firm's accounts."""
     name: str
-    role: Literal["viewer", "operator"]
-    token: str
+    role: str
+    token_hash: str = ""
+    roles: list[str] = []
+    firm_id: int | None = None
+    token: str = ""             # refused: plain tokens are not kept in configs (a clear error, not "unknown field")
+
+    def all_roles(self) -> tuple[str, ...]:
+        return (self.role, *[r for r in self.roles if r != self.role])
 
 
 class VenueConfig(_S):
@@ -336,8 +348,19 @@ def _check(cfg: VenueConfig) -> None:
         if u.name in names:
             raise ConfigError(f"users[{i}].name: user {u.name!r} is defined twice")
         names.add(u.name)
-        if len(u.token) < 8:
-            raise ConfigError(f"users[{i}].token: must be at least 8 characters")
+        if u.token:
+            raise ConfigError(f"users[{i}].token: plain tokens are not kept in the config; put its "
+                              f"token_hash instead (python -m gateway keys hash-token)")
+        try:
+            parse_token_hash(u.token_hash)
+        except CredentialError as exc:
+            raise ConfigError(f"users[{i}].token_hash: {exc}") from None
+        for r in u.all_roles():
+            if r not in roles.ROLES:
+                raise ConfigError(f"users[{i}].roles: unknown role {r!r}; roles: {', '.join(roles.ROLES)}")
+        if roles.TRADER in u.all_roles():
+            if u.firm_id is None or u.firm_id not in {f.firm_id for f in cfg.firms}:
+                raise ConfigError(f"users[{i}].firm_id: a trader needs the firm_id of a configured firm")
 
 
 def parse_config(data: object, where: str = "venue config") -> VenueConfig:

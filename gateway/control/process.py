@@ -29,9 +29,10 @@ class LazyGatewayAdmin:
     """The gateway's admin client, created once its endpoint is known: given directly, or read
     from the file the gateway writes once it answers (for a tcp://HOST:* endpoint)."""
 
-    def __init__(self, endpoint: str | None, endpoint_file: str | None) -> None:
+    def __init__(self, endpoint: str | None, endpoint_file: str | None, token_file: str | None = None) -> None:
         self.endpoint = endpoint
         self.endpoint_file = endpoint_file
+        self.token_file = token_file
         self._client: Any = None
 
     def _get(self) -> Any:
@@ -46,7 +47,7 @@ class LazyGatewayAdmin:
                                             f"{self.endpoint_file} yet") from None
             if not ep:
                 raise GatewayAdminError("unavailable", "no gateway admin endpoint")
-            self._client = GatewayAdmin(ep, timeout_s=1.0)
+            self._client = GatewayAdmin(ep, timeout_s=1.0, token_file=self.token_file)
         return self._client
 
     def sessions(self) -> list[dict[str, Any]]:
@@ -67,22 +68,66 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gateway-admin", default=None, help="override gateway.admin_endpoint")
     p.add_argument("--gateway-admin-file", default=None,
                    help="read the gateway admin endpoint from this file (written by the gateway's --admin-file)")
+    p.add_argument("--gateway-admin-token-file", default=None,
+                   help="the gateway's admin token (written by the gateway's --admin-token-file)")
     p.add_argument("--endpoints-file", default=None,
                    help="write {command, publish} endpoints actually bound here (JSON) once serving")
     p.add_argument("--attach-timeout-s", type=float, default=30.0)
     return p
 
 
-def serve(service: ControlService, server: ApiServer, status_interval_s: float, stop: list[bool]) -> int:
+class UserRotation:
+    """Credentials rotate without a restart: when the venue config's modification time changes, its
+    [[users]] are loaded again and installed (the old tokens stop working at once); a config that
+    no longer loads leaves the users as they were. Either way the outcome is audited."""
+
+    CHECK_INTERVAL_S = 1.0
+
+    def __init__(self, path: str, server: ApiServer) -> None:
+        self.path = path
+        self.server = server
+        self.next_check = 0.0
+        self.mtime = self._mtime()
+
+    def _mtime(self) -> int:
+        try:
+            return os.stat(self.path).st_mtime_ns
+        except OSError:
+            return -1
+
+    def poll(self, now: float) -> None:
+        if now < self.next_check:
+            return
+        self.next_check = now + self.CHECK_INTERVAL_S
+        mtime = self._mtime()
+        if mtime == self.mtime:
+            return
+        self.mtime = mtime
+        try:
+            users = load_config(self.path).users
+        except ConfigError as exc:
+            self.server._audit_safely("system", "system", "users.reload", {}, False, protocol.CODE_BAD_REQUEST,
+                                      f"the changed config does not load; users unchanged: {exc}", "")
+            return
+        self.server.set_users(users)
+        self.server._audit_safely("system", "system", "users.reload", {"users": len(users)}, True, protocol.CODE_OK,
+                                  f"credentials rotated: {', '.join(u.name for u in users)}", "")
+
+
+def serve(service: ControlService, server: ApiServer, status_interval_s: float, stop: list[bool],
+          config_path: str | None = None) -> int:
     """The main loop: events, requests, timers, periodic status. Returns the exit status."""
     next_status = 0.0
     last_events = 0
     last_t = time.monotonic()
+    users = UserRotation(config_path, server) if config_path else None
     while not stop[0]:
         n = service.pump_events()
         server.serve(0 if n else 2)
         service.tick()
         now = time.monotonic()
+        if users is not None:
+            users.poll(now)
         if now >= next_status:
             next_status = now + status_interval_s
             try:
@@ -128,12 +173,13 @@ def main(argv: list[str]) -> int:
         return 1
     try:
         server = ApiServer(cfg.users, audit, args.command_endpoint or cfg.control.command_endpoint,
-                           args.publish_endpoint or cfg.control.publish_endpoint)
+                           args.publish_endpoint or cfg.control.publish_endpoint,
+                           firm_accounts={f.firm_id: frozenset(f.accounts) for f in cfg.firms})
     except OSError as exc:
         print(f"control: {exc}", file=sys.stderr)
         return 1
     admin_ep = args.gateway_admin if args.gateway_admin is not None else cfg.gateway.admin_endpoint
-    admin = (LazyGatewayAdmin(admin_ep, args.gateway_admin_file)
+    admin = (LazyGatewayAdmin(admin_ep, args.gateway_admin_file, args.gateway_admin_token_file)
              if (admin_ep and not admin_ep.endswith(":*")) or args.gateway_admin_file else None)
     service = ControlService(cfg, publish=server.publish, audit=server.audit, gateway_admin=admin)
     stop = [False]
@@ -160,7 +206,7 @@ def main(argv: list[str]) -> int:
     print(f"control: {cfg.venue.name}: commands on {server.command_endpoint}, publish on "
           f"{server.publish_endpoint}, audit log {audit_path}", file=sys.stderr, flush=True)
     try:
-        rc = serve(service, server, cfg.control.status_interval_ms / 1000, stop)
+        rc = serve(service, server, cfg.control.status_interval_ms / 1000, stop, args.config)
     except shm_errors.ShmError as exc:
         print(f"control: engine: {exc}", file=sys.stderr)
         rc = 1

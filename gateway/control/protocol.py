@@ -5,15 +5,17 @@ alerts, metrics and audit records are published on a PUB socket under the topics
 body is msgpack encoded with msgspec (``encode`` / ``decode_*`` here), so the shell, tests and tools
 never hand-roll bytes.
 
-Roles: a "viewer" may run only READ commands; an "operator" may also run WRITE commands. Every write
-(accepted or refused) and every refused request is written to the audit log by the service.
+Authentication: a client first asks AUTH_SALT (no proof needed) for its user's salt and scrypt
+parameters, derives its key once, then signs each request (gateway/security/credentials.py).
+Roles: the permission matrix gateway/security/roles.py says which role may run which command.
+Every WRITE command (accepted or refused) and every refused request is written to the audit log.
 
 Prices and quantities are integers in engine units everywhere on this wire; presentation (ticks,
 decimals) is the shell's business.
 """
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
 
@@ -29,22 +31,33 @@ TOPICS: Final = (TOPIC_STATUS, TOPIC_ALERT, TOPIC_METRICS, TOPIC_AUDIT)
 
 ROLE_VIEWER: Final = "viewer"
 ROLE_OPERATOR: Final = "operator"
-ROLES: Final = (ROLE_VIEWER, ROLE_OPERATOR)
+AUTH_SALT: Final = "auth.salt"          # args {}; answered without a proof: {salt, n, r, p}
 
 
 MAX_REQUEST_BYTES: Final = 64 * 1024     # a larger request is refused before it is decoded
 
-# An argument is one scalar: the decoder refuses a list or map where a scalar belongs as soon as it
-# sees its header, so no request nests and none makes the decoder recurse.
-ArgValue = str | int | float | bool | None
+# Every field of a request is typed and bounded, so the decoder refuses an oversized or misshapen
+# request at the first offending header: an argument is one scalar (a list or map where a scalar
+# belongs is refused as soon as its header is seen, so no request nests or makes the decoder
+# recurse), names and texts have a maximum length, and a request has at most MAX_ARGS arguments.
+MAX_NAME_CHARS: Final = 64               # user, command, argument names
+MAX_TEXT_CHARS: Final = 256              # a string argument
+MAX_ARGS: Final = 16
+Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME_CHARS)]
+ArgValue = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)] | int | float | bool | None
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True):
-    request_id: int
-    user: str
-    token: str
-    command: str
-    args: dict[str, ArgValue] = {}
+    """One command. The token itself never travels: proof signs (request_id, user, command, args,
+    ts_ns, nonce) with the user's credentials (gateway/security/credentials.py), and the server
+    refuses a timestamp outside its replay window or a nonce it has seen within it."""
+    request_id: Annotated[int, msgspec.Meta(ge=0)]
+    user: Name
+    command: Name
+    args: Annotated[dict[Name, ArgValue], msgspec.Meta(max_length=MAX_ARGS)] = {}
+    ts_ns: Annotated[int, msgspec.Meta(ge=0)] = 0
+    nonce: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    proof: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
 class Reply(msgspec.Struct, forbid_unknown_fields=True):
@@ -58,13 +71,14 @@ class Reply(msgspec.Struct, forbid_unknown_fields=True):
 # Reply codes. "ok" is the only success code.
 CODE_OK: Final = "ok"
 CODE_UNAUTHENTICATED: Final = "unauthenticated"   # unknown user or wrong token
-CODE_FORBIDDEN: Final = "forbidden"               # a viewer asked for a write command
+CODE_FORBIDDEN: Final = "forbidden"               # the user's roles do not allow the command (or account)
+CODE_REPLAYED: Final = "replayed"                 # timestamp outside the window, or a nonce seen before
 CODE_BAD_REQUEST: Final = "bad_request"           # undecodable message, missing/invalid argument
 CODE_UNKNOWN_COMMAND: Final = "unknown_command"
 CODE_ENGINE_REJECT: Final = "engine_reject"       # the engine refused the sequenced command
 CODE_UNAVAILABLE: Final = "unavailable"           # the engine / gateway needed for the command is not reachable
 CODE_INTERNAL: Final = "internal"                 # a bug in the service; the message says what
-CODES: Final = (CODE_OK, CODE_UNAUTHENTICATED, CODE_FORBIDDEN, CODE_BAD_REQUEST, CODE_UNKNOWN_COMMAND,
+CODES: Final = (CODE_OK, CODE_UNAUTHENTICATED, CODE_FORBIDDEN, CODE_REPLAYED, CODE_BAD_REQUEST, CODE_UNKNOWN_COMMAND,
                 CODE_ENGINE_REJECT, CODE_UNAVAILABLE, CODE_INTERNAL)
 
 READ: Final = "read"
@@ -94,6 +108,13 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "latency": (READ, (), "per-stage latency summary"),
     "tuning.audit": (READ, (), "host tuning audit rows"),
     "journal.status": (READ, (), "journal directory, durability, segments, last sequence, snapshots"),
+    "strategy.list": (READ, (), "strategies the control plane runs: id, name, account, instrument, state"),
+    "strategy.params": (READ, ("strategy",), "parameters of a strategy (name or dotted path: defaults; id: running)"),
+    "strategy.start": (WRITE, ("strategy", "account", "instrument", "params?"),
+                       "start a strategy in its own process under an account (k=v,k=v params)"),
+    "strategy.stop": (WRITE, ("id",), "stop a running strategy (its orders are cancelled)"),
+    "users.list": (READ, (), "users and their roles (admin)"),
+    "audit.verify": (READ, (), "check the audit log's hash chain; every edited, removed or reordered record"),
 }
 
 PHASES: Final = ("closed", "pre_open", "continuous", "halted")
@@ -109,7 +130,8 @@ ACCOUNT_POST_TRADE_LIMITS: Final = ("var_limit", "drawdown_limit", "concentratio
 
 
 def is_write(command: str) -> bool:
-    """True for operator-only commands; unknown commands are not writes (they are refused as unknown)."""
+    """True for commands that change the venue (audited when accepted too); unknown commands are
+    not writes (they are refused as unknown)."""
     entry = COMMANDS.get(command)
     return entry is not None and entry[0] == WRITE
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -128,6 +129,12 @@ def _gateway_supports_admin() -> bool:
     return any("--admin" in a.option_strings for a in gw_process.build_parser()._actions)
 
 
+def admin_token_file(admin_file: Path) -> str:
+    """Where the gateway writes its admin token (0600, beside its endpoint file in the private run
+    directory) and the control plane reads it."""
+    return f"{admin_file}.token"
+
+
 def gateway_command(cfg: VenueConfig, creds: Path, port_file: Path, admin_file: Path,
                     listen: str | None = None) -> list[str]:
     """listen: in place of the config's (a restarted gateway takes the port its predecessor
@@ -140,19 +147,23 @@ def gateway_command(cfg: VenueConfig, creds: Path, port_file: Path, admin_file: 
     if cfg.venue.shm_dir:
         cmd += ["--dir", cfg.venue.shm_dir]
     if cfg.gateway.admin_endpoint and _gateway_supports_admin():
-        cmd += ["--admin", cfg.gateway.admin_endpoint, "--admin-file", str(admin_file)]
+        cmd += ["--admin", cfg.gateway.admin_endpoint, "--admin-file", str(admin_file),
+                "--admin-token-file", admin_token_file(admin_file)]
     return cmd
 
 
 def write_gateway_credentials(cfg: VenueConfig, path: Path) -> None:
-    """The gateway's credentials file (firms, sessions) derived from the venue config, mode 0600."""
-    path.write_text(json.dumps({"firms": [{"firm_id": f.firm_id, "accounts": list(f.accounts), "name": f.name}
+    """The gateway's credentials file (firms, sessions) derived from the venue config, mode 0600
+    from its creation (never readable by others, not even for a moment)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps({"firms": [{"firm_id": f.firm_id, "accounts": list(f.accounts), "name": f.name}
                                           for f in cfg.firms],
                                 "sessions": [{"session_id": s.session_id, "firm_id": s.firm_id, "key": s.key,
                                               "cancel_on_disconnect": s.cancel_on_disconnect,
                                               "throttle_msgs_per_s": s.throttle_msgs_per_s,
                                               "throttle_action": s.throttle_action} for s in cfg.sessions]}))
-    os.chmod(path, 0o600)
 
 
 def control_command(config: str | None, endpoints_file: Path, admin_file: Path, cfg: VenueConfig) -> list[str]:
@@ -160,7 +171,7 @@ def control_command(config: str | None, endpoints_file: Path, admin_file: Path, 
     if config is not None:
         cmd += ["--config", config]
     if cfg.gateway.admin_endpoint:
-        cmd += ["--gateway-admin-file", str(admin_file)]
+        cmd += ["--gateway-admin-file", str(admin_file), "--gateway-admin-token-file", admin_token_file(admin_file)]
     return cmd
 
 
@@ -441,8 +452,13 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
         print(f"up: not starting: port in use: {'; '.join(taken)} (another venue or program "
               f"listens there; change it in the config)", file=sys.stderr)
         return 1
+    # The run directory holds the session keys: private (0700: mkdtemp's mode, and ours for
+    # --run-dir), and removed on exit when we made it (else the keys file in it is).
+    own_run_dir = not args.run_dir
     run_dir = Path(args.run_dir) if args.run_dir else Path(tempfile.mkdtemp(prefix=f"venue-{cfg.venue.name}-"))
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if run_dir.stat().st_uid == os.getuid():
+        run_dir.chmod(0o700)
     creds = run_dir / "gateway-credentials.json"
     write_gateway_credentials(cfg, creds)
     port_file, admin_file, endpoints_file = run_dir / "gateway.port", run_dir / "gateway.admin", run_dir / "control.json"
@@ -500,5 +516,9 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
     finally:
         venue.stop()
         _remove_leftovers(cfg)
+        if own_run_dir:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        else:
+            creds.unlink(missing_ok=True)
     print(f"up: venue {cfg.venue.name!r} stopped", flush=True)
     return rc

@@ -16,20 +16,22 @@ is back.
 """
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import msgspec
 import zmq
 
-ERROR_CODES = ("unknown_session", "bad_request", "timeout", "unavailable")
+ERROR_CODES = ("unknown_session", "bad_request", "timeout", "unavailable", "unauthenticated")
 REASON_MAX_BYTES = 128          # the Terminate message's reason field (gw_admin.h GW_ADMIN_REASON_MAX)
 SESSION_STATES = ("disconnected", "negotiated", "established")   # GW_ADMIN_SESSION_* order
 
 
 class AdminRequest(msgspec.Struct, forbid_unknown_fields=True):
-    op: str                             # "sessions" or "disconnect"
+    op: Annotated[str, msgspec.Meta(max_length=32)]    # "sessions" or "disconnect"
     session_id: int | None = None       # disconnect: the configured session id
-    reason: str = ""                    # disconnect: Terminate reason text (UTF-8, <= 128 bytes kept)
+    reason: Annotated[str, msgspec.Meta(max_length=1024)] = ""   # disconnect: Terminate text (<= 128 bytes kept)
+    token: Annotated[str, msgspec.Meta(max_length=128)] = ""     # the gateway's admin token, when it has one
 
 
 class AdminReply(msgspec.Struct):
@@ -60,7 +62,10 @@ class GatewayAdmin:
     """Client of one gateway's admin endpoint. Not thread safe: one instance per thread."""
 
     def __init__(self, endpoint: str, timeout_s: float = 2.0,
-                 context: zmq.Context | None = None) -> None:  # type: ignore[type-arg]
+                 context: zmq.Context | None = None,  # type: ignore[type-arg]
+                 token: str = "", token_file: str | None = None) -> None:
+        """token (or token_file, read at each call so a restarted gateway's new token is used):
+        the gateway's admin token (its --admin-token-file)."""
         if not isinstance(endpoint, str) or "://" not in endpoint:
             raise ValueError(f"endpoint {endpoint!r}: use a ZeroMQ endpoint such as "
                              "tcp://127.0.0.1:5720")
@@ -68,6 +73,8 @@ class GatewayAdmin:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
         self.endpoint = endpoint
         self.timeout_s = timeout_s
+        self._token = token
+        self._token_file = token_file
         self._ctx = context or zmq.Context.instance()
         self._enc = msgspec.msgpack.Encoder()
         self._dec = msgspec.msgpack.Decoder(AdminReply)
@@ -87,6 +94,14 @@ class GatewayAdmin:
             self._sock = None
 
     def _call(self, req: AdminRequest) -> Any:
+        if self._token_file:
+            try:
+                req.token = Path(self._token_file).read_text().strip()
+            except OSError as exc:
+                raise GatewayAdminError("unavailable", f"admin token {self._token_file}: "
+                                                       f"{exc.strerror or exc}") from None
+        else:
+            req.token = self._token
         sock = self._socket()
         sock.send(self._enc.encode(req))
         if not sock.poll(int(self.timeout_s * 1000), zmq.POLLIN):

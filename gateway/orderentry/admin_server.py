@@ -1,6 +1,11 @@
 """The gateway process's admin thread: serves gateway/gw_admin.py requests on a ZeroMQ REP socket
 and relays each to the C loop through the gw_admin_t mailbox (native/gateway/gw_admin.h).
 
+Authentication: started with a token (the gateway's --admin-token-file, which ``up`` gives the
+gateway and the control plane in its private run directory), every request must carry it; others
+are answered "unauthenticated" and logged. The control plane checks the operator's role
+(gateway/security/roles.py) and audits the call before it relays it here.
+
 The C loop runs on the process's main thread with the GIL released (cffi), so this thread runs
 beside it. Invariant: at most one mailbox request is outstanding; a request the loop has not
 answered within ANSWER_DEADLINE_S (loop not started, stopped, or stalled) is answered
@@ -9,6 +14,9 @@ requester never rewrites a request the loop may be reading.
 """
 from __future__ import annotations
 
+import hmac
+import os
+import secrets
 import sys
 import threading
 import time
@@ -26,10 +34,25 @@ _MAILBOX_POLL_S = 0.0002        # the loop answers within one pass; this only bo
 _SOCKET_POLL_MS = 100           # how often the thread checks for stop while idle
 
 
+def new_admin_token(path: str) -> str:
+    """A fresh random admin token, written to path with mode 0600 from its creation."""
+    token = secrets.token_hex(32)
+    tmp = f"{path}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token)
+    os.replace(tmp, path)
+    return token
+
+
 class AdminServer:
     """Binds `endpoint` at construction (raises zmq.ZMQError for a bad or busy endpoint)."""
 
-    def __init__(self, endpoint: str, session_capacity: int, log: TextIO = sys.stderr) -> None:
+    def __init__(self, endpoint: str, session_capacity: int, log: TextIO = sys.stderr, token: str = "") -> None:
+        """token: when not empty, every request must carry it (else "unauthenticated", logged)."""
+        self._token = token.encode()
+        self.refused = 0
         self._ctx = zmq.Context()
         self._sock = self._ctx.socket(zmq.REP)
         self._sock.setsockopt(zmq.LINGER, 0)
@@ -101,6 +124,12 @@ class AdminServer:
             req = self._dec.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             return AdminReply(ok=False, code="bad_request", message=f"undecodable request: {str(exc)[:200]}")
+        if self._token and not hmac.compare_digest(req.token.encode(), self._token):
+            self.refused += 1
+            if self.refused <= 100 or self.refused % 1000 == 0:     # logged, not a disk filler
+                print(f"gateway: admin request {req.op[:32]!r} refused: no or wrong admin token "
+                      f"({self.refused} refused)", file=self._log, flush=True)
+            return AdminReply(ok=False, code="unauthenticated", message="no or wrong admin token")
         if req.op == "sessions":
             err = self._ask(lib.GW_ADMIN_OP_SNAPSHOT, 0, b"")
             return err or AdminReply(ok=True, code="ok", data=self._table())

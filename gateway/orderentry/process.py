@@ -30,7 +30,7 @@ from typing import Any
 
 import zmq
 
-from gateway.orderentry.admin_server import AdminServer
+from gateway.orderentry.admin_server import AdminServer, new_admin_token
 from gateway.orderentry.config import ConfigError, GatewayConfig, load_config
 from gateway.latency.errors import LatencyError
 from gateway.latency.venue import ProcessLatency
@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "tcp://127.0.0.1:5720 or tcp://127.0.0.1:* (any port); default: none")
     p.add_argument("--admin-file", default=None,
                    help="write the admin endpoint actually bound here once it answers")
+    p.add_argument("--admin-token-file", default=None, metavar="FILE",
+                   help="make a fresh admin token and write it here (0600) before --admin-file: "
+                        "admin requests without it are refused (default: no token, endpoint open)")
     return p
 
 
@@ -268,7 +271,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     admin: AdminServer | None = None
     if args.admin:
         try:
-            admin = AdminServer(args.admin, len(cfg.sessions))
+            admin = AdminServer(args.admin, len(cfg.sessions),
+                                token=new_admin_token(args.admin_token_file) if args.admin_token_file else "")
         except zmq.ZMQError as exc:
             print(f"gateway: cannot serve admin on {args.admin!r}: {exc}", file=sys.stderr)
             lsock.close()

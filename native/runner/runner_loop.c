@@ -389,7 +389,7 @@ static void runner_poll_inflight(runner_state_t *st, int wait)
 /* Closes the open group. ASYNC: released at once. EACH: synced here, then released. GROUP:
  * handed to the sync thread (after the previous group is done: one in flight), released by a
  * later runner_poll_inflight(). 0, or the journal error. */
-static int runner_close_group(runner_state_t *st)
+static int runner_close_group(runner_state_t *st, int idle)
 {
     const runner_config_t *cfg = st->cfg;
     /* What the group syncs and releases is complete (a commit forced mid-command included). */
@@ -399,6 +399,24 @@ static int runner_close_group(runner_state_t *st)
     runner_poll_inflight(st, 1);
     if (st->jerr)
         return st->jerr;
+    /* A small group on an idle loop: synced here, as the loop would only sleep until the sync
+     * thread rang it. Commands arriving meanwhile wait in their rings for one sync, as they
+     * would wait behind a sync in flight; their own group follows. Only the command journal,
+     * as below. */
+    int inline_sync = idle && cfg->group_inline_max && st->pend_cmds <= cfg->group_inline_max;
+    if (cfg->durability == RUNNER_DURABILITY_GROUP && st->pend_cmds && inline_sync) {
+        int64_t t0 = ring_now_ns();
+        int rc = jrnl_log_sync(cfg->cmd_journal);
+        if (rc != 0) {
+            st->jerr = rc;
+            return rc;
+        }
+        runner_count_sync(st, t0);
+        st->pend_cmds = 0;
+        runner_release(st, st->rep_tail, st->ev_tail, ring_bcast_written(cfg->events),
+                       runner_complete_seq(st));
+        return 0;
+    }
     if (cfg->durability == RUNNER_DURABILITY_GROUP && st->pend_cmds) {
         st->inflight = 1;
         st->inflight_rep_end = st->rep_tail;
@@ -437,7 +455,7 @@ static int runner_close_group(runner_state_t *st)
  * boot, stop). 0 or the journal error. */
 static int runner_commit(runner_state_t *st)
 {
-    int rc = runner_close_group(st);
+    int rc = runner_close_group(st, 0);
     if (rc == 0)
         runner_poll_inflight(st, 1);
     return st->jerr;
@@ -486,7 +504,7 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
         st->rep_tail++;
         n++;
         if (st->cfg->durability == RUNNER_DURABILITY_EACH)
-            runner_close_group(st);
+            runner_close_group(st, 0);
     }
     if (n) {
         ring_spsc_release(in);
@@ -558,7 +576,7 @@ static void runner_maybe_commit(runner_state_t *st, uint32_t work)
         (cfg->durability != RUNNER_DURABILITY_GROUP ||
          (!st->inflight && (st->pend_cmds == 0 || work == 0 || st->pend_cmds >= cfg->group_records ||
                             ring_now_ns() - st->group_start_ns >= (int64_t)cfg->group_window_ns))))
-        runner_close_group(st);
+        runner_close_group(st, work == 0);
     /* Quiescent: nothing held, nothing with the sync thread; every command is released. */
     int quiescent = !st->jerr && !st->inflight && st->rep_head == st->rep_tail &&
                     st->ev_head == st->ev_tail;

@@ -76,6 +76,12 @@ typedef struct runner_config {
                                        (once the previous sync is done; not a cap: the loop never
                                        waits for the disk, groups grow while a sync is slow) */
     uint64_t group_window_ns;       /* ... and its oldest command waits at most this long */
+    uint32_t group_inline_max;      /* group commit: a group of at most this many commands that
+                                       closes on an idle pass (no command taken) with no sync in
+                                       flight is synced on the engine thread, which would
+                                       otherwise sleep: a lone order's ack skips the hand-off to
+                                       the sync thread and back (two wake-ups); 0: never */
+    uint32_t _pad_group;
     uint64_t start_seq;             /* last seq already journaled (recovery); 0 when fresh */
     int64_t start_ts_ns;            /* its ts_ns: sequencer timestamps never go back */
     const char *snapshot_dir;       /* with journals: where forked children write snapshots */

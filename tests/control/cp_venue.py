@@ -4,7 +4,8 @@ clients and condition waits the tests share.
 
 Instruments: 1 ACME (tick 1, ref 10000), 2 BETA (tick 5, ref 5000), 3 PNL (tick 1, ref 1000), all
 continuous from the start. Firm 1 owns accounts 1 and 2 (session 101), firm 2 accounts 3 and 4
-(session 201). Users: "ops" (operator), "watch" (viewer). Nothing here sleeps to wait for an
+(session 201). Users: "ops" (operator, risk officer, compliance, admin: every duty), "watch" (viewer); the config
+holds only their tokens' scrypt hashes (the tokens are OPERATOR[1] and VIEWER[1]). Nothing here sleeps to wait for an
 effect: every wait polls a condition.
 """
 from __future__ import annotations
@@ -103,13 +104,14 @@ max_position = 1000
 [[users]]
 name = "ops"
 role = "operator"
-token = "operator-token-1"
+roles = ["risk_officer", "compliance", "admin"]
+token_hash = "scrypt$16384$8$1$zKEevEElieZ+Xhi+oeaZZA==$XXQ1F0m1ZrUpGWGGWsNmqB5+SvAm8DgGAw64u+kypX4="
 
 [[users]]
 name = "watch"
 role = "viewer"
-token = "viewer-token-1"
-"""
+token_hash = "scrypt$16384$8$1$wDXIekL5r2bDZTFxW8BD3g==$+nSeD297FcDlZHhpZDsYjz+Fne3Z1zN0U/Ue10Nv2Vs="
+{extra_users}"""
 
 
 @dataclass
@@ -141,18 +143,19 @@ DEFAULT_SCHEDULE = "pre_open = 0\nopen = 0"
 
 
 def write_config(tmp: Path, name: str, band: float = 0.0, halt_s: float = 60.0,
-                 schedule: str = DEFAULT_SCHEDULE, journal: str = "") -> Path:
+                 schedule: str = DEFAULT_SCHEDULE, journal: str = "", extra_users: str = "") -> Path:
     path = tmp / "venue.toml"
     path.write_text(BASE_CONFIG.format(name=name, audit=tmp / "audit.jsonl", band=band, halt_s=halt_s,
-                                       schedule=schedule, journal=journal))
+                                       schedule=schedule, journal=journal, extra_users=extra_users))
     return path
 
 
 def start_venue(tmp: Path, band: float = 0.0, halt_s: float = 60.0,
-                schedule: str = DEFAULT_SCHEDULE, journal: str = "") -> Iterator[CpVenue]:
-    """Yields the running venue; stops it (SIGTERM to ``up``) when the generator is closed."""
+                schedule: str = DEFAULT_SCHEDULE, journal: str = "", extra_users: str = "") -> Iterator[CpVenue]:
+    """Yields the running venue; stops it (SIGTERM to ``up``) when the generator is closed.
+    extra_users: more [[users]] tables (TOML) appended to the config."""
     name = f"cp{uuid.uuid4().hex[:8]}"
-    cfg = write_config(tmp, name, band, halt_s, schedule, journal)
+    cfg = write_config(tmp, name, band, halt_s, schedule, journal, extra_users)
     ready_file = tmp / "ready.json"
     ready_file.unlink(missing_ok=True)       # a venue restarted in the same directory
     proc = subprocess.Popen([sys.executable, "-m", "gateway", "up", "--config", str(cfg), "--no-mlock",

@@ -29,8 +29,16 @@ def test_the_embedded_default_and_the_test_config_load() -> None:
      "venue.toml: instruments[1].reference_price: 5001 is not a multiple of tick 5"),
     (('symbol = "BETA"', 'symbol = "ACME"'), "venue.toml: instruments[1].symbol: symbol 'ACME' is used twice"),
     (("id = 2\n", "id = 2\ncolour = 3\n"), "venue.toml: instruments[1].colour: unknown field"),
-    (('role = "viewer"', 'role = "admin"'), "venue.toml: users[1].role: Invalid enum value 'admin'"),
-    (('token = "viewer-token-1"', 'token = "short"'), "venue.toml: users[1].token: must be at least 8 characters"),
+    (('role = "viewer"', 'role = "king"'), "venue.toml: users[1].roles: unknown role 'king'; roles: viewer, "
+     "trader, risk_officer, compliance, operator, admin"),
+    (('role = "viewer"\ntoken_hash', 'role = "viewer"\ntoken = "viewer-token-1"\ntoken_hash'),
+     "venue.toml: users[1].token: plain tokens are not kept in the config; put its token_hash instead "
+     "(python -m gateway keys hash-token)"),
+    (('token_hash = "scrypt$16384$8$1$wDX', 'token_hash = "scrypt$16384$8$1$$wDX'),
+     "venue.toml: users[1].token_hash: expected scrypt$N$r$p$SALT$KEY (python -m gateway keys hash-token)"),
+    (('token_hash = "scrypt$16384$8$1$wDX', 'token_hash = "scrypt$1000$8$1$wDX'),
+     "venue.toml: users[1].token_hash: scrypt parameters N=1000 r=8 p=1: N a power of two in 2^10..2^20, "
+     "r 1..32, p 1..16"),
     (("firm_id = 2\nkey", "firm_id = 7\nkey"), "venue.toml: sessions[1].firm_id: no firm 7 in firms"),
     (("[[accounts]]\nid = 1", "[[accounts]]\nid = 9"), "venue.toml: accounts[0].id: account 9 belongs to no firm"),
     (("pre_open = 0\nopen = 0", "pre_open = 10\nopen = 5"),

@@ -47,12 +47,14 @@ def _page_dirty(path: Path, offset: int) -> bool:
 
 
 @pytest.mark.skipif(not os.access("/proc/kpageflags", os.R_OK), reason="needs /proc/kpageflags")
-@pytest.mark.parametrize("mode", ["group", "each", "async"])
+@pytest.mark.parametrize("mode", ["group", "group-inline", "each", "async"])
 def test_an_ack_comes_only_after_its_command_is_on_disk(engine_proc, mode: str) -> None:
     # A long window makes every command wait in an open group. The reply must not come before
     # the group's sync wrote the command's page back: at reply time that page is clean. async
     # is the control: its acks come with the page still dirty, so the probe does see them.
-    eng = engine_proc(["--durability", mode, "--group-us", "20000"])
+    # group-inline: each lone command's group is synced on the engine thread itself.
+    extra = ["--group-inline-max", "8"] if mode == "group-inline" else []
+    eng = engine_proc(["--durability", mode.split("-")[0], "--group-us", "20000", *extra])
     eng.start()
     seg = eng.journal_dir / "cmd-0000000000000000.jrnl"
     dirty = []

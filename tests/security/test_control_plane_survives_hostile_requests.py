@@ -7,6 +7,7 @@ and a well-behaved subscriber keeps receiving status. Today's code exited on the
 (RecursionError), wrote refused payloads whole, and grew by gigabytes on the subscriptions."""
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,7 @@ import zmq
 
 from gateway.control import protocol
 from gateway.control.client import ControlError
+from gateway.security import credentials
 from tests.control.cp_venue import OPERATOR, CpVenue, start_venue
 from tests.procs import wait_for
 
@@ -45,6 +47,16 @@ def _raw(venue: CpVenue, frames: list[bytes], timeout_ms: int = 10_000) -> proto
         sock.close(0)
 
 
+def _signed(venue: CpVenue, request_id: int, command: str, args: dict[str, Any]) -> bytes:
+    """A request signed with the operator's credentials, as ControlClient would send it."""
+    with venue.control() as ctl:
+        key, stored = ctl._credentials()
+    ts_ns, nonce = time.time_ns(), secrets.token_hex(8)
+    proof = credentials.make_proof(key, stored, credentials.auth_message(request_id, OPERATOR[0], command, args,
+                                                                         ts_ns, nonce))
+    return protocol.encode(protocol.Request(request_id, OPERATOR[0], command, args, ts_ns, nonce, proof))
+
+
 def _request_map(fields: dict[str, bytes]) -> bytes:
     """A msgpack map written by hand, so a value can be any raw msgpack (e.g. nested 1000 deep)."""
     out = bytes([0x80 | len(fields)])
@@ -66,7 +78,7 @@ def _serving(venue: CpVenue) -> None:
 def test_a_request_nested_1000_deep_is_refused_and_audited(venue: CpVenue) -> None:
     enc = msgspec.msgpack.encode
     nested = b"\x91" * 1000 + b"\x01"
-    body = _request_map({"request_id": enc(7), "user": enc(OPERATOR[0]), "token": enc(OPERATOR[1]),
+    body = _request_map({"request_id": enc(7), "user": enc(OPERATOR[0]), "proof": enc("x"),
                          "command": enc("status"), "args": b"\x81" + enc("x") + nested})
     before = len(_audit_lines(venue))
     reply = _raw(venue, [b"", body])
@@ -82,17 +94,20 @@ def test_a_request_nested_1000_deep_is_refused_and_audited(venue: CpVenue) -> No
 
 def test_refused_large_requests_cost_a_short_audit_line(venue: CpVenue) -> None:
     before = len(_audit_lines(venue))
-    big = protocol.encode(protocol.Request(1, OPERATOR[0], "wrong-token", "status", {"pad": "A" * 500_000}))
+    big = protocol.encode(protocol.Request(1, OPERATOR[0], "status", {"pad": "A" * 500_000}, proof="wrong"))
     reply = _raw(venue, [b"", big])
     assert reply is not None and reply.code == protocol.CODE_BAD_REQUEST and "at most" in reply.message
-    verb = protocol.encode(protocol.Request(2, OPERATOR[0], OPERATOR[1], "V" * 60_000, {}))
+    verb = protocol.encode(protocol.Request(2, OPERATOR[0], "V" * 60_000, {}))
     reply = _raw(venue, [b"", verb])
-    assert reply is not None and reply.code == protocol.CODE_UNKNOWN_COMMAND
+    assert reply is not None and reply.code == protocol.CODE_BAD_REQUEST and "length" in reply.message, reply
     assert len(reply.message) < MAX_AUDIT_LINE
-    pad = protocol.encode(protocol.Request(3, "nobody", "x" * 8, "halt", {"k" * 30_000: "v" * 30_000}))
+    pad = protocol.encode(protocol.Request(3, "nobody", "halt", {"k" * 30_000: "v" * 30_000}))
     reply = _raw(venue, [b"", pad])
-    assert reply is not None and reply.code == protocol.CODE_UNAUTHENTICATED
-    wait_for(lambda: len(_audit_lines(venue)) >= before + 3, "three audit lines")
+    assert reply is not None and reply.code == protocol.CODE_BAD_REQUEST
+    unknown = _signed(venue, 4, "V" * 64, {})
+    reply = _raw(venue, [b"", unknown])
+    assert reply is not None and reply.code == protocol.CODE_UNKNOWN_COMMAND
+    wait_for(lambda: len(_audit_lines(venue)) >= before + 4, "four audit lines")
     lines = _audit_lines(venue)[before:]
     assert all(len(line) < MAX_AUDIT_LINE for line in lines), [len(line) for line in lines]
     # Past the transport's hard limit the sender's connection is dropped inside libzmq, unanswered.
@@ -101,7 +116,7 @@ def test_refused_large_requests_cost_a_short_audit_line(venue: CpVenue) -> None:
 
 
 def test_multi_frame_and_empty_requests_are_refused(venue: CpVenue) -> None:
-    body = protocol.encode(protocol.Request(1, OPERATOR[0], OPERATOR[1], "whoami", {}))
+    body = _signed(venue, 1, "whoami", {})
     reply = _raw(venue, [b"", body, b"x", b"y", b"z"])
     assert reply is not None and reply.code == protocol.CODE_BAD_REQUEST and "frames" in reply.message
     reply = _raw(venue, [b""])
@@ -209,3 +224,10 @@ def test_200k_subscriptions_are_cut_off_and_subscribers_keep_receiving(venue: Cp
     cut = [e for e in venue.audit()[before:] if e["command"] == "publish.connection"]
     assert cut and "subscriptions" in cut[0]["message"], cut
     _serving(venue)
+
+
+def test_the_venues_audit_log_verifies_after_all_of_it(venue: CpVenue) -> None:
+    from gateway.security.audit_chain import verify
+    _serving(venue)
+    records, findings = verify(venue.audit_path)
+    assert records > 10 and findings == [], findings[:5]

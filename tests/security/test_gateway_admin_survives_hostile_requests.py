@@ -14,7 +14,7 @@ import pytest
 import zmq
 
 from gateway.client import ExecType, ExecutionReport, Side
-from gateway.orderentry.admin import AdminReply, GatewayAdmin
+from gateway.orderentry.admin import AdminReply, GatewayAdmin, GatewayAdminError
 
 from tests.gateway.gw_venue import Venue, start_venue
 
@@ -59,3 +59,28 @@ def test_hostile_frames_are_refused_and_the_endpoint_keeps_serving(admin_venue: 
         assert {r["session_id"] for r in adm.sessions()} >= {101}
     _trades(venue)
     assert venue.alive()
+
+
+def test_with_a_token_a_neighbour_cannot_list_or_disconnect_sessions(tmp_path: Path) -> None:
+    admin_file, token_file = tmp_path / "admin", tmp_path / "admin.token"
+    for venue in start_venue(tmp_path, ["--admin", "tcp://127.0.0.1:*", "--admin-file", str(admin_file),
+                                        "--admin-token-file", str(token_file)]):
+        assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+        endpoint = admin_file.read_text()
+        c = venue.connect(101)
+        c.new_order(1, Side.SELL, 2, 1, price=10700)
+        assert isinstance(c.recv(), ExecutionReport)
+        for token in ("", "not-the-token", "x" * 64):
+            with GatewayAdmin(endpoint, timeout_s=10.0, token=token) as adm:
+                with pytest.raises(GatewayAdminError) as err:
+                    adm.disconnect(101, "mallory")
+                assert err.value.code == "unauthenticated"
+                with pytest.raises(GatewayAdminError) as err:
+                    adm.sessions()
+                assert err.value.code == "unauthenticated"
+        with GatewayAdmin(endpoint, timeout_s=10.0, token_file=str(token_file)) as adm:
+            [row] = [r for r in adm.sessions() if r["session_id"] == 101]
+            assert row["connected"] and row["orders_live"] == 1      # the neighbour ended nothing
+        c.new_order(1, Side.SELL, 2, 1, price=10701)
+        r = c.recv()
+        assert isinstance(r, ExecutionReport) and r.exec_type == ExecType.NEW

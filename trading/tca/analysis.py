@@ -303,72 +303,102 @@ def _div(a: float, b: float, scale: float = 1.0) -> float:
 
 def summarize(an: Analysis, dimension: str, period: str = "hour",
               order_mask: np.ndarray | None = None) -> list[CostSummary]:
-    """One CostSummary per key of `dimension` (orders restricted to order_mask if given)."""
+    """One CostSummary per key of `dimension` (orders restricted to order_mask if given). Every
+    sum is one np.bincount over the orders' group index; a parent counts in each group holding one
+    of its children (for every dimension but order and period that is exactly one group)."""
     o, t, par, tape = an.tape.orders, an.order_table, an.parent_table, an.tape
     if len(o) == 0:
         return []
     labels, ginv = order_groups(an, dimension, period)
+    n_g = len(labels)
     mask = np.ones(len(o), bool) if order_mask is None else order_mask
-    rows_all = np.flatnonzero(mask)
-    g_of = ginv[rows_all]
-    by_group = np.argsort(g_of, kind="stable")
-    bounds = np.searchsorted(g_of[by_group], np.arange(len(labels) + 1))
+    rows = np.flatnonzero(mask)
+    g = ginv[rows]
     scale = float(an.ref.price_scale)
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(t[name][rows])
+
+    def gsum(w: np.ndarray) -> np.ndarray:
+        return np.bincount(g, weights=np.where(np.isfinite(w), w, 0.0), minlength=n_g)
+
+    filled = col("filled").astype(np.float64)
+    mid0 = col("mid0")
+    side = col("side").astype(np.float64)
+    timing, half, impact = col("timing"), col("half_spread"), col("impact")
+    fees, rebates = col("fees"), col("rebates")
+    n_orders = np.bincount(g, minlength=n_g)
+    q_mid = gsum(filled * mid0) / scale
+    ok_mid = np.isfinite(mid0) & (filled > 0)
+    arr_den = gsum(np.where(ok_mid, filled * mid0, 0.0)) / scale
+    arr_cost = gsum(np.where(ok_mid, timing + half + impact, 0.0))
+    avg, vwap, close = col("avg_price"), col("vwap"), col("close")
+    vw = np.isfinite(vwap) & (filled > 0)
+    cl = np.isfinite(close) & (filled > 0)
+    vw_num = gsum(np.where(vw, side * filled * (avg - vwap), 0.0))
+    vw_den = gsum(np.where(vw, filled * vwap, 0.0))
+    cl_num = gsum(np.where(cl, side * filled * (avg - close), 0.0))
+    cl_den = gsum(np.where(cl, filled * close, 0.0))
+    eff_num, eff_den = gsum(col("eff_spread_x_q")), gsum(col("eff_q") * mid0)
+    rx, rq = col("realised_x_q"), col("realised_q")
+    mx, mq = col("markout_x_q"), col("markout_q")
+    ord_type, qty = o["ord_type"][rows], o["qty"][rows].astype(np.float64)
+    mk, lm = ord_type == codes.ORD_MARKET, ord_type == codes.ORD_LIMIT
+    mexec = o["marketable"][rows] & (filled > 0)
+    improved = gsum((mexec & (col("price_improved") == 1)).astype(np.float64))
+    n_mexec = gsum(mexec.astype(np.float64))
+    mk_f, mk_q = gsum(np.where(mk, filled, 0.0)), gsum(np.where(mk, qty, 0.0))
+    lm_f, lm_q = gsum(np.where(lm, filled, 0.0)), gsum(np.where(lm, qty, 0.0))
+    execs = np.bincount(g, weights=o["n_fills"][rows], minlength=n_g)
+    notional = gsum(col("notional"))
+    # parents: one (group, parent) pair each
+    m_par = len(par)
+    pair = npx.unique(g.astype(np.int64) * max(m_par, 1) + col("parent").astype(np.int64))
+    pg, prow = pair // max(m_par, 1), pair % max(m_par, 1)
+    pp = par[prow]
+    usable = np.isfinite(pp["shortfall"]) & (pp["paper"] > 0)
+
+    def psum(name: str) -> np.ndarray:
+        return np.bincount(pg, weights=np.where(usable, pp[name], 0.0), minlength=n_g)
+
+    paper, delay, opp, shortfall = psum("paper"), psum("delay"), psum("opportunity"), psum("shortfall")
+    unusable = np.bincount(pg, weights=(~usable).astype(np.float64), minlength=n_g)
+    # order messages: per account from the command journal (account, strategy, venue), else the
+    # messages naming these orders: the new order, its replaces, a user or mass cancel
     cmd = tape.commands
-    msg_by_account = np.bincount(np.maximum(cmd["account"], 0), minlength=int(o["account"].max()) + 1)
+    if dimension == "venue":
+        msgs = np.full(n_g, float(len(cmd)))
+    elif dimension in ("account", "strategy"):
+        per_acct = np.bincount(np.maximum(cmd["account"], 0), minlength=int(o["account"].max()) + 1).astype(np.float64)
+        acc = o["account"][rows].astype(np.int64)
+        ga = npx.unique(g.astype(np.int64) * (int(acc.max()) + 1) + acc)
+        msgs = np.bincount(ga // (int(acc.max()) + 1), weights=per_acct[ga % (int(acc.max()) + 1)], minlength=n_g)
+    else:
+        msgs = n_orders + np.bincount(g, weights=o["replaces"][rows], minlength=n_g) + gsum(
+            np.isin(o["end_reason"][rows], _USER_CANCELS).astype(np.float64))
+    shares = np.bincount(g, weights=filled, minlength=n_g)
+    fee_g, reb_g, half_g, imp_g, tim_g = gsum(fees), gsum(rebates), gsum(half), gsum(impact), gsum(timing)
+    rs_num = [gsum(rx[:, j]) for j in range(len(REALISED_HORIZONS_NS))]
+    rs_den = [gsum(rq[:, j] * mid0) for j in range(len(REALISED_HORIZONS_NS))]
+    mo_num = [gsum(mx[:, j]) for j in range(len(MARKOUT_HORIZONS_NS))]
+    mo_den = [gsum(mq[:, j]) for j in range(len(MARKOUT_HORIZONS_NS))]
     out = []
-    t_cols = {k: t[k] for k in _T_NEEDED}
-    o_cols = {k: o[k] for k in _O_NEEDED}
-    for g, label in enumerate(labels):
-        rows = rows_all[by_group[bounds[g]:bounds[g + 1]]]
-        if len(rows) == 0:
+    for k, label in enumerate(labels):
+        if n_orders[k] == 0:
             continue
-        # per-column gathers: fancy-indexing whole structured rows copies every field
-        tr = {k: t_cols[k][rows] for k in _T_NEEDED}
-        oo = {k: o_cols[k][rows] for k in _O_NEEDED}
-        filled = tr["filled"].astype(np.float64)
-        q_mid = np.nansum(filled * tr["mid0"]) / scale
-        ok_mid = np.isfinite(tr["mid0"]) & (filled > 0)
-        arr_den = float(np.sum(filled[ok_mid] * tr["mid0"][ok_mid])) / scale
-        arr_cost = float(np.nansum((tr["timing"] + tr["half_spread"] + tr["impact"])[ok_mid]))
-        s = tr["side"].astype(np.float64)
-        vw = np.isfinite(tr["vwap"]) & (filled > 0)
-        cl = np.isfinite(tr["close"]) & (filled > 0)
-        # parents fully inside the group (all groupings except order/period are parent-consistent)
-        prow = npx.unique(tr["parent"])
-        pp_all = par[prow]
-        usable = np.isfinite(pp_all["shortfall"]) & (pp_all["paper"] > 0)
-        pp = pp_all[usable]
-        paper = float(pp["paper"].sum())
-        mk = (oo["ord_type"] == codes.ORD_MARKET)
-        lm = (oo["ord_type"] == codes.ORD_LIMIT)
-        marketable_exec = oo["marketable"] & (filled > 0)
-        nexec = int(tr["price_improved"][marketable_exec].size)
-        accts = npx.unique(oo["account"])
-        if dimension in ("account", "strategy", "venue"):
-            msgs = int(msg_by_account[accts].sum()) if dimension != "venue" else int(len(cmd))
-        else:
-            # instruments, periods, orders, parents: count the messages naming these orders' rows
-            msgs = int(len(rows) + oo["replaces"].sum() + np.isin(oo["end_reason"], _USER_CANCELS).sum())
-        execs = int(oo["n_fills"].sum())
         out.append(CostSummary(
-            dimension, str(label), len(rows), execs, int(filled.sum()), float(tr["notional"].sum()),
-            float(tr["fees"].sum()), float(tr["rebates"].sum()),
-            _div(tr["fees"].sum(), q_mid, 1e4), _div(tr["half_spread"].sum(), q_mid, 1e4),
-            _div(tr["impact"].sum(), q_mid, 1e4), _div(tr["timing"].sum(), q_mid, 1e4),
-            _div(pp["delay"].sum(), paper, 1e4), _div(pp["opportunity"].sum(), paper, 1e4),
-            _div(pp["shortfall"].sum(), paper, 1e4), float(pp["shortfall"].sum()),
-            _div(arr_cost, arr_den, 1e4),
-            _div(np.sum((s * filled * (tr["avg_price"] - tr["vwap"]))[vw]), np.sum((filled * tr["vwap"])[vw]), 1e4),
-            _div(np.sum((s * filled * (tr["avg_price"] - tr["close"]))[cl]), np.sum((filled * tr["close"])[cl]), 1e4),
-            _div(tr["eff_spread_x_q"].sum(), np.nansum((tr["eff_q"] * tr["mid0"])), 1e4),
-            {horizon_label(h): _div(tr["realised_x_q"][:, k].sum(), np.nansum(tr["realised_q"][:, k] * tr["mid0"]), 1e4)
-             for k, h in enumerate(REALISED_HORIZONS_NS)},
-            {horizon_label(h): _div(tr["markout_x_q"][:, k].sum(), tr["markout_q"][:, k].sum())
-             for k, h in enumerate(MARKOUT_HORIZONS_NS)},
-            _div(float((tr["price_improved"][marketable_exec] == 1).sum()), nexec, 100.0),
-            _div(filled[mk].sum(), oo["qty"][mk].sum()), _div(filled[lm].sum(), oo["qty"][lm].sum()),
-            _div(msgs, execs), msgs, int((~usable).sum())))
+            dimension, str(label), int(n_orders[k]), int(execs[k]), int(round(shares[k])),
+            float(notional[k]), float(fee_g[k]), float(reb_g[k]),
+            _div(fee_g[k], q_mid[k], 1e4), _div(half_g[k], q_mid[k], 1e4),
+            _div(imp_g[k], q_mid[k], 1e4), _div(tim_g[k], q_mid[k], 1e4),
+            _div(delay[k], paper[k], 1e4), _div(opp[k], paper[k], 1e4),
+            _div(shortfall[k], paper[k], 1e4), float(shortfall[k]),
+            _div(arr_cost[k], arr_den[k], 1e4), _div(vw_num[k], vw_den[k], 1e4), _div(cl_num[k], cl_den[k], 1e4),
+            _div(eff_num[k], eff_den[k], 1e4),
+            {horizon_label(h): _div(rs_num[j][k], rs_den[j][k], 1e4) for j, h in enumerate(REALISED_HORIZONS_NS)},
+            {horizon_label(h): _div(mo_num[j][k], mo_den[j][k]) for j, h in enumerate(MARKOUT_HORIZONS_NS)},
+            _div(improved[k], n_mexec[k], 100.0), _div(mk_f[k], mk_q[k]), _div(lm_f[k], lm_q[k]),
+            _div(msgs[k], execs[k]), int(msgs[k]), int(unusable[k])))
     return out
 
 

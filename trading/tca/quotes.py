@@ -4,7 +4,7 @@ One venue today: this BBO stands in for the NBBO wherever a measure says "NBBO" 
 improvement, effective spread, Rule 605). A BOOK_LEVEL event carries the displayed aggregate of one
 price level after a change (native/ENGINE.md, "Level events"); the best bid is the highest price
 with displayed quantity, the best ask the lowest. The series keeps one row per BOOK_LEVEL event:
-(seq, ts_ns, bid, ask, bid_qty, ask_qty), 0 for an empty side.
+(seq, ts_ns, bid, ask), 0 for an empty side.
 
 Two lookups, both binary searches on an instrument's series:
 - ``before_seq(s)``: the quote in force when command s arrived (after every event of commands
@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-QUOTE_DTYPE = np.dtype([("seq", "<u8"), ("ts", "<i8"), ("bid", "<i8"), ("ask", "<i8"),
-                        ("bid_qty", "<i8"), ("ask_qty", "<i8")])
+QUOTE_DTYPE = np.dtype([("seq", "<u8"), ("ts", "<i8"), ("bid", "<i8"), ("ask", "<i8")])
 
 
 @dataclass(frozen=True)
@@ -55,32 +54,26 @@ def rebuild(instrument: np.ndarray, seq: np.ndarray, ts: np.ndarray, side: np.nd
 
     Per instrument and side a dict price -> displayed qty holds the live levels; the best is kept
     and only searched again (max/min over the live levels) when the best level empties. This is
-    the one per-event Python loop of the package (O(events), a few hundred ns each)."""
+    the one per-event Python loop of the batch analysis (O(events), a few hundred ns each)."""
     out: dict[int, QuoteSeries] = {}
-    inst_l = instrument.tolist()
     order = np.argsort(instrument, kind="stable")
     bounds = np.flatnonzero(np.diff(instrument[order])) + 1
     for group in np.split(order, bounds):
         if len(group) == 0:
             continue
-        iid = int(inst_l[group[0]])
-        sides, prices, qtys = side[group].tolist(), price[group].tolist(), qty[group].tolist()
+        iid = int(instrument[group[0]])
+        is_bid = (side[group] == 1).tolist()
+        prices, qtys = price[group].tolist(), qty[group].tolist()
         n = len(group)
-        bid_a = np.zeros(n, np.int64)
-        ask_a = np.zeros(n, np.int64)
-        bq_a = np.zeros(n, np.int64)
-        aq_a = np.zeros(n, np.int64)
+        bl, al = [0] * n, [0] * n
         bids: dict[int, int] = {}
         asks: dict[int, int] = {}
-        best_bid = 0
-        best_ask = 0
-        bl, al, bql, aql = [0] * n, [0] * n, [0] * n, [0] * n
+        best_bid = best_ask = 0
         for k in range(n):
             p = prices[k]
-            q = qtys[k]
-            if sides[k] == 1:
-                if q > 0:
-                    bids[p] = q
+            if is_bid[k]:
+                if qtys[k] > 0:
+                    bids[p] = 1
                     if p > best_bid:
                         best_bid = p
                 else:
@@ -88,8 +81,8 @@ def rebuild(instrument: np.ndarray, seq: np.ndarray, ts: np.ndarray, side: np.nd
                     if p == best_bid:
                         best_bid = max(bids) if bids else 0
             else:
-                if q > 0:
-                    asks[p] = q
+                if qtys[k] > 0:
+                    asks[p] = 1
                     if best_ask == 0 or p < best_ask:
                         best_ask = p
                 else:
@@ -98,18 +91,10 @@ def rebuild(instrument: np.ndarray, seq: np.ndarray, ts: np.ndarray, side: np.nd
                         best_ask = min(asks) if asks else 0
             bl[k] = best_bid
             al[k] = best_ask
-            bql[k] = bids.get(best_bid, 0)
-            aql[k] = asks.get(best_ask, 0)
-        bid_a[:] = bl
-        ask_a[:] = al
-        bq_a[:] = bql
-        aq_a[:] = aql
         rows = np.zeros(n, dtype=QUOTE_DTYPE)
         rows["seq"] = seq[group]
         rows["ts"] = ts[group]
-        rows["bid"] = bid_a
-        rows["ask"] = ask_a
-        rows["bid_qty"] = bq_a
-        rows["ask_qty"] = aq_a
+        rows["bid"] = bl
+        rows["ask"] = al
         out[iid] = QuoteSeries(rows)
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -66,7 +66,7 @@ class Tape:
     fills: np.ndarray                  # FILL_DTYPE, in journal order, two rows per trade
     rejects: np.ndarray                # REJECT_DTYPE
     commands: np.ndarray               # COMMAND_DTYPE (order-entry commands only)
-    lifecycle: np.ndarray              # LIFE_DTYPE
+    lifecycle_source: Callable[[], np.ndarray]   # builds the LIFE_DTYPE table (audit trail only)
     quotes: dict[int, quotes_mod.QuoteSeries]
     clock: ClockMapping
     instruments: tuple[int, ...]
@@ -74,6 +74,14 @@ class Tape:
     last_ts: int
     trades: int                        # TRADE events in the journal (fills = 2 x trades)
     meta: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def lifecycle(self) -> np.ndarray:
+        """Every order event (LIFE_DTYPE) in journal order, built on first use."""
+        if "life" not in self._cache:
+            self._cache["life"] = self.lifecycle_source()
+        return self._cache["life"]
 
     def window(self, start_utc_ns: int, end_utc_ns: int) -> "Tape":
         """Orders accepted, fills executed, commands and rejects stamped in [start, end) (UTC ns).
@@ -86,12 +94,14 @@ class Tape:
         fm = (self.fills["ts"] >= lo) & (self.fills["ts"] < hi)
         fills = self.fills[fm].copy()
         fills["order_row"] = np.where(fills["order_row"] >= 0, remap[fills["order_row"]], -1)
-        life = self.lifecycle[(self.lifecycle["ts"] >= lo) & (self.lifecycle["ts"] < hi)].copy()
-        life["order_row"] = np.where(life["order_row"] >= 0, remap[life["order_row"]], -1)
+        def life() -> np.ndarray:
+            lf: np.ndarray = self.lifecycle[(self.lifecycle["ts"] >= lo) & (self.lifecycle["ts"] < hi)].copy()
+            lf["order_row"] = np.where(lf["order_row"] >= 0, remap[lf["order_row"]], -1)
+            return lf
         rj = self.rejects[(self.rejects["ts"] >= lo) & (self.rejects["ts"] < hi)]
         cm = self.commands[(self.commands["ts"] >= lo) & (self.commands["ts"] < hi)]
         return replace(self, orders=self.orders[keep_rows], fills=fills, rejects=rj, commands=cm,
-                       lifecycle=life, first_ts=max(self.first_ts, lo), last_ts=min(self.last_ts, hi - 1),
+                       lifecycle_source=life, _cache={}, first_ts=max(self.first_ts, lo), last_ts=min(self.last_ts, hi - 1),
                        trades=int(fm.sum() // 2), meta={**self.meta, "window_utc_ns": (start_utc_ns, end_utc_ns)})
 
     def instrument_only(self, iid: int) -> "Tape":
@@ -102,9 +112,11 @@ class Tape:
         remap[keep] = np.arange(len(keep))
         fills = self.fills[self.fills["instrument"] == iid].copy()
         fills["order_row"] = np.where(fills["order_row"] >= 0, remap[fills["order_row"]], -1)
-        life = self.lifecycle[self.lifecycle["instrument"] == iid].copy()
-        life["order_row"] = np.where(life["order_row"] >= 0, remap[life["order_row"]], -1)
-        return replace(self, orders=self.orders[keep], fills=fills, lifecycle=life,
+        def life() -> np.ndarray:
+            lf: np.ndarray = self.lifecycle[self.lifecycle["instrument"] == iid].copy()
+            lf["order_row"] = np.where(lf["order_row"] >= 0, remap[lf["order_row"]], -1)
+            return lf
+        return replace(self, orders=self.orders[keep], fills=fills, lifecycle_source=life, _cache={},
                        rejects=self.rejects[self.rejects["instrument"] == iid],
                        commands=self.commands[self.commands["instrument"] == iid],
                        trades=len(fills) // 2, instruments=(iid,))
@@ -233,18 +245,25 @@ def load_tape(directory: str) -> Tape:
         aggr = codes.SIDE_BUY if sd > 0 else codes.SIDE_SELL
         fh["liquidity"] = np.where(tr["aggressor_side"] == 0, LIQ_AUCTION,
                                   np.where(tr["aggressor_side"] == aggr, LIQ_TAKER, LIQ_MAKER))
-    if (fills["order_row"] < 0).any():
-        bad = fills[fills["order_row"] < 0][0]
+    # a side with order id 0 is outside flow (an EXECUTE of replayed history: native/ENGINE.md,
+    # "Outside order flow"): a fill row without an order, kept for trade-level totals
+    outside = np.zeros(2 * nt, bool)
+    outside[0::2] = tr["buy_order_id"] == 0
+    outside[1::2] = tr["sell_order_id"] == 0
+    missing = (fills["order_row"] < 0) & ~outside
+    if missing.any():
+        bad = fills[missing][0]
         raise CorruptJournal(f"{directory}: trade {int(bad['trade_id'])} names an order never accepted")
-    rows = fills["order_row"]
-    orders["filled_qty"] = np.bincount(rows, weights=fills["qty"], minlength=n).astype(np.int64)
-    np.add.at(orders["filled_notional"], rows, fills["price"] * fills["qty"])
+    own = fills[~outside]
+    rows = own["order_row"]
+    orders["filled_qty"] = np.bincount(rows, weights=own["qty"], minlength=n).astype(np.int64)
+    np.add.at(orders["filled_notional"], rows, own["price"] * own["qty"])
     orders["n_fills"] = np.bincount(rows, minlength=n)
     orders["first_fill_ts"] = np.iinfo(np.int64).max
-    np.minimum.at(orders["first_fill_ts"], rows, fills["ts"])
+    np.minimum.at(orders["first_fill_ts"], rows, own["ts"])
     orders["first_fill_ts"][orders["n_fills"] == 0] = 0
-    np.maximum.at(orders["last_fill_ts"], rows, fills["ts"])
-    done = fills[fills["leaves"] == 0]
+    np.maximum.at(orders["last_fill_ts"], rows, own["ts"])
+    done = own[own["leaves"] == 0]
     orders["end_reason"][done["order_row"]] = END_FILLED
     orders["end_ts"][done["order_row"]] = done["ts"]
 
@@ -275,7 +294,8 @@ def load_tape(directory: str) -> Tape:
         rej["client_order_id"], rej["cmd_type"], rej["reason"])
 
     commands = _commands(c_seq, c_idx, c_pay, index, orders)
-    lifecycle = _lifecycle(e_seq, e_idx, ehdr, e_pay, etype, index, orders)
+    def lifecycle() -> np.ndarray:
+        return _lifecycle(e_seq, e_idx, ehdr, e_pay, etype, index, orders)
     iids = tuple(sorted(set(npx.unique(orders["instrument"]).tolist()) | set(qs)))
     return Tape(directory, orders, fills, rejects, commands, lifecycle, qs, clock, iids,
                 int(chdr["ts_ns"][0]), int(chdr["ts_ns"][-1]), nt,

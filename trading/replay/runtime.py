@@ -1,0 +1,541 @@
+"""Replay: a historical day and a strategy through the real C engine, in-process, on a simulated
+clock (FIDELITY.md beside this file states every rule; each has a test).
+
+Three streams are merged in time order: the day's engine commands (history.py), the strategy's
+commands (each reaching the engine after the order latency), and deliveries to the strategy (the
+engine's events after the feed latency; timers). Historical commands run through the engine in
+batches (one C call each), as long as causality allows: a batch never runs past the earliest time
+a command the strategy has not made yet could arrive (its next possible wake-up plus the minimum
+order latency). A batch is also cut where a historical command could touch one of the strategy's
+orders (an execution at or through its price, an add that crosses it), so the fill reaches the
+strategy before anything the strategy could not have reacted to. A strategy that subscribes to
+nothing runs the whole day in one engine call.
+
+Ties: at equal times historical messages go first, then the strategy's arriving commands, then
+deliveries to the strategy. The strategy's own computation time (measured per callback, or a fixed
+number, or none) advances its clock: commands it makes carry the time at which it made them, and it
+cannot be woken again before its previous callbacks have finished.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from native import records
+from native.batch import CommandBuffer, encode_columns
+from native.engine import Engine
+from native.messages import Event
+from native.records import EvtType, OrdType, Side, StpMode, Tif
+from trading.replay.history import CONTRA_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, MAX_ACCOUNTS, Cmd, History
+from trading.replay.latency import Banded, Constant, LatencyModel, activity
+from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
+from trading.strategy.context import Context, Limits, Outgoing
+from trading.strategy.ledger import FeeSchedule
+
+INF = 1 << 62
+AGGRESSOR_ID_BASE = 3 << 62      # ids of the IOC orders that stand for historical executions
+_HDR = records.dtype_of("eng_cmd_hdr_t")
+_EVT_HDR = records.dtype_of("eng_evt_hdr_t")
+_BOOK = records.dtype_of("eng_evt_book_level_t")
+_TRADE = records.dtype_of("eng_evt_trade_t")
+_CXL = records.dtype_of("eng_evt_cancelled_t")
+_EXP = records.dtype_of("eng_evt_expired_t")
+_REJ = records.dtype_of("eng_evt_rejected_t")
+E_BOOK, E_TRADE, E_REJ, E_CXL, E_EXP = (int(EvtType.BOOK_LEVEL), int(EvtType.TRADE), int(EvtType.REJECTED),
+                                        int(EvtType.CANCELLED), int(EvtType.EXPIRED))
+# the order events, ACCEPTED .. EXPIRED, are the codes 1..6
+_OWN_FIRST, _OWN_LAST = int(EvtType.ACCEPTED), int(EvtType.EXPIRED)
+assert [int(t) for t in (EvtType.ACCEPTED, EvtType.REJECTED, EvtType.TRADE, EvtType.CANCELLED, EvtType.REPLACED,
+                         EvtType.EXPIRED)] == list(range(_OWN_FIRST, _OWN_LAST + 1))
+
+
+@dataclass
+class ReplayConfig:
+    order_latency: LatencyModel = field(default_factory=lambda: Constant(0))
+    feed_latency: LatencyModel = field(default_factory=lambda: Constant(0))
+    compute: str | int = "measured"     # "measured", "none", or ns charged per callback
+    seed: int = 0
+    account_id: int = 2
+    limits: Limits = field(default_factory=Limits)
+    fees: FeeSchedule = field(default_factory=FeeSchedule)
+    sample_every_ns: int = 1_000_000_000
+
+
+@dataclass
+class Sample:
+    ts_ns: int
+    position: int
+    realized: float
+    unrealized: float
+    fees: float
+    total: float
+    mid: float | None
+    own_bid: int | None
+    own_ask: int | None
+
+
+@dataclass
+class ReplayResult:
+    strategy: str
+    params: dict[str, Any]
+    config: dict[str, Any]
+    fills: list[Fill]
+    samples: list[Sample]
+    counts: dict[str, int]
+    ctx: Context
+    error: str | None
+    start_ns: int
+    end_ns: int
+    wall_s: float
+    engine_commands: int
+    engine_events: int
+
+
+class StrategyFailed(Exception):
+    pass
+
+
+class Replay:
+    def __init__(self, history: History, strategy: Strategy, config: ReplayConfig | None = None) -> None:
+        self.h = history
+        self.s = strategy
+        self.cfg = config or ReplayConfig()
+        if not 2 <= self.cfg.account_id < MAX_ACCOUNTS:
+            raise ValueError(f"strategy account must be in 2..{MAX_ACCOUNTS - 1} (0 and 1 are the history's)")
+        if not (self.cfg.compute in ("measured", "none") or isinstance(self.cfg.compute, int) and self.cfg.compute >= 0):
+            raise ValueError(f"compute must be 'measured', 'none' or ns >= 0, got {self.cfg.compute!r}")
+        self.rng = np.random.default_rng(self.cfg.seed)
+        n = len(history)
+        self.eng = Engine(max_orders=min(max(1 << 14, n + 1024), 1 << 20), max_levels=min(max(1 << 12, n // 4), 1 << 18),
+                          max_instruments=1, max_accounts=MAX_ACCOUNTS)
+        self.seq = 0
+        self.i = 0
+        self.now = int(history.ts_ns[0]) if n else 0
+        self.arrivals: deque[tuple[int, Outgoing]] = deque()
+        self.last_arrival = 0
+        self.last_delivery = 0
+        # market-data deliveries: chunks of arrays (deliver ts, kind 0 book / 1 trade / 2 hidden, side, price, qty)
+        self.md: deque[list[Any]] = deque()
+        self.own: deque[tuple[int, Event]] = deque()
+        self.ctx = Context(INSTRUMENT, self.cfg.account_id, history.day.price_scale, history.day.tick_size,
+                           self.cfg.fees, self.cfg.limits, dict(strategy.params), clock=self._clock, invoke=self._invoke)
+        self.subscribed = {name: overrides(strategy, name) for name in (
+            "on_book", "on_trade", "on_timer", "on_fill", "on_accepted", "on_rejected", "on_cancelled", "on_start")}
+        # a strategy that overrides nothing never reads the book: no market data is delivered
+        self.wants_md = any(self.subscribed.values())
+        self.error: str | None = None
+        self.fills: list[Fill] = []
+        self.samples: list[Sample] = []
+        self.last_sample = -INF
+        self.counts: dict[str, int] = {}
+        self.timers: list[list[int]] = []      # [next_ns, interval_ns, on_change_only, changed]
+        self.busy_until = 0
+        self._cb_start = 0
+        self._wake_ts = 0
+        self._charged = 0
+        self.next_aggressor = 0
+        self.engine_events = 0
+        # per history command, the own bid at or above which (ask at or below which) it could trade
+        # with the strategy: executions on that side at their price, adds crossing from the other side
+        execs = (history.kind == Cmd.EXECUTE) | (history.kind == Cmd.HIDDEN)
+        adds = history.kind == Cmd.ADD
+        buy, sell = history.side == BUY, history.side == SELL
+        self._bid_exec = np.where(execs & buy, history.price, INF)
+        self._ask_exec = np.where(execs & sell, history.price, -INF)
+        self._bid_hit = np.where(adds & sell, history.price, self._bid_exec)
+        self._ask_hit = np.where(adds & buy, history.price, self._ask_exec)
+
+    # ---- the strategy's clock ---------------------------------------------------------------
+    def _clock(self) -> int:
+        compute = self.cfg.compute
+        if compute == "measured":
+            return self._wake_ts + self._charged + (time.perf_counter_ns() - self._cb_start if self._cb_start else 0)
+        if compute == "none":
+            return self._wake_ts
+        # a fixed charge: what a callback makes leaves when its (charged) computation is done
+        return self._wake_ts + self._charged + (int(compute) if self._cb_start else 0)
+
+    def _invoke(self, name: str, *args: Any) -> None:
+        if name == "on_fill":
+            self.fills.append(args[0])
+            self._sample(self._wake_ts, force=True)
+        if self.error is not None or not self.subscribed.get(name, True):
+            return
+        self._cb_start = time.perf_counter_ns()
+        try:
+            getattr(self.s, name)(self.ctx, *args)
+        except Exception as exc:   # a strategy that raises is stopped; the replay goes on
+            self._fail(name, exc)
+        finally:
+            elapsed = time.perf_counter_ns() - self._cb_start
+            self._cb_start = 0
+            if self.cfg.compute == "measured":
+                self._charged += elapsed
+            elif isinstance(self.cfg.compute, int):
+                self._charged += self.cfg.compute
+
+    def _fail(self, where: str, exc: Exception) -> None:
+        self.error = (f"{type(self.s).__name__}.{where} raised at {self._wake_ts} ns: "
+                      f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}")
+        self.ctx.outbox.clear()
+        self.ctx.cancel_all()
+        self.ctx.stopped = True
+
+    # ---- main loop ------------------------------------------------------------------------
+    def run(self, progress: Callable[[float], None] | None = None) -> ReplayResult:
+        wall = time.perf_counter()
+        h = self.h
+        n = len(h)
+        self._setup()
+        self._wake_ts = self.now
+        self._invoke("on_start")
+        self._after_wake(self.now)
+        ts = h.ts_ns
+        if self.i < n:
+            self.now = int(ts[self.i])
+        md_wakes = self.subscribed["on_book"] or self.subscribed["on_trade"] or any(t[2] for t in self.timers)
+        wants_md = self.wants_md
+        lo_min, lf_min = self.cfg.order_latency.minimum, self.cfg.feed_latency.minimum
+        step = max(1, n // 200)
+        next_progress = 0
+        while True:
+            t_h = int(ts[self.i]) if self.i < n else INF
+            t_a = self.arrivals[0][0] if self.arrivals else INF
+            t_w = self._next_wake() if self.error is None else (self.own[0][0] if self.own else INF)
+            if t_h == INF and t_a == INF and (not self.own or self.error is not None):
+                break   # the day is over: what is still in flight is settled by _final_cancel
+            if t_w < t_h and t_w < t_a:
+                self._wake(t_w)
+            elif t_a < t_h:
+                self._submit_strategy(t_h)
+            else:
+                limit = min(t_a, t_w + lo_min if t_w < INF else INF)
+                if self.error is None and (md_wakes and wants_md):
+                    limit = min(limit, self._earliest_reaction(t_h + lf_min) + lo_min)
+                j = int(np.searchsorted(ts, limit, side="right")) if limit < INF else n
+                j = self._cut_before_own_orders(j, lf_min + lo_min)
+                self._hist_chunk(self.i, max(j, self.i + 1))
+                if progress is not None and self.i >= next_progress:
+                    progress(self.i / n)
+                    next_progress = self.i + step
+        end = max(self.now, int(ts[-1]) if n else 0)
+        self._wake_ts = end
+        self._charged = 0
+        if self.error is None:
+            self._invoke("on_stop")
+        self._final_cancel(end)
+        self._sample(end, force=True)
+        if progress is not None:
+            progress(1.0)
+        return ReplayResult(
+            strategy=type(self.s).__name__, params=dict(self.s.params), config=self._describe_config(),
+            fills=self.fills, samples=self.samples, counts=dict(sorted({**h.counts, **self.counts}.items())),
+            ctx=self.ctx, error=self.error, start_ns=int(ts[0]) if n else 0, end_ns=end,
+            wall_s=time.perf_counter() - wall, engine_commands=self.seq, engine_events=self.engine_events)
+
+    def _earliest_reaction(self, delivered: int) -> int:
+        """The earliest wake-up that an event delivered at `delivered` can cause: at once for a
+        strategy with on_book/on_trade, else the first tick at or after it of an on-change timer."""
+        if self.subscribed["on_book"] or self.subscribed["on_trade"]:
+            return delivered
+        best = INF
+        for nxt, interval, on_change, _ in self.timers:
+            if on_change:
+                best = min(best, nxt if delivered <= nxt else nxt + -(-(delivered - nxt) // interval) * interval)
+        return max(best, self.busy_until)
+
+    def _describe_config(self) -> dict[str, Any]:
+        c = self.cfg
+        return {"order_latency": c.order_latency.describe(), "feed_latency": c.feed_latency.describe(),
+                "compute": c.compute, "seed": c.seed, "account_id": c.account_id,
+                "max_position": c.limits.max_position, "max_order_qty": c.limits.max_order_qty,
+                "fees": {"maker_per_share": c.fees.maker_per_share, "taker_per_share": c.fees.taker_per_share},
+                "data": str(self.h.day.path), "symbol": self.h.day.symbol}
+
+    def _setup(self) -> None:
+        """The history's set-up commands, then the strategy account's engine-enforced limit."""
+        h = self.h
+        started = h.message >= 0
+        k = int(np.argmax(started)) if started.any() else len(h)
+        self._hist_chunk(0, k)
+        lim = self.cfg.limits.max_position
+        if lim < (1 << 62):
+            self._submit_records(encode_columns("SET_ACCOUNT_LIMIT", 1, instrument_id=INSTRUMENT, ts_ns=self.now,
+                                                account_id=self.cfg.account_id, max_position=lim), own=False)
+
+    # ---- engine calls -------------------------------------------------------------------------
+    def _submit_records(self, recs: np.ndarray, own: bool) -> np.ndarray:
+        view = recs.view(_HDR)
+        view["seq"] = np.arange(self.seq + 1, self.seq + 1 + len(recs), dtype=np.uint64)
+        self.seq += len(recs)
+        events: np.ndarray = self.eng.submit_records(recs)
+        self.engine_events += len(events)
+        self._route(events, own)
+        return events
+
+    def _own_prices(self) -> tuple[int, int]:
+        """Highest own bid and lowest own ask (live or on the way), or -INF / INF."""
+        bid, ask = -INF, INF
+        for o in self.ctx.orders.values():
+            if o.side == BUY:
+                bid = max(bid, o.price)
+            else:
+                ask = min(ask, o.price)
+        return bid, ask
+
+    def _touches(self, a: int, b: int, bid: int, ask: int) -> np.ndarray:
+        """Which history commands in [a, b) could trade with an own order resting at bid / ask:
+        an execution at or through its price, an add that crosses it (thresholds precomputed)."""
+        out: np.ndarray = (self._bid_hit[a:b] <= bid) | (self._ask_hit[a:b] >= ask)
+        return out
+
+    def _cut_before_own_orders(self, j: int, react_ns: int) -> int:
+        if not self.ctx.orders or self.error is not None:
+            return j
+        bid, ask = self._own_prices()
+        window = min(j, self.i + 4096)
+        mask = self._touches(self.i, window, bid, ask)
+        first = np.flatnonzero(mask)
+        if len(first):
+            guard = int(self.h.ts_ns[self.i + int(first[0])]) + react_ns
+            return min(j, int(np.searchsorted(self.h.ts_ns, guard, side="right")))
+        return window
+
+    def _hist_chunk(self, a: int, b: int) -> None:
+        h = self.h
+        if b <= a:
+            return
+        recs = h.records[a:b].copy()
+        hidden_prints: np.ndarray | None = None
+        rewritten = np.zeros(b - a, dtype=bool)
+        if self.ctx.orders and self.error is None:
+            bid, ask = self._own_prices()
+            rewritten = (self._bid_exec[a:b] <= bid) | (self._ask_exec[a:b] >= ask)
+            if rewritten.any():
+                recs[rewritten] = self._aggressors(a + np.flatnonzero(rewritten))
+        hid = (h.kind[a:b] == Cmd.HIDDEN) & ~rewritten
+        if hid.any() and self.wants_md:
+            hidden_prints = a + np.flatnonzero(hid)
+        self.i = b
+        self.now = max(self.now, int(h.ts_ns[b - 1]))
+        self._submit_records(recs, own=False)
+        if hidden_prints is not None:
+            t = h.ts_ns[hidden_prints]
+            self._queue_md(t, np.full(len(t), 2), h.side[hidden_prints], h.price[hidden_prints], h.qty[hidden_prints])
+
+    def _aggressors(self, idx: np.ndarray) -> np.ndarray:
+        """IOC orders standing for historical executions (FIDELITY.md rules 2 and 3): the opposite
+        side at the execution's price; a hidden one may trade only with orders that are not the
+        history's (STP group of the history, cancel the aggressor on meeting one)."""
+        h = self.h
+        n = len(idx)
+        resting = h.side[idx]
+        hidden = h.kind[idx] == Cmd.HIDDEN
+        tick = h.day.tick_size
+        price = h.price[idx]
+        # a hidden print between ticks: a resting bid must be at or above it, an ask at or below
+        limit = np.where(resting == BUY, -(-price // tick) * tick, price // tick * tick)
+        self.next_aggressor += n
+        self.counts["historical executions replayed as aggressive orders"] = \
+            self.counts.get("historical executions replayed as aggressive orders", 0) + int((~hidden).sum())
+        self.counts["hidden executions offered to the strategy's orders"] = \
+            self.counts.get("hidden executions offered to the strategy's orders", 0) + int(hidden.sum())
+        return encode_columns(
+            "NEW_ORDER", n, instrument_id=INSTRUMENT, ts_ns=h.ts_ns[idx],
+            order_id=AGGRESSOR_ID_BASE + self.next_aggressor - n + np.arange(1, n + 1, dtype=np.uint64),
+            side=np.where(resting == BUY, int(Side.SELL), int(Side.BUY)), price=limit, qty=h.qty[idx],
+            ord_type=int(OrdType.LIMIT), tif=int(Tif.IOC), account_id=CONTRA_ACCOUNT,
+            stp_group=np.where(hidden, HIST_STP_GROUP, 0),
+            stp_mode=np.where(hidden, int(StpMode.CANCEL_AGGRESSING), 0))
+
+    def _submit_strategy(self, t_h: int) -> None:
+        buf = CommandBuffer(capacity=max(16, len(self.arrivals)))
+        acct = self.cfg.account_id
+        while self.arrivals and self.arrivals[0][0] < t_h:
+            ts, o = self.arrivals.popleft()
+            if o.op == "NEW":
+                buf.new_limit(INSTRUMENT, 0, ts, o.order_id, o.side, o.price, o.qty, acct, o.tif, flags=o.flags)
+            elif o.op == "CANCEL":
+                buf.cancel(INSTRUMENT, 0, ts, o.order_id)
+            elif o.op == "REPLACE":
+                buf.replace(INSTRUMENT, 0, ts, o.order_id, o.price, o.qty)
+            else:
+                buf.append("MASS_CANCEL", instrument_id=INSTRUMENT, ts_ns=ts, account_id=acct, by_account=1,
+                           by_instrument=1)
+            self.now = max(self.now, ts)
+        self._submit_records(buf.records().copy(), own=True)
+
+    # ---- events -> deliveries -------------------------------------------------------------
+    def _deliver_times(self, t: np.ndarray) -> np.ndarray:
+        model = self.cfg.feed_latency
+        rate = activity(self.h.ts_ns, t, model.window_ns) if isinstance(model, Banded) else None
+        d = t.astype(np.int64) + model.sample(self.rng, len(t), rate)
+        d = np.maximum.accumulate(np.maximum(d, self.last_delivery))   # one feed: never reordered
+        if len(d):
+            self.last_delivery = int(d[-1])
+        return d
+
+    def _queue_md(self, t: np.ndarray, kind: np.ndarray, side: np.ndarray, price: np.ndarray, qty: np.ndarray) -> None:
+        d = self._deliver_times(np.asarray(t))
+        self.md.append([d, np.asarray(kind), np.asarray(side), np.asarray(price), np.asarray(qty), 0])
+
+    def _route(self, events: np.ndarray, own: bool) -> None:
+        if not len(events):
+            return
+        hdr = events.view(_EVT_HDR)
+        types = hdr["type"]
+        if not own:
+            rej = types == E_REJ
+            if rej.any():
+                r = events[rej].view(_REJ)
+                for cmd_type, reason in zip(r["cmd_type"].tolist(), hdr["reason"][rej].tolist()):
+                    key = f"historical {records.CmdType(cmd_type).name} refused: {records.Reason(reason).name}"
+                    self.counts[key] = self.counts.get(key, 0) + 1
+        if self.wants_md:
+            md = (types == E_BOOK) | (types == E_TRADE)
+            if md.any():
+                sub = events[md]
+                is_trade = types[md] == E_TRADE
+                bl, tr = sub.view(_BOOK), sub.view(_TRADE)
+                self._queue_md(hdr["ts_ns"][md], is_trade.astype(np.int64),
+                               np.where(is_trade, tr["aggressor_side"], bl["side"]),
+                               np.where(is_trade, tr["price"], bl["price"]), np.where(is_trade, tr["qty"], bl["qty"]))
+        me = self.cfg.account_id
+        if own:
+            mask = (types >= _OWN_FIRST) & (types <= _OWN_LAST)
+        else:
+            tr = events.view(_TRADE)
+            mask = (types == E_TRADE) & ((tr["buy_account_id"] == me) | (tr["sell_account_id"] == me))
+            mask |= (types == E_CXL) & (events.view(_CXL)["account_id"] == me)
+            mask |= (types == E_EXP) & (events.view(_EXP)["account_id"] == me)
+        if mask.any():
+            sub = events[mask]
+            times = self._deliver_times(hdr["ts_ns"][mask])
+            for d, ev in zip(times.tolist(), records.decode_events(sub)):
+                self.own.append((d, ev))
+
+    # ---- wake-ups ---------------------------------------------------------------------------
+    def _next_md(self) -> int:
+        while self.md and self.md[0][5] >= len(self.md[0][0]):
+            self.md.popleft()
+        return int(self.md[0][0][self.md[0][5]]) if self.md else INF
+
+    def _next_wake(self) -> int:
+        t = self.own[0][0] if self.own else INF
+        md_next = self._next_md() if self.wants_md else INF
+        if self.subscribed["on_book"] or self.subscribed["on_trade"]:
+            t = min(t, md_next)
+        for timer in self.timers:
+            nxt, interval, on_change, changed = timer
+            if on_change and not changed:
+                first = min(md_next, self.own[0][0] if self.own else INF)
+                if first >= INF:
+                    continue
+                if first > nxt:   # the first tick at or after the next delivery
+                    nxt += -(-(first - nxt) // interval) * interval
+                    timer[0] = nxt
+            t = min(t, nxt)
+        return max(t, self.busy_until) if t < INF else INF
+
+    def _wake(self, t: int) -> None:
+        self._wake_ts = t
+        self._charged = 0
+        self.now = max(self.now, t)
+        book_changed = self._apply_md(t)
+        while self.own and self.own[0][0] <= t and self.error is None:
+            self.ctx.apply_event(self.own.popleft()[1])
+            book_changed = True
+        while self.own and self.own[0][0] <= t:      # stopped strategy: bookkeeping only
+            self.ctx.apply_event(self.own.popleft()[1])
+        if book_changed:
+            for timer in self.timers:
+                timer[3] = 1
+        if book_changed and self.subscribed["on_book"] and self.error is None:
+            self._invoke("on_book")
+        for timer in self.timers:
+            if timer[0] <= t and self.error is None:
+                if timer[2] and not timer[3]:
+                    timer[0] += timer[1]
+                    continue
+                self._invoke("on_timer")
+                timer[3] = 0
+                timer[0] += max(1, -(-(t + 1 - timer[0]) // timer[1])) * timer[1]
+        self._after_wake(t)
+
+    def _apply_md(self, t: int) -> bool:
+        changed = False
+        book, trade_cb = self.ctx.book, self.subscribed["on_trade"]
+        while self.md:
+            chunk = self.md[0]
+            d, kind, side, price, qty, start = chunk
+            stop = int(np.searchsorted(d, t, side="right"))
+            if stop <= start:
+                break
+            for k, s, p, q, dt in zip(kind[start:stop].tolist(), side[start:stop].tolist(), price[start:stop].tolist(),
+                                      qty[start:stop].tolist(), d[start:stop].tolist()):
+                if k == 0:
+                    book.apply(s, p, q)
+                else:
+                    book.last_trade_price = p
+                    if trade_cb and self.error is None:
+                        self._invoke("on_trade", PublicTrade(dt, p, q, s if k == 1 else 3 - s, k == 2))
+                changed = True
+            chunk[5] = stop
+            if stop < len(d):
+                break
+            self.md.popleft()
+        return changed
+
+    def _after_wake(self, t: int) -> None:
+        """Computation time charged, new timers started, the strategy's commands on their way, a
+        P&L sample."""
+        self.busy_until = t + self._charged
+        while len(self.timers) < len(self.ctx.timers):
+            interval, on_change = self.ctx.timers[len(self.timers)]
+            self.timers.append([t + interval, interval, int(on_change), 0])
+        out = self.ctx.outbox
+        if out:
+            sent = np.array([o.sent_ns for o in out], dtype=np.int64)
+            model = self.cfg.order_latency
+            rate = activity(self.h.ts_ns, sent, model.window_ns) if isinstance(model, Banded) else None
+            arrive = np.maximum.accumulate(np.maximum(sent + model.sample(self.rng, len(sent), rate), self.last_arrival))
+            self.last_arrival = int(arrive[-1])
+            self.arrivals.extend(zip(arrive.tolist(), out))
+            out.clear()
+        self._sample(t)
+
+    def _sample(self, t: int, force: bool = False) -> None:
+        if not force and t - self.last_sample < self.cfg.sample_every_ns:
+            return
+        self.last_sample = t
+        led, book = self.ctx.ledger, self.ctx.book
+        mid = book.mid if self.wants_md else self._engine_mid()
+        bids = [o.price for o in self.ctx.orders.values() if o.side == BUY]
+        asks = [o.price for o in self.ctx.orders.values() if o.side == SELL]
+        self.samples.append(Sample(t, led.position, led.realized, led.unrealized(mid), led.fees, led.total(mid), mid,
+                                   max(bids) if bids else None, min(asks) if asks else None))
+
+    def _engine_mid(self) -> float | None:
+        b, a = self.eng.depth(INSTRUMENT, BUY, 1), self.eng.depth(INSTRUMENT, SELL, 1)
+        return (b[0][0] + a[0][0]) / 2 if b and a else None
+
+    def _final_cancel(self, end: int) -> None:
+        """The strategy's orders still live at the end are cancelled (and their events booked)."""
+        if not self.ctx.orders:
+            return
+        self.arrivals.clear()
+        self.arrivals.append((max(end, self.last_arrival), Outgoing(end, "CANCEL_ALL")))
+        self._submit_strategy(INF)
+        while self.own:
+            self.ctx.apply_event(self.own.popleft()[1])
+
+
+def run_replay(history: History, strategy: Strategy, config: ReplayConfig | None = None,
+               progress: Callable[[float], None] | None = None) -> ReplayResult:
+    return Replay(history, strategy, config).run(progress)
+

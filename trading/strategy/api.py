@@ -1,0 +1,131 @@
+"""The strategy API: what a strategy is, and the records its callbacks receive.
+
+A strategy subclasses ``Strategy`` and overrides the callbacks it needs; the runtime calls only
+those (a strategy without ``on_book`` is never woken for book changes, which is what lets a replay
+run the engine in long batches). Every callback gets the ``Context`` (trading/strategy/context.py)
+through which it places, cancels and replaces orders and reads its orders, position, P&L, limits,
+the book and the clock. The same class runs live and in replay; nothing here says which.
+
+Parameters: ``defaults`` lists every parameter with its default; ``Strategy(**params)`` accepts
+only those names and converts each value to its default's type (so ``--param size=200`` from the
+command line arrives as an int).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+
+if TYPE_CHECKING:
+    from trading.strategy.context import Context
+
+BUY, SELL = 1, 2
+
+
+@dataclass(frozen=True)
+class PublicTrade:
+    """A trade on the instrument (anyone's). aggressor: BUY, SELL or 0 (auction / unknown);
+    hidden: it executed hidden liquidity (no book change)."""
+    ts_ns: int
+    price: int
+    qty: int
+    aggressor: int
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One execution of the strategy's own order. maker: its order was resting (passive)."""
+    ts_ns: int
+    order_id: int
+    side: int
+    price: int
+    qty: int
+    leaves_qty: int
+    maker: bool
+    fee: float              # currency units; negative is a rebate
+
+
+@dataclass
+class OwnOrder:
+    """One of the strategy's orders as the strategy knows it (from its own acks and fills).
+    status: 'pending' (sent, no ack yet), 'live', 'done'."""
+    order_id: int
+    side: int
+    price: int
+    qty: int
+    leaves_qty: int
+    tif: str
+    status: str = "pending"
+    filled_qty: int = 0
+    sent_ns: int = 0
+
+
+class ParamError(ValueError):
+    """A parameter the strategy does not have, or a value of the wrong type."""
+
+
+class Strategy:
+    """Base class: override what you need. ``name`` is the short name `--strategy` accepts."""
+
+    name: ClassVar[str] = ""
+    defaults: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = dict(self.defaults)
+        for key, value in params.items():
+            if key not in self.defaults:
+                known = ", ".join(sorted(self.defaults)) or "none"
+                raise ParamError(f"{type(self).__name__} has no parameter {key!r} (parameters: {known})")
+            self.params[key] = _coerce(key, value, self.defaults[key])
+
+    # ---- callbacks (all optional) ---------------------------------------------------------------
+    def on_start(self, ctx: Context) -> None:
+        """Once, before any market data; set timers here."""
+
+    def on_book(self, ctx: Context) -> None:
+        """The book changed (ctx.book is the book as the strategy sees it now)."""
+
+    def on_trade(self, ctx: Context, trade: PublicTrade) -> None:
+        """A trade printed on the instrument (the strategy's own fills also come to on_fill)."""
+
+    def on_accepted(self, ctx: Context, order: OwnOrder) -> None:
+        """The engine accepted one of the strategy's orders."""
+
+    def on_fill(self, ctx: Context, fill: Fill) -> None:
+        """One of the strategy's orders traded."""
+
+    def on_rejected(self, ctx: Context, order_id: int, reason: str) -> None:
+        """The engine refused a command about order_id (a new order, cancel or replace)."""
+
+    def on_cancelled(self, ctx: Context, order: OwnOrder, reason: str) -> None:
+        """One of the strategy's orders left the book without trading its rest."""
+
+    def on_timer(self, ctx: Context) -> None:
+        """A timer set with ctx.set_timer fired (ctx.now is its time)."""
+
+    def on_stop(self, ctx: Context) -> None:
+        """Once, at the end of the run (orders still live are cancelled after it)."""
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    if default is None or isinstance(value, type(default)) and not (isinstance(value, bool) != isinstance(default, bool)):
+        return value
+    if not isinstance(value, str):
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        raise ParamError(f"parameter {key!r}: {value!r} is not a {type(default).__name__}")
+    try:
+        if isinstance(default, bool):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        return type(default)(value)
+    except ValueError:
+        raise ParamError(f"parameter {key!r}: {value!r} is not a {type(default).__name__}") from None
+
+
+def overrides(strategy: Strategy, callback: str) -> bool:
+    """Whether the strategy's class replaces the base class's (empty) callback."""
+    return getattr(type(strategy), callback) is not getattr(Strategy, callback)

@@ -1,0 +1,275 @@
+"""The strategy's context: the one object through which it trades and reads its world.
+
+The same Context serves live and replay. It turns calls (buy, sell, cancel, replace) into commands
+in an outbox that the runtime drains after each callback (stamped with the simulated or real time
+they were made, so computation time counts), and it keeps the strategy's own view: its orders
+(from its own acks, fills and cancels), its ledger (position, P&L, fees), and the book as the
+market data delivered so far shows it. ``apply_event`` takes the engine's events
+(native.messages Structs) about the strategy's own orders, in engine order, in both modes.
+
+Order ids: ``id_base | n`` for the n-th order of this context (id_base has bit 62 set and the
+strategy's account in bits 40-55, so strategies never collide with each other or with replayed
+ids).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, ExpiredEvent, Reason, RejectedEvent,
+                             ReplacedEvent, Tif, TradeEvent)
+from trading.strategy.api import BUY, SELL, Fill, OwnOrder, PublicTrade
+from trading.strategy.ledger import FeeSchedule, Ledger
+
+STRATEGY_ID_BIT = 1 << 62
+TIFS = {"GTC": int(Tif.GTC), "DAY": int(Tif.DAY), "IOC": int(Tif.IOC), "FOK": int(Tif.FOK)}
+POST_ONLY = 1
+
+
+def reason_name(code: int) -> str:
+    try:
+        return Reason(code).name
+    except ValueError:
+        return str(code)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The strategy's risk limits: the engine enforces max_position (account limit); the context
+    refuses orders above max_order_qty before sending them (ValueError)."""
+    max_position: int = 1 << 62
+    max_order_qty: int = 1 << 62
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One command the strategy made: op NEW / CANCEL / REPLACE / CANCEL_ALL."""
+    sent_ns: int
+    op: str
+    order_id: int = 0
+    side: int = 0
+    price: int = 0
+    qty: int = 0
+    tif: int = 0
+    flags: int = 0
+
+
+class BookView:
+    """Price levels (price -> displayed qty) per side as delivered to the strategy so far."""
+
+    def __init__(self) -> None:
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+        self._best_bid: int | None = None
+        self._best_ask: int | None = None
+        self._dirty = False
+        self.last_trade_price: int | None = None
+
+    def apply(self, side: int, price: int, qty: int) -> None:
+        levels = self.bids if side == BUY else self.asks
+        if qty:
+            levels[price] = qty
+            if side == BUY:
+                if self._best_bid is None or price > self._best_bid:
+                    self._best_bid = price
+            elif self._best_ask is None or price < self._best_ask:
+                self._best_ask = price
+        elif levels.pop(price, None) is not None:
+            if price == (self._best_bid if side == BUY else self._best_ask):
+                self._dirty = True
+
+    def _refresh(self) -> None:
+        if self._dirty:
+            self._best_bid = max(self.bids) if self.bids else None
+            self._best_ask = min(self.asks) if self.asks else None
+            self._dirty = False
+
+    @property
+    def best_bid(self) -> int | None:
+        self._refresh()
+        return self._best_bid
+
+    @property
+    def best_ask(self) -> int | None:
+        self._refresh()
+        return self._best_ask
+
+    @property
+    def bid_qty(self) -> int:
+        b = self.best_bid
+        return 0 if b is None else self.bids[b]
+
+    @property
+    def ask_qty(self) -> int:
+        a = self.best_ask
+        return 0 if a is None else self.asks[a]
+
+    @property
+    def mid(self) -> float | None:
+        b, a = self.best_bid, self.best_ask
+        if b is None or a is None:
+            return None
+        return (b + a) / 2
+
+    def depth(self, side: int, levels: int = 10) -> list[tuple[int, int]]:
+        """(price, qty) of one side, best first."""
+        book = self.bids if side == BUY else self.asks
+        return [(p, book[p]) for p in sorted(book, reverse=side == BUY)[:levels]]
+
+
+@dataclass
+class Context:
+    instrument_id: int
+    account_id: int
+    price_scale: int = 10_000
+    tick_size: int = 1
+    fees: FeeSchedule = field(default_factory=FeeSchedule)
+    limits: Limits = field(default_factory=Limits)
+    params: dict[str, Any] = field(default_factory=dict)
+    clock: Callable[[], int] = field(default=lambda: 0)
+    invoke: Callable[..., None] = field(default=lambda name, *args: None)
+
+    def __post_init__(self) -> None:
+        self.book = BookView()
+        self.ledger = Ledger(self.price_scale, self.fees)
+        self.orders: dict[int, OwnOrder] = {}      # live and pending, by id
+        self.outbox: list[Outgoing] = []
+        self.timers: list[tuple[int, bool]] = []   # (interval_ns, on_change_only) set in on_start
+        self.id_base = STRATEGY_ID_BIT | (self.account_id & 0xFFFF) << 40
+        self._next_id = 0
+        self.sent = {"NEW": 0, "CANCEL": 0, "REPLACE": 0, "CANCEL_ALL": 0}
+        self.placed_qty = 0
+        self.fill_count = 0
+        self.rejects = 0
+        self.messages: list[str] = []
+        self.stopped = False
+
+    # ---- what the strategy reads ----------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        """Current time, ns (simulated in replay, the engine clock's domain live)."""
+        return self.clock()
+
+    @property
+    def position(self) -> int:
+        return self.ledger.position
+
+    @property
+    def pnl(self) -> float:
+        """Realised + unrealised (at the mid) - fees, currency units."""
+        return self.ledger.total(self.book.mid)
+
+    def live_orders(self, side: int | None = None) -> list[OwnOrder]:
+        return [o for o in self.orders.values() if side is None or o.side == side]
+
+    # ---- what the strategy does ---------------------------------------------------------------
+    def buy(self, price: int, qty: int, tif: str = "GTC", post_only: bool = False) -> int:
+        return self.place(BUY, price, qty, tif, post_only)
+
+    def sell(self, price: int, qty: int, tif: str = "GTC", post_only: bool = False) -> int:
+        return self.place(SELL, price, qty, tif, post_only)
+
+    def place(self, side: int, price: int, qty: int, tif: str = "GTC", post_only: bool = False) -> int:
+        """A limit order; returns its id (acks, fills and rejects name it). ValueError for a
+        side/TIF that does not exist or a quantity above the strategy's max_order_qty."""
+        if side not in (BUY, SELL):
+            raise ValueError(f"side must be BUY (1) or SELL (2), got {side!r}")
+        if tif not in TIFS:
+            raise ValueError(f"tif must be one of {', '.join(TIFS)}, got {tif!r}")
+        if qty > self.limits.max_order_qty:
+            raise ValueError(f"qty {qty} above the strategy's max_order_qty {self.limits.max_order_qty}")
+        if self.stopped:
+            raise RuntimeError("the strategy was stopped")
+        self._next_id += 1
+        order_id = self.id_base | self._next_id
+        now = self.clock()
+        self.orders[order_id] = OwnOrder(order_id, side, int(price), int(qty), int(qty), tif, sent_ns=now)
+        self.outbox.append(Outgoing(now, "NEW", order_id, side, int(price), int(qty), TIFS[tif],
+                                    POST_ONLY if post_only else 0))
+        self.sent["NEW"] += 1
+        self.placed_qty += int(qty)
+        return order_id
+
+    def cancel(self, order_id: int) -> None:
+        self.outbox.append(Outgoing(self.clock(), "CANCEL", order_id))
+        self.sent["CANCEL"] += 1
+
+    def replace(self, order_id: int, price: int | None = None, qty: int | None = None) -> None:
+        """New price and/or leaves quantity (same price and no more quantity keeps priority)."""
+        order = self.orders.get(order_id)
+        if order is None:
+            raise KeyError(f"order {order_id} is not live")
+        new_price = order.price if price is None else int(price)
+        new_qty = order.leaves_qty if qty is None else int(qty)
+        if new_qty > self.limits.max_order_qty:
+            raise ValueError(f"qty {new_qty} above the strategy's max_order_qty {self.limits.max_order_qty}")
+        self.outbox.append(Outgoing(self.clock(), "REPLACE", order_id, order.side, new_price, new_qty))
+        self.sent["REPLACE"] += 1
+
+    def cancel_all(self) -> None:
+        self.outbox.append(Outgoing(self.clock(), "CANCEL_ALL"))
+        self.sent["CANCEL_ALL"] += 1
+
+    def set_timer(self, interval_ns: int, on_change_only: bool = False) -> None:
+        """Calls on_timer every interval_ns from now on; with on_change_only, ticks at which no
+        market data or own event arrived since the previous tick are skipped."""
+        if interval_ns <= 0:
+            raise ValueError(f"timer interval must be positive, got {interval_ns}")
+        self.timers.append((int(interval_ns), bool(on_change_only)))
+
+    def log(self, message: str) -> None:
+        self.messages.append(f"{self.clock()} {message}")
+
+    # ---- what the runtime feeds in -------------------------------------------------------------
+    def apply_event(self, ev: Event) -> None:
+        """One engine event about the strategy's own orders (a native.messages Struct), in engine
+        order; the same in live and replay."""
+        if isinstance(ev, AcceptedEvent):
+            order = self.orders.get(ev.order_id)
+            if order is not None:
+                order.status = "live"
+                self.invoke("on_accepted", order)
+        elif isinstance(ev, RejectedEvent):
+            self.rejects += 1
+            order = self.orders.get(ev.order_id)
+            if order is not None and order.status == "pending" and ev.cmd_type == int(CmdType.NEW_ORDER):
+                del self.orders[ev.order_id]
+            self.invoke("on_rejected", ev.order_id, reason_name(ev.reason))
+        elif isinstance(ev, TradeEvent):
+            if ev.buy_account_id == self.account_id and ev.buy_order_id in self.orders:
+                self._own_fill(ev, BUY, ev.buy_order_id, ev.buy_leaves_qty)
+            if ev.sell_account_id == self.account_id and ev.sell_order_id in self.orders:
+                self._own_fill(ev, SELL, ev.sell_order_id, ev.sell_leaves_qty)
+        elif isinstance(ev, (CancelledEvent, ExpiredEvent)):
+            order = self.orders.get(ev.order_id)
+            if order is None:
+                return
+            leaves = ev.leaves_qty if isinstance(ev, CancelledEvent) else 0
+            if leaves:
+                order.leaves_qty = leaves
+                return
+            order.status, order.leaves_qty = "done", 0
+            del self.orders[order.order_id]
+            self.invoke("on_cancelled", order, reason_name(ev.reason))
+        elif isinstance(ev, ReplacedEvent):
+            order = self.orders.get(ev.order_id)
+            if order is not None:
+                order.price, order.leaves_qty = ev.price, ev.leaves_qty
+
+    def _own_fill(self, ev: TradeEvent, side: int, order_id: int, leaves: int) -> None:
+        order = self.orders[order_id]
+        maker = ev.aggressor_side != side
+        fee = self.ledger.fill(side, ev.price, ev.qty, maker)
+        order.leaves_qty = leaves
+        order.filled_qty += ev.qty
+        if order.status == "pending":
+            order.status = "live"
+        self.fill_count += 1
+        fill = Fill(ev.ts_ns, order_id, side, ev.price, ev.qty, leaves, maker, fee)
+        if leaves == 0:
+            order.status = "done"
+            del self.orders[order_id]
+        self.invoke("on_fill", fill)
+
+    def apply_trade(self, trade: PublicTrade) -> None:
+        self.book.last_trade_price = trade.price

@@ -1,0 +1,57 @@
+"""Strategies that ship with the runtime: the do-nothing baseline and the issue's quoting
+strategy (the one run side by side with hftbacktest).
+
+TouchQuoter: every `interval_ms` it looks at the best bid and ask it sees; it keeps one order of
+`size` at each, cancels and reposts when the touch moved, and stops quoting a side whose fill
+would take |position| past `max_position`. This is the strategy of issue #19's peer comparison.
+"""
+from __future__ import annotations
+
+from trading.strategy.api import BUY, SELL, Fill, OwnOrder, Strategy
+from trading.strategy.context import Context
+
+
+class NoOp(Strategy):
+    """Never trades and subscribes to nothing: the replay runs the day in one engine call."""
+    name = "noop"
+
+
+class TouchQuoter(Strategy):
+    name = "quote"
+    defaults = {"size": 100, "interval_ms": 100, "max_position": 500}
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self.cancelling: set[int] = set()
+
+    def on_start(self, ctx: Context) -> None:
+        # its decision depends only on the touch, its orders and its position, so a tick at which
+        # nothing new arrived would change nothing: on_change_only skips exactly those
+        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_change_only=True)
+
+    def on_timer(self, ctx: Context) -> None:
+        bid, ask = ctx.book.best_bid, ctx.book.best_ask
+        if bid is None or ask is None:
+            return
+        size, limit, pos = int(self.params["size"]), int(self.params["max_position"]), ctx.position
+        for side, price, allowed in ((BUY, bid, pos + size <= limit), (SELL, ask, size - pos <= limit)):
+            resting = [o for o in ctx.orders.values() if o.side == side and o.order_id not in self.cancelling]
+            keep = False
+            for order in resting:
+                if allowed and order.price == price and not keep:
+                    keep = True
+                    continue
+                ctx.cancel(order.order_id)
+                self.cancelling.add(order.order_id)
+            if allowed and not keep:
+                ctx.place(side, price, size)
+
+    def on_cancelled(self, ctx: Context, order: OwnOrder, reason: str) -> None:
+        self.cancelling.discard(order.order_id)
+
+    def on_fill(self, ctx: Context, fill: Fill) -> None:
+        if fill.leaves_qty == 0:
+            self.cancelling.discard(fill.order_id)
+
+    def on_rejected(self, ctx: Context, order_id: int, reason: str) -> None:
+        self.cancelling.discard(order_id)

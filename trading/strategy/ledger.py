@@ -1,0 +1,95 @@
+"""Position, cash and P&L of one strategy on one instrument, with the instrument's fee schedule.
+
+Accounting (average-cost method, as most brokers' P&L statements use it): a fill that adds to the
+position moves the average entry price to the quantity-weighted mean; a fill that reduces it
+realises (fill price - average entry) x closed quantity (sign by side); a fill that crosses zero
+does both. Unrealised P&L marks the open position at a mark price (the mid the strategy sees).
+Fees come from the fee schedule per share: the maker rate when the strategy's order was resting,
+the taker rate when it aggressed; a negative rate is a rebate (paid to the strategy). All money is
+in currency units (prices divided by the instrument's price scale).
+
+Check: realised + unrealised - fees equals cash + position x mark - fees, where cash is the
+signed sum of fill notionals; ``Ledger.check`` asserts it (tests run it after every fill).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BUY = 1
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """Per-share fees in currency units; negative = rebate. Defaults: a Nasdaq-like schedule
+    (taker 0.30 cents a share, maker rebate 0.20 cents a share)."""
+    maker_per_share: float = -0.0020
+    taker_per_share: float = 0.0030
+
+    def fee(self, qty: int, maker: bool) -> float:
+        return qty * (self.maker_per_share if maker else self.taker_per_share)
+
+    @classmethod
+    def parse(cls, text: str) -> FeeSchedule:
+        """'maker=-0.002,taker=0.003' (either may be left out)."""
+        values = {"maker": cls.maker_per_share, "taker": cls.taker_per_share}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, sep, value = part.partition("=")
+            if not sep or key.strip() not in values:
+                raise ValueError(f"fee schedule: expected maker=X,taker=Y, got {part!r}")
+            try:
+                values[key.strip()] = float(value)
+            except ValueError:
+                raise ValueError(f"fee schedule: {value!r} is not a number") from None
+        return cls(values["maker"], values["taker"])
+
+
+@dataclass
+class Ledger:
+    price_scale: int = 10_000
+    fees_schedule: FeeSchedule = FeeSchedule()
+    position: int = 0
+    avg_price: float = 0.0        # average entry, price units
+    realized: float = 0.0         # currency units
+    fees: float = 0.0             # currency units paid (rebates negative)
+    cash: float = 0.0             # currency units: - buys + sells
+    volume: int = 0
+    maker_volume: int = 0
+
+    def fill(self, side: int, price: int, qty: int, maker: bool) -> float:
+        """Books one fill; returns its fee."""
+        signed = qty if side == BUY else -qty
+        fee = self.fees_schedule.fee(qty, maker)
+        self.fees += fee
+        self.cash -= signed * price / self.price_scale
+        self.volume += qty
+        if maker:
+            self.maker_volume += qty
+        pos = self.position
+        if pos == 0 or (pos > 0) == (signed > 0):
+            new = pos + signed
+            self.avg_price = (self.avg_price * abs(pos) + price * qty) / abs(new)
+            self.position = new
+            return fee
+        closed = min(abs(pos), qty)
+        direction = 1 if pos > 0 else -1
+        self.realized += direction * (price - self.avg_price) * closed / self.price_scale
+        self.position = pos + signed
+        if self.position == 0:
+            self.avg_price = 0.0
+        elif (self.position > 0) != (pos > 0):
+            self.avg_price = float(price)   # crossed zero: the rest opened at this price
+        return fee
+
+    def unrealized(self, mark: float | None) -> float:
+        if self.position == 0 or mark is None:
+            return 0.0
+        return (mark - self.avg_price) * self.position / self.price_scale
+
+    def total(self, mark: float | None) -> float:
+        """realised + unrealised - fees, currency units."""
+        return self.realized + self.unrealized(mark) - self.fees
+
+    def check(self, mark: float) -> None:
+        """The two ways of computing the P&L agree (to rounding)."""
+        by_cash = self.cash + self.position * mark / self.price_scale - self.fees
+        assert abs(by_cash - self.total(mark)) < 1e-6 * max(1.0, abs(by_cash)), (by_cash, self.total(mark))
