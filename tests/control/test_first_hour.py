@@ -27,7 +27,7 @@ from gateway.control.up import ports_in_use
 from gateway.reasons import Reason
 from shm.engine_segments import remove_leftovers
 from shm.venue_lock import VenueLocked, lock_venue
-from tests.procs import stop, wait_for
+from gateway.launcher import stop, wait_for
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
