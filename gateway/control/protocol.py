@@ -108,6 +108,11 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "latency": (READ, (), "per-stage latency summary"),
     "tuning.audit": (READ, (), "host tuning audit rows"),
     "journal.status": (READ, (), "journal directory, durability, segments, last sequence, snapshots"),
+    "strategy.list": (READ, (), "strategies the control plane runs: id, name, account, instrument, state"),
+    "strategy.params": (READ, ("strategy",), "parameters of a strategy (name or dotted path: defaults; id: running)"),
+    "strategy.start": (WRITE, ("strategy", "account", "instrument", "params?"),
+                       "start a strategy in its own process under an account (k=v,k=v params)"),
+    "strategy.stop": (WRITE, ("id",), "stop a running strategy (its orders are cancelled)"),
     "users.list": (READ, (), "users and their roles (admin)"),
     "audit.verify": (READ, (), "check the audit log's hash chain; every edited, removed or reordered record"),
 }

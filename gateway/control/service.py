@@ -629,6 +629,38 @@ class ControlService:
             pass
         return _wire(fn(user=user, role=role, **args))
 
+    # ---- strategies (trading/strategy/manager.py): one process each, under a configured account
+    def _strategies(self) -> Any:
+        if getattr(self, "_strategy_manager", None) is None:
+            from trading.strategy.manager import StrategyManager
+            log_dir = Path(self.cfg.journal.dir or "/tmp") / f"strategies-{self.cfg.venue.name}"
+            self._strategy_manager = StrategyManager(self.cfg.venue.name, log_dir, self.cfg.venue.shm_dir or None)
+        return self._strategy_manager
+
+    def cmd_strategy_list(self, user: str, role: str) -> list[dict[str, Any]]:
+        return list(self._strategies().list())
+
+    def cmd_strategy_params(self, user: str, role: str, strategy: Any) -> dict[str, Any]:
+        try:
+            return dict(self._strategies().params(str(strategy)))
+        except LookupError as exc:
+            raise CommandError(protocol.CODE_BAD_REQUEST, str(exc)) from None
+
+    def cmd_strategy_start(self, user: str, role: str, strategy: Any, account: Any, instrument: Any,
+                           params: Any = None) -> dict[str, Any]:
+        from trading.strategy.manager import parse_params
+        acct, ins = self.resolve_account(account), self.resolve_instrument(instrument)
+        try:
+            return dict(self._strategies().start(str(strategy), acct, ins, parse_params(params)))
+        except (LookupError, ValueError) as exc:
+            raise CommandError(protocol.CODE_BAD_REQUEST, str(exc)) from None
+
+    def cmd_strategy_stop(self, user: str, role: str, id: Any) -> dict[str, Any]:
+        try:
+            return dict(self._strategies().stop(int(id)))
+        except (LookupError, ValueError) as exc:
+            raise CommandError(protocol.CODE_BAD_REQUEST, str(exc)) from None
+
     def cmd_whoami(self, user: str, role: str) -> dict[str, Any]:
         return {"user": user, "role": role}
 
@@ -921,6 +953,9 @@ class ControlService:
         return out
 
     def close(self) -> None:
+        if getattr(self, "_strategy_manager", None) is not None:
+            self._strategy_manager.close()      # their orders are cancelled before the engine goes
+            self._strategy_manager = None
         if self.engine is not None:
             self.engine.close()
             self.engine = None

@@ -98,6 +98,9 @@ class Kind(enum.Enum):
     PHASE = "PHASE"
     ON_OFF = "on|off"
     LEVELS = "LEVELS"
+    STRATEGY = "STRATEGY"        # a shipped strategy name or a dotted path (or a running id)
+    PARAMS = "K=V,..."
+    STRATEGY_ID = "ID"
     COUNT = "N"
     SECONDS = "CALL_S"
     ACCOUNT_LIMIT = "LIMIT"
@@ -218,6 +221,17 @@ GRAMMAR: dict[str, Node] = {
     "latency": Leaf("latency", (), "per-stage latency summary (p50, p99, p99.9, max)"),
     "tuning": Leaf("tuning.audit", (), "host tuning audit: each setting, its state and the wanted value"),
     "journal": Leaf("journal.status", (), "journal and snapshot status"),
+    "strategy": Group({
+        "list": Leaf("strategy.list", (), "strategies the control plane runs: id, account, instrument, state"),
+        "params": Leaf("strategy.params", (Arg("strategy", Kind.STRATEGY),),
+                       "parameters of a strategy: a name or dotted path (defaults) or a running id"),
+        "start": Leaf("strategy.start", (Arg("strategy", Kind.STRATEGY), _ACCOUNT, _INSTR,
+                                         Arg("params", Kind.PARAMS, optional=True)),
+                      "start a strategy in its own process under an account (limits: risk set account)",
+                      write=True),
+        "stop": Leaf("strategy.stop", (Arg("id", Kind.STRATEGY_ID),),
+                     "stop a running strategy; its orders are cancelled", write=True),
+    }, "strategies run by the control plane (list, params, start, stop)", default="list"),
     "whoami": Leaf("whoami", (), "the user and role this shell is authenticated as"),
     "users": Leaf("users.list", (), "users and their roles (admin)"),
     "audit": Leaf("audit.verify", (), "check the audit log's hash chain: each edited, removed or "
@@ -426,6 +440,16 @@ def _convert(arg: Arg, token: str, cmd: str, catalog: Catalog | None,
         return name
     if kind is Kind.VALUE:
         return _limit_value(str(so_far.get("limit", "")), token, cmd)
+    if kind is Kind.STRATEGY:
+        if not all(c.isalnum() or c in "._:" for c in token):
+            raise UsageError(f"{cmd}: {token!r} is not a strategy name or dotted path")
+        return token
+    if kind is Kind.PARAMS:
+        if not all("=" in p for p in token.split(",") if p):
+            raise UsageError(f"{cmd}: params are k=v[,k=v...], got {token!r}")
+        return token
+    if kind is Kind.STRATEGY_ID:
+        return _int(token, "strategy id", 1, 1 << 31, cmd)
     if kind is Kind.COMMAND:
         if token not in GRAMMAR:
             raise UsageError(f"help: unknown command {token!r}{_did_you_mean(token, GRAMMAR)}")

@@ -48,8 +48,10 @@ _EXP = records.dtype_of("eng_evt_expired_t")
 _REJ = records.dtype_of("eng_evt_rejected_t")
 E_BOOK, E_TRADE, E_REJ, E_CXL, E_EXP = (int(EvtType.BOOK_LEVEL), int(EvtType.TRADE), int(EvtType.REJECTED),
                                         int(EvtType.CANCELLED), int(EvtType.EXPIRED))
-_OWN_TYPES = [int(t) for t in (EvtType.ACCEPTED, EvtType.REJECTED, EvtType.TRADE, EvtType.CANCELLED,
-                               EvtType.REPLACED, EvtType.EXPIRED)]
+# the order events, ACCEPTED .. EXPIRED, are the codes 1..6
+_OWN_FIRST, _OWN_LAST = int(EvtType.ACCEPTED), int(EvtType.EXPIRED)
+assert [int(t) for t in (EvtType.ACCEPTED, EvtType.REJECTED, EvtType.TRADE, EvtType.CANCELLED, EvtType.REPLACED,
+                         EvtType.EXPIRED)] == list(range(_OWN_FIRST, _OWN_LAST + 1))
 
 
 @dataclass
@@ -138,7 +140,15 @@ class Replay:
         self._charged = 0
         self.next_aggressor = 0
         self.engine_events = 0
-        self.md_changed = False
+        # per history command, the own bid at or above which (ask at or below which) it could trade
+        # with the strategy: executions on that side at their price, adds crossing from the other side
+        execs = (history.kind == Cmd.EXECUTE) | (history.kind == Cmd.HIDDEN)
+        adds = history.kind == Cmd.ADD
+        buy, sell = history.side == BUY, history.side == SELL
+        self._bid_exec = np.where(execs & buy, history.price, INF)
+        self._ask_exec = np.where(execs & sell, history.price, -INF)
+        self._bid_hit = np.where(adds & sell, history.price, self._bid_exec)
+        self._ask_hit = np.where(adds & buy, history.price, self._ask_exec)
 
     # ---- the strategy's clock ---------------------------------------------------------------
     def _clock(self) -> int:
@@ -206,7 +216,7 @@ class Replay:
             else:
                 limit = min(t_a, t_w + lo_min if t_w < INF else INF)
                 if self.error is None and (md_wakes and wants_md):
-                    limit = min(limit, t_h + lf_min + lo_min)
+                    limit = min(limit, self._earliest_reaction(t_h + lf_min) + lo_min)
                 j = int(np.searchsorted(ts, limit, side="right")) if limit < INF else n
                 j = self._cut_before_own_orders(j, lf_min + lo_min)
                 self._hist_chunk(self.i, max(j, self.i + 1))
@@ -227,6 +237,17 @@ class Replay:
             fills=self.fills, samples=self.samples, counts=dict(sorted({**h.counts, **self.counts}.items())),
             ctx=self.ctx, error=self.error, start_ns=int(ts[0]) if n else 0, end_ns=end,
             wall_s=time.perf_counter() - wall, engine_commands=self.seq, engine_events=self.engine_events)
+
+    def _earliest_reaction(self, delivered: int) -> int:
+        """The earliest wake-up that an event delivered at `delivered` can cause: at once for a
+        strategy with on_book/on_trade, else the first tick at or after it of an on-change timer."""
+        if self.subscribed["on_book"] or self.subscribed["on_trade"]:
+            return delivered
+        best = INF
+        for nxt, interval, on_change, _ in self.timers:
+            if on_change:
+                best = min(best, nxt if delivered <= nxt else nxt + -(-(delivered - nxt) // interval) * interval)
+        return max(best, self.busy_until)
 
     def _describe_config(self) -> dict[str, Any]:
         c = self.cfg
@@ -268,11 +289,9 @@ class Replay:
         return bid, ask
 
     def _touches(self, a: int, b: int, bid: int, ask: int) -> np.ndarray:
-        h = self.h
-        kind, side, price = h.kind[a:b], h.side[a:b], h.price[a:b]
-        hit = np.isin(kind, (Cmd.EXECUTE, Cmd.HIDDEN)) & (((side == BUY) & (price <= bid)) | ((side == SELL) & (price >= ask)))
-        cross = (kind == Cmd.ADD) & (((side == SELL) & (price <= bid)) | ((side == BUY) & (price >= ask)))
-        out: np.ndarray = hit | cross
+        """Which history commands in [a, b) could trade with an own order resting at bid / ask:
+        an execution at or through its price, an add that crosses it (thresholds precomputed)."""
+        out: np.ndarray = (self._bid_hit[a:b] <= bid) | (self._ask_hit[a:b] >= ask)
         return out
 
     def _cut_before_own_orders(self, j: int, react_ns: int) -> int:
@@ -296,9 +315,7 @@ class Replay:
         rewritten = np.zeros(b - a, dtype=bool)
         if self.ctx.orders and self.error is None:
             bid, ask = self._own_prices()
-            kind, side, price = h.kind[a:b], h.side[a:b], h.price[a:b]
-            rewritten = np.isin(kind, (Cmd.EXECUTE, Cmd.HIDDEN)) & (
-                ((side == BUY) & (price <= bid)) | ((side == SELL) & (price >= ask)))
+            rewritten = (self._bid_exec[a:b] <= bid) | (self._ask_exec[a:b] >= ask)
             if rewritten.any():
                 recs[rewritten] = self._aggressors(a + np.flatnonzero(rewritten))
         hid = (h.kind[a:b] == Cmd.HIDDEN) & ~rewritten
@@ -390,7 +407,7 @@ class Replay:
                                np.where(is_trade, tr["price"], bl["price"]), np.where(is_trade, tr["qty"], bl["qty"]))
         me = self.cfg.account_id
         if own:
-            mask = np.isin(types, _OWN_TYPES)
+            mask = (types >= _OWN_FIRST) & (types <= _OWN_LAST)
         else:
             tr = events.view(_TRADE)
             mask = (types == E_TRADE) & ((tr["buy_account_id"] == me) | (tr["sell_account_id"] == me))

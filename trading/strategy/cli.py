@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=float, default=None, help="seconds to run (default: until SIGINT/SIGTERM)")
     run.add_argument("--max-order-qty", type=int, default=None)
     run.add_argument("--tick", type=int, default=1)
+    run.add_argument("--shm-dir", default=None, help="where the venue's segments are (default: $VENUE_SHM_DIR or /dev/shm)")
     return p
 
 
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.account < 0 or args.instrument <= 0:
             raise ValueError("--account must be >= 0 and --instrument > 0")
         limits = Limits(max_order_qty=args.max_order_qty) if args.max_order_qty else Limits()
-        runner = LiveRunner(args.venue, strategy, args.instrument, args.account, limits, tick_size=args.tick)
+        runner = LiveRunner(args.venue, strategy, args.instrument, args.account, limits, tick_size=args.tick,
+                            directory=args.shm_dir)
     except (ValueError, LookupError, ParamError, ShmError, OSError) as exc:
         print(f"strategy: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,9 @@ class TouchQuoter(Strategy):
         self.cancelling: set[int] = set()
 
     def on_start(self, ctx: Context) -> None:
-        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000)
+        # its decision depends only on the touch, its orders and its position, so a tick at which
+        # nothing new arrived would change nothing: on_change_only skips exactly those
+        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_change_only=True)
 
     def on_timer(self, ctx: Context) -> None:
         bid, ask = ctx.book.best_bid, ctx.book.best_ask

@@ -188,7 +188,8 @@ def _run(args: argparse.Namespace) -> int:
         from trading.tca.regulatory import rts22
         rows22, bad = rts22.transaction_reports(an)
         if bad:
-            raise ReportInvalid("RTS 22 transaction reports", bad)
+            raise ReportInvalid("RTS 22 transaction reports (LEIs, ISINs, the MIC and decision makers come from "
+                                "--reference)", bad)
         if not rows22:
             from trading.tca.errors import NoData
             raise NoData("RTS 22: no executions in the period")
@@ -226,7 +227,8 @@ def _monitor(args: argparse.Namespace, ref: Any) -> int:
     close = None
     publish = None
     if args.publish:
-        publish, close = zmq_publisher(args.publish)
+        publish, close, bound = zmq_publisher(args.publish)
+        print(f"monitor: alerts on {bound} (topic alert)", flush=True)
     mon = BestExecutionMonitor(ref, bands, publish or (lambda t, b: None))
     tail = EventTail(args.journal)
     try:

@@ -106,8 +106,10 @@ def fill_measures(tape: Tape, ref: Reference) -> FillMeasures:
     per_share = np.select([f["liquidity"] == LIQ_TAKER, f["liquidity"] == LIQ_MAKER,
                            f["liquidity"] == LIQ_AUCTION],
                           [fees.taker_per_share, fees.maker_per_share, fees.auction_per_share], 0.0)
+    # outside flow (a side without an order: replayed history) pays no fee here
+    fee = np.where(ok, per_share * f["qty"], 0.0)
     return FillMeasures(m_o, m_j, touch, eff, realised, pi,
-                        {h: markouts[h] for h in MARKOUT_HORIZONS_NS}, mids, per_share * f["qty"])
+                        {h: markouts[h] for h in MARKOUT_HORIZONS_NS}, mids, fee)
 
 
 @dataclass(frozen=True)

@@ -272,9 +272,9 @@ class BestExecutionMonitor:
                 for (s, k), a in sorted(self.accs.items())}
 
 
-def zmq_publisher(endpoint: str) -> tuple[Callable[[bytes, dict[str, Any]], None], Callable[[], None]]:
-    """(publish, close) over a bound ZeroMQ PUB socket, messages [topic, msgpack body] as the
-    control plane's PUB sends them."""
+def zmq_publisher(endpoint: str) -> tuple[Callable[[bytes, dict[str, Any]], None], Callable[[], None], str]:
+    """(publish, close, bound endpoint) over a bound ZeroMQ PUB socket, messages [topic, msgpack
+    body] as the control plane's PUB sends them. "tcp://HOST:*" binds a free port."""
     import zmq
     ctx: Any = zmq.Context.instance()
     sock = ctx.socket(zmq.PUB)
@@ -283,8 +283,9 @@ def zmq_publisher(endpoint: str) -> tuple[Callable[[bytes, dict[str, Any]], None
     except zmq.ZMQError as exc:
         sock.close(0)
         raise TcaInputError(f"cannot bind {endpoint}: {exc}") from exc
+    bound = sock.getsockopt(zmq.LAST_ENDPOINT).decode()
 
     def publish(topic: bytes, body: dict[str, Any]) -> None:
         sock.send_multipart([topic, protocol.encode(body)])
 
-    return publish, lambda: sock.close(0)
+    return publish, lambda: sock.close(0), bound

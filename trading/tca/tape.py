@@ -245,18 +245,25 @@ def load_tape(directory: str) -> Tape:
         aggr = codes.SIDE_BUY if sd > 0 else codes.SIDE_SELL
         fh["liquidity"] = np.where(tr["aggressor_side"] == 0, LIQ_AUCTION,
                                   np.where(tr["aggressor_side"] == aggr, LIQ_TAKER, LIQ_MAKER))
-    if (fills["order_row"] < 0).any():
-        bad = fills[fills["order_row"] < 0][0]
+    # a side with order id 0 is outside flow (an EXECUTE of replayed history: native/ENGINE.md,
+    # "Outside order flow"): a fill row without an order, kept for trade-level totals
+    outside = np.zeros(2 * nt, bool)
+    outside[0::2] = tr["buy_order_id"] == 0
+    outside[1::2] = tr["sell_order_id"] == 0
+    missing = (fills["order_row"] < 0) & ~outside
+    if missing.any():
+        bad = fills[missing][0]
         raise CorruptJournal(f"{directory}: trade {int(bad['trade_id'])} names an order never accepted")
-    rows = fills["order_row"]
-    orders["filled_qty"] = np.bincount(rows, weights=fills["qty"], minlength=n).astype(np.int64)
-    np.add.at(orders["filled_notional"], rows, fills["price"] * fills["qty"])
+    own = fills[~outside]
+    rows = own["order_row"]
+    orders["filled_qty"] = np.bincount(rows, weights=own["qty"], minlength=n).astype(np.int64)
+    np.add.at(orders["filled_notional"], rows, own["price"] * own["qty"])
     orders["n_fills"] = np.bincount(rows, minlength=n)
     orders["first_fill_ts"] = np.iinfo(np.int64).max
-    np.minimum.at(orders["first_fill_ts"], rows, fills["ts"])
+    np.minimum.at(orders["first_fill_ts"], rows, own["ts"])
     orders["first_fill_ts"][orders["n_fills"] == 0] = 0
-    np.maximum.at(orders["last_fill_ts"], rows, fills["ts"])
-    done = fills[fills["leaves"] == 0]
+    np.maximum.at(orders["last_fill_ts"], rows, own["ts"])
+    done = own[own["leaves"] == 0]
     orders["end_reason"][done["order_row"]] = END_FILLED
     orders["end_ts"][done["order_row"]] = done["ts"]
 

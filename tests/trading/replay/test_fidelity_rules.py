@@ -11,7 +11,7 @@ from gateway.latency.spec import HistogramSpec
 from tests.trading.replay.scenario import (ADD, BUY, DELETE, EXECUTE, HIDDEN, MS, SELL, T0, Scripted, day,
                                            replay)
 from trading.replay.latency import Banded, Constant, Empirical, activity
-from trading.strategy.examples import TouchQuoter
+from trading.strategy.api import Strategy
 
 P = 1_000_000   # 100.00 in LOBSTER units; tick 100
 
@@ -106,10 +106,13 @@ def test_order_latency_shifts_the_fill_exactly(order_ms, feed_ms):
 
 
 def test_feed_latency_delays_what_the_strategy_sees():
-    class Watch(TouchQuoter):
+    class Watch(Strategy):
         def __init__(self) -> None:
-            super().__init__(interval_ms=1)
+            super().__init__()
             self.tops: list[tuple[int, int | None]] = []
+
+        def on_start(self, ctx):  # type: ignore[no-untyped-def]
+            ctx.set_timer(MS)      # every tick, changed or not
 
         def on_timer(self, ctx):  # type: ignore[no-untyped-def]
             self.tops.append((ctx.now, ctx.book.best_bid))

@@ -77,6 +77,15 @@ def test_daily_report_html_pdf_json(small_day: str, ref_file: str, tmp_path: Pat
                                                         "market impact", "implementation shortfall"}
 
 
+def test_weekly_analysis(small_day: str, ref_file: str, tmp_path: Path) -> None:
+    out = tmp_path / "weekly"
+    r = run("weekly", "--date", "2025-12-01", "--journal", small_day, "--reference", ref_file, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((out / "weekly-2025-12-01.json").read_text())
+    assert [d["day"] for d in summary["days"]] == ["2025-12-06"] and summary["totals"]["executions"] == 5
+    assert (out / "weekly-2025-12-01.pdf").stat().st_size > 10_000
+
+
 def test_regulatory_outputs_validate_and_reconcile(small_day: str, ref_file: str, tmp_path: Path) -> None:
     r = run("rts22", "--journal", small_day, "--reference", ref_file, "--out", str(tmp_path / "rts22.csv"))
     assert r.returncode == 0, r.stderr

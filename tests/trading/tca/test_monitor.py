@@ -68,3 +68,34 @@ def test_bad_bands_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped
     p.write_text("not toml [")
     with pytest.raises(TcaInputError, match="bands file"):
         load_bands(str(p))
+
+
+def test_alerts_over_zeromq_in_the_control_plane_format(small_day: str) -> None:
+    import time
+
+    import msgspec
+    import zmq
+
+    from trading.tca.monitor import zmq_publisher
+    ctx = zmq.Context.instance()
+    publish, close, bound = zmq_publisher("tcp://127.0.0.1:*")
+    sub = ctx.socket(zmq.SUB)
+    sub.connect(bound)
+    sub.setsockopt(zmq.SUBSCRIBE, protocol.TOPIC_ALERT)
+    try:
+        bands = [Band("slippage_arrival_bps", "strategy", "taker", high=1.0, min_shares=100)]
+        got: list[list[bytes]] = []
+        deadline = time.monotonic() + 20
+        while not got and time.monotonic() < deadline:   # PUB/SUB joins asynchronously: replay until heard
+            mon = BestExecutionMonitor(REFERENCE, bands, publish=publish)
+            _feed_all(small_day, mon, 4096)
+            if sub.poll(200):
+                got.append(sub.recv_multipart())
+        assert got, "no alert received"
+        topic, body = got[0]
+        assert topic == protocol.TOPIC_ALERT
+        msg = msgspec.msgpack.decode(body)
+        assert msg["kind"] == "best_execution" and msg["level"] == "warn" and msg["key"] == "taker"
+    finally:
+        sub.close(0)
+        close()

@@ -48,6 +48,9 @@ class Totals:
     notional: float
     fees_paid: float
     rebates_paid: float
+    outside_fills: int       # trade sides without an order here (replayed outside flow)
+    outside_shares: int
+    outside_notional: float
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,11 @@ class ReportFiles:
 def journal_totals(tape: Tape, ref: Reference, fees: Any) -> Totals:
     """Totals straight from the window's journal tables (one row per TRADE event)."""
     tr = tape.fills[0::2]
+    out = tape.fills[tape.fills["order_row"] < 0]
     return Totals(len(tape.orders), len(tape.rejects), len(tr), int(tr["qty"].sum()),
                   float((tr["price"].astype(float) * tr["qty"]).sum() / ref.price_scale),
-                  float(fees[fees > 0].sum()), float(-fees[fees < 0].sum()))
+                  float(fees[fees > 0].sum()), float(-fees[fees < 0].sum()), len(out), int(out["qty"].sum()),
+                  float((out["price"].astype(float) * out["qty"]).sum() / ref.price_scale))
 
 
 def _fmt(v: object) -> str:
@@ -173,12 +178,14 @@ def _reconcile(an: Analysis, totals: Totals) -> list[str]:
     execs = sum(s.executions for s in acc)
     orders = sum(s.orders for s in acc)
     fees = sum(s.fees for s in acc)
+    x_f, x_s, x_n = totals.outside_fills, totals.outside_shares, totals.outside_notional
     out = [f"orders: accounts {orders} = journal ACCEPTED {totals.orders}: {'ok' if orders == totals.orders else 'MISMATCH'}",
-           f"executions: accounts {execs} = 2 x journal TRADE {totals.executions}: "
-           f"{'ok' if execs == 2 * totals.executions else 'MISMATCH'}",
-           f"shares: accounts {shares} = 2 x journal {totals.shares}: {'ok' if shares == 2 * totals.shares else 'MISMATCH'}",
-           f"notional: accounts {notional:,.2f} = 2 x journal {totals.notional:,.2f}: "
-           f"{'ok' if abs(notional - 2 * totals.notional) < 1e-6 * max(1.0, notional) else 'MISMATCH'}",
+           f"executions: accounts {execs} = 2 x journal TRADE {totals.executions} - {x_f} outside sides: "
+           f"{'ok' if execs == 2 * totals.executions - x_f else 'MISMATCH'}",
+           f"shares: accounts {shares} = 2 x journal {totals.shares} - {x_s} outside: "
+           f"{'ok' if shares == 2 * totals.shares - x_s else 'MISMATCH'}",
+           f"notional: accounts {notional:,.2f} = 2 x journal {totals.notional:,.2f} - {x_n:,.2f} outside: "
+           f"{'ok' if abs(notional - (2 * totals.notional - x_n)) < 1e-6 * max(1.0, notional) else 'MISMATCH'}",
            f"net fees: accounts {fees:,.4f} = journal fees {totals.fees_paid:,.4f} - rebates {totals.rebates_paid:,.4f}: "
            f"{'ok' if abs(fees - (totals.fees_paid - totals.rebates_paid)) < 1e-6 else 'MISMATCH'}"]
     if any("MISMATCH" in line for line in out):
