@@ -274,13 +274,14 @@ class ApiServer:
                        f"unexpected argument(s) {', '.join(extra[:8])}")
             return self._refuse(req.request_id, user.name, role, req.command, req.args, protocol.CODE_BAD_REQUEST,
                                 f"{req.command}: {problem}; arguments: {' '.join(entry[1]) or '(none)'}", peer)
-        if self.service is None:
+        if self.service is None and req.command not in SECURITY_VERBS:
             return self._refuse(req.request_id, user.name, role, req.command, req.args, protocol.CODE_UNAVAILABLE,
                                 "the service is starting", peer)
         try:
             if req.command in SECURITY_VERBS:
                 data = self._security_verb(req.command)
             else:
+                assert self.service is not None
                 data = self.service.handle(req.command, dict(req.args), user.name, role)
         except CommandError as exc:
             reply = protocol.Reply(req.request_id, False, exc.code, exc.message)

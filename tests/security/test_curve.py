@@ -20,7 +20,7 @@ from gateway.marketdata.transport import ZmqReceiver
 from shm.engine_segments import remove_leftovers
 from tests.control.cp_venue import OPERATOR, write_config
 from tests.marketdata.live import LiveEngine
-from tests.procs import stop, wait_for
+from gateway.launcher import stop, wait_for
 
 
 def _keys(tmp: Path) -> dict[str, Path]:

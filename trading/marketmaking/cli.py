@@ -4,7 +4,7 @@
                                                        the paper's table layout beside its values
     mm quote --mid X [--inventory Q] [--param k=v ...] the quotes a market maker would send now
                                                        (parameters checked; nothing is sent)
-    mm replay --data LOBSTER_MESSAGE_CSV [--param k=v ...] [--out DIR] [--seed S]
+    mm replay --data LOBSTER_MESSAGE_CSV [--param k=v ...] [--out DIR] [--seed S] [--compute NS]
                                                        the market maker over a historical day through
                                                        the strategy runtime and the real engine; the
                                                        P&L decomposition, markouts, fit, regime, and
@@ -82,7 +82,17 @@ def _replay(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as err:
         print(f"mm: --data {args.data}: {err}", file=sys.stderr)
         return 2
-    result = run_replay(build_history(day), strategy, ReplayConfig(seed=args.seed))
+    compute: str | int = args.compute
+    if compute not in ("measured", "none"):
+        try:
+            compute = int(compute)
+        except ValueError:
+            raise ParameterError("compute", args.compute, "measured, none, or ns per callback") from None
+        if compute < 0:
+            raise ParameterError("compute", args.compute, "must be >= 0 ns")
+    strategy_check = MarketMakingStrategy(**_pairs(args.param))
+    strategy_check.build_params(day.tick_size, day.price_scale)      # refused here, before the run
+    result = run_replay(build_history(day), strategy, ReplayConfig(seed=args.seed, compute=compute))
     if result.error:
         print(f"mm: the strategy failed: {result.error.splitlines()[-1]}", file=sys.stderr)
         return 1
@@ -110,6 +120,9 @@ def main(argv: list[str]) -> int:
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     r.add_argument("--out", default="reports/mm")
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--compute", default="20000",
+                   help="strategy time charged per callback: ns (default 20000, deterministic), "
+                        "'measured' (wall time, not reproducible) or 'none'")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "paper":

@@ -10,7 +10,7 @@ Parameters (``--param name=value``): the quoting parameters of params.py by thei
 (model, gamma, sigma, A, k, horizon_s, tau_s, lot, max_inventory, quote_size,
 price_threshold_ticks, size_threshold_lots, stale_after_s, toxicity_widen, toxicity_pull,
 widen_max), gamma, sigma and k per currency unit (converted to price units here), where 0 for
-sigma, A or k means "estimate online" and 0 for horizon_s the rolling horizon; plus tiers and tier_step_ticks (quotes at several depths, sizes by tiers.py's allocation),
+sigma, A or k means "estimate online" and 0 for horizon_s the rolling horizon; status_s (> 0: a JSON status line every status_s seconds for the ops shell); plus tiers and tier_step_ticks (quotes at several depths, sizes by tiers.py's allocation),
 hedge_threshold (shares, 0: no hedging), regime (1: spreads by regime), timer_ms
 (the stale-data check) and sample_s (the report's path: mid, quotes, inventory, P&L).
 The tick comes from the instrument (ctx.tick_size), the fees from the instrument's fee schedule
@@ -22,6 +22,7 @@ ledger, markouts, inventory path extremes, fit quality and regime.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, Mapping
 
 from trading.marketmaking.errors import ParameterError
@@ -44,7 +45,7 @@ class MarketMakingStrategy(Strategy):
         "price_threshold_ticks": 1, "size_threshold_lots": 1, "stale_after_s": 5.0,
         "toxicity_widen": 0.6, "toxicity_pull": 0.95, "widen_max": 3.0,
         "hedge_threshold": 0, "regime": 1, "timer_ms": 1000, "sample_s": 1.0,
-        "tiers": 1, "tier_step_ticks": 1,
+        "tiers": 1, "tier_step_ticks": 1, "status_s": 0.0,
     }
 
     def __init__(self, **params: Any) -> None:
@@ -56,6 +57,9 @@ class MarketMakingStrategy(Strategy):
         # one row per sample_s of simulated time: (ts_ns, mid, own bid, own ask, inventory, P&L)
         self.path: list[tuple[int, float, int | None, int | None, int, float]] = []
         self._next_sample_ns = 0
+        self._next_status_ns = 0
+        self.blocked_until_ns = 0           # quoting stopped by the venue (kill switch, halt) until then
+        self.block_kind = ""
 
     # ---- set-up -------------------------------------------------------------------------------
     def build_params(self, tick: int, price_scale: int) -> MarketMakerParams:
@@ -125,11 +129,41 @@ class MarketMakingStrategy(Strategy):
             touch.append(best)
         return touch[0], touch[1]
 
+    def _blocked(self, ctx: Context) -> tuple[bool, bool]:
+        """(halted, breaker) as the venue last told us: a refusal for the phase (a halt) or for the
+        kill switch, and a cancel by the kill switch, stop quoting at once and for stale_after_s
+        seconds; then the maker tries again (and stops again if the venue still refuses)."""
+        if ctx.now >= self.blocked_until_ns:
+            return False, False
+        return self.block_kind == "halt", self.block_kind == "kill switch"
+
+    def _block(self, ctx: Context, kind: str) -> None:
+        self.block_kind = kind
+        self.blocked_until_ns = ctx.now + int(float(self.params["stale_after_s"]) * 1e9)
+        ctx.log(f"quoting stopped: {kind}")
+        halted, breaker = self._blocked(ctx)
+        bid, ask = self.market_touch(ctx)
+        self._send(ctx, self._maker().on_book(ctx.now * _NS, bid, ask, halted=halted, breaker=breaker))
+
     def on_book(self, ctx: Context) -> None:
         mm = self._maker()
         bid, ask = self.market_touch(ctx)
-        self._send(ctx, mm.on_book(ctx.now * _NS, bid, ask))
+        halted, breaker = self._blocked(ctx)
+        self._send(ctx, mm.on_book(ctx.now * _NS, bid, ask, halted=halted, breaker=breaker))
         self._sample(ctx)
+        self._status(ctx)
+
+    def _status(self, ctx: Context) -> None:
+        """Live operation: one JSON line of state every status_s seconds on stdout, which the
+        control plane's strategy manager keeps as the strategy's log (``strategy list`` shows the
+        last line in the ops shell): inventory, P&L parts, regime and its probability, toxicity."""
+        every = float(self.params["status_s"])
+        if every <= 0 or ctx.now < self._next_status_ns or self.maker is None:
+            return
+        self._next_status_ns = ctx.now + int(every * 1e9)
+        snap = self.maker.snapshot()
+        line = {k: snap[k] for k in ("inventory", "reason", "bid", "ask", "regime", "toxicity", "pnl")}
+        print(json.dumps(line, default=str), flush=True)
 
     def _sample(self, ctx: Context) -> None:
         if ctx.now < self._next_sample_ns or self.maker is None:
@@ -143,8 +177,12 @@ class MarketMakingStrategy(Strategy):
                           mm.inventory, b.total2 / 2.0 / ctx.price_scale))
 
     def on_timer(self, ctx: Context) -> None:
-        self._send(ctx, self._maker().on_timer(ctx.now * _NS))
+        mm = self._maker()
+        halted, breaker = self._blocked(ctx)
+        mm.halted, mm.breaker = halted, breaker
+        self._send(ctx, mm.on_timer(ctx.now * _NS))
         self._sample(ctx)
+        self._status(ctx)
 
     def on_trade(self, ctx: Context, trade: PublicTrade) -> None:
         if trade.aggressor in (BUY, SELL):
@@ -161,8 +199,17 @@ class MarketMakingStrategy(Strategy):
 
     def on_cancelled(self, ctx: Context, order: OwnOrder, reason: str) -> None:
         self._gone(order.order_id)
+        if "KILL_SWITCH" in reason:
+            self._block(ctx, "kill switch")
 
     def on_rejected(self, ctx: Context, order_id: int, reason: str) -> None:
+        if "KILL_SWITCH" in reason or reason.endswith("REJ_PHASE"):
+            self._gone_or_resync(ctx, order_id)
+            self._block(ctx, "kill switch" if "KILL_SWITCH" in reason else "halt")
+            return
+        self._gone_or_resync(ctx, order_id)
+
+    def _gone_or_resync(self, ctx: Context, order_id: int) -> None:
         order = ctx.orders.get(order_id)
         key = self.side_of_order.get(order_id)
         if order is not None and key is not None:
