@@ -25,7 +25,6 @@ import platform
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -116,19 +115,16 @@ with EngineClient(name) as c:
 
 
 def live(quick: bool) -> dict[str, Any]:
-    from shm.engine_segments import engine_serving, remove_leftovers
+    from gateway import launcher
     from trading.strategy.live import LiveRunner
-    name = f"br{uuid.uuid4().hex[:8]}"
+    venue = launcher.Venue(prefix="br")
+    name = venue.name
     cpu = max(os.sched_getaffinity(0))
-    eng = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name, "--cpu", str(cpu),
-                            "--instruments", "1:1:1:10000", "--producers", "4", "--no-mlock"],
-                           stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while not engine_serving(name):
-            if time.monotonic() > deadline or eng.poll() is not None:
-                return {"error": "engine did not start"}
-            time.sleep(0.05)
+        try:
+            venue.start_engine("--cpu", str(cpu), "--instruments", "1:1:1:10000", "--producers", "4", "--no-mlock")
+        except launcher.LaunchError as exc:
+            return {"error": f"engine did not start: {exc}"}
         others = sorted(os.sched_getaffinity(0) - {cpu})
         if others:
             os.sched_setaffinity(0, others)     # the strategy never shares the engine's core
@@ -149,9 +145,7 @@ def live(quick: bool) -> dict[str, Any]:
                 "p99_us": float(np.percentile(lat, 99)) / 1e3, "max_us": float(lat.max()) / 1e3,
                 "feeder_orders": n}
     finally:
-        eng.terminate()
-        eng.wait(30)
-        remove_leftovers(name)
+        venue.close()
 
 
 def main() -> int:
