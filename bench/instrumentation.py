@@ -41,7 +41,8 @@ from gateway.latency.errors import check_rc  # noqa: E402
 from gateway.latency.venue import snapshot_venue  # noqa: E402
 from loadgen import run_loadgen  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
-from venue_procs import ONE_SESSION_CONFIG, VenueProcs  # noqa: E402
+from gateway import launcher  # noqa: E402
+from loadgen import ONE_SESSION_CONFIG  # noqa: E402
 
 BENCH = "instrumentation"
 
@@ -56,7 +57,7 @@ class Venue:
         off = ["--no-latency"] if not sample else []
         cfg = tmp / f"{self.name}.json"
         cfg.write_text(json.dumps(ONE_SESSION_CONFIG))
-        self.procs = VenueProcs(BENCH, self.name)
+        self.procs = launcher.Venue(name=self.name)
         self.procs.start_engine(
             "--cpu", str(engine_cpu), "--wait", "backoff", "--spin", "2000", "--yields", "0",
             "--instruments", "1", "--producers", "2", "--no-mlock",
@@ -64,7 +65,7 @@ class Venue:
         _, port = self.procs.start_gateway(
             tmp / f"{self.name}.port", "--listen", "127.0.0.1:0", "--config", str(cfg),
             "--cpu", str(gateway_cpu), "--tx-buffer-bytes", str(1 << 23), *off,
-            *(["--latency-sample", str(sample)] if sample else []), what=f"gateway {self.name}")
+            *(["--latency-sample", str(sample)] if sample else []))
         try:
             self.client = Client.connect("127.0.0.1", port, 1, 1, "bench", keepalive_ms=30000)
         except BaseException:
@@ -255,4 +256,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(launcher.run_main(main, "instrumentation"))

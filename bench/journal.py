@@ -53,6 +53,7 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 # This process does no BLAS work; OpenBLAS worker threads that spin after a numpy call would
 # take the second CPU from recovery's checker thread. Before numpy is imported.
@@ -62,14 +63,12 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from gateway import launcher  # noqa: E402
 from gateway.enginehost import journal  # noqa: E402
 from native import records  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
 from native.messages import AddInstrument, SetPhase, Time  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
-from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
-from shm.errors import SegmentError  # noqa: E402
-from shm.segment import KIND_CONTROL, Segment  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from journal_wire import WINDOW as WIRE_WINDOW, gateway_order_path  # noqa: E402
@@ -127,27 +126,15 @@ def order_records(n: int, first_oid: int, seed: int) -> np.ndarray:
     return out
 
 
-def start_engine(name: str, cpu: int, extra: list[str], log_path: str) -> subprocess.Popen:
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name,
-                             "--cpu", str(cpu), "--wait", "spin", "--producers", "1",
-                             "--instruments", "1", "--max-orders", str(MAX_ORDERS),
-                             "--max-accounts", "64", "--cmd-ring-bytes", str(RING_BYTES),
-                             "--no-mlock", *extra], stderr=log, text=True)
-    end = time.monotonic() + 120
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"engine exited: {open(log_path).read()}")
-        try:
-            seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
-            ready = seg.control().producer_count > 0
-            seg.detach()
-            if ready:
-                return proc
-        except SegmentError:
-            pass
-        time.sleep(0.01)   # start-up poll
-    raise RuntimeError("engine did not start")
+def start_engine(name: str, cpu: int, extra: list[str], workdir: str, role: str,
+                 stop_deadline_s: float) -> tuple[launcher.Venue, subprocess.Popen[str]]:
+    """The engine process, its stderr in WORKDIR/ROLE.log; returned once it takes producers."""
+    venue = launcher.Venue(name=name, log_dir=Path(workdir), stop_deadline_s=stop_deadline_s)
+    proc = venue.start_engine("--cpu", str(cpu), "--wait", "spin", "--producers", "1", "--instruments", "1",
+                              "--max-orders", str(MAX_ORDERS), "--max-accounts", "64",
+                              "--cmd-ring-bytes", str(RING_BYTES), "--no-mlock", *extra,
+                              role=role, deadline_s=120)
+    return venue, proc
 
 
 def engine_schedstat(pid: int) -> tuple[int, int]:
@@ -169,7 +156,7 @@ def order_path(mode: str, workdir: str, cmds: np.ndarray, lat_n: int, cpus: tupl
                                       "--snapshot-every", str(snapshot_every),
                                       "--journal-spares", str(SPARES)]
     log_path = os.path.join(workdir, f"engine-{mode}.log")
-    proc = start_engine(name, cpus[1], extra, log_path)
+    venue, proc = start_engine(name, cpus[1], extra, workdir, f"engine-{mode}", 120)
     os.sched_setaffinity(0, {cpus[0]})
     try:
         # The producer backs off (spin, yield, sleep) while it waits for replies: on two cores
@@ -197,9 +184,7 @@ def order_path(mode: str, workdir: str, cmds: np.ndarray, lat_n: int, cpus: tupl
                 client.submit_bytes(one)
                 lat[i] = time.perf_counter_ns() - t
     finally:
-        proc.send_signal(15)
-        proc.wait(120)
-        remove_leftovers(name)
+        venue.close()
         os.sched_setaffinity(0, set(cpus))
     text = open(log_path).read()
     out = {"commands_per_s": len(body) / (elapsed / 1e9),
@@ -244,10 +229,8 @@ def build_journal(workdir: str, n: int, cpus: tuple[int, int]) -> str:
     """Journals n commands through the engine process (async mode: fastest to write)."""
     name = f"bj{uuid.uuid4().hex[:6]}"
     jdir = os.path.join(workdir, f"journal-recovery-{n}")
-    log_path = os.path.join(workdir, f"engine-build-{n}.log")
-    proc = start_engine(name, cpus[1], ["--journal", jdir, "--durability", "async",
-                                        "--snapshot-every", "0", "--segment-mb", "256"],
-                        log_path)
+    venue, _ = start_engine(name, cpus[1], ["--journal", jdir, "--durability", "async", "--snapshot-every", "0",
+                                            "--segment-mb", "256"], workdir, f"engine-build-{n}", 600)
     try:
         with EngineClient(name, spin=True, timeout_ns=60_000_000_000) as client:
             step = 1 << 20
@@ -257,9 +240,7 @@ def build_journal(workdir: str, n: int, cpus: tuple[int, int]) -> str:
                 for i in range(0, k, 1 << 16):
                     client.submit_records(cmds[i:i + (1 << 16)])
     finally:
-        proc.send_signal(15)
-        proc.wait(600)
-        remove_leftovers(name)
+        venue.close()
     return jdir
 
 
@@ -585,4 +566,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launcher.run_main(main, "journal"))

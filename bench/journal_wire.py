@@ -32,7 +32,8 @@ from gateway.client import Client
 
 from loadgen import run_loadgen
 from sched_state import fifo_permitted, set_fifo
-from venue_procs import ONE_SESSION_CONFIG, VenueProcs
+from gateway import launcher
+from loadgen import ONE_SESSION_CONFIG
 
 MODES = ("off", "async", "group", "each")
 # Orders in flight for the maximum rate. Group commit holds every ack for a sync (0.1-1 ms
@@ -42,13 +43,13 @@ WINDOW = 4096
 
 
 def _venue(mode: str, workdir: Path, engine_cpu: int, gateway_cpu: int, fifo: bool,
-           engine_extra: tuple[str, ...] = ()) -> tuple[VenueProcs, int]:
+           engine_extra: tuple[str, ...] = ()) -> tuple[launcher.Venue, int]:
     name = f"jw{uuid.uuid4().hex[:6]}"
     cfg = workdir / f"gw-{name}.json"
     cfg.write_text(json.dumps(ONE_SESSION_CONFIG))
     journal = [] if mode == "off" else ["--journal", str(workdir / f"journal-wire-{name}"),
                                         "--durability", mode, "--snapshot-every", "0"]
-    procs = VenueProcs("journal", name)
+    procs = launcher.Venue(name=name)
     procs.start_engine("--cpu", str(engine_cpu), "--wait", "backoff", "--spin", "20",
                        "--yields", "0", "--fifo", "30" if fifo else "0", "--instruments", "1",
                        "--producers", "2", "--no-mlock", "--event-log-bytes", str(1 << 26),

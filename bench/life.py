@@ -80,7 +80,8 @@ key = "key-101"
 [[users]]
 name = "ops"
 role = "operator"
-token = "operator-token-1"
+# the scrypt hash of "operator-token-1" (python -m gateway keys hash-token)
+token_hash = "scrypt$16384$8$1$zKEevEElieZ+Xhi+oeaZZA==$XXQ1F0m1ZrUpGWGGWsNmqB5+SvAm8DgGAw64u+kypX4="
 """
 
 

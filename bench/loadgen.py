@@ -12,6 +12,10 @@ import numpy as np
 from gateway.client import Client
 from native._venue import ffi, lib
 
+# One firm with account 1 and its session 1 (key "bench"): the gateway config of the load benches.
+ONE_SESSION_CONFIG = {"firms": [{"firm_id": 1, "accounts": [1]}],
+                      "sessions": [{"session_id": 1, "firm_id": 1, "key": "bench"}]}
+
 
 @dataclass
 class LoadRun:

@@ -24,10 +24,8 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
-import uuid
 from typing import Any
 
 import numpy as np
@@ -37,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from native import records  # noqa: E402
 from native.batch import CommandBuffer  # noqa: E402
 from shm.client import EngineClient, EventStream  # noqa: E402
-from shm.engine_segments import engine_serving, remove_leftovers  # noqa: E402
+from gateway import launcher  # noqa: E402
 from trading.marketmaking.maker import ASK, BID, Intent, MakerConfig, MarketMaker  # noqa: E402
 from trading.marketmaking.params import (GridParams, GuardParams, LimitParams,  # noqa: E402
                                          MarketMakerParams, ModelParams)
@@ -60,20 +58,13 @@ def pcts(ns: np.ndarray) -> dict[str, float]:
     return {"p50_us": float(p[0]), "p99_us": float(p[1]), "p999_us": float(p[2]), "samples": int(len(ns))}
 
 
-def start_engine(name: str) -> subprocess.Popen[str]:
+def start_engine() -> launcher.Venue:
+    """The engine process, pinned on the last CPU, once it takes producers."""
     cpu = max(os.sched_getaffinity(0))
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name, "--cpu", str(cpu),
-                             "--producers", "3", "--instruments", f"{INSTRUMENT}:{TICK}:{LOT}:{REF}",
-                             "--max-orders", "200000", "--no-mlock", "--wait", "spin"],
-                            stderr=subprocess.PIPE, text=True)
-    end = time.monotonic() + 60
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"engine exited: {proc.stderr.read() if proc.stderr else ''}")
-        if engine_serving(name):
-            return proc
-        time.sleep(0.01)
-    raise RuntimeError("engine did not come up within 60 s")
+    venue = launcher.Venue(prefix="bmm")
+    venue.start_engine("--cpu", str(cpu), "--producers", "3", "--instruments", f"{INSTRUMENT}:{TICK}:{LOT}:{REF}",
+                       "--max-orders", "200000", "--no-mlock", "--wait", "spin", deadline_s=60)
+    return venue
 
 
 def make_maker(model: str) -> MarketMaker:
@@ -269,9 +260,9 @@ def main() -> int:
     args = ap.parse_args()
     samples = 3000 if args.quick else 30000
     seconds = 3.0 if args.quick else 15.0
-    name = f"bmm{uuid.uuid4().hex[:6]}"
     mach = machine()
-    proc = start_engine(name)
+    venue = start_engine()
+    name = venue.name
     metrics: dict[str, Any] = {}
     baselines: dict[str, Any] = {}
     try:
@@ -281,9 +272,7 @@ def main() -> int:
             metrics[f"event_to_quotes_{model}"] = event_to_quotes(model, name, samples)
             metrics[f"sustained_{model}"] = sustained_updates(model, name, seconds)
     finally:
-        proc.terminate()
-        proc.wait(30)
-        remove_leftovers(name)
+        venue.close()
     mach["loadavg_at_end"] = os.getloadavg()
     print("market data event -> new quotes (us), per model")
     print(f"{'':<28} {'P50':>8} {'P99':>8} {'P99.9':>8} {'samples':>8}")
@@ -313,4 +302,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launcher.run_main(main, "market_making"))

@@ -37,7 +37,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import msgspec
@@ -46,6 +45,7 @@ import zmq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gateway import launcher  # noqa: E402
 from gateway.marketdata import zmq_native  # noqa: E402
 from gateway.marketdata.book import FeedBook  # noqa: E402
 from gateway.marketdata.encoder import EncoderConfig  # noqa: E402
@@ -58,9 +58,8 @@ from native._venue import ffi, lib  # noqa: E402
 from native.messages import AddInstrument, Cancel, Command, NewOrder, SetPhase  # noqa: E402
 from native.engine import Engine  # noqa: E402
 from shm.client import REPLY_DTYPE, EngineClient  # noqa: E402
-from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
 from shm.rings import BroadcastWriter  # noqa: E402
-from shm.segment import KIND_BROADCAST, KIND_CONTROL, Segment, unlink_segment  # noqa: E402
+from shm.segment import KIND_BROADCAST, Segment, unlink_segment  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sched_state import dma_state, fifo_permitted, schedstat, set_fifo  # noqa: E402
@@ -228,9 +227,9 @@ def udp_pingpong(count: int, cpus: tuple[int | None, int | None], prio: dict[str
 
 class LiveVenue:
     def __init__(self, engine_wait: str, engine_cpu: int | None, engine_fifo: int = 0) -> None:
-        self.name = f"mdb{uuid.uuid4().hex[:8]}"
-        argv = [sys.executable, "-m", "gateway", "engine", "--name", self.name, "--instruments",
-                "1", "--producers", "2", "--no-mlock", "--wait", engine_wait]
+        self.venue = launcher.Venue(prefix="mdb")
+        self.name = self.venue.name
+        argv = ["--instruments", "1", "--producers", "2", "--no-mlock", "--wait", engine_wait]
         if engine_wait == "backoff":
             # a short spin: on 2 shared cores a long one would keep the engine's core busy
             # between commands and starve the driver and the subscriber beside it
@@ -238,30 +237,14 @@ class LiveVenue:
         if engine_cpu is not None:
             argv += ["--cpu", str(engine_cpu)]
         argv += ["--fifo", str(engine_fifo)]
-        self.engine = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while True:
-            if self.engine.poll() is not None:
-                raise RuntimeError(f"engine did not start: {self.engine.stderr.read() if self.engine.stderr else ''}")
-            try:
-                seg = Segment.attach(control_path(self.name), KIND_CONTROL, 0, 2_000_000_000)
-                ok = seg.control().producer_count > 0
-                seg.detach()
-                if ok:
-                    break
-            except Exception:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("engine control segment did not appear within 30 s")
-            time.sleep(0.01)
+        self.engine = self.venue.start_engine(*argv)
         self.client = EngineClient(self.name)
         self.publisher: subprocess.Popen[str] | None = None
 
     def start_publisher(self, transport: str, port: int, address: str, pub_spin: bool,
                         pub_cpu: int | None, pub_fifo: int = 0, pub_sleep_us: float = 20.0
                         ) -> tuple[str, str]:
-        argv = [sys.executable, "-m", "gateway", "md", "publish", "--engine", self.name,
-                "--recovery-port", "0", "--instruments", "1:BENCH:1:1:10000", "--duration-s", "600",
+        argv = ["--engine", self.name, "--recovery-port", "0", "--instruments", "1:BENCH:1:1:10000", "--duration-s", "600",
                 "--heartbeat-ms", "20", "--conflate-ms", "100"]
         if transport == "zmq":
             argv += ["--no-udp", "--zmq", "tcp://127.0.0.1:0"]
@@ -269,7 +252,8 @@ class LiveVenue:
             argv += ["--udp", f"{address}:{port}", "--udp-l2", f"127.0.0.1:{_free_port()}"]
         argv += ["--idle-sleep-us", "0"] if pub_spin else \
             ["--spin-polls", "200" if pub_fifo else "2000", "--idle-sleep-us", str(pub_sleep_us)]
-        self.publisher = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.publisher = self.venue.spawn("publisher", launcher.gateway_command("md", "publish", *argv),
+                                          stdout=subprocess.PIPE)
         if pub_cpu is not None:
             os.sched_setaffinity(self.publisher.pid, {pub_cpu})
         line = self.publisher.stdout.readline() if self.publisher.stdout else ""
@@ -291,12 +275,8 @@ class LiveVenue:
         return dict(json.loads(out.strip().splitlines()[-1])["md_publisher_stats"])
 
     def close(self) -> None:
-        if self.publisher is not None:
-            self.publisher.kill()
         self.client.close()
-        self.engine.send_signal(signal.SIGTERM)
-        self.engine.wait(30)
-        remove_leftovers(self.name)
+        self.venue.close()
 
 
 def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float, pub_spin: bool,
@@ -526,4 +506,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launcher.run_main(main, "marketdata"))

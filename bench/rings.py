@@ -20,24 +20,20 @@ import json
 import mmap
 import os
 import platform
-import signal
-import subprocess
 import sys
 import time
-import uuid
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from gateway import launcher  # noqa: E402
 from native import records  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
 from native.messages import NewOrder  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
-from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
-from shm.errors import SegmentError  # noqa: E402
 from shm.probe import cacheline_pingpong_ns, ring_pingpong_ns  # noqa: E402
-from shm.segment import KIND_BROADCAST, KIND_CONTROL, KIND_SPSC, Segment, segment_path  # noqa
+from shm.segment import KIND_BROADCAST, KIND_SPSC, Segment, segment_path  # noqa
 
 PCTS = (50, 99, 99.9)
 
@@ -48,30 +44,11 @@ def pcts(ns: np.ndarray) -> dict[str, float]:
             "samples": int(len(ns))}
 
 
-def start_engine(name: str, cpu: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name,
-                             "--cpu", str(cpu), "--wait", "spin", "--producers", "2",
-                             "--instruments", "1", "--max-orders", "100000"],
-                            stderr=subprocess.PIPE, text=True)
-    end = time.monotonic() + 60
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"engine exited: {proc.stderr.read()}")
-        try:
-            seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 2_000_000_000)
-            ready = seg.control().producer_count > 0
-            seg.detach()
-            if ready:
-                return proc
-        except SegmentError:
-            pass
-        time.sleep(0.01)
-    raise RuntimeError("engine did not come up within 60 s")
-
-
 def engine_latency(samples: int, cpus: tuple[int, int]) -> tuple[dict, dict]:
-    name = f"bench{uuid.uuid4().hex[:6]}"
-    proc = start_engine(name, cpus[0])
+    venue = launcher.Venue(prefix="bench")
+    name = venue.name
+    venue.start_engine("--cpu", str(cpus[0]), "--wait", "spin", "--producers", "2", "--instruments", "1",
+                       "--max-orders", "100000", deadline_s=60)
     before = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {cpus[1]})
     try:
@@ -101,9 +78,7 @@ def engine_latency(samples: int, cpus: tuple[int, int]) -> tuple[dict, dict]:
             py_stats = pcts(py)
     finally:
         os.sched_setaffinity(0, before)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
-        remove_leftovers(name)
+        venue.close()
     return c_stats, py_stats
 
 
@@ -233,4 +208,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launcher.run_main(main, "rings"))

@@ -47,7 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from journal_wire import add_lone_ratios, lone_order_acks, print_lone_order_acks  # noqa: E402
 from loadgen import run_loadgen  # noqa: E402
 from sched_state import dma_state, fifo_permitted, schedstat, set_fifo, steal_ticks  # noqa: E402
-from venue_procs import ONE_SESSION_CONFIG, VenueProcs  # noqa: E402
+from gateway import launcher  # noqa: E402
+from loadgen import ONE_SESSION_CONFIG  # noqa: E402
 
 NOS_FRAME_BYTES = 6 + 8 + 81
 
@@ -74,7 +75,7 @@ class Venue:
         self.name = f"wire{uuid.uuid4().hex[:6]}"
         cfg = tmp / "gw.json"
         cfg.write_text(json.dumps(ONE_SESSION_CONFIG))
-        self.procs = VenueProcs("wire", self.name)
+        self.procs = launcher.Venue(name=self.name)
         self.engine = self.procs.start_engine(
             "--cpu", str(engine_cpu), "--wait", "backoff", "--spin", str(engine_spin_polls),
             "--yields", "0", "--fifo", str(engine_fifo), "--instruments", "1", "--producers", "2",
@@ -285,4 +286,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launcher.run_main(main, "wire"))

@@ -41,7 +41,7 @@ from gateway.client import Client, ExecType, ExecutionReport, Side, TimeInForce
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sched_state import fifo_permitted, set_fifo  # noqa: E402
-from venue_procs import VenueProcs  # noqa: E402
+from gateway import launcher  # noqa: E402
 
 CONFIG = {"firms": [{"firm_id": 1, "accounts": [1]}, {"firm_id": 2, "accounts": [2]}],
           "sessions": [{"session_id": 1, "firm_id": 1, "key": "maker"},
@@ -57,7 +57,7 @@ class Venue:
         self.name = f"wpf{uuid.uuid4().hex[:6]}"
         cfg = tmp / "gw.json"
         cfg.write_text(json.dumps(CONFIG))
-        self.procs = VenueProcs("wire_passive", self.name)
+        self.procs = launcher.Venue(name=self.name)
         self.procs.start_engine("--wait", "backoff", "--instruments", "1", "--producers", "3",
                                 "--no-mlock", "--fifo", str(engine_fifo))
         self.ports: dict[str, int] = {}
@@ -66,7 +66,7 @@ class Venue:
             _, self.ports[role] = self.procs.start_gateway(
                 tmp / f"port-{role}", "--listen", "127.0.0.1:0", "--config", str(cfg),
                 "--idle-spin-us", str(idle_spin_us), "--idle-sleep-ms", "1", "--no-latency",
-                "--fifo", str(gateway_fifo), *extra, what=f"gateway {role}")
+                "--fifo", str(gateway_fifo), *extra, role=f"gateway {role}")
 
     def close(self) -> str:
         return self.procs.close()
@@ -187,4 +187,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launcher.run_main(main, "wire_passive"))

@@ -22,7 +22,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "up": ("gateway.control.up", "start engine, control plane and gateway from one venue config"),
     "control": ("gateway.control.process", "run the control-plane service (API, risk, breakers) for an engine"),
     "audit": ("gateway.security.audit_cli", "audit log tools: 'audit verify LOG' names each edited, removed or reordered record"),
-    "keys": ("gateway.security.keys_cli", "credentials: 'keys hash-token' prints the token_hash config line for a token"),
+    "keys": ("gateway.security.keys_cli", "credentials and keys: 'keys hash-token' (token_hash config line), 'keys curve' (CurveZMQ key pair)"),
     "shell": ("gateway.control.shell", "operators' shell of the control plane (interactive, -c or -f script)"),
 }
 

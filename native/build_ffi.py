@@ -10,9 +10,10 @@ Header order is the explicit list ``CDEF_HEADERS``: the layout header every proc
 then each component after the ones whose types it uses. A header with a CFFI section that is not in
 the list fails the build, so a new one cannot be skipped silently.
 
-Environment switches, all off by default so a build is portable:
+Environment switch, off by default so a build is portable:
   VENUE_MARCH_NATIVE=1  add -march=native (only for a build that runs on the machine it was built on)
-  VENUE_DEBUG=1         -O0 -g and the invariant checks compiled in
+(Sanitizer builds of the C are the tests' own: tests/gateway/test_gw_c_sanitized.py and the fuzz
+harnesses in native/tests/; the engine's invariants are checked at run time by eng_check().)
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ CDEF_HEADERS = (
     "layout/venue_layout.h",
     "ring/ring_segment.h", "ring/ring_spsc.h", "ring/ring_bcast.h", "ring/ring_wait.h",
     "matching/eng_engine.h", "matching/eng_diag.h", "matching/eng_snapshot.h",
-    "journal/jrnl_crc.h", "journal/jrnl_log.h", "journal/jrnl_cursor.h", "journal/jrnl_prune.h",
+    "journal/jrnl_crc.h", "journal/jrnl_log.h", "journal/jrnl_segment.h", "journal/jrnl_cursor.h", "journal/jrnl_prune.h",
     "journal/jrnl_replay.h", "journal/jrnl_snapshot.h",
     "hdr/hdr_clock.h", "hdr/hdr_recorder.h",
     "runner/runner_setup.h", "runner/runner_client.h", "runner/runner_loop.h",
@@ -78,11 +79,7 @@ def sources() -> list[str]:
 
 def _compile_args() -> list[str]:
     args = ["-std=gnu11", "-fno-strict-aliasing", "-Wall", "-Wextra", "-Wno-unused-parameter",
-            "-Wno-missing-field-initializers"]
-    if os.environ.get("VENUE_DEBUG") == "1":
-        args += ["-O0", "-g", "-DVENUE_DEBUG=1"]
-    else:
-        args += ["-O2"]
+            "-Wno-missing-field-initializers", "-O2"]
     if os.environ.get("VENUE_MARCH_NATIVE") == "1":
         args.append("-march=native")
     return args

@@ -78,16 +78,20 @@ class EngineSegments:
             seg.close(unlink=unlink)
 
 
-def engine_serving(name: str, directory: str | None = None) -> bool:
+def engine_serving(name: str, directory: str | None = None, served_by: int | None = None) -> bool:
     """Whether engine `name` takes producers: its control segment attaches (heartbeat under 2 s
     old) and shows a producer count, which the runner publishes only when its loop starts, after
     every segment exists (runner_run). A process that starts an engine waits on this before
-    attaching clients or gateways; False, not an error, while the engine is still starting."""
+    attaching clients or gateways; False, not an error, while the engine is still starting.
+    served_by: also require that process id to be the segment's creator (a restarted engine, not
+    its predecessor's segment)."""
     try:
         seg = Segment.attach(control_path(name, directory), KIND_CONTROL, 0, 2_000_000_000)
     except SegmentError:
         return False
     try:
+        if served_by is not None and int(seg.handle.hdr.creator_pid) != served_by:
+            return False
         return bool(seg.control().producer_count > 0)
     finally:
         seg.detach()

@@ -9,11 +9,13 @@ import socket
 import time
 from typing import Any
 
-from gateway.client.errors import ClientError, ClientTimeout, ConnectionClosed
+from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed, RequestRejected,
+                                   SessionTerminated)
 from gateway.client.orders import (DEFAULT_PRICE_SCALE, OrderRequest, PriceLike, describe,
-                                   to_units)
+                                   exec_type_of, to_units)
 from gateway.client.session import SessionCore
-from gateway.orderentry.sbe_codec import (Message, OrdType, Retransmission, Sequence, Side,
+from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecType, ExecutionReport,
+                                          Message, OrdType, Retransmission, Sequence, Side,
                                           Terminate)
 
 
@@ -24,6 +26,7 @@ class AsyncClient:
         self.writer = writer
         self.core = core
         self.messages: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._held: list[Message] = []  # received while wait_report looked for another one
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -90,13 +93,15 @@ class AsyncClient:
     async def buy(self, instrument_id: int, qty: int, price: PriceLike | None, account_id: int,
                   **kw: Any) -> int:
         """As Client.buy: the price in currency units ("99.50"); None: a market order."""
+        cid = kw.pop("cl_ord_id", None)
         return await self.submit(self._request(Side.BUY, instrument_id, qty, price, account_id,
-                                               kw))
+                                               kw), cid)
 
     async def sell(self, instrument_id: int, qty: int, price: PriceLike | None, account_id: int,
                    **kw: Any) -> int:
+        cid = kw.pop("cl_ord_id", None)
         return await self.submit(self._request(Side.SELL, instrument_id, qty, price, account_id,
-                                               kw))
+                                               kw), cid)
 
     def _request(self, side: Side, instrument_id: int, qty: int, price: PriceLike | None,
                  account_id: int, kw: dict[str, Any]) -> OrderRequest:
@@ -119,6 +124,46 @@ class AsyncClient:
                                   f"id within {timeout_s} s")
             await asyncio.sleep(0.001)  # the reader task records acknowledgements
         return await self.cancel(known[0], known[1])
+
+    async def wait_report(self, cl_ord_id: int, exec_type: str | ExecType | None = None,
+                          timeout_s: float = 5.0) -> ExecutionReport:
+        """As Client.wait_report: the next ExecutionReport about the order sent as cl_ord_id
+        (of exec_type if given); the other messages stay for recv(), in order. Raises
+        RequestRejected, SessionTerminated or ClientTimeout."""
+        want = exec_type_of(exec_type) if exec_type is not None else None
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout_s
+        seen = 0
+        while True:
+            for i in range(seen, len(self._held)):
+                msg = self._held[i]
+                if isinstance(msg, Terminate):
+                    raise SessionTerminated(msg)
+                if isinstance(msg, BusinessMessageReject) and \
+                        msg.business_reject_ref_id == cl_ord_id:
+                    del self._held[i]
+                    raise RequestRejected(msg, self.describe(msg))
+                known = self.core.book.venue_id(cl_ord_id)
+                if isinstance(msg, ExecutionReport) and \
+                        (msg.cl_ord_id == cl_ord_id or
+                         (known is not None and msg.order_id == known[0])) and \
+                        (want is None or msg.exec_type == want):
+                    del self._held[i]
+                    return msg
+            seen = len(self._held)
+            left = end - loop.time()
+            if left <= 0:
+                raise ClientTimeout(f"no {want.name if want else ''} ExecutionReport for "
+                                    f"clOrdId {cl_ord_id} within {timeout_s} s")
+            try:
+                got = await asyncio.wait_for(self.messages.get(), left)
+            except asyncio.TimeoutError:
+                continue
+            if got is None:
+                self.messages.put_nowait(None)
+                raise ConnectionClosed("the gateway closed the connection")
+            if not isinstance(got, Sequence):
+                self._held.append(got)
 
     def positions(self) -> dict[tuple[int, int], int]:
         """{(account, instrument): position} from the fills this session was told of."""
@@ -143,6 +188,8 @@ class AsyncClient:
         return cid
 
     async def recv(self, timeout_s: float = 5.0, skip_heartbeats: bool = True) -> Message:
+        if self._held:                  # set aside by wait_report, in arrival order
+            return self._held.pop(0)
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout_s
         while True:

@@ -39,7 +39,8 @@ from gateway.control import protocol
 from gateway.control.audit import AuditLog, summarise_text
 from gateway.control.config import User
 from gateway.control.service import CommandError, ControlService
-from gateway.security import audit_chain, roles
+from gateway.security import audit_chain, curve, roles
+from gateway.security.curve import ZapHandler
 from gateway.security.credentials import (REPLAY_WINDOW_S, SCRYPT_N, SCRYPT_P, SCRYPT_R, TokenHash,
                                           auth_message, check_proof, decoy_salt, parse_token_hash)
 from gateway.security.zmq_guard import ZmqConnectionGuard
@@ -72,7 +73,10 @@ class _PeerRefusals:
 class ApiServer:
     def __init__(self, users: list[User], audit: AuditLog, command_endpoint: str, publish_endpoint: str,
                  context: zmq.Context | None = None,  # type: ignore[type-arg]
-                 firm_accounts: dict[int, frozenset[int]] | None = None) -> None:
+                 firm_accounts: dict[int, frozenset[int]] | None = None,
+                 curve_secret_key: str = "", curve_clients: str = "") -> None:
+        """curve_secret_key + curve_clients: both sockets serve CurveZMQ and admit only the clients
+        whose public keys are in that directory; each refusal is audited."""
         self.users: dict[str, User] = {}
         self._hashes: dict[str, TokenHash] = {}
         self._stored_keys: dict[str, bytes] = {}
@@ -91,6 +95,11 @@ class ApiServer:
         self.pub.setsockopt(zmq.LINGER, 0)
         self.pub.setsockopt(zmq.SNDHWM, 10000)
         ZmqConnectionGuard.configure_publisher(self.pub)
+        self.zap: ZapHandler | None = None
+        if curve_secret_key:
+            curve.make_server(self.router, curve_secret_key)
+            curve.make_server(self.pub, curve_secret_key)
+            self.zap = ZapHandler(ctx, curve_clients)
         self.command_guard = ZmqConnectionGuard(self.router, max_inbound_bytes=None,
                                                 max_connections=MAX_CONNECTIONS)
         self.publish_guard = ZmqConnectionGuard(self.pub, max_connections=MAX_CONNECTIONS)
@@ -141,6 +150,14 @@ class ApiServer:
         for peer, why in self.command_guard.check():
             self._audit_safely("", "", "command.connection", {}, False, protocol.CODE_BAD_REQUEST,
                                f"command connection cut: {why}", peer)
+        if self.zap is not None:
+            for peer, key, why in self.zap.denials():
+                self._audit_safely("", "", "curve.handshake", {"client_key": key}, False,
+                                   protocol.CODE_UNAUTHENTICATED, f"CurveZMQ client refused: {why}", peer)
+        for guard in (self.command_guard, self.publish_guard):
+            for why in guard.handshake_failures():
+                self._audit_safely("", "", "curve.handshake", {}, False, protocol.CODE_UNAUTHENTICATED,
+                                   f"handshake failed on {guard.endpoint or 'an endpoint'}: {why}", "")
         self._guard_publisher()
         if self.router.poll(timeout_ms):
             while handled < REQUESTS_PER_PASS:
@@ -257,13 +274,14 @@ class ApiServer:
                        f"unexpected argument(s) {', '.join(extra[:8])}")
             return self._refuse(req.request_id, user.name, role, req.command, req.args, protocol.CODE_BAD_REQUEST,
                                 f"{req.command}: {problem}; arguments: {' '.join(entry[1]) or '(none)'}", peer)
-        if self.service is None:
+        if self.service is None and req.command not in SECURITY_VERBS:
             return self._refuse(req.request_id, user.name, role, req.command, req.args, protocol.CODE_UNAVAILABLE,
                                 "the service is starting", peer)
         try:
             if req.command in SECURITY_VERBS:
                 data = self._security_verb(req.command)
             else:
+                assert self.service is not None
                 data = self.service.handle(req.command, dict(req.args), user.name, role)
         except CommandError as exc:
             reply = protocol.Reply(req.request_id, False, exc.code, exc.message)
@@ -365,6 +383,8 @@ class ApiServer:
                 del self._refusals[peer]
 
     def close(self) -> None:
+        if self.zap is not None:
+            self.zap.close()
         self.command_guard.close()
         self.publish_guard.close()
         self.router.close(0)

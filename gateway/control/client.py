@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator
@@ -20,7 +21,10 @@ from typing import Any
 import zmq
 
 from gateway.control import protocol
-from gateway.security import credentials
+from gateway.security import credentials, curve
+
+SERVER_KEY_ENV = "VENUE_CURVE_SERVER_KEY"     # the control service's NAME.key
+CLIENT_KEY_ENV = "VENUE_CURVE_CLIENT_KEY"     # this client's NAME.key_secret
 
 
 class ControlError(Exception):
@@ -35,7 +39,8 @@ class ControlError(Exception):
 class ControlClient:
     def __init__(self, endpoint: str = protocol.DEFAULT_COMMAND_ENDPOINT, user: str = "", token: str = "",
                  timeout_s: float = 5.0, publish_endpoint: str | None = None,
-                 context: zmq.Context | None = None) -> None:
+                 context: zmq.Context | None = None, server_key: str | None = None,
+                 client_key: str | None = None) -> None:
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         self.endpoint = endpoint
@@ -46,8 +51,12 @@ class ControlClient:
         self._context = context or zmq.Context.instance()
         self._ids = itertools.count(1)
         self._keys: tuple[bytes, bytes] | None = None
+        # CurveZMQ: the service's public key file and this client's key pair (or the environment's).
+        self.server_key = server_key or os.environ.get(SERVER_KEY_ENV) or None
+        self.client_key = client_key or os.environ.get(CLIENT_KEY_ENV) or None
         self._socket = self._context.socket(zmq.DEALER)
         self._socket.setsockopt(zmq.LINGER, 0)
+        self._curve(self._socket)
         self._socket.connect(endpoint)
 
     def _roundtrip(self, request: protocol.Request, what: str) -> protocol.Reply:
@@ -101,6 +110,7 @@ class ControlClient:
             raise ValueError("subscribe needs publish_endpoint (given here or to ControlClient)")
         socket = self._context.socket(zmq.SUB)
         socket.setsockopt(zmq.LINGER, 0)
+        self._curve(socket)
         for topic in topics:
             socket.setsockopt(zmq.SUBSCRIBE, topic)
         socket.connect(endpoint)
@@ -112,6 +122,13 @@ class ControlClient:
                 yield topic, protocol.decode_published(body)
         finally:
             socket.close()
+
+    def _curve(self, sock: zmq.Socket) -> None:  # type: ignore[type-arg]
+        if self.server_key or self.client_key:
+            if not (self.server_key and self.client_key):
+                raise ValueError(f"CurveZMQ needs both the server's public key file (${SERVER_KEY_ENV}) "
+                                 f"and this client's secret key file (${CLIENT_KEY_ENV})")
+            curve.make_client(sock, self.server_key, self.client_key)
 
     def close(self) -> None:
         self._socket.close()

@@ -25,7 +25,7 @@ import msgspec
 
 from gateway.orderentry import config as gw_config
 from gateway.control import protocol
-from gateway.security import roles
+from gateway.security import curve, roles
 from gateway.security.credentials import CredentialError, parse_token_hash
 
 INT64_MAX = 2**63 - 1
@@ -113,6 +113,10 @@ class Control(_S):
     publish_endpoint: str = protocol.DEFAULT_PUBLISH_ENDPOINT
     audit_log: str = "venue-audit.jsonl"
     status_interval_ms: int = 1000
+    # CurveZMQ on both endpoints (gateway/security/curve.py): the service's key pair (NAME.key_secret)
+    # and the directory of the public keys (NAME.key) of the clients it admits. Both or neither.
+    curve_secret_key: str = ""
+    curve_clients: str = ""
 
 
 class User(_S):
@@ -339,6 +343,14 @@ def _check(cfg: VenueConfig) -> None:
     if c.status_interval_ms < 10:
         raise ConfigError(f"control.status_interval_ms: must be >= 10, got {c.status_interval_ms}")
 
+    if bool(c.curve_secret_key) != bool(c.curve_clients):
+        raise ConfigError("control.curve_secret_key and control.curve_clients: give both (CurveZMQ) or neither")
+    if c.curve_secret_key:
+        try:
+            curve.load(c.curve_secret_key, need_secret=True)
+            curve.admitted_keys(c.curve_clients)
+        except curve.CurveError as exc:
+            raise ConfigError(f"control.curve: {exc}") from None
     if not cfg.users:
         raise ConfigError("users: at least one user is needed")
     names: set[str] = set()

@@ -110,6 +110,12 @@ class UserRotation:
                                       f"the changed config does not load; users unchanged: {exc}", "")
             return
         self.server.set_users(users)
+        if self.server.zap is not None:
+            try:
+                self.server.zap.reload()        # admitted CurveZMQ client keys rotate with the users
+            except ValueError as exc:
+                self.server._audit_safely("system", "system", "curve.reload", {}, False, protocol.CODE_BAD_REQUEST,
+                                          f"client keys unchanged: {exc}", "")
         self.server._audit_safely("system", "system", "users.reload", {"users": len(users)}, True, protocol.CODE_OK,
                                   f"credentials rotated: {', '.join(u.name for u in users)}", "")
 
@@ -174,7 +180,8 @@ def main(argv: list[str]) -> int:
     try:
         server = ApiServer(cfg.users, audit, args.command_endpoint or cfg.control.command_endpoint,
                            args.publish_endpoint or cfg.control.publish_endpoint,
-                           firm_accounts={f.firm_id: frozenset(f.accounts) for f in cfg.firms})
+                           firm_accounts={f.firm_id: frozenset(f.accounts) for f in cfg.firms},
+                           curve_secret_key=cfg.control.curve_secret_key, curve_clients=cfg.control.curve_clients)
     except OSError as exc:
         print(f"control: {exc}", file=sys.stderr)
         return 1

@@ -383,7 +383,13 @@ def _limit_value(limit: str, token: str, cmd: str) -> Any:
         return int(v) if v == int(v) and "." not in token else v
     if token.lower() in _NO_LIMIT:
         return "none"             # the service's word for "no limit" (INT64_MAX in the engine)
-    return _int(token, limit, 0, 2**63 - 1, cmd)
+    if token.replace("_", "").lstrip("+") in ("0", "-0"):
+        # An engine limit of 0 refuses every order: almost always a slip for "none".
+        stop = ("halt the instrument with `halt INSTR`" if limit in INSTRUMENT_LIMITS
+                else "stop the account with `kill ACCOUNT on`")
+        raise UsageError(f"{cmd}: {limit} 0 would refuse every order: give a limit >= 1, 'none' "
+                         f"for no limit, or {stop}")
+    return _int(token, limit, 1, 2**63 - 1, cmd)
 
 
 def _convert(arg: Arg, token: str, cmd: str, catalog: Catalog | None,

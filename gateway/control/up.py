@@ -417,7 +417,8 @@ def banner(cfg: VenueConfig, ready: dict[str, Any], config_source: str, creds: P
               f"  gateway session admin:            {ready['gateway_admin'] or 'none'}",
               f"  audit log: {ready['audit_log']}",
               f"  shell: python -m gateway shell --endpoint {ready['command']} --user NAME "
-              f"(token: [[users]] in {config_source}; --token-file FILE or $VENUE_CONTROL_TOKEN)",
+              f"(the user's token by --token-file FILE or $VENUE_CONTROL_TOKEN; users: [[users]] "
+              f"in {config_source})",
               f"  stop: Ctrl-C (or SIGTERM to pid {os.getpid()})"]
     return "\n".join(lines)
 

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from gateway import launcher
 from gateway.enginehost import journal
 from gateway.client import Client
 from gateway.demo.flow import INSTRUMENTS, MAKER_ACCOUNTS, TAKER_ACCOUNTS, TICK, DemoFlow
@@ -40,7 +38,6 @@ from native import records
 from native.messages import Cancel, Command, Event, NewOrder, Replace
 from native.records import Reason, type_name
 from shm.client import EngineClient, EventStream
-from shm.engine_segments import engine_serving, remove_leftovers
 
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 30.0
@@ -97,18 +94,6 @@ def _gateway_config() -> dict:
                           "cancel_on_disconnect": False}]}
 
 
-def _wait(cond, what: str, procs: list[subprocess.Popen]) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + START_DEADLINE_S
-    while not cond():
-        for proc in procs:
-            if proc.poll() is not None:
-                raise VenueError(f"{proc.args[3]} process exited with {proc.returncode} while "
-                                 f"waiting for {what}: {proc.stderr.read() if proc.stderr else ''}")
-        if time.monotonic() > deadline:
-            raise VenueError(f"timed out after {START_DEADLINE_S} s waiting for {what}")
-        time.sleep(0.005)  # polling interval of a condition wait
-
-
 def _send(client: Client, cmd: Command, order_ids: dict[int, int]) -> int:
     """Sends one flow command as the matching order-entry request; returns its clOrdId."""
     iid = cmd.instrument_id
@@ -158,22 +143,9 @@ def _answer(client: Client, cl_ord_id: int) -> object:
         client.inbox.extend(core.feed(data))
 
 
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is None:
-        return
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(STOP_DEADLINE_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
     """Starts engine and gateway, plays the flow (rings, then TCP), reads the latency histograms
     and the event log, stops both cleanly and reads back the engine's command journal."""
-    name = f"demo{uuid.uuid4().hex[:8]}"
     engine_cpu, client_cpu = _cpus()
     setup = flow.setup(include_instruments=False)
     opening = flow.pre_open_and_auction()
@@ -184,30 +156,25 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
         journal_dir = Path(tmp) / "journal"
         cfg_path = Path(tmp) / "gateway.json"
         cfg_path.write_text(json.dumps(_gateway_config()))
-        port_file = Path(tmp) / "port"
-        engine = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "engine", "--name", name, "--cpu", str(engine_cpu),
-             "--instruments", _instruments_arg(), "--phase", "closed", "--wait", wait,
-             "--max-orders", str(MAX_ORDERS), "--max-levels", str(MAX_LEVELS),
-             "--max-accounts", str(MAX_ACCOUNTS), "--producers", "2",
-             "--event-log-bytes", str(1 << 26), "--no-mlock", "--journal", str(journal_dir),
-             "--durability", "async", "--segment-mb", "32", "--snapshot-every", "0"],
-            stderr=subprocess.PIPE, text=True)
-        gateway: subprocess.Popen | None = None
+        procs = launcher.Venue(prefix="demo", stop_deadline_s=STOP_DEADLINE_S)
+        name = procs.name
+        gateway: subprocess.Popen[str] | None = None
         admin = stream = client = None
         try:
-            _wait(lambda: engine_serving(name), "the engine's segments", [engine])
+            engine = procs.start_engine(
+                "--cpu", str(engine_cpu), "--instruments", _instruments_arg(), "--phase", "closed",
+                "--wait", wait, "--max-orders", str(MAX_ORDERS), "--max-levels", str(MAX_LEVELS),
+                "--max-accounts", str(MAX_ACCOUNTS), "--producers", "2", "--event-log-bytes", str(1 << 26),
+                "--no-mlock", "--journal", str(journal_dir), "--durability", "async", "--segment-mb", "32",
+                "--snapshot-every", "0", deadline_s=START_DEADLINE_S)
             stream = EventStream(name, buffer_events=1 << 16)
             admin = EngineClient(name)
             admin.submit_records(ring_cmds)
             admin.close()
             admin = None
-            gateway = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "gateway", "--engine", name,
-                 "--listen", "127.0.0.1:0", "--config", str(cfg_path), "--cpu", str(client_cpu),
-                 "--port-file", str(port_file), "--idle-spin-us", "0"],
-                stderr=subprocess.PIPE, text=True)
-            _wait(port_file.exists, "the gateway's port", [engine, gateway])
+            gateway, port = procs.start_gateway(Path(tmp) / "port", "--listen", "127.0.0.1:0", "--config",
+                                                 str(cfg_path), "--cpu", str(client_cpu), "--idle-spin-us", "0",
+                                                 deadline_s=START_DEADLINE_S)
 
             previous_affinity = os.sched_getaffinity(0)
             os.sched_setaffinity(0, {client_cpu})
@@ -216,8 +183,7 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
             # include the client's Python time; SCHED_BATCH does not preempt on wake-up.
             previous_policy = os.sched_getscheduler(0)
             os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-            client = Client.connect("127.0.0.1", int(port_file.read_text()), SESSION_ID, FIRM_ID,
-                                    SESSION_KEY, keepalive_ms=30_000)
+            client = Client.connect("127.0.0.1", port, SESSION_ID, FIRM_ID, SESSION_KEY, keepalive_ms=30_000)
             order_ids: dict[int, int] = {}
             gateway_answered: Counter[str] = Counter()
             rtt = np.empty(len(continuous), dtype=np.int64)
@@ -234,8 +200,8 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
             os.sched_setscheduler(0, previous_policy, os.sched_param(0))
             os.sched_setaffinity(0, previous_affinity)
             # The transmit stamp follows the flush of the last answer: wait for its record.
-            _wait(lambda: _all_transmitted(snapshot_venue(name)), "the last transmit stamp",
-                  [engine, gateway])
+            procs.wait_for(lambda: _all_transmitted(snapshot_venue(name)), "the last transmit stamp",
+                           START_DEADLINE_S)
             latency = snapshot_venue(name)
             client.terminate()
             client = None
@@ -247,15 +213,18 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
                     break
                 chunks.append(payloads.copy())
             event_records = np.concatenate(chunks) if chunks else np.empty((0, 96), np.uint8)
+        except launcher.LaunchError as exc:
+            raise VenueError(str(exc)) from None
         finally:
             for handle in (client, admin, stream):
                 if handle is not None:
                     handle.close()
-            _stop(gateway)
-            _stop(engine)
-            engine_err = engine.stderr.read() if engine.stderr else ""
-            gateway_err = gateway.stderr.read() if gateway is not None and gateway.stderr else ""
-            remove_leftovers(name)
+            for role in ("gateway", "engine"):
+                if role in procs.procs:
+                    procs.stop(role)
+            engine_err = launcher.output(procs.procs["engine"]) if "engine" in procs.procs else ""
+            gateway_err = launcher.output(gateway) if gateway is not None else ""
+            procs.close()
         if engine.returncode != 0:
             raise VenueError(f"engine process exited with {engine.returncode}:\n{engine_err}")
         _, _, sequenced = journal.read_records(str(journal_dir), journal.KIND_CMD)

@@ -90,6 +90,7 @@ def _publisher_config(args: argparse.Namespace) -> PublisherConfig:
                         depth_levels=args.depth_levels)
     return PublisherConfig(encoder=enc, udp_l3=None if args.no_udp else args.udp,
                            udp_l2=None if args.no_udp else args.udp_l2, zmq_endpoint=args.zmq,
+                           zmq_curve_secret=args.zmq_curve_secret, zmq_curve_clients=args.zmq_curve_clients,
                            recovery_port=args.recovery_port,
                            conflate_interval_ns=int(args.conflate_ms * 1e6),
                            drop_fraction=args.drop_fraction, instruments=instruments)
@@ -168,6 +169,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--udp", type=_channel, default=UdpChannel("239.255.42.1", 31001))
     p.add_argument("--udp-l2", type=_channel, default=UdpChannel("239.255.42.2", 31002))
     p.add_argument("--zmq", default=None, help="ZeroMQ PUB endpoint, e.g. tcp://127.0.0.1:31003")
+    p.add_argument("--zmq-curve-secret", default=None, metavar="FILE",
+                   help="serve --zmq over CurveZMQ with this key pair (python -m gateway keys curve)")
+    p.add_argument("--zmq-curve-clients", default=None, metavar="DIR",
+                   help="with --zmq-curve-secret: admit only the subscribers whose NAME.key is here")
     p.add_argument("--no-udp", action="store_true", help="ZeroMQ only")
     p.add_argument("--dir", default=None, help="--engine: segment directory (as the engine's --dir)")
     p.add_argument("--instruments", type=parse_instruments, default=None,

@@ -62,7 +62,8 @@ class LogPublisher:
         self.segment = Segment.attach(events_path, KIND_BROADCAST)
         self.udp_l3 = UdpSender(config.udp_l3) if config.udp_l3 else None
         self.udp_l2 = UdpSender(config.udp_l2) if config.udp_l2 else None
-        self.zmq = ZmqSender(config.zmq_endpoint) if config.zmq_endpoint else None
+        self.zmq = ZmqSender(config.zmq_endpoint, curve_secret=config.zmq_curve_secret,
+                             curve_clients=config.zmq_curve_clients) if config.zmq_endpoint else None
         cfg = ffi.new("md_pub_config_t *")
         cfg.l3_fd = cfg.l2_fd = -1
         if self.udp_l3:

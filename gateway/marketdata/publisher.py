@@ -40,6 +40,8 @@ class PublisherConfig:
     udp_l3: UdpChannel | None = None
     udp_l2: UdpChannel | None = None
     zmq_endpoint: str | None = None
+    zmq_curve_secret: str | None = None     # CurveZMQ key pair of the PUB (gateway/security/curve.py)
+    zmq_curve_clients: str | None = None    # directory of the subscribers' public keys it admits
     recovery_port: int | None = 0           # None: no recovery server; 0: any free port
     conflate_interval_ns: int = 100_000_000  # L1/L2 at most this often; 0: after every batch
     drop_fraction: float = 0.0              # loss injection on live L3 datagrams (tests, drills)

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 import zmq
 
+from gateway.security import curve
+from gateway.security.curve import ZapHandler
+from gateway.security.zmq_guard import ZmqConnectionGuard
+
 log = logging.getLogger("gateway.marketdata")
 
 CHANNEL_L3 = b"L3"
@@ -168,11 +172,21 @@ def check_zmq_endpoint(endpoint: str) -> str:
 class ZmqSender:
     """PUB socket: each packet goes out as [channel, packet]."""
 
-    def __init__(self, endpoint: str, context: zmq.Context | None = None) -> None:
+    def __init__(self, endpoint: str, context: zmq.Context | None = None, curve_secret: str | None = None,
+                 curve_clients: str | None = None) -> None:
+        """curve_secret + curve_clients: serve CurveZMQ, admitting only the subscribers whose public
+        keys are in that directory (refusals are logged)."""
         self._ctx = context or zmq.Context.instance()
         self._sock = self._ctx.socket(zmq.PUB)
         self._sock.setsockopt(zmq.SNDHWM, 1_000_000)
         self._sock.setsockopt(zmq.LINGER, 0)
+        ZmqConnectionGuard.configure_publisher(self._sock)
+        self.zap: ZapHandler | None = None
+        if curve_secret or curve_clients:
+            if not (curve_secret and curve_clients):
+                raise ValueError("CurveZMQ needs both the server's secret key file and the clients' key directory")
+            curve.make_server(self._sock, curve_secret)
+            self.zap = ZapHandler(self._ctx, curve_clients, log=lambda m: log.warning("md zmq: %s", m))
         self._sock.bind(check_zmq_endpoint(endpoint))
         self.endpoint = self._sock.getsockopt_string(zmq.LAST_ENDPOINT)
 
@@ -187,16 +201,25 @@ class ZmqSender:
 
     def close(self) -> None:
         self._sock.close(0)
+        if self.zap is not None:
+            self.zap.close()
 
 
 class ZmqReceiver:
     """SUB socket for one channel."""
 
-    def __init__(self, endpoint: str, channel: bytes = CHANNEL_L3, context: zmq.Context | None = None) -> None:
+    def __init__(self, endpoint: str, channel: bytes = CHANNEL_L3, context: zmq.Context | None = None,
+                 server_key: str | None = None, client_key: str | None = None) -> None:
+        """server_key (the publisher's public key file) + client_key (this subscriber's secret key
+        file): subscribe over CurveZMQ."""
         self._ctx = context or zmq.Context.instance()
         self._sock = self._ctx.socket(zmq.SUB)
         self._sock.setsockopt(zmq.RCVHWM, 1_000_000)
         self._sock.setsockopt(zmq.LINGER, 0)
+        if server_key or client_key:
+            if not (server_key and client_key):
+                raise ValueError("CurveZMQ needs both the server's public key file and the client's secret key file")
+            curve.make_client(self._sock, server_key, client_key)
         self._sock.setsockopt(zmq.SUBSCRIBE, channel)
         self._sock.connect(check_zmq_endpoint(endpoint))
         self._channel = channel

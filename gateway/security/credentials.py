@@ -95,9 +95,13 @@ def auth_message(request_id: int, user: str, command: str, args: dict[str, Any],
                       separators=(",", ":")).encode()
 
 
+def _xor(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
+
+
 def make_proof(key: bytes, stored_key: bytes, message: bytes) -> str:
     signature = hmac.new(stored_key, message, hashlib.sha256).digest()
-    return base64.b64encode(bytes(a ^ b for a, b in zip(key, signature))).decode()
+    return base64.b64encode(_xor(key, signature)).decode()
 
 
 def check_proof(stored_key: bytes, message: bytes, proof: str) -> bool:
@@ -108,7 +112,7 @@ def check_proof(stored_key: bytes, message: bytes, proof: str) -> bool:
     if len(raw) != 32:
         return False
     signature = hmac.new(stored_key, message, hashlib.sha256).digest()
-    key = bytes(a ^ b for a, b in zip(raw, signature))
+    key = _xor(raw, signature)
     return hmac.compare_digest(hashlib.sha256(key).digest(), stored_key)
 
 

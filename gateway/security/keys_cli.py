@@ -1,4 +1,5 @@
-"""``python -m gateway keys hash-token``: the config line for a control-plane token.
+"""``python -m gateway keys hash-token``: the config line for a control-plane token;
+``python -m gateway keys curve --dir DIR --name NAME``: a CurveZMQ key pair (gateway/security/curve.py).
 
 The token is read from --token-file, else $VENUE_CONTROL_TOKEN, else one line of standard input,
 never from the command line (it would show in /proc/PID/cmdline and shell history). Prints
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
+from gateway.security import curve
 from gateway.security.credentials import CredentialError, hash_token
 
 TOKEN_ENV = "VENUE_CONTROL_TOKEN"
@@ -22,7 +25,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     h = sub.add_parser("hash-token", help="print the token_hash config line for a token")
     h.add_argument("--token-file", metavar="FILE", help=f"read the token here (default: ${TOKEN_ENV}, else stdin)")
+    c = sub.add_parser("curve", help="make a CurveZMQ key pair: DIR/NAME.key (public), DIR/NAME.key_secret (0600)")
+    c.add_argument("--dir", required=True, help="directory for the two files (created 0700 if absent)")
+    c.add_argument("--name", required=True, help="file name stem: letters, digits, '-', '_' and '.'")
     return p
+
+
+def _curve(directory: str, name: str) -> int:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+        raise CredentialError(f"--name {name!r}: use 1..64 of letters, digits, '-', '_' and '.'")
+    d = Path(directory)
+    if (d / f"{name}.key").exists() or (d / f"{name}.key_secret").exists():
+        raise CredentialError(f"{d / name}.key(_secret) exists: not overwriting a key")
+    try:
+        if not d.exists():
+            d.mkdir(mode=0o700, parents=True)
+        public, secret = curve.generate(d, name)
+    except OSError as exc:
+        raise CredentialError(f"--dir {directory}: {exc.strerror or exc}") from None
+    print(f"public key: {public}\nsecret key: {secret} (0600: keep it where only its owner reads it)")
+    return 0
 
 
 def _read_token(token_file: str | None) -> str:
@@ -39,6 +61,8 @@ def _read_token(token_file: str | None) -> str:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.cmd == "curve":
+            return _curve(args.dir, args.name)
         token = _read_token(args.token_file)
         if not token:
             raise CredentialError(f"no token: give --token-file, ${TOKEN_ENV} or a line on stdin")

@@ -26,11 +26,14 @@ from dataclasses import dataclass
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-MAX_SUBSCRIPTION_BYTES = 256        # longest subscription message accepted (ZMQ_MAXMSGSIZE)
+MAX_SUBSCRIPTION_BYTES = 1024       # longest message a subscriber may send (ZMQ_MAXMSGSIZE; a CurveZMQ
+                                    # handshake command is about 300 bytes)
 INBOUND_HWM = 100                   # subscriptions queued per connection before libzmq stops reading
 CHECK_INTERVAL_S = 0.01
 _TCPI_BYTES_RECEIVED = 128          # offsetof(struct tcp_info, tcpi_bytes_received), Linux >= 4.1
 _TCP_INFO_LEN = 232
+_HANDSHAKE_FAILED = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+                     | zmq.EVENT_HANDSHAKE_FAILED_AUTH)
 
 
 @dataclass
@@ -75,7 +78,10 @@ class ZmqConnectionGuard:
         """max_inbound_bytes None: only the connection count is capped (a command socket)."""
         self.max_inbound_bytes = max_inbound_bytes
         self.max_connections = max_connections
-        self._monitor = sock.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_CLOSED)
+        self._monitor = sock.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_CLOSED
+                                                | _HANDSHAKE_FAILED)
+        self._handshake_failures: list[str] = []
+        self.endpoint = ""
         self._conns: dict[int, _Conn] = {}
         self._next_check = 0.0
         self.cuts = 0
@@ -93,6 +99,15 @@ class ZmqConnectionGuard:
             except zmq.Again:
                 return
             fd = int(event["value"])
+            if event["event"] & _HANDSHAKE_FAILED:
+                self.endpoint = event["endpoint"].decode(errors="replace")
+                kind = int(event["event"])
+                what = ("refused by the authenticator" if kind == zmq.EVENT_HANDSHAKE_FAILED_AUTH else
+                        "protocol error (e.g. a wrong server key)" if kind == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+                        else "no detail (e.g. a wrong server key or no CURVE)")
+                if len(self._handshake_failures) < 1000:
+                    self._handshake_failures.append(f"{what} (status {fd})")
+                continue
             if event["event"] == zmq.EVENT_ACCEPTED:
                 addrs = _addresses(fd)
                 if addrs is not None:
@@ -134,6 +149,12 @@ class ZmqConnectionGuard:
             for fd, conn in newest:
                 cut += self._cut(fd, conn, f"over {self.max_connections} subscriber connections")
         return cut
+
+    def handshake_failures(self) -> list[str]:
+        """Failed handshakes (CurveZMQ refusals) reported since the last call."""
+        self._drain_monitor()
+        out, self._handshake_failures = self._handshake_failures, []
+        return out
 
     def close(self) -> None:
         self._monitor.close(0)

@@ -32,16 +32,6 @@ static int ring_stress_body_ok(const uint8_t *src, uint64_t k, uint32_t len)
     return 1;
 }
 
-uint32_t ring_stress_fill(uint8_t *dst, uint32_t cap, uint64_t k, uint32_t min_len,
-                          uint32_t max_len)
-{
-    uint32_t len = ring_stress_len(k, min_len, max_len);
-    if (len > cap)
-        return 0;
-    ring_stress_body(dst, k, len);
-    return len;
-}
-
 static int ring_stress_args_ok(uint32_t min_len, uint32_t max_len, ring_stress_result_t *out)
 {
     if (!out)

@@ -59,10 +59,6 @@ int ring_stress_bcast_receive(ring_bcast_rx_t *rx, uint64_t count, uint32_t min_
                               uint32_t max_len, uint64_t *progress, uint32_t delay_spins,
                               uint64_t timeout_ns, ring_stress_result_t *out);
 
-/* The payload of record k, as the loops write it (for Python-side checks). Returns its length,
- * or 0 if cap is too small. */
-uint32_t ring_stress_fill(uint8_t *dst, uint32_t cap, uint64_t k, uint32_t min_len,
-                          uint32_t max_len);
 /* CFFI-END */
 
 #endif /* RING_STRESS_H */

@@ -10,14 +10,19 @@
 
 uint64_t gw_admin_submit(gw_admin_t *a)
 {
+    /* Acquire: pairs with the release store of done in gw_admin_service(), so the previous
+     * answer is complete before this caller overwrites the request fields. */
     uint64_t id = atomic_load_explicit((_Atomic uint64_t *)&a->done, memory_order_acquire) + 1;
-    /* Release: the loop that sees this id also sees op, session_id and reason. */
+    /* Release: the loop that sees this id also sees op, session_id and reason; pairs with the
+     * acquire fence in gw_admin_service(). */
     atomic_store_explicit((_Atomic uint64_t *)&a->request, id, memory_order_release);
     return id;
 }
 
 int gw_admin_done(gw_admin_t *a, uint64_t id)
 {
+    /* Acquire: pairs with the release store of done in gw_admin_service(): seeing done >= id,
+     * the caller also sees the answer (result, the session rows) written before it. */
     return atomic_load_explicit((_Atomic uint64_t *)&a->done, memory_order_acquire) >= id;
 }
 
@@ -84,5 +89,7 @@ void gw_admin_service(gw_t *g)
     else if (a->op != GW_ADMIN_OP_SNAPSHOT)
         a->result = GW_ADMIN_BAD_OP;
     gw_admin_publish(g, a);
+    /* Release: the answer above happens-before the caller's reads; pairs with the acquire loads
+     * of done in gw_admin_done() and gw_admin_submit(). */
     atomic_store_explicit((_Atomic uint64_t *)&a->done, req, memory_order_release);
 }

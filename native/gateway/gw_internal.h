@@ -300,8 +300,6 @@ int gw_waker_arm(gw_waker_t *w, uint64_t cursor);
 void gw_waker_disarm(gw_waker_t *w);
 /* Gateway thread: epoll reported the eventfd; resets it. */
 void gw_waker_consume(gw_waker_t *w);
-/* eventfd writes so far. */
-uint64_t gw_waker_fired(const gw_waker_t *w);
 /* Stops and joins the thread, closes the eventfd, frees w (NULL: nothing). */
 void gw_waker_stop(gw_waker_t *w);
 

@@ -325,17 +325,6 @@ int gw_resume(gw_t *g, uint32_t old_source, uint64_t recovered_seq, const char *
     return rc;
 }
 
-int gw_run(const gw_config_t *cfg, gw_stats_t *stats)
-{
-    gw_t *g;
-    int rc = gw_open(cfg, stats, &g);
-    if (rc < 0)
-        return rc;
-    rc = gw_serve(g);
-    gw_close(g);
-    return rc;
-}
-
 int gw_serve(gw_t *g)
 {
     const gw_config_t *cfg = g->cfg;

@@ -4,8 +4,9 @@
  *
  * Owns the sockets, the FIXP sessions and the order-id mapping of one gateway thread; Python
  * (gateway/gw_process.py) parses configuration, binds the listening socket, attaches the engine's
- * segments, pins the thread and then calls gw_run(), which returns only after gw_request_stop()
- * (or SIGTERM/SIGINT with gw_install_stop_signals()) or when the engine stops. One gw_run per
+ * segments, pins the thread and then calls gw_open() and gw_serve(), which returns only after
+ * gw_request_stop() (or SIGTERM/SIGINT with gw_install_stop_signals()) or when the engine stops
+ * (gw_resume() goes on after an engine restart; gw_close() frees the gateway). One gateway per
  * producer slot: the command ring has exactly one producer.
  */
 #ifndef GW_SERVER_H
@@ -23,7 +24,7 @@
 #define GW_THROTTLE_REJECT 0
 #define GW_THROTTLE_DISCONNECT 1
 #define GW_LIVENESS_CHECK_MS 5      /* period of the engine liveness check (kill(), /proc) */
-/* gw_run's results besides 0 and -errno: the engine went away without closing its segments (a
+/* gw_serve's results besides 0 and -errno: the engine went away without closing its segments (a
  * crash or SIGKILL). Every session was terminated with ENG_GW_ENGINE_GONE first. */
 #define GW_RUN_ENGINE_DEAD 1        /* the control segment's creator process is gone */
 #define GW_RUN_ENGINE_STALE 2       /* its heartbeat is older than engine_stale_ms (hung, or a
@@ -149,13 +150,10 @@ int gw_resume(gw_t *g, uint32_t old_source, uint64_t recovered_seq, const char *
 /* Frees the gateway (connections are closed by gw_serve before it returns). NULL: nothing. */
 void gw_close(gw_t *g);
 
-/* gw_open + gw_serve + gw_close: a gateway that does not outlive its engine. */
-int gw_run(const gw_config_t *cfg, gw_stats_t *stats);
-
 /* 1 once a stop was requested (gw_request_stop or a signal) and no gw_serve consumed it. */
 int gw_stop_requested(void);
 
-/* Asks a running gw_run to stop (async-signal-safe). */
+/* Asks a running gw_serve to stop (async-signal-safe). */
 void gw_request_stop(void);
 
 /* Installs SIGTERM/SIGINT handlers that call gw_request_stop(). 0 or -errno. */

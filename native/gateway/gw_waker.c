@@ -61,7 +61,6 @@ struct gw_waker {
     _Atomic uint32_t state;         /* GW_WAKER_*; the private futex word W parks on */
     _Atomic uint32_t parked;        /* 1: W is (about to be) parked on state */
     _Atomic uint64_t cursor;        /* G's event-log cursor when it armed */
-    _Atomic uint64_t fired;         /* eventfd writes, for monitors (relaxed) */
 };
 
 static void gw_waker_futex(_Atomic uint32_t *word, int op, uint32_t val)
@@ -71,6 +70,7 @@ static void gw_waker_futex(_Atomic uint32_t *word, int op, uint32_t val)
 
 static void gw_waker_park(struct gw_waker *w)
 {
+    /* seq_cst with the fence below; pairs with the seq_cst load of parked in gw_waker_arm(). */
     atomic_store_explicit(&w->parked, 1, memory_order_seq_cst);
     /* Full fence: the parked store before the kernel's read of state; pairs with the seq_cst
      * store of ARMED and load of parked in gw_waker_arm(): either the kernel sees ARMED (the
@@ -105,7 +105,6 @@ static void *gw_waker_main(void *arg)
             uint64_t one = 1;
             ssize_t rc = write(w->efd, &one, sizeof one);
             (void)rc;               /* EAGAIN only at a counter near 2^64: still readable */
-            atomic_fetch_add_explicit(&w->fired, 1, memory_order_relaxed);
         }
     }
 }
@@ -119,7 +118,6 @@ int gw_waker_start(gw_waker_t **out, struct ring_bcast_rx *events)
     atomic_init(&w->state, GW_WAKER_IDLE);
     atomic_init(&w->parked, 0);
     atomic_init(&w->cursor, 0);
-    atomic_init(&w->fired, 0);
     w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->efd < 0) {
         int rc = -errno;
@@ -138,11 +136,6 @@ int gw_waker_start(gw_waker_t **out, struct ring_bcast_rx *events)
 }
 
 int gw_waker_fd(const gw_waker_t *w) { return w->efd; }
-
-uint64_t gw_waker_fired(const gw_waker_t *w)
-{
-    return atomic_load_explicit(&((gw_waker_t *)w)->fired, memory_order_relaxed);
-}
 
 int gw_waker_arm(gw_waker_t *w, uint64_t cursor)
 {
@@ -179,6 +172,8 @@ void gw_waker_stop(gw_waker_t *w)
     if (!w)
         return;
     gw_waker_disarm(w);
+    /* seq_cst: pairs with the full fence in gw_waker_park(): either W's futex wait sees STOP and
+     * returns at once, or W is parked and the wake below reaches it. */
     atomic_store_explicit(&w->state, GW_WAKER_STOP, memory_order_seq_cst);
     gw_waker_futex(&w->state, FUTEX_WAKE_PRIVATE, 1);
     pthread_join(w->thread, NULL);  /* W's bell wait is bounded: GW_WAKER_BELL_SLEEP_NS */

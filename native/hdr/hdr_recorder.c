@@ -220,11 +220,6 @@ int hdr_hist_declare_corrected(const hdr_hist_t *h, int64_t expected_interval_ns
     return 0;
 }
 
-void hdr_hist_record_value(const hdr_hist_t *h, int64_t value_ns)
-{
-    hdr_hist_record(h, value_ns);
-}
-
 void hdr_hist_record_interval(const hdr_hist_t *h, uint64_t start_ticks, uint64_t end_ticks)
 {
     hdr_hist_record_ticks(h, start_ticks, end_ticks);

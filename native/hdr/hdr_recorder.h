@@ -86,7 +86,6 @@ int hdr_hist_declare_corrected(const hdr_hist_t *h, int64_t expected_interval_ns
 
 /* Writer only. Exported forms of the inline recorders below, and batch forms for callers that
  * collected values elsewhere (a load generator, tests). Cannot fail. */
-void hdr_hist_record_value(const hdr_hist_t *h, int64_t value_ns);
 void hdr_hist_record_interval(const hdr_hist_t *h, uint64_t start_ticks, uint64_t end_ticks);
 void hdr_hist_record_values(const hdr_hist_t *h, const int64_t *values_ns, size_t n);
 void hdr_hist_record_corrected_values(const hdr_hist_t *h, const int64_t *values_ns, size_t n,

@@ -14,6 +14,7 @@
 
 #include "jrnl_log.h"
 #include "jrnl_prune.h"
+#include "jrnl_segment.h"
 
 int jrnl_cursor_open(jrnl_cursor_t *c, const char *dir, uint32_t kind)
 {

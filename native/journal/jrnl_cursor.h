@@ -59,6 +59,7 @@ int32_t jrnl_tail_events(jrnl_cursor_t *c, eng_evt_t *out, uint32_t max);
 /* The released_seq of the segment the cursor is in (0 before the first segment exists). */
 uint64_t jrnl_cursor_released(jrnl_cursor_t *c);
 
+/* Unmaps the cursor's current segment; closing a closed cursor is a no-op. Never fails. */
 void jrnl_cursor_close(jrnl_cursor_t *c);
 /* CFFI-END */
 

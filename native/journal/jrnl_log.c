@@ -23,28 +23,7 @@
 
 #include "jrnl_crc.h"
 #include "jrnl_spare.h"
-
-static const char *jrnl_kind_name(uint32_t kind)
-{
-    return kind == JRNL_KIND_CMD ? "cmd" : kind == JRNL_KIND_EVT ? "evt" : NULL;
-}
-
-static void jrnl_say(char *msg, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, cap, fmt, ap);
-    va_end(ap);
-}
-
-int jrnl_segment_path(char *out, size_t cap, const char *dir, uint32_t kind, uint64_t index)
-{
-    const char *name = jrnl_kind_name(kind);
-    if (!name || !dir)
-        return JRNL_INVALID;
-    int n = snprintf(out, cap, "%s/%s-%016llu.jrnl", dir, name, (unsigned long long)index);
-    return n < 0 || (size_t)n >= cap ? JRNL_INVALID : 0;
-}
+#include "jrnl_segment.h"
 
 int jrnl_record_valid(const uint8_t *p, uint32_t kind)
 {
@@ -52,181 +31,6 @@ int jrnl_record_valid(const uint8_t *p, uint32_t kind)
     if (h->length != JRNL_RECORD_BYTES || h->kind != kind)
         return 0;
     return h->crc == jrnl_crc32c(0, p + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
-}
-
-static uint32_t jrnl_hdr_crc(const jrnl_seg_hdr_t *h)
-{
-    jrnl_seg_hdr_t copy;
-    memcpy(&copy, h, 64);
-    copy.hdr_crc = 0;
-    return jrnl_crc32c(0, &copy, 64);
-}
-
-int jrnl_segment_map(const char *dir, uint32_t kind, uint64_t index, int writable,
-                     const uint32_t *limits, uint8_t **base, uint64_t *bytes, int32_t *fd_out,
-                     char *message, size_t message_cap)
-{
-    char path[JRNL_PATH_MAX + 32];
-    if (jrnl_segment_path(path, sizeof path, dir, kind, index) != 0)
-        return JRNL_INVALID;
-    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        jrnl_say(message, message_cap, "%s: cannot open: %s", path, strerror(e));
-        return -e;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    if ((uint64_t)st.st_size < JRNL_SEG_HDR_BYTES + JRNL_RECORD_BYTES) {
-        jrnl_say(message, message_cap, "%s: %lld bytes, shorter than a header and one record",
-                 path, (long long)st.st_size);
-        close(fd);
-        return JRNL_BAD_SEGMENT;
-    }
-    /* Readers walk the whole segment: MAP_POPULATE maps its pages in one go instead of one
-     * fault per 4 KiB, which is most of a replay's time spent outside the engine. */
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | (writable ? PROT_WRITE : 0),
-                   MAP_SHARED | (writable ? 0 : MAP_POPULATE), fd, 0);
-    if (m == MAP_FAILED) {
-        int e = errno;
-        jrnl_say(message, message_cap, "%s: mmap: %s", path, strerror(e));
-        close(fd);
-        return -e;
-    }
-    const jrnl_seg_hdr_t *h = (const jrnl_seg_hdr_t *)m;
-    int rc = 0;
-    if (h->magic != JRNL_SEG_MAGIC) {
-        jrnl_say(message, message_cap, "%s: not a venue journal segment (magic %#018llx)", path,
-                 (unsigned long long)h->magic);
-        rc = JRNL_BAD_MAGIC;
-    } else if (h->layout_version != JRNL_LAYOUT_VERSION) {
-        jrnl_say(message, message_cap, "%s: journal layout version %u, this build reads version "
-                 "%u; replay it with the build that wrote it", path, h->layout_version,
-                 JRNL_LAYOUT_VERSION);
-        rc = JRNL_BAD_VERSION;
-    } else if (h->hdr_crc != jrnl_hdr_crc(h) || h->kind != kind || h->segment_index != index ||
-               h->record_bytes != JRNL_RECORD_BYTES || h->segment_bytes != (uint64_t)st.st_size) {
-        jrnl_say(message, message_cap, "%s: inconsistent segment header (crc, kind, index or "
-                 "size %lld vs %llu)", path, (long long)st.st_size,
-                 (unsigned long long)h->segment_bytes);
-        rc = JRNL_BAD_SEGMENT;
-    } else if (limits && (h->max_orders != limits[0] || h->max_levels != limits[1] ||
-                          h->max_instruments != limits[2] || h->max_accounts != limits[3])) {
-        jrnl_say(message, message_cap, "%s: written by an engine with max_orders=%u "
-                 "max_levels=%u max_instruments=%u max_accounts=%u; start the engine with those",
-                 path, h->max_orders, h->max_levels, h->max_instruments, h->max_accounts);
-        rc = JRNL_BAD_CONFIG;
-    }
-    if (rc != 0) {
-        munmap(m, (size_t)st.st_size);
-        close(fd);
-        return rc;
-    }
-    *base = (uint8_t *)m;
-    *bytes = (uint64_t)st.st_size;
-    if (fd_out)
-        *fd_out = fd;
-    else
-        close(fd);
-    return 0;
-}
-
-/* Writes zeros over [0, bytes) one 4 KiB page per call. Not in bigger writes: the page cache
- * keeps the folio size a write created (ext4 has large folios since Linux 6.x), dirty tracking
- * and writeback are per folio, and the engine dirties the mapping 128 bytes at a time: with
- * the 64 KiB folios that 64 KiB writes made, each group's msync wrote 64 KiB back for a few
- * records (measured with /proc/kpageflags: one record dirtied 16 pages). */
-static int jrnl_zero_fill(int fd, uint64_t bytes)
-{
-    static const uint8_t zeros[4096];
-    for (uint64_t off = 0; off < bytes;) {
-        size_t n = bytes - off < sizeof zeros ? (size_t)(bytes - off) : sizeof zeros;
-        ssize_t w = pwrite(fd, zeros, n, (off_t)off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        off += (uint64_t)w;
-    }
-    return 0;
-}
-
-int jrnl_segment_make(const jrnl_log_t *log, uint64_t index, uint8_t **map, int32_t *fd_out,
-                      char *message, size_t message_cap)
-{
-    char path[JRNL_PATH_MAX + 32], tmp[JRNL_PATH_MAX + 40];
-    if (jrnl_segment_path(path, sizeof path, log->dir, log->kind, index) != 0)
-        return JRNL_INVALID;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        jrnl_say(message, message_cap, "%s: cannot create: %s", tmp, strerror(e));
-        return -e;
-    }
-    /* Real zero blocks, not fallocate's unwritten extents: a write fault on an unwritten
-     * extent allocates and journals (ext4_page_mkwrite), and the first msync of each extent
-     * would commit the conversion; and running out of space shows here, never later as a
-     * SIGBUS. */
-    int e = jrnl_zero_fill(fd, log->segment_bytes);
-    if (e != 0) {
-        jrnl_say(message, message_cap, "%s: cannot reserve %llu bytes: %s", tmp,
-                 (unsigned long long)log->segment_bytes, strerror(e));
-        close(fd);
-        unlink(tmp);
-        return -e;
-    }
-    jrnl_seg_hdr_t h;
-    memset(&h, 0, sizeof h);
-    h.magic = JRNL_SEG_MAGIC;
-    h.layout_version = JRNL_LAYOUT_VERSION;
-    h.kind = log->kind;
-    h.segment_index = index;
-    h.segment_bytes = log->segment_bytes;
-    h.record_bytes = JRNL_RECORD_BYTES;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    h.created_realtime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    h.max_orders = log->limits[0];
-    h.max_levels = log->limits[1];
-    h.max_instruments = log->limits[2];
-    h.max_accounts = log->limits[3];
-    h.released_seq = 0;             /* never ahead of what was released: the writer stores the
-                                       real value when it starts using the segment */
-    h.hdr_crc = jrnl_hdr_crc(&h);
-    if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || fdatasync(fd) != 0 ||
-        rename(tmp, path) != 0) {
-        e = errno;
-        jrnl_say(message, message_cap, "%s: cannot write header: %s", path, strerror(e));
-        close(fd);
-        unlink(tmp);
-        return -e;
-    }
-    int dfd = open(log->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);                 /* the new name is durable before records go in it */
-        close(dfd);
-    }
-    void *m = mmap(NULL, (size_t)log->segment_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED) {
-        e = errno;
-        jrnl_say(message, message_cap, "%s: mmap: %s", path, strerror(e));
-        close(fd);
-        return -e;
-    }
-    /* Pre-fault every page writable now: otherwise each 4 KiB page costs the order path a
-     * write-protect fault (page_mkwrite) on its first record, about 60 ns per record measured
-     * (bench/journal.py, async mode). Best effort: without it (kernel < 5.14) the faults
-     * simply come later. */
-    madvise(m, (size_t)log->segment_bytes, MADV_POPULATE_WRITE);
-    *map = (uint8_t *)m;
-    *fd_out = fd;
-    return 0;
 }
 
 /* Makes `map`/`fd` (segment log->segments) the log's current segment. */
@@ -240,7 +44,8 @@ static void jrnl_log_adopt(jrnl_log_t *log, uint8_t *map, int32_t fd)
     log->records_per_segment = (log->segment_bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
     log->next_slot = 0;
     log->synced_slot = 0;
-    /* release: as in jrnl_log_release() (tailing readers take the newest header's value). */
+    /* release: as in jrnl_log_release() (tailing readers take the newest header's value); pairs
+     * with the acquire load of released_seq in jrnl_hdr_released() (jrnl_cursor.c). */
     atomic_store_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)map)->released_seq,
                           log->released_seq, memory_order_release);
 }
@@ -279,7 +84,8 @@ static void jrnl_log_retire(jrnl_log_t *log, int32_t fd)
     while (JRNL_LOAD_ACQ(&log->retired_done) != log->retired_put)
         sched_yield();              /* rare: the helper had a whole segment's time for it */
     log->retired_fds[log->retired_put % JRNL_SPARES_MAX] = fd;
-    /* release: the descriptor is stored before the helper sees the new count. */
+    /* release: the descriptor is stored before the helper sees the new count; pairs with the
+     * acquire load of retired_put in jrnl_spare_load() (jrnl_spare.c). */
     atomic_store_explicit((_Atomic uint64_t *)&log->retired_put, log->retired_put + 1,
                           memory_order_release);
 }
@@ -314,7 +120,8 @@ static int jrnl_log_roll(jrnl_log_t *log)
     jrnl_log_adopt(log, log->spare_maps[k], log->spare_fds[k]);
     log->spare_maps[k] = NULL;
     log->spare_fds[k] = -1;
-    /* release: our reads of the slot are done before the helper reuses it. */
+    /* release: our reads of the slot are done before the helper reuses it; pairs with the acquire
+     * load of spare_taken in jrnl_spare_load() (jrnl_spare.c). */
     atomic_store_explicit((_Atomic uint64_t *)&log->spare_taken, log->spare_taken + 1,
                           memory_order_release);
     jrnl_spare_kick((jrnl_spare_t *)log->spare_owner);
@@ -381,7 +188,8 @@ int jrnl_log_append(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32_t index
     /* Body first, crc last: a process killed inside this copy leaves a record whose crc does
      * not match (or is still 0), which recovery treats as torn. The signal fence keeps the
      * compiler from sinking the body stores below the crc store; no other thread reads the
-     * slot before jrnl_log_release(), so no hardware ordering is needed. */
+     * slot before jrnl_log_release(), so no hardware ordering is needed. Its partner is the crc
+     * check of recovery's record walk (jrnl_walk), after a crash. */
     memcpy(dst + JRNL_CRC_FROM, rec + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
     atomic_signal_fence(memory_order_seq_cst);
     memcpy(dst, rec, JRNL_CRC_FROM);
@@ -406,7 +214,8 @@ void jrnl_crc_batch_seal(jrnl_crc_batch_t *batch)
         jrnl_crc32c_x4_ptrs(bufs, JRNL_RECORD_BYTES - JRNL_CRC_FROM, crcs);
     }
     /* The bodies were stored before this (jrnl_log_append_batched); the fence keeps the
-     * compiler from sinking them below the crc stores, as in jrnl_log_append(). */
+     * compiler from sinking them below the crc stores, as in jrnl_log_append() (partner: the crc
+     * check of recovery's record walk). */
     atomic_signal_fence(memory_order_seq_cst);
     for (uint32_t k = 0; k < n; k++)
         memcpy(batch->slots[k], &crcs[k], sizeof crcs[k]);
@@ -427,7 +236,9 @@ int jrnl_log_append_batched(jrnl_log_t *log, uint64_t seq, int64_t ts_ns, uint32
     uint8_t *dst = jrnl_slot(log->map, log->next_slot);
     jrnl_rec_hdr_t *h = (jrnl_rec_hdr_t *)dst;
     /* A free slot is all zero (open zeroes what follows the journal's end); the crc stays 0,
-     * so until the seal the record reads as torn (stored anyway: never trust a stale one). */
+     * so until the seal the record reads as torn (stored anyway: never trust a stale one). The
+     * compiler-only fence keeps the zero crc before the body; partner: the fence in
+     * jrnl_crc_batch_seal() and recovery's crc check. */
     h->crc = 0;
     atomic_signal_fence(memory_order_seq_cst);
     jrnl_fill_record(dst, log, seq, ts_ns, index, payload);
@@ -460,14 +271,15 @@ void jrnl_log_release(jrnl_log_t *log, uint64_t seq)
 {
     log->released_seq = seq;
     /* release: the records (plain stores in jrnl_log_append) happen-before a tailing reader's
-     * reads of them; pairs with the acquire load of released_seq in jrnl_tail_read(). */
+     * reads of them; pairs with the acquire load of released_seq in jrnl_hdr_released()
+     * (jrnl_cursor.c, for jrnl_tail_events). */
     if (log->prev_map) {
         atomic_store_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)log->prev_map)->released_seq,
                               seq, memory_order_release);
         munmap(log->prev_map, log->prev_map_bytes);
         log->prev_map = NULL;
     }
-    if (log->map)
+    if (log->map)   /* the same release for the current segment (pairs with jrnl_hdr_released) */
         atomic_store_explicit((_Atomic uint64_t *)&((jrnl_seg_hdr_t *)log->map)->released_seq,
                               seq, memory_order_release);
 }

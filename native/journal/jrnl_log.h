@@ -114,9 +114,6 @@ void jrnl_log_release(jrnl_log_t *log, uint64_t seq);
 
 /* Unmaps and closes (no sync). Safe on a log that failed to open or was closed. */
 void jrnl_log_close(jrnl_log_t *log);
-
-/* Writes "<dir>/<cmd|evt>-<16 digits>.jrnl" into out. 0 or JRNL_INVALID (too long, bad kind). */
-int jrnl_segment_path(char *out, size_t cap, const char *dir, uint32_t kind, uint64_t index);
 /* CFFI-END */
 
 /* Records appended by jrnl_log_append_batched() whose crc is not stored yet: their bodies are
@@ -151,24 +148,11 @@ static inline int jrnl_log_will_roll(const jrnl_log_t *log)
     return !log->map || log->next_slot == log->records_per_segment;
 }
 
-/* Creates segment `index` of the log's journal (preallocated with real zero blocks, header
- * synced, renamed into place, directory synced), maps it read-write and pre-faults it writable.
- * Reads only the log's constant fields (dir, kind, segment_bytes, limits), so a helper thread
- * may call it while the writer appends. 0 with *map / *fd set, or -errno (message says why). */
-int jrnl_segment_make(const jrnl_log_t *log, uint64_t index, uint8_t **map, int32_t *fd,
-                      char *message, size_t message_cap);
-
 /* msync(MS_SYNC) of record slots [from, to) of a mapped segment. 0 or -errno. */
 int jrnl_msync_slots(uint8_t *base, uint64_t from, uint64_t to);
 
 /* 1 if the record at p is complete and belongs to a journal of `kind`. */
 int jrnl_record_valid(const uint8_t *p, uint32_t kind);
-
-/* Maps segment `index` of a journal and validates its header (limits may be NULL: not compared).
- * 0 with *base / *bytes set, or the jrnl_log_open codes; message gets the reason. */
-int jrnl_segment_map(const char *dir, uint32_t kind, uint64_t index, int writable,
-                     const uint32_t *limits, uint8_t **base, uint64_t *bytes, int32_t *fd_out,
-                     char *message, size_t message_cap);
 
 /* Open in two halves, so that recovery can validate the event journal in the same pass over
  * its memory as the replay compares it (jrnl_replay.c) instead of in a pass of its own.

@@ -15,6 +15,7 @@
 
 #include "jrnl_log.h"
 #include "jrnl_snapshot.h"
+#include "jrnl_segment.h"
 
 #define JRNL_PRUNE_MAX_SNAPS 4096
 

@@ -305,7 +305,8 @@ static inline void jrnl_replay_wait(uint32_t *spins)
  * instead of waiting for it; chunks are still checked one at a time, in order. */
 static int jrnl_pipe_check_one(jrnl_replay_state_t *st)
 {
-    /* acquire: the checker's state as the last holder left it */
+    /* acquire: the checker's state as the last holder left it; pairs with the release store of
+     * lock at the end of this function (by the other thread). */
     if (atomic_load_explicit(&st->lock, memory_order_relaxed) ||
         atomic_exchange_explicit(&st->lock, 1, memory_order_acquire))
         return 0;
@@ -318,10 +319,14 @@ static int jrnl_pipe_check_one(jrnl_replay_state_t *st)
     /* acquire: pairs with the release in jrnl_replay_flush: the chunk's contents */
     if (st->ck.rc == 0 && k != atomic_load_explicit(&st->produced, memory_order_acquire)) {
         jrnl_check_chunk(&st->ck, &st->chunks[k % JRNL_CHUNKS]);
-        /* release: we are done reading the chunk before the producer refills it */
+        /* release: we are done reading the chunk before the producer refills it; pairs with the
+         * acquire loads of consumed in jrnl_replay_flush() and at the end of the replay. */
         atomic_store_explicit(&st->consumed, k + 1, memory_order_release);
         did = 1;
     }
+    /* release (failed): the check's result before the flag; pairs with the acquire loads of
+     * failed in jrnl_replay_flush(), jrnl_checker_main() and the replay's drain. release (lock):
+     * the checker's state before the next holder's acquire exchange above. */
     if (st->ck.rc != 0)
         atomic_store_explicit(&st->failed, 1, memory_order_release);
     atomic_store_explicit(&st->lock, 0, memory_order_release);
@@ -341,10 +346,12 @@ static void jrnl_replay_flush(eng_sink_t *sink)
         st->engine_checked++;
     } else {
         uint64_t k = atomic_load_explicit(&st->produced, memory_order_relaxed) + 1;
-        /* release: the chunk's contents before a checker sees it counted */
+        /* release: the chunk's contents before a checker sees it counted; pairs with the acquire
+         * load of produced in jrnl_pipe_check_one(). */
         atomic_store_explicit(&st->produced, k, memory_order_release);
         uint32_t spins = 0;
-        /* acquire: whoever checked the chunk we are about to refill is done reading it */
+        /* acquire: whoever checked the chunk we are about to refill is done reading it; pairs
+         * with the release stores of consumed and failed in jrnl_pipe_check_one(). */
         while (k - atomic_load_explicit(&st->consumed, memory_order_acquire) >= JRNL_CHUNKS &&
                !atomic_load_explicit(&st->failed, memory_order_acquire)) {
             if (jrnl_pipe_check_one(st))
@@ -368,9 +375,11 @@ static void *jrnl_checker_main(void *arg)
             spins = 0;
             continue;
         }
+        /* acquire: pairs with the release store of failed in jrnl_pipe_check_one(). */
         if (atomic_load_explicit(&st->failed, memory_order_acquire))
             break;
-        /* acquire: done is stored after the last chunk is counted */
+        /* acquire: done is stored after the last chunk is counted; pairs with the release store
+         * of done after the replay loop, and of consumed / produced as above. */
         if (atomic_load_explicit(&st->done, memory_order_acquire) &&
             atomic_load_explicit(&st->consumed, memory_order_acquire) ==
                 atomic_load_explicit(&st->produced, memory_order_acquire))
@@ -481,6 +490,9 @@ static int jrnl_replay_run(jrnl_replay_state_t *st, eng_engine_t *eng, jrnl_curs
     if (rc == 0 && st->sink.len)
         jrnl_replay_flush(&st->sink);
     if (st->threaded) {
+        /* release: every chunk counted before done; pairs with the acquire load of done in
+         * jrnl_checker_main(). The drain below pairs with jrnl_pipe_check_one()'s release
+         * stores of consumed and failed. */
         atomic_store_explicit(&st->done, 1, memory_order_release);
         uint32_t spins = 0;
         while (atomic_load_explicit(&st->consumed, memory_order_acquire) !=

@@ -19,12 +19,7 @@
 #include "eng_snapshot.h"
 #include "jrnl_prune.h"
 #include "ring_segment.h"
-
-int jrnl_snapshot_path(char *out, size_t cap, const char *dir, uint64_t seq)
-{
-    int n = snprintf(out, cap, "%s/snap-%020llu.snap", dir, (unsigned long long)seq);
-    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
-}
+#include "jrnl_segment.h"
 
 static void jrnl_snapshot_prune(const char *dir, uint64_t keep_from_seq)
 {

@@ -13,9 +13,6 @@
 #include "jrnl_log.h"
 
 /* CFFI-BEGIN */
-/* Writes "<dir>/snap-<20 digits>.snap" into out. 0 or -ENAMETOOLONG. */
-int jrnl_snapshot_path(char *out, size_t cap, const char *dir, uint64_t seq);
-
 /* Forks a child that saves eng (which has processed every command up to seq) as the snapshot of
  * seq in dir, then deletes snapshots older than keep_from_seq, then exits 0 (1 on failure).
  * The parent returns at once: 0 with *pid and *pause_ns (duration of fork() in the parent), or

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "jrnl_spare.h"
+#include "jrnl_segment.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -26,12 +27,14 @@ static uint64_t jrnl_spare_load(const uint64_t *p)
 static void jrnl_spare_store(uint64_t *p, uint64_t v)
 {
     /* release: the slot (and the file behind it) or the finished sync happen-before the
-     * writer's acquire load of the count. */
+     * writer's acquire load of the count; pairs with JRNL_LOAD_ACQ of spare_made / retired_done
+     * in jrnl_log.c. */
     atomic_store_explicit((_Atomic uint64_t *)p, v, memory_order_release);
 }
 
 static int jrnl_spare_failed(const jrnl_log_t *log)
 {
+    /* acquire: pairs with the release store of spare_error in jrnl_spare_fail(). */
     return atomic_load_explicit((_Atomic int32_t *)&log->spare_error, memory_order_acquire) != 0;
 }
 
@@ -51,7 +54,8 @@ static int jrnl_spare_has_work(const jrnl_spare_t *sp)
 
 static void jrnl_spare_fail(jrnl_log_t *log, int rc, const char *why)
 {
-    /* the writer reads message only after it saw spare_error (acquire) */
+    /* release: the message before the error; pairs with the acquire loads of spare_error in
+     * jrnl_spare_failed() and the writer's check in jrnl_log.c */
     snprintf(log->message, sizeof log->message, "%s", why);
     atomic_store_explicit((_Atomic int32_t *)&log->spare_error, rc, memory_order_release);
 }
@@ -110,6 +114,8 @@ static void *jrnl_spare_main(void *arg)
         if (to > from)
             madvise((void *)from, to - from, MADV_POPULATE_WRITE);
     }
+    /* release: the pre-faulted pages before the flag; pairs with the acquire load in
+     * jrnl_spare_wait_ready(). */
     atomic_store_explicit(&sp->prefaulted, 1, memory_order_release);
     for (;;) {
         pthread_mutex_lock(&sp->mu);
@@ -171,6 +177,7 @@ int64_t jrnl_spare_wait_ready(jrnl_spare_t *sp)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* acquire: pairs with the release store of prefaulted in the helper's main loop. */
     while (sp->started && !atomic_load_explicit(&sp->prefaulted, memory_order_acquire)) {
         struct timespec nap = {0, 1000000};
         nanosleep(&nap, NULL);

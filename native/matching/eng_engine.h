@@ -145,6 +145,8 @@ int eng_position(const eng_engine_t *eng, uint32_t account_id, uint32_t instrume
 int eng_instrument_info(const eng_engine_t *eng, uint32_t instrument_id,
                         eng_instrument_info_t *out);
 
+/* Copies the engine's counters (live orders and levels, commands, events, ...) into *out. Never
+ * fails; eng and out are the caller's. */
 void eng_get_stats(const eng_engine_t *eng, eng_stats_t *out);
 
 /* A 64-bit hash of the whole logical state (books in book order, orders, positions, risk

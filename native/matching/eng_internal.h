@@ -206,9 +206,11 @@ void eng_cmd_execute(eng_engine_t *e, const eng_execute_t *c);
 void eng_cmd_reduce(eng_engine_t *e, const eng_reduce_t *c);
 void eng_cmd_seed_level(eng_engine_t *e, const eng_seed_level_t *c);
 
-/* eng_stops.c */
+/* eng_stop_list.c: each instrument's waiting stops in acceptance order */
 void eng_stops_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_stops_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+
+/* eng_stops.c */
 void eng_stops_trigger(eng_engine_t *e, eng_instr_t *ins);
 
 /* eng_auction.c */
@@ -217,15 +219,19 @@ void eng_cmd_set_phase(eng_engine_t *e, const eng_set_phase_t *c);
 /* eng_risk.c */
 uint16_t eng_risk_check(const eng_engine_t *e, const eng_instr_t *ins, uint32_t account, uint8_t side,
                         uint8_t ord_type, int64_t price, int64_t qty, int64_t old_leaves);
+
+/* eng_admin.c */
 void eng_cmd_add_instrument(eng_engine_t *e, const eng_add_instrument_t *c);
 void eng_cmd_set_instrument_risk(eng_engine_t *e, const eng_set_instrument_risk_t *c);
 void eng_cmd_set_account_limit(eng_engine_t *e, const eng_set_account_limit_t *c);
 void eng_cmd_set_kill_switch(eng_engine_t *e, const eng_set_kill_switch_t *c);
 void eng_cmd_set_post_trade_limit(eng_engine_t *e, const eng_set_post_trade_limit_t *c);
 
-/* eng_expiry.c: GTD heap ordered by (expire_ts_ns, accept_seq) */
+/* eng_gtd.c: GTD heap ordered by (expire_ts_ns, accept_seq) */
 void eng_gtd_push(eng_engine_t *e, uint32_t oi);
 void eng_gtd_erase(eng_engine_t *e, uint32_t oi);
+
+/* eng_expiry.c */
 void eng_gtd_expire(eng_engine_t *e);
 
 #endif /* ENG_INTERNAL_H */

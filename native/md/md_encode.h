@@ -86,6 +86,7 @@ int md_enc_conflated(md_enc_t *enc, int all_instruments, int64_t ts_ns, uint8_t 
 int64_t md_enc_snapshot(md_enc_t *enc, uint8_t *out, size_t cap);
 size_t md_enc_snapshot_bytes(const md_enc_t *enc);
 
+/* Copies the encoder's counters (messages, events, book mismatches, ...) into *out. Never fails. */
 void md_enc_get_stats(const md_enc_t *enc, md_enc_stats_t *out);
 /* The publisher's displayed book (tests compare it with the engine's). */
 const md_book_t *md_enc_book(const md_enc_t *enc);

@@ -115,7 +115,9 @@ void md_pub_stop(md_pub_t *p)
 {
     atomic_store_explicit(&p->stop, 1, memory_order_relaxed);
     /* The loop may be asleep on the log's reader bell for up to idle_sleep_ns: ring it (a wake
-     * with nothing new: every other sleeping reader of the log re-checks and sleeps again). */
+     * with nothing new: every other sleeping reader of the log re-checks and sleeps again). The
+     * full fence orders the stop store before the load of sleepers; it pairs with the sleeper's
+     * full fence in ring_doorbell_sleep() (store-buffering, as for the writer's wake). */
     ring_fence_seq_cst();
     ring_doorbell_wake_if_sleeping(&p->rx.ctl->reader_bell);
 }

@@ -88,7 +88,7 @@ void ring_bcast_publish(ring_bcast_tx_t *tx, ring_bcast_mark_t m)
     atomic_store_explicit(ring_a64(&tx->ctl->latest), m.latest, RING_RELAXED);
     atomic_store_explicit(ring_a64(&tx->ctl->records), m.records, RING_RELAXED);
     /* W2 release: the records before m.tail (and latest) happen-before a reader's use of them;
-     * pairs with the acquire load of tail in ring_bcast_receive() / _receive_batch() (R1). */
+     * pairs with the acquire load of tail in ring_bcast_receive() / ring_bcast_receive_batch() (R1). */
     atomic_store_explicit(ring_a64(&tx->ctl->tail), m.tail, RING_RELEASE);
 }
 

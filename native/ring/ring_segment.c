@@ -175,8 +175,9 @@ int ring_seg_create(ring_seg_t *seg, const char *path, uint32_t kind, uint64_t c
     hdr->created_realtime_ns = ring_realtime_ns();
     atomic_store_explicit(ring_ai64(&hdr->heartbeat_ns), ring_now_ns(), RING_RELAXED);
     /* release: the header above happens-before an attacher's reads of it; pairs with the
-     * acquire load of state in ring_liveness() (called by ring_seg_attach); link() below is what publishes the name, the store what publishes the
-     * contents to processes that already raced in through the temporary name (none should). */
+     * acquire load of state in ring_liveness() (called by ring_seg_attach). The link(2) below
+     * publishes the name; this store publishes the contents to any process that raced in
+     * through the temporary name (none should). */
     atomic_store_explicit(ring_a32(&hdr->state), RING_STATE_READY, RING_RELEASE);
 
     if (link(tmp, path) != 0) {

@@ -224,9 +224,3 @@ int ring_spsc_ready(ring_spsc_t *r)
     return atomic_load_explicit(ring_ai32(&h->length), RING_RELAXED) > 0;
 }
 
-uint64_t ring_spsc_used_bytes(const ring_spsc_t *r)
-{
-    uint64_t tail = atomic_load_explicit(ring_a64(&r->ctl->tail), RING_RELAXED);
-    uint64_t head = atomic_load_explicit(ring_a64(&r->ctl->head), RING_RELAXED);
-    return tail >= head ? tail - head : 0;
-}

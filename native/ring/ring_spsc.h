@@ -80,9 +80,6 @@ uint64_t ring_spsc_release(ring_spsc_t *r);
 
 /* Consumer. 1 if a complete record (or padding) waits at the read position, else 0. */
 int ring_spsc_ready(ring_spsc_t *r);
-
-/* Anyone: bytes between head and tail as last published (a monitor's estimate). */
-uint64_t ring_spsc_used_bytes(const ring_spsc_t *r);
 /* CFFI-END */
 
 #endif /* RING_SPSC_H */

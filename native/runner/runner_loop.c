@@ -44,11 +44,6 @@ int runner_install_stop_signals(void)
     return 0;
 }
 
-void runner_request_stop(void)
-{
-    atomic_store_explicit(&runner_stop_flag, 1, RING_RELAXED);
-}
-
 /* A reply held for durability: claimed and written in its producer's reply ring, committed (made
  * visible) at the release, so it is written once, in place. */
 typedef struct runner_pending_reply {

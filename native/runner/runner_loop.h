@@ -135,9 +135,6 @@ typedef struct runner_result {
  * to a lock-free atomic). 0 or -errno. */
 int runner_install_stop_signals(void);
 
-/* Requests a stop from this process (tests and embedding). */
-void runner_request_stop(void);
-
 /* Runs until a stop is requested, then stops taking new work, drains the command rings
  * (answering every command it takes), marks every segment CLOSED and returns 0 with *out filled.
  * RING_INVALID for a bad config (nothing is touched). A journal failure (disk full, I/O error)

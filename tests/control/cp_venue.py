@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -21,8 +19,8 @@ from typing import Any, Callable, Iterator
 from gateway.client import Client, ExecutionReport
 from gateway.control.audit import read_audit
 from gateway.control.client import ControlClient
-from shm.engine_segments import remove_leftovers
-from tests.procs import stop, wait_for
+from gateway import launcher
+from gateway.launcher import wait_for  # noqa: F401  (tests import it from here too)
 
 START_DEADLINE_S = 60.0
 OPERATOR = ("ops", "operator-token-1")
@@ -121,6 +119,7 @@ class CpVenue:
     audit_path: Path
     gateway_host: str
     gateway_port: int
+    log_path: Path
 
     def control(self, user: tuple[str, str] = OPERATOR, timeout_s: float = 10.0) -> ControlClient:
         return ControlClient(self.ready["command"], user[0], user[1], timeout_s=timeout_s,
@@ -134,6 +133,10 @@ class CpVenue:
 
     def audit(self) -> list[dict[str, Any]]:
         return read_audit(self.audit_path)
+
+    def output(self) -> str:
+        """What ``up`` (and the processes it runs, which inherit its stdout/stderr) wrote so far."""
+        return self.log_path.read_text(errors="replace")
 
     def phase(self, ctl: ControlClient, symbol: str) -> str:
         return next(i["phase"] for i in ctl.call("status")["instruments"] if i["symbol"] == symbol)
@@ -152,23 +155,20 @@ def write_config(tmp: Path, name: str, band: float = 0.0, halt_s: float = 60.0,
 
 def start_venue(tmp: Path, band: float = 0.0, halt_s: float = 60.0,
                 schedule: str = DEFAULT_SCHEDULE, journal: str = "", extra_users: str = "") -> Iterator[CpVenue]:
-    """Yields the running venue; stops it (SIGTERM to ``up``) when the generator is closed.
-    extra_users: more [[users]] tables (TOML) appended to the config."""
-    name = f"cp{uuid.uuid4().hex[:8]}"
-    cfg = write_config(tmp, name, band, halt_s, schedule, journal, extra_users)
-    ready_file = tmp / "ready.json"
-    ready_file.unlink(missing_ok=True)       # a venue restarted in the same directory
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "up", "--config", str(cfg), "--no-mlock",
-                             "--run-dir", str(tmp / "run"), "--ready-file", str(ready_file)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for(ready_file.exists, "the venue's ready file", START_DEADLINE_S, watch={"up": proc})
+    """Yields the running venue; stops it (SIGTERM to ``up``) when the generator is closed. The
+    output of ``up`` goes to up.log in tmp. extra_users: more [[users]] tables (TOML) appended to
+    the config."""
+    with launcher.Venue(prefix="cp", log_dir=tmp, stop_deadline_s=40) as venue:
+        cfg = write_config(tmp, venue.name, band, halt_s, schedule, journal, extra_users)
+        ready_file = tmp / "ready.json"
+        ready_file.unlink(missing_ok=True)       # a venue restarted in the same directory
+        proc = venue.spawn("up", launcher.gateway_command("up", "--config", str(cfg), "--no-mlock", "--run-dir",
+                                                          str(tmp / "run"), "--ready-file", str(ready_file)),
+                           stdout_to_log=True)
+        venue.wait_for(ready_file.exists, "the venue's ready file", START_DEADLINE_S)
         ready = json.loads(ready_file.read_text())
         host, _, port = ready["gateway"].rpartition(":")
-        yield CpVenue(ready, proc, tmp / "audit.jsonl", host, int(port))
-    finally:
-        stop(proc, 40)
-        remove_leftovers(name)
+        yield CpVenue(ready, proc, tmp / "audit.jsonl", host, int(port), tmp / "up.log")
 
 
 class SplitVenue:
@@ -178,28 +178,23 @@ class SplitVenue:
 
     def __init__(self, tmp: Path, journal: str) -> None:
         from gateway.control.config import load_config
-        self.name = f"cp{uuid.uuid4().hex[:8]}"
-        self.config_path = write_config(tmp, self.name, journal=journal)
-        self.cfg = load_config(self.config_path)
         self.run = tmp / "run"
         self.run.mkdir(exist_ok=True)
+        self.venue = launcher.Venue(prefix="cp", log_dir=self.run, stop_deadline_s=20)
+        self.name = self.venue.name
+        self.config_path = write_config(tmp, self.name, journal=journal)
+        self.cfg = load_config(self.config_path)
         self.creds = self.run / "gateway-credentials.json"
         self.port_file, self.admin_file = self.run / "gateway.port", self.run / "gateway.admin"
         self.endpoints_file = self.run / "control.json"
         self.audit_path = tmp / "audit.jsonl"
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+    @property
+    def procs(self) -> dict[str, subprocess.Popen[str]]:
+        return self.venue.running()
 
     def _start(self, what: str, cmd: list[str], ready: Callable[[], Any]) -> None:
-        with open(self.run / f"{what}.log", "ab") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-        self.procs[what] = proc
-
-        def up() -> Any:
-            if proc.poll() is not None:
-                raise AssertionError(f"{what} exited ({proc.returncode}): "
-                                     f"{(self.run / f'{what}.log').read_text(errors='replace')[-3000:]}")
-            return ready()
-        wait_for(up, f"the {what} to be ready", START_DEADLINE_S)
+        self.venue.spawn(what, cmd, stdout_to_log=True)
+        self.venue.wait_for(ready, f"the {what} to be ready", START_DEADLINE_S)
 
     def start_engine(self) -> None:
         from gateway.control.up import _engine_ready, engine_command
@@ -227,14 +222,10 @@ class SplitVenue:
 
     def kill(self, what: str) -> None:
         """SIGKILL, as a crash: nothing of the process's own clean-up runs."""
-        proc = self.procs.pop(what)
-        proc.kill()
-        proc.wait(10)
+        self.venue.kill(what)
 
     def stop(self) -> None:
-        for what in ("gateway", "control", "engine"):
-            stop(self.procs.pop(what, None), 20)
-        remove_leftovers(self.name)
+        self.venue.close()
 
     def control(self, user: tuple[str, str] = OPERATOR, timeout_s: float = 10.0) -> ControlClient:
         ep = json.loads(self.endpoints_file.read_text())

@@ -11,7 +11,8 @@ import pytest
 
 from gateway.client import ExecType, Side
 from gateway.reasons import Reason
-from tests.control.cp_venue import CpVenue, report, start_venue, wait_for
+from gateway.launcher import wait_for
+from tests.control.cp_venue import CpVenue, report, start_venue
 
 ACME, PNL = 1, 3
 

@@ -41,7 +41,7 @@ def test_run_time_changes_are_journaled_and_replay_reproduces_them(tmp_path: Pat
         ctl.call("risk.set", scope="account", id=1, limit="max_position", value=33, instrument="ACME")
     finally:
         gen.close()                                   # stops the venue (SIGTERM to up)
-    output = venue.proc.stdout.read() if venue.proc.stdout else ""
+    output = venue.output()
     assert venue.proc.returncode == 0, output
 
     control = [c for c in _commands(jdir) if c["type"].startswith("SET_")]

@@ -24,7 +24,8 @@ from gateway.reasons import Reason
 from native import records
 from native.messages import SetPostTradeLimit
 from shm.client import EngineClient
-from tests.control.cp_venue import SplitVenue, report, start_venue, wait_for
+from gateway.launcher import wait_for
+from tests.control.cp_venue import SplitVenue, report, start_venue
 
 PNL = 3
 EXPECTED_POSITIONS = [
@@ -184,7 +185,7 @@ def test_after_an_engine_crash_the_restarted_venue_rebuilds_the_control_state(tm
         c1.terminate()
     finally:
         gen.close()
-    out = venue.proc.stdout.read() if venue.proc.stdout else ""
+    out = venue.output()
     assert "up: engine killed by SIGKILL after " in out and "; restarting it (restart 1," in out, \
         out[-3000:]
     assert "gateway: resumed on engine" in out

@@ -11,7 +11,8 @@ from typing import Iterator
 import pytest
 
 from gateway.client import ExecType, Side
-from tests.control.cp_venue import CpVenue, report, start_venue, wait_for
+from gateway.launcher import wait_for
+from tests.control.cp_venue import CpVenue, report, start_venue
 
 ACME = 1
 SCHEDULE = 'pre_open = 0\nopen = 4\nclosing_call = 8\nclose = 12'

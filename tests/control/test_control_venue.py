@@ -13,7 +13,8 @@ import pytest
 from gateway.client import ExecType, Side, TimeInForce
 from gateway.control.client import ControlError
 from gateway.reasons import Reason
-from tests.control.cp_venue import OPERATOR, VIEWER, CpVenue, report, start_venue, wait_for
+from gateway.launcher import wait_for
+from tests.control.cp_venue import OPERATOR, VIEWER, CpVenue, report, start_venue
 
 ACME, BETA, PNL = 1, 2, 3
 

@@ -13,6 +13,7 @@ holds them on this host (a user's, another test run's), these tests skip and say
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ from gateway.control.up import ports_in_use
 from gateway.reasons import Reason
 from shm.engine_segments import remove_leftovers
 from shm.venue_lock import VenueLocked, lock_venue
-from tests.procs import stop, wait_for
+from gateway.launcher import stop, wait_for
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -114,3 +115,33 @@ def test_the_default_config_trades_and_shows_its_limits(default_venue: dict[str,
     finally:
         a.terminate()
         b.terminate()
+
+
+def test_the_async_client_has_the_same_calls(default_venue: dict[str, Any]) -> None:
+    """The README's flow with AsyncClient: decimal prices, wait_report, cancel by own id,
+    positions, describe."""
+    import asyncio
+
+    from gateway.client import AsyncClient
+
+    async def flow() -> list[str]:
+        host, _, port = default_venue["ready"]["gateway"].rpartition(":")
+        c = await AsyncClient.connect(host, int(port), 101, 1, "alpha-key-101",
+                                      next_seq_no=5000)
+        try:
+            bid = await c.buy(1, 30, Decimal("98.25"), account_id=1, cl_ord_id=50_000)
+            lines = [c.describe(await c.wait_report(bid))]
+            await c.sell(1, 10, "98.25", account_id=2, cl_ord_id=50_001)
+            lines.append(c.describe(await c.wait_report(bid, "TRADE")))
+            await c.cancel_order(bid)
+            lines.append(c.describe(await c.wait_report(bid, "CANCELED")))
+            lines.append(repr(c.positions()))
+            return lines
+        finally:
+            await c.terminate()
+
+    lines = asyncio.run(flow())
+    assert lines[0].startswith("NEW BUY 30 @ 98.25 (clOrdId 50000,"), lines
+    assert "filled 10 @ 98.25" in lines[1] and "leaves 20" in lines[1], lines
+    assert lines[2].startswith("CANCELED BUY 30 @ 98.25") and "leaves 0" in lines[2], lines
+    assert lines[3] == "{(1, 1): 10, (2, 1): -10}", lines

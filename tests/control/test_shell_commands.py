@@ -166,6 +166,11 @@ def test_empty_lines_and_comments_are_nothing() -> None:
     ("risk set instrument ACME max_position 5", "risk set instrument: unknown limit 'max_position' "
      "(known: " + ", ".join(protocol.INSTRUMENT_LIMITS) + ")"),
     ("risk set account 1 auto_kill 1", "risk set account: auto_kill takes on or off, got '1'"),
+    ("risk set account 1 max_position 0", "risk set account: max_position 0 would refuse every "
+     "order: give a limit >= 1, 'none' for no limit, or stop the account with `kill ACCOUNT on`"),
+    ("risk set instrument ACME max_order_qty 0", "risk set instrument: max_order_qty 0 would "
+     "refuse every order: give a limit >= 1, 'none' for no limit, or halt the instrument with "
+     "`halt INSTR`"),
     ("risk set account 1 concentration_limit 2", "risk set account: concentration_limit must be a "
      "fraction in (0, 1], got 2"),
     ("risk set account 1 var_limit -5", "risk set account: var_limit must be >= 0 (0: no limit), got -5"),

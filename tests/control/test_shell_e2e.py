@@ -24,7 +24,8 @@ import pexpect
 import pytest
 
 from gateway.client import Side
-from tests.control.cp_venue import OPERATOR, VIEWER, CpVenue, start_venue, wait_for
+from gateway.launcher import wait_for
+from tests.control.cp_venue import OPERATOR, VIEWER, CpVenue, start_venue
 
 REPO = Path(__file__).resolve().parents[2]
 

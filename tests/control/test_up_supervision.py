@@ -31,7 +31,7 @@ from gateway.reasons import Reason
 from shm.engine_segments import control_path, remove_leftovers
 from shm.segment import KIND_CONTROL, Segment
 from tests.control.cp_venue import OPERATOR, SESSIONS, write_config
-from tests.procs import stop, wait_for
+from gateway.launcher import stop, wait_for
 
 START_S = 60.0
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -17,8 +15,8 @@ from typing import Iterator
 import pytest
 
 from gateway.client import Client
-from shm.engine_segments import engine_serving, remove_leftovers
-from tests.procs import stop, wait_for
+from gateway import launcher
+from gateway.launcher import wait_for  # noqa: F401  (tests import it from here too)
 
 START_DEADLINE_S = 30.0
 
@@ -62,6 +60,7 @@ class Venue:
     port: int
     engine: subprocess.Popen[str]
     gateway: subprocess.Popen[str]
+    procs: launcher.Venue
 
     def connect(self, session_id: int, keepalive_ms: int = 1000, **kw: object) -> Client:
         firm, key = KEYS[session_id]
@@ -78,30 +77,15 @@ def start_venue(tmp: Path, gateway_args: list[str] | None = None,
                 gateway_cwd: Path | None = None) -> Iterator[Venue]:
     """gateway_env, gateway_cwd: the gateway process's whole environment and its working
     directory, which `python -m` puts first on sys.path (default: this process's)."""
-    name = f"tg{uuid.uuid4().hex[:8]}"
     cfg_path = tmp / "gateway.json"
     cfg_path.write_text(json.dumps(config or CONFIG))
-    port_file = tmp / "port"
-    engine = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name,
-                               "--instruments", "1,2:5:1:10000", "--producers", "4",
-                               "--no-mlock", "--sleep-us", "200"],
-                              stderr=subprocess.PIPE, text=True)
-    gw: subprocess.Popen[str] | None = None
-    try:
-        wait_for(lambda: engine_serving(name), "the engine's control segment",
-                 watch={"engine": engine})
-        gw = subprocess.Popen([sys.executable, "-m", "gateway", "gateway", "--engine", name,
-                               "--listen", "127.0.0.1:0", "--config", str(cfg_path),
-                               "--port-file", str(port_file), "--keepalive-min-ms", "20",
-                               *(gateway_args or [])],
-                              stderr=subprocess.PIPE, text=True, env=gateway_env,
-                              cwd=gateway_cwd)
-        wait_for(port_file.exists, "the gateway's port file", watch={"gateway": gw})
-        yield Venue(name, int(port_file.read_text()), engine, gw)
-    finally:
-        stop(gw)
-        stop(engine)
-        remove_leftovers(name)
+    with launcher.Venue(prefix="tg") as procs:
+        engine = procs.start_engine("--instruments", "1,2:5:1:10000", "--producers", "4", "--no-mlock",
+                                    "--sleep-us", "200")
+        gw, port = procs.start_gateway(tmp / "port", "--listen", "127.0.0.1:0", "--config", str(cfg_path),
+                                       "--keepalive-min-ms", "20", *(gateway_args or []),
+                                       env=gateway_env, cwd=gateway_cwd)
+        yield Venue(procs.name, port, engine, gw, procs)
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ from gateway.client import ExecType, ExecutionReport, Side, Terminate
 from gateway.orderentry.admin import AdminReply, GatewayAdmin, GatewayAdminError
 from gateway.reasons import Reason
 
-from .gw_venue import CONFIG, Venue, retransmit_once_sequenced, start_venue, wait_for
+from gateway.launcher import wait_for
+
+from .gw_venue import CONFIG, Venue, retransmit_once_sequenced, start_venue
 
 
 @pytest.fixture

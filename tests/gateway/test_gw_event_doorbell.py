@@ -24,7 +24,8 @@ from shm.client import EngineClient
 from shm.engine_segments import events_path
 from shm.segment import KIND_BROADCAST, Segment
 
-from .gw_venue import Venue, start_venue, wait_for
+from gateway.launcher import wait_for
+from .gw_venue import Venue, start_venue
 
 LONG_MS = 30_000
 

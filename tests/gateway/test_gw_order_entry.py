@@ -13,7 +13,9 @@ from gateway.client import (Client, ExecType, ExecutionReport, OrderCancelReject
                             TimeInForce)
 from gateway.reasons import Reason
 
-from .gw_venue import Venue, venue, wait_for  # noqa: F401  (fixture)
+from gateway.launcher import wait_for
+
+from .gw_venue import Venue, venue  # noqa: F401  (fixture)
 
 
 def er(c: Client, exec_type: ExecType, cl_ord_id: int | None = None) -> ExecutionReport:

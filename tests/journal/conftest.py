@@ -2,90 +2,75 @@
 SIGKILLed, restarted), seeded order streams, and a client call that keeps partial replies."""
 from __future__ import annotations
 
-import os
 import random
-import signal
 import subprocess
-import sys
-import time
-import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
 
-from native.messages import Cancel, Command, NewOrder
+from gateway import launcher
 from native import records
 from native._venue import ffi, lib
-from shm import errors
+from native.messages import Cancel, Command, NewOrder
 from shm.client import EngineClient
-from shm.engine_segments import control_path, remove_leftovers
-from shm.segment import KIND_CONTROL, Segment
 
 START_DEADLINE_S = 60.0
 
 
-def wait_for(cond: Any, what: str, deadline_s: float = START_DEADLINE_S) -> None:
-    end = time.monotonic() + deadline_s
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)   # polling interval of a condition wait, not a wait for an effect
+def wait_for(cond: Callable[[], Any], what: str, deadline_s: float = START_DEADLINE_S) -> Any:
+    """launcher.wait_for with the journal tests' longer deadline (recovery of a journal)."""
+    return launcher.wait_for(cond, what, deadline_s)
 
 
 class EngineProc:
-    """One `python -m gateway engine --journal DIR` process at a time; restartable."""
+    """One `python -m gateway engine --journal DIR` process at a time; restartable. Start n logs
+    to LOG_DIR/engine-n.log."""
 
     def __init__(self, journal_dir: Path, log_dir: Path, extra: list[str] | None = None) -> None:
-        self.name = f"tj{uuid.uuid4().hex[:8]}"
+        self.venue = launcher.Venue(prefix="tj", log_dir=log_dir, stop_deadline_s=60)
         self.journal_dir = journal_dir
         self.log_dir = log_dir
         self.extra = extra or []
-        self.proc: subprocess.Popen[str] | None = None
         self.starts = 0
-        self.log_path = log_dir / "engine-0.log"
+
+    @property
+    def name(self) -> str:
+        return self.venue.name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        """Another engine's name (a test that starts a second engine under the same name)."""
+        self.venue.name = value
+
+    @property
+    def role(self) -> str:
+        return f"engine-{self.starts}"
+
+    @property
+    def proc(self) -> subprocess.Popen[str] | None:
+        return self.venue.procs.get(self.role)
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"{self.role}.log"
 
     def start(self, wait_ready: bool = True) -> None:
         self.starts += 1
-        self.log_path = self.log_dir / f"engine-{self.starts}.log"
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "engine", "--name", self.name, "--no-mlock",
-             "--instruments", "1,2", "--max-orders", "65536", "--max-levels", "4096",
-             "--max-accounts", "16", "--segment-mb", "1", "--journal", str(self.journal_dir),
-             *self.extra], stderr=self._log, stdout=subprocess.DEVNULL, text=True)
-        if wait_ready:
-            wait_for(self.ready, f"engine {self.name} start #{self.starts}")
-
-    def ready(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise AssertionError(f"engine exited early ({self.proc.returncode}): {self.log()}")
-        try:
-            seg = Segment.attach(control_path(self.name), KIND_CONTROL, 0, 2_000_000_000)
-        except errors.SegmentError:
-            return False
-        ok = seg.control().producer_count > 0 and seg.handle.hdr.creator_pid == self.proc.pid
-        seg.detach()
-        return ok
+        self.venue.start_engine(
+            "--no-mlock", "--instruments", "1,2", "--max-orders", "65536", "--max-levels", "4096",
+            "--max-accounts", "16", "--segment-mb", "1", "--journal", str(self.journal_dir), *self.extra,
+            role=self.role, wait=wait_ready, deadline_s=START_DEADLINE_S, stdout=subprocess.DEVNULL)
 
     def log(self) -> str:
-        return self.log_path.read_text()
+        return self.venue.log(self.role)
 
     def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(30)
-        self._log.close()
+        self.venue.kill(self.role)
 
     def stop(self) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(60)
-        self._log.close()
-        return rc
+        return self.venue.stop(self.role)
 
     def recovered_hash(self) -> int:
         for line in self.log().splitlines():
@@ -94,9 +79,10 @@ class EngineProc:
         raise AssertionError(f"no recovery line in {self.log()}")
 
     def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
             self.kill()
-        remove_leftovers(self.name)
+        self.venue.close()
 
 
 @pytest.fixture

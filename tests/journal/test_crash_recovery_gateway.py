@@ -22,13 +22,13 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from gateway import launcher
 from gateway.enginehost import journal
 from gateway.client import (BusinessMessageReject, Client, ConnectionClosed, ExecType,
                             ExecutionReport, OrderCancelReject, Retransmission, Side, Terminate)
@@ -52,49 +52,42 @@ class GatewayProc:
     """One `python -m gateway gateway` process at a time in front of the engine; restartable."""
 
     def __init__(self, engine_name: str, tmp: Path) -> None:
-        self.engine_name = engine_name
+        # The engine's segments belong to its own venue (EngineProc): closing this one leaves them.
+        self.venue = launcher.Venue(name=engine_name, log_dir=tmp, owns_segments=False)
         self.tmp = tmp
         self.cfg = tmp / "gateway.json"
         self.cfg.write_text(json.dumps(CONFIG))
         self.starts = 0
-        self.proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.extra: list[str] = []
 
+    @property
+    def role(self) -> str:
+        return f"gateway-{self.starts}"
+
+    @property
+    def proc(self) -> subprocess.Popen[str] | None:
+        return self.venue.procs.get(self.role)
+
+    @property
+    def log_path(self) -> Path:
+        return self.tmp / f"{self.role}.log"
+
     def start(self) -> None:
         self.starts += 1
-        port_file = self.tmp / f"gw-port-{self.starts}"
-        self.log_path = self.tmp / f"gateway-{self.starts}.log"
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "gateway", "--engine", self.engine_name,
-             "--listen", "127.0.0.1:0", "--config", str(self.cfg), "--port-file", str(port_file),
-             "--no-latency", "--order-capacity", "65536", "--out-log-msgs", "65536", *self.extra],
-            stderr=self._log, stdout=subprocess.DEVNULL, text=True)
-
-        def listening() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"gateway exited early: {self.log_path.read_text()}")
-            return port_file.exists()
-
-        wait_for(listening, f"gateway start #{self.starts}")
-        self.port = int(port_file.read_text())
+        _, self.port = self.venue.start_gateway(
+            self.tmp / f"gw-port-{self.starts}", "--listen", "127.0.0.1:0", "--config", str(self.cfg),
+            "--no-latency", "--order-capacity", "65536", "--out-log-msgs", "65536", *self.extra,
+            role=self.role, deadline_s=60, stdout=subprocess.DEVNULL)
 
     def wait_exit(self) -> int:
         assert self.proc is not None
         rc = self.proc.wait(60)
-        self._log.close()
+        self.venue.stop(self.role)
         return rc
 
     def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        self.venue.close()
 
 
 @dataclass

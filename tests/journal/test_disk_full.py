@@ -53,7 +53,7 @@ def test_full_disk_stops_the_engine_cleanly_and_loses_no_ack(engine_proc, small_
     log = eng.log()
     assert "stopped by a journal failure (No space left on device)" in log, log
     assert "cannot reserve 1048576 bytes: No space left on device" in log
-    eng._log.close()
+    assert eng.stop() == 1          # reaps the exited engine and closes its log
 
     seqs, _, pay = journal.read_records(str(eng.journal_dir), journal.KIND_CMD)
     assert acked and max(acked) <= len(seqs)

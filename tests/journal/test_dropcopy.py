@@ -7,11 +7,11 @@ import json
 import random
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import zmq
 
+from gateway import launcher
 from gateway.enginehost import journal
 from native.messages import TradeEvent
 from native import records
@@ -35,8 +35,8 @@ def _trades_in_file(path: Path) -> list[int]:
 
 
 def _dropcopy(journal_dir: Path, out: Path, endpoint: str | None, *extra: str):
-    argv = [sys.executable, "-m", "gateway", "dropcopy", "--journal", str(journal_dir),
-            "--out", str(out), "--poll-ms", "1", *extra]
+    argv = launcher.gateway_command("dropcopy", "--journal", str(journal_dir), "--out", str(out),
+                                    "--poll-ms", "1", *extra)
     if endpoint:
         argv += ["--zmq", endpoint]
     return subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
@@ -106,7 +106,7 @@ def test_drop_copy_streams_every_trade_once_across_crashes(engine_proc, tmp_path
         ctx.term()
     assert eng.stop() == 0
     rebuilt = tmp_path / "rebuilt.jsonl"
-    run = subprocess.run([sys.executable, "-m", "gateway", "dropcopy", "--journal",
+    run = subprocess.run([*launcher.gateway_command("dropcopy"), "--journal",
                           str(eng.journal_dir), "--out", str(rebuilt), "--exit-at-end"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr

@@ -18,7 +18,8 @@ from gateway.latency import END_TO_END, STAGE_NAMES
 from gateway.latency.venue import region_paths, snapshot_venue
 from gateway.orderentry.sbe_codec import ExecutionReport, OrderCancelReject, Side, TimeInForce
 
-from tests.gateway.gw_venue import Venue, start_venue, wait_for
+from gateway.launcher import wait_for
+from tests.gateway.gw_venue import Venue, start_venue
 
 ORDERS = 300        # new orders: half rest, half IOC that trade against them
 CANCELS = 50        # cancels of resting orders, stamped like any single-command request

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
-import uuid
 from typing import Any, Iterator
 
 import msgspec
@@ -19,8 +17,7 @@ from native import records
 from native.messages import AddInstrument, Command
 from native.engine import Engine
 from shm.client import REPLY_DTYPE, EngineClient
-from shm.engine_segments import engine_serving, remove_leftovers
-from tests.procs import stop, wait_for
+from gateway import launcher
 
 DEADLINE_S = 30.0
 BOOT_INSTRUMENT = 4         # booted by the engine itself; the random streams add 1..3
@@ -46,16 +43,17 @@ def instruments_arg(cmds: list[Command]) -> str:
 
 
 class LiveEngine:
+    """An engine process (its Venue also runs the publishers started for it) and an in-process
+    reference engine fed the same commands with the live engine's seq and ts_ns."""
+
     def __init__(self, wait: str = "backoff", cpu: int | None = None) -> None:
-        self.name = f"md{uuid.uuid4().hex[:8]}"
-        argv = [sys.executable, "-m", "gateway", "engine", "--name", self.name, "--instruments",
-                f"{BOOT_INSTRUMENT}", "--producers", "2", "--no-mlock", "--wait", wait,
+        self.venue = launcher.Venue(prefix="md")
+        self.name = self.venue.name
+        argv = ["--instruments", f"{BOOT_INSTRUMENT}", "--producers", "2", "--no-mlock", "--wait", wait,
                 "--max-orders", "100000", "--max-levels", "20000"]
         if cpu is not None:
             argv += ["--cpu", str(cpu)]
-        self.proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
-        wait_for(lambda: engine_serving(self.name), "the engine's control segment", DEADLINE_S,
-                 watch={"engine": self.proc})
+        self.proc = self.venue.start_engine(*argv, deadline_s=DEADLINE_S)
         self.reference = Engine(max_orders=100_000, max_levels=20_000, max_instruments=BOOT_INSTRUMENT,
                                 max_accounts=1024)
         self.client = EngineClient(self.name)
@@ -72,8 +70,7 @@ class LiveEngine:
 
     def close(self) -> None:
         self.client.close()
-        stop(self.proc)
-        remove_leftovers(self.name)
+        self.venue.close()
         self.reference.close()
 
 
@@ -81,11 +78,10 @@ class LivePublisher:
     """``python -m gateway md publish --engine NAME`` as a subprocess; its first stdout line names
     the recovery port and the ZeroMQ endpoint, its last line is a JSON object of its stats."""
 
-    def __init__(self, engine_name: str, instruments: str, *extra: str) -> None:
-        argv = [sys.executable, "-m", "gateway", "md", "publish", "--engine", engine_name,
-                "--recovery-port", "0", "--instruments", instruments, "--duration-s", "600",
-                *extra]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def __init__(self, engine: LiveEngine, instruments: str, *extra: str) -> None:
+        argv = launcher.gateway_command("md", "publish", "--engine", engine.name, "--recovery-port", "0",
+                                        "--instruments", instruments, "--duration-s", "600", *extra)
+        self.proc = engine.venue.spawn("publisher", argv, stdout=subprocess.PIPE)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if "recovery on" not in line:
@@ -111,7 +107,7 @@ class LivePublisher:
 def live_venue(instruments: str, *publisher_args: str) -> Iterator[tuple[LiveEngine, LivePublisher]]:
     eng = LiveEngine()
     try:
-        pub = LivePublisher(eng.name, instruments, *publisher_args)
+        pub = LivePublisher(eng, instruments, *publisher_args)
         try:
             yield eng, pub
         finally:

@@ -16,7 +16,8 @@ import pytest
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel, UdpReceiver, ZmqReceiver
-from tests.marketdata.live import BOOT_INSTRUMENT, first_adds, instruments_arg, live_venue, wait_for
+from gateway.launcher import wait_for
+from tests.marketdata.live import BOOT_INSTRUMENT, first_adds, instruments_arg, live_venue
 from tests.marketdata.session import book_mismatches, free_udp_port
 from tests.native.streams import seeded_stream
 

@@ -11,7 +11,7 @@ from gateway.marketdata.publisher import PublisherConfig
 from gateway.marketdata.transport import UdpChannel
 from native._venue import ffi, lib
 from shm.segment import KIND_BROADCAST, Segment, segment_path, unlink_segment
-from tests.marketdata.live import wait_for
+from gateway.launcher import wait_for
 from tests.marketdata.session import free_udp_port
 
 LONG_SLEEP_NS = 30_000_000_000

@@ -23,7 +23,7 @@ from gateway.control import protocol
 from gateway.control.client import ControlError
 from gateway.security import credentials
 from tests.control.cp_venue import OPERATOR, CpVenue, start_venue
-from tests.procs import wait_for
+from gateway.launcher import wait_for
 
 MAX_AUDIT_LINE = 2048
 

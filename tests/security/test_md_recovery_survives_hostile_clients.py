@@ -20,7 +20,7 @@ from native._venue import lib
 from tests.marketdata.live import BOOT_INSTRUMENT, LiveEngine, instruments_arg
 from tests.marketdata.session import book_mismatches, free_udp_port
 from tests.native.streams import seeded_stream
-from tests.procs import wait_for
+from gateway.launcher import wait_for
 
 STREAM_INSTRUMENTS = [1, 2, 3]
 PUBLISHER_NOFILE = 96       # descriptors the publisher may hold: the hoarders exceed it

@@ -21,7 +21,7 @@ from gateway.control import protocol
 from gateway.control.client import ControlClient, ControlError
 from gateway.security import credentials, roles
 from tests.control.cp_venue import OPERATOR, CpVenue, start_venue
-from tests.procs import wait_for
+from gateway.launcher import wait_for
 
 FAST_N = 1 << 10        # scrypt cost for these throw-away test users (config accepts 2^10..2^20)
 TOKENS = {r: f"{r}-token-{secrets.token_hex(4)}" for r in roles.ROLES}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from shm.engine_segments import remove_leftovers
 from tests.control.cp_venue import SESSIONS, write_config
-from tests.procs import stop, wait_for
+from gateway.launcher import stop, wait_for
 
 
 def _up(tmp: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, object], str]:

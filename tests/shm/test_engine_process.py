@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
@@ -18,25 +17,20 @@ from native.records import type_name
 from native._venue import lib
 from shm import errors
 from shm.client import EngineClient, EventStream
-from shm.engine_segments import control_path, engine_serving, remove_leftovers
+from shm.engine_segments import control_path
 from shm.segment import KIND_CONTROL, Segment
-from tests.procs import stop, wait_for
+from gateway.launcher import Venue, wait_for
 
 from .conftest import Child
 
 
 @pytest.fixture
 def engine():
-    name = f"te{uuid.uuid4().hex[:8]}"
     cpu = max(os.sched_getaffinity(0))
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name,
-                             "--cpu", str(cpu), "--instruments", "1,2:5:1:10000",
-                             "--producers", "3", "--no-mlock"],
-                            stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: engine_serving(name), "the engine's control segment", watch={"engine": proc})
-    yield name, proc, cpu
-    stop(proc)
-    remove_leftovers(name)
+    with Venue(prefix="te") as venue:
+        proc = venue.start_engine("--cpu", str(cpu), "--instruments", "1,2:5:1:10000", "--producers", "3",
+                                  "--no-mlock")
+        yield venue.name, proc, cpu
 
 
 def _order(oid: int, side: int, price: int = 10000, qty: int = 5) -> NewOrder:

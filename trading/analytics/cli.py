@@ -57,7 +57,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--json", action="store_true", help="print the summaries as JSON")
     p.add_argument("--bar-seconds", type=float, default=10.0)
     p.add_argument("--bucket-volume", type=float, default=None,
-                   help="VPIN bucket size (default: the day's volume / 50, as ELO)")
+                   help="VPIN bucket size in shares (default: the day's volume / --buckets-per-day)")
+    p.add_argument("--buckets-per-day", type=int, default=50,
+                   help="VPIN buckets per day when --bucket-volume is not given (ELO: 50)")
     p.add_argument("--vpin-window", type=int, default=50)
     p.add_argument("--warmup-bars", type=int, default=60)
     return p.parse_args(argv)
@@ -164,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         pairs = _pairs(args.data)
         for msg, book in pairs:
             events = load_lobster(msg, book)
-            bucket = args.bucket_volume if args.bucket_volume is not None else default_bucket_volume(events)
+            bucket = (args.bucket_volume if args.bucket_volume is not None
+                      else default_bucket_volume(events, args.buckets_per_day))
             config = SuiteConfig(bucket_volume=bucket, bar_seconds=args.bar_seconds, vpin_window=args.vpin_window,
                                  warmup_bars=args.warmup_bars)
             day = analyze_day(events, config)

@@ -1,4 +1,4 @@
-"""The market-data events every streaming estimator reads, and a LOBSTER reader that makes them.
+"""The market-data events every streaming estimator reads, built from a LOBSTER day.
 
 One event is a change of the visible book: the best quotes after it and, when it was an execution,
 the trade. Arrays, one entry per event, in time order:
@@ -7,16 +7,14 @@ the trade. Arrays, one entry per event, in time order:
     is_trade, trade_price, trade_size, trade_sign  the execution (price NaN, size 0 when none);
                                                    sign +1 buyer-initiated, -1 seller, 0 unknown
 
-LOBSTER (lobsterdata.com; the format is described in the samples' README): the message file's
-columns are time, type, order id, size, price (USD x 10000), direction; orderbook row i is the book
-after message i, as (ask price, ask size, bid price, bid size) per level. Executions are types 4
-(visible) and 5 (hidden); the direction is the resting order's side, so the aggressor's sign is
--direction. Prices are converted to dollars. An empty level's dummy price (+-9999999999) becomes
-NaN: estimators that need a two-sided quote take ``two_sided()`` first.
-
-This reader is the analytics package's own (a few lines of numpy); it reads only what the
-estimators need. A file with the wrong number of columns, rows that do not match between the two
-files, an unknown message type or times that go back raise AnalyticsInputError naming the file.
+LOBSTER days are read by the replay's loader (trading/replay/lobster.py, which checks the files and
+names the first bad row) into its MarketDay; ``from_market_day`` takes the quotes from the
+published order book after each message (level 1: ask price, ask size, bid price, bid size) and the
+trades from the executions (types 4 visible and 5 hidden), whose side is the resting order's, so the
+aggressor's sign is the opposite. Prices are divided by the day's price scale (LOBSTER: USD x 10000).
+An empty level's dummy price (+-9999999999) becomes NaN: estimators that need a two-sided quote take
+``two_sided()`` first. A day without its order-book file, or a file the loader refuses, raises
+AnalyticsInputError with the loader's message.
 """
 from __future__ import annotations
 
@@ -26,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from trading.analytics.errors import AnalyticsInputError, FloatArray, IntArray, check_sorted
+from trading.analytics.errors import AnalyticsInputError, FloatArray, IntArray
+from trading.replay import lobster as replay_lobster
+from trading.replay.data import BUY, DataError, Kind, MarketDay
 
-LOBSTER_PRICE_SCALE = 10_000.0
 DUMMY_PRICE = 9_999_999_999
-EXECUTION_TYPES = (4, 5)
 
 
 @dataclass(frozen=True)
@@ -60,50 +58,34 @@ class MarketEvents:
         return self.select(self.is_trade)
 
 
-def _read(path: Path, columns: int) -> Any:
-    try:
-        data = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise AnalyticsInputError(f"{path}: cannot read as CSV numbers: {exc}") from None
-    if data.shape[0] == 0:
-        raise AnalyticsInputError(f"{path}: empty")
-    if columns and data.shape[1] != columns:
-        raise AnalyticsInputError(f"{path}: expected {columns} columns, got {data.shape[1]}")
-    return data
+def from_market_day(day: MarketDay) -> MarketEvents:
+    """MarketEvents from the replay loaders' MarketDay (see the module docstring)."""
+    if day.visible_book is None:
+        raise AnalyticsInputError(f"{day.path}: no order-book file: the analytics need the quotes after each message")
+    book = day.visible_book.astype(np.float64)
+    scale = float(day.price_scale)
+
+    def price(col: Any) -> FloatArray:
+        out: FloatArray = np.where(np.abs(col) >= DUMMY_PRICE, np.nan, col / scale)
+        return out
+
+    is_trade = np.isin(day.kind, (int(Kind.EXECUTE), int(Kind.HIDDEN)))
+    aggressor = np.where(day.side == BUY, -1, 1)            # side is the resting order's
+    return MarketEvents(
+        time=day.ts_ns.astype(np.float64) / 1e9, ask=price(book[:, 0]), ask_size=book[:, 1].copy(),
+        bid=price(book[:, 2]), bid_size=book[:, 3].copy(), is_trade=is_trade,
+        trade_price=np.where(is_trade, day.price / scale, np.nan),
+        trade_size=np.where(is_trade, day.qty, 0).astype(np.float64),
+        trade_sign=np.where(is_trade, aggressor, 0).astype(np.int64))
 
 
 def load_lobster(message_file: str | Path, orderbook_file: str | Path) -> MarketEvents:
-    """A LOBSTER message/orderbook pair as MarketEvents (see the module docstring)."""
-    mpath, opath = Path(message_file), Path(orderbook_file)
-    msg = _read(mpath, 6)
-    book = _read(opath, 0)
-    if book.shape[1] % 4 != 0:
-        raise AnalyticsInputError(f"{opath}: {book.shape[1]} columns is not 4 per level")
-    if len(book) != len(msg):
-        raise AnalyticsInputError(f"{mpath}, {opath}: {len(msg)} messages but {len(book)} book rows")
-    kind = msg[:, 1].astype(np.int64)
-    bad = ~np.isin(kind, (1, 2, 3, 4, 5, 6, 7))
-    if np.any(bad):
-        i = int(np.flatnonzero(bad)[0])
-        raise AnalyticsInputError(f"{mpath}: row {i + 1}: unknown message type {msg[i, 1]!r}")
-    time = msg[:, 0]
+    """A LOBSTER message/orderbook pair as MarketEvents, read by the replay's loader."""
     try:
-        check_sorted(f"{mpath}: time", time)
-    except AnalyticsInputError as exc:
+        day = replay_lobster.load_lobster(message_file, orderbook=orderbook_file)
+    except DataError as exc:
         raise AnalyticsInputError(str(exc)) from None
-
-    def price(col: Any) -> FloatArray:
-        out: FloatArray = np.where(np.abs(col) >= DUMMY_PRICE, np.nan, col / LOBSTER_PRICE_SCALE)
-        return out
-
-    is_trade = np.isin(kind, EXECUTION_TYPES)
-    direction = msg[:, 5].astype(np.int64)
-    return MarketEvents(
-        time=time, ask=price(book[:, 0]), ask_size=book[:, 1].copy(), bid=price(book[:, 2]),
-        bid_size=book[:, 3].copy(), is_trade=is_trade,
-        trade_price=np.where(is_trade, msg[:, 4] / LOBSTER_PRICE_SCALE, np.nan),
-        trade_size=np.where(is_trade, msg[:, 3], 0.0),
-        trade_sign=np.where(is_trade, -direction, 0).astype(np.int64))
+    return from_market_day(day)
 
 
 def lobster_pairs(directory: str | Path) -> list[tuple[Path, Path]]:

@@ -9,7 +9,8 @@ publish_endpoint=...)``):
 
 - topic ``analytics``: every ``--interval`` seconds, per instrument with new data, a dict
   {"source": "analytics", "instrument", "symbol", "time", ...values} (the keys of
-  StreamingAnalytics.values(): vpin_last, vpin_cdf_last, ofi_beta, kyle_lambda, ...);
+  StreamingAnalytics.values(): vpin_last, vpin_cdf_last, ofi_beta, kyle_lambda, ...; an estimate
+  not defined yet, NaN in Python, is sent as nil);
 - topic ``alert``: at once, {"source": "analytics", "instrument", "symbol", "alert", "time", ...}:
   VPIN at or above its CDF alert level (0.99 by default), a confirmed regime change, a
   high-conflict direction combination.

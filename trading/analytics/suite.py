@@ -75,12 +75,14 @@ class SuiteConfig:
 
 
 def default_bucket_volume(events: MarketEvents, buckets_per_day: int = 50) -> float:
-    """ELO's choice: the day's traded volume / 50 (a batch look-ahead: the live monitor is given a
-    number, e.g. yesterday's)."""
+    """ELO's choice: the day's traded volume / 50, in whole shares (so the day fills at least that
+    many buckets); a batch look-ahead: the live monitor is given a number, e.g. yesterday's."""
     total = float(events.trade_size[events.is_trade].sum())
     if total <= 0:
         raise AnalyticsInputError("events: no traded volume, cannot size VPIN buckets")
-    return total / buckets_per_day
+    if buckets_per_day < 1:
+        raise AnalyticsInputError(f"buckets_per_day: must be >= 1, got {buckets_per_day!r}")
+    return float(max(math.floor(total / buckets_per_day), 1))
 
 
 # ---- pieces shared by both forms -------------------------------------------------------------------

@@ -4,6 +4,11 @@
                                                        the paper's table layout beside its values
     mm quote --mid X [--inventory Q] [--param k=v ...] the quotes a market maker would send now
                                                        (parameters checked; nothing is sent)
+    mm replay --data LOBSTER_MESSAGE_CSV [--param k=v ...] [--out DIR] [--seed S] [--compute NS]
+                                                       the market maker over a historical day through
+                                                       the strategy runtime and the real engine; the
+                                                       P&L decomposition, markouts, fit, regime, and
+                                                       mm_report.json / .png in DIR
 
 Bad arguments exit 2 with one line naming what is wrong.
 """
@@ -61,6 +66,43 @@ def _quote(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from trading.marketmaking import report
+    from trading.marketmaking.strategy import MarketMakingStrategy
+    from trading.replay.history import build_history
+    from trading.replay.lobster import load_lobster
+    from trading.replay.runtime import ReplayConfig, run_replay
+    from trading.strategy.api import ParamError
+    try:
+        strategy = MarketMakingStrategy(**_pairs(args.param))
+    except ParamError as err:
+        raise ParameterError("param", args.param, str(err)) from None
+    try:
+        day = load_lobster(args.data)
+    except (OSError, ValueError) as err:
+        print(f"mm: --data {args.data}: {err}", file=sys.stderr)
+        return 2
+    compute: str | int = args.compute
+    if compute not in ("measured", "none"):
+        try:
+            compute = int(compute)
+        except ValueError:
+            raise ParameterError("compute", args.compute, "measured, none, or ns per callback") from None
+        if compute < 0:
+            raise ParameterError("compute", args.compute, "must be >= 0 ns")
+    strategy_check = MarketMakingStrategy(**_pairs(args.param))
+    strategy_check.build_params(day.tick_size, day.price_scale)      # refused here, before the run
+    result = run_replay(build_history(day), strategy, ReplayConfig(seed=args.seed, compute=compute))
+    if result.error:
+        print(f"mm: the strategy failed: {result.error.splitlines()[-1]}", file=sys.stderr)
+        return 1
+    rep = strategy.report(result.ctx)
+    print(report.summary(rep))
+    files = report.write(rep, strategy.path, float(result.ctx.price_scale), args.out)
+    print("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = _Parser(prog="python -m trading mm", description="market-making tools")
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -73,9 +115,21 @@ def main(argv: list[str]) -> int:
     q.add_argument("--inventory", type=int, default=0)
     q.add_argument("--t", type=float, default=0.0, help="seconds since the session start")
     q.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    r = sub.add_parser("replay", help="the market maker over a historical day (LOBSTER) through the runtime")
+    r.add_argument("--data", required=True, help="a LOBSTER message CSV (its orderbook file beside it is used)")
+    r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    r.add_argument("--out", default="reports/mm")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--compute", default="20000",
+                   help="strategy time charged per callback: ns (default 20000, deterministic), "
+                        "'measured' (wall time, not reproducible) or 'none'")
     args = parser.parse_args(argv)
     try:
-        return _paper(args) if args.cmd == "paper" else _quote(args)
+        if args.cmd == "paper":
+            return _paper(args)
+        if args.cmd == "replay":
+            return _replay(args)
+        return _quote(args)
     except ParameterError as err:
         print(f"mm: {err}", file=sys.stderr)
         return 2

@@ -11,8 +11,11 @@ strategy adapter (strategy.py, on trading/strategy's API) and the benchmark feed
     on_order_gone(side)                                          our quote on that side is gone
     on_timer(t) -> intents                                       time passed (stale-data check)
 
-Intents say what to send: NEW / REPLACE / CANCEL of the quote on a side, or a HEDGE (an IOC at the
-touch). Prices are engine price units (integers), sizes shares. The maker assumes an intent is
+Intents say what to send: NEW / REPLACE / CANCEL of the quote on a side and tier, or a HEDGE (an IOC
+at the touch). With ``tiers`` > 1 each side rests one order per tier, tier i ``tier_step_ticks * i``
+ticks behind the model's price, and the sizes come from the mean-variance allocation of tiers.py
+(recomputed every ``tier_refresh_s``): the edge of a tier is its distance plus the rebate less the
+adverse selection measured by the markouts, its risk the inventory it would leave. Prices are engine price units (integers), sizes shares. The maker assumes an intent is
 carried out (its live view moves at once) and learns otherwise from on_order_gone; that keeps one
 intent per side in flight, which is what a real engine's one reply per command allows.
 """
@@ -22,6 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from trading.marketmaking.errors import ParameterError
 from trading.marketmaking.estimation import IntensityFit, MarketIntensityFitter, VolatilityEstimator
 from trading.marketmaking.guard import GuardDecision, MarketGuard, MarketState
 from trading.marketmaking.hedging import HedgeConfig, Hedger
@@ -31,6 +35,7 @@ from trading.marketmaking.pnl import PnlLedger
 from trading.marketmaking.quoting import MarketInputs, Quoter, Side, TargetQuote
 from trading.marketmaking.refresh import Action, decide
 from trading.marketmaking.regime_policy import RegimePolicy
+from trading.marketmaking.tiers import TierInputs, allocate, to_lots
 
 BID, ASK = 1, -1
 
@@ -41,6 +46,7 @@ class Intent(NamedTuple):
     price: int = 0            # engine price units
     qty: int = 0
     keeps_priority: bool = False
+    tier: int = 0             # 0: the quote at the model's price; i: i steps behind it
 
 
 @dataclass(frozen=True)
@@ -57,10 +63,27 @@ class MakerConfig:
     sigma_sample_s: float = 1.0
     min_fit_fills: int = 30
     price_scale: float = 1.0
+    tiers: int = 1
+    tier_step_ticks: int = 1
+    tier_refresh_s: float = 5.0
+    tier_hold_s: float = 30.0
+
+    def validate(self) -> None:
+        if self.tiers < 1:
+            raise ParameterError("tiers", self.tiers, "must be >= 1")
+        if self.tier_step_ticks < 1:
+            raise ParameterError("tier_step_ticks", self.tier_step_ticks, "must be >= 1")
+        for name in ("tier_refresh_s", "tier_hold_s", "regime_bar_s", "sigma_half_life_s", "price_scale"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0):
+                raise ParameterError(name, v, "must be > 0")
+        if self.maker_rebate_units < -10**9 or self.taker_fee_units < 0:
+            raise ParameterError("taker_fee_units", self.taker_fee_units, "must be >= 0")
 
 
 class MarketMaker:
     def __init__(self, config: MakerConfig, instrument: int = 1) -> None:
+        config.validate()
         self.config = config
         self.params = config.params.validate()
         self.quoter = Quoter(self.params)
@@ -76,6 +99,12 @@ class MarketMaker:
                                 config.taker_fee_units)
         self.hedger = Hedger(config.hedge, instrument) if config.hedge is not None else None
         self.live: dict[int, Side | None] = {BID: None, ASK: None}
+        self.deep: dict[tuple[int, int], Side | None] = {
+            (side, i): None for side in (BID, ASK) for i in range(1, config.tiers)}
+        self.tier_sizes: dict[int, list[int]] = {}      # side -> shares per tier (tiers > 1)
+        self._capped: dict[int, list[int]] = {}
+        self._anchor: dict[int, int | None] = {BID: None, ASK: None}
+        self._tiers_at = -math.inf
         self.hedge_in_flight = False
         self.inventory = 0
         self.t0: float | None = None
@@ -123,7 +152,7 @@ class MarketMaker:
                 self._fit_countdown = 50
 
     def on_fill(self, t: float, side: int, price: int, qty: int, passive: bool = True,
-                hedge: bool = False) -> None:
+                hedge: bool = False, tier: int = 0) -> None:
         self.inventory += side * qty
         self.max_abs_inventory = max(self.max_abs_inventory, abs(self.inventory))
         self.ledger.on_fill(t, side, price, qty, passive=passive, hedge=hedge)
@@ -134,16 +163,31 @@ class MarketMaker:
                                           self.ledger.mid2 / 2.0 / self.config.price_scale)
             return
         self.markouts.on_fill(t, side, float(price), qty)
-        live = self.live[side]
+        live = self.live[side] if tier == 0 else self.deep.get((side, tier))
         if live is not None:
             left = live.size - qty
-            self.live[side] = Side(live.price_ticks, left) if left > 0 else None
+            rest = Side(live.price_ticks, left) if left > 0 else None
+            if tier == 0:
+                self.live[side] = rest
+            else:
+                self.deep[(side, tier)] = rest
 
-    def on_order_gone(self, side: int, hedge: bool = False) -> None:
+    def on_order_gone(self, side: int, hedge: bool = False, tier: int = 0) -> None:
         if hedge:
             self.hedge_in_flight = False
-        else:
+        elif tier == 0:
             self.live[side] = None
+        else:
+            self.deep[(side, tier)] = None
+
+    def resync(self, side: int, tier: int, price: int, size: int) -> None:
+        """The order on (side, tier) is really at ``price`` (price units) for ``size``: a command
+        about it was refused, so the view the maker assumed is corrected to the book's."""
+        live = Side(int(round(price / self.tick)), size) if size > 0 else None
+        if tier == 0:
+            self.live[side] = live
+        else:
+            self.deep[(side, tier)] = live
 
     def on_timer(self, t: float) -> list[Intent]:
         return self._requote(t)
@@ -165,6 +209,10 @@ class MarketMaker:
             if self.live[side] is not None:
                 out.append(Intent(side, Action.CANCEL))
                 self.live[side] = None
+        for (side, tier), live in self.deep.items():
+            if live is not None:
+                out.append(Intent(side, Action.CANCEL, tier=tier))
+                self.deep[(side, tier)] = None
         self.quote_updates += len(out)
         return out
 
@@ -192,6 +240,8 @@ class MarketMaker:
         target = self.quoter.target(0.5 * (bb + ba), self.inventory, t - self.t0, inputs,
                                     best_bid_ticks=state.best_bid, best_ask_ticks=state.best_ask,
                                     widen=decision.widen, skew=decision.skew)
+        if self.config.tiers > 1:
+            target = self._size_tiers(t, target, inputs)
         self.last_target = target
         self.reason = "quoting"
         out: list[Intent] = []
@@ -206,6 +256,8 @@ class MarketMaker:
                 out.append(Intent(side, d.action, int(round(d.price_ticks * self.tick)), d.size,
                                   d.keeps_priority))
                 self.live[side] = Side(d.price_ticks, d.size)
+        if self.config.tiers > 1:
+            out += self._requote_tiers(target)
         self.quote_updates += len(out)
         if self.hedger is not None and not self.hedge_in_flight:
             h = self.hedger.check(self.inventory, bb, ba)
@@ -214,8 +266,79 @@ class MarketMaker:
                 out.append(Intent(h.side, "hedge", h.limit_ticks, h.qty))
         return out
 
+    def _allocate_tiers(self, target: TargetQuote, inputs: MarketInputs) -> None:
+        """Sizes per tier and side from tiers.allocate; adverse selection per share from the mean
+        markout at the middle horizon (a loss is a positive cost), the same at every depth."""
+        cfg, p = self.config, self.params
+        step = cfg.tier_step_ticks * self.tick
+        horizons = self.markouts.horizons
+        adverse = max(-self.markouts.mean_markout(horizons[len(horizons) // 2]), 0.0)
+        for side, base in ((BID, target.model_bid_distance), (ASK, target.model_ask_distance)):
+            room = p.limits.max_inventory - side * self.inventory
+            if room < p.grid.lot:
+                self.tier_sizes[side] = [0] * cfg.tiers
+                continue
+            first = max(base, self.tick / 2.0)
+            inp = TierInputs(distances=tuple(first + i * step for i in range(cfg.tiers)),
+                             adverse=(adverse,) * cfg.tiers, A=inputs.A, k=inputs.k, sigma=inputs.sigma,
+                             horizon_s=cfg.tier_refresh_s, hold_s=cfg.tier_hold_s,
+                             rebate=float(cfg.maker_rebate_units),
+                             # the models count inventory in clips: per share, gamma / quote_size
+                             risk_aversion=p.model.gamma / p.limits.quote_size,
+                             cap=float(p.limits.quote_size), total=float(room))
+            self.tier_sizes[side] = to_lots(allocate(inp, iterations=500).sizes, p.grid.lot)
+
+    def _size_tiers(self, t: float, target: TargetQuote, inputs: MarketInputs) -> TargetQuote:
+        """Refreshes the allocation when due and caps it by the room the inventory leaves now (a
+        side's tiers filled together never pass max_inventory); tier 0 takes its allocated size."""
+        if t - self._tiers_at >= self.config.tier_refresh_s or not self.tier_sizes:
+            self._allocate_tiers(target, inputs)
+            self._tiers_at = t
+        lim = self.params.limits.max_inventory
+        self._capped = {}
+        # deeper tiers hang off the model's tier-0 price even when tier 0 itself gets no size
+        self._anchor = {BID: None if target.bid is None else target.bid.price_ticks,
+                        ASK: None if target.ask is None else target.ask.price_ticks}
+        for side in (BID, ASK):
+            room = max(lim - side * self.inventory, 0)
+            capped = []
+            for size in self.tier_sizes.get(side, [0] * self.config.tiers):
+                take = min(size, room)
+                capped.append(take)
+                room -= take
+            self._capped[side] = capped
+        bid = target.bid._replace(size=self._capped[BID][0]) if target.bid is not None else None
+        ask = target.ask._replace(size=self._capped[ASK][0]) if target.ask is not None else None
+        return target._replace(bid=bid if bid is not None and bid.size > 0 else None,
+                               ask=ask if ask is not None and ask.size > 0 else None)
+
+    def _requote_tiers(self, target: TargetQuote) -> list[Intent]:
+        out: list[Intent] = []
+        step = self.config.tier_step_ticks
+        for side in (BID, ASK):
+            sizes = self._capped[side]
+            top = self._anchor[side]
+            for tier in range(1, self.config.tiers):
+                size = sizes[tier] if tier < len(sizes) else 0
+                want = None
+                if top is not None and size > 0:
+                    want = Side(top - side * step * tier, size)
+                key = (side, tier)
+                d = decide(self.deep[key], want, self.params.refresh, self.params.grid.lot)
+                if d.action is Action.KEEP:
+                    continue
+                if d.action is Action.CANCEL:
+                    out.append(Intent(side, Action.CANCEL, tier=tier))
+                    self.deep[key] = None
+                else:
+                    out.append(Intent(side, d.action, int(round(d.price_ticks * self.tick)), d.size,
+                                      d.keeps_priority, tier))
+                    self.deep[key] = Side(d.price_ticks, d.size)
+        return out
+
     # ---- what an operator sees ----------------------------------------------------------------
-    def _shown(self, side: int) -> tuple[float, int] | None:
+    def shown(self, side: int) -> tuple[float, int] | None:
+        """(price in price units, size) of the tier-0 quote on a side, or None."""
         live = self.live[side]
         return None if live is None else (live.price_ticks * self.tick, live.size)
 
@@ -227,7 +350,7 @@ class MarketMaker:
         return {
             "inventory": self.inventory, "max_abs_inventory": self.max_abs_inventory,
             "reason": self.reason,
-            "bid": self._shown(BID), "ask": self._shown(ASK),
+            "bid": self.shown(BID), "ask": self.shown(ASK),
             "sigma": None if inputs is None else inputs.sigma,
             "A": None if inputs is None else inputs.A, "k": None if inputs is None else inputs.k,
             "fit": None if fit is None else {"fills": fit.quality.fills, "se_k": fit.quality.se_k,

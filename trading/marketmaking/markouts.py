@@ -6,8 +6,10 @@ Markout of a fill at horizon h: side * (mid(t_fill + h) - fill price) per share,
 before it, so a markout completes when the first update after t + h arrives (or at ``flush``).
 
 Toxicity (0..1), the adverse-selection guard's input, is the larger of two plain measures:
-- markout toxicity: the mean adverse markout at the shortest horizon over the last ``window`` fills,
-  in units of the half spread quoted (losing a whole half spread on average scores 1);
+- markout toxicity: the mean adverse markout at the shortest horizon over the last ``window`` fills
+  of the last ``memory_s`` seconds, in units of the half spread quoted (losing a whole half spread
+  on average scores 1). The memory matters: a guard that pulls its quotes gets no new fills, so
+  without it the score would never fall and the quotes would stay pulled for the rest of the day;
 - flow imbalance: |buy volume - sell volume| / total over the last ``window`` public trades (one-sided
   aggressive flow is the classic sign of informed trading; VPIN, Easley, Lopez de Prado and O'Hara
   2012, is the bucketed version of the same idea).
@@ -28,12 +30,13 @@ class Markout:
 
 
 class MarkoutTracker:
-    def __init__(self, horizons_s: tuple[float, ...], window: int = 50) -> None:
+    def __init__(self, horizons_s: tuple[float, ...], window: int = 50, memory_s: float = 60.0) -> None:
         self.horizons = tuple(sorted(horizons_s))
         self.window = window
+        self.memory_s = memory_s
         self._pending: deque[Markout] = deque()
         self.completed: list[Markout] = []
-        self._recent_short: deque[float] = deque()
+        self._recent_short: deque[tuple[float, float]] = deque()     # (fill time, markout)
         self._short_sum = 0.0
         self._trades: deque[tuple[int, int]] = deque()
         self._trade_total = 0           # running sums over the window (O(1) per event)
@@ -62,12 +65,14 @@ class MarkoutTracker:
                     if h not in m.values and m.t + h < t:
                         m.values[h] = m.side * (prev - m.price)
                         if h == self.horizons[0]:
-                            self._recent_short.append(m.values[h])
+                            self._recent_short.append((m.t, m.values[h]))
                             self._short_sum += m.values[h]
                             if len(self._recent_short) > self.window:
-                                self._short_sum -= self._recent_short.popleft()
+                                self._short_sum -= self._recent_short.popleft()[1]
             while self._pending and len(self._pending[0].values) == len(self.horizons):
                 self.completed.append(self._pending.popleft())
+        while self._recent_short and self._recent_short[0][0] < t - self.memory_s:
+            self._short_sum -= self._recent_short.popleft()[1]
         self._last_mid = mid
 
     def flush(self) -> None:

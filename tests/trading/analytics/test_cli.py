@@ -63,11 +63,18 @@ def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty_dir = tmp_path / "empty"
     empty_dir.mkdir()
     assert "no LOBSTER" in err(["--data", str(empty_dir)])
-    for args in (["--data", str(bad), "--estimator", "nonsense"], []):
+    for args in (["--data", str(bad), "--estimator", "nonsense"], [], ["--data", "x", "--bar-seconds", "abc"]):
         with pytest.raises(SystemExit) as exc:
             main(args)
         assert exc.value.code == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_bad_bucket_count(capsys: pytest.CaptureFixture[str]) -> None:
+    msg = _need_data()
+    assert main(["--data", str(msg), "--buckets-per-day", "0", "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert "buckets_per_day" in err and len(err.strip().splitlines()) == 1
 
 
 def test_verb_runs_as_a_module(tmp_path: Path) -> None:

@@ -14,23 +14,17 @@ import msgspec
 import pytest
 import zmq
 
+from gateway.launcher import Venue, stop, wait_for
 from native.messages import NewOrder
 from shm.client import EngineClient
-from shm.engine_segments import engine_serving, remove_leftovers
-from tests.procs import stop, wait_for
 
 
 @pytest.fixture
 def engine() -> Any:
-    name = f"ta{uuid.uuid4().hex[:8]}"
     cpu = max(os.sched_getaffinity(0))
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name, "--cpu", str(cpu),
-                             "--instruments", "1:1:1:10000", "--producers", "2", "--no-mlock"],
-                            stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: engine_serving(name), "the engine's control segment", watch={"engine": proc})
-    yield name
-    stop(proc)
-    remove_leftovers(name)
+    with Venue(prefix="ta") as venue:
+        venue.start_engine("--cpu", str(cpu), "--instruments", "1:1:1:10000", "--producers", "2", "--no-mlock")
+        yield venue.name
 
 
 def _round(rng: random.Random, base: int, oid: int) -> list[NewOrder]:

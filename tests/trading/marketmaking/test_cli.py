@@ -39,3 +39,17 @@ def test_bad_arguments_exit_2_with_one_line(argv: list[str], needle: str,
     err = capsys.readouterr().err.strip()
     assert rc == 2
     assert needle in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["mm", "replay", "--data", "/nonexistent/x_message_1.csv"], "--data"),
+    (["mm", "replay", "--data", "/dev/null", "--param", "gamma=abc"], "gamma"),
+    (["mm", "replay", "--data", "/dev/null", "--param", "nosuch=1"], "nosuch"),
+])
+def test_replay_bad_input_exit_2(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        rc = main(argv)
+    except SystemExit as exc:
+        rc = int(exc.code or 0)
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and needle in err and len(err.splitlines()) == 1, err

@@ -63,3 +63,16 @@ def test_markouts_use_the_mid_prevailing_at_the_horizon() -> None:
     tr.on_mid(0.5, 100.05)                # the mid at t = 1 is this one
     tr.on_mid(3.0, 99.0)                  # arrives after the horizon: completes with 100.05
     assert tr.completed[0].values[1.0] == pytest.approx(-(100.05 - 100.01))
+
+
+def test_toxicity_is_forgotten_after_its_memory() -> None:
+    # a guard that pulled gets no new fills: the score must fall back or quoting never resumes
+    tr = MarkoutTracker(horizons_s=(1.0,), window=10, memory_s=30.0)
+    tr.on_mid(0.0, 100.0)
+    for i in range(5):
+        tr.on_fill(float(i), +1, 99.99, 100)
+        tr.on_mid(i + 0.5, 99.90)
+    tr.on_mid(10.0, 99.90)
+    assert tr.markout_toxicity(0.01) == 1.0
+    tr.on_mid(100.0, 99.90)
+    assert tr.markout_toxicity(0.01) == 0.0

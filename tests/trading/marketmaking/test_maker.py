@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from trading.marketmaking.errors import ParameterError
 from trading.marketmaking.hedging import HedgeConfig
 from trading.marketmaking.maker import ASK, BID, Intent, MakerConfig, MarketMaker
 from trading.marketmaking.params import (GridParams, GuardParams, LimitParams, MarketMakerParams,
@@ -116,3 +117,30 @@ def test_no_flicker_when_the_mid_jitters_inside_a_tick() -> None:
     for i in range(100):                    # the touch flickers by a tick's fraction: no new quotes
         sent += mm.on_book(1.0 + 0.01 * i, 5_000_000, 5_000_100)
     assert sent == []
+
+
+def test_tiers_sized_by_the_allocation_and_within_limits() -> None:
+    mp = ModelParams(model="as", gamma=2e-4, sigma=30.0, A=2.0, k=0.02, tau_s=30.0)
+    params = MarketMakerParams(model=mp, grid=GridParams(tick=TICK, lot=100),
+                               limits=LimitParams(max_inventory=600, quote_size=200),
+                               guard=GuardParams(stale_after_s=5.0, toxicity_widen=0.9, toxicity_pull=1.0))
+    mm = MarketMaker(MakerConfig(params=params, tiers=3, tier_step_ticks=2, maker_rebate_units=20))
+    intents = mm.on_book(1.0, 5_000_000, 5_000_100)
+    tiers = {(i.side, i.tier): i for i in intents}
+    assert {t for _, t in tiers} == {0, 1, 2}
+    for side in (BID, ASK):
+        assert sum(i.qty for (s, _), i in tiers.items() if s == side) <= 600
+        prices = [tiers[(side, t)].price for t in (0, 1, 2) if (side, t) in tiers]
+        assert prices == sorted(prices, reverse=side == BID)        # deeper tiers behind
+    # a fill on a deep tier is booked to that tier; the inventory cap then shrinks the bid side
+    deep = tiers[(BID, 2)]
+    mm.on_fill(1.5, BID, deep.price, deep.qty, tier=2)
+    assert mm.deep[(BID, 2)] is None
+    again = mm.on_book(2.0, 5_000_000, 5_000_100)
+    live_bid = sum(s.size for (side, _), s in mm.deep.items() if side == BID and s is not None)
+    top = mm.live[BID]
+    live_bid += top.size if top is not None else 0
+    assert live_bid + mm.inventory <= 600
+    assert isinstance(again, list)
+    with pytest.raises(ParameterError, match="tiers"):
+        MarketMaker(MakerConfig(params=params, tiers=0))

@@ -15,7 +15,7 @@ import pytest
 from native.messages import MassCancel, NewOrder
 from shm.client import EngineClient
 from shm.engine_segments import engine_serving, remove_leftovers
-from tests.procs import stop, wait_for
+from gateway.launcher import stop, wait_for
 from trading.strategy.api import BUY, SELL, Strategy
 from trading.strategy.context import Context
 from trading.strategy.examples import TouchQuoter

@@ -1,0 +1,195 @@
+"""How fast does a historical day replay through the real engine with a strategy, against the
+peer (hftbacktest), and how fast does a live strategy turn a market-data event into an order?
+
+Question 1: historical messages per second through trading.replay (the real C engine in process,
+the strategy in plain Python) on the GOOG full-day LOBSTER sample, with the no-op strategy and
+with the issue's quoting strategy (TouchQuoter: 100 at the best bid and ask every 100 ms, cancel
+and repost when the touch moves, position limit 500), 50 us order and feed latency; loading and
+building the engine commands is timed apart. The same day through hftbacktest's L3 FIFO model
+(numba), run by bench/replay_peer.py in the interpreter given by --peer-python (it needs the
+hftbacktest package, which is not a dependency of this project), in the same run: ratios ours/peer.
+Question 2: live, a strategy attached to a running engine process (its own producer slot, the event
+log): time from the engine's timestamp of a market event (the sequencer's CLOCK_MONOTONIC at the
+triggering command's dequeue) to the strategy's reaction being handed to its command ring,
+P50/P99, while a second process sends market orders.
+
+Usage: python bench/replay.py [--quick] [--data PATH] [--peer-python PATH]
+Table first, then one JSON line: {"bench": "replay", "machine", "metrics", "baselines", "ratios"}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from trading.replay.history import build_history  # noqa: E402
+from trading.replay.latency import Constant  # noqa: E402
+from trading.replay.lobster import load_lobster  # noqa: E402
+from trading.replay.runtime import ReplayConfig, run_replay  # noqa: E402
+from trading.strategy.api import Strategy  # noqa: E402
+from trading.strategy.context import Context  # noqa: E402
+from trading.strategy.examples import NoOp, TouchQuoter  # noqa: E402
+
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "GOOG_2012-06-21_34200000_57600000_message_1.csv"
+LATENCY_NS = 50_000
+
+
+def ours(path: Path, quick: bool) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    day = load_lobster(path)
+    hist = build_history(day)
+    prep = time.perf_counter() - t0
+    n = len(day)
+    out: dict[str, Any] = {"messages": n, "engine_commands": len(hist), "prepare_s": prep}
+    cfg = dict(order_latency=Constant(LATENCY_NS), feed_latency=Constant(LATENCY_NS), compute="none")
+    for name, strategy in (("noop", NoOp()), ("quote", TouchQuoter(size=100, interval_ms=100, max_position=500))):
+        best = None
+        for _ in range(1 if quick else 3):
+            r = run_replay(hist, strategy if best is None else type(strategy)(**strategy.params), ReplayConfig(**cfg))
+            best = r if best is None or r.wall_s < best.wall_s else best
+        assert best is not None
+        led = best.ctx.ledger
+        out[name] = {"wall_s": best.wall_s, "events_per_s": n / best.wall_s, "fills": len(best.fills),
+                     "volume": led.volume, "position": led.position, "realized": led.realized,
+                     "pnl": best.ctx.pnl, "fees": led.fees, "counts": best.counts}
+    return out
+
+
+def peer(path: Path, python: str | None, quick: bool) -> dict[str, Any] | str:
+    if not python:
+        return "not run: no --peer-python (an interpreter with the hftbacktest package)"
+    r = subprocess.run([python, str(REPO / "bench" / "replay_peer.py"), str(path)] + (["--quick"] if quick else []),
+                       capture_output=True, text=True, timeout=1800)
+    if r.returncode != 0:
+        return f"failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}"
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+class Reactor(Strategy):
+    """Reacts to every change of the best bid: cancels its previous order and rests a new one 50
+    ticks under it (never trades, and its own order never moves the best bid it watches)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: int | None = None
+
+    def on_book(self, ctx: Context) -> None:
+        bid = ctx.book.best_bid
+        if bid is None or bid == self.last:
+            return
+        self.last = bid
+        for o in list(ctx.orders.values()):
+            if o.status == "live":
+                ctx.cancel(o.order_id)
+        ctx.buy(bid - 50, 1)
+
+
+FEEDER = r"""
+import sys, time
+from native.messages import NewOrder, Cancel
+from shm.client import EngineClient
+name, n, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+with EngineClient(name) as c:
+    for i in range(n):
+        c.submit(NewOrder(instrument_id=1, order_id=1_000_000 + i, price=10_000 + (i % 50), qty=1, side=1, ord_type=1,
+                          tif=2, account_id=1))
+        if i >= 20:
+            c.submit(Cancel(instrument_id=1, order_id=1_000_000 + i - 20))
+        time.sleep(1.0 / rate)
+"""
+
+
+def live(quick: bool) -> dict[str, Any]:
+    from gateway import launcher
+    from trading.strategy.live import LiveRunner
+    venue = launcher.Venue(prefix="br")
+    name = venue.name
+    cpu = max(os.sched_getaffinity(0))
+    try:
+        try:
+            venue.start_engine("--cpu", str(cpu), "--instruments", "1:1:1:10000", "--producers", "4", "--no-mlock")
+        except launcher.LaunchError as exc:
+            return {"error": f"engine did not start: {exc}"}
+        others = sorted(os.sched_getaffinity(0) - {cpu})
+        if others:
+            os.sched_setaffinity(0, others)     # the strategy never shares the engine's core
+        runner = LiveRunner(name, Reactor(), 1, 5)
+        runner.start()
+        n = 1000 if quick else 5000
+        feeder = subprocess.Popen([sys.executable, "-c", FEEDER, name, str(n), "1000"], cwd=REPO,
+                                  env={**os.environ, "PYTHONPATH": str(REPO)})
+        while feeder.poll() is None:
+            runner.step()
+        for _ in range(1000):
+            runner.step()
+        runner.stop()
+        lat = np.array(runner.order_latency_ns[10:], dtype=np.int64)   # the first reactions warm up
+        if not len(lat):
+            return {"error": "no reactions recorded"}
+        return {"reactions": int(len(lat)), "p50_us": float(np.percentile(lat, 50)) / 1e3,
+                "p99_us": float(np.percentile(lat, 99)) / 1e3, "max_us": float(lat.max()) / 1e3,
+                "feeder_orders": n}
+    finally:
+        venue.close()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--peer-python", default=os.environ.get("HFTBACKTEST_PYTHON"))
+    args = p.parse_args()
+    if not args.data.is_file():
+        print(f"replay bench: {args.data} not found (place ../shared/data or pass --data)", file=sys.stderr)
+        return 2
+    load = os.getloadavg()
+    mine = ours(args.data, args.quick)
+    other = peer(args.data, args.peer_python, args.quick)
+    lv = live(args.quick)
+    rows = [("ours noop", mine["noop"]), ("ours quote", mine["quote"])]
+    if isinstance(other, dict):
+        rows += [("hftbacktest noop", other["noop"]), ("hftbacktest quote", other["quote"])]
+    print(f"{'run':<18} {'events/s':>12} {'wall s':>8} {'fills':>6} {'volume':>8} {'position':>9} {'P&L':>10}")
+    for label, r in rows:
+        print(f"{label:<18} {r['events_per_s']:>12,.0f} {r['wall_s']:>8.3f} {r.get('fills', 0):>6} "
+              f"{r.get('volume', 0):>8} {r.get('position', 0):>9} {r.get('pnl', 0.0):>10.2f}")
+    if not isinstance(other, dict):
+        print(f"hftbacktest: {other}")
+    print(f"load + build engine commands: {mine['prepare_s']:.2f} s for {mine['messages']} messages")
+    print(f"live market event -> strategy order on the ring: {lv}")
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    metrics = {"messages": mine["messages"], "prepare_s": mine["prepare_s"],
+               "noop_events_per_s": mine["noop"]["events_per_s"], "quote_events_per_s": mine["quote"]["events_per_s"],
+               "quote_fills": mine["quote"]["fills"], "quote_volume": mine["quote"]["volume"],
+               "quote_pnl": mine["quote"]["pnl"], "live": lv}
+    baselines: dict[str, Any] = {}
+    ratios: dict[str, Any] = {}
+    if isinstance(other, dict):
+        baselines = {"hftbacktest_noop_events_per_s": other["noop"]["events_per_s"],
+                     "hftbacktest_quote_events_per_s": other["quote"]["events_per_s"],
+                     "hftbacktest_quote_fills": other["quote"]["fills"], "hftbacktest_quote_volume": other["quote"]["volume"],
+                     "hftbacktest_quote_pnl": other["quote"]["pnl"]}
+        ratios = {"noop_ours_over_peer": mine["noop"]["events_per_s"] / other["noop"]["events_per_s"],
+                  "quote_ours_over_peer": mine["quote"]["events_per_s"] / other["quote"]["events_per_s"]}
+    else:
+        baselines = {"hftbacktest": other}
+    machine = {"cpus": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
+               "loadavg": [round(x, 2) for x in load], "quick": args.quick}
+    print(json.dumps({"bench": "replay", "machine": machine, "metrics": metrics, "baselines": baselines,
+                      "ratios": ratios}, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

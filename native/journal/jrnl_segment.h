@@ -1,0 +1,41 @@
+/*
+ * jrnl_segment.h - the journal's files by name (jrnl_segment.c): segment and snapshot paths,
+ * creating, mapping and validating a segment file. The layer under the writer, its helper
+ * thread, the readers, retention and snapshots; it calls none of them.
+ */
+#ifndef JRNL_SEGMENT_H
+#define JRNL_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jrnl_log.h"
+
+/* CFFI-BEGIN */
+/* Writes "<dir>/<cmd|evt>-<16 digits>.jrnl" into out. 0 or JRNL_INVALID (too long, bad kind). */
+int jrnl_segment_path(char *out, size_t cap, const char *dir, uint32_t kind, uint64_t index);
+
+/* Writes "<dir>/snap-<20 digits>.snap" into out. 0 or -ENAMETOOLONG. */
+int jrnl_snapshot_path(char *out, size_t cap, const char *dir, uint64_t seq);
+/* CFFI-END */
+
+/* "cmd" or "evt" for JRNL_KIND_CMD / JRNL_KIND_EVT; NULL for any other kind. */
+const char *jrnl_kind_name(uint32_t kind);
+
+/* printf into msg (cap bytes, always terminated): the journal's error messages. */
+void jrnl_say(char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Creates segment `index` of the log's journal (preallocated with real zero blocks, header
+ * synced, renamed into place, directory synced), maps it read-write and pre-faults it writable.
+ * Reads only the log's constant fields (dir, kind, segment_bytes, limits), so a helper thread
+ * may call it while the writer appends. 0 with *map / *fd set, or -errno (message says why). */
+int jrnl_segment_make(const jrnl_log_t *log, uint64_t index, uint8_t **map, int32_t *fd,
+                      char *message, size_t message_cap);
+
+/* Maps segment `index` of a journal and validates its header (limits may be NULL: not compared).
+ * 0 with *base / *bytes set, or the jrnl_log_open codes; message gets the reason. */
+int jrnl_segment_map(const char *dir, uint32_t kind, uint64_t index, int writable,
+                     const uint32_t *limits, uint8_t **base, uint64_t *bytes, int32_t *fd_out,
+                     char *message, size_t message_cap);
+
+#endif /* JRNL_SEGMENT_H */

@@ -1,0 +1,71 @@
+"""The market-making run report: terminal summary, JSON and a PNG of quotes, inventory and P&L.
+
+Input: the strategy's ``report()`` dict and its sampled path (ts_ns, mid, own bid, own ask,
+inventory, P&L), prices in engine units, ``price_scale`` units per currency unit. Output files in
+``out_dir``: ``mm_report.json`` (everything, the path included) and ``mm_report.png`` (three panels
+over time: the mid with the strategy's bid and ask, the inventory with its limits, the P&L).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+PathRow = tuple[int, float, "int | None", "int | None", int, float]
+
+
+def summary(rep: dict[str, Any]) -> str:
+    p = rep["pnl"]
+    lines = [
+        f"P&L {p['total']:+.2f}: spread capture {p['spread_capture']:+.2f}, adverse selection "
+        f"{p['adverse_selection']:+.2f}, inventory {p['inventory']:+.2f}, hedging {p['hedging']:+.2f}, "
+        f"fees and rebates {p['fees']:+.2f}",
+        f"  parts add up exactly: {rep['pnl_parts_add_up']}; runtime ledger {rep['runtime_pnl']:+.6f} "
+        f"(matches: {rep['pnl_matches_runtime']})",
+        f"fills {rep['passive_fills']} passive ({rep['volume']} shares), {rep['hedge_fills']} hedges; "
+        f"position at end {rep['position']}; max |inventory| {rep['max_abs_inventory']} "
+        f"(limit {rep['max_inventory']})",
+        "markouts per share (spread included): " + ", ".join(f"{h:g}s {v:+.4f}" for h, v in rep["markouts"].items()),
+        f"sigma {rep['sigma']}, A {rep['A']}, k {rep['k']} (price units); fit {rep['fit']}",
+        f"regime {rep['regime']}; toxicity {rep['toxicity']}; quote updates {rep['quote_updates']}; "
+        f"at the end: {rep['reason_at_end']}",
+    ]
+    return "\n".join(lines)
+
+
+def write(rep: dict[str, Any], path: Sequence[PathRow], price_scale: float, out_dir: str | Path) -> list[Path]:
+    """Writes mm_report.json and mm_report.png; returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    js = out / "mm_report.json"
+    js.write_text(json.dumps({"report": rep, "path": [list(r) for r in path]}, indent=1, default=str))
+    png = out / "mm_report.png"
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    t = [(r[0] - path[0][0]) / 1e9 for r in path] if path else []
+    fig, axes = plt.subplots(3, 1, figsize=(11, 9), sharex=True)
+    ax = axes[0]
+    ax.plot(t, [r[1] / price_scale for r in path], color="black", lw=0.8, label="mid")
+    ax.plot(t, [r[2] / price_scale if r[2] is not None else float("nan") for r in path], color="tab:green",
+            lw=0.6, label="own bid")
+    ax.plot(t, [r[3] / price_scale if r[3] is not None else float("nan") for r in path], color="tab:red",
+            lw=0.6, label="own ask")
+    ax.set_ylabel("price")
+    ax.legend(loc="upper left", fontsize=8)
+    ax = axes[1]
+    ax.plot(t, [r[4] for r in path], color="tab:blue", lw=0.8)
+    lim = rep.get("max_inventory")
+    if lim:
+        ax.axhline(lim, color="grey", ls="--", lw=0.6)
+        ax.axhline(-lim, color="grey", ls="--", lw=0.6)
+    ax.set_ylabel("inventory (shares)")
+    ax = axes[2]
+    ax.plot(t, [r[5] for r in path], color="tab:purple", lw=0.8)
+    ax.set_ylabel("P&L (currency)")
+    ax.set_xlabel("seconds since the first sample")
+    fig.suptitle("market maker: quotes against the mid, inventory, P&L")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return [js, png]

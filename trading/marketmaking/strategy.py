@@ -1,0 +1,282 @@
+"""The market maker as a strategy on the runtime (trading/strategy): the same class live and in replay.
+
+``MarketMakingStrategy`` (``--strategy mm``) wraps maker.MarketMaker: the runtime's callbacks feed
+it (book changes, public trades, own fills, cancels, rejects, a timer for the stale-data check) and
+its intents become the context's orders: a quote side is one GTC post-only limit order, moved by
+``ctx.replace`` (same price and a smaller size keeps time priority) or pulled by ``ctx.cancel``; a
+hedge is an IOC at the touch.
+
+Parameters (``--param name=value``): the quoting parameters of params.py by their flat names
+(model, gamma, sigma, A, k, horizon_s, tau_s, lot, max_inventory, quote_size,
+price_threshold_ticks, size_threshold_lots, stale_after_s, toxicity_widen, toxicity_pull,
+widen_max), gamma, sigma and k per currency unit (converted to price units here), where 0 for
+sigma, A or k means "estimate online" and 0 for horizon_s the rolling horizon; status_s (> 0: a JSON status line every status_s seconds for the ops shell); plus tiers and tier_step_ticks (quotes at several depths, sizes by tiers.py's allocation),
+hedge_threshold (shares, 0: no hedging), regime (1: spreads by regime), timer_ms
+(the stale-data check) and sample_s (the report's path: mid, quotes, inventory, P&L).
+The tick comes from the instrument (ctx.tick_size), the fees from the instrument's fee schedule
+(ctx.fees: the maker rate, negative for a rebate, enters the pricing). Everything is validated in
+on_start, before the first order: an impossible value raises ParameterError naming the field.
+
+``report()`` after a run: the P&L decomposition (pnl.py), its check against the runtime's own
+ledger, markouts, inventory path extremes, fit quality and regime.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar, Mapping
+
+from trading.marketmaking.errors import ParameterError
+from trading.marketmaking.hedging import HedgeConfig
+from trading.marketmaking.maker import ASK, BID, Intent, MakerConfig, MarketMaker
+from trading.marketmaking.params import MarketMakerParams
+from trading.marketmaking.refresh import Action
+from trading.strategy.api import BUY, SELL, Fill, OwnOrder, PublicTrade, Strategy
+from trading.strategy.context import Context
+
+_NS = 1e-9
+_OPTIONAL_ZERO = ("sigma", "A", "k", "horizon_s")
+
+
+class MarketMakingStrategy(Strategy):
+    name: ClassVar[str] = "mm"
+    defaults: ClassVar[Mapping[str, Any]] = {
+        "model": "as", "gamma": 0.1, "sigma": 0.0, "A": 0.0, "k": 0.0, "horizon_s": 0.0,
+        "tau_s": 60.0, "lot": 100, "max_inventory": 1000, "quote_size": 100,
+        "price_threshold_ticks": 1, "size_threshold_lots": 1, "stale_after_s": 5.0,
+        "toxicity_widen": 0.6, "toxicity_pull": 0.95, "widen_max": 3.0,
+        "hedge_threshold": 0, "regime": 1, "timer_ms": 1000, "sample_s": 1.0,
+        "tiers": 1, "tier_step_ticks": 1, "status_s": 0.0,
+    }
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.maker: MarketMaker | None = None
+        self.order_of_side: dict[tuple[int, int], int] = {}      # (BID/ASK, tier) -> live order id
+        self.side_of_order: dict[int, tuple[int, int]] = {}
+        self.hedge_orders: set[int] = set()
+        # one row per sample_s of simulated time: (ts_ns, mid, own bid, own ask, inventory, P&L)
+        self.path: list[tuple[int, float, int | None, int | None, int, float]] = []
+        self._next_sample_ns = 0
+        self._next_status_ns = 0
+        self.blocked_until_ns = 0           # quoting stopped by the venue (kill switch, halt) until then
+        self.block_kind = ""
+
+    # ---- set-up -------------------------------------------------------------------------------
+    def build_params(self, tick: int, price_scale: int) -> MarketMakerParams:
+        """The validated quoting parameters in engine price units (ParameterError names the first
+        impossible one). gamma, sigma and k are given per currency unit and converted here:
+        gamma / scale, sigma * scale, k / scale (A is per second, unchanged)."""
+        p = self.params
+        pairs = {name: str(p[name]) for name in (
+            "model", "tau_s", "lot", "max_inventory", "quote_size", "price_threshold_ticks",
+            "size_threshold_lots", "stale_after_s", "toxicity_widen", "toxicity_pull", "widen_max")}
+        gamma = float(p["gamma"])
+        if not gamma > 0:
+            raise ParameterError("gamma", gamma, "must be > 0")
+        pairs["gamma"] = str(gamma / price_scale)
+        unit = {"sigma": float(price_scale), "A": 1.0, "k": 1.0 / price_scale, "horizon_s": 1.0}
+        for name in _OPTIONAL_ZERO:
+            value = float(p[name])
+            if value < 0:
+                raise ParameterError(name, value, "must be > 0, or 0 to estimate / use the default")
+            pairs[name] = "none" if value == 0 else repr(value * unit[name])
+        pairs["tick"] = str(tick)
+        return MarketMakerParams.from_strings(pairs)
+
+    def on_start(self, ctx: Context) -> None:
+        params = self.build_params(ctx.tick_size, ctx.price_scale)
+        p = self.params
+        if int(p["timer_ms"]) < 1:
+            raise ParameterError("timer_ms", p["timer_ms"], "must be >= 1")
+        if int(p["hedge_threshold"]) < 0:
+            raise ParameterError("hedge_threshold", p["hedge_threshold"], "must be >= 0 (0: no hedging)")
+        hedge = None
+        if int(p["hedge_threshold"]) > 0:
+            hedge = HedgeConfig(threshold=int(p["hedge_threshold"]), hedge_lot=params.grid.lot,
+                                taker_fee=ctx.fees.taker_per_share,
+                                tick=ctx.tick_size / ctx.price_scale)
+        scale = ctx.price_scale
+        self.maker = MarketMaker(MakerConfig(
+            params=params, maker_rebate_units=round(-ctx.fees.maker_per_share * scale),
+            taker_fee_units=round(ctx.fees.taker_per_share * scale), hedge=hedge,
+            use_regime=bool(int(p["regime"])), price_scale=float(scale), tiers=int(p["tiers"]),
+            tier_step_ticks=int(p["tier_step_ticks"])), ctx.instrument_id)
+        ctx.set_timer(int(p["timer_ms"]) * 1_000_000)
+
+    # ---- callbacks ----------------------------------------------------------------------------
+    def _maker(self) -> MarketMaker:
+        if self.maker is None:
+            raise RuntimeError("MarketMakingStrategy: on_start has not run")
+        return self.maker
+
+    @staticmethod
+    def market_touch(ctx: Context) -> tuple[int | None, int | None]:
+        """Best bid and ask of everyone else: the book as delivered, less the strategy's own
+        resting quantity at each price. A maker that priced off its own quotes would chase them."""
+        mine: dict[tuple[int, int], int] = {}
+        for o in ctx.orders.values():
+            if o.status == "live" and o.tif != "IOC":
+                mine[(o.side, o.price)] = mine.get((o.side, o.price), 0) + o.leaves_qty
+        if not mine:
+            return ctx.book.best_bid, ctx.book.best_ask
+        touch: list[int | None] = []
+        for side, levels, reverse in ((BUY, ctx.book.bids, True), (SELL, ctx.book.asks, False)):
+            best = None
+            for price in sorted(levels, reverse=reverse):
+                if levels[price] > mine.get((side, price), 0):
+                    best = price
+                    break
+            touch.append(best)
+        return touch[0], touch[1]
+
+    def _blocked(self, ctx: Context) -> tuple[bool, bool]:
+        """(halted, breaker) as the venue last told us: a refusal for the phase (a halt) or for the
+        kill switch, and a cancel by the kill switch, stop quoting at once and for stale_after_s
+        seconds; then the maker tries again (and stops again if the venue still refuses)."""
+        if ctx.now >= self.blocked_until_ns:
+            return False, False
+        return self.block_kind == "halt", self.block_kind == "kill switch"
+
+    def _block(self, ctx: Context, kind: str) -> None:
+        self.block_kind = kind
+        self.blocked_until_ns = ctx.now + int(float(self.params["stale_after_s"]) * 1e9)
+        ctx.log(f"quoting stopped: {kind}")
+        halted, breaker = self._blocked(ctx)
+        bid, ask = self.market_touch(ctx)
+        self._send(ctx, self._maker().on_book(ctx.now * _NS, bid, ask, halted=halted, breaker=breaker))
+
+    def on_book(self, ctx: Context) -> None:
+        mm = self._maker()
+        bid, ask = self.market_touch(ctx)
+        halted, breaker = self._blocked(ctx)
+        self._send(ctx, mm.on_book(ctx.now * _NS, bid, ask, halted=halted, breaker=breaker))
+        self._sample(ctx)
+        self._status(ctx)
+
+    def _status(self, ctx: Context) -> None:
+        """Live operation: one JSON line of state every status_s seconds on stdout, which the
+        control plane's strategy manager keeps as the strategy's log (``strategy list`` shows the
+        last line in the ops shell): inventory, P&L parts, regime and its probability, toxicity."""
+        every = float(self.params["status_s"])
+        if every <= 0 or ctx.now < self._next_status_ns or self.maker is None:
+            return
+        self._next_status_ns = ctx.now + int(every * 1e9)
+        snap = self.maker.snapshot()
+        line = {k: snap[k] for k in ("inventory", "reason", "bid", "ask", "regime", "toxicity", "pnl")}
+        print(json.dumps(line, default=str), flush=True)
+
+    def _sample(self, ctx: Context) -> None:
+        if ctx.now < self._next_sample_ns or self.maker is None:
+            return
+        mm = self.maker
+        self._next_sample_ns = ctx.now + int(float(self.params["sample_s"]) * 1e9)
+        b = mm.ledger.breakdown()
+        bid, ask = mm.shown(BID), mm.shown(ASK)
+        self.path.append((ctx.now, 0.0 if b.final_mid2 == 0 else b.final_mid2 / 2.0,
+                          None if bid is None else int(bid[0]), None if ask is None else int(ask[0]),
+                          mm.inventory, b.total2 / 2.0 / ctx.price_scale))
+
+    def on_timer(self, ctx: Context) -> None:
+        mm = self._maker()
+        halted, breaker = self._blocked(ctx)
+        mm.halted, mm.breaker = halted, breaker
+        self._send(ctx, mm.on_timer(ctx.now * _NS))
+        self._sample(ctx)
+        self._status(ctx)
+
+    def on_trade(self, ctx: Context, trade: PublicTrade) -> None:
+        if trade.aggressor in (BUY, SELL):
+            self._maker().on_trade(ctx.now * _NS, trade.price, trade.qty, 1 if trade.aggressor == BUY else -1)
+
+    def on_fill(self, ctx: Context, fill: Fill) -> None:
+        mm = self._maker()
+        hedge = fill.order_id in self.hedge_orders
+        side = BID if fill.side == BUY else ASK
+        tier = self.side_of_order.get(fill.order_id, (side, 0))[1]
+        mm.on_fill(ctx.now * _NS, side, fill.price, fill.qty, passive=fill.maker, hedge=hedge, tier=tier)
+        if fill.leaves_qty == 0:
+            self._forget(fill.order_id)
+
+    def on_cancelled(self, ctx: Context, order: OwnOrder, reason: str) -> None:
+        self._gone(order.order_id)
+        if "KILL_SWITCH" in reason:
+            self._block(ctx, "kill switch")
+
+    def on_rejected(self, ctx: Context, order_id: int, reason: str) -> None:
+        if "KILL_SWITCH" in reason or reason.endswith("REJ_PHASE"):
+            self._gone_or_resync(ctx, order_id)
+            self._block(ctx, "kill switch" if "KILL_SWITCH" in reason else "halt")
+            return
+        self._gone_or_resync(ctx, order_id)
+
+    def _gone_or_resync(self, ctx: Context, order_id: int) -> None:
+        order = ctx.orders.get(order_id)
+        key = self.side_of_order.get(order_id)
+        if order is not None and key is not None:
+            # a refused REPLACE leaves the order as it was (ENGINE.md): follow the book, not the intent
+            self._maker().resync(key[0], key[1], order.price, order.leaves_qty)
+            return
+        self._gone(order_id)
+
+    def on_stop(self, ctx: Context) -> None:
+        mm = self._maker()
+        mm.markouts.flush()
+
+    # ---- intents to orders --------------------------------------------------------------------
+    def _forget(self, order_id: int) -> None:
+        self.hedge_orders.discard(order_id)
+        key = self.side_of_order.pop(order_id, None)
+        if key is not None and self.order_of_side.get(key) == order_id:
+            del self.order_of_side[key]
+
+    def _gone(self, order_id: int) -> None:
+        mm = self._maker()
+        if order_id in self.hedge_orders:
+            mm.on_order_gone(0, hedge=True)
+        key = self.side_of_order.get(order_id)
+        if key is not None and self.order_of_side.get(key) == order_id:
+            mm.on_order_gone(key[0], tier=key[1])
+        self._forget(order_id)
+
+    def _send(self, ctx: Context, intents: list[Intent]) -> None:
+        for it in intents:
+            side = BUY if it.side == BID else SELL
+            if it.action == "hedge":
+                oid = ctx.place(side, it.price, it.qty, tif="IOC")
+                self.hedge_orders.add(oid)
+                continue
+            key = (it.side, it.tier)
+            live = self.order_of_side.get(key)
+            if it.action is Action.CANCEL:
+                if live is not None:
+                    ctx.cancel(live)
+                continue
+            if it.action is Action.REPLACE and live is not None and live in ctx.orders:
+                ctx.replace(live, it.price, it.qty)
+                continue
+            if live is not None:
+                ctx.cancel(live)
+                self._forget(live)
+            oid = ctx.place(side, it.price, it.qty, tif="GTC", post_only=True)
+            self.order_of_side[key] = oid
+            self.side_of_order[oid] = key
+
+    # ---- results ------------------------------------------------------------------------------
+    def report(self, ctx: Context) -> dict[str, Any]:
+        """The run's market-making results; ``pnl_check`` compares the decomposition's total with
+        the runtime's ledger (both marked at the last mid)."""
+        mm = self._maker()
+        b = mm.ledger.breakdown()
+        parts = b.as_currency(float(ctx.price_scale))
+        runtime_total = ctx.ledger.total(b.final_mid2 / 2.0) if b.final_mid2 else 0.0
+        snap = mm.snapshot()
+        return {
+            "pnl": parts, "pnl_parts_add_up": b.check(),
+            "runtime_pnl": runtime_total, "pnl_matches_runtime": abs(runtime_total - parts["total"]) < 1e-6,
+            "passive_fills": b.passive_fills, "hedge_fills": b.hedge_fills, "volume": b.passive_volume,
+            "position": b.position, "max_abs_inventory": mm.max_abs_inventory,
+            "max_inventory": mm.params.limits.max_inventory,
+            "markouts": snap["markouts"], "sigma": snap["sigma"], "A": snap["A"], "k": snap["k"],
+            "fit": snap["fit"], "regime": snap["regime"], "toxicity": snap["toxicity"],
+            "quote_updates": mm.quote_updates, "reason_at_end": mm.reason,
+        }
