@@ -37,6 +37,10 @@ how long does a snapshot stop matching?
    with the client, gateway and engine for the two CPUs. SCHED_OTHER by default
    (--gateway-fifo: SCHED_FIFO, which on two CPUs starves the kernel threads an msync waits
    for; bench/journal_wire.py says more). --no-gateway skips it.
+5. The durable ack of a lone order (bench/journal_wire.py lone_order_acks): one IOC every 3 ms
+   through the gateway, per durability mode (and group commit synced on the engine thread,
+   --group-inline-max), beside the disk's own O_DIRECT|O_DSYNC 4 KiB write and an msync of one
+   page in the same directory, and the TCP echo, all in this run. --no-gateway skips it.
 Journals go to --dir (default: a fresh directory under /var/tmp, a real disk; tmpfs would make
 fsync free). The last line is the JSON summary.
 """

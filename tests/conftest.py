@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 STARTS_PROCESSES = re.compile(
-    r"start_venue\(|start_engine\(|engine_proc|\bVenue\(|\bvenue\.spawn\(|live_venue\(|LiveEngine\(|"
+    r"start_venue\(|start_engine\(|engine_proc|\bVenue\(|\bvenue\.spawn\(|\blive_venue\b|LiveEngine\(|"
     r"SplitVenue\(|subprocess\.Popen\(|gateway_command\(|_venue\(|shutil\.which\(\"c[c]\"\)|"
     r"shutil\.which\(\"gcc\"\)|\[sys\.executable, \"-m\", \"gateway\", \"(?:up|engine|gateway|md|demo)\"")
 FIXTURE = re.compile(r"@pytest\.fixture[^\n]*\n(?:@[^\n]*\n)*def (\w+)\(.*?(?=\n@|\ndef |\nclass |\Z)", re.S)

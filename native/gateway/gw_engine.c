@@ -223,6 +223,84 @@ static void gw_on_trade_side(gw_t *g, const eng_evt_t *e, uint64_t order_id, int
         gw_order_gone(g, o);
 }
 
+static void gw_on_rejected(gw_t *g, const eng_evt_t *e, const gw_pending_t *p)
+{
+    gw_order_t *o;
+    if (!p)
+        return;
+    if (p->kind == GW_P_NEW && (o = gw_orders_find(&g->orders, p->order_id))) {
+        o->leaves_qty = 0;
+        sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_REJECTED, SBE_ORD_STATUS_REJECTED);
+        gw_out_send(g, o->session, gw_encode_er, &m);
+        gw_order_gone(g, o);
+    } else if (p->kind == GW_P_CANCEL || p->kind == GW_P_REPLACE) {
+        gw_ocr_t x = {p->order_id, p->cl_ord_id, (uint64_t)e->hdr.ts_ns, e->hdr.instrument_id,
+                      e->hdr.reason,
+                      p->kind == GW_P_CANCEL ? SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REQUEST
+                                             : SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REPLACE_REQUEST,
+                      gw_cxl_reason(e->hdr.reason)};
+        gw_out_ocr(g, p->session, &x);
+    }                               /* an owed cancel's refusal: nothing to tell (gone already) */
+}
+
+static void gw_on_cancelled(gw_t *g, const eng_evt_t *e, const gw_pending_t *p)
+{
+    gw_order_t *o = gw_orders_find(&g->orders, e->cancelled.order_id);
+    if (!o)
+        return;
+    o->leaves_qty = e->cancelled.leaves_qty;
+    if (p && p->kind == GW_P_CANCEL && p->order_id == o->order_id)
+        o->cl_ord_id = p->cl_ord_id;    /* FIX: the cancel's ClOrdID names the result */
+    if (p && p->kind == GW_P_MASS_PART && p->order_id == o->order_id)
+        g->mass[p->mass].affected++;
+    sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_CANCELED,
+                                     o->leaves_qty == 0 ? SBE_ORD_STATUS_CANCELED
+                                                        : gw_working_status(o));
+    m.last_qty = e->cancelled.cancelled_qty;
+    gw_out_send(g, o->session, gw_encode_er, &m);
+    if (o->leaves_qty == 0)
+        gw_order_gone(g, o);
+}
+
+static void gw_on_replaced(gw_t *g, const eng_evt_t *e, const gw_pending_t *p)
+{
+    gw_order_t *o = gw_orders_find(&g->orders, e->replaced.order_id);
+    if (!o)
+        return;
+    if (p && p->kind == GW_P_REPLACE && p->order_id == o->order_id)
+        o->cl_ord_id = p->cl_ord_id;
+    o->price = e->replaced.price;
+    o->leaves_qty = e->replaced.leaves_qty;
+    o->order_qty = o->cum_qty + o->leaves_qty;
+    sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_REPLACED, gw_working_status(o));
+    if (o->display_qty)
+        m.display_qty = e->replaced.display_qty;
+    gw_out_send(g, o->session, gw_encode_er, &m);
+}
+
+static void gw_on_expired(gw_t *g, const eng_evt_t *e)
+{
+    gw_order_t *o = gw_orders_find(&g->orders, e->expired.order_id);
+    if (!o)
+        return;
+    o->leaves_qty = 0;
+    sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_EXPIRED, SBE_ORD_STATUS_EXPIRED);
+    m.last_qty = e->expired.expired_qty;
+    gw_out_send(g, o->session, gw_encode_er, &m);
+    gw_order_gone(g, o);
+}
+
+static void gw_on_triggered(gw_t *g, const eng_evt_t *e)
+{
+    gw_order_t *o = gw_orders_find(&g->orders, e->triggered.order_id);
+    if (!o)
+        return;
+    sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_TRIGGERED, gw_working_status(o));
+    m.last_px = e->triggered.last_trade_price;
+    m.reason_code = ENG_OK;
+    gw_out_send(g, o->session, gw_encode_er, &m);
+}
+
 /* One event; p is our command that caused it, or NULL. */
 static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
 {
@@ -235,81 +313,23 @@ static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
         }
         return;
     case ENG_EVT_REJECTED:
-        if (!p)
-            return;
-        if (p->kind == GW_P_NEW && (o = gw_orders_find(&g->orders, p->order_id))) {
-            o->leaves_qty = 0;
-            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_REJECTED,
-                                             SBE_ORD_STATUS_REJECTED);
-            gw_out_send(g, o->session, gw_encode_er, &m);
-            gw_order_gone(g, o);
-        } else if (p->kind == GW_P_CANCEL || p->kind == GW_P_REPLACE) {
-            gw_ocr_t x = {p->order_id, p->cl_ord_id, (uint64_t)e->hdr.ts_ns, e->hdr.instrument_id,
-                          e->hdr.reason,
-                          p->kind == GW_P_CANCEL ? SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REQUEST
-                                                 : SBE_CXL_REJ_RESPONSE_TO_ORDER_CANCEL_REPLACE_REQUEST,
-                          gw_cxl_reason(e->hdr.reason)};
-            gw_out_ocr(g, p->session, &x);
-        }
+        gw_on_rejected(g, e, p);
         return;
     case ENG_EVT_TRADE:
         gw_on_trade_side(g, e, e->trade.buy_order_id, e->trade.buy_leaves_qty, ENG_SIDE_BUY);
         gw_on_trade_side(g, e, e->trade.sell_order_id, e->trade.sell_leaves_qty, ENG_SIDE_SELL);
         return;
     case ENG_EVT_CANCELLED:
-        if (!(o = gw_orders_find(&g->orders, e->cancelled.order_id)))
-            return;
-        o->leaves_qty = e->cancelled.leaves_qty;
-        if (p && p->kind == GW_P_CANCEL && p->order_id == o->order_id)
-            o->cl_ord_id = p->cl_ord_id;    /* FIX: the cancel's ClOrdID names the result */
-        if (p && p->kind == GW_P_MASS_PART && p->order_id == o->order_id)
-            g->mass[p->mass].affected++;
-        {
-            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_CANCELED,
-                                             o->leaves_qty == 0 ? SBE_ORD_STATUS_CANCELED
-                                                                : gw_working_status(o));
-            m.last_qty = e->cancelled.cancelled_qty;
-            gw_out_send(g, o->session, gw_encode_er, &m);
-        }
-        if (o->leaves_qty == 0)
-            gw_order_gone(g, o);
+        gw_on_cancelled(g, e, p);
         return;
     case ENG_EVT_REPLACED:
-        if (!(o = gw_orders_find(&g->orders, e->replaced.order_id)))
-            return;
-        if (p && p->kind == GW_P_REPLACE && p->order_id == o->order_id)
-            o->cl_ord_id = p->cl_ord_id;
-        o->price = e->replaced.price;
-        o->leaves_qty = e->replaced.leaves_qty;
-        o->order_qty = o->cum_qty + o->leaves_qty;
-        {
-            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_REPLACED, gw_working_status(o));
-            if (o->display_qty)
-                m.display_qty = e->replaced.display_qty;
-            gw_out_send(g, o->session, gw_encode_er, &m);
-        }
+        gw_on_replaced(g, e, p);
         return;
     case ENG_EVT_EXPIRED:
-        if (!(o = gw_orders_find(&g->orders, e->expired.order_id)))
-            return;
-        o->leaves_qty = 0;
-        {
-            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_EXPIRED, SBE_ORD_STATUS_EXPIRED);
-            m.last_qty = e->expired.expired_qty;
-            gw_out_send(g, o->session, gw_encode_er, &m);
-        }
-        gw_order_gone(g, o);
+        gw_on_expired(g, e);
         return;
     case ENG_EVT_TRIGGERED:
-        if (!(o = gw_orders_find(&g->orders, e->triggered.order_id)))
-            return;
-        {
-            sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_TRIGGERED,
-                                             gw_working_status(o));
-            m.last_px = e->triggered.last_trade_price;
-            m.reason_code = ENG_OK;
-            gw_out_send(g, o->session, gw_encode_er, &m);
-        }
+        gw_on_triggered(g, e);
         return;
     default:
         return;                     /* book levels, phases, auctions, acks: not order reports */

@@ -325,6 +325,104 @@ int gw_resume(gw_t *g, uint32_t old_source, uint64_t recovered_seq, const char *
     return rc;
 }
 
+/* The sockets epoll reported ready: accepts, the doorbell, flushes and reads. */
+static void gw_dispatch(gw_t *g, const struct epoll_event *evs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (evs[i].data.u64 == GW_LISTEN_TAG) {
+            gw_accept(g);
+            continue;
+        }
+        if (evs[i].data.u64 == GW_WAKER_TAG) {
+            gw_waker_consume(g->waker);     /* the log is polled at the top of the loop */
+            g->stats->doorbell_wakes++;
+            continue;
+        }
+        gw_conn_t *c = &g->conns[evs[i].data.u64];
+        if (c->fd < 0)
+            continue;
+        if ((evs[i].events & EPOLLOUT) && gw_conn_flush(g, c) < 0) {
+            gw_conn_close(g, c);
+            continue;
+        }
+        if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+            if (c->closing) {
+                char sink[4096];
+                if (recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) <= 0)
+                    gw_conn_close(g, c);
+            } else {
+                gw_conn_readable(g, c);
+            }
+        }
+    }
+}
+
+/* Connections held back by a full command ring retry once the engine made room. */
+static void gw_retry_blocked(gw_t *g)
+{
+    for (uint32_t i = 0; i < g->cfg->max_connections; i++) {
+        gw_conn_t *c = &g->conns[i];
+        if (c->fd >= 0 && c->blocked && !c->closing && gw_engine_has_room(g)) {
+            c->blocked = 0;
+            fixp_conn_input(g, c);
+            if (!c->blocked)
+                gw_conn_readable(g, c);
+        }
+    }
+}
+
+/* Timers, and whether the engine is still there: 0 to go on; -1 after an orderly engine stop;
+ * GW_RUN_ENGINE_DEAD / _STALE when it died. */
+static int gw_timers_and_liveness(gw_t *g, int64_t *next_timer_ns, int64_t *next_liveness_ns)
+{
+    const gw_config_t *cfg = g->cfg;
+    if (g->now_ns < *next_timer_ns)
+        return 0;
+    fixp_timers(g);
+    *next_timer_ns = g->now_ns + 1000000;
+    if (ring_seg_state(cfg->control_seg) != RING_STATE_READY)
+        return -1;
+    /* A SIGKILLed engine leaves its control segment READY, and a restarted one makes new
+     * segments: without this check commands would go on into rings nobody reads. */
+    if (g->now_ns < *next_liveness_ns)
+        return 0;
+    *next_liveness_ns = g->now_ns + (int64_t)GW_LIVENESS_CHECK_MS * 1000000;
+    int live = ring_seg_check_live(cfg->control_seg, (uint64_t)cfg->engine_stale_ms * 1000000u);
+    if (live == RING_SEG_CREATOR_DEAD)
+        return GW_RUN_ENGINE_DEAD;
+    if (live == RING_SEG_HEARTBEAT_STALE)
+        return GW_RUN_ENGINE_STALE;
+    return live != 0 ? -1 : 0;      /* CLOSED since the state check above: an orderly stop */
+}
+
+/* Stopping: every connection gets a Terminate and a last chance to flush. With the engine
+ * dead nothing more goes to its rings (owed cancels wait for gw_resume). */
+static void gw_stop_connections(gw_t *g, int engine_dead)
+{
+    const gw_config_t *cfg = g->cfg;
+    g->engine_down = engine_dead != 0;
+    g->now_ns = gw_mono_ns();
+    uint16_t why = atomic_load_explicit(&gw_stop_flag, memory_order_relaxed)
+                       ? ENG_GW_PEER_TERMINATED : ENG_GW_ENGINE_GONE;
+    for (uint32_t i = 0; i < cfg->max_connections; i++)
+        if (g->conns[i].fd >= 0)
+            gw_conn_terminate(g, &g->conns[i], SBE_TERMINATION_CODE_FINISHED,
+                              why == ENG_GW_PEER_TERMINATED ? ENG_GW_VENUE_STOPPING
+                                                            : ENG_GW_ENGINE_GONE);
+    int64_t end = g->now_ns + GW_LINGER_NS;
+    for (;;) {
+        g->now_ns = gw_mono_ns();
+        gw_reap(g);
+        uint32_t open = 0;
+        for (uint32_t i = 0; i < cfg->max_connections; i++)
+            open += g->conns[i].fd >= 0;
+        if (!open || g->now_ns >= end)
+            break;
+    }
+    for (uint32_t i = 0; i < cfg->max_connections; i++)
+        gw_conn_close(g, &g->conns[i]);
+}
+
 int gw_serve(gw_t *g)
 {
     const gw_config_t *cfg = g->cfg;
@@ -363,44 +461,8 @@ int gw_serve(gw_t *g)
         g->now_ns = gw_mono_ns();
         if (n > 0)
             last_work_ns = g->now_ns;
-        for (int i = 0; i < n; i++) {
-            if (evs[i].data.u64 == GW_LISTEN_TAG) {
-                gw_accept(g);
-                continue;
-            }
-            if (evs[i].data.u64 == GW_WAKER_TAG) {
-                gw_waker_consume(g->waker);     /* the log is polled at the top of the loop */
-                g->stats->doorbell_wakes++;
-                continue;
-            }
-            gw_conn_t *c = &g->conns[evs[i].data.u64];
-            if (c->fd < 0)
-                continue;
-            if (evs[i].events & EPOLLOUT)
-                if (gw_conn_flush(g, c) < 0) {
-                    gw_conn_close(g, c);
-                    continue;
-                }
-            if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                if (c->closing) {
-                    char sink[4096];
-                    if (recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) <= 0)
-                        gw_conn_close(g, c);
-                } else {
-                    gw_conn_readable(g, c);
-                }
-            }
-        }
-        /* Connections held back by a full command ring retry once the engine made room. */
-        for (uint32_t i = 0; i < cfg->max_connections; i++) {
-            gw_conn_t *c = &g->conns[i];
-            if (c->fd >= 0 && c->blocked && !c->closing && gw_engine_has_room(g)) {
-                c->blocked = 0;
-                fixp_conn_input(g, c);
-                if (!c->blocked)
-                    gw_conn_readable(g, c);
-            }
-        }
+        gw_dispatch(g, evs, n);
+        gw_retry_blocked(g);
         if (g->cmds_unsignalled) {
             if (cfg->engine_bell)
                 ring_doorbell_notify(cfg->engine_bell);   /* full fence inside: ring_wait.c */
@@ -411,50 +473,13 @@ int gw_serve(gw_t *g)
         gw_reap(g);
         if (g->lat)
             gw_engine_lat_transmitted(g);   /* latency: the reports above were just flushed */
-        if (g->now_ns >= next_timer_ns) {
-            fixp_timers(g);
-            next_timer_ns = g->now_ns + 1000000;
-            if (ring_seg_state(cfg->control_seg) != RING_STATE_READY)
-                break;
-            /* A SIGKILLed engine leaves its control segment READY, and a restarted one makes
-             * new segments: without this check commands would go on into rings nobody reads. */
-            if (g->now_ns >= next_liveness_ns) {
-                next_liveness_ns = g->now_ns + (int64_t)GW_LIVENESS_CHECK_MS * 1000000;
-                int live = ring_seg_check_live(cfg->control_seg,
-                                               (uint64_t)cfg->engine_stale_ms * 1000000u);
-                if (live == RING_SEG_CREATOR_DEAD || live == RING_SEG_HEARTBEAT_STALE) {
-                    engine_dead = live == RING_SEG_CREATOR_DEAD ? GW_RUN_ENGINE_DEAD
-                                                                : GW_RUN_ENGINE_STALE;
-                    break;
-                }
-                if (live != 0)
-                    break;  /* CLOSED since the state check above: an orderly stop */
-            }
+        int live = gw_timers_and_liveness(g, &next_timer_ns, &next_liveness_ns);
+        if (live) {
+            engine_dead = live > 0 ? live : 0;
+            break;
         }
     }
-    /* Stopping: every connection gets a Terminate and a last chance to flush. With the engine
-     * dead nothing more goes to its rings (cancel-on-disconnect waits for gw_resume). */
-    g->engine_down = engine_dead != 0;
-    g->now_ns = gw_mono_ns();
-    uint16_t why = atomic_load_explicit(&gw_stop_flag, memory_order_relaxed)
-                       ? ENG_GW_PEER_TERMINATED : ENG_GW_ENGINE_GONE;
-    for (uint32_t i = 0; i < cfg->max_connections; i++)
-        if (g->conns[i].fd >= 0)
-            gw_conn_terminate(g, &g->conns[i], SBE_TERMINATION_CODE_FINISHED,
-                              why == ENG_GW_PEER_TERMINATED ? ENG_GW_VENUE_STOPPING
-                                                            : ENG_GW_ENGINE_GONE);
-    int64_t end = g->now_ns + GW_LINGER_NS;
-    for (;;) {
-        g->now_ns = gw_mono_ns();
-        gw_reap(g);
-        uint32_t open = 0;
-        for (uint32_t i = 0; i < cfg->max_connections; i++)
-            open += g->conns[i].fd >= 0;
-        if (!open || g->now_ns >= end)
-            break;
-    }
-    for (uint32_t i = 0; i < cfg->max_connections; i++)
-        gw_conn_close(g, &g->conns[i]);
+    gw_stop_connections(g, engine_dead);
     if (!engine_dead)               /* a stop request: consumed here; else the caller sees it */
         atomic_store_explicit(&gw_stop_flag, 0, memory_order_relaxed);
     return engine_dead;

@@ -327,6 +327,8 @@ static int jrnl_list_segments(jrnl_log_t *log, uint64_t *first, uint64_t *count)
     closedir(d);
     if (!found)
         lowest = 0;
+    *first = lowest;                /* also on a gap: a regenerable journal is cut there */
+    *count = highest;
     if (found != highest - lowest) {
         jrnl_say(log->message, sizeof log->message, "%s: %s segments missing: %llu files for "
                  "indexes %llu..%llu", log->dir, name, (unsigned long long)found,
@@ -482,6 +484,19 @@ int jrnl_log_open_begin(jrnl_log_t *log, jrnl_walk_t *w, const char *dir, uint32
     int rc = jrnl_list_segments(log, &first_seg, &nseg);
     if (rc == -ENOENT && readonly)
         return 0;                   /* no journal at all: empty (finish reports it so) */
+    if (rc == JRNL_BAD_SEGMENT && (flags & JRNL_OPEN_REGENERABLE) && !readonly) {
+        /* A segment missing in the middle of a journal the commands can regenerate: it ends
+         * before the gap, finish removes the files after it and says so, and the replay writes
+         * the rest again. (A command journal with a gap stays refused.) */
+        uint64_t k = first_seg;
+        char path[JRNL_PATH_MAX + 32];
+        while (k < nseg && jrnl_segment_path(path, sizeof path, dir, kind, k) == 0 &&
+               access(path, F_OK) == 0)
+            k++;
+        w->stray_to = nseg;
+        nseg = k;
+        rc = 0;
+    }
     if (rc != 0) {
         if (rc < 0 && rc > -2000)   /* an errno; JRNL_* codes (-20xx) left their own message */
             jrnl_say(log->message, sizeof log->message, "%s: cannot list: %s", dir,
@@ -583,6 +598,12 @@ int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
         zero_to++;
     }
     rc = jrnl_msync_slots(base, w->end_slot, zero_to);
+    for (uint64_t s = w->stray_to; rc == 0 && s > w->nseg; s--) {     /* after a gap */
+        char path[JRNL_PATH_MAX + 32];
+        jrnl_segment_path(path, sizeof path, dir, kind, s - 1);
+        if (unlink(path) != 0 && errno != ENOENT)
+            rc = -errno;
+    }
     for (uint64_t s = w->nseg; rc == 0 && s > w->end_seg + 1; s--) {
         char path[JRNL_PATH_MAX + 32];
         jrnl_segment_path(path, sizeof path, dir, kind, s - 1);
@@ -596,7 +617,14 @@ int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
         close(fd);
         return rc;
     }
-    if (log->truncated_records && w->holes && !w->end_is_cut && end_damaged)
+    if (w->stray_to > w->nseg)
+        jrnl_say(log->message, sizeof log->message, "%s: %s journal repaired: segment %llu is "
+                 "missing (segment files up to %llu exist after it); the journal is cut at the "
+                 "gap (the files after it removed) and the replay rewrites every later record "
+                 "from the command journal; continuing after seq %llu", dir,
+                 jrnl_kind_name(kind), (unsigned long long)w->nseg,
+                 (unsigned long long)(w->stray_to - 1), (unsigned long long)log->last_seq);
+    else if (log->truncated_records && w->holes && !w->end_is_cut && end_damaged)
         /* Said as what it is: damage with valid records after it, repaired from the authority. */
         jrnl_say(log->message, sizeof log->message, "%s: %s journal repaired: the record at "
                  "segment %llu offset %llu (after the records of seq %llu) is damaged (checksum "

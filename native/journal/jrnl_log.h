@@ -184,6 +184,9 @@ typedef struct jrnl_walk {
     uint64_t prev_seq;
     uint32_t prev_index;
     uint32_t _pad0;
+    uint64_t stray_to;                  /* regenerable journal with a missing segment: the walk
+                                           stops before the gap (nseg); files nseg+1 .. stray_to-1
+                                           are after it and finish removes them; 0: no gap */
 } jrnl_walk_t;
 
 /* Checks the arguments, creates the directory (unless JRNL_OPEN_READONLY), lists the segments

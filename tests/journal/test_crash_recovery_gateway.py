@@ -31,7 +31,8 @@ import numpy as np
 from gateway import launcher
 from gateway.enginehost import journal
 from gateway.client import (BusinessMessageReject, Client, ConnectionClosed, ExecType,
-                            ExecutionReport, OrderCancelReject, Retransmission, Side, Terminate)
+                            ExecutionReport, OrderCancelReject, OrderRequest, Retransmission,
+                            Side, Terminate)
 from gateway.reasons import Reason
 from native.records import type_name
 from native import records
@@ -103,6 +104,7 @@ class Seen:
     not_executed = 0            # answered with 959: the dead engine never sequenced them
     bmrs = 0
     retransmitted = 0
+    resent = 0                  # requests resent after a reconnect (they crossed the Terminate)
 
 
 class Session:
@@ -119,6 +121,8 @@ class Session:
         self.ended = True
         self.next_seq = 1                       # FIXP Idempotent flow: seqNums go on across
         self.next_cl_ord_id = 1                 # connections (the gateway never lowers them)
+        self.open_frame = b""                   # the open request as sent, for a resend
+        self.open_seq = 0
 
     def connect(self, port: int) -> None:
         """Reconnects, then asks for every message it missed and checks the one it had open
@@ -127,8 +131,10 @@ class Session:
         if self.c is not None:
             self.next_seq = self.c.core.next_seq_out
             self.next_cl_ord_id = self.c.core.next_cl_ord_id
+        # With a request open, the flow goes on from it: it may be resent below.
         self.c = Client.connect("127.0.0.1", port, self.session_id, firm, key, keepalive_ms=1000,
-                                timeout_s=30.0, next_seq_no=self.next_seq)
+                                timeout_s=30.0,
+                                next_seq_no=self.open_seq if self.open else self.next_seq)
         self.c.core.next_cl_ord_id = self.next_cl_ord_id
         self.ended = False
         last = self.seqs[-1] if self.seqs else 0
@@ -147,8 +153,31 @@ class Session:
             self.c.inbox[0:0] = live            # newer live messages, after the resent ones
             first += n
             missed -= n
+        if self.open is not None:
+            self._resend_open()
+        else:
+            self.c.core.next_seq_out = max(self.c.core.next_seq_out, self.next_seq)
         assert self.open is None, \
             f"session {self.session_id}: request clOrdID {self.open[0]} was never answered"
+
+    def _resend_open(self) -> None:
+        """The open request has no answer in the flow: it crossed the Terminate on the wire and
+        the gateway never read it (a request the gateway read is answered, by its outcome or
+        959). FIXP Idempotent flow: the client resends it with the same seqNum; the gateway
+        executes it now, or, had it processed it, refuses it as a duplicate (950), which here
+        means an answer was lost: a failure."""
+        assert self.c is not None
+        self.seen.resent += 1
+        self.c.send_raw(self.open_frame)
+        self.c.core.next_seq_out = self.open_seq + 1
+        cid = self.open[0] if self.open else 0
+        while self.open is not None:
+            m = self.c.recv(10.0)
+            assert not (isinstance(m, BusinessMessageReject) and m.business_reject_ref_id == cid
+                        and m.reason_code == Reason.ENG_GW_SEQ_TOO_LOW), \
+                f"session {self.session_id}: clOrdID {cid} was processed but never answered"
+            if self._take(m):
+                raise AssertionError(f"session {self.session_id}: terminated during a resend")
 
     def _record(self, m: object) -> None:
         seq = getattr(m, "seq_num", None)
@@ -207,13 +236,20 @@ class Session:
         while self.c.inbox:                 # a connection terminated between requests
             if self._take(self.c.inbox.pop(0)):
                 return
+        core = self.c.core
+        self.open_seq = core.next_seq_out
+        cid = core.cl_ord_id(None)
         if self.live and rng.random() < 0.25:
             oid = rng.choice(sorted(self.live))
-            self.open = (self.c.cancel(oid, self.live[oid]), oid)
+            self.open_frame = core.cancel(oid, self.live[oid], cid)
+            self.open = (cid, oid)
         else:
-            self.open = (self.c.new_order(1 + rng.randrange(2), rng.choice((Side.BUY, Side.SELL)),
-                                          rng.randrange(1, 20), self.account,
-                                          price=10000 + rng.randrange(-3, 4)), None)
+            self.open_frame = core.new_order(OrderRequest(
+                instrument_id=1 + rng.randrange(2), side=rng.choice((Side.BUY, Side.SELL)),
+                order_qty=rng.randrange(1, 20), account_id=self.account,
+                price=10000 + rng.randrange(-3, 4)), cid)
+            self.open = (cid, None)
+        self.c.send_raw(self.open_frame)
         try:
             while self.open is not None:
                 if self._take(self.c.recv(10.0)):
@@ -354,10 +390,11 @@ def test_gateway_outlives_engine_sigkills_and_clients_recover_by_retransmission(
           f"{len(seen.cancelled)} cancels, {seen.answered} requests answered, "
           f"{seen.cut_by_959} cut by Terminate 959 and answered by retransmission "
           f"({seen.not_executed} of them never sequenced: rejected with 959), "
-          f"{seen.retransmitted} messages retransmitted, {seen.bmrs} business rejects")
+          f"{seen.retransmitted} messages retransmitted, {seen.bmrs} business rejects, "
+          f"{seen.resent} resent after crossing the Terminate")
     # A kill can land between two requests of both sessions; most land on a pending one.
     assert seen.cut_by_959 >= KILLS // 2, "kills did not end pending requests with 959"
-    assert seen.answered_by_retransmission >= seen.cut_by_959
+    assert seen.answered_by_retransmission + seen.resent >= seen.cut_by_959
     assert len(seen.accepted) > 50, "too few orders were accepted"
     assert seen.fills, "no order crossed"
     assert eng.stop() == 0

@@ -16,7 +16,7 @@ import pytest
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel, UdpReceiver, ZmqReceiver
-from gateway.launcher import wait_for
+from gateway.launcher import LaunchError, wait_for
 from tests.marketdata.live import BOOT_INSTRUMENT, first_adds, instruments_arg, live_venue
 from tests.marketdata.session import book_mismatches, free_udp_port
 from tests.native.streams import seeded_stream
@@ -34,7 +34,7 @@ def _converged(eng: Any, sub: Subscriber, i: int, seed: int) -> None:
 
     try:
         wait_for(same, f"the subscriber's book to equal the engine's after command {i}", 10.0, step)
-    except AssertionError as exc:
+    except LaunchError as exc:
         raise AssertionError(f"seed {seed} command {i}: "
                              f"{book_mismatches(eng.reference, sub.book, STREAM_INSTRUMENTS)} "
                              f"(subscriber stats {sub.book.stats()})") from exc

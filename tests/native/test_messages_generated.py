@@ -23,9 +23,19 @@ def _generator():  # type: ignore[no-untyped-def]
 
 
 def test_regenerating_gives_the_committed_module_byte_for_byte() -> None:
-    text = _generator().generate()
-    assert (ROOT / "native" / "messages.py").read_text() == text, \
+    gen = _generator()
+    assert (ROOT / "native" / "messages.py").read_text() == gen.generate(), \
         "native/messages.py is stale: run python scripts/generate_messages.py"
+    assert (ROOT / "gateway" / "reasons.pyi").read_text() == gen.generate_reasons_stub(), \
+        "gateway/reasons.pyi is stale: run python scripts/generate_messages.py"
+
+
+def test_the_reasons_stub_names_what_gateway_reasons_builds() -> None:
+    from gateway.reasons import Reason
+    stub = (ROOT / "gateway" / "reasons.pyi").read_text()
+    assert {m.name: int(m) for m in Reason} == {
+        name: int(value) for name, value in (line.strip().split(" = ") for line in stub.splitlines()
+                                             if line.startswith("    ENG_"))}
 
 
 def test_check_mode_reports_up_to_date_and_carries_the_banner() -> None:
@@ -49,6 +59,7 @@ def test_every_type_code_has_its_struct_with_the_compiled_fields() -> None:
 def test_a_stale_module_is_reported(tmp_path: Path) -> None:
     gen = _generator()
     gen.OUT = tmp_path / "messages.py"
+    gen.REASONS_STUB = tmp_path / "reasons.pyi"
     gen.OUT.write_text("# an old copy\n")
     gen.ROOT = tmp_path
     assert gen.main(["--check"]) == 1
