@@ -120,7 +120,11 @@ class MarketMakingStrategy(Strategy):
         if not mine:
             return ctx.book.best_bid, ctx.book.best_ask
         touch: list[int | None] = []
-        for side, levels, reverse in ((BUY, ctx.book.bids, True), (SELL, ctx.book.asks, False)):
+        for side, levels, reverse, top in ((BUY, ctx.book.bids, True, ctx.book.best_bid),
+                                           (SELL, ctx.book.asks, False, ctx.book.best_ask)):
+            if top is None or levels[top] > mine.get((side, top), 0):
+                touch.append(top)          # the usual case: someone else is at the best price
+                continue
             best = None
             for price in sorted(levels, reverse=reverse):
                 if levels[price] > mine.get((side, price), 0):
