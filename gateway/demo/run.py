@@ -6,32 +6,41 @@ shared-memory rings; then a continuous session with makers, takers, icebergs and
 client over TCP through the gateway, one request at a time), reads the engine's broadcast event
 log, and prints what an operator looks at: the seed document's worked example, the auctions,
 trades per instrument, the final books, the event and reject mix, a determinism check (the
-engine's command journal replayed in-process gives byte-identical events) and the latency report:
+engine's command journal replayed in-process gives byte-identical events), what the live market
+maker (trading/marketmaking, run by trading/strategy/live.py in its own process) did on AAPL, the
+transaction cost analysis of the run (trading/tca on the engine's journal) and the latency report:
 P50/P99/P99.9/max of each stage of the order path, stamped in C by the gateway and the engine, and
 end to end, with its HdrHistogram files. Everything printed is computed from this run.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import sys
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psutil
 
 from gateway.demo.flow import INSTRUMENTS, PRICE_UNIT_PER_USD, TICK, DemoFlow
-from gateway.demo.venue import MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, VenueError, VenueRun, \
-    run_venue
+from gateway.demo.venue import MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, MM_ACCOUNT, MM_INSTRUMENT, VenueError, \
+    VenueRun, run_venue
 from gateway.latency import summarize
 from native.messages import (AddInstrument, AuctionEvent, BookLevelEvent, Command, Event, NewOrder, RejectedEvent,
                              SetPhase, TradeEvent)
 from native.engine import Engine
 from native import records
 from native.records import Reason, type_name
+from trading.tca.analysis import CostSummary, analyze
+from trading.tca.errors import TcaInputError
+from trading.tca.reference import parse_reference
+from trading.tca.tape import load_tape
 
 
 def _usd(price: int) -> str:
@@ -138,7 +147,55 @@ def _replay_in_process(venue: VenueRun) -> tuple[bytes, dict]:
     return out.tobytes(), depth
 
 
+def _num(value: float, fmt: str = ".2f") -> str:
+    return format(value, fmt) if math.isfinite(value) else "n/a"
+
+
+def market_maker_lines(mm: dict[str, Any], symbol: str) -> list[str]:
+    """The live market maker's section, from its own ledger (gateway/demo/market_maker.py)."""
+    return [
+        f"Market maker (live, measured from this run): MarketMakingStrategy on {symbol}, account "
+        f"{mm['account']}, its own producer slot and the event log",
+        f"  quotes sent: {mm['quotes_new']:,} new, {mm['quotes_replaced']:,} replaced, "
+        f"{mm['quotes_cancelled']:,} cancelled; {mm['rejects']:,} rejected",
+        f"  fills {mm['fills']:,} ({mm['maker_volume']:,} shares as maker), position {mm['position']:,}, "
+        f"P&L {_num(mm['pnl'])} USD (realised {_num(mm['realized'])}, fees {_num(mm['fees'])}; "
+        "unrealised at the last mid)",
+    ]
+
+
+def _tca_row(s: CostSummary) -> str:
+    marks = " ".join(f"{k} {_num(v, '+.1f')}" for k, v in s.markout_bps.items())
+    return (f"  {s.key:<8} {s.orders:>7,} {s.executions:>7,} {_num(s.fill_rate_limit, '.0%'):>6} "
+            f"{_num(s.fill_rate_market, '.0%'):>6} {_num(s.effective_spread_bps, '.2f'):>8} "
+            f"{_num(s.price_improved_pct, '.1f'):>6} | {marks}")
+
+
+def tca_lines(journal_dir: Path) -> list[str]:
+    """The transaction cost analysis of this run (trading/tca) on the engine's command and event
+    journal: per instrument and per account."""
+    ref = parse_reference({"instruments": [{"id": i.instrument_id, "symbol": i.symbol}
+                                           for i in INSTRUMENTS]}, "demo instruments")
+    an = analyze(load_tape(str(journal_dir)), ref)
+    lines = ["Transaction cost analysis (trading/tca on this run's journal; measured, bps of the "
+             "arrival mid)",
+             f"  {'group':<8} {'orders':>7} {'fills':>7} {'lmt%':>6} {'mkt%':>6} {'eff.sprd':>8} "
+             f"{'PI %':>6} | markouts bps"]
+    for dim in ("instrument", "account"):
+        lines.append(f"  by {dim}:")
+        lines += [_tca_row(s) for s in an.summary(dim)]
+    lines.append("  (fill rate of limit / market orders; effective spread of marketable orders; PI: "
+                 "marketable orders price-improved; markouts of fills, + in the filled side's favour)")
+    return lines
+
+
 def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir: Path) -> int:
+    with tempfile.TemporaryDirectory(prefix="venue-demo-journal-") as tmp:
+        return _run(orders_per_instrument, seed, depth, wait, report_dir, Path(tmp) / "journal")
+
+
+def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir: Path,
+         journal_dir: Path) -> int:
     flow = DemoFlow(seed=seed, orders_per_instrument=orders_per_instrument)
     print(f"venue demo: {len(INSTRUMENTS)} instruments, seed {seed}, "
           f"{orders_per_instrument:,} continuous-session orders per instrument")
@@ -150,14 +207,15 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
     print()
 
     try:
-        venue = run_venue(flow, wait=wait)
+        venue = run_venue(flow, journal_dir, wait=wait)
     except VenueError as exc:
         print(f"venue demo: {exc}", file=sys.stderr)
         return 1
     print(f"Engine process: pinned to cpu {venue.engine_cpu}, wait strategy {venue.wait}, "
           f"journal (async durability); gateway process (blocks in epoll when idle, no spin) "
           f"and TCP client (SCHED_BATCH, so it does not preempt the gateway) pinned to cpu "
-          f"{venue.gateway_cpu}; shared-memory rings in /dev/shm")
+          f"{venue.gateway_cpu}; the market maker's process (SCHED_BATCH) on cpu {venue.market_maker_cpu}; "
+          "shared-memory rings in /dev/shm")
     lines = [ln.strip() for ln in venue.engine_stderr.splitlines() if ln.strip()]
     lines += [ln.strip() for ln in venue.gateway_stderr.splitlines()
               if ln.strip().startswith("gateway: ")]
@@ -176,10 +234,12 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
         for w in ranked[:4]:
             print(f"    {w}")
         print("    (python -m tuning audit lists them all; python -m tuning plan shows the fixes)")
-    forwarded = len(venue.sequenced) - len(INSTRUMENTS) - venue.ring_commands
+    mm_commands = int(venue.market_maker["commands"])
+    forwarded = len(venue.sequenced) - len(INSTRUMENTS) - venue.ring_commands - mm_commands
     print(f"  {len(venue.sequenced):,} commands sequenced: {len(INSTRUMENTS)} boot, "
           f"{venue.ring_commands:,} set-up and opening commands through the rings, {forwarded:,} "
-          f"of the {venue.gateway_requests:,} continuous-session requests sent over TCP")
+          f"of the {venue.gateway_requests:,} continuous-session requests sent over TCP, "
+          f"{mm_commands:,} from the market maker through its own ring")
     if venue.gateway_answered:
         print("  the gateway answered the others itself: " + ", ".join(
             f"{n:,} {why}" for why, n in venue.gateway_answered.most_common()))
@@ -249,6 +309,18 @@ def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir
     print("Determinism: the sequenced commands (the engine's command journal) replayed "
           f"in-process give {'byte-identical' if identical else 'DIFFERENT'} events "
           f"({len(replay_bytes) // 96:,} records) and {'the same' if books_match else 'DIFFERENT'} books")
+    print()
+
+    for line in market_maker_lines(venue.market_maker, by_symbol[MM_INSTRUMENT]):
+        print(line)
+    print()
+    try:
+        tca = tca_lines(journal_dir)
+    except TcaInputError as exc:
+        print(f"venue demo: the transaction cost analysis failed: {exc}", file=sys.stderr)
+        return 1
+    for line in tca:
+        print(line)
     print()
 
     rtt = venue.round_trip_ns

@@ -17,11 +17,13 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +31,7 @@ from gateway import launcher
 from gateway.enginehost import journal
 from gateway.client import Client
 from gateway.demo.flow import INSTRUMENTS, MAKER_ACCOUNTS, TAKER_ACCOUNTS, TICK, DemoFlow
+from gateway.demo.market_maker import READY_LINE
 from gateway.latency import END_TO_END, Snapshot
 from gateway.latency.region import STAGE_NAMES
 from gateway.latency.venue import snapshot_venue
@@ -46,6 +49,9 @@ GATEWAY_REASONS_FROM = 900      # venue_layout.h: 900-999 are the gateway's own 
 SESSION_ID, FIRM_ID, SESSION_KEY = 1, 1, "demo"
 # Engine capacities: the in-process replay of the determinism check must use the same ones.
 MAX_ORDERS, MAX_LEVELS, MAX_ACCOUNTS = 1 << 16, 1 << 14, 64
+# The live market maker (gateway/demo/market_maker.py): its instrument and its own account, apart
+# from the flow's makers and takers; its own producer slot is the engine's third.
+MM_INSTRUMENT, MM_ACCOUNT = INSTRUMENTS[0].instrument_id, 20
 
 
 class VenueError(RuntimeError):
@@ -68,11 +74,13 @@ class VenueRun:
     engine_cpu: int
     gateway_cpu: int
     client_cpu: int
+    market_maker_cpu: int
     wait: str
     engine_exit_code: int
     gateway_exit_code: int
     engine_stderr: str
     gateway_stderr: str
+    market_maker: dict[str, Any]   # the market maker's own account of its run (its JSON line)
 
 
 def _cpus() -> tuple[int, int]:
@@ -80,6 +88,13 @@ def _cpus() -> tuple[int, int]:
     client blocks while the gateway works, so those two take turns on the other core."""
     cpus = sorted(os.sched_getaffinity(0))
     return cpus[-1], cpus[0]
+
+
+def _mm_cpu(engine_cpu: int, client_cpu: int) -> int:
+    """The market maker's cpu: one of its own where there is one to spare, else the gateway's and
+    the client's (never the engine's: the engine's core is what the latency report measures)."""
+    spare = sorted(os.sched_getaffinity(0) - {engine_cpu, client_cpu})
+    return spare[0] if spare else client_cpu
 
 
 def _instruments_arg() -> str:
@@ -143,17 +158,19 @@ def _answer(client: Client, cl_ord_id: int) -> object:
         client.inbox.extend(core.feed(data))
 
 
-def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
-    """Starts engine and gateway, plays the flow (rings, then TCP), reads the latency histograms
-    and the event log, stops both cleanly and reads back the engine's command journal."""
+def run_venue(flow: DemoFlow, journal_dir: Path, wait: str = "backoff") -> VenueRun:
+    """Starts engine and gateway, plays the flow (rings, then TCP) with the live market maker
+    quoting through the continuous session, reads the latency histograms and the event log, stops
+    all three cleanly and reads back the engine's command journal, which stays in journal_dir (a
+    directory that must not exist yet; the caller owns it)."""
     engine_cpu, client_cpu = _cpus()
+    mm_cpu = _mm_cpu(engine_cpu, client_cpu)
     setup = flow.setup(include_instruments=False)
     opening = flow.pre_open_and_auction()
     continuous = flow.continuous_list()
     ring_cmds = records.encode_commands(setup + opening)
 
     with tempfile.TemporaryDirectory(prefix="venue-demo-") as tmp:
-        journal_dir = Path(tmp) / "journal"
         cfg_path = Path(tmp) / "gateway.json"
         cfg_path.write_text(json.dumps(_gateway_config()))
         procs = launcher.Venue(prefix="demo", stop_deadline_s=STOP_DEADLINE_S)
@@ -164,7 +181,7 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
             engine = procs.start_engine(
                 "--cpu", str(engine_cpu), "--instruments", _instruments_arg(), "--phase", "closed",
                 "--wait", wait, "--max-orders", str(MAX_ORDERS), "--max-levels", str(MAX_LEVELS),
-                "--max-accounts", str(MAX_ACCOUNTS), "--producers", "2", "--event-log-bytes", str(1 << 26),
+                "--max-accounts", str(MAX_ACCOUNTS), "--producers", "3", "--event-log-bytes", str(1 << 26),
                 "--no-mlock", "--journal", str(journal_dir), "--durability", "async", "--segment-mb", "32",
                 "--snapshot-every", "0", deadline_s=START_DEADLINE_S)
             stream = EventStream(name, buffer_events=1 << 16)
@@ -172,6 +189,15 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
             admin.submit_records(ring_cmds)
             admin.close()
             admin = None
+            # The opening auction is done: the market maker attaches now and quotes through the
+            # continuous session (its book view is built from the events after it attached).
+            mm = procs.spawn("marketmaker", [
+                sys.executable, "-m", "gateway.demo.market_maker", "--venue", name,
+                "--instrument", str(MM_INSTRUMENT), "--account", str(MM_ACCOUNT), "--tick", str(TICK),
+                "--cpu", str(mm_cpu)], stdout=subprocess.PIPE)
+            assert mm.stdout is not None
+            if mm.stdout.readline().strip() != READY_LINE:
+                raise launcher.LaunchError(f"the market maker did not attach: {launcher.output(mm)}")
             gateway, port = procs.start_gateway(Path(tmp) / "port", "--listen", "127.0.0.1:0", "--config",
                                                  str(cfg_path), "--cpu", str(client_cpu), "--idle-spin-us", "0",
                                                  deadline_s=START_DEADLINE_S)
@@ -205,6 +231,13 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
             latency = snapshot_venue(name)
             client.terminate()
             client = None
+            # Stopped before the log is drained: its cancels of the quotes it left are in it.
+            mm_exit = procs.stop("marketmaker")
+            mm_lines = mm.stdout.read().strip().splitlines()
+            if mm_exit != 0 or not mm_lines:
+                raise VenueError(f"the market maker exited with {mm_exit}: "
+                                 f"{' '.join(mm_lines[-1:])} {launcher.output(mm)}")
+            market_maker = json.loads(mm_lines[-1])
             chunks, lapped = [], False
             while True:
                 payloads, lap = stream.poll(1 << 16)
@@ -219,7 +252,7 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
             for handle in (client, admin, stream):
                 if handle is not None:
                     handle.close()
-            for role in ("gateway", "engine"):
+            for role in ("marketmaker", "gateway", "engine"):
                 if role in procs.procs:
                     procs.stop(role)
             engine_err = launcher.output(procs.procs["engine"]) if "engine" in procs.procs else ""
@@ -236,10 +269,10 @@ def run_venue(flow: DemoFlow, wait: str = "backoff") -> VenueRun:
                     ring_commands=len(ring_cmds), gateway_requests=len(continuous),
                     round_trip_ns=rtt, gateway_answered=gateway_answered, latency=latency,
                     lapped=lapped, engine_cpu=engine_cpu,
-                    gateway_cpu=client_cpu, client_cpu=client_cpu, wait=wait,
+                    gateway_cpu=client_cpu, client_cpu=client_cpu, market_maker_cpu=mm_cpu, wait=wait,
                     engine_exit_code=engine.returncode,
                     gateway_exit_code=gateway.returncode if gateway is not None else -1,
-                    engine_stderr=engine_err, gateway_stderr=gateway_err)
+                    engine_stderr=engine_err, gateway_stderr=gateway_err, market_maker=market_maker)
 
 
 def _all_transmitted(snap: Snapshot) -> bool:

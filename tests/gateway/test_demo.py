@@ -1,7 +1,10 @@
 """The README's main command: the demo venue runs end to end on embedded defaults (made small
 here), with the engine and the gateway in their own processes and the continuous session over TCP,
-checks its own determinism, and ends with the latency of every stage of the order path."""
+the live market maker quoting in its own process, checks its own determinism (the maker's commands
+included), prints the maker's activity and the run's transaction cost analysis, and ends with the
+latency of every stage of the order path."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +21,32 @@ def _demo(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 def test_demo_runs_the_venue_and_reports_latency(tmp_path):
-    result = _demo("--orders", "400", tmp_path=tmp_path)
+    # 3,000 orders per instrument: enough AAPL trades for the maker to fit its fill intensity
+    # (its first 30 trades) and then be filled.
+    result = _demo("--orders", "3000", tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "bought  400 @ 150.01" in out and "bought  200 @ 150.02" in out
     assert "Opening auctions" in out and "Final book AAPL" in out
     assert "give byte-identical events" in out and "the same books" in out
     assert "gateway and engine stopped cleanly on SIGTERM" in out
+    # The market maker quoted and was filled, as its own ledger counted ...
+    mm = out[out.index("Market maker (live, measured from this run)"):]
+    quotes = re.search(r"quotes sent: ([\d,]+) new, ([\d,]+) replaced", mm)
+    fills = re.search(r"fills ([\d,]+) \(([\d,]+) shares as maker\), position (-?[\d,]+), P&L (-?[\d.,]+) USD", mm)
+    assert quotes and fills, mm[:600]
+    new_quotes, mm_fills = int(quotes[1].replace(",", "")), int(fills[1].replace(",", ""))
+    assert new_quotes > 0 and mm_fills > 0, mm[:600]
+    # ... and as the TCA of the journal counts it: its account's row has its orders and fills.
+    tca = out[out.index("Transaction cost analysis (trading/tca on this run's journal; measured"):]
+    tca = tca[:tca.index("\n\n")]
+    assert "by instrument:" in tca and "by account:" in tca
+    for symbol in ("AAPL", "MSFT", "GOOG"):
+        assert re.search(rf"^  {symbol} +[\d,]+ +[\d,]+ ", tca, re.M), symbol
+    row = re.search(r"^  20 +([\d,]+) +([\d,]+) ", tca, re.M)
+    assert row, tca
+    assert int(row[1].replace(",", "")) == new_quotes      # every new quote is one order in the journal
+    assert int(row[2].replace(",", "")) == mm_fills         # and every fill it booked is an execution there
     for name in ("latency.hlog", "end_to_end.hgrm", "percentiles.png", "summary.json"):
         assert (tmp_path / "reports" / name).stat().st_size > 0, name
         assert str(tmp_path / "reports" / name) in out, name
