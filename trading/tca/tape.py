@@ -84,14 +84,17 @@ class Tape:
         return self._cache["life"]
 
     def window(self, start_utc_ns: int, end_utc_ns: int) -> "Tape":
-        """Orders accepted, fills executed, commands and rejects stamped in [start, end) (UTC ns).
-        Quotes stay whole: markouts near the end of the window look past it."""
+        """Fills executed, commands and rejects stamped in [start, end) (UTC ns), and the orders
+        accepted in it or filled in it (a GTC order from an earlier day that trades today is
+        today's business). Quotes stay whole: markouts near the end of the window look past it."""
         lo, hi = start_utc_ns - self.clock.offset_ns, end_utc_ns - self.clock.offset_ns
+        fm = (self.fills["ts"] >= lo) & (self.fills["ts"] < hi)
         om = (self.orders["accept_ts"] >= lo) & (self.orders["accept_ts"] < hi)
+        filled_rows = self.fills["order_row"][fm]
+        om[filled_rows[filled_rows >= 0]] = True
         keep_rows = np.flatnonzero(om)
         remap = np.full(len(self.orders), -1, np.int64)
         remap[keep_rows] = np.arange(len(keep_rows))
-        fm = (self.fills["ts"] >= lo) & (self.fills["ts"] < hi)
         fills = self.fills[fm].copy()
         fills["order_row"] = np.where(fills["order_row"] >= 0, remap[fills["order_row"]], -1)
         def life() -> np.ndarray:

@@ -28,8 +28,9 @@ def test_analyze_order_flow_returns_plain_data(small_day: str) -> None:
 def test_window_restricts_the_flow(small_day: str) -> None:
     an = OrderFlowAnalyzer(small_day, REFERENCE)
     end = datetime.fromtimestamp((T0 + 25 * S) / 1e9, tz=timezone.utc)
-    rep = an.analyze_order_flow("TEST", timedelta(seconds=10), end=end)   # 15 s .. 25 s: order 11 only
-    assert (rep.orders, rep.executions, rep.shares) == (1, 1, 60)
+    # 15 s .. 25 s: order 11, and the maker's order 4 (accepted at 3 s) that it traded with
+    rep = an.analyze_order_flow("TEST", timedelta(seconds=10), end=end)
+    assert (rep.orders, rep.executions, rep.shares) == (2, 1, 60)
 
 
 def test_unknown_instrument_and_empty_window(small_day: str) -> None:

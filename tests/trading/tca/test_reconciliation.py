@@ -113,3 +113,24 @@ def test_every_report_reconciles_with_the_journal(day: tuple[str, str, object], 
     assert r.returncode == 0, r.stderr
     rows606 = list(csv.DictReader(x for x in open(tmp_path / "606.csv") if not x.startswith("#")))
     assert sum(int(x["total_orders"]) for x in rows606) == truth["accepted"]
+
+
+def test_a_gtc_order_filled_on_a_later_day_is_that_days_business(tmp_path: Path) -> None:
+    import datetime
+
+    from trading.tca.journal_build import CommandScript
+    from trading.tca.reference import Reference
+    from trading.tca.report.build import build_report
+    from trading.tca.tape import load_tape
+
+    t0, day = 1_765_000_000_000_000_000, 86_400 * 10**9          # 2025-12-06T05:46:40Z
+    s = CommandScript(t0).instrument(1)
+    s.at(t0 + 10**9).limit(1, 1, "SELL", 1_000_100, 100, 1, tif="GTC").limit(1, 2, "BUY", 999_900, 100, 1, tif="GTC")
+    s.at(t0 + day).market(1, 3, "BUY", 50, 2)                     # 2025-12-07: takes 50 of order 1
+    write_journal(str(tmp_path / "j"), s.commands)
+    files = build_report(load_tape(str(tmp_path / "j")), Reference(), "daily", datetime.date(2025, 12, 7),
+                         str(tmp_path / "out"))
+    tot = json.loads(Path(files.json).read_text())["totals"]
+    # the taker's order and the maker's GTC order it traded with; 50 x $0.003 fee, 50 x $0.002 rebate
+    assert (tot["orders"], tot["executions"], tot["shares"], tot["outside_fills"]) == (2, 1, 50, 0)
+    assert tot["fees_paid"] == pytest.approx(0.15) and tot["rebates_paid"] == pytest.approx(0.10)

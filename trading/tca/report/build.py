@@ -179,7 +179,7 @@ def _reconcile(an: Analysis, totals: Totals) -> list[str]:
     orders = sum(s.orders for s in acc)
     fees = sum(s.fees for s in acc)
     x_f, x_s, x_n = totals.outside_fills, totals.outside_shares, totals.outside_notional
-    out = [f"orders: accounts {orders} = journal ACCEPTED {totals.orders}: {'ok' if orders == totals.orders else 'MISMATCH'}",
+    out = [f"orders (accepted or filled in the period): accounts {orders} = journal {totals.orders}: {'ok' if orders == totals.orders else 'MISMATCH'}",
            f"executions: accounts {execs} = 2 x journal TRADE {totals.executions} - {x_f} outside sides: "
            f"{'ok' if execs == 2 * totals.executions - x_f else 'MISMATCH'}",
            f"shares: accounts {shares} = 2 x journal {totals.shares} - {x_s} outside: "
