@@ -53,10 +53,14 @@ def ours(path: Path, quick: bool) -> dict[str, Any]:
     n = len(day)
     out: dict[str, Any] = {"messages": n, "engine_commands": len(hist), "prepare_s": prep}
     cfg = dict(order_latency=Constant(LATENCY_NS), feed_latency=Constant(LATENCY_NS), compute="none")
-    for name, strategy in (("noop", NoOp()), ("quote", TouchQuoter(size=100, interval_ms=100, max_position=500))):
+    runs: list[tuple[str, Strategy, dict[str, Any]]] = [
+        ("noop", NoOp(), {}), ("quote", TouchQuoter(size=100, interval_ms=100, max_position=500), {}),
+        # the peer's assumption, to size one part of the difference: hidden prints fill nothing
+        ("quote_no_hidden", TouchQuoter(size=100, interval_ms=100, max_position=500), {"hidden_executions": False})]
+    for name, strategy, extra in runs:
         best = None
-        for _ in range(1 if quick else 3):
-            r = run_replay(hist, strategy if best is None else type(strategy)(**strategy.params), ReplayConfig(**cfg))
+        for _ in range(1 if quick or extra else 3):
+            r = run_replay(hist, type(strategy)(**strategy.params), ReplayConfig(**cfg, **extra))
             best = r if best is None or r.wall_s < best.wall_s else best
         assert best is not None
         led = best.ctx.ledger
@@ -157,12 +161,12 @@ def main() -> int:
     mine = ours(args.data, args.quick)
     other = peer(args.data, args.peer_python, args.quick)
     lv = live(args.quick)
-    rows = [("ours noop", mine["noop"]), ("ours quote", mine["quote"])]
+    rows = [("ours noop", mine["noop"]), ("ours quote", mine["quote"]), ("ours quote, no hidden", mine["quote_no_hidden"])]
     if isinstance(other, dict):
         rows += [("hftbacktest noop", other["noop"]), ("hftbacktest quote", other["quote"])]
-    print(f"{'run':<18} {'events/s':>12} {'wall s':>8} {'fills':>6} {'volume':>8} {'position':>9} {'P&L':>10}")
+    print(f"{'run':<22} {'events/s':>12} {'wall s':>8} {'fills':>6} {'volume':>8} {'position':>9} {'P&L':>10}")
     for label, r in rows:
-        print(f"{label:<18} {r['events_per_s']:>12,.0f} {r['wall_s']:>8.3f} {r.get('fills', 0):>6} "
+        print(f"{label:<22} {r['events_per_s']:>12,.0f} {r['wall_s']:>8.3f} {r.get('fills', 0):>6} "
               f"{r.get('volume', 0):>8} {r.get('position', 0):>9} {r.get('pnl', 0.0):>10.2f}")
     if not isinstance(other, dict):
         print(f"hftbacktest: {other}")
@@ -172,7 +176,9 @@ def main() -> int:
     metrics = {"messages": mine["messages"], "prepare_s": mine["prepare_s"],
                "noop_events_per_s": mine["noop"]["events_per_s"], "quote_events_per_s": mine["quote"]["events_per_s"],
                "quote_fills": mine["quote"]["fills"], "quote_volume": mine["quote"]["volume"],
-               "quote_pnl": mine["quote"]["pnl"], "live": lv}
+               "quote_pnl": mine["quote"]["pnl"], "quote_no_hidden_fills": mine["quote_no_hidden"]["fills"],
+               "quote_no_hidden_volume": mine["quote_no_hidden"]["volume"],
+               "quote_no_hidden_pnl": mine["quote_no_hidden"]["pnl"], "live": lv}
     baselines: dict[str, Any] = {}
     ratios: dict[str, Any] = {}
     if isinstance(other, dict):

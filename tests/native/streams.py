@@ -157,9 +157,13 @@ N_ACCOUNTS = 4
 OP_WEIGHTS = {
     "limit": 34, "market": 6, "stop": 7, "cancel": 8, "replace": 8, "phase": 2, "time": 3,
     "end_of_day": 1, "mass_cancel": 1, "kill_switch": 1, "risk": 1, "account_limit": 2,
-    "invalid": 4, "execute": 4, "reduce": 3, "seed": 3,
+    "invalid": 4,
 }
 OP_KINDS = tuple(kind for kind, weight in OP_WEIGHTS.items() for _ in range(weight))
+# Outside order flow (EXECUTE, REDUCE, SEED_LEVEL: replayed days) is opt-in, for the differential
+# tests: consumers of the event stream built for participants' flow (market data) do not take it.
+OUTSIDE_WEIGHTS = {"execute": 4, "reduce": 3, "seed": 3}
+OP_KINDS_WITH_OUTSIDE = OP_KINDS + tuple(k for k, w in OUTSIDE_WEIGHTS.items() for _ in range(w))
 
 # A realistic trading day cycles through these; anything else is drawn rarely (rejections).
 _NEXT_PHASE = {
@@ -477,13 +481,13 @@ class RandomFlow:
         return msgspec.structs.replace(cmd, seq=cmd.seq - rng.choice((1, 2)))
 
 
-def seeded_stream(seed: int, n_commands: int, n_instruments: int = 3) -> list[Cmd]:
+def seeded_stream(seed: int, n_commands: int, n_instruments: int = 3, outside_flow: bool = False) -> list[Cmd]:
     """A reproducible stream of about n_commands commands (preamble included)."""
     rng = random.Random(seed)
     flow = RandomFlow(n_instruments=n_instruments)
     cmds = flow.preamble(rng)
     while len(cmds) < n_commands:
-        cmds.append(flow.op(rng.choice(OP_KINDS), rng))
+        cmds.append(flow.op(rng.choice(OP_KINDS_WITH_OUTSIDE if outside_flow else OP_KINDS), rng))
     return cmds
 
 
@@ -505,11 +509,12 @@ engine_configs = st.sampled_from((
 
 
 @st.composite
-def streams(draw: st.DrawFn, min_ops: int = 50, max_ops: int = 400) -> list[Cmd]:
+def streams(draw: st.DrawFn, min_ops: int = 50, max_ops: int = 400, outside_flow: bool = False) -> list[Cmd]:
     """A random command stream: preamble, then ops whose details come from per-op seeds."""
     n_instruments = draw(st.integers(2, 3))
     preamble_seed = draw(st.integers(0, 2**32 - 1))
-    ops = draw(st.lists(st.tuples(st.sampled_from(OP_KINDS), st.integers(0, 2**32 - 1)),
+    kinds = OP_KINDS_WITH_OUTSIDE if outside_flow else OP_KINDS
+    ops = draw(st.lists(st.tuples(st.sampled_from(kinds), st.integers(0, 2**32 - 1)),
                         min_size=min_ops, max_size=max_ops))
     flow = RandomFlow(n_instruments=n_instruments)
     cmds = flow.preamble(random.Random(preamble_seed))

@@ -99,7 +99,7 @@ def run_both(engine_class: Any, config: EngineConfig, cmds: Sequence[Command],
 @settings(max_examples=HYPOTHESIS_EXAMPLES, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
-@given(config=engine_configs, cmds=streams())
+@given(config=engine_configs, cmds=streams(outside_flow=True))
 def test_c_engine_events_and_state_equal_the_oracle_on_random_streams(c_engine_class, config,
                                                                       cmds):
     run_both(c_engine_class, config, cmds, batch=7)
@@ -107,10 +107,10 @@ def test_c_engine_events_and_state_equal_the_oracle_on_random_streams(c_engine_c
 
 def test_c_engine_equals_the_oracle_on_a_long_seeded_stream(c_engine_class):
     print(f"long stream seed {LONG_STREAM_SEED}, {LONG_STREAM_COMMANDS} commands")
-    cmds = seeded_stream(LONG_STREAM_SEED, LONG_STREAM_COMMANDS)
+    cmds = seeded_stream(LONG_STREAM_SEED, LONG_STREAM_COMMANDS, outside_flow=True)
     run_both(c_engine_class, EngineConfig(1000, 1000, 3, N_ACCOUNTS), cmds, batch=250)
 
 
 def test_c_engine_equals_the_oracle_on_a_long_stream_with_tight_capacity(c_engine_class):
-    cmds = seeded_stream(LONG_STREAM_SEED + 1, 5_000)
+    cmds = seeded_stream(LONG_STREAM_SEED + 1, 5_000, outside_flow=True)
     run_both(c_engine_class, EngineConfig(30, 9, 3, N_ACCOUNTS), cmds, batch=100)

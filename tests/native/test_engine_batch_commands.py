@@ -14,7 +14,7 @@ from tests.native.streams import seeded_stream
 
 
 def test_command_buffer_records_equal_the_struct_encoding_for_every_command_type():
-    cmds = seeded_stream(11, 3_000)
+    cmds = seeded_stream(11, 3_000, outside_flow=True)
     buf = CommandBuffer(capacity=16)   # grows while appending
     known = [c for c in cmds if not isinstance(c, UnknownCommand)]
     for c in known:

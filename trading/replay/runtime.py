@@ -64,6 +64,7 @@ class ReplayConfig:
     limits: Limits = field(default_factory=Limits)
     fees: FeeSchedule = field(default_factory=FeeSchedule)
     sample_every_ns: int = 1_000_000_000
+    hidden_executions: bool = True      # False: hidden prints never fill strategy orders (as the peer)
 
 
 @dataclass
@@ -255,6 +256,7 @@ class Replay:
                 "compute": c.compute, "seed": c.seed, "account_id": c.account_id,
                 "max_position": c.limits.max_position, "max_order_qty": c.limits.max_order_qty,
                 "fees": {"maker_per_share": c.fees.maker_per_share, "taker_per_share": c.fees.taker_per_share},
+                "hidden_executions": c.hidden_executions,
                 "data": str(self.h.day.path), "symbol": self.h.day.symbol}
 
     def _setup(self) -> None:
@@ -316,6 +318,8 @@ class Replay:
         if self.ctx.orders and self.error is None:
             bid, ask = self._own_prices()
             rewritten = (self._bid_exec[a:b] <= bid) | (self._ask_exec[a:b] >= ask)
+            if not self.cfg.hidden_executions:
+                rewritten &= h.kind[a:b] != Cmd.HIDDEN
             if rewritten.any():
                 recs[rewritten] = self._aggressors(a + np.flatnonzero(rewritten))
         hid = (h.kind[a:b] == Cmd.HIDDEN) & ~rewritten
