@@ -9,6 +9,11 @@
  * into an iceberg's reserve) print as 'P'; an iceberg whose shown part is used up while it has
  * reserve is re-added at the back of its level under the same reference, the way ITCH shows a
  * reserve refresh. Every BOOK_LEVEL is checked against the derived level (stats.level_mismatches).
+ *
+ * Outside order flow (ENGINE.md) needs no messages of its own: EXECUTE is a TRADE whose aggressor
+ * carries order id 0 ('E' on the named order, nothing tracked for the aggressor); REDUCE is a
+ * REPLACED(priority_kept) ('X') or a CANCELLED ('D'); SEED_LEVEL is an ACCEPTED plus BOOK_LEVEL
+ * ('A' under the engine's seed id, md_feed.h) or reduces/cancels of seeded orders ('X'/'D').
  */
 #include "md_encode.h"
 
@@ -239,8 +244,13 @@ static void fill_resting(md_enc_t *e, uint64_t ref, int64_t qty, int64_t new_lea
     }
 }
 
+/* Order id 0 on a trade's aggressing side is an outside aggressor (EXECUTE: an execution reported
+ * from elsewhere against a named resting order). No order of this engine has id 0 (NEW_ORDER
+ * rejects it), so there is nothing to track; only the resting side's 'E' changes the book. */
 static void update_aggressor(md_enc_t *e, uint64_t ref, int64_t leaves)
 {
+    if (ref == 0)
+        return;
     md_order_t *o = md_book_find(e->book, ref);
     if (!o) {
         e->st.unknown_orders++;

@@ -110,7 +110,12 @@ typedef struct md_msg_status {
 
 typedef struct md_msg_add {
     md_msg_hdr_t hdr;
-    uint64_t order_ref;             /* the engine's order id (stable across replaces/refills) */
+    /* the engine's order id (stable across replaces/refills). Anonymous liquidity (SEED_LEVEL)
+     * is added under the engine's seed id, (1 << 63) | the seeding command's seq: a reserved
+     * range no submitted order uses, so a ref with bit 63 set is seeded level liquidity that
+     * belongs to no known order. An EXECUTE against a named order is an 'E' on that order (its
+     * outside aggressor has no ref); a REDUCE is an 'X' (part) or a 'D' (all). */
+    uint64_t order_ref;
     int64_t price;
     int64_t shares;                 /* displayed shares */
     uint8_t side;                   /* MD_SIDE_BUY / MD_SIDE_SELL */

@@ -84,7 +84,7 @@ def test_live_subscriber_book_equals_engine_after_every_command(mode: str, seed:
         got = sub.book.instrument(iid)
         assert got["config_known"] == 1 and got["symbol"] == f"S{iid}".encode(), got
         assert (got["tick_size"], got["lot_size"], got["reference_price"]) == \
-            (c["tick_size"], c["lot_size"], c["reference_price"]), (got, c)
+            (c.tick_size, c.lot_size, c.reference_price), (got, c)
 
 
 def test_publisher_ends_the_session_when_the_engine_stops() -> None:
