@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from native.engine import Engine
+from native import records
 from native.records import OrdType, Phase, Side, Tif
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -61,9 +62,11 @@ class Replay:
         self.cmd("SET_PHASE", phase=Phase.PRE_OPEN)
         self.cmd("SET_PHASE", phase=Phase.CONTINUOUS)
 
-    def cmd(self, kind: str, **fields: int) -> list[dict]:
+    def cmd(self, kind: str, **fields: int) -> list[dict[str, int | str]]:
         self.seq += 1
-        events = self.eng.submit([{"type": kind, "instrument_id": INS, "seq": self.seq, "ts_ns": self.seq, **fields}])
+        command = records.command_from_dict({"type": kind, "instrument_id": INS, "seq": self.seq,
+                                             "ts_ns": self.seq, **fields})
+        events = [records.to_dict(e) for e in self.eng.submit([command])]
         bad = [e for e in events if e["type"] == "REJECTED" or e["type"] == "TRADE"]
         assert not bad, f"replay command {kind} {fields} gave {bad}"
         return events
