@@ -5,10 +5,9 @@ slows down or breaks the others. A module's ``main(argv) -> int`` parses its own
 """
 from __future__ import annotations
 
-import importlib
 import sys
 
-from gateway.cli_errors import install as install_one_line_errors
+from gateway.verbs import dispatch
 
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
@@ -27,28 +26,8 @@ VERBS: dict[str, tuple[str, str]] = {
 }
 
 
-def _usage() -> str:
-    lines = ["usage: python -m gateway VERB [options]", "", "verbs:"]
-    width = max((len(v) for v in VERBS), default=0)
-    lines += [f"  {verb:<{width}}  {desc}" for verb, (_, desc) in sorted(VERBS.items())]
-    lines.append("")
-    lines.append("Run 'python -m gateway VERB --help' for a verb's options.")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in ("-h", "--help"):
-        print(_usage())
-        return 0 if args else 2
-    verb, rest = args[0], args[1:]
-    if verb not in VERBS:
-        print(f"gateway: unknown verb {verb!r} (one of: {', '.join(sorted(VERBS))}; "
-              "python -m gateway --help)", file=sys.stderr)
-        return 2
-    install_one_line_errors()
-    module = importlib.import_module(VERBS[verb][0])
-    return int(module.main(rest) or 0)
+    return dispatch("gateway", VERBS, argv)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ its own arguments (same shape as ``python -m gateway``).
 """
 from __future__ import annotations
 
-import importlib
 import sys
+
+from gateway.verbs import dispatch
 
 # verb -> (module, one-line description)
 VERBS: dict[str, tuple[str, str]] = {
@@ -20,26 +21,8 @@ VERBS: dict[str, tuple[str, str]] = {
 }
 
 
-def _usage() -> str:
-    lines = ["usage: python -m trading VERB [options]", "", "verbs:"]
-    width = max((len(v) for v in VERBS), default=0)
-    lines += [f"  {verb:<{width}}  {desc}" for verb, (_, desc) in sorted(VERBS.items())]
-    lines.append("")
-    lines.append("Run 'python -m trading VERB --help' for a verb's options.")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in ("-h", "--help"):
-        print(_usage())
-        return 0 if args else 2
-    verb, rest = args[0], args[1:]
-    if verb not in VERBS:
-        print(f"trading: unknown verb {verb!r}\n\n{_usage()}", file=sys.stderr)
-        return 2
-    module = importlib.import_module(VERBS[verb][0])
-    return int(module.main(rest) or 0)
+    return dispatch("trading", VERBS, argv)
 
 
 if __name__ == "__main__":
