@@ -184,7 +184,8 @@ def tca_lines(journal_dir: Path) -> list[str]:
     for dim in ("instrument", "account"):
         lines.append(f"  by {dim}:")
         lines += [_tca_row(s) for s in an.summary(dim)]
-    lines.append("  (fill rate of limit / market orders; effective spread of marketable orders; PI: "
+    lines.append("  (fill rate of limit / market orders; effective spread 2s(p - arrival mid) over every "
+                 "fill, share-weighted, so negative where resting orders earned the spread; PI: "
                  "marketable orders price-improved; markouts of fills, + in the filled side's favour)")
     return lines
 
