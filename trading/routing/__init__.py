@@ -8,8 +8,8 @@ from trading.routing.market import Level, MarketSnapshot, VenueBook
 from trading.routing.plan import ChildOrder, ExecutionReport, ParentOrder, RoutingPlan, plan_from_json
 from trading.routing.router import Router
 from trading.routing.strategies import STRATEGIES
-from trading.routing.venue import VenueProfile
+from trading.routing.venue import venue
 
 __all__ = ["ChildEvent", "ChildOrder", "ExecutionReport", "Level", "MarketSnapshot", "Marketplace", "ParentOrder",
-           "Router", "RoutingError", "RoutingPlan", "STRATEGIES", "SquareRootImpact", "VenueBook", "VenueProfile",
+           "Router", "RoutingError", "RoutingPlan", "STRATEGIES", "SquareRootImpact", "VenueBook", "venue",
            "plan_from_json"]

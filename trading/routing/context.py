@@ -7,12 +7,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from gateway.regnms.rules import RuleVersion, TickClass
+from gateway.venues.config import VenueSpec
 from trading.routing.impact import SquareRootImpact
 from trading.routing.market import BUY, Level, MarketSnapshot, Nbbo, better
 from trading.routing.plan import ParentOrder
-from trading.routing.rules import RegNmsRules
 from trading.routing.scores import VenueScoreboard
-from trading.routing.venue import VenueProfile
+from trading.routing.venue import taker_fee_usd
 
 
 @dataclass
@@ -22,15 +23,15 @@ class RoutingContext:
     wave: int
     now_ns: int
     snapshot: MarketSnapshot
-    venues: dict[str, VenueProfile]
+    venues: dict[str, VenueSpec]
     usable_lit: tuple[str, ...]
     usable_dark: tuple[str, ...]
     excluded: dict[str, str]          # venue -> why it may not be used now
     unprotected: frozenset[str]       # venues whose quotes Rule 611 does not protect now (self-help, stale)
     scores: VenueScoreboard
     impact: SquareRootImpact
-    rules: RegNmsRules
-    half_penny: bool = False
+    rules: RuleVersion
+    tick_class: TickClass = "penny"
     quote_life_ns: float = 1e9        # mean life of a top-of-book quote (fill-probability model)
     deadline_ns: int = 0              # the parent's horizon ends here
     arrival_touch: int | None = None  # the touch when the parent arrived (the collar's reference)
@@ -67,7 +68,7 @@ class RoutingContext:
                 return None
             move = touch * self.parent.collar_bps / 1e4
             lim = int(touch + move) if self.side == BUY else int(math.ceil(touch - move))
-        tick = self.rules.tick(lim, self.half_penny)
+        tick = self.rules.min_increment(lim, self.tick_class)
         return lim - lim % tick if self.side == BUY else lim + (-lim) % tick
 
     def levels(self, venue_id: str, limit: int | None) -> list[Level]:
@@ -84,7 +85,7 @@ class RoutingContext:
 
     def fee_units(self, venue_id: str) -> float:
         """The venue's taker fee in price units a share (negative: a taker rebate)."""
-        return self.venues[venue_id].taker_fee * 10_000
+        return taker_fee_usd(self.venues[venue_id]) * 10_000
 
     def signed(self, price: float) -> float:
         """Price as a cost to this side: higher is worse for a buyer, lower for a seller."""

@@ -18,6 +18,7 @@ import msgspec
 
 from trading.routing.errors import RoutingError
 from trading.routing.market import BUY, MarketSnapshot
+from trading.routing.venue import taker_fee_usd
 from trading.routing.plan import ChildFill, ChildOrder, ChildOutcome, ExecutionReport, RealisedCost, RoutingPlan
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class _Run:
             prof = self.router.venues[child.venue_id]
             self.filled[e.child_id] += e.qty
             self.fills.append(ChildFill(child_id=e.child_id, venue_id=child.venue_id, ts_ns=e.ts_ns, price=e.price,
-                                        qty=e.qty, fee_usd=e.qty * prof.taker_fee))
+                                        qty=e.qty, fee_usd=e.qty * taker_fee_usd(prof)))
             if late is not None:   # an answer after its timeout: accounted, never re-sent
                 self.outcomes[e.child_id] = msgspec.structs.replace(
                     late, filled_qty=self.filled[e.child_id], reason="filled after the router's timeout")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from trading.routing.context import RoutingContext
 from trading.routing.market import Level, better
 from trading.routing.plan import ChildOrder
+from trading.routing.venue import fee_cap_usd, taker_fee_usd
 
 
 def child_price(levels: list[Level], qty: int) -> int | None:
@@ -68,12 +69,12 @@ def violations(ctx: RoutingContext, children: list[ChildOrder]) -> list[str]:
     swept: dict[str, tuple[int, int]] = {}          # venue -> (qty, limit) of its take child
     for c in takes:
         swept[c.venue_id] = (c.qty, c.price)
-        tick = ctx.rules.tick(c.price, ctx.half_penny)
+        tick = ctx.rules.min_increment(c.price, ctx.tick_class)
         if c.price <= 0 or c.price % tick:
             found.append(f"{c.child_id}: price {c.price} is not a multiple of the {tick} tick (Rule 612)")
-        cap = ctx.rules.fee_cap(c.price)
-        if ctx.venues[c.venue_id].taker_fee > cap + 1e-12:
-            found.append(f"{c.child_id}: {c.venue_id}'s taker fee {ctx.venues[c.venue_id].taker_fee} is above the "
+        cap = fee_cap_usd(ctx.rules, c.price)
+        if taker_fee_usd(ctx.venues[c.venue_id]) > cap + 1e-12:
+            found.append(f"{c.child_id}: {c.venue_id}'s taker fee {taker_fee_usd(ctx.venues[c.venue_id])} is above the "
                          f"Rule 610 cap {cap}")
     protected = ctx.snapshot.protected(ctx.side, ctx.unprotected)
     for c in takes:
@@ -87,6 +88,6 @@ def violations(ctx: RoutingContext, children: list[ChildOrder]) -> list[str]:
             elif not c.intermarket_sweep:
                 found.append(f"{c.child_id}: passes {v}'s protected quote but is not flagged ISO")
     for c in children:
-        if c.style == "midpoint" and ctx.venues[c.venue_id].taker_fee > ctx.rules.fee_cap(ctx.touch() or 0) + 1e-12:
+        if c.style == "midpoint" and taker_fee_usd(ctx.venues[c.venue_id]) > fee_cap_usd(ctx.rules, ctx.touch() or 0) + 1e-12:
             found.append(f"{c.child_id}: {c.venue_id}'s fee is above the Rule 610 cap")
     return found

@@ -19,7 +19,7 @@ in that window; it fills min(child, interest) at the lit venues' NBBO mid if tha
 child's minimum quantity, and nothing when the NBBO is locked, crossed or one-sided.
 
 Latency: each child reaches its venue after a one-way latency drawn from the lognormal with the
-venue's average and P99 (venue.latency_lognormal), and the answer comes back after another draw;
+venue's average and P99 (venue.latency_lognormal_ns), and the answer comes back after another draw;
 one seeded Generator per venue. ``kill(venue, at_ns)``: from then on the venue executes nothing and
 answers nothing (answers already on their way still arrive) and its book is stale.
 """
@@ -41,7 +41,8 @@ from trading.routing.errors import RoutingError
 from trading.routing.execution import ChildEvent
 from trading.routing.market import SIDES, Level, MarketSnapshot, VenueBook
 from trading.routing.plan import ChildOrder
-from trading.routing.venue import VenueProfile, check_venues
+from gateway.venues.config import VenueSpec
+from trading.routing.venue import check_venues, latency_lognormal_ns
 
 OWN_ACCOUNT = 2
 OWN_ID_BASE = 1 << 62   # history.RESERVED_IDS: ids no historical order uses
@@ -49,9 +50,9 @@ _HDR = records.dtype_of("eng_cmd_hdr_t")
 _VENUE_MESSAGES = (Kind.ADD, Kind.REDUCE, Kind.DELETE, Kind.EXECUTE, Kind.MODIFY)
 
 
-def split_day(day: MarketDay, venues: tuple[VenueProfile, ...], seed: int) -> dict[str, MarketDay]:
+def split_day(day: MarketDay, venues: tuple[VenueSpec, ...], seed: int) -> dict[str, MarketDay]:
     """The lit venues' days (module docstring: the split rule)."""
-    lit = [v for v in venues if v.kind == "lit"]
+    lit = [v for v in venues if v.type == "lit"]
     shares = np.array([v.market_share for v in lit], dtype=np.float64)
     if shares.sum() <= 0:
         raise RoutingError("the lit venues' market shares add up to 0: nothing to split the day by")
@@ -73,8 +74,8 @@ def split_day(day: MarketDay, venues: tuple[VenueProfile, ...], seed: int) -> di
     for k, v in enumerate(lit):
         mask = ((per_venue & (owner == k)) | everyone) & ~skip
         if not mask.any():
-            raise RoutingError(f"venue {v.venue_id!r} gets no message of {day.path.name} (share {shares[k]:.3f})")
-        out[v.venue_id] = MarketDay(
+            raise RoutingError(f"venue {v.id!r} gets no message of {day.path.name} (share {shares[k]:.3f})")
+        out[v.id] = MarketDay(
             path=day.path, symbol=day.symbol, ts_ns=day.ts_ns[mask], kind=day.kind[mask], order_id=day.order_id[mask],
             qty=day.qty[mask], price=day.price[mask], side=day.side[mask], row=day.row[mask], tick_size=day.tick_size,
             lot_size=day.lot_size, price_scale=day.price_scale, initial_levels=levels[k])
@@ -85,12 +86,12 @@ def split_day(day: MarketDay, venues: tuple[VenueProfile, ...], seed: int) -> di
 class SyntheticVenues:
     """The split day's histories, built once and replayed by any number of MultiVenueReplay runs."""
     day: MarketDay
-    venues: tuple[VenueProfile, ...]
+    venues: tuple[VenueSpec, ...]
     seed: int
     histories: dict[str, History] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, day: MarketDay, venues: tuple[VenueProfile, ...] | list[VenueProfile], seed: int) -> SyntheticVenues:
+    def build(cls, day: MarketDay, venues: tuple[VenueSpec, ...] | list[VenueSpec], seed: int) -> SyntheticVenues:
         checked = check_venues(venues)
         days = split_day(day, checked, seed)
         return cls(day=day, venues=checked, seed=seed, histories={v: build_history(d) for v, d in days.items()})
@@ -102,13 +103,13 @@ class MultiVenueReplay:
     def __init__(self, synthetic: SyntheticVenues, seed: int = 0, dark_window_ns: int = 5_000_000_000,
                  depth: int = 20) -> None:
         self.syn = synthetic
-        self.profiles = {v.venue_id: v for v in synthetic.venues}
+        self.profiles = {v.id: v for v in synthetic.venues}
         self.depth = depth
         self.dark_window_ns = dark_window_ns
         self.engines: dict[str, Engine] = {}
         self.pos: dict[str, int] = {}
         self.seq: dict[str, int] = {}
-        self.rngs = {v.venue_id: np.random.default_rng([seed, k]) for k, v in enumerate(synthetic.venues)}
+        self.rngs = {v.id: np.random.default_rng([seed, k]) for k, v in enumerate(synthetic.venues)}
         self.killed: dict[str, int] = {}
         self.heap: list[tuple[int, int, str, Any]] = []
         self.counter = 0
@@ -124,10 +125,10 @@ class MultiVenueReplay:
             self._run_history(v, int(np.argmax(started)) if started.any() else len(h))
         hidden = day.kind == Kind.HIDDEN
         self.hidden_ts, self.hidden_side, self.hidden_qty = day.ts_ns[hidden], day.side[hidden], day.qty[hidden]
-        dark = [v for v in synthetic.venues if v.kind == "dark"]
+        dark = [v for v in synthetic.venues if v.type == "dark"]
         total = sum(v.market_share for v in dark)
-        self.dark_fraction = {v.venue_id: (v.market_share / total if total > 0 else 1.0 / len(dark)) for v in dark}
-        self.dark_taken: dict[str, list[tuple[int, int, int]]] = {v.venue_id: [] for v in dark}   # (ts, side, qty)
+        self.dark_fraction = {v.id: (v.market_share / total if total > 0 else 1.0 / len(dark)) for v in dark}
+        self.dark_taken: dict[str, list[tuple[int, int, int]]] = {v.id: [] for v in dark}   # (ts, side, qty)
 
     # ---- the engines -------------------------------------------------------------------------------
     def _submit(self, v: str, recs: np.ndarray) -> np.ndarray:
@@ -174,8 +175,8 @@ class MultiVenueReplay:
             raise RoutingError(f"the replay holds instrument {INSTRUMENT} only, not {instrument_id}")
         books = []
         for v, prof in sorted(self.profiles.items()):
-            if prof.kind == "dark" or self._dead(v, self.now):
-                books.append(VenueBook(venue_id=v, stale=prof.kind == "lit"))
+            if prof.type == "dark" or self._dead(v, self.now):
+                books.append(VenueBook(venue_id=v, stale=prof.type == "lit"))
                 continue
             self._advance(v, self.now)
             eng = self.engines[v]
@@ -185,7 +186,7 @@ class MultiVenueReplay:
         return MarketSnapshot(ts_ns=self.now, instrument_id=instrument_id, books=tuple(books))
 
     def _latency(self, venue_id: str) -> int:
-        mu, sigma = self.profiles[venue_id].latency_lognormal()
+        mu, sigma = latency_lognormal_ns(self.profiles[venue_id])
         return max(1, int(self.rngs[venue_id].lognormal(mu, sigma)))
 
     def _push(self, ts: int, kind: str, payload: Any) -> None:
@@ -225,7 +226,7 @@ class MultiVenueReplay:
 
     def _execute_lit(self, child: ChildOrder, t: int) -> list[ChildEvent]:
         v = child.venue_id
-        if self.profiles[v].kind != "lit":
+        if self.profiles[v].type != "lit":
             return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected", reason="a take sent to a dark pool")]
         self._advance(v, t)
         self.next_own_id += 1
@@ -246,7 +247,7 @@ class MultiVenueReplay:
     def _execute_dark(self, child: ChildOrder, t: int) -> list[ChildEvent]:
         v = child.venue_id
         done = ChildEvent(child_id=child.child_id, ts_ns=t, kind="done")
-        if self.profiles[v].kind != "dark":
+        if self.profiles[v].type != "dark":
             return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected", reason="a midpoint order sent to a lit venue")]
         nbbo = self.snapshot(INSTRUMENT).nbbo(frozenset(self.killed))
         if nbbo.bid is None or nbbo.ask is None or nbbo.locked_or_crossed:

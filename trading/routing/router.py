@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gateway.regnms.rules import RuleVersion, TickClass, rules_in_force
+from gateway.venues.config import MultiVenueConfig, VenueSpec
 from trading.routing import protection
 from trading.routing.context import RoutingContext
 from trading.routing.errors import RoutingError
 from trading.routing.impact import DEFAULT_IMPACT, SquareRootImpact
 from trading.routing.market import BUY, MarketSnapshot
 from trading.routing.plan import ChildOrder, CostEstimate, ParentOrder, RoutingPlan
-from trading.routing.rules import RULES_2024, RegNmsRules
 from trading.routing.scores import VenueScoreboard
 from trading.routing.strategies import STRATEGIES, Allocation
-from trading.routing.venue import VenueProfile, check_venues
+from trading.routing.venue import check_venues, fee_cap_usd, latency_p99_ns, taker_fee_usd
 
 if TYPE_CHECKING:
     from trading.routing.execution import Marketplace
@@ -29,18 +30,27 @@ if TYPE_CHECKING:
 
 
 class Router:
-    def __init__(self, venues: tuple[VenueProfile, ...] | list[VenueProfile], rules: RegNmsRules = RULES_2024,
+    def __init__(self, venues: tuple[VenueSpec, ...] | list[VenueSpec], rules: RuleVersion | None = None,
                  impact: SquareRootImpact = DEFAULT_IMPACT, market: Marketplace | None = None,
-                 scores: VenueScoreboard | None = None, half_penny: bool = False, quote_life_ns: float = 1e9,
+                 scores: VenueScoreboard | None = None, tick_class: TickClass = "penny", quote_life_ns: float = 1e9,
                  timeout_floor_ns: int = 5_000_000) -> None:
-        self.venues = {v.venue_id: v for v in check_venues(venues)}
-        self.rules = rules
+        self.venues = {v.id: v for v in check_venues(venues)}
+        self.rules = rules if rules is not None else rules_in_force()
         self.impact = impact
         self.market = market
         self.scores = scores or VenueScoreboard(tuple(self.venues.values()))
-        self.half_penny = half_penny
+        self.tick_class: TickClass = tick_class
         self.quote_life_ns = quote_life_ns
         self.timeout_floor_ns = timeout_floor_ns
+
+    @classmethod
+    def from_config(cls, multi: MultiVenueConfig, symbol: str, **kwargs: object) -> Router:
+        """The router of one instrument of a multi-venue deployment: the venues that list it, the
+        Reg NMS version the file applies, the symbol's tick class."""
+        venues = [v for v in multi.venues if symbol in v.instruments]
+        if not venues:
+            raise RoutingError(f"no venue of the configuration trades {symbol!r}")
+        return cls(venues, rules=multi.rules(), tick_class=multi.tick_class(symbol), **kwargs)  # type: ignore[arg-type]
 
     # ---- deciding ---------------------------------------------------------------------------------
     def route_order(self, order: ParentOrder, strategy: str, snapshot: MarketSnapshot | None = None,
@@ -66,21 +76,22 @@ class Router:
             book = snapshot.book(v)
             if v in down:
                 excluded[v] = "down: stopped answering (scored down until it has rested)"
-            elif self.venues[v].kind == "lit" and (book is None or book.stale):
+            elif self.venues[v].type == "lit" and (book is None or book.stale):
                 excluded[v] = "no current quotes (feed stale or absent)"
         side = parent.side_code
         probe = snapshot.nbbo(frozenset(excluded))
         touch = (probe.ask if side == BUY else probe.bid) or arrival_touch or 0
         for v, prof in sorted(self.venues.items()):
-            if v not in excluded and prof.taker_fee > self.rules.fee_cap(touch) + 1e-12:
-                excluded[v] = f"taker fee {prof.taker_fee} above the Rule 610 cap {self.rules.fee_cap(touch)}"
+            cap = fee_cap_usd(self.rules, touch)
+            if v not in excluded and taker_fee_usd(prof) > cap + 1e-12:
+                excluded[v] = f"taker fee ${taker_fee_usd(prof):.5f} above the Rule 610 cap ${cap:.5f}"
         usable = [v for v in sorted(self.venues) if v not in excluded]
         return RoutingContext(
             parent=parent, remaining=remaining, wave=wave, now_ns=now_ns, snapshot=snapshot, venues=self.venues,
-            usable_lit=tuple(v for v in usable if self.venues[v].kind == "lit"),
-            usable_dark=tuple(v for v in usable if self.venues[v].kind == "dark"),
+            usable_lit=tuple(v for v in usable if self.venues[v].type == "lit"),
+            usable_dark=tuple(v for v in usable if self.venues[v].type == "dark"),
             excluded=excluded, unprotected=frozenset(excluded), scores=self.scores, impact=self.impact,
-            rules=self.rules, half_penny=self.half_penny, quote_life_ns=self.quote_life_ns,
+            rules=self.rules, tick_class=self.tick_class, quote_life_ns=self.quote_life_ns,
             deadline_ns=deadline_ns, arrival_touch=arrival_touch)
 
     def plan_wave(self, parent: ParentOrder, strategy: str, remaining: int, wave: int, snapshot: MarketSnapshot,
@@ -94,7 +105,7 @@ class Router:
         sent = sum(c.qty for c in children)
         return RoutingPlan(
             plan_id=f"{parent.parent_id}/{strategy}/{wave}", strategy=strategy, parent=parent, wave=wave,
-            remaining_qty=remaining, created_ns=now_ns, rules_version=self.rules.version, snapshot=snapshot,
+            remaining_qty=remaining, created_ns=now_ns, rules_version=self.rules.name, snapshot=snapshot,
             children=tuple(children), deferred_qty=remaining - sent, expected=self._expected(ctx, children),
             excluded=tuple(sorted(ctx.excluded.items())),
             notes=tuple(ctx.notes) + (f"square-root impact of the remaining {remaining}: "
@@ -115,7 +126,7 @@ class Router:
                                   why=alloc.why.get(v, "Rule 611 sweep of a better protected quote")))
         for v in sorted(alloc.dark):
             qty = alloc.dark[v]
-            min_qty = min(qty, max(p.dark_min_qty, self.venues[v].dark_min_qty))
+            min_qty = min(qty, p.dark_min_qty)
             out.append(ChildOrder(child_id=f"{p.parent_id}.{wave}.{len(out) + 1}", parent_id=p.parent_id, wave=wave,
                                   venue_id=v, side=p.side, qty=qty, price=0, style="midpoint", min_qty=min_qty,
                                   expected_fill_qty=qty * self.scores.score(v).quality(), why=alloc.why.get(v, "")))
@@ -144,7 +155,7 @@ class Router:
     def child_timeout_ns(self, venue_id: str) -> int:
         """How long to wait for a venue's answer before calling it down: four P99 one-way latencies
         (there and back, twice over), at least the floor."""
-        return max(self.timeout_floor_ns, 4 * self.venues[venue_id].latency_p99_ns)
+        return max(self.timeout_floor_ns, int(4 * latency_p99_ns(self.venues[venue_id])))
 
     # ---- running ----------------------------------------------------------------------------------
     def execute_routing_plan(self, plan: RoutingPlan) -> ExecutionReport:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import msgspec
 
-from trading.routing.venue import VenueProfile
+from gateway.venues.config import VenueSpec
+from trading.routing.venue import latency_avg_ns
 
 
 class VenueScore(msgspec.Struct, kw_only=True):
@@ -31,13 +32,13 @@ class VenueScore(msgspec.Struct, kw_only=True):
 
 
 class VenueScoreboard:
-    def __init__(self, venues: tuple[VenueProfile, ...], alpha: float = 0.2, down_for_ns: int = 30_000_000_000) -> None:
+    def __init__(self, venues: tuple[VenueSpec, ...], alpha: float = 0.2, down_for_ns: int = 30_000_000_000) -> None:
         if not 0.0 < alpha <= 1.0:
             raise ValueError(f"alpha {alpha} must be in (0, 1]")
         self.alpha = alpha
         self.down_for_ns = down_for_ns
-        self.scores = {v.venue_id: VenueScore(venue_id=v.venue_id, fill_rate=v.reliability,
-                                              latency_ns=float(v.latency_avg_ns), answered_rate=v.reliability)
+        self.scores = {v.id: VenueScore(venue_id=v.id, fill_rate=v.reliability, latency_ns=latency_avg_ns(v),
+                                        answered_rate=v.reliability)
                        for v in venues}
 
     def _ewma(self, old: float, new: float) -> float:

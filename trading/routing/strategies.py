@@ -106,7 +106,7 @@ def _fill(slices: list[Slice], qty: int) -> dict[str, int]:
 
 def cost_minimization(ctx: RoutingContext, take_all: bool = False) -> Allocation:
     mid = ctx.mid() or 0.0
-    tick = ctx.rules.tick(int(mid), ctx.half_penny) if mid else 100
+    tick = ctx.rules.min_increment(int(mid), ctx.tick_class) if mid else 100
 
     def unit_cost(v: str, price: int) -> float:
         score = ctx.scores.score(v)

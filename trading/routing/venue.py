@@ -1,8 +1,8 @@
-"""The router's view of one venue: who it is and what trading there costs (issue 21's seed fields:
-id, type, maker rebate and taker fee, latency profile average and P99, market share, reliability).
-
-Fees are per share in currency units (USD), positive = the participant pays, negative = a rebate;
-an inverted venue has a negative taker fee. Latency is one-way, order to venue, in ns.
+"""The router's venues and rules come from the venue configuration: a venue is gateway/venues'
+``VenueSpec`` (a ``[[venues]]`` entry of the multi-venue file: id, type, fees, latency profile,
+market share, reliability) and the Reg NMS values are gateway/regnms's ``RuleVersion`` in force.
+This module reads what the router needs from them in its units (USD a share, ns) and checks a
+venue set at the router's boundary.
 """
 from __future__ import annotations
 
@@ -11,70 +11,79 @@ from typing import Literal
 
 import msgspec
 
+from gateway.regnms.rules import ONE_DOLLAR, RuleVersion
+from gateway.venues.config import MAX_P99_OVER_AVG, VenueSpec, lognormal_params
 from trading.routing.errors import RoutingError
 
-VenueKind = Literal["lit", "dark"]
-# a lognormal latency can have P99 / mean at most exp(z99^2 / 2) (the root below must be real)
-_Z99 = 2.3263478740408408
-MAX_P99_OVER_AVG = math.exp(_Z99 * _Z99 / 2)
+MILS_PER_USD = 10_000.0
 
 
-class VenueProfile(msgspec.Struct, frozen=True, kw_only=True):
-    """One venue as the router sees it. Construct with ``VenueProfile.checked(...)`` (or run
-    ``check()``) so that a bad value is refused with the field named."""
-    venue_id: str
-    kind: VenueKind = "lit"
-    maker_rebate: float = 0.0        # USD per share paid to the maker (positive = rebate)
-    taker_fee: float = 0.0           # USD per share paid by the taker (negative = taker rebate)
-    latency_avg_ns: int = 100_000
-    latency_p99_ns: int = 300_000
-    market_share: float = 0.0        # fraction of the instrument's volume, 0..1
-    reliability: float = 1.0         # prior probability that the venue answers an order, 0..1
-    dark_min_qty: int = 0            # dark venues: the minimum acceptable quantity they enforce
-
-    def check(self) -> VenueProfile:
-        def bad(field: str, why: str) -> RoutingError:
-            return RoutingError(f"venue {self.venue_id!r}: {field} {why}")
-        if not self.venue_id or not self.venue_id.replace("-", "").replace("_", "").isalnum():
-            raise RoutingError(f"venue id {self.venue_id!r} must be non-empty letters, digits, '-' or '_'")
-        for name in ("maker_rebate", "taker_fee", "market_share", "reliability"):
-            if not math.isfinite(getattr(self, name)):
-                raise bad(name, "is not a finite number")
-        if not 0.0 <= self.market_share <= 1.0:
-            raise bad("market_share", f"{self.market_share} is outside 0..1")
-        if not 0.0 < self.reliability <= 1.0:
-            raise bad("reliability", f"{self.reliability} is outside (0, 1]")
-        if self.latency_avg_ns <= 0 or self.latency_p99_ns < self.latency_avg_ns:
-            raise bad("latency", f"needs 0 < average <= P99, got {self.latency_avg_ns} / {self.latency_p99_ns} ns")
-        if self.latency_p99_ns > MAX_P99_OVER_AVG * self.latency_avg_ns:
-            raise bad("latency_p99_ns", f"is more than {MAX_P99_OVER_AVG:.1f} x the average (no lognormal fits)")
-        if self.dark_min_qty < 0:
-            raise bad("dark_min_qty", "is negative")
-        return self
-
-    @classmethod
-    def checked(cls, **fields: object) -> VenueProfile:
-        try:
-            profile = msgspec.convert(fields, cls)
-        except msgspec.ValidationError as exc:
-            raise RoutingError(f"venue {fields.get('venue_id')!r}: {exc}") from None
-        return profile.check()
-
-    def latency_lognormal(self) -> tuple[float, float]:
-        """(mu, sigma) of the lognormal with this mean and P99: mean = exp(mu + s^2/2),
-        P99 = exp(mu + z99 s), so s^2/2 - z99 s + ln(P99/mean) = 0, the smaller root."""
-        ratio = math.log(self.latency_p99_ns / self.latency_avg_ns)
-        sigma = _Z99 - math.sqrt(max(_Z99 * _Z99 - 2.0 * ratio, 0.0))
-        return math.log(self.latency_avg_ns) - sigma * sigma / 2.0, sigma
+def taker_fee_usd(v: VenueSpec) -> float:
+    return v.fees.taker_fee_mils / MILS_PER_USD
 
 
-def check_venues(venues: tuple[VenueProfile, ...] | list[VenueProfile]) -> tuple[VenueProfile, ...]:
-    """Every profile checked, ids unique, at least one lit venue."""
-    out = tuple(v.check() for v in venues)
-    ids = [v.venue_id for v in out]
-    dup = {i for i in ids if ids.count(i) > 1}
+def latency_avg_ns(v: VenueSpec) -> float:
+    return v.latency.avg_us * 1_000.0
+
+
+def latency_p99_ns(v: VenueSpec) -> float:
+    return v.latency.p99_us * 1_000.0
+
+
+def latency_lognormal_ns(v: VenueSpec) -> tuple[float, float]:
+    """(mu, sigma) of the one-way delay in ns (gateway.venues.config.lognormal_params, in us)."""
+    mu, sigma = lognormal_params(v.latency.avg_us, v.latency.p99_us)
+    return mu + math.log(1_000.0), sigma
+
+
+def fee_cap_usd(rules: RuleVersion, price: int) -> float:
+    """Rule 610(c): the most a venue may charge (USD a share) to take a protected quote at `price`."""
+    if price >= ONE_DOLLAR:
+        return rules.fee_cap_mils / MILS_PER_USD
+    return rules.fee_cap_sub_dollar_pct / 100.0 * price / ONE_DOLLAR
+
+
+def venue(venue_id: str, kind: Literal["lit", "dark"] = "lit", taker_fee_mils: float = 0.0, avg_us: float = 100.0,
+          p99_us: float = 300.0, market_share: float = 0.0, reliability: float = 1.0,
+          instruments: tuple[str, ...] = ("X",), maker_rebate_mils: float = 0.0) -> VenueSpec:
+    """A VenueSpec built in code (tests, benchmarks, replays), typed by msgspec; port_base 0: not
+    deployed. A deployment's venues come from its config file (gateway/venues/config.py)."""
+    try:
+        return msgspec.convert({"id": venue_id, "type": kind, "instruments": list(instruments), "port_base": 0,
+                                "fees": {"unit": "mils", "taker_fee": taker_fee_mils, "maker_rebate": maker_rebate_mils},
+                                "latency": {"avg_us": avg_us, "p99_us": p99_us},
+                                "market_share": market_share, "reliability": reliability}, VenueSpec)
+    except msgspec.ValidationError as exc:
+        raise RoutingError(f"venue {venue_id!r}: {exc}") from None
+
+
+def _check(v: VenueSpec) -> None:
+    def bad(why: str) -> RoutingError:
+        return RoutingError(f"venue {v.id!r}: {why}")
+    if not v.id:
+        raise RoutingError("a venue id is empty")
+    fees = (v.fees.taker_fee_mils, v.fees.maker_rebate_mils)
+    if not all(math.isfinite(f) for f in fees) or v.fees.taker_fee_mils < 0:
+        raise bad(f"taker fee {v.fees.taker_fee} must be a finite number >= 0 (a taker rebate is not an access fee)")
+    if not 0.0 <= v.market_share <= 1.0:
+        raise bad(f"market_share {v.market_share} is outside 0..1")
+    if not 0.0 < v.reliability <= 1.0:
+        raise bad(f"reliability {v.reliability} is outside (0, 1]")
+    lat = v.latency
+    if not 0.0 < lat.avg_us <= lat.p99_us or lat.p99_us > MAX_P99_OVER_AVG * lat.avg_us:
+        raise bad(f"latency needs 0 < avg <= P99 <= {MAX_P99_OVER_AVG} x avg (a lognormal), "
+                  f"got {lat.avg_us} / {lat.p99_us} us")
+
+
+def check_venues(venues: tuple[VenueSpec, ...] | list[VenueSpec]) -> tuple[VenueSpec, ...]:
+    """Every venue usable by the router, ids unique, at least one lit venue."""
+    out = tuple(venues)
+    for v in out:
+        _check(v)
+    ids = [v.id for v in out]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
-        raise RoutingError(f"venue ids must be unique: {sorted(dup)} repeated")
-    if not any(v.kind == "lit" for v in out):
+        raise RoutingError(f"venue ids must be unique: {dup} repeated")
+    if not any(v.type == "lit" for v in out):
         raise RoutingError("at least one lit venue is needed")
     return out

@@ -5,13 +5,16 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from trading.routing import ParentOrder, Router, RoutingError, VenueProfile, plan_from_json
+from gateway.regnms.rules import load_rules
+from trading.routing import ParentOrder, Router, RoutingError, plan_from_json, venue
 from trading.routing.market import Level, MarketSnapshot, VenueBook
-from trading.routing.rules import RULES_2005, RULES_2024, for_date
+from trading.routing.venue import fee_cap_usd
 
-VENUES = [VenueProfile.checked(venue_id="A", market_share=0.6, taker_fee=0.0009),
-          VenueProfile.checked(venue_id="B", market_share=0.4, taker_fee=0.0005),
-          VenueProfile.checked(venue_id="D", kind="dark", market_share=0.1, taker_fee=0.0005)]
+VENUES = [venue("A", market_share=0.6, taker_fee_mils=9.0),
+          venue("B", market_share=0.4, taker_fee_mils=5.0),
+          venue("D", kind="dark", market_share=0.1, taker_fee_mils=5.0)]
+BOOK = load_rules()
+RULES_2005, RULES_2024 = BOOK.named("regnms-2005"), BOOK.named("regnms-2024")
 SNAP = MarketSnapshot(ts_ns=5, instrument_id=1, books=(
     VenueBook(venue_id="A", bids=(Level(999_900, 300),), asks=(Level(1_000_100, 200), Level(1_000_200, 500))),
     VenueBook(venue_id="B", bids=(Level(999_800, 100),), asks=(Level(1_000_000, 100), Level(1_000_300, 100))),
@@ -81,17 +84,22 @@ def test_unknown_strategy_and_wrong_instrument_are_refused() -> None:
 
 
 @pytest.mark.parametrize("fields, message", [
-    (dict(venue_id=""), "venue id"),
+    (dict(venue_id=""), "venue id is empty"),
     (dict(venue_id="A", market_share=1.5), "market_share 1.5"),
     (dict(venue_id="A", reliability=0.0), "reliability"),
-    (dict(venue_id="A", latency_avg_ns=10, latency_p99_ns=5), "latency"),
-    (dict(venue_id="A", latency_avg_ns=10, latency_p99_ns=1000), "no lognormal"),
-    (dict(venue_id="A", kind="ecn"), "kind"),
-    (dict(venue_id="A", taker_fee=float("nan")), "finite"),
+    (dict(venue_id="A", avg_us=10.0, p99_us=5.0), "latency"),
+    (dict(venue_id="A", avg_us=10.0, p99_us=1000.0), "lognormal"),
+    (dict(venue_id="A", taker_fee_mils=-2.0), "taker rebate is not an access fee"),
+    (dict(venue_id="A", taker_fee_mils=float("nan")), "finite"),
 ])
-def test_bad_venue_profiles_are_refused(fields: dict[str, object], message: str) -> None:
+def test_bad_venues_are_refused(fields: dict[str, object], message: str) -> None:
     with pytest.raises(RoutingError, match=message):
-        VenueProfile.checked(**fields)
+        Router([venue(**fields)])  # type: ignore[arg-type]
+
+
+def test_a_venue_of_an_unknown_type_is_refused() -> None:
+    with pytest.raises(RoutingError, match="type"):
+        venue("A", kind="ecn")  # type: ignore[arg-type]
 
 
 def test_venue_sets_need_unique_ids_and_a_lit_venue() -> None:
@@ -101,22 +109,28 @@ def test_venue_sets_need_unique_ids_and_a_lit_venue() -> None:
         Router([VENUES[2]])
 
 
-def test_rule_versions_by_date() -> None:
-    import datetime as dt
-    assert for_date(dt.date(2012, 6, 21)) is RULES_2005
-    assert for_date(dt.date(2026, 1, 2)) is RULES_2024
-    assert RULES_2024.fee_cap(1_000_000) == 0.001 and RULES_2005.fee_cap(1_000_000) == 0.003
-    assert RULES_2024.fee_cap(5_000) == pytest.approx(0.001 * 0.5)   # 0.1 % of $0.50
-    assert RULES_2024.tick(5_000) == 1 and RULES_2024.tick(1_000_000) == 100 and RULES_2024.tick(1_000_000, True) == 50
-    with pytest.raises(ValueError, match="no Reg NMS rule version"):
-        for_date(dt.date(2001, 1, 1))
+def test_fee_caps_from_the_rule_data() -> None:
+    assert fee_cap_usd(RULES_2024, 1_000_000) == pytest.approx(0.001)
+    assert fee_cap_usd(RULES_2005, 1_000_000) == pytest.approx(0.003)
+    assert fee_cap_usd(RULES_2024, 5_000) == pytest.approx(0.001 * 0.5)   # 0.1 % of $0.50
+    assert fee_cap_usd(RULES_2005, 5_000) == pytest.approx(0.003 * 0.5)
 
 
 def test_a_venue_above_the_fee_cap_is_excluded_and_said_why() -> None:
-    pricey = VenueProfile.checked(venue_id="C", market_share=0.9, taker_fee=0.0025)
+    pricey = venue("C", market_share=0.9, taker_fee_mils=25.0)
     snap = MarketSnapshot(ts_ns=5, instrument_id=1, books=SNAP.books + (
         VenueBook(venue_id="C", bids=(Level(999_900, 100),), asks=(Level(999_900, 5000),)),))
-    plan = Router(VENUES + [pricey]).route_order(ParentOrder(parent_id="P", instrument_id=1, side="buy", qty=300),
+    plan = Router(VENUES + [pricey], rules=RULES_2024).route_order(ParentOrder(parent_id="P", instrument_id=1, side="buy", qty=300),
                                                   "largest_venue", snapshot=snap, now_ns=5)
     assert all(c.venue_id != "C" for c in plan.children)
     assert any(v == "C" and "Rule 610 cap" in why for v, why in plan.excluded)
+
+
+def test_router_from_the_shipped_multi_venue_config() -> None:
+    from gateway.venues.config import load_multi_config
+    multi = load_multi_config("gateway/venues/multi_venue.toml")
+    router = Router.from_config(multi, "GLOBX")
+    assert set(router.venues) == {v.id for v in multi.venues if "GLOBX" in v.instruments}
+    assert router.tick_class == "half_penny" and router.rules == multi.rules()
+    with pytest.raises(RoutingError, match="no venue of the configuration trades 'NOPE'"):
+        Router.from_config(multi, "NOPE")

@@ -10,8 +10,11 @@ from tests.trading.routing.books import TICK, snapshots, venues
 from trading.routing.market import BUY, MarketSnapshot
 from trading.routing.plan import ChildOrder, ParentOrder
 from trading.routing.router import Router
-from trading.routing.rules import RULES_2005, RULES_2024, RegNmsRules
+from gateway.regnms.rules import RuleVersion, load_rules
+from trading.routing.venue import fee_cap_usd, taker_fee_usd
 from trading.routing.strategies import STRATEGIES
+
+RULE_VERSIONS = load_rules().versions   # the 2005 values and the 2024 amendment (gateway/regnms/rules.toml)
 
 
 def trade_throughs(children: tuple[ChildOrder, ...], snap: MarketSnapshot, side: int, unprotected: set[str]) -> list[str]:
@@ -42,30 +45,30 @@ def trade_throughs(children: tuple[ChildOrder, ...], snap: MarketSnapshot, side:
 def test_no_trade_through_no_sub_penny_no_fee_above_cap(data: st.DataObject) -> None:
     profiles = data.draw(venues())
     snap = data.draw(snapshots(profiles))
-    rules: RegNmsRules = data.draw(st.sampled_from([RULES_2024, RULES_2005]))
+    rules: RuleVersion = data.draw(st.sampled_from(RULE_VERSIONS))
     side = data.draw(st.sampled_from(["buy", "sell"]))
     limit = data.draw(st.one_of(st.none(), st.integers(990_000 // TICK, 1_010_000 // TICK).map(lambda p: p * TICK)))
     parent = ParentOrder(parent_id="P", instrument_id=1, side=side, qty=data.draw(st.integers(1, 400)) * 10,
                          limit_price=limit, risk_aversion=data.draw(st.sampled_from([0.0, 1e-6, 1e-3])))
     router = Router(profiles, rules=rules)
-    down = data.draw(st.sets(st.sampled_from([v.venue_id for v in profiles]), max_size=1))
+    down = data.draw(st.sets(st.sampled_from([v.id for v in profiles]), max_size=1))
     for v in down:
         router.scores.record_timeout(v, now_ns=snap.ts_ns)
     strategy = data.draw(st.sampled_from(sorted(STRATEGIES)))
     wave = data.draw(st.integers(1, 3))
     plan = router.plan_wave(parent, strategy, parent.qty, wave, snap, snap.ts_ns, None, snap.ts_ns + parent.horizon_ns)
     assert sum(c.qty for c in plan.children) + plan.deferred_qty == parent.qty
-    fees_ok_cap = {v.venue_id: v.taker_fee for v in profiles}
+    fees_ok_cap = {v.id: taker_fee_usd(v) for v in profiles}
     for c in plan.children:
         assert c.qty > 0
         if c.style == "take":
             assert c.price > 0 and c.price % TICK == 0, f"sub-penny or bad price {c.price}"
             if limit is not None:
                 assert (c.price <= limit) if side == "buy" else (c.price >= limit)
-            assert fees_ok_cap[c.venue_id] <= rules.fee_cap(c.price) + 1e-12, f"{c.venue_id} fee above the cap"
+            assert fees_ok_cap[c.venue_id] <= fee_cap_usd(rules, c.price) + 1e-12, f"{c.venue_id} fee above the cap"
         else:
             assert c.price == 0 and c.venue_id.startswith("D")
-            assert fees_ok_cap[c.venue_id] <= rules.fee_cap(1_000_000) + 1e-12
+            assert fees_ok_cap[c.venue_id] <= fee_cap_usd(rules, 1_000_000) + 1e-12
         assert c.venue_id not in down
     unprotected = set(down) | {v for v, why in plan.excluded if "fee" in why}
     assert trade_throughs(plan.children, snap, parent.side_code, unprotected) == []

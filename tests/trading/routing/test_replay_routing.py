@@ -9,14 +9,14 @@ import pytest
 from tests.trading.replay.conftest import GOOG, sample
 from trading.replay.data import BUY, SELL
 from trading.replay.lobster import load_lobster
-from trading.routing import ParentOrder, Router, VenueProfile, plan_from_json
+from trading.routing import ParentOrder, Router, plan_from_json, venue
 from trading.routing.replay_market import MultiVenueReplay, SyntheticVenues, split_day
 
 VENUES = [
-    VenueProfile.checked(venue_id="XNAS", market_share=0.45, taker_fee=0.0010, latency_avg_ns=200_000, latency_p99_ns=600_000),
-    VenueProfile.checked(venue_id="ARCX", market_share=0.30, taker_fee=0.0009, latency_avg_ns=300_000, latency_p99_ns=900_000),
-    VenueProfile.checked(venue_id="BATY", market_share=0.25, taker_fee=-0.0002, latency_avg_ns=150_000, latency_p99_ns=500_000),
-    VenueProfile.checked(venue_id="DARK", kind="dark", market_share=0.10, taker_fee=0.0005),
+    venue("XNAS", market_share=0.45, taker_fee_mils=10.0, avg_us=200.0, p99_us=600.0),
+    venue("ARCX", market_share=0.30, taker_fee_mils=9.0, avg_us=300.0, p99_us=900.0),
+    venue("BATY", market_share=0.25, taker_fee_mils=2.0, avg_us=150.0, p99_us=500.0),
+    venue("DARK", kind="dark", market_share=0.10, taker_fee_mils=5.0),
 ]
 HOUR = 3_600_000_000_000
 
