@@ -95,6 +95,7 @@ class Reason(IntEnum):
     ENG_GW_ORDER_DONE = 961
     ENG_GW_MASS_CANCEL_BUSY = 962
     ENG_GW_VENUE_STOPPING = 964
+    ENG_GW_MASS_CANCEL_UNFINISHED = 965
 
 
 def describe(code: int) -> str: ...

@@ -206,6 +206,7 @@ class Reason(enum.IntEnum):
     GW_ORDER_DONE = 961
     GW_MASS_CANCEL_BUSY = 962
     GW_VENUE_STOPPING = 964
+    GW_MASS_CANCEL_UNFINISHED = 965
 
 
 class CommandRecord(msgspec.Struct, frozen=True, gc=False, tag_field="type"):

@@ -133,7 +133,8 @@ typedef enum eng_reason {
     ENG_GW_ADMIN_DISCONNECT = 960, /* an operator disconnected the session (Terminate text says why) */
     ENG_GW_ORDER_DONE = 961,       /* cancel or replace of an order that already filled, was cancelled or expired: too late */
     ENG_GW_MASS_CANCEL_BUSY = 962, /* every mass-cancel slot of the gateway is taken by one still in progress */
-    ENG_GW_VENUE_STOPPING = 964    /* the gateway is stopping (operator stop, or the venue could not be kept running): not a normal session end */
+    ENG_GW_VENUE_STOPPING = 964,   /* the gateway is stopping (operator stop, or the venue could not be kept running): not a normal session end */
+    ENG_GW_MASS_CANCEL_UNFINISHED = 965 /* a mass cancel did not finish within the gateway's bound (engine dead or stuck): the report counts the orders cancelled so far; the rest are still cancelled, each with its own report, if the engine comes back */
     /* ---- END gateway block 940-999 */
 } eng_reason_t;
 
