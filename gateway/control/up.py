@@ -1,5 +1,7 @@
 """``python -m gateway up [--config FILE]``: the whole venue from one configuration file.
 
+A file with [[venues]] starts several venues and the consolidator instead (gateway/venues/up.py).
+
 Starts three processes, in this order, each with the command line of its own verb:
 1. ``python -m gateway engine`` with the configured instruments (in phase CLOSED), capacities,
    placement and journal;
@@ -41,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -492,8 +495,22 @@ def banner(cfg: VenueConfig, ready: dict[str, Any], config_source: str, creds: P
     return "\n".join(lines)
 
 
+def _is_multi_venue_file(path: str | None) -> bool:
+    """A config with [[venues]] starts several venues (gateway/venues/up.py); an unreadable one
+    is left to load_config, which says what is wrong with it."""
+    if path is None:
+        return False
+    try:
+        return "venues" in tomllib.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    if _is_multi_venue_file(args.config):
+        from gateway.venues.up import main_multi
+        return main_multi(args)
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:
