@@ -30,12 +30,12 @@ from trading.strategy.live import LiveRunner
 
 READY_LINE = "execution algorithm: attached"
 # The parent: buy 3,000 shares at 5 % of the traded volume (never below 2 %, never above 10 %),
-# deciding every 20 ms (the demo's continuous session lasts seconds, not hours); its horizon is
+# deciding every 50 ms (the demo's continuous session lasts seconds, not hours); its horizon is
 # longer than the session, so it ends when the demo stops it, done or still working.
 PARAMS: dict[str, object] = {"algo": "POV", "side": 1, "qty": 3000, "duration_s": 600.0,
                              "target_participation": 0.05, "min_participation": 0.02,
-                             "max_participation": 0.10, "decision_ms": 20, "slice_s": 30.0}
-POLL_S = 0.002
+                             "max_participation": 0.10, "decision_ms": 50, "slice_s": 30.0}
+POLL_S = 0.005
 
 
 class _Parser(argparse.ArgumentParser):
