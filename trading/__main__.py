@@ -17,6 +17,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "monitor": ("trading.analytics.monitor", "streaming analytics beside a running engine, published on ZeroMQ"),
     "report": ("trading.tca.cli", "transaction cost analysis, best-execution monitoring and regulatory "
                                   "reports from a venue journal ('report --help')"),
+    "execution": ("trading.execution.cli", "execution algorithms: 'execution paper' (Almgren-Chriss example and "
+                                           "frontier), 'execution impact --data DAY'"),
     "mm": ("trading.marketmaking.cli", "market making: 'mm paper' (Avellaneda-Stoikov experiment), 'mm quote'"),
 }
 

@@ -26,7 +26,7 @@ import os
 import socket
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 import zmq
 
@@ -134,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after the engine died, wait this long for a restarted one (recovered "
                         "from its journal) and go on with it, sessions kept; 0: exit 3 at once "
                         "(default 60)")
+    p.add_argument("--mass-cancel-timeout-ms", type=_positive, default=30000, metavar="MS",
+                   help="a mass cancel not finished this long after its request (the engine dead "
+                        "or stuck) is answered with reason 965 ENG_GW_MASS_CANCEL_UNFINISHED and "
+                        "the orders cancelled so far; the rest are still cancelled if the engine "
+                        "comes back (default 30000: longer than an engine restart)")
     p.add_argument("--dir", default=None, help="engine segment directory (default as the engine)")
     p.add_argument("--no-latency", action="store_true",
                    help="do not stamp or record order-path latency (default: on when the engine "
@@ -268,6 +273,7 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg.first_order_counter = first_order_counter(time.time_ns())
     gcfg.first_exec_id = gcfg.first_order_counter << EXEC_IDS_PER_US_BITS
     gcfg.engine_stale_ms = args.engine_stale_ms
+    gcfg.mass_cancel_timeout_ms = args.mass_cancel_timeout_ms
     gcfg.cmd = client.cmd_ring
     gcfg.reply = client.reply_ring
     gcfg.events = events.reader.rx
@@ -373,7 +379,7 @@ def _serve_across_engine_restarts(args: argparse.Namespace, gcfg: Any, gw: Any,
         print(f"gateway: waiting up to {args.engine_wait_s:g} s for a restarted engine "
               f"{args.engine}; sessions, their logs and orders are kept", file=sys.stderr,
               flush=True)
-        attached = _attach_restarted_engine(args, dead_id)
+        attached = _attach_restarted_engine(args, dead_id, lambda: lib.gw_expire_mass_cancels(gw))
         if attached is None:
             print(f"gateway: no restarted engine {args.engine} "
                   + ("(stop requested)" if lib.gw_stop_requested() else
@@ -406,12 +412,15 @@ def _serve_across_engine_restarts(args: argparse.Namespace, gcfg: Any, gw: Any,
               f"for retransmission", file=sys.stderr, flush=True)
 
 
-def _attach_restarted_engine(args: argparse.Namespace, dead_id: tuple[int, int]
-                             ) -> tuple[EngineClient, EventStream] | None:
+def _attach_restarted_engine(args: argparse.Namespace, dead_id: tuple[int, int],
+                             tick: Callable[[], object]) -> tuple[EngineClient, EventStream] | None:
     """Attaches an engine of the same name made by another process than the dead one, once it
-    serves (recovery done); None at the deadline or on a stop request (SIGTERM/SIGINT)."""
+    serves (recovery done); None at the deadline or on a stop request (SIGTERM/SIGINT). tick runs
+    at every poll: mass cancels past their bound are answered meanwhile (a client that reconnects
+    after the engine came back finds the answer in its retransmission)."""
     deadline = time.monotonic() + args.engine_wait_s
     while time.monotonic() < deadline and not lib.gw_stop_requested():
+        tick()
         if engine_serving(args.engine, args.dir):
             try:
                 client = EngineClient(args.engine, args.dir)

@@ -119,7 +119,8 @@ typedef struct gw_mass {
     uint32_t affected;
     uint32_t instrument_id, account_id;
     uint64_t cl_ord_id;
-    int64_t transact_ns;
+    int64_t transact_ns;            /* CLOCK_REALTIME of the request; 0 marks a free slot */
+    int64_t deadline_ns;            /* CLOCK_MONOTONIC: answered UNFINISHED if still open then */
 } gw_mass_t;
 
 struct gw {                         /* gw_t (gw_server.h) */
@@ -281,6 +282,11 @@ int gw_mass_open(gw_t *g, int32_t session, uint64_t cl_ord_id, uint32_t instrume
                  uint32_t account_id);
 /* Sets how many orders mass slot m marked; with none, the report goes out at once. */
 void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count);
+/* Answers every mass cancel still open at g->now_ns past its deadline with
+ * ENG_GW_MASS_CANCEL_UNFINISHED (the orders cancelled so far in the total); its orders not yet
+ * cancelled stay owed, as cancel-on-disconnect's are (no report counts them), so they are still
+ * cancelled if the engine comes back. Returns how many it answered. */
+uint32_t gw_mass_expire(gw_t *g);
 
 /* gw_orders.c: orders that left, remembered so that a late cancel is told it is too late */
 /* Remembers o (its id, firm, session, instrument); forgets the oldest beyond GW_DONE_CAP / 2. */

@@ -308,6 +308,14 @@ int gw_resume(gw_t *g, uint32_t old_source, uint64_t recovered_seq, const char *
     return rc;
 }
 
+uint32_t gw_expire_mass_cancels(gw_t *g)
+{
+    if (!g)
+        return 0;
+    g->now_ns = gw_mono_ns();
+    return gw_mass_expire(g);
+}
+
 /* Connections held back by a full command ring retry once the engine made room. */
 static void gw_retry_blocked(gw_t *g)
 {
@@ -330,6 +338,7 @@ static int gw_timers_and_liveness(gw_t *g, int64_t *next_timer_ns, int64_t *next
     if (g->now_ns < *next_timer_ns)
         return 0;
     fixp_timers(g);
+    gw_mass_expire(g);
     *next_timer_ns = g->now_ns + 1000000;
     if (ring_seg_state(cfg->control_seg) != RING_STATE_READY)
         return -1;

@@ -23,6 +23,7 @@
 #define GW_KEY_MAX 64
 #define GW_THROTTLE_REJECT 0
 #define GW_THROTTLE_DISCONNECT 1
+#define GW_MASS_TIMEOUT_MS_DEFAULT 30000 /* mass_cancel_timeout_ms 0: longer than an engine's restart */
 #define GW_LIVENESS_CHECK_MS 5      /* period of the engine liveness check (kill(), /proc) */
 /* gw_serve's results besides 0 and -errno: the engine went away without closing its segments (a
  * crash or SIGKILL). Every session was terminated with ENG_GW_ENGINE_GONE first. */
@@ -106,7 +107,9 @@ typedef struct gw_config {
     uint32_t io_uring_sqpoll_ms;    /* GW_IO_URING: 0, or a kernel thread polls the submission
                                        queue and sleeps after this many idle ms (a spare core) */
     uint32_t so_prefer_busy_poll;   /* with so_busy_poll_us: SO_PREFER_BUSY_POLL on client sockets */
-    uint32_t _pad_io;
+    uint32_t mass_cancel_timeout_ms; /* a mass cancel not finished this long after its request
+                                       (the engine dead or stuck) is answered at once with
+                                       ENG_GW_MASS_CANCEL_UNFINISHED; 0: GW_MASS_TIMEOUT_MS_DEFAULT */
 } gw_config_t;
 
 /* Counters an operator reads after (or, via a debugger, during) the run. */
@@ -161,6 +164,11 @@ int gw_serve(gw_t *g);
  * 0, or < 0 (JRNL_* or -errno) with message saying why: the gateway cannot go on. */
 int gw_resume(gw_t *g, uint32_t old_source, uint64_t recovered_seq, const char *journal_dir,
               char *message, uint32_t message_cap);
+
+/* While gw_serve is not running (the engine is down and the caller waits for a restarted one):
+ * answers every mass cancel past its mass_cancel_timeout_ms with ENG_GW_MASS_CANCEL_UNFINISHED
+ * (logged for retransmission). gw_serve does the same on its own timer. Returns how many. */
+uint32_t gw_expire_mass_cancels(gw_t *g);
 
 /* Frees the gateway (connections are closed by gw_serve before it returns). NULL: nothing. */
 void gw_close(gw_t *g);
