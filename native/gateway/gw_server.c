@@ -145,6 +145,7 @@ static int gw_check_config(const gw_config_t *cfg)
 {
     if (!cfg || cfg->listen_fd < 0 || !cfg->cmd || !cfg->reply || !cfg->events ||
         !cfg->control_seg || cfg->session_count == 0 || !cfg->sessions ||
+        cfg->session_count >= ENG_SESSION_TAG_INDEX_MASK ||   /* index + 1 tags each command */
         cfg->max_connections == 0 || cfg->tx_buffer_bytes < 4 * GW_TX_RESERVE ||
         cfg->out_log_msgs < 2 || (cfg->out_log_msgs & (cfg->out_log_msgs - 1)) ||
         cfg->keepalive_min_ms == 0 || cfg->keepalive_max_ms < cfg->keepalive_min_ms ||
