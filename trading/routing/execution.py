@@ -152,10 +152,11 @@ def run_plan(router: Router, plan: RoutingPlan, market: Marketplace) -> Executio
         last = router.plan_wave(run.parent, plan.strategy, remaining, wave, market.snapshot(run.parent.instrument_id),
                                 market.now_ns(), run.arrival_touch, run.deadline)
         run.send_wave(last)
-    return _report(run, plan.strategy, market.now_ns())
+    end = market.snapshot(run.parent.instrument_id)
+    return _report(run, plan.strategy, market.now_ns(), end.nbbo(router.scores.down(market.now_ns())).mid)
 
 
-def _report(run: _Run, strategy: str, now: int) -> ExecutionReport:
+def _report(run: _Run, strategy: str, now: int, end_mid: float | None) -> ExecutionReport:
     side = 1.0 if run.parent.side_code == BUY else -1.0
     qty = sum(f.qty for f in run.fills)
     mid, touch = run.arrival_mid, run.arrival_touch
@@ -170,4 +171,4 @@ def _report(run: _Run, strategy: str, now: int) -> ExecutionReport:
     outcomes = tuple(run.outcomes[cid] for cid in run.sent)
     return ExecutionReport(parent=run.parent, strategy=strategy, plans=tuple(run.plans), outcomes=outcomes,
                            fills=tuple(run.fills), filled_qty=qty, avg_price=avg, arrival_mid=mid, arrival_touch=touch,
-                           cost=cost, venues_down=tuple(down), finished_ns=now)
+                           cost=cost, venues_down=tuple(down), finished_ns=now, end_mid=end_mid)
