@@ -44,6 +44,7 @@ from gateway.control import protocol
 from gateway.control.breakers import Halt, MarketWideBreaker, PriceBandBreaker, Reopen
 from gateway.control.config import INT64_MAX, VenueConfig, schedule_seconds
 from gateway.control.history import JournalHistory
+from gateway.control.parent_orders import ParentCommands
 from gateway.enginehost.journal import JournalError
 from gateway.control.pnl import PnlBook
 from gateway.control.risk import AccountLimits, RiskMonitor, compute_metrics
@@ -145,7 +146,7 @@ class BreakerSet:
         return actions
 
 
-class ControlService:
+class ControlService(ParentCommands):
     def __init__(self, cfg: VenueConfig, publish: Callable[[bytes, dict[str, Any]], None] | None = None,
                  audit: Callable[..., Any] | None = None, gateway_admin: Any = None) -> None:
         self.cfg = cfg
@@ -223,6 +224,7 @@ class ControlService:
             self.rebuild_from_journal(self.cfg.journal.dir)
         self.pump_events()
         self.push_config()
+        self.rebuild_parents()
 
     def rebuild_from_journal(self, directory: str) -> None:
         """The venue's past from its journals (history.py): released events up to seq R, then the
@@ -956,6 +958,9 @@ class ControlService:
         if getattr(self, "_strategy_manager", None) is not None:
             self._strategy_manager.close()      # their orders are cancelled before the engine goes
             self._strategy_manager = None
+        if getattr(self, "_parent_desk", None) is not None:
+            self._parent_desk.close()           # parent orders' processes too (relaunched at the next start)
+            self._parent_desk = None
         if self.engine is not None:
             self.engine.close()
             self.engine = None
