@@ -104,7 +104,8 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "risk.set": (WRITE, ("scope", "id", "limit", "value", "instrument?"),
                  "change a risk limit (scope account|instrument); account max_position applies to "
                  "every instrument unless instrument is given"),
-    "alerts": (READ, ("limit?",), "recent alerts"),
+    "alerts": (READ, ("limit?",), "recent alerts (each with its id, and who acknowledged it)"),
+    "alerts.ack": (WRITE, ("id",), "acknowledge an alert by its id: the alert feed says who and when"),
     "latency": (READ, (), "per-stage latency summary"),
     "tuning.audit": (READ, (), "host tuning audit rows"),
     "journal.status": (READ, (), "journal directory, durability, segments, last sequence, snapshots"),

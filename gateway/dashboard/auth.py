@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.control.client import ControlClient, ControlError
-from gateway.dashboard.feeds import Reader
+from gateway.dashboard.api_reads import Reader
 
 SESSION_IDLE_S = 8 * 3600
 MAX_SESSIONS = 64
