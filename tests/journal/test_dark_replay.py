@@ -6,6 +6,7 @@ stale-quote refusals included (staleness is judged on the journaled timestamps, 
 from __future__ import annotations
 
 import random
+import re
 import time
 
 import numpy as np
@@ -14,6 +15,8 @@ from gateway.enginehost import journal
 from native import records
 from native.messages import Cancel, Command, NewOrder, Nbbo, OrdType, Reason, Side, Tif
 from shm.client import EngineClient
+
+from .conftest import wait_for
 
 MAX_AGE_NS = 200_000_000  # 200 ms: a batch's own quotes are fresh, the previous batch's are not
 
@@ -72,3 +75,24 @@ def test_dark_venue_journal_replays_to_identical_hash_and_events(engine_proc) ->
     assert all(e.reason != Reason.REJ_DARK_ORDER_TYPE for e in events)
     assert not any(type(e).__name__ == "BookLevelEvent" for e in events), "a dark venue displays nothing"
     assert {t.aggressor_side for t in trades} >= {int(Side.BUY), int(Side.SELL)}
+
+
+def test_dark_venue_recovers_from_a_snapshot_to_the_replay_hash(engine_proc) -> None:
+    """The snapshot holds the dark queues and the NBBO (instrument records are part of its image):
+    recovery from it replays the journal tail with events equal to the event journal, to the hash
+    of a replay from scratch."""
+    rng = random.Random(22)
+    eng = engine_proc(["--instruments", "1:2,2:2", "--dark", str(MAX_AGE_NS), "--snapshot-every", "700"])
+    eng.start()
+    with EngineClient(eng.name) as client:
+        for start in range(1, 3001, 500):
+            time.sleep(1.5 * MAX_AGE_NS / 1e9)
+            client.submit_many(_dark_stream(rng, 500, start))
+    wait_for(lambda: len(journal.snapshots(str(eng.journal_dir))) >= 2, "two snapshots on disk")
+    eng.kill()
+    eng.start()
+    assert re.search(r"recovery: snapshot of seq \d+ \+ replayed \d+ commands", eng.log()), eng.log()
+    ref, e = journal.verify(str(eng.journal_dir))
+    e.close()
+    assert ref.state_hash == eng.recovered_hash()
+    eng.kill()
