@@ -237,11 +237,16 @@ void eng_cmd_set_kill_switch(eng_engine_t *e, const eng_set_kill_switch_t *c);
 void eng_cmd_set_post_trade_limit(eng_engine_t *e, const eng_set_post_trade_limit_t *c);
 
 /* eng_midpoint.c: dark midpoint instruments (ENGINE.md "Dark midpoint instruments") */
-void eng_cmd_nbbo(eng_engine_t *e, const eng_nbbo_t *c);
 uint16_t eng_dark_quote_state(const eng_engine_t *e, const eng_instr_t *ins, int64_t *mid);
 void eng_dark_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_dark_cross(eng_engine_t *e, eng_instr_t *ins, uint32_t arrival);
+
+/* eng_dark_queue.c: each dark instrument's queues of midpoint pegs, time priority */
+void eng_dark_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_dark_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+
+/* eng_nbbo.c */
+void eng_cmd_nbbo(eng_engine_t *e, const eng_nbbo_t *c);
 
 /* eng_gtd.c: GTD heap ordered by (expire_ts_ns, accept_seq) */
 void eng_gtd_push(eng_engine_t *e, uint32_t oi);
