@@ -27,11 +27,9 @@ import os
 import platform
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,10 +39,8 @@ sys.path.insert(0, str(ROOT))
 from gateway.client import Client, ClientError, ExecType  # noqa: E402
 from gateway.control.client import ControlClient  # noqa: E402
 from gateway.enginehost import journal  # noqa: E402
+from gateway.launcher import Venue, engine_pid, pid_of, run_main  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
-from shm.engine_segments import control_path, remove_leftovers  # noqa: E402
-from shm.errors import ShmError  # noqa: E402
-from shm.segment import KIND_CONTROL, Segment  # noqa: E402
 
 DEADLINE_S = 120.0
 CONFIG = """
@@ -85,57 +81,30 @@ token_hash = "scrypt$16384$8$1$zKEevEElieZ+Xhi+oeaZZA==$XXQ1F0m1ZrUpGWGGWsNmqB5+
 """
 
 
-def wait(cond: Callable[[], Any], what: str, proc: subprocess.Popen[bytes] | None = None) -> Any:
-    end = time.monotonic() + DEADLINE_S
-    while True:
-        value = cond()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"life bench: up exited ({proc.returncode}) waiting for {what}")
-        if time.monotonic() > end:
-            raise SystemExit(f"life bench: timed out waiting for {what}")
-        time.sleep(0.002)   # polling interval of a condition, not a wait for an effect
+class LifeVenue:
+    """`up` on CONFIG through the one launcher (gateway/launcher.py), and how a client sees it."""
 
-
-def pid_of(*needles: str) -> int | None:
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, UnicodeDecodeError):
-            continue
-        if state != "Z" and all(n in cmd for n in needles):
-            return int(entry)
-    return None
-
-
-class Venue:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
-        self.name = f"lf{uuid.uuid4().hex[:8]}"
+        self.venue = Venue(prefix="lf", log_dir=tmp, stop_deadline_s=60.0)
+        self.name = self.venue.name
         self.config = tmp / "venue.toml"
         self.config.write_text(CONFIG.format(name=self.name, journal=tmp / "journal",
                                              audit=tmp / "audit.jsonl"))
-        self.ready_file = tmp / "ready.json"
-        self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.next_seq = 1
         self.cl_ord_id = 1
 
     def start(self) -> float:
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "up", "--config", str(self.config), "--no-mlock",
-             "--run-dir", str(self.tmp / "run"), "--ready-file", str(self.ready_file),
-             "--restart-backoff-max", "0.5"],
-            stdout=open(self.tmp / "up.log", "wb"), stderr=subprocess.STDOUT)
-        wait(self.ready_file.exists, "the venue", self.proc)
+        ready = self.venue.start_up(self.config, self.tmp / "run", self.tmp / "ready.json",
+                                    "--restart-backoff-max", "0.5", deadline_s=DEADLINE_S)
         elapsed = time.perf_counter() - t0
-        self.port = int(json.loads(self.ready_file.read_text())["gateway"].rpartition(":")[2])
+        self.port = int(ready["gateway"].rpartition(":")[2])
         return elapsed
+
+    def wait(self, cond: Callable[[], Any], what: str) -> Any:
+        return self.venue.wait_for(cond, what, DEADLINE_S)
 
     def order_acked(self) -> bool:
         """A fresh connection of session 101 gets an order acknowledged (False: not yet)."""
@@ -163,20 +132,9 @@ class Venue:
         except Exception:           # not written yet, or a dead endpoint: not yet
             return False
 
-    def engine_pid(self) -> int:
-        """The live engine's pid (0 while there is none: its control segment is stale)."""
-        try:
-            seg = Segment.attach(control_path(self.name), KIND_CONTROL, 0, 0)
-        except ShmError:
-            return 0
-        try:
-            return int(seg.handle.hdr.creator_pid)
-        finally:
-            seg.detach()
-
     def kill_and_time(self, kind: str) -> float:
         if kind == "engine":
-            pid = self.engine_pid()
+            pid = engine_pid(self.name)
         elif kind == "control":
             pid = pid_of("gateway control", str(self.config)) or 0
         else:
@@ -185,30 +143,24 @@ class Venue:
         t0 = time.perf_counter()
         os.kill(pid, signal.SIGKILL)
         if kind == "control":
-            wait(lambda: pid_of("gateway control", str(self.config)) not in (None, pid)
-                 and self.control_answers(), "the control plane", self.proc)
+            self.wait(lambda: pid_of("gateway control", str(self.config)) not in (None, pid)
+                      and self.control_answers(), "the control plane")
         else:
             if kind == "engine":
-                wait(lambda: self.engine_pid() not in (0, pid), "a new engine", self.proc)
-            wait(self.order_acked, f"service after the {kind}'s restart", self.proc)
+                self.wait(lambda: engine_pid(self.name) not in (0, pid), "a new engine")
+            self.wait(self.order_acked, f"service after the {kind}'s restart")
         return time.perf_counter() - t0
 
     def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        remove_leftovers(self.name)
+        self.venue.close()
 
 
 def supervision(reps: int) -> tuple[dict[str, Any], float]:
     with tempfile.TemporaryDirectory(prefix="bench-life-") as d:
-        v = Venue(Path(d))
+        v = LifeVenue(Path(d))
         try:
             cold = v.start()
-            wait(v.order_acked, "the first order")
+            v.wait(v.order_acked, "the first order")
             out: dict[str, Any] = {}
             for kind in ("engine", "control", "gateway"):
                 out[kind] = [v.kill_and_time(kind) for _ in range(reps)]
@@ -220,23 +172,14 @@ def supervision(reps: int) -> tuple[dict[str, Any], float]:
 def journal_checks(n: int) -> dict[str, float]:
     from tests.journal.conftest import order_stream   # the journal tests' seeded crossing flow
     with tempfile.TemporaryDirectory(prefix="bench-life-j-") as d:
-        name = f"lj{uuid.uuid4().hex[:8]}"
         jdir = Path(d) / "journal"
-        eng = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name,
-                                "--no-mlock", "--instruments", "1,2", "--max-orders", str(1 << 20),
-                                "--journal", str(jdir), "--durability", "async"],
-                               stderr=subprocess.DEVNULL)
-        try:
-            from shm.engine_segments import engine_serving
-            wait(lambda: engine_serving(name), "the journal engine")
+        with Venue(prefix="lj", stop_deadline_s=120.0) as venue:
+            venue.start_engine("--no-mlock", "--instruments", "1,2", "--max-orders", str(1 << 20),
+                               "--journal", str(jdir), "--durability", "async")
             cmds = order_stream(random.Random(17), n, 1)
-            with EngineClient(name) as client:
+            with EngineClient(venue.name) as client:
                 for k in range(0, n, 4096):
                     client.submit_many(cmds[k:k + 4096])
-        finally:
-            eng.send_signal(signal.SIGTERM)
-            eng.wait(120)
-            remove_leftovers(name)
         t0 = time.perf_counter()
         found = journal.problems(str(jdir))
         t1 = time.perf_counter()
@@ -288,4 +231,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "life bench"))

@@ -13,6 +13,8 @@ fails with it, a bench exits with its message).
 """
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -22,7 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Callable, Mapping
 
-from shm.engine_segments import engine_serving, remove_leftovers
+from shm.engine_segments import control_path, engine_serving, remove_leftovers
+from shm.errors import ShmError
+from shm.segment import KIND_CONTROL, Segment
 
 DEADLINE_S = 30.0
 POLL_S = 0.005          # polling interval of a condition wait, not a wait for an effect
@@ -81,6 +85,40 @@ def stop(proc: subprocess.Popen[Any] | None, deadline_s: float = DEADLINE_S) -> 
 def gateway_command(verb: str, *args: str) -> list[str]:
     """The argv of ``python -m gateway VERB ARGS`` with this interpreter."""
     return [sys.executable, "-m", "gateway", verb, *args]
+
+
+def up_command(config: Path, run_dir: Path, ready_file: Path, *args: str) -> list[str]:
+    """The argv of ``python -m gateway up`` (the product launcher) on config, without mlock (tests
+    and benches run unprivileged), its run files in run_dir, its endpoints in ready_file."""
+    return gateway_command("up", "--config", str(config), "--no-mlock", "--run-dir", str(run_dir),
+                           "--ready-file", str(ready_file), *args)
+
+
+def engine_pid(name: str) -> int:
+    """The pid of the engine that created `name`'s control segment (0 while there is none)."""
+    try:
+        seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 0)
+    except ShmError:
+        return 0
+    try:
+        return int(seg.handle.hdr.creator_pid)
+    finally:
+        seg.detach()
+
+
+def pid_of(*needles: str) -> int | None:
+    """The pid of a live (not zombie) process whose command line holds every needle."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and all(n in cmd for n in needles):
+            return int(entry)
+    return None
 
 
 def run_main(main: Callable[[], int | None], program: str) -> int | None:
@@ -155,6 +193,20 @@ class Venue:
                                                 str(port_file), *args), env=env, cwd=cwd, stdout=stdout)
         self._start_wait(port_file.exists, f"the {role}'s port file", deadline_s)
         return proc, int(port_file.read_text())
+
+    def start_up(self, config: Path, run_dir: Path, ready_file: Path, *args: str, role: str = "up",
+                 deadline_s: float = DEADLINE_S) -> dict[str, Any]:
+        """``up`` on config (up_command), supervising the venue's processes itself, and its ready
+        file's contents (the endpoints) once written. The venue's name must be the config's venue
+        name (close() removes that engine's leftovers). Needs a log_dir: up's output goes to
+        ROLE.log there (a pipe nobody reads could fill and stall it)."""
+        if self.log_dir is None:
+            raise LaunchError(f"{self.name}: start_up needs a Venue with a log_dir")
+        ready_file.unlink(missing_ok=True)
+        self.spawn(role, up_command(config, run_dir, ready_file, *args), stdout_to_log=True)
+        self._start_wait(ready_file.exists, f"{role}'s ready file", deadline_s)
+        ready: dict[str, Any] = json.loads(ready_file.read_text())
+        return ready
 
     # ---- waiting ------------------------------------------------------------------------------
     def wait_for(self, cond: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S,

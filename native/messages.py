@@ -164,6 +164,11 @@ class Reason(enum.IntEnum):
     REJ_ORDER_CAPACITY = 500
     REJ_LEVEL_CAPACITY = 501
     REJ_INSTRUMENT_CAPACITY = 502
+    REJ_REGNMS_TRADE_THROUGH = 600
+    REJ_REGNMS_SUB_PENNY = 601
+    REJ_REGNMS_FEE_CAP = 602
+    REJ_REGNMS_LOCK_CROSS = 603
+    REJ_REGNMS_BAD_ISO = 604
     GW_FRAME_TRUNCATED = 900
     GW_ENCODING_TYPE = 901
     GW_FRAME_LENGTH = 902
@@ -201,6 +206,7 @@ class Reason(enum.IntEnum):
     GW_ORDER_DONE = 961
     GW_MASS_CANCEL_BUSY = 962
     GW_VENUE_STOPPING = 964
+    GW_MASS_CANCEL_UNFINISHED = 965
 
 
 class CommandRecord(msgspec.Struct, frozen=True, gc=False, tag_field="type"):
@@ -208,6 +214,7 @@ class CommandRecord(msgspec.Struct, frozen=True, gc=False, tag_field="type"):
 
     CODE: ClassVar[int]
     C_STRUCT: ClassVar[str]
+    session: int = 0  # uint16_t
     instrument_id: int = 0  # uint32_t
     seq: int = 0  # uint64_t
     ts_ns: int = 0  # int64_t

@@ -549,9 +549,9 @@ static int jrnl_check_after_end(jrnl_log_t *log, jrnl_walk_t *w)
     return 0;
 }
 
-int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
+/* Pass 1 (read-only): accepts the records not accepted yet, then checks what follows the end. */
+static int jrnl_open_pass1(jrnl_log_t *log, jrnl_walk_t *w)
 {
-    /* Pass 1 (read-only): the records not accepted yet, then what follows the end. */
     int rc;
     while ((rc = jrnl_walk_fill(w)) > 0) {
         for (int n = rc; n > 0; n--) {
@@ -565,29 +565,14 @@ int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
     if (rc == 0)
         rc = jrnl_check_after_end(log, w);
     jrnl_walk_close(w);
-    if (rc != 0)
-        return rc;
-    log->released_seq = log->last_seq;   /* what survived recovery counts as released */
-    if (w->flags & JRNL_OPEN_READONLY)
-        return 0;
+    return rc;
+}
 
-    /* Pass 2: repair (zero torn or cut slots, remove segments after the end), map the end. */
-    if (w->nseg == 0)
-        return jrnl_segment_create(log);
-    const char *dir = log->dir;
-    uint32_t kind = w->kind;
-    uint8_t *base;
-    uint64_t bytes;
-    int32_t fd;
-    rc = jrnl_segment_map(dir, kind, w->end_seg, 1, log->limits, &base, &bytes, &fd,
-                          log->message, sizeof log->message);
-    if (rc != 0)
-        return rc;
-    uint64_t rps = (bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
-    /* What ends the valid records: a never-written (zero) slot, or a damaged one. */
-    const jrnl_rec_hdr_t *end_hdr = w->end_slot < rps
-        ? (const jrnl_rec_hdr_t *)jrnl_slot(base, w->end_slot) : NULL;
-    int end_damaged = end_hdr && (end_hdr->length != 0 || end_hdr->crc != 0);
+/* Pass 2's repair of the end segment (mapped at base, rps slots): zeroes the torn or cut slots
+ * from the end on (all of them up to the segment's end where there are holes), syncs them, and
+ * removes the segment files after the end (and after a gap). Returns 0 or -errno. */
+static int jrnl_repair_end(const jrnl_log_t *log, const jrnl_walk_t *w, uint8_t *base, uint64_t rps)
+{
     uint64_t zero_to = w->end_slot;
     while (zero_to < rps) {
         jrnl_rec_hdr_t *h = (jrnl_rec_hdr_t *)jrnl_slot(base, zero_to);
@@ -597,57 +582,87 @@ int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
             memset(h, 0, JRNL_RECORD_BYTES);
         zero_to++;
     }
-    rc = jrnl_msync_slots(base, w->end_slot, zero_to);
+    int rc = jrnl_msync_slots(base, w->end_slot, zero_to);
+    char path[JRNL_PATH_MAX + 32];
     for (uint64_t s = w->stray_to; rc == 0 && s > w->nseg; s--) {     /* after a gap */
-        char path[JRNL_PATH_MAX + 32];
-        jrnl_segment_path(path, sizeof path, dir, kind, s - 1);
+        jrnl_segment_path(path, sizeof path, log->dir, w->kind, s - 1);
         if (unlink(path) != 0 && errno != ENOENT)
             rc = -errno;
     }
     for (uint64_t s = w->nseg; rc == 0 && s > w->end_seg + 1; s--) {
-        char path[JRNL_PATH_MAX + 32];
-        jrnl_segment_path(path, sizeof path, dir, kind, s - 1);
+        jrnl_segment_path(path, sizeof path, log->dir, w->kind, s - 1);
         if (unlink(path) != 0)
             rc = -errno;
     }
-    if (rc != 0) {
-        jrnl_say(log->message, sizeof log->message, "%s: cannot repair the journal's end: %s",
-                 dir, strerror(-rc));
-        munmap(base, bytes);
-        close(fd);
-        return rc;
-    }
+    return rc;
+}
+
+/* The start-up message that says what a repair did (nothing when the journal ended cleanly).
+ * end_damaged: the slot that ends the valid records was written (torn or corrupt), not zero. */
+static void jrnl_say_repair(jrnl_log_t *log, const jrnl_walk_t *w, int end_damaged)
+{
+    const char *dir = log->dir, *kind = jrnl_kind_name(w->kind);
+    unsigned long long end_off = JRNL_SEG_HDR_BYTES + w->end_slot * JRNL_RECORD_BYTES;
+    unsigned long long last = log->last_seq, cut = log->truncated_records;
     if (w->stray_to > w->nseg)
         jrnl_say(log->message, sizeof log->message, "%s: %s journal repaired: segment %llu is "
                  "missing (segment files up to %llu exist after it); the journal is cut at the "
                  "gap (the files after it removed) and the replay rewrites every later record "
-                 "from the command journal; continuing after seq %llu", dir,
-                 jrnl_kind_name(kind), (unsigned long long)w->nseg,
-                 (unsigned long long)(w->stray_to - 1), (unsigned long long)log->last_seq);
-    else if (log->truncated_records && w->holes && !w->end_is_cut && end_damaged)
+                 "from the command journal; continuing after seq %llu", dir, kind,
+                 (unsigned long long)w->nseg, (unsigned long long)(w->stray_to - 1), last);
+    else if (cut && w->holes && !w->end_is_cut && end_damaged)
         /* Said as what it is: damage with valid records after it, repaired from the authority. */
         jrnl_say(log->message, sizeof log->message, "%s: %s journal repaired: the record at "
                  "segment %llu offset %llu (after the records of seq %llu) is damaged (checksum "
                  "mismatch) although valid records follow it; the journal is cut there (%llu "
                  "record slot(s) discarded) and the replay rewrites every later record from the "
                  "command journal (events are a function of the commands); continuing after seq "
-                 "%llu", dir, jrnl_kind_name(kind), (unsigned long long)w->end_seg,
-                 (unsigned long long)(JRNL_SEG_HDR_BYTES + w->end_slot * JRNL_RECORD_BYTES),
-                 (unsigned long long)log->last_seq, (unsigned long long)log->truncated_records,
-                 (unsigned long long)log->last_seq);
-    else if (log->truncated_records)
+                 "%llu", dir, kind, (unsigned long long)w->end_seg, end_off, last, cut, last);
+    else if (cut)
         jrnl_say(log->message, sizeof log->message, "%s: %s journal: %s %llu record(s) at "
-                 "segment %llu offset %llu (after seq %llu); continuing after seq %llu", dir,
-                 jrnl_kind_name(kind),
+                 "segment %llu offset %llu (after seq %llu); continuing after seq %llu", dir, kind,
                  w->end_is_cut ? "cut off (beyond the command journal's end)"
                  : w->holes ? "hole (records the machine lost before they were written back), "
                               "never-written slots with valid records after them: repaired by "
                               "cutting the journal there, the replay rewrites every later record "
                               "from the command journal;"
                  : "torn last record (checksum mismatch), truncated",
-                 (unsigned long long)log->truncated_records, (unsigned long long)w->end_seg,
-                 (unsigned long long)(JRNL_SEG_HDR_BYTES + w->end_slot * JRNL_RECORD_BYTES),
-                 (unsigned long long)log->last_seq, (unsigned long long)log->last_seq);
+                 cut, (unsigned long long)w->end_seg, end_off, last, last);
+}
+
+int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
+{
+    int rc = jrnl_open_pass1(log, w);
+    if (rc != 0)
+        return rc;
+    log->released_seq = log->last_seq;   /* what survived recovery counts as released */
+    if (w->flags & JRNL_OPEN_READONLY)
+        return 0;
+
+    /* Pass 2: repair (zero torn or cut slots, remove segments after the end), map the end. */
+    if (w->nseg == 0)
+        return jrnl_segment_create(log);
+    uint8_t *base;
+    uint64_t bytes;
+    int32_t fd;
+    rc = jrnl_segment_map(log->dir, w->kind, w->end_seg, 1, log->limits, &base, &bytes, &fd,
+                          log->message, sizeof log->message);
+    if (rc != 0)
+        return rc;
+    uint64_t rps = (bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
+    /* What ends the valid records: a never-written (zero) slot, or a damaged one. */
+    const jrnl_rec_hdr_t *end_hdr = w->end_slot < rps
+        ? (const jrnl_rec_hdr_t *)jrnl_slot(base, w->end_slot) : NULL;
+    int end_damaged = end_hdr && (end_hdr->length != 0 || end_hdr->crc != 0);
+    rc = jrnl_repair_end(log, w, base, rps);
+    if (rc != 0) {
+        jrnl_say(log->message, sizeof log->message, "%s: cannot repair the journal's end: %s",
+                 log->dir, strerror(-rc));
+        munmap(base, bytes);
+        close(fd);
+        return rc;
+    }
+    jrnl_say_repair(log, w, end_damaged);
     log->map = base;
     log->map_bytes = bytes;
     log->fd = fd;

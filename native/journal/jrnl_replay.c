@@ -428,25 +428,21 @@ static int jrnl_replay_cpus_for_two(void)
     return 0;
 }
 
-/* The replay loop shared by jrnl_replay and jrnl_recover: every command of the cursor with
- * from_seq < seq <= until_seq through eng_process, events checked by st->ck (on a checker
- * thread when allow_thread and a second CPU). */
-static int jrnl_replay_run(jrnl_replay_state_t *st, eng_engine_t *eng, jrnl_cursor_t *cmd_cur,
-                           uint64_t from_seq, uint64_t until_seq, jrnl_replay_result_t *out,
-                           int allow_thread)
+/* Where the checker writes its chunks: one static chunk (checked inline, in the flush), or a
+ * ring of JRNL_CHUNKS checked on a thread of its own when allow_thread, an event journal to
+ * check and a second CPU are all there. Sets st->threaded and *checker. */
+static void jrnl_replay_start_checker(jrnl_replay_state_t *st, int allow_thread, pthread_t *checker)
 {
     static jrnl_evt_chunk_t single;     /* static: 30 KiB off the caller's stack; replay runs
                                            once per process, before the runner */
-    st->from_seq = from_seq;
     st->chunks = &single;
-    pthread_t checker;
     if (allow_thread && st->ck.evt_log && jrnl_replay_cpus_for_two()) {
         void *chunks = NULL;
         if (posix_memalign(&chunks, 64, sizeof(jrnl_evt_chunk_t) * JRNL_CHUNKS) == 0) {
             st->chunks = chunks;
-            st->threaded = pthread_create(&checker, NULL, jrnl_checker_main, st) == 0;
+            st->threaded = pthread_create(checker, NULL, jrnl_checker_main, st) == 0;
             if (st->threaded) {
-                pthread_setname_np(checker, "jrnl-check");
+                pthread_setname_np(*checker, "jrnl-check");
             } else {
                 free(chunks);
                 st->chunks = &single;
@@ -454,25 +450,29 @@ static int jrnl_replay_run(jrnl_replay_state_t *st, eng_engine_t *eng, jrnl_curs
         }
     }
     if (!st->threaded)
-        jrnl_check_skip(&st->ck, from_seq);
+        jrnl_check_skip(&st->ck, st->from_seq);
     st->cur = st->chunks;
     st->sink.buf = st->cur->ev;
     st->sink.cap = JRNL_CHUNK_EVENTS;
     st->sink.flush = jrnl_replay_flush;
     st->sink.ctx = st;
-    int64_t t0 = ring_now_ns();
-    int rc = 0;
+}
+
+/* Every command of the cursor with from_seq < seq <= until_seq through eng_process. Returns 0,
+ * or the cursor's error (its message copied to out). Stops early when a check failed. */
+static int jrnl_replay_commands(jrnl_replay_state_t *st, eng_engine_t *eng, jrnl_cursor_t *cmd_cur,
+                                uint64_t until_seq, jrnl_replay_result_t *out)
+{
     for (;;) {
         const uint8_t *p;
-        rc = jrnl_replay_next(cmd_cur, until_seq, &p);
+        int rc = jrnl_replay_next(cmd_cur, until_seq, &p);
         if (rc <= 0) {
             if (rc < 0)
                 snprintf(out->message, sizeof out->message, "%s", cmd_cur->message);
-            break;
+            return rc;
         }
-        rc = 0;
         const jrnl_cmd_rec_t *rec = (const jrnl_cmd_rec_t *)p;
-        if (rec->hdr.seq <= from_seq)
+        if (rec->hdr.seq <= st->from_seq)
             continue;
         st->seq = rec->hdr.seq;
         st->ts_ns = rec->hdr.ts_ns;
@@ -485,27 +485,47 @@ static int jrnl_replay_run(jrnl_replay_state_t *st, eng_engine_t *eng, jrnl_curs
         /* a check failed (in a flush inside eng_process, or on the checker thread): stop */
         if (st->threaded ? atomic_load_explicit(&st->failed, memory_order_relaxed)
                          : st->ck.rc != 0)
-            break;
+            return 0;
     }
+}
+
+/* Ends the checker thread: every chunk produced is checked (by this thread too, while it waits)
+ * unless a check failed; then joins it and frees the chunk ring. */
+static void jrnl_replay_join_checker(jrnl_replay_state_t *st, pthread_t checker)
+{
+    /* release: every chunk counted before done; pairs with the acquire load of done in
+     * jrnl_checker_main(). The drain below pairs with jrnl_pipe_check_one()'s release
+     * stores of consumed and failed. */
+    atomic_store_explicit(&st->done, 1, memory_order_release);
+    uint32_t spins = 0;
+    while (atomic_load_explicit(&st->consumed, memory_order_acquire) !=
+               atomic_load_explicit(&st->produced, memory_order_acquire) &&
+           !atomic_load_explicit(&st->failed, memory_order_acquire)) {
+        if (jrnl_pipe_check_one(st))
+            st->engine_checked++;
+        else
+            jrnl_replay_wait(&spins);
+    }
+    pthread_join(checker, NULL);
+    free(st->chunks);
+}
+
+/* The replay loop shared by jrnl_replay and jrnl_recover: every command of the cursor with
+ * from_seq < seq <= until_seq through eng_process, events checked by st->ck (on a checker
+ * thread when allow_thread and a second CPU). */
+static int jrnl_replay_run(jrnl_replay_state_t *st, eng_engine_t *eng, jrnl_cursor_t *cmd_cur,
+                           uint64_t from_seq, uint64_t until_seq, jrnl_replay_result_t *out,
+                           int allow_thread)
+{
+    st->from_seq = from_seq;
+    pthread_t checker;
+    jrnl_replay_start_checker(st, allow_thread, &checker);
+    int64_t t0 = ring_now_ns();
+    int rc = jrnl_replay_commands(st, eng, cmd_cur, until_seq, out);
     if (rc == 0 && st->sink.len)
         jrnl_replay_flush(&st->sink);
-    if (st->threaded) {
-        /* release: every chunk counted before done; pairs with the acquire load of done in
-         * jrnl_checker_main(). The drain below pairs with jrnl_pipe_check_one()'s release
-         * stores of consumed and failed. */
-        atomic_store_explicit(&st->done, 1, memory_order_release);
-        uint32_t spins = 0;
-        while (atomic_load_explicit(&st->consumed, memory_order_acquire) !=
-                   atomic_load_explicit(&st->produced, memory_order_acquire) &&
-               !atomic_load_explicit(&st->failed, memory_order_acquire)) {
-            if (jrnl_pipe_check_one(st))
-                st->engine_checked++;
-            else
-                jrnl_replay_wait(&spins);
-        }
-        pthread_join(checker, NULL);
-        free(st->chunks);
-    }
+    if (st->threaded)
+        jrnl_replay_join_checker(st, checker);
     /* One thread again: the event journal's open completes here. */
     if (rc == 0 && st->ck.rc == 0)
         jrnl_check_end(&st->ck);

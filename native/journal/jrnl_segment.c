@@ -51,6 +51,39 @@ static uint32_t jrnl_hdr_crc(const jrnl_seg_hdr_t *h)
     return jrnl_crc32c(0, &copy, 64);
 }
 
+/* Checks a mapped segment's header against what the reader expects (magic, layout version,
+ * header CRC, kind, index, size, the engine limits it was written for). Returns 0 or the
+ * JRNL_* code, with the reason in message. */
+static int jrnl_segment_check(const jrnl_seg_hdr_t *h, const char *path, uint32_t kind,
+                              uint64_t index, uint64_t size, const uint32_t *limits,
+                              char *message, size_t message_cap)
+{
+    int rc = 0;
+    if (h->magic != JRNL_SEG_MAGIC) {
+        jrnl_say(message, message_cap, "%s: not a venue journal segment (magic %#018llx)", path,
+                 (unsigned long long)h->magic);
+        rc = JRNL_BAD_MAGIC;
+    } else if (h->layout_version != JRNL_LAYOUT_VERSION) {
+        jrnl_say(message, message_cap, "%s: journal layout version %u, this build reads version "
+                 "%u; replay it with the build that wrote it", path, h->layout_version,
+                 JRNL_LAYOUT_VERSION);
+        rc = JRNL_BAD_VERSION;
+    } else if (h->hdr_crc != jrnl_hdr_crc(h) || h->kind != kind || h->segment_index != index ||
+               h->record_bytes != JRNL_RECORD_BYTES || h->segment_bytes != size) {
+        jrnl_say(message, message_cap, "%s: inconsistent segment header (crc, kind, index or "
+                 "size %lld vs %llu)", path, (long long)size,
+                 (unsigned long long)h->segment_bytes);
+        rc = JRNL_BAD_SEGMENT;
+    } else if (limits && (h->max_orders != limits[0] || h->max_levels != limits[1] ||
+                          h->max_instruments != limits[2] || h->max_accounts != limits[3])) {
+        jrnl_say(message, message_cap, "%s: written by an engine with max_orders=%u "
+                 "max_levels=%u max_instruments=%u max_accounts=%u; start the engine with those",
+                 path, h->max_orders, h->max_levels, h->max_instruments, h->max_accounts);
+        rc = JRNL_BAD_CONFIG;
+    }
+    return rc;
+}
+
 int jrnl_segment_map(const char *dir, uint32_t kind, uint64_t index, int writable,
                      const uint32_t *limits, uint8_t **base, uint64_t *bytes, int32_t *fd_out,
                      char *message, size_t message_cap)
@@ -86,30 +119,8 @@ int jrnl_segment_map(const char *dir, uint32_t kind, uint64_t index, int writabl
         close(fd);
         return -e;
     }
-    const jrnl_seg_hdr_t *h = (const jrnl_seg_hdr_t *)m;
-    int rc = 0;
-    if (h->magic != JRNL_SEG_MAGIC) {
-        jrnl_say(message, message_cap, "%s: not a venue journal segment (magic %#018llx)", path,
-                 (unsigned long long)h->magic);
-        rc = JRNL_BAD_MAGIC;
-    } else if (h->layout_version != JRNL_LAYOUT_VERSION) {
-        jrnl_say(message, message_cap, "%s: journal layout version %u, this build reads version "
-                 "%u; replay it with the build that wrote it", path, h->layout_version,
-                 JRNL_LAYOUT_VERSION);
-        rc = JRNL_BAD_VERSION;
-    } else if (h->hdr_crc != jrnl_hdr_crc(h) || h->kind != kind || h->segment_index != index ||
-               h->record_bytes != JRNL_RECORD_BYTES || h->segment_bytes != (uint64_t)st.st_size) {
-        jrnl_say(message, message_cap, "%s: inconsistent segment header (crc, kind, index or "
-                 "size %lld vs %llu)", path, (long long)st.st_size,
-                 (unsigned long long)h->segment_bytes);
-        rc = JRNL_BAD_SEGMENT;
-    } else if (limits && (h->max_orders != limits[0] || h->max_levels != limits[1] ||
-                          h->max_instruments != limits[2] || h->max_accounts != limits[3])) {
-        jrnl_say(message, message_cap, "%s: written by an engine with max_orders=%u "
-                 "max_levels=%u max_instruments=%u max_accounts=%u; start the engine with those",
-                 path, h->max_orders, h->max_levels, h->max_instruments, h->max_accounts);
-        rc = JRNL_BAD_CONFIG;
-    }
+    int rc = jrnl_segment_check((const jrnl_seg_hdr_t *)m, path, kind, index, (uint64_t)st.st_size,
+                                limits, message, message_cap);
     if (rc != 0) {
         munmap(m, (size_t)st.st_size);
         close(fd);
@@ -145,6 +156,27 @@ static int jrnl_zero_fill(int fd, uint64_t bytes)
     return 0;
 }
 
+/* A new segment's header for log's kind, size and limits (hdr_crc left to the caller). */
+static void jrnl_segment_header(jrnl_seg_hdr_t *hp, const jrnl_log_t *log, uint64_t index)
+{
+    memset(hp, 0, sizeof *hp);
+    hp->magic = JRNL_SEG_MAGIC;
+    hp->layout_version = JRNL_LAYOUT_VERSION;
+    hp->kind = log->kind;
+    hp->segment_index = index;
+    hp->segment_bytes = log->segment_bytes;
+    hp->record_bytes = JRNL_RECORD_BYTES;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    hp->created_realtime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    hp->max_orders = log->limits[0];
+    hp->max_levels = log->limits[1];
+    hp->max_instruments = log->limits[2];
+    hp->max_accounts = log->limits[3];
+    hp->released_seq = 0;           /* never ahead of what was released: the writer stores the
+                                       real value when it starts using the segment */
+}
+
 int jrnl_segment_make(const jrnl_log_t *log, uint64_t index, uint8_t **map, int32_t *fd_out,
                       char *message, size_t message_cap)
 {
@@ -171,22 +203,7 @@ int jrnl_segment_make(const jrnl_log_t *log, uint64_t index, uint8_t **map, int3
         return -e;
     }
     jrnl_seg_hdr_t h;
-    memset(&h, 0, sizeof h);
-    h.magic = JRNL_SEG_MAGIC;
-    h.layout_version = JRNL_LAYOUT_VERSION;
-    h.kind = log->kind;
-    h.segment_index = index;
-    h.segment_bytes = log->segment_bytes;
-    h.record_bytes = JRNL_RECORD_BYTES;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    h.created_realtime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    h.max_orders = log->limits[0];
-    h.max_levels = log->limits[1];
-    h.max_instruments = log->limits[2];
-    h.max_accounts = log->limits[3];
-    h.released_seq = 0;             /* never ahead of what was released: the writer stores the
-                                       real value when it starts using the segment */
+    jrnl_segment_header(&h, log, index);
     h.hdr_crc = jrnl_hdr_crc(&h);
     if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || fdatasync(fd) != 0 ||
         rename(tmp, path) != 0) {

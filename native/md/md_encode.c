@@ -557,6 +557,62 @@ int md_enc_pack(md_enc_t *e, uint64_t first_seq, uint64_t count, uint8_t *out, s
 
 /* ---- conflated L1/L2 ---------------------------------------------------------------------- */
 
+/* One length-prefixed DEPTH message of nb bid and na ask levels at p; returns the end. */
+static uint8_t *conflated_put_depth(uint8_t *p, const md_inst_t *in, uint32_t id, uint64_t seq,
+                                    int64_t ts_ns, const md_level_info_t *bids, int nb,
+                                    const md_level_info_t *asks, int na, size_t dsize)
+{
+    uint16_t be = htobe16((uint16_t)dsize);
+    memcpy(p, &be, 2);
+    md_msg_depth_t d;
+    hdr_fill(&d.hdr, MD_MSG_DEPTH, id, seq, in->last_engine_seq, ts_ns);
+    d.bid_levels = htobe16((uint16_t)nb);
+    d.ask_levels = htobe16((uint16_t)na);
+    d._pad1 = 0;
+    memcpy(p + 2, &d, sizeof(d));
+    uint8_t *lp = p + 2 + sizeof(d);
+    for (int i = 0; i < nb + na; i++) {
+        const md_level_info_t *src = i < nb ? &bids[i] : &asks[i - nb];
+        md_depth_level_t l;
+        l.price = BE64(src->price);
+        l.qty = BE64(src->qty);
+        l.order_count = htobe32(src->order_count);
+        l._pad0 = 0;
+        memcpy(lp + (size_t)i * sizeof(l), &l, sizeof(l));
+    }
+    return p + 2 + dsize;
+}
+
+/* One length-prefixed BBO message at p (bid or ask NULL where that side is empty). */
+static void conflated_put_bbo(uint8_t *p, const md_inst_t *in, uint32_t id, uint64_t seq,
+                              int64_t ts_ns, const md_level_info_t *bid, const md_level_info_t *ask)
+{
+    md_msg_bbo_t b;
+    memset(&b, 0, sizeof(b));
+    hdr_fill(&b.hdr, MD_MSG_BBO, id, seq, in->last_engine_seq, ts_ns);
+    if (bid) {
+        b.has_bid = 1;
+        b.bid_price = BE64(bid->price);
+        b.bid_qty = BE64(bid->qty);
+        b.bid_count = htobe32(bid->order_count);
+    }
+    if (ask) {
+        b.has_ask = 1;
+        b.ask_price = BE64(ask->price);
+        b.ask_qty = BE64(ask->qty);
+        b.ask_count = htobe32(ask->order_count);
+    }
+    if (in->has_last) {
+        b.has_last = 1;
+        b.last_price = BE64(in->last_price);
+        b.last_qty = BE64(in->last_qty);
+    }
+    b.phase = in->phase;
+    uint16_t be = htobe16((uint16_t)sizeof(b));
+    memcpy(p, &be, 2);
+    memcpy(p + 2, &b, sizeof(b));
+}
+
 int md_enc_conflated(md_enc_t *e, int all, int64_t ts_ns, uint8_t *out, size_t cap, uint32_t *lens,
                      uint32_t max_packets)
 {
@@ -589,50 +645,8 @@ int md_enc_conflated(md_enc_t *e, int all, int64_t ts_ns, uint8_t *out, size_t c
             n = 0;
         }
         uint64_t seq = e->st.depth_next_seq + n;
-        uint8_t *p = pkt + plen;
-        uint16_t be = htobe16((uint16_t)dsize);
-        memcpy(p, &be, 2);
-        md_msg_depth_t d;
-        hdr_fill(&d.hdr, MD_MSG_DEPTH, id, seq, in->last_engine_seq, ts_ns);
-        d.bid_levels = htobe16((uint16_t)nb);
-        d.ask_levels = htobe16((uint16_t)na);
-        d._pad1 = 0;
-        memcpy(p + 2, &d, sizeof(d));
-        uint8_t *lp = p + 2 + sizeof(d);
-        for (int i = 0; i < nb + na; i++) {
-            const md_level_info_t *src = i < nb ? &bids[i] : &asks[i - nb];
-            md_depth_level_t l;
-            l.price = BE64(src->price);
-            l.qty = BE64(src->qty);
-            l.order_count = htobe32(src->order_count);
-            l._pad0 = 0;
-            memcpy(lp + (size_t)i * sizeof(l), &l, sizeof(l));
-        }
-        p += 2 + dsize;
-        md_msg_bbo_t b;
-        memset(&b, 0, sizeof(b));
-        hdr_fill(&b.hdr, MD_MSG_BBO, id, seq + 1, in->last_engine_seq, ts_ns);
-        if (nb > 0) {
-            b.has_bid = 1;
-            b.bid_price = BE64(bids[0].price);
-            b.bid_qty = BE64(bids[0].qty);
-            b.bid_count = htobe32(bids[0].order_count);
-        }
-        if (na > 0) {
-            b.has_ask = 1;
-            b.ask_price = BE64(asks[0].price);
-            b.ask_qty = BE64(asks[0].qty);
-            b.ask_count = htobe32(asks[0].order_count);
-        }
-        if (in->has_last) {
-            b.has_last = 1;
-            b.last_price = BE64(in->last_price);
-            b.last_qty = BE64(in->last_qty);
-        }
-        b.phase = in->phase;
-        be = htobe16((uint16_t)sizeof(b));
-        memcpy(p, &be, 2);
-        memcpy(p + 2, &b, sizeof(b));
+        uint8_t *p = conflated_put_depth(pkt + plen, in, id, seq, ts_ns, bids, nb, asks, na, dsize);
+        conflated_put_bbo(p, in, id, seq + 1, ts_ns, nb > 0 ? &bids[0] : NULL, na > 0 ? &asks[0] : NULL);
         plen += need;
         n += 2;
         in->dirty = 0;

@@ -129,6 +129,55 @@ static int ring_existing_replaceable(const char *path)
     return 0;
 }
 
+/* The segment's size: header plus capacity, rounded up to the huge page size on hugetlbfs. */
+static uint64_t ring_seg_size(int fd, uint64_t capacity)
+{
+    uint64_t size = RING_SEG_DATA_OFFSET + capacity;
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) == 0 && (uint64_t)sfs.f_type == RING_HUGETLBFS_MAGIC && sfs.f_bsize > 0) {
+        uint64_t huge = (uint64_t)sfs.f_bsize;   /* hugetlbfs reports the huge page size here */
+        size = (size + huge - 1) / huge * huge;
+    }
+    return size;
+}
+
+/* Writes a fresh segment's header and marks it READY. A fresh file reads as zeros: every ring
+ * position, length word and doorbell starts at 0. */
+static void ring_seg_write_header(uint8_t *base, uint32_t kind, uint64_t capacity, uint64_t size,
+                                  uint32_t max_record)
+{
+    ring_seg_hdr_t *hdr = (ring_seg_hdr_t *)base;
+    hdr->magic = RING_SEG_MAGIC;
+    hdr->layout_version = RING_LAYOUT_VERSION;
+    hdr->kind = kind;
+    hdr->capacity = capacity;
+    hdr->size_bytes = size;
+    hdr->max_record = kind == RING_KIND_CONTROL ? 0 : max_record;
+    hdr->creator_pid = (int32_t)getpid();
+    hdr->creator_start_ticks = ring_proc_start_ticks((int32_t)getpid());
+    hdr->created_realtime_ns = ring_realtime_ns();
+    atomic_store_explicit(ring_ai64(&hdr->heartbeat_ns), ring_now_ns(), RING_RELAXED);
+    /* release: the header above happens-before an attacher's reads of it; pairs with the
+     * acquire load of state in ring_liveness() (called by ring_seg_attach). The link(2) in
+     * ring_seg_publish publishes the name; this store publishes the contents to any process
+     * that raced in through the temporary name (none should). */
+    atomic_store_explicit(ring_a32(&hdr->state), RING_STATE_READY, RING_RELEASE);
+}
+
+/* Gives the finished temporary file its name: link(2) fails rather than replace a segment, unless
+ * flags allow replacing one whose creator is dead. Returns 0, RING_SEG_EXISTS or -errno. */
+static int ring_seg_publish(const char *tmp, const char *path, uint32_t flags)
+{
+    if (link(tmp, path) == 0)
+        return 0;
+    int rc = -errno;
+    if (rc == -EEXIST && (flags & RING_SEG_REPLACE_STALE) && ring_existing_replaceable(path)) {
+        unlink(path);
+        rc = link(tmp, path) == 0 ? 0 : -errno;
+    }
+    return rc == -EEXIST ? RING_SEG_EXISTS : rc;
+}
+
 int ring_seg_create(ring_seg_t *seg, const char *path, uint32_t kind, uint64_t capacity,
                     uint32_t max_record, uint32_t flags)
 {
@@ -145,12 +194,7 @@ int ring_seg_create(ring_seg_t *seg, const char *path, uint32_t kind, uint64_t c
     if (fd < 0)
         return -errno;
 
-    uint64_t size = RING_SEG_DATA_OFFSET + capacity;
-    struct statfs sfs;
-    if (fstatfs(fd, &sfs) == 0 && (uint64_t)sfs.f_type == RING_HUGETLBFS_MAGIC && sfs.f_bsize > 0) {
-        uint64_t huge = (uint64_t)sfs.f_bsize;   /* hugetlbfs reports the huge page size here */
-        size = (size + huge - 1) / huge * huge;
-    }
+    uint64_t size = ring_seg_size(fd, capacity);
     int rc = 0;
     uint8_t *base = MAP_FAILED;
     if (ftruncate(fd, (off_t)size) != 0) {
@@ -162,35 +206,10 @@ int ring_seg_create(ring_seg_t *seg, const char *path, uint32_t kind, uint64_t c
         rc = -errno;
         goto fail;
     }
-    /* A fresh file reads as zeros: every ring position, length word and doorbell starts at 0. */
-    ring_seg_hdr_t *hdr = (ring_seg_hdr_t *)base;
-    hdr->magic = RING_SEG_MAGIC;
-    hdr->layout_version = RING_LAYOUT_VERSION;
-    hdr->kind = kind;
-    hdr->capacity = capacity;
-    hdr->size_bytes = size;
-    hdr->max_record = kind == RING_KIND_CONTROL ? 0 : max_record;
-    hdr->creator_pid = (int32_t)getpid();
-    hdr->creator_start_ticks = ring_proc_start_ticks((int32_t)getpid());
-    hdr->created_realtime_ns = ring_realtime_ns();
-    atomic_store_explicit(ring_ai64(&hdr->heartbeat_ns), ring_now_ns(), RING_RELAXED);
-    /* release: the header above happens-before an attacher's reads of it; pairs with the
-     * acquire load of state in ring_liveness() (called by ring_seg_attach). The link(2) below
-     * publishes the name; this store publishes the contents to any process that raced in
-     * through the temporary name (none should). */
-    atomic_store_explicit(ring_a32(&hdr->state), RING_STATE_READY, RING_RELEASE);
-
-    if (link(tmp, path) != 0) {
-        rc = -errno;
-        if (rc == -EEXIST && (flags & RING_SEG_REPLACE_STALE) && ring_existing_replaceable(path)) {
-            unlink(path);
-            rc = link(tmp, path) == 0 ? 0 : -errno;
-        }
-        if (rc == -EEXIST)
-            rc = RING_SEG_EXISTS;
-        if (rc != 0)
-            goto fail;
-    }
+    ring_seg_write_header(base, kind, capacity, size, max_record);
+    rc = ring_seg_publish(tmp, path, flags);
+    if (rc != 0)
+        goto fail;
     unlink(tmp);
     close(fd);
     ring_seg_fill_handle(seg, base, size, path, 1);

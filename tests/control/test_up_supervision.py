@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
@@ -28,16 +27,17 @@ from gateway.client import Client, ClientError, ConnectionClosed, ExecType, Term
 from gateway.control.client import ControlClient
 from gateway.control.up import Backoff
 from gateway.reasons import Reason
-from shm.engine_segments import control_path, remove_leftovers
+from shm.engine_segments import control_path
 from shm.segment import KIND_CONTROL, Segment
 from tests.control.cp_venue import OPERATOR, SESSIONS, write_config
-from gateway.launcher import stop, wait_for
+from gateway.launcher import Venue, pid_of, up_command, wait_for
 
 START_S = 60.0
 
 
 class UpVenue:
-    """`up` on a cp_venue config, its output in a file (a pipe nobody reads could fill up)."""
+    """`up` on a cp_venue config through the one launcher (its output in a log file: a pipe
+    nobody reads could fill up)."""
 
     def __init__(self, tmp: Path, extra: list[str] | None = None, name: str | None = None,
                  journal: bool = True) -> None:
@@ -45,20 +45,20 @@ class UpVenue:
         self.name = name or f"su{uuid.uuid4().hex[:8]}"
         self.config = write_config(tmp, self.name, journal=str(tmp / "journal") if journal else "")
         self.ready_file = tmp / "ready.json"
-        self.log_path = tmp / f"up-{uuid.uuid4().hex[:6]}.log"
-        self.cmd = [sys.executable, "-m", "gateway", "up", "--config", str(self.config),
-                    "--no-mlock", "--run-dir", str(tmp / "run"), "--ready-file",
-                    str(self.ready_file), *(extra or [])]
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.extra = list(extra or [])
+        self.cmd = up_command(self.config, tmp / "run", self.ready_file, *self.extra)
+        log_dir = tmp / f"up-{uuid.uuid4().hex[:6]}"
+        log_dir.mkdir()
+        self.venue = Venue(self.name, log_dir=log_dir, stop_deadline_s=60.0)
         self.ready: dict[str, Any] = {}
 
+    @property
+    def proc(self) -> subprocess.Popen[str]:
+        return self.venue.procs["up"]
+
     def start(self) -> "UpVenue":
-        self.ready_file.unlink(missing_ok=True)
-        with open(self.log_path, "wb") as out:
-            self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=subprocess.STDOUT)
-        wait_for(self.ready_file.exists, "the venue's ready file", START_S,
-                 watch={"up": self.proc})
-        self.ready = json.loads(self.ready_file.read_text())
+        self.ready = self.venue.start_up(self.config, self.tmp / "run", self.ready_file, *self.extra,
+                                         deadline_s=START_S)
         return self
 
     @property
@@ -66,7 +66,7 @@ class UpVenue:
         return int(self.ready["gateway"].rpartition(":")[2])
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        return self.venue.log("up")
 
     def connect(self, session_id: int = 101, next_seq_no: int | None = None) -> Client:
         firm, key = SESSIONS[session_id]
@@ -78,8 +78,7 @@ class UpVenue:
         return ControlClient(ep["command"], *OPERATOR, timeout_s=10.0)
 
     def close(self) -> None:
-        stop(self.proc, 60)
-        remove_leftovers(self.name)
+        self.venue.close()
 
 
 @pytest.fixture
@@ -96,14 +95,6 @@ def up_venue(tmp_path: Path) -> Iterator[Any]:
         v.close()
 
 
-def _engine_pid(name: str) -> int:
-    seg = Segment.attach(control_path(name), KIND_CONTROL, 0, 0)
-    try:
-        return int(seg.handle.hdr.creator_pid)
-    finally:
-        seg.detach()
-
-
 def _serving_engine(name: str, not_pid: int) -> int | None:
     """The pid of a new engine of `name` that takes producers, else None."""
     try:
@@ -115,23 +106,6 @@ def _serving_engine(name: str, not_pid: int) -> int | None:
         return pid if pid != not_pid and seg.control().producer_count > 0 else None
     finally:
         seg.detach()
-
-
-def _pid_of(*needles: str) -> int | None:
-    """The pid of the live process whose command line holds every needle."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z" and all(n in cmd for n in needles):
-            return int(entry)
-    return None
 
 
 _CL_ORD_IDS = iter(range(1000, 1 << 30))     # unique across reconnects of one session
@@ -228,17 +202,17 @@ def test_every_process_kind_is_restarted_and_clients_are_told(up_venue: Any) -> 
     wait_for(lambda: _control_alive(v), "the control plane", START_S, watch={"up": v.proc})
 
     for kill in range(3):
-        pid = _pid_of("gateway control", str(v.config))
+        pid = pid_of("gateway control", str(v.config))
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: _pid_of("gateway control", str(v.config)) not in (None, pid)
+        wait_for(lambda: pid_of("gateway control", str(v.config)) not in (None, pid)
                  and (v.tmp / "run" / "control.json").exists(), "the control plane's restart",
                  START_S, watch={"up": v.proc})
         wait_for(lambda: _control_alive(v), "its status", START_S, watch={"up": v.proc})
         _trade_ok(c)
 
     for kill in range(3):
-        pid = _pid_of("gateway gateway --engine", v.name)
+        pid = pid_of("gateway gateway --engine", v.name)
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
         with pytest.raises(ConnectionClosed):
