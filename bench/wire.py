@@ -83,7 +83,7 @@ def gateway_io_counts(gw_err: str) -> dict[str, object]:
     start-up line's I/O description (what it really ran, after any fallback)."""
     m = _STOPPED.search(gw_err)
     listening = next((ln for ln in gw_err.splitlines() if "listening on" in ln), "")
-    io = re.search(r"I/O ([^,]*(?:\([^)]*\))?), ([^,]*(?:\([^)]*\))?),", listening)
+    io = re.search(r"I/O (.*?), ((?:no )?busy-poll sockets(?: \([^)]*\))?),", listening)
     if not m:
         return {"io": io.group(1) if io else "", "busy_poll": io.group(2) if io else ""}
     frames = int(m.group(1)) + int(m.group(2))

@@ -34,9 +34,10 @@ static uint64_t pow2_at_least(uint64_t n)
     return p;
 }
 
-/* Allocates the fixed tables, reserves the pools and prefaults their first prefix. Returns 0 and sets *out, or -EINVAL (a zero or
- * too-large capacity: pools are limited to 2^30 slots, instruments to 2^20, accounts x
- * instruments to 2^28 position slots) or -ENOMEM; *out is untouched on failure. */
+/* Allocates the fixed tables, reserves the pools and prefaults their first prefix. Returns 0
+ * and sets *out, or -EINVAL (a zero or too-large capacity: pools are limited to 2^30 slots,
+ * instruments to 2^20, accounts x instruments to 2^28 position slots) or -ENOMEM; *out is
+ * untouched on failure. */
 int eng_create(const eng_config_t *config, eng_engine_t **out)
 {
     if (!config || !out) return -EINVAL;
@@ -112,6 +113,7 @@ void eng_process(eng_engine_t *e, const eng_cmd_t *cmd, eng_sink_t *sink)
     case ENG_CMD_EXECUTE: eng_cmd_execute(e, &cmd->execute); break;
     case ENG_CMD_REDUCE: eng_cmd_reduce(e, &cmd->reduce); break;
     case ENG_CMD_SEED_LEVEL: eng_cmd_seed_level(e, &cmd->seed_level); break;
+    case ENG_CMD_NBBO: eng_cmd_nbbo(e, &cmd->nbbo); break;
     default: eng_reject(e, cmd, ENG_REJ_UNKNOWN_COMMAND); break;
     }
 }

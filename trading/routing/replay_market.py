@@ -23,7 +23,8 @@ child's minimum quantity, and nothing when the NBBO is locked, crossed or one-si
 Latency: each child reaches its venue after a one-way latency drawn from the lognormal with the
 venue's average and P99 (venue.latency_lognormal_ns), and the answer comes back after another draw;
 one seeded Generator per venue. ``kill(venue, at_ns)``: from then on the venue executes nothing and
-answers nothing (answers already on their way still arrive) and its book is stale.
+answers nothing (answers already on their way still arrive) and its book is stale. ``halt(venue)``:
+the venue's engine is halted (a real SET_PHASE command): it answers, rejecting every order.
 """
 from __future__ import annotations
 
@@ -35,8 +36,8 @@ import numpy as np
 
 from native import records
 from native.engine import Engine
-from native.messages import NewOrder, Reason, RejectedEvent, TradeEvent
-from native.records import OrdType, Tif
+from native.messages import NewOrder, Reason, RejectedEvent, SetPhase, TradeEvent
+from native.records import OrdType, Phase, Tif
 from trading.replay.data import BUY, SELL, Kind, MarketDay
 from native.batch import encode_columns
 from trading.replay.history import HIST_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, MAX_ACCOUNTS, Cmd, History, build_history
@@ -189,6 +190,16 @@ class MultiVenueReplay:
         if venue_id not in self.profiles:
             raise RoutingError(f"no venue {venue_id!r} to kill")
         self.killed[venue_id] = at_ns
+
+    def halt(self, venue_id: str) -> None:
+        """Halts trading on a lit venue now (a SET_PHASE HALTED command into its engine): it keeps
+        answering, and rejects every order (the engine's REJ_PHASE) until the day's history resumes it."""
+        if self.profiles.get(venue_id) is None or self.profiles[venue_id].type != "lit":
+            raise RoutingError(f"no lit venue {venue_id!r} to halt")
+        self._advance(venue_id, self.now)
+        self.seq[venue_id] += 1
+        self.engines[venue_id].submit([SetPhase(instrument_id=INSTRUMENT, seq=self.seq[venue_id], ts_ns=self.now,
+                                                phase=int(Phase.HALTED))])
 
     def _dead(self, venue_id: str, t: int) -> bool:
         return venue_id in self.killed and t >= self.killed[venue_id]

@@ -128,3 +128,39 @@ def test_parent_orders_on_a_real_venue(tmp_path: Path) -> None:
         venue.stop()
     ops = [json.loads(line)["op"] for line in (desk_dir / "parents.jsonl").read_text().splitlines()]
     assert ops.count("add") == 2 and ops.count("launch") == 2 and "finish" in ops
+
+
+def _journal_one_live_parent(directory: Path, end_in_s: float, filled: int) -> None:
+    """A desk journal with one working TWAP parent of 1,000 whose process (pid 0) is gone, and
+    its last progress file."""
+    import time
+    from dataclasses import asdict
+
+    from trading.execution.parent import ParentOrder
+    now = time.monotonic_ns()
+    order = ParentOrder(1, 1, 1000, "TWAP", now - 10 ** 9, now + int(end_in_s * 1e9), account_id=2)
+    lines = [{"op": "add", "id": 1, "order": asdict(order), "params": {}}, {"op": "launch", "id": 1, "pid": 0}]
+    (directory / "parents.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines) + '{"op": "contr')
+    (directory / "parent-1.progress.json").write_text(json.dumps({"state": "working", "filled": filled}))
+
+
+def test_a_parent_whose_process_died_is_relaunched_for_what_is_left(tmp_path: Path) -> None:
+    _journal_one_live_parent(tmp_path, end_in_s=120.0, filled=300)     # a torn last line too
+    desk = ParentDesk("novenue", tmp_path, RULES)
+    try:
+        last = json.loads((tmp_path / "parents.jsonl").read_text().splitlines()[-1])
+        assert last["op"] == "launch" and last["qty"] == 700          # 1,000 - 300 filled, in lots of 100
+        assert desk.parents[1].state == "working"
+    finally:
+        for p in desk.parents.values():
+            if p.proc is not None:
+                p.proc.kill()
+                p.proc.wait()
+
+
+def test_a_parent_whose_time_ran_out_while_down_is_expired(tmp_path: Path) -> None:
+    _journal_one_live_parent(tmp_path, end_in_s=-1.0, filled=300)
+    desk = ParentDesk("novenue", tmp_path, RULES)
+    assert desk.parents[1].state == "expired"
+    last = json.loads((tmp_path / "parents.jsonl").read_text().splitlines()[-1])
+    assert last["op"] == "finish" and last["state"] == "expired" and last["progress"]["filled"] == 300

@@ -146,3 +146,42 @@ def test_a_replayed_flow_is_deterministic_and_every_parent_accounted(synthetic: 
     assert 0 < len(one.markouts_bps) <= sum(len(r.fills) for r in one.reports)
     with pytest.raises(ValueError, match="n > 0"):
         synthetic_parents(synthetic.day, 0, seed=1)
+
+
+def test_children_rejected_by_a_halted_venue_are_re_routed(synthetic: SyntheticVenues) -> None:
+    market, router = _start(synthetic, 3 * HOUR)
+    parent = ParentOrder(parent_id="H1", instrument_id=1, side="buy", qty=900)
+    plan = router.route_order(parent, "fill_probability")
+    halted = max(plan.children, key=lambda c: c.qty).venue_id
+    market.halt(halted)                 # its engine now refuses every order, and says so
+    report = router.execute_routing_plan(plan)
+    _accounted(report, parent.qty)
+    assert report.filled_qty == parent.qty
+    refused = [o for o in report.outcomes if o.venue_id == halted]
+    assert refused and all(o.state == "rejected" and "REJ_PHASE" in o.reason for o in refused)
+    assert report.venues_down == ()     # it answered: rejected, not silent
+    assert router.scores.score(halted).reject_rate > 0.0
+    # two rejects in a row set it aside: the later waves do not try it
+    assert len(refused) <= 2 and not router.scores.available(halted, market.now_ns())
+    assert {f.venue_id for f in report.fills} <= {c.venue_id for c in report.children} - {halted}
+
+
+def test_scores_follow_what_venues_do() -> None:
+    from trading.routing.scores import VenueScoreboard
+    board = VenueScoreboard(tuple(VENUES), alpha=0.5, down_for_ns=1_000)
+    a = board.score("XNAS")
+    assert (a.fill_rate, a.latency_ns, a.reject_rate) == (1.0, 200_000.0, 0.0)
+    board.record_answer("XNAS", sent_qty=100, filled_qty=50, latency_ns=400_000, rejected=False)
+    assert (a.fill_rate, a.latency_ns) == (0.75, 300_000.0)
+    board.record_answer("XNAS", sent_qty=100, filled_qty=0, latency_ns=400_000, rejected=True)
+    assert a.reject_rate == 0.5 and a.fill_rate == 0.75      # a reject says nothing about fills
+    board.record_markout("XNAS", -4.0)
+    assert a.markout_bps == -2.0
+    q = a.quality()
+    board.record_answer("XNAS", sent_qty=100, filled_qty=0, latency_ns=1, rejected=True, now_ns=5)
+    assert not board.available("XNAS", 5) and "rejected 2 orders in a row" in board.why_down("XNAS")
+    assert board.available("XNAS", 1_005)
+    board.record_timeout("XNAS", now_ns=10)
+    assert not board.available("XNAS", 10) and board.down(500) == frozenset({"XNAS"})
+    assert a.quality() < q
+    assert board.available("XNAS", 1_010)    # rested: tried again
