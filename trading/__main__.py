@@ -17,6 +17,9 @@ VERBS: dict[str, tuple[str, str]] = {
     "monitor": ("trading.analytics.monitor", "streaming analytics beside a running engine, published on ZeroMQ"),
     "report": ("trading.tca.cli", "transaction cost analysis, best-execution monitoring and regulatory "
                                   "reports from a venue journal ('report --help')"),
+    "execution": ("trading.execution.cli", "execution algorithms: 'execution paper' (Almgren-Chriss example and "
+                                           "frontier), 'execution impact --data DAY'"),
+    "route": ("trading.routing.cli", "smart order routing: 'route flow' (a replayed day), 'route live', 'route show', 'route rerun'"),
     "mm": ("trading.marketmaking.cli", "market making: 'mm paper' (Avellaneda-Stoikov experiment), 'mm quote'"),
 }
 

@@ -43,6 +43,10 @@ static uint64_t gw_submit_stamped(gw_t *g, const eng_cmd_t *cmd)
 void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx)
 {
     uint64_t enqueue = 0;
+    /* The session it serves goes into the journal with it (venue_layout.h ENG_SESSION_TAG_*). */
+    cmd->hdr.session = (uint16_t)((uint32_t)(ctx->session + 1) & ENG_SESSION_TAG_INDEX_MASK);
+    if (ctx->kind == GW_P_MASS_PART || ctx->kind == GW_P_COD)
+        cmd->hdr.session |= ENG_SESSION_TAG_OWED;
     /* Cannot fail: the caller checked gw_engine_has_room and the record sizes are fixed. */
     if (g->lat && g->lat_decoded &&
         (ctx->kind == GW_P_NEW || ctx->kind == GW_P_CANCEL || ctx->kind == GW_P_REPLACE))
@@ -66,9 +70,12 @@ int gw_mass_open(gw_t *g, int32_t session, uint64_t cl_ord_id, uint32_t instrume
 {
     for (uint32_t i = 0; i < GW_MASS_SLOTS; i++) {
         if (g->mass[i].transact_ns == 0) {      /* 0 marks a free slot */
+            uint32_t ms = g->cfg->mass_cancel_timeout_ms ? g->cfg->mass_cancel_timeout_ms
+                                                         : GW_MASS_TIMEOUT_MS_DEFAULT;
             g->mass[i] = (gw_mass_t){.session = session, .cl_ord_id = cl_ord_id,
                                      .instrument_id = instrument_id, .account_id = account_id,
-                                     .transact_ns = gw_realtime_ns()};
+                                     .transact_ns = gw_realtime_ns(),
+                                     .deadline_ns = g->now_ns + (int64_t)ms * 1000000};
             return (int)i;
         }
     }
@@ -106,6 +113,26 @@ void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count)
     g->mass[m].remaining = count;
     if (count == 0)
         gw_mass_finish(g, m, ENG_OK);
+}
+
+uint32_t gw_mass_expire(gw_t *g)
+{
+    uint32_t answered = 0;
+    for (uint32_t m = 0; m < GW_MASS_SLOTS; m++) {
+        gw_mass_t *x = &g->mass[m];
+        if (x->transact_ns == 0 || g->now_ns < x->deadline_ns)
+            continue;
+        /* Its owed orders pass to the no-report owner before the slot is freed: a later mass
+         * cancel reusing the slot must not count them. */
+        gw_session_t *s = &g->sessions[x->session];
+        gw_order_t *o;
+        for (uint64_t id = s->orders_head; (o = gw_orders_find(&g->orders, id)); id = o->sess_next)
+            if (o->owed == m + 1)
+                o->owed = GW_OWED_COD;
+        gw_mass_finish(g, m, ENG_GW_MASS_CANCEL_UNFINISHED);
+        answered++;
+    }
+    return answered;
 }
 
 /* Order o, owed a cancel, needs it no more (it left the table, or its cancel is done). */
@@ -251,8 +278,8 @@ static void gw_on_cancelled(gw_t *g, const eng_evt_t *e, const gw_pending_t *p)
     o->leaves_qty = e->cancelled.leaves_qty;
     if (p && p->kind == GW_P_CANCEL && p->order_id == o->order_id)
         o->cl_ord_id = p->cl_ord_id;    /* FIX: the cancel's ClOrdID names the result */
-    if (p && p->kind == GW_P_MASS_PART && p->order_id == o->order_id)
-        g->mass[p->mass].affected++;
+    if (p && p->kind == GW_P_MASS_PART && p->order_id == o->order_id && o->owed == p->mass + 1)
+        g->mass[p->mass].affected++;    /* still its mass cancel's (not expired, gw_mass_expire) */
     sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_CANCELED,
                                      o->leaves_qty == 0 ? SBE_ORD_STATUS_CANCELED
                                                         : gw_working_status(o));

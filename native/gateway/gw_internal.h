@@ -1,7 +1,8 @@
 /*
  * gw_internal.h - the gateway thread's private state, shared by its layers, each calling only
  * the ones below it:
- *   gw_server.c     sockets, epoll, the loop; connection buffers (gw_conn_*)
+ *   gw_server.c     the loop, connection slots; connection buffers (gw_conn_*)
+ *   gw_io_*.c       the I/O backend under it: epoll or io_uring (gw_io.h), chosen at gw_open
  *   fixp_session.c  the FIXP session state machine: handshake, inbound sequencing,
  *                   retransmission, timers, Terminate; hands application messages down
  *   gw_entry.c      application entry: messages to engine commands, ownership, throttle
@@ -18,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gw_io.h"
 #include "gw_server.h"
 #include "ring_bcast.h"
 #include "ring_spsc.h"
@@ -117,13 +119,15 @@ typedef struct gw_mass {
     uint32_t affected;
     uint32_t instrument_id, account_id;
     uint64_t cl_ord_id;
-    int64_t transact_ns;
+    int64_t transact_ns;            /* CLOCK_REALTIME of the request; 0 marks a free slot */
+    int64_t deadline_ns;            /* CLOCK_MONOTONIC: answered UNFINISHED if still open then */
 } gw_mass_t;
 
 struct gw {                         /* gw_t (gw_server.h) */
     const gw_config_t *cfg;
     gw_stats_t *stats;
-    int epfd;
+    const gw_io_ops_t *io;          /* the I/O backend (gw_io.h) and its state */
+    void *io_state;
     gw_conn_t *conns;
     gw_session_t *sessions;
     gw_orders_t orders;
@@ -278,6 +282,11 @@ int gw_mass_open(gw_t *g, int32_t session, uint64_t cl_ord_id, uint32_t instrume
                  uint32_t account_id);
 /* Sets how many orders mass slot m marked; with none, the report goes out at once. */
 void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count);
+/* Answers every mass cancel still open at g->now_ns past its deadline with
+ * ENG_GW_MASS_CANCEL_UNFINISHED (the orders cancelled so far in the total); its orders not yet
+ * cancelled stay owed, as cancel-on-disconnect's are (no report counts them), so they are still
+ * cancelled if the engine comes back. Returns how many it answered. */
+uint32_t gw_mass_expire(gw_t *g);
 
 /* gw_orders.c: orders that left, remembered so that a late cancel is told it is too late */
 /* Remembers o (its id, firm, session, instrument); forgets the oldest beyond GW_DONE_CAP / 2. */

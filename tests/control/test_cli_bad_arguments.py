@@ -24,6 +24,10 @@ CASES = [
     (["journal", "rewind"], "invalid choice: 'rewind'"),
     (["engine", "--name", "bad name"], "bad segment name 'bad name'"),
     (["engine", "--name", "x", "--producers", "99"], "--producers must be 1..16, got 99"),
+    (["sip"], "the following arguments are required: --config"),
+    (["sip", "--config", "/nonexistent/multi.toml"], "cannot read (No such file or directory)"),
+    (["delay-line", "--listen", "127.0.0.1:0", "--target", "x", "--avg-us", "1", "--p99-us", "2"],
+     "'x': expected HOST:PORT"),
     (["no-such-verb"], "unknown verb 'no-such-verb'"),
 ]
 

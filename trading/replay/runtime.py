@@ -485,7 +485,7 @@ class Replay:
                 if k == 0:
                     book.apply(s, p, q)
                 else:
-                    book.last_trade_price = p
+                    book.trade(p, q)
                     if trade_cb and self.error is None:
                         self._invoke("on_trade", PublicTrade(dt, p, q, s if k == 1 else 3 - s, k == 2))
                 changed = True

@@ -64,6 +64,14 @@ class BookView:
         self._best_ask: int | None = None
         self._dirty = False
         self.last_trade_price: int | None = None
+        # every share printed on the instrument since the strategy started watching (anyone's,
+        # its own included): what participation-of-volume algorithms measure themselves against
+        self.traded_volume = 0
+
+    def trade(self, price: int, qty: int) -> None:
+        """A trade printed (visible or hidden): last price and cumulative volume."""
+        self.last_trade_price = price
+        self.traded_volume += qty
 
     def apply(self, side: int, price: int, qty: int) -> None:
         levels = self.bids if side == BUY else self.asks
@@ -272,4 +280,4 @@ class Context:
         self.invoke("on_fill", fill)
 
     def apply_trade(self, trade: PublicTrade) -> None:
-        self.book.last_trade_price = trade.price
+        self.book.trade(trade.price, trade.qty)

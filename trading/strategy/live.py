@@ -119,7 +119,7 @@ class LiveRunner:
             sub = recs[trades].view(_TRADE)
             for t, p, q, a in zip(hdr["ts_ns"][trades].tolist(), sub["price"].tolist(), sub["qty"].tolist(),
                                   sub["aggressor_side"].tolist()):
-                self.ctx.book.last_trade_price = p
+                self.ctx.book.trade(p, q)
                 if self.subscribed["on_trade"]:
                     self._invoke("on_trade", PublicTrade(t, p, q, a))
         if own.any():

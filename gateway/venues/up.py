@@ -1,0 +1,274 @@
+"""``python -m gateway up --config MULTI.toml``: every venue of a multi-venue file, and the
+consolidator (gateway/control/up.py hands a file with [[venues]] to this module).
+
+Per lit venue, in this order: the single-venue ``up`` of its derived config (engine, control plane,
+gateway: gateway/control/up.py supervises and restarts those), its market-data publisher
+(``md publish --engine``, ZeroMQ on port_base + 2, recovery on + 3) and its delay line
+(``delay-line``, order entry on port_base + 1 -> gateway on port_base). Then the consolidator
+(``sip``). A process that dies is restarted with the single-venue back-off; a restarted
+publisher starts a new feed session, so the consolidator is restarted after it to join afresh.
+SIGINT/SIGTERM stops everything, the last started first.
+
+Placement: each process is pinned to the CPU its [[venues]] entry names (engine_cpu, gateway_cpu,
+control_cpu, md_cpu, delay_cpu; [sip] cpu), or left to the scheduler (-1). The start-up banner
+says how many processes share how many CPUs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from gateway.control.config import ConfigError
+from gateway.control.up import Backoff, RESTART_BACKOFF_MAX_S, _status_text, _terminate, ports_in_use
+from gateway.venues.config import MultiVenueConfig, VenueSpec, derive_venue_config, load_multi_config, ports
+from gateway.venues.toml_text import toml_text
+
+START_TIMEOUT_S = 90.0        # several venues start on shared CPUs
+POLL_S = 0.05
+
+
+@dataclass
+class Proc:
+    name: str
+    cmd: list[str]
+    cpu: int
+    proc: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    backoff: Backoff | None = None
+
+    def start(self) -> None:
+        cpu = self.cpu
+        pin: Callable[[], None] | None = (lambda: os.sched_setaffinity(0, {cpu})) if cpu >= 0 else None
+        self.proc = subprocess.Popen(self.cmd, preexec_fn=pin)
+        self.started = time.monotonic()
+
+    def dead(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def ports_taken(cfg: MultiVenueConfig) -> list[str]:
+    """Every fixed port of the deployment that another program holds now."""
+    taken: list[str] = []
+    for spec in cfg.venues:
+        taken += [f"{spec.id}: {t}" for t in ports_in_use(derive_venue_config(cfg, spec.id))]
+        p = ports(spec)
+        for what, port in (("order entry", p.order_entry), ("md zmq", p.md_zmq), ("md recovery", p.md_recovery)):
+            if not _free(cfg.host, port):
+                taken.append(f"{spec.id}: {what} {cfg.host}:{port}")
+    sip_host, _, sip_port = cfg.sip.publish[len("tcp://"):].rpartition(":")
+    if not _free(sip_host, int(sip_port)):
+        taken.append(f"sip.publish {cfg.sip.publish}")
+    return taken
+
+
+def md_command(cfg: MultiVenueConfig, spec: VenueSpec) -> list[str]:
+    derived = derive_venue_config(cfg, spec.id)
+    p = ports(spec)
+    cmd = [sys.executable, "-m", "gateway", "md", "publish", "--engine", derived.venue.name, "--no-udp",
+           "--zmq", f"tcp://{cfg.host}:{p.md_zmq}", "--recovery-port", str(p.md_recovery),
+           "--instruments", ",".join(f"{i.id}:{i.symbol[:8]}:{i.tick}:{i.lot}:{i.reference_price}"
+                                     for i in derived.instruments),
+           "--duration-s", "1e12", "--spin-polls", "100", "--idle-sleep-us", "200"]
+    if derived.venue.shm_dir:
+        cmd += ["--dir", derived.venue.shm_dir]
+    return cmd
+
+
+def delay_command(cfg: MultiVenueConfig, spec: VenueSpec, seed: int) -> list[str]:
+    p = ports(spec)
+    return [sys.executable, "-m", "gateway", "delay-line", "--listen", f"{cfg.host}:{p.order_entry}",
+            "--target", f"{cfg.host}:{p.gateway}", "--avg-us", str(spec.latency.avg_us),
+            "--p99-us", str(spec.latency.p99_us), "--seed", str(seed)]
+
+
+def placement_note(cfg: MultiVenueConfig, n_procs: int) -> str:
+    cpus = os.cpu_count() or 1
+    pinned = [f"{s.id} engine on CPU {s.engine_cpu}" for s in cfg.venues if s.engine_cpu >= 0]
+    return (f"up: {len(cfg.venues)} venues, {n_procs} processes ({len(cfg.venues)} engines) on "
+            f"{cpus} CPUs: several engines share the CPUs, so their latency is not an isolated "
+            f"core's; placement: {', '.join(pinned) if pinned else 'none pinned (engine_cpu = -1)'}; "
+            f"[[venues]] engine_cpu / gateway_cpu / control_cpu / md_cpu / delay_cpu and [sip] cpu place them")
+
+
+class MultiVenue:
+    """The deployment's processes in start order, each restarted when it dies."""
+
+    def __init__(self, cfg: MultiVenueConfig, config_path: str, run_dir: Path, stopping: list[bool],
+                 backoff_max_s: float) -> None:
+        self.cfg, self.config_path, self.run_dir, self.stopping = cfg, config_path, run_dir, stopping
+        self.backoff_max_s = backoff_max_s
+        self.procs: list[Proc] = []
+        self.ready: dict[str, Any] = {"venues": {}, "run_dir": str(run_dir)}
+
+    def _wait(self, cond: Callable[[], bool], what: str, proc: Proc) -> None:
+        end = time.monotonic() + START_TIMEOUT_S
+        while not cond():
+            if proc.dead() is not None:
+                raise RuntimeError(f"{proc.name} exited ({_status_text(proc.dead() or 0)}) while waiting for {what}")
+            if self.stopping[0]:
+                raise RuntimeError(f"stop requested while waiting for {what}")
+            if time.monotonic() > end:
+                raise RuntimeError(f"timed out after {START_TIMEOUT_S:.0f} s waiting for {what}")
+            time.sleep(POLL_S)     # polling interval of a start-up condition
+
+    def _launch(self, proc: Proc, cond: Callable[[], bool], what: str) -> None:
+        if proc.backoff is None:
+            proc.backoff = Backoff(self.backoff_max_s)
+        if proc not in self.procs:
+            self.procs.append(proc)
+        proc.start()
+        self._wait(cond, what, proc)
+
+    def start_venue(self, spec: VenueSpec) -> None:
+        derived = derive_venue_config(self.cfg, spec.id)
+        path = self.run_dir / f"{spec.id}.toml"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # it holds session keys
+        with os.fdopen(fd, "w") as fh:
+            fh.write(toml_text(derived))
+        ready = self.run_dir / f"{spec.id}.ready.json"
+        ready.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "gateway", "up", "--config", str(path), "--run-dir",
+               str(self.run_dir / spec.id), "--ready-file", str(ready), "--no-mlock",
+               "--restart-backoff-max", str(self.backoff_max_s)]
+        self._launch(Proc(f"{spec.id}/up", cmd, -1), ready.exists, f"venue {spec.id}")
+        p = ports(spec)
+        self._launch(Proc(f"{spec.id}/md", md_command(self.cfg, spec), spec.md_cpu),
+                     lambda: _port_open(self.cfg.host, p.md_recovery), f"venue {spec.id}'s market data")
+        self._launch(Proc(f"{spec.id}/delay", delay_command(self.cfg, spec, len(self.procs)), spec.delay_cpu),
+                     lambda: _port_open(self.cfg.host, p.order_entry), f"venue {spec.id}'s delay line")
+        self.ready["venues"][spec.id] = {
+            "engine": derived.venue.name, "type": spec.type, "order_entry": f"{self.cfg.host}:{p.order_entry}",
+            "gateway": f"{self.cfg.host}:{p.gateway}", "md_zmq": f"tcp://{self.cfg.host}:{p.md_zmq}",
+            "md_recovery": f"{self.cfg.host}:{p.md_recovery}", **json.loads(ready.read_text())}
+
+    def start_sip(self) -> None:
+        ready = self.run_dir / "sip.ready.json"
+        ready.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "gateway", "sip", "--config", self.config_path, "--ready-file", str(ready)]
+        existing = next((p for p in self.procs if p.name == "sip"), None)
+        self._launch(existing or Proc("sip", cmd, self.cfg.sip.cpu), ready.exists, "the consolidator")
+        self.ready["sip"] = json.loads(ready.read_text())["publish"]
+
+    def restart(self, proc: Proc, status: int) -> None:
+        assert proc.backoff is not None
+        ran = time.monotonic() - proc.started
+        delay = proc.backoff.next_delay(ran)
+        print(f"up: {proc.name} {_status_text(status)} after {ran:.1f} s; restarting it"
+              f"{f' in {delay:.1f} s' if delay else ''}", file=sys.stderr, flush=True)
+        end = time.monotonic() + delay
+        while time.monotonic() < end and not self.stopping[0]:
+            time.sleep(POLL_S)      # the back-off itself
+        if self.stopping[0]:
+            return
+        proc.start()
+        if proc.name.endswith("/md"):          # a new feed session: the consolidator joins afresh
+            sip = next(p for p in self.procs if p.name == "sip")
+            if sip.proc is not None:
+                _terminate("sip", sip.proc)
+        print(f"up: {proc.name} is back (pid {proc.proc.pid if proc.proc else '?'})", flush=True)
+
+    def supervise(self) -> None:
+        while not self.stopping[0]:
+            for proc in list(self.procs):
+                status = proc.dead()
+                if status is not None and not self.stopping[0]:
+                    self.restart(proc, status)
+            time.sleep(0.1)    # supervision poll; signals interrupt it
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.proc is not None:
+                _terminate(proc.name, proc.proc)
+
+
+def banner(cfg: MultiVenueConfig, ready: dict[str, Any]) -> str:
+    lines = [f"up: {len(cfg.venues)} venues are up ({cfg.rules().name} in force; Rule 611 policy "
+             f"{cfg.regnms.order_protection})"]
+    for spec in cfg.venues:
+        r = ready["venues"][spec.id]
+        lines.append(f"  {spec.id} ({spec.type}, engine {r['engine']}): order entry {r['order_entry']} "
+                     f"(delay line avg {spec.latency.avg_us:g} us, P99 {spec.latency.p99_us:g} us -> "
+                     f"gateway {r['gateway']}), market data {r['md_zmq']} (recovery {r['md_recovery']}), "
+                     f"control {r['command']}; fees {spec.fees.maker_rebate:g}/{spec.fees.taker_fee:g} "
+                     f"{spec.fees.unit} (maker rebate/taker fee)")
+    lines += [f"  consolidated quote (NBBO, protected quotes): {ready['sip']}",
+              f"  sessions and keys: as in the single-venue file ([[sessions]]); stop: Ctrl-C (pid {os.getpid()})"]
+    return "\n".join(lines)
+
+
+def main_multi(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_multi_config(args.config)
+    except ConfigError as exc:
+        print(f"up: {exc}", file=sys.stderr)
+        return 2
+    dark = [s.id for s in cfg.venues if s.type == "dark"]
+    if dark:
+        print(f"up: not starting: venue {', '.join(dark)} is dark, and this build's engine has no "
+              f"midpoint dark-pool mode yet (issue 21, part A)", file=sys.stderr)
+        return 2
+    taken = ports_taken(cfg)
+    if taken:
+        print(f"up: not starting: port in use: {'; '.join(taken)}", file=sys.stderr)
+        return 1
+    own_run_dir = not args.run_dir
+    run_dir = Path(args.run_dir) if args.run_dir else Path(tempfile.mkdtemp(prefix=f"venues-{cfg.template.venue.name}-"))
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stopping = [False]
+    signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__(0, True))
+    signal.signal(signal.SIGINT, lambda *_: stopping.__setitem__(0, True))
+    print(placement_note(cfg, 6 * len(cfg.venues) + 1), flush=True)
+    mv = MultiVenue(cfg, str(Path(args.config).resolve()), run_dir, stopping, args.restart_backoff_max)
+    rc = 0
+    try:
+        for spec in cfg.venues:
+            mv.start_venue(spec)
+        mv.start_sip()
+        mv.ready["pids"] = {p.name: p.proc.pid for p in mv.procs if p.proc is not None}
+        print(banner(cfg, mv.ready), flush=True)
+        if args.ready_file:
+            Path(f"{args.ready_file}.tmp").write_text(json.dumps(mv.ready))
+            os.replace(f"{args.ready_file}.tmp", args.ready_file)
+        mv.supervise()
+    except RuntimeError as exc:
+        if not stopping[0]:
+            print(f"up: {exc}", file=sys.stderr, flush=True)
+            rc = 1
+    finally:
+        mv.stop()
+        if own_run_dir:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        else:
+            for spec in cfg.venues:
+                (run_dir / f"{spec.id}.toml").unlink(missing_ok=True)
+    print(f"up: {len(cfg.venues)} venues stopped", flush=True)
+    return rc

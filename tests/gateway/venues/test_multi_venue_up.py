@@ -1,0 +1,134 @@
+"""`python -m gateway up --config MULTI.toml` with two venues and the consolidator, as real processes:
+orders entered through each venue's delay line move the NBBO the consolidator builds from the venues'
+real market-data feeds; bad multi-venue files are refused with one line before anything starts."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from gateway import launcher
+from gateway.client import Client
+from gateway.sip.subscriber import SipSubscriber
+from gateway.venues import config as mv
+
+EXAMPLE = Path(mv.__file__).with_name("multi_venue.toml")
+START_S = 150.0      # two venues (five processes each) and the consolidator on two shared CPUs
+
+
+def _free_base(count: int) -> int:
+    """A port_base whose `count` venues' ports and the consolidator's port (one above) are free."""
+    for attempt in range(200):
+        base = 20_000 + (os.getpid() * 131 + attempt * 97) % 30_000
+        ports = range(base, base + 10 * count + 1)
+        ok = True
+        for p in ports:
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free port range")
+
+
+def write_config(tmp_path: Path, venues: int = 2, **edits: str) -> tuple[Path, int]:
+    base = _free_base(venues)
+    text = EXAMPLE.read_text()
+    text = text.replace('name = "nms"', f'name = "mv{uuid.uuid4().hex[:6]}"')
+    text = text.replace('dir = "multi-venue-journal"', 'dir = ""')
+    text = text.replace('publish = "tcp://127.0.0.1:9590"', f'publish = "tcp://127.0.0.1:{base + 10 * venues}"')
+    for i, old in enumerate(("port_base = 9600", "port_base = 9610", "port_base = 9620")):
+        text = text.replace(old, f"port_base = {base + 10 * i}")
+    if venues == 2:
+        text = text[:text.index('[[venues]]\nid = "LITC"')] + text[text.index("[[firms]]"):]
+    for old, new in edits.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "multi.toml"
+    path.write_text(text)
+    return path, base
+
+
+def wait_nbbo(sub: SipSubscriber, inst: int, pred, what: str):
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        sub.poll(0.1)
+        upd = sub.latest.get(inst)
+        if upd is not None and pred(upd):
+            return upd
+    raise AssertionError(f"no NBBO update where {what}; last {sub.latest.get(inst)}")
+
+
+def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
+    cfg, base = write_config(tmp_path)
+    ready = tmp_path / "ready.json"
+    with launcher.Venue(prefix="mv", log_dir=tmp_path, owns_segments=False) as v:
+        v.spawn("up", launcher.gateway_command("up", "--config", str(cfg), "--ready-file", str(ready)),
+                stdout_to_log=True, cwd=tmp_path)
+        v.wait_for(ready.exists, "the multi-venue ready file", deadline_s=START_S)
+        info = json.loads(ready.read_text())
+        assert set(info["venues"]) == {"LITA", "LITB"}
+        assert "2 venues, 13 processes (2 engines) on" in v.log("up") and "share the CPUs" in v.log("up")
+        sub = SipSubscriber(info["sip"])
+        clients = []
+        try:
+            for vid, sess, firm, key, acct in (("LITA", 101, 1, "alpha-key-101", 1), ("LITB", 201, 2, "beta-key-201", 3)):
+                host, _, port = info["venues"][vid]["order_entry"].rpartition(":")
+                clients.append((Client.connect(host, int(port), session_id=sess, firm_id=firm, key=key), acct))
+            (a, acct_a), (b, acct_b) = clients
+            a.wait_report(a.buy(1, 100, "99.50", account_id=acct_a))
+            b.wait_report(b.sell(1, 300, "100.10", account_id=acct_b))
+            upd = wait_nbbo(sub, 1, lambda u: u.nbbo.bid is not None and u.nbbo.ask is not None, "two-sided")
+            assert (upd.nbbo.bid, upd.nbbo.bid_venues, upd.nbbo.ask, upd.nbbo.ask_venues) == \
+                (995_000, ["LITA"], 1_001_000, ["LITB"])
+            # a better bid on LITB takes the NBBO bid there; LITA's bid stays its protected quote
+            b.wait_report(b.buy(1, 50, "99.60", account_id=acct_b))
+            upd = wait_nbbo(sub, 1, lambda u: u.nbbo.bid == 996_000, "LITB's 99.60 bid is the NBBO bid")
+            assert upd.nbbo.bid_venues == ["LITB"] and upd.nbbo.bid_size == 50 and upd.nbbo.state == "normal"
+            assert {q.venue: (q.bid, q.ask) for q in upd.protected} == \
+                {"LITA": (995_000, None), "LITB": (996_000, 1_001_000)}
+            # an equal ask on LITA joins the NBBO ask: sizes add up, both venues listed
+            a.wait_report(a.sell(1, 40, "100.10", account_id=acct_a))
+            upd = wait_nbbo(sub, 1, lambda u: u.nbbo.ask_size == 340, "both venues at 100.10")
+            assert upd.nbbo.ask_venues == ["LITA", "LITB"]
+            assert sub.lost == 0
+            stats = None
+            end = time.monotonic() + 10
+            while stats is None or stats.latency_count == 0:
+                assert time.monotonic() < end, "no consolidator stats with a latency"
+                sub.poll(0.2)
+                stats = sub.stats
+            assert stats.latency_p50_ns > 0 and stats.packets["LITA"] > 0
+        finally:
+            for c, _ in clients:
+                c.terminate()
+            sub.close()
+        assert v.stop("up") == 0
+        log = v.log("up")
+    assert "up: 2 venues stopped" in log and '"sip_stats"' in log and '"delay_line"' in log
+
+
+def _up_refuses(path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(launcher.gateway_command("up", "--config", str(path)), capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+
+
+def test_bad_multi_venue_files_are_refused_before_anything_starts(tmp_path):
+    cfg, _ = write_config(tmp_path, **{"taker_fee = 10.0": "taker_fee = 30.0"})
+    r = _up_refuses(cfg, tmp_path)
+    assert r.returncode == 2 and "venues[0].fees: ENG_REJ_REGNMS_FEE_CAP (602)" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    cfg, _ = write_config(tmp_path, **{'id = "LITB"\ntype = "lit"': 'id = "DARK"\ntype = "dark"'})
+    r = _up_refuses(cfg, tmp_path)
+    assert r.returncode == 2 and "venue DARK is dark" in r.stderr
+    cfg, base = write_config(tmp_path)
+    with socket.create_server(("127.0.0.1", base + 1)):        # LITA's order-entry port is taken
+        r = _up_refuses(cfg, tmp_path)
+    assert r.returncode == 1 and f"LITA: order entry 127.0.0.1:{base + 1}" in r.stderr

@@ -1,0 +1,175 @@
+"""Running a routing plan: send a wave's children, collect what each venue answers, call a venue that
+stays silent past its timeout down, and re-route what is left (partial fills, misses, rejects, silent
+venues) in a new wave decided on the market as it is then, until the parent is done, its limit
+leaves nothing to take, or its horizon or wave budget runs out.
+
+Accounting invariants (tested): every child is sent once and only once, has exactly one outcome,
+and the shares filled never exceed the parent's quantity; a child that timed out is never re-sent,
+its shares are re-routed as new children elsewhere (its venue, being down, gets none of them).
+
+A ``Marketplace`` is where children go: the multi-venue replay (trading/routing/replay_market.py)
+or live venue sessions. Its clock is the one the router uses (simulated in replay).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import msgspec
+
+from trading.routing.errors import RoutingError
+from trading.routing.market import BUY, MarketSnapshot
+from trading.routing.venue import taker_fee_usd
+from trading.routing.plan import ChildFill, ChildOrder, ChildOutcome, ChildState, ExecutionReport, RealisedCost, RoutingPlan
+
+if TYPE_CHECKING:
+    from trading.routing.router import Router
+
+
+class ChildEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A venue's answer about one child: a fill (price, qty), done (nothing more will fill; the
+    rest cancelled) or rejected (reason)."""
+    child_id: str
+    ts_ns: int
+    kind: Literal["fill", "done", "rejected"]
+    price: int = 0
+    qty: int = 0
+    reason: str = ""
+
+
+class Marketplace(Protocol):
+    def now_ns(self) -> int: ...
+
+    def snapshot(self, instrument_id: int) -> MarketSnapshot: ...
+
+    def send(self, child: ChildOrder, instrument_id: int) -> None: ...
+
+    def wait(self, until_ns: int) -> list[ChildEvent]:
+        """Answers up to until_ns: returns at the first time one or more arrive (with all of that
+        time), or with none at until_ns; the clock is then at that time."""
+        ...
+
+
+class _Run:
+    def __init__(self, router: Router, plan: RoutingPlan, market: Marketplace) -> None:
+        self.router, self.market, self.parent = router, market, plan.parent
+        self.plans: list[RoutingPlan] = []
+        self.sent: dict[str, tuple[ChildOrder, int]] = {}     # child id -> (child, sent at)
+        self.outcomes: dict[str, ChildOutcome] = {}
+        self.filled: dict[str, int] = {}
+        self.first_answer: dict[str, int] = {}
+        self.rejected: dict[str, str] = {}
+        self.fills: list[ChildFill] = []
+        self.deadline = plan.created_ns + plan.parent.horizon_ns
+        n = plan.nbbo()
+        mid = n.mid
+        touch = n.ask if plan.parent.side_code == BUY else n.bid
+        if mid is None or touch is None:
+            raise RoutingError(f"plan {plan.plan_id}: no two-sided NBBO at arrival, no cost reference")
+        self.arrival_mid: float = mid
+        self.arrival_touch: int = touch
+
+    @property
+    def total_filled(self) -> int:
+        return sum(self.filled.values())
+
+    def send_wave(self, plan: RoutingPlan) -> None:
+        self.plans.append(plan)
+        for c in plan.children:
+            if c.child_id in self.sent:
+                raise RoutingError(f"child {c.child_id} would be sent twice")
+            self.market.send(c, self.parent.instrument_id)
+            self.sent[c.child_id] = (c, self.market.now_ns())
+            self.filled[c.child_id] = 0
+
+    def outstanding(self) -> list[str]:
+        return [cid for cid in self.sent if cid not in self.outcomes]
+
+    def on_event(self, e: ChildEvent) -> None:
+        if e.child_id not in self.sent:
+            raise RoutingError(f"an answer about child {e.child_id}, which was never sent")
+        child, sent_ns = self.sent[e.child_id]
+        self.first_answer.setdefault(e.child_id, e.ts_ns)
+        late = self.outcomes.get(e.child_id)
+        if e.kind == "fill":
+            prof = self.router.venues[child.venue_id]
+            self.filled[e.child_id] += e.qty
+            self.fills.append(ChildFill(child_id=e.child_id, venue_id=child.venue_id, ts_ns=e.ts_ns, price=e.price,
+                                        qty=e.qty, fee_usd=e.qty * taker_fee_usd(prof)))
+            if late is not None:   # an answer after its timeout: accounted, never re-sent
+                self.outcomes[e.child_id] = msgspec.structs.replace(
+                    late, filled_qty=self.filled[e.child_id], reason="filled after the router's timeout")
+            return
+        if late is not None:
+            return
+        filled = self.filled[e.child_id]
+        state: ChildState = "rejected" if e.kind == "rejected" else (
+            "filled" if filled == child.qty else "partial" if filled else "unfilled")
+        self.outcomes[e.child_id] = ChildOutcome(child_id=e.child_id, venue_id=child.venue_id, state=state,
+                                                 sent_ns=sent_ns, answered_ns=e.ts_ns, filled_qty=filled,
+                                                 reason=e.reason)
+        self.router.scores.record_answer(child.venue_id, child.qty, filled, self.first_answer[e.child_id] - sent_ns,
+                                         rejected=e.kind == "rejected", now_ns=e.ts_ns)
+
+    def expire(self, now: int) -> None:
+        for cid in self.outstanding():
+            child, sent_ns = self.sent[cid]
+            if now >= sent_ns + self.router.child_timeout_ns(child.venue_id):
+                self.outcomes[cid] = ChildOutcome(child_id=cid, venue_id=child.venue_id, state="timed_out",
+                                                  sent_ns=sent_ns, answered_ns=None, filled_qty=self.filled[cid],
+                                                  reason="no answer within the timeout: venue scored down")
+                self.router.scores.record_timeout(child.venue_id, now)
+
+    def next_timeout(self) -> int:
+        return min(sent + self.router.child_timeout_ns(c.venue_id)
+                   for cid in self.outstanding() for c, sent in (self.sent[cid],))
+
+    def collect(self) -> None:
+        """Waits until every child sent has an outcome (an answer or its timeout)."""
+        while self.outstanding():
+            until = self.next_timeout()
+            for e in self.market.wait(until):
+                self.on_event(e)
+            self.expire(self.market.now_ns())
+
+
+def run_plan(router: Router, plan: RoutingPlan, market: Marketplace) -> ExecutionReport:
+    run = _Run(router, plan, market)
+    run.send_wave(plan)
+    wave, last = plan.wave, plan
+    while True:
+        run.collect()
+        remaining = run.parent.qty - run.total_filled
+        now = market.now_ns()
+        if remaining <= 0 or wave >= run.parent.max_waves or now >= run.deadline:
+            break
+        if last.deferred_qty > 0:
+            # shares left on purpose (or nothing takeable within the limit): one wave interval first;
+            # shares lost to misses, rejects or silent venues alone are re-routed at once
+            target = min(now + run.parent.wave_interval_ns, run.deadline)
+            while market.now_ns() < target:
+                for e in market.wait(target):
+                    run.on_event(e)
+        wave += 1
+        last = router.plan_wave(run.parent, plan.strategy, remaining, wave, market.snapshot(run.parent.instrument_id),
+                                market.now_ns(), run.arrival_touch, run.deadline)
+        run.send_wave(last)
+    end = market.snapshot(run.parent.instrument_id)
+    return _report(run, plan.strategy, market.now_ns(), end.nbbo(router.scores.down(market.now_ns())).mid)
+
+
+def _report(run: _Run, strategy: str, now: int, end_mid: float | None) -> ExecutionReport:
+    side = 1.0 if run.parent.side_code == BUY else -1.0
+    qty = sum(f.qty for f in run.fills)
+    mid, touch = run.arrival_mid, run.arrival_touch
+    if qty:
+        avg = sum(f.price * f.qty for f in run.fills) / qty
+        scale = 1e4 / mid
+        cost = RealisedCost(spread_bps=side * (touch - mid) * scale, impact_bps=side * (avg - touch) * scale,
+                            fees_bps=sum(f.fee_usd for f in run.fills) * 1e4 / (qty * mid / 1e4))
+    else:
+        avg, cost = None, RealisedCost(spread_bps=0.0, impact_bps=0.0, fees_bps=0.0)
+    down = sorted({o.venue_id for o in run.outcomes.values() if o.state == "timed_out"})
+    outcomes = tuple(run.outcomes[cid] for cid in run.sent)
+    return ExecutionReport(parent=run.parent, strategy=strategy, plans=tuple(run.plans), outcomes=outcomes,
+                           fills=tuple(run.fills), filled_qty=qty, avg_price=avg, arrival_mid=mid, arrival_touch=touch,
+                           cost=cost, venues_down=tuple(down), finished_ns=now, end_mid=end_mid)

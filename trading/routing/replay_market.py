@@ -1,0 +1,304 @@
+"""Several venues in the market replay: one real LOBSTER day split into lit venues by a stated,
+seeded rule, each lit venue its own C matching engine (native.engine, in process, on the simulated
+clock), plus dark pools fed by the day's hidden executions. A ``Marketplace`` for the router.
+
+The split rule (``split_history``) works on the day's engine commands (trading/replay/history.py,
+which already rebuilds the whole book, the levels beyond the order-book file's depth included):
+every historical order id is assigned to one lit venue, drawn with the venues' market shares as
+probabilities (numpy Generator seeded with `seed`, one draw per distinct id in ascending order),
+and every command naming that order goes there. Anonymous liquidity (SEED_LEVEL: the standing
+book at the open, levels coming into view) is added to a venue drawn the same way, and removed
+from the venues that hold it at that level (most first, split across venues when one holds less).
+So at every instant the venues' books add up, level by level, to the real day's book, each venue
+holding about its share of each level, with its own queues and its own top. Set-up and phase
+commands go to every venue; hidden executions and crosses (prints) to none.
+
+The dark pools (until the engine's midpoint mode is on main they are modelled here, stated): a
+dark pool's resting contra interest when a midpoint child arrives at t is its share of the dark
+venues' total market share times the hidden volume that printed on the contra side in the last
+`dark_window_ns` (LOBSTER type 5, the side being the hidden order's), less what it already gave us
+in that window; it fills min(child, interest) at the lit venues' NBBO mid if that is at least the
+child's minimum quantity, and nothing when the NBBO is locked, crossed or one-sided.
+
+Latency: each child reaches its venue after a one-way latency drawn from the lognormal with the
+venue's average and P99 (venue.latency_lognormal_ns), and the answer comes back after another draw;
+one seeded Generator per venue. ``kill(venue, at_ns)``: from then on the venue executes nothing and
+answers nothing (answers already on their way still arrive) and its book is stale. ``halt(venue)``:
+the venue's engine is halted (a real SET_PHASE command): it answers, rejecting every order.
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from native import records
+from native.engine import Engine
+from native.messages import NewOrder, Reason, RejectedEvent, SetPhase, TradeEvent
+from native.records import OrdType, Phase, Tif
+from trading.replay.data import BUY, SELL, Kind, MarketDay
+from native.batch import encode_columns
+from trading.replay.history import HIST_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, MAX_ACCOUNTS, Cmd, History, build_history
+from trading.routing.errors import RoutingError
+from trading.routing.execution import ChildEvent
+from trading.routing.market import SIDES, Level, MarketSnapshot, VenueBook
+from trading.routing.plan import ChildOrder
+from gateway.venues.config import VenueSpec
+from trading.routing.venue import check_venues, latency_lognormal_ns
+
+OWN_ACCOUNT = 2
+OWN_ID_BASE = 1 << 62   # history.RESERVED_IDS: ids no historical order uses
+_HDR = records.dtype_of("eng_cmd_hdr_t")
+
+
+def _lit_shares(venues: tuple[VenueSpec, ...]) -> tuple[list[VenueSpec], np.ndarray]:
+    lit = [v for v in venues if v.type == "lit"]
+    shares = np.array([v.market_share for v in lit], dtype=np.float64)
+    if shares.sum() <= 0:
+        raise RoutingError("the lit venues' market shares add up to 0: nothing to split the day by")
+    return lit, shares / shares.sum()
+
+
+def split_history(history: History, venues: tuple[VenueSpec, ...], seed: int) -> dict[str, History]:
+    """The lit venues' command streams (module docstring: the split rule)."""
+    lit, shares = _lit_shares(venues)
+    rng = np.random.default_rng(seed)
+    named = history.order_id[(history.order_id > 0) & (history.kind != Cmd.SEED)]
+    ids = np.unique(named)
+    owner_of_id = rng.choice(len(lit), size=len(ids), p=shares)
+    rows: list[list[tuple[int, int]]] = [[] for _ in lit]     # per venue: (history row, qty override or 0)
+    held: list[dict[tuple[int, int], int]] = [{} for _ in lit]
+    kinds, oids, sides, prices, qtys = history.kind, history.order_id, history.side, history.price, history.qty
+    for i in range(len(history)):
+        kind = int(kinds[i])
+        if kind in (Cmd.SETUP, Cmd.PHASE):
+            for k in range(len(lit)):
+                rows[k].append((i, 0))
+        elif kind == Cmd.SEED:
+            level, qty = (int(sides[i]), int(prices[i])), int(qtys[i])
+            if qty > 0:
+                k = int(rng.choice(len(lit), p=shares))
+                held[k][level] = held[k].get(level, 0) + qty
+                rows[k].append((i, 0))
+                continue
+            left = -qty
+            for k in sorted(range(len(lit)), key=lambda k: (-held[k].get(level, 0), k)):
+                take = min(left, held[k].get(level, 0))
+                if take <= 0:
+                    break
+                held[k][level] -= take
+                rows[k].append((i, -take))
+                left -= take
+        elif kind in (Cmd.ADD, Cmd.REDUCE, Cmd.CANCEL, Cmd.EXECUTE):
+            k = int(owner_of_id[np.searchsorted(ids, oids[i])])
+            rows[k].append((i, 0))
+    return {v.id: _sub_history(history, rows[k]) for k, v in enumerate(lit)}
+
+
+def _sub_history(h: History, rows: list[tuple[int, int]]) -> History:
+    idx = np.array([i for i, _ in rows], dtype=np.int64)
+    recs = h.records[idx].copy()
+    qty = h.qty[idx].copy()
+    for n, (i, override) in enumerate(rows):
+        if override:   # a removal of anonymous liquidity split across venues: this venue's part
+            recs[n:n + 1] = encode_columns("SEED_LEVEL", 1, instrument_id=INSTRUMENT, ts_ns=int(h.ts_ns[i]),
+                                           side=int(h.side[i]), price=int(h.price[i]), qty=override,
+                                           account_id=HIST_ACCOUNT, stp_group=HIST_STP_GROUP)
+            qty[n] = override
+    return History(day=h.day, records=recs, ts_ns=h.ts_ns[idx], kind=h.kind[idx], side=h.side[idx],
+                   price=h.price[idx], qty=qty, order_id=h.order_id[idx], message=h.message[idx], counts=dict(h.counts))
+
+
+@dataclass
+class SyntheticVenues:
+    """The split day's histories, built once and replayed by any number of MultiVenueReplay runs."""
+    day: MarketDay
+    venues: tuple[VenueSpec, ...]
+    seed: int
+    histories: dict[str, History] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, day: MarketDay, venues: tuple[VenueSpec, ...] | list[VenueSpec], seed: int) -> SyntheticVenues:
+        checked = check_venues(venues)
+        return cls(day=day, venues=checked, seed=seed, histories=split_history(build_history(day), checked, seed))
+
+
+class MultiVenueReplay:
+    """The Marketplace of a replayed day (module docstring)."""
+
+    def __init__(self, synthetic: SyntheticVenues, seed: int = 0, dark_window_ns: int = 5_000_000_000,
+                 depth: int = 20) -> None:
+        self.syn = synthetic
+        self.profiles = {v.id: v for v in synthetic.venues}
+        self.depth = depth
+        self.dark_window_ns = dark_window_ns
+        self.engines: dict[str, Engine] = {}
+        self.pos: dict[str, int] = {}
+        self.seq: dict[str, int] = {}
+        self.rngs = {v.id: np.random.default_rng([seed, k]) for k, v in enumerate(synthetic.venues)}
+        self.killed: dict[str, int] = {}
+        self.heap: list[tuple[int, int, str, Any]] = []
+        self.counter = 0
+        self.next_own_id = OWN_ID_BASE
+        self.history_rejects = 0
+        day = synthetic.day
+        self.now = int(day.ts_ns[day.first_message if day.first_message < len(day) else 0])
+        for v, h in synthetic.histories.items():
+            self.engines[v] = Engine(max_orders=max(1 << 14, len(h) + 1024), max_levels=max(1 << 12, len(h) // 4),
+                                     max_instruments=1, max_accounts=MAX_ACCOUNTS)
+            self.pos[v], self.seq[v] = 0, 0
+            started = h.message >= 0
+            self._run_history(v, int(np.argmax(started)) if started.any() else len(h))
+        hidden = day.kind == Kind.HIDDEN
+        self.hidden_ts, self.hidden_side, self.hidden_qty = day.ts_ns[hidden], day.side[hidden], day.qty[hidden]
+        dark = [v for v in synthetic.venues if v.type == "dark"]
+        total = sum(v.market_share for v in dark)
+        self.dark_fraction = {v.id: (v.market_share / total if total > 0 else 1.0 / len(dark)) for v in dark}
+        self.dark_taken: dict[str, list[tuple[int, int, int]]] = {v.id: [] for v in dark}   # (ts, side, qty)
+
+    # ---- the engines -------------------------------------------------------------------------------
+    def _submit(self, v: str, recs: np.ndarray) -> np.ndarray:
+        view = recs.view(_HDR)
+        view["seq"] = np.arange(self.seq[v] + 1, self.seq[v] + 1 + len(recs), dtype=np.uint64)
+        self.seq[v] += len(recs)
+        return self.engines[v].submit_records(recs)
+
+    def _run_history(self, v: str, end: int) -> None:
+        start = self.pos[v]
+        if end > start:
+            self._submit(v, self.syn.histories[v].records[start:end].copy())
+            self.pos[v] = end
+
+    def _advance(self, v: str, t: int) -> None:
+        h = self.syn.histories[v]
+        self._run_history(v, int(np.searchsorted(h.ts_ns, t, side="right")))
+
+    def advance_to(self, t: int) -> list[ChildEvent]:
+        """Moves the clock to t (never back), executing what arrives meanwhile; returns the answers
+        that came back on the way (late answers, for a caller between parents)."""
+        passed: list[ChildEvent] = []
+        while self.now < t or (self.heap and self.heap[0][0] <= t):
+            got = self.wait(t)
+            if not got and self.now >= t:
+                break
+            passed.extend(got)
+        return passed
+
+    def kill(self, venue_id: str, at_ns: int) -> None:
+        if venue_id not in self.profiles:
+            raise RoutingError(f"no venue {venue_id!r} to kill")
+        self.killed[venue_id] = at_ns
+
+    def halt(self, venue_id: str) -> None:
+        """Halts trading on a lit venue now (a SET_PHASE HALTED command into its engine): it keeps
+        answering, and rejects every order (the engine's REJ_PHASE) until the day's history resumes it."""
+        if self.profiles.get(venue_id) is None or self.profiles[venue_id].type != "lit":
+            raise RoutingError(f"no lit venue {venue_id!r} to halt")
+        self._advance(venue_id, self.now)
+        self.seq[venue_id] += 1
+        self.engines[venue_id].submit([SetPhase(instrument_id=INSTRUMENT, seq=self.seq[venue_id], ts_ns=self.now,
+                                                phase=int(Phase.HALTED))])
+
+    def _dead(self, venue_id: str, t: int) -> bool:
+        return venue_id in self.killed and t >= self.killed[venue_id]
+
+    # ---- Marketplace ------------------------------------------------------------------------------
+    def now_ns(self) -> int:
+        return self.now
+
+    def snapshot(self, instrument_id: int) -> MarketSnapshot:
+        if instrument_id != INSTRUMENT:
+            raise RoutingError(f"the replay holds instrument {INSTRUMENT} only, not {instrument_id}")
+        books = []
+        for v, prof in sorted(self.profiles.items()):
+            if prof.type == "dark" or self._dead(v, self.now):
+                books.append(VenueBook(venue_id=v, stale=prof.type == "lit"))
+                continue
+            self._advance(v, self.now)
+            eng = self.engines[v]
+            bids = tuple(Level(p, q) for p, q, _ in eng.depth(INSTRUMENT, BUY, self.depth))
+            asks = tuple(Level(p, q) for p, q, _ in eng.depth(INSTRUMENT, SELL, self.depth))
+            books.append(VenueBook(venue_id=v, bids=bids, asks=asks))
+        return MarketSnapshot(ts_ns=self.now, instrument_id=instrument_id, books=tuple(books))
+
+    def _latency(self, venue_id: str) -> int:
+        mu, sigma = latency_lognormal_ns(self.profiles[venue_id])
+        return max(1, int(self.rngs[venue_id].lognormal(mu, sigma)))
+
+    def _push(self, ts: int, kind: str, payload: Any) -> None:
+        self.counter += 1
+        heapq.heappush(self.heap, (ts, self.counter, kind, payload))
+
+    def send(self, child: ChildOrder, instrument_id: int) -> None:
+        if child.venue_id not in self.profiles:
+            raise RoutingError(f"child {child.child_id}: no venue {child.venue_id!r} in this replay")
+        self._push(self.now + self._latency(child.venue_id), "arrive", child)
+
+    def wait(self, until_ns: int) -> list[ChildEvent]:
+        out: list[ChildEvent] = []
+        while self.heap and self.heap[0][0] <= until_ns:
+            ts, _, kind, payload = self.heap[0]
+            if out and ts > out[0].ts_ns:
+                break
+            heapq.heappop(self.heap)
+            self.now = max(self.now, ts)
+            if kind == "arrive":
+                self._arrive(payload, ts)
+            else:
+                out.append(payload)
+        if not out:
+            self.now = max(self.now, until_ns)
+        return out
+
+    # ---- a child at its venue ---------------------------------------------------------------------
+    def _arrive(self, child: ChildOrder, t: int) -> None:
+        if self._dead(child.venue_id, t):
+            return   # the venue is gone: no execution, no answer
+        answers = self._execute_lit(child, t) if child.style == "take" else self._execute_dark(child, t)
+        back = t + self._latency(child.venue_id)
+        for e in answers:
+            self._push(back, "answer", ChildEvent(child_id=e.child_id, ts_ns=back, kind=e.kind, price=e.price,
+                                                  qty=e.qty, reason=e.reason))
+
+    def _execute_lit(self, child: ChildOrder, t: int) -> list[ChildEvent]:
+        v = child.venue_id
+        if self.profiles[v].type != "lit":
+            return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected", reason="a take sent to a dark pool")]
+        self._advance(v, t)
+        self.next_own_id += 1
+        oid = self.next_own_id
+        order = NewOrder(instrument_id=INSTRUMENT, seq=self.seq[v] + 1, ts_ns=t, order_id=oid,
+                         side=SIDES[child.side], price=child.price, qty=child.qty, ord_type=int(OrdType.LIMIT),
+                         tif=int(Tif.IOC), account_id=OWN_ACCOUNT)
+        self.seq[v] += 1
+        out: list[ChildEvent] = []
+        for e in self.engines[v].submit([order]):
+            if isinstance(e, TradeEvent) and oid in (e.buy_order_id, e.sell_order_id):
+                out.append(ChildEvent(child_id=child.child_id, ts_ns=t, kind="fill", price=e.price, qty=e.qty))
+            elif isinstance(e, RejectedEvent) and e.order_id == oid:
+                return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected",
+                                   reason=f"{Reason(e.reason).name} ({e.reason})")]
+        return out + [ChildEvent(child_id=child.child_id, ts_ns=t, kind="done")]
+
+    def _execute_dark(self, child: ChildOrder, t: int) -> list[ChildEvent]:
+        v = child.venue_id
+        done = ChildEvent(child_id=child.child_id, ts_ns=t, kind="done")
+        if self.profiles[v].type != "dark":
+            return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected", reason="a midpoint order sent to a lit venue")]
+        nbbo = self.snapshot(INSTRUMENT).nbbo(frozenset(self.killed))
+        if nbbo.bid is None or nbbo.ask is None or nbbo.locked_or_crossed:
+            return [done]
+        contra = SELL if child.side == "buy" else BUY
+        lo = t - self.dark_window_ns
+        a, b = np.searchsorted(self.hidden_ts, lo, side="right"), np.searchsorted(self.hidden_ts, t, side="right")
+        printed = int(self.hidden_qty[a:b][self.hidden_side[a:b] == contra].sum())
+        taken = sum(q for ts, s, q in self.dark_taken[v] if ts > lo and s == contra)
+        interest = int(printed * self.dark_fraction[v]) - taken
+        qty = min(child.qty, interest)
+        if qty <= 0 or qty < max(child.min_qty, 1):
+            return [done]
+        self.dark_taken[v].append((t, contra, qty))
+        mid = (nbbo.bid + nbbo.ask) // 2     # both on the tick grid: the mid is exact to half a tick
+        return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="fill", price=mid, qty=qty), done]
