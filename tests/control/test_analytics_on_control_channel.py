@@ -124,8 +124,10 @@ def test_up_runs_the_monitor_and_its_values_arrive_on_the_control_channel(venue:
     pid = venue.ready["pids"]["monitor"]
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: "up: monitor is back" in venue.output() or None, "the monitor's restart", 60)
-    ready = json.loads(Path(venue.ready["run_dir"]).parent.joinpath("ready.json").read_text())
-    assert ready["pids"]["monitor"] != pid and ready["pids"]["control"] == venue.ready["pids"]["control"]
+    ready_file = Path(venue.ready["run_dir"]).parent / "ready.json"    # rewritten after the line
+    ready = wait_for(lambda: (r := json.loads(ready_file.read_text()))["pids"]["monitor"] != pid and r or None,
+                     "the ready file's new monitor pid")
+    assert ready["pids"]["control"] == venue.ready["pids"]["control"]
 
 
 def test_analytics_can_be_switched_off(tmp_path: Path) -> None:
