@@ -21,6 +21,7 @@ from gateway.marketdata.publisher import InstrumentInfo, Publisher, PublisherCon
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel, UdpReceiver
+from gateway.marketdata.xdp_transport import XdpReceiver, XdpUnavailable
 
 
 def _channel(text: str) -> UdpChannel:
@@ -71,10 +72,23 @@ def render_ladder(sub: Subscriber, instrument_id: int, levels: int) -> str:
     return "\n".join(lines)
 
 
+def _ladder_source(args: argparse.Namespace) -> UdpReceiver | XdpReceiver:
+    """AF_XDP on --xdp IFACE where it can be set up here, else the UDP socket (saying why)."""
+    if args.xdp:
+        try:
+            src = XdpReceiver(args.xdp, args.udp.port)
+            print(f"md ladder: {src.description}", file=sys.stderr, flush=True)
+            return src
+        except XdpUnavailable as exc:
+            print(f"md ladder: {exc}; receiving on the UDP socket instead", file=sys.stderr,
+                  flush=True)
+    return UdpReceiver(args.udp, unicast=args.unicast)
+
+
 def _ladder(args: argparse.Namespace) -> int:
     host, _, port = args.recovery.rpartition(":")
     rec = RecoveryClient((host, int(port)), args.session)
-    sub = Subscriber(UdpReceiver(args.udp, unicast=args.unicast), rec, args.session, late_join=True)
+    sub = Subscriber(_ladder_source(args), rec, args.session, late_join=True)
     deadline = time.monotonic() + args.duration_s
     while time.monotonic() < deadline:
         sub.poll(args.refresh_s)
@@ -196,6 +210,9 @@ def main(argv: list[str]) -> int:
     la = subs.add_parser("ladder", help="print a live depth ladder")
     la.add_argument("--udp", type=_channel, default=UdpChannel("239.255.42.1", 31001))
     la.add_argument("--unicast", action="store_true", help="the publisher fell back to unicast")
+    la.add_argument("--xdp", default=None, metavar="IFACE",
+                    help="receive the --udp port's datagrams with AF_XDP on this interface (root; "
+                         "an XDP program steers only that port; else the UDP socket, saying why)")
     la.add_argument("--recovery", default="127.0.0.1:31004")
     la.add_argument("--session", default="VENUE")
     la.add_argument("--instrument", type=int, default=1)
