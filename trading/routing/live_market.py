@@ -10,8 +10,9 @@ venue's latency profile) and the consolidator's feed (gateway/sip) for the marke
   seen no change has no quote). Deeper levels beyond a one-level book are found by re-routing.
 - send: a take child is a limit IOC NewOrderSingle on the child's venue session (the order-entry
   protocol has no intermarket-sweep flag yet: an ISO child goes as a plain IOC, the router having
-  swept the better protected quotes itself). A midpoint child needs a dark venue's midpoint mode,
-  which no live venue has yet: it is answered at once with a reject saying so.
+  swept the better protected quotes itself). A midpoint child is a MidpointPeg IOC (no limit; its
+  minimum quantity as displayQty, the MAQ) on a dark venue's session: the venue's engine prices it
+  at the midpoint of the NBBO it was last given.
 - wait: reads every session's reports (select on their sockets, up to the deadline): TRADE ->
   a fill (lastPx, lastQty), and done once leavesQty is 0; CANCELED / EXPIRED -> done; REJECTED ->
   rejected with the reason code. A session whose connection breaks is dropped: its children never
@@ -25,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 from gateway.client import Client, ClientTimeout, ConnectionClosed, ExecType, ExecutionReport
-from gateway.orderentry.sbe_codec import Side, TimeInForce
+from gateway.orderentry.sbe_codec import OrdType, Side, TimeInForce
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import ZmqReceiver
@@ -109,18 +110,19 @@ class LiveVenues:
 
     def send(self, child: ChildOrder, instrument_id: int) -> None:
         self.sent.append(child.child_id)
-        if child.style == "midpoint":
-            self.ready.append(ChildEvent(child_id=child.child_id, ts_ns=self.now_ns(), kind="rejected",
-                                         reason="no live venue has a midpoint (dark) mode yet"))
-            return
         s = self.sessions.get(child.venue_id)
         if s is None:
             raise RoutingError(f"child {child.child_id}: no session with venue {child.venue_id!r}")
         if child.venue_id in self.broken:
             return     # its connection is gone: no answer, the router's timeout decides
+        side = Side.BUY if child.side == "buy" else Side.SELL
         try:
-            cl = s.client.new_order(instrument_id, Side.BUY if child.side == "buy" else Side.SELL, child.qty,
-                                    s.account_id, price=child.price, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL)
+            if child.style == "midpoint":
+                cl = s.client.new_order(instrument_id, side, child.qty, s.account_id, ord_type=OrdType.MIDPOINT_PEG,
+                                        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL, display_qty=child.min_qty)
+            else:
+                cl = s.client.new_order(instrument_id, side, child.qty, s.account_id, price=child.price,
+                                        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL)
         except ConnectionClosed:
             self.broken.add(child.venue_id)
             return

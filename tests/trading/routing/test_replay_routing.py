@@ -185,3 +185,45 @@ def test_scores_follow_what_venues_do() -> None:
     assert not board.available("XNAS", 10) and board.down(500) == frozenset({"XNAS"})
     assert a.quality() < q
     assert board.available("XNAS", 1_010)    # rested: tried again
+
+
+def _after_hidden_print(synthetic: SyntheticVenues, min_qty: int) -> tuple[int, int, int]:
+    """(time, side of the hidden order, its size) of a hidden execution an hour or more in."""
+    day = synthetic.day
+    start = int(day.ts_ns[0]) + HOUR
+    for i in np.flatnonzero(day.kind == 5):
+        if day.ts_ns[i] > start and day.qty[i] >= min_qty:
+            return int(day.ts_ns[i]), int(day.side[i]), int(day.qty[i])
+    raise AssertionError("no hidden execution of that size")
+
+
+def test_dark_first_fills_at_the_midpoint_in_the_dark_engine(synthetic: SyntheticVenues) -> None:
+    t, hidden_side, size = _after_hidden_print(synthetic, 100)
+    market = MultiVenueReplay(synthetic, seed=3)
+    market.advance_to(t + 1_000_000)
+    router = Router(VENUES, market=market)
+    side = "buy" if hidden_side == SELL else "sell"      # against the hidden order
+    plan = router.route_order(ParentOrder(parent_id="D1", instrument_id=1, side=side, qty=60), "dark_first")
+    assert [(c.venue_id, c.style) for c in plan.children] == [("DARK", "midpoint")]
+    report = router.execute_routing_plan(plan)
+    _accounted(report, 60)
+    dark = [f for f in report.fills if f.venue_id == "DARK"]
+    n = plan.nbbo()
+    assert dark and sum(f.qty for f in dark) == 60
+    assert all(f.price * 2 == n.bid + n.ask for f in dark), (dark, n)    # the exact midpoint, half ticks allowed
+    assert report.filled_qty == 60 and {c.wave for c in report.children} == {1}
+
+
+def test_the_dark_pool_honours_the_minimum_quantity(synthetic: SyntheticVenues) -> None:
+    t, hidden_side, size = _after_hidden_print(synthetic, 100)
+    market = MultiVenueReplay(synthetic, seed=3)
+    market.advance_to(t + 1_000_000)
+    router = Router(VENUES, market=market)
+    side = "buy" if hidden_side == SELL else "sell"
+    big = size * 50       # far more than any single hidden counterparty holds
+    parent = ParentOrder(parent_id="D2", instrument_id=1, side=side, qty=big, dark_min_qty=big)
+    report = router.execute_routing_plan(router.route_order(parent, "dark_first"))
+    _accounted(report, big)
+    first = report.outcomes[0]
+    assert first.venue_id == "DARK" and first.state == "unfilled" and first.filled_qty == 0
+    assert all(f.venue_id != "DARK" for f in report.fills) and report.filled_qty > 0   # swept on the lit venues
