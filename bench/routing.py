@@ -92,7 +92,8 @@ def main() -> int:
                           "dark_fraction": dark / s.filled if s.filled else 0.0,
                           "markout_1s_bps": float(np.mean(flow.markouts_bps)) if flow.markouts_bps else float("nan"),
                           "decision_p50_ns": pct(flow.decision_ns, 50), "decision_p99_ns": pct(flow.decision_ns, 99),
-                          "decisions": len(flow.decision_ns), "wall_s": time.perf_counter() - t}
+                          "decisions": len(flow.decision_ns), "skipped": len(flow.skipped),
+                          "wall_s": time.perf_counter() - t}
     # the same flow with the largest venue dead from the middle parent on (its children time out)
     t_kill = parents[len(parents) // 2][0]
     flow = run_flow(synthetic, OUTAGE_STRATEGY, parents, seed=args.seed, impact=impact, rules=rules,
@@ -100,7 +101,8 @@ def main() -> int:
     s = summarize(flow.reports)
     outage = {"filled_fraction": s.filled / s.asked, "impact_bps": s.impact_bps, "total_bps": s.total_bps,
               "shortfall_bps": s.shortfall_bps, "timeouts": s.timeouts, "children": s.children,
-              "parents_complete": sum(r.filled_qty == r.parent.qty for r in flow.reports) / len(flow.reports)}
+              "parents_complete": sum(r.filled_qty == r.parent.qty for r in flow.reports) / len(flow.reports),
+              "skipped": len(flow.skipped)}
     base = rows[BASELINE]
     ratios = {f"{k}_impact_reduction": 1.0 - rows[k]["impact_bps"] / base["impact_bps"] for k in STRATEGIES}
     ratios.update({f"{k}_total_cost_reduction": 1.0 - rows[k]["total_bps"] / base["total_bps"] for k in STRATEGIES})
@@ -122,7 +124,11 @@ def main() -> int:
           f"filled {100 * outage['filled_fraction']:.1f}% ({100 * outage['parents_complete']:.0f}% of parents complete), "
           f"{outage['timeouts']:.0f} children timed out (its feed goes stale with it: the router stops routing there "
           f"before any child waits on it), impact {outage['impact_bps']:.2f} bps, "
-          f"total {outage['total_bps']:.2f} bps (vs {rows[OUTAGE_STRATEGY]['total_bps']:.2f} with every venue up)")
+          f"total {outage['total_bps']:.2f} bps (vs {rows[OUTAGE_STRATEGY]['total_bps']:.2f} with every venue up); "
+          f"{outage['skipped']} parents not routed (no quote on either side at arrival)")
+    for k, r in rows.items():
+        if r["skipped"]:
+            print(f"  {k}: {r['skipped']:.0f} parents not routed (no quote on either side at arrival)")
     best = max(STRATEGIES, key=lambda k: ratios[k + "_impact_reduction"])
     print(f"  costs in bps of the arrival mid, share-weighted over filled shares; IS adds the unfilled shares' "
           f"opportunity cost; 'vs naive impact' = 1 - impact / impact({BASELINE}), positive = less impact")
