@@ -17,7 +17,7 @@ import pytest
 
 from gateway.marketdata.transport import UdpChannel
 from gateway.marketdata.xdp_transport import XdpReceiver, XdpUnavailable
-from tests.marketdata.netns import PUB_ADDR, SUB_ADDR, VethPair, veth_pair, why_no_netns
+from gateway.marketdata.netns import PUB_ADDR, SUB_ADDR, VethPair, veth_pair, why_no_netns
 from tests.marketdata.session import Venue, book_mismatches, command_records
 from tests.native.streams import seeded_stream
 
