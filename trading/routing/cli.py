@@ -157,6 +157,8 @@ def _flow(args: argparse.Namespace) -> int:
     if not args.quiet:
         for r in flow.reports:
             print(r.describe())
+    for parent_id, why in flow.skipped:
+        print(f"{parent_id}: not routed: {why}")
     c = summarize(flow.reports)
     print(f"{args.strategy}: {c.parents} parents, filled {c.filled:,} of {c.asked:,} shares in {c.children} children "
           f"over {c.waves} waves ({c.timeouts} timed out); cost per filled share: spread {c.spread_bps:.2f} + impact "
