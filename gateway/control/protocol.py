@@ -27,7 +27,9 @@ TOPIC_STATUS: Final = b"status"
 TOPIC_ALERT: Final = b"alert"
 TOPIC_METRICS: Final = b"metrics"
 TOPIC_AUDIT: Final = b"audit"
-TOPICS: Final = (TOPIC_STATUS, TOPIC_ALERT, TOPIC_METRICS, TOPIC_AUDIT)
+# published by the live order-flow monitor through the ingest (gateway/control/ingest.py)
+TOPIC_ANALYTICS: Final = b"analytics"
+TOPICS: Final = (TOPIC_STATUS, TOPIC_ALERT, TOPIC_METRICS, TOPIC_AUDIT, TOPIC_ANALYTICS)
 
 ROLE_VIEWER: Final = "viewer"
 ROLE_OPERATOR: Final = "operator"
@@ -104,7 +106,8 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "risk.set": (WRITE, ("scope", "id", "limit", "value", "instrument?"),
                  "change a risk limit (scope account|instrument); account max_position applies to "
                  "every instrument unless instrument is given"),
-    "alerts": (READ, ("limit?",), "recent alerts"),
+    "alerts": (READ, ("limit?",), "recent alerts (each with its id, and who acknowledged it)"),
+    "alerts.ack": (WRITE, ("id",), "acknowledge an alert by its id: the alert feed says who and when"),
     "latency": (READ, (), "per-stage latency summary"),
     "tuning.audit": (READ, (), "host tuning audit rows"),
     "journal.status": (READ, (), "journal directory, durability, segments, last sequence, snapshots"),

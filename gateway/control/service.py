@@ -167,6 +167,7 @@ class ControlService(ParentCommands):
                 self.max_position[(a.id, i.id)] = a.max_position
         self.kill_engaged: set[int] = set()
         self.alerts: collections.deque[dict[str, Any]] = collections.deque(maxlen=1000)
+        self._next_alert_id = 1         # alert ids, for acknowledgement (alerts.ack)
         self.timers: dict[int, Timer] = {}
         self.breakers = BreakerSet(cfg)
         self.engine: EngineClient | None = None
@@ -461,7 +462,9 @@ class ControlService(ParentCommands):
         return key
 
     def alert(self, level: str, kind: str, message: str, **extra: Any) -> dict[str, Any]:
-        entry = {"ts_ns": time.time_ns(), "level": level, "kind": kind, "message": message, **_wire(extra)}
+        entry = {"id": self._next_alert_id, "ts_ns": time.time_ns(), "level": level, "kind": kind,
+                 "message": message, **_wire(extra)}
+        self._next_alert_id += 1
         self.alerts.append(entry)
         self.publish(protocol.TOPIC_ALERT, entry)
         log.warning("alert %s %s: %s", level, kind, message)
@@ -901,6 +904,25 @@ class ControlService(ParentCommands):
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise CommandError(protocol.CODE_BAD_REQUEST, f"limit: expected a positive integer, got {limit!r}")
         return list(self.alerts)[-limit:]
+
+    def cmd_alerts_ack(self, user: str, role: str, id: Any) -> dict[str, Any]:
+        """Marks an alert acknowledged by `user` (the service's own record, like the alerts: not
+        trading state, so not an engine command); published on the status topic as
+        {kind: "alert_ack", id, acked_by, acked_ts_ns}. Acknowledging one twice changes nothing."""
+        if isinstance(id, str) and id.isdigit():
+            id = int(id)
+        if isinstance(id, bool) or not isinstance(id, int):
+            raise CommandError(protocol.CODE_BAD_REQUEST, f"id: expected an alert id, got {id!r}")
+        entry = next((a for a in self.alerts if a.get("id") == id), None)
+        if entry is None:
+            raise CommandError(protocol.CODE_BAD_REQUEST, f"id: no alert {id} (the latest "
+                               f"{self.alerts.maxlen} are kept)")
+        if entry.get("acked_by"):
+            return {"id": id, "changed": False, "acked_by": entry["acked_by"], "acked_ts_ns": entry["acked_ts_ns"]}
+        entry["acked_by"], entry["acked_ts_ns"] = user, time.time_ns()
+        self.publish(protocol.TOPIC_STATUS, {"kind": "alert_ack", "id": id, "acked_by": user,
+                                             "acked_ts_ns": entry["acked_ts_ns"]})
+        return {"id": id, "changed": True, "acked_by": user, "acked_ts_ns": entry["acked_ts_ns"]}
 
     def cmd_latency(self, user: str, role: str) -> dict[str, Any]:
         """The order path's stages since the venue started, from the processes' latency regions

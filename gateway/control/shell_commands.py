@@ -223,6 +223,8 @@ GRAMMAR: dict[str, Node] = {
         }, "set a risk limit: risk set account|instrument ID LIMIT VALUE"),
     }, "risk limits (show, set)", default="show"),
     "alerts": Leaf("alerts", (Arg("limit", Kind.COUNT, optional=True),), "recent alerts (newest last)"),
+    "ack": Leaf("alerts.ack", (Arg("id", Kind.COUNT),), "acknowledge an alert by its id (see alerts)",
+                write=True),
     "latency": Leaf("latency", (), "per-stage latency summary (p50, p99, p99.9, max)"),
     "tuning": Leaf("tuning.audit", (), "host tuning audit: each setting, its state and the wanted value"),
     "journal": Leaf("journal.status", (), "journal and snapshot status"),

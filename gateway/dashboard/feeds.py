@@ -6,9 +6,8 @@ Sources, all read-only, none on the order path:
   that falls a lap behind loses events, not the engine's time): books, tape, auctions, phases,
   halts (books.py) and live execution quality (trading/tca/monitor.py on the same records);
 - the control plane's publish channel (ZeroMQ SUB): status, alerts, metrics, audit;
-- the control plane's API, read commands only, with a logged-in user's credentials (auth.py):
-  positions and P&L, risk usage against limits, sessions, strategies; once a second and only while
-  a browser is connected;
+- the control plane's API, read commands only (api_reads.py, in a thread of its own so that a slow
+  answer never holds up the event log);
 - the latency regions and the rings' control blocks (latency.py, health.py), once a second.
 
 Only event types that change a panel are decoded (the rest are skipped by type code in numpy), so
@@ -19,9 +18,9 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import queue
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,8 +28,8 @@ import numpy as np
 import zmq
 
 from gateway.control import protocol
-from gateway.control.client import ControlClient, ControlError
 from gateway.control.config import VenueConfig
+from gateway.dashboard.api_reads import ApiReads, Reader
 from gateway.dashboard.books import BooksAndTrades, InstrumentInfo
 from gateway.dashboard.conflate import Conflator
 from gateway.dashboard.health import ProcessTable, RingGauges
@@ -43,17 +42,12 @@ log = logging.getLogger("gateway.dashboard")
 
 PANEL_TYPES = frozenset(int(records.EvtType[n]) for n in ("TRADE", "BOOK_LEVEL", "PHASE", "AUCTION"))
 _EVT_HDR = records.dtype_of("eng_evt_hdr_t")
+_BOOK_LEVEL = records.dtype_of("eng_evt_book_level_t")
+BOOK_LEVEL = int(records.EvtType.BOOK_LEVEL)
 SLOW_PERIOD_S = 1.0           # latency, health, API reads
 BOOKS_PERIOD_S = 0.05         # books and tape states are rebuilt at most this often
 ALERTS_KEPT = 200
 AUDIT_KEPT = 50
-
-
-@dataclass(frozen=True)
-class Reader:
-    """The credentials the feed reads the control plane's API with (a logged-in user's)."""
-    user: str
-    token: str
 
 
 class Feeds:
@@ -71,6 +65,7 @@ class Feeds:
         self.processes = ProcessTable(processes_file)
         self.rings = RingGauges(cfg.venue.name, shm_dir)
         self.tca = _tca_monitor(cfg)
+        self.api = ApiReads(cfg, hub, endpoints_file, reader, clients)
         self.events: EventStream | None = None
         self.engine_pid = 0
         self.lapped = 0
@@ -82,12 +77,9 @@ class Feeds:
         self._sub: zmq.Socket | None = None  # type: ignore[type-arg]
         self._endpoints: dict[str, str] = {}
         self._endpoints_mtime = -1
-        self._api: ControlClient | None = None
-        self._api_reader: Reader | None = None
         self._books_dirty = False
         self._books_at = 0.0
         self._slow_at = 0.0
-        self._resync = False
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="dashboard-feeds", daemon=True)
 
@@ -95,9 +87,11 @@ class Feeds:
 
     def start(self) -> None:
         self.thread.start()
+        self.api.start()
 
     def close(self) -> None:
         self.stop.set()
+        self.api.close()
         if self.thread.is_alive():
             self.thread.join(5)
 
@@ -117,6 +111,7 @@ class Feeds:
         socket (at most 20 ms) when there were no events, so an idle venue costs little."""
         n = self._pump_events()
         self._pump_published(0 if n else 20)
+        self._drain_handoff()
         now = time.monotonic()
         if self._books_dirty and now - self._books_at >= BOOKS_PERIOD_S:
             self._books_at = now
@@ -138,7 +133,7 @@ class Feeds:
         if rx.cursor <= rx.capacity:
             rx.cursor = 0            # nothing overwritten yet: the whole day so far
         else:
-            self._resync = True      # the start of the log is gone: books from the control plane
+            self.api.resync.set()    # the start of the log is gone: books from the control plane
         self.engine_pid = int(self.events.segment.handle.hdr.creator_pid)
         return True
 
@@ -153,16 +148,14 @@ class Feeds:
             return 0
         if lapped:
             self.lapped += 1
-            self._resync = True
+            self.api.resync.set()
         n = len(payloads)
         if n == 0:
             return 0
         self.events_read += n
         if self.tca is not None:
             self.tca.feed(payloads)
-        types = np.ascontiguousarray(payloads).view(records.RECORD_DTYPE).reshape(-1).view(_EVT_HDR)["type"]
-        wanted = payloads[np.isin(types, list(PANEL_TYPES))]
-        for ev in records.decode_events(wanted):
+        for ev in records.decode_events(payloads[panel_rows(payloads)]):
             self.books.apply(records.to_dict(ev))
         self._books_dirty = True
         return n
@@ -195,7 +188,7 @@ class Feeds:
             if mtime != self._endpoints_mtime:
                 self._endpoints = json.loads(self.endpoints_file.read_text())
                 self._endpoints_mtime = mtime
-                self._close_sources(events=False)
+                self._close_sources(events=False)     # a restarted control plane: subscribe again
         except (OSError, ValueError):
             pass
         return self._endpoints
@@ -241,6 +234,11 @@ class Feeds:
             self.hub.put("venue", {"status": msg, "metrics": self.metrics})
         elif topic == protocol.TOPIC_STATUS and msg.get("kind") == "phase":
             self._books_dirty = True
+        elif topic == protocol.TOPIC_STATUS and msg.get("kind") == "alert_ack":
+            for a in self.alerts:
+                if a.get("id") == msg.get("id"):
+                    a["acked_by"], a["acked_ts_ns"] = msg.get("acked_by"), msg.get("acked_ts_ns")
+            self.hub.put("alerts", {"alerts": list(self.alerts)[::-1]})
         elif topic == protocol.TOPIC_METRICS:
             self.metrics = msg
             self.hub.put("venue", {"status": self.status, "metrics": msg})
@@ -251,27 +249,6 @@ class Feeds:
             self.audit.append(msg)
             self.hub.put("audit", {"records": list(self.audit)[::-1]})
 
-    def _api_client(self) -> ControlClient | None:
-        reader = self.reader()
-        if reader != self._api_reader and self._api is not None:
-            self._api.close()
-            self._api = None
-        self._api_reader = reader
-        ep = self._read_endpoints().get("command")
-        if reader is None or not ep:
-            return None
-        if self._api is None:
-            self._api = ControlClient(ep, reader.user, reader.token, timeout_s=2.0)
-        return self._api
-
-    def _api_call(self, api: ControlClient, command: str, **args: Any) -> Any:
-        try:
-            return api.call(command, **args)
-        except ControlError as exc:
-            if exc.code == "timeout":      # a fresh socket next time (a restarted control plane)
-                self._close_sources(events=False)
-            return {"error": f"{exc.code}: {exc.message}"}
-
     # ---- once a second ----------------------------------------------------------------------------
 
     def _slow(self) -> None:
@@ -279,51 +256,63 @@ class Feeds:
                   "events": {"read": self.events_read, "lapped": self.lapped,
                              "backlog_bytes": self.events.reader.backlog_bytes() if self.events else None,
                              "capacity_bytes": self.events.segment.capacity if self.events else None},
-                  "sessions": None, "market_data": "not started by up (python -m gateway md)"}
+                  "sessions": self.api.sessions, "market_data": "not started by up (python -m gateway md)"}
         rings = health["rings"]
         if rings.get("available") and rings.get("engine_pid") != self.engine_pid and self.events is not None:
             self._detach_events()           # the engine restarted: its new log, books from the API
-            self._resync = True
+            self.api.resync.set()
         if self.clients() > 0:
             self.hub.put("latency", self.latency.update())
-            api = self._api_client()
-            if api is not None:
-                health["sessions"] = self._api_call(api, "sessions.list")
-                self._read_api(api)
         if self.tca is not None:
             self.hub.put("tca", {"measures": _finite(self.tca.snapshot()), "fills": self.tca.fills,
                                  "events": self.tca.events, "alerts": self.tca.alerts[-20:][::-1]})
         self.hub.put("health", health)
 
-    def _read_api(self, api: ControlClient) -> None:
-        if self._resync:
-            for ins in self.cfg.instruments:
-                book = self._api_call(api, "book", instrument=ins.id, levels=50)
-                if isinstance(book, dict) and "bids" in book:
-                    self.books.replace_book(ins.id, book["bids"], book["asks"])
-            self._resync = False
-            self._books_dirty = True
-        if not self.alerts:
-            got = self._api_call(api, "alerts", limit=ALERTS_KEPT)
-            if isinstance(got, list):
-                self.alerts.extend(got)
+    def _drain_handoff(self) -> None:
+        """What the API thread read for this thread's state: books after a lap, past alerts."""
+        while True:
+            try:
+                what, data = self.api.handoff.get_nowait()
+            except queue.Empty:
+                return
+            if what == "book":
+                ins, book = data
+                self.books.replace_book(ins, book["bids"], book["asks"])
+                self._books_dirty = True
+            elif what == "alerts":
+                seen = {a.get("id") for a in self.alerts}
+                for a in data:
+                    if a.get("id") not in seen:
+                        self.alerts.append(a)
+                self.alerts = collections.deque(sorted(self.alerts, key=lambda a: a.get("ts_ns", 0)),
+                                                maxlen=ALERTS_KEPT)
                 self.hub.put("alerts", {"alerts": list(self.alerts)[::-1]})
-        strategies = self._api_call(api, "strategy.list")
-        self.hub.put("risk", {"positions": self._api_call(api, "positions"),
-                              "risk": self._api_call(api, "risk.show"),
-                              "strategies": strategies if isinstance(strategies, list) else []})
-        self.hub.put("strategies", {"strategies": strategies})
 
     def _close_sources(self, events: bool = True) -> None:
         if self._sub is not None:
             self._sub.close()
             self._sub = None
-        if self._api is not None:
-            self._api.close()
-            self._api = None
         if events:
             self._detach_events()
             self.rings.close()
+
+
+def panel_rows(payloads: np.ndarray) -> np.ndarray:
+    """Indexes, in log order, of the events a panel needs: every trade, phase and auction, and of
+    the book-level events only the last one per (instrument, side, price) in this batch (a level's
+    event carries its whole new state, so the earlier ones change nothing the ladder shows). In a
+    burst this leaves a few dozen levels of thousands of events to decode."""
+    recs = np.ascontiguousarray(payloads).view(records.RECORD_DTYPE).reshape(-1)
+    types = recs.view(_EVT_HDR)["type"]
+    keep = np.isin(types, list(PANEL_TYPES - {BOOK_LEVEL}))
+    levels = np.nonzero(types == BOOK_LEVEL)[0]
+    if len(levels):
+        lv = recs[levels].view(_BOOK_LEVEL)
+        keys = np.stack([lv["instrument_id"].astype(np.int64), lv["side"].astype(np.int64),
+                         lv["price"].astype(np.int64)], axis=1)
+        _, last_from_end = np.unique(keys[::-1], axis=0, return_index=True)
+        keep[levels[len(levels) - 1 - last_from_end]] = True
+    return np.nonzero(keep)[0]
 
 
 def _finite(measures: dict[str, dict[str, float]]) -> dict[str, dict[str, float | None]]:

@@ -27,10 +27,11 @@ _LOOK: Final = frozenset({"whoami", "status", "book", "alerts", "latency", "orde
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     VIEWER: _LOOK,
     TRADER: frozenset({"whoami", "status", "book", "orders", "positions", "risk.show"}),
-    RISK_OFFICER: _LOOK | {"risk.set", "killswitch"},
+    RISK_OFFICER: _LOOK | {"risk.set", "killswitch", "alerts.ack"},
     COMPLIANCE: _LOOK | {"audit.verify"},
     OPERATOR: _LOOK | {"sessions.disconnect", "halt", "resume", "phase", "strategy.start", "strategy.stop",
-                       "parent.add", "parent.pause", "parent.resume", "parent.amend", "parent.cancel"},
+                       "parent.add", "parent.pause", "parent.resume", "parent.amend", "parent.cancel",
+                       "alerts.ack"},
     ADMIN: _LOOK | {"users.list"},
 }
 

@@ -21,23 +21,12 @@ from typing import Any, Iterator
 import pytest
 
 from gateway.client import ExecType
-from tests.control.cp_venue import OPERATOR, VIEWER, CpVenue, report, start_venue, wait_for
+from tests.control.cp_venue import OPERATOR, VIEWER, CpVenue, report, wait_for
 from tests.dashboard import chromium
 from tests.dashboard.flow import replay_burst
 
 SHOTS = Path(__file__).resolve().parents[2] / "reports" / "dashboard"
 pytestmark = pytest.mark.skipif(chromium.why_missing() is not None, reason=str(chromium.why_missing()))
-
-
-@pytest.fixture(scope="module")
-def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CpVenue]:
-    gen = start_venue(tmp_path_factory.mktemp("dash"))
-    v = next(gen)
-    assert v.ready.get("dashboard"), v.output()
-    try:
-        yield v
-    finally:
-        gen.close()
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +141,36 @@ def test_a_viewers_button_is_refused_and_audited(viewer: Any, venue: CpVenue) ->
     ctl.close()
 
 
+def test_an_alert_is_acknowledged_by_an_operator_not_by_a_viewer(ops: Any, viewer: Any, venue: CpVenue) -> None:
+    ctl = venue.control(OPERATOR)
+    ctl.call("risk.set", scope="account", id=1, limit="notional_limit", value=1.0)   # any position breaches
+    c = venue.connect(101)
+    try:
+        c.buy(1, 1, "1.0000", account_id=1)
+        s = c.sell(1, 1, "1.0000", account_id=2)
+        report(c, lambda r: r.cl_ord_id == s and r.exec_type == ExecType.TRADE)
+    finally:
+        c.terminate()
+    alert = wait_for(lambda: next((a for a in ctl.call("alerts") if a["kind"] == "risk" and "notional" in a["message"]
+                                   and not a.get("acked_by")), None), "the notional breach alert", 10)
+    for page in (viewer, ops):
+        _tab(page, "risk")
+        page.wait_for_selector(f"[data-action='ack-{alert['id']}']", timeout=10_000)
+    viewer.click(f"[data-action='ack-{alert['id']}']")
+    viewer.wait_for_selector("#toast.bad", timeout=10_000)
+    assert "refused (forbidden" in viewer.inner_text("#toast")
+    ops.click(f"[data-action='ack-{alert['id']}']")
+    ops.wait_for_selector(f"#alerts li[data-alert='{alert['id']}'] .ack", timeout=10_000)
+    assert "acknowledged by ops" in ops.inner_text(f"#alerts li[data-alert='{alert['id']}']")
+    viewer.wait_for_selector(f"#alerts li[data-alert='{alert['id']}'] .ack", timeout=10_000)   # every browser sees it
+    acked = next(a for a in ctl.call("alerts") if a["id"] == alert["id"])
+    assert acked["acked_by"] == "ops"
+    assert [r["outcome"] for r in _audit(venue, "ops", "alerts.ack")] == ["accepted"]
+    assert [r["code"] for r in _audit(venue, "watch", "alerts.ack")] == ["forbidden"]
+    ctl.call("risk.set", scope="account", id=1, limit="notional_limit", value=0)
+    ctl.close()
+
+
 def test_a_dropped_websocket_reconnects_and_catches_up(ops: Any, venue: CpVenue) -> None:
     _tab(ops, "books")
     before = ops.evaluate("window.dashboard.version")
@@ -171,6 +190,44 @@ def test_a_dropped_websocket_reconnects_and_catches_up(ops: Any, venue: CpVenue)
     assert ops.evaluate("window.dashboard.version") > before
 
 
+def test_an_operator_starts_and_stops_a_strategy(ops: Any, venue: CpVenue) -> None:
+    _tab(ops, "strategies")
+    ops.fill("#strat-name", "quote")
+    ops.fill("#strat-account", "3")
+    ops.fill("#strat-instrument", "BETA")
+    ops.fill("#strat-params", "size=5")
+    ops.click("#strat-start")
+    ops.wait_for_selector("#toast.ok", timeout=20_000)
+    row = ops.locator("#strategies tbody tr", has_text="quote")
+    row.first.wait_for(timeout=10_000)
+    assert "running" in row.first.inner_text() and "size=5" in row.first.inner_text()
+    ctl = venue.control(OPERATOR)
+    running = [s for s in ctl.call("strategy.list") if s["state"] == "running"]
+    assert [(s["strategy"], s["account"]) for s in running] == [("quote", 3)]
+    ops.wait_for_selector(f"[data-action='stop-{running[0]['id']}']")
+    assert [r["outcome"] for r in _audit(venue, "ops", "strategy.start")] == ["accepted"]
+    ctl.close()
+
+
+def test_an_operator_pauses_and_cancels_a_parent_order(ops: Any, venue: CpVenue) -> None:
+    ctl = venue.control(OPERATOR)
+    p = ctl.call("parent.add", account=1, instrument="PNL", side="buy", qty=30, algo="TWAP", duration_s=120,
+                 params="max_participation=1.0,slice_s=10,decision_ms=200")
+    _tab(ops, "strategies")
+    ops.wait_for_selector(f"#parents tr[data-parent='{p['id']}'] [data-action='pause-{p['id']}']", timeout=15_000)
+    assert "TWAP" in ops.inner_text(f"#parents tr[data-parent='{p['id']}']")
+    ops.click(f"[data-action='pause-{p['id']}']")
+    ops.wait_for_selector(f"[data-action='presume-{p['id']}']", timeout=15_000)
+    assert ctl.call("parent.show", id=p["id"])["state"] == "paused"
+    ops.click(f"[data-action='pcancel-{p['id']}']")
+    wait_for(lambda: ctl.call("parent.show", id=p["id"])["state"] not in ("working", "paused", "waiting"),
+             "the parent order cancelled", 20)
+    ops.wait_for_function(f"() => !document.querySelector(\"[data-action='pcancel-{p['id']}']\")", timeout=15_000)
+    assert [r["outcome"] for r in _audit(venue, "ops", "parent.pause")] == ["accepted"]
+    assert [r["outcome"] for r in _audit(venue, "ops", "parent.cancel")] == ["accepted"]
+    ctl.close()
+
+
 def test_every_panel_under_a_replayed_load_is_photographed(ops: Any, venue: CpVenue) -> None:
     c = venue.connect(101)
     try:                                            # positions and P&L for accounts 1 and 2
@@ -188,6 +245,13 @@ def test_every_panel_under_a_replayed_load_is_photographed(ops: Any, venue: CpVe
             path = SHOTS / f"{name}.png"
             ops.screenshot(path=str(path), full_page=True)
             assert path.stat().st_size > 10_000
+        ctl = venue.control(OPERATOR)                # the strategy started above stops from its button
+        running = [s for s in ctl.call("strategy.list") if s["state"] == "running"]
+        for s in running:
+            _tab(ops, "strategies")
+            ops.click(f"[data-action='stop-{s['id']}']")
+        wait_for(lambda: not [s for s in ctl.call("strategy.list") if s["state"] == "running"], "the strategy stopped", 20)
+        ctl.close()
     finally:
         c.terminate()
     tape_rows = ops.locator("#tape tbody tr").count()

@@ -19,7 +19,7 @@ import msgspec
 from trading.routing.errors import RoutingError
 from trading.routing.market import BUY, MarketSnapshot
 from trading.routing.venue import taker_fee_usd
-from trading.routing.plan import ChildFill, ChildOrder, ChildOutcome, ExecutionReport, RealisedCost, RoutingPlan
+from trading.routing.plan import ChildFill, ChildOrder, ChildOutcome, ChildState, ExecutionReport, RealisedCost, RoutingPlan
 
 if TYPE_CHECKING:
     from trading.routing.router import Router
@@ -61,11 +61,15 @@ class _Run:
         self.fills: list[ChildFill] = []
         self.deadline = plan.created_ns + plan.parent.horizon_ns
         n = plan.nbbo()
-        mid = n.mid
-        self.arrival_touch = n.ask if plan.parent.side_code == BUY else n.bid
-        if mid is None or self.arrival_touch is None:
-            raise RoutingError(f"plan {plan.plan_id}: no two-sided NBBO at arrival, no cost reference")
-        self.arrival_mid = mid
+        buy = plan.parent.side_code == BUY
+        touch, own = (n.ask, n.bid) if buy else (n.bid, n.ask)
+        # the cost reference: the arrival mid; with a one-sided NBBO, the quote there is (a spread
+        # cost of 0 by definition); with no quote at all there is nothing to measure against
+        reference = touch if touch is not None else own
+        if reference is None:
+            raise RoutingError(f"plan {plan.plan_id}: no quote on either side at arrival, no cost reference")
+        self.arrival_mid: float = n.mid if n.mid is not None else float(reference)
+        self.arrival_touch: int = touch if touch is not None else reference
 
     @property
     def total_filled(self) -> int:
@@ -101,13 +105,13 @@ class _Run:
         if late is not None:
             return
         filled = self.filled[e.child_id]
-        state = "rejected" if e.kind == "rejected" else (
+        state: ChildState = "rejected" if e.kind == "rejected" else (
             "filled" if filled == child.qty else "partial" if filled else "unfilled")
         self.outcomes[e.child_id] = ChildOutcome(child_id=e.child_id, venue_id=child.venue_id, state=state,
                                                  sent_ns=sent_ns, answered_ns=e.ts_ns, filled_qty=filled,
                                                  reason=e.reason)
         self.router.scores.record_answer(child.venue_id, child.qty, filled, self.first_answer[e.child_id] - sent_ns,
-                                         rejected=e.kind == "rejected")
+                                         rejected=e.kind == "rejected", now_ns=e.ts_ns)
 
     def expire(self, now: int) -> None:
         for cid in self.outstanding():

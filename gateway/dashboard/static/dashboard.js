@@ -211,8 +211,11 @@ RENDER.risk = st => {
   }) : [el("tr", {}, el("td", {colspan: "9", class: "muted"}, st.positions && st.positions.error ? st.positions.error : "no positions yet"))]);
 };
 const sign = v => v > 0 ? "pos" : v < 0 ? "neg" : "";
-RENDER.alerts = st => rows("#alerts", st.alerts.length ? st.alerts.map(a => el("li", {class: a.level},
-  el("span", {class: "muted"}, fmtTime(a.ts_ns) + " "), el("b", {}, `${a.level} ${a.kind}`), " " + a.message)) : [el("li", {class: "muted"}, "no alerts")]);
+RENDER.alerts = st => rows("#alerts", st.alerts.length ? st.alerts.map(a => el("li", {class: a.level + (a.acked_by ? " acked" : ""), "data-alert": a.id},
+  el("span", {class: "muted"}, fmtTime(a.ts_ns) + " "), el("b", {}, `${a.level} ${a.kind}`), " " + a.message + " ",
+  a.acked_by ? el("span", {class: "muted ack"}, `acknowledged by ${a.acked_by} ${fmtTime(a.acked_ts_ns)}`)
+    : a.id !== undefined ? button("Acknowledge", "", () => act("alerts.ack", {id: a.id}, `acknowledge alert ${a.id}`), {"data-action": "ack-" + a.id}) : null))
+  : [el("li", {class: "muted"}, "no alerts")]);
 
 RENDER.strategies = st => {
   const list = Array.isArray(st.strategies) ? st.strategies : [];
@@ -220,7 +223,25 @@ RENDER.strategies = st => {
     list.length ? "" : "no strategy running (operators start them with the shell's strategy start, or the control API strategy.start)";
   rows("#strategies tbody", list.map(s => el("tr", {}, el("td", {}, s.id), el("td", {}, s.strategy), el("td", {}, s.account), el("td", {}, s.instrument),
     el("td", {}, s.state), el("td", {class: "muted"}, Object.entries(s.params || {}).map(([k, v]) => `${k}=${v}`).join(", ")),
-    el("td", {}, button("Stop", "danger", () => act("strategy.stop", {id: s.id}, `stop strategy ${s.id}`))))));
+    el("td", {}, s.state === "running" ? button("Stop", "danger", () => act("strategy.stop", {id: s.id}, `stop strategy ${s.id}`), {"data-action": "stop-" + s.id}) : null))));
+};
+RENDER.parents = st => {
+  const list = Array.isArray(st.parents) ? st.parents : [];
+  const sym = {}; for (const i of ((S.status || {}).instruments || [])) sym[i.id] = i;
+  const f2 = v => v === null || v === undefined ? "-" : Number(v).toFixed(2);
+  rows("#parents tbody", list.length ? list.map(p => {
+    const ins = sym[p.instrument] || {}, live = ["working", "paused", "waiting"].includes(p.state);
+    const frac = p.qty ? Math.min(1, p.filled / p.qty) : 0;
+    return el("tr", {"data-parent": p.id}, el("td", {}, p.id), el("td", {}, p.algo), el("td", {}, p.account), el("td", {}, ins.symbol || p.instrument),
+      el("td", {}, p.side), el("td", {}, el("div", {class: "gauge"}, el("div", {class: "fill", style: `width:${Math.round(frac * 100)}%`}), el("span", {}, `${fmtInt(p.filled)} / ${fmtInt(p.qty)}`))),
+      el("td", {class: "num"}, fmtInt(p.working)), el("td", {class: "num"}, p.avg_price === null || p.avg_price === undefined ? "-" : Number(p.avg_price).toFixed(4)),
+      el("td", {class: "num"}, f2(p.shortfall_bps)), el("td", {class: "num"}, p.participation === null || p.participation === undefined ? "-" : (p.participation * 100).toFixed(1) + "%"),
+      el("td", {class: "num"}, live ? Math.round(p.time_left_s) + " s" : "-"), el("td", {}, p.state),
+      el("td", {}, live ? el("span", {class: "actions"},
+        p.state === "paused" ? button("Resume", "", () => act("parent.resume", {id: p.id}, `resume parent ${p.id}`), {"data-action": "presume-" + p.id})
+                             : button("Pause", "", () => act("parent.pause", {id: p.id}, `pause parent ${p.id}`), {"data-action": "pause-" + p.id}),
+        button("Cancel", "danger", () => act("parent.cancel", {id: p.id}, `cancel parent ${p.id}`), {"data-action": "pcancel-" + p.id})) : null));
+  }) : [el("tr", {}, el("td", {colspan: "13", class: "muted"}, st.parents && st.parents.error ? st.parents.error : "no parent orders (the control API's parent.add, or the shell's parent add)"))]);
 };
 RENDER.tca = st => {
   const f = v => v === null || v === undefined ? "-" : v.toFixed(2);
@@ -247,9 +268,7 @@ RENDER.health = st => {
   const extra = [["event log (this reader)", ev.capacity_bytes ? `${fmtBytes(ev.backlog_bytes)} behind of ${fmtBytes(ev.capacity_bytes)}, lapped ${ev.lapped}×, ${fmtInt(ev.read)} read` : "-"],
     ["journal lag", j ? `${fmtInt(j.lag)} commands (released ${fmtInt(j.released_seq)})` : "no journal"],
     ["engine commands / events", r.available ? `${fmtInt(r.commands)} / ${fmtInt(r.events)}` : "-"], ["market data", st.market_data]];
-  const facts = $("venue-facts").tBodies[0];
-  for (const tr of facts.querySelectorAll("tr.health")) tr.remove();
-  for (const [k, v] of extra) facts.append(el("tr", {class: "health"}, el("th", {}, k), el("td", {}, v)));
+  rows("#capacity tbody", extra.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));
   const sess = Array.isArray(st.sessions) ? st.sessions : [];
   rows("#sessions tbody", sess.length ? sess.map(s => el("tr", {}, el("td", {}, s.session_id), el("td", {}, s.firm_id),
     el("td", {}, s.connected ? "yes" : "no"), el("td", {}, s.peer || "-"), el("td", {class: "num"}, s.in_seq ?? "-"), el("td", {class: "num"}, s.out_seq ?? "-"))) :
@@ -267,6 +286,12 @@ function selectTab(name) {
 document.addEventListener("DOMContentLoaded", async () => {
   for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => selectTab(b.dataset.tab));
   $("login").addEventListener("submit", login); $("logout").addEventListener("click", logout);
+  $("strategy-start").addEventListener("submit", ev => {
+    ev.preventDefault();
+    const args = {strategy: $("strat-name").value, account: parseInt($("strat-account").value, 10), instrument: $("strat-instrument").value};
+    if ($("strat-params").value.trim()) args.params = $("strat-params").value.trim();
+    act("strategy.start", args, `start ${args.strategy}`);
+  });
   const r = await fetch("/api/me", {credentials: "same-origin"});
   const me = await r.json().catch(() => ({ok: false}));
   if (me.ok) started(me); else showLogin("");
