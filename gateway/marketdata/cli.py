@@ -105,7 +105,7 @@ def _publisher_config(args: argparse.Namespace) -> PublisherConfig:
     return PublisherConfig(encoder=enc, udp_l3=None if args.no_udp else args.udp,
                            udp_l2=None if args.no_udp else args.udp_l2, zmq_endpoint=args.zmq,
                            zmq_curve_secret=args.zmq_curve_secret, zmq_curve_clients=args.zmq_curve_clients,
-                           recovery_port=args.recovery_port,
+                           recovery_port=args.recovery_port, recovery_host=args.recovery_host,
                            conflate_interval_ns=int(args.conflate_ms * 1e6),
                            drop_fraction=args.drop_fraction, instruments=instruments)
 
@@ -202,6 +202,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--idle-sleep-us", type=float, default=20.0,
                    help="log: sleep per empty poll after spinning (0: spin only)")
     p.add_argument("--recovery-port", type=int, default=31004)
+    p.add_argument("--recovery-host", default="127.0.0.1",
+                   help="address the recovery server listens on: 127.x, or a 169.254.x (veth) one")
     p.add_argument("--conflate-ms", type=float, default=100.0)
     p.add_argument("--duration-s", type=float, default=60.0)
     p.add_argument("--pace-s", type=float, default=0.01, help="demo: pause between command batches")

@@ -125,8 +125,13 @@ class UdpReceiver:
     """Receives one channel's datagrams (joins the group for multicast, binds 127.0.0.1 for
     unicast, or for a multicast channel the sender had to downgrade: pass unicast=True)."""
 
-    def __init__(self, channel: UdpChannel, unicast: bool = False, rcvbuf_bytes: int = 8 << 20) -> None:
+    def __init__(self, channel: UdpChannel, unicast: bool = False, rcvbuf_bytes: int = 8 << 20,
+                 busy_poll_us: int = 0) -> None:
+        """busy_poll_us > 0: SO_BUSY_POLL on the socket (a blocking receive spins on the device
+        queue that long first; needs CAP_NET_ADMIN above net.core.busy_read: OSError)."""
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if busy_poll_us > 0:
+            s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_BUSY_POLL", 46), busy_poll_us)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             # FORCE lifts net.core.rmem_max where we may (root): a subscriber busy rebuilding a
@@ -138,6 +143,8 @@ class UdpReceiver:
             s.bind((channel.address, channel.port))
             s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
                          socket.inet_aton(channel.address) + socket.inet_aton("127.0.0.1"))
+        elif ipaddress.IPv4Address(channel.address).is_link_local:
+            s.bind((channel.address, channel.port))     # a veth pair's address
         else:
             s.bind(("127.0.0.1", channel.port))
         s.setblocking(False)

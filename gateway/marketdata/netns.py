@@ -1,5 +1,5 @@
-"""Two network namespaces joined by a veth pair, made by the test that uses them (root only) and
-removed after: the publisher's side ("pub", 169.254.77.1) and the subscriber's ("sub",
+"""Two network namespaces joined by a veth pair, made by the test or bench that uses them (root
+only; tests/marketdata/test_xdp_feed_in_namespaces.py, bench/marketdata.py) and removed after: the publisher's side ("pub", 169.254.77.1) and the subscriber's ("sub",
 169.254.77.2), one receive queue each so an AF_XDP socket on queue 0 sees everything.
 
 Sockets keep the namespace they were created in, so one test process can hold the publisher's
@@ -54,6 +54,10 @@ class VethPair:
     sub_ns: str
     pub_if: str
     sub_if: str
+
+    def exec_prefix(self, side: str) -> list[str]:
+        """argv prefix that runs a process in the 'pub' or 'sub' namespace."""
+        return ["ip", "netns", "exec", self.pub_ns if side == "pub" else self.sub_ns]
 
     @contextmanager
     def inside(self, side: str) -> Iterator[None]:
