@@ -162,6 +162,7 @@ class OracleEngine:
                     assert ins.is_dark and o.is_dark and o.side == side
                     assert o.shown_qty == 0 < o.leaves_qty, f"dark order {o.order_id} shown/leaves"
                     placed[o.order_id] = o
+            assert not dark.can_trade(ins, self.now_ns), f"dark instrument {ins.instrument_id} left a pair"
         assert placed == self.live_orders, "live-order index differs from the books"
         for o in self.live_orders.values():
             key = (o.account_id, o.instrument_id, o.side)
