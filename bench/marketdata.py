@@ -446,8 +446,10 @@ def veth_paths(venue: LiveVenue, count: int, args: argparse.Namespace, cpus: dic
     return {"runs": runs, "skipped": ""}
 
 
-def report_veth(veth: dict[str, Any]) -> tuple[dict[str, object], dict[str, float]]:
-    """Prints the veth paths' notes; their metrics and ratios (to kernel UDP over the same veth)."""
+def report_veth(veth: dict[str, Any], pingpong: dict[str, float]
+                ) -> tuple[dict[str, object], dict[str, float]]:
+    """Prints the veth paths' notes; their metrics and ratios (to kernel UDP over the same veth,
+    and to the raw UDP ping-pong's half round trip)."""
     runs = veth["runs"]
     if veth["skipped"]:
         print(f"veth paths not measured: {veth['skipped']}")
@@ -457,6 +459,10 @@ def report_veth(veth: dict[str, Any]) -> tuple[dict[str, object], dict[str, floa
         metrics[name] = {**_pct(np.asarray(r["lat"])), "gaps": r["gaps"], "napi_id": r["napi_id"]}
     base = metrics.get("udp_veth")
     for name in runs:
+        m = metrics[name]
+        assert isinstance(m, dict)
+        ratios[f"{name}_p50_over_pingpong_p50"] = round(m["p50_ns"] / pingpong["p50_ns"], 3)
+        ratios[f"{name}_p99_over_pingpong_p99"] = round(m["p99_ns"] / pingpong["p99_ns"], 3)
         if base is not None and name != "udp_veth":
             m = metrics[name]
             assert isinstance(m, dict) and isinstance(base, dict)
@@ -468,7 +474,8 @@ def report_veth(veth: dict[str, Any]) -> tuple[dict[str, object], dict[str, floa
             + " (0: no NAPI context for busy polling to spin on); AF_XDP at the subscriber "
               "skips the kernel's IP/UDP receive and socket queue, in copy mode (veth has no "
               "zero-copy): the payload is applied in place in its UMEM frame")
-        print("ratios to UDP over the same veth: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
+        print("ratios (to UDP over the same veth; to the raw ping-pong): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
     if veth["skipped"] and not runs:
         metrics["veth_skipped"] = veth["skipped"]
     return metrics, ratios
@@ -570,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
           f"p50 {pd['p50_ns'] / 1e3:.1f} us, p99 {pd['p99_ns'] / 1e3:.1f} us")
     print(f"subscriber gaps recovered: udp {udp['gaps']}, zmq {zq['gaps']}; resyncs: "
           f"{udp['resyncs']}, {zq['resyncs']}")
-    veth_metrics, veth_ratios = report_veth(veth)
+    veth_metrics, veth_ratios = report_veth(veth, _pct(base))
     print(f"publisher C loop (log -> encode -> pack -> sendmmsg): "
           f"{tp['publisher_msgs_per_s'] / 1e6:.2f} M msgs/s, {tp['publisher_events_per_s'] / 1e6:.2f} "
           f"M events/s, {tp['publisher_packets_per_s'] / 1e3:.0f} k packets/s")

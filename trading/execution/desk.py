@@ -258,7 +258,9 @@ class ParentDesk:
                 "avg_price": progress.get("avg_price"), "shortfall_bps": progress.get("shortfall_bps"),
                 "participation": progress.get("participation"), "time_left_s": max(0.0, (o.end_ns - time.monotonic_ns()) / 1e9),
                 "process": "running" if running else "gone", "pid": p.pid,
-                "control_error": progress.get("control_error"), "order": asdict(o)}
+                "control_error": progress.get("control_error"), "order": asdict(o),
+                "working_orders": progress.get("working_orders", []),
+                "recent_children": progress.get("recent_children", [])}
 
     def list(self) -> list[dict[str, Any]]:
         return [self.show(pid) for pid in sorted(self.parents)]

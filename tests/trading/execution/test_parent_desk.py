@@ -75,24 +75,29 @@ def test_parent_orders_on_a_real_venue(tmp_path: Path) -> None:
                 ctl.call("parent.add", **args)
         assert ctl.call("parent.list") == []
 
-        p1 = ctl.call("parent.add", account=1, instrument="ACME", side="buy", qty=4, algo="TWAP", duration_s=12,
+        p1 = ctl.call("parent.add", account=1, instrument="ACME", side="buy", qty=4, algo="TWAP", duration_s=30,
                       params="max_participation=1.0,slice_s=3,decision_ms=100")
         assert p1["state"] == "working" and p1["qty"] == 4
         # the book the parent sees is built from the events after its process attached
-        wait_for(lambda: (desk_dir / f"parent-{p1['id']}.progress.json").exists(), "the parent's first decision")
+        wait_for(lambda: (desk_dir / f"parent-{p1['id']}.progress.json").exists(), "the parent's first decision", 90)
         seller, buyer = venue.connect(201), venue.connect(101)
         sid = seller.new_order(instrument_id=1, side=Side.SELL, order_qty=50, account_id=3, price=10010)
         report(seller, lambda m: m.cl_ord_id == sid and m.exec_type == ExecType.NEW)
         bid = seller.new_order(instrument_id=1, side=Side.BUY, order_qty=10, account_id=4, price=9990)
         report(seller, lambda m: m.cl_ord_id == bid and m.exec_type == ExecType.NEW)
-        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["arrival_mid"] is not None, "the parent's arrival mid")
+        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["arrival_mid"] is not None,
+                 "the parent's arrival mid", 90)
         # market volume after the parent's start: account 2 lifts 10 of the offer
         tid = buyer.new_order(instrument_id=1, side=Side.BUY, order_qty=10, account_id=2, price=10010)
         report(buyer, lambda m: m.cl_ord_id == tid and m.exec_type == ExecType.TRADE)
-        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["filled"] == 4, "the TWAP parent filled", 40)
+        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["filled"] == 4, "the TWAP parent filled", 90)
         done = ctl.call("parent.show", id=p1["id"])
         assert done["avg_price"] == pytest.approx(1.001) and done["shortfall_bps"] is not None
-        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["state"] == "done", "the parent done")
+        # its child orders are visible: each placed by the rule, a buy never above the offer
+        kids = done["recent_children"]
+        assert len(kids) == min(10, done["children"]) and done["children"] >= 1
+        assert all(c["style"] in ("passive", "mid", "aggressive") and c["price"] <= 10010 for c in kids)
+        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["state"] == "done", "the parent done", 90)
         assert {r["account"]: r["position"] for r in ctl.call("positions", account=None)}[1] == 4
 
         # a second parent: paused, amended, the control plane killed and restarted, cancelled
@@ -105,7 +110,7 @@ def test_parent_orders_on_a_real_venue(tmp_path: Path) -> None:
         assert amended["qty"] == 12
         progress = desk_dir / f"parent-{p2['id']}.progress.json"
         wait_for(lambda: (read_json(progress) or {}).get("state") == "paused" and
-                 (read_json(progress) or {}).get("qty") == 12, "the process to apply pause and amendment")
+                 (read_json(progress) or {}).get("qty") == 12, "the process to apply pause and amendment", 90)
         pid = ctl.call("parent.show", id=p2["id"])["pid"]
 
         venue.kill("control")
