@@ -63,7 +63,7 @@ class PublisherConfig:
             raise ValueError("conflate_interval_ns must be >= 0")
 
 
-def _l3_sender(config: PublisherConfig) -> UdpSender | XdpSender | None:
+def l3_sender(config: PublisherConfig) -> UdpSender | XdpSender | None:
     """The L3 channel's sender: AF_XDP where configured and it can be set up here, else the UDP
     socket, with the reason in its fallback_reason (the publisher's transport note says it)."""
     if config.udp_l3 is None:
@@ -88,7 +88,7 @@ class Publisher:
             self.encoder.set_instrument(info.instrument_id, info.symbol, info.tick_size, info.lot_size,
                                         info.reference_price)
         self._lock = threading.Lock()
-        self.udp_l3: UdpSender | XdpSender | None = _l3_sender(config)
+        self.udp_l3: UdpSender | XdpSender | None = l3_sender(config)
         self.udp_l2 = UdpSender(config.udp_l2) if config.udp_l2 else None
         self.zmq = ZmqSender(config.zmq_endpoint) if config.zmq_endpoint else None
         self._rng = random.Random(config.drop_seed)

@@ -98,7 +98,7 @@ class XdpTxConfig:
     queue_id: int = 0
 
 
-def _mac(text: str) -> bytes:
+def parse_mac(text: str) -> bytes:
     parts = text.split(":")
     if len(parts) != 6:
         raise ValueError(f"{text!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
@@ -138,7 +138,7 @@ class XdpSender:
         cfg.dst_ip = int.from_bytes(socket.inet_aton(dst_address), "big")
         cfg.src_port = tx.src_port
         ffi.memmove(cfg.src_mac, src_mac, 6)
-        ffi.memmove(cfg.dst_mac, _mac(tx.dst_mac), 6)
+        ffi.memmove(cfg.dst_mac, parse_mac(tx.dst_mac), 6)
         out = ffi.new("md_xdp_t **")
         info = ffi.new("md_xdp_info_t *")
         why = ffi.new("char[]", 512)
@@ -159,6 +159,11 @@ class XdpSender:
 
     def fileno(self) -> int:
         return int(lib.md_xdp_fd(self._x))
+
+    @property
+    def handle(self) -> object:
+        """The md_xdp_t * for the C publisher loop (md_pub_config_t.l3_xdp)."""
+        return self._x
 
     def stats(self) -> dict[str, int]:
         st = ffi.new("md_xdp_stats_t *")

@@ -54,6 +54,8 @@ static void md_xdp_fill_put(md_xdp_t *x, uint64_t addr)
     md_xdp_ring_t *f = &x->fill;
     ((uint64_t *)f->desc)[f->cached & f->mask] = addr;
     f->cached++;
+    /* release: the ring entries above are written before the kernel sees the producer index;
+     * pairs with the kernel's acquire load of it (AF_XDP ring protocol, if_xdp.h rings) */
     __atomic_store_n(f->producer, f->cached, __ATOMIC_RELEASE);
     if (__atomic_load_n(f->flags, __ATOMIC_RELAXED) & XDP_RING_NEED_WAKEUP) {
         recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
@@ -114,6 +116,8 @@ static int md_xdp_umem(md_xdp_t *x, const md_xdp_cfg_t *cfg, uint32_t frames, ch
     for (uint32_t i = 0; i < frames; i++)
         ((uint64_t *)x->fill.desc)[i] = (uint64_t)i * MD_XDP_FRAME;
     x->fill.cached = frames;
+    /* release: the ring entries above are written before the kernel sees the producer index;
+     * pairs with the kernel's acquire load of it (AF_XDP ring protocol, if_xdp.h rings) */
     __atomic_store_n(x->fill.producer, frames, __ATOMIC_RELEASE);
     return 0;
 }
@@ -272,11 +276,15 @@ const uint8_t *md_xdp_peek(md_xdp_t *x, uint32_t *len)
     md_xdp_ring_t *r = &x->rx;
     if (!r->map)
         return NULL;                /* a transmit socket */
+    /* acquire: pairs with the kernel's release store of the producer index after it wrote
+     * the entries (AF_XDP ring protocol) */
     while (r->cached != __atomic_load_n(r->producer, __ATOMIC_ACQUIRE)) {
         const struct xdp_desc *d = &((const struct xdp_desc *)r->desc)[r->cached & r->mask];
         uint64_t addr = d->addr;
         uint32_t flen = d->len;
         r->cached++;
+        /* release: the entries are read before their slots go back; pairs with the kernel's
+         * acquire load of the consumer index before it writes those slots again */
         __atomic_store_n(r->consumer, r->cached, __ATOMIC_RELEASE);
         const uint8_t *p = addr + flen <= x->umem_len
                                ? md_xdp_payload(x, x->umem + addr, flen, len) : NULL;
@@ -323,6 +331,8 @@ int md_xdp_wait(md_xdp_t *x, int timeout_ms)
 {
     if (!x->rx.map)
         return -EINVAL;
+    /* acquire: pairs with the kernel's release store of the producer index after it wrote
+     * the entries (AF_XDP ring protocol) */
     if (x->rx.cached != __atomic_load_n(x->rx.producer, __ATOMIC_ACQUIRE))
         return 1;
     struct pollfd p = {.fd = x->fd, .events = POLLIN};

@@ -77,11 +77,15 @@ int md_xdp_tx_setup(md_xdp_t *x, const md_xdp_cfg_t *cfg, const struct xdp_mmap_
 static void md_xdp_reap(md_xdp_t *x)
 {
     md_xdp_ring_t *c = &x->comp;
+    /* acquire: pairs with the kernel's release store of the producer index after it wrote
+     * the entries (AF_XDP ring protocol) */
     uint32_t prod = __atomic_load_n(c->producer, __ATOMIC_ACQUIRE);
     while (c->cached != prod) {
         x->free_frames[x->free_count++] = ((const uint64_t *)c->desc)[c->cached & c->mask];
         c->cached++;
     }
+    /* release: the entries are read before their slots go back; pairs with the kernel's
+     * acquire load of the consumer index before it writes those slots again */
     __atomic_store_n(c->consumer, c->cached, __ATOMIC_RELEASE);
 }
 
@@ -123,6 +127,8 @@ int md_xdp_send(md_xdp_t *x, const uint8_t *payload, uint32_t len)
     d->len = MD_XDP_HDR + len;
     d->options = 0;
     t->cached++;
+    /* release: the ring entries above are written before the kernel sees the producer index;
+     * pairs with the kernel's acquire load of it (AF_XDP ring protocol, if_xdp.h rings) */
     __atomic_store_n(t->producer, t->cached, __ATOMIC_RELEASE);
     x->stats.tx_packets++;
     md_xdp_kick(x);

@@ -15,10 +15,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from gateway.launcher import wait_for
+from gateway.marketdata.recovery import RecoveryClient
+from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel
 from gateway.marketdata.xdp_transport import (XdpReceiver, XdpSender, XdpTxConfig, XdpUnavailable,
                                               interface_mac_and_ipv4)
 from gateway.marketdata.netns import PUB_ADDR, SUB_ADDR, VethPair, veth_pair, why_no_netns
+from tests.marketdata.live import BOOT_INSTRUMENT, LiveEngine, LivePublisher, instruments_arg
 from tests.marketdata.session import Venue, book_mismatches, command_records
 from tests.native.streams import seeded_stream
 
@@ -82,6 +86,42 @@ def test_subscriber_on_af_xdp_matches_the_engine_with_loss_and_recovery(
             assert tx["tx_packets"] > 500 and venue.publisher.udp_l3.not_sent == 0, tx
     finally:
         venue.close()
+
+
+def test_the_engine_s_c_publisher_sends_on_af_xdp_to_an_af_xdp_subscriber(pair: VethPair) -> None:
+    """The production path: `md publish --engine` (its C loop on the engine's log) in the 'pub'
+    namespace with --xdp-tx, the subscriber on AF_XDP in 'sub'; the book equals the engine's after
+    every command and the publisher reports no send error."""
+    seed = 61
+    cmds = seeded_stream(seed, 600)
+    tx = _tx_config(pair)
+    eng = LiveEngine()
+    try:
+        pub = LivePublisher(eng, instruments_arg(cmds), "--udp", f"{SUB_ADDR}:{FEED_PORT}",
+                            "--udp-l2", f"{SUB_ADDR}:{OTHER_PORT}", "--recovery-host", PUB_ADDR,
+                            "--xdp-tx", pair.pub_if, "--xdp-dst-mac", tx.dst_mac,
+                            "--heartbeat-ms", "5", prefix=tuple(pair.exec_prefix("pub")))
+        if "over AF_XDP" not in pub.start_line:
+            pub.kill()
+            pytest.skip(f"the publisher could not transmit on AF_XDP here: {pub.start_line.strip()}")
+        try:
+            with pair.inside("sub"):
+                source = _receiver(pair)
+                rec = RecoveryClient(pub.recovery, "VENUE")
+                sub = Subscriber(source, rec, max_instruments=BOOT_INSTRUMENT)
+                for i, cmd in enumerate(cmds):
+                    eng.submit([cmd])
+                    wait_for(lambda: not book_mismatches(eng.reference, sub.book, [1, 2, 3]),
+                             f"the subscriber's book to equal the engine's after command {i}",
+                             10.0, lambda: sub.poll(0.001))
+                rec.close()
+                source.close()
+            st = pub.stop()
+        finally:
+            pub.kill()
+    finally:
+        eng.close()
+    assert st["send_errors"] == 0 and st["packets_sent"] > 100, st
 
 
 def test_only_the_feed_port_is_steered_other_traffic_reaches_the_kernel(pair: VethPair) -> None:
