@@ -33,6 +33,7 @@ class CmdType(enum.IntEnum):
     EXECUTE = 13
     REDUCE = 14
     SEED_LEVEL = 15
+    NBBO = 16
 
 
 class EvtType(enum.IntEnum):
@@ -58,6 +59,7 @@ class OrdType(enum.IntEnum):
     MARKET = 2
     STOP = 3
     STOP_LIMIT = 4
+    MIDPOINT_PEG = 5
 
 
 class Tif(enum.IntEnum):
@@ -115,6 +117,13 @@ class PostTradeLimit(enum.IntEnum):
     AUTO_KILL = 6
 
 
+class VenueMode(enum.IntEnum):
+    """ENG_MODE_* of venue_layout.h."""
+
+    LIT = 0
+    DARK_MIDPOINT = 1
+
+
 class Reason(enum.IntEnum):
     """eng_reason_t without its ENG_ prefix (Reason.OK, Reason.REJ_OFF_TICK)."""
 
@@ -141,6 +150,9 @@ class Reason(enum.IntEnum):
     REJ_BAD_FLAGS = 119
     REJ_BAD_SEQUENCE = 120
     REJ_NOT_RESTING = 121
+    REJ_BAD_MIN_QTY = 122
+    REJ_BAD_NBBO = 123
+    REJ_NBBO_OUT_OF_ORDER = 124
     REJ_MAX_QTY = 200
     REJ_MAX_NOTIONAL = 201
     REJ_PRICE_COLLAR = 202
@@ -150,6 +162,8 @@ class Reason(enum.IntEnum):
     REJ_POST_ONLY_WOULD_TAKE = 301
     REJ_BAD_PHASE_TRANSITION = 302
     REJ_WOULD_CROSS = 303
+    REJ_DARK_ORDER_TYPE = 310
+    REJ_DARK_UNSUPPORTED = 311
     CXL_USER = 400
     CXL_MASS = 401
     CXL_KILL_SWITCH = 402
@@ -161,6 +175,10 @@ class Reason(enum.IntEnum):
     CXL_NO_LEVEL_CAPACITY = 408
     EXP_DAY = 410
     EXP_GTD = 411
+    CXL_NBBO_NONE = 420
+    CXL_NBBO_LOCKED = 421
+    CXL_NBBO_CROSSED = 422
+    CXL_NBBO_STALE = 423
     REJ_ORDER_CAPACITY = 500
     REJ_LEVEL_CAPACITY = 501
     REJ_INSTRUMENT_CAPACITY = 502
@@ -311,6 +329,8 @@ class AddInstrument(CommandRecord, frozen=True, gc=False, tag="ADD_INSTRUMENT"):
     lot_size: int = 0  # int64_t
     reference_price: int = 0  # int64_t
     market_collar_ticks: int = 0  # int64_t
+    nbbo_max_age_ns: int = 0  # int64_t
+    venue_mode: int = 0  # uint8_t
 
 
 class SetInstrumentRisk(CommandRecord, frozen=True, gc=False, tag="SET_INSTRUMENT_RISK"):
@@ -380,6 +400,18 @@ class SeedLevel(CommandRecord, frozen=True, gc=False, tag="SEED_LEVEL"):
     account_id: int = 0  # uint32_t
     stp_group: int = 0  # uint32_t
     side: int = 0  # uint8_t
+
+
+class Nbbo(CommandRecord, frozen=True, gc=False, tag="NBBO"):
+    """eng_nbbo_t, type code 16."""
+
+    CODE: ClassVar[int] = 16
+    C_STRUCT: ClassVar[str] = "eng_nbbo_t"
+    bid_price: int = 0  # int64_t
+    ask_price: int = 0  # int64_t
+    bid_qty: int = 0  # int64_t
+    ask_qty: int = 0  # int64_t
+    quote_ts_ns: int = 0  # int64_t
 
 
 class AcceptedEvent(EventRecord, frozen=True, gc=False, tag="ACCEPTED"):
@@ -532,10 +564,10 @@ class UnknownEvent(EventRecord, frozen=True, gc=False, tag="UNKNOWN"):
     code: int = 0
 
 
-Command = Union[NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, UnknownCommand]
+Command = Union[NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, Nbbo, UnknownCommand]
 Event = Union[AcceptedEvent, RejectedEvent, TradeEvent, CancelledEvent, ReplacedEvent, ExpiredEvent, TriggeredEvent, BookLevelEvent, PhaseEvent, AuctionEvent, CmdAckEvent, UnknownEvent]
 
 COMMAND_CLASSES: dict[int, type[CommandRecord]] = {c.CODE: c for c in (
-    NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel)}
+    NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, Nbbo)}
 EVENT_CLASSES: dict[int, type[EventRecord]] = {c.CODE: c for c in (
     AcceptedEvent, RejectedEvent, TradeEvent, CancelledEvent, ReplacedEvent, ExpiredEvent, TriggeredEvent, BookLevelEvent, PhaseEvent, AuctionEvent, CmdAckEvent)}

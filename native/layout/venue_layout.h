@@ -50,6 +50,9 @@ typedef enum eng_reason {
     ENG_REJ_BAD_FLAGS = 119,          /* unknown flag bit, or post-only/iceberg where not allowed */
     ENG_REJ_BAD_SEQUENCE = 120,       /* command sequence number not greater than the previous one */
     ENG_REJ_NOT_RESTING = 121,        /* execute/reduce of a waiting stop order (it is not in the book) */
+    ENG_REJ_BAD_MIN_QTY = 122,        /* midpoint peg: minimum acceptable quantity < 0 or > qty */
+    ENG_REJ_BAD_NBBO = 123,           /* NBBO with a negative price or size, a price off tick, quote time < 0 */
+    ENG_REJ_NBBO_OUT_OF_ORDER = 124,  /* NBBO whose quote time is older than the NBBO already held */
 
     /* 200-299: pre-trade risk */
     ENG_REJ_MAX_QTY = 200,            /* quantity above the instrument's maximum order quantity */
@@ -63,6 +66,10 @@ typedef enum eng_reason {
     ENG_REJ_POST_ONLY_WOULD_TAKE = 301, /* a post-only order would have taken liquidity */
     ENG_REJ_BAD_PHASE_TRANSITION = 302, /* phase change not allowed from the current phase */
     ENG_REJ_WOULD_CROSS = 303,        /* seeded liquidity would cross the other side in CONTINUOUS */
+    ENG_REJ_DARK_ORDER_TYPE = 310,    /* order type not allowed in the instrument's venue mode (dark: only
+                                         MIDPOINT_PEG; lit: no MIDPOINT_PEG) */
+    ENG_REJ_DARK_UNSUPPORTED = 311,   /* REPLACE, EXECUTE, REDUCE or SEED_LEVEL on a dark instrument's order
+                                         or book (dark orders are cancelled and re-entered instead) */
 
     /* 400-449: why a live order left the book (reason of CANCELLED and EXPIRED events) */
     ENG_CXL_USER = 400,               /* cancelled on request */
@@ -76,6 +83,11 @@ typedef enum eng_reason {
     ENG_CXL_NO_LEVEL_CAPACITY = 408,  /* a triggered stop-limit could not rest: level pool empty */
     ENG_EXP_DAY = 410,                /* DAY order expired at the end of day */
     ENG_EXP_GTD = 411,                /* good-till-date order reached its expiry time */
+    /* a dark (midpoint) IOC order's remainder when the reference NBBO gave no midpoint to trade at */
+    ENG_CXL_NBBO_NONE = 420,          /* no NBBO received yet, or one side of it empty */
+    ENG_CXL_NBBO_LOCKED = 421,        /* the NBBO is locked (bid == ask) */
+    ENG_CXL_NBBO_CROSSED = 422,       /* the NBBO is crossed (bid > ask) */
+    ENG_CXL_NBBO_STALE = 423,         /* the NBBO is older than the instrument's nbbo_max_age_ns */
 
     /* 500-599: capacity fixed at start-up is exhausted */
     ENG_REJ_ORDER_CAPACITY = 500,     /* no free order slot (max_orders) */
@@ -155,7 +167,8 @@ typedef enum eng_cmd_type {
     ENG_CMD_SET_POST_TRADE_LIMIT = 12,
     ENG_CMD_EXECUTE = 13,     /* an execution reported from outside against a named resting order */
     ENG_CMD_REDUCE = 14,      /* take a quantity off a resting order, keeping its place */
-    ENG_CMD_SEED_LEVEL = 15   /* add or remove liquidity at a level that belongs to no known order */
+    ENG_CMD_SEED_LEVEL = 15,  /* add or remove liquidity at a level that belongs to no known order */
+    ENG_CMD_NBBO = 16         /* the reference NBBO (best bid/offer across venues), for dark midpoint trading */
 } eng_cmd_type_t;
 
 typedef enum eng_side { ENG_SIDE_NONE = 0, ENG_SIDE_BUY = 1, ENG_SIDE_SELL = 2 } eng_side_t;
@@ -164,8 +177,16 @@ typedef enum eng_ord_type {
     ENG_ORD_LIMIT = 1,
     ENG_ORD_MARKET = 2,
     ENG_ORD_STOP = 3,        /* stop-market: becomes a market order when triggered */
-    ENG_ORD_STOP_LIMIT = 4   /* becomes a limit order at `price` when triggered */
+    ENG_ORD_STOP_LIMIT = 4,  /* becomes a limit order at `price` when triggered */
+    ENG_ORD_MIDPOINT_PEG = 5 /* dark instruments only: pegged to the NBBO midpoint; `price` is an optional
+                                limit (0: none); `display_qty` is the minimum acceptable quantity (0: none) */
 } eng_ord_type_t;
+
+/* How an instrument trades (ADD_INSTRUMENT.venue_mode). */
+typedef enum eng_venue_mode {
+    ENG_MODE_LIT = 0,         /* a displayed limit order book (everything in ENGINE.md before "Dark") */
+    ENG_MODE_DARK_MIDPOINT = 1 /* never displayed; trades only at the midpoint of the reference NBBO */
+} eng_venue_mode_t;
 
 typedef enum eng_tif {
     ENG_TIF_DAY = 1,
@@ -210,10 +231,11 @@ typedef struct eng_new_order {
     eng_cmd_hdr_t hdr;
     uint64_t order_id;        /* chosen by the submitter, non-zero, unique among live orders */
     uint64_t client_order_id; /* opaque, echoed in ACCEPTED and REJECTED */
-    int64_t price;            /* LIMIT and STOP_LIMIT only; 0 otherwise */
+    int64_t price;            /* LIMIT and STOP_LIMIT; MIDPOINT_PEG: optional limit (0: none); 0 otherwise */
     int64_t stop_price;       /* STOP and STOP_LIMIT only; 0 otherwise */
     int64_t qty;
-    int64_t display_qty;      /* with ENG_FLAG_ICEBERG only; 0 otherwise */
+    int64_t display_qty;      /* with ENG_FLAG_ICEBERG: the peak shown; MIDPOINT_PEG (never shown): the
+                                 minimum acceptable quantity of each execution (0: none); 0 otherwise */
     int64_t expire_ts_ns;     /* with ENG_TIF_GTD only; 0 otherwise */
     uint32_t account_id;
     uint32_t stp_group;       /* orders of one non-zero group never trade with each other */
@@ -267,6 +289,11 @@ typedef struct eng_add_instrument {
     int64_t lot_size;
     int64_t reference_price;  /* collar and auction tie-break reference until the first trade */
     int64_t market_collar_ticks; /* a market order never trades beyond best +/- this many ticks */
+    int64_t nbbo_max_age_ns;  /* dark: an NBBO older than this (engine time - quote_ts_ns) is stale and
+                                 nothing trades on it; must be > 0 for dark, >= 0 (unused) for lit */
+    uint8_t venue_mode;       /* eng_venue_mode_t; dark needs an even tick_size, so that every midpoint
+                                 of two on-tick quotes is a whole price unit (half a tick at most) */
+    uint8_t _pad1[7];
 } eng_add_instrument_t;
 
 typedef struct eng_set_instrument_risk {
@@ -338,6 +365,20 @@ typedef struct eng_seed_level {
     uint8_t _pad1[7];
 } eng_seed_level_t;
 
+/* The reference NBBO, as the consolidator (SIP) saw it, entered as a sequenced command so that the
+ * engine stays a pure function of its journaled input. A dark instrument trades only at
+ * (bid_price + ask_price) / 2, and only while the quote is two-sided, neither locked nor crossed,
+ * and not stale; a lit instrument only stores it. ENGINE.md "Dark midpoint instruments". */
+typedef struct eng_nbbo {
+    eng_cmd_hdr_t hdr;
+    int64_t bid_price;        /* 0: no bid anywhere */
+    int64_t ask_price;        /* 0: no offer anywhere */
+    int64_t bid_qty;
+    int64_t ask_qty;
+    int64_t quote_ts_ns;      /* when the consolidator built the quote, in the sequencer's clock
+                                 (the one hdr.ts_ns uses); staleness is measured from it */
+} eng_nbbo_t;
+
 typedef union eng_cmd {
     eng_cmd_hdr_t hdr;
     eng_new_order_t new_order;
@@ -355,6 +396,7 @@ typedef union eng_cmd {
     eng_execute_t execute;
     eng_reduce_t reduce;
     eng_seed_level_t seed_level;
+    eng_nbbo_t nbbo;
     uint8_t raw[96];
 } eng_cmd_t;
 

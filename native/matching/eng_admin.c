@@ -16,8 +16,11 @@ void eng_cmd_add_instrument(eng_engine_t *e, const eng_add_instrument_t *c)
     if (id == 0 || id > e->cfg.max_instruments) r = ENG_REJ_INSTRUMENT_CAPACITY;
     else if (e->instr[id].exists) r = ENG_REJ_DUPLICATE_INSTRUMENT;
     else if (c->tick_size <= 0 || c->lot_size <= 0 || c->reference_price <= 0 ||
-             c->reference_price % c->tick_size || c->market_collar_ticks < 0)
+             c->reference_price % c->tick_size || c->market_collar_ticks < 0 || c->nbbo_max_age_ns < 0 ||
+             c->venue_mode > ENG_MODE_DARK_MIDPOINT)
         r = ENG_REJ_BAD_CONFIG;
+    else if (c->venue_mode == ENG_MODE_DARK_MIDPOINT && (c->tick_size % 2 || c->nbbo_max_age_ns == 0))
+        r = ENG_REJ_BAD_CONFIG; /* an odd tick would put midpoints between price units */
     if (r) {
         eng_reject(e, cmd, r);
         return;
@@ -31,6 +34,8 @@ void eng_cmd_add_instrument(eng_engine_t *e, const eng_add_instrument_t *c)
     ins->lot = c->lot_size;
     ins->ref_price = c->reference_price;
     ins->mkt_collar_ticks = c->market_collar_ticks;
+    ins->dark = c->venue_mode == ENG_MODE_DARK_MIDPOINT;
+    ins->nbbo_max_age = c->nbbo_max_age_ns;
     ins->max_qty = INT64_MAX;
     ins->max_notional = INT64_MAX;
     ins->collar_ticks = INT64_MAX;

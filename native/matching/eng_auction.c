@@ -137,11 +137,13 @@ void eng_cmd_set_phase(eng_engine_t *e, const eng_set_phase_t *c)
         eng_reject(e, cmd, ENG_REJ_BAD_PHASE_TRANSITION);
         return;
     }
-    if (prev == ENG_PHASE_PRE_OPEN && c->phase == ENG_PHASE_CONTINUOUS) uncross(e, ins);
+    /* a dark instrument has no displayed book to auction: its queues cross at the midpoint below */
+    if (prev == ENG_PHASE_PRE_OPEN && c->phase == ENG_PHASE_CONTINUOUS && !ins->dark) uncross(e, ins);
     ins->phase = c->phase;
     eng_evt_t *ev = eng_evt_new(e, ENG_EVT_PHASE, ENG_OK, ins->id);
     ev->phase.phase = c->phase;
     ev->phase.prev_phase = prev;
     if (c->phase == ENG_PHASE_CONTINUOUS && ins->nstops) eng_stops_trigger(e, ins);
+    if (c->phase == ENG_PHASE_CONTINUOUS && ins->dark) eng_dark_cross(e, ins, ENG_NIL);
     eng_cmd_ack(e, ins->id, ENG_CMD_SET_PHASE, 0);
 }

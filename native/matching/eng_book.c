@@ -204,6 +204,8 @@ void eng_order_remove(eng_engine_t *e, uint32_t oi, uint16_t evt_type, uint16_t 
     eng_oidx_erase(e, o->order_id);
     if (o->state == ENG_OST_STOP) {
         eng_stops_unlink(e, ins, oi);
+    } else if (o->state == ENG_OST_DARK) {
+        eng_dark_unlink(e, ins, oi); /* never displayed: no BOOK_LEVEL */
     } else {
         uint8_t side = o->side;
         int64_t price = o->price;

@@ -85,9 +85,17 @@ typedef struct eng_instrument_info {
     int64_t max_order_notional;
     int64_t price_collar_ticks;
     int64_t last_trade_price;
+    int64_t nbbo_max_age_ns;
+    int64_t nbbo_bid_price;   /* the reference NBBO last received (0s when has_nbbo is 0) */
+    int64_t nbbo_ask_price;
+    int64_t nbbo_bid_qty;
+    int64_t nbbo_ask_qty;
+    int64_t nbbo_quote_ts_ns;
     uint8_t has_last_trade;
     uint8_t phase;
-    uint8_t _pad0[6];
+    uint8_t venue_mode;       /* eng_venue_mode_t */
+    uint8_t has_nbbo;
+    uint8_t _pad0[4];
 } eng_instrument_info_t;
 
 typedef struct eng_stats {

@@ -67,6 +67,7 @@ void eng_cmd_execute(eng_engine_t *e, const eng_execute_t *c)
     uint16_t r = ENG_OK;
     eng_instr_t *ins = oi == ENG_NIL ? NULL : &e->instr[e->orders[oi].instrument_id];
     if (oi == ENG_NIL) r = ENG_REJ_UNKNOWN_ORDER;
+    else if (e->orders[oi].state == ENG_OST_DARK) r = ENG_REJ_DARK_UNSUPPORTED;
     else if (e->orders[oi].state == ENG_OST_STOP) r = ENG_REJ_NOT_RESTING;
     else if (c->qty <= 0) r = ENG_REJ_BAD_QTY;
     else if (off_grid(c->qty, ins->lot)) r = ENG_REJ_OFF_LOT;
@@ -133,6 +134,7 @@ void eng_cmd_reduce(eng_engine_t *e, const eng_reduce_t *c)
     uint32_t oi = live_order(e, c->order_id, c->hdr.instrument_id);
     uint16_t r = ENG_OK;
     if (oi == ENG_NIL) r = ENG_REJ_UNKNOWN_ORDER;
+    else if (e->orders[oi].state == ENG_OST_DARK) r = ENG_REJ_DARK_UNSUPPORTED;
     else if (e->orders[oi].state == ENG_OST_STOP) r = ENG_REJ_NOT_RESTING;
     else if (c->qty <= 0) r = ENG_REJ_BAD_QTY;
     else if (off_grid(c->qty, e->instr[e->orders[oi].instrument_id].lot)) r = ENG_REJ_OFF_LOT;
@@ -163,6 +165,7 @@ void eng_cmd_seed_level(eng_engine_t *e, const eng_seed_level_t *c)
     const uint64_t id = ENG_SEED_ID_BIT | c->hdr.seq;
     uint16_t r = ENG_OK;
     if (!ins) r = ENG_REJ_UNKNOWN_INSTRUMENT;
+    else if (ins->dark) r = ENG_REJ_DARK_UNSUPPORTED;
     else if (c->account_id >= e->cfg.max_accounts) r = ENG_REJ_BAD_ACCOUNT;
     else if (c->side != ENG_SIDE_BUY && c->side != ENG_SIDE_SELL) r = ENG_REJ_BAD_SIDE;
     else if (c->qty == 0 || c->qty == INT64_MIN) r = ENG_REJ_BAD_QTY;

@@ -20,7 +20,9 @@
 
 #define ENG_NIL 0u
 
-enum { ENG_OST_FREE = 0, ENG_OST_ACTIVE = 1, ENG_OST_RESTING = 2, ENG_OST_STOP = 3 };
+/* DARK: a midpoint-peg order waiting in its dark instrument's queue (eng_midpoint.c): in no level,
+ * never displayed, all of its leaves in shown_qty; display_qty holds its minimum acceptable qty. */
+enum { ENG_OST_FREE = 0, ENG_OST_ACTIVE = 1, ENG_OST_RESTING = 2, ENG_OST_STOP = 3, ENG_OST_DARK = 4 };
 
 /* One order is two cache lines, 64-byte aligned: the first holds everything that matching,
  * queue maintenance and cancel touch; the second what accept, expiry, replace and queries read. */
@@ -60,7 +62,7 @@ typedef struct eng_level {
 
 typedef struct eng_instr {
     uint8_t exists, phase, has_last;
-    uint8_t _pad[1];
+    uint8_t dark;               /* venue mode ENG_MODE_DARK_MIDPOINT: no levels, no stops, dark queues */
     uint32_t id;
     int64_t tick, lot, ref_price, mkt_collar_ticks;
     int64_t max_qty, max_notional, collar_ticks;
@@ -72,6 +74,13 @@ typedef struct eng_instr {
      * widened back), made exact by any full scan of the list; they let eng_stops_trigger answer
      * "nothing can trigger" in O(1) instead of walking every waiting stop after each trade. */
     int64_t stop_buy_min, stop_sell_max;
+    /* The reference NBBO (ENG_CMD_NBBO), held by every instrument, traded on only by dark ones. */
+    int64_t nbbo_bid, nbbo_ask, nbbo_bid_qty, nbbo_ask_qty, nbbo_ts, nbbo_max_age;
+    uint8_t has_nbbo;
+    uint8_t _pad2[3];
+    /* Dark instruments: each side's midpoint-peg orders in time priority (front = oldest), linked
+     * through the orders' next/prev like the stop list. */
+    uint32_t dark_head[3], dark_tail[3], ndark;
 } eng_instr_t;
 
 typedef struct eng_pos {
@@ -226,6 +235,13 @@ void eng_cmd_set_instrument_risk(eng_engine_t *e, const eng_set_instrument_risk_
 void eng_cmd_set_account_limit(eng_engine_t *e, const eng_set_account_limit_t *c);
 void eng_cmd_set_kill_switch(eng_engine_t *e, const eng_set_kill_switch_t *c);
 void eng_cmd_set_post_trade_limit(eng_engine_t *e, const eng_set_post_trade_limit_t *c);
+
+/* eng_midpoint.c: dark midpoint instruments (ENGINE.md "Dark midpoint instruments") */
+void eng_cmd_nbbo(eng_engine_t *e, const eng_nbbo_t *c);
+uint16_t eng_dark_quote_state(const eng_engine_t *e, const eng_instr_t *ins, int64_t *mid);
+void eng_dark_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+void eng_dark_cross(eng_engine_t *e, eng_instr_t *ins, uint32_t arrival);
+void eng_dark_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 
 /* eng_gtd.c: GTD heap ordered by (expire_ts_ns, accept_seq) */
 void eng_gtd_push(eng_engine_t *e, uint32_t oi);

@@ -66,9 +66,12 @@ static uint16_t validate_new(const eng_engine_t *e, const eng_instr_t *ins, cons
     if (!ins) return ENG_REJ_UNKNOWN_INSTRUMENT;
     if (c->account_id >= e->cfg.max_accounts) return ENG_REJ_BAD_ACCOUNT;
     if (c->side != ENG_SIDE_BUY && c->side != ENG_SIDE_SELL) return ENG_REJ_BAD_SIDE;
-    if (c->ord_type < ENG_ORD_LIMIT || c->ord_type > ENG_ORD_STOP_LIMIT) return ENG_REJ_BAD_ORDER_TYPE;
+    if (c->ord_type < ENG_ORD_LIMIT || c->ord_type > ENG_ORD_MIDPOINT_PEG) return ENG_REJ_BAD_ORDER_TYPE;
+    const int peg = c->ord_type == ENG_ORD_MIDPOINT_PEG;
+    if (peg != (ins->dark != 0)) return ENG_REJ_DARK_ORDER_TYPE;
     if (c->tif < ENG_TIF_DAY || c->tif > ENG_TIF_FOK) return ENG_REJ_BAD_TIF;
     if (c->ord_type == ENG_ORD_MARKET && c->tif != ENG_TIF_IOC && c->tif != ENG_TIF_FOK) return ENG_REJ_BAD_TIF;
+    if (peg && c->tif == ENG_TIF_FOK) return ENG_REJ_BAD_TIF;
     const int rests = resting_tif(c->tif);
     if (c->flags & ~(ENG_FLAG_POST_ONLY | ENG_FLAG_ICEBERG)) return ENG_REJ_BAD_FLAGS;
     if ((c->flags & ENG_FLAG_POST_ONLY) && !(c->ord_type == ENG_ORD_LIMIT && rests)) return ENG_REJ_BAD_FLAGS;
@@ -78,17 +81,22 @@ static uint16_t validate_new(const eng_engine_t *e, const eng_instr_t *ins, cons
     if (c->qty <= 0) return ENG_REJ_BAD_QTY;
     if (off_grid(c->qty, ins->lot)) return ENG_REJ_OFF_LOT;
     const int has_price = c->ord_type == ENG_ORD_LIMIT || c->ord_type == ENG_ORD_STOP_LIMIT;
-    if (has_price ? c->price <= 0 : c->price != 0) return ENG_REJ_BAD_PRICE;
-    if (has_price && off_grid(c->price, ins->tick)) return ENG_REJ_OFF_TICK;
+    if (peg ? c->price < 0 : has_price ? c->price <= 0 : c->price != 0) return ENG_REJ_BAD_PRICE;
+    if ((has_price || peg) && off_grid(c->price, ins->tick)) return ENG_REJ_OFF_TICK;
     const int is_stop = c->ord_type == ENG_ORD_STOP || c->ord_type == ENG_ORD_STOP_LIMIT;
     if (is_stop ? c->stop_price <= 0 : c->stop_price != 0) return ENG_REJ_BAD_STOP_PRICE;
     if (is_stop && off_grid(c->stop_price, ins->tick)) return ENG_REJ_OFF_TICK;
     const int iceberg = (c->flags & ENG_FLAG_ICEBERG) != 0;
-    if (iceberg ? (c->display_qty <= 0 || c->display_qty >= c->qty) : c->display_qty != 0)
+    if (peg) {
+        /* a midpoint peg's display_qty is its minimum acceptable quantity */
+        if (c->display_qty < 0 || c->display_qty > c->qty) return ENG_REJ_BAD_MIN_QTY;
+    } else if (iceberg ? (c->display_qty <= 0 || c->display_qty >= c->qty) : c->display_qty != 0) {
         return ENG_REJ_BAD_DISPLAY_QTY;
-    if (iceberg && off_grid(c->display_qty, ins->lot)) return ENG_REJ_OFF_LOT;
+    }
+    if ((iceberg || peg) && off_grid(c->display_qty, ins->lot)) return ENG_REJ_OFF_LOT;
     if (c->tif == ENG_TIF_GTD ? c->expire_ts_ns <= e->now : c->expire_ts_ns != 0) return ENG_REJ_BAD_EXPIRY;
-    if (c->stp_mode > ENG_STP_DECREMENT) return ENG_REJ_BAD_STP_MODE;
+    /* dark orders of one STP group never trade with each other: no mode to choose */
+    if (c->stp_mode > ENG_STP_DECREMENT || (peg && c->stp_mode != ENG_STP_NONE)) return ENG_REJ_BAD_STP_MODE;
     if (c->order_id == 0 || eng_oidx_find(e, c->order_id) != ENG_NIL) return ENG_REJ_DUPLICATE_ORDER_ID;
     if (ins->phase == ENG_PHASE_CLOSED || ins->phase == ENG_PHASE_HALTED) return ENG_REJ_PHASE;
     if (ins->phase == ENG_PHASE_PRE_OPEN &&
@@ -156,7 +164,9 @@ void eng_cmd_new_order(eng_engine_t *e, const eng_new_order_t *c)
     o->accept_seq = c->hdr.seq;
     eng_open_add(e, o, c->qty);
 
-    if (c->ord_type == ENG_ORD_STOP || c->ord_type == ENG_ORD_STOP_LIMIT) {
+    if (c->ord_type == ENG_ORD_MIDPOINT_PEG) {
+        eng_dark_run_order(e, ins, oi);
+    } else if (c->ord_type == ENG_ORD_STOP || c->ord_type == ENG_ORD_STOP_LIMIT) {
         eng_oidx_insert(e, c->order_id, oi);
         eng_stops_append(e, ins, oi);
         if (c->tif == ENG_TIF_GTD) eng_gtd_push(e, oi);
@@ -191,6 +201,7 @@ static uint16_t validate_replace(const eng_engine_t *e, const eng_replace_t *c, 
     if (oi == ENG_NIL) return ENG_REJ_UNKNOWN_ORDER;
     const eng_order_t *o = &e->orders[oi];
     const eng_instr_t *ins = &e->instr[o->instrument_id];
+    if (o->state == ENG_OST_DARK) return ENG_REJ_DARK_UNSUPPORTED;
     if (o->state == ENG_OST_STOP) return ENG_REJ_BAD_REPLACE;
     if (c->qty <= 0) return ENG_REJ_BAD_QTY;
     if (off_grid(c->qty, ins->lot)) return ENG_REJ_OFF_LOT;
@@ -265,8 +276,27 @@ void eng_cmd_replace(eng_engine_t *e, const eng_replace_t *c)
     }
 }
 
+/* Removes every order of one queue (linked through next, front to back) that matches the filter;
+ * returns how many. */
+static uint32_t sweep_queue(eng_engine_t *e, uint32_t oi, int by_account, uint32_t account, int day_only,
+                            uint16_t evt_type, uint16_t reason)
+{
+    uint32_t n = 0;
+    while (oi != ENG_NIL) {
+        uint32_t next = e->orders[oi].next; /* read first: oi is freed below */
+        const eng_order_t *o = &e->orders[oi];
+        if ((!by_account || o->account_id == account) && (!day_only || o->tif == ENG_TIF_DAY)) {
+            eng_order_remove(e, oi, evt_type, reason);
+            n++;
+        }
+        oi = next;
+    }
+    return n;
+}
+
 /* Removes, in book order (bids best first, asks best first, each level front to back, then the
- * waiting stops), every live order of one instrument that matches the filter; returns how many. */
+ * waiting stops, then the dark queues: buys, sells, each in priority order), every live order of
+ * one instrument that matches the filter; returns how many. */
 static uint32_t sweep_instrument(eng_engine_t *e, eng_instr_t *ins, int by_account, uint32_t account,
                                  int day_only, uint16_t evt_type, uint16_t reason)
 {
@@ -275,29 +305,13 @@ static uint32_t sweep_instrument(eng_engine_t *e, eng_instr_t *ins, int by_accou
         uint32_t li = ins->best[side];
         while (li != ENG_NIL) {
             uint32_t next_level = e->levels[li].worse; /* read first: li may be freed below */
-            uint32_t oi = e->levels[li].head;
-            while (oi != ENG_NIL) {
-                uint32_t next = e->orders[oi].next;
-                const eng_order_t *o = &e->orders[oi];
-                if ((!by_account || o->account_id == account) && (!day_only || o->tif == ENG_TIF_DAY)) {
-                    eng_order_remove(e, oi, evt_type, reason);
-                    n++;
-                }
-                oi = next;
-            }
+            n += sweep_queue(e, e->levels[li].head, by_account, account, day_only, evt_type, reason);
             li = next_level;
         }
     }
-    uint32_t oi = ins->stop_head;
-    while (oi != ENG_NIL) {
-        uint32_t next = e->orders[oi].next;
-        const eng_order_t *o = &e->orders[oi];
-        if ((!by_account || o->account_id == account) && (!day_only || o->tif == ENG_TIF_DAY)) {
-            eng_order_remove(e, oi, evt_type, reason);
-            n++;
-        }
-        oi = next;
-    }
+    n += sweep_queue(e, ins->stop_head, by_account, account, day_only, evt_type, reason);
+    for (uint8_t side = ENG_SIDE_BUY; side <= ENG_SIDE_SELL; side++)
+        n += sweep_queue(e, ins->dark_head[side], by_account, account, day_only, evt_type, reason);
     return n;
 }
 

@@ -43,8 +43,9 @@ static void fill_info(const eng_order_t *o, eng_order_info_t *x)
     x->stop_price = o->stop_price;
     x->display_qty = o->display_qty;
     x->waiting_stop = o->state == ENG_OST_STOP;
-    x->shown_qty = x->waiting_stop ? 0 : o->shown_qty;
-    x->reserve_qty = x->waiting_stop ? 0 : o->reserve_qty;
+    const int unshown = x->waiting_stop || o->state == ENG_OST_DARK; /* dark orders are never displayed */
+    x->shown_qty = unshown ? 0 : o->shown_qty;
+    x->reserve_qty = unshown ? 0 : o->reserve_qty;
     x->leaves_qty = eng_leaves(o);
     x->expire_ts_ns = o->expire_ts_ns;
     x->instrument_id = o->instrument_id;
@@ -75,6 +76,11 @@ int eng_book_orders(const eng_engine_t *e, uint32_t instrument_id, uint8_t side,
             if (n >= max || n >= INT32_MAX) return (int)n;
             fill_info(&e->orders[oi], &out[n++]);
         }
+    /* a dark instrument has no levels: its side is the dark queue, in priority order */
+    for (uint32_t oi = ins->dark_head[side]; oi != ENG_NIL; oi = e->orders[oi].next) {
+        if (n >= max || n >= INT32_MAX) return (int)n;
+        fill_info(&e->orders[oi], &out[n++]);
+    }
     return (int)n;
 }
 
@@ -116,6 +122,14 @@ int eng_instrument_info(const eng_engine_t *e, uint32_t instrument_id, eng_instr
     out->last_trade_price = ins->last_price;
     out->has_last_trade = ins->has_last;
     out->phase = ins->phase;
+    out->venue_mode = ins->dark ? ENG_MODE_DARK_MIDPOINT : ENG_MODE_LIT;
+    out->nbbo_max_age_ns = ins->nbbo_max_age;
+    out->has_nbbo = ins->has_nbbo;
+    out->nbbo_bid_price = ins->nbbo_bid;
+    out->nbbo_ask_price = ins->nbbo_ask;
+    out->nbbo_bid_qty = ins->nbbo_bid_qty;
+    out->nbbo_ask_qty = ins->nbbo_ask_qty;
+    out->nbbo_quote_ts_ns = ins->nbbo_ts;
     return 0;
 }
 
@@ -178,6 +192,19 @@ uint64_t eng_state_hash(const eng_engine_t *e)
         }
         mix(&s, 0x5109u);
         for (uint32_t oi = ins->stop_head; oi != ENG_NIL; oi = e->orders[oi].next) mix_order(&s, &e->orders[oi]);
+        if (ins->dark || ins->has_nbbo) { /* lit instruments without an NBBO hash as before */
+            mix(&s, 0xda2c0000u + ins->dark);
+            mix(&s, (uint64_t)ins->nbbo_max_age);
+            mix(&s, ins->has_nbbo);
+            mix(&s, (uint64_t)ins->nbbo_bid);
+            mix(&s, (uint64_t)ins->nbbo_ask);
+            mix(&s, (uint64_t)ins->nbbo_bid_qty);
+            mix(&s, (uint64_t)ins->nbbo_ask_qty);
+            mix(&s, (uint64_t)ins->nbbo_ts);
+            for (uint8_t side = ENG_SIDE_BUY; side <= ENG_SIDE_SELL; side++)
+                for (uint32_t oi = ins->dark_head[side]; oi != ENG_NIL; oi = e->orders[oi].next)
+                    mix_order(&s, &e->orders[oi]);
+        }
         for (uint32_t a = 0; a < e->cfg.max_accounts; a++) {
             const eng_pos_t *p = eng_pos_get(e, a, id);
             if (!p->position && !p->open_buy && !p->open_sell && p->max_position == INT64_MAX) continue;
@@ -198,7 +225,8 @@ uint64_t eng_state_hash(const eng_engine_t *e)
 enum {
     CHK_LEVEL_LINKS = 1, CHK_LEVEL_ORDER, CHK_LEVEL_EMPTY, CHK_LEVEL_AGG, CHK_LEVEL_INDEX, CHK_ORDER_LINK,
     CHK_ORDER_STATE, CHK_ORDER_QTY, CHK_ICEBERG, CHK_ORDER_INDEX, CHK_STOP_LIST, CHK_LIVE_COUNT, CHK_LEVEL_COUNT,
-    CHK_FREE_ORDERS, CHK_FREE_LEVELS, CHK_OPEN_QTY, CHK_GTD_HEAP, CHK_INDEX_SIZE, CHK_CROSSED, CHK_NOMEM
+    CHK_FREE_ORDERS, CHK_FREE_LEVELS, CHK_OPEN_QTY, CHK_GTD_HEAP, CHK_INDEX_SIZE, CHK_CROSSED, CHK_NOMEM,
+    CHK_DARK_QUEUE
 };
 
 static int check_order_common(const eng_engine_t *e, const eng_instr_t *ins, uint32_t oi, __int128 *open)
@@ -211,6 +239,31 @@ static int check_order_common(const eng_engine_t *e, const eng_instr_t *ins, uin
     if (o->heap_pos && (o->heap_pos > e->heap_n || e->heap[o->heap_pos] != oi)) return -CHK_GTD_HEAP;
     open[(uint64_t)o->account_id * 2 + (o->side == ENG_SIDE_SELL)] += eng_leaves(o);
     return 0;
+}
+
+/* A dark instrument's queues: links, count, and each order DARK, in no level, a MIDPOINT_PEG of
+ * its side with all leaves in shown_qty and a MAQ >= 0 (it may exceed the leaves after a partial
+ * fill); a lit instrument has no dark orders, and a dark one no levels or stops. */
+static int check_dark_queues(const eng_engine_t *e, const eng_instr_t *ins, __int128 *open, uint64_t *live)
+{
+    uint32_t n = 0;
+    if (!ins->dark && ins->ndark) return -CHK_DARK_QUEUE;
+    if (ins->dark && (ins->best[1] || ins->best[2] || ins->nstops)) return -CHK_DARK_QUEUE;
+    for (uint8_t side = ENG_SIDE_BUY; side <= ENG_SIDE_SELL; side++) {
+        uint32_t prev = ENG_NIL;
+        for (uint32_t oi = ins->dark_head[side]; oi != ENG_NIL; prev = oi, oi = e->orders[oi].next) {
+            const eng_order_t *o = &e->orders[oi];
+            if (++n > ins->ndark || o->prev != prev || o->state != ENG_OST_DARK || o->level != ENG_NIL ||
+                o->side != side || o->ord_type != ENG_ORD_MIDPOINT_PEG || o->shown_qty <= 0 ||
+                o->reserve_qty != 0 || o->display_qty < 0)
+                return -CHK_DARK_QUEUE;
+            int rc = check_order_common(e, ins, oi, open);
+            if (rc) return rc;
+            (*live)++;
+        }
+        if (ins->dark_tail[side] != prev) return -CHK_DARK_QUEUE;
+    }
+    return n == ins->ndark ? 0 : -CHK_DARK_QUEUE;
 }
 
 /* Verifies every internal invariant: 0, or the negated number of the first one broken. */
@@ -287,6 +340,7 @@ int eng_check(const eng_engine_t *e)
         }
         if (rc) break;
         if (n != ins->nstops || ins->stop_tail != sprev) { rc = -CHK_STOP_LIST; break; }
+        if ((rc = check_dark_queues(e, ins, open, &live))) break;
         for (uint32_t a = 0; a < e->cfg.max_accounts; a++) {
             const eng_pos_t *p = eng_pos_get(e, a, id);
             if (p->open_buy != open[a * 2] || p->open_sell != open[a * 2 + 1]) { rc = -CHK_OPEN_QTY; break; }
@@ -345,6 +399,7 @@ const char *eng_check_describe(int rc)
         [CHK_INDEX_SIZE] = "hash index holds entries for dead orders or levels",
         [CHK_CROSSED] = "book crossed in CONTINUOUS",
         [CHK_NOMEM] = "checker could not allocate scratch memory",
+        [CHK_DARK_QUEUE] = "dark queue links, count or order state broken (or a lit/dark mix)",
     };
     int i = rc < 0 ? -rc : rc;
     if (i >= (int)(sizeof(names) / sizeof(names[0])) || !names[i]) return "unknown invariant";

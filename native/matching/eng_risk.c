@@ -17,7 +17,9 @@ uint16_t eng_risk_check(const eng_engine_t *e, const eng_instr_t *ins, uint32_t 
     if (e->killed[account]) return ENG_REJ_KILL_SWITCH;
     if (qty > ins->max_qty) return ENG_REJ_MAX_QTY;
     const int64_t ref = ins->has_last ? ins->last_price : ins->ref_price;
-    const int priced = ord_type == ENG_ORD_LIMIT || ord_type == ENG_ORD_STOP_LIMIT;
+    /* a midpoint peg with a limit is checked at its limit, one without like a market order */
+    const int priced = ord_type == ENG_ORD_LIMIT || ord_type == ENG_ORD_STOP_LIMIT ||
+                       (ord_type == ENG_ORD_MIDPOINT_PEG && price != 0);
     if ((__int128)(priced ? price : ref) * qty > ins->max_notional) return ENG_REJ_MAX_NOTIONAL;
     if (priced) {
         __int128 d = (__int128)price - ref;

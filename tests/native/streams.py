@@ -127,6 +127,28 @@ class CommandStream:
         return self._stamp("SEED_LEVEL", instrument_id, side=side, price=price, qty=qty,
                            account_id=account_id, stp_group=stp_group)
 
+    def add_dark_instrument(self, instrument_id: int, tick_size: int = 2, lot_size: int = 1,
+                            reference_price: int = 10_000, nbbo_max_age_ns: int = 1_000_000) -> Cmd:
+        """ADD_INSTRUMENT in venue mode DARK_MIDPOINT (tick_size must be even)."""
+        return self._stamp("ADD_INSTRUMENT", instrument_id, tick_size=tick_size, lot_size=lot_size,
+                           reference_price=reference_price, venue_mode=ENG.MODE_DARK_MIDPOINT,
+                           nbbo_max_age_ns=nbbo_max_age_ns)
+
+    def nbbo(self, instrument_id: int, bid_price: int, ask_price: int, bid_qty: int = 100,
+             ask_qty: int = 100, age_ns: int = 0) -> Cmd:
+        """An NBBO whose quote time is age_ns before the command's own stamp."""
+        return self._stamp("NBBO", instrument_id, bid_price=bid_price, ask_price=ask_price,
+                           bid_qty=bid_qty, ask_qty=ask_qty,
+                           quote_ts_ns=self.ts_ns + self.ts_step_ns - age_ns)
+
+    def peg(self, instrument_id: int, order_id: int, side: int, qty: int, limit: int = 0,
+            min_qty: int = 0, tif: int = ENG.TIF_GTC, account_id: int = 0, stp_group: int = 0,
+            expire_ts_ns: int = 0) -> Cmd:
+        """A MIDPOINT_PEG order (dark instruments): optional limit, min_qty travels in display_qty."""
+        return self.new_order(instrument_id, order_id, side, qty, limit, ord_type=ENG.ORD_MIDPOINT_PEG,
+                              tif=tif, account_id=account_id, display_qty=min_qty,
+                              stp_group=stp_group, expire_ts_ns=expire_ts_ns)
+
     def raw(self, kind: str | int, instrument_id: int = 0, **fields: int) -> Cmd:
         """Any command type, also unknown numeric ones, with the usual stamps."""
         return self._stamp(kind, instrument_id, **fields)

@@ -40,6 +40,11 @@ class Order:
         return self.leaves_qty - self.shown_qty
 
     @property
+    def is_dark(self) -> bool:
+        """A midpoint peg: waits in a dark queue, never displayed (shown_qty stays 0)."""
+        return self.ord_type == ENG.ORD_MIDPOINT_PEG
+
+    @property
     def is_iceberg(self) -> bool:
         return bool(self.flags & ENG.FLAG_ICEBERG)
 
@@ -63,7 +68,7 @@ class Order:
             "order_id": self.order_id, "client_order_id": self.client_order_id,
             "accept_seq": self.accept_seq, "price": self.price, "stop_price": self.stop_price,
             "display_qty": self.display_qty, "shown_qty": self.shown_qty,
-            "reserve_qty": 0 if self.waiting_stop else self.reserve_qty,
+            "reserve_qty": 0 if self.waiting_stop or self.is_dark else self.reserve_qty,
             "leaves_qty": self.leaves_qty, "expire_ts_ns": self.expire_ts_ns,
             "instrument_id": self.instrument_id, "account_id": self.account_id,
             "stp_group": self.stp_group, "side": self.side, "ord_type": self.ord_type,

@@ -16,7 +16,7 @@ import msgspec
 
 from native import messages
 
-from . import auction, external, matching
+from . import auction, dark, external, matching
 from .book import BookSide, Order
 from .instrument import Instrument
 from .layout import ENG
@@ -36,7 +36,7 @@ def _as_dict(cmd: messages.Command) -> dict[str, Any]:
 
 
 _RESTING_TIFS = (ENG.TIF_DAY, ENG.TIF_GTC, ENG.TIF_GTD)
-_ORDER_TYPES = (ENG.ORD_LIMIT, ENG.ORD_MARKET, ENG.ORD_STOP, ENG.ORD_STOP_LIMIT)
+_ORDER_TYPES = (ENG.ORD_LIMIT, ENG.ORD_MARKET, ENG.ORD_STOP, ENG.ORD_STOP_LIMIT, ENG.ORD_MIDPOINT_PEG)
 _TIFS = (ENG.TIF_DAY, ENG.TIF_GTC, ENG.TIF_GTD, ENG.TIF_IOC, ENG.TIF_FOK)
 _KNOWN_FLAGS = ENG.FLAG_POST_ONLY | ENG.FLAG_ICEBERG
 _PHASE_TRANSITIONS = {
@@ -94,6 +94,7 @@ class OracleEngine:
             ENG.CMD_EXECUTE: lambda cmd: external.execute(self, cmd),
             ENG.CMD_REDUCE: lambda cmd: external.reduce(self, cmd),
             ENG.CMD_SEED_LEVEL: lambda cmd: external.seed_level(self, cmd),
+            ENG.CMD_NBBO: lambda cmd: dark.nbbo(self, cmd),
         }
 
     # ---- public interface (same as native.engine.Engine) ----------------------------------------
@@ -121,7 +122,8 @@ class OracleEngine:
         """The orders of one side in book order; side NONE: the waiting stops, acceptance order."""
         if side == ENG.SIDE_NONE:
             return [o.info() for o in self._instrument(instrument_id).stops]
-        return [o.info() for o in self._book_side(instrument_id, side).orders_in_book_order()]
+        in_book = self._book_side(instrument_id, side).orders_in_book_order()
+        return [o.info() for o in in_book + self._instrument(instrument_id).dark_queue(side)]
 
     def order(self, order_id: int) -> dict[str, int] | None:
         order = self.live_orders.get(order_id)
@@ -155,6 +157,11 @@ class OracleEngine:
             for o in ins.stops:
                 assert o.waiting_stop and o.shown_qty == 0
                 placed[o.order_id] = o
+            for side in (ENG.SIDE_BUY, ENG.SIDE_SELL):
+                for o in ins.dark_queue(side):
+                    assert ins.is_dark and o.is_dark and o.side == side
+                    assert o.shown_qty == 0 < o.leaves_qty, f"dark order {o.order_id} shown/leaves"
+                    placed[o.order_id] = o
         assert placed == self.live_orders, "live-order index differs from the books"
         for o in self.live_orders.values():
             key = (o.account_id, o.instrument_id, o.side)
@@ -274,8 +281,8 @@ class OracleEngine:
         self.retire(order)
         qty_field = "cancelled_qty" if kind == "CANCELLED" else "expired_qty"
         extra = {"leaves_qty": 0} if kind == "CANCELLED" else {}
-        if order.waiting_stop:
-            ins.stops.remove(order)
+        if order.waiting_stop or order.is_dark:  # neither is displayed: no BOOK_LEVEL
+            (ins.stops if order.waiting_stop else ins.dark_queue(order.side)).remove(order)
             self.emit(kind, ins.instrument_id, reason, order_id=order.order_id,
                       account_id=order.account_id, **{qty_field: qty}, **extra)
             return
@@ -301,7 +308,9 @@ class OracleEngine:
         if order.tif == ENG.TIF_GTD:
             heapq.heappush(self._gtd_queue,
                            (order.expire_ts_ns, order.accept_seq, order.order_id, order))
-        if order.ord_type in (ENG.ORD_STOP, ENG.ORD_STOP_LIMIT):
+        if order.is_dark:
+            dark.run_order(self, ins, order)
+        elif order.ord_type in (ENG.ORD_STOP, ENG.ORD_STOP_LIMIT):
             order.waiting_stop = True
             ins.stops.append(order)  # triggers, if due, in step 4
         elif order.ord_type == ENG.ORD_MARKET:
@@ -321,8 +330,12 @@ class OracleEngine:
             raise Rejected(ENG.REJ_BAD_SIDE)
         if cmd.ord_type not in _ORDER_TYPES:
             raise Rejected(ENG.REJ_BAD_ORDER_TYPE)
-        if cmd.tif not in _TIFS or (cmd.ord_type == ENG.ORD_MARKET
-                                    and cmd.tif not in (ENG.TIF_IOC, ENG.TIF_FOK)):
+        peg = cmd.ord_type == ENG.ORD_MIDPOINT_PEG
+        if peg != ins.is_dark:
+            raise Rejected(ENG.REJ_DARK_ORDER_TYPE)
+        if (cmd.tif not in _TIFS
+                or (cmd.ord_type == ENG.ORD_MARKET and cmd.tif not in (ENG.TIF_IOC, ENG.TIF_FOK))
+                or (peg and cmd.tif == ENG.TIF_FOK)):
             raise Rejected(ENG.REJ_BAD_TIF)
         resting_tif = cmd.tif in _RESTING_TIFS
         if (cmd.flags & ~_KNOWN_FLAGS
@@ -336,7 +349,7 @@ class OracleEngine:
         if cmd.qty % ins.lot_size:
             raise Rejected(ENG.REJ_OFF_LOT)
         has_price = cmd.ord_type in (ENG.ORD_LIMIT, ENG.ORD_STOP_LIMIT)
-        if (cmd.price <= 0) if has_price else (cmd.price != 0):
+        if cmd.price < 0 if peg else (cmd.price <= 0) if has_price else (cmd.price != 0):
             raise Rejected(ENG.REJ_BAD_PRICE)
         if cmd.price % ins.tick_size:
             raise Rejected(ENG.REJ_OFF_TICK)
@@ -345,7 +358,10 @@ class OracleEngine:
             raise Rejected(ENG.REJ_BAD_STOP_PRICE)
         if cmd.stop_price % ins.tick_size:
             raise Rejected(ENG.REJ_OFF_TICK)
-        if cmd.flags & ENG.FLAG_ICEBERG:
+        if peg:  # a midpoint peg's display_qty is its minimum acceptable quantity
+            if not 0 <= cmd.display_qty <= cmd.qty:
+                raise Rejected(ENG.REJ_BAD_MIN_QTY)
+        elif cmd.flags & ENG.FLAG_ICEBERG:
             if not 0 < cmd.display_qty < cmd.qty:
                 raise Rejected(ENG.REJ_BAD_DISPLAY_QTY)
         elif cmd.display_qty != 0:
@@ -354,7 +370,7 @@ class OracleEngine:
             raise Rejected(ENG.REJ_OFF_LOT)
         if (cmd.expire_ts_ns <= self.now_ns) if cmd.tif == ENG.TIF_GTD else (cmd.expire_ts_ns != 0):
             raise Rejected(ENG.REJ_BAD_EXPIRY)
-        if cmd.stp_mode > ENG.STP_DECREMENT:
+        if cmd.stp_mode > ENG.STP_DECREMENT or (peg and cmd.stp_mode != ENG.STP_NONE):
             raise Rejected(ENG.REJ_BAD_STP_MODE)
         if cmd.order_id == 0 or cmd.order_id in self.live_orders:
             raise Rejected(ENG.REJ_DUPLICATE_ORDER_ID)
@@ -460,6 +476,8 @@ class OracleEngine:
         order = self._live_order_on(cmd)
         ins = self.instruments[order.instrument_id]
         new_price, new_qty = cmd.price, cmd.qty
+        if order.is_dark:
+            raise Rejected(ENG.REJ_DARK_UNSUPPORTED)
         if order.waiting_stop:
             raise Rejected(ENG.REJ_BAD_REPLACE)
         if new_qty <= 0:
@@ -557,10 +575,12 @@ class OracleEngine:
         if (ins.phase, cmd.phase) not in _PHASE_TRANSITIONS:
             raise Rejected(ENG.REJ_BAD_PHASE_TRANSITION)
         previous = ins.phase
-        if (previous, cmd.phase) == (ENG.PHASE_PRE_OPEN, ENG.PHASE_CONTINUOUS):
+        if (previous, cmd.phase) == (ENG.PHASE_PRE_OPEN, ENG.PHASE_CONTINUOUS) and not ins.is_dark:
             auction.uncross(self, ins)
         ins.phase = cmd.phase
         self.emit("PHASE", ins.instrument_id, phase=cmd.phase, prev_phase=previous)
+        if ins.is_dark and cmd.phase == ENG.PHASE_CONTINUOUS:
+            dark.cross(self, ins, arrival=None)  # no auction: the dark queues cross at the mid
 
     def _add_instrument(self, cmd: Command) -> None:
         if not 1 <= cmd.instrument_id <= self.max_instruments:
@@ -568,11 +588,15 @@ class OracleEngine:
         if cmd.instrument_id in self.instruments:
             raise Rejected(ENG.REJ_DUPLICATE_INSTRUMENT)
         if (cmd.tick_size <= 0 or cmd.lot_size <= 0 or cmd.reference_price <= 0
-                or cmd.reference_price % cmd.tick_size or cmd.market_collar_ticks < 0):
+                or cmd.reference_price % cmd.tick_size or cmd.market_collar_ticks < 0
+                or cmd.nbbo_max_age_ns < 0
+                or cmd.venue_mode not in (ENG.MODE_LIT, ENG.MODE_DARK_MIDPOINT)):
             raise Rejected(ENG.REJ_BAD_CONFIG)
+        if cmd.venue_mode == ENG.MODE_DARK_MIDPOINT and (cmd.tick_size % 2 or cmd.nbbo_max_age_ns == 0):
+            raise Rejected(ENG.REJ_BAD_CONFIG)  # an odd tick would put midpoints between price units
         self.instruments[cmd.instrument_id] = Instrument(
             cmd.instrument_id, cmd.tick_size, cmd.lot_size, cmd.reference_price,
-            cmd.market_collar_ticks)
+            cmd.market_collar_ticks, cmd.venue_mode, cmd.nbbo_max_age_ns)
 
     def _set_instrument_risk(self, cmd: Command) -> None:
         ins = self._known_instrument(cmd)

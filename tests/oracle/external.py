@@ -25,6 +25,8 @@ def _resting_order(eng: OracleEngine, cmd: Command) -> Order:
     order = eng.live_orders.get(cmd.order_id)
     if order is None or order.instrument_id != cmd.instrument_id:
         raise Rejected(ENG.REJ_UNKNOWN_ORDER)
+    if order.is_dark:
+        raise Rejected(ENG.REJ_DARK_UNSUPPORTED)
     if order.waiting_stop:
         raise Rejected(ENG.REJ_NOT_RESTING)
     return order
@@ -94,6 +96,8 @@ def seed_level(eng: OracleEngine, cmd: Command) -> None:
     ins = eng.instruments.get(cmd.instrument_id)
     if ins is None:
         raise Rejected(ENG.REJ_UNKNOWN_INSTRUMENT)
+    if ins.is_dark:
+        raise Rejected(ENG.REJ_DARK_UNSUPPORTED)
     if cmd.account_id >= eng.max_accounts:
         raise Rejected(ENG.REJ_BAD_ACCOUNT)
     if cmd.side not in (ENG.SIDE_BUY, ENG.SIDE_SELL):

@@ -35,7 +35,9 @@ def risk_reject_reason(ins: Instrument, pos: Position, kill_switch_engaged: bool
         return ENG.REJ_KILL_SWITCH
     if qty > ins.max_order_qty:
         return ENG.REJ_MAX_QTY
-    has_price = ord_type in (ENG.ORD_LIMIT, ENG.ORD_STOP_LIMIT)
+    # a midpoint peg with a limit is checked at its limit, one without like a market order
+    has_price = (ord_type in (ENG.ORD_LIMIT, ENG.ORD_STOP_LIMIT)
+                 or (ord_type == ENG.ORD_MIDPOINT_PEG and price != 0))
     notional_price = price if has_price else ins.reference_price
     if notional_price * qty > ins.max_order_notional:
         return ENG.REJ_MAX_NOTIONAL
