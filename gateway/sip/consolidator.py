@@ -74,7 +74,10 @@ class Consolidator:
     def nbbo(self, instrument_id: int) -> Nbbo:
         return best(instrument_id, self.protected(instrument_id))
 
+    def best_excluding(self, instrument_id: int, venue: str) -> Nbbo:
+        """The best of every venue's quote but `venue`'s: what Rule 611 protects on `venue`."""
+        return best(instrument_id, [q for q in self.protected(instrument_id) if q.venue != venue])
+
     def away(self, instrument_id: int, venue: str) -> AwayQuote:
-        """The best protected quotes of every venue but `venue` (what Rule 611 protects there)."""
-        others = best(instrument_id, [q for q in self.protected(instrument_id) if q.venue != venue])
+        others = self.best_excluding(instrument_id, venue)
         return AwayQuote(others.bid, others.ask)

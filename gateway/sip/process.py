@@ -6,7 +6,9 @@ venue's book, and after every feed packet compares that venue's top of book in e
 instruments with the last one it had; on a change it publishes the instrument's NBBO and every
 venue's protected quote (gateway/sip/messages.py) on [sip] publish. Its latency, measured on its
 own clock from taking the feed packet to sending the update, goes into an HdrHistogram, published
-each second as SipStats and printed as one JSON line when it stops (SIGTERM/SIGINT).
+each second as SipStats and printed as one JSON line when it stops (SIGTERM/SIGINT). After
+publishing, it sends each lit venue's engine its Rule 611 mode and the best protected quotes of the
+other venues as sequenced commands (venue_link.py), which the engine's order protection uses.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import ZmqReceiver, ZmqSender
 from gateway.sip import messages
 from gateway.sip.consolidator import Consolidator, VenueQuote
+from gateway.sip.venue_link import MODES, VenueLink
 from gateway.venues.config import MultiVenueConfig, load_multi_config, ports
 
 FEED_SESSION = "VENUE"           # the session name of every venue's feed (EncoderConfig's default)
@@ -49,6 +52,7 @@ class FeedConsolidator:
     publisher: ZmqSender
     consolidator: Consolidator
     latency: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 60_000_000_000, 3))
+    links: list[VenueLink] = field(default_factory=list)
     seq: int = 0
 
     def on_packet(self, feed: VenueFeed, packet: bytes, received_ns: int) -> list[messages.NbboUpdate]:
@@ -74,6 +78,8 @@ class FeedConsolidator:
             self.publisher.send(messages.TOPIC_NBBO, [messages.encode(update)])
             if timed:
                 self.latency.record_value(max(1, update.published_ns - received_ns))
+            for link in self.links:       # after publishing: the feed's latency does not wait on engines
+                link.send_away(self.consolidator, inst)
             out.append(update)
         return out
 
@@ -112,7 +118,11 @@ def open_feeds(cfg: MultiVenueConfig, timeout_s: float) -> dict[str, VenueFeed]:
 
 def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: list[bool]) -> messages.SipStats:
     feeds = open_feeds(cfg, timeout_s=30.0)
-    core = FeedConsolidator(feeds, ZmqSender(cfg.sip.publish), Consolidator(list(feeds)))
+    links = [VenueLink(v, cfg.engine_name(v), f.instrument_ids, MODES[cfg.regnms.order_protection])
+             for v, f in feeds.items()]
+    for link in links:
+        link.attach()
+    core = FeedConsolidator(feeds, ZmqSender(cfg.sip.publish), Consolidator(list(feeds)), links=links)
     poller = zmq.Poller()
     by_socket = {}
     for feed in feeds.values():
@@ -134,6 +144,8 @@ def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: 
         if time.monotonic() >= next_stats:
             core.publisher.send(messages.TOPIC_STATS, [messages.encode(core.stats())])
             next_stats = time.monotonic() + STATS_INTERVAL_S
+    for link in links:
+        link.close()
     return core.stats()
 
 

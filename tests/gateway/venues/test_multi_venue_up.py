@@ -13,6 +13,8 @@ from pathlib import Path
 
 from gateway import launcher
 from gateway.client import Client
+from gateway.orderentry.sbe_codec import ExecType, OrderFlags, TimeInForce
+from gateway.reasons import Reason
 from gateway.sip.subscriber import SipSubscriber
 from gateway.venues import config as mv
 
@@ -99,6 +101,7 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
             upd = wait_nbbo(sub, 1, lambda u: u.nbbo.ask_size == 340, "both venues at 100.10")
             assert upd.nbbo.ask_venues == ["LITA", "LITB"]
             assert sub.lost == 0
+            _rule_611_on_lita(a, acct_a)
             stats = None
             end = time.monotonic() + 10
             while stats is None or stats.latency_count == 0:
@@ -113,6 +116,37 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
         assert v.stop("up") == 0
         log = v.log("up")
     assert "up: 2 venues stopped" in log and '"sip_stats"' in log and '"delay_line"' in log
+
+
+def _protection_active(a: Client, account: int) -> None:
+    """Waits until LITA's engine holds LITB's 99.60 bid as its protected away bid: a post-only
+    offer at 99.60 on LITA (its own best bid is 99.50, so it takes nothing) then locks the away
+    bid and is refused with 603; before the consolidator's NBBO command arrives it rests, and is
+    cancelled before the next try."""
+    end = time.monotonic() + 30
+    while True:
+        cl = a.sell(1, 10, "99.60", account_id=account, flags=OrderFlags.POST_ONLY)
+        report = a.wait_report(cl)
+        if report.exec_type == ExecType.REJECTED:
+            assert report.reason_code == Reason.ENG_REJ_REGNMS_LOCK_CROSS, a.describe(report)
+            return
+        a.cancel_order(cl)
+        a.wait_report(cl, "CANCELED")
+        assert time.monotonic() < end, "LITA never received its away quote from the consolidator"
+
+
+def _rule_611_on_lita(a: Client, account: int) -> None:
+    """LITA offers 40 @ 100.10 and 100 @ 100.20; LITB's 100.10 offer is the protected away offer.
+    A buy of 100 up to 100.20 would take 60 at 100.20, through it: rejected whole (reject mode).
+    The same order as an intermarket sweep order trades both levels."""
+    a.wait_report(a.sell(1, 100, "100.20", account_id=account))
+    _protection_active(a, 2)
+    rejected = a.wait_report(a.buy(1, 100, "100.20", account_id=2, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL))
+    assert rejected.exec_type == ExecType.REJECTED and \
+        rejected.reason_code == Reason.ENG_REJ_REGNMS_TRADE_THROUGH, a.describe(rejected)
+    iso = a.buy(1, 100, "100.20", account_id=2, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL, flags=OrderFlags.INTERMARKET_SWEEP)
+    fills = [a.wait_report(iso, "TRADE") for _ in range(2)]
+    assert [(f.last_px, f.last_qty) for f in fills] == [(1_001_000, 40), (1_002_000, 60)]
 
 
 def _up_refuses(path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
