@@ -31,7 +31,7 @@ from gateway.latency.errors import LatencyError
 from gateway.latency.venue import ProcessLatency, remove_engine_region
 from native import records
 from native._venue import ffi, lib
-from native.messages import AddInstrument, Command, SetPhase
+from native.messages import AddInstrument, Command, SetPhase, VenueMode
 from shm.engine_segments import MAX_PRODUCERS, EngineSegments
 from shm.errors import ShmError, check
 from shm.segment import segment_path
@@ -158,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "snapshots and remove the journal segments wholly before the oldest of "
                         "them (never one a hold file of a reader such as the drop copy still "
                         "needs). 0 (default): keep every segment")
+    p.add_argument("--dark", type=_positive, default=None, metavar="NBBO_MAX_AGE_NS",
+                   help="a dark midpoint venue: every instrument in venue mode DARK_MIDPOINT (only "
+                        "MIDPOINT_PEG orders, never displayed, trading at the midpoint of the NBBO "
+                        "sent as NBBO commands while it is at most this old, in the sequencer's "
+                        "CLOCK_MONOTONIC ns); tick sizes must be even (native/ENGINE.md)")
     p.add_argument("--journal-archive", default=None, metavar="DIR",
                    help="with --journal-keep-snapshots: move removed segments into DIR (same "
                         "file system) instead of deleting them")
@@ -167,8 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _boot_commands(args: argparse.Namespace) -> np.ndarray:
     cmds: list[Command] = []
     for s in args.instruments:
+        dark = {"venue_mode": int(VenueMode.DARK_MIDPOINT), "nbbo_max_age_ns": args.dark} if args.dark else {}
         cmds.append(AddInstrument(instrument_id=s.instrument_id, tick_size=s.tick_size, lot_size=s.lot_size,
-                                  reference_price=s.reference_price, market_collar_ticks=100))
+                                  reference_price=s.reference_price, market_collar_ticks=100, **dark))
         for phase in _PHASES[args.phase] or []:
             cmds.append(SetPhase(instrument_id=s.instrument_id, phase=int(records.Phase[phase])))
     return records.encode_commands(cmds)
@@ -253,6 +259,10 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
             parser.error(f"--journal path too long: {args.journal!r}")
         if len(os.path.abspath(args.journal).encode()) >= 256:   # ring_control_t.journal_dir
             parser.error(f"--journal path too long (255 bytes at most, absolute): {args.journal!r}")
+    odd = [s.instrument_id for s in args.instruments if s.tick_size % 2]
+    if args.dark and odd:
+        parser.error(f"--dark needs even tick sizes (midpoints must be whole price units): "
+                     f"instrument(s) {odd} have an odd tick")
     max_id = max(s.instrument_id for s in args.instruments)
     if max_id > 65535:
         parser.error(f"instrument id {max_id} too large (max 65535)")

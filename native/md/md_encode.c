@@ -24,7 +24,9 @@
 
 #include "md_feed.h"
 
-enum { ST_STOP = 1, ST_PENDING = 2, ST_RESTING = 3 };
+/* ST_DARK: a midpoint peg of a dark instrument (ENGINE.md "Dark midpoint instruments"): never
+ * displayed, tracked only so that its trades print as 'P' and its end is recognised. */
+enum { ST_STOP = 1, ST_PENDING = 2, ST_RESTING = 3, ST_DARK = 4 };
 
 typedef struct md_inst {
     char symbol[8];
@@ -262,6 +264,22 @@ static void update_aggressor(md_enc_t *e, uint64_t ref, int64_t leaves)
         o->leaves = leaves;
 }
 
+/* A dark trade: neither order was ever displayed, so the whole print is one 'P' whose side is the
+ * resting order's (the side opposite the aggressor; NONE for a cross the NBBO or the opening ran). */
+static void dark_trade(md_enc_t *e, const eng_evt_trade_t *t)
+{
+    md_msg_trade_t m;
+    memset(&m, 0, sizeof(m));
+    m.match_number = htobe64(t->trade_id);
+    m.price = BE64(t->price);
+    m.shares = BE64(t->qty);
+    m.side = t->aggressor_side == ENG_SIDE_BUY ? MD_SIDE_SELL
+           : t->aggressor_side == ENG_SIDE_SELL ? MD_SIDE_BUY : MD_SIDE_NONE;
+    emit(e, &m, sizeof(m), MD_MSG_TRADE, t->hdr.instrument_id);
+    update_aggressor(e, t->buy_order_id, t->buy_leaves_qty);
+    update_aggressor(e, t->sell_order_id, t->sell_leaves_qty);
+}
+
 static void on_trade(md_enc_t *e, const eng_evt_trade_t *t)
 {
     md_inst_t *in = &e->inst[t->hdr.instrument_id];
@@ -269,7 +287,10 @@ static void on_trade(md_enc_t *e, const eng_evt_trade_t *t)
     in->last_qty = t->qty;
     in->has_last = 1;
     in->dirty = 1;
-    if (t->aggressor_side == ENG_SIDE_BUY) {
+    const md_order_t *buy = md_book_find(e->book, t->buy_order_id);
+    if (buy && buy->state == ST_DARK) {
+        dark_trade(e, t);
+    } else if (t->aggressor_side == ENG_SIDE_BUY) {
         fill_resting(e, t->sell_order_id, t->qty, t->sell_leaves_qty, t->price, t->trade_id);
         update_aggressor(e, t->buy_order_id, t->buy_leaves_qty);
     } else if (t->aggressor_side == ENG_SIDE_SELL) {
@@ -300,6 +321,10 @@ static void on_accepted(md_enc_t *e, const eng_evt_accepted_t *a)
     }
     o->leaves = a->qty;
     o->peak = (a->flags & ENG_FLAG_ICEBERG) ? a->display_qty : 0;
+    if (a->ord_type == ENG_ORD_MIDPOINT_PEG) {
+        o->state = ST_DARK; /* never displayed: no BOOK_LEVEL will follow, nothing is pending */
+        return;
+    }
     o->state = stop ? ST_STOP : ST_PENDING;
     if (!stop)
         e->pending = a->order_id;
