@@ -116,10 +116,19 @@ def open_feeds(cfg: MultiVenueConfig, timeout_s: float) -> dict[str, VenueFeed]:
     return feeds
 
 
+def venue_links(cfg: MultiVenueConfig) -> list[VenueLink]:
+    """A link to every venue's engine: lit ones protected by the configured Rule 611 mode, dark ones
+    fed the NBBO (refreshed each half of their nbbo_max_age)."""
+    symbols = {i.symbol: i.id for i in cfg.template.instruments}
+    return [VenueLink(s.id, cfg.engine_name(s.id), [symbols[x] for x in s.instruments],
+                      MODES[cfg.regnms.order_protection] if s.type == "lit" else None,
+                      refresh_ns=int(s.nbbo_max_age_ms * 1e6) // 2)
+            for s in cfg.venues]
+
+
 def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: list[bool]) -> messages.SipStats:
     feeds = open_feeds(cfg, timeout_s=30.0)
-    links = [VenueLink(v, cfg.engine_name(v), f.instrument_ids, MODES[cfg.regnms.order_protection])
-             for v, f in feeds.items()]
+    links = venue_links(cfg)
     for link in links:
         link.attach()
     core = FeedConsolidator(feeds, ZmqSender(cfg.sip.publish), Consolidator(list(feeds)), links=links)
@@ -141,6 +150,10 @@ def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: 
             feed = by_socket[sock]
             while (packet := feed.subscriber.source.recv(0)) is not None:
                 core.on_packet(feed, packet, time.monotonic_ns())
+        for link in core.links:            # dark venues: an unchanged NBBO is still current
+            if link.mode is None:
+                for inst in link.instrument_ids:
+                    link.send_away(core.consolidator, inst)
         if time.monotonic() >= next_stats:
             core.publisher.send(messages.TOPIC_STATS, [messages.encode(core.stats())])
             next_stats = time.monotonic() + STATS_INTERVAL_S

@@ -1,6 +1,9 @@
-"""The consolidator's sequenced input into each lit venue's engine: the venue's Rule 611 mode
+"""The consolidator's sequenced input into each venue's engine. A lit venue gets its Rule 611 mode
 (ENG_CMD_SET_ORDER_PROTECTION, once per instrument when the link opens) and, whenever it changes,
-the best protected bid and offer of the OTHER venues as the instrument's NBBO (ENG_CMD_NBBO).
+the best protected bid and offer of the OTHER venues as the instrument's NBBO (ENG_CMD_NBBO). A
+dark venue gets the NBBO of all the lit venues, its midpoint reference, whenever it changes and
+again each half of its nbbo_max_age (the quote is current while the feeds are: a quiet market must
+not go stale in the dark venue).
 
 Both go through an ordinary producer slot (shm.client.EngineClient), so the engine sequences and
 journals them like any command: its order protection (native/matching/eng_protect.c) is decided by
@@ -31,9 +34,11 @@ class VenueLink:
     venue: str
     engine: str
     instrument_ids: list[int]
-    mode: int
+    mode: int | None                  # None: a dark venue (no protection mode, the full NBBO)
+    refresh_ns: int = 0               # dark: re-send an unchanged NBBO after this long
     client: EngineClient | None = None
     sent: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    sent_at: dict[int, int] = field(default_factory=dict)
     next_try: float = 0.0
     commands: int = 0
     refused: int = 0
@@ -45,7 +50,8 @@ class VenueLink:
         try:
             client = EngineClient(self.engine)
             for inst in self.instrument_ids:
-                self._check(client.submit(SetOrderProtection(instrument_id=inst, mode=self.mode)).first_event)
+                if self.mode is not None:
+                    self._check(client.submit(SetOrderProtection(instrument_id=inst, mode=self.mode)).first_event)
         except (shm_errors.ShmError, OSError) as exc:
             log.warning("sip: venue %s engine %s: %s; trying again in %.0f s", self.venue, self.engine, exc, RETRY_S)
             self.next_try = time.monotonic() + RETRY_S
@@ -61,12 +67,14 @@ class VenueLink:
             log.error("sip: venue %s refused a command: reason %d", self.venue, first_event.reason)
 
     def send_away(self, consolidator: Consolidator, inst: int) -> bool:
-        """Sends the venue its away quote in `inst` if it changed; True if a command went out."""
+        """Sends the venue its quote in `inst` (lit: the other venues' best; dark: the NBBO) if it
+        changed, or a dark venue's again when refresh_ns passed; True if a command went out."""
         if inst not in self.instrument_ids:
             return False
-        away = consolidator.best_excluding(inst, self.venue)
+        away = consolidator.nbbo(inst) if self.mode is None else consolidator.best_excluding(inst, self.venue)
         quote = (away.bid or 0, away.ask or 0, away.bid_size, away.ask_size)
-        if self.sent.get(inst) == quote:
+        due = self.mode is None and time.monotonic_ns() - self.sent_at.get(inst, 0) >= self.refresh_ns
+        if self.sent.get(inst) == quote and not due:
             return False
         client = self.attach()
         if client is None:
@@ -81,6 +89,7 @@ class VenueLink:
             self.next_try = time.monotonic() + RETRY_S
             return False
         self.sent[inst] = quote
+        self.sent_at[inst] = cmd.quote_ts_ns
         return True
 
     def close(self) -> None:
