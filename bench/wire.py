@@ -11,6 +11,17 @@ Baseline, same run, same CPUs: native/bench/probe_tcp.c's C TCP ping-pong echo (
 message in flight) with the NewOrderSingle frame size. Orders are IOC limit buys priced below
 the book so nothing rests: each order gives New + Canceled. The last line is the JSON summary.
 
+Socket paths side by side (--paths, default all three, each with its own venue, one after the
+other, same placement): "epoll" (today's path), "busy-poll" (the same loop with SO_BUSY_POLL and
+SO_PREFER_BUSY_POLL on the client sockets) and "io_uring" (the gateway's io_uring backend:
+multishot receive, batched sends; gateway/orderentry/io_backend.py); "io_uring-sqpoll" (a kernel
+thread polls the submission queue; it wants a spare core, which 2 vCPUs do not have) on request.
+Each path's P50/P99 is given as a ratio to the echo and to the epoll path, with the gateway's
+I/O system calls and user-space copies per frame (its own counters, whole run incl. warm-up) as
+the measured reason for a difference, and the client socket's SO_INCOMING_NAPI_ID (0 on loopback:
+busy polling has no NAPI context to spin on). All of it is loopback TCP, the kernel's software
+path: no NIC is involved.
+
 Placement and scheduling (stated in the output and the JSON): on 2 vCPUs shared with other work,
 a spinning loop under SCHED_OTHER is time-sliced with whatever else runs on its core (the P99 then
 shows those slices, milliseconds), and a SCHED_FIFO loop that never blocks is throttled by the
@@ -32,15 +43,18 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
 from gateway.client import Client
+from gateway.orderentry.io_backend import incoming_napi_id, io_uring_unavailable
 from native._venue import ffi, lib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,6 +65,32 @@ from gateway import launcher  # noqa: E402
 from loadgen import ONE_SESSION_CONFIG  # noqa: E402
 
 NOS_FRAME_BYTES = 6 + 8 + 81
+
+
+# The gateway options of each socket path (--paths).
+PATHS: dict[str, tuple[str, ...]] = {
+    "epoll": (),
+    "busy-poll": ("--so-busy-poll-us", "50", "--prefer-busy-poll"),
+    "io_uring": ("--io-backend", "io_uring"),
+    "io_uring-sqpoll": ("--io-backend", "io_uring", "--io-uring-sqpoll-ms", "10"),
+}
+DEFAULT_PATHS = "epoll,busy-poll,io_uring"
+_STOPPED = re.compile(r"(\d+) frames in, (\d+) out, .*?(\d+) I/O system calls, (\d+) bytes copied")
+
+
+def gateway_io_counts(gw_err: str) -> dict[str, object]:
+    """The gateway's own I/O counters from its 'stopped' line, per frame in or out, and its
+    start-up line's I/O description (what it really ran, after any fallback)."""
+    m = _STOPPED.search(gw_err)
+    listening = next((ln for ln in gw_err.splitlines() if "listening on" in ln), "")
+    io = re.search(r"I/O (.*?), ((?:no )?busy-poll sockets(?: \([^)]*\))?),", listening)
+    if not m:
+        return {"io": io.group(1) if io else "", "busy_poll": io.group(2) if io else ""}
+    frames = int(m.group(1)) + int(m.group(2))
+    return {"io": io.group(1) if io else "", "busy_poll": io.group(2) if io else "",
+            "frames": frames, "io_syscalls": int(m.group(3)), "copied_bytes": int(m.group(4)),
+            "syscalls_per_frame": round(int(m.group(3)) / frames, 3) if frames else None,
+            "copied_bytes_per_frame": round(int(m.group(4)) / frames, 1) if frames else None}
 
 
 def _hist(values_ns: np.ndarray) -> HdrHistogram:
@@ -115,6 +155,78 @@ PLACEMENTS = {
 }
 
 
+def _measure(venue: Venue, client_cpu: int, client_prio: int, seconds: float, max_orders: int,
+             rates: str, sched_of: Any, sched_delta: Any
+             ) -> tuple[dict[str, dict[str, object]], int]:
+    """The fixed rates, then the maximum rate, on one venue; and the client socket's NAPI id."""
+    os.sched_setaffinity(0, {client_cpu})
+    client = Client.connect("127.0.0.1", venue.port, 1, 1, "bench", keepalive_ms=30000)
+    napi = incoming_napi_id(client.sock)
+    set_fifo(0, client_prio)
+    run_load(client, 2000, 100_000, 0)          # warm-up: caches, page faults, branch
+    pids = {"client": os.getpid(), "gateway": venue.gateway.pid, "engine": venue.engine.pid}
+    results: dict[str, dict[str, object]] = {}
+    plan = [(f"rate_{int(r)}", int(int(r) * seconds), 1_000_000_000 // int(r), 0)
+            for r in rates.split(",")] + [("max_rate", max_orders, 0, 512)]
+    for name, count, interval, window in plan:
+        s0, steal0 = sched_of(pids), steal_ticks()
+        results[name] = run_load(client, count, interval, window)
+        results[name]["sched"] = sched_delta(s0, sched_of(pids))
+        results[name]["steal_ticks"] = steal_ticks() - steal0
+    set_fifo(0, 0)
+    client.terminate()
+    return results, napi
+
+
+def _print_paths(by_path: dict[str, dict[str, dict[str, object]]],
+                 io_counts: dict[str, dict[str, object]], echo: dict[str, int]
+                 ) -> dict[str, float]:
+    """One table row per path and run, with ratios to the echo and to the epoll path; returns
+    the ratios for the JSON (keys PATH_RUN_p50_to_echo / _to_epoll, ...)."""
+    hdr = f"{'path':<16}{'run':<12}{'orders/s':>10}{'lost':>5}{'P50 us':>8}{'P99 us':>8}" \
+          f"{'P99.9 us':>9}{'max us':>9}{'P50/echo':>9}{'P99/echo':>9}{'P50/epl':>8}" \
+          f"{'P99/epl':>8}{'tput/epl':>9}  uncorr. P50/P99 us; run-queue wait ms (switches) " \
+          f"client/gateway/engine; steal"
+    print(hdr)
+    print(f"{'tcp echo':<28}{'closed':>10}{0:>5}{echo['p50_ns'] / 1e3:>8.1f}"
+          f"{echo['p99_ns'] / 1e3:>8.1f}{echo['p999_ns'] / 1e3:>9.1f}{echo['max_ns'] / 1e3:>9.1f}")
+    ratios: dict[str, float] = {}
+    base = by_path.get("epoll")
+    for path, results in by_path.items():
+        for name, r in results.items():
+            c, u, sd = r["corrected"], r["uncorrected"], r["sched"]
+            assert isinstance(c, dict) and isinstance(u, dict) and isinstance(sd, dict)
+            key = f"{path}_{name}"
+            ratios[f"{key}_p50_to_echo"] = round(c["p50_ns"] / echo["p50_ns"], 3)
+            ratios[f"{key}_p99_to_echo"] = round(c["p99_ns"] / echo["p99_ns"], 3)
+            to_epoll = ["", "", ""]
+            if base is not None and name in base:
+                b = base[name]["corrected"]
+                assert isinstance(b, dict)
+                tput = float(r["achieved_orders_per_s"]) / max(float(base[name]["achieved_orders_per_s"]), 1.0)  # type: ignore[arg-type]
+                ratios[f"{key}_p50_to_epoll"] = round(c["p50_ns"] / b["p50_ns"], 3)
+                ratios[f"{key}_p99_to_epoll"] = round(c["p99_ns"] / b["p99_ns"], 3)
+                ratios[f"{key}_throughput_to_epoll"] = round(tput, 3)
+                to_epoll = [f"{c['p50_ns'] / b['p50_ns']:.2f}", f"{c['p99_ns'] / b['p99_ns']:.2f}",
+                            f"{tput:.2f}"]
+            waits = "/".join(f"{sd[n]['run_delay_ms']:.1f}({sd[n]['switched_in']})"
+                             for n in ("client", "gateway", "engine"))
+            print(f"{path:<16}{name:<12}{r['achieved_orders_per_s']:>10.0f}{r['lost']:>5}"
+                  f"{c['p50_ns'] / 1e3:>8.1f}{c['p99_ns'] / 1e3:>8.1f}{c['p999_ns'] / 1e3:>9.1f}"
+                  f"{c['max_ns'] / 1e3:>9.1f}{c['p50_ns'] / echo['p50_ns']:>9.2f}"
+                  f"{c['p99_ns'] / echo['p99_ns']:>9.2f}{to_epoll[0]:>8}{to_epoll[1]:>8}"
+                  f"{to_epoll[2]:>9}  {u['p50_ns'] / 1e3:.1f}/{u['p99_ns'] / 1e3:.1f}; {waits}; "
+                  f"{r['steal_ticks']}")
+    print("gateway I/O per frame in or out (its own counters, whole run incl. warm-up):")
+    for path, io in io_counts.items():
+        print(f"  {path:<16}{io.get('io', '')}; {io.get('busy_poll', '')}: "
+              f"{io.get('syscalls_per_frame')} system calls, {io.get('copied_bytes_per_frame')} "
+              f"bytes copied in user space by the backend; client socket NAPI id "
+              f"{io.get('client_socket_napi_id')} (0: no NAPI context, busy polling has nothing "
+              f"to spin on)")
+    return ratios
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="shorter runs: finishes within 60 s")
@@ -143,6 +255,9 @@ def main() -> int:
                     help="skip the last part: a lone order's durable ack per journal durability "
                          "mode beside the disk's own durable write and the TCP echo "
                          "(bench/journal_wire.py)")
+    ap.add_argument("--paths", default=DEFAULT_PATHS,
+                    help=f"socket paths to measure side by side, of {', '.join(PATHS)} (default "
+                         f"{DEFAULT_PATHS}); each gets its own venue")
     ap.add_argument("--passive-fill", action="store_true",
                     help="instead: the passive-fill measure of bench/wire_passive.py (a resting "
                          "order's report on an idle gateway, event doorbell on vs off)")
@@ -152,8 +267,13 @@ def main() -> int:
         return passive_fill_main((["--quick"] if args.quick else []) + rest)
     if rest:
         ap.error(f"unrecognized arguments: {' '.join(rest)}")
-    seconds = args.seconds or (1.0 if args.quick else 5.0)
-    max_orders = 300_000 if args.quick else 1_000_000
+    paths = [p for p in args.paths.split(",") if p]
+    bad = [p for p in paths if p not in PATHS]
+    if bad or not paths:
+        ap.error(f"--paths: {', '.join(bad) or 'none given'}: use some of {', '.join(PATHS)}")
+    uring_why = io_uring_unavailable() if any(p.startswith("io_uring") for p in paths) else ""
+    seconds = args.seconds or ((0.5 if len(paths) > 1 else 1.0) if args.quick else 5.0)
+    max_orders = (100_000 if len(paths) > 1 else 300_000) if args.quick else 1_000_000
     cpus = sorted(os.sched_getaffinity(0))
     ci, gi, ei = PLACEMENTS[args.placement]
     client_cpu, gateway_cpu, engine_cpu = cpus[ci], cpus[gi], cpus[ei]
@@ -200,31 +320,28 @@ def main() -> int:
         echo = _pcts(_hist(rtt.astype(np.int64)))
         echo["steal_ticks"] = steal_ticks() - steal0
 
-        with tempfile.TemporaryDirectory() as tmp:
-            venue = Venue(engine_cpu, gateway_cpu, gateway_wait == "spin", Path(tmp),
-                          prio["engine"], prio["gateway"], engine_spin, args.gateway_idle_spin_us,
-                          ("--no-event-doorbell",) if args.no_event_doorbell else ())
-            try:
-                os.sched_setaffinity(0, {client_cpu})
-                client = Client.connect("127.0.0.1", venue.port, 1, 1, "bench", keepalive_ms=30000)
-                set_fifo(0, prio["client"])
-                run_load(client, 2000, 100_000, 0)          # warm-up: caches, page faults, branch
-                pids = {"client": os.getpid(), "gateway": venue.gateway.pid,
-                        "engine": venue.engine.pid}
-                results: dict[str, dict[str, object]] = {}
-                plan = [(f"rate_{int(r)}", int(int(r) * seconds), 1_000_000_000 // int(r), 0)
-                        for r in args.rates.split(",")] + [("max_rate", max_orders, 0, 512)]
-                for name, count, interval, window in plan:
-                    s0, steal0 = sched_of(pids), steal_ticks()
-                    results[name] = run_load(client, count, interval, window)
-                    results[name]["sched"] = sched_delta(s0, sched_of(pids))
-                    results[name]["steal_ticks"] = steal_ticks() - steal0
-                set_fifo(0, 0)
-                client.terminate()
-            finally:
-                set_fifo(0, 0)
-                os.sched_setaffinity(0, set(cpus))
-                gw_err = venue.close()
+        by_path: dict[str, dict[str, dict[str, object]]] = {}
+        io_counts: dict[str, dict[str, object]] = {}
+        skipped: dict[str, str] = {}
+        for path in paths:
+            if path.startswith("io_uring") and uring_why:
+                skipped[path] = f"io_uring cannot run here: {uring_why}"
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                venue = Venue(engine_cpu, gateway_cpu, gateway_wait == "spin", Path(tmp),
+                              prio["engine"], prio["gateway"], engine_spin,
+                              args.gateway_idle_spin_us,
+                              (("--no-event-doorbell",) if args.no_event_doorbell else ())
+                              + PATHS[path])
+                try:
+                    by_path[path], napi = _measure(venue, client_cpu, prio["client"], seconds,
+                                                   max_orders, args.rates, sched_of, sched_delta)
+                finally:
+                    set_fifo(0, 0)
+                    os.sched_setaffinity(0, set(cpus))
+                    gw_err = venue.close()
+            io_counts[path] = gateway_io_counts(gw_err)
+            io_counts[path]["client_socket_napi_id"] = napi
     finally:
         if dma_fd is not None:
             os.close(dma_fd)
@@ -233,36 +350,18 @@ def main() -> int:
 
     print(f"wire-to-wire NewOrderSingle -> ExecutionReport(New), loopback TCP; placement "
           f"{args.placement}: client cpu {client_cpu} (ppoll), gateway cpu {gateway_cpu} "
-          f"({'busy-poll' if gateway_wait == 'spin' else f'epoll backoff, {args.gateway_idle_spin_us} us spin'}), "
+          f"({'busy-poll' if gateway_wait == 'spin' else f'backoff, {args.gateway_idle_spin_us} us spin'}), "
           f"engine cpu {engine_cpu} (backoff, {engine_spin} polls); sched {sched}{sched_note} "
           f"{'' if sched == 'other' else str(prio)}")
     print(f"cpuidle driver {dma['cpuidle_driver']}, cpu_dma_latency {dma['cpu_dma_latency_us']} us "
           f"({'held at ' + str(args.dma_latency_us) + ' us by this bench' if args.dma_latency_us is not None else 'not held by this bench'}); "
           f"load average before/after {load_before[0]:.2f}/{load_after[0]:.2f} (other work on these cores)")
-    hdr = f"{'run':<14}{'orders/s':>12}{'lost':>6}{'P50 us':>9}{'P99 us':>9}{'P99.9 us':>10}" \
-          f"{'max us':>10}{'P50/echo':>10}{'P99/echo':>10}  uncorr. P50/P99 us; run-queue wait ms " \
-          f"(switches) client/gateway/engine; steal ticks"
-    print(hdr)
-    print(f"{'tcp echo':<14}{'closed':>12}{0:>6}{echo['p50_ns'] / 1e3:>9.1f}"
-          f"{echo['p99_ns'] / 1e3:>9.1f}{echo['p999_ns'] / 1e3:>10.1f}{echo['max_ns'] / 1e3:>10.1f}"
-          f"{'':>20}  steal {echo['steal_ticks']}")
-    ratios: dict[str, float] = {}
-    for name, r in results.items():
-        c, u, sd = r["corrected"], r["uncorrected"], r["sched"]
-        assert isinstance(c, dict) and isinstance(u, dict) and isinstance(sd, dict)
-        p50r = c["p50_ns"] / echo["p50_ns"]
-        p99r = c["p99_ns"] / echo["p99_ns"]
-        ratios[f"{name}_p50_to_echo"] = round(p50r, 3)
-        ratios[f"{name}_p99_to_echo"] = round(p99r, 3)
-        waits = "/".join(f"{sd[n]['run_delay_ms']:.1f}({sd[n]['switched_in']})"
-                         for n in ("client", "gateway", "engine"))
-        print(f"{name:<14}{r['achieved_orders_per_s']:>12.0f}{r['lost']:>6}"
-              f"{c['p50_ns'] / 1e3:>9.1f}{c['p99_ns'] / 1e3:>9.1f}{c['p999_ns'] / 1e3:>10.1f}"
-              f"{c['max_ns'] / 1e3:>10.1f}{p50r:>10.2f}{p99r:>10.2f}  "
-              f"{u['p50_ns'] / 1e3:.1f}/{u['p99_ns'] / 1e3:.1f}; {waits}; {r['steal_ticks']}")
-    stopped = [line for line in gw_err.splitlines() if "stopped" in line]
-    for line in stopped:
-        print(line)
+    ratios = _print_paths(by_path, io_counts, echo)
+    for path, why in skipped.items():
+        print(f"{path}: not measured ({why})")
+    results: dict[str, object] = dict(by_path)
+    results["gateway_io"] = io_counts
+    results["skipped_paths"] = skipped
     baselines: dict[str, object] = {"tcp_echo_rtt": echo}
     if lone:
         print_lone_order_acks(lone)
@@ -279,7 +378,9 @@ def main() -> int:
                "echo_wait": "blocking recv", "echo_sched": sched,
                "tcp_nodelay": True, "dma_latency": dma,
                "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
-               "tuning": "none applied by this bench"}
+               "tuning": "none applied by this bench",
+               "network_path": "loopback TCP (the kernel's software path; no NIC)",
+               "paths": {p: " ".join(PATHS[p]) or "(defaults)" for p in paths}}
     print(json.dumps({"bench": "wire", "machine": machine, "metrics": results,
                       "baselines": baselines, "ratios": ratios}))
     return 0

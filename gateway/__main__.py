@@ -22,6 +22,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "control": ("gateway.control.process", "run the control-plane service (API, risk, breakers) for an engine"),
     "audit": ("gateway.security.audit_cli", "audit log tools: 'audit verify LOG' names each edited, removed or reordered record"),
     "keys": ("gateway.security.keys_cli", "credentials and keys: 'keys hash-token' (token_hash config line), 'keys curve' (CurveZMQ key pair)"),
+    "dashboard": ("gateway.dashboard.process", "serve the live web dashboard of a running venue (up starts it)"),
     "sip": ("gateway.sip.process", "the consolidator: the venues' feeds in, the NBBO and protected quotes out (multi-venue config)"),
     "delay-line": ("gateway.venues.delay_line", "TCP proxy in front of a venue applying its latency profile (avg/P99) to the traffic routed to it"),
     "shell": ("gateway.control.shell", "operators' shell of the control plane (interactive, -c or -f script)"),

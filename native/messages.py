@@ -244,6 +244,7 @@ class CommandRecord(msgspec.Struct, frozen=True, gc=False, tag_field="type"):
 
     CODE: ClassVar[int]
     C_STRUCT: ClassVar[str]
+    session: int = 0  # uint16_t
     instrument_id: int = 0  # uint32_t
     seq: int = 0  # uint64_t
     ts_ns: int = 0  # int64_t

@@ -138,7 +138,7 @@ def encode_commands(commands: Iterable[Command]) -> np.ndarray:
     for i, cmd in enumerate(cmds):
         if isinstance(cmd, UnknownCommand):
             code = _check_int("command", "type", cmd.code, np.dtype("<u2"))
-            row: tuple[Any, ...] = (cmd.instrument_id, cmd.seq, cmd.ts_ns)
+            row: tuple[Any, ...] = tuple(getattr(cmd, n) for n in CommandRecord.__struct_fields__)
             key = -1 - code           # headers of unknown types are grouped apart from known ones
         elif isinstance(cmd, CommandRecord):
             key = code = type(cmd).CODE

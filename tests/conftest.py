@@ -14,6 +14,8 @@ from types import ModuleType
 
 import pytest
 
+pytest_plugins = ["tests.gw_io_backends"]
+
 STARTS_PROCESSES = re.compile(
     r"start_venue\(|start_engine\(|engine_proc|\bVenue\(|\bvenue\.spawn\(|\blive_venue\b|LiveEngine\(|"
     r"SplitVenue\(|subprocess\.Popen\(|gateway_command\(|_venue\(|shutil\.which\(\"c[c]\"\)|"
@@ -52,12 +54,19 @@ def _is_slow(item: pytest.Item) -> bool:
         return False
     if module.__name__ in _builds_c:
         return True
+    return starts_processes(module, function, set(getattr(item, "fixturenames", ())))
+
+
+def starts_processes(module: ModuleType, function: object, fixturenames: set[str]) -> bool:
+    """The test function starts processes itself or through one of its fixtures."""
+    for name in _visible_fixture_modules(module.__name__):
+        _scan(sys.modules.get(name))
     try:
         if STARTS_PROCESSES.search(inspect.getsource(function)):
             return True
     except (OSError, TypeError):
         pass
-    names = set(getattr(item, "fixturenames", ()))
+    names = fixturenames
     homes = _visible_fixture_modules(module.__name__)
     for name in names:              # fixtures imported from a helper module (gw_venue's venue)
         home = getattr(getattr(module, name, None), "__module__", None)

@@ -122,6 +122,15 @@ class Control(_S):
     curve_clients: str = ""
 
 
+class Dashboard(_S):
+    """The live web dashboard (gateway/dashboard/), started by ``up`` beside the other processes.
+    listen: HOST:PORT of its HTTP/WebSocket server (port 0 = any free port; the embedded default
+    config says 127.0.0.1:8700); "" = no dashboard. refresh_hz: the most updates a panel sends a
+    browser per second (conflation, whatever the event rate)."""
+    listen: str = "127.0.0.1:0"
+    refresh_hz: float = 4.0
+
+
 class User(_S):
     """A control-plane user. The token itself is never in the config: token_hash is its salted slow
     hash (``python -m gateway keys hash-token``); the user keeps the token in a file or the
@@ -150,6 +159,7 @@ class VenueConfig(_S):
     schedule: Schedule = Schedule()
     breakers: Breakers = Breakers()
     control: Control = Control()
+    dashboard: Dashboard = Dashboard()
 
     # Derived views (not fields).
     def gateway_config(self) -> gw_config.GatewayConfig:
@@ -210,6 +220,12 @@ def schedule_seconds(value: int | str | None, field: str) -> int | None:
 
 def _endpoint_ok(ep: str) -> bool:
     return bool(re.match(r"^(tcp://[^:]+:(\d+|\*)|ipc://.+|inproc://.+)$", ep))
+
+
+def listen_ok(text: str) -> bool:
+    """HOST:PORT with a port 0..65535 (0: any free port)."""
+    m = re.match(r"^([^:\s]+):(\d{1,5})$", text)
+    return bool(m) and int(m.group(2)) <= 65535
 
 
 def _check(cfg: VenueConfig) -> None:
@@ -360,6 +376,12 @@ def _check(cfg: VenueConfig) -> None:
             curve.admitted_keys(c.curve_clients)
         except curve.CurveError as exc:
             raise ConfigError(f"control.curve: {exc}") from None
+    d = cfg.dashboard
+    if d.listen and not listen_ok(d.listen):
+        raise ConfigError(f"dashboard.listen: must be HOST:PORT (port 0 = any free one) or \"\" (no "
+                          f"dashboard), got {d.listen!r}")
+    if not 0.1 <= d.refresh_hz <= 30:
+        raise ConfigError(f"dashboard.refresh_hz: must be 0.1..30 updates per second, got {d.refresh_hz}")
     if not cfg.users:
         raise ConfigError("users: at least one user is needed")
     names: set[str] = set()

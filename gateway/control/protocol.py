@@ -104,7 +104,8 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "risk.set": (WRITE, ("scope", "id", "limit", "value", "instrument?"),
                  "change a risk limit (scope account|instrument); account max_position applies to "
                  "every instrument unless instrument is given"),
-    "alerts": (READ, ("limit?",), "recent alerts"),
+    "alerts": (READ, ("limit?",), "recent alerts (each with its id, and who acknowledged it)"),
+    "alerts.ack": (WRITE, ("id",), "acknowledge an alert by its id: the alert feed says who and when"),
     "latency": (READ, (), "per-stage latency summary"),
     "tuning.audit": (READ, (), "host tuning audit rows"),
     "journal.status": (READ, (), "journal directory, durability, segments, last sequence, snapshots"),
@@ -113,6 +114,15 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "strategy.start": (WRITE, ("strategy", "account", "instrument", "params?"),
                        "start a strategy in its own process under an account (k=v,k=v params)"),
     "strategy.stop": (WRITE, ("id",), "stop a running strategy (its orders are cancelled)"),
+    "parent.list": (READ, (), "parent orders (execution algorithms): state, progress, shortfall"),
+    "parent.show": (READ, ("id",), "one parent order: state, fills against schedule, child orders working"),
+    "parent.add": (WRITE, ("account", "instrument", "side", "qty", "algo", "duration_s", "params?"),
+                   "start a parent order: TWAP|VWAP|POV|IS over duration_s seconds (k=v,k=v params)"),
+    "parent.pause": (WRITE, ("id",), "pause a parent order (its working child orders are cancelled)"),
+    "parent.resume": (WRITE, ("id",), "resume a paused parent order"),
+    "parent.amend": (WRITE, ("id", "changes"), "amend a parent order: qty, duration_s, limit_price, risk_aversion, "
+                                               "max/target/min_participation (k=v,k=v)"),
+    "parent.cancel": (WRITE, ("id",), "cancel a parent order (its child orders are cancelled)"),
     "users.list": (READ, (), "users and their roles (admin)"),
     "audit.verify": (READ, (), "check the audit log's hash chain; every edited, removed or reordered record"),
 }

@@ -44,6 +44,7 @@ from gateway.control import protocol
 from gateway.control.breakers import Halt, MarketWideBreaker, PriceBandBreaker, Reopen
 from gateway.control.config import INT64_MAX, VenueConfig, schedule_seconds
 from gateway.control.history import JournalHistory
+from gateway.control.parent_orders import ParentCommands
 from gateway.enginehost.journal import JournalError
 from gateway.control.pnl import PnlBook
 from gateway.control.risk import AccountLimits, RiskMonitor, compute_metrics
@@ -145,7 +146,7 @@ class BreakerSet:
         return actions
 
 
-class ControlService:
+class ControlService(ParentCommands):
     def __init__(self, cfg: VenueConfig, publish: Callable[[bytes, dict[str, Any]], None] | None = None,
                  audit: Callable[..., Any] | None = None, gateway_admin: Any = None) -> None:
         self.cfg = cfg
@@ -166,6 +167,7 @@ class ControlService:
                 self.max_position[(a.id, i.id)] = a.max_position
         self.kill_engaged: set[int] = set()
         self.alerts: collections.deque[dict[str, Any]] = collections.deque(maxlen=1000)
+        self._next_alert_id = 1         # alert ids, for acknowledgement (alerts.ack)
         self.timers: dict[int, Timer] = {}
         self.breakers = BreakerSet(cfg)
         self.engine: EngineClient | None = None
@@ -223,6 +225,7 @@ class ControlService:
             self.rebuild_from_journal(self.cfg.journal.dir)
         self.pump_events()
         self.push_config()
+        self.rebuild_parents()
 
     def rebuild_from_journal(self, directory: str) -> None:
         """The venue's past from its journals (history.py): released events up to seq R, then the
@@ -459,7 +462,9 @@ class ControlService:
         return key
 
     def alert(self, level: str, kind: str, message: str, **extra: Any) -> dict[str, Any]:
-        entry = {"ts_ns": time.time_ns(), "level": level, "kind": kind, "message": message, **_wire(extra)}
+        entry = {"id": self._next_alert_id, "ts_ns": time.time_ns(), "level": level, "kind": kind,
+                 "message": message, **_wire(extra)}
+        self._next_alert_id += 1
         self.alerts.append(entry)
         self.publish(protocol.TOPIC_ALERT, entry)
         log.warning("alert %s %s: %s", level, kind, message)
@@ -900,6 +905,25 @@ class ControlService:
             raise CommandError(protocol.CODE_BAD_REQUEST, f"limit: expected a positive integer, got {limit!r}")
         return list(self.alerts)[-limit:]
 
+    def cmd_alerts_ack(self, user: str, role: str, id: Any) -> dict[str, Any]:
+        """Marks an alert acknowledged by `user` (the service's own record, like the alerts: not
+        trading state, so not an engine command); published on the status topic as
+        {kind: "alert_ack", id, acked_by, acked_ts_ns}. Acknowledging one twice changes nothing."""
+        if isinstance(id, str) and id.isdigit():
+            id = int(id)
+        if isinstance(id, bool) or not isinstance(id, int):
+            raise CommandError(protocol.CODE_BAD_REQUEST, f"id: expected an alert id, got {id!r}")
+        entry = next((a for a in self.alerts if a.get("id") == id), None)
+        if entry is None:
+            raise CommandError(protocol.CODE_BAD_REQUEST, f"id: no alert {id} (the latest "
+                               f"{self.alerts.maxlen} are kept)")
+        if entry.get("acked_by"):
+            return {"id": id, "changed": False, "acked_by": entry["acked_by"], "acked_ts_ns": entry["acked_ts_ns"]}
+        entry["acked_by"], entry["acked_ts_ns"] = user, time.time_ns()
+        self.publish(protocol.TOPIC_STATUS, {"kind": "alert_ack", "id": id, "acked_by": user,
+                                             "acked_ts_ns": entry["acked_ts_ns"]})
+        return {"id": id, "changed": True, "acked_by": user, "acked_ts_ns": entry["acked_ts_ns"]}
+
     def cmd_latency(self, user: str, role: str) -> dict[str, Any]:
         """The order path's stages since the venue started, from the processes' latency regions
         (gateway/latency/venue.py: engine and gateways added up stage by stage)."""
@@ -956,6 +980,9 @@ class ControlService:
         if getattr(self, "_strategy_manager", None) is not None:
             self._strategy_manager.close()      # their orders are cancelled before the engine goes
             self._strategy_manager = None
+        if getattr(self, "_parent_desk", None) is not None:
+            self._parent_desk.close()           # parent orders' processes too (relaunched at the next start)
+            self._parent_desk = None
         if self.engine is not None:
             self.engine.close()
             self.engine = None

@@ -107,6 +107,11 @@ class Kind(enum.Enum):
     INSTRUMENT_LIMIT = "INSTR_LIMIT"
     VALUE = "VALUE"
     COMMAND = "COMMAND"
+    SIDE = "buy|sell"
+    QTY = "QTY"
+    ALGO = "TWAP|VWAP|POV|IS"
+    DURATION = "DURATION_S"
+    PARENT_ID = "PARENT_ID"
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,8 @@ GRAMMAR: dict[str, Node] = {
         }, "set a risk limit: risk set account|instrument ID LIMIT VALUE"),
     }, "risk limits (show, set)", default="show"),
     "alerts": Leaf("alerts", (Arg("limit", Kind.COUNT, optional=True),), "recent alerts (newest last)"),
+    "ack": Leaf("alerts.ack", (Arg("id", Kind.COUNT),), "acknowledge an alert by its id (see alerts)",
+                write=True),
     "latency": Leaf("latency", (), "per-stage latency summary (p50, p99, p99.9, max)"),
     "tuning": Leaf("tuning.audit", (), "host tuning audit: each setting, its state and the wanted value"),
     "journal": Leaf("journal.status", (), "journal and snapshot status"),
@@ -232,6 +239,24 @@ GRAMMAR: dict[str, Node] = {
         "stop": Leaf("strategy.stop", (Arg("id", Kind.STRATEGY_ID),),
                      "stop a running strategy; its orders are cancelled", write=True),
     }, "strategies run by the control plane (list, params, start, stop)", default="list"),
+    "parent": Group({
+        "list": Leaf("parent.list", (), "parent orders: id, algorithm, state, filled against target, shortfall"),
+        "show": Leaf("parent.show", (Arg("id", Kind.PARENT_ID),), "one parent order and its progress"),
+        "add": Leaf("parent.add", (_ACCOUNT, _INSTR, Arg("side", Kind.SIDE), Arg("qty", Kind.QTY),
+                                   Arg("algo", Kind.ALGO), Arg("duration_s", Kind.DURATION),
+                                   Arg("params", Kind.PARAMS, optional=True)),
+                    "start a parent order executed by an algorithm over DURATION_S seconds", write=True,
+                    details="params: start_in_s, limit_price, risk_aversion, max_participation, "
+                            "target_participation, min_participation, slice_s, decision_ms, seed, profile "
+                            "(VWAP), impact_y, sigma_day, adv, half_spread, kyle (IS)"),
+        "pause": Leaf("parent.pause", (Arg("id", Kind.PARENT_ID),), "pause a parent order", write=True),
+        "resume": Leaf("parent.resume", (Arg("id", Kind.PARENT_ID),), "resume a paused parent order", write=True),
+        "amend": Leaf("parent.amend", (Arg("id", Kind.PARENT_ID), Arg("changes", Kind.PARAMS)),
+                      "amend a parent order (qty, duration_s, limit_price, risk_aversion, participation)",
+                      write=True),
+        "cancel": Leaf("parent.cancel", (Arg("id", Kind.PARENT_ID),), "cancel a parent order", write=True),
+    }, "parent orders run by execution algorithms (list, show, add, pause, resume, amend, cancel)",
+        default="list"),
     "whoami": Leaf("whoami", (), "the user and role this shell is authenticated as"),
     "users": Leaf("users.list", (), "users and their roles (admin)"),
     "audit": Leaf("audit.verify", (), "check the audit log's hash chain: each edited, removed or "
@@ -456,6 +481,23 @@ def _convert(arg: Arg, token: str, cmd: str, catalog: Catalog | None,
         return token
     if kind is Kind.STRATEGY_ID:
         return _int(token, "strategy id", 1, 1 << 31, cmd)
+    if kind is Kind.SIDE:
+        if token.lower() not in ("buy", "sell"):
+            raise UsageError(f"{cmd}: side must be buy or sell, got {token!r}")
+        return token.lower()
+    if kind is Kind.QTY:
+        return _int(token, "qty", 1, 1 << 40, cmd)
+    if kind is Kind.ALGO:
+        if token.upper() not in ("TWAP", "VWAP", "POV", "IS"):
+            raise UsageError(f"{cmd}: algorithm must be TWAP, VWAP, POV or IS, got {token!r}")
+        return token.upper()
+    if kind is Kind.DURATION:
+        v = _number(token, "duration_s", cmd)
+        if not v > 0:
+            raise UsageError(f"{cmd}: duration_s must be positive (the end after the start), got {token}")
+        return v
+    if kind is Kind.PARENT_ID:
+        return _int(token, "parent id", 1, 1 << 31, cmd)
     if kind is Kind.COMMAND:
         if token not in GRAMMAR:
             raise UsageError(f"help: unknown command {token!r}{_did_you_mean(token, GRAMMAR)}")

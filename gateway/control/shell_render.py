@@ -319,7 +319,7 @@ def _alerts(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
         return Text("no alerts")
     rows = [dict(r) for r in data]
     for r in rows:
-        for k in ("ts", "ts_ns", "time"):
+        for k in ("ts", "ts_ns", "time", "acked_ts_ns"):
             if isinstance(r.get(k), (int, float)):
                 r[k] = _timestamp(r[k])
     return generic(rows, "alerts")

@@ -9,6 +9,11 @@ Starts three processes, in this order, each with the command line of its own ver
    as sequenced commands and opens the instruments per the schedule;
 3. ``python -m gateway gateway`` with the firms and sessions of the same file.
 The control plane starts before the gateway so that it sees every order's events from the first.
+4. ``python -m gateway dashboard`` (gateway/dashboard/), the live web dashboard, when the config's
+   ``[dashboard] listen`` (or --dashboard) names an address and --no-dashboard is not given. It is
+   a reader only (the event log, the latency regions, the control plane's API and publish feed),
+   so the venue does not depend on it: one that does not start is reported and the venue serves
+   without it; one that dies is restarted like the others.
 Before anything is created, opened or removed, ``up`` takes the venue name's lock
 (shm/venue_lock.py) and checks that the configured ports are free: a second ``up`` of a running
 venue, or one whose ports another program holds, is refused with one line and touches nothing.
@@ -43,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, load_config
+from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, listen_ok, load_config
 from shm import errors as shm_errors
 from shm.engine_segments import control_path, remove_leftovers
 from shm.segment import KIND_CONTROL, Segment
@@ -90,10 +95,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-engine-restart", action="store_true",
                    help="when the engine dies, stop the venue instead of restarting the engine "
                         "from its journal")
+    p.add_argument("--dashboard", default=None, metavar="HOST:PORT", type=_listen,
+                   help="serve the web dashboard here (port 0: any free port); default: the "
+                        "config's [dashboard] listen")
+    p.add_argument("--no-dashboard", action="store_true", help="do not start the web dashboard")
     p.add_argument("--restart-backoff-max", type=_seconds, default=RESTART_BACKOFF_MAX_S,
                    metavar="S", help="longest wait before restarting a process that keeps dying "
                                      f"(default {RESTART_BACKOFF_MAX_S:.0f} s)")
     return p
+
+
+def _listen(text: str) -> str:
+    if not listen_ok(text):
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT (port 0..65535), got {text!r}")
+    return text
+
+
+def dashboard_listen(cfg: VenueConfig, args: argparse.Namespace) -> str:
+    """Where the dashboard serves: --dashboard, else the config's; "" for none."""
+    if args.no_dashboard:
+        return ""
+    return str(args.dashboard) if args.dashboard else cfg.dashboard.listen
+
+
+def dashboard_command(config: str | None, listen: str, endpoints_file: Path, processes_file: Path,
+                      port_file: Path) -> list[str]:
+    cmd = [sys.executable, "-m", "gateway", "dashboard", "--listen", listen,
+           "--control-endpoints-file", str(endpoints_file), "--processes-file", str(processes_file),
+           "--port-file", str(port_file)]
+    if config is not None:
+        cmd += ["--config", config]
+    return cmd
 
 
 def _seconds(text: str) -> float:
@@ -205,13 +237,17 @@ def _remove_leftovers(cfg: VenueConfig) -> None:
         path.unlink(missing_ok=True)
 
 
-def ports_in_use(cfg: VenueConfig) -> list[str]:
+def ports_in_use(cfg: VenueConfig, dashboard: str | None = None) -> list[str]:
     """The configured fixed TCP ports (gateway, control endpoints, gateway admin) that another
     process listens on now, as "what HOST:PORT (why)"; checked before the engine starts, so a
     start that cannot finish creates, opens and journals nothing. Port 0 and '*' are never taken."""
     wanted: list[tuple[str, str, int]] = []
     host, _, port = cfg.gateway.listen.rpartition(":")
     wanted.append(("gateway.listen", host, int(port)))
+    dash = cfg.dashboard.listen if dashboard is None else dashboard
+    if dash:
+        dhost, _, dport = dash.rpartition(":")
+        wanted.append(("dashboard.listen", dhost, int(dport)))
     for what, ep in (("control.command_endpoint", cfg.control.command_endpoint),
                      ("control.publish_endpoint", cfg.control.publish_endpoint),
                      ("gateway.admin_endpoint", cfg.gateway.admin_endpoint)):
@@ -333,6 +369,8 @@ class Supervisor:
     endpoints_file: Path
     gateway_listen: str
     stopping: list[bool]
+    dashboard_listen: str = ""
+    dashboard_port_file: Path | None = None
     ready: dict[str, Any] = field(default_factory=dict)
 
     def start_engine(self) -> None:
@@ -353,6 +391,29 @@ class Supervisor:
                                                     self.admin_file, self.gateway_listen))
         self.venue.wait_for(self.port_file.exists, "the gateway's port", only="gateway",
                             stopping=self.stopping)
+
+    def start_dashboard(self) -> None:
+        """Starts the dashboard and waits for its port; raises RuntimeError when it does not come
+        up (the caller reports it; the venue serves without it)."""
+        assert self.dashboard_port_file is not None
+        self.dashboard_port_file.unlink(missing_ok=True)
+        self.venue.start("dashboard", dashboard_command(
+            self.args.config, self.dashboard_listen, self.endpoints_file,
+            self.run_file("processes.json"), self.dashboard_port_file))
+        self.venue.wait_for(self.dashboard_port_file.exists, "the dashboard's port", only="dashboard",
+                            stopping=self.stopping)
+        host = self.dashboard_listen.rpartition(":")[0]
+        # A restarted dashboard takes the port its predecessor had (bookmarks keep working).
+        self.dashboard_listen = f"{host}:{self.dashboard_port_file.read_text().strip()}"
+        self.ready["dashboard"] = f"http://{self.dashboard_listen}/"
+
+    def write_processes(self) -> None:
+        """The pids the dashboard's health panel shows (they change when a process restarts)."""
+        self.ready["pids"] = {n: p.pid for n, p in self.venue.procs}
+        _write_json(self.run_file("processes.json"), {"pids": self.ready["pids"], "up_pid": os.getpid()})
+
+    def run_file(self, name: str) -> Path:
+        return self.endpoints_file.parent / name
 
     def may_restart(self, what: str) -> str | None:
         """None if `what` may be restarted, else why the venue must stop instead."""
@@ -383,6 +444,8 @@ class Supervisor:
             self.start_control()
         elif what == "control":
             self.start_control()
+        elif what == "dashboard":
+            self.start_dashboard()
         else:
             self.start_gateway()
         where = ""
@@ -395,11 +458,15 @@ class Supervisor:
 
     def publish_ready(self) -> None:
         """Writes the ready file (--ready-file) with the current endpoints and pids."""
-        self.ready["pids"] = {n: p.pid for n, p in self.venue.procs}
+        self.write_processes()
         if self.args.ready_file:
-            tmp = f"{self.args.ready_file}.tmp"
-            Path(tmp).write_text(json.dumps(self.ready))
-            os.replace(tmp, self.args.ready_file)
+            _write_json(Path(self.args.ready_file), self.ready)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
 
 
 def banner(cfg: VenueConfig, ready: dict[str, Any], config_source: str, creds: Path) -> str:
@@ -421,6 +488,8 @@ def banner(cfg: VenueConfig, ready: dict[str, Any], config_source: str, creds: P
               f"  control publish  (ZeroMQ PUB):    {ready['publish']}",
               f"  gateway session admin:            {ready['gateway_admin'] or 'none'}",
               f"  audit log: {ready['audit_log']}",
+              f"  dashboard (web): {ready.get('dashboard') or 'none'}"
+              + (" (log in with a [[users]] name and token)" if ready.get("dashboard") else ""),
               f"  shell: python -m gateway shell --endpoint {ready['command']} --user NAME "
               f"(the user's token by --token-file FILE or $VENUE_CONTROL_TOKEN; users: [[users]] "
               f"in {config_source})",
@@ -467,7 +536,7 @@ def main(argv: list[str]) -> int:
 
 
 def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
-    taken = ports_in_use(cfg)
+    taken = ports_in_use(cfg, dashboard_listen(cfg, args))
     if taken:
         print(f"up: not starting: port in use: {'; '.join(taken)} (another venue or program "
               f"listens there; change it in the config)", file=sys.stderr)
@@ -495,7 +564,7 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
     signal.signal(signal.SIGINT, on_signal)
     venue = Venue(args.restart_backoff_max)
     sup = Supervisor(venue, cfg, args, creds, port_file, admin_file, endpoints_file,
-                     cfg.gateway.listen, stopping)
+                     cfg.gateway.listen, stopping, dashboard_listen(cfg, args), run_dir / "dashboard.port")
     rc = 0
     try:
         sup.start_engine()
@@ -508,7 +577,19 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
                      "command": endpoints["command"], "publish": endpoints["publish"],
                      "audit_log": endpoints["audit_log"],
                      "gateway_admin": admin_file.read_text().strip() if admin_file.exists() else None,
-                     "run_dir": str(run_dir), "pids": {n: p.pid for n, p in venue.procs}}
+                     "run_dir": str(run_dir), "pids": {n: p.pid for n, p in venue.procs},
+                     "dashboard": None}
+        if sup.dashboard_listen:
+            sup.write_processes()           # its health panel reads them from the start
+            try:
+                sup.start_dashboard()
+            except RuntimeError as exc:
+                if stopping[0]:
+                    raise
+                print(f"up: the dashboard did not start ({exc}); the venue serves without it",
+                      file=sys.stderr, flush=True)
+                venue.stop_one("dashboard")
+                venue.children.pop("dashboard", None)
         print(banner(cfg, sup.ready, config_source, creds), flush=True)
         sup.publish_ready()
         while not stopping[0]:

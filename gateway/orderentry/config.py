@@ -16,6 +16,10 @@ import msgspec
 KEY_MAX_BYTES = 64      # = GW_KEY_MAX in native/gateway/gw_server.h
 
 
+# eng_cmd_hdr_t.session holds a session's index + 1 in 15 bits (ENG_SESSION_TAG_INDEX_MASK).
+MAX_SESSIONS = 0x7FFF - 1
+
+
 class ConfigError(ValueError):
     """The credentials file is missing, unreadable or invalid; the message names the field."""
 
@@ -61,6 +65,9 @@ def check(cfg: GatewayConfig, where: str) -> None:
     session_ids: set[int] = set()
     if not cfg.sessions:
         raise ConfigError(f"{where}: sessions: at least one session is needed")
+    if len(cfg.sessions) > MAX_SESSIONS:
+        raise ConfigError(f"{where}: sessions: at most {MAX_SESSIONS} (each engine command "
+                          f"carries its session's index in 15 bits), got {len(cfg.sessions)}")
     for i, s in enumerate(cfg.sessions):
         at = f"{where}: sessions[{i}]"
         if not 0 < s.session_id < 2**64:

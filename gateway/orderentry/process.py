@@ -32,6 +32,8 @@ import zmq
 
 from gateway.orderentry.admin_server import AdminServer, new_admin_token
 from gateway.orderentry.config import ConfigError, GatewayConfig, load_config
+from gateway.orderentry.io_backend import (BACKENDS, ENV_BACKEND, choose_backend, choose_busy_poll,
+                                           default_backend)
 from gateway.latency.errors import LatencyError
 from gateway.latency.venue import ProcessLatency
 from native._venue import ffi, lib
@@ -89,7 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--busy-poll", action="store_true",
                    help="spin: never block in epoll_wait (for an isolated core)")
     p.add_argument("--so-busy-poll-us", type=int, default=0,
-                   help="SO_BUSY_POLL microseconds on client sockets (0: off)")
+                   help="SO_BUSY_POLL microseconds on client sockets (0: off; needs CAP_NET_ADMIN "
+                        "above net.core.busy_read: refused, the start-up line says so)")
+    p.add_argument("--prefer-busy-poll", action="store_true",
+                   help="with --so-busy-poll-us: SO_PREFER_BUSY_POLL too (CAP_NET_ADMIN)")
+    p.add_argument("--io-backend", default=default_backend(),
+                   help=f"epoll or io_uring (default: ${ENV_BACKEND}, else epoll); io_uring where "
+                        "this kernel cannot run it: epoll, and the start-up line says why")
+    p.add_argument("--io-uring-sqpoll-ms", type=int, default=0, metavar="MS",
+                   help="io_uring: a kernel thread polls the submission queue, sleeping after MS "
+                        "idle ms (for a host with a spare core; 0: off)")
     p.add_argument("--idle-spin-us", type=int, default=50,
                    help="without --busy-poll: keep polling this long after the last work before "
                         "blocking in epoll_wait (0: block at once)")
@@ -237,7 +248,12 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg = ffi.new("gw_config_t *")
     gcfg.listen_fd = lsock.fileno()
     gcfg.busy_poll = int(args.busy_poll)
-    gcfg.so_busy_poll_us = args.so_busy_poll_us
+    io = choose_backend(args.io_backend, args.io_uring_sqpoll_ms)
+    gcfg.io_backend = io.backend
+    gcfg.io_uring_sqpoll_ms = io.sqpoll_ms
+    bp = choose_busy_poll(args.so_busy_poll_us, args.prefer_busy_poll)
+    gcfg.so_busy_poll_us = bp.us
+    gcfg.so_prefer_busy_poll = int(bp.prefer)
     gcfg.idle_sleep_ms = args.idle_sleep_ms
     gcfg.idle_spin_us = args.idle_spin_us
     gcfg.event_doorbell = int(not args.no_event_doorbell)
@@ -311,7 +327,7 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{client.slot}, cpu {args.cpu if args.cpu is not None else 'any'}, "
           f"{'busy-poll' if args.busy_poll else f'epoll backoff (spin {args.idle_spin_us} us)'}, "
           f"{'' if args.busy_poll else ('no ' if args.no_event_doorbell else '') + 'event doorbell, '}"
-          f"{sched}, {len(cfg.sessions)} sessions"
+          f"{sched}, I/O {io.description}, {bp.description}, {len(cfg.sessions)} sessions"
           f"{', admin on ' + admin.endpoint if admin else ''}",
           file=sys.stderr, flush=True)
     stats = ffi.new("gw_stats_t *")
@@ -330,7 +346,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{s.business_rejects} business rejects, {s.terminates} terminates, "
           f"{s.decode_errors} decode errors, {s.throttled} throttled, "
           f"{s.slow_consumers} slow consumers, {s.heartbeat_timeouts} heartbeat timeouts, "
-          f"{s.lapped} event-log laps, {s.doorbell_wakes} doorbell wakes",
+          f"{s.lapped} event-log laps, {s.doorbell_wakes} doorbell wakes, "
+          f"{s.io_syscalls} I/O system calls, {s.io_copies_bytes} bytes copied by the I/O backend",
           file=sys.stderr, flush=True)
     events.close()
     client.close()
@@ -434,6 +451,13 @@ def main(argv: list[str]) -> int:
                      "by the kernel (sched_rt_runtime_us) for tens of ms each second")
     if not 0 <= args.idle_spin_us <= 1_000_000:
         parser.error(f"--idle-spin-us must be 0..1000000, got {args.idle_spin_us}")
+    if args.io_backend not in BACKENDS:
+        parser.error(f"--io-backend {args.io_backend!r} (or ${ENV_BACKEND}): use one of "
+                     f"{', '.join(BACKENDS)}")
+    if not 0 <= args.io_uring_sqpoll_ms <= 60_000:
+        parser.error(f"--io-uring-sqpoll-ms must be 0..60000, got {args.io_uring_sqpoll_ms}")
+    if not 0 <= args.so_busy_poll_us <= 1_000_000:
+        parser.error(f"--so-busy-poll-us must be 0..1000000, got {args.so_busy_poll_us}")
     if args.keepalive_max_ms < args.keepalive_min_ms:
         parser.error("--keepalive-max-ms must be >= --keepalive-min-ms")
     if not 0 <= args.engine_wait_s <= 86_400:

@@ -21,14 +21,17 @@ ROLES: Final = (VIEWER, TRADER, RISK_OFFICER, COMPLIANCE, OPERATOR, ADMIN)
 # Reading the venue (not the audit log, not the users): every role but the trader, whose reads
 # are its own firm's.
 _LOOK: Final = frozenset({"whoami", "status", "book", "alerts", "latency", "orders", "positions", "risk.show",
-                          "sessions.list", "tuning.audit", "journal.status", "strategy.list", "strategy.params"})
+                          "sessions.list", "tuning.audit", "journal.status", "strategy.list", "strategy.params",
+                          "parent.list", "parent.show"})
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     VIEWER: _LOOK,
     TRADER: frozenset({"whoami", "status", "book", "orders", "positions", "risk.show"}),
-    RISK_OFFICER: _LOOK | {"risk.set", "killswitch"},
+    RISK_OFFICER: _LOOK | {"risk.set", "killswitch", "alerts.ack"},
     COMPLIANCE: _LOOK | {"audit.verify"},
-    OPERATOR: _LOOK | {"sessions.disconnect", "halt", "resume", "phase", "strategy.start", "strategy.stop"},
+    OPERATOR: _LOOK | {"sessions.disconnect", "halt", "resume", "phase", "strategy.start", "strategy.stop",
+                       "parent.add", "parent.pause", "parent.resume", "parent.amend", "parent.cancel",
+                       "alerts.ack"},
     ADMIN: _LOOK | {"users.list"},
 }
 

@@ -4,47 +4,17 @@
  * nothing above it; an unbound session is announced through g->on_unbound.
  * Invariants: a connection's outbound buffer never grows past tx_buffer_bytes (a client that
  * stops reading is terminated with ENG_GW_SLOW_CONSUMER; GW_TX_RESERVE bytes stay free for that
- * Terminate); a partial write keeps the unsent tail and waits for EPOLLOUT.
+ * Terminate); a partial write keeps the unsent tail for the backend's next flush (gw_io.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "gw_internal.h"
 
-static void gw_want_out(gw_t *g, gw_conn_t *c, uint32_t on)
-{
-    if (c->want_out == on)
-        return;
-    struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
-                             .data.u64 = (uint64_t)(c - g->conns)};
-    epoll_ctl(g->epfd, EPOLL_CTL_MOD, c->fd, &ev);
-    c->want_out = on;
-}
-
 int gw_conn_flush(gw_t *g, gw_conn_t *c)
 {
-    while (c->tx_head < c->tx_tail) {
-        ssize_t n = send(c->fd, c->tx + c->tx_head, c->tx_tail - c->tx_head,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            c->tx_head += (uint32_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            gw_want_out(g, c, 1);
-            return 0;
-        }
-        return -1;
-    }
-    c->tx_head = c->tx_tail = 0;
-    gw_want_out(g, c, 0);
-    return 0;
+    return g->io->conn_flush(g, c);     /* the backend writes (gw_io.h) */
 }
 
 static int gw_tx_append(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len,
@@ -126,8 +96,7 @@ void gw_conn_close(gw_t *g, gw_conn_t *c)
         c->session = -1;
         g->on_unbound(g, s, was_established);
     }
-    epoll_ctl(g->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
+    g->io->conn_close(g, c);
     c->fd = -1;
     c->state = GW_CONN_FREE;
     g->stats->closed++;

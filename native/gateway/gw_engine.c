@@ -43,6 +43,10 @@ static uint64_t gw_submit_stamped(gw_t *g, const eng_cmd_t *cmd)
 void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx)
 {
     uint64_t enqueue = 0;
+    /* The session it serves goes into the journal with it (venue_layout.h ENG_SESSION_TAG_*). */
+    cmd->hdr.session = (uint16_t)((uint32_t)(ctx->session + 1) & ENG_SESSION_TAG_INDEX_MASK);
+    if (ctx->kind == GW_P_MASS_PART || ctx->kind == GW_P_COD)
+        cmd->hdr.session |= ENG_SESSION_TAG_OWED;
     /* Cannot fail: the caller checked gw_engine_has_room and the record sizes are fixed. */
     if (g->lat && g->lat_decoded &&
         (ctx->kind == GW_P_NEW || ctx->kind == GW_P_CANCEL || ctx->kind == GW_P_REPLACE))

@@ -1,7 +1,8 @@
 /*
  * gw_internal.h - the gateway thread's private state, shared by its layers, each calling only
  * the ones below it:
- *   gw_server.c     sockets, epoll, the loop; connection buffers (gw_conn_*)
+ *   gw_server.c     the loop, connection slots; connection buffers (gw_conn_*)
+ *   gw_io_*.c       the I/O backend under it: epoll or io_uring (gw_io.h), chosen at gw_open
  *   fixp_session.c  the FIXP session state machine: handshake, inbound sequencing,
  *                   retransmission, timers, Terminate; hands application messages down
  *   gw_entry.c      application entry: messages to engine commands, ownership, throttle
@@ -18,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gw_io.h"
 #include "gw_server.h"
 #include "ring_bcast.h"
 #include "ring_spsc.h"
@@ -124,7 +126,8 @@ typedef struct gw_mass {
 struct gw {                         /* gw_t (gw_server.h) */
     const gw_config_t *cfg;
     gw_stats_t *stats;
-    int epfd;
+    const gw_io_ops_t *io;          /* the I/O backend (gw_io.h) and its state */
+    void *io_state;
     gw_conn_t *conns;
     gw_session_t *sessions;
     gw_orders_t orders;

@@ -1,7 +1,8 @@
 /*
- * gw_server.c - the gateway thread's event loop: epoll over the listening socket and every
- * client connection, non-blocking reads into a per-connection frame buffer, batched writes from
- * a bounded per-connection outbound buffer, and the engine's rings polled on every pass.
+ * gw_server.c - the gateway thread's event loop: the I/O backend (gw_io.h: epoll or io_uring)
+ * waits on the listening socket and every client connection and fills a per-connection frame
+ * buffer, writes go out in batches from a bounded per-connection outbound buffer, and the
+ * engine's rings are polled on every pass. The loop never branches on the backend.
  * Invariant: nothing a client sends can make this thread block or crash (the buffers and their
  * bounds: gw_conn.c).
  */
@@ -15,7 +16,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,10 +28,9 @@
 #ifndef SO_BUSY_POLL
 #define SO_BUSY_POLL 46
 #endif
-
-#define GW_LISTEN_TAG UINT64_MAX
-#define GW_WAKER_TAG (UINT64_MAX - 1)
-#define GW_EVENTS_MAX 64
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
 
 /* Set by a signal handler or gw_request_stop, read by the loop: relaxed suffices, it publishes
  * no other data. */
@@ -82,88 +81,77 @@ static void gw_format_peer(const struct sockaddr_storage *sa, socklen_t len, cha
     }
 }
 
-static void gw_accept(gw_t *g)
+void gw_io_accepted(gw_t *g, int fd, const struct sockaddr_storage *peer, socklen_t peer_len)
 {
-    for (;;) {
-        struct sockaddr_storage peer;
-        socklen_t peer_len = sizeof peer;
-        int fd = accept4(g->cfg->listen_fd, (struct sockaddr *)&peer, &peer_len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return;                 /* EAGAIN, or a connection that died in the backlog */
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (g->cfg->so_busy_poll_us) {
-            int us = (int)g->cfg->so_busy_poll_us;
-            setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof us);
-        }
-        uint32_t i;
-        for (i = 0; i < g->cfg->max_connections; i++)
-            if (g->conns[i].state == GW_CONN_FREE && g->conns[i].fd < 0)
-                break;
-        if (i == g->cfg->max_connections) {
-            g->stats->refused_connections++;
-            close(fd);
-            continue;
-        }
-        gw_conn_t *c = &g->conns[i];
-        c->fd = fd;
-        c->state = GW_CONN_NEW;
-        c->session = -1;
-        c->closing = c->blocked = c->want_out = 0;
-        c->rx_len = c->tx_head = c->tx_tail = 0;
-        c->keepalive_ms = 0;
-        gw_format_peer(&peer, peer_len, c->peer, sizeof c->peer);
-        c->accepted_ns = c->last_rx_ns = c->last_tx_ns = g->now_ns;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
-        if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            close(fd);
-            c->fd = -1;
-            c->state = GW_CONN_FREE;
-            continue;
-        }
-        g->stats->accepted++;
+    struct sockaddr_storage looked_up;
+    if (!peer) {
+        peer_len = sizeof looked_up;
+        if (getpeername(fd, (struct sockaddr *)&looked_up, &peer_len) < 0)
+            peer_len = 0;
+        peer = &looked_up;
     }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (g->cfg->so_busy_poll_us) {  /* refused without CAP_NET_ADMIN: checked at start-up */
+        int us = (int)g->cfg->so_busy_poll_us;
+        setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof us);
+        if (g->cfg->so_prefer_busy_poll)
+            setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof one);
+    }
+    uint32_t i;
+    for (i = 0; i < g->cfg->max_connections; i++)
+        if (g->conns[i].state == GW_CONN_FREE && g->conns[i].fd < 0)
+            break;
+    if (i == g->cfg->max_connections) {
+        g->stats->refused_connections++;
+        close(fd);
+        return;
+    }
+    gw_conn_t *c = &g->conns[i];
+    c->fd = fd;
+    c->state = GW_CONN_NEW;
+    c->session = -1;
+    c->closing = c->blocked = c->want_out = 0;
+    c->rx_len = c->tx_head = c->tx_tail = 0;
+    c->keepalive_ms = 0;
+    gw_format_peer(peer, peer_len, c->peer, sizeof c->peer);
+    c->accepted_ns = c->last_rx_ns = c->last_tx_ns = g->now_ns;
+    if (g->io->conn_add(g, c) < 0) {
+        close(fd);
+        c->fd = -1;
+        c->state = GW_CONN_FREE;
+        return;
+    }
+    g->stats->accepted++;
 }
 
-/* Reads what the socket holds (as much as the frame buffer takes) and handles whole frames. */
-static void gw_conn_readable(gw_t *g, gw_conn_t *c)
+void gw_io_received(gw_t *g, gw_conn_t *c, uint32_t n)
 {
-    while (!c->closing && !c->blocked && c->fd >= 0) {
-        if (c->rx_len == GW_RX_BYTES)
-            return;                 /* cannot happen: input() always consumes a whole frame */
-        ssize_t n = recv(c->fd, c->rx + c->rx_len, GW_RX_BYTES - c->rx_len, MSG_DONTWAIT);
-        if (n == 0) {
-            gw_conn_close(g, c);
-            return;
-        }
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                gw_conn_close(g, c);
-            return;
-        }
-        c->rx_len += (uint32_t)n;
-        c->last_rx_ns = g->now_ns;
-        if (g->lat)                 /* latency: SOCKET_RECEIVE of the frames this completes, in 1
-                                       recv() in (sample mask + 1); 0: not sampled, no stamps */
-            c->lat_rx = (++g->lat_recvs & g->cfg->latency_sample_mask) == 0 ? hdr_now() : 0;
-        fixp_conn_input(g, c);
-        if ((size_t)n < GW_RX_BYTES / 2)
-            return;                 /* probably drained; level-triggered epoll says if not */
-    }
+    c->rx_len += n;
+    c->last_rx_ns = g->now_ns;
+    if (g->lat)                     /* latency: SOCKET_RECEIVE of the frames this completes, in 1
+                                       read in (sample mask + 1); 0: not sampled, no stamps */
+        c->lat_rx = (++g->lat_recvs & g->cfg->latency_sample_mask) == 0 ? hdr_now() : 0;
+    fixp_conn_input(g, c);
+}
+
+void gw_io_woken(gw_t *g)
+{
+    gw_waker_consume(g->waker);     /* the log is polled at the top of the loop */
+    g->stats->doorbell_wakes++;
 }
 
 static int gw_check_config(const gw_config_t *cfg)
 {
     if (!cfg || cfg->listen_fd < 0 || !cfg->cmd || !cfg->reply || !cfg->events ||
         !cfg->control_seg || cfg->session_count == 0 || !cfg->sessions ||
+        cfg->session_count >= ENG_SESSION_TAG_INDEX_MASK ||   /* index + 1 tags each command */
         cfg->max_connections == 0 || cfg->tx_buffer_bytes < 4 * GW_TX_RESERVE ||
         cfg->out_log_msgs < 2 || (cfg->out_log_msgs & (cfg->out_log_msgs - 1)) ||
         cfg->keepalive_min_ms == 0 || cfg->keepalive_max_ms < cfg->keepalive_min_ms ||
         cfg->order_capacity < 8 || (cfg->order_capacity & (cfg->order_capacity - 1)) ||
-        cfg->order_id_prefix == 0 || cfg->order_id_prefix > 0xFFFF)
+        cfg->order_id_prefix == 0 || cfg->order_id_prefix > 0xFFFF ||
+        cfg->io_backend > GW_IO_URING)
         return -EINVAL;
     for (uint32_t i = 0; i < cfg->session_count; i++)
         if (cfg->sessions[i].key_len == 0 || cfg->sessions[i].key_len > GW_KEY_MAX)
@@ -187,8 +175,7 @@ static void gw_free(gw_t *g)
     gw_orders_free(&g->done);
     free(g->done_ring);
     gw_waker_stop(g->waker);
-    if (g->epfd >= 0)
-        close(g->epfd);
+    g->io->close(g);
     free(g);
 }
 
@@ -224,19 +211,16 @@ static int gw_setup(gw_t *g)
     g->done_ring = calloc(GW_DONE_CAP / 2, sizeof *g->done_ring);
     if (!g->done_ring)
         return -ENOMEM;
-    g->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (g->epfd < 0)
-        return -errno;
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = GW_LISTEN_TAG};
-    if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, cfg->listen_fd, &ev) < 0)
-        return -errno;
+    rc = g->io->open(g);
+    if (rc < 0)
+        return rc;
     if (cfg->event_doorbell && !cfg->busy_poll) {   /* a busy-polling loop never blocks */
         rc = gw_waker_start(&g->waker, cfg->events);
         if (rc < 0)
             return rc;
-        struct epoll_event wev = {.events = EPOLLIN, .data.u64 = GW_WAKER_TAG};
-        if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, gw_waker_fd(g->waker), &wev) < 0)
-            return -errno;
+        rc = g->io->waker_add(g, gw_waker_fd(g->waker));
+        if (rc < 0)
+            return rc;
     }
     g->next_order_counter = cfg->first_order_counter & ((1ull << 48) - 1);
     if (g->next_order_counter == 0)
@@ -256,7 +240,8 @@ static void gw_reap(gw_t *g)
             gw_conn_close(g, c);
             continue;
         }
-        if (c->closing && (c->tx_tail == c->tx_head || g->now_ns >= c->close_deadline_ns))
+        if (c->closing && ((c->tx_tail == c->tx_head && g->io->conn_tx_idle(g, c)) ||
+                           g->now_ns >= c->close_deadline_ns))
             gw_conn_close(g, c);
     }
 }
@@ -272,7 +257,7 @@ int gw_open(const gw_config_t *cfg, gw_stats_t *stats, gw_t **out)
     g->cfg = cfg;
     g->stats = stats;
     g->lat = cfg->latency;
-    g->epfd = -1;
+    g->io = cfg->io_backend == GW_IO_URING ? &gw_io_uring_ops : &gw_io_epoll_ops;
     g->on_unbound = fixp_session_unbound;
     memset(stats, 0, sizeof *stats);
     g->now_ns = gw_mono_ns();
@@ -300,7 +285,7 @@ int gw_stop_requested(void)
 static int gw_waker_rebind(gw_t *g)
 {
     if (g->waker) {
-        epoll_ctl(g->epfd, EPOLL_CTL_DEL, gw_waker_fd(g->waker), NULL);
+        g->io->waker_del(g, gw_waker_fd(g->waker));
         gw_waker_stop(g->waker);
         g->waker = NULL;
     }
@@ -309,8 +294,7 @@ static int gw_waker_rebind(gw_t *g)
     int rc = gw_waker_start(&g->waker, g->cfg->events);
     if (rc < 0)
         return rc;
-    struct epoll_event wev = {.events = EPOLLIN, .data.u64 = GW_WAKER_TAG};
-    return epoll_ctl(g->epfd, EPOLL_CTL_ADD, gw_waker_fd(g->waker), &wev) < 0 ? -errno : 0;
+    return g->io->waker_add(g, gw_waker_fd(g->waker));
 }
 
 int gw_resume(gw_t *g, uint32_t old_source, uint64_t recovered_seq, const char *journal_dir,
@@ -333,38 +317,6 @@ uint32_t gw_expire_mass_cancels(gw_t *g)
     return gw_mass_expire(g);
 }
 
-/* The sockets epoll reported ready: accepts, the doorbell, flushes and reads. */
-static void gw_dispatch(gw_t *g, const struct epoll_event *evs, int n)
-{
-    for (int i = 0; i < n; i++) {
-        if (evs[i].data.u64 == GW_LISTEN_TAG) {
-            gw_accept(g);
-            continue;
-        }
-        if (evs[i].data.u64 == GW_WAKER_TAG) {
-            gw_waker_consume(g->waker);     /* the log is polled at the top of the loop */
-            g->stats->doorbell_wakes++;
-            continue;
-        }
-        gw_conn_t *c = &g->conns[evs[i].data.u64];
-        if (c->fd < 0)
-            continue;
-        if ((evs[i].events & EPOLLOUT) && gw_conn_flush(g, c) < 0) {
-            gw_conn_close(g, c);
-            continue;
-        }
-        if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-            if (c->closing) {
-                char sink[4096];
-                if (recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) <= 0)
-                    gw_conn_close(g, c);
-            } else {
-                gw_conn_readable(g, c);
-            }
-        }
-    }
-}
-
 /* Connections held back by a full command ring retry once the engine made room. */
 static void gw_retry_blocked(gw_t *g)
 {
@@ -374,7 +326,7 @@ static void gw_retry_blocked(gw_t *g)
             c->blocked = 0;
             fixp_conn_input(g, c);
             if (!c->blocked)
-                gw_conn_readable(g, c);
+                g->io->conn_resume(g, c);
         }
     }
 }
@@ -421,6 +373,7 @@ static void gw_stop_connections(gw_t *g, int engine_dead)
     int64_t end = g->now_ns + GW_LINGER_NS;
     for (;;) {
         g->now_ns = gw_mono_ns();
+        g->io->settle(g);
         gw_reap(g);
         uint32_t open = 0;
         for (uint32_t i = 0; i < cfg->max_connections; i++)
@@ -437,8 +390,7 @@ int gw_serve(gw_t *g)
     const gw_config_t *cfg = g->cfg;
     if (g->engine_down)
         return -EINVAL;             /* gw_resume first */
-    struct epoll_event evs[GW_EVENTS_MAX];
-    /* Backoff: poll (epoll_wait with timeout 0) while a command is in flight (the engine's
+    /* Backoff: poll (a wait with timeout 0) while a command is in flight (the engine's
      * replies and events have no doorbell towards us) and for idle_spin_us after the last work,
      * then block until a socket is ready or idle_sleep_ms passes. The spin is bounded in time,
      * not in passes: a count of passes is a count of syscalls whose cost varies 10x, and a loop
@@ -464,13 +416,12 @@ int gw_serve(gw_t *g)
         int armed = timeout_ms && g->waker;
         if (armed && !gw_waker_arm(g->waker, cfg->events->cursor))
             timeout_ms = 0;         /* published since the poll above: poll again, do not block */
-        int n = epoll_wait(g->epfd, evs, GW_EVENTS_MAX, timeout_ms);
+        int n = g->io->wait(g, timeout_ms);     /* dispatches: reads, accepts, the doorbell */
         if (armed)
             gw_waker_disarm(g->waker);
         g->now_ns = gw_mono_ns();
         if (n > 0)
             last_work_ns = g->now_ns;
-        gw_dispatch(g, evs, n);
         gw_retry_blocked(g);
         if (g->cmds_unsignalled) {
             if (cfg->engine_bell)
@@ -480,6 +431,7 @@ int gw_serve(gw_t *g)
         if (cfg->admin)
             gw_admin_service(g);    /* before reap: an admin Terminate is flushed this pass */
         gw_reap(g);
+        g->io->submit(g);           /* this pass's writes, together */
         if (g->lat)
             gw_engine_lat_transmitted(g);   /* latency: the reports above were just flushed */
         int live = gw_timers_and_liveness(g, &next_timer_ns, &next_liveness_ns);

@@ -30,6 +30,9 @@
 #define GW_RUN_ENGINE_DEAD 1        /* the control segment's creator process is gone */
 #define GW_RUN_ENGINE_STALE 2       /* its heartbeat is older than engine_stale_ms (hung, or a
                                        zombie not yet reaped by its parent) */
+/* gw_config_t.io_backend: how the loop talks to the sockets (gw_io.h) */
+#define GW_IO_EPOLL 0               /* epoll_wait, then recv/send per ready socket */
+#define GW_IO_URING 1               /* io_uring: multishot accept/recv, batched sends */
 
 /* One logical FIXP session a client may negotiate (config: gateway/gw_config.py). */
 typedef struct gw_session_cfg {
@@ -99,6 +102,11 @@ typedef struct gw_config {
                                        event-log doorbell (a waker thread, gw_waker.c), so events
                                        this gateway did not cause are reported at once; 0: they
                                        wait for the next idle_sleep_ms timeout */
+    uint32_t io_backend;            /* GW_IO_EPOLL or GW_IO_URING (gw_io_uring_probe says if it
+                                       can run here) */
+    uint32_t io_uring_sqpoll_ms;    /* GW_IO_URING: 0, or a kernel thread polls the submission
+                                       queue and sleeps after this many idle ms (a spare core) */
+    uint32_t so_prefer_busy_poll;   /* with so_busy_poll_us: SO_PREFER_BUSY_POLL on client sockets */
     uint32_t mass_cancel_timeout_ms; /* a mass cancel not finished this long after its request
                                        (the engine dead or stuck) is answered at once with
                                        ENG_GW_MASS_CANCEL_UNFINISHED; 0: GW_MASS_TIMEOUT_MS_DEFAULT */
@@ -121,6 +129,12 @@ typedef struct gw_stats {
     uint64_t lapped;                /* the event log lapped this reader: reports were lost */
     uint64_t refused_connections;   /* accepted past max_connections and closed at once */
     uint64_t doorbell_wakes;        /* epoll_wait ended by the event-log doorbell (gw_waker.c) */
+    uint64_t io_syscalls;           /* system calls of the I/O backend on sockets and its wait:
+                                       epoll_wait, recv, send, accept4, epoll_ctl / io_uring_enter,
+                                       io_uring_register (for calls per message) */
+    uint64_t io_copies_bytes;       /* bytes the backend copied in user space besides the codec's
+                                       (io_uring: provided buffer -> frame buffer, tx -> registered
+                                       send buffer; epoll: 0, the kernel copies straight in/out) */
 } gw_stats_t;
 
 /* The gateway's state: sessions (sequence numbers, retransmission logs), order table, commands
@@ -158,6 +172,10 @@ uint32_t gw_expire_mass_cancels(gw_t *g);
 
 /* Frees the gateway (connections are closed by gw_serve before it returns). NULL: nothing. */
 void gw_close(gw_t *g);
+
+/* 0 if the io_uring backend can run on this kernel and process (a ring with the features it
+ * uses is set up and torn down); else -errno with why written to why (NUL-terminated). */
+int gw_io_uring_probe(char *why, uint32_t why_cap);
 
 /* 1 once a stop was requested (gw_request_stop or a signal) and no gw_serve consumed it. */
 int gw_stop_requested(void);

@@ -220,12 +220,22 @@ typedef enum eng_phase {
     ENG_PHASE_HALTED = 3     /* cancels only; reopening goes through PRE_OPEN and an auction */
 } eng_phase_t;
 
+/* eng_cmd_hdr_t.session as the order-entry gateway sets it: the session's index in the
+ * gateway's configuration + 1 in the low 15 bits; the top bit marks a cancel the gateway owed the
+ * session in bulk (mass cancel, cancel-on-disconnect) rather than one of its requests. */
+#define ENG_SESSION_TAG_INDEX_MASK 0x7FFF
+#define ENG_SESSION_TAG_OWED 0x8000
+
 /* Every command starts with this header. `seq` and `ts_ns` are stamped by the sequencer: seq
  * strictly increases, and ts_ns is the engine's only clock (engine time = max of all ts_ns seen),
  * so a replay of the journal reproduces every output byte. */
 typedef struct eng_cmd_hdr {
     uint16_t type;           /* eng_cmd_type_t */
-    uint16_t _pad0;
+    uint16_t session;        /* the producer's tag, journaled with the command and otherwise
+                                ignored by the engine (0: none). The order-entry gateway sets
+                                ENG_SESSION_TAG_* above, so a gateway that restarts can tell,
+                                from the journal alone, which session each of its commands
+                                served (native/gateway/gw_entry.c, gw_sweep.c) */
     uint32_t instrument_id;  /* ids start at 1; ignored by commands whose doc says so */
     uint64_t seq;
     int64_t ts_ns;

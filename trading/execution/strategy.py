@@ -86,8 +86,13 @@ class ExecutionStrategy(Strategy):
         self.fills: list[ChildFill] = []
         self.decision_ns: list[int] = []
         self.trace: list[tuple[int, float, int, int]] = []    # (ns, target, filled, market volume) per decision
-        self._mids: list[tuple[int, float]] = []
-        self._control_seen = -1
+        self._mid_first: int | None = None
+        self._mid_last: tuple[int, float] | None = None
+        self._mid_sq = 0.0
+        self._mid_n = 0
+        self._price_scale = 10_000
+        self.control_version = 0
+        self.control_error: str | None = None
 
     # ---- set-up ---------------------------------------------------------------------------
     def parent_order(self, ctx: Context) -> ParentOrder:
@@ -106,6 +111,7 @@ class ExecutionStrategy(Strategy):
             raise ParentOrderRefused("slice_s", p["slice_s"], "must be positive")
         rules = {ctx.instrument_id: InstrumentRules(max(1, p["lot_size"]), ctx.tick_size)}
         self.order = validate(self.parent_order(ctx), rules)
+        self._price_scale = ctx.price_scale
         self.schedule = self._schedule(self.order)
         self.state = "waiting"
         ctx.set_timer(int(p["decision_ms"] * 1_000_000))
@@ -187,7 +193,7 @@ class ExecutionStrategy(Strategy):
         o, now, mid = self.order, ctx.now, ctx.book.mid
         assert o is not None and self.schedule is not None
         if mid is not None:
-            self._mids.append((now, mid))
+            self._observe_mid(now, mid)
         if self.state in ("done", "expired", "cancelled", "new"):
             if ctx.orders and self.state == "cancelled":
                 ctx.cancel_all()
@@ -253,14 +259,21 @@ class ExecutionStrategy(Strategy):
                                        self.filled, working, self.target_now))
 
     # ---- what it measured ------------------------------------------------------------------
+    def _observe_mid(self, now: int, mid: float) -> None:
+        if self._mid_first is None:
+            self._mid_first = now
+        elif self._mid_last is not None:
+            self._mid_sq += (mid - self._mid_last[1]) ** 2
+        self._mid_last = (now, mid)
+        self._mid_n += 1
+
     def observed_sigma(self) -> float | None:
         """Mid volatility per sqrt(second) from the decision-time mids seen so far (None with
-        fewer than 30 samples): sqrt(sum of squared changes / elapsed seconds)."""
-        if len(self._mids) < 30:
+        fewer than 30 samples): sqrt(sum of squared changes / elapsed seconds), currency units."""
+        if self._mid_n < 30 or self._mid_last is None or self._mid_first is None:
             return None
-        sq = sum((b[1] - a[1]) ** 2 for a, b in zip(self._mids, self._mids[1:]))
-        elapsed = (self._mids[-1][0] - self._mids[0][0]) / 1e9
-        return math.sqrt(sq / elapsed) / 10_000 if elapsed > 0 else None
+        elapsed = (self._mid_last[0] - self._mid_first) / 1e9
+        return math.sqrt(self._mid_sq / elapsed) / self._price_scale if elapsed > 0 else None
 
     def report(self, ctx: Context) -> dict[str, Any]:
         """Progress and cost so far: prices in currency units, shortfall in bps against the
@@ -282,5 +295,6 @@ class ExecutionStrategy(Strategy):
                 "children": len(self.children), "child_styles": styles, "working": sum(
                     c.leaves_qty for c in ctx.orders.values()),
                 "start_ns": o.start_ns if o else 0, "end_ns": o.end_ns if o else 0,
+                "control_version": self.control_version, "control_error": self.control_error,
                 "order": asdict(o) if o else None}
 

@@ -1,6 +1,7 @@
 """Smart order routing across several venues (issue 21): ``Router.route_order(order, strategy)``
 returns a RoutingPlan, ``Router.execute_routing_plan(plan)`` runs it through the router's
-Marketplace (the multi-venue replay, trading/routing/replay_market.py, or live venues)."""
+Marketplace: the multi-venue replay (trading/routing/replay_market.py) or live venues, one
+gateway.client session each plus the consolidator's feed (trading/routing/live_market.py)."""
 from trading.routing.errors import RoutingError
 from trading.routing.execution import ChildEvent, Marketplace
 from trading.routing.impact import SquareRootImpact

@@ -19,7 +19,7 @@ import msgspec
 from trading.routing.errors import RoutingError
 from trading.routing.market import BUY, MarketSnapshot
 from trading.routing.venue import taker_fee_usd
-from trading.routing.plan import ChildFill, ChildOrder, ChildOutcome, ExecutionReport, RealisedCost, RoutingPlan
+from trading.routing.plan import ChildFill, ChildOrder, ChildOutcome, ChildState, ExecutionReport, RealisedCost, RoutingPlan
 
 if TYPE_CHECKING:
     from trading.routing.router import Router
@@ -62,10 +62,11 @@ class _Run:
         self.deadline = plan.created_ns + plan.parent.horizon_ns
         n = plan.nbbo()
         mid = n.mid
-        self.arrival_touch = n.ask if plan.parent.side_code == BUY else n.bid
-        if mid is None or self.arrival_touch is None:
+        touch = n.ask if plan.parent.side_code == BUY else n.bid
+        if mid is None or touch is None:
             raise RoutingError(f"plan {plan.plan_id}: no two-sided NBBO at arrival, no cost reference")
-        self.arrival_mid = mid
+        self.arrival_mid: float = mid
+        self.arrival_touch: int = touch
 
     @property
     def total_filled(self) -> int:
@@ -101,7 +102,7 @@ class _Run:
         if late is not None:
             return
         filled = self.filled[e.child_id]
-        state = "rejected" if e.kind == "rejected" else (
+        state: ChildState = "rejected" if e.kind == "rejected" else (
             "filled" if filled == child.qty else "partial" if filled else "unfilled")
         self.outcomes[e.child_id] = ChildOutcome(child_id=e.child_id, venue_id=child.venue_id, state=state,
                                                  sent_ns=sent_ns, answered_ns=e.ts_ns, filled_qty=filled,
@@ -152,10 +153,11 @@ def run_plan(router: Router, plan: RoutingPlan, market: Marketplace) -> Executio
         last = router.plan_wave(run.parent, plan.strategy, remaining, wave, market.snapshot(run.parent.instrument_id),
                                 market.now_ns(), run.arrival_touch, run.deadline)
         run.send_wave(last)
-    return _report(run, plan.strategy, market.now_ns())
+    end = market.snapshot(run.parent.instrument_id)
+    return _report(run, plan.strategy, market.now_ns(), end.nbbo(router.scores.down(market.now_ns())).mid)
 
 
-def _report(run: _Run, strategy: str, now: int) -> ExecutionReport:
+def _report(run: _Run, strategy: str, now: int, end_mid: float | None) -> ExecutionReport:
     side = 1.0 if run.parent.side_code == BUY else -1.0
     qty = sum(f.qty for f in run.fills)
     mid, touch = run.arrival_mid, run.arrival_touch
@@ -170,4 +172,4 @@ def _report(run: _Run, strategy: str, now: int) -> ExecutionReport:
     outcomes = tuple(run.outcomes[cid] for cid in run.sent)
     return ExecutionReport(parent=run.parent, strategy=strategy, plans=tuple(run.plans), outcomes=outcomes,
                            fills=tuple(run.fills), filled_qty=qty, avg_price=avg, arrival_mid=mid, arrival_touch=touch,
-                           cost=cost, venues_down=tuple(down), finished_ns=now)
+                           cost=cost, venues_down=tuple(down), finished_ns=now, end_mid=end_mid)

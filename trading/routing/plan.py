@@ -191,6 +191,18 @@ class ExecutionReport(msgspec.Struct, frozen=True, kw_only=True):
     cost: RealisedCost
     venues_down: tuple[str, ...]
     finished_ns: int
+    end_mid: float | None = None
+
+    @property
+    def shortfall_bps(self) -> float:
+        """Implementation shortfall (Perold 1988, "The implementation shortfall: paper versus
+        reality", J. Portfolio Management 14(3)) per share of the parent, bps of the arrival mid: the
+        filled shares' cost (spread, impact, fees) plus the unfilled shares' opportunity cost, the
+        mid's move from arrival to the end against us."""
+        unfilled = max(self.parent.qty - self.filled_qty, 0)
+        side = 1.0 if self.parent.side == "buy" else -1.0
+        missed = unfilled * side * ((self.end_mid if self.end_mid is not None else self.arrival_mid) - self.arrival_mid)
+        return (self.filled_qty * self.cost.total_bps + 1e4 * missed / self.arrival_mid) / self.parent.qty
 
     @property
     def children(self) -> tuple[ChildOrder, ...]:
@@ -202,9 +214,10 @@ class ExecutionReport(msgspec.Struct, frozen=True, kw_only=True):
         lines = [f"parent {self.parent.parent_id} ({self.strategy}): filled {self.filled_qty} of {self.parent.qty}"
                  f" avg {avg} in {len(self.plans)} wave(s), {len(self.outcomes)} children",
                  f"  cost: spread {c.spread_bps:.2f} + impact {c.impact_bps:.2f} + fees {c.fees_bps:.2f}"
-                 f" = {c.total_bps:.2f} bps of the arrival mid {self.arrival_mid / 10_000:.4f}"]
+                 f" = {c.total_bps:.2f} bps of the arrival mid {self.arrival_mid / 10_000:.4f};"
+                 f" shortfall with the unfilled shares {self.shortfall_bps:.2f} bps"]
         for o in self.outcomes:
-            lines.append(f"  {o.child_id:<14} {o.venue_id:<8} {o.state:<9} filled {o.filled_qty:>7} {o.reason}")
+            lines.append(f"  {o.child_id:<14} {o.venue_id:<8} {o.state:<9} {o.filled_qty:>7} filled  {o.reason}")
         if self.venues_down:
             lines.append(f"  venues scored down as not answering: {', '.join(self.venues_down)}")
         return "\n".join(lines)

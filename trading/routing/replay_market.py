@@ -2,14 +2,16 @@
 seeded rule, each lit venue its own C matching engine (native.engine, in process, on the simulated
 clock), plus dark pools fed by the day's hidden executions. A ``Marketplace`` for the router.
 
-The split rule (``split_day``): every historical order id is assigned to one lit venue, drawn with
-the venues' market shares as probabilities (numpy Generator seeded with `seed`, one draw per
-distinct id in ascending id order); each message goes to the venue of the order it names. The book
-standing at the open (the order-book file's first row) is split level by level with a seeded
-multinomial of the same shares. So the consolidated book of the venues is the day's real book,
-and each venue holds about its share of every level, with different queues and tops. Hidden
-executions, auction crosses and the order-book file's later rows (the consolidated view) are not
-given to the lit venues; halts go to all of them.
+The split rule (``split_history``) works on the day's engine commands (trading/replay/history.py,
+which already rebuilds the whole book, the levels beyond the order-book file's depth included):
+every historical order id is assigned to one lit venue, drawn with the venues' market shares as
+probabilities (numpy Generator seeded with `seed`, one draw per distinct id in ascending order),
+and every command naming that order goes there. Anonymous liquidity (SEED_LEVEL: the standing
+book at the open, levels coming into view) is added to a venue drawn the same way, and removed
+from the venues that hold it at that level (most first, split across venues when one holds less).
+So at every instant the venues' books add up, level by level, to the real day's book, each venue
+holding about its share of each level, with its own queues and its own top. Set-up and phase
+commands go to every venue; hidden executions and crosses (prints) to none.
 
 The dark pools (until the engine's midpoint mode is on main they are modelled here, stated): a
 dark pool's resting contra interest when a midpoint child arrives at t is its share of the dark
@@ -36,7 +38,8 @@ from native.engine import Engine
 from native.messages import NewOrder, Reason, RejectedEvent, TradeEvent
 from native.records import OrdType, Tif
 from trading.replay.data import BUY, SELL, Kind, MarketDay
-from trading.replay.history import INSTRUMENT, MAX_ACCOUNTS, History, build_history
+from native.batch import encode_columns
+from trading.replay.history import HIST_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, MAX_ACCOUNTS, Cmd, History, build_history
 from trading.routing.errors import RoutingError
 from trading.routing.execution import ChildEvent
 from trading.routing.market import SIDES, Level, MarketSnapshot, VenueBook
@@ -47,39 +50,64 @@ from trading.routing.venue import check_venues, latency_lognormal_ns
 OWN_ACCOUNT = 2
 OWN_ID_BASE = 1 << 62   # history.RESERVED_IDS: ids no historical order uses
 _HDR = records.dtype_of("eng_cmd_hdr_t")
-_VENUE_MESSAGES = (Kind.ADD, Kind.REDUCE, Kind.DELETE, Kind.EXECUTE, Kind.MODIFY)
 
 
-def split_day(day: MarketDay, venues: tuple[VenueSpec, ...], seed: int) -> dict[str, MarketDay]:
-    """The lit venues' days (module docstring: the split rule)."""
+def _lit_shares(venues: tuple[VenueSpec, ...]) -> tuple[list[VenueSpec], np.ndarray]:
     lit = [v for v in venues if v.type == "lit"]
     shares = np.array([v.market_share for v in lit], dtype=np.float64)
     if shares.sum() <= 0:
         raise RoutingError("the lit venues' market shares add up to 0: nothing to split the day by")
-    shares /= shares.sum()
+    return lit, shares / shares.sum()
+
+
+def split_history(history: History, venues: tuple[VenueSpec, ...], seed: int) -> dict[str, History]:
+    """The lit venues' command streams (module docstring: the split rule)."""
+    lit, shares = _lit_shares(venues)
     rng = np.random.default_rng(seed)
-    ids = np.unique(day.order_id)
+    named = history.order_id[(history.order_id > 0) & (history.kind != Cmd.SEED)]
+    ids = np.unique(named)
     owner_of_id = rng.choice(len(lit), size=len(ids), p=shares)
-    owner = owner_of_id[np.searchsorted(ids, day.order_id)]
-    per_venue = np.isin(day.kind, [int(k) for k in _VENUE_MESSAGES])
-    everyone = day.kind == Kind.HALT
-    skip = np.zeros(len(day), dtype=bool)
-    skip[:day.first_message] = True     # already in the standing book
-    levels = [[] for _ in lit]          # type: list[list[tuple[int, int, int]]]
-    for side, price, qty in day.initial_levels:
-        for k, part in enumerate(rng.multinomial(qty, shares)):
-            if part:
-                levels[k].append((side, price, int(part)))
-    out: dict[str, MarketDay] = {}
-    for k, v in enumerate(lit):
-        mask = ((per_venue & (owner == k)) | everyone) & ~skip
-        if not mask.any():
-            raise RoutingError(f"venue {v.id!r} gets no message of {day.path.name} (share {shares[k]:.3f})")
-        out[v.id] = MarketDay(
-            path=day.path, symbol=day.symbol, ts_ns=day.ts_ns[mask], kind=day.kind[mask], order_id=day.order_id[mask],
-            qty=day.qty[mask], price=day.price[mask], side=day.side[mask], row=day.row[mask], tick_size=day.tick_size,
-            lot_size=day.lot_size, price_scale=day.price_scale, initial_levels=levels[k])
-    return out
+    rows: list[list[tuple[int, int]]] = [[] for _ in lit]     # per venue: (history row, qty override or 0)
+    held: list[dict[tuple[int, int], int]] = [{} for _ in lit]
+    kinds, oids, sides, prices, qtys = history.kind, history.order_id, history.side, history.price, history.qty
+    for i in range(len(history)):
+        kind = int(kinds[i])
+        if kind in (Cmd.SETUP, Cmd.PHASE):
+            for k in range(len(lit)):
+                rows[k].append((i, 0))
+        elif kind == Cmd.SEED:
+            level, qty = (int(sides[i]), int(prices[i])), int(qtys[i])
+            if qty > 0:
+                k = int(rng.choice(len(lit), p=shares))
+                held[k][level] = held[k].get(level, 0) + qty
+                rows[k].append((i, 0))
+                continue
+            left = -qty
+            for k in sorted(range(len(lit)), key=lambda k: (-held[k].get(level, 0), k)):
+                take = min(left, held[k].get(level, 0))
+                if take <= 0:
+                    break
+                held[k][level] -= take
+                rows[k].append((i, -take))
+                left -= take
+        elif kind in (Cmd.ADD, Cmd.REDUCE, Cmd.CANCEL, Cmd.EXECUTE):
+            k = int(owner_of_id[np.searchsorted(ids, oids[i])])
+            rows[k].append((i, 0))
+    return {v.id: _sub_history(history, rows[k]) for k, v in enumerate(lit)}
+
+
+def _sub_history(h: History, rows: list[tuple[int, int]]) -> History:
+    idx = np.array([i for i, _ in rows], dtype=np.int64)
+    recs = h.records[idx].copy()
+    qty = h.qty[idx].copy()
+    for n, (i, override) in enumerate(rows):
+        if override:   # a removal of anonymous liquidity split across venues: this venue's part
+            recs[n:n + 1] = encode_columns("SEED_LEVEL", 1, instrument_id=INSTRUMENT, ts_ns=int(h.ts_ns[i]),
+                                           side=int(h.side[i]), price=int(h.price[i]), qty=override,
+                                           account_id=HIST_ACCOUNT, stp_group=HIST_STP_GROUP)
+            qty[n] = override
+    return History(day=h.day, records=recs, ts_ns=h.ts_ns[idx], kind=h.kind[idx], side=h.side[idx],
+                   price=h.price[idx], qty=qty, order_id=h.order_id[idx], message=h.message[idx], counts=dict(h.counts))
 
 
 @dataclass
@@ -93,8 +121,7 @@ class SyntheticVenues:
     @classmethod
     def build(cls, day: MarketDay, venues: tuple[VenueSpec, ...] | list[VenueSpec], seed: int) -> SyntheticVenues:
         checked = check_venues(venues)
-        days = split_day(day, checked, seed)
-        return cls(day=day, venues=checked, seed=seed, histories={v: build_history(d) for v, d in days.items()})
+        return cls(day=day, venues=checked, seed=seed, histories=split_history(build_history(day), checked, seed))
 
 
 class MultiVenueReplay:

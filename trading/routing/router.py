@@ -10,6 +10,7 @@ child is sent.
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from gateway.regnms.rules import RuleVersion, TickClass, rules_in_force
@@ -42,6 +43,7 @@ class Router:
         self.tick_class: TickClass = tick_class
         self.quote_life_ns = quote_life_ns
         self.timeout_floor_ns = timeout_floor_ns
+        self.decision_ns: list[int] = []     # wall time of every routing decision (plan_wave), for benchmarks
 
     @classmethod
     def from_config(cls, multi: MultiVenueConfig, symbol: str, **kwargs: object) -> Router:
@@ -96,6 +98,7 @@ class Router:
 
     def plan_wave(self, parent: ParentOrder, strategy: str, remaining: int, wave: int, snapshot: MarketSnapshot,
                   now_ns: int, arrival_touch: int | None, deadline_ns: int) -> RoutingPlan:
+        started = time.perf_counter_ns()
         ctx = self.context(parent, remaining, wave, snapshot, now_ns, arrival_touch, deadline_ns)
         alloc = STRATEGIES[strategy](ctx)
         children = self._children(ctx, alloc, wave)
@@ -103,13 +106,15 @@ class Router:
         if problems:   # a bug in a strategy or in enforce: nothing of this wave may go out
             raise RoutingError(f"wave {wave} of {parent.parent_id} failed the Reg NMS check: {'; '.join(problems)}")
         sent = sum(c.qty for c in children)
-        return RoutingPlan(
+        plan = RoutingPlan(
             plan_id=f"{parent.parent_id}/{strategy}/{wave}", strategy=strategy, parent=parent, wave=wave,
             remaining_qty=remaining, created_ns=now_ns, rules_version=self.rules.name, snapshot=snapshot,
             children=tuple(children), deferred_qty=remaining - sent, expected=self._expected(ctx, children),
             excluded=tuple(sorted(ctx.excluded.items())),
             notes=tuple(ctx.notes) + (f"square-root impact of the remaining {remaining}: "
                                       f"{self.impact.bps(remaining):.2f} bps ({self.impact.source})",))
+        self.decision_ns.append(time.perf_counter_ns() - started)
+        return plan
 
     def _children(self, ctx: RoutingContext, alloc: Allocation, wave: int) -> list[ChildOrder]:
         p = ctx.parent

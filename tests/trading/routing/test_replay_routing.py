@@ -10,7 +10,10 @@ from tests.trading.replay.conftest import GOOG, sample
 from trading.replay.data import BUY, SELL
 from trading.replay.lobster import load_lobster
 from trading.routing import ParentOrder, Router, plan_from_json, venue
-from trading.routing.replay_market import MultiVenueReplay, SyntheticVenues, split_day
+from native import records
+from native.engine import Engine
+from trading.replay.history import build_history
+from trading.routing.replay_market import MultiVenueReplay, SyntheticVenues, split_history
 
 VENUES = [
     venue("XNAS", market_share=0.45, taker_fee_mils=10.0, avg_us=200.0, p99_us=600.0),
@@ -26,29 +29,38 @@ def synthetic() -> SyntheticVenues:
     return SyntheticVenues.build(load_lobster(sample(GOOG)), VENUES, seed=11)
 
 
-def test_split_gives_every_message_to_one_venue_and_the_open_book_adds_up(synthetic: SyntheticVenues) -> None:
-    day = synthetic.day
-    days = split_day(day, synthetic.venues, seed=11)
-    order_msgs = int(np.isin(day.kind, [1, 2, 3, 4]).sum()) - day.first_message
-    assert sum(int(np.isin(d.kind, [1, 2, 3, 4]).sum()) for d in days.values()) == order_msgs
-    for side in (BUY, SELL):
-        whole = {(p, q) for s, p, q in day.initial_levels if s == side}
-        parts: dict[int, int] = {}
-        for d in days.values():
-            for s, p, q in d.initial_levels:
-                if s == side:
-                    parts[p] = parts.get(p, 0) + q
-        assert set(parts.items()) == whole
-    # every order id lives on exactly one venue
-    owners: dict[int, str] = {}
-    for v, d in days.items():
-        for oid in np.unique(d.order_id[d.order_id > 0]):
-            assert owners.setdefault(int(oid), v) == v
-    # the same seed splits the same way; another seed differently
-    again = split_day(day, synthetic.venues, seed=11)
-    other = split_day(day, synthetic.venues, seed=12)
-    assert all(np.array_equal(again[v].row, days[v].row) for v in days)
-    assert not all(np.array_equal(other[v].row, days[v].row) for v in days)
+def _depth(engine: Engine, side: int) -> dict[int, int]:
+    return {p: q for p, q, _ in engine.depth(1, side, 10_000)}
+
+
+def test_the_venues_books_add_up_to_the_real_book_at_every_instant(synthetic: SyntheticVenues) -> None:
+    """One engine replaying the whole day against the sum of the venues' engines, level by level,
+    at 25 instants through the day; and the same seed splits the same way, another differently."""
+    whole = build_history(synthetic.day)
+    single = Engine(max_orders=len(whole) + 1024, max_levels=1 << 14, max_instruments=1, max_accounts=8)
+    market = MultiVenueReplay(synthetic, seed=1)
+    done = 0
+    for t in np.linspace(whole.ts_ns[0], whole.ts_ns[-1], 25).astype(np.int64):
+        j = int(np.searchsorted(whole.ts_ns, t, side="right"))
+        recs = whole.records[done:j].copy()
+        recs.view(records.dtype_of("eng_cmd_hdr_t"))["seq"] = np.arange(done + 1, j + 1, dtype=np.uint64)
+        single.submit_records(recs)
+        done = j
+        market.advance_to(int(t))
+        market.snapshot(1)    # brings every venue's engine up to t
+        for side in (BUY, SELL):
+            summed: dict[int, int] = {}
+            for v, eng in market.engines.items():
+                for p, q in _depth(eng, side).items():
+                    summed[p] = summed.get(p, 0) + q
+            assert summed == _depth(single, side), f"at {t} side {side}"
+    tops = {v: _depth(eng, SELL) and min(_depth(eng, SELL)) for v, eng in market.engines.items()}
+    assert len(set(tops.values())) > 1, "the venues should not all show the same top"
+    again = split_history(whole, synthetic.venues, seed=11)
+    other = split_history(whole, synthetic.venues, seed=12)
+    for v, h in synthetic.histories.items():
+        assert np.array_equal(again[v].records, h.records)
+    assert not all(np.array_equal(other[v].order_id, h.order_id) for v, h in synthetic.histories.items())
 
 
 def _start(synthetic: SyntheticVenues, at: int, seed: int = 3) -> tuple[MultiVenueReplay, Router]:
@@ -114,3 +126,23 @@ def test_a_stored_plan_replays_to_the_same_report(synthetic: SyntheticVenues) ->
     again = Router(VENUES, market=market2).execute_routing_plan(plan_from_json(stored))
     assert msgspec.json.encode(again) == msgspec.json.encode(first)
     assert again.filled_qty == parent.qty
+
+
+def test_a_replayed_flow_is_deterministic_and_every_parent_accounted(synthetic: SyntheticVenues) -> None:
+    from gateway.regnms.rules import rules_in_force
+    from trading.routing.flow import run_flow, summarize, synthetic_parents
+    from trading.routing.impact import DEFAULT_IMPACT
+    parents = synthetic_parents(synthetic.day, 6, seed=2, horizon_ns=3_000_000_000, max_waves=10)
+    assert [p.parent_id for _, p in parents] == [f"F{k}" for k in range(1, 7)]
+    assert all(b[0] - a[0] >= 30_000_000_000 for a, b in zip(parents, parents[1:]))
+    one = run_flow(synthetic, "dark_first", parents, seed=4, impact=DEFAULT_IMPACT, rules=rules_in_force())
+    two = run_flow(synthetic, "dark_first", parents, seed=4, impact=DEFAULT_IMPACT, rules=rules_in_force())
+    assert [msgspec.json.encode(r) for r in one.reports] == [msgspec.json.encode(r) for r in two.reports]
+    for (_, p), r in zip(parents, one.reports):
+        _accounted(r, p.qty)
+    s = summarize(one.reports)
+    assert s.filled == sum(r.filled_qty for r in one.reports) and s.parents == 6
+    # a fill gets a markout when the NBBO a second after its parent is two-sided
+    assert 0 < len(one.markouts_bps) <= sum(len(r.fills) for r in one.reports)
+    with pytest.raises(ValueError, match="n > 0"):
+        synthetic_parents(synthetic.day, 0, seed=1)

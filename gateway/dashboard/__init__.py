@@ -1,0 +1,8 @@
+"""The live web dashboard (issue 26): ``python -m gateway dashboard``, started by ``up``.
+
+Rooms: conflate.py (panel state and the at-most-N-updates-per-second rule), books.py (ladder,
+tape, auctions and phases from the engine's event log), latency.py (per-stage percentiles from
+the shared-memory latency regions), health.py (processes, rings, journal lag), feeds.py (the
+reader thread that feeds the panels), auth.py (browser sessions over the control plane's users),
+app.py (the ASGI app: pages, login, actions, WebSocket push), process.py (the command line).
+"""

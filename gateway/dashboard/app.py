@@ -1,0 +1,245 @@
+"""The dashboard's ASGI app (Starlette): the page and its assets, login, actions, and the
+WebSocket that pushes panel states.
+
+Push: one pusher task asks the Conflator every tick for the panels due (changed, and last pushed
+at least 1/refresh_hz ago) and hands each browser its latest state per panel. Each browser has a
+one-slot-per-panel mailbox drained by its own writer task: a slow browser gets fewer, newer
+states and never holds up the others or the feed. Messages carry the hub's version; a browser
+that reconnects sends the last version it saw and gets every panel newer than that (catch-up).
+
+Security: the session cookie is HttpOnly and SameSite=Strict; requests that change something
+must carry the X-Dashboard header (a cross-site form cannot set it) and, like the WebSocket,
+an Origin (when sent) equal to this server's. Actions are a fixed list of control-plane commands,
+run as the logged-in user (auth.py), so roles and the audit log are the control plane's.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from gateway.control.client import ControlError
+from gateway.dashboard.auth import COOKIE, BrowserSession, LoginRefused, Sessions
+from gateway.dashboard.conflate import Conflator, PanelState
+
+log = logging.getLogger("gateway.dashboard")
+STATIC = Path(__file__).resolve().parent / "static"
+# The control-plane commands a browser may ask for (the control plane still decides who may).
+ACTIONS = frozenset({"killswitch", "halt", "resume", "phase", "strategy.start", "strategy.stop",
+                     "sessions.disconnect", "alerts.ack"})
+MAX_ACTION_ARGS = 8
+MAX_BODY_BYTES = 4096
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+_json = msgspec.json.Encoder()
+
+
+@dataclass(eq=False)          # hashed by identity: one per WebSocket
+class Browser:
+    """One WebSocket: its mailbox (latest message per panel) and the event that wakes its writer."""
+    ws: WebSocket
+    user: str
+    mailbox: dict[str, bytes] = field(default_factory=dict)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    sent: int = 0
+
+
+class Hub:
+    """The browsers connected now and the pusher that feeds them from the Conflator."""
+
+    def __init__(self, conflator: Conflator, refresh_hz: float) -> None:
+        self.conflator = conflator
+        self.tick_s = min(0.05, 0.5 / refresh_hz)
+        self.browsers: set[Browser] = set()
+        self.pushes = 0
+
+    def count(self) -> int:
+        return len(self.browsers)
+
+    @staticmethod
+    def message(name: str, p: PanelState) -> bytes:
+        return _json.encode({"type": "panel", "panel": name, "version": p.version, "state": p.state})
+
+    def deliver(self, browser: Browser, panels: list[tuple[str, PanelState]]) -> None:
+        for name, p in panels:
+            browser.mailbox[name] = self.message(name, p)
+        if panels:
+            browser.wake.set()
+
+    async def pusher(self) -> None:
+        while True:
+            due = self.conflator.due(time.monotonic())
+            if due:
+                self.pushes += len(due)
+                encoded = [(n, self.message(n, p)) for n, p in due]
+                for b in list(self.browsers):
+                    for name, msg in encoded:
+                        b.mailbox[name] = msg
+                    b.wake.set()
+            await asyncio.sleep(self.tick_s)
+
+    async def writer(self, b: Browser) -> None:
+        while True:
+            await b.wake.wait()
+            b.wake.clear()
+            batch, b.mailbox = b.mailbox, {}
+            for msg in batch.values():
+                await b.ws.send_text(msg.decode())
+                b.sent += 1
+
+
+def _same_origin(request_headers: Any, host: str | None) -> bool:
+    origin = request_headers.get("origin")
+    return origin is None or (host is not None and origin in (f"http://{host}", f"https://{host}"))
+
+
+def create_app(conflator: Conflator, sessions: Sessions, refresh_hz: float, venue: str,
+               on_shutdown: Any = None) -> Starlette:
+    hub = Hub(conflator, refresh_hz)
+
+    def session_of(request: Request | WebSocket) -> BrowserSession | None:
+        return sessions.get(request.cookies.get(COOKIE))
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": CSP,
+                                                            "Cache-Control": "no-store"})
+
+    async def read_json(request: Request) -> dict[str, Any] | None:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return None
+        try:
+            data = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def refused(status: int, code: str, message: str) -> JSONResponse:
+        return JSONResponse({"ok": False, "code": code, "message": message}, status_code=status)
+
+    def guarded(request: Request) -> JSONResponse | None:
+        if request.headers.get("x-dashboard") != "1" or not _same_origin(request.headers, request.headers.get("host")):
+            return refused(403, "forbidden", "cross-site request refused (X-Dashboard header and same origin needed)")
+        return None
+
+    async def login(request: Request) -> Response:
+        bad = guarded(request)
+        if bad is not None:
+            return bad
+        data = await read_json(request)
+        if data is None or not isinstance(data.get("user"), str) or not isinstance(data.get("token"), str):
+            return refused(400, "bad_request", 'expected JSON {"user": NAME, "token": TOKEN}')
+        peer = request.client.host if request.client else ""
+        try:
+            s = await asyncio.to_thread(sessions.login, data["user"], data["token"], peer)
+        except LoginRefused as exc:
+            return refused(exc.status, exc.code, exc.message)
+        resp = JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": venue})
+        resp.set_cookie(COOKIE, s.sid, httponly=True, samesite="strict", path="/")
+        return resp
+
+    async def logout(request: Request) -> Response:
+        bad = guarded(request)
+        if bad is not None:
+            return bad
+        sessions.logout(request.cookies.get(COOKIE))
+        resp = JSONResponse({"ok": True})
+        resp.delete_cookie(COOKIE, path="/")
+        return resp
+
+    async def me(request: Request) -> Response:
+        s = session_of(request)
+        if s is None:
+            return refused(401, "unauthenticated", "not logged in")
+        return JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": venue})
+
+    async def action(request: Request) -> Response:
+        bad = guarded(request)
+        if bad is not None:
+            return bad
+        s = session_of(request)
+        if s is None:
+            return refused(401, "unauthenticated", "not logged in")
+        data = await read_json(request)
+        command, args = (data or {}).get("command"), (data or {}).get("args", {})
+        if command not in ACTIONS:
+            return refused(400, "bad_request", f"command: one of {', '.join(sorted(ACTIONS))}")
+        if (not isinstance(args, dict) or len(args) > MAX_ACTION_ARGS
+                or not all(isinstance(k, str) and len(k) <= 64 for k in args)
+                or not all(v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 256)
+                           for v in args.values())):
+            return refused(400, "bad_request", "args: at most 8 names with scalar values")
+        try:
+            reply = await asyncio.to_thread(s.call, command, args)
+        except ControlError as exc:
+            return refused(503, exc.code, exc.message)
+        status = 200 if reply.ok else {"forbidden": 403, "unauthenticated": 401, "bad_request": 400,
+                                       "unavailable": 503, "engine_reject": 409}.get(reply.code, 400)
+        return JSONResponse({"ok": reply.ok, "code": reply.code, "message": reply.message,
+                             "data": reply.data}, status_code=status)
+
+    async def websocket(ws: WebSocket) -> None:
+        s = session_of(ws)
+        if not _same_origin(ws.headers, ws.headers.get("host")):
+            await ws.close(code=4403)       # before accepting: the handshake is refused (HTTP 403)
+            return
+        await ws.accept()
+        if s is None:
+            await ws.close(code=4401)       # the page shows its login form on this code
+            return
+        browser = Browser(ws, s.user)
+        try:
+            first = await asyncio.wait_for(ws.receive_json(), 10)
+            since = first.get("since", 0) if isinstance(first, dict) else 0
+            since = since if isinstance(since, int) and since >= 0 else 0
+        except (asyncio.TimeoutError, ValueError, KeyError, WebSocketDisconnect):
+            await ws.close(code=4400)
+            return
+        # Join first, then catch up: a push in between is newer and wins by version in the page.
+        hub.browsers.add(browser)
+        await ws.send_text(_json.encode({"type": "hello", "user": s.user, "role": s.role, "venue": venue,
+                                         "version": conflator.version, "refresh_hz": refresh_hz}).decode())
+        hub.deliver(browser, conflator.since(since))
+        writer = asyncio.create_task(hub.writer(browser))
+        try:
+            while True:
+                msg = await ws.receive_text()       # the page sends nothing after its first message
+                if len(msg) > 1024:
+                    break
+        except WebSocketDisconnect:
+            pass
+        finally:
+            hub.browsers.discard(browser)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(hub.pusher())
+        try:
+            yield
+        finally:
+            task.cancel()
+            if on_shutdown is not None:
+                on_shutdown()
+
+    app = Starlette(routes=[Route("/", index), Route("/api/login", login, methods=["POST"]),
+                            Route("/api/logout", logout, methods=["POST"]), Route("/api/me", me),
+                            Route("/api/action", action, methods=["POST"]), WebSocketRoute("/ws", websocket),
+                            Mount("/static", StaticFiles(directory=STATIC), name="static")],
+                    lifespan=lifespan)
+    app.state.hub = hub
+    return app

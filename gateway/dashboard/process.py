@@ -1,0 +1,117 @@
+"""``python -m gateway dashboard``: the live web dashboard of a running venue (``up`` starts it).
+
+    python -m gateway dashboard [--config FILE] [--listen HOST:PORT] [--control-endpoints-file F]
+                                [--processes-file F] [--port-file F] [--refresh-hz N]
+
+Serves the page, its assets (installed with the package: nothing is fetched at run time) and the
+WebSocket on HOST:PORT (port 0: any free one; the port chosen is written to --port-file once the
+socket listens). It reads the venue (feeds.py) in a thread of its own; it never writes to the
+engine's memory, and a change a logged-in operator asks for goes to the control plane. Exit
+status: 0 after SIGTERM/SIGINT, 2 for bad arguments or config, 1 when the address cannot be bound.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+from gateway.control.config import ConfigError, listen_ok, load_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gateway dashboard",
+                                description="Serve the venue's live web dashboard.")
+    p.add_argument("--config", default=None, help="venue config (TOML); default: the embedded one")
+    p.add_argument("--listen", default=None, type=_listen, metavar="HOST:PORT",
+                   help="where to serve (port 0: any free port); default: the config's [dashboard] listen")
+    p.add_argument("--control-endpoints-file", default=None,
+                   help="the control plane's endpoints file (up's run dir control.json); default: "
+                        "the config's [control] endpoints")
+    p.add_argument("--processes-file", default=None, help="pids of the venue's processes (written by up)")
+    p.add_argument("--port-file", default=None, help="write the port served once listening")
+    p.add_argument("--refresh-hz", type=float, default=None,
+                   help="most updates per second per panel (default: the config's [dashboard] refresh_hz)")
+    return p
+
+
+def _listen(text: str) -> str:
+    if not listen_ok(text):
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT (port 0..65535), got {text!r}")
+    return text
+
+
+def _bind(listen: str) -> socket.socket:
+    host, _, port = listen.rpartition(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, int(port)))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    return sock
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=os.environ.get("VENUE_LOG", "WARNING"))
+    args = build_parser().parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        print(f"dashboard: {exc}", file=sys.stderr)
+        return 2
+    refresh_hz = args.refresh_hz if args.refresh_hz is not None else cfg.dashboard.refresh_hz
+    if not 0.1 <= refresh_hz <= 30:
+        print(f"dashboard: --refresh-hz must be 0.1..30, got {refresh_hz}", file=sys.stderr)
+        return 2
+    listen = args.listen or cfg.dashboard.listen or "127.0.0.1:0"
+    try:
+        import uvicorn
+        from gateway.dashboard.app import create_app
+        from gateway.dashboard.auth import Sessions
+        from gateway.dashboard.conflate import Conflator
+        from gateway.dashboard.feeds import Feeds
+    except ImportError as exc:
+        print(f"dashboard: not installed: {exc} (pip install -e . installs starlette and uvicorn)",
+              file=sys.stderr)
+        return 1
+    try:
+        sock = _bind(listen)
+    except OSError as exc:
+        print(f"dashboard: cannot listen on {listen}: {exc.strerror}", file=sys.stderr)
+        return 1
+    hub = Conflator(refresh_hz)
+
+    def command_endpoint() -> str | None:
+        if args.control_endpoints_file:
+            try:
+                return str(json.loads(Path(args.control_endpoints_file).read_text())["command"])
+            except (OSError, ValueError, KeyError):
+                return None
+        return cfg.control.command_endpoint
+
+    sessions = Sessions(command_endpoint)
+    holder: dict[str, int] = {}
+    feeds = Feeds(cfg, hub, args.control_endpoints_file, args.processes_file, sessions.reader,
+                  lambda: holder["app"].state.hub.count() if "app" in holder else 0)  # type: ignore[attr-defined]
+    app = create_app(hub, sessions, refresh_hz, cfg.venue.name, on_shutdown=lambda: (feeds.close(), sessions.close()))
+    holder["app"] = app  # type: ignore[assignment]
+    feeds.start()
+    host, port = sock.getsockname()[:2]
+    if args.port_file:
+        tmp = f"{args.port_file}.tmp"
+        Path(tmp).write_text(str(port))
+        os.replace(tmp, args.port_file)
+    print(f"dashboard: {cfg.venue.name}: http://{host}:{port}/ (refresh {refresh_hz:g}/s per panel)",
+          file=sys.stderr, flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, ws="websockets-sansio",
+                                           lifespan="on", ws_max_size=1 << 16))
+    server.run(sockets=[sock])
+    feeds.close()
+    print("dashboard: stopped", file=sys.stderr, flush=True)
+    return 0

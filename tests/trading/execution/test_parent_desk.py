@@ -1,0 +1,130 @@
+"""Parent orders through the control plane: bad input refused with nothing journaled or started
+(the desk alone, and the real API); on a real venue (engine, control plane, gateway as separate
+processes, journal on): a TWAP parent added through the API executes against a resting offer and
+shows its progress, a second one is paused, amended, survives a SIGKILL of the control plane (its
+process attached again, its state rebuilt from the desk's journal), and is cancelled."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trading.execution.control import read_json
+from trading.execution.desk import ParentDesk, _alive_with
+from trading.execution.parent import InstrumentRules, ParentOrderRefused
+
+RULES = {1: InstrumentRules(lot_size=100, tick_size=1)}
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"duration_s": -10.0}, "duration_s"),
+    ({"duration_s": 0.0}, "duration_s"),
+    ({"qty": 150}, "qty"),
+    ({"max_participation": 1.5}, "max_participation"),
+    ({"instrument": 9}, "instrument_id"),
+    ({"side": "hold"}, "side"),
+    ({"algo": "VWAP"}, "profile"),
+    ({"algo": "IS"}, "impact_y"),
+    ({"params": {"colour": "red"}}, "colour"),
+])
+def test_desk_refuses_bad_parent_orders_and_starts_nothing(tmp_path: Path, kwargs: dict[str, Any], field: str) -> None:
+    desk = ParentDesk("novenue", tmp_path, RULES)
+    args: dict[str, Any] = {"account": 2, "instrument": 1, "side": "buy", "qty": 1000, "algo": "TWAP",
+                            "duration_s": 60.0, **kwargs}
+    with pytest.raises(ParentOrderRefused) as err:
+        desk.add(**args)
+    assert err.value.field == field
+    assert desk.parents == {}
+    assert not (tmp_path / "parents.jsonl").exists()
+    assert list(tmp_path.glob("parent-*")) == []
+
+
+def _cleanup(directory: Path) -> None:
+    """Whatever parent process a failed test left behind is stopped (by its pid and marker)."""
+    journal = directory / "parents.jsonl"
+    if not journal.exists():
+        return
+    for line in journal.read_text().splitlines():
+        rec = json.loads(line)
+        if rec.get("op") == "launch":
+            marker = str(directory / f"parent-{rec['id']}.progress.json")
+            if _alive_with(int(rec["pid"]), marker):
+                os.kill(int(rec["pid"]), signal.SIGTERM)
+
+
+def test_parent_orders_on_a_real_venue(tmp_path: Path) -> None:
+    from gateway.client import ExecType, Side
+    from gateway.control.client import ControlError
+    from tests.control.cp_venue import SplitVenue, report, wait_for
+    jdir = tmp_path / "journal"
+    venue = SplitVenue(tmp_path, journal=str(jdir))
+    desk_dir = jdir / f"parents-{venue.name}"
+    try:
+        venue.start()
+        ctl = venue.control()
+        # bad input through the API: refused, nothing started
+        for kw, words in (({"duration_s": -5}, "duration"), ({"params": "max_participation=1.5"}, "between 0 and 1"),
+                          ({"instrument": "NOPE"}, "unknown instrument"), ({"algo": "SNIPE"}, "algo")):
+            args = {"account": 1, "instrument": "ACME", "side": "buy", "qty": 4, "algo": "TWAP", "duration_s": 30,
+                    **kw}
+            with pytest.raises(ControlError, match=words):
+                ctl.call("parent.add", **args)
+        assert ctl.call("parent.list") == []
+
+        p1 = ctl.call("parent.add", account=1, instrument="ACME", side="buy", qty=4, algo="TWAP", duration_s=12,
+                      params="max_participation=1.0,slice_s=3,decision_ms=100")
+        assert p1["state"] == "working" and p1["qty"] == 4
+        # the book the parent sees is built from the events after its process attached
+        wait_for(lambda: (desk_dir / f"parent-{p1['id']}.progress.json").exists(), "the parent's first decision")
+        seller, buyer = venue.connect(201), venue.connect(101)
+        sid = seller.new_order(instrument_id=1, side=Side.SELL, order_qty=50, account_id=3, price=10010)
+        report(seller, lambda m: m.cl_ord_id == sid and m.exec_type == ExecType.NEW)
+        bid = seller.new_order(instrument_id=1, side=Side.BUY, order_qty=10, account_id=4, price=9990)
+        report(seller, lambda m: m.cl_ord_id == bid and m.exec_type == ExecType.NEW)
+        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["arrival_mid"] is not None, "the parent's arrival mid")
+        # market volume after the parent's start: account 2 lifts 10 of the offer
+        tid = buyer.new_order(instrument_id=1, side=Side.BUY, order_qty=10, account_id=2, price=10010)
+        report(buyer, lambda m: m.cl_ord_id == tid and m.exec_type == ExecType.TRADE)
+        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["filled"] == 4, "the TWAP parent filled", 40)
+        done = ctl.call("parent.show", id=p1["id"])
+        assert done["avg_price"] == pytest.approx(1.001) and done["shortfall_bps"] is not None
+        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["state"] == "done", "the parent done")
+        assert {r["account"]: r["position"] for r in ctl.call("positions", account=None)}[1] == 4
+
+        # a second parent: paused, amended, the control plane killed and restarted, cancelled
+        p2 = ctl.call("parent.add", account=1, instrument="ACME", side="buy", qty=20, algo="POV", duration_s=300,
+                      params="target_participation=0.1,max_participation=0.2,decision_ms=100")
+        assert ctl.call("parent.pause", id=p2["id"])["state"] == "paused"
+        with pytest.raises(ControlError, match="between 0 and 1"):
+            ctl.call("parent.amend", id=p2["id"], changes="max_participation=2")
+        amended = ctl.call("parent.amend", id=p2["id"], changes="qty=12")
+        assert amended["qty"] == 12
+        progress = desk_dir / f"parent-{p2['id']}.progress.json"
+        wait_for(lambda: (read_json(progress) or {}).get("state") == "paused" and
+                 (read_json(progress) or {}).get("qty") == 12, "the process to apply pause and amendment")
+        pid = ctl.call("parent.show", id=p2["id"])["pid"]
+
+        venue.kill("control")
+        venue.start_control()
+        ctl = venue.control()
+        after = {p["id"]: p for p in ctl.call("parent.list")}
+        assert after[p1["id"]]["state"] == "done" and after[p1["id"]]["filled"] == 4
+        assert after[p2["id"]]["state"] == "paused" and after[p2["id"]]["qty"] == 12
+        assert after[p2["id"]]["pid"] == pid and after[p2["id"]]["process"] == "running"   # attached, not relaunched
+        assert ctl.call("parent.resume", id=p2["id"])["state"] == "working"
+        cancelled = ctl.call("parent.cancel", id=p2["id"])
+        assert cancelled["state"] == "cancelled"
+        assert ctl.call("parent.show", id=p2["id"])["process"] == "gone"
+        with pytest.raises(ControlError, match="is cancelled"):
+            ctl.call("parent.pause", id=p2["id"])
+        seller.close()
+        buyer.close()
+    finally:
+        _cleanup(desk_dir)
+        venue.stop()
+    ops = [json.loads(line)["op"] for line in (desk_dir / "parents.jsonl").read_text().splitlines()]
+    assert ops.count("add") == 2 and ops.count("launch") == 2 and "finish" in ops

@@ -1,0 +1,45 @@
+"""``python -m trading route``: flow, show, rerun on the GOOG day, and one-line refusals."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from tests.trading.replay.conftest import GOOG, sample
+from trading.routing.cli import main
+from trading.routing.plan import ExecutionReport
+
+
+def test_flow_stores_plans_that_show_and_rerun_to_the_same_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(sample(GOOG))
+    assert main(["flow", "--data", data, "--strategy", "implementation_shortfall", "--parents", "2",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "implementation_shortfall: 2 parents" in out and "bps" in out
+    reports = [msgspec.json.decode(line, type=ExecutionReport)
+               for line in (tmp_path / "reports.jsonl").read_bytes().splitlines()]
+    assert [r.parent.parent_id for r in reports] == ["F1", "F2"]
+    plan = tmp_path / "plans" / "F1.json"
+    assert main(["show", str(plan)]) == 0
+    assert "plan F1/implementation_shortfall/1" in capsys.readouterr().out
+    assert main(["rerun", str(plan), "--data", data]) == 0
+    assert capsys.readouterr().out == reports[0].describe() + "\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["flow", "--data", "/nonexistent.csv", "--strategy", "dark_first"], "no such file"),
+    (["flow", "--data", "x.csv", "--strategy", "dark_first", "--config", "a.toml"], "--config and --symbol go together"),
+    (["flow", "--data", "x.csv", "--strategy", "dark_first", "--parents", "0"], "--parents must be > 0"),
+])
+def test_bad_arguments_are_one_line_refusals(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_show_refuses_a_file_that_is_not_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"plan_id": 3}')
+    assert main(["show", str(bad)]) == 2
+    assert "not a routing plan" in capsys.readouterr().err

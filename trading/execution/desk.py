@@ -1,0 +1,290 @@
+"""Parent orders run by the control plane: accepted, paused, resumed, amended and cancelled through
+its API and the ops shell, each executed by its own strategy process
+(``python -m trading strategy run --strategy trading.execution.strategy.ExecutionStrategy``)
+under the parent's account, and rebuilt after a control-plane restart.
+
+Journal: one JSON object per line in ``parents.jsonl`` in the desk's directory, appended and
+fsynced before the desk answers: ``add`` (the validated order and its strategy parameters),
+``launch`` (the process id), ``control`` (pause / resume / cancel / amend, with the control
+version sent), ``finish`` (the final state and fills). Starting the desk replays it: every parent
+comes back with its state; one whose process is still running (its pid alive with this parent's
+progress file on its command line) is attached again; one whose process is gone while the order
+is still live is relaunched for the quantity left (from its last progress file) and the time left.
+
+Times are CLOCK_MONOTONIC ns (the live runner's clock, system-wide, so they survive a restart of
+the control plane). Bad input is refused (ParentOrderRefused, naming the field) before anything is
+journaled or launched.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from trading.execution.control import read_json, write_atomic
+from trading.execution.parent import BUY, SELL, InstrumentRules, ParentOrder, ParentOrderRefused, validate
+from trading.execution.strategy import ExecutionStrategy
+
+STRATEGY = "trading.execution.strategy.ExecutionStrategy"
+LIVE_STATES = ("working", "paused", "waiting")
+# strategy parameters a caller may pass through (the rest come from the parent order itself)
+PASS_THROUGH = ("slice_s", "decision_ms", "seed", "profile", "tod_offset_ns", "impact_y", "sigma_day", "adv",
+                "half_spread", "kyle")
+
+
+@dataclass
+class Parent:
+    id: int
+    order: ParentOrder
+    params: dict[str, str]
+    state: str = "working"
+    pid: int = 0
+    control_version: int = 0
+    final: dict[str, Any] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+
+
+class ParentDesk:
+    def __init__(self, venue: str, directory: str | Path, instruments: Mapping[int, InstrumentRules],
+                 shm_dir: str | None = None) -> None:
+        self.venue, self.shm_dir = venue, shm_dir
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.journal = self.dir / "parents.jsonl"
+        self.instruments = dict(instruments)
+        self.parents: dict[int, Parent] = {}
+        self._rebuild()
+
+    # ---- the journal ------------------------------------------------------------------------
+    def _append(self, record: dict[str, Any]) -> None:
+        with open(self.journal, "a") as f:
+            f.write(json.dumps(record, default=str) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _rebuild(self) -> None:
+        if not self.journal.exists():
+            return
+        for line in self.journal.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue        # a torn last line (crash mid-append): the answer was never given
+            self._apply(rec)
+        for p in self.parents.values():
+            if p.state in LIVE_STATES:
+                self._reattach_or_relaunch(p)
+
+    def _apply(self, rec: dict[str, Any]) -> None:
+        op, pid = rec.get("op"), int(rec.get("id", 0))
+        if op == "add":
+            self.parents[pid] = Parent(pid, ParentOrder(**rec["order"]), dict(rec["params"]))
+            return
+        p = self.parents.get(pid)
+        if p is None:
+            return
+        if op == "launch":
+            p.pid = int(rec["pid"])
+        elif op == "control":
+            p.control_version = int(rec["version"])
+            if rec.get("state"):
+                p.state = rec["state"]
+            if rec.get("amend"):
+                p.order = p.order.amended(**rec["amend"])
+        elif op == "finish":
+            p.state, p.final = rec["state"], dict(rec.get("progress") or {})
+
+    def _reattach_or_relaunch(self, p: Parent) -> None:
+        if _alive_with(p.pid, str(self._progress_path(p.id))):
+            return          # still running: the progress and control files are its link
+        progress = read_json(self._progress_path(p.id)) or {}
+        filled = int(progress.get("filled", 0))
+        now = time.monotonic_ns()
+        lot = self.instruments.get(p.order.instrument_id, InstrumentRules()).lot_size
+        left = (p.order.qty - filled) // lot * lot
+        if now >= p.order.end_ns or left <= 0:
+            self._finish(p, "done" if left <= 0 else "expired", progress)
+            return
+        self._launch(p, start_ns=now, qty=left)
+
+    # ---- files and processes -----------------------------------------------------------------
+    def _progress_path(self, pid: int) -> Path:
+        return self.dir / f"parent-{pid}.progress.json"
+
+    def _control_path(self, pid: int) -> Path:
+        return self.dir / f"parent-{pid}.control.json"
+
+    def _launch(self, p: Parent, start_ns: int, qty: int) -> None:
+        o = p.order
+        tick = self.instruments[o.instrument_id].tick_size
+        params = {**p.params, "algo": o.algo, "side": str(o.side), "qty": str(qty), "start_ns": str(start_ns),
+                  "duration_s": repr((o.end_ns - start_ns) / 1e9), "limit_price": str(o.limit_price),
+                  "risk_aversion": repr(o.risk_aversion), "max_participation": repr(o.max_participation),
+                  "target_participation": repr(o.target_participation),
+                  "min_participation": repr(o.min_participation),
+                  "lot_size": str(self.instruments[o.instrument_id].lot_size),
+                  "control": str(self._control_path(p.id)), "progress": str(self._progress_path(p.id))}
+        cmd = [sys.executable, "-m", "trading", "strategy", "run", "--venue", self.venue, "--strategy", STRATEGY,
+               "--account", str(o.account_id), "--instrument", str(o.instrument_id), "--tick", str(tick),
+               "--duration", repr(max(1.0, (o.end_ns - time.monotonic_ns()) / 1e9 + 5.0))]
+        for k, v in params.items():
+            cmd += ["--param", f"{k}={v}"]
+        if self.shm_dir:
+            cmd += ["--shm-dir", self.shm_dir]
+        write_atomic(self._control_path(p.id), {"version": p.control_version, "state": p.state, "amend": {}})
+        with open(self.dir / f"parent-{p.id}.log", "ab") as out:
+            p.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        p.pid = p.proc.pid
+        self._append({"op": "launch", "id": p.id, "pid": p.pid, "qty": qty, "start_ns": start_ns})
+
+    def _stop_process(self, p: Parent, timeout_s: float = 10.0) -> None:
+        if p.proc is not None:
+            if p.proc.poll() is None:
+                p.proc.terminate()
+                try:
+                    p.proc.wait(timeout_s)
+                except subprocess.TimeoutExpired:
+                    p.proc.kill()
+                    p.proc.wait()
+        elif _alive_with(p.pid, str(self._progress_path(p.id))):
+            os.kill(p.pid, signal.SIGTERM)       # attached after a restart: not our child
+            deadline = time.monotonic() + timeout_s
+            while _alive_with(p.pid, str(self._progress_path(p.id))) and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    def _finish(self, p: Parent, state: str, progress: dict[str, Any]) -> None:
+        p.state, p.final = state, progress
+        self._append({"op": "finish", "id": p.id, "state": state, "progress": progress})
+
+    # ---- the API ----------------------------------------------------------------------------
+    def add(self, account: int, instrument: int, side: str | int, qty: int, algo: str, duration_s: float,
+            start_in_s: float = 0.0, limit_price: int = 0, risk_aversion: float = 1e-6,
+            max_participation: float = 0.25, target_participation: float = 0.10, min_participation: float = 0.0,
+            params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Validates and starts a parent order; ParentOrderRefused (nothing journaled, nothing
+        launched) for bad input."""
+        side_code = _side(side)
+        if not duration_s > 0:
+            raise ParentOrderRefused("duration_s", duration_s, "the end must come after the start (duration > 0)")
+        if start_in_s < 0:
+            raise ParentOrderRefused("start_in_s", start_in_s, "must not be negative")
+        extra = dict(params or {})
+        for key in extra:
+            if key not in PASS_THROUGH:
+                raise ParentOrderRefused(key, extra[key], f"not a parameter a parent order takes ({', '.join(PASS_THROUGH)})")
+        start = time.monotonic_ns() + int(start_in_s * 1e9)
+        order = validate(ParentOrder(instrument, side_code, int(qty), str(algo).upper(), start,
+                                     start + int(duration_s * 1e9), int(limit_price), float(risk_aversion),
+                                     float(max_participation), float(target_participation),
+                                     float(min_participation), account), self.instruments)
+        try:   # the strategy's own checks (VWAP's profile, IS's impact model) before anything starts
+            ExecutionStrategy(**{k: v for k, v in extra.items()}, algo=order.algo)._schedule(order)
+        except (ValueError, TypeError) as exc:
+            raise ParentOrderRefused(getattr(exc, "field", "params"), extra, str(exc)) from None
+        pid = max(self.parents, default=0) + 1
+        p = Parent(pid, order, {k: str(v) for k, v in extra.items()})
+        self._append({"op": "add", "id": pid, "order": asdict(order), "params": p.params})
+        self.parents[pid] = p
+        self._launch(p, start_ns=order.start_ns, qty=order.qty)
+        return self.show(pid)
+
+    def _control(self, pid: int, state: str | None = None, amend: dict[str, Any] | None = None) -> dict[str, Any]:
+        p = self._get(pid)
+        if p.state not in LIVE_STATES:
+            raise ParentOrderRefused("id", pid, f"parent {pid} is {p.state}")
+        if amend:
+            order = validate(p.order.amended(**amend), self.instruments)
+            filled = int((read_json(self._progress_path(pid)) or {}).get("filled", 0))
+            if order.qty < filled:
+                raise ParentOrderRefused("qty", order.qty, f"below the {filled} already filled")
+        p.control_version += 1
+        self._append({"op": "control", "id": pid, "version": p.control_version, "state": state, "amend": amend or {}})
+        if amend:
+            p.order = order
+        if state:
+            p.state = state
+        write_atomic(self._control_path(pid), {"version": p.control_version, "state": p.state, "amend": amend or {}})
+        return self.show(pid)
+
+    def pause(self, pid: int) -> dict[str, Any]:
+        return self._control(pid, state="paused")
+
+    def resume(self, pid: int) -> dict[str, Any]:
+        if self._get(pid).state != "paused":
+            raise ParentOrderRefused("id", pid, f"parent {pid} is not paused")
+        return self._control(pid, state="working")
+
+    def amend(self, pid: int, **changes: Any) -> dict[str, Any]:
+        if not changes:
+            raise ParentOrderRefused("amend", changes, "nothing to change")
+        if "duration_s" in changes:
+            changes["end_ns"] = self._get(pid).order.start_ns + int(float(changes.pop("duration_s")) * 1e9)
+        return self._control(pid, amend=changes)
+
+    def cancel(self, pid: int) -> dict[str, Any]:
+        p = self._get(pid)
+        out = self._control(pid, state="cancelled")
+        self._stop_process(p)
+        self._finish(p, "cancelled", read_json(self._progress_path(pid)) or {})
+        return out
+
+    def _get(self, pid: int) -> Parent:
+        p = self.parents.get(int(pid))
+        if p is None:
+            raise ParentOrderRefused("id", pid, f"no parent order {pid} (known: {sorted(self.parents) or 'none'})")
+        return p
+
+    def show(self, pid: int) -> dict[str, Any]:
+        p = self._get(pid)
+        progress = read_json(self._progress_path(pid)) or p.final
+        if p.state in LIVE_STATES and progress.get("state") in ("done", "expired"):
+            self._finish(p, progress["state"], progress)
+        running = _alive_with(p.pid, str(self._progress_path(pid)))
+        o = p.order
+        return {"id": p.id, "state": p.state, "algo": o.algo, "account": o.account_id, "instrument": o.instrument_id,
+                "side": "buy" if o.side == BUY else "sell", "qty": o.qty, "filled": int(progress.get("filled", 0)),
+                "target_now": progress.get("target_now"), "working": progress.get("working", 0),
+                "children": progress.get("children", 0), "arrival_mid": progress.get("arrival_mid"),
+                "avg_price": progress.get("avg_price"), "shortfall_bps": progress.get("shortfall_bps"),
+                "participation": progress.get("participation"), "time_left_s": max(0.0, (o.end_ns - time.monotonic_ns()) / 1e9),
+                "process": "running" if running else "gone", "pid": p.pid,
+                "control_error": progress.get("control_error"), "order": asdict(o)}
+
+    def list(self) -> list[dict[str, Any]]:
+        return [self.show(pid) for pid in sorted(self.parents)]
+
+    def close(self) -> None:
+        """Control plane stopping cleanly: the processes are stopped (their orders cancelled); the
+        journal still says working, so the next start relaunches what is left. (A control plane
+        that crashes leaves them running, and the next start attaches to them.)"""
+        for p in self.parents.values():
+            if p.state in LIVE_STATES:
+                self._stop_process(p)
+            p.proc = None
+
+
+def _side(side: str | int) -> int:
+    text = str(side).lower()
+    if text in ("1", "buy", "b"):
+        return BUY
+    if text in ("2", "sell", "s"):
+        return SELL
+    raise ParentOrderRefused("side", side, "must be buy or sell")
+
+
+def _alive_with(pid: int, marker: str) -> bool:
+    """Whether pid runs and has marker on its command line (not a recycled pid)."""
+    if pid <= 0:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return marker in cmdline and ") Z " not in stat

@@ -1,0 +1,149 @@
+"""The router against live venues: a ``Marketplace`` over one gateway.client session per venue
+(connected to the venue's order-entry port, i.e. through its delay line, so each child meets the
+venue's latency profile) and the consolidator's feed (gateway/sip) for the market.
+
+- snapshot: the latest NbboUpdate of the instrument from the SIP: each venue's protected quote
+  (its best bid and offer with their sizes) is its book, one level a side; a venue the update does
+  not list shows nothing. Deeper levels are found by re-routing what the first wave missed.
+- send: a take child is a limit IOC NewOrderSingle on the child's venue session (the order-entry
+  protocol has no intermarket-sweep flag yet: an ISO child goes as a plain IOC, the router having
+  swept the better protected quotes itself). A midpoint child needs a dark venue's midpoint mode,
+  which no live venue has yet: it is answered at once with a reject saying so.
+- wait: reads every session's reports (select on their sockets, up to the deadline): TRADE ->
+  a fill (lastPx, lastQty), and done once leavesQty is 0; CANCELED / EXPIRED -> done; REJECTED ->
+  rejected with the reason code. A session whose connection breaks is dropped: its children never
+  answer, and the router's timeout calls the venue down.
+The clock is CLOCK_MONOTONIC (time.monotonic_ns), as the router's timeouts need.
+"""
+from __future__ import annotations
+
+import select
+import time
+from dataclasses import dataclass, field
+
+from gateway.client import Client, ClientTimeout, ConnectionClosed, ExecType, ExecutionReport
+from gateway.orderentry.sbe_codec import Side, TimeInForce
+from gateway.sip.subscriber import SipSubscriber
+from trading.routing.errors import RoutingError
+from trading.routing.execution import ChildEvent
+from trading.routing.market import Level, MarketSnapshot, VenueBook
+from trading.routing.plan import ChildOrder
+
+MAX_POLL_S = 0.005     # longest single wait on the sockets, so the deadline is kept
+
+
+@dataclass
+class VenueSession:
+    venue_id: str
+    client: Client
+    account_id: int
+
+
+@dataclass
+class LiveVenues:
+    sessions: dict[str, VenueSession]
+    sip: SipSubscriber
+    dark: frozenset[str] = frozenset()
+    pending: dict[tuple[str, int], str] = field(default_factory=dict)     # (venue, clOrdId) -> child id
+    broken: set[str] = field(default_factory=set)
+    sent: list[str] = field(default_factory=list)                         # child ids, in send order
+    ready: list[ChildEvent] = field(default_factory=list)
+
+    def now_ns(self) -> int:
+        return time.monotonic_ns()
+
+    def snapshot(self, instrument_id: int) -> MarketSnapshot:
+        self.sip.poll(0.0)
+        upd = self.sip.latest.get(instrument_id)
+        quotes = {q.venue: q for q in upd.protected} if upd is not None else {}
+        books = []
+        for v in sorted(set(self.sessions) | self.dark):
+            q = quotes.get(v)
+            if q is None or v in self.dark:
+                books.append(VenueBook(venue_id=v, stale=v in self.broken))
+                continue
+            books.append(VenueBook(venue_id=v, stale=v in self.broken,
+                                   bids=(Level(q.bid, q.bid_size),) if q.bid is not None and q.bid_size else (),
+                                   asks=(Level(q.ask, q.ask_size),) if q.ask is not None and q.ask_size else ()))
+        return MarketSnapshot(ts_ns=self.now_ns(), instrument_id=instrument_id, books=tuple(books))
+
+    def send(self, child: ChildOrder, instrument_id: int) -> None:
+        self.sent.append(child.child_id)
+        if child.style == "midpoint":
+            self.ready.append(ChildEvent(child_id=child.child_id, ts_ns=self.now_ns(), kind="rejected",
+                                         reason="no live venue has a midpoint (dark) mode yet"))
+            return
+        s = self.sessions.get(child.venue_id)
+        if s is None:
+            raise RoutingError(f"child {child.child_id}: no session with venue {child.venue_id!r}")
+        if child.venue_id in self.broken:
+            return     # its connection is gone: no answer, the router's timeout decides
+        try:
+            cl = s.client.new_order(instrument_id, Side.BUY if child.side == "buy" else Side.SELL, child.qty,
+                                    s.account_id, price=child.price, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL)
+        except ConnectionClosed:
+            self.broken.add(child.venue_id)
+            return
+        self.pending[(child.venue_id, cl)] = child.child_id
+
+    def _read(self, s: VenueSession) -> None:
+        while True:
+            try:
+                msg = s.client.recv(timeout_s=1e-4)
+            except ClientTimeout:
+                return
+            except ConnectionClosed:
+                self.broken.add(s.venue_id)
+                return
+            if isinstance(msg, ExecutionReport):
+                self._report(s.venue_id, msg)
+
+    def _report(self, venue_id: str, r: ExecutionReport) -> None:
+        child = self.pending.get((venue_id, r.cl_ord_id))
+        if child is None:
+            return
+        now = self.now_ns()
+        if r.exec_type == ExecType.TRADE:
+            self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="fill", price=int(r.last_px or 0),
+                                         qty=int(r.last_qty or 0)))
+            if r.leaves_qty == 0:
+                self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="done"))
+                del self.pending[(venue_id, r.cl_ord_id)]
+        elif r.exec_type in (ExecType.CANCELED, ExecType.EXPIRED):
+            self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="done"))
+            del self.pending[(venue_id, r.cl_ord_id)]
+        elif r.exec_type == ExecType.REJECTED:
+            self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="rejected", reason=f"reason {r.reason_code}"))
+            del self.pending[(venue_id, r.cl_ord_id)]
+
+    def _keep_alive(self, s: VenueSession) -> None:
+        """A FIXP session silent past its keepalive interval is ended by the gateway: send ours."""
+        if s.venue_id in self.broken or not s.client.core.heartbeat_due():
+            return
+        try:
+            s.client.heartbeat()
+        except ConnectionClosed:
+            self.broken.add(s.venue_id)
+
+    def wait(self, until_ns: int) -> list[ChildEvent]:
+        while not self.ready:
+            live = [s for v, s in self.sessions.items() if v not in self.broken]
+            for s in live:
+                if s.client.inbox:
+                    self._read(s)
+                self._keep_alive(s)
+            if self.ready:
+                break
+            left = (until_ns - self.now_ns()) / 1e9
+            if left <= 0:
+                return []
+            socks = [s.client.sock for s in live]
+            if not socks:
+                time.sleep(min(left, MAX_POLL_S))
+                continue
+            readable, _, _ = select.select(socks, [], [], min(left, MAX_POLL_S))
+            for s in live:
+                if s.client.sock in readable:
+                    self._read(s)
+        out, self.ready = self.ready, []
+        return out
