@@ -238,10 +238,12 @@ void eng_cmd_set_kill_switch(eng_engine_t *e, const eng_set_kill_switch_t *c);
 void eng_cmd_set_post_trade_limit(eng_engine_t *e, const eng_set_post_trade_limit_t *c);
 
 /* eng_midpoint.c: dark midpoint instruments (ENGINE.md "Dark midpoint instruments") */
-void eng_cmd_nbbo(eng_engine_t *e, const eng_nbbo_t *c);
 uint16_t eng_dark_quote_state(const eng_engine_t *e, const eng_instr_t *ins, int64_t *mid);
 void eng_dark_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_dark_cross(eng_engine_t *e, eng_instr_t *ins, uint32_t arrival);
+
+/* eng_dark_queue.c: each dark instrument's queues of midpoint pegs, time priority */
+void eng_dark_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_dark_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 
 /* eng_protect.c: Rule 611 order protection on lit instruments (ENGINE.md "Order protection") */
@@ -250,6 +252,9 @@ int eng_protect_price(const eng_instr_t *ins, uint8_t side, uint8_t flags, int64
 int64_t eng_protect_bound(const eng_instr_t *ins, uint8_t side, uint8_t flags, int64_t bound);
 uint16_t eng_protect_rest(const eng_engine_t *e, const eng_instr_t *ins, const eng_order_t *o, int64_t bound);
 uint16_t eng_protect_entry(const eng_engine_t *e, const eng_instr_t *ins, const eng_new_order_t *c);
+
+/* eng_nbbo.c */
+void eng_cmd_nbbo(eng_engine_t *e, const eng_nbbo_t *c);
 
 /* eng_gtd.c: GTD heap ordered by (expire_ts_ns, accept_seq) */
 void eng_gtd_push(eng_engine_t *e, uint32_t oi);

@@ -1,6 +1,7 @@
 /*
- * eng_midpoint.c - dark midpoint instruments (venue mode ENG_MODE_DARK_MIDPOINT): the reference
- * NBBO command, the dark queues and the midpoint cross (ENGINE.md "Dark midpoint instruments").
+ * eng_midpoint.c - dark midpoint instruments (venue mode ENG_MODE_DARK_MIDPOINT): the quote's
+ * usability, the midpoint cross and the arrival of a midpoint peg (ENGINE.md "Dark midpoint
+ * instruments"). The NBBO command is eng_nbbo.c's, the queues' links eng_dark_queue.c's.
  *
  * A dark order (MIDPOINT_PEG) is never displayed: it waits in its side's queue in time priority,
  * in no level, with all of its leaves in shown_qty and its minimum acceptable quantity (MAQ) in
@@ -35,57 +36,6 @@ uint16_t eng_dark_quote_state(const eng_engine_t *e, const eng_instr_t *ins, int
     /* both prices sit on an even tick, so the spread is even and the midpoint exact */
     *mid = ins->nbbo_bid + (ins->nbbo_ask - ins->nbbo_bid) / 2;
     return ENG_OK;
-}
-
-/* NBBO: validated, stored (every instrument holds one), then a dark CONTINUOUS instrument runs
- * its cross at the new midpoint; CMD_ACK. */
-void eng_cmd_nbbo(eng_engine_t *e, const eng_nbbo_t *c)
-{
-    eng_instr_t *ins = eng_instr_get(e, c->hdr.instrument_id);
-    uint16_t r = ENG_OK;
-    if (!ins) r = ENG_REJ_UNKNOWN_INSTRUMENT;
-    else if (c->bid_price < 0 || c->ask_price < 0 || c->bid_qty < 0 || c->ask_qty < 0 ||
-             c->bid_price % ins->tick || c->ask_price % ins->tick || c->quote_ts_ns < 0 ||
-             c->quote_ts_ns > c->hdr.ts_ns)
-        r = ENG_REJ_BAD_NBBO;
-    else if (ins->has_nbbo && c->quote_ts_ns < ins->nbbo_ts) r = ENG_REJ_NBBO_OUT_OF_ORDER;
-    if (r) {
-        eng_reject(e, (const eng_cmd_t *)c, r);
-        return;
-    }
-    ins->has_nbbo = 1;
-    ins->nbbo_bid = c->bid_price;
-    ins->nbbo_ask = c->ask_price;
-    ins->nbbo_bid_qty = c->bid_qty;
-    ins->nbbo_ask_qty = c->ask_qty;
-    ins->nbbo_ts = c->quote_ts_ns;
-    if (ins->dark && ins->phase == ENG_PHASE_CONTINUOUS) eng_dark_cross(e, ins, ENG_NIL);
-    eng_cmd_ack(e, ins->id, ENG_CMD_NBBO, 0);
-}
-
-static void dark_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
-{
-    eng_order_t *o = &e->orders[oi];
-    const uint8_t side = o->side;
-    o->level = ENG_NIL;
-    o->next = ENG_NIL;
-    o->prev = ins->dark_tail[side];
-    if (o->prev != ENG_NIL) e->orders[o->prev].next = oi; else ins->dark_head[side] = oi;
-    ins->dark_tail[side] = oi;
-    ins->ndark++;
-    o->state = ENG_OST_DARK;
-}
-
-/* Takes a dark order out of its queue; it becomes ACTIVE (the caller frees or cancels it). */
-void eng_dark_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
-{
-    eng_order_t *o = &e->orders[oi];
-    const uint8_t side = o->side;
-    if (o->prev != ENG_NIL) e->orders[o->prev].next = o->next; else ins->dark_head[side] = o->next;
-    if (o->next != ENG_NIL) e->orders[o->next].prev = o->prev; else ins->dark_tail[side] = o->prev;
-    o->next = o->prev = ENG_NIL;
-    ins->ndark--;
-    o->state = ENG_OST_ACTIVE;
 }
 
 /* Retires a dark order whose leaves reached 0: out of the index, the GTD heap and its queue. */
@@ -174,7 +124,7 @@ void eng_dark_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
     eng_order_t *o = &e->orders[oi];
     const uint64_t order_id = o->order_id;
     eng_oidx_insert(e, order_id, oi);
-    dark_append(e, ins, oi);
+    eng_dark_append(e, ins, oi);
     if (o->tif == ENG_TIF_GTD) eng_gtd_push(e, oi);
     if (ins->phase != ENG_PHASE_CONTINUOUS) return;
     eng_dark_cross(e, ins, oi);
