@@ -246,7 +246,8 @@ void eng_dark_cross(eng_engine_t *e, eng_instr_t *ins, uint32_t arrival);
 void eng_dark_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_dark_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 
-/* eng_protect.c: Rule 611 order protection on lit instruments (ENGINE.md "Order protection") */
+/* eng_protect_cmd.c, eng_protect.c: Rule 611 order protection on lit instruments (ENGINE.md
+ * "Order protection") */
 void eng_cmd_set_order_protection(eng_engine_t *e, const eng_set_order_protection_t *c);
 int eng_protect_price(const eng_instr_t *ins, uint8_t side, uint8_t flags, int64_t *p);
 int64_t eng_protect_bound(const eng_instr_t *ins, uint8_t side, uint8_t flags, int64_t bound);

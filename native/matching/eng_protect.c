@@ -24,19 +24,9 @@
  */
 #include "eng_internal.h"
 
-void eng_cmd_set_order_protection(eng_engine_t *e, const eng_set_order_protection_t *c)
-{
-    eng_instr_t *ins = eng_instr_get(e, c->hdr.instrument_id);
-    uint16_t r = ENG_OK;
-    if (!ins) r = ENG_REJ_UNKNOWN_INSTRUMENT;
-    else if (c->mode > ENG_PROTECT_ROUTE_AWAY || (ins->dark && c->mode != ENG_PROTECT_OFF)) r = ENG_REJ_BAD_CONFIG;
-    if (r) {
-        eng_reject(e, (const eng_cmd_t *)c, r);
-        return;
-    }
-    ins->protect_mode = c->mode;
-    eng_cmd_ack(e, ins->id, ENG_CMD_SET_ORDER_PROTECTION, 0);
-}
+/* Pure functions of the book and the instrument's protection state: they call nothing in the
+ * other engine files (SET_ORDER_PROTECTION itself is in eng_protect_cmd.c), so the files that
+ * run orders can call them without a cycle. */
 
 /* 1 with the protected price in *p when an order of this side and these flags is protected. */
 int eng_protect_price(const eng_instr_t *ins, uint8_t side, uint8_t flags, int64_t *p)
