@@ -8,7 +8,8 @@ venue's protected quote (gateway/sip/messages.py) on [sip] publish. Its latency,
 own clock from taking the feed packet to sending the update, goes into an HdrHistogram, published
 each second as SipStats and printed as one JSON line when it stops (SIGTERM/SIGINT). After
 publishing, it sends each lit venue's engine its Rule 611 mode and the best protected quotes of the
-other venues as sequenced commands (venue_link.py), which the engine's order protection uses.
+other venues as sequenced commands (venue_link.py), which the engine's order protection uses; a
+venue whose order entry stops answering is left out of those (self-help, self_help.py).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import ZmqReceiver, ZmqSender
 from gateway.sip import messages
 from gateway.sip.consolidator import Consolidator, VenueQuote
+from gateway.sip.self_help import AccessProbe
 from gateway.sip.venue_link import MODES, VenueLink
 from gateway.venues.config import MultiVenueConfig, load_multi_config, ports
 
@@ -74,7 +76,7 @@ class FeedConsolidator:
             self.seq += 1
             update = messages.NbboUpdate(self.seq, inst, self.consolidator.nbbo(inst),
                                          self.consolidator.protected(inst), feed.venue, received_ns,
-                                         time.monotonic_ns())
+                                         time.monotonic_ns(), sorted(self.consolidator.unreachable))
             self.publisher.send(messages.TOPIC_NBBO, [messages.encode(update)])
             if timed:
                 self.latency.record_value(max(1, update.published_ns - received_ns))
@@ -142,6 +144,7 @@ def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: 
     if ready_file:
         Path(ready_file).write_text(json.dumps({"publish": core.publisher.endpoint,
                                                 "venues": list(feeds)}))
+    probe = AccessProbe({s.id: (cfg.host, ports(s).order_entry) for s in cfg.venues if s.type == "lit"})
     print(f"sip: consolidating {', '.join(feeds)}; NBBO on {core.publisher.endpoint}", flush=True)
     next_stats = time.monotonic() + STATS_INTERVAL_S
     end = time.monotonic() + duration_s
@@ -150,6 +153,11 @@ def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: 
             feed = by_socket[sock]
             while (packet := feed.subscriber.source.recv(0)) is not None:
                 core.on_packet(feed, packet, time.monotonic_ns())
+        if probe.poll():                   # self-help declared or lifted: new protected quotes
+            core.consolidator.unreachable = set(probe.unreachable)
+            for link in core.links:
+                for inst in link.instrument_ids:
+                    link.send_away(core.consolidator, inst)
         for link in core.links:            # dark venues: an unchanged NBBO is still current
             if link.mode is None:
                 for inst in link.instrument_ids:

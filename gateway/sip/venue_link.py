@@ -25,7 +25,7 @@ from shm.client import EngineClient
 
 log = logging.getLogger("gateway.sip")
 
-MODES = {"reject": ProtectMode.REJECT, "route_away": ProtectMode.ROUTE_AWAY}
+MODES = {"off": ProtectMode.OFF, "reject": ProtectMode.REJECT, "route_away": ProtectMode.ROUTE_AWAY}
 RETRY_S = 1.0
 
 

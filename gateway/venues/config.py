@@ -99,7 +99,9 @@ class Sip(_S):
 class RegNms(_S):
     as_of: dt.date | None = None                    # None: the UTC date at load
     rules: str = ""                                 # "" = the shipped gateway/regnms/rules.toml
-    order_protection: Literal["reject", "route_away"] = "reject"
+    # Rule 611 in the venues' engines: "reject" a trade-through, "route_away" (execute to the protected
+    # price, return the rest), or "off" (no venue-side enforcement: the router's own gate only)
+    order_protection: Literal["off", "reject", "route_away"] = "reject"
     half_penny: list[str] = []                      # tick-constrained symbols (Rule 612 $0.005)
 
 
