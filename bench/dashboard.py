@@ -245,6 +245,35 @@ def phase(c: Client, dash_pid: int, samples: int) -> tuple[list[int], float, flo
     return rt, cpu_s([dash_pid]) - c0, time.monotonic() - w0
 
 
+def report(quick: bool, mach: dict[str, Any], latencies: list[float], closed: list[int], opened: list[int],
+           cpu: dict[str, list[float]], sent_rate: float, browser_kind: str) -> None:
+    """The table, then the JSON line."""
+    lat_ms = [v / 1e6 for v in latencies]
+    metrics = {"event_to_browser_p50_ns": pct(latencies, 50), "event_to_browser_p99_ns": pct(latencies, 99),
+               "event_to_browser_samples": len(latencies),
+               "dashboard_cpu_open_cores": cpu["open"][0] / max(cpu["open"][1], 1e-9),
+               "order_path_open_p50_ns": pct(opened, 50), "order_path_open_p99_ns": pct(opened, 99),
+               "load_orders_per_s": sent_rate, "browser": browser_kind}
+    baselines = {"order_path_closed_p50_ns": pct(closed, 50), "order_path_closed_p99_ns": pct(closed, 99),
+                 "dashboard_cpu_closed_cores": cpu["closed"][0] / max(cpu["closed"][1], 1e-9),
+                 "refresh_interval_ns": 1e9 / 4.0}
+    ratios = {"order_path_p50_open_vs_closed": metrics["order_path_open_p50_ns"] / baselines["order_path_closed_p50_ns"],
+              "order_path_p99_open_vs_closed": metrics["order_path_open_p99_ns"] / baselines["order_path_closed_p99_ns"],
+              "event_to_browser_p50_vs_refresh_interval": metrics["event_to_browser_p50_ns"] / baselines["refresh_interval_ns"]}
+    print(f"dashboard bench ({'quick' if quick else 'full'}): load {sent_rate:,.0f} orders/s through a producer "
+          f"slot, browser: {metrics['browser']}, load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"{'measure':<44}{'P50':>12}{'P99':>12}")
+    print(f"{'engine trade -> shown in the browser (ms)':<44}{pct(lat_ms, 50):>12.1f}{pct(lat_ms, 99):>12.1f}"
+          f"   ({len(lat_ms)} trades; conflated to 4 updates/s)")
+    print(f"{'order path, dashboard closed (us)':<44}{pct(closed, 50) / 1e3:>12.1f}{pct(closed, 99) / 1e3:>12.1f}")
+    print(f"{'order path, dashboard open (us)':<44}{pct(opened, 50) / 1e3:>12.1f}{pct(opened, 99) / 1e3:>12.1f}")
+    print(f"{'ratio open / closed':<44}{ratios['order_path_p50_open_vs_closed']:>12.2f}{ratios['order_path_p99_open_vs_closed']:>12.2f}")
+    print(f"dashboard process CPU: {baselines['dashboard_cpu_closed_cores']:.2f} cores closed, "
+          f"{metrics['dashboard_cpu_open_cores']:.2f} cores open")
+    print(json.dumps({"bench": "dashboard", "machine": mach, "metrics": metrics, "baselines": baselines,
+                      "ratios": ratios}))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="The web dashboard's cost under load (see the module docstring).")
     ap.add_argument("--quick", action="store_true", help="fewer samples: finishes within 60 s")
@@ -296,30 +325,8 @@ def main() -> int:
             load.join(10)
             c.terminate()
         sent_rate = load.sent / (time.monotonic() - load_t0)
-    lat_ms = [v / 1e6 for v in latencies]
-    metrics = {"event_to_browser_p50_ns": pct(latencies, 50), "event_to_browser_p99_ns": pct(latencies, 99),
-               "event_to_browser_samples": len(latencies),
-               "dashboard_cpu_open_cores": cpu["open"][0] / max(cpu["open"][1], 1e-9),
-               "order_path_open_p50_ns": pct(opened, 50), "order_path_open_p99_ns": pct(opened, 99),
-               "load_orders_per_s": sent_rate, "browser": Browser(ready["dashboard"]).kind}
-    baselines = {"order_path_closed_p50_ns": pct(closed, 50), "order_path_closed_p99_ns": pct(closed, 99),
-                 "dashboard_cpu_closed_cores": cpu["closed"][0] / max(cpu["closed"][1], 1e-9),
-                 "refresh_interval_ns": 1e9 / 4.0}
-    ratios = {"order_path_p50_open_vs_closed": metrics["order_path_open_p50_ns"] / baselines["order_path_closed_p50_ns"],
-              "order_path_p99_open_vs_closed": metrics["order_path_open_p99_ns"] / baselines["order_path_closed_p99_ns"],
-              "event_to_browser_p50_vs_refresh_interval": metrics["event_to_browser_p50_ns"] / baselines["refresh_interval_ns"]}
-    print(f"dashboard bench ({'quick' if args.quick else 'full'}): load {sent_rate:,.0f} orders/s through a producer "
-          f"slot, browser: {metrics['browser']}, load average {os.getloadavg()[0]:.1f} at the end")
-    print(f"{'measure':<44}{'P50':>12}{'P99':>12}")
-    print(f"{'engine trade -> shown in the browser (ms)':<44}{pct(lat_ms, 50):>12.1f}{pct(lat_ms, 99):>12.1f}"
-          f"   ({len(lat_ms)} trades; conflated to 4 updates/s)")
-    print(f"{'order path, dashboard closed (us)':<44}{pct(closed, 50) / 1e3:>12.1f}{pct(closed, 99) / 1e3:>12.1f}")
-    print(f"{'order path, dashboard open (us)':<44}{pct(opened, 50) / 1e3:>12.1f}{pct(opened, 99) / 1e3:>12.1f}")
-    print(f"{'ratio open / closed':<44}{ratios['order_path_p50_open_vs_closed']:>12.2f}{ratios['order_path_p99_open_vs_closed']:>12.2f}")
-    print(f"dashboard process CPU: {baselines['dashboard_cpu_closed_cores']:.2f} cores closed, "
-          f"{metrics['dashboard_cpu_open_cores']:.2f} cores open")
-    print(json.dumps({"bench": "dashboard", "machine": mach, "metrics": metrics, "baselines": baselines,
-                      "ratios": ratios}))
+    browser_kind = Browser("http://x/").kind
+    report(args.quick, mach, latencies, closed, opened, cpu, sent_rate, browser_kind)
     return 0
 
 

@@ -1,13 +1,21 @@
-"""How fast is the C matching engine, single-threaded, per message and in bulk?
+"""How fast is the C matching engine, single-threaded, per message and in bulk, and at what capacity?
 
 Question: messages/s and per-message latency (P50/P99/P99.9 by message type) of eng_process on a
 seeded synthetic add/cancel-heavy stream, the same for a LOBSTER message file replay, the Python
-oracle (tests/oracle) on the same synthetic stream as the baseline, and memory per resting order.
+oracle (tests/oracle) on the same synthetic stream as the baseline; then (issue 18) the same engine
+configured for 64 K, 1 M and 10 M orders on the same three streams (add/cancel around 1,000 live
+orders, crossing adds of which about half trade, the synthetic mix), one command at a time (no
+look-ahead) and batched (the prefetch schedule the venue runner applies when its ring holds several
+commands), per thread-CPU second and per wall second, with ratios to 64 K; and memory: bytes per
+resting order and RSS at 1 M and 10 M live orders, RSS of an idle engine configured for 10 M, and
+the page faults taken on the order path and in the off-path eng_prefault_ahead.
 Timing is done in C (native/bench/eng_perf.c: a loop around eng_process with TSC timestamps); Python only
 builds the command records in bulk beforehand. Closed loop: each message starts when the previous
 one finished (there is no arrival process inside one thread), so latency = service time.
 
 Usage: python bench/engine.py [--quick] [--seed N] [--lobster PATH]
+The capacity comparison uses thread-CPU time as its headline because the machine is shared: a
+descheduled thread's wall time says nothing about the engine.
 The last line of output is one JSON object (bench, machine, metrics, baselines, ratios).
 """
 from __future__ import annotations
@@ -18,8 +26,10 @@ import json
 import os
 import platform
 import random
+import resource
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -208,15 +218,236 @@ def lobster(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     return arr, kind, counts
 
 
-def run_c(eng: Engine, recs: np.ndarray, timed: bool) -> tuple[dict[str, int], np.ndarray | None]:
+def _fill(views: dict[int, np.ndarray], adds: dict[str, list[int]], cancels: dict[str, list[int]]) -> None:
+    """Writes column lists of GTC/IOC limit adds and of cancels into the record views."""
+    nv, cv = views[CmdType.NEW_ORDER], views[CmdType.CANCEL]
+    ix = np.asarray(adds["i"], dtype=np.int64)
+    nv["type"][ix], nv["ord_type"][ix] = CmdType.NEW_ORDER, OrdType.LIMIT
+    for name, key in (("instrument_id", "ins"), ("order_id", "id"), ("price", "price"), ("qty", "qty"),
+                      ("side", "side"), ("tif", "tif"), ("account_id", "acct")):
+        nv[name][ix] = adds[key]
+    ix = np.asarray(cancels["i"], dtype=np.int64)
+    cv["type"][ix] = CmdType.CANCEL
+    cv["instrument_id"][ix], cv["order_id"][ix] = cancels["ins"], cancels["id"]
+
+
+def _stamp(views: dict[int, np.ndarray], total: int) -> None:
+    views[CmdType.TIME]["seq"][:] = np.arange(1, total + 1, dtype=np.uint64)
+    views[CmdType.TIME]["ts_ns"][:] = np.arange(1, total + 1, dtype=np.int64) * 1_000
+
+
+def add_cancel_stream(n_ops: int, seed: int, live_target: int = 1_000) -> tuple[np.ndarray, int]:
+    """Passive adds and cancels of random live orders around `live_target` live orders, one
+    instrument (the issue's first stream): `live_target` adds build the book, then each op adds
+    with probability 1/2 nudged back towards the target, else cancels. Returns (records, first
+    measured)."""
+    rng = random.Random(seed)
+    total = 3 + live_target + n_ops
+    arr, views = records(total)
+    preamble(views, 0, 1)
+    adds: dict[str, list[int]] = {k: [] for k in ("i", "ins", "id", "price", "qty", "side", "tif", "acct")}
+    cancels: dict[str, list[int]] = {k: [] for k in ("i", "ins", "id")}
+    live: list[int] = []
+    next_id = 1
+    for i in range(3, total):
+        p_add = 1.0 if i < 3 + live_target else min(1.0, max(0.0, 0.5 + (live_target - len(live)) / (2 * live_target)))
+        if rng.random() < p_add or not live:
+            side = Side.BUY if rng.random() < 0.5 else Side.SELL
+            off = 1 + min(int(rng.expovariate(0.2)), 100)
+            for k, v in (("i", i), ("ins", 1), ("id", next_id), ("price", MID - off * TICK if side == Side.BUY else
+                                                                 MID + off * TICK), ("qty", 100 * rng.randint(1, 10)),
+                         ("side", side), ("tif", Tif.GTC), ("acct", rng.randrange(32))):
+                adds[k].append(v)
+            live.append(next_id)
+            next_id += 1
+        else:
+            j = rng.randrange(len(live))
+            live[j], live[-1] = live[-1], live[j]
+            for k, v in (("i", i), ("ins", 1), ("id", live.pop())):
+                cancels[k].append(v)
+    _fill(views, adds, cancels)
+    _stamp(views, total)
+    return arr, 3 + live_target
+
+
+def crossing_stream(n_ops: int, seed: int, live_target: int = 1_000) -> tuple[np.ndarray, int]:
+    """GTC limit adds on one instrument of which about half trade on arrival (the issue's second
+    stream). The generator keeps its own FIFO model of the book (the engine's price-time rule; no
+    STP, one lot, no risk limits in these streams) so that it can aim: a passive add rests 1-100
+    ticks from the middle on its own side; a crossing add is priced at the opposite best level for
+    at most that level's quantity, so it trades in full and never rests. Which kind comes next is a
+    coin nudged towards `live_target` resting orders, so the book stays the same size at every
+    capacity. Returns (records, first measured)."""
+    rng = random.Random(seed)
+    total = 3 + live_target + n_ops
+    arr, views = records(total)
+    preamble(views, 0, 1)
+    adds: dict[str, list[int]] = {k: [] for k in ("i", "ins", "id", "price", "qty", "side", "tif", "acct")}
+    book: dict[int, dict[int, deque[list[int]]]] = {Side.BUY: {}, Side.SELL: {}}  # side -> ticks out -> [id, qty]
+    live = 0
+    for i in range(3, total):
+        side = Side.BUY if rng.random() < 0.5 else Side.SELL
+        opp = book[Side.SELL if side == Side.BUY else Side.BUY]
+        p_cross = 0.0 if i < 3 + live_target else min(1.0, max(0.0, 0.5 + (live - live_target) / (2 * live_target)))
+        if opp and rng.random() < p_cross:
+            k = min(opp)
+            level = opp[k]
+            qty = min(sum(q for _, q in level), 100 * rng.randint(1, 5))
+            price = MID + k * TICK if side == Side.BUY else MID - k * TICK
+            left = qty
+            while left:
+                take = min(left, level[0][1])
+                level[0][1] -= take
+                left -= take
+                if level[0][1] == 0:
+                    level.popleft()
+                    live -= 1
+            if not level:
+                del opp[k]
+        else:
+            k = 1 + min(int(rng.expovariate(0.2)), 99)
+            qty = 100 * rng.randint(1, 5)
+            price = MID - k * TICK if side == Side.BUY else MID + k * TICK
+            book[side].setdefault(k, deque()).append([i - 2, qty])
+            live += 1
+        for key, v in (("i", i), ("ins", 1), ("id", i - 2), ("price", price), ("qty", qty), ("side", side),
+                       ("tif", Tif.GTC), ("acct", rng.randrange(32))):
+            adds[key].append(v)
+    _fill(views, adds, {"i": [], "ins": [], "id": []})
+    _stamp(views, total)
+    return arr, 3 + live_target
+
+
+CAPACITIES = (1 << 16, 1 << 20, 10_000_000)
+PATHS = (("one_at_a_time", False), ("batched", True))
+
+
+def capacity_runs(streams: dict[str, tuple[np.ndarray, int]], reps: int) -> dict[str, dict[str, object]]:
+    """Each stream at each capacity and path: `reps` fresh-engine throughput runs (rounds
+    interleaved over capacities and paths, so drift of this shared machine hits all alike; the
+    median run is kept) and one timed run for P50/P99. Ratios are to the 64 K engine on the same
+    stream and path."""
+    out: dict[str, dict[str, object]] = {}
+    for sname, (recs, first) in streams.items():
+        runs: dict[tuple[str, int], list[dict[str, int]]] = {}
+        for _ in range(reps):
+            for pname, batched in PATHS:
+                for cap in CAPACITIES:
+                    eng = fresh_engine(cap)
+                    run_c(eng, recs[:first], False, batched)
+                    thr, _ = run_c(eng, recs[first:], False, batched)
+                    eng.close()
+                    runs.setdefault((pname, cap), []).append(thr)
+        res: dict[str, object] = {}
+        for pname, batched in PATHS:
+            for cap in CAPACITIES:
+                rs = sorted(runs[(pname, cap)], key=lambda r: r["cpu_ns"])
+                med = rs[len(rs) // 2]
+                eng = fresh_engine(cap)
+                run_c(eng, recs[:first], False, batched)
+                _, lat = run_c(eng, recs[first:], True, batched)
+                st = eng.stats()
+                eng.check()
+                eng.close()
+                assert lat is not None
+                p = percentiles(lat)
+                res[f"{pname}@{cap}"] = {
+                    "msgs_per_thread_cpu_s": med["messages"] / (med["cpu_ns"] * 1e-9),
+                    "msgs_per_wall_s": med["messages"] / (sorted(r["elapsed_ns"] for r in rs)[len(rs) // 2] * 1e-9),
+                    "p50_ns": p["p50_ns"], "p99_ns": p["p99_ns"], "trades": st["trades"],
+                    "orders_live_end": st["orders_live"], "messages": med["messages"]}
+        for pname, _ in PATHS:
+            base = res[f"{pname}@{CAPACITIES[0]}"]
+            for cap in CAPACITIES[1:]:
+                r = res[f"{pname}@{cap}"]
+                r["cpu_ratio_to_64k"] = r["msgs_per_thread_cpu_s"] / base["msgs_per_thread_cpu_s"]  # type: ignore[index]
+                r["wall_ratio_to_64k"] = r["msgs_per_wall_s"] / base["msgs_per_wall_s"]  # type: ignore[index]
+        out[sname] = res
+    return out
+
+
+def print_capacity(table: dict[str, dict[str, object]]) -> None:
+    print(f"\ncapacity (issue 18): same stream, fresh engine per run, median of the runs; M msgs per thread-CPU s"
+          f" (per wall s), ratio to the 64 K engine; P50/P99 ns per command from one timed run; load average"
+          f" {os.getloadavg()[0]:.2f}")
+    print(f"{'stream':<12}{'path':<15}{'capacity':>10}{'M/cpu-s':>9}{'M/wall-s':>10}{'cpu x64K':>10}"
+          f"{'wall x64K':>10}{'P50':>6}{'P99':>6}")
+    for sname, res in table.items():
+        for key, r in res.items():
+            pname, cap = key.split("@")
+            d = r  # type: ignore[assignment]
+            print(f"{sname:<12}{pname:<15}{int(cap):>10,}{d['msgs_per_thread_cpu_s'] / 1e6:>9.2f}"  # type: ignore[index]
+                  f"{d['msgs_per_wall_s'] / 1e6:>10.2f}{d.get('cpu_ratio_to_64k', 1.0):>10.3f}"  # type: ignore[union-attr,index]
+                  f"{d.get('wall_ratio_to_64k', 1.0):>10.3f}{d['p50_ns']:>6.0f}{d['p99_ns']:>6.0f}")  # type: ignore[union-attr,index]
+
+
+def fill_records(lo: int, hi: int) -> np.ndarray:
+    """Commands lo..hi-1 of a fill: ADD_INSTRUMENT, PRE_OPEN, CONTINUOUS, then non-crossing GTC
+    limits (order id = command index - 2) on 5,000 levels a side. Built a chunk at a time, so the
+    records never weigh on the RSS being measured."""
+    arr, views = records(hi - lo)
+    if lo == 0:
+        preamble(views, 0, 1)
+    nv = views[CmdType.NEW_ORDER]
+    first = max(lo, 3)
+    sl = slice(first - lo, hi - lo)
+    ids = np.arange(first - 2, hi - 2, dtype=np.uint64)
+    nv["type"][sl], nv["instrument_id"][sl], nv["order_id"][sl] = CmdType.NEW_ORDER, 1, ids
+    nv["side"][sl] = np.where(ids % 2 == 0, Side.BUY, Side.SELL)
+    nv["price"][sl] = np.where(ids % 2 == 0, MID - (1 + ids % 5000) * TICK, MID + (1 + ids % 5000) * TICK)
+    nv["qty"][sl], nv["ord_type"][sl], nv["tif"][sl] = 100, OrdType.LIMIT, Tif.GTC
+    views[CmdType.TIME]["seq"][:] = np.arange(lo + 1, hi + 1, dtype=np.uint64)
+    return arr
+
+
+def memory_at(live: int, capacity: int, chunk: int = 1 << 16) -> dict[str, float]:
+    """An engine configured for `capacity` filled with `live` resting orders in chunks of `chunk`
+    commands, eng_prefault_ahead between chunks (the runner's idle moments): RSS and the engine's
+    resident bytes idle and full, bytes per resting order, and the minor page faults taken inside
+    the order path (counted in C around the loop) versus inside eng_prefault_ahead."""
+    proc = psutil.Process()
+    buf = fill_records(0, min(chunk, live + 3))   # one chunk's worth of records exists throughout
+    gc.collect()
+    rss0 = proc.memory_info().rss
+    eng = Engine(max_orders=capacity, max_levels=1 << 14, max_instruments=1, max_accounts=1)
+    rss_idle = proc.memory_info().rss
+    idle = eng.stats()
+    path_faults = ahead_faults = cpu = 0
+    for lo in range(0, live + 3, chunk):
+        buf = fill_records(lo, min(lo + chunk, live + 3))
+        thr, _ = run_c(eng, buf, False)
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        lib.eng_prefault_ahead(eng.handle)
+        ahead_faults += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
+        path_faults += thr["minor_faults"]
+        cpu += thr["cpu_ns"]
+    del buf
+    gc.collect()
+    rss_full = proc.memory_info().rss
+    st = eng.stats()
+    eng.check()
+    eng.close()
+    return {"capacity": capacity, "resting_orders": st["orders_live"], "rss_idle_growth_bytes": rss_idle - rss0,
+            "rss_full_bytes": rss_full, "rss_growth_per_order": (rss_full - rss_idle) / live,
+            "engine_resident_idle_bytes": idle["memory_bytes"], "engine_resident_full_bytes": st["memory_bytes"],
+            "engine_reserved_bytes": st["memory_reserved_bytes"],
+            "bytes_per_resting_order": (st["memory_bytes"] - idle["memory_bytes"]) / live,
+            "order_path_minor_faults": path_faults, "prefault_ahead_minor_faults": ahead_faults,
+            "fill_msgs_per_thread_cpu_s": live / (cpu * 1e-9)}
+
+
+def run_c(eng: Engine, recs: np.ndarray, timed: bool, batched: bool = True) -> tuple[dict[str, int], np.ndarray | None]:
+    """eng_bench_run_path: batched = the runner's prefetch schedule over the batch, else one
+    command at a time with no look-ahead."""
     res = ffi.new("eng_bench_result_t *")
     lat = np.zeros(len(recs), dtype=np.uint32) if timed else None
-    rc = lib.eng_bench_run(eng.handle, ffi.cast("const eng_cmd_t *", ffi.from_buffer(recs)), len(recs),
-                           ffi.cast("uint32_t *", ffi.from_buffer(lat)) if timed else ffi.NULL, res)
+    rc = lib.eng_bench_run_path(eng.handle, ffi.cast("const eng_cmd_t *", ffi.from_buffer(recs)), len(recs),
+                                1 if batched else 0, ffi.cast("uint32_t *", ffi.from_buffer(lat)) if timed else ffi.NULL,
+                                res)
     if rc != 0:
         raise RuntimeError(f"eng_bench_run failed: {rc}")
     return {"messages": res.messages, "events": res.events, "elapsed_ns": res.elapsed_ns, "cpu_ns": res.cpu_ns,
-            "timer_overhead_ns": res.timer_overhead_ns}, lat
+            "timer_overhead_ns": res.timer_overhead_ns, "minor_faults": res.minor_faults}, lat
 
 
 def percentiles(lat: np.ndarray) -> dict[str, float]:
@@ -243,14 +474,12 @@ def main() -> int:
     pinned_cpu = max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {pinned_cpu})
 
-    n_msgs = 1_000_000 if args.quick else 5_000_000
+    n_msgs = 500_000 if args.quick else 5_000_000
     n_rest = 20_000
     n_oracle = 20_000 if args.quick else 100_000
-    mem_orders = 1_000_000 if args.quick else 10_000_000
     metrics: dict[str, object] = {}
     baselines: dict[str, object] = {}
     ratios: dict[str, float] = {}
-    proc = psutil.Process()
     print(f"engine bench: seed {args.seed}, {n_msgs:,} measured messages on a {n_rest:,}-order book"
           f"{' (quick)' if args.quick else ''}")
 
@@ -353,36 +582,42 @@ def main() -> int:
         print(f"\noracle baseline unavailable: {type(exc).__name__}: {exc}")
         baselines["python_oracle_msgs_per_s"] = None
 
-    # -- memory with many resting orders --
+    # -- capacity: 64 K vs 1 M vs 10 M on the same streams, one at a time and batched --
+    n_cap = 300_000 if args.quick else 1_000_000
+    t0 = time.perf_counter()
+    streams = {"add_cancel": add_cancel_stream(n_cap, args.seed), "crossing": crossing_stream(n_cap, args.seed + 1),
+               "mix": (recs[:first + n_cap], first)}
+    print(f"\nbuilt the capacity streams ({n_cap:,} measured commands each) in {time.perf_counter() - t0:.1f} s")
+    table = capacity_runs(streams, 3 if args.quick else 5)
+    print_capacity(table)
+    metrics["capacity"] = table
+    for sname, res in table.items():
+        for pname, _ in PATHS:
+            for cap in CAPACITIES[1:]:
+                r = res[f"{pname}@{cap}"]
+                ratios[f"{sname}_{pname}_{cap}_over_64k_cpu"] = r["cpu_ratio_to_64k"]  # type: ignore[index]
+        baselines[f"{sname}_64k_one_at_a_time_msgs_per_thread_cpu_s"] = \
+            res[f"one_at_a_time@{CAPACITIES[0]}"]["msgs_per_thread_cpu_s"]  # type: ignore[index]
+    del streams
+
+    # -- memory: 1 M and 10 M resting orders in an engine configured for 10 M --
     del recs, kind
     gc.collect()
-    rss0 = proc.memory_info().rss
-    eng = Engine(max_orders=mem_orders, max_levels=1 << 16, max_instruments=1, max_accounts=1)
-    rss1 = proc.memory_info().rss
-    arr, views = records(mem_orders + 3)
-    preamble(views, 0, 1)
-    nv = views[CmdType.NEW_ORDER]
-    sl = slice(3, mem_orders + 3)
-    ids = np.arange(1, mem_orders + 1, dtype=np.uint64)
-    nv["type"][sl], nv["instrument_id"][sl], nv["order_id"][sl] = CmdType.NEW_ORDER, 1, ids
-    nv["side"][sl] = np.where(ids % 2 == 0, Side.BUY, Side.SELL)
-    nv["price"][sl] = np.where(ids % 2 == 0, MID - (1 + ids % 5000) * TICK, MID + (1 + ids % 5000) * TICK)
-    nv["qty"][sl], nv["ord_type"][sl], nv["tif"][sl] = 100, OrdType.LIMIT, Tif.GTC
-    views[CmdType.TIME]["seq"][:] = np.arange(1, mem_orders + 4, dtype=np.uint64)
-    fill, _ = run_c(eng, arr, False)
-    del arr, views, nv
-    gc.collect()
-    rss2 = proc.memory_info().rss
-    st = eng.stats()
-    eng.close()
-    per_order = st["memory_bytes"] / mem_orders
-    print(f"\nmemory: {st['orders_live']:,} resting orders; engine allocation {st['memory_bytes'] / 2**20:,.0f} MiB "
-          f"= {per_order:.0f} B per order slot (order + 2x index + heap); RSS {rss2 / 2**20:,.0f} MiB "
-          f"(+{(rss1 - rss0) / 2**20:,.0f} MiB at create: prefaulted); adding them ran at "
-          f"{fill['messages'] / (fill['elapsed_ns'] * 1e-9) / 1e6:.2f} M msgs/s"
-          f"{' (quick: fewer orders than the full run)' if args.quick else ''}")
-    metrics["memory"] = {"resting_orders": st["orders_live"], "engine_bytes": st["memory_bytes"],
-                         "bytes_per_order": per_order, "rss_bytes": rss2, "rss_growth_at_create_bytes": rss1 - rss0}
+    mem = [memory_at(n, 10_000_000) for n in (1_000_000, 10_000_000)]
+    print(f"\nmemory (engine configured for 10 M orders; filled in 64 K-command chunks, eng_prefault_ahead between"
+          f" chunks as the runner does when idle; load average {os.getloadavg()[0]:.2f})")
+    print(f"{'live orders':>12}{'idle RSS +':>12}{'full RSS':>11}{'RSS B/order':>12}{'engine B/order':>15}"
+          f"{'path faults':>12}{'ahead faults':>13}{'fill M/cpu-s':>13}")
+    for m in mem:
+        print(f"{int(m['resting_orders']):>12,}{m['rss_idle_growth_bytes'] / 2**20:>10.1f}Mi"
+              f"{m['rss_full_bytes'] / 2**20:>9.0f}Mi{m['rss_growth_per_order']:>12.1f}{m['bytes_per_resting_order']:>15.1f}"
+              f"{int(m['order_path_minor_faults']):>12,}{int(m['prefault_ahead_minor_faults']):>13,}"
+              f"{m['fill_msgs_per_thread_cpu_s'] / 1e6:>13.2f}")
+    print("  engine B/order: the engine's resident bytes added per resting order, with the quarter of headroom"
+          " eng_prefault_ahead keeps ahead of the high-water mark; path faults: minor faults inside the order"
+          " path (eng_process), ahead faults: inside eng_prefault_ahead")
+    metrics["memory"] = {str(int(m["resting_orders"])): m for m in mem}
+    metrics["memory"]["idle_engine_10m_rss_bytes"] = mem[0]["rss_idle_growth_bytes"]  # type: ignore[index]
 
     machine = {"cores": os.cpu_count(), "pinning": f"process pinned to cpu {pinned_cpu} (not isolated)",
                "spin_or_block": "n/a (single thread, closed loop)",

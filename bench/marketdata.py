@@ -38,6 +38,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -53,6 +54,9 @@ from gateway.marketdata.log_publisher import LogPublisher, LoopConfig  # noqa: E
 from gateway.marketdata.publisher import PublisherConfig  # noqa: E402
 from gateway.marketdata.recovery import RecoveryClient  # noqa: E402
 from gateway.marketdata.transport import UdpChannel, UdpReceiver, ZmqReceiver, multicast_works  # noqa: E402
+from gateway.marketdata.netns import PUB_ADDR, SUB_ADDR, VethPair, veth_pair, why_no_netns  # noqa: E402
+from gateway.marketdata.xdp_transport import XdpReceiver  # noqa: E402
+from gateway.orderentry.io_backend import incoming_napi_id  # noqa: E402
 from native import records  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
 from native.messages import AddInstrument, Cancel, Command, NewOrder, SetPhase  # noqa: E402
@@ -123,14 +127,21 @@ def role_sub(args: argparse.Namespace) -> None:
     book = FeedBook(max_instruments=64)
     io = ffi.new("md_subrx_io_t *")
     io.fd = -1
+    io.xdp = ffi.NULL
     if args.transport == "zmq":
-        src: ZmqReceiver | UdpReceiver = ZmqReceiver(args.endpoint)
+        src: ZmqReceiver | UdpReceiver | None = ZmqReceiver(args.endpoint)
         assert isinstance(src, ZmqReceiver)
         src.socket.setsockopt(zmq.RCVTIMEO, 10)
         io.zmq_socket = zmq_native.socket_handle(src.socket)
         io.zmq_recv = zmq_native.recv_fn()
+    elif args.transport == "xdp":
+        src = None
+        xsrc = XdpReceiver(args.ifname, args.port)      # raises with the reason: run fails
+        print(f"note {xsrc.description}", flush=True)
+        io.xdp = xsrc.handle
     else:
-        src = UdpReceiver(UdpChannel(args.address, args.port), unicast=args.address.startswith("127."))
+        src = UdpReceiver(UdpChannel(args.address, args.port), unicast=not args.address.startswith("239."),
+                          busy_poll_us=args.busy_poll_us)
         io.fd = src.fileno()
     buf = np.zeros(int(lib.MD_MAX_PACKET_BYTES) * 2, dtype=np.uint8)
     lat = np.zeros(args.count, dtype=np.int64)
@@ -175,8 +186,12 @@ def role_sub(args: argparse.Namespace) -> None:
         elif last_n and time.monotonic() - last_t > 1.0:
             break
     n = int(io.lat_count)
+    napi = 0
+    if isinstance(src, UdpReceiver):
+        with socket.fromfd(src.fileno(), socket.AF_INET, socket.SOCK_DGRAM) as dup:
+            napi = incoming_napi_id(dup)
     print(json.dumps({"lat": lat[:n].tolist(), "gaps": gaps, "resyncs": resyncs,
-                      "book_stats": book.stats()}), flush=True)
+                      "book_stats": book.stats(), "napi_id": napi}), flush=True)
     rec.close()
 
 
@@ -189,9 +204,13 @@ def role_echo(args: argparse.Namespace) -> None:
     lib.md_probe_udp_echo(s.fileno(), args.count, 5_000_000_000)
 
 
-def _spawn(*extra: str) -> subprocess.Popen[str]:
-    p = subprocess.Popen([sys.executable, str(HERE), *extra], stdout=subprocess.PIPE, text=True)
+def _spawn(*extra: str, prefix: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+    """A helper role of this script (prefix: e.g. `ip netns exec NS`); waits for its "ready"."""
+    p = subprocess.Popen([*prefix, sys.executable, str(HERE), *extra], stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline() if p.stdout else ""
+    while line.startswith("note "):
+        print(f"  subscriber: {line[5:].strip()}", flush=True)
+        line = p.stdout.readline() if p.stdout else ""
     if line.strip() != "ready":
         p.kill()
         raise RuntimeError(f"helper process {extra} did not start: {line!r}")
@@ -242,17 +261,23 @@ class LiveVenue:
         self.publisher: subprocess.Popen[str] | None = None
 
     def start_publisher(self, transport: str, port: int, address: str, pub_spin: bool,
-                        pub_cpu: int | None, pub_fifo: int = 0, pub_sleep_us: float = 20.0
-                        ) -> tuple[str, str]:
+                        pub_cpu: int | None, pub_fifo: int = 0, pub_sleep_us: float = 20.0,
+                        veth: VethPair | None = None) -> tuple[str, str]:
+        """veth: the publisher runs in the pair's 'pub' namespace, its recovery server on the
+        pair's address."""
         argv = ["--engine", self.name, "--recovery-port", "0", "--instruments", "1:BENCH:1:1:10000", "--duration-s", "600",
                 "--heartbeat-ms", "20", "--conflate-ms", "100"]
+        if veth is not None:
+            argv += ["--recovery-host", PUB_ADDR]
         if transport == "zmq":
             argv += ["--no-udp", "--zmq", "tcp://127.0.0.1:0"]
         else:
-            argv += ["--udp", f"{address}:{port}", "--udp-l2", f"127.0.0.1:{_free_port()}"]
+            argv += ["--udp", f"{address}:{port}",
+                     "--udp-l2", f"{address if veth else '127.0.0.1'}:{_free_port()}"]
         argv += ["--idle-sleep-us", "0"] if pub_spin else \
             ["--spin-polls", "200" if pub_fifo else "2000", "--idle-sleep-us", str(pub_sleep_us)]
-        self.publisher = self.venue.spawn("publisher", launcher.gateway_command("md", "publish", *argv),
+        prefix = veth.exec_prefix("pub") if veth is not None else []
+        self.publisher = self.venue.spawn("publisher", prefix + launcher.gateway_command("md", "publish", *argv),
                                           stdout=subprocess.PIPE)
         if pub_cpu is not None:
             os.sched_setaffinity(self.publisher.pid, {pub_cpu})
@@ -281,19 +306,25 @@ class LiveVenue:
 
 def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float, pub_spin: bool,
                  sub_wait: str, cpus: dict[str, int | None], first_oid: int,
-                 prio: dict[str, int], pub_sleep_us: float) -> dict[str, object]:
+                 prio: dict[str, int], pub_sleep_us: float, veth: VethPair | None = None,
+                 busy_poll_us: int = 0) -> dict[str, object]:
+    """transport udp / zmq / xdp; veth: publisher and subscriber in the pair's namespaces, the
+    feed across it (udp: kernel sockets both ends; xdp: AF_XDP at the subscriber)."""
     port = _free_port()
     ok, _ = multicast_works()
-    address = "239.255.91.7" if (ok and transport == "udp") else "127.0.0.1"
-    rec, ep_or_note = venue.start_publisher(transport, port, address, pub_spin, cpus["publisher"],
-                                            prio["publisher"], pub_sleep_us)
+    address = SUB_ADDR if veth else ("239.255.91.7" if (ok and transport == "udp") else "127.0.0.1")
+    rec, ep_or_note = venue.start_publisher("zmq" if transport == "zmq" else "udp", port, address,
+                                            pub_spin, cpus["publisher"], prio["publisher"],
+                                            pub_sleep_us, veth)
     sub_args = ["--role", "sub", "--count", str(count), "--timeout-s", "60", "--recovery", rec,
                 "--transport", transport, "--subscriber-wait", sub_wait,
-                "--fifo", str(prio["subscriber"])]
+                "--fifo", str(prio["subscriber"]), "--busy-poll-us", str(busy_poll_us)]
     sub_args += ["--endpoint", ep_or_note] if transport == "zmq" else ["--address", address, "--port", str(port)]
+    if veth is not None:
+        sub_args += ["--ifname", veth.sub_if]
     if cpus["subscriber"] is not None:
         sub_args += ["--cpu", str(cpus["subscriber"])]
-    sub = _spawn(*sub_args)
+    sub = _spawn(*sub_args, prefix=tuple(veth.exec_prefix("sub")) if veth else ())
     recs = records.encode_commands(_order_flow(count, seed=7, first_oid=first_oid))
     raw = [recs[i:i + 1].tobytes() for i in range(len(recs))]
     period_ns = int(1e9 / rate_per_s)
@@ -332,7 +363,11 @@ def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float
     stats = venue.stop_publisher()
     result = json.loads(out.strip().splitlines()[-1])
     note = "ZeroMQ PUB/SUB over TCP loopback" if transport == "zmq" else ep_or_note
+    if veth is not None:
+        note = {"udp": "UDP over a veth pair (kernel sockets)", "xdp": "AF_XDP over a veth pair"}[transport] \
+            + (f", SO_BUSY_POLL {busy_poll_us} us" if busy_poll_us else "")
     return {"lat": np.asarray(result["lat"], dtype=np.int64), "note": note,
+            "napi_id": result.get("napi_id", 0),
             "plan_to_dequeue": dequeued - planned, "gaps": result["gaps"],
             "resyncs": result["resyncs"], "publisher": stats,
             "run_delay_ms": {n: round(d1[n] - d0[n], 3) for n in d0}}
@@ -385,6 +420,60 @@ def throughput(n_commands: int) -> dict[str, float]:
             "publisher_packets_per_s": st["packets_sent"] / dt, "send_errors": float(st["send_errors"])}
 
 
+VETH_PATHS = {   # name: (subscriber transport, SO_BUSY_POLL us)
+    "udp_veth": ("udp", 0), "udp_veth_busy_poll": ("udp", 50), "af_xdp_veth": ("xdp", 0)}
+
+
+def veth_paths(venue: LiveVenue, count: int, args: argparse.Namespace, cpus: dict[str, int | None],
+               prio: dict[str, int], pub_sleep_us: float) -> dict[str, Any]:
+    """The feed between two network namespaces over a veth pair (the kernel's software path; no
+    NIC): kernel UDP sockets, the same with SO_BUSY_POLL at the subscriber, and AF_XDP at the
+    subscriber (publisher: the same C loop and kernel UDP socket in every case)."""
+    why = "--no-veth" if args.no_veth else why_no_netns()
+    if why:
+        return {"runs": {}, "skipped": why}
+    runs: dict[str, dict[str, object]] = {}
+    with veth_pair() as pair:
+        for i, (name, (transport, busy)) in enumerate(VETH_PATHS.items()):
+            try:
+                runs[name] = feed_latency(venue, transport, count, args.rate,
+                                          args.publisher_wait == "spin", args.sub_wait, cpus,
+                                          20_000_000 + 10_000_000 * i, prio, pub_sleep_us,
+                                          veth=pair, busy_poll_us=busy)
+            except (RuntimeError, OSError) as exc:
+                venue.stop_publisher()
+                return {"runs": runs, "skipped": f"{name}: {exc}"}
+    return {"runs": runs, "skipped": ""}
+
+
+def report_veth(veth: dict[str, Any]) -> tuple[dict[str, object], dict[str, float]]:
+    """Prints the veth paths' notes; their metrics and ratios (to kernel UDP over the same veth)."""
+    runs = veth["runs"]
+    if veth["skipped"]:
+        print(f"veth paths not measured: {veth['skipped']}")
+    metrics: dict[str, object] = {}
+    ratios: dict[str, float] = {}
+    for name, r in runs.items():
+        metrics[name] = {**_pct(np.asarray(r["lat"])), "gaps": r["gaps"], "napi_id": r["napi_id"]}
+    base = metrics.get("udp_veth")
+    for name in runs:
+        if base is not None and name != "udp_veth":
+            m = metrics[name]
+            assert isinstance(m, dict) and isinstance(base, dict)
+            ratios[f"{name}_p50_over_udp_veth_p50"] = round(m["p50_ns"] / base["p50_ns"], 3)
+            ratios[f"{name}_p99_over_udp_veth_p99"] = round(m["p99_ns"] / base["p99_ns"], 3)
+    if runs:
+        print("veth paths: subscriber socket NAPI id " + ", ".join(
+            f"{n} {metrics[n]['napi_id']}" for n in runs if n != "af_xdp_veth")  # type: ignore[index]
+            + " (0: no NAPI context for busy polling to spin on); AF_XDP at the subscriber "
+              "skips the kernel's IP/UDP receive and socket queue, in copy mode (veth has no "
+              "zero-copy): the payload is applied in place in its UMEM frame")
+        print("ratios to UDP over the same veth: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
+    if veth["skipped"] and not runs:
+        metrics["veth_skipped"] = veth["skipped"]
+    return metrics, ratios
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run (< 60 s)")
@@ -414,6 +503,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--fifo", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--timeout-s", type=float, default=30.0, help=argparse.SUPPRESS)
+    ap.add_argument("--ifname", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--busy-poll-us", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--no-veth", action="store_true",
+                    help="skip the veth-pair paths (kernel UDP, UDP with SO_BUSY_POLL, AF_XDP "
+                         "between two network namespaces; they need root)")
     args = ap.parse_args(argv)
     if args.role == "sub":
         role_sub(args)
@@ -449,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
                            args.sub_wait, cpus, 1_000, prio, pub_sleep_us)
         zq = feed_latency(venue, "zmq", count, args.rate, args.publisher_wait == "spin",
                           args.sub_wait, cpus, 10_000_000, prio, pub_sleep_us)
+        veth = veth_paths(venue, count, args, cpus, prio, pub_sleep_us)
     finally:
         venue.close()
     load_after = os.getloadavg()[0]
@@ -463,17 +558,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run-queue wait during the udp run (ms): {udp['run_delay_ms']}; zmq run: {zq['run_delay_ms']}")
     rows = [("raw UDP ping-pong, C, busy-poll (half RTT)", base),
             (f"feed over {udp['note']}", udp["lat"]), (f"feed over {zq['note']}", zq["lat"])]
-    print(f"{'path (engine dequeue -> subscriber applied)':58} {'p50 us':>8} {'p99 us':>8} "
+    rows += [(f"feed over {r['note']}", r["lat"]) for r in veth["runs"].values()]
+    print(f"{'path (engine dequeue -> subscriber applied)':72} {'p50 us':>8} {'p99 us':>8} "
           f"{'p99.9 us':>9} {'max us':>9} {'n':>7}")
     for name, lat in rows:
         p = _pct(np.asarray(lat))
-        print(f"{name:58} {p['p50_ns'] / 1e3:8.1f} {p['p99_ns'] / 1e3:8.1f} {p['p999_ns'] / 1e3:9.1f} "
+        print(f"{name:72} {p['p50_ns'] / 1e3:8.1f} {p['p99_ns'] / 1e3:8.1f} {p['p999_ns'] / 1e3:9.1f} "
               f"{p['max_ns'] / 1e3:9.1f} {p['samples']:7d}")
     pd = _pct(np.concatenate([udp["plan_to_dequeue"], zq["plan_to_dequeue"]]))
     print(f"planned send -> engine dequeue (driver + engine wake-up, not in the figures above): "
           f"p50 {pd['p50_ns'] / 1e3:.1f} us, p99 {pd['p99_ns'] / 1e3:.1f} us")
     print(f"subscriber gaps recovered: udp {udp['gaps']}, zmq {zq['gaps']}; resyncs: "
           f"{udp['resyncs']}, {zq['resyncs']}")
+    veth_metrics, veth_ratios = report_veth(veth)
     print(f"publisher C loop (log -> encode -> pack -> sendmmsg): "
           f"{tp['publisher_msgs_per_s'] / 1e6:.2f} M msgs/s, {tp['publisher_events_per_s'] / 1e6:.2f} "
           f"M events/s, {tp['publisher_packets_per_s'] / 1e3:.0f} k packets/s")
@@ -496,12 +593,12 @@ def main(argv: list[str] | None = None) -> int:
                     "latency_from": "engine dequeue (event ts_ns, CLOCK_MONOTONIC)",
                     "latency_to": "subscriber applied the packet to its C book (CLOCK_MONOTONIC)"},
         "metrics": {"udp": pu, "zmq": pz, "plan_to_dequeue": pd, "throughput": tp,
-                    "udp_gaps": udp["gaps"], "zmq_gaps": zq["gaps"]},
+                    "udp_gaps": udp["gaps"], "zmq_gaps": zq["gaps"], **veth_metrics},
         "baselines": {"udp_pingpong_half_rtt": pb},
         "ratios": {"udp_p50_over_pingpong_p50": pu["p50_ns"] / pb["p50_ns"],
                    "udp_p99_over_pingpong_p99": pu["p99_ns"] / pb["p99_ns"],
                    "zmq_p99_over_pingpong_p99": pz["p99_ns"] / pb["p99_ns"],
-                   "udp_p99_over_target_20us": pu["p99_ns"] / 20_000.0}}))
+                   "udp_p99_over_target_20us": pu["p99_ns"] / 20_000.0, **veth_ratios}}))
     return 0
 
 

@@ -19,7 +19,7 @@ VERBS: dict[str, tuple[str, str]] = {
                                   "reports from a venue journal ('report --help')"),
     "execution": ("trading.execution.cli", "execution algorithms: 'execution paper' (Almgren-Chriss example and "
                                            "frontier), 'execution impact --data DAY'"),
-    "route": ("trading.routing.cli", "smart order routing on a replayed day: 'route flow', 'route show', 'route rerun'"),
+    "route": ("trading.routing.cli", "smart order routing: 'route flow' (a replayed day), 'route live', 'route show', 'route rerun'"),
     "mm": ("trading.marketmaking.cli", "market making: 'mm paper' (Avellaneda-Stoikov experiment), 'mm quote'"),
 }
 

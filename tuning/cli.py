@@ -131,9 +131,9 @@ def _run(args: argparse.Namespace) -> int:
             verb = "advise" if c.advice else "change"
             print(f"{verb}  {c.name}: {c.current} -> {c.wanted}")
         for advice in dict.fromkeys(c.advice for c in changes if c.advice):
-            print(f"boot loader (apply never runs this, a reboot is needed): {advice}")
+            print(f"advice (apply never runs this: boot-time parameters, process limits): {advice}")
         print(f"plan: {sum(1 for c in changes if not c.advice)} change(s), "
-              f"{sum(1 for c in changes if c.advice)} boot-time advice item(s)")
+              f"{sum(1 for c in changes if c.advice)} advice item(s)")
         return 0
     report = tuner.apply()
     if args.json:

@@ -81,8 +81,7 @@ def assess(setting: Setting, refused: dict[str, str] | None = None) -> Finding:
     if refused and setting.name in refused:
         return Finding(setting.name, current, setting.wanted, Status.NOT_APPLICABLE,
                        refused[setting.name], "")
-    reason = ("set at boot: apply only advises, `plan` prints the boot-loader command"
-              if setting.advisory else "apply changes it")
+    reason = setting.advisory_reason if setting.advisory else "apply changes it"
     return Finding(setting.name, current, setting.wanted, Status.DIFFERS, reason,
                    setting.problem(current))
 

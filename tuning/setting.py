@@ -47,6 +47,8 @@ class Setting(ABC):
     #: True for settings apply must not change by itself (the kernel command line): plan and apply
     #: print ``advice()`` instead, and verify keeps reporting them until the operator acts.
     advisory: ClassVar[bool] = False
+    #: What audit says of an advisory setting that differs.
+    advisory_reason: ClassVar[str] = "set at boot: apply only advises, `plan` prints the boot-loader command"
 
     def __init__(self, name: str, wanted: str) -> None:
         self.name = name

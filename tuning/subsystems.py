@@ -8,6 +8,8 @@ from tuning.cpu import CpuSubsystem
 from tuning.dma_latency import DmaLatencySubsystem
 from tuning.hugepages import HugepagesSubsystem
 from tuning.irq import IrqSubsystem
+from tuning.memlock import MemlockSubsystem
+from tuning.netdev import NetdevSubsystem
 from tuning.nic import NicSubsystem
 from tuning.setting import Subsystem
 from tuning.sysctl import SysctlSubsystem
@@ -16,4 +18,5 @@ from tuning.workqueue import WorkqueueSubsystem
 
 SUBSYSTEMS: dict[str, Subsystem] = {s.section: s for s in (
     SysctlSubsystem(), ThpSubsystem(), HugepagesSubsystem(), CpuSubsystem(), WorkqueueSubsystem(),
-    IrqSubsystem(), NicSubsystem(), BootCmdlineSubsystem(), DmaLatencySubsystem())}
+    IrqSubsystem(), NicSubsystem(), NetdevSubsystem(), MemlockSubsystem(), BootCmdlineSubsystem(),
+    DmaLatencySubsystem())}

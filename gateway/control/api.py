@@ -32,7 +32,6 @@ import time
 import traceback
 from typing import Any
 
-import msgspec
 import zmq
 
 from gateway.control import protocol

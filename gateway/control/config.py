@@ -122,6 +122,15 @@ class Control(_S):
     curve_clients: str = ""
 
 
+class Analytics(_S):
+    """The live order-flow monitor `up` runs beside the venue (trading/analytics/monitor.py): VPIN,
+    order-flow imbalance, Kyle's lambda, regimes... per instrument, published on the control plane's
+    channel under the topics analytics (values every interval_s) and alert."""
+    enabled: bool = True
+    bucket_volume: float = 1000.0              # VPIN volume bucket, shares
+    bar_seconds: float = 10.0                  # the bars the regime and liquidity estimators use
+    interval_s: float = 1.0                    # seconds between value publications
+
 class Dashboard(_S):
     """The live web dashboard (gateway/dashboard/), started by ``up`` beside the other processes.
     listen: HOST:PORT of its HTTP/WebSocket server (port 0 = any free port; the embedded default
@@ -159,6 +168,7 @@ class VenueConfig(_S):
     schedule: Schedule = Schedule()
     breakers: Breakers = Breakers()
     control: Control = Control()
+    analytics: Analytics = Analytics()
     dashboard: Dashboard = Dashboard()
 
     # Derived views (not fields).
@@ -249,6 +259,10 @@ def _check(cfg: VenueConfig) -> None:
                           f"midpoints); odd: {', '.join(odd)}")
     if not 2 <= v.producers <= 16:
         raise ConfigError(f"venue.producers: must be 2..16 (gateway + control plane), got {v.producers}")
+    for f in ("bucket_volume", "bar_seconds", "interval_s"):
+        value = getattr(cfg.analytics, f)
+        if not (value > 0 and value != float("inf")):
+            raise ConfigError(f"analytics.{f}: must be a finite number > 0, got {value}")
     if not 1 <= cfg.journal.segment_mb <= 4096:
         raise ConfigError(f"journal.segment_mb: must be 1..4096, got {cfg.journal.segment_mb}")
     if cfg.journal.snapshot_every < 0:

@@ -21,6 +21,7 @@ from gateway.control import protocol
 from gateway.control.api import ApiServer
 from gateway.control.audit import AuditLog
 from gateway.control.config import ConfigError, load_config
+from gateway.control.ingest import PublishIngest
 from gateway.control.service import CommandError, ControlService
 from shm import errors as shm_errors
 
@@ -64,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "gateway/control/default_venue.toml")
     p.add_argument("--command-endpoint", default=None, help="override control.command_endpoint")
     p.add_argument("--publish-endpoint", default=None, help="override control.publish_endpoint")
+    p.add_argument("--ingest-endpoint", default=None,
+                   help="bind the publish ingest here (ipc:// in the venue's private run directory; "
+                        "gateway/control/ingest.py): readers such as the analytics monitor publish "
+                        "through it on the control plane's channel")
     p.add_argument("--audit-log", default=None, help="override control.audit_log")
     p.add_argument("--gateway-admin", default=None, help="override gateway.admin_endpoint")
     p.add_argument("--gateway-admin-file", default=None,
@@ -121,14 +126,17 @@ class UserRotation:
 
 
 def serve(service: ControlService, server: ApiServer, status_interval_s: float, stop: list[bool],
-          config_path: str | None = None) -> int:
-    """The main loop: events, requests, timers, periodic status. Returns the exit status."""
+          config_path: str | None = None, ingest: PublishIngest | None = None) -> int:
+    """The main loop: events, requests, the publish ingest, timers, periodic status. Returns the
+    exit status."""
     next_status = 0.0
     last_events = 0
     last_t = time.monotonic()
     users = UserRotation(config_path, server) if config_path else None
     while not stop[0]:
         n = service.pump_events()
+        if ingest is not None:
+            n += ingest.drain()
         server.serve(0 if n else 2)
         service.tick()
         now = time.monotonic()
@@ -149,7 +157,9 @@ def serve(service: ControlService, server: ApiServer, status_interval_s: float, 
                 "events_per_s": (service.state.events - last_events) / dt, "events": service.state.events,
                 "engine_commands": service.engine_commands, "requests": server.requests,
                 "refused": server.refused, "orders_live": len(service.state.orders),
-                "engine_seq": status["engine"].get("seq")})
+                "engine_seq": status["engine"].get("seq"),
+                "ingest_forwarded": ingest.forwarded if ingest else 0,
+                "ingest_refused": sum(ingest.refused.values()) if ingest else 0})
             last_events, last_t = service.state.events, now
     return 0
 
@@ -185,6 +195,12 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"control: {exc}", file=sys.stderr)
         return 1
+    try:
+        ingest = PublishIngest(args.ingest_endpoint, server.publish) if args.ingest_endpoint else None
+    except OSError as exc:
+        print(f"control: {exc}", file=sys.stderr)
+        server.close()
+        return 1
     admin_ep = args.gateway_admin if args.gateway_admin is not None else cfg.gateway.admin_endpoint
     admin = (LazyGatewayAdmin(admin_ep, args.gateway_admin_file, args.gateway_admin_token_file)
              if (admin_ep and not admin_ep.endswith(":*")) or args.gateway_admin_file else None)
@@ -200,6 +216,8 @@ def main(argv: list[str]) -> int:
         service.attach(args.attach_timeout_s, lambda: stop[0])
     except CommandError as exc:
         print(f"control: {exc.message}", file=sys.stderr)
+        if ingest is not None:
+            ingest.close()
         server.close()
         return 1
     server.service = service
@@ -208,17 +226,20 @@ def main(argv: list[str]) -> int:
         tmp = f"{args.endpoints_file}.tmp"
         with open(tmp, "w") as fh:
             json.dump({"command": server.command_endpoint, "publish": server.publish_endpoint,
+                       "ingest": ingest.endpoint if ingest else None,
                        "audit_log": str(Path(audit_path).resolve())}, fh)
         os.replace(tmp, args.endpoints_file)
     print(f"control: {cfg.venue.name}: commands on {server.command_endpoint}, publish on "
           f"{server.publish_endpoint}, audit log {audit_path}", file=sys.stderr, flush=True)
     try:
-        rc = serve(service, server, cfg.control.status_interval_ms / 1000, stop, args.config)
+        rc = serve(service, server, cfg.control.status_interval_ms / 1000, stop, args.config, ingest)
     except shm_errors.ShmError as exc:
         print(f"control: engine: {exc}", file=sys.stderr)
         rc = 1
     finally:
         service.close()
+        if ingest is not None:
+            ingest.close()
         server.close()
         audit.close()
     print(f"control: stopped: {server.requests} requests ({server.refused} refused), "

@@ -27,7 +27,9 @@ TOPIC_STATUS: Final = b"status"
 TOPIC_ALERT: Final = b"alert"
 TOPIC_METRICS: Final = b"metrics"
 TOPIC_AUDIT: Final = b"audit"
-TOPICS: Final = (TOPIC_STATUS, TOPIC_ALERT, TOPIC_METRICS, TOPIC_AUDIT)
+# published by the live order-flow monitor through the ingest (gateway/control/ingest.py)
+TOPIC_ANALYTICS: Final = b"analytics"
+TOPICS: Final = (TOPIC_STATUS, TOPIC_ALERT, TOPIC_METRICS, TOPIC_AUDIT, TOPIC_ANALYTICS)
 
 ROLE_VIEWER: Final = "viewer"
 ROLE_OPERATOR: Final = "operator"

@@ -2,18 +2,22 @@
 
 A file with [[venues]] starts several venues and the consolidator instead (gateway/venues/up.py).
 
-Starts three processes, in this order, each with the command line of its own verb:
+Starts these processes, in this order, each with the command line of its own verb:
 1. ``python -m gateway engine`` with the configured instruments (in phase CLOSED), capacities,
    placement and journal;
 2. ``python -m gateway control`` (the control-plane service), which sends the configured limits
    as sequenced commands and opens the instruments per the schedule;
-3. ``python -m gateway gateway`` with the firms and sessions of the same file.
-The control plane starts before the gateway so that it sees every order's events from the first.
-4. ``python -m gateway dashboard`` (gateway/dashboard/), the live web dashboard, when the config's
+3. ``python -m gateway gateway`` with the firms and sessions of the same file;
+4. unless ``[analytics] enabled = false``, ``python -m trading monitor``, the live order-flow
+   analytics, a reader of the engine's event log that publishes through the control plane's
+   publish ingest (an ipc socket in the private run directory; gateway/control/ingest.py) on the
+   control plane's channel, topics analytics and alert;
+5. ``python -m gateway dashboard`` (gateway/dashboard/), the live web dashboard, when the config's
    ``[dashboard] listen`` (or --dashboard) names an address and --no-dashboard is not given. It is
    a reader only (the event log, the latency regions, the control plane's API and publish feed),
    so the venue does not depend on it: one that does not start is reported and the venue serves
    without it; one that dies is restarted like the others.
+The control plane starts before the gateway so that it sees every order's events from the first.
 Before anything is created, opened or removed, ``up`` takes the venue name's lock
 (shm/venue_lock.py) and checks that the configured ports are free: a second ``up`` of a running
 venue, or one whose ports another program holds, is refused with one line and touches nothing.
@@ -23,9 +27,10 @@ is restarted, the first time at once, each further time in a row after a back-of
 RESTART_BACKOFF_FIRST_S to --restart-backoff-max (a process that ran RESTART_STABLE_S starts the
 count afresh); every restart is reported, and no count of crashes stops the venue. A dead engine
 is restarted from its journal (it recovers), then the control plane (attached to the dead engine;
-it rebuilds its view from the journals); the gateway outlives an engine crash by itself, keeps its
+it rebuilds its view from the journals) and the monitor; the gateway outlives an engine crash by itself, keeps its
 sessions and serves reconnects and retransmission (native/gateway/gw_resume.c). A dead control
-plane is restarted alone; a dead gateway is restarted on the port it had. The venue stops only on
+plane is restarted alone (the monitor's PUSH reconnects by itself); a dead gateway is restarted on
+the port it had; a dead monitor is restarted alone. The venue stops only on
 SIGINT/SIGTERM, or when the engine dies with no journal to recover from (or --no-engine-restart):
 then the gateway is stopped first, and it ends every session with Terminate reason 964
 (ENG_GW_VENUE_STOPPING), never a plain "finished"; ``up`` exits 0 after a requested stop, 1
@@ -49,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, listen_ok, load_config
+from gateway.control.ingest import ingest_endpoint
 from shm import errors as shm_errors
 from shm.engine_segments import control_path, remove_leftovers
 from shm.segment import KIND_CONTROL, Segment
@@ -203,13 +209,38 @@ def write_gateway_credentials(cfg: VenueConfig, path: Path) -> None:
                                               "throttle_action": s.throttle_action} for s in cfg.sessions]}))
 
 
-def control_command(config: str | None, endpoints_file: Path, admin_file: Path, cfg: VenueConfig) -> list[str]:
+def control_command(config: str | None, endpoints_file: Path, admin_file: Path, cfg: VenueConfig,
+                    ingest: str | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "gateway", "control", "--endpoints-file", str(endpoints_file)]
+    if ingest:
+        cmd += ["--ingest-endpoint", ingest]
     if config is not None:
         cmd += ["--config", config]
     if cfg.gateway.admin_endpoint:
         cmd += ["--gateway-admin-file", str(admin_file), "--gateway-admin-token-file", admin_token_file(admin_file)]
     return cmd
+
+
+def monitor_command(cfg: VenueConfig, ingest: str) -> list[str]:
+    """The live order-flow monitor on the engine's event log, publishing through the ingest."""
+    a = cfg.analytics
+    cmd = [sys.executable, "-m", "trading", "monitor", "--engine", cfg.venue.name,
+           "--publish-via", ingest, "--bucket-volume", repr(a.bucket_volume),
+           "--bar-seconds", repr(a.bar_seconds), "--interval", repr(a.interval_s),
+           "--price-scale", str(cfg.venue.price_scale)]
+    for ins in cfg.instruments:
+        cmd += ["--instrument", f"{ins.id}:{ins.symbol}"]
+    return cmd
+
+
+def ingest_endpoint_for(run_dir: Path) -> tuple[str, Path | None]:
+    """The publish ingest's ipc endpoint in the private run directory, and a directory made for it
+    (to remove at exit) when run_dir's path is too long for a socket address (108 bytes): then a
+    fresh private (0700) directory under the temporary directory holds it."""
+    if len(str(run_dir)) <= 80:
+        return ingest_endpoint(str(run_dir)), None
+    short = Path(tempfile.mkdtemp(prefix="venue-ingest-"))
+    return ingest_endpoint(str(short)), short
 
 
 def _engine_ready(cfg: VenueConfig, pid: int) -> bool:
@@ -371,6 +402,7 @@ class Supervisor:
     stopping: list[bool]
     dashboard_listen: str = ""
     dashboard_port_file: Path | None = None
+    ingest: str | None = None
     ready: dict[str, Any] = field(default_factory=dict)
 
     def start_engine(self) -> None:
@@ -381,7 +413,7 @@ class Supervisor:
     def start_control(self) -> None:
         self.endpoints_file.unlink(missing_ok=True)
         self.venue.start("control", control_command(self.args.config, self.endpoints_file,
-                                                    self.admin_file, self.cfg))
+                                                    self.admin_file, self.cfg, self.ingest))
         self.venue.wait_for(self.endpoints_file.exists, "the control plane's endpoints",
                             only="control", stopping=self.stopping)
 
@@ -391,6 +423,11 @@ class Supervisor:
                                                     self.admin_file, self.gateway_listen))
         self.venue.wait_for(self.port_file.exists, "the gateway's port", only="gateway",
                             stopping=self.stopping)
+
+    def start_monitor(self) -> None:
+        """The analytics monitor (a reader: nothing waits for it; it comes and goes alone)."""
+        if self.ingest is not None:
+            self.venue.start("monitor", monitor_command(self.cfg, self.ingest))
 
     def start_dashboard(self) -> None:
         """Starts the dashboard and waits for its port; raises RuntimeError when it does not come
@@ -440,10 +477,14 @@ class Supervisor:
             return
         if what == "engine":
             self.venue.stop_one("control")
+            self.venue.stop_one("monitor")      # it reads the dead engine's event log
             self.start_engine()
             self.start_control()
+            self.start_monitor()
         elif what == "control":
             self.start_control()
+        elif what == "monitor":
+            self.start_monitor()
         elif what == "dashboard":
             self.start_dashboard()
         else:
@@ -487,6 +528,8 @@ def banner(cfg: VenueConfig, ready: dict[str, Any], config_source: str, creds: P
               f"  control commands (ZeroMQ ROUTER): {ready['command']}",
               f"  control publish  (ZeroMQ PUB):    {ready['publish']}",
               f"  gateway session admin:            {ready['gateway_admin'] or 'none'}",
+              f"  analytics (order-flow monitor):   "
+              f"{'topics analytics, alert on the control publish channel' if ready.get('analytics') else 'off ([analytics] enabled = false)'}",
               f"  audit log: {ready['audit_log']}",
               f"  dashboard (web): {ready.get('dashboard') or 'none'}"
               + (" (log in with a [[users]] name and token)" if ready.get("dashboard") else ""),
@@ -563,13 +606,16 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     venue = Venue(args.restart_backoff_max)
+    ingest, ingest_dir = ingest_endpoint_for(run_dir) if cfg.analytics.enabled else (None, None)
     sup = Supervisor(venue, cfg, args, creds, port_file, admin_file, endpoints_file,
-                     cfg.gateway.listen, stopping, dashboard_listen(cfg, args), run_dir / "dashboard.port")
+                     cfg.gateway.listen, stopping, dashboard_listen(cfg, args), run_dir / "dashboard.port",
+                     ingest)
     rc = 0
     try:
         sup.start_engine()
         sup.start_control()
         sup.start_gateway()
+        sup.start_monitor()
         endpoints = json.loads(endpoints_file.read_text())
         host = cfg.gateway.listen.rpartition(":")[0]
         sup.gateway_listen = f"{host}:{port_file.read_text().strip()}"
@@ -577,7 +623,7 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
                      "command": endpoints["command"], "publish": endpoints["publish"],
                      "audit_log": endpoints["audit_log"],
                      "gateway_admin": admin_file.read_text().strip() if admin_file.exists() else None,
-                     "run_dir": str(run_dir), "pids": {n: p.pid for n, p in venue.procs},
+                     "run_dir": str(run_dir), "analytics": ingest is not None, "pids": {n: p.pid for n, p in venue.procs},
                      "dashboard": None}
         if sup.dashboard_listen:
             sup.write_processes()           # its health panel reads them from the start
@@ -621,5 +667,7 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
             shutil.rmtree(run_dir, ignore_errors=True)
         else:
             creds.unlink(missing_ok=True)
+        if ingest_dir is not None:
+            shutil.rmtree(ingest_dir, ignore_errors=True)
     print(f"up: venue {cfg.venue.name!r} stopped", flush=True)
     return rc

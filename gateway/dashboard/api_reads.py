@@ -116,3 +116,4 @@ class ApiReads:
         self.hub.put("risk", {"positions": self.call(api, "positions"), "risk": self.call(api, "risk.show"),
                               "strategies": strategies if isinstance(strategies, list) else []})
         self.hub.put("strategies", {"strategies": strategies})
+        self.hub.put("parents", {"parents": self.call(api, "parent.list")})

@@ -38,7 +38,7 @@ log = logging.getLogger("gateway.dashboard")
 STATIC = Path(__file__).resolve().parent / "static"
 # The control-plane commands a browser may ask for (the control plane still decides who may).
 ACTIONS = frozenset({"killswitch", "halt", "resume", "phase", "strategy.start", "strategy.stop",
-                     "sessions.disconnect", "alerts.ack"})
+                     "sessions.disconnect", "alerts.ack", "parent.pause", "parent.resume", "parent.cancel"})
 MAX_ACTION_ARGS = 8
 MAX_BODY_BYTES = 4096
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -105,93 +105,108 @@ def _same_origin(request_headers: Any, host: str | None) -> bool:
     return origin is None or (host is not None and origin in (f"http://{host}", f"https://{host}"))
 
 
-def create_app(conflator: Conflator, sessions: Sessions, refresh_hz: float, venue: str,
-               on_shutdown: Any = None) -> Starlette:
-    hub = Hub(conflator, refresh_hz)
+def _refused(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "code": code, "message": message}, status_code=status)
 
-    def session_of(request: Request | WebSocket) -> BrowserSession | None:
-        return sessions.get(request.cookies.get(COOKIE))
 
-    async def index(request: Request) -> Response:
+def _guarded(request: Request) -> JSONResponse | None:
+    """A refusal for a request that changes something without the X-Dashboard header or from
+    another origin; None when it may go on."""
+    if request.headers.get("x-dashboard") != "1" or not _same_origin(request.headers, request.headers.get("host")):
+        return _refused(403, "forbidden", "cross-site request refused (X-Dashboard header and same origin needed)")
+    return None
+
+
+async def _read_json(request: Request) -> dict[str, Any] | None:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return None
+    try:
+        data = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _action_args_ok(args: Any) -> bool:
+    return (isinstance(args, dict) and len(args) <= MAX_ACTION_ARGS
+            and all(isinstance(k, str) and len(k) <= 64 for k in args)
+            and all(v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 256)
+                    for v in args.values()))
+
+
+class Routes:
+    """The HTTP and WebSocket endpoints; one method each."""
+
+    def __init__(self, conflator: Conflator, sessions: Sessions, refresh_hz: float, venue: str) -> None:
+        self.conflator = conflator
+        self.sessions = sessions
+        self.refresh_hz = refresh_hz
+        self.venue = venue
+        self.hub = Hub(conflator, refresh_hz)
+
+    def session_of(self, request: Request | WebSocket) -> BrowserSession | None:
+        return self.sessions.get(request.cookies.get(COOKIE))
+
+    async def index(self, request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": CSP,
                                                             "Cache-Control": "no-store"})
 
-    async def read_json(request: Request) -> dict[str, Any] | None:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return None
-        try:
-            data = msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            return None
-        return data if isinstance(data, dict) else None
-
-    def refused(status: int, code: str, message: str) -> JSONResponse:
-        return JSONResponse({"ok": False, "code": code, "message": message}, status_code=status)
-
-    def guarded(request: Request) -> JSONResponse | None:
-        if request.headers.get("x-dashboard") != "1" or not _same_origin(request.headers, request.headers.get("host")):
-            return refused(403, "forbidden", "cross-site request refused (X-Dashboard header and same origin needed)")
-        return None
-
-    async def login(request: Request) -> Response:
-        bad = guarded(request)
+    async def login(self, request: Request) -> Response:
+        bad = _guarded(request)
         if bad is not None:
             return bad
-        data = await read_json(request)
+        data = await _read_json(request)
         if data is None or not isinstance(data.get("user"), str) or not isinstance(data.get("token"), str):
-            return refused(400, "bad_request", 'expected JSON {"user": NAME, "token": TOKEN}')
+            return _refused(400, "bad_request", 'expected JSON {"user": NAME, "token": TOKEN}')
         peer = request.client.host if request.client else ""
         try:
-            s = await asyncio.to_thread(sessions.login, data["user"], data["token"], peer)
+            s = await asyncio.to_thread(self.sessions.login, data["user"], data["token"], peer)
         except LoginRefused as exc:
-            return refused(exc.status, exc.code, exc.message)
-        resp = JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": venue})
+            return _refused(exc.status, exc.code, exc.message)
+        resp = JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": self.venue})
         resp.set_cookie(COOKIE, s.sid, httponly=True, samesite="strict", path="/")
         return resp
 
-    async def logout(request: Request) -> Response:
-        bad = guarded(request)
+    async def logout(self, request: Request) -> Response:
+        bad = _guarded(request)
         if bad is not None:
             return bad
-        sessions.logout(request.cookies.get(COOKIE))
+        self.sessions.logout(request.cookies.get(COOKIE))
         resp = JSONResponse({"ok": True})
         resp.delete_cookie(COOKIE, path="/")
         return resp
 
-    async def me(request: Request) -> Response:
-        s = session_of(request)
+    async def me(self, request: Request) -> Response:
+        s = self.session_of(request)
         if s is None:
-            return refused(401, "unauthenticated", "not logged in")
-        return JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": venue})
+            return _refused(401, "unauthenticated", "not logged in")
+        return JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": self.venue})
 
-    async def action(request: Request) -> Response:
-        bad = guarded(request)
+    async def action(self, request: Request) -> Response:
+        bad = _guarded(request)
         if bad is not None:
             return bad
-        s = session_of(request)
+        s = self.session_of(request)
         if s is None:
-            return refused(401, "unauthenticated", "not logged in")
-        data = await read_json(request)
+            return _refused(401, "unauthenticated", "not logged in")
+        data = await _read_json(request)
         command, args = (data or {}).get("command"), (data or {}).get("args", {})
         if command not in ACTIONS:
-            return refused(400, "bad_request", f"command: one of {', '.join(sorted(ACTIONS))}")
-        if (not isinstance(args, dict) or len(args) > MAX_ACTION_ARGS
-                or not all(isinstance(k, str) and len(k) <= 64 for k in args)
-                or not all(v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 256)
-                           for v in args.values())):
-            return refused(400, "bad_request", "args: at most 8 names with scalar values")
+            return _refused(400, "bad_request", f"command: one of {', '.join(sorted(ACTIONS))}")
+        if not _action_args_ok(args):
+            return _refused(400, "bad_request", "args: at most 8 names with scalar values")
         try:
             reply = await asyncio.to_thread(s.call, command, args)
         except ControlError as exc:
-            return refused(503, exc.code, exc.message)
+            return _refused(503, exc.code, exc.message)
         status = 200 if reply.ok else {"forbidden": 403, "unauthenticated": 401, "bad_request": 400,
                                        "unavailable": 503, "engine_reject": 409}.get(reply.code, 400)
         return JSONResponse({"ok": reply.ok, "code": reply.code, "message": reply.message,
                              "data": reply.data}, status_code=status)
 
-    async def websocket(ws: WebSocket) -> None:
-        s = session_of(ws)
+    async def websocket(self, ws: WebSocket) -> None:
+        s = self.session_of(ws)
         if not _same_origin(ws.headers, ws.headers.get("host")):
             await ws.close(code=4403)       # before accepting: the handshake is refused (HTTP 403)
             return
@@ -199,36 +214,48 @@ def create_app(conflator: Conflator, sessions: Sessions, refresh_hz: float, venu
         if s is None:
             await ws.close(code=4401)       # the page shows its login form on this code
             return
-        browser = Browser(ws, s.user)
-        try:
-            first = await asyncio.wait_for(ws.receive_json(), 10)
-            since = first.get("since", 0) if isinstance(first, dict) else 0
-            since = since if isinstance(since, int) and since >= 0 else 0
-        except (asyncio.TimeoutError, ValueError, KeyError, WebSocketDisconnect):
-            await ws.close(code=4400)
+        since = await self._first_message(ws)
+        if since is None:
             return
+        browser = Browser(ws, s.user)
         # Join first, then catch up: a push in between is newer and wins by version in the page.
-        hub.browsers.add(browser)
-        await ws.send_text(_json.encode({"type": "hello", "user": s.user, "role": s.role, "venue": venue,
-                                         "version": conflator.version, "refresh_hz": refresh_hz}).decode())
-        hub.deliver(browser, conflator.since(since))
-        writer = asyncio.create_task(hub.writer(browser))
+        self.hub.browsers.add(browser)
+        await ws.send_text(_json.encode({"type": "hello", "user": s.user, "role": s.role, "venue": self.venue,
+                                         "version": self.conflator.version,
+                                         "refresh_hz": self.refresh_hz}).decode())
+        self.hub.deliver(browser, self.conflator.since(since))
+        writer = asyncio.create_task(self.hub.writer(browser))
         try:
-            while True:
-                msg = await ws.receive_text()       # the page sends nothing after its first message
-                if len(msg) > 1024:
-                    break
+            while len(await ws.receive_text()) <= 1024:   # the page sends nothing after its first message
+                pass
         except WebSocketDisconnect:
             pass
         finally:
-            hub.browsers.discard(browser)
+            self.hub.browsers.discard(browser)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
 
+    @staticmethod
+    async def _first_message(ws: WebSocket) -> int | None:
+        """The version the page saw last ({"since": N}); None (and the socket closed) if it does
+        not say within 10 s or says something else."""
+        try:
+            first = await asyncio.wait_for(ws.receive_json(), 10)
+        except (asyncio.TimeoutError, ValueError, KeyError, WebSocketDisconnect):
+            await ws.close(code=4400)
+            return None
+        since = first.get("since", 0) if isinstance(first, dict) else 0
+        return since if isinstance(since, int) and since >= 0 else 0
+
+
+def create_app(conflator: Conflator, sessions: Sessions, refresh_hz: float, venue: str,
+               on_shutdown: Any = None) -> Starlette:
+    r = Routes(conflator, sessions, refresh_hz, venue)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(hub.pusher())
+        task = asyncio.create_task(r.hub.pusher())
         try:
             yield
         finally:
@@ -236,10 +263,10 @@ def create_app(conflator: Conflator, sessions: Sessions, refresh_hz: float, venu
             if on_shutdown is not None:
                 on_shutdown()
 
-    app = Starlette(routes=[Route("/", index), Route("/api/login", login, methods=["POST"]),
-                            Route("/api/logout", logout, methods=["POST"]), Route("/api/me", me),
-                            Route("/api/action", action, methods=["POST"]), WebSocketRoute("/ws", websocket),
+    app = Starlette(routes=[Route("/", r.index), Route("/api/login", r.login, methods=["POST"]),
+                            Route("/api/logout", r.logout, methods=["POST"]), Route("/api/me", r.me),
+                            Route("/api/action", r.action, methods=["POST"]), WebSocketRoute("/ws", r.websocket),
                             Mount("/static", StaticFiles(directory=STATIC), name="static")],
                     lifespan=lifespan)
-    app.state.hub = hub
+    app.state.hub = r.hub
     return app

@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from gateway.control.client import ControlClient, ControlError
 from gateway.dashboard.api_reads import Reader
@@ -43,18 +43,25 @@ class BrowserSession:
     role: str
     token: str = field(repr=False)
     client: ControlClient = field(repr=False)
+    endpoint: Callable[[], str | None] = field(repr=False)
     last_used: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def call(self, command: str, args: dict[str, Any]) -> Any:
         """Runs one control-plane command as this user (blocking: call it from a worker thread).
-        Returns the reply (ok or refused); raises ControlError("timeout")."""
+        Returns the reply (ok or refused); raises ControlError("timeout"). A control plane that
+        restarted on other ports (an endpoint with port *) is followed: its endpoints file says
+        where it listens now."""
         with self.lock:                  # a DEALER socket is used by one thread at a time
+            ep = self.endpoint()
+            if ep and ep != self.client.endpoint:
+                self.client.close()
+                self.client = ControlClient(ep, self.user, self.token, timeout_s=5.0)
             return self.client.request(command, **args)
 
 
 class Sessions:
-    def __init__(self, command_endpoint: Any) -> None:
+    def __init__(self, command_endpoint: Callable[[], str | None]) -> None:
         """command_endpoint: a callable returning the control plane's command endpoint now."""
         self.command_endpoint = command_endpoint
         self._lock = threading.Lock()
@@ -90,7 +97,7 @@ class Sessions:
                        if exc.code == "forbidden" else exc.message)
             raise LoginRefused(status, exc.code, message) from None
         session = BrowserSession(secrets.token_urlsafe(32), str(who.get("user", user)),
-                                 str(who.get("role", "")), token, client, now)
+                                 str(who.get("role", "")), token, client, self.command_endpoint, now)
         with self._lock:
             self._expire(now)
             if len(self._sessions) >= MAX_SESSIONS:

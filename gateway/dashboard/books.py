@@ -88,8 +88,9 @@ class BooksAndTrades:
                          "volume": st.volume, "bids": bids, "asks": asks, "auction": auction,
                          "pending": (pending or {}).get(self.symbol(ins_id)),
                          "prices": list(self.prices.get(ins_id, ()))})
-        return {"instruments": rows, "halts": list(self.halts)[::-1], "seq": self.state.last_seq,
-                "orders_live": len(self.state.orders), "rejects": self.state.rejects}
+        # Live orders and rejects are the control plane's figures (its status): this reader decodes
+        # only what the ladder, tape and phases need.
+        return {"instruments": rows, "halts": list(self.halts)[::-1], "seq": self.state.last_seq}
 
     def tape_panel(self) -> dict[str, Any]:
         return {"trades": list(self.tape)[::-1], "last_trade_seq": self.last_trade_seq}

@@ -42,6 +42,8 @@ log = logging.getLogger("gateway.dashboard")
 
 PANEL_TYPES = frozenset(int(records.EvtType[n]) for n in ("TRADE", "BOOK_LEVEL", "PHASE", "AUCTION"))
 _EVT_HDR = records.dtype_of("eng_evt_hdr_t")
+_BOOK_LEVEL = records.dtype_of("eng_evt_book_level_t")
+BOOK_LEVEL = int(records.EvtType.BOOK_LEVEL)
 SLOW_PERIOD_S = 1.0           # latency, health, API reads
 BOOKS_PERIOD_S = 0.05         # books and tape states are rebuilt at most this often
 ALERTS_KEPT = 200
@@ -153,9 +155,7 @@ class Feeds:
         self.events_read += n
         if self.tca is not None:
             self.tca.feed(payloads)
-        types = np.ascontiguousarray(payloads).view(records.RECORD_DTYPE).reshape(-1).view(_EVT_HDR)["type"]
-        wanted = payloads[np.isin(types, list(PANEL_TYPES))]
-        for ev in records.decode_events(wanted):
+        for ev in records.decode_events(payloads[panel_rows(payloads)]):
             self.books.apply(records.to_dict(ev))
         self._books_dirty = True
         return n
@@ -295,6 +295,24 @@ class Feeds:
         if events:
             self._detach_events()
             self.rings.close()
+
+
+def panel_rows(payloads: np.ndarray) -> np.ndarray:
+    """Indexes, in log order, of the events a panel needs: every trade, phase and auction, and of
+    the book-level events only the last one per (instrument, side, price) in this batch (a level's
+    event carries its whole new state, so the earlier ones change nothing the ladder shows). In a
+    burst this leaves a few dozen levels of thousands of events to decode."""
+    recs = np.ascontiguousarray(payloads).view(records.RECORD_DTYPE).reshape(-1)
+    types = recs.view(_EVT_HDR)["type"]
+    keep = np.isin(types, list(PANEL_TYPES - {BOOK_LEVEL}))
+    levels = np.nonzero(types == BOOK_LEVEL)[0]
+    if len(levels):
+        lv = recs[levels].view(_BOOK_LEVEL)
+        keys = np.stack([lv["instrument_id"].astype(np.int64), lv["side"].astype(np.int64),
+                         lv["price"].astype(np.int64)], axis=1)
+        _, last_from_end = np.unique(keys[::-1], axis=0, return_index=True)
+        keep[levels[len(levels) - 1 - last_from_end]] = True
+    return np.nonzero(keep)[0]
 
 
 def _finite(measures: dict[str, dict[str, float]]) -> dict[str, dict[str, float | None]]:

@@ -29,8 +29,8 @@ import numpy as np
 import psutil
 
 from gateway.demo.flow import INSTRUMENTS, PRICE_UNIT_PER_USD, TICK, DemoFlow
-from gateway.demo.venue import MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, MM_ACCOUNT, MM_INSTRUMENT, VenueError, \
-    VenueRun, run_venue
+from gateway.demo.venue import ALGO_INSTRUMENT, MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, MM_ACCOUNT, MM_INSTRUMENT, \
+    VenueError, VenueRun, run_venue
 from gateway.latency import summarize
 from native.messages import (AddInstrument, AuctionEvent, BookLevelEvent, Command, Event, NewOrder, RejectedEvent,
                              SetPhase, TradeEvent)
@@ -164,6 +164,26 @@ def market_maker_lines(mm: dict[str, Any], symbol: str) -> list[str]:
     ]
 
 
+def execution_lines(ex: dict[str, Any], symbol: str) -> list[str]:
+    """The live execution algorithm's section, from its own report (gateway/demo/execution_algo.py)."""
+    o = ex.get("order") or {}
+    side = "buy" if ex.get("side") == 1 else "sell"
+    styles = ", ".join(f"{n:,} {k}" for k, n in sorted((ex.get("child_styles") or {}).items())) or "none"
+    avg = f"{ex['avg_price']:.4f}" if ex.get("avg_price") is not None else "n/a"
+    arrival = f"{ex['arrival_mid']:.4f}" if ex.get("arrival_mid") is not None else "n/a"
+    shortfall = _num(ex["shortfall_bps"], "+.2f") if ex.get("shortfall_bps") is not None else "n/a"
+    return [
+        f"Execution algorithm (live, measured from this run): {ex['algo']} parent order, {side} "
+        f"{ex['qty']:,} {symbol} at {o.get('target_participation', 0):.0%} of the traded volume "
+        f"(cap {o.get('max_participation', 0):.0%}), account {ex['account']}, its own producer slot",
+        f"  state {ex['state']}: filled {ex['filled']:,} of {ex['qty']:,} (target now {ex['target_now']:,.0f}); "
+        f"market volume since its start {ex['market_volume']:,}, participation {ex['participation']:.1%}",
+        f"  {ex['orders_new']:,} child orders ({styles}), {ex['fills']:,} fills, {ex['rejects']:,} rejected; "
+        f"average price {avg} USD against the arrival mid {arrival}: shortfall {shortfall} bps; "
+        f"decision P50 {_num(ex['decision_p50_us'] or float('nan'), '.0f')} µs",
+    ]
+
+
 def _tca_row(s: CostSummary) -> str:
     marks = " ".join(f"{k} {_num(v, '+.1f')}" for k, v in s.markout_bps.items())
     return (f"  {s.key:<8} {s.orders:>7,} {s.executions:>7,} {_num(s.fill_rate_limit, '.0%'):>6} "
@@ -236,11 +256,13 @@ def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_di
             print(f"    {w}")
         print("    (python -m tuning audit lists them all; python -m tuning plan shows the fixes)")
     mm_commands = int(venue.market_maker["commands"])
-    forwarded = len(venue.sequenced) - len(INSTRUMENTS) - venue.ring_commands - mm_commands
+    algo_commands = int(venue.execution["commands"])
+    forwarded = len(venue.sequenced) - len(INSTRUMENTS) - venue.ring_commands - mm_commands - algo_commands
     print(f"  {len(venue.sequenced):,} commands sequenced: {len(INSTRUMENTS)} boot, "
           f"{venue.ring_commands:,} set-up and opening commands through the rings, {forwarded:,} "
           f"of the {venue.gateway_requests:,} continuous-session requests sent over TCP, "
-          f"{mm_commands:,} from the market maker through its own ring")
+          f"{mm_commands:,} from the market maker and {algo_commands:,} from the execution algorithm "
+          "through their own rings")
     if venue.gateway_answered:
         print("  the gateway answered the others itself: " + ", ".join(
             f"{n:,} {why}" for why, n in venue.gateway_answered.most_common()))
@@ -313,6 +335,9 @@ def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_di
     print()
 
     for line in market_maker_lines(venue.market_maker, by_symbol[MM_INSTRUMENT]):
+        print(line)
+    print()
+    for line in execution_lines(venue.execution, by_symbol[ALGO_INSTRUMENT]):
         print(line)
     print()
     try:

@@ -31,6 +31,7 @@ from gateway import launcher
 from gateway.enginehost import journal
 from gateway.client import Client
 from gateway.demo.flow import INSTRUMENTS, MAKER_ACCOUNTS, TAKER_ACCOUNTS, TICK, DemoFlow
+from gateway.demo.execution_algo import READY_LINE as ALGO_READY_LINE
 from gateway.demo.market_maker import READY_LINE
 from gateway.latency import END_TO_END, Snapshot
 from gateway.latency.region import STAGE_NAMES
@@ -52,6 +53,9 @@ MAX_ORDERS, MAX_LEVELS, MAX_ACCOUNTS = 1 << 16, 1 << 14, 64
 # The live market maker (gateway/demo/market_maker.py): its instrument and its own account, apart
 # from the flow's makers and takers; its own producer slot is the engine's third.
 MM_INSTRUMENT, MM_ACCOUNT = INSTRUMENTS[0].instrument_id, 20
+# The live execution algorithm (gateway/demo/execution_algo.py): a POV parent buy on the second
+# instrument, its own account and the engine's fourth producer slot.
+ALGO_INSTRUMENT, ALGO_ACCOUNT = INSTRUMENTS[1].instrument_id, 21
 
 
 class VenueError(RuntimeError):
@@ -81,6 +85,7 @@ class VenueRun:
     engine_stderr: str
     gateway_stderr: str
     market_maker: dict[str, Any]   # the market maker's own account of its run (its JSON line)
+    execution: dict[str, Any]      # the execution algorithm's parent order at the end (its JSON line)
 
 
 def _cpus() -> tuple[int, int]:
@@ -181,7 +186,7 @@ def run_venue(flow: DemoFlow, journal_dir: Path, wait: str = "backoff") -> Venue
             engine = procs.start_engine(
                 "--cpu", str(engine_cpu), "--instruments", _instruments_arg(), "--phase", "closed",
                 "--wait", wait, "--max-orders", str(MAX_ORDERS), "--max-levels", str(MAX_LEVELS),
-                "--max-accounts", str(MAX_ACCOUNTS), "--producers", "3", "--event-log-bytes", str(1 << 26),
+                "--max-accounts", str(MAX_ACCOUNTS), "--producers", "4", "--event-log-bytes", str(1 << 26),
                 "--no-mlock", "--journal", str(journal_dir), "--durability", "async", "--segment-mb", "32",
                 "--snapshot-every", "0", deadline_s=START_DEADLINE_S)
             stream = EventStream(name, buffer_events=1 << 16)
@@ -198,6 +203,13 @@ def run_venue(flow: DemoFlow, journal_dir: Path, wait: str = "backoff") -> Venue
             assert mm.stdout is not None
             if mm.stdout.readline().strip() != READY_LINE:
                 raise launcher.LaunchError(f"the market maker did not attach: {launcher.output(mm)}")
+            algo = procs.spawn("execalgo", [
+                sys.executable, "-m", "gateway.demo.execution_algo", "--venue", name,
+                "--instrument", str(ALGO_INSTRUMENT), "--account", str(ALGO_ACCOUNT), "--tick", str(TICK),
+                "--cpu", str(mm_cpu)], stdout=subprocess.PIPE)
+            assert algo.stdout is not None
+            if algo.stdout.readline().strip() != ALGO_READY_LINE:
+                raise launcher.LaunchError(f"the execution algorithm did not attach: {launcher.output(algo)}")
             gateway, port = procs.start_gateway(Path(tmp) / "port", "--listen", "127.0.0.1:0", "--config",
                                                  str(cfg_path), "--cpu", str(client_cpu), "--idle-spin-us", "0",
                                                  deadline_s=START_DEADLINE_S)
@@ -238,6 +250,12 @@ def run_venue(flow: DemoFlow, journal_dir: Path, wait: str = "backoff") -> Venue
                 raise VenueError(f"the market maker exited with {mm_exit}: "
                                  f"{' '.join(mm_lines[-1:])} {launcher.output(mm)}")
             market_maker = json.loads(mm_lines[-1])
+            algo_exit = procs.stop("execalgo")
+            algo_lines = algo.stdout.read().strip().splitlines()
+            if algo_exit != 0 or not algo_lines:
+                raise VenueError(f"the execution algorithm exited with {algo_exit}: "
+                                 f"{' '.join(algo_lines[-1:])} {launcher.output(algo)}")
+            execution = json.loads(algo_lines[-1])
             chunks, lapped = [], False
             while True:
                 payloads, lap = stream.poll(1 << 16)
@@ -252,7 +270,7 @@ def run_venue(flow: DemoFlow, journal_dir: Path, wait: str = "backoff") -> Venue
             for handle in (client, admin, stream):
                 if handle is not None:
                     handle.close()
-            for role in ("marketmaker", "gateway", "engine"):
+            for role in ("marketmaker", "execalgo", "gateway", "engine"):
                 if role in procs.procs:
                     procs.stop(role)
             engine_err = launcher.output(procs.procs["engine"]) if "engine" in procs.procs else ""
@@ -272,7 +290,8 @@ def run_venue(flow: DemoFlow, journal_dir: Path, wait: str = "backoff") -> Venue
                     gateway_cpu=client_cpu, client_cpu=client_cpu, market_maker_cpu=mm_cpu, wait=wait,
                     engine_exit_code=engine.returncode,
                     gateway_exit_code=gateway.returncode if gateway is not None else -1,
-                    engine_stderr=engine_err, gateway_stderr=gateway_err, market_maker=market_maker)
+                    engine_stderr=engine_err, gateway_stderr=gateway_err, market_maker=market_maker,
+                    execution=execution)
 
 
 def _all_transmitted(snap: Snapshot) -> bool:

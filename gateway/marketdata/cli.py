@@ -21,6 +21,7 @@ from gateway.marketdata.publisher import InstrumentInfo, Publisher, PublisherCon
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel, UdpReceiver
+from gateway.marketdata.xdp_transport import XdpReceiver, XdpUnavailable
 
 
 def _channel(text: str) -> UdpChannel:
@@ -71,10 +72,23 @@ def render_ladder(sub: Subscriber, instrument_id: int, levels: int) -> str:
     return "\n".join(lines)
 
 
+def _ladder_source(args: argparse.Namespace) -> UdpReceiver | XdpReceiver:
+    """AF_XDP on --xdp IFACE where it can be set up here, else the UDP socket (saying why)."""
+    if args.xdp:
+        try:
+            src = XdpReceiver(args.xdp, args.udp.port)
+            print(f"md ladder: {src.description}", file=sys.stderr, flush=True)
+            return src
+        except XdpUnavailable as exc:
+            print(f"md ladder: {exc}; receiving on the UDP socket instead", file=sys.stderr,
+                  flush=True)
+    return UdpReceiver(args.udp, unicast=args.unicast)
+
+
 def _ladder(args: argparse.Namespace) -> int:
     host, _, port = args.recovery.rpartition(":")
     rec = RecoveryClient((host, int(port)), args.session)
-    sub = Subscriber(UdpReceiver(args.udp, unicast=args.unicast), rec, args.session, late_join=True)
+    sub = Subscriber(_ladder_source(args), rec, args.session, late_join=True)
     deadline = time.monotonic() + args.duration_s
     while time.monotonic() < deadline:
         sub.poll(args.refresh_s)
@@ -91,7 +105,7 @@ def _publisher_config(args: argparse.Namespace) -> PublisherConfig:
     return PublisherConfig(encoder=enc, udp_l3=None if args.no_udp else args.udp,
                            udp_l2=None if args.no_udp else args.udp_l2, zmq_endpoint=args.zmq,
                            zmq_curve_secret=args.zmq_curve_secret, zmq_curve_clients=args.zmq_curve_clients,
-                           recovery_port=args.recovery_port,
+                           recovery_port=args.recovery_port, recovery_host=args.recovery_host,
                            conflate_interval_ns=int(args.conflate_ms * 1e6),
                            drop_fraction=args.drop_fraction, instruments=instruments)
 
@@ -188,6 +202,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--idle-sleep-us", type=float, default=20.0,
                    help="log: sleep per empty poll after spinning (0: spin only)")
     p.add_argument("--recovery-port", type=int, default=31004)
+    p.add_argument("--recovery-host", default="127.0.0.1",
+                   help="address the recovery server listens on: 127.x, or a 169.254.x (veth) one")
     p.add_argument("--conflate-ms", type=float, default=100.0)
     p.add_argument("--duration-s", type=float, default=60.0)
     p.add_argument("--pace-s", type=float, default=0.01, help="demo: pause between command batches")
@@ -196,6 +212,9 @@ def main(argv: list[str]) -> int:
     la = subs.add_parser("ladder", help="print a live depth ladder")
     la.add_argument("--udp", type=_channel, default=UdpChannel("239.255.42.1", 31001))
     la.add_argument("--unicast", action="store_true", help="the publisher fell back to unicast")
+    la.add_argument("--xdp", default=None, metavar="IFACE",
+                    help="receive the --udp port's datagrams with AF_XDP on this interface (root; "
+                         "an XDP program steers only that port; else the UDP socket, saying why)")
     la.add_argument("--recovery", default="127.0.0.1:31004")
     la.add_argument("--session", default="VENUE")
     la.add_argument("--instrument", type=int, default=1)

@@ -98,7 +98,8 @@ class LogPublisher:
         self.recovery: RecoveryServer | None = None
         if config.recovery_port is not None:
             self.recovery = RecoveryServer(config.encoder.session, self._retransmit,
-                                           self._snapshot, port=config.recovery_port)
+                                           self._snapshot, host=config.recovery_host,
+                                           port=config.recovery_port)
 
     @property
     def transport_note(self) -> str:

@@ -43,6 +43,7 @@ class PublisherConfig:
     zmq_curve_secret: str | None = None     # CurveZMQ key pair of the PUB (gateway/security/curve.py)
     zmq_curve_clients: str | None = None    # directory of the subscribers' public keys it admits
     recovery_port: int | None = 0           # None: no recovery server; 0: any free port
+    recovery_host: str = "127.0.0.1"        # or a 169.254.x address (a veth pair's)
     conflate_interval_ns: int = 100_000_000  # L1/L2 at most this often; 0: after every batch
     drop_fraction: float = 0.0              # loss injection on live L3 datagrams (tests, drills)
     drop_seed: int = 0
@@ -75,7 +76,7 @@ class Publisher:
         self.recovery: RecoveryServer | None = None
         if config.recovery_port is not None:
             self.recovery = RecoveryServer(config.encoder.session, self._retransmit, self._snapshot,
-                                           port=config.recovery_port)
+                                           host=config.recovery_host, port=config.recovery_port)
 
     @property
     def transport_note(self) -> str:

@@ -23,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 
+from gateway.marketdata.transport import host_local
 from gateway.marketdata import schema
 from gateway.marketdata.errors import MalformedError, MarketDataError, NotAvailableError, RecoveryError, status_name
 from native._venue import lib
@@ -89,8 +90,12 @@ class RecoveryServer:
 
     def __init__(self, session: str, retransmit: Callable[[int, int], list[bytes]],
                  snapshot: Callable[[], bytes], host: str = "127.0.0.1", port: int = 0) -> None:
-        if not host.startswith("127."):
-            raise ValueError(f"recovery host {host}: only 127.0.0.0/8 addresses")
+        try:
+            local = host_local(host)
+        except ValueError:
+            local = False
+        if not local:
+            raise ValueError(f"recovery host {host}: only 127.0.0.0/8 or 169.254.0.0/16 addresses")
         self._session = schema.session_bytes(session)
         self._retransmit = retransmit
         self._snapshot = snapshot

@@ -1,7 +1,9 @@
 """Datagram transports for feed packets: UDP multicast on loopback (a 239.x group, IP_MULTICAST_LOOP,
 the loopback interface, TTL 0 so nothing leaves the host), UDP unicast to 127.0.0.1 with the same
 MoldUDP64 framing where multicast cannot work here, and ZeroMQ PUB/SUB carrying the same packets as
-[channel, packet] frames. Only 127.0.0.0/8 endpoints are accepted: this venue's feeds stay local.
+[channel, packet] frames. Only 127.0.0.0/8 endpoints are accepted, and link-local 169.254.0.0/16
+ones (a veth pair's, for the AF_XDP transport: gateway/marketdata/xdp_transport.py), which no
+router forwards: this venue's feeds stay on the host.
 """
 from __future__ import annotations
 
@@ -24,16 +26,24 @@ CHANNEL_L3 = b"L3"
 CHANNEL_L2 = b"L2"
 
 
+def host_local(address: str) -> bool:
+    """A loopback (127.x) or link-local (169.254.x, never routed) IPv4 address."""
+    ip = ipaddress.IPv4Address(address)
+    return ip.is_loopback or ip.is_link_local
+
+
 @dataclass(frozen=True)
 class UdpChannel:
-    """Where a channel's datagrams go: a 239.x group (multicast) or a 127.x address (unicast)."""
+    """Where a channel's datagrams go: a 239.x group (multicast), a 127.x address (unicast), or
+    a 169.254.x address on a veth pair (unicast; the AF_XDP transport's)."""
     address: str
     port: int
 
     def __post_init__(self) -> None:
         ip = ipaddress.IPv4Address(self.address)
-        if not (ip.is_loopback or (ip.is_multicast and str(ip).startswith("239."))):
-            raise ValueError(f"{self.address}: use a 239.x multicast group or a 127.x address")
+        if not (host_local(self.address) or (ip.is_multicast and str(ip).startswith("239."))):
+            raise ValueError(f"{self.address}: use a 239.x multicast group, a 127.x address or a "
+                             f"169.254.x (link-local) address")
         if not 1 <= self.port <= 65535:
             raise ValueError(f"port {self.port}: must be 1..65535")
 
@@ -115,8 +125,13 @@ class UdpReceiver:
     """Receives one channel's datagrams (joins the group for multicast, binds 127.0.0.1 for
     unicast, or for a multicast channel the sender had to downgrade: pass unicast=True)."""
 
-    def __init__(self, channel: UdpChannel, unicast: bool = False, rcvbuf_bytes: int = 8 << 20) -> None:
+    def __init__(self, channel: UdpChannel, unicast: bool = False, rcvbuf_bytes: int = 8 << 20,
+                 busy_poll_us: int = 0) -> None:
+        """busy_poll_us > 0: SO_BUSY_POLL on the socket (a blocking receive spins on the device
+        queue that long first; needs CAP_NET_ADMIN above net.core.busy_read: OSError)."""
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if busy_poll_us > 0:
+            s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_BUSY_POLL", 46), busy_poll_us)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             # FORCE lifts net.core.rmem_max where we may (root): a subscriber busy rebuilding a
@@ -128,6 +143,8 @@ class UdpReceiver:
             s.bind((channel.address, channel.port))
             s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
                          socket.inet_aton(channel.address) + socket.inet_aton("127.0.0.1"))
+        elif ipaddress.IPv4Address(channel.address).is_link_local:
+            s.bind((channel.address, channel.port))     # a veth pair's address
         else:
             s.bind(("127.0.0.1", channel.port))
         s.setblocking(False)

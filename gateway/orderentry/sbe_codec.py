@@ -123,6 +123,7 @@ class OrdType(NamedIntEnum):
     MARKET = 2
     STOP = 3  # stop-market: a market order once triggered
     STOP_LIMIT = 4  # a limit order at price once triggered
+    MIDPOINT_PEG = 5  # dark instruments only: trades at the NBBO midpoint; price an optional limit, displayQty the minimum acceptable quantity
 
 
 _ORD_TYPE_BY_VALUE = {int(v): v for v in OrdType}

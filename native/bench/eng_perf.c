@@ -2,17 +2,20 @@
  * eng_perf.c - benchmark driver for the engine: a tight C loop over eng_process with optional
  * per-message timestamps. Used only by bench/engine.py; nothing on the venue path calls it.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "eng_perf.h"
 
-static inline void prefetch_ahead(eng_engine_t *eng, const eng_cmd_t *cmds, size_t i, size_t n)
+static inline void prefetch_ahead(eng_engine_t *eng, const eng_cmd_t *cmds, size_t i, size_t n, int batched)
 {
-    if (i + ENG_PREFETCH_FAR < n) eng_prefetch(eng, &cmds[i + ENG_PREFETCH_FAR], 0);
-    if (i + ENG_PREFETCH_MID < n) eng_prefetch(eng, &cmds[i + ENG_PREFETCH_MID], 1);
-    if (i + ENG_PREFETCH_NEAR < n) eng_prefetch(eng, &cmds[i + ENG_PREFETCH_NEAR], 2);
+    if (!batched) return;
+    eng_prefetch_schedule(eng, i + ENG_PREFETCH_FAR < n ? &cmds[i + ENG_PREFETCH_FAR] : NULL,
+                          i + ENG_PREFETCH_MID < n ? &cmds[i + ENG_PREFETCH_MID] : NULL,
+                          i + ENG_PREFETCH_NEAR < n ? &cmds[i + ENG_PREFETCH_NEAR] : NULL);
 }
 
 #if defined(__x86_64__)
@@ -58,6 +61,12 @@ static void discard_flush(eng_sink_t *s)
     s->len = 0;
 }
 
+static int64_t thread_minflt(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? (int64_t)ru.ru_minflt : 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -66,6 +75,13 @@ static int cmp_u64(const void *a, const void *b)
 
 /* See eng_perf.h. */
 int eng_bench_run(eng_engine_t *eng, const eng_cmd_t *cmds, size_t n, uint32_t *lat_ns, eng_bench_result_t *out)
+{
+    return eng_bench_run_path(eng, cmds, n, 1, lat_ns, out);
+}
+
+/* See eng_perf.h. */
+int eng_bench_run_path(eng_engine_t *eng, const eng_cmd_t *cmds, size_t n, int batched, uint32_t *lat_ns,
+                       eng_bench_result_t *out)
 {
     if (!eng || !cmds || !out) return -EINVAL;
     static eng_evt_t buf[4096];
@@ -80,18 +96,19 @@ int eng_bench_run(eng_engine_t *eng, const eng_cmd_t *cmds, size_t n, uint32_t *
         qsort(samples, 1001, sizeof(samples[0]), cmp_u64);
         overhead = samples[500];
     }
+    int64_t f0 = thread_minflt();
     int64_t c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     int64_t w0 = clock_ns(CLOCK_MONOTONIC);
     uint64_t k0 = ticks_begin();
     if (!lat_ns) {
         for (size_t i = 0; i < n; i++) {
-            prefetch_ahead(eng, cmds, i, n);
+            prefetch_ahead(eng, cmds, i, n, batched);
             eng_process(eng, &cmds[i], &bs.sink);
             if (bs.sink.len > 2048) discard_flush(&bs.sink);
         }
     } else {
         for (size_t i = 0; i < n; i++) {
-            prefetch_ahead(eng, cmds, i, n);
+            prefetch_ahead(eng, cmds, i, n, batched);
             uint64_t t0 = ticks_begin();
             eng_process(eng, &cmds[i], &bs.sink);
             uint64_t t1 = ticks_end();
@@ -103,6 +120,7 @@ int eng_bench_run(eng_engine_t *eng, const eng_cmd_t *cmds, size_t n, uint32_t *
     uint64_t k1 = ticks_end();
     int64_t w1 = clock_ns(CLOCK_MONOTONIC);
     int64_t c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    out->minor_faults = thread_minflt() - f0;
     discard_flush(&bs.sink);
     out->messages = n;
     out->events = bs.flushed;

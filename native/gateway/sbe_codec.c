@@ -155,6 +155,7 @@ static inline int sbe_ord_type_valid(uint8_t v)
     case 2:
     case 3:
     case 4:
+    case 5:
         return 1;
     default:
         return 0;

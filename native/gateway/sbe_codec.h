@@ -107,6 +107,7 @@ enum { SBE_NEED_MORE = -1 };
 #define SBE_ORD_TYPE_MARKET 2
 #define SBE_ORD_TYPE_STOP 3 /* stop-market: a market order once triggered */
 #define SBE_ORD_TYPE_STOP_LIMIT 4 /* a limit order at price once triggered */
+#define SBE_ORD_TYPE_MIDPOINT_PEG 5 /* dark instruments only: trades at the NBBO midpoint; price an optional limit, displayQty the minimum acceptable quantity */
 /* enum TimeInForce: = eng_tif_t */
 #define SBE_TIME_IN_FORCE_DAY 1
 #define SBE_TIME_IN_FORCE_GOOD_TILL_CANCEL 2
@@ -260,10 +261,10 @@ typedef struct sbe_new_order_single {
     uint64_t seq_num;
     uint64_t sending_time_ns;
     uint64_t cl_ord_id;
-    int64_t price; /* optional, null -9223372036854775808; Limit and StopLimit only */
+    int64_t price; /* optional, null -9223372036854775808; Limit and StopLimit; MidpointPeg: its optional limit */
     int64_t stop_px; /* optional, null -9223372036854775808; Stop and StopLimit only */
     int64_t order_qty;
-    int64_t display_qty; /* optional, null -9223372036854775808; with the Iceberg flag only */
+    int64_t display_qty; /* optional, null -9223372036854775808; with the Iceberg flag: the peak; MidpointPeg: the minimum acceptable quantity */
     int64_t expire_time_ns; /* optional, null -9223372036854775808; with GoodTillDate only */
     uint32_t instrument_id;
     uint32_t account_id;

@@ -13,12 +13,15 @@
  */
 #include "eng_internal.h"
 
-/* Takes a slot off the order free list; ENG_NIL when the pool is exhausted. */
+/* Takes a slot off the order free list (LIFO: the most recently used first), else the next one
+ * above the high-water mark; ENG_NIL when the pool is exhausted. Live orders so stay packed at
+ * the start of the pool, whatever its capacity. */
 uint32_t eng_order_alloc(eng_engine_t *e)
 {
     uint32_t oi = e->free_order;
-    if (oi == ENG_NIL) return ENG_NIL;
-    e->free_order = e->orders[oi].next;
+    if (oi != ENG_NIL) e->free_order = e->orders[oi].next;
+    else if (e->orders_hw < e->cfg.max_orders) oi = ++e->orders_hw;
+    else return ENG_NIL;
     e->orders_live++;
     return oi;
 }
@@ -39,7 +42,7 @@ void eng_order_free(eng_engine_t *e, uint32_t oi)
 /* 1 if an order of (instrument, side, price) could rest now: its level exists or one is free. */
 int eng_book_can_rest(const eng_engine_t *e, uint32_t instrument_id, uint8_t side, int64_t price)
 {
-    return e->free_level != ENG_NIL || eng_lidx_find(e, instrument_id, side, price) != ENG_NIL;
+    return eng_level_available(e) || eng_lidx_find(e, instrument_id, side, price) != ENG_NIL;
 }
 
 static inline int better(uint8_t side, int64_t a, int64_t b) { return side == ENG_SIDE_BUY ? a > b : a < b; }
@@ -47,9 +50,10 @@ static inline int better(uint8_t side, int64_t a, int64_t b) { return side == EN
 static uint32_t level_create(eng_engine_t *e, eng_instr_t *ins, uint32_t instrument_id, uint8_t side, int64_t price)
 {
     uint32_t li = e->free_level;
-    if (li == ENG_NIL) return ENG_NIL;
+    if (li != ENG_NIL) e->free_level = e->levels[li].worse;
+    else if (e->levels_hw < e->cfg.max_levels) li = ++e->levels_hw;
+    else return ENG_NIL;
     eng_level_t *l = &e->levels[li];
-    e->free_level = l->worse;
     e->levels_live++;
     l->price = price;
     l->qty = 0;

@@ -2,9 +2,10 @@
  * eng_engine.c - engine lifecycle, the per-command pipeline (sequence, clock, GTD expiry,
  * dispatch), the batch API and statistics.
  *
- * eng_create allocates and writes every byte the engine will ever use, so the order path runs
- * on resident, prefaulted memory with no allocation, lock or system call. Only eng_submit's
- * event buffer may grow, and it is an in-process convenience outside the venue's ring path.
+ * eng_create reserves every pool for its capacity and prefaults a first prefix of it (eng_pool.c);
+ * eng_prefault_ahead, run when idle, keeps the resident prefix ahead of the live orders. The order
+ * path itself makes no allocation, lock or system call. Only eng_submit's event buffer may grow,
+ * and it is an in-process convenience outside the venue's ring path.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,9 +34,10 @@ static uint64_t pow2_at_least(uint64_t n)
     return p;
 }
 
-/* Allocates and prefaults all engine memory. Returns 0 and sets *out, or -EINVAL (a zero or
- * too-large capacity: pools are limited to 2^30 slots, instruments to 2^20, accounts x
- * instruments to 2^28 position slots) or -ENOMEM; *out is untouched on failure. */
+/* Allocates the fixed tables, reserves the pools and prefaults their first prefix. Returns 0
+ * and sets *out, or -EINVAL (a zero or too-large capacity: pools are limited to 2^30 slots,
+ * instruments to 2^20, accounts x instruments to 2^28 position slots) or -ENOMEM; *out is
+ * untouched on failure. */
 int eng_create(const eng_config_t *config, eng_engine_t **out)
 {
     if (!config || !out) return -EINVAL;
@@ -48,25 +50,19 @@ int eng_create(const eng_config_t *config, eng_engine_t **out)
     if (!e) return -ENOMEM;
     uint64_t total = sizeof(*e);
     e->cfg = c;
-    uint64_t ocap = pow2_at_least(2ull * c.max_orders), lcap = pow2_at_least(2ull * c.max_levels);
-    e->orders = prefaulted(sizeof(eng_order_t) * ((size_t)c.max_orders + 1), &total);
-    e->levels = prefaulted(sizeof(eng_level_t) * ((size_t)c.max_levels + 1), &total);
+    uint64_t lcap = pow2_at_least(2ull * c.max_levels);
     e->instr = prefaulted(sizeof(eng_instr_t) * ((size_t)c.max_instruments + 1), &total);
     e->pos = prefaulted(sizeof(eng_pos_t) * (size_t)c.max_accounts * c.max_instruments, &total);
     e->killed = prefaulted(c.max_accounts, &total);
-    e->oidx = prefaulted(sizeof(eng_idx_slot_t) * ocap, &total);
     e->lidx = prefaulted(sizeof(eng_idx_slot_t) * lcap, &total);
-    e->heap = prefaulted(sizeof(uint32_t) * ((size_t)c.max_orders + 1), &total);
-    if (!e->orders || !e->levels || !e->instr || !e->pos || !e->killed || !e->oidx || !e->lidx || !e->heap) {
+    if (!e->instr || !e->pos || !e->killed || !e->lidx || eng_pools_reserve(e)) {
         eng_destroy(e);
         return -ENOMEM;
     }
-    e->oidx_mask = ocap - 1;
     e->lidx_mask = lcap - 1;
-    for (uint32_t i = 1; i <= c.max_orders; i++) e->orders[i].next = i < c.max_orders ? i + 1 : ENG_NIL;
-    e->free_order = 1;
-    for (uint32_t i = 1; i <= c.max_levels; i++) e->levels[i].worse = i < c.max_levels ? i + 1 : ENG_NIL;
-    e->free_level = 1;
+    /* the pools start empty: slots come from the high-water marks, so nothing is linked here */
+    e->free_order = e->free_level = ENG_NIL;
+    eng_prefault_ahead(e);
     for (uint64_t i = 0; i < (uint64_t)c.max_accounts * c.max_instruments; i++) e->pos[i].max_position = INT64_MAX;
     e->memory_bytes = total;
     *out = e;
@@ -77,14 +73,11 @@ int eng_create(const eng_config_t *config, eng_engine_t **out)
 void eng_destroy(eng_engine_t *eng)
 {
     if (!eng) return;
-    free(eng->orders);
-    free(eng->levels);
+    eng_pools_release(eng);
     free(eng->instr);
     free(eng->pos);
     free(eng->killed);
-    free(eng->oidx);
     free(eng->lidx);
-    free(eng->heap);
     free(eng->evbuf);
     free(eng);
 }
@@ -173,14 +166,15 @@ int eng_submit(eng_engine_t *e, const eng_cmd_t *cmds, size_t n, size_t *process
         eng_sink_t s = {e->evbuf + e->evlen, 0, 0, submit_flush, e};
         size_t room = e->evcap - e->evlen;
         s.cap = (uint32_t)(room > UINT32_MAX ? UINT32_MAX : room);
-        if (i + ENG_PREFETCH_FAR < n) eng_prefetch(e, &cmds[i + ENG_PREFETCH_FAR], 0);
-        if (i + ENG_PREFETCH_MID < n) eng_prefetch(e, &cmds[i + ENG_PREFETCH_MID], 1);
-        if (i + ENG_PREFETCH_NEAR < n) eng_prefetch(e, &cmds[i + ENG_PREFETCH_NEAR], 2);
+        eng_prefetch_schedule(e, i + ENG_PREFETCH_FAR < n ? &cmds[i + ENG_PREFETCH_FAR] : NULL,
+                              i + ENG_PREFETCH_MID < n ? &cmds[i + ENG_PREFETCH_MID] : NULL,
+                              i + ENG_PREFETCH_NEAR < n ? &cmds[i + ENG_PREFETCH_NEAR] : NULL);
         eng_process(e, &cmds[i], &s);
         if (e->ev_oom) break;
         e->evlen += s.len;
     }
     if (processed) *processed = i;
+    eng_prefault_ahead(e); /* the batch is done: grow the resident pools before the next one */
     return i == n ? 0 : -ENOMEM;
 }
 
@@ -203,5 +197,10 @@ void eng_get_stats(const eng_engine_t *e, eng_stats_t *out)
     out->orders_capacity = e->cfg.max_orders;
     out->levels_live = e->levels_live;
     out->levels_capacity = e->cfg.max_levels;
-    out->memory_bytes = e->memory_bytes;
+    out->memory_bytes = e->memory_bytes + e->mem_orders.resident + e->mem_levels.resident + e->mem_heap.resident +
+                        e->mem_obkt.resident;
+    out->memory_reserved_bytes = e->mem_orders.reserved + e->mem_levels.reserved + e->mem_heap.reserved +
+                                 e->mem_obkt.reserved;
+    out->orders_high_water = e->orders_hw;
+    out->levels_high_water = e->levels_hw;
 }

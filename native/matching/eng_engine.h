@@ -3,8 +3,9 @@
  *
  * The engine is single-threaded and a pure function of its sequenced input (native/ENGINE.md):
  * the same commands always give the same events, byte for byte. All memory (orders, levels, the
- * order-id index, per-account risk state) is allocated and prefaulted in eng_create(); processing
- * a command never allocates, locks or makes a system call. Running out of capacity is a reject
+ * order-id index, per-account risk state) is reserved in eng_create(); the pools' resident part
+ * follows the live orders and is prefaulted ahead of them by eng_prefault_ahead() when the caller
+ * is idle. Processing a command never allocates, locks or makes a system call. Running out of capacity is a reject
  * with a reason code, never a crash. Threading, rings, journals and wall clocks belong to callers.
  */
 #ifndef ENG_ENGINE_H
@@ -106,12 +107,23 @@ typedef struct eng_stats {
     uint32_t orders_capacity;
     uint32_t levels_live;
     uint32_t levels_capacity;
-    uint64_t memory_bytes;    /* bytes allocated by eng_create */
+    uint64_t memory_bytes;    /* bytes resident: fixed tables + the pools' prefaulted prefixes */
+    uint64_t memory_reserved_bytes; /* address space reserved for the pools at full capacity */
+    uint32_t orders_high_water;     /* order slots ever in use at once (pool high-water mark) */
+    uint32_t levels_high_water;
 } eng_stats_t;
 
-/* Allocates and prefaults all engine memory. Returns 0 and sets *out, or -EINVAL (a zero or
+/* Allocates the fixed tables, reserves the pools (eng_prefault_ahead) and prefaults their first
+ * prefix. Returns 0 and sets *out, or -EINVAL (a zero or
  * too-large capacity) or -ENOMEM; *out is untouched on failure. */
 int eng_create(const eng_config_t *config, eng_engine_t **out);
+
+/* Off-path pool growth: makes the order and level pools (and the GTD heap and order-id index
+ * buckets) resident up to their high-water marks plus a quarter (and at least 64 Ki orders and
+ * 4 Ki levels beyond them, at most the capacity), by writing each new page once. Call it when idle (the venue
+ * runner does when its rings are empty; eng_submit after each batch): the order path then runs
+ * on resident memory. Returns the bytes newly made resident (0 almost always). */
+uint64_t eng_prefault_ahead(eng_engine_t *eng);
 
 /* Frees everything eng_create allocated. eng may be NULL. */
 void eng_destroy(eng_engine_t *eng);

@@ -174,7 +174,7 @@ void eng_cmd_seed_level(eng_engine_t *e, const eng_seed_level_t *c)
     else if (off_grid(c->price, ins->tick)) r = ENG_REJ_OFF_TICK;
     else if (c->qty > 0) {
         if (eng_oidx_find(e, id) != ENG_NIL) r = ENG_REJ_DUPLICATE_ORDER_ID;
-        else if (e->free_order == ENG_NIL) r = ENG_REJ_ORDER_CAPACITY;
+        else if (!eng_order_available(e)) r = ENG_REJ_ORDER_CAPACITY;
         else if (!eng_book_can_rest(e, ins->id, c->side, c->price)) r = ENG_REJ_LEVEL_CAPACITY;
         else if (ins->phase == ENG_PHASE_CONTINUOUS && crosses(e, ins, c->side, c->price)) r = ENG_REJ_WOULD_CROSS;
     }

@@ -3,11 +3,18 @@
  *
  * Owns the shapes of orders, price levels, instruments, account positions and the two hash
  * indexes, plus the few inline helpers every concern needs (event emission, lookups). Pools are
- * fixed arrays whose slot 0 is the NIL sentinel, so links are uint32 indexes and 0 means "none".
+ * arrays whose slot 0 is the NIL sentinel, so links are uint32 indexes and 0 means "none".
+ * Storage grows with the live orders, not with the configured capacity: each pool is a virtual
+ * reservation for its capacity (eng_pool.c) handed out from a high-water mark and a LIFO free
+ * list, of which only a prefaulted prefix is resident; eng_prefault_ahead keeps that prefix ahead
+ * of the high-water mark off the order path. The order-id index is a linear-hashing table whose
+ * bucket count follows the indexed orders (eng_index.c), so for a given live set it is the same
+ * size at any capacity.
  * Invariants (verified by eng_check): a resting order is in exactly one level queue and in the
  * order-id index; a waiting stop is in its instrument's stop list and in the index; a level's
  * qty/count equal the shown quantities/number of its orders; levels of a side form a list sorted
- * best first whose head is the instrument's best pointer; every free slot is on its free list.
+ * best first whose head is the instrument's best pointer; every slot below a pool's high-water mark
+ * is live or on its free list.
  */
 #ifndef ENG_INTERNAL_H
 #define ENG_INTERNAL_H
@@ -34,11 +41,13 @@ typedef struct eng_order {
     int64_t reserve_qty;        /* iceberg hidden reserve */
     int64_t price;
     uint64_t order_id;
-    uint32_t stp_group;
+    uint32_t hnext;             /* next order in its order-id index chain (eng_index.c) */
     uint32_t instrument_id;
     uint8_t side, ord_type, tif, stp_mode, flags, state;
     uint8_t _pad[2];
     /* second cache line */
+    uint32_t stp_group;         /* read only when the aggressor has a group (stp_applies) */
+    uint32_t _pad2;
     int64_t display_qty;        /* configured iceberg peak, 0 if none */
     int64_t stop_price;
     int64_t expire_ts_ns;
@@ -46,7 +55,7 @@ typedef struct eng_order {
     uint64_t accept_seq;
     uint32_t heap_pos;          /* 1-based slot in the GTD heap, 0 when not in it */
 } __attribute__((aligned(64))) eng_order_t;
-_Static_assert(offsetof(eng_order_t, display_qty) == 64, "the matching fields fill exactly the first cache line");
+_Static_assert(offsetof(eng_order_t, stp_group) == 64, "the matching fields fill exactly the first cache line");
 _Static_assert(sizeof(eng_order_t) == 128, "an order is two cache lines");
 
 typedef struct eng_level {
@@ -88,25 +97,38 @@ typedef struct eng_pos {
     int64_t position, open_buy, open_sell, max_position;
 } eng_pos_t;
 
-/* Index slots are 8 bytes: the low 32 bits of the key's hash (which also give its home slot,
- * tables being at most 2^31 slots) and the pool slot. The full key is compared in the pool
+/* Level-index slots are 8 bytes: the low 32 bits of the key's hash (which also give its home
+ * slot, tables being at most 2^31 slots) and the pool slot. The full key is compared in the pool
  * entry, which the caller touches next anyway, so a probe costs one cache line of table. */
 typedef struct eng_idx_slot { uint32_t hash; uint32_t idx; } eng_idx_slot_t;
 
+/* A virtual reservation of `reserved` bytes of which the first `resident` are prefaulted
+ * (eng_pool.c). Memory past `resident` is mapped but untouched: it costs no RAM until written. */
+typedef struct eng_region {
+    uint8_t *base;
+    uint64_t reserved;
+    uint64_t resident;
+} eng_region_t;
+
 struct eng_engine {
     eng_config_t cfg;
-    eng_order_t *orders;        /* [max_orders + 1] */
-    eng_level_t *levels;        /* [max_levels + 1] */
+    eng_order_t *orders;        /* [max_orders + 1], region mem_orders */
+    eng_level_t *levels;        /* [max_levels + 1], region mem_levels */
     eng_instr_t *instr;         /* [max_instruments + 1] */
     eng_pos_t *pos;             /* [max_accounts * max_instruments] */
     uint8_t *killed;            /* [max_accounts] */
-    eng_idx_slot_t *oidx;       /* order id -> order slot; open addressing, idx 0 = empty */
+    uint32_t *obkt;             /* order-id index buckets: chain heads, 0 = empty; region mem_obkt */
     eng_idx_slot_t *lidx;       /* (instrument, side, price) -> level slot */
-    uint32_t *heap;             /* GTD min-heap of order slots, 1-based */
-    uint64_t oidx_mask, lidx_mask;
-    uint32_t free_order, free_level;
+    uint32_t *heap;             /* GTD min-heap of order slots, 1-based; region mem_heap */
+    eng_region_t mem_orders, mem_levels, mem_obkt, mem_heap;
+    /* Order-id index (linear hashing): buckets in use = obkt_round + obkt_split; a hash h lives in
+     * bucket h & (obkt_round - 1), or h & (2 * obkt_round - 1) when that is below obkt_split. */
+    uint64_t obkt_round, obkt_split, obkt_cap;
+    uint64_t lidx_mask;
+    uint32_t free_order, free_level;   /* LIFO free lists below the high-water marks */
+    uint32_t orders_hw, levels_hw;     /* slots 1..hw have been handed out at least once */
     uint32_t orders_live, levels_live, heap_n;
-    uint32_t _pad;
+    uint32_t oidx_count;               /* orders in the order-id index */
     int64_t now;
     uint64_t last_seq;
     uint64_t trade_id;
@@ -171,6 +193,21 @@ static inline uint64_t eng_hash64(uint64_t x)
 
 static inline uint32_t eng_oid_hash(uint64_t order_id) { return (uint32_t)eng_hash64(order_id); }
 
+/* The order-id index bucket of a hash (linear hashing: split buckets use one more bit). */
+static inline uint64_t eng_obkt_of(const eng_engine_t *e, uint32_t h)
+{
+    uint64_t b = h & (e->obkt_round - 1);
+    return b < e->obkt_split ? h & (2 * e->obkt_round - 1) : b;
+}
+
+/* eng_pool.c: lazily resident reservations behind the pools and the order-id index */
+int eng_region_reserve(eng_region_t *r, uint64_t bytes);
+void eng_region_touch(eng_region_t *r, uint64_t bytes);
+void eng_region_release(eng_region_t *r);
+int eng_pools_reserve(eng_engine_t *e);
+void eng_pools_release(eng_engine_t *e);
+uint64_t eng_pools_ensure(eng_engine_t *e, uint64_t orders, uint64_t levels);
+
 /* eng_index.c: order-id index and (instrument, side, price) -> level index */
 uint32_t eng_oidx_find(const eng_engine_t *e, uint64_t order_id);
 void eng_oidx_insert(eng_engine_t *e, uint64_t order_id, uint32_t idx);
@@ -181,6 +218,14 @@ void eng_lidx_erase(eng_engine_t *e, uint32_t instrument_id, uint8_t side, int64
 
 /* eng_book.c: pools, levels and queues */
 uint32_t eng_order_alloc(eng_engine_t *e);
+static inline int eng_order_available(const eng_engine_t *e)
+{
+    return e->free_order != ENG_NIL || e->orders_hw < e->cfg.max_orders;
+}
+static inline int eng_level_available(const eng_engine_t *e)
+{
+    return e->free_level != ENG_NIL || e->levels_hw < e->cfg.max_levels;
+}
 void eng_order_free(eng_engine_t *e, uint32_t oi);
 int eng_book_rest(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 uint32_t eng_book_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);

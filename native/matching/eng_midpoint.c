@@ -19,7 +19,9 @@
  * MAQ may still trade whole). The scan below produces exactly that sequence: a trade changes
  * only the two orders' leaves, so the buys before the one that traded can only have become
  * compatible with the sell it traded with, and that is all it re-checks. Cost: O(B * S) pair
- * tests for a command that trades nothing (B, S: the dark queues' lengths).
+ * tests at worst for a command that trades nothing (B, S: the dark queues' lengths), O(B + S)
+ * when no buy passes the bounds of sell_bounds() (small orders against large MAQs), and O(S) more
+ * per trade.
  */
 #include "eng_internal.h"
 
@@ -63,11 +65,32 @@ static inline int compatible(const eng_order_t *b, const eng_order_t *s)
     return q >= min64(b->display_qty, b->shown_qty) && q >= min64(s->display_qty, s->shown_qty);
 }
 
+/* Bounds over the sells eligible at the midpoint, for skipping a buy without a scan: a pair is
+ * compatible only if sell leaves >= the buy's effective MAQ and buy leaves >= the sell's (each
+ * effective MAQ being min(MAQ, leaves)), so a buy whose leaves are below every eligible sell's
+ * effective MAQ, or whose effective MAQ exceeds every eligible sell's leaves, has no partner.
+ * This makes a book of small orders facing large minimum quantities (blocks) cost O(B + S). */
+typedef struct { int64_t min_eff_maq, max_leaves; } sell_bounds_t;
+
+static sell_bounds_t sell_bounds(const eng_engine_t *e, const eng_instr_t *ins, int64_t mid)
+{
+    sell_bounds_t sb = {INT64_MAX, 0};
+    for (uint32_t si = ins->dark_head[ENG_SIDE_SELL]; si != ENG_NIL; si = e->orders[si].next) {
+        const eng_order_t *s = &e->orders[si];
+        if (!eligible(s, mid)) continue;
+        sb.min_eff_maq = min64(sb.min_eff_maq, min64(s->display_qty, s->shown_qty));
+        if (s->shown_qty > sb.max_leaves) sb.max_leaves = s->shown_qty;
+    }
+    return sb;
+}
+
 /* The earliest sell in the queue that can trade with buy bi at mid, or ENG_NIL. */
-static uint32_t first_sell_for(const eng_engine_t *e, const eng_instr_t *ins, uint32_t bi, int64_t mid)
+static uint32_t first_sell_for(const eng_engine_t *e, const eng_instr_t *ins, uint32_t bi, int64_t mid,
+                               sell_bounds_t sb)
 {
     const eng_order_t *b = &e->orders[bi];
     if (!eligible(b, mid)) return ENG_NIL;
+    if (b->shown_qty < sb.min_eff_maq || sb.max_leaves < min64(b->display_qty, b->shown_qty)) return ENG_NIL;
     for (uint32_t si = ins->dark_head[ENG_SIDE_SELL]; si != ENG_NIL; si = e->orders[si].next) {
         const eng_order_t *s = &e->orders[si];
         if (eligible(s, mid) && compatible(b, s)) return si;
@@ -95,8 +118,9 @@ void eng_dark_cross(eng_engine_t *e, eng_instr_t *ins, uint32_t arrival)
     int64_t mid;
     if (ins->phase != ENG_PHASE_CONTINUOUS || eng_dark_quote_state(e, ins, &mid) != ENG_OK) return;
     uint32_t bi = ins->dark_head[ENG_SIDE_BUY];
+    sell_bounds_t sb = sell_bounds(e, ins, mid);
     while (bi != ENG_NIL) {
-        uint32_t si = first_sell_for(e, ins, bi, mid);
+        uint32_t si = first_sell_for(e, ins, bi, mid, sb);
         if (si == ENG_NIL) {
             bi = e->orders[bi].next;  /* invariant: no buy before bi can trade with any sell */
             continue;
@@ -113,6 +137,7 @@ void eng_dark_cross(eng_engine_t *e, eng_instr_t *ins, uint32_t arrival)
         if (!s_live) dark_filled(e, ins, si);
         uint32_t earlier = s_live ? first_buy_before(e, ins, b_live ? bi : b_next, si, mid) : ENG_NIL;
         bi = earlier != ENG_NIL ? earlier : b_live ? bi : b_next;
+        sb = sell_bounds(e, ins, mid); /* the sell's leaves changed: O(S) per trade */
     }
 }
 

@@ -107,7 +107,7 @@ static uint16_t validate_new(const eng_engine_t *e, const eng_instr_t *ins, cons
         return ENG_REJ_PHASE;
     uint16_t r = eng_risk_check(e, ins, c->account_id, c->side, c->ord_type, c->price, c->qty, 0);
     if (r) return r;
-    if (e->free_order == ENG_NIL) return ENG_REJ_ORDER_CAPACITY;
+    if (!eng_order_available(e)) return ENG_REJ_ORDER_CAPACITY;
     if (c->ord_type == ENG_ORD_LIMIT && rests && !eng_book_can_rest(e, ins->id, c->side, c->price))
         return ENG_REJ_LEVEL_CAPACITY;
     if ((c->flags & ENG_FLAG_POST_ONLY) && ins->phase == ENG_PHASE_CONTINUOUS &&

@@ -241,6 +241,20 @@ static int check_order_common(const eng_engine_t *e, const eng_instr_t *ins, uin
     return 0;
 }
 
+/* The order-id index holds exactly the live orders, each in the bucket its hash names, and its
+ * bucket count is what linear hashing allows for them. */
+static int check_order_index(const eng_engine_t *e, uint64_t live)
+{
+    uint64_t used = e->obkt_round + e->obkt_split, indexed = 0;
+    if (e->obkt_split >= e->obkt_round || used > e->obkt_cap || e->oidx_count != live) return -CHK_INDEX_SIZE;
+    for (uint64_t b = 0; b < used; b++)
+        for (uint32_t oi = e->obkt[b]; oi != ENG_NIL; oi = e->orders[oi].hnext) {
+            if (++indexed > live || oi > e->orders_hw) return -CHK_INDEX_SIZE;
+            if (eng_obkt_of(e, eng_oid_hash(e->orders[oi].order_id)) != b) return -CHK_ORDER_INDEX;
+        }
+    return indexed == live ? 0 : -CHK_INDEX_SIZE;
+}
+
 /* A dark instrument's queues: links, count, and each order DARK, in no level, a MIDPOINT_PEG of
  * its side with all leaves in shown_qty and a MAQ >= 0 (it may exceed the leaves after a partial
  * fill); a lit instrument has no dark orders, and a dark one no levels or stops. */
@@ -352,15 +366,15 @@ int eng_check(const eng_engine_t *e)
     if (levels != e->levels_live) return -CHK_LEVEL_COUNT;
     uint64_t nfree = 0;
     for (uint32_t oi = e->free_order; oi != ENG_NIL; oi = e->orders[oi].next) {
-        if (++nfree > e->cfg.max_orders || e->orders[oi].state != ENG_OST_FREE) return -CHK_FREE_ORDERS;
+        if (++nfree > e->orders_hw || oi > e->orders_hw || e->orders[oi].state != ENG_OST_FREE)
+            return -CHK_FREE_ORDERS;
     }
-    if (nfree + live != e->cfg.max_orders) return -CHK_FREE_ORDERS;
+    if (nfree + live != e->orders_hw || e->orders_hw > e->cfg.max_orders) return -CHK_FREE_ORDERS;
     nfree = 0;
     for (uint32_t li = e->free_level; li != ENG_NIL; li = e->levels[li].worse)
-        if (++nfree > e->cfg.max_levels) return -CHK_FREE_LEVELS;
-    if (nfree + levels != e->cfg.max_levels) return -CHK_FREE_LEVELS;
-    for (uint64_t i = 0; i <= e->oidx_mask; i++) indexed += e->oidx[i].idx != ENG_NIL;
-    if (indexed != live) return -CHK_INDEX_SIZE;
+        if (++nfree > e->levels_hw || li > e->levels_hw) return -CHK_FREE_LEVELS;
+    if (nfree + levels != e->levels_hw || e->levels_hw > e->cfg.max_levels) return -CHK_FREE_LEVELS;
+    if ((rc = check_order_index(e, live))) return rc;
     indexed = 0;
     for (uint64_t i = 0; i <= e->lidx_mask; i++) indexed += e->lidx[i].idx != ENG_NIL;
     if (indexed != levels) return -CHK_INDEX_SIZE;

@@ -1,8 +1,8 @@
 /*
  * eng_snapshot.h - the engine's whole state as one file, and back: books, orders, order-id and
  * level indexes, GTD heap, positions, risk settings, kill switches, phases, engine time, last
- * seq, next trade id. A snapshot is a byte image of the engine's pools (so a loaded engine is
- * the same engine, slot for slot) behind a header that pins the capacities and the internal
+ * seq, next trade id. A snapshot is a byte image of the engine's pools up to their high-water
+ * marks (so a loaded engine is the same engine, slot for slot) behind a header that pins the capacities and the internal
  * record sizes of the build that wrote it, with a CRC32C over the body and the state hash.
  */
 #ifndef ENG_SNAPSHOT_H
@@ -14,7 +14,7 @@
 
 /* CFFI-BEGIN */
 #define ENG_SNAP_MAGIC 0x31504E5345554E56    /* "VNUESNP1" as little-endian bytes */
-#define ENG_SNAP_VERSION 1
+#define ENG_SNAP_VERSION 2               /* 2: pools and order index up to their high-water marks */
 
 /* Results besides -errno. */
 typedef enum eng_snap_status {

@@ -16,10 +16,22 @@
 
 #define MD_SUBRX_ZMQ_DONTWAIT 1     /* ZMQ_DONTWAIT in zmq.h */
 
-/* One datagram into io->buf: its length, 0 when none came, or -errno. block: wait (UDP: up to
- * 10 ms in poll(2); ZeroMQ: up to the socket's ZMQ_RCVTIMEO) instead of returning at once. */
-static int64_t take(md_subrx_io_t *io, int block)
+/* One datagram: its length, 0 when none came, or -errno; *pkt points at it (io->buf, or the
+ * AF_XDP frame, held until md_xdp_release). block: wait (UDP, AF_XDP: up to 10 ms in poll(2);
+ * ZeroMQ: up to the socket's ZMQ_RCVTIMEO) instead of returning at once. */
+static int64_t take(md_subrx_io_t *io, int block, const uint8_t **pkt)
 {
+    *pkt = io->buf;
+    if (io->xdp) {
+        uint32_t len = 0;
+        const uint8_t *p = md_xdp_peek(io->xdp, &len);
+        if (!p && block && md_xdp_wait(io->xdp, 10) > 0)
+            p = md_xdp_peek(io->xdp, &len);
+        if (!p)
+            return 0;
+        *pkt = p;
+        return len;
+    }
     if (io->fd >= 0) {
         if (block) {
             struct pollfd pfd = {.fd = io->fd, .events = POLLIN};
@@ -44,18 +56,18 @@ static int64_t take(md_subrx_io_t *io, int block)
 
 /* One latency sample per engine command whose messages the packet carried (the packet was
  * validated by md_sub_apply_packet, so every length is in bounds). */
-static void stamp(md_subrx_io_t *io, size_t len, int64_t now)
+static void stamp(md_subrx_io_t *io, const uint8_t *pkt, size_t len, int64_t now)
 {
     size_t off = MD_MOLD_HDR_BYTES;
     uint64_t prev_seq = 0;
     while (off + MD_MSG_LEN_BYTES <= len && io->lat_count < io->lat_cap) {
         uint16_t be;
-        memcpy(&be, io->buf + off, 2);
+        memcpy(&be, pkt + off, 2);
         size_t ml = be16toh(be);
         if (ml < sizeof(md_msg_hdr_t) || off + 2 + ml > len)
             return;
         md_msg_hdr_t h;
-        memcpy(&h, io->buf + off + 2, sizeof(h));
+        memcpy(&h, pkt + off + 2, sizeof(h));
         uint64_t eseq = be64toh(h.engine_seq);
         if (eseq != prev_seq && h.ts_ns != 0)
             io->lat_ns[io->lat_count++] = now - (int64_t)be64toh((uint64_t)h.ts_ns);
@@ -66,13 +78,14 @@ static void stamp(md_subrx_io_t *io, size_t len, int64_t now)
 
 int md_subrx_poll(md_sub_t *sub, md_subrx_io_t *io, uint32_t max_packets, int64_t idle_ns)
 {
-    if ((io->fd < 0 && (!io->zmq_socket || !io->zmq_recv)) || !io->buf ||
+    if ((io->fd < 0 && !io->xdp && (!io->zmq_socket || !io->zmq_recv)) || !io->buf ||
         io->buf_cap < MD_MAX_PACKET_BYTES || (io->lat_cap && !io->lat_ns))
         return MD_E_BAD_VALUE;
     int64_t last = ring_now_ns();
     uint32_t taken = 0, empty = 0;
     while (taken < max_packets) {
-        int64_t n = take(io, io->spin_polls != UINT32_MAX && empty >= io->spin_polls);
+        const uint8_t *pkt;
+        int64_t n = take(io, io->spin_polls != UINT32_MAX && empty >= io->spin_polls, &pkt);
         if (n < 0)
             return (int)n;
         int64_t now = ring_now_ns();
@@ -87,13 +100,17 @@ int md_subrx_poll(md_sub_t *sub, md_subrx_io_t *io, uint32_t max_packets, int64_
         io->packets++;
         uint64_t first;
         uint32_t count;
-        int rc = md_sub_apply_packet(sub, io->buf, (size_t)n, &first, &count);
+        int rc = md_sub_apply_packet(sub, pkt, (size_t)n, &first, &count);
         now = ring_now_ns();
         last = now;
-        if (rc == MD_OK) {
-            stamp(io, (size_t)n, now);
-        } else if (rc != MD_STALE) {
-            io->pkt_len = (uint32_t)n;
+        if (rc == MD_OK)
+            stamp(io, pkt, (size_t)n, now);
+        if (rc != MD_OK && rc != MD_STALE && pkt != io->buf)
+            memcpy(io->buf, pkt, (size_t)n < io->buf_cap ? (size_t)n : io->buf_cap);
+        if (io->xdp)
+            md_xdp_release(io->xdp);
+        if (rc != MD_OK && rc != MD_STALE) {
+            io->pkt_len = (uint32_t)((size_t)n < io->buf_cap ? (size_t)n : io->buf_cap);
             return rc;
         }
     }

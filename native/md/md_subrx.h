@@ -1,6 +1,6 @@
 /*
- * md_subrx.h - a subscriber's receive loop in C: take datagrams from a UDP socket or a ZeroMQ SUB
- * socket, apply them to an md_sub, and stamp each engine command's messages with the time they
+ * md_subrx.h - a subscriber's receive loop in C: take datagrams from a UDP socket, an AF_XDP socket or a
+ * ZeroMQ SUB socket, apply them to an md_sub, and stamp each engine command's messages with the time they
  * were decoded (CLOCK_MONOTONIC, the clock the engine stamps ts_ns with at dequeue), so that
  * feed latency can be measured without Python in the path.
  *
@@ -15,6 +15,7 @@
 
 #include "md_pub.h"
 #include "md_sub.h"
+#include "md_xdp.h"
 
 /* CFFI-BEGIN */
 typedef struct md_subrx_io {
@@ -31,8 +32,11 @@ typedef struct md_subrx_io {
     uint64_t packets;               /* out: packets taken from the socket */
     uint32_t spin_polls;            /* empty polls before blocking (UINT32_MAX: never block);
                                        a ZeroMQ socket blocks for its ZMQ_RCVTIMEO, set by the
-                                       caller, a UDP socket in poll(2) for at most 10 ms */
+                                       caller, a UDP or AF_XDP socket in poll(2) for at most 10 ms */
     uint32_t _pad1;
+    struct md_xdp *xdp;             /* AF_XDP transport (md_xdp.h), or NULL: packets are applied
+                                       in place in their UMEM frame (no copy); a packet it stops
+                                       at is copied into buf for the caller */
 } md_subrx_io_t;
 
 /* Receives and applies packets until max_packets were taken, or nothing arrives for idle_ns

@@ -21,6 +21,7 @@
 #include "hdr_recorder.h"
 #include "jrnl_snapshot.h"
 #include "jrnl_spare.h"
+#include "runner_lookahead.h"
 #include "ring_atomic.h"
 #include "runner_syncer.h"
 
@@ -263,11 +264,14 @@ static uint32_t runner_poll_producer(runner_state_t *st, uint32_t p, uint32_t li
     ring_spsc_t *in = &st->cfg->cmd_rings[p];
     ring_spsc_t *out = &st->cfg->reply_rings[p];
     uint32_t n = 0;
+    runner_lookahead_t ahead;
+    runner_lookahead_reset(&ahead);
     while (n < limit) {
         if (!ring_spsc_has_room(out, sizeof(ring_reply_t))) {
             st->res.reply_room_waits++;
             break;                  /* back-pressure: this producer is not reading its replies */
         }
+        runner_lookahead_prefetch(&ahead, in, st->cfg->engine);
         int32_t type;
         uint32_t length;
         int32_t off = ring_spsc_peek(in, &type, &length);
@@ -283,6 +287,7 @@ static uint32_t runner_poll_producer(runner_state_t *st, uint32_t p, uint32_t li
             ring_spsc_consume(in);
             runner_bad_record(st, p, type, reply);
         }
+        runner_lookahead_advance(&ahead);
         ring_spsc_commit(out, roff);
         n++;
     }
@@ -461,6 +466,8 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
 {
     ring_spsc_t *in = &st->cfg->cmd_rings[p];
     uint32_t n = 0;
+    runner_lookahead_t ahead;
+    runner_lookahead_reset(&ahead);
     while (n < limit && !st->jerr) {
         if (st->rep_tail - st->rep_head == RUNNER_PENDING_REPLIES) {
             st->res.forced_commits++;
@@ -472,6 +479,7 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
             st->res.reply_room_waits++;
             break;                  /* back-pressure: this producer is not reading its replies */
         }
+        runner_lookahead_prefetch(&ahead, in, st->cfg->engine);
         int32_t type;
         uint32_t length;
         int32_t off = ring_spsc_peek(in, &type, &length);
@@ -494,6 +502,7 @@ static uint32_t runner_poll_producer_journaled(runner_state_t *st, uint32_t p, u
             ring_spsc_consume(in);
             runner_bad_record(st, p, type, reply);
         }
+        runner_lookahead_advance(&ahead);
         pr->lat_enqueue = st->lat_enqueue;  /* 0 for a malformed record: read_cmd reset it */
         pr->lat_matched = st->lat_matched;
         st->rep_tail++;
@@ -743,6 +752,9 @@ int runner_run(const runner_config_t *cfg, runner_result_t *out)
             st.wait.idle = 0;
         } else {
             st.res.idle_passes++;
+            /* idle: the moment to grow the engine's resident pools ahead of its live orders
+             * (a page write per new page, no call into the kernel beyond the faults it takes) */
+            eng_prefault_ahead(cfg->engine);
             ring_wait_idle(&st.wait, &st.ctl->engine_bell, runner_has_work, &st);
         }
     }

@@ -49,6 +49,11 @@ status_interval_ms = 200
 clock = "start"
 {schedule}
 
+[analytics]
+enabled = {analytics}
+bucket_volume = 10
+interval_s = 0.2
+
 [breakers]
 price_band_pct = {band}
 halt_s = {halt_s}
@@ -146,29 +151,28 @@ DEFAULT_SCHEDULE = "pre_open = 0\nopen = 0"
 
 
 def write_config(tmp: Path, name: str, band: float = 0.0, halt_s: float = 60.0,
-                 schedule: str = DEFAULT_SCHEDULE, journal: str = "", extra_users: str = "") -> Path:
+                 schedule: str = DEFAULT_SCHEDULE, journal: str = "", extra_users: str = "",
+                 analytics: bool = False) -> Path:
+    """analytics: `up` runs the order-flow monitor (off here unless a test is about it: one
+    process less per venue on a two-CPU machine)."""
     path = tmp / "venue.toml"
     path.write_text(BASE_CONFIG.format(name=name, audit=tmp / "audit.jsonl", band=band, halt_s=halt_s,
-                                       schedule=schedule, journal=journal, extra_users=extra_users))
+                                       schedule=schedule, journal=journal, extra_users=extra_users,
+                                       analytics=str(analytics).lower()))
     return path
 
 
 def start_venue(tmp: Path, band: float = 0.0, halt_s: float = 60.0,
-                schedule: str = DEFAULT_SCHEDULE, journal: str = "", extra_users: str = "") -> Iterator[CpVenue]:
+                schedule: str = DEFAULT_SCHEDULE, journal: str = "", extra_users: str = "",
+                analytics: bool = False) -> Iterator[CpVenue]:
     """Yields the running venue; stops it (SIGTERM to ``up``) when the generator is closed. The
     output of ``up`` goes to up.log in tmp. extra_users: more [[users]] tables (TOML) appended to
     the config."""
     with launcher.Venue(prefix="cp", log_dir=tmp, stop_deadline_s=40) as venue:
-        cfg = write_config(tmp, venue.name, band, halt_s, schedule, journal, extra_users)
-        ready_file = tmp / "ready.json"
-        ready_file.unlink(missing_ok=True)       # a venue restarted in the same directory
-        proc = venue.spawn("up", launcher.gateway_command("up", "--config", str(cfg), "--no-mlock", "--run-dir",
-                                                          str(tmp / "run"), "--ready-file", str(ready_file)),
-                           stdout_to_log=True)
-        venue.wait_for(ready_file.exists, "the venue's ready file", START_DEADLINE_S)
-        ready = json.loads(ready_file.read_text())
+        cfg = write_config(tmp, venue.name, band, halt_s, schedule, journal, extra_users, analytics)
+        ready = venue.start_up(cfg, tmp / "run", tmp / "ready.json", deadline_s=START_DEADLINE_S)
         host, _, port = ready["gateway"].rpartition(":")
-        yield CpVenue(ready, proc, tmp / "audit.jsonl", host, int(port), tmp / "up.log")
+        yield CpVenue(ready, venue.procs["up"], tmp / "audit.jsonl", host, int(port), tmp / "up.log")
 
 
 class SplitVenue:

@@ -209,6 +209,25 @@ def test_an_operator_starts_and_stops_a_strategy(ops: Any, venue: CpVenue) -> No
     ctl.close()
 
 
+def test_an_operator_pauses_and_cancels_a_parent_order(ops: Any, venue: CpVenue) -> None:
+    ctl = venue.control(OPERATOR)
+    p = ctl.call("parent.add", account=1, instrument="PNL", side="buy", qty=30, algo="TWAP", duration_s=120,
+                 params="max_participation=1.0,slice_s=10,decision_ms=200")
+    _tab(ops, "strategies")
+    ops.wait_for_selector(f"#parents tr[data-parent='{p['id']}'] [data-action='pause-{p['id']}']", timeout=15_000)
+    assert "TWAP" in ops.inner_text(f"#parents tr[data-parent='{p['id']}']")
+    ops.click(f"[data-action='pause-{p['id']}']")
+    ops.wait_for_selector(f"[data-action='presume-{p['id']}']", timeout=15_000)
+    assert ctl.call("parent.show", id=p["id"])["state"] == "paused"
+    ops.click(f"[data-action='pcancel-{p['id']}']")
+    wait_for(lambda: ctl.call("parent.show", id=p["id"])["state"] not in ("working", "paused", "waiting"),
+             "the parent order cancelled", 20)
+    ops.wait_for_function(f"() => !document.querySelector(\"[data-action='pcancel-{p['id']}']\")", timeout=15_000)
+    assert [r["outcome"] for r in _audit(venue, "ops", "parent.pause")] == ["accepted"]
+    assert [r["outcome"] for r in _audit(venue, "ops", "parent.cancel")] == ["accepted"]
+    ctl.close()
+
+
 def test_every_panel_under_a_replayed_load_is_photographed(ops: Any, venue: CpVenue) -> None:
     c = venue.connect(101)
     try:                                            # positions and P&L for accounts 1 and 2

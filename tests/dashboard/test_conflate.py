@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import numpy as np
+
 from gateway.dashboard.conflate import Conflator
 
 
@@ -54,3 +56,50 @@ def test_since_gives_a_reconnecting_browser_every_panel_newer_than_its_version()
 def test_a_rate_out_of_range_is_refused(rate: float) -> None:
     with pytest.raises(ValueError, match="rate_hz"):
         Conflator(rate)
+
+
+def test_only_the_last_book_level_per_price_of_a_batch_is_decoded_and_the_ladder_is_the_same() -> None:
+    """feeds.panel_rows against applying every event: the same ladders, trades and phases."""
+    import random
+
+    from gateway.dashboard.books import BooksAndTrades, InstrumentInfo
+    from gateway.dashboard.feeds import panel_rows
+    from native import records
+    from native.engine import Engine
+    from native.messages import AddInstrument, NewOrder, SetPhase
+    rng = random.Random(5)
+    cmds: list[object] = []
+    for i, ref in ((1, 10000), (2, 5000)):
+        cmds += [AddInstrument(instrument_id=i, tick_size=1, lot_size=1, reference_price=ref),
+                 SetPhase(instrument_id=i, phase=1), SetPhase(instrument_id=i, phase=2)]
+    for k in range(3000):
+        ins, ref = ((1, 10000), (2, 5000))[k % 2]
+        side = rng.choice((1, 2))
+        taker = k % 5 == 4
+        off = -4 if taker else rng.randint(1, 6)
+        cmds.append(NewOrder(instrument_id=ins, order_id=k + 1, client_order_id=k + 1,
+                             price=ref - off if side == 1 else ref + off, qty=rng.randint(1, 20), side=side,
+                             ord_type=1, tif=4 if taker else 1, account_id=1))
+    # The in-process engine takes commands as the sequencer leaves them: seq and ts_ns set.
+    cmds = [c.__class__(**{**{f: getattr(c, f) for f in c.__struct_fields__}, "seq": n, "ts_ns": 1000 * n})  # type: ignore[attr-defined]
+            for n, c in enumerate(cmds, start=1)]
+    with Engine() as eng:
+        out = eng.submit_records(records.encode_commands(cmds))   # type: ignore[arg-type]
+    payloads = np.ascontiguousarray(out).view(np.uint8).reshape(-1, 96)
+    types = {e["type"] for e in map(records.to_dict, records.decode_events(payloads))}
+    assert {"TRADE", "BOOK_LEVEL", "PHASE"} <= types
+    infos = [InstrumentInfo(1, "A", 1), InstrumentInfo(2, "B", 1)]
+    every, fast = BooksAndTrades(infos), BooksAndTrades(infos)
+    for ev in records.decode_events(payloads):
+        every.apply(records.to_dict(ev))
+    decoded = 0
+    for start in range(0, len(payloads), 512):
+        batch = payloads[start:start + 512]
+        rows = panel_rows(batch)
+        decoded += len(rows)
+        for ev in records.decode_events(batch[rows]):
+            fast.apply(records.to_dict(ev))
+    assert decoded < len(payloads) / 2
+    assert fast.books_panel()["instruments"][0]["bids"]            # a real ladder was compared
+    assert fast.books_panel() == every.books_panel()
+    assert fast.tape_panel() == every.tape_panel()

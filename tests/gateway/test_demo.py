@@ -1,7 +1,8 @@
 """The README's main command: the demo venue runs end to end on embedded defaults (made small
 here), with the engine and the gateway in their own processes and the continuous session over TCP,
-the live market maker quoting in its own process, checks its own determinism (the maker's commands
-included), prints the maker's activity and the run's transaction cost analysis, and ends with the
+the live market maker quoting and a POV parent order executing in their own processes, checks its
+own determinism (their commands included), prints their activity and the run's transaction cost
+analysis (their accounts' rows included), and ends with the
 latency of every stage of the order path."""
 import json
 import re
@@ -47,6 +48,17 @@ def test_demo_runs_the_venue_and_reports_latency(tmp_path):
     assert row, tca
     assert int(row[1].replace(",", "")) == new_quotes      # every new quote is one order in the journal
     assert int(row[2].replace(",", "")) == mm_fills         # and every fill it booked is an execution there
+    # The execution algorithm (a POV parent on MSFT, its own process and account 21) worked its
+    # parent under its cap, and the TCA counts its child orders and fills on that account.
+    ex = out[out.index("Execution algorithm (live, measured from this run): POV parent order"):]
+    state = re.search(r"state (\w+): filled ([\d,]+) of ([\d,]+) .*participation ([\d.]+)%", ex)
+    kids = re.search(r"([\d,]+) child orders \(.*\), ([\d,]+) fills, ([\d,]+) rejected", ex)
+    assert state and kids and "shortfall" in ex[:1000], ex[:600]
+    assert int(state[2].replace(",", "")) > 0 and float(state[4]) <= 10.0 + 1e-9
+    row = re.search(r"^  21 +([\d,]+) +([\d,]+) ", tca, re.M)
+    assert row, tca
+    assert int(row[1].replace(",", "")) == int(kids[1].replace(",", ""))
+    assert int(row[2].replace(",", "")) == int(kids[2].replace(",", ""))
     for name in ("latency.hlog", "end_to_end.hgrm", "percentiles.png", "summary.json"):
         assert (tmp_path / "reports" / name).stat().st_size > 0, name
         assert str(tmp_path / "reports" / name) in out, name

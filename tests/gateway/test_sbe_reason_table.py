@@ -48,7 +48,7 @@ def test_every_reason_fits_the_wire_reason_code() -> None:
 @pytest.mark.parametrize("wire,engine,names", [
     (s.Side, "eng_side", {"BUY": "ENG_SIDE_BUY", "SELL": "ENG_SIDE_SELL"}),
     (s.OrdType, "eng_ord_type", {"LIMIT": "ENG_ORD_LIMIT", "MARKET": "ENG_ORD_MARKET", "STOP": "ENG_ORD_STOP",
-                                 "STOP_LIMIT": "ENG_ORD_STOP_LIMIT"}),
+                                 "STOP_LIMIT": "ENG_ORD_STOP_LIMIT", "MIDPOINT_PEG": "ENG_ORD_MIDPOINT_PEG"}),
     (s.TimeInForce, "eng_tif", {"DAY": "ENG_TIF_DAY", "GOOD_TILL_CANCEL": "ENG_TIF_GTC",
                                 "GOOD_TILL_DATE": "ENG_TIF_GTD", "IMMEDIATE_OR_CANCEL": "ENG_TIF_IOC",
                                 "FILL_OR_KILL": "ENG_TIF_FOK"}),

@@ -1,9 +1,12 @@
-"""Live monitoring: the streaming estimators beside a running venue, published on a channel of their own.
+"""Live monitoring: the streaming estimators beside a running venue, published on the control plane's
+channel (as `up` runs it) or on a channel of their own.
 
 ``python -m trading monitor --engine NAME --bucket-volume N`` attaches to the engine's event log
 (shm.client.EventStream), turns its events into market data per instrument (feed.py), runs the
-StreamingAnalytics set (suite.py) for each instrument and publishes on its own ZeroMQ PUB socket,
-in the control plane's wire format (gateway/control/protocol.py: first frame the topic, second a
+StreamingAnalytics set (suite.py) for each instrument and publishes, with ``--publish-via INGEST``,
+through the control plane's publish ingest (gateway/control/ingest.py) on the control plane's own
+PUB channel (``python -m gateway up`` starts it so, from the config's [analytics] section), or, run
+by hand without it, on a ZeroMQ PUB socket of its own, in the control plane's wire format (gateway/control/protocol.py: first frame the topic, second a
 msgpack body), so the same subscribers read it (e.g. ``ControlClient.subscribe(topics,
 publish_endpoint=...)``):
 
@@ -15,10 +18,11 @@ publish_endpoint=...)``):
   VPIN at or above its CDF alert level (0.99 by default), a confirmed regime change, a
   high-conflict direction combination.
 
-Why a channel of its own rather than the control plane's PUB: the control service's API is being
-hardened separately, and analytics is a reader of the venue, not a part of its control; its
-endpoint (``--publish``, default tcp://127.0.0.1:5731; port 0 picks a free one) is printed at
-start-up as ``analytics publish (ZeroMQ PUB): ENDPOINT``. Exit statuses: 0 stopped by SIGTERM or
+Why a process of its own that publishes through the control plane rather than estimators inside
+the control plane: analytics is a reader of the venue, not a part of its control; its CPU time and
+its failures stay out of the process that runs risk and the schedule (`up` restarts it alone).
+Run by hand, its own endpoint (``--publish``, default tcp://127.0.0.1:5731; port 0 picks a free one)
+is printed at start-up as ``analytics publish (ZeroMQ PUB): ENDPOINT``. Exit statuses: 0 stopped by SIGTERM or
 SIGINT, 1 the engine is not running, 2 bad arguments (one line on stderr).
 """
 from __future__ import annotations
@@ -48,17 +52,33 @@ _encoder = msgspec.msgpack.Encoder()
 
 
 class AnalyticsPublisher:
-    """A bound ZeroMQ PUB socket; ``endpoint`` is the address subscribers connect to."""
+    """Where the monitor's messages go: a ZeroMQ PUB socket of its own, bound at ``endpoint`` (the
+    address subscribers connect to), or, with ``via_ingest``, a PUSH socket connected to the control
+    plane's publish ingest (gateway/control/ingest.py), which republishes on the control plane's
+    own channel."""
 
-    def __init__(self, endpoint: str, context: zmq.Context[Any] | None = None) -> None:
+    def __init__(self, endpoint: str, context: zmq.Context[Any] | None = None, via_ingest: bool = False) -> None:
         self._context = context or zmq.Context.instance()
-        self.socket = self._context.socket(zmq.PUB)
+        self.socket = self._context.socket(zmq.PUSH if via_ingest else zmq.PUB)
         self.socket.setsockopt(zmq.LINGER, 0)
-        self.socket.bind(endpoint)
-        self.endpoint = self.socket.getsockopt_string(zmq.LAST_ENDPOINT)
+        if via_ingest:
+            # A bounded queue while the control plane restarts; past it the monitor's messages
+            # wait (send blocks only up to SNDTIMEO, then the message is counted as dropped).
+            self.socket.setsockopt(zmq.SNDHWM, 10000)
+            self.socket.setsockopt(zmq.SNDTIMEO, 0)
+            self.socket.connect(endpoint)
+            self.endpoint = endpoint
+        else:
+            self.socket.bind(endpoint)
+            self.endpoint = self.socket.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.via_ingest = via_ingest
+        self.dropped = 0
 
     def publish(self, topic: bytes, body: dict[str, Any]) -> None:
-        self.socket.send_multipart([topic, _encoder.encode(body)])
+        try:
+            self.socket.send_multipart([topic, _encoder.encode(body)], zmq.NOBLOCK)
+        except zmq.Again:       # PUB never blocks; PUSH with its queue full (control plane away)
+            self.dropped += 1
 
     def close(self) -> None:
         self.socket.close()
@@ -144,7 +164,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--engine", required=True, help="the engine's name (its segments in /dev/shm)")
     p.add_argument("--bucket-volume", type=float, required=True, help="VPIN bucket size in shares")
     p.add_argument("--bar-seconds", type=float, default=10.0)
-    p.add_argument("--publish", default=DEFAULT_PUBLISH_ENDPOINT, help="ZeroMQ PUB endpoint to bind")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--publish", default=DEFAULT_PUBLISH_ENDPOINT, help="ZeroMQ PUB endpoint to bind")
+    where.add_argument("--publish-via", default=None, metavar="INGEST",
+                       help="publish on the control plane's channel through its ingest endpoint "
+                            "(what `up` does: the ingest entry of control.json in its run directory)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between value publications")
     p.add_argument("--price-scale", type=float, default=1.0, help="engine price units per currency unit")
     p.add_argument("--instrument", type=_instrument, action="append", default=[],
@@ -168,9 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trading monitor: {exc}", file=sys.stderr)
         return 2
     try:
-        publisher = AnalyticsPublisher(args.publish)
+        publisher = AnalyticsPublisher(args.publish_via or args.publish, via_ingest=bool(args.publish_via))
     except zmq.ZMQError as exc:
-        print(f"trading monitor: cannot bind {args.publish}: {exc}", file=sys.stderr)
+        verb = "connect to" if args.publish_via else "bind"
+        print(f"trading monitor: cannot {verb} {args.publish_via or args.publish}: {exc}", file=sys.stderr)
         return 2
     try:
         monitor = Monitor(args.engine, config, publisher, interval_s=args.interval, price_scale=args.price_scale,
@@ -187,7 +212,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"analytics publish (ZeroMQ PUB): {publisher.endpoint}", flush=True)
+    if publisher.via_ingest:
+        print(f"analytics publish: on the control plane's channel through {publisher.endpoint}", flush=True)
+    else:
+        print(f"analytics publish (ZeroMQ PUB): {publisher.endpoint}", flush=True)
     try:
         while not stopping:
             if not monitor.step():

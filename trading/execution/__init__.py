@@ -8,4 +8,7 @@ schedules.py        how much should be done by now, per algorithm
 placement.py        passive / mid / aggressive placement rule of a child order
 parent.py           the parent order and its validation
 strategy.py         a parent order as a strategy: the same code live and in replay
+routed.py           slices through the smart order router when several venues exist
+desk.py, control.py parent orders run by the control plane: journal, processes, control files
+frontier.py, cli.py the paper's example and frontier PNG; ``python -m trading execution``
 """

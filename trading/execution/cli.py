@@ -6,6 +6,13 @@
     execution impact --data LOBSTER_MESSAGE_CSV [--bucket-s S]
                                                   the square-root impact model estimated from a day
                                                   (needs the order-book file beside it)
+    execution profile --data LOBSTER_MESSAGE_CSV --out FILE [--bucket-s S]
+                                                  a VWAP volume profile from a day's executions,
+                                                  stored as JSON (the VWAP parent's ``profile``)
+    execution replay --data LOBSTER_MESSAGE_CSV --algo TWAP|VWAP|POV|IS --side buy|sell --qty Q
+                     --start HH:MM --minutes M [--param k=v ...] [--seed S]
+                                                  one parent order over the day through the engine
+                                                  (trading/replay): progress, shortfall, children
 
 Bad arguments exit 2 with one line naming what is wrong.
 """
@@ -51,6 +58,73 @@ def _impact(args: argparse.Namespace) -> int:
     return 0
 
 
+def _profile(args: argparse.Namespace) -> int:
+    from trading.execution.profile import VolumeProfile
+    from trading.replay.data import DataError, Kind
+    from trading.replay.lobster import load_lobster
+    if not args.bucket_s > 0:
+        print(f"execution profile: --bucket-s must be positive, got {args.bucket_s}", file=sys.stderr)
+        return 2
+    try:
+        day = load_lobster(args.data, orderbook=False)
+    except (OSError, DataError) as exc:
+        print(f"execution profile: {exc}", file=sys.stderr)
+        return 2
+    ex = (day.kind == Kind.EXECUTE) | (day.kind == Kind.HIDDEN)
+    prof = VolumeProfile.from_executions(day.ts_ns[ex], day.qty[ex], 34_200, 57_600, args.bucket_s)
+    prof.save(args.out)
+    total = sum(prof.volumes)
+    print(f"{args.out}: {len(prof.volumes)} buckets of {args.bucket_s:g} s from 09:30, {total:,.0f} shares; "
+          f"largest bucket {max(prof.volumes) / total:.1%} of the day")
+    return 0
+
+
+def _clock(text: str) -> int:
+    """'HH:MM' -> ns after midnight (LOBSTER's clock)."""
+    hh, sep, mm = text.partition(":")
+    if not sep or not (hh.isdigit() and mm.isdigit()) or not (0 <= int(hh) < 24 and 0 <= int(mm) < 60):
+        raise ValueError(f"--start expects HH:MM, got {text!r}")
+    return (int(hh) * 3600 + int(mm) * 60) * 10 ** 9
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from trading.execution.impact import estimate_from_day
+    from trading.execution.parent import ParentOrderRefused
+    from trading.execution.strategy import ExecutionStrategy
+    from trading.replay.data import DataError
+    from trading.replay.history import build_history
+    from trading.replay.lobster import load_lobster
+    from trading.replay.runtime import ReplayConfig, run_replay
+    from trading.strategy.api import ParamError
+    try:
+        params: dict[str, object] = {"algo": args.algo, "side": 1 if args.side == "buy" else 2, "qty": args.qty,
+                                     "start_ns": _clock(args.start), "duration_s": args.minutes * 60.0,
+                                     "seed": args.seed}
+        for item in args.param:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise ValueError(f"--param expects k=v, got {item!r}")
+            params[key] = value
+        day = load_lobster(args.data)
+        if args.algo == "IS" and "impact_y" not in params:
+            m = estimate_from_day(day)
+            params.update(impact_y=m.Y, sigma_day=m.sigma_day, adv=m.daily_volume, half_spread=m.half_spread,
+                          kyle=m.kyle)
+        strategy = ExecutionStrategy(**params)
+        result = run_replay(build_history(day), strategy, ReplayConfig(compute="none", seed=args.seed))
+    except (OSError, DataError, ValueError, ParamError, ParentOrderRefused) as exc:
+        print(f"execution replay: {exc}", file=sys.stderr)
+        return 2
+    if result.error:
+        print(f"execution replay: {result.error.splitlines()[0]}", file=sys.stderr)
+        return 2
+    rep = strategy.report(result.ctx)
+    for key in ("state", "algo", "qty", "filled", "market_volume", "participation", "arrival_mid", "avg_price",
+                "shortfall_bps", "children", "child_styles"):
+        print(f"{key:>14}  {rep[key]}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m trading execution", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -62,5 +136,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True)
     p.add_argument("--bucket-s", type=float, default=60.0)
     p.set_defaults(run=_impact)
+    p = sub.add_parser("profile", help="a VWAP volume profile from a LOBSTER day, stored as JSON")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--bucket-s", type=float, default=1800.0)
+    p.set_defaults(run=_profile)
+    p = sub.add_parser("replay", help="one parent order over a LOBSTER day through the engine")
+    p.add_argument("--data", required=True)
+    p.add_argument("--algo", required=True, choices=["TWAP", "VWAP", "POV", "IS"])
+    p.add_argument("--side", required=True, choices=["buy", "sell"])
+    p.add_argument("--qty", type=int, required=True)
+    p.add_argument("--start", required=True, help="HH:MM (the day's clock)")
+    p.add_argument("--minutes", type=float, required=True)
+    p.add_argument("--param", action="append", default=[], metavar="K=V")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_replay)
     args = parser.parse_args(argv)
     return int(args.run(args))

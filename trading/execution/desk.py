@@ -71,12 +71,16 @@ class ParentDesk:
     def _rebuild(self) -> None:
         if not self.journal.exists():
             return
-        for line in self.journal.read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue        # a torn last line (crash mid-append): the answer was never given
-            self._apply(rec)
+        data = self.journal.read_bytes()
+        whole = data[:data.rfind(b"\n") + 1]
+        if len(whole) < len(data):
+            # a torn last record (a crash mid-append; its answer was never given): cut it off, so
+            # that the next record starts on a line of its own
+            with open(self.journal, "r+b") as f:
+                f.truncate(len(whole))
+                os.fsync(f.fileno())
+        for line in whole.decode().splitlines():
+            self._apply(json.loads(line))
         for p in self.parents.values():
             if p.state in LIVE_STATES:
                 self._reattach_or_relaunch(p)
@@ -254,7 +258,9 @@ class ParentDesk:
                 "avg_price": progress.get("avg_price"), "shortfall_bps": progress.get("shortfall_bps"),
                 "participation": progress.get("participation"), "time_left_s": max(0.0, (o.end_ns - time.monotonic_ns()) / 1e9),
                 "process": "running" if running else "gone", "pid": p.pid,
-                "control_error": progress.get("control_error"), "order": asdict(o)}
+                "control_error": progress.get("control_error"), "order": asdict(o),
+                "working_orders": progress.get("working_orders", []),
+                "recent_children": progress.get("recent_children", [])}
 
     def list(self) -> list[dict[str, Any]]:
         return [self.show(pid) for pid in sorted(self.parents)]

@@ -35,6 +35,7 @@ from trading.strategy.api import Fill, Strategy
 from trading.strategy.context import Context
 
 FINISH_SHARE = 0.05     # the share of the horizon at whose start a schedule's target becomes the whole order
+RECENT_CHILDREN = 10    # child orders listed in a progress report (all are kept in ``children``)
 
 
 @dataclass(frozen=True)
@@ -296,5 +297,8 @@ class ExecutionStrategy(Strategy):
                     c.leaves_qty for c in ctx.orders.values()),
                 "start_ns": o.start_ns if o else 0, "end_ns": o.end_ns if o else 0,
                 "control_version": self.control_version, "control_error": self.control_error,
+                "working_orders": [{"order_id": c.order_id, "side": c.side, "price": c.price,
+                                    "leaves_qty": c.leaves_qty, "status": c.status} for c in ctx.orders.values()],
+                "recent_children": [asdict(c) for c in self.children[-RECENT_CHILDREN:]],
                 "order": asdict(o) if o else None}
 

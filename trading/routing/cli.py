@@ -4,6 +4,8 @@
         --strategy dark_first --parents 20 [--config multi.toml --symbol ACME] [--out DIR]
     python -m trading route show PLAN.json
     python -m trading route rerun PLAN.json --data FILE [--seed S]
+    python -m trading route live --config multi.toml --symbol ACME --side buy --qty 500 \
+        --strategy cost_minimization --session 101 --firm 1 --key alpha-key-101 --account 1
 
 ``flow`` routes seeded parent orders (trading/routing/flow.py) through the multi-venue replay
 (trading/routing/replay_market.py: the day split into the lit venues by the seeded rule stated
@@ -13,12 +15,16 @@ stored as JSON (plans/<parent>.json) beside reports.jsonl. ``show`` prints a sto
 --seed, which ``flow`` writes to replay.json): the first parent of a flow replays exactly, a later
 one on the day without the earlier parents' trades. Venues: the multi-venue
 file's venues that trade --symbol, or the replay's default set (flow.REPLAY_VENUES).
+``live`` routes one parent order through a running multi-venue deployment (`python -m gateway up
+--config FILE`): one session per lit venue through its delay line, each venue's book from its own
+feed (trading/routing/live_market.py); it prints the plan and the report (--out stores the plan).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import msgspec
@@ -61,7 +67,60 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--split-seed", type=int, default=1)
     r.add_argument("--config")
     r.add_argument("--symbol")
+    lv = sub.add_parser("live", help="route one parent order through running venues (up --config)")
+    lv.add_argument("--config", required=True, help="the multi-venue file the venues run with")
+    lv.add_argument("--symbol", required=True)
+    lv.add_argument("--side", required=True, choices=("buy", "sell"))
+    lv.add_argument("--qty", type=int, required=True)
+    lv.add_argument("--limit", type=int, help="limit price in price units (default: the touch +/- 50 bps)")
+    lv.add_argument("--strategy", required=True, choices=sorted(STRATEGIES))
+    lv.add_argument("--session", type=int, required=True)
+    lv.add_argument("--firm", type=int, required=True)
+    lv.add_argument("--key", required=True)
+    lv.add_argument("--account", type=int, required=True)
+    lv.add_argument("--next-seq-no", type=int, help="the session's next sequence number, if it was used before")
+    lv.add_argument("--timeout-s", type=float, default=2.0, help="a venue silent this long is set aside")
+    lv.add_argument("--horizon-s", type=float, default=30.0)
+    lv.add_argument("--out", help="file to store the plan in (JSON)")
     return p
+
+
+def _live(args: argparse.Namespace) -> int:
+    from gateway.client import Client, ClientError
+    from gateway.venues.config import ports
+    from trading.routing.live_market import LiveVenues, VenueSession, venue_feeds
+    from trading.routing.plan import ParentOrder
+    multi = load_multi_config(args.config)
+    instrument = next((i.id for i in multi.template.instruments if i.symbol == args.symbol), None)
+    if instrument is None:
+        raise RoutingError(f"{args.config} has no instrument {args.symbol!r}")
+    lit = [v for v in multi.venues if v.type == "lit" and args.symbol in v.instruments]
+    parent = ParentOrder(parent_id=f"CLI{int(time.time())}", instrument_id=instrument, side=args.side, qty=args.qty,
+                         limit_price=args.limit, horizon_ns=int(args.horizon_s * 1e9)).check()
+    feeds = venue_feeds(multi, [v.id for v in lit])
+    sessions: dict[str, VenueSession] = {}
+    try:
+        for v in lit:
+            try:
+                client = Client.connect(multi.host, ports(v).order_entry, session_id=args.session, firm_id=args.firm,
+                                        key=args.key, next_seq_no=args.next_seq_no)
+            except (ClientError, OSError) as exc:
+                raise RoutingError(f"venue {v.id}: cannot open session {args.session}: {exc}") from None
+            sessions[v.id] = VenueSession(v.id, client, args.account)
+        market = LiveVenues(sessions=sessions, feeds=feeds)
+        router = Router.from_config(multi, args.symbol, market=market, timeout_floor_ns=int(args.timeout_s * 1e9))
+        plan = router.route_order(parent, args.strategy)
+        print(plan.describe())
+        if args.out:
+            Path(args.out).write_bytes(plan.to_json())
+        print(router.execute_routing_plan(plan).describe())
+    finally:
+        for s in sessions.values():
+            try:
+                s.client.terminate()
+            except (ClientError, OSError):
+                s.client.close()
+    return 0
 
 
 def _venues(args: argparse.Namespace) -> tuple[tuple[VenueSpec, ...], RuleVersion]:
@@ -126,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "show":
             print(plan_from_json(Path(args.plan).read_bytes()).describe())
             return 0
+        if args.verb == "live":
+            return _live(args)
         return _flow(args) if args.verb == "flow" else _rerun(args)
     except (RoutingError, DataError, ConfigError, OSError, msgspec.MsgspecError) as exc:
         print(f"route: {exc}", file=sys.stderr)

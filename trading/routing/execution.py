@@ -108,7 +108,7 @@ class _Run:
                                                  sent_ns=sent_ns, answered_ns=e.ts_ns, filled_qty=filled,
                                                  reason=e.reason)
         self.router.scores.record_answer(child.venue_id, child.qty, filled, self.first_answer[e.child_id] - sent_ns,
-                                         rejected=e.kind == "rejected")
+                                         rejected=e.kind == "rejected", now_ns=e.ts_ns)
 
     def expire(self, now: int) -> None:
         for cid in self.outstanding():

@@ -2,13 +2,17 @@
 (connected to the venue's order-entry port, i.e. through its delay line, so each child meets the
 venue's latency profile) and the consolidator's feed (gateway/sip) for the market.
 
-- snapshot: the latest NbboUpdate of the instrument from the SIP: each venue's protected quote
-  (its best bid and offer with their sizes) is its book, one level a side; a venue the update does
-  not list shows nothing. Deeper levels are found by re-routing what the first wave missed.
+- snapshot, from one of two sources: the venues' own order-by-order feeds (``feeds``: one
+  gateway.marketdata Subscriber per venue, joined late from the venue's recovery snapshot, so the
+  books are there at once, with their depth; ``venue_feeds`` opens them), or the consolidator
+  (``sip``): the latest NbboUpdate of the instrument, each venue's protected quote (best bid and
+  offer with sizes) its book, one level a side (the SIP publishes on change: a subscriber that has
+  seen no change has no quote). Deeper levels beyond a one-level book are found by re-routing.
 - send: a take child is a limit IOC NewOrderSingle on the child's venue session (the order-entry
   protocol has no intermarket-sweep flag yet: an ISO child goes as a plain IOC, the router having
-  swept the better protected quotes itself). A midpoint child needs a dark venue's midpoint mode,
-  which no live venue has yet: it is answered at once with a reject saying so.
+  swept the better protected quotes itself). A midpoint child is a MidpointPeg IOC (no limit; its
+  minimum quantity as displayQty, the MAQ) on a dark venue's session: the venue's engine prices it
+  at the midpoint of the NBBO it was last given.
 - wait: reads every session's reports (select on their sockets, up to the deadline): TRADE ->
   a fill (lastPx, lastQty), and done once leavesQty is 0; CANCELED / EXPIRED -> done; REJECTED ->
   rejected with the reason code. A session whose connection breaks is dropped: its children never
@@ -22,11 +26,16 @@ import time
 from dataclasses import dataclass, field
 
 from gateway.client import Client, ClientTimeout, ConnectionClosed, ExecType, ExecutionReport
-from gateway.orderentry.sbe_codec import Side, TimeInForce
+from gateway.orderentry.sbe_codec import OrdType, Side, TimeInForce
+from gateway.marketdata.recovery import RecoveryClient
+from gateway.marketdata.subscriber import Subscriber
+from gateway.marketdata.transport import ZmqReceiver
+from gateway.sip.process import FEED_SESSION
 from gateway.sip.subscriber import SipSubscriber
+from gateway.venues.config import MultiVenueConfig, ports
 from trading.routing.errors import RoutingError
 from trading.routing.execution import ChildEvent
-from trading.routing.market import Level, MarketSnapshot, VenueBook
+from trading.routing.market import BUY, SELL, Level, MarketSnapshot, VenueBook
 from trading.routing.plan import ChildOrder
 
 MAX_POLL_S = 0.005     # longest single wait on the sockets, so the deadline is kept
@@ -39,10 +48,25 @@ class VenueSession:
     account_id: int
 
 
+def venue_feeds(multi: MultiVenueConfig, venue_ids: list[str]) -> dict[str, Subscriber]:
+    """A late-joining order-by-order subscriber per venue (its book from the venue's snapshot)."""
+    out: dict[str, Subscriber] = {}
+    for v in venue_ids:
+        p = ports(multi.venue(v))
+        try:
+            out[v] = Subscriber(ZmqReceiver(f"tcp://{multi.host}:{p.md_zmq}"),
+                                RecoveryClient((multi.host, p.md_recovery), FEED_SESSION), FEED_SESSION, late_join=True)
+        except OSError as exc:
+            raise RoutingError(f"venue {v}: no market-data snapshot from {multi.host}:{p.md_recovery} ({exc})") from None
+    return out
+
+
 @dataclass
 class LiveVenues:
     sessions: dict[str, VenueSession]
-    sip: SipSubscriber
+    sip: SipSubscriber | None = None
+    feeds: dict[str, Subscriber] = field(default_factory=dict)
+    depth: int = 20
     dark: frozenset[str] = frozenset()
     pending: dict[tuple[str, int], str] = field(default_factory=dict)     # (venue, clOrdId) -> child id
     broken: set[str] = field(default_factory=set)
@@ -53,6 +77,10 @@ class LiveVenues:
         return time.monotonic_ns()
 
     def snapshot(self, instrument_id: int) -> MarketSnapshot:
+        if self.feeds:
+            return self._feed_snapshot(instrument_id)
+        if self.sip is None:
+            raise RoutingError("live venues need the venues' feeds or the consolidator's")
         self.sip.poll(0.0)
         upd = self.sip.latest.get(instrument_id)
         quotes = {q.venue: q for q in upd.protected} if upd is not None else {}
@@ -67,20 +95,34 @@ class LiveVenues:
                                    asks=(Level(q.ask, q.ask_size),) if q.ask is not None and q.ask_size else ()))
         return MarketSnapshot(ts_ns=self.now_ns(), instrument_id=instrument_id, books=tuple(books))
 
+    def _feed_snapshot(self, instrument_id: int) -> MarketSnapshot:
+        books = []
+        for v in sorted(set(self.sessions) | self.dark):
+            sub = self.feeds.get(v)
+            if sub is None or v in self.dark:
+                books.append(VenueBook(venue_id=v, stale=v in self.broken))
+                continue
+            sub.poll(0.0)
+            sides = [tuple(Level(int(r["price"]), int(r["qty"])) for r in sub.book.depth(instrument_id, side, self.depth))
+                     for side in (BUY, SELL)]
+            books.append(VenueBook(venue_id=v, bids=sides[0], asks=sides[1], stale=v in self.broken or sub.ended))
+        return MarketSnapshot(ts_ns=self.now_ns(), instrument_id=instrument_id, books=tuple(books))
+
     def send(self, child: ChildOrder, instrument_id: int) -> None:
         self.sent.append(child.child_id)
-        if child.style == "midpoint":
-            self.ready.append(ChildEvent(child_id=child.child_id, ts_ns=self.now_ns(), kind="rejected",
-                                         reason="no live venue has a midpoint (dark) mode yet"))
-            return
         s = self.sessions.get(child.venue_id)
         if s is None:
             raise RoutingError(f"child {child.child_id}: no session with venue {child.venue_id!r}")
         if child.venue_id in self.broken:
             return     # its connection is gone: no answer, the router's timeout decides
+        side = Side.BUY if child.side == "buy" else Side.SELL
         try:
-            cl = s.client.new_order(instrument_id, Side.BUY if child.side == "buy" else Side.SELL, child.qty,
-                                    s.account_id, price=child.price, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL)
+            if child.style == "midpoint":
+                cl = s.client.new_order(instrument_id, side, child.qty, s.account_id, ord_type=OrdType.MIDPOINT_PEG,
+                                        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL, display_qty=child.min_qty)
+            else:
+                cl = s.client.new_order(instrument_id, side, child.qty, s.account_id, price=child.price,
+                                        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL)
         except ConnectionClosed:
             self.broken.add(child.venue_id)
             return

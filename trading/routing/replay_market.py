@@ -13,17 +13,14 @@ So at every instant the venues' books add up, level by level, to the real day's 
 holding about its share of each level, with its own queues and its own top. Set-up and phase
 commands go to every venue; hidden executions and crosses (prints) to none.
 
-The dark pools (until the engine's midpoint mode is on main they are modelled here, stated): a
-dark pool's resting contra interest when a midpoint child arrives at t is its share of the dark
-venues' total market share times the hidden volume that printed on the contra side in the last
-`dark_window_ns` (LOBSTER type 5, the side being the hidden order's), less what it already gave us
-in that window; it fills min(child, interest) at the lit venues' NBBO mid if that is at least the
-child's minimum quantity, and nothing when the NBBO is locked, crossed or one-sided.
+The dark pools: each is its own C engine in midpoint mode, fed the lit venues' NBBO and the day's
+hidden executions as counterparties (trading/routing/replay_dark.py states the rule).
 
 Latency: each child reaches its venue after a one-way latency drawn from the lognormal with the
 venue's average and P99 (venue.latency_lognormal_ns), and the answer comes back after another draw;
 one seeded Generator per venue. ``kill(venue, at_ns)``: from then on the venue executes nothing and
-answers nothing (answers already on their way still arrive) and its book is stale.
+answers nothing (answers already on their way still arrive) and its book is stale. ``halt(venue)``:
+the venue's engine is halted (a real SET_PHASE command): it answers, rejecting every order.
 """
 from __future__ import annotations
 
@@ -35,15 +32,16 @@ import numpy as np
 
 from native import records
 from native.engine import Engine
-from native.messages import NewOrder, Reason, RejectedEvent, TradeEvent
-from native.records import OrdType, Tif
-from trading.replay.data import BUY, SELL, Kind, MarketDay
+from native.messages import NewOrder, Reason, RejectedEvent, SetPhase, TradeEvent
+from native.records import OrdType, Phase, Tif
+from trading.replay.data import BUY, SELL, MarketDay
 from native.batch import encode_columns
 from trading.replay.history import HIST_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, MAX_ACCOUNTS, Cmd, History, build_history
 from trading.routing.errors import RoutingError
 from trading.routing.execution import ChildEvent
 from trading.routing.market import SIDES, Level, MarketSnapshot, VenueBook
 from trading.routing.plan import ChildOrder
+from trading.routing.replay_dark import ReplayDarkPool
 from gateway.venues.config import VenueSpec
 from trading.routing.venue import check_venues, latency_lognormal_ns
 
@@ -150,12 +148,10 @@ class MultiVenueReplay:
             self.pos[v], self.seq[v] = 0, 0
             started = h.message >= 0
             self._run_history(v, int(np.argmax(started)) if started.any() else len(h))
-        hidden = day.kind == Kind.HIDDEN
-        self.hidden_ts, self.hidden_side, self.hidden_qty = day.ts_ns[hidden], day.side[hidden], day.qty[hidden]
         dark = [v for v in synthetic.venues if v.type == "dark"]
         total = sum(v.market_share for v in dark)
-        self.dark_fraction = {v.id: (v.market_share / total if total > 0 else 1.0 / len(dark)) for v in dark}
-        self.dark_taken: dict[str, list[tuple[int, int, int]]] = {v.id: [] for v in dark}   # (ts, side, qty)
+        self.dark = {v.id: ReplayDarkPool(day, v.market_share / total if total > 0 else 1.0 / len(dark), dark_window_ns)
+                     for v in dark}
 
     # ---- the engines -------------------------------------------------------------------------------
     def _submit(self, v: str, recs: np.ndarray) -> np.ndarray:
@@ -189,6 +185,16 @@ class MultiVenueReplay:
         if venue_id not in self.profiles:
             raise RoutingError(f"no venue {venue_id!r} to kill")
         self.killed[venue_id] = at_ns
+
+    def halt(self, venue_id: str) -> None:
+        """Halts trading on a lit venue now (a SET_PHASE HALTED command into its engine): it keeps
+        answering, and rejects every order (the engine's REJ_PHASE) until the day's history resumes it."""
+        if self.profiles.get(venue_id) is None or self.profiles[venue_id].type != "lit":
+            raise RoutingError(f"no lit venue {venue_id!r} to halt")
+        self._advance(venue_id, self.now)
+        self.seq[venue_id] += 1
+        self.engines[venue_id].submit([SetPhase(instrument_id=INSTRUMENT, seq=self.seq[venue_id], ts_ns=self.now,
+                                                phase=int(Phase.HALTED))])
 
     def _dead(self, venue_id: str, t: int) -> bool:
         return venue_id in self.killed and t >= self.killed[venue_id]
@@ -272,22 +278,8 @@ class MultiVenueReplay:
         return out + [ChildEvent(child_id=child.child_id, ts_ns=t, kind="done")]
 
     def _execute_dark(self, child: ChildOrder, t: int) -> list[ChildEvent]:
-        v = child.venue_id
-        done = ChildEvent(child_id=child.child_id, ts_ns=t, kind="done")
-        if self.profiles[v].type != "dark":
+        if child.venue_id not in self.dark:
             return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected", reason="a midpoint order sent to a lit venue")]
-        nbbo = self.snapshot(INSTRUMENT).nbbo(frozenset(self.killed))
-        if nbbo.bid is None or nbbo.ask is None or nbbo.locked_or_crossed:
-            return [done]
-        contra = SELL if child.side == "buy" else BUY
-        lo = t - self.dark_window_ns
-        a, b = np.searchsorted(self.hidden_ts, lo, side="right"), np.searchsorted(self.hidden_ts, t, side="right")
-        printed = int(self.hidden_qty[a:b][self.hidden_side[a:b] == contra].sum())
-        taken = sum(q for ts, s, q in self.dark_taken[v] if ts > lo and s == contra)
-        interest = int(printed * self.dark_fraction[v]) - taken
-        qty = min(child.qty, interest)
-        if qty <= 0 or qty < max(child.min_qty, 1):
-            return [done]
-        self.dark_taken[v].append((t, contra, qty))
-        mid = (nbbo.bid + nbbo.ask) // 2     # both on the tick grid: the mid is exact to half a tick
-        return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="fill", price=mid, qty=qty), done]
+        quote = self.snapshot(INSTRUMENT).nbbo(frozenset(v for v in self.killed if self._dead(v, t)))
+        self.next_own_id += 1
+        return self.dark[child.venue_id].execute(child, t, quote, self.next_own_id)

@@ -77,7 +77,7 @@ class Router:
         for v in sorted(self.venues):
             book = snapshot.book(v)
             if v in down:
-                excluded[v] = "down: stopped answering (scored down until it has rested)"
+                excluded[v] = f"down: {self.scores.why_down(v)} (set aside until it has rested)"
             elif self.venues[v].type == "lit" and (book is None or book.stale):
                 excluded[v] = "no current quotes (feed stale or absent)"
         side = parent.side_code

@@ -4,8 +4,9 @@ profile (fill rate = its stated reliability, latency = its stated average, marko
 
 A venue that does not answer a child within the timeout is marked down: avoided by every routing
 decision until `down_for_ns` has passed (then tried again; one more silence marks it down again),
-and its fill-rate and reliability averages take a zero. This is Reg NMS Rule 611(b)(1) self-help:
-while it is down, its quotes are not protected for our routing.
+and its fill-rate and reliability averages take a zero. A venue that answers but rejects
+`max_rejects` children in a row (halted, refusing) is set aside the same way. This is Reg NMS Rule
+611(b)(1) self-help: while it is set aside, its quotes are not protected for our routing.
 """
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ class VenueScore(msgspec.Struct, kw_only=True):
     answered_rate: float = 1.0
     children: int = 0
     timeouts: int = 0
+    rejects_in_a_row: int = 0
     down_until_ns: int = 0
+    down_why: str = ""
 
     def quality(self) -> float:
         """One number in [0, 1] for ranking: P(answer) x P(fill) x (1 - P(reject))."""
@@ -32,11 +35,13 @@ class VenueScore(msgspec.Struct, kw_only=True):
 
 
 class VenueScoreboard:
-    def __init__(self, venues: tuple[VenueSpec, ...], alpha: float = 0.2, down_for_ns: int = 30_000_000_000) -> None:
+    def __init__(self, venues: tuple[VenueSpec, ...], alpha: float = 0.2, down_for_ns: int = 30_000_000_000,
+                 max_rejects: int = 2) -> None:
         if not 0.0 < alpha <= 1.0:
             raise ValueError(f"alpha {alpha} must be in (0, 1]")
         self.alpha = alpha
         self.down_for_ns = down_for_ns
+        self.max_rejects = max_rejects
         self.scores = {v.id: VenueScore(venue_id=v.id, fill_rate=v.reliability, latency_ns=latency_avg_ns(v),
                                         answered_rate=v.reliability)
                        for v in venues}
@@ -53,8 +58,17 @@ class VenueScoreboard:
     def down(self, now_ns: int) -> frozenset[str]:
         return frozenset(v for v, s in self.scores.items() if s.down_until_ns > now_ns)
 
-    def record_answer(self, venue_id: str, sent_qty: int, filled_qty: int, latency_ns: int, rejected: bool) -> None:
+    def why_down(self, venue_id: str) -> str:
+        return self.scores[venue_id].down_why
+
+    def record_answer(self, venue_id: str, sent_qty: int, filled_qty: int, latency_ns: int, rejected: bool,
+                      now_ns: int = 0) -> None:
         s = self.scores[venue_id]
+        s.rejects_in_a_row = s.rejects_in_a_row + 1 if rejected else 0
+        if s.rejects_in_a_row >= self.max_rejects:
+            s.down_until_ns = now_ns + self.down_for_ns
+            s.down_why = f"rejected {s.rejects_in_a_row} orders in a row"
+            s.rejects_in_a_row = 0
         s.children += 1
         s.answered_rate = self._ewma(s.answered_rate, 1.0)
         s.latency_ns = self._ewma(s.latency_ns, float(latency_ns))
@@ -69,6 +83,7 @@ class VenueScoreboard:
         s.answered_rate = self._ewma(s.answered_rate, 0.0)
         s.fill_rate = self._ewma(s.fill_rate, 0.0)
         s.down_until_ns = now_ns + self.down_for_ns
+        s.down_why = "stopped answering"
 
     def record_markout(self, venue_id: str, markout_bps: float) -> None:
         s = self.scores[venue_id]

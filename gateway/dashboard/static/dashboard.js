@@ -225,6 +225,24 @@ RENDER.strategies = st => {
     el("td", {}, s.state), el("td", {class: "muted"}, Object.entries(s.params || {}).map(([k, v]) => `${k}=${v}`).join(", ")),
     el("td", {}, s.state === "running" ? button("Stop", "danger", () => act("strategy.stop", {id: s.id}, `stop strategy ${s.id}`), {"data-action": "stop-" + s.id}) : null))));
 };
+RENDER.parents = st => {
+  const list = Array.isArray(st.parents) ? st.parents : [];
+  const sym = {}; for (const i of ((S.status || {}).instruments || [])) sym[i.id] = i;
+  const f2 = v => v === null || v === undefined ? "-" : Number(v).toFixed(2);
+  rows("#parents tbody", list.length ? list.map(p => {
+    const ins = sym[p.instrument] || {}, live = ["working", "paused", "waiting"].includes(p.state);
+    const frac = p.qty ? Math.min(1, p.filled / p.qty) : 0;
+    return el("tr", {"data-parent": p.id}, el("td", {}, p.id), el("td", {}, p.algo), el("td", {}, p.account), el("td", {}, ins.symbol || p.instrument),
+      el("td", {}, p.side), el("td", {}, el("div", {class: "gauge"}, el("div", {class: "fill", style: `width:${Math.round(frac * 100)}%`}), el("span", {}, `${fmtInt(p.filled)} / ${fmtInt(p.qty)}`))),
+      el("td", {class: "num"}, fmtInt(p.working)), el("td", {class: "num"}, p.avg_price === null || p.avg_price === undefined ? "-" : Number(p.avg_price).toFixed(4)),
+      el("td", {class: "num"}, f2(p.shortfall_bps)), el("td", {class: "num"}, p.participation === null || p.participation === undefined ? "-" : (p.participation * 100).toFixed(1) + "%"),
+      el("td", {class: "num"}, live ? Math.round(p.time_left_s) + " s" : "-"), el("td", {}, p.state),
+      el("td", {}, live ? el("span", {class: "actions"},
+        p.state === "paused" ? button("Resume", "", () => act("parent.resume", {id: p.id}, `resume parent ${p.id}`), {"data-action": "presume-" + p.id})
+                             : button("Pause", "", () => act("parent.pause", {id: p.id}, `pause parent ${p.id}`), {"data-action": "pause-" + p.id}),
+        button("Cancel", "danger", () => act("parent.cancel", {id: p.id}, `cancel parent ${p.id}`), {"data-action": "pcancel-" + p.id})) : null));
+  }) : [el("tr", {}, el("td", {colspan: "13", class: "muted"}, st.parents && st.parents.error ? st.parents.error : "no parent orders (the control API's parent.add, or the shell's parent add)"))]);
+};
 RENDER.tca = st => {
   const f = v => v === null || v === undefined ? "-" : v.toFixed(2);
   rows("#tca tbody", Object.entries(st.measures || {}).map(([k, m]) => el("tr", {}, el("td", {}, k), el("td", {class: "num"}, fmtInt(m.shares)),

@@ -75,24 +75,29 @@ def test_parent_orders_on_a_real_venue(tmp_path: Path) -> None:
                 ctl.call("parent.add", **args)
         assert ctl.call("parent.list") == []
 
-        p1 = ctl.call("parent.add", account=1, instrument="ACME", side="buy", qty=4, algo="TWAP", duration_s=12,
+        p1 = ctl.call("parent.add", account=1, instrument="ACME", side="buy", qty=4, algo="TWAP", duration_s=30,
                       params="max_participation=1.0,slice_s=3,decision_ms=100")
         assert p1["state"] == "working" and p1["qty"] == 4
         # the book the parent sees is built from the events after its process attached
-        wait_for(lambda: (desk_dir / f"parent-{p1['id']}.progress.json").exists(), "the parent's first decision")
+        wait_for(lambda: (desk_dir / f"parent-{p1['id']}.progress.json").exists(), "the parent's first decision", 90)
         seller, buyer = venue.connect(201), venue.connect(101)
         sid = seller.new_order(instrument_id=1, side=Side.SELL, order_qty=50, account_id=3, price=10010)
         report(seller, lambda m: m.cl_ord_id == sid and m.exec_type == ExecType.NEW)
         bid = seller.new_order(instrument_id=1, side=Side.BUY, order_qty=10, account_id=4, price=9990)
         report(seller, lambda m: m.cl_ord_id == bid and m.exec_type == ExecType.NEW)
-        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["arrival_mid"] is not None, "the parent's arrival mid")
+        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["arrival_mid"] is not None,
+                 "the parent's arrival mid", 90)
         # market volume after the parent's start: account 2 lifts 10 of the offer
         tid = buyer.new_order(instrument_id=1, side=Side.BUY, order_qty=10, account_id=2, price=10010)
         report(buyer, lambda m: m.cl_ord_id == tid and m.exec_type == ExecType.TRADE)
-        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["filled"] == 4, "the TWAP parent filled", 40)
+        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["filled"] == 4, "the TWAP parent filled", 90)
         done = ctl.call("parent.show", id=p1["id"])
         assert done["avg_price"] == pytest.approx(1.001) and done["shortfall_bps"] is not None
-        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["state"] == "done", "the parent done")
+        # its child orders are visible: each placed by the rule, a buy never above the offer
+        kids = done["recent_children"]
+        assert len(kids) == min(10, done["children"]) and done["children"] >= 1
+        assert all(c["style"] in ("passive", "mid", "aggressive") and c["price"] <= 10010 for c in kids)
+        wait_for(lambda: ctl.call("parent.show", id=p1["id"])["state"] == "done", "the parent done", 90)
         assert {r["account"]: r["position"] for r in ctl.call("positions", account=None)}[1] == 4
 
         # a second parent: paused, amended, the control plane killed and restarted, cancelled
@@ -105,7 +110,7 @@ def test_parent_orders_on_a_real_venue(tmp_path: Path) -> None:
         assert amended["qty"] == 12
         progress = desk_dir / f"parent-{p2['id']}.progress.json"
         wait_for(lambda: (read_json(progress) or {}).get("state") == "paused" and
-                 (read_json(progress) or {}).get("qty") == 12, "the process to apply pause and amendment")
+                 (read_json(progress) or {}).get("qty") == 12, "the process to apply pause and amendment", 90)
         pid = ctl.call("parent.show", id=p2["id"])["pid"]
 
         venue.kill("control")
@@ -128,3 +133,39 @@ def test_parent_orders_on_a_real_venue(tmp_path: Path) -> None:
         venue.stop()
     ops = [json.loads(line)["op"] for line in (desk_dir / "parents.jsonl").read_text().splitlines()]
     assert ops.count("add") == 2 and ops.count("launch") == 2 and "finish" in ops
+
+
+def _journal_one_live_parent(directory: Path, end_in_s: float, filled: int) -> None:
+    """A desk journal with one working TWAP parent of 1,000 whose process (pid 0) is gone, and
+    its last progress file."""
+    import time
+    from dataclasses import asdict
+
+    from trading.execution.parent import ParentOrder
+    now = time.monotonic_ns()
+    order = ParentOrder(1, 1, 1000, "TWAP", now - 10 ** 9, now + int(end_in_s * 1e9), account_id=2)
+    lines = [{"op": "add", "id": 1, "order": asdict(order), "params": {}}, {"op": "launch", "id": 1, "pid": 0}]
+    (directory / "parents.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines) + '{"op": "contr')
+    (directory / "parent-1.progress.json").write_text(json.dumps({"state": "working", "filled": filled}))
+
+
+def test_a_parent_whose_process_died_is_relaunched_for_what_is_left(tmp_path: Path) -> None:
+    _journal_one_live_parent(tmp_path, end_in_s=120.0, filled=300)     # a torn last line too
+    desk = ParentDesk("novenue", tmp_path, RULES)
+    try:
+        last = json.loads((tmp_path / "parents.jsonl").read_text().splitlines()[-1])
+        assert last["op"] == "launch" and last["qty"] == 700          # 1,000 - 300 filled, in lots of 100
+        assert desk.parents[1].state == "working"
+    finally:
+        for p in desk.parents.values():
+            if p.proc is not None:
+                p.proc.kill()
+                p.proc.wait()
+
+
+def test_a_parent_whose_time_ran_out_while_down_is_expired(tmp_path: Path) -> None:
+    _journal_one_live_parent(tmp_path, end_in_s=-1.0, filled=300)
+    desk = ParentDesk("novenue", tmp_path, RULES)
+    assert desk.parents[1].state == "expired"
+    last = json.loads((tmp_path / "parents.jsonl").read_text().splitlines()[-1])
+    assert last["op"] == "finish" and last["state"] == "expired" and last["progress"]["filled"] == 300

@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 from pathlib import Path
+
+import pytest
 
 from gateway import launcher
 from gateway.client import Client, ExecType
@@ -16,6 +19,7 @@ from gateway.sip.subscriber import SipSubscriber
 from gateway.venues.config import load_multi_config
 from tests.gateway.venues.test_multi_venue_up import START_S, wait_nbbo, write_config
 from trading.routing import ParentOrder, Router
+from trading.routing.cli import main as route_cli
 from trading.routing.live_market import LiveVenues, VenueSession
 
 ROUTER = dict(session_id=101, firm_id=1, key="alpha-key-101", account=1)
@@ -28,7 +32,16 @@ def _connect(endpoint: str, who: dict[str, object], keepalive_ms: int = 1000) ->
                           keepalive_ms=keepalive_ms)
 
 
-def test_a_venue_killed_mid_route_the_plan_completes_on_the_other(tmp_path: Path) -> None:
+def _port_open(endpoint: str) -> bool:
+    host, _, port = endpoint.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_a_venue_killed_mid_route_the_plan_completes_on_the_other(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # This test is about the router's outage handling. With venue-side Rule 611 on, LITB rightly
     # refuses to trade through LITA's 100.00 offer once `up` has restarted LITA's delay line (LITA
     # answers again), while the router keeps LITA set aside: that needs the router to re-route on
@@ -94,6 +107,16 @@ def test_a_venue_killed_mid_route_the_plan_completes_on_the_other(tmp_path: Path
             makers["LITA"].cancel_order(resting)
             done = makers["LITA"].wait_report(resting, ExecType.CANCELED)
             assert done.leaves_qty == 0 and done.order_qty == 300 and done.cum_qty == 0
+            # the command line routes through the same deployment (LITA's delay line is back, up restarted it)
+            for c in clients[2:]:
+                c.terminate()
+            del clients[2:]
+            v.wait_for(lambda: _port_open(info["venues"]["LITA"]["order_entry"]), "LITA's delay line back", deadline_s=60)
+            rc = route_cli(["live", "--config", str(cfg), "--symbol", "ACME", "--side", "buy", "--qty", "100",
+                            "--strategy", "implementation_shortfall", "--session", "101", "--firm", "1",
+                            "--key", "alpha-key-101", "--account", "1", "--next-seq-no", "1000"])
+            out, err = capsys.readouterr()
+            assert rc == 0 and "filled 100 of 100" in out, out + err
         finally:
             for c in clients:
                 try:

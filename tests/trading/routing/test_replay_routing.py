@@ -146,3 +146,84 @@ def test_a_replayed_flow_is_deterministic_and_every_parent_accounted(synthetic: 
     assert 0 < len(one.markouts_bps) <= sum(len(r.fills) for r in one.reports)
     with pytest.raises(ValueError, match="n > 0"):
         synthetic_parents(synthetic.day, 0, seed=1)
+
+
+def test_children_rejected_by_a_halted_venue_are_re_routed(synthetic: SyntheticVenues) -> None:
+    market, router = _start(synthetic, 3 * HOUR)
+    parent = ParentOrder(parent_id="H1", instrument_id=1, side="buy", qty=900)
+    plan = router.route_order(parent, "fill_probability")
+    halted = max(plan.children, key=lambda c: c.qty).venue_id
+    market.halt(halted)                 # its engine now refuses every order, and says so
+    report = router.execute_routing_plan(plan)
+    _accounted(report, parent.qty)
+    assert report.filled_qty == parent.qty
+    refused = [o for o in report.outcomes if o.venue_id == halted]
+    assert refused and all(o.state == "rejected" and "REJ_PHASE" in o.reason for o in refused)
+    assert report.venues_down == ()     # it answered: rejected, not silent
+    assert router.scores.score(halted).reject_rate > 0.0
+    # two rejects in a row set it aside: the later waves do not try it
+    assert len(refused) <= 2 and not router.scores.available(halted, market.now_ns())
+    assert {f.venue_id for f in report.fills} <= {c.venue_id for c in report.children} - {halted}
+
+
+def test_scores_follow_what_venues_do() -> None:
+    from trading.routing.scores import VenueScoreboard
+    board = VenueScoreboard(tuple(VENUES), alpha=0.5, down_for_ns=1_000)
+    a = board.score("XNAS")
+    assert (a.fill_rate, a.latency_ns, a.reject_rate) == (1.0, 200_000.0, 0.0)
+    board.record_answer("XNAS", sent_qty=100, filled_qty=50, latency_ns=400_000, rejected=False)
+    assert (a.fill_rate, a.latency_ns) == (0.75, 300_000.0)
+    board.record_answer("XNAS", sent_qty=100, filled_qty=0, latency_ns=400_000, rejected=True)
+    assert a.reject_rate == 0.5 and a.fill_rate == 0.75      # a reject says nothing about fills
+    board.record_markout("XNAS", -4.0)
+    assert a.markout_bps == -2.0
+    q = a.quality()
+    board.record_answer("XNAS", sent_qty=100, filled_qty=0, latency_ns=1, rejected=True, now_ns=5)
+    assert not board.available("XNAS", 5) and "rejected 2 orders in a row" in board.why_down("XNAS")
+    assert board.available("XNAS", 1_005)
+    board.record_timeout("XNAS", now_ns=10)
+    assert not board.available("XNAS", 10) and board.down(500) == frozenset({"XNAS"})
+    assert a.quality() < q
+    assert board.available("XNAS", 1_010)    # rested: tried again
+
+
+def _after_hidden_print(synthetic: SyntheticVenues, min_qty: int) -> tuple[int, int, int]:
+    """(time, side of the hidden order, its size) of a hidden execution an hour or more in."""
+    day = synthetic.day
+    start = int(day.ts_ns[0]) + HOUR
+    for i in np.flatnonzero(day.kind == 5):
+        if day.ts_ns[i] > start and day.qty[i] >= min_qty:
+            return int(day.ts_ns[i]), int(day.side[i]), int(day.qty[i])
+    raise AssertionError("no hidden execution of that size")
+
+
+def test_dark_first_fills_at_the_midpoint_in_the_dark_engine(synthetic: SyntheticVenues) -> None:
+    t, hidden_side, size = _after_hidden_print(synthetic, 100)
+    market = MultiVenueReplay(synthetic, seed=3)
+    market.advance_to(t + 1_000_000)
+    router = Router(VENUES, market=market)
+    side = "buy" if hidden_side == SELL else "sell"      # against the hidden order
+    plan = router.route_order(ParentOrder(parent_id="D1", instrument_id=1, side=side, qty=60), "dark_first")
+    assert [(c.venue_id, c.style) for c in plan.children] == [("DARK", "midpoint")]
+    report = router.execute_routing_plan(plan)
+    _accounted(report, 60)
+    dark = [f for f in report.fills if f.venue_id == "DARK"]
+    n = plan.nbbo()
+    assert dark and sum(f.qty for f in dark) == 60
+    assert all(f.price * 2 == n.bid + n.ask for f in dark), (dark, n)    # the exact midpoint, half ticks allowed
+    assert report.filled_qty == 60 and {c.wave for c in report.children} == {1}
+
+
+def test_the_dark_pool_honours_the_minimum_quantity(synthetic: SyntheticVenues) -> None:
+    t, hidden_side, size = _after_hidden_print(synthetic, 100)
+    market = MultiVenueReplay(synthetic, seed=3)
+    market.advance_to(t + 1_000_000)
+    router = Router(VENUES, market=market)
+    side = "buy" if hidden_side == SELL else "sell"
+    big = size * 50       # far more than any single hidden counterparty holds
+    parent = ParentOrder(parent_id="D2", instrument_id=1, side=side, qty=big, dark_min_qty=big)
+    report = router.execute_routing_plan(router.route_order(parent, "dark_first"))
+    _accounted(report, big)
+    first = report.outcomes[0]
+    assert first.venue_id == "DARK" and first.state == "unfilled" and first.filled_qty == 0
+    assert all(f.venue_id != "DARK" for f in report.fills) and report.filled_qty > 0   # swept on the lit venues

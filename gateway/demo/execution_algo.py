@@ -1,0 +1,104 @@
+"""The demo's execution algorithm: a parent order executed live by trading/execution's
+ExecutionStrategy (POV: a share of the instrument's traded volume, under a participation cap) on
+one instrument of the demo venue, in its own process, under its own account and producer slot.
+
+Started with the market maker once the opening auction is done; it works its parent through the
+continuous session (each child order placed passive, mid or aggressive by
+trading/execution/placement.py's rule) and on SIGTERM stops the way the runner stops a strategy
+(every order of its account cancelled and confirmed). Its commands are sequenced and journaled like
+everyone else's, so the demo's determinism check and TCA include them. The last line on stdout is
+one JSON object: the parent's progress (trading/execution/strategy.py's report) and the commands it
+sent, or the error that stopped it.
+
+    python -m gateway.demo.execution_algo --venue NAME --instrument 2 --account 21 --tick 100
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from types import FrameType
+from typing import NoReturn
+
+from shm.errors import ShmError
+from trading.execution.parent import ParentOrderRefused
+from trading.execution.strategy import ExecutionStrategy
+from trading.strategy.live import LiveRunner
+
+READY_LINE = "execution algorithm: attached"
+# The parent: buy 3,000 shares at 5 % of the traded volume (never below 2 %, never above 10 %),
+# deciding every 50 ms (the demo's continuous session lasts seconds, not hours); its horizon is
+# longer than the session, so it ends when the demo stops it, done or still working.
+PARAMS: dict[str, object] = {"algo": "POV", "side": 1, "qty": 3000, "duration_s": 600.0,
+                             "target_participation": 0.05, "min_participation": 0.02,
+                             "max_participation": 0.10, "decision_ms": 50, "slice_s": 30.0}
+POLL_S = 0.005
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+class _Stop(Exception):
+    """SIGTERM: leave the polling loop and stop the strategy cleanly."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def main(argv: list[str]) -> int:
+    parser = _Parser(prog="python -m gateway.demo.execution_algo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--venue", required=True, help="engine name")
+    parser.add_argument("--instrument", type=int, required=True)
+    parser.add_argument("--account", type=int, required=True, help="the parent order's own account")
+    parser.add_argument("--tick", type=int, required=True, help="the instrument's tick in price units")
+    parser.add_argument("--cpu", type=int, default=None, help="pin to this cpu, under SCHED_BATCH")
+    args = parser.parse_args(argv)
+    if args.instrument <= 0 or args.account < 0 or args.tick <= 0:
+        parser.error("--instrument and --tick must be > 0 and --account >= 0")
+    if args.cpu is not None:
+        if args.cpu not in os.sched_getaffinity(0):
+            parser.error(f"--cpu {args.cpu} is not one of the allowed cpus {sorted(os.sched_getaffinity(0))}")
+        os.sched_setaffinity(0, {args.cpu})
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    strategy = ExecutionStrategy(**PARAMS)
+    try:
+        runner = LiveRunner(args.venue, strategy, args.instrument, args.account, tick_size=args.tick)
+    except (ShmError, OSError) as exc:
+        print(f"execution algorithm: cannot attach to venue {args.venue!r}: {exc}", file=sys.stderr)
+        return 2
+    print(READY_LINE, flush=True)
+    try:
+        runner.start()
+        while runner.error is None:
+            runner.step()
+            time.sleep(POLL_S)
+    except _Stop:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        runner.stop()
+    ctx = runner.ctx
+    decisions = sorted(strategy.decision_ns)
+    print(json.dumps({
+        **strategy.report(ctx), "instrument": args.instrument, "account": args.account,
+        "orders_new": ctx.sent["NEW"], "commands": sum(ctx.sent.values()), "fills": ctx.fill_count,
+        "rejects": ctx.rejects, "decisions": len(decisions),
+        "decision_p50_us": decisions[len(decisions) // 2] / 1e3 if decisions else None,
+        "error": runner.error}), flush=True)
+    return 0 if runner.error is None else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except ParentOrderRefused as exc:
+        print(f"execution algorithm: {exc}", file=sys.stderr)
+        sys.exit(2)
