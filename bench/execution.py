@@ -111,7 +111,7 @@ class HistMid:
 
     def __call__(self, t_ns: np.ndarray | int) -> np.ndarray:
         i = np.maximum(np.searchsorted(self.ts, t_ns, side="right") - 1, 0)
-        return self.mid[i]
+        return np.asarray(self.mid[i], dtype=float)
 
 
 def history_until(h: History, t_ns: int) -> History:

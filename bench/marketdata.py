@@ -55,7 +55,7 @@ from gateway.marketdata.publisher import PublisherConfig  # noqa: E402
 from gateway.marketdata.recovery import RecoveryClient  # noqa: E402
 from gateway.marketdata.transport import UdpChannel, UdpReceiver, ZmqReceiver, multicast_works  # noqa: E402
 from gateway.marketdata.netns import PUB_ADDR, SUB_ADDR, VethPair, veth_pair, why_no_netns  # noqa: E402
-from gateway.marketdata.xdp_transport import XdpReceiver  # noqa: E402
+from gateway.marketdata.xdp_transport import XdpReceiver, interface_mac_and_ipv4  # noqa: E402
 from gateway.orderentry.io_backend import incoming_napi_id  # noqa: E402
 from native import records  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
@@ -262,13 +262,15 @@ class LiveVenue:
 
     def start_publisher(self, transport: str, port: int, address: str, pub_spin: bool,
                         pub_cpu: int | None, pub_fifo: int = 0, pub_sleep_us: float = 20.0,
-                        veth: VethPair | None = None) -> tuple[str, str]:
+                        veth: VethPair | None = None, xdp_tx_mac: str = "") -> tuple[str, str]:
         """veth: the publisher runs in the pair's 'pub' namespace, its recovery server on the
         pair's address."""
         argv = ["--engine", self.name, "--recovery-port", "0", "--instruments", "1:BENCH:1:1:10000", "--duration-s", "600",
                 "--heartbeat-ms", "20", "--conflate-ms", "100"]
         if veth is not None:
             argv += ["--recovery-host", PUB_ADDR]
+        if veth is not None and xdp_tx_mac:
+            argv += ["--xdp-tx", veth.pub_if, "--xdp-dst-mac", xdp_tx_mac]
         if transport == "zmq":
             argv += ["--no-udp", "--zmq", "tcp://127.0.0.1:0"]
         else:
@@ -307,7 +309,7 @@ class LiveVenue:
 def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float, pub_spin: bool,
                  sub_wait: str, cpus: dict[str, int | None], first_oid: int,
                  prio: dict[str, int], pub_sleep_us: float, veth: VethPair | None = None,
-                 busy_poll_us: int = 0) -> dict[str, object]:
+                 busy_poll_us: int = 0, xdp_tx_mac: str = "") -> dict[str, object]:
     """transport udp / zmq / xdp; veth: publisher and subscriber in the pair's namespaces, the
     feed across it (udp: kernel sockets both ends; xdp: AF_XDP at the subscriber)."""
     port = _free_port()
@@ -315,7 +317,7 @@ def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float
     address = SUB_ADDR if veth else ("239.255.91.7" if (ok and transport == "udp") else "127.0.0.1")
     rec, ep_or_note = venue.start_publisher("zmq" if transport == "zmq" else "udp", port, address,
                                             pub_spin, cpus["publisher"], prio["publisher"],
-                                            pub_sleep_us, veth)
+                                            pub_sleep_us, veth, xdp_tx_mac)
     sub_args = ["--role", "sub", "--count", str(count), "--timeout-s", "60", "--recovery", rec,
                 "--transport", transport, "--subscriber-wait", sub_wait,
                 "--fifo", str(prio["subscriber"]), "--busy-poll-us", str(busy_poll_us)]
@@ -365,7 +367,9 @@ def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float
     note = "ZeroMQ PUB/SUB over TCP loopback" if transport == "zmq" else ep_or_note
     if veth is not None:
         note = {"udp": "UDP over a veth pair (kernel sockets)", "xdp": "AF_XDP over a veth pair"}[transport] \
-            + (f", SO_BUSY_POLL {busy_poll_us} us" if busy_poll_us else "")
+            + (f", SO_BUSY_POLL {busy_poll_us} us" if busy_poll_us else "") \
+            + (" (publisher too)" if "AF_XDP" in ep_or_note else (
+                f" (publisher fell back: {ep_or_note})" if xdp_tx_mac else ""))
     return {"lat": np.asarray(result["lat"], dtype=np.int64), "note": note,
             "napi_id": result.get("napi_id", 0),
             "plan_to_dequeue": dequeued - planned, "gaps": result["gaps"],
@@ -420,34 +424,41 @@ def throughput(n_commands: int) -> dict[str, float]:
             "publisher_packets_per_s": st["packets_sent"] / dt, "send_errors": float(st["send_errors"])}
 
 
-VETH_PATHS = {   # name: (subscriber transport, SO_BUSY_POLL us)
-    "udp_veth": ("udp", 0), "udp_veth_busy_poll": ("udp", 50), "af_xdp_veth": ("xdp", 0)}
+VETH_PATHS = {   # name: (subscriber transport, SO_BUSY_POLL us, publisher on AF_XDP TX)
+    "udp_veth": ("udp", 0, False), "udp_veth_busy_poll": ("udp", 50, False),
+    "af_xdp_veth": ("xdp", 0, False), "af_xdp_both_veth": ("xdp", 0, True)}
 
 
 def veth_paths(venue: LiveVenue, count: int, args: argparse.Namespace, cpus: dict[str, int | None],
                prio: dict[str, int], pub_sleep_us: float) -> dict[str, Any]:
     """The feed between two network namespaces over a veth pair (the kernel's software path; no
     NIC): kernel UDP sockets, the same with SO_BUSY_POLL at the subscriber, and AF_XDP at the
-    subscriber (publisher: the same C loop and kernel UDP socket in every case)."""
+    subscriber, and AF_XDP at both ends (the publisher's C loop on an AF_XDP TX ring; its kernel UDP
+    socket on the other paths)."""
     why = "--no-veth" if args.no_veth else why_no_netns()
     if why:
         return {"runs": {}, "skipped": why}
     runs: dict[str, dict[str, object]] = {}
     with veth_pair() as pair:
-        for i, (name, (transport, busy)) in enumerate(VETH_PATHS.items()):
+        with pair.inside("sub"):
+            sub_mac = ":".join(f"{b:02x}" for b in interface_mac_and_ipv4(pair.sub_if)[0])
+        for i, (name, (transport, busy, xdp_tx)) in enumerate(VETH_PATHS.items()):
             try:
                 runs[name] = feed_latency(venue, transport, count, args.rate,
                                           args.publisher_wait == "spin", args.sub_wait, cpus,
                                           20_000_000 + 10_000_000 * i, prio, pub_sleep_us,
-                                          veth=pair, busy_poll_us=busy)
+                                          veth=pair, busy_poll_us=busy,
+                                          xdp_tx_mac=sub_mac if xdp_tx else "")
             except (RuntimeError, OSError) as exc:
                 venue.stop_publisher()
                 return {"runs": runs, "skipped": f"{name}: {exc}"}
     return {"runs": runs, "skipped": ""}
 
 
-def report_veth(veth: dict[str, Any]) -> tuple[dict[str, object], dict[str, float]]:
-    """Prints the veth paths' notes; their metrics and ratios (to kernel UDP over the same veth)."""
+def report_veth(veth: dict[str, Any], pingpong: dict[str, float]
+                ) -> tuple[dict[str, object], dict[str, float]]:
+    """Prints the veth paths' notes; their metrics and ratios (to kernel UDP over the same veth,
+    and to the raw UDP ping-pong's half round trip)."""
     runs = veth["runs"]
     if veth["skipped"]:
         print(f"veth paths not measured: {veth['skipped']}")
@@ -457,6 +468,10 @@ def report_veth(veth: dict[str, Any]) -> tuple[dict[str, object], dict[str, floa
         metrics[name] = {**_pct(np.asarray(r["lat"])), "gaps": r["gaps"], "napi_id": r["napi_id"]}
     base = metrics.get("udp_veth")
     for name in runs:
+        m = metrics[name]
+        assert isinstance(m, dict)
+        ratios[f"{name}_p50_over_pingpong_p50"] = round(m["p50_ns"] / pingpong["p50_ns"], 3)
+        ratios[f"{name}_p99_over_pingpong_p99"] = round(m["p99_ns"] / pingpong["p99_ns"], 3)
         if base is not None and name != "udp_veth":
             m = metrics[name]
             assert isinstance(m, dict) and isinstance(base, dict)
@@ -464,11 +479,12 @@ def report_veth(veth: dict[str, Any]) -> tuple[dict[str, object], dict[str, floa
             ratios[f"{name}_p99_over_udp_veth_p99"] = round(m["p99_ns"] / base["p99_ns"], 3)
     if runs:
         print("veth paths: subscriber socket NAPI id " + ", ".join(
-            f"{n} {metrics[n]['napi_id']}" for n in runs if n != "af_xdp_veth")  # type: ignore[index]
+            f"{n} {metrics[n]['napi_id']}" for n in runs if not n.startswith("af_xdp"))  # type: ignore[index]
             + " (0: no NAPI context for busy polling to spin on); AF_XDP at the subscriber "
               "skips the kernel's IP/UDP receive and socket queue, in copy mode (veth has no "
               "zero-copy): the payload is applied in place in its UMEM frame")
-        print("ratios to UDP over the same veth: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
+        print("ratios (to UDP over the same veth; to the raw ping-pong): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
     if veth["skipped"] and not runs:
         metrics["veth_skipped"] = veth["skipped"]
     return metrics, ratios
@@ -570,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
           f"p50 {pd['p50_ns'] / 1e3:.1f} us, p99 {pd['p99_ns'] / 1e3:.1f} us")
     print(f"subscriber gaps recovered: udp {udp['gaps']}, zmq {zq['gaps']}; resyncs: "
           f"{udp['resyncs']}, {zq['resyncs']}")
-    veth_metrics, veth_ratios = report_veth(veth)
+    veth_metrics, veth_ratios = report_veth(veth, _pct(base))
     print(f"publisher C loop (log -> encode -> pack -> sendmmsg): "
           f"{tp['publisher_msgs_per_s'] / 1e6:.2f} M msgs/s, {tp['publisher_events_per_s'] / 1e6:.2f} "
           f"M events/s, {tp['publisher_packets_per_s'] / 1e3:.0f} k packets/s")

@@ -42,6 +42,8 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "GOOG_20
 VENUES = REPLAY_VENUES
 BASELINE = "largest_venue"
 STRATEGIES = ["cost_minimization", "implementation_shortfall", "fill_probability", "dark_first"]
+OUTAGE_STRATEGY = "implementation_shortfall"
+BASELINE_VENUE = "XNAS"     # the largest lit venue of REPLAY_VENUES
 SEED_CLAIM = "40-50 % less market impact through smart routing (the seed document's claim)"
 
 
@@ -90,7 +92,17 @@ def main() -> int:
                           "dark_fraction": dark / s.filled if s.filled else 0.0,
                           "markout_1s_bps": float(np.mean(flow.markouts_bps)) if flow.markouts_bps else float("nan"),
                           "decision_p50_ns": pct(flow.decision_ns, 50), "decision_p99_ns": pct(flow.decision_ns, 99),
-                          "decisions": len(flow.decision_ns), "wall_s": time.perf_counter() - t}
+                          "decisions": len(flow.decision_ns), "skipped": len(flow.skipped),
+                          "wall_s": time.perf_counter() - t}
+    # the same flow with the largest venue dead from the middle parent on (its children time out)
+    t_kill = parents[len(parents) // 2][0]
+    flow = run_flow(synthetic, OUTAGE_STRATEGY, parents, seed=args.seed, impact=impact, rules=rules,
+                    kills=((BASELINE_VENUE, t_kill),))
+    s = summarize(flow.reports)
+    outage = {"filled_fraction": s.filled / s.asked, "impact_bps": s.impact_bps, "total_bps": s.total_bps,
+              "shortfall_bps": s.shortfall_bps, "timeouts": s.timeouts, "children": s.children,
+              "parents_complete": sum(r.filled_qty == r.parent.qty for r in flow.reports) / len(flow.reports),
+              "skipped": len(flow.skipped)}
     base = rows[BASELINE]
     ratios = {f"{k}_impact_reduction": 1.0 - rows[k]["impact_bps"] / base["impact_bps"] for k in STRATEGIES}
     ratios.update({f"{k}_total_cost_reduction": 1.0 - rows[k]["total_bps"] / base["total_bps"] for k in STRATEGIES})
@@ -108,6 +120,15 @@ def main() -> int:
               f"{r['fees_bps']:6.2f} {r['total_bps']:7.2f} {r['shortfall_bps']:7.2f} {red:>15} "
               f"{100 * r['dark_fraction']:4.1f}% {r['markout_1s_bps']:8.2f} {r['children']:8.0f} {r['waves']:6.0f} "
               f"{r['decision_p50_ns'] / 1e3:7.0f} {r['decision_p99_ns'] / 1e3:7.0f}")
+    print(f"  outage: {OUTAGE_STRATEGY} with {BASELINE_VENUE} dead from parent {len(parents) // 2 + 1} on: "
+          f"filled {100 * outage['filled_fraction']:.1f}% ({100 * outage['parents_complete']:.0f}% of parents complete), "
+          f"{outage['timeouts']:.0f} children timed out (its feed goes stale with it: the router stops routing there "
+          f"before any child waits on it), impact {outage['impact_bps']:.2f} bps, "
+          f"total {outage['total_bps']:.2f} bps (vs {rows[OUTAGE_STRATEGY]['total_bps']:.2f} with every venue up); "
+          f"{outage['skipped']} parents not routed (no quote on either side at arrival)")
+    for k, r in rows.items():
+        if r["skipped"]:
+            print(f"  {k}: {r['skipped']:.0f} parents not routed (no quote on either side at arrival)")
     best = max(STRATEGIES, key=lambda k: ratios[k + "_impact_reduction"])
     print(f"  costs in bps of the arrival mid, share-weighted over filled shares; IS adds the unfilled shares' "
           f"opportunity cost; 'vs naive impact' = 1 - impact / impact({BASELINE}), positive = less impact")
@@ -115,7 +136,7 @@ def main() -> int:
     print(f"  claim: {SEED_CLAIM}; measured here: {100 * ratios[best + '_impact_reduction']:.1f} % ({best}), "
           f"{others}")
     print(json.dumps({"bench": "routing", "machine": {**mach, "quick": args.quick, "loadavg_1m_after": load_after},
-                      "metrics": {k: rows[k] for k in STRATEGIES},
+                      "metrics": {**{k: rows[k] for k in STRATEGIES}, f"{OUTAGE_STRATEGY}_with_{BASELINE_VENUE}_down": outage},
                       "baselines": {BASELINE: base, "build_s": build_s},
                       "ratios": ratios}))
     return 0

@@ -36,7 +36,7 @@ CDEF_HEADERS = (
     "journal/jrnl_replay.h", "journal/jrnl_snapshot.h",
     "hdr/hdr_clock.h", "hdr/hdr_recorder.h",
     "runner/runner_setup.h", "runner/runner_client.h", "runner/runner_loop.h",
-    "md/md_feed.h", "md/md_book.h", "md/md_encode.h", "md/md_pub.h", "md/md_sub.h", "md/md_xdp.h", "md/md_subrx.h",
+    "md/md_feed.h", "md/md_book.h", "md/md_encode.h", "md/md_xdp.h", "md/md_pub.h", "md/md_sub.h", "md/md_subrx.h",
     "gateway/sbe_codec.h", "gateway/gw_admin.h", "gateway/gw_server.h",
     "bench/eng_perf.h", "bench/gw_loadgen.h", "bench/hdr_bench.h", "bench/md_probe.h",
     "bench/probe_tcp.h", "bench/ring_probe.h", "bench/ring_stress.h",

@@ -451,6 +451,29 @@ def _risk(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
     return Group(*parts)
 
 
+def _parents(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
+    """parent.list: one row per parent order (trading/execution/desk.py's show)."""
+    if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):
+        return generic(data)
+    if not data:
+        return Text("no parent orders")
+    t = _table("parent orders", "id", "algo", "side", "account", "instr", "qty", "filled", "target",
+               "working", "state", "avg price", "shortfall bps", "particip.", "process",
+               right=("id", "account", "qty", "filled", "target", "working", "avg price", "shortfall bps",
+                      "particip."))
+    for r in data:
+        target = r.get("target_now")
+        avg = r.get("avg_price")
+        part = r.get("participation")
+        t.add_row(_cell(r.get("id")), _cell(r.get("algo")), _cell(r.get("side")), _cell(r.get("account")),
+                  cat.symbol(r.get("instrument")), qty(r.get("qty")), qty(r.get("filled")),
+                  "-" if target is None else f"{float(target):,.0f}", qty(r.get("working")), _cell(r.get("state")),
+                  "-" if avg is None else f"{float(avg):,.4f}",
+                  "-" if r.get("shortfall_bps") is None else f"{float(r['shortfall_bps']):+.2f}",
+                  "-" if part is None else f"{float(part):.1%}", _cell(r.get("process")))
+    return t
+
+
 RENDERERS: dict[str, Callable[[Any, Catalog, Formats], RenderableType]] = {
     "risk.show": _risk,
     "whoami": _whoami,
@@ -463,6 +486,7 @@ RENDERERS: dict[str, Callable[[Any, Catalog, Formats], RenderableType]] = {
     "latency": _latency,
     "tuning.audit": _tuning,
     "journal.status": _journal,
+    "parent.list": _parents,
 }
 
 

@@ -73,6 +73,7 @@ class Feeds:
         self.alerts: collections.deque[dict[str, Any]] = collections.deque(maxlen=ALERTS_KEPT)
         self.audit: collections.deque[dict[str, Any]] = collections.deque(maxlen=AUDIT_KEPT)
         self.status: dict[str, Any] = {}
+        self.analytics: dict[str, dict[str, Any]] = {}   # the live order-flow monitor's, by symbol
         self.metrics: dict[str, Any] = {}
         self._sub: zmq.Socket | None = None  # type: ignore[type-arg]
         self._endpoints: dict[str, str] = {}
@@ -245,6 +246,9 @@ class Feeds:
         elif topic == protocol.TOPIC_ALERT:
             self.alerts.append(msg)
             self.hub.put("alerts", {"alerts": list(self.alerts)[::-1]})
+        elif topic == protocol.TOPIC_ANALYTICS and msg.get("symbol"):
+            self.analytics[str(msg["symbol"])] = msg
+            self.hub.put("analytics", {"instruments": [self.analytics[k] for k in sorted(self.analytics)]})
         elif topic == protocol.TOPIC_AUDIT:
             self.audit.append(msg)
             self.hub.put("audit", {"records": list(self.audit)[::-1]})
@@ -252,6 +256,7 @@ class Feeds:
     # ---- once a second ----------------------------------------------------------------------------
 
     def _slow(self) -> None:
+        self._read_endpoints()              # a restarted control plane: its new publish endpoint
         health = {"processes": self.processes.rows(), "rings": self.rings.read(),
                   "events": {"read": self.events_read, "lapped": self.lapped,
                              "backlog_bytes": self.events.reader.backlog_bytes() if self.events else None,

@@ -21,7 +21,7 @@ from gateway.marketdata.publisher import InstrumentInfo, Publisher, PublisherCon
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel, UdpReceiver
-from gateway.marketdata.xdp_transport import XdpReceiver, XdpUnavailable
+from gateway.marketdata.xdp_transport import XdpReceiver, XdpTxConfig, XdpUnavailable, parse_mac
 
 
 def _channel(text: str) -> UdpChannel:
@@ -106,6 +106,7 @@ def _publisher_config(args: argparse.Namespace) -> PublisherConfig:
                            udp_l2=None if args.no_udp else args.udp_l2, zmq_endpoint=args.zmq,
                            zmq_curve_secret=args.zmq_curve_secret, zmq_curve_clients=args.zmq_curve_clients,
                            recovery_port=args.recovery_port, recovery_host=args.recovery_host,
+                           xdp_l3=XdpTxConfig(args.xdp_tx, args.xdp_dst_mac) if args.xdp_tx else None,
                            conflate_interval_ns=int(args.conflate_ms * 1e6),
                            drop_fraction=args.drop_fraction, instruments=instruments)
 
@@ -202,6 +203,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--idle-sleep-us", type=float, default=20.0,
                    help="log: sleep per empty poll after spinning (0: spin only)")
     p.add_argument("--recovery-port", type=int, default=31004)
+    p.add_argument("--xdp-tx", default=None, metavar="IFACE",
+                   help="send the --udp channel through an AF_XDP TX ring on this interface (root; "
+                        "with --xdp-dst-mac, the next hop's MAC; else the UDP socket, saying why)")
+    p.add_argument("--xdp-dst-mac", default=None, metavar="MAC",
+                   help="with --xdp-tx: destination MAC (the subscriber's end of the veth pair)")
     p.add_argument("--recovery-host", default="127.0.0.1",
                    help="address the recovery server listens on: 127.x, or a 169.254.x (veth) one")
     p.add_argument("--conflate-ms", type=float, default=100.0)
@@ -223,6 +229,15 @@ def main(argv: list[str]) -> int:
     la.add_argument("--duration-s", type=float, default=30.0)
     la.set_defaults(func=_ladder)
     args = ap.parse_args(argv)
+    if getattr(args, "xdp_tx", None) and not args.xdp_dst_mac:
+        ap.error("--xdp-tx needs --xdp-dst-mac (the next hop's MAC, aa:bb:cc:dd:ee:ff)")
+    if getattr(args, "xdp_dst_mac", None) and not args.xdp_tx:
+        ap.error("--xdp-dst-mac is for --xdp-tx")
+    if getattr(args, "xdp_dst_mac", None):
+        try:
+            parse_mac(args.xdp_dst_mac)
+        except ValueError as exc:
+            ap.error(f"--xdp-dst-mac: {exc}")
     return int(args.func(args))
 
 

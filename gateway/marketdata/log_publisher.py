@@ -15,9 +15,10 @@ import numpy as np
 
 from gateway.marketdata import zmq_native
 from gateway.marketdata.encoder import Encoder
-from gateway.marketdata.publisher import PublisherConfig
+from gateway.marketdata.publisher import PublisherConfig, l3_sender
 from gateway.marketdata.recovery import RecoveryServer
 from gateway.marketdata.transport import UdpSender, ZmqSender
+from gateway.marketdata.xdp_transport import XdpSender
 from native import records
 from native._venue import ffi, lib
 from shm.errors import check as ring_check
@@ -60,13 +61,15 @@ class LogPublisher:
             self.encoder.set_instrument(info.instrument_id, info.symbol, info.tick_size,
                                         info.lot_size, info.reference_price)
         self.segment = Segment.attach(events_path, KIND_BROADCAST)
-        self.udp_l3 = UdpSender(config.udp_l3) if config.udp_l3 else None
+        self.udp_l3 = l3_sender(config)
         self.udp_l2 = UdpSender(config.udp_l2) if config.udp_l2 else None
         self.zmq = ZmqSender(config.zmq_endpoint, curve_secret=config.zmq_curve_secret,
                              curve_clients=config.zmq_curve_clients) if config.zmq_endpoint else None
         cfg = ffi.new("md_pub_config_t *")
         cfg.l3_fd = cfg.l2_fd = -1
-        if self.udp_l3:
+        if isinstance(self.udp_l3, XdpSender):
+            cfg.l3_xdp = self.udp_l3.handle         # the C loop sends on its TX ring
+        elif self.udp_l3:
             cfg.l3_fd = self.udp_l3.fileno()
             cfg.l3_addr, cfg.l3_port = _ipv4(self.udp_l3.target[0]), self.udp_l3.target[1]
         if self.udp_l2:

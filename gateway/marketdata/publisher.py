@@ -9,6 +9,7 @@ server's thread (cffi releases the GIL inside C calls).
 """
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -20,9 +21,13 @@ from gateway.marketdata import schema
 from gateway.marketdata.encoder import Encoder, EncoderConfig
 from gateway.marketdata.recovery import RecoveryServer
 from gateway.marketdata.transport import CHANNEL_L2, CHANNEL_L3, UdpChannel, UdpSender, ZmqSender
+from gateway.marketdata.xdp_transport import XdpSender, XdpTxConfig, XdpUnavailable
 from native._venue import lib
 
 PUBLISH_CHUNK_EVENTS = 256
+
+
+log = logging.getLogger("gateway.marketdata")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class PublisherConfig:
     zmq_curve_clients: str | None = None    # directory of the subscribers' public keys it admits
     recovery_port: int | None = 0           # None: no recovery server; 0: any free port
     recovery_host: str = "127.0.0.1"        # or a 169.254.x address (a veth pair's)
+    xdp_l3: XdpTxConfig | None = None       # send udp_l3's datagrams through AF_XDP (veth)
     conflate_interval_ns: int = 100_000_000  # L1/L2 at most this often; 0: after every batch
     drop_fraction: float = 0.0              # loss injection on live L3 datagrams (tests, drills)
     drop_seed: int = 0
@@ -57,6 +63,22 @@ class PublisherConfig:
             raise ValueError("conflate_interval_ns must be >= 0")
 
 
+def l3_sender(config: PublisherConfig) -> UdpSender | XdpSender | None:
+    """The L3 channel's sender: AF_XDP where configured and it can be set up here, else the UDP
+    socket, with the reason in its fallback_reason (the publisher's transport note says it)."""
+    if config.udp_l3 is None:
+        return None
+    if config.xdp_l3 is None:
+        return UdpSender(config.udp_l3)
+    try:
+        return XdpSender(config.xdp_l3, config.udp_l3.address, config.udp_l3.port)
+    except XdpUnavailable as exc:
+        log.warning("market data: %s; sending on the UDP socket instead", exc)
+        sender = UdpSender(config.udp_l3)
+        sender.fallback_reason = str(exc)
+        return sender
+
+
 class Publisher:
     def __init__(self, config: PublisherConfig = PublisherConfig()) -> None:
         config.validate()
@@ -66,7 +88,7 @@ class Publisher:
             self.encoder.set_instrument(info.instrument_id, info.symbol, info.tick_size, info.lot_size,
                                         info.reference_price)
         self._lock = threading.Lock()
-        self.udp_l3 = UdpSender(config.udp_l3) if config.udp_l3 else None
+        self.udp_l3: UdpSender | XdpSender | None = l3_sender(config)
         self.udp_l2 = UdpSender(config.udp_l2) if config.udp_l2 else None
         self.zmq = ZmqSender(config.zmq_endpoint) if config.zmq_endpoint else None
         self._rng = random.Random(config.drop_seed)

@@ -51,10 +51,11 @@ void eng_prefetch(const eng_engine_t *eng, const eng_cmd_t *cmd, int stage);
  * path: called before processing a command, with the commands ENG_PREFETCH_FAR / MID / NEAR
  * places after it in the batch (NULL where the batch ends first, or for a record that is not a
  * command), it issues their stages 0 / 1 / 2. It does nothing while the order pool's used part is
- * small enough to stay in a core's L2 cache (ENG_PREFETCH_MIN_ORDERS slots ever used): there a
- * prefetch only costs instructions (bench/engine.py: add/cancel around 1,000 live orders ran at
- * 10.2 M commands per CPU-second prefetched against 16.1 one at a time). */
-#define ENG_PREFETCH_MIN_ORDERS 8192
+ * small enough to stay in the caches (fewer than ENG_PREFETCH_MIN_ORDERS slots ever used, 8 MiB
+ * of orders): there a prefetch only costs instructions. Measured with bench/engine.py's synthetic
+ * mix, M commands per thread-CPU second one at a time / prefetched: 20 K resting orders 10.7 / 8.4,
+ * 100 K 3.5 / 5.5, 500 K 2.0 / 3.2-4.7 (load 10 on 2 CPUs). */
+#define ENG_PREFETCH_MIN_ORDERS 65536
 void eng_prefetch_schedule(const eng_engine_t *eng, const eng_cmd_t *far, const eng_cmd_t *mid,
                            const eng_cmd_t *near);
 

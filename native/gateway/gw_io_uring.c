@@ -101,6 +101,8 @@ static void gw_ur_buf_give(gw_uio_t *u, uint32_t bid)
     b->len = GW_UR_BUF_BYTES;
     b->bid = (uint16_t)bid;
     u->br_tail++;
+    /* release: the buffer's entry above is written before the kernel sees the new tail; pairs
+     * with the kernel's acquire load of the buffer ring's tail (io_uring provided buffers). */
     __atomic_store_n(&u->br->tail, u->br_tail, __ATOMIC_RELEASE);
 }
 
@@ -631,6 +633,7 @@ static int gw_ur_probe_run(gw_uring_t *r, char *why, uint32_t cap)
     struct io_uring_sqe *s = rc == 0 ? gw_uring_get_sqe(r) : NULL;
     if (s) {
         br->bufs[0] = (struct io_uring_buf){.addr = (uint64_t)(uintptr_t)buf, .len = 64, .bid = 0};
+        /* release: pairs with the kernel's acquire load of the buffer ring's tail */
         __atomic_store_n(&br->tail, 1, __ATOMIC_RELEASE);
         s->opcode = IORING_OP_RECV;
         s->fd = 1;

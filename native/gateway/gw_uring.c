@@ -132,9 +132,12 @@ void gw_uring_exit(gw_uring_t *r)
 
 struct io_uring_sqe *gw_uring_get_sqe(gw_uring_t *r)
 {
+    /* acquire: pairs with the kernel's release store of the SQ head once it has consumed the
+     * entries below it, so their slots may be written again. */
     uint32_t head = __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE);
     if (r->sqe_tail - head >= r->sq_entries) {
         gw_uring_submit(r, 0);
+        /* acquire: pairs with the kernel's release of the SQ head, as above */
         head = __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE);
         if (r->sqe_tail - head >= r->sq_entries)
             return NULL;
@@ -147,6 +150,7 @@ struct io_uring_sqe *gw_uring_get_sqe(gw_uring_t *r)
 
 static int gw_uring_cq_ready(const gw_uring_t *r)
 {
+    /* acquire: pairs with the kernel's release store of the CQ tail after it wrote the CQEs */
     return __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE) != *r->cq_head;
 }
 
@@ -154,11 +158,16 @@ int gw_uring_submit(gw_uring_t *r, int wait_ms)
 {
     uint32_t to_submit = r->sqe_tail - r->sqe_published;
     if (to_submit) {
+        /* release: the SQEs are written before the kernel sees the tail; pairs with the kernel's
+         * acquire load of the SQ tail (in io_uring_enter or the SQPOLL thread). */
         __atomic_store_n(r->sq_tail, r->sqe_tail, __ATOMIC_RELEASE);
         r->sqe_published = r->sqe_tail;
     }
     uint32_t flags = 0;
     if (r->flags & IORING_SETUP_SQPOLL) {
+        /* seq_cst fence: the tail store above is ordered before the NEED_WAKEUP read below;
+         * pairs with the SQPOLL thread's full barrier between setting NEED_WAKEUP and its last
+         * look at the tail (io_uring's documented protocol), so no submission is missed. */
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (__atomic_load_n(r->sq_flags, __ATOMIC_RELAXED) & IORING_SQ_NEED_WAKEUP)
             flags |= IORING_ENTER_SQ_WAKEUP;
@@ -189,9 +198,12 @@ int gw_uring_submit(gw_uring_t *r, int wait_ms)
 int gw_uring_next_cqe(gw_uring_t *r, struct io_uring_cqe *out)
 {
     uint32_t head = *r->cq_head;
+    /* acquire: pairs with the kernel's release store of the CQ tail after it wrote the CQE */
     if (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
         return 0;
     *out = r->cqes[head & *r->cq_mask];
+    /* release: the CQE is read before its slot is handed back; pairs with the kernel's acquire
+     * load of the CQ head before it writes the slot again */
     __atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
     return 1;
 }

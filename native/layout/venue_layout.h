@@ -67,7 +67,7 @@ typedef enum eng_reason {
     ENG_REJ_BAD_PHASE_TRANSITION = 302, /* phase change not allowed from the current phase */
     ENG_REJ_WOULD_CROSS = 303,        /* seeded liquidity would cross the other side in CONTINUOUS */
     ENG_REJ_DARK_ORDER_TYPE = 310,    /* order type not allowed in the venue mode: dark takes only MIDPOINT_PEG, lit none */
-    ENG_REJ_DARK_UNSUPPORTED = 311,   /* REPLACE, EXECUTE, REDUCE or SEED_LEVEL on a dark order or instrument */
+    ENG_REJ_DARK_UNSUPPORTED = 311,   /* EXECUTE, REDUCE or SEED_LEVEL on a dark order or instrument */
 
     /* 400-449: why a live order left the book (reason of CANCELLED and EXPIRED events) */
     ENG_CXL_USER = 400,               /* cancelled on request */

@@ -286,6 +286,7 @@ void eng_cmd_set_post_trade_limit(eng_engine_t *e, const eng_set_post_trade_limi
 uint16_t eng_dark_quote_state(const eng_engine_t *e, const eng_instr_t *ins, int64_t *mid);
 void eng_dark_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_dark_cross(eng_engine_t *e, eng_instr_t *ins, uint32_t arrival);
+void eng_dark_replace(eng_engine_t *e, eng_instr_t *ins, uint32_t oi, int64_t limit, int64_t qty);
 
 /* eng_dark_queue.c: each dark instrument's queues of midpoint pegs, time priority */
 void eng_dark_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);

@@ -1,7 +1,7 @@
 /*
  * eng_midpoint.c - dark midpoint instruments (venue mode ENG_MODE_DARK_MIDPOINT): the quote's
- * usability, the midpoint cross and the arrival of a midpoint peg (ENGINE.md "Dark midpoint
- * instruments"). The NBBO command is eng_nbbo.c's, the queues' links eng_dark_queue.c's.
+ * usability, the midpoint cross, and the arrival and replace of a midpoint peg (ENGINE.md "Dark
+ * midpoint instruments"). The NBBO command is eng_nbbo.c's, the queues' links eng_dark_queue.c's.
  *
  * A dark order (MIDPOINT_PEG) is never displayed: it waits in its side's queue in time priority,
  * in no level, with all of its leaves in shown_qty and its minimum acceptable quantity (MAQ) in
@@ -157,4 +157,28 @@ void eng_dark_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
     int64_t mid;
     uint16_t why = eng_dark_quote_state(e, ins, &mid);
     eng_order_remove(e, oi, ENG_EVT_CANCELLED, why != ENG_OK ? why : ENG_CXL_IOC_REMAINDER);
+}
+
+/* REPLACE of a dark order (validated by eng_orders.c): the same limit and no more quantity keeps
+ * its place, anything else sends it to the back of its queue; REPLACED (display_qty 0: never
+ * shown), then in CONTINUOUS the cross runs with the order as the one the command changed (a
+ * smaller quantity lowers its effective MAQ, so even a kept place may now trade). */
+void eng_dark_replace(eng_engine_t *e, eng_instr_t *ins, uint32_t oi, int64_t limit, int64_t qty)
+{
+    eng_order_t *o = &e->orders[oi];
+    const uint8_t kept = limit == o->price && qty <= o->shown_qty;
+    eng_open_add(e, o, qty - o->shown_qty);
+    o->price = limit;
+    o->shown_qty = qty;
+    if (!kept) {
+        eng_dark_unlink(e, ins, oi);
+        eng_dark_append(e, ins, oi);
+    }
+    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_REPLACED, ENG_OK, o->instrument_id);
+    ev->replaced.order_id = o->order_id;
+    ev->replaced.price = limit;
+    ev->replaced.leaves_qty = qty;
+    ev->replaced.account_id = o->account_id;
+    ev->replaced.priority_kept = kept;
+    eng_dark_cross(e, ins, oi);
 }

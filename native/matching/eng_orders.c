@@ -204,15 +204,17 @@ static uint16_t validate_replace(const eng_engine_t *e, const eng_replace_t *c, 
     if (oi == ENG_NIL) return ENG_REJ_UNKNOWN_ORDER;
     const eng_order_t *o = &e->orders[oi];
     const eng_instr_t *ins = &e->instr[o->instrument_id];
-    if (o->state == ENG_OST_DARK) return ENG_REJ_DARK_UNSUPPORTED;
+    const int dark = o->state == ENG_OST_DARK; /* a midpoint peg: price is its limit, 0 for none */
     if (o->state == ENG_OST_STOP) return ENG_REJ_BAD_REPLACE;
     if (c->qty <= 0) return ENG_REJ_BAD_QTY;
     if (off_grid(c->qty, ins->lot)) return ENG_REJ_OFF_LOT;
-    if (c->price <= 0) return ENG_REJ_BAD_PRICE;
+    if (dark ? c->price < 0 : c->price <= 0) return ENG_REJ_BAD_PRICE;
     if (off_grid(c->price, ins->tick)) return ENG_REJ_OFF_TICK;
     if (ins->phase != ENG_PHASE_PRE_OPEN && ins->phase != ENG_PHASE_CONTINUOUS) return ENG_REJ_PHASE;
-    uint16_t r = eng_risk_check(e, ins, o->account_id, o->side, ENG_ORD_LIMIT, c->price, c->qty, eng_leaves(o));
+    uint16_t r = eng_risk_check(e, ins, o->account_id, o->side, dark ? ENG_ORD_MIDPOINT_PEG : ENG_ORD_LIMIT,
+                                c->price, c->qty, eng_leaves(o));
     if (r) return r;
+    if (dark) return ENG_OK;
     if (c->price != o->price && !eng_book_can_rest(e, ins->id, o->side, c->price)) return ENG_REJ_LEVEL_CAPACITY;
     if ((o->flags & ENG_FLAG_POST_ONLY) && ins->phase == ENG_PHASE_CONTINUOUS && would_take(e, ins, o->side, c->price))
         return ENG_REJ_POST_ONLY_WOULD_TAKE;
@@ -242,6 +244,10 @@ void eng_cmd_replace(eng_engine_t *e, const eng_replace_t *c)
     }
     eng_order_t *o = &e->orders[oi];
     eng_instr_t *ins = &e->instr[o->instrument_id];
+    if (o->state == ENG_OST_DARK) {
+        eng_dark_replace(e, ins, oi, c->price, c->qty);
+        return;
+    }
     eng_level_t *l = &e->levels[o->level];
     const int64_t old_leaves = eng_leaves(o), new_leaves = c->qty;
     const int iceberg = (o->flags & ENG_FLAG_ICEBERG) != 0;

@@ -55,7 +55,7 @@ int md_pub_create(const md_pub_config_t *cfg, md_enc_t *enc, const struct ring_s
 {
     if (!cfg || !enc || !events || cfg->batch_events < 1 || cfg->batch_events > 65536 ||
         cfg->heartbeat_interval_ns <= 0 || cfg->idle_sleep_ns < 0 || cfg->drop_ppm >= 1000000 ||
-        (cfg->l3_fd < 0 && !cfg->zmq_socket) || (cfg->zmq_socket && !cfg->zmq_send) ||
+        (cfg->l3_fd < 0 && !cfg->l3_xdp && !cfg->zmq_socket) || (cfg->zmq_socket && !cfg->zmq_send) ||
         cfg->l3_port > 65535 || cfg->l2_port > 65535)
         return -EINVAL;
     md_pub_t *p = calloc(1, sizeof(*p));
@@ -135,8 +135,8 @@ static int keep(md_pub_t *p)
 
 /* Sends n packets (laid back to back in buf, lengths in lens) on one UDP channel and/or the
  * ZeroMQ channel `chan`. Failures are counted: a lost live packet is a gap subscribers recover. */
-static void send_packets(md_pub_t *p, int fd, struct sockaddr_in *dst, const char *chan,
-                         const uint8_t *buf, const uint32_t *lens, uint32_t n)
+static void send_packets(md_pub_t *p, int fd, struct md_xdp *xdp, struct sockaddr_in *dst,
+                         const char *chan, const uint8_t *buf, const uint32_t *lens, uint32_t n)
 {
     uint32_t m = 0;
     size_t off = 0;
@@ -145,6 +145,13 @@ static void send_packets(md_pub_t *p, int fd, struct sockaddr_in *dst, const cha
         p->iov[m].iov_len = lens[i];
         off += lens[i];
         m++;
+    }
+    for (uint32_t i = 0; xdp && i < m; i++) {
+        int r = md_xdp_send(xdp, p->iov[i].iov_base, (uint32_t)p->iov[i].iov_len);
+        if (r < 0) {
+            p->st.send_errors++;
+            p->st.last_send_errno = -r;
+        }
     }
     if (fd >= 0) {
         for (uint32_t i = 0; i < m; i++) {
@@ -206,7 +213,7 @@ static void send_l3(md_pub_t *p, uint64_t first, uint64_t count)
             }
             n = (int)k;
         }
-        send_packets(p, p->cfg.l3_fd, &p->l3_dst, "L3", p->pkts, p->lens, (uint32_t)n);
+        send_packets(p, p->cfg.l3_fd, p->cfg.l3_xdp, &p->l3_dst, "L3", p->pkts, p->lens, (uint32_t)n);
         p->st.packets_sent += (uint64_t)n;
         first += packed;
         count -= packed;
@@ -225,7 +232,7 @@ static void conflate(md_pub_t *p, int64_t now)
                                  MD_PUB_MAX_PACKETS);
         if (n <= 0)
             return;
-        send_packets(p, p->cfg.l2_fd, &p->l2_dst, "L2", p->pkts, p->lens, (uint32_t)n);
+        send_packets(p, p->cfg.l2_fd, NULL, &p->l2_dst, "L2", p->pkts, p->lens, (uint32_t)n);
         p->st.l2_packets += (uint64_t)n;
         if (n < MD_PUB_MAX_PACKETS)
             return;
@@ -245,7 +252,7 @@ int md_pub_control_packet(md_pub_t *p, int end)
     memcpy(h.message_count, &c, 2);
     uint32_t len = sizeof(h);
     uint64_t errs = p->st.send_errors;
-    send_packets(p, p->cfg.l3_fd, &p->l3_dst, "L3", (const uint8_t *)&h, &len, 1);
+    send_packets(p, p->cfg.l3_fd, p->cfg.l3_xdp, &p->l3_dst, "L3", (const uint8_t *)&h, &len, 1);
     p->st.heartbeats += !end;
     int rc = p->st.send_errors != errs ? -p->st.last_send_errno : 0;
     pthread_mutex_unlock(&p->lock);

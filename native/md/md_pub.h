@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "md_encode.h"
+#include "md_xdp.h"
 #include "ring_segment.h"
 
 /* CFFI-BEGIN */
@@ -44,6 +45,8 @@ typedef struct md_pub_config {
     uint32_t drop_ppm;              /* loss injection on live L3 packets, parts per million */
     uint32_t from_start;            /* 1: replay the log from offset 0 if it has not wrapped yet */
     uint64_t drop_seed;
+    struct md_xdp *l3_xdp;          /* AF_XDP transmit socket of the order-by-order channel
+                                       (md_xdp.h, cfg tx = 1) instead of l3_fd, or NULL */
 } md_pub_config_t;
 
 typedef struct md_pub_stats {

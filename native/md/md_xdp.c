@@ -21,23 +21,8 @@
 #include <unistd.h>
 
 #include "md_xdp.h"
+#include "md_xdp_internal.h"
 
-#if defined(__linux__) && defined(__has_include)
-#if __has_include(<linux/if_xdp.h>)
-#include <linux/if_xdp.h>
-#define MD_HAVE_XDP 1
-#endif
-#endif
-
-#ifndef AF_XDP
-#define AF_XDP 44
-#endif
-#ifndef SOL_XDP
-#define SOL_XDP 283
-#endif
-
-#define MD_XDP_FRAME 2048u
-#define MD_XDP_HDR (14u + 20u + 8u)  /* Ethernet, IPv4 without options, UDP */
 
 uint32_t md_xdp_ifindex(const char *name)
 {
@@ -46,28 +31,8 @@ uint32_t md_xdp_ifindex(const char *name)
 
 #ifdef MD_HAVE_XDP
 
-typedef struct md_xdp_ring {
-    uint32_t *producer, *consumer, *flags;
-    void *desc;
-    uint32_t mask, size;
-    uint32_t cached;                /* our own index (consumer of RX, producer of fill) */
-    void *map;
-    size_t map_len;
-} md_xdp_ring_t;
-
-struct md_xdp {
-    int fd, map_fd, prog_fd, link_fd;
-    uint16_t port;
-    uint8_t *umem;
-    size_t umem_len;
-    md_xdp_ring_t rx, fill, comp;
-    uint64_t held;                  /* UMEM address of the frame of the last peek */
-    int holding;
-    md_xdp_stats_t stats;
-};
-
-static int md_xdp_map_ring(md_xdp_t *x, md_xdp_ring_t *r, const struct xdp_ring_offset *off,
-                           uint32_t size, size_t desc_size, off_t pgoff)
+int md_xdp_map_ring(md_xdp_t *x, md_xdp_ring_t *r, const struct xdp_ring_offset *off,
+                    uint32_t size, size_t desc_size, off_t pgoff)
 {
     r->map_len = off->desc + size * desc_size;
     r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, x->fd, pgoff);
@@ -89,6 +54,8 @@ static void md_xdp_fill_put(md_xdp_t *x, uint64_t addr)
     md_xdp_ring_t *f = &x->fill;
     ((uint64_t *)f->desc)[f->cached & f->mask] = addr;
     f->cached++;
+    /* release: the ring entries above are written before the kernel sees the producer index;
+     * pairs with the kernel's acquire load of it (AF_XDP ring protocol, if_xdp.h rings) */
     __atomic_store_n(f->producer, f->cached, __ATOMIC_RELEASE);
     if (__atomic_load_n(f->flags, __ATOMIC_RELAXED) & XDP_RING_NEED_WAKEUP) {
         recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
@@ -101,8 +68,9 @@ static int md_xdp_setsockopt(md_xdp_t *x, int opt, const void *v, socklen_t len)
     return setsockopt(x->fd, SOL_XDP, opt, v, len) < 0 ? -errno : 0;
 }
 
-/* UMEM and the three rings, mapped; every frame on the fill ring. */
-static int md_xdp_umem(md_xdp_t *x, uint32_t frames, char *why, uint32_t cap)
+/* UMEM and the rings, mapped. Receive: every frame on the fill ring. Transmit: every frame free
+ * for md_xdp_send (md_xdp_tx.c), the fill ring empty (the kernel insists on one). */
+static int md_xdp_umem(md_xdp_t *x, const md_xdp_cfg_t *cfg, uint32_t frames, char *why, uint32_t cap)
 {
     x->umem_len = (size_t)frames * MD_XDP_FRAME;
     x->umem = mmap(NULL, x->umem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -122,7 +90,7 @@ static int md_xdp_umem(md_xdp_t *x, uint32_t frames, char *why, uint32_t cap)
     uint32_t n = frames;
     if ((rc = md_xdp_setsockopt(x, XDP_UMEM_FILL_RING, &n, sizeof n)) < 0 ||
         (rc = md_xdp_setsockopt(x, XDP_UMEM_COMPLETION_RING, &n, sizeof n)) < 0 ||
-        (rc = md_xdp_setsockopt(x, XDP_RX_RING, &n, sizeof n)) < 0) {
+        (rc = md_xdp_setsockopt(x, cfg->tx ? XDP_TX_RING : XDP_RX_RING, &n, sizeof n)) < 0) {
         snprintf(why, cap, "AF_XDP ring set-up: %s", strerror(-rc));
         return rc;
     }
@@ -132,16 +100,24 @@ static int md_xdp_umem(md_xdp_t *x, uint32_t frames, char *why, uint32_t cap)
         snprintf(why, cap, "XDP_MMAP_OFFSETS: %s", strerror(errno));
         return -errno;
     }
-    if ((rc = md_xdp_map_ring(x, &x->rx, &off.rx, n, sizeof(struct xdp_desc), XDP_PGOFF_RX_RING)) < 0 ||
-        (rc = md_xdp_map_ring(x, &x->fill, &off.fr, n, sizeof(uint64_t), XDP_UMEM_PGOFF_FILL_RING)) < 0 ||
+    if ((rc = md_xdp_map_ring(x, &x->fill, &off.fr, n, sizeof(uint64_t), XDP_UMEM_PGOFF_FILL_RING)) < 0 ||
         (rc = md_xdp_map_ring(x, &x->comp, &off.cr, n, sizeof(uint64_t),
                               XDP_UMEM_PGOFF_COMPLETION_RING)) < 0) {
         snprintf(why, cap, "mapping the AF_XDP rings: %s", strerror(-rc));
         return rc;
     }
+    if (cfg->tx)
+        return md_xdp_tx_setup(x, cfg, &off, why, cap);
+    rc = md_xdp_map_ring(x, &x->rx, &off.rx, n, sizeof(struct xdp_desc), XDP_PGOFF_RX_RING);
+    if (rc < 0) {
+        snprintf(why, cap, "mapping the AF_XDP RX ring: %s", strerror(-rc));
+        return rc;
+    }
     for (uint32_t i = 0; i < frames; i++)
         ((uint64_t *)x->fill.desc)[i] = (uint64_t)i * MD_XDP_FRAME;
     x->fill.cached = frames;
+    /* release: the ring entries above are written before the kernel sees the producer index;
+     * pairs with the kernel's acquire load of it (AF_XDP ring protocol, if_xdp.h rings) */
     __atomic_store_n(x->fill.producer, frames, __ATOMIC_RELEASE);
     return 0;
 }
@@ -182,6 +158,11 @@ static int md_xdp_check_cfg(const md_xdp_cfg_t *cfg, uint32_t *frames, char *why
                  cfg->udp_port, *frames);
         return -EINVAL;
     }
+    if (cfg->tx && (cfg->src_port == 0 || cfg->src_port > 65535 || cfg->dst_ip == 0)) {
+        snprintf(why, cap, "bad transmit configuration: src_port %u (1..65535), dst_ip %u "
+                 "(an address)", cfg->src_port, cfg->dst_ip);
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -212,7 +193,17 @@ int md_xdp_open(const md_xdp_cfg_t *cfg, md_xdp_t **out, md_xdp_info_t *info, ch
     memset(info, 0, sizeof *info);
     info->frame_count = frames;
     info->frame_size = MD_XDP_FRAME;
-    if ((rc = md_xdp_umem(x, frames, why, why_cap)) < 0 ||
+    x->tx = cfg->tx != 0;
+    if (x->tx) {                    /* transmit only: no program steers anything to it */
+        if ((rc = md_xdp_umem(x, cfg, frames, why, why_cap)) < 0 ||
+            (rc = md_xdp_bind(x, cfg, info, why, why_cap)) < 0) {
+            md_xdp_close(x);
+            return rc;
+        }
+        *out = x;
+        return 0;
+    }
+    if ((rc = md_xdp_umem(x, cfg, frames, why, why_cap)) < 0 ||
         (rc = md_xdp_prog_setup(cfg->ifindex, cfg->queue_id, (uint16_t)cfg->udp_port,
                                 (int)cfg->skb_mode, &x->map_fd, &x->prog_fd, &x->link_fd,
                                 &info->attach, why, why_cap)) < 0 ||
@@ -249,6 +240,8 @@ void md_xdp_close(md_xdp_t *x)
     md_xdp_unmap(&x->rx);
     md_xdp_unmap(&x->fill);
     md_xdp_unmap(&x->comp);
+    md_xdp_unmap(&x->txr);
+    free(x->free_frames);
     if (x->fd >= 0)
         close(x->fd);
     if (x->umem)
@@ -281,11 +274,17 @@ const uint8_t *md_xdp_peek(md_xdp_t *x, uint32_t *len)
     if (x->holding)
         md_xdp_release(x);
     md_xdp_ring_t *r = &x->rx;
+    if (!r->map)
+        return NULL;                /* a transmit socket */
+    /* acquire: pairs with the kernel's release store of the producer index after it wrote
+     * the entries (AF_XDP ring protocol) */
     while (r->cached != __atomic_load_n(r->producer, __ATOMIC_ACQUIRE)) {
         const struct xdp_desc *d = &((const struct xdp_desc *)r->desc)[r->cached & r->mask];
         uint64_t addr = d->addr;
         uint32_t flen = d->len;
         r->cached++;
+        /* release: the entries are read before their slots go back; pairs with the kernel's
+         * acquire load of the consumer index before it writes those slots again */
         __atomic_store_n(r->consumer, r->cached, __ATOMIC_RELEASE);
         const uint8_t *p = addr + flen <= x->umem_len
                                ? md_xdp_payload(x, x->umem + addr, flen, len) : NULL;
@@ -330,6 +329,10 @@ int md_xdp_recv(md_xdp_t *x, uint8_t *buf, uint32_t cap)
 
 int md_xdp_wait(md_xdp_t *x, int timeout_ms)
 {
+    if (!x->rx.map)
+        return -EINVAL;
+    /* acquire: pairs with the kernel's release store of the producer index after it wrote
+     * the entries (AF_XDP ring protocol) */
     if (x->rx.cached != __atomic_load_n(x->rx.producer, __ATOMIC_ACQUIRE))
         return 1;
     struct pollfd p = {.fd = x->fd, .events = POLLIN};
@@ -371,5 +374,10 @@ void md_xdp_release(md_xdp_t *x) { (void)x; }
 int md_xdp_recv(md_xdp_t *x, uint8_t *buf, uint32_t cap) { (void)x; (void)buf; (void)cap; return 0; }
 int md_xdp_wait(md_xdp_t *x, int timeout_ms) { (void)x; (void)timeout_ms; return -ENOSYS; }
 void md_xdp_get_stats(md_xdp_t *x, md_xdp_stats_t *out) { (void)x; memset(out, 0, sizeof *out); }
+int md_xdp_send(md_xdp_t *x, const uint8_t *payload, uint32_t len)
+{
+    (void)x; (void)payload; (void)len;
+    return -ENOSYS;
+}
 
 #endif /* MD_HAVE_XDP */

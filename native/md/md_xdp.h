@@ -31,6 +31,12 @@ typedef struct md_xdp_cfg {
     uint32_t frame_count;           /* UMEM frames of 2048 bytes, a power of two 64..65536 (0: 4096) */
     uint32_t no_zerocopy;           /* 1: bind copy mode without trying zero-copy */
     uint32_t skb_mode;              /* 1: attach generic (skb) mode without trying the driver */
+    /* Transmit side (tx = 1): a TX-only socket, no program; md_xdp_send builds each frame's
+     * Ethernet, IPv4 and UDP headers from these (udp_port is the destination port). */
+    uint32_t tx;
+    uint32_t src_ip, dst_ip;        /* IPv4, host order */
+    uint32_t src_port;
+    uint8_t src_mac[6], dst_mac[6];
 } md_xdp_cfg_t;
 
 typedef struct md_xdp_info {
@@ -49,6 +55,10 @@ typedef struct md_xdp_stats {
     uint64_t rx_dropped;            /* the kernel's XDP_STATISTICS: dropped for other reasons */
     uint64_t rx_ring_full;          /* ... because the RX ring was full (a slow reader) */
     uint64_t rx_fill_ring_empty;    /* ... no free frame on the fill ring */
+    uint64_t tx_packets;            /* datagrams put on the TX ring */
+    uint64_t tx_no_frame;           /* md_xdp_send found no free frame (the kernel had not
+                                       completed enough sends): the datagram was not sent */
+    uint64_t tx_kicks;              /* sendto(2) wake-ups of the TX ring */
 } md_xdp_stats_t;
 
 /* Opens the transport on cfg's interface and queue. 0 and *out set; or < 0 (-errno) with why
@@ -70,6 +80,9 @@ int md_xdp_recv(md_xdp_t *x, uint8_t *buf, uint32_t cap);
 /* Waits up to timeout_ms for the RX ring to fill (poll(2)). 1 ready, 0 timeout, -errno. */
 int md_xdp_wait(md_xdp_t *x, int timeout_ms);
 void md_xdp_get_stats(md_xdp_t *x, md_xdp_stats_t *out);
+/* Transmit socket (cfg->tx): sends one UDP datagram with this payload. 0, -EAGAIN (no free
+ * frame: not sent, counted), -EMSGSIZE (payload over 1472 bytes), -EINVAL (not a TX socket). */
+int md_xdp_send(md_xdp_t *x, const uint8_t *payload, uint32_t len);
 /* The interface index of a name in the calling thread's network namespace (0: none). */
 uint32_t md_xdp_ifindex(const char *name);
 /* CFFI-END */

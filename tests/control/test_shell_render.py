@@ -108,3 +108,13 @@ def test_json_lines_keep_raw_units() -> None:
     obj = json.loads(json_line("book ACME", True, "ok", data={"bids": [[1000000, 5, 1]]}, command="book"))
     assert obj == {"statement": "book ACME", "command": "book", "ok": True, "code": "ok",
                    "message": "", "data": {"bids": [[1000000, 5, 1]]}}
+
+
+def test_parent_orders_table() -> None:
+    rows = [{"id": 1, "algo": "TWAP", "side": "buy", "account": 1, "instrument": 1, "qty": 4000, "filled": 1500,
+             "target_now": 1600.4, "working": 100, "state": "working", "avg_price": 100.0123,
+             "shortfall_bps": 1.234, "participation": 0.081, "process": "running", "order": {"qty": 4000}}]
+    out = text("parent list", rows)
+    assert "parent orders" in out and "TWAP" in out and "ACME" in out
+    assert "1,500" in out and "1,600" in out and "+1.23" in out and "8.1%" in out and "100.0123" in out
+    assert "no parent orders" in text("parent", [])

@@ -1,4 +1,5 @@
-"""One venue (`python -m gateway up`, dashboard included) for every dashboard test of a run."""
+"""One venue (`python -m gateway up`, dashboard and order-flow monitor included) for every
+dashboard test of a run."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -10,7 +11,8 @@ from tests.control.cp_venue import CpVenue, start_venue
 
 @pytest.fixture(scope="session")
 def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CpVenue]:
-    gen = start_venue(tmp_path_factory.mktemp("dash"))
+    # analytics on: the strategies panel shows the live order-flow monitor's regime and toxicity
+    gen = start_venue(tmp_path_factory.mktemp("dash"), analytics=True)
     v = next(gen)
     assert v.ready.get("dashboard"), v.output()
     try:

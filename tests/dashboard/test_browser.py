@@ -238,6 +238,9 @@ def test_every_panel_under_a_replayed_load_is_photographed(ops: Any, venue: CpVe
         replay_burst(venue.ready["venue"], 3000)
         SHOTS.mkdir(parents=True, exist_ok=True)
         ops.wait_for_function("() => (window.dashboard.panels.latency || {state: {}}).state.available", timeout=15_000)
+        # regime and toxicity: the order-flow monitor `up` runs publishes on the control channel
+        ops.wait_for_function("() => (window.dashboard.panels.analytics || {state: {instruments: []}}).state.instruments.length",
+                              timeout=30_000)
         ops.wait_for_timeout(2500)                 # one more latency interval and risk read
         for name in ("latency", "books", "risk", "strategies", "health"):
             _tab(ops, name)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -48,13 +47,16 @@ def test_a_restarted_control_plane_is_followed_without_a_new_login(own_venue: Cp
     wait_for(lambda: _ready(own_venue)["pids"]["control"] != before["pids"]["control"], "up to restart the control plane", 60)
     after = _ready(own_venue)
     assert after["command"] != before["command"]          # port *: it came back elsewhere
-    restarted = time.monotonic()
     with connect(base.replace("http://", "ws://") + "ws", additional_headers={"Cookie": cookie}) as ws:
         ws.send(json.dumps({"since": 0}))
+        hello = json.loads(ws.recv(timeout=10))
+        assert hello["type"] == "hello"
 
         def status_after_restart() -> bool:
-            msg = json.loads(ws.recv(timeout=5))
-            return (msg.get("panel") == "venue" and time.monotonic() > restarted
+            # newer than anything the dashboard had when this socket joined: the old control
+            # plane is dead by then, so it is the new one's
+            msg = json.loads(ws.recv(timeout=10))
+            return (msg.get("panel") == "venue" and msg["version"] > hello["version"]
                     and msg["state"]["status"].get("engine", {}).get("alive") is True)
         wait_for(status_after_restart, "a status from the new control plane", 30)
     status, body, _ = _post(base + "api/action", {"command": "halt", "args": {"instrument": "ACME"}}, cookie)

@@ -42,16 +42,17 @@ def test_a_bad_backend_in_the_environment_is_a_usage_error() -> None:
     assert "'dpdk'" in done.stderr and "VENUE_GW_IO_BACKEND" in done.stderr
 
 
-@pytest.mark.parametrize("backend", ["epoll", "io_uring"])
+@pytest.mark.parametrize("backend", ["epoll", "io_uring", "io_uring-sqpoll"])
 def test_the_backend_asked_for_is_the_one_that_runs(tmp_path: Path, backend: str) -> None:
-    if backend == "io_uring" and (why := io_uring_unavailable()):
+    if backend.startswith("io_uring") and (why := io_uring_unavailable()):
         pytest.skip(f"io_uring backend cannot run here: {why}")
     cfg = tmp_path / "gw.json"
     cfg.write_text(json.dumps(CONFIG))
     with launcher.Venue(prefix="tb") as procs:
         procs.start_engine("--instruments", "1", "--producers", "2", "--no-mlock")
+        sqpoll = ["--io-uring-sqpoll-ms", "5"] if backend.endswith("sqpoll") else []
         procs.start_gateway(tmp_path / "port", "--listen", "127.0.0.1:0", "--config", str(cfg),
-                            "--io-backend", backend)
+                            "--io-backend", backend.split("-")[0], *sqpoll)
         port = int((tmp_path / "port").read_text())
         firm, key = KEYS[101]
         c = Client.connect("127.0.0.1", port, 101, firm, key)
@@ -62,10 +63,11 @@ def test_the_backend_asked_for_is_the_one_that_runs(tmp_path: Path, backend: str
         err = procs.close()
     start = next(line for line in err.splitlines() if "listening on" in line)
     stop = next(line for line in err.splitlines() if "gateway: stopped" in line)
-    assert f"I/O {backend}" in start, start
+    assert f"I/O {backend.split('-')[0]}" in start, start
+    assert ("SQPOLL" in start) == backend.endswith("sqpoll"), start
     copied = int(stop.split(" bytes copied")[0].rsplit(" ", 1)[1])
     syscalls = int(stop.split(" I/O system calls")[0].rsplit(" ", 1)[1])
     assert syscalls > 0, stop
     # epoll reads and writes the connection's own buffers; io_uring copies out of its provided
     # receive buffers and into its registered send buffers (counted, so it is not hidden)
-    assert (copied > 0) == (backend == "io_uring"), stop
+    assert (copied > 0) == backend.startswith("io_uring"), stop

@@ -78,15 +78,19 @@ class LivePublisher:
     """``python -m gateway md publish --engine NAME`` as a subprocess; its first stdout line names
     the recovery port and the ZeroMQ endpoint, its last line is a JSON object of its stats."""
 
-    def __init__(self, engine: LiveEngine, instruments: str, *extra: str) -> None:
-        argv = launcher.gateway_command("md", "publish", "--engine", engine.name, "--recovery-port", "0",
-                                        "--instruments", instruments, "--duration-s", "600", *extra)
+    def __init__(self, engine: LiveEngine, instruments: str, *extra: str,
+                 prefix: tuple[str, ...] = ()) -> None:
+        """prefix: e.g. `ip netns exec NS` to run it in another network namespace."""
+        argv = [*prefix, *launcher.gateway_command("md", "publish", "--engine", engine.name,
+                                                   "--recovery-port", "0", "--instruments",
+                                                   instruments, "--duration-s", "600", *extra)]
         self.proc = engine.venue.spawn("publisher", argv, stdout=subprocess.PIPE)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if "recovery on" not in line:
             self.proc.kill()
             raise AssertionError(f"publisher did not start: {line!r} {self.proc.stderr.read()}")
+        self.start_line = line          # "publishing PATH: TRANSPORT NOTE; zmq ...; recovery on ..."
         host, port = line.rsplit("recovery on ", 1)[1].strip().rsplit(":", 1)
         self.recovery = (host, int(port))
         self.zmq = line.split("zmq ", 1)[1].split(";", 1)[0]

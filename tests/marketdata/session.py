@@ -62,16 +62,18 @@ class Venue:
 
     def __init__(self, transport: str = "udp", multicast: bool = False, drop_fraction: float = 0.0,
                  seed: int = 0, store_messages: int = 1 << 16, max_instruments: int = 3,
-                 channel: UdpChannel | None = None, recovery_host: str = "127.0.0.1", **enc: Any) -> None:
+                 channel: UdpChannel | None = None, recovery_host: str = "127.0.0.1",
+                 xdp_l3: Any = None, **enc: Any) -> None:
         """channel, recovery_host: where the feed and the recovery server go (default: a free
-        loopback port; a veth pair's addresses for the AF_XDP tests)."""
+        loopback port; a veth pair's addresses for the AF_XDP tests); xdp_l3: an XdpTxConfig, the
+        publisher then transmits over AF_XDP."""
         self.engine = Engine(max_orders=10_000, max_levels=4_000, max_instruments=max_instruments, max_accounts=8)
         self.channel = (channel or udp_channel(multicast)) if transport == "udp" else None
         zmq_ep = f"ipc:///tmp/venue-md-test-{os.getpid()}-{next(_groups)}" if transport == "zmq" else None
         self.publisher = Publisher(PublisherConfig(
             encoder=EncoderConfig(max_instruments=max_instruments, store_messages=store_messages, **enc),
             udp_l3=self.channel, zmq_endpoint=zmq_ep, drop_fraction=drop_fraction, drop_seed=seed,
-            conflate_interval_ns=1 << 62, recovery_host=recovery_host))
+            conflate_interval_ns=1 << 62, recovery_host=recovery_host, xdp_l3=xdp_l3))
         self.zmq_endpoint = zmq_ep
         self.instruments = list(range(1, max_instruments + 1))
         self.subscribers: list[Subscriber] = []

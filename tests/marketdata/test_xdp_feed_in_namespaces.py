@@ -1,6 +1,6 @@
 """The feed over AF_XDP (gateway/marketdata/xdp_transport.py) between two network namespaces the
-test makes (tests/marketdata/netns.py): the publisher's sockets in one, the subscriber's AF_XDP
-socket on the other end of a veth pair, the XDP program steering only the feed's UDP port to it.
+test makes (gateway/marketdata/netns.py): the publisher's sockets in one (its kernel UDP socket, or
+its AF_XDP TX ring), the subscriber's AF_XDP socket on the other end of a veth pair, the XDP program steering only the feed's UDP port to it.
 With a share of the live datagrams dropped, the subscriber detects every gap from the MoldUDP64
 sequence numbers and recovers the missing messages from the retransmission server, over TCP on
 the same veth (traffic the program passes to the kernel), and its book equals the engine's after
@@ -15,9 +15,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from gateway.launcher import wait_for
+from gateway.marketdata.recovery import RecoveryClient
+from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel
-from gateway.marketdata.xdp_transport import XdpReceiver, XdpUnavailable
+from gateway.marketdata.xdp_transport import (XdpReceiver, XdpSender, XdpTxConfig, XdpUnavailable,
+                                              interface_mac_and_ipv4)
 from gateway.marketdata.netns import PUB_ADDR, SUB_ADDR, VethPair, veth_pair, why_no_netns
+from tests.marketdata.live import BOOT_INSTRUMENT, LiveEngine, LivePublisher, instruments_arg
 from tests.marketdata.session import Venue, book_mismatches, command_records
 from tests.native.streams import seeded_stream
 
@@ -39,13 +44,24 @@ def _receiver(pair: VethPair) -> XdpReceiver:
         pytest.skip(str(exc))
 
 
-@pytest.mark.parametrize("drop", [0.0, 0.3])
-def test_subscriber_on_af_xdp_matches_the_engine_with_loss_and_recovery(pair: VethPair,
-                                                                         drop: float) -> None:
+def _tx_config(pair: VethPair) -> XdpTxConfig:
+    with pair.inside("sub"):
+        mac, _ = interface_mac_and_ipv4(pair.sub_if)
+    return XdpTxConfig(pair.pub_if, ":".join(f"{b:02x}" for b in mac))
+
+
+@pytest.mark.parametrize("drop,publisher_tx", [(0.0, "udp"), (0.3, "udp"), (0.3, "af_xdp")])
+def test_subscriber_on_af_xdp_matches_the_engine_with_loss_and_recovery(
+        pair: VethPair, drop: float, publisher_tx: str) -> None:
     seed = 57
+    xdp_l3 = _tx_config(pair) if publisher_tx == "af_xdp" else None
     with pair.inside("pub"):
-        venue = Venue("udp", drop_fraction=drop, seed=seed,
-                      channel=UdpChannel(SUB_ADDR, FEED_PORT), recovery_host=PUB_ADDR)
+        venue = Venue("udp", drop_fraction=drop, seed=seed, channel=UdpChannel(SUB_ADDR, FEED_PORT),
+                      recovery_host=PUB_ADDR, xdp_l3=xdp_l3)
+    if xdp_l3 is not None and not isinstance(venue.publisher.udp_l3, XdpSender):
+        why = venue.publisher.udp_l3.fallback_reason if venue.publisher.udp_l3 else "no sender"
+        venue.close()
+        pytest.skip(f"publisher AF_XDP transmit cannot run here: {why}")
     try:
         with pair.inside("sub"):        # the subscriber's sockets, and its recovery reconnects
             source = _receiver(pair)
@@ -65,8 +81,47 @@ def test_subscriber_on_af_xdp_matches_the_engine_with_loss_and_recovery(pair: Ve
         else:
             assert sub.book.stats()["gaps"] == 0
         assert sub.resyncs == 0
+        if isinstance(venue.publisher.udp_l3, XdpSender):
+            tx = venue.publisher.udp_l3.stats()
+            assert tx["tx_packets"] > 500 and venue.publisher.udp_l3.not_sent == 0, tx
     finally:
         venue.close()
+
+
+def test_the_engine_s_c_publisher_sends_on_af_xdp_to_an_af_xdp_subscriber(pair: VethPair) -> None:
+    """The production path: `md publish --engine` (its C loop on the engine's log) in the 'pub'
+    namespace with --xdp-tx, the subscriber on AF_XDP in 'sub'; the book equals the engine's after
+    every command and the publisher reports no send error."""
+    seed = 61
+    cmds = seeded_stream(seed, 600)
+    tx = _tx_config(pair)
+    eng = LiveEngine()
+    try:
+        pub = LivePublisher(eng, instruments_arg(cmds), "--udp", f"{SUB_ADDR}:{FEED_PORT}",
+                            "--udp-l2", f"{SUB_ADDR}:{OTHER_PORT}", "--recovery-host", PUB_ADDR,
+                            "--xdp-tx", pair.pub_if, "--xdp-dst-mac", tx.dst_mac,
+                            "--heartbeat-ms", "5", prefix=tuple(pair.exec_prefix("pub")))
+        if "over AF_XDP" not in pub.start_line:
+            pub.kill()
+            pytest.skip(f"the publisher could not transmit on AF_XDP here: {pub.start_line.strip()}")
+        try:
+            with pair.inside("sub"):
+                source = _receiver(pair)
+                rec = RecoveryClient(pub.recovery, "VENUE")
+                sub = Subscriber(source, rec, max_instruments=BOOT_INSTRUMENT)
+                for i, cmd in enumerate(cmds):
+                    eng.submit([cmd])
+                    wait_for(lambda: not book_mismatches(eng.reference, sub.book, [1, 2, 3]),
+                             f"the subscriber's book to equal the engine's after command {i}",
+                             10.0, lambda: sub.poll(0.001))
+                rec.close()
+                source.close()
+            st = pub.stop()
+        finally:
+            pub.kill()
+    finally:
+        eng.close()
+    assert st["send_errors"] == 0 and st["packets_sent"] > 100, st
 
 
 def test_only_the_feed_port_is_steered_other_traffic_reaches_the_kernel(pair: VethPair) -> None:
@@ -105,5 +160,7 @@ def test_bad_configuration_is_refused_with_the_reason(pair: VethPair) -> None:
             XdpReceiver("nosuchif0", FEED_PORT)
         with pytest.raises(ValueError, match="port 0"):
             XdpReceiver(pair.sub_if, 0)
+        with pytest.raises(ValueError, match="not a MAC address"):
+            XdpSender(XdpTxConfig(pair.sub_if, "00:11:22"), PUB_ADDR, FEED_PORT)
         with pytest.raises(XdpUnavailable, match="frame_count"):
             XdpReceiver(pair.sub_if, FEED_PORT, frame_count=1000)

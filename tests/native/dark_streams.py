@@ -5,7 +5,8 @@ with and without limits around the midpoint, minimum acceptable quantities, STP 
 allowed TIF, an NBBO that walks (one-tick spreads give half-tick midpoints) and is sometimes
 locked, crossed, one-sided, stale or out of order, time passing, phase cycles, cancels, mass
 cancels, kill switches, end of day, and the refusals (wrong order type, FOK, bad MAQ, replace,
-outside order flow, bad NBBOs). Instrument 3 is lit, so dark and lit rules meet in one engine.
+outside order flow, bad NBBOs) and replaces of dark orders. Instrument 3 is lit, so dark and lit
+rules meet in one engine.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ DARK_SPECS = (DarkSpec(1, tick_size=2, lot_size=1, centre_price=10_000),
               DarkSpec(2, tick_size=100, lot_size=100, centre_price=1_500_000))
 LIT_ID = 3
 
-OP_WEIGHTS = {"peg": 40, "nbbo": 14, "cancel": 8, "time": 4, "phase": 2, "mass_cancel": 1,
+OP_WEIGHTS = {"peg": 40, "nbbo": 14, "cancel": 8, "replace": 6, "time": 4, "phase": 2, "mass_cancel": 1,
               "kill_switch": 1, "end_of_day": 1, "invalid": 6}
 OP_KINDS = tuple(kind for kind, weight in OP_WEIGHTS.items() for _ in range(weight))
 
@@ -145,6 +146,15 @@ class DarkFlow:
     def _op_cancel(self, rng: random.Random) -> Cmd:
         order_id, iid = self._recent(rng)
         return self.stream.cancel(iid, order_id)
+
+    def _op_replace(self, rng: random.Random) -> Cmd:
+        """A recent order (often still live) to a smaller or larger quantity, its limit kept, moved
+        a few ticks around the mid, or removed (0)."""
+        order_id, iid = self._recent(rng)
+        spec = DARK_SPECS[iid - 1] if iid <= len(DARK_SPECS) else DARK_SPECS[0]
+        qty = spec.lot_size * rng.choice((1, 2, 5, 10, 20, 40))
+        limit = rng.choice((0, spec.tick_size * max(1, self.mids[spec.instrument_id] + rng.randint(-3, 3))))
+        return self.stream.replace(iid, order_id, limit, qty)
 
     def _op_time(self, rng: random.Random) -> Cmd:
         return self.stream.time(rng.choice((1_000, 5_000, MAX_AGE_NS, 2 * MAX_AGE_NS)))

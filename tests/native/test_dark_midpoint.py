@@ -208,6 +208,40 @@ def test_cancel_expiry_mass_cancel_and_kill_switch_remove_dark_orders_without_bo
     assert eng.orders(1, BUY) == [] and eng.orders(1, SELL) == []
 
 
+def test_replace_keeps_the_place_only_for_the_same_limit_and_no_more_quantity(make_engine):
+    eng, s = _dark(make_engine)
+    limit = BID - TICK  # below the mid: these buys rest
+    eng.submit([s.peg(1, 1, BUY, 300, limit=limit), s.peg(1, 2, BUY, 300, limit=limit)])
+    down = s.replace(1, 1, limit, 200)
+    assert eng.submit([down]) == [ev.replaced(down, 1, limit, 200, 0, 1)]
+    assert [o["order_id"] for o in eng.orders(1, BUY)] == [1, 2]
+    up = s.replace(1, 1, limit, 250)
+    assert eng.submit([up]) == [ev.replaced(up, 1, limit, 250, 0, 0)]
+    assert [o["order_id"] for o in eng.orders(1, BUY)] == [2, 1]
+    assert eng.position(0, 1)["open_buy_qty"] == 550
+    bad = [(s.replace(1, 2, -TICK, 100), ENG.REJ_BAD_PRICE), (s.replace(1, 2, limit + 1, 100), ENG.REJ_OFF_TICK),
+           (s.replace(1, 2, limit, 0), ENG.REJ_BAD_QTY)]
+    for cmd, reason in bad:
+        assert eng.submit([cmd]) == [ev.rejected(cmd, reason)]
+
+
+def test_replace_that_lifts_the_limit_into_range_trades_at_the_mid(make_engine):
+    eng, s = _dark(make_engine)
+    eng.submit([s.peg(1, 1, SELL, 100, account_id=2), s.peg(1, 2, BUY, 300, limit=BID - TICK, account_id=1)])
+    lift = s.replace(1, 2, 0, 300)  # no limit any more: eligible, and it is the order that moved
+    assert eng.submit([lift]) == [ev.replaced(lift, 2, 0, 300, 0, 0, account=1),
+                                  ev.trade(lift, 1, 2, 1, MID, 100, 200, 0, BUY, 1, 2)]
+
+
+def test_replace_down_below_a_contras_reach_of_its_maq_lets_it_trade(make_engine):
+    eng, s = _dark(make_engine)
+    # the sell's MAQ of 500 blocks the 100-lot buy; cutting the sell to 100 caps its MAQ at 100
+    eng.submit([s.peg(1, 1, SELL, 1000, min_qty=500), s.peg(1, 2, BUY, 100)])
+    cut = s.replace(1, 1, 0, 100)
+    assert eng.submit([cut]) == [ev.replaced(cut, 1, 0, 100, 0, 1),
+                                 ev.trade(cut, 1, 2, 1, MID, 100, 0, 0, SELL)]
+
+
 def test_dark_refusals_each_have_their_reason(make_engine):
     eng, s = _dark(make_engine)
     eng.submit([s.add_instrument(2), s.peg(1, 1, SELL, 100, limit=ASK + TICK)])
@@ -224,7 +258,6 @@ def test_dark_refusals_each_have_their_reason(make_engine):
                      stp_mode=ENG.STP_CANCEL_BOTH), ENG.REJ_BAD_STP_MODE),
         (s.new_order(1, 19, BUY, 100, ord_type=ENG.ORD_MIDPOINT_PEG, tif=ENG.TIF_GTC,
                      flags=ENG.FLAG_POST_ONLY), ENG.REJ_BAD_FLAGS),
-        (s.replace(1, 1, ASK, 50), ENG.REJ_DARK_UNSUPPORTED),
         (s.execute(1, 1, 50), ENG.REJ_DARK_UNSUPPORTED),
         (s.reduce(1, 1, 50), ENG.REJ_DARK_UNSUPPORTED),
         (s.seed_level(1, BUY, BID, 100), ENG.REJ_DARK_UNSUPPORTED),

@@ -77,6 +77,17 @@ def _first_pair(ins: Instrument, mid: int) -> tuple[Order, Order] | None:
     return None
 
 
+def can_trade(ins: Instrument, now_ns: int) -> bool:
+    """Whether some pair could trade now. Never true between commands (check() asserts it): a quote
+    usable now was usable at every command since it arrived (its age only grows), and the NBBO
+    command, the opening and every order that arrived since ran the cross; cancels and expiries
+    only remove orders."""
+    if not ins.is_dark or ins.phase != ENG.PHASE_CONTINUOUS:
+        return False
+    state, mid = quote_state(ins, now_ns)
+    return state == ENG.OK and _first_pair(ins, mid) is not None
+
+
 def cross(eng: OracleEngine, ins: Instrument, arrival: Order | None) -> None:
     """Trades first pairs at the midpoint until none is left (CONTINUOUS with a usable quote only).
     A trade the arriving order takes part in has its side as aggressor, any other ENG.SIDE_NONE."""

@@ -163,6 +163,7 @@ class OracleEngine:
                     assert ins.is_dark and o.is_dark and o.side == side
                     assert o.shown_qty == 0 < o.leaves_qty, f"dark order {o.order_id} shown/leaves"
                     placed[o.order_id] = o
+            assert not dark.can_trade(ins, self.now_ns), f"dark instrument {ins.instrument_id} left a pair"
         assert placed == self.live_orders, "live-order index differs from the books"
         for o in self.live_orders.values():
             key = (o.account_id, o.instrument_id, o.side)
@@ -493,7 +494,8 @@ class OracleEngine:
         ins = self.instruments[order.instrument_id]
         new_price, new_qty = cmd.price, cmd.qty
         if order.is_dark:
-            raise Rejected(ENG.REJ_DARK_UNSUPPORTED)
+            self._replace_dark(ins, order, new_price, new_qty)
+            return
         if order.waiting_stop:
             raise Rejected(ENG.REJ_BAD_REPLACE)
         if new_qty <= 0:
@@ -547,6 +549,35 @@ class OracleEngine:
                     return
             if order.leaves_qty > 0:
                 self._rest(ins, order)
+
+    def _replace_dark(self, ins: Instrument, order: Order, new_price: int, new_qty: int) -> None:
+        """REPLACE of a midpoint peg: price is its limit (0: none); the same limit and no more
+        quantity keeps its place, else it goes to the back; then the cross runs."""
+        if new_qty <= 0:
+            raise Rejected(ENG.REJ_BAD_QTY)
+        if new_qty % ins.lot_size:
+            raise Rejected(ENG.REJ_OFF_LOT)
+        if new_price < 0:
+            raise Rejected(ENG.REJ_BAD_PRICE)
+        if new_price % ins.tick_size:
+            raise Rejected(ENG.REJ_OFF_TICK)
+        if ins.phase not in (ENG.PHASE_PRE_OPEN, ENG.PHASE_CONTINUOUS):
+            raise Rejected(ENG.REJ_PHASE)
+        reason = risk_reject_reason(ins, self._position(order.account_id, ins.instrument_id),
+                                    order.account_id in self.killed_accounts, order.side,
+                                    order.ord_type, new_price, new_qty,
+                                    replaced_leaves=order.leaves_qty)
+        if reason != ENG.OK:
+            raise Rejected(reason)
+        kept = new_price == order.price and new_qty <= order.leaves_qty
+        self.open_changed(order, new_qty - order.leaves_qty)
+        order.price, order.leaves_qty = new_price, new_qty
+        if not kept:
+            queue = ins.dark_queue(order.side)
+            queue.remove(order)
+            queue.append(order)
+        self._emit_replaced(order, priority_kept=int(kept))  # display_qty 0: never shown
+        dark.cross(self, ins, arrival=order)
 
     def _emit_replaced(self, order: Order, priority_kept: int) -> None:
         self.emit("REPLACED", order.instrument_id, order_id=order.order_id, price=order.price,

@@ -119,6 +119,16 @@ def test_rotating_a_token_takes_effect_without_a_restart(venue: CpVenue) -> None
             stale.call("whoami")
         assert err.value.code == protocol.CODE_UNAUTHENTICATED
     assert any(e["command"] == "users.reload" and e["outcome"] == "accepted" for e in venue.audit())
+    # The venue is the module's (and this test runs once per gateway I/O backend on it): rotate
+    # back, so the next test (or the next run of this one) finds the token it was given.
+    config.write_text(text)
+    back = ControlClient(venue.ready["command"], "u-viewer", old_token, timeout_s=10.0)
+
+    def restored() -> bool:
+        back._keys = None
+        return back.request("whoami").ok
+    wait_for(restored, "the original token to be accepted again", 20.0)
+    back.close()
 
 
 def test_no_token_in_arguments_config_or_audit(venue: CpVenue) -> None:

@@ -84,7 +84,7 @@ def optimal_holdings(m: ACModel) -> np.ndarray:
     else:
         x = m.X * np.sinh(k * (m.T - t)) / math.sinh(k * m.T)
     x[0], x[-1] = m.X, 0.0      # exact ends (the ratio at t = 0 is 1 only up to rounding)
-    return x
+    return np.asarray(x, dtype=float)
 
 
 def straight_line_holdings(m: ACModel) -> np.ndarray:

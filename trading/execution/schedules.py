@@ -142,5 +142,5 @@ class IsSchedule(Schedule):
         n = len(self.holdings) - 1
         x = (now_ns - self.plan_start_ns) / (self.end_ns - self.plan_start_ns) * n
         k = min(int(x), n - 1)
-        held = self.holdings[k] + (self.holdings[k + 1] - self.holdings[k]) * (x - k)
+        held = float(self.holdings[k] + (self.holdings[k + 1] - self.holdings[k]) * (x - k))
         return self.plan_done + (self.plan_qty - held)

@@ -118,7 +118,7 @@ class ExecutionStrategy(Strategy):
         ctx.set_timer(int(p["decision_ms"] * 1_000_000))
 
     def _slices(self, order: ParentOrder) -> int:
-        return max(1, round((order.end_ns - order.start_ns) / 1e9 / self.params["slice_s"]))
+        return max(1, round((order.end_ns - order.start_ns) / 1e9 / float(self.params["slice_s"])))
 
     def impact_model(self) -> ImpactModel:
         p = self.params

@@ -16,7 +16,7 @@ stored as JSON (plans/<parent>.json) beside reports.jsonl. ``show`` prints a sto
 one on the day without the earlier parents' trades. Venues: the multi-venue
 file's venues that trade --symbol, or the replay's default set (flow.REPLAY_VENUES).
 ``live`` routes one parent order through a running multi-venue deployment (`python -m gateway up
---config FILE`): one session per lit venue through its delay line, each venue's book from its own
+--config FILE`): one session per venue trading the symbol, through its delay line, each venue's book from its own
 feed (trading/routing/live_market.py); it prints the plan and the report (--out stores the plan).
 """
 from __future__ import annotations
@@ -94,20 +94,20 @@ def _live(args: argparse.Namespace) -> int:
     instrument = next((i.id for i in multi.template.instruments if i.symbol == args.symbol), None)
     if instrument is None:
         raise RoutingError(f"{args.config} has no instrument {args.symbol!r}")
-    lit = [v for v in multi.venues if v.type == "lit" and args.symbol in v.instruments]
+    venues = [v for v in multi.venues if args.symbol in v.instruments]     # the router may use each of them
     parent = ParentOrder(parent_id=f"CLI{int(time.time())}", instrument_id=instrument, side=args.side, qty=args.qty,
                          limit_price=args.limit, horizon_ns=int(args.horizon_s * 1e9)).check()
-    feeds = venue_feeds(multi, [v.id for v in lit])
+    feeds = venue_feeds(multi, [v.id for v in venues if v.type == "lit"])   # a dark venue publishes no book
     sessions: dict[str, VenueSession] = {}
     try:
-        for v in lit:
+        for v in venues:
             try:
                 client = Client.connect(multi.host, ports(v).order_entry, session_id=args.session, firm_id=args.firm,
                                         key=args.key, next_seq_no=args.next_seq_no)
             except (ClientError, OSError) as exc:
                 raise RoutingError(f"venue {v.id}: cannot open session {args.session}: {exc}") from None
             sessions[v.id] = VenueSession(v.id, client, args.account)
-        market = LiveVenues(sessions=sessions, feeds=feeds)
+        market = LiveVenues(sessions=sessions, feeds=feeds, dark=frozenset(v.id for v in venues if v.type == "dark"))
         router = Router.from_config(multi, args.symbol, market=market, timeout_floor_ns=int(args.timeout_s * 1e9))
         plan = router.route_order(parent, args.strategy)
         print(plan.describe())
@@ -157,6 +157,8 @@ def _flow(args: argparse.Namespace) -> int:
     if not args.quiet:
         for r in flow.reports:
             print(r.describe())
+    for parent_id, why in flow.skipped:
+        print(f"{parent_id}: not routed: {why}")
     c = summarize(flow.reports)
     print(f"{args.strategy}: {c.parents} parents, filled {c.filled:,} of {c.asked:,} shares in {c.children} children "
           f"over {c.waves} waves ({c.timeouts} timed out); cost per filled share: spread {c.spread_bps:.2f} + impact "

@@ -61,12 +61,15 @@ class _Run:
         self.fills: list[ChildFill] = []
         self.deadline = plan.created_ns + plan.parent.horizon_ns
         n = plan.nbbo()
-        mid = n.mid
-        touch = n.ask if plan.parent.side_code == BUY else n.bid
-        if mid is None or touch is None:
-            raise RoutingError(f"plan {plan.plan_id}: no two-sided NBBO at arrival, no cost reference")
-        self.arrival_mid: float = mid
-        self.arrival_touch: int = touch
+        buy = plan.parent.side_code == BUY
+        touch, own = (n.ask, n.bid) if buy else (n.bid, n.ask)
+        # the cost reference: the arrival mid; with a one-sided NBBO, the quote there is (a spread
+        # cost of 0 by definition); with no quote at all there is nothing to measure against
+        reference = touch if touch is not None else own
+        if reference is None:
+            raise RoutingError(f"plan {plan.plan_id}: no quote on either side at arrival, no cost reference")
+        self.arrival_mid: float = n.mid if n.mid is not None else float(reference)
+        self.arrival_touch: int = touch if touch is not None else reference
 
     @property
     def total_filled(self) -> int:

@@ -18,6 +18,7 @@ import numpy as np
 
 from gateway.regnms.rules import RuleVersion
 from trading.replay.data import MarketDay
+from trading.routing.errors import RoutingError
 from trading.routing.impact import SquareRootImpact
 from trading.routing.plan import ExecutionReport, ParentOrder
 from trading.routing.replay_market import MultiVenueReplay, SyntheticVenues
@@ -62,6 +63,7 @@ class FlowResult:
     reports: list[ExecutionReport]
     decision_ns: list[int]
     markouts_bps: list[float] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)    # (parent, why) not routed
 
 
 def run_flow(synthetic: SyntheticVenues, strategy: str, parents: list[tuple[int, ParentOrder]], seed: int,
@@ -76,7 +78,11 @@ def run_flow(synthetic: SyntheticVenues, strategy: str, parents: list[tuple[int,
     result = FlowResult(strategy=strategy, reports=[], decision_ns=router.decision_ns)
     for t, parent in parents:
         market.advance_to(t)
-        report = router.execute_routing_plan(router.route_order(parent, strategy))
+        try:
+            report = router.execute_routing_plan(router.route_order(parent, strategy))
+        except RoutingError as exc:     # e.g. an empty book at arrival: said, and the flow goes on
+            result.skipped.append((parent.parent_id, str(exc)))
+            continue
         result.reports.append(report)
         market.advance_to(report.finished_ns + markout_ns)
         mid = market.snapshot(parent.instrument_id).nbbo(frozenset(market.killed)).mid

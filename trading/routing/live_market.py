@@ -111,8 +111,10 @@ class LiveVenues:
     def send(self, child: ChildOrder, instrument_id: int) -> None:
         self.sent.append(child.child_id)
         s = self.sessions.get(child.venue_id)
-        if s is None:
-            raise RoutingError(f"child {child.child_id}: no session with venue {child.venue_id!r}")
+        if s is None:    # a venue this market has no session with: refused at once, the router re-routes
+            self.ready.append(ChildEvent(child_id=child.child_id, ts_ns=self.now_ns(), kind="rejected",
+                                         reason=f"no session with venue {child.venue_id}"))
+            return
         if child.venue_id in self.broken:
             return     # its connection is gone: no answer, the router's timeout decides
         side = Side.BUY if child.side == "buy" else Side.SELL

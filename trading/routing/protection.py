@@ -56,10 +56,12 @@ def enforce(ctx: RoutingContext, lit: dict[str, int]) -> dict[str, int]:
 
 
 def needs_sweep(ctx: RoutingContext, venue_id: str, price: int) -> bool:
-    """Whether a child at `venue_id` taking down to `price` passes another venue's protected quote
-    (and so relies on the wave's sweep: it is sent as an ISO)."""
+    """Whether a child at `venue_id` taking down to `price` passes another venue's quote: one the
+    wave sweeps, or one of a venue the router has set aside (self-help, 611(b)(1)). Either way the
+    router takes on the Rule 611 obligation and the child goes as an ISO, so that the venue, which
+    still sees that quote, does not refuse it as a trade-through."""
     return any(v != venue_id and better(ctx.side, lv.price, price)
-               for v, lv in ctx.snapshot.protected(ctx.side, ctx.unprotected).items())
+               for v, lv in ctx.snapshot.protected(ctx.side).items())
 
 
 def violations(ctx: RoutingContext, children: list[ChildOrder]) -> list[str]:

@@ -243,6 +243,14 @@ RENDER.parents = st => {
         button("Cancel", "danger", () => act("parent.cancel", {id: p.id}, `cancel parent ${p.id}`), {"data-action": "pcancel-" + p.id})) : null));
   }) : [el("tr", {}, el("td", {colspan: "13", class: "muted"}, st.parents && st.parents.error ? st.parents.error : "no parent orders (the control API's parent.add, or the shell's parent add)"))]);
 };
+RENDER.analytics = st => {
+  const f = (v, d) => v === null || v === undefined ? "-" : Number(v).toFixed(d);
+  rows("#analytics tbody", st.instruments.map(a => el("tr", {"data-symbol": a.symbol}, el("td", {}, a.symbol),
+    el("td", {class: "num" + (a.vpin_cdf_last > 0.9 ? " neg" : "")}, f(a.vpin_last, 3)), el("td", {class: "num"}, f(a.vpin_cdf_last, 2)),
+    el("td", {class: "num"}, f(a.vol_regime, 0)), el("td", {class: "num"}, f(a.trend_regime, 0)), el("td", {class: "num"}, a.kyle_lambda === null || a.kyle_lambda === undefined ? "-" : Number(a.kyle_lambda).toExponential(2)),
+    el("td", {class: "num"}, f(a.effective_spread_bps, 2)), el("td", {class: "num"}, f(a.realised_spread_bps, 2)),
+    el("td", {class: "num"}, f(a.price_impact_bps, 2)), el("td", {class: "num"}, f(a.adverse_selection_share, 2)), el("td", {class: "num"}, f(a.bars, 0)))));
+};
 RENDER.tca = st => {
   const f = v => v === null || v === undefined ? "-" : v.toFixed(2);
   rows("#tca tbody", Object.entries(st.measures || {}).map(([k, m]) => el("tr", {}, el("td", {}, k), el("td", {class: "num"}, fmtInt(m.shares)),

@@ -8,6 +8,8 @@ import json
 import time
 from pathlib import Path
 
+import msgspec
+
 from gateway import launcher
 from gateway.client import Client, ExecType, ExecutionReport, OrdType, Side, TimeInForce
 from native.dark import nbbo
@@ -60,6 +62,10 @@ def test_midpoint_children_on_a_live_dark_venue(tmp_path: Path) -> None:
                 second = _answers(market, "P.1.2")
                 assert [(e.kind, e.price, e.qty) for e in second] == [("fill", MID, 300), ("done", 0, 0)], second
                 assert market.sent == ["P.1.1", "P.1.2"] and not market.pending
+                # a venue the market holds no session with: refused at once (the router re-routes), nothing sent
+                market.send(msgspec.structs.replace(_child(3, 100, 0), venue_id="LITX"), 1)
+                refused = market.wait(time.monotonic_ns() + 1_000_000_000)
+                assert [(e.child_id, e.kind, e.reason) for e in refused] == [("P.1.3", "rejected", "no session with venue LITX")]
             finally:
                 seller.close()
                 router.close()

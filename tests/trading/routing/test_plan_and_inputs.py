@@ -134,3 +134,12 @@ def test_router_from_the_shipped_multi_venue_config() -> None:
     assert router.tick_class == "half_penny" and router.rules == multi.rules()
     with pytest.raises(RoutingError, match="no venue of the configuration trades 'NOPE'"):
         Router.from_config(multi, "NOPE")
+
+
+def test_a_child_passing_a_set_aside_venues_quote_goes_as_an_iso() -> None:
+    router = Router(VENUES)
+    router.scores.record_timeout("B", now_ns=5)          # B (10.00 offer) stopped answering: self-help
+    plan = router.route_order(ParentOrder(parent_id="P", instrument_id=1, side="buy", qty=150),
+                              "cost_minimization", snapshot=SNAP, now_ns=6)
+    assert [(c.venue_id, c.price, c.intermarket_sweep) for c in plan.children] == [("A", 1_000_100, True)]
+    assert any(v == "B" and "stopped answering" in why for v, why in plan.excluded)

@@ -227,3 +227,23 @@ def test_the_dark_pool_honours_the_minimum_quantity(synthetic: SyntheticVenues) 
     first = report.outcomes[0]
     assert first.venue_id == "DARK" and first.state == "unfilled" and first.filled_qty == 0
     assert all(f.venue_id != "DARK" for f in report.fills) and report.filled_qty > 0   # swept on the lit venues
+
+
+def test_a_one_sided_market_is_measured_from_its_quote_and_an_empty_one_refused() -> None:
+    from trading.routing.execution import _Run
+    from trading.routing.market import Level, MarketSnapshot, VenueBook
+    from trading.routing.errors import RoutingError
+    one_sided = MarketSnapshot(ts_ns=1, instrument_id=1, books=(
+        VenueBook(venue_id="XNAS", asks=(Level(1_000_100, 100),)), VenueBook(venue_id="ARCX"),
+        VenueBook(venue_id="BATY"), VenueBook(venue_id="DARK")))
+    router = Router(VENUES)
+    buy = router.route_order(ParentOrder(parent_id="O1", instrument_id=1, side="buy", qty=50), "cost_minimization",
+                             snapshot=one_sided, now_ns=1)
+    run = _Run(router, buy, market=None)  # type: ignore[arg-type]
+    assert (run.arrival_mid, run.arrival_touch) == (1_000_100.0, 1_000_100)
+    empty = msgspec.structs.replace(one_sided, books=tuple(VenueBook(venue_id=v) for v in ("XNAS", "ARCX", "BATY", "DARK")))
+    plan = router.route_order(ParentOrder(parent_id="O2", instrument_id=1, side="sell", qty=50), "dark_first",
+                              snapshot=empty, now_ns=1)
+    assert plan.children == () and plan.deferred_qty == 50
+    with pytest.raises(RoutingError, match="no quote on either side at arrival"):
+        _Run(router, plan, market=None)  # type: ignore[arg-type]
