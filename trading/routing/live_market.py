@@ -8,9 +8,10 @@ venue's latency profile) and the consolidator's feed (gateway/sip) for the marke
   (``sip``): the latest NbboUpdate of the instrument, each venue's protected quote (best bid and
   offer with sizes) its book, one level a side (the SIP publishes on change: a subscriber that has
   seen no change has no quote). Deeper levels beyond a one-level book are found by re-routing.
-- send: a take child is a limit IOC NewOrderSingle on the child's venue session (the order-entry
-  protocol has no intermarket-sweep flag yet: an ISO child goes as a plain IOC, the router having
-  swept the better protected quotes itself). A midpoint child is a MidpointPeg IOC (no limit; its
+- send: a take child is a limit IOC NewOrderSingle on the child's venue session, with the
+  intermarket-sweep flag when the router made it an ISO (it swept the better protected quotes in
+  the same wave, or holds their venue set aside under self-help): the venue's Rule 611 check then
+  lets it through. A midpoint child is a MidpointPeg IOC (no limit; its
   minimum quantity as displayQty, the MAQ) on a dark venue's session: the venue's engine prices it
   at the midpoint of the NBBO it was last given.
 - wait: reads every session's reports (select on their sockets, up to the deadline): TRADE ->
@@ -26,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 
 from gateway.client import Client, ClientTimeout, ConnectionClosed, ExecType, ExecutionReport
-from gateway.orderentry.sbe_codec import OrdType, Side, TimeInForce
+from gateway.orderentry.sbe_codec import OrderFlags, OrdType, Side, TimeInForce
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import ZmqReceiver
@@ -123,8 +124,9 @@ class LiveVenues:
                 cl = s.client.new_order(instrument_id, side, child.qty, s.account_id, ord_type=OrdType.MIDPOINT_PEG,
                                         time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL, display_qty=child.min_qty)
             else:
+                flags = OrderFlags.INTERMARKET_SWEEP if child.intermarket_sweep else OrderFlags(0)
                 cl = s.client.new_order(instrument_id, side, child.qty, s.account_id, price=child.price,
-                                        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL)
+                                        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL, flags=flags)
         except ConnectionClosed:
             self.broken.add(child.venue_id)
             return

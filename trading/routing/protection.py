@@ -60,8 +60,8 @@ def needs_sweep(ctx: RoutingContext, venue_id: str, price: int) -> bool:
     wave sweeps, or one of a venue the router has set aside (self-help, 611(b)(1)). Either way the
     router takes on the Rule 611 obligation and the child goes as an ISO, so that the venue, which
     still sees that quote, does not refuse it as a trade-through."""
-    return any(v != venue_id and better(ctx.side, lv.price, price)
-               for v, lv in ctx.snapshot.protected(ctx.side).items())
+    return any(b.venue_id != venue_id and b.contra(ctx.side) and better(ctx.side, b.contra(ctx.side)[0].price, price)
+               for b in ctx.snapshot.books)   # stale books too: their last quote may still be the venues' view
 
 
 def violations(ctx: RoutingContext, children: list[ChildOrder]) -> list[str]:

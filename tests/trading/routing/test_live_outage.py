@@ -42,12 +42,11 @@ def _port_open(endpoint: str) -> bool:
 
 
 def test_a_venue_killed_mid_route_the_plan_completes_on_the_other(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # This test is about the router's outage handling. With venue-side Rule 611 on, LITB rightly
-    # refuses to trade through LITA's 100.00 offer once `up` has restarted LITA's delay line (LITA
-    # answers again), while the router keeps LITA set aside: that needs the router to re-route on
-    # reason 600, which is not this test's subject. The venues' enforcement is tested in
-    # tests/native/test_order_protection.py and tests/gateway/venues/test_multi_venue_up.py.
-    cfg, _ = write_config(tmp_path, **{'order_protection = "reject"': 'order_protection = "off"'})
+    # venue-side Rule 611 on (order_protection = "reject"): LITA's 100.00 offer stays visible to
+    # LITB while the router holds LITA set aside (self-help), so the router's later children to LITB
+    # go as intermarket sweeps, which LITB accepts
+    cfg, _ = write_config(tmp_path)
+    assert load_multi_config(cfg).regnms.order_protection == "reject"
     multi = load_multi_config(cfg)
     ready = tmp_path / "ready.json"
     with launcher.Venue(prefix="mvr", log_dir=tmp_path, owns_segments=False) as v:
@@ -103,6 +102,8 @@ def test_a_venue_killed_mid_route_the_plan_completes_on_the_other(tmp_path: Path
             assert {f.venue_id for f in report.fills} == {"LITB"}
             assert report.venues_down == ("LITA",)
             assert all(c.venue_id == "LITB" for c in report.children if c.wave > 1)
+            assert all(c.intermarket_sweep for c in report.children if c.wave > 1 and c.price > 1_000_000)
+            assert not any(o.state == "rejected" for o in report.outcomes), report.describe()
             # nothing executed on LITA: the maker's 300 are all still there
             makers["LITA"].cancel_order(resting)
             done = makers["LITA"].wait_report(resting, ExecType.CANCELED)
