@@ -34,6 +34,7 @@ class CmdType(enum.IntEnum):
     REDUCE = 14
     SEED_LEVEL = 15
     NBBO = 16
+    SET_ORDER_PROTECTION = 17
 
 
 class EvtType(enum.IntEnum):
@@ -104,6 +105,7 @@ class Flag(enum.IntEnum):
 
     POST_ONLY = 1
     ICEBERG = 2
+    ISO = 4
 
 
 class PostTradeLimit(enum.IntEnum):
@@ -122,6 +124,14 @@ class VenueMode(enum.IntEnum):
 
     LIT = 0
     DARK_MIDPOINT = 1
+
+
+class ProtectMode(enum.IntEnum):
+    """ENG_PROTECT_* of venue_layout.h."""
+
+    OFF = 0
+    REJECT = 1
+    ROUTE_AWAY = 2
 
 
 class Reason(enum.IntEnum):
@@ -179,6 +189,8 @@ class Reason(enum.IntEnum):
     CXL_NBBO_LOCKED = 421
     CXL_NBBO_CROSSED = 422
     CXL_NBBO_STALE = 423
+    CXL_REGNMS_TRADE_THROUGH = 430
+    CXL_REGNMS_LOCK_CROSS = 431
     REJ_ORDER_CAPACITY = 500
     REJ_LEVEL_CAPACITY = 501
     REJ_INSTRUMENT_CAPACITY = 502
@@ -415,6 +427,14 @@ class Nbbo(CommandRecord, frozen=True, gc=False, tag="NBBO"):
     quote_ts_ns: int = 0  # int64_t
 
 
+class SetOrderProtection(CommandRecord, frozen=True, gc=False, tag="SET_ORDER_PROTECTION"):
+    """eng_set_order_protection_t, type code 17."""
+
+    CODE: ClassVar[int] = 17
+    C_STRUCT: ClassVar[str] = "eng_set_order_protection_t"
+    mode: int = 0  # uint8_t
+
+
 class AcceptedEvent(EventRecord, frozen=True, gc=False, tag="ACCEPTED"):
     """eng_evt_accepted_t, type code 1."""
 
@@ -565,10 +585,10 @@ class UnknownEvent(EventRecord, frozen=True, gc=False, tag="UNKNOWN"):
     code: int = 0
 
 
-Command = Union[NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, Nbbo, UnknownCommand]
+Command = Union[NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, Nbbo, SetOrderProtection, UnknownCommand]
 Event = Union[AcceptedEvent, RejectedEvent, TradeEvent, CancelledEvent, ReplacedEvent, ExpiredEvent, TriggeredEvent, BookLevelEvent, PhaseEvent, AuctionEvent, CmdAckEvent, UnknownEvent]
 
 COMMAND_CLASSES: dict[int, type[CommandRecord]] = {c.CODE: c for c in (
-    NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, Nbbo)}
+    NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, Nbbo, SetOrderProtection)}
 EVENT_CLASSES: dict[int, type[EventRecord]] = {c.CODE: c for c in (
     AcceptedEvent, RejectedEvent, TradeEvent, CancelledEvent, ReplacedEvent, ExpiredEvent, TriggeredEvent, BookLevelEvent, PhaseEvent, AuctionEvent, CmdAckEvent)}

@@ -51,6 +51,9 @@ class Venue(_S):
     max_accounts: int = 1024
     producers: int = 4
     price_scale: int = 10_000                  # engine price units per currency unit (display only)
+    dark_nbbo_max_age_ns: int = 0              # > 0: a dark midpoint venue (engine --dark): every
+                                               # instrument trades only at the NBBO midpoint, an NBBO
+                                               # older than this (engine time) stops trading
 
 
 class Journal(_S):
@@ -248,6 +251,12 @@ def _check(cfg: VenueConfig) -> None:
             raise ConfigError(f"venue.{f}: must be > 0, got {getattr(v, f)}")
     if v.price_scale < 1:
         raise ConfigError(f"venue.price_scale: must be > 0 (price units per currency unit), got {v.price_scale}")
+    if v.dark_nbbo_max_age_ns < 0:
+        raise ConfigError(f"venue.dark_nbbo_max_age_ns: must be >= 0 (0: a lit venue), got {v.dark_nbbo_max_age_ns}")
+    if v.dark_nbbo_max_age_ns and [i.symbol for i in cfg.instruments if i.tick % 2]:
+        odd = [i.symbol for i in cfg.instruments if i.tick % 2]
+        raise ConfigError(f"venue.dark_nbbo_max_age_ns: a dark venue needs even ticks (whole-unit "
+                          f"midpoints); odd: {', '.join(odd)}")
     if not 2 <= v.producers <= 16:
         raise ConfigError(f"venue.producers: must be 2..16 (gateway + control plane), got {v.producers}")
     for f in ("bucket_volume", "bar_seconds", "interval_s"):

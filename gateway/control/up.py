@@ -152,6 +152,8 @@ def engine_command(cfg: VenueConfig, no_mlock: bool) -> list[str]:
            "--max-accounts", str(v.max_accounts), "--producers", str(v.producers)]
     if v.engine_wait == "backoff":
         cmd += ["--sleep-us", "200"]
+    if v.dark_nbbo_max_age_ns:
+        cmd += ["--dark", str(v.dark_nbbo_max_age_ns)]
     if v.engine_cpu >= 0:
         cmd += ["--cpu", str(v.engine_cpu)]
     if v.shm_dir:

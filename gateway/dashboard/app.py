@@ -69,21 +69,25 @@ class Hub:
         return len(self.browsers)
 
     @staticmethod
-    def message(name: str, p: PanelState) -> bytes:
-        return _json.encode({"type": "panel", "panel": name, "version": p.version, "state": p.state})
+    def message(name: str, p: PanelState, pushed_s: float) -> bytes:
+        """pushed_s: this host's CLOCK_MONOTONIC when the pusher took the state (what the
+        conflation rule spaces out, whatever the network or the browser do afterwards)."""
+        return _json.encode({"type": "panel", "panel": name, "version": p.version, "pushed_s": pushed_s,
+                             "state": p.state})
 
     def deliver(self, browser: Browser, panels: list[tuple[str, PanelState]]) -> None:
         for name, p in panels:
-            browser.mailbox[name] = self.message(name, p)
+            browser.mailbox[name] = self.message(name, p, time.monotonic())
         if panels:
             browser.wake.set()
 
     async def pusher(self) -> None:
         while True:
-            due = self.conflator.due(time.monotonic())
+            now = time.monotonic()
+            due = self.conflator.due(now)
             if due:
                 self.pushes += len(due)
-                encoded = [(n, self.message(n, p)) for n, p in due]
+                encoded = [(n, self.message(n, p, now)) for n, p in due]
                 for b in list(self.browsers):
                     for name, msg in encoded:
                         b.mailbox[name] = msg

@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import zmq
 
+from gateway.enginehost import journal
 from gateway.orderentry.admin_server import AdminServer, new_admin_token
 from gateway.orderentry.config import ConfigError, GatewayConfig, load_config
 from gateway.orderentry.io_backend import (BACKENDS, ENV_BACKEND, choose_backend, choose_busy_poll,
@@ -139,6 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "or stuck) is answered with reason 965 ENG_GW_MASS_CANCEL_UNFINISHED and "
                         "the orders cancelled so far; the rest are still cancelled if the engine "
                         "comes back (default 30000: longer than an engine restart)")
+    p.add_argument("--state-file", default=None, metavar="PATH",
+                   help="keep the sessions' sequence numbers, outbound logs and the request "
+                        "being handled in this file (mapped, written as they change), so that a "
+                        "gateway restarted after its process died goes on from it: it rebuilds "
+                        "its orders from the engine's journal and clients reconnect where they "
+                        "were (native/gateway/gw_restore.c). Needs an engine with a journal. "
+                        "Default: none (a restarted gateway's sessions start afresh)")
+    p.add_argument("--restore-wait-s", type=float, default=10.0, metavar="S",
+                   help="with --state-file after a crash: how long to wait for the engine to take "
+                        "and journal the previous run's last commands (default 10)")
     p.add_argument("--dir", default=None, help="engine segment directory (default as the engine)")
     p.add_argument("--no-latency", action="store_true",
                    help="do not stamp or record order-path latency (default: on when the engine "
@@ -273,6 +284,7 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg.first_order_counter = first_order_counter(time.time_ns())
     gcfg.first_exec_id = gcfg.first_order_counter << EXEC_IDS_PER_US_BITS
     gcfg.engine_stale_ms = args.engine_stale_ms
+    gcfg.first_seq = int(client.control.control().last_seq) + 1
     gcfg.mass_cancel_timeout_ms = args.mass_cancel_timeout_ms
     gcfg.cmd = client.cmd_ring
     gcfg.reply = client.reply_ring
@@ -333,7 +345,10 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     stats = ffi.new("gw_stats_t *")
     gwp = ffi.new("gw_t **")
     rc = lib.gw_open(gcfg, stats, gwp)
-    if rc == 0:
+    if rc == 0 and args.state_file and not _restore(args, gwp[0], client):
+        lib.gw_close(gwp[0])
+        rc = 1
+    elif rc == 0:
         rc, client, events = _serve_across_engine_restarts(args, gcfg, gwp[0], client, events)
         lib.gw_close(gwp[0])
     if admin is not None:
@@ -354,6 +369,91 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     if rc in (lib.GW_RUN_ENGINE_DEAD, lib.GW_RUN_ENGINE_STALE):
         return 3
     return 0 if rc == 0 else 1
+
+
+DRAIN_SETTLE_S = 0.05       # a dead producer's ring is drained once the engine's count of
+                            # commands taken from it stays put this long (it takes a committed
+                            # record within microseconds)
+
+
+def _released(journal_dir: str) -> int:
+    """The seq up to which both journals hold every record (what the engine released)."""
+    return min(max((h.released_seq for h in journal.segment_headers(journal_dir, kind)), default=0)
+               for kind in (journal.KIND_CMD, journal.KIND_EVT))
+
+
+def _replay_limit(args: argparse.Namespace, client: EngineClient, old_source: int,
+                  journal_dir: str) -> int | None:
+    """A seq at or after every command the previous run wrote, up to which the journal holds
+    every command and event; None at the deadline. Its ring is drained once the engine's count
+    of what it took from it stays put for DRAIN_SETTLE_S; the engine stores its last seq at each
+    heartbeat, so the one read after two heartbeats later than that is past every such command;
+    then the journal must have released up to it."""
+    ctl = client.control.control()
+    hdr = client.control.handle.hdr
+    old_slot = old_source - 1
+    end = time.monotonic() + args.restore_wait_s
+    taken = -1
+    step = 0
+    last = 0
+    beat = 0
+    while time.monotonic() < end:
+        if step == 0:               # the dead run's ring: drained?
+            now_taken = int(ctl.producers[old_slot].commands) if 0 <= old_slot < 16 else 0
+            if now_taken == taken:
+                step, beat = 1, time.monotonic_ns()
+            taken = now_taken
+            time.sleep(DRAIN_SETTLE_S if step == 0 else 0)
+        elif step < 3:              # two heartbeats after it: last_seq is past its commands
+            if int(hdr.heartbeat_ns) > beat:
+                step, beat = step + 1, int(hdr.heartbeat_ns)
+                last = int(ctl.last_seq)
+            else:
+                time.sleep(0.001)
+        else:
+            released = _released(journal_dir)
+            if released >= last:
+                return released
+            time.sleep(0.002)
+    return None
+
+
+def _restore(args: argparse.Namespace, gw: Any, client: EngineClient) -> bool:
+    """Opens the flow store and, when a previous run left it, rebuilds from it and the journal
+    (gw_restore). False after printing why the gateway cannot start."""
+    msg = ffi.new("char[]", 1024)
+    if lib.gw_use_store(gw, args.state_file.encode(), msg, 1024) < 0:
+        print(f"gateway: --state-file: {ffi.string(msg).decode(errors='replace')}",
+              file=sys.stderr, flush=True)
+        return False
+    ctl = client.control.control()
+    jdir = ffi.string(ctl.journal_dir).decode()
+    old_source = lib.gw_store_last_source(gw)
+    limit = 0
+    t0 = time.perf_counter_ns()
+    if old_source:
+        if not jdir:
+            print("gateway: --state-file: the engine keeps no journal, so the orders of this "
+                  "gateway's previous run cannot be found", file=sys.stderr, flush=True)
+            return False
+        found = _replay_limit(args, client, old_source, jdir)
+        if found is None:
+            print(f"gateway: --state-file: the engine did not take the previous run's last "
+                  f"commands and release them within {args.restore_wait_s:g} s", file=sys.stderr,
+                  flush=True)
+            return False
+        limit = found
+    rc = lib.gw_restore(gw, client.slot + 1, int(ctl.last_seq) + 1, jdir.encode(), limit, msg,
+                        1024)
+    if rc < 0:
+        print(f"gateway: --state-file: {ffi.string(msg).decode(errors='replace')}",
+              file=sys.stderr, flush=True)
+        return False
+    if old_source:
+        print(f"gateway: restored from {args.state_file}: journal {jdir} replayed up to seq "
+              f"{limit} in {(time.perf_counter_ns() - t0) / 1e6:.1f} ms; sessions may reconnect "
+              f"and ask for retransmission", file=sys.stderr, flush=True)
+    return True
 
 
 def _serve_across_engine_restarts(args: argparse.Namespace, gcfg: Any, gw: Any,
@@ -460,6 +560,8 @@ def main(argv: list[str]) -> int:
         parser.error(f"--so-busy-poll-us must be 0..1000000, got {args.so_busy_poll_us}")
     if args.keepalive_max_ms < args.keepalive_min_ms:
         parser.error("--keepalive-max-ms must be >= --keepalive-min-ms")
+    if not 0 < args.restore_wait_s <= 3600:
+        parser.error(f"--restore-wait-s must be in (0, 3600], got {args.restore_wait_s}")
     if not 0 <= args.engine_wait_s <= 86_400:
         parser.error(f"--engine-wait-s must be 0..86400, got {args.engine_wait_s}")
     if not 0 <= args.engine_stale_ms <= 3_600_000:

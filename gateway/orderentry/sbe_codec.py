@@ -229,9 +229,10 @@ class OrderFlags(IntFlag):
 
     POST_ONLY = 1  # refused instead of taking liquidity
     ICEBERG = 2  # displayQty is the peak shown, the rest a hidden reserve
+    INTERMARKET_SWEEP = 4  # intermarket sweep order (Reg NMS Rule 600(b)(30)): not stopped by Rule 611 protection; LIMIT IOC/FOK only
 
 
-_ORDER_FLAGS_BY_VALUE = {v: OrderFlags(v) for v in range(4) if not v & ~3}
+_ORDER_FLAGS_BY_VALUE = {v: OrderFlags(v) for v in range(8) if not v & ~7}
 
 
 class Negotiate(msgspec.Struct, frozen=True, gc=False):
@@ -786,7 +787,7 @@ def _decode_new_order_single(buf: Buffer, frame_length: int, block_length: int) 
     stp_mode_e = _SELF_TRADE_PREVENTION_BY_VALUE.get(stp_mode)
     if stp_mode_e is None:
         raise SbeDecodeError(Reason.ENG_GW_BAD_ENUM, tid, f"NewOrderSingle.stpMode: {stp_mode} is not a valid SelfTradePrevention")
-    if flags & 252:
+    if flags & 248:
         raise SbeDecodeError(Reason.ENG_GW_BAD_SET, tid, f"NewOrderSingle.flags: bits {flags:#x} outside OrderFlags")
     if frame_length != 14 + block_length:
         raise SbeDecodeError(Reason.ENG_GW_TRAILING_BYTES, tid, "NewOrderSingle: bytes after the last field")
@@ -1273,7 +1274,7 @@ def _encode_new_order_single(m: NewOrderSingle, buf: WritableBuffer, offset: int
     if stp_mode_e is None:
         raise SbeEncodeError(Reason.ENG_GW_BAD_ENUM, tid, f"NewOrderSingle.stpMode: {stp_mode} is not a valid SelfTradePrevention")
     flags = _as_int(m.flags, tid, "NewOrderSingle.flags")
-    if flags & 252:
+    if flags & 248:
         raise SbeEncodeError(Reason.ENG_GW_BAD_SET, tid, f"NewOrderSingle.flags: bits {flags:#x} outside OrderFlags")
     try:
         block = _NEW_ORDER_SINGLE_BLOCK.pack(seq_num, sending_time_ns, cl_ord_id, price, stop_px, order_qty, display_qty, expire_time_ns, instrument_id, account_id, stp_group, side, ord_type, time_in_force, stp_mode, flags)

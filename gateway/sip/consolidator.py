@@ -55,6 +55,7 @@ class Consolidator:
     def __init__(self, venues: Sequence[str]) -> None:
         self.venues = list(venues)
         self._quotes: dict[int, dict[str, VenueQuote]] = {}
+        self.unreachable: set[str] = set()     # self-help (self_help.py): not protected elsewhere
 
     def update(self, instrument_id: int, quote: VenueQuote) -> bool:
         """Takes a venue's new quote; True if it differs from the one it replaces."""
@@ -74,7 +75,12 @@ class Consolidator:
     def nbbo(self, instrument_id: int) -> Nbbo:
         return best(instrument_id, self.protected(instrument_id))
 
+    def best_excluding(self, instrument_id: int, venue: str) -> Nbbo:
+        """The best of every other venue's quote, less those of unreachable venues (self-help):
+        what Rule 611 protects on `venue`."""
+        return best(instrument_id, [q for q in self.protected(instrument_id)
+                                    if q.venue != venue and q.venue not in self.unreachable])
+
     def away(self, instrument_id: int, venue: str) -> AwayQuote:
-        """The best protected quotes of every venue but `venue` (what Rule 611 protects there)."""
-        others = best(instrument_id, [q for q in self.protected(instrument_id) if q.venue != venue])
+        others = self.best_excluding(instrument_id, venue)
         return AwayQuote(others.bid, others.ask)

@@ -22,6 +22,7 @@ class NbboUpdate(msgspec.Struct, frozen=True, tag="nbbo"):
     cause: str
     received_ns: int
     published_ns: int
+    self_help: list[str] = []     # venues not answering: their quotes are not protected elsewhere
 
 
 class SipStats(msgspec.Struct, frozen=True, tag="stats"):

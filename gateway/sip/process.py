@@ -6,7 +6,10 @@ venue's book, and after every feed packet compares that venue's top of book in e
 instruments with the last one it had; on a change it publishes the instrument's NBBO and every
 venue's protected quote (gateway/sip/messages.py) on [sip] publish. Its latency, measured on its
 own clock from taking the feed packet to sending the update, goes into an HdrHistogram, published
-each second as SipStats and printed as one JSON line when it stops (SIGTERM/SIGINT).
+each second as SipStats and printed as one JSON line when it stops (SIGTERM/SIGINT). After
+publishing, it sends each lit venue's engine its Rule 611 mode and the best protected quotes of the
+other venues as sequenced commands (venue_link.py), which the engine's order protection uses; a
+venue whose order entry stops answering is left out of those (self-help, self_help.py).
 """
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import ZmqReceiver, ZmqSender
 from gateway.sip import messages
 from gateway.sip.consolidator import Consolidator, VenueQuote
+from gateway.sip.self_help import AccessProbe
+from gateway.sip.venue_link import MODES, VenueLink
 from gateway.venues.config import MultiVenueConfig, load_multi_config, ports
 
 FEED_SESSION = "VENUE"           # the session name of every venue's feed (EncoderConfig's default)
@@ -49,6 +54,7 @@ class FeedConsolidator:
     publisher: ZmqSender
     consolidator: Consolidator
     latency: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 60_000_000_000, 3))
+    links: list[VenueLink] = field(default_factory=list)
     seq: int = 0
 
     def on_packet(self, feed: VenueFeed, packet: bytes, received_ns: int) -> list[messages.NbboUpdate]:
@@ -70,10 +76,12 @@ class FeedConsolidator:
             self.seq += 1
             update = messages.NbboUpdate(self.seq, inst, self.consolidator.nbbo(inst),
                                          self.consolidator.protected(inst), feed.venue, received_ns,
-                                         time.monotonic_ns())
+                                         time.monotonic_ns(), sorted(self.consolidator.unreachable))
             self.publisher.send(messages.TOPIC_NBBO, [messages.encode(update)])
             if timed:
                 self.latency.record_value(max(1, update.published_ns - received_ns))
+            for link in self.links:       # after publishing: the feed's latency does not wait on engines
+                link.send_away(self.consolidator, inst)
             out.append(update)
         return out
 
@@ -110,9 +118,22 @@ def open_feeds(cfg: MultiVenueConfig, timeout_s: float) -> dict[str, VenueFeed]:
     return feeds
 
 
+def venue_links(cfg: MultiVenueConfig) -> list[VenueLink]:
+    """A link to every venue's engine: lit ones protected by the configured Rule 611 mode, dark ones
+    fed the NBBO (refreshed each half of their nbbo_max_age)."""
+    symbols = {i.symbol: i.id for i in cfg.template.instruments}
+    return [VenueLink(s.id, cfg.engine_name(s.id), [symbols[x] for x in s.instruments],
+                      MODES[cfg.regnms.order_protection] if s.type == "lit" else None,
+                      refresh_ns=int(s.nbbo_max_age_ms * 1e6) // 2)
+            for s in cfg.venues]
+
+
 def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: list[bool]) -> messages.SipStats:
     feeds = open_feeds(cfg, timeout_s=30.0)
-    core = FeedConsolidator(feeds, ZmqSender(cfg.sip.publish), Consolidator(list(feeds)))
+    links = venue_links(cfg)
+    for link in links:
+        link.attach()
+    core = FeedConsolidator(feeds, ZmqSender(cfg.sip.publish), Consolidator(list(feeds)), links=links)
     poller = zmq.Poller()
     by_socket = {}
     for feed in feeds.values():
@@ -123,6 +144,7 @@ def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: 
     if ready_file:
         Path(ready_file).write_text(json.dumps({"publish": core.publisher.endpoint,
                                                 "venues": list(feeds)}))
+    probe = AccessProbe({s.id: (cfg.host, ports(s).order_entry) for s in cfg.venues if s.type == "lit"})
     print(f"sip: consolidating {', '.join(feeds)}; NBBO on {core.publisher.endpoint}", flush=True)
     next_stats = time.monotonic() + STATS_INTERVAL_S
     end = time.monotonic() + duration_s
@@ -131,9 +153,20 @@ def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: 
             feed = by_socket[sock]
             while (packet := feed.subscriber.source.recv(0)) is not None:
                 core.on_packet(feed, packet, time.monotonic_ns())
+        if probe.poll():                   # self-help declared or lifted: new protected quotes
+            core.consolidator.unreachable = set(probe.unreachable)
+            for link in core.links:
+                for inst in link.instrument_ids:
+                    link.send_away(core.consolidator, inst)
+        for link in core.links:            # dark venues: an unchanged NBBO is still current
+            if link.mode is None:
+                for inst in link.instrument_ids:
+                    link.send_away(core.consolidator, inst)
         if time.monotonic() >= next_stats:
             core.publisher.send(messages.TOPIC_STATS, [messages.encode(core.stats())])
             next_stats = time.monotonic() + STATS_INTERVAL_S
+    for link in links:
+        link.close()
     return core.stats()
 
 

@@ -88,6 +88,7 @@ class VenueSpec(_S):
     control_cpu: int = -1
     md_cpu: int = -1
     delay_cpu: int = -1
+    nbbo_max_age_ms: float = 1000.0   # dark: an NBBO older than this (engine time) stops its trading
 
 
 class Sip(_S):
@@ -98,7 +99,9 @@ class Sip(_S):
 class RegNms(_S):
     as_of: dt.date | None = None                    # None: the UTC date at load
     rules: str = ""                                 # "" = the shipped gateway/regnms/rules.toml
-    order_protection: Literal["reject", "route_away"] = "reject"
+    # Rule 611 in the venues' engines: "reject" a trade-through, "route_away" (execute to the protected
+    # price, return the rest), or "off" (no venue-side enforcement: the router's own gate only)
+    order_protection: Literal["off", "reject", "route_away"] = "reject"
     half_penny: list[str] = []                      # tick-constrained symbols (Rule 612 $0.005)
 
 
@@ -163,7 +166,8 @@ def derive_venue_config(multi: MultiVenueConfig, venue_id: str) -> VenueConfig:
     return msgspec.structs.replace(
         t,
         venue=msgspec.structs.replace(t.venue, name=multi.engine_name(spec.id), engine_cpu=spec.engine_cpu,
-                                      gateway_cpu=spec.gateway_cpu, control_cpu=spec.control_cpu),
+                                      gateway_cpu=spec.gateway_cpu, control_cpu=spec.control_cpu,
+                                      dark_nbbo_max_age_ns=int(spec.nbbo_max_age_ms * 1e6) if spec.type == "dark" else 0),
         instruments=[i for i in t.instruments if i.symbol in spec.instruments],
         journal=msgspec.structs.replace(t.journal, dir=str(Path(t.journal.dir) / spec.id) if t.journal.dir else ""),
         gateway=venue_config.GatewayListen(listen=f"{host}:{p.gateway}",
@@ -185,7 +189,7 @@ def lognormal_params(avg_us: float, p99_us: float) -> tuple[float, float]:
     return (math.log(avg_us) - sigma * sigma / 2.0, sigma)
 
 
-def _check_venue(i: int, v: VenueSpec, symbols: set[str]) -> None:
+def _check_venue(i: int, v: VenueSpec, symbols: set[str], odd_ticks: set[str]) -> None:
     at = f"venues[{i}]"
     if not re.match(r"^[A-Z][A-Z0-9]{0,7}$", v.id):
         raise ConfigError(f"{at}.id: must be 1..8 of [A-Z0-9] starting with a letter, got {v.id!r}")
@@ -194,6 +198,9 @@ def _check_venue(i: int, v: VenueSpec, symbols: set[str]) -> None:
     for s in v.instruments:
         if s not in symbols:
             raise ConfigError(f"{at}.instruments: {s!r} is not in [[instruments]]")
+    if v.type == "dark" and odd_ticks & set(v.instruments):
+        raise ConfigError(f"{at}.instruments: a dark venue needs even ticks (whole-unit midpoints); "
+                          f"odd: {', '.join(sorted(odd_ticks & set(v.instruments)))}")
     if len(set(v.instruments)) != len(v.instruments):
         raise ConfigError(f"{at}.instruments: a symbol is listed twice")
     if not 1024 <= v.port_base <= 65535 - PORTS_PER_VENUE:
@@ -206,6 +213,8 @@ def _check_venue(i: int, v: VenueSpec, symbols: set[str]) -> None:
                           f"with that mean has a longer P99), got {lat.p99_us} for avg {lat.avg_us}")
     if lat.p99_us > 1e6:
         raise ConfigError(f"{at}.latency.p99_us: at most 1 s (1e6 us), got {lat.p99_us}")
+    if not 0 < v.nbbo_max_age_ms <= 3_600_000:
+        raise ConfigError(f"{at}.nbbo_max_age_ms: must be in (0, 3600000], got {v.nbbo_max_age_ms}")
     if not 0.0 <= v.market_share <= 1.0:
         raise ConfigError(f"{at}.market_share: a share, 0..1, got {v.market_share}")
     if not 0.0 < v.reliability <= 1.0:
@@ -230,7 +239,7 @@ def _check(multi: MultiVenueConfig) -> None:
     ids: set[str] = set()
     taken: dict[int, str] = {}
     for i, v in enumerate(multi.venues):
-        _check_venue(i, v, symbols)
+        _check_venue(i, v, symbols, {ins.symbol for ins in t.instruments if ins.tick % 2})
         if v.id in ids:
             raise ConfigError(f"venues[{i}].id: venue {v.id!r} is defined twice")
         ids.add(v.id)

@@ -9,14 +9,16 @@ sleep (time.sleep, so the precision is the kernel's timer slack plus scheduling,
 microseconds on an idle host, more on a loaded one). Chunks keep their order: a chunk is never
 sent before the one read before it (its due time is at least the previous chunk's), as on one TCP
 path. The venue's answers come back undelayed: the profile is the one-way delay to the venue.
-Delays are drawn from numpy's PCG64 seeded with (seed, connection number), so a run's draws are
-reproducible. On SIGTERM it prints one JSON line: per connection count, the configured mean and
+Delays are drawn from numpy's PCG64 seeded with (seed, connection number, counting connections
+that sent data), so a run's draws are reproducible; the venue connection opens at the client's
+first byte, so a connection that closes without one (a reachability probe) costs the venue nothing. On SIGTERM it prints one JSON line: per connection count, the configured mean and
 P99, and the delays it actually applied (mean, P99), measured read -> write.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import queue
 import signal
 import socket
@@ -66,8 +68,10 @@ class Applied:
                 "p99_us": float(np.percentile(d, 99) * 1e6), "max_us": float(d.max() * 1e6)}
 
 
-def _to_venue(client: socket.socket, venue: socket.socket, model: DelayModel, applied: Applied) -> None:
-    """Reads the client, queues each chunk with its due time; a second thread sends it when due."""
+def _to_venue(client: socket.socket, venue: socket.socket, model: DelayModel, applied: Applied,
+              first: bytes) -> None:
+    """Reads the client (`first`: its first chunk, already read), queues each chunk with its due
+    time; a second thread sends it when due."""
     pending: queue.Queue[tuple[float, float, bytes] | None] = queue.Queue()
 
     def sender() -> None:
@@ -86,11 +90,13 @@ def _to_venue(client: socket.socket, venue: socket.socket, model: DelayModel, ap
     t = threading.Thread(target=sender, daemon=True)
     t.start()
     last_due = 0.0
+    chunk = first
     try:
-        while chunk := client.recv(CHUNK):
+        while chunk:
             now = time.monotonic()
             last_due = max(last_due, now + model.draw_s())
             pending.put((now, last_due, chunk))
+            chunk = client.recv(CHUNK)
     except OSError:
         pass
     pending.put(None)
@@ -113,7 +119,33 @@ def _shutdown(sock: socket.socket, how: int) -> None:
         pass
 
 
-def serve_connection(client: socket.socket, target: tuple[str, int], model: DelayModel, applied: Applied) -> None:
+@dataclass
+class Models:
+    """One DelayModel per connection that sends data, seeded with (seed, its number in that order):
+    a connection closed before its first byte (the consolidator's reachability probe) neither
+    draws nor counts, so a client's delays do not depend on when probes came."""
+    seed: int
+    avg_us: float
+    p99_us: float
+    count: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next(self) -> DelayModel:
+        with self.lock:
+            self.count += 1
+            return DelayModel(self.avg_us, self.p99_us, self.seed * 1_000_003 + self.count)
+
+
+def serve_connection(client: socket.socket, target: tuple[str, int], models: Models, applied: Applied) -> None:
+    """The venue connection is opened at the client's first byte (a client speaks first in FIXP)."""
+    try:
+        first = client.recv(CHUNK)
+    except OSError:
+        first = b""
+    if not first:
+        client.close()
+        return
+    model = models.next()
     try:
         venue = socket.create_connection(target, timeout=5.0)
     except OSError:
@@ -124,7 +156,7 @@ def serve_connection(client: socket.socket, target: tuple[str, int], model: Dela
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     back = threading.Thread(target=_to_client, args=(venue, client), daemon=True)
     back.start()
-    _to_venue(client, venue, model, applied)
+    _to_venue(client, venue, model, applied, first)
     back.join()
     client.close()
     venue.close()
@@ -154,26 +186,25 @@ def main(argv: list[str]) -> int:
         print(f"delay-line: cannot listen on {args.listen}: {exc.strerror}", file=sys.stderr)
         return 1
     server.settimeout(0.2)
-    if args.port_file:
-        Path(args.port_file).write_text(str(server.getsockname()[1]))
+    if args.port_file:               # whole or absent: written aside, then renamed
+        Path(f"{args.port_file}.tmp").write_text(str(server.getsockname()[1]))
+        os.replace(f"{args.port_file}.tmp", args.port_file)
     print(f"delay-line: {args.listen} -> {args.target}, one-way delay lognormal avg {args.avg_us} us, "
           f"P99 {args.p99_us} us, seed {args.seed}", flush=True)
     stop = [False]
     signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, True))
     signal.signal(signal.SIGINT, lambda *_: stop.__setitem__(0, True))
     applied = Applied()
-    n = 0
+    models = Models(args.seed, args.avg_us, args.p99_us)
     while not stop[0]:
         try:
             client, _ = server.accept()
         except TimeoutError:
             continue
         client.settimeout(None)
-        n += 1
-        model = DelayModel(args.avg_us, args.p99_us, args.seed * 1_000_003 + n)
-        threading.Thread(target=serve_connection, args=(client, target, model, applied), daemon=True).start()
+        threading.Thread(target=serve_connection, args=(client, target, models, applied), daemon=True).start()
     server.close()
-    print(json.dumps({"delay_line": {"connections": n, "avg_us": args.avg_us, "p99_us": args.p99_us,
+    print(json.dumps({"delay_line": {"connections": models.count, "avg_us": args.avg_us, "p99_us": args.p99_us,
                                      "applied": applied.summary()}}), flush=True)
     return 0
 

@@ -1,11 +1,12 @@
 """``python -m gateway up --config MULTI.toml``: every venue of a multi-venue file, and the
 consolidator (gateway/control/up.py hands a file with [[venues]] to this module).
 
-Per lit venue, in this order: the single-venue ``up`` of its derived config (engine, control plane,
-gateway: gateway/control/up.py supervises and restarts those), its market-data publisher
-(``md publish --engine``, ZeroMQ on port_base + 2, recovery on + 3) and its delay line
+Per venue, in this order: the single-venue ``up`` of its derived config (engine, control plane,
+gateway: gateway/control/up.py supervises and restarts those; a dark venue's engine runs in the
+midpoint mode, ``engine --dark``), its market-data publisher (``md publish --engine``, ZeroMQ on
+port_base + 2, recovery on + 3; a dark venue's carries post-trade prints only) and its delay line
 (``delay-line``, order entry on port_base + 1 -> gateway on port_base). Then the consolidator
-(``sip``). A process that dies is restarted with the single-venue back-off; a restarted
+(``sip``), which feeds the lit venues their protected away quotes and the dark venues the NBBO. A process that dies is restarted with the single-venue back-off; a restarted
 publisher starts a new feed session, so the consolidator is restarted after it to join afresh.
 SIGINT/SIGTERM stops everything, the last started first.
 
@@ -230,11 +231,6 @@ def main_multi(args: argparse.Namespace) -> int:
         cfg = load_multi_config(args.config)
     except ConfigError as exc:
         print(f"up: {exc}", file=sys.stderr)
-        return 2
-    dark = [s.id for s in cfg.venues if s.type == "dark"]
-    if dark:
-        print(f"up: not starting: venue {', '.join(dark)} is dark, and this build's engine has no "
-              f"midpoint dark-pool mode yet (issue 21, part A)", file=sys.stderr)
         return 2
     taken = ports_taken(cfg)
     if taken:

@@ -134,17 +134,17 @@ static void fixp_on_establish(gw_t *g, gw_conn_t *c, const sbe_establish_t *e)
     c->keepalive_ms = e->keepalive_interval_ms;
     /* FIXP Idempotent flow: the client's nextSeqNo may skip ahead (messages it chose not to
      * send), never back: lowering the expected number would execute a resent message twice. */
-    if (e->next_seq_no != SBE_OPTIONAL_SEQ_NUM_NULL && e->next_seq_no > s->next_in_seq)
-        s->next_in_seq = e->next_seq_no;
-    if (!s->established_once) {
-        s->established_once = 1;
+    if (e->next_seq_no != SBE_OPTIONAL_SEQ_NUM_NULL && e->next_seq_no > s->flow->next_in_seq)
+        s->flow->next_in_seq = e->next_seq_no;
+    if (!s->flow->established_once) {
+        s->flow->established_once = 1;
         s->tokens = s->cfg->throttle_msgs_per_s;
         s->tokens_ns = g->now_ns;
     }
     sbe_msg_t m = {.template_id = SBE_ESTABLISHMENT_ACK_TEMPLATE_ID};
     m.body.establishment_ack = (sbe_establishment_ack_t){
         .session_id = e->session_id, .request_timestamp_ns = e->timestamp_ns,
-        .next_seq_no = s->next_out_seq, .keepalive_interval_ms = e->keepalive_interval_ms};
+        .next_seq_no = s->flow->next_out_seq, .keepalive_interval_ms = e->keepalive_interval_ms};
     fixp_send_session(g, c, &m);
 }
 
@@ -162,7 +162,7 @@ static void fixp_on_retransmit_request(gw_t *g, gw_conn_t *c, const sbe_retransm
 {
     gw_session_t *s = &g->sessions[c->session];
     uint64_t kept = g->cfg->out_log_msgs;
-    uint64_t oldest = s->next_out_seq > kept ? s->next_out_seq - kept : 1;
+    uint64_t oldest = s->flow->next_out_seq > kept ? s->flow->next_out_seq - kept : 1;
     if (r->session_id != s->cfg->session_id) {
         fixp_retransmit_reject(g, c, r, ENG_GW_SESSION_MISMATCH,
                                SBE_RETRANSMIT_REJECT_CODE_INVALID_SESSION);
@@ -174,8 +174,8 @@ static void fixp_on_retransmit_request(gw_t *g, gw_conn_t *c, const sbe_retransm
         return;
     }
     /* By subtraction: from + count can wrap past 2^64 - 1 and look in range. */
-    if (r->count == 0 || r->from_seq_no < oldest || r->from_seq_no >= s->next_out_seq ||
-        r->count > s->next_out_seq - r->from_seq_no) {
+    if (r->count == 0 || r->from_seq_no < oldest || r->from_seq_no >= s->flow->next_out_seq ||
+        r->count > s->flow->next_out_seq - r->from_seq_no) {
         fixp_retransmit_reject(g, c, r, ENG_GW_RETRANSMIT_RANGE,
                                SBE_RETRANSMIT_REJECT_CODE_OUT_OF_RANGE);
         return;
@@ -188,9 +188,9 @@ static void fixp_on_retransmit_request(gw_t *g, gw_conn_t *c, const sbe_retransm
     for (uint64_t i = 0; i < r->count && !c->closing; i++) {
         uint64_t q = r->from_seq_no + i;
         const uint8_t *slot = s->log + (q & (kept - 1)) * GW_LOG_SLOT_BYTES;
-        uint16_t len;
-        memcpy(&len, slot, 2);
-        gw_conn_send(g, c, slot + 2, len);
+        gw_log_slot_hdr_t h;
+        memcpy(&h, slot, sizeof h);
+        gw_conn_send(g, c, slot + sizeof h, h.len);
     }
 }
 
@@ -210,7 +210,7 @@ static void fixp_app_message(gw_t *g, gw_conn_t *c, const sbe_msg_t *m)
     /* Every application message starts with seqNum, sendingTimeNs, clOrdId. */
     uint64_t seq = m->body.new_order_single.seq_num;
     uint64_t cl = m->body.new_order_single.cl_ord_id;
-    if (seq < s->next_in_seq) {
+    if (seq < s->flow->next_in_seq) {
         gw_out_bmr(g, c->session, seq, cl, m->template_id, ENG_GW_SEQ_TOO_LOW,
                    SBE_BUSINESS_REJECT_REASON_OTHER);
         return;
@@ -220,9 +220,22 @@ static void fixp_app_message(gw_t *g, gw_conn_t *c, const sbe_msg_t *m)
                    SBE_BUSINESS_REJECT_REASON_OTHER);
         return;
     }
-    /* Idempotent flow: a gap means the client chose not to send those; nothing to recover. */
-    s->next_in_seq = seq + 1;
+    /* Idempotent flow: a gap means the client chose not to send those; nothing to recover.
+     * gw_store.c S2: the message is in doubt from before it is taken until its effect is
+     * complete, so a gateway restarted in between can tell whether it took effect. */
+    gw_flow_t *f = s->flow;
+    f->doubt_out_seq = f->next_out_seq;
+    f->doubt_req_cmds = f->req_cmds;
+    f->doubt_cl_ord_id = cl;
+    f->doubt_template = m->template_id;
+    gw_store_order();
+    f->doubt_in_seq = seq;
+    gw_store_order();
+    f->next_in_seq = seq + 1;
+    gw_store_order();
     gw_entry_message(g, c, m);
+    gw_store_order();
+    f->doubt_in_seq = 0;
 }
 
 static int fixp_is_app_inbound(uint16_t tid)
@@ -353,7 +366,7 @@ void fixp_timers(gw_t *g)
         }
         if (g->now_ns - c->last_tx_ns >= ka_ns) {
             sbe_msg_t m = {.template_id = SBE_SEQUENCE_TEMPLATE_ID};
-            m.body.sequence.next_seq_no = g->sessions[c->session].next_out_seq;
+            m.body.sequence.next_seq_no = g->sessions[c->session].flow->next_out_seq;
             fixp_send_session(g, c, &m);
         }
     }

@@ -35,8 +35,8 @@ static void gw_admin_publish(gw_t *g, gw_admin_t *a)
         const gw_conn_t *c = s->conn >= 0 ? &g->conns[s->conn] : NULL;
         row->session_id = s->cfg->session_id;
         row->firm_id = s->cfg->firm_id;
-        row->in_seq = s->next_in_seq ? s->next_in_seq - 1 : 0;
-        row->out_seq = s->next_out_seq ? s->next_out_seq - 1 : 0;
+        row->in_seq = s->flow->next_in_seq ? s->flow->next_in_seq - 1 : 0;
+        row->out_seq = s->flow->next_out_seq ? s->flow->next_out_seq - 1 : 0;
         row->orders_live = s->live_orders;
         row->cancel_on_disconnect = s->cfg->cancel_on_disconnect;
         row->state = !c                                 ? GW_ADMIN_SESSION_DISCONNECTED

@@ -23,6 +23,7 @@ int gw_mass_open(gw_t *g, int32_t session, uint64_t cl_ord_id, uint32_t instrume
                                      .instrument_id = instrument_id, .account_id = account_id,
                                      .transact_ns = gw_realtime_ns(),
                                      .deadline_ns = g->now_ns + (int64_t)ms * 1000000};
+            gw_store_mass_put(g, i);
             return (int)i;
         }
     }
@@ -50,9 +51,11 @@ static int gw_encode_mass(uint8_t *buf, size_t cap, uint64_t seq, int64_t now, c
 static void gw_mass_finish(gw_t *g, uint32_t m, uint16_t reason)
 {
     gw_mass_t x = g->mass[m];
+    gw_store_mass_answering(g, m, g->sessions[x.session].flow->next_out_seq);
     memset(&g->mass[m], 0, sizeof g->mass[m]);
     gw_mass_report_t r = {&x, reason};
     gw_out_send(g, x.session, gw_encode_mass, &r);
+    gw_store_mass_put(g, m);        /* free once its report is logged (gw_store.c S1) */
 }
 
 void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count)
@@ -62,21 +65,25 @@ void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count)
         gw_mass_finish(g, m, ENG_OK);
 }
 
+void gw_mass_expire_one(gw_t *g, uint32_t m)
+{
+    /* Its owed orders pass to the no-report owner before the slot is freed: a later mass
+     * cancel reusing the slot must not count them. */
+    gw_session_t *s = &g->sessions[g->mass[m].session];
+    gw_order_t *o;
+    for (uint64_t id = s->orders_head; (o = gw_orders_find(&g->orders, id)); id = o->sess_next)
+        if (o->owed == m + 1)
+            o->owed = GW_OWED_COD;
+    gw_mass_finish(g, m, ENG_GW_MASS_CANCEL_UNFINISHED);
+}
+
 uint32_t gw_mass_expire(gw_t *g)
 {
     uint32_t answered = 0;
     for (uint32_t m = 0; m < GW_MASS_SLOTS; m++) {
-        gw_mass_t *x = &g->mass[m];
-        if (x->transact_ns == 0 || g->now_ns < x->deadline_ns)
+        if (g->mass[m].transact_ns == 0 || g->now_ns < g->mass[m].deadline_ns)
             continue;
-        /* Its owed orders pass to the no-report owner before the slot is freed: a later mass
-         * cancel reusing the slot must not count them. */
-        gw_session_t *s = &g->sessions[x->session];
-        gw_order_t *o;
-        for (uint64_t id = s->orders_head; (o = gw_orders_find(&g->orders, id)); id = o->sess_next)
-            if (o->owed == m + 1)
-                o->owed = GW_OWED_COD;
-        gw_mass_finish(g, m, ENG_GW_MASS_CANCEL_UNFINISHED);
+        gw_mass_expire_one(g, m);
         answered++;
     }
     return answered;
@@ -213,8 +220,10 @@ static void gw_on_cancelled(gw_t *g, const eng_evt_t *e, const gw_pending_t *p)
     o->leaves_qty = e->cancelled.leaves_qty;
     if (p && p->kind == GW_P_CANCEL && p->order_id == o->order_id)
         o->cl_ord_id = p->cl_ord_id;    /* FIX: the cancel's ClOrdID names the result */
-    if (p && p->kind == GW_P_MASS_PART && p->order_id == o->order_id && o->owed == p->mass + 1)
+    if (p && p->kind == GW_P_MASS_PART && p->order_id == o->order_id && o->owed == p->mass + 1) {
         g->mass[p->mass].affected++;    /* still its mass cancel's (not expired, gw_mass_expire) */
+        gw_store_mass_put(g, p->mass);
+    }
     sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_CANCELED,
                                      o->leaves_qty == 0 ? SBE_ORD_STATUS_CANCELED
                                                         : gw_working_status(o));
@@ -264,7 +273,7 @@ static void gw_on_triggered(gw_t *g, const eng_evt_t *e)
 }
 
 /* One event; p is our command that caused it, or NULL. */
-static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
+static void gw_on_event(gw_t *g, const eng_evt_t *e, const gw_pending_t *p)
 {
     gw_order_t *o;
     switch (e->hdr.type) {
@@ -279,6 +288,7 @@ static void gw_on_event(gw_t *g, const eng_evt_t *e, gw_pending_t *p)
         return;
     case ENG_EVT_TRADE:
         gw_on_trade_side(g, e, e->trade.buy_order_id, e->trade.buy_leaves_qty, ENG_SIDE_BUY);
+        g->cur_evt_sub |= 1;        /* the second leg's message has a key of its own */
         gw_on_trade_side(g, e, e->trade.sell_order_id, e->trade.sell_leaves_qty, ENG_SIDE_SELL);
         return;
     case ENG_EVT_CANCELLED:
@@ -348,6 +358,10 @@ static int gw_read_replies(gw_t *g)
         ring_reply_t r;
         memcpy(&r, g->cfg->reply->data + off, sizeof r);
         ring_spsc_consume(g->cfg->reply);
+        if (r.seq && r.seq <= g->stale_reply_seq) {
+            n++;                    /* a dead previous owner's of this producer slot */
+            continue;
+        }
         gw_pending_t *p = &g->pending[g->p_answered & (GW_PENDING_CAP - 1)];
         p->seq = r.seq;
         p->event_count = r.event_count;
@@ -429,6 +443,8 @@ int gw_engine_poll(gw_t *g)
                 break;
             if (type != RING_MSG_ENG_EVT || length != sizeof e)
                 continue;
+            if (e.hdr.seq <= g->skip_through_seq)
+                continue;           /* replayed from the journal by gw_restore already */
         }
         if (e.hdr.seq > g->last_answered_seq && gw_engine_in_flight(g)) {
             g->held = 1;
@@ -445,10 +461,19 @@ int gw_engine_poll(gw_t *g)
     return work;
 }
 
+void gw_engine_report(gw_t *g, const eng_evt_t *e, uint32_t index, const gw_pending_t *p)
+{
+    g->cur_evt_seq = e->hdr.seq;    /* its messages carry (seq, index * 2 + leg): gw_outbound.c */
+    g->cur_evt_sub = index * 2;
+    gw_on_event(g, e, p);
+    g->cur_evt_seq = 0;
+    g->cur_evt_sub = 0;
+}
+
 void gw_engine_apply(gw_t *g, const eng_evt_t *e)
 {
     gw_pending_t *p = gw_attribute(g, e->hdr.seq);
-    gw_on_event(g, e, p);
+    gw_engine_report(g, e, e->hdr.seq == g->evt_seq ? g->evt_index : 0, p);
     if (p && p->lat_rx)
         gw_lat_reported(g, p);
     if (p && ++p->events_seen >= p->event_count)

@@ -83,7 +83,7 @@ static void gw_entry_new_order(gw_t *g, gw_conn_t *c, const sbe_new_order_single
         return;
     }
     gw_order_t o = {
-        .order_id = ((uint64_t)g->cfg->order_id_prefix << 48) | g->next_order_counter,
+        .order_id = ((uint64_t)g->order_id_prefix << 48) | g->next_order_counter,
         .cl_ord_id = m->cl_ord_id,
         .price = m->price == SBE_OPTIONAL_PRICE_NULL ? 0 : m->price,
         .stop_px = m->stop_px == SBE_OPTIONAL_PRICE_NULL ? 0 : m->stop_px,

@@ -27,9 +27,11 @@
 
 #define GW_RX_BYTES 4096            /* >= 2 * SBE_MAX_FRAME_LENGTH: a whole frame always fits */
 #define GW_TX_RESERVE 256           /* kept free for the Terminate that ends a slow consumer */
-#define GW_LOG_SLOT_BYTES 256       /* one retained outbound frame (largest app frame is 181 B) */
+#define GW_LOG_SLOT_BYTES 256       /* one retained outbound frame (largest app frame is 181 B)
+                                       after its gw_log_slot_hdr_t */
 #define GW_PENDING_CAP 8192         /* engine commands in flight or awaiting their events */
 #define GW_LINGER_NS 200000000LL    /* a closing connection gets this long to flush */
+#define GW_REQ_NOTES 1024           /* requests remembered per session in its flow (gw_flow_t) */
 #define GW_LAT_TX_CAP 512           /* stamped commands whose first report awaits the flush pass
                                        (one engine poll queues at most 256) */
 
@@ -55,12 +57,46 @@ typedef struct gw_conn {
     uint8_t rx[GW_RX_BYTES];
 } gw_conn_t;
 
+/* One session's flow state that must outlive the gateway process (gw_store.c): in the store
+ * file's mapping when the gateway has one, else in memory. Written by the gateway thread only;
+ * the order of its stores is what a restart relies on (gw_store.c states the invariants). */
+typedef struct gw_flow {
+    uint64_t session_id;            /* the configuration's, checked when a store is reopened */
+    uint64_t next_in_seq;           /* seqNum we expect from the client next */
+    uint64_t next_out_seq;          /* seqNum of the next application message we send */
+    uint64_t last_evt_seq;          /* the engine event of the last event-made message logged: */
+    uint32_t last_evt_sub;          /* (seq, index * 2 + trade leg) */
+    uint32_t established_once;
+    uint64_t req_cmds;              /* engine commands written for the session's requests */
+    /* The application message being handled (doubt_in_seq 0: none): set before next_in_seq
+     * moves past it, cleared once its effect (a reject logged, a command written, a mass
+     * cancel recorded) is complete, so a restart can tell whether it took effect. */
+    uint64_t doubt_in_seq;
+    uint64_t doubt_out_seq;         /* next_out_seq when it was taken */
+    uint64_t doubt_req_cmds;        /* req_cmds then */
+    uint64_t doubt_cl_ord_id;
+    uint32_t doubt_template;
+    uint32_t _pad0;
+    /* The request behind each of the last GW_REQ_NOTES engine commands written for the session
+     * (by req_cmds before the increment), so a restart can answer the ones an engine that died
+     * too never journaled. */
+    struct { uint64_t in_seq, cl_ord_id; uint32_t template_id, _pad; } reqs[GW_REQ_NOTES];
+} gw_flow_t;
+
+/* A retained outbound message: header, then the frame. evt_seq/evt_sub: the engine event it
+ * reports (0: made by the gateway itself), so a restart logs no event's message twice. */
+typedef struct gw_log_slot_hdr {
+    uint16_t len;
+    uint16_t _pad0;
+    uint32_t evt_sub;
+    uint64_t evt_seq;
+} gw_log_slot_hdr_t;
+
 typedef struct gw_session {
     const gw_session_cfg_t *cfg;
     int32_t conn;                   /* bound connection or -1 */
-    uint32_t established_once;
-    uint64_t next_out_seq;          /* seqNum of the next application message we send */
-    uint64_t next_in_seq;           /* seqNum we expect from the client next */
+    uint32_t _pad2;
+    gw_flow_t *flow;                /* sequence numbers and the message being handled */
     double tokens;                  /* throttle bucket */
     int64_t tokens_ns;
     uint64_t live_orders;
@@ -68,7 +104,8 @@ typedef struct gw_session {
     uint32_t sweeping;              /* 1: some of its orders are owed a cancel not yet written */
     uint32_t _pad1;
     uint64_t sweep_at;              /* order id the sweep looks at next (0: end of the chain) */
-    uint8_t *log;                   /* out_log_msgs slots of GW_LOG_SLOT_BYTES: [u16 len][frame] */
+    uint8_t *log;                   /* out_log_msgs slots of GW_LOG_SLOT_BYTES: gw_log_slot_hdr_t,
+                                       then the frame (in the store's mapping when it has one) */
 } gw_session_t;
 
 typedef struct gw_order {
@@ -123,6 +160,29 @@ typedef struct gw_mass {
     int64_t deadline_ns;            /* CLOCK_MONOTONIC: answered UNFINISHED if still open then */
 } gw_mass_t;
 
+/* An open mass cancel as the store keeps it (session_plus1 0: free), so a restart answers it. */
+typedef struct gw_store_mass {
+    uint32_t session_plus1;
+    uint32_t instrument_id, account_id, affected;
+    uint64_t cl_ord_id;
+    uint64_t report_seq;            /* != 0: its report gets this seqNum (logged once the
+                                       session's next_out_seq is past it) */
+} gw_store_mass_t;
+
+/* The flow store file's first page(s); the flows and the logs follow (gw_store.c). */
+typedef struct gw_store_hdr {
+    uint64_t magic;                 /* GW_STORE_MAGIC */
+    uint32_t version, session_count;
+    uint32_t out_log_msgs;
+    uint32_t order_id_prefix;       /* the first run's, kept by every later one */
+    uint64_t from_seq;              /* no command of this gateway's is journaled before it */
+    uint32_t source;                /* producer slot + 1 of the last run (its ring may hold the
+                                       last commands it wrote) */
+    uint32_t runs;                  /* runs that used this store; 0: fresh */
+    uint64_t file_bytes;
+    gw_store_mass_t mass[GW_MASS_SLOTS];
+} gw_store_hdr_t;
+
 struct gw {                         /* gw_t (gw_server.h) */
     const gw_config_t *cfg;
     gw_stats_t *stats;
@@ -159,10 +219,43 @@ struct gw {                         /* gw_t (gw_server.h) */
     uint32_t evt_index;
     uint32_t engine_down;           /* 1 from the engine's death until gw_resume: nothing may be
                                        written to its orphaned rings (owed cancels wait) */
+    gw_store_hdr_t *store;          /* the flow store's mapping (gw_store.c); NULL: memory only */
+    uint64_t store_bytes;
+    uint32_t order_id_prefix;       /* cfg's, or the store's when it has one */
+    uint32_t _pad3;
+    gw_flow_t *flows_mem;           /* the flows when there is no store */
+    uint32_t restoring;             /* 1 while gw_restore replays the journal */
+    uint32_t cur_evt_sub;           /* the engine event being reported (cur_evt_seq 0: none) */
+    uint64_t cur_evt_seq;
+    uint64_t skip_through_seq;      /* after a restore: log events up to it are in the journal,
+                                       replayed already */
+    uint64_t stale_reply_seq;       /* replies up to this seq answer a previous owner of the
+                                       producer slot (it died with commands in flight): none of
+                                       ours is sequenced before it */
     void (*on_unbound)(gw_t *g, int32_t session, int was_established);
                                     /* fixp_session_unbound: how gw_conn.c, below the session
                                        layer, tells it a session lost its connection */
 };
+
+/* gw_store.c: the flow store, a file mapped MAP_SHARED (see its top comment) */
+/* Maps path, creating it or checking that it belongs to this configuration, and points every
+ * session's flow and log into it (before any was used). 0, or < 0 with message set. */
+int gw_store_open(gw_t *g, const char *path, char *message, uint32_t cap);
+/* Unmaps it (NULL store: nothing). */
+void gw_store_close(gw_t *g);
+/* Compiler barrier: the stores before it reach the mapping before those after it, as seen by
+ * a later process reading the file after this one was killed (the CPU retires them in order on
+ * a kill; only the compiler may reorder). */
+void gw_store_order(void);
+/* The persisted copy of mass slot m: written at open, on each cancel counted, at finish. */
+void gw_store_mass_put(gw_t *g, uint32_t m);
+/* Mass slot m's report is about to be logged with seqNum seq (before the slot is cleared). */
+void gw_store_mass_answering(gw_t *g, uint32_t m, uint64_t seq);
+
+/* gw_restore.c: a restarted gateway rebuilds its orders from the journal */
+/* See gw_server.h gw_restore. */
+int gw_restore_run(gw_t *g, uint32_t source, uint64_t first_seq, const char *journal_dir,
+                   uint64_t limit_seq, char *message, uint32_t cap);
 
 /* gw_orders.c */
 /* Allocates a table of capacity slots (a power of two). 0 or -ENOMEM/-EINVAL. */
@@ -264,6 +357,9 @@ void gw_engine_cancel(gw_t *g, const gw_order_t *o, uint32_t kind, uint32_t mass
 int gw_engine_poll(gw_t *g);
 /* Handles one engine event: attributes it to our command, reports it, advances evt_seq/index. */
 void gw_engine_apply(gw_t *g, const eng_evt_t *e);
+/* Reports one engine event (index: its place among its seq's events) caused by our command p
+ * (NULL: none or not ours): the order table follows it and the owners get their messages. */
+void gw_engine_report(gw_t *g, const eng_evt_t *e, uint32_t index, const gw_pending_t *p);
 /* Answers a NEW, CANCEL or REPLACE the engine never sequenced (it died first, and its successor
  * recovered a journal without it): rejected with ENG_GW_ENGINE_GONE; owed cancels (mass parts,
  * cancel-on-disconnect) are sent again; other kinds: nothing. */
@@ -287,6 +383,8 @@ void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count);
  * cancelled stay owed, as cancel-on-disconnect's are (no report counts them), so they are still
  * cancelled if the engine comes back. Returns how many it answered. */
 uint32_t gw_mass_expire(gw_t *g);
+/* Answers mass slot m now as gw_mass_expire does past its deadline. */
+void gw_mass_expire_one(gw_t *g, uint32_t m);
 
 /* gw_orders.c: orders that left, remembered so that a late cancel is told it is too late */
 /* Remembers o (its id, firm, session, instrument); forgets the oldest beyond GW_DONE_CAP / 2. */

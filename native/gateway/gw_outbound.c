@@ -4,8 +4,8 @@
  * connection is established on the session; with none, it waits in the log for a reconnect and a
  * RetransmitRequest.
  * Invariant: a session's outbound seqNums are 1, 2, 3 ... with no gap; the log keeps the last
- * out_log_msgs of them (in memory: they outlive an engine crash, gw_resume.c, not a gateway
- * restart).
+ * out_log_msgs of them (in the flow store when the gateway has one, gw_store.c, so they
+ * outlive a gateway restart too; else in memory, outliving an engine crash only).
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -20,20 +20,40 @@ int64_t gw_realtime_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* 1 if the engine event being reported already gave this session its message: a restart
+ * replaying the journal (gw_restore.c) passes again over events the dead run reported. */
+static int gw_out_logged_already(const gw_t *g, const gw_flow_t *f)
+{
+    return g->restoring && (g->cur_evt_seq < f->last_evt_seq ||
+                            (g->cur_evt_seq == f->last_evt_seq && g->cur_evt_sub <= f->last_evt_sub));
+}
+
 void gw_out_send(gw_t *g, int32_t session, gw_encode_fn encode, const void *ctx)
 {
     gw_session_t *s = &g->sessions[session];
-    uint64_t seq = s->next_out_seq;
+    gw_flow_t *f = s->flow;
+    if (g->cur_evt_seq && gw_out_logged_already(g, f))
+        return;
+    uint64_t seq = f->next_out_seq;
     uint8_t *slot = s->log + (seq & (g->cfg->out_log_msgs - 1)) * GW_LOG_SLOT_BYTES;
-    int n = encode(slot + 2, GW_LOG_SLOT_BYTES - 2, seq, gw_realtime_ns(), ctx);
+    const uint32_t at = sizeof(gw_log_slot_hdr_t);
+    int n = encode(slot + at, GW_LOG_SLOT_BYTES - at, seq, gw_realtime_ns(), ctx);
     if (n <= 0)
         return;                     /* cannot happen for the gateway's own well-formed reports */
-    uint16_t len = (uint16_t)n;
-    memcpy(slot, &len, 2);
-    s->next_out_seq++;
+    gw_log_slot_hdr_t h = {.len = (uint16_t)n, .evt_sub = g->cur_evt_sub,
+                           .evt_seq = g->cur_evt_seq};
+    memcpy(slot, &h, sizeof h);
+    /* gw_store.c S1: the slot, then the commit, then the event it reports. */
+    gw_store_order();
+    f->next_out_seq = seq + 1;
+    gw_store_order();
+    if (g->cur_evt_seq) {
+        f->last_evt_seq = g->cur_evt_seq;
+        f->last_evt_sub = g->cur_evt_sub;
+    }
     g->stats->reports++;
     if (s->conn >= 0 && g->conns[s->conn].state == GW_CONN_ESTABLISHED)
-        gw_conn_send(g, &g->conns[s->conn], slot + 2, len);
+        gw_conn_send(g, &g->conns[s->conn], slot + at, h.len);
 }
 
 /* The reason's one-line text for a reject: the codec's own errors only (the gateway's session

@@ -157,13 +157,19 @@ int gw_resume_engine(gw_t *g, uint32_t old_source, uint64_t recovered_seq,
     int64_t now = gw_realtime_ns();
     /* Never sequenced: NEW, CANCEL and REPLACE are answered 959; an owed cancel (mass cancel
      * part, cancel-on-disconnect) is still owed and the sweep writes it to the new engine. */
-    for (uint64_t i = 0; i < n; i++)
+    for (uint64_t i = 0; i < n; i++) {
         gw_engine_not_executed(g, &left[i], now);
+        /* The flow's count is of request commands the journal holds (gw_restore.c counts them
+         * there): these never will be, and they are the last ones written. */
+        uint32_t k = left[i].kind;
+        if (k == GW_P_NEW || k == GW_P_CANCEL || k == GW_P_REPLACE)
+            g->sessions[left[i].session].flow->req_cmds--;
+    }
     free(left);
     /* Cancel-on-disconnect: every session lost its connection when the engine died; orders of
      * those that have it are marked (those owed already keep their owner). */
     for (uint32_t i = 0; i < g->cfg->session_count; i++)
-        if (g->sessions[i].conn < 0 && g->sessions[i].established_once)
+        if (g->sessions[i].conn < 0 && g->sessions[i].flow->established_once)
             fixp_session_unbound(g, (int32_t)i, 1);
     return 0;
 }

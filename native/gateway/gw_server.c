@@ -83,11 +83,13 @@ static void gw_free(gw_t *g)
             free(g->conns[i].tx);
         free(g->conns);
     }
-    if (g->sessions) {
+    if (g->sessions && !g->store) {
         for (uint32_t i = 0; i < g->cfg->session_count; i++)
             free(g->sessions[i].log);
-        free(g->sessions);
     }
+    free(g->sessions);
+    free(g->flows_mem);
+    gw_store_close(g);
     gw_orders_free(&g->orders);
     gw_orders_free(&g->done);
     free(g->done_ring);
@@ -101,8 +103,11 @@ static int gw_setup(gw_t *g)
     const gw_config_t *cfg = g->cfg;
     g->conns = calloc(cfg->max_connections, sizeof(gw_conn_t));
     g->sessions = calloc(cfg->session_count, sizeof(gw_session_t));
-    if (!g->conns || !g->sessions)
+    g->flows_mem = calloc(cfg->session_count, sizeof(gw_flow_t));
+    if (!g->conns || !g->sessions || !g->flows_mem)
         return -ENOMEM;
+    g->order_id_prefix = cfg->order_id_prefix;
+    g->stale_reply_seq = cfg->first_seq ? cfg->first_seq - 1 : 0;
     for (uint32_t i = 0; i < cfg->max_connections; i++) {
         g->conns[i].fd = -1;
         g->conns[i].session = -1;
@@ -114,8 +119,10 @@ static int gw_setup(gw_t *g)
         gw_session_t *s = &g->sessions[i];
         s->cfg = &cfg->sessions[i];
         s->conn = -1;
-        s->next_out_seq = 1;
-        s->next_in_seq = 1;
+        s->flow = &g->flows_mem[i];
+        s->flow->session_id = cfg->sessions[i].session_id;
+        s->flow->next_out_seq = 1;
+        s->flow->next_in_seq = 1;
         s->log = calloc(cfg->out_log_msgs, GW_LOG_SLOT_BYTES);
         if (!s->log)
             return -ENOMEM;
@@ -224,6 +231,32 @@ int gw_resume(gw_t *g, uint32_t old_source, uint64_t recovered_seq, const char *
     if (rc == 0 && (rc = gw_waker_rebind(g)) < 0)
         snprintf(message, message_cap, "event doorbell: %s", strerror(-rc));
     return rc;
+}
+
+int gw_use_store(gw_t *g, const char *path, char *message, uint32_t message_cap)
+{
+    if (!g || !path || !path[0] || !message || message_cap == 0) {
+        if (message && message_cap)
+            snprintf(message, message_cap, "no store path");
+        return -EINVAL;
+    }
+    message[0] = 0;
+    return gw_store_open(g, path, message, message_cap);
+}
+
+uint32_t gw_store_last_source(const gw_t *g)
+{
+    return g && g->store && g->store->runs ? g->store->source : 0;
+}
+
+int gw_restore(gw_t *g, uint32_t source, uint64_t first_seq, const char *journal_dir,
+               uint64_t limit_seq, char *message, uint32_t message_cap)
+{
+    if (!g || !message || message_cap == 0 || !g->store || source == 0)
+        return -EINVAL;
+    message[0] = 0;
+    g->now_ns = gw_mono_ns();
+    return gw_restore_run(g, source, first_seq, journal_dir, limit_seq, message, message_cap);
 }
 
 uint32_t gw_expire_mass_cancels(gw_t *g)

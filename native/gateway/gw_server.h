@@ -102,6 +102,10 @@ typedef struct gw_config {
                                        event-log doorbell (a waker thread, gw_waker.c), so events
                                        this gateway did not cause are reported at once; 0: they
                                        wait for the next idle_sleep_ms timeout */
+    uint64_t first_seq;             /* the engine's last seq + 1 when this gateway attached: none
+                                       of its commands is sequenced before it, so a reply with a
+                                       lower seq on a reused producer slot is a dead previous
+                                       owner's, not ours (0: none can be) */
     uint32_t io_backend;            /* GW_IO_EPOLL or GW_IO_URING (gw_io_uring_probe says if it
                                        can run here) */
     uint32_t io_uring_sqpoll_ms;    /* GW_IO_URING: 0, or a kernel thread polls the submission
@@ -164,6 +168,31 @@ int gw_serve(gw_t *g);
  * 0, or < 0 (JRNL_* or -errno) with message saying why: the gateway cannot go on. */
 int gw_resume(gw_t *g, uint32_t old_source, uint64_t recovered_seq, const char *journal_dir,
               char *message, uint32_t message_cap);
+
+/* Keeps the sessions' flows (sequence numbers, the request being handled) and their outbound
+ * logs in the flow store file at path (native/gateway/gw_store.c), creating it, or reopening
+ * the one a previous run of this gateway left (same sessions in the same order, same
+ * out_log_msgs; the engine order id prefix becomes the store's). Right after gw_open, then
+ * gw_restore, before gw_serve. 0, or < 0 with message saying why. */
+int gw_use_store(gw_t *g, const char *path, char *message, uint32_t message_cap);
+
+/* With a store that a previous run used: that run's producer slot + 1 (its command ring may
+ * still hold its last commands: the caller waits until the engine took them all). 0 without a
+ * store or with a fresh one. */
+uint32_t gw_store_last_source(const gw_t *g);
+
+/* After gw_use_store, before gw_serve; source: this run's producer slot + 1. With a fresh
+ * store, records that none of this gateway's commands is journaled before first_seq (the
+ * engine's last seq + 1 now). With one a previous run used (it died, the engine perhaps too):
+ * reads the engine's journal (journal_dir) from that first run's first_seq up to limit_seq (a
+ * seq every command of the dead run is at or before, and every event up to which is
+ * journaled) and rebuilds the orders of every session, owner included; reports what the dead
+ * run had not reported (fills after its death: logged for retransmission, never twice);
+ * answers the request it was handling if that never took effect (BusinessMessageReject 959) and
+ * its open mass cancels (965, they cannot be finished); marks cancel-on-disconnect; and skips
+ * the events up to limit_seq on the log. 0, or < 0 with message saying why. */
+int gw_restore(gw_t *g, uint32_t source, uint64_t first_seq, const char *journal_dir,
+               uint64_t limit_seq, char *message, uint32_t message_cap);
 
 /* While gw_serve is not running (the engine is down and the caller waits for a restarted one):
  * answers every mass cancel past its mass_cancel_timeout_ms with ENG_GW_MASS_CANCEL_UNFINISHED

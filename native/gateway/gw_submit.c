@@ -42,6 +42,15 @@ static uint64_t gw_submit_stamped(gw_t *g, const eng_cmd_t *cmd)
 void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx)
 {
     uint64_t enqueue = 0;
+    int request = ctx->kind == GW_P_NEW || ctx->kind == GW_P_CANCEL || ctx->kind == GW_P_REPLACE;
+    gw_flow_t *f = g->sessions[ctx->session].flow;
+    if (request) {                  /* written within the request's handling: doubt_* is it */
+        uint64_t k = f->req_cmds & (GW_REQ_NOTES - 1);
+        f->reqs[k].in_seq = f->doubt_in_seq;
+        f->reqs[k].cl_ord_id = f->doubt_cl_ord_id;
+        f->reqs[k].template_id = f->doubt_template;
+        gw_store_order();
+    }
     /* The session it serves goes into the journal with it (venue_layout.h ENG_SESSION_TAG_*). */
     cmd->hdr.session = (uint16_t)((uint32_t)(ctx->session + 1) & ENG_SESSION_TAG_INDEX_MASK);
     if (ctx->kind == GW_P_MASS_PART || ctx->kind == GW_P_COD)
@@ -62,6 +71,10 @@ void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx)
     g->p_head++;
     g->cmds_unsignalled++;
     g->stats->commands++;
+    if (request) {
+        gw_store_order();           /* gw_store.c S2: the command, then the count */
+        f->req_cmds++;
+    }
 }
 
 void gw_engine_cancel(gw_t *g, const gw_order_t *o, uint32_t kind, uint32_t mass)

@@ -502,7 +502,7 @@ static int sbe_decode_new_order_single(const uint8_t *frame, uint32_t frame_leng
     m->stp_mode = sbe_ld_u8(b + 79);
     if (!sbe_self_trade_prevention_valid(m->stp_mode)) return ENG_GW_BAD_ENUM;
     m->flags = sbe_ld_u8(b + 80);
-    if ((m->flags & ~3u) != 0) return ENG_GW_BAD_SET;
+    if ((m->flags & ~7u) != 0) return ENG_GW_BAD_SET;
     if (frame_length != SBE_SOFH_LENGTH + SBE_HEADER_LENGTH + block_length) return ENG_GW_TRAILING_BYTES;
     return ENG_OK;
 }
@@ -1004,7 +1004,7 @@ int sbe_encode_new_order_single(uint8_t *buf, size_t cap, const sbe_new_order_si
     if (!sbe_ord_type_valid(m->ord_type)) return -EINVAL;
     if (!sbe_time_in_force_valid(m->time_in_force)) return -EINVAL;
     if (!sbe_self_trade_prevention_valid(m->stp_mode)) return -EINVAL;
-    if ((m->flags & ~3u) != 0) return -EINVAL;
+    if ((m->flags & ~7u) != 0) return -EINVAL;
     if (cap < frame_length) return -ENOSPC;
     sbe_put_headers(buf, frame_length, SBE_NEW_ORDER_SINGLE_BLOCK_LENGTH, SBE_NEW_ORDER_SINGLE_TEMPLATE_ID);
     b = buf + SBE_SOFH_LENGTH + SBE_HEADER_LENGTH;

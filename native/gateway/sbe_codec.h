@@ -159,6 +159,7 @@ enum { SBE_NEED_MORE = -1 };
 /* set OrderFlags: = eng_order_flag_t bits */
 #define SBE_ORDER_FLAGS_POST_ONLY 1 /* refused instead of taking liquidity */
 #define SBE_ORDER_FLAGS_ICEBERG 2 /* displayQty is the peak shown, the rest a hidden reserve */
+#define SBE_ORDER_FLAGS_INTERMARKET_SWEEP 4 /* intermarket sweep order (Reg NMS Rule 600(b)(30)): not stopped by Rule 611 protection; LIMIT IOC/FOK only */
 
 /* Negotiate (template 500): client: open a logical session */
 typedef struct sbe_negotiate {

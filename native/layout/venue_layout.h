@@ -81,6 +81,8 @@ typedef enum eng_reason {
     ENG_CXL_NO_LEVEL_CAPACITY = 408,  /* a triggered stop-limit could not rest: level pool empty */
     ENG_EXP_DAY = 410,                /* DAY order expired at the end of day */
     ENG_EXP_GTD = 411,                /* good-till-date order reached its expiry time */
+    ENG_CXL_REGNMS_TRADE_THROUGH = 430, /* Rule 611: the rest would trade through another venue's protected quote; route it there */
+    ENG_CXL_REGNMS_LOCK_CROSS = 431,  /* Rule 610(d): the rest would rest locking or crossing another venue's protected quote */
     /* a dark (midpoint) IOC order's remainder when the reference NBBO gave no midpoint to trade at */
     ENG_CXL_NBBO_NONE = 420,          /* no NBBO received yet, or one side of it empty */
     ENG_CXL_NBBO_LOCKED = 421,        /* the NBBO is locked (bid == ask) */
@@ -166,7 +168,8 @@ typedef enum eng_cmd_type {
     ENG_CMD_EXECUTE = 13,     /* an execution reported from outside against a named resting order */
     ENG_CMD_REDUCE = 14,      /* take a quantity off a resting order, keeping its place */
     ENG_CMD_SEED_LEVEL = 15,  /* add or remove liquidity at a level that belongs to no known order */
-    ENG_CMD_NBBO = 16         /* the reference NBBO (best bid/offer across venues), for dark midpoint trading */
+    ENG_CMD_NBBO = 16,        /* the reference NBBO (best bid/offer across venues), for dark midpoint trading */
+    ENG_CMD_SET_ORDER_PROTECTION = 17 /* Rule 611 mode of a lit instrument (ENGINE.md "Order protection") */
 } eng_cmd_type_t;
 
 typedef enum eng_side { ENG_SIDE_NONE = 0, ENG_SIDE_BUY = 1, ENG_SIDE_SELL = 2 } eng_side_t;
@@ -204,7 +207,10 @@ typedef enum eng_stp_mode {
 
 typedef enum eng_order_flag {
     ENG_FLAG_POST_ONLY = 1,
-    ENG_FLAG_ICEBERG = 2     /* display_qty is the peak shown; the rest is a hidden reserve */
+    ENG_FLAG_ICEBERG = 2,    /* display_qty is the peak shown; the rest is a hidden reserve */
+    ENG_FLAG_ISO = 4         /* intermarket sweep order: its sender took every better protected quote
+                                elsewhere (Rule 600(b)(30)), so Rule 611 protection does not stop it;
+                                lit LIMIT IOC/FOK only */
 } eng_order_flag_t;
 
 typedef enum eng_phase {
@@ -387,6 +393,22 @@ typedef struct eng_nbbo {
                                  (the one hdr.ts_ns uses); staleness is measured from it */
 } eng_nbbo_t;
 
+/* Rule 611 order protection of a lit instrument (ENGINE.md "Order protection"): with a mode other
+ * than OFF, the instrument's NBBO (ENG_CMD_NBBO; for a lit venue the consolidator sends the best
+ * protected quotes of the OTHER venues) bounds every non-ISO execution. */
+typedef enum eng_protect_mode {
+    ENG_PROTECT_OFF = 0,       /* no protection (the default; a single venue has no other venue) */
+    ENG_PROTECT_REJECT = 1,    /* a new order that would trade through is rejected whole */
+    ENG_PROTECT_ROUTE_AWAY = 2 /* the order executes up to the protected price; the rest is cancelled
+                                  (ENG_CXL_REGNMS_TRADE_THROUGH) for its sender to route away */
+} eng_protect_mode_t;
+
+typedef struct eng_set_order_protection {
+    eng_cmd_hdr_t hdr;
+    uint8_t mode;             /* eng_protect_mode_t */
+    uint8_t _pad1[7];
+} eng_set_order_protection_t;
+
 typedef union eng_cmd {
     eng_cmd_hdr_t hdr;
     eng_new_order_t new_order;
@@ -405,6 +427,7 @@ typedef union eng_cmd {
     eng_reduce_t reduce;
     eng_seed_level_t seed_level;
     eng_nbbo_t nbbo;
+    eng_set_order_protection_t set_order_protection;
     uint8_t raw[96];
 } eng_cmd_t;
 

@@ -114,6 +114,7 @@ void eng_process(eng_engine_t *e, const eng_cmd_t *cmd, eng_sink_t *sink)
     case ENG_CMD_REDUCE: eng_cmd_reduce(e, &cmd->reduce); break;
     case ENG_CMD_SEED_LEVEL: eng_cmd_seed_level(e, &cmd->seed_level); break;
     case ENG_CMD_NBBO: eng_cmd_nbbo(e, &cmd->nbbo); break;
+    case ENG_CMD_SET_ORDER_PROTECTION: eng_cmd_set_order_protection(e, &cmd->set_order_protection); break;
     default: eng_reject(e, cmd, ENG_REJ_UNKNOWN_COMMAND); break;
     }
 }

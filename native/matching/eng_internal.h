@@ -86,7 +86,8 @@ typedef struct eng_instr {
     /* The reference NBBO (ENG_CMD_NBBO), held by every instrument, traded on only by dark ones. */
     int64_t nbbo_bid, nbbo_ask, nbbo_bid_qty, nbbo_ask_qty, nbbo_ts, nbbo_max_age;
     uint8_t has_nbbo;
-    uint8_t _pad2[3];
+    uint8_t protect_mode;       /* eng_protect_mode_t (ENG_CMD_SET_ORDER_PROTECTION), lit only */
+    uint8_t _pad2[2];
     /* Dark instruments: each side's midpoint-peg orders in time priority (front = oldest), linked
      * through the orders' next/prev like the stop list. */
     uint32_t dark_head[3], dark_tail[3], ndark;
@@ -290,6 +291,14 @@ void eng_dark_replace(eng_engine_t *e, eng_instr_t *ins, uint32_t oi, int64_t li
 /* eng_dark_queue.c: each dark instrument's queues of midpoint pegs, time priority */
 void eng_dark_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_dark_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+
+/* eng_protect_cmd.c, eng_protect.c: Rule 611 order protection on lit instruments (ENGINE.md
+ * "Order protection") */
+void eng_cmd_set_order_protection(eng_engine_t *e, const eng_set_order_protection_t *c);
+int eng_protect_price(const eng_instr_t *ins, uint8_t side, uint8_t flags, int64_t *p);
+int64_t eng_protect_bound(const eng_instr_t *ins, uint8_t side, uint8_t flags, int64_t bound);
+uint16_t eng_protect_rest(const eng_engine_t *e, const eng_instr_t *ins, const eng_order_t *o, int64_t bound);
+uint16_t eng_protect_entry(const eng_engine_t *e, const eng_instr_t *ins, const eng_new_order_t *c);
 
 /* eng_nbbo.c */
 void eng_cmd_nbbo(eng_engine_t *e, const eng_nbbo_t *c);

@@ -186,12 +186,18 @@ void eng_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
     } else {
         bound = o->price;
     }
+    /* Rule 611: a protected order never matches beyond the protected price (eng_protect.c) */
+    const int64_t own_bound = bound;
+    bound = eng_protect_bound(ins, o->side, o->flags, bound);
     if (o->tif == ENG_TIF_FOK && !eng_fok_fillable(e, ins, o, bound)) {
         eng_active_cancel(e, oi, ENG_CXL_FOK_NOT_FILLABLE);
         return;
     }
     if (!eng_match(e, ins, oi, bound)) return;
-    if (is_market) {
+    const uint16_t protected_rest = eng_protect_rest(e, ins, o, own_bound);
+    if (protected_rest) {
+        eng_active_cancel(e, oi, protected_rest);
+    } else if (is_market) {
         eng_active_cancel(e, oi, ins->best[opp] != ENG_NIL ? ENG_CXL_MARKET_COLLAR : ENG_CXL_NO_LIQUIDITY);
     } else if (o->tif == ENG_TIF_IOC) {
         eng_active_cancel(e, oi, ENG_CXL_IOC_REMAINDER);

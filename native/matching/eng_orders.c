@@ -73,7 +73,10 @@ static uint16_t validate_new(const eng_engine_t *e, const eng_instr_t *ins, cons
     if (c->ord_type == ENG_ORD_MARKET && c->tif != ENG_TIF_IOC && c->tif != ENG_TIF_FOK) return ENG_REJ_BAD_TIF;
     if (peg && c->tif == ENG_TIF_FOK) return ENG_REJ_BAD_TIF;
     const int rests = resting_tif(c->tif);
-    if (c->flags & ~(ENG_FLAG_POST_ONLY | ENG_FLAG_ICEBERG)) return ENG_REJ_BAD_FLAGS;
+    if (c->flags & ~(ENG_FLAG_POST_ONLY | ENG_FLAG_ICEBERG | ENG_FLAG_ISO)) return ENG_REJ_BAD_FLAGS;
+    if ((c->flags & ENG_FLAG_ISO) &&
+        !(c->ord_type == ENG_ORD_LIMIT && (c->tif == ENG_TIF_IOC || c->tif == ENG_TIF_FOK)))
+        return ENG_REJ_REGNMS_BAD_ISO;
     if ((c->flags & ENG_FLAG_POST_ONLY) && !(c->ord_type == ENG_ORD_LIMIT && rests)) return ENG_REJ_BAD_FLAGS;
     if ((c->flags & ENG_FLAG_ICEBERG) &&
         !((c->ord_type == ENG_ORD_LIMIT || c->ord_type == ENG_ORD_STOP_LIMIT) && rests))
@@ -110,7 +113,7 @@ static uint16_t validate_new(const eng_engine_t *e, const eng_instr_t *ins, cons
     if ((c->flags & ENG_FLAG_POST_ONLY) && ins->phase == ENG_PHASE_CONTINUOUS &&
         would_take(e, ins, c->side, c->price))
         return ENG_REJ_POST_ONLY_WOULD_TAKE;
-    return ENG_OK;
+    return eng_protect_entry(e, ins, c);
 }
 
 /* NEW_ORDER: validate, ACCEPTED, then rest / match / wait as a stop, then stop triggering. */

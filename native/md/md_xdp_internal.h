@@ -14,8 +14,11 @@
 #if defined(__linux__) && defined(__has_include)
 #if __has_include(<linux/if_xdp.h>)
 #include <linux/if_xdp.h>
-#define MD_HAVE_XDP 1
 #endif
+#endif
+/* The need-wakeup rings came with Linux 5.4's header; an older one builds the stubs. */
+#if defined(XDP_USE_NEED_WAKEUP) && defined(XDP_RING_NEED_WAKEUP)
+#define MD_HAVE_XDP 1
 #endif
 
 #ifndef AF_XDP

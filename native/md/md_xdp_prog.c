@@ -28,8 +28,11 @@
 #if __has_include(<linux/bpf.h>) && __has_include(<linux/if_link.h>)
 #include <linux/bpf.h>
 #include <linux/if_link.h>
-#define MD_HAVE_BPF 1
 #endif
+#endif
+/* BPF links for XDP came with Linux 5.9; BPF_F_SLEEPABLE marks a 5.10 header. Older: stubs. */
+#if defined(BPF_F_SLEEPABLE) && defined(XDP_FLAGS_DRV_MODE) && defined(BPF_PSEUDO_MAP_FD)
+#define MD_HAVE_BPF 1
 #endif
 
 #ifdef MD_HAVE_BPF

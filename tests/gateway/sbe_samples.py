@@ -230,7 +230,7 @@ def corpus_frames() -> list[tuple[str, str, str, bytes]]:
         ("enum_stp.bin", "ENG_GW_BAD_ENUM", "stpMode 5", bytes(_poke(_nos_frame(), 79, "B", 5))),
         ("enum_exec_type.bin", "ENG_GW_BAD_ENUM", "execType 'Z'",
          bytes(_poke(frame(execution_reports()[0]), 130, "B", ord("Z")))),
-        ("set_flags.bin", "ENG_GW_BAD_SET", "flags bit 2 undefined", bytes(_poke(_nos_frame(), 80, "B", 4))),
+        ("set_flags.bin", "ENG_GW_BAD_SET", "flags bit 3 undefined", bytes(_poke(_nos_frame(), 80, "B", 8))),
         ("range_seq_num.bin", "ENG_GW_VALUE_RANGE", "seqNum 0", bytes(_poke(_nos_frame(), 0, "Q", 0))),
         ("range_instrument.bin", "ENG_GW_VALUE_RANGE", "instrumentId 0", bytes(_poke(_nos_frame(), 64, "I", 0))),
         ("range_reason_code.bin", "ENG_GW_VALUE_RANGE", "reasonCode 1000",

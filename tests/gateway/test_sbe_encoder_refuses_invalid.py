@@ -16,7 +16,7 @@ NEG = sbe_samples.session_messages()[0]
 
 INVALID = [
     ("side 3", msgspec.structs.replace(NOS, side=3), Reason.ENG_GW_BAD_ENUM),
-    ("undefined flag bit", msgspec.structs.replace(NOS, flags=4), Reason.ENG_GW_BAD_SET),
+    ("undefined flag bit", msgspec.structs.replace(NOS, flags=8), Reason.ENG_GW_BAD_SET),
     ("seqNum 0", msgspec.structs.replace(NOS, seq_num=0), Reason.ENG_GW_VALUE_RANGE),
     ("instrument 0", msgspec.structs.replace(NOS, instrument_id=0), Reason.ENG_GW_VALUE_RANGE),
     ("credentials too long", msgspec.structs.replace(NEG, credentials=bytes(129)), Reason.ENG_GW_VAR_DATA_LENGTH),

@@ -56,7 +56,8 @@ def test_every_reason_fits_the_wire_reason_code() -> None:
                                              "CANCEL_AGGRESSING": "ENG_STP_CANCEL_AGGRESSING",
                                              "CANCEL_BOTH": "ENG_STP_CANCEL_BOTH",
                                              "DECREMENT": "ENG_STP_DECREMENT"}),
-    (s.OrderFlags, "eng_order_flag", {"POST_ONLY": "ENG_FLAG_POST_ONLY", "ICEBERG": "ENG_FLAG_ICEBERG"}),
+    (s.OrderFlags, "eng_order_flag", {"POST_ONLY": "ENG_FLAG_POST_ONLY", "ICEBERG": "ENG_FLAG_ICEBERG",
+                                      "INTERMARKET_SWEEP": "ENG_FLAG_ISO"}),
 ])
 def test_wire_enums_equal_the_engine_values(wire: type, engine: str, names: dict[str, str]) -> None:
     header = _header_enum(engine)

@@ -25,7 +25,7 @@ CASES = [
     ({"side": 3}, Reason.REJ_BAD_SIDE),
     ({"ord_type": 9}, Reason.REJ_BAD_ORDER_TYPE),
     ({"tif": 0}, Reason.REJ_BAD_TIF),
-    ({"flags": 4}, Reason.REJ_BAD_FLAGS),
+    ({"flags": 8}, Reason.REJ_BAD_FLAGS),
     ({"qty": 0}, Reason.REJ_BAD_QTY),
     ({"qty": -10}, Reason.REJ_BAD_QTY),
     ({"qty": 15}, Reason.REJ_OFF_LOT),

@@ -35,7 +35,7 @@ def test_post_only_is_only_allowed_on_resting_limit_orders(make_engine):
     ioc = s.limit(1, 3, BUY, 1, 9_990, tif=ENG.TIF_IOC, flags=POST_ONLY)
     stop = s.new_order(1, 4, BUY, 1, 10_005, ord_type=ENG.ORD_STOP_LIMIT, stop_price=10_005,
                        flags=POST_ONLY)
-    unknown_bit = s.limit(1, 5, BUY, 1, 9_990, flags=4)
+    unknown_bit = s.limit(1, 5, BUY, 1, 9_990, flags=8)
     assert eng.submit([ioc, stop, unknown_bit]) == [ev.rejected(ioc, ENG.REJ_BAD_FLAGS),
                                                     ev.rejected(stop, ENG.REJ_BAD_FLAGS),
                                                     ev.rejected(unknown_bit, ENG.REJ_BAD_FLAGS)]

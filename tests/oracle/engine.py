@@ -16,7 +16,7 @@ import msgspec
 
 from native import messages
 
-from . import auction, dark, external, matching
+from . import auction, dark, external, matching, protect
 from .book import BookSide, Order
 from .instrument import Instrument
 from .layout import ENG
@@ -38,7 +38,7 @@ def _as_dict(cmd: messages.Command) -> dict[str, Any]:
 _RESTING_TIFS = (ENG.TIF_DAY, ENG.TIF_GTC, ENG.TIF_GTD)
 _ORDER_TYPES = (ENG.ORD_LIMIT, ENG.ORD_MARKET, ENG.ORD_STOP, ENG.ORD_STOP_LIMIT, ENG.ORD_MIDPOINT_PEG)
 _TIFS = (ENG.TIF_DAY, ENG.TIF_GTC, ENG.TIF_GTD, ENG.TIF_IOC, ENG.TIF_FOK)
-_KNOWN_FLAGS = ENG.FLAG_POST_ONLY | ENG.FLAG_ICEBERG
+_KNOWN_FLAGS = ENG.FLAG_POST_ONLY | ENG.FLAG_ICEBERG | ENG.FLAG_ISO
 _PHASE_TRANSITIONS = {
     (ENG.PHASE_CLOSED, ENG.PHASE_PRE_OPEN), (ENG.PHASE_PRE_OPEN, ENG.PHASE_CONTINUOUS),
     (ENG.PHASE_PRE_OPEN, ENG.PHASE_CLOSED), (ENG.PHASE_CONTINUOUS, ENG.PHASE_HALTED),
@@ -95,6 +95,7 @@ class OracleEngine:
             ENG.CMD_REDUCE: lambda cmd: external.reduce(self, cmd),
             ENG.CMD_SEED_LEVEL: lambda cmd: external.seed_level(self, cmd),
             ENG.CMD_NBBO: lambda cmd: dark.nbbo(self, cmd),
+            ENG.CMD_SET_ORDER_PROTECTION: lambda cmd: protect.set_order_protection(self, cmd),
         }
 
     # ---- public interface (same as native.engine.Engine) ----------------------------------------
@@ -345,6 +346,9 @@ class OracleEngine:
                 or (cmd.flags & ENG.FLAG_ICEBERG
                     and not (cmd.ord_type in (ENG.ORD_LIMIT, ENG.ORD_STOP_LIMIT) and resting_tif))):
             raise Rejected(ENG.REJ_BAD_FLAGS)
+        if cmd.flags & ENG.FLAG_ISO and not (cmd.ord_type == ENG.ORD_LIMIT
+                                             and cmd.tif in (ENG.TIF_IOC, ENG.TIF_FOK)):
+            raise Rejected(ENG.REJ_REGNMS_BAD_ISO)
         if cmd.qty <= 0:
             raise Rejected(ENG.REJ_BAD_QTY)
         if cmd.qty % ins.lot_size:
@@ -392,6 +396,9 @@ class OracleEngine:
         if (cmd.flags & ENG.FLAG_POST_ONLY and ins.phase == ENG.PHASE_CONTINUOUS
                 and self._would_cross(ins, cmd.side, cmd.price)):
             raise Rejected(ENG.REJ_POST_ONLY_WOULD_TAKE)
+        reason = protect.entry_reason(ins, cmd)
+        if reason != ENG.OK:
+            raise Rejected(reason)
         return ins
 
     def _level_available(self, ins: Instrument, side: int, price: int) -> bool:
@@ -415,13 +422,17 @@ class OracleEngine:
 
     def _execute_limit(self, ins: Instrument, order: Order, triggered: bool) -> None:
         """A LIMIT (or triggered STOP_LIMIT) arriving in CONTINUOUS: match, then rest or cancel."""
-        if order.tif == ENG.TIF_FOK and not matching.fok_fillable(ins, order, order.price):
+        bound = protect.bound(ins, order, order.price)
+        if order.tif == ENG.TIF_FOK and not matching.fok_fillable(ins, order, bound):
             self.cancel_aggressor(order, ENG.CXL_FOK_NOT_FILLABLE)
             return
-        matching.match(self, ins, order, order.price)
+        matching.match(self, ins, order, bound)
         if order.leaves_qty == 0:
             return
-        if order.tif in (ENG.TIF_IOC, ENG.TIF_FOK):
+        protected_rest = protect.rest_reason(ins, order, order.price)
+        if protected_rest != ENG.OK:
+            self.cancel_aggressor(order, protected_rest)
+        elif order.tif in (ENG.TIF_IOC, ENG.TIF_FOK):
             self.cancel_aggressor(order, ENG.CXL_IOC_REMAINDER)
         elif triggered and not self._level_available(ins, order.side, order.price):
             self.cancel_aggressor(order, ENG.CXL_NO_LEVEL_CAPACITY)
@@ -436,12 +447,17 @@ class OracleEngine:
             self.cancel_aggressor(order, ENG.CXL_NO_LIQUIDITY)
             return
         collar = ins.market_collar_ticks * ins.tick_size
-        bound = best + collar if order.side == ENG.SIDE_BUY else best - collar
+        own_bound = best + collar if order.side == ENG.SIDE_BUY else best - collar
+        bound = protect.bound(ins, order, own_bound)
         if order.tif == ENG.TIF_FOK and not matching.fok_fillable(ins, order, bound):
             self.cancel_aggressor(order, ENG.CXL_FOK_NOT_FILLABLE)
             return
         matching.match(self, ins, order, bound)
         if order.leaves_qty == 0:
+            return
+        protected_rest = protect.rest_reason(ins, order, own_bound)
+        if protected_rest != ENG.OK:
+            self.cancel_aggressor(order, protected_rest)
             return
         self.cancel_aggressor(order, ENG.CXL_MARKET_COLLAR if opposite else ENG.CXL_NO_LIQUIDITY)
 
@@ -526,7 +542,11 @@ class OracleEngine:
             self.emit_level(ins, order.side, old_price)
             order.shown_qty = 0  # aggressing: out of the book until it rests
             if ins.phase == ENG.PHASE_CONTINUOUS:
-                matching.match(self, ins, order, new_price)
+                matching.match(self, ins, order, protect.bound(ins, order, new_price))
+                protected_rest = protect.rest_reason(ins, order, new_price) if order.leaves_qty else ENG.OK
+                if protected_rest != ENG.OK:
+                    self.cancel_aggressor(order, protected_rest)
+                    return
             if order.leaves_qty > 0:
                 self._rest(ins, order)
 

@@ -44,6 +44,7 @@ class Instrument:
         self.venue_mode = venue_mode
         self.nbbo_max_age_ns = nbbo_max_age_ns
         self.nbbo: Nbbo | None = None
+        self.protect_mode = ENG.PROTECT_OFF   # CMD_SET_ORDER_PROTECTION (protect.py)
         self._dark_buys: list[Order] = []
         self._dark_sells: list[Order] = []
 

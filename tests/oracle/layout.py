@@ -35,7 +35,7 @@ FFI = _parse_headers()
 _CONSTANTS: dict[str, int] = {}
 for _enum in ("eng_reason_t", "eng_cmd_type_t", "eng_side_t", "eng_ord_type_t", "eng_tif_t",
               "eng_stp_mode_t", "eng_order_flag_t", "eng_phase_t", "eng_evt_type_t",
-              "eng_post_trade_limit_t", "eng_venue_mode_t"):
+              "eng_post_trade_limit_t", "eng_venue_mode_t", "eng_protect_mode_t"):
     for _name, _value in FFI.typeof(_enum).relements.items():
         _CONSTANTS[_name[len("ENG_"):]] = _value
 ENG = SimpleNamespace(**_CONSTANTS)

@@ -48,6 +48,7 @@ def test_the_proxy_forwards_in_order_and_holds_each_chunk(tmp_path):
             stdout=subprocess.PIPE)
         v.wait_for(port_file.exists, "the delay line's port file")
         sent, got = b"", b""
+        socket.create_connection(("127.0.0.1", int(port_file.read_text()))).close()   # a probe: not counted
         with socket.create_connection(("127.0.0.1", int(port_file.read_text()))) as c:
             for i in range(20):
                 msg = f"order {i};".encode()

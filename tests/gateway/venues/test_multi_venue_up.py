@@ -13,6 +13,8 @@ from pathlib import Path
 
 from gateway import launcher
 from gateway.client import Client
+from gateway.orderentry.sbe_codec import ExecType, OrderFlags, TimeInForce
+from gateway.reasons import Reason
 from gateway.sip.subscriber import SipSubscriber
 from gateway.venues import config as mv
 
@@ -47,7 +49,7 @@ def write_config(tmp_path: Path, venues: int = 2, **edits: str) -> tuple[Path, i
     for i, old in enumerate(("port_base = 9600", "port_base = 9610", "port_base = 9620")):
         text = text.replace(old, f"port_base = {base + 10 * i}")
     if venues == 2:
-        text = text[:text.index('[[venues]]\nid = "LITC"')] + text[text.index("[[firms]]"):]
+        text = text[:text.index('[[venues]]\nid = "DARK"')] + text[text.index("[[firms]]"):]
     for old, new in edits.items():
         assert old in text, old
         text = text.replace(old, new)
@@ -99,6 +101,7 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
             upd = wait_nbbo(sub, 1, lambda u: u.nbbo.ask_size == 340, "both venues at 100.10")
             assert upd.nbbo.ask_venues == ["LITA", "LITB"]
             assert sub.lost == 0
+            _rule_611_on_lita(a, acct_a)
             stats = None
             end = time.monotonic() + 10
             while stats is None or stats.latency_count == 0:
@@ -115,6 +118,37 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
     assert "up: 2 venues stopped" in log and '"sip_stats"' in log and '"delay_line"' in log
 
 
+def _protection_active(a: Client, account: int) -> None:
+    """Waits until LITA's engine holds LITB's 99.60 bid as its protected away bid: a post-only
+    offer at 99.60 on LITA (its own best bid is 99.50, so it takes nothing) then locks the away
+    bid and is refused with 603; before the consolidator's NBBO command arrives it rests, and is
+    cancelled before the next try."""
+    end = time.monotonic() + 30
+    while True:
+        cl = a.sell(1, 10, "99.60", account_id=account, flags=OrderFlags.POST_ONLY)
+        report = a.wait_report(cl)
+        if report.exec_type == ExecType.REJECTED:
+            assert report.reason_code == Reason.ENG_REJ_REGNMS_LOCK_CROSS, a.describe(report)
+            return
+        a.cancel_order(cl)
+        a.wait_report(cl, "CANCELED")
+        assert time.monotonic() < end, "LITA never received its away quote from the consolidator"
+
+
+def _rule_611_on_lita(a: Client, account: int) -> None:
+    """LITA offers 40 @ 100.10 and 100 @ 100.20; LITB's 100.10 offer is the protected away offer.
+    A buy of 100 up to 100.20 would take 60 at 100.20, through it: rejected whole (reject mode).
+    The same order as an intermarket sweep order trades both levels."""
+    a.wait_report(a.sell(1, 100, "100.20", account_id=account))
+    _protection_active(a, 2)
+    rejected = a.wait_report(a.buy(1, 100, "100.20", account_id=2, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL))
+    assert rejected.exec_type == ExecType.REJECTED and \
+        rejected.reason_code == Reason.ENG_REJ_REGNMS_TRADE_THROUGH, a.describe(rejected)
+    iso = a.buy(1, 100, "100.20", account_id=2, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL, flags=OrderFlags.INTERMARKET_SWEEP)
+    fills = [a.wait_report(iso, "TRADE") for _ in range(2)]
+    assert [(f.last_px, f.last_qty) for f in fills] == [(1_001_000, 40), (1_002_000, 60)]
+
+
 def _up_refuses(path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(launcher.gateway_command("up", "--config", str(path)), capture_output=True,
                           text=True, timeout=120, cwd=cwd)
@@ -125,10 +159,54 @@ def test_bad_multi_venue_files_are_refused_before_anything_starts(tmp_path):
     r = _up_refuses(cfg, tmp_path)
     assert r.returncode == 2 and "venues[0].fees: ENG_REJ_REGNMS_FEE_CAP (602)" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
-    cfg, _ = write_config(tmp_path, **{'id = "LITB"\ntype = "lit"': 'id = "DARK"\ntype = "dark"'})
-    r = _up_refuses(cfg, tmp_path)
-    assert r.returncode == 2 and "venue DARK is dark" in r.stderr
     cfg, base = write_config(tmp_path)
     with socket.create_server(("127.0.0.1", base + 1)):        # LITA's order-entry port is taken
         r = _up_refuses(cfg, tmp_path)
     assert r.returncode == 1 and f"LITA: order entry 127.0.0.1:{base + 1}" in r.stderr
+
+
+def test_the_dark_venue_trades_at_the_midpoint_of_the_lit_nbbo(tmp_path):
+    """Two lit venues and the dark pool: the consolidator sends the dark venue's engine the lit NBBO
+    as its sequenced NBBO command, and two midpoint pegs entered there (through a producer slot of
+    the real engine process) trade at exactly its midpoint, 99.80 for 99.50 / 100.10."""
+    from native.dark import midpoint_peg
+    from native.messages import CancelledEvent, Side, Tif, TradeEvent
+    from shm.client import EngineClient, EventStream
+
+    cfg, _ = write_config(tmp_path, venues=3)
+    ready = tmp_path / "ready.json"
+    with launcher.Venue(prefix="mv", log_dir=tmp_path, owns_segments=False) as v:
+        v.spawn("up", launcher.gateway_command("up", "--config", str(cfg), "--ready-file", str(ready)),
+                stdout_to_log=True, cwd=tmp_path)
+        v.wait_for(ready.exists, "the multi-venue ready file", deadline_s=START_S)
+        info = json.loads(ready.read_text())
+        assert info["venues"]["DARK"]["type"] == "dark"
+        clients = []
+        for vid, sess, firm, key in (("LITA", 101, 1, "alpha-key-101"), ("LITB", 201, 2, "beta-key-201")):
+            host, _, port = info["venues"][vid]["order_entry"].rpartition(":")
+            clients.append(Client.connect(host, int(port), session_id=sess, firm_id=firm, key=key))
+        a, b = clients
+        dark_engine = info["venues"]["DARK"]["engine"]
+        producer, events = EngineClient(dark_engine), EventStream(dark_engine)
+        try:
+            a.wait_report(a.buy(1, 100, "99.50", account_id=1))
+            b.wait_report(b.sell(1, 100, "100.10", account_id=3))
+            producer.submit(midpoint_peg(1, 900_000_001, side=Side.SELL, qty=100, account_id=3))
+            trades = []
+            end = time.monotonic() + 30
+            next_id = 900_000_002
+            while not trades:
+                assert time.monotonic() < end, "the dark venue never traded at the midpoint"
+                producer.submit(midpoint_peg(1, next_id, side=Side.BUY, qty=40, account_id=1, tif=Tif.IOC))
+                next_id += 1
+                decoded, _ = events.poll_decoded()
+                trades = [e for e in decoded if isinstance(e, TradeEvent)]
+                # before the NBBO arrives an IOC peg is cancelled (no quote): try again
+                assert all(e.reason != 0 for e in decoded if isinstance(e, CancelledEvent))
+            assert [(t.price, t.qty) for t in trades] == [(998_000, 40)]
+        finally:
+            producer.close()
+            events.close()
+            for c in clients:
+                c.terminate()
+        assert v.stop("up") == 0

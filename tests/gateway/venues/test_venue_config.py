@@ -25,7 +25,7 @@ def load_with(old: str, new: str, count: int = 1):
 
 def test_the_example_loads_and_each_venue_derives_a_single_venue_config():
     multi = mv.load_multi_config(EXAMPLE)
-    assert [v.id for v in multi.venues] == ["LITA", "LITB", "LITC"]
+    assert [v.id for v in multi.venues] == ["LITA", "LITB", "DARK"]
     litb = multi.venue("LITB")
     assert litb.fees.taker_fee_mils == pytest.approx(5.0) and litb.fees.maker_rebate_mils == pytest.approx(-2.0)
     for v in multi.venues:
@@ -37,6 +37,7 @@ def test_the_example_loads_and_each_venue_derives_a_single_venue_config():
         assert derived.control.command_endpoint == f"tcp://127.0.0.1:{p.control_command}"
         assert derived.journal.dir == f"multi-venue-journal/{v.id}"
         assert derived.control.audit_log == f"multi-venue-audit-{v.id}.jsonl"
+        assert derived.venue.dark_nbbo_max_age_ns == (1_000_000_000 if v.type == "dark" else 0)
         assert parse_text(toml_text(derived)) == derived     # what each venue's processes read
 
 
@@ -57,15 +58,19 @@ def test_a_single_venue_file_is_not_a_multi_venue_file(tmp_path):
      r"venues\[0\].fees: ENG_REJ_REGNMS_FEE_CAP \(602\): taker fee 10.5 mils per share is above the cap of 10.0"),
     ("taker_fee = 0.0005", "taker_fee = 0.0011", r"venues\[1\].fees: ENG_REJ_REGNMS_FEE_CAP"),
     ("sub_dollar_taker_fee_pct = 0.1", "sub_dollar_taker_fee_pct = 0.2", r"venues\[0\].fees: .*0.2 % of the price"),
-    ("taker_fee = 9.0", "taker_fee = -1.0", r"venues\[2\].fees.taker_fee: must be >= 0"),
+    ("taker_fee = 5.0", "taker_fee = -1.0", r"venues\[2\].fees.taker_fee: must be >= 0"),
     ('half_penny = ["GLOBX"]', "half_penny = []",
      r"instruments\[1\] \(GLOBX\): ENG_REJ_REGNMS_SUB_PENNY \(601\): tick 50 is not a multiple of the minimum increment 100"),
     ('id = "LITB"', 'id = "LITA"', r"venues\[1\].id: venue 'LITA' is defined twice"),
     ('id = "LITB"', 'id = "lit-b"', r"venues\[1\].id: must be 1..8 of \[A-Z0-9\]"),
     ("port_base = 9610", "port_base = 9603", r"venues\[1\].port_base: its ports 9603..9609 overlap venue LITA's"),
     ("port_base = 9610", "port_base = 80", r"venues\[1\].port_base: must be 1024"),
-    ('instruments = ["ACME"]', 'instruments = ["ZZZ"]', r"venues\[2\].instruments: 'ZZZ' is not in \[\[instruments\]\]"),
-    ('instruments = ["ACME"]', "instruments = []", r"venues\[2\].instruments: a venue trades at least one"),
+    ('instruments = ["ACME", "GLOBX"]\nport_base = 9620', 'instruments = ["ZZZ"]\nport_base = 9620',
+     r"venues\[2\].instruments: 'ZZZ' is not in \[\[instruments\]\]"),
+    ('instruments = ["ACME", "GLOBX"]\nport_base = 9620', "instruments = []\nport_base = 9620",
+     r"venues\[2\].instruments: a venue trades at least one"),
+    ("tick = 50 ", "tick = 25 ", r"venues\[2\].instruments: a dark venue needs even ticks \(whole-unit midpoints\); odd: GLOBX"),
+    ("nbbo_max_age_ms = 1000.0", "nbbo_max_age_ms = 0.0", r"venues\[2\].nbbo_max_age_ms: must be in \(0, 3600000\]"),
     ("p99_us = 250.0", "p99_us = 50.0", r"venues\[1\].latency: need 0 <= avg_us <= p99_us"),
     ("p99_us = 250.0", "p99_us = 5000.0", r"venues\[1\].latency.p99_us: at most 14.9 x avg_us"),
     ("market_share = 0.30", "market_share = 0.60", "venues: market shares add up to 1.15, more than 1"),

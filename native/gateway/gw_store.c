@@ -1,0 +1,206 @@
+/*
+ * gw_store.c - the flow store: what a gateway must not lose when its process dies, in one file
+ * mapped MAP_SHARED (gw_use_store, gw_server.h): per session its sequence numbers, the message
+ * being handled and the outbound log (every message it sent, for retransmission), plus the open
+ * mass cancels and the facts a restart needs to find its commands in the engine's journal
+ * (gw_store_hdr_t). The orders are not here: a restart rebuilds them from the journal
+ * (gw_restore.c).
+ *
+ * Crash consistency is for the death of the process (SIGKILL, a crash), the machine staying up:
+ * every store to the mapping is in the page cache the moment it retires, so the next process
+ * reads exactly what this one wrote, and only the order of the writes matters. The gateway
+ * thread writes each session's state in an order a restart relies on:
+ *   S1 an outbound message: its slot (header, then frame), then next_out_seq + 1 (the commit:
+ *      a slot at or past next_out_seq was never sent and is overwritten), then last_evt_* for
+ *      a message reporting an engine event;
+ *   S2 an inbound application message N: doubt_* (N, next_out_seq, req_cmds), then
+ *      next_in_seq = N + 1, then its effect (S1 for a reject; a command written to the ring,
+ *      then req_cmds + 1; a mass cancel recorded in mass[]), then doubt_in_seq = 0.
+ * gw_store_order() between them keeps the compiler from reordering. A machine crash (power) is
+ * not covered: the file is not synced (the engine's journal is what is durable), and a gateway
+ * that finds a store from before one starts from it anyway; see the README.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gw_internal.h"
+
+#define GW_STORE_MAGIC 0x314d54534f4c4657ull     /* "WFLOSTM1" in memory */
+#define GW_STORE_VERSION 1
+#define GW_STORE_ALIGN 4096u
+
+static uint64_t gw_store_round(uint64_t n)
+{
+    return (n + GW_STORE_ALIGN - 1) & ~(uint64_t)(GW_STORE_ALIGN - 1);
+}
+
+static uint64_t gw_store_flows_off(void)
+{
+    return gw_store_round(sizeof(gw_store_hdr_t));
+}
+
+static uint64_t gw_store_logs_off(uint32_t sessions)
+{
+    return gw_store_round(gw_store_flows_off() + (uint64_t)sessions * sizeof(gw_flow_t));
+}
+
+void gw_store_order(void)
+{
+    /* A compiler barrier, no instruction: it pairs with the reads of the process that starts
+     * on this store after this one was killed, gw_restore_run(), which then sees the stores in
+     * program order (the CPU retires them so before the kill takes effect). */
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* A store made by this configuration: same sessions in the same order, same log size. */
+static int gw_store_check(const gw_t *g, const char *path, const gw_store_hdr_t *h,
+                          uint64_t bytes, char *msg, uint32_t cap)
+{
+    const gw_config_t *cfg = g->cfg;
+    if (h->magic != GW_STORE_MAGIC || h->version != GW_STORE_VERSION) {
+        snprintf(msg, cap, "%s is not a gateway flow store of version %u", path,
+                 GW_STORE_VERSION);
+        return -EINVAL;
+    }
+    if (h->session_count != cfg->session_count || h->out_log_msgs != cfg->out_log_msgs ||
+        h->file_bytes != bytes) {
+        snprintf(msg, cap, "%s was made for %u sessions and --out-log-msgs %u, this gateway has "
+                 "%u and %u: start with a new store (its sessions start afresh)", path,
+                 h->session_count, h->out_log_msgs, cfg->session_count, cfg->out_log_msgs);
+        return -EINVAL;
+    }
+    const gw_flow_t *flows = (const gw_flow_t *)((const uint8_t *)h + gw_store_flows_off());
+    for (uint32_t i = 0; i < cfg->session_count; i++) {
+        if (flows[i].session_id != cfg->sessions[i].session_id) {
+            snprintf(msg, cap, "%s: session %u is %llu there, %llu in the configuration (the "
+                     "sessions must keep their order)", path, i,
+                     (unsigned long long)flows[i].session_id,
+                     (unsigned long long)cfg->sessions[i].session_id);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static void gw_store_format(const gw_t *g, gw_store_hdr_t *h, uint64_t bytes)
+{
+    const gw_config_t *cfg = g->cfg;
+    gw_flow_t *flows = (gw_flow_t *)((uint8_t *)h + gw_store_flows_off());
+    for (uint32_t i = 0; i < cfg->session_count; i++) {
+        flows[i] = (gw_flow_t){.session_id = cfg->sessions[i].session_id, .next_in_seq = 1,
+                               .next_out_seq = 1};
+    }
+    h->version = GW_STORE_VERSION;
+    h->session_count = cfg->session_count;
+    h->out_log_msgs = cfg->out_log_msgs;
+    h->order_id_prefix = cfg->order_id_prefix;
+    h->file_bytes = bytes;
+    gw_store_order();
+    h->magic = GW_STORE_MAGIC;      /* last: a half-made file is refused, not taken for a store */
+}
+
+int gw_store_open(gw_t *g, const char *path, char *msg, uint32_t cap)
+{
+    const gw_config_t *cfg = g->cfg;
+    if (g->store) {
+        snprintf(msg, cap, "the gateway has a flow store already");
+        return -EINVAL;
+    }
+    uint64_t bytes = gw_store_logs_off(cfg->session_count) +
+                     (uint64_t)cfg->session_count * cfg->out_log_msgs * GW_LOG_SLOT_BYTES;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        snprintf(msg, cap, "cannot open %s: %s", path, strerror(e));
+        if (fd >= 0)
+            close(fd);
+        return -e;
+    }
+    int fresh = st.st_size == 0;
+    if (fresh && ftruncate(fd, (off_t)bytes) < 0) {     /* sparse: logs cost what they hold */
+        int e = errno;
+        snprintf(msg, cap, "cannot size %s: %s", path, strerror(e));
+        close(fd);
+        return -e;
+    }
+    if (!fresh && (uint64_t)st.st_size != bytes) {
+        snprintf(msg, cap, "%s holds %lld bytes, this configuration needs %llu: start with a "
+                 "new store", path, (long long)st.st_size, (unsigned long long)bytes);
+        close(fd);
+        return -EINVAL;
+    }
+    void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);                      /* the mapping keeps the file */
+    if (map == MAP_FAILED) {
+        snprintf(msg, cap, "cannot map %s: %s", path, strerror(e));
+        return -e;
+    }
+    gw_store_hdr_t *h = map;
+    if (fresh)
+        gw_store_format(g, h, bytes);
+    int rc = gw_store_check(g, path, h, bytes, msg, cap);
+    if (rc < 0) {
+        munmap(map, bytes);
+        return rc;
+    }
+    g->store = h;
+    g->store_bytes = bytes;
+    g->order_id_prefix = h->order_id_prefix;
+    gw_flow_t *flows = (gw_flow_t *)((uint8_t *)map + gw_store_flows_off());
+    uint8_t *logs = (uint8_t *)map + gw_store_logs_off(cfg->session_count);
+    for (uint32_t i = 0; i < cfg->session_count; i++) {
+        free(g->sessions[i].log);   /* the memory ones, unused so far */
+        g->sessions[i].flow = &flows[i];
+        g->sessions[i].log = logs + (uint64_t)i * cfg->out_log_msgs * GW_LOG_SLOT_BYTES;
+    }
+    free(g->flows_mem);
+    g->flows_mem = NULL;
+    return 0;
+}
+
+void gw_store_close(gw_t *g)
+{
+    if (!g->store)
+        return;
+    munmap(g->store, g->store_bytes);
+    g->store = NULL;
+}
+
+void gw_store_mass_put(gw_t *g, uint32_t m)
+{
+    if (!g->store)
+        return;
+    const gw_mass_t *x = &g->mass[m];
+    gw_store_mass_t *p = &g->store->mass[m];
+    p->affected = x->affected;
+    if (x->transact_ns == 0) {
+        p->session_plus1 = 0;       /* finished: its report is logged (S1) before this */
+        return;
+    }
+    if (p->session_plus1)
+        return;                     /* opened already: only the count changes */
+    p->cl_ord_id = x->cl_ord_id;
+    p->instrument_id = x->instrument_id;
+    p->account_id = x->account_id;
+    p->report_seq = 0;
+    gw_store_order();
+    p->session_plus1 = (uint32_t)x->session + 1;
+}
+
+void gw_store_mass_answering(gw_t *g, uint32_t m, uint64_t seq)
+{
+    if (!g->store)
+        return;
+    g->store->mass[m].report_seq = seq;
+    gw_store_order();
+}

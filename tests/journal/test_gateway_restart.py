@@ -1,0 +1,80 @@
+"""A gateway restarted after its process died goes on where it was (issue #16, point 6): its
+flow store (--state-file) keeps each session's sequence numbers and outbound log, and it
+rebuilds its orders, owner sessions included, from the engine's journal
+(native/gateway/gw_restore.c). Real engine with a journal, real gateway processes, clients over
+TCP; the gateway is SIGKILLed (the engine alive, or SIGKILLed too and restarted from its
+journal)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.client import (BusinessMessageReject, Client, ExecType, ExecutionReport, Side,
+                            TimeInForce)
+from gateway.reasons import Reason
+from tests.gateway.gw_venue import KEYS, retransmit_once_sequenced
+
+from .test_crash_recovery_gateway import GatewayProc
+
+
+def _connect(port: int, session_id: int, next_seq: int | None = None) -> Client:
+    firm, key = KEYS[session_id]
+    kw = {} if next_seq is None else {"next_seq_no": next_seq}
+    return Client.connect("127.0.0.1", port, session_id, firm, key, keepalive_ms=5000,
+                          **kw)  # type: ignore[arg-type]
+
+
+def _state_gateway(eng_name: str, tmp: Path) -> GatewayProc:
+    gw = GatewayProc(eng_name, tmp)
+    gw.extra = ["--state-file", str(tmp / "gateway.state")]
+    return gw
+
+
+@pytest.mark.parametrize("engine_too", [False, True])
+def test_a_restarted_gateway_keeps_sessions_orders_and_unreported_fills(
+        engine_proc, tmp_path: Path, engine_too: bool) -> None:
+    eng = engine_proc(["--durability", "group"])
+    eng.start()
+    gw = _state_gateway(eng.name, tmp_path)
+    try:
+        gw.start()
+        owner = _connect(gw.port, 102)         # no cancel-on-disconnect: its orders stay
+        for i in range(3):
+            owner.new_order(1, Side.BUY, 10, 1, price=9000 + i)
+        acks = [owner.recv(30.0) for _ in range(3)]
+        assert all(isinstance(m, ExecutionReport) and m.exec_type == ExecType.NEW for m in acks)
+        ids = [m.order_id for m in acks]  # type: ignore[attr-defined]
+        resend_seq = owner.core.next_seq_out - 1       # the last NEW's seqNum
+        next_seq = owner.core.next_seq_out
+        gw.venue.kill(gw.role)
+        if engine_too:
+            eng.kill()
+            eng.start()
+        gw.start()
+        # Another firm sells into the first bid while the owner is away.
+        taker = _connect(gw.port, 202)
+        taker.new_order(1, Side.SELL, 4, 3, price=9002, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL)
+        fill = taker.recv(30.0)
+        assert isinstance(fill, ExecutionReport), fill
+        taker.terminate()
+        # The owner reconnects: its numbering goes on, the fill waits for it, its orders are its.
+        again = _connect(gw.port, 102, next_seq)
+        got = retransmit_once_sequenced(again, 4, 1)
+        trades = [m for m in got if isinstance(m, ExecutionReport)
+                  and m.exec_type == ExecType.TRADE]
+        assert trades and trades[0].order_id == ids[2] and trades[0].last_qty == 4, got
+        for oid in ids:
+            again.cancel(oid, 1)
+        cancels = [again.recv(30.0) for _ in ids]
+        assert all(isinstance(m, ExecutionReport) and m.exec_type == ExecType.CANCELED
+                   for m in cancels), cancels
+        # A resent message (an old seqNum) is refused, never executed twice.
+        again.core.next_seq_out = resend_seq
+        again.new_order(1, Side.BUY, 10, 1, price=9000)
+        dup = again.recv(30.0)
+        assert isinstance(dup, BusinessMessageReject), dup
+        assert dup.reason_code == Reason.ENG_GW_SEQ_TOO_LOW
+        again.terminate()
+    finally:
+        gw.close()
