@@ -4,7 +4,7 @@ Python does the set-up (arguments, the credentials file, the listening socket, t
 producer slot and event log, pinning) and then calls the C loop (native/gateway/gw_server.c) on this
 thread; it returns after SIGTERM/SIGINT or when the engine stops. Exit status: 0 after a clean
 stop (also after an orderly engine stop), 2 for bad arguments or a bad credentials file, 1 when
-the engine cannot be reached, 3 when the engine died under it (its process is gone, or its
+the engine cannot be reached or the --state-file cannot be used, 3 when the engine died under it (its process is gone, or its
 heartbeat is older than --engine-stale-ms).
 
 An engine that dies (SIGKILL, crash) leaves its segments orphaned; every connection is then
@@ -347,7 +347,7 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     rc = lib.gw_open(gcfg, stats, gwp)
     if rc == 0 and args.state_file and not _restore(args, gwp[0], client):
         lib.gw_close(gwp[0])
-        rc = 1
+        rc = -1                     # exit 1 (1 itself is GW_RUN_ENGINE_DEAD: exit 3)
     elif rc == 0:
         rc, client, events = _serve_across_engine_restarts(args, gcfg, gwp[0], client, events)
         lib.gw_close(gwp[0])

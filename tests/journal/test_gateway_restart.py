@@ -78,3 +78,30 @@ def test_a_restarted_gateway_keeps_sessions_orders_and_unreported_fills(
         again.terminate()
     finally:
         gw.close()
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"\0" * 100, "holds 100 bytes"),                      # not its size
+    (None, "not a gateway flow store"),                   # its size, but not a store
+], ids=["wrong-size", "not-a-store"])
+def test_a_state_file_that_is_not_this_gateways_store_is_refused_with_a_reason(
+        engine_proc, tmp_path: Path, content: bytes | None, says: str) -> None:
+    eng = engine_proc(["--durability", "group"])
+    eng.start()
+    good = _state_gateway(eng.name, tmp_path)
+    good.start()                                            # makes a store of the right size
+    good.venue.stop(good.role)
+    state = tmp_path / "gateway.state"
+    state.write_bytes(content if content is not None else b"\x5a" * state.stat().st_size)
+    bad = _state_gateway(eng.name, tmp_path)
+    bad.starts = good.starts
+    try:
+        bad.start()
+        rc = bad.wait_exit()
+        assert rc == 1, rc
+        log = bad.log_path.read_text()
+        assert "--state-file" in log and says in log, log
+    finally:
+        bad.close()
+        good.close()
+    assert eng.stop() == 0
