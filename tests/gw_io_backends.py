@@ -39,12 +39,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         return
     if "gw_io_backend" in metafunc.fixturenames and _starts_gateway(metafunc):
-        metafunc.parametrize("gw_io_backend", BACKENDS, indirect=True)
+        # Module scope: pytest runs a module's tests for one backend, then for the other, and a
+        # module-scoped venue fixture that takes gw_io_backend is started once per backend (one
+        # that did not would serve both runs from a gateway of the first backend, its state
+        # carried over).
+        metafunc.parametrize("gw_io_backend", BACKENDS, indirect=True, scope="module")
 
 
-@pytest.fixture(autouse=True)
-def gw_io_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-                  ) -> Iterator[str | None]:
+@pytest.fixture(autouse=True, scope="module")
+def gw_io_backend(request: pytest.FixtureRequest) -> Iterator[str | None]:
     backend = getattr(request, "param", None)
     if backend is None:
         yield None
@@ -54,5 +57,6 @@ def gw_io_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
         why = io_uring_unavailable()
         if why:
             pytest.skip(f"io_uring backend cannot run here: {why}")
-    monkeypatch.setenv("VENUE_GW_IO_BACKEND", backend)
-    yield backend
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VENUE_GW_IO_BACKEND", backend)
+        yield backend

@@ -25,13 +25,6 @@
 #include "ring_segment.h"
 #include "ring_wait.h"
 
-#ifndef SO_BUSY_POLL
-#define SO_BUSY_POLL 46
-#endif
-#ifndef SO_PREFER_BUSY_POLL
-#define SO_PREFER_BUSY_POLL 69
-#endif
-
 /* Set by a signal handler or gw_request_stop, read by the loop: relaxed suffices, it publishes
  * no other data. */
 static atomic_int gw_stop_flag;
@@ -63,82 +56,6 @@ static int64_t gw_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* "host:port" ("[host]:port" for IPv6) for the admin table; "" for other families. */
-static void gw_format_peer(const struct sockaddr_storage *sa, socklen_t len, char *out, size_t cap)
-{
-    char host[INET6_ADDRSTRLEN] = "";
-    out[0] = '\0';
-    if (sa->ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof host))
-            snprintf(out, cap, "%s:%u", host, (unsigned)ntohs(in->sin_port));
-    } else if (sa->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host))
-            snprintf(out, cap, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
-    }
-}
-
-void gw_io_accepted(gw_t *g, int fd, const struct sockaddr_storage *peer, socklen_t peer_len)
-{
-    struct sockaddr_storage looked_up;
-    if (!peer) {
-        peer_len = sizeof looked_up;
-        if (getpeername(fd, (struct sockaddr *)&looked_up, &peer_len) < 0)
-            peer_len = 0;
-        peer = &looked_up;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (g->cfg->so_busy_poll_us) {  /* refused without CAP_NET_ADMIN: checked at start-up */
-        int us = (int)g->cfg->so_busy_poll_us;
-        setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof us);
-        if (g->cfg->so_prefer_busy_poll)
-            setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof one);
-    }
-    uint32_t i;
-    for (i = 0; i < g->cfg->max_connections; i++)
-        if (g->conns[i].state == GW_CONN_FREE && g->conns[i].fd < 0)
-            break;
-    if (i == g->cfg->max_connections) {
-        g->stats->refused_connections++;
-        close(fd);
-        return;
-    }
-    gw_conn_t *c = &g->conns[i];
-    c->fd = fd;
-    c->state = GW_CONN_NEW;
-    c->session = -1;
-    c->closing = c->blocked = c->want_out = 0;
-    c->rx_len = c->tx_head = c->tx_tail = 0;
-    c->keepalive_ms = 0;
-    gw_format_peer(peer, peer_len, c->peer, sizeof c->peer);
-    c->accepted_ns = c->last_rx_ns = c->last_tx_ns = g->now_ns;
-    if (g->io->conn_add(g, c) < 0) {
-        close(fd);
-        c->fd = -1;
-        c->state = GW_CONN_FREE;
-        return;
-    }
-    g->stats->accepted++;
-}
-
-void gw_io_received(gw_t *g, gw_conn_t *c, uint32_t n)
-{
-    c->rx_len += n;
-    c->last_rx_ns = g->now_ns;
-    if (g->lat)                     /* latency: SOCKET_RECEIVE of the frames this completes, in 1
-                                       read in (sample mask + 1); 0: not sampled, no stamps */
-        c->lat_rx = (++g->lat_recvs & g->cfg->latency_sample_mask) == 0 ? hdr_now() : 0;
-    fixp_conn_input(g, c);
-}
-
-void gw_io_woken(gw_t *g)
-{
-    gw_waker_consume(g->waker);     /* the log is polled at the top of the loop */
-    g->stats->doorbell_wakes++;
 }
 
 static int gw_check_config(const gw_config_t *cfg)

@@ -31,24 +31,6 @@ uint32_t md_xdp_ifindex(const char *name)
 
 #ifdef MD_HAVE_XDP
 
-int md_xdp_map_ring(md_xdp_t *x, md_xdp_ring_t *r, const struct xdp_ring_offset *off,
-                    uint32_t size, size_t desc_size, off_t pgoff)
-{
-    r->map_len = off->desc + size * desc_size;
-    r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, x->fd, pgoff);
-    if (r->map == MAP_FAILED) {
-        r->map = NULL;
-        return -errno;
-    }
-    r->producer = (uint32_t *)((char *)r->map + off->producer);
-    r->consumer = (uint32_t *)((char *)r->map + off->consumer);
-    r->flags = (uint32_t *)((char *)r->map + off->flags);
-    r->desc = (char *)r->map + off->desc;
-    r->size = size;
-    r->mask = size - 1;
-    return 0;
-}
-
 static void md_xdp_fill_put(md_xdp_t *x, uint64_t addr)
 {
     md_xdp_ring_t *f = &x->fill;

@@ -62,7 +62,7 @@ struct md_xdp {
 /* md_xdp_tx.c: TX ring, free frames and the header template. 0 or -errno with why. */
 int md_xdp_tx_setup(md_xdp_t *x, const md_xdp_cfg_t *cfg, const struct xdp_mmap_offsets *off,
                     char *why, uint32_t cap);
-/* md_xdp.c: maps one ring of the socket. 0 or -errno. */
+/* md_xdp_ring.c: maps one ring of the socket. 0 or -errno. */
 int md_xdp_map_ring(md_xdp_t *x, md_xdp_ring_t *r, const struct xdp_ring_offset *off,
                     uint32_t size, size_t desc_size, off_t pgoff);
 

@@ -26,7 +26,8 @@ DECODER_REASONS = {r for r in Reason if 900 <= r <= 912}
 
 
 @pytest.fixture(scope="module")
-def fuzz_venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Venue]:
+def fuzz_venue(tmp_path_factory: pytest.TempPathFactory, gw_io_backend: str | None) -> Iterator[Venue]:
+    # gw_io_backend: one venue per gateway I/O backend (tests/gw_io_backends.py)
     yield from start_venue(Path(tmp_path_factory.mktemp("fuzz")))
 
 

@@ -29,7 +29,8 @@ MAX_AUDIT_LINE = 2048
 
 
 @pytest.fixture(scope="module")
-def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CpVenue]:
+def venue(tmp_path_factory: pytest.TempPathFactory, gw_io_backend: str | None) -> Iterator[CpVenue]:
+    # gw_io_backend: one venue per gateway I/O backend (tests/gw_io_backends.py)
     yield from start_venue(tmp_path_factory.mktemp("hostile"))
 
 

@@ -33,7 +33,8 @@ def _user(role: str, token: str, extra: str = "") -> str:
 
 
 @pytest.fixture(scope="module")
-def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CpVenue]:
+def venue(tmp_path_factory: pytest.TempPathFactory, gw_io_backend: str | None) -> Iterator[CpVenue]:
+    # gw_io_backend: one venue per gateway I/O backend (tests/gw_io_backends.py)
     users = "".join(_user(r, t, "firm_id = 1\n" if r == roles.TRADER else "") for r, t in TOKENS.items())
     yield from start_venue(tmp_path_factory.mktemp("roles"), extra_users=users)
 
