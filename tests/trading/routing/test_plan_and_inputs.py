@@ -127,8 +127,10 @@ def test_a_venue_above_the_fee_cap_is_excluded_and_said_why() -> None:
 
 
 def test_router_from_the_shipped_multi_venue_config() -> None:
-    from gateway.venues.config import load_multi_config
-    multi = load_multi_config("gateway/venues/multi_venue.toml")
+    from pathlib import Path
+
+    from gateway.venues import config as mv
+    multi = mv.load_multi_config(Path(mv.__file__).with_name("multi_venue.toml"))
     router = Router.from_config(multi, "GLOBX")
     assert set(router.venues) == {v.id for v in multi.venues if "GLOBX" in v.instruments}
     assert router.tick_class == "half_penny" and router.rules == multi.rules()
