@@ -111,7 +111,7 @@ def test_up_runs_the_monitor_and_its_values_arrive_on_the_control_channel(venue:
     # counted in the metrics, and the control plane goes on answering.
     ep = json.loads((Path(venue.ready["run_dir"]) / "control.json").read_text())["ingest"]
     push = zmq.Context.instance().socket(zmq.PUSH)
-    push.setsockopt(zmq.LINGER, 0)
+    push.setsockopt(zmq.LINGER, 10_000)          # close() delivers what is queued (0 would drop it)
     push.connect(ep)
     for frames in ([b"audit", _body()], [b"analytics", b"\xff\xff"], [b"analytics"]):
         push.send_multipart(frames)
