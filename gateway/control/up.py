@@ -30,7 +30,9 @@ is restarted from its journal (it recovers), then the control plane (attached to
 it rebuilds its view from the journals) and the monitor; the gateway outlives an engine crash by itself, keeps its
 sessions and serves reconnects and retransmission (native/gateway/gw_resume.c). A dead control
 plane is restarted alone (the monitor's PUSH reconnects by itself); a dead gateway is restarted on
-the port it had; a dead monitor is restarted alone. The venue stops only on
+the port it had and, with a journal, from its flow store (--state-file in the run directory): its
+sessions reconnect where they were, their orders and outbound messages rebuilt; a dead monitor is
+restarted alone. The venue stops only on
 SIGINT/SIGTERM, or when the engine dies with no journal to recover from (or --no-engine-restart):
 then the gateway is stopped first, and it ends every session with Terminate reason 964
 (ENG_GW_VENUE_STOPPING), never a plain "finished"; ``up`` exits 0 after a requested stop, 1
@@ -179,12 +181,16 @@ def admin_token_file(admin_file: Path) -> str:
 
 
 def gateway_command(cfg: VenueConfig, creds: Path, port_file: Path, admin_file: Path,
-                    listen: str | None = None) -> list[str]:
+                    listen: str | None = None, state_file: Path | None = None) -> list[str]:
     """listen: in place of the config's (a restarted gateway takes the port its predecessor
-    had, so clients reconnect where they were, also when the config says port 0)."""
+    had, so clients reconnect where they were, also when the config says port 0). state_file:
+    the gateway's flow store (--state-file), so that a gateway restarted after its process died
+    rebuilds its sessions, orders and outbound flows (native/gateway/gw_restore.c)."""
     cmd = [sys.executable, "-m", "gateway", "gateway", "--engine", cfg.venue.name,
            "--listen", listen or cfg.gateway.listen, "--config", str(creds),
            "--port-file", str(port_file)]
+    if state_file is not None:
+        cmd += ["--state-file", str(state_file)]
     if cfg.venue.gateway_cpu >= 0:
         cmd += ["--cpu", str(cfg.venue.gateway_cpu)]
     if cfg.venue.shm_dir:
@@ -420,9 +426,16 @@ class Supervisor:
     def start_gateway(self) -> None:
         self.port_file.unlink(missing_ok=True)
         self.venue.start("gateway", gateway_command(self.cfg, self.creds, self.port_file,
-                                                    self.admin_file, self.gateway_listen))
+                                                    self.admin_file, self.gateway_listen,
+                                                    self.gateway_state()))
         self.venue.wait_for(self.port_file.exists, "the gateway's port", only="gateway",
                             stopping=self.stopping)
+
+    def gateway_state(self) -> Path | None:
+        """The gateway's flow store in the run directory: kept for this `up`'s lifetime (the
+        config, which it must match, cannot change within it), only with a journal (the restore
+        rebuilds orders from it)."""
+        return self.run_file("gateway.state") if self.cfg.journal.dir else None
 
     def start_monitor(self) -> None:
         """The analytics monitor (a reader: nothing waits for it; it comes and goes alone)."""
@@ -594,7 +607,9 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
     creds = run_dir / "gateway-credentials.json"
     write_gateway_credentials(cfg, creds)
     port_file, admin_file, endpoints_file = run_dir / "gateway.port", run_dir / "gateway.admin", run_dir / "control.json"
-    for f in (port_file, admin_file, endpoints_file):
+    # gateway.state: a new `up` starts its gateway's sessions afresh (a store left by an earlier
+    # run may belong to another configuration)
+    for f in (port_file, admin_file, endpoints_file, run_dir / "gateway.state"):
         f.unlink(missing_ok=True)
     config_source = str(Path(args.config).resolve()) if args.config else str(default_config_path())
 

@@ -212,6 +212,12 @@ def test_every_process_kind_is_restarted_and_clients_are_told(up_venue: Any) -> 
         _trade_ok(c)
 
     for kill in range(3):
+        # an order resting when the gateway dies: the session's cancel-on-disconnect cancels it,
+        # and the restarted gateway, which rebuilt the session's orders from its flow store and
+        # the journal, tells the client so when it reconnects (none is left live unreported)
+        rest_cid = next(_CL_ORD_IDS)
+        rest = c.wait_report(c.sell(1, 1, "9.00", account_id=1, cl_ord_id=rest_cid), timeout_s=20.0)
+        assert rest.exec_type == ExecType.NEW, c.describe(rest)
         pid = pid_of("gateway gateway --engine", v.name)
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
@@ -220,6 +226,8 @@ def test_every_process_kind_is_restarted_and_clients_are_told(up_venue: Any) -> 
                 c.recv(30.0)                  # the connection is gone with its process
         c.close()
         c = _reconnect(v, c)                     # the same port: the restarted gateway's
+        gone = c.wait_report(rest_cid, ExecType.CANCELED, timeout_s=20.0)
+        assert gone.order_id == rest.order_id and gone.leaves_qty == 0, c.describe(gone)
         _trade_ok(c)
 
     assert v.proc.poll() is None
@@ -228,6 +236,7 @@ def test_every_process_kind_is_restarted_and_clients_are_told(up_venue: Any) -> 
     assert "(restart 10, " in log
     assert log.count("up: control killed by SIGKILL") == 3
     assert log.count("up: gateway killed by SIGKILL") == 3
+    assert log.count("gateway: restored from ") == 3, log[-4000:]
     assert "stopping the venue" not in log
 
     # A requested stop: the client is told the venue is stopping, not "finished".
