@@ -30,9 +30,10 @@ is restarted from its journal (it recovers), then the control plane (attached to
 it rebuilds its view from the journals) and the monitor; the gateway outlives an engine crash by itself, keeps its
 sessions and serves reconnects and retransmission (native/gateway/gw_resume.c). A dead control
 plane is restarted alone (the monitor's PUSH reconnects by itself); a dead gateway is restarted on
-the port it had and, with a journal, from its flow store (--state-file in the run directory): its
-sessions reconnect where they were, their orders and outbound messages rebuilt; a dead monitor is
-restarted alone. The venue stops only on
+the port it had and, with a journal, from its flow store (``gateway.state`` beside the journal,
+gateway_store()): its sessions reconnect where they were, their orders and outbound messages
+rebuilt; so does the gateway of a venue run again on the same journal. A dead monitor is restarted
+alone. The venue stops only on
 SIGINT/SIGTERM, or when the engine dies with no journal to recover from (or --no-engine-restart):
 then the gateway is stopped first, and it ends every session with Terminate reason 964
 (ENG_GW_VENUE_STOPPING), never a plain "finished"; ``up`` exits 0 after a requested stop, 1
@@ -249,6 +250,38 @@ def ingest_endpoint_for(run_dir: Path) -> tuple[str, Path | None]:
     return ingest_endpoint(str(short)), short
 
 
+def gateway_store(cfg: VenueConfig) -> Path | None:
+    """The gateway's flow store (--state-file): beside the engine's journal, which it outlives
+    with, so that a gateway restarted by `up` and one of a venue run again both go on from it
+    (sessions, orders, outbound flows: native/gateway/gw_restore.c rebuilds the orders from the
+    journal). None without a journal (nothing to rebuild from)."""
+    return Path(cfg.journal.dir) / "gateway.state" if cfg.journal.dir else None
+
+
+def _store_sessions(cfg: VenueConfig) -> str:
+    """What a flow store must match (the gateway refuses another): the sessions, in order."""
+    return json.dumps([[s.session_id, s.firm_id] for s in cfg.sessions])
+
+
+def prepare_gateway_store(cfg: VenueConfig, store: Path) -> str | None:
+    """Before the gateway starts: a store written for other sessions (the configuration changed
+    between two runs) is set aside, so the gateway starts its sessions afresh instead of refusing
+    to start; returns what to tell the operator then (None when the store is kept or new). The
+    sessions it was written for are kept beside it (STORE.sessions)."""
+    stamp = store.with_name(store.name + ".sessions")
+    want = _store_sessions(cfg)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    said = None
+    if store.exists() and (not stamp.exists() or stamp.read_text() != want):
+        aside = store.with_name(f"{store.name}.{time.strftime('%Y%m%dT%H%M%S')}")
+        store.rename(aside)
+        said = (f"the gateway's flow store {store} was written for other [[sessions]]; set aside as "
+                f"{aside.name}: sessions start afresh (orders their earlier runs left on the book "
+                f"stay there: an account mass cancel reaches them)")
+    stamp.write_text(want)
+    return said
+
+
 def _engine_ready(cfg: VenueConfig, pid: int) -> bool:
     """The engine process `pid` serves (a dead predecessor's segments do not count)."""
     try:
@@ -432,10 +465,7 @@ class Supervisor:
                             stopping=self.stopping)
 
     def gateway_state(self) -> Path | None:
-        """The gateway's flow store in the run directory: kept for this `up`'s lifetime (the
-        config, which it must match, cannot change within it), only with a journal (the restore
-        rebuilds orders from it)."""
-        return self.run_file("gateway.state") if self.cfg.journal.dir else None
+        return gateway_store(self.cfg)
 
     def start_monitor(self) -> None:
         """The analytics monitor (a reader: nothing waits for it; it comes and goes alone)."""
@@ -607,10 +637,13 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
     creds = run_dir / "gateway-credentials.json"
     write_gateway_credentials(cfg, creds)
     port_file, admin_file, endpoints_file = run_dir / "gateway.port", run_dir / "gateway.admin", run_dir / "control.json"
-    # gateway.state: a new `up` starts its gateway's sessions afresh (a store left by an earlier
-    # run may belong to another configuration)
-    for f in (port_file, admin_file, endpoints_file, run_dir / "gateway.state"):
+    for f in (port_file, admin_file, endpoints_file):
         f.unlink(missing_ok=True)
+    store = gateway_store(cfg)
+    if store is not None:
+        said = prepare_gateway_store(cfg, store)
+        if said:
+            print(f"up: {said}", file=sys.stderr, flush=True)
     config_source = str(Path(args.config).resolve()) if args.config else str(default_config_path())
 
     stopping = [False]

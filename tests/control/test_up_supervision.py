@@ -247,6 +247,38 @@ def test_every_process_kind_is_restarted_and_clients_are_told(up_venue: Any) -> 
     assert v.proc.wait(60) == 0
 
 
+def test_a_venue_run_again_keeps_its_sessions_orders(up_venue: Any) -> None:
+    """Issue #16 point 6: orders a session left resting stay its own across a stop and a new
+    `up` on the same journal (the gateway's flow store beside it); a store written for other
+    sessions is set aside with a message, never refused."""
+    v = up_venue()
+    v.config.write_text(v.config.read_text().replace(
+        'key = "key-201"', 'key = "key-201"\ncancel_on_disconnect = false'))
+    v.start()
+    c = v.connect(201)
+    cid = next(_CL_ORD_IDS)
+    rest = c.wait_report(c.sell(1, 1, "9.00", account_id=3, cl_ord_id=cid), timeout_s=20.0)
+    assert rest.exec_type == ExecType.NEW, c.describe(rest)
+    next_seq = c.core.next_seq_out
+    c.close()
+    v.proc.send_signal(signal.SIGTERM)
+    assert v.proc.wait(60) == 0
+    v.start()                                   # the same config and journal: run again
+    c = v.connect(201, next_seq_no=next_seq)
+    done = c.wait_report(c.cancel(rest.order_id, 1, cl_ord_id=next(_CL_ORD_IDS)), timeout_s=20.0)
+    assert done.exec_type == ExecType.CANCELED and done.order_id == rest.order_id, c.describe(done)
+    c.close()
+    assert "gateway: restored from " in v.log()
+    v.proc.send_signal(signal.SIGTERM)
+    assert v.proc.wait(60) == 0
+
+    # The sessions change between two runs: the old store is set aside, the venue starts.
+    v.config.write_text(v.config.read_text().replace("session_id = 201", "session_id = 202"))
+    v.start()
+    assert "was written for other [[sessions]]; set aside as gateway.state." in v.log()
+    assert list((v.tmp / "journal").glob("gateway.state.2*"))
+
+
 def test_an_engine_death_without_a_journal_stops_the_venue_and_says_so(up_venue: Any) -> None:
     v = up_venue(journal=False).start()
     c = v.connect()
