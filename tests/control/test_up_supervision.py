@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from gateway.client import Client, ClientError, ConnectionClosed, ExecType, Terminate
+from gateway.client import Client, ClientError, ConnectionClosed, ExecType, ExecutionReport, Terminate
 from gateway.control.client import ControlClient
 from gateway.control.up import Backoff
 from gateway.reasons import Reason
@@ -224,9 +224,15 @@ def test_every_process_kind_is_restarted_and_clients_are_told(up_venue: Any) -> 
         with pytest.raises(ConnectionClosed):
             while True:
                 c.recv(30.0)                  # the connection is gone with its process
+        seen = c.core.last_seq_in
         c.close()
         c = _reconnect(v, c)                     # the same port: the restarted gateway's
-        gone = c.wait_report(rest_cid, ExecType.CANCELED, timeout_s=20.0)
+        # what was sent while we were away (EstablishmentAck's nextSeqNo says how much), then live
+        missed = c.core.server_next_seq - (seen + 1)
+        back = c.retransmit(seen + 1, missed, timeout_s=20.0) if missed > 0 else []
+        gone = next((m for m in back if isinstance(m, ExecutionReport) and m.cl_ord_id == rest_cid
+                     and m.exec_type == ExecType.CANCELED), None) \
+            or c.wait_report(rest_cid, ExecType.CANCELED, timeout_s=20.0)
         assert gone.order_id == rest.order_id and gone.leaves_qty == 0, c.describe(gone)
         _trade_ok(c)
 
