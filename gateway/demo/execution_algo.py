@@ -14,15 +14,11 @@ sent, or the error that stopped it.
 """
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import signal
 import sys
-import time
-from types import FrameType
-from typing import NoReturn
 
+from gateway.demo.strategy_process import check_and_pin, on_sigterm, run_live, strategy_parser
 from shm.errors import ShmError
 from trading.execution.parent import ParentOrderRefused
 from trading.execution.strategy import ExecutionStrategy
@@ -38,36 +34,12 @@ PARAMS: dict[str, object] = {"algo": "POV", "side": 1, "qty": 3000, "duration_s"
 POLL_S = 0.005
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: {message}", file=sys.stderr)
-        sys.exit(2)
-
-
-class _Stop(Exception):
-    """SIGTERM: leave the polling loop and stop the strategy cleanly."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise _Stop
-
-
 def main(argv: list[str]) -> int:
-    parser = _Parser(prog="python -m gateway.demo.execution_algo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--venue", required=True, help="engine name")
-    parser.add_argument("--instrument", type=int, required=True)
-    parser.add_argument("--account", type=int, required=True, help="the parent order's own account")
-    parser.add_argument("--tick", type=int, required=True, help="the instrument's tick in price units")
-    parser.add_argument("--cpu", type=int, default=None, help="pin to this cpu, under SCHED_BATCH")
+    parser = strategy_parser("python -m gateway.demo.execution_algo", __doc__.split("\n\n")[0],
+                             "the parent order's own account")
     args = parser.parse_args(argv)
-    if args.instrument <= 0 or args.account < 0 or args.tick <= 0:
-        parser.error("--instrument and --tick must be > 0 and --account >= 0")
-    if args.cpu is not None:
-        if args.cpu not in os.sched_getaffinity(0):
-            parser.error(f"--cpu {args.cpu} is not one of the allowed cpus {sorted(os.sched_getaffinity(0))}")
-        os.sched_setaffinity(0, {args.cpu})
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    check_and_pin(parser, args)
+    signal.signal(signal.SIGTERM, on_sigterm)
     strategy = ExecutionStrategy(**PARAMS)
     try:
         runner = LiveRunner(args.venue, strategy, args.instrument, args.account, tick_size=args.tick)
@@ -75,16 +47,7 @@ def main(argv: list[str]) -> int:
         print(f"execution algorithm: cannot attach to venue {args.venue!r}: {exc}", file=sys.stderr)
         return 2
     print(READY_LINE, flush=True)
-    try:
-        runner.start()
-        while runner.error is None:
-            runner.step()
-            time.sleep(POLL_S)
-    except _Stop:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        runner.stop()
+    run_live(runner, POLL_S)
     ctx = runner.ctx
     decisions = sorted(strategy.decision_ns)
     print(json.dumps({

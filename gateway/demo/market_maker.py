@@ -13,15 +13,11 @@ counted it (quotes sent, fills, position, P&L), or the error that stopped it.
 """
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import signal
 import sys
-import time
-from types import FrameType
-from typing import NoReturn
 
+from gateway.demo.strategy_process import check_and_pin, on_sigterm, run_live, strategy_parser
 from shm.errors import ShmError
 from trading.marketmaking.errors import ParameterError
 from trading.marketmaking.strategy import MarketMakingStrategy
@@ -39,39 +35,13 @@ PARAMS: dict[str, float] = {"sigma": 0.05, "timer_ms": 50}
 POLL_S = 0.002
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: {message}", file=sys.stderr)
-        sys.exit(2)
-
-
-class _Stop(Exception):
-    """SIGTERM: leave the polling loop and stop the strategy cleanly."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise _Stop
-
-
 def main(argv: list[str]) -> int:
-    parser = _Parser(prog="python -m gateway.demo.market_maker", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--venue", required=True, help="engine name")
-    parser.add_argument("--instrument", type=int, required=True)
-    parser.add_argument("--account", type=int, required=True, help="the market maker's own account")
-    parser.add_argument("--tick", type=int, required=True, help="the instrument's tick in price units")
+    parser = strategy_parser("python -m gateway.demo.market_maker", __doc__.split("\n\n")[0],
+                             "the market maker's own account")
     parser.add_argument("--price-scale", type=int, default=10_000, help="price units per currency unit")
-    parser.add_argument("--cpu", type=int, default=None,
-                        help="pin to this cpu, under SCHED_BATCH (its wake-ups do not preempt the "
-                             "processes it shares the cpu with)")
     args = parser.parse_args(argv)
-    if args.instrument <= 0 or args.account < 0 or args.tick <= 0 or args.price_scale <= 0:
-        parser.error("--instrument, --tick and --price-scale must be > 0 and --account >= 0")
-    if args.cpu is not None:
-        if args.cpu not in os.sched_getaffinity(0):
-            parser.error(f"--cpu {args.cpu} is not one of the allowed cpus {sorted(os.sched_getaffinity(0))}")
-        os.sched_setaffinity(0, {args.cpu})
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    check_and_pin(parser, args, ("instrument", "tick", "price_scale"))
+    signal.signal(signal.SIGTERM, on_sigterm)
     strategy = MarketMakingStrategy(**PARAMS)
     try:
         runner = LiveRunner(args.venue, strategy, args.instrument, args.account,
@@ -80,19 +50,10 @@ def main(argv: list[str]) -> int:
         print(f"market maker: cannot attach to venue {args.venue!r}: {exc}", file=sys.stderr)
         return 2
     print(READY_LINE, flush=True)
-    try:
-        # One poll of the event log every POLL_S, whatever it brings: the maker sees the book
-        # changes of the last POLL_S at once and requotes once, instead of waking per event and
-        # taking the cpu it shares with the gateway and the demo's client.
-        runner.start()
-        while runner.error is None:
-            runner.step()
-            time.sleep(POLL_S)
-    except _Stop:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)   # a second SIGTERM must not cut the clean-up
-        runner.stop()
+    # One poll of the event log every POLL_S, whatever it brings: the maker sees the book changes
+    # of the last POLL_S at once and requotes once, instead of waking per event and taking the cpu
+    # it shares with the gateway and the demo's client.
+    run_live(runner, POLL_S)
     ctx, led = runner.ctx, runner.ctx.ledger
     print(json.dumps({
         "instrument": args.instrument, "account": args.account,

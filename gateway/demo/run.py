@@ -29,7 +29,7 @@ import numpy as np
 import psutil
 
 from gateway.demo.flow import INSTRUMENTS, PRICE_UNIT_PER_USD, TICK, DemoFlow
-from gateway.demo.venue import ALGO_INSTRUMENT, MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, MM_ACCOUNT, MM_INSTRUMENT, \
+from gateway.demo.venue import ALGO_INSTRUMENT, MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, MM_INSTRUMENT, \
     VenueError, VenueRun, run_venue
 from gateway.latency import summarize
 from native.messages import (AddInstrument, AuctionEvent, BookLevelEvent, Command, Event, NewOrder, RejectedEvent,
