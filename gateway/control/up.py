@@ -132,7 +132,9 @@ def dashboard_command(config: str | None, listen: str, endpoints_file: Path, pro
                       port_file: Path) -> list[str]:
     cmd = [sys.executable, "-m", "gateway", "dashboard", "--listen", listen,
            "--control-endpoints-file", str(endpoints_file), "--processes-file", str(processes_file),
-           "--port-file", str(port_file)]
+           "--port-file", str(port_file),
+           # in the private run dir: a restarted dashboard keeps its browsers logged in
+           "--session-key-file", str(port_file.with_name("dashboard-session.key"))]
     if config is not None:
         cmd += ["--config", config]
     return cmd
