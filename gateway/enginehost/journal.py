@@ -90,7 +90,8 @@ def check(rc: int, message: str = "") -> int:
 
 
 def _text(buf: Any) -> str:
-    return ffi.string(buf).decode(errors="replace")
+    raw: bytes = ffi.string(buf)
+    return raw.decode(errors="replace")
 
 
 def open_log(directory: str, kind: int, limits: tuple[int, int, int, int],
