@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.control.client import ControlError
-from gateway.dashboard.auth import COOKIE, BrowserSession, LoginRefused, Sessions
+from gateway.dashboard.auth import COOKIE, BrowserSession, LoginRefused, Sessions, Unavailable
 from gateway.dashboard.conflate import Conflator, PanelState
 
 log = logging.getLogger("gateway.dashboard")
@@ -149,8 +149,22 @@ class Routes:
         self.venue = venue
         self.hub = Hub(conflator, refresh_hz)
 
-    def session_of(self, request: Request | WebSocket) -> BrowserSession | None:
-        return self.sessions.get(request.cookies.get(COOKIE))
+    async def session_of(self, request: Request | WebSocket) -> BrowserSession | None:
+        """The logged-in session of a request: in memory, or (after this process restarted) the
+        cookie's session re-validated against the control plane. Raises Unavailable when that
+        re-validation got no answer."""
+        cookie = request.cookies.get(COOKIE)
+        s = self.sessions.get(cookie)
+        if s is None and self.sessions.restorable(cookie) is not None:
+            s = await asyncio.to_thread(self.sessions.restore, cookie)
+        return s
+
+    async def session_or_refusal(self, request: Request) -> BrowserSession | JSONResponse:
+        try:
+            s = await self.session_of(request)
+        except Unavailable as exc:
+            return _refused(503, "unavailable", f"cannot check the session with the control plane now: {exc}")
+        return s if s is not None else _refused(401, "unauthenticated", "not logged in")
 
     async def index(self, request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": CSP,
@@ -169,7 +183,7 @@ class Routes:
         except LoginRefused as exc:
             return _refused(exc.status, exc.code, exc.message)
         resp = JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": self.venue})
-        resp.set_cookie(COOKIE, s.sid, httponly=True, samesite="strict", path="/")
+        resp.set_cookie(COOKIE, s.cookie, httponly=True, samesite="strict", path="/")
         return resp
 
     async def logout(self, request: Request) -> Response:
@@ -182,18 +196,18 @@ class Routes:
         return resp
 
     async def me(self, request: Request) -> Response:
-        s = self.session_of(request)
-        if s is None:
-            return _refused(401, "unauthenticated", "not logged in")
+        s = await self.session_or_refusal(request)
+        if isinstance(s, JSONResponse):
+            return s
         return JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": self.venue})
 
     async def action(self, request: Request) -> Response:
         bad = _guarded(request)
         if bad is not None:
             return bad
-        s = self.session_of(request)
-        if s is None:
-            return _refused(401, "unauthenticated", "not logged in")
+        s = await self.session_or_refusal(request)
+        if isinstance(s, JSONResponse):
+            return s
         data = await _read_json(request)
         command, args = (data or {}).get("command"), (data or {}).get("args", {})
         if command not in ACTIONS:
@@ -210,9 +224,14 @@ class Routes:
                              "data": reply.data}, status_code=status)
 
     async def websocket(self, ws: WebSocket) -> None:
-        s = self.session_of(ws)
         if not _same_origin(ws.headers, ws.headers.get("host")):
             await ws.close(code=4403)       # before accepting: the handshake is refused (HTTP 403)
+            return
+        try:
+            s = await self.session_of(ws)
+        except Unavailable:
+            await ws.accept()
+            await ws.close(code=1013)       # try again later: the page reconnects with back-off
             return
         await ws.accept()
         if s is None:

@@ -157,7 +157,7 @@ class Feeds:
         if self.tca is not None:
             self.tca.feed(payloads)
         for ev in records.decode_events(payloads[panel_rows(payloads)]):
-            self.books.apply(records.to_dict(ev))
+            self.books.apply(ev)
         self._books_dirty = True
         return n
 

@@ -300,7 +300,14 @@ document.addEventListener("DOMContentLoaded", async () => {
     if ($("strat-params").value.trim()) args.params = $("strat-params").value.trim();
     act("strategy.start", args, `start ${args.strategy}`);
   });
-  const r = await fetch("/api/me", {credentials: "same-origin"});
-  const me = await r.json().catch(() => ({ok: false}));
-  if (me.ok) started(me); else showLogin("");
+  whoAmI();
 });
+// A restarted dashboard re-validates the session cookie with the control plane; "unavailable"
+// means it could not ask yet (the session may be fine): ask again instead of logging out.
+async function whoAmI() {
+  const r = await fetch("/api/me", {credentials: "same-origin"}).catch(() => null);
+  const me = r ? await r.json().catch(() => ({ok: false})) : {ok: false, code: "unavailable"};
+  if (me.ok) started(me);
+  else if (me.code === "unavailable") { showLogin("waiting for the control plane…"); setTimeout(whoAmI, 1000); }
+  else showLogin("");
+}
