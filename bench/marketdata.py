@@ -669,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--busy-poll-us", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--throughput-commands", dest="tp_commands", type=int, default=None,
                     help="commands in the pre-filled log of the throughput runs (default 300k; "
-                         "--quick 150k)")
+                         "--quick 100k)")
     ap.add_argument("--rcvbuf-bytes", type=int, default=8 << 20,
                     help="the subscriber's UDP SO_RCVBUF in the veth throughput runs (default 8 MiB, "
                          "as the feed's subscriber)")
@@ -688,7 +688,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     count = 5_000 if args.quick else 30_000
     if args.tp_commands is None:
-        args.tp_commands = 150_000 if args.quick else 300_000
+        args.tp_commands = 100_000 if args.quick else 300_000
     ncpu = len(os.sched_getaffinity(0))
     cpus: dict[str, int | None] = {"publisher": None, "subscriber": None, "engine": None,
                                    "driver": None}
