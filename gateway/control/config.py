@@ -149,9 +149,12 @@ class Dashboard(_S, frozen=True):
     """The live web dashboard (gateway/dashboard/), started by ``up`` beside the other processes.
     listen: HOST:PORT of its HTTP/WebSocket server (port 0 = any free port; the embedded default
     config says 127.0.0.1:8700); "" = no dashboard. refresh_hz: the most updates a panel sends a
-    browser per second (conflation, whatever the event rate)."""
+    browser per second (conflation, whatever the event rate). reports_dir: the directory of the
+    daily/weekly TCA reports (``python -m trading report daily --out DIR``), served read-only and
+    linked from the execution-quality panel; relative to where ``up`` runs; "" = no links."""
     listen: str = "127.0.0.1:0"
     refresh_hz: float = 4.0
+    reports_dir: str = ""
 
 
 class User(_S, frozen=True):
@@ -430,6 +433,9 @@ def _check(cfg: VenueConfig) -> None:
                           f"dashboard), got {dash.listen!r}")
     if not 0.1 <= dash.refresh_hz <= 30:
         raise ConfigError(f"dashboard.refresh_hz: must be 0.1..30 updates per second, got {dash.refresh_hz}")
+    if "\0" in dash.reports_dir or len(dash.reports_dir) > 4096:
+        raise ConfigError(f"dashboard.reports_dir: a directory path (at most 4096 characters, no NUL), "
+                          f"got {dash.reports_dir[:80]!r}")
     if not cfg.users:
         raise ConfigError("users: at least one user is needed")
     names: set[str] = set()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from gateway.control.client import ControlError
 from gateway.dashboard.auth import COOKIE, BrowserSession, LoginRefused, Sessions, Unavailable
 from gateway.dashboard.conflate import Conflator, PanelState
+from gateway.dashboard.reports import REPORT_CSP, ReportRefused, ReportsDir
 
 log = logging.getLogger("gateway.dashboard")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -132,6 +134,20 @@ async def _read_json(request: Request) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _read_and_close(fd: int, size: int) -> bytes:
+    try:
+        chunks, left = [], size
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _action_args_ok(args: Any) -> bool:
     return (isinstance(args, dict) and len(args) <= MAX_ACTION_ARGS
             and all(isinstance(k, str) and len(k) <= 64 for k in args)
@@ -142,8 +158,10 @@ def _action_args_ok(args: Any) -> bool:
 class Routes:
     """The HTTP and WebSocket endpoints; one method each."""
 
-    def __init__(self, conflator: Conflator, sessions: Sessions, refresh_hz: float, venue: str) -> None:
+    def __init__(self, conflator: Conflator, sessions: Sessions, refresh_hz: float, venue: str,
+                 reports: ReportsDir) -> None:
         self.conflator = conflator
+        self.reports = reports
         self.sessions = sessions
         self.refresh_hz = refresh_hz
         self.venue = venue
@@ -200,6 +218,22 @@ class Routes:
         if isinstance(s, JSONResponse):
             return s
         return JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": self.venue})
+
+    async def report(self, request: Request) -> Response:
+        """One TCA report file, read-only, to a logged-in user (reports.py says what is served)."""
+        s = await self.session_or_refusal(request)
+        if isinstance(s, JSONResponse):
+            return s
+        try:
+            rep = self.reports.open(str(request.path_params["name"]))
+        except ReportRefused as exc:
+            return _refused(exc.status, exc.code, exc.message)
+        body = await asyncio.to_thread(_read_and_close, rep.fd, rep.size)
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                   "Content-Disposition": f'inline; filename="{rep.name}"'}
+        if rep.media_type.startswith("text/html"):
+            headers["Content-Security-Policy"] = REPORT_CSP
+        return Response(body, media_type=rep.media_type, headers=headers)
 
     async def action(self, request: Request) -> Response:
         bad = _guarded(request)
@@ -273,8 +307,8 @@ class Routes:
 
 
 def create_app(conflator: Conflator, sessions: Sessions, refresh_hz: float, venue: str,
-               on_shutdown: Any = None) -> Starlette:
-    r = Routes(conflator, sessions, refresh_hz, venue)
+               reports: ReportsDir | None = None, on_shutdown: Any = None) -> Starlette:
+    r = Routes(conflator, sessions, refresh_hz, venue, reports or ReportsDir(""))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -289,6 +323,7 @@ def create_app(conflator: Conflator, sessions: Sessions, refresh_hz: float, venu
     app = Starlette(routes=[Route("/", r.index), Route("/api/login", r.login, methods=["POST"]),
                             Route("/api/logout", r.logout, methods=["POST"]), Route("/api/me", r.me),
                             Route("/api/action", r.action, methods=["POST"]), WebSocketRoute("/ws", r.websocket),
+                            Route("/reports/{name:path}", r.report),
                             Mount("/static", StaticFiles(directory=STATIC), name="static")],
                     lifespan=lifespan)
     app.state.hub = r.hub

@@ -2,7 +2,7 @@
 
     python -m gateway dashboard [--config FILE] [--listen HOST:PORT] [--control-endpoints-file F]
                                 [--processes-file F] [--port-file F] [--refresh-hz N]
-                                [--session-key-file F]
+                                [--session-key-file F] [--reports-dir DIR]
 
 Serves the page, its assets (installed with the package: nothing is fetched at run time) and the
 WebSocket on HOST:PORT (port 0: any free one; the port chosen is written to --port-file once the
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session-key-file", default=None, metavar="FILE",
                    help="key sealing the login cookies (created 0600 if missing); logins survive a "
                         "restart with the same file (default: a key in memory)")
+    p.add_argument("--reports-dir", default=None, metavar="DIR",
+                   help="the TCA reports to link and serve read-only (default: the config's "
+                        "[dashboard] reports_dir)")
     return p
 
 
@@ -85,6 +88,7 @@ def main(argv: list[str]) -> int:
         from gateway.dashboard.auth import Sessions
         from gateway.dashboard.conflate import Conflator
         from gateway.dashboard.feeds import Feeds
+        from gateway.dashboard.reports import ReportsDir
     except ImportError as exc:
         print(f"dashboard: not installed: {exc} (pip install -e . installs starlette and uvicorn)",
               file=sys.stderr)
@@ -104,6 +108,7 @@ def main(argv: list[str]) -> int:
         return 2
     revoked = Revoked(key_file.with_name(key_file.name + ".revoked") if key_file else None)
     hub = Conflator(refresh_hz)
+    reports = ReportsDir(args.reports_dir if args.reports_dir is not None else cfg.dashboard.reports_dir)
 
     def command_endpoint() -> str | None:
         if args.control_endpoints_file:
@@ -116,8 +121,9 @@ def main(argv: list[str]) -> int:
     sessions = Sessions(command_endpoint, CookieSealer(key), revoked)
     holder: dict[str, int] = {}
     feeds = Feeds(cfg, hub, args.control_endpoints_file, args.processes_file, sessions.reader,
-                  lambda: holder["app"].state.hub.count() if "app" in holder else 0)  # type: ignore[attr-defined]
-    app = create_app(hub, sessions, refresh_hz, cfg.venue.name, on_shutdown=lambda: (feeds.close(), sessions.close()))
+                  lambda: holder["app"].state.hub.count() if "app" in holder else 0,  # type: ignore[attr-defined]
+                  reports)
+    app = create_app(hub, sessions, refresh_hz, cfg.venue.name, reports, on_shutdown=lambda: (feeds.close(), sessions.close()))
     holder["app"] = app  # type: ignore[assignment]
     feeds.start()
     host, port = sock.getsockname()[:2]

@@ -257,6 +257,14 @@ RENDER.tca = st => {
     el("td", {class: "num"}, f(m.slippage_arrival_bps)), el("td", {class: "num"}, f(m.effective_spread_bps)), el("td", {class: "num"}, f(m.markout_1s_bps)),
     el("td", {class: "num"}, m.fill_rate_market === null ? "-" : (m.fill_rate_market * 100).toFixed(1) + "%"), el("td", {class: "num"}, f(m.fee_bps)))));
 };
+RENDER.reports = st => {
+  $("reports-note").textContent = !st.configured ? st.hint : st.error ? st.error
+    : `${st.reports.length} in ${st.dir}; made by python -m trading report daily --out DIR`;
+  rows("#reports", (st.reports || []).length ? st.reports.map(r => el("li", {"data-report": `${r.kind}-${r.date}`},
+    el("b", {}, `${r.kind} ${r.date} `), ...["html", "pdf", "json"].filter(f => r.files[f]).map(f =>
+      el("a", {href: "/reports/" + encodeURIComponent(r.files[f]), target: "_blank", rel: "noopener", class: "report-link", "data-format": f}, f.toUpperCase() + " "))))
+    : [el("li", {class: "muted"}, st.configured ? "no reports yet" : "-")]);
+};
 RENDER.audit = st => rows("#audit", st.records.map(r => el("li", {class: r.outcome === "accepted" ? "ok" : "warn"},
   el("span", {class: "muted"}, (r.ts || "").slice(11, 23) + " "), el("b", {}, r.user || "?"), ` ${r.command} ${JSON.stringify(r.args || {})} → ${r.outcome}${r.code && r.code !== "ok" ? " (" + r.code + ")" : ""}`)));
 
