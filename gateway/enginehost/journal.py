@@ -90,7 +90,8 @@ def check(rc: int, message: str = "") -> int:
 
 
 def _text(buf: Any) -> str:
-    return ffi.string(buf).decode(errors="replace")
+    raw: bytes = ffi.string(buf)
+    return raw.decode(errors="replace")
 
 
 def open_log(directory: str, kind: int, limits: tuple[int, int, int, int],
@@ -325,7 +326,7 @@ def load_newest_snapshot(directory: str, make_engine: Any, destroy_engine: Any,
             continue
         engine = make_engine()
         hdr = ffi.new("eng_snap_hdr_t *")
-        rc = lib.eng_snapshot_load(engine, path.encode(), hdr)
+        rc = lib.jrnl_snapshot_load(engine, path.encode(), hdr)
         if rc == 0:
             return engine, seq, notes
         destroy_engine(engine)

@@ -46,7 +46,7 @@ class _S(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     pass
 
 
-class FeeSchedule(_S):
+class FeeSchedule(_S, frozen=True):
     """A venue's fees per share, in its own unit: "mils" ($0.0001) or "usd". maker_rebate > 0 pays
     the liquidity provider (a negative one charges it); taker_fee is the access fee that Rule 610(c)
     caps. Below $1.00 the access fee is a percentage of the price."""
@@ -67,14 +67,14 @@ class FeeSchedule(_S):
         return self._mils(self.maker_rebate)
 
 
-class LatencyProfile(_S):
+class LatencyProfile(_S, frozen=True):
     """One-way delay of traffic routed to the venue, microseconds: the mean and the 99th percentile
     (the delay line draws from a lognormal matched to both; equal values: a fixed delay)."""
     avg_us: float
     p99_us: float
 
 
-class VenueSpec(_S):
+class VenueSpec(_S, frozen=True):
     id: str
     type: Literal["lit", "dark"]
     instruments: list[str]
@@ -91,12 +91,12 @@ class VenueSpec(_S):
     nbbo_max_age_ms: float = 1000.0   # dark: an NBBO older than this (engine time) stops its trading
 
 
-class Sip(_S):
+class Sip(_S, frozen=True):
     publish: str = "tcp://127.0.0.1:9590"
     cpu: int = -1
 
 
-class RegNms(_S):
+class RegNms(_S, frozen=True):
     as_of: dt.date | None = None                    # None: the UTC date at load
     rules: str = ""                                 # "" = the shipped gateway/regnms/rules.toml
     # Rule 611 in the venues' engines: "reject" a trade-through, "route_away" (execute to the protected
@@ -105,7 +105,7 @@ class RegNms(_S):
     half_penny: list[str] = []                      # tick-constrained symbols (Rule 612 $0.005)
 
 
-class VenuePorts(_S):
+class VenuePorts(_S, frozen=True):
     """The fixed ports of one venue, port_base + offset; clients connect to order_entry (the delay
     line), which forwards to the gateway's own port."""
     gateway: int
@@ -117,7 +117,7 @@ class VenuePorts(_S):
     gateway_admin: int
 
 
-class MultiVenueConfig(_S):
+class MultiVenueConfig(_S, frozen=True):
     template: VenueConfig
     venues: list[VenueSpec]
     sip: Sip = Sip()

@@ -15,6 +15,13 @@ Ties: at equal times historical messages go first, then the strategy's arriving 
 deliveries to the strategy. The strategy's own computation time (measured per callback, or a fixed
 number, or none) advances its clock: commands it makes carry the time at which it made them, and it
 cannot be woken again before its previous callbacks have finished.
+
+Measured computation time is recorded: every reading of the strategy's elapsed time (each clock
+read inside a callback, and each callback's end) is kept in the result's ``compute_charges``, in
+the order the run made them. A run given those readings (``ReplayConfig.compute_charges``,
+``--compute-charges FILE``) uses them instead of the wall clock, in the same order, and so
+reproduces the measured run byte for byte; readings that run out, or are left over, mean the file
+belongs to another run, which is an error (ComputeChargesMismatch), never a silent guess.
 """
 from __future__ import annotations
 
@@ -65,6 +72,8 @@ class ReplayConfig:
     fees: FeeSchedule = field(default_factory=FeeSchedule)
     sample_every_ns: int = 1_000_000_000
     hidden_executions: bool = True      # False: hidden prints never fill strategy orders (as the peer)
+    # measured readings of an earlier run (ReplayResult.compute_charges) used instead of the clock
+    compute_charges: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -95,10 +104,16 @@ class ReplayResult:
     wall_s: float
     engine_commands: int
     engine_events: int
+    # every elapsed-time reading of the strategy, in order ("measured" mode; empty otherwise)
+    compute_charges: list[int] = field(default_factory=list)
 
 
 class StrategyFailed(Exception):
     pass
+
+
+class ComputeChargesMismatch(ValueError):
+    """Replayed compute charges that do not fit the run (another strategy, data or parameters)."""
 
 
 class Replay:
@@ -110,6 +125,13 @@ class Replay:
             raise ValueError(f"strategy account must be in 2..{MAX_ACCOUNTS - 1} (0 and 1 are the history's)")
         if not (self.cfg.compute in ("measured", "none") or isinstance(self.cfg.compute, int) and self.cfg.compute >= 0):
             raise ValueError(f"compute must be 'measured', 'none' or ns >= 0, got {self.cfg.compute!r}")
+        charges = self.cfg.compute_charges
+        if charges is not None and self.cfg.compute != "measured":
+            raise ValueError("compute charges replay measured readings: compute must be 'measured'")
+        if charges is not None and any(not isinstance(c, int) or c < 0 for c in charges):
+            raise ValueError("compute charges must be integers >= 0 (ns)")
+        self._replayed = list(charges) if charges is not None else None
+        self.readings: list[int] = []
         self.rng = np.random.default_rng(self.cfg.seed)
         n = len(history)
         self.eng = Engine(max_orders=min(max(1 << 14, n + 1024), 1 << 20), max_levels=min(max(1 << 12, n // 4), 1 << 18),
@@ -152,10 +174,23 @@ class Replay:
         self._ask_hit = np.where(adds & buy, history.price, self._ask_exec)
 
     # ---- the strategy's clock ---------------------------------------------------------------
+    def _elapsed(self) -> int:
+        """The running callback's computation time so far: measured, or the next recorded reading."""
+        k = len(self.readings)
+        if self._replayed is None:
+            value = time.perf_counter_ns() - self._cb_start
+        elif k < len(self._replayed):
+            value = self._replayed[k]
+        else:
+            raise ComputeChargesMismatch(f"the compute charges ran out after {k} readings: they were recorded "
+                                         "by another run (strategy, parameters, data or latency differ)")
+        self.readings.append(value)
+        return value
+
     def _clock(self) -> int:
         compute = self.cfg.compute
         if compute == "measured":
-            return self._wake_ts + self._charged + (time.perf_counter_ns() - self._cb_start if self._cb_start else 0)
+            return self._wake_ts + self._charged + (self._elapsed() if self._cb_start else 0)
         if compute == "none":
             return self._wake_ts
         # a fixed charge: what a callback makes leaves when its (charged) computation is done
@@ -170,15 +205,15 @@ class Replay:
         self._cb_start = time.perf_counter_ns()
         try:
             getattr(self.s, name)(self.ctx, *args)
+        except ComputeChargesMismatch:
+            raise
         except Exception as exc:   # a strategy that raises is stopped; the replay goes on
             self._fail(name, exc)
-        finally:
-            elapsed = time.perf_counter_ns() - self._cb_start
-            self._cb_start = 0
-            if self.cfg.compute == "measured":
-                self._charged += elapsed
-            elif isinstance(self.cfg.compute, int):
-                self._charged += self.cfg.compute
+        if self.cfg.compute == "measured":
+            self._charged += self._elapsed()
+        elif isinstance(self.cfg.compute, int):
+            self._charged += self.cfg.compute
+        self._cb_start = 0
 
     def _fail(self, where: str, exc: Exception) -> None:
         self.error = (f"{type(self.s).__name__}.{where} raised at {self._wake_ts} ns: "
@@ -233,11 +268,15 @@ class Replay:
         self._sample(end, force=True)
         if progress is not None:
             progress(1.0)
+        if self._replayed is not None and len(self.readings) != len(self._replayed):
+            raise ComputeChargesMismatch(f"the run used {len(self.readings)} of {len(self._replayed)} compute charges: "
+                                         "they were recorded by another run")
         return ReplayResult(
             strategy=type(self.s).__name__, params=dict(self.s.params), config=self._describe_config(),
             fills=self.fills, samples=self.samples, counts=dict(sorted({**h.counts, **self.counts}.items())),
             ctx=self.ctx, error=self.error, start_ns=int(ts[0]) if n else 0, end_ns=end,
-            wall_s=time.perf_counter() - wall, engine_commands=self.seq, engine_events=self.engine_events)
+            wall_s=time.perf_counter() - wall, engine_commands=self.seq, engine_events=self.engine_events,
+            compute_charges=self.readings)
 
     def _earliest_reaction(self, delivered: int) -> int:
         """The earliest wake-up that an event delivered at `delivered` can cause: at once for a
