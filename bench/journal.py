@@ -338,7 +338,7 @@ def snapshot_pause(workdir: str, resting: int, repeats: int) -> dict[str, float]
         pauses.append(pause[0])
     path = os.path.join(sdir, "inline.snap")
     t0 = time.perf_counter_ns()
-    rc = lib.eng_snapshot_save(eng.handle, path.encode())
+    rc = lib.jrnl_snapshot_save(eng.handle, path.encode())
     inline_ns = time.perf_counter_ns() - t0
     size = os.path.getsize(path)
     eng.close()

@@ -25,7 +25,7 @@ from cffi import FFI
 
 NATIVE_DIR = Path(__file__).resolve().parent
 # Component folders, in dependency order; every C source and header of the extension lives in one.
-COMPONENTS = ("layout", "ring", "matching", "journal", "hdr", "runner", "md", "gateway", "bench")
+COMPONENTS = ("layout", "ring", "matching", "journal", "hdr", "runner", "md", "gateway", "bench", "replay")
 # Headers whose CFFI sections cffi parses, in this order (a header's declarations may use the types
 # of the headers before it).
 CDEF_HEADERS = (
@@ -33,13 +33,14 @@ CDEF_HEADERS = (
     "ring/ring_segment.h", "ring/ring_spsc.h", "ring/ring_bcast.h", "ring/ring_wait.h",
     "matching/eng_engine.h", "matching/eng_diag.h", "matching/eng_snapshot.h",
     "journal/jrnl_crc.h", "journal/jrnl_log.h", "journal/jrnl_segment.h", "journal/jrnl_cursor.h", "journal/jrnl_prune.h",
-    "journal/jrnl_replay.h", "journal/jrnl_snapshot.h",
+    "journal/jrnl_replay.h", "journal/jrnl_snapshot.h", "journal/jrnl_snapfile.h",
     "hdr/hdr_clock.h", "hdr/hdr_recorder.h",
     "runner/runner_setup.h", "runner/runner_client.h", "runner/runner_loop.h",
     "md/md_feed.h", "md/md_book.h", "md/md_encode.h", "md/md_xdp.h", "md/md_pub.h", "md/md_sub.h", "md/md_subrx.h",
     "gateway/sbe_codec.h", "gateway/gw_admin.h", "gateway/gw_server.h",
     "bench/eng_perf.h", "bench/gw_loadgen.h", "bench/hdr_bench.h", "bench/md_probe.h",
     "bench/probe_tcp.h", "bench/ring_probe.h", "bench/ring_stress.h",
+    "replay/rpl_router.h",
 )
 _SECTION = re.compile(r"/\* CFFI-BEGIN \*/(.*?)/\* CFFI-END \*/", re.S)
 

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gateway.control.config import VenueConfig
+    from trading.execution.desk import ParentDesk
 
 from gateway.control import protocol
 
@@ -45,13 +49,14 @@ def _typed(pairs: dict[str, str], fields: dict[str, type]) -> dict[str, Any]:
 class ParentCommands:
     """Mixed into ControlService (which supplies cfg, resolve_account, resolve_instrument)."""
 
-    cfg: Any
+    cfg: VenueConfig
+    _parent_desk: ParentDesk | None = None     # started on first use
 
     def parents_dir(self) -> Path:
         return Path(self.cfg.journal.dir or tempfile.gettempdir()) / f"parents-{self.cfg.venue.name}"
 
-    def _desk(self) -> Any:
-        if getattr(self, "_parent_desk", None) is None:
+    def _desk(self) -> ParentDesk:
+        if self._parent_desk is None:
             from trading.execution.desk import ParentDesk
             from trading.execution.parent import InstrumentRules
             rules = {i.id: InstrumentRules(i.lot, i.tick) for i in self.cfg.instruments}
@@ -87,7 +92,7 @@ class ParentCommands:
         return dict(self._parent_call(add))
 
     def cmd_parent_list(self, user: str, role: str) -> list[dict[str, Any]]:
-        if not (self.parents_dir() / "parents.jsonl").exists() and getattr(self, "_parent_desk", None) is None:
+        if not (self.parents_dir() / "parents.jsonl").exists() and self._parent_desk is None:
             return []
         return list(self._desk().list())
 

@@ -30,10 +30,13 @@ class LazyGatewayAdmin:
     """The gateway's admin client, created once its endpoint is known: given directly, or read
     from the file the gateway writes once it answers (for a tcp://HOST:* endpoint)."""
 
-    def __init__(self, endpoint: str | None, endpoint_file: str | None, token_file: str | None = None) -> None:
+    def __init__(self, endpoint: str | None, endpoint_file: str | None, token_file: str | None = None,
+                 curve_server_key: str | None = None, curve_client_secret: str | None = None) -> None:
         self.endpoint = endpoint
         self.endpoint_file = endpoint_file
         self.token_file = token_file
+        self.curve_server_key = curve_server_key
+        self.curve_client_secret = curve_client_secret
         self._client: Any = None
 
     def _get(self) -> Any:
@@ -48,14 +51,18 @@ class LazyGatewayAdmin:
                                             f"{self.endpoint_file} yet") from None
             if not ep:
                 raise GatewayAdminError("unavailable", "no gateway admin endpoint")
-            self._client = GatewayAdmin(ep, timeout_s=1.0, token_file=self.token_file)
+            self._client = GatewayAdmin(ep, timeout_s=1.0, token_file=self.token_file,
+                                        curve_server_key=self.curve_server_key,
+                                        curve_client_secret=self.curve_client_secret)
         return self._client
 
     def sessions(self) -> list[dict[str, Any]]:
-        return self._get().sessions()
+        rows: list[dict[str, Any]] = self._get().sessions()
+        return rows
 
     def disconnect(self, session_id: int, reason: str) -> dict[str, Any]:
-        return self._get().disconnect(session_id, reason)
+        answer: dict[str, Any] = self._get().disconnect(session_id, reason)
+        return answer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read the gateway admin endpoint from this file (written by the gateway's --admin-file)")
     p.add_argument("--gateway-admin-token-file", default=None,
                    help="the gateway's admin token (written by the gateway's --admin-token-file)")
+    p.add_argument("--gateway-admin-curve-server", default=None, metavar="FILE",
+                   help="the gateway admin endpoint's CurveZMQ public key (NAME.key); with "
+                        "--gateway-admin-curve-client")
+    p.add_argument("--gateway-admin-curve-client", default=None, metavar="FILE",
+                   help="this control plane's CurveZMQ key pair (NAME.key_secret) for the gateway's "
+                        "admin endpoint")
     p.add_argument("--endpoints-file", default=None,
                    help="write {command, publish} endpoints actually bound here (JSON) once serving")
     p.add_argument("--attach-timeout-s", type=float, default=30.0)
@@ -175,6 +188,10 @@ def main(argv: list[str]) -> int:
     if args.attach_timeout_s <= 0:
         print("control: --attach-timeout-s must be > 0", file=sys.stderr)
         return 2
+    if (args.gateway_admin_curve_server is None) != (args.gateway_admin_curve_client is None):
+        print("control: --gateway-admin-curve-server and --gateway-admin-curve-client: give both or neither",
+              file=sys.stderr)
+        return 2
     if cfg.venue.control_cpu >= 0:
         try:
             os.sched_setaffinity(0, {cfg.venue.control_cpu})
@@ -202,7 +219,8 @@ def main(argv: list[str]) -> int:
         server.close()
         return 1
     admin_ep = args.gateway_admin if args.gateway_admin is not None else cfg.gateway.admin_endpoint
-    admin = (LazyGatewayAdmin(admin_ep, args.gateway_admin_file, args.gateway_admin_token_file)
+    admin = (LazyGatewayAdmin(admin_ep, args.gateway_admin_file, args.gateway_admin_token_file,
+                              args.gateway_admin_curve_server, args.gateway_admin_curve_client)
              if (admin_ep and not admin_ep.endswith(":*")) or args.gateway_admin_file else None)
     service = ControlService(cfg, publish=server.publish, audit=server.audit, gateway_admin=admin)
     stop = [False]

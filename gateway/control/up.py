@@ -58,6 +58,7 @@ from typing import Any
 
 from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, listen_ok, load_config
 from gateway.control.ingest import ingest_endpoint
+from gateway.security import admin_curve
 from shm import errors as shm_errors
 from shm.engine_segments import control_path, remove_leftovers
 from shm.segment import KIND_CONTROL, Segment
@@ -131,7 +132,9 @@ def dashboard_command(config: str | None, listen: str, endpoints_file: Path, pro
                       port_file: Path) -> list[str]:
     cmd = [sys.executable, "-m", "gateway", "dashboard", "--listen", listen,
            "--control-endpoints-file", str(endpoints_file), "--processes-file", str(processes_file),
-           "--port-file", str(port_file)]
+           "--port-file", str(port_file),
+           # in the private run dir: a restarted dashboard keeps its browsers logged in
+           "--session-key-file", str(port_file.with_name("dashboard-session.key"))]
     if config is not None:
         cmd += ["--config", config]
     return cmd
@@ -187,6 +190,14 @@ def admin_token_file(admin_file: Path) -> str:
     return f"{admin_file}.token"
 
 
+def admin_curve_files(admin_file: Path) -> admin_curve.AdminCurveFiles | None:
+    """The admin endpoint's per-run CurveZMQ keys beside its endpoint file (made on first use, kept
+    for the run: a restarted gateway serves with the same pair); None where libzmq has no CURVE."""
+    if not admin_curve.available():
+        return None
+    return admin_curve.prepare(Path(admin_file).parent / "admin-curve")
+
+
 def gateway_command(cfg: VenueConfig, creds: Path, port_file: Path, admin_file: Path,
                     listen: str | None = None, state_file: Path | None = None) -> list[str]:
     """listen: in place of the config's (a restarted gateway takes the port its predecessor
@@ -205,6 +216,9 @@ def gateway_command(cfg: VenueConfig, creds: Path, port_file: Path, admin_file: 
     if cfg.gateway.admin_endpoint and _gateway_supports_admin():
         cmd += ["--admin", cfg.gateway.admin_endpoint, "--admin-file", str(admin_file),
                 "--admin-token-file", admin_token_file(admin_file)]
+        keys = admin_curve_files(admin_file)
+        if keys is not None:
+            cmd += ["--admin-curve-secret", str(keys.server_secret), "--admin-curve-clients", str(keys.clients_dir)]
     return cmd
 
 
@@ -231,6 +245,10 @@ def control_command(config: str | None, endpoints_file: Path, admin_file: Path, 
         cmd += ["--config", config]
     if cfg.gateway.admin_endpoint:
         cmd += ["--gateway-admin-file", str(admin_file), "--gateway-admin-token-file", admin_token_file(admin_file)]
+        keys = admin_curve_files(admin_file)
+        if keys is not None:
+            cmd += ["--gateway-admin-curve-server", str(keys.server_public),
+                    "--gateway-admin-curve-client", str(keys.client_secret)]
     return cmd
 
 
@@ -243,7 +261,18 @@ def monitor_command(cfg: VenueConfig, ingest: str) -> list[str]:
            "--price-scale", str(cfg.venue.price_scale)]
     for ins in cfg.instruments:
         cmd += ["--instrument", f"{ins.id}:{ins.symbol}"]
+    for b in a.etf:
+        ids = {sym: _instrument_id(cfg, sym) for sym in (b.symbol, *b.components)}
+        cmd += ["--etf", json.dumps({"etf": ids[b.symbol], "symbol": b.symbol, "cash": b.cash, "divisor": b.divisor,
+                                     "cost_bps": b.cost_bps,
+                                     "components": {str(ids[s]): n for s, n in b.components.items()}})]
     return cmd
+
+
+def _instrument_id(cfg: VenueConfig, symbol: str) -> int:
+    ins = cfg.instrument(symbol)
+    assert ins is not None, symbol            # checked when the config loaded
+    return ins.id
 
 
 def ingest_endpoint_for(run_dir: Path) -> tuple[str, Path | None]:

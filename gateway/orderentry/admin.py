@@ -22,6 +22,8 @@ from typing import Annotated, Any
 import msgspec
 import zmq
 
+from gateway.security import curve
+
 ERROR_CODES = ("unknown_session", "bad_request", "timeout", "unavailable", "unauthenticated")
 REASON_MAX_BYTES = 128          # the Terminate message's reason field (gw_admin.h GW_ADMIN_REASON_MAX)
 SESSION_STATES = ("disconnected", "negotiated", "established")   # GW_ADMIN_SESSION_* order
@@ -63,9 +65,14 @@ class GatewayAdmin:
 
     def __init__(self, endpoint: str, timeout_s: float = 2.0,
                  context: zmq.Context | None = None,  # type: ignore[type-arg]
-                 token: str = "", token_file: str | None = None) -> None:
+                 token: str = "", token_file: str | None = None,
+                 curve_server_key: str | None = None, curve_client_secret: str | None = None) -> None:
         """token (or token_file, read at each call so a restarted gateway's new token is used):
-        the gateway's admin token (its --admin-token-file)."""
+        the gateway's admin token (its --admin-token-file). curve_server_key (the gateway's public
+        key file, NAME.key) and curve_client_secret (this client's NAME.key_secret): both for a
+        gateway serving CurveZMQ (--admin-curve-secret), read each time the socket is built."""
+        if (curve_server_key is None) != (curve_client_secret is None):
+            raise ValueError("curve_server_key and curve_client_secret: give both or neither")
         if not isinstance(endpoint, str) or "://" not in endpoint:
             raise ValueError(f"endpoint {endpoint!r}: use a ZeroMQ endpoint such as "
                              "tcp://127.0.0.1:5720")
@@ -75,6 +82,7 @@ class GatewayAdmin:
         self.timeout_s = timeout_s
         self._token = token
         self._token_file = token_file
+        self._curve = (curve_server_key, curve_client_secret) if curve_server_key and curve_client_secret else None
         self._ctx = context or zmq.Context.instance()
         self._enc = msgspec.msgpack.Encoder()
         self._dec = msgspec.msgpack.Decoder(AdminReply)
@@ -84,6 +92,12 @@ class GatewayAdmin:
         if self._sock is None:
             s = self._ctx.socket(zmq.REQ)
             s.setsockopt(zmq.LINGER, 0)
+            if self._curve is not None:
+                try:
+                    curve.make_client(s, *self._curve)
+                except curve.CurveError as exc:
+                    s.close(linger=0)
+                    raise GatewayAdminError("unavailable", f"admin CurveZMQ keys: {exc}") from None
             s.connect(self.endpoint)
             self._sock = s
         return self._sock

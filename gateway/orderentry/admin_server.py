@@ -1,6 +1,12 @@
 """The gateway process's admin thread: serves gateway/gw_admin.py requests on a ZeroMQ REP socket
 and relays each to the C loop through the gw_admin_t mailbox (native/gateway/gw_admin.h).
 
+Encryption and client admission (optional): started with a CurveZMQ key pair and a directory of
+admitted client public keys (--admin-curve-secret, --admin-curve-clients), the socket serves CURVE
+(gateway/security/curve.py): a client must know the server's public key and hold an admitted key
+pair, or its handshake is refused (each refusal logged by the ZAP handler). ``up`` makes both per
+run in its private run directory, so that only its control plane can reach the endpoint.
+
 Authentication: started with a token (the gateway's --admin-token-file, which ``up`` gives the
 gateway and the control plane in its private run directory), every request must carry it; others
 are answered "unauthenticated" and logged. The control plane checks the operator's role
@@ -26,6 +32,7 @@ import msgspec
 import zmq
 
 from gateway.orderentry.admin import SESSION_STATES, AdminReply, AdminRequest, truncate_reason
+from gateway.security import curve
 from native._venue import ffi, lib
 
 ANSWER_DEADLINE_S = 2.0
@@ -49,17 +56,31 @@ def new_admin_token(path: str) -> str:
 class AdminServer:
     """Binds `endpoint` at construction (raises zmq.ZMQError for a bad or busy endpoint)."""
 
-    def __init__(self, endpoint: str, session_capacity: int, log: TextIO = sys.stderr, token: str = "") -> None:
-        """token: when not empty, every request must carry it (else "unauthenticated", logged)."""
+    def __init__(self, endpoint: str, session_capacity: int, log: TextIO = sys.stderr, token: str = "",
+                 curve_secret: str | None = None, curve_clients: str | None = None) -> None:
+        """token: when not empty, every request must carry it (else "unauthenticated", logged).
+        curve_secret, curve_clients: both or neither; serve CURVE with this key pair (NAME.key_secret)
+        to the clients whose public keys (*.key) are in that directory. Raises curve.CurveError for
+        an unusable key file or directory, zmq.ZMQError for a bad or busy endpoint."""
+        if (curve_secret is None) != (curve_clients is None):
+            raise curve.CurveError("the admin endpoint's CurveZMQ needs both the server key pair and "
+                                   "the admitted clients' directory")
         self._token = token.encode()
         self.refused = 0
+        self._log = log
         self._ctx = zmq.Context()
         self._sock = self._ctx.socket(zmq.REP)
         self._sock.setsockopt(zmq.LINGER, 0)
         self._sock.setsockopt(zmq.MAXMSGSIZE, MAX_REQUEST_BYTES)   # larger: libzmq drops the sender
+        self.zap: curve.ZapHandler | None = None
         try:
+            if curve_secret is not None and curve_clients is not None:
+                self.zap = curve.ZapHandler(self._ctx, curve_clients, log=self._log_line)
+                curve.make_server(self._sock, curve_secret)
             self._sock.bind(endpoint)
-        except zmq.ZMQError:
+        except (zmq.ZMQError, curve.CurveError):
+            if self.zap is not None:
+                self.zap.close()
             self._sock.close(linger=0)
             self._ctx.term()
             raise
@@ -71,7 +92,6 @@ class AdminServer:
         self._outstanding = 0
         self._loop_stopped = threading.Event()
         self._stop = threading.Event()
-        self._log = log
         self._enc = msgspec.msgpack.Encoder()
         self._dec = msgspec.msgpack.Decoder(AdminRequest)
         self._thread = threading.Thread(target=self._serve, name="gw-admin", daemon=True)
@@ -83,10 +103,15 @@ class AdminServer:
         """The C loop returned: pending and later requests are answered "unavailable"."""
         self._loop_stopped.set()
 
+    def _log_line(self, line: str) -> None:
+        print(f"gateway: admin endpoint: {line}", file=self._log, flush=True)
+
     def close(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(5)
+        if self.zap is not None:
+            self.zap.close()
         self._sock.close(linger=0)
         self._ctx.term()
 

@@ -32,6 +32,7 @@ import zmq
 
 from gateway.enginehost import journal
 from gateway.orderentry.admin_server import AdminServer, new_admin_token
+from gateway.security.curve import CurveError
 from gateway.orderentry.config import ConfigError, GatewayConfig, load_config
 from gateway.orderentry.io_backend import (BACKENDS, ENV_BACKEND, choose_backend, choose_busy_poll,
                                            default_backend)
@@ -168,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin-token-file", default=None, metavar="FILE",
                    help="make a fresh admin token and write it here (0600) before --admin-file: "
                         "admin requests without it are refused (default: no token, endpoint open)")
+    p.add_argument("--admin-curve-secret", default=None, metavar="FILE",
+                   help="serve the admin endpoint over CurveZMQ with this key pair (NAME.key_secret, "
+                        "python -m gateway keys curve); needs --admin-curve-clients")
+    p.add_argument("--admin-curve-clients", default=None, metavar="DIR",
+                   help="with --admin-curve-secret: admit only the clients whose public keys "
+                        "(NAME.key) are in DIR; others are refused and logged")
     return p
 
 
@@ -306,8 +313,9 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     if args.admin:
         try:
             admin = AdminServer(args.admin, len(cfg.sessions),
-                                token=new_admin_token(args.admin_token_file) if args.admin_token_file else "")
-        except zmq.ZMQError as exc:
+                                token=new_admin_token(args.admin_token_file) if args.admin_token_file else "",
+                                curve_secret=args.admin_curve_secret, curve_clients=args.admin_curve_clients)
+        except (zmq.ZMQError, CurveError) as exc:
             print(f"gateway: cannot serve admin on {args.admin!r}: {exc}", file=sys.stderr)
             lsock.close()
             events.close()
@@ -362,7 +370,9 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{s.decode_errors} decode errors, {s.throttled} throttled, "
           f"{s.slow_consumers} slow consumers, {s.heartbeat_timeouts} heartbeat timeouts, "
           f"{s.lapped} event-log laps, {s.doorbell_wakes} doorbell wakes, "
-          f"{s.io_syscalls} I/O system calls, {s.io_copies_bytes} bytes copied by the I/O backend",
+          f"{s.io_syscalls} I/O system calls, {s.io_copies_bytes} bytes copied by the I/O backend, "
+          f"{s.io_sends} sends ({s.io_sends_linked} linked in a chain, {s.io_sends_waited} waits "
+          f"behind a chain)",
           file=sys.stderr, flush=True)
     events.close()
     client.close()
@@ -568,6 +578,10 @@ def main(argv: list[str]) -> int:
         parser.error(f"--engine-stale-ms must be 0..3600000, got {args.engine_stale_ms}")
     if args.tx_buffer_bytes < 4096:
         parser.error("--tx-buffer-bytes must be >= 4096")
+    if (args.admin_curve_secret is None) != (args.admin_curve_clients is None):
+        parser.error("--admin-curve-secret and --admin-curve-clients: give both or neither")
+    if args.admin_curve_secret is not None and not args.admin:
+        parser.error("--admin-curve-secret needs --admin")
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "eng_snapshot.h"
+#include "jrnl_snapfile.h"
 #include "jrnl_prune.h"
 #include "ring_segment.h"
 #include "jrnl_segment.h"
@@ -110,7 +110,7 @@ int jrnl_snapshot_fork_synced(const eng_engine_t *eng, const char *dir, uint64_t
             _exit(1);
         if (evt_log && evt_log->map && jrnl_snapshot_sync_tail(evt_log) != 0)
             _exit(1);
-        rc = eng_snapshot_save(eng, path);
+        rc = jrnl_snapshot_save(eng, path);
         if (rc == 0 && keep_snapshots)
             jrnl_snapshot_retain(dir, seq, keep_snapshots, archive_dir);
         else if (rc == 0)

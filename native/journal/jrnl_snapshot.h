@@ -1,7 +1,7 @@
 /*
  * jrnl_snapshot.h - periodic snapshots next to the journal, taken by a forked child: the
  * engine's pages are shared copy-on-write, so matching stops only for the fork() itself (the
- * measured pause); the child writes snap-<seq>.snap (eng_snapshot_save) and exits.
+ * measured pause); the child writes snap-<seq>.snap (jrnl_snapshot_save, jrnl_snapfile.c) and exits.
  */
 #ifndef JRNL_SNAPSHOT_H
 #define JRNL_SNAPSHOT_H

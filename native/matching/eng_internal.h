@@ -110,6 +110,19 @@ typedef struct eng_region {
     uint64_t resident;
 } eng_region_t;
 
+/* The scalar block that opens a snapshot image (eng_snapshot.c): the engine fields that are not
+ * tables. A load stages it in eng_engine.snap_in until the image is whole. */
+typedef struct eng_snap_scalars {
+    uint64_t obkt_round, obkt_split, lidx_mask;
+    uint32_t free_order, free_level;
+    uint32_t orders_hw, levels_hw;
+    uint32_t orders_live, levels_live, heap_n, oidx_count;
+    int64_t now;
+    uint64_t last_seq;
+    uint64_t trade_id;
+    eng_stats_t stats;
+} eng_snap_scalars_t;
+
 struct eng_engine {
     eng_config_t cfg;
     eng_order_t *orders;        /* [max_orders + 1], region mem_orders */
@@ -142,6 +155,7 @@ struct eng_engine {
     int ev_oom;
     eng_stats_t stats;
     uint64_t memory_bytes;
+    eng_snap_scalars_t snap_in;        /* a snapshot load's scalars until eng_snapshot_finish */
 };
 
 /* ---- event emission: one zeroed record with the current command's seq and ts ---------------- */

@@ -60,6 +60,85 @@ static void stp_aggressor_event(eng_engine_t *e, eng_order_t *o, int64_t q, int6
     eng_open_add(e, o, -q);
 }
 
+/* Self-trade prevention between aggressor oi (`*leaves` left) and the head pi of level li, by the
+ * aggressor's mode. Returns 0 if the aggressor is gone (its slot is then free), else 1 with
+ * *leaves updated; the walk then looks at the (possibly new) best level again. */
+static __attribute__((noinline)) int stp_resolve(eng_engine_t *e, eng_instr_t *ins, uint32_t oi, uint32_t pi,
+                                                 uint32_t li, int64_t *leaves)
+{
+    eng_order_t *o = &e->orders[oi], *p = &e->orders[pi];
+    eng_level_t *l = &e->levels[li];
+    const uint8_t mode = o->stp_mode, opp = (uint8_t)(3 - o->side);
+    if (mode == ENG_STP_CANCEL_RESTING || mode == ENG_STP_CANCEL_BOTH)
+        eng_order_remove(e, pi, ENG_EVT_CANCELLED, ENG_CXL_STP);
+    if (mode == ENG_STP_CANCEL_AGGRESSING || mode == ENG_STP_CANCEL_BOTH) {
+        o->shown_qty = *leaves;
+        stp_aggressor_event(e, o, *leaves, 0);
+        eng_order_free(e, oi);
+        return 0;
+    }
+    if (mode != ENG_STP_DECREMENT) return 1;
+    int64_t pl = eng_leaves(p);
+    int64_t q = *leaves < pl ? *leaves : pl;
+    if (q == pl) {
+        eng_order_remove(e, pi, ENG_EVT_CANCELLED, ENG_CXL_STP);
+    } else {
+        int64_t r = q < p->reserve_qty ? q : p->reserve_qty;
+        p->reserve_qty -= r;
+        p->shown_qty -= q - r;
+        l->qty -= q - r;
+        eng_open_add(e, p, -q);
+        eng_evt_t *ev = eng_evt_new(e, ENG_EVT_CANCELLED, ENG_CXL_STP, p->instrument_id);
+        ev->cancelled.order_id = p->order_id;
+        ev->cancelled.cancelled_qty = q;
+        ev->cancelled.leaves_qty = eng_leaves(p);
+        ev->cancelled.account_id = p->account_id;
+        eng_book_level_event(e, ins->id, opp, l->price, li);
+    }
+    *leaves -= q;
+    o->shown_qty = *leaves;
+    stp_aggressor_event(e, o, q, *leaves);
+    if (*leaves == 0) {
+        eng_order_free(e, oi);
+        return 0;
+    }
+    return 1;
+}
+
+/* One fill of aggressor o (leaves before: `leaves`) against pi, the head of level li: the
+ * trade, the iceberg refill, and the passive order's removal or the level's update. Returns the
+ * aggressor's leaves after it. */
+static inline int64_t fill_head(eng_engine_t *e, eng_instr_t *ins, eng_order_t *o, uint32_t pi, uint32_t li,
+                                int64_t leaves)
+{
+    eng_order_t *p = &e->orders[pi];
+    eng_level_t *l = &e->levels[li];
+    const uint8_t side = o->side, opp = (uint8_t)(3 - side);
+    int64_t q = leaves < p->shown_qty ? leaves : p->shown_qty;
+    int64_t px = l->price;
+    leaves -= q;
+    o->shown_qty = leaves;
+    p->shown_qty -= q;
+    l->qty -= q;
+    if (p->shown_qty == 0 && p->reserve_qty > 0) {
+        /* iceberg refill: a new peak loses time priority (goes to the back) */
+        int64_t r = p->reserve_qty < p->display_qty ? p->reserve_qty : p->display_qty;
+        p->shown_qty = r;
+        p->reserve_qty -= r;
+        l->qty += r;
+        eng_book_to_back(e, pi);
+    }
+    if (side == ENG_SIDE_BUY) eng_trade(e, ins, o, p, px, q, side);
+    else eng_trade(e, ins, p, o, px, q, side);
+    if (p->shown_qty == 0) {
+        uint32_t left = eng_order_filled(e, ins, pi);
+        eng_book_level_event(e, ins->id, opp, px, left);
+    } else {
+        eng_book_level_event(e, ins->id, opp, px, li);
+    }
+    return leaves;
+}
+
 /* Walks the opposite side while its best price is within bound (buy: <=, sell: >=). Returns 1
  * if the aggressor is still ACTIVE with leaves left, 0 if it is gone (filled or cancelled by
  * STP; its slot is then free). */
@@ -71,70 +150,14 @@ int eng_match(eng_engine_t *e, eng_instr_t *ins, uint32_t oi, int64_t bound)
     while (leaves > 0) {
         uint32_t li = ins->best[opp];
         if (li == ENG_NIL) break;
-        eng_level_t *l = &e->levels[li];
+        const eng_level_t *l = &e->levels[li];
         if (side == ENG_SIDE_BUY ? l->price > bound : l->price < bound) break;
         uint32_t pi = l->head;
-        eng_order_t *p = &e->orders[pi];
-        if (__builtin_expect(stp_applies(o, p), 0)) {
-            uint8_t mode = o->stp_mode;
-            if (mode == ENG_STP_CANCEL_RESTING || mode == ENG_STP_CANCEL_BOTH)
-                eng_order_remove(e, pi, ENG_EVT_CANCELLED, ENG_CXL_STP);
-            if (mode == ENG_STP_CANCEL_AGGRESSING || mode == ENG_STP_CANCEL_BOTH) {
-                o->shown_qty = leaves;
-                stp_aggressor_event(e, o, leaves, 0);
-                eng_order_free(e, oi);
-                return 0;
-            }
-            if (mode == ENG_STP_DECREMENT) {
-                int64_t pl = eng_leaves(p);
-                int64_t q = leaves < pl ? leaves : pl;
-                if (q == pl) {
-                    eng_order_remove(e, pi, ENG_EVT_CANCELLED, ENG_CXL_STP);
-                } else {
-                    int64_t r = q < p->reserve_qty ? q : p->reserve_qty;
-                    p->reserve_qty -= r;
-                    p->shown_qty -= q - r;
-                    l->qty -= q - r;
-                    eng_open_add(e, p, -q);
-                    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_CANCELLED, ENG_CXL_STP, p->instrument_id);
-                    ev->cancelled.order_id = p->order_id;
-                    ev->cancelled.cancelled_qty = q;
-                    ev->cancelled.leaves_qty = eng_leaves(p);
-                    ev->cancelled.account_id = p->account_id;
-                    eng_book_level_event(e, ins->id, opp, l->price, li);
-                }
-                leaves -= q;
-                o->shown_qty = leaves;
-                stp_aggressor_event(e, o, q, leaves);
-                if (leaves == 0) {
-                    eng_order_free(e, oi);
-                    return 0;
-                }
-            }
+        if (__builtin_expect(stp_applies(o, &e->orders[pi]), 0)) {
+            if (!stp_resolve(e, ins, oi, pi, li, &leaves)) return 0;
             continue;
         }
-        int64_t q = leaves < p->shown_qty ? leaves : p->shown_qty;
-        int64_t px = l->price;
-        leaves -= q;
-        o->shown_qty = leaves;
-        p->shown_qty -= q;
-        l->qty -= q;
-        if (p->shown_qty == 0 && p->reserve_qty > 0) {
-            /* iceberg refill: a new peak loses time priority (goes to the back) */
-            int64_t r = p->reserve_qty < p->display_qty ? p->reserve_qty : p->display_qty;
-            p->shown_qty = r;
-            p->reserve_qty -= r;
-            l->qty += r;
-            eng_book_to_back(e, pi);
-        }
-        if (side == ENG_SIDE_BUY) eng_trade(e, ins, o, p, px, q, side);
-        else eng_trade(e, ins, p, o, px, q, side);
-        if (p->shown_qty == 0) {
-            uint32_t left = eng_order_filled(e, ins, pi);
-            eng_book_level_event(e, ins->id, opp, px, left);
-        } else {
-            eng_book_level_event(e, ins->id, opp, px, li);
-        }
+        leaves = fill_head(e, ins, o, pi, li, leaves);
     }
     o->shown_qty = leaves;
     if (leaves == 0) {

@@ -1,9 +1,11 @@
 /*
- * eng_snapshot.h - the engine's whole state as one file, and back: books, orders, order-id and
- * level indexes, GTD heap, positions, risk settings, kill switches, phases, engine time, last
- * seq, next trade id. A snapshot is a byte image of the engine's pools up to their high-water
- * marks (so a loaded engine is the same engine, slot for slot) behind a header that pins the capacities and the internal
- * record sizes of the build that wrote it, with a CRC32C over the body and the state hash.
+ * eng_snapshot.h - the engine's whole state as a byte image, and back: books, orders, order-id
+ * and level indexes, GTD heap, positions, risk settings, kill switches, phases, engine time, last
+ * seq, next trade id. The image holds the engine's pools up to their high-water marks (so a
+ * loaded engine is the same engine, slot for slot) behind a header that pins the capacities and
+ * the internal record sizes of the build that wrote it, and the state hash. The engine copies
+ * the image to and from its caller's buffers and does no I/O; the journal's jrnl_snapfile.c
+ * stores it as a file with a CRC32C over the body (body_crc).
  */
 #ifndef ENG_SNAPSHOT_H
 #define ENG_SNAPSHOT_H
@@ -45,14 +47,25 @@ typedef struct eng_snap_hdr {
     uint8_t _pad0[24];
 } eng_snap_hdr_t;
 
-/* Writes eng's state to path (through path.tmp, fdatasync, rename, directory fsync: a file
- * with the final name is always complete). 0 or -errno. Reads eng only. */
-int eng_snapshot_save(const eng_engine_t *eng, const char *path);
+/* Saving: eng_snapshot_header fills h for eng's current state (everything but body_crc and
+ * created_realtime_ns, which belong to whoever stores the image: jrnl_snapfile.c), then
+ * eng_snapshot_copy_out copies bytes [off, off + len) of the body image (h->body_bytes long) into
+ * buf and returns how many it copied: len, fewer at the end of the body, 0 past it. Both read eng
+ * only; eng must not process commands in between. The caller owns buf. */
+void eng_snapshot_header(const eng_engine_t *eng, eng_snap_hdr_t *h);
+uint64_t eng_snapshot_copy_out(const eng_engine_t *eng, uint64_t off, void *buf, uint64_t len);
 
-/* Loads a snapshot into eng, which must be fresh (no command processed) and have the same
- * capacities. 0 with *hdr filled, or ENG_SNAP_* / -errno; on failure eng is left fresh again
- * only for -errno before reading, so callers destroy and recreate it after any failure. */
-int eng_snapshot_load(eng_engine_t *eng, const char *path, eng_snap_hdr_t *hdr);
+/* Loading: eng_snapshot_accepts says whether an image with header h can be loaded into eng: 0,
+ * or ENG_SNAP_NOT_FRESH (eng has processed commands), ENG_SNAP_BAD_MAGIC, ENG_SNAP_BAD_VERSION
+ * (another layout), ENG_SNAP_BAD_CONFIG (other capacities). eng_snapshot_copy_in then takes the
+ * body in order, off being the bytes given before: 0, or ENG_SNAP_CORRUPT when its scalars do not
+ * fit eng or bytes run past the body. eng_snapshot_finish(eng, h, bytes given) completes the load:
+ * 0 with eng the snapshot's engine, or ENG_SNAP_CORRUPT (a short or long body, a state hash or an
+ * invariant that does not hold). The body's checksum is the caller's to verify before finishing.
+ * After any failure eng is half-loaded: callers destroy it. buf stays the caller's. */
+int eng_snapshot_accepts(const eng_engine_t *eng, const eng_snap_hdr_t *h);
+int eng_snapshot_copy_in(eng_engine_t *eng, uint64_t off, const void *buf, uint64_t len);
+int eng_snapshot_finish(eng_engine_t *eng, const eng_snap_hdr_t *h, uint64_t body_got);
 /* CFFI-END */
 
 #endif /* ENG_SNAPSHOT_H */

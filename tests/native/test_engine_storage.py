@@ -109,12 +109,12 @@ def test_capacity_changes_neither_state_nor_events() -> None:
 
 
 def snapshot(eng: Engine, path: Path) -> None:
-    assert lib.eng_snapshot_save(eng.handle, str(path).encode()) == 0
+    assert lib.jrnl_snapshot_save(eng.handle, str(path).encode()) == 0
 
 
 def load(eng: Engine, path: Path) -> int:
     hdr = ffi.new("eng_snap_hdr_t *")
-    return int(lib.eng_snapshot_load(eng.handle, str(path).encode(), hdr))
+    return int(lib.jrnl_snapshot_load(eng.handle, str(path).encode(), hdr))
 
 
 def test_snapshot_holds_the_pools_up_to_their_high_water_marks_and_loads_the_same_engine(tmp_path: Path) -> None:

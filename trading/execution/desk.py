@@ -5,7 +5,9 @@ under the parent's account, and rebuilt after a control-plane restart.
 
 Journal: one JSON object per line in ``parents.jsonl`` in the desk's directory, appended and
 fsynced before the desk answers: ``add`` (the validated order and its strategy parameters),
-``launch`` (the process id), ``control`` (pause / resume / cancel / amend, with the control
+``launch`` (the process id and its ``id_block``: every launch of every parent numbers its child
+order ids in a block of its own, the journal's last block + 1, so a relaunch never reuses an id),
+``control`` (pause / resume / cancel / amend, with the control
 version sent), ``finish`` (the final state and fills). Starting the desk replays it: every parent
 comes back with its state; one whose process is still running (its pid alive with this parent's
 progress file on its command line) is attached again; one whose process is gone while the order
@@ -59,6 +61,7 @@ class ParentDesk:
         self.journal = self.dir / "parents.jsonl"
         self.instruments = dict(instruments)
         self.parents: dict[int, Parent] = {}
+        self.launches = 0      # the last id block given to a launch (journaled): each launch gets the next
         self._rebuild()
 
     # ---- the journal ------------------------------------------------------------------------
@@ -95,6 +98,7 @@ class ParentDesk:
             return
         if op == "launch":
             p.pid = int(rec["pid"])
+            self.launches = max(self.launches, int(rec.get("id_block", 0)))
         elif op == "control":
             p.control_version = int(rec["version"])
             if rec.get("state"):
@@ -133,7 +137,8 @@ class ParentDesk:
                   "target_participation": repr(o.target_participation),
                   "min_participation": repr(o.min_participation),
                   "lot_size": str(self.instruments[o.instrument_id].lot_size),
-                  "control": str(self._control_path(p.id)), "progress": str(self._progress_path(p.id))}
+                  "control": str(self._control_path(p.id)), "progress": str(self._progress_path(p.id)),
+                  "id_block": str(self.launches + 1)}
         cmd = [sys.executable, "-m", "trading", "strategy", "run", "--venue", self.venue, "--strategy", STRATEGY,
                "--account", str(o.account_id), "--instrument", str(o.instrument_id), "--tick", str(tick),
                "--duration", repr(max(1.0, (o.end_ns - time.monotonic_ns()) / 1e9 + 5.0))]
@@ -145,7 +150,9 @@ class ParentDesk:
         with open(self.dir / f"parent-{p.id}.log", "ab") as out:
             p.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         p.pid = p.proc.pid
-        self._append({"op": "launch", "id": p.id, "pid": p.pid, "qty": qty, "start_ns": start_ns})
+        self.launches += 1
+        self._append({"op": "launch", "id": p.id, "pid": p.pid, "qty": qty, "start_ns": start_ns,
+                      "id_block": self.launches})
 
     def _stop_process(self, p: Parent, timeout_s: float = 10.0) -> None:
         if p.proc is not None:

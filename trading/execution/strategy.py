@@ -18,6 +18,8 @@ Parameters are scalars (command line and control plane alike); times are the run
 ``sigma_day``, ``adv``, ``half_spread`` and ``kyle``; VWAP needs a stored profile (profile.py) in
 ``profile``. ``control`` names a JSON file the control plane writes to pause, resume, amend or
 cancel a live parent (control.py); ``progress`` a file the strategy rewrites after each decision.
+``id_block`` (set by the desk, one per launch) puts the child order ids in a range of their own, so
+a parent relaunched after a control-plane restart never reuses an id its earlier process sent.
 """
 from __future__ import annotations
 
@@ -36,6 +38,10 @@ from trading.strategy.context import Context
 
 FINISH_SHARE = 0.05     # the share of the horizon at whose start a schedule's target becomes the whole order
 RECENT_CHILDREN = 10    # child orders listed in a progress report (all are kept in ``children``)
+# a launch's child order ids (``id_block``, given by the desk): the block << ID_BLOCK_SHIFT onwards,
+# 2^24 children per launch, 2^16 launches per desk within the context's 40-bit order sequence
+ID_BLOCK_SHIFT = 24
+ID_BLOCKS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class ExecutionStrategy(Strategy):
         "risk_aversion": 1e-6, "max_participation": 0.25, "target_participation": 0.10, "min_participation": 0.0,
         "slice_s": 60.0, "decision_ms": 1000, "seed": 0, "lot_size": 1, "profile": "", "tod_offset_ns": 0,
         "impact_y": 0.0, "sigma_day": 0.0, "adv": 0.0, "half_spread": 0.0, "kyle": 0.0,
-        "control": "", "progress": "",
+        "control": "", "progress": "", "id_block": 0,
     }
 
     def __init__(self, **params: Any) -> None:
@@ -114,6 +120,10 @@ class ExecutionStrategy(Strategy):
         self.order = validate(self.parent_order(ctx), rules)
         self._price_scale = ctx.price_scale
         self.schedule = self._schedule(self.order)
+        if p["id_block"]:
+            if not 0 < p["id_block"] < ID_BLOCKS:
+                raise ParentOrderRefused("id_block", p["id_block"], f"must be in 1..{ID_BLOCKS - 1}")
+            ctx.continue_order_ids_from(p["id_block"] << ID_BLOCK_SHIFT)
         self.state = "waiting"
         ctx.set_timer(int(p["decision_ms"] * 1_000_000))
 

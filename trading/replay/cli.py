@@ -7,7 +7,9 @@
 Databento-style MBO CSV (--format mbo, or a header row starting with ts_recv/ts_event). Bad
 arguments and bad data exit 2 with one line naming the problem (file, row); a strategy that raises
 is stopped with its orders cancelled, the replay finishes, the error is reported and the exit code
-is 1. Results go to --out (result.json, fills.csv, pnl.png, inventory.png, quotes.png).
+is 1. Results go to --out (result.json, fills.csv, pnl.png, inventory.png, quotes.png, and with the
+default --compute measured, compute_charges.json: pass it back with --compute-charges to rerun the
+measured run byte for byte).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
+from trading.replay.charges import load_charges
 from trading.replay.data import DataError, MarketDay
 from trading.replay.history import build_history
 from trading.replay.latency import parse as parse_latency
@@ -24,7 +27,7 @@ from trading.replay.latency import parse_duration
 from trading.replay.lobster import load_lobster
 from trading.replay.mbo import load_mbo
 from trading.replay.results import terminal_summary, write
-from trading.replay.runtime import ReplayConfig, run_replay
+from trading.replay.runtime import ComputeChargesMismatch, ReplayConfig, run_replay
 from trading.strategy.api import ParamError
 from trading.strategy.context import Limits
 from trading.strategy.ledger import FeeSchedule
@@ -47,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--order-latency", default="0", help="strategy -> engine: 50us | hlog:PATH[#hist] | band:1s:100=20us/inf=200us")
     p.add_argument("--feed-latency", default="0", help="engine -> strategy (market data, acks, fills); same forms")
     p.add_argument("--compute", default="measured", help="strategy computation time: measured | none | a duration per callback")
+    p.add_argument("--compute-charges", default=None, metavar="FILE",
+                   help="replay the measured computation times of an earlier run (its compute_charges.json)")
     p.add_argument("--seed", type=int, default=0, help="seed of the latency draws")
     p.add_argument("--max-position", type=int, default=None, help="engine-enforced position limit of the strategy's account")
     p.add_argument("--max-order-qty", type=int, default=None)
@@ -99,14 +104,17 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         compute: str | int = args.compute if args.compute in ("measured", "none") else parse_duration(args.compute)
+        if args.compute_charges is not None and compute != "measured":
+            raise ValueError("--compute-charges replays measured times: it needs --compute measured")
+        strategy = build(args.strategy, parse_params(args.param))
+        charges = None if args.compute_charges is None else load_charges(args.compute_charges, type(strategy).__name__)
         config = ReplayConfig(order_latency=parse_latency(args.order_latency), feed_latency=parse_latency(args.feed_latency),
-                              compute=compute, seed=args.seed,
+                              compute=compute, compute_charges=charges, seed=args.seed,
                               limits=Limits(max_position=args.max_position if args.max_position is not None else 1 << 62,
                                             max_order_qty=args.max_order_qty if args.max_order_qty is not None else 1 << 62),
                               fees=FeeSchedule.parse(args.fees))
         if args.tick <= 0:
             raise ValueError(f"--tick must be positive, got {args.tick}")
-        strategy = build(args.strategy, parse_params(args.param))
     except (ValueError, LookupError, ParamError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return 2
@@ -118,7 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"backtest: bad data: {exc}", file=sys.stderr)
         return 2
-    result = run_replay(history, strategy, config, Progress(not args.quiet))
+    try:
+        result = run_replay(history, strategy, config, Progress(not args.quiet))
+    except ComputeChargesMismatch as exc:
+        print(f"backtest: --compute-charges {args.compute_charges}: {exc}", file=sys.stderr)
+        return 2
     paths = write(result, args.out, plots=not args.no_plots)
     print(terminal_summary(result))
     print(f"  data: {len(day)} messages loaded and turned into {len(history)} engine commands in {prep:.2f} s")

@@ -5,8 +5,9 @@ position, realised and unrealised P&L, fees and rebates from the fee schedule, o
 ratio (commands sent per fill), fill ratios (orders with a fill per order placed; filled quantity
 per placed quantity), and the reconciliation counts of FIDELITY.md. ``write`` stores
 ``result.json`` (everything, including every fill and the P&L samples; no wall-clock figure, so
-two runs of the same inputs give byte-identical files), ``fills.csv`` and, unless told not to, PNG
-plots of P&L, inventory and the strategy's quotes against the mid.
+two runs of the same inputs give byte-identical files), ``fills.csv``, in "measured" compute mode
+``compute_charges.json`` (charges.py: the readings that make a rerun byte-identical) and, unless
+told not to, PNG plots of P&L, inventory and the strategy's quotes against the mid.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from trading.replay.charges import save_charges
 from trading.replay.runtime import ReplayResult
 
 
@@ -65,6 +67,9 @@ def write(r: ReplayResult, out: str | Path, plots: bool = True) -> list[Path]:
         for fill in r.fills:
             w.writerow([fill.ts_ns, fill.order_id, "BUY" if fill.side == 1 else "SELL", fill.price, fill.qty,
                         int(fill.maker), f"{fill.fee:.6f}"])
+    if r.config.get("compute") == "measured":
+        paths.append(out / "compute_charges.json")
+        save_charges(r, paths[-1])
     if plots and r.samples:
         paths += _plots(r, out)
     return paths

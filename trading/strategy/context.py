@@ -22,6 +22,7 @@ from trading.strategy.api import BUY, SELL, Fill, OwnOrder, PublicTrade
 from trading.strategy.ledger import FeeSchedule, Ledger
 
 STRATEGY_ID_BIT = 1 << 62
+ORDER_SEQ_LIMIT = 1 << 40      # the n of id_base | n: below the account's bits
 TIFS = {"GTC": int(Tif.GTC), "DAY": int(Tif.DAY), "IOC": int(Tif.IOC), "FOK": int(Tif.FOK)}
 POST_ONLY = 1
 
@@ -197,6 +198,14 @@ class Context:
         self.sent["NEW"] += 1
         self.placed_qty += int(qty)
         return order_id
+
+    def continue_order_ids_from(self, seq: int) -> None:
+        """The next order this context places is ``id_base | seq`` (later ones count up from it): a
+        strategy run again under the same account starts where no earlier run's ids can be. Never
+        moves the numbering back; ValueError for a seq outside the id's 40 bits."""
+        if not 0 < seq < ORDER_SEQ_LIMIT:
+            raise ValueError(f"order sequence {seq} outside 1..{ORDER_SEQ_LIMIT - 1}")
+        self._next_id = max(self._next_id, seq - 1)
 
     def cancel(self, order_id: int) -> None:
         self.outbox.append(Outgoing(self.clock(), "CANCEL", order_id))

@@ -169,3 +169,43 @@ def test_a_parent_whose_time_ran_out_while_down_is_expired(tmp_path: Path) -> No
     assert desk.parents[1].state == "expired"
     last = json.loads((tmp_path / "parents.jsonl").read_text().splitlines()[-1])
     assert last["op"] == "finish" and last["state"] == "expired" and last["progress"]["filled"] == 300
+
+
+def _launch_records(directory: Path) -> list[dict[str, Any]]:
+    return [r for r in map(json.loads, (directory / "parents.jsonl").read_text().splitlines()) if r["op"] == "launch"]
+
+
+def _kill_launched(desk: ParentDesk) -> None:
+    for p in desk.parents.values():
+        if p.proc is not None:
+            p.proc.kill()
+            p.proc.wait()
+
+
+def test_a_relaunched_parent_numbers_its_child_orders_after_every_earlier_launch(tmp_path: Path) -> None:
+    """Issue 22: a parent relaunched after a control-plane restart continues its child order ids.
+    Each launch is journaled with an id block one above the journal's last; the process gets it on
+    its command line, and its strategy's orders are numbered inside that block only."""
+    from trading.execution.strategy import ID_BLOCK_SHIFT, ExecutionStrategy
+    from trading.strategy.context import Context
+    _journal_one_live_parent(tmp_path, end_in_s=120.0, filled=300)
+    first = ParentDesk("novenue", tmp_path, RULES)
+    _kill_launched(first)            # its process dies with the control plane
+    second = ParentDesk("novenue", tmp_path, RULES)
+    _kill_launched(second)
+    blocks = [r.get("id_block", 0) for r in _launch_records(tmp_path)]
+    assert blocks == [0, 1, 2]        # the journal's first launch predates id blocks
+    assert f"id_block={blocks[-1]}" in " ".join(second.parents[1].proc.args)  # type: ignore[union-attr]
+
+    def child_ids(block: int, n: int) -> list[int]:
+        ctx = Context(1, 2, clock=lambda: 1)
+        strategy = ExecutionStrategy(qty=1000, id_block=str(block), duration_s=60.0)
+        strategy.on_start(ctx)
+        return [ctx.place(1, 100, 10) for _ in range(n)]
+
+    earlier = {i for b in (0, 1) for i in child_ids(b, 50)}
+    later = child_ids(2, 50)
+    assert not earlier & set(later)
+    assert all((i & ((1 << 40) - 1)) >> ID_BLOCK_SHIFT == 2 for i in later)
+    with pytest.raises(ParentOrderRefused, match="id_block"):
+        child_ids(1 << 16, 1)

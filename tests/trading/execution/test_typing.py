@@ -1,5 +1,5 @@
-"""`mypy --strict` passes on the execution package, its bench, the control plane's parent-order
-commands and the demo's execution process (pyproject.toml's [tool.mypy]; imports outside them are
+"""`mypy --strict` passes on the execution package, the TCA's expected cost, its bench, the control
+plane's parent-order commands and the demo's execution process (pyproject.toml's [tool.mypy]; imports outside them are
 followed silently: their own typing is their rooms' concern)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-FILES = ["trading/execution", "bench/execution.py", "gateway/control/parent_orders.py",
+FILES = ["trading/execution", "trading/tca/expected.py", "bench/execution.py", "gateway/control/parent_orders.py",
          "gateway/demo/execution_algo.py"]
 
 

@@ -52,3 +52,25 @@ def test_a_strategy_that_raises_is_reported_and_the_run_finishes(tmp_path):
     assert "ValueError: boom" in r.stderr and "STRATEGY STOPPED" in r.stdout
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert "boom" in result["error"] and result["summary"]["cancels_sent"] == 0
+
+
+def test_measured_run_reruns_byte_identically_from_its_compute_charges(tmp_path):
+    first = _run(tmp_path, "--strategy", "quote", "--param", "interval_ms=50", "--no-plots", "--compute", "measured")
+    assert first.returncode == 0, first.stderr
+    charges = tmp_path / "out" / "compute_charges.json"
+    kept = tmp_path / "first_result.json"
+    kept.write_bytes((tmp_path / "out" / "result.json").read_bytes())
+    again = _run(tmp_path, "--strategy", "quote", "--param", "interval_ms=50", "--no-plots", "--compute", "measured",
+                 "--compute-charges", str(charges.rename(tmp_path / "charges.json")))
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "out" / "result.json").read_bytes() == kept.read_bytes()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "compute-charges/1", "readings_ns": [1, -2]}')
+    for args, message in ((["--compute-charges", str(bad)], "readings_ns must be a list of integers >= 0"),
+                          (["--compute-charges", str(tmp_path / "none.json")], "no such file"),
+                          (["--compute-charges", str(tmp_path / "charges.json"), "--strategy", "noop"],
+                           "recorded for strategy 'TouchQuoter', not 'NoOp'"),
+                          (["--compute-charges", str(tmp_path / "charges.json"), "--param", "interval_ms=20"],
+                           "recorded by another run")):
+        r = _run(tmp_path, "--strategy", "quote", "--no-plots", "--compute", "measured", *args)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and message in r.stderr, r.stderr

@@ -12,8 +12,9 @@ from tests.trading.replay.conftest import AAPL, GOOG, sample
 from trading.replay.history import build_history
 from trading.replay.latency import Constant
 from trading.replay.lobster import levels_of, load_lobster
+from trading.replay.charges import ChargesFileError, load_charges
 from trading.replay.results import to_json, write
-from trading.replay.runtime import ReplayConfig, run_replay
+from trading.replay.runtime import ComputeChargesMismatch, ReplayConfig, run_replay
 from trading.strategy.api import BUY, SELL, Strategy
 from trading.strategy.context import Context
 from trading.strategy.examples import TouchQuoter
@@ -63,6 +64,28 @@ def test_two_runs_give_identical_result_files(tmp_path):
     assert (tmp_path / "a" / "result.json").read_bytes() == (tmp_path / "b" / "result.json").read_bytes()
     assert (tmp_path / "a" / "fills.csv").read_bytes() == (tmp_path / "b" / "fills.csv").read_bytes()
     assert len(a.fills) > 10
+
+
+def test_measured_compute_charges_rerun_byte_identically(tmp_path):
+    """The default mode (compute measured): the run records its readings; a rerun given them
+    writes byte-identical result files; readings from another run are refused, not guessed."""
+    day = load_lobster(sample(AAPL))
+    cfg = dict(order_latency=Constant(30_000), feed_latency=Constant(20_000), seed=3)
+    first = run_replay(build_history(day), TouchQuoter(interval_ms=50), ReplayConfig(**cfg))
+    assert first.config["compute"] == "measured" and len(first.compute_charges) > len(first.fills) > 10
+    write(first, tmp_path / "a", plots=False)
+    charges = load_charges(tmp_path / "a" / "compute_charges.json", "TouchQuoter")
+    assert charges == tuple(first.compute_charges)
+    again = run_replay(build_history(day), TouchQuoter(interval_ms=50), ReplayConfig(**cfg, compute_charges=charges))
+    write(again, tmp_path / "b", plots=False)
+    for name in ("result.json", "fills.csv", "compute_charges.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    with pytest.raises(ComputeChargesMismatch, match="ran out"):
+        run_replay(build_history(day), TouchQuoter(interval_ms=50), ReplayConfig(**cfg, compute_charges=charges[:5]))
+    with pytest.raises(ComputeChargesMismatch, match="of"):
+        run_replay(build_history(day), TouchQuoter(interval_ms=50), ReplayConfig(**cfg, compute_charges=charges + (1,)))
+    with pytest.raises(ChargesFileError, match="recorded for strategy 'TouchQuoter'"):
+        load_charges(tmp_path / "a" / "compute_charges.json", "NoOp")
 
 
 def test_batched_and_one_by_one_replays_agree():
