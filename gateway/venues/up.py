@@ -34,6 +34,7 @@ from gateway.control.config import ConfigError
 from gateway.control.up import Backoff, RESTART_BACKOFF_MAX_S, _status_text, _terminate, ports_in_use
 from gateway.venues.config import MultiVenueConfig, VenueSpec, derive_venue_config, load_multi_config, ports
 from gateway.venues.toml_text import toml_text
+from gateway.venues.up_env import DEPLOYMENT_ENV
 
 START_TIMEOUT_S = 90.0        # several venues start on shared CPUs
 POLL_S = 0.05
@@ -47,11 +48,12 @@ class Proc:
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     backoff: Backoff | None = None
+    env: dict[str, str] | None = None      # None: this process's environment
 
     def start(self) -> None:
         cpu = self.cpu
         pin: Callable[[], None] | None = (lambda: os.sched_setaffinity(0, {cpu})) if cpu >= 0 else None
-        self.proc = subprocess.Popen(self.cmd, preexec_fn=pin)
+        self.proc = subprocess.Popen(self.cmd, preexec_fn=pin, env=self.env)
         self.started = time.monotonic()
 
     def dead(self) -> int | None:
@@ -160,7 +162,8 @@ class MultiVenue:
         cmd = [sys.executable, "-m", "gateway", "up", "--config", str(path), "--run-dir",
                str(self.run_dir / spec.id), "--ready-file", str(ready), "--no-mlock",
                "--restart-backoff-max", str(self.backoff_max_s)]
-        self._launch(Proc(f"{spec.id}/up", cmd, -1), ready.exists, f"venue {spec.id}")
+        env = {**os.environ, DEPLOYMENT_ENV: str(Path(self.config_path).resolve())}
+        self._launch(Proc(f"{spec.id}/up", cmd, -1, env=env), ready.exists, f"venue {spec.id}")
         p = ports(spec)
         self._launch(Proc(f"{spec.id}/md", md_command(self.cfg, spec), spec.md_cpu),
                      lambda: _port_open(self.cfg.host, p.md_recovery), f"venue {spec.id}'s market data")
