@@ -168,8 +168,11 @@ static int gw_ur_send_prep(gw_t *g, uint32_t slot, uint32_t len)
     struct io_uring_sqe *s = gw_uring_get_sqe(&u->r);
     if (!s)
         return -1;
-    if (prev)
+    if (prev) {
         prev->flags |= IOSQE_IO_LINK;   /* the kernel starts s only once prev sent it all */
+        g->stats->io_sends_linked++;
+    }
+    g->stats->io_sends++;
     s->opcode = IORING_OP_SEND;
     s->fd = (int32_t)slot;
     s->flags = IOSQE_FIXED_FILE;
@@ -202,8 +205,10 @@ static void gw_ur_send_queued(gw_t *g, uint32_t slot)
         if (len > to_end)
             len = to_end;
         struct io_uring_sqe *prev = x->chain_len ? gw_uring_unpublished(&u->r, x->last_sqe) : NULL;
-        if (x->chain_len && !prev)
+        if (x->chain_len && !prev) {
+            g->stats->io_sends_waited++;
             return;                 /* a chain in the kernel: sends submitted apart may reorder */
+        }
         if (prev && prev->addr + prev->len == gw_ur_stage_addr(u, slot, x->s_sub)) {
             prev->len += len;       /* contiguous: one send carries both */
             x->seg_len[(x->chain_first + x->chain_len - 1) % GW_UR_CHAIN_MAX] += len;
