@@ -182,6 +182,34 @@ class MultiVenue:
         self._launch(existing or Proc("sip", cmd, self.cfg.sip.cpu), ready.exists, "the consolidator")
         self.ready["sip"] = json.loads(ready.read_text())["publish"]
 
+    def discovery_venues(self) -> list[str]:
+        """The venues whose quotes the discovery process compares: the lit ones (a dark pool
+        displays nothing)."""
+        return [v.id for v in self.cfg.venues if v.type == "lit"]
+
+    def start_discovery(self) -> None:
+        """Live information shares across the lit venues, from the consolidator's feed."""
+        d = self.cfg.discovery
+        venues = self.discovery_venues()
+        if not d.enabled or len(venues) < 2:
+            self.ready["discovery"] = None
+            return
+        ready = self.run_dir / "discovery.ready.json"
+        ready.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "trading", "discovery", "--sip", self.ready["sip"],
+               "--bar-seconds", repr(d.bar_seconds), "--lags", str(d.lags), "--interval", repr(d.interval_s),
+               "--max-fill-bars", str(d.max_fill_bars), "--price-scale", str(self.cfg.template.venue.price_scale),
+               "--ready-file", str(ready)]
+        for v in venues:
+            cmd += ["--venue", v]
+        for ins in self.cfg.template.instruments:
+            cmd += ["--instrument", f"{ins.id}:{ins.symbol}"]
+        proc = Proc("discovery", cmd, d.cpu)
+        self._launch(proc, ready.exists, "the price-discovery monitor")
+        endpoint = json.loads(ready.read_text())["publish"]
+        proc.cmd = cmd + ["--publish", endpoint]     # a restart binds the same address again
+        self.ready["discovery"] = endpoint
+
     def restart(self, proc: Proc, status: int) -> None:
         assert proc.backoff is not None
         ran = time.monotonic() - proc.started
@@ -224,7 +252,10 @@ def banner(cfg: MultiVenueConfig, ready: dict[str, Any]) -> str:
                      f"gateway {r['gateway']}), market data {r['md_zmq']} (recovery {r['md_recovery']}), "
                      f"control {r['command']}; fees {spec.fees.maker_rebate:g}/{spec.fees.taker_fee:g} "
                      f"{spec.fees.unit} (maker rebate/taker fee)")
+    disc = ready.get("discovery")
     lines += [f"  consolidated quote (NBBO, protected quotes): {ready['sip']}",
+              f"  price discovery (information shares across lit venues, topic analytics): "
+              f"{disc if disc else 'off (discovery.enabled = false, or fewer than two lit venues)'}",
               f"  sessions and keys: as in the single-venue file ([[sessions]]); stop: Ctrl-C (pid {os.getpid()})"]
     return "\n".join(lines)
 
@@ -245,13 +276,14 @@ def main_multi(args: argparse.Namespace) -> int:
     stopping = [False]
     signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__(0, True))
     signal.signal(signal.SIGINT, lambda *_: stopping.__setitem__(0, True))
-    print(placement_note(cfg, 6 * len(cfg.venues) + 1), flush=True)
+    print(placement_note(cfg, 6 * len(cfg.venues) + 2), flush=True)
     mv = MultiVenue(cfg, str(Path(args.config).resolve()), run_dir, stopping, args.restart_backoff_max)
     rc = 0
     try:
         for spec in cfg.venues:
             mv.start_venue(spec)
         mv.start_sip()
+        mv.start_discovery()
         mv.ready["pids"] = {p.name: p.proc.pid for p in mv.procs if p.proc is not None}
         print(banner(cfg, mv.ready), flush=True)
         if args.ready_file:
