@@ -653,7 +653,8 @@ class ControlService(ParentCommands):
         if self._strategy_manager is None:
             from trading.strategy.manager import StrategyManager
             log_dir = Path(self.cfg.journal.dir or "/tmp") / f"strategies-{self.cfg.venue.name}"
-            self._strategy_manager = StrategyManager(self.cfg.venue.name, log_dir, self.cfg.venue.shm_dir or None)
+            self._strategy_manager = StrategyManager(self.cfg.venue.name, log_dir, self.cfg.venue.shm_dir or None,
+                                                     journal_dir=self.cfg.journal.dir or None)
         return self._strategy_manager
 
     def cmd_strategy_list(self, user: str, role: str) -> list[dict[str, Any]]:

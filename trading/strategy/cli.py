@@ -15,6 +15,7 @@ import signal
 import sys
 from typing import Any, NoReturn
 
+from gateway.enginehost.journal import JournalError
 from shm.errors import ShmError
 from trading.strategy.api import ParamError
 from trading.strategy.context import Limits
@@ -41,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=float, default=None, help="seconds to run (default: until SIGINT/SIGTERM)")
     run.add_argument("--max-order-qty", type=int, default=None)
     run.add_argument("--tick", type=int, default=1)
+    run.add_argument("--journal", default=None, metavar="DIR",
+                     help="the venue's journal: start with the instrument's standing book read from it")
     run.add_argument("--shm-dir", default=None, help="where the venue's segments are (default: $VENUE_SHM_DIR or /dev/shm)")
     return p
 
@@ -61,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("--account must be >= 0 and --instrument > 0")
         limits = Limits(max_order_qty=args.max_order_qty) if args.max_order_qty else Limits()
         runner = LiveRunner(args.venue, strategy, args.instrument, args.account, limits, tick_size=args.tick,
-                            directory=args.shm_dir)
-    except (ValueError, LookupError, ParamError, ShmError, OSError) as exc:
+                            directory=args.shm_dir, journal_dir=args.journal)
+    except (ValueError, LookupError, ParamError, ShmError, OSError, JournalError) as exc:
         print(f"strategy: {exc}", file=sys.stderr)
         return 2
     stopping: dict[str, Any] = {"now": False}

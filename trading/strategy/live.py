@@ -3,8 +3,7 @@
 own producer slot (shm.client.EngineClient, one SPSC command ring), and everything it sees comes
 from the engine's broadcast event log (shm.client.EventStream).
 
-The runner polls the log, keeps the Context's book view of its instrument (built from the events
-after it attached: a strategy started into a standing book sees a level once it changes), hands the strategy's own
+The runner polls the log, keeps the Context's book view of its instrument, hands the strategy's own
 acks, fills, rejects and cancels to the Context (events whose order ids carry its id prefix, or
 trades booked to its account), fires timers on CLOCK_MONOTONIC (the engine's clock domain), and
 sends what the strategy made in one ring batch per poll. The account is the strategy's: its risk
@@ -16,9 +15,19 @@ is kept in ``error``, and the venue goes on.
 ``order_latency_ns`` records, for every batch of commands the strategy made in reaction to events,
 the time from the engine's timestamp of the newest event it had seen to the moment the batch was
 handed to the ring: the market-data -> order path of bench/replay.py.
+
+The book at attach: the event log only holds what happens after the runner attached, so with the
+venue's journal (``journal_dir``; ``python -m gateway up`` keeps one) the runner first reads every
+event the engine has released (gateway/control/history.py, as the control plane does at start)
+and starts the strategy with the instrument's standing book (its levels) and last trade price.
+The journal holds everything released before the log reader attached, so the live log then
+continues after the last seq read, and events of the log with a seq at or below it are skipped:
+nothing missed, nothing applied twice. Without a journal the book view starts empty and fills as
+levels change (``snapshot`` says which).
 """
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from typing import Any
@@ -27,6 +36,7 @@ import numpy as np
 
 from native import records
 from native.batch import CommandBuffer
+from native.messages import BookLevelEvent, TradeEvent
 from native.records import EvtType
 from shm.client import EngineClient, EventStream
 from trading.strategy.api import PublicTrade, Strategy, overrides
@@ -45,7 +55,9 @@ E_BOOK, E_TRADE = int(EvtType.BOOK_LEVEL), int(EvtType.TRADE)
 class LiveRunner:
     def __init__(self, venue: str, strategy: Strategy, instrument_id: int, account_id: int,
                  limits: Limits | None = None, fees: FeeSchedule | None = None, price_scale: int = 10_000,
-                 tick_size: int = 1, directory: str | None = None) -> None:
+                 tick_size: int = 1, directory: str | None = None, journal_dir: str | None = None) -> None:
+        if journal_dir is not None and not os.path.isdir(journal_dir):
+            raise ValueError(f"journal {journal_dir}: no such directory")
         self.strategy = strategy
         self.instrument_id = instrument_id
         self.stream = EventStream(venue, directory)     # from now on: events before this are not ours
@@ -60,6 +72,31 @@ class LiveRunner:
         self.order_latency_ns: list[int] = []
         self._newest_event_ts = 0
         self._started = False
+        self._skip_through = 0          # events with seq <= this were read from the journal
+        self.snapshot: dict[str, Any] = {"from": None}
+        if journal_dir is not None:
+            try:
+                self._book_from_journal(journal_dir)
+            except BaseException:
+                self.client.close()
+                self.stream.close()
+                raise
+
+    def _book_from_journal(self, directory: str) -> None:
+        """The instrument's standing book and last trade price from the released events of the
+        venue's journal (read after the log reader attached). Raises JournalError / OSError."""
+        from gateway.control.history import JournalHistory
+        history = JournalHistory(directory)
+        book, events = self.ctx.book, 0
+        for ev in history.released_events():
+            events += 1
+            if isinstance(ev, BookLevelEvent) and ev.instrument_id == self.instrument_id:
+                book.apply(ev.side, ev.price, ev.qty)
+            elif isinstance(ev, TradeEvent) and ev.instrument_id == self.instrument_id:
+                book.last_trade_price = ev.price
+        self._skip_through = history.last_event_seq
+        self.snapshot = {"from": directory, "through_seq": self._skip_through, "events": events,
+                         "bid_levels": len(book.bids), "ask_levels": len(book.asks)}
 
     def _invoke(self, name: str, *args: Any) -> None:
         if self.error is not None:
@@ -87,6 +124,13 @@ class LiveRunner:
         if lapped:
             raise RuntimeError("the strategy fell more than the event log's capacity behind")
         n = len(raw)
+        if n and self._skip_through:
+            recs = raw.view(records.RECORD_DTYPE).reshape(-1)
+            fresh = recs.view(_HDR)["seq"] > self._skip_through
+            if fresh.all():
+                self._skip_through = 0      # the log has passed the journal's last seq
+            raw = raw[fresh]
+            n = len(raw)
         if n:
             self.events_seen += n
             self._deliver(raw.view(records.RECORD_DTYPE).reshape(-1))
