@@ -10,8 +10,13 @@ shm.client; how late the engine dequeued each command against its plan is report
 (driver + engine wake-up, not the feed). Measured for UDP multicast on loopback (unicast if
 multicast cannot work here; the output says which) and ZeroMQ PUB/SUB over TCP loopback, with a
 raw UDP ping-pong between two processes (both busy-polling, C) as the baseline in the same run.
-Throughput: the publisher's C loop draining a pre-filled broadcast log (encode, pack, sendmmsg).
-Prints a table, then one JSON line.
+Throughput: the publisher's C loop draining a pre-filled broadcast log (encode, pack, sendmmsg),
+in this process to a loopback sink; and per veth path (kernel UDP, UDP with SO_BUSY_POLL, AF_XDP at
+the subscriber, AF_XDP at both ends; root): the publisher process in one namespace drains the same
+kind of log as fast as it goes while the subscriber's C loop in the other applies every message,
+recovering losses over TCP; messages applied per second from its first packet to its last
+message, with the gaps it had to recover (the delivered rate: the slower of the two ends bounds
+it). Prints a table, then one JSON line.
 
 What 2 shared cores allow: four processes (driver, engine, publisher, subscriber) cannot all
 busy-poll, and the cores are shared with other work: a SCHED_OTHER spinning publisher is
@@ -29,6 +34,7 @@ the floor, not a like-for-like.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -38,6 +44,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -117,6 +124,40 @@ def _run_delay_ms(pid: int) -> float:
 
 
 # ---- helper processes ----------------------------------------------------------------------------
+def _sub_source(args: argparse.Namespace) -> tuple[ZmqReceiver | UdpReceiver | XdpReceiver, Any]:
+    """The subscriber's receive socket (args.transport: udp / zmq / xdp) and the md_subrx_io_t
+    naming it; the receiver object must outlive the io."""
+    io = ffi.new("md_subrx_io_t *")
+    io.fd = -1
+    io.xdp = ffi.NULL
+    src: ZmqReceiver | UdpReceiver | XdpReceiver
+    if args.transport == "zmq":
+        src = ZmqReceiver(args.endpoint)
+        src.socket.setsockopt(zmq.RCVTIMEO, 10)
+        io.zmq_socket = zmq_native.socket_handle(src.socket)
+        io.zmq_recv = zmq_native.recv_fn()
+    elif args.transport == "xdp":
+        src = XdpReceiver(args.ifname, args.port)      # raises with the reason: run fails
+        print(f"note {src.description}", flush=True)
+        io.xdp = src.handle
+    else:
+        src = UdpReceiver(UdpChannel(args.address, args.port), unicast=not args.address.startswith("239."),
+                          busy_poll_us=args.busy_poll_us, rcvbuf_bytes=args.rcvbuf_bytes)
+        io.fd = src.fileno()
+    return src, io
+
+
+def _recover_gap(book: FeedBook, rec: RecoveryClient, pkt: bytes) -> None:
+    """A datagram the kernel dropped: recovers the range from the recovery server, then applies
+    the packet the loop stopped at."""
+    first = int.from_bytes(pkt[10:18], "big")
+    while book.next_seq < first:
+        got = rec.retransmit(book.next_seq, min(first - book.next_seq, 65535))
+        for p in got:
+            book.apply_packet(p)
+    book.apply_packet(pkt)
+
+
 def role_sub(args: argparse.Namespace) -> None:
     """Joins from a snapshot, waits for the first live packet (the feed reaches it), says ready,
     then collects `count` latency samples in C."""
@@ -125,24 +166,7 @@ def role_sub(args: argparse.Namespace) -> None:
     host, port = args.recovery.rsplit(":", 1)
     rec = RecoveryClient((host, int(port)), "VENUE")
     book = FeedBook(max_instruments=64)
-    io = ffi.new("md_subrx_io_t *")
-    io.fd = -1
-    io.xdp = ffi.NULL
-    if args.transport == "zmq":
-        src: ZmqReceiver | UdpReceiver | None = ZmqReceiver(args.endpoint)
-        assert isinstance(src, ZmqReceiver)
-        src.socket.setsockopt(zmq.RCVTIMEO, 10)
-        io.zmq_socket = zmq_native.socket_handle(src.socket)
-        io.zmq_recv = zmq_native.recv_fn()
-    elif args.transport == "xdp":
-        src = None
-        xsrc = XdpReceiver(args.ifname, args.port)      # raises with the reason: run fails
-        print(f"note {xsrc.description}", flush=True)
-        io.xdp = xsrc.handle
-    else:
-        src = UdpReceiver(UdpChannel(args.address, args.port), unicast=not args.address.startswith("239."),
-                          busy_poll_us=args.busy_poll_us)
-        io.fd = src.fileno()
+    src, io = _sub_source(args)
     buf = np.zeros(int(lib.MD_MAX_PACKET_BYTES) * 2, dtype=np.uint8)
     lat = np.zeros(args.count, dtype=np.int64)
     io.buf = ffi.cast("uint8_t *", ffi.from_buffer(buf))
@@ -157,15 +181,8 @@ def role_sub(args: argparse.Namespace) -> None:
         nonlocal gaps, resyncs
         rc = lib.md_subrx_poll(book.handle, io, max_packets, idle_ns)
         if rc == lib.MD_GAP:
-            # a datagram the kernel dropped: recover the range, then the packet left in buf
             gaps += 1
-            pkt = bytes(buf[:io.pkt_len])
-            first = int.from_bytes(pkt[10:18], "big")
-            while book.next_seq < first:
-                got = rec.retransmit(book.next_seq, min(first - book.next_seq, 65535))
-                for p in got:
-                    book.apply_packet(p)
-            book.apply_packet(pkt)
+            _recover_gap(book, rec, bytes(buf[:io.pkt_len]))
         elif rc < 0:
             resyncs += 1
             book.apply_snapshot(rec.snapshot())
@@ -193,6 +210,54 @@ def role_sub(args: argparse.Namespace) -> None:
     print(json.dumps({"lat": lat[:n].tolist(), "gaps": gaps, "resyncs": resyncs,
                       "book_stats": book.stats(), "napi_id": napi}), flush=True)
     rec.close()
+
+
+def role_sub_throughput(args: argparse.Namespace) -> None:
+    """The receiving end of a throughput run: a fresh book (the publisher starts at seq 1 once this
+    says ready) takes every packet of a publisher draining a pre-filled log as fast as it can,
+    recovering each gap from the publisher's recovery server (args.recovery), until no message
+    was applied for half a second. Reports messages applied, gaps, and the time from its first
+    packet to its last message (heartbeats do not count)."""
+    _pin(args.cpu)
+    set_fifo(0, args.fifo)
+    book = FeedBook(max_instruments=64)
+    src, io = _sub_source(args)
+    buf = np.zeros(int(lib.MD_MAX_PACKET_BYTES) * 2, dtype=np.uint8)
+    io.buf = ffi.cast("uint8_t *", ffi.from_buffer(buf))
+    io.buf_cap = len(buf)
+    io.lat_cap = 0
+    io.spin_polls = 200
+    host, port = args.recovery.rsplit(":", 1)
+    rec: RecoveryClient | None = None
+    print("ready", flush=True)
+    gaps = errors = 0
+    deadline = time.monotonic() + args.timeout_s
+    while io.packets == 0 and time.monotonic() < deadline:
+        lib.md_subrx_poll(book.handle, io, 1, 10_000_000)   # the first packet starts the clock
+    t_first = time.monotonic_ns()
+    t_last, last_msgs = t_first, 0
+    while time.monotonic() < deadline:
+        # a few packets per call: the heartbeats after the drain must not hold the last ones back
+        rc = lib.md_subrx_poll(book.handle, io, 8, 100_000_000)
+        if rc == lib.MD_GAP:
+            gaps += 1
+            rec = rec or RecoveryClient((host, int(port)), "VENUE")
+            _recover_gap(book, rec, bytes(buf[:io.pkt_len]))
+        elif rc < 0 and rc != lib.MD_END_OF_SESSION:
+            errors += 1
+            break
+        msgs = int(book.stats()["messages"])
+        now = time.monotonic_ns()
+        if msgs != last_msgs:
+            t_last, last_msgs = now, msgs
+        elif now - t_last > 500_000_000:
+            break
+    print(json.dumps({"messages": last_msgs, "packets": int(io.packets), "gaps": gaps,
+                      "errors": errors, "seconds": (t_last - t_first) / 1e9,
+                      "book_stats": book.stats()}), flush=True)
+    if rec is not None:
+        rec.close()
+    del src
 
 
 def role_echo(args: argparse.Namespace) -> None:
@@ -377,9 +442,10 @@ def feed_latency(venue: LiveVenue, transport: str, count: int, rate_per_s: float
             "run_delay_ms": {n: round(d1[n] - d0[n], 3) for n in d0}}
 
 
-def throughput(n_commands: int) -> dict[str, float]:
-    """The C loop alone: a broadcast log pre-filled with the events of n_commands, drained,
-    encoded, packed and sent (sendmmsg to a UDP sink)."""
+@contextlib.contextmanager
+def _prefilled_log(n_commands: int) -> Iterator[tuple[str, int]]:
+    """A broadcast log segment holding the engine's events for n_commands of the seeded flow
+    (instrument set-up first): its path and the number of events. Removed after."""
     eng = Engine(max_orders=400_000, max_levels=20_000, max_instruments=4)
     boot: list[Command] = [
         AddInstrument(instrument_id=1, seq=1, ts_ns=1, tick_size=1, lot_size=1, reference_price=10_000,
@@ -399,6 +465,16 @@ def throughput(n_commands: int) -> dict[str, float]:
         flat = np.ascontiguousarray(events).view(np.uint8).reshape(len(events), -1)
         for row in flat:
             w.transmit(int(lib.RING_MSG_ENG_EVT), row)
+        yield path, len(events)
+    finally:
+        seg.detach()
+        unlink_segment(path)
+
+
+def throughput(n_commands: int) -> dict[str, float]:
+    """The C loop alone: a broadcast log pre-filled with the events of n_commands, drained,
+    encoded, packed and sent (sendmmsg to a UDP sink)."""
+    with _prefilled_log(n_commands) as (path, n_events):
         port = _free_port()
         sink = UdpReceiver(UdpChannel("127.0.0.1", port), rcvbuf_bytes=64 << 20)
         pub = LogPublisher(path, PublisherConfig(encoder=EncoderConfig(max_orders=400_000),
@@ -408,16 +484,13 @@ def throughput(n_commands: int) -> dict[str, float]:
         t0 = time.perf_counter()
         pub.start()
         deadline = time.monotonic() + 60
-        while pub.stats()["events"] < len(events) and time.monotonic() < deadline:
+        while pub.stats()["events"] < n_events and time.monotonic() < deadline:
             time.sleep(0.001)
         dt = time.perf_counter() - t0
         st = pub.stats()
         pub.stop()
         pub.close()
         sink.close()
-    finally:
-        seg.detach()
-        unlink_segment(path)
     return {"events": float(st["events"]), "messages": float(st["messages"]),
             "packets": float(st["packets_sent"]), "seconds": dt,
             "publisher_msgs_per_s": st["messages"] / dt, "publisher_events_per_s": st["events"] / dt,
@@ -429,6 +502,54 @@ VETH_PATHS = {   # name: (subscriber transport, SO_BUSY_POLL us, publisher on AF
     "af_xdp_veth": ("xdp", 0, False), "af_xdp_both_veth": ("xdp", 0, True)}
 
 
+def veth_throughput(venue: LiveVenue, log_path: str, pair: VethPair, name: str, sub_mac: str,
+                    cpus: dict[str, int | None], prio: dict[str, int], rcvbuf_bytes: int
+                    ) -> dict[str, object]:
+    """One veth path's throughput: the publisher (its own process in the 'pub' namespace) drains
+    the pre-filled log from its start as fast as its C loop goes, the subscriber (C receive loop
+    in the 'sub' namespace, started first) applies every message, recovering what was lost over
+    TCP. Messages applied per second at the subscriber, first packet to last message."""
+    transport, busy, xdp_tx = VETH_PATHS[name]
+    port, rport = _free_port(), _free_port()
+    sub_args = ["--role", "subtp", "--recovery", f"{PUB_ADDR}:{rport}", "--transport", transport,
+                "--address", SUB_ADDR, "--port", str(port), "--busy-poll-us", str(busy),
+                "--ifname", pair.sub_if, "--fifo", str(prio["subscriber"]), "--timeout-s", "40",
+                "--rcvbuf-bytes", str(rcvbuf_bytes)]
+    if cpus["subscriber"] is not None:
+        sub_args += ["--cpu", str(cpus["subscriber"])]
+    sub = _spawn(*sub_args, prefix=tuple(pair.exec_prefix("sub")))
+    argv = ["--log", log_path, "--udp", f"{SUB_ADDR}:{port}", "--udp-l2", f"{SUB_ADDR}:{_free_port()}",
+            "--recovery-port", str(rport), "--recovery-host", PUB_ADDR,
+            "--instruments", "1:BENCH:1:1:10000", "--duration-s", "60", "--heartbeat-ms", "20",
+            "--conflate-ms", "100000", "--spin-polls", "200", "--idle-sleep-us", "100"]
+    if xdp_tx:
+        argv += ["--xdp-tx", pair.pub_if, "--xdp-dst-mac", sub_mac]
+    pub = venue.venue.spawn("publisher-tp", pair.exec_prefix("pub") + launcher.gateway_command(
+        "md", "publish", *argv), stdout=subprocess.PIPE)
+    try:
+        if cpus["publisher"] is not None:
+            os.sched_setaffinity(pub.pid, {cpus["publisher"]})
+        line = pub.stdout.readline() if pub.stdout else ""
+        if "recovery on" not in line:
+            raise RuntimeError(f"publisher did not start: {line!r}")
+        if prio["publisher"]:
+            set_fifo(pub.pid, prio["publisher"])
+        out, _ = sub.communicate(timeout=60)
+    finally:
+        pub.send_signal(signal.SIGTERM)
+        pub_out, _ = pub.communicate(timeout=30)
+        if sub.poll() is None:
+            sub.kill()
+    r = json.loads(out.strip().splitlines()[-1])
+    st = dict(json.loads(pub_out.strip().splitlines()[-1])["md_publisher_stats"])
+    secs = max(float(r["seconds"]), 1e-9)
+    return {"msgs_per_s": r["messages"] / secs, "messages": r["messages"], "packets": r["packets"],
+            "gaps": r["gaps"], "errors": r["errors"], "seconds": secs,
+            "publisher_messages": st["messages"], "publisher_packets": st["packets_sent"],
+            "complete": r["messages"] == st["messages"],
+            "publisher_note": line.split(": ", 1)[1].split(";", 1)[0]}
+
+
 def veth_paths(venue: LiveVenue, count: int, args: argparse.Namespace, cpus: dict[str, int | None],
                prio: dict[str, int], pub_sleep_us: float) -> dict[str, Any]:
     """The feed between two network namespaces over a veth pair (the kernel's software path; no
@@ -437,8 +558,9 @@ def veth_paths(venue: LiveVenue, count: int, args: argparse.Namespace, cpus: dic
     socket on the other paths)."""
     why = "--no-veth" if args.no_veth else why_no_netns()
     if why:
-        return {"runs": {}, "skipped": why}
+        return {"runs": {}, "throughput": {}, "skipped": why}
     runs: dict[str, dict[str, object]] = {}
+    tput: dict[str, dict[str, object]] = {}
     with veth_pair() as pair:
         with pair.inside("sub"):
             sub_mac = ":".join(f"{b:02x}" for b in interface_mac_and_ipv4(pair.sub_if)[0])
@@ -451,8 +573,15 @@ def veth_paths(venue: LiveVenue, count: int, args: argparse.Namespace, cpus: dic
                                           xdp_tx_mac=sub_mac if xdp_tx else "")
             except (RuntimeError, OSError) as exc:
                 venue.stop_publisher()
-                return {"runs": runs, "skipped": f"{name}: {exc}"}
-    return {"runs": runs, "skipped": ""}
+                return {"runs": runs, "throughput": tput, "skipped": f"{name}: {exc}"}
+        with _prefilled_log(args.tp_commands) as (log_path, _):
+            for name in VETH_PATHS:
+                try:
+                    tput[name] = veth_throughput(venue, log_path, pair, name, sub_mac, cpus, prio,
+                                                 args.rcvbuf_bytes)
+                except (RuntimeError, OSError, subprocess.TimeoutExpired, ValueError) as exc:
+                    return {"runs": runs, "throughput": tput, "skipped": f"{name} throughput: {exc}"}
+    return {"runs": runs, "throughput": tput, "skipped": ""}
 
 
 def report_veth(veth: dict[str, Any], pingpong: dict[str, float]
@@ -485,8 +614,25 @@ def report_veth(veth: dict[str, Any], pingpong: dict[str, float]
               "zero-copy): the payload is applied in place in its UMEM frame")
         print("ratios (to UDP over the same veth; to the raw ping-pong): "
               + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
+    tput = veth.get("throughput", {})
+    if tput:
+        print(f"{'veth throughput (pre-filled log drained at full speed)':58} {'M msgs/s':>9} "
+              f"{'messages':>9} {'packets':>8} {'gaps':>5} {'complete':>8}  publisher")
+        for name, t in tput.items():
+            print(f"{name:58} {t['msgs_per_s'] / 1e6:9.3f} {t['messages']:9d} {t['packets']:8d} "
+                  f"{t['gaps']:5d} {str(t['complete']):>8}  {t['publisher_note']}")
+        metrics["veth_throughput"] = tput
+        base_tp = tput.get("udp_veth")
+        for name, t in tput.items():
+            if base_tp is not None and name != "udp_veth":
+                ratios[f"{name}_msgs_per_s_over_udp_veth"] = round(
+                    float(t["msgs_per_s"]) / float(base_tp["msgs_per_s"]), 3)  # type: ignore[arg-type]
+        print("throughput ratios (to UDP over the same veth): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in ratios.items() if k.endswith("_msgs_per_s_over_udp_veth")))
     if veth["skipped"] and not runs:
         metrics["veth_skipped"] = veth["skipped"]
+    elif veth["skipped"]:
+        metrics["veth_partly_skipped"] = veth["skipped"]
     return metrics, ratios
 
 
@@ -509,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-pin", dest="pin", action="store_false",
                     help="do not pin (default: the publisher on cpu 0; the engine, subscriber "
                          "and driver on cpu 1)")
-    ap.add_argument("--role", choices=("sub", "echo"), help=argparse.SUPPRESS)
+    ap.add_argument("--role", choices=("sub", "subtp", "echo"), help=argparse.SUPPRESS)
     ap.add_argument("--transport", default="udp", help=argparse.SUPPRESS)
     ap.add_argument("--address", default="127.0.0.1", help=argparse.SUPPRESS)
     ap.add_argument("--endpoint", default="", help=argparse.SUPPRESS)
@@ -521,6 +667,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout-s", type=float, default=30.0, help=argparse.SUPPRESS)
     ap.add_argument("--ifname", default="", help=argparse.SUPPRESS)
     ap.add_argument("--busy-poll-us", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--throughput-commands", dest="tp_commands", type=int, default=None,
+                    help="commands in the pre-filled log of the throughput runs (default 300k; "
+                         "--quick 100k)")
+    ap.add_argument("--rcvbuf-bytes", type=int, default=8 << 20,
+                    help="the subscriber's UDP SO_RCVBUF in the veth throughput runs (default 8 MiB, "
+                         "as the feed's subscriber)")
     ap.add_argument("--no-veth", action="store_true",
                     help="skip the veth-pair paths (kernel UDP, UDP with SO_BUSY_POLL, AF_XDP "
                          "between two network namespaces; they need root)")
@@ -528,10 +680,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.role == "sub":
         role_sub(args)
         return 0
+    if args.role == "subtp":
+        role_sub_throughput(args)
+        return 0
     if args.role == "echo":
         role_echo(args)
         return 0
     count = 5_000 if args.quick else 30_000
+    if args.tp_commands is None:
+        args.tp_commands = 100_000 if args.quick else 300_000
     ncpu = len(os.sched_getaffinity(0))
     cpus: dict[str, int | None] = {"publisher": None, "subscriber": None, "engine": None,
                                    "driver": None}

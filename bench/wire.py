@@ -76,6 +76,7 @@ PATHS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_PATHS = "epoll,busy-poll,io_uring"
 _STOPPED = re.compile(r"(\d+) frames in, (\d+) out, .*?(\d+) I/O system calls, (\d+) bytes copied")
+_SENDS = re.compile(r"(\d+) sends \((\d+) linked in a chain, (\d+) waits behind a chain\)")
 
 
 def gateway_io_counts(gw_err: str) -> dict[str, object]:
@@ -90,7 +91,19 @@ def gateway_io_counts(gw_err: str) -> dict[str, object]:
     return {"io": io.group(1) if io else "", "busy_poll": io.group(2) if io else "",
             "frames": frames, "io_syscalls": int(m.group(3)), "copied_bytes": int(m.group(4)),
             "syscalls_per_frame": round(int(m.group(3)) / frames, 3) if frames else None,
-            "copied_bytes_per_frame": round(int(m.group(4)) / frames, 1) if frames else None}
+            "copied_bytes_per_frame": round(int(m.group(4)) / frames, 1) if frames else None,
+            **_send_counts(gw_err, int(m.group(2)))}
+
+
+def _send_counts(gw_err: str, frames_out: int) -> dict[str, object]:
+    """Send operations per outbound frame, and (io_uring) how many were linked behind another
+    send of their connection (several in flight) or waited behind a chain in the kernel."""
+    m = _SENDS.search(gw_err)
+    if not m or not frames_out:
+        return {}
+    sends, linked, waited = (int(m.group(i)) for i in (1, 2, 3))
+    return {"sends": sends, "sends_linked": linked, "sends_waited": waited,
+            "frames_out_per_send": round(frames_out / sends, 2) if sends else None}
 
 
 def _hist(values_ns: np.ndarray) -> HdrHistogram:
@@ -223,7 +236,10 @@ def _print_paths(by_path: dict[str, dict[str, dict[str, object]]],
               f"{io.get('syscalls_per_frame')} system calls, {io.get('copied_bytes_per_frame')} "
               f"bytes copied in user space by the backend; client socket NAPI id "
               f"{io.get('client_socket_napi_id')} (0: no NAPI context, busy polling has nothing "
-              f"to spin on)")
+              f"to spin on); {io.get('frames_out_per_send')} frames out per send operation"
+              + (f" ({io['sends_linked']} of {io['sends']} sends linked behind another of their "
+                 f"connection, {io['sends_waited']} flushes waited behind a chain in the kernel)"
+                 if io.get("io", "").startswith("io_uring") and "sends" in io else ""))
     return ratios
 
 

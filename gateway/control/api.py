@@ -265,9 +265,9 @@ class ApiServer:
                                     f"{req.command!r}: a trader names one of its firm's accounts "
                                     f"({', '.join(map(str, sorted(mine))) or 'none'})", peer)
         required = protocol.required_args(req.command)
-        allowed = set(required) | set(protocol.optional_args(req.command))
+        known_args = set(required) | set(protocol.optional_args(req.command))
         missing = [a for a in required if a not in req.args]
-        extra = sorted(summarise_text(a, 64) for a in req.args if a not in allowed)
+        extra = sorted(summarise_text(a, 64) for a in req.args if a not in known_args)
         if missing or extra:
             problem = (f"missing argument(s) {', '.join(missing)}" if missing else
                        f"unexpected argument(s) {', '.join(extra[:8])}")

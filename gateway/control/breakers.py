@@ -51,6 +51,10 @@ from fractions import Fraction
 from numbers import Integral, Real
 from typing import Any, Iterable, Mapping
 
+from gateway.control.exact import exact_fraction
+from native import messages
+from native.records import Event
+
 NS_PER_S = 1_000_000_000
 LULD_PAUSE_NS = 5 * 60 * NS_PER_S
 MWCB_HALT_NS = 15 * 60 * NS_PER_S
@@ -74,16 +78,16 @@ Action = Halt | Reopen
 def _int(name: str, v: Any, *, positive: bool = False) -> int:
     if isinstance(v, bool) or not isinstance(v, Integral):
         raise ValueError(f"{name} must be an integer, got {v!r}")
-    v = int(v)
-    if positive and v <= 0:
-        raise ValueError(f"{name} must be > 0, got {v}")
-    return v
+    number = int(v)
+    if positive and number <= 0:
+        raise ValueError(f"{name} must be > 0, got {number}")
+    return number
 
 
 def _pct(name: str, v: Any) -> Fraction:
     if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) or v <= 0:
         raise ValueError(f"{name} must be a finite percentage > 0, got {v!r}")
-    return Fraction(v).limit_denominator(10**9)   # 7 -> 7, 7.5 -> 15/2: exact comparisons
+    return exact_fraction(v).limit_denominator(10**9)   # 7 -> 7, 7.5 -> 15/2: exact comparisons
 
 
 def _fmt_pct(x: Fraction) -> str:
@@ -101,17 +105,6 @@ class _EngineClock:
         if self.now is None or ts > self.now:
             self.now = ts
         return self.now
-
-
-def _event_fields(event: Mapping[str, Any]) -> tuple[Any, int]:
-    return event.get("type"), _field(event, "ts_ns")
-
-
-def _field(event: Mapping[str, Any], name: str) -> Any:
-    try:
-        return event[name]
-    except KeyError:
-        raise ValueError(f"engine event lacks {name}: {dict(event)!r}") from None
 
 
 class PriceBandBreaker:
@@ -171,7 +164,7 @@ class PriceBandBreaker:
             return actions
         band = self.band_pct(instrument)
         if abs(price - ref) * 100 > band * ref:
-            until = self._clock.now + self._halt_ns
+            until = self._clock.advance(ts_ns) + self._halt_ns   # == now: on_time advanced it
             self._halted[instrument] = until
             move = Fraction(price - ref) * 100 / ref
             actions.append(Halt(instrument, f"price band: trade at {price} is {_fmt_pct(move)} from reference "
@@ -187,16 +180,16 @@ class PriceBandBreaker:
             self._ref[instrument] = price
         return actions
 
-    def feed_event(self, event: Mapping[str, Any]) -> list[Action]:
-        """A decoded engine event (native.records): TRADE and crossed AUCTION update prices."""
-        kind, ts = _event_fields(event)
-        if kind in ("TRADE", 3) and event.get("aggressor_side", 1) == 0:
-            return self.on_time(ts)           # an auction's prints: its AUCTION event sets the price
-        if kind in ("TRADE", 3):
-            return self.on_trade(_field(event, "instrument_id"), _field(event, "price"), ts)
-        if kind in ("AUCTION", 10) and event.get("crossed"):
-            return self.on_auction(_field(event, "instrument_id"), _field(event, "price"), ts)
-        return self.on_time(ts)
+    def feed_event(self, event: Event) -> list[Action]:
+        """A decoded engine event (a native.messages Event Struct): TRADE and crossed AUCTION
+        update prices, every event advances time."""
+        if isinstance(event, messages.TradeEvent) and event.aggressor_side == 0:
+            return self.on_time(event.ts_ns)   # an auction's prints: its AUCTION event sets the price
+        if isinstance(event, messages.TradeEvent):
+            return self.on_trade(event.instrument_id, event.price, event.ts_ns)
+        if isinstance(event, messages.AuctionEvent) and event.crossed:
+            return self.on_auction(event.instrument_id, event.price, event.ts_ns)
+        return self.on_time(event.ts_ns)
 
 
 class MarketWideBreaker:
@@ -300,7 +293,7 @@ class MarketWideBreaker:
             return actions                       # this level (and the ones below) already used
         for n in crossed:
             self._used[n] = True
-        now = self._clock.now
+        now = self._clock.advance(ts_ns)       # == now: on_time advanced it
         halt_ns = self._halts[level]
         if halt_ns is None:
             self._closed_for_day = True
@@ -316,12 +309,11 @@ class MarketWideBreaker:
                   f"(>= {_fmt_pct(self._levels[level])}), {what}")
         return actions + [Halt(i, reason, until) for i in self._instruments]
 
-    def feed_event(self, event: Mapping[str, Any]) -> list[Action]:
+    def feed_event(self, event: Event) -> list[Action]:
         """A decoded engine event: TRADE and crossed AUCTION move the index, others advance time."""
-        kind, ts = _event_fields(event)
-        if kind in ("TRADE", 3) or (kind in ("AUCTION", 10) and event.get("crossed")):
-            return self.on_trade(_field(event, "instrument_id"), _field(event, "price"), ts)
-        return self.on_time(ts)
+        if isinstance(event, messages.TradeEvent) or (isinstance(event, messages.AuctionEvent) and event.crossed):
+            return self.on_trade(event.instrument_id, event.price, event.ts_ns)
+        return self.on_time(event.ts_ns)
 
 
 def _sort_key(x: Any) -> tuple[str, Any]:

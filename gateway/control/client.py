@@ -39,7 +39,7 @@ class ControlError(Exception):
 class ControlClient:
     def __init__(self, endpoint: str = protocol.DEFAULT_COMMAND_ENDPOINT, user: str = "", token: str = "",
                  timeout_s: float = 5.0, publish_endpoint: str | None = None,
-                 context: zmq.Context | None = None, server_key: str | None = None,
+                 context: zmq.Context[zmq.Socket[bytes]] | None = None, server_key: str | None = None,
                  client_key: str | None = None) -> None:
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")

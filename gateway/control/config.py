@@ -15,6 +15,7 @@ run on ENGINE time (the ts_ns of trade events), see breakers.py.
 """
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from importlib import resources
@@ -40,7 +41,7 @@ class _S(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     pass
 
 
-class Venue(_S):
+class Venue(_S, frozen=True):
     name: str                                  # engine name: shm segments are venue-NAME-*
     shm_dir: str = ""                          # "" = $VENUE_SHM_DIR or /dev/shm
     engine_cpu: int = -1                       # -1 = not pinned
@@ -56,19 +57,19 @@ class Venue(_S):
                                                # older than this (engine time) stops trading
 
 
-class Journal(_S):
+class Journal(_S, frozen=True):
     dir: str = ""                              # "" = no journal
     durability: Literal["async", "group", "each"] = "group"
     snapshot_every: int = 1_000_000
     segment_mb: int = 64                       # size of each journal segment file
 
 
-class GatewayListen(_S):
+class GatewayListen(_S, frozen=True):
     listen: str = "127.0.0.1:9000"             # HOST:PORT; port 0 = any free port
     admin_endpoint: str = "tcp://127.0.0.1:5720"   # session admin (gateway/gw_admin.py); "" = none
 
 
-class Instrument(_S):
+class Instrument(_S, frozen=True):
     id: int
     symbol: str
     tick: int
@@ -79,7 +80,7 @@ class Instrument(_S):
     max_order_notional: int = INT64_MAX
 
 
-class Account(_S):
+class Account(_S, frozen=True):
     id: int
     max_position: int = INT64_MAX              # engine-enforced, per instrument
     var_limit: float = 0.0                     # post-trade, in price units x qty; 0 = none
@@ -93,7 +94,7 @@ class Account(_S):
     auto_kill: bool = False                    # engage the kill switch on a breach
 
 
-class Schedule(_S):
+class Schedule(_S, frozen=True):
     clock: Literal["start", "utc"] = "start"
     pre_open: int | str | None = 0             # CLOSED -> PRE_OPEN (order entry, no matching)
     open: int | str | None = 0                 # opening auction (uncross) -> CONTINUOUS
@@ -101,7 +102,7 @@ class Schedule(_S):
     close: int | str | None = None             # closing auction (if any call) then CLOSED
 
 
-class Breakers(_S):
+class Breakers(_S, frozen=True):
     price_band_pct: float = 0.0                # 0 = off; move beyond band from reference -> halt
     halt_s: float = 300.0                      # band halt length, then an auction reopens
     reopen_call_s: float = 0.0                 # pre-open call before the reopening auction
@@ -111,7 +112,7 @@ class Breakers(_S):
     market_wide_enabled: bool = False
 
 
-class Control(_S):
+class Control(_S, frozen=True):
     command_endpoint: str = protocol.DEFAULT_COMMAND_ENDPOINT
     publish_endpoint: str = protocol.DEFAULT_PUBLISH_ENDPOINT
     audit_log: str = "venue-audit.jsonl"
@@ -122,25 +123,41 @@ class Control(_S):
     curve_clients: str = ""
 
 
-class Analytics(_S):
+class EtfBasketConfig(_S, frozen=True):
+    """[[analytics.etf]]: an ETF listed on this venue and its creation basket (trading/analytics/
+    etf_live.py): component symbol -> shares per `divisor` ETF shares, cash in currency units, and
+    the round-trip cost in basis points beyond which the monitor's stat-arb signal fires."""
+    symbol: str
+    components: dict[str, float]
+    cash: float = 0.0
+    divisor: float = 1.0
+    cost_bps: float = 0.0
+
+
+class Analytics(_S, frozen=True):
     """The live order-flow monitor `up` runs beside the venue (trading/analytics/monitor.py): VPIN,
-    order-flow imbalance, Kyle's lambda, regimes... per instrument, published on the control plane's
-    channel under the topics analytics (values every interval_s) and alert."""
+    order-flow imbalance, Kyle's lambda, regimes... per instrument, and the fair value of each
+    configured ETF, published on the control plane's channel under the topics analytics (values
+    every interval_s) and alert."""
     enabled: bool = True
     bucket_volume: float = 1000.0              # VPIN volume bucket, shares
     bar_seconds: float = 10.0                  # the bars the regime and liquidity estimators use
     interval_s: float = 1.0                    # seconds between value publications
+    etf: list[EtfBasketConfig] = []
 
-class Dashboard(_S):
+class Dashboard(_S, frozen=True):
     """The live web dashboard (gateway/dashboard/), started by ``up`` beside the other processes.
     listen: HOST:PORT of its HTTP/WebSocket server (port 0 = any free port; the embedded default
     config says 127.0.0.1:8700); "" = no dashboard. refresh_hz: the most updates a panel sends a
-    browser per second (conflation, whatever the event rate)."""
+    browser per second (conflation, whatever the event rate). reports_dir: the directory of the
+    daily/weekly TCA reports (``python -m trading report daily --out DIR``), served read-only and
+    linked from the execution-quality panel; relative to where ``up`` runs; "" = no links."""
     listen: str = "127.0.0.1:0"
     refresh_hz: float = 4.0
+    reports_dir: str = ""
 
 
-class User(_S):
+class User(_S, frozen=True):
     """A control-plane user. The token itself is never in the config: token_hash is its salted slow
     hash (``python -m gateway keys hash-token``); the user keeps the token in a file or the
     environment. role and roles name rows of gateway/security/roles.py; firm_id binds a trader to
@@ -156,7 +173,7 @@ class User(_S):
         return (self.role, *[r for r in self.roles if r != self.role])
 
 
-class VenueConfig(_S):
+class VenueConfig(_S, frozen=True):
     venue: Venue
     instruments: list[Instrument]
     firms: list[gw_config.Firm]
@@ -232,10 +249,29 @@ def _endpoint_ok(ep: str) -> bool:
     return bool(re.match(r"^(tcp://[^:]+:(\d+|\*)|ipc://.+|inproc://.+)$", ep))
 
 
+def _check_etf_baskets(cfg: VenueConfig) -> None:
+    """[[analytics.etf]]: every symbol listed on the venue, the ETF not its own component, shares
+    and divisor > 0, a cost in [0, 10000) bps."""
+    for n, b in enumerate(cfg.analytics.etf):
+        at = f"analytics.etf[{n}]"
+        for sym in (b.symbol, *b.components):
+            if cfg.instrument(sym) is None:
+                raise ConfigError(f"{at}: {sym!r} is not in [[instruments]]")
+        if not b.components or b.symbol in b.components:
+            raise ConfigError(f"{at}.components: need at least one component other than the ETF itself")
+        for sym, shares in b.components.items():
+            if not (math.isfinite(shares) and shares > 0):
+                raise ConfigError(f"{at}.components.{sym}: shares must be a finite number > 0, got {shares}")
+        if not (math.isfinite(b.cash) and math.isfinite(b.divisor) and b.divisor > 0):
+            raise ConfigError(f"{at}: cash must be finite and divisor a finite number > 0")
+        if not 0 <= b.cost_bps < 10_000:
+            raise ConfigError(f"{at}.cost_bps: must be in [0, 10000), got {b.cost_bps}")
+
+
 def listen_ok(text: str) -> bool:
     """HOST:PORT with a port 0..65535 (0: any free port)."""
     m = re.match(r"^([^:\s]+):(\d{1,5})$", text)
-    return bool(m) and int(m.group(2)) <= 65535
+    return m is not None and int(m.group(2)) <= 65535
 
 
 def _check(cfg: VenueConfig) -> None:
@@ -263,6 +299,7 @@ def _check(cfg: VenueConfig) -> None:
         value = getattr(cfg.analytics, f)
         if not (value > 0 and value != float("inf")):
             raise ConfigError(f"analytics.{f}: must be a finite number > 0, got {value}")
+    _check_etf_baskets(cfg)
     if not 1 <= cfg.journal.segment_mb <= 4096:
         raise ConfigError(f"journal.segment_mb: must be 1..4096, got {cfg.journal.segment_mb}")
     if cfg.journal.snapshot_every < 0:
@@ -304,11 +341,11 @@ def _check(cfg: VenueConfig) -> None:
         gw_config.check(cfg.gateway_config(), "")
     except gw_config.ConfigError as exc:
         raise ConfigError(str(exc).removeprefix(": ")) from None
-    for f in cfg.firms:
-        for a in f.accounts:
-            if a >= v.max_accounts:
-                i = cfg.firms.index(f)
-                raise ConfigError(f"firms[{i}].accounts: account {a} >= venue.max_accounts "
+    for firm in cfg.firms:
+        for acct_id in firm.accounts:
+            if acct_id >= v.max_accounts:
+                i = cfg.firms.index(firm)
+                raise ConfigError(f"firms[{i}].accounts: account {acct_id} >= venue.max_accounts "
                                   f"({v.max_accounts})")
     known = set(cfg.account_ids())
     seen: set[int] = set()
@@ -390,12 +427,15 @@ def _check(cfg: VenueConfig) -> None:
             curve.admitted_keys(c.curve_clients)
         except curve.CurveError as exc:
             raise ConfigError(f"control.curve: {exc}") from None
-    d = cfg.dashboard
-    if d.listen and not listen_ok(d.listen):
+    dash = cfg.dashboard
+    if dash.listen and not listen_ok(dash.listen):
         raise ConfigError(f"dashboard.listen: must be HOST:PORT (port 0 = any free one) or \"\" (no "
-                          f"dashboard), got {d.listen!r}")
-    if not 0.1 <= d.refresh_hz <= 30:
-        raise ConfigError(f"dashboard.refresh_hz: must be 0.1..30 updates per second, got {d.refresh_hz}")
+                          f"dashboard), got {dash.listen!r}")
+    if not 0.1 <= dash.refresh_hz <= 30:
+        raise ConfigError(f"dashboard.refresh_hz: must be 0.1..30 updates per second, got {dash.refresh_hz}")
+    if "\0" in dash.reports_dir or len(dash.reports_dir) > 4096:
+        raise ConfigError(f"dashboard.reports_dir: a directory path (at most 4096 characters, no NUL), "
+                          f"got {dash.reports_dir[:80]!r}")
     if not cfg.users:
         raise ConfigError("users: at least one user is needed")
     names: set[str] = set()

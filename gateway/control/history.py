@@ -33,7 +33,8 @@ _HDR_DTYPE = np.dtype({"names": ["seq", "index"], "formats": ["<u8", "<u4"],
 
 
 def _message(cursor: Any) -> str:
-    return ffi.string(cursor.message).decode(errors="replace")
+    text: bytes = ffi.string(cursor.message)
+    return text.decode(errors="replace")
 
 
 class JournalHistory:

@@ -6,15 +6,24 @@ journal (append-only, fsynced) rebuilds them when the control plane starts again
 ``params`` is ``k=v,k=v``: the parent's own fields (start_in_s, limit_price, risk_aversion,
 max_participation, target_participation, min_participation) and the strategy's pass-through ones
 (desk.PASS_THROUGH: slice_s, decision_ms, seed, profile, impact model). Every refusal is a
-bad_request naming the field; nothing is journaled or started.
+bad_request naming the field; nothing is journaled or started. Under a multi-venue deployment
+(``up --config`` with [[venues]] sets VENUE_DEPLOYMENT_CONFIG for every venue it starts), a parent
+with ``route_session=N`` in its params runs across all the deployment's venues through the smart
+order router (desk.py, routed_live.py).
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gateway.control.config import VenueConfig
+    from trading.execution.desk import ParentDesk
 
 from gateway.control import protocol
+from gateway.venues.up_env import DEPLOYMENT_ENV
 
 ORDER_FIELDS = {"start_in_s": float, "limit_price": int, "risk_aversion": float, "max_participation": float,
                 "target_participation": float, "min_participation": float}
@@ -45,18 +54,22 @@ def _typed(pairs: dict[str, str], fields: dict[str, type]) -> dict[str, Any]:
 class ParentCommands:
     """Mixed into ControlService (which supplies cfg, resolve_account, resolve_instrument)."""
 
-    cfg: Any
+    cfg: VenueConfig
+    _parent_desk: ParentDesk | None = None     # started on first use
 
     def parents_dir(self) -> Path:
         return Path(self.cfg.journal.dir or tempfile.gettempdir()) / f"parents-{self.cfg.venue.name}"
 
-    def _desk(self) -> Any:
-        if getattr(self, "_parent_desk", None) is None:
+    def _desk(self) -> ParentDesk:
+        if self._parent_desk is None:
             from trading.execution.desk import ParentDesk
             from trading.execution.parent import InstrumentRules
             rules = {i.id: InstrumentRules(i.lot, i.tick) for i in self.cfg.instruments}
+            # under a multi-venue `up --config`, the deployment's file: routed parents use its venues
+            deployment = os.environ.get(DEPLOYMENT_ENV) or None
+            sessions = {s.session_id: (s.firm_id, s.key) for s in self.cfg.sessions}
             self._parent_desk = ParentDesk(self.cfg.venue.name, self.parents_dir(), rules,
-                                           self.cfg.venue.shm_dir or None)
+                                           self.cfg.venue.shm_dir or None, deployment=deployment, sessions=sessions)
         return self._parent_desk
 
     def rebuild_parents(self) -> None:
@@ -87,7 +100,7 @@ class ParentCommands:
         return dict(self._parent_call(add))
 
     def cmd_parent_list(self, user: str, role: str) -> list[dict[str, Any]]:
-        if not (self.parents_dir() / "parents.jsonl").exists() and getattr(self, "_parent_desk", None) is None:
+        if not (self.parents_dir() / "parents.jsonl").exists() and self._parent_desk is None:
             return []
         return list(self._desk().list())
 

@@ -38,7 +38,8 @@ from fractions import Fraction
 from numbers import Integral
 from typing import Any, Iterable, Mapping
 
-from native.records import Side
+from native import messages
+from native.records import Event, Side
 
 BUY = int(Side.BUY)     # the engine's eng_side_t (native/layout/venue_layout.h), the one source of truth
 SELL = int(Side.SELL)
@@ -62,10 +63,10 @@ def _check_int(name: str, value: Any, *, positive: bool = False) -> int:
     """Engine units are integers; a float, bool, NaN or (with positive) value <= 0 is refused."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise ValueError(f"{name} must be an integer in engine units, got {value!r}")
-    value = int(value)
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
+    number = int(value)
+    if positive and number <= 0:
+        raise ValueError(f"{name} must be > 0, got {number}")
+    return number
 
 
 def _check_key(name: str, value: Any) -> None:
@@ -120,24 +121,19 @@ class Fill:
     ts_ns: int | None = None
 
 
-def fills_from_event(event: Mapping[str, Any]) -> list[Fill]:
-    """A decoded engine event (native.records.decode_events) -> its fills, [] for a non-trade.
+def fills_from_event(event: Event) -> list[Fill]:
+    """A decoded engine event (a native.messages Event Struct) -> its fills, [] for a non-trade.
 
     A TRADE (venue_layout.h section 3, eng_evt_trade_t) carries both counterparties: the buyer
     (buy_account_id) bought and the seller (sell_account_id) sold ``qty`` at ``price`` on
     ``instrument_id`` at engine time ``ts_ns``; the aggressor side does not matter for positions.
     The buyer's fill comes first, so a replay applies fills in one fixed order.
     """
-    kind = event.get("type")
-    if kind not in ("TRADE", 3):
+    if not isinstance(event, messages.TradeEvent):
         return []
-    try:
-        instrument = event["instrument_id"]
-        price, qty, ts = event["price"], event["qty"], event["ts_ns"]
-        buyer, seller = event["buy_account_id"], event["sell_account_id"]
-    except KeyError as e:
-        raise ValueError(f"TRADE event lacks field {e.args[0]!r}: {dict(event)!r}") from None
-    return [Fill(buyer, instrument, BUY, qty, price, ts), Fill(seller, instrument, SELL, qty, price, ts)]
+    e = event
+    return [Fill(e.buy_account_id, e.instrument_id, BUY, e.qty, e.price, e.ts_ns),
+            Fill(e.sell_account_id, e.instrument_id, SELL, e.qty, e.price, e.ts_ns)]
 
 
 class _Position:
@@ -233,7 +229,7 @@ class PnlBook:
         self._marks[instrument] = price
         self._record(self._holders.get(instrument, set()), ts_ns)
 
-    def apply_event(self, event: Mapping[str, Any]) -> int:
+    def apply_event(self, event: Event) -> int:
         """Apply a decoded engine event: a TRADE becomes two fills; returns how many were applied."""
         # both sides are checked before either is applied: a bad event changes nothing
         fills = [_checked_fill(f.account, f.instrument, f.side, f.qty, f.price, f.ts_ns)
@@ -242,7 +238,7 @@ class PnlBook:
             self._apply(f)
         return len(fills)
 
-    def apply_events(self, events: Iterable[Mapping[str, Any]]) -> int:
+    def apply_events(self, events: Iterable[Event]) -> int:
         return sum(self.apply_event(e) for e in events)
 
     # ---- queries -----------------------------------------------------------------------------

@@ -57,10 +57,12 @@ class LazyGatewayAdmin:
         return self._client
 
     def sessions(self) -> list[dict[str, Any]]:
-        return self._get().sessions()
+        rows: list[dict[str, Any]] = self._get().sessions()
+        return rows
 
     def disconnect(self, session_id: int, reason: str) -> dict[str, Any]:
-        return self._get().disconnect(session_id, reason)
+        answer: dict[str, Any] = self._get().disconnect(session_id, reason)
+        return answer
 
 
 def build_parser() -> argparse.ArgumentParser:

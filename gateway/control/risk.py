@@ -30,13 +30,15 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from gateway.control.exact import exact_fraction
+
 # ---- input checks ----------------------------------------------------------------------------
 
 
 def _confidence(confidence: Any) -> Fraction:
     if isinstance(confidence, bool) or not isinstance(confidence, Real) or not math.isfinite(confidence):
         raise ValueError(f"confidence must be a number strictly between 0 and 1, got {confidence!r}")
-    c = Fraction(confidence).limit_denominator(10**9)   # 0.95 -> 19/20: count k exactly
+    c = exact_fraction(confidence).limit_denominator(10**9)   # 0.95 -> 19/20: count k exactly
     if not 0 < c < 1:
         raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
     return c
@@ -199,9 +201,9 @@ class AccountLimits:
             v = getattr(self, name)
             if v is None:
                 continue
-            if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) or v < 0:
+            if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) or float(v) < 0:
                 raise ValueError(f"limit {name} must be a finite number >= 0 or None, got {v!r}")
-            if name == "concentration" and v > 1:
+            if name == "concentration" and float(v) > 1:
                 raise ValueError(f"limit concentration is a fraction in [0, 1], got {v!r}")
         if not isinstance(self.auto_kill, bool):
             raise ValueError(f"auto_kill must be true or false, got {self.auto_kill!r}")
@@ -236,9 +238,9 @@ _INT64_MAX = 2**63 - 1
 
 
 def _check_warn_fraction(wf: Any) -> Fraction:
-    if isinstance(wf, bool) or not isinstance(wf, Real) or not math.isfinite(wf) or not 0 < wf <= 1:
+    if isinstance(wf, bool) or not isinstance(wf, Real) or not math.isfinite(wf) or not 0 < float(wf) <= 1:
         raise ValueError(f"warn_fraction must be in (0, 1], got {wf!r}")
-    return Fraction(wf).limit_denominator(10**9)
+    return exact_fraction(wf).limit_denominator(10**9)
 
 
 _OK, _WARN, _BREACH = 0, 1, 2

@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from gateway.control import protocol
 from gateway.control.breakers import Halt, MarketWideBreaker, PriceBandBreaker, Reopen
@@ -49,9 +49,15 @@ from gateway.enginehost.journal import JournalError
 from gateway.control.pnl import PnlBook
 from gateway.control.risk import AccountLimits, RiskMonitor, compute_metrics
 from gateway.control.state import PHASE_CODES, PHASE_NAMES, VenueState
-from native import records
+import msgspec
+
+from native import messages, records
+from native.records import Command, Event
 from shm import errors as shm_errors
 from shm.client import EngineClient, EventStream
+
+if TYPE_CHECKING:
+    from trading.strategy.manager import StrategyManager
 
 log = logging.getLogger("gateway.control")
 
@@ -79,6 +85,11 @@ POST_TRADE_METRIC_OF_CODE = {v: k for k, v in POST_TRADE_CODE.items()}
 CONTROL_COMMANDS = frozenset({"SET_INSTRUMENT_RISK", "SET_ACCOUNT_LIMIT", "SET_KILL_SWITCH",
                               "SET_POST_TRADE_LIMIT"})
 CONTROL_CMD_CODES = frozenset(int(records.CmdType[n]) for n in CONTROL_COMMANDS)
+# The commands whose acknowledgement changes the service's view (_apply_control).
+ControlCommand = (messages.SetInstrumentRisk | messages.SetAccountLimit | messages.SetKillSwitch
+                  | messages.SetPostTradeLimit)
+CONTROL_CLASSES = (messages.SetInstrumentRisk, messages.SetAccountLimit, messages.SetKillSwitch,
+                   messages.SetPostTradeLimit)
 RISK_EVAL_INTERVAL_NS = 20_000_000     # dirty accounts are re-evaluated at most every 20 ms
 SYSTEM_USER = "system"
 
@@ -123,7 +134,7 @@ class BreakerSet:
                                          halts_ns=[None if d < 0 else int(d * 1e9) for d in b.market_wide_halt_s])
                        if b.market_wide_enabled else None)
 
-    def feed_event(self, ev: dict[str, Any]) -> list[Any]:
+    def feed_event(self, ev: Event) -> list[Any]:
         out: list[Any] = []
         if self.band is not None:
             out += self.band.feed_event(ev)
@@ -186,6 +197,7 @@ class ControlService(ParentCommands):
         self._own_seq = 0               # seq of the command this service is waiting on
         self._journal_keys: set[tuple[Any, ...]] = set()   # limits the journal has set
         self.rebuilt: dict[str, Any] = {"from": None}
+        self._strategy_manager: StrategyManager | None = None   # started on first use
 
     # ---- set-up ---------------------------------------------------------------------------------
 
@@ -233,23 +245,22 @@ class ControlService(ParentCommands):
         CommandError(unavailable) when the journal cannot be read."""
         try:
             self.history = JournalHistory(directory)
-            # The service's view speaks the plain-dict form of events and commands (records.to_dict).
-            evs = [records.to_dict(e) for e in self.history.released_events()]
+            evs = list(self.history.released_events())
             through = self.history.last_event_seq
-            cmds = [records.to_dict(c) for c in self.history.commands_through(through)]
+            cmds = list(self.history.commands_through(through))
         except (JournalError, OSError) as exc:
             raise CommandError(protocol.CODE_UNAVAILABLE, f"journal {directory}: {exc}") from None
-        first_seq = int(evs[0]["seq"]) if evs else 0
+        first_seq = evs[0].seq if evs else 0
         if first_seq > 1:
             # Journal retention (engine --journal-keep-snapshots) removed the oldest segments: the
             # fills and orders before first_seq are gone, so positions and P&L would be partial.
             self.alert("breach", "engine", f"journal {directory} starts at seq {first_seq} (older segments "
                        "were removed by retention): positions, P&L and orders before it are missing")
-        acked = {int(ev["seq"]) for ev in evs if ev["type"] == "CMD_ACK"}
+        acked = {ev.seq for ev in evs if isinstance(ev, messages.CmdAckEvent)}
         for ev in evs:
             self._apply_event(ev, live=False)
         for cmd in cmds:
-            if int(cmd["seq"]) in acked and cmd["type"] in CONTROL_COMMANDS:
+            if cmd.seq in acked and isinstance(cmd, CONTROL_CLASSES):
                 self._apply_control(cmd)
         self._skip_through = through
         # Risk alerts are evaluated again on the next fill, never for the past: an automatic kill
@@ -258,9 +269,9 @@ class ControlService(ParentCommands):
         if evs:
             # Bring the breakers to the journal's engine time: reopenings that fell due in the past
             # happened then (a stale one must not reopen an instrument an operator halted since).
-            self.breakers.poll(int(evs[-1]["ts_ns"]))
+            self.breakers.poll(evs[-1].ts_ns)
         self._breaker_actions.clear()     # their SET_PHASE commands are in the journal already
-        phases_seen = any(ev["type"] == "PHASE" for ev in evs)
+        phases_seen = any(isinstance(ev, messages.PhaseEvent) for ev in evs)
         if phases_seen:
             # The schedule's steps due by now ran before the restart (their phase changes are in
             # the journal); only later steps run.
@@ -278,14 +289,13 @@ class ControlService(ParentCommands):
         """The configured instrument risk, account limits and post-trade limits, as sequenced
         engine commands. A limit the journal already set is not sent again: the configuration
         gives the values a fresh venue starts with, run-time changes (risk.set) survive restarts."""
-        cmds: list[dict[str, Any]] = []
+        cmds: list[Command] = []
         for ins_id, r in self.instrument_risk.items():
             if ("instrument_risk", ins_id) not in self._journal_keys:
-                cmds.append({"type": "SET_INSTRUMENT_RISK", "instrument_id": ins_id, **r})
+                cmds.append(messages.SetInstrumentRisk(instrument_id=ins_id, **r))
         for (acct, ins_id), limit in sorted(self.max_position.items()):
             if limit != INT64_MAX and ("max_position", acct, ins_id) not in self._journal_keys:
-                cmds.append({"type": "SET_ACCOUNT_LIMIT", "instrument_id": ins_id, "account_id": acct,
-                             "max_position": limit})
+                cmds.append(messages.SetAccountLimit(instrument_id=ins_id, account_id=acct, max_position=limit))
         for a in self.cfg.accounts:
             lim = self.monitor.limits_for(a.id) or AccountLimits()
             for metric, code in POST_TRADE_CODE.items():
@@ -297,7 +307,7 @@ class ControlService(ParentCommands):
             self._engine_command(cmd)
 
     @staticmethod
-    def _post_trade_command(account: int, metric: str, value: Any) -> dict[str, Any]:
+    def _post_trade_command(account: int, metric: str, value: float | bool | None) -> messages.SetPostTradeLimit:
         """SET_POST_TRADE_LIMIT for a risk.py metric; value None/False = no limit / off."""
         if metric == "auto_kill":
             e6 = records.POST_TRADE_SCALE if value else 0
@@ -306,51 +316,55 @@ class ControlService(ParentCommands):
         if not 0 <= e6 <= INT64_MAX:
             raise CommandError(protocol.CODE_BAD_REQUEST, f"value: {value!r} is out of range "
                                f"(0..{INT64_MAX // records.POST_TRADE_SCALE})")
-        return {"type": "SET_POST_TRADE_LIMIT", "account_id": account, "limit": POST_TRADE_CODE[metric],
-                "value_e6": e6}
+        return messages.SetPostTradeLimit(account_id=account, limit=POST_TRADE_CODE[metric], value_e6=e6)
 
-    def _apply_control(self, cmd: dict[str, Any]) -> None:
+    def _apply_control(self, cmd: ControlCommand) -> None:
         """What an acknowledged control command changes in the service's view. The one place
         kill switches and limits change: for this service's own commands, for commands found in
         the journal at start, and for commands another instance sent (read from the journal)."""
-        kind = cmd["type"]
-        if kind == "SET_INSTRUMENT_RISK":
-            ins = int(cmd["instrument_id"])
-            self.instrument_risk[ins] = {k: int(cmd[k]) for k in protocol.INSTRUMENT_LIMITS}
+        if isinstance(cmd, messages.SetInstrumentRisk):
+            ins = cmd.instrument_id
+            self.instrument_risk[ins] = {"max_order_qty": cmd.max_order_qty,
+                                         "max_order_notional": cmd.max_order_notional,
+                                         "price_collar_ticks": cmd.price_collar_ticks}
             self._journal_keys.add(("instrument_risk", ins))
-        elif kind == "SET_ACCOUNT_LIMIT":
-            key = (int(cmd["account_id"]), int(cmd["instrument_id"]))
-            self.max_position[key] = int(cmd["max_position"])
+        elif isinstance(cmd, messages.SetAccountLimit):
+            key = (cmd.account_id, cmd.instrument_id)
+            self.max_position[key] = cmd.max_position
             self._journal_keys.add(("max_position", *key))
-        elif kind == "SET_KILL_SWITCH":
-            if cmd["engaged"]:
-                self.kill_engaged.add(int(cmd["account_id"]))
+        elif isinstance(cmd, messages.SetKillSwitch):
+            if cmd.engaged:
+                self.kill_engaged.add(cmd.account_id)
             else:
-                self.kill_engaged.discard(int(cmd["account_id"]))
-        elif kind == "SET_POST_TRADE_LIMIT":
-            acct, metric = int(cmd["account_id"]), POST_TRADE_METRIC_OF_CODE.get(int(cmd["limit"]))
-            if metric is None:
-                return
-            e6 = int(cmd["value_e6"])
-            value: Any = bool(e6) if metric == "auto_kill" else (e6 / records.POST_TRADE_SCALE if e6 else None)
-            try:
-                self.monitor.set_limit(acct, metric, value)
-            except ValueError as exc:      # e.g. concentration > 1 sent by another tool
-                self.alert("warn", "risk", f"account {acct}: post-trade limit {metric} {value!r} "
-                           f"(seq {cmd['seq']}) not applied: {exc}")
-                return
-            self._journal_keys.add(("post_trade", acct, metric))
-            self._dirty_accounts.add(acct)
+                self.kill_engaged.discard(cmd.account_id)
+        else:
+            self._apply_post_trade_limit(cmd)
+
+    def _apply_post_trade_limit(self, cmd: messages.SetPostTradeLimit) -> None:
+        acct, metric = cmd.account_id, POST_TRADE_METRIC_OF_CODE.get(cmd.limit)
+        if metric is None:
+            return
+        e6 = cmd.value_e6
+        value: float | bool | None = (bool(e6) if metric == "auto_kill"
+                                      else (e6 / records.POST_TRADE_SCALE if e6 else None))
+        try:
+            self.monitor.set_limit(acct, metric, value)
+        except ValueError as exc:      # e.g. concentration > 1 sent by another tool
+            self.alert("warn", "risk", f"account {acct}: post-trade limit {metric} {value!r} "
+                       f"(seq {cmd.seq}) not applied: {exc}")
+            return
+        self._journal_keys.add(("post_trade", acct, metric))
+        self._dirty_accounts.add(acct)
 
     # ---- engine commands ------------------------------------------------------------------------
 
-    def _engine_command(self, cmd: dict[str, Any]) -> dict[str, Any]:
+    def _engine_command(self, cmd: Command) -> dict[str, Any]:
         """Submit one sequenced command, wait until its events are applied, return its first event.
         Raises CommandError(engine_reject | unavailable)."""
         if self.engine is None:
             raise CommandError(protocol.CODE_UNAVAILABLE, "not attached to the engine")
         try:
-            reply = self.engine.submit(records.command_from_dict(cmd))
+            reply = self.engine.submit(cmd)
         except (shm_errors.ShmError, OSError) as exc:
             raise CommandError(protocol.CODE_UNAVAILABLE, f"engine: {exc}") from None
         self.engine_commands += 1
@@ -366,14 +380,14 @@ class ControlService(ParentCommands):
             self._own_seq = 0
         seq, outcome, value = self.state.last_outcome
         if seq != reply.seq:
-            raise CommandError(protocol.CODE_INTERNAL, f"{cmd['type']} (seq {reply.seq}): its events did "
+            raise CommandError(protocol.CODE_INTERNAL, f"{records.type_name(cmd)} (seq {reply.seq}): its events did "
                                "not reach the control plane (event log lapped?)")
         if outcome == "rejected":
             reason = records.Reason(value).name
             raise CommandError(protocol.CODE_ENGINE_REJECT,
-                               f"engine rejected {cmd['type']} (seq {reply.seq}): {reason}")
-        if cmd["type"] in CONTROL_COMMANDS:
-            self._apply_control({**cmd, "seq": reply.seq})
+                               f"engine rejected {records.type_name(cmd)} (seq {reply.seq}): {reason}")
+        if isinstance(cmd, CONTROL_CLASSES):
+            self._apply_control(msgspec.structs.replace(cmd, seq=reply.seq))
         return {"seq": reply.seq, "affected": value}
 
     def pump_events(self, max_events: int = 1 << 14) -> int:
@@ -381,7 +395,7 @@ class ControlService(ParentCommands):
             return 0
         try:
             decoded, lapped = self.events.poll_decoded(max_events)
-            evs = [records.to_dict(e) for e in decoded]
+            evs = decoded
         except shm_errors.ShmError as exc:
             self.alert("breach", "engine", f"event log unreadable: {exc}")
             return 0
@@ -390,32 +404,32 @@ class ControlService(ParentCommands):
             self.alert("breach", "engine", "event log lapped: the control plane missed events; "
                        "orders, books and positions may be stale")
         for ev in evs:
-            if ev["seq"] <= self._skip_through:
+            if ev.seq <= self._skip_through:
                 continue                    # read from the journal at start already
             self._apply_event(ev, live=True)
         return len(evs)
 
-    def _apply_event(self, ev: dict[str, Any], live: bool) -> None:
+    def _apply_event(self, ev: Event, live: bool) -> None:
         """One engine event, from the live log or (live=False) from the journal at start."""
         self.state.apply(ev)
-        kind = ev["type"]
-        if kind == "TRADE":
+        if isinstance(ev, messages.TradeEvent):
             self.book.apply_event(ev)
             # The trade marks the instrument: every account holding it has a new equity.
-            holders = self._holders.setdefault(int(ev["instrument_id"]), set())
-            holders.add(int(ev["buy_account_id"]))
-            holders.add(int(ev["sell_account_id"]))
+            holders = self._holders.setdefault(ev.instrument_id, set())
+            holders.add(ev.buy_account_id)
+            holders.add(ev.sell_account_id)
             self._dirty_accounts |= holders
-        if kind in ("TRADE", "AUCTION"):
+        if isinstance(ev, (messages.TradeEvent, messages.AuctionEvent)):
             # Fed in the past too: the breakers' state (references, running halts) is engine time.
             self._breaker_actions.extend(self.breakers.feed_event(ev))
-        elif kind == "PHASE" and live:
-            self.publish(protocol.TOPIC_STATUS, {"kind": "phase", "instrument": self.symbol(ev["instrument_id"]),
-                                                 "phase": PHASE_NAMES.get(ev["phase"], "?"),
-                                                 "prev_phase": PHASE_NAMES.get(ev["prev_phase"], "?"),
-                                                 "seq": ev["seq"]})
-        elif kind == "CMD_ACK" and live and ev["cmd_type"] in CONTROL_CMD_CODES and ev["seq"] != self._own_seq:
-            self._foreign_control(int(ev["seq"]))
+        elif isinstance(ev, messages.PhaseEvent) and live:
+            self.publish(protocol.TOPIC_STATUS, {"kind": "phase", "instrument": self.symbol(ev.instrument_id),
+                                                 "phase": PHASE_NAMES.get(ev.phase, "?"),
+                                                 "prev_phase": PHASE_NAMES.get(ev.prev_phase, "?"),
+                                                 "seq": ev.seq})
+        elif (isinstance(ev, messages.CmdAckEvent) and live and ev.cmd_type in CONTROL_CMD_CODES
+              and ev.seq != self._own_seq):
+            self._foreign_control(ev.seq)
 
     def _foreign_control(self, seq: int) -> None:
         """A control command this service did not send (e.g. sent by its previous instance just
@@ -425,12 +439,12 @@ class ControlService(ParentCommands):
                        "the venue has no journal to read it from; kill switches or limits may be stale")
             return
         try:
-            cmds = [records.to_dict(c) for c in self.history.commands_through(seq)]
+            cmds = list(self.history.commands_through(seq))
         except JournalError as exc:
             self.alert("warn", "engine", f"control command seq {seq}: journal unreadable: {exc}")
             return
         for cmd in cmds:
-            if int(cmd["seq"]) == seq and cmd["type"] in CONTROL_COMMANDS:
+            if cmd.seq == seq and isinstance(cmd, CONTROL_CLASSES):
                 self._apply_control(cmd)
 
     # ---- helpers ------------------------------------------------------------------------------
@@ -446,7 +460,7 @@ class ControlService(ParentCommands):
             raise CommandError(protocol.CODE_BAD_REQUEST,
                                f"instrument: unknown instrument {key!r} (known: "
                                f"{', '.join(f'{i.id}={i.symbol}' for i in self.cfg.instruments)})")
-        return ins.id
+        return int(ins.id)
 
     def resolve_instruments(self, key: Any) -> list[int]:
         if isinstance(key, str) and key.lower() == "all":
@@ -489,12 +503,12 @@ class ControlService(ParentCommands):
                                f"{', '.join(PHASE_NAMES[t] for (f, t) in PHASE_PATHS if f == current)})")
         done = []
         for step in path:
-            done.append(self._engine_command({"type": "SET_PHASE", "instrument_id": instrument, "phase": step}))
+            done.append(self._engine_command(messages.SetPhase(instrument_id=instrument, phase=step)))
         out = []
         auction = self.state.instruments[instrument].last_auction
         for r in done:
-            if auction is not None and auction["seq"] == r["seq"]:
-                out.append({**r, "auction": auction})
+            if auction is not None and auction.seq == r["seq"]:
+                out.append({**r, "auction": auction.row()})
             else:
                 out.append(r)
         return out
@@ -621,7 +635,7 @@ class ControlService(ParentCommands):
     # ---- commands (called by api.py once authorised) ------------------------------------------
 
     def set_kill_switch(self, account: int, engaged: bool) -> dict[str, Any]:
-        r = self._engine_command({"type": "SET_KILL_SWITCH", "account_id": account, "engaged": int(engaged)})
+        r = self._engine_command(messages.SetKillSwitch(account_id=account, engaged=int(engaged)))
         return {"account": account, "engaged": engaged, "cancelled": r["affected"], "seq": r["seq"]}
 
     def handle(self, command: str, args: dict[str, Any], user: str, role: str) -> Any:
@@ -635,11 +649,12 @@ class ControlService(ParentCommands):
         return _wire(fn(user=user, role=role, **args))
 
     # ---- strategies (trading/strategy/manager.py): one process each, under a configured account
-    def _strategies(self) -> Any:
-        if getattr(self, "_strategy_manager", None) is None:
+    def _strategies(self) -> StrategyManager:
+        if self._strategy_manager is None:
             from trading.strategy.manager import StrategyManager
             log_dir = Path(self.cfg.journal.dir or "/tmp") / f"strategies-{self.cfg.venue.name}"
-            self._strategy_manager = StrategyManager(self.cfg.venue.name, log_dir, self.cfg.venue.shm_dir or None)
+            self._strategy_manager = StrategyManager(self.cfg.venue.name, log_dir, self.cfg.venue.shm_dir or None,
+                                                     journal_dir=self.cfg.journal.dir or None)
         return self._strategy_manager
 
     def cmd_strategy_list(self, user: str, role: str) -> list[dict[str, Any]]:
@@ -733,7 +748,8 @@ class ControlService(ParentCommands):
             raise CommandError(protocol.CODE_UNAVAILABLE, "no gateway admin endpoint configured")
         from gateway.orderentry.admin import GatewayAdminError
         try:
-            return self.gateway_admin.disconnect(session_id, f"operator {user}")
+            answer: dict[str, Any] = self.gateway_admin.disconnect(session_id, f"operator {user}")
+            return answer
         except GatewayAdminError as exc:
             code = protocol.CODE_BAD_REQUEST if exc.code in ("unknown_session", "bad_request") \
                 else protocol.CODE_UNAVAILABLE
@@ -801,7 +817,8 @@ class ControlService(ParentCommands):
             else:
                 row["steps"] = steps + self.move_phase(ins, CONTINUOUS)
                 row["phase"] = "continuous"
-                row["auction"] = self.state.instruments[ins].last_auction
+                last = self.state.instruments[ins].last_auction
+                row["auction"] = last.row() if last is not None else None
             out.append(row)
         return out
 
@@ -856,7 +873,7 @@ class ControlService(ParentCommands):
                                    f"{', '.join(protocol.INSTRUMENT_LIMITS)}; got {limit!r}")
             v = self._int_limit(value)
             new = {**self.instrument_risk[ins], limit: v}
-            r = self._engine_command({"type": "SET_INSTRUMENT_RISK", "instrument_id": ins, **new})
+            r = self._engine_command(messages.SetInstrumentRisk(instrument_id=ins, **new))
             return {"instrument": self.symbol(ins), **new, "seq": r["seq"]}
         acct = self.resolve_account(id)
         if limit in protocol.ACCOUNT_ENGINE_LIMITS:
@@ -864,8 +881,8 @@ class ControlService(ParentCommands):
             targets = list(self.symbols) if instrument is None else [self.resolve_instrument(instrument)]
             seqs = []
             for ins in targets:
-                r = self._engine_command({"type": "SET_ACCOUNT_LIMIT", "instrument_id": ins,
-                                          "account_id": acct, "max_position": v})
+                r = self._engine_command(messages.SetAccountLimit(instrument_id=ins, account_id=acct,
+                                                                  max_position=v))
                 seqs.append(r["seq"])
             return {"account": acct, "max_position": v, "instruments": [self.symbol(i) for i in targets],
                     "seqs": seqs}
@@ -945,7 +962,8 @@ class ControlService(ParentCommands):
 
     def cmd_tuning_audit(self, user: str, role: str) -> list[dict[str, Any]]:
         try:
-            from tuning.cli import DEFAULT_PROFILE, Tuner
+            from tuning.profile import DEFAULT_PROFILE
+            from tuning.runner import Tuner
             findings = Tuner(DEFAULT_PROFILE).audit()
         except Exception as exc:    # the host audit is best effort: report why it is missing
             raise CommandError(protocol.CODE_UNAVAILABLE, f"tuning audit failed: {exc}") from None
@@ -977,10 +995,10 @@ class ControlService(ParentCommands):
         return out
 
     def close(self) -> None:
-        if getattr(self, "_strategy_manager", None) is not None:
+        if self._strategy_manager is not None:
             self._strategy_manager.close()      # their orders are cancelled before the engine goes
             self._strategy_manager = None
-        if getattr(self, "_parent_desk", None) is not None:
+        if self._parent_desk is not None:
             self._parent_desk.close()           # parent orders' processes too (relaunched at the next start)
             self._parent_desk = None
         if self.engine is not None:

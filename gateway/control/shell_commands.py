@@ -459,15 +459,15 @@ def _convert(arg: Arg, token: str, cmd: str, catalog: Catalog | None,
     if kind is Kind.COUNT:
         return _int(token, "count", 1, MAX_ALERTS, cmd)
     if kind is Kind.SECONDS:
-        v = _number(token, "call_s", cmd)
-        if not 0 <= v <= MAX_CALL_S:
+        secs = _number(token, "call_s", cmd)
+        if not 0 <= secs <= MAX_CALL_S:
             raise UsageError(f"{cmd}: call_s must be 0..{MAX_CALL_S} seconds, got {token}")
-        return int(v) if v == int(v) else v
+        return int(secs) if secs == int(secs) else secs
     if kind in (Kind.ACCOUNT_LIMIT, Kind.INSTRUMENT_LIMIT):
         name = token.lower().replace("-", "_")
-        known = ACCOUNT_LIMITS if kind is Kind.ACCOUNT_LIMIT else INSTRUMENT_LIMITS
-        if name not in known:
-            raise UsageError(f"{cmd}: unknown limit {token!r} ({_known(known)})")
+        limits = ACCOUNT_LIMITS if kind is Kind.ACCOUNT_LIMIT else INSTRUMENT_LIMITS
+        if name not in limits:
+            raise UsageError(f"{cmd}: unknown limit {token!r} ({_known(list(limits))})")
         return name
     if kind is Kind.VALUE:
         return _limit_value(str(so_far.get("limit", "")), token, cmd)
@@ -492,10 +492,10 @@ def _convert(arg: Arg, token: str, cmd: str, catalog: Catalog | None,
             raise UsageError(f"{cmd}: algorithm must be TWAP, VWAP, POV or IS, got {token!r}")
         return token.upper()
     if kind is Kind.DURATION:
-        v = _number(token, "duration_s", cmd)
-        if not v > 0:
+        duration = _number(token, "duration_s", cmd)
+        if not duration > 0:
             raise UsageError(f"{cmd}: duration_s must be positive (the end after the start), got {token}")
-        return v
+        return duration
     if kind is Kind.PARENT_ID:
         return _int(token, "parent id", 1, 1 << 31, cmd)
     if kind is Kind.COMMAND:

@@ -190,7 +190,7 @@ def _status(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
     head = Table(box=None, show_header=False, pad_edge=False)
     head.add_column(style="bold")
     head.add_column()
-    engine = data.get("engine") if isinstance(data.get("engine"), Mapping) else {}
+    engine = _mapping(data.get("engine"))
     head.add_row("venue", _cell(data.get("venue")))
     head.add_row("engine", Text.assemble(
         _yes_no(engine.get("alive")) if "alive" in engine else Text("-"),
@@ -240,8 +240,19 @@ def _sessions(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
     return t
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A reply's nested object, or {} where the reply has none (or something else) there."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _pct_of_limit(fmt: Formats, metric: str, v: Any) -> str:
+    if metric == "concentration":
+        return "-" if v is None else f"{v:.1%}"
+    return fmt.money(v)
+
+
 def _levels(side: Any) -> list[Sequence[Any]]:
-    out = []
+    out: list[Sequence[Any]] = []
     for lv in side or ():
         if isinstance(lv, Mapping):
             out.append((lv.get("price"), lv.get("qty"), lv.get("orders", lv.get("order_count"))))
@@ -406,21 +417,21 @@ def _risk(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
     for a in data["accounts"]:
         if not isinstance(a, Mapping):
             continue
-        limits = a.get("limits") if isinstance(a.get("limits"), Mapping) else {}
-        usage = a.get("usage") if isinstance(a.get("usage"), Mapping) else {}
+        limits = _mapping(a.get("limits"))
+        usage = _mapping(a.get("usage"))
         first = True
         for metric, limit_name in _RISK_METRICS:
             used, limit = usage.get(metric), limits.get(limit_name)
-            show = (lambda v: "-" if v is None else f"{v:.1%}") if metric == "concentration" \
-                else (lambda v: fmt.money(v))
-            pct = (f"{used / limit:.0%}" if isinstance(used, (int, float)) and
-                   isinstance(limit, (int, float)) and limit else "")
-            style = "bold red" if pct and used >= limit else "yellow" if pct and used >= 0.8 * limit else ""
+            pct, style = "", ""
+            if isinstance(used, (int, float)) and isinstance(limit, (int, float)) and limit:
+                pct = f"{used / limit:.0%}"
+                style = "bold red" if used >= limit else "yellow" if used >= 0.8 * limit else ""
             t.add_row(_cell(a.get("account")) if first else "",
                       (Text("ENGAGED", style="bold red") if a.get("kill_switch") else Text("off"))
                       if first else "",
                       _cell(limits.get("auto_kill")) if first else "",
-                      metric, show(used), "none" if limit is None else show(limit), Text(pct, style=style))
+                      metric, _pct_of_limit(fmt, metric, used),
+                      "none" if limit is None else _pct_of_limit(fmt, metric, limit), Text(pct, style=style))
             first = False
         if "error" in usage:
             t.add_row("", "", "", "error", str(usage["error"]), "", "")

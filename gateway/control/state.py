@@ -9,9 +9,10 @@ pnl.PnlBook's business, not this module's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
-from native import records
+from native import messages, records
+from native.records import Event
 
 PHASE_NAMES = {int(records.Phase.CLOSED): "closed", int(records.Phase.PRE_OPEN): "pre_open",
                int(records.Phase.CONTINUOUS): "continuous", int(records.Phase.HALTED): "halted"}
@@ -44,12 +45,27 @@ class Order:
                 "tif": TIF_NAMES.get(self.tif, str(self.tif))}
 
 
+@dataclass(frozen=True)
+class LastAuction:
+    """The numbers of an instrument's last AUCTION event."""
+    price: int
+    matched_qty: int
+    imbalance_qty: int
+    imbalance_side: int
+    crossed: int
+    seq: int
+
+    def row(self) -> dict[str, int]:
+        return {"price": self.price, "matched_qty": self.matched_qty, "imbalance_qty": self.imbalance_qty,
+                "imbalance_side": self.imbalance_side, "crossed": self.crossed, "seq": self.seq}
+
+
 @dataclass
 class InstrumentState:
     instrument_id: int
     phase: int = int(records.Phase.CLOSED)
     last: int | None = None                       # last trade price
-    last_auction: dict[str, int] | None = None    # the last AUCTION event's numbers
+    last_auction: LastAuction | None = None
     bids: dict[int, tuple[int, int]] = field(default_factory=dict)   # price -> (qty, orders)
     asks: dict[int, tuple[int, int]] = field(default_factory=dict)
     trades: int = 0
@@ -95,51 +111,50 @@ class VenueState:
             if o is not None:
                 o.leaves = leaves
 
-    def apply(self, ev: Mapping[str, Any]) -> None:
-        """One decoded engine event (native.records.decode_events)."""
+    def apply(self, ev: Event) -> None:
+        """One decoded engine event (a native.messages Event Struct, from records.decode_events)."""
         self.events += 1
-        self.last_seq = max(self.last_seq, int(ev["seq"]))
-        self.last_ts_ns = max(self.last_ts_ns, int(ev["ts_ns"]))
-        kind = ev["type"]
-        if kind == "ACCEPTED":
-            o = Order(ev["order_id"], ev["account_id"], ev["instrument_id"], ev["side"], ev["price"],
-                      ev["stop_price"], ev["qty"], ev["qty"], ev["ord_type"], ev["tif"])
+        self.last_seq = max(self.last_seq, ev.seq)
+        self.last_ts_ns = max(self.last_ts_ns, ev.ts_ns)
+        if isinstance(ev, messages.AcceptedEvent):
+            o = Order(ev.order_id, ev.account_id, ev.instrument_id, ev.side, ev.price,
+                      ev.stop_price, ev.qty, ev.qty, ev.ord_type, ev.tif)
             self.orders[o.order_id] = o
             self.by_account.setdefault(o.account, {})[o.order_id] = o
-        elif kind == "TRADE":
-            st = self._instrument(ev["instrument_id"])
-            st.last = ev["price"]
+        elif isinstance(ev, messages.TradeEvent):
+            st = self._instrument(ev.instrument_id)
+            st.last = ev.price
             st.trades += 1
-            st.volume += ev["qty"]
-            self._set_leaves(ev["buy_order_id"], ev["buy_leaves_qty"])
-            self._set_leaves(ev["sell_order_id"], ev["sell_leaves_qty"])
-        elif kind == "CANCELLED":
-            self._set_leaves(ev["order_id"], ev["leaves_qty"])
-        elif kind == "EXPIRED":
-            self._remove(ev["order_id"])
-        elif kind == "REPLACED":
-            o = self.orders.get(ev["order_id"])
-            if o is not None:
-                o.price = ev["price"]
-                o.leaves = ev["leaves_qty"]
-        elif kind == "BOOK_LEVEL":
-            st = self._instrument(ev["instrument_id"])
-            book = st.bids if ev["side"] == BUY else st.asks
-            if ev["qty"] == 0 and ev["order_count"] == 0:
-                book.pop(ev["price"], None)
+            st.volume += ev.qty
+            self._set_leaves(ev.buy_order_id, ev.buy_leaves_qty)
+            self._set_leaves(ev.sell_order_id, ev.sell_leaves_qty)
+        elif isinstance(ev, messages.CancelledEvent):
+            self._set_leaves(ev.order_id, ev.leaves_qty)
+        elif isinstance(ev, messages.ExpiredEvent):
+            self._remove(ev.order_id)
+        elif isinstance(ev, messages.ReplacedEvent):
+            replaced = self.orders.get(ev.order_id)
+            if replaced is not None:
+                replaced.price = ev.price
+                replaced.leaves = ev.leaves_qty
+        elif isinstance(ev, messages.BookLevelEvent):
+            st = self._instrument(ev.instrument_id)
+            book = st.bids if ev.side == BUY else st.asks
+            if ev.qty == 0 and ev.order_count == 0:
+                book.pop(ev.price, None)
             else:
-                book[ev["price"]] = (ev["qty"], ev["order_count"])
-        elif kind == "PHASE":
-            self._instrument(ev["instrument_id"]).phase = ev["phase"]
-        elif kind == "AUCTION":
-            self._instrument(ev["instrument_id"]).last_auction = {
-                "price": ev["price"], "matched_qty": ev["matched_qty"], "imbalance_qty": ev["imbalance_qty"],
-                "imbalance_side": ev["imbalance_side"], "crossed": ev["crossed"], "seq": ev["seq"]}
-        elif kind == "REJECTED":
+                book[ev.price] = (ev.qty, ev.order_count)
+        elif isinstance(ev, messages.PhaseEvent):
+            self._instrument(ev.instrument_id).phase = ev.phase
+        elif isinstance(ev, messages.AuctionEvent):
+            self._instrument(ev.instrument_id).last_auction = LastAuction(
+                price=ev.price, matched_qty=ev.matched_qty, imbalance_qty=ev.imbalance_qty,
+                imbalance_side=ev.imbalance_side, crossed=ev.crossed, seq=ev.seq)
+        elif isinstance(ev, messages.RejectedEvent):
             self.rejects += 1
-            self.last_outcome = (int(ev["seq"]), "rejected", int(ev["reason"]))
-        elif kind == "CMD_ACK":
-            self.last_outcome = (int(ev["seq"]), "ack", int(ev["affected"]))
+            self.last_outcome = (ev.seq, "rejected", ev.reason)
+        elif isinstance(ev, messages.CmdAckEvent):
+            self.last_outcome = (ev.seq, "ack", ev.affected)
         # TRIGGERED: the stop stays live with the same id.
 
     def account_orders(self, account: int) -> list[Order]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +32,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.control.client import ControlError
-from gateway.dashboard.auth import COOKIE, BrowserSession, LoginRefused, Sessions
+from gateway.dashboard.auth import COOKIE, BrowserSession, LoginRefused, Sessions, Unavailable
 from gateway.dashboard.conflate import Conflator, PanelState
+from gateway.dashboard.reports import REPORT_CSP, ReportRefused, ReportsDir
 
 log = logging.getLogger("gateway.dashboard")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -132,6 +134,20 @@ async def _read_json(request: Request) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _read_and_close(fd: int, size: int) -> bytes:
+    try:
+        chunks, left = [], size
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _action_args_ok(args: Any) -> bool:
     return (isinstance(args, dict) and len(args) <= MAX_ACTION_ARGS
             and all(isinstance(k, str) and len(k) <= 64 for k in args)
@@ -142,15 +158,31 @@ def _action_args_ok(args: Any) -> bool:
 class Routes:
     """The HTTP and WebSocket endpoints; one method each."""
 
-    def __init__(self, conflator: Conflator, sessions: Sessions, refresh_hz: float, venue: str) -> None:
+    def __init__(self, conflator: Conflator, sessions: Sessions, refresh_hz: float, venue: str,
+                 reports: ReportsDir) -> None:
         self.conflator = conflator
+        self.reports = reports
         self.sessions = sessions
         self.refresh_hz = refresh_hz
         self.venue = venue
         self.hub = Hub(conflator, refresh_hz)
 
-    def session_of(self, request: Request | WebSocket) -> BrowserSession | None:
-        return self.sessions.get(request.cookies.get(COOKIE))
+    async def session_of(self, request: Request | WebSocket) -> BrowserSession | None:
+        """The logged-in session of a request: in memory, or (after this process restarted) the
+        cookie's session re-validated against the control plane. Raises Unavailable when that
+        re-validation got no answer."""
+        cookie = request.cookies.get(COOKIE)
+        s = self.sessions.get(cookie)
+        if s is None and self.sessions.restorable(cookie) is not None:
+            s = await asyncio.to_thread(self.sessions.restore, cookie)
+        return s
+
+    async def session_or_refusal(self, request: Request) -> BrowserSession | JSONResponse:
+        try:
+            s = await self.session_of(request)
+        except Unavailable as exc:
+            return _refused(503, "unavailable", f"cannot check the session with the control plane now: {exc}")
+        return s if s is not None else _refused(401, "unauthenticated", "not logged in")
 
     async def index(self, request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": CSP,
@@ -169,7 +201,7 @@ class Routes:
         except LoginRefused as exc:
             return _refused(exc.status, exc.code, exc.message)
         resp = JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": self.venue})
-        resp.set_cookie(COOKIE, s.sid, httponly=True, samesite="strict", path="/")
+        resp.set_cookie(COOKIE, s.cookie, httponly=True, samesite="strict", path="/")
         return resp
 
     async def logout(self, request: Request) -> Response:
@@ -182,18 +214,34 @@ class Routes:
         return resp
 
     async def me(self, request: Request) -> Response:
-        s = self.session_of(request)
-        if s is None:
-            return _refused(401, "unauthenticated", "not logged in")
+        s = await self.session_or_refusal(request)
+        if isinstance(s, JSONResponse):
+            return s
         return JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": self.venue})
+
+    async def report(self, request: Request) -> Response:
+        """One TCA report file, read-only, to a logged-in user (reports.py says what is served)."""
+        s = await self.session_or_refusal(request)
+        if isinstance(s, JSONResponse):
+            return s
+        try:
+            rep = self.reports.open(str(request.path_params["name"]))
+        except ReportRefused as exc:
+            return _refused(exc.status, exc.code, exc.message)
+        body = await asyncio.to_thread(_read_and_close, rep.fd, rep.size)
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                   "Content-Disposition": f'inline; filename="{rep.name}"'}
+        if rep.media_type.startswith("text/html"):
+            headers["Content-Security-Policy"] = REPORT_CSP
+        return Response(body, media_type=rep.media_type, headers=headers)
 
     async def action(self, request: Request) -> Response:
         bad = _guarded(request)
         if bad is not None:
             return bad
-        s = self.session_of(request)
-        if s is None:
-            return _refused(401, "unauthenticated", "not logged in")
+        s = await self.session_or_refusal(request)
+        if isinstance(s, JSONResponse):
+            return s
         data = await _read_json(request)
         command, args = (data or {}).get("command"), (data or {}).get("args", {})
         if command not in ACTIONS:
@@ -210,9 +258,14 @@ class Routes:
                              "data": reply.data}, status_code=status)
 
     async def websocket(self, ws: WebSocket) -> None:
-        s = self.session_of(ws)
         if not _same_origin(ws.headers, ws.headers.get("host")):
             await ws.close(code=4403)       # before accepting: the handshake is refused (HTTP 403)
+            return
+        try:
+            s = await self.session_of(ws)
+        except Unavailable:
+            await ws.accept()
+            await ws.close(code=1013)       # try again later: the page reconnects with back-off
             return
         await ws.accept()
         if s is None:
@@ -254,8 +307,8 @@ class Routes:
 
 
 def create_app(conflator: Conflator, sessions: Sessions, refresh_hz: float, venue: str,
-               on_shutdown: Any = None) -> Starlette:
-    r = Routes(conflator, sessions, refresh_hz, venue)
+               reports: ReportsDir | None = None, on_shutdown: Any = None) -> Starlette:
+    r = Routes(conflator, sessions, refresh_hz, venue, reports or ReportsDir(""))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -270,6 +323,7 @@ def create_app(conflator: Conflator, sessions: Sessions, refresh_hz: float, venu
     app = Starlette(routes=[Route("/", r.index), Route("/api/login", r.login, methods=["POST"]),
                             Route("/api/logout", r.logout, methods=["POST"]), Route("/api/me", r.me),
                             Route("/api/action", r.action, methods=["POST"]), WebSocketRoute("/ws", r.websocket),
+                            Route("/reports/{name:path}", r.report),
                             Mount("/static", StaticFiles(directory=STATIC), name="static")],
                     lifespan=lifespan)
     app.state.hub = r.hub

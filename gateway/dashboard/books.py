@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from gateway.control.state import PHASE_NAMES, SIDE_NAMES, VenueState
+from native import messages
+from native.records import Event
 
 TAPE_ROWS = 60            # trades kept for the tape (newest first on screen)
 PRICE_POINTS = 400        # trade prices kept per instrument for its chart
@@ -40,25 +42,23 @@ class BooksAndTrades:
         info = self.info.get(instrument_id)
         return info.symbol if info else str(instrument_id)
 
-    def apply(self, ev: Mapping[str, Any]) -> None:
-        """One event in the plain-dict form (native.records.to_dict)."""
+    def apply(self, ev: Event) -> None:
+        """One decoded engine event (a native.messages Event Struct)."""
         self.state.apply(ev)
-        kind = ev["type"]
-        if kind == "TRADE":
-            ins = int(ev["instrument_id"])
-            self.tape.append({"seq": int(ev["seq"]), "ts_ns": int(ev["ts_ns"]), "instrument": self.symbol(ins),
-                              "price": int(ev["price"]), "qty": int(ev["qty"]),
-                              "aggressor": SIDE_NAMES.get(int(ev["aggressor_side"]), "auction"),
-                              "buy_account": int(ev["buy_account_id"]),
-                              "sell_account": int(ev["sell_account_id"])})
-            self.prices.setdefault(ins, collections.deque(maxlen=PRICE_POINTS)).append(
-                (int(ev["ts_ns"]), int(ev["price"])))
-            self.last_trade_seq = int(ev["seq"])
-        elif kind == "PHASE":
-            phase, prev = PHASE_NAMES.get(int(ev["phase"]), "?"), PHASE_NAMES.get(int(ev["prev_phase"]), "?")
+        if isinstance(ev, messages.TradeEvent):
+            ins = ev.instrument_id
+            self.tape.append({"seq": ev.seq, "ts_ns": ev.ts_ns, "instrument": self.symbol(ins),
+                              "price": ev.price, "qty": ev.qty,
+                              "aggressor": SIDE_NAMES.get(ev.aggressor_side, "auction"),
+                              "buy_account": ev.buy_account_id,
+                              "sell_account": ev.sell_account_id})
+            self.prices.setdefault(ins, collections.deque(maxlen=PRICE_POINTS)).append((ev.ts_ns, ev.price))
+            self.last_trade_seq = ev.seq
+        elif isinstance(ev, messages.PhaseEvent):
+            phase, prev = PHASE_NAMES.get(ev.phase, "?"), PHASE_NAMES.get(ev.prev_phase, "?")
             if "halted" in (phase, prev):
-                self.halts.append({"seq": int(ev["seq"]), "ts_ns": int(ev["ts_ns"]),
-                                   "instrument": self.symbol(int(ev["instrument_id"])),
+                self.halts.append({"seq": ev.seq, "ts_ns": ev.ts_ns,
+                                   "instrument": self.symbol(ev.instrument_id),
                                    "what": "halted" if phase == "halted" else f"halt lifted ({phase})"})
 
     def replace_book(self, instrument_id: int, bids: list[list[int]], asks: list[list[int]]) -> None:
@@ -78,10 +78,10 @@ class BooksAndTrades:
             auction = None
             if st.last_auction is not None:
                 a = st.last_auction
-                auction = {"price": a["price"], "matched_qty": a["matched_qty"],
-                           "imbalance_qty": a["imbalance_qty"],
-                           "imbalance_side": SIDE_NAMES.get(a["imbalance_side"], "none"),
-                           "crossed": bool(a["crossed"]), "seq": a["seq"]}
+                auction = {"price": a.price, "matched_qty": a.matched_qty,
+                           "imbalance_qty": a.imbalance_qty,
+                           "imbalance_side": SIDE_NAMES.get(a.imbalance_side, "none"),
+                           "crossed": bool(a.crossed), "seq": a.seq}
             info = self.info.get(ins_id)
             rows.append({"id": ins_id, "symbol": self.symbol(ins_id), "tick": info.tick if info else 1,
                          "phase": PHASE_NAMES.get(st.phase, "?"), "last": st.last, "trades": st.trades,

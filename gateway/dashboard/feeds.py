@@ -8,7 +8,8 @@ Sources, all read-only, none on the order path:
 - the control plane's publish channel (ZeroMQ SUB): status, alerts, metrics, audit;
 - the control plane's API, read commands only (api_reads.py, in a thread of its own so that a slow
   answer never holds up the event log);
-- the latency regions and the rings' control blocks (latency.py, health.py), once a second.
+- the latency regions and the rings' control blocks (latency.py, health.py), once a second;
+- the TCA reports directory's listing (reports.py), once a second, put only when it changed.
 
 Only event types that change a panel are decoded (the rest are skipped by type code in numpy), so
 a burst costs the decoding of trades and book levels, not of every acknowledgement.
@@ -34,6 +35,7 @@ from gateway.dashboard.books import BooksAndTrades, InstrumentInfo
 from gateway.dashboard.conflate import Conflator
 from gateway.dashboard.health import ProcessTable, RingGauges
 from gateway.dashboard.latency import LatencyPanel
+from gateway.dashboard.reports import ReportsDir
 from native import records
 from shm import errors as shm_errors
 from shm.client import EventStream
@@ -53,8 +55,10 @@ AUDIT_KEPT = 50
 class Feeds:
     def __init__(self, cfg: VenueConfig, hub: Conflator, endpoints_file: str | None,
                  processes_file: str | None, reader: Callable[[], Reader | None],
-                 clients: Callable[[], int]) -> None:
+                 clients: Callable[[], int], reports: ReportsDir | None = None) -> None:
         self.cfg = cfg
+        self.reports = reports or ReportsDir("")
+        self._reports_listed: dict[str, Any] | None = None
         self.hub = hub
         self.endpoints_file = Path(endpoints_file) if endpoints_file else None
         self.reader = reader
@@ -157,7 +161,7 @@ class Feeds:
         if self.tca is not None:
             self.tca.feed(payloads)
         for ev in records.decode_events(payloads[panel_rows(payloads)]):
-            self.books.apply(records.to_dict(ev))
+            self.books.apply(ev)
         self._books_dirty = True
         return n
 
@@ -272,6 +276,10 @@ class Feeds:
             self.hub.put("tca", {"measures": _finite(self.tca.snapshot()), "fills": self.tca.fills,
                                  "events": self.tca.events, "alerts": self.tca.alerts[-20:][::-1]})
         self.hub.put("health", health)
+        listing = self.reports.listing()
+        if listing != self._reports_listed:
+            self._reports_listed = listing
+            self.hub.put("reports", listing)
 
     def _drain_handoff(self) -> None:
         """What the API thread read for this thread's state: books after a lap, past alerts."""

@@ -2,12 +2,17 @@
 
     python -m gateway dashboard [--config FILE] [--listen HOST:PORT] [--control-endpoints-file F]
                                 [--processes-file F] [--port-file F] [--refresh-hz N]
+                                [--session-key-file F] [--reports-dir DIR]
 
 Serves the page, its assets (installed with the package: nothing is fetched at run time) and the
 WebSocket on HOST:PORT (port 0: any free one; the port chosen is written to --port-file once the
 socket listens). It reads the venue (feeds.py) in a thread of its own; it never writes to the
 engine's memory, and a change a logged-in operator asks for goes to the control plane. Exit
 status: 0 after SIGTERM/SIGINT, 2 for bad arguments or config, 1 when the address cannot be bound.
+
+--session-key-file (``up`` passes one in its private run directory): the key that seals the login
+cookies (session_cookie.py), created on first use; a dashboard restarted with the same file keeps
+its browsers logged in. Without it the key is in memory and logins end with the process.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import socket
 import sys
 from pathlib import Path
@@ -35,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port-file", default=None, help="write the port served once listening")
     p.add_argument("--refresh-hz", type=float, default=None,
                    help="most updates per second per panel (default: the config's [dashboard] refresh_hz)")
+    p.add_argument("--session-key-file", default=None, metavar="FILE",
+                   help="key sealing the login cookies (created 0600 if missing); logins survive a "
+                        "restart with the same file (default: a key in memory)")
+    p.add_argument("--reports-dir", default=None, metavar="DIR",
+                   help="the TCA reports to link and serve read-only (default: the config's "
+                        "[dashboard] reports_dir)")
     return p
 
 
@@ -76,6 +88,7 @@ def main(argv: list[str]) -> int:
         from gateway.dashboard.auth import Sessions
         from gateway.dashboard.conflate import Conflator
         from gateway.dashboard.feeds import Feeds
+        from gateway.dashboard.reports import ReportsDir
     except ImportError as exc:
         print(f"dashboard: not installed: {exc} (pip install -e . installs starlette and uvicorn)",
               file=sys.stderr)
@@ -85,7 +98,17 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"dashboard: cannot listen on {listen}: {exc.strerror}", file=sys.stderr)
         return 1
+    from gateway.dashboard.session_cookie import CookieSealer, KeyFileError, Revoked, load_or_create_key
+    try:
+        key_file = Path(args.session_key_file) if args.session_key_file else None
+        key = load_or_create_key(key_file) if key_file else secrets.token_bytes(32)
+    except KeyFileError as exc:
+        print(f"dashboard: --session-key-file: {exc}", file=sys.stderr)
+        sock.close()
+        return 2
+    revoked = Revoked(key_file.with_name(key_file.name + ".revoked") if key_file else None)
     hub = Conflator(refresh_hz)
+    reports = ReportsDir(args.reports_dir if args.reports_dir is not None else cfg.dashboard.reports_dir)
 
     def command_endpoint() -> str | None:
         if args.control_endpoints_file:
@@ -95,11 +118,12 @@ def main(argv: list[str]) -> int:
                 return None
         return cfg.control.command_endpoint
 
-    sessions = Sessions(command_endpoint)
+    sessions = Sessions(command_endpoint, CookieSealer(key), revoked)
     holder: dict[str, int] = {}
     feeds = Feeds(cfg, hub, args.control_endpoints_file, args.processes_file, sessions.reader,
-                  lambda: holder["app"].state.hub.count() if "app" in holder else 0)  # type: ignore[attr-defined]
-    app = create_app(hub, sessions, refresh_hz, cfg.venue.name, on_shutdown=lambda: (feeds.close(), sessions.close()))
+                  lambda: holder["app"].state.hub.count() if "app" in holder else 0,  # type: ignore[attr-defined]
+                  reports)
+    app = create_app(hub, sessions, refresh_hz, cfg.venue.name, reports, on_shutdown=lambda: (feeds.close(), sessions.close()))
     holder["app"] = app  # type: ignore[assignment]
     feeds.start()
     host, port = sock.getsockname()[:2]

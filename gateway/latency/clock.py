@@ -6,6 +6,7 @@ start-up (hdr_clock_init) or copied from a region's creator (hdr_clock_adopt).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from native._venue import ffi, lib
 
@@ -31,7 +32,7 @@ class ClockInfo:
         return dict(self.__dict__)
 
 
-def _from_c(info: object) -> ClockInfo:
+def _from_c(info: Any) -> ClockInfo:
     buf = ffi.new("char[]", 256)
     lib.hdr_clock_describe(info, buf, 256)
     return ClockInfo(_NAMES.get(info.source, f"unknown({info.source})"),

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hdrh.log import HistogramLogReader
 
@@ -84,12 +85,20 @@ class IntervalLog:
     intervals: tuple[Snapshot, ...]
 
 
+@dataclass
+class _IntervalGroup:
+    """One interval's lines (one per histogram name), grouped by their start timestamp."""
+    start_s: float
+    end_s: float
+    hists: dict[str, Any] = field(default_factory=dict)    # tag -> hdrh HdrHistogram
+
+
 def read_interval_log(path: str | Path) -> IntervalLog:
     """Decodes a log this module wrote (with the package's HistogramLogReader for the histogram
     lines) back into intervals. A log without the venue-latency lines (another tool's) reads too:
     each tag becomes a histogram, with zero overflow/underflow and no correction recorded."""
     path = Path(path)
-    header: dict[str, object] = {}
+    header: dict[str, Any] = {}     # the venue-latency header line, JSON as written by write_log
     tallies: dict[int, dict[str, list[int]]] = {}
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -127,18 +136,17 @@ def read_interval_log(path: str | Path) -> IntervalLog:
     co = dict(header.get("co_expected_interval_ns") or {})
     clock = str(header.get("clock", ""))
     # Lines come grouped by interval, one per name; group by the start timestamp.
-    groups: list[dict[str, object]] = []
+    groups: list[_IntervalGroup] = []
     for hdr in decoded:
         tag = hdr.get_tag() or "untagged"
-        if not groups or tag in groups[-1]["hists"]:
-            groups.append({"start": hdr.get_start_time_stamp() / 1000.0,
-                           "end": hdr.get_end_time_stamp() / 1000.0, "hists": {}})
-        groups[-1]["hists"][tag] = hdr
+        if not groups or tag in groups[-1].hists:
+            groups.append(_IntervalGroup(hdr.get_start_time_stamp() / 1000.0, hdr.get_end_time_stamp() / 1000.0))
+        groups[-1].hists[tag] = hdr
     out = []
     for number, group in enumerate(groups):
         hists = []
         for name in names:
-            hdr = group["hists"].get(name)
+            hdr = group.hists.get(name)
             over, over_max, under = tallies.get(number, {}).get(name, [0, 0, 0])
             if hdr is None:
                 raise LayoutError(f"{path}: interval {number} has no histogram tagged {name!r}")
@@ -146,5 +154,5 @@ def read_interval_log(path: str | Path) -> IntervalLog:
                                                    overflow_max_ns=int(over_max),
                                                    underflow_count=int(under),
                                                    co_expected_interval_ns=int(co.get(name, 0))))
-        out.append(Snapshot(float(group["start"]), float(group["end"]), tuple(hists), clock))
+        out.append(Snapshot(group.start_s, group.end_s, tuple(hists), clock))
     return IntervalLog(float(start_s), tuple(out))

@@ -35,7 +35,7 @@ class PercentileRow:
 def _next_level(level: float, ticks_per_half_distance: int) -> float:
     # Java: ticks * (long) Math.pow(2, (long) (Math.log(100 / (100 - level)) / Math.log(2)) + 1)
     halvings = int(math.log(100.0 / (100.0 - level)) / math.log(2))
-    return level + 100.0 / (ticks_per_half_distance * (2 ** (halvings + 1)))
+    return level + 100.0 / float(ticks_per_half_distance * (2 ** (halvings + 1)))
 
 
 def percentile_rows(hist: LatencyHistogram,

@@ -65,19 +65,22 @@ class HistogramSpec:
     def lowest_value_at(self, index: np.ndarray) -> np.ndarray:
         """The lowest value each counts index stands for (Java valueFromIndex)."""
         bucket, sub = self.index_bucket(index)
-        return sub << (bucket + self.unit_magnitude)
+        lowest: np.ndarray = sub << (bucket + self.unit_magnitude)
+        return lowest
 
     def highest_value_at(self, index: np.ndarray) -> np.ndarray:
         """The highest value each counts index stands for (highestEquivalentValue)."""
         bucket, sub = self.index_bucket(index)
         shift = bucket + self.unit_magnitude
-        return (sub << shift) + (np.int64(1) << shift) - 1
+        highest: np.ndarray = (sub << shift) + (np.int64(1) << shift) - 1
+        return highest
 
     def median_value_at(self, index: np.ndarray) -> np.ndarray:
         """The value mean and standard deviation use for each index (medianEquivalentValue)."""
         bucket, sub = self.index_bucket(index)
         shift = bucket + self.unit_magnitude
-        return (sub << shift) + ((np.int64(1) << shift) >> 1)
+        median: np.ndarray = (sub << shift) + ((np.int64(1) << shift) >> 1)
+        return median
 
     def to_dict(self) -> dict[str, int]:
         return {"lowest_discernible_value": self.lowest_discernible_value,

@@ -29,7 +29,7 @@ HLOG_NAME = "latency.hlog"
 TABLE_PERCENTILES: tuple[float, ...] = (50.0, 99.0, 99.9, 100.0)
 JSON_PERCENTILES: tuple[float, ...] = (50.0, 90.0, 99.0, 99.9, 99.99, 100.0)
 
-Source = Union[LatencyRegion, Run, Snapshot, Sequence[Snapshot], str, os.PathLike]
+Source = Union[LatencyRegion, Run, Snapshot, Sequence[Snapshot], str, "os.PathLike[str]"]
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class FeedBook:
         check(lib.md_sub_instrument(self._sub, instrument_id, self._inst), f"instrument {instrument_id}")
         d: dict[str, int | bytes] = {}
         for name in ("tick_size", "lot_size", "reference_price", "last_price", "last_qty", "last_md_seq",
-                     "known", "config_known", "has_last", "phase"):
+                     "known", "config_known", "has_last", "phase", "traded_qty"):
             d[name] = int(getattr(self._inst, name))
         d["symbol"] = bytes(ffi.buffer(self._inst.symbol, 8)).rstrip()
         return d

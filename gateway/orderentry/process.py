@@ -370,7 +370,9 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{s.decode_errors} decode errors, {s.throttled} throttled, "
           f"{s.slow_consumers} slow consumers, {s.heartbeat_timeouts} heartbeat timeouts, "
           f"{s.lapped} event-log laps, {s.doorbell_wakes} doorbell wakes, "
-          f"{s.io_syscalls} I/O system calls, {s.io_copies_bytes} bytes copied by the I/O backend",
+          f"{s.io_syscalls} I/O system calls, {s.io_copies_bytes} bytes copied by the I/O backend, "
+          f"{s.io_sends} sends ({s.io_sends_linked} linked in a chain, {s.io_sends_waited} waits "
+          f"behind a chain)",
           file=sys.stderr, flush=True)
     events.close()
     client.close()

@@ -36,7 +36,7 @@ from gateway.reasons import Reason
 from gateway.regnms import checks
 from gateway.regnms.rules import RuleVersion, RulesError, TickClass, load_rules
 
-MULTI_SECTIONS = ("venues", "sip", "regnms")
+MULTI_SECTIONS = ("venues", "sip", "regnms", "discovery")
 Z99 = 2.3263478740408408          # standard normal quantile at 0.99
 MAX_P99_OVER_AVG = 14.9           # a lognormal with this mean has no P99 beyond exp(Z99**2 / 2) x mean
 PORTS_PER_VENUE = 7
@@ -46,7 +46,7 @@ class _S(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     pass
 
 
-class FeeSchedule(_S):
+class FeeSchedule(_S, frozen=True):
     """A venue's fees per share, in its own unit: "mils" ($0.0001) or "usd". maker_rebate > 0 pays
     the liquidity provider (a negative one charges it); taker_fee is the access fee that Rule 610(c)
     caps. Below $1.00 the access fee is a percentage of the price."""
@@ -67,14 +67,14 @@ class FeeSchedule(_S):
         return self._mils(self.maker_rebate)
 
 
-class LatencyProfile(_S):
+class LatencyProfile(_S, frozen=True):
     """One-way delay of traffic routed to the venue, microseconds: the mean and the 99th percentile
     (the delay line draws from a lognormal matched to both; equal values: a fixed delay)."""
     avg_us: float
     p99_us: float
 
 
-class VenueSpec(_S):
+class VenueSpec(_S, frozen=True):
     id: str
     type: Literal["lit", "dark"]
     instruments: list[str]
@@ -91,12 +91,25 @@ class VenueSpec(_S):
     nbbo_max_age_ms: float = 1000.0   # dark: an NBBO older than this (engine time) stops its trading
 
 
-class Sip(_S):
+class Sip(_S, frozen=True):
     publish: str = "tcp://127.0.0.1:9590"
     cpu: int = -1
 
 
-class RegNms(_S):
+class Discovery(_S, frozen=True):
+    """Live price discovery across the lit venues (trading/analytics/discovery_live.py): Hasbrouck
+    information shares and Gonzalo-Granger component shares of the venues' quote midpoints, from
+    the consolidator's feed, published on a ZeroMQ PUB endpoint of its own (printed by up).
+    Needs at least two lit venues; started after the consolidator, restarted like it."""
+    enabled: bool = True
+    bar_seconds: float = 1.0        # the midpoint sampling grid (consolidator receipt clock)
+    lags: int = 1                   # lagged price changes in the VECM
+    interval_s: float = 1.0         # seconds between publications
+    max_fill_bars: int = 60         # unchanged rows a quiet spell adds at most
+    cpu: int = -1
+
+
+class RegNms(_S, frozen=True):
     as_of: dt.date | None = None                    # None: the UTC date at load
     rules: str = ""                                 # "" = the shipped gateway/regnms/rules.toml
     # Rule 611 in the venues' engines: "reject" a trade-through, "route_away" (execute to the protected
@@ -105,7 +118,7 @@ class RegNms(_S):
     half_penny: list[str] = []                      # tick-constrained symbols (Rule 612 $0.005)
 
 
-class VenuePorts(_S):
+class VenuePorts(_S, frozen=True):
     """The fixed ports of one venue, port_base + offset; clients connect to order_entry (the delay
     line), which forwards to the gateway's own port."""
     gateway: int
@@ -117,11 +130,12 @@ class VenuePorts(_S):
     gateway_admin: int
 
 
-class MultiVenueConfig(_S):
+class MultiVenueConfig(_S, frozen=True):
     template: VenueConfig
     venues: list[VenueSpec]
     sip: Sip = Sip()
     regnms: RegNms = RegNms()
+    discovery: Discovery = Discovery()
 
     @property
     def host(self) -> str:
@@ -261,7 +275,21 @@ def _check(multi: MultiVenueConfig) -> None:
     for s in multi.regnms.half_penny:
         if s not in symbols:
             raise ConfigError(f"regnms.half_penny: {s!r} is not in [[instruments]]")
+    _check_discovery(multi.discovery)
     _check_regnms(multi)
+
+
+def _check_discovery(d: Discovery) -> None:
+    if not 0 < d.bar_seconds <= 3600:
+        raise ConfigError(f"discovery.bar_seconds: must be in (0, 3600], got {d.bar_seconds}")
+    if not 1 <= d.lags <= 20:
+        raise ConfigError(f"discovery.lags: must be 1..20, got {d.lags}")
+    if not 0 < d.interval_s <= 3600:
+        raise ConfigError(f"discovery.interval_s: must be in (0, 3600], got {d.interval_s}")
+    if d.max_fill_bars < 1:
+        raise ConfigError(f"discovery.max_fill_bars: must be >= 1, got {d.max_fill_bars}")
+    if d.cpu < -1:
+        raise ConfigError(f"discovery.cpu: must be -1 (not pinned) or a CPU number, got {d.cpu}")
 
 
 def _check_regnms(multi: MultiVenueConfig) -> None:

@@ -34,6 +34,7 @@ from gateway.control.config import ConfigError
 from gateway.control.up import Backoff, RESTART_BACKOFF_MAX_S, _status_text, _terminate, ports_in_use
 from gateway.venues.config import MultiVenueConfig, VenueSpec, derive_venue_config, load_multi_config, ports
 from gateway.venues.toml_text import toml_text
+from gateway.venues.up_env import DEPLOYMENT_ENV
 
 START_TIMEOUT_S = 90.0        # several venues start on shared CPUs
 POLL_S = 0.05
@@ -47,11 +48,12 @@ class Proc:
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     backoff: Backoff | None = None
+    env: dict[str, str] | None = None      # None: this process's environment
 
     def start(self) -> None:
         cpu = self.cpu
         pin: Callable[[], None] | None = (lambda: os.sched_setaffinity(0, {cpu})) if cpu >= 0 else None
-        self.proc = subprocess.Popen(self.cmd, preexec_fn=pin)
+        self.proc = subprocess.Popen(self.cmd, preexec_fn=pin, env=self.env)
         self.started = time.monotonic()
 
     def dead(self) -> int | None:
@@ -160,7 +162,8 @@ class MultiVenue:
         cmd = [sys.executable, "-m", "gateway", "up", "--config", str(path), "--run-dir",
                str(self.run_dir / spec.id), "--ready-file", str(ready), "--no-mlock",
                "--restart-backoff-max", str(self.backoff_max_s)]
-        self._launch(Proc(f"{spec.id}/up", cmd, -1), ready.exists, f"venue {spec.id}")
+        env = {**os.environ, DEPLOYMENT_ENV: str(Path(self.config_path).resolve())}
+        self._launch(Proc(f"{spec.id}/up", cmd, -1, env=env), ready.exists, f"venue {spec.id}")
         p = ports(spec)
         self._launch(Proc(f"{spec.id}/md", md_command(self.cfg, spec), spec.md_cpu),
                      lambda: _port_open(self.cfg.host, p.md_recovery), f"venue {spec.id}'s market data")
@@ -178,6 +181,34 @@ class MultiVenue:
         existing = next((p for p in self.procs if p.name == "sip"), None)
         self._launch(existing or Proc("sip", cmd, self.cfg.sip.cpu), ready.exists, "the consolidator")
         self.ready["sip"] = json.loads(ready.read_text())["publish"]
+
+    def discovery_venues(self) -> list[str]:
+        """The venues whose quotes the discovery process compares: the lit ones (a dark pool
+        displays nothing)."""
+        return [v.id for v in self.cfg.venues if v.type == "lit"]
+
+    def start_discovery(self) -> None:
+        """Live information shares across the lit venues, from the consolidator's feed."""
+        d = self.cfg.discovery
+        venues = self.discovery_venues()
+        if not d.enabled or len(venues) < 2:
+            self.ready["discovery"] = None
+            return
+        ready = self.run_dir / "discovery.ready.json"
+        ready.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "trading", "discovery", "--sip", self.ready["sip"],
+               "--bar-seconds", repr(d.bar_seconds), "--lags", str(d.lags), "--interval", repr(d.interval_s),
+               "--max-fill-bars", str(d.max_fill_bars), "--price-scale", str(self.cfg.template.venue.price_scale),
+               "--ready-file", str(ready)]
+        for v in venues:
+            cmd += ["--venue", v]
+        for ins in self.cfg.template.instruments:
+            cmd += ["--instrument", f"{ins.id}:{ins.symbol}"]
+        proc = Proc("discovery", cmd, d.cpu)
+        self._launch(proc, ready.exists, "the price-discovery monitor")
+        endpoint = json.loads(ready.read_text())["publish"]
+        proc.cmd = cmd + ["--publish", endpoint]     # a restart binds the same address again
+        self.ready["discovery"] = endpoint
 
     def restart(self, proc: Proc, status: int) -> None:
         assert proc.backoff is not None
@@ -221,7 +252,10 @@ def banner(cfg: MultiVenueConfig, ready: dict[str, Any]) -> str:
                      f"gateway {r['gateway']}), market data {r['md_zmq']} (recovery {r['md_recovery']}), "
                      f"control {r['command']}; fees {spec.fees.maker_rebate:g}/{spec.fees.taker_fee:g} "
                      f"{spec.fees.unit} (maker rebate/taker fee)")
+    disc = ready.get("discovery")
     lines += [f"  consolidated quote (NBBO, protected quotes): {ready['sip']}",
+              f"  price discovery (information shares across lit venues, topic analytics): "
+              f"{disc if disc else 'off (discovery.enabled = false, or fewer than two lit venues)'}",
               f"  sessions and keys: as in the single-venue file ([[sessions]]); stop: Ctrl-C (pid {os.getpid()})"]
     return "\n".join(lines)
 
@@ -242,13 +276,14 @@ def main_multi(args: argparse.Namespace) -> int:
     stopping = [False]
     signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__(0, True))
     signal.signal(signal.SIGINT, lambda *_: stopping.__setitem__(0, True))
-    print(placement_note(cfg, 6 * len(cfg.venues) + 1), flush=True)
+    print(placement_note(cfg, 6 * len(cfg.venues) + 2), flush=True)
     mv = MultiVenue(cfg, str(Path(args.config).resolve()), run_dir, stopping, args.restart_backoff_max)
     rc = 0
     try:
         for spec in cfg.venues:
             mv.start_venue(spec)
         mv.start_sip()
+        mv.start_discovery()
         mv.ready["pids"] = {p.name: p.proc.pid for p in mv.procs if p.proc is not None}
         print(banner(cfg, mv.ready), flush=True)
         if args.ready_file:

@@ -93,6 +93,7 @@ static int gw_ep_conn_flush(gw_t *g, gw_conn_t *c)
 {
     while (c->tx_head < c->tx_tail) {
         g->stats->io_syscalls++;
+        g->stats->io_sends++;
         ssize_t n = send(c->fd, c->tx + c->tx_head, c->tx_tail - c->tx_head,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {

@@ -5,10 +5,15 @@
  *     file table at its connection's slot (IOSQE_FIXED_FILE: no fd lookup per operation);
  *   - one multishot RECV per connection into a provided buffer ring (the kernel picks a free
  *     buffer per completion; no receive is re-armed per message);
- *   - sends from a per-connection send buffer inside one registered buffer
- *     (IORING_RECVSEND_FIXED_BUF where the kernel takes it; plain SEND otherwise), one send in
- *     flight per connection (so bytes keep their order), and every send prepared in a loop pass
- *     submitted by one io_uring_enter (gw_io.h submit);
+ *   - sends from a per-connection send queue: a byte ring inside one registered buffer
+ *     (IORING_RECVSEND_FIXED_BUF where the kernel takes it; plain SEND otherwise). Several sends
+ *     of a connection may be in flight at once, as one chain linked with IOSQE_IO_LINK and sent
+ *     with MSG_WAITALL, so the kernel runs them in order and a short send is retried, not
+ *     reported. Bytes queued while a chain is in the kernel wait in the ring (flush makes no
+ *     system call for them) and the chain's last completion sends them all, as one new chain:
+ *     io_uring keeps no order between sends submitted apart, so there is never more than one
+ *     chain per connection. Every send prepared in a loop pass is submitted by one
+ *     io_uring_enter (gw_io.h submit);
  *   - the engine doorbell's eventfd as a multishot POLL_ADD;
  *   - optional SQPOLL (cfg->io_uring_sqpoll_ms): a kernel thread takes submissions, so a busy
  *     loop makes no system call at all to send or to poll for completions.
@@ -45,7 +50,8 @@
 #define GW_UR_BUFS 512              /* provided receive buffers, a power of two */
 #define GW_UR_BUF_BYTES 4096
 #define GW_UR_BGID 1                /* the buffer group of the provided ring */
-#define GW_UR_STAGE_BYTES 32768     /* registered send buffer per connection */
+#define GW_UR_STAGE_BYTES 32768     /* registered send ring per connection, a power of two */
+#define GW_UR_CHAIN_MAX 8           /* sends of one connection in flight at once (one chain) */
 #define GW_UR_HOLD_MAX 64           /* received buffers a held-back connection may keep */
 #define GW_UR_BACKLOG 4096          /* completions reaped inside a flush, handled by the next wait */
 
@@ -54,12 +60,18 @@ enum { GW_UR_ACCEPT = 1, GW_UR_RECV, GW_UR_SEND, GW_UR_WAKER };
 typedef struct gw_uconn {
     uint32_t gen;                   /* bumped at each close: tells stale completions apart */
     uint8_t recv_armed;             /* a multishot receive is live */
-    uint8_t send_busy;              /* the slot's send buffer is in flight (any generation) */
     uint8_t eof;                    /* the peer closed (or the socket failed): close when drained */
     uint8_t starved;                /* a receive or send waits for buffers or SQ room */
-    uint8_t send_owed;              /* the send buffer is loaded but no SQE took it yet */
-    uint8_t _pad[3];
-    uint32_t send_off, send_end;    /* [off, end) of the send buffer still to go */
+    uint8_t send_owed;              /* queued bytes found the SQ full: retried with the starved */
+    uint8_t resend;                 /* a send of the chain fell short: [head, sub) goes again */
+    uint8_t chain_len;              /* sends in flight: one chain, completed oldest first */
+    uint8_t chain_first;            /* index of the oldest in seg_len */
+    uint8_t _pad;
+    /* The send ring, free-running byte counts (ring offset = count % GW_UR_STAGE_BYTES):
+     * [head, sub) is in flight, [sub, tail) queued; head <= sub <= tail <= head + ring size. */
+    uint32_t s_head, s_sub, s_tail;
+    uint32_t last_sqe;              /* SQ position of the chain's newest send */
+    uint32_t seg_len[GW_UR_CHAIN_MAX];  /* bytes of each send in flight, oldest at chain_first */
     int32_t q_head, q_tail;         /* received buffers not yet framed, oldest first (-1: none) */
     uint32_t q_count;
 } gw_uconn_t;
@@ -138,30 +150,106 @@ static void gw_ur_arm_recv(gw_t *g, uint32_t slot)
     u->uc[slot].recv_armed = 1;
 }
 
-static void gw_ur_send(gw_t *g, uint32_t slot)
+static uint64_t gw_ur_stage_addr(gw_uio_t *u, uint32_t slot, uint32_t at)
+{
+    return (uint64_t)(uintptr_t)(u->stage + (size_t)slot * GW_UR_STAGE_BYTES +
+                                 (at & (GW_UR_STAGE_BYTES - 1)));
+}
+
+/* A new send of len bytes from the ring at x->s_sub (no wrap inside), linked behind the chain's
+ * newest send when the kernel has not been shown that one yet. 0, or -1: no SQE now. */
+static int gw_ur_send_prep(gw_t *g, uint32_t slot, uint32_t len)
 {
     gw_uio_t *u = gw_ur(g);
     gw_uconn_t *x = &u->uc[slot];
+    struct io_uring_sqe *prev = x->chain_len ? gw_uring_unpublished(&u->r, x->last_sqe) : NULL;
+    if (prev && !gw_uring_sq_has_room(&u->r))
+        return -1;                  /* getting one would publish prev: it could not be linked */
     struct io_uring_sqe *s = gw_uring_get_sqe(&u->r);
-    x->send_busy = 1;               /* the bytes are in the send buffer from here on */
-    if (!s) {
-        x->send_owed = 1;           /* the SQ is full: the next wait submits it */
-        if (!x->starved++)
-            u->starved++;
-        return;
+    if (!s)
+        return -1;
+    if (prev) {
+        prev->flags |= IOSQE_IO_LINK;   /* the kernel starts s only once prev sent it all */
+        g->stats->io_sends_linked++;
     }
-    x->send_owed = 0;
+    g->stats->io_sends++;
     s->opcode = IORING_OP_SEND;
     s->fd = (int32_t)slot;
     s->flags = IOSQE_FIXED_FILE;
-    s->addr = (uint64_t)(uintptr_t)(u->stage + (size_t)slot * GW_UR_STAGE_BYTES + x->send_off);
-    s->len = x->send_end - x->send_off;
-    s->msg_flags = MSG_NOSIGNAL;
+    s->addr = gw_ur_stage_addr(u, slot, x->s_sub);
+    s->len = len;
+    /* MSG_WAITALL: a short send is retried by the kernel, so a chain breaks on errors only */
+    s->msg_flags = MSG_NOSIGNAL | MSG_WAITALL;
     if (u->fixed_send) {
         s->ioprio = IORING_RECVSEND_FIXED_BUF;
         s->buf_index = 0;
     }
     s->user_data = gw_ur_tag(GW_UR_SEND, slot, x->gen);
+    x->seg_len[(x->chain_first + x->chain_len) % GW_UR_CHAIN_MAX] = len;
+    x->chain_len++;
+    x->last_sqe = u->r.sqe_tail - 1;
+    x->s_sub += len;
+    return 0;
+}
+
+/* Hands the ring's queued bytes [s_sub, s_tail) to sends: grows the chain's newest send or links
+ * new ones to it while the kernel has not been shown the chain; with a chain in the kernel they
+ * wait for its last completion (gw_ur_on_send), which sends them as the next chain. */
+static void gw_ur_send_queued(gw_t *g, uint32_t slot)
+{
+    gw_uio_t *u = gw_ur(g);
+    gw_uconn_t *x = &u->uc[slot];
+    while (x->s_sub != x->s_tail) {
+        uint32_t len = x->s_tail - x->s_sub;
+        uint32_t to_end = GW_UR_STAGE_BYTES - (x->s_sub & (GW_UR_STAGE_BYTES - 1));
+        if (len > to_end)
+            len = to_end;
+        struct io_uring_sqe *prev = x->chain_len ? gw_uring_unpublished(&u->r, x->last_sqe) : NULL;
+        if (x->chain_len && !prev) {
+            g->stats->io_sends_waited++;
+            return;                 /* a chain in the kernel: sends submitted apart may reorder */
+        }
+        if (prev && prev->addr + prev->len == gw_ur_stage_addr(u, slot, x->s_sub)) {
+            prev->len += len;       /* contiguous: one send carries both */
+            x->seg_len[(x->chain_first + x->chain_len - 1) % GW_UR_CHAIN_MAX] += len;
+            x->s_sub += len;
+            continue;
+        }
+        if (x->chain_len == GW_UR_CHAIN_MAX)
+            return;
+        if (gw_ur_send_prep(g, slot, len) < 0) {
+            x->send_owed = 1;       /* the SQ is full: retried with the starved */
+            if (!x->starved++)
+                u->starved++;
+            return;
+        }
+    }
+    x->send_owed = 0;
+}
+
+/* Books the completion of the chain's oldest send. 0, or -1: the peer is gone. */
+static int gw_ur_send_done(gw_uio_t *u, gw_uconn_t *x, int32_t res)
+{
+    uint32_t want = x->seg_len[x->chain_first];
+    x->chain_first = (uint8_t)((x->chain_first + 1) % GW_UR_CHAIN_MAX);
+    x->chain_len--;
+    if (res > 0)
+        x->s_head += (uint32_t)res;
+    if (res != (int32_t)want) {
+        if (res == -EINVAL && u->fixed_send)
+            u->fixed_send = 0;      /* this kernel sends from registered buffers only with
+                                       SEND_ZC: plain sends from the same memory from now on */
+        else if (res < 0 && res != -ECANCELED && res != -EINTR && res != -EAGAIN)
+            return -1;
+        x->resend = 1;              /* short, or cancelled behind a short one: the links after it
+                                       did not run */
+    }
+    if (!x->chain_len && x->resend) {
+        x->s_sub = x->s_head;       /* the chain is done: what it did not send goes again, in
+                                       order, before anything queued after it */
+        x->resend = 0;
+    }
+    return 0;
 }
 
 static int gw_ur_files_set(gw_t *g, uint32_t slot, int fd)
@@ -287,30 +375,20 @@ static void gw_ur_on_send(gw_t *g, const struct io_uring_cqe *e, uint32_t slot, 
     gw_uio_t *u = gw_ur(g);
     gw_uconn_t *x = &u->uc[slot];
     gw_conn_t *c = &g->conns[slot];
-    if (x->gen != gen || c->fd < 0) {
-        x->send_busy = 0;           /* a closed connection's send: its buffer is free again */
-        return;
-    }
-    if (e->res == -EINVAL && u->fixed_send) {
-        u->fixed_send = 0;          /* this kernel sends from registered buffers only with
-                                       SEND_ZC: plain sends from the same buffer from now on */
-        gw_ur_send(g, slot);
-        return;
-    }
-    if (e->res < 0 && e->res != -EINTR && e->res != -EAGAIN) {
-        x->send_busy = 0;
+    if (x->gen != gen || c->fd < 0)
+        return;                     /* a closed connection's: its close waited for it to end */
+    if (gw_ur_send_done(u, x, e->res) < 0) {
         gw_conn_close(g, c);        /* the peer is gone */
         return;
     }
-    if (e->res > 0)
-        x->send_off += (uint32_t)e->res;
-    if (x->send_off < x->send_end) {
-        gw_ur_send(g, slot);        /* the rest of a partial send */
+    if (x->chain_len)
+        return;                     /* the chain's last completion goes on */
+    if (c->tx_tail > c->tx_head) {
+        if (gw_conn_flush(g, c) < 0)
+            gw_conn_close(g, c);
         return;
     }
-    x->send_busy = 0;
-    if (c->tx_tail > c->tx_head && gw_conn_flush(g, c) < 0)
-        gw_conn_close(g, c);
+    gw_ur_send_queued(g, slot);
 }
 
 static void gw_ur_dispatch(gw_t *g, const struct io_uring_cqe *e)
@@ -364,7 +442,7 @@ static void gw_ur_retry_starved(gw_t *g)
         if (g->conns[i].fd < 0)
             continue;
         if (x->send_owed)
-            gw_ur_send(g, i);
+            gw_ur_send_queued(g, i);
         gw_ur_feed(g, &g->conns[i]);
     }
 }
@@ -441,14 +519,12 @@ static void gw_ur_conn_close(gw_t *g, gw_conn_t *c)
     uint32_t slot = (uint32_t)(c - g->conns);
     gw_uconn_t *x = &u->uc[slot];
     x->gen++;                       /* completions still to come are stale from here on */
-    if (x->send_owed) {             /* never submitted: nothing of the kernel's to wait for */
-        x->send_owed = 0;
-        x->send_busy = 0;
-    }
-    if (x->recv_armed || x->send_busy) {
+    if (x->recv_armed || x->chain_len) {
         gw_uring_submit(&u->r, 0);  /* what is prepared must be in the kernel to be found */
-        gw_ur_cancel(g, slot, 0);
+        gw_ur_cancel(g, slot, 0);   /* synchronous: the send ring is the kernel's no more */
     }
+    x->chain_len = x->chain_first = x->resend = x->send_owed = 0;
+    x->s_head = x->s_sub = x->s_tail = 0;
     x->recv_armed = 0;
     x->eof = 0;
     gw_ur_queue_drop(u, x);
@@ -468,17 +544,39 @@ static void gw_ur_reap_in_flush(gw_t *g)
     while (u->bl_count < GW_UR_BACKLOG && gw_uring_next_cqe(&u->r, &e)) {
         uint32_t slot = (uint32_t)((e.user_data >> 8) & 0xffffff);
         gw_uconn_t *x = slot < g->cfg->max_connections ? &u->uc[slot] : NULL;
-        if ((e.user_data & 0xff) == GW_UR_SEND && x && x->gen == (uint32_t)(e.user_data >> 32) &&
-            e.res > 0) {
-            x->send_off += (uint32_t)e.res;
-            if (x->send_off < x->send_end)
-                gw_ur_send(g, slot);        /* the rest of a partial send */
-            else
-                x->send_busy = 0;
+        /* A chain completes oldest first and a failure cancels the sends after it, so booking
+         * only whole sends here (the rest in the backlog, in order) keeps the chain's order. */
+        if ((e.user_data & 0xff) == GW_UR_SEND && x && x->chain_len && !x->resend &&
+            x->gen == (uint32_t)(e.user_data >> 32) && e.res == (int32_t)x->seg_len[x->chain_first]) {
+            gw_ur_send_done(u, x, e.res);
+            if (!x->chain_len)
+                gw_ur_send_queued(g, slot);     /* what waited behind the chain */
             continue;
         }
         u->backlog[(u->bl_head + u->bl_count++) % GW_UR_BACKLOG] = e;
     }
+}
+
+/* Copies as much of c->tx into the slot's send ring as it has room for (its only copy). */
+static void gw_ur_stage_in(gw_t *g, gw_conn_t *c, uint32_t slot)
+{
+    gw_uio_t *u = gw_ur(g);
+    gw_uconn_t *x = &u->uc[slot];
+    uint32_t n = c->tx_tail - c->tx_head;
+    uint32_t room = GW_UR_STAGE_BYTES - (x->s_tail - x->s_head);
+    if (n > room)
+        n = room;
+    for (uint32_t done = 0; done < n;) {
+        uint32_t at = x->s_tail & (GW_UR_STAGE_BYTES - 1);
+        uint32_t k = n - done;
+        if (k > GW_UR_STAGE_BYTES - at)
+            k = GW_UR_STAGE_BYTES - at;
+        memcpy(u->stage + (size_t)slot * GW_UR_STAGE_BYTES + at, c->tx + c->tx_head + done, k);
+        x->s_tail += k;
+        done += k;
+    }
+    g->stats->io_copies_bytes += n;
+    c->tx_head += n;
 }
 
 static int gw_ur_conn_flush(gw_t *g, gw_conn_t *c)
@@ -486,23 +584,16 @@ static int gw_ur_conn_flush(gw_t *g, gw_conn_t *c)
     gw_uio_t *u = gw_ur(g);
     uint32_t slot = (uint32_t)(c - g->conns);
     gw_uconn_t *x = &u->uc[slot];
-    while (c->tx_tail > c->tx_head) {
-        if (x->send_busy) {
-            gw_ur_reap_in_flush(g);
-            if (x->send_busy)
-                return 0;           /* the socket is full: its completion flushes again */
-        }
-        uint32_t n = c->tx_tail - c->tx_head;
-        if (n > GW_UR_STAGE_BYTES)
-            n = GW_UR_STAGE_BYTES;
-        memcpy(u->stage + (size_t)slot * GW_UR_STAGE_BYTES, c->tx + c->tx_head, n);
-        g->stats->io_copies_bytes += n;
-        c->tx_head += n;
-        x->send_off = 0;
-        x->send_end = n;
-        gw_ur_send(g, slot);
-        if (c->tx_head == c->tx_tail)
+    for (;;) {
+        gw_ur_stage_in(g, c, slot);
+        gw_ur_send_queued(g, slot);
+        if (c->tx_head == c->tx_tail || !x->chain_len)
             break;
+        /* The ring is full: book what the kernel has sent since, as a send() call would. */
+        uint32_t head = x->s_head;
+        gw_ur_reap_in_flush(g);
+        if (x->s_head == head)
+            break;                  /* the socket is full: the chain's completion flushes again */
     }
     if (c->tx_head == c->tx_tail)
         c->tx_head = c->tx_tail = 0;
@@ -511,7 +602,8 @@ static int gw_ur_conn_flush(gw_t *g, gw_conn_t *c)
 
 static int gw_ur_conn_tx_idle(gw_t *g, const gw_conn_t *c)
 {
-    return !gw_ur(g)->uc[c - g->conns].send_busy;
+    const gw_uconn_t *x = &gw_ur(g)->uc[c - g->conns];
+    return !x->chain_len && x->s_head == x->s_tail;
 }
 
 static int gw_ur_waker_add(gw_t *g, int fd)

@@ -139,6 +139,11 @@ typedef struct gw_stats {
     uint64_t io_copies_bytes;       /* bytes the backend copied in user space besides the codec's
                                        (io_uring: provided buffer -> frame buffer, tx -> registered
                                        send buffer; epoll: 0, the kernel copies straight in/out) */
+    uint64_t io_sends;              /* send operations: send() calls / io_uring send SQEs */
+    uint64_t io_sends_linked;       /* io_uring: sends linked behind one of the same connection
+                                       (a chain: several of its sends in flight at once) */
+    uint64_t io_sends_waited;       /* io_uring: flushes whose bytes waited in the send ring for
+                                       a chain the kernel had (sent by its last completion) */
 } gw_stats_t;
 
 /* The gateway's state: sessions (sequence numbers, retransmission logs), order table, commands

@@ -148,6 +148,19 @@ struct io_uring_sqe *gw_uring_get_sqe(gw_uring_t *r)
     return sqe;
 }
 
+struct io_uring_sqe *gw_uring_unpublished(gw_uring_t *r, uint32_t pos)
+{
+    if ((int32_t)(pos - r->sqe_published) < 0 || (int32_t)(r->sqe_tail - pos) <= 0)
+        return NULL;                /* published already, or not prepared */
+    return &r->sqes[pos & *r->sq_mask];
+}
+
+int gw_uring_sq_has_room(const gw_uring_t *r)
+{
+    /* acquire: pairs with the kernel's release store of the SQ head, as in gw_uring_get_sqe */
+    return r->sqe_tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) < r->sq_entries;
+}
+
 static int gw_uring_cq_ready(const gw_uring_t *r)
 {
     /* acquire: pairs with the kernel's release store of the CQ tail after it wrote the CQEs */

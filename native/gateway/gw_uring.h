@@ -51,6 +51,12 @@ int gw_uring_init(gw_uring_t *r, uint32_t entries, uint32_t sqpoll_ms);
 void gw_uring_exit(gw_uring_t *r);
 /* A zeroed SQE to fill, or NULL when the SQ is full even after submitting what is in it. */
 struct io_uring_sqe *gw_uring_get_sqe(gw_uring_t *r);
+/* The SQE prepared at SQ position pos (r->sqe_tail - 1 right after its gw_uring_get_sqe) while
+ * the kernel has not been shown it, so it may still be changed (grown, linked to a next one);
+ * NULL once gw_uring_submit published it. */
+struct io_uring_sqe *gw_uring_unpublished(gw_uring_t *r, uint32_t pos);
+/* 1 when an SQE can be had without gw_uring_get_sqe submitting what is prepared. */
+int gw_uring_sq_has_room(const gw_uring_t *r);
 /* Publishes the SQEs prepared and enters the kernel if needed: to submit them (not with SQPOLL,
  * unless its thread sleeps), and, with wait_ms != 0 and no CQE ready, to wait up to wait_ms (< 0:
  * without limit) for one. 0 or -errno (-ETIME and -EINTR are not errors: 0). */

@@ -134,11 +134,36 @@ int md_msg_validate(const uint8_t *m, size_t len, uint32_t max_instruments)
 
 static uint8_t eng_side(uint8_t wire) { return wire == MD_SIDE_BUY ? ENG_SIDE_BUY : ENG_SIDE_SELL; }
 
+static uint8_t trade_side(uint8_t wire)
+{
+    return wire == MD_SIDE_BUY ? ENG_SIDE_BUY : wire == MD_SIDE_SELL ? ENG_SIDE_SELL : 0;
+}
+
+static uint8_t order_side(md_book_t *book, uint64_t ref)
+{
+    const md_order_t *o = md_book_find(book, ref);
+    return o ? o->side : 0;
+}
+
+/* Traded volume: the shares of one side of each match (the first side printed under the match
+ * number): a continuous trade prints its resting side only, an auction cross both resting sides. */
+static void count_print(md_sub_inst_t *in, uint64_t match, uint8_t side, int64_t shares)
+{
+    if (match != in->print_match) {
+        in->print_match = match;
+        in->print_side = side;
+    } else if (side != in->print_side) {
+        return;
+    }
+    in->traded_qty += shares;
+}
+
 /* Applies one validated message. 0 or MD_E_BOOK / MD_E_CAPACITY. */
 static int apply(md_sub_t *s, const uint8_t *m, uint64_t seq)
 {
     uint32_t id = rd32(m + HDR(instrument_id));
     md_sub_inst_t *in = id <= s->max_instruments ? &s->inst[id] : NULL;
+    uint8_t executed_side;
     int rc = 0;
     switch (m[0]) {
     case MD_MSG_DIRECTORY:
@@ -157,11 +182,13 @@ static int apply(md_sub_t *s, const uint8_t *m, uint64_t seq)
                          (int64_t)rd64(m + F(md_msg_add_t, price)), (int64_t)rd64(m + F(md_msg_add_t, shares)));
         break;
     case MD_MSG_EXECUTED:
+        executed_side = order_side(s->book, rd64(m + F(md_msg_executed_t, order_ref)));
         rc = md_book_reduce(s->book, rd64(m + F(md_msg_executed_t, order_ref)),
                             (int64_t)rd64(m + F(md_msg_executed_t, shares)));
         in->last_price = (int64_t)rd64(m + F(md_msg_executed_t, price));
         in->last_qty = (int64_t)rd64(m + F(md_msg_executed_t, shares));
         in->has_last = 1;
+        count_print(in, rd64(m + F(md_msg_executed_t, match_number)), executed_side, in->last_qty);
         break;
     case MD_MSG_CANCEL:
         rc = md_book_reduce(s->book, rd64(m + F(md_msg_cancel_t, order_ref)),
@@ -180,6 +207,8 @@ static int apply(md_sub_t *s, const uint8_t *m, uint64_t seq)
         in->last_price = (int64_t)rd64(m + F(md_msg_trade_t, price));
         in->last_qty = (int64_t)rd64(m + F(md_msg_trade_t, shares));
         in->has_last = 1;
+        count_print(in, rd64(m + F(md_msg_trade_t, match_number)), trade_side(m[F(md_msg_trade_t, side)]),
+                    in->last_qty);
         break;
     default:
         break;

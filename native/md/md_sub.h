@@ -31,7 +31,14 @@ typedef struct md_sub_inst {
     uint8_t config_known;
     uint8_t has_last;
     uint8_t phase;
-    uint8_t _pad0[4];
+    uint8_t print_side;             /* the side counted for print_match (ENG_SIDE_*, 0: unknown) */
+    uint8_t _pad0[3];
+    int64_t traded_qty;             /* shares traded since the subscriber started or was reset: one
+                                       side of each match of the EXECUTED and TRADE messages (an
+                                       auction cross prints both resting sides under one match
+                                       number). A recovery snapshot carries none: prints missed in
+                                       a gap are not in it. */
+    uint64_t print_match;           /* match number of the last print counted */
 } md_sub_inst_t;
 
 typedef struct md_sub_stats {

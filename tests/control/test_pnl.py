@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.control.pnl import BUY, SCALE, SELL, Fill, PnlBook, fills_from_event, parse_side, wire_number
-from native import records
+from native import messages, records
 
 
 def test_hand_computed_scenario_with_partial_close_and_flip_through_zero() -> None:
@@ -107,26 +107,26 @@ def test_mark_moves_every_holder_and_rows_filter_by_account() -> None:
     assert b.last_price(5) == 55
 
 
-def _trade_event(**fields: int) -> dict:
+def _trade_event(**fields: int) -> records.Event:
     """A TRADE record built with the engine's own layout (venue_layout.h), decoded by records into
-    the plain-dict form the control plane reads."""
+    the Event Struct the control plane reads."""
     rec = np.zeros(1, dtype=records.EVT_DTYPES[int(records.EvtType.TRADE)])
     rec["type"] = int(records.EvtType.TRADE)
     for k, v in fields.items():
         rec[k] = v
-    return records.to_dict(records.decode_events(rec.view(records.RECORD_DTYPE))[0])
+    return records.decode_events(rec.view(records.RECORD_DTYPE))[0]
 
 
 def test_trade_event_becomes_a_buy_for_the_buyer_and_a_sell_for_the_seller() -> None:
     ev = _trade_event(instrument_id=3, ts_ns=123, trade_id=1, buy_order_id=10, sell_order_id=11,
                       price=10_050, qty=7, buy_account_id=4, sell_account_id=9,
                       aggressor_side=int(records.Side.SELL))
-    assert ev["type"] == "TRADE"
+    assert isinstance(ev, messages.TradeEvent)
     assert fills_from_event(ev) == [Fill(4, 3, BUY, 7, 10_050, 123), Fill(9, 3, SELL, 7, 10_050, 123)]
     b = PnlBook()
     assert b.apply_event(ev) == 2
     assert (b.position(4, 3), b.position(9, 3)) == (7, -7)
-    assert b.apply_event({"type": "ACCEPTED", "ts_ns": 1}) == 0
+    assert b.apply_event(messages.AcceptedEvent(ts_ns=1)) == 0
 
 
 def test_self_trade_leaves_the_account_flat() -> None:
@@ -143,10 +143,10 @@ def test_positions_match_the_real_engine_over_a_random_stream() -> None:
 
     cmds = seeded_stream(seed=8, n_commands=3000, n_instruments=3)
     with Engine(max_orders=2000, max_levels=2000, max_instruments=3, max_accounts=N_ACCOUNTS) as eng:
-        events = [records.to_dict(e) for e in eng.submit(cmds)]
+        events = list(eng.submit(cmds))
         b = PnlBook()
         n_fills = b.apply_events(events)
-        assert n_fills == 2 * sum(e["type"] == "TRADE" for e in events) > 100
+        assert n_fills == 2 * sum(isinstance(e, messages.TradeEvent) for e in events) > 100
         for spec in INSTRUMENT_SPECS:
             for acc in range(N_ACCOUNTS):
                 assert b.position(acc, spec.instrument_id) == eng.position(acc, spec.instrument_id)["position"]
@@ -161,7 +161,7 @@ def test_replay_gives_the_same_book() -> None:
     from tests.native.streams import N_ACCOUNTS, seeded_stream
 
     with Engine(max_orders=2000, max_levels=2000, max_instruments=3, max_accounts=N_ACCOUNTS) as eng:
-        events = [records.to_dict(e) for e in eng.submit(seeded_stream(seed=3, n_commands=1500))]
+        events = list(eng.submit(seeded_stream(seed=3, n_commands=1500)))
     a, b = PnlBook(), PnlBook()
     a.apply_events(events)
     b.apply_events(events)
@@ -197,13 +197,10 @@ def test_other_bad_input() -> None:
         b.on_fill(math.nan, 1, "buy", 1, 1)
     with pytest.raises(ValueError, match="price must be an integer"):
         b.mark(1, math.nan)
-    with pytest.raises(ValueError, match="TRADE event lacks field 'qty'"):
-        b.apply_event({"type": "TRADE", "instrument_id": 1, "price": 1, "ts_ns": 0,
-                       "buy_account_id": 1, "sell_account_id": 2})
     # a trade with a bad quantity changes neither side
     with pytest.raises(ValueError, match="qty must be > 0"):
-        b.apply_event({"type": "TRADE", "instrument_id": 1, "price": 1, "qty": 0, "ts_ns": 0,
-                       "buy_account_id": 1, "sell_account_id": 2})
+        b.apply_event(messages.TradeEvent(instrument_id=1, price=1, qty=0, ts_ns=0,
+                                          buy_account_id=1, sell_account_id=2))
     assert b.rows() == []
     with pytest.raises(ValueError, match="max_history"):
         PnlBook(max_history=0)
@@ -255,7 +252,7 @@ def test_realized_plus_unrealized_equals_cash_flow_mark_to_market(seq, mark) -> 
 def test_two_sided_trades_are_zero_sum(trades) -> None:
     b = PnlBook()
     for ts, (buyer, seller, qty, price) in enumerate(trades):
-        b.apply_event({"type": "TRADE", "instrument_id": 1, "ts_ns": ts, "price": price, "qty": qty,
-                       "buy_account_id": buyer, "sell_account_id": seller})
+        b.apply_event(messages.TradeEvent(instrument_id=1, ts_ns=ts, price=price, qty=qty,
+                                          buy_account_id=buyer, sell_account_id=seller))
     assert sum(b.equity(a) for a in b.accounts()) == 0
     assert sum(b.position(a, 1) for a in b.accounts()) == 0

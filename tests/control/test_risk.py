@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from gateway.control.pnl import PnlBook
 from gateway.control.risk import (AccountLimits, Alert, RiskMonitor, compute_metrics, concentration,
                                   max_drawdown, pnl_changes, var_historical, var_parametric)
-from native import records
+from native import messages, records
 
 # ---- historical VaR -------------------------------------------------------------------------------
 
@@ -259,8 +259,8 @@ def _alerts_of_a_replay(events) -> list[Alert]:
     monitor = RiskMonitor(default=AccountLimits(position=40, loss=2_000, var=500, drawdown=3_000,
                                                 concentration=0.9, auto_kill=True))
     for ev in events:
-        if book.apply_event(ev):
-            for acc in (ev["buy_account_id"], ev["sell_account_id"]):
+        if book.apply_event(ev) and isinstance(ev, messages.TradeEvent):
+            for acc in (ev.buy_account_id, ev.sell_account_id):
                 out += monitor.evaluate(acc, compute_metrics(book, acc, interval_ns=50_000, confidence=0.95))
     return out
 
@@ -270,7 +270,7 @@ def test_same_engine_events_give_the_same_alerts() -> None:
     from tests.native.streams import N_ACCOUNTS, seeded_stream
 
     with Engine(max_orders=2000, max_levels=2000, max_instruments=3, max_accounts=N_ACCOUNTS) as eng:
-        events = [records.to_dict(e) for e in eng.submit(seeded_stream(seed=21, n_commands=1200))]
+        events = list(eng.submit(seeded_stream(seed=21, n_commands=1200)))
     first = _alerts_of_a_replay(events)
     assert first == _alerts_of_a_replay(events)
     assert {a.level for a in first} == {"warn", "breach"} and any(a.kill for a in first)

@@ -8,6 +8,8 @@ venue (`python -m gateway up`: engine, control plane, gateway and dashboard proc
   control plane and audited as refused;
 - a dropped WebSocket reconnects and catches up with what happened while it was down;
 - every panel is photographed under a replayed load (reports/dashboard/*.png) for review;
+- the execution-quality panel links the daily TCA report of the configured reports directory, and
+  the link opens the report; names outside the directory are refused, as is a browser not logged in;
 - bad requests to the dashboard's own entry points get a clear refusal.
 """
 from __future__ import annotations
@@ -226,6 +228,46 @@ def test_an_operator_pauses_and_cancels_a_parent_order(ops: Any, venue: CpVenue)
     assert [r["outcome"] for r in _audit(venue, "ops", "parent.pause")] == ["accepted"]
     assert [r["outcome"] for r in _audit(venue, "ops", "parent.cancel")] == ["accepted"]
     ctl.close()
+
+
+def test_the_execution_panel_links_the_daily_report_and_the_link_opens_it(ops: Any, venue: CpVenue) -> None:
+    from tests.dashboard.conftest import REPORT_DAY
+    _tab(ops, "strategies")
+    link = ops.locator(f"#reports li[data-report='daily-{REPORT_DAY}'] a[data-format=html]")
+    link.wait_for(timeout=10_000)
+    assert set(ops.locator(f"#reports li[data-report='daily-{REPORT_DAY}'] a").evaluate_all(
+        "as => as.map(a => a.dataset.format)")) == {"html", "pdf", "json"}
+    with ops.context.expect_page() as opened:
+        link.click()
+    report_page = opened.value
+    report_page.wait_for_load_state()
+    assert report_page.url.endswith(f"/reports/daily-{REPORT_DAY}.html")
+    assert f"Daily execution report {REPORT_DAY}" in report_page.inner_text("body")
+    assert report_page.evaluate("() => document.images.length") >= 1       # its charts (data: URLs) load
+    report_page.close()
+    pdf = ops.evaluate(f"() => fetch('/reports/daily-{REPORT_DAY}.pdf').then(async r => "
+                       "[r.status, r.headers.get('content-type'), (await r.text()).slice(0, 5)])")
+    assert pdf == [200, "application/pdf", "%PDF-"], pdf
+
+
+def test_report_names_outside_the_directory_and_strangers_are_refused(ops: Any, venue: CpVenue) -> None:
+    import http.client
+    host, _, port = venue.ready["dashboard"][len("http://"):].rstrip("/").rpartition(":")
+    cookie = next(c for c in ops.context.cookies() if c["name"] == "venue_dashboard")
+    for path in ("/reports/../../../etc/passwd", "/reports/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+                 "/reports/..%2fvenue.toml", "/reports/notes.txt", "/reports/daily-2025-12-06.html%00"):
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", path, headers={"Cookie": f"venue_dashboard={cookie['value']}"})
+        resp = conn.getresponse()
+        body = resp.read()
+        assert resp.status == 404 and b"root:" not in body and json.loads(body)["code"] == "bad_name", (path, body)
+        conn.close()
+    from tests.dashboard.conftest import REPORT_DAY
+    try:                                     # no cookie: the reports carry every firm's executions
+        urllib.request.urlopen(f"{venue.ready['dashboard']}reports/daily-{REPORT_DAY}.html", timeout=10)
+        raise AssertionError("served without a login")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 401
 
 
 def test_every_panel_under_a_replayed_load_is_photographed(ops: Any, venue: CpVenue) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +31,8 @@ def test_the_embedded_config_serves_the_dashboard_on_localhost_8700() -> None:
     ('[dashboard]\nrefresh_hz = 0', "dashboard.refresh_hz: must be 0.1..30"),
     ('[dashboard]\nrefresh_hz = 1000', "dashboard.refresh_hz: must be 0.1..30"),
     ('[dashboard]\nport = 1', "dashboard.port: unknown field"),
+    ('[dashboard]\nreports_dir = 5', "dashboard.reports_dir"),
+    ('[dashboard]\nreports_dir = "a\\u0000b"', "dashboard.reports_dir: a directory path"),
 ])
 def test_a_bad_dashboard_section_is_refused_naming_the_field(section: str, words: str) -> None:
     with pytest.raises(ConfigError, match=words):
@@ -79,3 +82,12 @@ def test_a_taken_dashboard_port_stops_up_before_it_starts_anything() -> None:
         taken = ports_in_use(cfg, f"127.0.0.1:{port}")
         assert any(t.startswith(f"dashboard.listen 127.0.0.1:{port}") for t in taken), taken
         assert not any("dashboard" in t for t in ports_in_use(cfg, ""))
+
+
+def test_a_bad_session_key_file_stops_the_dashboard_with_the_reason(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    key = tmp_path / "k.key"
+    key.write_bytes(b"short")
+    key.chmod(0o600)
+    assert process.main(["--listen", "127.0.0.1:0", "--session-key-file", str(key)]) == 2
+    assert "--session-key-file" in (err := capsys.readouterr().err) and "5 bytes" in err

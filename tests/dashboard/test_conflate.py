@@ -91,14 +91,14 @@ def test_only_the_last_book_level_per_price_of_a_batch_is_decoded_and_the_ladder
     infos = [InstrumentInfo(1, "A", 1), InstrumentInfo(2, "B", 1)]
     every, fast = BooksAndTrades(infos), BooksAndTrades(infos)
     for ev in records.decode_events(payloads):
-        every.apply(records.to_dict(ev))
+        every.apply(ev)
     decoded = 0
     for start in range(0, len(payloads), 512):
         batch = payloads[start:start + 512]
         rows = panel_rows(batch)
         decoded += len(rows)
         for ev in records.decode_events(batch[rows]):
-            fast.apply(records.to_dict(ev))
+            fast.apply(ev)
     assert decoded < len(payloads) / 2
     assert fast.books_panel()["instruments"][0]["bids"]            # a real ladder was compared
     assert fast.books_panel() == every.books_panel()

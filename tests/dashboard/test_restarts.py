@@ -1,7 +1,10 @@
 """The dashboard outlives the venue's other processes: the control plane SIGKILLed under `up`
 comes back on new ports (this config binds port *), and the dashboard follows it: its status panel
 moves again and a logged-in operator's action reaches the new control plane, without a new login.
-The dashboard itself SIGKILLed is restarted by `up` on the port it had."""
+The dashboard itself SIGKILLed is restarted by `up` on the port it had, and its logins survive:
+the session cookie, sealed with a key in up's private run directory, is re-validated against the
+control plane by the new process (a logged-out cookie is not); a Chromium page logged in before the
+kill reconnects and goes on as the same user without a new login."""
 from __future__ import annotations
 
 import json
@@ -14,7 +17,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.control.cp_venue import OPERATOR, CpVenue, start_venue, wait_for
+from tests.control.cp_venue import OPERATOR, VIEWER, CpVenue, start_venue, wait_for
+from tests.dashboard import chromium
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +71,28 @@ def test_a_restarted_control_plane_is_followed_without_a_new_login(own_venue: Cp
     assert halts and halts[-1]["outcome"] == "accepted"
 
 
-def test_a_killed_dashboard_comes_back_on_its_port(own_venue: CpVenue) -> None:
-    before = _ready(own_venue)
+def _get(url: str, cookie: str = "") -> tuple[int, dict[str, Any]]:
+    req = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _login(base: str, user: tuple[str, str]) -> str:
+    status, body, set_cookie = _post(base + "api/login", {"user": user[0], "token": user[1]})
+    assert status == 200, body
+    return set_cookie.split(";", 1)[0]
+
+
+def _kill_dashboard(v: CpVenue) -> dict[str, Any]:
+    """SIGKILLs the dashboard and waits until up's new one serves; returns ready.json from before."""
+    before = _ready(v)
     os.kill(before["pids"]["dashboard"], signal.SIGKILL)
-    wait_for(lambda: _ready(own_venue)["pids"].get("dashboard") not in (None, before["pids"]["dashboard"]),
+    wait_for(lambda: _ready(v)["pids"].get("dashboard") not in (None, before["pids"]["dashboard"]),
              "up to restart the dashboard", 60)
-    assert _ready(own_venue)["dashboard"] == before["dashboard"]
+    assert _ready(v)["dashboard"] == before["dashboard"]
 
     def serves() -> bool:
         try:
@@ -81,7 +101,64 @@ def test_a_killed_dashboard_comes_back_on_its_port(own_venue: CpVenue) -> None:
         except OSError:
             return False
     wait_for(serves, "the restarted dashboard to serve", 30)
-    # Sessions lived in the dead process: a new login is needed, and works.
-    status, body, _ = _post(before["dashboard"] + "api/login", {"user": OPERATOR[0], "token": OPERATOR[1]})
+    return before
+
+
+def test_a_killed_dashboard_comes_back_on_its_port_and_keeps_its_logins(own_venue: CpVenue) -> None:
+    base = own_venue.ready["dashboard"]
+    kept = _login(base, OPERATOR)
+    viewer = _login(base, VIEWER)
+    gone = _login(base, OPERATOR)
+    status, body, _ = _post(base + "api/logout", {}, gone)
     assert status == 200, body
+    _kill_dashboard(own_venue)
     assert "up: dashboard killed by SIGKILL" in own_venue.output()
+    # The new process never saw these sessions: it re-validates each cookie with the control plane.
+    status, body = _get(base + "api/me", kept)
+    assert status == 200 and body["user"] == "ops" and body["role"] == "operator", body
+    status, body = _get(base + "api/me", viewer)
+    assert status == 200 and body["user"] == "watch", body
+    status, body = _get(base + "api/me", gone)              # logged out before the kill: revoked
+    assert status == 401 and body["code"] == "unauthenticated", body
+    forged = kept[:-6] + ("AAAAAA" if not kept.endswith("AAAAAA") else "BBBBBB")
+    assert _get(base + "api/me", forged)[0] == 401
+    # The restored operator still acts as itself, audited under its name.
+    status, body, _ = _post(base + "api/action", {"command": "halt", "args": {"instrument": "BETA"}}, kept)
+    assert status == 200 and body["ok"], body
+    status, body, _ = _post(base + "api/action", {"command": "resume", "args": {"instrument": "BETA", "call_s": 0}}, kept)
+    assert status == 200 and body["ok"], body
+    # ... and the restored viewer is still refused what a viewer may not do.
+    status, body, _ = _post(base + "api/action", {"command": "halt", "args": {"instrument": "BETA"}}, viewer)
+    assert status == 403 and body["code"] == "forbidden", body
+    key = Path(own_venue.audit_path).parent / "run" / "dashboard-session.key"    # up's private run dir
+    assert key.stat().st_mode & 0o777 == 0o600 and key.stat().st_size == 32
+
+
+@pytest.mark.skipif(chromium.why_missing() is not None, reason=str(chromium.why_missing()))
+def test_a_browser_stays_logged_in_across_a_dashboard_restart(own_venue: CpVenue) -> None:
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        context, profile = chromium.launch(pw)
+        try:
+            page = context.new_page()
+            page.goto(own_venue.ready["dashboard"])
+            page.fill("#user", OPERATOR[0])
+            page.fill("#token", OPERATOR[1])
+            page.click("#login-button")
+            page.wait_for_selector("#conn.up", timeout=20_000)
+            page.evaluate("() => { window.sawDown = false; new MutationObserver(() => { "
+                          "if (document.querySelector('#conn.down')) window.sawDown = true; })"
+                          ".observe(document.getElementById('conn'), {attributes: true}); }")
+            _kill_dashboard(own_venue)
+            page.wait_for_function("() => window.sawDown", timeout=30_000)      # it did lose the server
+            page.wait_for_selector("#conn.up", timeout=30_000)                  # ... and is back, same login
+            assert page.evaluate("() => document.body.classList.contains('logged-out')") is False
+            assert page.inner_text("#who") == "ops (operator)"
+            page.wait_for_function("() => window.dashboard.panels.venue", timeout=20_000)
+            me = page.evaluate("() => fetch('/api/me').then(r => r.json())")
+            assert me["ok"] and me["user"] == "ops", me
+            page.reload()                                                       # a fresh page load too
+            page.wait_for_selector("#conn.up", timeout=30_000)
+            assert page.inner_text("#who") == "ops (operator)"
+        finally:
+            chromium.close(context, profile)

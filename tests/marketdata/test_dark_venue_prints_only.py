@@ -56,3 +56,4 @@ def test_dark_orders_never_show_and_each_midpoint_trade_prints_once(venue: Venue
     assert _step(venue, sub, s.nbbo(1, BID - 200, ASK - 200)) == [("TRADE", MID - 200, 200, " ")]
     assert _step(venue, sub, s.cancel(1, 3)) == []
     assert venue.engine.orders(1, BUY) == [] and venue.engine.orders(1, SELL) == []  # all traded or gone
+    assert sub.book.instrument(1)["traded_qty"] == 300      # the prints are the venue's traded volume

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from gateway.regnms.rules import RuleVersion, TickClass
 from gateway.venues.config import VenueSpec
@@ -37,13 +38,19 @@ class RoutingContext:
     arrival_touch: int | None = None  # the touch when the parent arrived (the collar's reference)
     notes: list[str] = field(default_factory=list)
 
-    @property
+    # the context of one decision never changes (snapshot and venues are fixed for it): what every
+    # strategy asks for again and again is computed once
+    @cached_property
     def side(self) -> int:
         return self.parent.side_code
 
-    @property
+    @cached_property
     def nbbo(self) -> Nbbo:
         return self.snapshot.nbbo(self.unprotected)
+
+    @cached_property
+    def _fee_units(self) -> dict[str, float]:
+        return {v: taker_fee_usd(spec) * 10_000 for v, spec in self.venues.items()}
 
     @property
     def last_wave(self) -> bool:
@@ -85,7 +92,7 @@ class RoutingContext:
 
     def fee_units(self, venue_id: str) -> float:
         """The venue's taker fee in price units a share (negative: a taker rebate)."""
-        return taker_fee_usd(self.venues[venue_id]) * 10_000
+        return self._fee_units[venue_id]
 
     def signed(self, price: float) -> float:
         """Price as a cost to this side: higher is worse for a buyer, lower for a seller."""

@@ -43,6 +43,10 @@ class Marketplace(Protocol):
 
     def send(self, child: ChildOrder, instrument_id: int) -> None: ...
 
+    def traded_volume(self, instrument_id: int) -> dict[str, int]:
+        """Shares printed per venue so far (cumulative, from a start of the marketplace's choosing)."""
+        ...
+
     def wait(self, until_ns: int) -> list[ChildEvent]:
         """Answers up to until_ns: returns at the first time one or more arrive (with all of that
         time), or with none at until_ns; the clock is then at that time."""

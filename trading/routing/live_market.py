@@ -18,6 +18,8 @@ venue's latency profile) and the consolidator's feed (gateway/sip) for the marke
   a fill (lastPx, lastQty), and done once leavesQty is 0; CANCELED / EXPIRED -> done; REJECTED ->
   rejected with the reason code. A session whose connection breaks is dropped: its children never
   answer, and the router's timeout calls the venue down.
+- traded_volume: per venue, the shares its own feed printed (EXECUTED and TRADE messages, counted
+  by the subscriber's C book) since the feed was opened: what VWAP and POV follow through the router.
 The clock is CLOCK_MONOTONIC (time.monotonic_ns), as the router's timeouts need.
 """
 from __future__ import annotations
@@ -73,6 +75,7 @@ class LiveVenues:
     broken: set[str] = field(default_factory=set)
     sent: list[str] = field(default_factory=list)                         # child ids, in send order
     ready: list[ChildEvent] = field(default_factory=list)
+    printed: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)   # (venue, inst) -> (base, last)
 
     def now_ns(self) -> int:
         return time.monotonic_ns()
@@ -95,6 +98,31 @@ class LiveVenues:
                                    bids=(Level(q.bid, q.bid_size),) if q.bid is not None and q.bid_size else (),
                                    asks=(Level(q.ask, q.ask_size),) if q.ask is not None and q.ask_size else ()))
         return MarketSnapshot(ts_ns=self.now_ns(), instrument_id=instrument_id, books=tuple(books))
+
+    def advance_to(self, t: int) -> list[ChildEvent]:
+        """Waits until the clock reaches t, reading the sessions (keepalives sent); answers that
+        come meanwhile (late ones, of children already accounted) are returned."""
+        out: list[ChildEvent] = []
+        while self.now_ns() < t:
+            out.extend(self.wait(t))
+        return out
+
+    def traded_volume(self, instrument_id: int) -> dict[str, int]:
+        """Shares printed per venue since its feed was opened (the feed's EXECUTED and TRADE
+        messages, lit and dark alike): a venue's count never goes back, also when its subscriber
+        resynchronises (its counter restarts; prints missed in the gap are not counted)."""
+        if not self.feeds:
+            raise RoutingError("traded volume needs the venues' own feeds (venue_feeds), not the consolidator's")
+        out: dict[str, int] = {}
+        for v, sub in sorted(self.feeds.items()):
+            sub.poll(0.0)
+            now = int(sub.book.instrument(instrument_id)["traded_qty"])
+            base, last = self.printed.get((v, instrument_id), (0, 0))
+            if now < last:           # the subscriber was reset: what it had counted stays counted
+                base += last
+            self.printed[(v, instrument_id)] = (base, now)
+            out[v] = base + now
+        return out
 
     def _feed_snapshot(self, instrument_id: int) -> MarketSnapshot:
         books = []

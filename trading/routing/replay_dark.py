@@ -42,6 +42,10 @@ class ReplayDarkPool:
         adds = [(int(t), 0, k + 1, int(day.side[i]), int(q)) for k, (t, i, q) in enumerate(zip(ts, idx, qty))]
         cancels = [(int(t) + window_ns, 1, k + 1, 0, 0) for k, t in enumerate(ts)]
         self.stream = sorted(adds + cancels)
+        # the day's hidden prints this pool stands for: (time, cumulative shares), for traded volume
+        self.hidden_ts = np.asarray(ts, dtype=np.int64)
+        self.hidden_cum = np.cumsum(qty)
+        self.own_filled = 0
         self.pos = 0
         self.seq = 0
         self.eng = Engine(max_orders=max(1 << 12, len(adds) + 64), max_levels=64, max_instruments=1, max_accounts=8)
@@ -72,6 +76,12 @@ class ReplayDarkPool:
             for e in self._submit([cmd], ts):
                 self.refused += isinstance(e, RejectedEvent)   # a cancel of one the router already took
 
+    def printed(self, t: int) -> int:
+        """Shares this pool printed up to time t: its share of the day's hidden executions by then
+        (the real day's prints) plus the router's fills here."""
+        k = int(np.searchsorted(self.hidden_ts, t, side="right"))
+        return (int(self.hidden_cum[k - 1]) if k else 0) + self.own_filled
+
     def execute(self, child: ChildOrder, t: int, quote: Nbbo, order_id: int) -> list[ChildEvent]:
         self.advance(t)
         self._submit([nbbo(INSTRUMENT, bid_price=quote.bid or 0, ask_price=quote.ask or 0, bid_qty=quote.bid_qty,
@@ -81,6 +91,7 @@ class ReplayDarkPool:
         out: list[ChildEvent] = []
         for e in self._submit([order], t):
             if isinstance(e, TradeEvent) and order_id in (e.buy_order_id, e.sell_order_id):
+                self.own_filled += e.qty
                 out.append(ChildEvent(child_id=child.child_id, ts_ns=t, kind="fill", price=e.price, qty=e.qty))
             elif isinstance(e, RejectedEvent) and e.order_id == order_id:
                 return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected",

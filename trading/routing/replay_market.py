@@ -21,6 +21,15 @@ venue's average and P99 (venue.latency_lognormal_ns), and the answer comes back 
 one seeded Generator per venue. ``kill(venue, at_ns)``: from then on the venue executes nothing and
 answers nothing (answers already on their way still arrive) and its book is stale. ``halt(venue)``:
 the venue's engine is halted (a real SET_PHASE command): it answers, rejecting every order.
+
+Traded volume (``traded_volume``, what VWAP and POV follow through the router): the day's prints,
+split by the same rule. Every visible execution (LOBSTER type 4) up to now is printed by the lit
+venue its order was assigned to (an order the file never added: a venue drawn with the market
+shares, numpy Generator seeded [seed, 1], one draw per such execution in time order), plus the
+router's own takes there; per dark pool its share of the day's hidden executions up to now plus the
+router's midpoint fills there. (Not the engines' own trades: executions of liquidity the file never
+named are booked as removals of anonymous liquidity, which print nothing.) With no order of ours
+the venues' volumes add up to the day's executed volume, visible and hidden, up to now.
 """
 from __future__ import annotations
 
@@ -34,7 +43,7 @@ from native import records
 from native.engine import Engine
 from native.messages import NewOrder, Reason, RejectedEvent, SetPhase, TradeEvent
 from native.records import OrdType, Phase, Tif
-from trading.replay.data import BUY, SELL, MarketDay
+from trading.replay.data import BUY, SELL, Kind, MarketDay
 from native.batch import encode_columns
 from trading.replay.history import HIST_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, MAX_ACCOUNTS, Cmd, History, build_history
 from trading.routing.errors import RoutingError
@@ -62,9 +71,7 @@ def split_history(history: History, venues: tuple[VenueSpec, ...], seed: int) ->
     """The lit venues' command streams (module docstring: the split rule)."""
     lit, shares = _lit_shares(venues)
     rng = np.random.default_rng(seed)
-    named = history.order_id[(history.order_id > 0) & (history.kind != Cmd.SEED)]
-    ids = np.unique(named)
-    owner_of_id = rng.choice(len(lit), size=len(ids), p=shares)
+    ids, owner_of_id = _id_owners(history, shares, rng)
     rows: list[list[tuple[int, int]]] = [[] for _ in lit]     # per venue: (history row, qty override or 0)
     held: list[dict[tuple[int, int], int]] = [{} for _ in lit]
     kinds, oids, sides, prices, qtys = history.kind, history.order_id, history.side, history.price, history.qty
@@ -108,6 +115,32 @@ def _sub_history(h: History, rows: list[tuple[int, int]]) -> History:
                    price=h.price[idx], qty=qty, order_id=h.order_id[idx], message=h.message[idx], counts=dict(h.counts))
 
 
+def _id_owners(history: History, shares: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Every historical order id (ascending) and the lit venue (index) it is assigned to."""
+    named = history.order_id[(history.order_id > 0) & (history.kind != Cmd.SEED)]
+    ids = np.unique(named)
+    return ids, rng.choice(len(shares), size=len(ids), p=shares)
+
+
+def split_prints(history: History, venues: tuple[VenueSpec, ...], seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per lit venue, (time, cumulative shares) of the day's visible executions it prints (module
+    docstring: the same owners as split_history, drawn from the same seed)."""
+    lit, shares = _lit_shares(venues)
+    ids, owners = _id_owners(history, shares, np.random.default_rng(seed))
+    day = history.day
+    ex = np.flatnonzero(day.kind == Kind.EXECUTE)
+    pos = np.clip(np.searchsorted(ids, day.order_id[ex]), 0, max(len(ids) - 1, 0))
+    known = (ids[pos] == day.order_id[ex]) if len(ids) else np.zeros(len(ex), dtype=bool)
+    venue = np.where(known, owners[pos] if len(ids) else 0, -1)
+    unknown = np.flatnonzero(~known)
+    venue[unknown] = np.random.default_rng([seed, 1]).choice(len(lit), size=len(unknown), p=shares)
+    out = {}
+    for k, v in enumerate(lit):
+        mine = ex[venue == k]
+        out[v.id] = (day.ts_ns[mine].astype(np.int64), np.cumsum(day.qty[mine]).astype(np.int64))
+    return out
+
+
 @dataclass
 class SyntheticVenues:
     """The split day's histories, built once and replayed by any number of MultiVenueReplay runs."""
@@ -115,11 +148,14 @@ class SyntheticVenues:
     venues: tuple[VenueSpec, ...]
     seed: int
     histories: dict[str, History] = field(default_factory=dict)
+    prints: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, day: MarketDay, venues: tuple[VenueSpec, ...] | list[VenueSpec], seed: int) -> SyntheticVenues:
         checked = check_venues(venues)
-        return cls(day=day, venues=checked, seed=seed, histories=split_history(build_history(day), checked, seed))
+        history = build_history(day)
+        return cls(day=day, venues=checked, seed=seed, histories=split_history(history, checked, seed),
+                   prints=split_prints(history, checked, seed))
 
 
 class MultiVenueReplay:
@@ -140,6 +176,7 @@ class MultiVenueReplay:
         self.counter = 0
         self.next_own_id = OWN_ID_BASE
         self.history_rejects = 0
+        self.own_volume: dict[str, int] = {v.id: 0 for v in synthetic.venues}
         day = synthetic.day
         self.now = int(day.ts_ns[day.first_message if day.first_message < len(day) else 0])
         for v, h in synthetic.histories.items():
@@ -218,6 +255,22 @@ class MultiVenueReplay:
             books.append(VenueBook(venue_id=v, bids=bids, asks=asks))
         return MarketSnapshot(ts_ns=self.now, instrument_id=instrument_id, books=tuple(books))
 
+    def traded_volume(self, instrument_id: int) -> dict[str, int]:
+        """Shares printed per venue from the start of the day up to now (module docstring)."""
+        if instrument_id != INSTRUMENT:
+            raise RoutingError(f"the replay holds instrument {INSTRUMENT} only, not {instrument_id}")
+        out = {}
+        for v, prof in sorted(self.profiles.items()):
+            if prof.type == "dark":
+                out[v] = self.dark[v].printed(self.now)
+            else:
+                if not self._dead(v, self.now):
+                    self._advance(v, self.now)
+                ts, cum = self.syn.prints[v]
+                k = int(np.searchsorted(ts, self.now, side="right"))
+                out[v] = self.own_volume[v] + (int(cum[k - 1]) if k else 0)
+        return out
+
     def _latency(self, venue_id: str) -> int:
         mu, sigma = latency_lognormal_ns(self.profiles[venue_id])
         return max(1, int(self.rngs[venue_id].lognormal(mu, sigma)))
@@ -271,6 +324,7 @@ class MultiVenueReplay:
         out: list[ChildEvent] = []
         for e in self.engines[v].submit([order]):
             if isinstance(e, TradeEvent) and oid in (e.buy_order_id, e.sell_order_id):
+                self.own_volume[v] += e.qty
                 out.append(ChildEvent(child_id=child.child_id, ts_ns=t, kind="fill", price=e.price, qty=e.qty))
             elif isinstance(e, RejectedEvent) and e.order_id == oid:
                 return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected",

@@ -162,6 +162,13 @@ class Router:
         (there and back, twice over), at least the floor."""
         return max(self.timeout_floor_ns, int(4 * latency_p99_ns(self.venues[venue_id])))
 
+    def traded_volume(self, instrument_id: int) -> dict[str, int]:
+        """Shares printed per venue on the router's market (its feeds' prints), cumulative: what
+        volume-driven execution algorithms (VWAP, POV) follow."""
+        if self.market is None:
+            raise RoutingError("traded_volume needs a router built with a market (live or replay)")
+        return self.market.traded_volume(instrument_id)
+
     # ---- running ----------------------------------------------------------------------------------
     def execute_routing_plan(self, plan: RoutingPlan) -> ExecutionReport:
         from trading.routing.execution import run_plan

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from trading.routing.context import RoutingContext
+from trading.routing.market import BUY
 
 
 @dataclass
@@ -108,10 +109,16 @@ def cost_minimization(ctx: RoutingContext, take_all: bool = False) -> Allocation
     mid = ctx.mid() or 0.0
     tick = ctx.rules.min_increment(int(mid), ctx.tick_class) if mid else 100
 
-    def unit_cost(v: str, price: int) -> float:
+    def venue_cost(v: str) -> float:
         score = ctx.scores.score(v)
         toxicity = max(0.0, -score.markout_bps) * mid / 1e4
-        return ctx.signed(price - mid) + ctx.fee_units(v) + (1.0 - score.quality()) * tick + toxicity
+        return ctx.fee_units(v) + (1.0 - score.quality()) * tick + toxicity
+
+    per_venue = {v: venue_cost(v) for v in ctx.usable_lit}     # the part of the cost that is the venue's
+    sign = 1.0 if ctx.side == BUY else -1.0
+
+    def unit_cost(v: str, price: int) -> float:
+        return sign * (price - mid) + per_venue[v]
 
     # within a venue the all-in cost rises with depth (only the price changes), so this order takes
     # each venue's levels from its top down, as its child will
@@ -124,7 +131,9 @@ def cost_minimization(ctx: RoutingContext, take_all: bool = False) -> Allocation
 
 def implementation_shortfall(ctx: RoutingContext) -> Allocation:
     mid = ctx.mid() or 0.0
-    slices = _slices(ctx, lambda v, price: ctx.signed(price - mid) + ctx.fee_units(v))
+    sign = 1.0 if ctx.side == BUY else -1.0
+    fees = {v: ctx.fee_units(v) for v in ctx.usable_lit}
+    slices = _slices(ctx, lambda v, price: sign * (price - mid) + fees[v])
     x = take_now(ctx, slices, ctx.parent.risk_aversion)
     lit = _fill(slices, x)
     return Allocation(lit=lit, deferred=ctx.remaining - x,

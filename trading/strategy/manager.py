@@ -42,9 +42,11 @@ class Running:
 
 
 class StrategyManager:
-    def __init__(self, venue: str, log_dir: str | Path, shm_dir: str | None = None) -> None:
+    def __init__(self, venue: str, log_dir: str | Path, shm_dir: str | None = None,
+                 journal_dir: str | None = None) -> None:
         self.venue = venue
         self.shm_dir = shm_dir
+        self.journal_dir = journal_dir      # given: each strategy starts with the standing book
         self.log_dir = Path(log_dir)
         self.running: dict[int, Running] = {}
         self._next = 1
@@ -73,6 +75,8 @@ class StrategyManager:
             cmd += ["--param", f"{k}={v}"]
         if self.shm_dir:
             cmd += ["--shm-dir", self.shm_dir]
+        if self.journal_dir:
+            cmd += ["--journal", self.journal_dir]
         with open(log, "wb") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         self.running[sid] = Running(sid, spec, account, instrument, dict(params), proc, log)

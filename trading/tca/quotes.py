@@ -13,7 +13,7 @@ Two lookups, both binary searches on an instrument's series:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,7 @@ QUOTE_DTYPE = np.dtype([("seq", "<u8"), ("ts", "<i8"), ("bid", "<i8"), ("ask", "
 class QuoteSeries:
     """One instrument's BBO after each BOOK_LEVEL event, in journal order."""
     rows: np.ndarray   # QUOTE_DTYPE
+    cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def _pick(self, pos: np.ndarray) -> np.ndarray:
         out = np.zeros(len(pos), dtype=QUOTE_DTYPE)
@@ -40,6 +41,15 @@ class QuoteSeries:
         """Quotes after every event stamped <= ts."""
         pos = np.searchsorted(self.rows["ts"], np.asarray(ts, np.int64), side="right") - 1
         return self._pick(pos)
+
+    def mid_at_time(self, ts: np.ndarray) -> np.ndarray:
+        """mid_of(at_time(ts)), without building the quotes: NaN before the first quote."""
+        if "mid" not in self.cache:
+            self.cache["ts"] = np.ascontiguousarray(self.rows["ts"])
+            self.cache["mid"] = np.append(mid_of(self.rows), np.nan)   # [-1] -> NaN
+        pos = np.searchsorted(self.cache["ts"], np.asarray(ts, np.int64), side="right") - 1
+        out: np.ndarray = self.cache["mid"][pos]
+        return out
 
 
 def mid_of(q: np.ndarray) -> np.ndarray:

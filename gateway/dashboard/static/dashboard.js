@@ -257,6 +257,14 @@ RENDER.tca = st => {
     el("td", {class: "num"}, f(m.slippage_arrival_bps)), el("td", {class: "num"}, f(m.effective_spread_bps)), el("td", {class: "num"}, f(m.markout_1s_bps)),
     el("td", {class: "num"}, m.fill_rate_market === null ? "-" : (m.fill_rate_market * 100).toFixed(1) + "%"), el("td", {class: "num"}, f(m.fee_bps)))));
 };
+RENDER.reports = st => {
+  $("reports-note").textContent = !st.configured ? st.hint : st.error ? st.error
+    : `${st.reports.length} in ${st.dir}; made by python -m trading report daily --out DIR`;
+  rows("#reports", (st.reports || []).length ? st.reports.map(r => el("li", {"data-report": `${r.kind}-${r.date}`},
+    el("b", {}, `${r.kind} ${r.date} `), ...["html", "pdf", "json"].filter(f => r.files[f]).map(f =>
+      el("a", {href: "/reports/" + encodeURIComponent(r.files[f]), target: "_blank", rel: "noopener", class: "report-link", "data-format": f}, f.toUpperCase() + " "))))
+    : [el("li", {class: "muted"}, st.configured ? "no reports yet" : "-")]);
+};
 RENDER.audit = st => rows("#audit", st.records.map(r => el("li", {class: r.outcome === "accepted" ? "ok" : "warn"},
   el("span", {class: "muted"}, (r.ts || "").slice(11, 23) + " "), el("b", {}, r.user || "?"), ` ${r.command} ${JSON.stringify(r.args || {})} → ${r.outcome}${r.code && r.code !== "ok" ? " (" + r.code + ")" : ""}`)));
 
@@ -300,7 +308,14 @@ document.addEventListener("DOMContentLoaded", async () => {
     if ($("strat-params").value.trim()) args.params = $("strat-params").value.trim();
     act("strategy.start", args, `start ${args.strategy}`);
   });
-  const r = await fetch("/api/me", {credentials: "same-origin"});
-  const me = await r.json().catch(() => ({ok: false}));
-  if (me.ok) started(me); else showLogin("");
+  whoAmI();
 });
+// A restarted dashboard re-validates the session cookie with the control plane; "unavailable"
+// means it could not ask yet (the session may be fine): ask again instead of logging out.
+async function whoAmI() {
+  const r = await fetch("/api/me", {credentials: "same-origin"}).catch(() => null);
+  const me = r ? await r.json().catch(() => ({ok: false})) : {ok: false, code: "unavailable"};
+  if (me.ok) started(me);
+  else if (me.code === "unavailable") { showLogin("waiting for the control plane…"); setTimeout(whoAmI, 1000); }
+  else showLogin("");
+}

@@ -2,7 +2,9 @@
 lit venues and a dark pool (trading/routing/replay_market.py); a TWAP and an IS parent are
 executed slice by slice through Router.route_order / execute_routing_plan: the whole order is
 filled across more than one venue, the slices follow the schedule, the run is deterministic for a
-seed, and VWAP/POV are refused with nothing sent. Skips without ../shared/data."""
+seed. VWAP and POV follow the traded volume the router reports per venue: the venues' volumes add up
+to the day's executions, and every routed slice keeps within the participation cap.
+Skips without ../shared/data."""
 from __future__ import annotations
 
 from typing import Any
@@ -63,13 +65,70 @@ def test_routed_run_is_deterministic_for_a_seed(synthetic: Any) -> None:
     assert key(run(synthetic, "TWAP", seed=5)[1]) == key(run(synthetic, "TWAP", seed=5)[1])
 
 
-@pytest.mark.parametrize("algo", ["VWAP", "POV"])
-def test_volume_driven_algorithms_are_refused_through_the_router(synthetic: Any, algo: str) -> None:
+def test_router_reports_each_venues_prints_and_they_add_up_to_the_day(synthetic: Any) -> None:
+    """No order of ours: at every instant the lit venues' volumes add up to the day's visible
+    executions so far (those of named orders printed by the venues' engines, the rest booked as
+    removals of anonymous liquidity), the dark pool's (the only one: all the dark share) to the
+    day's hidden executions."""
+    import numpy as np
+
+    from trading.replay.data import Kind
     from trading.routing import Router
     from trading.routing.replay_market import MultiVenueReplay
     market = MultiVenueReplay(synthetic, seed=1)
-    order = ParentOrder(1, 1, 2000, algo, START, START + 10 * MINUTES)
-    with pytest.raises(ParentOrderRefused, match="only TWAP and IS"):
-        execute_routed(order, TwapSchedule(2000, START, START + 10 * MINUTES, 10), Router(synthetic.venues, market=market),
-                       market, decision_ns=10 ** 9)
-    assert market.now_ns() < START                # nothing ran, nothing was sent
+    router = Router(synthetic.venues, market=market)
+    day = synthetic.day
+    visible, hidden = day.kind == Kind.EXECUTE, day.kind == Kind.HIDDEN
+    for t in (START - 30 * MINUTES, START, START + 7 * MINUTES, START + 61 * MINUTES):
+        market.advance_to(t)
+        vol = router.traded_volume(1)
+        upto = day.ts_ns <= market.now_ns()     # the clock starts at the first message
+        assert vol["XNAS"] + vol["ARCX"] + vol["BATY"] == int(day.qty[visible & upto].sum())
+        assert vol["DARK"] == int(day.qty[hidden & upto].sum())
+        if t >= START:
+            assert min(vol["XNAS"], vol["ARCX"], vol["BATY"]) > 0
+    assert market.history_rejects == 0
+    assert int(np.sum(day.qty[visible])) > 0
+
+
+def _volume_run(synthetic: Any, algo: str, tmp_path: Any) -> tuple[Any, Any]:
+    from trading.execution.profile import VolumeProfile
+    from trading.execution.schedules import PovSchedule, VwapSchedule
+    from trading.replay.data import Kind
+    from trading.routing import Router
+    from trading.routing.replay_market import MultiVenueReplay
+    day = synthetic.day
+    market = MultiVenueReplay(synthetic, seed=2)
+    router = Router(synthetic.venues, market=market)
+    order = ParentOrder(1, 1, 1500, algo, START, START + 10 * MINUTES, max_participation=0.2,
+                        target_participation=0.1, min_participation=0.05)
+    if algo == "VWAP":
+        ex = (day.kind == Kind.EXECUTE) | (day.kind == Kind.HIDDEN)
+        profile = VolumeProfile.from_executions(day.ts_ns[ex], day.qty[ex], 34_200, 57_600, 1800)
+        schedule: Any = VwapSchedule(order.qty, order.start_ns, order.end_ns, profile, 0)
+    else:
+        schedule = PovSchedule(order.qty, order.target_participation)
+    return order, execute_routed(order, schedule, router, market, decision_ns=10 * 10 ** 9, lot=100)
+
+
+@pytest.mark.parametrize("algo", ["VWAP", "POV"])
+def test_volume_driven_algorithms_through_the_router_keep_the_participation_cap(synthetic: Any, algo: str,
+                                                                               tmp_path: Any) -> None:
+    order, res = _volume_run(synthetic, algo, tmp_path)
+    sent = [s for s in res.slices if not s.skipped]
+    assert sent and res.filled > 0
+    assert len({v for s in sent for v in s.venues}) > 1                 # across venues
+    for s in res.slices:                                                 # the cap at every decision
+        assert s.filled_before + s.qty <= order.max_participation * s.market_volume
+        assert s.qty % 100 == 0 and s.qty > 0
+    final_volume = res.slices[-1].market_volume
+    if algo == "POV":
+        # POV follows 10 % of the volume: at the last decision it had done at least its 5 % floor
+        # minus one lot and at most the 20 % cap of what had traded
+        last = res.slices[-1]
+        assert last.filled_before + last.filled >= 0.05 * final_volume - 100
+        assert res.filled <= order.qty
+    else:
+        assert res.filled <= order.qty and res.slices[0].ts_ns >= START
+    assert [(s.ts_ns, s.qty, s.filled) for s in res.slices] == \
+        [(s.ts_ns, s.qty, s.filled) for s in _volume_run(synthetic, algo, tmp_path)[1].slices]   # deterministic
