@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+STARTED = "strategy: SIGTERM handler installed"
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
+    print(STARTED, flush=True)      # the manager's stop waits for this line: SIGTERM is handled now
     from gateway.enginehost.journal import JournalError
     try:
         strategy = build(args.strategy, parse_params(args.param))
