@@ -255,7 +255,18 @@ def monitor_command(cfg: VenueConfig, ingest: str) -> list[str]:
            "--price-scale", str(cfg.venue.price_scale)]
     for ins in cfg.instruments:
         cmd += ["--instrument", f"{ins.id}:{ins.symbol}"]
+    for b in a.etf:
+        ids = {sym: _instrument_id(cfg, sym) for sym in (b.symbol, *b.components)}
+        cmd += ["--etf", json.dumps({"etf": ids[b.symbol], "symbol": b.symbol, "cash": b.cash, "divisor": b.divisor,
+                                     "cost_bps": b.cost_bps,
+                                     "components": {str(ids[s]): n for s, n in b.components.items()}})]
     return cmd
+
+
+def _instrument_id(cfg: VenueConfig, symbol: str) -> int:
+    ins = cfg.instrument(symbol)
+    assert ins is not None, symbol            # checked when the config loaded
+    return ins.id
 
 
 def ingest_endpoint_for(run_dir: Path) -> tuple[str, Path | None]:

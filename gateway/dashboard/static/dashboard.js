@@ -283,8 +283,11 @@ RENDER.health = st => {
   const ev = st.events || {}, j = r.journal;
   const extra = [["event log (this reader)", ev.capacity_bytes ? `${fmtBytes(ev.backlog_bytes)} behind of ${fmtBytes(ev.capacity_bytes)}, lapped ${ev.lapped}×, ${fmtInt(ev.read)} read` : "-"],
     ["journal lag", j ? `${fmtInt(j.lag)} commands (released ${fmtInt(j.released_seq)})` : "no journal"],
-    ["engine commands / events", r.available ? `${fmtInt(r.commands)} / ${fmtInt(r.events)}` : "-"], ["market data", st.market_data]];
-  rows("#capacity tbody", extra.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));
+    ["engine commands / events", r.available ? `${fmtInt(r.commands)} / ${fmtInt(r.events)}` : "-"]];
+  const md = st.market_data || {};
+  rows("#capacity tbody", [...extra.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))),
+    el("tr", {}, el("th", {}, "market data"), el("td", {id: "md-summary", class: md.stale ? "error" : "",
+      "data-feed": md.feed ? "1" : "0", "data-subscribers": md.zmq_subscribers ?? "", "data-recovery": md.recovery_sessions ?? ""}, md.summary || "-"))]);
   const sess = Array.isArray(st.sessions) ? st.sessions : [];
   rows("#sessions tbody", sess.length ? sess.map(s => el("tr", {}, el("td", {}, s.session_id), el("td", {}, s.firm_id),
     el("td", {}, s.connected ? "yes" : "no"), el("td", {}, s.peer || "-"), el("td", {class: "num"}, s.in_seq ?? "-"), el("td", {class: "num"}, s.out_seq ?? "-"))) :
