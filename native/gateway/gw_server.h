@@ -144,6 +144,8 @@ typedef struct gw_stats {
                                        (a chain: several of its sends in flight at once) */
     uint64_t io_sends_waited;       /* io_uring: flushes whose bytes waited in the send ring for
                                        a chain the kernel had (sent by its last completion) */
+    uint64_t store_syncs;           /* flow store made durable before bytes left (gw_store.c) */
+    uint64_t store_sync_failures;   /* ... and failed (fdatasync error: not durable, sent anyway) */
 } gw_stats_t;
 
 /* The gateway's state: sessions (sequence numbers, retransmission logs), order table, commands
