@@ -188,7 +188,14 @@ def derive_venue_config(multi: MultiVenueConfig, venue_id: str) -> VenueConfig:
                                            admin_endpoint=f"tcp://{host}:{p.gateway_admin}"),
         control=msgspec.structs.replace(t.control, command_endpoint=f"tcp://{host}:{p.control_command}",
                                         publish_endpoint=f"tcp://{host}:{p.control_publish}",
-                                        audit_log=str(audit.with_name(f"{audit.stem}-{spec.id}{audit.suffix}"))))
+                                        audit_log=str(audit.with_name(f"{audit.stem}-{spec.id}{audit.suffix}"))),
+        # each venue's dashboard on a free port of the template's host; the template's own address
+        # is the deployment index's (gateway/dashboard/deployment.py); "" keeps both off
+        dashboard=msgspec.structs.replace(t.dashboard, listen=venue_dashboard_listen(t.dashboard.listen)))
+
+
+def venue_dashboard_listen(template_listen: str) -> str:
+    return f"{template_listen.rpartition(':')[0]}:0" if template_listen else ""
 
 
 def lognormal_params(avg_us: float, p99_us: float) -> tuple[float, float]:

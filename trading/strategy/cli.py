@@ -15,7 +15,6 @@ import signal
 import sys
 from typing import Any, NoReturn
 
-from gateway.enginehost.journal import JournalError
 from shm.errors import ShmError
 from trading.strategy.api import ParamError
 from trading.strategy.context import Limits
@@ -48,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+STARTED = "strategy: SIGTERM handler installed"
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
@@ -58,6 +60,18 @@ def main(argv: list[str] | None = None) -> int:
             params = ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()) or "no parameters"
             print(f"{name:<10} {cls.__module__}.{cls.__name__}: {params}")
         return 0
+    # SIGTERM (strategy stop) may come while the runner is still starting (imports, the journal
+    # read): it is remembered and honoured before the loop, so a stop always exits cleanly
+    stopping: dict[str, bool] = {"now": False, "running": False}
+
+    def _stop(signum: int, frame: Any) -> None:
+        stopping["now"] = True
+        if stopping["running"]:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    print(STARTED, flush=True)      # the manager's stop waits for this line: SIGTERM is handled now
+    from gateway.enginehost.journal import JournalError
     try:
         strategy = build(args.strategy, parse_params(args.param))
         if args.account < 0 or args.instrument <= 0:
@@ -68,18 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, LookupError, ParamError, ShmError, OSError, JournalError) as exc:
         print(f"strategy: {exc}", file=sys.stderr)
         return 2
-    stopping: dict[str, Any] = {"now": False}
-
-    def _stop(signum: int, frame: Any) -> None:
-        stopping["now"] = True
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
     try:
-        runner.run(args.duration)
+        stopping["running"] = True
+        if not stopping["now"]:
+            runner.run(args.duration)
     except KeyboardInterrupt:
         pass
     finally:
+        stopping["running"] = False
         runner.stop()
     led = runner.ctx.ledger
     print(f"{type(strategy).__name__} on instrument {args.instrument} account {args.account}: "

@@ -15,7 +15,8 @@ import numpy as np
 
 from native import records
 from native.messages import Event
-from native.records import EVENT_CLASSES, EVT_DTYPES, field_names
+from native.messages import EVENT_CLASSES
+from native.records import EVT_DTYPES, field_names
 
 _CODES = {("i", 1): "b", ("u", 1): "B", ("i", 2): "h", ("u", 2): "H", ("i", 4): "i", ("u", 4): "I",
           ("i", 8): "q", ("u", 8): "Q"}

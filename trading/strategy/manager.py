@@ -86,6 +86,11 @@ class StrategyManager:
         r = self.running.get(sid)
         if r is None:
             raise LookupError(f"no strategy {sid} (running: {sorted(self.running) or 'none'})")
+        # a process still starting would die of SIGTERM without its clean stop (orders cancelled,
+        # summary line): wait until it says its handler is installed (or it exits)
+        deadline = time.monotonic() + timeout_s
+        while r.proc.poll() is None and time.monotonic() < deadline and not self._handler_ready(r):
+            time.sleep(0.02)
         if r.proc.poll() is None:
             r.proc.terminate()
             try:
@@ -94,6 +99,11 @@ class StrategyManager:
                 r.proc.kill()
                 r.proc.wait()
         return r.describe()
+
+    @staticmethod
+    def _handler_ready(r: Running) -> bool:
+        from trading.strategy.cli import STARTED
+        return r.log.is_file() and STARTED in r.log.read_text(errors="replace")
 
     def list(self) -> list[dict[str, Any]]:
         return [r.describe() for r in self.running.values()]

@@ -81,7 +81,7 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
         v.wait_for(ready.exists, "the multi-venue ready file", deadline_s=START_S)
         info = json.loads(ready.read_text())
         assert set(info["venues"]) == {"LITA", "LITB"}
-        assert "2 venues, 14 processes (2 engines) on" in v.log("up") and "share the CPUs" in v.log("up")
+        assert "2 venues, 15 processes (2 engines) on" in v.log("up") and "share the CPUs" in v.log("up")
         assert info["discovery"].startswith("tcp://127.0.0.1:") and \
             f"price discovery (information shares across lit venues, topic analytics): {info['discovery']}" in v.log("up")
         discovery = _subscriber(info["discovery"])
