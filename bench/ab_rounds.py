@@ -11,9 +11,13 @@ units of comparison, since samples within a round share the same machine state.
   (1-level)/2 and (1+level)/2 quantiles of those ratios);
 - noise = the same ratio between two halves of the B rounds (alternate B rounds: B1 B3 B5 ... over
   B2 B4 B6 ...), with its own bootstrap interval: what "no treatment at all" looks like in this run;
-- within noise: the effect's interval overlaps the noise's interval (and then the effect is not
-  told apart from what two baseline halves differ by). With few rounds both intervals are wide:
-  the run says so rather than claiming more.
+- the noise band: [1/m, m] with m = max(noise.high, 1/noise.low), the largest departure from 1
+  that two halves of identical rounds reach within their interval, either way (which half is the
+  numerator is arbitrary, so the band is symmetric on the log scale);
+- within noise: the effect's value lies inside the noise band: the treatment moved the statistic
+  no further than doing nothing did. With few rounds, or on a loaded machine, the band is wide:
+  the run prints it rather than claiming more; the effect's own interval says, in addition, whether
+  the effect is told apart from 1 at all.
 
 Deterministic for a seed.
 """
@@ -30,14 +34,12 @@ class Ratio:
     low: float
     high: float
 
-    def overlaps(self, other: "Ratio") -> bool:
-        return self.low <= other.high and other.low <= self.high
-
 
 @dataclass(frozen=True)
 class Comparison:
     effect: Ratio            # median(A) / median(B)
     noise: Ratio             # median(B odd) / median(B even)
+    band: tuple[float, float]
     within_noise: bool
 
 
@@ -63,4 +65,6 @@ def compare(treated: list[float], baseline: list[float], level: float = 0.9, res
     effect = ratio_of_medians(np.asarray(treated), np.asarray(baseline), level, resamples, rng)
     b = np.asarray(baseline, dtype=float)
     noise = ratio_of_medians(b[0::2], b[1::2], level, resamples, rng)
-    return Comparison(effect, noise, effect.overlaps(noise))
+    m = max(noise.high, 1.0 / noise.low, noise.value, 1.0 / noise.value)
+    band = (1.0 / m, m)
+    return Comparison(effect, noise, band, band[0] <= effect.value <= band[1])

@@ -9,8 +9,9 @@
   (closed, open, closed, open, ..., closed; bench/ab_rounds.py): the ratio of the open rounds'
   median P50 (and P99) to the closed rounds', with a bootstrap interval over rounds, beside the
   same ratio between two halves of the closed rounds (the noise yardstick). "Within noise" means
-  the two intervals overlap. Closed: no browser connected (the page navigated to about:blank; the
-  Chromium process stays, idle); open: the page on the books tab, live.
+  the open/closed ratio lies inside the noise band that yardstick spans (bench/ab_rounds.py).
+  Closed: no browser connected (the page navigated to about:blank; the Chromium process stays,
+  idle); open: the page on the books tab, live (a hidden tab's panels are not drawn).
 
 Load: a producer slot submits a seeded maker/taker flow to the engine at --rate orders/s (trades,
 book levels, acknowledgements on the event log the dashboard reads).
@@ -311,7 +312,8 @@ def rounds_table(rounds: list[Round]) -> None:
 def verdict(name: str, c: Comparison) -> str:
     e, n = c.effect, c.noise
     return (f"{name:<5} open/closed {e.value:.3f} [{e.low:.3f}, {e.high:.3f}]   closed/closed (noise) "
-            f"{n.value:.3f} [{n.low:.3f}, {n.high:.3f}]   -> {'within noise' if c.within_noise else 'NOT within noise'}")
+            f"{n.value:.3f} [{n.low:.3f}, {n.high:.3f}], band [{c.band[0]:.3f}, {c.band[1]:.3f}]   -> "
+            f"{'within noise' if c.within_noise else 'NOT within noise'}")
 
 
 def report(quick: bool, mach: dict[str, Any], latencies: list[float], rounds: list[Round],
@@ -340,10 +342,12 @@ def report(quick: bool, mach: dict[str, Any], latencies: list[float], rounds: li
               "order_path_p50_open_vs_closed_interval": [c50.effect.low, c50.effect.high],
               "order_path_p50_noise_closed_vs_closed": c50.noise.value,
               "order_path_p50_noise_interval": [c50.noise.low, c50.noise.high],
+              "order_path_p50_noise_band": list(c50.band),
               "order_path_p99_open_vs_closed": c99.effect.value,
               "order_path_p99_open_vs_closed_interval": [c99.effect.low, c99.effect.high],
               "order_path_p99_noise_closed_vs_closed": c99.noise.value,
               "order_path_p99_noise_interval": [c99.noise.low, c99.noise.high],
+              "order_path_p99_noise_band": list(c99.band),
               "event_to_browser_p50_vs_refresh_interval": metrics["event_to_browser_p50_ns"] / baselines["refresh_interval_ns"]}
     print(f"dashboard bench ({'quick' if quick else 'full'}): load {sent_rate:,.0f} orders/s through a producer "
           f"slot, browser: {browser_kind}, load average {os.getloadavg()[0]:.1f} at the end")

@@ -212,7 +212,7 @@ class VenueConfig(_S, frozen=True):
 _AT = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.S)
 
 
-def _msgspec_message(exc: msgspec.ValidationError) -> tuple[str, str]:
+def msgspec_message(exc: msgspec.ValidationError) -> tuple[str, str]:
     """'Expected `int`, got `str` - at `$.instruments[2].tick`' -> ('instruments[2].tick', ...)."""
     m = _AT.match(str(exc))
     assert m is not None
@@ -465,7 +465,7 @@ def parse_config(data: object, where: str = "venue config") -> VenueConfig:
     try:
         cfg = msgspec.convert(data, VenueConfig)
     except msgspec.ValidationError as exc:
-        path, problem = _msgspec_message(exc)
+        path, problem = msgspec_message(exc)
         raise ConfigError(f"{where}: {path + ': ' if path else ''}{problem}") from None
     try:
         _check(cfg)

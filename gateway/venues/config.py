@@ -331,7 +331,7 @@ def parse_multi(data: dict[str, Any], where: str = "venue config") -> MultiVenue
         multi = msgspec.convert({"template": msgspec.to_builtins(template),
                                  **{k: data[k] for k in MULTI_SECTIONS if k in data}}, MultiVenueConfig)
     except msgspec.ValidationError as exc:
-        path, problem = venue_config._msgspec_message(exc)
+        path, problem = venue_config.msgspec_message(exc)
         raise ConfigError(f"{where}: {path + ': ' if path else ''}{problem}") from None
     try:
         _check(multi)

@@ -1,5 +1,6 @@
 """bench/ab_rounds.py, the dashboard bench's open-vs-closed statistic, on simulated rounds with a
-known answer: no effect is called within noise, a clear one is not, the interval is the
+known answer: no effect is called within noise, a clear one is not, drifting baselines widen the
+symmetric noise band rather than tilt it, the interval is the
 bootstrap's (checked against a slow direct resampling loop), and it is deterministic for a seed."""
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ def test_no_effect_is_within_noise_and_a_large_one_is_not() -> None:
     slower = _rounds(rng, 5, 160.0, 0.05)
     c = compare(slower, closed, seed=5)
     assert not c.within_noise and c.effect.low > 1.3 and c.noise.low < 1.0 < c.noise.high
+
+
+def test_the_noise_band_is_symmetric_so_a_lopsided_noise_ratio_does_not_hide_or_invent_an_effect() -> None:
+    # the closed rounds drift: the odd ones sit ~30% above the even ones (which half is the
+    # numerator is arbitrary); an open condition equal to their overall median is within noise
+    closed = [130.0, 100.0, 131.0, 99.0, 129.0, 101.0]
+    c = compare([115.0, 116.0, 114.0], closed, seed=1)
+    assert c.noise.value > 1.2 and c.band[0] < 1 / 1.2 and c.band[1] > 1.2
+    assert c.within_noise
+    assert c.band[0] == 1 / c.band[1]
+    assert not compare([260.0, 255.0, 262.0], closed, seed=1).within_noise
 
 
 def test_the_interval_is_the_percentile_bootstrap_computed_directly() -> None:
