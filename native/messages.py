@@ -433,6 +433,8 @@ class SetOrderProtection(CommandRecord, frozen=True, gc=False, tag="SET_ORDER_PR
     CODE: ClassVar[int] = 17
     C_STRUCT: ClassVar[str] = "eng_set_order_protection_t"
     mode: int = 0  # uint8_t
+    sub_penny_from: int = 0  # int64_t
+    sub_penny_increment: int = 0  # int64_t
 
 
 class AcceptedEvent(EventRecord, frozen=True, gc=False, tag="ACCEPTED"):

@@ -407,6 +407,11 @@ typedef struct eng_set_order_protection {
     eng_cmd_hdr_t hdr;
     uint8_t mode;             /* eng_protect_mode_t */
     uint8_t _pad1[7];
+    int64_t sub_penny_from;   /* Rule 612: an order or replace priced at or above this (the $1.00 of
+                                 the price band, engine units) must be a multiple of
+                                 sub_penny_increment, else ENG_REJ_REGNMS_SUB_PENNY (checked before
+                                 the instrument's own tick); 0 with an increment of 0: no check */
+    int64_t sub_penny_increment;
 } eng_set_order_protection_t;
 
 typedef union eng_cmd {
