@@ -50,7 +50,7 @@ from trading.replay.history import (
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
-from trading.strategy.context import Context, Limits, Outgoing
+from trading.strategy.context import Context, Limits, Outgoing, write_command
 from trading.strategy.ledger import FeeSchedule
 
 INF = 1 << 62
@@ -154,7 +154,10 @@ class Replay:
         self.ctx = Context(INSTRUMENT, self.cfg.account_id, history.day.price_scale, history.day.tick_size,
                            self.cfg.fees, self.cfg.limits, dict(strategy.params), clock=self._clock, invoke=self._invoke)
         self.subscribed = {name: overrides(strategy, name) for name in (
-            "on_book", "on_trade", "on_timer", "on_fill", "on_accepted", "on_rejected", "on_cancelled", "on_start")}
+            "on_book", "on_trade", "on_phase", "on_timer", "on_fill", "on_accepted", "on_rejected", "on_cancelled",
+            "on_start")}
+        # callbacks that market data itself triggers: any delivery may wake the strategy
+        self.md_callbacks = self.subscribed["on_book"] or self.subscribed["on_trade"] or self.subscribed["on_phase"]
         # a strategy that overrides nothing never reads the book: no market data is delivered
         self.wants_md = any(self.subscribed.values())
         self.error: str | None = None
@@ -246,7 +249,7 @@ class Replay:
         ts = h.ts_ns
         if self.i < n:
             self.now = int(ts[self.i])
-        md_wakes = self.subscribed["on_book"] or self.subscribed["on_trade"] or any(t[2] for t in self.timers)
+        md_wakes = self.md_callbacks or any(t[2] for t in self.timers)
         wants_md = self.wants_md
         lo_min, lf_min = self.cfg.order_latency.minimum, self.cfg.feed_latency.minimum
         step = max(1, n // 200)
@@ -293,8 +296,8 @@ class Replay:
 
     def _earliest_reaction(self, delivered: int) -> int:
         """The earliest wake-up that an event delivered at `delivered` can cause: at once for a
-        strategy with on_book/on_trade, else the first tick at or after it of an on-change timer."""
-        if self.subscribed["on_book"] or self.subscribed["on_trade"]:
+        strategy with on_book/on_trade/on_phase, else the first tick at or after it of an on-change timer."""
+        if self.md_callbacks:
             return delivered
         best = INF
         for nxt, interval, on_change, _ in self.timers:
@@ -405,15 +408,7 @@ class Replay:
         acct = self.cfg.account_id
         while self.arrivals and self.arrivals[0][0] < t_h:
             ts, o = self.arrivals.popleft()
-            if o.op == "NEW":
-                buf.new_limit(INSTRUMENT, 0, ts, o.order_id, o.side, o.price, o.qty, acct, o.tif, flags=o.flags)
-            elif o.op == "CANCEL":
-                buf.cancel(INSTRUMENT, 0, ts, o.order_id)
-            elif o.op == "REPLACE":
-                buf.replace(INSTRUMENT, 0, ts, o.order_id, o.price, o.qty)
-            else:
-                buf.append("MASS_CANCEL", instrument_id=INSTRUMENT, ts_ns=ts, account_id=acct, by_account=1,
-                           by_instrument=1)
+            write_command(buf, o, INSTRUMENT, acct, ts)
             self.now = max(self.now, ts)
         self._submit_records(buf.records().copy(), own=True)
 
@@ -424,7 +419,7 @@ class Replay:
     def _next_wake(self) -> int:
         t = self.own[0][0] if self.own else INF
         md_next = self._next_md() if self.wants_md else INF
-        if self.subscribed["on_book"] or self.subscribed["on_trade"]:
+        if self.md_callbacks:
             t = min(t, md_next)
         for timer in self.timers:
             nxt, interval, on_change, changed = timer
@@ -468,14 +463,25 @@ class Replay:
         if not rows:
             return False
         book, trade_cb = self.ctx.book, self.subscribed["on_trade"]
+        changed = False      # the book or the trades: a phase change alone is on_phase's
         for d, _, p, q, k, s in rows:
             if k == 0:
                 book.apply(s, p, q)
+                changed = True
+            elif k == 3:
+                self._wake_phase(p, q)
             else:
+                changed = True
                 book.trade(p, q)
                 if trade_cb and self.error is None:
                     self._invoke("on_trade", PublicTrade(d, p, q, s if k == 1 else 3 - s, k == 2))
-        return True
+        return changed
+
+    def _wake_phase(self, phase: int, previous: int) -> None:
+        if self.error is None:
+            self.ctx.apply_phase(phase, previous)
+        else:
+            self.ctx.apply_phase(phase, previous, notify=False)
 
     def _after_wake(self, t: int) -> None:
         """Computation time charged, new timers started, the strategy's commands on their way, a
