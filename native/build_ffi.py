@@ -10,8 +10,10 @@ Header order is the explicit list ``CDEF_HEADERS``: the layout header every proc
 then each component after the ones whose types it uses. A header with a CFFI section that is not in
 the list fails the build, so a new one cannot be skipped silently.
 
-Environment switch, off by default so a build is portable:
+Environment switches, off by default so a build is portable:
   VENUE_MARCH_NATIVE=1  add -march=native (only for a build that runs on the machine it was built on)
+  VENUE_NO_OPENSSL=1    build without OpenSSL even where its headers are (the gateway's TLS
+                        listener is then refused at start-up with the reason)
 (Sanitizer builds of the C are the tests' own: tests/gateway/test_gw_c_sanitized.py and the fuzz
 harnesses in native/tests/; the engine's invariants are checked at run time by eng_check().)
 """
@@ -85,6 +87,17 @@ def _compile_args() -> list[str]:
     return args
 
 
+def openssl_found() -> bool:
+    """OpenSSL's headers and libraries are here: the gateway's TLS listener (gw_tls.c) is built
+    with them; without, it is built without TLS and says so when a TLS listener is asked for.
+    VENUE_NO_OPENSSL=1 builds without, as on a machine that lacks them."""
+    if os.environ.get("VENUE_NO_OPENSSL") == "1":
+        return False
+    import ctypes.util
+    heads = any(Path(d, "openssl", "ssl.h").is_file() for d in ("/usr/include", "/usr/local/include"))
+    return heads and bool(ctypes.util.find_library("ssl")) and bool(ctypes.util.find_library("crypto"))
+
+
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_text())
 ffibuilder.set_source(
@@ -93,7 +106,8 @@ ffibuilder.set_source(
     sources=sources(),
     include_dirs=include_dirs(),
     extra_compile_args=_compile_args(),
-    libraries=["rt", "pthread"],
+    libraries=["rt", "pthread"] + (["ssl", "crypto"] if openssl_found() else []),
+    define_macros=[("GW_WITH_OPENSSL", "1")] if openssl_found() else [],
 )
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ intervals is terminated by the gateway (by design: that is how a dead client is 
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from typing import Any, Callable
 
@@ -14,6 +15,7 @@ from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed,
 from gateway.client.orders import (DEFAULT_PRICE_SCALE, OrderRequest, PriceLike, describe,
                                    exec_type_of, to_units)
 from gateway.client.session import SessionCore
+from gateway.client.tls import TlsOptions, context_of, server_name
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecType, ExecutionReport,
                                           Message, OrderFlags, OrdType,
                                           Retransmission, SelfTradePrevention, Sequence, Side,
@@ -30,14 +32,24 @@ class Client:
     @classmethod
     def connect(cls, host: str, port: int, session_id: int, firm_id: int, key: str | bytes,
                 keepalive_ms: int = 1000, next_seq_no: int | None = None,
-                timeout_s: float = 5.0, price_scale: int = DEFAULT_PRICE_SCALE) -> "Client":
-        """Opens TCP, negotiates and establishes. Raises SessionRejected with the reason.
+                timeout_s: float = 5.0, price_scale: int = DEFAULT_PRICE_SCALE,
+                tls: TlsOptions | ssl.SSLContext | None = None) -> "Client":
+        """Opens TCP (TLS 1.3 with tls: the gateway's TLS listener), negotiates and establishes.
+        Raises SessionRejected with the reason, ConnectionClosed when TLS refuses (the gateway's
+        certificate, or the gateway refusing ours, which TLS 1.3 reports on the first read).
         price_scale: the venue's price units per currency unit (its config's venue.price_scale),
         for buy/sell/describe's decimal prices."""
         core = SessionCore(session_id, firm_id, key.encode() if isinstance(key, str) else key,
                            keepalive_ms, price_scale)
-        sock = socket.create_connection((host, port), timeout=timeout_s)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        raw = socket.create_connection((host, port), timeout=timeout_s)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = raw
+        if tls is not None:
+            try:
+                sock = context_of(tls).wrap_socket(raw, server_hostname=server_name(tls, host))
+            except OSError as exc:
+                raw.close()
+                raise ConnectionClosed(f"TLS: {exc}") from None
         if next_seq_no is not None:
             core.next_seq_out = next_seq_no
         c = cls(sock, core)

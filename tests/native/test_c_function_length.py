@@ -22,8 +22,6 @@ FLAT_DISPATCH = {
 }
 TO_SPLIT = {
     "runner/runner_loop.c:runner_run",
-    "bench/gw_loadgen.c:gw_loadgen_run",
-    "bench/probe_tcp.c:probe_tcp_pingpong",
 }
 
 
