@@ -41,7 +41,7 @@ CDEF_HEADERS = (
     "md/md_feed.h", "md/md_book.h", "md/md_encode.h", "md/md_xdp.h", "md/md_pub.h", "md/md_sub.h", "md/md_subrx.h",
     "gateway/sbe_codec.h", "gateway/gw_admin.h", "gateway/gw_server.h",
     "bench/eng_perf.h", "bench/gw_loadgen.h", "bench/hdr_bench.h", "bench/md_probe.h",
-    "bench/probe_tcp.h", "bench/ring_probe.h", "bench/ring_stress.h",
+    "bench/probe_tcp.h", "bench/ring_probe.h", "bench/ring_stress.h", "bench/tls_client.h",
 )
 _SECTION = re.compile(r"/\* CFFI-BEGIN \*/(.*?)/\* CFFI-END \*/", re.S)
 

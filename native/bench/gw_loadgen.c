@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "sbe_codec.h"
+#include "tls_client.h"
 
 #define GW_LG_RX_BYTES (1 << 20)
 #define GW_LG_TX_BYTES (1 << 18)
@@ -112,18 +113,35 @@ static int gw_lg_queue_due(const gw_loadgen_cfg_t *cfg, gw_lg_state_t *st, int64
     return 0;
 }
 
+/* One non-blocking send (plain or TLS): bytes written, or -EAGAIN, or another -errno. */
+static ssize_t gw_lg_io_send(const gw_loadgen_cfg_t *cfg, const uint8_t *buf, uint32_t len)
+{
+    if (cfg->tls)
+        return tls_client_send_some(cfg->tls, buf, len);
+    ssize_t n = send(cfg->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return n >= 0 ? n : (errno == EINTR ? -EAGAIN : -errno);
+}
+
+/* One non-blocking receive (plain or TLS): bytes, 0 the peer closed, -EAGAIN, or -errno. */
+static ssize_t gw_lg_io_recv(const gw_loadgen_cfg_t *cfg, uint8_t *buf, uint32_t cap)
+{
+    if (cfg->tls)
+        return tls_client_recv(cfg->tls, buf, cap);
+    ssize_t n = recv(cfg->fd, buf, cap, MSG_DONTWAIT);
+    return n >= 0 ? n : (errno == EINTR || errno == EWOULDBLOCK ? -EAGAIN : -errno);
+}
+
 /* One non-blocking send of what is queued. 0 or -errno. */
 static int gw_lg_send(const gw_loadgen_cfg_t *cfg, gw_lg_state_t *st, gw_loadgen_result_t *res)
 {
     if (st->tx_head == st->tx_tail)
         return 0;
-    ssize_t n = send(cfg->fd, st->tx + st->tx_head, st->tx_tail - st->tx_head,
-                     MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t n = gw_lg_io_send(cfg, st->tx + st->tx_head, st->tx_tail - st->tx_head);
     res->send_calls++;
     if (n > 0)
         st->tx_head += (uint32_t)n;
-    else if (n < 0 && errno != EAGAIN && errno != EINTR)
-        return -errno;
+    else if (n < 0 && n != -EAGAIN)
+        return (int)n;
     if (st->tx_head == st->tx_tail)
         st->tx_head = st->tx_tail = 0;
     return 0;
@@ -144,14 +162,19 @@ static int gw_lg_wait_read(const gw_loadgen_cfg_t *cfg, gw_lg_state_t *st, int64
     struct pollfd pfd = {.fd = cfg->fd, .events = POLLIN | (st->tx_head < st->tx_tail ? POLLOUT : 0)};
     struct timespec ts = {.tv_sec = wait_ns > 0 ? wait_ns / 1000000000 : 0,
                           .tv_nsec = wait_ns > 0 ? wait_ns % 1000000000 : 0};
-    int pr = ppoll(&pfd, 1, &ts, NULL);
-    if (pr <= 0 || !(pfd.revents & (POLLIN | POLLERR | POLLHUP)))
+    if (cfg->tls && tls_client_pending(cfg->tls))
+        pfd.revents = POLLIN;       /* TLS holds decrypted bytes: the socket would not say so */
+    else if (ppoll(&pfd, 1, &ts, NULL) <= 0)
         return 0;
-    ssize_t n = recv(cfg->fd, st->rx + st->rx_len, GW_LG_RX_BYTES - st->rx_len, MSG_DONTWAIT);
+    if (!(pfd.revents & (POLLIN | POLLERR | POLLHUP)))
+        return 0;
+    ssize_t n = gw_lg_io_recv(cfg, st->rx + st->rx_len, GW_LG_RX_BYTES - st->rx_len);
     if (n == 0)
         return -EPROTO;
-    if (n < 0)
+    if (n == -EAGAIN)
         return 0;
+    if (n < 0)
+        return (int)n;
     st->rx_len += (uint32_t)n;
     int64_t t = gw_lg_now();
     int rc = gw_lg_read(cfg, st->rx, &st->rx_len, t, st->planned_at, st->sent_at, planned_ns,
