@@ -396,6 +396,7 @@ def fill_records(lo: int, hi: int) -> np.ndarray:
     nv["side"][sl] = np.where(ids % 2 == 0, Side.BUY, Side.SELL)
     nv["price"][sl] = np.where(ids % 2 == 0, MID - (1 + ids % 5000) * TICK, MID + (1 + ids % 5000) * TICK)
     nv["qty"][sl], nv["ord_type"][sl], nv["tif"][sl] = 100, OrdType.LIMIT, Tif.GTC
+    nv["client_order_id"][sl] = ids * 7 + 1    # set on every order, as the gateway does
     views[CmdType.TIME]["seq"][:] = np.arange(lo + 1, hi + 1, dtype=np.uint64)
     return arr
 
@@ -432,6 +433,8 @@ def memory_at(live: int, capacity: int, chunk: int = 1 << 16) -> dict[str, float
             "engine_resident_idle_bytes": idle["memory_bytes"], "engine_resident_full_bytes": st["memory_bytes"],
             "engine_reserved_bytes": st["memory_reserved_bytes"],
             "bytes_per_resting_order": (st["memory_bytes"] - idle["memory_bytes"]) / live,
+            "orders_with_extension": st["ext_live"], "order_record_bytes": st["order_record_bytes"],
+            "ext_record_bytes": st["ext_record_bytes"], "level_record_bytes": st["level_record_bytes"],
             "order_path_minor_faults": path_faults, "prefault_ahead_minor_faults": ahead_faults,
             "fill_msgs_per_thread_cpu_s": live / (cpu * 1e-9)}
 
@@ -638,9 +641,13 @@ def main() -> int:
               f"{m['rss_full_bytes'] / 2**20:>9.0f}Mi{m['rss_growth_per_order']:>12.1f}{m['bytes_per_resting_order']:>15.1f}"
               f"{int(m['order_path_minor_faults']):>12,}{int(m['prefault_ahead_minor_faults']):>13,}"
               f"{m['fill_msgs_per_thread_cpu_s'] / 1e6:>13.2f}")
-    print("  engine B/order: the engine's resident bytes added per resting order, with the quarter of headroom"
-          " eng_prefault_ahead keeps ahead of the high-water mark; path faults: minor faults inside the order"
-          " path (eng_process), ahead faults: inside eng_prefault_ahead")
+    print("  engine B/order: the engine's resident bytes added per resting order (every table: order records,"
+          " order-id buckets, extensions, GTD heap, levels), with the sixteenth of headroom eng_prefault_ahead"
+          " keeps ahead of the high-water mark; path faults: minor faults inside the order path (eng_process),"
+          " ahead faults: inside eng_prefault_ahead")
+    print(f"  records: order {mem[0]['order_record_bytes']:.0f} B + order-id bucket 4 B; extension"
+          f" {mem[0]['ext_record_bytes']:.0f} B (+4 B heap slot for GTD) only for iceberg/stop/GTD/STP-group/dark"
+          f" orders ({int(mem[-1]['orders_with_extension'])} here); level {mem[0]['level_record_bytes']:.0f} B")
     metrics["memory"] = {str(int(m["resting_orders"])): m for m in mem}
     metrics["memory"]["idle_engine_10m_rss_bytes"] = mem[0]["rss_idle_growth_bytes"]  # type: ignore[index]
 

@@ -114,7 +114,17 @@ with EngineClient(name) as c:
 """
 
 
-def live(quick: bool) -> dict[str, Any]:
+def _percentiles(ns: Any) -> dict[str, float]:
+    lat = np.array(list(ns)[10:], dtype=np.int64)     # the first reactions warm up
+    if not len(lat):
+        return {}
+    return {"p50_us": float(np.percentile(lat, 50)) / 1e3, "p99_us": float(np.percentile(lat, 99)) / 1e3,
+            "max_us": float(lat.max()) / 1e3}
+
+
+def live(quick: bool, mode: str) -> dict[str, Any]:
+    """mode "spin": the bench polls runner.step() without pause; "doorbell": the runner's own loop
+    (LiveRunner.run: polls, then sleeps on the event log's futex doorbell when idle)."""
     from gateway import launcher
     from trading.strategy.live import LiveRunner
     venue = launcher.Venue(prefix="br")
@@ -133,17 +143,21 @@ def live(quick: bool) -> dict[str, Any]:
         n = 1000 if quick else 5000
         feeder = subprocess.Popen([sys.executable, "-c", FEEDER, name, str(n), "1000"], cwd=REPO,
                                   env={**os.environ, "PYTHONPATH": str(REPO)})
-        while feeder.poll() is None:
-            runner.step()
+        if mode == "spin":
+            while feeder.poll() is None:
+                runner.step()
+        else:
+            while feeder.poll() is None:
+                runner.run(duration_s=0.05)
         for _ in range(1000):
             runner.step()
         runner.stop()
-        lat = np.array(runner.order_latency_ns[10:], dtype=np.int64)   # the first reactions warm up
-        if not len(lat):
+        if len(runner.order_latency_ns) <= 10:
             return {"error": "no reactions recorded"}
-        return {"reactions": int(len(lat)), "p50_us": float(np.percentile(lat, 50)) / 1e3,
-                "p99_us": float(np.percentile(lat, 99)) / 1e3, "max_us": float(lat.max()) / 1e3,
-                "feeder_orders": n}
+        return {"reactions": len(runner.order_latency_ns) - 10, "feeder_orders": n,
+                "event_to_ring": _percentiles(runner.order_latency_ns),
+                "poll_to_ring": _percentiles(runner.reaction_ns),
+                "poll_to_ring_cpu": _percentiles(runner.reaction_cpu_ns)}
     finally:
         venue.close()
 
@@ -160,7 +174,7 @@ def main() -> int:
     load = os.getloadavg()
     mine = ours(args.data, args.quick)
     other = peer(args.data, args.peer_python, args.quick)
-    lv = live(args.quick)
+    lv = {mode: live(args.quick, mode) for mode in ("spin", "doorbell")}
     rows = [("ours noop", mine["noop"]), ("ours quote", mine["quote"]), ("ours quote, no hidden", mine["quote_no_hidden"])]
     if isinstance(other, dict):
         rows += [("hftbacktest noop", other["noop"]), ("hftbacktest quote", other["quote"])]
@@ -171,7 +185,14 @@ def main() -> int:
     if not isinstance(other, dict):
         print(f"hftbacktest: {other}")
     print(f"load + build engine commands: {mine['prepare_s']:.2f} s for {mine['messages']} messages")
-    print(f"live market event -> strategy order on the ring: {lv}")
+    for mode, r in lv.items():
+        if "error" in r:
+            print(f"live ({mode}): {r['error']}")
+            continue
+        e, p, c = r["event_to_ring"], r["poll_to_ring"], r["poll_to_ring_cpu"]
+        print(f"live ({mode}), {r['reactions']} reactions: engine event -> order on the ring P50 {e['p50_us']:.1f} us, "
+              f"P99 {e['p99_us']:.1f} us; in the runner (poll -> ring) P50 {p['p50_us']:.1f} us, P99 {p['p99_us']:.1f} us, "
+              f"its CPU time P50 {c['p50_us']:.1f} us, P99 {c['p99_us']:.1f} us")
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     metrics = {"messages": mine["messages"], "prepare_s": mine["prepare_s"],
                "noop_events_per_s": mine["noop"]["events_per_s"], "quote_events_per_s": mine["quote"]["events_per_s"],

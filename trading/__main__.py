@@ -15,6 +15,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "strategy": ("trading.strategy.cli", "strategies live: 'strategy list', 'strategy run --venue NAME ...'"),
     "analyze": ("trading.analytics.cli", "order-flow analytics of a LOBSTER day: summary table and plots"),
     "monitor": ("trading.analytics.monitor", "streaming analytics beside a running engine, published on ZeroMQ"),
+    "discovery": ("trading.analytics.discovery_live", "live information shares across venues from the "
+                                                      "consolidator's quotes, published on ZeroMQ"),
     "report": ("trading.tca.cli", "transaction cost analysis, best-execution monitoring and regulatory "
                                   "reports from a venue journal ('report --help')"),
     "execution": ("trading.execution.cli", "execution algorithms: 'execution paper' (Almgren-Chriss example and "

@@ -15,6 +15,7 @@ run on ENGINE time (the ts_ns of trade events), see breakers.py.
 """
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from importlib import resources
@@ -122,14 +123,27 @@ class Control(_S, frozen=True):
     curve_clients: str = ""
 
 
+class EtfBasketConfig(_S, frozen=True):
+    """[[analytics.etf]]: an ETF listed on this venue and its creation basket (trading/analytics/
+    etf_live.py): component symbol -> shares per `divisor` ETF shares, cash in currency units, and
+    the round-trip cost in basis points beyond which the monitor's stat-arb signal fires."""
+    symbol: str
+    components: dict[str, float]
+    cash: float = 0.0
+    divisor: float = 1.0
+    cost_bps: float = 0.0
+
+
 class Analytics(_S, frozen=True):
     """The live order-flow monitor `up` runs beside the venue (trading/analytics/monitor.py): VPIN,
-    order-flow imbalance, Kyle's lambda, regimes... per instrument, published on the control plane's
-    channel under the topics analytics (values every interval_s) and alert."""
+    order-flow imbalance, Kyle's lambda, regimes... per instrument, and the fair value of each
+    configured ETF, published on the control plane's channel under the topics analytics (values
+    every interval_s) and alert."""
     enabled: bool = True
     bucket_volume: float = 1000.0              # VPIN volume bucket, shares
     bar_seconds: float = 10.0                  # the bars the regime and liquidity estimators use
     interval_s: float = 1.0                    # seconds between value publications
+    etf: list[EtfBasketConfig] = []
 
 class Dashboard(_S, frozen=True):
     """The live web dashboard (gateway/dashboard/), started by ``up`` beside the other processes.
@@ -198,7 +212,7 @@ class VenueConfig(_S, frozen=True):
 _AT = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.S)
 
 
-def _msgspec_message(exc: msgspec.ValidationError) -> tuple[str, str]:
+def msgspec_message(exc: msgspec.ValidationError) -> tuple[str, str]:
     """'Expected `int`, got `str` - at `$.instruments[2].tick`' -> ('instruments[2].tick', ...)."""
     m = _AT.match(str(exc))
     assert m is not None
@@ -235,6 +249,25 @@ def _endpoint_ok(ep: str) -> bool:
     return bool(re.match(r"^(tcp://[^:]+:(\d+|\*)|ipc://.+|inproc://.+)$", ep))
 
 
+def _check_etf_baskets(cfg: VenueConfig) -> None:
+    """[[analytics.etf]]: every symbol listed on the venue, the ETF not its own component, shares
+    and divisor > 0, a cost in [0, 10000) bps."""
+    for n, b in enumerate(cfg.analytics.etf):
+        at = f"analytics.etf[{n}]"
+        for sym in (b.symbol, *b.components):
+            if cfg.instrument(sym) is None:
+                raise ConfigError(f"{at}: {sym!r} is not in [[instruments]]")
+        if not b.components or b.symbol in b.components:
+            raise ConfigError(f"{at}.components: need at least one component other than the ETF itself")
+        for sym, shares in b.components.items():
+            if not (math.isfinite(shares) and shares > 0):
+                raise ConfigError(f"{at}.components.{sym}: shares must be a finite number > 0, got {shares}")
+        if not (math.isfinite(b.cash) and math.isfinite(b.divisor) and b.divisor > 0):
+            raise ConfigError(f"{at}: cash must be finite and divisor a finite number > 0")
+        if not 0 <= b.cost_bps < 10_000:
+            raise ConfigError(f"{at}.cost_bps: must be in [0, 10000), got {b.cost_bps}")
+
+
 def listen_ok(text: str) -> bool:
     """HOST:PORT with a port 0..65535 (0: any free port)."""
     m = re.match(r"^([^:\s]+):(\d{1,5})$", text)
@@ -266,6 +299,7 @@ def _check(cfg: VenueConfig) -> None:
         value = getattr(cfg.analytics, f)
         if not (value > 0 and value != float("inf")):
             raise ConfigError(f"analytics.{f}: must be a finite number > 0, got {value}")
+    _check_etf_baskets(cfg)
     if not 1 <= cfg.journal.segment_mb <= 4096:
         raise ConfigError(f"journal.segment_mb: must be 1..4096, got {cfg.journal.segment_mb}")
     if cfg.journal.snapshot_every < 0:
@@ -431,7 +465,7 @@ def parse_config(data: object, where: str = "venue config") -> VenueConfig:
     try:
         cfg = msgspec.convert(data, VenueConfig)
     except msgspec.ValidationError as exc:
-        path, problem = _msgspec_message(exc)
+        path, problem = msgspec_message(exc)
         raise ConfigError(f"{where}: {path + ': ' if path else ''}{problem}") from None
     try:
         _check(cfg)

@@ -6,10 +6,14 @@ journal (append-only, fsynced) rebuilds them when the control plane starts again
 ``params`` is ``k=v,k=v``: the parent's own fields (start_in_s, limit_price, risk_aversion,
 max_participation, target_participation, min_participation) and the strategy's pass-through ones
 (desk.PASS_THROUGH: slice_s, decision_ms, seed, profile, impact model). Every refusal is a
-bad_request naming the field; nothing is journaled or started.
+bad_request naming the field; nothing is journaled or started. Under a multi-venue deployment
+(``up --config`` with [[venues]] sets VENUE_DEPLOYMENT_CONFIG for every venue it starts), a parent
+with ``route_session=N`` in its params runs across all the deployment's venues through the smart
+order router (desk.py, routed_live.py).
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +23,7 @@ if TYPE_CHECKING:
     from trading.execution.desk import ParentDesk
 
 from gateway.control import protocol
+from gateway.venues.up_env import DEPLOYMENT_ENV
 
 ORDER_FIELDS = {"start_in_s": float, "limit_price": int, "risk_aversion": float, "max_participation": float,
                 "target_participation": float, "min_participation": float}
@@ -60,8 +65,11 @@ class ParentCommands:
             from trading.execution.desk import ParentDesk
             from trading.execution.parent import InstrumentRules
             rules = {i.id: InstrumentRules(i.lot, i.tick) for i in self.cfg.instruments}
+            # under a multi-venue `up --config`, the deployment's file: routed parents use its venues
+            deployment = os.environ.get(DEPLOYMENT_ENV) or None
+            sessions = {s.session_id: (s.firm_id, s.key) for s in self.cfg.sessions}
             self._parent_desk = ParentDesk(self.cfg.venue.name, self.parents_dir(), rules,
-                                           self.cfg.venue.shm_dir or None)
+                                           self.cfg.venue.shm_dir or None, deployment=deployment, sessions=sessions)
         return self._parent_desk
 
     def rebuild_parents(self) -> None:

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from gateway.control import protocol
 from gateway.control.api import ApiServer
 from gateway.control.audit import AuditLog
@@ -160,17 +162,17 @@ def serve(service: ControlService, server: ApiServer, status_interval_s: float, 
             try:
                 status = service.cmd_status(user="", role="")
             except CommandError:
-                status = {"venue": service.cfg.venue.name, "engine": {"alive": False}}
-            if not status["engine"].get("alive"):
+                status = None
+            if status is None or not status.engine.alive:
                 print(f"control: engine {service.cfg.venue.name!r} is gone; stopping", file=sys.stderr, flush=True)
                 return 1
-            server.publish(protocol.TOPIC_STATUS, {"kind": "status", **status})
+            server.publish(protocol.TOPIC_STATUS, {"kind": "status", **msgspec.structs.asdict(status)})
             dt = max(now - last_t, 1e-9)
             server.publish(protocol.TOPIC_METRICS, {
                 "events_per_s": (service.state.events - last_events) / dt, "events": service.state.events,
                 "engine_commands": service.engine_commands, "requests": server.requests,
                 "refused": server.refused, "orders_live": len(service.state.orders),
-                "engine_seq": status["engine"].get("seq"),
+                "engine_seq": status.engine.seq,
                 "ingest_forwarded": ingest.forwarded if ingest else 0,
                 "ingest_refused": sum(ingest.refused.values()) if ingest else 0})
             last_events, last_t = service.state.events, now

@@ -40,7 +40,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from gateway.control import protocol
+from gateway.control import protocol, replies
 from gateway.control.breakers import Halt, MarketWideBreaker, PriceBandBreaker, Reopen
 from gateway.control.config import INT64_MAX, VenueConfig, schedule_seconds
 from gateway.control.history import JournalHistory
@@ -102,7 +102,10 @@ class CommandError(Exception):
 
 
 def _wire(x: Any) -> Any:
-    """Fractions (exact P&L) -> int or float for msgpack."""
+    """Fractions (exact P&L) -> int or float for msgpack; typed replies (replies.py) are encoded
+    by msgspec as they are."""
+    if isinstance(x, msgspec.Struct):
+        return x
     if isinstance(x, Fraction):
         return x.numerator if x.denominator == 1 else float(x)
     if isinstance(x, dict):
@@ -358,7 +361,7 @@ class ControlService(ParentCommands):
 
     # ---- engine commands ------------------------------------------------------------------------
 
-    def _engine_command(self, cmd: Command) -> dict[str, Any]:
+    def _engine_command(self, cmd: Command) -> replies.EngineAck:
         """Submit one sequenced command, wait until its events are applied, return its first event.
         Raises CommandError(engine_reject | unavailable)."""
         if self.engine is None:
@@ -388,7 +391,7 @@ class ControlService(ParentCommands):
                                f"engine rejected {records.type_name(cmd)} (seq {reply.seq}): {reason}")
         if isinstance(cmd, CONTROL_CLASSES):
             self._apply_control(msgspec.structs.replace(cmd, seq=reply.seq))
-        return {"seq": reply.seq, "affected": value}
+        return replies.EngineAck(seq=reply.seq, affected=value)
 
     def pump_events(self, max_events: int = 1 << 14) -> int:
         if self.events is None:
@@ -490,7 +493,7 @@ class ControlService(ParentCommands):
 
     # ---- phases -------------------------------------------------------------------------------
 
-    def move_phase(self, instrument: int, target: int) -> list[dict[str, Any]]:
+    def move_phase(self, instrument: int, target: int) -> list[replies.EngineAck]:
         """Walk the engine's allowed transitions to `target`, one sequenced SET_PHASE per step."""
         current = self.state.instruments[instrument].phase
         if current == target:
@@ -507,8 +510,8 @@ class ControlService(ParentCommands):
         out = []
         auction = self.state.instruments[instrument].last_auction
         for r in done:
-            if auction is not None and auction.seq == r["seq"]:
-                out.append({**r, "auction": auction.row()})
+            if auction is not None and auction.seq == r.seq:
+                out.append(msgspec.structs.replace(r, auction=auction))
             else:
                 out.append(r)
         return out
@@ -626,7 +629,7 @@ class ControlService(ParentCommands):
                     self._system_audit("killswitch", {"account": acct, "engaged": True,
                                                       "auto": al.metric}, True, "ok")
                     self.alert("breach", "killswitch", f"account {acct}: kill switch engaged "
-                               f"automatically ({al.metric} breach), {r['cancelled']} orders cancelled",
+                               f"automatically ({al.metric} breach), {r.cancelled} orders cancelled",
                                account=acct)
                 except CommandError as exc:
                     self._system_audit("killswitch", {"account": acct, "engaged": True, "auto": al.metric},
@@ -634,9 +637,9 @@ class ControlService(ParentCommands):
 
     # ---- commands (called by api.py once authorised) ------------------------------------------
 
-    def set_kill_switch(self, account: int, engaged: bool) -> dict[str, Any]:
+    def set_kill_switch(self, account: int, engaged: bool) -> replies.KillSwitch:
         r = self._engine_command(messages.SetKillSwitch(account_id=account, engaged=int(engaged)))
-        return {"account": account, "engaged": engaged, "cancelled": r["affected"], "seq": r["seq"]}
+        return replies.KillSwitch(account=account, engaged=engaged, cancelled=r.affected, seq=r.seq)
 
     def handle(self, command: str, args: dict[str, Any], user: str, role: str) -> Any:
         fn = getattr(self, "cmd_" + command.replace(".", "_"), None)
@@ -653,7 +656,8 @@ class ControlService(ParentCommands):
         if self._strategy_manager is None:
             from trading.strategy.manager import StrategyManager
             log_dir = Path(self.cfg.journal.dir or "/tmp") / f"strategies-{self.cfg.venue.name}"
-            self._strategy_manager = StrategyManager(self.cfg.venue.name, log_dir, self.cfg.venue.shm_dir or None)
+            self._strategy_manager = StrategyManager(self.cfg.venue.name, log_dir, self.cfg.venue.shm_dir or None,
+                                                     journal_dir=self.cfg.journal.dir or None)
         return self._strategy_manager
 
     def cmd_strategy_list(self, user: str, role: str) -> list[dict[str, Any]]:
@@ -680,44 +684,44 @@ class ControlService(ParentCommands):
         except (LookupError, ValueError) as exc:
             raise CommandError(protocol.CODE_BAD_REQUEST, str(exc)) from None
 
-    def cmd_whoami(self, user: str, role: str) -> dict[str, Any]:
-        return {"user": user, "role": role}
+    def cmd_whoami(self, user: str, role: str) -> replies.Whoami:
+        return replies.Whoami(user=user, role=role)
 
-    def engine_info(self) -> dict[str, Any]:
+    def engine_info(self) -> replies.EngineInfo:
         if self.engine is None:
-            return {"alive": False}
+            return replies.EngineInfo(alive=False)
         ctl = self.engine.control.control()
         try:
             self.engine.control.check_live(2_000_000_000)
             alive = True
         except shm_errors.ShmError:
             alive = False
-        return {"alive": alive, "name": self.cfg.venue.name, "seq": int(ctl.last_seq),
-                "commands": int(ctl.commands), "events": int(ctl.events),
-                "producers": int(ctl.producer_count), "cpu": int(ctl.engine_cpu),
-                "events_seen": self.state.events, "lapped": self._lapped}
+        return replies.EngineInfo(alive=alive, name=self.cfg.venue.name, seq=int(ctl.last_seq),
+                                  commands=int(ctl.commands), events=int(ctl.events),
+                                  producers=int(ctl.producer_count), cpu=int(ctl.engine_cpu),
+                                  events_seen=self.state.events, lapped=self._lapped)
 
-    def cmd_status(self, user: str, role: str) -> dict[str, Any]:
+    def cmd_status(self, user: str, role: str) -> replies.Status:
         instruments = []
         for i in self.cfg.instruments:
             st = self.state.instruments[i.id]
             bids, asks = st.depth(1)
-            instruments.append({"id": i.id, "symbol": i.symbol, "tick_size": i.tick, "lot_size": i.lot,
-                                "phase": PHASE_NAMES.get(st.phase, "?"),
-                                "last": st.last, "ref": st.last if st.last is not None else i.reference_price,
-                                "bid": bids[0][0] if bids else None, "ask": asks[0][0] if asks else None,
-                                "trades": st.trades, "volume": st.volume,
-                                "pending": (PHASE_NAMES[self.timers[i.id].target] + " at engine ns "
-                                            + str(self.timers[i.id].due_ns)) if i.id in self.timers else None})
+            timer = self.timers.get(i.id)
+            instruments.append(replies.InstrumentStatus(
+                id=i.id, symbol=i.symbol, tick_size=i.tick, lot_size=i.lot, phase=PHASE_NAMES.get(st.phase, "?"),
+                last=st.last, ref=st.last if st.last is not None else i.reference_price,
+                bid=bids[0][0] if bids else None, ask=asks[0][0] if asks else None, trades=st.trades,
+                volume=st.volume,
+                pending=f"{PHASE_NAMES[timer.target]} at engine ns {timer.due_ns}" if timer is not None else None))
         sessions = self._sessions(quiet=True)
-        return {"venue": self.cfg.venue.name, "engine": self.engine_info(), "instruments": instruments,
-                "sessions_connected": (sum(1 for s in sessions if s.get("connected"))
-                                       if sessions is not None else None),
-                "alerts_open": len(self.monitor.open_alerts()), "kill_switches": sorted(self.kill_engaged),
-                "orders_live": len(self.state.orders), "price_scale": self.cfg.venue.price_scale,
-                "accounts": [{"id": a, "firm": f.firm_id, "firm_name": f.name}
-                             for f in self.cfg.firms for a in f.accounts],
-                "history": self.rebuilt}
+        return replies.Status(
+            venue=self.cfg.venue.name, engine=self.engine_info(), instruments=instruments,
+            sessions_connected=sum(1 for s in sessions if s.get("connected")) if sessions is not None else None,
+            alerts_open=len(self.monitor.open_alerts()), kill_switches=sorted(self.kill_engaged),
+            orders_live=len(self.state.orders), price_scale=self.cfg.venue.price_scale,
+            accounts=[replies.FirmAccount(id=a, firm=f.firm_id, firm_name=f.name)
+                      for f in self.cfg.firms for a in f.accounts],
+            history=self.rebuilt)
 
     def _sessions(self, quiet: bool = False) -> list[dict[str, Any]] | None:
         if self.gateway_admin is None:
@@ -754,16 +758,16 @@ class ControlService(ParentCommands):
                 else protocol.CODE_UNAVAILABLE
             raise CommandError(code, f"gateway admin: {exc.message}") from None
 
-    def cmd_book(self, user: str, role: str, instrument: Any, levels: Any = 10) -> dict[str, Any]:
+    def cmd_book(self, user: str, role: str, instrument: Any, levels: Any = 10) -> replies.Book:
         ins = self.resolve_instrument(instrument)
         if isinstance(levels, bool) or not isinstance(levels, int) or not 1 <= levels <= 1000:
             raise CommandError(protocol.CODE_BAD_REQUEST, f"levels: expected 1..1000, got {levels!r}")
         st = self.state.instruments[ins]
         bids, asks = st.depth(levels)
-        return {"instrument": self.symbol(ins), "instrument_id": ins, "phase": PHASE_NAMES.get(st.phase),
-                "last": st.last, "bids": bids, "asks": asks}
+        return replies.Book(instrument=self.symbol(ins), instrument_id=ins, phase=PHASE_NAMES.get(st.phase),
+                            last=st.last, bids=bids, asks=asks)
 
-    def cmd_orders(self, user: str, role: str, account: Any) -> list[dict[str, Any]]:
+    def cmd_orders(self, user: str, role: str, account: Any) -> list[replies.OrderRow]:
         acct = self.resolve_account(account)
         return [o.row(self.symbol(o.instrument)) for o in self.state.account_orders(acct)]
 
@@ -774,12 +778,12 @@ class ControlService(ParentCommands):
             r["symbol"] = self.symbol(r["instrument"])
         return rows
 
-    def cmd_halt(self, user: str, role: str, instrument: Any) -> list[dict[str, Any]]:
+    def cmd_halt(self, user: str, role: str, instrument: Any) -> list[replies.PhaseChange]:
         out = []
         for ins in self.resolve_instruments(instrument):
             phase = self.state.instruments[ins].phase
             if phase == HALTED:
-                out.append({"instrument": self.symbol(ins), "phase": "halted", "changed": False})
+                out.append(replies.PhaseChange(instrument=self.symbol(ins), phase="halted", steps=[], changed=False))
                 continue
             if phase != CONTINUOUS:
                 if isinstance(instrument, str) and instrument.lower() == "all":
@@ -788,10 +792,10 @@ class ControlService(ParentCommands):
                                    f"{self.symbol(ins)} is {PHASE_NAMES[phase]}: only continuous trading can be halted")
             self.timers.pop(ins, None)
             steps = self.move_phase(ins, HALTED)
-            out.append({"instrument": self.symbol(ins), "phase": "halted", "changed": True, "steps": steps})
+            out.append(replies.PhaseChange(instrument=self.symbol(ins), phase="halted", steps=steps, changed=True))
         return out
 
-    def cmd_resume(self, user: str, role: str, instrument: Any, call_s: Any = None) -> list[dict[str, Any]]:
+    def cmd_resume(self, user: str, role: str, instrument: Any, call_s: Any = None) -> list[replies.PhaseChange]:
         if call_s is None:
             call_s = self.cfg.breakers.reopen_call_s
         if isinstance(call_s, bool) or not isinstance(call_s, (int, float)) or not 0 <= call_s <= 86400:
@@ -807,21 +811,18 @@ class ControlService(ParentCommands):
                                    "(or pre-open) instrument")
             self.timers.pop(ins, None)
             steps = self.move_phase(ins, PRE_OPEN) if phase == HALTED else []
-            row: dict[str, Any] = {"instrument": self.symbol(ins), "steps": steps}
             if call_s > 0:
                 self.timers[ins] = Timer(time.monotonic_ns() + int(call_s * 1e9), ins, CONTINUOUS,
                                          "resume_auction")
-                row["phase"] = "pre_open"
-                row["auction_in_s"] = call_s
+                out.append(replies.PhaseChange(instrument=self.symbol(ins), phase="pre_open", steps=steps,
+                                               auction_in_s=call_s))
             else:
-                row["steps"] = steps + self.move_phase(ins, CONTINUOUS)
-                row["phase"] = "continuous"
-                last = self.state.instruments[ins].last_auction
-                row["auction"] = last.row() if last is not None else None
-            out.append(row)
+                steps = steps + self.move_phase(ins, CONTINUOUS)
+                out.append(replies.PhaseChange(instrument=self.symbol(ins), phase="continuous", steps=steps,
+                                               auction=self.state.instruments[ins].last_auction))
         return out
 
-    def cmd_phase(self, user: str, role: str, instrument: Any, phase: Any) -> list[dict[str, Any]]:
+    def cmd_phase(self, user: str, role: str, instrument: Any, phase: Any) -> list[replies.PhaseChange]:
         if phase not in PHASE_CODES:
             raise CommandError(protocol.CODE_BAD_REQUEST,
                                f"phase: expected one of {', '.join(protocol.PHASES)}, got {phase!r}")
@@ -830,10 +831,10 @@ class ControlService(ParentCommands):
         for ins in self.resolve_instruments(instrument):
             self.timers.pop(ins, None)
             steps = self.move_phase(ins, target)
-            out.append({"instrument": self.symbol(ins), "phase": phase, "changed": bool(steps), "steps": steps})
+            out.append(replies.PhaseChange(instrument=self.symbol(ins), phase=phase, steps=steps, changed=bool(steps)))
         return out
 
-    def cmd_killswitch(self, user: str, role: str, account: Any, engaged: Any) -> dict[str, Any]:
+    def cmd_killswitch(self, user: str, role: str, account: Any, engaged: Any) -> replies.KillSwitch:
         acct = self.resolve_account(account)
         if isinstance(engaged, str) and engaged.lower() in ("on", "true", "1", "off", "false", "0"):
             engaged = engaged.lower() in ("on", "true", "1")
@@ -873,7 +874,7 @@ class ControlService(ParentCommands):
             v = self._int_limit(value)
             new = {**self.instrument_risk[ins], limit: v}
             r = self._engine_command(messages.SetInstrumentRisk(instrument_id=ins, **new))
-            return {"instrument": self.symbol(ins), **new, "seq": r["seq"]}
+            return {"instrument": self.symbol(ins), **new, "seq": r.seq}
         acct = self.resolve_account(id)
         if limit in protocol.ACCOUNT_ENGINE_LIMITS:
             v = self._int_limit(value)
@@ -882,7 +883,7 @@ class ControlService(ParentCommands):
             for ins in targets:
                 r = self._engine_command(messages.SetAccountLimit(instrument_id=ins, account_id=acct,
                                                                   max_position=v))
-                seqs.append(r["seq"])
+                seqs.append(r.seq)
             return {"account": acct, "max_position": v, "instruments": [self.symbol(i) for i in targets],
                     "seqs": seqs}
         if limit in protocol.ACCOUNT_POST_TRADE_LIMITS:
@@ -903,7 +904,7 @@ class ControlService(ParentCommands):
             r = self._engine_command(self._post_trade_command(acct, metric, v2))
             new_limits = self.monitor.limits_for(acct) or AccountLimits()
             return {"account": acct, "limit": limit, "value": getattr(new_limits, metric),
-                    "limits": new_limits.as_dict(), "seq": r["seq"]}
+                    "limits": new_limits.as_dict(), "seq": r.seq}
         raise CommandError(protocol.CODE_BAD_REQUEST, f"limit: account limits are "
                            f"{', '.join(protocol.ACCOUNT_ENGINE_LIMITS + protocol.ACCOUNT_POST_TRADE_LIMITS)}; got {limit!r}")
 
@@ -921,7 +922,7 @@ class ControlService(ParentCommands):
             raise CommandError(protocol.CODE_BAD_REQUEST, f"limit: expected a positive integer, got {limit!r}")
         return list(self.alerts)[-limit:]
 
-    def cmd_alerts_ack(self, user: str, role: str, id: Any) -> dict[str, Any]:
+    def cmd_alerts_ack(self, user: str, role: str, id: Any) -> replies.AlertAck:
         """Marks an alert acknowledged by `user` (the service's own record, like the alerts: not
         trading state, so not an engine command); published on the status topic as
         {kind: "alert_ack", id, acked_by, acked_ts_ns}. Acknowledging one twice changes nothing."""
@@ -934,13 +935,13 @@ class ControlService(ParentCommands):
             raise CommandError(protocol.CODE_BAD_REQUEST, f"id: no alert {id} (the latest "
                                f"{self.alerts.maxlen} are kept)")
         if entry.get("acked_by"):
-            return {"id": id, "changed": False, "acked_by": entry["acked_by"], "acked_ts_ns": entry["acked_ts_ns"]}
+            return replies.AlertAck(id=id, changed=False, acked_by=entry["acked_by"], acked_ts_ns=entry["acked_ts_ns"])
         entry["acked_by"], entry["acked_ts_ns"] = user, time.time_ns()
         self.publish(protocol.TOPIC_STATUS, {"kind": "alert_ack", "id": id, "acked_by": user,
                                              "acked_ts_ns": entry["acked_ts_ns"]})
-        return {"id": id, "changed": True, "acked_by": user, "acked_ts_ns": entry["acked_ts_ns"]}
+        return replies.AlertAck(id=id, changed=True, acked_by=user, acked_ts_ns=entry["acked_ts_ns"])
 
-    def cmd_latency(self, user: str, role: str) -> dict[str, Any]:
+    def cmd_latency(self, user: str, role: str) -> dict[str, replies.StageLatency]:
         """The order path's stages since the venue started, from the processes' latency regions
         (gateway/latency/venue.py: engine and gateways added up stage by stage)."""
         try:
@@ -952,11 +953,11 @@ class ControlService(ParentCommands):
             snap = snapshot_venue(self.cfg.venue.name, self.cfg.venue.shm_dir or None)
         except (LatencyError, OSError) as exc:
             raise CommandError(protocol.CODE_UNAVAILABLE, f"latency: {exc}") from None
-        out: dict[str, Any] = {}
+        out: dict[str, replies.StageLatency] = {}
         for hist in snap.hists:
             p = hist.percentiles_ns((50.0, 99.0, 99.9))
-            out[hist.name] = {"p50_ns": p[50.0], "p99_ns": p[99.0], "p999_ns": p[99.9],
-                              "max_ns": hist.max_ns(), "count": hist.total_count}
+            out[hist.name] = replies.StageLatency(p50_ns=p[50.0], p99_ns=p[99.0], p999_ns=p[99.9],
+                                                  max_ns=hist.max_ns(), count=hist.total_count)
         return out
 
     def cmd_tuning_audit(self, user: str, role: str) -> list[dict[str, Any]]:
@@ -977,7 +978,7 @@ class ControlService(ParentCommands):
         j = self.cfg.journal
         info = self.engine_info()
         out: dict[str, Any] = {"dir": j.dir or None, "durability": j.durability if j.dir else None,
-                               "last_seq": info.get("seq"), "segments": [], "snapshots": []}
+                               "last_seq": info.seq, "segments": [], "snapshots": []}
         if not j.dir:
             return out
         d = Path(j.dir)

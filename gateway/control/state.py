@@ -9,8 +9,9 @@ pnl.PnlBook's business, not this module's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+
+from gateway.control.replies import AuctionRow, OrderRow
 from native import messages, records
 from native.records import Event
 
@@ -37,27 +38,12 @@ class Order:
     ord_type: int
     tif: int
 
-    def row(self, symbol: str) -> dict[str, Any]:
-        return {"order_id": self.order_id, "instrument": symbol, "instrument_id": self.instrument,
-                "side": SIDE_NAMES.get(self.side, str(self.side)), "price": self.price,
-                "stop_price": self.stop_price, "qty": self.qty, "leaves": self.leaves,
-                "type": ORD_TYPE_NAMES.get(self.ord_type, str(self.ord_type)),
-                "tif": TIF_NAMES.get(self.tif, str(self.tif))}
-
-
-@dataclass(frozen=True)
-class LastAuction:
-    """The numbers of an instrument's last AUCTION event."""
-    price: int
-    matched_qty: int
-    imbalance_qty: int
-    imbalance_side: int
-    crossed: int
-    seq: int
-
-    def row(self) -> dict[str, int]:
-        return {"price": self.price, "matched_qty": self.matched_qty, "imbalance_qty": self.imbalance_qty,
-                "imbalance_side": self.imbalance_side, "crossed": self.crossed, "seq": self.seq}
+    def row(self, symbol: str) -> OrderRow:
+        return OrderRow(order_id=self.order_id, instrument=symbol, instrument_id=self.instrument,
+                        side=SIDE_NAMES.get(self.side, str(self.side)), price=self.price,
+                        stop_price=self.stop_price, qty=self.qty, leaves=self.leaves,
+                        type=ORD_TYPE_NAMES.get(self.ord_type, str(self.ord_type)),
+                        tif=TIF_NAMES.get(self.tif, str(self.tif)))
 
 
 @dataclass
@@ -65,7 +51,7 @@ class InstrumentState:
     instrument_id: int
     phase: int = int(records.Phase.CLOSED)
     last: int | None = None                       # last trade price
-    last_auction: LastAuction | None = None
+    last_auction: AuctionRow | None = None        # the last AUCTION event's numbers
     bids: dict[int, tuple[int, int]] = field(default_factory=dict)   # price -> (qty, orders)
     asks: dict[int, tuple[int, int]] = field(default_factory=dict)
     trades: int = 0
@@ -147,7 +133,7 @@ class VenueState:
         elif isinstance(ev, messages.PhaseEvent):
             self._instrument(ev.instrument_id).phase = ev.phase
         elif isinstance(ev, messages.AuctionEvent):
-            self._instrument(ev.instrument_id).last_auction = LastAuction(
+            self._instrument(ev.instrument_id).last_auction = AuctionRow(
                 price=ev.price, matched_qty=ev.matched_qty, imbalance_qty=ev.imbalance_qty,
                 imbalance_side=ev.imbalance_side, crossed=ev.crossed, seq=ev.seq)
         elif isinstance(ev, messages.RejectedEvent):

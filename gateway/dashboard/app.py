@@ -32,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.control.client import ControlError
-from gateway.dashboard.auth import COOKIE, BrowserSession, LoginRefused, Sessions, Unavailable
+from gateway.dashboard.auth import BrowserSession, LoginRefused, Sessions, Unavailable, cookie_name
 from gateway.dashboard.conflate import Conflator, PanelState
 from gateway.dashboard.reports import REPORT_CSP, ReportRefused, ReportsDir
 
@@ -165,13 +165,14 @@ class Routes:
         self.sessions = sessions
         self.refresh_hz = refresh_hz
         self.venue = venue
+        self.cookie = cookie_name(venue)
         self.hub = Hub(conflator, refresh_hz)
 
     async def session_of(self, request: Request | WebSocket) -> BrowserSession | None:
         """The logged-in session of a request: in memory, or (after this process restarted) the
         cookie's session re-validated against the control plane. Raises Unavailable when that
         re-validation got no answer."""
-        cookie = request.cookies.get(COOKIE)
+        cookie = request.cookies.get(self.cookie)
         s = self.sessions.get(cookie)
         if s is None and self.sessions.restorable(cookie) is not None:
             s = await asyncio.to_thread(self.sessions.restore, cookie)
@@ -201,16 +202,16 @@ class Routes:
         except LoginRefused as exc:
             return _refused(exc.status, exc.code, exc.message)
         resp = JSONResponse({"ok": True, "user": s.user, "role": s.role, "venue": self.venue})
-        resp.set_cookie(COOKIE, s.cookie, httponly=True, samesite="strict", path="/")
+        resp.set_cookie(self.cookie, s.cookie, httponly=True, samesite="strict", path="/")
         return resp
 
     async def logout(self, request: Request) -> Response:
         bad = _guarded(request)
         if bad is not None:
             return bad
-        self.sessions.logout(request.cookies.get(COOKIE))
+        self.sessions.logout(request.cookies.get(self.cookie))
         resp = JSONResponse({"ok": True})
-        resp.delete_cookie(COOKIE, path="/")
+        resp.delete_cookie(self.cookie, path="/")
         return resp
 
     async def me(self, request: Request) -> Response:

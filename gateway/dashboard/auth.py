@@ -20,6 +20,7 @@ The dashboard itself grants nothing.
 """
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -36,6 +37,13 @@ FAILED_LOGINS_PER_MIN = 10           # per client address
 RESTORE_MAX_S = 12 * 3600           # a cookie older than this is not restored after a restart
 REFUSED_KEPT = 1024                  # sids whose restore the control plane refused (not asked again)
 COOKIE = "venue_dashboard"
+
+
+def cookie_name(venue: str) -> str:
+    """The session cookie's name for one venue's dashboard: cookies are kept per host, not per
+    port, so the dashboards of several venues on one host (a multi-venue up) need names of their
+    own, or logging into one would log the browser out of the others."""
+    return f"{COOKIE}_{re.sub(r'[^A-Za-z0-9_]', '_', venue)[:64]}"
 
 
 class Unavailable(Exception):

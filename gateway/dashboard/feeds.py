@@ -8,7 +8,8 @@ Sources, all read-only, none on the order path:
 - the control plane's publish channel (ZeroMQ SUB): status, alerts, metrics, audit;
 - the control plane's API, read commands only (api_reads.py, in a thread of its own so that a slow
   answer never holds up the event log);
-- the latency regions and the rings' control blocks (latency.py, health.py), once a second;
+- the latency regions and the rings' control blocks (latency.py, health.py), and the market-data
+  publisher's stats file (market_data.py), once a second;
 - the TCA reports directory's listing (reports.py), once a second, put only when it changed.
 
 Only event types that change a panel are decoded (the rest are skipped by type code in numpy), so
@@ -35,6 +36,7 @@ from gateway.dashboard.books import BooksAndTrades, InstrumentInfo
 from gateway.dashboard.conflate import Conflator
 from gateway.dashboard.health import ProcessTable, RingGauges
 from gateway.dashboard.latency import LatencyPanel
+from gateway.dashboard.market_data import market_data_health, stats_path
 from gateway.dashboard.reports import ReportsDir
 from native import records
 from shm import errors as shm_errors
@@ -67,6 +69,7 @@ class Feeds:
         self.books = BooksAndTrades([InstrumentInfo(i.id, i.symbol, i.tick) for i in cfg.instruments])
         self.latency = LatencyPanel(cfg.venue.name, shm_dir)
         self.processes = ProcessTable(processes_file)
+        self.md_stats = stats_path(processes_file)
         self.rings = RingGauges(cfg.venue.name, shm_dir)
         self.tca = _tca_monitor(cfg)
         self.api = ApiReads(cfg, hub, endpoints_file, reader, clients)
@@ -265,7 +268,7 @@ class Feeds:
                   "events": {"read": self.events_read, "lapped": self.lapped,
                              "backlog_bytes": self.events.reader.backlog_bytes() if self.events else None,
                              "capacity_bytes": self.events.segment.capacity if self.events else None},
-                  "sessions": self.api.sessions, "market_data": "not started by up (python -m gateway md)"}
+                  "sessions": self.api.sessions, "market_data": market_data_health(self.md_stats)}
         rings = health["rings"]
         if rings.get("available") and rings.get("engine_pid") != self.engine_pid and self.events is not None:
             self._detach_events()           # the engine restarted: its new log, books from the API

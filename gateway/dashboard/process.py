@@ -3,6 +3,7 @@
     python -m gateway dashboard [--config FILE] [--listen HOST:PORT] [--control-endpoints-file F]
                                 [--processes-file F] [--port-file F] [--refresh-hz N]
                                 [--session-key-file F] [--reports-dir DIR]
+    python -m gateway dashboard --deployment FILE [--listen HOST:PORT] [--port-file F]
 
 Serves the page, its assets (installed with the package: nothing is fetched at run time) and the
 WebSocket on HOST:PORT (port 0: any free one; the port chosen is written to --port-file once the
@@ -24,6 +25,7 @@ import secrets
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from gateway.control.config import ConfigError, listen_ok, load_config
 
@@ -44,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session-key-file", default=None, metavar="FILE",
                    help="key sealing the login cookies (created 0600 if missing); logins survive a "
                         "restart with the same file (default: a key in memory)")
+    p.add_argument("--deployment", default=None, metavar="FILE",
+                   help="serve the index page of a multi-venue deployment instead (the deployment.json "
+                        "that up --config MULTI.toml writes; see gateway/dashboard/deployment.py)")
     p.add_argument("--reports-dir", default=None, metavar="DIR",
                    help="the TCA reports to link and serve read-only (default: the config's "
                         "[dashboard] reports_dir)")
@@ -72,6 +77,8 @@ def _bind(listen: str) -> socket.socket:
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=os.environ.get("VENUE_LOG", "WARNING"))
     args = build_parser().parse_args(argv)
+    if args.deployment:
+        return main_deployment(args)
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:
@@ -83,7 +90,7 @@ def main(argv: list[str]) -> int:
         return 2
     listen = args.listen or cfg.dashboard.listen or "127.0.0.1:0"
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  (installed? the server itself starts in _serve)
         from gateway.dashboard.app import create_app
         from gateway.dashboard.auth import Sessions
         from gateway.dashboard.conflate import Conflator
@@ -126,16 +133,42 @@ def main(argv: list[str]) -> int:
     app = create_app(hub, sessions, refresh_hz, cfg.venue.name, reports, on_shutdown=lambda: (feeds.close(), sessions.close()))
     holder["app"] = app  # type: ignore[assignment]
     feeds.start()
+    _serve(app, sock, args.port_file, f"{cfg.venue.name}: {{url}} (refresh {refresh_hz:g}/s per panel)")
+    feeds.close()
+    return 0
+
+
+def _serve(app: Any, sock: socket.socket, port_file: str | None, banner: str) -> None:
+    """Writes the port served to port_file (atomically), says where, serves until SIGTERM/SIGINT."""
+    import uvicorn
     host, port = sock.getsockname()[:2]
-    if args.port_file:
-        tmp = f"{args.port_file}.tmp"
+    if port_file:
+        tmp = f"{port_file}.tmp"
         Path(tmp).write_text(str(port))
-        os.replace(tmp, args.port_file)
-    print(f"dashboard: {cfg.venue.name}: http://{host}:{port}/ (refresh {refresh_hz:g}/s per panel)",
-          file=sys.stderr, flush=True)
+        os.replace(tmp, port_file)
+    print("dashboard: " + banner.format(url=f"http://{host}:{port}/"), file=sys.stderr, flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, ws="websockets-sansio",
                                            lifespan="on", ws_max_size=1 << 16))
     server.run(sockets=[sock])
-    feeds.close()
     print("dashboard: stopped", file=sys.stderr, flush=True)
+
+
+def main_deployment(args: argparse.Namespace) -> int:
+    """--deployment: the index page of a multi-venue deployment (deployment.py)."""
+    from gateway.dashboard.deployment import DeploymentError, DeploymentIndex, NbboFeed, create_index_app, load_deployment
+    path = Path(args.deployment)
+    try:
+        dep = load_deployment(path)
+    except DeploymentError as exc:
+        print(f"dashboard: --deployment: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sock = _bind(args.listen or "127.0.0.1:0")
+    except OSError as exc:
+        print(f"dashboard: cannot listen on {args.listen}: {exc.strerror}", file=sys.stderr)
+        return 1
+    nbbo = NbboFeed(dep["sip"])
+    nbbo.start()
+    app = create_index_app(DeploymentIndex(path, nbbo), on_shutdown=nbbo.close)
+    _serve(app, sock, args.port_file, f"deployment {dep.get('name', '')}: {{url}} ({len(dep['venues'])} venues)")
     return 0

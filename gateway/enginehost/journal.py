@@ -405,37 +405,44 @@ def recover(make_engine: Any, destroy_engine: Any, directory: str,
     return Recovery(engine, cmd_log, evt_log, result, snap_seq, notes)
 
 
+def _grown(a: np.ndarray, size: int) -> np.ndarray:
+    """A copy of `a` with room for `size` rows (np.concatenate would repack a padded dtype)."""
+    out = np.empty((size,) + a.shape[1:], dtype=a.dtype)
+    out[:len(a)] = a
+    return out
+
+
 def read_records(directory: str, kind: int, limit_seq: int = MAX_SEQ,
                  batch: int = 1 << 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every record of one journal (checksums checked): (seq uint64[n], index uint32[n],
-    payload uint8[n, 96]). Batches of `batch` records per C call."""
+    payload uint8[n, 96]). Batches of `batch` records per C call, written straight into arrays
+    sized by the segments' capacity (pages never written are never touched), so a large journal
+    is copied once, not once per batch and again to join the batches."""
     cur = ffi.new("jrnl_cursor_t *")
     check(lib.jrnl_cursor_open(cur, directory.encode(), kind))
     hdr_dtype = np.dtype({"names": ["seq", "index"], "formats": ["<u8", "<u4"],
                           "offsets": [ffi.offsetof("jrnl_rec_hdr_t", "seq"),
                                       ffi.offsetof("jrnl_rec_hdr_t", "index")],
                           "itemsize": ffi.sizeof("jrnl_rec_hdr_t")})
-    seqs, idxs, pays = [], [], []
+    cap = sum((h.segment_bytes - lib.JRNL_SEG_HDR_BYTES) // RECORD_BYTES
+              for h in segment_headers(directory, kind))
+    hdrs = np.empty(max(cap, batch), dtype=hdr_dtype)
+    pay = np.empty((len(hdrs), 96), dtype=np.uint8)
+    n = 0
     try:
         while True:
-            hdrs = np.zeros(batch, dtype=hdr_dtype)
-            pay = np.zeros((batch, 96), dtype=np.uint8)
-            n = lib.jrnl_cursor_read(cur, limit_seq, ffi.cast("jrnl_rec_hdr_t *",
-                                                              ffi.from_buffer(hdrs)),
-                                     ffi.cast("uint8_t *", ffi.from_buffer(pay)), batch)
-            check(n, _text(cur.message))
-            if n == 0:
-                break
-            seqs.append(hdrs["seq"][:n].copy())
-            idxs.append(hdrs["index"][:n].copy())
-            pays.append(pay[:n])
-            if n < batch:
+            if n == len(hdrs):      # more records than the headers promised: grow (same dtype)
+                hdrs, pay = _grown(hdrs, 2 * n), _grown(pay, 2 * n)
+            want = min(batch, len(hdrs) - n)
+            got = lib.jrnl_cursor_read(cur, limit_seq, ffi.cast("jrnl_rec_hdr_t *", ffi.from_buffer(hdrs[n:])),
+                                       ffi.cast("uint8_t *", ffi.from_buffer(pay[n:])), want)
+            check(got, _text(cur.message))
+            n += got
+            if got < want:
                 break
     finally:
         lib.jrnl_cursor_close(cur)
-    if not seqs:
-        return (np.zeros(0, np.uint64), np.zeros(0, np.uint32), np.zeros((0, 96), np.uint8))
-    return np.concatenate(seqs), np.concatenate(idxs), np.concatenate(pays)
+    return hdrs["seq"][:n].copy(), hdrs["index"][:n].copy(), pay[:n]
 
 
 def create_engine(limits: tuple[int, int, int, int]) -> Any:

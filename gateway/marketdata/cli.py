@@ -16,12 +16,15 @@ import time
 
 from gateway.marketdata.book import BUY, SELL
 from gateway.marketdata.encoder import EncoderConfig
+from gateway.marketdata.feed_stats import FeedStats
 from gateway.marketdata.log_publisher import LogPublisher, LoopConfig
 from gateway.marketdata.publisher import InstrumentInfo, Publisher, PublisherConfig
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel, UdpReceiver
 from gateway.marketdata.xdp_transport import XdpReceiver, XdpTxConfig, XdpUnavailable, parse_mac
+
+STATS_PERIOD_S = 1.0        # --stats-file: how often the counts are written
 
 
 def _channel(text: str) -> UdpChannel:
@@ -127,17 +130,39 @@ def _publish_log(args: argparse.Namespace, path: str) -> int:
         stop = {"flag": False}
         signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
         signal.signal(signal.SIGINT, lambda *_: stop.update(flag=True))
+        try:
+            stats = _feed_stats(args, pub)
+        except OSError as exc:
+            print(f"md publish: --stats-file {args.stats_file}: {exc.strerror}", file=sys.stderr)
+            return 2
         pub.start()
         deadline = time.monotonic() + args.duration_s
+        next_stats = 0.0
         while not stop["flag"] and pub.running and time.monotonic() < deadline:
             pub.wait(0.05)
+            if stats is not None and time.monotonic() >= next_stats:
+                stats.write()
+                next_stats = time.monotonic() + STATS_PERIOD_S
         if pub.running:
             pub.stop()
+        if stats is not None:
+            stats.write(running=False)
+            stats.close()
         pub.end_session()
         print(json.dumps({"md_publisher_stats": pub.stats(), "run_status": pub.run_status}), flush=True)
         return 0 if not pub.run_status else 1
     finally:
         pub.close()
+
+
+def _feed_stats(args: argparse.Namespace, pub: LogPublisher) -> FeedStats | None:
+    """--stats-file: who listens (feed_stats.py), attached before the C loop takes the socket."""
+    if not args.stats_file:
+        return None
+    stats = FeedStats(args.stats_file, pub.zmq.socket if pub.zmq else None, pub.recovery,
+                      udp=not args.no_udp, session=pub.config.encoder.session)
+    stats.write()
+    return stats
 
 
 def _publish(args: argparse.Namespace) -> int:
@@ -203,6 +228,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--idle-sleep-us", type=float, default=20.0,
                    help="log: sleep per empty poll after spinning (0: spin only)")
     p.add_argument("--recovery-port", type=int, default=31004)
+    p.add_argument("--stats-file", default=None, metavar="FILE",
+                   help="--engine/--log: write the ZeroMQ subscriber and recovery session counts here "
+                        "(JSON, once a second; the dashboard's health panel reads it)")
     p.add_argument("--xdp-tx", default=None, metavar="IFACE",
                    help="send the --udp channel through an AF_XDP TX ring on this interface (root; "
                         "with --xdp-dst-mac, the next hop's MAC; else the UDP socket, saying why)")

@@ -36,7 +36,7 @@ from gateway.reasons import Reason
 from gateway.regnms import checks
 from gateway.regnms.rules import RuleVersion, RulesError, TickClass, load_rules
 
-MULTI_SECTIONS = ("venues", "sip", "regnms")
+MULTI_SECTIONS = ("venues", "sip", "regnms", "discovery")
 Z99 = 2.3263478740408408          # standard normal quantile at 0.99
 MAX_P99_OVER_AVG = 14.9           # a lognormal with this mean has no P99 beyond exp(Z99**2 / 2) x mean
 PORTS_PER_VENUE = 7
@@ -96,6 +96,19 @@ class Sip(_S, frozen=True):
     cpu: int = -1
 
 
+class Discovery(_S, frozen=True):
+    """Live price discovery across the lit venues (trading/analytics/discovery_live.py): Hasbrouck
+    information shares and Gonzalo-Granger component shares of the venues' quote midpoints, from
+    the consolidator's feed, published on a ZeroMQ PUB endpoint of its own (printed by up).
+    Needs at least two lit venues; started after the consolidator, restarted like it."""
+    enabled: bool = True
+    bar_seconds: float = 1.0        # the midpoint sampling grid (consolidator receipt clock)
+    lags: int = 1                   # lagged price changes in the VECM
+    interval_s: float = 1.0         # seconds between publications
+    max_fill_bars: int = 60         # unchanged rows a quiet spell adds at most
+    cpu: int = -1
+
+
 class RegNms(_S, frozen=True):
     as_of: dt.date | None = None                    # None: the UTC date at load
     rules: str = ""                                 # "" = the shipped gateway/regnms/rules.toml
@@ -122,6 +135,7 @@ class MultiVenueConfig(_S, frozen=True):
     venues: list[VenueSpec]
     sip: Sip = Sip()
     regnms: RegNms = RegNms()
+    discovery: Discovery = Discovery()
 
     @property
     def host(self) -> str:
@@ -174,7 +188,14 @@ def derive_venue_config(multi: MultiVenueConfig, venue_id: str) -> VenueConfig:
                                            admin_endpoint=f"tcp://{host}:{p.gateway_admin}"),
         control=msgspec.structs.replace(t.control, command_endpoint=f"tcp://{host}:{p.control_command}",
                                         publish_endpoint=f"tcp://{host}:{p.control_publish}",
-                                        audit_log=str(audit.with_name(f"{audit.stem}-{spec.id}{audit.suffix}"))))
+                                        audit_log=str(audit.with_name(f"{audit.stem}-{spec.id}{audit.suffix}"))),
+        # each venue's dashboard on a free port of the template's host; the template's own address
+        # is the deployment index's (gateway/dashboard/deployment.py); "" keeps both off
+        dashboard=msgspec.structs.replace(t.dashboard, listen=venue_dashboard_listen(t.dashboard.listen)))
+
+
+def venue_dashboard_listen(template_listen: str) -> str:
+    return f"{template_listen.rpartition(':')[0]}:0" if template_listen else ""
 
 
 def lognormal_params(avg_us: float, p99_us: float) -> tuple[float, float]:
@@ -261,7 +282,21 @@ def _check(multi: MultiVenueConfig) -> None:
     for s in multi.regnms.half_penny:
         if s not in symbols:
             raise ConfigError(f"regnms.half_penny: {s!r} is not in [[instruments]]")
+    _check_discovery(multi.discovery)
     _check_regnms(multi)
+
+
+def _check_discovery(d: Discovery) -> None:
+    if not 0 < d.bar_seconds <= 3600:
+        raise ConfigError(f"discovery.bar_seconds: must be in (0, 3600], got {d.bar_seconds}")
+    if not 1 <= d.lags <= 20:
+        raise ConfigError(f"discovery.lags: must be 1..20, got {d.lags}")
+    if not 0 < d.interval_s <= 3600:
+        raise ConfigError(f"discovery.interval_s: must be in (0, 3600], got {d.interval_s}")
+    if d.max_fill_bars < 1:
+        raise ConfigError(f"discovery.max_fill_bars: must be >= 1, got {d.max_fill_bars}")
+    if d.cpu < -1:
+        raise ConfigError(f"discovery.cpu: must be -1 (not pinned) or a CPU number, got {d.cpu}")
 
 
 def _check_regnms(multi: MultiVenueConfig) -> None:
@@ -296,7 +331,7 @@ def parse_multi(data: dict[str, Any], where: str = "venue config") -> MultiVenue
         multi = msgspec.convert({"template": msgspec.to_builtins(template),
                                  **{k: data[k] for k in MULTI_SECTIONS if k in data}}, MultiVenueConfig)
     except msgspec.ValidationError as exc:
-        path, problem = venue_config._msgspec_message(exc)
+        path, problem = venue_config.msgspec_message(exc)
         raise ConfigError(f"{where}: {path + ': ' if path else ''}{problem}") from None
     try:
         _check(multi)

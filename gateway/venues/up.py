@@ -6,7 +6,12 @@ gateway: gateway/control/up.py supervises and restarts those; a dark venue's eng
 midpoint mode, ``engine --dark``), its market-data publisher (``md publish --engine``, ZeroMQ on
 port_base + 2, recovery on + 3; a dark venue's carries post-trade prints only) and its delay line
 (``delay-line``, order entry on port_base + 1 -> gateway on port_base). Then the consolidator
-(``sip``), which feeds the lit venues their protected away quotes and the dark venues the NBBO. A process that dies is restarted with the single-venue back-off; a restarted
+(``sip``), which feeds the lit venues their protected away quotes and the dark venues the NBBO, and,
+unless the template's ``[dashboard] listen`` is "", the deployment's dashboard index (``dashboard
+--deployment``, gateway/dashboard/deployment.py: every venue's own dashboard, which each venue's
+``up`` serves on a free port, and the NBBO). Each publisher writes its subscriber and recovery-session
+counts into its venue's run directory (``--stats-file``), where that venue's dashboard reads them.
+A process that dies is restarted with the single-venue back-off; a restarted
 publisher starts a new feed session, so the consolidator is restarted after it to join afresh.
 SIGINT/SIGTERM stops everything, the last started first.
 
@@ -31,9 +36,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gateway.control.config import ConfigError
+from gateway.dashboard.market_data import STATS_FILE
 from gateway.control.up import Backoff, RESTART_BACKOFF_MAX_S, _status_text, _terminate, ports_in_use
 from gateway.venues.config import MultiVenueConfig, VenueSpec, derive_venue_config, load_multi_config, ports
 from gateway.venues.toml_text import toml_text
+from gateway.venues.up_env import DEPLOYMENT_ENV
 
 START_TIMEOUT_S = 90.0        # several venues start on shared CPUs
 POLL_S = 0.05
@@ -47,11 +54,12 @@ class Proc:
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     backoff: Backoff | None = None
+    env: dict[str, str] | None = None      # None: this process's environment
 
     def start(self) -> None:
         cpu = self.cpu
         pin: Callable[[], None] | None = (lambda: os.sched_setaffinity(0, {cpu})) if cpu >= 0 else None
-        self.proc = subprocess.Popen(self.cmd, preexec_fn=pin)
+        self.proc = subprocess.Popen(self.cmd, preexec_fn=pin, env=self.env)
         self.started = time.monotonic()
 
     def dead(self) -> int | None:
@@ -85,13 +93,16 @@ def ports_taken(cfg: MultiVenueConfig) -> list[str]:
         for what, port in (("order entry", p.order_entry), ("md zmq", p.md_zmq), ("md recovery", p.md_recovery)):
             if not _free(cfg.host, port):
                 taken.append(f"{spec.id}: {what} {cfg.host}:{port}")
+    index = cfg.template.dashboard.listen
+    if index and not index.endswith(":0") and not _free(index.rpartition(":")[0], int(index.rpartition(":")[2])):
+        taken.append(f"dashboard.listen {index}")
     sip_host, _, sip_port = cfg.sip.publish[len("tcp://"):].rpartition(":")
     if not _free(sip_host, int(sip_port)):
         taken.append(f"sip.publish {cfg.sip.publish}")
     return taken
 
 
-def md_command(cfg: MultiVenueConfig, spec: VenueSpec) -> list[str]:
+def md_command(cfg: MultiVenueConfig, spec: VenueSpec, stats_file: Path | None = None) -> list[str]:
     derived = derive_venue_config(cfg, spec.id)
     p = ports(spec)
     cmd = [sys.executable, "-m", "gateway", "md", "publish", "--engine", derived.venue.name, "--no-udp",
@@ -99,6 +110,8 @@ def md_command(cfg: MultiVenueConfig, spec: VenueSpec) -> list[str]:
            "--instruments", ",".join(f"{i.id}:{i.symbol[:8]}:{i.tick}:{i.lot}:{i.reference_price}"
                                      for i in derived.instruments),
            "--duration-s", "1e12", "--spin-polls", "100", "--idle-sleep-us", "200"]
+    if stats_file is not None:            # its audience, for the venue's dashboard (gateway/dashboard/market_data.py)
+        cmd += ["--stats-file", str(stats_file)]
     if derived.venue.shm_dir:
         cmd += ["--dir", derived.venue.shm_dir]
     return cmd
@@ -160,9 +173,10 @@ class MultiVenue:
         cmd = [sys.executable, "-m", "gateway", "up", "--config", str(path), "--run-dir",
                str(self.run_dir / spec.id), "--ready-file", str(ready), "--no-mlock",
                "--restart-backoff-max", str(self.backoff_max_s)]
-        self._launch(Proc(f"{spec.id}/up", cmd, -1), ready.exists, f"venue {spec.id}")
+        env = {**os.environ, DEPLOYMENT_ENV: str(Path(self.config_path).resolve())}
+        self._launch(Proc(f"{spec.id}/up", cmd, -1, env=env), ready.exists, f"venue {spec.id}")
         p = ports(spec)
-        self._launch(Proc(f"{spec.id}/md", md_command(self.cfg, spec), spec.md_cpu),
+        self._launch(Proc(f"{spec.id}/md", md_command(self.cfg, spec, self.run_dir / spec.id / STATS_FILE), spec.md_cpu),
                      lambda: _port_open(self.cfg.host, p.md_recovery), f"venue {spec.id}'s market data")
         self._launch(Proc(f"{spec.id}/delay", delay_command(self.cfg, spec, len(self.procs)), spec.delay_cpu),
                      lambda: _port_open(self.cfg.host, p.order_entry), f"venue {spec.id}'s delay line")
@@ -178,6 +192,52 @@ class MultiVenue:
         existing = next((p for p in self.procs if p.name == "sip"), None)
         self._launch(existing or Proc("sip", cmd, self.cfg.sip.cpu), ready.exists, "the consolidator")
         self.ready["sip"] = json.loads(ready.read_text())["publish"]
+
+    def start_index(self) -> None:
+        """The deployment's dashboard index (gateway/dashboard/deployment.py), when the template's
+        [dashboard] listen names an address; a restarted one keeps the port it had."""
+        listen = self.cfg.template.dashboard.listen
+        if not listen:
+            return
+        dep = self.run_dir / "deployment.json"
+        _write_json(dep, deployment(self.cfg, self.ready, self.run_dir))
+        port_file = self.run_dir / "dashboard.port"
+        port_file.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "gateway", "dashboard", "--deployment", str(dep), "--listen", listen,
+               "--port-file", str(port_file)]
+        proc = Proc("dashboard", cmd, -1)
+        self._launch(proc, port_file.exists, "the deployment's dashboard index")
+        host = listen.rpartition(":")[0]
+        proc.cmd[proc.cmd.index("--listen") + 1] = f"{host}:{port_file.read_text().strip()}"
+        self.ready["dashboard"] = f"http://{host}:{port_file.read_text().strip()}/"
+
+    def discovery_venues(self) -> list[str]:
+        """The venues whose quotes the discovery process compares: the lit ones (a dark pool
+        displays nothing)."""
+        return [v.id for v in self.cfg.venues if v.type == "lit"]
+
+    def start_discovery(self) -> None:
+        """Live information shares across the lit venues, from the consolidator's feed."""
+        d = self.cfg.discovery
+        venues = self.discovery_venues()
+        if not d.enabled or len(venues) < 2:
+            self.ready["discovery"] = None
+            return
+        ready = self.run_dir / "discovery.ready.json"
+        ready.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "trading", "discovery", "--sip", self.ready["sip"],
+               "--bar-seconds", repr(d.bar_seconds), "--lags", str(d.lags), "--interval", repr(d.interval_s),
+               "--max-fill-bars", str(d.max_fill_bars), "--price-scale", str(self.cfg.template.venue.price_scale),
+               "--ready-file", str(ready)]
+        for v in venues:
+            cmd += ["--venue", v]
+        for ins in self.cfg.template.instruments:
+            cmd += ["--instrument", f"{ins.id}:{ins.symbol}"]
+        proc = Proc("discovery", cmd, d.cpu)
+        self._launch(proc, ready.exists, "the price-discovery monitor")
+        endpoint = json.loads(ready.read_text())["publish"]
+        proc.cmd = cmd + ["--publish", endpoint]     # a restart binds the same address again
+        self.ready["discovery"] = endpoint
 
     def restart(self, proc: Proc, status: int) -> None:
         assert proc.backoff is not None
@@ -211,6 +271,23 @@ class MultiVenue:
                 _terminate(proc.name, proc.proc)
 
 
+def deployment(cfg: MultiVenueConfig, ready: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """What the dashboard index shows (gateway/dashboard/deployment.py reads it)."""
+    t = cfg.template
+    return {"name": t.venue.name, "price_scale": t.venue.price_scale, "sip": ready["sip"],
+            "instruments": [{"id": i.id, "symbol": i.symbol, "tick": i.tick} for i in t.instruments],
+            "venues": [{"id": s.id, "type": s.type, "instruments": s.instruments, "run_dir": str(run_dir / s.id),
+                        **{k: ready["venues"][s.id].get(k) for k in ("engine", "dashboard", "order_entry",
+                                                                       "md_zmq", "md_recovery")}}
+                       for s in cfg.venues]}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
 def banner(cfg: MultiVenueConfig, ready: dict[str, Any]) -> str:
     lines = [f"up: {len(cfg.venues)} venues are up ({cfg.rules().name} in force; Rule 611 policy "
              f"{cfg.regnms.order_protection})"]
@@ -221,7 +298,11 @@ def banner(cfg: MultiVenueConfig, ready: dict[str, Any]) -> str:
                      f"gateway {r['gateway']}), market data {r['md_zmq']} (recovery {r['md_recovery']}), "
                      f"control {r['command']}; fees {spec.fees.maker_rebate:g}/{spec.fees.taker_fee:g} "
                      f"{spec.fees.unit} (maker rebate/taker fee)")
+    disc = ready.get("discovery")
     lines += [f"  consolidated quote (NBBO, protected quotes): {ready['sip']}",
+              f"  dashboard index (each venue's dashboard, the NBBO): {ready.get('dashboard') or 'none'}",
+              f"  price discovery (information shares across lit venues, topic analytics): "
+              f"{disc if disc else 'off (discovery.enabled = false, or fewer than two lit venues)'}",
               f"  sessions and keys: as in the single-venue file ([[sessions]]); stop: Ctrl-C (pid {os.getpid()})"]
     return "\n".join(lines)
 
@@ -242,13 +323,15 @@ def main_multi(args: argparse.Namespace) -> int:
     stopping = [False]
     signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__(0, True))
     signal.signal(signal.SIGINT, lambda *_: stopping.__setitem__(0, True))
-    print(placement_note(cfg, 6 * len(cfg.venues) + 1), flush=True)
+    print(placement_note(cfg, 6 * len(cfg.venues) + 2 + (1 if cfg.template.dashboard.listen else 0)), flush=True)
     mv = MultiVenue(cfg, str(Path(args.config).resolve()), run_dir, stopping, args.restart_backoff_max)
     rc = 0
     try:
         for spec in cfg.venues:
             mv.start_venue(spec)
         mv.start_sip()
+        mv.start_discovery()
+        mv.start_index()
         mv.ready["pids"] = {p.name: p.proc.pid for p in mv.procs if p.proc is not None}
         print(banner(cfg, mv.ready), flush=True)
         if args.ready_file:

@@ -405,16 +405,18 @@ void gw_done_remember(gw_t *g, const gw_order_t *o);
 const gw_order_t *gw_done_find(gw_t *g, uint64_t order_id);
 
 /* gw_waker.c: a thread that sleeps on the event log's reader bell for the gateway thread
- * and wakes its epoll_wait through an eventfd (the protocol is at the top of gw_waker.c). */
+ * and wakes its epoll_wait through an eventfd when an event or a reply arrives (the protocol is
+ * at the top of gw_waker.c). */
 typedef struct gw_waker gw_waker_t;
-/* Starts the thread. 0, -ENOMEM, or -errno of eventfd / pthread_create. */
-int gw_waker_start(gw_waker_t **out, struct ring_bcast_rx *events);
+/* Starts the thread watching events and the reply ring reply (both stay owned by the caller and
+ * mapped until gw_waker_stop). 0, -ENOMEM, or -errno of eventfd / pthread_create. */
+int gw_waker_start(gw_waker_t **out, struct ring_bcast_rx *events, const ring_spsc_t *reply);
 /* The eventfd to register in epoll (EPOLLIN). */
 int gw_waker_fd(const gw_waker_t *w);
-/* Gateway thread, just before a blocking epoll_wait: cursor is its event-log cursor, taken
- * after its last poll of the log found nothing. 1: armed, block; 0: the log has news, do not
- * block (nothing armed). */
-int gw_waker_arm(gw_waker_t *w, uint64_t cursor);
+/* Gateway thread, just before a blocking epoll_wait: cursor is its event-log cursor and
+ * reply_pos its reply ring's read position, taken after its last poll found nothing. 1: armed,
+ * block; 0: an event or a reply is there, do not block (nothing armed). */
+int gw_waker_arm(gw_waker_t *w, uint64_t cursor, uint64_t reply_pos);
 /* Gateway thread, after epoll_wait returned (armed or not). */
 void gw_waker_disarm(gw_waker_t *w);
 /* Gateway thread: epoll reported the eventfd; resets it. */

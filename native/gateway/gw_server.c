@@ -143,7 +143,7 @@ static int gw_setup(gw_t *g)
     if (rc < 0)
         return rc;
     if (cfg->event_doorbell && !cfg->busy_poll) {   /* a busy-polling loop never blocks */
-        rc = gw_waker_start(&g->waker, cfg->events);
+        rc = gw_waker_start(&g->waker, cfg->events, cfg->reply);
         if (rc < 0)
             return rc;
         rc = g->io->waker_add(g, gw_waker_fd(g->waker));
@@ -219,7 +219,7 @@ static int gw_waker_rebind(gw_t *g)
     }
     if (!g->cfg->event_doorbell || g->cfg->busy_poll)
         return 0;
-    int rc = gw_waker_start(&g->waker, g->cfg->events);
+    int rc = gw_waker_start(&g->waker, g->cfg->events, g->cfg->reply);
     if (rc < 0)
         return rc;
     return g->io->waker_add(g, gw_waker_fd(g->waker));
@@ -346,9 +346,13 @@ int gw_serve(gw_t *g)
     const gw_config_t *cfg = g->cfg;
     if (g->engine_down)
         return -EINVAL;             /* gw_resume first */
-    /* Backoff: poll (a wait with timeout 0) while a command is in flight (the engine's
-     * replies and events have no doorbell towards us) and for idle_spin_us after the last work,
-     * then block until a socket is ready or idle_sleep_ms passes. The spin is bounded in time,
+    /* Backoff: poll (a wait with timeout 0) for idle_spin_us after the last work, then block
+     * until a socket is ready, the engine publishes or answers (the waker thread watches the
+     * event log and the reply ring, gw_waker.c), or idle_sleep_ms passes. A command in flight
+     * does not keep the loop polling when the waker is there: a lone order's durable ack waits
+     * a disk sync, and polling through it took the CPU from the engine and its sync thread on a
+     * small machine (bench/journal.py, lone order). Without the waker (--no-event-doorbell) the
+     * loop polls while a command is in flight. The spin is bounded in time,
      * not in passes: a count of passes is a count of syscalls whose cost varies 10x, and a loop
      * that never blocks at moderate rates is a spinning loop (time-sliced with every other task
      * on its core, or RT-throttled if it runs SCHED_FIFO). */
@@ -364,14 +368,14 @@ int gw_serve(gw_t *g)
         int timeout_ms = 0;
         if (work)
             last_work_ns = g->now_ns;
-        else if (!cfg->busy_poll && !gw_engine_in_flight(g) && !g->sweeps &&
+        else if (!cfg->busy_poll && (g->waker || !gw_engine_in_flight(g)) && !g->sweeps &&
                  g->now_ns - last_work_ns >= spin_ns)
             timeout_ms = (int)(cfg->idle_sleep_ms ? cfg->idle_sleep_ms : 1);
         /* Blocking: the waker thread watches the event log from our cursor on (the poll above
          * found nothing past it) and ends the wait when the engine publishes. */
         int armed = timeout_ms && g->waker;
-        if (armed && !gw_waker_arm(g->waker, cfg->events->cursor))
-            timeout_ms = 0;         /* published since the poll above: poll again, do not block */
+        if (armed && !gw_waker_arm(g->waker, cfg->events->cursor, cfg->reply->read_pos))
+            timeout_ms = 0;         /* news since the poll above: poll again, do not block */
         int n = g->io->wait(g, timeout_ms);     /* dispatches: reads, accepts, the doorbell */
         if (armed)
             gw_waker_disarm(g->waker);

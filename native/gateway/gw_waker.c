@@ -31,6 +31,15 @@
  * most GW_WAKER_BELL_SLEEP_NS, about 100 wake-ups a second while G keeps arming). So a gateway
  * that blocks between every order of a moderate flow pays, per order, one atomic increment and
  * one fence when it blocks and one atomic decrement when it wakes, and no extra thread switch.
+ *
+ * The reply ring too: G also blocks while a command is in flight (it used to poll, a busy loop
+ * for the whole of a durable ack's sync that took the CPU from the engine and its sync thread
+ * on a small machine), so W also ends the wait when a reply waits at G's reply-ring read
+ * position (handed over with the cursor). The engine rings the log's reader bell after every
+ * batch of reply commits, events or not (runner_wake in native/runner/: its full fence follows the
+ * commits' release stores, then the reader bell's sleepers are loaded), so the same B1-B4
+ * argument covers the reply: G's re-check after its announcement sees the reply, or the engine
+ * sees G announced and rings; W's ticket predates the ring or its re-check sees the reply.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,13 +64,21 @@ enum { GW_WAKER_IDLE = 0, GW_WAKER_ARMED = 1, GW_WAKER_STOP = 2 };
 
 struct gw_waker {
     ring_bcast_ctl_t *log;          /* the engine's event log (shared memory) */
+    const ring_spsc_t *reply;       /* G's reply ring (W reads only its data, never G's positions) */
     int efd;
     int announced;                  /* G only: G is announced on the reader bell */
     pthread_t thread;
     _Atomic uint32_t state;         /* GW_WAKER_*; the private futex word W parks on */
     _Atomic uint32_t parked;        /* 1: W is (about to be) parked on state */
     _Atomic uint64_t cursor;        /* G's event-log cursor when it armed */
+    _Atomic uint64_t reply_pos;     /* G's reply-ring read position when it armed */
 };
+
+/* News for G: an event past its cursor or a reply at its read position. */
+static int gw_waker_news(const struct gw_waker *w, uint64_t cursor, uint64_t reply_pos)
+{
+    return ring_bcast_published_since(w->log, cursor) || ring_spsc_ready_at(w->reply, reply_pos);
+}
 
 static void gw_waker_futex(_Atomic uint32_t *word, int op, uint32_t val)
 {
@@ -94,8 +111,10 @@ static void *gw_waker_main(void *arg)
             continue;
         }
         uint32_t ticket = ring_bcast_bell_ticket(w->log);   /* acquire, see ring_wait.c */
+        /* relaxed: ordered after the acquire load of state above (G stores both before ARMED) */
         uint64_t cursor = atomic_load_explicit(&w->cursor, memory_order_relaxed);
-        if (!ring_bcast_published_since(w->log, cursor)) {
+        uint64_t reply_pos = atomic_load_explicit(&w->reply_pos, memory_order_relaxed);
+        if (!gw_waker_news(w, cursor, reply_pos)) {
             ring_bcast_bell_wait(w->log, ticket, GW_WAKER_BELL_SLEEP_NS);
             continue;               /* rung, timed out or disarmed: look at the state again */
         }
@@ -109,15 +128,17 @@ static void *gw_waker_main(void *arg)
     }
 }
 
-int gw_waker_start(gw_waker_t **out, struct ring_bcast_rx *events)
+int gw_waker_start(gw_waker_t **out, struct ring_bcast_rx *events, const ring_spsc_t *reply)
 {
     struct gw_waker *w = calloc(1, sizeof *w);
     if (!w)
         return -ENOMEM;
     w->log = events->ctl;
+    w->reply = reply;
     atomic_init(&w->state, GW_WAKER_IDLE);
     atomic_init(&w->parked, 0);
     atomic_init(&w->cursor, 0);
+    atomic_init(&w->reply_pos, 0);
     w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->efd < 0) {
         int rc = -errno;
@@ -137,12 +158,19 @@ int gw_waker_start(gw_waker_t **out, struct ring_bcast_rx *events)
 
 int gw_waker_fd(const gw_waker_t *w) { return w->efd; }
 
-int gw_waker_arm(gw_waker_t *w, uint64_t cursor)
+int gw_waker_arm(gw_waker_t *w, uint64_t cursor, uint64_t reply_pos)
 {
     if (ring_bcast_announce_sleep(w->log, cursor))
         return 0;                   /* published since our last poll: do not block */
+    /* The reply's half of the re-check, after the announcement's full fence (B1) in
+     * ring_bcast_announce_sleep: pairs with the engine's fence in runner_wake (B4). */
+    if (ring_spsc_ready_at(w->reply, reply_pos)) {
+        ring_bcast_withdraw_sleep(w->log);
+        return 0;
+    }
     w->announced = 1;
     atomic_store_explicit(&w->cursor, cursor, memory_order_relaxed);
+    atomic_store_explicit(&w->reply_pos, reply_pos, memory_order_relaxed);
     /* seq_cst store: release for the cursor above (pairs with W's acquire load of state), and
      * ordered before the load of parked (pairs with the fence in gw_waker_park()). */
     atomic_store_explicit(&w->state, GW_WAKER_ARMED, memory_order_seq_cst);

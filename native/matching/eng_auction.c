@@ -22,7 +22,7 @@ static int transition_allowed(uint8_t from, uint8_t to)
 static __int128 level_leaves(const eng_engine_t *e, uint32_t li)
 {
     __int128 s = 0;
-    for (uint32_t oi = e->levels[li].head; oi != ENG_NIL; oi = e->orders[oi].next) s += eng_leaves(&e->orders[oi]);
+    for (uint32_t oi = e->levels[li].head; oi != ENG_NIL; oi = e->orders[oi].next) s += eng_leaves(e, &e->orders[oi]);
     return s;
 }
 
@@ -37,11 +37,13 @@ static void auction_consume(eng_engine_t *e, uint32_t oi, int64_t q)
     int64_t from_shown = q < o->shown_qty ? q : o->shown_qty;
     o->shown_qty -= from_shown;
     l->qty -= from_shown;
-    o->reserve_qty -= q - from_shown;
-    if (o->shown_qty == 0 && o->reserve_qty > 0) {
-        int64_t r = o->reserve_qty < o->display_qty ? o->reserve_qty : o->display_qty;
+    if (!(o->flags & ENG_FLAG_ICEBERG)) return; /* no reserve: q <= shown */
+    eng_order_ext_t *x = eng_ext(e, o);
+    x->reserve_qty -= q - from_shown;
+    if (o->shown_qty == 0 && x->reserve_qty > 0) {
+        int64_t r = x->reserve_qty < x->display_qty ? x->reserve_qty : x->display_qty;
         o->shown_qty = r;
-        o->reserve_qty -= r;
+        x->reserve_qty -= r;
         l->qty += r;
         eng_book_to_back(e, oi);
     }
@@ -51,9 +53,9 @@ static void after_fill_level_event(eng_engine_t *e, eng_instr_t *ins, uint32_t o
 {
     eng_order_t *o = &e->orders[oi];
     uint8_t side = o->side;
-    int64_t price = o->price;
     uint32_t li = o->level;
-    if (eng_leaves(o) == 0) li = eng_order_filled(e, ins, oi);
+    int64_t price = e->levels[li].price;
+    if (eng_leaves(e, o) == 0) li = eng_order_filled(e, ins, oi);
     eng_book_level_event(e, ins->id, side, price, li);
 }
 
@@ -106,7 +108,7 @@ static void uncross(eng_engine_t *e, eng_instr_t *ins)
         if (e->levels[bl].price < p || e->levels[sl].price > p) break;
         uint32_t bo = e->levels[bl].head, so = e->levels[sl].head;
         eng_order_t *b = &e->orders[bo], *s = &e->orders[so];
-        int64_t bl_q = eng_leaves(b), sl_q = eng_leaves(s);
+        int64_t bl_q = eng_leaves(e, b), sl_q = eng_leaves(e, s);
         int64_t q = bl_q < sl_q ? bl_q : sl_q;
         auction_consume(e, bo, q);
         auction_consume(e, so, q);

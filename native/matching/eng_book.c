@@ -26,11 +26,31 @@ uint32_t eng_order_alloc(eng_engine_t *e)
     return oi;
 }
 
-/* Returns a slot to the free list (LIFO, so the hottest slots are reused first). The order must
- * already be out of every level, list, index and heap. */
+/* Gives order o an extension record (zeroed), off the extension free list or above its high-water
+ * mark. Never fails: the extension pool has a slot for every order slot. */
+eng_order_ext_t *eng_ext_attach(eng_engine_t *e, eng_order_t *o)
+{
+    uint32_t xi = e->free_ext;
+    if (xi != ENG_NIL) e->free_ext = e->ext[xi].next_free;
+    else xi = ++e->ext_hw;
+    e->ext_live++;
+    eng_order_ext_t *x = &e->ext[xi];
+    memset(x, 0, sizeof(*x));
+    o->ext = xi;
+    return x;
+}
+
+/* Returns a slot to the free list (LIFO, so the hottest slots are reused first), with its
+ * extension if it has one. The order must already be out of every level, list, index and heap. */
 void eng_order_free(eng_engine_t *e, uint32_t oi)
 {
     eng_order_t *o = &e->orders[oi];
+    if (o->ext != ENG_NIL) {
+        e->ext[o->ext].next_free = e->free_ext;
+        e->free_ext = o->ext;
+        e->ext_live--;
+        o->ext = ENG_NIL;
+    }
     o->state = ENG_OST_FREE;
     o->level = ENG_NIL;
     o->prev = ENG_NIL;
@@ -120,9 +140,12 @@ static void level_destroy(eng_engine_t *e, eng_instr_t *ins, uint32_t li)
 int eng_book_rest(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
 {
     eng_order_t *o = &e->orders[oi];
-    uint32_t li = eng_lidx_find(e, o->instrument_id, o->side, o->price);
+    /* the order is ACTIVE: its price and instrument are in the union the links are about to fill */
+    const int64_t price = o->act_price;
+    const uint32_t instrument_id = o->act_instrument;
+    uint32_t li = eng_lidx_find(e, instrument_id, o->side, price);
     if (li == ENG_NIL) {
-        li = level_create(e, ins, o->instrument_id, o->side, o->price);
+        li = level_create(e, ins, instrument_id, o->side, price);
         if (li == ENG_NIL) return -1;
     }
     eng_level_t *l = &e->levels[li];
@@ -138,7 +161,8 @@ int eng_book_rest(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
 }
 
 /* Takes a resting order out of its level queue (freeing the level if it empties). The order
- * keeps its price; o->level becomes NIL. Returns the level slot, or ENG_NIL if the level is gone. */
+ * becomes ACTIVE and keeps its price and instrument (copied from the level into act_price and
+ * act_instrument). Returns the level slot, or ENG_NIL if the level is gone. */
 uint32_t eng_book_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
 {
     eng_order_t *o = &e->orders[oi];
@@ -148,8 +172,8 @@ uint32_t eng_book_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
     if (o->next != ENG_NIL) e->orders[o->next].prev = o->prev; else l->tail = o->prev;
     l->count--;
     l->qty -= o->shown_qty;
-    o->level = ENG_NIL;
-    o->next = o->prev = ENG_NIL;
+    o->act_price = l->price;
+    o->act_instrument = l->instrument_id;
     o->state = ENG_OST_ACTIVE;
     if (l->count == 0) {
         level_destroy(e, ins, li);
@@ -190,9 +214,10 @@ void eng_book_level_event(eng_engine_t *e, uint32_t instrument_id, uint8_t side,
 void eng_order_remove(eng_engine_t *e, uint32_t oi, uint16_t evt_type, uint16_t reason)
 {
     eng_order_t *o = &e->orders[oi];
-    eng_instr_t *ins = &e->instr[o->instrument_id];
-    int64_t leaves = eng_leaves(o);
-    eng_evt_t *ev = eng_evt_new(e, evt_type, reason, o->instrument_id);
+    const uint32_t instrument_id = eng_order_instrument(e, o);
+    eng_instr_t *ins = &e->instr[instrument_id];
+    int64_t leaves = eng_leaves(e, o);
+    eng_evt_t *ev = eng_evt_new(e, evt_type, reason, instrument_id);
     if (evt_type == ENG_EVT_EXPIRED) {
         ev->expired.order_id = o->order_id;
         ev->expired.expired_qty = leaves;
@@ -212,9 +237,9 @@ void eng_order_remove(eng_engine_t *e, uint32_t oi, uint16_t evt_type, uint16_t 
         eng_dark_unlink(e, ins, oi); /* never displayed: no BOOK_LEVEL */
     } else {
         uint8_t side = o->side;
-        int64_t price = o->price;
+        int64_t price = e->levels[o->level].price;
         uint32_t li = eng_book_unlink(e, ins, oi);
-        eng_book_level_event(e, o->instrument_id, side, price, li);
+        eng_book_level_event(e, instrument_id, side, price, li);
     }
     eng_order_free(e, oi);
 }
@@ -232,24 +257,22 @@ uint32_t eng_order_filled(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
     return li;
 }
 
-/* Rests an ACTIVE order (all leaves in shown_qty) at the back of its price: splits an iceberg
- * into peak and reserve, indexes it, files a GTD expiry, and emits the BOOK_LEVEL. The caller has
- * made sure the level exists or one is free. */
+/* Rests an ACTIVE order (all leaves in shown_qty, its reserve 0) at the back of its price: splits
+ * an iceberg into peak and reserve, indexes it, files a GTD expiry, and emits the BOOK_LEVEL. The
+ * caller has made sure the level exists or one is free. */
 void eng_order_rest(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
 {
     eng_order_t *o = &e->orders[oi];
-    int64_t leaves = o->shown_qty + o->reserve_qty;
     if (o->flags & ENG_FLAG_ICEBERG) {
-        o->shown_qty = leaves < o->display_qty ? leaves : o->display_qty;
-        o->reserve_qty = leaves - o->shown_qty;
-    } else {
-        o->shown_qty = leaves;
-        o->reserve_qty = 0;
+        eng_order_ext_t *x = eng_ext(e, o);
+        int64_t leaves = o->shown_qty + x->reserve_qty;
+        o->shown_qty = leaves < x->display_qty ? leaves : x->display_qty;
+        x->reserve_qty = leaves - o->shown_qty;
     }
     eng_book_rest(e, ins, oi);
     eng_oidx_insert(e, o->order_id, oi);
     if (o->tif == ENG_TIF_GTD) eng_gtd_push(e, oi);
-    eng_book_level_event(e, o->instrument_id, o->side, o->price, o->level);
+    eng_book_level_event(e, ins->id, o->side, e->levels[o->level].price, o->level);
 }
 
 /* Cancels what is left of an ACTIVE order (an aggressor or a just-triggered stop, which is in no
@@ -257,8 +280,8 @@ void eng_order_rest(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
 void eng_active_cancel(eng_engine_t *e, uint32_t oi, uint16_t reason)
 {
     eng_order_t *o = &e->orders[oi];
-    int64_t leaves = eng_leaves(o);
-    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_CANCELLED, reason, o->instrument_id);
+    int64_t leaves = eng_leaves(e, o);
+    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_CANCELLED, reason, o->act_instrument);
     ev->cancelled.order_id = o->order_id;
     ev->cancelled.cancelled_qty = leaves;
     ev->cancelled.account_id = o->account_id;

@@ -6,6 +6,7 @@
  * recounts from the orders. Read-only and off the order path; tests run it after every step.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "eng_diag.h"
 #include "eng_internal.h"
@@ -14,7 +15,7 @@ enum {
     CHK_LEVEL_LINKS = 1, CHK_LEVEL_ORDER, CHK_LEVEL_EMPTY, CHK_LEVEL_AGG, CHK_LEVEL_INDEX, CHK_ORDER_LINK,
     CHK_ORDER_STATE, CHK_ORDER_QTY, CHK_ICEBERG, CHK_ORDER_INDEX, CHK_STOP_LIST, CHK_LIVE_COUNT, CHK_LEVEL_COUNT,
     CHK_FREE_ORDERS, CHK_FREE_LEVELS, CHK_OPEN_QTY, CHK_GTD_HEAP, CHK_INDEX_SIZE, CHK_CROSSED, CHK_NOMEM,
-    CHK_DARK_QUEUE
+    CHK_DARK_QUEUE, CHK_EXTENSION
 };
 
 
@@ -22,12 +23,18 @@ enum {
 static int check_order_common(const eng_engine_t *e, const eng_instr_t *ins, uint32_t oi, __int128 *open)
 {
     const eng_order_t *o = &e->orders[oi];
-    if (o->instrument_id != ins->id) return -CHK_ORDER_STATE;
+    const eng_order_ext_t *x = eng_ext(e, o);
+    if (eng_order_instrument(e, o) != ins->id) return -CHK_ORDER_STATE;
+    if (o->ext > e->ext_hw) return -CHK_EXTENSION;
+    /* every order that uses an extension field, or waits in a list, has its extension */
+    if (o->ext == ENG_NIL && ((o->flags & ENG_FLAG_ICEBERG) || o->tif == ENG_TIF_GTD || o->seq40 == 0 ||
+                              o->state == ENG_OST_STOP || o->state == ENG_OST_DARK))
+        return -CHK_EXTENSION;
     if (eng_oidx_find(e, o->order_id) != oi) return -CHK_ORDER_INDEX;
     if (o->account_id >= e->cfg.max_accounts) return -CHK_ORDER_STATE;
-    if ((o->tif == ENG_TIF_GTD) != (o->heap_pos != 0)) return -CHK_GTD_HEAP;
-    if (o->heap_pos && (o->heap_pos > e->heap_n || e->heap[o->heap_pos] != oi)) return -CHK_GTD_HEAP;
-    open[(uint64_t)o->account_id * 2 + (o->side == ENG_SIDE_SELL)] += eng_leaves(o);
+    if ((o->tif == ENG_TIF_GTD) != (x->heap_pos != 0)) return -CHK_GTD_HEAP;
+    if (x->heap_pos && (x->heap_pos > e->heap_n || e->heap[x->heap_pos] != oi)) return -CHK_GTD_HEAP;
+    open[(uint64_t)o->account_id * 2 + (o->side == ENG_SIDE_SELL)] += eng_leaves(e, o);
     return 0;
 }
 
@@ -59,7 +66,7 @@ static int check_dark_queues(const eng_engine_t *e, const eng_instr_t *ins, __in
             const eng_order_t *o = &e->orders[oi];
             if (++n > ins->ndark || o->prev != prev || o->state != ENG_OST_DARK || o->level != ENG_NIL ||
                 o->side != side || o->ord_type != ENG_ORD_MIDPOINT_PEG || o->shown_qty <= 0 ||
-                o->reserve_qty != 0 || o->display_qty < 0)
+                eng_ext(e, o)->reserve_qty != 0 || eng_ext(e, o)->display_qty < 0)
                 return -CHK_DARK_QUEUE;
             int rc = check_order_common(e, ins, oi, open);
             if (rc) return rc;
@@ -82,9 +89,10 @@ static int check_level_queue(const eng_engine_t *e, const eng_instr_t *ins, uint
         const eng_order_t *o = &e->orders[oi];
         if (++cnt > l->count) return -CHK_LEVEL_AGG;
         if (o->prev != oprev || o->level != li) return -CHK_ORDER_LINK;
-        if (o->state != ENG_OST_RESTING || o->side != l->side || o->price != l->price) return -CHK_ORDER_STATE;
-        if (o->shown_qty <= 0 || o->reserve_qty < 0) return -CHK_ORDER_QTY;
-        if (o->flags & ENG_FLAG_ICEBERG ? o->shown_qty > o->display_qty : o->reserve_qty != 0) return -CHK_ICEBERG;
+        const eng_order_ext_t *x = eng_ext(e, o);
+        if (o->state != ENG_OST_RESTING || o->side != l->side) return -CHK_ORDER_STATE;
+        if (o->shown_qty <= 0 || x->reserve_qty < 0) return -CHK_ORDER_QTY;
+        if (o->flags & ENG_FLAG_ICEBERG ? o->shown_qty > x->display_qty : x->reserve_qty != 0) return -CHK_ICEBERG;
         int rc = check_order_common(e, ins, oi, open);
         if (rc) return rc;
         qty += o->shown_qty;
@@ -125,8 +133,9 @@ static int check_stop_list(const eng_engine_t *e, const eng_instr_t *ins, __int1
     for (uint32_t oi = ins->stop_head; oi != ENG_NIL; sprev = oi, oi = e->orders[oi].next) {
         const eng_order_t *o = &e->orders[oi];
         if (++n > ins->nstops || o->prev != sprev || o->state != ENG_OST_STOP || o->level != ENG_NIL ||
-            o->reserve_qty != 0 || o->shown_qty <= 0 ||
-            (o->side == ENG_SIDE_BUY ? o->stop_price < ins->stop_buy_min : o->stop_price > ins->stop_sell_max))
+            eng_ext(e, o)->reserve_qty != 0 || o->shown_qty <= 0 ||
+            (o->side == ENG_SIDE_BUY ? eng_ext(e, o)->stop_price < ins->stop_buy_min
+                                     : eng_ext(e, o)->stop_price > ins->stop_sell_max))
             return -CHK_STOP_LIST;
         int rc = check_order_common(e, ins, oi, open);
         if (rc) return rc;
@@ -173,16 +182,36 @@ static int check_pools(const eng_engine_t *e, uint64_t live, uint64_t levels)
     return 0;
 }
 
+/* The extension pool: slot 0 still all zeros (orders without one read it), every slot below the
+ * high-water mark either on the free list or owned by exactly one live order, free orders own none. */
+static int check_extensions(const eng_engine_t *e)
+{
+    static const eng_order_ext_t zero;
+    if (memcmp(&e->ext[0], &zero, sizeof zero) != 0) return -CHK_EXTENSION;
+    uint64_t nfree = 0, owned = 0;
+    for (uint32_t xi = e->free_ext; xi != ENG_NIL; xi = e->ext[xi].next_free)
+        if (++nfree > e->ext_hw || xi > e->ext_hw) return -CHK_EXTENSION;
+    for (uint32_t oi = 1; oi <= e->orders_hw; oi++) {
+        const eng_order_t *o = &e->orders[oi];
+        if (o->ext == ENG_NIL) continue;
+        if (o->state == ENG_OST_FREE || o->ext > e->ext_hw) return -CHK_EXTENSION;
+        owned++;
+    }
+    if (owned != e->ext_live || nfree + owned != e->ext_hw || e->ext_hw > e->cfg.max_orders) return -CHK_EXTENSION;
+    return 0;
+}
+
 /* The GTD heap: min-heap order by (expire_ts_ns, accept_seq) and each member's position. */
 static int check_gtd_heap(const eng_engine_t *e)
 {
     for (uint32_t pos = 2; pos <= e->heap_n; pos++) {
         const eng_order_t *c = &e->orders[e->heap[pos]], *p = &e->orders[e->heap[pos / 2]];
-        if (c->expire_ts_ns < p->expire_ts_ns || (c->expire_ts_ns == p->expire_ts_ns && c->accept_seq < p->accept_seq))
-            return -CHK_GTD_HEAP;
+        const int64_t tc = eng_ext(e, c)->expire_ts_ns, tp = eng_ext(e, p)->expire_ts_ns;
+        if (tc < tp || (tc == tp && eng_order_accept_seq(e, c) < eng_order_accept_seq(e, p))) return -CHK_GTD_HEAP;
     }
     for (uint32_t pos = 1; pos <= e->heap_n; pos++)
-        if (e->orders[e->heap[pos]].state == ENG_OST_FREE || e->orders[e->heap[pos]].heap_pos != pos) return -CHK_GTD_HEAP;
+        if (e->orders[e->heap[pos]].state == ENG_OST_FREE || eng_ext(e, &e->orders[e->heap[pos]])->heap_pos != pos)
+            return -CHK_GTD_HEAP;
     return 0;
 }
 
@@ -200,6 +229,7 @@ int eng_check(const eng_engine_t *e)
     if (live != e->orders_live) return -CHK_LIVE_COUNT;
     if (levels != e->levels_live) return -CHK_LEVEL_COUNT;
     if ((rc = check_pools(e, live, levels))) return rc;
+    if ((rc = check_extensions(e))) return rc;
     if ((rc = check_order_index(e, live))) return rc;
     for (uint64_t i = 0; i <= e->lidx_mask; i++) indexed += e->lidx[i].idx != ENG_NIL;
     if (indexed != levels) return -CHK_INDEX_SIZE;
@@ -232,6 +262,7 @@ const char *eng_check_describe(int rc)
         [CHK_CROSSED] = "book crossed in CONTINUOUS",
         [CHK_NOMEM] = "checker could not allocate scratch memory",
         [CHK_DARK_QUEUE] = "dark queue links, count or order state broken (or a lit/dark mix)",
+        [CHK_EXTENSION] = "order extension missing, out of range, miscounted, or the zero record written",
     };
     int i = rc < 0 ? -rc : rc;
     if (i >= (int)(sizeof(names) / sizeof(names[0])) || !names[i]) return "unknown invariant";

@@ -26,7 +26,8 @@ void eng_dark_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
     const uint8_t side = o->side;
     if (o->prev != ENG_NIL) e->orders[o->prev].next = o->next; else ins->dark_head[side] = o->next;
     if (o->next != ENG_NIL) e->orders[o->next].prev = o->prev; else ins->dark_tail[side] = o->prev;
-    o->next = o->prev = ENG_NIL;
+    o->act_price = eng_ext(e, o)->price;    /* ACTIVE again (see eng_order_t) */
+    o->act_instrument = eng_ext(e, o)->instrument_id;
     ins->ndark--;
     o->state = ENG_OST_ACTIVE;
 }

@@ -96,7 +96,7 @@ void eng_process(eng_engine_t *e, const eng_cmd_t *cmd, eng_sink_t *sink)
     }
     e->last_seq = cmd->hdr.seq;
     if (cmd->hdr.ts_ns > e->now) e->now = cmd->hdr.ts_ns;
-    if (e->heap_n && e->orders[e->heap[1]].expire_ts_ns <= e->now) eng_gtd_expire(e);
+    if (e->heap_n && eng_ext(e, &e->orders[e->heap[1]])->expire_ts_ns <= e->now) eng_gtd_expire(e);
     switch (cmd->hdr.type) {
     case ENG_CMD_NEW_ORDER: eng_cmd_new_order(e, &cmd->new_order); break;
     case ENG_CMD_CANCEL: eng_cmd_cancel(e, &cmd->cancel); break;
@@ -197,10 +197,14 @@ void eng_get_stats(const eng_engine_t *e, eng_stats_t *out)
     out->orders_capacity = e->cfg.max_orders;
     out->levels_live = e->levels_live;
     out->levels_capacity = e->cfg.max_levels;
-    out->memory_bytes = e->memory_bytes + e->mem_orders.resident + e->mem_levels.resident + e->mem_heap.resident +
-                        e->mem_obkt.resident;
+    out->memory_bytes = e->memory_bytes + eng_pools_resident_bytes(e);
     out->memory_reserved_bytes = e->mem_orders.reserved + e->mem_levels.reserved + e->mem_heap.reserved +
-                                 e->mem_obkt.reserved;
+                                 e->mem_obkt.reserved + e->mem_ext.reserved;
+    out->ext_live = e->ext_live;
+    out->ext_high_water = e->ext_hw;
+    out->order_record_bytes = sizeof(eng_order_t);
+    out->ext_record_bytes = sizeof(eng_order_ext_t);
+    out->level_record_bytes = sizeof(eng_level_t);
     out->orders_high_water = e->orders_hw;
     out->levels_high_water = e->levels_hw;
 }

@@ -111,6 +111,12 @@ typedef struct eng_stats {
     uint64_t memory_reserved_bytes; /* address space reserved for the pools at full capacity */
     uint32_t orders_high_water;     /* order slots ever in use at once (pool high-water mark) */
     uint32_t levels_high_water;
+    uint32_t ext_live;              /* orders with an extension record (iceberg, stop, GTD, STP group, dark) */
+    uint32_t ext_high_water;
+    uint32_t order_record_bytes;    /* sizeof of the pools' records (ENGINE.md "Memory per resting order") */
+    uint32_t ext_record_bytes;
+    uint32_t level_record_bytes;
+    uint32_t _pad0;
 } eng_stats_t;
 
 /* Allocates the fixed tables, reserves the pools (eng_prefault_ahead) and prefaults their first
@@ -118,9 +124,10 @@ typedef struct eng_stats {
  * too-large capacity) or -ENOMEM; *out is untouched on failure. */
 int eng_create(const eng_config_t *config, eng_engine_t **out);
 
-/* Off-path pool growth: makes the order and level pools (and the GTD heap and order-id index
- * buckets) resident up to their high-water marks plus a quarter (and at least 64 Ki orders and
- * 4 Ki levels beyond them, at most the capacity), by writing each new page once. Call it when idle (the venue
+/* Off-path pool growth: makes the order, level and order-extension pools (and the order-id index
+ * buckets and the GTD heap) resident up to their high-water marks plus a sixteenth for orders, a
+ * quarter for levels and extensions (and at least 64 Ki orders, 4 Ki levels and 4 Ki extensions
+ * beyond them, at most the capacity), by writing each new page once. Call it when idle (the venue
  * runner does when its rings are empty; eng_submit after each batch): the order path then runs
  * on resident memory. Returns the bytes newly made resident (0 almost always). */
 uint64_t eng_prefault_ahead(eng_engine_t *eng);

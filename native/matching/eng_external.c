@@ -17,7 +17,7 @@
 static uint32_t live_order(const eng_engine_t *e, uint64_t order_id, uint32_t instrument_id)
 {
     uint32_t oi = eng_oidx_find(e, order_id);
-    if (oi != ENG_NIL && e->orders[oi].instrument_id != instrument_id) return ENG_NIL;
+    if (oi != ENG_NIL && eng_order_instrument(e, &e->orders[oi]) != instrument_id) return ENG_NIL;
     return oi;
 }
 
@@ -28,27 +28,29 @@ static inline int off_grid(int64_t x, int64_t m) { return m != 1 && x % m != 0; 
 static void reduce_in_place(eng_engine_t *e, uint32_t oi, int64_t q)
 {
     eng_order_t *o = &e->orders[oi];
-    int64_t from_reserve = q < o->reserve_qty ? q : o->reserve_qty;
+    const eng_level_t *l = &e->levels[o->level];
+    int64_t reserve = eng_leaves(e, o) - o->shown_qty;
+    int64_t from_reserve = q < reserve ? q : reserve;
     int64_t from_shown = q - from_reserve;
-    o->reserve_qty -= from_reserve;
+    if (from_reserve) eng_ext(e, o)->reserve_qty -= from_reserve; /* an iceberg's: it has one */
     o->shown_qty -= from_shown;
     e->levels[o->level].qty -= from_shown;
     eng_open_add(e, o, -q);
-    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_REPLACED, ENG_OK, o->instrument_id);
+    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_REPLACED, ENG_OK, l->instrument_id);
     ev->replaced.order_id = o->order_id;
-    ev->replaced.price = o->price;
-    ev->replaced.leaves_qty = eng_leaves(o);
+    ev->replaced.price = l->price;
+    ev->replaced.leaves_qty = eng_leaves(e, o);
     ev->replaced.display_qty = o->shown_qty;
     ev->replaced.account_id = o->account_id;
     ev->replaced.priority_kept = 1;
-    if (from_shown) eng_book_level_event(e, o->instrument_id, o->side, o->price, o->level);
+    if (from_shown) eng_book_level_event(e, l->instrument_id, o->side, l->price, o->level);
 }
 
 /* Takes min(q, leaves) off a resting order: the whole order is a CANCELLED(USER), less is a
  * reduce in place. Returns 1 if the order is gone. */
 static int take_off(eng_engine_t *e, uint32_t oi, int64_t q)
 {
-    if (q >= eng_leaves(&e->orders[oi])) {
+    if (q >= eng_leaves(e, &e->orders[oi])) {
         eng_order_remove(e, oi, ENG_EVT_CANCELLED, ENG_CXL_USER);
         return 1;
     }
@@ -65,7 +67,7 @@ void eng_cmd_execute(eng_engine_t *e, const eng_execute_t *c)
     const eng_cmd_t *cmd = (const eng_cmd_t *)c;
     uint32_t oi = live_order(e, c->order_id, c->hdr.instrument_id);
     uint16_t r = ENG_OK;
-    eng_instr_t *ins = oi == ENG_NIL ? NULL : &e->instr[e->orders[oi].instrument_id];
+    eng_instr_t *ins = oi == ENG_NIL ? NULL : &e->instr[c->hdr.instrument_id];
     if (oi == ENG_NIL) r = ENG_REJ_UNKNOWN_ORDER;
     else if (e->orders[oi].state == ENG_OST_DARK) r = ENG_REJ_DARK_UNSUPPORTED;
     else if (e->orders[oi].state == ENG_OST_STOP) r = ENG_REJ_NOT_RESTING;
@@ -78,14 +80,15 @@ void eng_cmd_execute(eng_engine_t *e, const eng_execute_t *c)
         return;
     }
     eng_order_t *o = &e->orders[oi];
-    const int64_t leaves = eng_leaves(o), q = c->qty < leaves ? c->qty : leaves;
+    const int64_t leaves = eng_leaves(e, o), q = c->qty < leaves ? c->qty : leaves;
     const uint8_t side = o->side;
-    const int64_t price = o->price;
+    uint32_t li = o->level;
+    const int64_t price = e->levels[li].price;
     /* displayed quantity first, then reserve (as an auction fill consumes it) */
     int64_t from_shown = q < o->shown_qty ? q : o->shown_qty;
-    uint32_t li = o->level;
+    eng_order_ext_t *x = eng_ext(e, o); /* written only for an iceberg, which has one */
     o->shown_qty -= from_shown;
-    o->reserve_qty -= q - from_shown;
+    if (q != from_shown) x->reserve_qty -= q - from_shown;
     e->levels[li].qty -= from_shown;
     eng_open_add(e, o, -q);
     eng_pos_get(e, o->account_id, ins->id)->position += side == ENG_SIDE_BUY ? q : -q;
@@ -101,22 +104,22 @@ void eng_cmd_execute(eng_engine_t *e, const eng_execute_t *c)
     t->aggressor_side = (uint8_t)(3 - side);
     if (side == ENG_SIDE_BUY) {
         t->buy_order_id = o->order_id;
-        t->buy_leaves_qty = eng_leaves(o);
+        t->buy_leaves_qty = eng_leaves(e, o);
         t->buy_account_id = o->account_id;
         t->sell_account_id = c->contra_account_id;
     } else {
         t->sell_order_id = o->order_id;
-        t->sell_leaves_qty = eng_leaves(o);
+        t->sell_leaves_qty = eng_leaves(e, o);
         t->sell_account_id = o->account_id;
         t->buy_account_id = c->contra_account_id;
     }
-    if (eng_leaves(o) == 0) {
+    if (eng_leaves(e, o) == 0) {
         li = eng_order_filled(e, ins, oi);
     } else if (o->shown_qty == 0) {
         /* iceberg refill: a new peak goes to the back of its level */
-        int64_t peak = o->reserve_qty < o->display_qty ? o->reserve_qty : o->display_qty;
+        int64_t peak = x->reserve_qty < x->display_qty ? x->reserve_qty : x->display_qty;
         o->shown_qty = peak;
-        o->reserve_qty -= peak;
+        x->reserve_qty -= peak;
         e->levels[li].qty += peak;
         eng_book_to_back(e, oi);
     }
@@ -137,7 +140,7 @@ void eng_cmd_reduce(eng_engine_t *e, const eng_reduce_t *c)
     else if (e->orders[oi].state == ENG_OST_DARK) r = ENG_REJ_DARK_UNSUPPORTED;
     else if (e->orders[oi].state == ENG_OST_STOP) r = ENG_REJ_NOT_RESTING;
     else if (c->qty <= 0) r = ENG_REJ_BAD_QTY;
-    else if (off_grid(c->qty, e->instr[e->orders[oi].instrument_id].lot)) r = ENG_REJ_OFF_LOT;
+    else if (off_grid(c->qty, e->instr[c->hdr.instrument_id].lot)) r = ENG_REJ_OFF_LOT;
     if (r) {
         eng_reject(e, cmd, r);
         return;
@@ -150,6 +153,44 @@ static inline int crosses(const eng_engine_t *e, const eng_instr_t *ins, uint8_t
     uint32_t b = ins->best[3 - side];
     if (b == ENG_NIL) return 0;
     return side == ENG_SIDE_BUY ? price >= e->levels[b].price : price <= e->levels[b].price;
+}
+
+/* A seeded order (qty > 0, validated): ACCEPTED, then it rests as a GTC limit at the back of its
+ * level under the synthetic id. */
+static void seed_add(eng_engine_t *e, eng_instr_t *ins, const eng_seed_level_t *c, uint64_t id)
+{
+    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_ACCEPTED, ENG_OK, ins->id);
+    eng_evt_accepted_t *a = &ev->accepted;
+    a->order_id = id;
+    a->price = c->price;
+    a->qty = c->qty;
+    a->account_id = c->account_id;
+    a->stp_group = c->stp_group;
+    a->side = c->side;
+    a->ord_type = ENG_ORD_LIMIT;
+    a->tif = ENG_TIF_GTC;
+    uint32_t oi = eng_order_alloc(e);
+    eng_order_t *o = &e->orders[oi];
+    memset(o, 0, sizeof(*o));
+    o->account_id = c->account_id;
+    o->shown_qty = c->qty;
+    o->act_price = c->price;
+    o->act_instrument = ins->id;
+    o->order_id = id;
+    o->side = c->side;
+    o->ord_type = ENG_ORD_LIMIT;
+    o->tif = ENG_TIF_GTC;
+    o->state = ENG_OST_ACTIVE;
+    o->seq40 = c->hdr.seq < ENG_SEQ40_LIMIT ? c->hdr.seq : 0;
+    if (c->stp_group != 0 || !o->seq40) {
+        eng_order_ext_t *x = eng_ext_attach(e, o);
+        x->price = c->price;
+        x->instrument_id = ins->id;
+        x->stp_group = c->stp_group;
+        if (!o->seq40) x->accept_seq = c->hdr.seq;
+    }
+    eng_open_add(e, o, c->qty);
+    eng_order_rest(e, ins, oi);
 }
 
 /* SEED_LEVEL, any phase, no risk checks. Rejections: UNKNOWN_INSTRUMENT, BAD_ACCOUNT, BAD_SIDE,
@@ -184,32 +225,7 @@ void eng_cmd_seed_level(eng_engine_t *e, const eng_seed_level_t *c)
     }
     uint32_t removed = 0;
     if (c->qty > 0) {
-        eng_evt_t *ev = eng_evt_new(e, ENG_EVT_ACCEPTED, ENG_OK, ins->id);
-        eng_evt_accepted_t *a = &ev->accepted;
-        a->order_id = id;
-        a->price = c->price;
-        a->qty = c->qty;
-        a->account_id = c->account_id;
-        a->stp_group = c->stp_group;
-        a->side = c->side;
-        a->ord_type = ENG_ORD_LIMIT;
-        a->tif = ENG_TIF_GTC;
-        uint32_t oi = eng_order_alloc(e);
-        eng_order_t *o = &e->orders[oi];
-        memset(o, 0, sizeof(*o));
-        o->account_id = c->account_id;
-        o->shown_qty = c->qty;
-        o->price = c->price;
-        o->order_id = id;
-        o->stp_group = c->stp_group;
-        o->instrument_id = ins->id;
-        o->side = c->side;
-        o->ord_type = ENG_ORD_LIMIT;
-        o->tif = ENG_TIF_GTC;
-        o->state = ENG_OST_ACTIVE;
-        o->accept_seq = c->hdr.seq;
-        eng_open_add(e, o, c->qty);
-        eng_order_rest(e, ins, oi);
+        seed_add(e, ins, c, id);
     } else {
         int64_t want = -c->qty;
         uint32_t li = eng_lidx_find(e, ins->id, c->side, c->price);
@@ -217,7 +233,7 @@ void eng_cmd_seed_level(eng_engine_t *e, const eng_seed_level_t *c)
         while (oi != ENG_NIL && want > 0) {
             uint32_t prev = e->orders[oi].prev; /* read first: oi may be freed below */
             if (e->orders[oi].order_id & ENG_SEED_ID_BIT) {
-                int64_t leaves = eng_leaves(&e->orders[oi]);
+                int64_t leaves = eng_leaves(e, &e->orders[oi]);
                 int64_t q = want < leaves ? want : leaves;
                 removed += (uint32_t)take_off(e, oi, q);
                 want -= q;

@@ -11,14 +11,15 @@
 static inline int key_less(const eng_engine_t *e, uint32_t a, uint32_t b)
 {
     const eng_order_t *x = &e->orders[a], *y = &e->orders[b];
-    if (x->expire_ts_ns != y->expire_ts_ns) return x->expire_ts_ns < y->expire_ts_ns;
-    return x->accept_seq < y->accept_seq;
+    const int64_t tx = eng_ext(e, x)->expire_ts_ns, ty = eng_ext(e, y)->expire_ts_ns;
+    if (tx != ty) return tx < ty;
+    return eng_order_accept_seq(e, x) < eng_order_accept_seq(e, y);
 }
 
 static inline void place(eng_engine_t *e, uint32_t pos, uint32_t oi)
 {
     e->heap[pos] = oi;
-    e->orders[oi].heap_pos = pos;
+    eng_ext(e, &e->orders[oi])->heap_pos = pos;
 }
 
 static void sift_up(eng_engine_t *e, uint32_t pos)
@@ -56,12 +57,12 @@ void eng_gtd_push(eng_engine_t *e, uint32_t oi)
 /* Takes an order that is in the heap (heap_pos != 0) out of it; O(log n). */
 void eng_gtd_erase(eng_engine_t *e, uint32_t oi)
 {
-    uint32_t pos = e->orders[oi].heap_pos;
+    uint32_t pos = eng_ext(e, &e->orders[oi])->heap_pos;
     uint32_t last = e->heap[e->heap_n];
     e->heap_n--;
-    e->orders[oi].heap_pos = 0;
+    eng_ext(e, &e->orders[oi])->heap_pos = 0;
     if (pos > e->heap_n) return;
     place(e, pos, last);
     sift_up(e, pos);
-    sift_down(e, e->orders[last].heap_pos);
+    sift_down(e, eng_ext(e, &e->orders[last])->heap_pos);
 }

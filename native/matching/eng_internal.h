@@ -6,11 +6,12 @@
  * arrays whose slot 0 is the NIL sentinel, so links are uint32 indexes and 0 means "none".
  * Storage grows with the live orders, not with the configured capacity: each pool is a virtual
  * reservation for its capacity (eng_pool.c) handed out from a high-water mark and a LIFO free
- * list, of which only a prefaulted prefix is resident; eng_prefault_ahead keeps that prefix ahead
+ * list, of which only a prefaulted prefix is resident (the order extensions and the GTD heap
+ * follow the extensions in use, not the orders); eng_prefault_ahead keeps that prefix ahead
  * of the high-water mark off the order path. The order-id index is a linear-hashing table whose
  * bucket count follows the indexed orders (eng_index.c), so for a given live set it is the same
  * size at any capacity.
- * Invariants (verified by eng_check): a resting order is in exactly one level queue and in the
+ * Invariants (verified by eng_check): extension slot 0 stays all zeros; a resting order is in exactly one level queue and in the
  * order-id index; a waiting stop is in its instrument's stop list and in the index; a level's
  * qty/count equal the shown quantities/number of its orders; levels of a side form a list sorted
  * best first whose head is the instrument's best pointer; every slot below a pool's high-water mark
@@ -31,32 +32,55 @@
  * never displayed, all of its leaves in shown_qty; display_qty holds its minimum acceptable qty. */
 enum { ENG_OST_FREE = 0, ENG_OST_ACTIVE = 1, ENG_OST_RESTING = 2, ENG_OST_STOP = 3, ENG_OST_DARK = 4 };
 
-/* One order is two cache lines, 64-byte aligned: the first holds everything that matching,
- * queue maintenance and cancel touch; the second what accept, expiry, replace and queries read. */
+/* An order is a 56-byte record holding what every order needs, plus an extension record
+ * (eng_order_ext_t, a pool of its own) only for an order that uses a rarely-used feature: an
+ * iceberg, a stop, GTD, an STP group, a dark midpoint peg, or an accept seq above 2^40. A plain
+ * resting order costs its 56 bytes and the 4 of its order-id bucket: native/ENGINE.md "Memory per
+ * resting order" has the tables and the count.
+ * Where an order's price and instrument live depends on its state (eng_order_price,
+ * eng_order_instrument): a RESTING order's are its level's (the level's price, instrument and
+ * side are the key it was filed under); an ACTIVE order (in no list) keeps them in the union with
+ * its list links; a STOP or DARK order, whose links are in use, in its extension.
+ * Field order: what matching and cancel touch first (links, level, index chain, account, ids,
+ * shown quantity, the packed kind bits). */
 typedef struct eng_order {
-    uint32_t next, prev;        /* level queue (resting) or stop list (waiting stop); free list */
-    uint32_t level;             /* level slot while resting, else ENG_NIL */
+    union {
+        struct {
+            uint32_t next, prev;    /* level queue (RESTING), stop list (STOP), dark queue (DARK), free list (FREE) */
+        };
+        int64_t act_price;          /* ACTIVE only: its limit price, 0 for a market order */
+    };
+    union {
+        uint32_t level;             /* RESTING: its level slot; STOP, DARK, FREE: ENG_NIL */
+        uint32_t act_instrument;    /* ACTIVE only: its instrument */
+    };
+    uint32_t hnext;                 /* next order in its order-id index chain (eng_index.c) */
     uint32_t account_id;
-    int64_t shown_qty;          /* displayed; while aggressing or waiting: all leaves */
-    int64_t reserve_qty;        /* iceberg hidden reserve */
-    int64_t price;
+    uint32_t ext;                   /* extension slot, ENG_NIL if none (then every extension field reads 0) */
     uint64_t order_id;
-    uint32_t hnext;             /* next order in its order-id index chain (eng_index.c) */
-    uint32_t instrument_id;
-    uint8_t side, ord_type, tif, stp_mode, flags, state;
-    uint8_t _pad[2];
-    /* second cache line */
-    uint32_t stp_group;         /* read only when the aggressor has a group (stp_applies) */
-    uint32_t _pad2;
-    int64_t display_qty;        /* configured iceberg peak, 0 if none */
+    uint64_t client_order_id;
+    int64_t shown_qty;              /* displayed; while aggressing or waiting: all leaves */
+    uint64_t seq40 : 40;            /* accept_seq when it is below 2^40, else 0 (then ext->accept_seq) */
+    uint64_t side : 2, ord_type : 3, tif : 3, stp_mode : 3, flags : 3, state : 3;
+} eng_order_t;
+_Static_assert(sizeof(eng_order_t) == 56, "an order record is 56 bytes (ENGINE.md, memory per resting order)");
+
+#define ENG_SEQ40_LIMIT (1ull << 40)
+
+/* The fields only some orders use. Slot 0 of the pool is all zeros and never written, so an order
+ * without an extension (ext == ENG_NIL) reads 0 for each of them through eng_ext(). */
+typedef struct eng_order_ext {
+    int64_t price;              /* STOP, DARK: the order's limit price (0: none) */
+    int64_t reserve_qty;        /* iceberg hidden reserve */
+    int64_t display_qty;        /* configured iceberg peak; DARK: its minimum acceptable quantity */
     int64_t stop_price;
     int64_t expire_ts_ns;
-    uint64_t client_order_id;
-    uint64_t accept_seq;
+    uint64_t accept_seq;        /* when it does not fit the order's 40 bits */
+    uint32_t stp_group;
     uint32_t heap_pos;          /* 1-based slot in the GTD heap, 0 when not in it */
-} __attribute__((aligned(64))) eng_order_t;
-_Static_assert(offsetof(eng_order_t, stp_group) == 64, "the matching fields fill exactly the first cache line");
-_Static_assert(sizeof(eng_order_t) == 128, "an order is two cache lines");
+    uint32_t instrument_id;     /* STOP, DARK */
+    uint32_t next_free;         /* free list */
+} eng_order_ext_t;
 
 typedef struct eng_level {
     int64_t price;
@@ -117,6 +141,7 @@ typedef struct eng_snap_scalars {
     uint32_t free_order, free_level;
     uint32_t orders_hw, levels_hw;
     uint32_t orders_live, levels_live, heap_n, oidx_count;
+    uint32_t free_ext, ext_hw, ext_live, _pad;
     int64_t now;
     uint64_t last_seq;
     uint64_t trade_id;
@@ -126,6 +151,7 @@ typedef struct eng_snap_scalars {
 struct eng_engine {
     eng_config_t cfg;
     eng_order_t *orders;        /* [max_orders + 1], region mem_orders */
+    eng_order_ext_t *ext;       /* [max_orders + 1], region mem_ext: extensions, slot 0 the zero record */
     eng_level_t *levels;        /* [max_levels + 1], region mem_levels */
     eng_instr_t *instr;         /* [max_instruments + 1] */
     eng_pos_t *pos;             /* [max_accounts * max_instruments] */
@@ -133,7 +159,7 @@ struct eng_engine {
     uint32_t *obkt;             /* order-id index buckets: chain heads, 0 = empty; region mem_obkt */
     eng_idx_slot_t *lidx;       /* (instrument, side, price) -> level slot */
     uint32_t *heap;             /* GTD min-heap of order slots, 1-based; region mem_heap */
-    eng_region_t mem_orders, mem_levels, mem_obkt, mem_heap;
+    eng_region_t mem_orders, mem_levels, mem_obkt, mem_heap, mem_ext;
     /* Order-id index (linear hashing): buckets in use = obkt_round + obkt_split; a hash h lives in
      * bucket h & (obkt_round - 1), or h & (2 * obkt_round - 1) when that is below obkt_split. */
     uint64_t obkt_round, obkt_split, obkt_cap;
@@ -142,6 +168,7 @@ struct eng_engine {
     uint32_t orders_hw, levels_hw;     /* slots 1..hw have been handed out at least once */
     uint32_t orders_live, levels_live, heap_n;
     uint32_t oidx_count;               /* orders in the order-id index */
+    uint32_t free_ext, ext_hw, ext_live; /* extension pool: LIFO free list, high-water mark, in use */
     int64_t now;
     uint64_t last_seq;
     uint64_t trade_id;
@@ -189,11 +216,37 @@ static inline eng_pos_t *eng_pos_get(const eng_engine_t *e, uint32_t account, ui
     return &e->pos[(uint64_t)account * e->cfg.max_instruments + (instrument_id - 1)];
 }
 
-static inline int64_t eng_leaves(const eng_order_t *o) { return o->shown_qty + o->reserve_qty; }
+/* ---- an order's fields wherever they live (see eng_order_t) ---------------------------------- */
+static inline eng_order_ext_t *eng_ext(const eng_engine_t *e, const eng_order_t *o) { return &e->ext[o->ext]; }
+
+static inline int64_t eng_order_price(const eng_engine_t *e, const eng_order_t *o)
+{
+    if (o->state == ENG_OST_RESTING) return e->levels[o->level].price;
+    if (o->state == ENG_OST_ACTIVE) return o->act_price;
+    return e->ext[o->ext].price;
+}
+
+static inline uint32_t eng_order_instrument(const eng_engine_t *e, const eng_order_t *o)
+{
+    if (o->state == ENG_OST_RESTING) return e->levels[o->level].instrument_id;
+    if (o->state == ENG_OST_ACTIVE) return o->act_instrument;
+    return e->ext[o->ext].instrument_id;
+}
+
+static inline uint64_t eng_order_accept_seq(const eng_engine_t *e, const eng_order_t *o)
+{
+    return o->seq40 ? o->seq40 : e->ext[o->ext].accept_seq;
+}
+
+/* Only an iceberg has a reserve, so a plain order's leaves never read its (absent) extension. */
+static inline int64_t eng_leaves(const eng_engine_t *e, const eng_order_t *o)
+{
+    return o->shown_qty + ((o->flags & ENG_FLAG_ICEBERG) ? e->ext[o->ext].reserve_qty : 0);
+}
 
 static inline void eng_open_add(eng_engine_t *e, const eng_order_t *o, int64_t delta)
 {
-    eng_pos_t *p = eng_pos_get(e, o->account_id, o->instrument_id);
+    eng_pos_t *p = eng_pos_get(e, o->account_id, eng_order_instrument(e, o));
     if (o->side == ENG_SIDE_BUY) p->open_buy += delta; else p->open_sell += delta;
 }
 
@@ -220,7 +273,8 @@ void eng_region_touch(eng_region_t *r, uint64_t bytes);
 void eng_region_release(eng_region_t *r);
 int eng_pools_reserve(eng_engine_t *e);
 void eng_pools_release(eng_engine_t *e);
-uint64_t eng_pools_ensure(eng_engine_t *e, uint64_t orders, uint64_t levels);
+uint64_t eng_pools_ensure(eng_engine_t *e, uint64_t orders, uint64_t levels, uint64_t exts);
+uint64_t eng_pools_resident_bytes(const eng_engine_t *e);
 
 /* eng_index.c: order-id index and (instrument, side, price) -> level index */
 uint32_t eng_oidx_find(const eng_engine_t *e, uint64_t order_id);
@@ -241,6 +295,7 @@ static inline int eng_level_available(const eng_engine_t *e)
     return e->free_level != ENG_NIL || e->levels_hw < e->cfg.max_levels;
 }
 void eng_order_free(eng_engine_t *e, uint32_t oi);
+eng_order_ext_t *eng_ext_attach(eng_engine_t *e, eng_order_t *o);
 int eng_book_rest(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 uint32_t eng_book_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_book_to_back(eng_engine_t *e, uint32_t oi);

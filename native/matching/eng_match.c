@@ -28,8 +28,8 @@ void eng_trade(eng_engine_t *e, eng_instr_t *ins, eng_order_t *buy, eng_order_t 
     t->sell_order_id = sell->order_id;
     t->price = price;
     t->qty = qty;
-    t->buy_leaves_qty = eng_leaves(buy);
-    t->sell_leaves_qty = eng_leaves(sell);
+    t->buy_leaves_qty = eng_leaves(e, buy);
+    t->sell_leaves_qty = eng_leaves(e, sell);
     t->buy_account_id = buy->account_id;
     t->sell_account_id = sell->account_id;
     t->aggressor_side = aggressor_side;
@@ -44,15 +44,18 @@ void eng_trade(eng_engine_t *e, eng_instr_t *ins, eng_order_t *buy, eng_order_t 
     e->stats.trades++;
 }
 
-static inline int stp_applies(const eng_order_t *a, const eng_order_t *p)
+/* An order without an extension has no STP group: the common case reads nothing more. */
+static inline int stp_applies(const eng_engine_t *e, const eng_order_t *a, const eng_order_t *p)
 {
-    return a->stp_group != 0 && a->stp_group == p->stp_group && a->stp_mode != ENG_STP_NONE;
+    if (a->ext == ENG_NIL || a->stp_mode == ENG_STP_NONE) return 0;
+    const uint32_t g = eng_ext(e, a)->stp_group;
+    return g != 0 && g == eng_ext(e, p)->stp_group;
 }
 
 /* CANCELLED(STP) for the aggressor: q taken off, `left` remaining. */
 static void stp_aggressor_event(eng_engine_t *e, eng_order_t *o, int64_t q, int64_t left)
 {
-    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_CANCELLED, ENG_CXL_STP, o->instrument_id);
+    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_CANCELLED, ENG_CXL_STP, o->act_instrument);
     ev->cancelled.order_id = o->order_id;
     ev->cancelled.cancelled_qty = q;
     ev->cancelled.leaves_qty = left;
@@ -78,20 +81,22 @@ static __attribute__((noinline)) int stp_resolve(eng_engine_t *e, eng_instr_t *i
         return 0;
     }
     if (mode != ENG_STP_DECREMENT) return 1;
-    int64_t pl = eng_leaves(p);
+    int64_t pl = eng_leaves(e, p);
     int64_t q = *leaves < pl ? *leaves : pl;
     if (q == pl) {
         eng_order_remove(e, pi, ENG_EVT_CANCELLED, ENG_CXL_STP);
     } else {
-        int64_t r = q < p->reserve_qty ? q : p->reserve_qty;
-        p->reserve_qty -= r;
+        /* q < pl: a reserve taken from is an iceberg's, which has its extension */
+        int64_t reserve = pl - p->shown_qty;
+        int64_t r = q < reserve ? q : reserve;
+        if (r) eng_ext(e, p)->reserve_qty -= r;
         p->shown_qty -= q - r;
         l->qty -= q - r;
         eng_open_add(e, p, -q);
-        eng_evt_t *ev = eng_evt_new(e, ENG_EVT_CANCELLED, ENG_CXL_STP, p->instrument_id);
+        eng_evt_t *ev = eng_evt_new(e, ENG_EVT_CANCELLED, ENG_CXL_STP, ins->id);
         ev->cancelled.order_id = p->order_id;
         ev->cancelled.cancelled_qty = q;
-        ev->cancelled.leaves_qty = eng_leaves(p);
+        ev->cancelled.leaves_qty = eng_leaves(e, p);
         ev->cancelled.account_id = p->account_id;
         eng_book_level_event(e, ins->id, opp, l->price, li);
     }
@@ -120,11 +125,12 @@ static inline int64_t fill_head(eng_engine_t *e, eng_instr_t *ins, eng_order_t *
     o->shown_qty = leaves;
     p->shown_qty -= q;
     l->qty -= q;
-    if (p->shown_qty == 0 && p->reserve_qty > 0) {
+    if (p->shown_qty == 0 && (p->flags & ENG_FLAG_ICEBERG) && eng_ext(e, p)->reserve_qty > 0) {
         /* iceberg refill: a new peak loses time priority (goes to the back) */
-        int64_t r = p->reserve_qty < p->display_qty ? p->reserve_qty : p->display_qty;
+        eng_order_ext_t *x = eng_ext(e, p);
+        int64_t r = x->reserve_qty < x->display_qty ? x->reserve_qty : x->display_qty;
         p->shown_qty = r;
-        p->reserve_qty -= r;
+        x->reserve_qty -= r;
         l->qty += r;
         eng_book_to_back(e, pi);
     }
@@ -153,7 +159,7 @@ int eng_match(eng_engine_t *e, eng_instr_t *ins, uint32_t oi, int64_t bound)
         const eng_level_t *l = &e->levels[li];
         if (side == ENG_SIDE_BUY ? l->price > bound : l->price < bound) break;
         uint32_t pi = l->head;
-        if (__builtin_expect(stp_applies(o, &e->orders[pi]), 0)) {
+        if (__builtin_expect(stp_applies(e, o, &e->orders[pi]), 0)) {
             if (!stp_resolve(e, ins, oi, pi, li, &leaves)) return 0;
             continue;
         }
@@ -178,11 +184,11 @@ int eng_fok_fillable(const eng_engine_t *e, const eng_instr_t *ins, const eng_or
         if (side == ENG_SIDE_BUY ? l->price > bound : l->price < bound) break;
         for (uint32_t pi = l->head; pi != ENG_NIL; pi = e->orders[pi].next) {
             const eng_order_t *p = &e->orders[pi];
-            if (stp_applies(o, p)) {
+            if (stp_applies(e, o, p)) {
                 if (o->stp_mode == ENG_STP_CANCEL_RESTING) continue;
                 return sum >= need;
             }
-            sum += eng_leaves(p);
+            sum += eng_leaves(e, p);
             if (sum >= need) return 1;
         }
     }
@@ -207,7 +213,7 @@ void eng_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
         __int128 off = (__int128)ins->mkt_collar_ticks * ins->tick;
         bound = sat_add(e->levels[b].price, o->side == ENG_SIDE_BUY ? off : -off);
     } else {
-        bound = o->price;
+        bound = o->act_price;
     }
     /* Rule 611: a protected order never matches beyond the protected price (eng_protect.c) */
     const int64_t own_bound = bound;
@@ -227,7 +233,7 @@ void eng_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
     } else if (o->tif == ENG_TIF_FOK) {
         /* unreachable after a passing fill check; kept exact rather than resting a FOK */
         eng_active_cancel(e, oi, ENG_CXL_FOK_NOT_FILLABLE);
-    } else if (!eng_book_can_rest(e, ins->id, o->side, o->price)) {
+    } else if (!eng_book_can_rest(e, ins->id, o->side, o->act_price)) {
         /* only a triggered STOP_LIMIT gets here: orders entered as LIMIT (and replaces) passed a
          * conservative level check before matching (spec_questions Q8) */
         eng_active_cancel(e, oi, ENG_CXL_NO_LEVEL_CAPACITY);

@@ -50,19 +50,22 @@ static void dark_filled(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
     eng_order_free(e, oi);
 }
 
-static inline int eligible(const eng_order_t *o, int64_t mid)
+/* Dark orders always have their extension (eng_order_t): limit, MAQ and STP group are there. */
+static inline int eligible(const eng_engine_t *e, const eng_order_t *o, int64_t mid)
 {
-    if (o->price == 0) return 1;
-    return o->side == ENG_SIDE_BUY ? o->price >= mid : o->price <= mid;
+    const int64_t limit = eng_ext(e, o)->price;
+    if (limit == 0) return 1;
+    return o->side == ENG_SIDE_BUY ? limit >= mid : limit <= mid;
 }
 
 /* The pair may trade (eligibility aside): different STP groups, and q = min(both leaves) meets
  * each side's MAQ capped at that side's leaves. */
-static inline int compatible(const eng_order_t *b, const eng_order_t *s)
+static inline int compatible(const eng_engine_t *e, const eng_order_t *b, const eng_order_t *s)
 {
-    if (b->stp_group != 0 && b->stp_group == s->stp_group) return 0;
+    const eng_order_ext_t *bx = eng_ext(e, b), *sx = eng_ext(e, s);
+    if (bx->stp_group != 0 && bx->stp_group == sx->stp_group) return 0;
     const int64_t q = min64(b->shown_qty, s->shown_qty);
-    return q >= min64(b->display_qty, b->shown_qty) && q >= min64(s->display_qty, s->shown_qty);
+    return q >= min64(bx->display_qty, b->shown_qty) && q >= min64(sx->display_qty, s->shown_qty);
 }
 
 /* Bounds over the sells eligible at the midpoint, for skipping a buy without a scan: a pair is
@@ -77,8 +80,8 @@ static sell_bounds_t sell_bounds(const eng_engine_t *e, const eng_instr_t *ins, 
     sell_bounds_t sb = {INT64_MAX, 0};
     for (uint32_t si = ins->dark_head[ENG_SIDE_SELL]; si != ENG_NIL; si = e->orders[si].next) {
         const eng_order_t *s = &e->orders[si];
-        if (!eligible(s, mid)) continue;
-        sb.min_eff_maq = min64(sb.min_eff_maq, min64(s->display_qty, s->shown_qty));
+        if (!eligible(e, s, mid)) continue;
+        sb.min_eff_maq = min64(sb.min_eff_maq, min64(eng_ext(e, s)->display_qty, s->shown_qty));
         if (s->shown_qty > sb.max_leaves) sb.max_leaves = s->shown_qty;
     }
     return sb;
@@ -89,11 +92,12 @@ static uint32_t first_sell_for(const eng_engine_t *e, const eng_instr_t *ins, ui
                                sell_bounds_t sb)
 {
     const eng_order_t *b = &e->orders[bi];
-    if (!eligible(b, mid)) return ENG_NIL;
-    if (b->shown_qty < sb.min_eff_maq || sb.max_leaves < min64(b->display_qty, b->shown_qty)) return ENG_NIL;
+    if (!eligible(e, b, mid)) return ENG_NIL;
+    if (b->shown_qty < sb.min_eff_maq || sb.max_leaves < min64(eng_ext(e, b)->display_qty, b->shown_qty))
+        return ENG_NIL;
     for (uint32_t si = ins->dark_head[ENG_SIDE_SELL]; si != ENG_NIL; si = e->orders[si].next) {
         const eng_order_t *s = &e->orders[si];
-        if (eligible(s, mid) && compatible(b, s)) return si;
+        if (eligible(e, s, mid) && compatible(e, b, s)) return si;
     }
     return ENG_NIL;
 }
@@ -105,7 +109,7 @@ static uint32_t first_buy_before(const eng_engine_t *e, const eng_instr_t *ins, 
     const eng_order_t *s = &e->orders[si];
     for (uint32_t bi = ins->dark_head[ENG_SIDE_BUY]; bi != stop; bi = e->orders[bi].next) {
         const eng_order_t *b = &e->orders[bi];
-        if (eligible(b, mid) && compatible(b, s)) return bi;
+        if (eligible(e, b, mid) && compatible(e, b, s)) return bi;
     }
     return ENG_NIL;
 }
@@ -166,15 +170,15 @@ void eng_dark_run_order(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
 void eng_dark_replace(eng_engine_t *e, eng_instr_t *ins, uint32_t oi, int64_t limit, int64_t qty)
 {
     eng_order_t *o = &e->orders[oi];
-    const uint8_t kept = limit == o->price && qty <= o->shown_qty;
+    const uint8_t kept = limit == eng_ext(e, o)->price && qty <= o->shown_qty;
     eng_open_add(e, o, qty - o->shown_qty);
-    o->price = limit;
+    eng_ext(e, o)->price = limit;
     o->shown_qty = qty;
     if (!kept) {
         eng_dark_unlink(e, ins, oi);
         eng_dark_append(e, ins, oi);
     }
-    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_REPLACED, ENG_OK, o->instrument_id);
+    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_REPLACED, ENG_OK, ins->id);
     ev->replaced.order_id = o->order_id;
     ev->replaced.price = limit;
     ev->replaced.leaves_qty = qty;

@@ -116,6 +116,46 @@ static uint16_t validate_new(const eng_engine_t *e, const eng_instr_t *ins, cons
     return eng_protect_entry(e, ins, c);
 }
 
+/* 1 if an accepted NEW_ORDER needs an extension record: it uses one of the rarely-used fields, or
+ * it will wait in a list (stop, dark queue) while its links are in use, or its seq is too large
+ * for the order's 40 bits. */
+static inline int needs_ext(const eng_new_order_t *c)
+{
+    return c->display_qty != 0 || c->stop_price != 0 || c->tif == ENG_TIF_GTD || c->stp_group != 0 ||
+           c->ord_type == ENG_ORD_STOP || c->ord_type == ENG_ORD_STOP_LIMIT || c->ord_type == ENG_ORD_MIDPOINT_PEG ||
+           c->hdr.seq >= ENG_SEQ40_LIMIT;
+}
+
+/* An accepted NEW_ORDER's record: ACTIVE, all of its quantity shown, its extension (if it needs
+ * one) holding the price and instrument as well, for the lists where its links are in use. */
+static void eng_order_init(eng_engine_t *e, eng_order_t *o, const eng_new_order_t *c, uint32_t instrument_id)
+{
+    o->act_price = c->price;
+    o->act_instrument = instrument_id;
+    o->hnext = ENG_NIL;
+    o->account_id = c->account_id;
+    o->ext = ENG_NIL;
+    o->order_id = c->order_id;
+    o->client_order_id = c->client_order_id;
+    o->shown_qty = c->qty;
+    o->seq40 = c->hdr.seq < ENG_SEQ40_LIMIT ? c->hdr.seq : 0;
+    o->side = c->side;
+    o->ord_type = c->ord_type;
+    o->tif = c->tif;
+    o->stp_mode = c->stp_mode;
+    o->flags = c->flags;
+    o->state = ENG_OST_ACTIVE;
+    if (!needs_ext(c)) return;
+    eng_order_ext_t *x = eng_ext_attach(e, o);
+    x->price = c->price;
+    x->instrument_id = instrument_id;
+    x->display_qty = c->display_qty;
+    x->stop_price = c->stop_price;
+    x->expire_ts_ns = c->expire_ts_ns;
+    x->stp_group = c->stp_group;
+    if (!o->seq40) x->accept_seq = c->hdr.seq;
+}
+
 /* NEW_ORDER: validate, ACCEPTED, then rest / match / wait as a stop, then stop triggering. */
 void eng_cmd_new_order(eng_engine_t *e, const eng_new_order_t *c)
 {
@@ -143,29 +183,8 @@ void eng_cmd_new_order(eng_engine_t *e, const eng_new_order_t *c)
     a->flags = c->flags;
 
     uint32_t oi = eng_order_alloc(e);
-    eng_order_t *o = &e->orders[oi];
-    o->next = o->prev = ENG_NIL;
-    o->level = ENG_NIL;
-    o->account_id = c->account_id;
-    o->shown_qty = c->qty;
-    o->reserve_qty = 0;
-    o->price = c->price;
-    o->order_id = c->order_id;
-    o->stp_group = c->stp_group;
-    o->instrument_id = ins->id;
-    o->side = c->side;
-    o->ord_type = c->ord_type;
-    o->tif = c->tif;
-    o->stp_mode = c->stp_mode;
-    o->flags = c->flags;
-    o->state = ENG_OST_ACTIVE;
-    o->heap_pos = 0;
-    o->display_qty = c->display_qty;
-    o->stop_price = c->stop_price;
-    o->expire_ts_ns = c->expire_ts_ns;
-    o->client_order_id = c->client_order_id;
-    o->accept_seq = c->hdr.seq;
-    eng_open_add(e, o, c->qty);
+    eng_order_init(e, &e->orders[oi], c, ins->id);
+    eng_open_add(e, &e->orders[oi], c->qty);
 
     if (c->ord_type == ENG_ORD_MIDPOINT_PEG) {
         eng_dark_run_order(e, ins, oi);
@@ -184,7 +203,7 @@ void eng_cmd_new_order(eng_engine_t *e, const eng_new_order_t *c)
 static uint32_t live_on(const eng_engine_t *e, uint64_t order_id, uint32_t instrument_id)
 {
     uint32_t oi = eng_oidx_find(e, order_id);
-    if (oi != ENG_NIL && e->orders[oi].instrument_id != instrument_id) return ENG_NIL;
+    if (oi != ENG_NIL && eng_order_instrument(e, &e->orders[oi]) != instrument_id) return ENG_NIL;
     return oi;
 }
 
@@ -203,7 +222,7 @@ static uint16_t validate_replace(const eng_engine_t *e, const eng_replace_t *c, 
 {
     if (oi == ENG_NIL) return ENG_REJ_UNKNOWN_ORDER;
     const eng_order_t *o = &e->orders[oi];
-    const eng_instr_t *ins = &e->instr[o->instrument_id];
+    const eng_instr_t *ins = &e->instr[eng_order_instrument(e, o)];
     const int dark = o->state == ENG_OST_DARK; /* a midpoint peg: price is its limit, 0 for none */
     if (o->state == ENG_OST_STOP) return ENG_REJ_BAD_REPLACE;
     if (c->qty <= 0) return ENG_REJ_BAD_QTY;
@@ -212,20 +231,21 @@ static uint16_t validate_replace(const eng_engine_t *e, const eng_replace_t *c, 
     if (off_grid(c->price, ins->tick)) return ENG_REJ_OFF_TICK;
     if (ins->phase != ENG_PHASE_PRE_OPEN && ins->phase != ENG_PHASE_CONTINUOUS) return ENG_REJ_PHASE;
     uint16_t r = eng_risk_check(e, ins, o->account_id, o->side, dark ? ENG_ORD_MIDPOINT_PEG : ENG_ORD_LIMIT,
-                                c->price, c->qty, eng_leaves(o));
+                                c->price, c->qty, eng_leaves(e, o));
     if (r) return r;
     if (dark) return ENG_OK;
-    if (c->price != o->price && !eng_book_can_rest(e, ins->id, o->side, c->price)) return ENG_REJ_LEVEL_CAPACITY;
+    if (c->price != eng_order_price(e, o) && !eng_book_can_rest(e, ins->id, o->side, c->price)) return ENG_REJ_LEVEL_CAPACITY;
     if ((o->flags & ENG_FLAG_POST_ONLY) && ins->phase == ENG_PHASE_CONTINUOUS && would_take(e, ins, o->side, c->price))
         return ENG_REJ_POST_ONLY_WOULD_TAKE;
     return ENG_OK;
 }
 
-static void replaced_event(eng_engine_t *e, const eng_order_t *o, int64_t leaves, int64_t shown, uint8_t kept)
+static void replaced_event(eng_engine_t *e, uint32_t instrument_id, const eng_order_t *o, int64_t price,
+                           int64_t leaves, int64_t shown, uint8_t kept)
 {
-    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_REPLACED, ENG_OK, o->instrument_id);
+    eng_evt_t *ev = eng_evt_new(e, ENG_EVT_REPLACED, ENG_OK, instrument_id);
     ev->replaced.order_id = o->order_id;
-    ev->replaced.price = o->price;
+    ev->replaced.price = price;
     ev->replaced.leaves_qty = leaves;
     ev->replaced.display_qty = shown;
     ev->replaced.account_id = o->account_id;
@@ -243,42 +263,43 @@ void eng_cmd_replace(eng_engine_t *e, const eng_replace_t *c)
         return;
     }
     eng_order_t *o = &e->orders[oi];
-    eng_instr_t *ins = &e->instr[o->instrument_id];
+    eng_instr_t *ins = &e->instr[c->hdr.instrument_id];
     if (o->state == ENG_OST_DARK) {
         eng_dark_replace(e, ins, oi, c->price, c->qty);
         return;
     }
     eng_level_t *l = &e->levels[o->level];
-    const int64_t old_leaves = eng_leaves(o), new_leaves = c->qty;
+    eng_order_ext_t *x = eng_ext(e, o); /* written only for an iceberg, which has one */
+    const int64_t old_leaves = eng_leaves(e, o), new_leaves = c->qty, old_price = l->price;
     const int iceberg = (o->flags & ENG_FLAG_ICEBERG) != 0;
     eng_open_add(e, o, new_leaves - old_leaves);
-    if (c->price == o->price && new_leaves <= old_leaves) {
-        int64_t d = old_leaves - new_leaves;
-        int64_t from_reserve = d < o->reserve_qty ? d : o->reserve_qty;
+    if (c->price == old_price && new_leaves <= old_leaves) {
+        int64_t d = old_leaves - new_leaves, reserve = old_leaves - o->shown_qty;
+        int64_t from_reserve = d < reserve ? d : reserve;
         int64_t from_shown = d - from_reserve;
-        o->reserve_qty -= from_reserve;
+        if (from_reserve) x->reserve_qty -= from_reserve;
         o->shown_qty -= from_shown;
         l->qty -= from_shown;
-        replaced_event(e, o, new_leaves, o->shown_qty, 1);
-        if (from_shown) eng_book_level_event(e, ins->id, o->side, o->price, o->level);
-    } else if (c->price == o->price) {
-        int64_t shown = iceberg && o->display_qty < new_leaves ? o->display_qty : new_leaves;
+        replaced_event(e, ins->id, o, old_price, new_leaves, o->shown_qty, 1);
+        if (from_shown) eng_book_level_event(e, ins->id, o->side, old_price, o->level);
+    } else if (c->price == old_price) {
+        int64_t shown = iceberg && x->display_qty < new_leaves ? x->display_qty : new_leaves;
         l->qty += shown - o->shown_qty;
         o->shown_qty = shown;
-        o->reserve_qty = new_leaves - shown;
+        if (iceberg) x->reserve_qty = new_leaves - shown;
         eng_book_to_back(e, oi);
-        replaced_event(e, o, new_leaves, shown, 0);
-        eng_book_level_event(e, ins->id, o->side, o->price, o->level);
+        replaced_event(e, ins->id, o, old_price, new_leaves, shown, 0);
+        eng_book_level_event(e, ins->id, o->side, old_price, o->level);
     } else {
-        int64_t old_price = o->price;
-        o->price = c->price;
-        replaced_event(e, o, new_leaves, iceberg && o->display_qty < new_leaves ? o->display_qty : new_leaves, 0);
+        replaced_event(e, ins->id, o, c->price, new_leaves,
+                       iceberg && x->display_qty < new_leaves ? x->display_qty : new_leaves, 0);
         eng_oidx_erase(e, o->order_id);
         if (o->tif == ENG_TIF_GTD) eng_gtd_erase(e, oi);
         uint32_t li = eng_book_unlink(e, ins, oi);
         eng_book_level_event(e, ins->id, o->side, old_price, li);
+        o->act_price = c->price;  /* ACTIVE now: the price lives in the order again */
         o->shown_qty = new_leaves;
-        o->reserve_qty = 0;
+        if (iceberg) x->reserve_qty = 0;
         if (ins->phase == ENG_PHASE_CONTINUOUS) eng_run_order(e, ins, oi);
         else eng_order_rest(e, ins, oi);
         if (ins->nstops) eng_stops_trigger(e, ins);

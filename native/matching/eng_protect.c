@@ -60,7 +60,7 @@ uint16_t eng_protect_rest(const eng_engine_t *e, const eng_instr_t *ins, const e
         return ENG_CXL_REGNMS_TRADE_THROUGH;
     const int rests = o->tif == ENG_TIF_DAY || o->tif == ENG_TIF_GTC || o->tif == ENG_TIF_GTD;
     if (o->ord_type != ENG_ORD_MARKET && o->ord_type != ENG_ORD_STOP && rests &&
-        (o->price == p || beyond(o->side, o->price, p)))
+        (o->act_price == p || beyond(o->side, o->act_price, p)))
         return ENG_CXL_REGNMS_LOCK_CROSS;
     return ENG_OK;
 }
@@ -91,7 +91,7 @@ uint16_t eng_protect_entry(const eng_engine_t *e, const eng_instr_t *ins, const 
             if (within < c->qty) return ENG_REJ_REGNMS_TRADE_THROUGH;
             break;
         }
-        for (uint32_t oi = l->head; oi != ENG_NIL; oi = e->orders[oi].next) within += eng_leaves(&e->orders[oi]);
+        for (uint32_t oi = l->head; oi != ENG_NIL; oi = e->orders[oi].next) within += eng_leaves(e, &e->orders[oi]);
     }
     const int rests = c->tif == ENG_TIF_DAY || c->tif == ENG_TIF_GTC || c->tif == ENG_TIF_GTD;
     if (c->ord_type == ENG_ORD_LIMIT && rests && within < c->qty && (c->price == p || beyond(side, c->price, p)))

@@ -32,24 +32,25 @@ int eng_book_depth(const eng_engine_t *e, uint32_t instrument_id, uint8_t side, 
     return (int)n;
 }
 
-static void fill_info(const eng_order_t *o, eng_order_info_t *x)
+static void fill_info(const eng_engine_t *e, const eng_order_t *o, eng_order_info_t *x)
 {
+    const eng_order_ext_t *ext = eng_ext(e, o); /* the zero record when it has none */
     memset(x, 0, sizeof(*x));
     x->order_id = o->order_id;
     x->client_order_id = o->client_order_id;
-    x->accept_seq = o->accept_seq;
-    x->price = o->price;
-    x->stop_price = o->stop_price;
-    x->display_qty = o->display_qty;
+    x->accept_seq = eng_order_accept_seq(e, o);
+    x->price = eng_order_price(e, o);
+    x->stop_price = ext->stop_price;
+    x->display_qty = ext->display_qty;
     x->waiting_stop = o->state == ENG_OST_STOP;
     const int unshown = x->waiting_stop || o->state == ENG_OST_DARK; /* dark orders are never displayed */
     x->shown_qty = unshown ? 0 : o->shown_qty;
-    x->reserve_qty = unshown ? 0 : o->reserve_qty;
-    x->leaves_qty = eng_leaves(o);
-    x->expire_ts_ns = o->expire_ts_ns;
-    x->instrument_id = o->instrument_id;
+    x->reserve_qty = unshown ? 0 : ext->reserve_qty;
+    x->leaves_qty = eng_leaves(e, o);
+    x->expire_ts_ns = ext->expire_ts_ns;
+    x->instrument_id = eng_order_instrument(e, o);
     x->account_id = o->account_id;
-    x->stp_group = o->stp_group;
+    x->stp_group = ext->stp_group;
     x->side = o->side;
     x->ord_type = o->ord_type;
     x->tif = o->tif;
@@ -67,18 +68,18 @@ int eng_book_orders(const eng_engine_t *e, uint32_t instrument_id, uint8_t side,
     uint32_t n = 0;
     if (side == ENG_SIDE_NONE) {
         for (uint32_t oi = ins->stop_head; oi != ENG_NIL && n < max && n < INT32_MAX; oi = e->orders[oi].next)
-            fill_info(&e->orders[oi], &out[n++]);
+            fill_info(e, &e->orders[oi], &out[n++]);
         return (int)n;
     }
     for (uint32_t li = ins->best[side]; li != ENG_NIL; li = e->levels[li].worse)
         for (uint32_t oi = e->levels[li].head; oi != ENG_NIL; oi = e->orders[oi].next) {
             if (n >= max || n >= INT32_MAX) return (int)n;
-            fill_info(&e->orders[oi], &out[n++]);
+            fill_info(e, &e->orders[oi], &out[n++]);
         }
     /* a dark instrument has no levels: its side is the dark queue, in priority order */
     for (uint32_t oi = ins->dark_head[side]; oi != ENG_NIL; oi = e->orders[oi].next) {
         if (n >= max || n >= INT32_MAX) return (int)n;
-        fill_info(&e->orders[oi], &out[n++]);
+        fill_info(e, &e->orders[oi], &out[n++]);
     }
     return (int)n;
 }
@@ -88,7 +89,7 @@ int eng_order_info(const eng_engine_t *e, uint64_t order_id, eng_order_info_t *o
 {
     uint32_t oi = order_id ? eng_oidx_find(e, order_id) : ENG_NIL;
     if (oi == ENG_NIL) return -ENOENT;
-    fill_info(&e->orders[oi], out);
+    fill_info(e, &e->orders[oi], out);
     return 0;
 }
 
@@ -142,10 +143,10 @@ static inline void mix(hstate_t *s, uint64_t v)
     s->h ^= s->h >> 29;
 }
 
-static void mix_order(hstate_t *s, const eng_order_t *o)
+static void mix_order(const eng_engine_t *e, hstate_t *s, const eng_order_t *o)
 {
     eng_order_info_t x;
-    fill_info(o, &x);
+    fill_info(e, o, &x);
     mix(s, x.order_id);
     mix(s, x.client_order_id);
     mix(s, x.accept_seq);
@@ -187,10 +188,10 @@ uint64_t eng_state_hash(const eng_engine_t *e)
             mix(&s, 0x5eed0000u + side);
             for (uint32_t li = ins->best[side]; li != ENG_NIL; li = e->levels[li].worse)
                 for (uint32_t oi = e->levels[li].head; oi != ENG_NIL; oi = e->orders[oi].next)
-                    mix_order(&s, &e->orders[oi]);
+                    mix_order(e, &s, &e->orders[oi]);
         }
         mix(&s, 0x5109u);
-        for (uint32_t oi = ins->stop_head; oi != ENG_NIL; oi = e->orders[oi].next) mix_order(&s, &e->orders[oi]);
+        for (uint32_t oi = ins->stop_head; oi != ENG_NIL; oi = e->orders[oi].next) mix_order(e, &s, &e->orders[oi]);
         if (ins->dark || ins->has_nbbo) { /* lit instruments without an NBBO hash as before */
             mix(&s, 0xda2c0000u + ins->dark);
             mix(&s, (uint64_t)ins->nbbo_max_age);
@@ -202,7 +203,7 @@ uint64_t eng_state_hash(const eng_engine_t *e)
             mix(&s, (uint64_t)ins->nbbo_ts);
             for (uint8_t side = ENG_SIDE_BUY; side <= ENG_SIDE_SELL; side++)
                 for (uint32_t oi = ins->dark_head[side]; oi != ENG_NIL; oi = e->orders[oi].next)
-                    mix_order(&s, &e->orders[oi]);
+                    mix_order(e, &s, &e->orders[oi]);
         }
         for (uint32_t a = 0; a < e->cfg.max_accounts; a++) {
             const eng_pos_t *p = eng_pos_get(e, a, id);

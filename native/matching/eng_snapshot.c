@@ -17,7 +17,7 @@
 
 #include "eng_internal.h"
 
-#define ENG_SNAP_PARTS 9
+#define ENG_SNAP_PARTS 10
 
 typedef struct eng_snap_part {
     void *ptr;
@@ -37,6 +37,7 @@ static void snap_parts(const eng_engine_t *e, eng_snap_scalars_t *sc, eng_snap_p
     parts[6] = (eng_snap_part_t){e->obkt, sizeof(uint32_t) * (sc->obkt_round + sc->obkt_split)};
     parts[7] = (eng_snap_part_t){e->lidx, sizeof(eng_idx_slot_t) * (e->lidx_mask + 1)};
     parts[8] = (eng_snap_part_t){e->heap, sizeof(uint32_t) * ((uint64_t)sc->heap_n + 1)};
+    parts[9] = (eng_snap_part_t){e->ext, sizeof(eng_order_ext_t) * ((uint64_t)sc->ext_hw + 1)};
 }
 
 static uint64_t snap_body_bytes(const eng_snap_part_t *parts)
@@ -60,6 +61,9 @@ static void scalars_of(const eng_engine_t *e, eng_snap_scalars_t *sc)
     sc->levels_live = e->levels_live;
     sc->heap_n = e->heap_n;
     sc->oidx_count = e->oidx_count;
+    sc->free_ext = e->free_ext;
+    sc->ext_hw = e->ext_hw;
+    sc->ext_live = e->ext_live;
     sc->now = e->now;
     sc->last_seq = e->last_seq;
     sc->trade_id = e->trade_id;
@@ -77,7 +81,8 @@ static int scalars_fit(const eng_engine_t *e, const eng_snap_scalars_t *sc)
         sc->obkt_round + sc->obkt_split > e->obkt_cap)
         return 0;
     return sc->heap_n <= sc->orders_hw && sc->orders_live <= sc->orders_hw && sc->levels_live <= sc->levels_hw &&
-           sc->oidx_count <= sc->orders_live;
+           sc->oidx_count <= sc->orders_live && sc->ext_hw <= c->max_orders && sc->ext_live <= sc->ext_hw &&
+           sc->heap_n <= sc->ext_hw;
 }
 
 /* The header as this build and e's capacities would write it, sizes and hash left zero. */
@@ -161,7 +166,7 @@ int eng_snapshot_copy_in(eng_engine_t *e, uint64_t off, const void *buf, uint64_
         done += k;
         if (i == 0 && at + k == parts[0].bytes) {
             if (!scalars_fit(e, &e->snap_in)) return ENG_SNAP_CORRUPT;
-            eng_pools_ensure(e, e->snap_in.orders_hw, e->snap_in.levels_hw);
+            eng_pools_ensure(e, e->snap_in.orders_hw, e->snap_in.levels_hw, e->snap_in.ext_hw);
             eng_region_touch(&e->mem_obkt, sizeof(uint32_t) * (e->snap_in.obkt_round + e->snap_in.obkt_split));
             snap_parts(e, &e->snap_in, parts);
         }
@@ -187,6 +192,9 @@ int eng_snapshot_finish(eng_engine_t *e, const eng_snap_hdr_t *h, uint64_t body_
     e->levels_live = sc->levels_live;
     e->heap_n = sc->heap_n;
     e->oidx_count = sc->oidx_count;
+    e->free_ext = sc->free_ext;
+    e->ext_hw = sc->ext_hw;
+    e->ext_live = sc->ext_live;
     e->now = sc->now;
     e->last_seq = sc->last_seq;
     e->trade_id = sc->trade_id;

@@ -16,7 +16,7 @@
 
 /* CFFI-BEGIN */
 #define ENG_SNAP_MAGIC 0x31504E5345554E56    /* "VNUESNP1" as little-endian bytes */
-#define ENG_SNAP_VERSION 2               /* 2: pools and order index up to their high-water marks */
+#define ENG_SNAP_VERSION 3               /* 3: 56-byte orders and their extension pool */
 
 /* Results besides -errno. */
 typedef enum eng_snap_status {

@@ -15,11 +15,13 @@ void eng_stops_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
         ins->stop_buy_min = INT64_MAX;
         ins->stop_sell_max = INT64_MIN;
     }
+    const int64_t stop_price = eng_ext(e, o)->stop_price;
     if (o->side == ENG_SIDE_BUY) {
-        if (o->stop_price < ins->stop_buy_min) ins->stop_buy_min = o->stop_price;
-    } else if (o->stop_price > ins->stop_sell_max) {
-        ins->stop_sell_max = o->stop_price;
+        if (stop_price < ins->stop_buy_min) ins->stop_buy_min = stop_price;
+    } else if (stop_price > ins->stop_sell_max) {
+        ins->stop_sell_max = stop_price;
     }
+    o->level = ENG_NIL;
     o->next = ENG_NIL;
     o->prev = ins->stop_tail;
     if (ins->stop_tail != ENG_NIL) e->orders[ins->stop_tail].next = oi; else ins->stop_head = oi;
@@ -33,7 +35,9 @@ void eng_stops_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi)
     eng_order_t *o = &e->orders[oi];
     if (o->prev != ENG_NIL) e->orders[o->prev].next = o->next; else ins->stop_head = o->next;
     if (o->next != ENG_NIL) e->orders[o->next].prev = o->prev; else ins->stop_tail = o->prev;
-    o->next = o->prev = ENG_NIL;
+    /* ACTIVE again: its price and instrument go back into the union its links leave free */
+    o->act_price = eng_ext(e, o)->price;
+    o->act_instrument = eng_ext(e, o)->instrument_id;
     o->state = ENG_OST_ACTIVE;
     ins->nstops--;
 }

@@ -7,9 +7,10 @@
  */
 #include "eng_internal.h"
 
-static inline int stop_holds(const eng_order_t *o, int64_t last)
+static inline int stop_holds(const eng_engine_t *e, const eng_order_t *o, int64_t last)
 {
-    return o->side == ENG_SIDE_BUY ? last >= o->stop_price : last <= o->stop_price;
+    const int64_t stop_price = eng_ext(e, o)->stop_price;
+    return o->side == ENG_SIDE_BUY ? last >= stop_price : last <= stop_price;
 }
 
 /* Triggers, one at a time and earliest accepted first, every waiting stop whose condition holds,
@@ -23,10 +24,11 @@ void eng_stops_trigger(eng_engine_t *e, eng_instr_t *ins)
             return; /* the bounds rule out every waiting stop */
         int64_t buy_min = INT64_MAX, sell_max = INT64_MIN;
         uint32_t oi = ins->stop_head;
-        for (; oi != ENG_NIL && !stop_holds(&e->orders[oi], last); oi = e->orders[oi].next) {
+        for (; oi != ENG_NIL && !stop_holds(e, &e->orders[oi], last); oi = e->orders[oi].next) {
             const eng_order_t *w = &e->orders[oi];
-            if (w->side == ENG_SIDE_BUY) { if (w->stop_price < buy_min) buy_min = w->stop_price; }
-            else if (w->stop_price > sell_max) sell_max = w->stop_price;
+            const int64_t stop_price = eng_ext(e, w)->stop_price;
+            if (w->side == ENG_SIDE_BUY) { if (stop_price < buy_min) buy_min = stop_price; }
+            else if (stop_price > sell_max) sell_max = stop_price;
         }
         if (oi == ENG_NIL) {
             /* The whole list was walked without a match: the bounds just seen are exact. */
@@ -37,7 +39,7 @@ void eng_stops_trigger(eng_engine_t *e, eng_instr_t *ins)
         eng_order_t *o = &e->orders[oi];
         eng_evt_t *ev = eng_evt_new(e, ENG_EVT_TRIGGERED, ENG_OK, ins->id);
         ev->triggered.order_id = o->order_id;
-        ev->triggered.stop_price = o->stop_price;
+        ev->triggered.stop_price = eng_ext(e, o)->stop_price;
         ev->triggered.last_trade_price = ins->last_price;
         eng_stops_unlink(e, ins, oi);
         eng_oidx_erase(e, o->order_id);

@@ -219,8 +219,14 @@ uint64_t ring_spsc_release(ring_spsc_t *r)
 
 int ring_spsc_ready(ring_spsc_t *r)
 {
-    ring_record_hdr_t *h = ring_spsc_hdr_at(r, r->read_pos);
-    /* relaxed: a hint for the wait strategy; the record is read through ring_spsc_peek(). */
+    return ring_spsc_ready_at(r, r->read_pos);
+}
+
+int ring_spsc_ready_at(const ring_spsc_t *r, uint64_t pos)
+{
+    ring_record_hdr_t *h = ring_spsc_hdr_at(r, pos);
+    /* relaxed: a hint for the wait strategy; the record is read through ring_spsc_peek(), whose
+     * acquire load of length pairs with the producer's release store in ring_spsc_commit(). */
     return atomic_load_explicit(ring_ai32(&h->length), RING_RELAXED) > 0;
 }
 

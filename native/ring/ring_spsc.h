@@ -80,6 +80,11 @@ uint64_t ring_spsc_release(ring_spsc_t *r);
 
 /* Consumer. 1 if a complete record (or padding) waits at the read position, else 0. */
 int ring_spsc_ready(ring_spsc_t *r);
+
+/* Another thread of the consumer's process, watching for it while it blocks: 1 if a complete
+ * record (or padding) waits at position pos (the consumer's read_pos, handed over through an
+ * atomic), else 0. A hint (relaxed load): the consumer reads the record with ring_spsc_peek. */
+int ring_spsc_ready_at(const ring_spsc_t *r, uint64_t pos);
 /* CFFI-END */
 
 #endif /* RING_SPSC_H */

@@ -2,6 +2,7 @@
 from the loader and from the command lines that read it (exit status 2, nothing started)."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,33 @@ def test_command_lines_refuse_a_bad_file_with_status_2(tmp_path: Path, verb: str
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "venue.toml: instruments[1].tick: must be > 0, got -5" in out.stderr
+
+
+ETF = '\n[[analytics.etf]]\nsymbol = "BETA"\ncomponents = { ACME = 2.0 }\ncash = 1.5\ncost_bps = 5.0\n'
+
+
+def test_an_etf_basket_reaches_the_monitor_command(tmp_path: Path) -> None:
+    from gateway.control.up import monitor_command
+
+    cfg = parse_text(_good(tmp_path) + ETF, "venue.toml")
+    cmd = monitor_command(cfg, "ipc:///x")
+    spec = cmd[cmd.index("--etf") + 1]
+    ids = {i.symbol: i.id for i in cfg.instruments}
+    assert json.loads(spec) == {"etf": ids["BETA"], "symbol": "BETA", "cash": 1.5, "divisor": 1.0,
+                                "cost_bps": 5.0, "components": {str(ids["ACME"]): 2.0}}
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (('symbol = "BETA"\ncomponents', 'symbol = "NOPE"\ncomponents'), "analytics.etf[0]: 'NOPE' is not in [[instruments]]"),
+    (("{ ACME = 2.0 }", "{ ZZZ = 2.0 }"), "analytics.etf[0]: 'ZZZ' is not in [[instruments]]"),
+    (("{ ACME = 2.0 }", "{ BETA = 2.0 }"), "analytics.etf[0].components: need at least one component other"),
+    (("{ ACME = 2.0 }", "{ ACME = -2.0 }"), "analytics.etf[0].components.ACME: shares must be a finite number > 0"),
+    (("cost_bps = 5.0", "cost_bps = 10000.0"), "analytics.etf[0].cost_bps: must be in [0, 10000)"),
+    (("cash = 1.5", "cash = 1.5\ndivisor = 0.0"), "analytics.etf[0]: cash must be finite and divisor"),
+    (("cash = 1.5", "cash = 1.5\nweights = 1"), "venue.toml: analytics.etf[0].weights: unknown field"),
+])
+def test_bad_etf_baskets_are_named(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
+    text = _good(tmp_path) + ETF
+    with pytest.raises(ConfigError) as err:
+        parse_text(text.replace(edit[0], edit[1], 1), "venue.toml")
+    assert expected in str(err.value), str(err.value)

@@ -15,7 +15,8 @@ from gateway.launcher import wait_for
 from tests.control.cp_venue import CpVenue, report, start_venue
 
 ACME = 1
-SCHEDULE = 'pre_open = 0\nopen = 4\nclosing_call = 8\nclose = 12'
+# open 10 s after start: room for a slow start-up on a loaded machine before the opening auction
+SCHEDULE = 'pre_open = 0\nopen = 10\nclosing_call = 14\nclose = 18'
 
 
 @pytest.fixture(scope="module")

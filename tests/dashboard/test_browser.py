@@ -78,6 +78,9 @@ def test_page_loads_logs_in_and_goes_live(ops: Any, venue: CpVenue) -> None:
     _tab(ops, "health")
     ops.wait_for_function("() => document.querySelectorAll('#procs tbody tr').length >= 4")
     assert {"engine", "control", "gateway", "dashboard"} <= set(ops.locator("#procs tbody tr td:first-child").all_inner_texts())
+    # a single venue's up runs no market-data publisher: the health panel says so, with no numbers
+    ops.wait_for_selector("#md-summary[data-feed='0']")
+    assert ops.inner_text("#md-summary").startswith("no feed")
 
 
 def test_a_trade_through_the_gateway_appears_in_tape_and_ladder(ops: Any, venue: CpVenue) -> None:
@@ -253,11 +256,11 @@ def test_the_execution_panel_links_the_daily_report_and_the_link_opens_it(ops: A
 def test_report_names_outside_the_directory_and_strangers_are_refused(ops: Any, venue: CpVenue) -> None:
     import http.client
     host, _, port = venue.ready["dashboard"][len("http://"):].rstrip("/").rpartition(":")
-    cookie = next(c for c in ops.context.cookies() if c["name"] == "venue_dashboard")
+    cookie = next(c for c in ops.context.cookies() if c["name"].startswith("venue_dashboard_"))
     for path in ("/reports/../../../etc/passwd", "/reports/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
                  "/reports/..%2fvenue.toml", "/reports/notes.txt", "/reports/daily-2025-12-06.html%00"):
         conn = http.client.HTTPConnection(host, int(port), timeout=10)
-        conn.request("GET", path, headers={"Cookie": f"venue_dashboard={cookie['value']}"})
+        conn.request("GET", path, headers={"Cookie": f"{cookie['name']}={cookie['value']}"})
         resp = conn.getresponse()
         body = resp.read()
         assert resp.status == 404 and b"root:" not in body and json.loads(body)["code"] == "bad_name", (path, body)

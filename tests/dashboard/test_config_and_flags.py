@@ -91,3 +91,17 @@ def test_a_bad_session_key_file_stops_the_dashboard_with_the_reason(tmp_path: Pa
     key.chmod(0o600)
     assert process.main(["--listen", "127.0.0.1:0", "--session-key-file", str(key)]) == 2
     assert "--session-key-file" in (err := capsys.readouterr().err) and "5 bytes" in err
+
+
+def test_a_bad_deployment_file_stops_the_index_with_the_reason(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert process.main(["--deployment", str(tmp_path / "none.json")]) == 2
+    assert "--deployment" in capsys.readouterr().err
+    bad = tmp_path / "deployment.json"
+    bad.write_text("{not json")
+    assert process.main(["--deployment", str(bad)]) == 2
+    assert "not JSON" in capsys.readouterr().err
+    bad.write_text('{"venues": "LITA"}')
+    assert process.main(["--deployment", str(bad)]) == 2
+    assert "written by up --config MULTI.toml" in capsys.readouterr().err
+

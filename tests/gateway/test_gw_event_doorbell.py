@@ -66,3 +66,28 @@ def test_idle_gateway_reports_a_passive_fill_caused_elsewhere(sleepy_venue: Venu
     _, err = gw.communicate(timeout=30)
     wakes = re.search(r"(\d+) doorbell wakes", err)
     assert wakes and int(wakes.group(1)) >= 1, err
+
+
+def test_gateway_blocks_while_its_command_is_in_flight(sleepy_venue: Venue) -> None:
+    """A gateway whose order waits for the engine blocks (announced on the event log's reader
+    bell, its waker thread watching the log and its reply ring) instead of polling until the
+    answer: the engine is stopped with the order in flight, the gateway is seen asleep on the
+    bell (a polling gateway never announces itself: this fails on the old loop), and once the
+    engine runs again the NEW report comes within 10 s although --idle-sleep-ms is 30 s: the
+    engine's answer woke it (a failure bound, not a latency assertion)."""
+    client = sleepy_venue.connect(101, keepalive_ms=LONG_MS)
+    log = Segment.attach(events_path(sleepy_venue.name), KIND_BROADCAST)
+    bell = ffi.cast("ring_bcast_ctl_t *", log.handle.ctl).reader_bell
+    engine = sleepy_venue.engine
+    engine.send_signal(signal.SIGSTOP)
+    try:
+        cid = client.new_order(1, Side.BUY, 10, 1, price=9000)
+        wait_for(lambda: int(bell.sleepers) > 0,
+                 "the gateway asleep on the event log's reader bell with its order in flight")
+    finally:
+        engine.send_signal(signal.SIGCONT)
+    msg, _ = client.recv_until(lambda m: isinstance(m, ExecutionReport) and m.cl_ord_id == cid,
+                               timeout_s=10.0)
+    assert msg.exec_type == ExecType.NEW
+    log.detach()
+    client.close()

@@ -114,3 +114,13 @@ def test_c_engine_equals_the_oracle_on_a_long_seeded_stream(c_engine_class):
 def test_c_engine_equals_the_oracle_on_a_long_stream_with_tight_capacity(c_engine_class):
     cmds = seeded_stream(LONG_STREAM_SEED + 1, 5_000, outside_flow=True)
     run_both(c_engine_class, EngineConfig(30, 9, 3, N_ACCOUNTS), cmds, batch=100)
+
+
+def test_c_engine_equals_the_oracle_where_accept_seqs_pass_40_bits(c_engine_class):
+    """An order keeps its accept seq in 40 bits of its record and moves it to an extension record
+    above that (eng_internal.h): a stream whose seqs cross 2^40 must still equal the oracle, GTD
+    expiry order (which breaks ties by accept seq) and order queries included."""
+    offset = 2**40 - 2_500
+    cmds = [msgspec.structs.replace(c, seq=c.seq + offset)
+            for c in seeded_stream(LONG_STREAM_SEED + 2, 5_000, outside_flow=True)]
+    run_both(c_engine_class, EngineConfig(1000, 1000, 3, N_ACCOUNTS), cmds, batch=100)

@@ -40,6 +40,7 @@ import zmq
 from shm.client import EventStream
 from shm.errors import ShmError
 from trading.analytics.errors import AnalyticsInputError
+from trading.analytics.etf_live import EtfBasket, EtfLive, parse_basket
 from trading.analytics.events import MarketEvents
 from trading.analytics.feed import EngineFeed
 from trading.analytics.suite import StreamingAnalytics, SuiteConfig
@@ -89,7 +90,12 @@ class Monitor:
 
     def __init__(self, engine: str, config: SuiteConfig, publisher: AnalyticsPublisher, *,
                  interval_s: float = 1.0, price_scale: float = 1.0, symbols: dict[int, str] | None = None,
-                 directory: str | None = None) -> None:
+                 directory: str | None = None, etfs: list[EtfBasket] | None = None) -> None:
+        for b in etfs or []:
+            missing = [i for i in (b.etf, *b.components) if symbols and i not in symbols]
+            if missing:
+                raise AnalyticsInputError(f"--etf {b.etf}: instruments {missing} are not watched (--instrument)")
+        self.etfs = [EtfLive.of(b) for b in etfs or []]
         self.stream = EventStream(engine, directory)
         self.feed = EngineFeed(price_scale, set(symbols) if symbols else None)
         self.config = config
@@ -111,8 +117,13 @@ class Monitor:
             self.laps += 1
             self.feed.reset()
             self.analytics.clear()
-        for ins, ev in self.feed.convert(payloads).items():
+        events = self.feed.convert(payloads)
+        for ins, ev in events.items():
             self._update(ins, ev)
+        for etf in self.etfs:
+            alert = etf.update(events)
+            if alert is not None:
+                self.publisher.publish(TOPIC_ALERT, {"source": "analytics", **alert})
         self.events += len(payloads)
         if time.monotonic() >= self.next_publish:
             self.publish_values()
@@ -137,6 +148,10 @@ class Monitor:
                       for k, v in self.analytics[ins].values().items()}
             self.publisher.publish(TOPIC_ANALYTICS, self._body(ins, {"time": self.last_time[ins], **values}))
         self.dirty.clear()
+        for etf in self.etfs:
+            if etf.updates:
+                self.publisher.publish(TOPIC_ANALYTICS, {"source": "analytics", "kind": "etf", "time": etf.time,
+                                                         **etf.values()})
 
     def close(self) -> None:
         self.stream.close()
@@ -177,6 +192,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--vpin-alert-level", type=float, default=0.99)
     p.add_argument("--vpin-min-history", type=int, default=50)
     p.add_argument("--warmup-bars", type=int, default=60)
+    p.add_argument("--etf", action="append", default=[], metavar="JSON",
+                   help='an ETF basket to value live (repeatable): {"etf": ID, "components": {"ID": SHARES, ...}, '
+                        '"cash": X, "divisor": D, "cost_bps": C, "symbol": S}')
     return p.parse_args(argv)
 
 
@@ -188,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                              vpin_min_history=args.vpin_min_history, warmup_bars=args.warmup_bars)
         if not args.interval > 0 or not args.price_scale > 0:
             raise AnalyticsInputError("--interval and --price-scale must be > 0")
+        etfs = [parse_basket(text) for text in args.etf]
     except AnalyticsInputError as exc:
         print(f"trading monitor: {exc}", file=sys.stderr)
         return 2
@@ -199,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         monitor = Monitor(args.engine, config, publisher, interval_s=args.interval, price_scale=args.price_scale,
-                          symbols=dict(args.instrument) or None)
+                          symbols=dict(args.instrument) or None, etfs=etfs)
+    except AnalyticsInputError as exc:
+        print(f"trading monitor: {exc}", file=sys.stderr)
+        publisher.close()
+        return 2
     except ShmError as exc:           # the engine's segments are missing or stale: one line
         print(f"trading monitor: engine {args.engine!r} not reachable: {exc}", file=sys.stderr)
         publisher.close()

@@ -13,6 +13,10 @@
                      --start HH:MM --minutes M [--param k=v ...] [--seed S]
                                                   one parent order over the day through the engine
                                                   (trading/replay): progress, shortfall, children
+    execution routed --config MULTI.toml --symbol S --account A --session N --firm F --param k=v ...
+                                                  one parent order across a running multi-venue
+                                                  deployment through the smart order router
+                                                  (routed_live.py; the desk's routed parents)
 
 Bad arguments exit 2 with one line naming what is wrong.
 """
@@ -151,5 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--param", action="append", default=[], metavar="K=V")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_replay)
+    from trading.execution.routed_live import add_parser
+    add_parser(sub)
     args = parser.parse_args(argv)
     return int(args.run(args))

@@ -13,6 +13,11 @@ comes back with its state; one whose process is still running (its pid alive wit
 progress file on its command line) is attached again; one whose process is gone while the order
 is still live is relaunched for the quantity left (from its last progress file) and the time left.
 
+A parent with ``route_session`` in its parameters is a routed parent: its process is
+``python -m trading execution routed`` (routed_live.py), which executes it across every venue of
+the multi-venue deployment this venue belongs to through the smart order router; pause, resume
+and cancel work alike, amendments are refused.
+
 Times are CLOCK_MONOTONIC ns (the live runner's clock, system-wide, so they survive a restart of
 the control plane). Bad input is refused (ParentOrderRefused, naming the field) before anything is
 journaled or launched.
@@ -37,7 +42,12 @@ STRATEGY = "trading.execution.strategy.ExecutionStrategy"
 LIVE_STATES = ("working", "paused", "waiting")
 # strategy parameters a caller may pass through (the rest come from the parent order itself)
 PASS_THROUGH = ("slice_s", "decision_ms", "seed", "profile", "tod_offset_ns", "impact_y", "sigma_day", "adv",
-                "half_spread", "kyle")
+                "half_spread", "kyle") + ("route_session", "route_strategy")
+# a routed parent (several venues through the smart order router, routed_live.py): the session it
+# uses on every venue (its key comes from the venue's own session table, never from the journal)
+# and the router's strategy for each slice
+ROUTE_KEYS = ("route_session", "route_strategy")
+KEY_ENV = "VENUE_ROUTE_KEY"
 
 
 @dataclass
@@ -54,8 +64,12 @@ class Parent:
 
 class ParentDesk:
     def __init__(self, venue: str, directory: str | Path, instruments: Mapping[int, InstrumentRules],
-                 shm_dir: str | None = None) -> None:
+                 shm_dir: str | None = None, deployment: str | None = None,
+                 sessions: Mapping[int, tuple[int, str]] | None = None) -> None:
+        """deployment: the multi-venue file this venue runs under (``up --config``), whose venues a
+        routed parent uses; sessions: session id -> (firm, key) of the venue's own table."""
         self.venue, self.shm_dir = venue, shm_dir
+        self.deployment, self.sessions = deployment, dict(sessions or {})
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.journal = self.dir / "parents.jsonl"
@@ -128,6 +142,22 @@ class ParentDesk:
     def _control_path(self, pid: int) -> Path:
         return self.dir / f"parent-{pid}.control.json"
 
+    def _routed_command(self, p: Parent, params: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """The routed parent's process (routed_live.py) and its environment (the session key)."""
+        from gateway.venues.config import load_multi_config
+        assert self.deployment is not None
+        session = int(p.params["route_session"])
+        firm, key = self.sessions[session]
+        symbol = next(i.symbol for i in load_multi_config(self.deployment).template.instruments
+                      if i.id == p.order.instrument_id)
+        cmd = [sys.executable, "-m", "trading", "execution", "routed", "--config", self.deployment, "--symbol", symbol,
+               "--account", str(p.order.account_id), "--session", str(session), "--firm", str(firm),
+               "--key-env", KEY_ENV, "--strategy", p.params.get("route_strategy") or "cost_minimization"]
+        for k, v in params.items():
+            if k not in ROUTE_KEYS:
+                cmd += ["--param", f"{k}={v}"]
+        return cmd, {**os.environ, KEY_ENV: key}
+
     def _launch(self, p: Parent, start_ns: int, qty: int) -> None:
         o = p.order
         tick = self.instruments[o.instrument_id].tick_size
@@ -146,9 +176,12 @@ class ParentDesk:
             cmd += ["--param", f"{k}={v}"]
         if self.shm_dir:
             cmd += ["--shm-dir", self.shm_dir]
+        env = None
+        if "route_session" in p.params:
+            cmd, env = self._routed_command(p, {**params, "start_ns": str(start_ns)})
         write_atomic(self._control_path(p.id), {"version": p.control_version, "state": p.state, "amend": {}})
         with open(self.dir / f"parent-{p.id}.log", "ab") as out:
-            p.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+            p.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
         p.pid = p.proc.pid
         self.launches += 1
         self._append({"op": "launch", "id": p.id, "pid": p.pid, "qty": qty, "start_ns": start_ns,
@@ -194,8 +227,9 @@ class ParentDesk:
                                      start + int(duration_s * 1e9), int(limit_price), float(risk_aversion),
                                      float(max_participation), float(target_participation),
                                      float(min_participation), account), self.instruments)
+        self._check_route(extra)
         try:   # the strategy's own checks (VWAP's profile, IS's impact model) before anything starts
-            ExecutionStrategy(**{k: v for k, v in extra.items()}, algo=order.algo)._schedule(order)
+            ExecutionStrategy(**{k: v for k, v in extra.items() if k not in ROUTE_KEYS}, algo=order.algo)._schedule(order)
         except (ValueError, TypeError) as exc:
             raise ParentOrderRefused(getattr(exc, "field", "params"), extra, str(exc)) from None
         pid = max(self.parents, default=0) + 1
@@ -205,10 +239,32 @@ class ParentDesk:
         self._launch(p, start_ns=order.start_ns, qty=order.qty)
         return self.show(pid)
 
+    def _check_route(self, extra: Mapping[str, str]) -> None:
+        """A routed parent needs the deployment, a session of this venue and a known strategy."""
+        if not any(k in extra for k in ROUTE_KEYS):
+            return
+        from trading.routing.strategies import STRATEGIES
+        if self.deployment is None:
+            raise ParentOrderRefused("route_session", extra.get("route_session"),
+                                     "this venue is not part of a multi-venue deployment (up --config with [[venues]])")
+        try:
+            session = int(extra.get("route_session", ""))
+        except ValueError:
+            raise ParentOrderRefused("route_session", extra.get("route_session"), "must be a session id") from None
+        if session not in self.sessions:
+            raise ParentOrderRefused("route_session", session, f"not a session of this venue "
+                                     f"(known: {', '.join(map(str, sorted(self.sessions))) or 'none'})")
+        strategy = extra.get("route_strategy") or "cost_minimization"
+        if strategy not in STRATEGIES:
+            raise ParentOrderRefused("route_strategy", strategy, f"one of {', '.join(sorted(STRATEGIES))}")
+
     def _control(self, pid: int, state: str | None = None, amend: dict[str, Any] | None = None) -> dict[str, Any]:
         p = self._get(pid)
         if p.state not in LIVE_STATES:
             raise ParentOrderRefused("id", pid, f"parent {pid} is {p.state}")
+        if amend and "route_session" in p.params:
+            raise ParentOrderRefused("amend", amend, "a routed parent is paused, resumed or cancelled, not amended "
+                                     "(cancel it and add a new one)")
         if amend:
             order = validate(p.order.amended(**amend), self.instruments)
             filled = int((read_json(self._progress_path(pid)) or {}).get("filled", 0))
@@ -267,6 +323,7 @@ class ParentDesk:
                 "process": "running" if running else "gone", "pid": p.pid,
                 "control_error": progress.get("control_error"), "order": asdict(o),
                 "working_orders": progress.get("working_orders", []),
+                "routed": "route_session" in p.params, "venue_fills": progress.get("venues", {}),
                 "recent_children": progress.get("recent_children", [])}
 
     def list(self) -> list[dict[str, Any]]:

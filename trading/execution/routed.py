@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from trading.execution.parent import BUY, ParentOrder, ParentOrderRefused
 from trading.execution.schedules import IsSchedule, Schedule
@@ -54,6 +54,7 @@ class RoutedResult:
     notional: float = 0.0
     arrival_mid: float | None = None
     slices: list[RoutedSlice] = field(default_factory=list)
+    venue_fills: dict[str, int] = field(default_factory=dict)     # shares filled per venue
 
     @property
     def avg_price(self) -> float | None:
@@ -68,8 +69,11 @@ class RoutedResult:
 
 
 def execute_routed(order: ParentOrder, schedule: Schedule, router: Any, market: Any, decision_ns: int,
-                   lot: int = 1, strategy: str = "cost_minimization") -> RoutedResult:
-    """Runs the parent to its end on the router's marketplace; returns every slice and the total."""
+                   lot: int = 1, strategy: str = "cost_minimization",
+                   control: Callable[[RoutedResult, int], str] | None = None) -> RoutedResult:
+    """Runs the parent to its end on the router's marketplace; returns every slice and the total.
+    control(result so far, market volume) is asked at every decision (a live parent's pause and
+    cancel): "paused" sends nothing this decision, "cancelled" ends the run."""
     from trading.routing import ParentOrder as RoutingParent
     from trading.routing import RoutingError
     if decision_ns <= 0:
@@ -84,7 +88,10 @@ def execute_routed(order: ParentOrder, schedule: Schedule, router: Any, market: 
         if now >= order.end_ns or result.filled >= order.qty:
             return result
         volume = sum(router.traded_volume(order.instrument_id).values()) - volume0
-        want = _slice_qty(order, schedule, now, volume, result.filled, lot, horizon)
+        state = control(result, volume) if control is not None else "working"
+        if state == "cancelled":
+            return result
+        want = _slice_qty(order, schedule, now, volume, result.filled, lot, horizon) if state == "working" else 0
         if want >= lot:
             k += 1
             parent = RoutingParent(parent_id=f"slice-{k}", instrument_id=order.instrument_id,
@@ -102,6 +109,8 @@ def execute_routed(order: ParentOrder, schedule: Schedule, router: Any, market: 
                     result.arrival_mid = report.arrival_mid
                 result.filled += report.filled_qty
                 result.notional += sum(f.price * f.qty for f in report.fills)
+                for f in report.fills:
+                    result.venue_fills[f.venue_id] = result.venue_fills.get(f.venue_id, 0) + f.qty
                 result.slices.append(RoutedSlice(now, want, report.filled_qty, report.avg_price,
                                                  tuple(sorted({f.venue_id for f in report.fills})),
                                                  len(report.outcomes), report.shortfall_bps,

@@ -34,18 +34,28 @@ from typing import Any, Callable
 import numpy as np
 
 from native import records
+from native._venue import ffi, lib
 from native.batch import CommandBuffer, encode_columns
 from native.engine import Engine
 from native.messages import Event
 from native.records import EvtType, OrdType, Side, StpMode, Tif
-from trading.replay.history import CONTRA_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, MAX_ACCOUNTS, Cmd, History
+from trading.replay.history import (
+    CONTRA_ACCOUNT,
+    HIST_STP_GROUP,
+    INSTRUMENT,
+    MAX_ACCOUNTS,
+    Cmd,
+    History,
+)
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
+from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
 from trading.strategy.context import Context, Limits, Outgoing
 from trading.strategy.ledger import FeeSchedule
 
 INF = 1 << 62
 AGGRESSOR_ID_BASE = 3 << 62      # ids of the IOC orders that stand for historical executions
+SLICE = 4096                     # history commands per engine call at most
 _HDR = records.dtype_of("eng_cmd_hdr_t")
 _EVT_HDR = records.dtype_of("eng_evt_hdr_t")
 _BOOK = records.dtype_of("eng_evt_book_level_t")
@@ -136,14 +146,10 @@ class Replay:
         n = len(history)
         self.eng = Engine(max_orders=min(max(1 << 14, n + 1024), 1 << 20), max_levels=min(max(1 << 12, n // 4), 1 << 18),
                           max_instruments=1, max_accounts=MAX_ACCOUNTS)
-        self.seq = 0
         self.i = 0
         self.now = int(history.ts_ns[0]) if n else 0
         self.arrivals: deque[tuple[int, Outgoing]] = deque()
         self.last_arrival = 0
-        self.last_delivery = 0
-        # market-data deliveries: chunks of arrays (deliver ts, kind 0 book / 1 trade / 2 hidden, side, price, qty)
-        self.md: deque[list[Any]] = deque()
         self.own: deque[tuple[int, Event]] = deque()
         self.ctx = Context(INSTRUMENT, self.cfg.account_id, history.day.price_scale, history.day.tick_size,
                            self.cfg.fees, self.cfg.limits, dict(strategy.params), clock=self._clock, invoke=self._invoke)
@@ -156,13 +162,17 @@ class Replay:
         self.samples: list[Sample] = []
         self.last_sample = -INF
         self.counts: dict[str, int] = {}
+        # engine calls and routing in C; market data waits on its FIFO until delivered
+        self.router = Router(self.eng, self.cfg.account_id, self.wants_md, self.cfg.feed_latency, self.rng,
+                             history.ts_ns, self.counts)
+        self._ts = history.ts_ns.tolist()
+        self._hidden_before = np.concatenate(([0], np.cumsum(history.kind == Cmd.HIDDEN))).tolist()
         self.timers: list[list[int]] = []      # [next_ns, interval_ns, on_change_only, changed]
         self.busy_until = 0
         self._cb_start = 0
         self._wake_ts = 0
         self._charged = 0
         self.next_aggressor = 0
-        self.engine_events = 0
         # per history command, the own bid at or above which (ask at or below which) it could trade
         # with the strategy: executions on that side at their price, adds crossing from the other side
         execs = (history.kind == Cmd.EXECUTE) | (history.kind == Cmd.HIDDEN)
@@ -172,6 +182,8 @@ class Replay:
         self._ask_exec = np.where(execs & sell, history.price, -INF)
         self._bid_hit = np.where(adds & sell, history.price, self._bid_exec)
         self._ask_hit = np.where(adds & buy, history.price, self._ask_exec)
+        self._c = {name: ffi.cast("const int64_t *", ffi.from_buffer(getattr(self, name)))
+                   for name in ("_bid_exec", "_ask_exec", "_bid_hit", "_ask_hit")}
 
     # ---- the strategy's clock ---------------------------------------------------------------
     def _elapsed(self) -> int:
@@ -255,7 +267,8 @@ class Replay:
                     limit = min(limit, self._earliest_reaction(t_h + lf_min) + lo_min)
                 j = int(np.searchsorted(ts, limit, side="right")) if limit < INF else n
                 j = self._cut_before_own_orders(j, lf_min + lo_min)
-                self._hist_chunk(self.i, max(j, self.i + 1))
+                # at most SLICE commands per engine call: the event buffer stays small and in cache
+                self._hist_chunk(self.i, min(max(j, self.i + 1), self.i + SLICE))
                 if progress is not None and self.i >= next_progress:
                     progress(self.i / n)
                     next_progress = self.i + step
@@ -275,7 +288,7 @@ class Replay:
             strategy=type(self.s).__name__, params=dict(self.s.params), config=self._describe_config(),
             fills=self.fills, samples=self.samples, counts=dict(sorted({**h.counts, **self.counts}.items())),
             ctx=self.ctx, error=self.error, start_ns=int(ts[0]) if n else 0, end_ns=end,
-            wall_s=time.perf_counter() - wall, engine_commands=self.seq, engine_events=self.engine_events,
+            wall_s=time.perf_counter() - wall, engine_commands=self.router.seq, engine_events=self.router.events,
             compute_charges=self.readings)
 
     def _earliest_reaction(self, delivered: int) -> int:
@@ -310,14 +323,8 @@ class Replay:
                                                 account_id=self.cfg.account_id, max_position=lim), own=False)
 
     # ---- engine calls -------------------------------------------------------------------------
-    def _submit_records(self, recs: np.ndarray, own: bool) -> np.ndarray:
-        view = recs.view(_HDR)
-        view["seq"] = np.arange(self.seq + 1, self.seq + 1 + len(recs), dtype=np.uint64)
-        self.seq += len(recs)
-        events: np.ndarray = self.eng.submit_records(recs)
-        self.engine_events += len(events)
-        self._route(events, own)
-        return events
+    def _submit_records(self, recs: np.ndarray, own: bool) -> None:
+        self.own.extend(self.router.submit(recs, own))
 
     def _own_prices(self) -> tuple[int, int]:
         """Highest own bid and lowest own ask (live or on the way), or -INF / INF."""
@@ -329,47 +336,44 @@ class Replay:
                 ask = min(ask, o.price)
         return bid, ask
 
-    def _touches(self, a: int, b: int, bid: int, ask: int) -> np.ndarray:
-        """Which history commands in [a, b) could trade with an own order resting at bid / ask:
-        an execution at or through its price, an add that crosses it (thresholds precomputed)."""
-        out: np.ndarray = (self._bid_hit[a:b] <= bid) | (self._ask_hit[a:b] >= ask)
-        return out
-
     def _cut_before_own_orders(self, j: int, react_ns: int) -> int:
         if not self.ctx.orders or self.error is not None:
             return j
         bid, ask = self._own_prices()
         window = min(j, self.i + 4096)
-        mask = self._touches(self.i, window, bid, ask)
-        first = np.flatnonzero(mask)
-        if len(first):
-            guard = int(self.h.ts_ns[self.i + int(first[0])]) + react_ns
+        first = lib.rpl_first_touch(self._c["_bid_hit"], self._c["_ask_hit"], self.i, window, bid, ask)
+        if first < window:
+            guard = self._ts[first] + react_ns
             return min(j, int(np.searchsorted(self.h.ts_ns, guard, side="right")))
         return window
 
     def _hist_chunk(self, a: int, b: int) -> None:
+        """History commands [a, b) through the engine, executions that could fill the strategy's
+        orders replayed as aggressive orders (rules 2 and 3), hidden prints queued for it."""
         h = self.h
         if b <= a:
             return
-        recs = h.records[a:b].copy()
-        hidden_prints: np.ndarray | None = None
-        rewritten = np.zeros(b - a, dtype=bool)
+        recs = h.records[a:b]
+        rewritten: np.ndarray | None = None
         if self.ctx.orders and self.error is None:
             bid, ask = self._own_prices()
-            rewritten = (self._bid_exec[a:b] <= bid) | (self._ask_exec[a:b] >= ask)
-            if not self.cfg.hidden_executions:
-                rewritten &= h.kind[a:b] != Cmd.HIDDEN
-            if rewritten.any():
-                recs[rewritten] = self._aggressors(a + np.flatnonzero(rewritten))
-        hid = (h.kind[a:b] == Cmd.HIDDEN) & ~rewritten
-        if hid.any() and self.wants_md:
-            hidden_prints = a + np.flatnonzero(hid)
+            if lib.rpl_first_touch(self._c["_bid_exec"], self._c["_ask_exec"], a, b, bid, ask) < b:
+                rewritten = (self._bid_exec[a:b] <= bid) | (self._ask_exec[a:b] >= ask)
+                if not self.cfg.hidden_executions:
+                    rewritten &= h.kind[a:b] != Cmd.HIDDEN
+                if rewritten.any():
+                    recs = recs.copy()
+                    recs[rewritten] = self._aggressors(a + np.flatnonzero(rewritten))
         self.i = b
-        self.now = max(self.now, int(h.ts_ns[b - 1]))
+        self.now = max(self.now, self._ts[b - 1])
         self._submit_records(recs, own=False)
-        if hidden_prints is not None:
-            t = h.ts_ns[hidden_prints]
-            self._queue_md(t, np.full(len(t), 2), h.side[hidden_prints], h.price[hidden_prints], h.qty[hidden_prints])
+        if self.wants_md and self._hidden_before[b] > self._hidden_before[a]:
+            hid = h.kind[a:b] == Cmd.HIDDEN
+            if rewritten is not None:
+                hid &= ~rewritten
+            idx = a + np.flatnonzero(hid)
+            self.router.push_prints(h.ts_ns[idx].tolist(), h.side[idx].tolist(), h.price[idx].tolist(),
+                                    h.qty[idx].tolist())
 
     def _aggressors(self, idx: np.ndarray) -> np.ndarray:
         """IOC orders standing for historical executions (FIDELITY.md rules 2 and 3): the opposite
@@ -413,60 +417,9 @@ class Replay:
             self.now = max(self.now, ts)
         self._submit_records(buf.records().copy(), own=True)
 
-    # ---- events -> deliveries -------------------------------------------------------------
-    def _deliver_times(self, t: np.ndarray) -> np.ndarray:
-        model = self.cfg.feed_latency
-        rate = activity(self.h.ts_ns, t, model.window_ns) if isinstance(model, Banded) else None
-        d = t.astype(np.int64) + model.sample(self.rng, len(t), rate)
-        d = np.maximum.accumulate(np.maximum(d, self.last_delivery))   # one feed: never reordered
-        if len(d):
-            self.last_delivery = int(d[-1])
-        return d
-
-    def _queue_md(self, t: np.ndarray, kind: np.ndarray, side: np.ndarray, price: np.ndarray, qty: np.ndarray) -> None:
-        d = self._deliver_times(np.asarray(t))
-        self.md.append([d, np.asarray(kind), np.asarray(side), np.asarray(price), np.asarray(qty), 0])
-
-    def _route(self, events: np.ndarray, own: bool) -> None:
-        if not len(events):
-            return
-        hdr = events.view(_EVT_HDR)
-        types = hdr["type"]
-        if not own:
-            rej = types == E_REJ
-            if rej.any():
-                r = events[rej].view(_REJ)
-                for cmd_type, reason in zip(r["cmd_type"].tolist(), hdr["reason"][rej].tolist()):
-                    key = f"historical {records.CmdType(cmd_type).name} refused: {records.Reason(reason).name}"
-                    self.counts[key] = self.counts.get(key, 0) + 1
-        if self.wants_md:
-            md = (types == E_BOOK) | (types == E_TRADE)
-            if md.any():
-                sub = events[md]
-                is_trade = types[md] == E_TRADE
-                bl, tr = sub.view(_BOOK), sub.view(_TRADE)
-                self._queue_md(hdr["ts_ns"][md], is_trade.astype(np.int64),
-                               np.where(is_trade, tr["aggressor_side"], bl["side"]),
-                               np.where(is_trade, tr["price"], bl["price"]), np.where(is_trade, tr["qty"], bl["qty"]))
-        me = self.cfg.account_id
-        if own:
-            mask = (types >= _OWN_FIRST) & (types <= _OWN_LAST)
-        else:
-            tr = events.view(_TRADE)
-            mask = (types == E_TRADE) & ((tr["buy_account_id"] == me) | (tr["sell_account_id"] == me))
-            mask |= (types == E_CXL) & (events.view(_CXL)["account_id"] == me)
-            mask |= (types == E_EXP) & (events.view(_EXP)["account_id"] == me)
-        if mask.any():
-            sub = events[mask]
-            times = self._deliver_times(hdr["ts_ns"][mask])
-            for d, ev in zip(times.tolist(), records.decode_events(sub)):
-                self.own.append((d, ev))
-
     # ---- wake-ups ---------------------------------------------------------------------------
     def _next_md(self) -> int:
-        while self.md and self.md[0][5] >= len(self.md[0][0]):
-            self.md.popleft()
-        return int(self.md[0][0][self.md[0][5]]) if self.md else INF
+        return self.router.next_md()
 
     def _next_wake(self) -> int:
         t = self.own[0][0] if self.own else INF
@@ -511,28 +464,18 @@ class Replay:
         self._after_wake(t)
 
     def _apply_md(self, t: int) -> bool:
-        changed = False
+        rows = self.router.take_md(t)
+        if not rows:
+            return False
         book, trade_cb = self.ctx.book, self.subscribed["on_trade"]
-        while self.md:
-            chunk = self.md[0]
-            d, kind, side, price, qty, start = chunk
-            stop = int(np.searchsorted(d, t, side="right"))
-            if stop <= start:
-                break
-            for k, s, p, q, dt in zip(kind[start:stop].tolist(), side[start:stop].tolist(), price[start:stop].tolist(),
-                                      qty[start:stop].tolist(), d[start:stop].tolist()):
-                if k == 0:
-                    book.apply(s, p, q)
-                else:
-                    book.trade(p, q)
-                    if trade_cb and self.error is None:
-                        self._invoke("on_trade", PublicTrade(dt, p, q, s if k == 1 else 3 - s, k == 2))
-                changed = True
-            chunk[5] = stop
-            if stop < len(d):
-                break
-            self.md.popleft()
-        return changed
+        for d, _, p, q, k, s in rows:
+            if k == 0:
+                book.apply(s, p, q)
+            else:
+                book.trade(p, q)
+                if trade_cb and self.error is None:
+                    self._invoke("on_trade", PublicTrade(d, p, q, s if k == 1 else 3 - s, k == 2))
+        return True
 
     def _after_wake(self, t: int) -> None:
         """Computation time charged, new timers started, the strategy's commands on their way, a

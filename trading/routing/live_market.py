@@ -99,6 +99,14 @@ class LiveVenues:
                                    asks=(Level(q.ask, q.ask_size),) if q.ask is not None and q.ask_size else ()))
         return MarketSnapshot(ts_ns=self.now_ns(), instrument_id=instrument_id, books=tuple(books))
 
+    def advance_to(self, t: int) -> list[ChildEvent]:
+        """Waits until the clock reaches t, reading the sessions (keepalives sent); answers that
+        come meanwhile (late ones, of children already accounted) are returned."""
+        out: list[ChildEvent] = []
+        while self.now_ns() < t:
+            out.extend(self.wait(t))
+        return out
+
     def traded_volume(self, instrument_id: int) -> dict[str, int]:
         """Shares printed per venue since its feed was opened (the feed's EXECUTED and TRADE
         messages, lit and dark alike): a venue's count never goes back, also when its subscriber

@@ -41,8 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=float, default=None, help="seconds to run (default: until SIGINT/SIGTERM)")
     run.add_argument("--max-order-qty", type=int, default=None)
     run.add_argument("--tick", type=int, default=1)
+    run.add_argument("--journal", default=None, metavar="DIR",
+                     help="the venue's journal: start with the instrument's standing book read from it")
     run.add_argument("--shm-dir", default=None, help="where the venue's segments are (default: $VENUE_SHM_DIR or /dev/shm)")
     return p
+
+
+STARTED = "strategy: SIGTERM handler installed"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,28 +60,36 @@ def main(argv: list[str] | None = None) -> int:
             params = ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()) or "no parameters"
             print(f"{name:<10} {cls.__module__}.{cls.__name__}: {params}")
         return 0
+    # SIGTERM (strategy stop) may come while the runner is still starting (imports, the journal
+    # read): it is remembered and honoured before the loop, so a stop always exits cleanly
+    stopping: dict[str, bool] = {"now": False, "running": False}
+
+    def _stop(signum: int, frame: Any) -> None:
+        stopping["now"] = True
+        if stopping["running"]:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    print(STARTED, flush=True)      # the manager's stop waits for this line: SIGTERM is handled now
+    from gateway.enginehost.journal import JournalError
     try:
         strategy = build(args.strategy, parse_params(args.param))
         if args.account < 0 or args.instrument <= 0:
             raise ValueError("--account must be >= 0 and --instrument > 0")
         limits = Limits(max_order_qty=args.max_order_qty) if args.max_order_qty else Limits()
         runner = LiveRunner(args.venue, strategy, args.instrument, args.account, limits, tick_size=args.tick,
-                            directory=args.shm_dir)
-    except (ValueError, LookupError, ParamError, ShmError, OSError) as exc:
+                            directory=args.shm_dir, journal_dir=args.journal)
+    except (ValueError, LookupError, ParamError, ShmError, OSError, JournalError) as exc:
         print(f"strategy: {exc}", file=sys.stderr)
         return 2
-    stopping: dict[str, Any] = {"now": False}
-
-    def _stop(signum: int, frame: Any) -> None:
-        stopping["now"] = True
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
     try:
-        runner.run(args.duration)
+        stopping["running"] = True
+        if not stopping["now"]:
+            runner.run(args.duration)
     except KeyboardInterrupt:
         pass
     finally:
+        stopping["running"] = False
         runner.stop()
     led = runner.ctx.ledger
     print(f"{type(strategy).__name__} on instrument {args.instrument} account {args.account}: "

@@ -3,8 +3,7 @@
 own producer slot (shm.client.EngineClient, one SPSC command ring), and everything it sees comes
 from the engine's broadcast event log (shm.client.EventStream).
 
-The runner polls the log, keeps the Context's book view of its instrument (built from the events
-after it attached: a strategy started into a standing book sees a level once it changes), hands the strategy's own
+The runner polls the log, keeps the Context's book view of its instrument, hands the strategy's own
 acks, fills, rejects and cancels to the Context (events whose order ids carry its id prefix, or
 trades booked to its account), fires timers on CLOCK_MONOTONIC (the engine's clock domain), and
 sends what the strategy made in one ring batch per poll. The account is the strategy's: its risk
@@ -13,39 +12,56 @@ in the ops shell), enforced by the engine, and a rejected order comes back to on
 strategy that raises is stopped, its orders are cancelled (mass cancel of its account), the error
 is kept in ``error``, and the venue goes on.
 
-``order_latency_ns`` records, for every batch of commands the strategy made in reaction to events,
+``order_latency_ns`` records (the newest RECENT), for every batch of commands the strategy made in reaction to events,
 the time from the engine's timestamp of the newest event it had seen to the moment the batch was
 handed to the ring: the market-data -> order path of bench/replay.py.
+
+The book at attach: the event log only holds what happens after the runner attached, so with the
+venue's journal (``journal_dir``; ``python -m gateway up`` keeps one) the runner first reads every
+event the engine has released (gateway/control/history.py, as the control plane does at start)
+and starts the strategy with the instrument's standing book (its levels) and last trade price.
+The journal holds everything released before the log reader attached, so the live log then
+continues after the last seq read, and events of the log with a seq at or below it are skipped:
+nothing missed, nothing applied twice. Without a journal the book view starts empty and fills as
+levels change (``snapshot`` says which).
 """
 from __future__ import annotations
 
+import os
 import time
 import traceback
+from collections import deque
 from typing import Any
 
-import numpy as np
-
-from native import records
+from native._venue import lib
 from native.batch import CommandBuffer
-from native.records import EvtType
+from native.messages import (
+    AcceptedEvent,
+    BookLevelEvent,
+    CancelledEvent,
+    Event,
+    ExpiredEvent,
+    RejectedEvent,
+    ReplacedEvent,
+    TradeEvent,
+)
 from shm.client import EngineClient, EventStream
 from trading.strategy.api import PublicTrade, Strategy, overrides
 from trading.strategy.context import Context, Limits
+from trading.strategy.decode import decode_event_records
 from trading.strategy.ledger import FeeSchedule
 
-_HDR = records.dtype_of("eng_evt_hdr_t")
-_BOOK = records.dtype_of("eng_evt_book_level_t")
-_TRADE = records.dtype_of("eng_evt_trade_t")
-_OID = records.dtype_of("eng_evt_cancelled_t")     # order_id is the first field of every order event
-_ORDER_EVENTS = [int(t) for t in (EvtType.ACCEPTED, EvtType.REJECTED, EvtType.CANCELLED, EvtType.REPLACED,
-                                  EvtType.EXPIRED)]
-E_BOOK, E_TRADE = int(EvtType.BOOK_LEVEL), int(EvtType.TRADE)
+RECENT = 1 << 16      # latency samples kept (the newest)
+# the order events that name one of the strategy's orders by id (its trades are found by account)
+_ORDER_EVENTS = (AcceptedEvent, RejectedEvent, CancelledEvent, ReplacedEvent, ExpiredEvent)
 
 
 class LiveRunner:
     def __init__(self, venue: str, strategy: Strategy, instrument_id: int, account_id: int,
                  limits: Limits | None = None, fees: FeeSchedule | None = None, price_scale: int = 10_000,
-                 tick_size: int = 1, directory: str | None = None) -> None:
+                 tick_size: int = 1, directory: str | None = None, journal_dir: str | None = None) -> None:
+        if journal_dir is not None and not os.path.isdir(journal_dir):
+            raise ValueError(f"journal {journal_dir}: no such directory")
         self.strategy = strategy
         self.instrument_id = instrument_id
         self.stream = EventStream(venue, directory)     # from now on: events before this are not ours
@@ -57,9 +73,42 @@ class LiveRunner:
         self.timers: list[list[int]] = []
         self.error: str | None = None
         self.events_seen = 0
-        self.order_latency_ns: list[int] = []
+        self.order_latency_ns: deque[int] = deque(maxlen=RECENT)
         self._newest_event_ts = 0
+        self._polled_ns = 0
+        # per reaction: the poll that brought its events -> its commands handed to the ring, in
+        # wall time and in this thread's CPU time (what the runner and the strategy cost, without
+        # the time the OS gave to other processes)
+        self.reaction_ns: deque[int] = deque(maxlen=RECENT)
+        self.reaction_cpu_ns: deque[int] = deque(maxlen=RECENT)
+        self._polled_cpu_ns = 0
+        self._buf = CommandBuffer(capacity=64)
         self._started = False
+        self._skip_through = 0          # events with seq <= this were read from the journal
+        self.snapshot: dict[str, Any] = {"from": None}
+        if journal_dir is not None:
+            try:
+                self._book_from_journal(journal_dir)
+            except BaseException:
+                self.client.close()
+                self.stream.close()
+                raise
+
+    def _book_from_journal(self, directory: str) -> None:
+        """The instrument's standing book and last trade price from the released events of the
+        venue's journal (read after the log reader attached). Raises JournalError / OSError."""
+        from gateway.control.history import JournalHistory
+        history = JournalHistory(directory)
+        book, events = self.ctx.book, 0
+        for ev in history.released_events():
+            events += 1
+            if isinstance(ev, BookLevelEvent) and ev.instrument_id == self.instrument_id:
+                book.apply(ev.side, ev.price, ev.qty)
+            elif isinstance(ev, TradeEvent) and ev.instrument_id == self.instrument_id:
+                book.last_trade_price = ev.price
+        self._skip_through = history.last_event_seq
+        self.snapshot = {"from": directory, "through_seq": self._skip_through, "events": events,
+                         "bid_levels": len(book.bids), "ask_levels": len(book.asks)}
 
     def _invoke(self, name: str, *args: Any) -> None:
         if self.error is not None:
@@ -88,8 +137,16 @@ class LiveRunner:
             raise RuntimeError("the strategy fell more than the event log's capacity behind")
         n = len(raw)
         if n:
+            self._polled_ns = time.monotonic_ns()
+            self._polled_cpu_ns = time.thread_time_ns()
             self.events_seen += n
-            self._deliver(raw.view(records.RECORD_DTYPE).reshape(-1))
+            self._deliver(decode_event_records(raw.reshape(-1).data, n))
+        if self.timers or len(self.ctx.timers):
+            self._fire_timers()
+        self._flush(reacting=n > 0)
+        return n
+
+    def _fire_timers(self) -> None:
         now = time.monotonic_ns()
         for timer in self.timers:
             if timer[0] <= now:
@@ -98,64 +155,87 @@ class LiveRunner:
         while len(self.timers) < len(self.ctx.timers):
             interval, _ = self.ctx.timers[len(self.timers)]
             self.timers.append([now + interval, interval])
-        self._flush(reacting=n > 0)
-        return n
 
-    def _deliver(self, recs: np.ndarray) -> None:
-        hdr = recs.view(_HDR)
-        types, ins = hdr["type"], hdr["instrument_id"]
-        self._newest_event_ts = int(hdr["ts_ns"][-1])
-        mine = ins == self.instrument_id
-        book = mine & (types == E_BOOK)
-        if book.any():
-            bl = recs[book].view(_BOOK)
-            for s, p, q in zip(bl["side"].tolist(), bl["price"].tolist(), bl["qty"].tolist()):
-                self.ctx.book.apply(s, p, q)
-        trades = mine & (types == E_TRADE)
-        own = np.isin(types, _ORDER_EVENTS) & ((recs.view(_OID)["order_id"] >> np.uint64(40)) == self.prefix)
-        if trades.any():
-            tr = recs.view(_TRADE)
-            own |= trades & ((tr["buy_account_id"] == self.ctx.account_id) | (tr["sell_account_id"] == self.ctx.account_id))
-            sub = recs[trades].view(_TRADE)
-            for t, p, q, a in zip(hdr["ts_ns"][trades].tolist(), sub["price"].tolist(), sub["qty"].tolist(),
-                                  sub["aggressor_side"].tolist()):
-                self.ctx.book.trade(p, q)
-                if self.subscribed["on_trade"]:
-                    self._invoke("on_trade", PublicTrade(t, p, q, a))
-        if own.any():
-            for ev in records.decode_events(recs[own]):
-                self.ctx.apply_event(ev)
-        if book.any() and self.subscribed["on_book"]:
+    def _deliver(self, events: list[Event]) -> None:
+        """The events of one poll in log order: the instrument's book levels and trades into the
+        book view (on_trade per trade), then the strategy's own events, then on_book once."""
+        if self._skip_through:      # the journal gave these already (seq increases along the log)
+            events = [ev for ev in events if ev.seq > self._skip_through]
+            if not events:
+                return
+            self._skip_through = 0
+        self._newest_event_ts = events[-1].ts_ns
+        book, ins, acct, prefix = self.ctx.book, self.instrument_id, self.ctx.account_id, self.prefix
+        on_trade = self.subscribed["on_trade"]
+        own: list[Event] = []
+        book_changed = False
+        for ev in events:
+            if isinstance(ev, BookLevelEvent):
+                if ev.instrument_id == ins:
+                    book.apply(ev.side, ev.price, ev.qty)
+                    book_changed = True
+            elif isinstance(ev, TradeEvent):
+                if ev.instrument_id == ins:
+                    book.trade(ev.price, ev.qty)
+                    if on_trade:
+                        self._invoke("on_trade", PublicTrade(ev.ts_ns, ev.price, ev.qty, ev.aggressor_side))
+                    if ev.buy_account_id == acct or ev.sell_account_id == acct:
+                        own.append(ev)
+            elif isinstance(ev, _ORDER_EVENTS) and ev.order_id >> 40 == prefix:
+                own.append(ev)
+        for ev in own:
+            self.ctx.apply_event(ev)
+        if book_changed and self.subscribed["on_book"]:
             self._invoke("on_book")
 
     def _flush(self, reacting: bool = False) -> None:
         out = self.ctx.outbox
         if not out:
             return
-        buf = CommandBuffer(capacity=len(out))
-        acct = self.ctx.account_id
+        buf = self._buf
+        buf.clear()
+        acct, ins = self.ctx.account_id, self.instrument_id
         for o in out:
             if o.op == "NEW":
-                buf.new_limit(self.instrument_id, 0, 0, o.order_id, o.side, o.price, o.qty, acct, o.tif, flags=o.flags)
+                buf.new_limit(ins, 0, 0, o.order_id, o.side, o.price, o.qty, acct, o.tif, flags=o.flags)
             elif o.op == "CANCEL":
-                buf.cancel(self.instrument_id, 0, 0, o.order_id)
+                buf.cancel(ins, 0, 0, o.order_id)
             elif o.op == "REPLACE":
-                buf.replace(self.instrument_id, 0, 0, o.order_id, o.price, o.qty)
+                buf.replace(ins, 0, 0, o.order_id, o.price, o.qty)
             else:
-                buf.append("MASS_CANCEL", instrument_id=self.instrument_id, account_id=acct, by_account=1,
-                           by_instrument=1)
+                buf.append("MASS_CANCEL", instrument_id=ins, account_id=acct, by_account=1, by_instrument=1)
         out.clear()
         if reacting:
-            self.order_latency_ns.append(time.monotonic_ns() - self._newest_event_ts)
-        self.client.submit_records(buf.records().copy())
+            now = time.monotonic_ns()
+            self.order_latency_ns.append(now - self._newest_event_ts)
+            self.reaction_ns.append(now - self._polled_ns)
+            self.reaction_cpu_ns.append(time.thread_time_ns() - self._polled_cpu_ns)
+        self.client.submit_records(buf.records())
 
-    def run(self, duration_s: float | None = None, idle_sleep_s: float = 0.0002) -> None:
-        """Polls until duration_s has passed (forever if None) or the strategy failed."""
-        end = None if duration_s is None else time.monotonic() + duration_s
-        self.start()
-        while self.error is None and (end is None or time.monotonic() < end):
-            if self.step() == 0 and idle_sleep_s:
-                time.sleep(idle_sleep_s)
+    def wait(self, timeout_ns: int) -> bool:
+        """Sleeps on the event log's doorbell until something new is published or timeout_ns
+        passes (no sleep at all when news is already there). True: news."""
+        return bool(lib.ring_bcast_wait(self.stream.reader.rx, max(0, timeout_ns)))
+
+    def run(self, duration_s: float | None = None, spin_s: float = 0.0001, max_sleep_s: float = 0.01) -> None:
+        """Polls until duration_s has passed (forever if None) or the strategy failed. Idle, it
+        polls on for spin_s, then sleeps on the log's doorbell (woken by the next event, or by
+        the next timer, at most max_sleep_s): no fixed sleep stands between an event and the
+        strategy."""
+        end = None if duration_s is None else time.monotonic_ns() + int(duration_s * 1e9)
+        spin_ns, cap_ns = int(spin_s * 1e9), int(max_sleep_s * 1e9)
+        if not self._started:
+            self.start()
+        idle_since = time.monotonic_ns()
+        while self.error is None:
+            now = time.monotonic_ns()
+            if end is not None and now >= end:
+                break
+            if self.step():
+                idle_since = now
+            elif now - idle_since > spin_ns:
+                limit = min([cap_ns] + [t[0] - now for t in self.timers] + ([end - now] if end is not None else []))
+                self.wait(limit)
 
     def stop(self) -> None:
         """on_stop, then every order of the strategy's account cancelled, and the slot freed."""

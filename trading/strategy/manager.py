@@ -42,9 +42,11 @@ class Running:
 
 
 class StrategyManager:
-    def __init__(self, venue: str, log_dir: str | Path, shm_dir: str | None = None) -> None:
+    def __init__(self, venue: str, log_dir: str | Path, shm_dir: str | None = None,
+                 journal_dir: str | None = None) -> None:
         self.venue = venue
         self.shm_dir = shm_dir
+        self.journal_dir = journal_dir      # given: each strategy starts with the standing book
         self.log_dir = Path(log_dir)
         self.running: dict[int, Running] = {}
         self._next = 1
@@ -73,6 +75,8 @@ class StrategyManager:
             cmd += ["--param", f"{k}={v}"]
         if self.shm_dir:
             cmd += ["--shm-dir", self.shm_dir]
+        if self.journal_dir:
+            cmd += ["--journal", self.journal_dir]
         with open(log, "wb") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         self.running[sid] = Running(sid, spec, account, instrument, dict(params), proc, log)
@@ -82,6 +86,11 @@ class StrategyManager:
         r = self.running.get(sid)
         if r is None:
             raise LookupError(f"no strategy {sid} (running: {sorted(self.running) or 'none'})")
+        # a process still starting would die of SIGTERM without its clean stop (orders cancelled,
+        # summary line): wait until it says its handler is installed (or it exits)
+        deadline = time.monotonic() + timeout_s
+        while r.proc.poll() is None and time.monotonic() < deadline and not self._handler_ready(r):
+            time.sleep(0.02)
         if r.proc.poll() is None:
             r.proc.terminate()
             try:
@@ -90,6 +99,11 @@ class StrategyManager:
                 r.proc.kill()
                 r.proc.wait()
         return r.describe()
+
+    @staticmethod
+    def _handler_ready(r: Running) -> bool:
+        from trading.strategy.cli import STARTED
+        return r.log.is_file() and STARTED in r.log.read_text(errors="replace")
 
     def list(self) -> list[dict[str, Any]]:
         return [r.describe() for r in self.running.values()]

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from trading.tca import npx
 
 from native import records
-from trading.tca import codes
+from trading.tca import grouping
 from trading.tca.measures import (MARKOUT_HORIZONS_NS, REALISED_HORIZONS_NS, FillMeasures,
                                   closing_prices, cost_parts, fill_measures, horizon_label,
                                   interval_vwap, mid_prices)
@@ -96,6 +96,7 @@ class Analysis:
     summaries: dict[str, list[CostSummary]] = field(default_factory=dict)
 
     period: str = "hour"
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)   # group sums
 
     def summary(self, dimension: str) -> list[CostSummary]:
         """The summaries of one dimension, computed on first use (per-order and per-parent
@@ -135,6 +136,7 @@ def _finite_q(idx: np.ndarray, values: np.ndarray, q: np.ndarray, n: int) -> np.
     return np.bincount(idx, weights=np.where(np.isfinite(values), q, 0.0), minlength=n) if len(idx) else np.zeros(n)
 
 
+@npx.small_pages
 def analyze(tape: Tape, ref: Reference, decisions: Mapping[int, Decision] | None = None,
             period: str = "hour") -> Analysis:
     """All the measures of the module docstring for every order, parent and dimension."""
@@ -214,47 +216,49 @@ def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes
     par = np.zeros(m, PARENT_DTYPE)
     if m == 0:
         return inv.astype(np.int64), par
-    first_row = np.full(m, n, np.int64)
-    np.minimum.at(first_row, inv, np.arange(n))
-    last_row = np.full(m, -1, np.int64)
-    np.maximum.at(last_row, inv, np.arange(n))
-    par["first_row"] = first_row
-    par["account"] = o["account"][first_row]
-    par["instrument"] = o["instrument"][first_row]
-    par["parent_id"] = o["parent_id"][first_row]
-    par["side"] = o["side"][first_row]
-    par["accept_ts"] = o["accept_ts"][first_row]
-    par["children"] = np.bincount(inv, minlength=m)
+    # own orders are their own parent (first = last row); children's first and last rows by ufunc.at
+    first_row = np.empty(m, np.int64)
+    last_row = np.empty(m, np.int64)
+    first_row[n_alg:] = own_rows
+    last_row[n_alg:] = own_rows
+    if n_alg:
+        first_row[:n_alg], last_row[:n_alg] = n, -1
+        np.minimum.at(first_row, inv[kids], kids)
+        np.maximum.at(last_row, inv[kids], kids)
+    acct, inst = o["account"][first_row], o["instrument"][first_row]
+    parent_id, side = o["parent_id"][first_row], o["side"][first_row]
+    filled = t["filled"].astype(np.float64)
     scale = float(ref.price_scale)
-    x_exec = np.bincount(inv, weights=t["filled"].astype(np.float64), minlength=m)
+    x_exec = np.bincount(inv, weights=filled, minlength=m)
     last_unfilled = np.maximum(o["qty"][last_row] - t["filled"][last_row], 0).astype(np.float64)
-    par["x_exec"] = x_exec
-    par["x"] = x_exec + last_unfilled
-    par["p_arrival"] = t["mid0"][first_row]
-    par["p_decision"] = par["p_arrival"]
+    x = x_exec + last_unfilled
+    p_arrival = np.ascontiguousarray(t["mid0"])[first_row]
+    p_decision = p_arrival.copy()
     if decisions:
-        for k in np.flatnonzero(par["parent_id"] > 0).tolist():
-            d = decisions.get(int(par["parent_id"][k]))
+        for k in np.flatnonzero(parent_id > 0).tolist():
+            d = decisions.get(int(parent_id[k]))
             if d is not None:
-                par["p_decision"][k] = d.price
-                par["x"][k] = d.qty
-    par["p_close"] = _per_instrument(closes, par["instrument"])
-    s = par["side"].astype(np.float64)
-    par["delay"] = s * par["x_exec"] * (par["p_arrival"] - par["p_decision"]) / scale
+                p_decision[k] = d.price
+                x[k] = d.qty
+    p_close = _per_instrument(closes, inst)
+    s = side.astype(np.float64)
+    delay = s * x_exec * (p_arrival - p_decision) / scale
     # per-fill parts against the parent's arrival mid
     fr = f["order_row"]
     ok = fr >= 0
     fpar = np.where(ok, inv[np.maximum(fr, 0)], 0)
-    anchor = par["p_arrival"][fpar]
-    parts = cost_parts(tape, fm, ref, anchor_mid=anchor)
-    for name in ("timing", "half_spread", "impact"):
-        par[name] = _nansum_by(fpar, getattr(parts, name) * ok, m)
-    par["fees"] = np.bincount(inv, weights=t["fees"], minlength=m)
-    par["opportunity"] = s * (par["x"] - par["x_exec"]) * (par["p_close"] - par["p_decision"]) / scale
-    par["opportunity"][par["x"] == par["x_exec"]] = 0.0
-    par["paper"] = np.abs(par["x"] * par["p_decision"]) / scale
-    par["shortfall"] = (par["delay"] + par["timing"] + par["half_spread"] + par["impact"]
-                        + par["opportunity"] + par["fees"])
+    parts = cost_parts(tape, fm, ref, anchor_mid=p_arrival[fpar])
+    timing, half, impact = (_nansum_by(fpar, getattr(parts, k) * ok, m) for k in ("timing", "half_spread", "impact"))
+    fees = np.bincount(inv, weights=t["fees"], minlength=m)
+    opportunity = np.where(x == x_exec, 0.0, s * (x - x_exec) * (p_close - p_decision) / scale)
+    cols = {"first_row": first_row, "account": acct, "instrument": inst, "parent_id": parent_id, "side": side,
+            "accept_ts": o["accept_ts"][first_row], "children": np.bincount(inv, minlength=m),
+            "x_exec": x_exec, "x": x, "p_arrival": p_arrival, "p_decision": p_decision, "p_close": p_close,
+            "delay": delay, "timing": timing, "half_spread": half, "impact": impact, "fees": fees,
+            "opportunity": opportunity, "paper": np.abs(x * p_decision) / scale,
+            "shortfall": delay + timing + half + impact + opportunity + fees}
+    for name, col in cols.items():
+        par[name] = col
     return inv.astype(np.int64), par
 
 
@@ -272,8 +276,6 @@ def order_groups(an: Analysis, dimension: str, period: str = "hour") -> tuple[li
                    + (f"P{int(r['parent_id'])}" if r["parent_id"] else f"O{int(o['order_id'][r['first_row']])}")
                    for r in p]
         return plabels, an.order_table["parent"]
-    if dimension == "venue":
-        return [ref.venue_name], np.zeros(n, np.int64)
     if dimension == "period":
         utc = o["accept_ts"] + an.tape.clock.offset_ns
         width = {"hour": 3600, "day": 86400, "minute": 60}[period] * 10**9
@@ -281,132 +283,140 @@ def order_groups(an: Analysis, dimension: str, period: str = "hour") -> tuple[li
         fmt = "%Y-%m-%d %H:%M" if period != "day" else "%Y-%m-%d"
         return ([datetime.fromtimestamp(int(v) // 10**9, tz=timezone.utc).strftime(fmt) for v in uniq],
                 inv.reshape(-1))
-    if dimension in ("strategy", "account", "instrument"):
-        col = o["instrument"] if dimension == "instrument" else o["account"]
-        uniq, inv = np.unique(col, return_inverse=True)
-        if dimension == "strategy":
-            names = [ref.account(int(v)).strategy for v in uniq]
-        elif dimension == "account":
-            names = [str(int(v)) for v in uniq]
-        else:
-            names = [ref.symbol(int(v)) for v in uniq]
-        labels = sorted(set(names))
-        pos = {name: k for k, name in enumerate(labels)}
-        remap = np.array([pos[name] for name in names], dtype=np.int64)
-        return labels, remap[inv.reshape(-1)] if len(remap) else np.zeros(0, np.int64)
+    if dimension in grouping.ATOM_DIMENSIONS:
+        return _key_groups(ref, dimension, o["account"], o["instrument"])
     raise KeyError(f"unknown dimension {dimension!r} (known: {', '.join(DIMENSIONS)})")
+
+
+def _key_groups(ref: Reference, dimension: str, account: np.ndarray,
+                instrument: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """(labels, group of each element) of a dimension decided by account and instrument alone:
+    strategy (the account's), account, instrument, venue (one group)."""
+    if dimension == "venue":
+        return [ref.venue_name], np.zeros(len(account), np.int64)
+    col = instrument if dimension == "instrument" else account
+    uniq, inv = np.unique(col, return_inverse=True)
+    if dimension == "strategy":
+        names = [ref.account(int(v)).strategy for v in uniq]
+    elif dimension == "account":
+        names = [str(int(v)) for v in uniq]
+    else:
+        names = [ref.symbol(int(v)) for v in uniq]
+    labels = sorted(set(names))
+    pos = {name: k for k, name in enumerate(labels)}
+    remap = np.array([pos[name] for name in names], dtype=np.int64)
+    return labels, remap[inv.reshape(-1)] if len(remap) else np.zeros(0, np.int64)
 
 
 def _div(a: float, b: float, scale: float = 1.0) -> float:
     return float(a) / float(b) * scale if b else float("nan")
 
 
-def summarize(an: Analysis, dimension: str, period: str = "hour",
-              order_mask: np.ndarray | None = None) -> list[CostSummary]:
-    """One CostSummary per key of `dimension` (orders restricted to order_mask if given). Every
-    sum is one np.bincount over the orders' group index; a parent counts in each group holding one
-    of its children (for every dimension but order and period that is exactly one group)."""
-    o, t, par, tape = an.tape.orders, an.order_table, an.parent_table, an.tape
-    if len(o) == 0:
-        return []
+def _addends(an: Analysis) -> dict[str, np.ndarray]:
+    if "addends" not in an.cache:
+        an.cache["addends"] = grouping.order_addends(an.tape.orders, an.order_table, float(an.ref.price_scale))
+        an.cache["parent_addends"] = grouping.parent_addends(an.parent_table)
+    addends: dict[str, np.ndarray] = an.cache["addends"]
+    return addends
+
+
+def _account_messages(an: Analysis) -> np.ndarray:
+    """Order-entry commands per account id (mass cancels of every account counted at 0)."""
+    cmd = an.tape.commands
+    top = max(int(an.tape.orders["account"].max()) + 1, int(cmd["account"].max()) + 1 if len(cmd) else 0)
+    return np.bincount(np.maximum(cmd["account"], 0), minlength=top).astype(np.float64)
+
+
+def _distinct_sum(g: np.ndarray, account: np.ndarray, per_account: np.ndarray, n_g: int) -> np.ndarray:
+    """Per group, the sum of per_account over the distinct accounts in the group."""
+    acc = account.astype(np.int64)
+    width = int(acc.max()) + 1 if len(acc) else 1
+    ga = npx.unique(g.astype(np.int64) * width + acc)
+    return np.bincount(ga // width, weights=per_account[ga % width], minlength=n_g)
+
+
+def _messages(an: Analysis, dimension: str, g: np.ndarray, account: np.ndarray,
+              sums: dict[str, np.ndarray], n_g: int) -> np.ndarray:
+    """Order messages per group: the venue's command journal, per account from it (account,
+    strategy), else the messages naming the group's orders."""
+    if dimension == "venue":
+        return np.full(n_g, float(len(an.tape.commands)))
+    if dimension in ("account", "strategy"):
+        return _distinct_sum(g, account, _account_messages(an), n_g)
+    return sums["order_messages"]
+
+
+def _atom_sums(an: Analysis, dimension: str) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Group sums of an atom dimension (grouping.py) over every order."""
+    addends = _addends(an)
+    if "atoms" not in an.cache:
+        an.cache["atoms"] = grouping.atoms(an.tape.orders, addends, an.parent_table["first_row"],
+                                           an.cache["parent_addends"])
+    at: grouping.Atoms = an.cache["atoms"]
+    labels, ag = _key_groups(an.ref, dimension, at.account, at.instrument)
+    n_g = len(labels)
+    sums = grouping.sum_by(ag, at.order_sums, n_g) | grouping.sum_by(ag, at.parent_sums, n_g)
+    sums["messages"] = _messages(an, dimension, ag, at.account, sums, n_g)
+    return labels, sums
+
+
+def _direct_sums(an: Analysis, dimension: str, period: str,
+                 order_mask: np.ndarray | None) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Group sums over the orders in order_mask (all if None); a parent counts once in each group
+    holding one of its children."""
+    o, par = an.tape.orders, an.parent_table
+    addends = _addends(an)
     labels, ginv = order_groups(an, dimension, period)
     n_g = len(labels)
-    mask = np.ones(len(o), bool) if order_mask is None else order_mask
-    rows = np.flatnonzero(mask)
+    rows = np.flatnonzero(order_mask) if order_mask is not None else np.arange(len(o))
     g = ginv[rows]
-    scale = float(an.ref.price_scale)
+    sums = grouping.sum_by(g, addends, n_g, rows)
+    m_par = max(len(par), 1)
+    pair = npx.unique(g.astype(np.int64) * m_par + an.order_table["parent"][rows].astype(np.int64))
+    sums |= grouping.sum_by(pair // m_par, an.cache["parent_addends"], n_g, pair % m_par)
+    sums["messages"] = _messages(an, dimension, g, o["account"][rows], sums, n_g)
+    return labels, sums
 
-    def col(name: str) -> np.ndarray:
-        return np.asarray(t[name][rows])
 
-    def gsum(w: np.ndarray) -> np.ndarray:
-        return np.bincount(g, weights=np.where(np.isfinite(w), w, 0.0), minlength=n_g)
-
-    filled = col("filled").astype(np.float64)
-    mid0 = col("mid0")
-    side = col("side").astype(np.float64)
-    timing, half, impact = col("timing"), col("half_spread"), col("impact")
-    fees, rebates = col("fees"), col("rebates")
-    n_orders = np.bincount(g, minlength=n_g)
-    q_mid = gsum(filled * mid0) / scale
-    ok_mid = np.isfinite(mid0) & (filled > 0)
-    arr_den = gsum(np.where(ok_mid, filled * mid0, 0.0)) / scale
-    arr_cost = gsum(np.where(ok_mid, timing + half + impact, 0.0))
-    avg, vwap, close = col("avg_price"), col("vwap"), col("close")
-    vw = np.isfinite(vwap) & (filled > 0)
-    cl = np.isfinite(close) & (filled > 0)
-    vw_num = gsum(np.where(vw, side * filled * (avg - vwap), 0.0))
-    vw_den = gsum(np.where(vw, filled * vwap, 0.0))
-    cl_num = gsum(np.where(cl, side * filled * (avg - close), 0.0))
-    cl_den = gsum(np.where(cl, filled * close, 0.0))
-    eff_num, eff_den = gsum(col("eff_spread_x_q")), gsum(col("eff_q") * mid0)
-    rx, rq = col("realised_x_q"), col("realised_q")
-    mx, mq = col("markout_x_q"), col("markout_q")
-    ord_type, qty = o["ord_type"][rows], o["qty"][rows].astype(np.float64)
-    mk, lm = ord_type == codes.ORD_MARKET, ord_type == codes.ORD_LIMIT
-    mexec = o["marketable"][rows] & (filled > 0)
-    improved = gsum((mexec & (col("price_improved") == 1)).astype(np.float64))
-    n_mexec = gsum(mexec.astype(np.float64))
-    mk_f, mk_q = gsum(np.where(mk, filled, 0.0)), gsum(np.where(mk, qty, 0.0))
-    lm_f, lm_q = gsum(np.where(lm, filled, 0.0)), gsum(np.where(lm, qty, 0.0))
-    execs = np.bincount(g, weights=o["n_fills"][rows], minlength=n_g)
-    notional = gsum(col("notional"))
-    # parents: one (group, parent) pair each
-    m_par = len(par)
-    pair = npx.unique(g.astype(np.int64) * max(m_par, 1) + col("parent").astype(np.int64))
-    pg, prow = pair // max(m_par, 1), pair % max(m_par, 1)
-    pp = par[prow]
-    usable = np.isfinite(pp["shortfall"]) & (pp["paper"] > 0)
-
-    def psum(name: str) -> np.ndarray:
-        return np.bincount(pg, weights=np.where(usable, pp[name], 0.0), minlength=n_g)
-
-    paper, delay, opp, shortfall = psum("paper"), psum("delay"), psum("opportunity"), psum("shortfall")
-    unusable = np.bincount(pg, weights=(~usable).astype(np.float64), minlength=n_g)
-    # order messages: per account from the command journal (account, strategy, venue), else the
-    # messages naming these orders: the new order, its replaces, a user or mass cancel
-    cmd = tape.commands
-    if dimension == "venue":
-        msgs = np.full(n_g, float(len(cmd)))
-    elif dimension in ("account", "strategy"):
-        per_acct = np.bincount(np.maximum(cmd["account"], 0), minlength=int(o["account"].max()) + 1).astype(np.float64)
-        acc = o["account"][rows].astype(np.int64)
-        ga = npx.unique(g.astype(np.int64) * (int(acc.max()) + 1) + acc)
-        msgs = np.bincount(ga // (int(acc.max()) + 1), weights=per_acct[ga % (int(acc.max()) + 1)], minlength=n_g)
+@npx.small_pages
+def summarize(an: Analysis, dimension: str, period: str = "hour",
+              order_mask: np.ndarray | None = None) -> list[CostSummary]:
+    """One CostSummary per key of `dimension` (orders restricted to order_mask if given), from
+    per-group sums of the addends of grouping.py."""
+    if dimension not in DIMENSIONS:
+        raise KeyError(f"unknown dimension {dimension!r} (known: {', '.join(DIMENSIONS)})")
+    if len(an.tape.orders) == 0:
+        return []
+    if order_mask is None and dimension in grouping.ATOM_DIMENSIONS:
+        labels, sums = _atom_sums(an, dimension)
     else:
-        msgs = n_orders + np.bincount(g, weights=o["replaces"][rows], minlength=n_g) + gsum(
-            np.isin(o["end_reason"][rows], _USER_CANCELS).astype(np.float64))
-    shares = np.bincount(g, weights=filled, minlength=n_g)
-    fee_g, reb_g, half_g, imp_g, tim_g = gsum(fees), gsum(rebates), gsum(half), gsum(impact), gsum(timing)
-    rs_num = [gsum(rx[:, j]) for j in range(len(REALISED_HORIZONS_NS))]
-    rs_den = [gsum(rq[:, j] * mid0) for j in range(len(REALISED_HORIZONS_NS))]
-    mo_num = [gsum(mx[:, j]) for j in range(len(MARKOUT_HORIZONS_NS))]
-    mo_den = [gsum(mq[:, j]) for j in range(len(MARKOUT_HORIZONS_NS))]
+        labels, sums = _direct_sums(an, dimension, period, order_mask)
+    return summaries_from_sums(dimension, labels, sums)
+
+
+def summaries_from_sums(dimension: str, labels: list[str], s: dict[str, np.ndarray]) -> list[CostSummary]:
+    """The ratios of the module docstring, one CostSummary per group with at least one order."""
     out = []
     for k, label in enumerate(labels):
-        if n_orders[k] == 0:
+        if s["orders"][k] == 0:
             continue
+        q_mid, paper = s["q_mid"][k], s["paper"][k]
         out.append(CostSummary(
-            dimension, str(label), int(n_orders[k]), int(execs[k]), int(round(shares[k])),
-            float(notional[k]), float(fee_g[k]), float(reb_g[k]),
-            _div(fee_g[k], q_mid[k], 1e4), _div(half_g[k], q_mid[k], 1e4),
-            _div(imp_g[k], q_mid[k], 1e4), _div(tim_g[k], q_mid[k], 1e4),
-            _div(delay[k], paper[k], 1e4), _div(opp[k], paper[k], 1e4),
-            _div(shortfall[k], paper[k], 1e4), float(shortfall[k]),
-            _div(arr_cost[k], arr_den[k], 1e4), _div(vw_num[k], vw_den[k], 1e4), _div(cl_num[k], cl_den[k], 1e4),
-            _div(eff_num[k], eff_den[k], 1e4),
-            {horizon_label(h): _div(rs_num[j][k], rs_den[j][k], 1e4) for j, h in enumerate(REALISED_HORIZONS_NS)},
-            {horizon_label(h): _div(mo_num[j][k], mo_den[j][k]) for j, h in enumerate(MARKOUT_HORIZONS_NS)},
-            _div(improved[k], n_mexec[k], 100.0), _div(mk_f[k], mk_q[k]), _div(lm_f[k], lm_q[k]),
-            _div(msgs[k], execs[k]), int(msgs[k]), int(unusable[k])))
+            dimension, str(label), int(s["orders"][k]), int(round(s["executions"][k])), int(round(s["shares"][k])),
+            float(s["notional"][k]), float(s["fees"][k]), float(s["rebates"][k]),
+            _div(s["fees"][k], q_mid, 1e4), _div(s["half_spread"][k], q_mid, 1e4),
+            _div(s["impact"][k], q_mid, 1e4), _div(s["timing"][k], q_mid, 1e4),
+            _div(s["delay"][k], paper, 1e4), _div(s["opportunity"][k], paper, 1e4),
+            _div(s["shortfall"][k], paper, 1e4), float(s["shortfall"][k]),
+            _div(s["arr_cost"][k], s["arr_den"][k], 1e4), _div(s["vw_num"][k], s["vw_den"][k], 1e4),
+            _div(s["cl_num"][k], s["cl_den"][k], 1e4), _div(s["eff_num"][k], s["eff_den"][k], 1e4),
+            {horizon_label(h): _div(s[f"rs_num{j}"][k], s[f"rs_den{j}"][k], 1e4)
+             for j, h in enumerate(REALISED_HORIZONS_NS)},
+            {horizon_label(h): _div(s[f"mo_num{j}"][k], s[f"mo_den{j}"][k]) for j, h in enumerate(MARKOUT_HORIZONS_NS)},
+            _div(s["improved"][k], s["marketable_executed"][k], 100.0),
+            _div(s["market_filled"][k], s["market_qty"][k]), _div(s["limit_filled"][k], s["limit_qty"][k]),
+            _div(s["messages"][k], s["executions"][k]), int(round(s["messages"][k])), int(round(s["unusable"][k]))))
     return out
-
-
-_T_NEEDED = ("avg_price", "close", "eff_q", "eff_spread_x_q", "fees", "filled", "half_spread", "impact",
-             "markout_q", "markout_x_q", "mid0", "notional", "parent", "price_improved", "realised_q",
-             "realised_x_q", "rebates", "side", "timing", "vwap")
-_O_NEEDED = ("account", "end_reason", "instrument", "marketable", "n_fills", "ord_type", "qty", "replaces")
-_USER_CANCELS = np.array([int(codes.CXL_USER), int(codes.CXL_MASS)], np.uint16)
 
 
 def order_records(an: Analysis, mask: np.ndarray | None = None) -> list[dict[str, object]]:

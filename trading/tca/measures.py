@@ -76,6 +76,19 @@ def _quotes_for(tape: Tape, instruments: np.ndarray, how: str, keys: np.ndarray)
     return out
 
 
+def _mids_at(tape: Tape, instruments: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """The mid after every event stamped <= ts, per element (NaN where none)."""
+    if len(tape.quotes) == 1:
+        (iid, series), = tape.quotes.items()
+        return np.where(instruments == iid, series.mid_at_time(ts), np.nan)
+    out = np.full(len(ts), np.nan)
+    for iid, series in tape.quotes.items():
+        m = instruments == iid
+        if m.any():
+            out[m] = series.mid_at_time(ts[m])
+    return out
+
+
 def fill_measures(tape: Tape, ref: Reference) -> FillMeasures:
     f, o = tape.fills, tape.orders
     rows = f["order_row"]
@@ -98,7 +111,7 @@ def fill_measures(tape: Tape, ref: Reference) -> FillMeasures:
     markouts: dict[int, np.ndarray] = {}
     mids: dict[int, np.ndarray] = {}
     for h in sorted(set(MARKOUT_HORIZONS_NS) | set(REALISED_HORIZONS_NS)):
-        mh = mid_of(_quotes_for(tape, f["instrument"], "ts", f["ts"] + h))
+        mh = _mids_at(tape, f["instrument"], f["ts"] + h)
         mids[h] = mh
         markouts[h] = s * (mh - p) / p * 1e4
     realised = {h: 2.0 * s * (p - mids[h]) for h in REALISED_HORIZONS_NS}

@@ -46,6 +46,7 @@ def _figure(name: str, value: float, unit: str, target: str, ok: bool, sample: i
     return QualityFigure(name, value, unit, target, ok if measurable else None, sample, how)
 
 
+@npx.small_pages
 def execution_quality(an: Analysis, order_mask: np.ndarray | None = None) -> list[QualityFigure]:
     """The four figures (five numbers: two fill rates) for the orders in order_mask (all by default)."""
     o, t, f = an.tape.orders, an.order_table, an.tape.fills
@@ -86,12 +87,15 @@ def execution_quality(an: Analysis, order_mask: np.ndarray | None = None) -> lis
                        f"aggressor's direction ({int((sel & ~np.isfinite(move)).sum())} fills without "
                        "a two-sided quote then left out)"))
     par = an.parent_table
-    prow = npx.unique(t["parent"][m]) if m.any() else np.zeros(0, np.int64)
-    pp = par[prow]
-    pp = pp[np.isfinite(pp["shortfall"]) & (pp["paper"] > 0)]
-    is_bps = float(pp["shortfall"].sum() / pp["paper"].sum() * 1e4) if len(pp) else np.nan
-    out.append(_figure("implementation shortfall", is_bps, "bps", "< 10 bps", bool(is_bps < 10.0), len(pp),
-                       f"Perold shortfall of {len(pp)} parent orders (delay + half-spread + impact + timing "
+    # every parent has a child, so without a mask every parent counts
+    prow = (np.arange(len(par)) if order_mask is None else
+            npx.unique(t["parent"][m]) if m.any() else np.zeros(0, np.int64))
+    shortfall, paper = par["shortfall"][prow], par["paper"][prow]
+    usable = np.isfinite(shortfall) & (paper > 0)
+    n_par = int(usable.sum())
+    is_bps = float(shortfall[usable].sum() / paper[usable].sum() * 1e4) if n_par else np.nan
+    out.append(_figure("implementation shortfall", is_bps, "bps", "< 10 bps", bool(is_bps < 10.0), n_par,
+                       f"Perold shortfall of {n_par} parent orders (delay + half-spread + impact + timing "
                        "+ opportunity + fees) over their paper value; decision price = arrival mid "
                        "unless decisions were given"))
     return out

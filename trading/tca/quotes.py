@@ -13,7 +13,7 @@ Two lookups, both binary searches on an instrument's series:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,7 @@ QUOTE_DTYPE = np.dtype([("seq", "<u8"), ("ts", "<i8"), ("bid", "<i8"), ("ask", "
 class QuoteSeries:
     """One instrument's BBO after each BOOK_LEVEL event, in journal order."""
     rows: np.ndarray   # QUOTE_DTYPE
+    cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def _pick(self, pos: np.ndarray) -> np.ndarray:
         out = np.zeros(len(pos), dtype=QUOTE_DTYPE)
@@ -40,6 +41,15 @@ class QuoteSeries:
         """Quotes after every event stamped <= ts."""
         pos = np.searchsorted(self.rows["ts"], np.asarray(ts, np.int64), side="right") - 1
         return self._pick(pos)
+
+    def mid_at_time(self, ts: np.ndarray) -> np.ndarray:
+        """mid_of(at_time(ts)), without building the quotes: NaN before the first quote."""
+        if "mid" not in self.cache:
+            self.cache["ts"] = np.ascontiguousarray(self.rows["ts"])
+            self.cache["mid"] = np.append(mid_of(self.rows), np.nan)   # [-1] -> NaN
+        pos = np.searchsorted(self.cache["ts"], np.asarray(ts, np.int64), side="right") - 1
+        out: np.ndarray = self.cache["mid"][pos]
+        return out
 
 
 def mid_of(q: np.ndarray) -> np.ndarray:
@@ -97,4 +107,44 @@ def rebuild(instrument: np.ndarray, seq: np.ndarray, ts: np.ndarray, side: np.nd
         rows["bid"] = bl
         rows["ask"] = al
         out[iid] = QuoteSeries(rows)
+    return out
+
+
+def first_reaching(series: QuoteSeries, after_seq: np.ndarray, limit: np.ndarray, buy: np.ndarray) -> np.ndarray:
+    """For each order (a limit price, a side, and the seq of the command that accepted it): the
+    time of the first quote after that command whose opposite side is at or through the limit
+    (a buy's ask <= limit, a sell's bid >= limit), 0 where none is.
+
+    Vectorised first passage: a sparse table holds the minimum ask (maximum bid) over every
+    power-of-two run of quotes, and all orders descend it together (binary lifting): from the
+    first quote after the order, skip each run of 2^k quotes that never reaches the limit,
+    k from high to low; the quote after the last skip is the first one that does."""
+    rows = series.rows
+    n = len(rows)
+    out = np.zeros(len(limit), np.int64)
+    if n == 0 or len(limit) == 0:
+        return out
+    big = np.iinfo(np.int64).max
+    ask = np.where(rows["ask"] > 0, rows["ask"], big)          # an empty ask never reaches a buy
+    neg_bid = np.where(rows["bid"] > 0, -rows["bid"].astype(np.int64), big)   # nor an empty bid a sell
+    start = np.searchsorted(rows["seq"], np.asarray(after_seq, np.uint64), side="right")
+    for side_buy, values in ((True, ask), (False, neg_bid)):
+        sel = np.flatnonzero(buy == side_buy)
+        if len(sel) == 0:
+            continue
+        target = limit[sel].astype(np.int64) if side_buy else -limit[sel].astype(np.int64)
+        levels = [values]                                       # levels[k][i] = min(values[i : i + 2^k])
+        while (1 << len(levels)) <= n:
+            prev, half = levels[-1], 1 << (len(levels) - 1)
+            levels.append(np.minimum(prev[:-half], prev[half:]))
+        pos = start[sel].copy()
+        for k in range(len(levels) - 1, -1, -1):
+            lv = levels[k]
+            ok = pos < len(lv)
+            skip = np.zeros(len(pos), bool)
+            skip[ok] = lv[pos[ok]] > target[ok]
+            pos[skip] += 1 << k
+        hit = pos < n
+        hit[hit] = values[pos[hit]] <= target[hit]
+        out[sel[hit]] = rows["ts"][pos[hit]]
     return out

@@ -177,6 +177,7 @@ def _view(payload: np.ndarray, mask: np.ndarray, code: int) -> np.ndarray:
     return out
 
 
+@npx.small_pages
 def load_tape(directory: str) -> Tape:
     """Reads both journals of `directory` into a Tape. CorruptJournal if a segment fails its checks
     (nothing is analysed then), NoData if the journal holds no order at all."""

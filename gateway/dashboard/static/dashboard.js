@@ -77,8 +77,14 @@ function onMessage(msg) {
   const prev = S.panels[msg.panel];
   if (prev && prev.version >= msg.version) return;      // an older state (catch-up race)
   S.panels[msg.panel] = msg; S.version = Math.max(S.version, msg.version);
-  const r = RENDER[msg.panel]; if (r) r(msg.state);
+  const r = RENDER[msg.panel]; if (r && visible(msg.panel)) r(msg.state);
 }
+// A panel on a hidden tab keeps its newest state and is drawn when its tab is shown (selectTab):
+// the browser spends no layout or canvas work on what nobody sees (on a venue's own host, its CPUs).
+const TAB_OF = {latency: "latency", books: "books", tape: "books", risk: "risk", alerts: "risk",
+                strategies: "strategies", parents: "strategies", analytics: "strategies", tca: "strategies",
+                audit: "strategies", reports: "strategies", health: "health"};
+const visible = panel => !TAB_OF[panel] || TAB_OF[panel] === S.tab;
 
 /* ---------------- actions ---------------- */
 async function act(command, args, what) {
@@ -109,7 +115,7 @@ RENDER.venue = st => {
     ["control requests (refused)", m.requests !== undefined ? `${fmtInt(m.requests)} (${fmtInt(m.refused)})` : "-"],
   ].map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));
   S.status = s;
-  if (S.panels.risk) RENDER.risk(S.panels.risk.state);
+  if (S.panels.risk && visible("risk")) RENDER.risk(S.panels.risk.state);
 };
 
 RENDER.latency = st => {
@@ -283,8 +289,11 @@ RENDER.health = st => {
   const ev = st.events || {}, j = r.journal;
   const extra = [["event log (this reader)", ev.capacity_bytes ? `${fmtBytes(ev.backlog_bytes)} behind of ${fmtBytes(ev.capacity_bytes)}, lapped ${ev.lapped}×, ${fmtInt(ev.read)} read` : "-"],
     ["journal lag", j ? `${fmtInt(j.lag)} commands (released ${fmtInt(j.released_seq)})` : "no journal"],
-    ["engine commands / events", r.available ? `${fmtInt(r.commands)} / ${fmtInt(r.events)}` : "-"], ["market data", st.market_data]];
-  rows("#capacity tbody", extra.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));
+    ["engine commands / events", r.available ? `${fmtInt(r.commands)} / ${fmtInt(r.events)}` : "-"]];
+  const md = st.market_data || {};
+  rows("#capacity tbody", [...extra.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))),
+    el("tr", {}, el("th", {}, "market data"), el("td", {id: "md-summary", class: md.stale ? "error" : "",
+      "data-feed": md.feed ? "1" : "0", "data-subscribers": md.zmq_subscribers ?? "", "data-recovery": md.recovery_sessions ?? ""}, md.summary || "-"))]);
   const sess = Array.isArray(st.sessions) ? st.sessions : [];
   rows("#sessions tbody", sess.length ? sess.map(s => el("tr", {}, el("td", {}, s.session_id), el("td", {}, s.firm_id),
     el("td", {}, s.connected ? "yes" : "no"), el("td", {}, s.peer || "-"), el("td", {class: "num"}, s.in_seq ?? "-"), el("td", {class: "num"}, s.out_seq ?? "-"))) :
@@ -297,7 +306,7 @@ function selectTab(name) {
   S.tab = name;
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("active", b.dataset.tab === name);
   for (const p of document.querySelectorAll(".panel")) p.classList.toggle("active", p.id === "panel-" + name);
-  for (const [n, m] of Object.entries(S.panels)) if (RENDER[n]) RENDER[n](m.state);   // canvases need a visible size
+  for (const [n, m] of Object.entries(S.panels)) if (RENDER[n] && visible(n)) RENDER[n](m.state);   // canvases need a visible size
 }
 document.addEventListener("DOMContentLoaded", async () => {
   for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => selectTab(b.dataset.tab));

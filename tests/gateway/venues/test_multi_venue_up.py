@@ -10,6 +10,10 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from typing import Any
+
+import msgspec
+import zmq
 
 from gateway import launcher
 from gateway.client import Client
@@ -77,7 +81,10 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
         v.wait_for(ready.exists, "the multi-venue ready file", deadline_s=START_S)
         info = json.loads(ready.read_text())
         assert set(info["venues"]) == {"LITA", "LITB"}
-        assert "2 venues, 13 processes (2 engines) on" in v.log("up") and "share the CPUs" in v.log("up")
+        assert "2 venues, 15 processes (2 engines) on" in v.log("up") and "share the CPUs" in v.log("up")
+        assert info["discovery"].startswith("tcp://127.0.0.1:") and \
+            f"price discovery (information shares across lit venues, topic analytics): {info['discovery']}" in v.log("up")
+        discovery = _subscriber(info["discovery"])
         sub = SipSubscriber(info["sip"])
         clients = []
         try:
@@ -109,13 +116,37 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
                 sub.poll(0.2)
                 stats = sub.stats
             assert stats.latency_p50_ns > 0 and stats.packets["LITA"] > 0
+            body = _discovery_body(discovery)
+            assert body["venues"] == ["LITA", "LITB"] and body["symbol"] == "ACME" and body["status"]
         finally:
             for c, _ in clients:
                 c.terminate()
             sub.close()
+            discovery.close()
         assert v.stop("up") == 0
         log = v.log("up")
     assert "up: 2 venues stopped" in log and '"sip_stats"' in log and '"delay_line"' in log
+
+
+def _subscriber(endpoint: str) -> zmq.Socket[bytes]:
+    sock = zmq.Context.instance().socket(zmq.SUB)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.SUBSCRIBE, b"analytics")
+    sock.connect(endpoint)
+    return sock
+
+
+def _discovery_body(sock: zmq.Socket[bytes]) -> dict[str, Any]:
+    """The price-discovery process's next publication about instrument 1 (it publishes every
+    instrument it has seen quotes of once a second)."""
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        if sock.poll(200):
+            _, body = sock.recv_multipart()
+            msg: dict[str, Any] = msgspec.msgpack.decode(body)
+            if msg.get("source") == "discovery" and msg.get("instrument") == 1:
+                return msg
+    raise AssertionError("no price-discovery publication in 30 s")
 
 
 def _protection_active(a: Client, account: int) -> None:

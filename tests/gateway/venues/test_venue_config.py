@@ -83,6 +83,10 @@ def test_a_single_venue_file_is_not_a_multi_venue_file(tmp_path):
     ('order_protection = "reject"', 'order_protection = "maybe"', "regnms.order_protection"),
     ('half_penny = ["GLOBX"]', 'half_penny = ["GLOBX", "NOPE"]', r"regnms.half_penny: 'NOPE' is not in"),
     ("# as_of = 2026-01-02", 'as_of = 2001-01-01', "regnms: no Regulation NMS rule version applies on 2001-01-01"),
+    ("bar_seconds = 1.0 ", "bar_seconds = 0.0 ", r"discovery.bar_seconds: must be in \(0, 3600\]"),
+    ("lags = 1 ", "lags = 0 ", "discovery.lags: must be 1..20"),
+    ("interval_s = 1.0 ", "interval_s = -1.0 ", r"discovery.interval_s: must be in \(0, 3600\]"),
+    ("lags = 1 ", "lags = 1\nwindow = 5 ", "discovery.window: unknown field"),
 ])
 def test_bad_values_are_refused_with_the_field(old, new, message):
     with pytest.raises(ConfigError, match=f"^multi.toml: {message}"):

@@ -30,6 +30,7 @@ RULES = {1: InstrumentRules(lot_size=100, tick_size=1)}
     ({"algo": "VWAP"}, "profile"),
     ({"algo": "IS"}, "impact_y"),
     ({"params": {"colour": "red"}}, "colour"),
+    ({"params": {"route_session": "101"}}, "route_session"),      # not part of a multi-venue deployment
 ])
 def test_desk_refuses_bad_parent_orders_and_starts_nothing(tmp_path: Path, kwargs: dict[str, Any], field: str) -> None:
     desk = ParentDesk("novenue", tmp_path, RULES)

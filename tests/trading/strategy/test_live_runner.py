@@ -99,3 +99,49 @@ def test_strategy_run_command_line(engine, tmp_path):
     listed = subprocess.run([sys.executable, "-m", "trading", "strategy", "list"], capture_output=True, text=True,
                             timeout=60)
     assert "quote" in listed.stdout and "interval_ms=100" in listed.stdout
+
+
+@pytest.fixture
+def journaled_engine(tmp_path):
+    name = f"tj{uuid.uuid4().hex[:8]}"
+    cpu = max(os.sched_getaffinity(0))
+    journal = tmp_path / "journal"
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "engine", "--name", name, "--cpu", str(cpu),
+                             "--instruments", "1:1:1:10000,2:1:1:10000", "--producers", "4", "--no-mlock",
+                             "--journal", str(journal), "--durability", "async"], stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: engine_serving(name), "the engine's control segment", watch={"engine": proc})
+    yield name, str(journal)
+    stop(proc)
+    remove_leftovers(name)
+
+
+class SeesAtStart(Strategy):
+    def on_start(self, ctx: Context) -> None:
+        self.at_start = (ctx.book.depth(BUY, 5), ctx.book.depth(SELL, 5), ctx.book.last_trade_price)
+
+
+def test_strategy_starts_with_the_standing_book_from_the_journal(journaled_engine):
+    name, journal = journaled_engine
+    with EngineClient(name) as market:
+        market.submit_many([_limit(1, BUY, 9_990, 100), _limit(2, BUY, 9_990, 50), _limit(3, BUY, 9_980, 70),
+                            _limit(4, SELL, 10_010, 100), _limit(5, SELL, 10_020, 30),
+                            _limit(6, SELL, 9_990, 20, tif=4),     # a trade at 9,990: last price, 130 left
+                            NewOrder(instrument_id=2, order_id=7, price=5_000, qty=9, side=BUY, ord_type=1, tif=2,
+                                     account_id=1)])
+        blind = LiveRunner(name, SeesAtStart(), 1, ACCOUNT)
+        runner = LiveRunner(name, SeesAtStart(), 1, ACCOUNT + 1, journal_dir=journal)
+        runner.start()
+        blind.start()
+        assert runner.strategy.at_start == ([(9_990, 130), (9_980, 70)], [(10_010, 100), (10_020, 30)], 9_990)
+        assert blind.strategy.at_start == ([], [], None)        # without the journal: only what changes later
+        assert runner.snapshot["from"] == journal and runner.snapshot["through_seq"] > 0
+        # the live log goes on after the journal: a later trade counts once, the level moves on
+        market.submit(_limit(8, SELL, 9_990, 30, tif=4))
+        _until(runner, lambda: runner.ctx.book.traded_volume > 0, "the live trade")
+        for _ in range(50):
+            runner.step()
+        assert runner.ctx.book.traded_volume == 30 and runner.ctx.book.depth(BUY, 1) == [(9_990, 100)]
+        runner.stop()
+        blind.stop()
+    with pytest.raises(ValueError, match="no such directory"):
+        LiveRunner(name, SeesAtStart(), 1, ACCOUNT, journal_dir=journal + "-typo")

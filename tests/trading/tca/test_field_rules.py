@@ -39,3 +39,35 @@ def test_rts22_schema_is_data() -> None:
     assert numbers[:7] == ["1", "2", "3", "4", "5", "6", "7"] and "41" in numbers and "28" in numbers
     assert {f.kind for f in rts22.FIELDS if f.name in ("buyer_id", "seller_id", "executing_entity_id")} == {"lei"}
     assert next(f for f in rts22.FIELDS if f.name == "instrument_id").kind == "isin"
+
+
+def test_rts22_has_all_65_fields_each_applying_or_with_its_rule() -> None:
+    # Annex I Table 2 of Delegated Regulation (EU) 2017/590 numbers its fields 1..65
+    assert [f.number for f in rts22.FIELDS] == [str(i) for i in range(1, 66)]
+    assert len({f.name for f in rts22.FIELDS}) == 65 and rts22.COLUMNS == tuple(f.name for f in rts22.FIELDS)
+    for f in rts22.FIELDS:
+        assert not (f.mandatory and f.not_applicable), f.name          # a mandatory field always applies
+    na = {f.number for f in rts22.FIELDS if f.not_applicable}
+    assert {str(i) for i in range(42, 57)} <= na                        # instrument details: ISIN given
+    assert {"32", "35", "38", "39", "61", "63", "64"} <= na
+    assert not na & {"1", "2", "3", "4", "6", "7", "16", "28", "29", "30", "33", "34", "36", "41", "59", "65"}
+
+
+def test_a_value_in_a_not_applicable_field_is_a_violation() -> None:
+    rules = (FieldRule("30", "qty", True, "decimal"),
+             FieldRule("35", "net_amount", False, "decimal", not_applicable="debt instruments only"))
+    bad = validate([{"qty": "100", "net_amount": ""}, {"qty": "100", "net_amount": "1.5"}], rules)
+    assert [(v.row, v.field) for v in bad] == [(1, "net_amount")]
+    assert "debt instruments only" in str(bad[0]) and "left blank" in str(bad[0])
+
+
+def test_rts22_rows_carry_every_field_and_validate(small_day: str) -> None:
+    from tests.trading.tca.conftest import REFERENCE
+    from trading.tca.analysis import analyze
+    from trading.tca.tape import load_tape
+    rows, bad = rts22.transaction_reports(analyze(load_tape(small_day), REFERENCE))
+    assert bad == [] and len(rows) == 10
+    for r in rows:
+        assert set(r) == set(rts22.COLUMNS)
+        assert all(r[f.name] == "" for f in rts22.FIELDS if f.not_applicable)
+        assert all(r[f.name] != "" for f in rts22.FIELDS if f.mandatory)

@@ -1,7 +1,8 @@
 """Field rules written down as data, and one validator that checks every row of a report
 against them. A rule names the field, whether it is mandatory, and its format: a regular
 expression, a closed list, or a named check (LEI, ISIN, MIC, currency, UTC timestamp at a given
-granularity). ``validate`` returns every violation (row, field, value, why); a report with any
+granularity), or the stated rule under which it does not apply (then it must be blank).
+``validate`` returns every violation (row, field, value, why); a report with any
 violation is not written as complete (see regulatory/output.py)."""
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ class FieldRule:
     kind: str                       # "regex", "enum", "lei", "isin", "mic", "ccy", "ts_us", "decimal", "int"
     arg: str = ""                   # regex, or "|"-separated allowed values
     note: str = ""
+    # not_applicable: the stated rule under which the field does not apply to this venue's flow;
+    # such a field is left blank in every row (the table's prescribed form for a field that is
+    # not populated) and a value there is a violation
+    not_applicable: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,11 @@ def validate(rows: Sequence[Mapping[str, str]], rules: Sequence[FieldRule]) -> l
                 out.append(Violation(i, key, str(row[key]), "field not in the schema"))
         for rule in rules:
             value = str(row.get(rule.name, ""))
+            if rule.not_applicable:
+                if value != "":
+                    out.append(Violation(i, rule.name, value, f"not applicable ({rule.not_applicable}): "
+                                                              "must be left blank"))
+                continue
             if value == "":
                 if rule.mandatory:
                     out.append(Violation(i, rule.name, value, "mandatory field is empty"))

@@ -12,10 +12,23 @@ Measured as follows on this venue (one venue: the NBBO is its own BBO, rebuilt f
 journal): quote at receipt = the BBO in force when the order's command arrived; effective spread
 = 2 |p - m_o| signed as a cost (measures.py); realised spread at h = 2 s (p - m(t + h)); price
 improvement for marketable orders against the far touch at receipt. Order size = shares (odd lot
-below the instrument's round lot) and, for round lots, notional value at the arrival mid. Time to
-execution is measured from receipt for every order type (the amended rule measures NMLOs from the
-time they become executable; this report does not yet track that moment, and says so in its
-header). Executed away: always 0 (this venue routes nothing).
+below the instrument's round lot) and, for round lots, notional value at the arrival mid. Executed
+away: always 0 (this venue routes nothing).
+
+Time to execution (average, median, the time buckets, and the times of the price-improved /
+at-quote / outside-quote shares): from receipt for marketable orders and stop orders; for
+non-marketable limit orders (BML, ATQ, NRQ) from the time the order became executable, as the
+amended rule asks (Release 34-99679, on non-marketable limit orders: their time to execution runs
+from when they become executable, so that it measures the market center rather than how long the
+market took to come to the order). Our reading of "executable", stated in the report's header:
+the first moment after receipt at which the opposite side of the NBBO is at or through the
+order's limit price (a buy's limit >= the national best offer, a sell's <= the best bid), or the
+order's first execution if that comes first. On one venue whose BBO is the NBBO, a resting order
+is usually reached by the trade that executes it, so its first fill is mostly at time 0 and later
+fills show how long the rest waited. The column time_basis names the basis of each row;
+executable_orders counts the row's NMLOs that became executable (blank for marketable rows, which
+are executable on receipt). Quote moments come from quotes.first_reaching over the BBO series (a
+vectorised first passage).
 """
 from __future__ import annotations
 
@@ -25,10 +38,11 @@ from typing import Callable
 
 import numpy as np
 
-from trading.tca import codes
+from trading.tca import codes, npx
 from trading.tca.analysis import Analysis
 from trading.tca.errors import NoData
 from trading.tca.measures import REALISED_HORIZONS_NS, horizon_label
+from trading.tca.quotes import first_reaching
 from trading.tca.regulatory.fieldrules import FieldRule, Violation, validate
 
 ORDER_TYPES: tuple[tuple[str, str], ...] = (
@@ -54,10 +68,12 @@ TIME_BUCKETS_MS: tuple[tuple[str, float, float], ...] = (
     ("lt_1ms", 0.0, 1.0), ("1ms_lt_100ms", 1.0, 100.0), ("100ms_lt_1s", 100.0, 1_000.0),
     ("1s_lt_10s", 1_000.0, 10_000.0), ("10s_lt_30s", 10_000.0, 30_000.0),
     ("30s_lt_60s", 30_000.0, 60_000.0), ("ge_60s", 60_000.0, float("inf")))
+NMLO_TYPES = ("BML", "ATQ", "NRQ")
 _RS = [horizon_label(h) for h in REALISED_HORIZONS_NS]
 COLUMNS: tuple[str, ...] = (
     "market_center", "month", "symbol", "order_type", "order_size", "covered_orders", "covered_shares",
-    "cancelled_shares", "executed_shares", "executed_away_shares", "avg_time_to_execution_ms",
+    "cancelled_shares", "executed_shares", "executed_away_shares", "time_basis", "executable_orders",
+    "avg_time_to_execution_ms",
     "median_time_to_execution_ms", *[f"executed_shares_{b[0]}" for b in TIME_BUCKETS_MS],
     "avg_effective_spread", "effective_over_quoted_pct", *[f"avg_realised_spread_{h}" for h in _RS],
     "price_improved_shares", "avg_price_improvement", "avg_time_price_improved_ms",
@@ -72,6 +88,8 @@ FIELDS: tuple[FieldRule, ...] = (
     FieldRule("", "symbol", True, "regex", r"[A-Z0-9.]{1,12}"),
     FieldRule("", "order_type", True, "enum", _CODES),
     FieldRule("", "order_size", True, "enum", _SIZES),
+    FieldRule("", "time_basis", True, "enum", "receipt|executable"),
+    FieldRule("", "executable_orders", False, "int"),
     *[FieldRule("", c, True, "int") for c in ("covered_orders", "covered_shares", "cancelled_shares",
                                               "executed_shares", "executed_away_shares",
                                               *[f"executed_shares_{b[0]}" for b in TIME_BUCKETS_MS],
@@ -87,8 +105,9 @@ FIELDS: tuple[FieldRule, ...] = (
 HEADER = ("SEC Rule 605 monthly execution-quality report, layout of the rule as amended in 2024 "
           "(Release 34-99679, 89 FR 26428), as read by this generator",
           "NBBO = this venue's own BBO rebuilt from its event journal (one venue)",
-          "time to execution measured from receipt for every order type (not from the time an NMLO "
-          "became executable)",
+          "time to execution: from receipt for marketable and stop orders; for non-marketable limit orders "
+          "(BML, ATQ, NRQ) from when the order became executable (the amended rule), read as the first moment "
+          "the opposite side of the NBBO was at or through its limit, or its first execution if earlier",
           "prices in currency per share; times in milliseconds, share-weighted")
 
 
@@ -134,6 +153,38 @@ def _size(an: Analysis) -> np.ndarray:
     return out
 
 
+def executable_times(an: Analysis, nmlo: np.ndarray) -> np.ndarray:
+    """Per order, the engine time (ns) at which each order in `nmlo` became executable (module
+    docstring): the first quote after receipt whose opposite side reaches its limit, while the
+    order was still live, or its first fill if earlier; 0 where neither happened."""
+    o = an.tape.orders
+    out = np.zeros(len(o), np.int64)
+    for iid in npx.unique(o["instrument"][nmlo]).tolist():
+        rows = np.flatnonzero(nmlo & (o["instrument"] == iid))
+        series = an.tape.quotes.get(int(iid))
+        reach = (first_reaching(series, o["accept_seq"][rows], o["price"][rows], o["side"][rows] > 0)
+                 if series is not None else np.zeros(len(rows), np.int64))
+        end = o["end_ts"][rows]
+        reach = np.where((reach > 0) & ((end == 0) | (reach <= end)), reach, 0)   # a dead order cannot be reached
+        fill = o["first_fill_ts"][rows]
+        out[rows] = np.where((reach > 0) & ((fill == 0) | (reach < fill)), reach, fill)
+    return out
+
+
+def _basis_violations(rows: list[dict[str, str]]) -> list[Violation]:
+    """Row rule: NMLO rows are timed from executability, every other row from receipt."""
+    out = []
+    for i, r in enumerate(rows):
+        want = "executable" if r.get("order_type") in NMLO_TYPES else "receipt"
+        if r.get("time_basis") != want:
+            out.append(Violation(i, "time_basis", str(r.get("time_basis")), f"{r.get('order_type')} rows are timed "
+                                                                             f"from {want}"))
+        if (r.get("executable_orders", "") != "") != (want == "executable"):
+            out.append(Violation(i, "executable_orders", str(r.get("executable_orders")),
+                                 "given for NMLO rows only"))
+    return out
+
+
 def _fmt(x: float, digits: int = 4) -> str:
     return "" if not np.isfinite(x) else f"{x:.{digits}f}"
 
@@ -145,7 +196,7 @@ def rule605(an: Analysis, month: str) -> Rule605Report:
         start = datetime.strptime(month, "%Y-%m").replace(tzinfo=timezone.utc)
     except ValueError:
         raise NoData(f"month must be YYYY-MM, got {month!r}") from None
-    tape, ref, t = an.tape, an.ref, an.order_table
+    tape, ref = an.tape, an.ref
     o, f, fm = tape.orders, tape.fills, an.fills
     utc = o["accept_ts"] + tape.clock.offset_ns
     y, m = start.year + (start.month == 12), start.month % 12 + 1
@@ -158,7 +209,9 @@ def rule605(an: Analysis, month: str) -> Rule605Report:
     scale = float(ref.price_scale)
     frow = f["order_row"]
     fok = frow >= 0
-    ftime_ms = np.where(fok, (f["ts"] - o["accept_ts"][np.maximum(frow, 0)]) / 1e6, np.nan)
+    executable_ts = executable_times(an, covered & np.isin(otype, NMLO_TYPES))
+    since = np.where(executable_ts > 0, executable_ts, o["accept_ts"])       # NMLOs: from executable
+    ftime_ms = np.where(fok, (f["ts"] - since[np.maximum(frow, 0)]) / 1e6, np.nan)
     fq = f["qty"].astype(np.float64)
     far0 = np.where(f["side"] > 0, o["ask0"][np.maximum(frow, 0)], o["bid0"][np.maximum(frow, 0)])
     quoted = (o["ask0"] - o["bid0"]).astype(np.float64)[np.maximum(frow, 0)]
@@ -186,6 +239,8 @@ def rule605(an: Analysis, month: str) -> Rule605Report:
                     "covered_shares": str(int(o["qty"][sel].sum())),
                     "cancelled_shares": str(int(o["cancelled_qty"][sel].sum())),
                     "executed_shares": str(int(ex)), "executed_away_shares": "0",
+                    "time_basis": "executable" if code in NMLO_TYPES else "receipt",
+                    "executable_orders": str(int((executable_ts[sel] > 0).sum())) if code in NMLO_TYPES else "",
                     "avg_time_to_execution_ms": _fmt(wavg(tt, q), 3), "median_time_to_execution_ms": _fmt(median, 3),
                     "avg_effective_spread": _fmt(wavg(eff[effq], q[effq])),
                     "effective_over_quoted_pct": _fmt(100.0 * wavg(fm.effective_spread[fs][effq], q[effq])
@@ -213,4 +268,4 @@ def rule605(an: Analysis, month: str) -> Rule605Report:
                     "avg_outside_amount": _fmt(wavg(-pi[out_q], q[out_q])),
                     "avg_time_outside_ms": _fmt(wavg(tt[out_q], q[out_q]), 3)})
                 rows.append(row)
-    return Rule605Report(rows, validate(rows, FIELDS), month)
+    return Rule605Report(rows, validate(rows, FIELDS) + _basis_violations(rows), month)

@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from trading.tca import npx
 from trading.tca.analysis import Analysis, CostSummary, analyze  # noqa: E402
 from trading.tca.errors import NoData  # noqa: E402
 from trading.tca.quality import QualityFigure, execution_quality  # noqa: E402
@@ -115,6 +116,7 @@ def _mono(head: tuple[str, ...] | list[str], rows: list[list[str]]) -> list[str]
     return [fmt.format(*head)] + [fmt.format(*r) for r in rows]
 
 
+@npx.small_pages
 def build_report(tape: Tape, ref: Reference, kind: str, day: date, out_dir: str) -> ReportFiles:
     """kind 'daily' (day) or 'weekly' (day and the 6 following days). NoData if the period holds
     no order; nothing is written then."""

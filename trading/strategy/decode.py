@@ -1,0 +1,56 @@
+"""Engine event records -> native.messages Structs, one record at a time, for the strategy
+runtime's few own events per step (native.records.decode_events is built for bulk: it groups a
+batch by type with numpy, which costs more than the decoding itself for a handful of records).
+
+The layout comes from native.records (itself generated from native/layout/venue_layout.h): each
+type's fields, offsets and widths become one precompiled ``struct`` format, so nothing here writes
+a layout by hand. Types whose fields are not all plain integers fall back to decode_events.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import numpy as np
+
+from native import records
+from native.messages import Event
+from native.messages import EVENT_CLASSES
+from native.records import EVT_DTYPES, field_names
+
+_CODES = {("i", 1): "b", ("u", 1): "B", ("i", 2): "h", ("u", 2): "H", ("i", 4): "i", ("u", 4): "I",
+          ("i", 8): "q", ("u", 8): "Q"}
+
+
+def _layout(dt: np.dtype) -> struct.Struct | None:
+    fmt, at = "<", 0
+    for name in field_names(dt):
+        fdt, offset = dt.fields[name][0], dt.fields[name][1]  # type: ignore[index]
+        code = _CODES.get((fdt.kind, fdt.itemsize)) if fdt.shape == () else None
+        if code is None or offset < at:
+            return None
+        fmt += "x" * (offset - at) + ("x" * fdt.itemsize if name == "type" else code)
+        at = offset + fdt.itemsize
+    return struct.Struct(fmt)
+
+
+_DECODERS: dict[int, tuple[Any, struct.Struct]] = {}
+for _code, _dt in EVT_DTYPES.items():
+    _s = _layout(_dt)
+    if _s is not None and _code in EVENT_CLASSES:
+        _DECODERS[_code] = (EVENT_CLASSES[_code], _s)
+
+
+def decode_event_records(raw: bytes | memoryview, count: int) -> list[Event]:
+    """`count` consecutive 96-byte event records in `raw` -> their Structs, in order."""
+    out: list[Event] = []
+    size = records.RECORD_SIZE
+    for k in range(count):
+        code = int.from_bytes(raw[k * size:k * size + 2], "little")
+        dec = _DECODERS.get(code)
+        if dec is None:
+            rec = np.frombuffer(bytes(raw[k * size:(k + 1) * size]), dtype=records.RECORD_DTYPE)
+            out += records.decode_events(rec)
+        else:
+            out.append(dec[0](*dec[1].unpack_from(raw, k * size)))
+    return out
