@@ -223,7 +223,7 @@ int gw_tls_available(char *why, uint32_t why_cap)
 {
     if (why && why_cap)
         snprintf(why, why_cap, "this build has no TLS: OpenSSL's headers (libssl-dev) were not "
-                               "found when the extension was built");
+                               "found when the extension was built (or VENUE_NO_OPENSSL=1)");
     return -ENOTSUP;
 }
 

@@ -194,3 +194,51 @@ def test_optional_client_certificate(optional_venue: TlsVenue) -> None:
     with pytest.raises(ConnectionClosed):       # one sent must still verify
         optional_venue.tls(102, client="rogue-trader").close()
     wait_for(lambda: "unable to get local issuer certificate" in optional_venue.log(), "the refusal line", 10.0)
+
+
+def _tls_config(pki: Path, **tls: object) -> dict[str, object]:
+    base = {"listen": "127.0.0.1:0", "cert": "gateway.crt", "key": "gateway.key"}
+    return dict(CONFIG, tls={**base, **tls})
+
+
+def test_tls_config_errors_name_the_field(pki: Path, tmp_path: Path) -> None:
+    from gateway.orderentry.config import ConfigError, parse_config
+    cases = [
+        (dict(require_client_cert=True), "tls.require_client_cert: needs tls.client_ca"),
+        (dict(cert="missing.crt"), "tls.cert: cannot read"),
+        (dict(listen="127.0.0.1"), "tls.listen: use HOST:PORT"),
+        (dict(listen="127.0.0.1:99999"), "tls.listen: port must be 0..65535"),
+        (dict(ciphers="x"), "Object contains unknown field `ciphers`"),
+    ]
+    for tls, message in cases:
+        with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+            parse_config(_tls_config(pki, **tls), "gw.json", pki)
+    loose = tmp_path / "loose.key"
+    loose.write_bytes((pki / "gateway.key").read_bytes())
+    loose.chmod(0o644)
+    with pytest.raises(ConfigError, match="readable by others"):
+        parse_config(_tls_config(pki, key=str(loose)), "gw.json", pki)
+    ok = parse_config(_tls_config(pki), "gw.json", pki)
+    assert ok.tls is not None and ok.tls.cert == str(pki / "gateway.crt")
+
+
+def test_server_context_refuses_a_key_that_is_not_the_certificates(pki: Path) -> None:
+    from gateway.orderentry.config import TlsListener
+    from gateway.orderentry.tls_listener import TlsSetupError, open_tls_listener
+    with pytest.raises(TlsSetupError, match="key file does not match the certificate|key values mismatch"):
+        open_tls_listener(TlsListener("127.0.0.1:0", str(pki / "gateway.crt"), str(pki / "trader.key")))
+    s = open_tls_listener(TlsListener("127.0.0.1:0", str(pki / "gateway.crt"), str(pki / "gateway.key")))
+    try:
+        assert s.port > 0 and "no client certificates asked for" in s.description
+    finally:
+        s.close()
+
+
+def test_keys_tls_never_overwrites_and_keeps_keys_private(pki: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "gateway", "keys", "tls", "client", "--name", "trader",
+                          "--dir", str(pki)], capture_output=True, text=True)
+    assert out.returncode == 2 and "exists: not overwriting" in out.stderr, out
+    assert (pki / "trader.key").stat().st_mode & 0o777 == 0o600
+    bad = subprocess.run([sys.executable, "-m", "gateway", "keys", "tls", "server", "--name", "x",
+                          "--dir", str(pki)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "at least one --host" in bad.stderr, bad
