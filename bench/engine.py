@@ -381,10 +381,11 @@ def print_capacity(table: dict[str, dict[str, object]]) -> None:
                   f"{d.get('wall_ratio_to_64k', 1.0):>10.3f}{d['p50_ns']:>6.0f}{d['p99_ns']:>6.0f}")  # type: ignore[union-attr,index]
 
 
-def fill_records(lo: int, hi: int) -> np.ndarray:
+def fill_records(lo: int, hi: int, rare: bool = False) -> np.ndarray:
     """Commands lo..hi-1 of a fill: ADD_INSTRUMENT, PRE_OPEN, CONTINUOUS, then non-crossing GTC
-    limits (order id = command index - 2) on 5,000 levels a side. Built a chunk at a time, so the
-    records never weigh on the RSS being measured."""
+    limits (order id = command index - 2) on 5,000 levels a side; with `rare`, every tenth order is
+    GTD and every tenth (another one) an iceberg, so 20 % carry an extension record. Built a chunk
+    at a time, so the records never weigh on the RSS being measured."""
     arr, views = records(hi - lo)
     if lo == 0:
         preamble(views, 0, 1)
@@ -397,17 +398,23 @@ def fill_records(lo: int, hi: int) -> np.ndarray:
     nv["price"][sl] = np.where(ids % 2 == 0, MID - (1 + ids % 5000) * TICK, MID + (1 + ids % 5000) * TICK)
     nv["qty"][sl], nv["ord_type"][sl], nv["tif"][sl] = 100, OrdType.LIMIT, Tif.GTC
     nv["client_order_id"][sl] = ids * 7 + 1    # set on every order, as the gateway does
+    if rare:
+        gtd, ice = ids % 10 == 3, ids % 10 == 7
+        nv["tif"][sl] = np.where(gtd, Tif.GTD, Tif.GTC)
+        nv["expire_ts_ns"][sl] = np.where(gtd, 10**18, 0)
+        nv["flags"][sl] = np.where(ice, 2, 0)            # ENG_FLAG_ICEBERG
+        nv["display_qty"][sl] = np.where(ice, 10, 0)
     views[CmdType.TIME]["seq"][:] = np.arange(lo + 1, hi + 1, dtype=np.uint64)
     return arr
 
 
-def memory_at(live: int, capacity: int, chunk: int = 1 << 16) -> dict[str, float]:
+def memory_at(live: int, capacity: int, chunk: int = 1 << 16, rare: bool = False) -> dict[str, float]:
     """An engine configured for `capacity` filled with `live` resting orders in chunks of `chunk`
     commands, eng_prefault_ahead between chunks (the runner's idle moments): RSS and the engine's
     resident bytes idle and full, bytes per resting order, and the minor page faults taken inside
     the order path (counted in C around the loop) versus inside eng_prefault_ahead."""
     proc = psutil.Process()
-    buf = fill_records(0, min(chunk, live + 3))   # one chunk's worth of records exists throughout
+    buf = fill_records(0, min(chunk, live + 3), rare)   # one chunk's worth of records exists throughout
     gc.collect()
     rss0 = proc.memory_info().rss
     eng = Engine(max_orders=capacity, max_levels=1 << 14, max_instruments=1, max_accounts=1)
@@ -415,7 +422,7 @@ def memory_at(live: int, capacity: int, chunk: int = 1 << 16) -> dict[str, float
     idle = eng.stats()
     path_faults = ahead_faults = cpu = 0
     for lo in range(0, live + 3, chunk):
-        buf = fill_records(lo, min(lo + chunk, live + 3))
+        buf = fill_records(lo, min(lo + chunk, live + 3), rare)
         thr, _ = run_c(eng, buf, False)
         f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         lib.eng_prefault_ahead(eng.handle)
@@ -632,6 +639,7 @@ def main() -> int:
     del recs, kind
     gc.collect()
     mem = [memory_at(n, 10_000_000) for n in (1_000_000, 10_000_000)]
+    mixed = memory_at(1_000_000, 10_000_000, rare=True)
     print(f"\nmemory (engine configured for 10 M orders; filled in 64 K-command chunks, eng_prefault_ahead between"
           f" chunks as the runner does when idle; load average {os.getloadavg()[0]:.2f})")
     print(f"{'live orders':>12}{'idle RSS +':>12}{'full RSS':>11}{'RSS B/order':>12}{'engine B/order':>15}"
@@ -648,7 +656,10 @@ def main() -> int:
     print(f"  records: order {mem[0]['order_record_bytes']:.0f} B + order-id bucket 4 B; extension"
           f" {mem[0]['ext_record_bytes']:.0f} B (+4 B heap slot for GTD) only for iceberg/stop/GTD/STP-group/dark"
           f" orders ({int(mem[-1]['orders_with_extension'])} here); level {mem[0]['level_record_bytes']:.0f} B")
+    print(f"  with 10 % GTD and 10 % iceberg orders (20 % with an extension): {mixed['bytes_per_resting_order']:.1f}"
+          f" engine B/order at {int(mixed['resting_orders']):,} live ({int(mixed['orders_with_extension']):,} extensions)")
     metrics["memory"] = {str(int(m["resting_orders"])): m for m in mem}
+    metrics["memory"]["1000000_with_20pct_extensions"] = mixed  # type: ignore[assignment]
     metrics["memory"]["idle_engine_10m_rss_bytes"] = mem[0]["rss_idle_growth_bytes"]  # type: ignore[index]
 
     machine = {"cores": os.cpu_count(), "pinning": f"process pinned to cpu {pinned_cpu} (not isolated)",

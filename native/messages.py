@@ -237,6 +237,10 @@ class Reason(enum.IntEnum):
     GW_MASS_CANCEL_BUSY = 962
     GW_VENUE_STOPPING = 964
     GW_MASS_CANCEL_UNFINISHED = 965
+    GW_LOGON_LOCKED_OUT = 966
+    GW_CREDENTIALS_REPLAYED = 967
+    GW_SECURITY_THROTTLED = 968
+    GW_SECURITY_DISCONNECT = 969
 
 
 class CommandRecord(msgspec.Struct, frozen=True, gc=False, tag_field="type"):
@@ -433,6 +437,8 @@ class SetOrderProtection(CommandRecord, frozen=True, gc=False, tag="SET_ORDER_PR
     CODE: ClassVar[int] = 17
     C_STRUCT: ClassVar[str] = "eng_set_order_protection_t"
     mode: int = 0  # uint8_t
+    sub_penny_from: int = 0  # int64_t
+    sub_penny_increment: int = 0  # int64_t
 
 
 class AcceptedEvent(EventRecord, frozen=True, gc=False, tag="ACCEPTED"):

@@ -14,6 +14,7 @@ from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed,
 from gateway.client.orders import OrderRequest, describe, from_units, to_units
 from gateway.client.sync import Client
 from gateway.client.tls import TlsOptions
+from gateway.security.session_keys import SessionKey
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecutionReport, ExecType, OrderCancelReject,
                                OrderFlags, OrderMassCancelReport, OrdStatus, OrdType,
                                Retransmission, RetransmitReject, SelfTradePrevention,
@@ -23,5 +24,6 @@ __all__ = ["AsyncClient", "BusinessMessageReject", "Client", "ClientError", "Cli
            "ConnectionClosed", "ExecType", "ExecutionReport", "OrdStatus", "OrdType",
            "OrderCancelReject", "OrderFlags", "OrderMassCancelReport", "OrderRequest", "RequestRejected",
            "RetransmitReject", "Retransmission", "SelfTradePrevention", "Sequence",
-           "SessionRejected", "SessionTerminated", "Side", "Terminate", "TimeInForce", "TlsOptions",
+           "SessionKey", "SessionRejected", "SessionTerminated", "Side", "Terminate", "TimeInForce",
+           "TlsOptions",
            "describe", "from_units", "to_units"]

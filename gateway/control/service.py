@@ -44,6 +44,7 @@ from gateway.control import protocol, replies
 from gateway.control.breakers import Halt, MarketWideBreaker, PriceBandBreaker, Reopen
 from gateway.control.config import INT64_MAX, VenueConfig, schedule_seconds
 from gateway.control.history import JournalHistory
+from gateway.regnms.audit import refusal_entry as regnms_refusal
 from gateway.control.parent_orders import ParentCommands
 from gateway.enginehost.journal import JournalError
 from gateway.control.pnl import PnlBook
@@ -433,6 +434,10 @@ class ControlService(ParentCommands):
         elif (isinstance(ev, messages.CmdAckEvent) and live and ev.cmd_type in CONTROL_CMD_CODES
               and ev.seq != self._own_seq):
             self._foreign_control(ev.seq)
+        elif live and isinstance(ev, (messages.RejectedEvent, messages.CancelledEvent)):
+            entry = regnms_refusal(ev)       # Reg NMS refusals the engine decided: one audit line each
+            if entry is not None:
+                self._system_audit(entry[0], entry[1], False, protocol.CODE_ENGINE_REJECT, entry[2])
 
     def _foreign_control(self, seq: int) -> None:
         """A control command this service did not send (e.g. sent by its previous instance just

@@ -74,6 +74,16 @@ def _bind(listen: str) -> socket.socket:
     return sock
 
 
+def _session_key(key_file: str | None) -> tuple[bytes, Any]:
+    """The cookie key (from the file, created if missing; else random, in memory) and the
+    revocation list kept beside it. Raises KeyFileError for an unusable file."""
+    from gateway.dashboard.session_cookie import Revoked, load_or_create_key
+    if not key_file:
+        return secrets.token_bytes(32), Revoked(None)
+    path = Path(key_file)
+    return load_or_create_key(path), Revoked(path.with_name(path.name + ".revoked"))
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=os.environ.get("VENUE_LOG", "WARNING"))
     args = build_parser().parse_args(argv)
@@ -105,15 +115,13 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"dashboard: cannot listen on {listen}: {exc.strerror}", file=sys.stderr)
         return 1
-    from gateway.dashboard.session_cookie import CookieSealer, KeyFileError, Revoked, load_or_create_key
+    from gateway.dashboard.session_cookie import CookieSealer, KeyFileError
     try:
-        key_file = Path(args.session_key_file) if args.session_key_file else None
-        key = load_or_create_key(key_file) if key_file else secrets.token_bytes(32)
+        key, revoked = _session_key(args.session_key_file)
     except KeyFileError as exc:
         print(f"dashboard: --session-key-file: {exc}", file=sys.stderr)
         sock.close()
         return 2
-    revoked = Revoked(key_file.with_name(key_file.name + ".revoked") if key_file else None)
     hub = Conflator(refresh_hz)
     reports = ReportsDir(args.reports_dir if args.reports_dir is not None else cfg.dashboard.reports_dir)
 

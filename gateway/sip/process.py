@@ -26,6 +26,7 @@ from hdrh.histogram import HdrHistogram
 
 from gateway.control.config import ConfigError
 from gateway.marketdata.recovery import RecoveryClient
+from gateway.regnms.rules import ONE_DOLLAR
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import ZmqReceiver, ZmqSender
 from gateway.sip import messages
@@ -119,12 +120,15 @@ def open_feeds(cfg: MultiVenueConfig, timeout_s: float) -> dict[str, VenueFeed]:
 
 
 def venue_links(cfg: MultiVenueConfig) -> list[VenueLink]:
-    """A link to every venue's engine: lit ones protected by the configured Rule 611 mode, dark ones
-    fed the NBBO (refreshed each half of their nbbo_max_age)."""
+    """A link to every venue's engine: lit ones protected by the configured Rule 611 mode and held to
+    the Rule 612 grid of each instrument's tick class, dark ones fed the NBBO (refreshed each half of
+    their nbbo_max_age)."""
     symbols = {i.symbol: i.id for i in cfg.template.instruments}
+    rules = cfg.rules()
+    grids = {symbols[x]: rules.min_increment(ONE_DOLLAR, cfg.tick_class(x)) for x in symbols}
     return [VenueLink(s.id, cfg.engine_name(s.id), [symbols[x] for x in s.instruments],
                       MODES[cfg.regnms.order_protection] if s.type == "lit" else None,
-                      refresh_ns=int(s.nbbo_max_age_ms * 1e6) // 2)
+                      refresh_ns=int(s.nbbo_max_age_ms * 1e6) // 2, grids=grids)
             for s in cfg.venues]
 
 

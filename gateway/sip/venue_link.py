@@ -1,5 +1,7 @@
 """The consolidator's sequenced input into each venue's engine. A lit venue gets its Rule 611 mode
-(ENG_CMD_SET_ORDER_PROTECTION, once per instrument when the link opens) and, whenever it changes,
+and its Rule 612 grid (ENG_CMD_SET_ORDER_PROTECTION, once per instrument when the link opens: at
+or above $1.00 a price must be a multiple of the increment of the instrument's tick class in the
+rule version in force, else the engine refuses it with 601, sub-penny) and, whenever it changes,
 the best protected bid and offer of the OTHER venues as the instrument's NBBO (ENG_CMD_NBBO). A
 dark venue gets the NBBO of all the lit venues, its midpoint reference, whenever it changes and
 again each half of its nbbo_max_age (the quote is current while the feeds are: a quiet market must
@@ -18,6 +20,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from gateway.regnms.rules import ONE_DOLLAR
 from gateway.sip.consolidator import Consolidator
 from native.messages import Nbbo, ProtectMode, RejectedEvent, SetOrderProtection
 from shm import errors as shm_errors
@@ -36,6 +39,7 @@ class VenueLink:
     instrument_ids: list[int]
     mode: int | None                  # None: a dark venue (no protection mode, the full NBBO)
     refresh_ns: int = 0               # dark: re-send an unchanged NBBO after this long
+    grids: dict[int, int] = field(default_factory=dict)   # lit: instrument -> Rule 612 increment at >= $1.00
     client: EngineClient | None = None
     sent: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
     sent_at: dict[int, int] = field(default_factory=dict)
@@ -51,7 +55,10 @@ class VenueLink:
             client = EngineClient(self.engine)
             for inst in self.instrument_ids:
                 if self.mode is not None:
-                    self._check(client.submit(SetOrderProtection(instrument_id=inst, mode=self.mode)).first_event)
+                    inc = self.grids.get(inst, 0)
+                    self._check(client.submit(SetOrderProtection(
+                        instrument_id=inst, mode=self.mode, sub_penny_from=ONE_DOLLAR if inc else 0,
+                        sub_penny_increment=inc)).first_event)
         except (shm_errors.ShmError, OSError) as exc:
             log.warning("sip: venue %s engine %s: %s; trying again in %.0f s", self.venue, self.engine, exc, RETRY_S)
             self.next_try = time.monotonic() + RETRY_S

@@ -146,7 +146,11 @@ typedef enum eng_reason {
     ENG_GW_ORDER_DONE = 961,       /* cancel or replace of an order that already filled, was cancelled or expired: too late */
     ENG_GW_MASS_CANCEL_BUSY = 962, /* every mass-cancel slot of the gateway is taken by one still in progress */
     ENG_GW_VENUE_STOPPING = 964,   /* the gateway is stopping (operator stop, or the venue could not be kept running): not a normal session end */
-    ENG_GW_MASS_CANCEL_UNFINISHED = 965 /* a mass cancel did not finish within the gateway's bound (engine dead or stuck): the report counts the orders cancelled so far; the rest are still cancelled, each with its own report, if the engine comes back */
+    ENG_GW_MASS_CANCEL_UNFINISHED = 965, /* a mass cancel did not finish within the gateway's bound (engine dead or stuck): the report counts the orders cancelled so far; the rest are still cancelled, each with its own report, if the engine comes back */
+    ENG_GW_LOGON_LOCKED_OUT = 966, /* too many failed logons from this source address or for this session: logons are refused unchecked until the lockout ends */
+    ENG_GW_CREDENTIALS_REPLAYED = 967, /* a hashed session key's logon proof was presented before, or its timestamp is outside the accepted window */
+    ENG_GW_SECURITY_THROTTLED = 968, /* an intrusion detector throttles this session (order velocity, message-to-trade, cancel burst, rejects, sequence abuse) */
+    ENG_GW_SECURITY_DISCONNECT = 969 /* an intrusion detector ended this session (its rule's action is disconnect or kill) */
     /* ---- END gateway block 940-999 */
 } eng_reason_t;
 
@@ -407,6 +411,11 @@ typedef struct eng_set_order_protection {
     eng_cmd_hdr_t hdr;
     uint8_t mode;             /* eng_protect_mode_t */
     uint8_t _pad1[7];
+    int64_t sub_penny_from;   /* Rule 612: an order or replace priced at or above this (the $1.00 of
+                                 the price band, engine units) must be a multiple of
+                                 sub_penny_increment, else ENG_REJ_REGNMS_SUB_PENNY (checked before
+                                 the instrument's own tick); 0 with an increment of 0: no check */
+    int64_t sub_penny_increment;
 } eng_set_order_protection_t;
 
 typedef union eng_cmd {

@@ -126,8 +126,8 @@ int eng_create(const eng_config_t *config, eng_engine_t **out);
 
 /* Off-path pool growth: makes the order, level and order-extension pools (and the order-id index
  * buckets and the GTD heap) resident up to their high-water marks plus a sixteenth for orders, a
- * quarter for levels and extensions (and at least 64 Ki orders, 4 Ki levels and 4 Ki extensions
- * beyond them, at most the capacity), by writing each new page once. Call it when idle (the venue
+ * quarter for levels, an eighth for extensions (and at least 64 Ki orders, 4 Ki levels and 16 Ki
+ * extensions beyond them, at most the capacity), by writing each new page once. Call it when idle (the venue
  * runner does when its rings are empty; eng_submit after each batch): the order path then runs
  * on resident memory. Returns the bytes newly made resident (0 almost always). */
 uint64_t eng_prefault_ahead(eng_engine_t *eng);

@@ -112,6 +112,9 @@ typedef struct eng_instr {
     uint8_t has_nbbo;
     uint8_t protect_mode;       /* eng_protect_mode_t (ENG_CMD_SET_ORDER_PROTECTION), lit only */
     uint8_t _pad2[2];
+    /* Rule 612 grid (ENG_CMD_SET_ORDER_PROTECTION): prices >= sub_penny_from must be multiples of
+     * sub_penny_inc; 0, 0: no Rule 612 check (eng_sub_penny) */
+    int64_t sub_penny_from, sub_penny_inc;
     /* Dark instruments: each side's midpoint-peg orders in time priority (front = oldest), linked
      * through the orders' next/prev like the stop list. */
     uint32_t dark_head[3], dark_tail[3], ndark;
@@ -360,6 +363,13 @@ void eng_dark_replace(eng_engine_t *e, eng_instr_t *ins, uint32_t oi, int64_t li
 /* eng_dark_queue.c: each dark instrument's queues of midpoint pegs, time priority */
 void eng_dark_append(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
 void eng_dark_unlink(eng_engine_t *e, eng_instr_t *ins, uint32_t oi);
+
+/* Rule 612: 1 when price is in the band the instrument's Reg NMS grid covers and off that grid
+ * (a sub-penny price at or above $1.00); then ENG_REJ_REGNMS_SUB_PENNY, not ENG_REJ_OFF_TICK. */
+static inline int eng_sub_penny(const eng_instr_t *ins, int64_t price)
+{
+    return ins->sub_penny_inc > 0 && price >= ins->sub_penny_from && price % ins->sub_penny_inc != 0;
+}
 
 /* eng_protect_cmd.c, eng_protect.c: Rule 611 order protection on lit instruments (ENGINE.md
  * "Order protection") */

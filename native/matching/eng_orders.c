@@ -85,9 +85,11 @@ static uint16_t validate_new(const eng_engine_t *e, const eng_instr_t *ins, cons
     if (off_grid(c->qty, ins->lot)) return ENG_REJ_OFF_LOT;
     const int has_price = c->ord_type == ENG_ORD_LIMIT || c->ord_type == ENG_ORD_STOP_LIMIT;
     if (peg ? c->price < 0 : has_price ? c->price <= 0 : c->price != 0) return ENG_REJ_BAD_PRICE;
+    if ((has_price || peg) && eng_sub_penny(ins, c->price)) return ENG_REJ_REGNMS_SUB_PENNY;
     if ((has_price || peg) && off_grid(c->price, ins->tick)) return ENG_REJ_OFF_TICK;
     const int is_stop = c->ord_type == ENG_ORD_STOP || c->ord_type == ENG_ORD_STOP_LIMIT;
     if (is_stop ? c->stop_price <= 0 : c->stop_price != 0) return ENG_REJ_BAD_STOP_PRICE;
+    if (is_stop && eng_sub_penny(ins, c->stop_price)) return ENG_REJ_REGNMS_SUB_PENNY;
     if (is_stop && off_grid(c->stop_price, ins->tick)) return ENG_REJ_OFF_TICK;
     const int iceberg = (c->flags & ENG_FLAG_ICEBERG) != 0;
     if (peg) {
@@ -228,6 +230,7 @@ static uint16_t validate_replace(const eng_engine_t *e, const eng_replace_t *c, 
     if (c->qty <= 0) return ENG_REJ_BAD_QTY;
     if (off_grid(c->qty, ins->lot)) return ENG_REJ_OFF_LOT;
     if (dark ? c->price < 0 : c->price <= 0) return ENG_REJ_BAD_PRICE;
+    if (eng_sub_penny(ins, c->price)) return ENG_REJ_REGNMS_SUB_PENNY;
     if (off_grid(c->price, ins->tick)) return ENG_REJ_OFF_TICK;
     if (ins->phase != ENG_PHASE_PRE_OPEN && ins->phase != ENG_PHASE_CONTINUOUS) return ENG_REJ_PHASE;
     uint16_t r = eng_risk_check(e, ins, o->account_id, o->side, dark ? ENG_ORD_MIDPOINT_PEG : ENG_ORD_LIMIT,

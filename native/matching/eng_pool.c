@@ -14,8 +14,8 @@
  * How it stays off the order path: eng_create makes ENG_RESIDENT_MIN_ORDERS (or the capacity, if
  * smaller) resident, and eng_prefault_ahead, which callers run when idle (the venue runner when
  * its rings are empty, eng_submit after each batch), extends the prefix to the high-water mark
- * plus a sixteenth of it for orders (a quarter for the small level and extension pools), and at
- * least the minimum beyond it: 64 Ki orders of headroom, or 625 Ki at 10 M, is more than a burst
+ * plus a sixteenth of it for orders (a quarter for levels, an eighth for extensions), and at
+ * least the minimum beyond it (64 Ki orders, 4 Ki levels, 16 Ki extensions): 64 Ki orders of headroom, or 625 Ki at 10 M, is more than a burst
  * between two idle moments brings, and a smaller margin keeps the bytes per resting order near
  * the records' own size (ENGINE.md "Memory per resting order"). The order path never maps or
  * allocates: a burst that outruns the resident prefix before the next idle moment writes into
@@ -32,7 +32,7 @@
 #define ENG_PAGE 4096u
 #define ENG_RESIDENT_MIN_ORDERS 65536u
 #define ENG_RESIDENT_MIN_LEVELS 4096u
-#define ENG_RESIDENT_MIN_EXTS 4096u
+#define ENG_RESIDENT_MIN_EXTS 16384u
 
 /* Reserves `bytes` of address space, no RAM. 0 or -ENOMEM. */
 int eng_region_reserve(eng_region_t *r, uint64_t bytes)
@@ -140,7 +140,7 @@ uint64_t eng_prefault_ahead(eng_engine_t *e)
 {
     uint64_t want_o = resident_target(e->orders_hw, 4, ENG_RESIDENT_MIN_ORDERS, e->cfg.max_orders);
     uint64_t want_l = resident_target(e->levels_hw, 2, ENG_RESIDENT_MIN_LEVELS, e->cfg.max_levels);
-    uint64_t want_x = resident_target(e->ext_hw, 2, ENG_RESIDENT_MIN_EXTS, e->cfg.max_orders);
+    uint64_t want_x = resident_target(e->ext_hw, 3, ENG_RESIDENT_MIN_EXTS, e->cfg.max_orders);
     /* cheap test first: nothing to do while every prefix is at least at its target */
     if (e->mem_orders.resident >= sizeof(eng_order_t) * (want_o + 1) &&
         e->mem_levels.resident >= sizeof(eng_level_t) * (want_l + 1) &&

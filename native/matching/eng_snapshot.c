@@ -99,6 +99,7 @@ static void header_base(const eng_engine_t *e, eng_snap_hdr_t *h)
     h->order_bytes = sizeof(eng_order_t);
     h->level_bytes = sizeof(eng_level_t);
     h->instr_bytes = sizeof(eng_instr_t);
+    h->ext_bytes = sizeof(eng_order_ext_t);
 }
 
 /* See eng_snapshot.h. */
@@ -142,7 +143,7 @@ int eng_snapshot_accepts(const eng_engine_t *e, const eng_snap_hdr_t *h)
     header_base(e, &want);
     if (h->magic != want.magic) return ENG_SNAP_BAD_MAGIC;
     if (h->version != want.version || h->hdr_bytes != want.hdr_bytes || h->order_bytes != want.order_bytes ||
-        h->level_bytes != want.level_bytes || h->instr_bytes != want.instr_bytes)
+        h->level_bytes != want.level_bytes || h->instr_bytes != want.instr_bytes || h->ext_bytes != want.ext_bytes)
         return ENG_SNAP_BAD_VERSION;
     if (h->max_orders != want.max_orders || h->max_levels != want.max_levels ||
         h->max_instruments != want.max_instruments || h->max_accounts != want.max_accounts)

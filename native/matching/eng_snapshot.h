@@ -44,7 +44,8 @@ typedef struct eng_snap_hdr {
     int64_t now_ns;                   /* its engine time */
     uint64_t state_hash;              /* eng_state_hash at that point; checked after load */
     int64_t created_realtime_ns;
-    uint8_t _pad0[24];
+    uint32_t ext_bytes;               /* sizeof of the order-extension record, refused like order_bytes */
+    uint8_t _pad0[20];
 } eng_snap_hdr_t;
 
 /* Saving: eng_snapshot_header fills h for eng's current state (everything but body_crc and

@@ -131,6 +131,8 @@ static int route_public(rpl_router_t *r, const eng_evt_t *ev, int own)
         return md_push(r, ev->hdr.ts_ns, 0, ev->book_level.side, ev->book_level.price, ev->book_level.qty);
     if (t == ENG_EVT_TRADE)
         return md_push(r, ev->hdr.ts_ns, 1, ev->trade.aggressor_side, ev->trade.price, ev->trade.qty);
+    if (t == ENG_EVT_PHASE)
+        return md_push(r, ev->hdr.ts_ns, 3, 0, ev->phase.phase, ev->phase.prev_phase);
     return 0;
 }
 

@@ -4,7 +4,7 @@
  *
  * A router belongs to one replay and one engine. rpl_submit stamps sequence numbers on a batch of
  * commands, runs it through the engine (eng_submit) and sorts the events out:
- *   - book levels and trades (when want_md) go on the market-data FIFO with their delivery time
+ *   - book levels, trades and phase changes (when want_md) go on the market-data FIFO with their delivery time
  *     (engine time + the constant feed latency when feed_const_ns >= 0; else the caller stamps
  *     them through rpl_md_pending, in push order);
  *   - events about the strategy's orders (own = 1: every order event of its own batch; own = 0: a
@@ -29,8 +29,9 @@ typedef struct rpl_md {
     int64_t ts_ns;            /* engine time of the event */
     int64_t price;
     int64_t qty;
-    uint8_t kind;             /* 0 book level (qty: the level's displayed total), 1 trade, 2 hidden print */
-    uint8_t side;             /* book level: its side; trade: the aggressor's side */
+    uint8_t kind;             /* 0 book level (qty: the level's displayed total), 1 trade, 2 hidden print,
+                                 3 phase change (price: the new eng_phase_t, qty: the previous one) */
+    uint8_t side;             /* book level: its side; trade: the aggressor's side; phase: 0 */
     uint8_t _pad[6];
 } rpl_md_t;
 

@@ -1,8 +1,8 @@
 """Random lit streams with Rule 611 order protection (ENGINE.md "Order protection"): the usual lit
 order flow (streams.RandomFlow) interleaved with the away NBBO (ENG_CMD_NBBO: for a lit venue the
 best protected quotes of the other venues; sometimes one-sided, locked or crossed), protection mode
-changes (off, reject, route away, and invalid ones) and intermarket sweep orders (ISO, valid and
-not). Prices are drawn around each instrument's centre so that orders do trade through."""
+changes (off, reject, route away, and invalid ones, with a Rule 612 price grid or none) and
+intermarket sweep orders (ISO, valid and not). Prices are drawn around each instrument's centre so that orders do trade through."""
 from __future__ import annotations
 
 import random
@@ -42,7 +42,12 @@ class ProtectFlow(RandomFlow):
         spec = self._spec(rng)
         mode = rng.choice((ENG.PROTECT_REJECT, ENG.PROTECT_REJECT, ENG.PROTECT_ROUTE_AWAY,
                            ENG.PROTECT_ROUTE_AWAY, ENG.PROTECT_OFF, 3))      # 3: refused
-        return self.stream.raw("SET_ORDER_PROTECTION", spec.instrument_id, mode=mode)
+        # the Rule 612 grid: none, coarser than the tick from below the centre (sub-penny refusals
+        # on tick prices), as fine as the tick, or invalid (refused)
+        grid = rng.choice(((0, 0), (0, 0), (spec.centre_price - 5 * spec.tick_size, 2 * spec.tick_size),
+                           (1, spec.tick_size), (0, spec.tick_size), (-1, 2)))
+        return self.stream.raw("SET_ORDER_PROTECTION", spec.instrument_id, mode=mode, sub_penny_from=grid[0],
+                               sub_penny_increment=grid[1])
 
     def _op_iso(self, rng: random.Random) -> Cmd:
         spec = self._spec(rng)

@@ -86,7 +86,8 @@ def test_the_long_stream_exercises_every_protection_outcome(c_engine_class):
     reasons = {e.reason for e in engine2.submit(cmds)}
     assert checked > 100 and iso_through > 0
     assert {ENG.REJ_REGNMS_TRADE_THROUGH, ENG.REJ_REGNMS_LOCK_CROSS, ENG.REJ_REGNMS_BAD_ISO,
-            ENG.CXL_REGNMS_TRADE_THROUGH, ENG.CXL_REGNMS_LOCK_CROSS, ENG.REJ_BAD_CONFIG} <= reasons
+            ENG.CXL_REGNMS_TRADE_THROUGH, ENG.CXL_REGNMS_LOCK_CROSS, ENG.REJ_BAD_CONFIG,
+            ENG.REJ_REGNMS_SUB_PENNY, ENG.REJ_OFF_TICK} <= reasons
 
 
 def _scenario(c_engine_class, mode: int):
@@ -133,3 +134,30 @@ def test_route_away_mode_executes_up_to_the_protected_price_and_returns_the_rest
     ev = engine.submit([s.replace(1, 12, 10_002, 10)])
     assert [(c.reason, c.cancelled_qty) for c in ev if isinstance(c, CancelledEvent)] == \
         [(ENG.CXL_REGNMS_LOCK_CROSS, 10)]
+
+
+def test_rule_612_grid_answers_sub_penny_not_off_tick(c_engine_class):
+    """Rule 612 at the venue (the consolidator sends each lit instrument its grid with the
+    protection mode): a price at or above $1.00 off the penny grid is refused with
+    ENG_REJ_REGNMS_SUB_PENNY (601); off the instrument's own tick only (below $1.00 here, where
+    Rule 612 allows $0.0001), it stays ENG_REJ_OFF_TICK (102); replaces alike; the oracle agrees."""
+    from tests.native.test_differential import run_both
+    s = CommandStream()
+    engine = c_engine_class(max_orders=100, max_levels=100, max_instruments=2, max_accounts=4)
+    cmds = opening(s, 1, tick_size=100, reference_price=1_000_000) + [
+        s.raw("SET_ORDER_PROTECTION", 1, mode=ENG.PROTECT_REJECT, sub_penny_from=10_000, sub_penny_increment=100)]
+    engine.submit(cmds)
+    ev = engine.submit([s.limit(1, 1, ENG.SIDE_BUY, 10, 1_000_050, account_id=1)])      # $100.005
+    assert [(type(e), e.reason) for e in ev] == [(RejectedEvent, ENG.REJ_REGNMS_SUB_PENNY)]
+    ev = engine.submit([s.limit(1, 2, ENG.SIDE_BUY, 10, 9_950, account_id=1)])          # $0.995: not sub-penny
+    assert [(type(e), e.reason) for e in ev] == [(RejectedEvent, ENG.REJ_OFF_TICK)]
+    engine.submit([s.limit(1, 3, ENG.SIDE_BUY, 10, 999_900, account_id=1)])
+    ev = engine.submit([s.replace(1, 3, 999_950, 10)])
+    assert [(type(e), e.reason) for e in ev] == [(RejectedEvent, ENG.REJ_REGNMS_SUB_PENNY)]
+    for bad in ((0, 100), (10_000, 0), (-1, 100)):
+        ev = engine.submit([s.raw("SET_ORDER_PROTECTION", 1, mode=ENG.PROTECT_REJECT, sub_penny_from=bad[0],
+                                  sub_penny_increment=bad[1])])
+        assert [(type(e), e.reason) for e in ev] == [(RejectedEvent, ENG.REJ_BAD_CONFIG)], bad
+    run_both(c_engine_class, CONFIG, cmds + [s.limit(1, 4, ENG.SIDE_SELL, 5, 1_000_150, account_id=2),
+                                             s.limit(1, 5, ENG.SIDE_SELL, 5, 1_000_200, account_id=2),
+                                             s.limit(1, 6, ENG.SIDE_BUY, 5, 9_950, account_id=1)], batch=1)

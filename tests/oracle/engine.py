@@ -356,11 +356,15 @@ class OracleEngine:
         has_price = cmd.ord_type in (ENG.ORD_LIMIT, ENG.ORD_STOP_LIMIT)
         if cmd.price < 0 if peg else (cmd.price <= 0) if has_price else (cmd.price != 0):
             raise Rejected(ENG.REJ_BAD_PRICE)
+        if (has_price or peg) and protect.sub_penny(ins, cmd.price):
+            raise Rejected(ENG.REJ_REGNMS_SUB_PENNY)
         if cmd.price % ins.tick_size:
             raise Rejected(ENG.REJ_OFF_TICK)
         is_stop = cmd.ord_type in (ENG.ORD_STOP, ENG.ORD_STOP_LIMIT)
         if (cmd.stop_price <= 0) if is_stop else (cmd.stop_price != 0):
             raise Rejected(ENG.REJ_BAD_STOP_PRICE)
+        if is_stop and protect.sub_penny(ins, cmd.stop_price):
+            raise Rejected(ENG.REJ_REGNMS_SUB_PENNY)
         if cmd.stop_price % ins.tick_size:
             raise Rejected(ENG.REJ_OFF_TICK)
         if peg:  # a midpoint peg's display_qty is its minimum acceptable quantity
@@ -504,6 +508,8 @@ class OracleEngine:
             raise Rejected(ENG.REJ_OFF_LOT)
         if new_price <= 0:
             raise Rejected(ENG.REJ_BAD_PRICE)
+        if protect.sub_penny(ins, new_price):
+            raise Rejected(ENG.REJ_REGNMS_SUB_PENNY)
         if new_price % ins.tick_size:
             raise Rejected(ENG.REJ_OFF_TICK)
         if ins.phase not in (ENG.PHASE_PRE_OPEN, ENG.PHASE_CONTINUOUS):
@@ -559,6 +565,8 @@ class OracleEngine:
             raise Rejected(ENG.REJ_OFF_LOT)
         if new_price < 0:
             raise Rejected(ENG.REJ_BAD_PRICE)
+        if protect.sub_penny(ins, new_price):
+            raise Rejected(ENG.REJ_REGNMS_SUB_PENNY)
         if new_price % ins.tick_size:
             raise Rejected(ENG.REJ_OFF_TICK)
         if ins.phase not in (ENG.PHASE_PRE_OPEN, ENG.PHASE_CONTINUOUS):

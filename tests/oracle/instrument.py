@@ -45,6 +45,8 @@ class Instrument:
         self.nbbo_max_age_ns = nbbo_max_age_ns
         self.nbbo: Nbbo | None = None
         self.protect_mode = ENG.PROTECT_OFF   # CMD_SET_ORDER_PROTECTION (protect.py)
+        self.sub_penny_from = 0                # and its Rule 612 grid (protect.sub_penny)
+        self.sub_penny_increment = 0
         self._dark_buys: list[Order] = []
         self._dark_sells: list[Order] = []
 

@@ -24,7 +24,16 @@ def set_order_protection(eng: OracleEngine, cmd: Command) -> None:
         raise Rejected(ENG.REJ_UNKNOWN_INSTRUMENT)
     if cmd.mode > ENG.PROTECT_ROUTE_AWAY or (ins.is_dark and cmd.mode != ENG.PROTECT_OFF):
         raise Rejected(ENG.REJ_BAD_CONFIG)
+    if (cmd.sub_penny_from < 0 or cmd.sub_penny_increment < 0
+            or (cmd.sub_penny_increment == 0) != (cmd.sub_penny_from == 0)):
+        raise Rejected(ENG.REJ_BAD_CONFIG)
     ins.protect_mode = cmd.mode
+    ins.sub_penny_from, ins.sub_penny_increment = cmd.sub_penny_from, cmd.sub_penny_increment
+
+
+def sub_penny(ins: Instrument, price: int) -> bool:
+    """Rule 612: a price in the grid's band ($1.00 and up) off the grid (ENG_REJ_REGNMS_SUB_PENNY)."""
+    return ins.sub_penny_increment > 0 and price >= ins.sub_penny_from and price % ins.sub_penny_increment != 0
 
 
 def protected_price(ins: Instrument, side: int, flags: int) -> int | None:

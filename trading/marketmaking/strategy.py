@@ -11,7 +11,9 @@ Parameters (``--param name=value``): the quoting parameters of params.py by thei
 price_threshold_ticks, size_threshold_lots, stale_after_s, toxicity_widen, toxicity_pull,
 widen_max), gamma, sigma and k per currency unit (converted to price units here), where 0 for
 sigma, A or k means "estimate online" and 0 for horizon_s the rolling horizon; status_s (> 0: a JSON status line every status_s seconds for the ops shell); plus tiers and tier_step_ticks (quotes at several depths, sizes by tiers.py's allocation),
-hedge_threshold (shares, 0: no hedging), regime (1: spreads by regime), timer_ms
+hedge_threshold (shares, 0: no hedging), regime (1: spreads by regime), iceberg_refill_s (> 0: each
+quote is an iceberg whose display lasts about that long at its side's observed fill rate,
+iceberg.py, EWMA half-life iceberg_half_life_s; 0: quotes show their whole size), timer_ms
 (the stale-data check) and sample_s (the report's path: mid, quotes, inventory, P&L).
 The tick comes from the instrument (ctx.tick_size), the fees from the instrument's fee schedule
 (ctx.fees: the maker rate, negative for a rebate, enters the pricing). Everything is validated in
@@ -27,6 +29,7 @@ from typing import Any, ClassVar, Mapping
 
 from trading.marketmaking.errors import ParameterError
 from trading.marketmaking.hedging import HedgeConfig
+from trading.marketmaking.iceberg import FillRateMeter, display_size
 from trading.marketmaking.maker import ASK, BID, Intent, MakerConfig, MarketMaker
 from trading.marketmaking.params import MarketMakerParams
 from trading.marketmaking.refresh import Action
@@ -46,6 +49,7 @@ class MarketMakingStrategy(Strategy):
         "toxicity_widen": 0.6, "toxicity_pull": 0.95, "widen_max": 3.0,
         "hedge_threshold": 0, "regime": 1, "timer_ms": 1000, "sample_s": 1.0,
         "tiers": 1, "tier_step_ticks": 1, "status_s": 0.0,
+        "iceberg_refill_s": 0.0, "iceberg_half_life_s": 30.0,
     }
 
     def __init__(self, **params: Any) -> None:
@@ -60,6 +64,7 @@ class MarketMakingStrategy(Strategy):
         self._next_status_ns = 0
         self.blocked_until_ns = 0           # quoting stopped by the venue (kill switch, halt) until then
         self.block_kind = ""
+        self.fill_rate: dict[int, FillRateMeter] = {}   # per side (BID/ASK): own passive fills per second
 
     # ---- set-up -------------------------------------------------------------------------------
     def build_params(self, tick: int, price_scale: int) -> MarketMakerParams:
@@ -101,7 +106,30 @@ class MarketMakingStrategy(Strategy):
             taker_fee_units=round(ctx.fees.taker_per_share * scale), hedge=hedge,
             use_regime=bool(int(p["regime"])), price_scale=float(scale), tiers=int(p["tiers"]),
             tier_step_ticks=int(p["tier_step_ticks"])), ctx.instrument_id)
+        if float(p["iceberg_refill_s"]) < 0:
+            raise ParameterError("iceberg_refill_s", p["iceberg_refill_s"], "must be >= 0 (0: no icebergs)")
+        self.fill_rate = {side: FillRateMeter(float(p["iceberg_half_life_s"])) for side in (BID, ASK)}
         ctx.set_timer(int(p["timer_ms"]) * 1_000_000)
+
+    def on_phase(self, ctx: Context, phase: str, previous: str) -> None:
+        """The venue's trading phase: anything but continuous trading (a halt, the reopening
+        auction, the close) pulls the quotes at once and keeps them off until trading resumes."""
+        if phase != "CONTINUOUS":
+            self._block(ctx, "halt", until_ns=1 << 62)
+        elif self.block_kind == "halt" and self.blocked_until_ns > ctx.now:
+            self.blocked_until_ns = ctx.now
+            ctx.log(f"quoting resumes: {previous} -> {phase}")
+            self.on_book(ctx)
+
+    def display_qty(self, ctx: Context, side: int, qty: int) -> int:
+        """The iceberg display of a quote of qty on side (0: show it all), from the side's fill rate."""
+        refill, lot = float(self.params["iceberg_refill_s"]), int(self.params["lot"])
+        if refill <= 0 or qty < 2 * lot:
+            return 0
+        meter = self.fill_rate[side]
+        meter.observe(ctx.now / 1e9, 0.0)
+        shown = display_size(meter.rate(), refill, lot, qty)
+        return shown if shown < qty else 0
 
     # ---- callbacks ----------------------------------------------------------------------------
     def _maker(self) -> MarketMaker:
@@ -115,8 +143,9 @@ class MarketMakingStrategy(Strategy):
         resting quantity at each price. A maker that priced off its own quotes would chase them."""
         mine: dict[tuple[int, int], int] = {}
         for o in ctx.orders.values():
-            if o.status == "live" and o.tif != "IOC":
-                mine[(o.side, o.price)] = mine.get((o.side, o.price), 0) + o.leaves_qty
+            if o.status == "live" and o.tif != "IOC":     # what it shows: an iceberg only its display
+                shown = min(o.display_qty, o.leaves_qty) if o.display_qty else o.leaves_qty
+                mine[(o.side, o.price)] = mine.get((o.side, o.price), 0) + shown
         if not mine:
             return ctx.book.best_bid, ctx.book.best_ask
         touch: list[int | None] = []
@@ -141,9 +170,9 @@ class MarketMakingStrategy(Strategy):
             return False, False
         return self.block_kind == "halt", self.block_kind == "kill switch"
 
-    def _block(self, ctx: Context, kind: str) -> None:
+    def _block(self, ctx: Context, kind: str, until_ns: int | None = None) -> None:
         self.block_kind = kind
-        self.blocked_until_ns = ctx.now + int(float(self.params["stale_after_s"]) * 1e9)
+        self.blocked_until_ns = ctx.now + int(float(self.params["stale_after_s"]) * 1e9) if until_ns is None else until_ns
         ctx.log(f"quoting stopped: {kind}")
         halted, breaker = self._blocked(ctx)
         bid, ask = self.market_touch(ctx)
@@ -198,6 +227,8 @@ class MarketMakingStrategy(Strategy):
         side = BID if fill.side == BUY else ASK
         tier = self.side_of_order.get(fill.order_id, (side, 0))[1]
         mm.on_fill(ctx.now * _NS, side, fill.price, fill.qty, passive=fill.maker, hedge=hedge, tier=tier)
+        if fill.maker and not hedge and self.fill_rate:
+            self.fill_rate[side].observe(ctx.now / 1e9, float(fill.qty))
         if fill.leaves_qty == 0:
             self._forget(fill.order_id)
 
@@ -261,7 +292,8 @@ class MarketMakingStrategy(Strategy):
             if live is not None:
                 ctx.cancel(live)
                 self._forget(live)
-            oid = ctx.place(side, it.price, it.qty, tif="GTC", post_only=True)
+            oid = ctx.place(side, it.price, it.qty, tif="GTC", post_only=True,
+                            display_qty=self.display_qty(ctx, it.side, it.qty))
             self.order_of_side[key] = oid
             self.side_of_order[oid] = key
 

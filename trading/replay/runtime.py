@@ -50,7 +50,7 @@ from trading.replay.history import (
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
-from trading.strategy.context import Context, Limits, Outgoing
+from trading.strategy.context import Context, Limits, Outgoing, write_command
 from trading.strategy.ledger import FeeSchedule
 
 INF = 1 << 62
@@ -154,7 +154,10 @@ class Replay:
         self.ctx = Context(INSTRUMENT, self.cfg.account_id, history.day.price_scale, history.day.tick_size,
                            self.cfg.fees, self.cfg.limits, dict(strategy.params), clock=self._clock, invoke=self._invoke)
         self.subscribed = {name: overrides(strategy, name) for name in (
-            "on_book", "on_trade", "on_timer", "on_fill", "on_accepted", "on_rejected", "on_cancelled", "on_start")}
+            "on_book", "on_trade", "on_phase", "on_timer", "on_fill", "on_accepted", "on_rejected", "on_cancelled",
+            "on_start")}
+        # callbacks that market data itself triggers: any delivery may wake the strategy
+        self.md_callbacks = self.subscribed["on_book"] or self.subscribed["on_trade"] or self.subscribed["on_phase"]
         # a strategy that overrides nothing never reads the book: no market data is delivered
         self.wants_md = any(self.subscribed.values())
         self.error: str | None = None
@@ -166,6 +169,9 @@ class Replay:
         self.router = Router(self.eng, self.cfg.account_id, self.wants_md, self.cfg.feed_latency, self.rng,
                              history.ts_ns, self.counts)
         self._ts = history.ts_ns.tolist()
+        self._side, self._price, self._qty = history.side.tolist(), history.price.tolist(), history.qty.tolist()
+        self._kind = history.kind.tolist()
+        self._aggressor_buf = CommandBuffer(capacity=64)
         self._hidden_before = np.concatenate(([0], np.cumsum(history.kind == Cmd.HIDDEN))).tolist()
         self.timers: list[list[int]] = []      # [next_ns, interval_ns, on_change_only, changed]
         self.busy_until = 0
@@ -246,7 +252,7 @@ class Replay:
         ts = h.ts_ns
         if self.i < n:
             self.now = int(ts[self.i])
-        md_wakes = self.subscribed["on_book"] or self.subscribed["on_trade"] or any(t[2] for t in self.timers)
+        md_wakes = self.md_callbacks or any(t[2] for t in self.timers)
         wants_md = self.wants_md
         lo_min, lf_min = self.cfg.order_latency.minimum, self.cfg.feed_latency.minimum
         step = max(1, n // 200)
@@ -293,8 +299,8 @@ class Replay:
 
     def _earliest_reaction(self, delivered: int) -> int:
         """The earliest wake-up that an event delivered at `delivered` can cause: at once for a
-        strategy with on_book/on_trade, else the first tick at or after it of an on-change timer."""
-        if self.subscribed["on_book"] or self.subscribed["on_trade"]:
+        strategy with on_book/on_trade/on_phase, else the first tick at or after it of an on-change timer."""
+        if self.md_callbacks:
             return delivered
         best = INF
         for nxt, interval, on_change, _ in self.timers:
@@ -354,66 +360,63 @@ class Replay:
         if b <= a:
             return
         recs = h.records[a:b]
-        rewritten: np.ndarray | None = None
+        rewritten: list[int] = []
         if self.ctx.orders and self.error is None:
             bid, ask = self._own_prices()
-            if lib.rpl_first_touch(self._c["_bid_exec"], self._c["_ask_exec"], a, b, bid, ask) < b:
-                rewritten = (self._bid_exec[a:b] <= bid) | (self._ask_exec[a:b] >= ask)
-                if not self.cfg.hidden_executions:
-                    rewritten &= h.kind[a:b] != Cmd.HIDDEN
-                if rewritten.any():
-                    recs = recs.copy()
-                    recs[rewritten] = self._aggressors(a + np.flatnonzero(rewritten))
+            k = a
+            while True:     # each execution at or through an own order's price (C scan)
+                k = lib.rpl_first_touch(self._c["_bid_exec"], self._c["_ask_exec"], k, b, bid, ask)
+                if k >= b:
+                    break
+                if self.cfg.hidden_executions or self._kind[k] != Cmd.HIDDEN:
+                    rewritten.append(k)
+                k += 1
+            if rewritten:
+                recs = recs.copy()
+                recs[np.array(rewritten) - a] = self._aggressors(rewritten)
         self.i = b
         self.now = max(self.now, self._ts[b - 1])
         self._submit_records(recs, own=False)
         if self.wants_md and self._hidden_before[b] > self._hidden_before[a]:
             hid = h.kind[a:b] == Cmd.HIDDEN
-            if rewritten is not None:
-                hid &= ~rewritten
+            if rewritten:
+                hid[np.array(rewritten) - a] = False
             idx = a + np.flatnonzero(hid)
             self.router.push_prints(h.ts_ns[idx].tolist(), h.side[idx].tolist(), h.price[idx].tolist(),
                                     h.qty[idx].tolist())
 
-    def _aggressors(self, idx: np.ndarray) -> np.ndarray:
+    def _aggressors(self, idx: list[int]) -> np.ndarray:
         """IOC orders standing for historical executions (FIDELITY.md rules 2 and 3): the opposite
         side at the execution's price; a hidden one may trade only with orders that are not the
         history's (STP group of the history, cancel the aggressor on meeting one)."""
-        h = self.h
-        n = len(idx)
-        resting = h.side[idx]
-        hidden = h.kind[idx] == Cmd.HIDDEN
-        tick = h.day.tick_size
-        price = h.price[idx]
-        # a hidden print between ticks: a resting bid must be at or above it, an ask at or below
-        limit = np.where(resting == BUY, -(-price // tick) * tick, price // tick * tick)
-        self.next_aggressor += n
+        tick = self.h.day.tick_size
+        buf = self._aggressor_buf      # kept: its record packer is built once
+        buf.clear()
+        hidden_count = 0
+        for k in idx:
+            side, price, hidden = self._side[k], self._price[k], self._kind[k] == Cmd.HIDDEN
+            hidden_count += hidden
+            self.next_aggressor += 1
+            # a hidden print between ticks: a resting bid must be at or above it, an ask at or below
+            buf.append("NEW_ORDER", instrument_id=INSTRUMENT, ts_ns=self._ts[k],
+                       order_id=AGGRESSOR_ID_BASE + self.next_aggressor,
+                       side=int(Side.SELL) if side == BUY else int(Side.BUY),
+                       price=-(-price // tick) * tick if side == BUY else price // tick * tick, qty=self._qty[k],
+                       ord_type=int(OrdType.LIMIT), tif=int(Tif.IOC), account_id=CONTRA_ACCOUNT,
+                       stp_group=HIST_STP_GROUP if hidden else 0,
+                       stp_mode=int(StpMode.CANCEL_AGGRESSING) if hidden else 0)
         self.counts["historical executions replayed as aggressive orders"] = \
-            self.counts.get("historical executions replayed as aggressive orders", 0) + int((~hidden).sum())
+            self.counts.get("historical executions replayed as aggressive orders", 0) + len(idx) - hidden_count
         self.counts["hidden executions offered to the strategy's orders"] = \
-            self.counts.get("hidden executions offered to the strategy's orders", 0) + int(hidden.sum())
-        return encode_columns(
-            "NEW_ORDER", n, instrument_id=INSTRUMENT, ts_ns=h.ts_ns[idx],
-            order_id=AGGRESSOR_ID_BASE + self.next_aggressor - n + np.arange(1, n + 1, dtype=np.uint64),
-            side=np.where(resting == BUY, int(Side.SELL), int(Side.BUY)), price=limit, qty=h.qty[idx],
-            ord_type=int(OrdType.LIMIT), tif=int(Tif.IOC), account_id=CONTRA_ACCOUNT,
-            stp_group=np.where(hidden, HIST_STP_GROUP, 0),
-            stp_mode=np.where(hidden, int(StpMode.CANCEL_AGGRESSING), 0))
+            self.counts.get("hidden executions offered to the strategy's orders", 0) + hidden_count
+        return buf.records()
 
     def _submit_strategy(self, t_h: int) -> None:
         buf = CommandBuffer(capacity=max(16, len(self.arrivals)))
         acct = self.cfg.account_id
         while self.arrivals and self.arrivals[0][0] < t_h:
             ts, o = self.arrivals.popleft()
-            if o.op == "NEW":
-                buf.new_limit(INSTRUMENT, 0, ts, o.order_id, o.side, o.price, o.qty, acct, o.tif, flags=o.flags)
-            elif o.op == "CANCEL":
-                buf.cancel(INSTRUMENT, 0, ts, o.order_id)
-            elif o.op == "REPLACE":
-                buf.replace(INSTRUMENT, 0, ts, o.order_id, o.price, o.qty)
-            else:
-                buf.append("MASS_CANCEL", instrument_id=INSTRUMENT, ts_ns=ts, account_id=acct, by_account=1,
-                           by_instrument=1)
+            write_command(buf, o, INSTRUMENT, acct, ts)
             self.now = max(self.now, ts)
         self._submit_records(buf.records().copy(), own=True)
 
@@ -424,7 +427,7 @@ class Replay:
     def _next_wake(self) -> int:
         t = self.own[0][0] if self.own else INF
         md_next = self._next_md() if self.wants_md else INF
-        if self.subscribed["on_book"] or self.subscribed["on_trade"]:
+        if self.md_callbacks:
             t = min(t, md_next)
         for timer in self.timers:
             nxt, interval, on_change, changed = timer
@@ -468,14 +471,25 @@ class Replay:
         if not rows:
             return False
         book, trade_cb = self.ctx.book, self.subscribed["on_trade"]
+        changed = False      # the book or the trades: a phase change alone is on_phase's
         for d, _, p, q, k, s in rows:
             if k == 0:
                 book.apply(s, p, q)
+                changed = True
+            elif k == 3:
+                self._wake_phase(p, q)
             else:
+                changed = True
                 book.trade(p, q)
                 if trade_cb and self.error is None:
                     self._invoke("on_trade", PublicTrade(d, p, q, s if k == 1 else 3 - s, k == 2))
-        return True
+        return changed
+
+    def _wake_phase(self, phase: int, previous: int) -> None:
+        if self.error is None:
+            self.ctx.apply_phase(phase, previous)
+        else:
+            self.ctx.apply_phase(phase, previous, notify=False)
 
     def _after_wake(self, t: int) -> None:
         """Computation time charged, new timers started, the strategy's commands on their way, a

@@ -16,7 +16,13 @@ venue's latency profile) and the consolidator's feed (gateway/sip) for the marke
   at the midpoint of the NBBO it was last given.
 - wait: reads every session's reports (select on their sockets, up to the deadline): TRADE ->
   a fill (lastPx, lastQty), and done once leavesQty is 0; CANCELED / EXPIRED -> done; REJECTED ->
-  rejected with the reason code. A session whose connection breaks is dropped: its children never
+  rejected with the reason code.
+- Rule 611 route-away (a lit venue's engine in ``order_protection = "route_away"``): the venue
+  executes a child up to the protected price of another venue and cancels the rest with 430 (431:
+  it would lock or cross). Where the routing of that rest lives: here, in the router, which picks up
+  the engine's cancel reason (the child's outcome says "route away"); execution.run_plan routes the
+  rest at once in a new wave on the market as it is then, where the Reg NMS gate (protection.py)
+  sends it to the venue with the protected quote first. The venue itself routes nothing. A session whose connection breaks is dropped: its children never
   answer, and the router's timeout calls the venue down.
 - traded_volume: per venue, the shares its own feed printed (EXECUTED and TRADE messages, counted
   by the subscriber's C book) since the feed was opened: what VWAP and POV follow through the router.
@@ -29,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 
 from gateway.client import Client, ClientTimeout, ConnectionClosed, ExecType, ExecutionReport
+from gateway.reasons import Reason
 from gateway.orderentry.sbe_codec import OrderFlags, OrdType, Side, TimeInForce
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
@@ -42,6 +49,18 @@ from trading.routing.market import BUY, SELL, Level, MarketSnapshot, VenueBook
 from trading.routing.plan import ChildOrder
 
 MAX_POLL_S = 0.005     # longest single wait on the sockets, so the deadline is kept
+
+
+ROUTE_AWAY_CANCELS = (int(Reason.ENG_CXL_REGNMS_TRADE_THROUGH), int(Reason.ENG_CXL_REGNMS_LOCK_CROSS))
+
+
+def cancel_reason(code: int) -> str:
+    """Why a child's rest was cancelled, as its outcome says: the venue's Rule 611 route-away
+    (its engine executed up to the protected price and returned the rest: the router routes it on),
+    or the plain end of an IOC (no reason)."""
+    if code in ROUTE_AWAY_CANCELS:
+        return f"route away: {Reason(code).name} ({code}); the rest is routed on"
+    return ""
 
 
 @dataclass
@@ -184,7 +203,7 @@ class LiveVenues:
                 self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="done"))
                 del self.pending[(venue_id, r.cl_ord_id)]
         elif r.exec_type in (ExecType.CANCELED, ExecType.EXPIRED):
-            self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="done"))
+            self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="done", reason=cancel_reason(r.reason_code)))
             del self.pending[(venue_id, r.cl_ord_id)]
         elif r.exec_type == ExecType.REJECTED:
             self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="rejected", reason=f"reason {r.reason_code}"))

@@ -58,6 +58,7 @@ class OwnOrder:
     status: str = "pending"
     filled_qty: int = 0
     sent_ns: int = 0
+    display_qty: int = 0     # an iceberg's shown size (0: all of it shows)
 
 
 class ParamError(ValueError):
@@ -99,6 +100,11 @@ class Strategy:
 
     def on_cancelled(self, ctx: Context, order: OwnOrder, reason: str) -> None:
         """One of the strategy's orders left the book without trading its rest."""
+
+    def on_phase(self, ctx: Context, phase: str, previous: str) -> None:
+        """The instrument's trading phase changed (CLOSED, PRE_OPEN, CONTINUOUS, HALTED: a halt, a
+        reopening auction, the close); ctx.phase is the new one. Orders the strategy sends while
+        the instrument is halted are refused by the engine (on_rejected)."""
 
     def on_timer(self, ctx: Context) -> None:
         """A timer set with ctx.set_timer fired (ctx.now is its time)."""

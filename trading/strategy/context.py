@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, ExpiredEvent, Reason, RejectedEvent,
+from native.batch import CommandBuffer
+from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, ExpiredEvent, Flag, OrdType, Phase, Reason,
+                             RejectedEvent,
                              ReplacedEvent, Tif, TradeEvent)
 from trading.strategy.api import BUY, SELL, Fill, OwnOrder, PublicTrade
 from trading.strategy.ledger import FeeSchedule, Ledger
@@ -24,7 +26,15 @@ from trading.strategy.ledger import FeeSchedule, Ledger
 STRATEGY_ID_BIT = 1 << 62
 ORDER_SEQ_LIMIT = 1 << 40      # the n of id_base | n: below the account's bits
 TIFS = {"GTC": int(Tif.GTC), "DAY": int(Tif.DAY), "IOC": int(Tif.IOC), "FOK": int(Tif.FOK)}
-POST_ONLY = 1
+POST_ONLY = int(Flag.POST_ONLY)
+ICEBERG = int(Flag.ICEBERG)
+
+
+def phase_name(code: int) -> str:
+    try:
+        return Phase(code).name
+    except ValueError:
+        return str(code)
 
 
 def reason_name(code: int) -> str:
@@ -53,6 +63,26 @@ class Outgoing:
     qty: int = 0
     tif: int = 0
     flags: int = 0
+    display_qty: int = 0     # with the ICEBERG flag: the shares shown (the rest is a hidden reserve)
+
+
+def write_command(buf: CommandBuffer, o: Outgoing, instrument_id: int, account_id: int, ts_ns: int = 0) -> None:
+    """One command of the strategy into a batch of engine records (live and replay alike)."""
+    if o.op == "NEW":
+        if o.display_qty:
+            buf.append("NEW_ORDER", instrument_id=instrument_id, ts_ns=ts_ns, order_id=o.order_id, side=o.side,
+                       price=o.price, qty=o.qty, display_qty=o.display_qty, account_id=account_id,
+                       ord_type=int(OrdType.LIMIT), tif=o.tif, flags=o.flags)
+        else:
+            buf.new_limit(instrument_id, 0, ts_ns, o.order_id, o.side, o.price, o.qty, account_id, o.tif,
+                          flags=o.flags)
+    elif o.op == "CANCEL":
+        buf.cancel(instrument_id, 0, ts_ns, o.order_id)
+    elif o.op == "REPLACE":
+        buf.replace(instrument_id, 0, ts_ns, o.order_id, o.price, o.qty)
+    else:
+        buf.append("MASS_CANCEL", instrument_id=instrument_id, ts_ns=ts_ns, account_id=account_id, by_account=1,
+                   by_instrument=1)
 
 
 class BookView:
@@ -152,6 +182,7 @@ class Context:
         self.rejects = 0
         self.messages: list[str] = []
         self.stopped = False
+        self.phase: str | None = None              # the instrument's trading phase, once known
 
     # ---- what the strategy reads ----------------------------------------------------------------
     @property
@@ -172,29 +203,37 @@ class Context:
         return [o for o in self.orders.values() if side is None or o.side == side]
 
     # ---- what the strategy does ---------------------------------------------------------------
-    def buy(self, price: int, qty: int, tif: str = "GTC", post_only: bool = False) -> int:
-        return self.place(BUY, price, qty, tif, post_only)
+    def buy(self, price: int, qty: int, tif: str = "GTC", post_only: bool = False, display_qty: int = 0) -> int:
+        return self.place(BUY, price, qty, tif, post_only, display_qty)
 
-    def sell(self, price: int, qty: int, tif: str = "GTC", post_only: bool = False) -> int:
-        return self.place(SELL, price, qty, tif, post_only)
+    def sell(self, price: int, qty: int, tif: str = "GTC", post_only: bool = False, display_qty: int = 0) -> int:
+        return self.place(SELL, price, qty, tif, post_only, display_qty)
 
-    def place(self, side: int, price: int, qty: int, tif: str = "GTC", post_only: bool = False) -> int:
-        """A limit order; returns its id (acks, fills and rejects name it). ValueError for a
-        side/TIF that does not exist or a quantity above the strategy's max_order_qty."""
+    def place(self, side: int, price: int, qty: int, tif: str = "GTC", post_only: bool = False,
+              display_qty: int = 0) -> int:
+        """A limit order; returns its id (acks, fills and rejects name it). display_qty > 0 makes
+        it an iceberg that shows that many shares and refills from the rest (ENGINE.md: each refill
+        goes to the back of its level). ValueError for a side/TIF that does not exist, a quantity
+        above the strategy's max_order_qty, or a display size not in 1..qty-1 (or with IOC/FOK)."""
         if side not in (BUY, SELL):
             raise ValueError(f"side must be BUY (1) or SELL (2), got {side!r}")
         if tif not in TIFS:
             raise ValueError(f"tif must be one of {', '.join(TIFS)}, got {tif!r}")
         if qty > self.limits.max_order_qty:
             raise ValueError(f"qty {qty} above the strategy's max_order_qty {self.limits.max_order_qty}")
+        if display_qty and not (0 < display_qty < qty and tif in ("GTC", "DAY")):
+            raise ValueError(f"display_qty must be in 1..qty-1 ({qty - 1}) on a GTC or DAY order, "
+                             f"got {display_qty} ({tif})")
         if self.stopped:
             raise RuntimeError("the strategy was stopped")
         self._next_id += 1
         order_id = self.id_base | self._next_id
         now = self.clock()
-        self.orders[order_id] = OwnOrder(order_id, side, int(price), int(qty), int(qty), tif, sent_ns=now)
-        self.outbox.append(Outgoing(now, "NEW", order_id, side, int(price), int(qty), TIFS[tif],
-                                    POST_ONLY if post_only else 0))
+        self.orders[order_id] = OwnOrder(order_id, side, int(price), int(qty), int(qty), tif, sent_ns=now,
+                                         display_qty=int(display_qty))
+        flags = (POST_ONLY if post_only else 0) | (ICEBERG if display_qty else 0)
+        self.outbox.append(Outgoing(now, "NEW", order_id, side, int(price), int(qty), TIFS[tif], flags,
+                                    int(display_qty)))
         self.sent["NEW"] += 1
         self.placed_qty += int(qty)
         return order_id
@@ -287,6 +326,13 @@ class Context:
             order.status = "done"
             del self.orders[order_id]
         self.invoke("on_fill", fill)
+
+    def apply_phase(self, phase: int, previous: int, notify: bool = True) -> None:
+        """The engine's PHASE event for the instrument (codes of native.messages.Phase): ctx.phase,
+        then on_phase (notify=False: a snapshot's phase, no callback)."""
+        self.phase = phase_name(phase)
+        if notify:
+            self.invoke("on_phase", self.phase, phase_name(previous))
 
     def apply_trade(self, trade: PublicTrade) -> None:
         self.book.trade(trade.price, trade.qty)

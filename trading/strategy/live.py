@@ -41,13 +41,14 @@ from native.messages import (
     CancelledEvent,
     Event,
     ExpiredEvent,
+    PhaseEvent,
     RejectedEvent,
     ReplacedEvent,
     TradeEvent,
 )
 from shm.client import EngineClient, EventStream
 from trading.strategy.api import PublicTrade, Strategy, overrides
-from trading.strategy.context import Context, Limits
+from trading.strategy.context import Context, Limits, write_command
 from trading.strategy.decode import decode_event_records
 from trading.strategy.ledger import FeeSchedule
 
@@ -106,6 +107,8 @@ class LiveRunner:
                 book.apply(ev.side, ev.price, ev.qty)
             elif isinstance(ev, TradeEvent) and ev.instrument_id == self.instrument_id:
                 book.last_trade_price = ev.price
+            elif isinstance(ev, PhaseEvent) and ev.instrument_id == self.instrument_id:
+                self.ctx.apply_phase(ev.phase, ev.prev_phase, notify=False)
         self._skip_through = history.last_event_seq
         self.snapshot = {"from": directory, "through_seq": self._skip_through, "events": events,
                          "bid_levels": len(book.bids), "ask_levels": len(book.asks)}
@@ -183,6 +186,8 @@ class LiveRunner:
                         own.append(ev)
             elif isinstance(ev, _ORDER_EVENTS) and ev.order_id >> 40 == prefix:
                 own.append(ev)
+            elif isinstance(ev, PhaseEvent) and ev.instrument_id == ins:
+                self.ctx.apply_phase(ev.phase, ev.prev_phase)
         for ev in own:
             self.ctx.apply_event(ev)
         if book_changed and self.subscribed["on_book"]:
@@ -194,16 +199,8 @@ class LiveRunner:
             return
         buf = self._buf
         buf.clear()
-        acct, ins = self.ctx.account_id, self.instrument_id
         for o in out:
-            if o.op == "NEW":
-                buf.new_limit(ins, 0, 0, o.order_id, o.side, o.price, o.qty, acct, o.tif, flags=o.flags)
-            elif o.op == "CANCEL":
-                buf.cancel(ins, 0, 0, o.order_id)
-            elif o.op == "REPLACE":
-                buf.replace(ins, 0, 0, o.order_id, o.price, o.qty)
-            else:
-                buf.append("MASS_CANCEL", instrument_id=ins, account_id=acct, by_account=1, by_instrument=1)
+            write_command(buf, o, self.instrument_id, self.ctx.account_id)
         out.clear()
         if reacting:
             now = time.monotonic_ns()

@@ -109,6 +109,7 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
             assert upd.nbbo.ask_venues == ["LITA", "LITB"]
             assert sub.lost == 0
             _rule_611_on_lita(a, acct_a)
+            _rule_612_on_lita(a, tmp_path)
             stats = None
             end = time.monotonic() + 10
             while stats is None or stats.latency_count == 0:
@@ -178,6 +179,30 @@ def _rule_611_on_lita(a: Client, account: int) -> None:
     iso = a.buy(1, 100, "100.20", account_id=2, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL, flags=OrderFlags.INTERMARKET_SWEEP)
     fills = [a.wait_report(iso, "TRADE") for _ in range(2)]
     assert [(f.last_px, f.last_qty) for f in fills] == [(1_001_000, 40), (1_002_000, 60)]
+
+
+def _rule_612_on_lita(a: Client, tmp_path: Path) -> None:
+    """A bid at $100.005 (a price at or above $1.00 off the penny grid) is refused as sub-penny
+    (601, Rule 612: the consolidator gave LITA's engine the grid), not as off-tick (102); a bid at
+    100.01 on the same session is accepted. LITA's control plane writes an audit line for each Reg
+    NMS refusal its engine decided: the trade-through (Rule 611) and the sub-penny price."""
+    from gateway.control.audit import read_audit
+    rejected = a.wait_report(a.buy(1, 10, "100.005", account_id=2))
+    assert rejected.exec_type == ExecType.REJECTED and \
+        rejected.reason_code == Reason.ENG_REJ_REGNMS_SUB_PENNY, a.describe(rejected)
+    ok = a.wait_report(a.buy(1, 10, "99.01", account_id=2))
+    assert ok.exec_type == ExecType.NEW, a.describe(ok)
+    end = time.monotonic() + 15
+    while True:
+        logs = list(tmp_path.rglob("multi-venue-audit-LITA.jsonl"))
+        entries = [e for log in logs for e in read_audit(log) if e["command"].startswith("regnms.")]
+        if {e["command"] for e in entries} >= {"regnms.611", "regnms.612"}:
+            break
+        assert time.monotonic() < end, f"no Reg NMS audit lines in {logs}: {entries}"
+        time.sleep(0.2)
+    sub_penny = next(e for e in entries if e["command"] == "regnms.612")
+    assert sub_penny["outcome"] == "refused" and sub_penny["code"] == "engine_reject"
+    assert sub_penny["args"]["reason"] == 601 and "ENG_REJ_REGNMS_SUB_PENNY" in sub_penny["message"]
 
 
 def _up_refuses(path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:

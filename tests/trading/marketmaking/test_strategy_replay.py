@@ -19,14 +19,14 @@ PARAMS = {"model": "as", "gamma": "0.05", "A": "2.0", "k": "60.0", "max_inventor
           "quote_size": "100", "tau_s": "30"}
 
 
-def run(data: Path, params: dict[str, str], seed: int = 0) -> tuple[Any, Any]:
+def run(data: Path, params: dict[str, str], seed: int = 0, compute: str | int = "none") -> tuple[Any, Any]:
     """One replay; returns (strategy, result)."""
     from trading.marketmaking.strategy import MarketMakingStrategy
     from trading.replay.history import build_history
     from trading.replay.lobster import load_lobster
     from trading.replay.runtime import ReplayConfig, run_replay
     strategy = MarketMakingStrategy(**params)
-    result = run_replay(build_history(load_lobster(data)), strategy, ReplayConfig(seed=seed, compute="none"))
+    result = run_replay(build_history(load_lobster(data)), strategy, ReplayConfig(seed=seed, compute=compute))
     assert result.error is None, result.error
     return strategy, result
 
@@ -74,3 +74,19 @@ def test_bad_parameters_refused_before_any_order(name: str, value: str) -> None:
         strategy.on_start(ctx)
     assert err.value.field == name
     assert ctx.outbox == []
+
+
+GOOG = "GOOG_2012-06-21_34200000_57600000_message_1.csv"
+
+
+def test_goog_full_day_adds_up_within_its_inventory_limit() -> None:
+    """The full GOOG day with the command line's defaults (parameters estimated online, 20 us of
+    simulated time charged per callback):
+    the P&L parts add up exactly to the runtime's ledger and inventory stays within its limit. On
+    this machine it takes about 1.5 CPU-minutes (`python -m trading mm replay --data ...GOOG...`
+    prints the same report)."""
+    if not (DATA / GOOG).exists():
+        pytest.skip(f"LOBSTER sample data not found at {DATA} (a clone without ../shared/data)")
+    s, r = run(DATA / GOOG, {}, compute=20_000)     # the command line's default charge per callback
+    rep = check_run(s, r)
+    assert rep["passive_fills"] > 100 and rep["max_abs_inventory"] > 0

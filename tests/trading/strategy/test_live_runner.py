@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from native.messages import MassCancel, NewOrder
+from native.messages import MassCancel, NewOrder, Phase, SetPhase
 from shm.client import EngineClient
 from shm.engine_segments import engine_serving, remove_leftovers
 from gateway.launcher import stop, wait_for
@@ -145,3 +145,24 @@ def test_strategy_starts_with_the_standing_book_from_the_journal(journaled_engin
         blind.stop()
     with pytest.raises(ValueError, match="no such directory"):
         LiveRunner(name, SeesAtStart(), 1, ACCOUNT, journal_dir=journal + "-typo")
+
+
+class PhaseLog(Strategy):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str, str | None]] = []
+
+    def on_phase(self, ctx: Context, phase: str, previous: str) -> None:
+        self.seen.append((phase, previous, ctx.phase))
+
+
+def test_halt_and_reopening_reach_the_live_strategy(engine):
+    runner = LiveRunner(engine, PhaseLog(), 1, ACCOUNT)
+    runner.start()
+    with EngineClient(engine) as market:
+        for phase in (Phase.HALTED, Phase.PRE_OPEN, Phase.CONTINUOUS):    # a halt, the reopening auction
+            market.submit(SetPhase(instrument_id=1, phase=int(phase)))
+        _until(runner, lambda: len(runner.strategy.seen) == 3, "three phase changes")
+    assert runner.strategy.seen == [("HALTED", "CONTINUOUS", "HALTED"), ("PRE_OPEN", "HALTED", "PRE_OPEN"),
+                                    ("CONTINUOUS", "PRE_OPEN", "CONTINUOUS")]
+    runner.stop()
