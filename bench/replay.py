@@ -10,8 +10,11 @@ building the engine commands is timed apart. The same day through hftbacktest's 
 hftbacktest package, which is not a dependency of this project), in the same run: ratios ours/peer.
 Question 2: live, a strategy attached to a running engine process (its own producer slot, the event
 log): time from the engine's timestamp of a market event (the sequencer's CLOCK_MONOTONIC at the
-triggering command's dequeue) to the strategy's reaction being handed to its command ring,
-P50/P99, while a second process sends market orders.
+triggering command's dequeue) to the strategy's reaction being handed to its command ring, P50/P99,
+while a second process sends market orders; also the part spent in the runner (from the poll that
+brought the event to the ring) in wall and thread CPU time. Two modes: "spin" (the bench polls
+LiveRunner.step without pause) and "doorbell" (LiveRunner.run: idle, it sleeps on the event log's
+futex doorbell and is woken by the next event).
 
 Usage: python bench/replay.py [--quick] [--data PATH] [--peer-python PATH]
 Table first, then one JSON line: {"bench": "replay", "machine", "metrics", "baselines", "ratios"}.
