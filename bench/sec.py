@@ -1,4 +1,4 @@
-"""What the control plane's security costs, measured in one run against its own baselines.
+"""What the venue's security costs, measured in one run against its own baselines.
 
 1. Authentication per request: checking a SCRAM-style proof (one HMAC-SHA256 and one SHA-256,
    gateway/security/credentials.py) against the plain token comparison it replaced
@@ -9,6 +9,12 @@
 3. Audit records: an accepted action (written, fsync'ed, head rewritten) against a refusal
    (written, fsync'ed lazily), and the refusals the server answers per second under a garbage
    flood (undecodable requests), which is what a hostile neighbour can make it do.
+
+4. Order entry's intrusion checks (native/gateway/gw_security.c), timed in C around the loop's own
+   functions (native/bench/gw_sec_bench.c): per application message with all five detectors on
+   against no checks (the same loop, security off); per logon, a hashed key's proof (HMAC-SHA256
+   and SHA-256) against the plain key's constant-time compare. Best of several rounds (the
+   least disturbed by other processes on this host).
 
 Figures move with the machine's load: the JSON line carries the load average before and after.
 Table first, then one JSON line: {"bench": "sec", "machine", "metrics", "baselines", "ratios"}.
@@ -146,6 +152,21 @@ def flood_rate(tmp: Path, seconds: float) -> float:
         srv.close()
 
 
+def gateway_check_costs(n: int, rounds: int = 7) -> dict[str, float]:
+    """ns per call of each gw_sec_bench mode, the best of `rounds` runs."""
+    from native._venue import lib
+
+    def best(mode: int, calls: int) -> float:
+        runs = [lib.gw_sec_bench(mode, calls) for _ in range(rounds)]
+        if min(runs) < 0:
+            raise RuntimeError(f"gw_sec_bench mode {mode}: a check did not answer as expected")
+        return min(runs) / calls
+    return {"intrusion_checks_off_ns": best(lib.GW_SEC_BENCH_ENTRY_OFF, n),
+            "intrusion_checks_on_ns": best(lib.GW_SEC_BENCH_ENTRY_ON, n),
+            "logon_plain_key_ns": best(lib.GW_SEC_BENCH_LOGON_PLAIN, n // 10),
+            "logon_hashed_key_proof_ns": best(lib.GW_SEC_BENCH_LOGON_HASHED, n // 100)}
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds (within a minute)")
@@ -161,6 +182,8 @@ def main(argv: list[str]) -> int:
         curved = round_trips(tmp, n, (str(ssec), str(tmp / "clients")), (str(spub), str(csec)))
         audit = audit_costs(tmp, 50 if args.quick else 200)
         flood = flood_rate(tmp, 2.0 if args.quick else 5.0)
+    gw = gateway_check_costs(200_000 if args.quick else 2_000_000)
+    per_msg = gw["intrusion_checks_on_ns"] - gw["intrusion_checks_off_ns"]
     load_after = os.getloadavg()
     rt = {"plain_p50_us": statistics.median(plain), "plain_p99_us": _pct(plain, 99),
           "curve_p50_us": statistics.median(curved), "curve_p99_us": _pct(curved, 99)}
@@ -173,18 +196,28 @@ def main(argv: list[str]) -> int:
     print(f"{'audit record, accepted (fsync + head)':<48} {audit['audit_accepted_us']:>9.0f} us")
     print(f"{'audit record, refused (lazy fsync)':<48} {audit['audit_refused_us']:>9.1f} us")
     print(f"{'garbage requests refused per second':<48} {flood:>12.0f}")
+    print(f"{'order entry, per message: intrusion checks on':<48} {gw['intrusion_checks_on_ns']:>9.1f} ns")
+    print(f"{'  baseline: checks off (same loop)':<48} {gw['intrusion_checks_off_ns']:>9.1f} ns")
+    print(f"{'  cost of the checks per message':<48} {per_msg:>9.1f} ns")
+    print(f"{'order entry, per logon: hashed key proof':<48} {gw['logon_hashed_key_proof_ns'] / 1e3:>9.2f} us")
+    print(f"{'  baseline: plain key compare':<48} {gw['logon_plain_key_ns']:>9.1f} ns")
     print(f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after, {os.cpu_count()} cores")
-    metrics: dict[str, Any] = {**auth, **rt, **audit, "garbage_refusals_per_s": flood}
+    metrics: dict[str, Any] = {**auth, **rt, **audit, "garbage_refusals_per_s": flood, **gw,
+                               "intrusion_checks_cost_per_message_ns": per_msg}
     out = {"bench": "sec",
            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
                        "load_before": load_before, "load_after": load_after, "quick": args.quick},
            "metrics": metrics,
            "baselines": {"plain_token_compare_us": auth["plain_token_compare_us"], "plain_p50_us": rt["plain_p50_us"],
-                         "audit_accepted_us": audit["audit_accepted_us"]},
+                         "audit_accepted_us": audit["audit_accepted_us"],
+                         "intrusion_checks_off_ns": gw["intrusion_checks_off_ns"],
+                         "logon_plain_key_ns": gw["logon_plain_key_ns"]},
            "ratios": {"proof_vs_plain_compare": auth["proof_check_us"] / auth["plain_token_compare_us"],
                       "curve_vs_plain_p50": rt["curve_p50_us"] / rt["plain_p50_us"],
                       "curve_vs_plain_p99": rt["curve_p99_us"] / rt["plain_p99_us"],
-                      "refused_vs_accepted_audit": audit["audit_refused_us"] / audit["audit_accepted_us"]}}
+                      "refused_vs_accepted_audit": audit["audit_refused_us"] / audit["audit_accepted_us"],
+                      "intrusion_checks_on_vs_off": gw["intrusion_checks_on_ns"] / gw["intrusion_checks_off_ns"],
+                      "hashed_vs_plain_logon": gw["logon_hashed_key_proof_ns"] / gw["logon_plain_key_ns"]}}
     print(json.dumps(out))
     return 0
 

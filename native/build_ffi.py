@@ -37,8 +37,8 @@ CDEF_HEADERS = (
     "hdr/hdr_clock.h", "hdr/hdr_recorder.h",
     "runner/runner_setup.h", "runner/runner_client.h", "runner/runner_loop.h",
     "md/md_feed.h", "md/md_book.h", "md/md_encode.h", "md/md_xdp.h", "md/md_pub.h", "md/md_sub.h", "md/md_subrx.h",
-    "gateway/sbe_codec.h", "gateway/gw_admin.h", "gateway/gw_server.h",
-    "bench/eng_perf.h", "bench/gw_loadgen.h", "bench/hdr_bench.h", "bench/md_probe.h",
+    "gateway/sbe_codec.h", "gateway/gw_security.h", "gateway/gw_admin.h", "gateway/gw_server.h",
+    "bench/eng_perf.h", "bench/gw_loadgen.h", "bench/gw_sec_bench.h", "bench/hdr_bench.h", "bench/md_probe.h",
     "bench/probe_tcp.h", "bench/ring_probe.h", "bench/ring_stress.h",
     "replay/rpl_router.h",
 )
@@ -86,6 +86,9 @@ def _compile_args() -> list[str]:
     return args
 
 
+# libcrypto (OpenSSL): the gateway's session-key proofs (gateway/gw_security.c: HMAC-SHA256, SHA-256).
+LIBRARIES = ["rt", "pthread", "crypto"]
+
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_text())
 ffibuilder.set_source(
@@ -94,7 +97,7 @@ ffibuilder.set_source(
     sources=sources(),
     include_dirs=include_dirs(),
     extra_compile_args=_compile_args(),
-    libraries=["rt", "pthread"],
+    libraries=LIBRARIES,
 )
 
 if __name__ == "__main__":

@@ -237,6 +237,10 @@ class Reason(enum.IntEnum):
     GW_MASS_CANCEL_BUSY = 962
     GW_VENUE_STOPPING = 964
     GW_MASS_CANCEL_UNFINISHED = 965
+    GW_LOGON_LOCKED_OUT = 966
+    GW_CREDENTIALS_REPLAYED = 967
+    GW_SECURITY_THROTTLED = 968
+    GW_SECURITY_DISCONNECT = 969
 
 
 class CommandRecord(msgspec.Struct, frozen=True, gc=False, tag_field="type"):

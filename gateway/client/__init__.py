@@ -13,6 +13,7 @@ from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed,
                                    SessionRejected, SessionTerminated)
 from gateway.client.orders import OrderRequest, describe, from_units, to_units
 from gateway.client.sync import Client
+from gateway.security.session_keys import SessionKey
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecutionReport, ExecType, OrderCancelReject,
                                OrderFlags, OrderMassCancelReport, OrdStatus, OrdType,
                                Retransmission, RetransmitReject, SelfTradePrevention,
@@ -22,5 +23,5 @@ __all__ = ["AsyncClient", "BusinessMessageReject", "Client", "ClientError", "Cli
            "ConnectionClosed", "ExecType", "ExecutionReport", "OrdStatus", "OrdType",
            "OrderCancelReject", "OrderFlags", "OrderMassCancelReport", "OrderRequest", "RequestRejected",
            "RetransmitReject", "Retransmission", "SelfTradePrevention", "Sequence",
-           "SessionRejected", "SessionTerminated", "Side", "Terminate", "TimeInForce",
+           "SessionKey", "SessionRejected", "SessionTerminated", "Side", "Terminate", "TimeInForce",
            "describe", "from_units", "to_units"]

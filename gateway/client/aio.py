@@ -14,6 +14,7 @@ from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed,
 from gateway.client.orders import (DEFAULT_PRICE_SCALE, OrderRequest, PriceLike, describe,
                                    exec_type_of, to_units)
 from gateway.client.session import SessionCore
+from gateway.security.session_keys import SessionKey
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecType, ExecutionReport,
                                           Message, OrdType, Retransmission, Sequence, Side,
                                           Terminate)
@@ -31,7 +32,7 @@ class AsyncClient:
 
     @classmethod
     async def connect(cls, host: str, port: int, session_id: int, firm_id: int,
-                      key: str | bytes, keepalive_ms: int = 1000,
+                      key: str | bytes | SessionKey, keepalive_ms: int = 1000,
                       next_seq_no: int | None = None, timeout_s: float = 5.0,
                       price_scale: int = DEFAULT_PRICE_SCALE) -> "AsyncClient":
         core = SessionCore(session_id, firm_id, key.encode() if isinstance(key, str) else key,

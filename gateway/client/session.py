@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Iterator
 
+from gateway.security.session_keys import SessionKey
 from gateway.client.errors import ConnectionClosed, SessionRejected
 from gateway.client.orders import DEFAULT_PRICE_SCALE, OrderBook, OrderRequest
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, Decoder, Encoder, Establish,
@@ -27,7 +28,7 @@ def now_ns() -> int:
 class SessionCore:
     """State of one FIXP session as the client sees it."""
 
-    def __init__(self, session_id: int, firm_id: int, key: bytes, keepalive_ms: int,
+    def __init__(self, session_id: int, firm_id: int, key: bytes | SessionKey, keepalive_ms: int,
                  price_scale: int = DEFAULT_PRICE_SCALE) -> None:
         if price_scale < 1:
             raise ValueError(f"price_scale must be >= 1, got {price_scale}")
@@ -47,17 +48,26 @@ class SessionCore:
         self.last_send_ns = time.monotonic_ns()
 
     # -- handshake --------------------------------------------------------------------------
+    def _credentials(self, template_id: int) -> tuple[int, bytes]:
+        """(timestamp, credentials) of a Negotiate or Establish: the plain key, or a fresh proof."""
+        if isinstance(self.key, SessionKey):
+            ts = self.key.timestamp(now_ns())
+            return ts, self.key.proof(template_id, ts)
+        return now_ns(), self.key
+
     def negotiate(self) -> bytes:
-        return self.encoder.encode(Negotiate(session_id=self.session_id, timestamp_ns=now_ns(),
+        ts, cred = self._credentials(Negotiate.TEMPLATE_ID)
+        return self.encoder.encode(Negotiate(session_id=self.session_id, timestamp_ns=ts,
                                              firm_id=self.firm_id,
                                              client_flow=FlowType.IDEMPOTENT,
-                                             credentials=self.key))
+                                             credentials=cred))
 
     def establish(self, next_seq_no: int | None = None) -> bytes:
-        return self.encoder.encode(Establish(session_id=self.session_id, timestamp_ns=now_ns(),
+        ts, cred = self._credentials(Establish.TEMPLATE_ID)
+        return self.encoder.encode(Establish(session_id=self.session_id, timestamp_ns=ts,
                                              next_seq_no=next_seq_no or self.next_seq_out,
                                              keepalive_interval_ms=self.keepalive_ms,
-                                             credentials=self.key))
+                                             credentials=cred))
 
     def check_negotiated(self, msg: Message) -> None:
         if isinstance(msg, NegotiationReject):

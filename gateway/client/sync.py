@@ -14,6 +14,7 @@ from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed,
 from gateway.client.orders import (DEFAULT_PRICE_SCALE, OrderRequest, PriceLike, describe,
                                    exec_type_of, to_units)
 from gateway.client.session import SessionCore
+from gateway.security.session_keys import SessionKey
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecType, ExecutionReport,
                                           Message, OrderFlags, OrdType,
                                           Retransmission, SelfTradePrevention, Sequence, Side,
@@ -28,15 +29,19 @@ class Client:
         self.closed = False
 
     @classmethod
-    def connect(cls, host: str, port: int, session_id: int, firm_id: int, key: str | bytes,
+    def connect(cls, host: str, port: int, session_id: int, firm_id: int, key: str | bytes | SessionKey,
                 keepalive_ms: int = 1000, next_seq_no: int | None = None,
-                timeout_s: float = 5.0, price_scale: int = DEFAULT_PRICE_SCALE) -> "Client":
+                timeout_s: float = 5.0, price_scale: int = DEFAULT_PRICE_SCALE,
+                source_host: str | None = None) -> "Client":
         """Opens TCP, negotiates and establishes. Raises SessionRejected with the reason.
+        key: the session's plain key, or a SessionKey for a session whose config holds only the
+        key's hash (each logon then carries a proof, gateway/security/session_keys.py).
         price_scale: the venue's price units per currency unit (its config's venue.price_scale),
-        for buy/sell/describe's decimal prices."""
+        for buy/sell/describe's decimal prices. source_host: the local address to connect from."""
         core = SessionCore(session_id, firm_id, key.encode() if isinstance(key, str) else key,
                            keepalive_ms, price_scale)
-        sock = socket.create_connection((host, port), timeout=timeout_s)
+        sock = socket.create_connection((host, port), timeout=timeout_s,
+                                        source_address=(source_host, 0) if source_host else None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if next_seq_no is not None:
             core.next_seq_out = next_seq_no

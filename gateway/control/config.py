@@ -179,6 +179,8 @@ class VenueConfig(_S, frozen=True):
     firms: list[gw_config.Firm]
     sessions: list[gw_config.Session]
     users: list[User]
+    # Order entry's logon lockout and intrusion detectors (gateway/orderentry/config.py Security)
+    security: gw_config.Security = gw_config.Security()
     accounts: list[Account] = []
     journal: Journal = Journal()
     gateway: GatewayListen = GatewayListen()
@@ -190,7 +192,8 @@ class VenueConfig(_S, frozen=True):
 
     # Derived views (not fields).
     def gateway_config(self) -> gw_config.GatewayConfig:
-        return gw_config.GatewayConfig(firms=list(self.firms), sessions=list(self.sessions))
+        return gw_config.GatewayConfig(firms=list(self.firms), sessions=list(self.sessions),
+                                       security=self.security)
 
     def instrument(self, key: int | str) -> Instrument | None:
         for ins in self.instruments:

@@ -24,6 +24,7 @@ from gateway.control.api import ApiServer
 from gateway.control.audit import AuditLog
 from gateway.control.config import ConfigError, load_config
 from gateway.control.ingest import PublishIngest
+from gateway.control.intrusion import IntrusionRelay
 from gateway.control.service import CommandError, ControlService
 from shm import errors as shm_errors
 
@@ -64,6 +65,10 @@ class LazyGatewayAdmin:
 
     def disconnect(self, session_id: int, reason: str) -> dict[str, Any]:
         answer: dict[str, Any] = self._get().disconnect(session_id, reason)
+        return answer
+
+    def security_events(self, cursor: int) -> dict[str, Any]:
+        answer: dict[str, Any] = self._get().security_events(cursor)
         return answer
 
 
@@ -148,6 +153,7 @@ def serve(service: ControlService, server: ApiServer, status_interval_s: float, 
     last_events = 0
     last_t = time.monotonic()
     users = UserRotation(config_path, server) if config_path else None
+    intrusions = IntrusionRelay(service)
     while not stop[0]:
         n = service.pump_events()
         if ingest is not None:
@@ -157,6 +163,7 @@ def serve(service: ControlService, server: ApiServer, status_interval_s: float, 
         now = time.monotonic()
         if users is not None:
             users.poll(now)
+        intrusions.poll(now)
         if now >= next_status:
             next_status = now + status_interval_s
             try:

@@ -56,6 +56,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, listen_ok, load_config
 from gateway.control.ingest import ingest_endpoint
 from gateway.security import admin_curve
@@ -225,15 +227,12 @@ def gateway_command(cfg: VenueConfig, creds: Path, port_file: Path, admin_file: 
 def write_gateway_credentials(cfg: VenueConfig, path: Path) -> None:
     """The gateway's credentials file (firms, sessions) derived from the venue config, mode 0600
     from its creation (never readable by others, not even for a moment)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(json.dumps({"firms": [{"firm_id": f.firm_id, "accounts": list(f.accounts), "name": f.name}
-                                          for f in cfg.firms],
-                                "sessions": [{"session_id": s.session_id, "firm_id": s.firm_id, "key": s.key,
-                                              "cancel_on_disconnect": s.cancel_on_disconnect,
-                                              "throttle_msgs_per_s": s.throttle_msgs_per_s,
-                                              "throttle_action": s.throttle_action} for s in cfg.sessions]}))
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(msgspec.json.encode(cfg.gateway_config()))
+    os.replace(tmp, path)      # whole or not at all: a running gateway re-reads it on rotation
 
 
 def control_command(config: str | None, endpoints_file: Path, admin_file: Path, cfg: VenueConfig,
@@ -460,6 +459,45 @@ def _status_text(status: int) -> str:
         except ValueError:
             return f"killed by signal {-status}"
     return f"status {status}"
+
+
+class CredentialsRotation:
+    """Session keys rotate without a restart: when the venue config changes, the gateway's
+    credentials file is written again from it (atomically); the gateway installs changed key
+    hashes from it (gateway/security/key_rotation.py). A config that no longer loads changes
+    nothing and is reported."""
+
+    CHECK_INTERVAL_S = 1.0
+
+    def __init__(self, config: str | None, creds: Path) -> None:
+        self.config = config
+        self.creds = creds
+        self.next_check = 0.0
+        self.mtime = self._mtime()
+
+    def _mtime(self) -> int:
+        try:
+            return os.stat(self.config).st_mtime_ns if self.config else -1
+        except OSError:
+            return -1
+
+    def poll(self, now: float) -> None:
+        if self.config is None or now < self.next_check:
+            return
+        self.next_check = now + self.CHECK_INTERVAL_S
+        mtime = self._mtime()
+        if mtime == self.mtime:
+            return
+        self.mtime = mtime
+        try:
+            cfg = load_config(self.config)
+        except ConfigError as exc:
+            print(f"up: {self.config} changed but does not load; session keys unchanged: {exc}",
+                  file=sys.stderr, flush=True)
+            return
+        write_gateway_credentials(cfg, self.creds)
+        print(f"up: {self.config} changed: the gateway's session credentials are rewritten "
+              "(changed key hashes take effect at once)", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -721,9 +759,11 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
                 venue.children.pop("dashboard", None)
         print(banner(cfg, sup.ready, config_source, creds), flush=True)
         sup.publish_ready()
+        rotation = CredentialsRotation(args.config, creds)
         while not stopping[0]:
             dead = venue.dead()
             if dead is None:
+                rotation.poll(time.monotonic())
                 time.sleep(0.1)   # supervision poll; signals interrupt it
                 continue
             why = sup.may_restart(dead[0])

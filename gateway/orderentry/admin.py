@@ -1,4 +1,5 @@
-"""Session admin of a running gateway process: list its sessions, disconnect one.
+"""Session admin of a running gateway process: list its sessions, disconnect one, collect its
+intrusion-detection events.
 
 The gateway (``python -m gateway gateway --admin ENDPOINT``) binds a ZeroMQ REP socket served by
 gateway/gw_admin_server.py; this module is the wire format both ends share and the client an
@@ -34,6 +35,7 @@ class AdminRequest(msgspec.Struct, forbid_unknown_fields=True):
     session_id: int | None = None       # disconnect: the configured session id
     reason: Annotated[str, msgspec.Meta(max_length=1024)] = ""   # disconnect: Terminate text (<= 128 bytes kept)
     token: Annotated[str, msgspec.Meta(max_length=128)] = ""     # the gateway's admin token, when it has one
+    cursor: Annotated[int, msgspec.Meta(ge=0)] = 0     # security_events: the first event wanted
 
 
 class AdminReply(msgspec.Struct):
@@ -147,6 +149,14 @@ class GatewayAdmin:
             raise ValueError(f"reason must be a str, got {type(reason).__name__}")
         return dict(self._call(AdminRequest(op="disconnect", session_id=session_id,
                                             reason=reason)))
+
+    def security_events(self, cursor: int = 0) -> dict[str, Any]:
+        """The gateway's intrusion-detection events from cursor on: {"events": [SecurityEvent as a
+        dict...], "next": the cursor to ask with next time, "lost": events overwritten before
+        they were collected}."""
+        if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
+            raise ValueError(f"cursor must be a non-negative int, got {cursor!r}")
+        return dict(self._call(AdminRequest(op="security_events", cursor=cursor)))
 
     def close(self) -> None:
         self._drop_socket()

@@ -33,6 +33,8 @@ import zmq
 
 from gateway.orderentry.admin import SESSION_STATES, AdminReply, AdminRequest, truncate_reason
 from gateway.security import curve
+from gateway.security.gateway_security import GatewaySecurity
+from gateway.security.key_rotation import KeyRotation
 from native._venue import ffi, lib
 
 ANSWER_DEADLINE_S = 2.0
@@ -57,11 +59,13 @@ class AdminServer:
     """Binds `endpoint` at construction (raises zmq.ZMQError for a bad or busy endpoint)."""
 
     def __init__(self, endpoint: str, session_capacity: int, log: TextIO = sys.stderr, token: str = "",
-                 curve_secret: str | None = None, curve_clients: str | None = None) -> None:
+                 curve_secret: str | None = None, curve_clients: str | None = None,
+                 rotation: KeyRotation | None = None) -> None:
         """token: when not empty, every request must carry it (else "unauthenticated", logged).
         curve_secret, curve_clients: both or neither; serve CURVE with this key pair (NAME.key_secret)
         to the clients whose public keys (*.key) are in that directory. Raises curve.CurveError for
-        an unusable key file or directory, zmq.ZMQError for a bad or busy endpoint."""
+        an unusable key file or directory, zmq.ZMQError for a bad or busy endpoint. rotation: the
+        credentials file to watch for changed session keys (installed through the mailbox)."""
         if (curve_secret is None) != (curve_clients is None):
             raise curve.CurveError("the admin endpoint's CurveZMQ needs both the server key pair and "
                                    "the admitted clients' directory")
@@ -89,6 +93,10 @@ class AdminServer:
         self._rows = ffi.new("gw_admin_session_t[]", max(1, session_capacity))
         self.mailbox.sessions = self._rows
         self.mailbox.capacity = session_capacity
+        self._events = ffi.new("gw_sec_event_t[]", lib.GW_SEC_EVENT_CAP)
+        self.mailbox.events = self._events
+        self.mailbox.event_capacity = lib.GW_SEC_EVENT_CAP
+        self._rotation = rotation
         self._outstanding = 0
         self._loop_stopped = threading.Event()
         self._stop = threading.Event()
@@ -125,6 +133,12 @@ class AdminServer:
                 print(f"gateway: admin endpoint: {exc!r}", file=self._log, flush=True)
 
     def _serve_one(self) -> None:
+        if self._rotation is not None:
+            for session_id, key in self._rotation.changed_keys(time.monotonic()):
+                err = self._ask(lib.GW_ADMIN_OP_SET_KEY, session_id, key)
+                what = err.message if err else ("installed" if self.mailbox.result == lib.GW_ADMIN_OK
+                                                else "refused by the loop")
+                self._log_line(f"session {session_id}: rotated key {what}")
         if not self._sock.poll(_SOCKET_POLL_MS, zmq.POLLIN):
             return
         # Every frame of the request is read before the reply (REP refuses to send otherwise);
@@ -176,8 +190,21 @@ class AdminServer:
                               data={"session_id": req.session_id,
                                     "was_connected": bool(m.was_connected),
                                     "orders_cancelling": int(m.orders_cancelling)})
+        if req.op == "security_events":
+            return self._security_events(req.cursor)
         return AdminReply(ok=False, code="bad_request",
-                          message=f"unknown op {req.op!r}: use 'sessions' or 'disconnect'")
+                          message=f"unknown op {req.op!r}: use 'sessions', 'disconnect' or 'security_events'")
+
+    def _security_events(self, cursor: int) -> AdminReply:
+        self.mailbox.event_cursor = cursor
+        err = self._ask(lib.GW_ADMIN_OP_SECURITY_EVENTS, 0, b"")
+        if err:
+            return err
+        m = self.mailbox
+        events = [msgspec.structs.asdict(GatewaySecurity.event(self._events[i])) for i in range(m.event_count)]
+        nxt = int(m.event_cursor)
+        return AdminReply(ok=True, code="ok",
+                          data={"events": events, "next": nxt, "lost": max(0, nxt - len(events) - cursor)})
 
     def _ask(self, op: int, session_id: int, reason: bytes) -> AdminReply | None:
         """Puts one request in the mailbox and waits for the loop's answer; None when answered."""

@@ -1,5 +1,6 @@
-"""The order-entry gateway's credentials file: firms, their accounts, and the FIXP sessions that
-may log in (session id, firm, key, cancel-on-disconnect, throttle).
+"""The order-entry gateway's credentials file: firms, their accounts, the FIXP sessions that
+may log in (session id, firm, key or key hash, cancel-on-disconnect, throttle), and the logon
+lockout and intrusion-detection thresholds ([security]; native/gateway/gw_security.h).
 
 Owns loading and validating that file (TOML or JSON, chosen by the suffix) into typed msgspec
 structs; every error names the file and the field. The C loop trusts what this module passed.
@@ -12,6 +13,9 @@ from pathlib import Path
 from typing import Literal
 
 import msgspec
+
+from gateway.security.credentials import CredentialError
+from gateway.security.session_keys import stored_key_of
 
 KEY_MAX_BYTES = 64      # = GW_KEY_MAX in native/gateway/gw_server.h
 
@@ -33,15 +37,61 @@ class Firm(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     session_id: int
     firm_id: int
-    key: str
+    key: str = ""                         # a plain key (co-located tests and demos), or:
+    key_hash: str = ""                    # its salted scrypt hash (keys hash-session-key); one of the two
     cancel_on_disconnect: bool = True
     throttle_msgs_per_s: int = 0          # 0: no throttle
     throttle_action: Literal["reject", "disconnect"] = "reject"
 
 
+class LogonPolicy(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Failed logons (Negotiate/Establish refused for their credentials) locked out per source
+    address and per session: max_failures_* within window_ms lock it for lockout_ms (0: off)."""
+    max_failures_per_source: int = 0
+    max_failures_per_session: int = 0
+    window_ms: int = 60_000
+    lockout_ms: int = 300_000
+    proof_window_ms: int = 30_000       # a hashed key's logon proof: timestamp this close to our clock
+
+
+RULE_ACTIONS = ("alert", "throttle", "disconnect", "kill")     # = GW_SEC_ACT_* order
+
+
+class Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One detector: fires when its count in a window of window_ms passes limit (0: off); then
+    alert, throttle (application messages refused for throttle_ms), disconnect, or kill
+    (disconnect, and the control plane engages the kill switch of the session's firm's accounts).
+    message_to_trade: limit is messages per fill, judged once min_messages arrived in the window."""
+    limit: int = 0
+    window_ms: int = 1000
+    action: Literal["alert", "throttle", "disconnect", "kill"] = "alert"
+    throttle_ms: int = 1000
+    min_messages: int = 0
+
+
+class Detectors(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    order_velocity: Rule = Rule()       # new orders per window
+    message_to_trade: Rule = Rule()     # application messages per fill
+    cancel_burst: Rule = Rule()         # cancel requests per window
+    rejects: Rule = Rule()              # rejects sent to the session per window
+    sequence_abuse: Rule = Rule()       # seqNum gaps and duplicates, retransmit requests per window
+
+    def rules(self) -> list[tuple[str, Rule]]:
+        """In GW_SEC_RULE_* order."""
+        return [("order_velocity", self.order_velocity), ("message_to_trade", self.message_to_trade),
+                ("cancel_burst", self.cancel_burst), ("rejects", self.rejects),
+                ("sequence_abuse", self.sequence_abuse)]
+
+
+class Security(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    logon: LogonPolicy = LogonPolicy()
+    detectors: Detectors = Detectors()
+
+
 class GatewayConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     firms: list[Firm]
     sessions: list[Session]
+    security: Security = Security()
 
 
 def check(cfg: GatewayConfig, where: str) -> None:
@@ -77,10 +127,35 @@ def check(cfg: GatewayConfig, where: str) -> None:
         session_ids.add(s.session_id)
         if s.firm_id not in firm_ids:
             raise ConfigError(f"{at}.firm_id: no firm {s.firm_id} in firms")
-        if not 1 <= len(s.key.encode()) <= KEY_MAX_BYTES:
+        if bool(s.key) == bool(s.key_hash):
+            raise ConfigError(f"{at}.key: give key or key_hash (its salted hash: python -m gateway keys "
+                              f"hash-session-key --session {s.session_id}), one of the two")
+        if s.key and not 1 <= len(s.key.encode()) <= KEY_MAX_BYTES:
             raise ConfigError(f"{at}.key: must be 1..{KEY_MAX_BYTES} bytes")
+        if s.key_hash:
+            try:
+                stored_key_of(s.key_hash, s.session_id)
+            except CredentialError as exc:
+                raise ConfigError(f"{at}.key_hash: {exc}") from None
         if not 0 <= s.throttle_msgs_per_s < 2**32:
             raise ConfigError(f"{at}.throttle_msgs_per_s: must be 0 (off) or a positive rate")
+    _check_security(cfg.security, where)
+
+
+def _check_security(sec: Security, where: str) -> None:
+    lg = sec.logon
+    for name in ("max_failures_per_source", "max_failures_per_session"):
+        if not 0 <= getattr(lg, name) < 2**32:
+            raise ConfigError(f"{where}: security.logon.{name}: must be 0 (off) .. {2**32 - 1}")
+    for name in ("window_ms", "lockout_ms", "proof_window_ms"):
+        if not 1 <= getattr(lg, name) <= 86_400_000:
+            raise ConfigError(f"{where}: security.logon.{name}: must be 1..86400000 ms")
+    for name, r in sec.detectors.rules():
+        at = f"{where}: security.detectors.{name}"
+        if not 0 <= r.limit < 2**32 or not 0 <= r.min_messages < 2**32:
+            raise ConfigError(f"{at}: limit and min_messages must be 0..{2**32 - 1}")
+        if not 1 <= r.window_ms <= 86_400_000 or not 1 <= r.throttle_ms <= 86_400_000:
+            raise ConfigError(f"{at}: window_ms and throttle_ms must be 1..86400000")
 
 
 def parse_config(data: object, where: str = "config") -> GatewayConfig:

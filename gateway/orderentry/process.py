@@ -33,6 +33,8 @@ import zmq
 from gateway.enginehost import journal
 from gateway.orderentry.admin_server import AdminServer, new_admin_token
 from gateway.security.curve import CurveError
+from gateway.security.gateway_security import GatewaySecurity
+from gateway.security.key_rotation import KeyRotation
 from gateway.orderentry.config import ConfigError, GatewayConfig, load_config
 from gateway.orderentry.io_backend import (BACKENDS, ENV_BACKEND, choose_backend, choose_busy_poll,
                                            default_backend)
@@ -181,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _sessions_array(cfg: GatewayConfig) -> tuple[Any, Any]:
     sessions = ffi.new("gw_session_cfg_t[]", len(cfg.sessions))
     for i, s in enumerate(cfg.sessions):
-        key = s.key.encode()
+        key = s.key.encode()        # empty for a hashed key (GatewaySecurity holds it)
         sessions[i].session_id = s.session_id
         sessions[i].firm_id = s.firm_id
         sessions[i].key_len = len(key)
@@ -277,6 +279,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg.event_doorbell = int(not args.no_event_doorbell)
     gcfg.sessions = sessions
     gcfg.session_count = len(cfg.sessions)
+    security = GatewaySecurity(cfg)     # lives as long as the loop runs (this frame)
+    gcfg.security = security.struct
     gcfg.accounts = accounts
     gcfg.account_count = n_accounts
     gcfg.max_connections = args.max_connections
@@ -314,7 +318,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
         try:
             admin = AdminServer(args.admin, len(cfg.sessions),
                                 token=new_admin_token(args.admin_token_file) if args.admin_token_file else "",
-                                curve_secret=args.admin_curve_secret, curve_clients=args.admin_curve_clients)
+                                curve_secret=args.admin_curve_secret, curve_clients=args.admin_curve_clients,
+                                rotation=KeyRotation(args.config, cfg))
         except (zmq.ZMQError, CurveError) as exc:
             print(f"gateway: cannot serve admin on {args.admin!r}: {exc}", file=sys.stderr)
             lsock.close()

@@ -1,4 +1,6 @@
 """``python -m gateway keys hash-token``: the config line for a control-plane token;
+``python -m gateway keys hash-session-key --session ID``: the config line for an order-entry
+session key (gateway/security/session_keys.py; the key from --key-file, $VENUE_SESSION_KEY or stdin);
 ``python -m gateway keys curve --dir DIR --name NAME``: a CurveZMQ key pair (gateway/security/curve.py).
 
 The token is read from --token-file, else $VENUE_CONTROL_TOKEN, else one line of standard input,
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from gateway.security import curve
 from gateway.security.credentials import CredentialError, hash_token
+from gateway.security.session_keys import SESSION_KEY_ENV, hash_session_key, read_session_key
 
 TOKEN_ENV = "VENUE_CONTROL_TOKEN"
 
@@ -25,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     h = sub.add_parser("hash-token", help="print the token_hash config line for a token")
     h.add_argument("--token-file", metavar="FILE", help=f"read the token here (default: ${TOKEN_ENV}, else stdin)")
+    k = sub.add_parser("hash-session-key", help="print the key_hash config line of a [[sessions]] key")
+    k.add_argument("--session", type=int, required=True, help="the session id (the hash is salted with it)")
+    k.add_argument("--key-file", metavar="FILE", help=f"read the key here (default: ${SESSION_KEY_ENV}, else stdin)")
     c = sub.add_parser("curve", help="make a CurveZMQ key pair: DIR/NAME.key (public), DIR/NAME.key_secret (0600)")
     c.add_argument("--dir", required=True, help="directory for the two files (created 0700 if absent)")
     c.add_argument("--name", required=True, help="file name stem: letters, digits, '-', '_' and '.'")
@@ -47,6 +53,19 @@ def _curve(directory: str, name: str) -> int:
     return 0
 
 
+def _hash_session_key(session_id: int, key_file: str | None) -> int:
+    if not 0 < session_id < 2**64:
+        raise CredentialError(f"--session {session_id}: must be 1..{2**64 - 1}")
+    if key_file or os.environ.get(SESSION_KEY_ENV):
+        key = read_session_key(key_file)
+    else:
+        key = sys.stdin.readline().strip()
+    if not key:
+        raise CredentialError(f"no key: give --key-file, ${SESSION_KEY_ENV} or a line on stdin")
+    print(f'key_hash = "{hash_session_key(key, session_id)}"')
+    return 0
+
+
 def _read_token(token_file: str | None) -> str:
     if token_file:
         try:
@@ -63,6 +82,8 @@ def main(argv: list[str]) -> int:
     try:
         if args.cmd == "curve":
             return _curve(args.dir, args.name)
+        if args.cmd == "hash-session-key":
+            return _hash_session_key(args.session, args.key_file)
         token = _read_token(args.token_file)
         if not token:
             raise CredentialError(f"no token: give --token-file, ${TOKEN_ENV} or a line on stdin")

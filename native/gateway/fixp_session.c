@@ -28,16 +28,6 @@ static void fixp_send_session(gw_t *g, gw_conn_t *c, const sbe_msg_t *m)
 
 /* ---- Session messages ------------------------------------------------------------------------ */
 
-static int fixp_key_ok(const gw_session_cfg_t *sc, const uint8_t *cred, uint16_t len)
-{
-    if (len != sc->key_len)
-        return 0;
-    uint8_t diff = 0;               /* constant time: the key never leaks through timing */
-    for (uint16_t i = 0; i < len; i++)
-        diff |= (uint8_t)(cred[i] ^ sc->key[i]);
-    return diff == 0;
-}
-
 static int32_t fixp_find_session(gw_t *g, uint64_t session_id)
 {
     for (uint32_t i = 0; i < g->cfg->session_count; i++)
@@ -65,10 +55,12 @@ static void fixp_on_negotiate(gw_t *g, gw_conn_t *c, const sbe_negotiate_t *n)
         return;
     }
     int32_t s = fixp_find_session(g, n->session_id);
-    if (s < 0 || g->sessions[s].cfg->firm_id != n->firm_id ||
-        !fixp_key_ok(g->sessions[s].cfg, n->credentials, n->credentials_length)) {
-        fixp_negotiation_reject(g, c, n, ENG_GW_BAD_CREDENTIALS,
-                                SBE_NEGOTIATION_REJECT_CODE_CREDENTIALS);
+    if (s >= 0 && g->sessions[s].cfg->firm_id != n->firm_id)
+        s = -1;                     /* wrong firm: refused like an unknown session */
+    uint16_t why = gw_sec_logon(g, c, s, SBE_NEGOTIATE_TEMPLATE_ID, n->timestamp_ns,
+                                n->credentials, n->credentials_length);
+    if (why != ENG_OK) {
+        fixp_negotiation_reject(g, c, n, why, SBE_NEGOTIATION_REJECT_CODE_CREDENTIALS);
         return;
     }
     if (n->client_flow != SBE_FLOW_TYPE_IDEMPOTENT && n->client_flow != SBE_FLOW_TYPE_RECOVERABLE) {
@@ -119,9 +111,10 @@ static void fixp_on_establish(gw_t *g, gw_conn_t *c, const sbe_establish_t *e)
                                   SBE_ESTABLISHMENT_REJECT_CODE_UNNEGOTIATED);
         return;
     }
-    if (!fixp_key_ok(s->cfg, e->credentials, e->credentials_length)) {
-        fixp_establishment_reject(g, c, e, ENG_GW_BAD_CREDENTIALS,
-                                  SBE_ESTABLISHMENT_REJECT_CODE_CREDENTIALS);
+    uint16_t why = gw_sec_logon(g, c, c->session, SBE_ESTABLISH_TEMPLATE_ID, e->timestamp_ns,
+                                e->credentials, e->credentials_length);
+    if (why != ENG_OK) {
+        fixp_establishment_reject(g, c, e, why, SBE_ESTABLISHMENT_REJECT_CODE_CREDENTIALS);
         return;
     }
     if (e->keepalive_interval_ms < g->cfg->keepalive_min_ms ||
@@ -162,6 +155,7 @@ static void fixp_on_retransmit_request(gw_t *g, gw_conn_t *c, const sbe_retransm
 {
     gw_session_t *s = &g->sessions[c->session];
     uint64_t kept = g->cfg->out_log_msgs;
+    gw_sec_note(g, c->session, GW_SEC_RULE_SEQUENCE);     /* a retransmit flood is abuse too */
     uint64_t oldest = s->flow->next_out_seq > kept ? s->flow->next_out_seq - kept : 1;
     if (r->session_id != s->cfg->session_id) {
         fixp_retransmit_reject(g, c, r, ENG_GW_SESSION_MISMATCH,
@@ -210,6 +204,8 @@ static void fixp_app_message(gw_t *g, gw_conn_t *c, const sbe_msg_t *m)
     /* Every application message starts with seqNum, sendingTimeNs, clOrdId. */
     uint64_t seq = m->body.new_order_single.seq_num;
     uint64_t cl = m->body.new_order_single.cl_ord_id;
+    if (seq != s->flow->next_in_seq)    /* a gap or a duplicate: sequence abuse when repeated */
+        gw_sec_note(g, c->session, GW_SEC_RULE_SEQUENCE);
     if (seq < s->flow->next_in_seq) {
         gw_out_bmr(g, c->session, seq, cl, m->template_id, ENG_GW_SEQ_TOO_LOW,
                    SBE_BUSINESS_REJECT_REASON_OTHER);
@@ -351,6 +347,11 @@ void fixp_timers(gw_t *g)
         gw_conn_t *c = &g->conns[i];
         if (c->fd < 0 || c->closing)
             continue;
+        if (c->state == GW_CONN_ESTABLISHED && gw_sec_disconnect_due(g, c->session)) {
+            gw_conn_terminate(g, c, SBE_TERMINATION_CODE_UNSPECIFIED_ERROR,
+                              ENG_GW_SECURITY_DISCONNECT);
+            continue;
+        }
         if (c->state != GW_CONN_ESTABLISHED) {
             if (g->now_ns - c->accepted_ns > (int64_t)g->cfg->handshake_timeout_ms * 1000000)
                 gw_conn_terminate(g, c, SBE_TERMINATION_CODE_UNSPECIFIED_ERROR,

@@ -86,6 +86,11 @@ void gw_admin_service(gw_t *g)
     a->orders_cancelling = 0;
     if (a->op == GW_ADMIN_OP_DISCONNECT)
         gw_admin_disconnect(g, a);
+    else if (a->op == GW_ADMIN_OP_SET_KEY)
+        a->result = gw_sec_set_key(g, a->session_id, a->reason, a->reason_len) == 0
+                        ? GW_ADMIN_OK : GW_ADMIN_UNKNOWN_SESSION;
+    else if (a->op == GW_ADMIN_OP_SECURITY_EVENTS)
+        a->event_count = gw_sec_copy_events(g, &a->event_cursor, a->events, a->event_capacity);
     else if (a->op != GW_ADMIN_OP_SNAPSHOT)
         a->result = GW_ADMIN_BAD_OP;
     gw_admin_publish(g, a);

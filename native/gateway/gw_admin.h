@@ -16,9 +16,13 @@
 
 #include <stdint.h>
 
+#include "gw_security.h"
+
 /* CFFI-BEGIN */
 #define GW_ADMIN_OP_SNAPSHOT 1
 #define GW_ADMIN_OP_DISCONNECT 2
+#define GW_ADMIN_OP_SET_KEY 3           /* session_id's StoredKey := reason[0..32) (rotation) */
+#define GW_ADMIN_OP_SECURITY_EVENTS 4   /* events[] := security events from event_cursor on */
 #define GW_ADMIN_REASON_MAX 128     /* bytes of Terminate reason text (the SBE field's maximum) */
 #define GW_ADMIN_PEER_MAX 64
 
@@ -57,6 +61,11 @@ typedef struct gw_admin {
     uint32_t session_count;         /* entries of sessions[] the loop filled */
     uint32_t capacity;              /* entries sessions[] has room for (the requester's) */
     gw_admin_session_t *sessions;   /* every answer refreshes the table */
+    gw_sec_event_t *events;         /* GW_ADMIN_OP_SECURITY_EVENTS: the requester's buffer */
+    uint32_t event_capacity;        /* entries events[] has room for */
+    uint32_t event_count;           /* entries the loop filled */
+    uint64_t event_cursor;          /* in: the first event wanted; out: the next one (a jump
+                                       past the last read: events overwritten before collected) */
     /* The mailbox: accessed only through the functions below (atomics). */
     uint64_t request;
     uint64_t done;

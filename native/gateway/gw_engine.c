@@ -188,6 +188,7 @@ static void gw_on_trade_side(gw_t *g, const eng_evt_t *e, uint64_t order_id, int
     m.aggressor = e->trade.aggressor_side == side ? SBE_BOOLEAN_FLAG_TRUE : SBE_BOOLEAN_FLAG_FALSE;
     m.reason_code = ENG_OK;
     gw_out_send(g, o->session, gw_encode_er, &m);
+    gw_sec_fill(g, o->session);
     if (leaves == 0)
         gw_order_gone(g, o);
 }
@@ -201,6 +202,7 @@ static void gw_on_rejected(gw_t *g, const eng_evt_t *e, const gw_pending_t *p)
         o->leaves_qty = 0;
         sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_REJECTED, SBE_ORD_STATUS_REJECTED);
         gw_out_send(g, o->session, gw_encode_er, &m);
+        gw_sec_note(g, o->session, GW_SEC_RULE_REJECTS);
         gw_order_gone(g, o);
     } else if (p->kind == GW_P_CANCEL || p->kind == GW_P_REPLACE) {
         gw_ocr_t x = {p->order_id, p->cl_ord_id, (uint64_t)e->hdr.ts_ns, e->hdr.instrument_id,

@@ -209,6 +209,13 @@ int gw_entry_room(gw_t *g, uint16_t template_id)
 void gw_entry_message(gw_t *g, gw_conn_t *c, const sbe_msg_t *m)
 {
     /* Every application message starts with seqNum, sendingTimeNs, clOrdId. */
+    uint16_t refused = gw_sec_entry(g, c->session, m->template_id);
+    if (refused != ENG_OK) {        /* an intrusion detector throttles or is ending the session */
+        gw_out_bmr(g, c->session, m->body.new_order_single.seq_num,
+                   m->body.new_order_single.cl_ord_id, m->template_id, refused,
+                   SBE_BUSINESS_REJECT_REASON_THROTTLE_LIMIT_EXCEEDED);
+        return;
+    }
     if (!gw_entry_throttle(g, c, m->body.new_order_single.seq_num,
                            m->body.new_order_single.cl_ord_id, m->template_id))
         return;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "gw_io.h"
+#include "gw_security.h"
 #include "gw_server.h"
 #include "ring_bcast.h"
 #include "ring_spsc.h"
@@ -411,6 +412,29 @@ void gw_waker_disarm(gw_waker_t *w);
 void gw_waker_consume(gw_waker_t *w);
 /* Stops and joins the thread, closes the eventfd, frees w (NULL: nothing). */
 void gw_waker_stop(gw_waker_t *w);
+
+/* gw_security.c: logon checks and intrusion detection (gw_security.h). With no
+ * cfg->security every check passes as before (plain keys) and nothing is counted. */
+/* Checks a Negotiate's or Establish's credentials (tid: its template) for session (-1: unknown
+ * session or wrong firm, refused), from connection c's source: ENG_OK, ENG_GW_BAD_CREDENTIALS,
+ * ENG_GW_CREDENTIALS_REPLAYED, or ENG_GW_LOGON_LOCKED_OUT (not checked: the source or the session
+ * is locked out). A refusal counts toward both lockouts. */
+uint16_t gw_sec_logon(gw_t *g, gw_conn_t *c, int32_t session, uint16_t tid, uint64_t ts_ns,
+                      const uint8_t *cred, uint16_t len);
+/* An application message of session about to be entered: ENG_OK, or the reason to refuse it
+ * (ENG_GW_SECURITY_THROTTLED, ENG_GW_SECURITY_DISCONNECT); counts it for the detectors. */
+uint16_t gw_sec_entry(gw_t *g, int32_t session, uint16_t template_id);
+/* Counts one event of GW_SEC_RULE_* rule (rejects, sequence abuse) for session (-1: none). */
+void gw_sec_note(gw_t *g, int32_t session, uint32_t rule);
+/* A fill reported to session (the message-to-trade detector's denominator). */
+void gw_sec_fill(gw_t *g, int32_t session);
+/* 1 once when a detector asked for session to be terminated (the caller terminates it). */
+int gw_sec_disconnect_due(gw_t *g, int32_t session);
+/* Rotation: session_id's key becomes the hashed one stored_key (32 bytes). 0, or -1 for an
+ * unknown session, a wrong length or no security configured. */
+int gw_sec_set_key(gw_t *g, uint64_t session_id, const uint8_t *stored_key, uint32_t len);
+/* Copies up to cap events from *cursor on into out and advances *cursor; returns how many. */
+uint32_t gw_sec_copy_events(gw_t *g, uint64_t *cursor, gw_sec_event_t *out, uint32_t cap);
 
 /* gw_admin.c */
 /* Answers an outstanding admin request, if any (cfg->admin must be set). */

@@ -95,6 +95,8 @@ void gw_out_bmr(gw_t *g, int32_t session, uint64_t ref_seq, uint64_t ref_id,
     gw_bmr_ctx_t x = {ref_seq, ref_id, ref_template, reason, code};
     g->stats->business_rejects++;
     gw_out_send(g, session, gw_encode_bmr, &x);
+    if (reason != ENG_GW_SECURITY_THROTTLED && reason != ENG_GW_SECURITY_DISCONNECT)
+        gw_sec_note(g, session, GW_SEC_RULE_REJECTS);   /* not its own: no feedback loop */
 }
 
 static int gw_encode_ocr(uint8_t *buf, size_t cap, uint64_t seq, int64_t now, const void *p)
@@ -113,4 +115,5 @@ static int gw_encode_ocr(uint8_t *buf, size_t cap, uint64_t seq, int64_t now, co
 void gw_out_ocr(gw_t *g, int32_t session, const gw_ocr_t *x)
 {
     gw_out_send(g, session, gw_encode_ocr, x);
+    gw_sec_note(g, session, GW_SEC_RULE_REJECTS);
 }

@@ -70,9 +70,13 @@ static int gw_check_config(const gw_config_t *cfg)
         cfg->order_id_prefix == 0 || cfg->order_id_prefix > 0xFFFF ||
         cfg->io_backend > GW_IO_URING)
         return -EINVAL;
-    for (uint32_t i = 0; i < cfg->session_count; i++)
-        if (cfg->sessions[i].key_len == 0 || cfg->sessions[i].key_len > GW_KEY_MAX)
+    if (cfg->security && (!cfg->security->sessions || !cfg->security->sources))
+        return -EINVAL;
+    for (uint32_t i = 0; i < cfg->session_count; i++) {
+        int hashed = cfg->security && cfg->security->sessions[i].key_kind == GW_KEY_HASHED;
+        if ((!hashed && cfg->sessions[i].key_len == 0) || cfg->sessions[i].key_len > GW_KEY_MAX)
             return -EINVAL;
+    }
     return 0;
 }
 

@@ -38,8 +38,9 @@
 typedef struct gw_session_cfg {
     uint64_t session_id;
     uint32_t firm_id;
-    uint32_t key_len;               /* 1..GW_KEY_MAX */
-    uint8_t key[64];                /* the credentials Negotiate and Establish must carry */
+    uint32_t key_len;               /* 1..GW_KEY_MAX; 0 for a hashed key (gw_security.h) */
+    uint8_t key[64];                /* the credentials Negotiate and Establish must carry (a
+                                       plain key; a hashed one is security->sessions[i]) */
     uint32_t cancel_on_disconnect;  /* 1: the session's live orders are cancelled when it drops */
     uint32_t throttle_msgs_per_s;   /* application messages per second; 0: unlimited */
     uint32_t throttle_action;       /* GW_THROTTLE_REJECT or GW_THROTTLE_DISCONNECT */
@@ -111,6 +112,8 @@ typedef struct gw_config {
     uint32_t io_uring_sqpoll_ms;    /* GW_IO_URING: 0, or a kernel thread polls the submission
                                        queue and sleeps after this many idle ms (a spare core) */
     uint32_t so_prefer_busy_poll;   /* with so_busy_poll_us: SO_PREFER_BUSY_POLL on client sockets */
+    gw_security_t *security;        /* logon checks and intrusion detection (gw_security.h);
+                                       NULL: plain keys, no lockout, no detectors */
     uint32_t mass_cancel_timeout_ms; /* a mass cancel not finished this long after its request
                                        (the engine dead or stuck) is answered at once with
                                        ENG_GW_MASS_CANCEL_UNFINISHED; 0: GW_MASS_TIMEOUT_MS_DEFAULT */

@@ -146,7 +146,11 @@ typedef enum eng_reason {
     ENG_GW_ORDER_DONE = 961,       /* cancel or replace of an order that already filled, was cancelled or expired: too late */
     ENG_GW_MASS_CANCEL_BUSY = 962, /* every mass-cancel slot of the gateway is taken by one still in progress */
     ENG_GW_VENUE_STOPPING = 964,   /* the gateway is stopping (operator stop, or the venue could not be kept running): not a normal session end */
-    ENG_GW_MASS_CANCEL_UNFINISHED = 965 /* a mass cancel did not finish within the gateway's bound (engine dead or stuck): the report counts the orders cancelled so far; the rest are still cancelled, each with its own report, if the engine comes back */
+    ENG_GW_MASS_CANCEL_UNFINISHED = 965, /* a mass cancel did not finish within the gateway's bound (engine dead or stuck): the report counts the orders cancelled so far; the rest are still cancelled, each with its own report, if the engine comes back */
+    ENG_GW_LOGON_LOCKED_OUT = 966, /* too many failed logons from this source address or for this session: logons are refused unchecked until the lockout ends */
+    ENG_GW_CREDENTIALS_REPLAYED = 967, /* a hashed session key's logon proof was presented before, or its timestamp is outside the accepted window */
+    ENG_GW_SECURITY_THROTTLED = 968, /* an intrusion detector throttles this session (order velocity, message-to-trade, cancel burst, rejects, sequence abuse) */
+    ENG_GW_SECURITY_DISCONNECT = 969 /* an intrusion detector ended this session (its rule's action is disconnect or kill) */
     /* ---- END gateway block 940-999 */
 } eng_reason_t;
 

@@ -46,7 +46,7 @@ ffi = FFI()
 ffi.cdef(b.cdef_text())
 ffi.set_source("native._venue", "\\n".join(f'#include "{h.name}"' for h in b._headers()),
                sources=[str(b.NATIVE_DIR.parent / p) for p in b.sources()],
-               include_dirs=b.include_dirs(), libraries=["rt", "pthread"],
+               include_dirs=b.include_dirs(), libraries=b.LIBRARIES,
                extra_compile_args=["-std=gnu11", "-fno-strict-aliasing", "-O1", "-g", *sys.argv[3:]],
                extra_link_args=sys.argv[3:4])
 ffi.compile(tmpdir=sys.argv[1])
