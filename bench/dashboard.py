@@ -13,7 +13,7 @@
   Closed: no browser connected (the page navigated to about:blank; the Chromium process stays,
   idle); open: the page on the books tab, live (a hidden tab's panels are not drawn).
 
-Load: a producer slot submits a seeded maker/taker flow to the engine at --rate orders/s (trades,
+Load: a producer slot submits a seeded maker/taker flow to the engine at --rate commands/s (trades,
 book levels, acknowledgements on the event log the dashboard reads).
 
     python bench/dashboard.py [--quick] [--rate N]
@@ -24,6 +24,7 @@ same way; the JSON says which.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import platform
@@ -48,7 +49,7 @@ import psutil  # noqa: E402
 from gateway import launcher  # noqa: E402
 from gateway.client import Client, ExecType, ExecutionReport, TimeInForce  # noqa: E402
 from gateway.security.credentials import hash_token  # noqa: E402
-from native.messages import NewOrder, OrdType, Side, Tif  # noqa: E402
+from native.messages import Cancel, NewOrder, OrdType, Side, Tif  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -118,7 +119,11 @@ def machine() -> dict[str, Any]:
 
 
 class Load(threading.Thread):
-    """A seeded maker/taker flow at `rate` orders/s through a producer slot, in 100-order batches."""
+    """A seeded maker/taker flow at `rate` commands/s (orders and cancels) through a producer slot, in 100-order batches.
+    Makers cancel their oldest order once more than RESTING_MAKERS are out (filled ones too: the
+    engine rejects those cancels), so the book stays bounded however long the run."""
+
+    RESTING_MAKERS = 2000
 
     def __init__(self, venue: str, rate: int) -> None:
         super().__init__(daemon=True)
@@ -128,10 +133,11 @@ class Load(threading.Thread):
     def run(self) -> None:
         rng = random.Random(11)
         oid = 9_000_000_000
+        makers: collections.deque[tuple[int, int]] = collections.deque()
         with EngineClient(self.venue) as eng:
             t0 = time.monotonic()
             while not self.stop.is_set():
-                batch = []
+                batch: list[NewOrder | Cancel] = []
                 for _ in range(100):
                     oid += 1
                     ins, ref, tick = ((1, 10000, 1), (2, 5000, 5))[oid % 2]
@@ -142,6 +148,11 @@ class Load(threading.Thread):
                                           price=ref - off if side == Side.BUY else ref + off,
                                           qty=rng.randint(1, 30), side=side, ord_type=int(OrdType.LIMIT),
                                           tif=int(Tif.IOC if taker else Tif.DAY), account_id=4 if taker else 3))
+                    if not taker:
+                        makers.append((ins, oid))
+                        if len(makers) > self.RESTING_MAKERS:
+                            old_ins, old_oid = makers.popleft()
+                            batch.append(Cancel(instrument_id=old_ins, order_id=old_oid))
                 eng.submit_many(batch)
                 self.sent += len(batch)
                 ahead = self.sent / self.rate - (time.monotonic() - t0)
@@ -266,15 +277,22 @@ class Browser:
             self.hide()
 
 
-def cpu_s(pids: list[int]) -> float:
-    total = 0.0
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    out = {}
     for pid in pids:
         try:
             t = psutil.Process(pid).cpu_times()
-            total += t.user + t.system
+            out[pid] = t.user + t.system
         except psutil.Error:
             pass
-    return total
+    return out
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two readings; a process that appeared in between (Chromium starts a
+    renderer per navigation) counts from zero; one that ended in between is lost (its last
+    interval is not readable after it exits)."""
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())
 
 
 @dataclass
@@ -295,11 +313,11 @@ class Round:
 
 
 def run_round(c: Client, dash_pid: int, browser: Browser, is_open: bool, samples: int, max_s: float) -> Round:
-    bpids = browser.pids()
-    d0, b0, w0 = cpu_s([dash_pid]), cpu_s(bpids), time.monotonic()
+    d0, b0, w0 = cpu_by_pid([dash_pid]), cpu_by_pid(browser.pids()), time.monotonic()
     rt = order_path(c, samples, max_s)
     wall = max(time.monotonic() - w0, 1e-9)
-    return Round(is_open, rt, (cpu_s([dash_pid]) - d0) / wall, (cpu_s(bpids) - b0) / wall)
+    d1, b1 = cpu_by_pid([dash_pid]), cpu_by_pid(browser.pids())
+    return Round(is_open, rt, cpu_used(d0, d1) / wall, cpu_used(b0, b1) / wall)
 
 
 def rounds_table(rounds: list[Round]) -> None:
@@ -332,7 +350,7 @@ def report(quick: bool, mach: dict[str, Any], latencies: list[float], rounds: li
                "order_path_open_p99_ns": float(np.median([r.p99 for r in opened])),
                "rounds_open": len(opened), "rounds_closed": len(closed),
                "samples_per_round_min": min(len(r.rt_ns) for r in rounds),
-               "load_orders_per_s": sent_rate, "browser": browser_kind,
+               "load_commands_per_s": sent_rate, "browser": browser_kind,
                "p50_within_noise": c50.within_noise, "p99_within_noise": c99.within_noise}
     baselines = {"order_path_closed_p50_ns": float(np.median([r.p50 for r in closed])),
                  "order_path_closed_p99_ns": float(np.median([r.p99 for r in closed])),
@@ -349,7 +367,7 @@ def report(quick: bool, mach: dict[str, Any], latencies: list[float], rounds: li
               "order_path_p99_noise_interval": [c99.noise.low, c99.noise.high],
               "order_path_p99_noise_band": list(c99.band),
               "event_to_browser_p50_vs_refresh_interval": metrics["event_to_browser_p50_ns"] / baselines["refresh_interval_ns"]}
-    print(f"dashboard bench ({'quick' if quick else 'full'}): load {sent_rate:,.0f} orders/s through a producer "
+    print(f"dashboard bench ({'quick' if quick else 'full'}): load {sent_rate:,.0f} commands/s through a producer "
           f"slot, browser: {browser_kind}, load average {os.getloadavg()[0]:.1f} at the end")
     rounds_table(rounds)
     print(f"order path over {len(opened)} open and {len(closed)} closed rounds (ratio of the rounds' medians, "
@@ -389,17 +407,18 @@ def measure(c: Client, dash_pid: int, browser: Browser, pairs: int, samples: int
 def main() -> int:
     ap = argparse.ArgumentParser(description="The web dashboard's cost under load (see the module docstring).")
     ap.add_argument("--quick", action="store_true", help="fewer rounds and samples: finishes within 60 s")
-    ap.add_argument("--rate", type=int, default=5000, help="load: orders/s through a producer slot")
+    ap.add_argument("--rate", type=int, default=5000, help="load: commands/s (orders, and the makers' cancels) through a producer slot")
     ap.add_argument("--pairs", type=int, default=None, help="open rounds (closed: one more); default 4 quick, 8 full")
-    ap.add_argument("--samples", type=int, default=None, help="order round trips per round; default 150 quick, 800 full")
+    ap.add_argument("--samples", type=int, default=None, help="most order round trips per round; default 20000 quick, 100000 full")
     ap.add_argument("--round-s", type=float, default=None,
-                    help=f"most seconds per round (at least {MIN_SAMPLES} samples); default 2 quick, 15 full")
+                    help=f"seconds per round (ended early by --samples; at least {MIN_SAMPLES} samples on a slow "
+                         "host); default 1.2 quick, 10 full")
     args = ap.parse_args()
     if not 100 <= args.rate <= 1_000_000:
         ap.error(f"--rate must be 100..1000000, got {args.rate}")
     pairs = args.pairs if args.pairs is not None else (4 if args.quick else 8)
-    samples = args.samples if args.samples is not None else (150 if args.quick else 800)
-    round_s = args.round_s if args.round_s is not None else (2.0 if args.quick else 15.0)
+    samples = args.samples if args.samples is not None else (20_000 if args.quick else 100_000)
+    round_s = args.round_s if args.round_s is not None else (1.2 if args.quick else 10.0)
     if not 2 <= pairs <= 100 or not MIN_SAMPLES <= samples <= 100_000 or not 0.1 <= round_s <= 600:
         ap.error(f"--pairs must be 2..100, --samples {MIN_SAMPLES}..100000 and --round-s 0.1..600")
     mach = machine()
