@@ -41,6 +41,7 @@ def run_loadgen(client: Client, count: int, interval_ns: int, window: int) -> Lo
     cfg.price = 5000                   # far below the reference 10000: an IOC that never trades
     cfg.side = 1
     cfg.timeout_ms = 5000
+    cfg.tls = getattr(client.sock, "handle", ffi.NULL)   # bench/wire_tls.py's TLS session
     planned = np.empty(count, dtype=np.int64)
     sent = np.empty(count, dtype=np.int64)
     res = ffi.new("gw_loadgen_result_t *")

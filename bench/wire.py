@@ -11,11 +11,14 @@ Baseline, same run, same CPUs: native/bench/probe_tcp.c's C TCP ping-pong echo (
 message in flight) with the NewOrderSingle frame size. Orders are IOC limit buys priced below
 the book so nothing rests: each order gives New + Canceled. The last line is the JSON summary.
 
-Socket paths side by side (--paths, default all three, each with its own venue, one after the
+Socket paths side by side (--paths, default the first four, each with its own venue, one after the
 other, same placement): "epoll" (today's path), "busy-poll" (the same loop with SO_BUSY_POLL and
 SO_PREFER_BUSY_POLL on the client sockets) and "io_uring" (the gateway's io_uring backend:
 multishot receive, batched sends; gateway/orderentry/io_backend.py); "io_uring-sqpoll" (a kernel
-thread polls the submission queue; it wants a spare core, which 2 vCPUs do not have) on request.
+thread polls the submission queue; it wants a spare core, which 2 vCPUs do not have) on request;
+"tls" (the same epoll gateway, the session on its TLS 1.3 listener with a client certificate,
+the load generator reading and writing through OpenSSL: bench/wire_tls.py; its ratios to epoll
+are TLS against plain TCP) and "tls-io_uring" on request.
 Each path's P50/P99 is given as a ratio to the echo and to the epoll path, with the gateway's
 I/O system calls and user-space copies per frame (its own counters, whole run incl. warm-up) as
 the measured reason for a difference, and the client socket's SO_INCOMING_NAPI_ID (0 on loopback:
@@ -63,6 +66,7 @@ from loadgen import run_loadgen  # noqa: E402
 from sched_state import dma_state, fifo_permitted, schedstat, set_fifo, steal_ticks  # noqa: E402
 from gateway import launcher  # noqa: E402
 from loadgen import ONE_SESSION_CONFIG  # noqa: E402
+from wire_tls import connect_tls, make_pki, tls_version  # noqa: E402
 
 NOS_FRAME_BYTES = 6 + 8 + 81
 
@@ -73,8 +77,12 @@ PATHS: dict[str, tuple[str, ...]] = {
     "busy-poll": ("--so-busy-poll-us", "50", "--prefer-busy-poll"),
     "io_uring": ("--io-backend", "io_uring"),
     "io_uring-sqpoll": ("--io-backend", "io_uring", "--io-uring-sqpoll-ms", "10"),
+    # the session on the gateway's TLS 1.3 listener (bench/wire_tls.py): its ratios to epoll
+    # are TLS against plain TCP, the same backend and loop otherwise
+    "tls": (),
+    "tls-io_uring": ("--io-backend", "io_uring"),
 }
-DEFAULT_PATHS = "epoll,busy-poll,io_uring"
+DEFAULT_PATHS = "epoll,busy-poll,io_uring,tls"
 _STOPPED = re.compile(r"(\d+) frames in, (\d+) out, .*?(\d+) I/O system calls, (\d+) bytes copied")
 _SENDS = re.compile(r"(\d+) sends \((\d+) linked in a chain, (\d+) waits behind a chain\)")
 
@@ -124,10 +132,18 @@ class Venue:
 
     def __init__(self, engine_cpu: int, gateway_cpu: int, gateway_spin: bool, tmp: Path,
                  engine_fifo: int = 0, gateway_fifo: int = 0, engine_spin_polls: int = 2000,
-                 gateway_idle_spin_us: int = 50, gateway_extra: tuple[str, ...] = ()) -> None:
+                 gateway_idle_spin_us: int = 50, gateway_extra: tuple[str, ...] = (),
+                 tls: bool = False) -> None:
+        """tls: the gateway also listens for TLS 1.3 (certificates made in tmp) and the
+        measured session connects there."""
         self.name = f"wire{uuid.uuid4().hex[:6]}"
         cfg = tmp / "gw.json"
-        cfg.write_text(json.dumps(ONE_SESSION_CONFIG))
+        self.pki = make_pki(tmp) if tls else None
+        gw_cfg: dict[str, object] = dict(ONE_SESSION_CONFIG)
+        if self.pki:
+            gw_cfg["tls"] = {k: v for k, v in self.pki.items() if not k.startswith("_")}
+            gateway_extra = gateway_extra + ("--tls-port-file", str(tmp / "tls_port"))
+        cfg.write_text(json.dumps(gw_cfg))
         self.procs = launcher.Venue(name=self.name)
         self.engine = self.procs.start_engine(
             "--cpu", str(engine_cpu), "--wait", "backoff", "--spin", str(engine_spin_polls),
@@ -139,6 +155,17 @@ class Venue:
             *(["--busy-poll"] if gateway_spin else
               ["--idle-spin-us", str(gateway_idle_spin_us), "--fifo", str(gateway_fifo)]),
             "--tx-buffer-bytes", str(1 << 23), "--out-log-msgs", str(1 << 16), *gateway_extra)
+        self.tls_port = 0
+        self.tls_version = "none"
+        if self.pki:
+            launcher.wait_for(lambda: (tmp / "tls_port").exists(), "the TLS port file", 10.0)
+            self.tls_port = int((tmp / "tls_port").read_text())
+
+    def connect(self) -> Client:
+        """The measured session: plain TCP, or TLS 1.3 on the TLS listener."""
+        if self.pki:
+            return connect_tls(self.tls_port, self.pki, 1, 1, "bench", keepalive_ms=30000)
+        return Client.connect("127.0.0.1", self.port, 1, 1, "bench", keepalive_ms=30000)
 
     def close(self) -> str:
         return self.procs.close()
@@ -173,8 +200,9 @@ def _measure(venue: Venue, client_cpu: int, client_prio: int, seconds: float, ma
              ) -> tuple[dict[str, dict[str, object]], int]:
     """The fixed rates, then the maximum rate, on one venue; and the client socket's NAPI id."""
     os.sched_setaffinity(0, {client_cpu})
-    client = Client.connect("127.0.0.1", venue.port, 1, 1, "bench", keepalive_ms=30000)
-    napi = incoming_napi_id(client.sock)
+    client = venue.connect()
+    napi = incoming_napi_id(client.sock.raw if venue.pki else client.sock)  # type: ignore[attr-defined]
+    venue.tls_version = tls_version(client)
     set_fifo(0, client_prio)
     run_load(client, 2000, 100_000, 0)          # warm-up: caches, page faults, branch
     pids = {"client": os.getpid(), "gateway": venue.gateway.pid, "engine": venue.engine.pid}
@@ -237,6 +265,8 @@ def _print_paths(by_path: dict[str, dict[str, dict[str, object]]],
               f"bytes copied in user space by the backend; client socket NAPI id "
               f"{io.get('client_socket_napi_id')} (0: no NAPI context, busy polling has nothing "
               f"to spin on); {io.get('frames_out_per_send')} frames out per send operation"
+              + (f"; the session over {io['tls']} (the load generator through OpenSSL)"
+                 if io.get("tls", "none") != "none" else "")
               + (f" ({io['sends_linked']} of {io['sends']} sends linked behind another of their "
                  f"connection, {io['sends_waited']} flushes waited behind a chain in the kernel)"
                  if io.get("io", "").startswith("io_uring") and "sends" in io else ""))
@@ -348,7 +378,7 @@ def main() -> int:
                               prio["engine"], prio["gateway"], engine_spin,
                               args.gateway_idle_spin_us,
                               (("--no-event-doorbell",) if args.no_event_doorbell else ())
-                              + PATHS[path])
+                              + PATHS[path], tls=path.startswith("tls"))
                 try:
                     by_path[path], napi = _measure(venue, client_cpu, prio["client"], seconds,
                                                    max_orders, args.rates, sched_of, sched_delta)
@@ -358,6 +388,7 @@ def main() -> int:
                     gw_err = venue.close()
             io_counts[path] = gateway_io_counts(gw_err)
             io_counts[path]["client_socket_napi_id"] = napi
+            io_counts[path]["tls"] = venue.tls_version
     finally:
         if dma_fd is not None:
             os.close(dma_fd)

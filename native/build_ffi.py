@@ -10,8 +10,10 @@ Header order is the explicit list ``CDEF_HEADERS``: the layout header every proc
 then each component after the ones whose types it uses. A header with a CFFI section that is not in
 the list fails the build, so a new one cannot be skipped silently.
 
-Environment switch, off by default so a build is portable:
+Environment switches, off by default so a build is portable:
   VENUE_MARCH_NATIVE=1  add -march=native (only for a build that runs on the machine it was built on)
+  VENUE_NO_OPENSSL=1    build without libssl even where its headers are (the gateway's TLS
+                        listener is then refused at start-up with the reason)
 (Sanitizer builds of the C are the tests' own: tests/gateway/test_gw_c_sanitized.py and the fuzz
 harnesses in native/tests/; the engine's invariants are checked at run time by eng_check().)
 """
@@ -39,7 +41,7 @@ CDEF_HEADERS = (
     "md/md_feed.h", "md/md_book.h", "md/md_encode.h", "md/md_xdp.h", "md/md_pub.h", "md/md_sub.h", "md/md_subrx.h",
     "gateway/sbe_codec.h", "gateway/gw_security.h", "gateway/gw_admin.h", "gateway/gw_server.h",
     "bench/eng_perf.h", "bench/gw_loadgen.h", "bench/gw_sec_bench.h", "bench/hdr_bench.h", "bench/md_probe.h",
-    "bench/probe_tcp.h", "bench/ring_probe.h", "bench/ring_stress.h",
+    "bench/probe_tcp.h", "bench/ring_probe.h", "bench/ring_stress.h", "bench/tls_client.h",
     "replay/rpl_router.h",
 )
 _SECTION = re.compile(r"/\* CFFI-BEGIN \*/(.*?)/\* CFFI-END \*/", re.S)
@@ -86,8 +88,20 @@ def _compile_args() -> list[str]:
     return args
 
 
-# libcrypto (OpenSSL): the gateway's session-key proofs (gateway/gw_security.c: HMAC-SHA256, SHA-256).
-LIBRARIES = ["rt", "pthread", "crypto"]
+def openssl_found() -> bool:
+    """libssl's headers and library are here: the gateway's TLS listener (gw_tls.c) is built with
+    them; without, it is built without TLS and says so when a TLS listener is asked for.
+    VENUE_NO_OPENSSL=1 builds without TLS, as on a machine that lacks libssl."""
+    if os.environ.get("VENUE_NO_OPENSSL") == "1":
+        return False
+    import ctypes.util
+    heads = any(Path(d, "openssl", "ssl.h").is_file() for d in ("/usr/include", "/usr/local/include"))
+    return heads and bool(ctypes.util.find_library("ssl")) and bool(ctypes.util.find_library("crypto"))
+
+
+# libcrypto (OpenSSL): the gateway's session-key proofs (gateway/gw_security.c: HMAC-SHA256, SHA-256);
+# libssl: its TLS listener (gw_tls.c) and the benches' TLS client, where found.
+LIBRARIES = ["rt", "pthread", "crypto"] + (["ssl"] if openssl_found() else [])
 
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_text())
@@ -98,6 +112,7 @@ ffibuilder.set_source(
     include_dirs=include_dirs(),
     extra_compile_args=_compile_args(),
     libraries=LIBRARIES,
+    define_macros=[("GW_WITH_OPENSSL", "1")] if openssl_found() else [],
 )
 
 if __name__ == "__main__":

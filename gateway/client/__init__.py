@@ -1,5 +1,5 @@
 """``gateway.client``: talk to the venue's order-entry gateway from Python (a notebook, a test, a
-strategy) over TCP with the SBE/FIXP protocol; ``Client`` is blocking, ``AsyncClient`` asyncio.
+strategy) over TCP (or TLS 1.3: ``tls=TlsOptions(...)``) with the SBE/FIXP protocol; ``Client`` is blocking, ``AsyncClient`` asyncio.
 
 Both negotiate and establish on connect, number application messages, answer the gateway's
 keepalive, and hand back decoded messages of gateway.orderentry.sbe_codec (ExecutionReport, ...),
@@ -13,6 +13,7 @@ from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed,
                                    SessionRejected, SessionTerminated)
 from gateway.client.orders import OrderRequest, describe, from_units, to_units
 from gateway.client.sync import Client
+from gateway.client.tls import TlsOptions
 from gateway.security.session_keys import SessionKey
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecutionReport, ExecType, OrderCancelReject,
                                OrderFlags, OrderMassCancelReport, OrdStatus, OrdType,
@@ -24,4 +25,5 @@ __all__ = ["AsyncClient", "BusinessMessageReject", "Client", "ClientError", "Cli
            "OrderCancelReject", "OrderFlags", "OrderMassCancelReport", "OrderRequest", "RequestRejected",
            "RetransmitReject", "Retransmission", "SelfTradePrevention", "Sequence",
            "SessionKey", "SessionRejected", "SessionTerminated", "Side", "Terminate", "TimeInForce",
+           "TlsOptions",
            "describe", "from_units", "to_units"]

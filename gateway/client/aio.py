@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed,
 from gateway.client.orders import (DEFAULT_PRICE_SCALE, OrderRequest, PriceLike, describe,
                                    exec_type_of, to_units)
 from gateway.client.session import SessionCore
+from gateway.client.tls import TlsOptions, context_of, server_name
 from gateway.security.session_keys import SessionKey
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecType, ExecutionReport,
                                           Message, OrdType, Retransmission, Sequence, Side,
@@ -34,10 +36,17 @@ class AsyncClient:
     async def connect(cls, host: str, port: int, session_id: int, firm_id: int,
                       key: str | bytes | SessionKey, keepalive_ms: int = 1000,
                       next_seq_no: int | None = None, timeout_s: float = 5.0,
-                      price_scale: int = DEFAULT_PRICE_SCALE) -> "AsyncClient":
+                      price_scale: int = DEFAULT_PRICE_SCALE,
+                      tls: TlsOptions | ssl.SSLContext | None = None) -> "AsyncClient":
+        """As Client.connect (tls: the gateway's TLS 1.3 listener)."""
         core = SessionCore(session_id, firm_id, key.encode() if isinstance(key, str) else key,
                            keepalive_ms, price_scale)
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
+        try:
+            opened = asyncio.open_connection(host, port) if tls is None else asyncio.open_connection(
+                host, port, ssl=context_of(tls), server_hostname=server_name(tls, host))
+            reader, writer = await asyncio.wait_for(opened, timeout_s)
+        except ssl.SSLError as exc:
+            raise ConnectionClosed(f"TLS: {exc}") from None
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

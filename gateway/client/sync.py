@@ -6,6 +6,7 @@ intervals is terminated by the gateway (by design: that is how a dead client is 
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from typing import Any, Callable
 
@@ -14,6 +15,7 @@ from gateway.client.errors import (ClientError, ClientTimeout, ConnectionClosed,
 from gateway.client.orders import (DEFAULT_PRICE_SCALE, OrderRequest, PriceLike, describe,
                                    exec_type_of, to_units)
 from gateway.client.session import SessionCore
+from gateway.client.tls import TlsOptions, context_of, server_name
 from gateway.security.session_keys import SessionKey
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecType, ExecutionReport,
                                           Message, OrderFlags, OrdType,
@@ -32,17 +34,27 @@ class Client:
     def connect(cls, host: str, port: int, session_id: int, firm_id: int, key: str | bytes | SessionKey,
                 keepalive_ms: int = 1000, next_seq_no: int | None = None,
                 timeout_s: float = 5.0, price_scale: int = DEFAULT_PRICE_SCALE,
-                source_host: str | None = None) -> "Client":
-        """Opens TCP, negotiates and establishes. Raises SessionRejected with the reason.
+                source_host: str | None = None,
+                tls: TlsOptions | ssl.SSLContext | None = None) -> "Client":
+        """Opens TCP (TLS 1.3 with tls: the gateway's TLS listener), negotiates and establishes.
+        Raises SessionRejected with the reason, ConnectionClosed when TLS refuses (the gateway's
+        certificate, or the gateway refusing ours, which TLS 1.3 reports on the first read).
         key: the session's plain key, or a SessionKey for a session whose config holds only the
         key's hash (each logon then carries a proof, gateway/security/session_keys.py).
         price_scale: the venue's price units per currency unit (its config's venue.price_scale),
         for buy/sell/describe's decimal prices. source_host: the local address to connect from."""
         core = SessionCore(session_id, firm_id, key.encode() if isinstance(key, str) else key,
                            keepalive_ms, price_scale)
-        sock = socket.create_connection((host, port), timeout=timeout_s,
-                                        source_address=(source_host, 0) if source_host else None)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        raw = socket.create_connection((host, port), timeout=timeout_s,
+                                       source_address=(source_host, 0) if source_host else None)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = raw
+        if tls is not None:
+            try:
+                sock = context_of(tls).wrap_socket(raw, server_hostname=server_name(tls, host))
+            except OSError as exc:
+                raw.close()
+                raise ConnectionClosed(f"TLS: {exc}") from None
         if next_seq_no is not None:
             core.next_seq_out = next_seq_no
         c = cls(sock, core)

@@ -42,6 +42,7 @@ from gateway.security import audit_chain, curve, roles
 from gateway.security.curve import ZapHandler
 from gateway.security.credentials import (REPLAY_WINDOW_S, SCRYPT_N, SCRYPT_P, SCRYPT_R, TokenHash,
                                           auth_message, check_proof, decoy_salt, parse_token_hash)
+from gateway.security.lockout import LogonLockout
 from gateway.security.zmq_guard import ZmqConnectionGuard
 
 log = logging.getLogger("gateway.control.api")
@@ -73,9 +74,12 @@ class ApiServer:
     def __init__(self, users: list[User], audit: AuditLog, command_endpoint: str, publish_endpoint: str,
                  context: zmq.Context | None = None,  # type: ignore[type-arg]
                  firm_accounts: dict[int, frozenset[int]] | None = None,
-                 curve_secret_key: str = "", curve_clients: str = "") -> None:
+                 curve_secret_key: str = "", curve_clients: str = "",
+                 lockout: LogonLockout | None = None) -> None:
         """curve_secret_key + curve_clients: both sockets serve CurveZMQ and admit only the clients
-        whose public keys are in that directory; each refusal is audited."""
+        whose public keys are in that directory; each refusal is audited. lockout: failed logons
+        locked out per peer address and per user (gateway/security/lockout.py)."""
+        self.lockout = lockout
         self.users: dict[str, User] = {}
         self._hashes: dict[str, TokenHash] = {}
         self._stored_keys: dict[str, bytes] = {}
@@ -227,11 +231,18 @@ class ApiServer:
                                 f"undecodable request: {summarise_text(str(exc))}", peer)
         if req.command == protocol.AUTH_SALT:
             return self._salt(req)
+        if self.lockout is not None:
+            locked = self.lockout.locked(peer, req.user, time.monotonic())
+            if locked is not None:     # refused unchecked: guessing on costs one dict lookup
+                return self._refuse(req.request_id, req.user, "", req.command, req.args,
+                                    protocol.CODE_UNAUTHENTICATED,
+                                    f"locked out ({locked}) after repeated failed logons", peer)
         user = self.users.get(req.user)
         stored = self._stored_keys.get(req.user, _DECOY_KEY)
         message = auth_message(req.request_id, req.user, req.command, dict(req.args), req.ts_ns, req.nonce)
         proof_ok = check_proof(stored, message, req.proof)     # same work for an unknown user
         if user is None or not proof_ok:
+            self._logon_failed(peer, req.user if user is not None else None)
             return self._refuse(req.request_id, req.user, "", req.command, req.args,
                                 protocol.CODE_UNAUTHENTICATED, "unknown user or wrong credentials", peer)
         role = user.role
@@ -338,6 +349,19 @@ class ApiServer:
             return {"path": str(self.audit_log.path), "records": records, "whole": not findings,
                     "findings": [str(f) for f in findings[:100]]}
         raise CommandError(protocol.CODE_UNKNOWN_COMMAND, f"no handler for {command!r}")
+
+    def _logon_failed(self, peer: str, user: str | None) -> None:
+        """Counts a failed logon; a lockout it starts is audited and alerted (an intrusion)."""
+        if self.lockout is None:
+            return
+        for kind in self.lockout.failed(peer, user, time.monotonic()):
+            what = f"user {user}" if kind == "user_locked_out" else f"source {peer}"
+            text = (f"control API: {what} locked out for {self.lockout.lockout_s:.0f} s after repeated "
+                    f"failed logons")
+            event = {"kind": kind, "user": user or "", "peer": peer}
+            self._audit_safely("system", "system", "intrusion", event, True, protocol.CODE_OK, text, peer)
+            if self.service is not None:
+                self.service.alert("breach", "intrusion", text, detection=kind, user=user or "", peer=peer)
 
     def _refuse(self, request_id: int, user: str, role: str, command: str, args: Any, code: str,
                 message: str, peer: str = "") -> protocol.Reply:

@@ -22,10 +22,11 @@ import msgspec
 from gateway.control import protocol
 from gateway.control.api import ApiServer
 from gateway.control.audit import AuditLog
-from gateway.control.config import ConfigError, load_config
+from gateway.control.config import ConfigError, VenueConfig, load_config
 from gateway.control.ingest import PublishIngest
 from gateway.control.intrusion import IntrusionRelay
 from gateway.control.service import CommandError, ControlService
+from gateway.security.lockout import LogonLockout
 from shm import errors as shm_errors
 
 
@@ -70,6 +71,16 @@ class LazyGatewayAdmin:
     def security_events(self, cursor: int) -> dict[str, Any]:
         answer: dict[str, Any] = self._get().security_events(cursor)
         return answer
+
+
+def logon_lockout(cfg: VenueConfig) -> LogonLockout | None:
+    """The control API's failed-logon lockout from [security.logon] (None when both limits are 0);
+    per user here where the gateway counts per session."""
+    lg = cfg.security.logon
+    if not lg.max_failures_per_source and not lg.max_failures_per_session:
+        return None
+    return LogonLockout(lg.max_failures_per_source, lg.max_failures_per_session, lg.window_ms / 1e3,
+                        lg.lockout_ms / 1e3)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,7 +228,8 @@ def main(argv: list[str]) -> int:
         server = ApiServer(cfg.users, audit, args.command_endpoint or cfg.control.command_endpoint,
                            args.publish_endpoint or cfg.control.publish_endpoint,
                            firm_accounts={f.firm_id: frozenset(f.accounts) for f in cfg.firms},
-                           curve_secret_key=cfg.control.curve_secret_key, curve_clients=cfg.control.curve_clients)
+                           curve_secret_key=cfg.control.curve_secret_key, curve_clients=cfg.control.curve_clients,
+                           lockout=logon_lockout(cfg))
     except OSError as exc:
         print(f"control: {exc}", file=sys.stderr)
         return 1

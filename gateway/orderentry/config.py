@@ -1,6 +1,9 @@
 """The order-entry gateway's credentials file: firms, their accounts, the FIXP sessions that
-may log in (session id, firm, key or key hash, cancel-on-disconnect, throttle), and the logon
-lockout and intrusion-detection thresholds ([security]; native/gateway/gw_security.h).
+may log in (session id, firm, key or key hash, cancel-on-disconnect, throttle), the logon
+lockout and intrusion-detection thresholds ([security]; native/gateway/gw_security.h), and,
+optionally, a TLS 1.3 listener beside the plain one ([tls]: its address, certificate, key,
+and the CA client certificates are verified against). Plain TCP stays on --listen for
+co-located clients.
 
 Owns loading and validating that file (TOML or JSON, chosen by the suffix) into typed msgspec
 structs; every error names the file and the field. The C loop trusts what this module passed.
@@ -8,6 +11,8 @@ structs; every error names the file and the field. The C loop trusts what this m
 from __future__ import annotations
 
 import json
+import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -42,6 +47,16 @@ class Session(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     cancel_on_disconnect: bool = True
     throttle_msgs_per_s: int = 0          # 0: no throttle
     throttle_action: Literal["reject", "disconnect"] = "reject"
+
+
+class TlsListener(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The TLS 1.3 listener (python -m gateway keys tls makes the files). Relative paths are
+    taken from the config file's directory."""
+    listen: str                           # HOST:PORT (port 0: any free one)
+    cert: str                             # PEM: the gateway's certificate (chain)
+    key: str                              # PEM: its private key, readable by the owner only
+    client_ca: str = ""                   # PEM: CAs a client certificate is verified against
+    require_client_cert: bool = False     # True: no certificate signed by client_ca, no session
 
 
 class LogonPolicy(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -91,7 +106,43 @@ class Security(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class GatewayConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     firms: list[Firm]
     sessions: list[Session]
+    tls: TlsListener | None = None
     security: Security = Security()
+
+
+def parse_listen(text: str, where: str) -> tuple[str, int]:
+    """HOST:PORT into (host, port); ConfigError (or the caller's ValueError text) naming where."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise ConfigError(f"{where}: use HOST:PORT, e.g. 127.0.0.1:9443, got {text!r}")
+    try:
+        n = int(port)
+    except ValueError:
+        raise ConfigError(f"{where}: port must be an integer, got {port!r}") from None
+    if not 0 <= n <= 65535:
+        raise ConfigError(f"{where}: port must be 0..65535, got {n}")
+    return host, n
+
+
+def _check_tls(tls: TlsListener, where: str) -> None:
+    at = f"{where}: tls"
+    parse_listen(tls.listen, f"{at}.listen")
+    if tls.require_client_cert and not tls.client_ca:
+        raise ConfigError(f"{at}.require_client_cert: needs tls.client_ca (the CA client "
+                          f"certificates are verified against)")
+    for name in ("cert", "key", "client_ca"):
+        path = getattr(tls, name)
+        if name == "client_ca" and not path:
+            continue
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise ConfigError(f"{at}.{name}: cannot read {path} ({exc.strerror})") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{at}.{name}: {path} is not a file")
+        if name == "key" and st.st_mode & 0o077:
+            raise ConfigError(f"{at}.key: {path} is readable by others (mode "
+                              f"{stat.S_IMODE(st.st_mode):o}); chmod 600 it")
 
 
 def check(cfg: GatewayConfig, where: str) -> None:
@@ -139,6 +190,8 @@ def check(cfg: GatewayConfig, where: str) -> None:
                 raise ConfigError(f"{at}.key_hash: {exc}") from None
         if not 0 <= s.throttle_msgs_per_s < 2**32:
             raise ConfigError(f"{at}.throttle_msgs_per_s: must be 0 (off) or a positive rate")
+    if cfg.tls is not None:
+        _check_tls(cfg.tls, where)
     _check_security(cfg.security, where)
 
 
@@ -158,12 +211,18 @@ def _check_security(sec: Security, where: str) -> None:
             raise ConfigError(f"{at}: window_ms and throttle_ms must be 1..86400000")
 
 
-def parse_config(data: object, where: str = "config") -> GatewayConfig:
-    """Validates already-parsed TOML/JSON data. Raises ConfigError naming the field."""
+def parse_config(data: object, where: str = "config", base: Path | None = None) -> GatewayConfig:
+    """Validates already-parsed TOML/JSON data (base: the directory relative TLS file paths are
+    taken from). Raises ConfigError naming the field."""
     try:
         cfg = msgspec.convert(data, GatewayConfig)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+    if cfg.tls is not None and base is not None:
+        t = cfg.tls
+        cfg = msgspec.structs.replace(cfg, tls=msgspec.structs.replace(
+            t, cert=str(base / t.cert), key=str(base / t.key),
+            client_ca=str(base / t.client_ca) if t.client_ca else ""))
     check(cfg, where)
     return cfg
 
@@ -180,4 +239,4 @@ def load_config(path: str | Path) -> GatewayConfig:
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: not valid {'TOML' if p.suffix == '.toml' else 'JSON'}: {exc}") \
             from None
-    return parse_config(data, str(p))
+    return parse_config(data, str(p), p.parent)

@@ -36,6 +36,7 @@ from gateway.security.curve import CurveError
 from gateway.security.gateway_security import GatewaySecurity
 from gateway.security.key_rotation import KeyRotation
 from gateway.orderentry.config import ConfigError, GatewayConfig, load_config
+from gateway.orderentry.tls_listener import TlsSetup, TlsSetupError, open_tls_listener
 from gateway.orderentry.io_backend import (BACKENDS, ENV_BACKEND, choose_backend, choose_busy_poll,
                                            default_backend)
 from gateway.latency.errors import LatencyError
@@ -163,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "takes seven: see bench/instrumentation.py for what sampling saves")
     p.add_argument("--port-file", default=None,
                    help="write the bound port here once listening (for port 0)")
+    p.add_argument("--tls-port-file", default=None,
+                   help="write the TLS listener's bound port here (the config's [tls] listen)")
     p.add_argument("--admin", default=None, metavar="ENDPOINT",
                    help="ZeroMQ endpoint to serve session admin on (gateway/gw_admin.py), e.g. "
                         "tcp://127.0.0.1:5720 or tcp://127.0.0.1:* (any port); default: none")
@@ -263,10 +266,22 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     lsock.listen(128)
     lsock.setblocking(False)
     bound_port = lsock.getsockname()[1]
+    tls: TlsSetup | None = None
+    if cfg.tls is not None:
+        try:
+            tls = open_tls_listener(cfg.tls)
+        except TlsSetupError as exc:
+            print(f"gateway: {exc}", file=sys.stderr, flush=True)
+            lsock.close()
+            client.close()
+            return 2
 
     sessions, (accounts, n_accounts) = _sessions_array(cfg)
     gcfg = ffi.new("gw_config_t *")
     gcfg.listen_fd = lsock.fileno()
+    if tls is not None:
+        gcfg.tls = tls.ctx
+        gcfg.tls_listen_fd = tls.sock.fileno()
     gcfg.busy_poll = int(args.busy_poll)
     io = choose_backend(args.io_backend, args.io_uring_sqpoll_ms)
     gcfg.io_backend = io.backend
@@ -323,6 +338,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
         except (zmq.ZMQError, CurveError) as exc:
             print(f"gateway: cannot serve admin on {args.admin!r}: {exc}", file=sys.stderr)
             lsock.close()
+            if tls is not None:
+                tls.close()
             events.close()
             client.close()
             return 2
@@ -348,12 +365,15 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
         _write_atomically(args.admin_file, admin.endpoint)
     if args.port_file:
         _write_atomically(args.port_file, str(bound_port))
+    if args.tls_port_file and tls is not None:
+        _write_atomically(args.tls_port_file, str(tls.port))
     print(f"gateway: listening on {host}:{bound_port}, engine {args.engine} producer slot "
           f"{client.slot}, cpu {args.cpu if args.cpu is not None else 'any'}, "
           f"{'busy-poll' if args.busy_poll else f'epoll backoff (spin {args.idle_spin_us} us)'}, "
           f"{'' if args.busy_poll else ('no ' if args.no_event_doorbell else '') + 'event doorbell, '}"
           f"{sched}, I/O {io.description}, {bp.description}, {len(cfg.sessions)} sessions"
-          f"{', admin on ' + admin.endpoint if admin else ''}",
+          f"{', admin on ' + admin.endpoint if admin else ''}"
+          f"{'; ' + tls.description if tls else ''}",
           file=sys.stderr, flush=True)
     stats = ffi.new("gw_stats_t *")
     gwp = ffi.new("gw_t **")
@@ -368,6 +388,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
         admin.loop_stopped()
         admin.close()
     lsock.close()
+    if tls is not None:
+        tls.close()
     s = stats[0]
     print(f"gateway: stopped (rc {rc}): {s.accepted} connections, {s.frames_in} frames in, "
           f"{s.frames_out} out, {s.commands} commands, {s.reports} reports, "
@@ -377,8 +399,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{s.lapped} event-log laps, {s.doorbell_wakes} doorbell wakes, "
           f"{s.io_syscalls} I/O system calls, {s.io_copies_bytes} bytes copied by the I/O backend, "
           f"{s.io_sends} sends ({s.io_sends_linked} linked in a chain, {s.io_sends_waited} waits "
-          f"behind a chain), {s.store_syncs} flow store syncs "
-          f"({s.store_sync_failures} failed)",
+          f"behind a chain), {s.tls_handshakes} TLS handshakes, {s.tls_refused} TLS refused, "
+          f"{s.store_syncs} flow store syncs ({s.store_sync_failures} failed)",
           file=sys.stderr, flush=True)
     events.close()
     client.close()

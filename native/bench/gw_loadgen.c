@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "sbe_codec.h"
+#include "tls_client.h"
 
 #define GW_LG_RX_BYTES (1 << 20)
 #define GW_LG_TX_BYTES (1 << 18)
@@ -73,6 +74,118 @@ static int gw_lg_read(const gw_loadgen_cfg_t *cfg, uint8_t *rx, uint32_t *len, i
     return 0;
 }
 
+/* One run's state: the orders' planned and actual send times, the socket's buffers. */
+typedef struct gw_lg_state {
+    int64_t *planned_at, *sent_at;
+    uint8_t *rx, *tx;
+    uint32_t next, rx_len, tx_head, tx_tail;
+    int64_t start, last_progress;
+    sbe_new_order_single_t nos;
+} gw_lg_state_t;
+
+/* Encodes every order that is due (open loop), up to batch_max per write. 0 or the codec's error. */
+static int gw_lg_queue_due(const gw_loadgen_cfg_t *cfg, gw_lg_state_t *st, int64_t now,
+                           gw_loadgen_result_t *res)
+{
+    uint32_t batch = 0;
+    while (st->next < cfg->count && batch < cfg->batch_max &&
+           GW_LG_TX_BYTES - st->tx_tail >= SBE_MAX_FRAME_LENGTH) {
+        int64_t due = cfg->interval_ns ? st->start + (int64_t)(st->next * cfg->interval_ns) : now;
+        if (cfg->interval_ns == 0 && st->next - res->acked >= cfg->window)
+            break;
+        if (due > now)
+            break;
+        st->planned_at[st->next] = cfg->interval_ns ? due : now;
+        st->sent_at[st->next] = now;
+        if (now - due > res->max_behind_ns)
+            res->max_behind_ns = now - due;
+        st->nos.seq_num = cfg->first_seq + st->next;
+        st->nos.sending_time_ns = (uint64_t)now;
+        st->nos.cl_ord_id = cfg->first_cl_ord_id + st->next;
+        int n = sbe_encode_new_order_single(st->tx + st->tx_tail, GW_LG_TX_BYTES - st->tx_tail,
+                                            &st->nos);
+        if (n < 0)
+            return n;
+        st->tx_tail += (uint32_t)n;
+        st->next++;
+        batch++;
+    }
+    return 0;
+}
+
+/* One non-blocking send (plain or TLS): bytes written, or -EAGAIN, or another -errno. */
+static ssize_t gw_lg_io_send(const gw_loadgen_cfg_t *cfg, const uint8_t *buf, uint32_t len)
+{
+    if (cfg->tls)
+        return tls_client_send_some(cfg->tls, buf, len);
+    ssize_t n = send(cfg->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return n >= 0 ? n : (errno == EINTR ? -EAGAIN : -errno);
+}
+
+/* One non-blocking receive (plain or TLS): bytes, 0 the peer closed, -EAGAIN, or -errno. */
+static ssize_t gw_lg_io_recv(const gw_loadgen_cfg_t *cfg, uint8_t *buf, uint32_t cap)
+{
+    if (cfg->tls)
+        return tls_client_recv(cfg->tls, buf, cap);
+    ssize_t n = recv(cfg->fd, buf, cap, MSG_DONTWAIT);
+    return n >= 0 ? n : (errno == EINTR || errno == EWOULDBLOCK ? -EAGAIN : -errno);
+}
+
+/* One non-blocking send of what is queued. 0 or -errno. */
+static int gw_lg_send(const gw_loadgen_cfg_t *cfg, gw_lg_state_t *st, gw_loadgen_result_t *res)
+{
+    if (st->tx_head == st->tx_tail)
+        return 0;
+    ssize_t n = gw_lg_io_send(cfg, st->tx + st->tx_head, st->tx_tail - st->tx_head);
+    res->send_calls++;
+    if (n > 0)
+        st->tx_head += (uint32_t)n;
+    else if (n < 0 && n != -EAGAIN)
+        return (int)n;
+    if (st->tx_head == st->tx_tail)
+        st->tx_head = st->tx_tail = 0;
+    return 0;
+}
+
+/* Waits for reports, or until the next planned send, and handles what came. 0 or -errno. */
+static int gw_lg_wait_read(const gw_loadgen_cfg_t *cfg, gw_lg_state_t *st, int64_t *planned_ns,
+                           int64_t *sent_ns, gw_loadgen_result_t *res)
+{
+    int64_t wait_ns = 0;
+    if (st->tx_head == st->tx_tail) {
+        if (st->next < cfg->count && cfg->interval_ns)
+            wait_ns = st->start + (int64_t)(st->next * cfg->interval_ns) - gw_lg_now();
+        else if (st->next >= cfg->count ||
+                 (cfg->interval_ns == 0 && st->next - res->acked >= cfg->window))
+            wait_ns = 10000000;
+    }
+    struct pollfd pfd = {.fd = cfg->fd, .events = POLLIN | (st->tx_head < st->tx_tail ? POLLOUT : 0)};
+    struct timespec ts = {.tv_sec = wait_ns > 0 ? wait_ns / 1000000000 : 0,
+                          .tv_nsec = wait_ns > 0 ? wait_ns % 1000000000 : 0};
+    if (cfg->tls && tls_client_pending(cfg->tls))
+        pfd.revents = POLLIN;       /* TLS holds decrypted bytes: the socket would not say so */
+    else if (ppoll(&pfd, 1, &ts, NULL) <= 0)
+        return 0;
+    if (!(pfd.revents & (POLLIN | POLLERR | POLLHUP)))
+        return 0;
+    ssize_t n = gw_lg_io_recv(cfg, st->rx + st->rx_len, GW_LG_RX_BYTES - st->rx_len);
+    if (n == 0)
+        return -EPROTO;
+    if (n == -EAGAIN)
+        return 0;
+    if (n < 0)
+        return (int)n;
+    st->rx_len += (uint32_t)n;
+    int64_t t = gw_lg_now();
+    int rc = gw_lg_read(cfg, st->rx, &st->rx_len, t, st->planned_at, st->sent_at, planned_ns,
+                        sent_ns, res);
+    if (rc < 0)
+        return rc;
+    st->last_progress = t;
+    res->elapsed_ns = t - st->start;
+    return 0;
+}
+
 int gw_loadgen_run(const gw_loadgen_cfg_t *cfg, int64_t *planned_ns, int64_t *sent_ns,
                    gw_loadgen_result_t *res)
 {
@@ -80,102 +193,38 @@ int gw_loadgen_run(const gw_loadgen_cfg_t *cfg, int64_t *planned_ns, int64_t *se
     if (!cfg || cfg->fd < 0 || cfg->count == 0 || cfg->batch_max == 0 ||
         (cfg->interval_ns == 0 && cfg->window == 0) || cfg->timeout_ms == 0)
         return -EINVAL;
-    int64_t *planned_at = malloc(sizeof(int64_t) * cfg->count);
-    int64_t *sent_at = malloc(sizeof(int64_t) * cfg->count);
-    uint8_t *rx = malloc(GW_LG_RX_BYTES);
-    uint8_t *tx = malloc(GW_LG_TX_BYTES);
-    if (!planned_at || !sent_at || !rx || !tx) {
-        free(planned_at), free(sent_at), free(rx), free(tx);
-        return -ENOMEM;
+    gw_lg_state_t st = {.planned_at = malloc(sizeof(int64_t) * cfg->count),
+                        .sent_at = malloc(sizeof(int64_t) * cfg->count),
+                        .rx = malloc(GW_LG_RX_BYTES), .tx = malloc(GW_LG_TX_BYTES)};
+    int rc = 0;
+    if (!st.planned_at || !st.sent_at || !st.rx || !st.tx) {
+        rc = -ENOMEM;
+        goto out;
     }
     for (uint32_t i = 0; i < cfg->count; i++)
         planned_ns[i] = sent_ns[i] = -1;
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);   /* ppoll wakes within ns, not the default 50 us */
-    sbe_new_order_single_t nos = {
+    st.nos = (sbe_new_order_single_t){
         .price = cfg->price, .stop_px = SBE_OPTIONAL_PRICE_NULL, .order_qty = 1,
         .display_qty = SBE_OPTIONAL_QTY_NULL, .expire_time_ns = SBE_OPTIONAL_TIME_NS_NULL,
         .instrument_id = cfg->instrument_id, .account_id = cfg->account_id, .side = cfg->side,
         .ord_type = SBE_ORD_TYPE_LIMIT, .time_in_force = SBE_TIME_IN_FORCE_IMMEDIATE_OR_CANCEL,
         .stp_mode = SBE_SELF_TRADE_PREVENTION_NONE};
-    uint32_t next = 0, rx_len = 0, tx_head = 0, tx_tail = 0;
-    int64_t start = gw_lg_now() + 1000000;   /* 1 ms to settle */
-    int64_t last_progress = start;
-    int rc = 0;
+    st.start = gw_lg_now() + 1000000;   /* 1 ms to settle */
+    st.last_progress = st.start;
     while (res->acked < cfg->count || res->finished + res->refused < cfg->count) {
-        int64_t now = gw_lg_now();
-        /* Queue every order that is due (open loop), up to batch_max per write. */
-        uint32_t batch = 0;
-        while (next < cfg->count && batch < cfg->batch_max &&
-               GW_LG_TX_BYTES - tx_tail >= SBE_MAX_FRAME_LENGTH) {
-            int64_t due = cfg->interval_ns ? start + (int64_t)(next * cfg->interval_ns) : now;
-            if (cfg->interval_ns == 0 && next - res->acked >= cfg->window)
-                break;
-            if (due > now)
-                break;
-            planned_at[next] = cfg->interval_ns ? due : now;
-            sent_at[next] = now;
-            if (now - due > res->max_behind_ns)
-                res->max_behind_ns = now - due;
-            nos.seq_num = cfg->first_seq + next;
-            nos.sending_time_ns = (uint64_t)now;
-            nos.cl_ord_id = cfg->first_cl_ord_id + next;
-            int n = sbe_encode_new_order_single(tx + tx_tail, GW_LG_TX_BYTES - tx_tail, &nos);
-            if (n < 0) {
-                rc = n;
-                goto out;
-            }
-            tx_tail += (uint32_t)n;
-            next++;
-            batch++;
-        }
-        if (tx_head < tx_tail) {
-            ssize_t n = send(cfg->fd, tx + tx_head, tx_tail - tx_head, MSG_DONTWAIT | MSG_NOSIGNAL);
-            res->send_calls++;
-            if (n > 0)
-                tx_head += (uint32_t)n;
-            else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                rc = -errno;
-                goto out;
-            }
-            if (tx_head == tx_tail)
-                tx_head = tx_tail = 0;
-        }
-        /* Wait for reports, or until the next planned send. */
-        int64_t wait_ns = 0;
-        if (tx_head == tx_tail) {
-            if (next < cfg->count && cfg->interval_ns)
-                wait_ns = start + (int64_t)(next * cfg->interval_ns) - gw_lg_now();
-            else if (next >= cfg->count || (cfg->interval_ns == 0 && next - res->acked >= cfg->window))
-                wait_ns = 10000000;
-        }
-        struct pollfd pfd = {.fd = cfg->fd, .events = POLLIN | (tx_head < tx_tail ? POLLOUT : 0)};
-        struct timespec ts = {.tv_sec = wait_ns > 0 ? wait_ns / 1000000000 : 0,
-                              .tv_nsec = wait_ns > 0 ? wait_ns % 1000000000 : 0};
-        int pr = ppoll(&pfd, 1, &ts, NULL);
-        if (pr > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP))) {
-            ssize_t n = recv(cfg->fd, rx + rx_len, GW_LG_RX_BYTES - rx_len, MSG_DONTWAIT);
-            if (n == 0) {
-                rc = -EPROTO;
-                goto out;
-            }
-            if (n > 0) {
-                rx_len += (uint32_t)n;
-                int64_t t = gw_lg_now();
-                rc = gw_lg_read(cfg, rx, &rx_len, t, planned_at, sent_at, planned_ns, sent_ns, res);
-                if (rc < 0)
-                    goto out;
-                last_progress = t;
-                res->elapsed_ns = t - start;
-            }
-        }
-        if (gw_lg_now() - last_progress > (int64_t)cfg->timeout_ms * 1000000) {
+        if ((rc = gw_lg_queue_due(cfg, &st, gw_lg_now(), res)) < 0 ||
+            (rc = gw_lg_send(cfg, &st, res)) < 0 ||
+            (rc = gw_lg_wait_read(cfg, &st, planned_ns, sent_ns, res)) < 0)
+            break;
+        if (gw_lg_now() - st.last_progress > (int64_t)cfg->timeout_ms * 1000000) {
             rc = -ETIMEDOUT;
-            goto out;
+            break;
         }
     }
+    res->sent = st.next;
 out:
-    res->sent = next;
     res->error = rc;
-    free(planned_at), free(sent_at), free(rx), free(tx);
+    free(st.planned_at), free(st.sent_at), free(st.rx), free(st.tx);
     return rc;
 }

@@ -24,6 +24,9 @@ typedef struct gw_loadgen_cfg {
     uint8_t side;
     uint8_t _pad0[3];
     uint32_t timeout_ms;            /* the run ends after this long without any report */
+    uint32_t _pad1;
+    struct tls_client *tls;         /* NULL: plain TCP on fd; else the session's TLS client on
+                                       fd (tls_client.h): every send and receive goes through it */
 } gw_loadgen_cfg_t;
 
 typedef struct gw_loadgen_result {

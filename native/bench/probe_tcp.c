@@ -140,6 +140,66 @@ static int probe_cpu_valid(int cpu)
     return cpu == -1 || (cpu >= 0 && cpu < CPU_SETSIZE);
 }
 
+/* A loopback listening socket on an ephemeral port (written to *addr), with the timeouts set:
+ * its fd, or -errno. */
+static int probe_listen_loopback(struct sockaddr_in *addr, uint32_t timeout_ms)
+{
+    memset(addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr->sin_port = 0;
+    socklen_t addr_len = sizeof *addr;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int rc = probe_set_timeouts(fd, timeout_ms);
+    if (rc == 0 && (bind(fd, (struct sockaddr *)addr, sizeof *addr) != 0
+                    || getsockname(fd, (struct sockaddr *)addr, &addr_len) != 0
+                    || listen(fd, 1) != 0))
+        rc = -errno;
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+/* A client socket connected to addr, TCP_NODELAY and timeouts set: its fd, or -errno. */
+static int probe_connect(const struct sockaddr_in *addr, uint32_t timeout_ms)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int rc = probe_set_timeouts(fd, timeout_ms);
+    if (rc == 0)
+        rc = probe_nodelay(fd);
+    if (rc == 0 && connect(fd, (const struct sockaddr *)addr, sizeof *addr) != 0)
+        rc = probe_errno();
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+/* warmup + samples round trips of payload_bytes; the samples' times into rtt_ns. 0 or -errno. */
+static int probe_rounds(int fd, unsigned char *buf, uint32_t payload_bytes, uint32_t warmup,
+                        uint32_t samples, uint64_t *rtt_ns)
+{
+    for (uint32_t i = 0; i < warmup + samples; i++) {
+        uint64_t t0 = probe_now_ns();
+        int rc = probe_send_all(fd, buf, payload_bytes);
+        if (rc == 0)
+            rc = probe_recv_all(fd, buf, payload_bytes);
+        if (rc != 0)
+            return rc;
+        uint64_t t1 = probe_now_ns();
+        if (i >= warmup)
+            rtt_ns[i - warmup] = t1 - t0;
+    }
+    return 0;
+}
+
 int probe_tcp_pingpong(uint64_t *rtt_ns, uint32_t samples, uint32_t warmup, uint32_t payload_bytes,
                        int client_cpu, int server_cpu, uint32_t timeout_ms)
 {
@@ -149,7 +209,6 @@ int probe_tcp_pingpong(uint64_t *rtt_ns, uint32_t samples, uint32_t warmup, uint
         return -EINVAL;
 
     int rc = 0;
-    int listen_fd = -1;
     int fd = -1;
     int thread_started = 0;
     int affinity_saved = 0;
@@ -160,28 +219,12 @@ int probe_tcp_pingpong(uint64_t *rtt_ns, uint32_t samples, uint32_t warmup, uint
     unsigned char *buf = calloc(1, payload_bytes);
     if (buf == NULL)
         return -ENOMEM;
-
     struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t addr_len = sizeof addr;
-
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int listen_fd = probe_listen_loopback(&addr, timeout_ms);
     if (listen_fd < 0) {
-        rc = -errno;
+        rc = listen_fd;
         goto out;
     }
-    if ((rc = probe_set_timeouts(listen_fd, timeout_ms)) != 0)
-        goto out;
-    if (bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0
-        || getsockname(listen_fd, (struct sockaddr *)&addr, &addr_len) != 0
-        || listen(listen_fd, 1) != 0) {
-        rc = -errno;
-        goto out;
-    }
-
     if (client_cpu >= 0) {
         if (pthread_getaffinity_np(pthread_self(), sizeof saved_affinity, &saved_affinity) != 0) {
             rc = -EINVAL;
@@ -191,37 +234,14 @@ int probe_tcp_pingpong(uint64_t *rtt_ns, uint32_t samples, uint32_t warmup, uint
         if ((rc = probe_pin_self(client_cpu)) != 0)
             goto out;
     }
-
     echo.listen_fd = listen_fd;
     if ((rc = pthread_create(&thread, NULL, probe_echo_main, &echo)) != 0) {
         rc = -rc;
         goto out;
     }
     thread_started = 1;
-
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        rc = -errno;
-        goto out;
-    }
-    if ((rc = probe_set_timeouts(fd, timeout_ms)) != 0 || (rc = probe_nodelay(fd)) != 0)
-        goto out;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        rc = probe_errno();
-        goto out;
-    }
-
-    for (uint32_t i = 0; i < warmup + samples; i++) {
-        uint64_t t0 = probe_now_ns();
-        if ((rc = probe_send_all(fd, buf, payload_bytes)) != 0)
-            goto out;
-        if ((rc = probe_recv_all(fd, buf, payload_bytes)) != 0)
-            goto out;
-        uint64_t t1 = probe_now_ns();
-        if (i >= warmup)
-            rtt_ns[i - warmup] = t1 - t0;
-    }
-
+    fd = probe_connect(&addr, timeout_ms);
+    rc = fd < 0 ? fd : probe_rounds(fd, buf, payload_bytes, warmup, samples, rtt_ns);
 out:
     /* Closing the client end first wakes an echo thread blocked in recv() with EOF, and closing
      * the listener after the join keeps accept() bounded by its own timeout. */

@@ -6,6 +6,8 @@
  * Invariants: a connection's outbound buffer never grows past tx_buffer_bytes (a client that
  * stops reading is terminated with ENG_GW_SLOW_CONSUMER; GW_TX_RESERVE bytes stay free for that
  * Terminate); a partial write keeps the unsent tail for the backend's next flush (gw_io.h).
+ * A TLS connection (gw_tls.h) queues the session layer's plaintext in ptx under the same bounds
+ * and encrypts it into tx as room allows at each flush: the backend only ever sees tx.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,24 +15,85 @@
 
 #include "gw_internal.h"
 
+/* Moves buf[head..tail) to the front when what comes needs the room behind it. */
+static void gw_buf_compact(uint8_t *buf, uint32_t *head, uint32_t *tail)
+{
+    if (*head == 0)
+        return;
+    memmove(buf, buf + *head, *tail - *head);
+    *tail -= *head;
+    *head = 0;
+}
+
+/* Encrypts the plaintext queued on a TLS connection into tx while tx has room for a whole
+ * record's ciphertext, and moves what TLS has to send (records, handshake messages, alerts)
+ * into tx. 0, or -1: TLS failed (out of memory). */
+static int gw_conn_encrypt(gw_t *g, gw_conn_t *c)
+{
+    uint32_t cap = g->cfg->tx_buffer_bytes;
+    for (;;) {
+        if (gw_tls_pending(c->tls)) {
+            if (cap - c->tx_tail < 4096)
+                gw_buf_compact(c->tx, &c->tx_head, &c->tx_tail);
+            uint32_t n = gw_tls_take(c->tls, c->tx + c->tx_tail, cap - c->tx_tail);
+            c->tx_tail += n;
+            if (gw_tls_pending(c->tls))
+                return 0;           /* tx is full: the socket takes some first */
+        }
+        uint32_t plain = c->ptx_tail - c->ptx_head;
+        if (plain == 0 || !gw_tls_open(c->tls))
+            return 0;
+        uint32_t room = cap - (c->tx_tail - c->tx_head);
+        if (room < GW_TLS_RECORD_OVERHEAD + 256)
+            return 0;
+        uint32_t n = room - GW_TLS_RECORD_OVERHEAD;
+        if (n > GW_TLS_RECORD_PLAIN)
+            n = GW_TLS_RECORD_PLAIN;
+        if (n > plain)
+            n = plain;
+        if (gw_tls_write(c->tls, c->ptx + c->ptx_head, n) < 0)
+            return -1;
+        c->ptx_head += n;
+        if (c->ptx_head == c->ptx_tail)
+            c->ptx_head = c->ptx_tail = 0;
+    }
+}
+
 int gw_conn_flush(gw_t *g, gw_conn_t *c)
 {
     gw_store_sync(g);               /* what the client may see is durable first (gw_store.c) */
+    if (c->tls && gw_conn_encrypt(g, c) < 0)
+        return -1;
     return g->io->conn_flush(g, c);     /* the backend writes (gw_io.h) */
+}
+
+int gw_conn_out_pending(const gw_conn_t *c)
+{
+    return c->tx_tail > c->tx_head ||
+           (c->tls && (c->ptx_tail > c->ptx_head || gw_tls_pending(c->tls)));
+}
+
+void gw_conn_tls_refused(gw_t *g, gw_conn_t *c)
+{
+    c->closing = 1;                 /* reads stop: the backends discard what still comes */
+    c->close_deadline_ns = g->now_ns + GW_LINGER_NS;
+    c->ptx_head = c->ptx_tail = 0;
+    if (gw_conn_flush(g, c) < 0)    /* the alert, if TLS made one */
+        gw_conn_close(g, c);
 }
 
 static int gw_tx_append(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len,
                         uint32_t limit)
 {
-    if (c->tx_tail + len > limit && c->tx_head > 0) {
-        memmove(c->tx, c->tx + c->tx_head, c->tx_tail - c->tx_head);
-        c->tx_tail -= c->tx_head;
-        c->tx_head = 0;
-    }
-    if (c->tx_tail + len > limit)
+    uint8_t *buf = c->tls ? c->ptx : c->tx;
+    uint32_t *head = c->tls ? &c->ptx_head : &c->tx_head;
+    uint32_t *tail = c->tls ? &c->ptx_tail : &c->tx_tail;
+    if (*tail + len > limit)
+        gw_buf_compact(buf, head, tail);
+    if (*tail + len > limit)
         return -ENOBUFS;
-    memcpy(c->tx + c->tx_tail, frame, len);
-    c->tx_tail += len;
+    memcpy(buf + *tail, frame, len);
+    *tail += len;
     c->last_tx_ns = g->now_ns;
     g->stats->frames_out++;
     return 0;
@@ -99,6 +162,9 @@ void gw_conn_close(gw_t *g, gw_conn_t *c)
         g->on_unbound(g, s, was_established);
     }
     g->io->conn_close(g, c);
+    gw_tls_conn_free(c->tls);
+    c->tls = NULL;
+    c->ptx_head = c->ptx_tail = 0;
     c->fd = -1;
     c->state = GW_CONN_FREE;
     g->stats->closed++;

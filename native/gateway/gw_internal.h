@@ -22,6 +22,7 @@
 #include "gw_io.h"
 #include "gw_security.h"
 #include "gw_server.h"
+#include "gw_tls.h"
 #include "ring_bcast.h"
 #include "ring_spsc.h"
 #include "sbe_codec.h"
@@ -51,8 +52,13 @@ typedef struct gw_conn {
     int64_t last_rx_ns;
     int64_t last_tx_ns;
     int64_t close_deadline_ns;
-    uint8_t *tx;                    /* tx_buffer_bytes */
+    uint8_t *tx;                    /* tx_buffer_bytes: what the backend sends (ciphertext on a
+                                       TLS connection) */
     uint32_t tx_head, tx_tail;      /* unsent bytes are tx[head..tail) */
+    gw_tls_conn_t *tls;             /* NULL: plain TCP; else accepted on the TLS listener */
+    uint8_t *ptx;                   /* TLS: the session layer's plaintext, tx_buffer_bytes (only
+                                       allocated when the gateway has a TLS listener) */
+    uint32_t ptx_head, ptx_tail;    /* not yet encrypted: ptx[head..tail) */
     uint64_t lat_rx;                /* latency: hdr_now() after the recv() that last added bytes */
     char peer[GW_ADMIN_PEER_MAX];   /* "host:port" of the client, for the admin table */
     uint8_t rx[GW_RX_BYTES];
@@ -288,8 +294,14 @@ void gw_orders_chain_unlink(gw_orders_t *t, uint64_t *head, uint64_t *tail, gw_o
 /* Queues one encoded frame on the connection. 0, or -ENOBUFS after which the connection is a
  * slow consumer being terminated (the frame was not queued). */
 int gw_conn_send(gw_t *g, gw_conn_t *c, const uint8_t *frame, uint32_t len);
-/* Writes as much of the outbound buffer as the socket takes. 0, or -1 if the peer is gone. */
+/* Writes as much of the outbound buffer as the socket takes (a TLS connection's plaintext is
+ * encrypted first, as far as its ciphertext buffer has room). 0, or -1 if the peer is gone. */
 int gw_conn_flush(gw_t *g, gw_conn_t *c);
+/* 1 while bytes queued on the connection have not all been handed to the backend. */
+int gw_conn_out_pending(const gw_conn_t *c);
+/* A TLS connection that failed: what TLS still has to say (an alert) is flushed, then the
+ * connection closes (reads stop at once). */
+void gw_conn_tls_refused(gw_t *g, gw_conn_t *c);
 /* Queues Terminate(code, reason) and starts closing the connection. */
 void gw_conn_terminate(gw_t *g, gw_conn_t *c, uint8_t code, uint16_t reason);
 /* As gw_conn_terminate, with reason text (at most 128 bytes) in the Terminate. */

@@ -8,7 +8,8 @@
  *                  receive into a provided buffer ring, registered files and send buffers, sends
  *                  of a loop pass submitted together, optional SQPOLL
  *
- * A backend owns the system calls on the listening socket and the client sockets; everything a
+ * A backend owns the system calls on the listening sockets (the plain one, and the TLS one
+ * when cfg->tls is set) and the client sockets; everything a
  * byte means stays above it. It hands received bytes up through gw_io_received (appended to
  * c->rx), new sockets through gw_io_accepted, the engine doorbell's eventfd through gw_io_woken,
  * and a peer that is gone through gw_conn_close. Not seen by cffi; gateway thread only.
@@ -24,7 +25,8 @@ struct gw_conn;
 
 typedef struct gw_io_ops {
     const char *name;
-    /* Makes the backend's state (g->io_state) and puts cfg->listen_fd into the loop. 0 or -errno. */
+    /* Makes the backend's state (g->io_state) and puts cfg->listen_fd (and cfg->tls_listen_fd
+     * when cfg->tls is set) into the loop. 0 or -errno. */
     int (*open)(struct gw *g);
     /* Frees it (connections were closed before). */
     void (*close)(struct gw *g);
@@ -55,11 +57,17 @@ extern const gw_io_ops_t gw_io_epoll_ops;
 extern const gw_io_ops_t gw_io_uring_ops;
 
 /* Up-calls of the backends (gw_server.c). */
-/* A socket the listening socket gave: gets a connection slot and is added to the backend
- * (conn_add), or is closed (no slot free, or conn_add failed). peer may be NULL (looked up). */
-void gw_io_accepted(struct gw *g, int fd, const struct sockaddr_storage *peer, socklen_t peer_len);
-/* n bytes were appended at c->rx + c->rx_len: frames them and handles whole ones. */
+/* A socket a listening socket gave (tls: the TLS listener's): gets a connection slot and is
+ * added to the backend (conn_add), or is closed (no slot free, or conn_add failed). peer may
+ * be NULL (looked up). */
+void gw_io_accepted(struct gw *g, int fd, const struct sockaddr_storage *peer, socklen_t peer_len,
+                    int tls);
+/* n bytes were appended at c->rx + c->rx_len: frames them and handles whole ones (on a TLS
+ * connection they are ciphertext: decrypted first, gw_tls.h). */
 void gw_io_received(struct gw *g, struct gw_conn *c, uint32_t n);
+/* A TLS connection: decrypts and handles what TLS holds already, as far as the connection
+ * takes input (after it was held back by a full command ring). */
+void gw_io_tls_drain(struct gw *g, struct gw_conn *c);
 /* The doorbell's eventfd fired. */
 void gw_io_woken(struct gw *g);
 

@@ -16,6 +16,7 @@
 
 #define GW_EP_LISTEN_TAG UINT64_MAX
 #define GW_EP_WAKER_TAG (UINT64_MAX - 1)
+#define GW_EP_TLS_LISTEN_TAG (UINT64_MAX - 2)
 #define GW_EP_EVENTS_MAX 64
 
 typedef struct gw_epoll {
@@ -46,7 +47,10 @@ static int gw_ep_open(gw_t *g)
         return rc;
     }
     g->io_state = e;
-    return gw_ep_ctl(g, EPOLL_CTL_ADD, g->cfg->listen_fd, EPOLLIN, GW_EP_LISTEN_TAG);
+    int rc = gw_ep_ctl(g, EPOLL_CTL_ADD, g->cfg->listen_fd, EPOLLIN, GW_EP_LISTEN_TAG);
+    if (rc == 0 && g->cfg->tls)
+        rc = gw_ep_ctl(g, EPOLL_CTL_ADD, g->cfg->tls_listen_fd, EPOLLIN, GW_EP_TLS_LISTEN_TAG);
+    return rc;
 }
 
 static void gw_ep_close(gw_t *g)
@@ -145,17 +149,17 @@ static void gw_ep_readable(gw_t *g, gw_conn_t *c)
     }
 }
 
-static void gw_ep_accept(gw_t *g)
+static void gw_ep_accept(gw_t *g, int tls)
 {
     for (;;) {
         struct sockaddr_storage peer;
         socklen_t peer_len = sizeof peer;
         g->stats->io_syscalls++;
-        int fd = accept4(g->cfg->listen_fd, (struct sockaddr *)&peer, &peer_len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(tls ? g->cfg->tls_listen_fd : g->cfg->listen_fd, (struct sockaddr *)&peer,
+                         &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;                 /* EAGAIN, or a connection that died in the backlog */
-        gw_io_accepted(g, fd, &peer, peer_len);
+        gw_io_accepted(g, fd, &peer, peer_len, tls);
     }
 }
 
@@ -163,8 +167,8 @@ static void gw_ep_accept(gw_t *g)
 static void gw_ep_dispatch(gw_t *g, const struct epoll_event *evs, int n)
 {
     for (int i = 0; i < n; i++) {
-        if (evs[i].data.u64 == GW_EP_LISTEN_TAG) {
-            gw_ep_accept(g);
+        if (evs[i].data.u64 == GW_EP_LISTEN_TAG || evs[i].data.u64 == GW_EP_TLS_LISTEN_TAG) {
+            gw_ep_accept(g, evs[i].data.u64 == GW_EP_TLS_LISTEN_TAG);
             continue;
         }
         if (evs[i].data.u64 == GW_EP_WAKER_TAG) {

@@ -40,7 +40,8 @@ static void gw_format_peer(const struct sockaddr_storage *sa, socklen_t len, cha
     }
 }
 
-void gw_io_accepted(gw_t *g, int fd, const struct sockaddr_storage *peer, socklen_t peer_len)
+void gw_io_accepted(gw_t *g, int fd, const struct sockaddr_storage *peer, socklen_t peer_len,
+                    int tls)
 {
     struct sockaddr_storage looked_up;
     if (!peer) {
@@ -73,10 +74,19 @@ void gw_io_accepted(gw_t *g, int fd, const struct sockaddr_storage *peer, sockle
     c->closing = c->blocked = c->want_out = 0;
     c->rx_len = c->tx_head = c->tx_tail = 0;
     c->keepalive_ms = 0;
+    c->ptx_head = c->ptx_tail = 0;
+    c->tls = NULL;
+    if (tls && !(c->tls = gw_tls_conn_new(g->cfg->tls))) {
+        g->stats->refused_connections++;    /* out of memory for its TLS state */
+        close(fd);
+        return;
+    }
     gw_format_peer(peer, peer_len, c->peer, sizeof c->peer);
     c->accepted_ns = c->last_rx_ns = c->last_tx_ns = g->now_ns;
     if (g->io->conn_add(g, c) < 0) {
         close(fd);
+        gw_tls_conn_free(c->tls);
+        c->tls = NULL;
         c->fd = -1;
         c->state = GW_CONN_FREE;
         return;
@@ -84,7 +94,8 @@ void gw_io_accepted(gw_t *g, int fd, const struct sockaddr_storage *peer, sockle
     g->stats->accepted++;
 }
 
-void gw_io_received(gw_t *g, gw_conn_t *c, uint32_t n)
+/* Plaintext n bytes at c->rx + c->rx_len: frames them and handles whole ones. */
+static void gw_io_plain(gw_t *g, gw_conn_t *c, uint32_t n)
 {
     c->rx_len += n;
     c->last_rx_ns = g->now_ns;
@@ -92,6 +103,44 @@ void gw_io_received(gw_t *g, gw_conn_t *c, uint32_t n)
                                        read in (sample mask + 1); 0: not sampled, no stamps */
         c->lat_rx = (++g->lat_recvs & g->cfg->latency_sample_mask) == 0 ? hdr_now() : 0;
     fixp_conn_input(g, c);
+}
+
+void gw_io_tls_drain(gw_t *g, gw_conn_t *c)
+{
+    while (c->fd >= 0 && !c->closing && !c->blocked && c->rx_len < GW_RX_BYTES) {
+        int n = gw_tls_read(c->tls, c->rx + c->rx_len, GW_RX_BYTES - c->rx_len, c->peer,
+                            &g->stats->tls_handshakes, &g->stats->tls_refused);
+        if (n > 0) {
+            gw_io_plain(g, c, (uint32_t)n);
+            continue;
+        }
+        if (n == GW_TLS_FAILED) {
+            gw_conn_tls_refused(g, c);
+            return;
+        }
+        if (n == GW_TLS_PEER_CLOSED) {
+            gw_conn_close(g, c);
+            return;
+        }
+        break;
+    }
+    /* The handshake's answers (and a KeyUpdate's) go out now, not with the next report. */
+    if (c->fd >= 0 && gw_tls_pending(c->tls) && gw_conn_flush(g, c) < 0)
+        gw_conn_close(g, c);
+}
+
+void gw_io_received(gw_t *g, gw_conn_t *c, uint32_t n)
+{
+    if (!c->tls) {
+        gw_io_plain(g, c, n);
+        return;
+    }
+    /* Ciphertext: it moves into TLS's buffer; c->rx keeps only plaintext. */
+    if (gw_tls_absorb(c->tls, c->rx + c->rx_len, n) < 0) {
+        gw_conn_close(g, c);
+        return;
+    }
+    gw_io_tls_drain(g, c);
 }
 
 void gw_io_woken(gw_t *g)

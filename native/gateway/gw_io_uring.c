@@ -87,7 +87,7 @@ typedef struct gw_uio {
     uint8_t *stage;                 /* max_connections x GW_UR_STAGE_BYTES, registered */
     gw_uconn_t *uc;
     int fixed_send;                 /* 1: sends name the registered buffer */
-    int listen_armed;
+    uint32_t listen_armed;          /* bit 0: the plain listener's accept is live; bit 1: TLS's */
     int stopping;                   /* settle(): accepted sockets are closed at once */
     int waker_fd;                   /* -1: none */
     uint32_t waker_gen;
@@ -118,18 +118,29 @@ static void gw_ur_buf_give(gw_uio_t *u, uint32_t bid)
     __atomic_store_n(&u->br->tail, u->br_tail, __ATOMIC_RELEASE);
 }
 
-static void gw_ur_arm_accept(gw_t *g)
+/* The multishot accept of the plain listener (tls 0) or of the TLS one (tls 1: its slot in
+ * user_data says which listener a new socket came from). */
+static void gw_ur_arm_accept(gw_t *g, uint32_t tls)
 {
     gw_uio_t *u = gw_ur(g);
     struct io_uring_sqe *s = gw_uring_get_sqe(&u->r);
     if (!s)
         return;                     /* the next pass tries again */
     s->opcode = IORING_OP_ACCEPT;
-    s->fd = g->cfg->listen_fd;
+    s->fd = tls ? g->cfg->tls_listen_fd : g->cfg->listen_fd;
     s->ioprio = IORING_ACCEPT_MULTISHOT;
     s->accept_flags = SOCK_CLOEXEC;
-    s->user_data = gw_ur_tag(GW_UR_ACCEPT, 0, 0);
-    u->listen_armed = 1;
+    s->user_data = gw_ur_tag(GW_UR_ACCEPT, tls, 0);
+    u->listen_armed |= 1u << tls;
+}
+
+static void gw_ur_arm_accepts(gw_t *g)
+{
+    gw_uio_t *u = gw_ur(g);
+    if (!(u->listen_armed & 1))
+        gw_ur_arm_accept(g, 0);
+    if (g->cfg->tls && !(u->listen_armed & 2))
+        gw_ur_arm_accept(g, 1);
 }
 
 static void gw_ur_arm_recv(gw_t *g, uint32_t slot)
@@ -384,7 +395,7 @@ static void gw_ur_on_send(gw_t *g, const struct io_uring_cqe *e, uint32_t slot, 
     }
     if (x->chain_len)
         return;                     /* the chain's last completion goes on */
-    if (c->tx_tail > c->tx_head) {
+    if (gw_conn_out_pending(c)) {
         if (gw_conn_flush(g, c) < 0)
             gw_conn_close(g, c);
         return;
@@ -401,12 +412,12 @@ static void gw_ur_dispatch(gw_t *g, const struct io_uring_cqe *e)
     switch (op) {
     case GW_UR_ACCEPT:
         if (!(e->flags & IORING_CQE_F_MORE))
-            u->listen_armed = 0;    /* re-armed by the next wait */
+            u->listen_armed &= ~(1u << (slot & 1));     /* re-armed by the next wait */
         if (e->res >= 0) {
             if (u->stopping)
                 close(e->res);
             else
-                gw_io_accepted(g, e->res, NULL, 0);
+                gw_io_accepted(g, e->res, NULL, 0, (int)(slot & 1));
         }
         break;
     case GW_UR_WAKER:
@@ -472,8 +483,7 @@ static int gw_ur_wait(gw_t *g, int timeout_ms)
 {
     gw_uio_t *u = gw_ur(g);
     u->stopping = 0;
-    if (!u->listen_armed)
-        gw_ur_arm_accept(g);
+    gw_ur_arm_accepts(g);
     if (u->starved)
         gw_ur_retry_starved(g);
     int rc = gw_uring_submit(&u->r, u->bl_count ? 0 : timeout_ms);
@@ -702,7 +712,7 @@ static int gw_ur_open(gw_t *g)
     rc = gw_ur_setup_buffers(g);
     if (rc < 0)
         return rc;
-    gw_ur_arm_accept(g);
+    gw_ur_arm_accepts(g);
     return 0;
 }
 

@@ -68,7 +68,7 @@ static int gw_check_config(const gw_config_t *cfg)
         cfg->keepalive_min_ms == 0 || cfg->keepalive_max_ms < cfg->keepalive_min_ms ||
         cfg->order_capacity < 8 || (cfg->order_capacity & (cfg->order_capacity - 1)) ||
         cfg->order_id_prefix == 0 || cfg->order_id_prefix > 0xFFFF ||
-        cfg->io_backend > GW_IO_URING)
+        cfg->io_backend > GW_IO_URING || (cfg->tls && cfg->tls_listen_fd < 0))
         return -EINVAL;
     if (cfg->security && (!cfg->security->sessions || !cfg->security->sources))
         return -EINVAL;
@@ -83,8 +83,10 @@ static int gw_check_config(const gw_config_t *cfg)
 static void gw_free(gw_t *g)
 {
     if (g->conns) {
-        for (uint32_t i = 0; i < g->cfg->max_connections; i++)
+        for (uint32_t i = 0; i < g->cfg->max_connections; i++) {
             free(g->conns[i].tx);
+            free(g->conns[i].ptx);
+        }
         free(g->conns);
     }
     if (g->sessions && !g->store) {
@@ -117,6 +119,8 @@ static int gw_setup(gw_t *g)
         g->conns[i].session = -1;
         g->conns[i].tx = malloc(cfg->tx_buffer_bytes);
         if (!g->conns[i].tx)
+            return -ENOMEM;
+        if (cfg->tls && !(g->conns[i].ptx = malloc(cfg->tx_buffer_bytes)))
             return -ENOMEM;
     }
     for (uint32_t i = 0; i < cfg->session_count; i++) {
@@ -164,11 +168,11 @@ static void gw_reap(gw_t *g)
         gw_conn_t *c = &g->conns[i];
         if (c->fd < 0)
             continue;
-        if (c->tx_tail > c->tx_head && gw_conn_flush(g, c) < 0) {
+        if (gw_conn_out_pending(c) && gw_conn_flush(g, c) < 0) {
             gw_conn_close(g, c);
             continue;
         }
-        if (c->closing && ((c->tx_tail == c->tx_head && g->io->conn_tx_idle(g, c)) ||
+        if (c->closing && ((!gw_conn_out_pending(c) && g->io->conn_tx_idle(g, c)) ||
                            g->now_ns >= c->close_deadline_ns))
             gw_conn_close(g, c);
     }
@@ -280,7 +284,9 @@ static void gw_retry_blocked(gw_t *g)
         if (c->fd >= 0 && c->blocked && !c->closing && gw_engine_has_room(g)) {
             c->blocked = 0;
             fixp_conn_input(g, c);
-            if (!c->blocked)
+            if (!c->blocked && c->tls)
+                gw_io_tls_drain(g, c);      /* what TLS decrypted or holds already */
+            if (c->fd >= 0 && !c->blocked)
                 g->io->conn_resume(g, c);
         }
     }

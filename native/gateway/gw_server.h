@@ -117,6 +117,11 @@ typedef struct gw_config {
     uint32_t mass_cancel_timeout_ms; /* a mass cancel not finished this long after its request
                                        (the engine dead or stuck) is answered at once with
                                        ENG_GW_MASS_CANCEL_UNFINISHED; 0: GW_MASS_TIMEOUT_MS_DEFAULT */
+    void *tls;                      /* NULL: plain TCP only; else a TLS 1.3 server context
+                                       (gw_tls_server_ctx_new) for the connections accepted on
+                                       tls_listen_fd, a second listening socket */
+    int32_t tls_listen_fd;
+    uint32_t _pad_tls;
 } gw_config_t;
 
 /* Counters an operator reads after (or, via a debugger, during) the run. */
@@ -147,6 +152,9 @@ typedef struct gw_stats {
                                        (a chain: several of its sends in flight at once) */
     uint64_t io_sends_waited;       /* io_uring: flushes whose bytes waited in the send ring for
                                        a chain the kernel had (sent by its last completion) */
+    uint64_t tls_handshakes;        /* TLS 1.3 handshakes completed on the TLS listener */
+    uint64_t tls_refused;           /* TLS connections refused (handshake or record failed),
+                                       each with a line on stderr naming the peer and reason */
     uint64_t store_syncs;           /* flow store made durable before bytes left (gw_store.c) */
     uint64_t store_sync_failures;   /* ... and failed (fdatasync error: not durable, sent anyway) */
 } gw_stats_t;
@@ -215,6 +223,21 @@ void gw_close(gw_t *g);
 /* 0 if the io_uring backend can run on this kernel and process (a ring with the features it
  * uses is set up and torn down); else -errno with why written to why (NUL-terminated). */
 int gw_io_uring_probe(char *why, uint32_t why_cap);
+
+/* 0 if this build has TLS (OpenSSL's headers were there when it was built); else -ENOTSUP
+ * with why written to why (NUL-terminated). */
+int gw_tls_available(char *why, uint32_t why_cap);
+
+/* A TLS 1.3-only server context for gw_config_t.tls: the certificate chain and private key
+ * from PEM files; client_ca: PEM file of the CAs client certificates are verified against
+ * ("" : none asked for); require_client_cert: 1, a client without a certificate the CA signed
+ * is refused (needs client_ca); 0, one is verified only if the client sends it. NULL on any
+ * error, with the reason in why. Freed with gw_tls_ctx_free after gw_close. */
+void *gw_tls_server_ctx_new(const char *cert_file, const char *key_file, const char *client_ca,
+                            uint32_t require_client_cert, char *why, uint32_t why_cap);
+
+/* Frees a context of gw_tls_server_ctx_new (connections hold their own reference). NULL: none. */
+void gw_tls_ctx_free(void *ctx);
 
 /* 1 once a stop was requested (gw_request_stop or a signal) and no gw_serve consumed it. */
 int gw_stop_requested(void);

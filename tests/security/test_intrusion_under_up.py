@@ -140,3 +140,37 @@ def test_editing_the_venue_config_rotates_a_session_key_without_a_restart(venue:
     assert err.value.reason_code == Reason.ENG_GW_BAD_CREDENTIALS
     with v.control(OPERATOR) as ctl:
         assert ctl.call("status")["engine"]["alive"]
+
+
+_API_GUESSER = """
+import json, sys
+from gateway.control.client import ControlClient, ControlError
+endpoint, n = sys.argv[1], int(sys.argv[2])
+out = []
+for i in range(n):
+    try:
+        with ControlClient(endpoint, "ops", f"wrong-token-{i:04d}", timeout_s=10) as c:
+            c.call("status")
+        out.append("accepted")
+    except ControlError as exc:
+        out.append(exc.message)
+print(json.dumps(out))
+"""
+
+
+def test_control_api_guessing_locks_the_source_out_and_the_operator_works_elsewhere(
+        venue: tuple[CpVenue, Path]) -> None:
+    v, _ = venue
+    host_port = v.ready["command"].split("://", 1)[1]
+    r = subprocess.run([sys.executable, "-c", _API_GUESSER, f"tcp://127.0.0.4:0;{host_port}", "5"],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got[:3] == ["unknown user or wrong credentials"] * 3, got
+    assert got[3:] == ["locked out (source) after repeated failed logons"] * 2, got
+    with v.control(OPERATOR) as ctl:            # from 127.0.0.1: the operator is not locked out
+        assert ctl.call("status")["engine"]["alive"]
+        alerts = ctl.call("alerts")
+    assert any(a.get("detection") == "source_locked_out" and a.get("peer") == "127.0.0.4" for a in alerts), alerts
+    intrusions = [r for r in v.audit() if r["command"] == "intrusion" and r["args"]["kind"] == "source_locked_out"]
+    assert [r["args"]["peer"] for r in intrusions] == ["127.0.0.4"], intrusions

@@ -13,6 +13,11 @@
                      --start HH:MM --minutes M [--param k=v ...] [--seed S]
                                                   one parent order over the day through the engine
                                                   (trading/replay): progress, shortfall, children
+    execution expected-cost --journal DIR [--reference F] [--venue-config F] [--instrument I]
+                            [--bucket-s S] [--model-data LOBSTER_MESSAGE_CSV]
+                                                  TCA: each parent's expected cost from the impact
+                                                  model (parameters printed) beside its realised
+                                                  shortfall (trading/tca/expected.py)
     execution routed --config MULTI.toml --symbol S --account A --session N --firm F --param k=v ...
                                                   one parent order across a running multi-venue
                                                   deployment through the smart order router
@@ -129,6 +134,40 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _expected_cost(args: argparse.Namespace) -> int:
+    """TCA's expected cost per parent (trading/tca/expected.py) beside the realised shortfall, on a
+    venue journal; the impact model fitted on the journal's own tape per instrument, or estimated
+    from a LOBSTER day (--model-data) for --instrument."""
+    from trading.execution.impact import ImpactModel, estimate_from_day
+    from trading.replay.data import DataError
+    from trading.replay.lobster import load_lobster
+    from trading.tca.analysis import analyze
+    from trading.tca.errors import TcaInputError
+    from trading.tca.expected import expected_costs, fit_from_tape
+    from trading.tca.reference import load_reference
+    from trading.tca.tape import load_tape
+    try:
+        ref = load_reference(args.reference, args.venue_config)
+        tape = load_tape(args.journal)
+        models: dict[int, ImpactModel] = {}
+        if args.model_data:
+            if args.instrument is None:
+                raise TcaInputError("--model-data needs --instrument (the instrument the day's model is for)")
+            models[args.instrument] = estimate_from_day(load_lobster(args.model_data))
+        else:
+            for iid in (tape.instruments if args.instrument is None else (args.instrument,)):
+                try:
+                    models[iid] = fit_from_tape(tape, iid, ref.price_scale, args.bucket_s)
+                except TcaInputError as exc:
+                    print(f"instrument {iid}: no model ({exc})")
+        report = expected_costs(analyze(tape, ref), models)
+    except (TcaInputError, DataError, ValueError, OSError) as exc:
+        print(f"execution expected-cost: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m trading execution", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -155,6 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--param", action="append", default=[], metavar="K=V")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_replay)
+    p = sub.add_parser("expected-cost", help="TCA: each parent's expected cost from the impact model vs realised")
+    p.add_argument("--journal", required=True, help="the venue's journal directory")
+    p.add_argument("--reference", help="TCA reference data TOML (trading/tca/reference.py)")
+    p.add_argument("--venue-config", help="symbols and firms from a venue TOML")
+    p.add_argument("--instrument", type=int, help="only this instrument")
+    p.add_argument("--bucket-s", type=float, default=60.0, help="bucket of the fit on the tape")
+    p.add_argument("--model-data", help="a LOBSTER message file: the model estimated from that day instead")
+    p.set_defaults(run=_expected_cost)
     from trading.execution.routed_live import add_parser
     add_parser(sub)
     args = parser.parse_args(argv)

@@ -35,7 +35,7 @@ import numpy as np
 
 from trading.tca import npx
 
-from trading.tca.quotes import QUOTE_DTYPE, mid_of
+from trading.tca.quotes import mid_of
 from trading.tca.reference import Reference
 from trading.tca.tape import LIQ_AUCTION, LIQ_MAKER, LIQ_TAKER, Tape
 
@@ -67,13 +67,16 @@ class FillMeasures:
     fee: np.ndarray                # currency
 
 
-def _quotes_for(tape: Tape, instruments: np.ndarray, how: str, keys: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(keys), QUOTE_DTYPE)
+def _bid_ask_before(tape: Tape, instruments: np.ndarray, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The quote in force when each command seq arrived, per element, as (bid, ask) (0: empty)."""
+    bid, ask = np.zeros(len(seqs), np.int64), np.zeros(len(seqs), np.int64)
     for iid, series in tape.quotes.items():
         m = instruments == iid
+        if m.all():
+            return series.bid_ask_before_seq(seqs)
         if m.any():
-            out[m] = series.before_seq(keys[m]) if how == "seq" else series.at_time(keys[m])
-    return out
+            bid[m], ask[m] = series.bid_ask_before_seq(seqs[m])
+    return bid, ask
 
 
 def _mids_at(tape: Tape, instruments: np.ndarray, ts: np.ndarray) -> np.ndarray:
@@ -97,9 +100,9 @@ def fill_measures(tape: Tape, ref: Reference) -> FillMeasures:
     s = f["side"].astype(np.float64)
     p = f["price"].astype(np.float64)
     m_o = np.where(ok, mid_prices(o["bid0"][r], o["ask0"][r]), np.nan)
-    qb = _quotes_for(tape, f["instrument"], "seq", f["seq"])
-    m_j = mid_of(qb)
-    touch = np.where(f["side"] > 0, qb["ask"], qb["bid"]).astype(np.float64)
+    bid_j, ask_j = _bid_ask_before(tape, f["instrument"], f["seq"])
+    m_j = mid_prices(bid_j, ask_j)
+    touch = np.where(f["side"] > 0, ask_j, bid_j).astype(np.float64)
     touch[touch == 0] = np.nan
     eff = 2.0 * s * (p - m_o)
     bid0 = np.where(ok, o["bid0"][r], 0).astype(np.float64)

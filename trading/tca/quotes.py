@@ -6,10 +6,10 @@ price level after a change (native/ENGINE.md, "Level events"); the best bid is t
 with displayed quantity, the best ask the lowest. The series keeps one row per BOOK_LEVEL event:
 (seq, ts_ns, bid, ask), 0 for an empty side.
 
-Two lookups, both binary searches on an instrument's series:
-- ``before_seq(s)``: the quote in force when command s arrived (after every event of commands
-  < s): the "quote at receipt" of an order accepted by command s.
-- ``at_time(t)``: the quote after every event stamped <= t: markouts and realised spreads.
+Two lookups, both binary searches on an instrument's series (its columns cached on first use):
+- ``bid_ask_before_seq(s)``: the quote in force when command s arrived (after every event of
+  commands < s): the "quote at receipt" of an order accepted by command s.
+- ``mid_at_time(t)``: the mid after every event stamped <= t: markouts and realised spreads.
 """
 from __future__ import annotations
 
@@ -26,24 +26,21 @@ class QuoteSeries:
     rows: np.ndarray   # QUOTE_DTYPE
     cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
-    def _pick(self, pos: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(pos), dtype=QUOTE_DTYPE)
-        ok = pos >= 0
-        out[ok] = self.rows[pos[ok]]
-        return out
+    def _columns(self) -> None:
+        if "bid" not in self.cache:
+            self.cache["seq"] = np.ascontiguousarray(self.rows["seq"])
+            self.cache["bid"] = np.append(self.rows["bid"], 0)       # [-1] -> 0: nothing quoted yet
+            self.cache["ask"] = np.append(self.rows["ask"], 0)
 
-    def before_seq(self, seqs: np.ndarray) -> np.ndarray:
-        """Quotes in force when each command seq arrived (zeros where the book was empty)."""
-        pos = np.searchsorted(self.rows["seq"], np.asarray(seqs, np.uint64), side="left") - 1
-        return self._pick(pos)
-
-    def at_time(self, ts: np.ndarray) -> np.ndarray:
-        """Quotes after every event stamped <= ts."""
-        pos = np.searchsorted(self.rows["ts"], np.asarray(ts, np.int64), side="right") - 1
-        return self._pick(pos)
+    def bid_ask_before_seq(self, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The quote in force when each command seq arrived (after every event of the commands
+        before it), as (bid, ask) arrays; 0 where that side was empty."""
+        self._columns()
+        pos = np.searchsorted(self.cache["seq"], np.asarray(seqs, np.uint64), side="left") - 1
+        return self.cache["bid"][pos], self.cache["ask"][pos]
 
     def mid_at_time(self, ts: np.ndarray) -> np.ndarray:
-        """mid_of(at_time(ts)), without building the quotes: NaN before the first quote."""
+        """The mid after every event stamped <= ts (NaN before the first quote or with a side empty)."""
         if "mid" not in self.cache:
             self.cache["ts"] = np.ascontiguousarray(self.rows["ts"])
             self.cache["mid"] = np.append(mid_of(self.rows), np.nan)   # [-1] -> NaN

@@ -218,9 +218,7 @@ def load_tape(directory: str) -> Tape:
     qs = quotes_mod.rebuild(bl["instrument_id"], bl["seq"], bl["ts_ns"], bl["side"], bl["price"], bl["qty"])
     for iid, series in qs.items():
         m = orders["instrument"] == iid
-        q0 = series.before_seq(orders["accept_seq"][m])
-        orders["bid0"][m] = q0["bid"]
-        orders["ask0"][m] = q0["ask"]
+        orders["bid0"][m], orders["ask0"][m] = series.bid_ask_before_seq(orders["accept_seq"][m])
     lim = orders["ord_type"] == codes.ORD_LIMIT
     buy = orders["side"] > 0
     mkt_ok = np.where(buy, (orders["ask0"] > 0) & (orders["price"] >= orders["ask0"]),

@@ -73,3 +73,15 @@ def test_model_fitted_on_the_tape_is_the_estimator_on_its_buckets(small_day: str
         fit_from_tape(tape, 1, 10_000, bucket_s=30.0)
     with pytest.raises(TcaInputError, match="no quotes of instrument 9"):
         fit_from_tape(tape, 9, 10_000)
+
+
+def test_expected_cost_on_the_command_line(small_day: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m trading execution expected-cost``: the model fitted on the journal's tape, its
+    parameters printed, a row per parent; a journal that is not there is one line and exit 2."""
+    from trading.execution.cli import main
+    assert main(["expected-cost", "--journal", small_day, "--bucket-s", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "model of instrument 1: Y " in out and "4 buckets" in out and "3/P7" in out
+    assert main(["expected-cost", "--journal", small_day + "-missing"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("execution expected-cost:")
