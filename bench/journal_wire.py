@@ -33,7 +33,7 @@ from gateway.client import Client
 from loadgen import run_loadgen
 from sched_state import fifo_permitted, set_fifo
 from gateway import launcher
-from gateway.control.up import engine_wait_args
+from gateway.control.up import GROUP_INLINE_MAX, engine_wait_args
 from gateway.latency.venue import snapshot_venue
 from loadgen import ONE_SESSION_CONFIG
 
@@ -68,7 +68,8 @@ def _venue(mode: str, workdir: Path, engine_cpu: int, gateway_cpu: int, fifo: bo
 
 def _default_venue(workdir: Path) -> tuple[launcher.Venue, int]:
     """The venue as `python -m gateway up` runs it with its default config: the engine's wait
-    strategy from up (engine_wait_args), group commit, nothing pinned, the gateway with its
+    strategy from up (engine_wait_args), group commit with up's inline sync of a lone group
+    (GROUP_INLINE_MAX), nothing pinned, the gateway with its
     defaults and its flow store; only the sessions are the bench's."""
     name = f"jd{uuid.uuid4().hex[:6]}"
     cfg = workdir / f"gw-{name}.json"
@@ -76,7 +77,7 @@ def _default_venue(workdir: Path) -> tuple[launcher.Venue, int]:
     procs = launcher.Venue(name=name)
     procs.start_engine(*engine_wait_args("backoff"), "--instruments", "1", "--producers", "2",
                        "--no-mlock", "--journal", str(workdir / f"journal-{name}"),
-                       "--durability", "group")
+                       "--durability", "group", "--group-inline-max", str(GROUP_INLINE_MAX))
     _, port = procs.start_gateway(workdir / f"port-{name}", "--listen", "127.0.0.1:0",
                                   "--config", str(cfg),
                                   "--state-file", str(workdir / f"gateway-{name}.state"))
