@@ -33,6 +33,8 @@ from gateway.client import Client
 from loadgen import run_loadgen
 from sched_state import fifo_permitted, set_fifo
 from gateway import launcher
+from gateway.control.up import engine_wait_args
+from gateway.latency.venue import snapshot_venue
 from loadgen import ONE_SESSION_CONFIG
 
 MODES = ("off", "async", "group", "each")
@@ -43,7 +45,8 @@ WINDOW = 4096
 
 
 def _venue(mode: str, workdir: Path, engine_cpu: int, gateway_cpu: int, fifo: bool,
-           engine_extra: tuple[str, ...] = ()) -> tuple[launcher.Venue, int]:
+           engine_extra: tuple[str, ...] = (), latency: bool = False
+           ) -> tuple[launcher.Venue, int]:
     name = f"jw{uuid.uuid4().hex[:6]}"
     cfg = workdir / f"gw-{name}.json"
     cfg.write_text(json.dumps(ONE_SESSION_CONFIG))
@@ -57,8 +60,26 @@ def _venue(mode: str, workdir: Path, engine_cpu: int, gateway_cpu: int, fifo: bo
     _, port = procs.start_gateway(workdir / f"port-{name}", "--listen", "127.0.0.1:0",
                                   "--config", str(cfg), "--cpu", str(gateway_cpu),
                                   "--idle-spin-us", "0", "--fifo", "20" if fifo else "0",
-                                  "--no-latency", "--tx-buffer-bytes", str(1 << 23),
+                                  *(() if latency else ("--no-latency",)),
+                                  "--tx-buffer-bytes", str(1 << 23),
                                   "--out-log-msgs", str(1 << 16))
+    return procs, port
+
+
+def _default_venue(workdir: Path) -> tuple[launcher.Venue, int]:
+    """The venue as `python -m gateway up` runs it with its default config: the engine's wait
+    strategy from up (engine_wait_args), group commit, nothing pinned, the gateway with its
+    defaults and its flow store; only the sessions are the bench's."""
+    name = f"jd{uuid.uuid4().hex[:6]}"
+    cfg = workdir / f"gw-{name}.json"
+    cfg.write_text(json.dumps(ONE_SESSION_CONFIG))
+    procs = launcher.Venue(name=name)
+    procs.start_engine(*engine_wait_args("backoff"), "--instruments", "1", "--producers", "2",
+                       "--no-mlock", "--journal", str(workdir / f"journal-{name}"),
+                       "--durability", "group")
+    _, port = procs.start_gateway(workdir / f"port-{name}", "--listen", "127.0.0.1:0",
+                                  "--config", str(cfg),
+                                  "--state-file", str(workdir / f"gateway-{name}.state"))
     return procs, port
 
 
@@ -123,8 +144,10 @@ def gateway_order_path(quick: bool, reps: int, fifo: bool = False) -> dict[str, 
 LONE_INTERVAL_NS = 3_000_000     # one order every 3 ms: each ack is alone (no group to share)
 # group: every group handed to the SCHED_FIFO sync thread (the default); group-inline: a lone
 # order's group synced on the engine thread itself (--group-inline-max 8), two wake-ups fewer.
+# These run with the bench's placement (client on the first CPU, gateway and engine pinned to
+# the last). default: the default venue as `up` runs it (_default_venue), group commit.
 LONE_VARIANTS = (("off", ()), ("async", ()), ("group", ()),
-                 ("group-inline", ("--group-inline-max", "8")), ("each", ()))
+                 ("group-inline", ("--group-inline-max", "8")), ("each", ()), ("default", ()))
 NOS_FRAME_BYTES = 6 + 8 + 81     # SOFH + SBE header + NewOrderSingle
 
 
@@ -187,6 +210,34 @@ def tcp_echo(cpus: list[int], samples: int) -> dict[str, float]:
     return _pcts(rtt.astype(np.int64))
 
 
+def _lone_run(variant: str, extra: tuple[str, ...], workdir: Path, cpus: list[int],
+              n: int) -> dict[str, float]:
+    """n lone orders through one venue of `variant`: the client's planned-send-to-New percentiles
+    and the engine's own matched-to-published stage (the journal's sync path for a journaled
+    mode: group close, sync, release; from the venue's latency region)."""
+    default = variant == "default"
+    procs, port = (_default_venue(workdir) if default else
+                   _venue(variant.split("-")[0], workdir, cpus[-1], cpus[-1], False, extra,
+                          latency=True))
+    try:
+        if not default:
+            os.sched_setaffinity(0, {cpus[0]})
+        client = Client.connect("127.0.0.1", port, 1, 1, "bench", keepalive_ms=30000)
+        try:
+            run_loadgen(client, 50, LONE_INTERVAL_NS, 0)        # warm-up
+            before = snapshot_venue(procs.name)
+            run = run_loadgen(client, n, LONE_INTERVAL_NS, 0)
+            stages = snapshot_venue(procs.name).minus(before)
+        finally:
+            os.sched_setaffinity(0, set(cpus))
+        client.terminate()
+    finally:
+        procs.close()
+    sync = stages.get("matched_to_published").percentiles_ns((50.0, 99.0))
+    return {**_pcts(run.corrected), "lost": float(int(run.result.sent) - int(run.result.acked)),
+            "sync_path_p50_ns": float(sync[50.0]), "sync_path_p99_ns": float(sync[99.0])}
+
+
 def lone_order_acks(quick: bool, directory: str | None = None) -> dict[str, object]:
     """Durable ack of a lone order per durability mode (one IOC order every 3 ms through the
     gateway; from its planned send to its New, which leaves only once the order's record is
@@ -201,24 +252,13 @@ def lone_order_acks(quick: bool, directory: str | None = None) -> dict[str, obje
         echo = tcp_echo(cpus, 5000 if quick else 20000)
         modes: dict[str, dict[str, float]] = {}
         for m, extra in LONE_VARIANTS:
-            procs, port = _venue(m.split("-")[0], Path(tmp), cpus[-1], cpus[-1], False, extra)
-            try:
-                os.sched_setaffinity(0, {cpus[0]})
-                client = Client.connect("127.0.0.1", port, 1, 1, "bench", keepalive_ms=30000)
-                try:
-                    run_loadgen(client, 50, LONE_INTERVAL_NS, 0)        # warm-up
-                    run = run_loadgen(client, n if m != "each" else n // 3, LONE_INTERVAL_NS, 0)
-                finally:
-                    os.sched_setaffinity(0, set(cpus))
-                client.terminate()
-            finally:
-                procs.close()
-            modes[m] = {**_pcts(run.corrected),
-                        "lost": float(int(run.result.sent) - int(run.result.acked))}
+            modes[m] = _lone_run(m, extra, Path(tmp), cpus, n if m != "each" else n // 3)
     d = disk["odirect_dsync_4k"]
     for m, r in modes.items():
         r["p50_over_disk"] = r["p50_ns"] / d["p50_ns"] if d["p50_ns"] else 0.0
         r["p99_over_disk"] = r["p99_ns"] / d["p99_ns"] if d["p99_ns"] else 0.0
+        r["sync_path_p50_over_disk"] = r["sync_path_p50_ns"] / d["p50_ns"] if d["p50_ns"] else 0.0
+        r["sync_path_p99_over_disk"] = r["sync_path_p99_ns"] / d["p99_ns"] if d["p99_ns"] else 0.0
         r["p50_over_echo"] = r["p50_ns"] / echo["p50_ns"] if echo["p50_ns"] else 0.0
     out.update({"orders_per_mode": n, "disk": disk, "tcp_echo": echo, "modes": modes,
                 "loadavg_1m_after": os.getloadavg()[0]})
@@ -232,7 +272,10 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
     print(f"durable ack of a lone order (one IOC every {LONE_INTERVAL_NS // 1_000_000} ms through "
           f"the gateway, {r['orders_per_mode']} per mode; load {r['loadavg_1m_before']:.1f} -> "
           f"{r['loadavg_1m_after']:.1f}):")
-    print(f"{'':<26}{'p50 us':>9}{'p99 us':>10}{'p50/disk':>10}{'p99/disk':>10}")
+    print("  ack: planned send -> New at the client; sync path: the engine's matched -> "
+          "published (group close, sync, release)")
+    print(f"{'':<26}{'p50 us':>9}{'p99 us':>10}{'p50/disk':>10}{'p99/disk':>10}"
+          f"{'sync p50':>10}{'sync p99':>10}{'p50/disk':>10}{'p99/disk':>10}")
     for name, v in (("disk O_DIRECT|O_DSYNC 4K", disk["odirect_dsync_4k"]),
                     ("disk msync 1 page", disk["msync_4k"]), ("tcp echo", echo)):
         print(f"{name:<26}{v['p50_ns'] / 1e3:>9.1f}{v['p99_ns'] / 1e3:>10.1f}")
@@ -240,7 +283,9 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
     assert isinstance(modes, dict)
     for m, v in modes.items():
         print(f"{'ack, journal ' + m:<26}{v['p50_ns'] / 1e3:>9.1f}{v['p99_ns'] / 1e3:>10.1f}"
-              f"{v['p50_over_disk']:>10.2f}{v['p99_over_disk']:>10.2f}")
+              f"{v['p50_over_disk']:>10.2f}{v['p99_over_disk']:>10.2f}"
+              f"{v['sync_path_p50_ns'] / 1e3:>10.1f}{v['sync_path_p99_ns'] / 1e3:>10.1f}"
+              f"{v['sync_path_p50_over_disk']:>10.2f}{v['sync_path_p99_over_disk']:>10.2f}")
 
 
 def add_lone_ratios(r: dict[str, object], baselines: dict[str, float],
@@ -259,3 +304,5 @@ def add_lone_ratios(r: dict[str, object], baselines: dict[str, float],
         ratios[f"lone_ack_{m}_p50_vs_disk"] = round(v["p50_over_disk"], 3)
         ratios[f"lone_ack_{m}_p99_vs_disk"] = round(v["p99_over_disk"], 3)
         ratios[f"lone_ack_{m}_p50_vs_echo"] = round(v["p50_over_echo"], 3)
+        ratios[f"lone_sync_path_{m}_p50_vs_disk"] = round(v["sync_path_p50_over_disk"], 3)
+        ratios[f"lone_sync_path_{m}_p99_vs_disk"] = round(v["sync_path_p99_over_disk"], 3)

@@ -152,20 +152,25 @@ def _seconds(text: str) -> float:
     return v
 
 
+def engine_wait_args(wait: str) -> list[str]:
+    """The engine's wait strategy in the default venue (bench/journal_wire.py's "default" lone-order
+    variant runs the same). backoff: a short spin, no yields, then the futex doorbell (the
+    gateway and the sync thread ring it). On shared CPUs a loop that spins 20,000 polls and yields
+    100 times after every command (the engine's own defaults) is charged that CPU time by the
+    scheduler and then waits behind other work when the next order comes. Measured
+    (bench/journal.py lone-order ack, 2 vCPUs, load 4): enqueue->dequeue P50/P99 16 us / 19 ms
+    with the engine's defaults, 29 / 155 us with these."""
+    return ["--wait", wait] + (["--spin", "200", "--yields", "0", "--sleep-us", "200"]
+                               if wait == "backoff" else [])
+
+
 def engine_command(cfg: VenueConfig, no_mlock: bool) -> list[str]:
     v = cfg.venue
     cmd = [sys.executable, "-m", "gateway", "engine", "--name", v.name,
            "--instruments", ",".join(f"{i.id}:{i.tick}:{i.lot}:{i.reference_price}" for i in cfg.instruments),
-           "--phase", "closed", "--wait", v.engine_wait, "--max-orders", str(v.max_orders),
+           "--phase", "closed", "--max-orders", str(v.max_orders),
            "--max-accounts", str(v.max_accounts), "--producers", str(v.producers)]
-    if v.engine_wait == "backoff":
-        # A short spin, no yields, then the futex doorbell (the gateway and the sync thread ring
-        # it): on shared CPUs a loop that spins 20,000 polls and yields 100 times after every
-        # command is charged that CPU time by the scheduler and then waits behind other work
-        # when the next order comes. Measured (bench/journal.py lone-order ack, 2 vCPUs, load
-        # 4): enqueue->dequeue P50/P99 16 us / 19 ms with the engine's default spin, 29 / 155 us
-        # with this one.
-        cmd += ["--spin", "200", "--yields", "0", "--sleep-us", "200"]
+    cmd += engine_wait_args(v.engine_wait)
     if v.dark_nbbo_max_age_ns:
         cmd += ["--dark", str(v.dark_nbbo_max_age_ns)]
     if v.engine_cpu >= 0:

@@ -399,7 +399,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{s.lapped} event-log laps, {s.doorbell_wakes} doorbell wakes, "
           f"{s.io_syscalls} I/O system calls, {s.io_copies_bytes} bytes copied by the I/O backend, "
           f"{s.io_sends} sends ({s.io_sends_linked} linked in a chain, {s.io_sends_waited} waits "
-          f"behind a chain), {s.tls_handshakes} TLS handshakes, {s.tls_refused} TLS refused",
+          f"behind a chain), {s.tls_handshakes} TLS handshakes, {s.tls_refused} TLS refused, "
+          f"{s.store_syncs} flow store syncs ({s.store_sync_failures} failed)",
           file=sys.stderr, flush=True)
     events.close()
     client.close()

@@ -127,8 +127,10 @@ static void fixp_on_establish(gw_t *g, gw_conn_t *c, const sbe_establish_t *e)
     c->keepalive_ms = e->keepalive_interval_ms;
     /* FIXP Idempotent flow: the client's nextSeqNo may skip ahead (messages it chose not to
      * send), never back: lowering the expected number would execute a resent message twice. */
-    if (e->next_seq_no != SBE_OPTIONAL_SEQ_NUM_NULL && e->next_seq_no > s->flow->next_in_seq)
+    if (e->next_seq_no != SBE_OPTIONAL_SEQ_NUM_NULL && e->next_seq_no > s->flow->next_in_seq) {
         s->flow->next_in_seq = e->next_seq_no;
+        gw_store_order(g);          /* synced before the EstablishmentAck leaves */
+    }
     if (!s->flow->established_once) {
         s->flow->established_once = 1;
         s->tokens = s->cfg->throttle_msgs_per_s;
@@ -224,14 +226,15 @@ static void fixp_app_message(gw_t *g, gw_conn_t *c, const sbe_msg_t *m)
     f->doubt_req_cmds = f->req_cmds;
     f->doubt_cl_ord_id = cl;
     f->doubt_template = m->template_id;
-    gw_store_order();
+    gw_store_order(g);
     f->doubt_in_seq = seq;
-    gw_store_order();
+    gw_store_order(g);
     f->next_in_seq = seq + 1;
-    gw_store_order();
+    gw_store_order(g);
     gw_entry_message(g, c, m);
-    gw_store_order();
+    gw_store_order(g);
     f->doubt_in_seq = 0;
+    gw_store_order(g);
 }
 
 static int fixp_is_app_inbound(uint16_t tid)

@@ -1,7 +1,8 @@
 /*
  * gw_conn.c - one client connection's bytes: a bounded outbound buffer written in batches, the
  * Terminate that ends a connection, and its close. The lowest layer of the gateway: it calls
- * nothing above it; an unbound session is announced through g->on_unbound.
+ * nothing above it but the flow store's sync before a flush (gw_store.c, which calls nothing of
+ * the gateway); an unbound session is announced through g->on_unbound.
  * Invariants: a connection's outbound buffer never grows past tx_buffer_bytes (a client that
  * stops reading is terminated with ENG_GW_SLOW_CONSUMER; GW_TX_RESERVE bytes stay free for that
  * Terminate); a partial write keeps the unsent tail for the backend's next flush (gw_io.h).
@@ -60,6 +61,7 @@ static int gw_conn_encrypt(gw_t *g, gw_conn_t *c)
 
 int gw_conn_flush(gw_t *g, gw_conn_t *c)
 {
+    gw_store_sync(g);               /* what the client may see is durable first (gw_store.c) */
     if (c->tls && gw_conn_encrypt(g, c) < 0)
         return -1;
     return g->io->conn_flush(g, c);     /* the backend writes (gw_io.h) */

@@ -228,6 +228,8 @@ struct gw {                         /* gw_t (gw_server.h) */
                                        written to its orphaned rings (owed cancels wait) */
     gw_store_hdr_t *store;          /* the flow store's mapping (gw_store.c); NULL: memory only */
     uint64_t store_bytes;
+    int store_fd;                   /* the store's file, for fdatasync (-1: none) */
+    int store_dirty;                /* written since its last sync (set by gw_store_order) */
     uint32_t order_id_prefix;       /* cfg's, or the store's when it has one */
     uint32_t _pad3;
     gw_flow_t *flows_mem;           /* the flows when there is no store */
@@ -252,8 +254,15 @@ int gw_store_open(gw_t *g, const char *path, char *message, uint32_t cap);
 void gw_store_close(gw_t *g);
 /* Compiler barrier: the stores before it reach the mapping before those after it, as seen by
  * a later process reading the file after this one was killed (the CPU retires them in order on
- * a kill; only the compiler may reorder). */
-void gw_store_order(void);
+ * a kill; only the compiler may reorder). Marks the store written (gw_store_sync syncs it). */
+void gw_store_order(gw_t *g);
+/* The point that matters for a power loss: called before any bytes are handed to the kernel
+ * for a client (gw_conn_flush, the io_uring backend's send). If the store was written since
+ * its last sync, fdatasync of its file, so every message a client can have seen is in the
+ * durable store with the sequence numbers and request notes written before it. One sync
+ * covers a whole pass's messages. A failure is counted (stats->store_sync_failures), never
+ * fatal: the bytes go out (the engine's journal is what recovery needs first). */
+void gw_store_sync(gw_t *g);
 /* The persisted copy of mass slot m: written at open, on each cancel counted, at finish. */
 void gw_store_mass_put(gw_t *g, uint32_t m);
 /* Mass slot m's report is about to be logged with seqNum seq (before the slot is cleared). */

@@ -44,9 +44,9 @@ void gw_out_send(gw_t *g, int32_t session, gw_encode_fn encode, const void *ctx)
                            .evt_seq = g->cur_evt_seq};
     memcpy(slot, &h, sizeof h);
     /* gw_store.c S1: the slot, then the commit, then the event it reports. */
-    gw_store_order();
+    gw_store_order(g);
     f->next_out_seq = seq + 1;
-    gw_store_order();
+    gw_store_order(g);
     if (g->cur_evt_seq) {
         f->last_evt_seq = g->cur_evt_seq;
         f->last_evt_sub = g->cur_evt_sub;

@@ -155,6 +155,8 @@ typedef struct gw_stats {
     uint64_t tls_handshakes;        /* TLS 1.3 handshakes completed on the TLS listener */
     uint64_t tls_refused;           /* TLS connections refused (handshake or record failed),
                                        each with a line on stderr naming the peer and reason */
+    uint64_t store_syncs;           /* flow store made durable before bytes left (gw_store.c) */
+    uint64_t store_sync_failures;   /* ... and failed (fdatasync error: not durable, sent anyway) */
 } gw_stats_t;
 
 /* The gateway's state: sessions (sequence numbers, retransmission logs), order table, commands

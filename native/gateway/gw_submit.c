@@ -49,7 +49,7 @@ void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx)
         f->reqs[k].in_seq = f->doubt_in_seq;
         f->reqs[k].cl_ord_id = f->doubt_cl_ord_id;
         f->reqs[k].template_id = f->doubt_template;
-        gw_store_order();
+        gw_store_order(g);
     }
     /* The session it serves goes into the journal with it (venue_layout.h ENG_SESSION_TAG_*). */
     cmd->hdr.session = (uint16_t)((uint32_t)(ctx->session + 1) & ENG_SESSION_TAG_INDEX_MASK);
@@ -72,7 +72,7 @@ void gw_engine_submit(gw_t *g, eng_cmd_t *cmd, const gw_pending_t *ctx)
     g->cmds_unsignalled++;
     g->stats->commands++;
     if (request) {
-        gw_store_order();           /* gw_store.c S2: the command, then the count */
+        gw_store_order(g);           /* gw_store.c S2: the command, then the count */
         f->req_cmds++;
     }
 }
