@@ -37,7 +37,7 @@ from gateway.latency import END_TO_END, Snapshot
 from gateway.latency.region import STAGE_NAMES
 from gateway.latency.venue import snapshot_venue
 from gateway.orderentry.sbe_codec import (BusinessMessageReject, ExecutionReport, OrderCancelReject,
-                               OrderFlags, OrdType, SelfTradePrevention, Side, TimeInForce)
+                               OrderFlags, OrdType, SelfTradePrevention, Side, Terminate, TimeInForce)
 from native import records
 from native.messages import Cancel, Command, Event, NewOrder, Replace
 from native.records import Reason, type_name
@@ -135,14 +135,24 @@ def _send(client: Client, cmd: Command, order_ids: dict[int, int]) -> int:
     raise VenueError(f"the continuous session has no {type_name(cmd)} request")
 
 
+def _reason_name(code: int) -> str:
+    try:
+        return Reason(code).name
+    except ValueError:
+        return "unknown reason"
+
+
 def _answer(client: Client, cl_ord_id: int) -> object:
     """Reads until the first message answering cl_ord_id (an ExecutionReport, OrderCancelReject
     or BusinessMessageReject naming it). One request is in flight, so everything read before or
     with it belongs to this or earlier requests and is dropped."""
     deadline = time.monotonic() + ANSWER_DEADLINE_S
     sock, core = client.sock, client.core
+    terminate: Terminate | None = None
     while True:
         for msg in client.inbox:
+            if isinstance(msg, Terminate):
+                terminate = msg
             if isinstance(msg, (ExecutionReport, OrderCancelReject)) and msg.cl_ord_id == cl_ord_id:
                 client.inbox.clear()
                 return msg
@@ -159,7 +169,9 @@ def _answer(client: Client, cl_ord_id: int) -> object:
         except socket.timeout:
             continue
         if not data:
-            raise VenueError("the gateway closed the demo's session")
+            why = (f": Terminate reason {terminate.reason_code} ({_reason_name(terminate.reason_code)}) "
+                   f"{terminate.reason.decode(errors='replace')!r}" if terminate is not None else " without a Terminate")
+            raise VenueError(f"the gateway closed the demo's session{why}")
         client.inbox.extend(core.feed(data))
 
 
