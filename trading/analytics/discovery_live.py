@@ -49,7 +49,7 @@ from gateway.sip.consolidator import VenueQuote
 from gateway.sip.subscriber import SipSubscriber
 from trading.analytics.discovery import InformationShareStream
 from trading.analytics.errors import AnalyticsInputError
-from trading.analytics.monitor import TOPIC_ANALYTICS, AnalyticsPublisher
+from trading.analytics.monitor import TOPIC_ANALYTICS, AnalyticsPublisher, parse_instrument
 
 DEFAULT_MAX_FILL_BARS = 60
 
@@ -151,25 +151,13 @@ class DiscoveryMonitor:
         return [d.body(ins) for ins, d in sorted(self.instruments.items())]
 
 
-def _instrument(text: str) -> tuple[int, str]:
-    ident, _, symbol = text.partition(":")
-    if not ident.isdigit() or int(ident) <= 0:
-        raise argparse.ArgumentTypeError(f"instrument {text!r}: expected ID or ID:SYMBOL with ID > 0")
-    return int(ident), symbol or ident
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:     # one line, exit 2 (the project's CLI rule)
-        print(f"trading discovery: {message}", file=sys.stderr)
-        raise SystemExit(2)
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = _Parser(prog="python -m trading discovery", description=__doc__.split("\n")[0])
+    # Usage errors are one line (exit 2): python -m trading's dispatcher installs gateway.cli_errors.
+    p = argparse.ArgumentParser(prog="python -m trading discovery", description=__doc__.split("\n")[0])
     p.add_argument("--sip", required=True, help="the consolidator's ZeroMQ PUB endpoint")
     p.add_argument("--venue", action="append", default=[], required=True,
                    help="a venue id, in the order used for the shares (repeat: at least two)")
-    p.add_argument("--instrument", type=_instrument, action="append", default=[],
+    p.add_argument("--instrument", type=parse_instrument, action="append", default=[],
                    help="ID or ID:SYMBOL to watch (repeatable; default: every instrument)")
     p.add_argument("--bar-seconds", type=float, default=1.0)
     p.add_argument("--lags", type=int, default=1)

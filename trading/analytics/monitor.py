@@ -157,7 +157,8 @@ class Monitor:
         self.stream.close()
 
 
-def _instrument(text: str) -> tuple[int, str]:
+def parse_instrument(text: str) -> tuple[int, str]:
+    """--instrument ID or ID:SYMBOL (ID > 0)."""
     ident, _, symbol = text.partition(":")
     try:
         value = int(ident)
@@ -186,7 +187,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                             "(what `up` does: the ingest entry of control.json in its run directory)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between value publications")
     p.add_argument("--price-scale", type=float, default=1.0, help="engine price units per currency unit")
-    p.add_argument("--instrument", type=_instrument, action="append", default=[],
+    p.add_argument("--instrument", type=parse_instrument, action="append", default=[],
                    help="ID or ID:SYMBOL to watch (repeatable; default: every instrument)")
     p.add_argument("--vpin-window", type=int, default=50)
     p.add_argument("--vpin-alert-level", type=float, default=0.99)
