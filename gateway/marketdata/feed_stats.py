@@ -35,6 +35,7 @@ class FeedStats:
         self.session = session
         self.subscribers = 0
         self.connections_total = 0
+        self._socket = zmq_socket
         self._monitor = (zmq_socket.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED)
                          if zmq_socket is not None else None)
         self.zmq_endpoint = zmq_socket.getsockopt_string(zmq.LAST_ENDPOINT) if zmq_socket is not None else None
@@ -72,6 +73,11 @@ class FeedStats:
         os.replace(tmp, self.path)
 
     def close(self) -> None:
+        """Stops the monitor before closing its socket: a monitored socket left sending events to a
+        closed inproc pair stalls its context's I/O thread, and with it every other socket of the
+        process on that context (zmq.Context.instance() is shared)."""
         if self._monitor is not None:
+            if self._socket is not None and not self._socket.closed:
+                self._socket.disable_monitor()
             self._monitor.close(0)
             self._monitor = None

@@ -78,6 +78,7 @@ class ZmqConnectionGuard:
         """max_inbound_bytes None: only the connection count is capped (a command socket)."""
         self.max_inbound_bytes = max_inbound_bytes
         self.max_connections = max_connections
+        self._sock = sock
         self._monitor = sock.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_CLOSED
                                                 | _HANDSHAKE_FAILED)
         self._handshake_failures: list[str] = []
@@ -157,4 +158,8 @@ class ZmqConnectionGuard:
         return out
 
     def close(self) -> None:
+        # The monitor is stopped before its socket closes: a monitored socket left sending events to
+        # a closed inproc pair stalls the context's I/O thread (and every socket on that context).
+        if not self._sock.closed:
+            self._sock.disable_monitor()
         self._monitor.close(0)
