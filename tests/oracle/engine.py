@@ -502,24 +502,7 @@ class OracleEngine:
             return
         if order.waiting_stop:
             raise Rejected(ENG.REJ_BAD_REPLACE)
-        if new_qty <= 0:
-            raise Rejected(ENG.REJ_BAD_QTY)
-        if new_qty % ins.lot_size:
-            raise Rejected(ENG.REJ_OFF_LOT)
-        if new_price <= 0:
-            raise Rejected(ENG.REJ_BAD_PRICE)
-        if protect.sub_penny(ins, new_price):
-            raise Rejected(ENG.REJ_REGNMS_SUB_PENNY)
-        if new_price % ins.tick_size:
-            raise Rejected(ENG.REJ_OFF_TICK)
-        if ins.phase not in (ENG.PHASE_PRE_OPEN, ENG.PHASE_CONTINUOUS):
-            raise Rejected(ENG.REJ_PHASE)
-        reason = risk_reject_reason(ins, self._position(order.account_id, ins.instrument_id),
-                                    order.account_id in self.killed_accounts, order.side,
-                                    order.ord_type, new_price, new_qty,
-                                    replaced_leaves=order.leaves_qty)
-        if reason != ENG.OK:
-            raise Rejected(reason)
+        self._check_replace(ins, order, new_price, new_qty, lowest_price=1)
         if new_price != order.price and not self._level_available(ins, order.side, new_price):
             raise Rejected(ENG.REJ_LEVEL_CAPACITY)
         if (order.flags & ENG.FLAG_POST_ONLY and ins.phase == ENG.PHASE_CONTINUOUS
@@ -556,14 +539,15 @@ class OracleEngine:
             if order.leaves_qty > 0:
                 self._rest(ins, order)
 
-    def _replace_dark(self, ins: Instrument, order: Order, new_price: int, new_qty: int) -> None:
-        """REPLACE of a midpoint peg: price is its limit (0: none); the same limit and no more
-        quantity keeps its place, else it goes to the back; then the cross runs."""
+    def _check_replace(self, ins: Instrument, order: Order, new_price: int, new_qty: int,
+                       lowest_price: int) -> None:
+        """A REPLACE's quantity, price grid, phase and pre-trade risk, in the engine's order of
+        checks; lowest_price 1 for a lit order, 0 for a midpoint peg (0: no limit)."""
         if new_qty <= 0:
             raise Rejected(ENG.REJ_BAD_QTY)
         if new_qty % ins.lot_size:
             raise Rejected(ENG.REJ_OFF_LOT)
-        if new_price < 0:
+        if new_price < lowest_price:
             raise Rejected(ENG.REJ_BAD_PRICE)
         if protect.sub_penny(ins, new_price):
             raise Rejected(ENG.REJ_REGNMS_SUB_PENNY)
@@ -577,6 +561,11 @@ class OracleEngine:
                                     replaced_leaves=order.leaves_qty)
         if reason != ENG.OK:
             raise Rejected(reason)
+
+    def _replace_dark(self, ins: Instrument, order: Order, new_price: int, new_qty: int) -> None:
+        """REPLACE of a midpoint peg: price is its limit (0: none); the same limit and no more
+        quantity keeps its place, else it goes to the back; then the cross runs."""
+        self._check_replace(ins, order, new_price, new_qty, lowest_price=0)
         kept = new_price == order.price and new_qty <= order.leaves_qty
         self.open_changed(order, new_qty - order.leaves_qty)
         order.price, order.leaves_qty = new_price, new_qty
