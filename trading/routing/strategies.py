@@ -24,11 +24,17 @@ a later wave. Order protection (Rule 611) is enforced afterwards by the router f
 - ``dark_first``: the first wave sends the whole remainder to the dark pools at the midpoint (split
   by quality x market share, with the parent's minimum quantity), unless the NBBO is locked, crossed
   or one-sided; every later wave sweeps the lit venues (cost_minimization, everything at once).
+- ``passive``: the first wave posts part of the remainder at the touch of the venue where the
+  expected cost of resting (maker rebate, adverse selection, queue-model fill probability,
+  opportunity cost of the unfilled part: trading/routing/passive.py) beats crossing, and takes the
+  rest as cost_minimization does; the post rests until its time is up or the touch moves away from
+  its price, and every later wave sweeps what is left (cost_minimization, everything at once).
 - ``largest_venue``: the naive baseline: everything to the lit venue with the largest market share,
   as much as its book holds within the limit, the rest a wave later.
 """
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from dataclasses import dataclass, field
@@ -36,6 +42,7 @@ from typing import Callable, NamedTuple
 
 from trading.routing.context import RoutingContext
 from trading.routing.market import BUY, Level
+from trading.routing.passive import Post, choose_post
 
 
 @dataclass
@@ -44,6 +51,7 @@ class Allocation:
     dark: dict[str, int] = field(default_factory=dict)    # venue -> shares at the midpoint
     deferred: int = 0
     why: dict[str, str] = field(default_factory=dict)
+    posts: list[Post] = field(default_factory=list)     # passive children, resting at the touch
 
 
 class Slice(NamedTuple):
@@ -207,6 +215,20 @@ def dark_first(ctx: RoutingContext) -> Allocation:
     return alloc
 
 
+def passive(ctx: RoutingContext) -> Allocation:
+    post = choose_post(ctx) if ctx.wave == 1 and not ctx.last_wave else None
+    if post is None:
+        alloc = cost_minimization(ctx, take_all=ctx.wave > 1)
+        alloc.why = {v: "lit sweep of what the post left" if ctx.wave > 1 else "cheapest all-in" for v in alloc.lit}
+        return alloc
+    rest = ctx.remaining - post.qty
+    alloc = cost_minimization(dataclasses.replace(ctx, remaining=rest)) if rest > 0 else Allocation()
+    alloc.posts = [post]
+    ctx.notes.append(f"post {post.qty} at {post.venue_id}'s touch {post.price}: expected fill {post.expected_fill:.0f}, "
+                     f"saving {post.saving_units / max(post.qty, 1):.2f} units a share against crossing")
+    return alloc
+
+
 def largest_venue(ctx: RoutingContext) -> Allocation:
     if not ctx.usable_lit:
         return Allocation(deferred=ctx.remaining)
@@ -222,4 +244,5 @@ STRATEGIES: dict[str, Callable[[RoutingContext], Allocation]] = {
     "fill_probability": most_likely_fill,
     "dark_first": dark_first,
     "largest_venue": largest_venue,
+    "passive": passive,
 }
