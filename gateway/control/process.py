@@ -23,6 +23,7 @@ from gateway.control import protocol
 from gateway.control.api import ApiServer
 from gateway.control.audit import AuditLog
 from gateway.control.config import ConfigError, VenueConfig, load_config
+from gateway.control.config_watch import ConfigFileWatcher
 from gateway.control.ingest import PublishIngest
 from gateway.control.intrusion import IntrusionRelay
 from gateway.control.service import CommandError, ControlService
@@ -117,34 +118,19 @@ class UserRotation:
     [[users]] are loaded again and installed (the old tokens stop working at once); a config that
     no longer loads leaves the users as they were. Either way the outcome is audited."""
 
-    CHECK_INTERVAL_S = 1.0
-
     def __init__(self, path: str, server: ApiServer) -> None:
-        self.path = path
         self.server = server
-        self.next_check = 0.0
-        self.mtime = self._mtime()
-
-    def _mtime(self) -> int:
-        try:
-            return os.stat(self.path).st_mtime_ns
-        except OSError:
-            return -1
+        self.watcher = ConfigFileWatcher(path, self._install, self._refused)
 
     def poll(self, now: float) -> None:
-        if now < self.next_check:
-            return
-        self.next_check = now + self.CHECK_INTERVAL_S
-        mtime = self._mtime()
-        if mtime == self.mtime:
-            return
-        self.mtime = mtime
-        try:
-            users = load_config(self.path).users
-        except ConfigError as exc:
-            self.server._audit_safely("system", "system", "users.reload", {}, False, protocol.CODE_BAD_REQUEST,
-                                      f"the changed config does not load; users unchanged: {exc}", "")
-            return
+        self.watcher.poll(now)
+
+    def _refused(self, exc: ConfigError) -> None:
+        self.server._audit_safely("system", "system", "users.reload", {}, False, protocol.CODE_BAD_REQUEST,
+                                  f"the changed config does not load; users unchanged: {exc}", "")
+
+    def _install(self, cfg: VenueConfig) -> None:
+        users = cfg.users
         self.server.set_users(users)
         if self.server.zap is not None:
             try:

@@ -59,6 +59,7 @@ from typing import Any
 import msgspec
 
 from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, listen_ok, load_config
+from gateway.control.config_watch import ConfigFileWatcher
 from gateway.control.ingest import ingest_endpoint
 from gateway.security import admin_curve
 from shm import errors as shm_errors
@@ -483,37 +484,23 @@ class CredentialsRotation:
     hashes from it (gateway/security/key_rotation.py). A config that no longer loads changes
     nothing and is reported."""
 
-    CHECK_INTERVAL_S = 1.0
-
     def __init__(self, config: str | None, creds: Path) -> None:
         self.config = config
         self.creds = creds
-        self.next_check = 0.0
-        self.mtime = self._mtime()
-
-    def _mtime(self) -> int:
-        try:
-            return os.stat(self.config).st_mtime_ns if self.config else -1
-        except OSError:
-            return -1
+        self.watcher = ConfigFileWatcher(config, self._rewrite, self._refused) if config else None
 
     def poll(self, now: float) -> None:
-        if self.config is None or now < self.next_check:
-            return
-        self.next_check = now + self.CHECK_INTERVAL_S
-        mtime = self._mtime()
-        if mtime == self.mtime:
-            return
-        self.mtime = mtime
-        try:
-            cfg = load_config(self.config)
-        except ConfigError as exc:
-            print(f"up: {self.config} changed but does not load; session keys unchanged: {exc}",
-                  file=sys.stderr, flush=True)
-            return
+        if self.watcher is not None:
+            self.watcher.poll(now)
+
+    def _rewrite(self, cfg: VenueConfig) -> None:
         write_gateway_credentials(cfg, self.creds)
         print(f"up: {self.config} changed: the gateway's session credentials are rewritten "
               "(changed key hashes take effect at once)", file=sys.stderr, flush=True)
+
+    def _refused(self, exc: ConfigError) -> None:
+        print(f"up: {self.config} changed but does not load; session keys unchanged: {exc}",
+              file=sys.stderr, flush=True)
 
 
 @dataclass
