@@ -59,6 +59,7 @@ def choose_post(ctx: RoutingContext) -> Post | None:
     cross = half + taker
     missed = half + taker + mid * ctx.impact.sigma_over(horizon_ns)
     best: Post | None = None
+    sizes = _sizes(ctx.remaining)
     for price in _prices(ctx, n.bid, n.ask):
         gain = abs(price - mid)      # what a fill earns against the mid, price units a share
         for v in ctx.usable_lit:
@@ -70,8 +71,7 @@ def choose_post(ctx: RoutingContext) -> Post | None:
             ahead = next((lv.qty for lv in own if lv.price == price), 0)
             adverse = max(0.0, -ctx.scores.score(v).markout_bps) * mid / 1e4
             filled_cost = -gain - ctx.maker_rebate_units[v] + adverse
-            for q in _sizes(ctx.remaining):
-                fill = model.expected_fill(ahead, q, horizon_ns / 1e9)
+            for q, fill in zip(sizes, model.expected_fills(ahead, sizes, horizon_ns / 1e9)):
                 f = fill / q
                 saving = q * (cross - (f * filled_cost + (1.0 - f) * missed))
                 if saving > 0 and (best is None or saving > best.saving_units):
