@@ -412,18 +412,38 @@ def print_gateway_path(wire: dict[str, dict[str, float]], quick: bool) -> None:
               f"{r['lost']:>6.0f}")
 
 
+def lone_only(quick: bool, directory: str | None) -> int:
+    """Part 5 alone (for measuring a lone order's durable ack at a quiet moment)."""
+    lone = lone_order_acks(quick, directory)
+    print_lone_order_acks(lone)
+    baselines: dict[str, float] = {}
+    ratios: dict[str, float] = {}
+    add_lone_ratios(lone, baselines, ratios)
+    print(json.dumps({"bench": "journal",
+                      "machine": {"cores": len(os.sched_getaffinity(0)),
+                                  "kernel": platform.release(), "quick": quick,
+                                  "lone_only": True},
+                      "metrics": {"lone_order_durable_ack": lone},
+                      "baselines": baselines, "ratios": ratios}))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: finishes within 60 s")
     ap.add_argument("--dir", default=None, help="work directory for journals (default /var/tmp)")
     ap.add_argument("--recovery-only", action="store_true",
                     help="run part 2 (recovery speed) only")
+    ap.add_argument("--lone-only", action="store_true",
+                    help="run part 5 (a lone order's durable ack per mode) alone")
     ap.add_argument("--no-gateway", action="store_true",
                     help="skip part 4 (the order path through the gateway over TCP)")
     ap.add_argument("--gateway-fifo", action="store_true",
                     help="part 4 with client, gateway and engine SCHED_FIFO (see "
                          "bench/journal_wire.py for why the default is SCHED_OTHER)")
     args = ap.parse_args()
+    if args.lone_only:
+        return lone_only(args.quick, args.dir)
     workdir = tempfile.mkdtemp(prefix="venue-bench-journal-", dir=args.dir or "/var/tmp")
     load_before = os.getloadavg()[0]
     cores = sorted(os.sched_getaffinity(0))

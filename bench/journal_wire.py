@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -197,10 +198,27 @@ def _lone_run(variant: str, extra: tuple[str, ...], workdir: Path, cpus: list[in
             os.sched_setaffinity(0, set(cpus))
         client.terminate()
     finally:
-        procs.close()
+        stderr = procs.close()
     sync = stages.get("matched_to_published").percentiles_ns((50.0, 99.0))
     return {**_pcts(run.corrected), "lost": float(int(run.result.sent) - int(run.result.acked)),
-            "sync_path_p50_ns": float(sync[50.0]), "sync_path_p99_ns": float(sync[99.0])}
+            "sync_path_p50_ns": float(sync[50.0]), "sync_path_p99_ns": float(sync[99.0]),
+            **_sync_means(stderr)}
+
+
+def _sync_means(stderr: str) -> dict[str, float]:
+    """From the stop lines of the venue's processes: the engine's mean journal sync (the msync
+    itself, timed by the engine around it, warm-up included) and the gateway's mean flow-store
+    sync (fdatasync before bytes leave; 0 without a store)."""
+    out = {"engine_sync_mean_ns": 0.0, "store_sync_mean_ns": 0.0, "store_sync_max_ns": 0.0}
+    m = re.search(r"journal time: (\d+) us per sync", stderr)
+    if m:
+        out["engine_sync_mean_ns"] = float(m.group(1)) * 1e3
+    m = re.search(r"(\d+) flow store syncs \(\d+ failed, (\d+) us each, longest (\d+) us\)",
+                  stderr)
+    if m and int(m.group(1)):
+        out["store_sync_mean_ns"] = float(m.group(2)) * 1e3
+        out["store_sync_max_ns"] = float(m.group(3)) * 1e3
+    return out
 
 
 def lone_order_acks(quick: bool, directory: str | None = None) -> dict[str, object]:
@@ -246,9 +264,11 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
     print("  ack: planned send -> New at the client; sync path: the engine's matched -> "
           "published (group close, sync, release); disk: 4 KiB made durable per mechanism "
           "(bench/disk_sync.py), sampled in slices between the variants, /disk: to "
-          "odirect_dsync_4k")
+          "odirect_dsync_4k; msync avg: the engine's own mean journal sync; store avg: the "
+          "gateway's mean flow-store fdatasync, in series after the journal's (default venue)")
     print(f"{'':<26}{'p50 us':>9}{'p99 us':>10}{'p50/disk':>10}{'p99/disk':>10}"
-          f"{'sync p50':>10}{'sync p99':>10}{'p50/disk':>10}{'p99/disk':>10}")
+          f"{'sync p50':>10}{'sync p99':>10}{'p50/disk':>10}{'p99/disk':>10}"
+          f"{'msync avg':>10}{'store avg':>10}")
     d = disk["odirect_dsync_4k"]
     for name in MECHANISMS:
         v = disk[name]
@@ -262,7 +282,8 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
         print(f"{'ack, journal ' + m:<26}{v['p50_ns'] / 1e3:>9.1f}{v['p99_ns'] / 1e3:>10.1f}"
               f"{v['p50_over_disk']:>10.2f}{v['p99_over_disk']:>10.2f}"
               f"{v['sync_path_p50_ns'] / 1e3:>10.1f}{v['sync_path_p99_ns'] / 1e3:>10.1f}"
-              f"{v['sync_path_p50_over_disk']:>10.2f}{v['sync_path_p99_over_disk']:>10.2f}")
+              f"{v['sync_path_p50_over_disk']:>10.2f}{v['sync_path_p99_over_disk']:>10.2f}"
+              f"{v['engine_sync_mean_ns'] / 1e3:>10.1f}{v['store_sync_mean_ns'] / 1e3:>10.1f}")
 
 
 def add_lone_ratios(r: dict[str, object], baselines: dict[str, float],
