@@ -13,6 +13,7 @@ from gateway.venues.config import VenueSpec
 from trading.routing.impact import SquareRootImpact
 from trading.routing.market import BUY, Level, MarketSnapshot, Nbbo, VenueBook, better
 from trading.routing.plan import ParentOrder
+from trading.routing.queue import QueueModel
 from trading.routing.scores import VenueScoreboard
 
 
@@ -33,6 +34,8 @@ class RoutingContext:
     rules: RuleVersion
     books: dict[str, VenueBook]       # the snapshot's books by venue id
     taker_fee_units: dict[str, float]  # venue -> taker fee in price units a share (the router's constants)
+    maker_rebate_units: dict[str, float]  # venue -> maker rebate in price units a share (> 0: paid to us)
+    touch_models: dict[str, QueueModel]   # venue -> the queue model of its touch (passive children)
     tick_class: TickClass = "penny"
     quote_life_ns: float = 1e9        # mean life of a top-of-book quote (fill-probability model)
     deadline_ns: int = 0              # the parent's horizon ends here

@@ -24,6 +24,11 @@ a later wave. Order protection (Rule 611) is enforced afterwards by the router f
 - ``dark_first``: the first wave sends the whole remainder to the dark pools at the midpoint (split
   by quality x market share, with the parent's minimum quantity), unless the NBBO is locked, crossed
   or one-sided; every later wave sweeps the lit venues (cost_minimization, everything at once).
+- ``passive``: the first wave posts part of the remainder at the touch of the venue where the
+  expected cost of resting (maker rebate, adverse selection, queue-model fill probability,
+  opportunity cost of the unfilled part: trading/routing/passive.py) beats crossing, and takes the
+  rest as cost_minimization does; the post rests until its time is up or the touch moves away from
+  its price, and every later wave sweeps what is left (cost_minimization, everything at once).
 - ``largest_venue``: the naive baseline: everything to the lit venue with the largest market share,
   as much as its book holds within the limit, the rest a wave later.
 """
@@ -36,6 +41,7 @@ from typing import Callable, NamedTuple
 
 from trading.routing.context import RoutingContext
 from trading.routing.market import BUY, Level
+from trading.routing.passive import Post, choose_post
 
 
 @dataclass
@@ -44,6 +50,7 @@ class Allocation:
     dark: dict[str, int] = field(default_factory=dict)    # venue -> shares at the midpoint
     deferred: int = 0
     why: dict[str, str] = field(default_factory=dict)
+    posts: list[Post] = field(default_factory=list)     # passive children, resting at the touch
 
 
 class Slice(NamedTuple):
@@ -56,7 +63,7 @@ class Slice(NamedTuple):
     qty: int
 
 
-def _slices(ctx: RoutingContext, venue_cost: dict[str, float]) -> list[Slice]:
+def _slices(ctx: RoutingContext, venue_cost: dict[str, float], need: int) -> list[Slice]:
     """The usable lit venues' takeable levels as slices in allocation order, as far as the remainder
     needs. A slice's unit cost is its price's distance from the mid (signed: a cost) plus its
     venue's part (`venue_cost`: fee, miss, toxicity), so within a venue it rises with depth: each
@@ -76,7 +83,6 @@ def _slices(ctx: RoutingContext, venue_cost: dict[str, float]) -> list[Slice]:
             books.append(levels)
     heapq.heapify(heap)    # slices are unique (one per venue and price): ties never reach the indices
     out: list[Slice] = []
-    need = ctx.remaining
     while heap and need > 0:
         s, k, i = heapq.heappop(heap)
         out.append(s)
@@ -89,10 +95,10 @@ def _slices(ctx: RoutingContext, venue_cost: dict[str, float]) -> list[Slice]:
     return out
 
 
-def take_now(ctx: RoutingContext, slices: list[Slice], lam: float) -> int:
+def take_now(ctx: RoutingContext, slices: list[Slice], lam: float, qty: int) -> int:
     """The one-wave mean-variance choice (module docstring): how many of the ordered slices' shares
-    to take now. The last wave takes all it can."""
-    total = min(ctx.remaining, sum(s.qty for s in slices))
+    to take now, of the `qty` this wave decides about. The last wave takes all it can."""
+    total = min(qty, sum(s.qty for s in slices))
     mid = ctx.mid()
     if ctx.last_wave or mid is None or total == 0:
         return total
@@ -100,7 +106,7 @@ def take_now(ctx: RoutingContext, slices: list[Slice], lam: float) -> int:
     half_spread = (n.ask - n.bid) / 2.0 if n.ask is not None and n.bid is not None else 0.0
     min_fee = min((ctx.fee_units(v) for v in ctx.usable_lit), default=0.0)
     sigma_wave = ctx.impact.sigma_over(ctx.parent.wave_interval_ns)
-    q_all = ctx.remaining
+    q_all = qty
 
     impact_all = q_all * ctx.impact.fraction(q_all)
 
@@ -133,7 +139,9 @@ def _fill(slices: list[Slice], qty: int) -> dict[str, int]:
     return out
 
 
-def cost_minimization(ctx: RoutingContext, take_all: bool = False) -> Allocation:
+def cost_minimization(ctx: RoutingContext, take_all: bool = False, qty: int | None = None) -> Allocation:
+    """qty: the shares to decide about (default: the whole remainder)."""
+    want = ctx.remaining if qty is None else qty
     mid = ctx.mid() or 0.0
     tick = ctx.rules.min_increment(int(mid), ctx.tick_class) if mid else 100
 
@@ -145,16 +153,16 @@ def cost_minimization(ctx: RoutingContext, take_all: bool = False) -> Allocation
     per_venue = {v: venue_cost(v) for v in ctx.usable_lit}     # the part of the cost that is the venue's
     # within a venue the all-in cost rises with depth (only the price changes), so this order takes
     # each venue's levels from its top down, as its child will
-    slices = _slices(ctx, per_venue)
-    x = min(ctx.remaining, sum(s.qty for s in slices)) if take_all else take_now(ctx, slices, 0.0)
+    slices = _slices(ctx, per_venue, want)
+    x = min(want, sum(s.qty for s in slices)) if take_all else take_now(ctx, slices, 0.0, want)
     lit = _fill(slices, x)
-    return Allocation(lit=lit, deferred=ctx.remaining - x,
+    return Allocation(lit=lit, deferred=want - x,
                       why={v: "cheapest all-in (price, fee, miss, toxicity)" for v in lit})
 
 
 def implementation_shortfall(ctx: RoutingContext) -> Allocation:
-    slices = _slices(ctx, {v: ctx.fee_units(v) for v in ctx.usable_lit})
-    x = take_now(ctx, slices, ctx.parent.risk_aversion)
+    slices = _slices(ctx, {v: ctx.fee_units(v) for v in ctx.usable_lit}, ctx.remaining)
+    x = take_now(ctx, slices, ctx.parent.risk_aversion, ctx.remaining)
     lit = _fill(slices, x)
     return Allocation(lit=lit, deferred=ctx.remaining - x,
                       why={v: f"mean-variance wave: take {x} of {ctx.remaining} now" for v in lit})
@@ -207,6 +215,20 @@ def dark_first(ctx: RoutingContext) -> Allocation:
     return alloc
 
 
+def passive(ctx: RoutingContext) -> Allocation:
+    post = choose_post(ctx) if ctx.wave == 1 and not ctx.last_wave else None
+    if post is None:
+        alloc = cost_minimization(ctx, take_all=ctx.wave > 1)
+        alloc.why = {v: "lit sweep of what the post left" if ctx.wave > 1 else "cheapest all-in" for v in alloc.lit}
+        return alloc
+    rest = ctx.remaining - post.qty
+    alloc = cost_minimization(ctx, qty=rest) if rest > 0 else Allocation()
+    alloc.posts = [post]
+    ctx.notes.append(f"post {post.qty} at {post.venue_id}'s touch {post.price}: expected fill {post.expected_fill:.0f}, "
+                     f"saving {post.saving_units / max(post.qty, 1):.2f} units a share against crossing")
+    return alloc
+
+
 def largest_venue(ctx: RoutingContext) -> Allocation:
     if not ctx.usable_lit:
         return Allocation(deferred=ctx.remaining)
@@ -222,4 +244,5 @@ STRATEGIES: dict[str, Callable[[RoutingContext], Allocation]] = {
     "fill_probability": most_likely_fill,
     "dark_first": dark_first,
     "largest_venue": largest_venue,
+    "passive": passive,
 }

@@ -66,6 +66,15 @@ def test_no_trade_through_no_sub_penny_no_fee_above_cap(data: st.DataObject) -> 
             if limit is not None:
                 assert (c.price <= limit) if side == "buy" else (c.price >= limit)
             assert fees_ok_cap[c.venue_id] <= fee_cap_usd(rules, c.price) + 1e-12, f"{c.venue_id} fee above the cap"
+        elif c.style == "post":
+            # on the grid, on a lit venue, and never locking or crossing a protected quote (610(d))
+            assert c.price > 0 and c.price % TICK == 0 and c.venue_id.startswith("L")
+            for b in snap.books:
+                contra = b.asks if side == "buy" else b.bids
+                if b.stale or b.venue_id in set(down) or not contra:
+                    continue
+                assert (c.price < contra[0].price) if side == "buy" else (c.price > contra[0].price), \
+                    f"post {c.price} locks or crosses {b.venue_id}'s {contra[0]}"
         else:
             assert c.price == 0 and c.venue_id.startswith("D")
             assert fees_ok_cap[c.venue_id] <= fee_cap_usd(rules, 1_000_000) + 1e-12
