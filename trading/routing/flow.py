@@ -28,9 +28,10 @@ from trading.routing.venue import venue
 MINUTE_NS = 60_000_000_000
 # the venues of the replays that bench/routing.py and `python -m trading route` run when no
 # multi-venue file is given: three lit venues by market share, one dark pool (fees in mils a share)
-REPLAY_VENUES = (venue("XNAS", market_share=0.45, taker_fee_mils=10.0, avg_us=200.0, p99_us=600.0),
-                 venue("ARCX", market_share=0.30, taker_fee_mils=9.0, avg_us=300.0, p99_us=900.0),
-                 venue("BATY", market_share=0.25, taker_fee_mils=2.0, avg_us=150.0, p99_us=500.0),
+# (maker rebates below each taker fee, the inverted-ish BATY paying least)
+REPLAY_VENUES = (venue("XNAS", market_share=0.45, taker_fee_mils=10.0, maker_rebate_mils=8.0, avg_us=200.0, p99_us=600.0),
+                 venue("ARCX", market_share=0.30, taker_fee_mils=9.0, maker_rebate_mils=7.0, avg_us=300.0, p99_us=900.0),
+                 venue("BATY", market_share=0.25, taker_fee_mils=2.0, maker_rebate_mils=1.0, avg_us=150.0, p99_us=500.0),
                  venue("DARK", kind="dark", market_share=0.10, taker_fee_mils=5.0, avg_us=250.0, p99_us=800.0))
 
 

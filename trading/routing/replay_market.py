@@ -51,6 +51,7 @@ from trading.routing.execution import ChildEvent
 from trading.routing.market import SIDES, Level, MarketSnapshot, VenueBook
 from trading.routing.plan import ChildOrder
 from trading.routing.replay_dark import ReplayDarkPool
+from trading.routing.replay_posts import RestingPosts, Resting
 from gateway.venues.config import VenueSpec
 from trading.routing.venue import check_venues, latency_lognormal_ns
 
@@ -177,6 +178,7 @@ class MultiVenueReplay:
         self.next_own_id = OWN_ID_BASE
         self.history_rejects = 0
         self.own_volume: dict[str, int] = {v.id: 0 for v in synthetic.venues}
+        self.posts = RestingPosts()
         day = synthetic.day
         self.now = int(day.ts_ns[day.first_message if day.first_message < len(day) else 0])
         for v, h in synthetic.histories.items():
@@ -200,7 +202,17 @@ class MultiVenueReplay:
     def _run_history(self, v: str, end: int) -> None:
         start = self.pos[v]
         if end > start:
-            self._submit(v, self.syn.histories[v].records[start:end].copy())
+            h = self.syn.histories[v]
+            for f in self.posts.on_history(v, h, start, end):
+                if self._dead(v, f.ts_ns):
+                    continue
+                self.own_volume[v] += f.qty
+                back = f.ts_ns + self._latency(v)
+                self._push(back, "answer", ChildEvent(child_id=f.child.child_id, ts_ns=back, kind="fill", price=f.price,
+                                                      qty=f.qty))
+                if f.done:
+                    self._push(back, "answer", ChildEvent(child_id=f.child.child_id, ts_ns=back, kind="done"))
+            self._submit(v, h.records[start:end].copy())
             self.pos[v] = end
 
     def _advance(self, v: str, t: int) -> None:
@@ -284,9 +296,26 @@ class MultiVenueReplay:
             raise RoutingError(f"child {child.child_id}: no venue {child.venue_id!r} in this replay")
         self._push(self.now + self._latency(child.venue_id), "arrive", child)
 
+    def cancel(self, child: ChildOrder, instrument_id: int) -> None:
+        if child.venue_id not in self.profiles:
+            raise RoutingError(f"child {child.child_id}: no venue {child.venue_id!r} in this replay")
+        self._push(self.now + self._latency(child.venue_id), "cancel", child)
+
+    def _advance_posts(self, t: int) -> None:
+        """The venues holding posts, up to t: their history's executions fill the posts on the way."""
+        for v in self.posts.venues():
+            if not self._dead(v, t):
+                self._advance(v, t)
+
     def wait(self, until_ns: int) -> list[ChildEvent]:
         out: list[ChildEvent] = []
-        while self.heap and self.heap[0][0] <= until_ns:
+        while True:
+            if out and (not self.heap or self.heap[0][0] > out[0].ts_ns):
+                break
+            if self.posts:   # fills of resting posts come from history, up to the next event at most
+                self._advance_posts(min(until_ns, self.heap[0][0]) if self.heap else until_ns)
+            if not self.heap or self.heap[0][0] > until_ns:
+                break
             ts, _, kind, payload = self.heap[0]
             if out and ts > out[0].ts_ns:
                 break
@@ -294,6 +323,8 @@ class MultiVenueReplay:
             self.now = max(self.now, ts)
             if kind == "arrive":
                 self._arrive(payload, ts)
+            elif kind == "cancel":
+                self._cancel_arrives(payload, ts)
             else:
                 out.append(payload)
         if not out:
@@ -304,11 +335,39 @@ class MultiVenueReplay:
     def _arrive(self, child: ChildOrder, t: int) -> None:
         if self._dead(child.venue_id, t):
             return   # the venue is gone: no execution, no answer
-        answers = self._execute_lit(child, t) if child.style == "take" else self._execute_dark(child, t)
+        if child.style == "post":
+            answers = self._rest(child, t)
+        else:
+            answers = self._execute_lit(child, t) if child.style == "take" else self._execute_dark(child, t)
         back = t + self._latency(child.venue_id)
         for e in answers:
             self._push(back, "answer", ChildEvent(child_id=e.child_id, ts_ns=back, kind=e.kind, price=e.price,
                                                   qty=e.qty, reason=e.reason))
+
+    def _rest(self, child: ChildOrder, t: int) -> list[ChildEvent]:
+        """A post joins the back of its venue's queue (trading/routing/replay_posts.py: the rule)."""
+        v = child.venue_id
+        if self.profiles[v].type != "lit":
+            return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected", reason="a post sent to a dark pool")]
+        if child.child_id in self.posts.cancelled_early:
+            return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="done", reason="cancelled before it arrived")]
+        self._advance(v, t)
+        side = SIDES[child.side]
+        contra = self.engines[v].depth(INSTRUMENT, SELL if side == BUY else BUY, 1)
+        if contra and (contra[0][0] <= child.price if side == BUY else contra[0][0] >= child.price):
+            return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected",
+                               reason="post-only: it would take on arrival")]
+        ahead = next((q for p, q, _ in self.engines[v].depth(INSTRUMENT, side, self.depth) if p == child.price), 0)
+        self.posts.add(v, Resting(child=child, side=side, price=child.price, left=child.qty, ahead=ahead))
+        return []
+
+    def _cancel_arrives(self, child: ChildOrder, t: int) -> None:
+        if self._dead(child.venue_id, t):
+            return
+        self._advance(child.venue_id, t)     # executions before the cancel still fill the post
+        if self.posts.cancel(child.venue_id, child.child_id) is not None:
+            back = t + self._latency(child.venue_id)
+            self._push(back, "answer", ChildEvent(child_id=child.child_id, ts_ns=back, kind="done"))
 
     def _execute_lit(self, child: ChildOrder, t: int) -> list[ChildEvent]:
         v = child.venue_id

@@ -4,6 +4,9 @@ process, through its own producer slot and the engine's event log (trading/strat
     python -m trading strategy run --venue demo --strategy quote --account 5 --instrument 1 \\
         --param size=100 --duration 60
 
+``--other-instrument ID[:TICK]`` (repeatable) makes the strategy follow another instrument of the
+venue too (its book, its orders and P&L; e.g. the market maker's ``hedge_instrument``).
+
 Exit 0 after --duration (or SIGINT/SIGTERM), with the strategy's orders cancelled; 1 if the
 strategy raised (it is stopped and its orders cancelled, the venue goes on); 2 for bad arguments or
 a venue that cannot be attached (one line).
@@ -18,7 +21,7 @@ from typing import Any, NoReturn
 from shm.errors import ShmError
 from trading.strategy.api import ParamError
 from trading.strategy.context import Limits
-from trading.strategy.live import LiveRunner
+from trading.strategy.live import LiveRunner, OtherInstrument
 from trading.strategy.registry import BUILTIN, build, parse_params
 
 
@@ -37,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--strategy", required=True)
     run.add_argument("--account", type=int, required=True, help="the strategy's own account (limits from the control plane)")
     run.add_argument("--instrument", type=int, required=True)
+    run.add_argument("--other-instrument", action="append", default=[], metavar="ID[:TICK]",
+                     help="another instrument the strategy follows and may trade (repeatable)")
     run.add_argument("--param", action="append", default=[], metavar="K=V")
     run.add_argument("--duration", type=float, default=None, help="seconds to run (default: until SIGINT/SIGTERM)")
     run.add_argument("--max-order-qty", type=int, default=None)
@@ -77,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.account < 0 or args.instrument <= 0:
             raise ValueError("--account must be >= 0 and --instrument > 0")
         limits = Limits(max_order_qty=args.max_order_qty) if args.max_order_qty else Limits()
+        others = [OtherInstrument.parse(text) for text in args.other_instrument]
         runner = LiveRunner(args.venue, strategy, args.instrument, args.account, limits, tick_size=args.tick,
-                            directory=args.shm_dir, journal_dir=args.journal)
+                            directory=args.shm_dir, journal_dir=args.journal, others=others)
     except (ValueError, LookupError, ParamError, ShmError, OSError, JournalError) as exc:
         print(f"strategy: {exc}", file=sys.stderr)
         return 2
@@ -95,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{type(strategy).__name__} on instrument {args.instrument} account {args.account}: "
           f"{runner.ctx.fill_count} fills, position {led.position}, P&L {runner.ctx.pnl:.2f} "
           f"(realised {led.realized:.2f}, fees {led.fees:.2f}), {runner.events_seen} events read")
+    for instrument_id, state in runner.ctx.instruments.items():
+        if instrument_id != args.instrument:
+            print(f"  instrument {instrument_id}: position {state.ledger.position}, P&L {state.pnl:.2f} "
+                  f"(fees {state.ledger.fees:.2f}); total P&L {runner.ctx.total_pnl:.2f}")
     if runner.error:
         print(runner.error, file=sys.stderr)
         return 1
