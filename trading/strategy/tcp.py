@@ -25,11 +25,10 @@ from __future__ import annotations
 import time
 import traceback
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.client import (BusinessMessageReject, Client, ClientTimeout, ExecType, ExecutionReport,
                             OrderCancelReject, OrderFlags, Side, TimeInForce)
-from gateway.marketdata.subscriber import Subscriber
 from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, ExpiredEvent, RejectedEvent,
                              ReplacedEvent, TradeEvent)
 from trading.strategy.api import BUY, SELL, PublicTrade, Strategy, overrides
@@ -39,8 +38,16 @@ from trading.strategy.ledger import FeeSchedule
 RECENT = 1 << 16
 
 
+class Feed(Protocol):
+    """What the runner uses of gateway.marketdata.subscriber.Subscriber: poll() applies what arrived
+    to ``book`` (a FeedBook: depth() and instrument()) and says how many packets came."""
+    book: Any
+
+    def poll(self, timeout_s: float = 0.0, max_packets: int = 10_000) -> int: ...
+
+
 class TcpRunner:
-    def __init__(self, client: Client, feed: Subscriber, strategy: Strategy, instrument_id: int, account_id: int,
+    def __init__(self, client: Client, feed: Feed, strategy: Strategy, instrument_id: int, account_id: int,
                  limits: Limits | None = None, fees: FeeSchedule | None = None, price_scale: int = 10_000,
                  tick_size: int = 1, depth_levels: int = 50) -> None:
         self.client, self.feed, self.strategy = client, feed, strategy
