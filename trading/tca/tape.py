@@ -22,6 +22,7 @@ from trading.tca import npx
 from gateway.enginehost import journal
 from native import records
 from native._venue import ffi, lib
+from trading.execution.parent_ids import PARENT_ID_SHIFT
 from trading.tca import codes
 from trading.tca import quotes as quotes_mod
 from trading.tca.clock import ClockMapping, clock_mapping
@@ -244,7 +245,7 @@ def load_tape(directory: str) -> Tape:
     orders = np.zeros(n, ORDER_DTYPE)
     for f in ("order_id", "client_order_id", "qty", "price", "stop_price", "ord_type", "tif", "flags"):
         orders[f] = acc[f]
-    orders["parent_id"] = acc["client_order_id"] >> np.uint64(32)
+    orders["parent_id"] = acc["client_order_id"] >> np.uint64(PARENT_ID_SHIFT)
     orders["instrument"] = acc["instrument_id"]
     orders["account"] = acc["account_id"]
     orders["side"] = np.where(acc["side"] == codes.SIDE_BUY, 1, -1)
