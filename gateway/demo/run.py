@@ -37,7 +37,8 @@ from native.messages import (AddInstrument, AuctionEvent, BookLevelEvent, Comman
 from native.engine import Engine
 from native import records
 from native.records import Reason, type_name
-from trading.tca.analysis import CostSummary, analyze, summarize
+from trading.tca.analysis import CostSummary, analyze
+from trading.tca.analysis import summarize as summarize_costs
 from trading.tca.errors import TcaInputError
 from trading.tca.reference import parse_reference
 from trading.tca.tape import load_tape
@@ -209,7 +210,7 @@ def tca_lines(journal_dir: Path) -> list[str]:
         # an execution algorithm's children carry their parent's id (trading/execution/parent_ids.py)
         lines.append("  by algorithm parent (its child orders as one row; IS: implementation shortfall):")
         lines += [_tca_row(s) + f" | IS {_num(s.shortfall_bps, '+.2f')} bps"
-                  for s in summarize(an, "parent", order_mask=children)]
+                  for s in summarize_costs(an, "parent", order_mask=children)]
     lines.append("  (fill rate of limit / market orders; effective spread 2s(p - arrival mid) over every "
                  "fill, share-weighted, so negative where resting orders earned the spread; PI: "
                  "marketable orders price-improved; markouts of fills, + in the filled side's favour)")
