@@ -414,7 +414,9 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{s.io_syscalls} I/O system calls, {s.io_copies_bytes} bytes copied by the I/O backend, "
           f"{s.io_sends} sends ({s.io_sends_linked} linked in a chain, {s.io_sends_waited} waits "
           f"behind a chain), {s.tls_handshakes} TLS handshakes, {s.tls_refused} TLS refused, "
-          f"{s.store_syncs} flow store syncs ({s.store_sync_failures} failed)",
+          f"{s.store_syncs} flow store syncs ({s.store_sync_failures} failed, "
+          f"{s.store_sync_ns / max(s.store_syncs + s.store_sync_failures, 1) / 1e3:.0f} us "
+          f"each, longest {s.store_sync_ns_max / 1e3:.0f} us)",
           file=sys.stderr, flush=True)
     events.close()
     client.close()

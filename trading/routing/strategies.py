@@ -28,7 +28,8 @@ a later wave. Order protection (Rule 611) is enforced afterwards by the router f
   expected cost of resting (maker rebate, adverse selection, queue-model fill probability,
   opportunity cost of the unfilled part: trading/routing/passive.py) beats crossing, and takes the
   rest as cost_minimization does; the post rests until its time is up or the touch moves away from
-  its price, and every later wave sweeps what is left (cost_minimization, everything at once).
+  its price, and every later wave takes what is left as cost_minimization does (its last wave
+  sweeps everything), so the two strategies differ by the post alone.
 - ``largest_venue``: the naive baseline: everything to the lit venue with the largest market share,
   as much as its book holds within the limit, the rest a wave later.
 """
@@ -217,10 +218,8 @@ def dark_first(ctx: RoutingContext) -> Allocation:
 
 def passive(ctx: RoutingContext) -> Allocation:
     post = choose_post(ctx) if ctx.wave == 1 and not ctx.last_wave else None
-    if post is None:
-        alloc = cost_minimization(ctx, take_all=ctx.wave > 1)
-        alloc.why = {v: "lit sweep of what the post left" if ctx.wave > 1 else "cheapest all-in" for v in alloc.lit}
-        return alloc
+    if post is None:     # the taking is cost_minimization's, so the two differ by the post alone
+        return cost_minimization(ctx)
     rest = ctx.remaining - post.qty
     alloc = cost_minimization(ctx, qty=rest) if rest > 0 else Allocation()
     alloc.posts = [post]
