@@ -16,7 +16,8 @@ volume through the queue is N m (m = trade_size). The child's fill is min(q, max
 with the Poisson probabilities summed in log space (mu may be large). The rate at a venue is what
 that venue trades at the touch: half its share of the day's traded volume (either side of the book
 equally likely) in orders of the day's mean marketable order size (the impact model's fit: V_day
-over the marketable orders it counted).
+over the marketable orders it counted); for a post alone at the best price, the whole market's
+(share 1: trading/routing/passive.py says why).
 """
 from __future__ import annotations
 
