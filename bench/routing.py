@@ -133,11 +133,16 @@ def main() -> int:
         dark = sum(f.qty for r in flow.reports for f in r.fills if f.venue_id == "DARK")
         posts = {c.child_id for r in flow.reports for c in r.children if c.style == "post"}
         posted = sum(f.qty for r in flow.reports for f in r.fills if f.child_id in posts)
+        ends = [(o.state, o.reason) for r in flow.reports for o in r.outcomes if o.child_id in posts]
         rows[strategy] = {"filled_fraction": s.filled / s.asked, "spread_bps": s.spread_bps, "impact_bps": s.impact_bps,
                           "fees_bps": s.fees_bps, "total_bps": s.total_bps, "shortfall_bps": s.shortfall_bps,
                           "children": s.children, "waves": s.waves, "timeouts": s.timeouts,
                           "dark_fraction": dark / s.filled if s.filled else 0.0,
                           "posts": len(posts), "posted_fill_fraction": posted / s.filled if s.filled else 0.0,
+                          "posts_filled": sum(st == "filled" for st, _ in ends),
+                          "posts_partial": sum(st == "partial" for st, _ in ends),
+                          "posts_cancelled_touch_moved": sum("touch moved" in why for _, why in ends),
+                          "posts_cancelled_time_up": sum("time was up" in why for _, why in ends),
                           "markout_1s_bps": float(np.mean(flow.markouts_bps)) if flow.markouts_bps else float("nan"),
                           "decision_p50_ns": pct(flow.decision_ns, 50), "decision_p99_ns": pct(flow.decision_ns, 99),
                           "decisions": len(flow.decision_ns), "skipped": len(flow.skipped),
@@ -180,7 +185,10 @@ def main() -> int:
         if r["skipped"]:
             print(f"  {k}: {r['skipped']:.0f} parents not routed (no quote on either side at arrival)")
     best = max(STRATEGIES, key=lambda k: ratios[k + "_impact_reduction"])
-    print(f"  passive: {rows['passive']['posts']:.0f} posts; fills of resting posts follow the queue rule of "
+    pr = rows["passive"]
+    print(f"  passive: {pr['posts']:.0f} posts ({pr['posts_filled']:.0f} filled, {pr['posts_partial']:.0f} partly; "
+          f"cancelled because the touch moved away {pr['posts_cancelled_touch_moved']:.0f}, at their deadline "
+          f"{pr['posts_cancelled_time_up']:.0f}); fills of resting posts follow the queue rule of "
           f"trading/routing/replay_posts.py (history's executions at its price on its venue past its queue position, "
           f"or on any venue through its price); "
           f"'posted' = the share of the filled shares that rested")

@@ -183,6 +183,9 @@ class Replay:
         self._side, self._price, self._qty = history.side.tolist(), history.price.tolist(), history.qty.tolist()
         self._kind = history.kind.tolist()
         self._aggressor_buf = CommandBuffer(capacity=64)
+        self._strategy_buf = CommandBuffer(capacity=64)
+        order_latency = self.cfg.order_latency
+        self._order_latency_ns = order_latency.ns if isinstance(order_latency, Constant) else None
         self._hidden_before = np.concatenate(([0], np.cumsum(history.kind == Cmd.HIDDEN))).tolist()
         self.timers: list[list[int]] = []      # [next_ns, interval_ns, on_change_only, changed]
         self.busy_until = 0
@@ -485,13 +488,14 @@ class Replay:
         return buf.records()
 
     def _submit_strategy(self, t_h: int) -> None:
-        buf = CommandBuffer(capacity=max(16, len(self.arrivals)))
+        buf = self._strategy_buf      # reused: the router copies the batch before the engine runs it
+        buf.clear()
         acct = self.cfg.account_id
         while self.arrivals and self.arrivals[0][0] < t_h:
             ts, o = self.arrivals.popleft()
             write_command(buf, o, INSTRUMENT, acct, ts)
             self.now = max(self.now, ts)
-        self._submit_records(buf.records().copy(), own=True)
+        self._submit_records(buf.records(), own=True)
 
     # ---- wake-ups ---------------------------------------------------------------------------
     def _next_md(self) -> int:
@@ -615,7 +619,15 @@ class Replay:
             interval, on_change = self.ctx.timers[len(self.timers)]
             self.timers.append([t + interval, interval, int(on_change), 0])
         out = self.ctx.outbox
-        if out:
+        if out and self._order_latency_ns is not None:
+            # a constant order latency draws nothing: the same arithmetic as below, without arrays
+            last, lat = self.last_arrival, self._order_latency_ns
+            for o in out:
+                last = max(o.sent_ns + lat, last)
+                self.arrivals.append((last, o))
+            self.last_arrival = last
+            out.clear()
+        elif out:
             sent = np.array([o.sent_ns for o in out], dtype=np.int64)
             model = self.cfg.order_latency
             rate = activity(self.h.ts_ns, sent, model.window_ns) if isinstance(model, Banded) else None

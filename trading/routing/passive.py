@@ -64,6 +64,7 @@ def choose_post(ctx: RoutingContext) -> Post | None:
     best: Post | None = None
     sizes = _sizes(ctx.remaining)
     touch = n.bid if ctx.side == BUY else n.ask
+    fills: dict[tuple[int, int], list[float]] = {}
     for price in _prices(ctx, n.bid, n.ask):
         gain = abs(price - mid)      # what a fill earns against the mid, price units a share
         for v in ctx.usable_lit:
@@ -77,7 +78,10 @@ def choose_post(ctx: RoutingContext) -> Post | None:
             ahead = next((lv.qty for lv in own if lv.price == price), 0)
             adverse = max(0.0, -ctx.scores.score(v).markout_bps) * mid / 1e4
             filled_cost = -gain - ctx.maker_rebate_units[v] + adverse
-            for q, fill in zip(sizes, model.expected_fills(ahead, sizes, horizon_ns / 1e9)):
+            key = (id(model), ahead)      # inside the NBBO every venue has the same model and queue
+            if key not in fills:
+                fills[key] = model.expected_fills(ahead, sizes, horizon_ns / 1e9)
+            for q, fill in zip(sizes, fills[key]):
                 f = fill / q
                 saving = q * (cross - (f * filled_cost + (1.0 - f) * missed))
                 if saving > 0 and (best is None or saving > best.saving_units):
