@@ -12,7 +12,10 @@ relative to the mid (positive: a cost):
                                                or of the whole market's for a post a tick inside (it is
                                                then the only protected quote at the best price: under
                                                Rule 611 every venue's marketable orders against its side
-                                               reach it first); A_v: v's displayed size at that price
+                                               reach it first); A_v: v's displayed size at that price;
+                                               the post rests until T or until a better price steps in
+                                               front of it (the model's touch-move rate), as run_plan
+                                               cancels it then
     cost_post  = f (-g - r_v + a_v) + (1 - f) (h + c + o)
     cost_cross = h + c
 
