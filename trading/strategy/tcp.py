@@ -65,6 +65,7 @@ class TcpRunner:
         self._traded = 0
         self._phase: int | None = None
         self._started = False
+        self._stopping = False    # after on_stop: no callbacks, the context still books the reports
         # per reaction: the poll that brought news -> the strategy's messages written to the socket
         self.reaction_ns: deque[int] = deque(maxlen=RECENT)
         self.reaction_cpu_ns: deque[int] = deque(maxlen=RECENT)    # the same in this thread's CPU time
@@ -73,7 +74,7 @@ class TcpRunner:
 
     # ---- the strategy -----------------------------------------------------------------------------
     def _invoke(self, name: str, *args: Any) -> None:
-        if self.error is not None:
+        if self.error is not None or self._stopping:
             return
         try:
             getattr(self.strategy, name)(self.ctx, *args)
@@ -267,9 +268,11 @@ class TcpRunner:
                 self._send(o)
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """on_stop, then the strategy's orders cancelled (mass cancel of its account) and waited for."""
+        """on_stop, then the strategy's orders cancelled (mass cancel of its account) and waited for;
+        the strategy gets no callback after on_stop."""
         if self.error is None and self._started:
             self._invoke("on_stop")
+        self._stopping = True       # its timers must not place orders behind the mass cancel
         if self.ctx.orders or self.error is not None:
             self.ctx.outbox.clear()
             self.ctx.cancel_all()

@@ -73,8 +73,8 @@ def test_touch_quoter_over_tcp_is_filled_and_matches_the_journal(tmp_path: Path)
         other.new_order(1, Side.SELL, 200, 4, price=9_990)
         _until(runner, lambda: runner.ctx.position == 100, "the strategy's bid filled")
         assert runner.ctx.ledger.position == 100 and runner.ctx.fill_count == 1 and runner.error is None
-        runner.stop()
-        assert not runner.ctx.orders
+        runner.stop(timeout_s=30.0)
+        assert not runner.ctx.orders, f"orders left after the stop: {runner.ctx.orders}, held {runner.held}"
         runner.client.terminate()
         other.terminate()
         # the venue's journal: account 1's trades add up to the strategy's position
