@@ -22,7 +22,8 @@ read yet is not a lost one. The live orders converging to the journal's says not
 fill (it leaves the order live), so after the convergence the journal's trades are read, then
 each client sends a barrier (an order that cannot cross, then its cancel): the engine sequences it
 after every one of those trades and the gateway reports the event log in order, so its answer
-comes after their reports on the same connection. A fill the gateway never logged fails the check."""
+comes after their reports on the same connection (Session.barrier). Then each client's position,
+from the fills it was told of, must be its account's per the journal. A fill the gateway never logged fails the check."""
 from __future__ import annotations
 
 import os
@@ -31,20 +32,18 @@ import threading
 import time
 from pathlib import Path
 
-from gateway.client import (ClientTimeout, ConnectionClosed, ExecType, ExecutionReport, Side,
-                            Terminate)
+from gateway.client import ClientTimeout, ConnectionClosed, ExecType, ExecutionReport, Terminate
 from gateway.enginehost import journal
 from native import records
 from native.records import type_name
 from tests.gateway.gw_venue import CONFIG
 
 from .test_crash_recovery_gateway import (GatewayProc, Seen, Session, _journal_live_by_account,
-                                          _journal_state)
+                                          _journal_state, check_positions)
 
 KILLS = int(os.environ.get("CRASH_GWK_KILLS", "10"))
 SEED = int(os.environ.get("CRASH_GWK_SEED", "2028"))
 SESSIONS = ((101, 1), (202, 3))
-BARRIER_BID = 9000          # below every price the campaign sends (10000 +- 3): never crosses
 TAG = {s["session_id"]: i + 1 for i, s in enumerate(CONFIG["sessions"])}
 
 
@@ -114,27 +113,6 @@ def _converge(s: KilledGatewaySession, d: str, deadline_s: float = 30.0) -> None
     s.check_seqs()
 
 
-def _barrier(s: KilledGatewaySession) -> None:
-    """An order that cannot cross (a bid far below the campaign's prices), then its cancel, each
-    waited for through _take: every report of an engine event sequenced before it has then been
-    read by this client."""
-    assert s.c is not None
-    cid = s.c.new_order(1, Side.BUY, 1, s.account, price=BARRIER_BID)
-    oid = _answer(s, cid, ExecType.NEW).order_id
-    _answer(s, s.c.cancel(oid, 1), ExecType.CANCELED)
-    s.check_seqs()
-
-
-def _answer(s: KilledGatewaySession, cid: int, want: ExecType) -> ExecutionReport:
-    assert s.c is not None
-    while True:
-        m = s.c.recv(30.0)
-        s._take(m)
-        if isinstance(m, ExecutionReport) and m.cl_ord_id == cid:
-            assert m.exec_type == want, f"session {s.session_id}: barrier answered {m}"
-            return m
-
-
 def _unreported_fills(trades: dict[int, set[int]], seen: Seen) -> None:
     for oid in seen.accepted:
         for tid in trades.get(oid, ()):
@@ -179,8 +157,9 @@ def test_gateway_sigkills_lose_no_order_fill_or_answer(engine_proc, tmp_path: Pa
             _converge(s, d)
         _, trades = _journal_state(d)       # then a barrier: all of these are reported before it
         for s in sessions:
-            _barrier(s)
+            s.barrier()
         _unreported_fills(trades, seen)
+        check_positions(d, sessions)        # the clients' positions are the journal's
         # No orphan: the session without cancel-on-disconnect cancels every order it has live.
         keeper = sessions[1]
         assert keeper.c is not None
