@@ -35,6 +35,7 @@ class CmdType(enum.IntEnum):
     SEED_LEVEL = 15
     NBBO = 16
     SET_ORDER_PROTECTION = 17
+    SET_ORDER_VELOCITY = 18
 
 
 class EvtType(enum.IntEnum):
@@ -168,6 +169,7 @@ class Reason(enum.IntEnum):
     REJ_PRICE_COLLAR = 202
     REJ_POSITION_LIMIT = 203
     REJ_KILL_SWITCH = 204
+    REJ_ORDER_VELOCITY = 205
     REJ_PHASE = 300
     REJ_POST_ONLY_WOULD_TAKE = 301
     REJ_BAD_PHASE_TRANSITION = 302
@@ -441,6 +443,16 @@ class SetOrderProtection(CommandRecord, frozen=True, gc=False, tag="SET_ORDER_PR
     sub_penny_increment: int = 0  # int64_t
 
 
+class SetOrderVelocity(CommandRecord, frozen=True, gc=False, tag="SET_ORDER_VELOCITY"):
+    """eng_set_order_velocity_t, type code 18."""
+
+    CODE: ClassVar[int] = 18
+    C_STRUCT: ClassVar[str] = "eng_set_order_velocity_t"
+    account_id: int = 0  # uint32_t
+    max_orders: int = 0  # uint32_t
+    window_ns: int = 0  # int64_t
+
+
 class AcceptedEvent(EventRecord, frozen=True, gc=False, tag="ACCEPTED"):
     """eng_evt_accepted_t, type code 1."""
 
@@ -591,10 +603,10 @@ class UnknownEvent(EventRecord, frozen=True, gc=False, tag="UNKNOWN"):
     code: int = 0
 
 
-Command = Union[NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, Nbbo, SetOrderProtection, UnknownCommand]
+Command = Union[NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, Nbbo, SetOrderProtection, SetOrderVelocity, UnknownCommand]
 Event = Union[AcceptedEvent, RejectedEvent, TradeEvent, CancelledEvent, ReplacedEvent, ExpiredEvent, TriggeredEvent, BookLevelEvent, PhaseEvent, AuctionEvent, CmdAckEvent, UnknownEvent]
 
 COMMAND_CLASSES: dict[int, type[CommandRecord]] = {c.CODE: c for c in (
-    NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, Nbbo, SetOrderProtection)}
+    NewOrder, Cancel, Replace, MassCancel, SetPhase, EndOfDay, Time, AddInstrument, SetInstrumentRisk, SetAccountLimit, SetKillSwitch, SetPostTradeLimit, Execute, Reduce, SeedLevel, Nbbo, SetOrderProtection, SetOrderVelocity)}
 EVENT_CLASSES: dict[int, type[EventRecord]] = {c.CODE: c for c in (
     AcceptedEvent, RejectedEvent, TradeEvent, CancelledEvent, ReplacedEvent, ExpiredEvent, TriggeredEvent, BookLevelEvent, PhaseEvent, AuctionEvent, CmdAckEvent)}

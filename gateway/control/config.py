@@ -26,6 +26,7 @@ import msgspec
 
 from gateway.orderentry import config as gw_config
 from gateway.control import protocol
+from gateway.control.order_velocity import VelocityError, parse_order_velocity
 from gateway.security import curve, roles
 from gateway.security.credentials import CredentialError, parse_token_hash
 
@@ -83,6 +84,8 @@ class Instrument(_S, frozen=True):
 class Account(_S, frozen=True):
     id: int
     max_position: int = INT64_MAX              # engine-enforced, per instrument
+    order_velocity: str = "none"               # engine-enforced, all instruments: "N/DURATION" of
+                                               # new orders + replaces, e.g. "100/1s" (order_velocity.py)
     var_limit: float = 0.0                     # post-trade, in price units x qty; 0 = none
     var_confidence: float = 0.99
     drawdown_limit: float = 0.0                # 0 = none
@@ -363,6 +366,10 @@ def _check(cfg: VenueConfig) -> None:
             raise ConfigError(f"{at}.max_position: must be 1..{INT64_MAX} (leave it out for no "
                               f"limit; 0 would reject every order: to stop an account trading "
                               f"use its kill switch), got {a.max_position}")
+        try:
+            parse_order_velocity(a.order_velocity)
+        except VelocityError as exc:
+            raise ConfigError(f"{at}.order_velocity: {exc}") from None
         for f in ("var_limit", "drawdown_limit", "concentration_limit", "loss_limit", "notional_limit"):
             if getattr(a, f) < 0:
                 raise ConfigError(f"{at}.{f}: must be >= 0 (0 = no limit), got {getattr(a, f)}")

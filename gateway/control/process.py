@@ -23,10 +23,12 @@ from gateway.control import protocol
 from gateway.control.api import ApiServer
 from gateway.control.audit import AuditLog
 from gateway.control.config import ConfigError, VenueConfig, load_config
-from gateway.control.ingest import PublishIngest
-from gateway.control.intrusion import IntrusionRelay
+from gateway.control.config_watch import ConfigFileWatcher
+from gateway.control.ingest import SECURITY_TOPIC, PublishIngest
+from gateway.control.intrusion import IntrusionRelay, answer_dashboard_report
 from gateway.control.service import CommandError, ControlService
 from gateway.security.lockout import LogonLockout
+from gateway.security.lockout import from_policy as lockout_from_policy
 from shm import errors as shm_errors
 
 
@@ -76,11 +78,7 @@ class LazyGatewayAdmin:
 def logon_lockout(cfg: VenueConfig) -> LogonLockout | None:
     """The control API's failed-logon lockout from [security.logon] (None when both limits are 0);
     per user here where the gateway counts per session."""
-    lg = cfg.security.logon
-    if not lg.max_failures_per_source and not lg.max_failures_per_session:
-        return None
-    return LogonLockout(lg.max_failures_per_source, lg.max_failures_per_session, lg.window_ms / 1e3,
-                        lg.lockout_ms / 1e3)
+    return lockout_from_policy(cfg.security.logon)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,34 +115,19 @@ class UserRotation:
     [[users]] are loaded again and installed (the old tokens stop working at once); a config that
     no longer loads leaves the users as they were. Either way the outcome is audited."""
 
-    CHECK_INTERVAL_S = 1.0
-
     def __init__(self, path: str, server: ApiServer) -> None:
-        self.path = path
         self.server = server
-        self.next_check = 0.0
-        self.mtime = self._mtime()
-
-    def _mtime(self) -> int:
-        try:
-            return os.stat(self.path).st_mtime_ns
-        except OSError:
-            return -1
+        self.watcher = ConfigFileWatcher(path, self._install, self._refused)
 
     def poll(self, now: float) -> None:
-        if now < self.next_check:
-            return
-        self.next_check = now + self.CHECK_INTERVAL_S
-        mtime = self._mtime()
-        if mtime == self.mtime:
-            return
-        self.mtime = mtime
-        try:
-            users = load_config(self.path).users
-        except ConfigError as exc:
-            self.server._audit_safely("system", "system", "users.reload", {}, False, protocol.CODE_BAD_REQUEST,
-                                      f"the changed config does not load; users unchanged: {exc}", "")
-            return
+        self.watcher.poll(now)
+
+    def _refused(self, exc: ConfigError) -> None:
+        self.server._audit_safely("system", "system", "users.reload", {}, False, protocol.CODE_BAD_REQUEST,
+                                  f"the changed config does not load; users unchanged: {exc}", "")
+
+    def _install(self, cfg: VenueConfig) -> None:
+        users = cfg.users
         self.server.set_users(users)
         if self.server.zap is not None:
             try:
@@ -244,6 +227,9 @@ def main(argv: list[str]) -> int:
                               args.gateway_admin_curve_server, args.gateway_admin_curve_client)
              if (admin_ep and not admin_ep.endswith(":*")) or args.gateway_admin_file else None)
     service = ControlService(cfg, publish=server.publish, audit=server.audit, gateway_admin=admin)
+    if ingest is not None:
+        lockout_s = cfg.security.logon.lockout_ms / 1e3
+        ingest.handle(SECURITY_TOPIC, lambda body: answer_dashboard_report(service, body, lockout_s))
     stop = [False]
 
     def on_signal(signum: int, frame: Any) -> None:

@@ -137,8 +137,12 @@ RISK_SCOPES: Final = ("account", "instrument")
 # SET_POST_TRADE_LIMIT command too (the engine only acknowledges it), so a replay reproduces it.
 INSTRUMENT_LIMITS: Final = ("max_order_qty", "max_order_notional", "price_collar_ticks")
 ACCOUNT_ENGINE_LIMITS: Final = ("max_position",)
+# the order-velocity limit: engine-enforced too (SET_ORDER_VELOCITY), one per account over all its
+# instruments, its value "N/DURATION" or "none" (gateway/control/order_velocity.py)
+ACCOUNT_VELOCITY_LIMITS: Final = ("order_velocity",)
 ACCOUNT_POST_TRADE_LIMITS: Final = ("var_limit", "drawdown_limit", "concentration_limit", "loss_limit",
                                     "notional_limit", "auto_kill")
+ACCOUNT_LIMITS: Final = ACCOUNT_ENGINE_LIMITS + ACCOUNT_VELOCITY_LIMITS + ACCOUNT_POST_TRADE_LIMITS
 
 
 def is_write(command: str) -> bool:

@@ -44,6 +44,8 @@ from gateway.control import protocol, replies
 from gateway.control.breakers import Halt, MarketWideBreaker, PriceBandBreaker, Reopen
 from gateway.control.config import INT64_MAX, VenueConfig, schedule_seconds
 from gateway.control.history import JournalHistory
+from gateway.control.order_velocity import NO_LIMIT as NO_VELOCITY_LIMIT
+from gateway.control.order_velocity import OrderVelocity, VelocityError, parse_order_velocity
 from gateway.regnms.audit import refusal_entry as regnms_refusal
 from gateway.control.parent_orders import ParentCommands
 from gateway.enginehost.journal import JournalError
@@ -84,13 +86,13 @@ POST_TRADE_CODE = {"var": int(records.PostTradeLimit.VAR), "drawdown": int(recor
 POST_TRADE_METRIC_OF_CODE = {v: k for k, v in POST_TRADE_CODE.items()}
 # Commands whose CMD_ACK changes what the service knows (kill switches and limits).
 CONTROL_COMMANDS = frozenset({"SET_INSTRUMENT_RISK", "SET_ACCOUNT_LIMIT", "SET_KILL_SWITCH",
-                              "SET_POST_TRADE_LIMIT"})
+                              "SET_POST_TRADE_LIMIT", "SET_ORDER_VELOCITY"})
 CONTROL_CMD_CODES = frozenset(int(records.CmdType[n]) for n in CONTROL_COMMANDS)
 # The commands whose acknowledgement changes the service's view (_apply_control).
 ControlCommand = (messages.SetInstrumentRisk | messages.SetAccountLimit | messages.SetKillSwitch
-                  | messages.SetPostTradeLimit)
+                  | messages.SetPostTradeLimit | messages.SetOrderVelocity)
 CONTROL_CLASSES = (messages.SetInstrumentRisk, messages.SetAccountLimit, messages.SetKillSwitch,
-                   messages.SetPostTradeLimit)
+                   messages.SetPostTradeLimit, messages.SetOrderVelocity)
 RISK_EVAL_INTERVAL_NS = 20_000_000     # dirty accounts are re-evaluated at most every 20 ms
 SYSTEM_USER = "system"
 
@@ -180,6 +182,8 @@ class ControlService(ParentCommands):
         for a in cfg.accounts:
             for i in cfg.instruments:
                 self.max_position[(a.id, i.id)] = a.max_position
+        # account -> the engine's order-velocity limit (SET_ORDER_VELOCITY), all instruments
+        self.order_velocity = {a.id: parse_order_velocity(a.order_velocity) for a in cfg.accounts}
         self.kill_engaged: set[int] = set()
         self.alerts: collections.deque[dict[str, Any]] = collections.deque(maxlen=1000)
         self._next_alert_id = 1         # alert ids, for acknowledgement (alerts.ack)
@@ -300,6 +304,10 @@ class ControlService(ParentCommands):
         for (acct, ins_id), limit in sorted(self.max_position.items()):
             if limit != INT64_MAX and ("max_position", acct, ins_id) not in self._journal_keys:
                 cmds.append(messages.SetAccountLimit(instrument_id=ins_id, account_id=acct, max_position=limit))
+        for acct, velocity in sorted(self.order_velocity.items()):
+            if velocity.limited and ("order_velocity", acct) not in self._journal_keys:
+                cmds.append(messages.SetOrderVelocity(account_id=acct, max_orders=velocity.max_orders,
+                                                      window_ns=velocity.window_ns))
         for a in self.cfg.accounts:
             lim = self.monitor.limits_for(a.id) or AccountLimits()
             for metric, code in POST_TRADE_CODE.items():
@@ -336,6 +344,9 @@ class ControlService(ParentCommands):
             key = (cmd.account_id, cmd.instrument_id)
             self.max_position[key] = cmd.max_position
             self._journal_keys.add(("max_position", *key))
+        elif isinstance(cmd, messages.SetOrderVelocity):
+            self.order_velocity[cmd.account_id] = OrderVelocity(cmd.max_orders, cmd.window_ns)
+            self._journal_keys.add(("order_velocity", cmd.account_id))
         elif isinstance(cmd, messages.SetKillSwitch):
             if cmd.engaged:
                 self.kill_engaged.add(cmd.account_id)
@@ -861,6 +872,7 @@ class ControlService(ParentCommands):
             out_accounts.append({
                 "account": acct, "kill_switch": acct in self.kill_engaged,
                 "max_position": {self.symbol(i): self.max_position.get((acct, i), INT64_MAX) for i in self.symbols},
+                "order_velocity": self.order_velocity.get(acct, NO_VELOCITY_LIMIT).describe(),
                 "limits": {k: getattr(lim, v) for k, v in POST_TRADE_METRIC.items()},
                 "usage": usage,
                 "open_alerts": [al.as_dict() for al in self.monitor.open_alerts(acct)]})
@@ -891,6 +903,15 @@ class ControlService(ParentCommands):
                 seqs.append(r.seq)
             return {"account": acct, "max_position": v, "instruments": [self.symbol(i) for i in targets],
                     "seqs": seqs}
+        if limit in protocol.ACCOUNT_VELOCITY_LIMITS:
+            try:
+                velocity = parse_order_velocity(value)
+            except VelocityError as exc:
+                raise CommandError(protocol.CODE_BAD_REQUEST, f"value: {exc}") from None
+            r = self._engine_command(messages.SetOrderVelocity(account_id=acct, max_orders=velocity.max_orders,
+                                                               window_ns=velocity.window_ns))
+            return {"account": acct, "order_velocity": velocity.describe(), "max_orders": velocity.max_orders,
+                    "window_ns": velocity.window_ns, "seq": r.seq}
         if limit in protocol.ACCOUNT_POST_TRADE_LIMITS:
             metric = POST_TRADE_METRIC[limit]
             if metric == "auto_kill":
@@ -911,7 +932,7 @@ class ControlService(ParentCommands):
             return {"account": acct, "limit": limit, "value": getattr(new_limits, metric),
                     "limits": new_limits.as_dict(), "seq": r.seq}
         raise CommandError(protocol.CODE_BAD_REQUEST, f"limit: account limits are "
-                           f"{', '.join(protocol.ACCOUNT_ENGINE_LIMITS + protocol.ACCOUNT_POST_TRADE_LIMITS)}; got {limit!r}")
+                           f"{', '.join(protocol.ACCOUNT_LIMITS)}; got {limit!r}")
 
     @staticmethod
     def _int_limit(value: Any) -> int:

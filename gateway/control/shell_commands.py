@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence, Union
 
 from gateway.control import protocol
+from gateway.control.order_velocity import VelocityError, parse_order_velocity
 
 PHASES = protocol.PHASES
 ON_OFF = ("on", "off")
-ACCOUNT_LIMITS = protocol.ACCOUNT_ENGINE_LIMITS + protocol.ACCOUNT_POST_TRADE_LIMITS
+ACCOUNT_LIMITS = protocol.ACCOUNT_LIMITS
 INSTRUMENT_LIMITS = protocol.INSTRUMENT_LIMITS
 # How each limit's value is written. Engine-enforced limits (every instrument limit, account
 # max_position) are whole numbers in engine units: a fraction would be rounded somewhere, so it is
@@ -211,7 +212,8 @@ GRAMMAR: dict[str, Node] = {
                             "every instrument when INSTR is left out)", write=True,
                             fixed={"scope": "account"},
                             details="limits: " + ", ".join(ACCOUNT_LIMITS)
-                            + "; auto_kill takes on|off, concentration_limit a fraction; "
+                            + "; auto_kill takes on|off, concentration_limit a fraction, "
+                            "order_velocity N/DURATION (new orders + replaces, e.g. 100/1s); "
                             "VALUE none removes a limit"),
             "instrument": Leaf("risk.set", (Arg("id", Kind.INSTRUMENT),
                                             Arg("limit", Kind.INSTRUMENT_LIMIT),
@@ -389,6 +391,12 @@ def _number(text: str, what: str, cmd: str) -> float:
 
 
 def _limit_value(limit: str, token: str, cmd: str) -> Any:
+    if limit in protocol.ACCOUNT_VELOCITY_LIMITS:
+        try:                      # checked here for a one-line usage error; sent as typed
+            parse_order_velocity(token)
+        except VelocityError as exc:
+            raise UsageError(f"{cmd}: {limit}: {exc}") from None
+        return token
     if limit in SWITCH_LIMITS:
         t = token.lower()
         if t not in ON_OFF:

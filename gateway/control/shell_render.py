@@ -407,7 +407,8 @@ def _limit_qty(value: object) -> str:
 
 def _risk(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
     """risk.show: per account, each post-trade metric against its limit (money in currency
-    units, concentration in %), then max positions per instrument, then instrument limits."""
+    units, concentration in %), then max positions per instrument and the order-velocity limit
+    (new orders + replaces per window), then instrument limits."""
     if not isinstance(data, Mapping) or not isinstance(data.get("accounts"), list):
         return generic(data)
     parts: list[RenderableType] = []
@@ -440,10 +441,12 @@ def _risk(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
     syms = list(dict.fromkeys(k for a in data["accounts"] if isinstance(a, Mapping)
                               and isinstance(a.get("max_position"), Mapping) for k in a["max_position"]))
     if syms:
-        mp = _table("max position", "account", *syms, right=("account", *syms))
+        mp = _table("max position and order velocity", "account", *syms, "order velocity",
+                    right=("account", *syms))
         for a in data["accounts"]:
             if isinstance(a, Mapping) and isinstance(a.get("max_position"), Mapping):
-                mp.add_row(_cell(a.get("account")), *(_limit_qty(a["max_position"].get(x)) for x in syms))
+                mp.add_row(_cell(a.get("account")), *(_limit_qty(a["max_position"].get(x)) for x in syms),
+                           str(a.get("order_velocity", "none")))
         parts.append(mp)
     insts = data.get("instruments")
     if isinstance(insts, Mapping) and insts:

@@ -59,6 +59,7 @@ from typing import Any
 import msgspec
 
 from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, listen_ok, load_config
+from gateway.control.config_watch import ConfigFileWatcher
 from gateway.control.ingest import ingest_endpoint
 from gateway.security import admin_curve
 from shm import errors as shm_errors
@@ -483,37 +484,23 @@ class CredentialsRotation:
     hashes from it (gateway/security/key_rotation.py). A config that no longer loads changes
     nothing and is reported."""
 
-    CHECK_INTERVAL_S = 1.0
-
     def __init__(self, config: str | None, creds: Path) -> None:
         self.config = config
         self.creds = creds
-        self.next_check = 0.0
-        self.mtime = self._mtime()
-
-    def _mtime(self) -> int:
-        try:
-            return os.stat(self.config).st_mtime_ns if self.config else -1
-        except OSError:
-            return -1
+        self.watcher = ConfigFileWatcher(config, self._rewrite, self._refused) if config else None
 
     def poll(self, now: float) -> None:
-        if self.config is None or now < self.next_check:
-            return
-        self.next_check = now + self.CHECK_INTERVAL_S
-        mtime = self._mtime()
-        if mtime == self.mtime:
-            return
-        self.mtime = mtime
-        try:
-            cfg = load_config(self.config)
-        except ConfigError as exc:
-            print(f"up: {self.config} changed but does not load; session keys unchanged: {exc}",
-                  file=sys.stderr, flush=True)
-            return
+        if self.watcher is not None:
+            self.watcher.poll(now)
+
+    def _rewrite(self, cfg: VenueConfig) -> None:
         write_gateway_credentials(cfg, self.creds)
         print(f"up: {self.config} changed: the gateway's session credentials are rewritten "
               "(changed key hashes take effect at once)", file=sys.stderr, flush=True)
+
+    def _refused(self, exc: ConfigError) -> None:
+        print(f"up: {self.config} changed but does not load; session keys unchanged: {exc}",
+              file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -558,7 +545,7 @@ class Supervisor:
 
     def start_monitor(self) -> None:
         """The analytics monitor (a reader: nothing waits for it; it comes and goes alone)."""
-        if self.ingest is not None:
+        if self.ingest is not None and self.cfg.analytics.enabled:
             self.venue.start("monitor", monitor_command(self.cfg, self.ingest))
 
     def start_dashboard(self) -> None:
@@ -743,7 +730,10 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     venue = Venue(args.restart_backoff_max)
-    ingest, ingest_dir = ingest_endpoint_for(run_dir) if cfg.analytics.enabled else (None, None)
+    # the ingest carries the analytics monitor's publications and the dashboard's login failures
+    # and lockouts (audited by the control plane: gateway/dashboard/security_report.py)
+    ingest, ingest_dir = (ingest_endpoint_for(run_dir) if cfg.analytics.enabled or dashboard_listen(cfg, args)
+                          else (None, None))
     sup = Supervisor(venue, cfg, args, creds, port_file, admin_file, endpoints_file,
                      cfg.gateway.listen, stopping, dashboard_listen(cfg, args), run_dir / "dashboard.port",
                      ingest)
@@ -760,7 +750,7 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
                      "command": endpoints["command"], "publish": endpoints["publish"],
                      "audit_log": endpoints["audit_log"],
                      "gateway_admin": admin_file.read_text().strip() if admin_file.exists() else None,
-                     "run_dir": str(run_dir), "analytics": ingest is not None, "pids": {n: p.pid for n, p in venue.procs},
+                     "run_dir": str(run_dir), "analytics": cfg.analytics.enabled, "pids": {n: p.pid for n, p in venue.procs},
                      "dashboard": None}
         if sup.dashboard_listen:
             sup.write_processes()           # its health panel reads them from the start

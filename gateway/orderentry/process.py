@@ -46,6 +46,11 @@ from shm.client import EngineClient, EventStream
 from shm.engine_segments import engine_serving
 from shm.errors import ShmError
 
+# Polling after the last work while a command is in flight, before the loop blocks on the
+# waker thread (gw_server.c): longer than an engine's answer when it does not wait for the disk
+# (a few us), far shorter than a durable ack's sync (100 us and more), which is slept through.
+INFLIGHT_SPIN_US = 100
+
 
 def _listen_addr(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
@@ -109,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-spin-us", type=int, default=50,
                    help="without --busy-poll: keep polling this long after the last work before "
                         "blocking in epoll_wait (0: block at once)")
+    p.add_argument("--inflight-spin-us", type=int, default=INFLIGHT_SPIN_US,
+                   help="without --busy-poll: while a command is in flight, keep polling this "
+                        "long after the last work before blocking (if longer than "
+                        "--idle-spin-us; an engine answer within it costs no thread wake-ups, "
+                        f"a durable ack's disk sync is slept through; default {INFLIGHT_SPIN_US})")
     p.add_argument("--fifo", type=int, default=0, metavar="PRIO",
                    help="run the loop thread SCHED_FIFO at this priority 1-99 (default 0: off); "
                         "with --busy-poll it would be RT-throttled, so that pair is refused")
@@ -255,6 +265,9 @@ def run(args: argparse.Namespace, cfg: GatewayConfig) -> int:
 def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
            events: EventStream, latency: ProcessLatency | None) -> int:
     host, port = args.listen
+    # before anything listens: a proof stamped at or before it cannot be for this process (a
+    # replay from before a restart), one a client makes for this process always comes after it
+    started_ns = time.time_ns()
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -291,10 +304,11 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg.so_prefer_busy_poll = int(bp.prefer)
     gcfg.idle_sleep_ms = args.idle_sleep_ms
     gcfg.idle_spin_us = args.idle_spin_us
+    gcfg.inflight_spin_us = args.inflight_spin_us
     gcfg.event_doorbell = int(not args.no_event_doorbell)
     gcfg.sessions = sessions
     gcfg.session_count = len(cfg.sessions)
-    security = GatewaySecurity(cfg)     # lives as long as the loop runs (this frame)
+    security = GatewaySecurity(cfg, started_ns)     # lives as long as the loop runs (this frame)
     gcfg.security = security.struct
     gcfg.accounts = accounts
     gcfg.account_count = n_accounts
@@ -369,7 +383,7 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
         _write_atomically(args.tls_port_file, str(tls.port))
     print(f"gateway: listening on {host}:{bound_port}, engine {args.engine} producer slot "
           f"{client.slot}, cpu {args.cpu if args.cpu is not None else 'any'}, "
-          f"{'busy-poll' if args.busy_poll else f'epoll backoff (spin {args.idle_spin_us} us)'}, "
+          f"{'busy-poll' if args.busy_poll else f'epoll backoff (spin {args.idle_spin_us} us, {args.inflight_spin_us} us in flight)'}, "
           f"{'' if args.busy_poll else ('no ' if args.no_event_doorbell else '') + 'event doorbell, '}"
           f"{sched}, I/O {io.description}, {bp.description}, {len(cfg.sessions)} sessions"
           f"{', admin on ' + admin.endpoint if admin else ''}"
@@ -400,7 +414,9 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{s.io_syscalls} I/O system calls, {s.io_copies_bytes} bytes copied by the I/O backend, "
           f"{s.io_sends} sends ({s.io_sends_linked} linked in a chain, {s.io_sends_waited} waits "
           f"behind a chain), {s.tls_handshakes} TLS handshakes, {s.tls_refused} TLS refused, "
-          f"{s.store_syncs} flow store syncs ({s.store_sync_failures} failed)",
+          f"{s.store_syncs} flow store syncs ({s.store_sync_failures} failed, "
+          f"{s.store_sync_ns / max(s.store_syncs + s.store_sync_failures, 1) / 1e3:.0f} us "
+          f"each, longest {s.store_sync_ns_max / 1e3:.0f} us)",
           file=sys.stderr, flush=True)
     events.close()
     client.close()
@@ -589,6 +605,8 @@ def main(argv: list[str]) -> int:
                      "by the kernel (sched_rt_runtime_us) for tens of ms each second")
     if not 0 <= args.idle_spin_us <= 1_000_000:
         parser.error(f"--idle-spin-us must be 0..1000000, got {args.idle_spin_us}")
+    if not 0 <= args.inflight_spin_us <= 1_000_000:
+        parser.error(f"--inflight-spin-us must be 0..1000000, got {args.inflight_spin_us}")
     if args.io_backend not in BACKENDS:
         parser.error(f"--io-backend {args.io_backend!r} (or ${ENV_BACKEND}): use one of "
                      f"{', '.join(BACKENDS)}")

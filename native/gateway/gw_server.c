@@ -346,6 +346,19 @@ static void gw_stop_connections(gw_t *g, int engine_dead)
         gw_conn_close(g, &g->conns[i]);
 }
 
+/* The epoll timeout of a pass that found no work, idle_ns after the last work: 0 (poll again)
+ * within the spin (inflight_spin_ns while a command is in flight, else spin_ns) and while a
+ * command is in flight without a waker to end the wait; else idle_sleep_ms. */
+static int gw_idle_timeout_ms(gw_t *g, int64_t idle_ns, int64_t spin_ns, int64_t inflight_spin_ns)
+{
+    int in_flight = gw_engine_in_flight(g);
+    if (in_flight && !g->waker)
+        return 0;
+    if (idle_ns < (in_flight ? inflight_spin_ns : spin_ns))
+        return 0;
+    return (int)(g->cfg->idle_sleep_ms ? g->cfg->idle_sleep_ms : 1);
+}
+
 int gw_serve(gw_t *g)
 {
     const gw_config_t *cfg = g->cfg;
@@ -356,13 +369,19 @@ int gw_serve(gw_t *g)
      * event log and the reply ring, gw_waker.c), or idle_sleep_ms passes. A command in flight
      * does not keep the loop polling when the waker is there: a lone order's durable ack waits
      * a disk sync, and polling through it took the CPU from the engine and its sync thread on a
-     * small machine (bench/journal.py, lone order). Without the waker (--no-event-doorbell) the
+     * small machine (bench/journal.py, lone order). But blocking at once cost an engine that
+     * answers in microseconds two thread hops per request (the demo's published->transmit went
+     * from 5 to 36 us P50), so while a command is in flight the loop first polls for
+     * inflight_spin_us after the last work, then blocks: the session parks at once only when
+     * idle. Without the waker (--no-event-doorbell) the
      * loop polls while a command is in flight. The spin is bounded in time,
      * not in passes: a count of passes is a count of syscalls whose cost varies 10x, and a loop
      * that never blocks at moderate rates is a spinning loop (time-sliced with every other task
      * on its core, or RT-throttled if it runs SCHED_FIFO). */
     int64_t last_work_ns = g->now_ns;
     const int64_t spin_ns = (int64_t)cfg->idle_spin_us * 1000;
+    const int64_t inflight_spin_ns = cfg->inflight_spin_us > cfg->idle_spin_us
+                                         ? (int64_t)cfg->inflight_spin_us * 1000 : spin_ns;
     int64_t next_timer_ns = 0;
     int64_t next_liveness_ns = 0;
     int engine_dead = 0;            /* GW_RUN_ENGINE_DEAD / _STALE once detected */
@@ -373,9 +392,9 @@ int gw_serve(gw_t *g)
         int timeout_ms = 0;
         if (work)
             last_work_ns = g->now_ns;
-        else if (!cfg->busy_poll && (g->waker || !gw_engine_in_flight(g)) && !g->sweeps &&
-                 g->now_ns - last_work_ns >= spin_ns)
-            timeout_ms = (int)(cfg->idle_sleep_ms ? cfg->idle_sleep_ms : 1);
+        else if (!cfg->busy_poll && !g->sweeps)
+            timeout_ms = gw_idle_timeout_ms(g, g->now_ns - last_work_ns, spin_ns,
+                                            inflight_spin_ns);
         /* Blocking: the waker thread watches the event log from our cursor on (the poll above
          * found nothing past it) and ends the wait when the engine publishes. */
         int armed = timeout_ms && g->waker;

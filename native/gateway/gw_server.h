@@ -80,6 +80,12 @@ typedef struct gw_config {
                                        client's execIDs must not repeat across gateway restarts */
     uint32_t idle_spin_us;          /* backoff: keep polling this long after the last work, then
                                      * block in epoll_wait (0: block at once when idle) */
+    uint32_t inflight_spin_us;      /* backoff with the waker: while a command of this gateway
+                                     * is in flight, keep polling this long after the last work
+                                     * (if longer than idle_spin_us) before blocking on the waker:
+                                     * an engine that answers within it costs no thread hops
+                                     * (engine -> waker thread -> eventfd -> epoll), a durable
+                                     * ack's disk sync is slept through after it (0: as idle) */
     struct ring_spsc *cmd;          /* producer handle of this gateway's command ring */
     struct ring_spsc *reply;        /* consumer handle of its reply ring */
     struct ring_bcast_rx *events;   /* reader of the engine's event log */
@@ -157,6 +163,9 @@ typedef struct gw_stats {
                                        each with a line on stderr naming the peer and reason */
     uint64_t store_syncs;           /* flow store made durable before bytes left (gw_store.c) */
     uint64_t store_sync_failures;   /* ... and failed (fdatasync error: not durable, sent anyway) */
+    uint64_t store_sync_ns;         /* time the loop spent in those syncs (in series after the
+                                       journal's for the reply they carry) */
+    uint64_t store_sync_ns_max;     /* the longest of them */
 } gw_stats_t;
 
 /* The gateway's state: sessions (sequence numbers, retransmission logs), order table, commands

@@ -60,6 +60,7 @@ typedef enum eng_reason {
     ENG_REJ_PRICE_COLLAR = 202,       /* limit price too far from the reference price (fat finger) */
     ENG_REJ_POSITION_LIMIT = 203,     /* position plus open orders would exceed the account limit */
     ENG_REJ_KILL_SWITCH = 204,        /* the account's kill switch is engaged */
+    ENG_REJ_ORDER_VELOCITY = 205,     /* the account sent more NEW_ORDER + REPLACE than its order-velocity limit allows (SET_ORDER_VELOCITY) */
 
     /* 300-399: trading phase and matching rules that refuse a request */
     ENG_REJ_PHASE = 300,              /* not accepted in the instrument's current phase */
@@ -173,7 +174,8 @@ typedef enum eng_cmd_type {
     ENG_CMD_REDUCE = 14,      /* take a quantity off a resting order, keeping its place */
     ENG_CMD_SEED_LEVEL = 15,  /* add or remove liquidity at a level that belongs to no known order */
     ENG_CMD_NBBO = 16,        /* the reference NBBO (best bid/offer across venues), for dark midpoint trading */
-    ENG_CMD_SET_ORDER_PROTECTION = 17 /* Rule 611 mode of a lit instrument (ENGINE.md "Order protection") */
+    ENG_CMD_SET_ORDER_PROTECTION = 17, /* Rule 611 mode of a lit instrument (ENGINE.md "Order protection") */
+    ENG_CMD_SET_ORDER_VELOCITY = 18   /* an account's pre-trade order-velocity limit (ENGINE.md "SET_ORDER_VELOCITY") */
 } eng_cmd_type_t;
 
 typedef enum eng_side { ENG_SIDE_NONE = 0, ENG_SIDE_BUY = 1, ENG_SIDE_SELL = 2 } eng_side_t;
@@ -328,6 +330,16 @@ typedef struct eng_set_account_limit {
     int64_t max_position;     /* |position + open orders on one side| may not exceed this */
 } eng_set_account_limit_t;
 
+/* The pre-trade order-velocity limit of one account, over all instruments: a token bucket in
+ * engine time (ENGINE.md "SET_ORDER_VELOCITY"). Accepted NEW_ORDER and REPLACE commands count;
+ * CANCEL, MASS_CANCEL and the outside flow (EXECUTE, REDUCE, SEED_LEVEL) never do. */
+typedef struct eng_set_order_velocity {
+    eng_cmd_hdr_t hdr;        /* instrument_id ignored: the limit covers the whole account */
+    uint32_t account_id;
+    uint32_t max_orders;      /* counted commands per window (and the largest burst); 0 with window_ns 0: no limit */
+    int64_t window_ns;        /* the window, in the sequencer's clock (hdr.ts_ns) */
+} eng_set_order_velocity_t;
+
 typedef struct eng_set_kill_switch {
     eng_cmd_hdr_t hdr;        /* instrument_id ignored: the switch covers the whole account */
     uint32_t account_id;
@@ -437,6 +449,7 @@ typedef union eng_cmd {
     eng_seed_level_t seed_level;
     eng_nbbo_t nbbo;
     eng_set_order_protection_t set_order_protection;
+    eng_set_order_velocity_t set_order_velocity;
     uint8_t raw[96];
 } eng_cmd_t;
 

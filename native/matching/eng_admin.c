@@ -1,7 +1,7 @@
 /*
  * eng_admin.c - the commands that configure the engine rather than trade: instruments,
- * per-instrument order limits, per-account position limits and the account kill switch (which
- * sweeps the account's orders), and the post-trade limits, which the engine only validates and
+ * per-instrument order limits, per-account position limits, order-velocity limits and the
+ * account kill switch (which sweeps the account's orders), and the post-trade limits, which the engine only validates and
  * acknowledges (the control plane evaluates them). The checks these limits drive are
  * eng_risk.c's; each command here answers with a CMD_ACK or a REJECTED (eng_orders.c).
  */
@@ -89,6 +89,29 @@ void eng_cmd_set_kill_switch(eng_engine_t *e, const eng_set_kill_switch_t *c)
     e->killed[c->account_id] = c->engaged ? 1 : 0;
     if (c->engaged) n = eng_sweep(e, 0, 1, c->account_id, 0, ENG_EVT_CANCELLED, ENG_CXL_KILL_SWITCH);
     eng_cmd_ack(e, c->hdr.instrument_id, ENG_CMD_SET_KILL_SWITCH, n);
+}
+
+/* SET_ORDER_VELOCITY: replaces the account's limit and starts it with a full bucket (max_orders
+ * commands at once); 0 and 0 remove it. BAD_CONFIG: a negative window, or one of the two 0. */
+void eng_cmd_set_order_velocity(eng_engine_t *e, const eng_set_order_velocity_t *c)
+{
+    const eng_cmd_t *cmd = (const eng_cmd_t *)c;
+    uint16_t r = ENG_OK;
+    if (c->account_id >= e->cfg.max_accounts) r = ENG_REJ_BAD_ACCOUNT;
+    else if (c->window_ns < 0 || (c->window_ns == 0) != (c->max_orders == 0)) r = ENG_REJ_BAD_CONFIG;
+    if (r) {
+        eng_reject(e, cmd, r);
+        return;
+    }
+    eng_velocity_t *v = &e->velocity[c->account_id];
+    memset(v, 0, sizeof(*v));
+    if (c->window_ns) {
+        v->max_orders = c->max_orders;
+        v->window_ns = c->window_ns;
+        v->credit = (__int128)c->max_orders * c->window_ns;
+        v->last_ts = e->now;
+    }
+    eng_cmd_ack(e, c->hdr.instrument_id, ENG_CMD_SET_ORDER_VELOCITY, 0);
 }
 
 /* SET_POST_TRADE_LIMIT: validated, sequenced, journaled and acknowledged; no engine state changes

@@ -15,7 +15,7 @@ enum {
     CHK_LEVEL_LINKS = 1, CHK_LEVEL_ORDER, CHK_LEVEL_EMPTY, CHK_LEVEL_AGG, CHK_LEVEL_INDEX, CHK_ORDER_LINK,
     CHK_ORDER_STATE, CHK_ORDER_QTY, CHK_ICEBERG, CHK_ORDER_INDEX, CHK_STOP_LIST, CHK_LIVE_COUNT, CHK_LEVEL_COUNT,
     CHK_FREE_ORDERS, CHK_FREE_LEVELS, CHK_OPEN_QTY, CHK_GTD_HEAP, CHK_INDEX_SIZE, CHK_CROSSED, CHK_NOMEM,
-    CHK_DARK_QUEUE, CHK_EXTENSION
+    CHK_DARK_QUEUE, CHK_EXTENSION, CHK_VELOCITY
 };
 
 
@@ -215,6 +215,19 @@ static int check_gtd_heap(const eng_engine_t *e)
     return 0;
 }
 
+/* Each account's order-velocity bucket within its bounds (eng_velocity_t's invariants). */
+static int check_velocity(const eng_engine_t *e)
+{
+    for (uint32_t a = 0; a < e->cfg.max_accounts; a++) {
+        const eng_velocity_t *v = &e->velocity[a];
+        if ((v->window_ns == 0) != (v->max_orders == 0) || v->window_ns < 0) return -CHK_VELOCITY;
+        if (!v->window_ns ? v->credit != 0 || v->last_ts != 0
+                          : v->credit < 0 || v->credit > (__int128)v->max_orders * v->window_ns || v->last_ts > e->now)
+            return -CHK_VELOCITY;
+    }
+    return 0;
+}
+
 /* Verifies every internal invariant: 0, or the negated number of the first one broken. */
 int eng_check(const eng_engine_t *e)
 {
@@ -233,6 +246,7 @@ int eng_check(const eng_engine_t *e)
     if ((rc = check_order_index(e, live))) return rc;
     for (uint64_t i = 0; i <= e->lidx_mask; i++) indexed += e->lidx[i].idx != ENG_NIL;
     if (indexed != levels) return -CHK_INDEX_SIZE;
+    if ((rc = check_velocity(e))) return rc;
     return check_gtd_heap(e);
 }
 
@@ -263,6 +277,7 @@ const char *eng_check_describe(int rc)
         [CHK_NOMEM] = "checker could not allocate scratch memory",
         [CHK_DARK_QUEUE] = "dark queue links, count or order state broken (or a lit/dark mix)",
         [CHK_EXTENSION] = "order extension missing, out of range, miscounted, or the zero record written",
+        [CHK_VELOCITY] = "order-velocity bucket out of its bounds, or a half-set limit",
     };
     int i = rc < 0 ? -rc : rc;
     if (i >= (int)(sizeof(names) / sizeof(names[0])) || !names[i]) return "unknown invariant";

@@ -54,8 +54,9 @@ int eng_create(const eng_config_t *config, eng_engine_t **out)
     e->instr = prefaulted(sizeof(eng_instr_t) * ((size_t)c.max_instruments + 1), &total);
     e->pos = prefaulted(sizeof(eng_pos_t) * (size_t)c.max_accounts * c.max_instruments, &total);
     e->killed = prefaulted(c.max_accounts, &total);
+    e->velocity = prefaulted(sizeof(eng_velocity_t) * c.max_accounts, &total);
     e->lidx = prefaulted(sizeof(eng_idx_slot_t) * lcap, &total);
-    if (!e->instr || !e->pos || !e->killed || !e->lidx || eng_pools_reserve(e)) {
+    if (!e->instr || !e->pos || !e->killed || !e->velocity || !e->lidx || eng_pools_reserve(e)) {
         eng_destroy(e);
         return -ENOMEM;
     }
@@ -77,6 +78,7 @@ void eng_destroy(eng_engine_t *eng)
     free(eng->instr);
     free(eng->pos);
     free(eng->killed);
+    free(eng->velocity);
     free(eng->lidx);
     free(eng->evbuf);
     free(eng);
@@ -115,6 +117,7 @@ void eng_process(eng_engine_t *e, const eng_cmd_t *cmd, eng_sink_t *sink)
     case ENG_CMD_SEED_LEVEL: eng_cmd_seed_level(e, &cmd->seed_level); break;
     case ENG_CMD_NBBO: eng_cmd_nbbo(e, &cmd->nbbo); break;
     case ENG_CMD_SET_ORDER_PROTECTION: eng_cmd_set_order_protection(e, &cmd->set_order_protection); break;
+    case ENG_CMD_SET_ORDER_VELOCITY: eng_cmd_set_order_velocity(e, &cmd->set_order_velocity); break;
     default: eng_reject(e, cmd, ENG_REJ_UNKNOWN_COMMAND); break;
     }
 }

@@ -124,6 +124,19 @@ typedef struct eng_pos {
     int64_t position, open_buy, open_sell, max_position;
 } eng_pos_t;
 
+/* One account's order-velocity limit (SET_ORDER_VELOCITY), a token bucket in exact integers:
+ * credit counts tokens x window_ns, so a counted command costs window_ns and each nanosecond of
+ * engine time gives back max_orders, up to max_orders x window_ns (a full bucket). Invariants:
+ * window_ns == 0 (no limit) exactly when max_orders == 0, and then credit and last_ts are 0;
+ * otherwise 0 <= credit <= max_orders x window_ns and last_ts <= engine time. */
+typedef struct eng_velocity {
+    __int128 credit;            /* at last_ts, after the last counted command */
+    int64_t window_ns;
+    int64_t last_ts;            /* engine time of the last counted command, or of the SET */
+    uint32_t max_orders;
+    uint32_t _pad[3];
+} eng_velocity_t;
+
 /* Level-index slots are 8 bytes: the low 32 bits of the key's hash (which also give its home
  * slot, tables being at most 2^31 slots) and the pool slot. The full key is compared in the pool
  * entry, which the caller touches next anyway, so a probe costs one cache line of table. */
@@ -159,6 +172,7 @@ struct eng_engine {
     eng_instr_t *instr;         /* [max_instruments + 1] */
     eng_pos_t *pos;             /* [max_accounts * max_instruments] */
     uint8_t *killed;            /* [max_accounts] */
+    eng_velocity_t *velocity;   /* [max_accounts] */
     uint32_t *obkt;             /* order-id index buckets: chain heads, 0 = empty; region mem_obkt */
     eng_idx_slot_t *lidx;       /* (instrument, side, price) -> level slot */
     uint32_t *heap;             /* GTD min-heap of order slots, 1-based; region mem_heap */
@@ -346,6 +360,7 @@ void eng_cmd_set_phase(eng_engine_t *e, const eng_set_phase_t *c);
 /* eng_risk.c */
 uint16_t eng_risk_check(const eng_engine_t *e, const eng_instr_t *ins, uint32_t account, uint8_t side,
                         uint8_t ord_type, int64_t price, int64_t qty, int64_t old_leaves);
+void eng_velocity_count(eng_engine_t *e, uint32_t account);
 
 /* eng_admin.c */
 void eng_cmd_add_instrument(eng_engine_t *e, const eng_add_instrument_t *c);
@@ -353,6 +368,7 @@ void eng_cmd_set_instrument_risk(eng_engine_t *e, const eng_set_instrument_risk_
 void eng_cmd_set_account_limit(eng_engine_t *e, const eng_set_account_limit_t *c);
 void eng_cmd_set_kill_switch(eng_engine_t *e, const eng_set_kill_switch_t *c);
 void eng_cmd_set_post_trade_limit(eng_engine_t *e, const eng_set_post_trade_limit_t *c);
+void eng_cmd_set_order_velocity(eng_engine_t *e, const eng_set_order_velocity_t *c);
 
 /* eng_midpoint.c: dark midpoint instruments (ENGINE.md "Dark midpoint instruments") */
 uint16_t eng_dark_quote_state(const eng_engine_t *e, const eng_instr_t *ins, int64_t *mid);

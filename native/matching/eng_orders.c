@@ -30,6 +30,7 @@ void eng_reject(eng_engine_t *e, const eng_cmd_t *c, uint16_t reason)
     case ENG_CMD_SET_ACCOUNT_LIMIT: r->account_id = c->set_account_limit.account_id; break;
     case ENG_CMD_SET_KILL_SWITCH: r->account_id = c->set_kill_switch.account_id; break;
     case ENG_CMD_SET_POST_TRADE_LIMIT: r->account_id = c->set_post_trade_limit.account_id; break;
+    case ENG_CMD_SET_ORDER_VELOCITY: r->account_id = c->set_order_velocity.account_id; break;
     case ENG_CMD_EXECUTE: r->order_id = c->execute.order_id; break;
     case ENG_CMD_REDUCE: r->order_id = c->reduce.order_id; break;
     case ENG_CMD_SEED_LEVEL: r->account_id = c->seed_level.account_id; break;
@@ -167,6 +168,7 @@ void eng_cmd_new_order(eng_engine_t *e, const eng_new_order_t *c)
         eng_reject(e, (const eng_cmd_t *)c, r);
         return;
     }
+    eng_velocity_count(e, c->account_id);
     eng_evt_t *ev = eng_evt_new(e, ENG_EVT_ACCEPTED, ENG_OK, ins->id);
     eng_evt_accepted_t *a = &ev->accepted;
     a->order_id = c->order_id;
@@ -267,6 +269,7 @@ void eng_cmd_replace(eng_engine_t *e, const eng_replace_t *c)
     }
     eng_order_t *o = &e->orders[oi];
     eng_instr_t *ins = &e->instr[c->hdr.instrument_id];
+    eng_velocity_count(e, o->account_id);
     if (o->state == ENG_OST_DARK) {
         eng_dark_replace(e, ins, oi, c->price, c->qty);
         return;

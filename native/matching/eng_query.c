@@ -163,6 +163,21 @@ static void mix_order(const eng_engine_t *e, hstate_t *s, const eng_order_t *o)
                (uint64_t)x.flags << 32 | (uint64_t)x.waiting_stop << 40);
 }
 
+/* The accounts with an order-velocity limit (engines without any hash as before). */
+static void mix_velocity(const eng_engine_t *e, hstate_t *s)
+{
+    for (uint32_t a = 0; a < e->cfg.max_accounts; a++) {
+        const eng_velocity_t *v = &e->velocity[a];
+        if (!v->window_ns) continue;
+        mix(s, 0x7e10c000000ULL + a);
+        mix(s, v->max_orders);
+        mix(s, (uint64_t)v->window_ns);
+        mix(s, (uint64_t)v->credit);
+        mix(s, (uint64_t)(v->credit >> 64));
+        mix(s, (uint64_t)v->last_ts);
+    }
+}
+
 /* 64-bit hash of the logical state; equal states hash equal whatever the pool-slot history. */
 uint64_t eng_state_hash(const eng_engine_t *e)
 {
@@ -217,5 +232,6 @@ uint64_t eng_state_hash(const eng_engine_t *e)
     }
     for (uint32_t a = 0; a < e->cfg.max_accounts; a++)
         if (e->killed[a]) mix(&s, 0x4b000000000ULL + a);
+    mix_velocity(e, &s);
     return s.h;
 }

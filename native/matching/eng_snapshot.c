@@ -17,7 +17,7 @@
 
 #include "eng_internal.h"
 
-#define ENG_SNAP_PARTS 10
+#define ENG_SNAP_PARTS 11
 
 typedef struct eng_snap_part {
     void *ptr;
@@ -38,6 +38,7 @@ static void snap_parts(const eng_engine_t *e, eng_snap_scalars_t *sc, eng_snap_p
     parts[7] = (eng_snap_part_t){e->lidx, sizeof(eng_idx_slot_t) * (e->lidx_mask + 1)};
     parts[8] = (eng_snap_part_t){e->heap, sizeof(uint32_t) * ((uint64_t)sc->heap_n + 1)};
     parts[9] = (eng_snap_part_t){e->ext, sizeof(eng_order_ext_t) * ((uint64_t)sc->ext_hw + 1)};
+    parts[10] = (eng_snap_part_t){e->velocity, sizeof(eng_velocity_t) * (uint64_t)c->max_accounts};
 }
 
 static uint64_t snap_body_bytes(const eng_snap_part_t *parts)

@@ -1,7 +1,7 @@
 /*
  * eng_snapshot.h - the engine's whole state as a byte image, and back: books, orders, order-id
  * and level indexes, GTD heap, positions, risk settings, kill switches, phases, engine time, last
- * seq, next trade id. The image holds the engine's pools up to their high-water marks (so a
+ * seq, next trade id, order-velocity buckets. The image holds the engine's pools up to their high-water marks (so a
  * loaded engine is the same engine, slot for slot) behind a header that pins the capacities and
  * the internal record sizes of the build that wrote it, and the state hash. The engine copies
  * the image to and from its caller's buffers and does no I/O; the journal's jrnl_snapfile.c
@@ -16,7 +16,7 @@
 
 /* CFFI-BEGIN */
 #define ENG_SNAP_MAGIC 0x31504E5345554E56    /* "VNUESNP1" as little-endian bytes */
-#define ENG_SNAP_VERSION 3               /* 3: 56-byte orders and their extension pool */
+#define ENG_SNAP_VERSION 4               /* 3: 56-byte orders and their extension pool; 4: order-velocity buckets */
 
 /* Results besides -errno. */
 typedef enum eng_snap_status {

@@ -103,6 +103,7 @@ key = "key-201"
 [[accounts]]
 id = 1
 max_position = 1000
+{extra_accounts}
 
 [[users]]
 name = "ops"
@@ -152,24 +153,25 @@ DEFAULT_SCHEDULE = "pre_open = 0\nopen = 0"
 
 def write_config(tmp: Path, name: str, band: float = 0.0, halt_s: float = 60.0,
                  schedule: str = DEFAULT_SCHEDULE, journal: str = "", extra_users: str = "",
-                 analytics: bool = False) -> Path:
+                 analytics: bool = False, extra_accounts: str = "") -> Path:
     """analytics: `up` runs the order-flow monitor (off here unless a test is about it: one
     process less per venue on a two-CPU machine)."""
     path = tmp / "venue.toml"
     path.write_text(BASE_CONFIG.format(name=name, audit=tmp / "audit.jsonl", band=band, halt_s=halt_s,
                                        schedule=schedule, journal=journal, extra_users=extra_users,
-                                       analytics=str(analytics).lower()))
+                                       analytics=str(analytics).lower(), extra_accounts=extra_accounts))
     return path
 
 
 def start_venue(tmp: Path, band: float = 0.0, halt_s: float = 60.0,
                 schedule: str = DEFAULT_SCHEDULE, journal: str = "", extra_users: str = "",
-                analytics: bool = False) -> Iterator[CpVenue]:
+                analytics: bool = False, extra_accounts: str = "") -> Iterator[CpVenue]:
     """Yields the running venue; stops it (SIGTERM to ``up``) when the generator is closed. The
     output of ``up`` goes to up.log in tmp. extra_users: more [[users]] tables (TOML) appended to
-    the config."""
+    the config; extra_accounts: more [[accounts]] tables (accounts 2..4)."""
     with launcher.Venue(prefix="cp", log_dir=tmp, stop_deadline_s=40) as venue:
-        cfg = write_config(tmp, venue.name, band, halt_s, schedule, journal, extra_users, analytics)
+        cfg = write_config(tmp, venue.name, band, halt_s, schedule, journal, extra_users, analytics,
+                           extra_accounts)
         ready = venue.start_up(cfg, tmp / "run", tmp / "ready.json", deadline_s=START_DEADLINE_S)
         host, _, port = ready["gateway"].rpartition(":")
         yield CpVenue(ready, venue.procs["up"], tmp / "audit.jsonl", host, int(port), tmp / "up.log")

@@ -54,6 +54,10 @@ def test_the_embedded_default_and_the_test_config_load() -> None:
     # A limit of 0 would refuse every order: refused here, not silently at the first order.
     (("max_position = 1000", "max_position = 0"),
      "venue.toml: accounts[0].max_position: must be 1..9223372036854775807 (leave it out for no limit"),
+    (("max_position = 1000", 'max_position = 1000\norder_velocity = "5 per second"'),
+     "venue.toml: accounts[0].order_velocity: expected N/DURATION such as '100/1s'"),
+    (("max_position = 1000", 'max_position = 1000\norder_velocity = "5/0ms"'),
+     "venue.toml: accounts[0].order_velocity: '5/0ms': the window must be > 0"),
     (("reference_price = 5000\n", "reference_price = 5000\nmax_order_qty = 0\n"),
      "venue.toml: instruments[1].max_order_qty: must be 1..9223372036854775807"),
     (("reference_price = 5000\n", "reference_price = 5000\nprice_collar_ticks = 0\n"),

@@ -71,6 +71,10 @@ def bad(line: str, catalog: Catalog | None = CAT) -> str:
      {"scope": "instrument", "id": "ACME", "limit": "max_order_qty", "value": "none"}),
     ("risk set account 3 var_limit none", "risk.set",
      {"scope": "account", "id": 3, "limit": "var_limit", "value": 0}),
+    ("risk set account 1 order_velocity 100/1s", "risk.set",
+     {"scope": "account", "id": 1, "limit": "order_velocity", "value": "100/1s"}),
+    ("risk set account 1 order_velocity none", "risk.set",
+     {"scope": "account", "id": 1, "limit": "order_velocity", "value": "none"}),
     ("risk set instrument ACME max_order_qty 10", "risk.set",
      {"scope": "instrument", "id": "ACME", "limit": "max_order_qty", "value": 10}),
     ("alerts", "alerts", {}),
@@ -176,6 +180,10 @@ def test_empty_lines_and_comments_are_nothing() -> None:
     ("risk set account 1 var_limit -5", "risk set account: var_limit must be >= 0 (0: no limit), got -5"),
     ("risk set account 1 var_limit lots", "risk set account: var_limit must be a number, got 'lots'"),
     ("risk set account 1 drawdown_limit nan", "risk set account: drawdown_limit must be a number, got 'nan'"),
+    ("risk set account 1 order_velocity 100", "risk set account: order_velocity: expected N/DURATION such as "
+     "'100/1s', '20/250ms' or 'none', got '100'"),
+    ("risk set account 1 order_velocity 0/1s", "risk set account: order_velocity: '0/1s': the order count must "
+     "be 1..4294967295 ('none' for no limit)"),
     ("resume ACME -1", "resume: call_s must be 0..3600 seconds, got -1"),
     ("alerts 0", "alerts: count must be 1..10000, got 0"),
     ("status now", "status: too many arguments (usage: status)"),
@@ -284,7 +292,7 @@ def test_every_completed_word_parses() -> None:
         for cand in complete(before, CAT):
             line = before + cand
             if line.startswith("risk set"):
-                line += " on" if cand == "auto_kill" else " 0.5" if cand == "concentration_limit" else " 1"
+                line += {"auto_kill": " on", "concentration_limit": " 0.5", "order_velocity": " 10/1s"}.get(cand, " 1")
             parse(line, CAT)
 
 

@@ -91,3 +91,52 @@ def test_gateway_blocks_while_its_command_is_in_flight(sleepy_venue: Venue) -> N
     assert msg.exec_type == ExecType.NEW
     log.detach()
     client.close()
+
+
+def _doorbell_wakes_of(venue: Venue) -> int:
+    gw = venue.gateway
+    gw.send_signal(signal.SIGTERM)
+    _, err = gw.communicate(timeout=30)
+    wakes = re.search(r"(\d+) doorbell wakes", err)
+    assert wakes, err
+    return int(wakes.group(1))
+
+
+@pytest.mark.parametrize("inflight_spin_us", [0, 1_000_000])
+def test_gateway_polls_for_a_prompt_answer_before_it_blocks(tmp_path: Path,
+                                                            inflight_spin_us: int) -> None:
+    """While its command is in flight the gateway polls for --inflight-spin-us after the last
+    work before it blocks on the waker (gw_server.c): an answer that comes within the spin is
+    taken without the two thread wake-ups of the doorbell (engine -> waker thread -> eventfd).
+    The engine here sleeps 200 us between polls, so each order waits for it. With no in-flight
+    spin (and no idle spin) the gateway blocks with each order in flight and the answers end its
+    waits on the doorbell; with a spin far longer than any answer none does (the engine is never
+    that slow: a failure would show as a doorbell wake, not as a wrong report)."""
+    venues = start_venue(tmp_path, ["--idle-sleep-ms", str(LONG_MS), "--idle-spin-us", "0",
+                                    "--inflight-spin-us", str(inflight_spin_us)])
+    venue = next(venues)
+    try:
+        client = venue.connect(101, keepalive_ms=LONG_MS)
+        for i in range(20):
+            cid = client.new_order(1, Side.BUY, 10, 1, price=9000 - i)
+            msg, _ = client.recv_until(lambda m: isinstance(m, ExecutionReport)
+                                       and m.cl_ord_id == cid, timeout_s=10.0)
+            assert msg.exec_type == ExecType.NEW
+        client.close()
+        wakes = _doorbell_wakes_of(venue)
+    finally:
+        venues.close()
+    if inflight_spin_us:
+        assert wakes == 0, f"{wakes} waits on the doorbell with a 1 s in-flight spin"
+    else:
+        assert wakes >= 1, "the gateway never blocked with an order in flight"
+
+
+def test_inflight_spin_out_of_range_is_refused(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "gateway", "gateway", "--engine", "x",
+                          "--listen", "127.0.0.1:0", "--config", str(tmp_path / "none.json"),
+                          "--inflight-spin-us", "-1"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "--inflight-spin-us must be 0..1000000, got -1" in out.stderr, \
+        out.stderr

@@ -110,6 +110,11 @@ class CommandStream:
         return self._stamp("SET_KILL_SWITCH", instrument_id, account_id=account_id,
                            engaged=engaged)
 
+    def set_order_velocity(self, account_id: int, max_orders: int, window_ns: int,
+                           instrument_id: int = 0) -> Cmd:
+        return self._stamp("SET_ORDER_VELOCITY", instrument_id, account_id=account_id,
+                           max_orders=max_orders, window_ns=window_ns)
+
     def set_post_trade_limit(self, account_id: int, limit: int, value_e6: int,
                              instrument_id: int = 0) -> Cmd:
         return self._stamp("SET_POST_TRADE_LIMIT", instrument_id, account_id=account_id,
@@ -184,7 +189,8 @@ OP_WEIGHTS = {
 OP_KINDS = tuple(kind for kind, weight in OP_WEIGHTS.items() for _ in range(weight))
 # Outside order flow (EXECUTE, REDUCE, SEED_LEVEL: replayed days) is opt-in, for the differential
 # tests: consumers of the event stream built for participants' flow (market data) do not take it.
-OUTSIDE_WEIGHTS = {"execute": 4, "reduce": 3, "seed": 3}
+# The order-velocity limit rides with it (its rejects would only thin the others' flow).
+OUTSIDE_WEIGHTS = {"execute": 4, "reduce": 3, "seed": 3, "velocity": 2}
 OP_KINDS_WITH_OUTSIDE = OP_KINDS + tuple(k for k, w in OUTSIDE_WEIGHTS.items() for _ in range(w))
 
 # A realistic trading day cycles through these; anything else is drawn rarely (rejections).
@@ -415,6 +421,19 @@ class RandomFlow:
         spec = self._spec(rng)
         limit = rng.choice((INT64_MAX, INT64_MAX, 10 * spec.lot_size, 30 * spec.lot_size, 100 * spec.lot_size))
         return self.stream.set_account_limit(spec.instrument_id, self._account(rng), limit)
+
+    def _op_velocity(self, rng: random.Random) -> Cmd:
+        """An account's order-velocity limit: tight enough that its flow (an order every few
+        commands) runs into it, removed at times, and now and then a bad one."""
+        account = rng.choice((0, 1, 2, 3, 3, N_ACCOUNTS)) if rng.random() < 0.1 else self._account(rng)
+        step = self.stream.ts_step_ns
+        if rng.random() < 0.15:
+            return self.stream.set_order_velocity(account, 0, 0)
+        if rng.random() < 0.1:
+            max_orders, window = rng.choice(((0, 5 * step), (3, 0), (2, -step), (2**32 - 1, 2**62)))
+            return self.stream.set_order_velocity(account, max_orders, window, rng.choice((0, 1)))
+        return self.stream.set_order_velocity(account, rng.choice((2, 3, 5, 8)),
+                                              step * rng.choice((3, 7, 20, 60)) + rng.choice((0, 0, 333)))
 
     def _op_execute(self, rng: random.Random) -> Cmd:
         order_id, instrument_id = self._recent(rng)

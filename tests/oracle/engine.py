@@ -10,6 +10,7 @@ live orders, and the number of levels never exceeds max_levels.
 from __future__ import annotations
 
 import heapq
+from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping
 
 import msgspec
@@ -21,7 +22,7 @@ from .book import BookSide, Order
 from .instrument import Instrument
 from .layout import ENG
 from .records import Command, decode_command, make_event
-from .risk import Position, risk_reject_reason
+from .risk import OrderVelocity, Position, risk_reject_reason
 
 
 
@@ -78,6 +79,7 @@ class OracleEngine:
         self.live_orders: dict[int, Order] = {}
         self.positions: dict[tuple[int, int], Position] = {}  # (account, instrument)
         self.killed_accounts: set[int] = set()
+        self.velocity: dict[int, OrderVelocity] = {}  # accounts that ever had a limit set
         self._gtd_queue: list[tuple[int, int, int, Order]] = []  # (expire, accept_seq, id, order)
         self._events: list[dict[str, Any]] = []
         self._cmd: Command | None = None
@@ -96,6 +98,7 @@ class OracleEngine:
             ENG.CMD_SEED_LEVEL: lambda cmd: external.seed_level(self, cmd),
             ENG.CMD_NBBO: lambda cmd: dark.nbbo(self, cmd),
             ENG.CMD_SET_ORDER_PROTECTION: lambda cmd: protect.set_order_protection(self, cmd),
+            ENG.CMD_SET_ORDER_VELOCITY: self._set_order_velocity,
         }
 
     # ---- public interface (same as native.engine.Engine) ----------------------------------------
@@ -297,6 +300,7 @@ class OracleEngine:
 
     def _new_order(self, cmd: Command) -> None:
         ins = self._validate_new_order(cmd)
+        self._velocity(cmd.account_id).count(self.now_ns)
         order = Order(
             order_id=cmd.order_id, client_order_id=cmd.client_order_id,
             instrument_id=ins.instrument_id, account_id=cmd.account_id, stp_group=cmd.stp_group,
@@ -388,7 +392,8 @@ class OracleEngine:
                 and (cmd.ord_type == ENG.ORD_MARKET or cmd.tif in (ENG.TIF_IOC, ENG.TIF_FOK))):
             raise Rejected(ENG.REJ_PHASE)
         reason = risk_reject_reason(ins, self._position(cmd.account_id, ins.instrument_id),
-                                    cmd.account_id in self.killed_accounts, cmd.side,
+                                    cmd.account_id in self.killed_accounts,
+                                    self._velocity(cmd.account_id).allows(self.now_ns), cmd.side,
                                     cmd.ord_type, cmd.price, cmd.qty)
         if reason != ENG.OK:
             raise Rejected(reason)
@@ -508,6 +513,7 @@ class OracleEngine:
         if (order.flags & ENG.FLAG_POST_ONLY and ins.phase == ENG.PHASE_CONTINUOUS
                 and self._would_cross(ins, order.side, new_price)):
             raise Rejected(ENG.REJ_POST_ONLY_WOULD_TAKE)
+        self._velocity(order.account_id).count(self.now_ns)
 
         old_price, old_leaves, old_shown = order.price, order.leaves_qty, order.shown_qty
         book = ins.side(order.side)
@@ -556,7 +562,8 @@ class OracleEngine:
         if ins.phase not in (ENG.PHASE_PRE_OPEN, ENG.PHASE_CONTINUOUS):
             raise Rejected(ENG.REJ_PHASE)
         reason = risk_reject_reason(ins, self._position(order.account_id, ins.instrument_id),
-                                    order.account_id in self.killed_accounts, order.side,
+                                    order.account_id in self.killed_accounts,
+                                    self._velocity(order.account_id).allows(self.now_ns), order.side,
                                     order.ord_type, new_price, new_qty,
                                     replaced_leaves=order.leaves_qty)
         if reason != ENG.OK:
@@ -566,6 +573,7 @@ class OracleEngine:
         """REPLACE of a midpoint peg: price is its limit (0: none); the same limit and no more
         quantity keeps its place, else it goes to the back; then the cross runs."""
         self._check_replace(ins, order, new_price, new_qty, lowest_price=0)
+        self._velocity(order.account_id).count(self.now_ns)
         kept = new_price == order.price and new_qty <= order.leaves_qty
         self.open_changed(order, new_qty - order.leaves_qty)
         order.price, order.leaves_qty = new_price, new_qty
@@ -662,6 +670,15 @@ class OracleEngine:
             raise Rejected(ENG.REJ_BAD_CONFIG)
         self._position(cmd.account_id, ins.instrument_id).max_position = cmd.max_position
 
+    def _set_order_velocity(self, cmd: Command) -> None:
+        if cmd.account_id >= self.max_accounts:
+            raise Rejected(ENG.REJ_BAD_ACCOUNT)
+        if cmd.window_ns < 0 or (cmd.window_ns == 0) != (cmd.max_orders == 0):
+            raise Rejected(ENG.REJ_BAD_CONFIG)
+        # a new limit starts with a full bucket; 0 and 0 remove the limit
+        self.velocity[cmd.account_id] = OrderVelocity(cmd.max_orders, cmd.window_ns,
+                                                      Fraction(cmd.max_orders), self.now_ns)
+
     def _set_post_trade_limit(self, cmd: Command) -> None:
         # Validated and acknowledged only: the control plane evaluates post-trade limits.
         if cmd.account_id >= self.max_accounts:
@@ -679,6 +696,9 @@ class OracleEngine:
 
     def _all_in_book_order(self) -> list[Order]:
         return [o for iid in sorted(self.instruments) for o in self.instruments[iid].book_order()]
+
+    def _velocity(self, account_id: int) -> OrderVelocity:
+        return self.velocity.get(account_id) or OrderVelocity()
 
     def _position(self, account_id: int, instrument_id: int) -> Position:
         key = (account_id, instrument_id)

@@ -2,10 +2,14 @@
 
 When |inventory| exceeds ``threshold`` shares, the hedger sends one aggressive (IOC) order that
 brings the exposure back to ``target`` (0 by default): in the same instrument, -(inventory -
-target) shares; in a correlated instrument, -beta * (inventory - target) shares of it, rounded to
-its lot, beta being the hedge ratio (shares of hedge per share held) given, or estimated by
-ordinary least squares of the instrument's mid returns on the hedge's (beta = cov / var over an
-exponentially weighted window; the minimum-variance hedge ratio, Ederington 1979).
+target) shares; in a correlated instrument, -beta * (inventory - target) shares of it less the
+hedge position already held, rounded to its lot, beta being the hedge ratio (shares of hedge per
+share held) given, or estimated by ordinary least squares of the instrument's mid returns on the
+hedge's (beta = cov / var over an exponentially weighted window; the minimum-variance hedge ratio,
+Ederington 1979, "The hedging performance of the new futures markets", J. Finance 34(1)). With a
+hedge position H in the other instrument the exposure, in shares of the instrument, is
+inventory + H / beta: that is what the threshold is compared with, so a hedge is also taken off
+(bought back) once the inventory it covered has been traded away.
 
 The cost of a hedge is booked to the strategy: the half spread crossed plus the taker fee, per
 share, times the hedge size (``HedgeOrder.expected_cost``); a caller books the actual cost from the
@@ -101,15 +105,18 @@ class Hedger:
         return c.beta if c.beta is not None else self.estimator.beta()
 
     def check(self, inventory: int, hedge_bid_ticks: int | None,
-              hedge_ask_ticks: int | None) -> HedgeOrder | None:
-        """The hedge to send now, or None (inside the threshold, no ratio yet, or no book)."""
+              hedge_ask_ticks: int | None, hedge_position: int = 0) -> HedgeOrder | None:
+        """The hedge to send now, or None (inside the threshold, no ratio yet, or no book).
+        hedge_position: shares held in the other instrument (0 for a same-instrument hedge)."""
         c = self.config
-        if abs(inventory) <= c.threshold:
-            return None
         beta = self.ratio()
+        cross = c.hedge_instrument not in (0, self.own_instrument)
+        exposure = inventory + hedge_position / beta if cross and beta is not None else float(inventory)
+        if abs(exposure) <= c.threshold:
+            return None
         if beta is None or hedge_bid_ticks is None or hedge_ask_ticks is None:
             return None
-        shares = -beta * (inventory - c.target)
+        shares = -beta * (inventory - c.target) - (hedge_position if cross else 0)
         qty = int(abs(shares) // c.hedge_lot) * c.hedge_lot
         if qty == 0:
             return None

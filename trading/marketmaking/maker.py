@@ -10,6 +10,14 @@ strategy adapter (strategy.py, on trading/strategy's API) and the benchmark feed
     on_fill(t, side, price, qty, passive, hedge)                 one of our orders traded
     on_order_gone(side)                                          our quote on that side is gone
     on_timer(t) -> intents                                       time passed (stale-data check)
+    on_hedge_book(t, best_bid, best_ask)                         the hedge instrument's touch
+    on_hedge_leg_fill(t, side, price, qty)                       a hedge filled in that instrument
+
+With a hedge in another instrument (``hedge.hedge_instrument``), the hedge intents are orders in
+that instrument, its fills move the hedge position (not the inventory, which stays the quoted
+instrument's and drives the quotes' skew and limits) and are booked to the P&L ledger's hedge leg;
+an estimated hedge ratio is fed both mids on a grid of ``hedge_sample_s`` seconds (sampling on
+every event of two asynchronous books would bias the covariance to zero: the Epps effect).
 
 Intents say what to send: NEW / REPLACE / CANCEL of the quote on a side and tier, or a HEDGE (an IOC
 at the touch). With ``tiers`` > 1 each side rests one order per tier, tier i ``tier_step_ticks * i``
@@ -67,13 +75,16 @@ class MakerConfig:
     tier_step_ticks: int = 1
     tier_refresh_s: float = 5.0
     tier_hold_s: float = 30.0
+    hedge_taker_fee_units: int | None = None    # the hedge instrument's taker fee (None: taker_fee_units)
+    hedge_sample_s: float = 1.0
 
     def validate(self) -> None:
         if self.tiers < 1:
             raise ParameterError("tiers", self.tiers, "must be >= 1")
         if self.tier_step_ticks < 1:
             raise ParameterError("tier_step_ticks", self.tier_step_ticks, "must be >= 1")
-        for name in ("tier_refresh_s", "tier_hold_s", "regime_bar_s", "sigma_half_life_s", "price_scale"):
+        for name in ("tier_refresh_s", "tier_hold_s", "regime_bar_s", "sigma_half_life_s", "price_scale",
+                     "hedge_sample_s"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ParameterError(name, v, "must be > 0")
@@ -106,6 +117,11 @@ class MarketMaker:
         self._anchor: dict[int, int | None] = {BID: None, ASK: None}
         self._tiers_at = -math.inf
         self.hedge_in_flight = False
+        self.cross_hedge = config.hedge is not None and config.hedge.hedge_instrument not in (0, instrument)
+        self.hedge_position = 0          # shares held in the hedge instrument (cross hedge only)
+        self.hedge_bid: int | None = None
+        self.hedge_ask: int | None = None
+        self._next_ratio_sample = -math.inf
         self.inventory = 0
         self.t0: float | None = None
         self.last_book_t = 0.0
@@ -139,7 +155,35 @@ class MarketMaker:
                 self.regime.on_mid(t, mid)
             self.markouts.on_mid(t, mid)
             self.ledger.on_mid(t, best_bid, best_ask)
+            self._sample_ratio(t)
         return self._requote(t)
+
+    def on_hedge_book(self, t: float, best_bid: int | None, best_ask: int | None) -> None:
+        """The hedge instrument's touch (a cross hedge only; the next requote acts on it)."""
+        self.hedge_bid, self.hedge_ask = best_bid, best_ask
+        if best_bid is not None and best_ask is not None and best_bid < best_ask:
+            self.ledger.on_leg_mid(best_bid, best_ask)
+            self._sample_ratio(t)
+
+    def _sample_ratio(self, t: float) -> None:
+        """Both mids into the hedge-ratio estimator, at most once per hedge_sample_s."""
+        if not self.cross_hedge or self.hedger is None or t < self._next_ratio_sample:
+            return
+        hb, ha, bb, ba = self.hedge_bid, self.hedge_ask, self.best_bid, self.best_ask
+        if hb is None or ha is None or bb is None or ba is None or hb >= ha or bb >= ba:
+            return
+        self.hedger.estimator.update(0.5 * (bb + ba), 0.5 * (hb + ha))
+        self._next_ratio_sample = t + self.config.hedge_sample_s
+
+    def on_hedge_leg_fill(self, t: float, side: int, price: int, qty: int) -> None:
+        """A fill of a hedge order in the hedge instrument: the hedge position and the leg's P&L."""
+        fee = self.config.hedge_taker_fee_units
+        self.ledger.on_leg_fill(side, price, qty, self.config.taker_fee_units if fee is None else fee)
+        self.hedge_position += side * qty
+        self.hedge_in_flight = False
+        if self.hedger is not None and self.ledger.leg_mid2 is not None:
+            self.hedger.realised_cost(side, qty, price / self.config.price_scale,
+                                      self.ledger.leg_mid2 / 2.0 / self.config.price_scale)
 
     def on_trade(self, t: float, price: int, qty: int, aggressor_side: int) -> None:
         self.markouts.on_trade(aggressor_side, qty)
@@ -260,7 +304,8 @@ class MarketMaker:
             out += self._requote_tiers(target)
         self.quote_updates += len(out)
         if self.hedger is not None and not self.hedge_in_flight:
-            h = self.hedger.check(self.inventory, bb, ba)
+            h = (self.hedger.check(self.inventory, self.hedge_bid, self.hedge_ask, self.hedge_position)
+                 if self.cross_hedge else self.hedger.check(self.inventory, bb, ba))
             if h is not None:
                 self.hedge_in_flight = True
                 out.append(Intent(h.side, "hedge", h.limit_ticks, h.qty))
@@ -362,4 +407,9 @@ class MarketMaker:
             "markouts": {h: self.markouts.mean_markout(h) / self.config.price_scale
                          for h in self.markouts.horizons},
             "quote_updates": self.quote_updates,
+            "hedge": None if self.hedger is None else {
+                "instrument": self.hedger.config.hedge_instrument or None, "position": self.hedge_position,
+                "ratio": self.hedger.ratio(), "correlation": self.hedger.estimator.correlation(),
+                "shares_hedged": self.hedger.hedged_shares,
+                "booked_cost": self.hedger.booked_cost},
         }

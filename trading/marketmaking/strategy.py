@@ -11,7 +11,9 @@ Parameters (``--param name=value``): the quoting parameters of params.py by thei
 price_threshold_ticks, size_threshold_lots, stale_after_s, toxicity_widen, toxicity_pull,
 widen_max), gamma, sigma and k per currency unit (converted to price units here), where 0 for
 sigma, A or k means "estimate online" and 0 for horizon_s the rolling horizon; status_s (> 0: a JSON status line every status_s seconds for the ops shell); plus tiers and tier_step_ticks (quotes at several depths, sizes by tiers.py's allocation),
-hedge_threshold (shares, 0: no hedging), regime (1: spreads by regime), iceberg_refill_s (> 0: each
+hedge_threshold (shares, 0: no hedging), hedge_instrument (0: hedge in the quoted instrument; else
+an instrument the context follows, e.g. ``--other-instrument 2`` live), hedge_ratio (shares of the
+hedge instrument per share held; 0: estimated from both mids, hedging.py), regime (1: spreads by regime), iceberg_refill_s (> 0: each
 quote is an iceberg whose display lasts about that long at its side's observed fill rate,
 iceberg.py, EWMA half-life iceberg_half_life_s; 0: quotes show their whole size), timer_ms
 (the stale-data check) and sample_s (the report's path: mid, quotes, inventory, P&L).
@@ -19,12 +21,15 @@ The tick comes from the instrument (ctx.tick_size), the fees from the instrument
 (ctx.fees: the maker rate, negative for a rebate, enters the pricing). Everything is validated in
 on_start, before the first order: an impossible value raises ParameterError naming the field.
 
-``report()`` after a run: the P&L decomposition (pnl.py), its check against the runtime's own
-ledger, markouts, inventory path extremes, fit quality and regime.
+``report()`` after a run: the P&L decomposition (pnl.py; with a hedge instrument, the hedge leg's
+spread and carry and its fees in it), its check against the runtime's own ledgers (every instrument
+the strategy traded, each marked at its own last mid), markouts, inventory path extremes, fit
+quality, regime and the hedge.
 """
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, ClassVar, Mapping
 
 from trading.marketmaking.errors import ParameterError
@@ -47,7 +52,7 @@ class MarketMakingStrategy(Strategy):
         "tau_s": 60.0, "lot": 100, "max_inventory": 1000, "quote_size": 100,
         "price_threshold_ticks": 1, "size_threshold_lots": 1, "stale_after_s": 5.0,
         "toxicity_widen": 0.6, "toxicity_pull": 0.95, "widen_max": 3.0,
-        "hedge_threshold": 0, "regime": 1, "timer_ms": 1000, "sample_s": 1.0,
+        "hedge_threshold": 0, "hedge_instrument": 0, "hedge_ratio": 1.0, "regime": 1, "timer_ms": 1000, "sample_s": 1.0,
         "tiers": 1, "tier_step_ticks": 1, "status_s": 0.0,
         "iceberg_refill_s": 0.0, "iceberg_half_life_s": 30.0,
     }
@@ -58,6 +63,7 @@ class MarketMakingStrategy(Strategy):
         self.order_of_side: dict[tuple[int, int], int] = {}      # (BID/ASK, tier) -> live order id
         self.side_of_order: dict[int, tuple[int, int]] = {}
         self.hedge_orders: set[int] = set()
+        self.hedge_instrument = 0                 # set in on_start: 0, or the cross hedge's instrument
         # one row per sample_s of simulated time: (ts_ns, mid, own bid, own ask, inventory, P&L)
         self.path: list[tuple[int, float, int | None, int | None, int, float]] = []
         self._next_sample_ns = 0
@@ -95,21 +101,53 @@ class MarketMakingStrategy(Strategy):
             raise ParameterError("timer_ms", p["timer_ms"], "must be >= 1")
         if int(p["hedge_threshold"]) < 0:
             raise ParameterError("hedge_threshold", p["hedge_threshold"], "must be >= 0 (0: no hedging)")
-        hedge = None
-        if int(p["hedge_threshold"]) > 0:
-            hedge = HedgeConfig(threshold=int(p["hedge_threshold"]), hedge_lot=params.grid.lot,
-                                taker_fee=ctx.fees.taker_per_share,
-                                tick=ctx.tick_size / ctx.price_scale)
+        hedge = self.hedge_config(ctx, params.grid.lot)
         scale = ctx.price_scale
+        hedge_fees = ctx.instrument(self.hedge_instrument).fees if self.hedge_instrument else ctx.fees
         self.maker = MarketMaker(MakerConfig(
             params=params, maker_rebate_units=round(-ctx.fees.maker_per_share * scale),
             taker_fee_units=round(ctx.fees.taker_per_share * scale), hedge=hedge,
+            hedge_taker_fee_units=round(hedge_fees.taker_per_share * scale),
             use_regime=bool(int(p["regime"])), price_scale=float(scale), tiers=int(p["tiers"]),
             tier_step_ticks=int(p["tier_step_ticks"])), ctx.instrument_id)
         if float(p["iceberg_refill_s"]) < 0:
             raise ParameterError("iceberg_refill_s", p["iceberg_refill_s"], "must be >= 0 (0: no icebergs)")
         self.fill_rate = {side: FillRateMeter(float(p["iceberg_half_life_s"])) for side in (BID, ASK)}
         ctx.set_timer(int(p["timer_ms"]) * 1_000_000)
+
+    def hedge_config(self, ctx: Context, lot: int) -> HedgeConfig | None:
+        """The hedger's configuration from hedge_threshold, hedge_instrument and hedge_ratio, or
+        None without hedging; ParameterError naming the field for a ratio that is not finite, an
+        instrument the strategy does not follow (or with another price scale), or a hedge
+        instrument without a threshold. Sets self.hedge_instrument (0: no cross hedge)."""
+        p = self.params
+        threshold, instrument, ratio = int(p["hedge_threshold"]), int(p["hedge_instrument"]), float(p["hedge_ratio"])
+        if not math.isfinite(ratio) or ratio < 0:
+            raise ParameterError("hedge_ratio", ratio, "must be a finite ratio > 0, or 0 to estimate it")
+        self.hedge_instrument = 0
+        if instrument not in (0, ctx.instrument_id):
+            if instrument not in ctx.instruments:
+                followed = ", ".join(str(i) for i in ctx.instruments)
+                raise ParameterError("hedge_instrument", instrument,
+                                     f"is not an instrument this strategy follows (followed: {followed})")
+            other = ctx.instrument(instrument)
+            if other.price_scale != ctx.price_scale:
+                raise ParameterError("hedge_instrument", instrument,
+                                     f"has price scale {other.price_scale}, the quoted one {ctx.price_scale}")
+            if threshold <= 0:
+                raise ParameterError("hedge_threshold", threshold, "must be >= 1 share with a hedge_instrument")
+            self.hedge_instrument = instrument
+        if threshold <= 0:
+            return None
+        state = ctx.instrument(self.hedge_instrument) if self.hedge_instrument else ctx.instruments[ctx.instrument_id]
+        return HedgeConfig(threshold=threshold, hedge_instrument=self.hedge_instrument,
+                           beta=(ratio or None) if self.hedge_instrument else 1.0, hedge_lot=lot,
+                           taker_fee=state.fees.taker_per_share, tick=state.tick_size / state.price_scale)
+
+    def on_other_book(self, ctx: Context, instrument_id: int) -> None:
+        if self.maker is not None and instrument_id == self.hedge_instrument:
+            book = ctx.instrument(instrument_id).book
+            self.maker.on_hedge_book(ctx.now * _NS, book.best_bid, book.best_ask)
 
     def on_phase(self, ctx: Context, phase: str, previous: str) -> None:
         """The venue's trading phase: anything but continuous trading (a halt, the reopening
@@ -224,6 +262,11 @@ class MarketMakingStrategy(Strategy):
     def on_fill(self, ctx: Context, fill: Fill) -> None:
         mm = self._maker()
         hedge = fill.order_id in self.hedge_orders
+        if hedge and self.hedge_instrument and fill.instrument_id == self.hedge_instrument:
+            mm.on_hedge_leg_fill(ctx.now * _NS, 1 if fill.side == BUY else -1, fill.price, fill.qty)
+            if fill.leaves_qty == 0:
+                self._forget(fill.order_id)
+            return
         side = BID if fill.side == BUY else ASK
         tier = self.side_of_order.get(fill.order_id, (side, 0))[1]
         mm.on_fill(ctx.now * _NS, side, fill.price, fill.qty, passive=fill.maker, hedge=hedge, tier=tier)
@@ -277,7 +320,7 @@ class MarketMakingStrategy(Strategy):
         for it in intents:
             side = BUY if it.side == BID else SELL
             if it.action == "hedge":
-                oid = ctx.place(side, it.price, it.qty, tif="IOC")
+                oid = ctx.place(side, it.price, it.qty, tif="IOC", instrument=self.hedge_instrument or None)
                 self.hedge_orders.add(oid)
                 continue
             key = (it.side, it.tier)
@@ -305,9 +348,15 @@ class MarketMakingStrategy(Strategy):
         b = mm.ledger.breakdown()
         parts = b.as_currency(float(ctx.price_scale))
         runtime_total = ctx.ledger.total(b.final_mid2 / 2.0) if b.final_mid2 else 0.0
+        by_instrument = {ctx.instrument_id: runtime_total}
+        if self.hedge_instrument:
+            leg = ctx.instrument(self.hedge_instrument).ledger
+            by_instrument[self.hedge_instrument] = leg.total(b.hedge_leg_mid2 / 2.0 if b.hedge_leg_mid2 else None)
+            runtime_total += by_instrument[self.hedge_instrument]
         snap = mm.snapshot()
         return {
-            "pnl": parts, "pnl_parts_add_up": b.check(),
+            "pnl": parts, "pnl_parts_add_up": b.check(), "runtime_pnl_by_instrument": by_instrument,
+            "hedge": snap["hedge"],
             "runtime_pnl": runtime_total, "pnl_matches_runtime": abs(runtime_total - parts["total"]) < 1e-6,
             "passive_fills": b.passive_fills, "hedge_fills": b.hedge_fills, "volume": b.passive_volume,
             "position": b.position, "max_abs_inventory": mm.max_abs_inventory,

@@ -5,7 +5,7 @@
     python -m trading route show PLAN.json
     python -m trading route rerun PLAN.json --data FILE [--seed S]
     python -m trading route live --config multi.toml --symbol ACME --side buy --qty 500 \
-        --strategy cost_minimization --session 101 --firm 1 --key alpha-key-101 --account 1
+        --strategy cost_minimization --session 101 --firm 1 --account 1 [--key-file FILE]
 
 ``flow`` routes seeded parent orders (trading/routing/flow.py) through the multi-venue replay
 (trading/routing/replay_market.py: the day split into the lit venues by the seeded rule stated
@@ -18,6 +18,8 @@ file's venues that trade --symbol, or the replay's default set (flow.REPLAY_VENU
 ``live`` routes one parent order through a running multi-venue deployment (`python -m gateway up
 --config FILE`): one session per venue trading the symbol, through its delay line, each venue's book from its own
 feed (trading/routing/live_market.py); it prints the plan and the report (--out stores the plan).
+The session key comes from --key-file or $VENUE_SESSION_KEY, never from the command line (where
+`ps` and /proc/PID/cmdline would show it): the old --key flag is refused with a message saying so.
 """
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ import msgspec
 
 from gateway.control.config import ConfigError
 from gateway.regnms.rules import RuleVersion, rules_in_force
+from gateway.security.credentials import CredentialError
+from gateway.security.session_keys import SESSION_KEY_ENV, read_session_key
 from gateway.venues.config import VenueSpec, load_multi_config
 from trading.replay.data import DataError
 from trading.replay.lobster import load_lobster
@@ -76,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     lv.add_argument("--strategy", required=True, choices=sorted(STRATEGIES))
     lv.add_argument("--session", type=int, required=True)
     lv.add_argument("--firm", type=int, required=True)
-    lv.add_argument("--key", required=True)
+    lv.add_argument("--key-file", metavar="FILE", help=f"the session key (default: ${SESSION_KEY_ENV})")
+    # refused, never used: a key on the command line is visible to every user through ps
+    lv.add_argument("--key", dest="key_on_command_line", metavar="KEY", help=argparse.SUPPRESS)
     lv.add_argument("--account", type=int, required=True)
     lv.add_argument("--next-seq-no", type=int, help="the session's next sequence number, if it was used before")
     lv.add_argument("--timeout-s", type=float, default=2.0, help="a venue silent this long is set aside")
@@ -85,11 +91,25 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+KEY_ON_COMMAND_LINE = (f"--key is refused: a key on the command line shows in ps to every user of the host; "
+                       f"put it in a file readable only by you and give --key-file FILE, or set ${SESSION_KEY_ENV}")
+
+
+def _session_key(args: argparse.Namespace) -> str:
+    if args.key_on_command_line is not None:
+        raise RoutingError(KEY_ON_COMMAND_LINE)
+    try:
+        return read_session_key(args.key_file)
+    except CredentialError as exc:
+        raise RoutingError(str(exc)) from None
+
+
 def _live(args: argparse.Namespace) -> int:
     from gateway.client import Client, ClientError
     from gateway.venues.config import ports
     from trading.routing.live_market import LiveVenues, VenueSession, venue_feeds
     from trading.routing.plan import ParentOrder
+    key = _session_key(args)
     multi = load_multi_config(args.config)
     instrument = next((i.id for i in multi.template.instruments if i.symbol == args.symbol), None)
     if instrument is None:
@@ -103,7 +123,7 @@ def _live(args: argparse.Namespace) -> int:
         for v in venues:
             try:
                 client = Client.connect(multi.host, ports(v).order_entry, session_id=args.session, firm_id=args.firm,
-                                        key=args.key, next_seq_no=args.next_seq_no)
+                                        key=key, next_seq_no=args.next_seq_no)
             except (ClientError, OSError) as exc:
                 raise RoutingError(f"venue {v.id}: cannot open session {args.session}: {exc}") from None
             sessions[v.id] = VenueSession(v.id, client, args.account)

@@ -11,10 +11,10 @@ from functools import cached_property
 from gateway.regnms.rules import RuleVersion, TickClass
 from gateway.venues.config import VenueSpec
 from trading.routing.impact import SquareRootImpact
-from trading.routing.market import BUY, Level, MarketSnapshot, Nbbo, better
+from trading.routing.market import BUY, Level, MarketSnapshot, Nbbo, VenueBook, better
 from trading.routing.plan import ParentOrder
+from trading.routing.queue import QueueModel
 from trading.routing.scores import VenueScoreboard
-from trading.routing.venue import taker_fee_usd
 
 
 @dataclass
@@ -32,6 +32,11 @@ class RoutingContext:
     scores: VenueScoreboard
     impact: SquareRootImpact
     rules: RuleVersion
+    books: dict[str, VenueBook]       # the snapshot's books by venue id
+    taker_fee_units: dict[str, float]  # venue -> taker fee in price units a share (the router's constants)
+    maker_rebate_units: dict[str, float]  # venue -> maker rebate in price units a share (> 0: paid to us)
+    touch_models: dict[str, QueueModel]   # venue -> the queue model of its touch (passive children)
+    market_touch: QueueModel              # the whole market's touch (a post alone at the best price)
     tick_class: TickClass = "penny"
     quote_life_ns: float = 1e9        # mean life of a top-of-book quote (fill-probability model)
     deadline_ns: int = 0              # the parent's horizon ends here
@@ -48,10 +53,6 @@ class RoutingContext:
     def nbbo(self) -> Nbbo:
         return self.snapshot.nbbo(self.unprotected)
 
-    @cached_property
-    def _fee_units(self) -> dict[str, float]:
-        return {v: taker_fee_usd(spec) * 10_000 for v, spec in self.venues.items()}
-
     @property
     def last_wave(self) -> bool:
         return self.wave >= self.parent.max_waves or self.now_ns >= self.deadline_ns - self.parent.wave_interval_ns
@@ -67,6 +68,10 @@ class RoutingContext:
     def limit_price(self) -> int | None:
         """The worst price any child may take: the parent's limit, else the arrival touch moved by the
         collar, rounded inwards to the tick grid (never a sub-penny price)."""
+        return self._limit
+
+    @cached_property
+    def _limit(self) -> int | None:
         if self.parent.limit_price is not None:
             lim = self.parent.limit_price
         else:
@@ -78,21 +83,49 @@ class RoutingContext:
         tick = self.rules.min_increment(lim, self.tick_class)
         return lim - lim % tick if self.side == BUY else lim + (-lim) % tick
 
-    def levels(self, venue_id: str, limit: int | None) -> list[Level]:
-        """The venue's contra levels at or better than `limit`, best first."""
-        book = self.snapshot.book(venue_id)
+    @cached_property
+    def _takeable(self) -> dict[str, list[Level]]:
+        """Per venue, its contra levels within the limit, filled in as venues are asked for: every
+        strategy, the Reg NMS gate and the cost estimate read them, so each is cut once a decision."""
+        return {}
+
+    def _cut(self, venue_id: str, limit: int | None) -> list[Level]:
+        book = self.books.get(venue_id)
         if book is None or book.stale:
             return []
-        out = []
-        for lv in book.contra(self.side):
-            if limit is not None and better(self.side, limit, lv.price):
-                break
-            out.append(lv)
-        return out
+        levels = book.contra(self.side)
+        if limit is None:
+            return list(levels)
+        n = 0
+        if self.side == BUY:
+            for lv in levels:
+                if lv.price > limit:
+                    break
+                n += 1
+        else:
+            for lv in levels:
+                if lv.price < limit:
+                    break
+                n += 1
+        return list(levels[:n])
+
+    def levels(self, venue_id: str, limit: int | None) -> list[Level]:
+        """The venue's contra levels at or better than `limit`, best first (the caller must not
+        change the list: at the decision's own limit it is the cached one)."""
+        own = self._limit
+        if limit == own or (limit is not None and own is not None and not better(self.side, own, limit)):
+            cached = self._takeable.get(venue_id)
+            if cached is None:
+                cached = self._takeable[venue_id] = self._cut(venue_id, own)
+            if limit is None or limit == own:
+                return cached
+            # a limit inside the decision's: a prefix of its levels
+            return [lv for lv in cached if not better(self.side, limit, lv.price)]
+        return self._cut(venue_id, limit)
 
     def fee_units(self, venue_id: str) -> float:
         """The venue's taker fee in price units a share (negative: a taker rebate)."""
-        return self._fee_units[venue_id]
+        return self.taker_fee_units[venue_id]
 
     def signed(self, price: float) -> float:
         """Price as a cost to this side: higher is worse for a buyer, lower for a seller."""

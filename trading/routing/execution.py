@@ -7,6 +7,12 @@ Accounting invariants (tested): every child is sent once and only once, has exac
 and the shares filled never exceed the parent's quantity; a child that timed out is never re-sent,
 its shares are re-routed as new children elsewhere (its venue, being down, gets none of them).
 
+Passive (post) children rest: the run keeps them, cancels each at its expiry or as soon as the touch
+moves away from its price (the NBBO's own side better than it, looked at every `touch_check_ns` of
+the market's clock), and only when the venue has answered the cancel (done, with what filled
+before) or stayed silent past its timeout (timed out: the venue is scored down) does the next wave
+sweep what is left. A fill that arrives after the cancel was sent is counted, never re-routed.
+
 A ``Marketplace`` is where children go: the multi-venue replay (trading/routing/replay_market.py)
 or live venue sessions. Its clock is the one the router uses (simulated in replay).
 """
@@ -18,7 +24,7 @@ import msgspec
 
 from trading.routing.errors import RoutingError
 from trading.routing.market import BUY, MarketSnapshot
-from trading.routing.venue import taker_fee_usd
+from trading.routing.venue import maker_rebate_usd, taker_fee_usd
 from trading.routing.plan import ChildFill, ChildOrder, ChildOutcome, ChildState, ExecutionReport, RealisedCost, RoutingPlan
 
 if TYPE_CHECKING:
@@ -43,6 +49,11 @@ class Marketplace(Protocol):
 
     def send(self, child: ChildOrder, instrument_id: int) -> None: ...
 
+    def cancel(self, child: ChildOrder, instrument_id: int) -> None:
+        """Asks the venue to cancel a resting (post) child; the venue answers `done` (with whatever
+        filled before), or nothing if it has stopped answering."""
+        ...
+
     def traded_volume(self, instrument_id: int) -> dict[str, int]:
         """Shares printed per venue so far (cumulative, from a start of the marketplace's choosing)."""
         ...
@@ -64,6 +75,9 @@ class _Run:
         self.rejected: dict[str, str] = {}
         self.fills: list[ChildFill] = []
         self.deadline = plan.created_ns + plan.parent.horizon_ns
+        self.cancels: dict[str, tuple[int, str]] = {}        # post child id -> (cancel sent at, why)
+        self.next_touch_check = 0
+        self.touch_check_ns = max(1, plan.parent.wave_interval_ns // 4)
         n = plan.nbbo()
         buy = plan.parent.side_code == BUY
         touch, own = (n.ask, n.bid) if buy else (n.bid, n.ask)
@@ -100,8 +114,10 @@ class _Run:
         if e.kind == "fill":
             prof = self.router.venues[child.venue_id]
             self.filled[e.child_id] += e.qty
+            # a post provides liquidity: the venue pays its maker rebate (a negative fee)
+            fee = -maker_rebate_usd(prof) if child.style == "post" else taker_fee_usd(prof)
             self.fills.append(ChildFill(child_id=e.child_id, venue_id=child.venue_id, ts_ns=e.ts_ns, price=e.price,
-                                        qty=e.qty, fee_usd=e.qty * taker_fee_usd(prof)))
+                                        qty=e.qty, fee_usd=e.qty * fee))
             if late is not None:   # an answer after its timeout: accounted, never re-sent
                 self.outcomes[e.child_id] = msgspec.structs.replace(
                     late, filled_qty=self.filled[e.child_id], reason="filled after the router's timeout")
@@ -111,28 +127,71 @@ class _Run:
         filled = self.filled[e.child_id]
         state: ChildState = "rejected" if e.kind == "rejected" else (
             "filled" if filled == child.qty else "partial" if filled else "unfilled")
+        reason = e.reason or (f"cancelled: {self.cancels[e.child_id][1]}" if e.child_id in self.cancels else "")
         self.outcomes[e.child_id] = ChildOutcome(child_id=e.child_id, venue_id=child.venue_id, state=state,
                                                  sent_ns=sent_ns, answered_ns=e.ts_ns, filled_qty=filled,
-                                                 reason=e.reason)
+                                                 reason=reason)
+        if child.style == "post" and e.kind != "rejected":
+            return     # how long a post rested says nothing of the venue's latency or fill rate
         self.router.scores.record_answer(child.venue_id, child.qty, filled, self.first_answer[e.child_id] - sent_ns,
                                          rejected=e.kind == "rejected", now_ns=e.ts_ns)
+
+    def answer_due(self, cid: str) -> int | None:
+        """When the venue's answer about a child is overdue: a take's from its sending, a post's from
+        its cancel (None: a post still resting, whose answer is not due yet)."""
+        child, sent_ns = self.sent[cid]
+        if child.style == "post":
+            if cid not in self.cancels:
+                return None
+            sent_ns = self.cancels[cid][0]
+        return sent_ns + self.router.child_timeout_ns(child.venue_id)
+
+    def cancel_posts(self, now: int) -> None:
+        """Cancels the resting posts whose time is up, or all of them once the touch moved away."""
+        resting = [cid for cid in self.outstanding() if self.sent[cid][0].style == "post" and cid not in self.cancels]
+        if not resting:
+            return
+        moved: set[str] = set()
+        if now >= self.next_touch_check:
+            self.next_touch_check = now + self.touch_check_ns
+            n = self.market.snapshot(self.parent.instrument_id).nbbo(self.router.scores.down(now))
+            buy = self.parent.side_code == BUY
+            touch = n.bid if buy else n.ask
+            # away: a better bid than a buy post's price (a better offer than a sell's) stands in front of it
+            moved = {cid for cid in resting if touch is not None and
+                     (touch > self.sent[cid][0].price if buy else touch < self.sent[cid][0].price)}
+        for cid in resting:
+            child = self.sent[cid][0]
+            why = "its time was up" if now >= child.expires_ns else "the touch moved away" if cid in moved else ""
+            if why:
+                self.market.cancel(child, self.parent.instrument_id)
+                self.cancels[cid] = (now, why)
 
     def expire(self, now: int) -> None:
         for cid in self.outstanding():
             child, sent_ns = self.sent[cid]
-            if now >= sent_ns + self.router.child_timeout_ns(child.venue_id):
+            due = self.answer_due(cid)
+            if due is not None and now >= due:
                 self.outcomes[cid] = ChildOutcome(child_id=cid, venue_id=child.venue_id, state="timed_out",
                                                   sent_ns=sent_ns, answered_ns=None, filled_qty=self.filled[cid],
                                                   reason="no answer within the timeout: venue scored down")
                 self.router.scores.record_timeout(child.venue_id, now)
 
     def next_timeout(self) -> int:
-        return min(sent + self.router.child_timeout_ns(c.venue_id)
-                   for cid in self.outstanding() for c, sent in (self.sent[cid],))
+        """The next moment something is due: an answer's timeout, a post's expiry, a touch check."""
+        due = []
+        for cid in self.outstanding():
+            at = self.answer_due(cid)
+            if at is None:   # a resting post
+                at = min(self.sent[cid][0].expires_ns, max(self.next_touch_check, self.market.now_ns() + 1))
+            due.append(at)
+        return min(due)
 
     def collect(self) -> None:
-        """Waits until every child sent has an outcome (an answer or its timeout)."""
+        """Waits until every child sent has an outcome (an answer or its timeout), cancelling the
+        resting posts when their time is up or the touch moves away."""
         while self.outstanding():
+            self.cancel_posts(self.market.now_ns())
             until = self.next_timeout()
             for e in self.market.wait(until):
                 self.on_event(e)

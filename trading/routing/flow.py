@@ -28,9 +28,10 @@ from trading.routing.venue import venue
 MINUTE_NS = 60_000_000_000
 # the venues of the replays that bench/routing.py and `python -m trading route` run when no
 # multi-venue file is given: three lit venues by market share, one dark pool (fees in mils a share)
-REPLAY_VENUES = (venue("XNAS", market_share=0.45, taker_fee_mils=10.0, avg_us=200.0, p99_us=600.0),
-                 venue("ARCX", market_share=0.30, taker_fee_mils=9.0, avg_us=300.0, p99_us=900.0),
-                 venue("BATY", market_share=0.25, taker_fee_mils=2.0, avg_us=150.0, p99_us=500.0),
+# (maker rebates below each taker fee, the inverted-ish BATY paying least)
+REPLAY_VENUES = (venue("XNAS", market_share=0.45, taker_fee_mils=10.0, maker_rebate_mils=8.0, avg_us=200.0, p99_us=600.0),
+                 venue("ARCX", market_share=0.30, taker_fee_mils=9.0, maker_rebate_mils=7.0, avg_us=300.0, p99_us=900.0),
+                 venue("BATY", market_share=0.25, taker_fee_mils=2.0, maker_rebate_mils=1.0, avg_us=150.0, p99_us=500.0),
                  venue("DARK", kind="dark", market_share=0.10, taker_fee_mils=5.0, avg_us=250.0, p99_us=800.0))
 
 
@@ -68,13 +69,13 @@ class FlowResult:
 
 def run_flow(synthetic: SyntheticVenues, strategy: str, parents: list[tuple[int, ParentOrder]], seed: int,
              impact: SquareRootImpact, rules: RuleVersion, markout_ns: int = 1_000_000_000,
-             kills: tuple[tuple[str, int], ...] = ()) -> FlowResult:
+             kills: tuple[tuple[str, int], ...] = (), touch_move_rate_per_s: float = 0.0) -> FlowResult:
     """Every parent in turn through a fresh replay of the same day (the same seed: the same latency
     draws for the same sends). kills: (venue, time) outages applied to the replay."""
     market = MultiVenueReplay(synthetic, seed=seed)
     for venue_id, at in kills:
         market.kill(venue_id, at)
-    router = Router(synthetic.venues, rules=rules, impact=impact, market=market)
+    router = Router(synthetic.venues, rules=rules, impact=impact, market=market, touch_move_rate_per_s=touch_move_rate_per_s)
     result = FlowResult(strategy=strategy, reports=[], decision_ns=router.decision_ns)
     for t, parent in parents:
         market.advance_to(t)

@@ -14,6 +14,8 @@ venue's latency profile) and the consolidator's feed (gateway/sip) for the marke
   lets it through. A midpoint child is a MidpointPeg IOC (no limit; its
   minimum quantity as displayQty, the MAQ) on a dark venue's session: the venue's engine prices it
   at the midpoint of the NBBO it was last given.
+- a post child is a post-only DAY limit on a lit venue's session, cancelled (``cancel``) when the
+  router says so; its fills come as TRADE reports like any child's.
 - wait: reads every session's reports (select on their sockets, up to the deadline): TRADE ->
   a fill (lastPx, lastQty), and done once leavesQty is 0; CANCELED / EXPIRED -> done; REJECTED ->
   rejected with the reason code.
@@ -34,7 +36,7 @@ import select
 import time
 from dataclasses import dataclass, field
 
-from gateway.client import Client, ClientTimeout, ConnectionClosed, ExecType, ExecutionReport
+from gateway.client import Client, ClientError, ClientTimeout, ConnectionClosed, ExecType, ExecutionReport
 from gateway.reasons import Reason
 from gateway.orderentry.sbe_codec import OrderFlags, OrdType, Side, TimeInForce
 from gateway.marketdata.recovery import RecoveryClient
@@ -167,7 +169,10 @@ class LiveVenues:
             return     # its connection is gone: no answer, the router's timeout decides
         side = Side.BUY if child.side == "buy" else Side.SELL
         try:
-            if child.style == "midpoint":
+            if child.style == "post":     # a post-only DAY limit: it rests until filled or cancelled
+                cl = s.client.new_order(instrument_id, side, child.qty, s.account_id, price=child.price,
+                                        time_in_force=TimeInForce.DAY, flags=OrderFlags.POST_ONLY)
+            elif child.style == "midpoint":
                 cl = s.client.new_order(instrument_id, side, child.qty, s.account_id, ord_type=OrdType.MIDPOINT_PEG,
                                         time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL, display_qty=child.min_qty)
             else:
@@ -178,6 +183,21 @@ class LiveVenues:
             self.broken.add(child.venue_id)
             return
         self.pending[(child.venue_id, cl)] = child.child_id
+
+    def cancel(self, child: ChildOrder, instrument_id: int) -> None:
+        """Cancels a resting post on its venue session (the venue answers CANCELED: done); a broken
+        session, or a post the venue never acknowledged, gets no answer: the router's timeout decides."""
+        s = self.sessions.get(child.venue_id)
+        cl = next((c for (v, c), cid in self.pending.items() if v == child.venue_id and cid == child.child_id), None)
+        if s is None or cl is None or child.venue_id in self.broken:
+            return
+        try:
+            # the venue's CANCELED report names the cancel's own clOrdId: it stands for the child too
+            self.pending[(child.venue_id, s.client.cancel_order(cl, timeout_s=1.0))] = child.child_id
+        except ClientError:
+            return
+        except ConnectionClosed:
+            self.broken.add(child.venue_id)
 
     def _read(self, s: VenueSession) -> None:
         while True:
@@ -201,13 +221,18 @@ class LiveVenues:
                                          qty=int(r.last_qty or 0)))
             if r.leaves_qty == 0:
                 self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="done"))
-                del self.pending[(venue_id, r.cl_ord_id)]
+                self._forget(child)
         elif r.exec_type in (ExecType.CANCELED, ExecType.EXPIRED):
             self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="done", reason=cancel_reason(r.reason_code)))
-            del self.pending[(venue_id, r.cl_ord_id)]
+            self._forget(child)
         elif r.exec_type == ExecType.REJECTED:
             self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="rejected", reason=f"reason {r.reason_code}"))
-            del self.pending[(venue_id, r.cl_ord_id)]
+            self._forget(child)
+
+    def _forget(self, child_id: str) -> None:
+        """The child is over: every clOrdId that stood for it (its order's, its cancel's) goes."""
+        for key in [k for k, c in self.pending.items() if c == child_id]:
+            del self.pending[key]
 
     def _keep_alive(self, s: VenueSession) -> None:
         """A FIXP session silent past its keepalive interval is ended by the gateway: send ours."""

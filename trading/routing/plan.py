@@ -13,7 +13,8 @@ from trading.routing.errors import RoutingError
 from trading.routing.market import SIDES, MarketSnapshot, Nbbo
 
 SideName = Literal["buy", "sell"]
-ChildStyle = Literal["take", "midpoint"]      # IOC limit on a lit venue / midpoint IOC in a dark pool
+# IOC limit on a lit venue / midpoint IOC in a dark pool / a post-only limit resting at the touch of a lit venue
+ChildStyle = Literal["take", "midpoint", "post"]
 ChildState = Literal["filled", "partial", "unfilled", "rejected", "timed_out"]
 
 
@@ -21,7 +22,8 @@ class ParentOrder(msgspec.Struct, frozen=True, kw_only=True):
     """What a user, strategy or execution algorithm asks the router to do.
     limit_price: the worst price (engine units) any child may take; None: arrival touch +/- collar_bps.
     risk_aversion: the implementation-shortfall strategy's lambda (1/USD); horizon_ns: how long the
-    router may keep re-routing what is left; max_waves: how many routing decisions at most."""
+    router may keep re-routing what is left; max_waves: how many routing decisions at most;
+    post_ns: the longest a passive child (the `passive` strategy) rests before it is cancelled."""
     parent_id: str
     instrument_id: int
     side: SideName
@@ -33,6 +35,7 @@ class ParentOrder(msgspec.Struct, frozen=True, kw_only=True):
     wave_interval_ns: int = 200_000_000
     max_waves: int = 20
     dark_min_qty: int = 0
+    post_ns: int = 2_000_000_000
 
     @property
     def side_code(self) -> int:
@@ -53,8 +56,8 @@ class ParentOrder(msgspec.Struct, frozen=True, kw_only=True):
             raise bad(f"limit price {self.limit_price} must be positive")
         if not 0.0 < self.collar_bps <= 10_000.0:
             raise bad(f"collar {self.collar_bps} bps is outside (0, 10000]")
-        if self.risk_aversion < 0 or self.horizon_ns <= 0 or self.wave_interval_ns <= 0:
-            raise bad("risk aversion must be >= 0, horizon and wave interval > 0")
+        if self.risk_aversion < 0 or self.horizon_ns <= 0 or self.wave_interval_ns <= 0 or self.post_ns <= 0:
+            raise bad("risk aversion must be >= 0, horizon, wave interval and post time > 0")
         if not 1 <= self.max_waves <= 1000:
             raise bad(f"max_waves {self.max_waves} is outside 1..1000")
         if not 0 <= self.dark_min_qty <= self.qty:
@@ -64,8 +67,9 @@ class ParentOrder(msgspec.Struct, frozen=True, kw_only=True):
 
 class ChildOrder(msgspec.Struct, frozen=True, kw_only=True):
     """One order to one venue. price: the IOC's limit (a take); 0 for a midpoint order (the dark
-    pool prices it at the NBBO mid). intermarket_sweep: sent as an ISO, the router having swept every
-    better protected quote in the same wave (Rule 611(b)(5))."""
+    pool prices it at the NBBO mid); a post's resting price. intermarket_sweep: sent as an ISO, the
+    router having swept every better protected quote in the same wave (Rule 611(b)(5)). expires_ns:
+    a post is cancelled then (or earlier, when the touch moves away from its price)."""
     child_id: str
     parent_id: str
     wave: int
@@ -78,6 +82,7 @@ class ChildOrder(msgspec.Struct, frozen=True, kw_only=True):
     min_qty: int = 0
     expected_fill_qty: float = 0.0
     why: str = ""
+    expires_ns: int = 0
 
 
 class CostEstimate(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,9 +123,10 @@ class RoutingPlan(msgspec.Struct, frozen=True, kw_only=True):
                  f"{p.qty} instrument {p.instrument_id}; NBBO {_px(n.bid)} x {_px(n.ask)}; rules: {self.rules_version}"]
         for c in self.children:
             price = "mid" if c.style == "midpoint" else _px(c.price)
+            until = f" until +{(c.expires_ns - self.created_ns) / 1e9:.2f} s" if c.style == "post" else ""
             iso = " ISO" if c.intermarket_sweep else ""
             lines.append(f"  {c.child_id:<14} {c.venue_id:<8} {c.style:<8} {c.side} {c.qty:>7} @ {price:>10}{iso}"
-                         f"  expect {c.expected_fill_qty:,.0f}  {c.why}")
+                         f"{until}  expect {c.expected_fill_qty:,.0f}  {c.why}")
         if self.deferred_qty:
             lines.append(f"  deferred to later waves: {self.deferred_qty}")
         for venue, why in self.excluded:

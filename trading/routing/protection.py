@@ -89,7 +89,26 @@ def violations(ctx: RoutingContext, children: list[ChildOrder]) -> list[str]:
                              f"without sweeping it (Rule 611)")
             elif not c.intermarket_sweep:
                 found.append(f"{c.child_id}: passes {v}'s protected quote but is not flagged ISO")
+    found.extend(_post_violations(ctx, [c for c in children if c.style == "post"]))
     for c in children:
         if c.style == "midpoint" and taker_fee_usd(ctx.venues[c.venue_id]) > fee_cap_usd(ctx.rules, ctx.touch() or 0) + 1e-12:
             found.append(f"{c.child_id}: {c.venue_id}'s fee is above the Rule 610 cap")
+    return found
+
+
+def _post_violations(ctx: RoutingContext, posts: list[ChildOrder]) -> list[str]:
+    """A post rests on a lit venue with current quotes, on the Rule 612 grid, and never locks or
+    crosses a protected quote (Rule 610(d)): a buy below every protected offer, a sell above every
+    protected bid, its own venue's included."""
+    found: list[str] = []
+    contra = ctx.snapshot.protected(ctx.side, ctx.unprotected)
+    for c in posts:
+        tick = ctx.rules.min_increment(c.price, ctx.tick_class)
+        if c.price <= 0 or c.price % tick:
+            found.append(f"{c.child_id}: post price {c.price} is not a multiple of the {tick} tick (Rule 612)")
+        if c.venue_id not in ctx.usable_lit:
+            found.append(f"{c.child_id}: a post on {c.venue_id}, which is not a usable lit venue")
+        for v, lv in contra.items():
+            if not better(ctx.side, c.price, lv.price):
+                found.append(f"{c.child_id}: a post at {c.price} would lock or cross {v}'s protected {lv.price}")
     return found

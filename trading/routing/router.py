@@ -23,7 +23,10 @@ from trading.routing.market import BUY, MarketSnapshot
 from trading.routing.plan import ChildOrder, CostEstimate, ParentOrder, RoutingPlan
 from trading.routing.scores import VenueScoreboard
 from trading.routing.strategies import STRATEGIES, Allocation
-from trading.routing.venue import check_venues, fee_cap_usd, latency_p99_ns, taker_fee_usd
+from trading.routing.queue import touch_model
+from trading.routing.venue import check_venues, fee_cap_usd, latency_p99_ns, maker_rebate_usd, taker_fee_usd
+
+DEFAULT_TRADE_SIZE = 100.0     # shares a marketable order takes, when the impact model counted none
 
 if TYPE_CHECKING:
     from trading.routing.execution import Marketplace
@@ -34,7 +37,7 @@ class Router:
     def __init__(self, venues: tuple[VenueSpec, ...] | list[VenueSpec], rules: RuleVersion | None = None,
                  impact: SquareRootImpact = DEFAULT_IMPACT, market: Marketplace | None = None,
                  scores: VenueScoreboard | None = None, tick_class: TickClass = "penny", quote_life_ns: float = 1e9,
-                 timeout_floor_ns: int = 5_000_000) -> None:
+                 timeout_floor_ns: int = 5_000_000, touch_move_rate_per_s: float = 0.0) -> None:
         self.venues = {v.id: v for v in check_venues(venues)}
         self.rules = rules if rules is not None else rules_in_force()
         self.impact = impact
@@ -44,6 +47,17 @@ class Router:
         self.quote_life_ns = quote_life_ns
         self.timeout_floor_ns = timeout_floor_ns
         self.decision_ns: list[int] = []     # wall time of every routing decision (plan_wave), for benchmarks
+        # per-venue constants every decision reads (the venue set never changes after construction)
+        self._ids = tuple(sorted(self.venues))
+        self._taker_usd = {v: taker_fee_usd(spec) for v, spec in self.venues.items()}
+        self._taker_units = {v: fee * 10_000 for v, fee in self._taker_usd.items()}   # USD -> price units
+        self._rebate_units = {v: maker_rebate_usd(spec) * 10_000 for v, spec in self.venues.items()}
+        trade_size = impact.volume_day / impact.samples if impact.samples > 0 else DEFAULT_TRADE_SIZE
+        # touch_move_rate_per_s: how often a better price steps in front of a post (queue.touch_move_rate)
+        self._touch = {v: touch_model(impact.volume_day, spec.market_share, trade_size, touch_move_rate_per_s)
+                       for v, spec in self.venues.items() if spec.type == "lit"}
+        self._market_touch = touch_model(impact.volume_day, 1.0, trade_size, touch_move_rate_per_s)
+        self._lit = frozenset(v for v, spec in self.venues.items() if spec.type == "lit")
 
     @classmethod
     def from_config(cls, multi: MultiVenueConfig, symbol: str, **kwargs: object) -> Router:
@@ -73,27 +87,30 @@ class Router:
     def context(self, parent: ParentOrder, remaining: int, wave: int, snapshot: MarketSnapshot, now_ns: int,
                 arrival_touch: int | None, deadline_ns: int) -> RoutingContext:
         down = self.scores.down(now_ns)
+        books = {b.venue_id: b for b in snapshot.books}
         excluded: dict[str, str] = {}
-        for v in sorted(self.venues):
-            book = snapshot.book(v)
+        for v in self._ids:
+            book = books.get(v)
             if v in down:
                 excluded[v] = f"down: {self.scores.why_down(v)} (set aside until it has rested)"
-            elif self.venues[v].type == "lit" and (book is None or book.stale):
+            elif v in self._lit and (book is None or book.stale):
                 excluded[v] = "no current quotes (feed stale or absent)"
         side = parent.side_code
         probe = snapshot.nbbo(frozenset(excluded))
         touch = (probe.ask if side == BUY else probe.bid) or arrival_touch or 0
-        for v, prof in sorted(self.venues.items()):
-            cap = fee_cap_usd(self.rules, touch)
-            if v not in excluded and taker_fee_usd(prof) > cap + 1e-12:
-                excluded[v] = f"taker fee ${taker_fee_usd(prof):.5f} above the Rule 610 cap ${cap:.5f}"
-        usable = [v for v in sorted(self.venues) if v not in excluded]
+        cap = fee_cap_usd(self.rules, touch)
+        for v in self._ids:
+            fee = self._taker_usd[v]
+            if v not in excluded and fee > cap + 1e-12:
+                excluded[v] = f"taker fee ${fee:.5f} above the Rule 610 cap ${cap:.5f}"
+        usable = [v for v in self._ids if v not in excluded]
         return RoutingContext(
             parent=parent, remaining=remaining, wave=wave, now_ns=now_ns, snapshot=snapshot, venues=self.venues,
-            usable_lit=tuple(v for v in usable if self.venues[v].type == "lit"),
-            usable_dark=tuple(v for v in usable if self.venues[v].type == "dark"),
+            usable_lit=tuple(v for v in usable if v in self._lit),
+            usable_dark=tuple(v for v in usable if v not in self._lit),
             excluded=excluded, unprotected=frozenset(excluded), scores=self.scores, impact=self.impact,
-            rules=self.rules, tick_class=self.tick_class, quote_life_ns=self.quote_life_ns,
+            rules=self.rules, books=books, taker_fee_units=self._taker_units, maker_rebate_units=self._rebate_units,
+            touch_models=self._touch, market_touch=self._market_touch, tick_class=self.tick_class, quote_life_ns=self.quote_life_ns,
             deadline_ns=deadline_ns, arrival_touch=arrival_touch)
 
     def plan_wave(self, parent: ParentOrder, strategy: str, remaining: int, wave: int, snapshot: MarketSnapshot,
@@ -135,6 +152,11 @@ class Router:
             out.append(ChildOrder(child_id=f"{p.parent_id}.{wave}.{len(out) + 1}", parent_id=p.parent_id, wave=wave,
                                   venue_id=v, side=p.side, qty=qty, price=0, style="midpoint", min_qty=min_qty,
                                   expected_fill_qty=qty * self.scores.score(v).quality(), why=alloc.why.get(v, "")))
+        for post in alloc.posts:
+            out.append(ChildOrder(child_id=f"{p.parent_id}.{wave}.{len(out) + 1}", parent_id=p.parent_id, wave=wave,
+                                  venue_id=post.venue_id, side=p.side, qty=post.qty, price=post.price, style="post",
+                                  expires_ns=post.expires_ns, expected_fill_qty=post.expected_fill,
+                                  why="passive: resting beats crossing (queue model, maker rebate)"))
         return out
 
     def _expected(self, ctx: RoutingContext, children: list[ChildOrder]) -> CostEstimate:
@@ -153,6 +175,10 @@ class Router:
                     paid, left = paid + take * lv.price, left - take
                 walk += ctx.signed(paid - c.qty * touch)
                 spread += c.qty * ctx.signed(touch - mid)
+            elif c.style == "post":     # filled, it earns the half spread and the maker rebate
+                spread += c.qty * ctx.signed(c.price - mid)
+                fees -= c.qty * ctx.maker_rebate_units[c.venue_id]
+                continue
             fees += c.qty * ctx.fee_units(c.venue_id)
         scale = 1e4 / (qty * mid)
         return CostEstimate(spread_bps=spread * scale, fees_bps=fees * scale, impact_bps=walk * scale)

@@ -24,17 +24,25 @@ a later wave. Order protection (Rule 611) is enforced afterwards by the router f
 - ``dark_first``: the first wave sends the whole remainder to the dark pools at the midpoint (split
   by quality x market share, with the parent's minimum quantity), unless the NBBO is locked, crossed
   or one-sided; every later wave sweeps the lit venues (cost_minimization, everything at once).
+- ``passive``: the first wave posts part of the remainder at the touch of the venue where the
+  expected cost of resting (maker rebate, adverse selection, queue-model fill probability,
+  opportunity cost of the unfilled part: trading/routing/passive.py) beats crossing, and takes the
+  rest as cost_minimization does; the post rests until its time is up or the touch moves away from
+  its price, and every later wave takes what is left as cost_minimization does (its last wave
+  sweeps everything), so the two strategies differ by the post alone.
 - ``largest_venue``: the naive baseline: everything to the lit venue with the largest market share,
   as much as its book holds within the limit, the rest a wave later.
 """
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from trading.routing.context import RoutingContext
-from trading.routing.market import BUY
+from trading.routing.market import BUY, Level
+from trading.routing.passive import Post, choose_post
 
 
 @dataclass
@@ -43,28 +51,55 @@ class Allocation:
     dark: dict[str, int] = field(default_factory=dict)    # venue -> shares at the midpoint
     deferred: int = 0
     why: dict[str, str] = field(default_factory=dict)
+    posts: list[Post] = field(default_factory=list)     # passive children, resting at the touch
 
 
-@dataclass(frozen=True)
-class Slice:
+class Slice(NamedTuple):
+    """Shares at one price of one venue. The field order is the allocation order: cost first; equal
+    cost: better price for this side (signed_price: the price as a cost), then venue id."""
+    unit_cost: float     # price units a share, relative to the mid (positive: a cost)
+    signed_price: int
     venue_id: str
     price: int
     qty: int
-    unit_cost: float     # price units a share, relative to the mid (positive: a cost)
 
 
-def _slices(ctx: RoutingContext, unit_cost: Callable[[str, int], float]) -> list[Slice]:
+def _slices(ctx: RoutingContext, venue_cost: dict[str, float], need: int) -> list[Slice]:
+    """The usable lit venues' takeable levels as slices in allocation order, as far as the remainder
+    needs. A slice's unit cost is its price's distance from the mid (signed: a cost) plus its
+    venue's part (`venue_cost`: fee, miss, toxicity), so within a venue it rises with depth: each
+    venue's levels are in cost order already, and merging them (a heap of the venues' next levels)
+    yields the order a full sort would, stopping once the slices hold the remainder."""
     limit = ctx.limit_price()
-    out = [Slice(v, lv.price, lv.qty, unit_cost(v, lv.price)) for v in ctx.usable_lit for lv in ctx.levels(v, limit)]
-    # cost first; equal cost: better price, then venue id (deterministic)
-    out.sort(key=lambda s: (s.unit_cost, ctx.signed(s.price), s.venue_id))
+    mid = ctx.mid() or 0.0
+    sign = 1 if ctx.side == BUY else -1
+    books: list[list[Level]] = []
+    heap: list[tuple[Slice, int, int]] = []
+    for v in ctx.usable_lit:
+        levels = ctx.levels(v, limit)
+        if levels:
+            lv = levels[0]
+            heap.append((Slice(sign * (lv.price - mid) + venue_cost[v], sign * lv.price, v, lv.price, lv.qty),
+                         len(books), 0))
+            books.append(levels)
+    heapq.heapify(heap)    # slices are unique (one per venue and price): ties never reach the indices
+    out: list[Slice] = []
+    while heap and need > 0:
+        s, k, i = heapq.heappop(heap)
+        out.append(s)
+        need -= s.qty
+        levels = books[k]
+        if i + 1 < len(levels):
+            lv = levels[i + 1]
+            heapq.heappush(heap, (Slice(sign * (lv.price - mid) + venue_cost[s.venue_id], sign * lv.price,
+                                        s.venue_id, lv.price, lv.qty), k, i + 1))
     return out
 
 
-def take_now(ctx: RoutingContext, slices: list[Slice], lam: float) -> int:
+def take_now(ctx: RoutingContext, slices: list[Slice], lam: float, qty: int) -> int:
     """The one-wave mean-variance choice (module docstring): how many of the ordered slices' shares
-    to take now. The last wave takes all it can."""
-    total = min(ctx.remaining, sum(s.qty for s in slices))
+    to take now, of the `qty` this wave decides about. The last wave takes all it can."""
+    total = min(qty, sum(s.qty for s in slices))
     mid = ctx.mid()
     if ctx.last_wave or mid is None or total == 0:
         return total
@@ -72,7 +107,7 @@ def take_now(ctx: RoutingContext, slices: list[Slice], lam: float) -> int:
     half_spread = (n.ask - n.bid) / 2.0 if n.ask is not None and n.bid is not None else 0.0
     min_fee = min((ctx.fee_units(v) for v in ctx.usable_lit), default=0.0)
     sigma_wave = ctx.impact.sigma_over(ctx.parent.wave_interval_ns)
-    q_all = ctx.remaining
+    q_all = qty
 
     impact_all = q_all * ctx.impact.fraction(q_all)
 
@@ -105,7 +140,9 @@ def _fill(slices: list[Slice], qty: int) -> dict[str, int]:
     return out
 
 
-def cost_minimization(ctx: RoutingContext, take_all: bool = False) -> Allocation:
+def cost_minimization(ctx: RoutingContext, take_all: bool = False, qty: int | None = None) -> Allocation:
+    """qty: the shares to decide about (default: the whole remainder)."""
+    want = ctx.remaining if qty is None else qty
     mid = ctx.mid() or 0.0
     tick = ctx.rules.min_increment(int(mid), ctx.tick_class) if mid else 100
 
@@ -115,26 +152,18 @@ def cost_minimization(ctx: RoutingContext, take_all: bool = False) -> Allocation
         return ctx.fee_units(v) + (1.0 - score.quality()) * tick + toxicity
 
     per_venue = {v: venue_cost(v) for v in ctx.usable_lit}     # the part of the cost that is the venue's
-    sign = 1.0 if ctx.side == BUY else -1.0
-
-    def unit_cost(v: str, price: int) -> float:
-        return sign * (price - mid) + per_venue[v]
-
     # within a venue the all-in cost rises with depth (only the price changes), so this order takes
     # each venue's levels from its top down, as its child will
-    slices = _slices(ctx, unit_cost)
-    x = min(ctx.remaining, sum(s.qty for s in slices)) if take_all else take_now(ctx, slices, 0.0)
+    slices = _slices(ctx, per_venue, want)
+    x = min(want, sum(s.qty for s in slices)) if take_all else take_now(ctx, slices, 0.0, want)
     lit = _fill(slices, x)
-    return Allocation(lit=lit, deferred=ctx.remaining - x,
+    return Allocation(lit=lit, deferred=want - x,
                       why={v: "cheapest all-in (price, fee, miss, toxicity)" for v in lit})
 
 
 def implementation_shortfall(ctx: RoutingContext) -> Allocation:
-    mid = ctx.mid() or 0.0
-    sign = 1.0 if ctx.side == BUY else -1.0
-    fees = {v: ctx.fee_units(v) for v in ctx.usable_lit}
-    slices = _slices(ctx, lambda v, price: sign * (price - mid) + fees[v])
-    x = take_now(ctx, slices, ctx.parent.risk_aversion)
+    slices = _slices(ctx, {v: ctx.fee_units(v) for v in ctx.usable_lit}, ctx.remaining)
+    x = take_now(ctx, slices, ctx.parent.risk_aversion, ctx.remaining)
     lit = _fill(slices, x)
     return Allocation(lit=lit, deferred=ctx.remaining - x,
                       why={v: f"mean-variance wave: take {x} of {ctx.remaining} now" for v in lit})
@@ -150,8 +179,15 @@ def most_likely_fill(ctx: RoutingContext) -> Allocation:
     prob = fill_probability(ctx)
     limit = ctx.limit_price()
     order = sorted(ctx.usable_lit, key=lambda v: (-prob[v], v))
-    slices = [_slice for v in order for _slice in
-              (Slice(v, lv.price, lv.qty, -prob[v]) for lv in ctx.levels(v, limit))]
+    sign = 1 if ctx.side == BUY else -1
+    slices: list[Slice] = []
+    need = ctx.remaining
+    for v in order:
+        for lv in ctx.levels(v, limit):
+            if need <= 0:
+                break
+            slices.append(Slice(-prob[v], sign * lv.price, v, lv.price, lv.qty))
+            need -= lv.qty
     lit = _fill(slices, ctx.remaining)
     taken = sum(lit.values())
     return Allocation(lit=lit, deferred=ctx.remaining - taken, why={v: f"P(fill) {prob[v]:.3f}" for v in lit})
@@ -180,6 +216,18 @@ def dark_first(ctx: RoutingContext) -> Allocation:
     return alloc
 
 
+def passive(ctx: RoutingContext) -> Allocation:
+    post = choose_post(ctx) if ctx.wave == 1 and not ctx.last_wave else None
+    if post is None:     # the taking is cost_minimization's, so the two differ by the post alone
+        return cost_minimization(ctx)
+    rest = ctx.remaining - post.qty
+    alloc = cost_minimization(ctx, qty=rest) if rest > 0 else Allocation()
+    alloc.posts = [post]
+    ctx.notes.append(f"post {post.qty} on {post.venue_id} at {post.price}: expected fill {post.expected_fill:.0f}, "
+                     f"saving {post.saving_units / max(post.qty, 1):.2f} units a share against crossing")
+    return alloc
+
+
 def largest_venue(ctx: RoutingContext) -> Allocation:
     if not ctx.usable_lit:
         return Allocation(deferred=ctx.remaining)
@@ -195,4 +243,5 @@ STRATEGIES: dict[str, Callable[[RoutingContext], Allocation]] = {
     "fill_probability": most_likely_fill,
     "dark_first": dark_first,
     "largest_venue": largest_venue,
+    "passive": passive,
 }

@@ -22,6 +22,11 @@ def taker_fee_usd(v: VenueSpec) -> float:
     return v.fees.taker_fee_mils / MILS_PER_USD
 
 
+def maker_rebate_usd(v: VenueSpec) -> float:
+    """What the venue pays (USD a share) the liquidity a child provides (negative: charges it)."""
+    return v.fees.maker_rebate_mils / MILS_PER_USD
+
+
 def latency_avg_ns(v: VenueSpec) -> float:
     return v.latency.avg_us * 1_000.0
 

@@ -43,6 +43,7 @@ class Fill:
     leaves_qty: int
     maker: bool
     fee: float              # currency units; negative is a rebate
+    instrument_id: int = 0  # the instrument it traded in (0: the context's primary instrument)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class OwnOrder:
     filled_qty: int = 0
     sent_ns: int = 0
     display_qty: int = 0     # an iceberg's shown size (0: all of it shows)
+    instrument_id: int = 0   # the instrument it rests in (0: the context's primary instrument)
 
 
 class ParamError(ValueError):
@@ -85,6 +87,10 @@ class Strategy:
 
     def on_book(self, ctx: Context) -> None:
         """The book changed (ctx.book is the book as the strategy sees it now)."""
+
+    def on_other_book(self, ctx: Context, instrument_id: int) -> None:
+        """The book of another instrument the strategy follows changed (ctx.instrument(id).book);
+        only for instruments the runtime was told to follow besides the primary one."""
 
     def on_trade(self, ctx: Context, trade: PublicTrade) -> None:
         """A trade printed on the instrument (the strategy's own fills also come to on_fill)."""

@@ -10,6 +10,14 @@ market data delivered so far shows it. ``apply_event`` takes the engine's events
 Order ids: ``id_base | n`` for the n-th order of this context (id_base has bit 62 set and the
 strategy's account in bits 40-55, so strategies never collide with each other or with replayed
 ids).
+
+Several instruments: the context's ``instrument_id`` is its primary instrument, and ``ctx.book``,
+``ctx.ledger``, ``ctx.position``, ``ctx.phase`` and orders placed without ``instrument=`` are that
+instrument's, exactly as for a single-instrument strategy. The runtime may make the context follow
+more instruments (``add_instrument``: the live runner's ``others``); each has its own book view,
+ledger (with its own price scale and fee schedule) and phase (``ctx.instrument(id)``), orders go
+to it with ``place(..., instrument=id)``, and ``ctx.positions`` / ``ctx.total_pnl`` cover them
+all. Ids stay one sequence across instruments, so an order id names one order of the context.
 """
 from __future__ import annotations
 
@@ -64,18 +72,22 @@ class Outgoing:
     tif: int = 0
     flags: int = 0
     display_qty: int = 0     # with the ICEBERG flag: the shares shown (the rest is a hidden reserve)
+    instrument_id: int = 0   # 0: the context's primary instrument
+    client_order_id: int = 0  # NEW: the engine's client_order_id (an execution algorithm's child names its parent)
 
 
 def write_command(buf: CommandBuffer, o: Outgoing, instrument_id: int, account_id: int, ts_ns: int = 0) -> None:
-    """One command of the strategy into a batch of engine records (live and replay alike)."""
+    """One command of the strategy into a batch of engine records (live and replay alike);
+    instrument_id is the primary one, used where the command names none of its own."""
+    instrument_id = o.instrument_id or instrument_id
     if o.op == "NEW":
         if o.display_qty:
             buf.append("NEW_ORDER", instrument_id=instrument_id, ts_ns=ts_ns, order_id=o.order_id, side=o.side,
                        price=o.price, qty=o.qty, display_qty=o.display_qty, account_id=account_id,
-                       ord_type=int(OrdType.LIMIT), tif=o.tif, flags=o.flags)
+                       ord_type=int(OrdType.LIMIT), tif=o.tif, flags=o.flags, client_order_id=o.client_order_id)
         else:
             buf.new_limit(instrument_id, 0, ts_ns, o.order_id, o.side, o.price, o.qty, account_id, o.tif,
-                          flags=o.flags)
+                          client_order_id=o.client_order_id, flags=o.flags)
     elif o.op == "CANCEL":
         buf.cancel(instrument_id, 0, ts_ns, o.order_id)
     elif o.op == "REPLACE":
@@ -157,6 +169,26 @@ class BookView:
 
 
 @dataclass
+class InstrumentState:
+    """What the context knows of one instrument it follows: its book as delivered, the strategy's
+    ledger in it (its own price scale and fee schedule) and its trading phase."""
+    instrument_id: int
+    price_scale: int
+    tick_size: int
+    fees: FeeSchedule
+    book: BookView = field(default_factory=BookView)
+    phase: str | None = None
+
+    def __post_init__(self) -> None:
+        self.ledger = Ledger(self.price_scale, self.fees)
+
+    @property
+    def pnl(self) -> float:
+        """Realised + unrealised (at this instrument's mid) - fees, currency units."""
+        return self.ledger.total(self.book.mid)
+
+
+@dataclass
 class Context:
     instrument_id: int
     account_id: int
@@ -169,8 +201,10 @@ class Context:
     invoke: Callable[..., None] = field(default=lambda name, *args: None)
 
     def __post_init__(self) -> None:
-        self.book = BookView()
-        self.ledger = Ledger(self.price_scale, self.fees)
+        primary = InstrumentState(self.instrument_id, self.price_scale, self.tick_size, self.fees)
+        self.instruments: dict[int, InstrumentState] = {self.instrument_id: primary}
+        self.book = primary.book
+        self.ledger = primary.ledger
         self.orders: dict[int, OwnOrder] = {}      # live and pending, by id
         self.outbox: list[Outgoing] = []
         self.timers: list[tuple[int, bool]] = []   # (interval_ns, on_change_only) set in on_start
@@ -182,7 +216,50 @@ class Context:
         self.rejects = 0
         self.messages: list[str] = []
         self.stopped = False
-        self.phase: str | None = None              # the instrument's trading phase, once known
+
+    # ---- instruments ----------------------------------------------------------------------------
+    def add_instrument(self, instrument_id: int, price_scale: int | None = None, tick_size: int = 1,
+                       fees: FeeSchedule | None = None) -> InstrumentState:
+        """Follow one more instrument (the runtime calls this before on_start; it then delivers the
+        instrument's market data). ValueError for an id <= 0, one already followed, or a tick or
+        price scale below 1."""
+        if instrument_id <= 0:
+            raise ValueError(f"instrument id must be > 0, got {instrument_id}")
+        if instrument_id in self.instruments:
+            raise ValueError(f"instrument {instrument_id} is already followed")
+        scale = self.price_scale if price_scale is None else price_scale
+        if scale < 1 or tick_size < 1:
+            raise ValueError(f"instrument {instrument_id}: price scale and tick must be >= 1, got {scale} and {tick_size}")
+        state = InstrumentState(instrument_id, scale, tick_size, fees or self.fees)
+        self.instruments[instrument_id] = state
+        return state
+
+    def instrument(self, instrument_id: int) -> InstrumentState:
+        """One followed instrument; ValueError naming the followed ones for any other."""
+        state = self.instruments.get(instrument_id)
+        if state is None:
+            known = ", ".join(str(i) for i in self.instruments)
+            raise ValueError(f"instrument {instrument_id} is not followed by this strategy (followed: {known})")
+        return state
+
+    @property
+    def phase(self) -> str | None:
+        """The primary instrument's trading phase, once known."""
+        return self.instruments[self.instrument_id].phase
+
+    @phase.setter
+    def phase(self, value: str | None) -> None:
+        self.instruments[self.instrument_id].phase = value
+
+    @property
+    def positions(self) -> dict[int, int]:
+        """Position per followed instrument."""
+        return {i: s.ledger.position for i, s in self.instruments.items()}
+
+    @property
+    def total_pnl(self) -> float:
+        """The P&L of every followed instrument (each marked at its own mid), currency units."""
+        return sum(s.pnl for s in self.instruments.values())
 
     # ---- what the strategy reads ----------------------------------------------------------------
     @property
@@ -203,18 +280,25 @@ class Context:
         return [o for o in self.orders.values() if side is None or o.side == side]
 
     # ---- what the strategy does ---------------------------------------------------------------
-    def buy(self, price: int, qty: int, tif: str = "GTC", post_only: bool = False, display_qty: int = 0) -> int:
-        return self.place(BUY, price, qty, tif, post_only, display_qty)
+    def buy(self, price: int, qty: int, tif: str = "GTC", post_only: bool = False, display_qty: int = 0,
+            instrument: int | None = None) -> int:
+        return self.place(BUY, price, qty, tif, post_only, display_qty, instrument)
 
-    def sell(self, price: int, qty: int, tif: str = "GTC", post_only: bool = False, display_qty: int = 0) -> int:
-        return self.place(SELL, price, qty, tif, post_only, display_qty)
+    def sell(self, price: int, qty: int, tif: str = "GTC", post_only: bool = False, display_qty: int = 0,
+             instrument: int | None = None) -> int:
+        return self.place(SELL, price, qty, tif, post_only, display_qty, instrument)
 
     def place(self, side: int, price: int, qty: int, tif: str = "GTC", post_only: bool = False,
-              display_qty: int = 0) -> int:
+              display_qty: int = 0, instrument: int | None = None, client_order_id: int = 0) -> int:
         """A limit order; returns its id (acks, fills and rejects name it). display_qty > 0 makes
         it an iceberg that shows that many shares and refills from the rest (ENGINE.md: each refill
-        goes to the back of its level). ValueError for a side/TIF that does not exist, a quantity
-        above the strategy's max_order_qty, or a display size not in 1..qty-1 (or with IOC/FOK)."""
+        goes to the back of its level). instrument: a followed instrument (default the primary).
+        client_order_id: carried to the engine and its journal as the order's client order id (an
+        execution algorithm's children name their parent in it: trading/execution/parent.py).
+        ValueError for a side/TIF that does not exist, an instrument not followed, a quantity
+        above the strategy's max_order_qty, a display size not in 1..qty-1 (or with IOC/FOK), or
+        a client_order_id outside 0..2^64-1."""
+        instrument_id = self.instrument_id if instrument is None else self.instrument(instrument).instrument_id
         if side not in (BUY, SELL):
             raise ValueError(f"side must be BUY (1) or SELL (2), got {side!r}")
         if tif not in TIFS:
@@ -224,16 +308,18 @@ class Context:
         if display_qty and not (0 < display_qty < qty and tif in ("GTC", "DAY")):
             raise ValueError(f"display_qty must be in 1..qty-1 ({qty - 1}) on a GTC or DAY order, "
                              f"got {display_qty} ({tif})")
+        if not 0 <= client_order_id < 1 << 64:
+            raise ValueError(f"client_order_id must be in 0..2^64-1, got {client_order_id}")
         if self.stopped:
             raise RuntimeError("the strategy was stopped")
         self._next_id += 1
         order_id = self.id_base | self._next_id
         now = self.clock()
         self.orders[order_id] = OwnOrder(order_id, side, int(price), int(qty), int(qty), tif, sent_ns=now,
-                                         display_qty=int(display_qty))
+                                         display_qty=int(display_qty), instrument_id=instrument_id)
         flags = (POST_ONLY if post_only else 0) | (ICEBERG if display_qty else 0)
         self.outbox.append(Outgoing(now, "NEW", order_id, side, int(price), int(qty), TIFS[tif], flags,
-                                    int(display_qty)))
+                                    int(display_qty), instrument_id, int(client_order_id)))
         self.sent["NEW"] += 1
         self.placed_qty += int(qty)
         return order_id
@@ -247,7 +333,9 @@ class Context:
         self._next_id = max(self._next_id, seq - 1)
 
     def cancel(self, order_id: int) -> None:
-        self.outbox.append(Outgoing(self.clock(), "CANCEL", order_id))
+        order = self.orders.get(order_id)
+        self.outbox.append(Outgoing(self.clock(), "CANCEL", order_id,
+                                    instrument_id=order.instrument_id if order is not None else 0))
         self.sent["CANCEL"] += 1
 
     def replace(self, order_id: int, price: int | None = None, qty: int | None = None) -> None:
@@ -259,11 +347,16 @@ class Context:
         new_qty = order.leaves_qty if qty is None else int(qty)
         if new_qty > self.limits.max_order_qty:
             raise ValueError(f"qty {new_qty} above the strategy's max_order_qty {self.limits.max_order_qty}")
-        self.outbox.append(Outgoing(self.clock(), "REPLACE", order_id, order.side, new_price, new_qty))
+        self.outbox.append(Outgoing(self.clock(), "REPLACE", order_id, order.side, new_price, new_qty,
+                                    instrument_id=order.instrument_id))
         self.sent["REPLACE"] += 1
 
     def cancel_all(self) -> None:
-        self.outbox.append(Outgoing(self.clock(), "CANCEL_ALL"))
+        """Every order of the strategy's account, in every followed instrument (one mass cancel
+        per instrument)."""
+        now = self.clock()
+        for instrument_id in self.instruments:
+            self.outbox.append(Outgoing(now, "CANCEL_ALL", instrument_id=instrument_id))
         self.sent["CANCEL_ALL"] += 1
 
     def set_timer(self, interval_ns: int, on_change_only: bool = False) -> None:
@@ -315,24 +408,29 @@ class Context:
     def _own_fill(self, ev: TradeEvent, side: int, order_id: int, leaves: int) -> None:
         order = self.orders[order_id]
         maker = ev.aggressor_side != side
-        fee = self.ledger.fill(side, ev.price, ev.qty, maker)
+        state = self.instruments.get(order.instrument_id) or self.instruments[self.instrument_id]
+        fee = state.ledger.fill(side, ev.price, ev.qty, maker)
         order.leaves_qty = leaves
         order.filled_qty += ev.qty
         if order.status == "pending":
             order.status = "live"
         self.fill_count += 1
-        fill = Fill(ev.ts_ns, order_id, side, ev.price, ev.qty, leaves, maker, fee)
+        fill = Fill(ev.ts_ns, order_id, side, ev.price, ev.qty, leaves, maker, fee, state.instrument_id)
         if leaves == 0:
             order.status = "done"
             del self.orders[order_id]
         self.invoke("on_fill", fill)
 
-    def apply_phase(self, phase: int, previous: int, notify: bool = True) -> None:
-        """The engine's PHASE event for the instrument (codes of native.messages.Phase): ctx.phase,
-        then on_phase (notify=False: a snapshot's phase, no callback)."""
-        self.phase = phase_name(phase)
-        if notify:
-            self.invoke("on_phase", self.phase, phase_name(previous))
+    def apply_phase(self, phase: int, previous: int, notify: bool = True, instrument_id: int | None = None) -> None:
+        """The engine's PHASE event for an instrument (codes of native.messages.Phase; default the
+        primary): its phase, then on_phase for the primary instrument only (notify=False: a
+        snapshot's phase, no callback)."""
+        state = self.instruments.get(self.instrument_id if instrument_id is None else instrument_id)
+        if state is None:
+            return
+        state.phase = phase_name(phase)
+        if notify and state.instrument_id == self.instrument_id:
+            self.invoke("on_phase", state.phase, phase_name(previous))
 
     def apply_trade(self, trade: PublicTrade) -> None:
         self.book.trade(trade.price, trade.qty)

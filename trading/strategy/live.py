@@ -24,6 +24,11 @@ The journal holds everything released before the log reader attached, so the liv
 continues after the last seq read, and events of the log with a seq at or below it are skipped:
 nothing missed, nothing applied twice. Without a journal the book view starts empty and fills as
 levels change (``snapshot`` says which).
+
+Other instruments (``others``: a hedge instrument, a correlated one): the context follows them too
+(Context.add_instrument), their book levels, trades and phases go to their own views (the journal's
+standing book included), the strategy's orders in them are sent with their instrument id, and
+on_other_book(ctx, instrument_id) tells the strategy that one of their books changed.
 """
 from __future__ import annotations
 
@@ -31,7 +36,8 @@ import os
 import time
 import traceback
 from collections import deque
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from native._venue import lib
 from native.batch import CommandBuffer
@@ -57,19 +63,45 @@ RECENT = 1 << 16      # latency samples kept (the newest)
 _ORDER_EVENTS = (AcceptedEvent, RejectedEvent, CancelledEvent, ReplacedEvent, ExpiredEvent)
 
 
+@dataclass(frozen=True)
+class OtherInstrument:
+    """One more instrument the strategy follows: its id, tick, price scale and fee schedule
+    (None: the primary instrument's)."""
+    instrument_id: int
+    tick_size: int = 1
+    price_scale: int | None = None
+    fees: FeeSchedule | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> OtherInstrument:
+        """'ID' or 'ID:TICK' (the command line's --other-instrument); ValueError naming the field."""
+        ident, _, tick = text.partition(":")
+        try:
+            instrument_id, tick_size = int(ident), int(tick) if tick else 1
+        except ValueError:
+            raise ValueError(f"--other-instrument: expected ID or ID:TICK (integers), got {text!r}") from None
+        if instrument_id <= 0 or tick_size <= 0:
+            raise ValueError(f"--other-instrument: instrument id and tick must be > 0, got {text!r}")
+        return cls(instrument_id, tick_size)
+
+
 class LiveRunner:
     def __init__(self, venue: str, strategy: Strategy, instrument_id: int, account_id: int,
                  limits: Limits | None = None, fees: FeeSchedule | None = None, price_scale: int = 10_000,
-                 tick_size: int = 1, directory: str | None = None, journal_dir: str | None = None) -> None:
+                 tick_size: int = 1, directory: str | None = None, journal_dir: str | None = None,
+                 others: Sequence[OtherInstrument] = ()) -> None:
         if journal_dir is not None and not os.path.isdir(journal_dir):
             raise ValueError(f"journal {journal_dir}: no such directory")
         self.strategy = strategy
         self.instrument_id = instrument_id
+        ctx = Context(instrument_id, account_id, price_scale, tick_size, fees or FeeSchedule(),
+                      limits or Limits(), dict(strategy.params), clock=time.monotonic_ns, invoke=self._invoke)
+        for other in others:       # ValueError (a duplicate, a bad id) before anything is attached
+            ctx.add_instrument(other.instrument_id, other.price_scale, other.tick_size, other.fees)
+        self.ctx = ctx
         self.stream = EventStream(venue, directory)     # from now on: events before this are not ours
         self.client = EngineClient(venue, directory)
-        self.ctx = Context(instrument_id, account_id, price_scale, tick_size, fees or FeeSchedule(),
-                           limits or Limits(), dict(strategy.params), clock=time.monotonic_ns, invoke=self._invoke)
-        self.subscribed = {name: overrides(strategy, name) for name in ("on_book", "on_trade")}
+        self.subscribed = {name: overrides(strategy, name) for name in ("on_book", "on_trade", "on_other_book")}
         self.prefix = self.ctx.id_base >> 40
         self.timers: list[list[int]] = []
         self.error: str | None = None
@@ -85,7 +117,8 @@ class LiveRunner:
         self._polled_cpu_ns = 0
         self._buf = CommandBuffer(capacity=64)
         self._started = False
-        self._stop_requested = False
+        self._stop_requested = False    # request_stop(): run() returns after the poll in hand
+        self._stopping = False
         self._skip_through = 0          # events with seq <= this were read from the journal
         self.snapshot: dict[str, Any] = {"from": None}
         if journal_dir is not None:
@@ -101,21 +134,25 @@ class LiveRunner:
         venue's journal (read after the log reader attached). Raises JournalError / OSError."""
         from gateway.control.history import JournalHistory
         history = JournalHistory(directory)
-        book, events = self.ctx.book, 0
+        followed, events = self.ctx.instruments, 0
         for ev in history.released_events():
             events += 1
-            if isinstance(ev, BookLevelEvent) and ev.instrument_id == self.instrument_id:
-                book.apply(ev.side, ev.price, ev.qty)
-            elif isinstance(ev, TradeEvent) and ev.instrument_id == self.instrument_id:
-                book.last_trade_price = ev.price
-            elif isinstance(ev, PhaseEvent) and ev.instrument_id == self.instrument_id:
-                self.ctx.apply_phase(ev.phase, ev.prev_phase, notify=False)
+            state = followed.get(getattr(ev, "instrument_id", 0))
+            if state is None:
+                continue
+            if isinstance(ev, BookLevelEvent):
+                state.book.apply(ev.side, ev.price, ev.qty)
+            elif isinstance(ev, TradeEvent):
+                state.book.last_trade_price = ev.price
+            elif isinstance(ev, PhaseEvent):
+                self.ctx.apply_phase(ev.phase, ev.prev_phase, notify=False, instrument_id=ev.instrument_id)
         self._skip_through = history.last_event_seq
+        book = self.ctx.book
         self.snapshot = {"from": directory, "through_seq": self._skip_through, "events": events,
                          "bid_levels": len(book.bids), "ask_levels": len(book.asks)}
 
     def _invoke(self, name: str, *args: Any) -> None:
-        if self.error is not None:
+        if self.error is not None or self._stopping:
             return
         try:
             getattr(self.strategy, name)(self.ctx, *args)
@@ -170,27 +207,39 @@ class LiveRunner:
             self._skip_through = 0
         self._newest_event_ts = events[-1].ts_ns
         book, ins, acct, prefix = self.ctx.book, self.instrument_id, self.ctx.account_id, self.prefix
+        followed = self.ctx.instruments
         on_trade = self.subscribed["on_trade"]
         own: list[Event] = []
         book_changed = False
+        others_changed: set[int] = set()
         for ev in events:
             if isinstance(ev, BookLevelEvent):
                 if ev.instrument_id == ins:
                     book.apply(ev.side, ev.price, ev.qty)
                     book_changed = True
+                elif ev.instrument_id in followed:
+                    followed[ev.instrument_id].book.apply(ev.side, ev.price, ev.qty)
+                    others_changed.add(ev.instrument_id)
             elif isinstance(ev, TradeEvent):
                 if ev.instrument_id == ins:
                     book.trade(ev.price, ev.qty)
                     if on_trade:
                         self._invoke("on_trade", PublicTrade(ev.ts_ns, ev.price, ev.qty, ev.aggressor_side))
-                    if ev.buy_account_id == acct or ev.sell_account_id == acct:
-                        own.append(ev)
+                elif ev.instrument_id in followed:
+                    followed[ev.instrument_id].book.trade(ev.price, ev.qty)
+                else:
+                    continue
+                if ev.buy_account_id == acct or ev.sell_account_id == acct:
+                    own.append(ev)
             elif isinstance(ev, _ORDER_EVENTS) and ev.order_id >> 40 == prefix:
                 own.append(ev)
-            elif isinstance(ev, PhaseEvent) and ev.instrument_id == ins:
-                self.ctx.apply_phase(ev.phase, ev.prev_phase)
+            elif isinstance(ev, PhaseEvent) and ev.instrument_id in followed:
+                self.ctx.apply_phase(ev.phase, ev.prev_phase, instrument_id=ev.instrument_id)
         for ev in own:
             self.ctx.apply_event(ev)
+        if self.subscribed["on_other_book"]:
+            for instrument_id in sorted(others_changed):
+                self._invoke("on_other_book", instrument_id)
         if book_changed and self.subscribed["on_book"]:
             self._invoke("on_book")
 
@@ -246,6 +295,9 @@ class LiveRunner:
         """on_stop, then every order of the strategy's account cancelled, and the slot freed."""
         if self.error is None and self._started:
             self._invoke("on_stop")
+        # from here on the strategy is not called again: a callback woken by the cancels (a quote
+        # gone) would otherwise place new orders behind the mass cancel
+        self._stopping = True
         if self.ctx.orders or self.error is not None:
             self.ctx.outbox.clear()
             self.ctx.cancel_all()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trading.tca import codes
+from trading.tca.columns import Columns
 from trading.tca.measures import MARKOUT_HORIZONS_NS, REALISED_HORIZONS_NS
 
 ATOM_DIMENSIONS = ("strategy", "account", "instrument", "venue")
@@ -32,7 +33,7 @@ def _z(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def order_addends(o: np.ndarray, t: np.ndarray, price_scale: float) -> dict[str, np.ndarray]:
+def order_addends(o: Columns, t: Columns, price_scale: float) -> dict[str, np.ndarray]:
     """One float64 column per summed quantity, aligned with the orders (o: tape.orders, t: the
     order cost table). Names: the sums analysis.summary_from_sums reads."""
     filled = t["filled"].astype(np.float64)
@@ -70,7 +71,7 @@ def order_addends(o: np.ndarray, t: np.ndarray, price_scale: float) -> dict[str,
     return a
 
 
-def parent_addends(par: np.ndarray) -> dict[str, np.ndarray]:
+def parent_addends(par: Columns) -> dict[str, np.ndarray]:
     """Per parent: the shortfall terms of the parents with an arrival quote and a paper value,
     and a count of those without (left out of the shortfall)."""
     usable = np.isfinite(par["shortfall"]) & (par["paper"] > 0)
@@ -96,7 +97,7 @@ class Atoms:
     parent_sums: dict[str, np.ndarray]
 
 
-def atoms(o: np.ndarray, addends: dict[str, np.ndarray], parent_first_row: np.ndarray,
+def atoms(o: Columns, addends: dict[str, np.ndarray], parent_first_row: np.ndarray,
           parent_cols: dict[str, np.ndarray]) -> Atoms:
     """Sums every addend per (account, instrument); a parent belongs to its first child's atom."""
     acct = o["account"].astype(np.int64)

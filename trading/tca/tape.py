@@ -21,8 +21,10 @@ from trading.tca import npx
 
 from gateway.enginehost import journal
 from native import records
-from native._venue import lib
+from native._venue import ffi, lib
+from trading.execution.parent_ids import PARENT_ID_SHIFT
 from trading.tca import codes
+from trading.tca.columns import Columns
 from trading.tca import quotes as quotes_mod
 from trading.tca.clock import ClockMapping, clock_mapping
 from trading.tca.errors import CorruptJournal, NoData, TcaInputError
@@ -37,33 +39,33 @@ ORDER_DTYPE = np.dtype([
     ("accept_ts", "<i8"), ("trigger_ts", "<i8"), ("bid0", "<i8"), ("ask0", "<i8"),
     ("filled_qty", "<i8"), ("filled_notional", "<i8"), ("n_fills", "<i4"),
     ("first_fill_ts", "<i8"), ("last_fill_ts", "<i8"), ("end_ts", "<i8"), ("end_reason", "<u2"),
-    ("cancelled_qty", "<i8"), ("replaces", "<i4"), ("marketable", "?")])
+    ("cancelled_qty", "<i8"), ("replaces", "<i4"), ("marketable", "?")], align=True)
 
 FILL_DTYPE = np.dtype([
     ("trade_id", "<u8"), ("seq", "<u8"), ("ts", "<i8"), ("instrument", "<u4"), ("order_row", "<i8"),
     ("account", "<u4"), ("counter_account", "<u4"), ("side", "i1"), ("liquidity", "u1"),
-    ("price", "<i8"), ("qty", "<i8"), ("leaves", "<i8")])
+    ("price", "<i8"), ("qty", "<i8"), ("leaves", "<i8")], align=True)
 
 REJECT_DTYPE = np.dtype([("seq", "<u8"), ("ts", "<i8"), ("instrument", "<u4"), ("account", "<u4"),
                          ("order_id", "<u8"), ("client_order_id", "<u8"), ("cmd_type", "<u2"),
-                         ("reason", "<u2")])
+                         ("reason", "<u2")], align=True)
 
 COMMAND_DTYPE = np.dtype([("seq", "<u8"), ("ts", "<i8"), ("type", "<u2"), ("producer", "<i4"),
-                          ("instrument", "<u4"), ("order_id", "<u8"), ("account", "<i8")])
+                          ("instrument", "<u4"), ("order_id", "<u8"), ("account", "<i8")], align=True)
 
 # order-lifecycle events (for the audit trail): the event row, decoded fields
 LIFE_DTYPE = np.dtype([("seq", "<u8"), ("index", "<u4"), ("ts", "<i8"), ("type", "<u2"),
                        ("reason", "<u2"), ("instrument", "<u4"), ("order_row", "<i8"),
                        ("order_id", "<u8"), ("account", "<u4"), ("price", "<i8"), ("qty", "<i8"),
-                       ("leaves", "<i8"), ("trade_id", "<u8")])
+                       ("leaves", "<i8"), ("trade_id", "<u8")], align=True)
 
 
 @dataclass(frozen=True)
 class Tape:
     """Everything a cost analysis needs from one journal directory (see the module docstring)."""
     directory: str
-    orders: np.ndarray                 # ORDER_DTYPE, in acceptance order
-    fills: np.ndarray                  # FILL_DTYPE, in journal order, two rows per trade
+    orders: Columns                    # ORDER_DTYPE rows held by column (columns.py), in acceptance order
+    fills: Columns                     # FILL_DTYPE rows held by column, in journal order, two per trade
     rejects: np.ndarray                # REJECT_DTYPE
     commands: np.ndarray               # COMMAND_DTYPE (order-entry commands only)
     lifecycle_source: Callable[[], np.ndarray]   # builds the LIFE_DTYPE table (audit trail only)
@@ -156,20 +158,59 @@ class _OrderIndex:
 
 
 def _read(directory: str, kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every record of one journal. The journal is first opened read-only, which checks every
-    record's CRC and the sequence and refuses an invalid record followed by valid ones (the
-    cursor alone stops at the first invalid record, which would silently cut the day short)."""
+    """Every record of one journal as (seq, index, payload uint8[n, 96]). The journal is first
+    opened read-only, which checks every record's CRC and the sequence, refuses an invalid record
+    followed by valid ones (the cursor alone stops at the first invalid record, which would
+    silently cut the day short) and counts the valid records; those records are then read
+    straight from the segment files (_records), so each is checked once and copied once."""
     if not os.path.isdir(directory):
         raise TcaInputError(f"{directory}: no such journal directory")
     try:
         limits = journal.journal_limits(directory)
         log = journal.open_log(directory, kind, limits, readonly=True)
+        count = int(log.records)
         lib.jrnl_log_close(log)
-        return journal.read_records(directory, kind)
+        raw = _records(directory, kind, count)
     except journal.JournalError as exc:
         raise CorruptJournal(f"{directory}: journal cannot be read, nothing analysed: {exc}") from exc
     except OSError as exc:
         raise TcaInputError(f"{directory}: {exc.strerror or exc}") from exc
+    hdr = raw.view(_REC_HDR_DTYPE).reshape(-1)
+    return hdr["seq"].copy(), hdr["index"].copy(), raw[:, _PAYLOAD_AT:]
+
+
+# a journal slot (native/layout/venue_layout.h, Section 6): jrnl_rec_hdr_t, then the 96-byte
+# payload; the offsets are the C struct's, through cffi
+_PAYLOAD_AT = ffi.sizeof("jrnl_rec_hdr_t")
+_REC_HDR_DTYPE = np.dtype({"names": ["seq", "index"], "formats": ["<u8", "<u4"],
+                           "offsets": [ffi.offsetof("jrnl_rec_hdr_t", "seq"), ffi.offsetof("jrnl_rec_hdr_t", "index")],
+                           "itemsize": lib.JRNL_RECORD_BYTES})
+
+
+def _records(directory: str, kind: int, count: int) -> np.ndarray:
+    """The first `count` records of a journal (uint8[count, 128]), read from its segment files in
+    index order into one array. The writer rolls to a new segment only when one is full, so every
+    segment but the last holds records in all its slots; records are never rewritten once valid,
+    so a live journal's later appends do not disturb the ones counted at open."""
+    out = np.empty((count, lib.JRNL_RECORD_BYTES), np.uint8)
+    got = 0
+    for seg in journal.segment_headers(directory, kind):
+        if got == count:
+            break
+        take = min(count - got, (seg.segment_bytes - lib.JRNL_SEG_HDR_BYTES) // lib.JRNL_RECORD_BYTES)
+        want = memoryview(out[got:got + take]).cast("B")
+        with open(seg.path, "rb", buffering=0) as f:
+            f.seek(lib.JRNL_SEG_HDR_BYTES)
+            done = 0
+            while done < len(want):
+                n = f.readinto(want[done:])
+                if not n:
+                    raise CorruptJournal(f"{seg.path}: ends inside the records the journal holds")
+                done += n
+        got += take
+    if got != count:
+        raise CorruptJournal(f"{directory}: {count} records counted at open, {got} found in the segment files")
+    return out
 
 
 def _view(payload: np.ndarray, mask: np.ndarray, code: int) -> np.ndarray:
@@ -202,10 +243,10 @@ def load_tape(directory: str) -> Tape:
 
     acc = _view(e_pay, etype == codes.EVT_ACCEPTED, codes.EVT_ACCEPTED)
     n = len(acc)
-    orders = np.zeros(n, ORDER_DTYPE)
+    orders = Columns.zeros(ORDER_DTYPE, n)
     for f in ("order_id", "client_order_id", "qty", "price", "stop_price", "ord_type", "tif", "flags"):
         orders[f] = acc[f]
-    orders["parent_id"] = acc["client_order_id"] >> np.uint64(32)
+    orders["parent_id"] = acc["client_order_id"] >> np.uint64(PARENT_ID_SHIFT)
     orders["instrument"] = acc["instrument_id"]
     orders["account"] = acc["account_id"]
     orders["side"] = np.where(acc["side"] == codes.SIDE_BUY, 1, -1)
@@ -228,7 +269,7 @@ def load_tape(directory: str) -> Tape:
     # fills: two rows per trade
     tr = _view(e_pay, etype == codes.EVT_TRADE, codes.EVT_TRADE)
     nt = len(tr)
-    fills = np.zeros(2 * nt, FILL_DTYPE)
+    fills = Columns.zeros(FILL_DTYPE, 2 * nt)
     for half, (sd, oid_f, acct, cacct, leaves) in enumerate((
             (1, "buy_order_id", "buy_account_id", "sell_account_id", "buy_leaves_qty"),
             (-1, "sell_order_id", "sell_account_id", "buy_account_id", "sell_leaves_qty"))):
@@ -256,18 +297,18 @@ def load_tape(directory: str) -> Tape:
     if missing.any():
         bad = fills[missing][0]
         raise CorruptJournal(f"{directory}: trade {int(bad['trade_id'])} names an order never accepted")
-    own = fills[~outside]
-    rows = own["order_row"]
-    orders["filled_qty"] = np.bincount(rows, weights=own["qty"], minlength=n).astype(np.int64)
-    np.add.at(orders["filled_notional"], rows, own["price"] * own["qty"])
+    own = ~outside
+    rows, own_qty, own_ts = fills["order_row"][own], fills["qty"][own], fills["ts"][own]
+    orders["filled_qty"] = np.bincount(rows, weights=own_qty, minlength=n).astype(np.int64)
+    np.add.at(orders["filled_notional"], rows, fills["price"][own] * own_qty)
     orders["n_fills"] = np.bincount(rows, minlength=n)
     orders["first_fill_ts"] = np.iinfo(np.int64).max
-    np.minimum.at(orders["first_fill_ts"], rows, own["ts"])
+    np.minimum.at(orders["first_fill_ts"], rows, own_ts)
     orders["first_fill_ts"][orders["n_fills"] == 0] = 0
-    np.maximum.at(orders["last_fill_ts"], rows, own["ts"])
-    done = own[own["leaves"] == 0]
-    orders["end_reason"][done["order_row"]] = END_FILLED
-    orders["end_ts"][done["order_row"]] = done["ts"]
+    np.maximum.at(orders["last_fill_ts"], rows, own_ts)
+    done = fills["leaves"][own] == 0
+    orders["end_reason"][rows[done]] = END_FILLED
+    orders["end_ts"][rows[done]] = own_ts[done]
 
     cx = _view(e_pay, etype == codes.EVT_CANCELLED, codes.EVT_CANCELLED)
     cx_rows = index.rows(cx["order_id"], cx["seq"])
@@ -309,33 +350,34 @@ _ORDER_CMDS = (codes.CMD_NEW_ORDER, codes.CMD_CANCEL, codes.CMD_REPLACE,
 
 
 def _commands(c_seq: np.ndarray, c_idx: np.ndarray, c_pay: np.ndarray, index: _OrderIndex,
-              orders: np.ndarray) -> np.ndarray:
+              orders: Columns) -> np.ndarray:
     recs = c_pay.view(records.RECORD_DTYPE).reshape(-1)
     hdr = recs.view(records.dtype_of("eng_cmd_hdr_t"))
-    keep = np.isin(hdr["type"], np.array([int(t) for t in _ORDER_CMDS], np.uint16))
-    out = np.zeros(int(keep.sum()), COMMAND_DTYPE)
-    h = hdr[keep]
-    out["seq"], out["ts"], out["type"], out["instrument"] = h["seq"], h["ts_ns"], h["type"], h["instrument_id"]
+    keep = np.flatnonzero(np.isin(hdr["type"], np.array([int(t) for t in _ORDER_CMDS], np.uint16)))
+    out = np.zeros(len(keep), COMMAND_DTYPE)
+    out["seq"], out["ts"], out["type"], out["instrument"] = (hdr[f][keep] for f in ("seq", "ts_ns", "type", "instrument_id"))
     out["producer"] = c_idx[keep].astype(np.int64) - 1
     out["account"] = -1
-    sub = recs[keep]
+    # each field gathered from the records where it is needed (no copy of whole records)
     for code in (codes.CMD_NEW_ORDER, codes.CMD_CANCEL, codes.CMD_REPLACE):
         m = out["type"] == code
-        v = sub[m].view(records.CMD_DTYPES[int(code)])
-        out["order_id"][m] = v["order_id"]
+        v = recs.view(records.CMD_DTYPES[int(code)])
+        rows = keep[m]
+        out["order_id"][m] = v["order_id"][rows]
         if code == codes.CMD_NEW_ORDER:
-            out["account"][m] = v["account_id"]
+            out["account"][m] = v["account_id"][rows]
         else:
-            r = index.rows(v["order_id"], v["seq"])
+            r = index.rows(v["order_id"][rows], v["seq"][rows])
             out["account"][m] = np.where(r >= 0, orders["account"][np.maximum(r, 0)], -1)
     m = out["type"] == codes.CMD_MASS_CANCEL
-    v = sub[m].view(records.CMD_DTYPES[int(codes.CMD_MASS_CANCEL)])
-    out["account"][m] = np.where(v["by_account"] != 0, v["account_id"].astype(np.int64), -1)
+    v = recs.view(records.CMD_DTYPES[int(codes.CMD_MASS_CANCEL)])
+    rows = keep[m]
+    out["account"][m] = np.where(v["by_account"][rows] != 0, v["account_id"][rows].astype(np.int64), -1)
     return out
 
 
 def _lifecycle(e_seq: np.ndarray, e_idx: np.ndarray, ehdr: np.ndarray, e_pay: np.ndarray,
-               etype: np.ndarray, index: _OrderIndex, orders: np.ndarray) -> np.ndarray:
+               etype: np.ndarray, index: _OrderIndex, orders: Columns) -> np.ndarray:
     kinds = [codes.EVT_ACCEPTED, codes.EVT_REJECTED, codes.EVT_TRADE, codes.EVT_CANCELLED,
              codes.EVT_REPLACED, codes.EVT_EXPIRED, codes.EVT_TRIGGERED]
     parts = []

@@ -21,7 +21,9 @@ def _connect(endpoint: str) -> Client:
     return Client.connect(host, int(port), session_id=201, firm_id=2, key="beta-key-201", keepalive_ms=60_000)
 
 
-def test_dark_first_fills_in_the_live_dark_pool_at_the_midpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dark_first_fills_in_the_live_dark_pool_at_the_midpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VENUE_SESSION_KEY", "alpha-key-101")   # the key from the environment, never the command line
     cfg, _ = write_config(tmp_path, venues=3)
     ready = tmp_path / "ready.json"
     with launcher.Venue(prefix="mvd", log_dir=tmp_path, owns_segments=False) as v:
@@ -40,7 +42,7 @@ def test_dark_first_fills_in_the_live_dark_pool_at_the_midpoint(tmp_path: Path, 
             d.new_order(1, Side.SELL, 500, 3, ord_type=OrdType.MIDPOINT_PEG, time_in_force=TimeInForce.GOOD_TILL_CANCEL)
             d.recv_until(lambda m: isinstance(m, ExecutionReport) and m.exec_type == ExecType.NEW)
             rc = route_cli(["live", "--config", str(cfg), "--symbol", "ACME", "--side", "buy", "--qty", "300",
-                            "--strategy", "dark_first", "--session", "101", "--firm", "1", "--key", "alpha-key-101",
+                            "--strategy", "dark_first", "--session", "101", "--firm", "1",
                             "--account", "1"])
             out, err = capsys.readouterr()
             assert rc == 0 and "filled 300 of 300 avg 100.0000 in 1 wave(s)" in out, out + err

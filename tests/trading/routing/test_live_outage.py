@@ -113,9 +113,12 @@ def test_a_venue_killed_mid_route_the_plan_completes_on_the_other(tmp_path: Path
                 c.terminate()
             del clients[2:]
             v.wait_for(lambda: _port_open(info["venues"]["LITA"]["order_entry"]), "LITA's delay line back", deadline_s=60)
+            key_file = tmp_path / "session-101.key"     # the key from a file, never the command line
+            key_file.write_text("alpha-key-101\n")
+            key_file.chmod(0o600)
             rc = route_cli(["live", "--config", str(cfg), "--symbol", "ACME", "--side", "buy", "--qty", "100",
                             "--strategy", "implementation_shortfall", "--session", "101", "--firm", "1",
-                            "--key", "alpha-key-101", "--account", "1", "--next-seq-no", "1000"])
+                            "--key-file", str(key_file), "--account", "1", "--next-seq-no", "1000"])
             out, err = capsys.readouterr()
             assert rc == 0 and "filled 100 of 100" in out, out + err
         finally:

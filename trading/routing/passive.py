@@ -1,0 +1,105 @@
+"""The passive part of the ``passive`` routing strategy: whether to post part of the parent at the
+touch, on which venue and how much.
+
+A post of q shares on lit venue v rests at the NBBO's own-side price (the best bid for a buy) or one
+tick inside it (on the Rule 612 grid, still below every protected offer), so it never locks or
+crosses a protected quote (Rule 610(d)); where v shows nothing at that price, the child alone sets
+v's touch (nobody ahead of it). It rests for T = min(post_ns, the time left before the
+parent's last wave), then is cancelled and what is left is swept. Per share, in price units
+relative to the mid (positive: a cost):
+
+    f          = E[fill](A_v, q, T) / q       the queue model (trading/routing/queue.py) of v's touch,
+                                               or of the whole market's for a post a tick inside (it is
+                                               then the only protected quote at the best price: under
+                                               Rule 611 every venue's marketable orders against its side
+                                               reach it first); A_v: v's displayed size at that price;
+                                               the post rests until T or until a better price steps in
+                                               front of it (the model's touch-move rate), as run_plan
+                                               cancels it then
+    cost_post  = f (-g - r_v + a_v) + (1 - f) (h + c + o)
+    cost_cross = h + c
+
+g: the post price's distance from the mid; h: half the NBBO spread; r_v: v's maker rebate; a_v: adverse selection, the venue's realised
+markout against us when adverse (the venue scores, from fills); c: the cheapest usable taker fee;
+o = mid sigma(T): the opportunity cost, the mid having moved one standard deviation (the impact
+model's volatility, diffusive) by the time the unfilled part crosses. The (v, q) with the largest
+saving q (cost_cross - cost_post) > 0 (over both prices) is posted; sizes tried: quarters of the remainder rounded
+down to whole lots of 100 (at least one lot, at most the remainder).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trading.routing.context import RoutingContext
+from trading.routing.market import BUY
+
+LOT = 100
+
+
+@dataclass(frozen=True)
+class Post:
+    venue_id: str
+    qty: int
+    price: int
+    expires_ns: int
+    expected_fill: float
+    saving_units: float     # q (cost_cross - cost_post), price units
+
+
+def _sizes(remaining: int) -> list[int]:
+    out = {min(remaining, max(LOT, remaining * k // 4 // LOT * LOT)) for k in (1, 2, 3, 4)}
+    return sorted(q for q in out if q > 0)
+
+
+def choose_post(ctx: RoutingContext) -> Post | None:
+    """The post that saves most against crossing now, or None (module docstring)."""
+    n = ctx.nbbo
+    if n.bid is None or n.ask is None or n.locked_or_crossed or not ctx.usable_lit:
+        return None
+    horizon_ns = min(ctx.parent.post_ns, ctx.deadline_ns - ctx.now_ns - ctx.parent.wave_interval_ns)
+    if horizon_ns <= 0:
+        return None
+    mid = (n.bid + n.ask) / 2.0
+    half = (n.ask - n.bid) / 2.0
+    taker = min(ctx.fee_units(v) for v in ctx.usable_lit)
+    cross = half + taker
+    missed = half + taker + mid * ctx.impact.sigma_over(horizon_ns)
+    best: Post | None = None
+    sizes = _sizes(ctx.remaining)
+    touch = n.bid if ctx.side == BUY else n.ask
+    fills: dict[tuple[int, int], list[float]] = {}
+    for price in _prices(ctx, n.bid, n.ask):
+        gain = abs(price - mid)      # what a fill earns against the mid, price units a share
+        for v in ctx.usable_lit:
+            # inside the NBBO the post is the only protected quote at the best price: every venue's
+            # marketable orders against its side reach it first (Rule 611); at the touch, its venue's
+            model = ctx.market_touch if price != touch else ctx.touch_models.get(v)
+            if model is None or model.rate_per_s <= 0:
+                continue
+            book = ctx.books.get(v)
+            own = (book.bids if ctx.side == BUY else book.asks) if book is not None else ()
+            ahead = next((lv.qty for lv in own if lv.price == price), 0)
+            adverse = max(0.0, -ctx.scores.score(v).markout_bps) * mid / 1e4
+            filled_cost = -gain - ctx.maker_rebate_units[v] + adverse
+            key = (id(model), ahead)      # inside the NBBO every venue has the same model and queue
+            if key not in fills:
+                fills[key] = model.expected_fills(ahead, sizes, horizon_ns / 1e9)
+            for q, fill in zip(sizes, fills[key]):
+                f = fill / q
+                saving = q * (cross - (f * filled_cost + (1.0 - f) * missed))
+                if saving > 0 and (best is None or saving > best.saving_units):
+                    best = Post(venue_id=v, qty=q, price=price, expires_ns=ctx.now_ns + horizon_ns,
+                                expected_fill=fill, saving_units=saving)
+    return best
+
+
+def _prices(ctx: RoutingContext, bid: int, ask: int) -> list[int]:
+    """The NBBO's own-side price, and one tick inside it where that still leaves the protected
+    contra quote a tick away (never locking it); none beyond the parent's limit."""
+    buy = ctx.side == BUY
+    touch = bid if buy else ask
+    tick = ctx.rules.min_increment(touch, ctx.tick_class)
+    inside = touch + tick if buy else touch - tick
+    out = [touch] + ([inside] if (inside < ask if buy else inside > bid) else [])
+    limit = ctx.limit_price()
+    return [p for p in out if limit is None or (p <= limit if buy else p >= limit)]
