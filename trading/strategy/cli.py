@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     # the runner exists it is asked to stop after the poll in hand (LiveRunner.request_stop):
     # raising from the handler would cut a poll, and its fills would miss the ledger.
     stopping: dict[str, bool] = {"now": False}
-    running: list[LiveRunner] = []
+    running: list[LiveRunner | TcpRunner] = []
 
     def _stop(signum: int, frame: Any) -> None:
         stopping["now"] = True
