@@ -39,8 +39,10 @@ how long does a snapshot stop matching?
    for; bench/journal_wire.py says more). --no-gateway skips it.
 5. The durable ack of a lone order (bench/journal_wire.py lone_order_acks): one IOC every 3 ms
    through the gateway, per durability mode (and group commit synced on the engine thread,
-   --group-inline-max), beside the disk's own O_DIRECT|O_DSYNC 4 KiB write and an msync of one
-   page in the same directory, and the TCP echo, all in this run. --no-gateway skips it.
+   --group-inline-max), beside the disk's own durable 4 KiB write in the same directory per
+   mechanism (bench/disk_sync.py: O_DIRECT|O_DSYNC, msync of one page, RWF_DSYNC, fdatasync, a
+   fallocated file, two writes in flight; sampled between the variants), and the TCP echo, all
+   in this run. --no-gateway skips it.
 Journals go to --dir (default: a fresh directory under /var/tmp, a real disk; tmpfs would make
 fsync free). The last line is the JSON summary.
 """
@@ -97,6 +99,7 @@ SPARES = 8
 # Recovery runs per size (median reported): a 1M recovery lasts ~0.3 s, so other work on a
 # shared 2-CPU machine moves a single run by 1.5x.
 RECOVERY_REPS = 3
+EACH_WARMUP = 256               # commands before fsync-per-command's timed stream
 RECOVERY_TARGET = 5_000_000     # commands/s, issue 5: full recovery of 1M and 10M commands
 
 
@@ -150,15 +153,20 @@ def engine_schedstat(pid: int) -> tuple[int, int]:
 
 
 def order_path(mode: str, workdir: str, cmds: np.ndarray, lat_n: int, cpus: tuple[int, int],
-               snapshot_every: int) -> dict[str, float]:
+               snapshot_every: int, segment_mb: int = 64, warmup: int = 4096
+               ) -> dict[str, float]:
     """One engine process in `mode`: throughput of the stream, then lat_n single round trips
-    (lat_n 0: throughput only)."""
+    (lat_n 0: throughput only). The engine makes SPARES segments of segment_mb per journal
+    before it takes orders (written zeros): 1 GiB at 64 MiB, which took seconds per start on
+    this shared disk; --quick's stream (100 k commands, about 60 MB of journal) fits in the
+    spares of 16 MiB segments as well, so no roll waits for the segment maker either way."""
     name = f"bj{uuid.uuid4().hex[:6]}"
     jdir = os.path.join(workdir, f"journal-{mode}")
     extra = [] if mode == "off" else ["--journal", jdir, "--durability", mode,
                                       "--group-records", "8192", "--group-us", os.environ.get("BJ_GROUP_US", "500"),
                                       "--snapshot-every", str(snapshot_every),
-                                      "--journal-spares", str(SPARES)]
+                                      "--journal-spares", str(SPARES),
+                                      "--segment-mb", str(segment_mb)]
     log_path = os.path.join(workdir, f"engine-{mode}.log")
     venue, proc = start_engine(name, cpus[1], extra, workdir, f"engine-{mode}", 120)
     os.sched_setaffinity(0, {cpus[0]})
@@ -166,8 +174,8 @@ def order_path(mode: str, workdir: str, cmds: np.ndarray, lat_n: int, cpus: tupl
         # The producer backs off (spin, yield, sleep) while it waits for replies: on two cores
         # the journal's sync thread runs on the producer's core and needs its CPU time.
         with EngineClient(name, spin=False, timeout_ns=60_000_000_000) as client:
-            client.submit_records(cmds[:4096])          # warm-up
-            body = cmds[4096:]
+            client.submit_records(cmds[:warmup])        # warm-up
+            body = cmds[warmup:]
             wait = client.handle.wait
             sleeps0, yields0 = wait.sleeps, wait.yields
             c0 = time.thread_time_ns()
@@ -404,28 +412,53 @@ def print_gateway_path(wire: dict[str, dict[str, float]], quick: bool) -> None:
               f"{r['lost']:>6.0f}")
 
 
+def lone_only(quick: bool, directory: str | None) -> int:
+    """Part 5 alone (for measuring a lone order's durable ack at a quiet moment)."""
+    lone = lone_order_acks(quick, directory)
+    print_lone_order_acks(lone)
+    baselines: dict[str, float] = {}
+    ratios: dict[str, float] = {}
+    add_lone_ratios(lone, baselines, ratios)
+    print(json.dumps({"bench": "journal",
+                      "machine": {"cores": len(os.sched_getaffinity(0)),
+                                  "kernel": platform.release(), "quick": quick,
+                                  "lone_only": True},
+                      "metrics": {"lone_order_durable_ack": lone},
+                      "baselines": baselines, "ratios": ratios}))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: finishes within 60 s")
     ap.add_argument("--dir", default=None, help="work directory for journals (default /var/tmp)")
     ap.add_argument("--recovery-only", action="store_true",
                     help="run part 2 (recovery speed) only")
+    ap.add_argument("--lone-only", action="store_true",
+                    help="run part 5 (a lone order's durable ack per mode) alone")
     ap.add_argument("--no-gateway", action="store_true",
                     help="skip part 4 (the order path through the gateway over TCP)")
     ap.add_argument("--gateway-fifo", action="store_true",
                     help="part 4 with client, gateway and engine SCHED_FIFO (see "
                          "bench/journal_wire.py for why the default is SCHED_OTHER)")
     args = ap.parse_args()
+    if args.lone_only:
+        return lone_only(args.quick, args.dir)
     workdir = tempfile.mkdtemp(prefix="venue-bench-journal-", dir=args.dir or "/var/tmp")
     load_before = os.getloadavg()[0]
     cores = sorted(os.sched_getaffinity(0))
     cpus = (cores[0], cores[-1])
     n_path = 100_000 if args.quick else 1_000_000
-    lat_n = 2_000 if args.quick else 20_000
+    # --quick within 60 s on a shared 2-CPU host: a journaled round trip waits a disk sync
+    # (0.2-4 ms here under load; 'each' syncs both journals per command), so the closed-loop
+    # samples and fsync-per-command's stream are what take the time (2,000 / 1,000 latency
+    # samples and a 5,000-command 'each' stream took 165 s of order path at load 5-7)
+    lat_n = 1_000 if args.quick else 20_000
+    each_lat_n = 100 if args.quick else 1_000
     recovery_sizes = [1_000_000] if args.quick else [1_000_000, 10_000_000]
     # fsync per command runs at the disk's round-trip rate: a shorter stream keeps the run
     # bounded (its cmd/s is still a rate over thousands of commands)
-    each_n = 5_000 if args.quick else 20_000
+    each_n = 500 if args.quick else 20_000
     path: dict[str, dict[str, float]] = {}
     snap: dict[str, float] = {}
     try:
@@ -433,9 +466,14 @@ def main() -> int:
         runs: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
         for rep in range(0 if args.recovery_only else REPS):   # in turn: drifting load hits
             for m in MODES:                                      # every mode alike
-                n_lat = 0 if rep else (lat_n if m != "each" else min(lat_n, 1000))
+                if m == "each" and rep and args.quick:
+                    continue    # --quick: fsync per command once (disk-bound: seconds a run)
+                n_lat = 0 if rep else (lat_n if m != "each" else each_lat_n)
+                # 'each' warms up on 256 commands, not 4,096: one disk sync apiece
                 runs[m].append(order_path(m, workdir, cmds if m != "each"
-                                          else cmds[:each_n + 4096], n_lat, cpus, 0))
+                                          else cmds[:each_n + EACH_WARMUP], n_lat, cpus, 0,
+                                          16 if args.quick else 64,
+                                          4096 if m != "each" else EACH_WARMUP))
         for m in MODES if not args.recovery_only else []:
             # the run with the median throughput, with the latency of the first run
             by_rate = sorted(runs[m], key=lambda r: r["commands_per_s"])

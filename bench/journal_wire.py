@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -29,6 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from gateway.client import Client
+
+from disk_sync import MECHANISMS, DiskSamples
 
 from loadgen import run_loadgen
 from sched_state import fifo_permitted, set_fifo
@@ -117,7 +120,7 @@ def gateway_order_path(quick: bool, reps: int, fifo: bool = False) -> dict[str, 
     gateway and engine SCHED_FIFO (where permitted)."""
     cpus = sorted(os.sched_getaffinity(0))
     fifo = fifo and fifo_permitted()
-    max_orders = 200_000 if quick else 1_000_000
+    max_orders = 100_000 if quick else 1_000_000
     seconds = 1 if quick else 5
     runs: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
     with tempfile.TemporaryDirectory(prefix="venue-bench-journal-wire-", dir="/var/tmp") as tmp:
@@ -158,47 +161,6 @@ def _pcts(values_ns: np.ndarray) -> dict[str, float]:
             "p99_ns": float(np.percentile(v, 99)) if len(v) else 0.0}
 
 
-def disk_durable_write(directory: Path, samples: int) -> dict[str, dict[str, float]]:
-    """The disk's own durable-write latency in `directory` (the journals' filesystem): one
-    4 KiB pwrite with O_DIRECT|O_DSYNC into a preallocated, zero-filled file (the journal's
-    segments are so made), and for comparison an msync(MS_SYNC) of one dirtied 4 KiB page of a
-    shared mapping of such a file (the journal's sync). Timed in Python: ~1-2 us of overhead."""
-    import mmap
-    import time
-    path = directory / f"disk-probe-{uuid.uuid4().hex[:6]}"
-    size = 4 << 20
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        zeros = b"\0" * 4096
-        for off in range(0, size, 4096):
-            os.pwrite(fd, zeros, off)
-        os.fsync(fd)
-        dfd = os.open(path, os.O_RDWR | os.O_DIRECT | os.O_DSYNC)
-        page = mmap.mmap(-1, 4096)                  # page-aligned, as O_DIRECT wants
-        page.write(b"d" * 4096)
-        direct = np.empty(samples, dtype=np.int64)
-        try:
-            for i in range(samples):
-                t0 = time.perf_counter_ns()
-                os.pwritev(dfd, [page], (i % (size // 4096)) * 4096)
-                direct[i] = time.perf_counter_ns() - t0
-        finally:
-            os.close(dfd)
-        shared = mmap.mmap(fd, size)
-        synced = np.empty(samples, dtype=np.int64)
-        for i in range(samples):
-            off = (i % (size // 4096)) * 4096
-            shared[off:off + 128] = b"m" * 128
-            t0 = time.perf_counter_ns()
-            shared.flush(off, 4096)
-            synced[i] = time.perf_counter_ns() - t0
-        shared.close()
-    finally:
-        os.close(fd)
-        path.unlink()
-    return {"odirect_dsync_4k": _pcts(direct), "msync_4k": _pcts(synced)}
-
-
 def tcp_echo(cpus: list[int], samples: int) -> dict[str, float]:
     """native/bench/probe_tcp.c's C ping-pong of a NewOrderSingle-sized payload, client on the
     first CPU and echo on the last (the gateway's placement here)."""
@@ -217,9 +179,12 @@ def _lone_run(variant: str, extra: tuple[str, ...], workdir: Path, cpus: list[in
     and the engine's own matched-to-published stage (the journal's sync path for a journaled
     mode: group close, sync, release; from the venue's latency region)."""
     default = variant == "default"
+    # A lone-order run writes under 1 MB of journal: small segments and one spare, so each
+    # venue's start does not write 256 MiB of zeros first (the default venue keeps up's).
+    small = () if variant == "off" else ("--segment-mb", "8", "--journal-spares", "1")
     procs, port = (_default_venue(workdir) if default else
-                   _venue(variant.split("-")[0], workdir, cpus[-1], cpus[-1], False, extra,
-                          latency=True))
+                   _venue(variant.split("-")[0], workdir, cpus[-1], cpus[-1], False,
+                          (*extra, *small), latency=True))
     try:
         if not default:
             os.sched_setaffinity(0, {cpus[0]})
@@ -233,35 +198,58 @@ def _lone_run(variant: str, extra: tuple[str, ...], workdir: Path, cpus: list[in
             os.sched_setaffinity(0, set(cpus))
         client.terminate()
     finally:
-        procs.close()
+        stderr = procs.close()
     sync = stages.get("matched_to_published").percentiles_ns((50.0, 99.0))
     return {**_pcts(run.corrected), "lost": float(int(run.result.sent) - int(run.result.acked)),
-            "sync_path_p50_ns": float(sync[50.0]), "sync_path_p99_ns": float(sync[99.0])}
+            "sync_path_p50_ns": float(sync[50.0]), "sync_path_p99_ns": float(sync[99.0]),
+            **_sync_means(stderr)}
+
+
+def _sync_means(stderr: str) -> dict[str, float]:
+    """From the stop lines of the venue's processes: the engine's mean journal sync (the msync
+    itself, timed by the engine around it, warm-up included) and the gateway's mean flow-store
+    sync (fdatasync before bytes leave; 0 without a store)."""
+    out = {"engine_sync_mean_ns": 0.0, "store_sync_mean_ns": 0.0, "store_sync_max_ns": 0.0}
+    m = re.search(r"journal time: (\d+) us per sync", stderr)
+    if m:
+        out["engine_sync_mean_ns"] = float(m.group(1)) * 1e3
+    m = re.search(r"(\d+) flow store syncs \(\d+ failed, (\d+) us each, longest (\d+) us\)",
+                  stderr)
+    if m and int(m.group(1)):
+        out["store_sync_mean_ns"] = float(m.group(2)) * 1e3
+        out["store_sync_max_ns"] = float(m.group(3)) * 1e3
+    return out
 
 
 def lone_order_acks(quick: bool, directory: str | None = None) -> dict[str, object]:
     """Durable ack of a lone order per durability mode (one IOC order every 3 ms through the
     gateway; from its planned send to its New, which leaves only once the order's record is
-    durable as the mode says), beside the disk's own durable 4 KiB write and the TCP echo, all
-    measured in this one call; ratios of each mode's P50 and P99 to the disk's and the echo's."""
+    durable as the mode says), beside the disk's own durable 4 KiB write (per mechanism,
+    bench/disk_sync.py) and the TCP echo, all measured in this one call; ratios of each mode's
+    P50 and P99 to the disk's and the echo's. The disk is sampled in slices before, between and
+    after the variants, so its figure covers the same stretch of time (and load) as theirs."""
     cpus = sorted(os.sched_getaffinity(0))
     n = 300 if quick else 2000
     out: dict[str, object] = {"loadavg_1m_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="venue-bench-lone-ack-",
                                      dir=directory or "/var/tmp") as tmp:
-        disk = disk_durable_write(Path(tmp), n)
+        disk = DiskSamples(Path(tmp))
+        slice_rounds = -(-n // (len(LONE_VARIANTS) + 1))
         echo = tcp_echo(cpus, 5000 if quick else 20000)
         modes: dict[str, dict[str, float]] = {}
         for m, extra in LONE_VARIANTS:
+            disk.extend(slice_rounds)
             modes[m] = _lone_run(m, extra, Path(tmp), cpus, n if m != "each" else n // 3)
-    d = disk["odirect_dsync_4k"]
+        disk.extend(slice_rounds)
+    disk_pcts = disk.percentiles()
+    d = disk_pcts["odirect_dsync_4k"]
     for m, r in modes.items():
         r["p50_over_disk"] = r["p50_ns"] / d["p50_ns"] if d["p50_ns"] else 0.0
         r["p99_over_disk"] = r["p99_ns"] / d["p99_ns"] if d["p99_ns"] else 0.0
         r["sync_path_p50_over_disk"] = r["sync_path_p50_ns"] / d["p50_ns"] if d["p50_ns"] else 0.0
         r["sync_path_p99_over_disk"] = r["sync_path_p99_ns"] / d["p99_ns"] if d["p99_ns"] else 0.0
         r["p50_over_echo"] = r["p50_ns"] / echo["p50_ns"] if echo["p50_ns"] else 0.0
-    out.update({"orders_per_mode": n, "disk": disk, "tcp_echo": echo, "modes": modes,
+    out.update({"orders_per_mode": n, "disk": disk_pcts, "tcp_echo": echo, "modes": modes,
                 "loadavg_1m_after": os.getloadavg()[0]})
     return out
 
@@ -274,19 +262,28 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
           f"the gateway, {r['orders_per_mode']} per mode; load {r['loadavg_1m_before']:.1f} -> "
           f"{r['loadavg_1m_after']:.1f}):")
     print("  ack: planned send -> New at the client; sync path: the engine's matched -> "
-          "published (group close, sync, release)")
+          "published (group close, sync, release); disk: 4 KiB made durable per mechanism "
+          "(bench/disk_sync.py), sampled in slices between the variants, /disk: to "
+          "odirect_dsync_4k; msync avg: the engine's own mean journal sync; store avg: the "
+          "gateway's mean flow-store fdatasync, in series after the journal's (default venue)")
     print(f"{'':<26}{'p50 us':>9}{'p99 us':>10}{'p50/disk':>10}{'p99/disk':>10}"
-          f"{'sync p50':>10}{'sync p99':>10}{'p50/disk':>10}{'p99/disk':>10}")
-    for name, v in (("disk O_DIRECT|O_DSYNC 4K", disk["odirect_dsync_4k"]),
-                    ("disk msync 1 page", disk["msync_4k"]), ("tcp echo", echo)):
-        print(f"{name:<26}{v['p50_ns'] / 1e3:>9.1f}{v['p99_ns'] / 1e3:>10.1f}")
+          f"{'sync p50':>10}{'sync p99':>10}{'p50/disk':>10}{'p99/disk':>10}"
+          f"{'msync avg':>10}{'store avg':>10}")
+    d = disk["odirect_dsync_4k"]
+    for name in MECHANISMS:
+        v = disk[name]
+        print(f"{'disk ' + name:<26}{v['p50_ns'] / 1e3:>9.1f}{v['p99_ns'] / 1e3:>10.1f}"
+              f"{v['p50_ns'] / d['p50_ns'] if d['p50_ns'] else 0.0:>10.2f}"
+              f"{v['p99_ns'] / d['p99_ns'] if d['p99_ns'] else 0.0:>10.2f}")
+    print(f"{'tcp echo':<26}{echo['p50_ns'] / 1e3:>9.1f}{echo['p99_ns'] / 1e3:>10.1f}")
     modes = r["modes"]
     assert isinstance(modes, dict)
     for m, v in modes.items():
         print(f"{'ack, journal ' + m:<26}{v['p50_ns'] / 1e3:>9.1f}{v['p99_ns'] / 1e3:>10.1f}"
               f"{v['p50_over_disk']:>10.2f}{v['p99_over_disk']:>10.2f}"
               f"{v['sync_path_p50_ns'] / 1e3:>10.1f}{v['sync_path_p99_ns'] / 1e3:>10.1f}"
-              f"{v['sync_path_p50_over_disk']:>10.2f}{v['sync_path_p99_over_disk']:>10.2f}")
+              f"{v['sync_path_p50_over_disk']:>10.2f}{v['sync_path_p99_over_disk']:>10.2f}"
+              f"{v['engine_sync_mean_ns'] / 1e3:>10.1f}{v['store_sync_mean_ns'] / 1e3:>10.1f}")
 
 
 def add_lone_ratios(r: dict[str, object], baselines: dict[str, float],
@@ -297,10 +294,13 @@ def add_lone_ratios(r: dict[str, object], baselines: dict[str, float],
     modes = r["modes"]
     assert isinstance(disk, dict) and isinstance(echo, dict) and isinstance(modes, dict)
     d = disk["odirect_dsync_4k"]
-    baselines.update({"disk_odirect_dsync_4k_p50_ns": d["p50_ns"],
-                      "disk_odirect_dsync_4k_p99_ns": d["p99_ns"],
-                      "disk_msync_4k_p50_ns": disk["msync_4k"]["p50_ns"],
-                      "lone_tcp_echo_p50_ns": echo["p50_ns"], "lone_tcp_echo_p99_ns": echo["p99_ns"]})
+    for name in MECHANISMS:
+        baselines[f"disk_{name}_p50_ns"] = disk[name]["p50_ns"]
+        baselines[f"disk_{name}_p99_ns"] = disk[name]["p99_ns"]
+        if name != "odirect_dsync_4k" and d["p50_ns"]:
+            ratios[f"disk_{name}_p50_vs_odirect_dsync"] = round(disk[name]["p50_ns"] / d["p50_ns"], 3)
+    baselines.update({"lone_tcp_echo_p50_ns": echo["p50_ns"],
+                      "lone_tcp_echo_p99_ns": echo["p99_ns"]})
     for m, v in modes.items():
         ratios[f"lone_ack_{m}_p50_vs_disk"] = round(v["p50_over_disk"], 3)
         ratios[f"lone_ack_{m}_p99_vs_disk"] = round(v["p99_over_disk"], 3)

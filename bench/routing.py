@@ -181,7 +181,8 @@ def main() -> int:
             print(f"  {k}: {r['skipped']:.0f} parents not routed (no quote on either side at arrival)")
     best = max(STRATEGIES, key=lambda k: ratios[k + "_impact_reduction"])
     print(f"  passive: {rows['passive']['posts']:.0f} posts; fills of resting posts follow the queue rule of "
-          f"trading/routing/replay_posts.py (history's executions on that venue through the post's queue position); "
+          f"trading/routing/replay_posts.py (history's executions at its price on its venue past its queue position, "
+          f"or on any venue through its price); "
           f"'posted' = the share of the filled shares that rested")
     print(f"  costs in bps of the arrival mid, share-weighted over filled shares (fees net of maker rebates); IS adds the unfilled shares' "
           f"opportunity cost; 'vs naive impact' = 1 - impact / impact({BASELINE}), positive = less impact")

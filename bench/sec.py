@@ -16,6 +16,11 @@
    and SHA-256) against the plain key's constant-time compare. Best of several rounds (the
    least disturbed by other processes on this host).
 
+5. The engine's pre-trade order-velocity limit (SET_ORDER_VELOCITY, native/matching/eng_risk.c):
+   a batch of NEW_ORDER + CANCEL pairs through the C engine (eng_submit) with a limit on every
+   account that the flow never reaches (so every order takes the bucket's check and its update)
+   against the same batch with no limit; per new order, best of several rounds.
+
 Figures move with the machine's load: the JSON line carries the load average before and after.
 Table first, then one JSON line: {"bench": "sec", "machine", "metrics", "baselines", "ratios"}.
 """
@@ -167,6 +172,45 @@ def gateway_check_costs(n: int, rounds: int = 7) -> dict[str, float]:
             "logon_hashed_key_proof_ns": best(lib.GW_SEC_BENCH_LOGON_HASHED, n // 100)}
 
 
+def engine_velocity_costs(pairs: int, rounds: int = 15) -> dict[str, float]:
+    """ns per NEW_ORDER (each followed by its CANCEL) through the engine, with and without an
+    order-velocity limit on its account; the best of `rounds` runs of the same records."""
+    from native.engine import Engine
+    from native.messages import AddInstrument, Cancel, NewOrder, SetOrderVelocity, SetPhase
+    from native.records import encode_commands
+    accounts = 8
+    opening = [AddInstrument(instrument_id=1, seq=1, ts_ns=1, tick_size=1, lot_size=1, reference_price=10_000),
+               SetPhase(instrument_id=1, seq=2, ts_ns=2, phase=1), SetPhase(instrument_id=1, seq=3, ts_ns=3, phase=2)]
+    limits = [SetOrderVelocity(seq=4 + a, ts_ns=4 + a, account_id=a, max_orders=2**32 - 1, window_ns=1_000_000_000)
+              for a in range(accounts)]
+    flow = []
+    for i in range(pairs):
+        seq, oid = 100 + 2 * i, i + 1
+        flow.append(NewOrder(instrument_id=1, seq=seq, ts_ns=seq * 1000, order_id=oid, side=1, ord_type=1, tif=2,
+                             price=9_000 - i % 50, qty=1, account_id=i % accounts))
+        flow.append(Cancel(instrument_id=1, seq=seq + 1, ts_ns=seq * 1000 + 500, order_id=oid))
+    records = encode_commands(flow)
+
+    def once(preamble: list[Any]) -> int:
+        with Engine(max_orders=1 << 16, max_levels=1 << 12, max_instruments=1, max_accounts=accounts) as eng:
+            eng.submit(preamble)
+            t0 = time.perf_counter_ns()
+            out = eng.submit_records(records)
+            took = time.perf_counter_ns() - t0
+        # ACCEPTED + BOOK_LEVEL, then CANCELLED + BOOK_LEVEL: a reject would be one event
+        if len(out) != 4 * pairs:
+            raise RuntimeError(f"engine velocity bench: {len(out)} events for {pairs} pairs")
+        return took
+
+    once(opening)                   # warm-up (first engine of the process, caches), not counted
+    plain, limited = [], []
+    for _ in range(rounds):         # interleaved, so that a disturbance hits both alike
+        plain.append(once(opening))
+        limited.append(once(opening + limits))
+    return {"engine_order_no_velocity_limit_ns": min(plain) / pairs,
+            "engine_order_velocity_limit_ns": min(limited) / pairs}
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds (within a minute)")
@@ -183,6 +227,8 @@ def main(argv: list[str]) -> int:
         audit = audit_costs(tmp, 50 if args.quick else 200)
         flood = flood_rate(tmp, 2.0 if args.quick else 5.0)
     gw = gateway_check_costs(200_000 if args.quick else 2_000_000)
+    vel = engine_velocity_costs(50_000 if args.quick else 500_000)
+    vel_cost = vel["engine_order_velocity_limit_ns"] - vel["engine_order_no_velocity_limit_ns"]
     per_msg = gw["intrusion_checks_on_ns"] - gw["intrusion_checks_off_ns"]
     load_after = os.getloadavg()
     rt = {"plain_p50_us": statistics.median(plain), "plain_p99_us": _pct(plain, 99),
@@ -201,9 +247,13 @@ def main(argv: list[str]) -> int:
     print(f"{'  cost of the checks per message':<48} {per_msg:>9.1f} ns")
     print(f"{'order entry, per logon: hashed key proof':<48} {gw['logon_hashed_key_proof_ns'] / 1e3:>9.2f} us")
     print(f"{'  baseline: plain key compare':<48} {gw['logon_plain_key_ns']:>9.1f} ns")
+    print(f"{'engine, per new order (+ cancel): velocity limit':<48} {vel['engine_order_velocity_limit_ns']:>9.1f} ns")
+    print(f"{'  baseline: no limit (same records)':<48} {vel['engine_order_no_velocity_limit_ns']:>9.1f} ns")
+    print(f"{'  cost of the velocity check per order':<48} {vel_cost:>9.1f} ns")
     print(f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after, {os.cpu_count()} cores")
     metrics: dict[str, Any] = {**auth, **rt, **audit, "garbage_refusals_per_s": flood, **gw,
-                               "intrusion_checks_cost_per_message_ns": per_msg}
+                               "intrusion_checks_cost_per_message_ns": per_msg, **vel,
+                               "engine_velocity_check_cost_per_order_ns": vel_cost}
     out = {"bench": "sec",
            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
                        "load_before": load_before, "load_after": load_after, "quick": args.quick},
@@ -211,13 +261,16 @@ def main(argv: list[str]) -> int:
            "baselines": {"plain_token_compare_us": auth["plain_token_compare_us"], "plain_p50_us": rt["plain_p50_us"],
                          "audit_accepted_us": audit["audit_accepted_us"],
                          "intrusion_checks_off_ns": gw["intrusion_checks_off_ns"],
-                         "logon_plain_key_ns": gw["logon_plain_key_ns"]},
+                         "logon_plain_key_ns": gw["logon_plain_key_ns"],
+                         "engine_order_no_velocity_limit_ns": vel["engine_order_no_velocity_limit_ns"]},
            "ratios": {"proof_vs_plain_compare": auth["proof_check_us"] / auth["plain_token_compare_us"],
                       "curve_vs_plain_p50": rt["curve_p50_us"] / rt["plain_p50_us"],
                       "curve_vs_plain_p99": rt["curve_p99_us"] / rt["plain_p99_us"],
                       "refused_vs_accepted_audit": audit["audit_refused_us"] / audit["audit_accepted_us"],
                       "intrusion_checks_on_vs_off": gw["intrusion_checks_on_ns"] / gw["intrusion_checks_off_ns"],
-                      "hashed_vs_plain_logon": gw["logon_hashed_key_proof_ns"] / gw["logon_plain_key_ns"]}}
+                      "hashed_vs_plain_logon": gw["logon_hashed_key_proof_ns"] / gw["logon_plain_key_ns"],
+                      "engine_velocity_limit_vs_none": vel["engine_order_velocity_limit_ns"]
+                      / vel["engine_order_no_velocity_limit_ns"]}}
     print(json.dumps(out))
     return 0
 

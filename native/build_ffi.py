@@ -27,7 +27,7 @@ from cffi import FFI
 
 NATIVE_DIR = Path(__file__).resolve().parent
 # Component folders, in dependency order; every C source and header of the extension lives in one.
-COMPONENTS = ("layout", "ring", "matching", "journal", "hdr", "runner", "md", "gateway", "bench", "replay")
+COMPONENTS = ("layout", "ring", "matching", "journal", "hdr", "runner", "md", "gateway", "bench", "replay", "tca")
 # Headers whose CFFI sections cffi parses, in this order (a header's declarations may use the types
 # of the headers before it).
 CDEF_HEADERS = (
@@ -42,7 +42,8 @@ CDEF_HEADERS = (
     "gateway/sbe_codec.h", "gateway/gw_security.h", "gateway/gw_admin.h", "gateway/gw_server.h",
     "bench/eng_perf.h", "bench/gw_loadgen.h", "bench/gw_sec_bench.h", "bench/hdr_bench.h", "bench/md_probe.h",
     "bench/probe_tcp.h", "bench/ring_probe.h", "bench/ring_stress.h", "bench/tls_client.h",
-    "replay/rpl_router.h",
+    "replay/rpl_router.h", "replay/rpl_loop.h",
+    "tca/tca_bbo.h",
 )
 _SECTION = re.compile(r"/\* CFFI-BEGIN \*/(.*?)/\* CFFI-END \*/", re.S)
 

@@ -1,5 +1,7 @@
 """The publish ingest: how a reader of the venue that runs as its own process (the live order-flow
-monitor, trading/analytics/monitor.py) publishes on the control plane's channel.
+monitor, trading/analytics/monitor.py) publishes on the control plane's channel, and how the
+dashboard reports its login failures and lockouts for the audit log (topic SECURITY_TOPIC: never
+republished, handed to the handler the control plane installs, gateway/control/intrusion.py).
 
 The control plane binds a ZeroMQ PULL socket on an ipc:// endpoint inside the venue's private run
 directory (mode 0700, so only the venue's own user can connect: the trust boundary is the file
@@ -26,7 +28,8 @@ from gateway.control import protocol
 
 log = logging.getLogger("control.ingest")
 
-INGEST_TOPICS: Final = (protocol.TOPIC_ANALYTICS, protocol.TOPIC_ALERT)
+SECURITY_TOPIC: Final = b"security"
+INGEST_TOPICS: Final = (protocol.TOPIC_ANALYTICS, protocol.TOPIC_ALERT, SECURITY_TOPIC)
 MAX_INGEST_BYTES: Final = 16 * 1024
 MAX_INGEST_FIELDS: Final = 64
 MESSAGES_PER_PASS: Final = 1000          # bounded work per loop pass: requests are not starved
@@ -76,9 +79,14 @@ class PublishIngest:
             raise OSError(f"cannot bind the publish ingest {endpoint}: {exc}") from None
         self.endpoint = self.socket.getsockopt_string(zmq.LAST_ENDPOINT)
         self._publish = publish
+        self._handlers: dict[bytes, Callable[[dict[str, Any]], None]] = {}
         self.forwarded = 0
         self.refused: dict[str, int] = {}
         self._last_log = 0.0
+
+    def handle(self, topic: bytes, handler: Callable[[dict[str, Any]], None]) -> None:
+        """Messages of `topic` go to handler instead of the channel."""
+        self._handlers[topic] = handler
 
     def drain(self) -> int:
         """Republishes the waiting messages (at most MESSAGES_PER_PASS); returns how many were read."""
@@ -93,7 +101,15 @@ class PublishIngest:
             if isinstance(got, str):
                 self._refuse(got)
                 continue
-            self._publish(*got)
+            topic, body = got
+            handler = self._handlers.get(topic)
+            if handler is not None:
+                handler(body)
+            elif topic == SECURITY_TOPIC:
+                self._refuse("security report with no handler installed")
+                continue
+            else:
+                self._publish(topic, body)
             self.forwarded += 1
         return n
 

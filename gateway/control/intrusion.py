@@ -2,7 +2,8 @@
 lockouts, replayed logons, and the per-session detectors of native/gateway/gw_security.c), fetched
 through its admin endpoint, become one hash-chained audit record and one alert each; a detector
 whose action is "kill" also engages the kill switch of every account of the session's firm
-(audited like any automatic kill).
+(audited like any automatic kill). The dashboard's failed logins and login lockouts arrive through
+the publish ingest instead (answer_dashboard_report): an audit record each, an alert per lockout.
 
 Polled from the control plane's main loop every POLL_INTERVAL_S; a gateway that is not reachable
 (starting, restarting) is asked again later. A restarted gateway numbers its events from 0
@@ -33,6 +34,31 @@ def describe(ev: dict[str, Any]) -> str:
         return f"{who}{peer}: {what}"
     return (f"{who}{peer}: {ev['kind']} {ev['count']} over limit {ev['limit']}; "
             f"action {ev['action']}")
+
+
+DASHBOARD_KINDS = {"login_failed", "source_locked_out", "user_locked_out"}
+
+
+def answer_dashboard_report(service: ControlService, body: dict[str, Any], lockout_s: float) -> None:
+    """One report of the dashboard's login guard (gateway/dashboard/login_guard.py): a refused login
+    is a refused "dashboard.login" audit record (with the failures its rate cap left out since the
+    last one), a lockout an "intrusion" record and a breach alert, as the control API's own."""
+    kind = body.get("kind")
+    if body.get("source") != "dashboard" or kind not in DASHBOARD_KINDS:
+        log.warning("security report of an unknown source or kind ignored: %r", body)
+        return
+    user, peer = str(body.get("user") or "")[:64], str(body.get("peer") or "")[:64]
+    if kind == "login_failed":
+        suppressed = body.get("suppressed")
+        args = {"user": user, "peer": peer, "suppressed": suppressed if isinstance(suppressed, int) else 0}
+        service._system_audit("dashboard.login", args, False, protocol.CODE_UNAUTHENTICATED,
+                              f"dashboard login refused from {peer}: unknown user or wrong token")
+        return
+    what = f"user {user}" if kind == "user_locked_out" else f"source {peer}"
+    text = f"dashboard: {what} locked out for {lockout_s:.0f} s after repeated failed logins"
+    event = {"kind": f"dashboard_{kind}", "user": user, "peer": peer}
+    service._system_audit("intrusion", event, True, protocol.CODE_OK, text)
+    service.alert("breach", "intrusion", text, detection=f"dashboard_{kind}", user=user, peer=peer)
 
 
 class IntrusionRelay:

@@ -24,10 +24,11 @@ from gateway.control.api import ApiServer
 from gateway.control.audit import AuditLog
 from gateway.control.config import ConfigError, VenueConfig, load_config
 from gateway.control.config_watch import ConfigFileWatcher
-from gateway.control.ingest import PublishIngest
-from gateway.control.intrusion import IntrusionRelay
+from gateway.control.ingest import SECURITY_TOPIC, PublishIngest
+from gateway.control.intrusion import IntrusionRelay, answer_dashboard_report
 from gateway.control.service import CommandError, ControlService
 from gateway.security.lockout import LogonLockout
+from gateway.security.lockout import from_policy as lockout_from_policy
 from shm import errors as shm_errors
 
 
@@ -77,11 +78,7 @@ class LazyGatewayAdmin:
 def logon_lockout(cfg: VenueConfig) -> LogonLockout | None:
     """The control API's failed-logon lockout from [security.logon] (None when both limits are 0);
     per user here where the gateway counts per session."""
-    lg = cfg.security.logon
-    if not lg.max_failures_per_source and not lg.max_failures_per_session:
-        return None
-    return LogonLockout(lg.max_failures_per_source, lg.max_failures_per_session, lg.window_ms / 1e3,
-                        lg.lockout_ms / 1e3)
+    return lockout_from_policy(cfg.security.logon)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,6 +227,9 @@ def main(argv: list[str]) -> int:
                               args.gateway_admin_curve_server, args.gateway_admin_curve_client)
              if (admin_ep and not admin_ep.endswith(":*")) or args.gateway_admin_file else None)
     service = ControlService(cfg, publish=server.publish, audit=server.audit, gateway_admin=admin)
+    if ingest is not None:
+        lockout_s = cfg.security.logon.lockout_ms / 1e3
+        ingest.handle(SECURITY_TOPIC, lambda body: answer_dashboard_report(service, body, lockout_s))
     stop = [False]
 
     def on_signal(signum: int, frame: Any) -> None:

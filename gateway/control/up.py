@@ -545,7 +545,7 @@ class Supervisor:
 
     def start_monitor(self) -> None:
         """The analytics monitor (a reader: nothing waits for it; it comes and goes alone)."""
-        if self.ingest is not None:
+        if self.ingest is not None and self.cfg.analytics.enabled:
             self.venue.start("monitor", monitor_command(self.cfg, self.ingest))
 
     def start_dashboard(self) -> None:
@@ -730,7 +730,10 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     venue = Venue(args.restart_backoff_max)
-    ingest, ingest_dir = ingest_endpoint_for(run_dir) if cfg.analytics.enabled else (None, None)
+    # the ingest carries the analytics monitor's publications and the dashboard's login failures
+    # and lockouts (audited by the control plane: gateway/dashboard/security_report.py)
+    ingest, ingest_dir = (ingest_endpoint_for(run_dir) if cfg.analytics.enabled or dashboard_listen(cfg, args)
+                          else (None, None))
     sup = Supervisor(venue, cfg, args, creds, port_file, admin_file, endpoints_file,
                      cfg.gateway.listen, stopping, dashboard_listen(cfg, args), run_dir / "dashboard.port",
                      ingest)
@@ -747,7 +750,7 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
                      "command": endpoints["command"], "publish": endpoints["publish"],
                      "audit_log": endpoints["audit_log"],
                      "gateway_admin": admin_file.read_text().strip() if admin_file.exists() else None,
-                     "run_dir": str(run_dir), "analytics": ingest is not None, "pids": {n: p.pid for n, p in venue.procs},
+                     "run_dir": str(run_dir), "analytics": cfg.analytics.enabled, "pids": {n: p.pid for n, p in venue.procs},
                      "dashboard": None}
         if sup.dashboard_listen:
             sup.write_processes()           # its health panel reads them from the start

@@ -1,8 +1,9 @@
 """Browser sessions over the control plane's own users and roles.
 
-A browser logs in with a [[users]] name and token; the dashboard checks them by asking the control
-plane (``whoami``, signed with the user's key: the token never leaves this process, and the
-control plane audits a refused login like any refused request). The user must be allowed to read
+A browser logs in with a [[users]] name and token; the dashboard checks the token against the
+config's hash and locks failed logins out per browser address and per user (login_guard.py, which
+reports each failure and lockout to the control plane's audit log), then asks the control plane
+(``whoami``, signed with the user's key: the token never leaves this process). The user must be allowed to read
 the whole venue (``alerts`` is the probe: every role but the own-firm trader may), since every
 panel shows the whole venue. The browser gets an HttpOnly, SameSite=Strict cookie holding its
 session sealed with the dashboard's key (session_cookie.py); the dashboard keeps, per session, a
@@ -85,10 +86,13 @@ class BrowserSession:
 
 class Sessions:
     def __init__(self, command_endpoint: Callable[[], str | None], sealer: CookieSealer,
-                 revoked: Revoked) -> None:
+                 revoked: Revoked, guard: Callable[[str, str, str], None] | None = None) -> None:
         """command_endpoint: a callable returning the control plane's command endpoint now;
-        sealer/revoked: the cookie key and the logged-out sessions (session_cookie.py)."""
+        sealer/revoked: the cookie key and the logged-out sessions (session_cookie.py); guard(user,
+        token, peer): the dashboard's own check and failed-login lockout (login_guard.py), which
+        raises LoginRefused before the control plane is asked."""
         self.command_endpoint = command_endpoint
+        self.guard = guard
         self.sealer = sealer
         self.revoked = revoked
         self._lock = threading.Lock()
@@ -109,6 +113,8 @@ class Sessions:
         if not (0 < len(user) <= 64 and 0 < len(token) <= 256):
             raise LoginRefused(400, "bad_request", "user (1..64 characters) and token (1..256) are needed")
         try:
+            if self.guard is not None:
+                self.guard(user, token, peer)
             client, who = self._validate(user, token)
         except LoginRefused as exc:
             if exc.code in ("unauthenticated", "forbidden"):

@@ -106,6 +106,7 @@ def main(argv: list[str]) -> int:
         from gateway.dashboard.conflate import Conflator
         from gateway.dashboard.feeds import Feeds
         from gateway.dashboard.reports import ReportsDir
+        from gateway.dashboard.security_report import SecurityReporter
     except ImportError as exc:
         print(f"dashboard: not installed: {exc} (pip install -e . installs starlette and uvicorn)",
               file=sys.stderr)
@@ -133,17 +134,35 @@ def main(argv: list[str]) -> int:
                 return None
         return cfg.control.command_endpoint
 
-    sessions = Sessions(command_endpoint, CookieSealer(key), revoked)
+    reporter = SecurityReporter(args.control_endpoints_file)
+    guard = _login_guard(cfg, args.config, reporter)
+    sessions = Sessions(command_endpoint, CookieSealer(key), revoked, guard.check)
     holder: dict[str, int] = {}
     feeds = Feeds(cfg, hub, args.control_endpoints_file, args.processes_file, sessions.reader,
                   lambda: holder["app"].state.hub.count() if "app" in holder else 0,  # type: ignore[attr-defined]
                   reports)
-    app = create_app(hub, sessions, refresh_hz, cfg.venue.name, reports, on_shutdown=lambda: (feeds.close(), sessions.close()))
+    app = create_app(hub, sessions, refresh_hz, cfg.venue.name, reports,
+                     on_shutdown=lambda: (feeds.close(), sessions.close(), reporter.close()))
     holder["app"] = app  # type: ignore[assignment]
     feeds.start()
     _serve(app, sock, args.port_file, f"{cfg.venue.name}: {{url}} (refresh {refresh_hz:g}/s per panel)")
     feeds.close()
     return 0
+
+
+def _login_guard(cfg: Any, config_path: str | None, reporter: Any) -> Any:
+    """The failed-login lockout of the venue's [security.logon] (login_guard.py); its users follow
+    edits of the config file (a rotated token works without a restart)."""
+    from gateway.control.config_watch import ConfigFileWatcher
+    from gateway.dashboard.login_guard import LoginGuard
+    from gateway.security.lockout import from_policy
+    watcher = (ConfigFileWatcher(config_path, lambda new: guard.set_users(new.users),
+                                 lambda exc: logging.getLogger("dashboard").warning(
+                                     "config not reloaded (users unchanged): %s", exc))
+               if config_path else None)
+    guard = LoginGuard(cfg.users, from_policy(cfg.security.logon), reporter.report,
+                       watcher.poll if watcher is not None else None)
+    return guard
 
 
 def _serve(app: Any, sock: socket.socket, port_file: str | None, banner: str) -> None:

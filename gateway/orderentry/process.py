@@ -265,6 +265,9 @@ def run(args: argparse.Namespace, cfg: GatewayConfig) -> int:
 def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
            events: EventStream, latency: ProcessLatency | None) -> int:
     host, port = args.listen
+    # before anything listens: a proof stamped at or before it cannot be for this process (a
+    # replay from before a restart), one a client makes for this process always comes after it
+    started_ns = time.time_ns()
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -305,7 +308,7 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg.event_doorbell = int(not args.no_event_doorbell)
     gcfg.sessions = sessions
     gcfg.session_count = len(cfg.sessions)
-    security = GatewaySecurity(cfg)     # lives as long as the loop runs (this frame)
+    security = GatewaySecurity(cfg, started_ns)     # lives as long as the loop runs (this frame)
     gcfg.security = security.struct
     gcfg.accounts = accounts
     gcfg.account_count = n_accounts
@@ -411,7 +414,9 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"{s.io_syscalls} I/O system calls, {s.io_copies_bytes} bytes copied by the I/O backend, "
           f"{s.io_sends} sends ({s.io_sends_linked} linked in a chain, {s.io_sends_waited} waits "
           f"behind a chain), {s.tls_handshakes} TLS handshakes, {s.tls_refused} TLS refused, "
-          f"{s.store_syncs} flow store syncs ({s.store_sync_failures} failed)",
+          f"{s.store_syncs} flow store syncs ({s.store_sync_failures} failed, "
+          f"{s.store_sync_ns / max(s.store_syncs + s.store_sync_failures, 1) / 1e3:.0f} us "
+          f"each, longest {s.store_sync_ns_max / 1e3:.0f} us)",
           file=sys.stderr, flush=True)
     events.close()
     client.close()

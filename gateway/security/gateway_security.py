@@ -5,9 +5,20 @@ records for the admin endpoint (and through it the control plane's audit and ale
 
 Memory: the struct and its arrays are allocated here, before the loop starts, and live as long
 as this object; the loop alone writes them while it runs.
+
+Replay across a restart: the loop refuses a hashed key's proof whose timestamp is not above the
+last one it accepted for the session (gw_security.c), and that memory is this process's. So that a
+proof captured before a restart (SIGKILL, `up` starting the gateway again) cannot be replayed once
+into the new process while still inside proof_window_ms, every session starts with the process's
+start time (CLOCK_REALTIME, the clock proofs are judged on) as its last accepted timestamp: a proof
+stamped at or before this process started is refused as replayed (ENG_GW_CREDENTIALS_REPLAYED).
+The skew rule this states: a client whose clock is d behind this host's cannot log on during the
+first d after a gateway start (it is refused and its next proof, stamped later, passes); within
+proof_window_ms that is the price of needing no store of seen proofs.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import msgspec
@@ -44,7 +55,10 @@ def stored_keys(cfg: GatewayConfig) -> dict[int, bytes]:
 class GatewaySecurity:
     """gw_security_t for cfg; `.struct` goes to gw_config_t.security."""
 
-    def __init__(self, cfg: GatewayConfig) -> None:
+    def __init__(self, cfg: GatewayConfig, started_ns: int | None = None) -> None:
+        """started_ns: this gateway process's start on CLOCK_REALTIME (default: now); no proof
+        stamped at or before it is accepted (top comment)."""
+        started_ns = time.time_ns() if started_ns is None else started_ns
         self.struct = ffi.new("gw_security_t *")
         self._sessions = ffi.new("gw_sec_session_t[]", len(cfg.sessions))
         self._sources = ffi.new("gw_sec_source_t[]", lib.GW_SEC_SOURCES)
@@ -66,6 +80,7 @@ class GatewaySecurity:
             r.min_count = rule.min_messages
         keys = stored_keys(cfg)
         for i, sess in enumerate(cfg.sessions):
+            self._sessions[i].last_proof_ts_ns = started_ns
             if sess.session_id in keys:
                 self._sessions[i].key_kind = lib.GW_KEY_HASHED
                 ffi.memmove(self._sessions[i].stored_key, keys[sess.session_id], len(keys[sess.session_id]))

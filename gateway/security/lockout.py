@@ -1,6 +1,6 @@
-"""Failed logons locked out per source address and per user, for the control API (the order-entry
-gateway has the same rule in C, native/gateway/gw_security.c; both take the venue config's
-[security.logon]).
+"""Failed logons locked out per source address and per user, for the control API and the dashboard's
+logins (the order-entry gateway has the same rule in C, native/gateway/gw_security.c; all take the
+venue config's [security.logon], through from_policy here).
 
 A failure counts in a fixed window of window_s that starts at the first failure after the last
 one ended; reaching max_failures_per_source (per_user) locks the source (the user) for
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
+from typing import Protocol
 
 MAX_TRACKED = 4096
 
@@ -21,6 +22,27 @@ class _Count:
     failures: int
     window_start: float
     locked_until: float = 0.0
+
+
+class LogonPolicyFields(Protocol):
+    """The [security.logon] fields a lockout is made of (gateway/orderentry/config.py LogonPolicy)."""
+    @property
+    def max_failures_per_source(self) -> int: ...
+    @property
+    def max_failures_per_session(self) -> int: ...
+    @property
+    def window_ms(self) -> int: ...
+    @property
+    def lockout_ms(self) -> int: ...
+
+
+def from_policy(policy: LogonPolicyFields) -> "LogonLockout | None":
+    """The lockout of a [security.logon] policy, None when both limits are 0 (off); its
+    per-session limit counts per user here."""
+    if not policy.max_failures_per_source and not policy.max_failures_per_session:
+        return None
+    return LogonLockout(policy.max_failures_per_source, policy.max_failures_per_session,
+                        policy.window_ms / 1e3, policy.lockout_ms / 1e3)
 
 
 class LogonLockout:

@@ -163,6 +163,9 @@ typedef struct gw_stats {
                                        each with a line on stderr naming the peer and reason */
     uint64_t store_syncs;           /* flow store made durable before bytes left (gw_store.c) */
     uint64_t store_sync_failures;   /* ... and failed (fdatasync error: not durable, sent anyway) */
+    uint64_t store_sync_ns;         /* time the loop spent in those syncs (in series after the
+                                       journal's for the reply they carry) */
+    uint64_t store_sync_ns_max;     /* the longest of them */
 } gw_stats_t;
 
 /* The gateway's state: sessions (sequence numbers, retransmission logs), order table, commands

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gw_internal.h"
@@ -193,6 +194,13 @@ void gw_store_close(gw_t *g)
     g->store_fd = -1;
 }
 
+static int64_t gw_store_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void gw_store_sync(gw_t *g)
 {
     if (!g->store || !g->store_dirty)
@@ -201,10 +209,15 @@ void gw_store_sync(gw_t *g)
      * dirty pages are found by the page cache's tags (a MAP_SHARED write marks its page dirty
      * at the write fault), so this writes only what changed. */
     g->store_dirty = 0;
+    int64_t t0 = gw_store_now_ns();
     if (fdatasync(g->store_fd) == 0)
         g->stats->store_syncs++;
     else
         g->stats->store_sync_failures++;
+    uint64_t dt = (uint64_t)(gw_store_now_ns() - t0);
+    g->stats->store_sync_ns += dt;
+    if (dt > g->stats->store_sync_ns_max)
+        g->stats->store_sync_ns_max = dt;
 }
 
 void gw_store_mass_put(gw_t *g, uint32_t m)

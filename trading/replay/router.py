@@ -49,6 +49,15 @@ class Router:
         self.counts = counts
 
     @property
+    def handle(self) -> Any:
+        """The rpl_router_t * (the C loop, rpl_loop.c, calls the router itself)."""
+        return self._r
+
+    @property
+    def engine_handle(self) -> Any:
+        return self._eng
+
+    @property
     def seq(self) -> int:
         return int(self._r.seq)
 
@@ -69,7 +78,7 @@ class Router:
         if r.md_unstamped:
             self._stamp_md()
         if r.rej_len:
-            self._count_rejects()
+            self.count_rejects()
         if not r.own_len:
             return []
         k = int(r.own_len)
@@ -122,7 +131,8 @@ class Router:
         pending["deliver_ns"] = self._deliver_times(pending["ts_ns"].copy())
         self._r.md_unstamped = 0
 
-    def _count_rejects(self) -> None:
+    def count_rejects(self) -> None:
+        """Refused history commands since the last call, into counts (the C loop leaves them listed)."""
         r = self._r
         for k in range(r.rej_len):
             rej = r.rej[k]

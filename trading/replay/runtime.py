@@ -11,6 +11,11 @@ orders (an execution at or through its price, an add that crosses it), so the fi
 strategy before anything the strategy could not have reacted to. A strategy that subscribes to
 nothing runs the whole day in one engine call.
 
+Two implementations of this loop give the same run byte for byte: the reference loop in Python
+(any latency model) and the C loop (native/replay/rpl_loop.c via native_loop.py), used when the
+feed latency is constant, which runs history in C until the strategy must run, so a wake-up costs
+one C call and the strategy's callbacks (tests/trading/replay/test_c_loop_matches_reference.py).
+
 Ties: at equal times historical messages go first, then the strategy's arriving commands, then
 deliveries to the strategy. The strategy's own computation time (measured per callback, or a fixed
 number, or none) advances its clock: commands it makes carry the time at which it made them, and it
@@ -48,6 +53,7 @@ from trading.replay.history import (
     History,
 )
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
+from trading.replay.native_loop import HAS_ORDERS, STOP_END, STOP_WAKE, STOPPED, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
 from trading.strategy.context import Context, Limits, Outgoing, write_command
@@ -84,6 +90,9 @@ class ReplayConfig:
     hidden_executions: bool = True      # False: hidden prints never fill strategy orders (as the peer)
     # measured readings of an earlier run (ReplayResult.compute_charges) used instead of the clock
     compute_charges: tuple[int, ...] | None = None
+    # "auto": the C loop (native_loop.py) where the feed latency is constant, else the reference
+    # loop in Python; "python": always the reference loop. Both give the same run, byte for byte.
+    loop: str = "auto"
 
 
 @dataclass
@@ -140,6 +149,8 @@ class Replay:
             raise ValueError("compute charges replay measured readings: compute must be 'measured'")
         if charges is not None and any(not isinstance(c, int) or c < 0 for c in charges):
             raise ValueError("compute charges must be integers >= 0 (ns)")
+        if self.cfg.loop not in ("auto", "python"):
+            raise ValueError(f"loop must be 'auto' or 'python', got {self.cfg.loop!r}")
         self._replayed = list(charges) if charges is not None else None
         self.readings: list[int] = []
         self.rng = np.random.default_rng(self.cfg.seed)
@@ -172,6 +183,9 @@ class Replay:
         self._side, self._price, self._qty = history.side.tolist(), history.price.tolist(), history.qty.tolist()
         self._kind = history.kind.tolist()
         self._aggressor_buf = CommandBuffer(capacity=64)
+        self._strategy_buf = CommandBuffer(capacity=64)
+        order_latency = self.cfg.order_latency
+        self._order_latency_ns = order_latency.ns if isinstance(order_latency, Constant) else None
         self._hidden_before = np.concatenate(([0], np.cumsum(history.kind == Cmd.HIDDEN))).tolist()
         self.timers: list[list[int]] = []      # [next_ns, interval_ns, on_change_only, changed]
         self.busy_until = 0
@@ -190,6 +204,14 @@ class Replay:
         self._ask_hit = np.where(adds & buy, history.price, self._ask_exec)
         self._c = {name: ffi.cast("const int64_t *", ffi.from_buffer(getattr(self, name)))
                    for name in ("_bid_exec", "_ask_exec", "_bid_hit", "_ask_hit")}
+        # the C loop drives the run where the router stamps deliveries itself (constant feed latency)
+        self._stop_on_trade = int(self.subscribed["on_trade"])
+        self.loop: NativeLoop | None = None
+        if self.cfg.loop == "auto" and isinstance(self.cfg.feed_latency, Constant):
+            self.loop = NativeLoop(history, self.router, {name[1:]: getattr(self, name) for name in self._c},
+                                   tick=history.day.tick_size, aggressor_base=AGGRESSOR_ID_BASE,
+                                   lo_min=self.cfg.order_latency.minimum, lf_min=self.cfg.feed_latency.minimum,
+                                   hidden_executions=self.cfg.hidden_executions)
 
     # ---- the strategy's clock ---------------------------------------------------------------
     def _elapsed(self) -> int:
@@ -252,6 +274,35 @@ class Replay:
         ts = h.ts_ns
         if self.i < n:
             self.now = int(ts[self.i])
+        if self.loop is not None:
+            self._run_c_loop(progress)
+        else:
+            self._run_reference(progress)
+        end = max(self.now, int(ts[-1]) if n else 0)
+        self._wake_ts = end
+        self._charged = 0
+        if self.error is None:
+            self._invoke("on_stop")
+        self._final_cancel(end)
+        self._sample(end, force=True)
+        if progress is not None:
+            progress(1.0)
+        if self._replayed is not None and len(self.readings) != len(self._replayed):
+            raise ComputeChargesMismatch(f"the run used {len(self.readings)} of {len(self._replayed)} compute charges: "
+                                         "they were recorded by another run")
+        self._count_aggressors_of_c_loop()
+        return ReplayResult(
+            strategy=type(self.s).__name__, params=dict(self.s.params), config=self._describe_config(),
+            fills=self.fills, samples=self.samples, counts=dict(sorted({**h.counts, **self.counts}.items())),
+            ctx=self.ctx, error=self.error, start_ns=int(ts[0]) if n else 0, end_ns=end,
+            wall_s=time.perf_counter() - wall, engine_commands=self.router.seq, engine_events=self.router.events,
+            compute_charges=self.readings)
+
+    def _run_reference(self, progress: Callable[[float], None] | None) -> None:
+        """The loop in Python (any latency model); the C loop mirrors it step for step."""
+        h = self.h
+        n = len(h)
+        ts = h.ts_ns
         md_wakes = self.md_callbacks or any(t[2] for t in self.timers)
         wants_md = self.wants_md
         lo_min, lf_min = self.cfg.order_latency.minimum, self.cfg.feed_latency.minimum
@@ -278,24 +329,41 @@ class Replay:
                 if progress is not None and self.i >= next_progress:
                     progress(self.i / n)
                     next_progress = self.i + step
-        end = max(self.now, int(ts[-1]) if n else 0)
-        self._wake_ts = end
-        self._charged = 0
-        if self.error is None:
-            self._invoke("on_stop")
-        self._final_cancel(end)
-        self._sample(end, force=True)
-        if progress is not None:
-            progress(1.0)
-        if self._replayed is not None and len(self.readings) != len(self._replayed):
-            raise ComputeChargesMismatch(f"the run used {len(self.readings)} of {len(self._replayed)} compute charges: "
-                                         "they were recorded by another run")
-        return ReplayResult(
-            strategy=type(self.s).__name__, params=dict(self.s.params), config=self._describe_config(),
-            fills=self.fills, samples=self.samples, counts=dict(sorted({**h.counts, **self.counts}.items())),
-            ctx=self.ctx, error=self.error, start_ns=int(ts[0]) if n else 0, end_ns=end,
-            wall_s=time.perf_counter() - wall, engine_commands=self.router.seq, engine_events=self.router.events,
-            compute_charges=self.readings)
+
+    def _run_c_loop(self, progress: Callable[[float], None] | None) -> None:
+        """The same loop with history run in C until the strategy must run (native_loop.py)."""
+        loop = self.loop
+        assert loop is not None
+        st = loop.state
+        st.md_callbacks = int(self.md_callbacks)
+        st.md_wakes = int(self.md_callbacks or any(t.on_change for t in loop.timers))
+        n = len(self.h)
+        step = max(1, n // 200)
+        next_progress = 0
+        orders = self.ctx.orders
+        while True:
+            # the strategy's side as the reference loop would see it now
+            bid, ask = self._own_prices()
+            stop = loop.advance(self.now, self.arrivals[0][0] if self.arrivals else INF, bid, ask, self.busy_until,
+                                (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
+            self.i, self.now = int(st.i), int(st.now)
+            if stop == STOP_END:
+                break
+            if stop == STOP_WAKE:
+                self._wake(int(st.wake_ns))
+            else:
+                self._submit_strategy(int(st.t_hist))
+            if progress is not None and self.i >= next_progress:
+                progress(self.i / n)
+                next_progress = self.i + step
+
+    def _count_aggressors_of_c_loop(self) -> None:
+        st = self.loop.state if self.loop is not None else None
+        if st is None or not st.aggressors_built:
+            return
+        for key, value in (("historical executions replayed as aggressive orders", st.aggressors_visible),
+                           ("hidden executions offered to the strategy's orders", st.aggressors_hidden)):
+            self.counts[key] = self.counts.get(key, 0) + int(value)
 
     def _earliest_reaction(self, delivered: int) -> int:
         """The earliest wake-up that an event delivered at `delivered` can cause: at once for a
@@ -322,7 +390,12 @@ class Replay:
         h = self.h
         started = h.message >= 0
         k = int(np.argmax(started)) if started.any() else len(h)
-        self._hist_chunk(0, k)
+        if self.loop is not None:
+            self.loop.state.now = self.now
+            self.loop.hist_chunk(0, k)
+            self.i, self.now = int(self.loop.state.i), int(self.loop.state.now)
+        else:
+            self._hist_chunk(0, k)
         lim = self.cfg.limits.max_position
         if lim < (1 << 62):
             self._submit_records(encode_columns("SET_ACCOUNT_LIMIT", 1, instrument_id=INSTRUMENT, ts_ns=self.now,
@@ -330,7 +403,10 @@ class Replay:
 
     # ---- engine calls -------------------------------------------------------------------------
     def _submit_records(self, recs: np.ndarray, own: bool) -> None:
-        self.own.extend(self.router.submit(recs, own))
+        if self.loop is not None:
+            self.loop.submit(recs, own)     # the strategy's events wait on the C loop's own FIFO
+        else:
+            self.own.extend(self.router.submit(recs, own))
 
     def _own_prices(self) -> tuple[int, int]:
         """Highest own bid and lowest own ask (live or on the way), or -INF / INF."""
@@ -412,13 +488,14 @@ class Replay:
         return buf.records()
 
     def _submit_strategy(self, t_h: int) -> None:
-        buf = CommandBuffer(capacity=max(16, len(self.arrivals)))
+        buf = self._strategy_buf      # reused: the router copies the batch before the engine runs it
+        buf.clear()
         acct = self.cfg.account_id
         while self.arrivals and self.arrivals[0][0] < t_h:
             ts, o = self.arrivals.popleft()
             write_command(buf, o, INSTRUMENT, acct, ts)
             self.now = max(self.now, ts)
-        self._submit_records(buf.records().copy(), own=True)
+        self._submit_records(buf.records(), own=True)
 
     # ---- wake-ups ---------------------------------------------------------------------------
     def _next_md(self) -> int:
@@ -445,6 +522,9 @@ class Replay:
         self._wake_ts = t
         self._charged = 0
         self.now = max(self.now, t)
+        if self.loop is not None:
+            self._wake_c_loop(t)
+            return
         book_changed = self._apply_md(t)
         while self.own and self.own[0][0] <= t and self.error is None:
             self.ctx.apply_event(self.own.popleft()[1])
@@ -465,6 +545,42 @@ class Replay:
                 timer[3] = 0
                 timer[0] += max(1, -(-(t + 1 - timer[0]) // timer[1])) * timer[1]
         self._after_wake(t)
+
+    def _wake_c_loop(self, t: int) -> None:
+        """_wake with the C loop's hand-over: the same callbacks in the same order."""
+        loop = self.loop
+        assert loop is not None
+        book_changed = loop.take_md(t, self.ctx.book, self._stop_on_trade, self._md_row)
+        for ev in loop.take_own(t):
+            book_changed = book_changed or self.error is None
+            self.ctx.apply_event(ev)
+        timers = loop.timers
+        if book_changed:
+            for timer in timers:
+                timer.changed = 1
+        if book_changed and self.subscribed["on_book"] and self.error is None:
+            self._invoke("on_book")
+        for timer in timers:
+            if timer.next_ns <= t and self.error is None:
+                if timer.on_change and not timer.changed:
+                    timer.next_ns += timer.interval_ns
+                    continue
+                self._invoke("on_timer")
+                timer.changed = 0
+                timer.next_ns += max(1, -(-(t + 1 - timer.next_ns) // timer.interval_ns)) * timer.interval_ns
+        self._after_wake(t)
+
+    def _md_row(self, row: Any) -> None:
+        """A market-data row the C loop hands over on its own: a phase change, or a trade for a
+        strategy with on_trade (as _apply_md treats it)."""
+        k = row.kind
+        if k == 3:
+            self._wake_phase(int(row.price), int(row.qty))
+            return
+        self.ctx.book.trade(row.price, row.qty)
+        if self.error is None:
+            self._invoke("on_trade", PublicTrade(int(row.deliver_ns), int(row.price), int(row.qty),
+                                                 row.side if k == 1 else 3 - row.side, k == 2))
 
     def _apply_md(self, t: int) -> bool:
         rows = self.router.take_md(t)
@@ -495,11 +611,23 @@ class Replay:
         """Computation time charged, new timers started, the strategy's commands on their way, a
         P&L sample."""
         self.busy_until = t + self._charged
-        while len(self.timers) < len(self.ctx.timers):
+        if self.loop is not None:
+            while len(self.loop.timers) < len(self.ctx.timers):
+                interval, on_change = self.ctx.timers[len(self.loop.timers)]
+                self.loop.add_timer(t + interval, interval, on_change)
+        while self.loop is None and len(self.timers) < len(self.ctx.timers):
             interval, on_change = self.ctx.timers[len(self.timers)]
             self.timers.append([t + interval, interval, int(on_change), 0])
         out = self.ctx.outbox
-        if out:
+        if out and self._order_latency_ns is not None:
+            # a constant order latency draws nothing: the same arithmetic as below, without arrays
+            last, lat = self.last_arrival, self._order_latency_ns
+            for o in out:
+                last = max(o.sent_ns + lat, last)
+                self.arrivals.append((last, o))
+            self.last_arrival = last
+            out.clear()
+        elif out:
             sent = np.array([o.sent_ns for o in out], dtype=np.int64)
             model = self.cfg.order_latency
             rate = activity(self.h.ts_ns, sent, model.window_ns) if isinstance(model, Banded) else None
@@ -531,6 +659,9 @@ class Replay:
         self.arrivals.clear()
         self.arrivals.append((max(end, self.last_arrival), Outgoing(end, "CANCEL_ALL")))
         self._submit_strategy(INF)
+        if self.loop is not None:
+            for ev in self.loop.take_own(INF):
+                self.ctx.apply_event(ev)
         while self.own:
             self.ctx.apply_event(self.own.popleft()[1])
 

@@ -36,6 +36,7 @@ class RoutingContext:
     taker_fee_units: dict[str, float]  # venue -> taker fee in price units a share (the router's constants)
     maker_rebate_units: dict[str, float]  # venue -> maker rebate in price units a share (> 0: paid to us)
     touch_models: dict[str, QueueModel]   # venue -> the queue model of its touch (passive children)
+    market_touch: QueueModel              # the whole market's touch (a post alone at the best price)
     tick_class: TickClass = "penny"
     quote_life_ns: float = 1e9        # mean life of a top-of-book quote (fill-probability model)
     deadline_ns: int = 0              # the parent's horizon ends here

@@ -192,7 +192,8 @@ class LiveVenues:
         if s is None or cl is None or child.venue_id in self.broken:
             return
         try:
-            s.client.cancel_order(cl, timeout_s=1.0)
+            # the venue's CANCELED report names the cancel's own clOrdId: it stands for the child too
+            self.pending[(child.venue_id, s.client.cancel_order(cl, timeout_s=1.0))] = child.child_id
         except ClientError:
             return
         except ConnectionClosed:
@@ -220,13 +221,18 @@ class LiveVenues:
                                          qty=int(r.last_qty or 0)))
             if r.leaves_qty == 0:
                 self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="done"))
-                del self.pending[(venue_id, r.cl_ord_id)]
+                self._forget(child)
         elif r.exec_type in (ExecType.CANCELED, ExecType.EXPIRED):
             self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="done", reason=cancel_reason(r.reason_code)))
-            del self.pending[(venue_id, r.cl_ord_id)]
+            self._forget(child)
         elif r.exec_type == ExecType.REJECTED:
             self.ready.append(ChildEvent(child_id=child, ts_ns=now, kind="rejected", reason=f"reason {r.reason_code}"))
-            del self.pending[(venue_id, r.cl_ord_id)]
+            self._forget(child)
+
+    def _forget(self, child_id: str) -> None:
+        """The child is over: every clOrdId that stood for it (its order's, its cancel's) goes."""
+        for key in [k for k, c in self.pending.items() if c == child_id]:
+            del self.pending[key]
 
     def _keep_alive(self, s: VenueSession) -> None:
         """A FIXP session silent past its keepalive interval is ended by the gateway: send ours."""

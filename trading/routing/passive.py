@@ -8,8 +8,11 @@ v's touch (nobody ahead of it). It rests for T = min(post_ns, the time left befo
 parent's last wave), then is cancelled and what is left is swept. Per share, in price units
 relative to the mid (positive: a cost):
 
-    f          = E[fill](A_v, q, T) / q       the queue model of v's touch (trading/routing/queue.py),
-                                               A_v: v's displayed size at that price
+    f          = E[fill](A_v, q, T) / q       the queue model (trading/routing/queue.py) of v's touch,
+                                               or of the whole market's for a post a tick inside (it is
+                                               then the only protected quote at the best price: under
+                                               Rule 611 every venue's marketable orders against its side
+                                               reach it first); A_v: v's displayed size at that price
     cost_post  = f (-g - r_v + a_v) + (1 - f) (h + c + o)
     cost_cross = h + c
 
@@ -59,10 +62,14 @@ def choose_post(ctx: RoutingContext) -> Post | None:
     cross = half + taker
     missed = half + taker + mid * ctx.impact.sigma_over(horizon_ns)
     best: Post | None = None
+    sizes = _sizes(ctx.remaining)
+    touch = n.bid if ctx.side == BUY else n.ask
     for price in _prices(ctx, n.bid, n.ask):
         gain = abs(price - mid)      # what a fill earns against the mid, price units a share
         for v in ctx.usable_lit:
-            model = ctx.touch_models.get(v)
+            # inside the NBBO the post is the only protected quote at the best price: every venue's
+            # marketable orders against its side reach it first (Rule 611); at the touch, its venue's
+            model = ctx.market_touch if price != touch else ctx.touch_models.get(v)
             if model is None or model.rate_per_s <= 0:
                 continue
             book = ctx.books.get(v)
@@ -70,8 +77,7 @@ def choose_post(ctx: RoutingContext) -> Post | None:
             ahead = next((lv.qty for lv in own if lv.price == price), 0)
             adverse = max(0.0, -ctx.scores.score(v).markout_bps) * mid / 1e4
             filled_cost = -gain - ctx.maker_rebate_units[v] + adverse
-            for q in _sizes(ctx.remaining):
-                fill = model.expected_fill(ahead, q, horizon_ns / 1e9)
+            for q, fill in zip(sizes, model.expected_fills(ahead, sizes, horizon_ns / 1e9)):
                 f = fill / q
                 saving = q * (cross - (f * filled_cost + (1.0 - f) * missed))
                 if saving > 0 and (best is None or saving > best.saving_units):

@@ -18,7 +18,8 @@ hidden executions as counterparties (trading/routing/replay_dark.py states the r
 
 Latency: each child reaches its venue after a one-way latency drawn from the lognormal with the
 venue's average and P99 (venue.latency_lognormal_ns), and the answer comes back after another draw;
-one seeded Generator per venue. ``kill(venue, at_ns)``: from then on the venue executes nothing and
+one seeded Generator per venue. Each direction of a venue's session delivers in order: a message
+never overtakes one sent before it on that session. ``kill(venue, at_ns)``: from then on the venue executes nothing and
 answers nothing (answers already on their way still arrive) and its book is stale. ``halt(venue)``:
 the venue's engine is halted (a real SET_PHASE command): it answers, rejecting every order.
 
@@ -179,6 +180,8 @@ class MultiVenueReplay:
         self.history_rejects = 0
         self.own_volume: dict[str, int] = {v.id: 0 for v in synthetic.venues}
         self.posts = RestingPosts()
+        self.last_answer: dict[str, int] = {}     # venue -> when its latest answer reaches the router
+        self.last_arrival: dict[str, int] = {}    # venue -> when the router's latest message reaches it
         day = synthetic.day
         self.now = int(day.ts_ns[day.first_message if day.first_message < len(day) else 0])
         for v, h in synthetic.histories.items():
@@ -204,10 +207,11 @@ class MultiVenueReplay:
         if end > start:
             h = self.syn.histories[v]
             for f in self.posts.on_history(v, h, start, end):
-                if self._dead(v, f.ts_ns):
+                pv = f.child.venue_id      # the post's venue (a trade-through elsewhere fills it too)
+                if self._dead(pv, f.ts_ns):
                     continue
-                self.own_volume[v] += f.qty
-                back = f.ts_ns + self._latency(v)
+                self.own_volume[pv] += f.qty
+                back = self._answer_time(pv, f.ts_ns)
                 self._push(back, "answer", ChildEvent(child_id=f.child.child_id, ts_ns=back, kind="fill", price=f.price,
                                                       qty=f.qty))
                 if f.done:
@@ -287,6 +291,20 @@ class MultiVenueReplay:
         mu, sigma = latency_lognormal_ns(self.profiles[venue_id])
         return max(1, int(self.rngs[venue_id].lognormal(mu, sigma)))
 
+    def _arrival_time(self, venue_id: str) -> int:
+        """When what the router sends now reaches the venue: one latency draw later, and never before
+        what it sent there earlier (one session per venue, delivered in order)."""
+        at = max(self.now + self._latency(venue_id), self.last_arrival.get(venue_id, 0))
+        self.last_arrival[venue_id] = at
+        return at
+
+    def _answer_time(self, venue_id: str, t: int) -> int:
+        """When an answer the venue sends at t reaches the router: one latency draw later, and never
+        before an answer it sent earlier (a venue session delivers in order)."""
+        back = max(t + self._latency(venue_id), self.last_answer.get(venue_id, 0))
+        self.last_answer[venue_id] = back
+        return back
+
     def _push(self, ts: int, kind: str, payload: Any) -> None:
         self.counter += 1
         heapq.heappush(self.heap, (ts, self.counter, kind, payload))
@@ -294,16 +312,17 @@ class MultiVenueReplay:
     def send(self, child: ChildOrder, instrument_id: int) -> None:
         if child.venue_id not in self.profiles:
             raise RoutingError(f"child {child.child_id}: no venue {child.venue_id!r} in this replay")
-        self._push(self.now + self._latency(child.venue_id), "arrive", child)
+        self._push(self._arrival_time(child.venue_id), "arrive", child)
 
     def cancel(self, child: ChildOrder, instrument_id: int) -> None:
         if child.venue_id not in self.profiles:
             raise RoutingError(f"child {child.child_id}: no venue {child.venue_id!r} in this replay")
-        self._push(self.now + self._latency(child.venue_id), "cancel", child)
+        self._push(self._arrival_time(child.venue_id), "cancel", child)
 
     def _advance_posts(self, t: int) -> None:
-        """The venues holding posts, up to t: their history's executions fill the posts on the way."""
-        for v in self.posts.venues():
+        """Every live lit venue up to t while posts rest: history's executions fill them on the way
+        (on any venue: a trade-through of a post's protected quote fills it)."""
+        for v in self.syn.histories:
             if not self._dead(v, t):
                 self._advance(v, t)
 
@@ -339,7 +358,7 @@ class MultiVenueReplay:
             answers = self._rest(child, t)
         else:
             answers = self._execute_lit(child, t) if child.style == "take" else self._execute_dark(child, t)
-        back = t + self._latency(child.venue_id)
+        back = self._answer_time(child.venue_id, t)
         for e in answers:
             self._push(back, "answer", ChildEvent(child_id=e.child_id, ts_ns=back, kind=e.kind, price=e.price,
                                                   qty=e.qty, reason=e.reason))
@@ -366,7 +385,7 @@ class MultiVenueReplay:
             return
         self._advance(child.venue_id, t)     # executions before the cancel still fill the post
         if self.posts.cancel(child.venue_id, child.child_id) is not None:
-            back = t + self._latency(child.venue_id)
+            back = self._answer_time(child.venue_id, t)
             self._push(back, "answer", ChildEvent(child_id=child.child_id, ts_ns=back, kind="done"))
 
     def _execute_lit(self, child: ChildOrder, t: int) -> list[ChildEvent]:

@@ -55,6 +55,7 @@ class Router:
         trade_size = impact.volume_day / impact.samples if impact.samples > 0 else DEFAULT_TRADE_SIZE
         self._touch = {v: touch_model(impact.volume_day, spec.market_share, trade_size)
                        for v, spec in self.venues.items() if spec.type == "lit"}
+        self._market_touch = touch_model(impact.volume_day, 1.0, trade_size)
         self._lit = frozenset(v for v, spec in self.venues.items() if spec.type == "lit")
 
     @classmethod
@@ -108,7 +109,7 @@ class Router:
             usable_dark=tuple(v for v in usable if v not in self._lit),
             excluded=excluded, unprotected=frozenset(excluded), scores=self.scores, impact=self.impact,
             rules=self.rules, books=books, taker_fee_units=self._taker_units, maker_rebate_units=self._rebate_units,
-            touch_models=self._touch, tick_class=self.tick_class, quote_life_ns=self.quote_life_ns,
+            touch_models=self._touch, market_touch=self._market_touch, tick_class=self.tick_class, quote_life_ns=self.quote_life_ns,
             deadline_ns=deadline_ns, arrival_touch=arrival_touch)
 
     def plan_wave(self, parent: ParentOrder, strategy: str, remaining: int, wave: int, snapshot: MarketSnapshot,

@@ -28,13 +28,13 @@ a later wave. Order protection (Rule 611) is enforced afterwards by the router f
   expected cost of resting (maker rebate, adverse selection, queue-model fill probability,
   opportunity cost of the unfilled part: trading/routing/passive.py) beats crossing, and takes the
   rest as cost_minimization does; the post rests until its time is up or the touch moves away from
-  its price, and every later wave sweeps what is left (cost_minimization, everything at once).
+  its price, and every later wave takes what is left as cost_minimization does (its last wave
+  sweeps everything), so the two strategies differ by the post alone.
 - ``largest_venue``: the naive baseline: everything to the lit venue with the largest market share,
   as much as its book holds within the limit, the rest a wave later.
 """
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import math
 from dataclasses import dataclass, field
@@ -64,7 +64,7 @@ class Slice(NamedTuple):
     qty: int
 
 
-def _slices(ctx: RoutingContext, venue_cost: dict[str, float]) -> list[Slice]:
+def _slices(ctx: RoutingContext, venue_cost: dict[str, float], need: int) -> list[Slice]:
     """The usable lit venues' takeable levels as slices in allocation order, as far as the remainder
     needs. A slice's unit cost is its price's distance from the mid (signed: a cost) plus its
     venue's part (`venue_cost`: fee, miss, toxicity), so within a venue it rises with depth: each
@@ -84,7 +84,6 @@ def _slices(ctx: RoutingContext, venue_cost: dict[str, float]) -> list[Slice]:
             books.append(levels)
     heapq.heapify(heap)    # slices are unique (one per venue and price): ties never reach the indices
     out: list[Slice] = []
-    need = ctx.remaining
     while heap and need > 0:
         s, k, i = heapq.heappop(heap)
         out.append(s)
@@ -97,10 +96,10 @@ def _slices(ctx: RoutingContext, venue_cost: dict[str, float]) -> list[Slice]:
     return out
 
 
-def take_now(ctx: RoutingContext, slices: list[Slice], lam: float) -> int:
+def take_now(ctx: RoutingContext, slices: list[Slice], lam: float, qty: int) -> int:
     """The one-wave mean-variance choice (module docstring): how many of the ordered slices' shares
-    to take now. The last wave takes all it can."""
-    total = min(ctx.remaining, sum(s.qty for s in slices))
+    to take now, of the `qty` this wave decides about. The last wave takes all it can."""
+    total = min(qty, sum(s.qty for s in slices))
     mid = ctx.mid()
     if ctx.last_wave or mid is None or total == 0:
         return total
@@ -108,7 +107,7 @@ def take_now(ctx: RoutingContext, slices: list[Slice], lam: float) -> int:
     half_spread = (n.ask - n.bid) / 2.0 if n.ask is not None and n.bid is not None else 0.0
     min_fee = min((ctx.fee_units(v) for v in ctx.usable_lit), default=0.0)
     sigma_wave = ctx.impact.sigma_over(ctx.parent.wave_interval_ns)
-    q_all = ctx.remaining
+    q_all = qty
 
     impact_all = q_all * ctx.impact.fraction(q_all)
 
@@ -141,7 +140,9 @@ def _fill(slices: list[Slice], qty: int) -> dict[str, int]:
     return out
 
 
-def cost_minimization(ctx: RoutingContext, take_all: bool = False) -> Allocation:
+def cost_minimization(ctx: RoutingContext, take_all: bool = False, qty: int | None = None) -> Allocation:
+    """qty: the shares to decide about (default: the whole remainder)."""
+    want = ctx.remaining if qty is None else qty
     mid = ctx.mid() or 0.0
     tick = ctx.rules.min_increment(int(mid), ctx.tick_class) if mid else 100
 
@@ -153,16 +154,16 @@ def cost_minimization(ctx: RoutingContext, take_all: bool = False) -> Allocation
     per_venue = {v: venue_cost(v) for v in ctx.usable_lit}     # the part of the cost that is the venue's
     # within a venue the all-in cost rises with depth (only the price changes), so this order takes
     # each venue's levels from its top down, as its child will
-    slices = _slices(ctx, per_venue)
-    x = min(ctx.remaining, sum(s.qty for s in slices)) if take_all else take_now(ctx, slices, 0.0)
+    slices = _slices(ctx, per_venue, want)
+    x = min(want, sum(s.qty for s in slices)) if take_all else take_now(ctx, slices, 0.0, want)
     lit = _fill(slices, x)
-    return Allocation(lit=lit, deferred=ctx.remaining - x,
+    return Allocation(lit=lit, deferred=want - x,
                       why={v: "cheapest all-in (price, fee, miss, toxicity)" for v in lit})
 
 
 def implementation_shortfall(ctx: RoutingContext) -> Allocation:
-    slices = _slices(ctx, {v: ctx.fee_units(v) for v in ctx.usable_lit})
-    x = take_now(ctx, slices, ctx.parent.risk_aversion)
+    slices = _slices(ctx, {v: ctx.fee_units(v) for v in ctx.usable_lit}, ctx.remaining)
+    x = take_now(ctx, slices, ctx.parent.risk_aversion, ctx.remaining)
     lit = _fill(slices, x)
     return Allocation(lit=lit, deferred=ctx.remaining - x,
                       why={v: f"mean-variance wave: take {x} of {ctx.remaining} now" for v in lit})
@@ -217,12 +218,10 @@ def dark_first(ctx: RoutingContext) -> Allocation:
 
 def passive(ctx: RoutingContext) -> Allocation:
     post = choose_post(ctx) if ctx.wave == 1 and not ctx.last_wave else None
-    if post is None:
-        alloc = cost_minimization(ctx, take_all=ctx.wave > 1)
-        alloc.why = {v: "lit sweep of what the post left" if ctx.wave > 1 else "cheapest all-in" for v in alloc.lit}
-        return alloc
+    if post is None:     # the taking is cost_minimization's, so the two differ by the post alone
+        return cost_minimization(ctx)
     rest = ctx.remaining - post.qty
-    alloc = cost_minimization(dataclasses.replace(ctx, remaining=rest)) if rest > 0 else Allocation()
+    alloc = cost_minimization(ctx, qty=rest) if rest > 0 else Allocation()
     alloc.posts = [post]
     ctx.notes.append(f"post {post.qty} at {post.venue_id}'s touch {post.price}: expected fill {post.expected_fill:.0f}, "
                      f"saving {post.saving_units / max(post.qty, 1):.2f} units a share against crossing")

@@ -33,6 +33,7 @@ from trading.tca import npx
 
 from native import records
 from trading.tca import grouping
+from trading.tca.columns import Columns
 from trading.tca.measures import (MARKOUT_HORIZONS_NS, REALISED_HORIZONS_NS, FillMeasures,
                                   closing_prices, cost_parts, fill_measures, horizon_label,
                                   interval_vwap, mid_prices)
@@ -86,12 +87,13 @@ class CostSummary:
 
 @dataclass(frozen=True)
 class Analysis:
-    """Everything computed for a Tape; `order_table` and `parent_table` are numpy structured arrays."""
+    """Everything computed for a Tape; `order_table` (ORDER_COST_DTYPE) and `parent_table`
+    (PARENT_DTYPE) are tables held by column (columns.py)."""
     tape: Tape
     ref: Reference
     fills: FillMeasures
-    order_table: np.ndarray
-    parent_table: np.ndarray
+    order_table: Columns
+    parent_table: Columns
     closes: dict[int, float]
     summaries: dict[str, list[CostSummary]] = field(default_factory=dict)
 
@@ -117,14 +119,14 @@ ORDER_COST_DTYPE = np.dtype([
     ("rebates", "<f8"), ("timing", "<f8"), ("half_spread", "<f8"), ("impact", "<f8"),
     ("eff_spread_x_q", "<f8"), ("eff_q", "<f8"), ("price_improved", "i1"),
     ("realised_x_q", "<f8", (len(REALISED_HORIZONS_NS),)), ("realised_q", "<f8", (len(REALISED_HORIZONS_NS),)),
-    ("markout_x_q", "<f8", (len(MARKOUT_HORIZONS_NS),)), ("markout_q", "<f8", (len(MARKOUT_HORIZONS_NS),))])
+    ("markout_x_q", "<f8", (len(MARKOUT_HORIZONS_NS),)), ("markout_q", "<f8", (len(MARKOUT_HORIZONS_NS),))], align=True)
 
 PARENT_DTYPE = np.dtype([
     ("account", "<u4"), ("instrument", "<u4"), ("parent_id", "<u8"), ("first_row", "<i8"),
     ("side", "i1"), ("children", "<i4"), ("x", "<f8"), ("x_exec", "<f8"), ("p_decision", "<f8"),
     ("p_arrival", "<f8"), ("p_close", "<f8"), ("delay", "<f8"), ("timing", "<f8"),
     ("half_spread", "<f8"), ("impact", "<f8"), ("opportunity", "<f8"), ("fees", "<f8"),
-    ("shortfall", "<f8"), ("paper", "<f8"), ("accept_ts", "<i8")])
+    ("shortfall", "<f8"), ("paper", "<f8"), ("accept_ts", "<i8")], align=True)
 
 
 def _nansum_by(idx: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -149,7 +151,7 @@ def analyze(tape: Tape, ref: Reference, decisions: Mapping[int, Decision] | None
     qf = np.where(fills_ok, f["qty"], 0).astype(np.float64)
     parts = cost_parts(tape, fm, ref)
 
-    t = np.zeros(n, ORDER_COST_DTYPE)
+    t = Columns.zeros(ORDER_COST_DTYPE, n)
     t["row"] = np.arange(n)
     t["side"] = o["side"]
     t["mid0"] = mid_prices(o["bid0"], o["ask0"])
@@ -191,8 +193,8 @@ def _per_instrument(values: dict[int, float], instrument: np.ndarray) -> np.ndar
     return table[instrument] if len(instrument) else np.zeros(0)
 
 
-def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes: dict[int, float],
-             decisions: Mapping[int, Decision]) -> tuple[np.ndarray, np.ndarray]:
+def _parents(tape: Tape, t: Columns, fm: FillMeasures, ref: Reference, closes: dict[int, float],
+             decisions: Mapping[int, Decision]) -> tuple[np.ndarray, Columns]:
     o, f = tape.orders, tape.fills
     n = len(o)
     own = o["parent_id"] == 0
@@ -213,7 +215,7 @@ def _parents(tape: Tape, t: np.ndarray, fm: FillMeasures, ref: Reference, closes
     own_rows = np.flatnonzero(own)
     inv[own_rows] = n_alg + np.arange(len(own_rows))
     m = n_alg + len(own_rows)
-    par = np.zeros(m, PARENT_DTYPE)
+    par = Columns.zeros(PARENT_DTYPE, m)
     if m == 0:
         return inv.astype(np.int64), par
     # own orders are their own parent (first = last row); children's first and last rows by ufunc.at

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trading.tca import codes
+from trading.tca.columns import Columns
 from trading.tca.measures import MARKOUT_HORIZONS_NS, REALISED_HORIZONS_NS
 
 ATOM_DIMENSIONS = ("strategy", "account", "instrument", "venue")
@@ -32,7 +33,7 @@ def _z(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def order_addends(o: np.ndarray, t: np.ndarray, price_scale: float) -> dict[str, np.ndarray]:
+def order_addends(o: np.ndarray, t: Columns, price_scale: float) -> dict[str, np.ndarray]:
     """One float64 column per summed quantity, aligned with the orders (o: tape.orders, t: the
     order cost table). Names: the sums analysis.summary_from_sums reads."""
     filled = t["filled"].astype(np.float64)
@@ -70,7 +71,7 @@ def order_addends(o: np.ndarray, t: np.ndarray, price_scale: float) -> dict[str,
     return a
 
 
-def parent_addends(par: np.ndarray) -> dict[str, np.ndarray]:
+def parent_addends(par: Columns) -> dict[str, np.ndarray]:
     """Per parent: the shortfall terms of the parents with an arrival quote and a paper value,
     and a count of those without (left out of the shortfall)."""
     usable = np.isfinite(par["shortfall"]) & (par["paper"] > 0)

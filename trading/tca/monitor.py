@@ -2,7 +2,7 @@
 event log, per venue and per strategy, with alerts when a measure leaves its configured band.
 
 Feed it raw event records in journal order (``feed``; tail.EventTail follows a live journal).
-State carried between batches: the book's displayed levels per instrument (the BBO, as quotes.py),
+State carried between batches: the book's live levels per instrument (bbo.LevelBook, as quotes.py),
 the live orders (account, side, arrival mid, far touch at arrival, type), running sums per key, and
 fills waiting for their markout horizon. Measures (same formulas as the batch analysis):
 - slippage_arrival_bps = sum s q (p - m_o) / sum q m_o
@@ -30,6 +30,8 @@ import numpy as np
 from gateway.control import protocol
 from native import records
 from trading.tca import codes
+from trading.tca.bbo import LevelBook
+from trading.tca.monitor_batch import BatchMids, resolve_at, running_sum
 from trading.tca.errors import TcaInputError
 from trading.tca.reference import Reference
 
@@ -100,6 +102,27 @@ def load_bands(path: str) -> list[Band]:
     return out
 
 
+class _Walk:
+    """What one batch's walk found: its fills (trade row * 2 + side: 0 buy, 1 sell) with their
+    order's strategy and arrival mid, the strategies touched, and the market orders that ended
+    (strategy, shares ordered, shares executed), all in event order."""
+
+    def __init__(self, trades: np.ndarray, tv: np.ndarray) -> None:
+        self.trades, self.tv = trades, tv          # the batch's TRADE event indices and records
+        self.codes: list[int] = []
+        self.strategy: list[str] = []
+        self.mid0: list[float] = []
+        self.strategies: set[str] = set()
+        self.market_ends: list[tuple[str, int, int]] = []
+        self.taker = self.s = self.q = self.px = np.zeros(0, np.int64)
+
+    def fill(self, code: int, strategy: str, mid0: float) -> None:
+        self.codes.append(code)
+        self.strategy.append(strategy)
+        self.mid0.append(mid0)
+        self.strategies.add(strategy)
+
+
 @dataclass
 class BestExecutionMonitor:
     ref: Reference
@@ -109,7 +132,9 @@ class BestExecutionMonitor:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     events: int = 0
     fills: int = 0
-    _books: dict[int, tuple[dict[int, int], dict[int, int], list[int]]] = field(default_factory=dict)
+    _books: dict[int, LevelBook] = field(default_factory=dict)
+    _strategy_of: dict[int, str] = field(default_factory=dict)
+    _mid_now: dict[int, float] = field(default_factory=dict)
     _orders: dict[int, tuple[str, int, float, int, int, int]] = field(default_factory=dict)
     _pending: deque[tuple[int, int, str, int, int, int]] = field(default_factory=deque)
     _breached: set[tuple[Band, str]] = field(default_factory=set)
@@ -120,118 +145,140 @@ class BestExecutionMonitor:
             a = self.accs[(scope, key)] = _Acc()
         return a
 
-    def _mid(self, iid: int) -> float:
-        book = self._books.get(iid)
-        if book is None:
-            return float("nan")
-        bb, ba = book[2]
-        return (bb + ba) / 2.0 if bb and ba else float("nan")
-
-    def _resolve(self, now: int) -> None:
-        """Markouts whose horizon passed before the event stamped `now`: the current mid is the
-        mid at their horizon (every event stamped <= due has been applied)."""
-        p = self._pending
-        while p and p[0][0] < now:
-            _, iid, strat, s, px, q = p.popleft()
-            mid = self._mid(iid)
-            if mid == mid:
-                for key in (("venue", self.ref.venue_name), ("strategy", strat)):
-                    a = self._acc(*key)
-                    a.mo_q += q
-                    a.mo_x += q * s * (mid - px) / px * 1e4
+    def _strategy(self, account: int) -> str:
+        name = self._strategy_of.get(account)
+        if name is None:
+            name = self._strategy_of[account] = self.ref.account(account).strategy
+        return name
 
     def feed(self, batch: np.ndarray) -> list[dict[str, Any]]:
-        """Applies a batch of event records; returns the alerts it raised."""
+        """Applies a batch of event records; returns the alerts it raised. The order book, the
+        live orders and the fills are walked in event order; the sums and the markouts are then
+        added for the whole batch (monitor_batch.py: the same numbers as one event at a time)."""
         recs = np.ascontiguousarray(batch).view(records.RECORD_DTYPE).reshape(-1)
         if len(recs) == 0:
             return []
         hdr = recs.view(records.dtype_of("eng_evt_hdr_t"))
-        acc_v, tr_v = recs.view(records.EVT_DTYPES[codes.EVT_ACCEPTED]), recs.view(records.EVT_DTYPES[codes.EVT_TRADE])
-        bl_v, cx_v = recs.view(records.EVT_DTYPES[codes.EVT_BOOK_LEVEL]), recs.view(records.EVT_DTYPES[codes.EVT_CANCELLED])
-        types, tss, insts = hdr["type"].tolist(), hdr["ts_ns"].tolist(), hdr["instrument_id"].tolist()
-        cols: dict[str, list[Any]] = {}
-        for name, view, fields in (("a", acc_v, ("order_id", "account_id", "side", "ord_type", "qty")),
-                                   ("t", tr_v, ("buy_order_id", "sell_order_id", "price", "qty",
-                                                "aggressor_side", "buy_leaves_qty", "sell_leaves_qty")),
-                                   ("b", bl_v, ("side", "price", "qty")),
-                                   ("c", cx_v, ("order_id", "leaves_qty"))):
-            for fld in fields:
-                cols[f"{name}.{fld}"] = view[fld].tolist()
-        fees = self.ref.fees
-        venue = self.ref.venue_name
-        touched: set[tuple[str, str]] = set()
-        for k in range(len(types)):
-            typ, ts, iid = types[k], tss[k], insts[k]
-            if self._pending:
-                self._resolve(ts)
-            if typ == codes.EVT_BOOK_LEVEL:
-                book = self._books.get(iid)
-                if book is None:
-                    book = self._books[iid] = ({}, {}, [0, 0])
-                side, px, q = cols["b.side"][k], cols["b.price"][k], cols["b.qty"][k]
-                levels = book[0] if side == 1 else book[1]
-                best = book[2]
-                if q > 0:
-                    levels[px] = q
-                    if side == 1 and px > best[0]:
-                        best[0] = px
-                    elif side != 1 and (best[1] == 0 or px < best[1]):
-                        best[1] = px
-                else:
-                    levels.pop(px, None)
-                    if side == 1 and px == best[0]:
-                        best[0] = max(levels) if levels else 0
-                    elif side != 1 and px == best[1]:
-                        best[1] = min(levels) if levels else 0
-            elif typ == codes.EVT_ACCEPTED:
-                strat = self.ref.account(cols["a.account_id"][k]).strategy
-                s = 1 if cols["a.side"][k] == codes.SIDE_BUY else -1
-                mid = self._mid(iid)
-                self._orders[cols["a.order_id"][k]] = (strat, s, mid, cols["a.ord_type"][k], cols["a.qty"][k], 0)
+        types, ts, insts = (np.ascontiguousarray(hdr[f]) for f in ("type", "ts_ns", "instrument_id"))
+        mids = BatchMids(self._books, self._mid_now, recs, types, insts)
+        walk = self._walk(recs, types, insts, mids)
+        self._add_fills(walk)
+        self._add_markouts(walk, ts, insts, mids)
+        mids.commit()
+        self.events += len(recs)
+        touched = {("strategy", name) for name in walk.strategies}
+        if walk.strategies:
+            touched.add(("venue", self.ref.venue_name))
+        return self._check(touched, int(ts[-1]))
+
+    def _walk(self, recs: np.ndarray, types: np.ndarray, insts: np.ndarray, mids: BatchMids) -> _Walk:
+        """The order events of a batch in order: acceptances, fills, and ends of orders."""
+        acc = np.flatnonzero(types == codes.EVT_ACCEPTED)
+        av = recs[acc].view(records.EVT_DTYPES[codes.EVT_ACCEPTED])
+        a_mid = mids.before(insts[acc], acc).tolist()
+        a_oid, a_acct, a_side, a_type, a_qty = (av[f].tolist() for f in ("order_id", "account_id", "side", "ord_type", "qty"))
+        tr = np.flatnonzero(types == codes.EVT_TRADE)
+        tv = recs[tr].view(records.EVT_DTYPES[codes.EVT_TRADE])
+        t_buy, t_sell, t_q, t_bl, t_sl = (tv[f].tolist() for f in ("buy_order_id", "sell_order_id", "qty",
+                                                                      "buy_leaves_qty", "sell_leaves_qty"))
+        ends = np.flatnonzero((types == codes.EVT_CANCELLED) | (types == codes.EVT_EXPIRED))
+        cv = recs[ends].view(records.EVT_DTYPES[codes.EVT_CANCELLED])     # order_id: same place in EXPIRED
+        c_oid, c_leaves = cv["order_id"].tolist(), cv["leaves_qty"].tolist()
+        walk = _Walk(tr, tv)
+        orders = self._orders
+        ia = it = ic = 0
+        for typ in types[np.sort(np.concatenate((acc, tr, ends)))].tolist():
+            if typ == codes.EVT_ACCEPTED:
+                s = 1 if a_side[ia] == codes.SIDE_BUY else -1
+                orders[a_oid[ia]] = (self._strategy(a_acct[ia]), s, a_mid[ia], a_type[ia], a_qty[ia], 0)
+                ia += 1
             elif typ == codes.EVT_TRADE:
-                aggr = cols["t.aggressor_side"][k]
-                px, q = cols["t.price"][k], cols["t.qty"][k]
-                for oid, s, leaves, me in ((cols["t.buy_order_id"][k], 1, cols["t.buy_leaves_qty"][k], codes.SIDE_BUY),
-                                           (cols["t.sell_order_id"][k], -1, cols["t.sell_leaves_qty"][k], codes.SIDE_SELL)):
-                    info = self._orders.get(oid)
+                for side_ix, oid, leaves in ((0, t_buy[it], t_bl[it]), (1, t_sell[it], t_sl[it])):
+                    info = orders.get(oid)
                     if info is None:
                         continue
-                    strat, _, mid0, otype, oqty, filled = info
-                    taker = aggr == me
-                    fee = q * (fees.taker_per_share if taker else fees.maker_per_share if aggr else fees.auction_per_share)
-                    for key in (("venue", venue), ("strategy", strat)):
-                        a = self._acc(*key)
-                        a.shares += q
-                        a.fees += fee
-                        if mid0 == mid0:
-                            a.q_mid += q * mid0 / self.ref.price_scale
-                            a.slip += s * q * (px - mid0) / self.ref.price_scale
-                        touched.add(key)
-                    if taker:
-                        self._pending.append((ts + MARKOUT_NS, iid, strat, s, px, q))
-                    self.fills += 1
+                    walk.fill(2 * it + side_ix, info[0], info[2])
                     if leaves == 0:
-                        self._end(oid, filled + q)
+                        self._end(oid, info[5] + t_q[it], walk)
                     else:
-                        self._orders[oid] = (strat, s, mid0, otype, oqty, filled + q)
-            elif typ in (codes.EVT_CANCELLED, codes.EVT_EXPIRED):
-                oid = cols["c.order_id"][k]
-                if typ == codes.EVT_EXPIRED or cols["c.leaves_qty"][k] == 0:
-                    info = self._orders.get(oid)
+                        orders[oid] = (*info[:5], info[5] + t_q[it])
+                it += 1
+            else:
+                if typ == codes.EVT_EXPIRED or c_leaves[ic] == 0:
+                    info = orders.get(c_oid[ic])
                     if info is not None:
-                        self._end(oid, info[5])
-                        touched.add(("strategy", info[0]))
-                        touched.add(("venue", venue))
-        self.events += len(types)
-        return self._check(touched, tss[-1])
+                        self._end(c_oid[ic], info[5], walk)
+                        walk.strategies.add(info[0])
+                ic += 1
+        return walk
 
-    def _end(self, oid: int, filled: int) -> None:
+    def _end(self, oid: int, filled: int, walk: _Walk) -> None:
         info = self._orders.pop(oid, None)
         if info is not None and info[3] == codes.ORD_MARKET:
-            for key in (("venue", self.ref.venue_name), ("strategy", info[0])):
+            walk.market_ends.append((info[0], info[4], filled))
+
+    def _keys(self, strategy: np.ndarray) -> list[tuple[tuple[str, str], np.ndarray]]:
+        """(venue key, every row), then (strategy key, its rows) for each strategy present; none
+        for no rows (a key's sums start at its first fill, end or markout)."""
+        if len(strategy) == 0:
+            return []
+        out = [(("venue", self.ref.venue_name), np.ones(len(strategy), bool))]
+        return out + [(("strategy", name), strategy == name) for name in sorted(set(strategy.tolist()))]
+
+    def _add_fills(self, walk: _Walk) -> None:
+        """Per key: shares, fees, q m_o and s q (p - m_o) of the batch's fills; ended market
+        orders' ordered and executed shares."""
+        fees, scale = self.ref.fees, self.ref.price_scale
+        code = np.array(walk.codes, np.int64)
+        t = code >> 1
+        sell = (code & 1) == 1
+        s = np.where(sell, -1, 1)
+        q, px, aggr = walk.tv["qty"][t], walk.tv["price"][t], walk.tv["aggressor_side"][t]
+        taker = aggr == np.where(sell, codes.SIDE_SELL, codes.SIDE_BUY)
+        fee = q * np.where(taker, fees.taker_per_share, np.where(aggr != 0, fees.maker_per_share, fees.auction_per_share))
+        mid0 = np.array(walk.mid0, np.float64)
+        quoted = ~np.isnan(mid0)
+        q_mid, slip = q * mid0 / scale, s * q * (px - mid0) / scale
+        walk.taker = taker
+        walk.s, walk.q, walk.px = s, q, px
+        for key, m in self._keys(np.array(walk.strategy, object)):
+            a = self._acc(*key)
+            a.shares, a.fees = running_sum(a.shares, q[m]), running_sum(a.fees, fee[m])
+            a.q_mid, a.slip = running_sum(a.q_mid, q_mid[m & quoted]), running_sum(a.slip, slip[m & quoted])
+        self.fills += len(code)
+        if walk.market_ends:
+            strat, oqty, filled = zip(*walk.market_ends)
+            o_q, f_q = np.array(oqty, np.float64), np.array(filled, np.float64)
+            for key, m in self._keys(np.array(strat, object)):
                 a = self._acc(*key)
-                a.mkt_qty += info[4]
-                a.mkt_filled += filled
+                a.mkt_qty, a.mkt_filled = running_sum(a.mkt_qty, o_q[m]), running_sum(a.mkt_filled, f_q[m])
+
+    def _add_markouts(self, walk: _Walk, ts: np.ndarray, insts: np.ndarray, mids: BatchMids) -> None:
+        """Queues the batch's taker fills for their 1 s markout behind the ones still waiting,
+        then resolves every one whose horizon a later event's stamp passed: at the first event
+        stamped after it, the mid then (before that event) is the mid at the horizon."""
+        p = self._pending
+        tk = np.flatnonzero(walk.taker)
+        ev = walk.trades[np.array(walk.codes, np.int64)[tk] >> 1]
+        due = np.concatenate((np.array([x[0] for x in p], np.int64), ts[ev] + MARKOUT_NS))
+        queued = np.concatenate((np.full(len(p), -1, np.int64), ev))
+        iid = np.concatenate((np.array([x[1] for x in p], np.int64), insts[ev].astype(np.int64)))
+        strat = np.array([x[2] for x in p] + [walk.strategy[k] for k in tk.tolist()], object)
+        s = np.concatenate((np.array([x[3] for x in p], np.int64), walk.s[tk]))
+        px = np.concatenate((np.array([x[4] for x in p], np.int64), walk.px[tk]))
+        q = np.concatenate((np.array([x[5] for x in p], np.int64), walk.q[tk]))
+        at = resolve_at(due, queued, ts)
+        done = at < len(ts)
+        mid = np.full(len(due), np.nan)
+        mid[done] = mids.before(iid[done], at[done])
+        use = done & ~np.isnan(mid)
+        x = q * s * (mid - px) / px * 1e4
+        for key, m in self._keys(strat):
+            a = self._acc(*key)
+            a.mo_q, a.mo_x = running_sum(a.mo_q, q[m & use]), running_sum(a.mo_x, x[m & use])
+        wait = ~done
+        self._pending = deque(zip(due[wait].tolist(), iid[wait].tolist(), strat[wait].tolist(), s[wait].tolist(),
+                                  px[wait].tolist(), q[wait].tolist()))
 
     def _check(self, touched: set[tuple[str, str]], ts: int) -> list[dict[str, Any]]:
         raised = []

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trading.tca.bbo import LevelBook
+
 QUOTE_DTYPE = np.dtype([("seq", "<u8"), ("ts", "<i8"), ("bid", "<i8"), ("ask", "<i8")])
 
 
@@ -57,53 +59,22 @@ def mid_of(q: np.ndarray) -> np.ndarray:
 
 def rebuild(instrument: np.ndarray, seq: np.ndarray, ts: np.ndarray, side: np.ndarray,
             price: np.ndarray, qty: np.ndarray) -> dict[int, QuoteSeries]:
-    """BOOK_LEVEL columns (journal order) -> {instrument id: QuoteSeries}.
-
-    Per instrument and side a dict price -> displayed qty holds the live levels; the best is kept
-    and only searched again (max/min over the live levels) when the best level empties. This is
-    the one per-event Python loop of the batch analysis (O(events), a few hundred ns each)."""
+    """BOOK_LEVEL columns (journal order) -> {instrument id: QuoteSeries}: per instrument, the
+    best bid and ask after each event from bbo.LevelBook (the live levels of each side; the best
+    bid is the highest live bid, the best ask the lowest live ask, 0 when a side is empty)."""
     out: dict[int, QuoteSeries] = {}
     order = np.argsort(instrument, kind="stable")
     bounds = np.flatnonzero(np.diff(instrument[order])) + 1
     for group in np.split(order, bounds):
         if len(group) == 0:
             continue
-        iid = int(instrument[group[0]])
-        is_bid = (side[group] == 1).tolist()
-        prices, qtys = price[group].tolist(), qty[group].tolist()
-        n = len(group)
-        bl, al = [0] * n, [0] * n
-        bids: dict[int, int] = {}
-        asks: dict[int, int] = {}
-        best_bid = best_ask = 0
-        for k in range(n):
-            p = prices[k]
-            if is_bid[k]:
-                if qtys[k] > 0:
-                    bids[p] = 1
-                    if p > best_bid:
-                        best_bid = p
-                else:
-                    bids.pop(p, None)
-                    if p == best_bid:
-                        best_bid = max(bids) if bids else 0
-            else:
-                if qtys[k] > 0:
-                    asks[p] = 1
-                    if best_ask == 0 or p < best_ask:
-                        best_ask = p
-                else:
-                    asks.pop(p, None)
-                    if p == best_ask:
-                        best_ask = min(asks) if asks else 0
-            bl[k] = best_bid
-            al[k] = best_ask
-        rows = np.zeros(n, dtype=QUOTE_DTYPE)
+        bid, ask = LevelBook().apply(side[group], price[group], qty[group])
+        rows = np.zeros(len(group), dtype=QUOTE_DTYPE)
         rows["seq"] = seq[group]
         rows["ts"] = ts[group]
-        rows["bid"] = bl
-        rows["ask"] = al
-        out[iid] = QuoteSeries(rows)
+        rows["bid"] = bid
+        rows["ask"] = ask
+        out[int(instrument[group[0]])] = QuoteSeries(rows)
     return out
 
 

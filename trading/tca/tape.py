@@ -21,7 +21,7 @@ from trading.tca import npx
 
 from gateway.enginehost import journal
 from native import records
-from native._venue import lib
+from native._venue import ffi, lib
 from trading.tca import codes
 from trading.tca import quotes as quotes_mod
 from trading.tca.clock import ClockMapping, clock_mapping
@@ -37,25 +37,25 @@ ORDER_DTYPE = np.dtype([
     ("accept_ts", "<i8"), ("trigger_ts", "<i8"), ("bid0", "<i8"), ("ask0", "<i8"),
     ("filled_qty", "<i8"), ("filled_notional", "<i8"), ("n_fills", "<i4"),
     ("first_fill_ts", "<i8"), ("last_fill_ts", "<i8"), ("end_ts", "<i8"), ("end_reason", "<u2"),
-    ("cancelled_qty", "<i8"), ("replaces", "<i4"), ("marketable", "?")])
+    ("cancelled_qty", "<i8"), ("replaces", "<i4"), ("marketable", "?")], align=True)
 
 FILL_DTYPE = np.dtype([
     ("trade_id", "<u8"), ("seq", "<u8"), ("ts", "<i8"), ("instrument", "<u4"), ("order_row", "<i8"),
     ("account", "<u4"), ("counter_account", "<u4"), ("side", "i1"), ("liquidity", "u1"),
-    ("price", "<i8"), ("qty", "<i8"), ("leaves", "<i8")])
+    ("price", "<i8"), ("qty", "<i8"), ("leaves", "<i8")], align=True)
 
 REJECT_DTYPE = np.dtype([("seq", "<u8"), ("ts", "<i8"), ("instrument", "<u4"), ("account", "<u4"),
                          ("order_id", "<u8"), ("client_order_id", "<u8"), ("cmd_type", "<u2"),
-                         ("reason", "<u2")])
+                         ("reason", "<u2")], align=True)
 
 COMMAND_DTYPE = np.dtype([("seq", "<u8"), ("ts", "<i8"), ("type", "<u2"), ("producer", "<i4"),
-                          ("instrument", "<u4"), ("order_id", "<u8"), ("account", "<i8")])
+                          ("instrument", "<u4"), ("order_id", "<u8"), ("account", "<i8")], align=True)
 
 # order-lifecycle events (for the audit trail): the event row, decoded fields
 LIFE_DTYPE = np.dtype([("seq", "<u8"), ("index", "<u4"), ("ts", "<i8"), ("type", "<u2"),
                        ("reason", "<u2"), ("instrument", "<u4"), ("order_row", "<i8"),
                        ("order_id", "<u8"), ("account", "<u4"), ("price", "<i8"), ("qty", "<i8"),
-                       ("leaves", "<i8"), ("trade_id", "<u8")])
+                       ("leaves", "<i8"), ("trade_id", "<u8")], align=True)
 
 
 @dataclass(frozen=True)
@@ -156,20 +156,59 @@ class _OrderIndex:
 
 
 def _read(directory: str, kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every record of one journal. The journal is first opened read-only, which checks every
-    record's CRC and the sequence and refuses an invalid record followed by valid ones (the
-    cursor alone stops at the first invalid record, which would silently cut the day short)."""
+    """Every record of one journal as (seq, index, payload uint8[n, 96]). The journal is first
+    opened read-only, which checks every record's CRC and the sequence, refuses an invalid record
+    followed by valid ones (the cursor alone stops at the first invalid record, which would
+    silently cut the day short) and counts the valid records; those records are then read
+    straight from the segment files (_records), so each is checked once and copied once."""
     if not os.path.isdir(directory):
         raise TcaInputError(f"{directory}: no such journal directory")
     try:
         limits = journal.journal_limits(directory)
         log = journal.open_log(directory, kind, limits, readonly=True)
+        count = int(log.records)
         lib.jrnl_log_close(log)
-        return journal.read_records(directory, kind)
+        raw = _records(directory, kind, count)
     except journal.JournalError as exc:
         raise CorruptJournal(f"{directory}: journal cannot be read, nothing analysed: {exc}") from exc
     except OSError as exc:
         raise TcaInputError(f"{directory}: {exc.strerror or exc}") from exc
+    hdr = raw.view(_REC_HDR_DTYPE).reshape(-1)
+    return hdr["seq"].copy(), hdr["index"].copy(), raw[:, _PAYLOAD_AT:]
+
+
+# a journal slot (native/layout/venue_layout.h, Section 6): jrnl_rec_hdr_t, then the 96-byte
+# payload; the offsets are the C struct's, through cffi
+_PAYLOAD_AT = ffi.sizeof("jrnl_rec_hdr_t")
+_REC_HDR_DTYPE = np.dtype({"names": ["seq", "index"], "formats": ["<u8", "<u4"],
+                           "offsets": [ffi.offsetof("jrnl_rec_hdr_t", "seq"), ffi.offsetof("jrnl_rec_hdr_t", "index")],
+                           "itemsize": lib.JRNL_RECORD_BYTES})
+
+
+def _records(directory: str, kind: int, count: int) -> np.ndarray:
+    """The first `count` records of a journal (uint8[count, 128]), read from its segment files in
+    index order into one array. The writer rolls to a new segment only when one is full, so every
+    segment but the last holds records in all its slots; records are never rewritten once valid,
+    so a live journal's later appends do not disturb the ones counted at open."""
+    out = np.empty((count, lib.JRNL_RECORD_BYTES), np.uint8)
+    got = 0
+    for seg in journal.segment_headers(directory, kind):
+        if got == count:
+            break
+        take = min(count - got, (seg.segment_bytes - lib.JRNL_SEG_HDR_BYTES) // lib.JRNL_RECORD_BYTES)
+        want = memoryview(out[got:got + take]).cast("B")
+        with open(seg.path, "rb", buffering=0) as f:
+            f.seek(lib.JRNL_SEG_HDR_BYTES)
+            done = 0
+            while done < len(want):
+                n = f.readinto(want[done:])
+                if not n:
+                    raise CorruptJournal(f"{seg.path}: ends inside the records the journal holds")
+                done += n
+        got += take
+    if got != count:
+        raise CorruptJournal(f"{directory}: {count} records counted at open, {got} found in the segment files")
+    return out
 
 
 def _view(payload: np.ndarray, mask: np.ndarray, code: int) -> np.ndarray:

@@ -23,7 +23,8 @@ def venues(draw: st.DrawFn) -> list[VenueSpec]:
             # up to the 2005 cap (30 mils): some above the 2024 cap (10), which the router must never pay
             taker_fee_mils=draw(st.sampled_from([0.0, 2.0, 5.0, 9.0, 10.0, 11.0, 20.0, 30.0])),
             avg_us=avg, p99_us=avg * draw(st.integers(1, 10)),
-            market_share=draw(st.floats(0.01, 1.0)), reliability=draw(st.floats(0.3, 1.0))))
+            market_share=draw(st.floats(0.01, 1.0)), reliability=draw(st.floats(0.3, 1.0)),
+            maker_rebate_mils=draw(st.sampled_from([-3.0, 0.0, 2.0, 8.0]))))
     return out
 
 

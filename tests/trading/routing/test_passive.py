@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import msgspec
 import numpy as np
 import pytest
 
@@ -109,3 +110,41 @@ def test_a_posts_venue_killed_while_it_rests(goog: tuple[SyntheticVenues, object
         assert report.filled_qty == parent.qty, report.describe()
         return
     pytest.fail("no parent of 12 got a post")
+
+
+def _book(vid: str, bid: int, ask: int, qty: int = 300) -> "VenueBook":
+    from trading.routing.market import Level, VenueBook
+    return VenueBook(venue_id=vid, bids=(Level(bid, qty),), asks=(Level(ask, qty),))
+
+
+def test_a_post_goes_inside_a_wide_spread_never_locks_and_respects_the_limit() -> None:
+    from trading.routing import venue
+    from trading.routing.impact import SquareRootImpact
+    from trading.routing.market import MarketSnapshot
+    venues = [venue("L1", market_share=0.6, taker_fee_mils=10.0, maker_rebate_mils=8.0),
+              venue("L2", market_share=0.4, taker_fee_mils=3.0, maker_rebate_mils=-2.0)]
+    busy = SquareRootImpact(y=0.7, sigma_day=0.01, volume_day=5e6, samples=25_000, source="test")
+    router = Router(venues, impact=busy)
+    parent = ParentOrder(parent_id="P", instrument_id=1, side="buy", qty=500, post_ns=5_000_000_000)
+    wide = MarketSnapshot(ts_ns=0, instrument_id=1, books=(_book("L1", 999_000, 1_001_000), _book("L2", 999_000, 1_001_000)))
+    plan = router.route_order(parent, "passive", wide, 0)
+    posts = [c for c in plan.children if c.style == "post"]
+    assert len(posts) == 1, plan.describe()
+    # a tick inside the 99.90 bid (nobody ahead) on the venue that pays the rebate; below every offer
+    assert (posts[0].venue_id, posts[0].price) == ("L1", 999_100), plan.describe()
+    # min(post_ns, horizon 5 s - one wave interval 0.2 s): the sweep keeps its last wave
+    assert posts[0].expires_ns == 4_800_000_000 and 0 < posts[0].expected_fill_qty <= posts[0].qty
+    assert sum(c.qty for c in plan.children) + plan.deferred_qty == parent.qty
+    # a one-tick spread: inside would lock; the post joins the bid, behind the queue there
+    tight = MarketSnapshot(ts_ns=0, instrument_id=1, books=(_book("L1", 999_900, 1_000_000, 100),
+                                                            _book("L2", 999_900, 1_000_000, 100)))
+    for c in router.route_order(parent, "passive", tight, 0).children:
+        assert c.style != "post" or c.price == 999_900
+    # a locked NBBO: no post at all; a limit below the bid: no post either
+    locked = MarketSnapshot(ts_ns=0, instrument_id=1, books=(_book("L1", 1_000_000, 1_000_100), _book("L2", 999_900, 1_000_000)))
+    assert all(c.style != "post" for c in router.route_order(parent, "passive", locked, 0).children)
+    low = msgspec.structs.replace(parent, limit_price=998_000)
+    assert all(c.style != "post" for c in router.route_order(low, "passive", wide, 0).children)
+    # a quiet venue (no marketable flow): resting cannot beat crossing
+    quiet = Router(venues, impact=SquareRootImpact(y=0.7, sigma_day=0.01, volume_day=1.0, samples=1, source="test"))
+    assert all(c.style != "post" for c in quiet.route_order(parent, "passive", wide, 0).children)

@@ -8,12 +8,15 @@ from hypothesis import strategies as st
 
 from tests.trading.routing.books import TICK, snapshots, venues
 from trading.routing.market import BUY, MarketSnapshot
+from trading.routing.impact import SquareRootImpact
 from trading.routing.plan import ChildOrder, ParentOrder
 from trading.routing.router import Router
 from gateway.regnms.rules import RuleVersion, load_rules
 from trading.routing.venue import fee_cap_usd, taker_fee_usd
 from trading.routing.strategies import STRATEGIES
 
+# a busy instrument (many marketable orders a day): the passive strategy's queue model then makes it post often
+BUSY = SquareRootImpact(y=0.7, sigma_day=0.01, volume_day=5e6, samples=25_000, source="property tests")
 RULE_VERSIONS = load_rules().versions   # the 2005 values and the 2024 amendment (gateway/regnms/rules.toml)
 
 
@@ -50,7 +53,7 @@ def test_no_trade_through_no_sub_penny_no_fee_above_cap(data: st.DataObject) -> 
     limit = data.draw(st.one_of(st.none(), st.integers(990_000 // TICK, 1_010_000 // TICK).map(lambda p: p * TICK)))
     parent = ParentOrder(parent_id="P", instrument_id=1, side=side, qty=data.draw(st.integers(1, 400)) * 10,
                          limit_price=limit, risk_aversion=data.draw(st.sampled_from([0.0, 1e-6, 1e-3])))
-    router = Router(profiles, rules=rules)
+    router = Router(profiles, rules=rules, impact=BUSY)
     down = data.draw(st.sets(st.sampled_from([v.id for v in profiles]), max_size=1))
     for v in down:
         router.scores.record_timeout(v, now_ns=snap.ts_ns)

@@ -43,7 +43,9 @@ def test_replayed_day_reconciles(tmp_path: Path) -> None:
             super()._submit_records(recs, own)
 
     history = build_history(load_lobster(MESSAGES, tick_size=100))
-    cfg = ReplayConfig(compute="none", account_id=2)
+    # the reference loop sends every command through _submit_records (the C loop sends history's
+    # from C; tests/trading/replay/test_c_loop_matches_reference.py shows the two runs identical)
+    cfg = ReplayConfig(compute="none", account_id=2, loop="python")
     rep = Recording(history, TouchQuoter(size=100, interval_ms=50, max_position=300), cfg)
     result = rep.run()
     assert result.error is None and len(result.fills) > 0

@@ -1,0 +1,410 @@
+/*
+ * rpl_loop.c - see rpl_loop.h. Every step mirrors a method of trading/replay/runtime.py's
+ * reference loop (named beside it), so the two give byte-identical runs (a test compares them).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpl_loop.h"
+
+#define RPL_INIT_OWN 256u
+#define RPL_INIT_LEVELS 64u
+#define RPL_INIT_CHUNK 256u
+
+/* Makes *buf hold at least `need` elements of `size` bytes (doubling). 0 or -ENOMEM. */
+static int grow(void **buf, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need) nc *= 2;
+    void *nb = realloc(*buf, nc * size);
+    if (!nb) return -ENOMEM;
+    *buf = nb;
+    *cap = nc;
+    return 0;
+}
+
+int rpl_loop_init(rpl_loop_t *l)
+{
+    memset(l, 0, sizeof *l);
+    l->own_bid = -RPL_INF;
+    l->own_ask = RPL_INF;
+    l->t_arrival = RPL_INF;
+    l->epoch = 1;
+    size_t own_cap = 0;
+    if (grow((void **)&l->own, &l->own_cap, RPL_INIT_OWN, sizeof(eng_evt_t)) ||
+        grow((void **)&l->own_deliver, &own_cap, RPL_INIT_OWN, sizeof(int64_t)) ||
+        grow((void **)&l->levels, &l->levels_cap, RPL_INIT_LEVELS, sizeof(rpl_level_t)) ||
+        grow((void **)&l->chunk, &l->chunk_cap, RPL_INIT_CHUNK, sizeof(eng_cmd_t)) ||
+        grow((void **)&l->touch, &l->touch_cap, RPL_INIT_CHUNK, sizeof(size_t))) {
+        rpl_loop_free(l);
+        return -ENOMEM;
+    }
+    l->slot = calloc(2 * RPL_INIT_LEVELS, sizeof(uint64_t));
+    if (!l->slot) {
+        rpl_loop_free(l);
+        return -ENOMEM;
+    }
+    l->slot_cap = 2 * RPL_INIT_LEVELS;
+    return 0;
+}
+
+void rpl_loop_free(rpl_loop_t *l)
+{
+    free(l->timers);
+    free(l->own);
+    free(l->own_deliver);
+    free(l->levels);
+    free(l->slot);
+    free(l->chunk);
+    free(l->touch);
+    l->timers = NULL;
+    l->own = NULL;
+    l->own_deliver = NULL;
+    l->levels = NULL;
+    l->slot = NULL;
+    l->chunk = NULL;
+    l->touch = NULL;
+    l->timers_cap = l->own_cap = l->levels_cap = l->slot_cap = l->chunk_cap = l->touch_cap = 0;
+}
+
+int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change)
+{
+    if (grow((void **)&l->timers, &l->timers_cap, l->n_timers + 1, sizeof(rpl_timer_t))) return -ENOMEM;
+    rpl_timer_t *t = &l->timers[l->n_timers++];
+    memset(t, 0, sizeof *t);
+    t->next_ns = next_ns;
+    t->interval_ns = interval_ns;
+    t->on_change = on_change;
+    return 0;
+}
+
+/* ---- the own FIFO ------------------------------------------------------------------------- */
+
+/* Room for `more` events at the tail: compacts, then grows both arrays. 0 or -ENOMEM. */
+static int own_room(rpl_loop_t *l, size_t more)
+{
+    if (l->own_tail + more <= l->own_cap) return 0;
+    if (l->own_head > 0) {
+        size_t live = l->own_tail - l->own_head;
+        memmove(l->own, l->own + l->own_head, live * sizeof(eng_evt_t));
+        memmove(l->own_deliver, l->own_deliver + l->own_head, live * sizeof(int64_t));
+        l->own_tail = live;
+        l->own_head = 0;
+        if (l->own_tail + more <= l->own_cap) return 0;
+    }
+    size_t cap = l->own_cap, cap2 = l->own_cap;
+    if (grow((void **)&l->own, &cap, l->own_tail + more, sizeof(eng_evt_t))) return -ENOMEM;
+    if (grow((void **)&l->own_deliver, &cap2, l->own_tail + more, sizeof(int64_t))) return -ENOMEM;
+    l->own_cap = cap;
+    return 0;
+}
+
+long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_cmd_t *cmds, size_t n, int own)
+{
+    long count = rpl_submit(r, e, cmds, n, own);
+    if (count < 0) return count;
+    if (r->own_len == 0) return count;
+    if (own_room(l, r->own_len)) return -ENOMEM;
+    memcpy(l->own + l->own_tail, r->own, r->own_len * sizeof(eng_evt_t));
+    memcpy(l->own_deliver + l->own_tail, r->own_deliver, r->own_len * sizeof(int64_t));
+    l->own_tail += r->own_len;
+    return count;
+}
+
+size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, size_t max)
+{
+    size_t k = 0;
+    while (k < max && l->own_head < l->own_tail && l->own_deliver[l->own_head] <= t)
+        out[k++] = l->own[l->own_head++];
+    if (l->own_head == l->own_tail) l->own_head = l->own_tail = 0;
+    return k;
+}
+
+/* ---- the level set -------------------------------------------------------------------------- */
+
+static size_t level_hash(int64_t price, uint8_t side, size_t mask)
+{
+    uint64_t h = (uint64_t)price * 0x9E3779B97F4A7C15ull ^ side;
+    return (size_t)(h >> 17) & mask;
+}
+
+/* Puts levels[idx] into the slot table (the key is not there). */
+static void slot_put(rpl_loop_t *l, size_t idx)
+{
+    size_t mask = l->slot_cap - 1;
+    size_t h = level_hash(l->levels[idx].price, l->levels[idx].side, mask);
+    while ((l->slot[h] >> 32) == l->epoch) h = (h + 1) & mask;
+    l->slot[h] = l->epoch << 32 | (uint64_t)(idx + 1);
+}
+
+/* Doubles the slot table and re-enters the current levels. 0 or -ENOMEM. */
+static int slots_grow(rpl_loop_t *l)
+{
+    uint64_t *ns = calloc(2 * l->slot_cap, sizeof(uint64_t));
+    if (!ns) return -ENOMEM;
+    free(l->slot);
+    l->slot = ns;
+    l->slot_cap *= 2;
+    for (size_t k = 0; k < l->n_levels; k++) slot_put(l, k);
+    return 0;
+}
+
+/* The level's quantity is now qty (added to the set, or updated there). 0 or -ENOMEM. */
+static int level_set(rpl_loop_t *l, uint8_t side, int64_t price, int64_t qty)
+{
+    size_t mask = l->slot_cap - 1;
+    for (size_t h = level_hash(price, side, mask); (l->slot[h] >> 32) == l->epoch; h = (h + 1) & mask) {
+        rpl_level_t *lv = &l->levels[(l->slot[h] & 0xFFFFFFFFu) - 1];
+        if (lv->price == price && lv->side == side) {
+            lv->qty = qty;
+            return 0;
+        }
+    }
+    if (grow((void **)&l->levels, &l->levels_cap, l->n_levels + 1, sizeof(rpl_level_t))) return -ENOMEM;
+    rpl_level_t *lv = &l->levels[l->n_levels];
+    memset(lv, 0, sizeof *lv);
+    lv->price = price;
+    lv->qty = qty;
+    lv->side = side;
+    l->n_levels++;
+    if (2 * l->n_levels > l->slot_cap) return slots_grow(l);
+    slot_put(l, l->n_levels - 1);
+    return 0;
+}
+
+void rpl_loop_levels_clear(rpl_loop_t *l)
+{
+    l->n_levels = 0;
+    l->trade_seen = 0;
+    l->trade_volume = 0;
+    l->epoch++;
+    if (l->epoch >> 32) {       /* the epoch field of a slot is 32 bits: start the table afresh */
+        memset(l->slot, 0, l->slot_cap * sizeof(uint64_t));
+        l->epoch = 1;
+    }
+}
+
+int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trade)
+{
+    int out = 0;
+    while (r->md_head < r->md_tail - r->md_unstamped && r->md[r->md_head].deliver_ns <= t) {
+        const rpl_md_t *m = &r->md[r->md_head];
+        if (m->kind == 3 || (m->kind != 0 && stop_on_trade)) {
+            l->held = *m;
+            if (m->kind != 3) l->md_changed = 1;    /* a trade changes what on-change timers see */
+            r->md_head++;
+            out |= RPL_MD_HELD;
+            break;
+        }
+        if (m->kind == 0) {
+            if (level_set(l, m->side, m->price, m->qty)) return -ENOMEM;
+        } else {
+            l->trade_seen = 1;
+            l->trade_last_price = m->price;
+            l->trade_volume += m->qty;
+        }
+        l->md_changed = 1;
+        out |= RPL_MD_FOLDED;
+        r->md_head++;
+    }
+    if (r->md_head == r->md_tail) r->md_head = r->md_tail = 0;
+    return out;
+}
+
+/* ---- wake-ups (Replay._next_wake, Replay._earliest_reaction) ---------------------------------- */
+
+static int64_t md_next(const rpl_router_t *r)
+{
+    return r->md_head < r->md_tail - r->md_unstamped ? r->md[r->md_head].deliver_ns : RPL_INF;
+}
+
+static int64_t own_next(const rpl_loop_t *l)
+{
+    return l->own_head < l->own_tail ? l->own_deliver[l->own_head] : RPL_INF;
+}
+
+/* The first tick of a timer at or after t (next when t <= next). */
+static int64_t tick_at_or_after(int64_t next, int64_t interval, int64_t t)
+{
+    return t <= next ? next : next + (t - next + interval - 1) / interval * interval;
+}
+
+static int64_t next_wake(rpl_loop_t *l, const rpl_router_t *r)
+{
+    int64_t own = own_next(l);
+    if (l->stopped) return own;
+    int64_t md = md_next(r), t = own;
+    if (l->md_callbacks && md < t) t = md;
+    for (size_t k = 0; k < l->n_timers; k++) {
+        rpl_timer_t *tm = &l->timers[k];
+        if (tm->on_change && !tm->changed) {
+            int64_t first = md < own ? md : own;
+            if (first >= RPL_INF) continue;
+            tm->next_ns = tick_at_or_after(tm->next_ns, tm->interval_ns, first);
+        }
+        if (tm->next_ns < t) t = tm->next_ns;
+    }
+    if (t >= RPL_INF) return RPL_INF;
+    return t > l->busy_until ? t : l->busy_until;
+}
+
+static int64_t earliest_reaction(const rpl_loop_t *l, int64_t delivered)
+{
+    if (l->md_callbacks) return delivered;
+    int64_t best = RPL_INF;
+    for (size_t k = 0; k < l->n_timers; k++) {
+        const rpl_timer_t *tm = &l->timers[k];
+        if (!tm->on_change) continue;
+        int64_t tick = tick_at_or_after(tm->next_ns, tm->interval_ns, delivered);
+        if (tick < best) best = tick;
+    }
+    return best > l->busy_until ? best : l->busy_until;
+}
+
+/* ---- history slices (Replay._cut_before_own_orders, _hist_chunk, _aggressors) ------------------ */
+
+/* numpy.searchsorted(ts, x, side="right") */
+static size_t upper_bound(const int64_t *ts, size_t n, int64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ts[mid] <= x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static size_t cut_before_own_orders(const rpl_loop_t *l, size_t j, int64_t react_ns)
+{
+    if (!l->has_orders || l->stopped) return j;
+    size_t window = j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
+    size_t first = rpl_first_touch(l->bid_hit, l->ask_hit, l->i, window, l->own_bid, l->own_ask);
+    if (first >= window) return window;
+    size_t guard = upper_bound(l->ts, l->n, l->ts[first] + react_ns);
+    return guard < j ? guard : j;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* The IOC order that stands for history command k (an execution at or through an own order). */
+static void write_aggressor(rpl_loop_t *l, size_t k, eng_cmd_t *out)
+{
+    int hidden = l->kind[k] == RPL_KIND_HIDDEN;
+    int buy = l->side[k] == ENG_SIDE_BUY;
+    memset(out, 0, sizeof *out);
+    eng_new_order_t *o = &out->new_order;
+    o->hdr.type = ENG_CMD_NEW_ORDER;
+    o->hdr.instrument_id = l->instrument;
+    o->hdr.ts_ns = l->ts[k];
+    o->order_id = l->aggressor_base + ++l->next_aggressor;
+    o->side = buy ? ENG_SIDE_SELL : ENG_SIDE_BUY;
+    /* a hidden print between ticks: a resting bid must be at or above it, an ask at or below */
+    o->price = buy ? -floor_div(-l->price[k], l->tick) * l->tick : floor_div(l->price[k], l->tick) * l->tick;
+    o->qty = l->qty[k];
+    o->ord_type = ENG_ORD_LIMIT;
+    o->tif = ENG_TIF_IOC;
+    o->account_id = l->contra_account;
+    o->stp_group = hidden ? l->hist_stp_group : 0;
+    o->stp_mode = hidden ? ENG_STP_CANCEL_AGGRESSING : 0;
+    if (hidden) l->aggressors_hidden++;
+    else l->aggressors_visible++;
+}
+
+/* The executions in [a, b) at or through the strategy's prices into touch[]; how many, or -ENOMEM. */
+static long find_touches(rpl_loop_t *l, size_t a, size_t b)
+{
+    size_t nt = 0;
+    if (!l->has_orders || l->stopped) return 0;
+    for (size_t k = a;; k++) {
+        k = rpl_first_touch(l->bid_exec, l->ask_exec, k, b, l->own_bid, l->own_ask);
+        if (k >= b) break;
+        if (!l->hidden_executions && l->kind[k] == RPL_KIND_HIDDEN) continue;
+        if (grow((void **)&l->touch, &l->touch_cap, nt + 1, sizeof(size_t))) return -ENOMEM;
+        l->touch[nt++] = k;
+    }
+    return (long)nt;
+}
+
+/* Hidden prints of [a, b) that were not rewritten go to the strategy's market data. 0 or -ENOMEM. */
+static int push_prints(rpl_loop_t *l, rpl_router_t *r, size_t a, size_t b, size_t nt)
+{
+    size_t t = 0;
+    for (size_t k = a; k < b; k++) {
+        if (l->kind[k] != RPL_KIND_HIDDEN) continue;
+        while (t < nt && l->touch[t] < k) t++;
+        if (t < nt && l->touch[t] == k) continue;
+        if (rpl_md_push_print(r, l->ts[k], l->side[k], l->price[k], l->qty[k])) return -ENOMEM;
+    }
+    return 0;
+}
+
+long rpl_loop_hist_chunk(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, size_t a, size_t b)
+{
+    if (b <= a) return 0;
+    const eng_cmd_t *cmds = l->recs + a;
+    long nt = find_touches(l, a, b);
+    if (nt < 0) return nt;
+    if (nt > 0) {
+        if (grow((void **)&l->chunk, &l->chunk_cap, b - a, sizeof(eng_cmd_t))) return -ENOMEM;
+        memcpy(l->chunk, cmds, (b - a) * sizeof(eng_cmd_t));
+        for (long t = 0; t < nt; t++) write_aggressor(l, l->touch[t], &l->chunk[l->touch[t] - a]);
+        l->aggressors_built = 1;
+        cmds = l->chunk;
+    }
+    l->i = b;
+    if (l->ts[b - 1] > l->now) l->now = l->ts[b - 1];
+    long rc = rpl_loop_submit(l, r, e, cmds, b - a, 0);
+    if (rc < 0) return rc;
+    if (r->want_md && push_prints(l, r, a, b, (size_t)nt)) return -ENOMEM;
+    return 0;
+}
+
+/* The end of the next history slice (Replay.run's history branch); t_h, t_a, t_w as there. */
+static size_t slice_end(rpl_loop_t *l, const rpl_router_t *r, int64_t t_h, int64_t t_a, int64_t t_w)
+{
+    int64_t limit = t_a;
+    if (t_w < RPL_INF && t_w + l->lo_min < limit) limit = t_w + l->lo_min;
+    if (!l->stopped && l->md_wakes && r->want_md) {
+        int64_t reaction = earliest_reaction(l, t_h + l->lf_min);
+        if (reaction < RPL_INF && reaction + l->lo_min < limit) limit = reaction + l->lo_min;
+    }
+    size_t j = limit < RPL_INF ? upper_bound(l->ts, l->n, limit) : l->n;
+    j = cut_before_own_orders(l, j, l->lf_min + l->lo_min);
+    if (j < l->i + 1) j = l->i + 1;
+    return j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
+}
+
+long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t t_arrival, int64_t own_bid,
+                      int64_t own_ask, int64_t busy_until, int flags)
+{
+    l->now = now;
+    l->t_arrival = t_arrival;
+    l->own_bid = own_bid;
+    l->own_ask = own_ask;
+    l->busy_until = busy_until;
+    l->has_orders = (flags & RPL_HAS_ORDERS) != 0;
+    l->stopped = (flags & RPL_STOPPED) != 0;
+    for (;;) {
+        int64_t t_h = l->i < l->n ? l->ts[l->i] : RPL_INF;
+        int64_t t_a = l->t_arrival;
+        int64_t t_w = next_wake(l, r);
+        if (t_h == RPL_INF && t_a == RPL_INF && (l->own_head == l->own_tail || l->stopped)) return RPL_STOP_END;
+        if (t_w < t_h && t_w < t_a) {
+            l->wake_ns = t_w;
+            return RPL_STOP_WAKE;
+        }
+        if (t_a < t_h) {
+            l->t_hist = t_h;
+            return RPL_STOP_ARRIVAL;
+        }
+        long rc = rpl_loop_hist_chunk(l, r, e, l->i, slice_end(l, r, t_h, t_a, t_w));
+        if (rc < 0) return rc;
+    }
+}

@@ -1,0 +1,169 @@
+/*
+ * rpl_loop.h - the replay's main loop in C (trading/replay/runtime.py, "the C loop"): history runs
+ * through the engine in slices until the strategy must run, so Python is entered only at its
+ * wake-ups and when its own commands are due at the engine.
+ *
+ * It is the same loop as the runtime's reference loop in Python (Replay._run_reference), step for
+ * step, for a constant feed latency (the router stamps deliveries itself):
+ *   - the next wake-up: the first own event or (for a strategy woken by market data) the first
+ *     market data due, or a timer's tick (an on-change timer's tick moves to the first one at or
+ *     after the next delivery), never before busy_until (the strategy's computation time);
+ *   - ties: history first, then the strategy's arriving commands, then wake-ups;
+ *   - a history slice never runs past the earliest time a command the strategy has not made yet
+ *     could arrive, and is cut where a history command could touch one of its orders (plus the
+ *     feed and order latency), at most RPL_SLICE commands;
+ *   - executions at or through the strategy's best own bid / ask become IOC orders of the contra
+ *     account (FIDELITY.md rules 2 and 3), hidden prints not rewritten go to the market-data FIFO.
+ * The strategy's own events wait on the loop's own FIFO (delivery times beside them) until Python
+ * takes them at a wake-up. Market data delivered to the strategy is folded into a set of changed
+ * levels (the last quantity per side and price) and the trades' last price and volume, so Python
+ * applies a handful of net level changes per wake-up instead of every event; a row Python must see
+ * on its own (a phase change, or a trade when the strategy has on_trade) stops the fold.
+ *
+ * Memory: the loop owns its FIFO, scratch and level-set buffers (malloc'd, grown by doubling);
+ * the history arrays are the caller's and must outlive the loop.
+ */
+#ifndef RPL_LOOP_H
+#define RPL_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eng_engine.h"
+#include "rpl_router.h"
+
+/* CFFI-BEGIN */
+#define RPL_INF 4611686018427387904
+#define RPL_SLICE 4096
+
+/* What rpl_loop_advance stopped for. */
+enum {
+    RPL_STOP_END = 0,       /* the day is over (history done, nothing on the way) */
+    RPL_STOP_WAKE = 1,      /* the strategy wakes at wake_ns */
+    RPL_STOP_ARRIVAL = 2    /* the strategy's commands arriving before t_hist are due */
+};
+
+/* rpl_loop_advance's flags */
+enum { RPL_HAS_ORDERS = 1, RPL_STOPPED = 2 };
+
+/* rpl_loop_take_md's result bits */
+enum { RPL_MD_FOLDED = 1, RPL_MD_HELD = 2 };
+
+/* History command kinds (trading/replay/history.py Cmd) the loop needs. */
+enum { RPL_KIND_ADD = 1, RPL_KIND_EXECUTE = 4, RPL_KIND_HIDDEN = 5 };
+
+typedef struct rpl_timer {
+    int64_t next_ns;
+    int64_t interval_ns;
+    uint8_t on_change;        /* ticks with nothing delivered since the last one are skipped */
+    uint8_t changed;          /* something was delivered since the last tick */
+    uint8_t _pad[6];
+} rpl_timer_t;
+
+/* One net level change of the strategy's book view. */
+typedef struct rpl_level {
+    int64_t price;
+    int64_t qty;              /* the level's displayed total now (0: gone) */
+    uint8_t side;
+    uint8_t _pad[7];
+} rpl_level_t;
+
+typedef struct rpl_loop {
+    /* history (the caller's arrays, n commands) */
+    const eng_cmd_t *recs;
+    const int64_t *ts, *price, *qty;
+    const uint8_t *side, *kind;
+    const int64_t *bid_exec, *ask_exec, *bid_hit, *ask_hit;
+    size_t n;
+    size_t i;                 /* the next history command */
+    int64_t now;              /* newest time the engine has seen from the replay */
+    /* the strategy's side: rpl_loop_advance's arguments (the caller may set them for
+     * rpl_loop_hist_chunk) */
+    int64_t t_arrival;        /* first of its commands still on the way, RPL_INF: none */
+    int64_t own_bid, own_ask; /* its highest bid / lowest ask live or on the way (-RPL_INF / RPL_INF) */
+    int64_t busy_until;       /* it cannot be woken before (its computation time) */
+    uint8_t has_orders;       /* it has orders live or on the way */
+    uint8_t stopped;          /* it raised: no wake-ups but own events, no rewriting */
+    uint8_t md_callbacks;     /* market data itself wakes it (on_book / on_trade / on_phase) */
+    uint8_t md_wakes;         /* market data can wake it (md_callbacks or an on-change timer at start) */
+    uint8_t hidden_executions;/* hidden prints may fill its orders */
+    uint8_t _pad0[3];
+    /* constants */
+    int64_t lo_min, lf_min;   /* minimum order and feed latency */
+    int64_t tick;
+    uint32_t instrument, contra_account, hist_stp_group;
+    uint32_t _pad1;
+    uint64_t aggressor_base, next_aggressor;
+    /* counters Python reports */
+    uint64_t aggressors_visible, aggressors_hidden;
+    uint8_t aggressors_built; /* any aggressor was built (the counters' keys exist) */
+    uint8_t _pad2[7];
+    /* outputs of rpl_loop_advance */
+    int64_t wake_ns;          /* RPL_STOP_WAKE */
+    int64_t t_hist;           /* RPL_STOP_ARRIVAL: commands arriving before this are due */
+    /* timers */
+    rpl_timer_t *timers;
+    size_t n_timers, timers_cap;
+    /* the strategy's own events: [own_head, own_tail) */
+    eng_evt_t *own;
+    int64_t *own_deliver;
+    size_t own_head, own_tail, own_cap;
+    /* net level changes since the last rpl_loop_levels_clear, and the trades folded */
+    rpl_level_t *levels;
+    size_t n_levels, levels_cap;
+    uint64_t *slot;           /* open addressing: epoch << 32 | (index into levels + 1); stale epoch: empty */
+    size_t slot_cap;          /* a power of two, at least twice n_levels */
+    uint64_t epoch;
+    uint8_t md_changed;       /* a book level or a trade was taken since the caller cleared it */
+    uint8_t trade_seen;       /* a trade was folded since rpl_loop_levels_clear */
+    uint8_t _pad3[6];
+    int64_t trade_last_price, trade_volume;
+    rpl_md_t held;            /* the row rpl_loop_take_md stopped at */
+    /* scratch: one history slice with its rewritten executions */
+    eng_cmd_t *chunk;
+    size_t chunk_cap;
+    size_t *touch;
+    size_t touch_cap;
+} rpl_loop_t;
+
+/* Sets up an empty loop: every field zero but own_bid -RPL_INF, own_ask and t_arrival RPL_INF, and
+ * its buffers allocated; the caller then sets the history fields (recs .. ask_hit, n) and the
+ * constants. 0 or -ENOMEM (nothing to free then). rpl_loop_free releases the loop's buffers; the
+ * struct and the history arrays are the caller's. */
+int rpl_loop_init(rpl_loop_t *l);
+void rpl_loop_free(rpl_loop_t *l);
+
+/* Appends a timer (first tick at next_ns). 0 or -ENOMEM. */
+int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change);
+
+/* Runs the commands through the router and the engine (rpl_submit) and moves the strategy's events
+ * onto the own FIFO. own: 1 for the strategy's batch, 0 for history. The number of engine events,
+ * or a negative rpl_submit / -ENOMEM error. */
+long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_cmd_t *cmds, size_t n, int own);
+
+/* History commands [a, b) through the engine with the executions that can touch the strategy's
+ * orders rewritten, hidden prints queued; i = b. 0, or a negative rpl_loop_submit error. */
+long rpl_loop_hist_chunk(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, size_t a, size_t b);
+
+/* Takes the strategy's side as it stands now (the fields of the same names; flags: RPL_HAS_ORDERS,
+ * RPL_STOPPED), then runs history until the strategy must run: RPL_STOP_WAKE (wake_ns),
+ * RPL_STOP_ARRIVAL (t_hist) or RPL_STOP_END; a negative error as rpl_loop_hist_chunk. */
+long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t t_arrival, int64_t own_bid,
+                      int64_t own_ask, int64_t busy_until, int flags);
+
+/* Takes market data delivered at or before t off the router's FIFO: book levels into the level
+ * set, trades folded (unless stop_on_trade), md_changed set for both (held trades too). Returns RPL_MD_FOLDED when
+ * something went into the level set or the trade fold, | RPL_MD_HELD when it stopped at a row
+ * Python must handle itself (a phase change; a trade with stop_on_trade), copied to held; 0 when
+ * nothing was due; -ENOMEM when the level set could not grow. */
+int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trade);
+
+/* Forgets the level set and the folded trades (after the caller applied them). */
+void rpl_loop_levels_clear(rpl_loop_t *l);
+
+/* Moves up to max own events delivered at or before t off the FIFO into out, in order. Returns
+ * how many. */
+size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, size_t max);
+/* CFFI-END */
+
+#endif

@@ -1,0 +1,115 @@
+"""The replay's C loop (native/replay/rpl_loop.c) against the reference loop in Python
+(ReplayConfig(loop="python")): the same data, strategy and configuration give the same run, byte
+for byte: fills, P&L samples, counts, engine commands and events, what the strategy saw and when.
+Strategies cover each way into Python: timers (on-change and plain), on_book, on_trade with the
+book read inside it, phases, fixed computation charges, hidden executions off, and a strategy that
+raises mid-day. The GOOG full day runs the issue's quoting strategy (bench/replay.py's settings)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.trading.replay.conftest import AAPL, GOOG, sample
+from trading.replay.history import History, build_history
+from trading.replay.latency import Constant
+from trading.replay.lobster import load_lobster
+from trading.replay.results import to_json
+from trading.replay.runtime import ReplayConfig, ReplayResult, run_replay
+from trading.strategy.api import Fill, PublicTrade, Strategy
+from trading.strategy.context import Context
+from trading.strategy.examples import TouchQuoter
+
+
+class TouchChaser(Strategy):
+    """Joins the best bid whenever it moves (cancelling the old order), sells into large prints;
+    records what it sees, with the book as it stands inside on_trade."""
+    defaults = {"fail_after": 0}
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.last: int | None = None
+        self.seen: list[tuple[Any, ...]] = []
+
+    def on_book(self, ctx: Context) -> None:
+        bid = ctx.book.best_bid
+        self.seen.append((ctx.now, "book", bid, ctx.book.best_ask, ctx.book.bid_qty, ctx.book.traded_volume))
+        if bid is None or bid == self.last:
+            return
+        self.last = bid
+        for o in list(ctx.orders.values()):
+            if o.status == "live":
+                ctx.cancel(o.order_id)
+        if abs(ctx.position) < 300:
+            ctx.buy(bid, 100)
+        if self.params["fail_after"] and len(self.seen) > self.params["fail_after"]:
+            raise RuntimeError("chaser gave up")
+
+    def on_trade(self, ctx: Context, trade: PublicTrade) -> None:
+        self.seen.append((ctx.now, "trade", trade, ctx.book.best_bid, ctx.book.last_trade_price))
+        if trade.qty > 300 and ctx.position > 0 and ctx.book.best_ask is not None:
+            ctx.sell(ctx.book.best_ask, 100)
+
+    def on_phase(self, ctx: Context, phase: str, previous: str) -> None:
+        self.seen.append((ctx.now, "phase", phase, previous))
+
+    def on_fill(self, ctx: Context, fill: Fill) -> None:
+        self.seen.append((ctx.now, "fill", fill))
+
+
+class PlainTimer(TouchQuoter):
+    """The quoting strategy on a timer that ticks whether or not anything arrived."""
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000)
+
+
+def _same(history: History, make: Any, **config: Any) -> ReplayResult:
+    runs = []
+    for loop in ("python", "auto"):
+        strategy = make()
+        r = run_replay(history, strategy, ReplayConfig(**config, loop=loop))
+        runs.append((r, getattr(strategy, "seen", None)))
+    (ref, ref_seen), (fast, fast_seen) = runs
+    assert to_json(fast) == to_json(ref)
+    assert fast.fills == ref.fills and fast.samples == ref.samples and fast.counts == ref.counts
+    assert (fast.engine_commands, fast.engine_events, fast.end_ns, fast.error) == \
+        (ref.engine_commands, ref.engine_events, ref.end_ns, ref.error)
+    assert fast.ctx.sent == ref.ctx.sent and fast_seen == ref_seen
+    return fast
+
+
+LAT = {"order_latency": Constant(20_000), "feed_latency": Constant(70_000)}
+
+
+@pytest.mark.parametrize("make, config", [
+    (lambda: TouchQuoter(interval_ms=10), {"compute": "none"}),
+    (lambda: TouchQuoter(interval_ms=37), {**LAT, "compute": 30_000}),
+    (lambda: TouchQuoter(interval_ms=50), {**LAT, "compute": "none", "hidden_executions": False}),
+    (lambda: PlainTimer(interval_ms=20), {**LAT, "compute": 5_000}),
+    (lambda: TouchChaser(), {**LAT, "compute": 5_000}),
+    (lambda: TouchChaser(), {"compute": "none"}),
+    (lambda: TouchChaser(fail_after=40), {**LAT, "compute": "none"}),
+], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "chaser", "chaser-0-latency",
+        "chaser-raises"])
+def test_the_c_loop_replays_the_aapl_sample_as_the_reference_loop(make: Any, config: dict[str, Any]) -> None:
+    r = _same(build_history(load_lobster(sample(AAPL))), make, **config)
+    assert r.ctx.sent["NEW"] > 0
+
+
+def test_the_c_loop_replays_the_goog_day_with_the_quoting_strategy_as_the_reference_loop() -> None:
+    r = _same(build_history(load_lobster(sample(GOOG))), lambda: TouchQuoter(size=100, interval_ms=100, max_position=500),
+              order_latency=Constant(50_000), feed_latency=Constant(50_000), compute="none")
+    assert len(r.fills) > 1000
+
+
+def test_a_feed_latency_that_is_not_constant_runs_the_reference_loop() -> None:
+    from trading.replay.latency import Empirical
+    from trading.replay.runtime import Replay
+    hist = build_history(load_lobster(sample(AAPL)))
+    assert Replay(hist, TouchQuoter(), ReplayConfig(compute="none")).loop is not None
+    assert Replay(hist, TouchQuoter(), ReplayConfig(compute="none", loop="python")).loop is None
+    feed = Empirical.from_samples([10_000, 20_000, 90_000])
+    assert Replay(hist, TouchQuoter(), ReplayConfig(compute="none", feed_latency=feed)).loop is None
+    with pytest.raises(ValueError, match="loop must be"):
+        Replay(hist, TouchQuoter(), ReplayConfig(loop="fast"))

@@ -1,0 +1,151 @@
+"""The replay's main loop in C (native/replay/rpl_loop.c), seen from Python: the loop's state, the
+history arrays it reads (kept alive here), and the hand-over at a wake-up.
+
+``advance`` runs history through the engine until the strategy must run (a wake-up, or its own
+commands due at the engine); Python then takes what was delivered up to the wake-up: the net level
+changes of the strategy's book view and the folded trades (applied to ``ctx.book`` in one pass),
+each row that needs Python on its own (a phase change, a trade for a strategy with on_trade), and
+its own events, decoded. The timers live in the C struct (``timers``), because the C loop computes
+the next wake-up from them. Only the wake-up loop moved: what the strategy sees, when, and the
+commands the engine gets are those of the reference loop in runtime.py (a test compares them).
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+from native import records
+from native._venue import ffi, lib
+from native.engine import EngineError
+from native.messages import Event
+from trading.replay.history import CONTRA_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, Cmd, History
+from trading.replay.router import Router
+from trading.strategy.context import BookView
+from trading.strategy.decode import decode_event_records
+
+INF = 1 << 62
+STOP_END, STOP_WAKE, STOP_ARRIVAL = int(lib.RPL_STOP_END), int(lib.RPL_STOP_WAKE), int(lib.RPL_STOP_ARRIVAL)
+HAS_ORDERS, STOPPED = int(lib.RPL_HAS_ORDERS), int(lib.RPL_STOPPED)
+MD_FOLDED, MD_HELD = int(lib.RPL_MD_FOLDED), int(lib.RPL_MD_HELD)
+OWN_TAKE = 256
+assert int(lib.RPL_INF) == INF and (int(lib.RPL_KIND_ADD), int(lib.RPL_KIND_EXECUTE), int(lib.RPL_KIND_HIDDEN)) == \
+    (int(Cmd.ADD), int(Cmd.EXECUTE), int(Cmd.HIDDEN))
+
+
+class NativeLoop:
+    """One rpl_loop_t over a history, bound to the replay's router (and through it, its engine)."""
+
+    def __init__(self, history: History, router: Router, hit_columns: dict[str, np.ndarray], *, tick: int,
+                 aggressor_base: int, lo_min: int, lf_min: int, hidden_executions: bool) -> None:
+        self._l: Any = ffi.new("rpl_loop_t *")
+        if lib.rpl_loop_init(self._l) != 0:
+            raise MemoryError("rpl_loop_init: out of memory")
+        self._free = weakref.finalize(self, lib.rpl_loop_free, self._l)
+        self._router = router
+        self._r, self._e = router.handle, router.engine_handle
+        # contiguous copies the C side reads for the loop's life
+        self._arrays = {"recs": np.ascontiguousarray(history.records),
+                        "ts": np.ascontiguousarray(history.ts_ns, dtype=np.int64),
+                        "price": np.ascontiguousarray(history.price, dtype=np.int64),
+                        "qty": np.ascontiguousarray(history.qty, dtype=np.int64),
+                        "side": np.ascontiguousarray(history.side, dtype=np.uint8),
+                        "kind": np.ascontiguousarray(history.kind, dtype=np.uint8),
+                        **{name: np.ascontiguousarray(col, dtype=np.int64) for name, col in hit_columns.items()}}
+        a, l = self._arrays, self._l
+        l.recs = ffi.cast("const eng_cmd_t *", ffi.from_buffer(a["recs"]))
+        for name in ("ts", "price", "qty", "bid_exec", "ask_exec", "bid_hit", "ask_hit"):
+            setattr(l, name, ffi.cast("const int64_t *", ffi.from_buffer(a[name])))
+        for name in ("side", "kind"):
+            setattr(l, name, ffi.cast("const uint8_t *", ffi.from_buffer(a[name])))
+        l.n = len(history)
+        l.tick, l.lo_min, l.lf_min = tick, lo_min, lf_min
+        l.instrument, l.contra_account, l.hist_stp_group = INSTRUMENT, CONTRA_ACCOUNT, HIST_STP_GROUP
+        l.aggressor_base = aggressor_base
+        l.hidden_executions = int(hidden_executions)
+        self._own_out: Any = ffi.new("eng_evt_t[]", OWN_TAKE)
+        self._own_raw = ffi.buffer(self._own_out)
+        self.timers: list[Any] = []      # the rpl_timer_t of each timer, in the order they were set
+
+    @property
+    def state(self) -> Any:
+        """The rpl_loop_t (fields read and set by the runtime between calls)."""
+        return self._l
+
+    def _check(self, rc: int, what: str) -> int:
+        if rc < 0:
+            raise EngineError(f"{what}: error {rc}")
+        if self._r.rej_len:
+            self._router.count_rejects()
+        return rc
+
+    def advance(self, now: int, t_arrival: int, own_bid: int, own_ask: int, busy_until: int, flags: int) -> int:
+        """Runs history until the strategy must run (rpl_loop_advance: its side as it is now)."""
+        rc = lib.rpl_loop_advance(self._l, self._r, self._e, now, t_arrival, own_bid, own_ask, busy_until, flags)
+        if rc < 0 or self._r.rej_len:
+            self._check(rc, "rpl_loop_advance")
+        return rc  # type: ignore[no-any-return]
+
+    def hist_chunk(self, a: int, b: int) -> None:
+        self._check(lib.rpl_loop_hist_chunk(self._l, self._r, self._e, a, b), "rpl_loop_hist_chunk")
+
+    def submit(self, recs: np.ndarray, own: bool) -> None:
+        self._check(lib.rpl_loop_submit(self._l, self._r, self._e, ffi.cast("const eng_cmd_t *", ffi.from_buffer(recs)),
+                                        len(recs), int(own)), "rpl_loop_submit")
+
+    # ---- timers ---------------------------------------------------------------------------------
+    def add_timer(self, next_ns: int, interval_ns: int, on_change: bool) -> None:
+        if lib.rpl_loop_add_timer(self._l, next_ns, interval_ns, int(on_change)) != 0:
+            raise MemoryError("rpl_loop_add_timer: out of memory")
+        l = self._l      # the array may have moved: every timer's cdata afresh
+        self.timers = [l.timers[k] for k in range(l.n_timers)]
+
+    # ---- the hand-over at a wake-up ------------------------------------------------------------
+    def take_md(self, t: int, book: BookView, stop_on_trade: bool, on_row: Callable[[Any], None]) -> bool:
+        """Market data delivered at or before t into the book view (net level changes, folded
+        trades); on_row gets each row that needs Python, in its place. Whether a book level or a
+        trade arrived (what wakes on-change timers)."""
+        l, r = self._l, self._r
+        got = lib.rpl_loop_take_md(l, r, t, stop_on_trade)
+        if not got:
+            return False
+        while True:
+            if got < 0:
+                raise MemoryError("rpl_loop_take_md: out of memory")
+            if got & MD_FOLDED:
+                self._apply_levels(book)
+            if not got & MD_HELD:
+                break
+            on_row(l.held)
+            got = lib.rpl_loop_take_md(l, r, t, stop_on_trade)
+        changed = bool(l.md_changed)
+        l.md_changed = 0
+        return changed
+
+    def _apply_levels(self, book: BookView) -> None:
+        l = self._l
+        n = l.n_levels
+        if not n and not l.trade_seen:
+            return
+        levels = l.levels
+        for k in range(n):
+            lv = levels[k]
+            book.apply(lv.side, lv.price, lv.qty)
+        if l.trade_seen:
+            book.trade(l.trade_last_price, l.trade_volume)
+        lib.rpl_loop_levels_clear(l)
+
+    def take_own(self, t: int) -> list[Event]:
+        """The strategy's own events delivered at or before t, in order."""
+        k = lib.rpl_loop_take_own(self._l, t, self._own_out, OWN_TAKE)
+        if not k:
+            return []
+        out = decode_event_records(self._own_raw, k)
+        while k == OWN_TAKE:
+            k = lib.rpl_loop_take_own(self._l, t, self._own_out, OWN_TAKE)
+            out += decode_event_records(self._own_raw, k)
+        return out
+
+    def own_pending(self) -> bool:
+        return bool(self._l.own_tail > self._l.own_head)
