@@ -159,13 +159,14 @@ def order_path(mode: str, workdir: str, cmds: np.ndarray, lat_n: int, cpus: tupl
     (lat_n 0: throughput only). The engine makes SPARES segments of segment_mb per journal
     before it takes orders (written zeros): 1 GiB at 64 MiB, which took seconds per start on
     this shared disk; --quick's stream (100 k commands, about 60 MB of journal) fits in the
-    spares of 16 MiB segments as well, so no roll waits for the segment maker either way."""
+    first segment and 4 spares of 16 MiB (128 MiB made per start), so no roll waits for the
+    segment maker either way."""
     name = f"bj{uuid.uuid4().hex[:6]}"
     jdir = os.path.join(workdir, f"journal-{mode}")
     extra = [] if mode == "off" else ["--journal", jdir, "--durability", mode,
                                       "--group-records", "8192", "--group-us", os.environ.get("BJ_GROUP_US", "500"),
                                       "--snapshot-every", str(snapshot_every),
-                                      "--journal-spares", str(SPARES),
+                                      "--journal-spares", str(SPARES if segment_mb >= 64 else 4),
                                       "--segment-mb", str(segment_mb)]
     log_path = os.path.join(workdir, f"engine-{mode}.log")
     venue, proc = start_engine(name, cpus[1], extra, workdir, f"engine-{mode}", 120)

@@ -39,6 +39,7 @@ from gateway.regnms.rules import rules_in_force  # noqa: E402
 from trading.replay.lobster import load_lobster  # noqa: E402
 from trading.routing.flow import REPLAY_VENUES, run_flow, summarize, synthetic_parents  # noqa: E402
 from trading.routing.impact import estimate_from_day  # noqa: E402
+from trading.routing.queue import touch_move_rate  # noqa: E402
 from trading.routing.errors import RoutingError  # noqa: E402
 from trading.routing.replay_market import SyntheticVenues  # noqa: E402
 
@@ -121,6 +122,7 @@ def main() -> int:
     day = load_lobster(args.data)
     synthetic = SyntheticVenues.build(day, VENUES, seed=1)
     impact = estimate_from_day(day, horizon_ns=1_000_000_000)
+    move_rate = touch_move_rate(day)
     build_s = time.perf_counter() - t0
     rules = rules_in_force()
     parents = synthetic_parents(day, n, seed=args.seed, horizon_ns=10_000_000_000, max_waves=50,
@@ -128,16 +130,22 @@ def main() -> int:
     rows: dict[str, dict[str, float]] = {}
     for strategy in [BASELINE] + STRATEGIES:
         t = time.perf_counter()
-        flow = run_flow(synthetic, strategy, parents, seed=args.seed, impact=impact, rules=rules)
+        flow = run_flow(synthetic, strategy, parents, seed=args.seed, impact=impact, rules=rules,
+                        touch_move_rate_per_s=move_rate)
         s = summarize(flow.reports)
         dark = sum(f.qty for r in flow.reports for f in r.fills if f.venue_id == "DARK")
         posts = {c.child_id for r in flow.reports for c in r.children if c.style == "post"}
         posted = sum(f.qty for r in flow.reports for f in r.fills if f.child_id in posts)
+        ends = [(o.state, o.reason) for r in flow.reports for o in r.outcomes if o.child_id in posts]
         rows[strategy] = {"filled_fraction": s.filled / s.asked, "spread_bps": s.spread_bps, "impact_bps": s.impact_bps,
                           "fees_bps": s.fees_bps, "total_bps": s.total_bps, "shortfall_bps": s.shortfall_bps,
                           "children": s.children, "waves": s.waves, "timeouts": s.timeouts,
                           "dark_fraction": dark / s.filled if s.filled else 0.0,
                           "posts": len(posts), "posted_fill_fraction": posted / s.filled if s.filled else 0.0,
+                          "posts_filled": sum(st == "filled" for st, _ in ends),
+                          "posts_partial": sum(st == "partial" for st, _ in ends),
+                          "posts_cancelled_touch_moved": sum("touch moved" in why for _, why in ends),
+                          "posts_cancelled_time_up": sum("time was up" in why for _, why in ends),
                           "markout_1s_bps": float(np.mean(flow.markouts_bps)) if flow.markouts_bps else float("nan"),
                           "decision_p50_ns": pct(flow.decision_ns, 50), "decision_p99_ns": pct(flow.decision_ns, 99),
                           "decisions": len(flow.decision_ns), "skipped": len(flow.skipped),
@@ -180,7 +188,10 @@ def main() -> int:
         if r["skipped"]:
             print(f"  {k}: {r['skipped']:.0f} parents not routed (no quote on either side at arrival)")
     best = max(STRATEGIES, key=lambda k: ratios[k + "_impact_reduction"])
-    print(f"  passive: {rows['passive']['posts']:.0f} posts; fills of resting posts follow the queue rule of "
+    pr = rows["passive"]
+    print(f"  passive: touch-move rate {move_rate:.3f}/s a side (the day's best-price improvements); {pr['posts']:.0f} posts ({pr['posts_filled']:.0f} filled, {pr['posts_partial']:.0f} partly; "
+          f"cancelled because the touch moved away {pr['posts_cancelled_touch_moved']:.0f}, at their deadline "
+          f"{pr['posts_cancelled_time_up']:.0f}); fills of resting posts follow the queue rule of "
           f"trading/routing/replay_posts.py (history's executions at its price on its venue past its queue position, "
           f"or on any venue through its price); "
           f"'posted' = the share of the filled shares that rested")
@@ -210,7 +221,7 @@ def main() -> int:
     print(json.dumps({"bench": "routing", "machine": {**mach, "quick": args.quick, "loadavg_1m_after": load_after},
                       "metrics": {**{k: rows[k] for k in STRATEGIES}, f"{OUTAGE_STRATEGY}_with_{BASELINE_VENUE}_down": outage,
                                   "first_wave_decision": decisions, "first_wave_decision_waiting": waiting},
-                      "baselines": {BASELINE: base, "build_s": build_s},
+                      "baselines": {BASELINE: base, "build_s": build_s, "touch_move_rate_per_s": move_rate},
                       "ratios": ratios}))
     return 0
 

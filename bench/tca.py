@@ -116,9 +116,13 @@ def main() -> int:
           f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (shared machine)")
     for a, b, c in rows:
         print(f"  {a:<50} {b:>9}  {c}")
-    print(f"  target: 1 M executions in < 10 s -> {'met' if batch_s * 1_000_000 / n < 10 else 'not met'} "
-          f"(wall {batch_s * 1_000_000 / n:.1f} s, thread CPU {batch_cpu * 1_000_000 / n:.1f} s per 1 M, extrapolated "
-          f"linearly where fewer were run; CPU time leaves out what other work on this machine took)")
+    per_m_cpu, per_m_wall = batch_cpu * 1_000_000 / n, batch_s * 1_000_000 / n
+    incr_m_cpu = incr_cpu * 1_000_000 / n
+    print(f"  target: 1 M executions in < 10 s -> thread CPU per 1 M: batch {per_m_cpu:.1f} s, incremental "
+          f"{incr_m_cpu:.1f} s: {'met' if max(per_m_cpu, incr_m_cpu) < 10 else 'not met'}; wall per 1 M: batch "
+          f"{per_m_wall:.1f} s: {'met' if per_m_wall < 10 else 'not met'} at load average {load_before:.1f} "
+          f"(extrapolated linearly where fewer were run; on a shared machine the wall time counts the other "
+          f"work's share of the CPUs, the thread CPU time does not)")
     print(json.dumps({
         "bench": "tca",
         "machine": {"cores": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
@@ -128,7 +132,8 @@ def main() -> int:
                     "batch_executions_per_cpu_s": n / batch_cpu, "incremental_cpu_s": incr_cpu,
                     "incremental_executions_per_cpu_s": n / incr_cpu, "load_s": load_s,
                     "incremental_s": incr_s, "incremental_executions_per_s": n / incr_s,
-                    "report_s": report_s, "extrapolated_1m_batch_s": batch_s * 1_000_000 / n},
+                    "report_s": report_s, "extrapolated_1m_batch_s": per_m_wall,
+                    "extrapolated_1m_batch_cpu_s": per_m_cpu, "extrapolated_1m_incremental_cpu_s": incr_m_cpu},
         "baselines": {"read_records_s": read_s, "read_executions_per_s": n / read_s, "write_journal_s": write_s},
         "ratios": {"batch_over_read": batch_s / read_s, "incremental_over_batch": incr_s / batch_s},
     }))

@@ -290,6 +290,10 @@ def main() -> int:
     ap.add_argument("--gateway-idle-spin-us", type=int, default=None,
                     help="backoff: how long the gateway polls after its last work (default 0 "
                          "fifo: every spin is RT time; 50 other)")
+    ap.add_argument("--gateway-inflight-spin-us", type=int, default=None,
+                    help="backoff: how long the gateway polls with a command in flight before "
+                         "blocking on its waker (default: the gateway's own, 100; 0: block at "
+                         "once, the loop before the in-flight spin, for before/after)")
     ap.add_argument("--engine-spin", type=int, default=None,
                     help="engine backoff: idle polls before sleeping (default 20 fifo, 2000 other)")
     ap.add_argument("--dma-latency-us", type=int, default=None,
@@ -378,6 +382,8 @@ def main() -> int:
                               prio["engine"], prio["gateway"], engine_spin,
                               args.gateway_idle_spin_us,
                               (("--no-event-doorbell",) if args.no_event_doorbell else ())
+                              + (() if args.gateway_inflight_spin_us is None else
+                                 ("--inflight-spin-us", str(args.gateway_inflight_spin_us)))
                               + PATHS[path], tls=path.startswith("tls"))
                 try:
                     by_path[path], napi = _measure(venue, client_cpu, prio["client"], seconds,
@@ -419,7 +425,9 @@ def main() -> int:
                "sched": sched, "fifo_priorities": prio if sched == "fifo" else None,
                "client_wait": "ppoll (blocking, 1 ns timer slack)",
                "gateway_wait": "busy-poll" if gateway_wait == "spin" else
-               f"epoll backoff ({args.gateway_idle_spin_us} us spin, then blocking)",
+               f"epoll backoff ({args.gateway_idle_spin_us} us spin, "
+               f"{'default' if args.gateway_inflight_spin_us is None else args.gateway_inflight_spin_us}"
+               f" us in flight, then blocking)",
                "engine_wait": f"backoff: {engine_spin} idle polls, then futex sleep (no yields)",
                "gateway_event_doorbell": not args.no_event_doorbell,
                "echo_wait": "blocking recv", "echo_sched": sched,

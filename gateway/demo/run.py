@@ -38,6 +38,7 @@ from native.engine import Engine
 from native import records
 from native.records import Reason, type_name
 from trading.tca.analysis import CostSummary, analyze
+from trading.tca.analysis import summarize as summarize_costs
 from trading.tca.errors import TcaInputError
 from trading.tca.reference import parse_reference
 from trading.tca.tape import load_tape
@@ -204,6 +205,12 @@ def tca_lines(journal_dir: Path) -> list[str]:
     for dim in ("instrument", "account"):
         lines.append(f"  by {dim}:")
         lines += [_tca_row(s) for s in an.summary(dim)]
+    children = an.tape.orders["parent_id"] > 0
+    if children.any():
+        # an execution algorithm's children carry their parent's id (trading/execution/parent_ids.py)
+        lines.append("  by algorithm parent (its child orders as one row; IS: implementation shortfall):")
+        lines += [_tca_row(s) + f" | IS {_num(s.shortfall_bps, '+.2f')} bps"
+                  for s in summarize_costs(an, "parent", order_mask=children)]
     lines.append("  (fill rate of limit / market orders; effective spread 2s(p - arrival mid) over every "
                  "fill, share-weighted, so negative where resting orders earned the spread; PI: "
                  "marketable orders price-improved; markouts of fills, + in the filled side's favour)")

@@ -2,7 +2,7 @@
 here), with the engine and the gateway in their own processes and the continuous session over TCP,
 the live market maker quoting and a POV parent order executing in their own processes, checks its
 own determinism (their commands included), prints their activity and the run's transaction cost
-analysis (their accounts' rows included), and ends with the
+analysis (their accounts' rows included, the POV parent as one row of its child orders), and ends with the
 latency of every stage of the order path."""
 import json
 import re
@@ -59,6 +59,14 @@ def test_demo_runs_the_venue_and_reports_latency(tmp_path):
     assert row, tca
     assert int(row[1].replace(",", "")) == int(kids[1].replace(",", ""))
     assert int(row[2].replace(",", "")) == int(kids[2].replace(",", ""))
+    # Its child orders carry the parent's id (trading/execution/parent_ids.py): TCA shows the POV
+    # parent as one row with all of them, and no other algorithm parent.
+    parents = tca[tca.index("by algorithm parent"):].splitlines()[1:]
+    parent_rows = [line for line in parents if re.match(r"^  \S+:\d+:P\d+ ", line)]
+    assert len(parent_rows) == 1 and parent_rows[0].startswith("  MSFT:21:P1 "), tca
+    prow = re.match(r"^  \S+ +([\d,]+) +([\d,]+) ", parent_rows[0])
+    assert prow and int(prow[1].replace(",", "")) == int(kids[1].replace(",", ""))
+    assert int(prow[2].replace(",", "")) == int(kids[2].replace(",", "")) and "| IS " in parent_rows[0]
     for name in ("latency.hlog", "end_to_end.hgrm", "percentiles.png", "summary.json"):
         assert (tmp_path / "reports" / name).stat().st_size > 0, name
         assert str(tmp_path / "reports" / name) in out, name

@@ -7,6 +7,7 @@ profile.py          intraday volume profile (VWAP)
 schedules.py        how much should be done by now, per algorithm
 placement.py        passive / mid / aggressive placement rule of a child order
 parent.py           the parent order and its validation
+parent_ids.py       how a child order names its parent (client_order_id's high 32 bits, read by TCA)
 strategy.py         a parent order as a strategy: the same code live and in replay
 routed.py           slices through the smart order router when several venues exist
 desk.py, control.py parent orders run by the control plane: journal, processes, control files

@@ -168,7 +168,7 @@ class ParentDesk:
                   "min_participation": repr(o.min_participation),
                   "lot_size": str(self.instruments[o.instrument_id].lot_size),
                   "control": str(self._control_path(p.id)), "progress": str(self._progress_path(p.id)),
-                  "id_block": str(self.launches + 1)}
+                  "id_block": str(self.launches + 1), "parent_id": str(p.id)}
         cmd = [sys.executable, "-m", "trading", "strategy", "run", "--venue", self.venue, "--strategy", STRATEGY,
                "--account", str(o.account_id), "--instrument", str(o.instrument_id), "--tick", str(tick),
                "--duration", repr(max(1.0, (o.end_ns - time.monotonic_ns()) / 1e9 + 5.0))]

@@ -20,6 +20,8 @@ Parameters are scalars (command line and control plane alike); times are the run
 cancel a live parent (control.py); ``progress`` a file the strategy rewrites after each decision.
 ``id_block`` (set by the desk, one per launch) puts the child order ids in a range of their own, so
 a parent relaunched after a control-plane restart never reuses an id its earlier process sent.
+``parent_id`` (the desk's parent number; 1 for a parent run on its own) goes into every child's
+client_order_id (parent_ids.py), so transaction cost analysis sees the children as one parent.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from typing import Any, ClassVar
 from trading.execution import placement
 from trading.execution.impact import ImpactModel
 from trading.execution.parent import BUY, InstrumentRules, ParentOrder, ParentOrderRefused, validate
+from trading.execution.parent_ids import MAX_PARENT_ID, child_client_order_id, child_number
 from trading.execution.profile import VolumeProfile
 from trading.execution.schedules import IsSchedule, PovSchedule, Schedule, TwapSchedule, VwapSchedule
 from trading.strategy.api import Fill, Strategy
@@ -75,7 +78,7 @@ class ExecutionStrategy(Strategy):
         "risk_aversion": 1e-6, "max_participation": 0.25, "target_participation": 0.10, "min_participation": 0.0,
         "slice_s": 60.0, "decision_ms": 1000, "seed": 0, "lot_size": 1, "profile": "", "tod_offset_ns": 0,
         "impact_y": 0.0, "sigma_day": 0.0, "adv": 0.0, "half_spread": 0.0, "kyle": 0.0,
-        "control": "", "progress": "", "id_block": 0,
+        "control": "", "progress": "", "id_block": 0, "parent_id": 1,
     }
 
     def __init__(self, **params: Any) -> None:
@@ -120,6 +123,8 @@ class ExecutionStrategy(Strategy):
         self.order = validate(self.parent_order(ctx), rules)
         self._price_scale = ctx.price_scale
         self.schedule = self._schedule(self.order)
+        if not 0 < p["parent_id"] <= MAX_PARENT_ID:
+            raise ParentOrderRefused("parent_id", p["parent_id"], f"must be in 1..{MAX_PARENT_ID}")
         if p["id_block"]:
             if not 0 < p["id_block"] < ID_BLOCKS:
                 raise ParentOrderRefused("id_block", p["id_block"], f"must be in 1..{ID_BLOCKS - 1}")
@@ -265,7 +270,9 @@ class ExecutionStrategy(Strategy):
         # no dust: a child is at least a fifth of a slice unless that is all there is left to do
         min_child = min(max(lot, int(slice_qty / 5) // lot * lot), o.qty - self.filled - working)
         if new >= max(lot, min_child) and not any(c.status == "pending" for c in ctx.orders.values()):
-            oid = ctx.place(o.side, where.price, new, where.tif)
+            oid = ctx.place(o.side, where.price, new, where.tif,
+                            client_order_id=child_client_order_id(
+                                self.params["parent_id"], child_number(self.params["id_block"], len(self.children) + 1)))
             self.children.append(Child(now, oid, where.style, where.price, new, where.tif, self.market_volume,
                                        self.filled, working, self.target_now))
 

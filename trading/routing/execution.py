@@ -169,10 +169,9 @@ class _Run:
 
     def expire(self, now: int) -> None:
         for cid in self.outstanding():
-            child, _ = self.sent[cid]
+            child, sent_ns = self.sent[cid]
             due = self.answer_due(cid)
             if due is not None and now >= due:
-                sent_ns = self.sent[cid][1]
                 self.outcomes[cid] = ChildOutcome(child_id=cid, venue_id=child.venue_id, state="timed_out",
                                                   sent_ns=sent_ns, answered_ns=None, filled_qty=self.filled[cid],
                                                   reason="no answer within the timeout: venue scored down")

@@ -69,13 +69,13 @@ class FlowResult:
 
 def run_flow(synthetic: SyntheticVenues, strategy: str, parents: list[tuple[int, ParentOrder]], seed: int,
              impact: SquareRootImpact, rules: RuleVersion, markout_ns: int = 1_000_000_000,
-             kills: tuple[tuple[str, int], ...] = ()) -> FlowResult:
+             kills: tuple[tuple[str, int], ...] = (), touch_move_rate_per_s: float = 0.0) -> FlowResult:
     """Every parent in turn through a fresh replay of the same day (the same seed: the same latency
     draws for the same sends). kills: (venue, time) outages applied to the replay."""
     market = MultiVenueReplay(synthetic, seed=seed)
     for venue_id, at in kills:
         market.kill(venue_id, at)
-    router = Router(synthetic.venues, rules=rules, impact=impact, market=market)
+    router = Router(synthetic.venues, rules=rules, impact=impact, market=market, touch_move_rate_per_s=touch_move_rate_per_s)
     result = FlowResult(strategy=strategy, reports=[], decision_ns=router.decision_ns)
     for t, parent in parents:
         market.advance_to(t)

@@ -12,7 +12,10 @@ relative to the mid (positive: a cost):
                                                or of the whole market's for a post a tick inside (it is
                                                then the only protected quote at the best price: under
                                                Rule 611 every venue's marketable orders against its side
-                                               reach it first); A_v: v's displayed size at that price
+                                               reach it first); A_v: v's displayed size at that price;
+                                               the post rests until T or until a better price steps in
+                                               front of it (the model's touch-move rate), as run_plan
+                                               cancels it then
     cost_post  = f (-g - r_v + a_v) + (1 - f) (h + c + o)
     cost_cross = h + c
 
@@ -61,9 +64,12 @@ def choose_post(ctx: RoutingContext) -> Post | None:
     taker = min(ctx.fee_units(v) for v in ctx.usable_lit)
     cross = half + taker
     missed = half + taker + mid * ctx.impact.sigma_over(horizon_ns)
-    best: Post | None = None
     sizes = _sizes(ctx.remaining)
+    if not sizes or not _may_pay(ctx, sizes[0], horizon_ns, half, cross, missed):
+        return None
+    best: Post | None = None
     touch = n.bid if ctx.side == BUY else n.ask
+    fills: dict[tuple[int, int], list[float]] = {}
     for price in _prices(ctx, n.bid, n.ask):
         gain = abs(price - mid)      # what a fill earns against the mid, price units a share
         for v in ctx.usable_lit:
@@ -77,13 +83,27 @@ def choose_post(ctx: RoutingContext) -> Post | None:
             ahead = next((lv.qty for lv in own if lv.price == price), 0)
             adverse = max(0.0, -ctx.scores.score(v).markout_bps) * mid / 1e4
             filled_cost = -gain - ctx.maker_rebate_units[v] + adverse
-            for q, fill in zip(sizes, model.expected_fills(ahead, sizes, horizon_ns / 1e9)):
+            key = (id(model), ahead)      # inside the NBBO every venue has the same model and queue
+            if key not in fills:
+                fills[key] = model.expected_fills(ahead, sizes, horizon_ns / 1e9)
+            for q, fill in zip(sizes, fills[key]):
                 f = fill / q
                 saving = q * (cross - (f * filled_cost + (1.0 - f) * missed))
                 if saving > 0 and (best is None or saving > best.saving_units):
                     best = Post(venue_id=v, qty=q, price=price, expires_ns=ctx.now_ns + horizon_ns,
                                 expected_fill=fill, saving_units=saving)
     return best
+
+
+def _may_pay(ctx: RoutingContext, smallest: int, horizon_ns: int, half: float, cross: float, missed: float) -> bool:
+    """Whether any post could save anything, from the most favourable case: the smallest size (a fill
+    fraction falls with size), nobody ahead and the whole market's flow (no venue's is larger), a
+    fill earning the half spread and the largest rebate with no adverse selection. cost_post falls
+    as the fill fraction rises (missed > the filled cost), so if this case does not beat crossing,
+    none does."""
+    f = ctx.market_touch.expected_fills(0, [smallest], horizon_ns / 1e9)[0] / smallest
+    rebate = max(ctx.maker_rebate_units[v] for v in ctx.usable_lit)
+    return cross - (f * (-half - rebate) + (1.0 - f) * missed) > 0
 
 
 def _prices(ctx: RoutingContext, bid: int, ask: int) -> list[int]:

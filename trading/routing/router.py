@@ -37,7 +37,7 @@ class Router:
     def __init__(self, venues: tuple[VenueSpec, ...] | list[VenueSpec], rules: RuleVersion | None = None,
                  impact: SquareRootImpact = DEFAULT_IMPACT, market: Marketplace | None = None,
                  scores: VenueScoreboard | None = None, tick_class: TickClass = "penny", quote_life_ns: float = 1e9,
-                 timeout_floor_ns: int = 5_000_000) -> None:
+                 timeout_floor_ns: int = 5_000_000, touch_move_rate_per_s: float = 0.0) -> None:
         self.venues = {v.id: v for v in check_venues(venues)}
         self.rules = rules if rules is not None else rules_in_force()
         self.impact = impact
@@ -53,9 +53,10 @@ class Router:
         self._taker_units = {v: fee * 10_000 for v, fee in self._taker_usd.items()}   # USD -> price units
         self._rebate_units = {v: maker_rebate_usd(spec) * 10_000 for v, spec in self.venues.items()}
         trade_size = impact.volume_day / impact.samples if impact.samples > 0 else DEFAULT_TRADE_SIZE
-        self._touch = {v: touch_model(impact.volume_day, spec.market_share, trade_size)
+        # touch_move_rate_per_s: how often a better price steps in front of a post (queue.touch_move_rate)
+        self._touch = {v: touch_model(impact.volume_day, spec.market_share, trade_size, touch_move_rate_per_s)
                        for v, spec in self.venues.items() if spec.type == "lit"}
-        self._market_touch = touch_model(impact.volume_day, 1.0, trade_size)
+        self._market_touch = touch_model(impact.volume_day, 1.0, trade_size, touch_move_rate_per_s)
         self._lit = frozenset(v for v, spec in self.venues.items() if spec.type == "lit")
 
     @classmethod

@@ -223,7 +223,7 @@ def passive(ctx: RoutingContext) -> Allocation:
     rest = ctx.remaining - post.qty
     alloc = cost_minimization(ctx, qty=rest) if rest > 0 else Allocation()
     alloc.posts = [post]
-    ctx.notes.append(f"post {post.qty} at {post.venue_id}'s touch {post.price}: expected fill {post.expected_fill:.0f}, "
+    ctx.notes.append(f"post {post.qty} on {post.venue_id} at {post.price}: expected fill {post.expected_fill:.0f}, "
                      f"saving {post.saving_units / max(post.qty, 1):.2f} units a share against crossing")
     return alloc
 

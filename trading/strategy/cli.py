@@ -7,6 +7,15 @@ process, through its own producer slot and the engine's event log (trading/strat
 ``--other-instrument ID[:TICK]`` (repeatable) makes the strategy follow another instrument of the
 venue too (its book, its orders and P&L; e.g. the market maker's ``hedge_instrument``).
 
+``--via tcp`` runs the same strategy as an external participant (trading/strategy/tcp.py): its
+orders over the order-entry gateway (``--gateway HOST:PORT --session ID --firm ID --key KEY``), its
+book from the venue's market-data feed (``--md tcp://HOST:PORT --md-recovery HOST:PORT``, as
+``python -m gateway md publish --zmq ... --recovery-port ...`` serves it):
+
+    python -m trading strategy run --via tcp --gateway 127.0.0.1:9001 --session 101 --firm 1 \
+        --key key-101 --md tcp://127.0.0.1:31003 --md-recovery 127.0.0.1:31004 \
+        --strategy quote --account 1 --instrument 1 --duration 60
+
 Exit 0 after --duration (or SIGINT/SIGTERM), with the strategy's orders cancelled; 1 if the
 strategy raised (it is stopped and its orders cancelled, the venue goes on); 2 for bad arguments or
 a venue that cannot be attached (one line).
@@ -14,15 +23,18 @@ a venue that cannot be attached (one line).
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 from typing import Any, NoReturn
 
+from gateway.client.errors import ClientError
 from shm.errors import ShmError
-from trading.strategy.api import ParamError
+from trading.strategy.api import ParamError, Strategy
 from trading.strategy.context import Limits
 from trading.strategy.live import LiveRunner, OtherInstrument
 from trading.strategy.registry import BUILTIN, build, parse_params
+from trading.strategy.tcp import TcpRunner
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,7 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="action", required=True)
     sub.add_parser("list", help="the shipped strategies and their parameters")
     run = sub.add_parser("run", help="run one strategy live against a running engine")
-    run.add_argument("--venue", required=True, help="engine name (python -m gateway engine --name / venue.toml)")
+    run.add_argument("--venue", help="engine name (python -m gateway engine --name / venue.toml); --via slot")
+    run.add_argument("--via", choices=("slot", "tcp"), default="slot",
+                     help="slot: in-process producer slot and event log (default); tcp: over the gateway and the feed")
+    run.add_argument("--gateway", metavar="HOST:PORT", help="--via tcp: the order-entry gateway")
+    run.add_argument("--session", type=int, help="--via tcp: the gateway session id")
+    run.add_argument("--firm", type=int, help="--via tcp: the session's firm id")
+    run.add_argument("--key", help="--via tcp: the session's key")
+    run.add_argument("--md", metavar="ENDPOINT", help="--via tcp: the feed's ZeroMQ endpoint (tcp://HOST:PORT)")
+    run.add_argument("--md-recovery", metavar="HOST:PORT", help="--via tcp: the feed's recovery (snapshot) server")
     run.add_argument("--strategy", required=True)
     run.add_argument("--account", type=int, required=True, help="the strategy's own account (limits from the control plane)")
     run.add_argument("--instrument", type=int, required=True)
@@ -53,6 +73,36 @@ def _parser() -> argparse.ArgumentParser:
 
 
 STARTED = "strategy: SIGTERM handler installed"
+
+
+def _host_port(text: str | None, flag: str) -> tuple[str, int]:
+    host, sep, port = (text or "").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"{flag} must be HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+def _tcp_runner(args: argparse.Namespace, strategy: Strategy, limits: Limits) -> TcpRunner:
+    """The gateway session and the late-joined feed of --via tcp. ValueError for a missing or
+    malformed option; OSError / ClientError when the venue cannot be reached or refuses the logon."""
+    missing = [f"--{name}" for name in ("gateway", "session", "firm", "key", "md", "md_recovery")
+               if getattr(args, name) is None]
+    if missing:
+        raise ValueError(f"--via tcp needs {', '.join(m.replace('_', '-') for m in missing)}")
+    if args.other_instrument or args.journal:
+        raise ValueError("--other-instrument and --journal are for --via slot (the feed's snapshot gives the book)")
+    host, port = _host_port(args.gateway, "--gateway")
+    rec_host, rec_port = _host_port(args.md_recovery, "--md-recovery")
+    from gateway.client import Client
+    # the feed's modules are loaded by name: this module is on mypy --strict's typed surface (the
+    # control plane's strategy manager reaches it), the feed's ZeroMQ transport is not
+    md = {name: importlib.import_module(f"gateway.marketdata.{name}") for name in ("recovery", "subscriber", "transport")}
+    session = "VENUE"       # every venue's feed session (gateway.sip.process.FEED_SESSION)
+    feed = md["subscriber"].Subscriber(md["transport"].ZmqReceiver(args.md),
+                                       md["recovery"].RecoveryClient((rec_host, rec_port), session), session,
+                                       late_join=True)
+    client = Client.connect(host, port, args.session, args.firm, args.key, keepalive_ms=10_000)
+    return TcpRunner(client, feed, strategy, args.instrument, args.account, limits, tick_size=args.tick)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,10 +132,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.account < 0 or args.instrument <= 0:
             raise ValueError("--account must be >= 0 and --instrument > 0")
         limits = Limits(max_order_qty=args.max_order_qty) if args.max_order_qty else Limits()
-        others = [OtherInstrument.parse(text) for text in args.other_instrument]
-        runner = LiveRunner(args.venue, strategy, args.instrument, args.account, limits, tick_size=args.tick,
-                            directory=args.shm_dir, journal_dir=args.journal, others=others)
-    except (ValueError, LookupError, ParamError, ShmError, OSError, JournalError) as exc:
+        runner: LiveRunner | TcpRunner
+        if args.via == "tcp":
+            runner = _tcp_runner(args, strategy, limits)
+        else:
+            if not args.venue:
+                raise ValueError("--venue is required (the engine's name) with --via slot")
+            others = [OtherInstrument.parse(text) for text in args.other_instrument]
+            runner = LiveRunner(args.venue, strategy, args.instrument, args.account, limits, tick_size=args.tick,
+                                directory=args.shm_dir, journal_dir=args.journal, others=others)
+    except (ValueError, LookupError, ParamError, ShmError, OSError, JournalError, ClientError) as exc:
         print(f"strategy: {exc}", file=sys.stderr)
         return 2
     try:

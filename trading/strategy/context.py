@@ -73,6 +73,7 @@ class Outgoing:
     flags: int = 0
     display_qty: int = 0     # with the ICEBERG flag: the shares shown (the rest is a hidden reserve)
     instrument_id: int = 0   # 0: the context's primary instrument
+    client_order_id: int = 0  # NEW: the engine's client_order_id (an execution algorithm's child names its parent)
 
 
 def write_command(buf: CommandBuffer, o: Outgoing, instrument_id: int, account_id: int, ts_ns: int = 0) -> None:
@@ -83,10 +84,10 @@ def write_command(buf: CommandBuffer, o: Outgoing, instrument_id: int, account_i
         if o.display_qty:
             buf.append("NEW_ORDER", instrument_id=instrument_id, ts_ns=ts_ns, order_id=o.order_id, side=o.side,
                        price=o.price, qty=o.qty, display_qty=o.display_qty, account_id=account_id,
-                       ord_type=int(OrdType.LIMIT), tif=o.tif, flags=o.flags)
+                       ord_type=int(OrdType.LIMIT), tif=o.tif, flags=o.flags, client_order_id=o.client_order_id)
         else:
             buf.new_limit(instrument_id, 0, ts_ns, o.order_id, o.side, o.price, o.qty, account_id, o.tif,
-                          flags=o.flags)
+                          client_order_id=o.client_order_id, flags=o.flags)
     elif o.op == "CANCEL":
         buf.cancel(instrument_id, 0, ts_ns, o.order_id)
     elif o.op == "REPLACE":
@@ -289,12 +290,15 @@ class Context:
         return self.place(SELL, price, qty, tif, post_only, display_qty, instrument)
 
     def place(self, side: int, price: int, qty: int, tif: str = "GTC", post_only: bool = False,
-              display_qty: int = 0, instrument: int | None = None) -> int:
+              display_qty: int = 0, instrument: int | None = None, client_order_id: int = 0) -> int:
         """A limit order; returns its id (acks, fills and rejects name it). display_qty > 0 makes
         it an iceberg that shows that many shares and refills from the rest (ENGINE.md: each refill
         goes to the back of its level). instrument: a followed instrument (default the primary).
+        client_order_id: carried to the engine and its journal as the order's client order id (an
+        execution algorithm's children name their parent in it: trading/execution/parent.py).
         ValueError for a side/TIF that does not exist, an instrument not followed, a quantity
-        above the strategy's max_order_qty, or a display size not in 1..qty-1 (or with IOC/FOK)."""
+        above the strategy's max_order_qty, a display size not in 1..qty-1 (or with IOC/FOK), or
+        a client_order_id outside 0..2^64-1."""
         instrument_id = self.instrument_id if instrument is None else self.instrument(instrument).instrument_id
         if side not in (BUY, SELL):
             raise ValueError(f"side must be BUY (1) or SELL (2), got {side!r}")
@@ -305,6 +309,8 @@ class Context:
         if display_qty and not (0 < display_qty < qty and tif in ("GTC", "DAY")):
             raise ValueError(f"display_qty must be in 1..qty-1 ({qty - 1}) on a GTC or DAY order, "
                              f"got {display_qty} ({tif})")
+        if not 0 <= client_order_id < 1 << 64:
+            raise ValueError(f"client_order_id must be in 0..2^64-1, got {client_order_id}")
         if self.stopped:
             raise RuntimeError("the strategy was stopped")
         self._next_id += 1
@@ -314,7 +320,7 @@ class Context:
                                          display_qty=int(display_qty), instrument_id=instrument_id)
         flags = (POST_ONLY if post_only else 0) | (ICEBERG if display_qty else 0)
         self.outbox.append(Outgoing(now, "NEW", order_id, side, int(price), int(qty), TIFS[tif], flags,
-                                    int(display_qty), instrument_id))
+                                    int(display_qty), instrument_id, int(client_order_id)))
         self.sent["NEW"] += 1
         self.placed_qty += int(qty)
         return order_id

@@ -12,8 +12,8 @@ instrument's close in the tape), s = +1 buy / -1 sell, fees F:
 in bps of the paper portfolio X P_d. Without a decision price (decisions=None) P_d = P_0 and the
 delay is 0: the journal does not know when the investment decision was taken.
 Parents: the high 32 bits of client_order_id name the parent order of an execution algorithm's
-child orders (0: the order is its own parent). X = the decision quantity when given, else the
-shares executed by all children plus the unexecuted rest of the last child.
+child orders (0: the order is its own parent; trading/execution/parent_ids.py stamps them). X = the
+decision quantity when given, else the shares executed by all children plus the unexecuted rest of the last child.
 
 Share-weighted summaries: slippage against arrival = sum s q (p - m_o) / sum q m_o; against the
 interval VWAP and the close the same with the benchmark in place of m_o (per order: its average

@@ -33,7 +33,7 @@ def _z(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def order_addends(o: np.ndarray, t: Columns, price_scale: float) -> dict[str, np.ndarray]:
+def order_addends(o: Columns, t: Columns, price_scale: float) -> dict[str, np.ndarray]:
     """One float64 column per summed quantity, aligned with the orders (o: tape.orders, t: the
     order cost table). Names: the sums analysis.summary_from_sums reads."""
     filled = t["filled"].astype(np.float64)
@@ -97,7 +97,7 @@ class Atoms:
     parent_sums: dict[str, np.ndarray]
 
 
-def atoms(o: np.ndarray, addends: dict[str, np.ndarray], parent_first_row: np.ndarray,
+def atoms(o: Columns, addends: dict[str, np.ndarray], parent_first_row: np.ndarray,
           parent_cols: dict[str, np.ndarray]) -> Atoms:
     """Sums every addend per (account, instrument); a parent belongs to its first child's atom."""
     acct = o["account"].astype(np.int64)

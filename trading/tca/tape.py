@@ -22,7 +22,9 @@ from trading.tca import npx
 from gateway.enginehost import journal
 from native import records
 from native._venue import ffi, lib
+from trading.execution.parent_ids import PARENT_ID_SHIFT
 from trading.tca import codes
+from trading.tca.columns import Columns
 from trading.tca import quotes as quotes_mod
 from trading.tca.clock import ClockMapping, clock_mapping
 from trading.tca.errors import CorruptJournal, NoData, TcaInputError
@@ -62,8 +64,8 @@ LIFE_DTYPE = np.dtype([("seq", "<u8"), ("index", "<u4"), ("ts", "<i8"), ("type",
 class Tape:
     """Everything a cost analysis needs from one journal directory (see the module docstring)."""
     directory: str
-    orders: np.ndarray                 # ORDER_DTYPE, in acceptance order
-    fills: np.ndarray                  # FILL_DTYPE, in journal order, two rows per trade
+    orders: Columns                    # ORDER_DTYPE rows held by column (columns.py), in acceptance order
+    fills: Columns                     # FILL_DTYPE rows held by column, in journal order, two per trade
     rejects: np.ndarray                # REJECT_DTYPE
     commands: np.ndarray               # COMMAND_DTYPE (order-entry commands only)
     lifecycle_source: Callable[[], np.ndarray]   # builds the LIFE_DTYPE table (audit trail only)
@@ -241,10 +243,10 @@ def load_tape(directory: str) -> Tape:
 
     acc = _view(e_pay, etype == codes.EVT_ACCEPTED, codes.EVT_ACCEPTED)
     n = len(acc)
-    orders = np.zeros(n, ORDER_DTYPE)
+    orders = Columns.zeros(ORDER_DTYPE, n)
     for f in ("order_id", "client_order_id", "qty", "price", "stop_price", "ord_type", "tif", "flags"):
         orders[f] = acc[f]
-    orders["parent_id"] = acc["client_order_id"] >> np.uint64(32)
+    orders["parent_id"] = acc["client_order_id"] >> np.uint64(PARENT_ID_SHIFT)
     orders["instrument"] = acc["instrument_id"]
     orders["account"] = acc["account_id"]
     orders["side"] = np.where(acc["side"] == codes.SIDE_BUY, 1, -1)
@@ -267,7 +269,7 @@ def load_tape(directory: str) -> Tape:
     # fills: two rows per trade
     tr = _view(e_pay, etype == codes.EVT_TRADE, codes.EVT_TRADE)
     nt = len(tr)
-    fills = np.zeros(2 * nt, FILL_DTYPE)
+    fills = Columns.zeros(FILL_DTYPE, 2 * nt)
     for half, (sd, oid_f, acct, cacct, leaves) in enumerate((
             (1, "buy_order_id", "buy_account_id", "sell_account_id", "buy_leaves_qty"),
             (-1, "sell_order_id", "sell_account_id", "buy_account_id", "sell_leaves_qty"))):
@@ -295,18 +297,18 @@ def load_tape(directory: str) -> Tape:
     if missing.any():
         bad = fills[missing][0]
         raise CorruptJournal(f"{directory}: trade {int(bad['trade_id'])} names an order never accepted")
-    own = fills[~outside]
-    rows = own["order_row"]
-    orders["filled_qty"] = np.bincount(rows, weights=own["qty"], minlength=n).astype(np.int64)
-    np.add.at(orders["filled_notional"], rows, own["price"] * own["qty"])
+    own = ~outside
+    rows, own_qty, own_ts = fills["order_row"][own], fills["qty"][own], fills["ts"][own]
+    orders["filled_qty"] = np.bincount(rows, weights=own_qty, minlength=n).astype(np.int64)
+    np.add.at(orders["filled_notional"], rows, fills["price"][own] * own_qty)
     orders["n_fills"] = np.bincount(rows, minlength=n)
     orders["first_fill_ts"] = np.iinfo(np.int64).max
-    np.minimum.at(orders["first_fill_ts"], rows, own["ts"])
+    np.minimum.at(orders["first_fill_ts"], rows, own_ts)
     orders["first_fill_ts"][orders["n_fills"] == 0] = 0
-    np.maximum.at(orders["last_fill_ts"], rows, own["ts"])
-    done = own[own["leaves"] == 0]
-    orders["end_reason"][done["order_row"]] = END_FILLED
-    orders["end_ts"][done["order_row"]] = done["ts"]
+    np.maximum.at(orders["last_fill_ts"], rows, own_ts)
+    done = fills["leaves"][own] == 0
+    orders["end_reason"][rows[done]] = END_FILLED
+    orders["end_ts"][rows[done]] = own_ts[done]
 
     cx = _view(e_pay, etype == codes.EVT_CANCELLED, codes.EVT_CANCELLED)
     cx_rows = index.rows(cx["order_id"], cx["seq"])
@@ -348,33 +350,34 @@ _ORDER_CMDS = (codes.CMD_NEW_ORDER, codes.CMD_CANCEL, codes.CMD_REPLACE,
 
 
 def _commands(c_seq: np.ndarray, c_idx: np.ndarray, c_pay: np.ndarray, index: _OrderIndex,
-              orders: np.ndarray) -> np.ndarray:
+              orders: Columns) -> np.ndarray:
     recs = c_pay.view(records.RECORD_DTYPE).reshape(-1)
     hdr = recs.view(records.dtype_of("eng_cmd_hdr_t"))
-    keep = np.isin(hdr["type"], np.array([int(t) for t in _ORDER_CMDS], np.uint16))
-    out = np.zeros(int(keep.sum()), COMMAND_DTYPE)
-    h = hdr[keep]
-    out["seq"], out["ts"], out["type"], out["instrument"] = h["seq"], h["ts_ns"], h["type"], h["instrument_id"]
+    keep = np.flatnonzero(np.isin(hdr["type"], np.array([int(t) for t in _ORDER_CMDS], np.uint16)))
+    out = np.zeros(len(keep), COMMAND_DTYPE)
+    out["seq"], out["ts"], out["type"], out["instrument"] = (hdr[f][keep] for f in ("seq", "ts_ns", "type", "instrument_id"))
     out["producer"] = c_idx[keep].astype(np.int64) - 1
     out["account"] = -1
-    sub = recs[keep]
+    # each field gathered from the records where it is needed (no copy of whole records)
     for code in (codes.CMD_NEW_ORDER, codes.CMD_CANCEL, codes.CMD_REPLACE):
         m = out["type"] == code
-        v = sub[m].view(records.CMD_DTYPES[int(code)])
-        out["order_id"][m] = v["order_id"]
+        v = recs.view(records.CMD_DTYPES[int(code)])
+        rows = keep[m]
+        out["order_id"][m] = v["order_id"][rows]
         if code == codes.CMD_NEW_ORDER:
-            out["account"][m] = v["account_id"]
+            out["account"][m] = v["account_id"][rows]
         else:
-            r = index.rows(v["order_id"], v["seq"])
+            r = index.rows(v["order_id"][rows], v["seq"][rows])
             out["account"][m] = np.where(r >= 0, orders["account"][np.maximum(r, 0)], -1)
     m = out["type"] == codes.CMD_MASS_CANCEL
-    v = sub[m].view(records.CMD_DTYPES[int(codes.CMD_MASS_CANCEL)])
-    out["account"][m] = np.where(v["by_account"] != 0, v["account_id"].astype(np.int64), -1)
+    v = recs.view(records.CMD_DTYPES[int(codes.CMD_MASS_CANCEL)])
+    rows = keep[m]
+    out["account"][m] = np.where(v["by_account"][rows] != 0, v["account_id"][rows].astype(np.int64), -1)
     return out
 
 
 def _lifecycle(e_seq: np.ndarray, e_idx: np.ndarray, ehdr: np.ndarray, e_pay: np.ndarray,
-               etype: np.ndarray, index: _OrderIndex, orders: np.ndarray) -> np.ndarray:
+               etype: np.ndarray, index: _OrderIndex, orders: Columns) -> np.ndarray:
     kinds = [codes.EVT_ACCEPTED, codes.EVT_REJECTED, codes.EVT_TRADE, codes.EVT_CANCELLED,
              codes.EVT_REPLACED, codes.EVT_EXPIRED, codes.EVT_TRIGGERED]
     parts = []

@@ -15,25 +15,30 @@ from trading.replay.lobster import load_lobster
 from trading.routing import ParentOrder, Router
 from trading.routing.flow import REPLAY_VENUES, run_flow, synthetic_parents
 from trading.routing.impact import estimate_from_day
-from trading.routing.queue import QueueModel
+from trading.routing.queue import QueueModel, touch_move_rate
 from trading.routing.replay_market import SyntheticVenues
 
 
-def _simulated(rate: float, size: float, ahead: float, qty: float, horizon_s: float, n: int = 200_000) -> tuple[float, float]:
-    """Marketable orders as a Poisson process, simulated by their exponential gaps."""
+def _simulated(rate: float, size: float, ahead: float, qty: float, horizon_s: float, move: float = 0.0,
+               n: int = 200_000) -> tuple[float, float]:
+    """Marketable orders as a Poisson process, simulated by their exponential gaps; the post cancelled
+    at an exponential time of rate `move` (a better price in front of it) when that comes first."""
     rng = np.random.default_rng(7)
     gaps = rng.exponential(1.0 / rate, size=(n, 60))
-    arrivals = (np.cumsum(gaps, axis=1) <= horizon_s).sum(axis=1)
+    rests = np.minimum(horizon_s, rng.exponential(1.0 / move, size=n)) if move > 0 else np.full(n, horizon_s)
+    arrivals = (np.cumsum(gaps, axis=1) <= rests[:, None]).sum(axis=1)
     fill = np.minimum(qty, np.maximum(0.0, arrivals * size - ahead))
     return float(fill.mean()), float((fill >= qty).mean())
 
 
-@pytest.mark.parametrize("rate,size,ahead,qty,horizon", [(0.5, 100, 0, 100, 2.0), (0.2, 120, 250, 300, 8.0),
-                                                         (2.0, 50, 400, 200, 3.0), (1.0, 100, 1000, 100, 1.0)])
+@pytest.mark.parametrize("rate,size,ahead,qty,horizon,move", [
+    (0.5, 100, 0, 100, 2.0, 0.0), (0.2, 120, 250, 300, 8.0, 0.0), (2.0, 50, 400, 200, 3.0, 0.0),
+    (1.0, 100, 1000, 100, 1.0, 0.0), (0.5, 100, 0, 100, 4.0, 0.3), (1.0, 50, 120, 200, 6.0, 1.0),
+    (0.13, 119, 0, 200, 8.0, 0.275)])
 def test_the_queue_model_matches_a_simulated_poisson_queue(rate: float, size: float, ahead: float, qty: float,
-                                                           horizon: float) -> None:
-    model = QueueModel(rate_per_s=rate, trade_size=size)
-    sim_fill, sim_full = _simulated(rate, size, ahead, qty, horizon)
+                                                           horizon: float, move: float) -> None:
+    model = QueueModel(rate_per_s=rate, trade_size=size, move_rate_per_s=move)
+    sim_fill, sim_full = _simulated(rate, size, ahead, qty, horizon, move)
     assert model.expected_fill(ahead, qty, horizon) == pytest.approx(sim_fill, abs=0.01 * qty + 0.5)
     assert model.full_fill_probability(ahead, qty, horizon) == pytest.approx(sim_full, abs=0.01)
 
@@ -45,9 +50,24 @@ def test_closed_forms_and_bad_input() -> None:
     assert model.expected_fill(0, 100, 0.0) == 0.0
     assert model.expected_fill(10**6, 100, 1.0) == pytest.approx(0.0, abs=1e-9)
     for bad in (dict(rate_per_s=-1.0, trade_size=1.0), dict(rate_per_s=1.0, trade_size=0.0),
-                dict(rate_per_s=float("nan"), trade_size=1.0)):
+                dict(rate_per_s=float("nan"), trade_size=1.0), dict(rate_per_s=1.0, trade_size=1.0, move_rate_per_s=-1.0)):
         with pytest.raises(ValueError):
             QueueModel(**bad)   # type: ignore[arg-type]
+
+
+def test_the_touch_move_rate_counts_the_days_best_price_improvements(goog: tuple[SyntheticVenues, object]) -> None:
+    day = goog[0].day
+    assert day.visible_book is not None
+    moves, last = 0, None
+    for row in day.visible_book:       # the slow way: row by row, two-sided instants only
+        ask, bid = int(row[0]), int(row[2])
+        if not (0 < ask < 9_000_000_000 and 0 < bid):
+            continue
+        if last is not None:
+            moves += (bid > last[1]) + (ask < last[0])
+        last = (ask, bid)
+    span_s = (int(day.ts_ns[-1]) - int(day.ts_ns[0])) / 1e9
+    assert touch_move_rate(day) == pytest.approx(moves / 2 / span_s, rel=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +168,26 @@ def test_a_post_goes_inside_a_wide_spread_never_locks_and_respects_the_limit() -
     # a quiet venue (no marketable flow): resting cannot beat crossing
     quiet = Router(venues, impact=SquareRootImpact(y=0.7, sigma_day=0.01, volume_day=1.0, samples=1, source="test"))
     assert all(c.style != "post" for c in quiet.route_order(parent, "passive", wide, 0).children)
+
+
+def test_a_post_to_a_halted_venue_is_rejected_and_the_rest_swept(goog: tuple[SyntheticVenues, object]) -> None:
+    from trading.routing.replay_market import MultiVenueReplay
+    syn, impact = goog
+    parents = synthetic_parents(syn.day, 12, seed=5, horizon_ns=10_000_000_000, max_waves=50, post_ns=8_000_000_000)
+    market = MultiVenueReplay(syn, seed=5)
+    router = Router(syn.venues, impact=impact, market=market)   # type: ignore[arg-type]
+    for t, parent in parents:
+        market.advance_to(t)
+        plan = router.route_order(parent, "passive")
+        post = next((c for c in plan.children if c.style == "post"), None)
+        if post is None:
+            continue
+        market.halt(post.venue_id)          # before the post reaches it
+        report = router.execute_routing_plan(plan)
+        _check_accounting(report)
+        out = dict(zip((c.child_id for c in report.children), report.outcomes))
+        assert out[post.child_id].state == "rejected" and "REJ_PHASE" in out[post.child_id].reason, report.describe()
+        assert out[post.child_id].filled_qty == 0
+        assert report.filled_qty == parent.qty, report.describe()
+        return
+    pytest.fail("no parent of 12 got a post")

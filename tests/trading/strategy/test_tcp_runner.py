@@ -1,0 +1,128 @@
+"""Live over TCP: the TouchQuoter that runs in replay and in-process quotes as an external
+participant against ``python -m gateway up`` (its orders through gateway.client, its book from
+``python -m gateway md``'s feed), gets a fill from another firm's session, and its position and
+fills equal what the venue's journal holds for its account. Real processes throughout."""
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gateway import launcher
+from gateway.client import Client, Side
+from gateway.control.history import JournalHistory
+from gateway.marketdata.recovery import RecoveryClient
+from gateway.marketdata.subscriber import Subscriber
+from gateway.marketdata.transport import ZmqReceiver
+from native.messages import TradeEvent
+from tests.control.cp_venue import SESSIONS, START_DEADLINE_S, write_config
+from trading.strategy.api import BUY, SELL
+from trading.strategy.examples import TouchQuoter
+from trading.strategy.tcp import TcpRunner
+
+FEED_SESSION = "VENUE"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _until(runner: TcpRunner, cond, what: str, deadline_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + deadline_s
+    while not cond():
+        runner.step()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+
+
+def _connect(host: str, port: int, session_id: int) -> Client:
+    firm, key = SESSIONS[session_id]
+    return Client.connect(host, port, session_id, firm, key, keepalive_ms=20_000)
+
+
+def test_touch_quoter_over_tcp_is_filled_and_matches_the_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "journal"
+    with launcher.Venue(prefix="tcp", log_dir=tmp_path, stop_deadline_s=40) as venue:
+        cfg = write_config(tmp_path, venue.name, journal=str(journal))
+        ready = venue.start_up(cfg, tmp_path / "run", tmp_path / "ready.json", deadline_s=START_DEADLINE_S)
+        host, _, port = ready["gateway"].rpartition(":")
+        zmq_port, recovery_port = _free_port(), _free_port()
+        venue.spawn("md", [sys.executable, "-m", "gateway", "md", "publish", "--engine", venue.name, "--no-udp",
+                           "--zmq", f"tcp://127.0.0.1:{zmq_port}", "--recovery-port", str(recovery_port),
+                           "--duration-s", "300", "--heartbeat-ms", "100"], stdout_to_log=True)
+        other = _connect(host, int(port), 201)          # another firm: accounts 3 and 4
+        other.new_order(1, Side.BUY, 100, 3, price=9_990)
+        other.new_order(1, Side.SELL, 100, 3, price=10_010)
+        other.recv_n(2, timeout_s=20)
+
+        def feed() -> Subscriber:
+            return Subscriber(ZmqReceiver(f"tcp://127.0.0.1:{zmq_port}"),
+                              RecoveryClient(("127.0.0.1", recovery_port), FEED_SESSION), FEED_SESSION, late_join=True)
+        sub = _retry(feed, "the market-data feed's snapshot")
+        runner = TcpRunner(_connect(host, int(port), 101), sub, TouchQuoter(interval_ms=5, size=100, max_position=500),
+                           instrument_id=1, account_id=1)
+        runner.start()
+        _until(runner, lambda: sorted((o.side, o.price, o.status) for o in runner.ctx.orders.values()) ==
+               [(BUY, 9_990, "live"), (SELL, 10_010, "live")], "two live quotes at the touch")
+        # the other firm sells 200 at 9990: its own bid is ahead (time priority), then ours
+        other.new_order(1, Side.SELL, 200, 4, price=9_990)
+        _until(runner, lambda: runner.ctx.position == 100, "the strategy's bid filled")
+        assert runner.ctx.ledger.position == 100 and runner.ctx.fill_count == 1 and runner.error is None
+        runner.stop()
+        assert not runner.ctx.orders
+        runner.client.terminate()
+        other.terminate()
+        # the venue's journal: account 1's trades add up to the strategy's position
+        _wait_journal(journal, lambda pos: pos == 100)
+        position, prices = _journal_position(journal, 1)
+        assert position == runner.ctx.position == 100
+        assert prices == [9_990]
+
+
+def _retry(make, what: str, deadline_s: float = 30.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            return make()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}") from None
+            time.sleep(0.2)
+
+
+def _journal_position(journal: Path, account: int) -> tuple[int, list[int]]:
+    position, prices = 0, []
+    for ev in JournalHistory(str(journal)).released_events():
+        if isinstance(ev, TradeEvent) and account in (ev.buy_account_id, ev.sell_account_id):
+            position += ev.qty if ev.buy_account_id == account else -ev.qty
+            prices.append(ev.price)
+    return position, prices
+
+
+def _wait_journal(journal: Path, ok, deadline_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + deadline_s
+    while not ok(_journal_position(journal, 1)[0]):
+        if time.monotonic() > deadline:
+            raise AssertionError("the journal never showed the strategy's fill")
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([], "--via tcp needs --gateway, --session, --firm, --key, --md, --md-recovery"),
+    (["--gateway", "nohost", "--session", "101", "--firm", "1", "--key", "k", "--md", "tcp://127.0.0.1:1",
+      "--md-recovery", "127.0.0.1:1"], "--gateway must be HOST:PORT, got 'nohost'"),
+    (["--gateway", "127.0.0.1:1", "--session", "101", "--firm", "1", "--key", "k", "--md", "tcp://127.0.0.1:1",
+      "--md-recovery", "127.0.0.1:1"], "strategy: "),
+], ids=["missing-options", "bad-gateway", "nothing-listening"])
+def test_strategy_run_via_tcp_refuses_bad_arguments_in_one_line(extra: list[str], message: str) -> None:
+    import subprocess
+    r = subprocess.run([sys.executable, "-m", "trading", "strategy", "run", "--via", "tcp", "--strategy", "quote",
+                        "--account", "1", "--instrument", "1", *extra], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("strategy: ") and message in err[0], r.stderr

@@ -1,0 +1,279 @@
+"""Live mode as an external participant: the same strategy class over the order-entry gateway
+(gateway.client, SBE/FIXP over TCP) and the venue's market-data feed (gateway.marketdata, the
+order-by-order feed of ``python -m gateway md`` over ZeroMQ, joined late from its recovery
+snapshot), instead of a producer slot and the event log (live.py).
+
+What the strategy sees is what live.py gives it, built from what an outside firm receives:
+- its orders: the context's commands become gateway messages (NEW -> NewOrderSingle with the
+  context's order id as clOrdId; CANCEL / REPLACE -> OrderCancelRequest / OrderCancelReplaceRequest
+  naming the venue's orderId, held back until the order's acknowledgement brought that id;
+  CANCEL_ALL -> OrderMassCancelRequest for its account and instrument);
+- its acks, fills, rejects and cancels: each ExecutionReport (and OrderCancelReject,
+  BusinessMessageReject) becomes the engine event the context already understands (AcceptedEvent,
+  TradeEvent, RejectedEvent, CancelledEvent, ReplacedEvent, ExpiredEvent), so ``Context.apply_event``
+  books it exactly as in live.py and replay (positions, P&L, fees, on_fill ...);
+- the book: after each poll of the feed, the instrument's levels (FeedBook.depth, up to
+  ``depth_levels`` a side) are compared with the context's book view and only the changed levels
+  applied; the feed's trades reach ``book.trade`` and on_trade folded per poll (one PublicTrade
+  with the poll's traded volume at the last price; the per-trade stream is the event log's, live.py);
+  the instrument's phase changes reach on_phase.
+Timers run on CLOCK_MONOTONIC as in live.py. A strategy that raises is stopped and its orders
+mass-cancelled; the session and the venue go on.
+"""
+from __future__ import annotations
+
+import select
+import time
+import traceback
+from collections import deque
+from typing import Any, Protocol
+
+from gateway.client import (BusinessMessageReject, Client, ClientTimeout, ExecType, ExecutionReport,
+                            OrderCancelReject, OrderFlags, Side, TimeInForce)
+from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, ExpiredEvent, RejectedEvent,
+                             ReplacedEvent, TradeEvent)
+from trading.strategy.api import BUY, SELL, PublicTrade, Strategy, overrides
+from trading.strategy.context import ICEBERG, POST_ONLY, Context, Limits, Outgoing
+from trading.strategy.ledger import FeeSchedule
+
+RECENT = 1 << 16
+
+
+class Feed(Protocol):
+    """What the runner uses of gateway.marketdata.subscriber.Subscriber: poll() applies what arrived
+    to ``book`` (a FeedBook: depth() and instrument()) and says how many packets came."""
+    book: Any
+
+    def poll(self, timeout_s: float = 0.0, max_packets: int = 10_000) -> int: ...
+
+
+class TcpRunner:
+    def __init__(self, client: Client, feed: Feed, strategy: Strategy, instrument_id: int, account_id: int,
+                 limits: Limits | None = None, fees: FeeSchedule | None = None, price_scale: int = 10_000,
+                 tick_size: int = 1, depth_levels: int = 50) -> None:
+        self.client, self.feed, self.strategy = client, feed, strategy
+        self.instrument_id, self.depth_levels = instrument_id, depth_levels
+        self.ctx = Context(instrument_id, account_id, price_scale, tick_size, fees or FeeSchedule(),
+                           limits or Limits(), dict(strategy.params), clock=time.monotonic_ns, invoke=self._invoke)
+        self.subscribed = {name: overrides(strategy, name) for name in ("on_book", "on_trade")}
+        self.error: str | None = None
+        self.timers: list[list[int]] = []
+        self.venue_id: dict[int, int] = {}       # the context's order id -> the venue's orderId
+        self.by_venue_id: dict[int, int] = {}    # and back
+        self.held: list[Outgoing] = []           # cancels / replaces waiting for their order's ack
+        self.requests: dict[int, tuple[int, int]] = {}   # a cancel's / replace's clOrdId -> (order, cmd)
+        self._traded = 0
+        self._phase: int | None = None
+        self._started = False
+        # per reaction: the poll that brought news -> the strategy's messages written to the socket
+        self.reaction_ns: deque[int] = deque(maxlen=RECENT)
+        self.reaction_cpu_ns: deque[int] = deque(maxlen=RECENT)    # the same in this thread's CPU time
+        self.events_seen = 0      # reports and feed packets
+        self.sent_at_ns = 0       # CLOCK_MONOTONIC when the strategy's latest messages were written
+
+    # ---- the strategy -----------------------------------------------------------------------------
+    def _invoke(self, name: str, *args: Any) -> None:
+        if self.error is not None:
+            return
+        try:
+            getattr(self.strategy, name)(self.ctx, *args)
+        except Exception as exc:   # stop this strategy, never the session or the venue
+            self.error = f"{type(self.strategy).__name__}.{name} raised: {type(exc).__name__}: {exc}\n" \
+                         f"{traceback.format_exc(limit=6)}"
+            self.ctx.outbox.clear()
+            self.ctx.cancel_all()
+            self.ctx.stopped = True
+
+    def start(self) -> None:
+        self._started = True
+        inst = self.feed.book.instrument(self.instrument_id)
+        self._traded = int(inst["traded_qty"])
+        if inst["known"]:
+            self._phase = int(inst["phase"])
+            self.ctx.apply_phase(self._phase, self._phase, notify=False)
+        self._sync_book()
+        self._invoke("on_start")
+        self._flush()
+
+    def step(self, timeout_s: float = 0.001) -> int:
+        """One poll of the session and the feed: reports and market data delivered, due timers
+        fired, the strategy's messages sent. Returns how many reports and packets came."""
+        if not self._started:
+            self.start()
+        polled, polled_cpu = time.monotonic_ns(), time.thread_time_ns()
+        news = self.feed.poll(0.0)
+        if news:
+            self._deliver_md()
+        if self.timers or self.ctx.timers:
+            self._fire_timers()
+        if self._flush() and news:      # a reaction to market data goes out before reports are read
+            self._reacted(polled, polled_cpu)
+        polled, polled_cpu = time.monotonic_ns(), time.thread_time_ns()
+        msgs = self._reports(0.0 if news else timeout_s)
+        for msg in msgs:
+            self._apply_report(msg)
+        if self._flush() and msgs:
+            self._reacted(polled, polled_cpu)
+        if self.client.core.heartbeat_due():
+            self.client.heartbeat()
+        self.events_seen += news + len(msgs)
+        return news + len(msgs)
+
+    def _reacted(self, polled: int, polled_cpu: int) -> None:
+        self.reaction_ns.append(self.sent_at_ns - polled)
+        self.reaction_cpu_ns.append(time.thread_time_ns() - polled_cpu)
+
+    def run(self, duration_s: float | None = None) -> None:
+        """Polls until duration_s has passed (forever if None) or the strategy failed."""
+        end = None if duration_s is None else time.monotonic() + duration_s
+        while self.error is None and (end is None or time.monotonic() < end):
+            self.step()
+
+    def _reports(self, timeout_s: float) -> list[Any]:
+        """What the gateway sent, waiting up to timeout_s for the socket (no wait at 0)."""
+        c = self.client
+        if not c.inbox and not select.select([c.sock], [], [], timeout_s)[0]:
+            return []
+        out: list[Any] = []
+        try:
+            out.append(c.recv(1e-4))
+            while c.inbox:
+                out.append(c.recv(1e-4))
+        except ClientTimeout:
+            pass
+        return out
+
+    def _fire_timers(self) -> None:
+        now = time.monotonic_ns()
+        for timer in self.timers:
+            if timer[0] <= now:
+                self._invoke("on_timer")
+                timer[0] = now + timer[1]
+        while len(self.timers) < len(self.ctx.timers):
+            interval, _ = self.ctx.timers[len(self.timers)]
+            self.timers.append([now + interval, interval])
+
+    # ---- market data ------------------------------------------------------------------------------
+    def _sync_book(self) -> bool:
+        """The feed's levels of the instrument into the book view (changed levels only)."""
+        book, changed = self.ctx.book, False
+        for side, have in ((BUY, book.bids), (SELL, book.asks)):
+            levels = self.feed.book.depth(self.instrument_id, side, self.depth_levels)
+            now = dict(zip(levels["price"].tolist(), levels["qty"].tolist()))
+            for price in [p for p in have if p not in now]:
+                book.apply(side, price, 0)
+                changed = True
+            for price, qty in now.items():
+                if have.get(price) != qty:
+                    book.apply(side, price, qty)
+                    changed = True
+        return changed
+
+    def _deliver_md(self) -> None:
+        changed = self._sync_book()
+        inst = self.feed.book.instrument(self.instrument_id)
+        traded = int(inst["traded_qty"])
+        if traded > self._traded and inst["has_last"]:
+            qty, self._traded = traded - self._traded, traded
+            self.ctx.book.trade(int(inst["last_price"]), qty)
+            if self.subscribed["on_trade"]:
+                self._invoke("on_trade", PublicTrade(time.monotonic_ns(), int(inst["last_price"]), qty, 0))
+        if inst["known"] and int(inst["phase"]) != self._phase:
+            previous, self._phase = self._phase, int(inst["phase"])
+            self.ctx.apply_phase(self._phase, previous if previous is not None else self._phase)
+        if changed and self.subscribed["on_book"]:
+            self._invoke("on_book")
+
+    # ---- reports -> the context's events ----------------------------------------------------------
+    def _apply_report(self, msg: Any) -> None:
+        ev = self._event_of(msg)
+        if ev is not None:
+            self.ctx.apply_event(ev)
+
+    def _event_of(self, msg: Any) -> Event | None:
+        if isinstance(msg, ExecutionReport):
+            return self._event_of_report(msg)
+        if isinstance(msg, OrderCancelReject):
+            order, cmd = self.requests.pop(msg.cl_ord_id, (self.by_venue_id.get(msg.order_id, 0), int(CmdType.CANCEL)))
+            return RejectedEvent(order_id=order, cmd_type=cmd, reason=msg.reason_code, account_id=self.ctx.account_id)
+        if isinstance(msg, BusinessMessageReject):
+            ref = msg.business_reject_ref_id
+            order, cmd = self.requests.pop(ref, (ref, int(CmdType.NEW_ORDER)))
+            return RejectedEvent(order_id=order, cmd_type=cmd, reason=msg.reason_code, account_id=self.ctx.account_id)
+        return None
+
+    def _event_of_report(self, r: ExecutionReport) -> Event | None:
+        kind, acct = r.exec_type, self.ctx.account_id
+        if kind == ExecType.NEW and r.cl_ord_id in self.ctx.orders:
+            self.venue_id[r.cl_ord_id], self.by_venue_id[r.order_id] = r.order_id, r.cl_ord_id
+            self._release_held(r.cl_ord_id)
+            return AcceptedEvent(order_id=r.cl_ord_id, price=r.price or 0, qty=r.order_qty, account_id=acct,
+                                 side=int(r.side), ts_ns=r.transact_time_ns)
+        order = self.by_venue_id.get(r.order_id, r.cl_ord_id)
+        if kind == ExecType.REJECTED:
+            _, cmd = self.requests.pop(r.cl_ord_id, (order, int(CmdType.NEW_ORDER)))
+            return RejectedEvent(order_id=order, cmd_type=cmd, reason=r.reason_code, account_id=acct)
+        if kind == ExecType.TRADE:
+            side, qty = int(r.side), r.last_qty or 0
+            mine = {"order_id": order, "leaves_qty": r.leaves_qty, "account_id": acct}
+            other_side = SELL if side == BUY else BUY
+            fields = {f"{'buy' if side == BUY else 'sell'}_{k}": v for k, v in mine.items()}
+            return TradeEvent(price=r.last_px or 0, qty=qty, aggressor_side=side if r.aggressor else other_side,
+                              ts_ns=r.transact_time_ns, instrument_id=r.instrument_id, **fields)
+        if kind == ExecType.CANCELED:
+            self.requests.pop(r.cl_ord_id, None)
+            return CancelledEvent(order_id=order, leaves_qty=0, reason=r.reason_code, account_id=acct)
+        if kind == ExecType.REPLACED:
+            self.requests.pop(r.cl_ord_id, None)
+            return ReplacedEvent(order_id=order, price=r.price or 0, leaves_qty=r.leaves_qty, account_id=acct)
+        if kind == ExecType.EXPIRED:
+            return ExpiredEvent(order_id=order, reason=r.reason_code, account_id=acct)
+        return None
+
+    # ---- the context's commands -> gateway messages ----------------------------------------------
+    def _flush(self) -> int:
+        out = self.ctx.outbox
+        if not out:
+            return 0
+        sent = len(out)
+        for o in out:
+            self._send(o)
+        out.clear()
+        self.sent_at_ns = time.monotonic_ns()
+        return sent
+
+    def _send(self, o: Outgoing) -> None:
+        c, ins, acct = self.client, self.instrument_id, self.ctx.account_id
+        if o.op == "NEW":
+            flags = (OrderFlags.POST_ONLY if o.flags & POST_ONLY else OrderFlags(0)) | \
+                    (OrderFlags.ICEBERG if o.flags & ICEBERG else OrderFlags(0))
+            c.new_order(ins, Side(o.side), o.qty, acct, price=o.price, time_in_force=TimeInForce(o.tif),
+                        display_qty=o.display_qty or None, flags=flags, cl_ord_id=o.order_id)
+        elif o.op == "CANCEL_ALL":
+            c.mass_cancel(ins, acct)
+        elif o.order_id not in self.venue_id:
+            if o.order_id in self.ctx.orders:
+                self.held.append(o)       # its ack (and the venue's id) is still on the way
+        elif o.op == "CANCEL":
+            self.requests[c.cancel(self.venue_id[o.order_id], ins)] = (o.order_id, int(CmdType.CANCEL))
+        else:
+            self.requests[c.replace(self.venue_id[o.order_id], ins, o.price, o.qty)] = (o.order_id, int(CmdType.REPLACE))
+
+    def _release_held(self, order_id: int) -> None:
+        ready = [o for o in self.held if o.order_id == order_id]
+        if ready:
+            self.held = [o for o in self.held if o.order_id != order_id]
+            for o in ready:
+                self._send(o)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """on_stop, then the strategy's orders cancelled (mass cancel of its account) and waited for."""
+        if self.error is None and self._started:
+            self._invoke("on_stop")
+        if self.ctx.orders or self.error is not None:
+            self.ctx.outbox.clear()
+            self.ctx.cancel_all()
+            self._flush()
+            deadline = time.monotonic() + timeout_s
+            while self.ctx.orders and time.monotonic() < deadline:
+                self.step()
