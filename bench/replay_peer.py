@@ -146,13 +146,13 @@ def main() -> int:
         best = None
         for _ in range(1 if quick else 3):
             hbt = HashMapMarketDepthBacktest([asset(data)])
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             orders = run_none(hbt) if name == "noop" else run_quote(hbt, 100.0, 100_000_000, 500.0)
-            wall = time.perf_counter() - t
+            wall, cpu = time.perf_counter() - t, time.process_time() - cpu
             sv = hbt.state_values(0)
             depth = hbt.depth(0)
             mid = (depth.best_bid + depth.best_ask) / 2
-            r = {"wall_s": wall, "events_per_s": messages / wall, "fills": int(sv.num_trades),
+            r = {"wall_s": wall, "cpu_s": cpu, "events_per_s": messages / wall, "fills": int(sv.num_trades),
                  "volume": int(sv.trading_volume), "position": int(sv.position), "orders": int(orders),
                  "fees": sv.fee / SCALE, "pnl": (sv.balance + sv.position * mid - sv.fee) / SCALE}
             hbt.close()

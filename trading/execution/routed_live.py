@@ -11,9 +11,11 @@ qty, duration_s, limit_price, participation bounds, slice_s, decision_ms, profil
 control, progress, id_block), so the control plane's desk (desk.py) launches a routed parent with
 the same parameters as a single-venue one. The session key is read from the environment variable
 named by ``--key-env`` (never on the command line). ``id_block`` (one per launch, from the desk)
-starts the sessions' sequence numbers and client order ids at block << 24: a relaunched parent
-neither repeats a sequence number the venues saw (FIXP idempotent flow: a higher start is a gap)
-nor reuses a client order id.
+starts the sessions' sequence numbers at block << 24 and their client order ids at the block's first
+child number: a relaunched parent neither repeats a sequence number the venues saw (FIXP idempotent
+flow: a higher start is a gap) nor reuses a client order id. Every client order id names the
+parent (``parent_id``, from the desk) in its high 32 bits (parent_ids.py), so TCA of the venues'
+journals sees the router's child orders as one parent per venue.
 
 Control and progress files are the desk's (control.py): pause, resume and cancel are applied at
 each decision; the progress file is rewritten after each decision with what desk.show reports,
@@ -31,6 +33,7 @@ from typing import Any
 
 from trading.execution.control import read_json, write_atomic
 from trading.execution.parent import InstrumentRules, ParentOrder, ParentOrderRefused, validate
+from trading.execution.parent_ids import child_client_order_id, child_number
 from trading.execution.routed import RoutedResult, execute_routed
 from trading.execution.strategy import ID_BLOCK_SHIFT, ExecutionStrategy
 
@@ -45,6 +48,17 @@ def _params(pairs: list[str]) -> dict[str, str]:
             raise ParentOrderRefused("param", pair, "expected k=v")
         out[key] = value
     return out
+
+
+def first_client_order_id(strategy: ExecutionStrategy) -> int:
+    """The client order id a session of this routed parent starts counting from: the parent's id
+    (``parent_id``) in the high 32 bits, the first child number of this launch (``id_block``)
+    below (parent_ids.py). ParentOrderRefused for a parent id outside 1..2^32-1."""
+    p = strategy.params
+    try:
+        return child_client_order_id(int(p["parent_id"]), child_number(int(p["id_block"]), 1))
+    except ValueError as exc:
+        raise ParentOrderRefused("parent_id", p["parent_id"], str(exc)) from None
 
 
 def parent_from(strategy: ExecutionStrategy, instrument: int, account: int, rules: InstrumentRules) -> ParentOrder:
@@ -107,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     order = parent_from(strategy, inst.id, args.account, InstrumentRules(inst.lot, inst.tick))
     schedule = strategy._schedule(order)
     block = int(strategy.params["id_block"])
+    first_cl_ord_id = first_client_order_id(strategy)
     venues = [v for v in multi.venues if args.symbol in v.instruments]
     sessions: dict[str, VenueSession] = {}
     try:
@@ -116,8 +131,9 @@ def run(args: argparse.Namespace) -> int:
                                         key=key, next_seq_no=(block << ID_BLOCK_SHIFT) or None)
             except (ClientError, OSError) as exc:
                 raise ParentOrderRefused("session", args.session, f"venue {v.id}: cannot connect: {exc}") from None
-            if block:
-                client.core.next_cl_ord_id = block << ID_BLOCK_SHIFT
+            # every order of the parent's sessions is one of its children: their client order ids
+            # name the parent (parent_ids.py), numbered from this launch's block
+            client.core.next_cl_ord_id = first_cl_ord_id
             sessions[v.id] = VenueSession(v.id, client, args.account)
         market = LiveVenues(sessions=sessions, feeds=venue_feeds(multi, [v.id for v in venues]),
                             dark=frozenset(v.id for v in venues if v.type == "dark"))

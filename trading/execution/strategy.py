@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from trading.execution import placement
 from trading.execution.impact import ImpactModel
 from trading.execution.parent import BUY, InstrumentRules, ParentOrder, ParentOrderRefused, validate
-from trading.execution.parent_ids import MAX_PARENT_ID, child_client_order_id
+from trading.execution.parent_ids import MAX_PARENT_ID, child_client_order_id, child_number
 from trading.execution.profile import VolumeProfile
 from trading.execution.schedules import IsSchedule, PovSchedule, Schedule, TwapSchedule, VwapSchedule
 from trading.strategy.api import Fill, Strategy
@@ -271,7 +271,8 @@ class ExecutionStrategy(Strategy):
         min_child = min(max(lot, int(slice_qty / 5) // lot * lot), o.qty - self.filled - working)
         if new >= max(lot, min_child) and not any(c.status == "pending" for c in ctx.orders.values()):
             oid = ctx.place(o.side, where.price, new, where.tif,
-                            client_order_id=child_client_order_id(self.params["parent_id"], len(self.children) + 1))
+                            client_order_id=child_client_order_id(
+                                self.params["parent_id"], child_number(self.params["id_block"], len(self.children) + 1)))
             self.children.append(Child(now, oid, where.style, where.price, new, where.tif, self.market_volume,
                                        self.filled, working, self.target_now))
 

@@ -64,8 +64,10 @@ def choose_post(ctx: RoutingContext) -> Post | None:
     taker = min(ctx.fee_units(v) for v in ctx.usable_lit)
     cross = half + taker
     missed = half + taker + mid * ctx.impact.sigma_over(horizon_ns)
-    best: Post | None = None
     sizes = _sizes(ctx.remaining)
+    if not sizes or not _may_pay(ctx, sizes[0], horizon_ns, half, cross, missed):
+        return None
+    best: Post | None = None
     touch = n.bid if ctx.side == BUY else n.ask
     fills: dict[tuple[int, int], list[float]] = {}
     for price in _prices(ctx, n.bid, n.ask):
@@ -91,6 +93,17 @@ def choose_post(ctx: RoutingContext) -> Post | None:
                     best = Post(venue_id=v, qty=q, price=price, expires_ns=ctx.now_ns + horizon_ns,
                                 expected_fill=fill, saving_units=saving)
     return best
+
+
+def _may_pay(ctx: RoutingContext, smallest: int, horizon_ns: int, half: float, cross: float, missed: float) -> bool:
+    """Whether any post could save anything, from the most favourable case: the smallest size (a fill
+    fraction falls with size), nobody ahead and the whole market's flow (no venue's is larger), a
+    fill earning the half spread and the largest rebate with no adverse selection. cost_post falls
+    as the fill fraction rises (missed > the filled cost), so if this case does not beat crossing,
+    none does."""
+    f = ctx.market_touch.expected_fills(0, [smallest], horizon_ns / 1e9)[0] / smallest
+    rebate = max(ctx.maker_rebate_units[v] for v in ctx.usable_lit)
+    return cross - (f * (-half - rebate) + (1.0 - f) * missed) > 0
 
 
 def _prices(ctx: RoutingContext, bid: int, ask: int) -> list[int]:

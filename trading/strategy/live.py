@@ -89,13 +89,14 @@ class LiveRunner:
     def __init__(self, venue: str, strategy: Strategy, instrument_id: int, account_id: int,
                  limits: Limits | None = None, fees: FeeSchedule | None = None, price_scale: int = 10_000,
                  tick_size: int = 1, directory: str | None = None, journal_dir: str | None = None,
-                 others: Sequence[OtherInstrument] = ()) -> None:
+                 others: Sequence[OtherInstrument] = (), venue_id: str = "") -> None:
         if journal_dir is not None and not os.path.isdir(journal_dir):
             raise ValueError(f"journal {journal_dir}: no such directory")
         self.strategy = strategy
         self.instrument_id = instrument_id
         ctx = Context(instrument_id, account_id, price_scale, tick_size, fees or FeeSchedule(),
-                      limits or Limits(), dict(strategy.params), clock=time.monotonic_ns, invoke=self._invoke)
+                      limits or Limits(), dict(strategy.params), clock=time.monotonic_ns, invoke=self._invoke,
+                      venue=venue_id)
         for other in others:       # ValueError (a duplicate, a bad id) before anything is attached
             ctx.add_instrument(other.instrument_id, other.price_scale, other.tick_size, other.fees)
         self.ctx = ctx
@@ -258,6 +259,11 @@ class LiveRunner:
             self.reaction_cpu_ns.append(time.thread_time_ns() - self._polled_cpu_ns)
         self.client.submit_records(buf.records())
 
+    def flush(self) -> None:
+        """Sends what the strategy has made for this runner outside its own poll (a strategy on
+        several venues reacts on one venue to another's events)."""
+        self._flush()
+
     def wait(self, timeout_ns: int) -> bool:
         """Sleeps on the event log's doorbell until something new is published or timeout_ns
         passes (no sleep at all when news is already there). True: news."""
@@ -297,5 +303,6 @@ class LiveRunner:
             deadline = time.monotonic() + 2.0
             while self.ctx.orders and time.monotonic() < deadline:
                 self.step()
+        self.ctx.stopped = True       # nothing more goes out: a strategy on other venues skips it
         self.client.close()
         self.stream.close()

@@ -22,6 +22,7 @@ mass-cancelled; the session and the venue go on.
 """
 from __future__ import annotations
 
+import select
 import time
 import traceback
 from collections import deque
@@ -66,7 +67,9 @@ class TcpRunner:
         self._started = False
         # per reaction: the poll that brought news -> the strategy's messages written to the socket
         self.reaction_ns: deque[int] = deque(maxlen=RECENT)
+        self.reaction_cpu_ns: deque[int] = deque(maxlen=RECENT)    # the same in this thread's CPU time
         self.events_seen = 0      # reports and feed packets
+        self.sent_at_ns = 0       # CLOCK_MONOTONIC when the strategy's latest messages were written
 
     # ---- the strategy -----------------------------------------------------------------------------
     def _invoke(self, name: str, *args: Any) -> None:
@@ -97,19 +100,28 @@ class TcpRunner:
         fired, the strategy's messages sent. Returns how many reports and packets came."""
         if not self._started:
             self.start()
-        polled = time.monotonic_ns()
+        polled, polled_cpu = time.monotonic_ns(), time.thread_time_ns()
         news = self.feed.poll(0.0)
         if news:
             self._deliver_md()
-        msgs = self._reports(timeout_s if not news else 0.0)
-        for msg in msgs:
-            self._apply_report(msg)
         if self.timers or self.ctx.timers:
             self._fire_timers()
-        if self._flush() and (news or msgs):
-            self.reaction_ns.append(time.monotonic_ns() - polled)
+        if self._flush() and news:      # a reaction to market data goes out before reports are read
+            self._reacted(polled, polled_cpu)
+        polled, polled_cpu = time.monotonic_ns(), time.thread_time_ns()
+        msgs = self._reports(0.0 if news else timeout_s)
+        for msg in msgs:
+            self._apply_report(msg)
+        if self._flush() and msgs:
+            self._reacted(polled, polled_cpu)
+        if self.client.core.heartbeat_due():
+            self.client.heartbeat()
         self.events_seen += news + len(msgs)
         return news + len(msgs)
+
+    def _reacted(self, polled: int, polled_cpu: int) -> None:
+        self.reaction_ns.append(self.sent_at_ns - polled)
+        self.reaction_cpu_ns.append(time.thread_time_ns() - polled_cpu)
 
     def run(self, duration_s: float | None = None) -> None:
         """Polls until duration_s has passed (forever if None) or the strategy failed."""
@@ -118,11 +130,15 @@ class TcpRunner:
             self.step()
 
     def _reports(self, timeout_s: float) -> list[Any]:
+        """What the gateway sent, waiting up to timeout_s for the socket (no wait at 0)."""
+        c = self.client
+        if not c.inbox and not select.select([c.sock], [], [], timeout_s)[0]:
+            return []
         out: list[Any] = []
         try:
-            out.append(self.client.recv(max(timeout_s, 1e-4)))
-            while self.client.inbox:
-                out.append(self.client.recv(1e-4))
+            out.append(c.recv(1e-4))
+            while c.inbox:
+                out.append(c.recv(1e-4))
         except ClientTimeout:
             pass
         return out
@@ -223,6 +239,7 @@ class TcpRunner:
         for o in out:
             self._send(o)
         out.clear()
+        self.sent_at_ns = time.monotonic_ns()
         return sent
 
     def _send(self, o: Outgoing) -> None:
