@@ -15,7 +15,14 @@ its regime policy, markout guard and P&L ledger on) runs against a real engine p
 
 Baselines in the same run: (a) the engine round trip of one pre-encoded REPLACE record with no
 decision (EngineClient.submit_records), the floor under (1)'s t2 - t0; (b) the decision alone
-(maker.on_book without sending). Targets (issue #20): P99 under 20 us from Python; the seed's order
+(maker.on_book without sending).
+
+(3) the hedge path, decision only: an own passive fill that takes the exposure beyond the hedge
+threshold, then the touch event that follows it, to the IOC hedge intent in the other instrument
+(maker.on_fill + maker.on_book, a hedge ratio of 0.5, the hedge instrument's touch known); every
+sample produces a hedge (fills alternate sides, so the next one takes the hedge back off).
+
+Targets (issue #20): P99 under 20 us from Python; the seed's order
 generation target is 500 us P99. The last line is the JSON summary.
 """
 from __future__ import annotations
@@ -36,6 +43,7 @@ from native import records  # noqa: E402
 from native.batch import CommandBuffer  # noqa: E402
 from shm.client import EngineClient, EventStream  # noqa: E402
 from gateway import launcher  # noqa: E402
+from trading.marketmaking.hedging import HedgeConfig  # noqa: E402
 from trading.marketmaking.maker import ASK, BID, Intent, MakerConfig, MarketMaker  # noqa: E402
 from trading.marketmaking.params import (GridParams, GuardParams, LimitParams,  # noqa: E402
                                          MarketMakerParams, ModelParams)
@@ -67,14 +75,14 @@ def start_engine() -> launcher.Venue:
     return venue
 
 
-def make_maker(model: str) -> MarketMaker:
+def make_maker(model: str, hedge: HedgeConfig | None = None) -> MarketMaker:
     # sigma 20 units/sqrt(s) (0.2 cent), A 1/s, k 0.001/unit: quotes about ten ticks from the mid,
     # away from the market's own orders, so nothing trades and every command is a quote update
     mp = ModelParams(model=model, gamma=1e-6, sigma=20.0, A=1.0, k=0.001, tau_s=60.0)  # type: ignore[arg-type]
     params = MarketMakerParams(model=mp, grid=GridParams(tick=TICK, lot=LOT),
                                limits=LimitParams(max_inventory=10 * LOT, quote_size=LOT),
                                guard=GuardParams(stale_after_s=3600.0))
-    return MarketMaker(MakerConfig(params=params, price_scale=10000.0))
+    return MarketMaker(MakerConfig(params=params, price_scale=10000.0, hedge=hedge), INSTRUMENT)
 
 
 class QuoteSender:
@@ -244,6 +252,26 @@ def decision_baseline(model: str, samples: int) -> dict[str, float]:
     return pcts(ns)
 
 
+def hedge_decision(model: str, samples: int) -> dict[str, float]:
+    """(3): own fill beyond the threshold + the next touch -> the hedge intent (decision only)."""
+    maker = make_maker(model, HedgeConfig(threshold=LOT, hedge_instrument=INSTRUMENT + 1, beta=0.5, hedge_lot=LOT // 2))
+    maker.on_hedge_book(0.0, REF // 2 - TICK, REF // 2 + TICK)
+    maker.on_book(0.0, REF - 2 * TICK, REF + 2 * TICK)
+    ns = np.zeros(samples, dtype=np.int64)
+    for i in range(samples):
+        side = BID if i % 2 == 0 else ASK          # +2 lots, then back to flat: a hedge each time
+        t = 0.05 * (i + 1)
+        t0 = time.perf_counter_ns()
+        maker.on_fill(t, side, REF - side * 2 * TICK, 2 * LOT, passive=True)
+        out = maker.on_book(t, REF - 2 * TICK, REF + 2 * TICK + TICK * (i % 2))
+        ns[i] = time.perf_counter_ns() - t0
+        hedge = next((it for it in out if it.action == "hedge"), None)
+        if hedge is None:
+            raise RuntimeError(f"hedge_decision: sample {i} produced no hedge ({maker.reason})")
+        maker.on_hedge_leg_fill(t, hedge.side, hedge.price, hedge.qty)
+    return pcts(ns)
+
+
 def machine() -> dict[str, Any]:
     return {"cores": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
             "cpu_model": next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
@@ -269,6 +297,7 @@ def main() -> int:
         baselines["ring_replace_round_trip"] = ring_baseline(name, samples)
         for model in ("as", "glft"):
             baselines[f"decision_only_{model}"] = decision_baseline(model, samples)
+            metrics[f"hedge_decision_{model}"] = hedge_decision(model, samples)
             metrics[f"event_to_quotes_{model}"] = event_to_quotes(model, name, samples)
             metrics[f"sustained_{model}"] = sustained_updates(model, name, seconds)
     finally:
@@ -280,7 +309,8 @@ def main() -> int:
     for model in ("as", "glft"):
         rows += [(f"{model}: decision only", baselines[f"decision_only_{model}"]),
                  (f"{model}: event -> quotes ready", metrics[f"event_to_quotes_{model}"]["ready"]),
-                 (f"{model}: event -> on ring, acked", metrics[f"event_to_quotes_{model}"]["on_ring_acked"])]
+                 (f"{model}: event -> on ring, acked", metrics[f"event_to_quotes_{model}"]["on_ring_acked"]),
+                 (f"{model}: fill -> hedge intent", metrics[f"hedge_decision_{model}"])]
     for label, s in rows:
         print(f"{label:<28} {s['p50_us']:>8.1f} {s['p99_us']:>8.1f} {s['p999_us']:>8.1f} {s['samples']:>8}")
     for model in ("as", "glft"):

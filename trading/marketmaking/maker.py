@@ -77,6 +77,10 @@ class MakerConfig:
     tier_hold_s: float = 30.0
     hedge_taker_fee_units: int | None = None    # the hedge instrument's taker fee (None: taker_fee_units)
     hedge_sample_s: float = 1.0
+    # one-way latency to the venue, seconds: each side moves away from the mid by sigma * sqrt(2 *
+    # latency) (the mid's standard deviation over a quote's way there and a cancel's way back),
+    # rounded to whole ticks (so latencies far below the tick's worth of volatility change nothing)
+    latency_s: float = 0.0
 
     def validate(self) -> None:
         if self.tiers < 1:
@@ -88,6 +92,8 @@ class MakerConfig:
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ParameterError(name, v, "must be > 0")
+        if not (math.isfinite(self.latency_s) and self.latency_s >= 0):
+            raise ParameterError("latency_s", self.latency_s, "must be >= 0 seconds")
         if self.maker_rebate_units < -10**9 or self.taker_fee_units < 0:
             raise ParameterError("taker_fee_units", self.taker_fee_units, "must be >= 0")
 
@@ -123,6 +129,9 @@ class MarketMaker:
         self.hedge_ask: int | None = None
         self._next_ratio_sample = -math.inf
         self.inventory = 0
+        # shares a side may quote at most (set by a coordinator of several venues: the room their
+        # one inventory limit leaves this venue), None: no cap beyond the maker's own limits
+        self.size_cap: dict[int, int] | None = None
         self.t0: float | None = None
         self.last_book_t = 0.0
         self.best_bid: int | None = None
@@ -286,6 +295,7 @@ class MarketMaker:
                                     widen=decision.widen, skew=decision.skew)
         if self.config.tiers > 1:
             target = self._size_tiers(t, target, inputs)
+        target = self._venue_terms(target, inputs)
         self.last_target = target
         self.reason = "quoting"
         out: list[Intent] = []
@@ -310,6 +320,20 @@ class MarketMaker:
                 self.hedge_in_flight = True
                 out.append(Intent(h.side, "hedge", h.limit_ticks, h.qty))
         return out
+
+    def _venue_terms(self, target: TargetQuote, inputs: MarketInputs) -> TargetQuote:
+        """The venue's latency pad (MakerConfig.latency_s) and the coordinator's size cap."""
+        pad = int(round(inputs.sigma * math.sqrt(2.0 * self.config.latency_s) / self.tick))
+        cap, lot = self.size_cap, self.params.grid.lot
+        sides: list[Side | None] = []
+        for side, want in ((BID, target.bid), (ASK, target.ask)):
+            if want is not None and pad:
+                want = want._replace(price_ticks=want.price_ticks - side * pad)
+            if want is not None and cap is not None:
+                size = min(want.size, cap.get(side, 0)) // lot * lot
+                want = want._replace(size=size) if size > 0 else None
+            sides.append(want)
+        return target._replace(bid=sides[0], ask=sides[1])
 
     def _allocate_tiers(self, target: TargetQuote, inputs: MarketInputs) -> None:
         """Sizes per tier and side from tiers.allocate; adverse selection per share from the mean

@@ -9,7 +9,8 @@ hedge is an IOC at the touch.
 Parameters (``--param name=value``): the quoting parameters of params.py by their flat names
 (model, gamma, sigma, A, k, horizon_s, tau_s, lot, max_inventory, quote_size,
 price_threshold_ticks, size_threshold_lots, stale_after_s, toxicity_widen, toxicity_pull,
-widen_max), gamma, sigma and k per currency unit (converted to price units here), where 0 for
+widen_max, latency_us: the one-way latency to the venue, which moves each side away from the mid
+by sigma * sqrt(2 * latency) in whole ticks), gamma, sigma and k per currency unit (converted to price units here), where 0 for
 sigma, A or k means "estimate online" and 0 for horizon_s the rolling horizon; status_s (> 0: a JSON status line every status_s seconds for the ops shell); plus tiers and tier_step_ticks (quotes at several depths, sizes by tiers.py's allocation),
 hedge_threshold (shares, 0: no hedging), hedge_instrument (0: hedge in the quoted instrument; else
 an instrument the context follows, e.g. ``--other-instrument 2`` live), hedge_ratio (shares of the
@@ -28,6 +29,7 @@ quality, regime and the hedge.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any, ClassVar, Mapping
@@ -36,7 +38,7 @@ from trading.marketmaking.errors import ParameterError
 from trading.marketmaking.hedging import HedgeConfig
 from trading.marketmaking.iceberg import FillRateMeter, display_size
 from trading.marketmaking.maker import ASK, BID, Intent, MakerConfig, MarketMaker
-from trading.marketmaking.params import MarketMakerParams
+from trading.marketmaking.params import FeeParams, MarketMakerParams
 from trading.marketmaking.refresh import Action
 from trading.strategy.api import BUY, SELL, Fill, OwnOrder, PublicTrade, Strategy
 from trading.strategy.context import Context
@@ -54,7 +56,7 @@ class MarketMakingStrategy(Strategy):
         "toxicity_widen": 0.6, "toxicity_pull": 0.95, "widen_max": 3.0,
         "hedge_threshold": 0, "hedge_instrument": 0, "hedge_ratio": 1.0, "regime": 1, "timer_ms": 1000, "sample_s": 1.0,
         "tiers": 1, "tier_step_ticks": 1, "status_s": 0.0,
-        "iceberg_refill_s": 0.0, "iceberg_half_life_s": 30.0,
+        "iceberg_refill_s": 0.0, "iceberg_half_life_s": 30.0, "latency_us": 0.0,
     }
 
     def __init__(self, **params: Any) -> None:
@@ -95,7 +97,11 @@ class MarketMakingStrategy(Strategy):
         return MarketMakerParams.from_strings(pairs)
 
     def on_start(self, ctx: Context) -> None:
-        params = self.build_params(ctx.tick_size, ctx.price_scale)
+        # the instrument's fees in price units per share: the maker rebate moves the quotes
+        # (quoting.py), so each venue's schedule prices its own quotes
+        params = dataclasses.replace(self.build_params(ctx.tick_size, ctx.price_scale), fees=FeeParams(
+            maker_rebate=-ctx.fees.maker_per_share * ctx.price_scale,
+            taker_fee=max(ctx.fees.taker_per_share, 0.0) * ctx.price_scale)).validate()
         p = self.params
         if int(p["timer_ms"]) < 1:
             raise ParameterError("timer_ms", p["timer_ms"], "must be >= 1")
@@ -108,6 +114,7 @@ class MarketMakingStrategy(Strategy):
             params=params, maker_rebate_units=round(-ctx.fees.maker_per_share * scale),
             taker_fee_units=round(ctx.fees.taker_per_share * scale), hedge=hedge,
             hedge_taker_fee_units=round(hedge_fees.taker_per_share * scale),
+            latency_s=float(p["latency_us"]) * 1e-6,
             use_regime=bool(int(p["regime"])), price_scale=float(scale), tiers=int(p["tiers"]),
             tier_step_ticks=int(p["tier_step_ticks"])), ctx.instrument_id)
         if float(p["iceberg_refill_s"]) < 0:

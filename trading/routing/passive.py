@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trading.routing.context import RoutingContext
-from trading.routing.market import BUY
+from trading.routing.market import BUY, Level
 
 LOT = 100
 
@@ -70,19 +70,18 @@ def choose_post(ctx: RoutingContext) -> Post | None:
     best: Post | None = None
     touch = n.bid if ctx.side == BUY else n.ask
     fills: dict[tuple[int, int], list[float]] = {}
+    venues = [_venue_terms(ctx, v, mid) for v in ctx.usable_lit]
     for price in _prices(ctx, n.bid, n.ask):
         gain = abs(price - mid)      # what a fill earns against the mid, price units a share
-        for v in ctx.usable_lit:
+        for v, top, venue_cost in venues:
             # inside the NBBO the post is the only protected quote at the best price: every venue's
             # marketable orders against its side reach it first (Rule 611); at the touch, its venue's
             model = ctx.market_touch if price != touch else ctx.touch_models.get(v)
             if model is None or model.rate_per_s <= 0:
                 continue
-            book = ctx.books.get(v)
-            own = (book.bids if ctx.side == BUY else book.asks) if book is not None else ()
-            ahead = next((lv.qty for lv in own if lv.price == price), 0)
-            adverse = max(0.0, -ctx.scores.score(v).markout_bps) * mid / 1e4
-            filled_cost = -gain - ctx.maker_rebate_units[v] + adverse
+            # the touch or inside it: only the venue's best level can be at that price
+            ahead = top.qty if top is not None and top.price == price else 0
+            filled_cost = -gain + venue_cost
             key = (id(model), ahead)      # inside the NBBO every venue has the same model and queue
             if key not in fills:
                 fills[key] = model.expected_fills(ahead, sizes, horizon_ns / 1e9)
@@ -93,6 +92,15 @@ def choose_post(ctx: RoutingContext) -> Post | None:
                     best = Post(venue_id=v, qty=q, price=price, expires_ns=ctx.now_ns + horizon_ns,
                                 expected_fill=fill, saving_units=saving)
     return best
+
+
+def _venue_terms(ctx: RoutingContext, v: str, mid: float) -> tuple[str, Level | None, float]:
+    """(venue, its best level on the post's side, its part of a filled share's cost: adverse
+    selection less the maker rebate)."""
+    book = ctx.books.get(v)
+    top = book.top(ctx.side) if book is not None else None
+    adverse = max(0.0, -ctx.scores.score(v).markout_bps) * mid / 1e4
+    return v, top, adverse - ctx.maker_rebate_units[v]
 
 
 def _may_pay(ctx: RoutingContext, smallest: int, horizon_ns: int, half: float, cross: float, missed: float) -> bool:

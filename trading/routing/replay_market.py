@@ -371,6 +371,10 @@ class MultiVenueReplay:
         if child.child_id in self.posts.cancelled_early:
             return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="done", reason="cancelled before it arrived")]
         self._advance(v, t)
+        info = self.engines[v].instrument(INSTRUMENT)
+        if info is None or info["phase"] != int(Phase.CONTINUOUS):    # halted, closed: as the engine refuses orders
+            return [ChildEvent(child_id=child.child_id, ts_ns=t, kind="rejected",
+                               reason=f"{Reason.REJ_PHASE.name} ({int(Reason.REJ_PHASE)}): the venue is not trading")]
         side = SIDES[child.side]
         contra = self.engines[v].depth(INSTRUMENT, SELL if side == BUY else BUY, 1)
         if contra and (contra[0][0] <= child.price if side == BUY else contra[0][0] >= child.price):

@@ -199,6 +199,7 @@ class Context:
     params: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], int] = field(default=lambda: 0)
     invoke: Callable[..., None] = field(default=lambda name, *args: None)
+    venue: str = ""        # the venue this context trades on, where a strategy runs on several
 
     def __post_init__(self) -> None:
         primary = InstrumentState(self.instrument_id, self.price_scale, self.tick_size, self.fees)

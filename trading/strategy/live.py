@@ -89,13 +89,14 @@ class LiveRunner:
     def __init__(self, venue: str, strategy: Strategy, instrument_id: int, account_id: int,
                  limits: Limits | None = None, fees: FeeSchedule | None = None, price_scale: int = 10_000,
                  tick_size: int = 1, directory: str | None = None, journal_dir: str | None = None,
-                 others: Sequence[OtherInstrument] = ()) -> None:
+                 others: Sequence[OtherInstrument] = (), venue_id: str = "") -> None:
         if journal_dir is not None and not os.path.isdir(journal_dir):
             raise ValueError(f"journal {journal_dir}: no such directory")
         self.strategy = strategy
         self.instrument_id = instrument_id
         ctx = Context(instrument_id, account_id, price_scale, tick_size, fees or FeeSchedule(),
-                      limits or Limits(), dict(strategy.params), clock=time.monotonic_ns, invoke=self._invoke)
+                      limits or Limits(), dict(strategy.params), clock=time.monotonic_ns, invoke=self._invoke,
+                      venue=venue_id)
         for other in others:       # ValueError (a duplicate, a bad id) before anything is attached
             ctx.add_instrument(other.instrument_id, other.price_scale, other.tick_size, other.fees)
         self.ctx = ctx
@@ -117,6 +118,7 @@ class LiveRunner:
         self._polled_cpu_ns = 0
         self._buf = CommandBuffer(capacity=64)
         self._started = False
+        self._stop_requested = False    # request_stop(): run() returns after the poll in hand
         self._stopping = False
         self._skip_through = 0          # events with seq <= this were read from the journal
         self.snapshot: dict[str, Any] = {"from": None}
@@ -258,13 +260,25 @@ class LiveRunner:
             self.reaction_cpu_ns.append(time.thread_time_ns() - self._polled_cpu_ns)
         self.client.submit_records(buf.records())
 
+    def flush(self) -> None:
+        """Sends what the strategy has made for this runner outside its own poll (a strategy on
+        several venues reacts on one venue to another's events)."""
+        self._flush()
+
     def wait(self, timeout_ns: int) -> bool:
         """Sleeps on the event log's doorbell until something new is published or timeout_ns
         passes (no sleep at all when news is already there). True: news."""
         return bool(lib.ring_bcast_wait(self.stream.reader.rx, max(0, timeout_ns)))
 
+    def request_stop(self) -> None:
+        """Asks run() to return once the poll in hand is done; safe from a signal handler (it only
+        sets a flag). A handler that raised instead cut the runner wherever it was: in the middle
+        of a poll, the rest of its events (fills included) never reached the ledger."""
+        self._stop_requested = True
+
     def run(self, duration_s: float | None = None, spin_s: float = 0.0001, max_sleep_s: float = 0.01) -> None:
-        """Polls until duration_s has passed (forever if None) or the strategy failed. Idle, it
+        """Polls until duration_s has passed (forever if None), the strategy failed or
+        request_stop() was called. Idle, it
         polls on for spin_s, then sleeps on the log's doorbell (woken by the next event, or by
         the next timer, at most max_sleep_s): no fixed sleep stands between an event and the
         strategy."""
@@ -273,7 +287,7 @@ class LiveRunner:
         if not self._started:
             self.start()
         idle_since = time.monotonic_ns()
-        while self.error is None:
+        while self.error is None and not self._stop_requested:
             now = time.monotonic_ns()
             if end is not None and now >= end:
                 break
@@ -297,5 +311,6 @@ class LiveRunner:
             deadline = time.monotonic() + 2.0
             while self.ctx.orders and time.monotonic() < deadline:
                 self.step()
+        self.ctx.stopped = True       # nothing more goes out: a strategy on other venues skips it
         self.client.close()
         self.stream.close()

@@ -168,3 +168,26 @@ def test_a_post_goes_inside_a_wide_spread_never_locks_and_respects_the_limit() -
     # a quiet venue (no marketable flow): resting cannot beat crossing
     quiet = Router(venues, impact=SquareRootImpact(y=0.7, sigma_day=0.01, volume_day=1.0, samples=1, source="test"))
     assert all(c.style != "post" for c in quiet.route_order(parent, "passive", wide, 0).children)
+
+
+def test_a_post_to_a_halted_venue_is_rejected_and_the_rest_swept(goog: tuple[SyntheticVenues, object]) -> None:
+    from trading.routing.replay_market import MultiVenueReplay
+    syn, impact = goog
+    parents = synthetic_parents(syn.day, 12, seed=5, horizon_ns=10_000_000_000, max_waves=50, post_ns=8_000_000_000)
+    market = MultiVenueReplay(syn, seed=5)
+    router = Router(syn.venues, impact=impact, market=market)   # type: ignore[arg-type]
+    for t, parent in parents:
+        market.advance_to(t)
+        plan = router.route_order(parent, "passive")
+        post = next((c for c in plan.children if c.style == "post"), None)
+        if post is None:
+            continue
+        market.halt(post.venue_id)          # before the post reaches it
+        report = router.execute_routing_plan(plan)
+        _check_accounting(report)
+        out = dict(zip((c.child_id for c in report.children), report.outcomes))
+        assert out[post.child_id].state == "rejected" and "REJ_PHASE" in out[post.child_id].reason, report.describe()
+        assert out[post.child_id].filled_qty == 0
+        assert report.filled_qty == parent.qty, report.describe()
+        return
+    pytest.fail("no parent of 12 got a post")
