@@ -41,6 +41,7 @@ class SessionCore:
         self.next_seq_out = 1            # our next application seqNum
         self.last_seq_in = 0             # highest application seqNum received from the gateway
         self.server_next_seq = 0         # from EstablishmentAck
+        self.established = False         # EstablishmentAck received: heartbeats may go out
         self.next_cl_ord_id = 1
         self.encoder = Encoder()
         self.decoder = Decoder()
@@ -81,6 +82,7 @@ class SessionCore:
         if not isinstance(msg, EstablishmentAck):
             raise ConnectionClosed(f"expected EstablishmentAck, got {type(msg).__name__}")
         self.server_next_seq = msg.next_seq_no
+        self.established = True
 
     # -- application messages ---------------------------------------------------------------
     def cl_ord_id(self, given: int | None) -> int:
@@ -128,7 +130,11 @@ class SessionCore:
                                              code=TerminationCode.FINISHED, reason=b""))
 
     def heartbeat_due(self) -> bool:
-        return time.monotonic_ns() - self.last_send_ns >= self.keepalive_ms * 1_000_000 // 2
+        """Half a keepalive since the last send, on an established session only: FIXP's Sequence
+        belongs to an established session (the keepalive is agreed by Establish), and the
+        gateway ends a connection that sends one during the handshake (940)."""
+        return self.established and \
+            time.monotonic_ns() - self.last_send_ns >= self.keepalive_ms * 1_000_000 // 2
 
     # -- receiving --------------------------------------------------------------------------
     def feed(self, data: bytes) -> Iterator[Message]:

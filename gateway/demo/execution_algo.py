@@ -53,6 +53,7 @@ def main(argv: list[str]) -> int:
     print(json.dumps({
         **strategy.report(ctx), "instrument": args.instrument, "account": args.account,
         "orders_new": ctx.sent["NEW"], "commands": sum(ctx.sent.values()), "fills": ctx.fill_count,
+        "position": ctx.position,
         "rejects": ctx.rejects, "decisions": len(decisions),
         "decision_p50_us": decisions[len(decisions) // 2] / 1e3 if decisions else None,
         "error": runner.error}), flush=True)

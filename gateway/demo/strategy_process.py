@@ -22,12 +22,16 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-class Stop(Exception):
-    """SIGTERM: leave the polling loop and stop the strategy cleanly."""
+_stop_requested = False
 
 
 def on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Stop
+    """SIGTERM: the live loop stops after the poll in hand. Only a flag: a handler that raised
+    cut the runner wherever it was, in the middle of a poll (the rest of its events, fills
+    included, never reached the strategy's ledger) or inside a callback (the strategy stopped as
+    failed, exit 1, instead of cleanly)."""
+    global _stop_requested
+    _stop_requested = True
 
 
 def strategy_parser(prog: str, description: str, account_help: str) -> argparse.ArgumentParser:
@@ -63,11 +67,10 @@ def run_live(runner: LiveRunner, poll_s: float) -> None:
     be installed), then the runner's clean stop, which a second SIGTERM cannot cut."""
     try:
         runner.start()
-        while runner.error is None:
+        while runner.error is None and not _stop_requested:
             runner.step()
-            time.sleep(poll_s)
-    except Stop:
-        pass
+            if not _stop_requested:
+                time.sleep(poll_s)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         runner.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ from gateway.orderentry.sbe_codec import (Decoder, Encoder, Establish, Establish
                                NewOrderSingle, OrderFlags, OrdType, SelfTradePrevention, Side,
                                Terminate, TimeInForce)
 
-from .gw_venue import Venue, start_venue, venue  # noqa: F401  (fixture)
+from gateway.client.session import SessionCore
+
+from .gw_venue import KEYS, Venue, start_venue, venue  # noqa: F401  (fixture)
 
 
 class Raw:
@@ -182,6 +185,29 @@ def test_engine_stop_terminates_sessions_and_ends_the_gateway(venue: Venue) -> N
     msg, _ = c.recv_until(lambda m: isinstance(m, Terminate), 30)
     assert msg.reason_code == Reason.ENG_GW_ENGINE_GONE  # type: ignore[attr-defined]
     assert venue.gateway.wait(30) == 0
+
+
+def test_the_client_sends_no_heartbeat_before_its_session_is_established(venue: Venue) -> None:
+    """FIXP: Sequence (the heartbeat) belongs to an established session; the keepalive is agreed
+    by Establish. A client that waited more than half its keepalive for the answer to Negotiate
+    (a gateway resuming on a restarted engine, a loaded machine) sent a Sequence on its next read,
+    and the gateway ended the connection with Terminate 940 ENG_GW_NOT_ESTABLISHED (seen in the
+    engine-crash campaign, tests/journal/test_crash_recovery_gateway.py, 1 run in 10)."""
+    firm, key = KEYS[102]
+    core = SessionCore(102, firm, key.encode(), keepalive_ms=100)
+    c = Client(socket.create_connection(("127.0.0.1", venue.port), timeout=10), core)
+    try:
+        c.send_raw(core.negotiate())
+        while time.monotonic_ns() - core.last_send_ns < core.keepalive_ms * 1_000_000:
+            time.sleep(0.01)            # a whole keepalive without an answer read
+        core.check_negotiated(c._next(10.0))
+        c.send_raw(core.establish())
+        core.check_established(c._next(10.0))
+        assert core.established         # no Sequence went out before the EstablishmentAck
+        c.heartbeat()
+        assert isinstance(c.terminate(), Terminate)
+    finally:
+        c.close()
 
 
 @pytest.mark.parametrize("argv,message", [

@@ -15,7 +15,15 @@ across every restart; every request gets exactly one answer (a resend is never r
 duplicate, which would mean a lost answer). At the end: each client's live orders are exactly its
 account's live orders per the journal; every journal trade of a client's order was reported to
 it (no unreported fill); and the session without cancel-on-disconnect can cancel every order it
-entered before the kills (no orphan)."""
+entered before the kills (no orphan).
+
+The no-unreported-fill check waits for the right event, not a time: a report the client has not
+read yet is not a lost one. The live orders converging to the journal's says nothing of a partial
+fill (it leaves the order live), so after the convergence the journal's trades are read, then
+each client sends a barrier (an order that cannot cross, then its cancel): the engine sequences it
+after every one of those trades and the gateway reports the event log in order, so its answer
+comes after their reports on the same connection (Session.barrier). Then each client's position,
+from the fills it was told of, must be its account's per the journal. A fill the gateway never logged fails the check."""
 from __future__ import annotations
 
 import os
@@ -31,7 +39,7 @@ from native.records import type_name
 from tests.gateway.gw_venue import CONFIG
 
 from .test_crash_recovery_gateway import (GatewayProc, Seen, Session, _journal_live_by_account,
-                                          _journal_state)
+                                          _journal_state, check_positions)
 
 KILLS = int(os.environ.get("CRASH_GWK_KILLS", "10"))
 SEED = int(os.environ.get("CRASH_GWK_SEED", "2028"))
@@ -105,8 +113,7 @@ def _converge(s: KilledGatewaySession, d: str, deadline_s: float = 30.0) -> None
     s.check_seqs()
 
 
-def _unreported_fills(d: str, seen: Seen) -> None:
-    _, trades = _journal_state(d)
+def _unreported_fills(trades: dict[int, set[int]], seen: Seen) -> None:
     for oid in seen.accepted:
         for tid in trades.get(oid, ()):
             assert (oid, tid) in seen.fills, f"fill {tid} of order {oid} never reached its owner"
@@ -148,7 +155,11 @@ def test_gateway_sigkills_lose_no_order_fill_or_answer(engine_proc, tmp_path: Pa
         # the Establish, live: each client's view converges to the journal's.
         for s in sessions:
             _converge(s, d)
-        _unreported_fills(d, seen)
+        _, trades = _journal_state(d)       # then a barrier: all of these are reported before it
+        for s in sessions:
+            s.barrier()
+        _unreported_fills(trades, seen)
+        check_positions(d, sessions)        # the clients' positions are the journal's
         # No orphan: the session without cancel-on-disconnect cancels every order it has live.
         keeper = sessions[1]
         assert keeper.c is not None

@@ -47,6 +47,7 @@ SEED = int(os.environ.get("CRASH_GW_SEED", "2027"))
 SESSIONS = ((102, 1), (202, 3))
 ENGINE_GONE = int(Reason.ENG_GW_ENGINE_GONE)
 RETRANSMIT_CHUNK = 1000
+BARRIER_BID = 9000          # below every price the campaigns send (10000 +- 3): never crosses
 
 
 class GatewayProc:
@@ -105,6 +106,7 @@ class Seen:
     bmrs = 0
     retransmitted = 0
     resent = 0                  # requests resent after a reconnect (they crossed the Terminate)
+    terminate_queued = 0        # Terminates read in one recv() with the answer before them
 
 
 class Session:
@@ -123,6 +125,7 @@ class Session:
         self.next_cl_ord_id = 1                 # connections (the gateway never lowers them)
         self.open_frame = b""                   # the open request as sent, for a resend
         self.open_seq = 0
+        self.position: dict[int, int] = {}      # instrument -> signed qty, from the fills told
 
     def connect(self, port: int) -> None:
         """Reconnects, then asks for every message it missed and checks the one it had open
@@ -194,6 +197,8 @@ class Session:
                 key = (m.order_id, m.trade_id)
                 assert key not in self.seen.fills, f"fill reported twice: {m}"
                 self.seen.fills.add(key)
+                signed = m.last_qty if m.side == Side.BUY else -m.last_qty  # type: ignore[operator]
+                self.position[m.instrument_id] = self.position.get(m.instrument_id, 0) + signed
             if m.leaves_qty == 0 and m.exec_type != ExecType.NEW:
                 self.live.pop(m.order_id, None)
 
@@ -229,13 +234,33 @@ class Session:
         self._answers(m)
         return False
 
+    def _take_inbox(self, queued: bool) -> bool:
+        """Takes what the client has read; True once the Terminate is among it (queued: it was
+        read with an earlier message, counted in Seen.terminate_queued)."""
+        assert self.c is not None
+        while self.c.inbox:
+            if self._take(self.c.inbox.pop(0)):
+                self.seen.terminate_queued += queued
+                return True
+        return False
+
     def request(self, rng: random.Random) -> None:
         """Sends one request and waits for its answer, or for Terminate 959 while it is pending."""
         assert self.c is not None
-        self.c._pump(0)
-        while self.c.inbox:                 # a connection terminated between requests
-            if self._take(self.c.inbox.pop(0)):
-                return
+        # A connection terminated between requests. The inbox first: a Terminate read in one
+        # recv() with the previous answer waits there, and the gateway may have closed the socket
+        # since, so reading the socket first would find its end and lose the Terminate. The
+        # socket's end is seen only once every byte before it was read, so a Terminate sent
+        # before the close is in the inbox by then: an end without one is a real failure.
+        if self._take_inbox(queued=True):
+            return
+        try:
+            self.c._pump(0)
+        except ConnectionClosed:
+            raise AssertionError(f"session {self.session_id}: connection closed without a "
+                                 f"Terminate between two requests") from None
+        if self._take_inbox(queued=False):
+            return
         core = self.c.core
         self.open_seq = core.next_seq_out
         cid = core.cl_ord_id(None)
@@ -258,6 +283,27 @@ class Session:
         except ConnectionClosed:
             raise AssertionError(f"session {self.session_id}: connection closed without an "
                                  f"answer or a Terminate (a silently dropped request)")
+
+    def barrier(self) -> None:
+        """An order that cannot cross (a bid far below the prices the tests send), then its
+        cancel, each waited for: the engine sequences it after every command before it and the
+        gateway reports the event log in order on one connection, so once its answers are read,
+        every report of an event sequenced before it has been read too (waiting for that event,
+        not for a time: the live orders matching the journal's says nothing of a partial fill)."""
+        assert self.c is not None
+        cid = self.c.new_order(1, Side.BUY, 1, self.account, price=BARRIER_BID)
+        oid = self._answer_to(cid, ExecType.NEW).order_id
+        self._answer_to(self.c.cancel(oid, 1), ExecType.CANCELED)
+        self.check_seqs()
+
+    def _answer_to(self, cid: int, want: ExecType) -> ExecutionReport:
+        assert self.c is not None
+        while True:
+            m = self.c.recv(30.0)
+            assert not self._take(m), f"session {self.session_id}: terminated during a barrier"
+            if isinstance(m, ExecutionReport) and m.cl_ord_id == cid:
+                assert m.exec_type == want, f"session {self.session_id}: barrier answered {m}"
+                return m
 
     def drain_to_terminate(self) -> None:
         """After the kill: what is left before the Terminate (passive fills), then Terminate."""
@@ -295,6 +341,28 @@ def _journal_state(d: str) -> tuple[dict[int, int], dict[int, set[int]]]:
             leaves[ev.order_id] = getattr(ev, "leaves_qty", 0)
     assert trade_ids == list(range(1, len(trade_ids) + 1)), "a fill is duplicated or skipped"
     return leaves, trades
+
+
+def journal_positions(d: str) -> dict[int, dict[int, int]]:
+    """account -> instrument -> signed position (non-zero only), from the journal's trades."""
+    pos: dict[int, dict[int, int]] = {}
+    _, _, evt_pay = journal.read_records(d, journal.KIND_EVT)
+    for ev in records.decode_events(evt_pay):
+        if type_name(ev) == "TRADE":
+            for account, signed in ((ev.buy_account_id, ev.qty), (ev.sell_account_id, -ev.qty)):
+                per = pos.setdefault(account, {})
+                per[ev.instrument_id] = per.get(ev.instrument_id, 0) + signed
+    return {a: {i: q for i, q in per.items() if q} for a, per in pos.items()}
+
+
+def check_positions(d: str, sessions: list[Session]) -> None:
+    """Each client's position, from the fills it was told of, is its account's per the journal
+    (each session trades its own account here)."""
+    pos = journal_positions(d)
+    for s in sessions:
+        told = {i: q for i, q in s.position.items() if q}
+        assert told == pos.get(s.account, {}), \
+            f"session {s.session_id}: position {told} from its fills, {pos.get(s.account)} per the journal"
 
 
 def _check_after_restart(eng, seen: Seen) -> None:
@@ -370,6 +438,10 @@ def test_gateway_outlives_engine_sigkills_and_clients_recover_by_retransmission(
         for s in sessions:
             s.connect(gw.port)
             s.check_seqs()
+        # A resent request may trade with the other session's order: its report comes live.
+        for s in sessions:
+            s.barrier()
+        check_positions(str(eng.journal_dir), sessions)
         live = _journal_live_by_account(str(eng.journal_dir))
         for s in sessions:
             assert set(s.live) == live.get(s.account, set()), \
@@ -391,7 +463,8 @@ def test_gateway_outlives_engine_sigkills_and_clients_recover_by_retransmission(
           f"{seen.cut_by_959} cut by Terminate 959 and answered by retransmission "
           f"({seen.not_executed} of them never sequenced: rejected with 959), "
           f"{seen.retransmitted} messages retransmitted, {seen.bmrs} business rejects, "
-          f"{seen.resent} resent after crossing the Terminate")
+          f"{seen.resent} resent after crossing the Terminate, {seen.terminate_queued} "
+          f"Terminates read with the answer before them")
     # A kill can land between two requests of both sessions; most land on a pending one.
     assert seen.cut_by_959 >= KILLS // 2, "kills did not end pending requests with 959"
     assert seen.answered_by_retransmission + seen.resent >= seen.cut_by_959

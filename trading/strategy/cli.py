@@ -116,13 +116,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<10} {cls.__module__}.{cls.__name__}: {params}")
         return 0
     # SIGTERM (strategy stop) may come while the runner is still starting (imports, the journal
-    # read): it is remembered and honoured before the loop, so a stop always exits cleanly
-    stopping: dict[str, bool] = {"now": False, "running": False}
+    # read): it is remembered and honoured before the loop, so a stop always exits cleanly. Once
+    # the runner exists it is asked to stop after the poll in hand (LiveRunner.request_stop):
+    # raising from the handler would cut a poll, and its fills would miss the ledger.
+    stopping: dict[str, bool] = {"now": False}
+    running: list[LiveRunner | TcpRunner] = []
 
     def _stop(signum: int, frame: Any) -> None:
         stopping["now"] = True
-        if stopping["running"]:
-            raise KeyboardInterrupt
+        for r in running:
+            r.request_stop()
 
     signal.signal(signal.SIGTERM, _stop)
     print(STARTED, flush=True)      # the manager's stop waits for this line: SIGTERM is handled now
@@ -144,14 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, LookupError, ParamError, ShmError, OSError, JournalError, ClientError) as exc:
         print(f"strategy: {exc}", file=sys.stderr)
         return 2
+    running.append(runner)
     try:
-        stopping["running"] = True
         if not stopping["now"]:
             runner.run(args.duration)
     except KeyboardInterrupt:
         pass
     finally:
-        stopping["running"] = False
+        running.clear()
         runner.stop()
     led = runner.ctx.ledger
     print(f"{type(strategy).__name__} on instrument {args.instrument} account {args.account}: "

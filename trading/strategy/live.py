@@ -118,6 +118,7 @@ class LiveRunner:
         self._polled_cpu_ns = 0
         self._buf = CommandBuffer(capacity=64)
         self._started = False
+        self._stop_requested = False    # request_stop(): run() returns after the poll in hand
         self._stopping = False
         self._skip_through = 0          # events with seq <= this were read from the journal
         self.snapshot: dict[str, Any] = {"from": None}
@@ -269,8 +270,15 @@ class LiveRunner:
         passes (no sleep at all when news is already there). True: news."""
         return bool(lib.ring_bcast_wait(self.stream.reader.rx, max(0, timeout_ns)))
 
+    def request_stop(self) -> None:
+        """Asks run() to return once the poll in hand is done; safe from a signal handler (it only
+        sets a flag). A handler that raised instead cut the runner wherever it was: in the middle
+        of a poll, the rest of its events (fills included) never reached the ledger."""
+        self._stop_requested = True
+
     def run(self, duration_s: float | None = None, spin_s: float = 0.0001, max_sleep_s: float = 0.01) -> None:
-        """Polls until duration_s has passed (forever if None) or the strategy failed. Idle, it
+        """Polls until duration_s has passed (forever if None), the strategy failed or
+        request_stop() was called. Idle, it
         polls on for spin_s, then sleeps on the log's doorbell (woken by the next event, or by
         the next timer, at most max_sleep_s): no fixed sleep stands between an event and the
         strategy."""
@@ -279,7 +287,7 @@ class LiveRunner:
         if not self._started:
             self.start()
         idle_since = time.monotonic_ns()
-        while self.error is None:
+        while self.error is None and not self._stop_requested:
             now = time.monotonic_ns()
             if end is not None and now >= end:
                 break

@@ -65,6 +65,7 @@ class TcpRunner:
         self._traded = 0
         self._phase: int | None = None
         self._started = False
+        self._stop_requested = False    # request_stop(): run() returns after the step in hand
         # per reaction: the poll that brought news -> the strategy's messages written to the socket
         self.reaction_ns: deque[int] = deque(maxlen=RECENT)
         self.reaction_cpu_ns: deque[int] = deque(maxlen=RECENT)    # the same in this thread's CPU time
@@ -119,14 +120,20 @@ class TcpRunner:
         self.events_seen += news + len(msgs)
         return news + len(msgs)
 
+    def request_stop(self) -> None:
+        """Asks run() to return once the step in hand is done; safe from a signal handler (only a
+        flag), as LiveRunner.request_stop."""
+        self._stop_requested = True
+
     def _reacted(self, polled: int, polled_cpu: int) -> None:
         self.reaction_ns.append(self.sent_at_ns - polled)
         self.reaction_cpu_ns.append(time.thread_time_ns() - polled_cpu)
 
     def run(self, duration_s: float | None = None) -> None:
-        """Polls until duration_s has passed (forever if None) or the strategy failed."""
+        """Polls until duration_s has passed (forever if None), the strategy failed or
+        request_stop() was called."""
         end = None if duration_s is None else time.monotonic() + duration_s
-        while self.error is None and (end is None or time.monotonic() < end):
+        while self.error is None and not self._stop_requested and (end is None or time.monotonic() < end):
             self.step()
 
     def _reports(self, timeout_s: float) -> list[Any]:

@@ -61,6 +61,11 @@ def _truth(jdir: str) -> dict[str, float]:
         mine = (tr["buy_account_id"] == a) | (tr["sell_account_id"] == a)
         out[f"fills_{a}"] = int(mine.sum())
         out[f"shares_{a}"] = int(q[mine].sum())
+        # the strategy's own view: one fill per side of a trade that is its own (a self-trade is
+        # two fills), and its net position
+        buys, sells = tr["buy_account_id"] == a, tr["sell_account_id"] == a
+        out[f"own_fills_{a}"] = int(buys.sum() + sells.sum())
+        out[f"position_{a}"] = int(q[buys].sum() - q[sells].sum())
     return out
 
 
@@ -92,10 +97,12 @@ def test_live_day_with_market_maker_and_algorithm_reconciles(tmp_path: Path) -> 
     by_acct = {a["key"]: a for a in summary["by_account"]}
     assert sum(a["shares"] for a in by_acct.values()) == 2 * t["shares"]
     assert sum(a["orders"] for a in by_acct.values()) == t["accepted"]
-    # the market maker's and the algorithm's accounts, as the journal has them (their own books
-    # are not the reference here: in one run of three a strategy's process booked one fill more
-    # than the journal holds, which is the demo's or the engine's to explain, not the TCA's)
-    for a in (MM_ACCOUNT, ALGO_ACCOUNT):
+    # the market maker's and the algorithm's accounts, as the journal has them, and as their own
+    # live ledgers booked them (trading/strategy/live.py): exactly the journal's fills
+    for a, own in ((MM_ACCOUNT, venue.market_maker), (ALGO_ACCOUNT, venue.execution)):
+        assert (own["fills"], own["position"]) == (t[f"own_fills_{a}"], t[f"position_{a}"]), \
+            f"account {a}: its ledger {own['fills']} fills, position {own['position']}; the journal " \
+            f"{t[f'own_fills_{a}']} fills, position {t[f'position_{a}']}"
         row = by_acct[str(a)]
         assert (row["executions"], row["shares"]) == (t[f"fills_{a}"], t[f"shares_{a}"])
         assert row["orders"] == t[f"orders_{a}"] and row["executions"] > 0
