@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -145,9 +146,10 @@ def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: 
         poller.register(sock, zmq.POLLIN)
         by_socket[sock] = feed
         core.refresh(feed, time.monotonic_ns(), timed=False)   # the snapshot's quotes
-    if ready_file:
-        Path(ready_file).write_text(json.dumps({"publish": core.publisher.endpoint,
-                                                "venues": list(feeds)}))
+    if ready_file:     # whole or not at all: `up` reads it as soon as the file exists
+        tmp = Path(f"{ready_file}.tmp")
+        tmp.write_text(json.dumps({"publish": core.publisher.endpoint, "venues": list(feeds)}))
+        os.replace(tmp, ready_file)
     probe = AccessProbe({s.id: (cfg.host, ports(s).order_entry) for s in cfg.venues if s.type == "lit"})
     print(f"sip: consolidating {', '.join(feeds)}; NBBO on {core.publisher.endpoint}", flush=True)
     next_stats = time.monotonic() + STATS_INTERVAL_S
