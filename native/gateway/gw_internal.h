@@ -231,7 +231,9 @@ struct gw {                         /* gw_t (gw_server.h) */
     int store_fd;                   /* the store's file, for fdatasync (-1: none) */
     int store_dirty;                /* written since its last sync (set by gw_store_order) */
     uint32_t order_id_prefix;       /* cfg's, or the store's when it has one */
-    uint32_t _pad3;
+    uint32_t die_before_event_note; /* test hook (0: off): the process SIGKILLs itself in the S1
+                                       window of the N-th event-made message (gw_outbound.c);
+                                       from $VENUE_GW_TEST_DIE_BEFORE_EVENT_NOTE */
     gw_flow_t *flows_mem;           /* the flows when there is no store */
     uint32_t restoring;             /* 1 while gw_restore replays the journal */
     uint32_t cur_evt_sub;           /* the engine event being reported (cur_evt_seq 0: none) */

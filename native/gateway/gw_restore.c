@@ -239,6 +239,28 @@ static void gw_restore_mass(gw_t *g)
     }
 }
 
+/* S1 (gw_store.c) writes a message's slot, then commits it (next_out_seq + 1), then notes the
+ * event it reports (last_evt_*). A process killed between the last two left a committed, sent
+ * message whose event the note does not name, and the replay would log that event's report a
+ * second time. The newest committed slot's header names its event (written before the commit),
+ * so the note is taken from it when it is newer. Only the newest slot can be ahead of the note:
+ * every earlier one was followed by its own note before the next message was written. */
+static void gw_restore_event_note(gw_t *g, int32_t session)
+{
+    gw_session_t *s = &g->sessions[session];
+    gw_flow_t *f = s->flow;
+    if (f->next_out_seq <= 1)
+        return;                     /* nothing sent yet: seqNums start at 1 */
+    gw_log_slot_hdr_t h;
+    const uint64_t last = f->next_out_seq - 1;
+    memcpy(&h, s->log + (last & (g->cfg->out_log_msgs - 1)) * GW_LOG_SLOT_BYTES, sizeof h);
+    if (h.evt_seq > f->last_evt_seq ||
+        (h.evt_seq == f->last_evt_seq && h.evt_seq && h.evt_sub > f->last_evt_sub)) {
+        f->last_evt_seq = h.evt_seq;
+        f->last_evt_sub = h.evt_sub;
+    }
+}
+
 int gw_restore_run(gw_t *g, uint32_t source, uint64_t first_seq, const char *journal_dir,
                    uint64_t limit_seq, char *msg, uint32_t cap)
 {
@@ -264,6 +286,8 @@ int gw_restore_run(gw_t *g, uint32_t source, uint64_t first_seq, const char *jou
     }
     r->limit = limit_seq;
     r->req_seen = seen;
+    for (uint32_t i = 0; i < g->cfg->session_count; i++)
+        gw_restore_event_note(g, (int32_t)i);
     g->restoring = 1;
     int rc = gw_restore_replay(g, r, journal_dir, msg, cap);
     g->restoring = 0;

@@ -104,6 +104,24 @@ static void gw_free(gw_t *g)
     free(g);
 }
 
+/* $VENUE_GW_TEST_DIE_BEFORE_EVENT_NOTE: a positive count arms the test hook of gw_outbound.c;
+ * unset or empty leaves it off; anything else is refused (-EINVAL), never silently ignored. */
+static int gw_test_hooks(gw_t *g)
+{
+    const char *v = getenv("VENUE_GW_TEST_DIE_BEFORE_EVENT_NOTE");
+    if (!v || !v[0])
+        return 0;
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*end || v[0] == '-' || n == 0 || n > UINT32_MAX) {
+        fprintf(stderr, "gateway: VENUE_GW_TEST_DIE_BEFORE_EVENT_NOTE=%.32s is not a count of "
+                "1 to 4294967295 (a test hook; unset it)\n", v);
+        return -EINVAL;
+    }
+    g->die_before_event_note = (uint32_t)n;
+    return 0;
+}
+
 static int gw_setup(gw_t *g)
 {
     const gw_config_t *cfg = g->cfg;
@@ -113,6 +131,8 @@ static int gw_setup(gw_t *g)
     if (!g->conns || !g->sessions || !g->flows_mem)
         return -ENOMEM;
     g->order_id_prefix = cfg->order_id_prefix;
+    if (gw_test_hooks(g) < 0)
+        return -EINVAL;
     g->stale_reply_seq = cfg->first_seq ? cfg->first_seq - 1 : 0;
     for (uint32_t i = 0; i < cfg->max_connections; i++) {
         g->conns[i].fd = -1;

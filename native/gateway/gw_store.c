@@ -12,7 +12,8 @@
  * thread writes each session's state in an order a restart relies on:
  *   S1 an outbound message: its slot (header, then frame), then next_out_seq + 1 (the commit:
  *      a slot at or past next_out_seq was never sent and is overwritten), then last_evt_* for
- *      a message reporting an engine event;
+ *      a message reporting an engine event (a death between the commit and last_evt_* is
+ *      mended at restart from the committed slot's header: gw_restore_event_note);
  *   S2 an inbound application message N: doubt_* (N, next_out_seq, req_cmds), then
  *      next_in_seq = N + 1, then its effect (S1 for a reject; a command written to the ring,
  *      then req_cmds + 1; a mass cancel recorded in mass[]), then doubt_in_seq = 0.

@@ -62,6 +62,7 @@ class GatewayProc:
         self.starts = 0
         self.port = 0
         self.extra: list[str] = []
+        self.env: dict[str, str] | None = None      # the whole environment of the next start
 
     @property
     def role(self) -> str:
@@ -80,7 +81,7 @@ class GatewayProc:
         _, self.port = self.venue.start_gateway(
             self.tmp / f"gw-port-{self.starts}", "--listen", "127.0.0.1:0", "--config", str(self.cfg),
             "--no-latency", "--order-capacity", "65536", "--out-log-msgs", "65536", *self.extra,
-            role=self.role, deadline_s=60, stdout=subprocess.DEVNULL)
+            role=self.role, deadline_s=60, stdout=subprocess.DEVNULL, env=self.env)
 
     def wait_exit(self) -> int:
         assert self.proc is not None

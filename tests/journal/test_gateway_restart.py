@@ -6,6 +6,8 @@ TCP; the gateway is SIGKILLed (the engine alive, or SIGKILLed too and restarted 
 journal)."""
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,67 @@ def test_a_state_file_that_is_not_this_gateways_store_is_refused_with_a_reason(
         bad.close()
         good.close()
     assert eng.stop() == 0
+
+
+def _all_sent(port: int, session_id: int, next_seq: int) -> list[ExecutionReport]:
+    """Every application message the gateway logged for the session, by retransmission."""
+    c = _connect(port, session_id, next_seq)
+    try:
+        n = c.core.server_next_seq - 1
+        got = retransmit_once_sequenced(c, 1, n) if n else []
+    finally:
+        c.terminate()
+    assert all(isinstance(m, ExecutionReport) for m in got), got
+    return got  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("die_at", [2, 3, 4])
+def test_a_gateway_killed_between_a_reports_commit_and_its_event_note_logs_it_once(
+        engine_proc, tmp_path: Path, die_at: int) -> None:
+    """gw_store.c S1: a message's slot, its commit, then the note of the event it reports. The
+    gateway's test hook SIGKILLs it between the last two on its die_at-th event-made message (the
+    bid's NEW is the first; the taker's NEW and the two fill reports follow); the restart must take the note from
+    the committed slot (gw_restore.c) and not log that event's report a second time. Each
+    session's log then holds each report once: one NEW for the bid, one TRADE per side."""
+    eng = engine_proc(["--durability", "group"])
+    eng.start()
+    gw = _state_gateway(eng.name, tmp_path)
+    try:
+        gw.env = {**os.environ, "VENUE_GW_TEST_DIE_BEFORE_EVENT_NOTE": str(die_at)}
+        gw.start()
+        owner = _connect(gw.port, 102)
+        owner.new_order(1, Side.BUY, 10, 1, price=9000)
+        ack = owner.recv(30.0)
+        assert isinstance(ack, ExecutionReport) and ack.exec_type == ExecType.NEW, ack
+        owner_next = owner.core.next_seq_out
+        taker = _connect(gw.port, 202)
+        taker.new_order(1, Side.SELL, 4, 3, price=9000, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL)
+        taker_next = taker.core.next_seq_out
+        assert gw.proc is not None
+        assert gw.proc.wait(60) == -signal.SIGKILL, "the test hook did not fire"
+        gw.venue.stop(gw.role)
+        gw.env = None
+        gw.start()
+        for session_id, next_seq in ((102, owner_next), (202, taker_next)):
+            sent = _all_sent(gw.port, session_id, next_seq)
+            # a relogged report would have its own seqNum (and exec id): the fields of the event
+            keys = [(m.exec_type, m.order_id, m.last_qty, m.leaves_qty, m.cum_qty) for m in sent]
+            assert len(keys) == len(set(keys)), f"session {session_id} was sent a report twice: {sent}"
+            trades = [m for m in sent if m.exec_type == ExecType.TRADE]
+            assert [m.last_qty for m in trades] == [4], f"session {session_id}: {sent}"
+    finally:
+        gw.close()
+
+
+def test_a_malformed_test_hook_value_is_refused_at_start(engine_proc, tmp_path: Path) -> None:
+    eng = engine_proc(["--durability", "group"])
+    eng.start()
+    gw = _state_gateway(eng.name, tmp_path)
+    try:
+        gw.env = {**os.environ, "VENUE_GW_TEST_DIE_BEFORE_EVENT_NOTE": "soon"}
+        gw.start()          # the port file is written before the C gateway is made
+        assert gw.proc is not None and gw.proc.wait(60) != 0
+        log = gw.log_path.read_text()
+        assert "VENUE_GW_TEST_DIE_BEFORE_EVENT_NOTE=soon is not a count" in log, log
+    finally:
+        gw.close()
