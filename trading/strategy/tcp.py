@@ -62,6 +62,12 @@ class TcpRunner:
         self.by_venue_id: dict[int, int] = {}    # and back
         self.held: list[Outgoing] = []           # cancels / replaces waiting for their order's ack
         self.requests: dict[int, tuple[int, int]] = {}   # a cancel's / replace's clOrdId -> (order, cmd)
+        # A NEW's clOrdId -> the context's order id. The clOrdId becomes the engine's
+        # client_order_id, whose high 32 bits name a parent order (trading/execution/parent_ids.py,
+        # read by TCA): it is the child's own client_order_id when the strategy gives one, else the
+        # client's counter (below 2^32: the order is its own parent), never the context's order id
+        # (bit 62 and the account set: every order would look like a child of one parent).
+        self.ctx_of_cl: dict[int, int] = {}
         self._traded = 0
         self._phase: int | None = None
         self._started = False
@@ -206,18 +212,19 @@ class TcpRunner:
             return RejectedEvent(order_id=order, cmd_type=cmd, reason=msg.reason_code, account_id=self.ctx.account_id)
         if isinstance(msg, BusinessMessageReject):
             ref = msg.business_reject_ref_id
-            order, cmd = self.requests.pop(ref, (ref, int(CmdType.NEW_ORDER)))
+            order, cmd = self.requests.pop(ref, (self.ctx_of_cl.get(ref, ref), int(CmdType.NEW_ORDER)))
             return RejectedEvent(order_id=order, cmd_type=cmd, reason=msg.reason_code, account_id=self.ctx.account_id)
         return None
 
     def _event_of_report(self, r: ExecutionReport) -> Event | None:
         kind, acct = r.exec_type, self.ctx.account_id
-        if kind == ExecType.NEW and r.cl_ord_id in self.ctx.orders:
-            self.venue_id[r.cl_ord_id], self.by_venue_id[r.order_id] = r.order_id, r.cl_ord_id
-            self._release_held(r.cl_ord_id)
-            return AcceptedEvent(order_id=r.cl_ord_id, price=r.price or 0, qty=r.order_qty, account_id=acct,
+        own = self.ctx_of_cl.get(r.cl_ord_id)
+        if kind == ExecType.NEW and own is not None and own in self.ctx.orders:
+            self.venue_id[own], self.by_venue_id[r.order_id] = r.order_id, own
+            self._release_held(own)
+            return AcceptedEvent(order_id=own, price=r.price or 0, qty=r.order_qty, account_id=acct,
                                  side=int(r.side), ts_ns=r.transact_time_ns)
-        order = self.by_venue_id.get(r.order_id, r.cl_ord_id)
+        order = self.by_venue_id.get(r.order_id, r.cl_ord_id if own is None else own)
         if kind == ExecType.REJECTED:
             _, cmd = self.requests.pop(r.cl_ord_id, (order, int(CmdType.NEW_ORDER)))
             return RejectedEvent(order_id=order, cmd_type=cmd, reason=r.reason_code, account_id=acct)
@@ -255,8 +262,9 @@ class TcpRunner:
         if o.op == "NEW":
             flags = (OrderFlags.POST_ONLY if o.flags & POST_ONLY else OrderFlags(0)) | \
                     (OrderFlags.ICEBERG if o.flags & ICEBERG else OrderFlags(0))
-            c.new_order(ins, Side(o.side), o.qty, acct, price=o.price, time_in_force=TimeInForce(o.tif),
-                        display_qty=o.display_qty or None, flags=flags, cl_ord_id=o.order_id)
+            cl = c.new_order(ins, Side(o.side), o.qty, acct, price=o.price, time_in_force=TimeInForce(o.tif),
+                             display_qty=o.display_qty or None, flags=flags, cl_ord_id=o.client_order_id or None)
+            self.ctx_of_cl[cl] = o.order_id
         elif o.op == "CANCEL_ALL":
             c.mass_cancel(ins, acct)
         elif o.order_id not in self.venue_id:

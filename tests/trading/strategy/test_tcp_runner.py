@@ -82,6 +82,12 @@ def test_touch_quoter_over_tcp_is_filled_and_matches_the_journal(tmp_path: Path)
         position, prices = _journal_position(journal, 1)
         assert position == runner.ctx.position == 100
         assert prices == [9_990]
+        # its orders are their own parents for TCA: no client_order_id with the high 32 bits set
+        # (those name an execution algorithm's parent: trading/execution/parent_ids.py)
+        news = [c for c in JournalHistory(str(journal)).commands_through(1 << 62)
+                if type(c).__name__ == "NewOrder" and c.account_id == 1]
+        assert news and all(c.client_order_id >> 32 == 0 for c in news), \
+            [hex(c.client_order_id) for c in news]
 
 
 def _retry(make, what: str, deadline_s: float = 30.0):  # type: ignore[no-untyped-def]
