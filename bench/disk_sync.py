@@ -18,9 +18,29 @@ Mechanisms, each writing one 4 KiB block per sample:
   odirect_dsync_4k_two_in_flight
                               the first, from two threads at once (a second sync in flight):
                               each write's latency while another is in flight
+  odirect_dsync_4k_lone       the first, each write after an idle gap (LONE_GAP_NS, the lone
+                              orders' interval), as a lone order's sync meets the disk
+  journal_msync_lone          the journal's own pattern after the same gap: one 128-byte record
+                              appended into a segment made as jrnl_segment_make makes it (4 KiB
+                              zero writes, mapped, every page pre-faulted writable), then msync
+                              from the page of the last synced record to the record's end (what
+                              jrnl_log_sync -> jrnl_msync_slots does)
 The first five are taken in turn, sample by sample, so load and the disk's drift fall on each
-alike; a run can be split into slices taken between other measurements (DiskSamples.extend).
-Timed in Python around the system call: about 1-2 us of overhead per sample.
+alike; then the two lone ones in turn. A run can be split into slices taken between other
+measurements (DiskSamples.extend). Timed in Python around the system call: about 1-2 us of
+overhead per sample.
+
+Why the lone figures (issue #16 point 8, measured by sync4 with block tracepoints): on a
+filesystem that writes the inode with the data (ext4 without a journal, as this machine's root;
+/proc/fs/jbd2 is empty), a durable write costs a third device request, the inode block, whenever
+the file's mtime changed since the last sync. Every mechanism changes it (a write, or the write
+fault on the page msync left clean and write-protected: file_update_time), but only when the
+kernel's coarse clock has ticked (one jiffy, 4 ms at HZ=250). Taken back to back (a few hundred
+us apart) most samples fall in the same tick and skip it; a lone order every 3 ms pays it about
+4 times in 5 (data write ~60 us + inode write ~50 us + cache flush ~50 us at the device, against
+~115 us without the inode write). So the back-to-back figures understate what one lone durable
+write costs on this filesystem, and the lone figures are the like-for-like baseline for a lone
+order's sync; both are reported.
 """
 from __future__ import annotations
 
@@ -38,7 +58,17 @@ BLOCK = 4096
 SERIAL = ("odirect_dsync_4k", "msync_4k", "rwf_dsync_4k", "pwrite_fdatasync_4k",
           "odirect_dsync_fallocated_4k")
 TWO_IN_FLIGHT = "odirect_dsync_4k_two_in_flight"
-MECHANISMS = SERIAL + (TWO_IN_FLIGHT,)
+LONE = ("odirect_dsync_4k_lone", "journal_msync_lone")
+MECHANISMS = SERIAL + (TWO_IN_FLIGHT,) + LONE
+# The idle gap before each lone sample: bench/journal_wire.py's LONE_INTERVAL_NS (one order every
+# 3 ms), so the coarse clock ticks between samples as often as between lone orders.
+LONE_GAP_NS = 3_000_000
+# The journal segment's layout (native/layout/venue_layout.h): JRNL_SEG_HDR_BYTES header, then
+# JRNL_RECORD_BYTES slots. A probe's stand-in for the journal's write pattern, not a journal.
+SEGMENT_HEADER_BYTES = 128
+RECORD_BYTES = 128
+# madvise(MADV_POPULATE_WRITE) (Linux 5.14; Python 3.11's mmap module lacks the constant).
+MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)
 # Blocks of the preallocated probe files; samples wrap around them (the fallocated file is made
 # afresh per slice, so each of its writes meets an unwritten extent).
 PROBE_BLOCKS = 1024
@@ -67,7 +97,7 @@ class DiskSamples:
 
     def extend(self, rounds: int) -> None:
         """rounds more samples of every mechanism (the serial ones in turn, then the two in
-        flight)."""
+        flight, then the two lone ones in turn: about 2 * rounds * LONE_GAP_NS more)."""
         if rounds <= 0:
             return
         tag = uuid.uuid4().hex[:6]
@@ -83,6 +113,7 @@ class DiskSamples:
             dffd = os.open(fallocated, os.O_RDWR | os.O_DIRECT | os.O_DSYNC)
             self._serial(fd, dfd, dffd, rounds)
             self._two_in_flight(dfd, rounds)
+            self._lone(dfd, rounds)
         finally:
             for f in (dfd, dffd, ffd, fd):
                 if f >= 0:
@@ -112,6 +143,43 @@ class DiskSamples:
         finally:
             shared.close()
             page.close()
+
+    def _lone(self, dfd: int, rounds: int) -> None:
+        """rounds samples each of O_DIRECT|O_DSYNC and the journal's own append-and-msync
+        pattern, in turn, each after an idle gap of LONE_GAP_NS (slept: the gap's length is what
+        matters, the coarse clock ticking in it, not what the CPU does meanwhile)."""
+        segment = self.directory / f"disk-probe-{uuid.uuid4().hex[:6]}-segment"
+        # As jrnl_segment_make: real zero blocks written 4 KiB at a time (4 KiB folios), mapped,
+        # every page pre-faulted writable; records follow the header.
+        blocks = (SEGMENT_HEADER_BYTES + rounds * RECORD_BYTES) // BLOCK + 1
+        sfd = os.open(segment, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        page = mmap.mmap(-1, BLOCK)
+        page.write(b"l" * BLOCK)
+        record = b"r" * RECORD_BYTES
+        try:
+            for k in range(blocks):
+                os.pwrite(sfd, b"\0" * BLOCK, k * BLOCK)
+            os.fdatasync(sfd)
+            seg = mmap.mmap(sfd, blocks * BLOCK)
+            try:
+                seg.madvise(MADV_POPULATE_WRITE)
+                synced_end = SEGMENT_HEADER_BYTES
+                for i in range(rounds):
+                    time.sleep(LONE_GAP_NS / 1e9)
+                    off = ((PROBE_BLOCKS // 2) + i % (PROBE_BLOCKS // 2)) * BLOCK
+                    self.ns["odirect_dsync_4k_lone"].append(_timed(os.pwritev, dfd, [page], off))
+                    time.sleep(LONE_GAP_NS / 1e9)
+                    end = synced_end + RECORD_BYTES
+                    seg[synced_end:end] = record
+                    start = synced_end & ~(BLOCK - 1)     # from the last synced record's page
+                    self.ns["journal_msync_lone"].append(_timed(seg.flush, start, end - start))
+                    synced_end = end
+            finally:
+                seg.close()
+        finally:
+            page.close()
+            os.close(sfd)
+            segment.unlink()
 
     def _two_in_flight(self, dfd: int, rounds: int) -> None:
         """Two threads, each `rounds // 2` O_DIRECT|O_DSYNC writes to its own half of the file,
