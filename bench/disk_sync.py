@@ -18,8 +18,9 @@ Mechanisms, each writing one 4 KiB block per sample:
   odirect_dsync_4k_two_in_flight
                               the first, from two threads at once (a second sync in flight):
                               each write's latency while another is in flight
-  odirect_dsync_4k_lone       the first, each write after an idle gap (LONE_GAP_NS, the lone
-                              orders' interval), as a lone order's sync meets the disk
+  odirect_dsync_4k_lone       the first, each write after a gap of LONE_GAP_NS (the lone orders'
+                              interval, busy-waited on the engine's CPU as the engine spins), as
+                              a lone order's sync meets the disk
   journal_msync_lone          the journal's own pattern after the same gap: one 128-byte record
                               appended into a segment made as jrnl_segment_make makes it (4 KiB
                               zero writes, mapped, every page pre-faulted writable), then msync
@@ -89,6 +90,12 @@ def _timed(call: object, *args: object) -> int:
     return time.perf_counter_ns() - t0
 
 
+def _spin(ns: int) -> None:
+    end = time.perf_counter_ns() + ns
+    while time.perf_counter_ns() < end:
+        pass
+
+
 @dataclass
 class DiskSamples:
     """Latency samples (ns) per mechanism, gathered in one or more slices."""
@@ -146,8 +153,18 @@ class DiskSamples:
 
     def _lone(self, dfd: int, rounds: int) -> None:
         """rounds samples each of O_DIRECT|O_DSYNC and the journal's own append-and-msync
-        pattern, in turn, each after an idle gap of LONE_GAP_NS (slept: the gap's length is what
-        matters, the coarse clock ticking in it, not what the CPU does meanwhile)."""
+        pattern, in turn, each after a gap of LONE_GAP_NS, on the last CPU (where the lone-order
+        bench pins the engine, which syncs a lone group itself) and busy-waiting the gap as the
+        engine spins between orders: a slept gap let the CPU idle and added 30-90 us of wake-up
+        to each sample (measured), which is not the disk's and not what the engine meets."""
+        cpus = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {max(cpus)})
+        try:
+            self._lone_samples(dfd, rounds)
+        finally:
+            os.sched_setaffinity(0, cpus)
+
+    def _lone_samples(self, dfd: int, rounds: int) -> None:
         segment = self.directory / f"disk-probe-{uuid.uuid4().hex[:6]}-segment"
         # As jrnl_segment_make: real zero blocks written 4 KiB at a time (4 KiB folios), mapped,
         # every page pre-faulted writable; records follow the header.
@@ -165,10 +182,10 @@ class DiskSamples:
                 seg.madvise(MADV_POPULATE_WRITE)
                 synced_end = SEGMENT_HEADER_BYTES
                 for i in range(rounds):
-                    time.sleep(LONE_GAP_NS / 1e9)
+                    _spin(LONE_GAP_NS)
                     off = ((PROBE_BLOCKS // 2) + i % (PROBE_BLOCKS // 2)) * BLOCK
                     self.ns["odirect_dsync_4k_lone"].append(_timed(os.pwritev, dfd, [page], off))
-                    time.sleep(LONE_GAP_NS / 1e9)
+                    _spin(LONE_GAP_NS)
                     end = synced_end + RECORD_BYTES
                     seg[synced_end:end] = record
                     start = synced_end & ~(BLOCK - 1)     # from the last synced record's page
