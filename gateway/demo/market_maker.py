@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
     ctx, led = runner.ctx, runner.ctx.ledger
     print(json.dumps({
         "instrument": args.instrument, "account": args.account,
-        "quotes_new": ctx.sent["NEW"], "quotes_replaced": ctx.sent["REPLACE"],
+        "quotes_new": ctx.sent["NEW"], "quotes_new_refused": ctx.rejected_new, "quotes_replaced": ctx.sent["REPLACE"],
         "quotes_cancelled": ctx.sent["CANCEL"], "commands": sum(ctx.sent.values()), "fills": ctx.fill_count, "position": led.position,
         "maker_volume": led.maker_volume, "pnl": ctx.pnl, "realized": led.realized, "fees": led.fees,
         "rejects": ctx.rejects, "events_seen": runner.events_seen,

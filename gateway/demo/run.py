@@ -157,7 +157,8 @@ def market_maker_lines(mm: dict[str, Any], symbol: str) -> list[str]:
     return [
         f"Market maker (live, measured from this run): MarketMakingStrategy on {symbol}, account "
         f"{mm['account']}, its own producer slot and the event log",
-        f"  quotes sent: {mm['quotes_new']:,} new, {mm['quotes_replaced']:,} replaced, "
+        f"  quotes sent: {mm['quotes_new']:,} new ({mm['quotes_new_refused']:,} refused by the venue), "
+        f"{mm['quotes_replaced']:,} replaced, "
         f"{mm['quotes_cancelled']:,} cancelled; {mm['rejects']:,} rejected",
         f"  fills {mm['fills']:,} ({mm['maker_volume']:,} shares as maker), position {mm['position']:,}, "
         f"P&L {_num(mm['pnl'])} USD (realised {_num(mm['realized'])}, fees {_num(mm['fees'])}; "

@@ -33,7 +33,7 @@ def test_demo_runs_the_venue_and_reports_latency(tmp_path):
     assert "gateway and engine stopped cleanly on SIGTERM" in out
     # The market maker quoted and was filled, as its own ledger counted ...
     mm = out[out.index("Market maker (live, measured from this run)"):]
-    quotes = re.search(r"quotes sent: ([\d,]+) new, ([\d,]+) replaced", mm)
+    quotes = re.search(r"quotes sent: ([\d,]+) new \(([\d,]+) refused by the venue\), ([\d,]+) replaced", mm)
     fills = re.search(r"fills ([\d,]+) \(([\d,]+) shares as maker\), position (-?[\d,]+), P&L (-?[\d.,]+) USD", mm)
     assert quotes and fills, mm[:600]
     new_quotes, mm_fills = int(quotes[1].replace(",", "")), int(fills[1].replace(",", ""))
@@ -46,7 +46,9 @@ def test_demo_runs_the_venue_and_reports_latency(tmp_path):
         assert re.search(rf"^  {symbol} +[\d,]+ +[\d,]+ ", tca, re.M), symbol
     row = re.search(r"^  20 +([\d,]+) +([\d,]+) ", tca, re.M)
     assert row, tca
-    assert int(row[1].replace(",", "")) == new_quotes      # every new quote is one order in the journal
+    refused = int(quotes[2].replace(",", ""))      # post-only quotes the book had moved onto
+    # every new quote the venue took is one order in the journal (a refused one is no order)
+    assert int(row[1].replace(",", "")) == new_quotes - refused
     assert int(row[2].replace(",", "")) == mm_fills         # and every fill it booked is an execution there
     # The execution algorithm (a POV parent on MSFT, its own process and account 21) worked its
     # parent under its cap, and the TCA counts its child orders and fills on that account.

@@ -273,7 +273,11 @@ class MarketMaker:
         bb, ba = self.best_bid, self.best_ask
         half_spread = 0.5 * (ba - bb) if bb is not None and ba is not None else 0.0
         if self.last_target is not None:
-            half_spread = 0.5 * (self.last_target.model_bid_distance + self.last_target.model_ask_distance)
+            # The model's half spread, not the one quoted: the quoted one includes the guard's own
+            # widening, and toxicity measured against it fed back (widen -> lower toxicity ->
+            # narrow -> higher toxicity -> widen: a REPLACE per flip, each flip woken by the last
+            # one's REPLACED; 4.85 M replaces on the first 8,000 GOOG messages).
+            half_spread = self.last_target.model_half_spread
         state = MarketState(now_s=t, last_update_s=self.last_book_t,
                             best_bid=None if bb is None else int(bb // self.tick),
                             best_ask=None if ba is None else -int(-ba // self.tick),

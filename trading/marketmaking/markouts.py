@@ -7,8 +7,9 @@ before it, so a markout completes when the first update after t + h arrives (or 
 
 Toxicity (0..1), the adverse-selection guard's input, is the larger of two plain measures:
 - markout toxicity: the mean adverse markout at the shortest horizon over the last ``window`` fills
-  of the last ``memory_s`` seconds, in units of the half spread quoted (losing a whole half spread
-  on average scores 1). The memory matters: a guard that pulls its quotes gets no new fills, so
+  of the last ``memory_s`` seconds, in units of the model's half spread (losing a whole half spread
+  on average scores 1): the model's, before the guard's widening, so that what the guard does with
+  the score does not change the score (a widening that lowered it would flip back and forth). The memory matters: a guard that pulls its quotes gets no new fills, so
   without it the score would never fall and the quotes would stay pulled for the rest of the day;
 - flow imbalance: |buy volume - sell volume| / total over the last ``window`` public trades (one-sided
   aggressive flow is the classic sign of informed trading; VPIN, Easley, Lopez de Prado and O'Hara

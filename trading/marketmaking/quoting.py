@@ -39,6 +39,9 @@ class TargetQuote(NamedTuple):
     reservation: float          # price units
     model_bid_distance: float   # price units, after fees and adjustments
     model_ask_distance: float
+    # the model's own half spread (price units), before the guard's widening and skew and the
+    # rebate: what the adverse-selection guard measures toxicity against (maker.py)
+    model_half_spread: float
 
 
 class MarketInputs(NamedTuple):
@@ -93,4 +96,5 @@ class Quoter:
         bid = Side(bid_px, bid_size) if mq.bid_ok and bid_size > 0 and bid_px > 0 else None
         ask = Side(ask_px, ask_size) if mq.ask_ok and ask_size > 0 else None
         return TargetQuote(bid=bid, ask=ask, reservation=mq.reservation,
-                           model_bid_distance=d_bid, model_ask_distance=d_ask)
+                           model_bid_distance=d_bid, model_ask_distance=d_ask,
+                           model_half_spread=0.5 * (mq.bid_distance + mq.ask_distance))

@@ -215,6 +215,7 @@ class Context:
         self.placed_qty = 0
         self.fill_count = 0
         self.rejects = 0
+        self.rejected_new = 0       # of them, NEW orders the engine refused (never on the book)
         self.messages: list[str] = []
         self.stopped = False
 
@@ -381,6 +382,8 @@ class Context:
                 self.invoke("on_accepted", order)
         elif isinstance(ev, RejectedEvent):
             self.rejects += 1
+            if ev.cmd_type == int(CmdType.NEW_ORDER):
+                self.rejected_new += 1
             order = self.orders.get(ev.order_id)
             if order is not None and order.status == "pending" and ev.cmd_type == int(CmdType.NEW_ORDER):
                 del self.orders[ev.order_id]

@@ -144,3 +144,34 @@ def test_tiers_sized_by_the_allocation_and_within_limits() -> None:
     assert isinstance(again, list)
     with pytest.raises(ParameterError, match="tiers"):
         MarketMaker(MakerConfig(params=params, tiers=0))
+
+
+def test_no_flicker_from_the_guards_own_widening() -> None:
+    """The guard's toxicity is measured against the model's half spread, not the one it quoted
+    after widening: measured against its own output it flipped (widen -> lower toxicity -> narrow
+    -> higher toxicity -> widen), a REPLACE per flip, each woken by the last one's REPLACED (4.85 M
+    replaces on the first 8,000 GOOG messages). Adverse fills put the toxicity inside the
+    widening band; then the market stands still and the maker is asked again and again."""
+    mp = ModelParams(model="as", gamma=2e-4, sigma=30.0, A=2.0, k=0.02, tau_s=30.0)
+    params = MarketMakerParams(model=mp, grid=GridParams(tick=TICK, lot=100),
+                               limits=LimitParams(max_inventory=5_000, quote_size=100),
+                               guard=GuardParams(stale_after_s=50.0, toxicity_widen=0.05, toxicity_pull=0.99))
+    mm = MarketMaker(MakerConfig(params=params, maker_rebate_units=20, taker_fee_units=30, price_scale=10000.0))
+    t, bid = 1.0, 5_000_000
+    mm.on_book(t, bid, bid + TICK)
+    for _ in range(8):          # our bid is hit, the market drops 2 ticks at once (within the
+        t += 0.5                # 0.1 s markout horizon) and stays there
+        live = mm.live[BID]
+        mm.on_fill(t, BID, live.price_ticks * TICK if live else bid, 100, passive=True)
+        bid -= 2 * TICK
+        mm.on_book(t + 0.05, bid, bid + TICK)
+        t += 0.5
+        mm.on_book(t, bid, bid + TICK)
+    assert 0.05 < mm.last_decision.toxicity < 0.99 and mm.last_decision.widen > 1.0, mm.last_decision
+    # Asked again with nothing changed, it must want what it wanted: the same widening and the
+    # same target every time (before, each answer moved the next one's toxicity).
+    seen = []
+    for _ in range(4):
+        sent = mm.on_book(t, bid, bid + TICK)
+        seen.append((mm.last_decision.widen, mm.last_target))
+    assert sent == [] and all(s == seen[1] for s in seen[1:]), seen
