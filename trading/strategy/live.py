@@ -57,6 +57,7 @@ from trading.strategy.api import PublicTrade, Strategy, overrides
 from trading.strategy.context import Context, Limits, write_command
 from trading.strategy.decode import decode_event_records
 from trading.strategy.ledger import FeeSchedule
+from trading.strategy.wall_timers import fire_due_timers
 
 RECENT = 1 << 16      # latency samples kept (the newest)
 # the order events that name one of the strategy's orders by id (its trades are found by account)
@@ -189,14 +190,7 @@ class LiveRunner:
         return n
 
     def _fire_timers(self) -> None:
-        now = time.monotonic_ns()
-        for timer in self.timers:
-            if timer[0] <= now:
-                self._invoke("on_timer")
-                timer[0] = now + timer[1]
-        while len(self.timers) < len(self.ctx.timers):
-            interval, _ = self.ctx.timers[len(self.timers)]
-            self.timers.append([now + interval, interval])
+        fire_due_timers(self.timers, self.ctx.timers, self._invoke)
 
     def _deliver(self, events: list[Event]) -> None:
         """The events of one poll in log order: the instrument's book levels and trades into the

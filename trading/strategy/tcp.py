@@ -35,6 +35,7 @@ from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, Expi
 from trading.strategy.api import BUY, SELL, PublicTrade, Strategy, overrides
 from trading.strategy.context import ICEBERG, POST_ONLY, Context, Limits, Outgoing
 from trading.strategy.ledger import FeeSchedule
+from trading.strategy.wall_timers import fire_due_timers
 
 RECENT = 1 << 16
 
@@ -158,14 +159,7 @@ class TcpRunner:
         return out
 
     def _fire_timers(self) -> None:
-        now = time.monotonic_ns()
-        for timer in self.timers:
-            if timer[0] <= now:
-                self._invoke("on_timer")
-                timer[0] = now + timer[1]
-        while len(self.timers) < len(self.ctx.timers):
-            interval, _ = self.ctx.timers[len(self.timers)]
-            self.timers.append([now + interval, interval])
+        fire_due_timers(self.timers, self.ctx.timers, self._invoke)
 
     # ---- market data ------------------------------------------------------------------------------
     def _sync_book(self) -> bool:

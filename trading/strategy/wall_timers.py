@@ -1,0 +1,24 @@
+"""The strategy's timers on the wall clock, for the live runners (in-process and over TCP); replay
+keeps its own on the simulated clock (trading/replay).
+
+`due` holds [next_due_ns, interval_ns] per timer the context registered (Context.timers, in
+registration order). A timer that is late fires once, not once per missed interval, and its next
+due time counts from now: a strategy that was descheduled is not woken in a burst."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+
+def fire_due_timers(due: list[list[int]], registered: Sequence[tuple[int, bool]],
+                    invoke: Callable[[str], None]) -> None:
+    """Fires every timer of `due` whose time has come (on_timer through `invoke`), then adds the
+    timers registered since the last call, first due one interval from now."""
+    now = time.monotonic_ns()
+    for timer in due:
+        if timer[0] <= now:
+            invoke("on_timer")
+            timer[0] = now + timer[1]
+    while len(due) < len(registered):
+        interval, _ = registered[len(due)]
+        due.append([now + interval, interval])
