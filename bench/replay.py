@@ -70,10 +70,75 @@ def ours(path: Path, quick: bool) -> dict[str, Any]:
                 best, best_cpu = r, cpu
         assert best is not None
         led = best.ctx.ledger
-        out[name] = {"wall_s": best.wall_s, "cpu_s": best_cpu, "events_per_s": n / best.wall_s, "fills": len(best.fills),
+        out[name] = {"wakeups": best.wakeups, "wall_s": best.wall_s, "cpu_s": best_cpu, "events_per_s": n / best.wall_s, "fills": len(best.fills),
                      "volume": led.volume, "position": led.position, "realized": led.realized,
                      "pnl": best.ctx.pnl, "fees": led.fees, "counts": best.counts}
+    out["floor"] = floors(hist, out["quote"]["wakeups"], 3 if quick else 5)
     return out
+
+
+class TouchRecorder(TouchQuoter):
+    """The quoting strategy that also notes, at each of its ticks, the touch and position it saw
+    (an untimed run: the sequence the plain-Python floor replays)."""
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self.touches: list[tuple[int | None, int | None, int]] = []
+
+    def on_timer(self, ctx: Context) -> None:
+        self.touches.append((ctx.book.best_bid, ctx.book.best_ask, ctx.position))
+        super().on_timer(ctx)
+
+
+def _empty_callback(ctx: object) -> None:
+    pass
+
+
+def quote_logic(touches: list[tuple[int | None, int | None, int]], size: int, limit: int) -> int:
+    """TouchQuoter's decision alone, in plain Python with no runtime: one order price per side,
+    cancel and repost when the touch moved, no side past the position limit. Returns the number
+    of orders and cancels it would send (so the work cannot be optimised away)."""
+    own_bid: int | None = None
+    own_ask: int | None = None
+    actions = 0
+    for bid, ask, pos in touches:
+        if bid is None or ask is None:
+            continue
+        if own_bid is not None and (own_bid != bid or pos + size > limit):
+            own_bid = None
+            actions += 1
+        if own_bid is None and pos + size <= limit:
+            own_bid = bid
+            actions += 1
+        if own_ask is not None and (own_ask != ask or size - pos > limit):
+            own_ask = None
+            actions += 1
+        if own_ask is None and size - pos <= limit:
+            own_ask = ask
+            actions += 1
+    return actions
+
+
+def floors(hist: Any, wakeups: int, repeat: int) -> dict[str, Any]:
+    """What plain CPython costs with no runtime at all, for the quoting run's work: (a) an empty
+    Python function called once per wake-up of the quoting run, (b) the quoting decision alone over
+    the sequence of touches its timer saw (recorded in an untimed run). Best of `repeat`."""
+    rec = TouchRecorder(size=100, interval_ms=100, max_position=500)
+    run_replay(hist, rec, ReplayConfig(order_latency=Constant(LATENCY_NS), feed_latency=Constant(LATENCY_NS),
+                                       compute="none"))
+    empty_s = logic_s = float("inf")
+    actions = 0
+    for _ in range(repeat):
+        f = _empty_callback
+        t0 = time.perf_counter()
+        for _ in range(wakeups):
+            f(None)
+        empty_s = min(empty_s, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        actions = quote_logic(rec.touches, 100, 500)
+        logic_s = min(logic_s, time.perf_counter() - t0)
+    return {"wakeups": wakeups, "empty_calls_s": empty_s, "timer_ticks": len(rec.touches), "logic_s": logic_s,
+            "logic_actions": actions}
 
 
 def peer(path: Path, python: str | None, quick: bool) -> dict[str, Any] | str:
@@ -192,6 +257,18 @@ def main() -> int:
     if not isinstance(other, dict):
         print(f"hftbacktest: {other}")
     print(f"load + build engine commands: {mine['prepare_s']:.2f} s for {mine['messages']} messages")
+    fl, q, noop = mine["floor"], mine["quote"], mine["noop"]
+    # the best a plain-Python strategy could do: the engine's own time (the no-op run), one empty
+    # call per wake-up and the strategy's decision, with no runtime between them at all
+    floor_s = noop["wall_s"] + fl["empty_calls_s"] + fl["logic_s"]
+    print(f"ours quote: {q['wakeups']} wake-ups ({fl['timer_ticks']} timer ticks); beyond the engine's no-op time "
+          f"{(q['wall_s'] - noop['wall_s']) / max(q['wakeups'], 1) * 1e6:.2f} us per wake-up")
+    print(f"floor, plain CPython with no runtime: (a) an empty function per wake-up {fl['empty_calls_s'] * 1e3:.2f} ms; "
+          f"(b) the quoting decision alone over the {fl['timer_ticks']} touches {fl['logic_s'] * 1e3:.2f} ms; "
+          f"no-op engine + (a) + (b) = {floor_s * 1e3:.2f} ms = {mine['messages'] / floor_s:,.0f} events/s")
+    if isinstance(other, dict):
+        print(f"  against hftbacktest quote {other['quote']['wall_s'] * 1e3:.2f} ms: floor/peer time "
+              f"{floor_s / other['quote']['wall_s']:.2f}, ours/peer time {q['wall_s'] / other['quote']['wall_s']:.2f}")
     for mode, r in lv.items():
         if "error" in r:
             print(f"live ({mode}): {r['error']}")
@@ -207,7 +284,9 @@ def main() -> int:
                "quote_pnl": mine["quote"]["pnl"], "noop_cpu_s": mine["noop"]["cpu_s"],
                "quote_cpu_s": mine["quote"]["cpu_s"], "quote_no_hidden_fills": mine["quote_no_hidden"]["fills"],
                "quote_no_hidden_volume": mine["quote_no_hidden"]["volume"],
-               "quote_no_hidden_pnl": mine["quote_no_hidden"]["pnl"], "live": lv}
+               "quote_no_hidden_pnl": mine["quote_no_hidden"]["pnl"], "quote_wakeups": q["wakeups"],
+               "quote_timer_ticks": fl["timer_ticks"], "floor_empty_calls_s": fl["empty_calls_s"],
+               "floor_logic_s": fl["logic_s"], "floor_events_per_s": mine["messages"] / floor_s, "live": lv}
     baselines: dict[str, Any] = {}
     ratios: dict[str, Any] = {}
     if isinstance(other, dict):
@@ -217,6 +296,7 @@ def main() -> int:
                      "hftbacktest_quote_pnl": other["quote"]["pnl"]}
         ratios = {"noop_ours_over_peer": mine["noop"]["events_per_s"] / other["noop"]["events_per_s"],
                   "quote_ours_over_peer": mine["quote"]["events_per_s"] / other["quote"]["events_per_s"]}
+        ratios["quote_floor_over_peer"] = (mine["messages"] / floor_s) / other["quote"]["events_per_s"]
         if other["quote"].get("cpu_s"):     # by CPU time: the same comparison, less at the mercy of the load
             ratios["quote_cpu_peer_over_ours"] = other["quote"]["cpu_s"] / mine["quote"]["cpu_s"]
             ratios["noop_cpu_peer_over_ours"] = other["noop"]["cpu_s"] / max(mine["noop"]["cpu_s"], 1e-9)

@@ -50,6 +50,7 @@ class FeedBook:
         self._stats = ffi.new("md_sub_stats_t *")
         self._inst = ffi.new("md_sub_inst_t *")
         self.max_instruments = max_instruments
+        self._prints: np.ndarray | None = None
 
     @property
     def handle(self) -> Any:
@@ -95,6 +96,27 @@ class FeedBook:
         rc = int(lib.md_book_check(self._book))
         if rc != 0:
             raise AssertionError(f"md_book_check {rc}: rebuilt book breaks an invariant")
+
+    # ---- each trade (for a strategy's on_trade) ----------------------------------------------------
+    def keep_prints(self, capacity: int = 1 << 16) -> None:
+        """From now on every trade the packets apply is kept (one schema.PRINT record per match,
+        feed order) until take_prints(); a trade that finds `capacity` records waiting is counted in
+        stats()['prints_lost'] instead."""
+        if not 0 < capacity < 1 << 32:
+            raise ValueError(f"keep_prints: capacity must be 1..2^32-1, got {capacity}")
+        rc = lib.md_sub_keep_prints(self._sub, capacity)
+        if rc == -errno.ENOMEM:
+            raise MemoryError(f"md_sub_keep_prints: out of memory for {capacity} prints")
+        self._prints = np.zeros(capacity, dtype=schema.PRINT)
+
+    def take_prints(self) -> np.ndarray:
+        """The trades kept since the last call, oldest first (schema.PRINT records: ts_ns, price,
+        qty, match_number, md_seq, instrument_id, aggressor_side, hidden). Empty before keep_prints."""
+        if self._prints is None:
+            return np.zeros(0, dtype=schema.PRINT)
+        out = self._prints
+        n = int(lib.md_sub_take_prints(self._sub, ffi.cast("md_sub_print_t *", ffi.from_buffer(out)), len(out)))
+        return out[:n].copy()
 
     # ---- Level 1 and instrument facts ----------------------------------------------------------
     def instrument(self, instrument_id: int) -> dict[str, int | bytes]:

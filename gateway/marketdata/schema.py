@@ -83,6 +83,7 @@ REQUEST = wire_dtype("md_rq_t")
 RESPONSE_HDR = wire_dtype("md_rsp_hdr_t")
 LEVEL_INFO = host_dtype("md_level_info_t")
 ORDER_VIEW = host_dtype("md_order_view_t")
+PRINT = host_dtype("md_sub_print_t")
 
 SESSION_LEN = int(lib.MD_SESSION_LEN)
 MOLD_HDR_BYTES = int(lib.MD_MOLD_HDR_BYTES)

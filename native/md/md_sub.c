@@ -21,6 +21,8 @@ struct md_sub {
     md_book_t *book;
     md_sub_inst_t *inst;            /* [max_instruments + 1] */
     md_sub_stats_t st;
+    md_sub_print_t *prints;         /* NULL until md_sub_keep_prints */
+    uint32_t print_cap, print_n;
 };
 
 int md_sub_create(const char *session, uint32_t max_orders, uint32_t max_levels,
@@ -52,6 +54,7 @@ void md_sub_destroy(md_sub_t *s)
         return;
     md_book_destroy(s->book);
     free(s->inst);
+    free(s->prints);
     free(s);
 }
 
@@ -145,17 +148,69 @@ static uint8_t order_side(md_book_t *book, uint64_t ref)
     return o ? o->side : 0;
 }
 
+/* One counted print into the kept trades: merged into the newest record not yet taken when it
+ * is the same match (an iceberg's 'E' then 'P'), else a new record (counted lost when full). */
+static void keep_print(md_sub_t *s, const uint8_t *m, uint32_t id, uint64_t match, int64_t price,
+                       int64_t shares, uint8_t aggressor, uint8_t hidden)
+{
+    if (!s->prints)
+        return;
+    md_sub_print_t *last = s->print_n ? &s->prints[s->print_n - 1] : NULL;
+    if (last && last->match_number == match && last->instrument_id == id) {
+        last->qty += shares;
+        last->hidden = (uint8_t)(last->hidden & hidden);
+        return;
+    }
+    if (s->print_n == s->print_cap) {
+        s->st.prints_lost++;
+        return;
+    }
+    md_sub_print_t *p = &s->prints[s->print_n++];
+    memset(p, 0, sizeof(*p));
+    p->ts_ns = (int64_t)rd64(m + HDR(ts_ns));
+    p->price = price;
+    p->qty = shares;
+    p->match_number = match;
+    p->md_seq = rd64(m + HDR(md_seq));
+    p->instrument_id = id;
+    p->aggressor_side = aggressor;
+    p->hidden = hidden;
+}
+
 /* Traded volume: the shares of one side of each match (the first side printed under the match
- * number): a continuous trade prints its resting side only, an auction cross both resting sides. */
-static void count_print(md_sub_inst_t *in, uint64_t match, uint8_t side, int64_t shares)
+ * number): a continuous trade prints its resting side only, an auction cross both resting sides.
+ * 1 when this print counted (and was kept, see keep_print), 0 when it is the other side of a
+ * match already counted. */
+static int count_print(md_sub_inst_t *in, uint64_t match, uint8_t side, int64_t shares)
 {
     if (match != in->print_match) {
         in->print_match = match;
         in->print_side = side;
     } else if (side != in->print_side) {
-        return;
+        return 0;
     }
     in->traded_qty += shares;
+    return 1;
+}
+
+static uint8_t opposite(uint8_t side)
+{
+    return side == ENG_SIDE_BUY ? ENG_SIDE_SELL : side == ENG_SIDE_SELL ? ENG_SIDE_BUY : 0;
+}
+
+/* An 'E' or a 'P' of instrument `in` (id): last trade, traded volume, the kept print. resting:
+ * the resting order's side (0 unknown). An uncross runs while the instrument is still PRE_OPEN
+ * (its STATUS follows the trades), and its trades have no aggressor. */
+static void on_print(md_sub_t *s, md_sub_inst_t *in, uint32_t id, const uint8_t *m, uint64_t match,
+                     int64_t price, int64_t shares, uint8_t resting, uint8_t hidden)
+{
+    in->last_price = price;
+    in->last_qty = shares;
+    in->has_last = 1;
+    if (count_print(in, match, resting, shares)) {
+        uint8_t aggressor = in->phase == ENG_PHASE_PRE_OPEN ? 0 : opposite(resting);
+        keep_print(s, m, id, match, price, shares, aggressor, hidden);
+    }
 }
 
 /* Applies one validated message. 0 or MD_E_BOOK / MD_E_CAPACITY. */
@@ -185,10 +240,9 @@ static int apply(md_sub_t *s, const uint8_t *m, uint64_t seq)
         executed_side = order_side(s->book, rd64(m + F(md_msg_executed_t, order_ref)));
         rc = md_book_reduce(s->book, rd64(m + F(md_msg_executed_t, order_ref)),
                             (int64_t)rd64(m + F(md_msg_executed_t, shares)));
-        in->last_price = (int64_t)rd64(m + F(md_msg_executed_t, price));
-        in->last_qty = (int64_t)rd64(m + F(md_msg_executed_t, shares));
-        in->has_last = 1;
-        count_print(in, rd64(m + F(md_msg_executed_t, match_number)), executed_side, in->last_qty);
+        on_print(s, in, id, m, rd64(m + F(md_msg_executed_t, match_number)),
+                 (int64_t)rd64(m + F(md_msg_executed_t, price)), (int64_t)rd64(m + F(md_msg_executed_t, shares)),
+                 executed_side, 0);
         break;
     case MD_MSG_CANCEL:
         rc = md_book_reduce(s->book, rd64(m + F(md_msg_cancel_t, order_ref)),
@@ -204,11 +258,8 @@ static int apply(md_sub_t *s, const uint8_t *m, uint64_t seq)
                              (int64_t)rd64(m + F(md_msg_replace_t, shares)));
         break;
     case MD_MSG_TRADE:
-        in->last_price = (int64_t)rd64(m + F(md_msg_trade_t, price));
-        in->last_qty = (int64_t)rd64(m + F(md_msg_trade_t, shares));
-        in->has_last = 1;
-        count_print(in, rd64(m + F(md_msg_trade_t, match_number)), trade_side(m[F(md_msg_trade_t, side)]),
-                    in->last_qty);
+        on_print(s, in, id, m, rd64(m + F(md_msg_trade_t, match_number)), (int64_t)rd64(m + F(md_msg_trade_t, price)),
+                 (int64_t)rd64(m + F(md_msg_trade_t, shares)), trade_side(m[F(md_msg_trade_t, side)]), 1);
         break;
     default:
         break;
@@ -379,3 +430,28 @@ int md_sub_instrument(const md_sub_t *s, uint32_t id, md_sub_inst_t *out)
 void md_sub_get_stats(const md_sub_t *s, md_sub_stats_t *out) { *out = s->st; }
 
 const md_book_t *md_sub_book(const md_sub_t *s) { return s->book; }
+
+int md_sub_keep_prints(md_sub_t *s, uint32_t capacity)
+{
+    if (capacity == 0)
+        return -EINVAL;
+    md_sub_print_t *buf = calloc(capacity, sizeof(*buf));
+    if (!buf)
+        return -ENOMEM;
+    free(s->prints);
+    s->prints = buf;
+    s->print_cap = capacity;
+    s->print_n = 0;
+    return 0;
+}
+
+uint32_t md_sub_take_prints(md_sub_t *s, md_sub_print_t *out, uint32_t max)
+{
+    uint32_t n = s->print_n < max ? s->print_n : max;
+    if (n == 0)
+        return 0;
+    memcpy(out, s->prints, (size_t)n * sizeof(*out));
+    s->print_n -= n;
+    memmove(s->prints, s->prints + n, (size_t)s->print_n * sizeof(*out));
+    return n;
+}

@@ -52,7 +52,26 @@ typedef struct md_sub_stats {
     uint64_t next_seq;              /* next seq this subscriber needs */
     int32_t last_error;             /* md_status_t of the last refused packet, 0 if none */
     uint32_t last_error_index;      /* index of the offending message in that packet */
+    uint64_t prints_lost;           /* trades not kept: the print buffer was full (md_sub_keep_prints) */
 } md_sub_stats_t;
+
+/* One trade as the feed printed it, for a subscriber that wants each trade (a strategy's
+ * on_trade): one record per match number, as the engine's TRADE event had it. An iceberg's shown
+ * ('E') and hidden ('P') parts of one match are one record while it is not yet taken; an auction
+ * uncross prints both resting sides under one match number and counts once (as traded_qty). */
+typedef struct md_sub_print {
+    int64_t ts_ns;                  /* the engine's timestamp of the trade (message header) */
+    int64_t price;
+    int64_t qty;                    /* shares of the match, shown and hidden parts together */
+    uint64_t match_number;          /* the engine's trade id */
+    uint64_t md_seq;                /* seq of the first message of the print */
+    uint32_t instrument_id;
+    uint8_t aggressor_side;         /* ENG_SIDE_BUY / ENG_SIDE_SELL: the side opposite the resting
+                                       order; 0: an auction uncross (printed in PRE_OPEN) or a
+                                       dark cross with no aggressor */
+    uint8_t hidden;                 /* 1: no displayed share traded (only 'P' messages) */
+    uint8_t _pad0[2];
+} md_sub_print_t;
 
 /* session: the 10-byte MoldUDP64 session to accept. 0 and *out set, -EINVAL or -ENOMEM. */
 int md_sub_create(const char *session, uint32_t max_orders, uint32_t max_levels,
@@ -82,6 +101,16 @@ void md_sub_reset(md_sub_t *sub, uint64_t next_seq);
 int md_sub_instrument(const md_sub_t *sub, uint32_t instrument_id, md_sub_inst_t *out);
 void md_sub_get_stats(const md_sub_t *sub, md_sub_stats_t *out);
 const md_book_t *md_sub_book(const md_sub_t *sub);
+
+/* Keeps each trade the packets apply (md_sub_print_t, feed order) in a buffer of `capacity`
+ * records until md_sub_take_prints takes them; a trade that finds the buffer full is counted in
+ * prints_lost, not kept. Off until called (no cost to other subscribers); a second call replaces
+ * the buffer and drops what it held. Snapshots carry no trades. 0, -EINVAL (capacity 0) or
+ * -ENOMEM. */
+int md_sub_keep_prints(md_sub_t *sub, uint32_t capacity);
+/* Moves up to `max` kept trades, oldest first, into out; returns how many (0 when none are kept
+ * or md_sub_keep_prints was never called). The caller owns out. */
+uint32_t md_sub_take_prints(md_sub_t *sub, md_sub_print_t *out, uint32_t max);
 /* CFFI-END */
 
 #endif /* MD_SUB_H */

@@ -125,6 +125,8 @@ class ReplayResult:
     engine_events: int
     # every elapsed-time reading of the strategy, in order ("measured" mode; empty otherwise)
     compute_charges: list[int] = field(default_factory=list)
+    # times the strategy's side ran in Python (a wake-up: its deliveries taken, its callbacks due)
+    wakeups: int = 0
 
 
 class StrategyFailed(Exception):
@@ -192,6 +194,7 @@ class Replay:
         self._cb_start = 0
         self._wake_ts = 0
         self._charged = 0
+        self.wakeups = 0
         self.next_aggressor = 0
         # per history command, the own bid at or above which (ask at or below which) it could trade
         # with the strategy: executions on that side at their price, adds crossing from the other side
@@ -296,7 +299,7 @@ class Replay:
             fills=self.fills, samples=self.samples, counts=dict(sorted({**h.counts, **self.counts}.items())),
             ctx=self.ctx, error=self.error, start_ns=int(ts[0]) if n else 0, end_ns=end,
             wall_s=time.perf_counter() - wall, engine_commands=self.router.seq, engine_events=self.router.events,
-            compute_charges=self.readings)
+            compute_charges=self.readings, wakeups=self.wakeups)
 
     def _run_reference(self, progress: Callable[[float], None] | None) -> None:
         """The loop in Python (any latency model); the C loop mirrors it step for step."""
@@ -519,6 +522,7 @@ class Replay:
         return max(t, self.busy_until) if t < INF else INF
 
     def _wake(self, t: int) -> None:
+        self.wakeups += 1
         self._wake_ts = t
         self._charged = 0
         self.now = max(self.now, t)

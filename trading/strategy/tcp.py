@@ -14,9 +14,14 @@ What the strategy sees is what live.py gives it, built from what an outside firm
   books it exactly as in live.py and replay (positions, P&L, fees, on_fill ...);
 - the book: after each poll of the feed, the instrument's levels (FeedBook.depth, up to
   ``depth_levels`` a side) are compared with the context's book view and only the changed levels
-  applied; the feed's trades reach ``book.trade`` and on_trade folded per poll (one PublicTrade
-  with the poll's traded volume at the last price; the per-trade stream is the event log's, live.py);
-  the instrument's phase changes reach on_phase.
+  applied; then each trade of the instrument the poll brought, in feed order, reaches ``book.trade``
+  and on_trade: one PublicTrade per engine trade (the subscriber keeps the feed's prints, one per
+  match number: FeedBook.keep_prints) with the engine's timestamp, price, quantity and aggressor
+  side, as live.py gives them from the event log (``hidden`` also says a print of no displayed
+  share, which the event log does not tell). Unlike live.py, the book the strategy reads during
+  those calls is already the poll's last one. A trade the subscriber could not keep (more than
+  PRINTS trades waiting, or missed in a gap it resynced from a snapshot) is counted in
+  ``prints_lost``, never delivered as a guess; the instrument's phase changes reach on_phase.
 Timers run on CLOCK_MONOTONIC as in live.py. A strategy that raises is stopped and its orders
 mass-cancelled; the session and the venue go on.
 """
@@ -38,6 +43,10 @@ from trading.strategy.ledger import FeeSchedule
 from trading.strategy.wall_timers import fire_due_timers
 
 RECENT = 1 << 16
+PRINTS = 1 << 16           # trades the subscriber keeps between two polls
+# packets per poll: each one holds at most 1472 // 66 = 22 trade messages, so one poll never
+# brings more trades than the subscriber keeps
+MAX_PACKETS = PRINTS // 23
 
 
 class Feed(Protocol):
@@ -69,7 +78,6 @@ class TcpRunner:
         # client's counter (below 2^32: the order is its own parent), never the context's order id
         # (bit 62 and the account set: every order would look like a child of one parent).
         self.ctx_of_cl: dict[int, int] = {}
-        self._traded = 0
         self._phase: int | None = None
         self._started = False
         self._stopping = False    # after on_stop: no callbacks, the context still books the reports
@@ -95,8 +103,8 @@ class TcpRunner:
 
     def start(self) -> None:
         self._started = True
+        self.feed.book.keep_prints(PRINTS)
         inst = self.feed.book.instrument(self.instrument_id)
-        self._traded = int(inst["traded_qty"])
         if inst["known"]:
             self._phase = int(inst["phase"])
             self.ctx.apply_phase(self._phase, self._phase, notify=False)
@@ -110,7 +118,7 @@ class TcpRunner:
         if not self._started:
             self.start()
         polled, polled_cpu = time.monotonic_ns(), time.thread_time_ns()
-        news = self.feed.poll(0.0)
+        news = self.feed.poll(0.0, MAX_PACKETS)
         if news:
             self._deliver_md()
         if self.timers or self.ctx.timers:
@@ -179,18 +187,32 @@ class TcpRunner:
 
     def _deliver_md(self) -> None:
         changed = self._sync_book()
+        self._deliver_trades()
         inst = self.feed.book.instrument(self.instrument_id)
-        traded = int(inst["traded_qty"])
-        if traded > self._traded and inst["has_last"]:
-            qty, self._traded = traded - self._traded, traded
-            self.ctx.book.trade(int(inst["last_price"]), qty)
-            if self.subscribed["on_trade"]:
-                self._invoke("on_trade", PublicTrade(time.monotonic_ns(), int(inst["last_price"]), qty, 0))
         if inst["known"] and int(inst["phase"]) != self._phase:
             previous, self._phase = self._phase, int(inst["phase"])
             self.ctx.apply_phase(self._phase, previous if previous is not None else self._phase)
         if changed and self.subscribed["on_book"]:
             self._invoke("on_book")
+
+    def _deliver_trades(self) -> None:
+        """Each trade of the instrument since the last poll, in feed order: book.trade, on_trade."""
+        prints = self.feed.book.take_prints()
+        if not len(prints):
+            return
+        mine = prints[prints["instrument_id"] == self.instrument_id]
+        book, on_trade = self.ctx.book, self.subscribed["on_trade"]
+        for ts_ns, price, qty, aggressor, hidden in zip(mine["ts_ns"].tolist(), mine["price"].tolist(),
+                                                        mine["qty"].tolist(), mine["aggressor_side"].tolist(),
+                                                        mine["hidden"].tolist()):
+            book.trade(price, qty)
+            if on_trade:
+                self._invoke("on_trade", PublicTrade(ts_ns, price, qty, aggressor, bool(hidden)))
+
+    @property
+    def prints_lost(self) -> int:
+        """Trades of any instrument the subscriber could not keep for on_trade (see the module doc)."""
+        return int(self.feed.book.stats()["prints_lost"])
 
     # ---- reports -> the context's events ----------------------------------------------------------
     def _apply_report(self, msg: Any) -> None:

@@ -1,7 +1,9 @@
 """Live over TCP: the TouchQuoter that runs in replay and in-process quotes as an external
 participant against ``python -m gateway up`` (its orders through gateway.client, its book from
 ``python -m gateway md``'s feed), gets a fill from another firm's session, and its position and
-fills equal what the venue's journal holds for its account. Real processes throughout."""
+fills equal what the venue's journal holds for its account; and its on_trade is called once per
+trade, in feed order, with what the in-process runner (live.py) gets from the event log. Real
+processes throughout."""
 from __future__ import annotations
 
 import socket
@@ -12,15 +14,17 @@ from pathlib import Path
 import pytest
 
 from gateway import launcher
-from gateway.client import Client, Side
+from gateway.client import Client, OrderFlags, Side
 from gateway.control.history import JournalHistory
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import ZmqReceiver
 from native.messages import TradeEvent
 from tests.control.cp_venue import SESSIONS, START_DEADLINE_S, write_config
-from trading.strategy.api import BUY, SELL
+from trading.strategy.api import BUY, SELL, PublicTrade, Strategy
+from trading.strategy.context import Context
 from trading.strategy.examples import TouchQuoter
+from trading.strategy.live import LiveRunner
 from trading.strategy.tcp import TcpRunner
 
 FEED_SESSION = "VENUE"
@@ -88,6 +92,66 @@ def test_touch_quoter_over_tcp_is_filled_and_matches_the_journal(tmp_path: Path)
                 if type(c).__name__ == "NewOrder" and c.account_id == 1]
         assert news and all(c.client_order_id >> 32 == 0 for c in news), \
             [hex(c.client_order_id) for c in news]
+
+
+class TradeLog(Strategy):
+    """Keeps every on_trade call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trades: list[PublicTrade] = []
+
+    def on_trade(self, ctx: Context, trade: PublicTrade) -> None:
+        self.trades.append(trade)
+
+
+def test_on_trade_over_tcp_is_one_call_per_trade_as_in_process(tmp_path: Path) -> None:
+    with launcher.Venue(prefix="tcpt", log_dir=tmp_path, stop_deadline_s=40) as venue:
+        cfg = write_config(tmp_path, venue.name)
+        ready = venue.start_up(cfg, tmp_path / "run", tmp_path / "ready.json", deadline_s=START_DEADLINE_S)
+        host, _, port = ready["gateway"].rpartition(":")
+        zmq_port, recovery_port = _free_port(), _free_port()
+        venue.spawn("md", [sys.executable, "-m", "gateway", "md", "publish", "--engine", venue.name, "--no-udp",
+                           "--zmq", f"tcp://127.0.0.1:{zmq_port}", "--recovery-port", str(recovery_port),
+                           "--duration-s", "300", "--heartbeat-ms", "100"], stdout_to_log=True)
+        sub = _retry(lambda: Subscriber(ZmqReceiver(f"tcp://127.0.0.1:{zmq_port}"),
+                                        RecoveryClient(("127.0.0.1", recovery_port), FEED_SESSION), FEED_SESSION,
+                                        late_join=True), "the market-data feed's snapshot")
+        over_tcp = TcpRunner(_connect(host, int(port), 101), sub, TradeLog(), instrument_id=1, account_id=1)
+        in_process = LiveRunner(venue.name, TradeLog(), 1, 2)
+        over_tcp.start()
+        in_process.start()
+        other = _connect(host, int(port), 201)
+        # three sells at three prices, then one buy that takes them all: three trades in one burst
+        # (one engine command), the last an iceberg whose hidden part trades too (one trade, one call)
+        other.new_order(1, Side.SELL, 100, 3, price=10_010)
+        other.new_order(1, Side.SELL, 100, 3, price=10_011)
+        other.new_order(1, Side.SELL, 300, 3, price=10_012, display_qty=100, flags=OrderFlags.ICEBERG)
+        other.recv_n(3, timeout_s=20)
+        other.new_order(1, Side.BUY, 450, 4, price=10_012)
+
+        def traded(runner: TcpRunner | LiveRunner) -> int:
+            return sum(t.qty for t in runner.strategy.trades)  # type: ignore[attr-defined]
+        for runner in (over_tcp, in_process):
+            _until(runner, lambda: traded(runner) >= 450, "the burst's trades")  # type: ignore[arg-type]
+        got_tcp, got_log = over_tcp.strategy.trades, in_process.strategy.trades  # type: ignore[attr-defined]
+        # the same calls as in-process: engine time, price, quantity, aggressor; in feed order
+        assert [(t.ts_ns, t.price, t.qty, t.aggressor) for t in got_tcp] == \
+            [(t.ts_ns, t.price, t.qty, t.aggressor) for t in got_log]
+        assert [(t.price, t.qty) for t in got_tcp[:2]] == [(10_010, 100), (10_011, 100)], got_tcp
+        assert len(got_tcp) >= 3 and {t.price for t in got_tcp[2:]} == {10_012}
+        assert all(t.aggressor == BUY and t.ts_ns > 0 and not t.hidden for t in got_tcp)
+        assert over_tcp.ctx.book.last_trade_price == 10_012 and over_tcp.prints_lost == 0
+        # a later trade is one more call, nothing repeated
+        calls = len(got_tcp)
+        other.new_order(1, Side.BUY, 50, 4, price=10_012)
+        _until(over_tcp, lambda: traded(over_tcp) == 500, "the next trade")
+        assert len(got_tcp) == calls + 1 and (got_tcp[-1].price, got_tcp[-1].qty, got_tcp[-1].aggressor) == \
+            (10_012, 50, BUY)
+        over_tcp.stop(timeout_s=30.0)
+        in_process.stop()
+        over_tcp.client.terminate()
+        other.terminate()
 
 
 def _retry(make, what: str, deadline_s: float = 30.0):  # type: ignore[no-untyped-def]
