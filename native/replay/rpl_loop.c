@@ -416,7 +416,7 @@ static int push_prints(rpl_loop_t *l, rpl_router_t *r, size_t a, size_t b, size_
         if (l->kind[k] != RPL_KIND_HIDDEN) continue;
         while (t < nt && l->touch[t] < k) t++;
         if (t < nt && l->touch[t] == k) continue;
-        if (rpl_md_push_print(r, l->ts[k], l->side[k], l->price[k], l->qty[k])) return -ENOMEM;
+        if (rpl_md_push_print(r, l->instrument, l->ts[k], l->side[k], l->price[k], l->qty[k])) return -ENOMEM;
     }
     return 0;
 }
