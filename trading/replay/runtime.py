@@ -548,7 +548,7 @@ class Replay:
             self.wakeups += 1
             self._after_wake(t)
 
-    def _touch(self) -> tuple[int, int]:
+    def _view_touch(self) -> tuple[int, int]:
         """The book view's best bid and ask prices, -INF / INF for an empty side (rpl_view_best)."""
         bid, ask = self.ctx.book.best_bid, self.ctx.book.best_ask
         return -INF if bid is None else bid, INF if ask is None else ask
@@ -556,7 +556,7 @@ class Replay:
     def _mark_timers(self, md_changed: bool, own: bool) -> None:
         """rpl_loop_mark_timers: an on-touch-change timer is marked by an own event or a touch
         not the one of its last firing; any other by market data or an own event."""
-        touch = self._touch()
+        touch = self._view_touch()
         for timer in self.timers:
             if timer[2] == TIMER_ON_TOUCH:
                 if own or (timer[4], timer[5]) != touch:
@@ -582,7 +582,7 @@ class Replay:
                 if timer[2] and not timer[3]:
                     timer[0] += timer[1]
                     continue
-                timer[4], timer[5] = self._touch()
+                timer[4], timer[5] = self._view_touch()
                 self._invoke("on_timer")
                 timer[3] = 0
                 timer[0] += max(1, -(-(t + 1 - timer[0]) // timer[1])) * timer[1]
