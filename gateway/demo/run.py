@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import psutil
 
+from gateway.cli_paths import os_error_line, output_dir
 from gateway.demo.flow import INSTRUMENTS, PRICE_UNIT_PER_USD, TICK, DemoFlow
 from gateway.demo.venue import ALGO_INSTRUMENT, MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, MM_INSTRUMENT, \
     VenueError, VenueRun, run_venue
@@ -367,25 +368,36 @@ def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_di
     print(f"  client round trip (Python client, request -> its answer, {len(rtt):,} requests one "
           f"at a time): P50 {np.percentile(rtt, 50) / 1e3:.1f} µs, "
           f"P99 {np.percentile(rtt, 99) / 1e3:.1f} µs, max {rtt.max() / 1e3:.1f} µs")
-    summarize(venue.latency, report_dir, title="demo venue")
+    try:
+        summarize(venue.latency, report_dir, title="demo venue")
+    except OSError as exc:          # --report-dir passed its check at start; a full disk can still fail
+        print(f"venue demo: the latency report could not be written: {os_error_line(exc)}", file=sys.stderr)
+        return 1
     healthy = venue.engine_exit_code == 0 and venue.gateway_exit_code == 0
     return 0 if identical and books_match and healthy and not venue.lapped else 1
+
+
+# The demo holds every request and event in memory and runs the session one request at a time:
+# a million orders per instrument is minutes of run and about a gigabyte; beyond that is a
+# mistyped number, not a demo (0 left nothing to report: a traceback on the empty latency sample).
+MAX_ORDERS_PER_INSTRUMENT = 1_000_000
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateway demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=20_000,
-                        help="continuous-session orders per instrument (default 20000)")
+                        help="continuous-session orders per instrument (default 20000, at most "
+                             f"{MAX_ORDERS_PER_INSTRUMENT:,})")
     parser.add_argument("--seed", type=int, default=20261123, help="order-flow seed")
     parser.add_argument("--depth", type=int, default=5, help="book levels to print per side")
     parser.add_argument("--wait", choices=("backoff", "spin"), default="backoff",
                         help="engine wait strategy: backoff (default; keeps a small machine "
                              "usable) or spin (for an isolated core)")
-    parser.add_argument("--report-dir", type=Path, default=Path("reports") / "demo",
+    parser.add_argument("--report-dir", type=output_dir, default=Path("reports") / "demo",
                         help="where the latency report files go (default reports/demo)")
     args = parser.parse_args(argv)
-    if args.orders < 0:
-        parser.error(f"--orders must be >= 0, got {args.orders}")
+    if not 1 <= args.orders <= MAX_ORDERS_PER_INSTRUMENT:
+        parser.error(f"--orders must be 1..{MAX_ORDERS_PER_INSTRUMENT:,}, got {args.orders}")
     if not 1 <= args.depth <= 64:
         parser.error(f"--depth must be between 1 and 64, got {args.depth}")
     return run(args.orders, args.seed, args.depth, args.wait, args.report_dir)

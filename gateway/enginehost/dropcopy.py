@@ -35,21 +35,41 @@ REPORT_EVENTS = (AcceptedEvent, RejectedEvent, TradeEvent, CancelledEvent, Repla
                  TriggeredEvent)
 
 
+class NotADropCopyFile(ValueError):
+    """--out names a file this drop copy did not write: resuming (and cutting a torn last line)
+    would damage someone else's file."""
+
+
+def _record_position(line: bytes, path: str) -> tuple[int, int]:
+    """(seq, index) of one drop-copy line; NotADropCopyFile when it is not one."""
+    try:
+        rec = json.loads(line)
+    except ValueError:              # JSONDecodeError and UnicodeDecodeError alike
+        rec = None
+    if not (isinstance(rec, dict) and isinstance(rec.get("seq"), int) and isinstance(rec.get("index"), int)):
+        raise NotADropCopyFile(f"{path}: not a drop-copy file (its last line is not a report with seq and "
+                               "index); give a new file or one this drop copy wrote")
+    return int(rec["seq"]), int(rec["index"])
+
+
 def _resume_point(path: str) -> tuple[int, int]:
     """(seq, index) of the last complete line of an existing drop-copy file, (0, -1) if none.
-    A torn last line (the drop copy died inside a write) is cut off."""
+    A torn last line (the drop copy died inside a write) is cut off, only once the last complete
+    line shows the file is a drop copy's (a lone torn line only when it starts as a record does)."""
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return 0, -1
     with open(path, "rb+") as f:
         data = f.read()
         end = data.rfind(b"\n") + 1
+        if end == 0:
+            if not data.startswith(b'{"'):
+                raise NotADropCopyFile(f"{path}: not a drop-copy file (one line that is not a report)")
+            f.truncate(0)
+            return 0, -1
+        position = _record_position(data[data.rfind(b"\n", 0, end - 1) + 1:end], path)
         if end != len(data):
             f.truncate(end)
-        if end == 0:
-            return 0, -1
-        last = data[data.rfind(b"\n", 0, end - 1) + 1:end]
-    rec = json.loads(last)
-    return int(rec["seq"]), int(rec["index"])
+    return position
 
 
 class DropCopy:
@@ -158,6 +178,8 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if args.hold and ("/" in args.hold or "." in args.hold):
         p.error(f"--hold {args.hold!r}: a name without '/' or '.'")
+    if not 0 <= args.poll_ms <= 60_000:         # NaN fails too; a negative sleep raised mid-run
+        p.error(f"--poll-ms must be 0..60000, got {args.poll_ms}")
     if not os.path.isdir(args.journal):
         p.error(f"--journal {args.journal!r} is not a directory")
     stop = {"flag": False}
@@ -165,7 +187,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.update(flag=True))
     try:
         dc = DropCopy(args.journal, args.out, args.zmq, hold=args.hold or None)
-    except (journal.JournalError, OSError, zmq.ZMQError) as exc:
+    except (journal.JournalError, OSError, zmq.ZMQError, NotADropCopyFile) as exc:
         print(f"dropcopy: {exc}", file=sys.stderr)
         return 1
     print(f"dropcopy: {args.journal} -> {args.out}"

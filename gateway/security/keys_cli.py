@@ -106,6 +106,8 @@ def _read_token(token_file: str | None) -> str:
             return Path(token_file).read_text().strip()
         except OSError as exc:
             raise CredentialError(f"--token-file {token_file}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise CredentialError(f"--token-file {token_file}: not UTF-8 text (a token is one line of text)") from None
     if os.environ.get(TOKEN_ENV):
         return os.environ[TOKEN_ENV].strip()
     return sys.stdin.readline().strip()

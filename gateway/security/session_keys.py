@@ -94,6 +94,8 @@ def read_session_key(key_file: str | None) -> str:
             key = Path(key_file).read_text().strip()
         except OSError as exc:
             raise CredentialError(f"session key file {key_file}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise CredentialError(f"session key file {key_file}: not UTF-8 text (a key is one line of text)") from None
     else:
         key = os.environ.get(SESSION_KEY_ENV, "").strip()
     if not key:

@@ -25,14 +25,19 @@ class TlsKeyError(ValueError):
     """A file exists already, a CA cannot be read, or an argument is out of range."""
 
 
+# A certificate's dates are X.509 Time values, which end at 9999-12-31; a century either way is
+# far inside that and beyond any sensible drill or deployment (a larger value overflowed datetime).
+MAX_DAYS = 36_500
+
+
 @dataclass(frozen=True)
 class Validity:
     days: int = 365                 # how long from its start
     start_days_ago: int = 0         # the start, this many days before now
 
     def window(self) -> tuple[dt.datetime, dt.datetime]:
-        if self.days < 1 or self.start_days_ago < 0:
-            raise TlsKeyError(f"validity: days must be >= 1 and start_days_ago >= 0, got "
+        if not (1 <= self.days <= MAX_DAYS and 0 <= self.start_days_ago <= MAX_DAYS):
+            raise TlsKeyError(f"validity: days must be 1..{MAX_DAYS} and start_days_ago 0..{MAX_DAYS}, got "
                               f"{self.days}, {self.start_days_ago}")
         start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=self.start_days_ago, minutes=5)
         return start, start + dt.timedelta(days=self.days)

@@ -59,6 +59,7 @@ void rpl_loop_free(rpl_loop_t *l)
     free(l->slot);
     free(l->chunk);
     free(l->touch);
+    rpl_view_free(&l->view);
     l->timers = NULL;
     l->own = NULL;
     l->own_deliver = NULL;
@@ -77,6 +78,9 @@ int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint
     t->next_ns = next_ns;
     t->interval_ns = interval_ns;
     t->on_change = on_change;
+    t->fired_bid = -RPL_INF;
+    t->fired_ask = RPL_INF;
+    if (on_change == RPL_TIMER_ON_TOUCH) l->touch_timers++;
     return 0;
 }
 
@@ -199,7 +203,8 @@ int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trad
             break;
         }
         if (m->kind == 0) {
-            if (level_set(l, m->side, m->price, m->qty)) return -ENOMEM;
+            if (level_set(l, m->side, m->price, m->qty) || rpl_view_set(&l->view, m->side, m->price, m->qty))
+                return -ENOMEM;
         } else {
             l->trade_seen = 1;
             l->trade_last_price = m->price;
@@ -210,6 +215,7 @@ int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trad
         r->md_head++;
     }
     if (r->md_head == r->md_tail) r->md_head = r->md_tail = 0;
+    if (l->n_levels || l->trade_seen) out |= RPL_MD_FOLDED;    /* a skipped quiet wake-up's fold too */
     return out;
 }
 
@@ -261,6 +267,76 @@ static int64_t earliest_reaction(const rpl_loop_t *l, int64_t delivered)
         if (tick < best) best = tick;
     }
     return best > l->busy_until ? best : l->busy_until;
+}
+
+/* ---- quiet wake-ups (Replay._wake: no callback runs, nothing of its own arrives) --------------- */
+
+/* Whether a wake-up at t may be quiet before its deliveries are taken: the strategy is running, no
+ * market data wakes a callback, none of its own events is due, no row due needs Python (a phase
+ * change) and every timer due is an on-change one. */
+static int may_be_quiet(const rpl_loop_t *l, const rpl_router_t *r, int64_t t)
+{
+    if (l->stopped || l->md_callbacks || own_next(l) <= t) return 0;
+    for (size_t k = r->md_head; k < r->md_tail - r->md_unstamped && r->md[k].deliver_ns <= t; k++)
+        if (r->md[k].kind == 3) return 0;
+    for (size_t k = 0; k < l->n_timers; k++)
+        if (l->timers[k].next_ns <= t && l->timers[k].on_change == RPL_TIMER_EVERY) return 0;
+    return 1;
+}
+
+/* Replay._mark_timers */
+void rpl_loop_mark_timers(rpl_loop_t *l, int own)
+{
+    int64_t bid = rpl_view_best(&l->view, ENG_SIDE_BUY, -RPL_INF);
+    int64_t ask = rpl_view_best(&l->view, ENG_SIDE_SELL, RPL_INF);
+    for (size_t k = 0; k < l->n_timers; k++) {
+        rpl_timer_t *tm = &l->timers[k];
+        if (tm->on_change == RPL_TIMER_ON_TOUCH) {
+            if (own || tm->fired_bid != bid || tm->fired_ask != ask) tm->changed = 1;
+        } else if (own || l->md_changed) {
+            tm->changed = 1;
+        }
+    }
+    l->md_changed = 0;
+}
+
+/* Replay._wake's timer loop */
+size_t rpl_loop_fire_timers(rpl_loop_t *l, int64_t t)
+{
+    int64_t bid = rpl_view_best(&l->view, ENG_SIDE_BUY, -RPL_INF);
+    int64_t ask = rpl_view_best(&l->view, ENG_SIDE_SELL, RPL_INF);
+    size_t fired = 0;
+    for (size_t k = 0; k < l->n_timers; k++) {
+        rpl_timer_t *tm = &l->timers[k];
+        if (tm->next_ns > t) continue;
+        if (tm->on_change && !tm->changed) {
+            tm->next_ns += tm->interval_ns;
+            continue;
+        }
+        tm->fired_bid = bid;
+        tm->fired_ask = ask;
+        tm->changed = 0;
+        int64_t steps = (t + 1 - tm->next_ns + tm->interval_ns - 1) / tm->interval_ns;
+        tm->next_ns += (steps > 1 ? steps : 1) * tm->interval_ns;
+        fired++;
+    }
+    return fired;
+}
+
+/* A wake-up at t that runs no callback is done here: its market data taken into the fold and the
+ * view, the timers marked, the ticks of those due moved by one interval. 1 when it was quiet
+ * (done), 0 when the strategy must wake (a timer due fires; what was taken waits in the fold),
+ * -ENOMEM. */
+static int skip_quiet_wake(rpl_loop_t *l, rpl_router_t *r, int64_t t)
+{
+    if (!may_be_quiet(l, r, t)) return 0;
+    if (rpl_loop_take_md(l, r, t, 0) < 0) return -ENOMEM;
+    rpl_loop_mark_timers(l, 0);     /* md_changed's effect on the timers is in their flags now */
+    for (size_t k = 0; k < l->n_timers; k++)
+        if (l->timers[k].next_ns <= t && l->timers[k].changed) return 0;
+    rpl_loop_fire_timers(l, t);     /* none fires: each due one moves one interval on */
+    l->quiet_skipped++;
+    return 1;
 }
 
 /* ---- history slices (Replay._cut_before_own_orders, _hist_chunk, _aggressors) ------------------ */
@@ -340,7 +416,7 @@ static int push_prints(rpl_loop_t *l, rpl_router_t *r, size_t a, size_t b, size_
         if (l->kind[k] != RPL_KIND_HIDDEN) continue;
         while (t < nt && l->touch[t] < k) t++;
         if (t < nt && l->touch[t] == k) continue;
-        if (rpl_md_push_print(r, l->ts[k], l->side[k], l->price[k], l->qty[k])) return -ENOMEM;
+        if (rpl_md_push_print(r, l->instrument, l->ts[k], l->side[k], l->price[k], l->qty[k])) return -ENOMEM;
     }
     return 0;
 }
@@ -397,6 +473,9 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
         int64_t t_w = next_wake(l, r);
         if (t_h == RPL_INF && t_a == RPL_INF && (l->own_head == l->own_tail || l->stopped)) return RPL_STOP_END;
         if (t_w < t_h && t_w < t_a) {
+            int quiet = l->touch_timers ? skip_quiet_wake(l, r, t_w) : 0;
+            if (quiet < 0) return quiet;
+            if (quiet) continue;
             l->wake_ns = t_w;
             return RPL_STOP_WAKE;
         }

@@ -19,6 +19,11 @@
  * levels (the last quantity per side and price) and the trades' last price and volume, so Python
  * applies a handful of net level changes per wake-up instead of every event; a row Python must see
  * on its own (a phase change, or a trade when the strategy has on_trade) stops the fold.
+ * The level rows taken also update a C copy of the strategy's book view (rpl_view.h), so that a
+ * wake-up due only to touch timers (RPL_TIMER_ON_TOUCH) at which the touch has not moved and
+ * nothing of the strategy's own arrived runs no callback and never enters Python: the loop takes
+ * its deliveries into the fold, moves those timers' ticks and goes on (Replay._wake's quiet
+ * wake-up, which takes no P&L sample).
  *
  * Memory: the loop owns its FIFO, scratch and level-set buffers (malloc'd, grown by doubling);
  * the history arrays are the caller's and must outlive the loop.
@@ -31,6 +36,7 @@
 
 #include "eng_engine.h"
 #include "rpl_router.h"
+#include "rpl_view.h"
 
 /* CFFI-BEGIN */
 #define RPL_INF 4611686018427387904
@@ -49,15 +55,22 @@ enum { RPL_HAS_ORDERS = 1, RPL_STOPPED = 2 };
 /* rpl_loop_take_md's result bits */
 enum { RPL_MD_FOLDED = 1, RPL_MD_HELD = 2 };
 
+/* A timer's kind (Context.set_timer): it ticks every interval, or skips the ticks at which nothing
+ * was delivered since its last tick, or skips those at which no own event arrived and the
+ * strategy's touch (best bid and ask prices of its book view) is the one it had at its last firing. */
+enum { RPL_TIMER_EVERY = 0, RPL_TIMER_ON_CHANGE = 1, RPL_TIMER_ON_TOUCH = 2 };
+
 /* History command kinds (trading/replay/history.py Cmd) the loop needs. */
 enum { RPL_KIND_ADD = 1, RPL_KIND_EXECUTE = 4, RPL_KIND_HIDDEN = 5 };
 
 typedef struct rpl_timer {
     int64_t next_ns;
     int64_t interval_ns;
-    uint8_t on_change;        /* ticks with nothing delivered since the last one are skipped */
-    uint8_t changed;          /* something was delivered since the last tick */
+    uint8_t on_change;        /* RPL_TIMER_EVERY / _ON_CHANGE / _ON_TOUCH */
+    uint8_t changed;          /* it fires at its next tick: something was delivered since the last one
+                               * (_ON_TOUCH: an own event, or the touch moved from fired_bid/ask) */
     uint8_t _pad[6];
+    int64_t fired_bid, fired_ask; /* _ON_TOUCH: the touch when it last fired (-RPL_INF / RPL_INF: none) */
 } rpl_timer_t;
 
 /* One net level change of the strategy's book view. */
@@ -104,6 +117,9 @@ typedef struct rpl_loop {
     /* timers */
     rpl_timer_t *timers;
     size_t n_timers, timers_cap;
+    size_t touch_timers;      /* how many are RPL_TIMER_ON_TOUCH (the loop skips their quiet ticks itself) */
+    size_t quiet_skipped;     /* wake-ups the loop found quiet and did not hand to Python */
+    rpl_view_t view;          /* the strategy's book view as delivered (every level row taken) */
     /* the strategy's own events: [own_head, own_tail) */
     eng_evt_t *own;
     int64_t *own_deliver;
@@ -133,7 +149,7 @@ typedef struct rpl_loop {
 int rpl_loop_init(rpl_loop_t *l);
 void rpl_loop_free(rpl_loop_t *l);
 
-/* Appends a timer (first tick at next_ns). 0 or -ENOMEM. */
+/* Appends a timer (first tick at next_ns; on_change an RPL_TIMER_* kind). 0 or -ENOMEM. */
 int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change);
 
 /* Runs the commands through the router and the engine (rpl_submit) and moves the strategy's events
@@ -146,17 +162,30 @@ long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_
 long rpl_loop_hist_chunk(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, size_t a, size_t b);
 
 /* Takes the strategy's side as it stands now (the fields of the same names; flags: RPL_HAS_ORDERS,
- * RPL_STOPPED), then runs history until the strategy must run: RPL_STOP_WAKE (wake_ns),
+ * RPL_STOPPED), then runs history until the strategy must run (quiet wake-ups skipped, counted in
+ * quiet_skipped): RPL_STOP_WAKE (wake_ns),
  * RPL_STOP_ARRIVAL (t_hist) or RPL_STOP_END; a negative error as rpl_loop_hist_chunk. */
 long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t t_arrival, int64_t own_bid,
                       int64_t own_ask, int64_t busy_until, int flags);
 
 /* Takes market data delivered at or before t off the router's FIFO: book levels into the level
- * set, trades folded (unless stop_on_trade), md_changed set for both (held trades too). Returns RPL_MD_FOLDED when
- * something went into the level set or the trade fold, | RPL_MD_HELD when it stopped at a row
+ * set and the view, trades folded (unless stop_on_trade), md_changed set for both (held trades
+ * too). Returns RPL_MD_FOLDED when the level set or the trade fold holds something (taken now, or
+ * earlier by a quiet wake-up the loop skipped), | RPL_MD_HELD when it stopped at a row
  * Python must handle itself (a phase change; a trade with stop_on_trade), copied to held; 0 when
- * nothing was due; -ENOMEM when the level set could not grow. */
+ * nothing was due and the fold is empty; -ENOMEM when the level set could not grow. */
 int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trade);
+
+/* After a wake-up's deliveries were taken: marks the on-change timers they changed (an
+ * RPL_TIMER_ON_CHANGE one when a level, a trade (md_changed) or an own event (own != 0) arrived; an
+ * RPL_TIMER_ON_TOUCH one when an own event arrived or the view's touch is not the one of its last
+ * firing) and clears md_changed. */
+void rpl_loop_mark_timers(rpl_loop_t *l, int own);
+
+/* The timers due at t (next_ns <= t) in order: an on-change one left unmarked moves one interval on;
+ * each other fires: its touch noted, its mark cleared, its next tick the first after t. Returns how
+ * many fire (the caller then calls on_timer that many times). */
+size_t rpl_loop_fire_timers(rpl_loop_t *l, int64_t t);
 
 /* Forgets the level set and the folded trades (after the caller applied them). */
 void rpl_loop_levels_clear(rpl_loop_t *l);

@@ -76,7 +76,8 @@ static int md_room(rpl_router_t *r)
 }
 
 /* Appends one entry, stamped when the feed latency is constant. 0 or -ENOMEM. */
-static int md_push(rpl_router_t *r, int64_t ts, uint8_t kind, uint8_t side, int64_t price, int64_t qty)
+static int md_push(rpl_router_t *r, uint32_t instrument, int64_t ts, uint8_t kind, uint8_t side, int64_t price,
+                   int64_t qty)
 {
     if (md_room(r)) return -ENOMEM;
     rpl_md_t *m = &r->md[r->md_tail++];
@@ -86,6 +87,7 @@ static int md_push(rpl_router_t *r, int64_t ts, uint8_t kind, uint8_t side, int6
     m->price = price;
     m->qty = qty;
     memset(m->_pad, 0, sizeof m->_pad);
+    m->instrument = instrument;
     if (r->feed_const_ns >= 0) {
         int64_t d = ts + r->feed_const_ns;
         if (d < r->last_delivery) d = r->last_delivery;
@@ -98,9 +100,9 @@ static int md_push(rpl_router_t *r, int64_t ts, uint8_t kind, uint8_t side, int6
     return 0;
 }
 
-int rpl_md_push_print(rpl_router_t *r, int64_t ts_ns, uint8_t side, int64_t price, int64_t qty)
+int rpl_md_push_print(rpl_router_t *r, uint32_t instrument, int64_t ts_ns, uint8_t side, int64_t price, int64_t qty)
 {
-    return md_push(r, ts_ns, 2, side, price, qty);
+    return md_push(r, instrument, ts_ns, 2, side, price, qty);
 }
 
 /* Whether an event is about the strategy's orders: every order event of its own batch; of the
@@ -128,11 +130,11 @@ static int route_public(rpl_router_t *r, const eng_evt_t *ev, int own)
     }
     if (!r->want_md) return 0;
     if (t == ENG_EVT_BOOK_LEVEL)
-        return md_push(r, ev->hdr.ts_ns, 0, ev->book_level.side, ev->book_level.price, ev->book_level.qty);
+        return md_push(r, ev->hdr.instrument_id, ev->hdr.ts_ns, 0, ev->book_level.side, ev->book_level.price, ev->book_level.qty);
     if (t == ENG_EVT_TRADE)
-        return md_push(r, ev->hdr.ts_ns, 1, ev->trade.aggressor_side, ev->trade.price, ev->trade.qty);
+        return md_push(r, ev->hdr.instrument_id, ev->hdr.ts_ns, 1, ev->trade.aggressor_side, ev->trade.price, ev->trade.qty);
     if (t == ENG_EVT_PHASE)
-        return md_push(r, ev->hdr.ts_ns, 3, 0, ev->phase.phase, ev->phase.prev_phase);
+        return md_push(r, ev->hdr.instrument_id, ev->hdr.ts_ns, 3, 0, ev->phase.phase, ev->phase.prev_phase);
     return 0;
 }
 

@@ -32,7 +32,9 @@ typedef struct rpl_md {
     uint8_t kind;             /* 0 book level (qty: the level's displayed total), 1 trade, 2 hidden print,
                                  3 phase change (price: the new eng_phase_t, qty: the previous one) */
     uint8_t side;             /* book level: its side; trade: the aggressor's side; phase: 0 */
-    uint8_t _pad[6];
+    uint8_t _pad[2];
+    uint32_t instrument;      /* the event's instrument (a hidden print: the one its caller names), so
+                                 a replay of several instruments through one engine can tell them apart */
 } rpl_md_t;
 
 typedef struct rpl_reject {
@@ -77,7 +79,7 @@ long rpl_submit(rpl_router_t *r, eng_engine_t *e, const eng_cmd_t *cmds, size_t 
 
 /* Queues hidden prints (kind 2) for the strategy, engine time ts, as rpl_submit queues market
  * data. 0 or -ENOMEM. */
-int rpl_md_push_print(rpl_router_t *r, int64_t ts_ns, uint8_t side, int64_t price, int64_t qty);
+int rpl_md_push_print(rpl_router_t *r, uint32_t instrument, int64_t ts_ns, uint8_t side, int64_t price, int64_t qty);
 
 /* The entries pushed but not stamped (feed_const_ns < 0): *first is set to the first of them;
  * returns how many (contiguous in md). The caller writes their deliver_ns in order and sets

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,27 @@ CASES = [
     (["delay-line", "--listen", "127.0.0.1:0", "--target", "x", "--avg-us", "1", "--p99-us", "2"],
      "'x': expected HOST:PORT"),
     (["no-such-verb"], "unknown verb 'no-such-verb'"),
+    # qa4: each of these was a traceback, or accepted
+    (["demo", "--orders", "0"], "--orders must be 1..1,000,000, got 0"),          # IndexError at the end
+    (["demo", "--orders", "99999999"], "--orders must be 1..1,000,000, got 99999999"),
+    (["keys", "tls", "--dir", "/nonexistent/k", "--name", "c", "--days", "99999999", "ca"],
+     "days must be 1..36500"),                                                      # OverflowError
+    (["keys", "tls", "--dir", "/nonexistent/k", "--name", "c", "--start-days-ago", "99999999", "ca"],
+     "start_days_ago 0..36500"),
+    (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "-1"],
+     "--poll-ms must be 0..60000, got -1.0"),                                       # sleep(-1) mid-run
+    (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "nan"],
+     "--poll-ms must be 0..60000, got nan"),
+]
+
+# Cases that need a file: BIN (binary bytes), FILE (a text file that is not what is expected).
+FILE_CASES = [
+    (["keys", "hash-token", "--token-file", "BIN"], "not UTF-8 text", 2),           # UnicodeDecodeError
+    (["keys", "hash-session-key", "--session", "1", "--key-file", "BIN"], "not UTF-8 text", 2),
+    (["demo", "--report-dir", "FILE"], "exists and is not a directory", 2),         # after the whole run
+    (["demo", "--report-dir", "FILE/sub"], "is not a directory", 2),
+    (["dropcopy", "--journal", "DIR", "--out", "BIN", "--exit-at-end"], "not a drop-copy file", 1),
+    (["dropcopy", "--journal", "DIR", "--out", "FILE", "--exit-at-end"], "not a drop-copy file", 1),
 ]
 
 
@@ -41,3 +63,19 @@ def test_a_bad_argument_exits_2_with_one_line(argv: list[str], message: str) -> 
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], run.stderr
     assert "Traceback" not in run.stderr and run.stdout == ""
+
+
+@pytest.mark.parametrize("argv,message,rc", FILE_CASES, ids=[" ".join(a) for a, _, _ in FILE_CASES])
+def test_a_wrong_file_exits_with_one_line(argv: list[str], message: str, rc: int, tmp_path: Path) -> None:
+    """A binary token or key file, a report folder that is a file, a drop-copy output that is
+    someone else's file (the drop copy used to cut its last unterminated line before failing)."""
+    (tmp_path / "BIN").write_bytes(bytes(range(128, 256)))
+    (tmp_path / "FILE").write_text("my notes\nlast line without a newline")
+    (tmp_path / "DIR").mkdir()
+    args = [str(tmp_path / a) if a.split("/")[0] in ("BIN", "FILE", "DIR") else a for a in argv]
+    env = {k: v for k, v in os.environ.items() if k not in ("VENUE_CONTROL_TOKEN", "VENUE_SESSION_KEY")}
+    run = subprocess.run([sys.executable, "-m", "gateway", *args], capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert run.returncode == rc, run
+    assert "Traceback" not in run.stderr and message in run.stderr, run.stderr
+    assert (tmp_path / "FILE").read_text() == "my notes\nlast line without a newline"

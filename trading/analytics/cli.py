@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gateway.cli_paths import os_error_line, output_dir
 from trading.analytics.errors import AnalyticsInputError
 from trading.analytics.events import load_lobster, lobster_pairs
 from trading.analytics.suite import DayAnalysis, SuiteConfig, analyze_day, default_bucket_volume
@@ -62,7 +63,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="VPIN buckets per day when --bucket-volume is not given (ELO: 50)")
     p.add_argument("--vpin-window", type=int, default=50)
     p.add_argument("--warmup-bars", type=int, default=60)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not args.no_plots:           # checked only when plots are written: --no-plots needs no folder
+        try:
+            output_dir(args.out)
+        except argparse.ArgumentTypeError as exc:
+            p.error(f"--out: {exc}")
+    return args
 
 
 def _pairs(data: str) -> list[tuple[Path, Path]]:
@@ -184,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     except AnalyticsInputError as exc:
         print(f"trading analyze: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:          # a plot that could not be written (disk full, read-only mount)
+        print(f"trading analyze: {os_error_line(exc)}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps({k: {n: (None if math.isnan(v) else v) for n, v in s.items()} for k, s in results.items()}))
     return 0

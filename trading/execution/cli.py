@@ -28,8 +28,11 @@ Bad arguments exit 2 with one line naming what is wrong.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import NoReturn
+
+from gateway.cli_paths import os_error_line, output_file
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,12 +44,16 @@ class _Parser(argparse.ArgumentParser):
 def _paper(args: argparse.Namespace) -> int:
     from trading.execution.almgren_chriss import paper_example
     from trading.execution.frontier import example_text, plot_frontier
-    if not args.lam >= 0:
-        print(f"execution paper: --lambda must be >= 0, got {args.lam}", file=sys.stderr)
+    if not (args.lam >= 0 and math.isfinite(args.lam)):
+        print(f"execution paper: --lambda must be a finite number >= 0, got {args.lam}", file=sys.stderr)
         return 2
     m = paper_example().with_lambda(args.lam)
     print(example_text(m))
-    print(f"efficient frontier: {plot_frontier(m, args.png)}")
+    try:
+        print(f"efficient frontier: {plot_frontier(m, args.png)}")
+    except OSError as exc:
+        print(f"execution paper: {os_error_line(exc)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -81,7 +88,12 @@ def _profile(args: argparse.Namespace) -> int:
         return 2
     ex = (day.kind == Kind.EXECUTE) | (day.kind == Kind.HIDDEN)
     prof = VolumeProfile.from_executions(day.ts_ns[ex], day.qty[ex], 34_200, 57_600, args.bucket_s)
-    prof.save(args.out)
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        prof.save(args.out)
+    except OSError as exc:
+        print(f"execution profile: {os_error_line(exc)}", file=sys.stderr)
+        return 1
     total = sum(prof.volumes)
     print(f"{args.out}: {len(prof.volumes)} buckets of {args.bucket_s:g} s from 09:30, {total:,.0f} shares; "
           f"largest bucket {max(prof.volumes) / total:.1%} of the day")
@@ -105,6 +117,9 @@ def _replay(args: argparse.Namespace) -> int:
     from trading.replay.lobster import load_lobster
     from trading.replay.runtime import ReplayConfig, run_replay
     from trading.strategy.api import ParamError
+    if not (args.minutes > 0 and math.isfinite(args.minutes)):
+        print(f"execution replay: --minutes must be a finite number > 0, got {args.minutes}", file=sys.stderr)
+        return 2
     try:
         params: dict[str, object] = {"algo": args.algo, "side": 1 if args.side == "buy" else 2, "qty": args.qty,
                                      "start_ns": _clock(args.start), "duration_s": args.minutes * 60.0,
@@ -172,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m trading execution", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     p = sub.add_parser("paper", help="the Almgren-Chriss worked example and its efficient frontier")
-    p.add_argument("--png", default="reports/execution/ac_frontier.png")
+    p.add_argument("--png", type=output_file, default="reports/execution/ac_frontier.png")
     p.add_argument("--lambda", dest="lam", type=float, default=1e-6)
     p.set_defaults(run=_paper)
     p = sub.add_parser("impact", help="the square-root impact model estimated from a LOBSTER day")
@@ -181,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_impact)
     p = sub.add_parser("profile", help="a VWAP volume profile from a LOBSTER day, stored as JSON")
     p.add_argument("--data", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", type=output_file, required=True)
     p.add_argument("--bucket-s", type=float, default=1800.0)
     p.set_defaults(run=_profile)
     p = sub.add_parser("replay", help="one parent order over a LOBSTER day through the engine")

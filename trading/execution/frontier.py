@@ -38,7 +38,8 @@ def example_text(m: ACModel) -> str:
     x_opt, x_line = optimal_holdings(m), straight_line_holdings(m)
     lines = [f"Almgren & Chriss (2000) example: X={m.X:,.0f} S0={m.S0} sigma={m.sigma} eps={m.eps} eta={m.eta:g} "
              f"gamma={m.gamma:g} T={m.T:g} N={m.N} lambda={m.lam:g}",
-             f"kappa = {k:.6f} per unit time (half-life 1/kappa = {1 / k:.4f})",
+             f"kappa = {k:.6f} per unit time (half-life 1/kappa = "
+             f"{f'{1 / k:.4f}' if k > 0 else 'infinite: the straight line'})",
              f"{'k':>3} {'optimal x_k':>14} {'TWAP x_k':>14}"]
     lines += [f"{i:>3} {a:>14,.0f} {b:>14,.0f}" for i, (a, b) in enumerate(zip(x_opt, x_line))]
     for name, x in (("optimal", x_opt), ("straight line", x_line)):

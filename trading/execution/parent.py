@@ -72,6 +72,8 @@ def validate(order: ParentOrder, instruments: Mapping[int, InstrumentRules]) -> 
         raise ParentOrderRefused("algo", order.algo, f"must be one of {', '.join(ALGORITHMS)}")
     if order.qty <= 0:
         raise ParentOrderRefused("qty", order.qty, "must be positive")
+    if order.qty >= 1 << 63:        # the engine's quantities are int64 (venue_layout.h eng_new_order.qty)
+        raise ParentOrderRefused("qty", order.qty, "above the engine's largest quantity (2^63 - 1)")
     if order.qty % rules.lot_size:
         raise ParentOrderRefused("qty", order.qty, f"not a whole number of lots (lot size {rules.lot_size})")
     if order.end_ns <= order.start_ns:

@@ -4,7 +4,9 @@
                                                        the paper's table layout beside its values
     mm quote --mid X [--inventory Q] [--param k=v ...] the quotes a market maker would send now
                                                        (parameters checked; nothing is sent)
-    mm replay --data LOBSTER_MESSAGE_CSV [--param k=v ...] [--out DIR] [--seed S] [--compute NS]
+    mm replay --data LOBSTER_MESSAGE_CSV [--data ANOTHER ...] [--param k=v ...] [--out DIR] [--seed S]
+        [--compute NS]   (several --data: one engine, instrument 1 quoted, 2.. followed, e.g. for
+        hedge_instrument=2; trading/replay/multi.py)
                                                        the market maker over a historical day through
                                                        the strategy runtime and the real engine; the
                                                        P&L decomposition, markouts, fit, regime, and
@@ -71,17 +73,23 @@ def _replay(args: argparse.Namespace) -> int:
     from trading.marketmaking.strategy import MarketMakingStrategy
     from trading.replay.history import build_history
     from trading.replay.lobster import load_lobster
+    from trading.replay.multi import MAX_INSTRUMENTS, MultiDayError, run_multi_replay
     from trading.replay.runtime import ReplayConfig, run_replay
     from trading.strategy.api import ParamError
     try:
         strategy = MarketMakingStrategy(**_pairs(args.param))
     except ParamError as err:
         raise ParameterError("param", args.param, str(err)) from None
-    try:
-        day = load_lobster(args.data)
-    except (OSError, ValueError) as err:
-        print(f"mm: --data {args.data}: {err}", file=sys.stderr)
-        return 2
+    if len(args.data) > MAX_INSTRUMENTS:
+        raise ParameterError("data", len(args.data), f"at most {MAX_INSTRUMENTS} instruments")
+    days = []
+    for path in args.data:
+        try:
+            days.append(load_lobster(path))
+        except (OSError, ValueError) as err:
+            print(f"mm: --data {path}: {err}", file=sys.stderr)
+            return 2
+    day = days[0]
     compute: str | int = args.compute
     if compute not in ("measured", "none"):
         try:
@@ -92,7 +100,18 @@ def _replay(args: argparse.Namespace) -> int:
             raise ParameterError("compute", args.compute, "must be >= 0 ns")
     strategy_check = MarketMakingStrategy(**_pairs(args.param))
     strategy_check.build_params(day.tick_size, day.price_scale)      # refused here, before the run
-    result = run_replay(build_history(day), strategy, ReplayConfig(seed=args.seed, compute=compute))
+    hedge_instrument = int(float(strategy.params["hedge_instrument"]))
+    if not 0 <= hedge_instrument <= len(days):
+        raise ParameterError("hedge_instrument", hedge_instrument,
+                             f"is not a replayed instrument (1..{len(days)}, one per --data)")
+    config = ReplayConfig(seed=args.seed, compute=compute)
+    try:
+        histories = [build_history(d) for d in days]
+        result = (run_replay(histories[0], strategy, config) if len(days) == 1
+                  else run_multi_replay(histories, strategy, config))
+    except MultiDayError as err:
+        print(f"mm: --data: {err}", file=sys.stderr)
+        return 2
     if result.error:
         print(f"mm: the strategy failed: {result.error.splitlines()[-1]}", file=sys.stderr)
         return 1
@@ -116,7 +135,9 @@ def main(argv: list[str]) -> int:
     q.add_argument("--t", type=float, default=0.0, help="seconds since the session start")
     q.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     r = sub.add_parser("replay", help="the market maker over a historical day (LOBSTER) through the runtime")
-    r.add_argument("--data", required=True, help="a LOBSTER message CSV (its orderbook file beside it is used)")
+    r.add_argument("--data", required=True, action="append",
+                   help="a LOBSTER message CSV (its orderbook file beside it is used); repeat for instruments "
+                        "2, 3, ... of the same day")
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     r.add_argument("--out", default="reports/mm")
     r.add_argument("--seed", type=int, default=0)

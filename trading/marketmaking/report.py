@@ -30,6 +30,11 @@ def summary(rep: dict[str, Any]) -> str:
         f"regime {rep['regime']}; toxicity {rep['toxicity']}; quote updates {rep['quote_updates']}; "
         f"at the end: {rep['reason_at_end']}",
     ]
+    if "hedge_leg_spread" in p and rep.get("hedge", {}).get("instrument"):
+        h = rep["hedge"]
+        lines.append(f"hedge in instrument {h['instrument']}: spread paid {p['hedge_leg_spread']:+.2f}, carry "
+                     f"{p['hedge_leg_carry']:+.2f}; position {h['position']}, ratio {h['ratio']}, correlation "
+                     f"{h['correlation']}; runtime P&L by instrument {rep['runtime_pnl_by_instrument']}")
     return "\n".join(lines)
 
 

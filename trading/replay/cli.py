@@ -7,7 +7,11 @@
 Databento-style MBO CSV (--format mbo, or a header row starting with ts_recv/ts_event). Bad
 arguments and bad data exit 2 with one line naming the problem (file, row); a strategy that raises
 is stopped with its orders cancelled, the replay finishes, the error is reported and the exit code
-is 1. Results go to --out (result.json, fills.csv, pnl.png, inventory.png, quotes.png, and with the
+is 1. --data given several times replays those days of one date through one engine, one
+instrument each (trading/replay/multi.py): the first is the strategy's (instrument 1), the others
+are instruments 2, 3, ... that it follows and may trade (e.g. ``--param hedge_instrument=2``);
+days of different dates, tick sizes or price scales, or a symbol given twice, are refused.
+Results go to --out (result.json, fills.csv, pnl.png, inventory.png, quotes.png, and with the
 default --compute measured, compute_charges.json: pass it back with --compute-charges to rerun the
 measured run byte for byte).
 """
@@ -26,6 +30,7 @@ from trading.replay.latency import parse as parse_latency
 from trading.replay.latency import parse_duration
 from trading.replay.lobster import load_lobster
 from trading.replay.mbo import load_mbo
+from trading.replay.multi import MAX_INSTRUMENTS, MultiDayError, run_multi_replay
 from trading.replay.results import terminal_summary, write
 from trading.replay.runtime import ComputeChargesMismatch, ReplayConfig, run_replay
 from trading.strategy.api import ParamError
@@ -42,7 +47,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m trading backtest", description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", required=True, help="LOBSTER message CSV or MBO CSV")
+    p.add_argument("--data", required=True, action="append",
+                   help="LOBSTER message CSV or MBO CSV; repeat for more instruments of the same day (2: instrument 2, ...)")
     p.add_argument("--format", choices=("auto", "lobster", "mbo"), default="auto")
     p.add_argument("--orderbook", default="auto", help="LOBSTER order-book file: auto (beside the data), a path, or none")
     p.add_argument("--strategy", required=True, help="a shipped name (noop, quote) or a dotted path module.Class")
@@ -115,25 +121,36 @@ def main(argv: list[str] | None = None) -> int:
                               fees=FeeSchedule.parse(args.fees))
         if args.tick <= 0:
             raise ValueError(f"--tick must be positive, got {args.tick}")
+        if len(args.data) > 1 and args.orderbook not in ("auto", "none"):
+            raise ValueError("--orderbook PATH names one file's book: with several --data use auto or none")
+        if len(args.data) > MAX_INSTRUMENTS:
+            raise ValueError(f"--data: at most {MAX_INSTRUMENTS} instruments, got {len(args.data)}")
     except (ValueError, LookupError, ParamError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return 2
     try:
         t0 = time.perf_counter()
-        day = load(args.data, args.format, args.orderbook, args.tick)
-        history = build_history(day)
+        days = [load(path, args.format, args.orderbook, args.tick) for path in args.data]
+        histories = [build_history(day) for day in days]
         prep = time.perf_counter() - t0
     except DataError as exc:
         print(f"backtest: bad data: {exc}", file=sys.stderr)
         return 2
     try:
-        result = run_replay(history, strategy, config, Progress(not args.quiet))
+        if len(histories) == 1:
+            result = run_replay(histories[0], strategy, config, Progress(not args.quiet))
+        else:
+            result = run_multi_replay(histories, strategy, config, Progress(not args.quiet))
+    except MultiDayError as exc:
+        print(f"backtest: --data: {exc}", file=sys.stderr)
+        return 2
     except ComputeChargesMismatch as exc:
         print(f"backtest: --compute-charges {args.compute_charges}: {exc}", file=sys.stderr)
         return 2
     paths = write(result, args.out, plots=not args.no_plots)
     print(terminal_summary(result))
-    print(f"  data: {len(day)} messages loaded and turned into {len(history)} engine commands in {prep:.2f} s")
+    print(f"  data: {sum(len(d) for d in days)} messages loaded and turned into {sum(len(h) for h in histories)} "
+          f"engine commands in {prep:.2f} s")
     print(f"  results: {', '.join(str(p) for p in paths)}")
     if result.error:
         print(result.error, file=sys.stderr)

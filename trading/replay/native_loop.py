@@ -95,7 +95,8 @@ class NativeLoop:
                                         len(recs), int(own)), "rpl_loop_submit")
 
     # ---- timers ---------------------------------------------------------------------------------
-    def add_timer(self, next_ns: int, interval_ns: int, on_change: bool) -> None:
+    def add_timer(self, next_ns: int, interval_ns: int, on_change: int) -> None:
+        """on_change: the timer's kind, Context.TIMER_* (rpl_loop.h RPL_TIMER_*)."""
         if lib.rpl_loop_add_timer(self._l, next_ns, interval_ns, int(on_change)) != 0:
             raise MemoryError("rpl_loop_add_timer: out of memory")
         l = self._l      # the array may have moved: every timer's cdata afresh
@@ -104,12 +105,13 @@ class NativeLoop:
     # ---- the hand-over at a wake-up ------------------------------------------------------------
     def take_md(self, t: int, book: BookView, stop_on_trade: bool, on_row: Callable[[Any], None]) -> bool:
         """Market data delivered at or before t into the book view (net level changes, folded
-        trades); on_row gets each row that needs Python, in its place. Whether a book level or a
-        trade arrived (what wakes on-change timers)."""
+        trades, with what quiet wake-ups the loop skipped took); on_row gets each row that needs
+        Python, in its place. Whether a book level or a trade arrived since the last wake-up's
+        mark_timers (what on-change timers and on_book react to)."""
         l, r = self._l, self._r
         got = lib.rpl_loop_take_md(l, r, t, stop_on_trade)
         if not got:
-            return False
+            return bool(l.md_changed)
         while True:
             if got < 0:
                 raise MemoryError("rpl_loop_take_md: out of memory")
@@ -119,9 +121,23 @@ class NativeLoop:
                 break
             on_row(l.held)
             got = lib.rpl_loop_take_md(l, r, t, stop_on_trade)
-        changed = bool(l.md_changed)
-        l.md_changed = 0
-        return changed
+        return bool(l.md_changed)
+
+    def flush_md(self, book: BookView) -> None:
+        """What quiet wake-ups took and no wake-up has applied yet, into the book view (at the day's
+        end, so the view is the reference loop's)."""
+        self._apply_levels(book)
+
+    def mark_timers(self, own: bool) -> None:
+        lib.rpl_loop_mark_timers(self._l, int(own))
+
+    def fire_timers(self, t: int) -> int:
+        """How many timers fire at t (rpl_loop_fire_timers: their ticks moved, touches noted)."""
+        return int(lib.rpl_loop_fire_timers(self._l, t))
+
+    @property
+    def quiet_skipped(self) -> int:
+        return int(self._l.quiet_skipped)
 
     def _apply_levels(self, book: BookView) -> None:
         l = self._l

@@ -41,15 +41,37 @@ def summarize(r: ReplayResult) -> dict[str, Any]:
         "fill_ratio_qty": round(filled_qty / ctx.placed_qty, 6) if ctx.placed_qty else None,
         "start_ns": r.start_ns, "end_ns": r.end_ns, "engine_commands": r.engine_commands,
         "engine_events": r.engine_events,
+        **_by_instrument(r),
     }
 
 
+def _by_instrument(r: ReplayResult) -> dict[str, Any]:
+    """With several instruments (trading/replay/multi.py): each one's position and P&L (marked at
+    its own last mid), and their sum; nothing for a one-instrument run."""
+    ctx = r.ctx
+    if len(ctx.instruments) < 2:
+        return {}
+    names = r.config.get("instruments", {})
+    rows = {str(k): {"symbol": names.get(k, str(k)), "position": s.ledger.position, "volume": s.ledger.volume,
+                     "fees": round(s.ledger.fees, 6), "total_pnl": round(s.pnl, 6)}
+            for k, s in ctx.instruments.items()}
+    return {"instruments": rows, "total_pnl_all_instruments": round(ctx.total_pnl, 6)}
+
+
+def _fill_columns(r: ReplayResult) -> list[str]:
+    """The fills' columns; with several instruments each fill also names its instrument."""
+    cols = ["ts_ns", "order_id", "side", "price", "qty", "maker", "fee"]
+    return cols + ["instrument"] if len(r.ctx.instruments) > 1 else cols
+
+
 def to_json(r: ReplayResult) -> dict[str, Any]:
+    several = len(r.ctx.instruments) > 1
     return {
         "strategy": r.strategy, "params": r.params, "config": r.config, "summary": summarize(r),
         "counts": r.counts, "error": r.error, "strategy_log": r.ctx.messages,
-        "fills": [[f.ts_ns, f.order_id, f.side, f.price, f.qty, int(f.maker), round(f.fee, 6)] for f in r.fills],
-        "fill_columns": ["ts_ns", "order_id", "side", "price", "qty", "maker", "fee"],
+        "fills": [[f.ts_ns, f.order_id, f.side, f.price, f.qty, int(f.maker), round(f.fee, 6)]
+                  + ([f.instrument_id] if several else []) for f in r.fills],
+        "fill_columns": _fill_columns(r),
         "samples": [[s.ts_ns, s.position, round(s.realized, 6), round(s.unrealized, 6), round(s.fees, 6),
                      round(s.total, 6), s.mid, s.own_bid, s.own_ask] for s in r.samples],
         "sample_columns": ["ts_ns", "position", "realized", "unrealized", "fees", "total", "mid", "own_bid", "own_ask"],
@@ -63,10 +85,11 @@ def write(r: ReplayResult, out: str | Path, plots: bool = True) -> list[Path]:
     paths[0].write_text(json.dumps(to_json(r), indent=1, sort_keys=True) + "\n")
     with open(paths[1], "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["ts_ns", "order_id", "side", "price", "qty", "maker", "fee"])
+        w.writerow(_fill_columns(r))
+        several = len(r.ctx.instruments) > 1
         for fill in r.fills:
             w.writerow([fill.ts_ns, fill.order_id, "BUY" if fill.side == 1 else "SELL", fill.price, fill.qty,
-                        int(fill.maker), f"{fill.fee:.6f}"])
+                        int(fill.maker), f"{fill.fee:.6f}"] + ([fill.instrument_id] if several else []))
     if r.config.get("compute") == "measured":
         paths.append(out / "compute_charges.json")
         save_charges(r, paths[-1])
@@ -134,6 +157,11 @@ def terminal_summary(r: ReplayResult) -> str:
              f"rejects {s['rejects']}; order-to-trade {s['order_to_trade']}; fill ratio (orders) "
              f"{s['fill_ratio_orders']}, (qty) {s['fill_ratio_qty']}",
              f"  engine: {s['engine_commands']} commands, {s['engine_events']} events in {r.wall_s:.2f} s"]
+    for k, row in s.get("instruments", {}).items():
+        lines.append(f"  instrument {k} ({row['symbol']}): position {row['position']}, volume {row['volume']}, "
+                     f"P&L {row['total_pnl']:.2f} (fees {row['fees']:.2f})")
+    if "total_pnl_all_instruments" in s:
+        lines.append(f"  P&L over all instruments {s['total_pnl_all_instruments']:.2f}")
     if r.counts:
         lines.append("  reconciliation:")
         lines += [f"    {k}: {v}" for k, v in r.counts.items()]

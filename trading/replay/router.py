@@ -90,10 +90,11 @@ class Router:
             times = self._deliver_times(ts).tolist()
         return list(zip(times, decode_event_records(raw, k)))
 
-    def push_prints(self, ts: list[int], side: list[int], price: list[int], qty: list[int]) -> None:
+    def push_prints(self, ts: list[int], side: list[int], price: list[int], qty: list[int],
+                    instrument: int = 1) -> None:
         """Hidden executions the strategy sees as prints (kind 2), after the batch's events."""
         for t, s, p, q in zip(ts, side, price, qty):
-            if lib.rpl_md_push_print(self._r, t, s, p, q) != 0:
+            if lib.rpl_md_push_print(self._r, instrument, t, s, p, q) != 0:
                 raise MemoryError("rpl_md_push_print: out of memory")
         if self._r.md_unstamped:
             self._stamp_md()

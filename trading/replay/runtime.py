@@ -16,6 +16,11 @@ Two implementations of this loop give the same run byte for byte: the reference 
 feed latency is constant, which runs history in C until the strategy must run, so a wake-up costs
 one C call and the strategy's callbacks (tests/trading/replay/test_c_loop_matches_reference.py).
 
+Wake-ups: a wake-up at which no callback runs and nothing of the strategy's own arrives (e.g. an
+on-touch-change timer's tick with the touch unmoved: Context.set_timer) is quiet: its deliveries
+are taken and the timers' ticks moved, but no computation is charged and no P&L sample taken; the
+C loop decides those in C (its own copy of the book view's touch) and never enters Python for them.
+
 Ties: at equal times historical messages go first, then the strategy's arriving commands, then
 deliveries to the strategy. The strategy's own computation time (measured per callback, or a fixed
 number, or none) advances its clock: commands it makes carry the time at which it made them, and it
@@ -56,7 +61,7 @@ from trading.replay.latency import Banded, Constant, LatencyModel, activity
 from trading.replay.native_loop import HAS_ORDERS, STOP_END, STOP_WAKE, STOPPED, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
-from trading.strategy.context import Context, Limits, Outgoing, write_command
+from trading.strategy.context import TIMER_ON_TOUCH, Context, Limits, Outgoing, write_command
 from trading.strategy.ledger import FeeSchedule
 
 INF = 1 << 62
@@ -189,12 +194,15 @@ class Replay:
         order_latency = self.cfg.order_latency
         self._order_latency_ns = order_latency.ns if isinstance(order_latency, Constant) else None
         self._hidden_before = np.concatenate(([0], np.cumsum(history.kind == Cmd.HIDDEN))).tolist()
-        self.timers: list[list[int]] = []      # [next_ns, interval_ns, on_change_only, changed]
+        # [next_ns, interval_ns, kind (Context TIMER_*), changed, fired_bid, fired_ask] (the touch at
+        # its last firing, -INF / INF: none), as rpl_loop.h's rpl_timer_t
+        self.timers: list[list[int]] = []
         self.busy_until = 0
         self._cb_start = 0
         self._wake_ts = 0
         self._charged = 0
         self.wakeups = 0
+        self._calls = 0          # callbacks run (a wake-up that runs none and takes no own event is quiet)
         self.next_aggressor = 0
         # per history command, the own bid at or above which (ask at or below which) it could trade
         # with the strategy: executions on that side at their price, adds crossing from the other side
@@ -245,6 +253,7 @@ class Replay:
             self._sample(self._wake_ts, force=True)
         if self.error is not None or not self.subscribed.get(name, True):
             return
+        self._calls += 1
         self._cb_start = time.perf_counter_ns()
         try:
             getattr(self.s, name)(self.ctx, *args)
@@ -281,6 +290,8 @@ class Replay:
             self._run_c_loop(progress)
         else:
             self._run_reference(progress)
+        if self.loop is not None:
+            self.loop.flush_md(self.ctx.book)
         end = max(self.now, int(ts[-1]) if n else 0)
         self._wake_ts = end
         self._charged = 0
@@ -374,7 +385,7 @@ class Replay:
         if self.md_callbacks:
             return delivered
         best = INF
-        for nxt, interval, on_change, _ in self.timers:
+        for nxt, interval, on_change, *_ in self.timers:
             if on_change:
                 best = min(best, nxt if delivered <= nxt else nxt + -(-(delivered - nxt) // interval) * interval)
         return max(best, self.busy_until)
@@ -510,7 +521,7 @@ class Replay:
         if self.md_callbacks:
             t = min(t, md_next)
         for timer in self.timers:
-            nxt, interval, on_change, changed = timer
+            nxt, interval, on_change, changed = timer[:4]
             if on_change and not changed:
                 first = min(md_next, self.own[0][0] if self.own else INF)
                 if first >= INF:
@@ -522,57 +533,81 @@ class Replay:
         return max(t, self.busy_until) if t < INF else INF
 
     def _wake(self, t: int) -> None:
-        self.wakeups += 1
+        """The strategy's deliveries up to t, then its callbacks: on_book, the timers due. A quiet
+        wake-up (no callback ran, nothing of its own arrived) ends there: no computation charged,
+        no P&L sample; the C loop skips those without entering Python (rpl_loop.c)."""
         self._wake_ts = t
         self._charged = 0
         self.now = max(self.now, t)
+        calls = self._calls
         if self.loop is not None:
-            self._wake_c_loop(t)
-            return
-        book_changed = self._apply_md(t)
+            taken = self._wake_c_loop(t)
+        else:
+            taken = self._wake_reference(t)
+        if taken or self._calls != calls:
+            self.wakeups += 1
+            self._after_wake(t)
+
+    def _view_touch(self) -> tuple[int, int]:
+        """The book view's best bid and ask prices, -INF / INF for an empty side (rpl_view_best)."""
+        bid, ask = self.ctx.book.best_bid, self.ctx.book.best_ask
+        return -INF if bid is None else bid, INF if ask is None else ask
+
+    def _mark_timers(self, md_changed: bool, own: bool) -> None:
+        """rpl_loop_mark_timers: an on-touch-change timer is marked by an own event or a touch
+        not the one of its last firing; any other by market data or an own event."""
+        touch = self._view_touch()
+        for timer in self.timers:
+            if timer[2] == TIMER_ON_TOUCH:
+                if own or (timer[4], timer[5]) != touch:
+                    timer[3] = 1
+            elif md_changed or own:
+                timer[3] = 1
+
+    def _wake_reference(self, t: int) -> bool:
+        """_wake's deliveries and callbacks in Python; whether an own event was taken."""
+        md_changed = self._apply_md(t)
+        own = taken = False
         while self.own and self.own[0][0] <= t and self.error is None:
             self.ctx.apply_event(self.own.popleft()[1])
-            book_changed = True
+            own = taken = True
         while self.own and self.own[0][0] <= t:      # stopped strategy: bookkeeping only
             self.ctx.apply_event(self.own.popleft()[1])
-        if book_changed:
-            for timer in self.timers:
-                timer[3] = 1
-        if book_changed and self.subscribed["on_book"] and self.error is None:
+            taken = True
+        self._mark_timers(md_changed, own)
+        if (md_changed or own) and self.subscribed["on_book"] and self.error is None:
             self._invoke("on_book")
         for timer in self.timers:
             if timer[0] <= t and self.error is None:
                 if timer[2] and not timer[3]:
                     timer[0] += timer[1]
                     continue
+                timer[4], timer[5] = self._view_touch()
                 self._invoke("on_timer")
                 timer[3] = 0
                 timer[0] += max(1, -(-(t + 1 - timer[0]) // timer[1])) * timer[1]
-        self._after_wake(t)
+        return taken
 
-    def _wake_c_loop(self, t: int) -> None:
-        """_wake with the C loop's hand-over: the same callbacks in the same order."""
+    def _wake_c_loop(self, t: int) -> bool:
+        """_wake_reference with the C loop's hand-over: the same callbacks in the same order."""
         loop = self.loop
         assert loop is not None
-        book_changed = loop.take_md(t, self.ctx.book, self._stop_on_trade, self._md_row)
+        md_changed = loop.take_md(t, self.ctx.book, self._stop_on_trade, self._md_row)
+        own = taken = False
         for ev in loop.take_own(t):
-            book_changed = book_changed or self.error is None
+            own = own or self.error is None
+            taken = True
             self.ctx.apply_event(ev)
-        timers = loop.timers
-        if book_changed:
-            for timer in timers:
-                timer.changed = 1
-        if book_changed and self.subscribed["on_book"] and self.error is None:
+        loop.mark_timers(own)
+        if (md_changed or own) and self.subscribed["on_book"] and self.error is None:
             self._invoke("on_book")
-        for timer in timers:
-            if timer.next_ns <= t and self.error is None:
-                if timer.on_change and not timer.changed:
-                    timer.next_ns += timer.interval_ns
-                    continue
-                self._invoke("on_timer")
-                timer.changed = 0
-                timer.next_ns += max(1, -(-(t + 1 - timer.next_ns) // timer.interval_ns)) * timer.interval_ns
-        self._after_wake(t)
+        if self.error is None:
+            # the timers due are settled in C first: callbacks cannot change them (new ones
+            # start after the wake-up)
+            for _ in range(loop.fire_timers(t)):
+                if self.error is None:
+                    self._invoke("on_timer")
+        return taken
 
     def _md_row(self, row: Any) -> None:
         """A market-data row the C loop hands over on its own: a phase change, or a trade for a
@@ -621,7 +656,7 @@ class Replay:
                 self.loop.add_timer(t + interval, interval, on_change)
         while self.loop is None and len(self.timers) < len(self.ctx.timers):
             interval, on_change = self.ctx.timers[len(self.timers)]
-            self.timers.append([t + interval, interval, int(on_change), 0])
+            self.timers.append([t + interval, interval, int(on_change), 0, -INF, INF])
         out = self.ctx.outbox
         if out and self._order_latency_ns is not None:
             # a constant order latency draws nothing: the same arithmetic as below, without arrays

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import msgspec
 
+from gateway.cli_paths import output_dir, output_file
 from gateway.control.config import ConfigError
 from gateway.regnms.rules import RuleVersion, rules_in_force
 from gateway.security.credentials import CredentialError
@@ -60,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--split-seed", type=int, default=1, help="the split of the day into venues")
     f.add_argument("--config", help="a multi-venue file ([[venues]]); with --symbol")
     f.add_argument("--symbol", help="the instrument of --config whose venues route")
-    f.add_argument("--out", help="directory for plans/*.json and reports.jsonl")
+    f.add_argument("--out", type=output_dir, help="directory for plans/*.json and reports.jsonl")
     f.add_argument("--quiet", action="store_true", help="the summary only")
     s = sub.add_parser("show", help="print a stored plan")
     s.add_argument("plan")
@@ -87,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     lv.add_argument("--next-seq-no", type=int, help="the session's next sequence number, if it was used before")
     lv.add_argument("--timeout-s", type=float, default=2.0, help="a venue silent this long is set aside")
     lv.add_argument("--horizon-s", type=float, default=30.0)
-    lv.add_argument("--out", help="file to store the plan in (JSON)")
+    lv.add_argument("--out", type=output_file, help="file to store the plan in (JSON)")
     return p
 
 
@@ -132,7 +133,8 @@ def _live(args: argparse.Namespace) -> int:
         plan = router.route_order(parent, args.strategy)
         print(plan.describe())
         if args.out:
-            Path(args.out).write_bytes(plan.to_json())
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_bytes(plan.to_json())
         print(router.execute_routing_plan(plan).describe())
     finally:
         for s in sessions.values():
@@ -158,6 +160,9 @@ def _venues(args: argparse.Namespace) -> tuple[tuple[VenueSpec, ...], RuleVersio
 def _flow(args: argparse.Namespace) -> int:
     if args.parents <= 0:
         raise RoutingError("--parents must be > 0")
+    if not 100 <= args.min_qty <= args.max_qty:
+        raise RoutingError(f"--min-qty and --max-qty: need 100 <= min <= max (a round lot at least), "
+                           f"got {args.min_qty} and {args.max_qty}")
     venues, rules = _venues(args)
     day = load_lobster(args.data)
     synthetic = SyntheticVenues.build(day, venues, seed=args.split_seed)

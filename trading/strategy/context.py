@@ -35,6 +35,8 @@ STRATEGY_ID_BIT = 1 << 62
 ORDER_SEQ_LIMIT = 1 << 40      # the n of id_base | n: below the account's bits
 TIFS = {"GTC": int(Tif.GTC), "DAY": int(Tif.DAY), "IOC": int(Tif.IOC), "FOK": int(Tif.FOK)}
 POST_ONLY = int(Flag.POST_ONLY)
+# a timer's kind (Context.set_timer; native/replay/rpl_loop.h RPL_TIMER_*)
+TIMER_EVERY, TIMER_ON_CHANGE, TIMER_ON_TOUCH = 0, 1, 2
 ICEBERG = int(Flag.ICEBERG)
 
 
@@ -208,7 +210,7 @@ class Context:
         self.ledger = primary.ledger
         self.orders: dict[int, OwnOrder] = {}      # live and pending, by id
         self.outbox: list[Outgoing] = []
-        self.timers: list[tuple[int, bool]] = []   # (interval_ns, on_change_only) set in on_start
+        self.timers: list[tuple[int, int]] = []   # (interval_ns, TIMER_* kind) set in on_start
         self.id_base = STRATEGY_ID_BIT | (self.account_id & 0xFFFF) << 40
         self._next_id = 0
         self.sent = {"NEW": 0, "CANCEL": 0, "REPLACE": 0, "CANCEL_ALL": 0}
@@ -361,12 +363,18 @@ class Context:
             self.outbox.append(Outgoing(now, "CANCEL_ALL", instrument_id=instrument_id))
         self.sent["CANCEL_ALL"] += 1
 
-    def set_timer(self, interval_ns: int, on_change_only: bool = False) -> None:
+    def set_timer(self, interval_ns: int, on_change_only: bool = False, on_touch_change: bool = False) -> None:
         """Calls on_timer every interval_ns from now on; with on_change_only, ticks at which no
-        market data or own event arrived since the previous tick are skipped."""
+        market data or own event arrived since the previous tick are skipped; with
+        on_touch_change, ticks at which no own event arrived since the previous tick and the
+        touch (ctx.book's best bid and ask prices) is the one of the timer's last firing are
+        skipped. Both are promises that such a tick would change nothing (the decision depends
+        on nothing else): replay skips them, and skips a wake-up that would run no callback at all
+        without entering Python (trading/replay/runtime.py); live runners fire every tick."""
         if interval_ns <= 0:
             raise ValueError(f"timer interval must be positive, got {interval_ns}")
-        self.timers.append((int(interval_ns), bool(on_change_only)))
+        kind = TIMER_ON_TOUCH if on_touch_change else TIMER_ON_CHANGE if on_change_only else TIMER_EVERY
+        self.timers.append((int(interval_ns), kind))
 
     def log(self, message: str) -> None:
         self.messages.append(f"{self.clock()} {message}")

@@ -29,10 +29,11 @@ class TouchQuoter(Strategy):
         self.cancelling: set[int] = set()
 
     def on_start(self, ctx: Context) -> None:
-        # its decision depends only on the touch, its orders and its position, so a tick at which
-        # nothing new arrived would change nothing: on_change_only skips exactly those (in replay;
-        # live runners fire every tick, so a parameter changed live acts at the next one)
-        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_change_only=True)
+        # its decision depends only on the touch, its orders and its position (and the orders and
+        # position change only by its own events), so a tick at which no own event arrived and the
+        # touch is the one it last acted on would change nothing: on_touch_change skips exactly those
+        # (in replay; live runners fire every tick, so a parameter changed live acts at the next one)
+        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_touch_change=True)
 
     def on_timer(self, ctx: Context) -> None:
         bid, ask = ctx.book.best_bid, ctx.book.best_ask

@@ -2,7 +2,8 @@
 keeps its own on the simulated clock (trading/replay).
 
 `due` holds [next_due_ns, interval_ns] per timer the context registered (Context.timers, in
-registration order). A timer that is late fires once, not once per missed interval, and its next
+registration order). Every tick fires: an on-change or on-touch-change timer's skipped ticks are
+ones its strategy declared would change nothing (Context.set_timer), so live need not skip them. A timer that is late fires once, not once per missed interval, and its next
 due time counts from now: a strategy that was descheduled is not woken in a burst."""
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 
-def fire_due_timers(due: list[list[int]], registered: Sequence[tuple[int, bool]],
+def fire_due_timers(due: list[list[int]], registered: Sequence[tuple[int, int]],
                     invoke: Callable[[str], None]) -> None:
     """Fires every timer of `due` whose time has come (on_timer through `invoke`), then adds the
     timers registered since the last call, first due one interval from now."""

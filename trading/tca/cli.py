@@ -29,6 +29,7 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, NoReturn
 
+from gateway.cli_paths import os_error_line, output_dir, output_file
 from trading.tca.errors import TcaInputError
 
 
@@ -59,6 +60,24 @@ def _window(text: str) -> timedelta:
     return timedelta(seconds=float(m.group(1)) * unit)
 
 
+def _out_dir(text: str) -> str:
+    return str(output_dir(text))
+
+
+def _out_file(text: str) -> str:
+    return str(output_file(text))
+
+
+def _interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value <= 3600):         # 0 would spin a core; NaN/negative made time.sleep raise
+        raise argparse.ArgumentTypeError(f"seconds in (0, 3600], got {text!r}")
+    return value
+
+
 def _parser() -> _Parser:
     p = _Parser(prog="python -m trading report", description=__doc__.split("\n\n")[0] if __doc__ else "",
                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,7 +92,7 @@ def _parser() -> _Parser:
         sp = sub.add_parser(name, help=help_)
         common(sp)
         sp.add_argument("--date", type=_date, required=True, help="day (weekly: first day), UTC")
-        sp.add_argument("--out", required=True, help="output directory")
+        sp.add_argument("--out", type=_out_dir, required=True, help="output directory")
     sp = sub.add_parser("tca", help="cost summaries")
     common(sp)
     sp.add_argument("--by", default="strategy", choices=("order", "parent", "strategy", "account", "venue",
@@ -87,26 +106,26 @@ def _parser() -> _Parser:
     sp = sub.add_parser("rule605", help="SEC Rule 605 monthly report")
     common(sp)
     sp.add_argument("--month", type=_month, required=True)
-    sp.add_argument("--out", required=True)
+    sp.add_argument("--out", type=_out_file, required=True)
     for name in ("rule606", "rts27", "rts28"):
         sp = sub.add_parser(name, help=f"{name} report")
         common(sp)
         sp.add_argument("--date", type=_date, help="one day (default: the whole journal)")
-        sp.add_argument("--out", required=True)
+        sp.add_argument("--out", type=_out_file, required=True)
     sp = sub.add_parser("rts22", help="MiFID II transaction reports")
     common(sp)
     sp.add_argument("--date", type=_date, help="one day (default: the whole journal)")
-    sp.add_argument("--out", required=True)
+    sp.add_argument("--out", type=_out_file, required=True)
     sp = sub.add_parser("audit", help="CAT-like audit trail (CSV and JSON lines)")
     common(sp)
     sp.add_argument("--date", type=_date, help="one day (default: the whole journal)")
-    sp.add_argument("--out", required=True, help="output directory")
+    sp.add_argument("--out", type=_out_dir, required=True, help="output directory")
     sp = sub.add_parser("monitor", help="incremental best-execution monitoring")
     common(sp)
     sp.add_argument("--bands", required=True, help="TOML with [[bands]] (trading/tca/monitor.py)")
     sp.add_argument("--publish", help="ZeroMQ PUB endpoint for alerts (control plane's alert topic)")
     sp.add_argument("--follow", action="store_true", help="keep following the journal until Ctrl-C")
-    sp.add_argument("--interval", type=float, default=0.2, help="poll interval in seconds with --follow")
+    sp.add_argument("--interval", type=_interval, default=0.2, help="poll interval in seconds with --follow")
     return p
 
 
@@ -258,4 +277,7 @@ def main(argv: list[str]) -> int:
         return _run(args)
     except TcaInputError as exc:
         print(f"report: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:          # a report that could not be written (disk full, read-only mount)
+        print(f"report: {os_error_line(exc)}", file=sys.stderr)
         return 1

@@ -19,6 +19,7 @@ control plane's alert topic and body shape (gateway/control/protocol.py TOPIC_AL
 """
 from __future__ import annotations
 
+import math
 import time
 import tomllib
 from collections import deque
@@ -75,28 +76,48 @@ class _Acc:
         raise KeyError(measure)
 
 
+def _number(b: dict[str, Any], key: str, default: float, where: str) -> float:
+    """A band bound: a TOML number (not a string, not a boolean), never NaN (a NaN bound compares
+    false with every value, so the band would never alert and nothing would say so)."""
+    value = b.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise TcaInputError(f"{where}.{key}: a number, got {value!r}")
+    return float(value)
+
+
+def _band(b: object, where: str) -> Band:
+    if not isinstance(b, dict):
+        raise TcaInputError(f"{where}: a table ([[bands]]), got {b!r}")
+    unknown = set(b) - {"measure", "scope", "key", "low", "high", "min_shares", "level"}
+    if unknown:
+        raise TcaInputError(f"{where}: unknown keys {sorted(unknown)}")
+    if b.get("measure") not in MEASURES:
+        raise TcaInputError(f"{where}.measure: one of {', '.join(MEASURES)}, got {b.get('measure')!r}")
+    if b.get("scope") not in ("venue", "strategy"):
+        raise TcaInputError(f"{where}.scope: 'venue' or 'strategy', got {b.get('scope')!r}")
+    low, high = _number(b, "low", float("-inf"), where), _number(b, "high", float("inf"), where)
+    if not low < high:
+        raise TcaInputError(f"{where}: low {low} must be below high {high}")
+    min_shares = b.get("min_shares", 0)
+    if isinstance(min_shares, bool) or not isinstance(min_shares, int) or min_shares < 0:
+        raise TcaInputError(f"{where}.min_shares: a whole number >= 0, got {min_shares!r}")
+    for key in ("key", "level"):
+        if key in b and not (isinstance(b[key], str) and b[key]):
+            raise TcaInputError(f"{where}.{key}: a non-empty string, got {b[key]!r}")
+    return Band(b["measure"], b["scope"], str(b.get("key", "*")), low, high, min_shares, str(b.get("level", "warn")))
+
+
 def load_bands(path: str) -> list[Band]:
     """[[bands]] tables of a TOML file; TcaInputError names a bad entry."""
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TcaInputError(f"bands file {path}: {exc}") from exc
-    out = []
-    for i, b in enumerate(data.get("bands", [])):
-        where = f"{path} bands[{i}]"
-        unknown = set(b) - {"measure", "scope", "key", "low", "high", "min_shares", "level"}
-        if unknown:
-            raise TcaInputError(f"{where}: unknown keys {sorted(unknown)}")
-        if b.get("measure") not in MEASURES:
-            raise TcaInputError(f"{where}.measure: one of {', '.join(MEASURES)}, got {b.get('measure')!r}")
-        if b.get("scope") not in ("venue", "strategy"):
-            raise TcaInputError(f"{where}.scope: 'venue' or 'strategy', got {b.get('scope')!r}")
-        try:
-            out.append(Band(b["measure"], b["scope"], str(b.get("key", "*")), float(b.get("low", float("-inf"))),
-                            float(b.get("high", float("inf"))), int(b.get("min_shares", 0)), str(b.get("level", "warn"))))
-        except (TypeError, ValueError) as exc:
-            raise TcaInputError(f"{where}: {exc}") from exc
+    bands = data.get("bands", [])
+    if not isinstance(bands, list):
+        raise TcaInputError(f"bands file {path}: 'bands' must be an array of tables ([[bands]]), got {bands!r}")
+    out = [_band(b, f"{path} bands[{i}]") for i, b in enumerate(bands)]
     if not out:
         raise TcaInputError(f"bands file {path}: no [[bands]] entries")
     return out

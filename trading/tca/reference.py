@@ -14,6 +14,7 @@ with the section and key named (a typo must not silently fall back to a default)
 """
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +105,33 @@ def _typed(where: str, value: Any, kind: type) -> Any:
         return float(value)
     if isinstance(value, bool) or not isinstance(value, kind):
         raise TcaInputError(f"{where}: must be {kind.__name__}, got {value!r}")
+    if kind is float and not math.isfinite(value):      # a NaN fee would turn every cost into NaN
+        raise TcaInputError(f"{where}: must be a finite number, got {value!r}")
     return value
+
+
+def _table(where: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TcaInputError(f"{where}: must be a table, got {value!r}")
+    return value
+
+
+def _tables(where: str, value: Any) -> list[dict[str, Any]]:
+    """An array of tables ([[NAME]]), each checked to be a table."""
+    if not isinstance(value, list):
+        raise TcaInputError(f"{where}: must be an array of tables ([[...]]), got {value!r}")
+    return [_table(f"{where}[{n}]", t) for n, t in enumerate(value)]
+
+
+def _unique_id(where: str, value: Any, seen: set[int], lowest: int) -> int:
+    """An instrument id (>= 1: the engine's ids start at 1) or account id (>= 0), once per file."""
+    ident = _typed(where, value, int)
+    if not lowest <= ident < 1 << 32:
+        raise TcaInputError(f"{where}: must be {lowest}..{(1 << 32) - 1}, got {ident}")
+    if ident in seen:
+        raise TcaInputError(f"{where}: {ident} appears twice")
+    seen.add(ident)
+    return int(ident)
 
 
 def parse_reference(data: dict[str, Any], where: str = "reference",
@@ -114,19 +141,22 @@ def parse_reference(data: dict[str, Any], where: str = "reference",
     for sec in data:
         if sec not in _SECTIONS:
             raise TcaInputError(f"{where}: unknown section [{sec}] (known: {', '.join(sorted(_SECTIONS))})")
-    venue = data.get("venue", {})
+    venue = _table(f"{where} [venue]", data.get("venue", {}))
     _check_keys(f"{where} [venue]", venue, _SECTIONS["venue"])
-    fees_t = data.get("fees", {})
+    fees_t = _table(f"{where} [fees]", data.get("fees", {}))
     _check_keys(f"{where} [fees]", fees_t, _SECTIONS["fees"])
     fees = FeeSchedule(**{k: _typed(f"{where} [fees].{k}", v, float) for k, v in fees_t.items()}) \
         if fees_t else base.fees
     instruments = dict(base.instruments)
-    for n, t in enumerate(data.get("instruments", [])):
+    seen: set[int] = set()
+    for n, t in enumerate(_tables(f"{where} instruments", data.get("instruments", []))):
         w = f"{where} instruments[{n}]"
         _check_keys(w, t, _SECTIONS["instruments"])
         if "id" not in t or "symbol" not in t:
             raise TcaInputError(f"{w}: needs id and symbol")
-        ref = InstrumentRef(_typed(f"{w}.id", t["id"], int), _typed(f"{w}.symbol", t["symbol"], str),
+        if not _typed(f"{w}.symbol", t["symbol"], str):
+            raise TcaInputError(f"{w}.symbol: must not be empty")
+        ref = InstrumentRef(_unique_id(f"{w}.id", t["id"], seen, 1), t["symbol"],
                             _typed(f"{w}.isin", t.get("isin", ""), str),
                             _typed(f"{w}.currency", t.get("currency", "USD"), str),
                             _typed(f"{w}.round_lot", t.get("round_lot", 100), int))
@@ -134,12 +164,13 @@ def parse_reference(data: dict[str, Any], where: str = "reference",
             raise TcaInputError(f"{w}.round_lot: must be > 0, got {ref.round_lot}")
         instruments[ref.id] = ref
     accounts = dict(base.accounts)
-    for n, t in enumerate(data.get("accounts", [])):
+    seen = set()
+    for n, t in enumerate(_tables(f"{where} accounts", data.get("accounts", []))):
         w = f"{where} accounts[{n}]"
         _check_keys(w, t, _SECTIONS["accounts"])
         if "id" not in t:
             raise TcaInputError(f"{w}: needs id")
-        aid = _typed(f"{w}.id", t["id"], int)
+        aid = _unique_id(f"{w}.id", t["id"], seen, 0)
         accounts[aid] = AccountRef(aid, *(_typed(f"{w}.{k}", t.get(k, ""), str)
                                           for k in ("firm", "strategy", "lei", "decision_maker")))
     scale = _typed(f"{where} [venue].price_scale", venue.get("price_scale", base.price_scale), int)
@@ -178,4 +209,6 @@ def load_reference(path: str | Path | None, venue_config: str | Path | None = No
         raise TcaInputError(f"reference file {path}: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise TcaInputError(f"reference file {path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise TcaInputError(f"reference file {path}: not UTF-8 text: {exc}") from exc
     return parse_reference(data, str(path), base)

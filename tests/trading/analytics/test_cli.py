@@ -70,6 +70,23 @@ def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
+def test_an_unwritable_out_is_refused_before_the_day_is_read(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """--out naming a file, or a folder under a file: one line, exit 2, before any work (it used to
+    be a FileExistsError traceback once the estimators had run); with --no-plots --out is unused."""
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for out, words in ((afile, "exists and is not a directory"), (afile / "sub", "is not a directory"),
+                       ("", "an empty path")):
+        with pytest.raises(SystemExit) as exc:
+            main(["--data", str(tmp_path / "missing_message_1.csv"), "--out", str(out)])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert words in err and "--out" in err and len(err.strip().splitlines()) == 1, err
+    assert main(["--data", str(tmp_path / "missing_message_1.csv"), "--out", str(afile), "--no-plots"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
 def test_bad_bucket_count(capsys: pytest.CaptureFixture[str]) -> None:
     msg = _need_data()
     assert main(["--data", str(msg), "--buckets-per-day", "0", "--no-plots"]) == 2

@@ -29,15 +29,61 @@ def test_profile_then_vwap_replay(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 @pytest.mark.parametrize("args, words", [
     (["--start", "9h30", "--minutes", "5"], "HH:MM"),
-    (["--start", "10:00", "--minutes", "-5"], "must be after the start"),
+    (["--start", "10:00", "--minutes", "-5"], "--minutes must be a finite number > 0, got -5.0"),
     (["--start", "09:30", "--minutes", "5", "--param", "max_participation=2"], "between 0 and 1"),
     (["--start", "09:30", "--minutes", "5", "--param", "colour=red"], "no parameter"),
+    (["--start", "09:30", "--minutes", "nan"], "--minutes must be a finite number > 0, got nan"),
+    (["--start", "09:30", "--minutes", "inf"], "--minutes must be a finite number > 0, got inf"),
 ])
 def test_replay_refuses_bad_arguments(args: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
     data = str(sample(AAPL))
     assert main(["replay", "--data", data, "--algo", "TWAP", "--side", "buy", "--qty", "100", *args]) == 2
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_replay_refuses_a_quantity_the_engine_cannot_hold(capsys: pytest.CaptureFixture[str]) -> None:
+    """A parent above int64 used to run to the end with no child and no error (filled 0)."""
+    data = str(sample(AAPL))
+    assert main(["replay", "--data", data, "--algo", "TWAP", "--side", "buy", "--qty", str(1 << 63),
+                 "--start", "09:30", "--minutes", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "above the engine's largest quantity" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, words, rc", [
+    (["paper", "--lambda", "inf"], "--lambda must be a finite number >= 0, got inf", 2),
+    (["paper", "--lambda", "nan"], "--lambda must be a finite number >= 0, got nan", 2),
+    (["paper", "--png", "DIR"], "is a directory, not a file", 2),
+    (["paper", "--png", "FILE/x.png"], "is not a directory", 2),
+    (["profile", "--data", "none.csv", "--out", "DIR"], "is a directory, not a file", 2),
+    (["profile", "--data", "none.csv", "--out", "FILE/p.json"], "is not a directory", 2),
+])
+def test_paper_and_profile_refuse_bad_outputs_and_lambdas(args: list[str], words: str, rc: int, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Before the fix: --lambda inf printed overflow warnings and a holdings table of zeros (exit 0),
+    an output under a file or a directory for --png/--out was a traceback, or (--png DIR) wrote
+    DIR.png while printing DIR."""
+    (tmp_path / "FILE").write_text("x")
+    (tmp_path / "DIR").mkdir()
+    argv = [str(tmp_path / a) if a.startswith(("DIR", "FILE", "none")) else a for a in args]
+    try:
+        got = main(argv)
+    except SystemExit as exc:       # argparse's type check
+        got = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert got == rc and words in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "DIR.png").exists()
+
+
+def test_paper_with_lambda_zero_is_the_straight_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """lambda = 0 (risk neutral) is the straight line; the half-life line divided by kappa = 0."""
+    assert main(["paper", "--lambda", "0", "--png", str(tmp_path / "f.png")]) == 0
+    out = capsys.readouterr().out
+    assert "half-life 1/kappa = infinite: the straight line" in out and (tmp_path / "f.png").exists()
+    optimal = [ln.split()[1] for ln in out.splitlines() if ln.strip()[:1].isdigit()]
+    twap = [ln.split()[2] for ln in out.splitlines() if ln.strip()[:1].isdigit()]
+    assert optimal == twap and len(optimal) == 6
 
 
 def test_profile_refuses_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,8 @@
 """The replay's C loop (native/replay/rpl_loop.c) against the reference loop in Python
 (ReplayConfig(loop="python")): the same data, strategy and configuration give the same run, byte
 for byte: fills, P&L samples, counts, engine commands and events, what the strategy saw and when.
-Strategies cover each way into Python: timers (on-change and plain), on_book, on_trade with the
+Strategies cover each way into Python: timers (on-touch-change, on-change and plain, and a touch
+timer beside a plain one), on_book, on_trade with the
 book read inside it, phases, fixed computation charges, hidden executions off, and a strategy that
 raises mid-day. The GOOG full day runs the issue's quoting strategy (bench/replay.py's settings)."""
 from __future__ import annotations
@@ -64,6 +65,22 @@ class PlainTimer(TouchQuoter):
         ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000)
 
 
+class ChangeQuoter(TouchQuoter):
+    """The quoting strategy on a timer that skips only the ticks with nothing delivered."""
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_change_only=True)
+
+
+class TouchAndPlain(TouchQuoter):
+    """The quoting strategy's touch timer beside a plain 7 ms one (a wake-up with a plain tick is
+    never quiet)."""
+
+    def on_start(self, ctx: Context) -> None:
+        super().on_start(ctx)
+        ctx.set_timer(7_000_000)
+
+
 def _same(history: History, make: Any, **config: Any) -> ReplayResult:
     runs = []
     for loop in ("python", "auto"):
@@ -87,10 +104,13 @@ LAT = {"order_latency": Constant(20_000), "feed_latency": Constant(70_000)}
     (lambda: TouchQuoter(interval_ms=37), {**LAT, "compute": 30_000}),
     (lambda: TouchQuoter(interval_ms=50), {**LAT, "compute": "none", "hidden_executions": False}),
     (lambda: PlainTimer(interval_ms=20), {**LAT, "compute": 5_000}),
+    (lambda: ChangeQuoter(interval_ms=10), {"compute": "none"}),
+    (lambda: TouchAndPlain(interval_ms=10), {**LAT, "compute": 5_000}),
     (lambda: TouchChaser(), {**LAT, "compute": 5_000}),
     (lambda: TouchChaser(), {"compute": "none"}),
     (lambda: TouchChaser(fail_after=40), {**LAT, "compute": "none"}),
-], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "chaser", "chaser-0-latency",
+], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "on-change-timer",
+        "touch-and-plain-timers", "chaser", "chaser-0-latency",
         "chaser-raises"])
 def test_the_c_loop_replays_the_aapl_sample_as_the_reference_loop(make: Any, config: dict[str, Any]) -> None:
     r = _same(build_history(load_lobster(sample(AAPL))), make, **config)

@@ -31,6 +31,9 @@ def test_flow_stores_plans_that_show_and_rerun_to_the_same_report(tmp_path: Path
     (["flow", "--data", "/nonexistent.csv", "--strategy", "dark_first"], "no such file"),
     (["flow", "--data", "x.csv", "--strategy", "dark_first", "--config", "a.toml"], "--config and --symbol go together"),
     (["flow", "--data", "x.csv", "--strategy", "dark_first", "--parents", "0"], "--parents must be > 0"),
+    (["flow", "--data", "x.csv", "--strategy", "dark_first", "--min-qty", "500", "--max-qty", "100"],
+     "need 100 <= min <= max"),          # was a ValueError traceback once the day was loaded
+    (["flow", "--data", "x.csv", "--strategy", "dark_first", "--min-qty", "1"], "need 100 <= min <= max"),
 ])
 def test_bad_arguments_are_one_line_refusals(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
@@ -43,3 +46,15 @@ def test_show_refuses_a_file_that_is_not_a_plan(tmp_path: Path, capsys: pytest.C
     bad.write_text('{"plan_id": 3}')
     assert main(["show", str(bad)]) == 2
     assert "not a routing plan" in capsys.readouterr().err
+
+
+def test_an_out_under_a_file_is_refused_before_the_flow_runs(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """It used to run the whole flow, then fail on mkdir ('[Errno 20] Not a directory')."""
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(SystemExit) as exc:
+        main(["flow", "--data", "x.csv", "--strategy", "dark_first", "--out", str(afile)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --out" in err and "exists and is not a directory" in err   # one line under python -m

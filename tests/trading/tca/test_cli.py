@@ -161,3 +161,48 @@ def test_bad_arguments_one_line_exit_2(small_day: str, tmp_path: Path) -> None:
     bad.write_text("[venue]\nmicc = 'X'\n")
     r = run("tca", "--journal", small_day, "--reference", str(bad))
     assert r.returncode == 1 and "unknown key 'micc'" in r.stderr
+
+
+@pytest.mark.parametrize("text, words", [
+    ("venue = 5", "[venue]: must be a table, got 5"),
+    ("instruments = [1]", "instruments[0]: must be a table, got 1"),
+    ("[fees]\ntaker_per_share = nan", "[fees].taker_per_share: must be a finite number, got nan"),
+    ("[[instruments]]\nid = -5\nsymbol = 'A'", "instruments[0].id: must be 1..4294967295, got -5"),
+    ("[[instruments]]\nid = 2\nsymbol = ''", "instruments[0].symbol: must not be empty"),
+    ("[[instruments]]\nid = 1\nsymbol = 'A'\n[[instruments]]\nid = 1\nsymbol = 'B'",
+     "instruments[1].id: 1 appears twice"),
+    ("[[accounts]]\nid = -1", "accounts[0].id: must be 0..4294967295, got -1"),
+], ids=["venue-not-table", "instrument-not-table", "nan-fee", "negative-id", "empty-symbol", "duplicate-id",
+        "negative-account"])
+def test_reference_data_of_the_wrong_shape_is_refused(text: str, words: str) -> None:
+    """Each was a TypeError traceback (wrong shape) or silently accepted (NaN fee: every cost NaN;
+    a duplicated id: the last one silently won)."""
+    import tomllib
+
+    from trading.tca.errors import TcaInputError
+    from trading.tca.reference import parse_reference
+    with pytest.raises(TcaInputError) as exc:
+        parse_reference(tomllib.loads(text), "ref.toml")
+    assert words in str(exc.value)
+
+
+def test_unusable_outputs_and_intervals_exit_2_before_reading(small_day: str, ref_file: str, tmp_path: Path) -> None:
+    """--out naming a file (or a folder under a file) was a FileExistsError/NotADirectoryError
+    traceback after the analysis; --interval 0 spun a core, -1 and nan were a ValueError traceback;
+    a binary --reference a UnicodeDecodeError traceback."""
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    common = ("--journal", small_day, "--reference", ref_file)
+    for args, words in ((("daily", "--date", "2025-12-06", "--out", str(afile)), "exists and is not a directory"),
+                        (("audit", "--out", str(afile / "sub")), "is not a directory"),
+                        (("rts27", "--out", str(tmp_path)), "is a directory, not a file"),
+                        (("monitor", "--bands", "b.toml", "--follow", "--interval", "0"), "seconds in (0, 3600]"),
+                        (("monitor", "--bands", "b.toml", "--follow", "--interval", "nan"), "seconds in (0, 3600]")):
+        r = run(*args, *common)
+        assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
+    binary = tmp_path / "ref.bin"
+    binary.write_bytes(bytes(range(128, 256)))
+    r = run("tca", "--journal", small_day, "--reference", str(binary))
+    assert r.returncode == 1 and "not UTF-8 text" in r.stderr and "Traceback" not in r.stderr
+    r = run("rule606", *common, "--out", str(tmp_path / "new" / "r606.csv"))
+    assert r.returncode == 0 and (tmp_path / "new" / "r606.csv").exists(), r.stderr

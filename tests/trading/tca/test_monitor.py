@@ -70,6 +70,37 @@ def test_bad_bands_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped
         load_bands(str(p))
 
 
+_BAND = '[[bands]]\nmeasure = "fee_bps"\nscope = "venue"\n'
+
+
+@pytest.mark.parametrize("text, words", [
+    (_BAND + 'high = "nan"\n', "bands[0].high: a number, got 'nan'"),
+    (_BAND + "high = nan\n", "bands[0].high: a number, got nan"),
+    (_BAND + "low = true\n", "bands[0].low: a number, got True"),
+    (_BAND + "low = 5.0\nhigh = 1.0\n", "low 5.0 must be below high 1.0"),
+    (_BAND + "min_shares = -1\n", "min_shares: a whole number >= 0"),
+    (_BAND + 'level = ""\n', "level: a non-empty string"),
+    ("bands = 5\n", "'bands' must be an array of tables"),
+    ("bands = [1]\n", "bands[0]: a table"),
+], ids=["nan-string", "nan", "bool", "low-above-high", "negative-min-shares", "empty-level", "not-array",
+        "not-table"])
+def test_a_band_that_could_never_alert_is_refused(text: str, words: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A NaN bound compares false with every value: the band was accepted and never alerted; a
+    non-table entry was a TypeError traceback."""
+    p = tmp_path / "bands.toml"
+    p.write_text(text)
+    with pytest.raises(TcaInputError) as exc:
+        load_bands(str(p))
+    assert words in str(exc.value)
+
+
+def test_a_binary_bands_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    p = tmp_path / "bands.toml"
+    p.write_bytes(bytes(range(128, 256)))
+    with pytest.raises(TcaInputError, match="bands file"):
+        load_bands(str(p))
+
+
 def test_alerts_over_zeromq_in_the_control_plane_format(small_day: str) -> None:
     import time
 

@@ -24,6 +24,7 @@ class ReportInvalid(TcaInputError):
 
 def _atomic(path: str, write: Any) -> None:
     tmp = f"{path}.tmp.{os.getpid()}"
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     try:
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             write(f)

@@ -1,0 +1,94 @@
+"""Timers that tick only when the strategy's touch moved (Context.set_timer(on_touch_change=True)):
+the C copy of the book view that decides it (native/replay/rpl_view.c) against a dict model, and
+the ticks that fire on a hand-built day in both loops (the reference loop in Python and the C loop,
+which skips a quiet wake-up without entering Python)."""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from native._venue import ffi, lib
+from tests.trading.replay.scenario import ADD, DELETE, MS, T0, day
+from trading.replay.history import build_history
+from trading.replay.runtime import Replay, ReplayConfig
+from trading.strategy.api import BUY, SELL, Strategy
+from trading.strategy.context import TIMER_ON_CHANGE, TIMER_ON_TOUCH, Context
+
+INF = 1 << 62
+P = 10_000
+
+
+def test_the_c_book_view_keeps_the_best_of_each_side_as_a_dict_model() -> None:
+    rng = random.Random(7)
+    view = ffi.new("rpl_view_t *")
+    model: dict[int, dict[int, int]] = {BUY: {}, SELL: {}}
+    try:
+        for _ in range(20_000):
+            side = rng.choice((BUY, SELL))
+            price = rng.randrange(90, 110) * 100
+            qty = rng.choice((0, 0, rng.randrange(1, 500)))
+            assert lib.rpl_view_set(view, side, price, qty) == 0
+            if qty:
+                model[side][price] = qty
+            else:
+                model[side].pop(price, None)
+            assert lib.rpl_view_best(view, BUY, -INF) == max(model[BUY], default=-INF)
+            assert lib.rpl_view_best(view, SELL, INF) == min(model[SELL], default=INF)
+        assert view.n[0] == len(model[BUY]) and view.n[1] == len(model[SELL])
+    finally:
+        lib.rpl_view_free(view)
+    assert view.n[0] == 0 and lib.rpl_view_best(view, BUY, -1) == -1
+
+
+class TouchWatcher(Strategy):
+    """A 1 ms timer of the given kind; notes the time and touch at each tick; at its first tick
+    places a bid far under the touch (its ack is an own event, which must fire the next tick)."""
+
+    def __init__(self, kind: int) -> None:
+        super().__init__()
+        self.kind = kind
+        self.ticks: list[tuple[int, Any, Any]] = []
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.set_timer(MS, on_change_only=self.kind == TIMER_ON_CHANGE, on_touch_change=self.kind == TIMER_ON_TOUCH)
+
+    def on_timer(self, ctx: Context) -> None:
+        self.ticks.append(((ctx.now - T0) // MS, ctx.book.best_bid, ctx.book.best_ask))
+        if len(self.ticks) == 1:
+            ctx.buy(P - 300, 1)
+
+
+def _ticks(kind: int, loop: str) -> tuple[list[tuple[int, Any, Any]], Any, Replay]:
+    d = day([(T0, ADD, 1, 100, P - 100, BUY), (T0 + 3 * MS + MS // 2, ADD, 2, 50, P + 300, SELL),
+             (T0 + 6 * MS + MS // 2, ADD, 3, 40, P, BUY), (T0 + 9 * MS + MS // 2, ADD, 4, 70, P + 100, SELL),
+             (T0 + 12 * MS + MS // 2, DELETE, 2, 50, P + 300, SELL), (T0 + 20 * MS, ADD, 5, 10, P - 200, BUY)],
+            levels=[(SELL, P + 100, 100)])
+    s = TouchWatcher(kind)
+    rp = Replay(build_history(d), s, ReplayConfig(compute="none", loop=loop))
+    return s.ticks, rp.run(), rp
+
+
+@pytest.mark.parametrize("loop", ["python", "auto"])
+def test_a_touch_timer_fires_when_the_touch_moved_or_an_own_event_arrived(loop: str) -> None:
+    ticks, r, _ = _ticks(TIMER_ON_TOUCH, loop)
+    # 1 ms: first touch; 2 ms: its own bid's ack; 7 ms: the bid moved up. A deeper ask (3.5 ms),
+    # more at the best ask (9.5 ms), a deep ask gone (12.5 ms): no tick
+    assert ticks == [(1, P - 100, P + 100), (2, P - 100, P + 100), (7, P, P + 100)]
+    assert r.error is None and r.ctx.sent["NEW"] == 1
+
+
+@pytest.mark.parametrize("loop", ["python", "auto"])
+def test_an_on_change_timer_fires_at_every_tick_after_a_delivery(loop: str) -> None:
+    ticks, _, _ = _ticks(TIMER_ON_CHANGE, loop)
+    # each tick after a delivery (the day ends with its last message, at 20 ms)
+    assert [t[0] for t in ticks] == [1, 2, 4, 7, 10, 13]
+
+
+def test_both_loops_give_the_same_touch_timer_run() -> None:
+    (ref_ticks, ref, _), (fast_ticks, fast, c_loop) = _ticks(TIMER_ON_TOUCH, "python"), _ticks(TIMER_ON_TOUCH, "auto")
+    assert fast_ticks == ref_ticks and fast.samples == ref.samples and fast.wakeups == ref.wakeups
+    # the quiet ticks (after the deeper ask, the ask's size, the deep ask's delete) never entered Python
+    assert c_loop.loop is not None and c_loop.loop.quiet_skipped == 3
+    assert fast.ctx.book.bids == ref.ctx.book.bids and fast.ctx.book.asks == ref.ctx.book.asks
