@@ -34,7 +34,7 @@ from native._venue import ffi, lib
 from native.messages import AddInstrument, Command, SetPhase, VenueMode
 from shm.engine_segments import MAX_PRODUCERS, EngineSegments
 from shm.errors import ShmError, check
-from shm.segment import segment_path
+from shm.segment import segment_path, shm_dir
 from shm.venue_lock import NameLock, VenueLocked, lock_journal, lock_venue
 
 log = logging.getLogger("gateway.engine")
@@ -91,6 +91,14 @@ def _positive(text: str) -> int:
     return v
 
 
+def _capacity(text: str) -> int:
+    """An engine capacity (eng_config_t's uint32_t fields): 1..2^32-1."""
+    v = _positive(text)
+    if v >= 1 << 32:
+        raise argparse.ArgumentTypeError(f"must be at most {(1 << 32) - 1}, got {v}")
+    return v
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gateway engine",
                                 description="Run the matching engine as its own pinned process.")
@@ -105,9 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spin", type=int, default=20000, help="backoff: idle polls before yielding")
     p.add_argument("--yields", type=int, default=100, help="backoff: yields before sleeping")
     p.add_argument("--sleep-us", type=_positive, default=1000, help="backoff: longest sleep")
-    p.add_argument("--max-orders", type=_positive, default=1 << 20)
-    p.add_argument("--max-levels", type=_positive, default=1 << 16)
-    p.add_argument("--max-accounts", type=_positive, default=1024)
+    p.add_argument("--max-orders", type=_capacity, default=1 << 20)
+    p.add_argument("--max-levels", type=_capacity, default=1 << 16)
+    p.add_argument("--max-accounts", type=_capacity, default=1024)
     p.add_argument("--producers", type=int, default=4, help=f"producer slots, 1..{MAX_PRODUCERS}")
     p.add_argument("--cmd-ring-bytes", type=_pow2, default=1 << 16)
     p.add_argument("--event-log-bytes", type=_pow2, default=1 << 24)
@@ -285,15 +293,19 @@ def run(args: argparse.Namespace) -> int:
     # Before anything of the venue is created, opened or removed: a second engine of the same
     # name (or on the same journal) is refused here and touches nothing. Held until exit.
     locks: list[NameLock] = []
+    where = "--dir"                 # what the error names: the segment folder, then the journal
     try:
         locks.append(lock_venue(args.name, "engine", args.dir))
+        where = "journal"
         if args.journal:
             locks.append(lock_journal(args.journal))
     except (VenueLocked, OSError) as exc:
         for held in locks:
             held.release()
         text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        print(f"engine: {'not starting' if isinstance(exc, VenueLocked) else 'journal'}: {text}",
+        if isinstance(exc, OSError) and where == "--dir":
+            text = f"{shm_dir(args.dir)}: {text}"
+        print(f"engine: {'not starting' if isinstance(exc, VenueLocked) else where}: {text}",
               file=sys.stderr)
         return 1
     try:

@@ -37,6 +37,7 @@ CASES = [
      "days must be 1..36500"),                                                      # OverflowError
     (["keys", "tls", "--dir", "/nonexistent/k", "--name", "c", "--start-days-ago", "99999999", "ca"],
      "start_days_ago 0..36500"),
+    (["engine", "--name", "x", "--max-orders", "99999999999999"], "must be at most 4294967295"),  # OverflowError
     (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "-1"],
      "--poll-ms must be 0..60000, got -1.0"),                                       # sleep(-1) mid-run
     (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "nan"],
@@ -49,6 +50,7 @@ FILE_CASES = [
     (["keys", "hash-session-key", "--session", "1", "--key-file", "BIN"], "not UTF-8 text", 2),
     (["demo", "--report-dir", "FILE"], "exists and is not a directory", 2),         # after the whole run
     (["demo", "--report-dir", "FILE/sub"], "is not a directory", 2),
+    (["engine", "--name", "qa4-no-dir", "--dir", "FILE"], "engine: --dir: ", 1),     # said 'journal:'
     (["dropcopy", "--journal", "DIR", "--out", "BIN", "--exit-at-end"], "not a drop-copy file", 1),
     (["dropcopy", "--journal", "DIR", "--out", "FILE", "--exit-at-end"], "not a drop-copy file", 1),
 ]

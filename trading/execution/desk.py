@@ -48,6 +48,7 @@ PASS_THROUGH = ("slice_s", "decision_ms", "seed", "profile", "tod_offset_ns", "i
 # and the router's strategy for each slice
 ROUTE_KEYS = ("route_session", "route_strategy")
 KEY_ENV = "VENUE_ROUTE_KEY"
+MAX_HORIZON_S = 7 * 86_400      # a parent's duration and delayed start: a week at most
 
 
 @dataclass
@@ -216,8 +217,10 @@ class ParentDesk:
         side_code = _side(side)
         if not duration_s > 0:
             raise ParentOrderRefused("duration_s", duration_s, "the end must come after the start (duration > 0)")
-        if start_in_s < 0:
-            raise ParentOrderRefused("start_in_s", start_in_s, "must not be negative")
+        if not duration_s <= MAX_HORIZON_S:        # inf too: int(inf * 1e9) was an OverflowError
+            raise ParentOrderRefused("duration_s", duration_s, f"at most {MAX_HORIZON_S} s (a week)")
+        if not 0 <= start_in_s <= MAX_HORIZON_S:   # NaN too
+            raise ParentOrderRefused("start_in_s", start_in_s, f"must be 0..{MAX_HORIZON_S} s (a week)")
         extra = dict(params or {})
         for key in extra:
             if key not in PASS_THROUGH:

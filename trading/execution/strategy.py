@@ -45,6 +45,9 @@ RECENT_CHILDREN = 10    # child orders listed in a progress report (all are kept
 # 2^24 children per launch, 2^16 launches per desk within the context's 40-bit order sequence
 ID_BLOCK_SHIFT = 24
 ID_BLOCKS = 1 << 16
+# the most slices a TWAP/IS schedule may have (its arrays hold one entry per slice): a day in
+# one-second slices is 23,400; a week at the default 60 s is 10,080
+MAX_SLICES = 100_000
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,16 @@ class ExecutionStrategy(Strategy):
         ctx.set_timer(int(p["decision_ms"] * 1_000_000))
 
     def _slices(self, order: ParentOrder) -> int:
-        return max(1, round((order.end_ns - order.start_ns) / 1e9 / float(self.params["slice_s"])))
+        """The schedule's slice count: the schedules hold arrays of this length, so a tiny slice_s
+        or a huge duration is refused here rather than allocating gigabytes (or failing in numpy)."""
+        slice_s = float(self.params["slice_s"])
+        if not (slice_s > 0 and math.isfinite(slice_s)):
+            raise ParentOrderRefused("slice_s", slice_s, "must be a finite number of seconds > 0")
+        n = max(1, round((order.end_ns - order.start_ns) / 1e9 / slice_s))
+        if n > MAX_SLICES:
+            raise ParentOrderRefused("slice_s", slice_s, f"the duration over slice_s gives {n} slices, at most "
+                                                         f"{MAX_SLICES}: a longer slice_s or a shorter duration")
+        return n
 
     def impact_model(self) -> ImpactModel:
         p = self.params

@@ -31,6 +31,13 @@ RULES = {1: InstrumentRules(lot_size=100, tick_size=1)}
     ({"algo": "IS"}, "impact_y"),
     ({"params": {"colour": "red"}}, "colour"),
     ({"params": {"route_session": "101"}}, "route_session"),      # not part of a multi-venue deployment
+    # qa4: these reached the control plane as internal errors (OverflowError) or a MemoryError
+    ({"duration_s": float("inf")}, "duration_s"),
+    ({"duration_s": 1e12}, "duration_s"),                         # a schedule of 10^10 slices
+    ({"start_in_s": float("nan")}, "start_in_s"),
+    ({"params": {"slice_s": "0.0001"}}, "slice_s"),               # 60 s in 0.1 ms slices: 600,000
+    ({"duration_s": 600_000.0, "params": {"slice_s": "1"}}, "slice_s"),   # 600,000 slices
+    ({"params": {"slice_s": "nan"}}, "slice_s"),
 ])
 def test_desk_refuses_bad_parent_orders_and_starts_nothing(tmp_path: Path, kwargs: dict[str, Any], field: str) -> None:
     desk = ParentDesk("novenue", tmp_path, RULES)
