@@ -11,6 +11,12 @@
                                                        the strategy runtime and the real engine; the
                                                        P&L decomposition, markouts, fit, regime, and
                                                        mm_report.json / .png in DIR
+    mm venues --data LOBSTER_MESSAGE_CSV [--config MULTI.toml --symbol S] [--venues A,B] [--minutes M]
+        [--step-ms MS] [--seed S] [--param k=v ...]
+                                                       the multi-venue maker (one inventory) over the
+                                                       day split into lit venues by the routing
+                                                       replay's rule, each venue's fees and latency
+                                                       applied (multivenue_replay.py); P&L per venue
 
 Bad arguments exit 2 with one line naming what is wrong.
 """
@@ -122,6 +128,47 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _venues(args: argparse.Namespace) -> int:
+    from gateway.venues.config import load_multi_config
+    from trading.marketmaking.multivenue_replay import MultiVenueMakerReplay
+    from trading.replay.lobster import load_lobster
+    from trading.routing.errors import RoutingError
+    from trading.routing.flow import REPLAY_VENUES
+    if args.minutes is not None and not args.minutes > 0:
+        raise ParameterError("minutes", args.minutes, "must be > 0")
+    if (args.config is None) != (args.symbol is None):
+        raise ParameterError("config", args.config, "--config and --symbol go together")
+    try:
+        if args.config is not None:
+            venues = [v for v in load_multi_config(args.config).venues if args.symbol in v.instruments]
+            if not venues:
+                raise ParameterError("symbol", args.symbol, f"no venue of {args.config} trades it")
+        else:
+            venues = list(REPLAY_VENUES)
+        makers = args.venues.split(",") if args.venues else [v.id for v in venues if v.type == "lit"]
+        day = load_lobster(args.data)
+        replay = MultiVenueMakerReplay(day, venues, makers, _pairs(args.param), seed=args.seed, step_ms=args.step_ms)
+        until = None if args.minutes is None else int(day.ts_ns[0]) + int(args.minutes * 60e9)
+        result = replay.run(until_ns=until)
+    except (OSError, ValueError, RoutingError) as err:
+        if isinstance(err, ParameterError):
+            raise
+        print(f"mm: {err}", file=sys.stderr)
+        return 2
+    rep = result.report
+    for v, leg in rep["venues"].items():
+        trips = sorted(result.round_trips[v])
+        rt = f"{trips[len(trips) // 2] / 1e3:.0f} us" if trips else "none"
+        print(f"{v}: P&L {leg['pnl']['total']:+.2f} (spread {leg['pnl']['spread_capture']:+.2f}, adverse "
+              f"{leg['pnl']['adverse_selection']:+.2f}, inventory {leg['pnl']['inventory']:+.2f}, fees "
+              f"{leg['pnl']['fees']:+.2f}); fills {leg['passive_fills']}, position {leg['position']}, quotes sent "
+              f"{result.quotes_sent[v]}, median round trip {rt}")
+    print(f"total P&L {rep['pnl_total']:+.2f} (venues' ledgers {rep['runtime_pnl_total']:+.2f}); parts add up: "
+          f"{rep['all_parts_add_up']}; inventory {rep['inventory']}, max |inventory| {rep['max_abs_inventory']} "
+          f"(limit {rep['max_inventory']})")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = _Parser(prog="python -m trading mm", description="market-making tools")
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -144,8 +191,19 @@ def main(argv: list[str]) -> int:
     r.add_argument("--compute", default="20000",
                    help="strategy time charged per callback: ns (default 20000, deterministic), "
                         "'measured' (wall time, not reproducible) or 'none'")
+    mv = sub.add_parser("venues", help="the multi-venue maker over a day split into venues (replay)")
+    mv.add_argument("--data", required=True, help="a LOBSTER message CSV (its orderbook file beside it is used)")
+    mv.add_argument("--config", help="a multi-venue file ([[venues]]); with --symbol (default: the replay's venues)")
+    mv.add_argument("--symbol")
+    mv.add_argument("--venues", help="comma-separated lit venues to quote on (default: every lit venue)")
+    mv.add_argument("--minutes", type=float, default=None, help="replay this many minutes from the open")
+    mv.add_argument("--step-ms", type=float, default=100.0, help="the maker's decision interval, simulated ms")
+    mv.add_argument("--seed", type=int, default=0, help="the split of the day and the latency draws")
+    mv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
     try:
+        if args.cmd == "venues":
+            return _venues(args)
         if args.cmd == "paper":
             return _paper(args)
         if args.cmd == "replay":
