@@ -113,8 +113,12 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "journal.status": (READ, (), "journal directory, durability, segments, last sequence, snapshots"),
     "strategy.list": (READ, (), "strategies the control plane runs: id, name, account, instrument, state"),
     "strategy.params": (READ, ("strategy",), "parameters of a strategy (name or dotted path: defaults; id: running)"),
-    "strategy.start": (WRITE, ("strategy", "account", "instrument", "params?"),
-                       "start a strategy in its own process under an account (k=v,k=v params)"),
+    "strategy.start": (WRITE, ("strategy", "account", "instrument", "params?", "via?", "other_instruments?",
+                               "session?", "key_file?", "gateway?", "md?", "md_recovery?"),
+                       "start a strategy in its own process under an account (k=v,k=v params); via slot "
+                       "(default; other_instruments: INSTR[:TICK],...) or tcp (session, key_file, gateway, "
+                       "md, md_recovery)"),
+    "strategy.set": (WRITE, ("id", "params"), "change live parameters of a running strategy (k=v,k=v)"),
     "strategy.stop": (WRITE, ("id",), "stop a running strategy (its orders are cancelled)"),
     "parent.list": (READ, (), "parent orders (execution algorithms): state, progress, shortfall"),
     "parent.show": (READ, ("id",), "one parent order: state, fills against schedule, child orders working"),

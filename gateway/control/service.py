@@ -48,6 +48,7 @@ from gateway.control.order_velocity import NO_LIMIT as NO_VELOCITY_LIMIT
 from gateway.control.order_velocity import OrderVelocity, VelocityError, parse_order_velocity
 from gateway.regnms.audit import refusal_entry as regnms_refusal
 from gateway.control.parent_orders import ParentCommands
+from gateway.control.strategy_commands import StrategyCommands
 from gateway.enginehost.journal import JournalError
 from gateway.control.pnl import PnlBook
 from gateway.control.risk import AccountLimits, RiskMonitor, compute_metrics
@@ -163,7 +164,7 @@ class BreakerSet:
         return actions
 
 
-class ControlService(ParentCommands):
+class ControlService(ParentCommands, StrategyCommands):
     def __init__(self, cfg: VenueConfig, publish: Callable[[bytes, dict[str, Any]], None] | None = None,
                  audit: Callable[..., Any] | None = None, gateway_admin: Any = None) -> None:
         self.cfg = cfg
@@ -666,39 +667,6 @@ class ControlService(ParentCommands):
         while self.pump_events():
             pass
         return _wire(fn(user=user, role=role, **args))
-
-    # ---- strategies (trading/strategy/manager.py): one process each, under a configured account
-    def _strategies(self) -> StrategyManager:
-        if self._strategy_manager is None:
-            from trading.strategy.manager import StrategyManager
-            log_dir = Path(self.cfg.journal.dir or "/tmp") / f"strategies-{self.cfg.venue.name}"
-            self._strategy_manager = StrategyManager(self.cfg.venue.name, log_dir, self.cfg.venue.shm_dir or None,
-                                                     journal_dir=self.cfg.journal.dir or None)
-        return self._strategy_manager
-
-    def cmd_strategy_list(self, user: str, role: str) -> list[dict[str, Any]]:
-        return list(self._strategies().list())
-
-    def cmd_strategy_params(self, user: str, role: str, strategy: Any) -> dict[str, Any]:
-        try:
-            return dict(self._strategies().params(str(strategy)))
-        except LookupError as exc:
-            raise CommandError(protocol.CODE_BAD_REQUEST, str(exc)) from None
-
-    def cmd_strategy_start(self, user: str, role: str, strategy: Any, account: Any, instrument: Any,
-                           params: Any = None) -> dict[str, Any]:
-        from trading.strategy.manager import parse_params
-        acct, ins = self.resolve_account(account), self.resolve_instrument(instrument)
-        try:
-            return dict(self._strategies().start(str(strategy), acct, ins, parse_params(params)))
-        except (LookupError, ValueError) as exc:
-            raise CommandError(protocol.CODE_BAD_REQUEST, str(exc)) from None
-
-    def cmd_strategy_stop(self, user: str, role: str, id: Any) -> dict[str, Any]:
-        try:
-            return dict(self._strategies().stop(int(id)))
-        except (LookupError, ValueError) as exc:
-            raise CommandError(protocol.CODE_BAD_REQUEST, str(exc)) from None
 
     def cmd_whoami(self, user: str, role: str) -> replies.Whoami:
         return replies.Whoami(user=user, role=role)

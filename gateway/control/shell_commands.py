@@ -133,6 +133,22 @@ class Arg:
 
 
 @dataclass(frozen=True)
+class Opt:
+    """A ``--flag VALUE`` option of a leaf, after its positional arguments, in any order. It fills
+    the wire argument `name` (when `repeat`: every value, joined by commas); `check` converts and validates the value
+    (UsageError), `label` names the value in usage lines."""
+    flag: str
+    name: str
+    label: str
+    check: Any                  # Callable[[str, str, Catalog | None], Any]: (value, cmd, catalog)
+    repeat: bool = False
+
+    @property
+    def usage(self) -> str:
+        return f"[{self.flag} {self.label}]" + ("..." if self.repeat else "")
+
+
+@dataclass(frozen=True)
 class Leaf:
     """A command a person can type: its wire name (None: handled by the shell itself), its
     arguments in order, whether it changes the venue (operator only), and its help."""
@@ -143,6 +159,8 @@ class Leaf:
     fixed: Mapping[str, Any] = field(default_factory=dict)   # wire args implied by the keywords
     live: bool = False                                        # a refreshing view (depth)
     details: str = ""
+    options: tuple[Opt, ...] = ()
+    check: Any = None           # Callable[[dict[str, Any], str], None]: the options taken together
 
 
 @dataclass(frozen=True)
@@ -174,6 +192,72 @@ class Command:
 
 _INSTR = Arg("instrument", Kind.INSTRUMENT)
 _ACCOUNT = Arg("account", Kind.ACCOUNT)
+
+
+def _via(value: str, cmd: str, catalog: Catalog | None) -> str:
+    if value.lower() not in ("slot", "tcp"):
+        raise UsageError(f"{cmd}: --via must be slot or tcp, got {value!r}")
+    return value.lower()
+
+
+def _other_instrument(value: str, cmd: str, catalog: Catalog | None) -> str:
+    """INSTR or INSTR:TICK -> 'SYMBOL[:TICK]' (the instrument checked against the catalog)."""
+    name, sep, tick = value.partition(":")
+    if not name or (sep and not (tick.isdigit() and int(tick) > 0)):
+        raise UsageError(f"{cmd}: --other-instrument expects INSTR or INSTR:TICK (a tick > 0), got {value!r}")
+    symbol = _convert(_INSTR, name, cmd, catalog, {})
+    return f"{symbol}{sep}{tick}"
+
+
+def _session_opt(value: str, cmd: str, catalog: Catalog | None) -> int:
+    return int(_convert(Arg("session", Kind.SESSION), value, cmd, catalog, {}))
+
+
+def _host_port(flag: str) -> Any:
+    def check(value: str, cmd: str, catalog: Catalog | None) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise UsageError(f"{cmd}: {flag} expects HOST:PORT, got {value!r}")
+        return value
+    return check
+
+
+def _endpoint(value: str, cmd: str, catalog: Catalog | None) -> str:
+    if not value.startswith(("tcp://", "ipc://")):
+        raise UsageError(f"{cmd}: --md expects a ZeroMQ endpoint (tcp://HOST:PORT or ipc://PATH), got {value!r}")
+    return value
+
+
+def _path(value: str, cmd: str, catalog: Catalog | None) -> str:
+    return value
+
+
+_STRATEGY_START_OPTIONS = (
+    Opt("--via", "via", "slot|tcp", _via),
+    Opt("--other-instrument", "other_instruments", "INSTR[:TICK]", _other_instrument, repeat=True),
+    Opt("--session", "session", "ID", _session_opt),
+    Opt("--key-file", "key_file", "FILE", _path),
+    Opt("--gateway", "gateway", "HOST:PORT", _host_port("--gateway")),
+    Opt("--md", "md", "ENDPOINT", _endpoint),
+    Opt("--md-recovery", "md_recovery", "HOST:PORT", _host_port("--md-recovery")),
+)
+_TCP_ONLY = {"session": "--session", "key_file": "--key-file", "gateway": "--gateway", "md": "--md",
+             "md_recovery": "--md-recovery"}
+
+
+def _check_strategy_start(args: dict[str, Any], cmd: str) -> None:
+    tcp = args.get("via") == "tcp"
+    if tcp and args.get("other_instruments"):
+        raise UsageError(f"{cmd}: --other-instrument is for --via slot (a strategy over TCP follows one instrument)")
+    if tcp:
+        missing = [flag for name, flag in _TCP_ONLY.items() if name in ("session", "md", "md_recovery")
+                   and name not in args]
+        if missing:
+            raise UsageError(f"{cmd}: --via tcp needs {', '.join(missing)}")
+    else:
+        stray = [flag for name, flag in _TCP_ONLY.items() if name in args]
+        if stray:
+            raise UsageError(f"{cmd}: {', '.join(stray)} {'is' if len(stray) == 1 else 'are'} for --via tcp")
 
 GRAMMAR: dict[str, Node] = {
     "status": Leaf("status", (), "venue status: engine, instruments and their phases, sessions, alerts"),
@@ -237,10 +321,17 @@ GRAMMAR: dict[str, Node] = {
         "start": Leaf("strategy.start", (Arg("strategy", Kind.STRATEGY), _ACCOUNT, _INSTR,
                                          Arg("params", Kind.PARAMS, optional=True)),
                       "start a strategy in its own process under an account (limits: risk set account)",
-                      write=True),
+                      write=True, options=_STRATEGY_START_OPTIONS, check=_check_strategy_start,
+                      details="--via slot (default): its own producer slot and the event log, "
+                      "--other-instrument INSTR[:TICK] (repeatable) to follow more instruments; --via tcp: an "
+                      "external participant over the gateway (--session ID, its key from the venue's config "
+                      "or --key-file FILE on the venue's host, --gateway HOST:PORT when the gateway's port "
+                      "is not fixed) and the market-data feed (--md tcp://HOST:PORT --md-recovery HOST:PORT)"),
+        "set": Leaf("strategy.set", (Arg("id", Kind.STRATEGY_ID), Arg("params", Kind.PARAMS)),
+                    "change parameters of a running strategy (those it can change live)", write=True),
         "stop": Leaf("strategy.stop", (Arg("id", Kind.STRATEGY_ID),),
                      "stop a running strategy; its orders are cancelled", write=True),
-    }, "strategies run by the control plane (list, params, start, stop)", default="list"),
+    }, "strategies run by the control plane (list, params, start, set, stop)", default="list"),
     "parent": Group({
         "list": Leaf("parent.list", (), "parent orders: id, algorithm, state, filled against target, shortfall"),
         "show": Leaf("parent.show", (Arg("id", Kind.PARENT_ID),), "one parent order and its progress"),
@@ -359,7 +450,7 @@ def usage(path: Sequence[str]) -> str:
     prefix = " ".join(path)
     if isinstance(node, Group):
         return f"{prefix} {'|'.join(node.children)} ..."
-    return " ".join([prefix, *(a.usage for a in node.args)])
+    return " ".join([prefix, *(a.usage for a in node.args), *(o.usage for o in node.options)])
 
 
 def _node_at(path: Sequence[str]) -> Node:
@@ -539,7 +630,7 @@ def parse(line: str, catalog: Catalog | None = None) -> Command | None:
         path.append(word)
         node = node.children[word]
     cmd = " ".join(path)
-    rest = words[i:]
+    rest, options = _split_options(node, words[i:], cmd, catalog)
     if len(rest) > len(node.args):
         raise UsageError(f"{cmd}: too many arguments (usage: {usage(path)})")
     args: dict[str, Any] = dict(node.fixed)
@@ -550,7 +641,44 @@ def parse(line: str, catalog: Catalog | None = None) -> Command | None:
             raise UsageError(f"{cmd}: missing {arg.label} (usage: {usage(path)})")
         elif arg.default is not None:
             args[arg.name] = arg.default
+    args.update(options)
+    if node.check is not None:
+        node.check(args, cmd)
     return Command(tuple(path), node.wire, args, node.write, node.live, line.strip())
+
+
+def _split_options(node: Leaf, words: list[str], cmd: str, catalog: Catalog | None) -> tuple[list[str], dict[str, Any]]:
+    """The positional words, and the leaf's ``--flag VALUE`` options converted (wire name ->
+    value). A word starting with -- is an option wherever it is."""
+    positional: list[str] = []
+    options: dict[str, Any] = {}
+    known = {o.flag: o for o in node.options}
+    n = 0
+    while n < len(words):
+        word = words[n]
+        if not word.startswith("--"):
+            positional.append(word)
+            n += 1
+            continue
+        flag, eq, value = word.partition("=")
+        opt = known.get(flag)
+        if opt is None:
+            offered = f" (options: {', '.join(known)})" if known else " (it takes no options)"
+            raise UsageError(f"{cmd}: unknown option {flag!r}{offered}")
+        if not eq:
+            if n + 1 >= len(words) or words[n + 1].startswith("--"):
+                raise UsageError(f"{cmd}: {flag} needs a value ({opt.label})")
+            value = words[n + 1]
+            n += 1
+        n += 1
+        converted = opt.check(value, cmd, catalog)
+        if opt.repeat:          # the wire carries scalars: a repeated option's values joined by commas
+            options[opt.name] = f"{options[opt.name]},{converted}" if opt.name in options else converted
+        elif opt.name in options:
+            raise UsageError(f"{cmd}: {flag} given twice")
+        else:
+            options[opt.name] = converted
+    return positional, options
 
 
 def parse_script(text: str, catalog: Catalog | None = None, where: str = "") -> list[Command]:

@@ -72,6 +72,9 @@ class Strategy:
 
     name: ClassVar[str] = ""
     defaults: ClassVar[Mapping[str, Any]] = {}
+    # the parameters that may change while the strategy runs (the ops shell's `strategy set`):
+    # those it reads afresh at each decision. Others are refused then (live_params.py).
+    live_params: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = dict(self.defaults)
@@ -114,6 +117,10 @@ class Strategy:
 
     def on_timer(self, ctx: Context) -> None:
         """A timer set with ctx.set_timer fired (ctx.now is its time)."""
+
+    def on_params(self, ctx: Context, changed: Mapping[str, Any]) -> None:
+        """Live only: parameters of ``live_params`` changed while running (self.params and
+        ctx.params already hold the new values)."""
 
     def on_stop(self, ctx: Context) -> None:
         """Once, at the end of the run (orders still live are cancelled after it)."""

@@ -8,13 +8,18 @@ process, through its own producer slot and the engine's event log (trading/strat
 venue too (its book, its orders and P&L; e.g. the market maker's ``hedge_instrument``).
 
 ``--via tcp`` runs the same strategy as an external participant (trading/strategy/tcp.py): its
-orders over the order-entry gateway (``--gateway HOST:PORT --session ID --firm ID --key KEY``), its
+orders over the order-entry gateway (``--gateway HOST:PORT --session ID --firm ID`` and the
+session's key from ``--key-file FILE`` or $VENUE_SESSION_KEY; ``--key KEY`` still works but shows
+in ps), its
 book from the venue's market-data feed (``--md tcp://HOST:PORT --md-recovery HOST:PORT``, as
 ``python -m gateway md publish --zmq ... --recovery-port ...`` serves it):
 
     python -m trading strategy run --via tcp --gateway 127.0.0.1:9001 --session 101 --firm 1 \
         --key key-101 --md tcp://127.0.0.1:31003 --md-recovery 127.0.0.1:31004 \
         --strategy quote --account 1 --instrument 1 --duration 60
+
+``--params-from-stdin`` (the control plane's manager passes it): lines ``params k=v,...`` on stdin
+change the strategy's ``live_params`` while it runs (trading/strategy/live_params.py).
 
 Exit 0 after --duration (or SIGINT/SIGTERM), with the strategy's orders cancelled; 1 if the
 strategy raised (it is stopped and its orders cancelled, the venue goes on); 2 for bad arguments or
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 from typing import Any, NoReturn
@@ -33,6 +39,7 @@ from shm.errors import ShmError
 from trading.strategy.api import ParamError, Strategy
 from trading.strategy.context import Limits
 from trading.strategy.live import LiveRunner, OtherInstrument
+from trading.strategy.live_params import ParamInbox
 from trading.strategy.registry import BUILTIN, build, parse_params
 from trading.strategy.tcp import TcpRunner
 
@@ -54,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--gateway", metavar="HOST:PORT", help="--via tcp: the order-entry gateway")
     run.add_argument("--session", type=int, help="--via tcp: the gateway session id")
     run.add_argument("--firm", type=int, help="--via tcp: the session's firm id")
-    run.add_argument("--key", help="--via tcp: the session's key")
+    run.add_argument("--key", help="--via tcp: the session's key (visible in ps: prefer --key-file)")
+    run.add_argument("--key-file", metavar="FILE", help="--via tcp: a file holding the session's key "
+                     "(default: $VENUE_SESSION_KEY)")
     run.add_argument("--md", metavar="ENDPOINT", help="--via tcp: the feed's ZeroMQ endpoint (tcp://HOST:PORT)")
     run.add_argument("--md-recovery", metavar="HOST:PORT", help="--via tcp: the feed's recovery (snapshot) server")
     run.add_argument("--strategy", required=True)
@@ -69,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--journal", default=None, metavar="DIR",
                      help="the venue's journal: start with the instrument's standing book read from it")
     run.add_argument("--shm-dir", default=None, help="where the venue's segments are (default: $VENUE_SHM_DIR or /dev/shm)")
+    run.add_argument("--params-from-stdin", action="store_true",
+                     help="read live parameter changes ('params k=v,...' lines) from stdin")
     return p
 
 
@@ -82,13 +93,31 @@ def _host_port(text: str | None, flag: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _session_key(key_file: str | None) -> str | None:
+    """The session key of --key-file, else $VENUE_SESSION_KEY, else None. ValueError for a file
+    that cannot be read or is empty."""
+    from gateway.security.credentials import CredentialError
+    from gateway.security.session_keys import SESSION_KEY_ENV, read_session_key
+    if key_file is None and not os.environ.get(SESSION_KEY_ENV):
+        return None
+    try:
+        return read_session_key(key_file)
+    except CredentialError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _tcp_runner(args: argparse.Namespace, strategy: Strategy, limits: Limits) -> TcpRunner:
     """The gateway session and the late-joined feed of --via tcp. ValueError for a missing or
     malformed option; OSError / ClientError when the venue cannot be reached or refuses the logon."""
-    missing = [f"--{name}" for name in ("gateway", "session", "firm", "key", "md", "md_recovery")
+    missing = [f"--{name.replace('_', '-')}" for name in ("gateway", "session", "firm", "md", "md_recovery")
                if getattr(args, name) is None]
+    key = args.key if args.key is not None else _session_key(args.key_file)
+    if key is None:
+        from gateway.security.session_keys import SESSION_KEY_ENV
+        missing.insert(len([m for m in missing if m in ("--gateway", "--session", "--firm")]),
+                       f"--key-file (or ${SESSION_KEY_ENV})")
     if missing:
-        raise ValueError(f"--via tcp needs {', '.join(m.replace('_', '-') for m in missing)}")
+        raise ValueError(f"--via tcp needs {', '.join(missing)}")
     if args.other_instrument or args.journal:
         raise ValueError("--other-instrument and --journal are for --via slot (the feed's snapshot gives the book)")
     host, port = _host_port(args.gateway, "--gateway")
@@ -101,7 +130,7 @@ def _tcp_runner(args: argparse.Namespace, strategy: Strategy, limits: Limits) ->
     feed = md["subscriber"].Subscriber(md["transport"].ZmqReceiver(args.md),
                                        md["recovery"].RecoveryClient((rec_host, rec_port), session), session,
                                        late_join=True)
-    client = Client.connect(host, port, args.session, args.firm, args.key, keepalive_ms=10_000)
+    client = Client.connect(host, port, args.session, args.firm, key or "", keepalive_ms=10_000)
     return TcpRunner(client, feed, strategy, args.instrument, args.account, limits, tick_size=args.tick)
 
 
@@ -147,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, LookupError, ParamError, ShmError, OSError, JournalError, ClientError) as exc:
         print(f"strategy: {exc}", file=sys.stderr)
         return 2
+    if args.params_from_stdin:
+        runner.param_updates = ParamInbox().queue
     running.append(runner)
     try:
         if not stopping["now"]:

@@ -7,6 +7,9 @@ would take |position| past `max_position`. This is the strategy of issue #19's p
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from trading.strategy.api import BUY, SELL, Fill, OwnOrder, Strategy
 from trading.strategy.context import Context
 
@@ -19,6 +22,7 @@ class NoOp(Strategy):
 class TouchQuoter(Strategy):
     name = "quote"
     defaults = {"size": 100, "interval_ms": 100, "max_position": 500}
+    live_params = frozenset({"size", "max_position"})     # read at every tick; interval_ms at start
 
     def __init__(self, **params: object) -> None:
         super().__init__(**params)
@@ -28,6 +32,7 @@ class TouchQuoter(Strategy):
         # its decision depends only on the touch, its orders and its position (and the orders and
         # position change only by its own events), so a tick at which no own event arrived and the
         # touch is the one it last acted on would change nothing: on_touch_change skips exactly those
+        # (in replay; live runners fire every tick, so a parameter changed live acts at the next one)
         ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_touch_change=True)
 
     def on_timer(self, ctx: Context) -> None:
@@ -46,6 +51,15 @@ class TouchQuoter(Strategy):
                 self.cancelling.add(order.order_id)
             if allowed and not keep:
                 ctx.place(side, price, size)
+
+    def on_params(self, ctx: Context, changed: Mapping[str, Any]) -> None:
+        # a new size: quotes of another size go (the next tick reposts them at the new size); a
+        # new max_position is applied by the next tick itself
+        if "size" in changed:
+            for order in list(ctx.orders.values()):
+                if order.qty != int(self.params["size"]) and order.order_id not in self.cancelling:
+                    ctx.cancel(order.order_id)
+                    self.cancelling.add(order.order_id)
 
     def on_cancelled(self, ctx: Context, order: OwnOrder, reason: str) -> None:
         self.cancelling.discard(order.order_id)

@@ -57,6 +57,7 @@ from trading.strategy.api import PublicTrade, Strategy, overrides
 from trading.strategy.context import Context, Limits, write_command
 from trading.strategy.decode import decode_event_records
 from trading.strategy.ledger import FeeSchedule
+from trading.strategy.live_params import apply_queued
 from trading.strategy.wall_timers import fire_due_timers
 
 RECENT = 1 << 16      # latency samples kept (the newest)
@@ -122,6 +123,7 @@ class LiveRunner:
         self._stop_requested = False    # request_stop(): run() returns after the poll in hand
         self._stopping = False
         self._skip_through = 0          # events with seq <= this were read from the journal
+        self.param_updates: deque[dict[str, str]] = deque()   # live_params.py: changes to apply
         self.snapshot: dict[str, Any] = {"from": None}
         if journal_dir is not None:
             try:
@@ -175,6 +177,8 @@ class LiveRunner:
         Returns the number of events read."""
         if not self._started:
             self.start()
+        if self.param_updates:
+            apply_queued(self.param_updates, self.strategy, self.ctx.params, self._invoke)
         raw, lapped = self.stream.poll(max_events)
         if lapped:
             raise RuntimeError("the strategy fell more than the event log's capacity behind")

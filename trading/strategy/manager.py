@@ -1,22 +1,50 @@
 """Strategies run by the control plane: each one a ``python -m trading strategy run`` process of
-its own, attached to the venue's engine through its own producer slot, under an account of the
-venue's configuration (whose risk limits the control plane sets and the engine enforces).
+its own, under an account of the venue's configuration (whose risk limits the control plane sets
+and the engine enforces), attached either through its own producer slot and the event log
+(``via="slot"``, in-process with no TCP hop; it may follow other instruments too: ``others``) or as
+an external participant over the order-entry gateway and the market-data feed (``via="tcp"``:
+its own session and credentials, ``TcpAccess``).
 
-Used by gateway/control/service.py for the ops shell's ``strategy list / start / stop / params``.
-A stopped strategy gets SIGTERM: its runner cancels the strategy's orders and exits; its last
-output line (fills, position, P&L) stays in ``list``. Logs go to <log_dir>/strategy-<id>.log.
+Used by gateway/control/service.py for the ops shell's ``strategy list / start / stop / params /
+set``. A stopped strategy gets SIGTERM: its runner cancels the strategy's orders and exits; its
+last output line (fills, position, P&L) stays in ``list``. ``set`` changes a running strategy's
+live parameters (trading/strategy/live_params.py) through the process's stdin. Logs go to
+<log_dir>/strategy-<id>.log.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from trading.strategy.api import ParamError
+from trading.strategy.live_params import checked_change, encode_line
 from trading.strategy.registry import resolve
+
+VIAS = ("slot", "tcp")
+
+
+@dataclass(frozen=True)
+class TcpAccess:
+    """How a strategy run ``via="tcp"`` reaches the venue: the gateway and its session (the key
+    from key_file, read by the strategy process, or the key itself, handed over in the process's
+    environment and never on its command line), and the market-data feed."""
+    gateway: str                 # HOST:PORT
+    session: int
+    firm: int
+    md: str                      # the feed's ZeroMQ endpoint
+    md_recovery: str             # HOST:PORT of its recovery (snapshot) server
+    key_file: str | None = None
+    key: str | None = field(default=None, repr=False)
+
+    def argv(self) -> list[str]:
+        out = ["--gateway", self.gateway, "--session", str(self.session), "--firm", str(self.firm),
+               "--md", self.md, "--md-recovery", self.md_recovery]
+        return out + (["--key-file", self.key_file] if self.key_file else [])
 
 
 @dataclass
@@ -28,6 +56,9 @@ class Running:
     params: dict[str, str]
     proc: subprocess.Popen[bytes]
     log: Path
+    via: str = "slot"
+    others: tuple[tuple[int, int], ...] = ()    # (instrument id, tick) followed besides `instrument`
+    session: int | None = None                  # via tcp: its gateway session
     started: float = field(default_factory=time.time)
 
     def describe(self) -> dict[str, Any]:
@@ -36,9 +67,14 @@ class Running:
         if self.log.is_file():
             lines = self.log.read_text(errors="replace").strip().splitlines()
             tail = lines[-1] if lines else ""
-        return {"id": self.id, "strategy": self.strategy, "account": self.account, "instrument": self.instrument,
-                "params": self.params, "state": "running" if rc is None else f"exited {rc}",
-                "pid": self.proc.pid, "uptime_s": round(time.time() - self.started, 1), "last_output": tail}
+        out = {"id": self.id, "strategy": self.strategy, "account": self.account, "instrument": self.instrument,
+               "via": self.via, "params": self.params, "state": "running" if rc is None else f"exited {rc}",
+               "pid": self.proc.pid, "uptime_s": round(time.time() - self.started, 1), "last_output": tail}
+        if self.others:
+            out["other_instruments"] = [f"{i}:{t}" for i, t in self.others]
+        if self.session is not None:
+            out["session"] = self.session
+        return out
 
 
 class StrategyManager:
@@ -55,11 +91,23 @@ class StrategyManager:
         """Defaults of a strategy by name or dotted path, or the parameters of a running one by id."""
         if spec.isdigit() and int(spec) in self.running:
             r = self.running[int(spec)]
-            return {"id": r.id, "strategy": r.strategy, "params": r.params}
+            return {"id": r.id, "strategy": r.strategy, "via": r.via, "params": r.params}
         cls = resolve(spec)
         return {"strategy": spec, "class": f"{cls.__module__}.{cls.__name__}", "defaults": dict(cls.defaults)}
 
-    def start(self, spec: str, account: int, instrument: int, params: dict[str, str]) -> dict[str, Any]:
+    def start(self, spec: str, account: int, instrument: int, params: dict[str, str], via: str = "slot",
+              others: tuple[tuple[int, int], ...] = (), tcp: TcpAccess | None = None,
+              tick: int = 1) -> dict[str, Any]:
+        """Starts one strategy process. ValueError / ParamError / LookupError for anything wrong,
+        before a process starts: an unknown strategy or parameter, another running strategy on the
+        account, an unknown via, options of the other via."""
+        if via not in VIAS:
+            raise ValueError(f"via must be slot or tcp, got {via!r}")
+        if via == "tcp" and (tcp is None or others):
+            raise ValueError("via tcp needs the gateway session and the feed (tcp access), and follows one "
+                             "instrument (other instruments are for via slot)")
+        if via == "slot" and tcp is not None:
+            raise ValueError("gateway session and feed options are for via tcp")
         cls = resolve(spec)
         cls(**params)              # refuses unknown names and bad values before a process starts
         for r in self.running.values():
@@ -69,23 +117,57 @@ class StrategyManager:
         self._next += 1
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"strategy-{sid}.log"
-        cmd = [sys.executable, "-m", "trading", "strategy", "run", "--venue", self.venue, "--strategy", spec,
-               "--account", str(account), "--instrument", str(instrument)]
+        cmd = [sys.executable, "-m", "trading", "strategy", "run", "--via", via, "--strategy", spec,
+               "--account", str(account), "--instrument", str(instrument), "--tick", str(tick), "--params-from-stdin"]
         for k, v in params.items():
             cmd += ["--param", f"{k}={v}"]
-        if self.shm_dir:
-            cmd += ["--shm-dir", self.shm_dir]
-        if self.journal_dir:
-            cmd += ["--journal", self.journal_dir]
+        env = dict(os.environ)
+        if tcp is not None:
+            cmd += tcp.argv()
+            if tcp.key is not None and not tcp.key_file:
+                from gateway.security.session_keys import SESSION_KEY_ENV
+                env[SESSION_KEY_ENV] = tcp.key
+        else:
+            cmd += ["--venue", self.venue]
+            for other, other_tick in others:
+                cmd += ["--other-instrument", f"{other}:{other_tick}"]
+            if self.shm_dir:
+                cmd += ["--shm-dir", self.shm_dir]
+            if self.journal_dir:
+                cmd += ["--journal", self.journal_dir]
         with open(log, "wb") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-        self.running[sid] = Running(sid, spec, account, instrument, dict(params), proc, log)
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, env=env)
+        self.running[sid] = Running(sid, spec, account, instrument, dict(params), proc, log, via, tuple(others),
+                                    tcp.session if tcp is not None else None)
         return self.running[sid].describe()
 
-    def stop(self, sid: int, timeout_s: float = 10.0) -> dict[str, Any]:
+    def set_params(self, sid: int, change: dict[str, str]) -> dict[str, Any]:
+        """Changes live parameters of a running strategy (live_params.py): checked here (unknown,
+        bad value, not changeable live: ParamError), then sent to the process, which applies them
+        between two polls and says so in its log."""
+        r = self._get(sid)
+        if r.proc.poll() is not None:
+            raise LookupError(f"strategy {sid} is not running ({r.describe()['state']})")
+        checked_change(resolve(r.strategy), dict(r.params), change)
+        line = encode_line(change).encode()
+        stdin: IO[bytes] | None = r.proc.stdin
+        try:
+            assert stdin is not None
+            stdin.write(line)
+            stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise LookupError(f"strategy {sid} is not running (it exited)") from None
+        r.params.update(change)
+        return r.describe()
+
+    def _get(self, sid: int) -> Running:
         r = self.running.get(sid)
         if r is None:
             raise LookupError(f"no strategy {sid} (running: {sorted(self.running) or 'none'})")
+        return r
+
+    def stop(self, sid: int, timeout_s: float = 10.0) -> dict[str, Any]:
+        r = self._get(sid)
         # a process still starting would die of SIGTERM without its clean stop (orders cancelled,
         # summary line): wait until it says its handler is installed (or it exits)
         deadline = time.monotonic() + timeout_s
@@ -98,6 +180,8 @@ class StrategyManager:
             except subprocess.TimeoutExpired:
                 r.proc.kill()
                 r.proc.wait()
+        if r.proc.stdin is not None:
+            r.proc.stdin.close()
         return r.describe()
 
     @staticmethod

@@ -40,6 +40,7 @@ from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, Expi
 from trading.strategy.api import BUY, SELL, PublicTrade, Strategy, overrides
 from trading.strategy.context import ICEBERG, POST_ONLY, Context, Limits, Outgoing
 from trading.strategy.ledger import FeeSchedule
+from trading.strategy.live_params import apply_queued
 from trading.strategy.wall_timers import fire_due_timers
 
 RECENT = 1 << 16
@@ -87,6 +88,7 @@ class TcpRunner:
         self.reaction_cpu_ns: deque[int] = deque(maxlen=RECENT)    # the same in this thread's CPU time
         self.events_seen = 0      # reports and feed packets
         self.sent_at_ns = 0       # CLOCK_MONOTONIC when the strategy's latest messages were written
+        self.param_updates: deque[dict[str, str]] = deque()   # live_params.py: changes to apply
 
     # ---- the strategy -----------------------------------------------------------------------------
     def _invoke(self, name: str, *args: Any) -> None:
@@ -117,6 +119,8 @@ class TcpRunner:
         fired, the strategy's messages sent. Returns how many reports and packets came."""
         if not self._started:
             self.start()
+        if self.param_updates:
+            apply_queued(self.param_updates, self.strategy, self.ctx.params, self._invoke)
         polled, polled_cpu = time.monotonic_ns(), time.thread_time_ns()
         news = self.feed.poll(0.0, MAX_PACKETS)
         if news:

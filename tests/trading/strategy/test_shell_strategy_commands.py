@@ -1,14 +1,23 @@
 """The ops shell's `strategy list / params / start / stop` (gateway/control/shell_commands.py ->
 the control plane -> trading/strategy/manager.py): parsing, and end to end on a real venue
 (`python -m gateway up`): a strategy starts in its own process under a configured account, shows
-in the list, and stops with its orders cancelled; bad input is refused with a reason."""
+in the list, and stops with its orders cancelled; bad input is refused with a reason. The same
+through ``python -m gateway shell`` for a strategy run ``--via tcp`` as an external participant
+(its quotes seen on the venue, a parameter changed live with ``strategy set``, its orders
+cancelled at the stop) and one following ``--other-instrument``s."""
 from __future__ import annotations
 
+import json
+import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from gateway.client import Side
 from gateway.control.client import ControlError
 from gateway.control.shell_commands import UsageError, parse
 from tests.control.cp_venue import CpVenue, start_venue, wait_for
@@ -62,3 +71,160 @@ def test_strategy_start_list_stop_on_a_running_venue(venue):
     assert ctl.call("orders", account=1) == []
     with pytest.raises(ControlError, match="no strategy 42"):
         ctl.call("strategy.stop", id=42)
+
+
+# ---- --via tcp, --other-instrument, strategy set: through the real shell ------------------------
+
+@pytest.mark.parametrize("line, message", [
+    ("strategy start quote 1 ACME --via udp", "--via must be slot or tcp, got 'udp'"),
+    ("strategy start quote 1 ACME --via tcp --session 101 --md tcp://h:1 --md-recovery h:2 --other-instrument BETA",
+     "--other-instrument is for --via slot"),
+    ("strategy start quote 1 ACME --other-instrument BETA:x", "--other-instrument expects INSTR or INSTR:TICK"),
+    ("strategy start quote 1 ACME --other-instrument :5", "--other-instrument expects INSTR or INSTR:TICK"),
+    ("strategy start quote 1 ACME --session 101", "--session is for --via tcp"),
+    ("strategy start quote 1 ACME --via tcp --session 101", "--via tcp needs --md, --md-recovery"),
+    ("strategy start quote 1 ACME --via tcp --session 101 --md h:1 --md-recovery h:2", "--md expects a ZeroMQ endpoint"),
+    ("strategy start quote 1 ACME --via tcp --session 101 --md tcp://h:1 --md-recovery nohost",
+     "--md-recovery expects HOST:PORT"),
+    ("strategy start quote 1 ACME --via", "--via needs a value"),
+    ("strategy start quote 1 ACME --colour red", "unknown option '--colour'"),
+    ("strategy set 1", "missing K=V"),
+])
+def test_strategy_start_options_refuse_bad_input(line, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        parse(line)
+
+
+def test_strategy_start_options_parse():
+    cmd = parse("strategy start quote 2 ACME size=10 --via tcp --session 101 --gateway 127.0.0.1:9000 "
+                "--md tcp://127.0.0.1:5 --md-recovery 127.0.0.1:6 --key-file /k")
+    assert cmd is not None and cmd.args == {
+        "strategy": "quote", "account": 2, "instrument": "ACME", "params": "size=10", "via": "tcp", "session": 101,
+        "gateway": "127.0.0.1:9000", "md": "tcp://127.0.0.1:5", "md_recovery": "127.0.0.1:6", "key_file": "/k"}
+    cmd = parse("strategy start quote 1 ACME --other-instrument BETA --other-instrument=PNL:2")
+    assert cmd is not None and cmd.args["other_instruments"] == "BETA,PNL:2"
+    assert parse("strategy set 4 size=20") == parse("strategy set 4 size=20")
+    assert parse("strategy set 4 size=20").args == {"id": 4, "params": "size=20"}  # type: ignore[union-attr]
+
+
+def _shell(venue: CpVenue, line: str) -> tuple[int, dict]:
+    """One statement through ``python -m gateway shell --json``: (exit code, its JSON answer)."""
+    from tests.control.test_shell_e2e import run_shell
+    r = run_shell(venue, "--json", "-c", line)
+    answer = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {"message": r.stderr}
+    return r.returncode, answer
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def _orders(ctl, account: int) -> list[tuple[str, int, int]]:
+    return sorted((o["side"], o["price"], o["qty"]) for o in ctl.call("orders", account=account))
+
+
+def test_shell_runs_a_strategy_over_tcp_changes_a_parameter_and_stops_it(venue):
+    zmq_port, recovery_port = _free_port(), _free_port()
+    md = subprocess.Popen([sys.executable, "-m", "gateway", "md", "publish", "--engine", venue.ready["venue"],
+                           "--no-udp", "--zmq", f"tcp://127.0.0.1:{zmq_port}", "--recovery-port", str(recovery_port),
+                           "--duration-s", "300", "--heartbeat-ms", "100"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    market = venue.connect(201)           # another firm makes the touch: 9,990 / 10,010
+    try:
+        ctl = venue.control()
+        market.new_order(1, Side.BUY, 100, 3, price=9_990)
+        market.new_order(1, Side.SELL, 100, 3, price=10_010)
+        market.recv_n(2, timeout_s=20)
+        tcp = (f"--via tcp --session 101 --gateway {venue.gateway_host}:{venue.gateway_port} "
+               f"--md tcp://127.0.0.1:{zmq_port} --md-recovery 127.0.0.1:{recovery_port}")
+        wait_for(lambda: _listening(recovery_port), "the feed's recovery server", 30)
+        rc, answer = _shell(venue, f"strategy start quote 2 ACME size=10,interval_ms=20 {tcp}")
+        assert rc == 0 and answer["ok"], answer
+        sid = answer["data"]["id"]
+        row = next(r for r in ctl.call("strategy.list") if r["id"] == sid)
+        assert (row["via"], row["session"], row["account"], row["state"]) == ("tcp", 101, 2, "running"), row
+        wait_for(lambda: _orders(ctl, 2) == [("buy", 9_990, 10), ("sell", 10_010, 10)], "its quotes at the touch", 30)
+
+        rc, answer = _shell(venue, f"strategy set {sid} size=20")
+        assert rc == 0 and answer["ok"], answer
+        wait_for(lambda: _orders(ctl, 2) == [("buy", 9_990, 20), ("sell", 10_010, 20)], "its quotes at size 20", 30)
+        assert ctl.call("strategy.params", strategy=str(sid))["params"]["size"] == "20"
+        wait_for(lambda: "params applied: size=20" in next(
+            r for r in ctl.call("strategy.list") if r["id"] == sid)["last_output"], "the change in its log", 10)
+        # a parameter it reads only at start, an unknown one, a bad value: refused, nothing sent
+        for line, why in ((f"strategy set {sid} interval_ms=5", "interval_ms cannot change while it runs"),
+                          (f"strategy set {sid} colour=red", "has no parameter 'colour'"),
+                          (f"strategy set {sid} size=big", "'big' is not a int"),
+                          ("strategy set 99 size=5", "no strategy 99")):
+            rc, answer = _shell(venue, line)
+            assert rc != 0 and not answer["ok"] and why in answer["message"], (line, answer)
+
+        rc, answer = _shell(venue, f"strategy stop {sid}")
+        assert rc == 0 and answer["data"]["state"] == "exited 0", answer
+        assert "TouchQuoter on instrument 1 account 2" in answer["data"]["last_output"]
+        assert _orders(ctl, 2) == []
+        rc, answer = _shell(venue, f"strategy set {sid} size=30")
+        assert rc != 0 and "is not running" in answer["message"], answer
+    finally:
+        market.terminate()
+        md.terminate()
+        md.wait(30)
+
+
+def test_shell_starts_a_strategy_following_other_instruments(venue):
+    ctl = venue.control()
+    rc, answer = _shell(venue, "strategy start quote 1 ACME interval_ms=20 --other-instrument BETA "
+                               "--other-instrument PNL:2")
+    assert rc == 0 and answer["ok"], answer
+    sid = answer["data"]["id"]
+    row = next(r for r in ctl.call("strategy.list") if r["id"] == sid)
+    assert (row["via"], row["other_instruments"]) == ("slot", ["2:5", "3:2"]), row    # BETA's tick from the config
+    # a live parameter changes the same way for a strategy on its producer slot
+    rc, answer = _shell(venue, f"strategy set {sid} max_position=300")
+    assert rc == 0 and answer["ok"], answer
+    wait_for(lambda: "params applied: max_position=300" in next(
+        r for r in ctl.call("strategy.list") if r["id"] == sid)["last_output"], "the change in its log", 20)
+    stopped = ctl.call("strategy.stop", id=sid)
+    assert stopped["state"] == "exited 0", stopped
+    # the summary's last line is the last followed instrument's (live.py followed both)
+    assert stopped["last_output"].startswith("  instrument 3: position 0") and "total P&L" in stopped["last_output"]
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"via": "udp"}, "via must be slot or tcp"),
+    ({"other_instruments": "ZZZ"}, "unknown instrument 'ZZZ'"),
+    ({"other_instruments": "ACME"}, "already followed"),
+    ({"other_instruments": "BETA,2"}, "already followed"),
+    ({"other_instruments": "BETA:0"}, "expected INSTR or INSTR:TICK"),
+    ({"other_instruments": "BETA,"}, "expected INSTR or INSTR:TICK"),
+    ({"other_instruments": 5}, "must be INSTR[:TICK]"),
+    ({"session": 101}, "session are for via tcp"),
+    ({"via": "tcp", "other_instruments": "BETA", "session": 101}, "other_instruments are for via slot"),
+    ({"via": "tcp", "session": 7}, "via tcp needs session, one of the venue's sessions (101, 201)"),
+    ({"via": "tcp", "session": 201}, "account 2 is not firm 2's"),
+    ({"via": "tcp", "session": 101, "key_file": "/no/such/key"}, "no such file"),
+    ({"via": "tcp", "session": 101, "gateway": "127.0.0.1:1"}, "via tcp needs md"),
+    ({"via": "tcp", "session": 101, "gateway": "nohost", "md": "tcp://127.0.0.1:1", "md_recovery": "127.0.0.1:2"},
+     "gateway must be HOST:PORT"),
+    ({"via": "tcp", "session": 101, "md": "tcp://127.0.0.1:1", "md_recovery": "127.0.0.1:2"},
+     "give gateway HOST:PORT"),
+])
+def test_strategy_start_refuses_bad_options_at_the_control_plane(venue, args, message):
+    """What a client other than the shell may send: refused by the control plane, nothing started,
+    the venue unharmed."""
+    ctl = venue.control()
+    before = len(ctl.call("strategy.list"))
+    with pytest.raises(ControlError, match=re.escape(message)):
+        ctl.call("strategy.start", strategy="quote", account=2, instrument="ACME", **args)
+    assert len(ctl.call("strategy.list")) == before
+    assert ctl.call("status")["engine"]["alive"]

@@ -183,7 +183,7 @@ def _wait_journal(journal: Path, ok, deadline_s: float = 30.0) -> None:  # type:
 
 
 @pytest.mark.parametrize("extra, message", [
-    ([], "--via tcp needs --gateway, --session, --firm, --key, --md, --md-recovery"),
+    ([], "--via tcp needs --gateway, --session, --firm, --key-file (or $VENUE_SESSION_KEY), --md, --md-recovery"),
     (["--gateway", "nohost", "--session", "101", "--firm", "1", "--key", "k", "--md", "tcp://127.0.0.1:1",
       "--md-recovery", "127.0.0.1:1"], "--gateway must be HOST:PORT, got 'nohost'"),
     (["--gateway", "127.0.0.1:1", "--session", "101", "--firm", "1", "--key", "k", "--md", "tcp://127.0.0.1:1",

@@ -1,0 +1,86 @@
+"""Changing a running strategy's parameters (trading/strategy/live_params.py): what may change
+(only a class's live_params, converted by the class), the stdin line format, and the runner-side
+application (params and ctx.params updated, on_params called, each change reported). The paths
+through the control plane and the shell, for both ways a strategy runs, are in
+test_shell_strategy_commands.py."""
+from __future__ import annotations
+
+import io
+import time
+from collections import deque
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import pytest
+
+from trading.strategy.api import ParamError, Strategy
+from trading.strategy.context import Context
+from trading.strategy.examples import TouchQuoter
+from trading.strategy.live_params import (
+    ParamInbox,
+    apply_queued,
+    checked_change,
+    decode_line,
+    encode_line,
+)
+
+
+def test_only_live_params_change_and_the_class_converts_them() -> None:
+    assert checked_change(TouchQuoter, {"size": "10"}, {"size": "20", "max_position": "300"}) == \
+        {"size": 20, "max_position": 300}
+    for change, message in (({"interval_ms": "5"}, "interval_ms cannot change while it runs"),
+                            ({"colour": "red"}, "has no parameter 'colour'"),
+                            ({"size": "big"}, "'big' is not a int"),
+                            ({}, "no parameters given")):
+        with pytest.raises(ParamError, match=message):
+            checked_change(TouchQuoter, {}, change)
+
+
+def test_stdin_lines_round_trip_and_bad_lines_are_refused() -> None:
+    line = encode_line({"size": "20", "max_position": "300"})
+    assert line == "params size=20,max_position=300\n"
+    assert decode_line(line) == {"size": "20", "max_position": "300"}
+    for bad in ("size=20", "params size", "params =3"):
+        with pytest.raises(ParamError):
+            decode_line(bad)
+    with pytest.raises(ParamError, match="cannot hold"):
+        encode_line({"size": "1,max_position=9"})
+
+
+class Sizes(Strategy):
+    defaults: ClassVar[Mapping[str, Any]] = {"size": 1, "window": 10}
+    live_params = frozenset({"size"})
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.seen: list[dict[str, Any]] = []
+
+    def on_params(self, ctx: Context, changed: Mapping[str, Any]) -> None:
+        self.seen.append(dict(changed))
+
+
+def test_queued_changes_apply_in_order_and_a_refused_one_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    strategy = Sizes()
+    ctx_params = dict(strategy.params)
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def invoke(name: str, *args: Any) -> None:
+        calls.append((name, args))
+        getattr(strategy, name)(None, *args)
+
+    queue: deque[dict[str, str]] = deque([{"size": "5"}, {"window": "3"}, {"size": "7"}])
+    apply_queued(queue, strategy, ctx_params, invoke)
+    assert not queue and strategy.params["size"] == ctx_params["size"] == 7 and strategy.params["window"] == 10
+    assert strategy.seen == [{"size": 5}, {"size": 7}]
+    out = capsys.readouterr().out.splitlines()
+    refused = ("strategy: params refused: Sizes: window cannot change while it runs (stop and start it again); "
+               "changeable live: size")
+    assert out == ["strategy: params applied: size=5", refused, "strategy: params applied: size=7"]
+
+
+def test_the_inbox_reads_a_stream_in_a_thread() -> None:
+    inbox = ParamInbox(io.StringIO("params size=3\n\nnonsense\nparams size=4\n"))
+    deadline = time.monotonic() + 10
+    while len(inbox.queue) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert list(inbox.queue) == [{"size": "3"}, {"size": "4"}]
