@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import signal
 import sys
 import time
@@ -19,10 +20,12 @@ from gateway.marketdata.encoder import EncoderConfig
 from gateway.marketdata.feed_stats import FeedStats
 from gateway.marketdata.log_publisher import LogPublisher, LoopConfig
 from gateway.marketdata.publisher import InstrumentInfo, Publisher, PublisherConfig
+from gateway.marketdata.errors import RecoveryError
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.marketdata.subscriber import Subscriber
 from gateway.marketdata.transport import UdpChannel, UdpReceiver
 from gateway.marketdata.xdp_transport import XdpReceiver, XdpTxConfig, XdpUnavailable, parse_mac
+from shm.errors import ShmError
 
 STATS_PERIOD_S = 1.0        # --stats-file: how often the counts are written
 
@@ -33,6 +36,14 @@ def _channel(text: str) -> UdpChannel:
         return UdpChannel(host, int(port))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text}: {exc} (expected ADDRESS:PORT)") from exc
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    """The recovery server's HOST:PORT (TCP; any host, unlike a UDP channel)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected HOST:PORT with a port 1..65535")
+    return host, int(port)
 
 
 def parse_instruments(text: str) -> tuple[InstrumentInfo, ...]:
@@ -89,15 +100,71 @@ def _ladder_source(args: argparse.Namespace) -> UdpReceiver | XdpReceiver:
 
 
 def _ladder(args: argparse.Namespace) -> int:
-    host, _, port = args.recovery.rpartition(":")
-    rec = RecoveryClient((host, int(port)), args.session)
-    sub = Subscriber(_ladder_source(args), rec, args.session, late_join=True)
-    deadline = time.monotonic() + args.duration_s
-    while time.monotonic() < deadline:
-        sub.poll(args.refresh_s)
-        print("\x1b[2J\x1b[H" + render_ladder(sub, args.instrument, args.levels), flush=True)
-    rec.close()
+    rec: RecoveryClient | None = None
+    try:        # no recovery server (a wrong --recovery, no publisher yet): one line, not a traceback
+        rec = RecoveryClient(args.recovery, args.session)
+        sub = Subscriber(_ladder_source(args), rec, args.session, late_join=True)
+        deadline = time.monotonic() + args.duration_s
+        while time.monotonic() < deadline:
+            sub.poll(args.refresh_s)
+            print("\x1b[2J\x1b[H" + render_ladder(sub, args.instrument, args.levels), flush=True)
+    except (RecoveryError, OSError, ValueError) as exc:
+        print(f"md ladder: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if rec is not None:
+            rec.close()
     return 0
+
+
+def _number(ap: argparse.ArgumentParser, flag: str, value: float, low: float, high: float = math.inf,
+            low_open: bool = False) -> None:
+    """--flag within [low, high] (or (low, high]) and finite; NaN fails every comparison, so it is
+    refused too (a NaN --duration-s made the demo run forever, a NaN deadline never passing)."""
+    ok = (low < value if low_open else low <= value) and value <= high and math.isfinite(value)
+    if not ok:
+        bound = f"{'(' if low_open else '['}{low:g}, {high:g}]" if high != math.inf else \
+            (f"> {low:g}" if low_open else f">= {low:g}")
+        ap.error(f"{flag} must be a finite number {bound}, got {value}")
+
+
+def _check_publish(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every publish option checked before a socket is opened: the numbers, the options that only
+    apply to some sources (they used to be ignored in silence), and the configs' own validation
+    (EncoderConfig, PublisherConfig, LoopConfig) as one usage line instead of a traceback."""
+    _number(ap, "--duration-s", args.duration_s, 0, low_open=True)
+    _number(ap, "--pace-s", args.pace_s, 0, 60)
+    _number(ap, "--heartbeat-ms", args.heartbeat_ms, 0, low_open=True)
+    _number(ap, "--idle-sleep-us", args.idle_sleep_us, 0)
+    _number(ap, "--conflate-ms", args.conflate_ms, 0)
+    if not 0 <= args.recovery_port <= 65535:
+        ap.error(f"--recovery-port must be 0..65535 (0: any free port), got {args.recovery_port}")
+    from_log = bool(args.engine or args.log)
+    for flag, given in (("--stats-file", args.stats_file), ("--dir", args.dir)):
+        if given is not None and not from_log:
+            ap.error(f"{flag} is for --engine/--log; --demo does not use it")
+    if (args.zmq_curve_secret or args.zmq_curve_clients) and not args.zmq:
+        ap.error("--zmq-curve-secret/--zmq-curve-clients secure the --zmq endpoint: give --zmq too")
+    try:
+        _publisher_config(args).validate()
+        if from_log:
+            _loop_config(args)
+    except ValueError as exc:
+        ap.error(str(exc))
+
+
+def _check_ladder(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    _number(ap, "--duration-s", args.duration_s, 0, low_open=True)
+    _number(ap, "--refresh-s", args.refresh_s, 0, 60, low_open=True)
+    if not 1 <= args.levels <= 1000:
+        ap.error(f"--levels must be 1..1000, got {args.levels}")
+    if args.instrument < 1:
+        ap.error(f"--instrument must be an instrument id >= 1, got {args.instrument}")
+
+
+def _loop_config(args: argparse.Namespace) -> LoopConfig:
+    return LoopConfig(spin_polls=args.spin_polls, idle_sleep_ns=int(args.idle_sleep_us * 1000),
+                      heartbeat_interval_ns=int(args.heartbeat_ms * 1e6))
 
 
 def _publisher_config(args: argparse.Namespace) -> PublisherConfig:
@@ -116,11 +183,9 @@ def _publisher_config(args: argparse.Namespace) -> PublisherConfig:
 
 def _publish_log(args: argparse.Namespace, path: str) -> int:
     """The C loop on the engine's log; this thread only waits for a signal or the engine's end."""
-    loop = LoopConfig(spin_polls=args.spin_polls, idle_sleep_ns=int(args.idle_sleep_us * 1000),
-                      heartbeat_interval_ns=int(args.heartbeat_ms * 1e6))
     try:
-        pub = LogPublisher(path, _publisher_config(args), loop)
-    except (OSError, ValueError) as exc:
+        pub = LogPublisher(path, _publisher_config(args), _loop_config(args))
+    except (OSError, ValueError, OverflowError, ShmError) as exc:
         print(f"md publish: {exc}", file=sys.stderr)
         return 1
     try:
@@ -170,7 +235,11 @@ def _publish(args: argparse.Namespace) -> int:
     if args.engine or args.log:
         from shm.engine_segments import events_path
         return _publish_log(args, args.log or events_path(args.engine, args.dir))
-    pub = Publisher(_publisher_config(args))
+    try:
+        pub = Publisher(_publisher_config(args))
+    except (OSError, ValueError, OverflowError) as exc:     # a port in use, an endpoint refused
+        print(f"md publish: {exc}", file=sys.stderr)
+        return 1
     assert pub.recovery is not None
     print(f"publishing: {pub.transport_note}; recovery on {pub.recovery.address[0]}:{pub.recovery.address[1]}",
           flush=True)
@@ -242,21 +311,23 @@ def main(argv: list[str]) -> int:
     p.add_argument("--duration-s", type=float, default=60.0)
     p.add_argument("--pace-s", type=float, default=0.01, help="demo: pause between command batches")
     p.add_argument("--seed", type=int, default=1)
-    p.set_defaults(func=_publish)
+    p.set_defaults(func=_publish, parser=p)
     la = subs.add_parser("ladder", help="print a live depth ladder")
     la.add_argument("--udp", type=_channel, default=UdpChannel("239.255.42.1", 31001))
     la.add_argument("--unicast", action="store_true", help="the publisher fell back to unicast")
     la.add_argument("--xdp", default=None, metavar="IFACE",
                     help="receive the --udp port's datagrams with AF_XDP on this interface (root; "
                          "an XDP program steers only that port; else the UDP socket, saying why)")
-    la.add_argument("--recovery", default="127.0.0.1:31004")
+    la.add_argument("--recovery", type=_host_port, default=("127.0.0.1", 31004),
+                    help="the publisher's recovery HOST:PORT (TCP)")
     la.add_argument("--session", default="VENUE")
     la.add_argument("--instrument", type=int, default=1)
     la.add_argument("--levels", type=int, default=10)
     la.add_argument("--refresh-s", type=float, default=0.25)
     la.add_argument("--duration-s", type=float, default=30.0)
-    la.set_defaults(func=_ladder)
+    la.set_defaults(func=_ladder, parser=la)
     args = ap.parse_args(argv)
+    (_check_publish if args.func is _publish else _check_ladder)(args.parser, args)
     if getattr(args, "xdp_tx", None) and not args.xdp_dst_mac:
         ap.error("--xdp-tx needs --xdp-dst-mac (the next hop's MAC, aa:bb:cc:dd:ee:ff)")
     if getattr(args, "xdp_dst_mac", None) and not args.xdp_tx:

@@ -25,6 +25,7 @@ from pathlib import Path
 import zmq
 from hdrh.histogram import HdrHistogram
 
+from gateway.cli_paths import output_file
 from gateway.control.config import ConfigError
 from gateway.marketdata.recovery import RecoveryClient
 from gateway.regnms.rules import ONE_DOLLAR
@@ -179,9 +180,12 @@ def run(cfg: MultiVenueConfig, ready_file: str | None, duration_s: float, stop: 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m gateway sip", description=__doc__.splitlines()[0])
     ap.add_argument("--config", required=True, help="the multi-venue config ([[venues]], [sip])")
-    ap.add_argument("--ready-file", default=None, help="write {publish, venues} here once subscribed")
+    ap.add_argument("--ready-file", type=output_file, default=None,
+                    help="write {publish, venues} here once subscribed")
     ap.add_argument("--duration-s", type=float, default=float("inf"), help="stop after this long")
     args = ap.parse_args(argv)
+    if not args.duration_s > 0:         # NaN too: a NaN end never came, a negative one ran to the poll
+        ap.error(f"--duration-s must be > 0 (default: until stopped), got {args.duration_s}")
     try:
         cfg = load_multi_config(args.config)
     except ConfigError as exc:

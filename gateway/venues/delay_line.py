@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gateway.cli_paths import os_error_line, output_file
 from gateway.venues.config import MAX_P99_OVER_AVG, lognormal_params
 
 CHUNK = 65536
@@ -169,7 +170,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--avg-us", type=float, required=True)
     ap.add_argument("--p99-us", type=float, required=True)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--port-file", default=None, help="write the port listened on here once listening")
+    ap.add_argument("--port-file", type=output_file, default=None,
+                    help="write the port listened on here once listening")
     args = ap.parse_args(argv)
     try:
         listen, target = _address(args.listen), _address(args.target)
@@ -187,8 +189,13 @@ def main(argv: list[str]) -> int:
         return 1
     server.settimeout(0.2)
     if args.port_file:               # whole or absent: written aside, then renamed
-        Path(f"{args.port_file}.tmp").write_text(str(server.getsockname()[1]))
-        os.replace(f"{args.port_file}.tmp", args.port_file)
+        try:
+            Path(f"{args.port_file}.tmp").write_text(str(server.getsockname()[1]))
+            os.replace(f"{args.port_file}.tmp", args.port_file)
+        except OSError as exc:
+            print(f"delay-line: --port-file {os_error_line(exc)}", file=sys.stderr)
+            server.close()
+            return 1
     print(f"delay-line: {args.listen} -> {args.target}, one-way delay lognormal avg {args.avg_us} us, "
           f"P99 {args.p99_us} us, seed {args.seed}", flush=True)
     stop = [False]

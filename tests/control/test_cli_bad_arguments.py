@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[2]       # relative paths below (shipped configs) are from here
+
 CASES = [
     (["shell", "--endpoint", "foo:bar", "-c", "status"], "--endpoint 'foo:bar': use tcp://HOST:PORT"),
     (["shell", "--endpoint", "tcp://127.0.0.1:notaport", "-c", "status"], "use tcp://HOST:PORT"),
@@ -38,6 +40,18 @@ CASES = [
     (["keys", "tls", "--dir", "/nonexistent/k", "--name", "c", "--start-days-ago", "99999999", "ca"],
      "start_days_ago 0..36500"),
     (["engine", "--name", "x", "--max-orders", "99999999999999"], "must be at most 4294967295"),  # OverflowError
+    (["md", "publish", "--demo", "--no-udp", "--duration-s", "nan"], "--duration-s must be a finite number > 0"),
+    (["md", "publish", "--demo", "--no-udp", "--depth-levels", "0"], "depth_levels 0: must be 1..25"),
+    (["md", "publish", "--demo", "--no-udp", "--drop-fraction", "2"], "drop_fraction 2.0: must be in [0, 1)"),
+    (["md", "publish", "--demo", "--no-udp", "--recovery-port", "99999"], "--recovery-port must be 0..65535"),
+    (["md", "publish", "--demo", "--no-udp", "--stats-file", "/tmp/x"], "--stats-file is for --engine/--log"),
+    (["md", "publish", "--demo", "--no-udp", "--zmq-curve-secret", "/x"], "give --zmq too"),
+    (["md", "publish", "--log", "/nonexistent", "--heartbeat-ms", "0"], "--heartbeat-ms must be a finite number > 0"),
+    (["md", "ladder", "--udp", "127.0.0.1:31999", "--refresh-s", "0"], "--refresh-s must be a finite number (0, 60]"),
+    (["md", "ladder", "--udp", "127.0.0.1:31999", "--recovery", "garbage"], "expected HOST:PORT"),
+    (["md", "ladder", "--udp", "127.0.0.1:31999", "--levels", "0"], "--levels must be 1..1000, got 0"),
+    (["sip", "--config", "gateway/venues/multi_venue.toml", "--duration-s", "nan"], "--duration-s must be > 0"),
+    (["sip", "--config", "gateway/venues/multi_venue.toml", "--duration-s", "-1"], "--duration-s must be > 0"),
     (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "-1"],
      "--poll-ms must be 0..60000, got -1.0"),                                       # sleep(-1) mid-run
     (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "nan"],
@@ -51,6 +65,12 @@ FILE_CASES = [
     (["demo", "--report-dir", "FILE"], "exists and is not a directory", 2),         # after the whole run
     (["demo", "--report-dir", "FILE/sub"], "is not a directory", 2),
     (["engine", "--name", "qa4-no-dir", "--dir", "FILE"], "engine: --dir: ", 1),     # said 'journal:'
+    (["md", "publish", "--log", "BIN", "--no-udp"], "its header needs 4096", 1),     # SegmentTruncated
+    (["delay-line", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:1", "--avg-us", "1", "--p99-us", "2",
+      "--port-file", "DIR"], "is a directory, not a file", 2),                      # IsADirectoryError
+    (["sip", "--config", "gateway/venues/multi_venue.toml", "--ready-file", "DIR"], "is a directory, not a file", 2),
+    (["md", "ladder", "--udp", "127.0.0.1:31999", "--recovery", "127.0.0.1:1", "--duration-s", "1"],
+     "md ladder: recovery server", 1),                                                # RecoveryError traceback
     (["dropcopy", "--journal", "DIR", "--out", "BIN", "--exit-at-end"], "not a drop-copy file", 1),
     (["dropcopy", "--journal", "DIR", "--out", "FILE", "--exit-at-end"], "not a drop-copy file", 1),
 ]
@@ -59,7 +79,7 @@ FILE_CASES = [
 @pytest.mark.parametrize("argv,message", CASES, ids=[" ".join(a) for a, _ in CASES])
 def test_a_bad_argument_exits_2_with_one_line(argv: list[str], message: str) -> None:
     env = dict(os.environ, VENUE_CONTROL_TOKEN="some-token")
-    run = subprocess.run([sys.executable, "-m", "gateway", *argv], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "gateway", *argv], capture_output=True, text=True, cwd=REPO,
                          timeout=60, env=env)
     assert run.returncode == 2, run
     lines = run.stderr.strip().splitlines()
@@ -76,7 +96,7 @@ def test_a_wrong_file_exits_with_one_line(argv: list[str], message: str, rc: int
     (tmp_path / "DIR").mkdir()
     args = [str(tmp_path / a) if a.split("/")[0] in ("BIN", "FILE", "DIR") else a for a in argv]
     env = {k: v for k, v in os.environ.items() if k not in ("VENUE_CONTROL_TOKEN", "VENUE_SESSION_KEY")}
-    run = subprocess.run([sys.executable, "-m", "gateway", *args], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "gateway", *args], capture_output=True, text=True, cwd=REPO,
                          timeout=60, env=env)
     assert run.returncode == rc, run
     assert "Traceback" not in run.stderr and message in run.stderr, run.stderr
