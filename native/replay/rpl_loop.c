@@ -231,6 +231,16 @@ static int64_t own_next(const rpl_loop_t *l)
     return l->own_head < l->own_tail ? l->own_deliver[l->own_head] : RPL_INF;
 }
 
+/* The first own event that wakes the strategy (Replay._first_waking_own): with silent_acks, an
+ * ACCEPTED waits for the next wake-up; stopped, every event wakes (bookkeeping). */
+static int64_t own_wake_next(const rpl_loop_t *l)
+{
+    if (!l->silent_acks || l->stopped) return own_next(l);
+    for (size_t k = l->own_head; k < l->own_tail; k++)
+        if (l->own[k].hdr.type != ENG_EVT_ACCEPTED) return l->own_deliver[k];
+    return RPL_INF;
+}
+
 /* The first tick of a timer at or after t (next when t <= next). */
 static int64_t tick_at_or_after(int64_t next, int64_t interval, int64_t t)
 {
@@ -239,7 +249,7 @@ static int64_t tick_at_or_after(int64_t next, int64_t interval, int64_t t)
 
 static int64_t next_wake(rpl_loop_t *l, const rpl_router_t *r)
 {
-    int64_t own = own_next(l);
+    int64_t own = own_wake_next(l);
     if (l->stopped) return own;
     int64_t md = md_next(r), t = own;
     if (l->md_callbacks && md < t) t = md;
@@ -276,7 +286,7 @@ static int64_t earliest_reaction(const rpl_loop_t *l, int64_t delivered)
  * change) and every timer due is an on-change one. */
 static int may_be_quiet(const rpl_loop_t *l, const rpl_router_t *r, int64_t t)
 {
-    if (l->stopped || l->md_callbacks || own_next(l) <= t) return 0;
+    if (l->stopped || l->md_callbacks || own_wake_next(l) <= t) return 0;
     for (size_t k = r->md_head; k < r->md_tail - r->md_unstamped && r->md[k].deliver_ns <= t; k++)
         if (r->md[k].kind == 3) return 0;
     for (size_t k = 0; k < l->n_timers; k++)
@@ -335,6 +345,7 @@ static int skip_quiet_wake(rpl_loop_t *l, rpl_router_t *r, int64_t t)
     for (size_t k = 0; k < l->n_timers; k++)
         if (l->timers[k].next_ns <= t && l->timers[k].changed) return 0;
     rpl_loop_fire_timers(l, t);     /* none fires: each due one moves one interval on */
+    if (t > l->now) l->now = t;     /* as a wake-up in Python (Replay._wake) */
     l->quiet_skipped++;
     return 1;
 }
@@ -471,7 +482,7 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
         int64_t t_h = l->i < l->n ? l->ts[l->i] : RPL_INF;
         int64_t t_a = l->t_arrival;
         int64_t t_w = next_wake(l, r);
-        if (t_h == RPL_INF && t_a == RPL_INF && (l->own_head == l->own_tail || l->stopped)) return RPL_STOP_END;
+        if (t_h == RPL_INF && t_a == RPL_INF && (own_wake_next(l) >= RPL_INF || l->stopped)) return RPL_STOP_END;
         if (t_w < t_h && t_w < t_a) {
             int quiet = l->touch_timers ? skip_quiet_wake(l, r, t_w) : 0;
             if (quiet < 0) return quiet;

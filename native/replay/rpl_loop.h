@@ -23,7 +23,8 @@
  * wake-up due only to touch timers (RPL_TIMER_ON_TOUCH) at which the touch has not moved and
  * nothing of the strategy's own arrived runs no callback and never enters Python: the loop takes
  * its deliveries into the fold, moves those timers' ticks and goes on (Replay._wake's quiet
- * wake-up, which takes no P&L sample).
+ * wake-up, which takes no P&L sample). With silent_acks, the strategy's ACCEPTED events wake
+ * nothing and count as no delivery (they wait on the own FIFO for its next wake-up).
  *
  * Memory: the loop owns its FIFO, scratch and level-set buffers (malloc'd, grown by doubling);
  * the history arrays are the caller's and must outlive the loop.
@@ -119,6 +120,10 @@ typedef struct rpl_loop {
     size_t n_timers, timers_cap;
     size_t touch_timers;      /* how many are RPL_TIMER_ON_TOUCH (the loop skips their quiet ticks itself) */
     size_t quiet_skipped;     /* wake-ups the loop found quiet and did not hand to Python */
+    uint8_t silent_acks;      /* an own ACCEPTED wakes nothing (it waits for the next wake-up): the
+                               * runtime sets it for a running strategy with no on_accepted, no
+                               * on_book and no RPL_TIMER_ON_CHANGE timer (Replay._silent_acks) */
+    uint8_t _pad4[7];
     rpl_view_t view;          /* the strategy's book view as delivered (every level row taken) */
     /* the strategy's own events: [own_head, own_tail) */
     eng_evt_t *own;

@@ -47,7 +47,7 @@ from native import records
 from native._venue import ffi, lib
 from native.batch import CommandBuffer, encode_columns
 from native.engine import Engine
-from native.messages import Event
+from native.messages import AcceptedEvent, Event
 from native.records import EvtType, OrdType, Side, StpMode, Tif
 from trading.replay.history import (
     CONTRA_ACCOUNT,
@@ -61,7 +61,7 @@ from trading.replay.latency import Banded, Constant, LatencyModel, activity
 from trading.replay.native_loop import HAS_ORDERS, STOP_END, STOP_WAKE, STOPPED, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
-from trading.strategy.context import TIMER_ON_TOUCH, Context, Limits, Outgoing, write_command
+from trading.strategy.context import TIMER_ON_CHANGE, TIMER_ON_TOUCH, Context, Limits, Outgoing, write_command
 from trading.strategy.ledger import FeeSchedule
 
 INF = 1 << 62
@@ -203,6 +203,8 @@ class Replay:
         self._charged = 0
         self.wakeups = 0
         self._calls = 0          # callbacks run (a wake-up that runs none and takes no own event is quiet)
+        self._silent_acks = False   # the strategy's ACCEPTED events wake nothing (_set_silent_acks)
+        self._timers_seen = -1      # timers the silent-acks rule last saw (-1: not yet decided)
         self.next_aggressor = 0
         # per history command, the own bid at or above which (ask at or below which) it could trade
         # with the strategy: executions on that side at their price, adds crossing from the other side
@@ -290,9 +292,8 @@ class Replay:
             self._run_c_loop(progress)
         else:
             self._run_reference(progress)
-        if self.loop is not None:
-            self.loop.flush_md(self.ctx.book)
         end = max(self.now, int(ts[-1]) if n else 0)
+        self._take_waiting(end)
         self._wake_ts = end
         self._charged = 0
         if self.error is None:
@@ -312,6 +313,20 @@ class Replay:
             wall_s=time.perf_counter() - wall, engine_commands=self.router.seq, engine_events=self.router.events,
             compute_charges=self.readings, wakeups=self.wakeups)
 
+    def _take_waiting(self, end: int) -> None:
+        """At the day's end, before on_stop: what waits for a wake-up that will not come (market data
+        quiet wake-ups took, silent acks delivered by `end`) into the strategy's view, so both loops
+        leave it the same."""
+        if self.loop is not None:
+            self.loop.flush_md(self.ctx.book)
+        if self.error is not None or not self._silent_acks:
+            return
+        if self.loop is not None:
+            for ev in self.loop.take_own(end):
+                self.ctx.apply_event(ev)
+        while self.own and self.own[0][0] <= end:
+            self.ctx.apply_event(self.own.popleft()[1])
+
     def _run_reference(self, progress: Callable[[float], None] | None) -> None:
         """The loop in Python (any latency model); the C loop mirrors it step for step."""
         h = self.h
@@ -326,7 +341,7 @@ class Replay:
             t_h = int(ts[self.i]) if self.i < n else INF
             t_a = self.arrivals[0][0] if self.arrivals else INF
             t_w = self._next_wake() if self.error is None else (self.own[0][0] if self.own else INF)
-            if t_h == INF and t_a == INF and (not self.own or self.error is not None):
+            if t_h == INF and t_a == INF and (self._first_waking_own() >= INF or self.error is not None):
                 break   # the day is over: what is still in flight is settled by _final_cancel
             if t_w < t_h and t_w < t_a:
                 self._wake(t_w)
@@ -515,15 +530,37 @@ class Replay:
     def _next_md(self) -> int:
         return self.router.next_md()
 
+    def _first_waking_own(self) -> int:
+        """When the first own event that wakes the strategy is delivered (rpl_loop.c own_wake_next):
+        with silent acks, an ACCEPTED waits for the next wake-up; stopped, every event wakes."""
+        if not self._silent_acks or self.error is not None:
+            return self.own[0][0] if self.own else INF
+        for t, ev in self.own:
+            if type(ev) is not AcceptedEvent:
+                return t
+        return INF
+
+    def _set_silent_acks(self) -> None:
+        """An ACCEPTED changes only an order's status: for a strategy with no on_accepted, no
+        on_book (which own events wake) and no on-change timer (which they mark), it wakes
+        nothing, marks no on-touch-change timer, and is taken at the next wake-up, before any
+        callback; all are taken before on_stop."""
+        silent = not (self.subscribed["on_accepted"] or self.subscribed["on_book"]
+                      or any(kind == TIMER_ON_CHANGE for _, kind in self.ctx.timers))
+        self._silent_acks = silent
+        if self.loop is not None:
+            self.loop.state.silent_acks = int(silent)
+
     def _next_wake(self) -> int:
-        t = self.own[0][0] if self.own else INF
+        own = self._first_waking_own()
+        t = own
         md_next = self._next_md() if self.wants_md else INF
         if self.md_callbacks:
             t = min(t, md_next)
         for timer in self.timers:
             nxt, interval, on_change, changed = timer[:4]
             if on_change and not changed:
-                first = min(md_next, self.own[0][0] if self.own else INF)
+                first = min(md_next, own)
                 if first >= INF:
                     continue
                 if first > nxt:   # the first tick at or after the next delivery
@@ -568,9 +605,12 @@ class Replay:
         """_wake's deliveries and callbacks in Python; whether an own event was taken."""
         md_changed = self._apply_md(t)
         own = taken = False
+        silent = self._silent_acks
         while self.own and self.own[0][0] <= t and self.error is None:
-            self.ctx.apply_event(self.own.popleft()[1])
-            own = taken = True
+            ev = self.own.popleft()[1]
+            self.ctx.apply_event(ev)
+            if not (silent and type(ev) is AcceptedEvent):
+                own = taken = True
         while self.own and self.own[0][0] <= t:      # stopped strategy: bookkeeping only
             self.ctx.apply_event(self.own.popleft()[1])
             taken = True
@@ -594,9 +634,11 @@ class Replay:
         assert loop is not None
         md_changed = loop.take_md(t, self.ctx.book, self._stop_on_trade, self._md_row)
         own = taken = False
+        silent = self._silent_acks and self.error is None
         for ev in loop.take_own(t):
-            own = own or self.error is None
-            taken = True
+            if not (silent and type(ev) is AcceptedEvent):
+                own = own or self.error is None
+                taken = True
             self.ctx.apply_event(ev)
         loop.mark_timers(own)
         if (md_changed or own) and self.subscribed["on_book"] and self.error is None:
@@ -657,6 +699,9 @@ class Replay:
         while self.loop is None and len(self.timers) < len(self.ctx.timers):
             interval, on_change = self.ctx.timers[len(self.timers)]
             self.timers.append([t + interval, interval, int(on_change), 0, -INF, INF])
+        if len(self.ctx.timers) != self._timers_seen:
+            self._timers_seen = len(self.ctx.timers)
+            self._set_silent_acks()
         out = self.ctx.outbox
         if out and self._order_latency_ns is not None:
             # a constant order latency draws nothing: the same arithmetic as below, without arrays

@@ -44,12 +44,14 @@ def test_the_c_book_view_keeps_the_best_of_each_side_as_a_dict_model() -> None:
 
 class TouchWatcher(Strategy):
     """A 1 ms timer of the given kind; notes the time and touch at each tick; at its first tick
-    places a bid far under the touch (its ack is an own event, which must fire the next tick)."""
+    places a bid far under the touch, and cancels it at its first tick from 7 ms on (the cancel
+    is an own event that fires the next tick; the ack is not one for an on-touch-change timer)."""
 
     def __init__(self, kind: int) -> None:
         super().__init__()
         self.kind = kind
         self.ticks: list[tuple[int, Any, Any]] = []
+        self.order_id = 0
 
     def on_start(self, ctx: Context) -> None:
         ctx.set_timer(MS, on_change_only=self.kind == TIMER_ON_CHANGE, on_touch_change=self.kind == TIMER_ON_TOUCH)
@@ -57,7 +59,10 @@ class TouchWatcher(Strategy):
     def on_timer(self, ctx: Context) -> None:
         self.ticks.append(((ctx.now - T0) // MS, ctx.book.best_bid, ctx.book.best_ask))
         if len(self.ticks) == 1:
-            ctx.buy(P - 300, 1)
+            self.order_id = ctx.buy(P - 300, 1)
+        elif self.order_id and ctx.now >= T0 + 7 * MS:
+            ctx.cancel(self.order_id)
+            self.order_id = 0
 
 
 def _ticks(kind: int, loop: str) -> tuple[list[tuple[int, Any, Any]], Any, Replay]:
@@ -73,22 +78,24 @@ def _ticks(kind: int, loop: str) -> tuple[list[tuple[int, Any, Any]], Any, Repla
 @pytest.mark.parametrize("loop", ["python", "auto"])
 def test_a_touch_timer_fires_when_the_touch_moved_or_an_own_event_arrived(loop: str) -> None:
     ticks, r, _ = _ticks(TIMER_ON_TOUCH, loop)
-    # 1 ms: first touch; 2 ms: its own bid's ack; 7 ms: the bid moved up. A deeper ask (3.5 ms),
-    # more at the best ask (9.5 ms), a deep ask gone (12.5 ms): no tick
-    assert ticks == [(1, P - 100, P + 100), (2, P - 100, P + 100), (7, P, P + 100)]
-    assert r.error is None and r.ctx.sent["NEW"] == 1
+    # 1 ms: first touch; 7 ms: the bid moved up; 8 ms: its cancel arrived. Its bid's ack (1 ms),
+    # a deeper ask (3.5 ms), more at the best ask (9.5 ms), a deep ask gone (12.5 ms): no tick
+    assert ticks == [(1, P - 100, P + 100), (7, P, P + 100), (8, P, P + 100)]
+    assert r.error is None and r.ctx.sent["NEW"] == 1 and r.ctx.sent["CANCEL"] == 1 and not r.ctx.orders
 
 
 @pytest.mark.parametrize("loop", ["python", "auto"])
 def test_an_on_change_timer_fires_at_every_tick_after_a_delivery(loop: str) -> None:
     ticks, _, _ = _ticks(TIMER_ON_CHANGE, loop)
     # each tick after a delivery (the day ends with its last message, at 20 ms)
-    assert [t[0] for t in ticks] == [1, 2, 4, 7, 10, 13]
+    assert [t[0] for t in ticks] == [1, 2, 4, 7, 8, 10, 13]
 
 
 def test_both_loops_give_the_same_touch_timer_run() -> None:
     (ref_ticks, ref, _), (fast_ticks, fast, c_loop) = _ticks(TIMER_ON_TOUCH, "python"), _ticks(TIMER_ON_TOUCH, "auto")
     assert fast_ticks == ref_ticks and fast.samples == ref.samples and fast.wakeups == ref.wakeups
-    # the quiet ticks (after the deeper ask, the ask's size, the deep ask's delete) never entered Python
-    assert c_loop.loop is not None and c_loop.loop.quiet_skipped == 3
+    # the quiet ticks (2 ms after its own bid's level and ack, 4, 10 and 13 ms) never entered
+    # Python, nor did the ack; it woke at 1, 7 (the tick, then its cancel's arrival) and 8 ms
+    assert c_loop.loop is not None and c_loop.loop.quiet_skipped == 4
+    assert fast.wakeups == 4
     assert fast.ctx.book.bids == ref.ctx.book.bids and fast.ctx.book.asks == ref.ctx.book.asks
