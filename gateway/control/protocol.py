@@ -116,8 +116,8 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "strategy.start": (WRITE, ("strategy", "account", "instrument", "params?", "via?", "other_instruments?",
                                "session?", "key_file?", "gateway?", "md?", "md_recovery?"),
                        "start a strategy in its own process under an account (k=v,k=v params); via slot "
-                       "(default; other_instruments: INSTR[:TICK],...) or tcp (session, key_file, gateway, "
-                       "md, md_recovery)"),
+                       "(default) or tcp (session, key_file, gateway, md, md_recovery); other_instruments: "
+                       "INSTR[:TICK],..."),
     "strategy.set": (WRITE, ("id", "params"), "change live parameters of a running strategy (k=v,k=v)"),
     "strategy.stop": (WRITE, ("id",), "stop a running strategy (its orders are cancelled)"),
     "parent.list": (READ, (), "parent orders (execution algorithms): state, progress, shortfall"),

@@ -246,10 +246,7 @@ _TCP_ONLY = {"session": "--session", "key_file": "--key-file", "gateway": "--gat
 
 
 def _check_strategy_start(args: dict[str, Any], cmd: str) -> None:
-    tcp = args.get("via") == "tcp"
-    if tcp and args.get("other_instruments"):
-        raise UsageError(f"{cmd}: --other-instrument is for --via slot (a strategy over TCP follows one instrument)")
-    if tcp:
+    if args.get("via") == "tcp":
         missing = [flag for name, flag in _TCP_ONLY.items() if name in ("session", "md", "md_recovery")
                    and name not in args]
         if missing:
@@ -322,11 +319,11 @@ GRAMMAR: dict[str, Node] = {
                                          Arg("params", Kind.PARAMS, optional=True)),
                       "start a strategy in its own process under an account (limits: risk set account)",
                       write=True, options=_STRATEGY_START_OPTIONS, check=_check_strategy_start,
-                      details="--via slot (default): its own producer slot and the event log, "
-                      "--other-instrument INSTR[:TICK] (repeatable) to follow more instruments; --via tcp: an "
+                      details="--via slot (default): its own producer slot and the event log; --via tcp: an "
                       "external participant over the gateway (--session ID, its key from the venue's config "
                       "or --key-file FILE on the venue's host, --gateway HOST:PORT when the gateway's port "
-                      "is not fixed) and the market-data feed (--md tcp://HOST:PORT --md-recovery HOST:PORT)"),
+                      "is not fixed) and the market-data feed (--md tcp://HOST:PORT --md-recovery HOST:PORT); "
+                      "either way --other-instrument INSTR[:TICK] (repeatable) to follow more instruments"),
         "set": Leaf("strategy.set", (Arg("id", Kind.STRATEGY_ID), Arg("params", Kind.PARAMS)),
                     "change parameters of a running strategy (those it can change live)", write=True),
         "stop": Leaf("strategy.stop", (Arg("id", Kind.STRATEGY_ID),),

@@ -3,13 +3,14 @@ set / stop``, a mixin of ControlService. The strategies themselves are processes
 trading/strategy/manager.py, one per account.
 
 ``strategy.start`` runs a strategy either through its own producer slot (``via`` "slot", the
-default; ``other_instruments``, "INSTR[:TICK],...", makes it follow more instruments, each with
-the configured tick when none is given) or as an external participant over the order-entry gateway and
+default) or as an external participant over the order-entry gateway and
 the market-data feed (``via`` "tcp": ``session`` names its gateway session, whose firm must own the
 account; the key comes from ``key_file`` (read by the strategy process) or, for a session whose
 key is in the venue's config, from there, handed over in the process's environment; ``gateway``
 defaults to the config's listen address when that has a fixed port; ``md`` and ``md_recovery``
-name the feed, as ``python -m gateway md publish --zmq ... --recovery-port ...`` serves it). Every
+name the feed, as ``python -m gateway md publish --zmq ... --recovery-port ...`` serves it). Either
+way ``other_instruments``, "INSTR[:TICK],...", makes it follow more instruments, each with the
+configured tick when none is given. Every
 refusal is a bad_request naming the field, before any process starts.
 """
 from __future__ import annotations
@@ -75,9 +76,6 @@ class StrategyCommands:
         given = sorted(k for k, v in tcp_options.items() if v is not None)
         if via == "slot" and given:
             raise _bad(f"strategy.start: {', '.join(given)} are for via tcp")
-        if via == "tcp" and others:
-            raise _bad("strategy.start: other_instruments are for via slot: a strategy over TCP follows one "
-                       "instrument (its feed book and its session's orders)")
         tcp = self._tcp_access(acct, **tcp_options) if via == "tcp" else None
         try:
             return dict(self._strategies().start(str(strategy), acct, ins, parse_params(params), via, others, tcp,

@@ -8,7 +8,9 @@ that venue's own terms (``VenueTerms``):
 - fees: the venue's maker rebate and taker fee (the context's fee schedule, so its ledger books
   them and the maker's pricing counts the rebate in the edge of a quote);
 - latency: the one-way latency of the venue's profile (``latency_us``, maker.py: each side moves
-  away from the mid by sigma * sqrt(2 * latency), in whole ticks).
+  away from the mid by sigma * sqrt(2 * latency), in whole ticks). Priced here; suffered too where
+  the runtime applies it: live with ``MultiVenueRunner(delays=...)`` (multivenue_live.py), in
+  replay by the routing replay's latency draws (multivenue_replay.py).
 
 One inventory: every venue's maker quotes (skew and sizes) from the total position over all venues
 (the sum of the venue contexts' positions), and the size a venue may quote on a side is capped by

@@ -118,8 +118,9 @@ def _tcp_runner(args: argparse.Namespace, strategy: Strategy, limits: Limits) ->
                        f"--key-file (or ${SESSION_KEY_ENV})")
     if missing:
         raise ValueError(f"--via tcp needs {', '.join(missing)}")
-    if args.other_instrument or args.journal:
-        raise ValueError("--other-instrument and --journal are for --via slot (the feed's snapshot gives the book)")
+    if args.journal:
+        raise ValueError("--journal is for --via slot (over TCP the feed's snapshot gives the book)")
+    others = [OtherInstrument.parse(text) for text in args.other_instrument]
     host, port = _host_port(args.gateway, "--gateway")
     rec_host, rec_port = _host_port(args.md_recovery, "--md-recovery")
     from gateway.client import Client
@@ -131,7 +132,7 @@ def _tcp_runner(args: argparse.Namespace, strategy: Strategy, limits: Limits) ->
                                        md["recovery"].RecoveryClient((rec_host, rec_port), session), session,
                                        late_join=True)
     client = Client.connect(host, port, args.session, args.firm, key or "", keepalive_ms=10_000)
-    return TcpRunner(client, feed, strategy, args.instrument, args.account, limits, tick_size=args.tick)
+    return TcpRunner(client, feed, strategy, args.instrument, args.account, limits, tick_size=args.tick, others=others)
 
 
 def main(argv: list[str] | None = None) -> int:

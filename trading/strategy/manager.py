@@ -1,9 +1,9 @@
 """Strategies run by the control plane: each one a ``python -m trading strategy run`` process of
 its own, under an account of the venue's configuration (whose risk limits the control plane sets
 and the engine enforces), attached either through its own producer slot and the event log
-(``via="slot"``, in-process with no TCP hop; it may follow other instruments too: ``others``) or as
-an external participant over the order-entry gateway and the market-data feed (``via="tcp"``:
-its own session and credentials, ``TcpAccess``).
+(``via="slot"``, in-process with no TCP hop) or as an external participant over the order-entry
+gateway and the market-data feed (``via="tcp"``: its own session and credentials, ``TcpAccess``);
+either way it may follow other instruments too (``others``).
 
 Used by gateway/control/service.py for the ops shell's ``strategy list / start / stop / params /
 set``. A stopped strategy gets SIGTERM: its runner cancels the strategy's orders and exits; its
@@ -103,9 +103,8 @@ class StrategyManager:
         account, an unknown via, options of the other via."""
         if via not in VIAS:
             raise ValueError(f"via must be slot or tcp, got {via!r}")
-        if via == "tcp" and (tcp is None or others):
-            raise ValueError("via tcp needs the gateway session and the feed (tcp access), and follows one "
-                             "instrument (other instruments are for via slot)")
+        if via == "tcp" and tcp is None:
+            raise ValueError("via tcp needs the gateway session and the feed (tcp access)")
         if via == "slot" and tcp is not None:
             raise ValueError("gateway session and feed options are for via tcp")
         cls = resolve(spec)
@@ -122,6 +121,8 @@ class StrategyManager:
         for k, v in params.items():
             cmd += ["--param", f"{k}={v}"]
         env = dict(os.environ)
+        for other, other_tick in others:
+            cmd += ["--other-instrument", f"{other}:{other_tick}"]
         if tcp is not None:
             cmd += tcp.argv()
             if tcp.key is not None and not tcp.key_file:
@@ -129,8 +130,6 @@ class StrategyManager:
                 env[SESSION_KEY_ENV] = tcp.key
         else:
             cmd += ["--venue", self.venue]
-            for other, other_tick in others:
-                cmd += ["--other-instrument", f"{other}:{other_tick}"]
             if self.shm_dir:
                 cmd += ["--shm-dir", self.shm_dir]
             if self.journal_dir:

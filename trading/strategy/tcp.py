@@ -22,6 +22,10 @@ What the strategy sees is what live.py gives it, built from what an outside firm
   those calls is already the poll's last one. A trade the subscriber could not keep (more than
   PRINTS trades waiting, or missed in a gap it resynced from a snapshot) is counted in
   ``prints_lost``, never delivered as a guess; the instrument's phase changes reach on_phase.
+- other instruments (``others``: a hedge instrument, a correlated one), as live.py follows them: the
+  context follows their feed books, trades (book.trade) and phases too, the strategy's orders in
+  them go to the gateway with their instrument id (a mass cancel per followed instrument), and
+  on_other_book(ctx, instrument_id) tells the strategy that one of their books changed.
 Timers run on CLOCK_MONOTONIC as in live.py. A strategy that raises is stopped and its orders
 mass-cancelled; the session and the venue go on.
 """
@@ -31,7 +35,7 @@ import select
 import time
 import traceback
 from collections import deque
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
 from gateway.client import (BusinessMessageReject, Client, ClientTimeout, ExecType, ExecutionReport,
                             OrderCancelReject, OrderFlags, Side, TimeInForce)
@@ -40,6 +44,7 @@ from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, Expi
 from trading.strategy.api import BUY, SELL, PublicTrade, Strategy, overrides
 from trading.strategy.context import ICEBERG, POST_ONLY, Context, Limits, Outgoing
 from trading.strategy.ledger import FeeSchedule
+from trading.strategy.live import OtherInstrument
 from trading.strategy.live_params import apply_queued
 from trading.strategy.wall_timers import fire_due_timers
 
@@ -61,12 +66,14 @@ class Feed(Protocol):
 class TcpRunner:
     def __init__(self, client: Client, feed: Feed, strategy: Strategy, instrument_id: int, account_id: int,
                  limits: Limits | None = None, fees: FeeSchedule | None = None, price_scale: int = 10_000,
-                 tick_size: int = 1, depth_levels: int = 50) -> None:
+                 tick_size: int = 1, depth_levels: int = 50, others: Sequence[OtherInstrument] = ()) -> None:
         self.client, self.feed, self.strategy = client, feed, strategy
         self.instrument_id, self.depth_levels = instrument_id, depth_levels
         self.ctx = Context(instrument_id, account_id, price_scale, tick_size, fees or FeeSchedule(),
                            limits or Limits(), dict(strategy.params), clock=time.monotonic_ns, invoke=self._invoke)
-        self.subscribed = {name: overrides(strategy, name) for name in ("on_book", "on_trade")}
+        for other in others:       # ValueError (a duplicate, a bad id) before anything is sent
+            self.ctx.add_instrument(other.instrument_id, other.price_scale, other.tick_size, other.fees)
+        self.subscribed = {name: overrides(strategy, name) for name in ("on_book", "on_trade", "on_other_book")}
         self.error: str | None = None
         self.timers: list[list[int]] = []
         self.venue_id: dict[int, int] = {}       # the context's order id -> the venue's orderId
@@ -79,7 +86,7 @@ class TcpRunner:
         # client's counter (below 2^32: the order is its own parent), never the context's order id
         # (bit 62 and the account set: every order would look like a child of one parent).
         self.ctx_of_cl: dict[int, int] = {}
-        self._phase: int | None = None
+        self._phases: dict[int, int] = {}         # followed instrument -> its phase as the feed last said
         self._started = False
         self._stopping = False    # after on_stop: no callbacks, the context still books the reports
         self._stop_requested = False    # request_stop(): run() returns after the step in hand
@@ -106,11 +113,12 @@ class TcpRunner:
     def start(self) -> None:
         self._started = True
         self.feed.book.keep_prints(PRINTS)
-        inst = self.feed.book.instrument(self.instrument_id)
-        if inst["known"]:
-            self._phase = int(inst["phase"])
-            self.ctx.apply_phase(self._phase, self._phase, notify=False)
-        self._sync_book()
+        for instrument_id in self.ctx.instruments:
+            inst = self.feed.book.instrument(instrument_id)
+            if inst["known"]:
+                phase = self._phases[instrument_id] = int(inst["phase"])
+                self.ctx.apply_phase(phase, phase, notify=False, instrument_id=instrument_id)
+            self._sync_book(instrument_id)
         self._invoke("on_start")
         self._flush()
 
@@ -174,11 +182,11 @@ class TcpRunner:
         fire_due_timers(self.timers, self.ctx.timers, self._invoke)
 
     # ---- market data ------------------------------------------------------------------------------
-    def _sync_book(self) -> bool:
-        """The feed's levels of the instrument into the book view (changed levels only)."""
-        book, changed = self.ctx.book, False
+    def _sync_book(self, instrument_id: int) -> bool:
+        """The feed's levels of a followed instrument into its book view (changed levels only)."""
+        book, changed = self.ctx.instruments[instrument_id].book, False
         for side, have in ((BUY, book.bids), (SELL, book.asks)):
-            levels = self.feed.book.depth(self.instrument_id, side, self.depth_levels)
+            levels = self.feed.book.depth(instrument_id, side, self.depth_levels)
             now = dict(zip(levels["price"].tolist(), levels["qty"].tolist()))
             for price in [p for p in have if p not in now]:
                 book.apply(side, price, 0)
@@ -190,27 +198,38 @@ class TcpRunner:
         return changed
 
     def _deliver_md(self) -> None:
-        changed = self._sync_book()
+        """What a poll of the feed brought: every followed book synced, the trades in feed order,
+        phase changes, then on_other_book per changed other book and on_book (as live.py)."""
+        changed = {i: self._sync_book(i) for i in self.ctx.instruments}
         self._deliver_trades()
-        inst = self.feed.book.instrument(self.instrument_id)
-        if inst["known"] and int(inst["phase"]) != self._phase:
-            previous, self._phase = self._phase, int(inst["phase"])
-            self.ctx.apply_phase(self._phase, previous if previous is not None else self._phase)
-        if changed and self.subscribed["on_book"]:
+        for instrument_id in self.ctx.instruments:
+            inst = self.feed.book.instrument(instrument_id)
+            phase = int(inst["phase"])
+            if inst["known"] and phase != self._phases.get(instrument_id):
+                previous = self._phases.get(instrument_id, phase)
+                self._phases[instrument_id] = phase
+                self.ctx.apply_phase(phase, previous, instrument_id=instrument_id)
+        if self.subscribed["on_other_book"]:
+            for instrument_id in sorted(i for i, c in changed.items() if c and i != self.instrument_id):
+                self._invoke("on_other_book", instrument_id)
+        if changed[self.instrument_id] and self.subscribed["on_book"]:
             self._invoke("on_book")
 
     def _deliver_trades(self) -> None:
-        """Each trade of the instrument since the last poll, in feed order: book.trade, on_trade."""
+        """Each trade of a followed instrument since the last poll, in feed order: book.trade, and
+        on_trade for the primary instrument's."""
         prints = self.feed.book.take_prints()
         if not len(prints):
             return
-        mine = prints[prints["instrument_id"] == self.instrument_id]
-        book, on_trade = self.ctx.book, self.subscribed["on_trade"]
-        for ts_ns, price, qty, aggressor, hidden in zip(mine["ts_ns"].tolist(), mine["price"].tolist(),
-                                                        mine["qty"].tolist(), mine["aggressor_side"].tolist(),
-                                                        mine["hidden"].tolist()):
-            book.trade(price, qty)
-            if on_trade:
+        followed, primary, on_trade = self.ctx.instruments, self.instrument_id, self.subscribed["on_trade"]
+        for ins, ts_ns, price, qty, aggressor, hidden in zip(
+                prints["instrument_id"].tolist(), prints["ts_ns"].tolist(), prints["price"].tolist(),
+                prints["qty"].tolist(), prints["aggressor_side"].tolist(), prints["hidden"].tolist()):
+            state = followed.get(ins)
+            if state is None:
+                continue
+            state.book.trade(price, qty)
+            if ins == primary and on_trade:
                 self._invoke("on_trade", PublicTrade(ts_ns, price, qty, aggressor, bool(hidden)))
 
     @property
@@ -278,7 +297,7 @@ class TcpRunner:
         return sent
 
     def _send(self, o: Outgoing) -> None:
-        c, ins, acct = self.client, self.instrument_id, self.ctx.account_id
+        c, ins, acct = self.client, o.instrument_id or self.instrument_id, self.ctx.account_id
         if o.op == "NEW":
             flags = (OrderFlags.POST_ONLY if o.flags & POST_ONLY else OrderFlags(0)) | \
                     (OrderFlags.ICEBERG if o.flags & ICEBERG else OrderFlags(0))

@@ -2,7 +2,9 @@
 venues with different fee schedules and latency profiles): it quotes ACME on both venues' engines
 with one inventory; market sells into its bids on either venue take the one inventory to its limit
 and no further (the venues' resting bids never exceed the room left), both venues trade, and
-each venue's P&L decomposition adds up exactly and matches that venue's ledger."""
+each venue's P&L decomposition adds up exactly and matches that venue's ledger. Each venue's
+configured latency is applied to the maker's commands (multivenue_live.DelayedRunner with the
+venue's delay model): every command was held at least its draw."""
 from __future__ import annotations
 
 import json
@@ -17,7 +19,7 @@ from native.messages import Flag, NewOrder
 from shm.client import EngineClient
 from tests.gateway.venues.test_multi_venue_up import START_S, write_config
 from trading.marketmaking.multivenue import MultiVenueMarketMaker, lit_venue_terms
-from trading.marketmaking.multivenue_live import MultiVenueRunner
+from trading.marketmaking.multivenue_live import DelayedRunner, MultiVenueRunner, venue_delays
 from trading.strategy.api import BUY, SELL
 
 ACCOUNT = 3          # max_position 20000 in the example: the strategy's own limit is what binds
@@ -60,7 +62,8 @@ def test_one_inventory_across_two_live_venues(tmp_path: Path) -> None:
         s = MultiVenueMarketMaker(terms, **PARAMS)
         with pytest.raises(ValueError, match="venue 'LITC'"):
             MultiVenueRunner({**engines, "LITC": "nope"}, s, 1, ACCOUNT, tick_size=100)
-        runner = MultiVenueRunner(engines, s, 1, ACCOUNT, tick_size=100)
+        delays = venue_delays(load_multi_config(cfg).venues, seed=7)
+        runner = MultiVenueRunner(engines, s, 1, ACCOUNT, tick_size=100, delays={v: delays[v] for v in engines})
         markets = {vid: EngineClient(name) for vid, name in engines.items()}
         try:
             runner.start()
@@ -107,6 +110,9 @@ def test_one_inventory_across_two_live_venues(tmp_path: Path) -> None:
                 assert r["pnl_parts_add_up"] and r["pnl_matches_runtime"] and r["passive_fills"] >= 1, vid
             assert rep["pnl_total"] == pytest.approx(rep["runtime_pnl_total"], abs=1e-6)
             assert sum(c.position for c in ctxs.values()) == LIMIT
+            for r in runner.runners.values():
+                assert isinstance(r, DelayedRunner) and len(r.holds) > 0
+                assert all(hold >= drawn for drawn, hold in r.holds)
         finally:
             for market in markets.values():
                 market.close()

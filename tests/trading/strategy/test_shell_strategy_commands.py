@@ -77,8 +77,6 @@ def test_strategy_start_list_stop_on_a_running_venue(venue):
 
 @pytest.mark.parametrize("line, message", [
     ("strategy start quote 1 ACME --via udp", "--via must be slot or tcp, got 'udp'"),
-    ("strategy start quote 1 ACME --via tcp --session 101 --md tcp://h:1 --md-recovery h:2 --other-instrument BETA",
-     "--other-instrument is for --via slot"),
     ("strategy start quote 1 ACME --other-instrument BETA:x", "--other-instrument expects INSTR or INSTR:TICK"),
     ("strategy start quote 1 ACME --other-instrument :5", "--other-instrument expects INSTR or INSTR:TICK"),
     ("strategy start quote 1 ACME --session 101", "--session is for --via tcp"),
@@ -148,11 +146,12 @@ def test_shell_runs_a_strategy_over_tcp_changes_a_parameter_and_stops_it(venue):
         tcp = (f"--via tcp --session 101 --gateway {venue.gateway_host}:{venue.gateway_port} "
                f"--md tcp://127.0.0.1:{zmq_port} --md-recovery 127.0.0.1:{recovery_port}")
         wait_for(lambda: _listening(recovery_port), "the feed's recovery server", 30)
-        rc, answer = _shell(venue, f"strategy start quote 2 ACME size=10,interval_ms=20 {tcp}")
+        rc, answer = _shell(venue, f"strategy start quote 2 ACME size=10,interval_ms=20 {tcp} --other-instrument BETA")
         assert rc == 0 and answer["ok"], answer
         sid = answer["data"]["id"]
         row = next(r for r in ctl.call("strategy.list") if r["id"] == sid)
-        assert (row["via"], row["session"], row["account"], row["state"]) == ("tcp", 101, 2, "running"), row
+        assert (row["via"], row["session"], row["account"], row["state"], row["other_instruments"]) == \
+            ("tcp", 101, 2, "running", ["2:5"]), row
         wait_for(lambda: _orders(ctl, 2) == [("buy", 9_990, 10), ("sell", 10_010, 10)], "its quotes at the touch", 30)
 
         rc, answer = _shell(venue, f"strategy set {sid} size=20")
@@ -171,7 +170,8 @@ def test_shell_runs_a_strategy_over_tcp_changes_a_parameter_and_stops_it(venue):
 
         rc, answer = _shell(venue, f"strategy stop {sid}")
         assert rc == 0 and answer["data"]["state"] == "exited 0", answer
-        assert "TouchQuoter on instrument 1 account 2" in answer["data"]["last_output"]
+        # its summary's last line: the instrument it followed besides ACME (BETA, id 2)
+        assert answer["data"]["last_output"].startswith("  instrument 2: position 0"), answer["data"]
         assert _orders(ctl, 2) == []
         rc, answer = _shell(venue, f"strategy set {sid} size=30")
         assert rc != 0 and "is not running" in answer["message"], answer
@@ -209,7 +209,6 @@ def test_shell_starts_a_strategy_following_other_instruments(venue):
     ({"other_instruments": "BETA,"}, "expected INSTR or INSTR:TICK"),
     ({"other_instruments": 5}, "must be INSTR[:TICK]"),
     ({"session": 101}, "session are for via tcp"),
-    ({"via": "tcp", "other_instruments": "BETA", "session": 101}, "other_instruments are for via slot"),
     ({"via": "tcp", "session": 7}, "via tcp needs session, one of the venue's sessions (101, 201)"),
     ({"via": "tcp", "session": 201}, "account 2 is not firm 2's"),
     ({"via": "tcp", "session": 101, "key_file": "/no/such/key"}, "no such file"),

@@ -196,3 +196,58 @@ def test_strategy_run_via_tcp_refuses_bad_arguments_in_one_line(extra: list[str]
     assert r.returncode == 2
     err = r.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("strategy: ") and message in err[0], r.stderr
+
+
+class JoinsTheOtherBid(Strategy):
+    """Follows instrument 2 besides its primary one: joins 2's best bid with 10 once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.other_books: list[int] = []
+        self.trades: list[PublicTrade] = []
+        self.placed = False
+
+    def on_other_book(self, ctx: Context, instrument_id: int) -> None:
+        self.other_books.append(instrument_id)
+        bid = ctx.instrument(instrument_id).book.best_bid
+        if bid is not None and not self.placed:
+            ctx.buy(bid, 10, instrument=instrument_id)
+            self.placed = True
+
+    def on_trade(self, ctx: Context, trade: PublicTrade) -> None:
+        self.trades.append(trade)
+
+
+def test_a_strategy_over_tcp_follows_and_trades_another_instrument(tmp_path: Path) -> None:
+    from trading.strategy.live import OtherInstrument
+    with launcher.Venue(prefix="tcpo", log_dir=tmp_path, stop_deadline_s=40) as venue:
+        cfg = write_config(tmp_path, venue.name)
+        ready = venue.start_up(cfg, tmp_path / "run", tmp_path / "ready.json", deadline_s=START_DEADLINE_S)
+        host, _, port = ready["gateway"].rpartition(":")
+        zmq_port, recovery_port = _free_port(), _free_port()
+        venue.spawn("md", [sys.executable, "-m", "gateway", "md", "publish", "--engine", venue.name, "--no-udp",
+                           "--zmq", f"tcp://127.0.0.1:{zmq_port}", "--recovery-port", str(recovery_port),
+                           "--duration-s", "300", "--heartbeat-ms", "100"], stdout_to_log=True)
+        sub = _retry(lambda: Subscriber(ZmqReceiver(f"tcp://127.0.0.1:{zmq_port}"),
+                                        RecoveryClient(("127.0.0.1", recovery_port), FEED_SESSION), FEED_SESSION,
+                                        late_join=True), "the market-data feed's snapshot")
+        strategy = JoinsTheOtherBid()
+        runner = TcpRunner(_connect(host, int(port), 101), sub, strategy, instrument_id=1, account_id=1,
+                           others=[OtherInstrument(2, tick_size=5)])
+        runner.start()
+        other = _connect(host, int(port), 201)
+        other.new_order(2, Side.BUY, 100, 3, price=4_990)
+        other.new_order(2, Side.SELL, 100, 3, price=5_010)
+        _until(runner, lambda: [(o.instrument_id, o.price, o.status) for o in runner.ctx.orders.values()] ==
+               [(2, 4_990, "live")], "its bid in instrument 2")
+        other.new_order(2, Side.SELL, 110, 4, price=4_990)      # the other firm's bid first, then ours
+        _until(runner, lambda: runner.ctx.positions[2] == 10, "its bid in instrument 2 filled")
+        assert runner.ctx.positions == {1: 0, 2: 10} and runner.ctx.instrument(2).ledger.position == 10
+        # the feed's prints may come after the gateway's fill report
+        _until(runner, lambda: runner.ctx.instrument(2).book.last_trade_price == 4_990, "instrument 2's trades")
+        assert strategy.trades == []       # on_trade is the primary instrument's
+        assert set(strategy.other_books) == {2} and runner.error is None
+        runner.stop(timeout_s=30.0)
+        assert not runner.ctx.orders
+        runner.client.terminate()
+        other.terminate()
