@@ -9,7 +9,7 @@
  * write every 0.5 ms while a written 64 MiB file is removed): unlink at once, the longest write
  * 10.1-11.7 ms (about 0.16 ms of stall per MiB discarded); shrunk 1 MiB at a time with a 1 ms
  * pause, 0.7 ms in the quieter run. Prune removes 64 MiB segments and whole snapshots while
- * the venue trades, so each removal was a 10 ms hole in every ack's P99.
+ * the venue trades, so each removal was a 10 ms hole in every ack's P99 (bench/journal_files.py).
  *
  * Shrinking from the end keeps each step's discard to one step's extent; the pause lets the
  * writes that queued behind it through before the next. The rename first keeps a crash mid-way

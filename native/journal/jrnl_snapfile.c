@@ -4,6 +4,15 @@
  * storing it: the file, the CRC32C over the body (the header's body_crc), the creation time,
  * and the durability of the rename. Snapshots are taken in a forked child (jrnl_snapshot.c) and
  * loaded at start-up, never on the order path, so one heap buffer per call is fine.
+ *
+ * The body is written back a chunk at a time as it is written (write_chunk), not left to one
+ * fdatasync at the end: that one sync put the whole image (tens to hundreds of MiB) in front of
+ * the disk at once, and every durable write queued behind it (the engine's journal sync of an
+ * order being acked, the gateway's flow-store sync) waited for all of it. Measured on this
+ * machine (2 vCPUs, virtio disk, load 5: a 4 KiB O_DIRECT|O_DSYNC write every 0.5 ms while a
+ * 96 MiB file is written): one fdatasync at the end, the longest write 37.7-39.1 ms; each MiB
+ * written back as it is written (sync_file_range, waited), 8.7-8.8 ms, the file's own writing
+ * 124-136 ms -> 163 ms. bench/journal_files.py measures it beside the removal of old files.
  */
 #define _GNU_SOURCE
 #include "jrnl_snapfile.h"
@@ -34,6 +43,18 @@ static int write_all(int fd, const void *buf, uint64_t n)
         n -= (uint64_t)w;
     }
     return 0;
+}
+
+/* Writes n bytes at the file offset off (the file's position) and waits until the disk has
+ * them (not durable yet: the fdatasync at the end flushes the disk's cache and the metadata), so
+ * at most one chunk of the snapshot is ever queued at the disk ahead of other writes. */
+static int write_chunk(int fd, const void *buf, uint64_t n, uint64_t off)
+{
+    int rc = write_all(fd, buf, n);
+    if (rc == 0 && sync_file_range(fd, (off64_t)off, (off64_t)n, SYNC_FILE_RANGE_WAIT_BEFORE |
+                                   SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
+        rc = -errno;
+    return rc;
 }
 
 /* Reads up to n bytes; returns the count read (short only at end of file) or -errno. */
@@ -68,7 +89,7 @@ static int write_image(const eng_engine_t *eng, int fd, uint8_t *buf)
         uint64_t n = eng_snapshot_copy_out(eng, off, buf, SNAP_CHUNK);
         if (n == 0) return -EIO;
         h.body_crc = jrnl_crc32c(h.body_crc, buf, n);
-        rc = write_all(fd, buf, n);
+        rc = write_chunk(fd, buf, n, sizeof h + off);
         off += n;
     }
     if (rc == 0) {
