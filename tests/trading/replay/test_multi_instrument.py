@@ -98,12 +98,28 @@ def test_estimated_ratio_on_simulated_pair_and_the_hedge(simulated: tuple[Histor
     params = {**MM, "hedge_threshold": "200", "hedge_instrument": "2", "hedge_ratio": "0"}
     strategy = MarketMakingStrategy(**params)
     result = run_multi_replay(simulated, strategy, ReplayConfig(compute="none"))
+    _check_estimate(strategy, result)
+    again = MarketMakingStrategy(**params)
+    assert _fills(run_multi_replay(simulated, again, ReplayConfig(compute="none"))) == _fills(result)
+
+
+def test_estimated_ratio_when_both_books_move_at_the_same_instant(tmp_path: Path) -> None:
+    """Both instruments' messages at the same times: the other book's callback comes first (as
+    live); the ratio's sample must take the quoted book as it stands then, not as of its last
+    on_book (which gave 1.65 for 2 before the maker took it fresh)."""
+    x, y = write_pair(tmp_path, y_lag=0.0)
+    params = {**MM, "hedge_threshold": "200", "hedge_instrument": "2", "hedge_ratio": "0"}
+    strategy = MarketMakingStrategy(**params)
+    result = run_multi_replay([build_history(load_lobster(x)), build_history(load_lobster(y))], strategy,
+                              ReplayConfig(compute="none"))
+    _check_estimate(strategy, result)
+
+
+def _check_estimate(strategy: MarketMakingStrategy, result: Any) -> None:
     rep = _checked_report(strategy, result)
     assert rep["hedge"]["ratio"] == pytest.approx(2.0, rel=0.05)
     assert rep["hedge"]["correlation"] > 0.9
     assert rep["hedge_fills"] > 0 and rep["passive_fills"] > 50
-    again = MarketMakingStrategy(**params)
-    assert _fills(run_multi_replay(simulated, again, ReplayConfig(compute="none"))) == _fills(result)
 
 
 def test_days_that_do_not_belong_together_are_refused(tmp_path: Path, simulated: tuple[History, History]) -> None:
