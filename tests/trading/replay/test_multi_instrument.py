@@ -141,3 +141,21 @@ def test_hedge_instrument_not_replayed_is_refused_by_name(simulated: tuple[Histo
     result = run_multi_replay(simulated, strategy, ReplayConfig(compute="none"))
     assert result.error is not None and "hedge_instrument" in result.error
     assert result.fills == [] and result.ctx.sent["NEW"] == 0
+
+
+def test_measured_run_with_latencies_reruns_byte_identically(simulated: tuple[History, History],
+                                                              tmp_path: Path) -> None:
+    """Two instruments with order and feed latency, compute measured: the run's readings replay
+    it to byte-identical result files (fills name their instrument)."""
+    from trading.replay.latency import Constant
+    from trading.replay.results import write
+    params = {**MM, "hedge_threshold": "200", "hedge_instrument": "2", "hedge_ratio": "2"}
+    cfg = dict(order_latency=Constant(40_000), feed_latency=Constant(25_000), seed=2)
+    first = run_multi_replay(simulated, MarketMakingStrategy(**params), ReplayConfig(**cfg))
+    assert first.error is None and {f.instrument_id for f in first.fills} == {1, 2}
+    again = run_multi_replay(simulated, MarketMakingStrategy(**params),
+                             ReplayConfig(**cfg, compute_charges=tuple(first.compute_charges)))
+    write(first, tmp_path / "a", plots=False)
+    write(again, tmp_path / "b", plots=False)
+    for name in ("result.json", "fills.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
