@@ -134,7 +134,7 @@ def test_on_trade_over_tcp_is_one_call_per_trade_as_in_process(tmp_path: Path) -
 
         def same(want_qty: int) -> None:
             for runner in (over_tcp, in_process):
-                _until(runner, lambda: traded(runner) >= want_qty, f"{want_qty} shares traded")  # type: ignore[arg-type]
+                _until(runner, lambda r=runner: traded(r) >= want_qty, f"{want_qty} shares traded")  # type: ignore[arg-type,misc]
             # the same calls as in-process: engine time, price, quantity, aggressor; in feed order
             assert [(t.ts_ns, t.price, t.qty, t.aggressor) for t in over_tcp.strategy.trades] == \
                 [(t.ts_ns, t.price, t.qty, t.aggressor) for t in in_process.strategy.trades]
