@@ -119,6 +119,9 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
                        "(default) or tcp (session, key_file, gateway, md, md_recovery); other_instruments: "
                        "INSTR[:TICK],..."),
     "strategy.set": (WRITE, ("id", "params"), "change live parameters of a running strategy (k=v,k=v)"),
+    "strategy.pause": (WRITE, ("id",), "pause a running strategy: its orders cancelled, no market data or timer "
+                       "callbacks until strategy.resume"),
+    "strategy.resume": (WRITE, ("id",), "resume a paused strategy"),
     "strategy.stop": (WRITE, ("id",), "stop a running strategy (its orders are cancelled)"),
     "parent.list": (READ, (), "parent orders (execution algorithms): state, progress, shortfall"),
     "parent.show": (READ, ("id",), "one parent order: state, fills against schedule, child orders working"),

@@ -119,6 +119,8 @@ def read_token(token_file: str | None, environ: dict[str, str] | os._Environ[str
             text = path.read_text()
         except OSError as e:
             raise UsageError(f"--token-file {token_file}: {e.strerror or e}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"--token-file {token_file}: not UTF-8 text (a token is one line of text)") from None
         if mode & (stat.S_IRGRP | stat.S_IROTH):
             warn(f"warning: token file {token_file} is readable by other users (chmod 600 it)")
         lines = text.strip().splitlines()
@@ -444,8 +446,9 @@ def main(argv: list[str] | None = None) -> int:
         err.print(Text(message, style="red"))
         return EXIT_USAGE
 
-    if args.timeout <= 0 or args.refresh <= 0:
-        return usage_error("--timeout and --refresh must be > 0 seconds")
+    if not (0 < args.timeout <= 3600 and 0 < args.refresh <= 3600):     # NaN and inf too: a ms conversion failed
+        return usage_error(f"--timeout and --refresh must be > 0 seconds (at most 3600), got "
+                           f"{args.timeout:g} and {args.refresh:g}")
     if not 0 <= args.wait <= 3600:
         return usage_error(f"--wait must be 0..3600 seconds, got {args.wait:g}")
     if not ENDPOINT_RE.match(args.endpoint):

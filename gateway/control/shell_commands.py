@@ -326,9 +326,13 @@ GRAMMAR: dict[str, Node] = {
                       "either way --other-instrument INSTR[:TICK] (repeatable) to follow more instruments"),
         "set": Leaf("strategy.set", (Arg("id", Kind.STRATEGY_ID), Arg("params", Kind.PARAMS)),
                     "change parameters of a running strategy (those it can change live)", write=True),
+        "pause": Leaf("strategy.pause", (Arg("id", Kind.STRATEGY_ID),),
+                      "pause a running strategy: its orders cancelled, no market data or timers until resumed "
+                      "(its own fills and cancels still reach it)", write=True),
+        "resume": Leaf("strategy.resume", (Arg("id", Kind.STRATEGY_ID),), "resume a paused strategy", write=True),
         "stop": Leaf("strategy.stop", (Arg("id", Kind.STRATEGY_ID),),
                      "stop a running strategy; its orders are cancelled", write=True),
-    }, "strategies run by the control plane (list, params, start, set, stop)", default="list"),
+    }, "strategies run by the control plane (list, params, start, set, pause, resume, stop)", default="list"),
     "parent": Group({
         "list": Leaf("parent.list", (), "parent orders: id, algorithm, state, filled against target, shortfall"),
         "show": Leaf("parent.show", (Arg("id", Kind.PARENT_ID),), "one parent order and its progress"),

@@ -1,5 +1,5 @@
 """The control plane's strategy commands (issues 19 and 20): ``strategy.list / params / start /
-set / stop``, a mixin of ControlService. The strategies themselves are processes of
+set / pause / resume / stop``, a mixin of ControlService. The strategies themselves are processes of
 trading/strategy/manager.py, one per account.
 
 ``strategy.start`` runs a strategy either through its own producer slot (``via`` "slot", the
@@ -87,6 +87,18 @@ class StrategyCommands:
         from trading.strategy.manager import parse_params
         try:
             return dict(self._strategies().set_params(int(id), parse_params(params)))
+        except (LookupError, ValueError) as exc:
+            raise _bad(str(exc)) from None
+
+    def cmd_strategy_pause(self, user: str, role: str, id: Any) -> dict[str, Any]:
+        try:
+            return dict(self._strategies().pause(int(id), True))
+        except (LookupError, ValueError) as exc:
+            raise _bad(str(exc)) from None
+
+    def cmd_strategy_resume(self, user: str, role: str, id: Any) -> dict[str, Any]:
+        try:
+            return dict(self._strategies().pause(int(id), False))
         except (LookupError, ValueError) as exc:
             raise _bad(str(exc)) from None
 

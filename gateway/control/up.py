@@ -58,6 +58,7 @@ from typing import Any
 
 import msgspec
 
+from gateway.cli_paths import os_error_line, output_dir, output_file
 from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, listen_ok, load_config
 from gateway.control.config_watch import ConfigFileWatcher
 from gateway.control.ingest import ingest_endpoint
@@ -100,9 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Start engine, control plane and gateway from one venue config.")
     p.add_argument("--config", default=None,
                    help="venue config (TOML); default: the embedded gateway/control/default_venue.toml")
-    p.add_argument("--run-dir", default=None,
+    p.add_argument("--run-dir", type=output_dir, default=None,
                    help="where derived files go (gateway credentials, port files); default: a temp dir")
-    p.add_argument("--ready-file", default=None,
+    p.add_argument("--ready-file", type=output_file, default=None,
                    help="write a JSON object with every endpoint here once the venue is up")
     p.add_argument("--no-mlock", action="store_true", help="pass --no-mlock to the engine")
     p.add_argument("--no-engine-restart", action="store_true",
@@ -671,7 +672,15 @@ def _is_multi_venue_file(path: str | None) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.dashboard is not None and args.no_dashboard:
+        parser.error("--dashboard and --no-dashboard contradict each other: give one")
+    if args.ready_file is not None:     # checked at parse time; its folder made now, before any process
+        try:
+            args.ready_file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            parser.error(f"--ready-file: {os_error_line(exc)}")
     if _is_multi_venue_file(args.config):
         from gateway.venues.up import main_multi
         return main_multi(args)

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gateway.cli_paths import output_file
 from gateway.control.config import ConfigError, listen_ok, load_config
 
 
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the control plane's endpoints file (up's run dir control.json); default: "
                         "the config's [control] endpoints")
     p.add_argument("--processes-file", default=None, help="pids of the venue's processes (written by up)")
-    p.add_argument("--port-file", default=None, help="write the port served once listening")
+    p.add_argument("--port-file", type=_port_file, default=None, help="write the port served once listening")
     p.add_argument("--refresh-hz", type=float, default=None,
                    help="most updates per second per panel (default: the config's [dashboard] refresh_hz)")
     p.add_argument("--session-key-file", default=None, metavar="FILE",
@@ -84,9 +85,17 @@ def _session_key(key_file: str | None) -> tuple[bytes, Any]:
     return load_or_create_key(path), Revoked(path.with_name(path.name + ".revoked"))
 
 
+def _port_file(text: str) -> str:
+    return str(output_file(text))
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=os.environ.get("VENUE_LOG", "WARNING"))
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.reports_dir and os.path.exists(args.reports_dir) and not os.path.isdir(args.reports_dir):
+        # (a folder that does not exist yet is fine: the reports panel says so until TCA writes one)
+        parser.error(f"--reports-dir {args.reports_dir!r} exists and is not a directory")
     if args.deployment:
         return main_deployment(args)
     try:

@@ -30,7 +30,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     RISK_OFFICER: _LOOK | {"risk.set", "killswitch", "alerts.ack"},
     COMPLIANCE: _LOOK | {"audit.verify"},
     OPERATOR: _LOOK | {"sessions.disconnect", "halt", "resume", "phase", "strategy.start", "strategy.stop",
-                       "strategy.set",
+                       "strategy.set", "strategy.pause", "strategy.resume",
                        "parent.add", "parent.pause", "parent.resume", "parent.amend", "parent.cancel",
                        "alerts.ack"},
     ADMIN: _LOOK | {"users.list"},

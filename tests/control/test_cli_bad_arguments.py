@@ -52,6 +52,9 @@ CASES = [
     (["md", "ladder", "--udp", "127.0.0.1:31999", "--levels", "0"], "--levels must be 1..1000, got 0"),
     (["sip", "--config", "gateway/venues/multi_venue.toml", "--duration-s", "nan"], "--duration-s must be > 0"),
     (["sip", "--config", "gateway/venues/multi_venue.toml", "--duration-s", "-1"], "--duration-s must be > 0"),
+    (["up", "--dashboard", "127.0.0.1:0", "--no-dashboard"], "contradict each other"),   # started the venue
+    (["shell", "--timeout", "nan", "-c", "status"], "--timeout and --refresh must be > 0"),   # ValueError
+    (["shell", "--timeout", "inf", "-c", "status"], "--timeout and --refresh must be > 0"),   # OverflowError
     (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "-1"],
      "--poll-ms must be 0..60000, got -1.0"),                                       # sleep(-1) mid-run
     (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "nan"],
@@ -66,6 +69,13 @@ FILE_CASES = [
     (["demo", "--report-dir", "FILE/sub"], "is not a directory", 2),
     (["engine", "--name", "qa4-no-dir", "--dir", "FILE"], "engine: --dir: ", 1),     # said 'journal:'
     (["md", "publish", "--log", "BIN", "--no-udp"], "its header needs 4096", 1),     # SegmentTruncated
+    # up: refused at parse time, before any process starts (they were tracebacks: --run-dir at once,
+    # --ready-file once the whole venue was up)
+    (["up", "--run-dir", "FILE"], "exists and is not a directory", 2),
+    (["up", "--ready-file", "DIR"], "is a directory, not a file", 2),
+    (["dashboard", "--port-file", "DIR", "--listen", "127.0.0.1:0"], "is a directory, not a file", 2),
+    (["dashboard", "--reports-dir", "FILE"], "exists and is not a directory", 2),      # served, said nothing
+    (["shell", "--token-file", "BIN", "-c", "status"], "not UTF-8 text", 2),            # UnicodeDecodeError
     (["delay-line", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:1", "--avg-us", "1", "--p99-us", "2",
       "--port-file", "DIR"], "is a directory, not a file", 2),                      # IsADirectoryError
     (["sip", "--config", "gateway/venues/multi_venue.toml", "--ready-file", "DIR"], "is a directory, not a file", 2),

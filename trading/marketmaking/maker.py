@@ -167,18 +167,23 @@ class MarketMaker:
             self._sample_ratio(t)
         return self._requote(t)
 
-    def on_hedge_book(self, t: float, best_bid: int | None, best_ask: int | None) -> None:
-        """The hedge instrument's touch (a cross hedge only; the next requote acts on it)."""
+    def on_hedge_book(self, t: float, best_bid: int | None, best_ask: int | None,
+                      own_touch: tuple[int | None, int | None] | None = None) -> None:
+        """The hedge instrument's touch (a cross hedge only; the next requote acts on it).
+        own_touch: the quoted instrument's touch as it stands now, where its on_book may not have
+        run yet for a change at the same instant (a runtime delivers the other book first): the
+        ratio's sample then pairs the two books as they are, not the hedge's with a stale one."""
         self.hedge_bid, self.hedge_ask = best_bid, best_ask
         if best_bid is not None and best_ask is not None and best_bid < best_ask:
             self.ledger.on_leg_mid(best_bid, best_ask)
-            self._sample_ratio(t)
+            self._sample_ratio(t, own_touch)
 
-    def _sample_ratio(self, t: float) -> None:
+    def _sample_ratio(self, t: float, own_touch: tuple[int | None, int | None] | None = None) -> None:
         """Both mids into the hedge-ratio estimator, at most once per hedge_sample_s."""
         if not self.cross_hedge or self.hedger is None or t < self._next_ratio_sample:
             return
-        hb, ha, bb, ba = self.hedge_bid, self.hedge_ask, self.best_bid, self.best_ask
+        bb, ba = own_touch if own_touch is not None else (self.best_bid, self.best_ask)
+        hb, ha = self.hedge_bid, self.hedge_ask
         if hb is None or ha is None or bb is None or ba is None or hb >= ha or bb >= ba:
             return
         self.hedger.estimator.update(0.5 * (bb + ba), 0.5 * (hb + ha))

@@ -154,7 +154,7 @@ class MarketMakingStrategy(Strategy):
     def on_other_book(self, ctx: Context, instrument_id: int) -> None:
         if self.maker is not None and instrument_id == self.hedge_instrument:
             book = ctx.instrument(instrument_id).book
-            self.maker.on_hedge_book(ctx.now * _NS, book.best_bid, book.best_ask)
+            self.maker.on_hedge_book(ctx.now * _NS, book.best_bid, book.best_ask, own_touch=self.market_touch(ctx))
 
     def on_phase(self, ctx: Context, phase: str, previous: str) -> None:
         """The venue's trading phase: anything but continuous trading (a halt, the reopening

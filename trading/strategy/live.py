@@ -57,7 +57,7 @@ from trading.strategy.api import PublicTrade, Strategy, overrides
 from trading.strategy.context import Context, Limits, write_command
 from trading.strategy.decode import decode_event_records
 from trading.strategy.ledger import FeeSchedule
-from trading.strategy.live_params import apply_queued
+from trading.strategy.live_params import PAUSED_CALLBACKS, Control, apply_queued
 from trading.strategy.wall_timers import fire_due_timers
 
 RECENT = 1 << 16      # latency samples kept (the newest)
@@ -123,7 +123,8 @@ class LiveRunner:
         self._stop_requested = False    # request_stop(): run() returns after the poll in hand
         self._stopping = False
         self._skip_through = 0          # events with seq <= this were read from the journal
-        self.param_updates: deque[dict[str, str]] = deque()   # live_params.py: changes to apply
+        self.param_updates: deque[Control] = deque()   # live_params.py: changes, pause, resume to apply
+        self.paused = False     # live_params.py: its orders cancelled, no market data or timer callbacks
         self.snapshot: dict[str, Any] = {"from": None}
         if journal_dir is not None:
             try:
@@ -156,7 +157,7 @@ class LiveRunner:
                          "bid_levels": len(book.bids), "ask_levels": len(book.asks)}
 
     def _invoke(self, name: str, *args: Any) -> None:
-        if self.error is not None or self._stopping:
+        if self.error is not None or self._stopping or (self.paused and name in PAUSED_CALLBACKS):
             return
         try:
             getattr(self.strategy, name)(self.ctx, *args)
@@ -178,7 +179,7 @@ class LiveRunner:
         if not self._started:
             self.start()
         if self.param_updates:
-            apply_queued(self.param_updates, self.strategy, self.ctx.params, self._invoke)
+            apply_queued(self.param_updates, self.strategy, self.ctx.params, self._invoke, self._set_paused)
         raw, lapped = self.stream.poll(max_events)
         if lapped:
             raise RuntimeError("the strategy fell more than the event log's capacity behind")
@@ -267,6 +268,13 @@ class LiveRunner:
         """Sleeps on the event log's doorbell until something new is published or timeout_ns
         passes (no sleep at all when news is already there). True: news."""
         return bool(lib.ring_bcast_wait(self.stream.reader.rx, max(0, timeout_ns)))
+
+    def _set_paused(self, paused: bool) -> None:
+        """live_params.py's pause: its orders cancelled (sent with this step's flush), its market
+        data and timer callbacks held back until resumed."""
+        if paused and not self.paused and self.error is None:
+            self.ctx.cancel_all()
+        self.paused = paused
 
     def request_stop(self) -> None:
         """Asks run() to return once the poll in hand is done; safe from a signal handler (it only

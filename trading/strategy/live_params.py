@@ -1,4 +1,5 @@
-"""Changing a running strategy's parameters (the ops shell's ``strategy set ID k=v,...``).
+"""Changing a running strategy's parameters (the ops shell's ``strategy set ID k=v,...``), and
+pausing it (``strategy pause ID`` / ``strategy resume ID``).
 
 Who may change what: a strategy lists in ``live_params`` the parameters it reads afresh at each
 decision; only those change while it runs. Any other parameter (one read once in on_start, or one
@@ -12,6 +13,12 @@ reads its stdin in a thread and queues each change (a deque: append and popleft 
 runner applies the queue between two polls, in its own thread (``apply_queued``): the strategy's
 params and ctx.params updated, then ``on_params(ctx, changed)``; and prints ``PARAMS_APPLIED``
 with the new values, which the control plane's ``strategy list`` shows as the last output line.
+
+Pause (a line ``pause``): the runner cancels the strategy's orders and stops calling its market
+data and timer callbacks (PAUSED_CALLBACKS) until ``resume``; its own acks, fills and cancels
+still reach it (its state stays true), and an order it makes in reaction to them is sent. The
+context's books keep following the market, so it resumes on the current book. The runner prints
+``strategy: paused`` / ``strategy: resumed``.
 """
 from __future__ import annotations
 
@@ -25,6 +32,10 @@ from trading.strategy.api import ParamError, Strategy
 
 LINE_PREFIX = "params "
 PARAMS_APPLIED = "strategy: params applied:"
+PAUSE, RESUME = "pause", "resume"
+# not called while paused: what would make a strategy quote
+PAUSED_CALLBACKS = frozenset({"on_book", "on_trade", "on_other_book", "on_timer"})
+Control = dict[str, str] | str      # a parameter change, or PAUSE / RESUME
 
 
 def checked_change(cls: type[Strategy], current: dict[str, Any], change: dict[str, str]) -> dict[str, Any]:
@@ -49,11 +60,13 @@ def encode_line(change: dict[str, str]) -> str:
     return LINE_PREFIX + ",".join(f"{k}={v}" for k, v in change.items()) + "\n"
 
 
-def decode_line(line: str) -> dict[str, str]:
-    """The change a stdin line carries; ParamError for a line that is not 'params k=v[,k=v...]'."""
+def decode_line(line: str) -> Control:
+    """What a stdin line asks: a parameter change, PAUSE or RESUME; ParamError for any other line."""
     text = line.strip()
+    if text in (PAUSE, RESUME):
+        return text
     if not text.startswith(LINE_PREFIX):
-        raise ParamError(f"expected 'params k=v[,k=v...]', got {text[:80]!r}")
+        raise ParamError(f"expected 'params k=v[,k=v...]', 'pause' or 'resume', got {text[:80]!r}")
     out: dict[str, str] = {}
     for part in filter(None, text[len(LINE_PREFIX):].split(",")):
         key, sep, value = part.partition("=")
@@ -67,7 +80,7 @@ class ParamInbox:
     """Changes read from a stream (the process's stdin) by a daemon thread, queued for the runner."""
 
     def __init__(self, stream: IO[str] | None = None) -> None:
-        self.queue: deque[dict[str, str]] = deque()
+        self.queue: deque[Control] = deque()
         self._stream = stream if stream is not None else sys.stdin
         self._thread = threading.Thread(target=self._read, name="strategy-params", daemon=True)
         self._thread.start()
@@ -82,14 +95,19 @@ class ParamInbox:
                 print(f"strategy: params refused: {exc}", flush=True)
 
 
-def apply_queued(queue: deque[dict[str, str]], strategy: Strategy, params: dict[str, Any],
-                 invoke: Callable[..., None]) -> None:
-    """Applies every queued change in the runner's thread: strategy.params and the context's
-    `params` updated, then on_params(ctx, changed) through the runner's `invoke` (a strategy that
-    raises there is stopped as from any callback). A change refused here (the manager checks
-    first, so only a change typed by hand into the process) is reported and skipped."""
+def apply_queued(queue: deque[Control], strategy: Strategy, params: dict[str, Any],
+                 invoke: Callable[..., None], set_paused: Callable[[bool], None]) -> None:
+    """Applies every queued control in the runner's thread. A change: strategy.params and the
+    context's `params` updated, then on_params(ctx, changed) through the runner's `invoke` (a
+    strategy that raises there is stopped as from any callback); one refused here (the manager
+    checks first, so only a change typed by hand into the process) is reported and skipped.
+    PAUSE / RESUME: set_paused(True / False), reported."""
     while queue:
         change = queue.popleft()
+        if isinstance(change, str):
+            set_paused(change == PAUSE)
+            print(f"strategy: {change}d", flush=True)
+            continue
         try:
             changed = checked_change(type(strategy), strategy.params, change)
         except ParamError as exc:

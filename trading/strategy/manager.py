@@ -6,9 +6,10 @@ gateway and the market-data feed (``via="tcp"``: its own session and credentials
 either way it may follow other instruments too (``others``).
 
 Used by gateway/control/service.py for the ops shell's ``strategy list / start / stop / params /
-set``. A stopped strategy gets SIGTERM: its runner cancels the strategy's orders and exits; its
+set / pause / resume``. A stopped strategy gets SIGTERM: its runner cancels the strategy's orders and exits; its
 last output line (fills, position, P&L) stays in ``list``. ``set`` changes a running strategy's
-live parameters (trading/strategy/live_params.py) through the process's stdin. Logs go to
+live parameters (trading/strategy/live_params.py) through the process's stdin, ``pause`` and
+``resume`` hold its quoting the same way. Logs go to
 <log_dir>/strategy-<id>.log.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from trading.strategy.api import ParamError
-from trading.strategy.live_params import checked_change, encode_line
+from trading.strategy.live_params import PAUSE, RESUME, checked_change, encode_line
 from trading.strategy.registry import resolve
 
 VIAS = ("slot", "tcp")
@@ -59,6 +60,7 @@ class Running:
     via: str = "slot"
     others: tuple[tuple[int, int], ...] = ()    # (instrument id, tick) followed besides `instrument`
     session: int | None = None                  # via tcp: its gateway session
+    paused: bool = False                        # asked to pause (live_params.py), not resumed since
     started: float = field(default_factory=time.time)
 
     def describe(self) -> dict[str, Any]:
@@ -68,7 +70,8 @@ class Running:
             lines = self.log.read_text(errors="replace").strip().splitlines()
             tail = lines[-1] if lines else ""
         out = {"id": self.id, "strategy": self.strategy, "account": self.account, "instrument": self.instrument,
-               "via": self.via, "params": self.params, "state": "running" if rc is None else f"exited {rc}",
+               "via": self.via, "params": self.params,
+               "state": ("paused" if self.paused else "running") if rc is None else f"exited {rc}",
                "pid": self.proc.pid, "uptime_s": round(time.time() - self.started, 1), "last_output": tail}
         if self.others:
             out["other_instruments"] = [f"{i}:{t}" for i, t in self.others]
@@ -148,16 +151,29 @@ class StrategyManager:
         if r.proc.poll() is not None:
             raise LookupError(f"strategy {sid} is not running ({r.describe()['state']})")
         checked_change(resolve(r.strategy), dict(r.params), change)
-        line = encode_line(change).encode()
+        self._tell(r, encode_line(change))
+        r.params.update(change)
+        return r.describe()
+
+    def pause(self, sid: int, paused: bool = True) -> dict[str, Any]:
+        """Pauses (its orders cancelled, no market data or timer callbacks) or resumes a running
+        strategy (live_params.py). LookupError when it is not running."""
+        r = self._get(sid)
+        if r.proc.poll() is not None:
+            raise LookupError(f"strategy {sid} is not running ({r.describe()['state']})")
+        self._tell(r, (PAUSE if paused else RESUME) + "\n")
+        r.paused = paused
+        return r.describe()
+
+    @staticmethod
+    def _tell(r: Running, line: str) -> None:
         stdin: IO[bytes] | None = r.proc.stdin
         try:
             assert stdin is not None
-            stdin.write(line)
+            stdin.write(line.encode())
             stdin.flush()
         except (BrokenPipeError, OSError):
-            raise LookupError(f"strategy {sid} is not running (it exited)") from None
-        r.params.update(change)
-        return r.describe()
+            raise LookupError(f"strategy {r.id} is not running (it exited)") from None
 
     def _get(self, sid: int) -> Running:
         r = self.running.get(sid)

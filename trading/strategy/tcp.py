@@ -45,7 +45,7 @@ from trading.strategy.api import BUY, SELL, PublicTrade, Strategy, overrides
 from trading.strategy.context import ICEBERG, POST_ONLY, Context, Limits, Outgoing
 from trading.strategy.ledger import FeeSchedule
 from trading.strategy.live import OtherInstrument
-from trading.strategy.live_params import apply_queued
+from trading.strategy.live_params import PAUSED_CALLBACKS, Control, apply_queued
 from trading.strategy.wall_timers import fire_due_timers
 
 RECENT = 1 << 16
@@ -95,11 +95,12 @@ class TcpRunner:
         self.reaction_cpu_ns: deque[int] = deque(maxlen=RECENT)    # the same in this thread's CPU time
         self.events_seen = 0      # reports and feed packets
         self.sent_at_ns = 0       # CLOCK_MONOTONIC when the strategy's latest messages were written
-        self.param_updates: deque[dict[str, str]] = deque()   # live_params.py: changes to apply
+        self.param_updates: deque[Control] = deque()   # live_params.py: changes, pause, resume to apply
+        self.paused = False     # live_params.py: its orders cancelled, no market data or timer callbacks
 
     # ---- the strategy -----------------------------------------------------------------------------
     def _invoke(self, name: str, *args: Any) -> None:
-        if self.error is not None or self._stopping:
+        if self.error is not None or self._stopping or (self.paused and name in PAUSED_CALLBACKS):
             return
         try:
             getattr(self.strategy, name)(self.ctx, *args)
@@ -128,7 +129,7 @@ class TcpRunner:
         if not self._started:
             self.start()
         if self.param_updates:
-            apply_queued(self.param_updates, self.strategy, self.ctx.params, self._invoke)
+            apply_queued(self.param_updates, self.strategy, self.ctx.params, self._invoke, self._set_paused)
         polled, polled_cpu = time.monotonic_ns(), time.thread_time_ns()
         news = self.feed.poll(0.0, MAX_PACKETS)
         if news:
@@ -147,6 +148,13 @@ class TcpRunner:
             self.client.heartbeat()
         self.events_seen += news + len(msgs)
         return news + len(msgs)
+
+    def _set_paused(self, paused: bool) -> None:
+        """live_params.py's pause: its orders cancelled (sent with this step's flush), its market
+        data and timer callbacks held back until resumed."""
+        if paused and not self.paused and self.error is None:
+            self.ctx.cancel_all()
+        self.paused = paused
 
     def request_stop(self) -> None:
         """Asks run() to return once the step in hand is done; safe from a signal handler (only a

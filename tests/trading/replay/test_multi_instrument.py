@@ -98,12 +98,28 @@ def test_estimated_ratio_on_simulated_pair_and_the_hedge(simulated: tuple[Histor
     params = {**MM, "hedge_threshold": "200", "hedge_instrument": "2", "hedge_ratio": "0"}
     strategy = MarketMakingStrategy(**params)
     result = run_multi_replay(simulated, strategy, ReplayConfig(compute="none"))
+    _check_estimate(strategy, result)
+    again = MarketMakingStrategy(**params)
+    assert _fills(run_multi_replay(simulated, again, ReplayConfig(compute="none"))) == _fills(result)
+
+
+def test_estimated_ratio_when_both_books_move_at_the_same_instant(tmp_path: Path) -> None:
+    """Both instruments' messages at the same times: the other book's callback comes first (as
+    live); the ratio's sample must take the quoted book as it stands then, not as of its last
+    on_book (which gave 1.65 for 2 before the maker took it fresh)."""
+    x, y = write_pair(tmp_path, y_lag=0.0)
+    params = {**MM, "hedge_threshold": "200", "hedge_instrument": "2", "hedge_ratio": "0"}
+    strategy = MarketMakingStrategy(**params)
+    result = run_multi_replay([build_history(load_lobster(x)), build_history(load_lobster(y))], strategy,
+                              ReplayConfig(compute="none"))
+    _check_estimate(strategy, result)
+
+
+def _check_estimate(strategy: MarketMakingStrategy, result: Any) -> None:
     rep = _checked_report(strategy, result)
     assert rep["hedge"]["ratio"] == pytest.approx(2.0, rel=0.05)
     assert rep["hedge"]["correlation"] > 0.9
     assert rep["hedge_fills"] > 0 and rep["passive_fills"] > 50
-    again = MarketMakingStrategy(**params)
-    assert _fills(run_multi_replay(simulated, again, ReplayConfig(compute="none"))) == _fills(result)
 
 
 def test_days_that_do_not_belong_together_are_refused(tmp_path: Path, simulated: tuple[History, History]) -> None:
@@ -125,3 +141,21 @@ def test_hedge_instrument_not_replayed_is_refused_by_name(simulated: tuple[Histo
     result = run_multi_replay(simulated, strategy, ReplayConfig(compute="none"))
     assert result.error is not None and "hedge_instrument" in result.error
     assert result.fills == [] and result.ctx.sent["NEW"] == 0
+
+
+def test_measured_run_with_latencies_reruns_byte_identically(simulated: tuple[History, History],
+                                                              tmp_path: Path) -> None:
+    """Two instruments with order and feed latency, compute measured: the run's readings replay
+    it to byte-identical result files (fills name their instrument)."""
+    from trading.replay.latency import Constant
+    from trading.replay.results import write
+    params = {**MM, "hedge_threshold": "200", "hedge_instrument": "2", "hedge_ratio": "2"}
+    cfg = dict(order_latency=Constant(40_000), feed_latency=Constant(25_000), seed=2)
+    first = run_multi_replay(simulated, MarketMakingStrategy(**params), ReplayConfig(**cfg))
+    assert first.error is None and {f.instrument_id for f in first.fills} == {1, 2}
+    again = run_multi_replay(simulated, MarketMakingStrategy(**params),
+                             ReplayConfig(**cfg, compute_charges=tuple(first.compute_charges)))
+    write(first, tmp_path / "a", plots=False)
+    write(again, tmp_path / "b", plots=False)
+    for name in ("result.json", "fills.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

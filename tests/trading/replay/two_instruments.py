@@ -5,8 +5,8 @@ probability 1/2 every step), x's mid is ``ratio * y + e`` with e drawn from {-1,
 instrument deletes its one bid and one ask order and adds new ones a tick either side of its mid
 (500 shares each); before that, with probability `hit` each, x's bid and x's ask are executed for
 100 shares (a seller, a buyer), so a market maker quoting x at the touch trades both ways and its
-inventory wanders. y's messages come half a step after x's (the books update asynchronously, as
-two real instruments do). Deterministic for a seed.
+inventory wanders. y's messages come `y_lag` steps after x's (0.5 by default: the books update
+asynchronously, as two real instruments do; 0: both at the same instants). Deterministic for a seed.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ SIZE = 500
 
 
 def write_pair(folder: Path, steps: int = 3000, step_s: float = 0.2, ratio: int = 2, hit: float = 0.25,
-               seed: int = 5, date: str = "2012-06-21") -> tuple[Path, Path]:
+               seed: int = 5, date: str = "2012-06-21", y_lag: float = 0.5) -> tuple[Path, Path]:
     """Writes X_<date>_..._message_1.csv and Y_<date>_..._message_1.csv; returns (x, y) paths."""
     rng = np.random.default_rng(seed)
     y = 2000 + np.cumsum(rng.choice([-1, 0, 0, 1], size=steps))
@@ -30,7 +30,7 @@ def write_pair(folder: Path, steps: int = 3000, step_s: float = 0.2, ratio: int 
     live: dict[str, tuple[int, int, int, int]] = {}
     for k in range(steps):
         for name, mid in (("X", int(x[k])), ("Y", int(y[k]))):
-            t = 34200.0 + k * step_s + (0.5 * step_s if name == "Y" else 0.0)
+            t = 34200.0 + k * step_s + (y_lag * step_s if name == "Y" else 0.0)
             out = rows[name]
             if name in live:
                 bid_id, bid_px, ask_id, ask_px = live[name]

@@ -17,6 +17,7 @@ from trading.strategy.api import ParamError, Strategy
 from trading.strategy.context import Context
 from trading.strategy.examples import TouchQuoter
 from trading.strategy.live_params import (
+    Control,
     ParamInbox,
     apply_queued,
     checked_change,
@@ -40,7 +41,8 @@ def test_stdin_lines_round_trip_and_bad_lines_are_refused() -> None:
     line = encode_line({"size": "20", "max_position": "300"})
     assert line == "params size=20,max_position=300\n"
     assert decode_line(line) == {"size": "20", "max_position": "300"}
-    for bad in ("size=20", "params size", "params =3"):
+    assert (decode_line("pause\n"), decode_line(" resume ")) == ("pause", "resume")
+    for bad in ("size=20", "params size", "params =3", "pause now"):
         with pytest.raises(ParamError):
             decode_line(bad)
     with pytest.raises(ParamError, match="cannot hold"):
@@ -68,14 +70,16 @@ def test_queued_changes_apply_in_order_and_a_refused_one_is_reported(capsys: pyt
         calls.append((name, args))
         getattr(strategy, name)(None, *args)
 
-    queue: deque[dict[str, str]] = deque([{"size": "5"}, {"window": "3"}, {"size": "7"}])
-    apply_queued(queue, strategy, ctx_params, invoke)
+    paused: list[bool] = []
+    queue: deque[Control] = deque([{"size": "5"}, {"window": "3"}, "pause", {"size": "7"}, "resume"])
+    apply_queued(queue, strategy, ctx_params, invoke, paused.append)
     assert not queue and strategy.params["size"] == ctx_params["size"] == 7 and strategy.params["window"] == 10
-    assert strategy.seen == [{"size": 5}, {"size": 7}]
+    assert strategy.seen == [{"size": 5}, {"size": 7}] and paused == [True, False]
     out = capsys.readouterr().out.splitlines()
     refused = ("strategy: params refused: Sizes: window cannot change while it runs (stop and start it again); "
                "changeable live: size")
-    assert out == ["strategy: params applied: size=5", refused, "strategy: params applied: size=7"]
+    assert out == ["strategy: params applied: size=5", refused, "strategy: paused", "strategy: params applied: size=7",
+                   "strategy: resumed"]
 
 
 def test_the_inbox_reads_a_stream_in_a_thread() -> None:

@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -31,11 +32,13 @@ from tests.control.cp_venue import CpVenue, start_venue, wait_for
      {"strategy": "quote", "account": 1, "instrument": "ACME", "params": "size=10,interval_ms=20"}),
     ("strategy start my.mod.Cls 2 ACME", "strategy.start", {"strategy": "my.mod.Cls", "account": 2, "instrument": "ACME"}),
     ("strategy stop 3", "strategy.stop", {"id": 3}),
+    ("strategy pause 3", "strategy.pause", {"id": 3}),
+    ("strategy resume 3", "strategy.resume", {"id": 3}),
 ])
 def test_strategy_commands_parse(line, wire, args):
     cmd = parse(line)
     assert cmd is not None and (cmd.wire, cmd.args) == (wire, args)
-    assert cmd.write == (wire in ("strategy.start", "strategy.stop"))
+    assert cmd.write == (wire in ("strategy.start", "strategy.stop", "strategy.pause", "strategy.resume"))
 
 
 @pytest.mark.parametrize("line, message", [
@@ -168,13 +171,31 @@ def test_shell_runs_a_strategy_over_tcp_changes_a_parameter_and_stops_it(venue):
             rc, answer = _shell(venue, line)
             assert rc != 0 and not answer["ok"] and why in answer["message"], (line, answer)
 
+        # paused: its quotes go and it does not quote, even when the touch moves; resumed: it quotes
+        # the touch of now
+        rc, answer = _shell(venue, f"strategy pause {sid}")
+        assert rc == 0 and answer["data"]["state"] == "paused", answer
+        wait_for(lambda: _orders(ctl, 2) == [], "its quotes cancelled", 30)
+        wait_for(lambda: "strategy: paused" in next(
+            r for r in ctl.call("strategy.list") if r["id"] == sid)["last_output"], "the pause in its log", 10)
+        market.new_order(1, Side.BUY, 100, 3, price=9_995)
+        market.recv_n(1, timeout_s=20)
+        quiet_until = time.monotonic() + 1.0          # (a bound that can only pass wrongly, never fail wrongly)
+        while time.monotonic() < quiet_until:
+            assert _orders(ctl, 2) == [], "a paused strategy quoted"
+            time.sleep(0.05)
+        rc, answer = _shell(venue, f"strategy resume {sid}")
+        assert rc == 0 and answer["data"]["state"] == "running", answer
+        wait_for(lambda: _orders(ctl, 2) == [("buy", 9_995, 20), ("sell", 10_010, 20)], "its quotes back", 30)
+
         rc, answer = _shell(venue, f"strategy stop {sid}")
         assert rc == 0 and answer["data"]["state"] == "exited 0", answer
         # its summary's last line: the instrument it followed besides ACME (BETA, id 2)
         assert answer["data"]["last_output"].startswith("  instrument 2: position 0"), answer["data"]
         assert _orders(ctl, 2) == []
-        rc, answer = _shell(venue, f"strategy set {sid} size=30")
-        assert rc != 0 and "is not running" in answer["message"], answer
+        for line in (f"strategy set {sid} size=30", f"strategy pause {sid}", f"strategy resume {sid}"):
+            rc, answer = _shell(venue, line)
+            assert rc != 0 and "is not running" in answer["message"], (line, answer)
     finally:
         market.terminate()
         md.terminate()
@@ -194,6 +215,11 @@ def test_shell_starts_a_strategy_following_other_instruments(venue):
     assert rc == 0 and answer["ok"], answer
     wait_for(lambda: "params applied: max_position=300" in next(
         r for r in ctl.call("strategy.list") if r["id"] == sid)["last_output"], "the change in its log", 20)
+    for verb, state in (("pause", "paused"), ("resume", "resumed")):
+        rc, answer = _shell(venue, f"strategy {verb} {sid}")
+        assert rc == 0 and answer["ok"], answer
+        wait_for(lambda: f"strategy: {state}" in next(
+            r for r in ctl.call("strategy.list") if r["id"] == sid)["last_output"], f"{state} in its log", 20)
     stopped = ctl.call("strategy.stop", id=sid)
     assert stopped["state"] == "exited 0", stopped
     # the summary's last line is the last followed instrument's (live.py followed both)

@@ -123,31 +123,37 @@ def test_on_trade_over_tcp_is_one_call_per_trade_as_in_process(tmp_path: Path) -
         in_process.start()
         other = _connect(host, int(port), 201)
         # three sells at three prices, then one buy that takes them all: three trades in one burst
-        # (one engine command), the last an iceberg whose hidden part trades too (one trade, one call)
-        other.new_order(1, Side.SELL, 100, 3, price=10_010)
-        other.new_order(1, Side.SELL, 100, 3, price=10_011)
-        other.new_order(1, Side.SELL, 300, 3, price=10_012, display_qty=100, flags=OrderFlags.ICEBERG)
+        # (one engine command), three calls in their order
+        for price in (10_010, 10_011, 10_012):
+            other.new_order(1, Side.SELL, 100, 3, price=price)
         other.recv_n(3, timeout_s=20)
-        other.new_order(1, Side.BUY, 450, 4, price=10_012)
+        other.new_order(1, Side.BUY, 300, 4, price=10_012)
 
         def traded(runner: TcpRunner | LiveRunner) -> int:
             return sum(t.qty for t in runner.strategy.trades)  # type: ignore[attr-defined]
-        for runner in (over_tcp, in_process):
-            _until(runner, lambda: traded(runner) >= 450, "the burst's trades")  # type: ignore[arg-type]
-        got_tcp, got_log = over_tcp.strategy.trades, in_process.strategy.trades  # type: ignore[attr-defined]
-        # the same calls as in-process: engine time, price, quantity, aggressor; in feed order
-        assert [(t.ts_ns, t.price, t.qty, t.aggressor) for t in got_tcp] == \
-            [(t.ts_ns, t.price, t.qty, t.aggressor) for t in got_log]
-        assert [(t.price, t.qty) for t in got_tcp[:2]] == [(10_010, 100), (10_011, 100)], got_tcp
-        assert len(got_tcp) >= 3 and {t.price for t in got_tcp[2:]} == {10_012}
-        assert all(t.aggressor == BUY and t.ts_ns > 0 and not t.hidden for t in got_tcp)
+
+        def same(want_qty: int) -> None:
+            for runner in (over_tcp, in_process):
+                _until(runner, lambda r=runner: traded(r) >= want_qty, f"{want_qty} shares traded")  # type: ignore[arg-type,misc]
+            # the same calls as in-process: engine time, price, quantity, aggressor; in feed order
+            assert [(t.ts_ns, t.price, t.qty, t.aggressor) for t in over_tcp.strategy.trades] == \
+                [(t.ts_ns, t.price, t.qty, t.aggressor) for t in in_process.strategy.trades]
+        same(300)
+        got = over_tcp.strategy.trades  # type: ignore[attr-defined]
+        assert [(t.price, t.qty, t.aggressor) for t in got] == [(10_010, 100, BUY), (10_011, 100, BUY),
+                                                                 (10_012, 100, BUY)], got
+        assert got[0].ts_ns > 0 and not any(t.hidden for t in got)
         assert over_tcp.ctx.book.last_trade_price == 10_012 and over_tcp.prints_lost == 0
-        # a later trade is one more call, nothing repeated
-        calls = len(got_tcp)
-        other.new_order(1, Side.BUY, 50, 4, price=10_012)
-        _until(over_tcp, lambda: traded(over_tcp) == 500, "the next trade")
-        assert len(got_tcp) == calls + 1 and (got_tcp[-1].price, got_tcp[-1].qty, got_tcp[-1].aggressor) == \
-            (10_012, 50, BUY)
+        # an iceberg whose hidden part trades too, and a sell into a bid: the same calls again
+        other.new_order(1, Side.SELL, 300, 3, price=10_013, display_qty=100, flags=OrderFlags.ICEBERG)
+        other.recv_n(1, timeout_s=20)
+        other.new_order(1, Side.BUY, 250, 4, price=10_013)
+        same(550)
+        other.new_order(1, Side.BUY, 50, 4, price=10_000)
+        other.new_order(1, Side.SELL, 50, 3, price=10_000)
+        same(600)
+        assert (got[-1].price, got[-1].qty, got[-1].aggressor) == (10_000, 50, SELL)
+        assert {t.price for t in got[3:-1]} == {10_013} and sum(t.qty for t in got[3:-1]) == 250
         over_tcp.stop(timeout_s=30.0)
         in_process.stop()
         over_tcp.client.terminate()
