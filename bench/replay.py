@@ -119,15 +119,44 @@ def quote_logic(touches: list[tuple[int | None, int | None, int]], size: int, li
     return actions
 
 
+class _Touch:
+    """The two attributes of a book view TouchQuoter reads."""
+    best_bid: int | None = None
+    best_ask: int | None = None
+
+
+def strategy_alone(touches: list[tuple[int | None, int | None, int]]) -> int:
+    """TouchQuoter's own on_timer through the real Context (its place / cancel / orders), over the
+    recorded touches, with no runtime: no engine, no events; each cancel it sends is confirmed at
+    once (the order leaves ctx.orders), so its orders stay as few as in the run. Returns the
+    commands it sent."""
+    strategy = TouchQuoter(size=100, interval_ms=100, max_position=500)
+    ctx = Context(1, 2)
+    book = _Touch()
+    ctx.book = book      # type: ignore[assignment]   # only the touch is read
+    orders, cancelling, outbox, ledger = ctx.orders, strategy.cancelling, ctx.outbox, ctx.ledger
+    sent = 0
+    for bid, ask, pos in touches:
+        book.best_bid, book.best_ask, ledger.position = bid, ask, pos
+        strategy.on_timer(ctx)
+        for order_id in cancelling:
+            orders.pop(order_id, None)
+        cancelling.clear()
+        sent += len(outbox)
+        outbox.clear()
+    return sent
+
+
 def floors(hist: Any, wakeups: int, repeat: int) -> dict[str, Any]:
     """What plain CPython costs with no runtime at all, for the quoting run's work: (a) an empty
     Python function called once per wake-up of the quoting run, (b) the quoting decision alone over
-    the sequence of touches its timer saw (recorded in an untimed run). Best of `repeat`."""
+    the sequence of touches its timer saw (recorded in an untimed run); (c) the strategy's own
+    on_timer through the real Context over the same touches (strategy_alone). Best of `repeat`."""
     rec = TouchRecorder(size=100, interval_ms=100, max_position=500)
     run_replay(hist, rec, ReplayConfig(order_latency=Constant(LATENCY_NS), feed_latency=Constant(LATENCY_NS),
                                        compute="none"))
-    empty_s = logic_s = float("inf")
-    actions = 0
+    empty_s = logic_s = alone_s = float("inf")
+    actions = alone_sent = 0
     for _ in range(repeat):
         f = _empty_callback
         t0 = time.perf_counter()
@@ -137,8 +166,11 @@ def floors(hist: Any, wakeups: int, repeat: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         actions = quote_logic(rec.touches, 100, 500)
         logic_s = min(logic_s, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        alone_sent = strategy_alone(rec.touches)
+        alone_s = min(alone_s, time.perf_counter() - t0)
     return {"wakeups": wakeups, "empty_calls_s": empty_s, "timer_ticks": len(rec.touches), "logic_s": logic_s,
-            "logic_actions": actions}
+            "logic_actions": actions, "strategy_alone_s": alone_s, "strategy_alone_commands": alone_sent}
 
 
 def peer(path: Path, python: str | None, quick: bool) -> dict[str, Any] | str:
@@ -266,6 +298,8 @@ def main() -> int:
     print(f"floor, plain CPython with no runtime: (a) an empty function per wake-up {fl['empty_calls_s'] * 1e3:.2f} ms; "
           f"(b) the quoting decision alone over the {fl['timer_ticks']} touches {fl['logic_s'] * 1e3:.2f} ms; "
           f"no-op engine + (a) + (b) = {floor_s * 1e3:.2f} ms = {mine['messages'] / floor_s:,.0f} events/s")
+    print(f"  (c) the quoting strategy's own on_timer through the real Context over the same touches, no runtime: "
+          f"{fl['strategy_alone_s'] * 1e3:.2f} ms ({fl['strategy_alone_commands']} commands)")
     if isinstance(other, dict):
         print(f"  against hftbacktest quote {other['quote']['wall_s'] * 1e3:.2f} ms: floor/peer time "
               f"{floor_s / other['quote']['wall_s']:.2f}, ours/peer time {q['wall_s'] / other['quote']['wall_s']:.2f}")
@@ -286,7 +320,7 @@ def main() -> int:
                "quote_no_hidden_volume": mine["quote_no_hidden"]["volume"],
                "quote_no_hidden_pnl": mine["quote_no_hidden"]["pnl"], "quote_wakeups": q["wakeups"],
                "quote_timer_ticks": fl["timer_ticks"], "floor_empty_calls_s": fl["empty_calls_s"],
-               "floor_logic_s": fl["logic_s"], "floor_events_per_s": mine["messages"] / floor_s, "live": lv}
+               "floor_logic_s": fl["logic_s"], "floor_strategy_alone_s": fl["strategy_alone_s"], "floor_events_per_s": mine["messages"] / floor_s, "live": lv}
     baselines: dict[str, Any] = {}
     ratios: dict[str, Any] = {}
     if isinstance(other, dict):

@@ -370,16 +370,20 @@ class Replay:
         step = max(1, n // 200)
         next_progress = 0
         orders = self.ctx.orders
+        prices: tuple[int, int] | None = None
         while True:
-            # the strategy's side as the reference loop would see it now
-            bid, ask = self._own_prices()
-            stop = loop.advance(self.now, self.arrivals[0][0] if self.arrivals else INF, bid, ask, self.busy_until,
-                                (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
+            # the strategy's side as the reference loop would see it now (its orders change only
+            # at a wake-up: its callbacks and own events)
+            if prices is None:
+                prices = self._own_prices()
+            stop = loop.advance(self.now, self.arrivals[0][0] if self.arrivals else INF, prices[0], prices[1],
+                                self.busy_until, (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
             self.i, self.now = int(st.i), int(st.now)
             if stop == STOP_END:
                 break
             if stop == STOP_WAKE:
                 self._wake(int(st.wake_ns))
+                prices = None
             else:
                 self._submit_strategy(int(st.t_hist))
             if progress is not None and self.i >= next_progress:
