@@ -218,7 +218,7 @@ def test_shell_starts_a_strategy_following_other_instruments(venue):
     for verb, state in (("pause", "paused"), ("resume", "resumed")):
         rc, answer = _shell(venue, f"strategy {verb} {sid}")
         assert rc == 0 and answer["ok"], answer
-        wait_for(lambda: f"strategy: {state}" in next(
+        wait_for(lambda state=state: f"strategy: {state}" in next(
             r for r in ctl.call("strategy.list") if r["id"] == sid)["last_output"], f"{state} in its log", 20)
     stopped = ctl.call("strategy.stop", id=sid)
     assert stopped["state"] == "exited 0", stopped
