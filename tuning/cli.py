@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from gateway.cli_errors import install as install_one_line_errors
 from tuning.errors import TuningError
 from tuning.hostroot import HostRoot
 from tuning.profile import DEFAULT_PROFILE, available_profiles, load_profile
@@ -40,8 +41,10 @@ def _positive(text: str) -> int:
 
 
 def _non_negative(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    """A /dev/cpu_dma_latency value in microseconds: the kernel takes a signed 32-bit integer (a
+    larger one was a struct.error traceback after the device was opened)."""
+    if not text.isdigit() or int(text) > 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"expected an integer 0..{2**31 - 1}, got {text!r}")
     return int(text)
 
 
@@ -172,6 +175,7 @@ def _measure(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_one_line_errors()       # a usage error is one line, as for python -m gateway/trading
     args = _parser().parse_args(argv)
     try:
         return _run(args)

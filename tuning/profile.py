@@ -50,7 +50,8 @@ def _locate(name: str) -> Path:
     if name.endswith(".toml") or "/" in name:
         path = Path(name)
         if not path.is_file():
-            raise ProfileError(f"profile file {name} does not exist")
+            raise ProfileError(f"profile file {name} "
+                               f"{'is not a regular file' if path.exists() else 'does not exist'}")
         return path
     path = PROFILE_DIR / f"{name}.toml"
     if not path.is_file():
@@ -66,6 +67,8 @@ def _read_toml(path: Path) -> dict[str, object]:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
 

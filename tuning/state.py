@@ -70,6 +70,8 @@ def load_state(path: Path, host: HostRoot) -> State | None:
         return None
     except OSError as exc:
         raise StateError(f"cannot read state file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise StateError(f"{path} is not a tuning state file (not UTF-8 text)") from None
     try:
         data = json.loads(raw)
         if data.get("format") != FORMAT:

@@ -102,12 +102,30 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     (["rollback", "--state-file", "/nonexistent/state.json"], "nothing to roll back"),
     (["measure", "--samples", "0"], "expected a positive integer"),
     (["frobnicate"], "invalid choice"),
+    # qa4: a /dev/cpu_dma_latency value above the kernel's s32 was a struct.error traceback
+    (["hold-dma-latency", "--value-us", "99999999999"], "expected an integer 0..2147483647"),
+    (["measure", "--dma-latency-us", "99999999999"], "expected an integer 0..2147483647"),
 ])
 def test_cli_bad_input_is_one_message_and_nonzero_exit(args: list[str], message: str) -> None:
     done = _cli(*args)
     assert done.returncode != 0
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr      # usage errors too: no usage block
+
+
+def test_cli_binary_profile_and_state_files_and_a_directory_for_a_profile(tmp_path: Path) -> None:
+    """A binary profile or state file was a UnicodeDecodeError traceback; a directory given as the
+    profile was said not to exist."""
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(bytes(range(128, 256)))
+    done = _cli("verify", "--profile", str(binary))
+    assert done.returncode == 2 and "not UTF-8 text" in done.stderr and "Traceback" not in done.stderr
+    done = _cli("rollback", "--state-file", str(binary), "--root", str(tmp_path))
+    assert done.returncode == 2 and "is not a tuning state file (not UTF-8 text)" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = _cli("verify", "--profile", str(tmp_path) + "/")
+    assert done.returncode == 2 and "is not a regular file" in done.stderr
 
 
 def test_cli_malformed_profile_file(tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import zmq
 
+from gateway.cli_paths import os_error_line, output_file
 from gateway.sip import messages as sip_messages
 from gateway.sip.consolidator import VenueQuote
 from gateway.sip.subscriber import SipSubscriber
@@ -165,7 +166,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--price-scale", type=float, default=1.0, help="engine price units per currency unit")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between publications")
     p.add_argument("--publish", default="tcp://127.0.0.1:0", help="ZeroMQ PUB endpoint to bind")
-    p.add_argument("--ready-file", default=None,
+    p.add_argument("--ready-file", type=output_file, default=None,
                    help="write {\"publish\": ENDPOINT} here (atomically) once bound (what `up` waits for)")
     return p.parse_args(argv)
 
@@ -173,8 +174,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        if not args.interval > 0:
-            raise AnalyticsInputError(f"--interval must be > 0, got {args.interval!r}")
+        if not 0 < args.interval <= 3600:     # NaN too
+            raise AnalyticsInputError(f"--interval must be in (0, 3600] seconds, got {args.interval!r}")
         monitor = DiscoveryMonitor(args.venue, dict(args.instrument), bar_s=args.bar_seconds, lags=args.lags,
                                    price_scale=args.price_scale, max_fill_bars=args.max_fill_bars)
     except AnalyticsInputError as exc:
@@ -191,8 +192,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stopping.__setitem__(0, True))
     print(f"discovery publish (ZeroMQ PUB): {publisher.endpoint}", flush=True)
     if args.ready_file:
-        Path(f"{args.ready_file}.tmp").write_text(json.dumps({"publish": publisher.endpoint}))
-        os.replace(f"{args.ready_file}.tmp", args.ready_file)
+        try:
+            args.ready_file.parent.mkdir(parents=True, exist_ok=True)
+            Path(f"{args.ready_file}.tmp").write_text(json.dumps({"publish": publisher.endpoint}))
+            os.replace(f"{args.ready_file}.tmp", args.ready_file)
+        except OSError as exc:
+            print(f"trading discovery: --ready-file {os_error_line(exc)}", file=sys.stderr)
+            publisher.close()
+            feed.close()
+            return 1
     next_publish = time.monotonic() + args.interval
     try:
         while not stopping[0]:

@@ -228,6 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trading monitor: engine {args.engine!r} not reachable: {exc}", file=sys.stderr)
         publisher.close()
         return 1
+    except ValueError as exc:         # a name that cannot be an engine's ('a/b'): was a traceback
+        print(f"trading monitor: --engine: {exc}", file=sys.stderr)
+        publisher.close()
+        return 2
     stopping = False
 
     def stop(signum: int, frame: Any) -> None:

@@ -46,7 +46,7 @@ from trading.analytics.liquidity import AmihudStream, KyleLambdaStream, RollStre
 from trading.analytics.ofi import OfiBars, OfiStream, ofi_bars, ofi_price_impact
 from trading.analytics.ols import RunningOls
 from trading.analytics.regime import RegimeDetector
-from trading.analytics.vpin import VpinStream, vpin
+from trading.analytics.vpin import VpinStream, check_params as vpin_params, vpin
 
 VR_QS = (2, 10)
 AC_LAGS = (1,)
@@ -70,6 +70,8 @@ class SuiteConfig:
     def __post_init__(self) -> None:
         check_scalar("bucket_volume", self.bucket_volume, positive=True)
         check_scalar("bar_seconds", self.bar_seconds, positive=True)
+        # VPIN's own checks, here too so a command line is refused before it attaches to an engine
+        vpin_params(self.bucket_volume, self.vpin_window, self.vpin_alert_level, self.vpin_min_history)
         if self.warmup_bars < 2:
             raise AnalyticsInputError(f"warmup_bars: must be >= 2, got {self.warmup_bars!r}")
 

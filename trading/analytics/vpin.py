@@ -66,7 +66,7 @@ def _check_trades(times: Any, prices: Any, volumes: Any) -> tuple[FloatArray, Fl
     return t, p, v
 
 
-def _check_params(bucket_volume: float, window: int, alert_level: float, min_history: int) -> None:
+def check_params(bucket_volume: float, window: int, alert_level: float, min_history: int) -> None:
     check_scalar("bucket_volume", bucket_volume, positive=True)
     if int(window) < 1:
         raise AnalyticsInputError(f"window: must be >= 1, got {window!r}")
@@ -79,7 +79,7 @@ def _check_params(bucket_volume: float, window: int, alert_level: float, min_his
 def vpin(times: Any, prices: Any, volumes: Any, bucket_volume: float, window: int = 50,
          alert_level: float = 0.99, min_history: int = 50) -> VpinBuckets:
     """Batch VPIN of a day of trades (see the module docstring)."""
-    _check_params(bucket_volume, window, alert_level, min_history)
+    check_params(bucket_volume, window, alert_level, min_history)
     t, p, v = _check_trades(times, prices, volumes)
     cum = np.cumsum(v)
     nbuckets = int(cum[-1] // bucket_volume) if len(cum) else 0
@@ -143,7 +143,7 @@ class VpinStream:
     buckets: list[VpinBucket] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        _check_params(self.bucket_volume, self.window, self.alert_level, self.min_history)
+        check_params(self.bucket_volume, self.window, self.alert_level, self.min_history)
         self._next_bound = float(self.bucket_volume)
 
     def update(self, time: float, price: float, volume: float) -> list[VpinBucket]:

@@ -144,6 +144,9 @@ def test_the_process_publishes_shares_from_a_real_feed() -> None:
     (["--sip", "tcp://127.0.0.1:1", "--venue", "A", "--venue", "B", "--lags", "0"], "lags"),
     (["--sip", "tcp://127.0.0.1:1", "--venue", "A", "--venue", "B", "--interval", "0"], "interval"),
     (["--sip", "tcp://127.0.0.1:1", "--venue", "A", "--venue", "B", "--instrument", "x"], "instrument"),
+    (["--sip", "tcp://127.0.0.1:1", "--venue", "A", "--venue", "B", "--interval", "nan"], "interval"),
+    (["--sip", "tcp://127.0.0.1:1", "--venue", "A", "--venue", "B", "--ready-file", "/"],
+     "is a directory, not a file"),        # was an IsADirectoryError traceback once bound
 ])
 def test_bad_arguments_get_one_line(args: list[str], why: str) -> None:
     r = subprocess.run([sys.executable, "-m", "trading", "discovery", *args], capture_output=True, text=True,

@@ -101,3 +101,12 @@ def test_monitor_bad_arguments_and_missing_engine() -> None:
     assert r.returncode == 2 and "instrument" in r.stderr
     r = run("--engine", f"missing{uuid.uuid4().hex[:6]}", "--bucket-volume", "10", "--publish", "tcp://127.0.0.1:0")
     assert r.returncode == 1 and "not reachable" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    # qa4: a name that cannot be an engine's was a ValueError traceback; VPIN's parameters were
+    # checked only once attached to an engine (so a typo waited for one)
+    r = run("--engine", "a/b", "--bucket-volume", "10", "--publish", "tcp://127.0.0.1:0")
+    assert r.returncode == 2 and "--engine: bad segment name" in r.stderr and "Traceback" not in r.stderr
+    for flag, value, words in (("--vpin-window", "0", "window: must be >= 1"),
+                               ("--vpin-alert-level", "nan", "alert_level: must be in (0, 1]"),
+                               ("--vpin-min-history", "0", "min_history: must be >= 1")):
+        r = run("--engine", "x", "--bucket-volume", "10", flag, value)
+        assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
