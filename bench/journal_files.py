@@ -14,6 +14,12 @@ Two operations run while the venue trades, both off the engine loop, but on the 
                           baseline: what jrnl_snapshot_save did)
               paced       jrnl_snapshot_save: each MiB written back as it is written
                           (sync_file_range, waited), then fdatasync
+  segment   a new 64 MiB segment made of real zero blocks by the segment maker thread
+            (jrnl_segment_make) each time the journal rolls.
+              seg_one_sync  4 KiB zero writes over the file, then one fdatasync (the baseline:
+                            what jrnl_segment_make did)
+              seg_paced     jrnl_segment_zero_fill (each MiB written back as it is written),
+                            then fdatasync
 A probe thread makes one 4 KiB block durable (pwrite with O_DIRECT|O_DSYNC, the disk's own
 durable write, bench/disk_sync.py) every PROBE_GAP_S. Per way: the probe's P50, P99 and longest
 write from the operation's start to its end plus SETTLE_S, beside the probe with nothing else
@@ -51,7 +57,8 @@ BLOCK = 4096
 FILE_MB = 64                # a journal segment as `up` makes them (--segment-mb default)
 PROBE_GAP_S = 0.0005
 SETTLE_S = 0.02
-OPERATIONS = {"removal": ("unlink", "jrnl_drop"), "snapshot": ("one_sync", "paced")}
+OPERATIONS = {"removal": ("unlink", "jrnl_drop"), "snapshot": ("one_sync", "paced"),
+              "segment": ("seg_one_sync", "seg_paced")}
 SEED = 20261207
 
 
@@ -147,6 +154,26 @@ def _one_sync_write(path: Path, nbytes: int) -> None:
         os.close(fd)
 
 
+def _new_segment(path: Path, paced: bool) -> None:
+    """A FILE_MB segment of real zero blocks, a 4 KiB write per page, then fdatasync: the old
+    jrnl_segment_make (all of it left to the fdatasync) or jrnl_segment_zero_fill (a MiB written
+    back at a time)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        nbytes = FILE_MB << 20
+        if paced:
+            rc = lib.jrnl_segment_zero_fill(fd, nbytes)
+            if rc != 0:
+                raise OSError(rc, f"jrnl_segment_zero_fill {path}")
+        else:
+            zeros = bytes(BLOCK)
+            for off in range(0, nbytes, BLOCK):
+                os.pwrite(fd, zeros, off)
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
+
+
 def _operation(way: str, directory: Path, tag: str, snap_bytes: int,
                eng: journal.ReplayEngine) -> tuple[Callable[[], None], Path]:
     """(the timed call, the file it leaves or removes): set up so only the call is timed."""
@@ -161,6 +188,8 @@ def _operation(way: str, directory: Path, tag: str, snap_bytes: int,
             if rc != 0:
                 raise OSError(-rc, f"jrnl_drop_file {path}")
         return drop, path
+    if way in ("seg_one_sync", "seg_paced"):
+        return (lambda: _new_segment(path, way == "seg_paced")), path
     if way == "one_sync":
         return (lambda: _one_sync_write(path, snap_bytes)), path
 
@@ -220,20 +249,21 @@ def main() -> int:
     ap.add_argument("--dir", default="/var/tmp",
                     help="directory on the disk to measure (default /var/tmp, as the journal)")
     args = ap.parse_args()
-    rounds = 6 if args.quick else 20
+    rounds = 4 if args.quick else 16
     resting = 500_000
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="venue-bench-journal-files-", dir=args.dir) as tmp:
         r = measure(Path(tmp), rounds, resting)
     load_after = os.getloadavg()[0]
     print(f"durable 4 KiB writes (O_DIRECT|O_DSYNC, one every {PROBE_GAP_S * 1e3:.1f} ms) while the "
-          f"journal removes a written {FILE_MB} MiB file or writes a snapshot of {resting:,} "
-          f"resting orders ({r['snapshot_bytes']['bytes'] / 2**20:.0f} MiB); {rounds} rounds, the "
+          f"journal removes a written {FILE_MB} MiB file, makes a {FILE_MB} MiB segment or writes "
+          f"a snapshot of {resting:,} resting orders ({r['snapshot_bytes']['bytes'] / 2**20:.0f} MiB); {rounds} rounds, the "
           f"two ways of each alternated; load {load_before:.1f} -> {load_after:.1f}")
     print(f"{'':<26}{'p50 us':>9}{'p99 us':>10}{'max us':>10}{'writes':>8}{'op ms':>8}")
     labels = {"quiet": "nothing else", "unlink": "removal: unlink",
               "jrnl_drop": "removal: jrnl_drop", "one_sync": "snapshot: one fdatasync",
-              "paced": "snapshot: paced"}
+              "paced": "snapshot: paced", "seg_one_sync": "new segment: one fdatasync",
+              "seg_paced": "new segment: paced"}
     for name, label in labels.items():
         v = r[name]
         op = f"{v['op_ns_median'] / 1e6:>8.0f}" if "op_ns_median" in v else ""

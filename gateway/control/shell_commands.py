@@ -142,6 +142,7 @@ class Opt:
     label: str
     check: Any                  # Callable[[str, str, Catalog | None], Any]: (value, cmd, catalog)
     repeat: bool = False
+    completes: Kind | tuple[str, ...] | None = None   # what Tab offers for the value
 
     @property
     def usage(self) -> str:
@@ -233,9 +234,10 @@ def _path(value: str, cmd: str, catalog: Catalog | None) -> str:
 
 
 _STRATEGY_START_OPTIONS = (
-    Opt("--via", "via", "slot|tcp", _via),
-    Opt("--other-instrument", "other_instruments", "INSTR[:TICK]", _other_instrument, repeat=True),
-    Opt("--session", "session", "ID", _session_opt),
+    Opt("--via", "via", "slot|tcp", _via, completes=("slot", "tcp")),
+    Opt("--other-instrument", "other_instruments", "INSTR[:TICK]", _other_instrument, repeat=True,
+        completes=Kind.INSTRUMENT),
+    Opt("--session", "session", "ID", _session_opt, completes=Kind.SESSION),
     Opt("--key-file", "key_file", "FILE", _path),
     Opt("--gateway", "gateway", "HOST:PORT", _host_port("--gateway")),
     Opt("--md", "md", "ENDPOINT", _endpoint),
@@ -757,6 +759,22 @@ def _candidates(kind: Kind, catalog: Catalog | None) -> list[str]:
     return []      # numbers: nothing sensible to offer
 
 
+def _leaf_candidates(node: Leaf, words: Sequence[str], prefix: str, catalog: Catalog | None) -> list[str]:
+    """What may come after a leaf's `words`: an option's values after its flag, the flags not
+    given yet where an option may start (a word beginning with -), else the next positional
+    argument's candidates."""
+    flags = {o.flag: o for o in node.options}
+    if words and words[-1] in flags:
+        done = flags[words[-1]].completes
+        return list(done) if isinstance(done, tuple) else _candidates(done, catalog) if done else []
+    if prefix.startswith("-"):
+        return [f for f, o in flags.items() if o.repeat or f not in words]
+    positional = [w for i, w in enumerate(words) if not w.startswith("--") and (i == 0 or words[i - 1] not in flags)]
+    if len(positional) >= len(node.args):
+        return []
+    return _candidates(node.args[len(positional)].kind, catalog)
+
+
 def current_word(text_before_cursor: str) -> str:
     """The partial word under the cursor, which a completion replaces ('' after a space or ';')."""
     stmt = text_before_cursor.rsplit(";", 1)[-1]
@@ -789,10 +807,7 @@ def complete(text_before_cursor: str, catalog: Catalog | None = None) -> list[st
     if isinstance(node, Group):
         options = list(node.children)
     else:
-        pos = len(words) - n
-        if pos >= len(node.args):
-            return []
-        options = _candidates(node.args[pos].kind, catalog)
+        options = _leaf_candidates(node, words[n:], prefix, catalog)
     p = prefix.lower()
     return [o for o in options if o.lower().startswith(p)]
 

@@ -135,14 +135,28 @@ int jrnl_segment_map(const char *dir, uint32_t kind, uint64_t index, int writabl
     return 0;
 }
 
-/* Writes zeros over [0, bytes) one 4 KiB page per call. Not in bigger writes: the page cache
- * keeps the folio size a write created (ext4 has large folios since Linux 6.x), dirty tracking
- * and writeback are per folio, and the engine dirties the mapping 128 bytes at a time: with
- * the 64 KiB folios that 64 KiB writes made, each group's msync wrote 64 KiB back for a few
- * records (measured with /proc/kpageflags: one record dirtied 16 pages). */
-static int jrnl_zero_fill(int fd, uint64_t bytes)
+int jrnl_write_back(int fd, uint64_t off, uint64_t n)
+{
+    if (sync_file_range(fd, (off64_t)off, (off64_t)n, SYNC_FILE_RANGE_WAIT_BEFORE |
+                        SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
+        return -errno;
+    return 0;
+}
+
+/* Zeros one 4 KiB page per call. Not in bigger writes: the page cache keeps the folio size a
+ * write created (ext4 has large folios since Linux 6.x), dirty tracking and writeback are per
+ * folio, and the engine dirties the mapping 128 bytes at a time: with the 64 KiB folios that
+ * 64 KiB writes made, each group's msync wrote 64 KiB back for a few records (measured with
+ * /proc/kpageflags: one record dirtied 16 pages).
+ * Written back a MiB at a time: the segment maker makes a 64 MiB segment while the venue trades,
+ * and left to the one fdatasync at the end, all 64 MiB reached the disk at once, in front of
+ * every order's journal and flow-store sync (a snapshot's single fdatasync of 30-96 MiB held a
+ * concurrent 4 KiB durable write 20-39 ms; paced, 7-9 ms at load 5-7: bench/journal_files.py). */
+int jrnl_segment_zero_fill(int fd, uint64_t bytes)
 {
     static const uint8_t zeros[4096];
+    const uint64_t pace = 1u << 20;
+    uint64_t written_back = 0;
     for (uint64_t off = 0; off < bytes;) {
         size_t n = bytes - off < sizeof zeros ? (size_t)(bytes - off) : sizeof zeros;
         ssize_t w = pwrite(fd, zeros, n, (off_t)off);
@@ -152,6 +166,12 @@ static int jrnl_zero_fill(int fd, uint64_t bytes)
             return errno;
         }
         off += (uint64_t)w;
+        if (off - written_back >= pace || off == bytes) {
+            int rc = jrnl_write_back(fd, written_back, off - written_back);
+            if (rc < 0)
+                return -rc;
+            written_back = off;
+        }
     }
     return 0;
 }
@@ -194,7 +214,7 @@ int jrnl_segment_make(const jrnl_log_t *log, uint64_t index, uint8_t **map, int3
      * extent allocates and journals (ext4_page_mkwrite), and the first msync of each extent
      * would commit the conversion; and running out of space shows here, never later as a
      * SIGBUS. */
-    int e = jrnl_zero_fill(fd, log->segment_bytes);
+    int e = jrnl_segment_zero_fill(fd, log->segment_bytes);
     if (e != 0) {
         jrnl_say(message, message_cap, "%s: cannot reserve %llu bytes: %s", tmp,
                  (unsigned long long)log->segment_bytes, strerror(e));

@@ -17,7 +17,18 @@ int jrnl_segment_path(char *out, size_t cap, const char *dir, uint32_t kind, uin
 
 /* Writes "<dir>/snap-<20 digits>.snap" into out. 0 or -ENAMETOOLONG. */
 int jrnl_snapshot_path(char *out, size_t cap, const char *dir, uint64_t seq);
+
+/* Writes real zero blocks over [0, bytes) of fd, a 4 KiB page per call, each MiB written back
+ * (waited) before the next is written, so a new segment never puts more than a MiB in front of
+ * other durable writes at the disk (jrnl_segment.c says why; bench/journal_files.py measures
+ * it). Not durable: the caller's fdatasync is. 0 or an errno value. */
+int jrnl_segment_zero_fill(int fd, uint64_t bytes);
 /* CFFI-END */
+
+/* Starts writeback of [off, off + n) of fd and waits for it (sync_file_range; no cache flush,
+ * no metadata): a writer of a large file calls it per chunk so the disk is never handed the
+ * whole file at once. 0 or -errno. */
+int jrnl_write_back(int fd, uint64_t off, uint64_t n);
 
 /* "cmd" or "evt" for JRNL_KIND_CMD / JRNL_KIND_EVT; NULL for any other kind. */
 const char *jrnl_kind_name(uint32_t kind);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "jrnl_crc.h"
+#include "jrnl_segment.h"
 
 #define SNAP_CHUNK (1u << 20)
 
@@ -51,10 +52,7 @@ static int write_all(int fd, const void *buf, uint64_t n)
 static int write_chunk(int fd, const void *buf, uint64_t n, uint64_t off)
 {
     int rc = write_all(fd, buf, n);
-    if (rc == 0 && sync_file_range(fd, (off64_t)off, (off64_t)n, SYNC_FILE_RANGE_WAIT_BEFORE |
-                                   SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
-        rc = -errno;
-    return rc;
+    return rc == 0 ? jrnl_write_back(fd, off, n) : rc;
 }
 
 /* Reads up to n bytes; returns the count read (short only at end of file) or -errno. */

@@ -282,6 +282,14 @@ def test_help_on_one_command() -> None:
     ("book ACME ", []),            # a number: nothing to offer
     ("bogus ", []),
     ("status; halt A", ["ACME", "all"]),
+    ("strategy start quote 1 ACME --", ["--via", "--other-instrument", "--session", "--key-file", "--gateway", "--md",
+                                        "--md-recovery"]),
+    ("strategy start quote 1 ACME --via tcp --s", ["--session"]),
+    ("strategy start quote 1 ACME --via ", ["slot", "tcp"]),
+    ("strategy start quote 1 ACME --other-instrument ", ["ACME", "GLOBX"]),
+    ("strategy start quote 1 ACME --via tcp --session ", ["101", "201"]),
+    ("strategy start quote ", ["1", "2", "3"]),
+    ("strategy start quote 1 --via slot ", ["ACME", "GLOBX"]),
 ])
 def test_completion(before: str, expected: list[str]) -> None:
     assert complete(before, CAT) == expected

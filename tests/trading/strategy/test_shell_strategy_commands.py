@@ -218,7 +218,7 @@ def test_shell_starts_a_strategy_following_other_instruments(venue):
     for verb, state in (("pause", "paused"), ("resume", "resumed")):
         rc, answer = _shell(venue, f"strategy {verb} {sid}")
         assert rc == 0 and answer["ok"], answer
-        wait_for(lambda: f"strategy: {state}" in next(
+        wait_for(lambda state=state: f"strategy: {state}" in next(
             r for r in ctl.call("strategy.list") if r["id"] == sid)["last_output"], f"{state} in its log", 20)
     stopped = ctl.call("strategy.stop", id=sid)
     assert stopped["state"] == "exited 0", stopped
@@ -253,3 +253,33 @@ def test_strategy_start_refuses_bad_options_at_the_control_plane(venue, args, me
         ctl.call("strategy.start", strategy="quote", account=2, instrument="ACME", **args)
     assert len(ctl.call("strategy.list")) == before
     assert ctl.call("status")["engine"]["alive"]
+
+
+def test_via_tcp_needs_a_key_file_for_a_session_kept_as_a_hash(tmp_path: Path) -> None:
+    """A session whose config holds only its key's hash: the control plane cannot hand the key
+    over, so strategy.start names key_file; with one, the key stays out of the command line."""
+    import msgspec
+
+    from gateway.control.config import load_config
+    from gateway.control.service import CommandError
+    from gateway.control.strategy_commands import StrategyCommands
+    from gateway.security.session_keys import hash_session_key
+    from tests.control.cp_venue import write_config
+
+    cfg = load_config(write_config(tmp_path, "keys"))
+    hashed = [msgspec.structs.replace(s, key="", key_hash=hash_session_key("session-key-101", 101)) if s.session_id == 101
+              else s for s in cfg.sessions]
+    commands = StrategyCommands()
+    commands.cfg = msgspec.structs.replace(cfg, sessions=hashed,
+                                           gateway=msgspec.structs.replace(cfg.gateway, listen="127.0.0.1:9000"))
+    feed = {"md": "tcp://127.0.0.1:1", "md_recovery": "127.0.0.1:2"}
+    with pytest.raises(CommandError, match="keeps only its key's hash in the config: give key_file"):
+        commands._tcp_access(1, session=101, **feed)
+    key_file = tmp_path / "key"
+    key_file.write_text("session-key-101\n")
+    access = commands._tcp_access(1, session=101, key_file=str(key_file), **feed)
+    assert (access.gateway, access.session, access.firm, access.key, access.key_file) == \
+        ("127.0.0.1:9000", 101, 1, None, str(key_file))       # the gateway: [gateway] listen, a fixed port
+    assert "session-key-101" not in " ".join(access.argv()) and "--key-file" in access.argv()
+    plain = commands._tcp_access(3, session=201, **feed)       # a plain key in the config: handed over
+    assert (plain.firm, plain.key, plain.key_file) == (2, "key-201", None) and "key-201" not in " ".join(plain.argv())
