@@ -39,6 +39,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from trading.analytics.errors import AnalyticsInputError  # noqa: E402
 from trading.analytics.events import MarketEvents, load_lobster  # noqa: E402
 from trading.analytics.suite import StreamingAnalytics, SuiteConfig, analyze_day, default_bucket_volume  # noqa: E402
 
@@ -91,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     reps = 3 if args.quick else 7
     load_before = os.getloadavg()
-    ev = load_lobster(msg, book)
+    try:
+        ev = load_lobster(msg, book)
+    except AnalyticsInputError as exc:          # not a LOBSTER day: one line, not a traceback
+        print(f"{BENCH}: {exc}", file=sys.stderr)
+        return 2
     cfg = SuiteConfig(bucket_volume=default_bucket_volume(ev))
     dense = _compressed(ev)
     n = len(ev)

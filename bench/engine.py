@@ -478,8 +478,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, finishes within 60 s")
     ap.add_argument("--seed", type=int, default=20240601)
-    ap.add_argument("--lobster", type=Path, default=DEFAULT_LOBSTER, help="LOBSTER message CSV to replay")
+    ap.add_argument("--lobster", type=Path, default=None,
+                    help="LOBSTER message CSV to replay (default: the GOOG sample in ../shared/data, skipped "
+                         "when absent)")
     args = ap.parse_args()
+    # A file named on the command line must be there and readable: it is converted now, before the
+    # synthetic parts run (it used to be skipped in silence when missing, or to fail with a
+    # traceback after them when it was not a LOBSTER file).
+    if args.lobster is None:
+        args.lobster = DEFAULT_LOBSTER
+    elif not args.lobster.is_file():
+        ap.error(f"--lobster {args.lobster}: no such file")
+    try:
+        lobster_day = lobster(args.lobster) if args.lobster.is_file() else None
+    except (ValueError, UnicodeDecodeError, IndexError) as exc:
+        ap.error(f"--lobster {args.lobster}: not a LOBSTER message file ({exc})")
     # One core for the whole run: a thread that migrates mid-loop takes its cache state with it.
     pinned_cpu = max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {pinned_cpu})
@@ -554,8 +567,8 @@ def main() -> int:
     metrics["timer_overhead_ns"] = timed["timer_overhead_ns"]
 
     # -- LOBSTER replay --
-    if args.lobster.is_file():
-        lrecs, lkind, counts = lobster(args.lobster)
+    if lobster_day is not None:
+        lrecs, lkind, counts = lobster_day
         eng = fresh_engine(1 << 18)
         lthr, _ = run_c(eng, lrecs, False)
         eng.check()

@@ -54,6 +54,7 @@ import zmq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gateway import launcher  # noqa: E402
+from gateway.cli_numbers import non_negative_float, positive_float, positive_int  # noqa: E402
 from gateway.marketdata import zmq_native  # noqa: E402
 from gateway.marketdata.book import FeedBook  # noqa: E402
 from gateway.marketdata.encoder import EncoderConfig  # noqa: E402
@@ -639,12 +640,12 @@ def report_veth(veth: dict[str, Any], pingpong: dict[str, float]
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run (< 60 s)")
-    ap.add_argument("--rate", type=float, default=1000.0, help="open-loop commands per second")
+    ap.add_argument("--rate", type=positive_float, default=1000.0, help="open-loop commands per second")
     ap.add_argument("--engine-wait", choices=("spin", "backoff"), default="backoff")
     ap.add_argument("--publisher-wait", choices=("spin", "backoff"), default=None,
                     help="default: spin with --sched other, backoff with --sched fifo (a FIFO "
                          "loop that never sleeps is RT-throttled: 50 ms of every second)")
-    ap.add_argument("--publisher-sleep-us", type=float, default=None,
+    ap.add_argument("--publisher-sleep-us", type=non_negative_float, default=None,
                     help="backoff: sleep per empty poll (default 20; 10 with --sched fifo, where "
                          "timers have no slack: shorter sleeps kept the loop busy enough to be "
                          "RT-throttled once in two runs)")
@@ -667,10 +668,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout-s", type=float, default=30.0, help=argparse.SUPPRESS)
     ap.add_argument("--ifname", default="", help=argparse.SUPPRESS)
     ap.add_argument("--busy-poll-us", type=int, default=0, help=argparse.SUPPRESS)
-    ap.add_argument("--throughput-commands", dest="tp_commands", type=int, default=None,
+    ap.add_argument("--throughput-commands", dest="tp_commands", type=positive_int, default=None,
                     help="commands in the pre-filled log of the throughput runs (default 300k; "
                          "--quick 100k)")
-    ap.add_argument("--rcvbuf-bytes", type=int, default=8 << 20,
+    ap.add_argument("--rcvbuf-bytes", type=positive_int, default=8 << 20,
                     help="the subscriber's UDP SO_RCVBUF in the veth throughput runs (default 8 MiB, "
                          "as the feed's subscriber)")
     ap.add_argument("--no-veth", action="store_true",

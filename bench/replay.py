@@ -8,6 +8,11 @@ and repost when the touch moves, position limit 500), 50 us order and feed laten
 building the engine commands is timed apart. The same day through hftbacktest's L3 FIFO model
 (numba), run by bench/replay_peer.py in the interpreter given by --peer-python (it needs the
 hftbacktest package, which is not a dependency of this project), in the same run: ratios ours/peer.
+The floor of a plain-Python strategy, measured in the same run: (a) an empty Python function called
+once per wake-up of our quoting run, (b) the quoting decision alone in plain Python over the touches
+its timer saw, (c) the strategy's own on_timer through the real Context over those touches, with
+no runtime; no-op engine + (a) + (b) is the best a plain-Python strategy could do, whatever the
+runtime (the table prints each beside our run and the peer's).
 Question 2: live, a strategy attached to a running engine process (its own producer slot, the event
 log): time from the engine's timestamp of a market event (the sequencer's CLOCK_MONOTONIC at the
 triggering command's dequeue) to the strategy's reaction being handed to its command ring, P50/P99,

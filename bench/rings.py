@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from gateway.cli_numbers import cpu_pair  # noqa: E402
 from gateway import launcher  # noqa: E402
 from native import records  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
@@ -166,10 +167,9 @@ def machine(cpus: tuple[int, int]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer samples: finishes within 60 s")
-    ap.add_argument("--cpus", default="0,1", help="two CPUs: ping/engine side, pong/producer side")
+    ap.add_argument("--cpus", type=cpu_pair, default="0,1", help="two CPUs: ping/engine side, pong/producer side")
     args = ap.parse_args()
-    cpus = tuple(int(c) for c in args.cpus.split(","))
-    assert len(cpus) == 2
+    cpus = args.cpus
     samples = 50_000 if args.quick else 500_000
     eng_samples = 20_000 if args.quick else 200_000
     tp_n = 2_000_000 if args.quick else 10_000_000

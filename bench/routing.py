@@ -35,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from gateway.cli_numbers import positive_int  # noqa: E402
 from gateway.regnms.rules import rules_in_force  # noqa: E402
 from trading.replay.lobster import load_lobster  # noqa: E402
 from trading.routing.flow import REPLAY_VENUES, run_flow, summarize, synthetic_parents  # noqa: E402
@@ -108,13 +109,11 @@ def decision_latency(synthetic: SyntheticVenues, parents: list[tuple[int, Any]],
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     ap.add_argument("--quick", action="store_true", help="40 parents: finishes within a minute")
-    ap.add_argument("--parents", type=int, help="parent orders in the flow (default 150, --quick 40)")
+    ap.add_argument("--parents", type=positive_int, help="parent orders in the flow (default 150, --quick 40)")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--data", default=str(DATA), help="a LOBSTER message file with its order-book file")
     args = ap.parse_args()
     n = args.parents or (40 if args.quick else 150)
-    if n <= 0:
-        ap.error("--parents must be > 0")
     if not Path(args.data).is_file():
         ap.error(f"no LOBSTER file {args.data} (the shared data folder ../shared/data)")
     mach = machine()

@@ -18,6 +18,7 @@ Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import platform
@@ -29,6 +30,8 @@ from datetime import date
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from gateway.cli_numbers import positive_int  # noqa: E402
+from gateway.cli_paths import output_dir  # noqa: E402
 from gateway.enginehost import journal  # noqa: E402
 from trading.tca.analysis import analyze  # noqa: E402
 from trading.tca.journal_build import write_journal  # noqa: E402
@@ -43,17 +46,25 @@ from trading.tca.tape import load_tape  # noqa: E402
 CANCEL_PROB = 0.1
 
 
+def _foreign(jdir: str) -> bool:
+    """A non-empty folder without a command journal segment: not a journal this bench wrote."""
+    return os.path.isdir(jdir) and bool(os.listdir(jdir)) and not glob.glob(os.path.join(jdir, "cmd-*.jrnl"))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="100 k executions (within a minute)")
-    ap.add_argument("--trades", type=int, help="executions to generate (default 1 M, --quick 100 k)")
-    ap.add_argument("--keep", help="write the journal here and keep it")
+    ap.add_argument("--trades", type=positive_int, help="executions to generate (default 1 M, --quick 100 k)")
+    ap.add_argument("--keep", type=lambda t: str(output_dir(t)), help="write the journal here and keep it")
     args = ap.parse_args()
     target = args.trades or (100_000 if args.quick else 1_000_000)
-    if target <= 0:
-        ap.error("--trades must be > 0")
+    if args.keep and _foreign(os.path.join(args.keep, "journal")):
+        ap.error(f"--keep {args.keep}: its 'journal' folder holds files that are not a journal's; "
+                 "the bench replaces that folder, so give another directory")
     load_before = os.getloadavg()[0]
     steps = int(target / (1 - CANCEL_PROB))
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
     work = args.keep or tempfile.mkdtemp(prefix="bench-tca-")
     jdir = os.path.join(work, "journal")
     shutil.rmtree(jdir, ignore_errors=True)

@@ -18,18 +18,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tuning.dma_latency import DEVICE, holders  # noqa: E402
 from tuning.hostroot import HostRoot  # noqa: E402
 from tuning.measure import dma_latency_effect  # noqa: E402
+from gateway.cli_numbers import cpu_pair, dma_latency_us  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer round trips (well under 60 s)")
-    parser.add_argument("--value-us", type=int, default=0)
-    parser.add_argument("--cpus", default=None, help="pin client,echo to two CPUs, e.g. 0,1")
+    parser.add_argument("--value-us", type=dma_latency_us, default=0)
+    parser.add_argument("--cpus", type=cpu_pair, default=None, help="pin client,echo to two CPUs, e.g. 0,1")
     args = parser.parse_args()
     if os.geteuid() != 0 or not os.path.exists(DEVICE):
         print(f"bench/tuning.py needs root and {DEVICE}", file=sys.stderr)
         return 2
-    cpus = tuple(int(c) for c in args.cpus.split(",")) if args.cpus else None
+    cpus = args.cpus
     samples, rounds = (5000, 4) if args.quick else (20000, 6)
     host = HostRoot("/")
     others, _ = holders(host)
@@ -42,7 +43,7 @@ def main() -> int:
                  "rtt_p999_ns_no_limit": without.p999_ns}
     ratios = {f"{k}_held_over_no_limit": metrics[f"rtt_{k}_ns_held"] / baselines[f"rtt_{k}_ns_no_limit"]
               for k in ("p50", "p99", "p999")}
-    machine = {"cores": os.cpu_count(), "pinning": args.cpus or "none", "spin_or_block": "block",
+    machine = {"cores": os.cpu_count(), "pinning": ",".join(map(str, cpus)) if cpus else "none", "spin_or_block": "block",
                "tuning_state": f"cpu_dma_latency {args.value_us} us held vs none; other holders: "
                                f"{others or 'none'}", "round_trips_per_side": samples * rounds}
     print(json.dumps({"bench": "tuning", "machine": machine, "metrics": metrics,

@@ -65,6 +65,7 @@ from journal_wire import add_lone_ratios, lone_order_acks, print_lone_order_acks
 from loadgen import run_loadgen  # noqa: E402
 from sched_state import dma_state, fifo_permitted, schedstat, set_fifo, steal_ticks  # noqa: E402
 from gateway import launcher  # noqa: E402
+from gateway.cli_numbers import dma_latency_us, int_list, non_negative_int, positive_float  # noqa: E402
 from loadgen import ONE_SESSION_CONFIG  # noqa: E402
 from wire_tls import connect_tls, make_pki, tls_version  # noqa: E402
 
@@ -276,8 +277,8 @@ def _print_paths(by_path: dict[str, dict[str, dict[str, object]]],
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="shorter runs: finishes within 60 s")
-    ap.add_argument("--seconds", type=float, default=None, help="seconds per fixed rate")
-    ap.add_argument("--rates", default="10000,50000,100000")
+    ap.add_argument("--seconds", type=positive_float, default=None, help="seconds per fixed rate")
+    ap.add_argument("--rates", default="10000,50000,100000", help="orders/s, comma-separated")
     ap.add_argument("--placement", choices=sorted(PLACEMENTS), default="paired",
                     help="split: client+engine on the first CPU, gateway on the last; paired: "
                          "client alone, gateway+engine together")
@@ -287,16 +288,16 @@ def main() -> int:
     ap.add_argument("--gateway-wait", choices=["spin", "backoff"], default=None,
                     help="default backoff (a SCHED_FIFO loop must block when idle); spin: "
                          "--busy-poll, only with --sched other")
-    ap.add_argument("--gateway-idle-spin-us", type=int, default=None,
+    ap.add_argument("--gateway-idle-spin-us", type=non_negative_int, default=None,
                     help="backoff: how long the gateway polls after its last work (default 0 "
                          "fifo: every spin is RT time; 50 other)")
-    ap.add_argument("--gateway-inflight-spin-us", type=int, default=None,
+    ap.add_argument("--gateway-inflight-spin-us", type=non_negative_int, default=None,
                     help="backoff: how long the gateway polls with a command in flight before "
                          "blocking on its waker (default: the gateway's own, 100; 0: block at "
                          "once, the loop before the in-flight spin, for before/after)")
-    ap.add_argument("--engine-spin", type=int, default=None,
+    ap.add_argument("--engine-spin", type=non_negative_int, default=None,
                     help="engine backoff: idle polls before sleeping (default 20 fifo, 2000 other)")
-    ap.add_argument("--dma-latency-us", type=int, default=None,
+    ap.add_argument("--dma-latency-us", type=dma_latency_us, default=None,
                     help="hold /dev/cpu_dma_latency at this value for the whole run (echo too)")
     ap.add_argument("--no-event-doorbell", action="store_true",
                     help="gateway --no-event-doorbell (its idle epoll_wait is not ended by the "
@@ -317,6 +318,10 @@ def main() -> int:
         return passive_fill_main((["--quick"] if args.quick else []) + rest)
     if rest:
         ap.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:                                  # whole rates > 0 (they were a ValueError mid-run)
+        args.rates = ",".join(map(str, int_list(args.rates)))
+    except argparse.ArgumentTypeError as exc:
+        ap.error(f"--rates: {exc}")
     paths = [p for p in args.paths.split(",") if p]
     bad = [p for p in paths if p not in PATHS]
     if bad or not paths:

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
+from gateway.cli_numbers import positive_int
 from gateway.client import Client, ExecType, ExecutionReport, Side, TimeInForce
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -99,7 +100,7 @@ def _summary(values_ns: list[int]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer iterations: within 60 s")
-    ap.add_argument("--iterations", type=int, default=None, help="per mode (default 1000, quick 200)")
+    ap.add_argument("--iterations", type=positive_int, default=None, help="per mode (default 1000, quick 200)")
     ap.add_argument("--sched", choices=["fifo", "other"], default=None,
                     help="fifo (default where permitted): client 30, gateways 20, engine 10")
     ap.add_argument("--keep-awake", action="store_true",

@@ -227,7 +227,7 @@ class ApiServer:
         try:
             req = protocol.decode_request(body)
         except Exception as exc:        # DecodeError, ValidationError, or anything else msgspec raises
-            return self._refuse(0, "", "", "?", {}, protocol.CODE_BAD_REQUEST,
+            return self._refuse(protocol.salvage_request_id(body), "", "", "?", {}, protocol.CODE_BAD_REQUEST,
                                 f"undecodable request: {summarise_text(str(exc))}", peer)
         if req.command == protocol.AUTH_SALT:
             return self._salt(req)

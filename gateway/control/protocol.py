@@ -182,6 +182,20 @@ def decode_request(body: bytes) -> Request:
     return _request_decoder.decode(body)
 
 
+def salvage_request_id(body: bytes) -> int:
+    """The request_id of a request the typed decoder refused (a list among its args, a field out of
+    bounds), so the refusal reaches the client that waits for it instead of being discarded as a
+    reply to some abandoned request; 0 when the body is not a msgpack map with a usable id."""
+    try:
+        loose = _any_decoder.decode(body)
+    except Exception:           # not msgpack at all: nothing to salvage
+        return 0
+    rid = loose.get("request_id") if isinstance(loose, dict) else None
+    if isinstance(rid, int) and not isinstance(rid, bool) and 0 <= rid < 2**63:
+        return rid
+    return 0
+
+
 def decode_reply(body: bytes) -> Reply:
     return _reply_decoder.decode(body)
 

@@ -40,6 +40,7 @@ log = logging.getLogger("gateway.dashboard")
 STATIC = Path(__file__).resolve().parent / "static"
 # The control-plane commands a browser may ask for (the control plane still decides who may).
 ACTIONS = frozenset({"killswitch", "halt", "resume", "phase", "strategy.start", "strategy.stop",
+                     "strategy.pause", "strategy.resume",
                      "sessions.disconnect", "alerts.ack", "parent.pause", "parent.resume", "parent.cancel"})
 MAX_ACTION_ARGS = 8
 MAX_BODY_BYTES = 4096

@@ -269,6 +269,16 @@ def test_undecodable_request_is_refused_and_audited(venue: CpVenue) -> None:
     assert venue.control().call("whoami")["user"] == "ops"    # the server keeps serving
 
 
+def test_a_request_the_typed_decoder_refuses_is_answered_to_its_caller(venue: CpVenue) -> None:
+    """A list among the arguments is not an ArgValue: the refusal carries the request's own id, so
+    the client gets bad_request naming the field instead of waiting out its timeout."""
+    ctl = venue.control()
+    with pytest.raises(ControlError) as err:
+        ctl.call("book", instrument=["ACME", "BETA"])
+    assert err.value.code == "bad_request" and "args" in err.value.message
+    assert ctl.call("whoami")["user"] == "ops"
+
+
 def test_status_lists_accounts_ticks_and_the_price_scale_for_the_shell(venue: CpVenue) -> None:
     from gateway.control.shell_commands import catalog_from
     from gateway.control.shell_render import Formats

@@ -201,6 +201,7 @@ class Replay:
         self._cb_start = 0
         self._wake_ts = 0
         self._charged = 0
+        self._measured = self.cfg.compute == "measured"
         self.wakeups = 0
         self._calls = 0          # callbacks run (a wake-up that runs none and takes no own event is quiet)
         self._silent_acks = False   # the strategy's ACCEPTED events wake nothing (_set_silent_acks)
@@ -256,7 +257,8 @@ class Replay:
         if self.error is not None or not self.subscribed.get(name, True):
             return
         self._calls += 1
-        self._cb_start = time.perf_counter_ns()
+        # _clock reads the start only in "measured" mode; elsewhere it is a flag (inside a callback)
+        self._cb_start = time.perf_counter_ns() if self._measured else 1
         try:
             getattr(self.s, name)(self.ctx, *args)
         except ComputeChargesMismatch:
@@ -723,7 +725,8 @@ class Replay:
             self.last_arrival = int(arrive[-1])
             self.arrivals.extend(zip(arrive.tolist(), out))
             out.clear()
-        self._sample(t)
+        if t - self.last_sample >= self.cfg.sample_every_ns:     # _sample's own test, without the call
+            self._sample(t)
 
     def _sample(self, t: int, force: bool = False) -> None:
         if not force and t - self.last_sample < self.cfg.sample_every_ns:

@@ -40,18 +40,19 @@ TIMER_EVERY, TIMER_ON_CHANGE, TIMER_ON_TOUCH = 0, 1, 2
 ICEBERG = int(Flag.ICEBERG)
 
 
+# code -> name, looked up per own event (an Enum call costs about 2 us; a dict get, 50 ns)
+_PHASE_NAMES = {int(p): p.name for p in Phase}
+_REASON_NAMES = {int(r): r.name for r in Reason}
+
+
 def phase_name(code: int) -> str:
-    try:
-        return Phase(code).name
-    except ValueError:
-        return str(code)
+    """The Phase's name, or the code as text for one the layout does not name."""
+    return _PHASE_NAMES.get(code) or str(code)
 
 
 def reason_name(code: int) -> str:
-    try:
-        return Reason(code).name
-    except ValueError:
-        return str(code)
+    """The Reason's name, or the code as text for one the layout does not name."""
+    return _REASON_NAMES.get(code) or str(code)
 
 
 @dataclass(frozen=True)
