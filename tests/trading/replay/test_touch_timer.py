@@ -15,6 +15,7 @@ from trading.replay.history import build_history
 from trading.replay.runtime import Replay, ReplayConfig
 from trading.strategy.api import BUY, SELL, Strategy
 from trading.strategy.context import TIMER_ON_CHANGE, TIMER_ON_TOUCH, Context
+from trading.strategy.examples import TouchQuoter
 
 INF = 1 << 62
 P = 10_000
@@ -99,3 +100,31 @@ def test_both_loops_give_the_same_touch_timer_run() -> None:
     assert c_loop.loop is not None and c_loop.loop.quiet_skipped == 4
     assert fast.wakeups == 4
     assert fast.ctx.book.bids == ref.ctx.book.bids and fast.ctx.book.asks == ref.ctx.book.asks
+
+
+class QuoterThatLooksAtTheEnd(TouchQuoter):
+    """The quoting strategy (touch timer, silent acks) noting in on_stop what waited for a wake-up
+    that never came: the book view quiet wake-ups took, the acks of its last orders."""
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self.at_stop: tuple[Any, ...] = ()
+
+    def on_stop(self, ctx: Context) -> None:
+        self.at_stop = (ctx.now, dict(ctx.book.bids), dict(ctx.book.asks), ctx.book.traded_volume,
+                        sorted((o.order_id, o.status, o.leaves_qty) for o in ctx.orders.values()))
+
+
+@pytest.mark.parametrize("interval_ms", [1, 10, 100])
+def test_both_loops_leave_the_strategy_the_same_view_at_the_end(interval_ms: int) -> None:
+    from tests.trading.replay.conftest import AAPL, sample
+    from trading.replay.lobster import load_lobster
+    from trading.replay.results import to_json
+    hist = build_history(load_lobster(sample(AAPL)))
+    runs = []
+    for loop in ("python", "auto"):
+        s = QuoterThatLooksAtTheEnd(interval_ms=interval_ms)
+        r = Replay(hist, s, ReplayConfig(compute="none", loop=loop)).run()
+        runs.append((s.at_stop, to_json(r), r.wakeups))
+    assert runs[0] == runs[1]
+    assert runs[0][0][1] and runs[0][0][2]      # the view is not empty at the end
