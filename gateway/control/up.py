@@ -706,7 +706,20 @@ def main(argv: list[str]) -> int:
         name_lock.release()
 
 
+def cpus_not_here(cfg: VenueConfig) -> list[str]:
+    """The config's pinned CPUs this host does not let us run on (the file may come from a bigger
+    host): said once by `up`, naming the config field, rather than by the engine's --cpu error."""
+    allowed = os.sched_getaffinity(0)
+    return [f"venue.{name} = {cpu}" for name in ("engine_cpu", "gateway_cpu", "control_cpu")
+            if (cpu := getattr(cfg.venue, name)) >= 0 and cpu not in allowed]
+
+
 def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
+    wrong = cpus_not_here(cfg)
+    if wrong:
+        print(f"up: not starting: {', '.join(wrong)}: not one of this host's CPUs "
+              f"{sorted(os.sched_getaffinity(0))} (-1: not pinned)", file=sys.stderr)
+        return 2
     taken = ports_in_use(cfg, dashboard_listen(cfg, args))
     if taken:
         print(f"up: not starting: port in use: {'; '.join(taken)} (another venue or program "

@@ -227,7 +227,7 @@ def _check_venue(i: int, v: VenueSpec, symbols: set[str], odd_ticks: set[str]) -
     if not 1024 <= v.port_base <= 65535 - PORTS_PER_VENUE:
         raise ConfigError(f"{at}.port_base: must be 1024..{65535 - PORTS_PER_VENUE}, got {v.port_base}")
     lat = v.latency
-    if lat.avg_us < 0 or lat.p99_us < lat.avg_us:
+    if not 0 <= lat.avg_us <= lat.p99_us:     # NaN too: it passed the comparisons the other way round
         raise ConfigError(f"{at}.latency: need 0 <= avg_us <= p99_us, got avg {lat.avg_us}, p99 {lat.p99_us}")
     if lat.avg_us > 0 and lat.p99_us > MAX_P99_OVER_AVG * lat.avg_us:
         raise ConfigError(f"{at}.latency.p99_us: at most {MAX_P99_OVER_AVG} x avg_us (no lognormal "

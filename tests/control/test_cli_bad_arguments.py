@@ -111,3 +111,18 @@ def test_a_wrong_file_exits_with_one_line(argv: list[str], message: str, rc: int
     assert run.returncode == rc, run
     assert "Traceback" not in run.stderr and message in run.stderr, run.stderr
     assert (tmp_path / "FILE").read_text() == "my notes\nlast line without a newline"
+
+
+def test_up_names_a_pinned_cpu_this_host_does_not_have(tmp_path: Path) -> None:
+    """venue.engine_cpu beyond this host's CPUs: `up` says so naming the config field, before any
+    process starts (it used to start the engine, whose '--cpu 999' usage error stopped the venue)."""
+    from importlib import resources
+    text = resources.files("gateway.control").joinpath("default_venue.toml").read_text()
+    name = f"qa4cpu{os.getpid()}"
+    text = text.replace('name = "main"', f'name = "{name}"', 1).replace("engine_cpu = -1", "engine_cpu = 4096", 1)
+    (tmp_path / "venue.toml").write_text(text)
+    run = subprocess.run([sys.executable, "-m", "gateway", "up", "--config", str(tmp_path / "venue.toml"),
+                          "--no-dashboard", "--run-dir", str(tmp_path / "run")], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert run.returncode == 2, run
+    assert "venue.engine_cpu = 4096: not one of this host's CPUs" in run.stderr and "Traceback" not in run.stderr

@@ -72,6 +72,8 @@ def test_a_single_venue_file_is_not_a_multi_venue_file(tmp_path):
     ("tick = 50 ", "tick = 25 ", r"venues\[2\].instruments: a dark venue needs even ticks \(whole-unit midpoints\); odd: GLOBX"),
     ("nbbo_max_age_ms = 1000.0", "nbbo_max_age_ms = 0.0", r"venues\[2\].nbbo_max_age_ms: must be in \(0, 3600000\]"),
     ("p99_us = 250.0", "p99_us = 50.0", r"venues\[1\].latency: need 0 <= avg_us <= p99_us"),
+    ("p99_us = 250.0", "p99_us = nan", r"venues\[1\].latency: need 0 <= avg_us <= p99_us"),   # qa4: NaN passed
+    ("avg_us = 80.0", "avg_us = nan", r"venues\[1\].latency: need 0 <= avg_us <= p99_us"),
     ("p99_us = 250.0", "p99_us = 5000.0", r"venues\[1\].latency.p99_us: at most 14.9 x avg_us"),
     ("market_share = 0.30", "market_share = 0.60", "venues: market shares add up to 1.15, more than 1"),
     ("reliability = 0.98", "reliability = 0.0", r"venues\[2\].reliability: a probability in \(0, 1\]"),
