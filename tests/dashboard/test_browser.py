@@ -212,10 +212,10 @@ def test_an_operator_starts_and_stops_a_strategy(ops: Any, venue: CpVenue) -> No
     sid = running[0]["id"]
     ops.wait_for_selector(f"[data-action='stop-{sid}']")
     assert [r["outcome"] for r in _audit(venue, "ops", "strategy.start")] == ["accepted"]
-    ops.click(f"[data-action='pause-{sid}']")                 # pause, then resume, from its row
+    ops.click(f"[data-action='spause-{sid}']")                 # pause, then resume, from its row
     wait_for(lambda: [s["state"] for s in ctl.call("strategy.list") if s["id"] == sid] == ["paused"],
              "the strategy paused", 20)
-    ops.click(f"[data-action='resume-{sid}']", timeout=15_000)
+    ops.click(f"[data-action='sresume-{sid}']", timeout=15_000)
     wait_for(lambda: [s["state"] for s in ctl.call("strategy.list") if s["id"] == sid] == ["running"],
              "the strategy resumed", 20)
     assert [r["outcome"] for r in _audit(venue, "ops", "strategy.pause")] == ["accepted"]

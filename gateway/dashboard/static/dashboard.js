@@ -229,8 +229,8 @@ RENDER.strategies = st => {
     list.length ? "" : "no strategy running (operators start them with the shell's strategy start, or the control API strategy.start)";
   rows("#strategies tbody", list.map(s => el("tr", {}, el("td", {}, s.id), el("td", {}, s.strategy), el("td", {}, s.account), el("td", {}, s.instrument),
     el("td", {}, s.state), el("td", {class: "muted"}, Object.entries(s.params || {}).map(([k, v]) => `${k}=${v}`).join(", ")),
-    el("td", {}, s.state === "running" ? button("Pause", "", () => act("strategy.pause", {id: s.id}, `pause strategy ${s.id}`), {"data-action": "pause-" + s.id})
-      : s.state === "paused" ? button("Resume", "", () => act("strategy.resume", {id: s.id}, `resume strategy ${s.id}`), {"data-action": "resume-" + s.id}) : null,
+    el("td", {}, s.state === "running" ? button("Pause", "", () => act("strategy.pause", {id: s.id}, `pause strategy ${s.id}`), {"data-action": "spause-" + s.id})
+      : s.state === "paused" ? button("Resume", "", () => act("strategy.resume", {id: s.id}, `resume strategy ${s.id}`), {"data-action": "sresume-" + s.id}) : null,
       s.state === "running" || s.state === "paused" ? button("Stop", "danger", () => act("strategy.stop", {id: s.id}, `stop strategy ${s.id}`), {"data-action": "stop-" + s.id}) : null))));
 };
 RENDER.parents = st => {
