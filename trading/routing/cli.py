@@ -33,6 +33,7 @@ import msgspec
 
 from gateway.cli_paths import output_dir, output_file
 from gateway.control.config import ConfigError
+from gateway.small_files import NotASmallFile, read_small_file
 from gateway.regnms.rules import RuleVersion, rules_in_force
 from gateway.security.credentials import CredentialError
 from gateway.security.session_keys import SESSION_KEY_ENV, read_session_key
@@ -94,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
 
 KEY_ON_COMMAND_LINE = (f"--key is refused: a key on the command line shows in ps to every user of the host; "
                        f"put it in a file readable only by you and give --key-file FILE, or set ${SESSION_KEY_ENV}")
+
+
+def _read_plan(path: str) -> bytes:
+    """A stored plan's bytes: a small regular file (/dev/zero read until memory ran out)."""
+    try:
+        return read_small_file(path)
+    except NotASmallFile as exc:
+        raise RoutingError(f"{path}: {exc}") from None
 
 
 def _session_key(args: argparse.Namespace) -> str:
@@ -207,7 +216,7 @@ def _flow(args: argparse.Namespace) -> int:
 
 
 def _rerun(args: argparse.Namespace) -> int:
-    plan = plan_from_json(Path(args.plan).read_bytes())
+    plan = plan_from_json(_read_plan(args.plan))
     venues, rules = _venues(args)
     synthetic = SyntheticVenues.build(load_lobster(args.data), venues, seed=args.split_seed)
     market = MultiVenueReplay(synthetic, seed=args.seed)
@@ -224,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.verb == "show":
-            print(plan_from_json(Path(args.plan).read_bytes()).describe())
+            print(plan_from_json(_read_plan(args.plan)).describe())
             return 0
         if args.verb == "live":
             return _live(args)
