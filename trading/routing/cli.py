@@ -105,12 +105,26 @@ def _session_key(args: argparse.Namespace) -> str:
         raise RoutingError(str(exc)) from None
 
 
+def _check_live_numbers(args: argparse.Namespace) -> None:
+    """Before any session opens: a NaN --horizon-s was a ValueError traceback, a negative
+    --timeout-s or --next-seq-no and a quantity above int64 went on to connect."""
+    if not 0 < args.horizon_s <= 86_400:
+        raise RoutingError(f"--horizon-s must be in (0, 86400] seconds, got {args.horizon_s}")
+    if not 0 < args.timeout_s <= 3600:
+        raise RoutingError(f"--timeout-s must be in (0, 3600] seconds, got {args.timeout_s}")
+    if args.next_seq_no is not None and args.next_seq_no < 1:
+        raise RoutingError(f"--next-seq-no must be >= 1 (the next sequence number to send), got {args.next_seq_no}")
+    if args.qty >= 1 << 63:
+        raise RoutingError(f"--qty {args.qty}: above the engine's largest quantity (2^63 - 1)")
+
+
 def _live(args: argparse.Namespace) -> int:
     from gateway.client import Client, ClientError
     from gateway.venues.config import ports
     from trading.routing.live_market import LiveVenues, VenueSession, venue_feeds
     from trading.routing.plan import ParentOrder
     key = _session_key(args)
+    _check_live_numbers(args)
     multi = load_multi_config(args.config)
     instrument = next((i.id for i in multi.template.instruments if i.symbol == args.symbol), None)
     if instrument is None:
