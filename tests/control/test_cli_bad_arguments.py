@@ -61,6 +61,11 @@ CASES = [
     (["keys", "hash-token", "--token-file", "/dev/zero"], "/dev/zero: not a regular file"),
     (["shell", "--token-file", "/dev/zero", "-c", "status"], "/dev/zero: not a regular file"),
     (["shell", "-f", "/dev/zero", "--wait", "0"], "script /dev/zero: not a regular file"),
+    # a negative seed: numpy's ValueError 'expected non-negative integer' once the run had started
+    (["demo", "--seed", "-1", "--orders", "5"], "argument --seed: must be >= 0, got -1"),
+    (["md", "publish", "--demo", "--no-udp", "--seed", "-1"], "argument --seed: must be >= 0, got -1"),
+    (["delay-line", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:1", "--avg-us", "1", "--p99-us", "2",
+      "--seed", "-1"], "argument --seed: must be >= 0, got -1"),
     (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "-1"],
      "--poll-ms must be 0..60000, got -1.0"),                                       # sleep(-1) mid-run
     (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "nan"],

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import msgspec
 
+from gateway.cli_numbers import seed as seed_arg
 from gateway.cli_paths import output_dir, output_file
 from gateway.control.config import ConfigError
 from gateway.small_files import NotASmallFile, read_small_file
@@ -58,8 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--parents", type=int, default=20)
     f.add_argument("--min-qty", type=int, default=100)
     f.add_argument("--max-qty", type=int, default=1500)
-    f.add_argument("--seed", type=int, default=5, help="parents and latency draws")
-    f.add_argument("--split-seed", type=int, default=1, help="the split of the day into venues")
+    f.add_argument("--seed", type=seed_arg, default=5, help="parents and latency draws")
+    f.add_argument("--split-seed", type=seed_arg, default=1, help="the split of the day into venues")
     f.add_argument("--config", help="a multi-venue file ([[venues]]); with --symbol")
     f.add_argument("--symbol", help="the instrument of --config whose venues route")
     f.add_argument("--out", type=output_dir, help="directory for plans/*.json and reports.jsonl")
@@ -69,8 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("rerun", help="run a stored plan again on the same replay")
     r.add_argument("plan")
     r.add_argument("--data", required=True)
-    r.add_argument("--seed", type=int, default=5)
-    r.add_argument("--split-seed", type=int, default=1)
+    r.add_argument("--seed", type=seed_arg, default=5)
+    r.add_argument("--split-seed", type=seed_arg, default=1)
     r.add_argument("--config")
     r.add_argument("--symbol")
     lv = sub.add_parser("live", help="route one parent order through running venues (up --config)")

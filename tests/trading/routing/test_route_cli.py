@@ -76,3 +76,10 @@ def test_live_refuses_bad_numbers_before_reading_the_config(extra: list[str], me
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
+
+
+def test_a_negative_seed_is_refused_at_parse_time(capsys: pytest.CaptureFixture[str]) -> None:
+    """numpy refused it ('expected non-negative integer') once the day was loaded."""
+    with pytest.raises(SystemExit) as exc:
+        main(["flow", "--data", "x.csv", "--strategy", "dark_first", "--split-seed", "-3"])
+    assert exc.value.code == 2 and "argument --split-seed: must be >= 0, got -3" in capsys.readouterr().err
