@@ -38,6 +38,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from gateway.cli_numbers import seed as seed_arg  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
 from native.engine import Engine  # noqa: E402
 from native.records import CMD_DTYPES, RECORD_DTYPE, CmdType, OrdType, Phase, Side, Tif  # noqa: E402
@@ -477,7 +478,7 @@ SYNTH_CAPACITY = 1 << 18  # order slots for the synthetic runs: ~7x the live ord
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, finishes within 60 s")
-    ap.add_argument("--seed", type=int, default=20240601)
+    ap.add_argument("--seed", type=seed_arg, default=20240601)
     ap.add_argument("--lobster", type=Path, default=None,
                     help="LOBSTER message CSV to replay (default: the GOOG sample in ../shared/data, skipped "
                          "when absent)")

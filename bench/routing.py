@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from gateway.cli_numbers import positive_int  # noqa: E402
+from gateway.cli_numbers import positive_int, seed as seed_arg  # noqa: E402
 from gateway.regnms.rules import rules_in_force  # noqa: E402
 from trading.replay.lobster import load_lobster  # noqa: E402
 from trading.routing.flow import REPLAY_VENUES, run_flow, summarize, synthetic_parents  # noqa: E402
@@ -110,7 +110,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     ap.add_argument("--quick", action="store_true", help="40 parents: finishes within a minute")
     ap.add_argument("--parents", type=positive_int, help="parent orders in the flow (default 150, --quick 40)")
-    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--seed", type=seed_arg, default=5)
     ap.add_argument("--data", default=str(DATA), help="a LOBSTER message file with its order-book file")
     args = ap.parse_args()
     n = args.parents or (40 if args.quick else 150)

@@ -60,6 +60,12 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def seed(text: str) -> int:
+    """A random seed: numpy's generators take whole numbers >= 0 (a negative one was a ValueError
+    traceback, 'expected non-negative integer', once the run had started)."""
+    return non_negative_int(text)
+
+
 def dma_latency_us(text: str) -> int:
     """A /dev/cpu_dma_latency value: 0..2^31-1 microseconds."""
     value = non_negative_int(text)

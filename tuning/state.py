@@ -11,6 +11,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.small_files import NotASmallFile, read_small_text
 from tuning.errors import CannotRead, NotApplicableHere, StateError
 from tuning.hostroot import HostRoot
 
@@ -65,9 +66,11 @@ def load_state(path: Path, host: HostRoot) -> State | None:
     """The saved state, or None when there is none. Raises StateError for a damaged file or one
     written on another host or during another boot."""
     try:
-        raw = path.read_text()
+        raw = read_small_text(path)
     except FileNotFoundError:
         return None
+    except NotASmallFile as exc:
+        raise StateError(f"state file {path}: {exc}") from None
     except OSError as exc:
         raise StateError(f"cannot read state file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:

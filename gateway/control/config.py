@@ -25,6 +25,7 @@ from typing import Literal
 import msgspec
 
 from gateway.orderentry import config as gw_config
+from gateway.small_files import NotASmallFile, read_small_file
 from gateway.control import protocol
 from gateway.control.order_velocity import VelocityError, parse_order_velocity
 from gateway.security import curve, roles
@@ -500,9 +501,11 @@ def load_config(path: str | Path | None = None) -> VenueConfig:
         return parse_text(text, DEFAULT_CONFIG_NAME)
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        raw = read_small_file(p)
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
+    except NotASmallFile as exc:        # /dev/zero read until memory ran out; a FIFO hung
+        raise ConfigError(f"{p}: {exc}") from None
     try:
         text = raw.decode()
     except UnicodeDecodeError as exc:

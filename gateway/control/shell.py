@@ -43,6 +43,7 @@ from gateway.control.shell_commands import (Catalog, Command, UsageError, catalo
                                             current_word, help_text, parse, parse_script,
                                             split_statements)
 from gateway.control.shell_render import Formats, book_view, error_line, json_line, render
+from gateway.small_files import SECRET_LIMIT, NotASmallFile, read_small_text
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 DEFAULT_USER = "ops"                     # the operator of gateway/control/default_venue.toml
@@ -116,7 +117,9 @@ def read_token(token_file: str | None, environ: dict[str, str] | os._Environ[str
         path = Path(token_file)
         try:
             mode = path.stat().st_mode
-            text = path.read_text()
+            text = read_small_text(path, SECRET_LIMIT)
+        except NotASmallFile as e:
+            raise UsageError(f"--token-file {token_file}: {e}") from None
         except OSError as e:
             raise UsageError(f"--token-file {token_file}: {e.strerror or e}") from None
         except UnicodeDecodeError:
@@ -331,8 +334,8 @@ def _read_sources(sources: list[tuple[str, str]], stdin: TextIO) -> list[tuple[s
             out.append(("<stdin>", stdin.read()))
         else:
             try:
-                out.append((value, Path(value).read_text()))
-            except (OSError, UnicodeDecodeError) as e:
+                out.append((value, read_small_text(value)))
+            except (OSError, ValueError) as e:      # unreadable, not UTF-8, not a small regular file
                 raise UsageError(f"script {value}: {getattr(e, 'strerror', None) or e}") from None
     return out
 

@@ -59,6 +59,7 @@ from typing import Any
 import msgspec
 
 from gateway.cli_paths import os_error_line, output_dir, output_file
+from gateway.small_files import read_small_text
 from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, listen_ok, load_config
 from gateway.control.config_watch import ConfigFileWatcher
 from gateway.control.ingest import ingest_endpoint
@@ -666,8 +667,8 @@ def _is_multi_venue_file(path: str | None) -> bool:
     if path is None:
         return False
     try:
-        return "venues" in tomllib.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "venues" in tomllib.loads(read_small_text(path))
+    except (OSError, ValueError):       # not UTF-8, not TOML, not a small regular file
         return False
 
 

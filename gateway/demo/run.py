@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import psutil
 
+from gateway.cli_numbers import seed as seed_arg
 from gateway.cli_paths import os_error_line, output_dir
 from gateway.demo.flow import INSTRUMENTS, PRICE_UNIT_PER_USD, TICK, DemoFlow
 from gateway.demo.venue import ALGO_INSTRUMENT, MAX_ACCOUNTS, MAX_LEVELS, MAX_ORDERS, MM_INSTRUMENT, \
@@ -388,7 +389,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--orders", type=int, default=20_000,
                         help="continuous-session orders per instrument (default 20000, at most "
                              f"{MAX_ORDERS_PER_INSTRUMENT:,})")
-    parser.add_argument("--seed", type=int, default=20261123, help="order-flow seed")
+    parser.add_argument("--seed", type=seed_arg, default=20261123, help="order-flow seed")
     parser.add_argument("--depth", type=int, default=5, help="book levels to print per side")
     parser.add_argument("--wait", choices=("backoff", "spin"), default="backoff",
                         help="engine wait strategy: backoff (default; keeps a small machine "

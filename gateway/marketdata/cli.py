@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 
+from gateway.cli_numbers import seed as seed_arg
 from gateway.marketdata.book import BUY, SELL
 from gateway.marketdata.encoder import EncoderConfig
 from gateway.marketdata.feed_stats import FeedStats
@@ -310,7 +311,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--conflate-ms", type=float, default=100.0)
     p.add_argument("--duration-s", type=float, default=60.0)
     p.add_argument("--pace-s", type=float, default=0.01, help="demo: pause between command batches")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=seed_arg, default=1)
     p.set_defaults(func=_publish, parser=p)
     la = subs.add_parser("ladder", help="print a live depth ladder")
     la.add_argument("--udp", type=_channel, default=UdpChannel("239.255.42.1", 31001))

@@ -21,6 +21,7 @@ import msgspec
 
 from gateway.security.credentials import CredentialError
 from gateway.security.session_keys import stored_key_of
+from gateway.small_files import NotASmallFile, read_small_file
 
 KEY_MAX_BYTES = 64      # = GW_KEY_MAX in native/gateway/gw_server.h
 
@@ -231,9 +232,11 @@ def load_config(path: str | Path) -> GatewayConfig:
     """Reads a .toml or .json credentials file. Raises ConfigError."""
     p = Path(path)
     try:
-        text = p.read_bytes()
+        text = read_small_file(p)
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
+    except NotASmallFile as exc:
+        raise ConfigError(f"{p}: {exc}") from None
     try:
         data = tomllib.loads(text.decode()) if p.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -22,6 +22,7 @@ from gateway.security import curve
 from gateway.security.tls_keys import TlsKeyError, Validity, make_ca, make_leaf
 from gateway.security.credentials import CredentialError, hash_token
 from gateway.security.session_keys import SESSION_KEY_ENV, hash_session_key, read_session_key
+from gateway.small_files import SECRET_LIMIT, NotASmallFile, read_small_text
 
 TOKEN_ENV = "VENUE_CONTROL_TOKEN"
 
@@ -103,7 +104,9 @@ def _hash_session_key(session_id: int, key_file: str | None) -> int:
 def _read_token(token_file: str | None) -> str:
     if token_file:
         try:
-            return Path(token_file).read_text().strip()
+            return read_small_text(token_file, SECRET_LIMIT).strip()
+        except NotASmallFile as exc:
+            raise CredentialError(f"--token-file {token_file}: {exc}") from None
         except OSError as exc:
             raise CredentialError(f"--token-file {token_file}: {exc.strerror or exc}") from None
         except UnicodeDecodeError:

@@ -32,10 +32,10 @@ import hashlib
 import hmac
 import os
 import struct
-from pathlib import Path
 
 from gateway.security.credentials import (SCRYPT_N, SCRYPT_P, SCRYPT_R, CredentialError, client_key,
                                           hash_token, parse_token_hash)
+from gateway.small_files import SECRET_LIMIT, NotASmallFile, read_small_text
 
 SESSION_KEY_ENV = "VENUE_SESSION_KEY"
 _SALT_LABEL = b"venue-in-a-box FIXP session key salt"
@@ -91,7 +91,9 @@ def read_session_key(key_file: str | None) -> str:
     in /proc/PID/cmdline). Raises CredentialError when neither gives one."""
     if key_file:
         try:
-            key = Path(key_file).read_text().strip()
+            key = read_small_text(key_file, SECRET_LIMIT).strip()
+        except NotASmallFile as exc:
+            raise CredentialError(f"session key file {key_file}: {exc}") from None
         except OSError as exc:
             raise CredentialError(f"session key file {key_file}: {exc.strerror or exc}") from None
         except UnicodeDecodeError:

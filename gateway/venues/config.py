@@ -33,6 +33,7 @@ import msgspec
 from gateway.control import config as venue_config
 from gateway.control.config import ConfigError, VenueConfig
 from gateway.reasons import Reason
+from gateway.small_files import NotASmallFile, read_small_file
 from gateway.regnms import checks
 from gateway.regnms.rules import RuleVersion, RulesError, TickClass, load_rules
 
@@ -344,9 +345,11 @@ def load_multi_config(path: str | Path) -> MultiVenueConfig:
     """Reads a multi-venue file. Raises ConfigError (also for a file with no [[venues]])."""
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_bytes().decode())
+        data = tomllib.loads(read_small_file(p).decode())
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
+    except NotASmallFile as exc:
+        raise ConfigError(f"{p}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{p}: not UTF-8 text: {exc}") from None
     except tomllib.TOMLDecodeError as exc:

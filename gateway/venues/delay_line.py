@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gateway.cli_numbers import seed as seed_arg
 from gateway.cli_paths import os_error_line, output_file
 from gateway.venues.config import MAX_P99_OVER_AVG, lognormal_params
 
@@ -169,7 +170,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--target", required=True, help="HOST:PORT of the venue's gateway")
     ap.add_argument("--avg-us", type=float, required=True)
     ap.add_argument("--p99-us", type=float, required=True)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=seed_arg, default=1)
     ap.add_argument("--port-file", type=output_file, default=None,
                     help="write the port listened on here once listening")
     args = ap.parse_args(argv)

@@ -143,6 +143,20 @@ int jrnl_write_back(int fd, uint64_t off, uint64_t n)
     return 0;
 }
 
+int jrnl_write_back_file(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    const uint64_t pace = 1u << 20;
+    for (uint64_t off = 0; off < (uint64_t)st.st_size; off += pace) {
+        int rc = jrnl_write_back(fd, off, pace);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Zeros one 4 KiB page per call. Not in bigger writes: the page cache keeps the folio size a
  * write created (ext4 has large folios since Linux 6.x), dirty tracking and writeback are per
  * folio, and the engine dirties the mapping 128 bytes at a time: with the 64 KiB folios that

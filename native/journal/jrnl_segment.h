@@ -30,6 +30,12 @@ int jrnl_segment_zero_fill(int fd, uint64_t bytes);
  * whole file at once. 0 or -errno. */
 int jrnl_write_back(int fd, uint64_t off, uint64_t n);
 
+/* jrnl_write_back over the whole file, a MiB at a time: before the fdatasync of a file that may
+ * hold many dirty MiB (a full event segment, the event tail a snapshot makes durable), so they
+ * reach the disk a MiB at a time instead of all at once. 0 or -errno (the caller's fdatasync
+ * reports what matters). */
+int jrnl_write_back_file(int fd);
+
 /* "cmd" or "evt" for JRNL_KIND_CMD / JRNL_KIND_EVT; NULL for any other kind. */
 const char *jrnl_kind_name(uint32_t kind);
 

@@ -52,6 +52,7 @@ static int jrnl_snapshot_sync_tail(const jrnl_log_t *log)
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;               /* pruned or never there: nothing to make durable */
+        jrnl_write_back_file(fd);   /* a MiB at a time: the tail may be many dirty MiB */
         int rc = fdatasync(fd);
         close(fd);
         if (rc != 0)

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,30 +60,16 @@ static void jrnl_spare_fail(jrnl_log_t *log, int rc, const char *why)
     atomic_store_explicit((_Atomic int32_t *)&log->spare_error, rc, memory_order_release);
 }
 
-/* Writes a retired segment's dirty pages back a MiB at a time (waited) before its fdatasync.
- * An event segment is not synced as it fills (events are rebuilt from the commands), so at
- * retirement up to all of its 64 MiB can be dirty: left to the one fdatasync, all of it reached
- * the disk at once, in front of every order's journal and flow-store sync (the same burst as a
- * new segment's: bench/journal_files.py, "new segment"). Errors are left to the fdatasync. */
-static void jrnl_spare_write_back(int32_t fd)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return;
-    const uint64_t pace = 1u << 20;
-    for (uint64_t off = 0; off < (uint64_t)st.st_size; off += pace) {
-        if (jrnl_write_back(fd, off, pace) != 0)
-            return;
-    }
-}
-
 /* Syncs and closes what the writer retired. */
 static void jrnl_spare_sync_retired(jrnl_log_t *log)
 {
     uint64_t put = jrnl_spare_load(&log->retired_put);
     while (log->retired_done < put) {
         int32_t fd = log->retired_fds[log->retired_done % JRNL_SPARES_MAX];
-        jrnl_spare_write_back(fd);
+        /* A MiB at a time first: an event segment is not synced as it fills, so up to all of
+         * it is dirty here, and one fdatasync put it all in front of every order's durable
+         * write (bench/journal_files.py, "new segment": the same burst). */
+        jrnl_write_back_file(fd);
         if (fdatasync(fd) != 0 && !jrnl_spare_failed(log)) {
             char why[JRNL_MESSAGE_MAX];
             snprintf(why, sizeof why, "%s: fdatasync of a full segment failed: %s", log->dir,

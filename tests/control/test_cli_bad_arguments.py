@@ -55,6 +55,17 @@ CASES = [
     (["up", "--dashboard", "127.0.0.1:0", "--no-dashboard"], "contradict each other"),   # started the venue
     (["shell", "--timeout", "nan", "-c", "status"], "--timeout and --refresh must be > 0"),   # ValueError
     (["shell", "--timeout", "inf", "-c", "status"], "--timeout and --refresh must be > 0"),   # OverflowError
+    # /dev/zero as a config, token or script: each was read until memory ran out (MemoryError at best)
+    (["up", "--config", "/dev/zero"], "/dev/zero: not a regular file"),
+    (["sip", "--config", "/dev/zero"], "/dev/zero: not a regular file"),
+    (["keys", "hash-token", "--token-file", "/dev/zero"], "/dev/zero: not a regular file"),
+    (["shell", "--token-file", "/dev/zero", "-c", "status"], "/dev/zero: not a regular file"),
+    (["shell", "-f", "/dev/zero", "--wait", "0"], "script /dev/zero: not a regular file"),
+    # a negative seed: numpy's ValueError 'expected non-negative integer' once the run had started
+    (["demo", "--seed", "-1", "--orders", "5"], "argument --seed: must be >= 0, got -1"),
+    (["md", "publish", "--demo", "--no-udp", "--seed", "-1"], "argument --seed: must be >= 0, got -1"),
+    (["delay-line", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:1", "--avg-us", "1", "--p99-us", "2",
+      "--seed", "-1"], "argument --seed: must be >= 0, got -1"),
     (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "-1"],
      "--poll-ms must be 0..60000, got -1.0"),                                       # sleep(-1) mid-run
     (["dropcopy", "--journal", "/tmp", "--out", "/nonexistent/x", "--poll-ms", "nan"],
@@ -126,3 +137,15 @@ def test_up_names_a_pinned_cpu_this_host_does_not_have(tmp_path: Path) -> None:
                          timeout=60, cwd=tmp_path)
     assert run.returncode == 2, run
     assert "venue.engine_cpu = 4096: not one of this host's CPUs" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_fifo_as_a_config_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO given as the venue config (or any config, token or key file) blocked forever in
+    open(); it is refused at once."""
+    fifo = tmp_path / "venue.toml"
+    os.mkfifo(fifo)
+    for argv in (["up", "--config", str(fifo)], ["control", "--config", str(fifo)],
+                 ["keys", "hash-session-key", "--session", "1", "--key-file", str(fifo)]):
+        run = subprocess.run([sys.executable, "-m", "gateway", *argv], capture_output=True, text=True,
+                             timeout=60, cwd=REPO)
+        assert run.returncode == 2 and "not a regular file" in run.stderr, (argv, run.stderr)

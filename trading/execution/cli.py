@@ -32,6 +32,7 @@ import math
 import sys
 from typing import NoReturn
 
+from gateway.cli_numbers import seed as seed_arg
 from gateway.cli_paths import os_error_line, output_file
 
 
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--start", required=True, help="HH:MM (the day's clock)")
     p.add_argument("--minutes", type=float, required=True)
     p.add_argument("--param", action="append", default=[], metavar="K=V")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_arg, default=0)
     p.set_defaults(run=_replay)
     p = sub.add_parser("expected-cost", help="TCA: each parent's expected cost from the impact model vs realised")
     p.add_argument("--journal", required=True, help="the venue's journal directory")

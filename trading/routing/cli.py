@@ -31,8 +31,10 @@ from pathlib import Path
 
 import msgspec
 
+from gateway.cli_numbers import seed as seed_arg
 from gateway.cli_paths import output_dir, output_file
 from gateway.control.config import ConfigError
+from gateway.small_files import NotASmallFile, read_small_file
 from gateway.regnms.rules import RuleVersion, rules_in_force
 from gateway.security.credentials import CredentialError
 from gateway.security.session_keys import SESSION_KEY_ENV, read_session_key
@@ -57,8 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--parents", type=int, default=20)
     f.add_argument("--min-qty", type=int, default=100)
     f.add_argument("--max-qty", type=int, default=1500)
-    f.add_argument("--seed", type=int, default=5, help="parents and latency draws")
-    f.add_argument("--split-seed", type=int, default=1, help="the split of the day into venues")
+    f.add_argument("--seed", type=seed_arg, default=5, help="parents and latency draws")
+    f.add_argument("--split-seed", type=seed_arg, default=1, help="the split of the day into venues")
     f.add_argument("--config", help="a multi-venue file ([[venues]]); with --symbol")
     f.add_argument("--symbol", help="the instrument of --config whose venues route")
     f.add_argument("--out", type=output_dir, help="directory for plans/*.json and reports.jsonl")
@@ -68,8 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("rerun", help="run a stored plan again on the same replay")
     r.add_argument("plan")
     r.add_argument("--data", required=True)
-    r.add_argument("--seed", type=int, default=5)
-    r.add_argument("--split-seed", type=int, default=1)
+    r.add_argument("--seed", type=seed_arg, default=5)
+    r.add_argument("--split-seed", type=seed_arg, default=1)
     r.add_argument("--config")
     r.add_argument("--symbol")
     lv = sub.add_parser("live", help="route one parent order through running venues (up --config)")
@@ -96,6 +98,14 @@ KEY_ON_COMMAND_LINE = (f"--key is refused: a key on the command line shows in ps
                        f"put it in a file readable only by you and give --key-file FILE, or set ${SESSION_KEY_ENV}")
 
 
+def _read_plan(path: str) -> bytes:
+    """A stored plan's bytes: a small regular file (/dev/zero read until memory ran out)."""
+    try:
+        return read_small_file(path)
+    except NotASmallFile as exc:
+        raise RoutingError(f"{path}: {exc}") from None
+
+
 def _session_key(args: argparse.Namespace) -> str:
     if args.key_on_command_line is not None:
         raise RoutingError(KEY_ON_COMMAND_LINE)
@@ -105,12 +115,26 @@ def _session_key(args: argparse.Namespace) -> str:
         raise RoutingError(str(exc)) from None
 
 
+def _check_live_numbers(args: argparse.Namespace) -> None:
+    """Before any session opens: a NaN --horizon-s was a ValueError traceback, a negative
+    --timeout-s or --next-seq-no and a quantity above int64 went on to connect."""
+    if not 0 < args.horizon_s <= 86_400:
+        raise RoutingError(f"--horizon-s must be in (0, 86400] seconds, got {args.horizon_s}")
+    if not 0 < args.timeout_s <= 3600:
+        raise RoutingError(f"--timeout-s must be in (0, 3600] seconds, got {args.timeout_s}")
+    if args.next_seq_no is not None and args.next_seq_no < 1:
+        raise RoutingError(f"--next-seq-no must be >= 1 (the next sequence number to send), got {args.next_seq_no}")
+    if args.qty >= 1 << 63:
+        raise RoutingError(f"--qty {args.qty}: above the engine's largest quantity (2^63 - 1)")
+
+
 def _live(args: argparse.Namespace) -> int:
     from gateway.client import Client, ClientError
     from gateway.venues.config import ports
     from trading.routing.live_market import LiveVenues, VenueSession, venue_feeds
     from trading.routing.plan import ParentOrder
     key = _session_key(args)
+    _check_live_numbers(args)
     multi = load_multi_config(args.config)
     instrument = next((i.id for i in multi.template.instruments if i.symbol == args.symbol), None)
     if instrument is None:
@@ -193,7 +217,7 @@ def _flow(args: argparse.Namespace) -> int:
 
 
 def _rerun(args: argparse.Namespace) -> int:
-    plan = plan_from_json(Path(args.plan).read_bytes())
+    plan = plan_from_json(_read_plan(args.plan))
     venues, rules = _venues(args)
     synthetic = SyntheticVenues.build(load_lobster(args.data), venues, seed=args.split_seed)
     market = MultiVenueReplay(synthetic, seed=args.seed)
@@ -210,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.verb == "show":
-            print(plan_from_json(Path(args.plan).read_bytes()).describe())
+            print(plan_from_json(_read_plan(args.plan)).describe())
             return 0
         if args.verb == "live":
             return _live(args)

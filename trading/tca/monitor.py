@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from gateway.control import protocol
+from gateway.small_files import read_small_text
 from native import records
 from trading.tca import codes
 from trading.tca.bbo import LevelBook
@@ -110,9 +111,8 @@ def _band(b: object, where: str) -> Band:
 def load_bands(path: str) -> list[Band]:
     """[[bands]] tables of a TOML file; TcaInputError names a bad entry."""
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(read_small_text(path))
+    except (OSError, ValueError) as exc:     # unreadable, not a small regular file, not UTF-8, not TOML
         raise TcaInputError(f"bands file {path}: {exc}") from exc
     bands = data.get("bands", [])
     if not isinstance(bands, list):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.small_files import NotASmallFile, read_small_text
 from trading.tca.errors import TcaInputError, UnknownInstrument
 
 
@@ -203,10 +204,11 @@ def load_reference(path: str | Path | None, venue_config: str | Path | None = No
     if path is None:
         return base
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        data = tomllib.loads(read_small_text(path))
     except OSError as exc:
         raise TcaInputError(f"reference file {path}: {exc.strerror or exc}") from exc
+    except NotASmallFile as exc:
+        raise TcaInputError(f"reference file {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise TcaInputError(f"reference file {path}: not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:

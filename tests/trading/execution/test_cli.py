@@ -115,3 +115,10 @@ def test_routed_refuses_bad_input_before_connecting(env: dict[str, str], args: l
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and words in err[0], err
+
+
+def test_replay_refuses_a_negative_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["replay", "--data", "x.csv", "--algo", "TWAP", "--side", "buy", "--qty", "100", "--start", "09:30",
+              "--minutes", "1", "--seed", "-1"])
+    assert exc.value.code == 2 and "argument --seed: must be >= 0, got -1" in capsys.readouterr().err

@@ -58,3 +58,28 @@ def test_an_out_under_a_file_is_refused_before_the_flow_runs(tmp_path: Path,
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "argument --out" in err and "exists and is not a directory" in err   # one line under python -m
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--horizon-s", "nan"], "--horizon-s must be in (0, 86400] seconds, got nan"),   # ValueError traceback
+    (["--timeout-s", "-1"], "--timeout-s must be in (0, 3600] seconds, got -1.0"),    # went on to connect
+    (["--next-seq-no", "0"], "--next-seq-no must be >= 1"),
+    (["--qty", str(1 << 63)], "above the engine's largest quantity"),
+])
+def test_live_refuses_bad_numbers_before_reading_the_config(extra: list[str], message: str,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """No deployment runs here, and the config does not exist: the numbers are what is reported."""
+    monkeypatch.setenv("VENUE_SESSION_KEY", "k")
+    argv = ["live", "--config", "/nonexistent/multi.toml", "--symbol", "ACME", "--side", "buy", "--qty", "100",
+            "--strategy", "cost_minimization", "--session", "101", "--firm", "1", "--account", "1", *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_a_negative_seed_is_refused_at_parse_time(capsys: pytest.CaptureFixture[str]) -> None:
+    """numpy refused it ('expected non-negative integer') once the day was loaded."""
+    with pytest.raises(SystemExit) as exc:
+        main(["flow", "--data", "x.csv", "--strategy", "dark_first", "--split-seed", "-3"])
+    assert exc.value.code == 2 and "argument --split-seed: must be >= 0, got -3" in capsys.readouterr().err
