@@ -345,6 +345,12 @@ size_t rpl_loop_fire_timers(rpl_loop_t *l, int64_t t)
     return fired;
 }
 
+size_t rpl_loop_settle_timers(rpl_loop_t *l, int own, int64_t t)
+{
+    rpl_loop_mark_timers(l, own);
+    return rpl_loop_fire_timers(l, t);
+}
+
 /* A wake-up at t that runs no callback is done here: its market data taken into the fold and the
  * view, the timers marked, the ticks of those due moved by one interval. 1 when it was quiet
  * (done), 0 when the strategy must wake (a timer due fires; what was taken waits in the fold),

@@ -195,6 +195,10 @@ void rpl_loop_mark_timers(rpl_loop_t *l, int own);
  * many fire (the caller then calls on_timer that many times). */
 size_t rpl_loop_fire_timers(rpl_loop_t *l, int64_t t);
 
+/* rpl_loop_mark_timers(l, own) then rpl_loop_fire_timers(l, t), in one call: the wake-up of a
+ * strategy with no on_book (nothing runs between the two). Returns how many timers fire. */
+size_t rpl_loop_settle_timers(rpl_loop_t *l, int own, int64_t t);
+
 /* Forgets the level set and the folded trades (after the caller applied them). */
 void rpl_loop_levels_clear(rpl_loop_t *l);
 

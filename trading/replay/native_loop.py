@@ -142,6 +142,10 @@ class NativeLoop:
         """How many timers fire at t (rpl_loop_fire_timers: their ticks moved, touches noted)."""
         return int(lib.rpl_loop_fire_timers(self._l, t))
 
+    def settle_timers(self, own: bool, t: int) -> int:
+        """mark_timers(own) then fire_timers(t) in one C call (nothing runs between them)."""
+        return int(lib.rpl_loop_settle_timers(self._l, int(own), t))
+
     @property
     def quiet_skipped(self) -> int:
         return int(self._l.quiet_skipped)

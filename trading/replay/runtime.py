@@ -186,14 +186,17 @@ class Replay:
         # engine calls and routing in C; market data waits on its FIFO until delivered
         self.router = Router(self.eng, self.cfg.account_id, self.wants_md, self.cfg.feed_latency, self.rng,
                              history.ts_ns, self.counts)
-        self._ts = history.ts_ns.tolist()
-        self._side, self._price, self._qty = history.side.tolist(), history.price.tolist(), history.qty.tolist()
-        self._kind = history.kind.tolist()
+        # the history's columns as lists, read per command by the reference loop only (filled below)
+        self._ts: list[int] = []
+        self._side: list[int] = []
+        self._price: list[int] = []
+        self._qty: list[int] = []
+        self._kind: list[int] = []
+        self._hidden_before: list[int] = []
         self._aggressor_buf = CommandBuffer(capacity=64)
         self._strategy_buf = CommandBuffer(capacity=64)
         order_latency = self.cfg.order_latency
         self._order_latency_ns = order_latency.ns if isinstance(order_latency, Constant) else None
-        self._hidden_before = np.concatenate(([0], np.cumsum(history.kind == Cmd.HIDDEN))).tolist()
         # [next_ns, interval_ns, kind (Context TIMER_*), changed, fired_bid, fired_ask] (the touch at
         # its last firing, -INF / INF: none), as rpl_loop.h's rpl_timer_t
         self.timers: list[list[int]] = []
@@ -228,6 +231,11 @@ class Replay:
                                    hidden_executions=self.cfg.hidden_executions)
             # the strategy reads the loop's own view (its touch from C, its levels when read)
             self.ctx.book = self.ctx.instruments[INSTRUMENT].book = self.loop.book
+        else:
+            self._ts = history.ts_ns.tolist()
+            self._side, self._price, self._qty = history.side.tolist(), history.price.tolist(), history.qty.tolist()
+            self._kind = history.kind.tolist()
+            self._hidden_before = np.concatenate(([0], np.cumsum(history.kind == Cmd.HIDDEN))).tolist()
 
     # ---- the strategy's clock ---------------------------------------------------------------
     def _elapsed(self) -> int:
@@ -650,15 +658,18 @@ class Replay:
                 own = own or self.error is None
                 taken = True
             self.ctx.apply_event(ev)
-        loop.mark_timers(own)
-        if (md_changed or own) and self.subscribed["on_book"] and self.error is None:
-            self._invoke("on_book")
-        if self.error is None:
-            # the timers due are settled in C first: callbacks cannot change them (new ones
-            # start after the wake-up)
-            for _ in range(loop.fire_timers(t)):
-                if self.error is None:
-                    self._invoke("on_timer")
+        if self.subscribed["on_book"] or self.error is not None:
+            loop.mark_timers(own)
+            if (md_changed or own) and self.subscribed["on_book"] and self.error is None:
+                self._invoke("on_book")
+            fired = loop.fire_timers(t) if self.error is None else 0
+        else:    # nothing runs between marking and firing: one C call
+            fired = loop.settle_timers(own, t)
+        # the timers due are settled in C first: callbacks cannot change them (new ones start
+        # after the wake-up)
+        for _ in range(fired):
+            if self.error is None:
+                self._invoke("on_timer")
         return taken
 
     def _md_row(self, row: Any) -> None:

@@ -100,6 +100,21 @@ class DepthReader(TouchQuoter):
         super().on_timer(ctx)
 
 
+class QuoterRaises(TouchQuoter):
+    """The quoting strategy (no on_book: the C loop marks and fires its timers in one call) that
+    raises at its 30th firing: the wake-ups after it only book its own events."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.fired = 0
+
+    def on_timer(self, ctx: Context) -> None:
+        self.fired += 1
+        if self.fired == 30:
+            raise RuntimeError("quoter gave up")
+        super().on_timer(ctx)
+
+
 def _same(history: History, make: Any, **config: Any) -> ReplayResult:
     runs = []
     for loop in ("python", "auto"):
@@ -133,9 +148,10 @@ LAT = {"order_latency": Constant(20_000), "feed_latency": Constant(70_000)}
     (lambda: TouchChaser(), {"compute": "none"}),
     (lambda: TouchChaser(fail_after=40), {**LAT, "compute": "none"}),
     (lambda: DepthReader(interval_ms=10), {**LAT, "compute": "none"}),
+    (lambda: QuoterRaises(interval_ms=10), {**LAT, "compute": "none"}),
 ], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "on-change-timer",
         "touch-and-plain-timers", "chaser", "chaser-0-latency",
-        "chaser-raises", "levels-read-now-and-then"])
+        "chaser-raises", "levels-read-now-and-then", "quoter-raises"])
 def test_the_c_loop_replays_the_aapl_sample_as_the_reference_loop(make: Any, config: dict[str, Any]) -> None:
     r = _same(build_history(load_lobster(sample(AAPL))), make, **config)
     assert r.ctx.sent["NEW"] > 0
