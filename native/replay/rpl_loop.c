@@ -31,6 +31,8 @@ int rpl_loop_init(rpl_loop_t *l)
     l->own_bid = -RPL_INF;
     l->own_ask = RPL_INF;
     l->t_arrival = RPL_INF;
+    l->touch_bid = -RPL_INF;
+    l->touch_ask = RPL_INF;
     l->epoch = 1;
     size_t own_cap = 0;
     if (grow((void **)&l->own, &l->own_cap, RPL_INIT_OWN, sizeof(eng_evt_t)) ||
@@ -190,6 +192,13 @@ void rpl_loop_levels_clear(rpl_loop_t *l)
     }
 }
 
+/* The view's touch into touch_bid / touch_ask (rpl_loop_take_md's exits). */
+static void note_touch(rpl_loop_t *l)
+{
+    l->touch_bid = rpl_view_best(&l->view, ENG_SIDE_BUY, -RPL_INF);
+    l->touch_ask = rpl_view_best(&l->view, ENG_SIDE_SELL, RPL_INF);
+}
+
 int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trade)
 {
     int out = 0;
@@ -203,8 +212,10 @@ int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trad
             break;
         }
         if (m->kind == 0) {
-            if (level_set(l, m->side, m->price, m->qty) || rpl_view_set(&l->view, m->side, m->price, m->qty))
+            if (level_set(l, m->side, m->price, m->qty) || rpl_view_set(&l->view, m->side, m->price, m->qty)) {
+                note_touch(l);
                 return -ENOMEM;
+            }
         } else {
             l->trade_seen = 1;
             l->trade_last_price = m->price;
@@ -216,6 +227,7 @@ int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trad
     }
     if (r->md_head == r->md_tail) r->md_head = r->md_tail = 0;
     if (l->n_levels || l->trade_seen) out |= RPL_MD_FOLDED;    /* a skipped quiet wake-up's fold too */
+    note_touch(l);
     return out;
 }
 

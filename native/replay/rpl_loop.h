@@ -139,6 +139,8 @@ typedef struct rpl_loop {
     uint8_t trade_seen;       /* a trade was folded since rpl_loop_levels_clear */
     uint8_t _pad3[6];
     int64_t trade_last_price, trade_volume;
+    int64_t touch_bid, touch_ask; /* the view's best bid / ask after the last rpl_loop_take_md (-RPL_INF /
+                               * RPL_INF: none): Python reads the touch as two fields, not two calls */
     rpl_md_t held;            /* the row rpl_loop_take_md stopped at */
     /* scratch: one history slice with its rewritten executions */
     eng_cmd_t *chunk;
@@ -178,7 +180,8 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
  * too). Returns RPL_MD_FOLDED when the level set or the trade fold holds something (taken now, or
  * earlier by a quiet wake-up the loop skipped), | RPL_MD_HELD when it stopped at a row
  * Python must handle itself (a phase change; a trade with stop_on_trade), copied to held; 0 when
- * nothing was due and the fold is empty; -ENOMEM when the level set could not grow. */
+ * nothing was due and the fold is empty; -ENOMEM when the level set could not grow. touch_bid and
+ * touch_ask are the view's touch on return (also after -ENOMEM). */
 int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trade);
 
 /* After a wake-up's deliveries were taken: marks the on-change timers they changed (an

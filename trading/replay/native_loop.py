@@ -5,7 +5,9 @@ history arrays it reads (kept alive here), and the hand-over at a wake-up.
 commands due at the engine); Python then takes what was delivered up to the wake-up: the net level
 changes of the strategy's book view and the folded trades (applied to ``ctx.book`` in one pass),
 each row that needs Python on its own (a phase change, a trade for a strategy with on_trade), and
-its own events, decoded. The timers live in the C struct (``timers``), because the C loop computes
+its own events, decoded. The book view the strategy reads there (``LoopBookView``) is the loop's
+own C copy (rpl_view.h): its touch is two fields the C loop sets, and its level dicts are brought up to date from
+the loop's net level changes only when the strategy reads them. The timers live in the C struct (``timers``), because the C loop computes
 the next wake-up from them. Only the wake-up loop moved: what the strategy sees, when, and the
 commands the engine gets are those of the reference loop in runtime.py (a test compares them).
 """
@@ -67,6 +69,7 @@ class NativeLoop:
         self._own_out: Any = ffi.new("eng_evt_t[]", OWN_TAKE)
         self._own_raw = ffi.buffer(self._own_out)
         self.timers: list[Any] = []      # the rpl_timer_t of each timer, in the order they were set
+        self.book = LoopBookView(self._l)
 
     @property
     def state(self) -> Any:
@@ -103,30 +106,34 @@ class NativeLoop:
         self.timers = [l.timers[k] for k in range(l.n_timers)]
 
     # ---- the hand-over at a wake-up ------------------------------------------------------------
-    def take_md(self, t: int, book: BookView, stop_on_trade: bool, on_row: Callable[[Any], None]) -> bool:
-        """Market data delivered at or before t into the book view (net level changes, folded
-        trades, with what quiet wake-ups the loop skipped took); on_row gets each row that needs
-        Python, in its place. Whether a book level or a trade arrived since the last wake-up's
+    def take_md(self, t: int, stop_on_trade: bool, on_row: Callable[[Any], None]) -> bool:
+        """Market data delivered at or before t into the book view (``book``: net level changes,
+        folded trades, with what quiet wake-ups the loop skipped took); on_row gets each row that
+        needs Python, in its place. Whether a book level or a trade arrived since the last wake-up's
         mark_timers (what on-change timers and on_book react to)."""
         l, r = self._l, self._r
         got = lib.rpl_loop_take_md(l, r, t, stop_on_trade)
-        if not got:
+        if not got:     # nothing delivered since the last call, none of it waiting: the touch stands
             return bool(l.md_changed)
+        book = self.book
         while True:
+            book.take_touch()
             if got < 0:
                 raise MemoryError("rpl_loop_take_md: out of memory")
             if got & MD_FOLDED:
-                self._apply_levels(book)
+                book.take_fold()
             if not got & MD_HELD:
                 break
             on_row(l.held)
             got = lib.rpl_loop_take_md(l, r, t, stop_on_trade)
         return bool(l.md_changed)
 
-    def flush_md(self, book: BookView) -> None:
+    def flush_md(self) -> None:
         """What quiet wake-ups took and no wake-up has applied yet, into the book view (at the day's
         end, so the view is the reference loop's)."""
-        self._apply_levels(book)
+        self.book.take_touch()
+        self.book.take_fold()
+        self.book.sync()
 
     def mark_timers(self, own: bool) -> None:
         lib.rpl_loop_mark_timers(self._l, int(own))
@@ -138,19 +145,6 @@ class NativeLoop:
     @property
     def quiet_skipped(self) -> int:
         return int(self._l.quiet_skipped)
-
-    def _apply_levels(self, book: BookView) -> None:
-        l = self._l
-        n = l.n_levels
-        if not n and not l.trade_seen:
-            return
-        levels = l.levels
-        for k in range(n):
-            lv = levels[k]
-            book.apply(lv.side, lv.price, lv.qty)
-        if l.trade_seen:
-            book.trade(l.trade_last_price, l.trade_volume)
-        lib.rpl_loop_levels_clear(l)
 
     def take_own(self, t: int) -> list[Event]:
         """The strategy's own events delivered at or before t, in order."""
@@ -165,3 +159,89 @@ class NativeLoop:
 
     def own_pending(self) -> bool:
         return bool(self._l.own_tail > self._l.own_head)
+
+
+class LoopBookView(BookView):
+    """ctx.book of a run driven by the C loop: the touch is the loop's C copy of the view (rpl_view,
+    fed every level row the strategy has been delivered), read with one C call; the level dicts
+    (``bids``, ``asks``) are the loop's net level changes (rpl_level_t) applied only when read, so a
+    wake-up at which the strategy reads only the touch costs no per-level Python. Trades (last price,
+    volume) are taken at each wake-up. Invariant: whenever the strategy runs, what it reads equals the
+    BookView the reference loop keeps (the level set holds the last quantity per side and price since
+    it was last applied, so applying it late gives the same dicts)."""
+
+    def __init__(self, loop: Any) -> None:
+        self._l = loop
+        self._levels: dict[int, dict[int, int]] = {}
+        self._attached = True
+        super().__init__()
+
+    def detach(self) -> None:
+        """The run is over: the dicts brought up to date, so the view outlives the loop's memory
+        (ReplayResult.ctx keeps it; the loop is freed with the run)."""
+        if self._attached:
+            self.take_fold()
+            self.sync()
+            self._attached = False
+
+    def take_touch(self) -> None:
+        """The C view's touch as rpl_loop_take_md left it (it changes only there)."""
+        l = self._l
+        b, a = l.touch_bid, l.touch_ask
+        self._best_bid = None if b == -INF else b
+        self._best_ask = None if a == INF else a
+
+    # the level dicts: brought up to date when read ------------------------------------------------
+    @property  # type: ignore[override]
+    def bids(self) -> dict[int, int]:
+        if self._attached and self._l.n_levels:
+            self.sync()
+        return self._levels[1]
+
+    @bids.setter
+    def bids(self, value: dict[int, int]) -> None:
+        self._levels[1] = value
+
+    @property  # type: ignore[override]
+    def asks(self) -> dict[int, int]:
+        if self._attached and self._l.n_levels:
+            self.sync()
+        return self._levels[2]
+
+    @asks.setter
+    def asks(self, value: dict[int, int]) -> None:
+        self._levels[2] = value
+
+    def sync(self) -> None:
+        """The loop's net level changes into the dicts (and the set emptied)."""
+        l = self._l
+        levels, dicts = l.levels, self._levels
+        for k in range(l.n_levels):
+            lv = levels[k]
+            side = dicts[lv.side]
+            if lv.qty:
+                side[lv.price] = lv.qty
+            else:
+                side.pop(lv.price, None)
+        lib.rpl_loop_levels_clear(l)
+
+    def take_fold(self) -> None:
+        """The trades the loop folded since the last wake-up: last price and volume (the level set
+        waits until the dicts are read)."""
+        l = self._l
+        if l.trade_seen:
+            self.trade(l.trade_last_price, l.trade_volume)
+            l.trade_seen = 0
+            l.trade_volume = 0
+
+    def apply(self, side: int, price: int, qty: int) -> None:
+        raise TypeError("the C loop's book view is fed by the loop (rpl_loop_take_md), not by apply")
+
+    # the touch: the C view's, as last taken ----------------------------------------------------
+    @property
+    def best_bid(self) -> int | None:
+        return self._best_bid
+
+    @property
+    def best_ask(self) -> int | None:
+        return self._best_ask

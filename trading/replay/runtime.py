@@ -226,6 +226,8 @@ class Replay:
                                    tick=history.day.tick_size, aggressor_base=AGGRESSOR_ID_BASE,
                                    lo_min=self.cfg.order_latency.minimum, lf_min=self.cfg.feed_latency.minimum,
                                    hidden_executions=self.cfg.hidden_executions)
+            # the strategy reads the loop's own view (its touch from C, its levels when read)
+            self.ctx.book = self.ctx.instruments[INSTRUMENT].book = self.loop.book
 
     # ---- the strategy's clock ---------------------------------------------------------------
     def _elapsed(self) -> int:
@@ -302,6 +304,8 @@ class Replay:
             self._invoke("on_stop")
         self._final_cancel(end)
         self._sample(end, force=True)
+        if self.loop is not None:
+            self.loop.book.detach()
         if progress is not None:
             progress(1.0)
         if self._replayed is not None and len(self.readings) != len(self._replayed):
@@ -320,7 +324,7 @@ class Replay:
         quiet wake-ups took, silent acks delivered by `end`) into the strategy's view, so both loops
         leave it the same."""
         if self.loop is not None:
-            self.loop.flush_md(self.ctx.book)
+            self.loop.flush_md()
         if self.error is not None or not self._silent_acks:
             return
         if self.loop is not None:
@@ -638,7 +642,7 @@ class Replay:
         """_wake_reference with the C loop's hand-over: the same callbacks in the same order."""
         loop = self.loop
         assert loop is not None
-        md_changed = loop.take_md(t, self.ctx.book, self._stop_on_trade, self._md_row)
+        md_changed = loop.take_md(t, self._stop_on_trade, self._md_row)
         own = taken = False
         silent = self._silent_acks and self.error is None
         for ev in loop.take_own(t):

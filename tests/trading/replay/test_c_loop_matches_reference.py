@@ -3,7 +3,8 @@
 for byte: fills, P&L samples, counts, engine commands and events, what the strategy saw and when.
 Strategies cover each way into Python: timers (on-touch-change, on-change and plain, and a touch
 timer beside a plain one), on_book, on_trade with the
-book read inside it, phases, fixed computation charges, hidden executions off, and a strategy that
+book read inside it, the book's levels read now and then (the C loop's view applies them only when
+read: trading/replay/native_loop.py LoopBookView), phases, fixed computation charges, hidden executions off, and a strategy that
 raises mid-day. The GOOG full day runs the issue's quoting strategy (bench/replay.py's settings)."""
 from __future__ import annotations
 
@@ -81,6 +82,24 @@ class TouchAndPlain(TouchQuoter):
         ctx.set_timer(7_000_000)
 
 
+class DepthReader(TouchQuoter):
+    """The quoting strategy that reads the book's levels at every third firing only, so the C loop's
+    view brings its level dicts up to date across several wake-ups (quiet ones included)."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.fired = 0
+        self.seen: list[tuple[Any, ...]] = []
+
+    def on_timer(self, ctx: Context) -> None:
+        self.fired += 1
+        book = ctx.book
+        if self.fired % 3 == 0:
+            self.seen.append((ctx.now, book.depth(1, 5), book.depth(2, 5), book.bid_qty, book.ask_qty, book.mid,
+                              book.traded_volume, book.last_trade_price, len(book.bids), len(book.asks)))
+        super().on_timer(ctx)
+
+
 def _same(history: History, make: Any, **config: Any) -> ReplayResult:
     runs = []
     for loop in ("python", "auto"):
@@ -93,6 +112,10 @@ def _same(history: History, make: Any, **config: Any) -> ReplayResult:
     assert (fast.engine_commands, fast.engine_events, fast.end_ns, fast.error) == \
         (ref.engine_commands, ref.engine_events, ref.end_ns, ref.error)
     assert fast.ctx.sent == ref.ctx.sent and fast_seen == ref_seen
+    # the book the result keeps (the C loop's view detached from the freed loop)
+    fb, rb = fast.ctx.book, ref.ctx.book
+    assert (fb.bids, fb.asks, fb.best_bid, fb.best_ask, fb.traded_volume, fb.last_trade_price) == \
+        (rb.bids, rb.asks, rb.best_bid, rb.best_ask, rb.traded_volume, rb.last_trade_price)
     return fast
 
 
@@ -109,9 +132,10 @@ LAT = {"order_latency": Constant(20_000), "feed_latency": Constant(70_000)}
     (lambda: TouchChaser(), {**LAT, "compute": 5_000}),
     (lambda: TouchChaser(), {"compute": "none"}),
     (lambda: TouchChaser(fail_after=40), {**LAT, "compute": "none"}),
+    (lambda: DepthReader(interval_ms=10), {**LAT, "compute": "none"}),
 ], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "on-change-timer",
         "touch-and-plain-timers", "chaser", "chaser-0-latency",
-        "chaser-raises"])
+        "chaser-raises", "levels-read-now-and-then"])
 def test_the_c_loop_replays_the_aapl_sample_as_the_reference_loop(make: Any, config: dict[str, Any]) -> None:
     r = _same(build_history(load_lobster(sample(AAPL))), make, **config)
     assert r.ctx.sent["NEW"] > 0
@@ -121,6 +145,14 @@ def test_the_c_loop_replays_the_goog_day_with_the_quoting_strategy_as_the_refere
     r = _same(build_history(load_lobster(sample(GOOG))), lambda: TouchQuoter(size=100, interval_ms=100, max_position=500),
               order_latency=Constant(50_000), feed_latency=Constant(50_000), compute="none")
     assert len(r.fills) > 1000
+
+
+def test_the_c_loops_book_view_is_fed_by_the_loop_only() -> None:
+    from trading.replay.runtime import Replay
+    replay = Replay(build_history(load_lobster(sample(AAPL))), TouchQuoter(), ReplayConfig(compute="none"))
+    assert replay.ctx.book is replay.loop.book if replay.loop is not None else False
+    with pytest.raises(TypeError, match="fed by the loop"):
+        replay.ctx.book.apply(1, 100, 5)
 
 
 def test_a_feed_latency_that_is_not_constant_runs_the_reference_loop() -> None:
