@@ -66,6 +66,9 @@ def parse_instruments(text: str) -> list[InstrumentSpec]:
         if nums[0] < 1 or min(nums[1:]) < 1:
             raise argparse.ArgumentTypeError(f"bad instrument {item!r}: id, tick, lot and reference "
                                              "price must be >= 1")
+        if max(nums[1:]) >= 1 << 63:    # the engine's command fields are int64 (an OverflowError)
+            raise argparse.ArgumentTypeError(f"bad instrument {item!r}: tick, lot and reference price "
+                                             f"must be below 2^63")
         if nums[3] % nums[1]:
             raise argparse.ArgumentTypeError(f"bad instrument {item!r}: reference price {nums[3]} is "
                                              f"not a multiple of tick {nums[1]}")
@@ -91,6 +94,18 @@ def _positive(text: str) -> int:
     return v
 
 
+def _bounded(low: int, high: int) -> Any:
+    """An argparse type: a whole number in [low, high]. The engine's timing and journal fields
+    are fixed-width C integers: a larger value was an OverflowError traceback (or, for
+    --sleep-us, an engine that slept for ages between polls)."""
+    def parse(text: str) -> int:
+        v = int(text)
+        if not low <= v <= high:
+            raise argparse.ArgumentTypeError(f"must be {low}..{high}, got {v}")
+        return v
+    return parse
+
+
 def _capacity(text: str) -> int:
     """An engine capacity (eng_config_t's uint32_t fields): 1..2^32-1."""
     v = _positive(text)
@@ -110,9 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="trading phase the instruments start in (default: continuous)")
     p.add_argument("--wait", choices=["spin", "backoff"], default="backoff",
                    help="spin: busy-poll (isolated cores); backoff: spin, yield, then sleep")
-    p.add_argument("--spin", type=int, default=20000, help="backoff: idle polls before yielding")
-    p.add_argument("--yields", type=int, default=100, help="backoff: yields before sleeping")
-    p.add_argument("--sleep-us", type=_positive, default=1000, help="backoff: longest sleep")
+    p.add_argument("--spin", type=_bounded(0, (1 << 31) - 1), default=20000, help="backoff: idle polls before yielding")
+    p.add_argument("--yields", type=_bounded(0, (1 << 31) - 1), default=100, help="backoff: yields before sleeping")
+    p.add_argument("--sleep-us", type=_bounded(1, 1_000_000), default=1000, help="backoff: longest sleep")
     p.add_argument("--max-orders", type=_capacity, default=1 << 20)
     p.add_argument("--max-levels", type=_capacity, default=1 << 16)
     p.add_argument("--max-accounts", type=_capacity, default=1024)
@@ -124,17 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fifo", type=int, default=0, metavar="PRIO",
                    help="SCHED_FIFO priority 1-99 where permitted (default 0: off)")
     p.add_argument("--no-mlock", action="store_true", help="skip mlockall")
-    p.add_argument("--heartbeat-us", type=_positive, default=1000)
-    p.add_argument("--drain-timeout-ms", type=_positive, default=1000)
+    p.add_argument("--heartbeat-us", type=_bounded(1, 10_000_000), default=1000)
+    p.add_argument("--drain-timeout-ms", type=_bounded(1, 3_600_000), default=1000)
     p.add_argument("--journal", default=None, metavar="DIR",
                    help="journal directory: recover from it at start, journal every command and "
                         "event (default: no journal)")
     p.add_argument("--durability", choices=["async", "group", "each"], default="group",
                    help="with --journal: when acks are released (default: group commit)")
-    p.add_argument("--group-us", type=_positive, default=200,
+    p.add_argument("--group-us", type=_bounded(1, 1_000_000), default=200,
                    help="group commit: a group closes when its oldest command is this old "
                         "or no command is waiting (and the previous group's sync is done)")
-    p.add_argument("--group-records", type=_positive, default=512,
+    p.add_argument("--group-records", type=_bounded(1, 1 << 20), default=512,
                    help="group commit: ... or when it holds this many commands (a group grows "
                         "past it while the previous sync is still running)")
     p.add_argument("--group-inline-max", type=int, default=0, metavar="N",
@@ -145,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "behind other tasks after the disk answers while the SCHED_FIFO sync "
                         "thread does not (bench/journal.py, lone order: 10 ms vs 0.9 ms P50 at "
                         "load 8 on 2 CPUs); default 0: always the sync thread")
-    p.add_argument("--segment-mb", type=_positive, default=64,
+    p.add_argument("--segment-mb", type=_bounded(1, 4096), default=64,
                    help="journal segment file size in MiB")
     p.add_argument("--journal-spares", type=int, choices=range(1, 9), default=2,
                    metavar="1..8",
@@ -158,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-latency", action="store_true",
                    help="do not stamp or record order-path latency (default: record into "
                         "<dir>/venue-NAME-latency-engine; see python -m gateway report)")
-    p.add_argument("--snapshot-every", type=int, default=1_000_000, metavar="COMMANDS",
+    p.add_argument("--snapshot-every", type=_bounded(0, 1 << 62), default=1_000_000, metavar="COMMANDS",
                    help="with --journal: snapshot (forked child) after this many commands; "
                         "0: never (default 1000000)")
     p.add_argument("--journal-keep-snapshots", type=int, default=0, metavar="N",

@@ -45,6 +45,7 @@ from native._venue import ffi, lib
 from shm.client import EngineClient, EventStream
 from shm.engine_segments import engine_serving
 from shm.errors import ShmError
+from shm.segment import segment_path
 
 # Polling after the last work while a command is in flight, before the loop blocks on the
 # waker thread (gw_server.c): longer than an engine's answer when it does not wait for the disk
@@ -595,6 +596,10 @@ def _attach_restarted_engine(args: argparse.Namespace, dead_id: tuple[int, int],
 def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:            # a name that cannot be an engine's ('bad name') was a ValueError traceback
+        segment_path(args.engine, "control", args.dir)
+    except ValueError as exc:
+        parser.error(f"--engine: {exc}")
     if args.cpu is not None and args.cpu not in os.sched_getaffinity(0):
         parser.error(f"--cpu {args.cpu} is not one of this process's CPUs "
                      f"{sorted(os.sched_getaffinity(0))}")

@@ -40,6 +40,11 @@ CASES = [
     (["keys", "tls", "--dir", "/nonexistent/k", "--name", "c", "--start-days-ago", "99999999", "ca"],
      "start_days_ago 0..36500"),
     (["engine", "--name", "x", "--max-orders", "99999999999999"], "must be at most 4294967295"),  # OverflowError
+    (["engine", "--name", "x", "--heartbeat-us", "99999999999999999999"], "must be 1..10000000"),   # OverflowError
+    (["gateway", "--engine", "bad name", "--listen", "127.0.0.1:0", "--config", "/nonexistent.json"],
+     "--engine: bad segment name 'bad name'"),                                   # ValueError traceback
+    (["engine", "--name", "x", "--sleep-us", "99999999999999999999"], "must be 1..1000000"),   # slept for ages
+    (["engine", "--name", "x", "--instruments", "1:1:99999999999999999999"], "must be below 2^63"),
     (["md", "publish", "--demo", "--no-udp", "--duration-s", "nan"], "--duration-s must be a finite number > 0"),
     (["md", "publish", "--demo", "--no-udp", "--depth-levels", "0"], "depth_levels 0: must be 1..25"),
     (["md", "publish", "--demo", "--no-udp", "--drop-fraction", "2"], "drop_fraction 2.0: must be in [0, 1)"),

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gateway.small_files import read_small_text
+
 
 @dataclass(frozen=True)
 class VolumeProfile:
@@ -39,7 +41,7 @@ class VolumeProfile:
     @classmethod
     def load(cls, path: str | Path) -> VolumeProfile:
         try:
-            doc = json.loads(Path(path).read_text())
+            doc = json.loads(read_small_text(path))     # a small regular file (/dev/zero, a FIFO: refused)
             return cls(float(doc["start_s"]), float(doc["bucket_s"]), tuple(float(v) for v in doc["volumes"]))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"volume profile {path}: {exc}") from None

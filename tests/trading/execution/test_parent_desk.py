@@ -38,6 +38,7 @@ RULES = {1: InstrumentRules(lot_size=100, tick_size=1)}
     ({"params": {"slice_s": "0.0001"}}, "slice_s"),               # 60 s in 0.1 ms slices: 600,000
     ({"duration_s": 600_000.0, "params": {"slice_s": "1"}}, "slice_s"),   # 600,000 slices
     ({"params": {"slice_s": "nan"}}, "slice_s"),
+    ({"algo": "VWAP", "params": {"profile": "/dev/zero"}}, "profile"),   # read until memory ran out
 ])
 def test_desk_refuses_bad_parent_orders_and_starts_nothing(tmp_path: Path, kwargs: dict[str, Any], field: str) -> None:
     desk = ParentDesk("novenue", tmp_path, RULES)
