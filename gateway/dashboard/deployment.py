@@ -37,6 +37,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gateway.dashboard.market_data import STATS_FILE, market_data_health
+from gateway.small_files import NotASmallFile, read_small_text
 
 log = logging.getLogger("gateway.dashboard")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -50,9 +51,11 @@ class DeploymentError(Exception):
 
 def load_deployment(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_small_text(path))      # a small regular file: not /dev/zero, not a FIFO
     except OSError as exc:
         raise DeploymentError(f"{path}: {exc.strerror}") from None
+    except NotASmallFile as exc:
+        raise DeploymentError(f"{path}: {exc}") from None
     except ValueError as exc:
         raise DeploymentError(f"{path}: not JSON ({exc})") from None
     if not (isinstance(data, dict) and isinstance(data.get("venues"), list) and isinstance(data.get("sip"), str)

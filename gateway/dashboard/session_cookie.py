@@ -31,6 +31,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from gateway.small_files import SECRET_LIMIT, NotASmallFile, read_small_file
+
 KEY_BYTES = 32
 NONCE_BYTES = 12
 AAD = b"venue-dashboard-session-v1"     # binds a sealed blob to this use of the key
@@ -55,9 +57,11 @@ def load_or_create_key(path: Path) -> bytes:
             fh.write(secrets.token_bytes(KEY_BYTES))
     try:
         st = path.stat()
-        key = path.read_bytes()
+        key = read_small_file(path, SECRET_LIMIT)      # /dev/zero was read until memory ran out
     except OSError as exc:
         raise KeyFileError(f"{path}: {exc.strerror}") from None
+    except NotASmallFile as exc:
+        raise KeyFileError(f"{path}: {exc}") from None
     if st.st_mode & 0o077:
         raise KeyFileError(f"{path}: readable by group or others (mode {st.st_mode & 0o777:o}); chmod 600")
     if len(key) != KEY_BYTES:

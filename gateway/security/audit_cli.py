@@ -4,6 +4,7 @@ is whole, 1 when anything is wrong, 2 for a bad argument or an unreadable file."
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from gateway.security.audit_chain import verify
@@ -19,6 +20,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    if os.path.exists(args.log) and not os.path.isfile(args.log):
+        # a device or FIFO: /dev/zero was read as one endless line until memory ran out, a FIFO hung
+        print(f"audit: {args.log}: not a regular file (an audit log is one)", file=sys.stderr)
+        return 2
     try:
         records, findings = verify(args.log)
     except OSError as exc:

@@ -66,6 +66,9 @@ CASES = [
     (["keys", "hash-token", "--token-file", "/dev/zero"], "/dev/zero: not a regular file"),
     (["shell", "--token-file", "/dev/zero", "-c", "status"], "/dev/zero: not a regular file"),
     (["shell", "-f", "/dev/zero", "--wait", "0"], "script /dev/zero: not a regular file"),
+    (["audit", "verify", "/dev/zero"], "/dev/zero: not a regular file"),
+    (["dashboard", "--deployment", "/dev/zero"], "/dev/zero: not a regular file"),
+    (["dashboard", "--session-key-file", "/dev/zero"], "/dev/zero: not a regular file"),
     # a negative seed: numpy's ValueError 'expected non-negative integer' once the run had started
     (["demo", "--seed", "-1", "--orders", "5"], "argument --seed: must be >= 0, got -1"),
     (["md", "publish", "--demo", "--no-udp", "--seed", "-1"], "argument --seed: must be >= 0, got -1"),
