@@ -13,7 +13,6 @@ order router (desk.py, routed_live.py).
 """
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -24,65 +23,13 @@ if TYPE_CHECKING:
     from trading.execution.desk import ParentDesk
 
 from gateway.control import protocol
+from gateway.control.arguments import finite_number, key_values, typed_values, whole_number
 from gateway.venues.up_env import DEPLOYMENT_ENV
 
 ORDER_FIELDS = {"start_in_s": float, "limit_price": int, "risk_aversion": float, "max_participation": float,
                 "target_participation": float, "min_participation": float}
 AMEND_FIELDS = {"qty": int, "duration_s": float, "limit_price": int, "risk_aversion": float,
                 "max_participation": float, "target_participation": float, "min_participation": float}
-
-
-def _pairs(text: Any, name: str = "params") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in str(text or "").split(","))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"{name}: expected k=v[,k=v...], got {part!r}")
-        out[key.strip()] = value.strip()
-    return out
-
-
-def _typed(pairs: dict[str, str], fields: dict[str, type]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs.items():
-        try:
-            out[key] = fields[key](value)
-        except ValueError:
-            raise ValueError(f"{key}: {value!r} is not a {fields[key].__name__}") from None
-        if isinstance(out[key], float) and not math.isfinite(out[key]):
-            raise ValueError(f"{key}: must be a finite number, got {value!r}")
-    return out
-
-
-def _whole(name: str, value: Any) -> int:
-    """A whole-number argument (an id, a quantity): an int, an integral float or a decimal string;
-    a boolean, 1.5, NaN or 'abc' is refused naming the argument (int() took True as 1 and 1.5 as 1,
-    and int(inf) was an OverflowError answered as an internal error)."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{name}: expected a whole number, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if value.is_integer():          # False for NaN and the infinities
-            return int(value)
-        raise ValueError(f"{name}: expected a whole number, got {value!r}")
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{name}: expected a whole number, got {value!r}") from None
-
-
-def _finite(name: str, value: Any) -> float:
-    """A number of seconds or a price: a finite int/float or a decimal string."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{name}: expected a number, got {value!r}")
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name}: expected a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{name}: must be a finite number, got {value!r}")
-    return number
 
 
 class ParentCommands:
@@ -125,11 +72,11 @@ class ParentCommands:
         ins = self.resolve_instrument(instrument)     # type: ignore[attr-defined]
 
         def add() -> dict[str, Any]:
-            pairs = _pairs(params)
-            own = _typed({k: v for k, v in pairs.items() if k in ORDER_FIELDS}, ORDER_FIELDS)
+            pairs = key_values(params)
+            own = typed_values({k: v for k, v in pairs.items() if k in ORDER_FIELDS}, ORDER_FIELDS)
             rest = {k: v for k, v in pairs.items() if k not in ORDER_FIELDS}
-            return dict(self._desk().add(acct, ins, side, _whole("qty", qty), str(algo),
-                                         _finite("duration_s", duration_s), params=rest, **own))
+            return dict(self._desk().add(acct, ins, side, whole_number("qty", qty), str(algo),
+                                         finite_number("duration_s", duration_s), params=rest, **own))
         return dict(self._parent_call(add))
 
     def cmd_parent_list(self, user: str, role: str) -> list[dict[str, Any]]:
@@ -138,22 +85,22 @@ class ParentCommands:
         return list(self._desk().list())
 
     def cmd_parent_show(self, user: str, role: str, id: Any) -> dict[str, Any]:
-        return dict(self._parent_call(lambda: self._desk().show(_whole("id", id))))
+        return dict(self._parent_call(lambda: self._desk().show(whole_number("id", id))))
 
     def cmd_parent_pause(self, user: str, role: str, id: Any) -> dict[str, Any]:
-        return dict(self._parent_call(lambda: self._desk().pause(_whole("id", id))))
+        return dict(self._parent_call(lambda: self._desk().pause(whole_number("id", id))))
 
     def cmd_parent_resume(self, user: str, role: str, id: Any) -> dict[str, Any]:
-        return dict(self._parent_call(lambda: self._desk().resume(_whole("id", id))))
+        return dict(self._parent_call(lambda: self._desk().resume(whole_number("id", id))))
 
     def cmd_parent_cancel(self, user: str, role: str, id: Any) -> dict[str, Any]:
-        return dict(self._parent_call(lambda: self._desk().cancel(_whole("id", id))))
+        return dict(self._parent_call(lambda: self._desk().cancel(whole_number("id", id))))
 
     def cmd_parent_amend(self, user: str, role: str, id: Any, changes: Any) -> dict[str, Any]:
         def amend() -> dict[str, Any]:
-            pairs = _pairs(changes, "changes")
+            pairs = key_values(changes, "changes")
             unknown = sorted(set(pairs) - set(AMEND_FIELDS))
             if unknown:
                 raise ValueError(f"{unknown[0]}: cannot be amended (amendable: {', '.join(AMEND_FIELDS)})")
-            return dict(self._desk().amend(_whole("id", id), **_typed(pairs, AMEND_FIELDS)))
+            return dict(self._desk().amend(whole_number("id", id), **typed_values(pairs, AMEND_FIELDS)))
         return dict(self._parent_call(amend))

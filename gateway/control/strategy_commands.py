@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway.control import protocol
+from gateway.control.arguments import key_values, whole_number
 
 if TYPE_CHECKING:
     from gateway.control.config import VenueConfig
@@ -67,7 +68,6 @@ class StrategyCommands:
     def cmd_strategy_start(self, user: str, role: str, strategy: Any, account: Any, instrument: Any,
                            params: Any = None, via: Any = "slot", other_instruments: Any = None,
                            **tcp_options: Any) -> dict[str, Any]:
-        from trading.strategy.manager import parse_params
         acct = self.resolve_account(account)              # type: ignore[attr-defined]
         ins = self.resolve_instrument(instrument)         # type: ignore[attr-defined]
         if via not in ("slot", "tcp"):
@@ -78,33 +78,32 @@ class StrategyCommands:
             raise _bad(f"strategy.start: {', '.join(given)} are for via tcp")
         tcp = self._tcp_access(acct, **tcp_options) if via == "tcp" else None
         try:
-            return dict(self._strategies().start(str(strategy), acct, ins, parse_params(params), via, others, tcp,
+            return dict(self._strategies().start(str(strategy), acct, ins, key_values(params), via, others, tcp,
                                                  self._tick(ins)))
         except (LookupError, ValueError) as exc:
             raise _bad(str(exc)) from None
 
     def cmd_strategy_set(self, user: str, role: str, id: Any, params: Any) -> dict[str, Any]:
-        from trading.strategy.manager import parse_params
         try:
-            return dict(self._strategies().set_params(int(id), parse_params(params)))
+            return dict(self._strategies().set_params(whole_number("id", id), key_values(params)))
         except (LookupError, ValueError) as exc:
             raise _bad(str(exc)) from None
 
     def cmd_strategy_pause(self, user: str, role: str, id: Any) -> dict[str, Any]:
         try:
-            return dict(self._strategies().pause(int(id), True))
+            return dict(self._strategies().pause(whole_number("id", id), True))
         except (LookupError, ValueError) as exc:
             raise _bad(str(exc)) from None
 
     def cmd_strategy_resume(self, user: str, role: str, id: Any) -> dict[str, Any]:
         try:
-            return dict(self._strategies().pause(int(id), False))
+            return dict(self._strategies().pause(whole_number("id", id), False))
         except (LookupError, ValueError) as exc:
             raise _bad(str(exc)) from None
 
     def cmd_strategy_stop(self, user: str, role: str, id: Any) -> dict[str, Any]:
         try:
-            return dict(self._strategies().stop(int(id)))
+            return dict(self._strategies().stop(whole_number("id", id)))
         except (LookupError, ValueError) as exc:
             raise _bad(str(exc)) from None
 

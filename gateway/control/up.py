@@ -59,6 +59,7 @@ from typing import Any
 import msgspec
 
 from gateway.cli_paths import os_error_line, output_dir, output_file
+from gateway.parent_death import stop_with_parent
 from gateway.small_files import read_small_text
 from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, listen_ok, load_config
 from gateway.control.config_watch import ConfigFileWatcher
@@ -418,7 +419,7 @@ class Venue:
 
     def start(self, what: str, cmd: list[str]) -> subprocess.Popen[bytes]:
         """Starts `what` (again: in its place in the start order, its back-off kept)."""
-        proc = subprocess.Popen(cmd)
+        proc = subprocess.Popen(cmd, preexec_fn=stop_with_parent())   # a SIGKILLed up leaves nothing behind
         old = self.children.get(what)
         self.children[what] = Child(proc, time.monotonic(),
                                     old.backoff if old else Backoff(self.backoff_max_s))

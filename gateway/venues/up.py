@@ -37,6 +37,7 @@ from typing import Any, Callable
 
 from gateway.control.config import ConfigError
 from gateway.dashboard.market_data import STATS_FILE
+from gateway.parent_death import stop_with_parent
 from gateway.control.up import Backoff, RESTART_BACKOFF_MAX_S, _status_text, _terminate, ports_in_use
 from gateway.venues.config import MultiVenueConfig, VenueSpec, derive_venue_config, load_multi_config, ports
 from gateway.venues.toml_text import toml_text
@@ -59,7 +60,7 @@ class Proc:
     def start(self) -> None:
         cpu = self.cpu
         pin: Callable[[], None] | None = (lambda: os.sched_setaffinity(0, {cpu})) if cpu >= 0 else None
-        self.proc = subprocess.Popen(self.cmd, preexec_fn=pin, env=self.env)
+        self.proc = subprocess.Popen(self.cmd, preexec_fn=stop_with_parent(pin), env=self.env)
         self.started = time.monotonic()
 
     def dead(self) -> int | None:

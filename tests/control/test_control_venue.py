@@ -303,3 +303,22 @@ def test_a_post_trade_limit_change_is_an_acknowledged_engine_command(venue: CpVe
     assert bad.value.code == "bad_request"
     ctl.call("risk.set", scope="account", id=2, limit="drawdown_limit", value=0)
     assert ctl.call("risk.show", account=2)["accounts"][0]["limits"]["drawdown_limit"] is None
+
+
+@pytest.mark.parametrize("command, args, words", [
+    ("strategy.stop", {"id": float("inf")}, "id: expected a whole number, got inf"),
+    ("strategy.pause", {"id": True}, "id: expected a whole number, got True"),
+    ("strategy.resume", {"id": 1.5}, "id: expected a whole number, got 1.5"),
+    ("strategy.set", {"id": float("nan"), "params": "size=1"}, "id: expected a whole number, got nan"),
+    ("strategy.set", {"id": 1, "params": -1}, "params: expected k=v[,k=v...] text, got -1"),
+    ("strategy.start", {"strategy": "noop", "account": 1, "instrument": "ACME", "params": -1},
+     "params: expected k=v[,k=v...] text, got -1"),
+])
+def test_strategy_commands_name_a_bad_id_or_params(venue: CpVenue, command: str, args: dict[str, object],
+                                                   words: str) -> None:
+    """qa4's sweep: id=inf was an internal OverflowError, id=True or 1.5 acted on strategy 1, and a
+    non-string params an internal AttributeError; each is now a bad_request naming the argument."""
+    with pytest.raises(ControlError) as err:
+        venue.control().call(command, **args)
+    assert err.value.code == "bad_request" and words in err.value.message, err.value
+    assert venue.control().call("strategy.list") == []      # nothing was started

@@ -285,6 +285,40 @@ def test_a_venue_run_again_keeps_its_sessions_orders(up_venue: Any) -> None:
     assert list((v.tmp / "journal").glob("gateway.state.2*"))
 
 
+def _gone(pid: int) -> bool:
+    """Exited (a zombie left for whoever adopted it counts as exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+def test_a_sigkilled_up_takes_its_processes_with_it_and_the_venue_runs_again(up_venue: Any) -> None:
+    """A SIGKILL of `up` runs none of its clean-up: its children get SIGTERM from the kernel
+    (gateway/parent_death.py), stop cleanly and free the venue's ports, shared memory and lock, so
+    `up` on the same config runs again and its acknowledged order is still there."""
+    v = up_venue()
+    v.config.write_text(v.config.read_text().replace(
+        'key = "key-201"', 'key = "key-201"\ncancel_on_disconnect = false'))
+    v.start()
+    children = {name: int(pid) for name, pid in v.ready["pids"].items()}
+    assert {"engine", "control", "gateway"} <= set(children), children
+    c = v.connect(201)
+    rest = c.wait_report(c.sell(1, 1, "9.00", account_id=3, cl_ord_id=next(_CL_ORD_IDS)), timeout_s=20.0)
+    assert rest.exec_type == ExecType.NEW, c.describe(rest)
+    next_seq = c.core.next_seq_out
+    c.close()
+    os.kill(v.proc.pid, signal.SIGKILL)
+    v.proc.wait(30)
+    wait_for(lambda: all(_gone(pid) for pid in children.values()), "every child of the killed up to exit", 60)
+    v.start()                                   # the same config, ports and journal
+    c = v.connect(201, next_seq_no=next_seq)
+    done = c.wait_report(c.cancel(rest.order_id, 1, cl_ord_id=next(_CL_ORD_IDS)), timeout_s=20.0)
+    assert done.exec_type == ExecType.CANCELED and done.order_id == rest.order_id, c.describe(done)
+    c.close()
+
+
 def test_an_engine_death_without_a_journal_stops_the_venue_and_says_so(up_venue: Any) -> None:
     v = up_venue(journal=False).start()
     c = v.connect()

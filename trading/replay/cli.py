@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
+from gateway.cli_numbers import non_negative_int, positive_int, seed
+from gateway.cli_paths import output_dir
 from trading.replay.charges import load_charges
 from trading.replay.data import DataError, MarketDay
 from trading.replay.history import build_history
@@ -58,12 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--compute", default="measured", help="strategy computation time: measured | none | a duration per callback")
     p.add_argument("--compute-charges", default=None, metavar="FILE",
                    help="replay the measured computation times of an earlier run (its compute_charges.json)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the latency draws")
-    p.add_argument("--max-position", type=int, default=None, help="engine-enforced position limit of the strategy's account")
-    p.add_argument("--max-order-qty", type=int, default=None)
+    p.add_argument("--seed", type=seed, default=0, help="seed of the latency draws")
+    p.add_argument("--max-position", type=non_negative_int, default=None, help="engine-enforced position limit of the strategy's account")
+    p.add_argument("--max-order-qty", type=positive_int, default=None)
     p.add_argument("--fees", default="", help="per-share fee schedule, e.g. maker=-0.002,taker=0.003")
-    p.add_argument("--tick", type=int, default=100, help="tick size in price units (LOBSTER: 100 = 1 cent)")
-    p.add_argument("--out", default="reports/backtest", help="directory for the result files")
+    p.add_argument("--tick", type=positive_int, default=100, help="tick size in price units (LOBSTER: 100 = 1 cent)")
+    p.add_argument("--out", type=output_dir, default="reports/backtest", help="directory for the result files")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -119,8 +121,6 @@ def main(argv: list[str] | None = None) -> int:
                               limits=Limits(max_position=args.max_position if args.max_position is not None else 1 << 62,
                                             max_order_qty=args.max_order_qty if args.max_order_qty is not None else 1 << 62),
                               fees=FeeSchedule.parse(args.fees))
-        if args.tick <= 0:
-            raise ValueError(f"--tick must be positive, got {args.tick}")
         if len(args.data) > 1 and args.orderbook not in ("auto", "none"):
             raise ValueError("--orderbook PATH names one file's book: with several --data use auto or none")
         if len(args.data) > MAX_INSTRUMENTS:

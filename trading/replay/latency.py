@@ -16,6 +16,7 @@ run ahead of the strategy without breaking causality. ``parse`` reads the comman
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -23,6 +24,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 _UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+MAX_DURATION_NS = 86_400 * 1_000_000_000    # a day: no latency, band window or compute charge is longer
 
 
 class LatencyModel(Protocol):
@@ -145,7 +147,8 @@ def activity(ts_ns: np.ndarray, at_ns: np.ndarray, window_ns: int) -> np.ndarray
 
 
 def parse_duration(text: str) -> int:
-    """'250us', '1ms', '40ns', '2s', or a bare number of ns."""
+    """'250us', '1ms', '40ns', '2s', or a bare number of ns: 0 up to a day ('nanus' or 'infs' was
+    a traceback from int())."""
     t = text.strip().lower()
     for unit in sorted(_UNITS, key=len, reverse=True):
         if t.endswith(unit):
@@ -157,8 +160,12 @@ def parse_duration(text: str) -> int:
         value = float(number)
     except ValueError:
         raise ValueError(f"not a duration: {text!r} (examples: 50us, 1ms, 200ns)") from None
+    if not math.isfinite(value):
+        raise ValueError(f"a duration must be a finite number: {text!r}")
     if value < 0:
         raise ValueError(f"a duration cannot be negative: {text!r}")
+    if value * _UNITS[unit] > MAX_DURATION_NS:          # compared as a float: 1e300s would overflow int()
+        raise ValueError(f"a duration is at most a day (86400s): {text!r}")
     return int(round(value * _UNITS[unit]))
 
 

@@ -13,6 +13,7 @@ signed sum of fill notionals; ``Ledger.check`` asserts it (tests run it after ev
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 BUY = 1
@@ -40,6 +41,8 @@ class FeeSchedule:
                 values[key.strip()] = float(value)
             except ValueError:
                 raise ValueError(f"fee schedule: {value!r} is not a number") from None
+            if not math.isfinite(values[key.strip()]):     # a NaN fee made every P&L figure NaN
+                raise ValueError(f"fee schedule: {key.strip()} must be a finite number, got {value.strip()!r}")
         return cls(values["maker"], values["taker"])
 
 

@@ -211,13 +211,3 @@ class StrategyManager:
         for sid in list(self.running):
             self.stop(sid)
 
-
-def parse_params(text: str | None) -> dict[str, str]:
-    """'size=100,interval_ms=50' -> {'size': '100', 'interval_ms': '50'}."""
-    out: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in (text or "").split(","))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise ParamError(f"params: expected k=v[,k=v...], got {part!r}")
-        out[key.strip()] = value.strip()
-    return out

@@ -109,9 +109,25 @@ def test_backtest_command_line_reports_bad_data_in_one_line(tmp_path, capsys):
     (["--strategy", "os.path"], "not a Strategy subclass"),
     (["--strategy", "quote", "--compute=-3us"], "cannot be negative"),
     (["--strategy", "quote", "--bogus"], "unrecognized arguments: --bogus"),
+    # qa4's sweep: these ran and exited 0, or ended in a traceback
+    (["--strategy", "noop", "--fees", "maker=nan"], "maker must be a finite number, got 'nan'"),
+    (["--strategy", "noop", "--fees", "taker=inf"], "taker must be a finite number, got 'inf'"),
+    (["--strategy", "noop", "--max-position", "-1"], "argument --max-position: must be >= 0, got -1"),
+    (["--strategy", "noop", "--max-order-qty", "0"], "argument --max-order-qty: must be >= 1, got 0"),
+    (["--strategy", "noop", "--out", "{file}"], "argument --out: '{file}' exists and is not a directory"),
+    (["--strategy", "noop", "--order-latency", "nanus"], "a duration must be a finite number: 'nanus'"),
+    (["--strategy", "noop", "--feed-latency", "infs"], "a duration must be a finite number: 'infs'"),
+    (["--strategy", "noop", "--compute", "2d"], "not a duration: '2d'"),
+    (["--strategy", "noop", "--order-latency", "1e300s"], "a duration is at most a day"),
+    (["--strategy", "noop", "--seed", "-1"], "argument --seed: must be >= 0, got -1"),
+    (["--strategy", "noop", "--tick", "0"], "argument --tick: must be >= 1, got 0"),
 ])
 def test_backtest_command_line_rejects_bad_arguments(tmp_path, capsys, args, message):
     path = _write(tmp_path, GOOD)
+    existing = tmp_path / "a_file"
+    existing.write_text("")
+    args = [a.replace("{file}", str(existing)) for a in args]
+    message = message.replace("{file}", str(existing))
     assert trading_main(["backtest", "--data", str(path), "--out", str(tmp_path / "o")] + args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
