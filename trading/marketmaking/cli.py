@@ -26,6 +26,8 @@ import argparse
 import sys
 from typing import NoReturn
 
+from gateway.cli_numbers import non_negative_float, positive_float, seed
+from gateway.cli_paths import output_dir
 from trading.marketmaking.errors import ParameterError
 
 
@@ -65,6 +67,9 @@ def _quote(args: argparse.Namespace) -> int:
     m = params.model
     if m.sigma is None or m.A is None or m.k is None:
         raise ParameterError("sigma/A/k", None, "give sigma, A and k with --param to quote offline")
+    if abs(args.inventory) > params.limits.max_inventory:     # a state the maker never reaches
+        raise ParameterError("inventory", args.inventory,
+                             f"must be within +-max_inventory ({params.limits.max_inventory})")
     quoter = Quoter(params)
     tq = quoter.target(args.mid, args.inventory, args.t, MarketInputs(m.sigma, m.A, m.k))
     tick = params.grid.tick
@@ -134,8 +139,6 @@ def _venues(args: argparse.Namespace) -> int:
     from trading.replay.lobster import load_lobster
     from trading.routing.errors import RoutingError
     from trading.routing.flow import REPLAY_VENUES
-    if args.minutes is not None and not args.minutes > 0:
-        raise ParameterError("minutes", args.minutes, "must be > 0")
     if (args.config is None) != (args.symbol is None):
         raise ParameterError("config", args.config, "--config and --symbol go together")
     try:
@@ -174,20 +177,20 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     p = sub.add_parser("paper", help="the Avellaneda-Stoikov (2008) experiment beside the paper")
     p.add_argument("--paths", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=2008)
+    p.add_argument("--seed", type=seed, default=2008)
     p.add_argument("--gamma", type=float, action="append")
     q = sub.add_parser("quote", help="the quotes for a mid and an inventory (nothing is sent)")
-    q.add_argument("--mid", type=float, required=True)
+    q.add_argument("--mid", type=positive_float, required=True)
     q.add_argument("--inventory", type=int, default=0)
-    q.add_argument("--t", type=float, default=0.0, help="seconds since the session start")
+    q.add_argument("--t", type=non_negative_float, default=0.0, help="seconds since the session start")
     q.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     r = sub.add_parser("replay", help="the market maker over a historical day (LOBSTER) through the runtime")
     r.add_argument("--data", required=True, action="append",
                    help="a LOBSTER message CSV (its orderbook file beside it is used); repeat for instruments "
                         "2, 3, ... of the same day")
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
-    r.add_argument("--out", default="reports/mm")
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", type=output_dir, default="reports/mm")
+    r.add_argument("--seed", type=seed, default=0)
     r.add_argument("--compute", default="20000",
                    help="strategy time charged per callback: ns (default 20000, deterministic), "
                         "'measured' (wall time, not reproducible) or 'none'")
@@ -196,9 +199,9 @@ def main(argv: list[str]) -> int:
     mv.add_argument("--config", help="a multi-venue file ([[venues]]); with --symbol (default: the replay's venues)")
     mv.add_argument("--symbol")
     mv.add_argument("--venues", help="comma-separated lit venues to quote on (default: every lit venue)")
-    mv.add_argument("--minutes", type=float, default=None, help="replay this many minutes from the open")
-    mv.add_argument("--step-ms", type=float, default=100.0, help="the maker's decision interval, simulated ms")
-    mv.add_argument("--seed", type=int, default=0, help="the split of the day and the latency draws")
+    mv.add_argument("--minutes", type=positive_float, default=None, help="replay this many minutes from the open")
+    mv.add_argument("--step-ms", type=positive_float, default=100.0, help="the maker's decision interval, simulated ms")
+    mv.add_argument("--seed", type=seed, default=0, help="the split of the day and the latency draws")
     mv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
     try:

@@ -94,7 +94,8 @@ class Quoter:
         bid_size = min(self.clip, lim.max_inventory - inventory) // self.lot * self.lot
         ask_size = min(self.clip, lim.max_inventory + inventory) // self.lot * self.lot
         bid = Side(bid_px, bid_size) if mq.bid_ok and bid_size > 0 and bid_px > 0 else None
-        ask = Side(ask_px, ask_size) if mq.ask_ok and ask_size > 0 else None
+        # a price is at least one tick: far out of the money (a huge reservation skew) there is no quote
+        ask = Side(ask_px, ask_size) if mq.ask_ok and ask_size > 0 and ask_px > 0 else None
         return TargetQuote(bid=bid, ask=ask, reservation=mq.reservation,
                            model_bid_distance=d_bid, model_ask_distance=d_ask,
                            model_half_spread=0.5 * (mq.bid_distance + mq.ask_distance))

@@ -29,6 +29,19 @@ def test_quote(capsys: pytest.CaptureFixture[str]) -> None:
     (["mm", "paper", "--paths", "0"], "paths"),
     (["mm", "paper", "--gamma", "-0.5"], "gamma"),
     (["mm", "nonsense"], "invalid choice"),
+    # qa4's sweep: NaN was a ValueError traceback, a negative mid printed negative quotes with exit 0
+    (["mm", "quote", "--mid", "nan", "--param", "sigma=1", "--param", "A=1", "--param", "k=1"],
+     "argument --mid: must be a finite number, got 'nan'"),
+    (["mm", "quote", "--mid", "-100", "--param", "sigma=1", "--param", "A=1", "--param", "k=1"],
+     "argument --mid: must be > 0, got '-100'"),
+    (["mm", "quote", "--mid", "0", "--param", "sigma=1", "--param", "A=1", "--param", "k=1"], "argument --mid: must be > 0"),
+    (["mm", "quote", "--mid", "100", "--t", "-1", "--param", "sigma=1", "--param", "A=1", "--param", "k=1"],
+     "argument --t: must be >= 0"),
+    (["mm", "quote", "--mid", "100", "--inventory", "100000000000000000000", "--param", "sigma=1", "--param", "A=1",
+      "--param", "k=1"], "inventory=100000000000000000000: must be within +-max_inventory (1000)"),
+    (["mm", "paper", "--seed", "-1"], "argument --seed: must be >= 0"),
+    (["mm", "replay", "--data", "/dev/null", "--out", "/dev/null"], "argument --out: '/dev/null' exists and is not a directory"),
+    (["mm", "venues", "--data", "/dev/null", "--step-ms", "nan"], "argument --step-ms: must be a finite number"),
 ])
 def test_bad_arguments_exit_2_with_one_line(argv: list[str], needle: str,
                                             capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,3 +66,12 @@ def test_replay_bad_input_exit_2(argv: list[str], needle: str, capsys: pytest.Ca
         rc = int(exc.code or 0)
     err = capsys.readouterr().err.strip()
     assert rc == 2 and needle in err and len(err.splitlines()) == 1, err
+
+
+def test_a_quote_far_below_the_mid_sends_no_ask_at_a_price_under_one_tick(capsys: pytest.CaptureFixture[str]) -> None:
+    """At the inventory limit with a huge volatility the reservation price is far below zero: the bid
+    was already dropped there, the ask was printed at a negative price; now neither side is quoted."""
+    assert main(["mm", "quote", "--mid", "100", "--inventory", "1000", "--param", "sigma=1000", "--param", "A=1",
+                 "--param", "k=1"]) == 0
+    out = capsys.readouterr().out
+    assert "bid none" in out and "ask none" in out, out

@@ -148,7 +148,7 @@ def test_cli_prints_pnl_per_venue_and_the_total() -> None:
     (("--venues", "XNAS,DARK"), "'DARK' is not a lit venue"),
     (("--param", "gamma=-1"), "gamma"),
     (("--minutes", "0"), "minutes"),
-    (("--step-ms", "-5"), "step_ms"),
+    (("--step-ms", "-5"), "argument --step-ms: must be > 0"),
     (("--config", "x.toml"), "--config and --symbol"),
 ])
 def test_cli_bad_input_exits_2_naming_it(args: tuple[str, ...], want: str) -> None:
