@@ -48,6 +48,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from gateway.cli_paths import existing_dir
 from gateway.enginehost import journal
 from native import records
 from native._venue import ffi, lib
@@ -246,7 +247,7 @@ def measure(directory: Path, rounds: int, resting: int) -> dict[str, dict[str, f
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds: within 60 s")
-    ap.add_argument("--dir", default="/var/tmp",
+    ap.add_argument("--dir", type=existing_dir, default="/var/tmp",
                     help="directory on the disk to measure (default /var/tmp, as the journal)")
     args = ap.parse_args()
     rounds = 4 if args.quick else 16

@@ -48,6 +48,21 @@ def output_dir(text: str) -> Path:
     return path
 
 
+def existing_dir(text: str) -> Path:
+    """An existing, writable directory to work in (a bench's scratch space on the disk it measures):
+    nothing is created, a missing one is refused rather than made."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path: give a directory")
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text!r}: no such directory")
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a directory")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text!r}: directory is not writable")
+    return path
+
+
 def output_file(text: str) -> Path:
     """A file to (over)write: not a directory, and its folder exists or can be created."""
     if not text:

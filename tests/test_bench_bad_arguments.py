@@ -38,6 +38,8 @@ CASES = [
     (["wire_passive.py", "--iterations", "0"], "argument --iterations: must be >= 1, got 0"),
     (["marketdata.py", "--rate", "nan"], "argument --rate: must be a finite number"),
     (["marketdata.py", "--throughput-commands", "0"], "must be >= 1, got 0"),
+    (["journal_files.py", "--dir", "FILE"], "argument --dir: '{tmp}/FILE' exists and is not a directory"),
+    (["journal_files.py", "--dir", "MISSING"], "argument --dir: '{tmp}/MISSING': no such directory"),
 ]
 
 
@@ -54,6 +56,7 @@ def test_a_bench_refuses_a_meaningless_argument_before_measuring(argv: list[str]
     run = subprocess.run([sys.executable, str(REPO / "bench" / argv[0]), "--quick", *args], capture_output=True,
                          text=True, timeout=120, cwd=REPO)
     assert run.returncode == 2, run
+    words = words.replace("{tmp}", str(tmp_path))
     assert "Traceback" not in run.stderr and words in run.stderr.strip().splitlines()[-1], run.stderr
     assert (keep / "notes.txt").read_text() == "mine"
 
