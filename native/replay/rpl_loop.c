@@ -486,6 +486,16 @@ static size_t slice_end(rpl_loop_t *l, const rpl_router_t *r, int64_t t_h, int64
     return j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
 }
 
+/* rpl_loop_advance's hand-over at a wake-up (take_out set): the market data and own events
+ * delivered by wake_ns taken. 0 or -ENOMEM. */
+static int take_at_wake(rpl_loop_t *l, rpl_router_t *r)
+{
+    l->took_md = rpl_loop_take_md(l, r, l->wake_ns, l->stop_on_trade);
+    if (l->took_md < 0) return l->took_md;
+    l->took_own = rpl_loop_take_own(l, l->wake_ns, l->take_out, l->take_max);
+    return 0;
+}
+
 long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t t_arrival, int64_t own_bid,
                       int64_t own_ask, int64_t busy_until, int flags)
 {
@@ -506,6 +516,10 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
             if (quiet < 0) return quiet;
             if (quiet) continue;
             l->wake_ns = t_w;
+            if (l->take_out) {
+                int rc = take_at_wake(l, r);
+                if (rc < 0) return rc;
+            }
             return RPL_STOP_WAKE;
         }
         if (t_a < t_h) {

@@ -142,6 +142,15 @@ typedef struct rpl_loop {
     int64_t touch_bid, touch_ask; /* the view's best bid / ask after the last rpl_loop_take_md (-RPL_INF /
                                * RPL_INF: none): Python reads the touch as two fields, not two calls */
     rpl_md_t held;            /* the row rpl_loop_take_md stopped at */
+    /* the wake-up's hand-over, done by rpl_loop_advance itself when it stops with RPL_STOP_WAKE and
+     * take_out is set (the caller's buffer of take_max events): took_md is
+     * rpl_loop_take_md(wake_ns, stop_on_trade)'s result, took_own how many own events
+     * rpl_loop_take_own(wake_ns) moved into take_out (take_max: there may be more) */
+    eng_evt_t *take_out;
+    size_t take_max, took_own;
+    int32_t took_md;
+    uint8_t stop_on_trade;
+    uint8_t _pad5[3];
     /* scratch: one history slice with its rewritten executions */
     eng_cmd_t *chunk;
     size_t chunk_cap;
@@ -171,7 +180,9 @@ long rpl_loop_hist_chunk(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, size_t
 /* Takes the strategy's side as it stands now (the fields of the same names; flags: RPL_HAS_ORDERS,
  * RPL_STOPPED), then runs history until the strategy must run (quiet wake-ups skipped, counted in
  * quiet_skipped): RPL_STOP_WAKE (wake_ns),
- * RPL_STOP_ARRIVAL (t_hist) or RPL_STOP_END; a negative error as rpl_loop_hist_chunk. */
+ * RPL_STOP_ARRIVAL (t_hist) or RPL_STOP_END; a negative error as rpl_loop_hist_chunk (or -ENOMEM
+ * from the hand-over). With take_out set, a RPL_STOP_WAKE has already taken the wake-up's market
+ * data and own events (took_md, took_own): one C call per wake-up instead of three. */
 long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t t_arrival, int64_t own_bid,
                       int64_t own_ask, int64_t busy_until, int flags);
 

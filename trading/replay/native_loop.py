@@ -2,14 +2,16 @@
 history arrays it reads (kept alive here), and the hand-over at a wake-up.
 
 ``advance`` runs history through the engine until the strategy must run (a wake-up, or its own
-commands due at the engine); Python then takes what was delivered up to the wake-up: the net level
-changes of the strategy's book view and the folded trades (applied to ``ctx.book`` in one pass),
-each row that needs Python on its own (a phase change, a trade for a strategy with on_trade), and
-its own events, decoded. The book view the strategy reads there (``LoopBookView``) is the loop's
-own C copy (rpl_view.h): its touch is two fields the C loop sets, and its level dicts are brought up to date from
-the loop's net level changes only when the strategy reads them. The timers live in the C struct (``timers``), because the C loop computes
-the next wake-up from them. Only the wake-up loop moved: what the strategy sees, when, and the
-commands the engine gets are those of the reference loop in runtime.py (a test compares them).
+commands due at the engine); at a wake-up it has already taken, in the same C call, what was
+delivered up to it (``take_at_wake`` hands it over): the net level changes of the strategy's book
+view and the folded trades, each row that needs Python on its own (a phase change, a trade for a
+strategy with on_trade), and its own events, decoded. The book view the strategy reads
+(``LoopBookView``) is the loop's own C copy (rpl_view.h): its touch is two fields the C loop sets,
+and its level dicts take the loop's net level changes only when the strategy reads them. The
+timers live in the C struct (``timers``), because the C loop computes the next wake-up from them; a
+strategy with no on_book has them marked and fired in one call (``settle_timers``). Only the
+wake-up loop moved: what the strategy sees, when, and the commands the engine gets are those of
+the reference loop in runtime.py (a test compares them).
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ class NativeLoop:
     """One rpl_loop_t over a history, bound to the replay's router (and through it, its engine)."""
 
     def __init__(self, history: History, router: Router, hit_columns: dict[str, np.ndarray], *, tick: int,
-                 aggressor_base: int, lo_min: int, lf_min: int, hidden_executions: bool) -> None:
+                 aggressor_base: int, lo_min: int, lf_min: int, hidden_executions: bool, stop_on_trade: bool) -> None:
         self._l: Any = ffi.new("rpl_loop_t *")
         if lib.rpl_loop_init(self._l) != 0:
             raise MemoryError("rpl_loop_init: out of memory")
@@ -68,6 +70,8 @@ class NativeLoop:
         l.hidden_executions = int(hidden_executions)
         self._own_out: Any = ffi.new("eng_evt_t[]", OWN_TAKE)
         self._own_raw = ffi.buffer(self._own_out)
+        # advance takes a wake-up's deliveries itself (take_at_wake reads them)
+        l.take_out, l.take_max, l.stop_on_trade = self._own_out, OWN_TAKE, int(stop_on_trade)
         self.timers: list[Any] = []      # the rpl_timer_t of each timer, in the order they were set
         self.book = LoopBookView(self._l)
 
@@ -106,27 +110,32 @@ class NativeLoop:
         self.timers = [l.timers[k] for k in range(l.n_timers)]
 
     # ---- the hand-over at a wake-up ------------------------------------------------------------
-    def take_md(self, t: int, stop_on_trade: bool, on_row: Callable[[Any], None]) -> bool:
-        """Market data delivered at or before t into the book view (``book``: net level changes,
-        folded trades, with what quiet wake-ups the loop skipped took); on_row gets each row that
-        needs Python, in its place. Whether a book level or a trade arrived since the last wake-up's
-        mark_timers (what on-change timers and on_book react to)."""
-        l, r = self._l, self._r
-        got = lib.rpl_loop_take_md(l, r, t, stop_on_trade)
-        if not got:     # nothing delivered since the last call, none of it waiting: the touch stands
-            return bool(l.md_changed)
-        book = self.book
-        while True:
-            book.take_touch()
-            if got < 0:
-                raise MemoryError("rpl_loop_take_md: out of memory")
-            if got & MD_FOLDED:
-                book.take_fold()
-            if not got & MD_HELD:
-                break
-            on_row(l.held)
-            got = lib.rpl_loop_take_md(l, r, t, stop_on_trade)
-        return bool(l.md_changed)
+    def take_at_wake(self, t: int, on_row: Callable[[Any], None]) -> tuple[bool, list[Event]]:
+        """The hand-over at the wake-up advance stopped for (t, its wake_ns): the market data it took
+        into the book view (net level changes, folded trades, with what quiet wake-ups the loop
+        skipped took), on_row getting each row that needs Python, in its place; then the own events
+        delivered by t, decoded, in order. Returns whether a book level or a trade arrived since the
+        last wake-up's mark_timers (what on-change timers and on_book react to), and those events."""
+        l = self._l
+        k = l.took_own
+        own = decode_event_records(self._own_raw, k) if k else []     # first: the buffer is reused below
+        while k == OWN_TAKE:
+            k = lib.rpl_loop_take_own(l, t, self._own_out, OWN_TAKE)
+            own += decode_event_records(self._own_raw, k)
+        got = l.took_md
+        if got:     # else nothing delivered since the last call and none of it waiting: the touch stands
+            book = self.book
+            while True:
+                book.take_touch()
+                if got < 0:
+                    raise MemoryError("rpl_loop_take_md: out of memory")
+                if got & MD_FOLDED:
+                    book.take_fold()
+                if not got & MD_HELD:
+                    break
+                on_row(l.held)
+                got = lib.rpl_loop_take_md(l, self._r, t, l.stop_on_trade)
+        return bool(l.md_changed), own
 
     def flush_md(self) -> None:
         """What quiet wake-ups took and no wake-up has applied yet, into the book view (at the day's

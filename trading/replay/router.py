@@ -47,6 +47,7 @@ class Router:
         self._out_np = np.frombuffer(ffi.buffer(self._out), dtype=MD_DTYPE)
         self._first: Any = ffi.new("rpl_md_t **")
         self.counts = counts
+        self._reject_keys: dict[tuple[int, int], str] = {}    # (cmd_type, reason) -> its counts key
 
     @property
     def handle(self) -> Any:
@@ -134,9 +135,13 @@ class Router:
 
     def count_rejects(self) -> None:
         """Refused history commands since the last call, into counts (the C loop leaves them listed)."""
-        r = self._r
+        r, keys, counts = self._r, self._reject_keys, self.counts
         for k in range(r.rej_len):
             rej = r.rej[k]
-            key = f"historical {records.CmdType(rej.cmd_type).name} refused: {records.Reason(rej.reason).name}"
-            self.counts[key] = self.counts.get(key, 0) + 1
+            pair = (rej.cmd_type, rej.reason)
+            key = keys.get(pair)
+            if key is None:     # named once per pair: two Enum calls cost about 4 us
+                key = keys[pair] = \
+                    f"historical {records.CmdType(pair[0]).name} refused: {records.Reason(pair[1]).name}"
+            counts[key] = counts.get(key, 0) + 1
         r.rej_len = 0

@@ -228,7 +228,8 @@ class Replay:
             self.loop = NativeLoop(history, self.router, {name[1:]: getattr(self, name) for name in self._c},
                                    tick=history.day.tick_size, aggressor_base=AGGRESSOR_ID_BASE,
                                    lo_min=self.cfg.order_latency.minimum, lf_min=self.cfg.feed_latency.minimum,
-                                   hidden_executions=self.cfg.hidden_executions)
+                                   hidden_executions=self.cfg.hidden_executions,
+                                   stop_on_trade=bool(self._stop_on_trade))
             # the strategy reads the loop's own view (its touch from C, its levels when read)
             self.ctx.book = self.ctx.instruments[INSTRUMENT].book = self.loop.book
         else:
@@ -650,10 +651,10 @@ class Replay:
         """_wake_reference with the C loop's hand-over: the same callbacks in the same order."""
         loop = self.loop
         assert loop is not None
-        md_changed = loop.take_md(t, self._stop_on_trade, self._md_row)
+        md_changed, events = loop.take_at_wake(t, self._md_row)
         own = taken = False
         silent = self._silent_acks and self.error is None
-        for ev in loop.take_own(t):
+        for ev in events:
             if not (silent and type(ev) is AcceptedEvent):
                 own = own or self.error is None
                 taken = True
@@ -747,12 +748,14 @@ class Replay:
         if not force and t - self.last_sample < self.cfg.sample_every_ns:
             return
         self.last_sample = t
-        led, book = self.ctx.ledger, self.ctx.book
-        mid = book.mid if self.wants_md else self._engine_mid()
-        bids = [o.price for o in self.ctx.orders.values() if o.side == BUY]
-        asks = [o.price for o in self.ctx.orders.values() if o.side == SELL]
-        self.samples.append(Sample(t, led.position, led.realized, led.unrealized(mid), led.fees, led.total(mid), mid,
-                                   max(bids) if bids else None, min(asks) if asks else None))
+        led = self.ctx.ledger
+        mid = self.ctx.book.mid if self.wants_md else self._engine_mid()
+        bid, ask = self._own_prices()
+        unrealized = led.unrealized(mid)
+        # led.total(mid), the same float operations in the same order, without a second unrealized
+        self.samples.append(Sample(t, led.position, led.realized, unrealized, led.fees,
+                                   led.realized + unrealized - led.fees, mid,
+                                   None if bid == -INF else bid, None if ask == INF else ask))
 
     def _engine_mid(self) -> float | None:
         b, a = self.eng.depth(INSTRUMENT, BUY, 1), self.eng.depth(INSTRUMENT, SELL, 1)

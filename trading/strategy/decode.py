@@ -41,12 +41,19 @@ for _code, _dt in EVT_DTYPES.items():
         _DECODERS[_code] = (EVENT_CLASSES[_code], _s)
 
 
+# the record's type: the header's first field (a 2-byte little-endian code; checked below)
+_TYPE = struct.Struct("<H")
+assert records.field_offset(records.dtype_of("eng_evt_hdr_t"), "type") == 0 and \
+    records.field_dtype(records.dtype_of("eng_evt_hdr_t"), "type").itemsize == _TYPE.size
+
+
 def decode_event_records(raw: bytes | memoryview, count: int) -> list[Event]:
     """`count` consecutive 96-byte event records in `raw` -> their Structs, in order."""
     out: list[Event] = []
     size = records.RECORD_SIZE
+    type_of = _TYPE.unpack_from    # no slice object per record (a third of the cost of from_bytes)
     for k in range(count):
-        code = int.from_bytes(raw[k * size:k * size + 2], "little")
+        code = type_of(raw, k * size)[0]
         dec = _DECODERS.get(code)
         if dec is None:
             rec = np.frombuffer(bytes(raw[k * size:(k + 1) * size]), dtype=records.RECORD_DTYPE)

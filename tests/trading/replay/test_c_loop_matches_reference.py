@@ -115,6 +115,22 @@ class QuoterRaises(TouchQuoter):
         super().on_timer(ctx)
 
 
+class ManyAcks(Strategy):
+    """300 orders at start, far from the touch, each ack on on_accepted: more own events at one
+    wake-up than the C loop hands over in one buffer (native_loop.py OWN_TAKE = 256)."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.seen: list[tuple[Any, ...]] = []
+
+    def on_start(self, ctx: Context) -> None:
+        for k in range(300):
+            ctx.buy(1_000_000 + k * ctx.tick_size, 1)
+
+    def on_accepted(self, ctx: Context, order: Any) -> None:
+        self.seen.append((ctx.now, order.order_id, len(ctx.orders)))
+
+
 def _same(history: History, make: Any, **config: Any) -> ReplayResult:
     runs = []
     for loop in ("python", "auto"):
@@ -149,9 +165,11 @@ LAT = {"order_latency": Constant(20_000), "feed_latency": Constant(70_000)}
     (lambda: TouchChaser(fail_after=40), {**LAT, "compute": "none"}),
     (lambda: DepthReader(interval_ms=10), {**LAT, "compute": "none"}),
     (lambda: QuoterRaises(interval_ms=10), {**LAT, "compute": "none"}),
+    (lambda: ManyAcks(), {**LAT, "compute": "none"}),
 ], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "on-change-timer",
         "touch-and-plain-timers", "chaser", "chaser-0-latency",
-        "chaser-raises", "levels-read-now-and-then", "quoter-raises"])
+        "chaser-raises", "levels-read-now-and-then", "quoter-raises",
+        "300-acks-at-one-wake-up"])
 def test_the_c_loop_replays_the_aapl_sample_as_the_reference_loop(make: Any, config: dict[str, Any]) -> None:
     r = _same(build_history(load_lobster(sample(AAPL))), make, **config)
     assert r.ctx.sent["NEW"] > 0
