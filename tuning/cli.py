@@ -7,7 +7,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from gateway.cli_errors import install as install_one_line_errors
 from tuning.errors import TuningError
@@ -34,10 +34,25 @@ def _cpu_pair(text: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
+MAX_SAMPLES = 10_000_000     # 80 MB of round trips per probe, minutes of loopback ping-pong (the C
+                             # probes count in uint32: 2^32 was an OverflowError traceback)
+MAX_ROUNDS = 100
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) == 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return int(text)
+
+
+def _at_most(limit: int) -> Callable[[str], int]:
+    """A positive integer up to ``limit``, for argparse's type=."""
+    def parse(text: str) -> int:
+        value = _positive(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"expected a positive integer up to {limit:,}, got {text!r}")
+        return value
+    return parse
 
 
 def _non_negative(text: str) -> int:
@@ -71,12 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     rollback.add_argument("--state-file", default=None)
     sub.add_parser("profiles", parents=[common], help="list the profiles and their include chains")
     measure = sub.add_parser("measure", parents=[common], help="run the latency probes")
-    measure.add_argument("--samples", type=_positive, default=20000)
+    measure.add_argument("--samples", type=_at_most(MAX_SAMPLES), default=20000)
     measure.add_argument("--cpus", type=_cpu_pair, default=None, metavar="A,B",
                          help="pin the two ends of each probe to these CPUs")
     measure.add_argument("--dma-latency-us", type=_non_negative, default=None,
                          help="also compare TCP round trips without and with this limit held")
-    measure.add_argument("--rounds", type=_positive, default=3,
+    measure.add_argument("--rounds", type=_at_most(MAX_ROUNDS), default=3,
                          help="interleaved rounds for --dma-latency-us")
     hold = sub.add_parser("hold-dma-latency", parents=[common],
                           help="hold /dev/cpu_dma_latency at a value until SIGTERM")

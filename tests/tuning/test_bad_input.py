@@ -105,6 +105,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     # qa4: a /dev/cpu_dma_latency value above the kernel's s32 was a struct.error traceback
     (["hold-dma-latency", "--value-us", "99999999999"], "expected an integer 0..2147483647"),
     (["measure", "--dma-latency-us", "99999999999"], "expected an integer 0..2147483647"),
+    # qa5: no upper bound (4294967296 an OverflowError traceback in the C probe, less a run of hours)
+    (["measure", "--samples", "4294967296"], "expected a positive integer up to 10,000,000, got '4294967296'"),
+    (["measure", "--rounds", "101"], "expected a positive integer up to 100, got '101'"),
 ])
 def test_cli_bad_input_is_one_message_and_nonzero_exit(args: list[str], message: str) -> None:
     done = _cli(*args)

@@ -32,8 +32,21 @@ import math
 import sys
 from typing import NoReturn
 
+from gateway.cli_numbers import positive_float
 from gateway.cli_numbers import seed as seed_arg
 from gateway.cli_paths import os_error_line, output_file
+
+
+SESSION_S = 23_400.0       # the LOBSTER day, 09:30-16:00: a bucket longer than it holds the whole day
+
+
+def bucket_seconds(text: str) -> float:
+    """A bucket length: a finite number of seconds, > 0 and at most the session (1e308 filled the
+    bucket edges with inf and printed numpy warnings before the error)."""
+    value = positive_float(text)
+    if value > SESSION_S:
+        raise argparse.ArgumentTypeError(f"must be at most the session, {SESSION_S:g} s, got {text!r}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,9 +75,6 @@ def _impact(args: argparse.Namespace) -> int:
     from trading.execution.impact import estimate_from_day
     from trading.replay.data import DataError
     from trading.replay.lobster import load_lobster
-    if not args.bucket_s > 0:
-        print(f"execution impact: --bucket-s must be positive, got {args.bucket_s}", file=sys.stderr)
-        return 2
     try:
         m = estimate_from_day(load_lobster(args.data), args.bucket_s)
     except (OSError, DataError, ValueError) as exc:
@@ -79,9 +89,6 @@ def _profile(args: argparse.Namespace) -> int:
     from trading.execution.profile import VolumeProfile
     from trading.replay.data import DataError, Kind
     from trading.replay.lobster import load_lobster
-    if not args.bucket_s > 0:
-        print(f"execution profile: --bucket-s must be positive, got {args.bucket_s}", file=sys.stderr)
-        return 2
     try:
         day = load_lobster(args.data, orderbook=False)
     except (OSError, DataError) as exc:
@@ -193,12 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_paper)
     p = sub.add_parser("impact", help="the square-root impact model estimated from a LOBSTER day")
     p.add_argument("--data", required=True)
-    p.add_argument("--bucket-s", type=float, default=60.0)
+    p.add_argument("--bucket-s", type=bucket_seconds, default=60.0)
     p.set_defaults(run=_impact)
     p = sub.add_parser("profile", help="a VWAP volume profile from a LOBSTER day, stored as JSON")
     p.add_argument("--data", required=True)
     p.add_argument("--out", type=output_file, required=True)
-    p.add_argument("--bucket-s", type=float, default=1800.0)
+    p.add_argument("--bucket-s", type=bucket_seconds, default=1800.0)
     p.set_defaults(run=_profile)
     p = sub.add_parser("replay", help="one parent order over a LOBSTER day through the engine")
     p.add_argument("--data", required=True)
@@ -215,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", help="TCA reference data TOML (trading/tca/reference.py)")
     p.add_argument("--venue-config", help="symbols and firms from a venue TOML")
     p.add_argument("--instrument", type=int, help="only this instrument")
-    p.add_argument("--bucket-s", type=float, default=60.0, help="bucket of the fit on the tape")
+    p.add_argument("--bucket-s", type=bucket_seconds, default=60.0, help="bucket of the fit on the tape")
     p.add_argument("--model-data", help="a LOBSTER message file: the model estimated from that day instead")
     p.set_defaults(run=_expected_cost)
     from trading.execution.routed_live import add_parser

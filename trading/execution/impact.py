@@ -81,8 +81,10 @@ def estimate(bucket_signed_volume: np.ndarray, bucket_mid_change: np.ndarray, da
     from the mid changes themselves unless given."""
     q = np.asarray(bucket_signed_volume, dtype=float)
     r = np.asarray(bucket_mid_change, dtype=float)
-    if q.shape != r.shape or not len(q):
-        raise ValueError("impact estimate: volumes and mid changes must be non-empty and of equal length")
+    if q.shape != r.shape:
+        raise ValueError("impact estimate: volumes and mid changes must be of equal length")
+    if len(q) < 3:          # before sigma's std, which divides by len - 1
+        raise ValueError("impact estimate: too few buckets with trading to fit")
     if not daily_volume > 0:
         raise ValueError("impact estimate: the daily volume must be positive")
     if sigma_day is None:

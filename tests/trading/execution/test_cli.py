@@ -122,3 +122,29 @@ def test_replay_refuses_a_negative_seed(capsys: pytest.CaptureFixture[str]) -> N
         main(["replay", "--data", "x.csv", "--algo", "TWAP", "--side", "buy", "--qty", "100", "--start", "09:30",
               "--minutes", "1", "--seed", "-1"])
     assert exc.value.code == 2 and "argument --seed: must be >= 0, got -1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("verb, value, words", [
+    ("impact", "1e308", "argument --bucket-s: must be at most the session, 23400 s, got '1e308'"),
+    ("impact", "0", "argument --bucket-s: must be > 0"),
+    ("profile", "nan", "argument --bucket-s: must be a finite number"),
+    ("expected-cost", "-1", "argument --bucket-s: must be > 0"),
+])
+def test_a_bucket_length_is_a_finite_positive_part_of_the_session(verb: str, value: str, words: str,
+                                                                  tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """qa4's sweep: --bucket-s 1e308 printed numpy warnings before its error."""
+    need = {"impact": ["--data", "x.csv"], "profile": ["--data", "x.csv", "--out", str(tmp_path / "p.json")],
+            "expected-cost": ["--journal", str(tmp_path)]}[verb]
+    with pytest.raises(SystemExit) as exit_:
+        main([verb, *need, "--bucket-s", value])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and words in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_impact_on_too_short_a_day_says_so_without_numpy_warnings(capfd: pytest.CaptureFixture[str]) -> None:
+    """The AAPL sample spans seconds: a session-long bucket leaves under three buckets to fit, refused
+    before sigma's std divided by zero (a RuntimeWarning on stderr before the one-line error)."""
+    assert main(["impact", "--data", str(sample(AAPL)), "--bucket-s", "23400"]) == 2
+    err = capfd.readouterr().err
+    assert err.strip() == "execution impact: impact estimate: too few buckets with trading to fit", err
