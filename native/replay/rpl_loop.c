@@ -61,6 +61,7 @@ void rpl_loop_free(rpl_loop_t *l)
     free(l->slot);
     free(l->chunk);
     free(l->touch);
+    free(l->arr);
     rpl_view_free(&l->view);
     l->timers = NULL;
     l->own = NULL;
@@ -69,7 +70,9 @@ void rpl_loop_free(rpl_loop_t *l)
     l->slot = NULL;
     l->chunk = NULL;
     l->touch = NULL;
-    l->timers_cap = l->own_cap = l->levels_cap = l->slot_cap = l->chunk_cap = l->touch_cap = 0;
+    l->arr = NULL;
+    l->timers_cap = l->own_cap = l->levels_cap = l->slot_cap = l->chunk_cap = l->touch_cap = l->arr_cap = 0;
+    l->arr_head = l->arr_tail = 0;
 }
 
 int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change)
@@ -496,11 +499,39 @@ static int take_at_wake(rpl_loop_t *l, rpl_router_t *r)
     return 0;
 }
 
-long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t t_arrival, int64_t own_bid,
-                      int64_t own_ask, int64_t busy_until, int flags)
+int rpl_loop_push_arrivals(rpl_loop_t *l, const eng_cmd_t *cmds, size_t n)
+{
+    if (!n) return 0;
+    if (l->arr_head) {      /* what was taken goes: the FIFO starts at 0 again */
+        memmove(l->arr, l->arr + l->arr_head, (l->arr_tail - l->arr_head) * sizeof *l->arr);
+        l->arr_tail -= l->arr_head;
+        l->arr_head = 0;
+    }
+    if (grow((void **)&l->arr, &l->arr_cap, l->arr_tail + n, sizeof(eng_cmd_t))) return -ENOMEM;
+    memcpy(l->arr + l->arr_tail, cmds, n * sizeof *cmds);
+    l->arr_tail += n;
+    l->t_arrival = l->arr[l->arr_head].hdr.ts_ns;
+    return 0;
+}
+
+/* The strategy's commands arriving before t_h through the engine in one batch
+ * (Replay._submit_strategy); now moves to the last one's arrival. 0 or a rpl_loop_submit error. */
+static long submit_arrivals(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t t_h)
+{
+    size_t a = l->arr_head, b = a;
+    while (b < l->arr_tail && l->arr[b].hdr.ts_ns < t_h) b++;
+    l->arr_head = b;
+    l->t_arrival = b < l->arr_tail ? l->arr[b].hdr.ts_ns : RPL_INF;
+    int64_t last = l->arr[b - 1].hdr.ts_ns;
+    if (last > l->now) l->now = last;
+    long rc = rpl_loop_submit(l, r, e, l->arr + a, b - a, 1);
+    return rc < 0 ? rc : 0;
+}
+
+long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
+                      int64_t busy_until, int flags)
 {
     l->now = now;
-    l->t_arrival = t_arrival;
     l->own_bid = own_bid;
     l->own_ask = own_ask;
     l->busy_until = busy_until;
@@ -522,11 +553,13 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
             }
             return RPL_STOP_WAKE;
         }
+        long rc;
         if (t_a < t_h) {
-            l->t_hist = t_h;
-            return RPL_STOP_ARRIVAL;
+            rc = submit_arrivals(l, r, e, t_h);
+            if (rc < 0) return rc;
+            continue;
         }
-        long rc = rpl_loop_hist_chunk(l, r, e, l->i, slice_end(l, r, t_h, t_a, t_w));
+        rc = rpl_loop_hist_chunk(l, r, e, l->i, slice_end(l, r, t_h, t_a, t_w));
         if (rc < 0) return rc;
     }
 }

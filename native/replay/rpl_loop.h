@@ -1,7 +1,7 @@
 /*
  * rpl_loop.h - the replay's main loop in C (trading/replay/runtime.py, "the C loop"): history runs
- * through the engine in slices until the strategy must run, so Python is entered only at its
- * wake-ups and when its own commands are due at the engine.
+ * through the engine in slices, with the strategy's commands from its arrival FIFO when they are
+ * due, until the strategy must run, so Python is entered only at its wake-ups.
  *
  * It is the same loop as the runtime's reference loop in Python (Replay._run_reference), step for
  * step, for a constant feed latency (the router stamps deliveries itself):
@@ -46,8 +46,7 @@
 /* What rpl_loop_advance stopped for. */
 enum {
     RPL_STOP_END = 0,       /* the day is over (history done, nothing on the way) */
-    RPL_STOP_WAKE = 1,      /* the strategy wakes at wake_ns */
-    RPL_STOP_ARRIVAL = 2    /* the strategy's commands arriving before t_hist are due */
+    RPL_STOP_WAKE = 1       /* the strategy wakes at wake_ns */
 };
 
 /* rpl_loop_advance's flags */
@@ -93,7 +92,7 @@ typedef struct rpl_loop {
     int64_t now;              /* newest time the engine has seen from the replay */
     /* the strategy's side: rpl_loop_advance's arguments (the caller may set them for
      * rpl_loop_hist_chunk) */
-    int64_t t_arrival;        /* first of its commands still on the way, RPL_INF: none */
+    int64_t t_arrival;        /* first of its commands still on the way (the arrival FIFO's head), RPL_INF: none */
     int64_t own_bid, own_ask; /* its highest bid / lowest ask live or on the way (-RPL_INF / RPL_INF) */
     int64_t busy_until;       /* it cannot be woken before (its computation time) */
     uint8_t has_orders;       /* it has orders live or on the way */
@@ -114,7 +113,6 @@ typedef struct rpl_loop {
     uint8_t _pad2[7];
     /* outputs of rpl_loop_advance */
     int64_t wake_ns;          /* RPL_STOP_WAKE */
-    int64_t t_hist;           /* RPL_STOP_ARRIVAL: commands arriving before this are due */
     /* timers */
     rpl_timer_t *timers;
     size_t n_timers, timers_cap;
@@ -125,6 +123,10 @@ typedef struct rpl_loop {
                                * on_book and no RPL_TIMER_ON_CHANGE timer (Replay._silent_acks) */
     uint8_t _pad4[7];
     rpl_view_t view;          /* the strategy's book view as delivered (every level row taken) */
+    /* the strategy's commands on their way to the engine: [arr_head, arr_tail), each stamped
+     * (hdr.ts_ns) with its arrival time, non-decreasing (rpl_loop_push_arrivals) */
+    eng_cmd_t *arr;
+    size_t arr_head, arr_tail, arr_cap;
     /* the strategy's own events: [own_head, own_tail) */
     eng_evt_t *own;
     int64_t *own_deliver;
@@ -177,14 +179,19 @@ long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_
  * orders rewritten, hidden prints queued; i = b. 0, or a negative rpl_loop_submit error. */
 long rpl_loop_hist_chunk(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, size_t a, size_t b);
 
+/* Appends n of the strategy's commands to the arrival FIFO, each stamped (hdr.ts_ns) with the time
+ * it reaches the engine, not before the FIFO's last. rpl_loop_advance runs them through the engine
+ * when due (history first at equal times), as one batch per run of arrivals between two history
+ * commands. 0 or -ENOMEM (nothing appended then). */
+int rpl_loop_push_arrivals(rpl_loop_t *l, const eng_cmd_t *cmds, size_t n);
+
 /* Takes the strategy's side as it stands now (the fields of the same names; flags: RPL_HAS_ORDERS,
- * RPL_STOPPED), then runs history until the strategy must run (quiet wake-ups skipped, counted in
- * quiet_skipped): RPL_STOP_WAKE (wake_ns),
- * RPL_STOP_ARRIVAL (t_hist) or RPL_STOP_END; a negative error as rpl_loop_hist_chunk (or -ENOMEM
- * from the hand-over). With take_out set, a RPL_STOP_WAKE has already taken the wake-up's market
+ * RPL_STOPPED), then runs history and the strategy's arriving commands (the arrival FIFO) until the
+ * strategy must run (quiet wake-ups skipped, counted in quiet_skipped): RPL_STOP_WAKE (wake_ns)
+ * or RPL_STOP_END; a negative error as rpl_loop_hist_chunk (or -ENOMEM from the hand-over). With take_out set, a RPL_STOP_WAKE has already taken the wake-up's market
  * data and own events (took_md, took_own): one C call per wake-up instead of three. */
-long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t t_arrival, int64_t own_bid,
-                      int64_t own_ask, int64_t busy_until, int flags);
+long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
+                      int64_t busy_until, int flags);
 
 /* Takes market data delivered at or before t off the router's FIFO: book levels into the level
  * set and the view, trades folded (unless stop_on_trade), md_changed set for both (held trades

@@ -1,8 +1,8 @@
 """The replay's main loop in C (native/replay/rpl_loop.c), seen from Python: the loop's state, the
 history arrays it reads (kept alive here), and the hand-over at a wake-up.
 
-``advance`` runs history through the engine until the strategy must run (a wake-up, or its own
-commands due at the engine); at a wake-up it has already taken, in the same C call, what was
+``advance`` runs history and the strategy's commands (stamped with their arrival, on the loop's
+arrival FIFO: ``push_arrivals``) through the engine until the strategy must run; at a wake-up it has already taken, in the same C call, what was
 delivered up to it (``take_at_wake`` hands it over): the net level changes of the strategy's book
 view and the folded trades, each row that needs Python on its own (a phase change, a trade for a
 strategy with on_trade), and its own events, decoded. The book view the strategy reads
@@ -30,7 +30,7 @@ from trading.strategy.context import BookView
 from trading.strategy.decode import decode_event_records
 
 INF = 1 << 62
-STOP_END, STOP_WAKE, STOP_ARRIVAL = int(lib.RPL_STOP_END), int(lib.RPL_STOP_WAKE), int(lib.RPL_STOP_ARRIVAL)
+STOP_END, STOP_WAKE = int(lib.RPL_STOP_END), int(lib.RPL_STOP_WAKE)
 HAS_ORDERS, STOPPED = int(lib.RPL_HAS_ORDERS), int(lib.RPL_STOPPED)
 MD_FOLDED, MD_HELD = int(lib.RPL_MD_FOLDED), int(lib.RPL_MD_HELD)
 OWN_TAKE = 256
@@ -87,12 +87,19 @@ class NativeLoop:
             self._router.count_rejects()
         return rc
 
-    def advance(self, now: int, t_arrival: int, own_bid: int, own_ask: int, busy_until: int, flags: int) -> int:
-        """Runs history until the strategy must run (rpl_loop_advance: its side as it is now)."""
-        rc = lib.rpl_loop_advance(self._l, self._r, self._e, now, t_arrival, own_bid, own_ask, busy_until, flags)
+    def advance(self, now: int, own_bid: int, own_ask: int, busy_until: int, flags: int) -> int:
+        """Runs history and the strategy's arriving commands until the strategy must run
+        (rpl_loop_advance: its side as it is now)."""
+        rc = lib.rpl_loop_advance(self._l, self._r, self._e, now, own_bid, own_ask, busy_until, flags)
         if rc < 0 or self._r.rej_len:
             self._check(rc, "rpl_loop_advance")
         return rc  # type: ignore[no-any-return]
+
+    def push_arrivals(self, recs: np.ndarray) -> None:
+        """The strategy's commands, each stamped (ts_ns) with its arrival at the engine, onto the
+        loop's arrival FIFO (advance runs them when due)."""
+        if lib.rpl_loop_push_arrivals(self._l, ffi.cast("const eng_cmd_t *", ffi.from_buffer(recs)), len(recs)) != 0:
+            raise MemoryError("rpl_loop_push_arrivals: out of memory")
 
     def hist_chunk(self, a: int, b: int) -> None:
         self._check(lib.rpl_loop_hist_chunk(self._l, self._r, self._e, a, b), "rpl_loop_hist_chunk")

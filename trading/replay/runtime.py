@@ -391,16 +391,15 @@ class Replay:
             # at a wake-up: its callbacks and own events)
             if prices is None:
                 prices = self._own_prices()
-            stop = loop.advance(self.now, self.arrivals[0][0] if self.arrivals else INF, prices[0], prices[1],
-                                self.busy_until, (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
+            # its commands on the way are on the loop's arrival FIFO (_after_wake): advance runs them
+            stop = loop.advance(self.now, prices[0], prices[1], self.busy_until,
+                                (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
             self.i, self.now = int(st.i), int(st.now)
             if stop == STOP_END:
                 break
-            if stop == STOP_WAKE:
-                self._wake(int(st.wake_ns))
-                prices = None
-            else:
-                self._submit_strategy(int(st.t_hist))
+            assert stop == STOP_WAKE
+            self._wake(int(st.wake_ns))
+            prices = None
             if progress is not None and self.i >= next_progress:
                 progress(self.i / n)
                 next_progress = self.i + step
@@ -536,6 +535,18 @@ class Replay:
         self.counts["hidden executions offered to the strategy's orders"] = \
             self.counts.get("hidden executions offered to the strategy's orders", 0) + hidden_count
         return buf.records()
+
+    def _push_arrivals(self) -> None:
+        """The C loop's way for the strategy's commands: each stamped with its arrival, onto the
+        loop's arrival FIFO in one call (rpl_loop_advance runs them as _submit_strategy would)."""
+        assert self.loop is not None
+        buf = self._strategy_buf      # reused: the loop copies the commands
+        buf.clear()
+        acct = self.cfg.account_id
+        for ts, o in self.arrivals:
+            write_command(buf, o, INSTRUMENT, acct, ts)
+        self.arrivals.clear()
+        self.loop.push_arrivals(buf.records())
 
     def _submit_strategy(self, t_h: int) -> None:
         buf = self._strategy_buf      # reused: the router copies the batch before the engine runs it
@@ -743,6 +754,8 @@ class Replay:
             self.last_arrival = int(arrive[-1])
             self.arrivals.extend(zip(arrive.tolist(), out))
             out.clear()
+        if self.loop is not None and self.arrivals:
+            self._push_arrivals()
         if t - self.last_sample >= self.cfg.sample_every_ns:     # _sample's own test, without the call
             self._sample(t)
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.trading.replay.conftest import AAPL, GOOG, sample
 from trading.replay.history import History, build_history
-from trading.replay.latency import Constant
+from trading.replay.latency import Constant, Empirical
 from trading.replay.lobster import load_lobster
 from trading.replay.results import to_json
 from trading.replay.runtime import ReplayConfig, ReplayResult, run_replay
@@ -166,10 +166,12 @@ LAT = {"order_latency": Constant(20_000), "feed_latency": Constant(70_000)}
     (lambda: DepthReader(interval_ms=10), {**LAT, "compute": "none"}),
     (lambda: QuoterRaises(interval_ms=10), {**LAT, "compute": "none"}),
     (lambda: ManyAcks(), {**LAT, "compute": "none"}),
+    (lambda: TouchQuoter(interval_ms=10), {"order_latency": Empirical.from_samples([5_000, 20_000, 90_000]),
+                                           "feed_latency": Constant(30_000), "compute": "none", "seed": 7}),
 ], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "on-change-timer",
         "touch-and-plain-timers", "chaser", "chaser-0-latency",
         "chaser-raises", "levels-read-now-and-then", "quoter-raises",
-        "300-acks-at-one-wake-up"])
+        "300-acks-at-one-wake-up", "drawn-order-latency"])
 def test_the_c_loop_replays_the_aapl_sample_as_the_reference_loop(make: Any, config: dict[str, Any]) -> None:
     r = _same(build_history(load_lobster(sample(AAPL))), make, **config)
     assert r.ctx.sent["NEW"] > 0
@@ -190,7 +192,6 @@ def test_the_c_loops_book_view_is_fed_by_the_loop_only() -> None:
 
 
 def test_a_feed_latency_that_is_not_constant_runs_the_reference_loop() -> None:
-    from trading.replay.latency import Empirical
     from trading.replay.runtime import Replay
     hist = build_history(load_lobster(sample(AAPL)))
     assert Replay(hist, TouchQuoter(), ReplayConfig(compute="none")).loop is not None
