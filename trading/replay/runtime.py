@@ -459,11 +459,13 @@ class Replay:
     def _own_prices(self) -> tuple[int, int]:
         """Highest own bid and lowest own ask (live or on the way), or -INF / INF."""
         bid, ask = -INF, INF
-        for o in self.ctx.orders.values():
+        for o in self.ctx.orders.values():     # comparisons, not max/min calls: run per wake-up
+            p = o.price
             if o.side == BUY:
-                bid = max(bid, o.price)
-            else:
-                ask = min(ask, o.price)
+                if p > bid:
+                    bid = p
+            elif p < ask:
+                ask = p
         return bid, ask
 
     def _cut_before_own_orders(self, j: int, react_ns: int) -> int:
