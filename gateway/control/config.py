@@ -281,6 +281,11 @@ def listen_ok(text: str) -> bool:
     return m is not None and int(m.group(2)) <= 65535
 
 
+ENGINE_CAPACITY_MAX = (1 << 32) - 1      # the engine's max_orders / max_accounts are uint32_t
+PRICE_SCALE_MAX = 10**9                  # prices are int64 price units: at 10^9 units per currency
+                                         # unit a price still reaches 9.2e9; 10^30 fit no price at all
+
+
 def _check(cfg: VenueConfig) -> None:
     """Value checks msgspec's types cannot express. Raises ConfigError('path: problem')."""
     v = cfg.venue
@@ -289,11 +294,12 @@ def _check(cfg: VenueConfig) -> None:
     for f in ("engine_cpu", "gateway_cpu", "control_cpu"):
         if getattr(v, f) < -1:
             raise ConfigError(f"venue.{f}: must be -1 (not pinned) or a CPU number, got {getattr(v, f)}")
-    for f in ("max_orders", "max_accounts"):
-        if getattr(v, f) < 1:
-            raise ConfigError(f"venue.{f}: must be > 0, got {getattr(v, f)}")
-    if v.price_scale < 1:
-        raise ConfigError(f"venue.price_scale: must be > 0 (price units per currency unit), got {v.price_scale}")
+    for f in ("max_orders", "max_accounts"):         # eng_config_t's uint32_t fields
+        if not 1 <= getattr(v, f) <= ENGINE_CAPACITY_MAX:
+            raise ConfigError(f"venue.{f}: must be 1..{ENGINE_CAPACITY_MAX}, got {getattr(v, f)}")
+    if not 1 <= v.price_scale <= PRICE_SCALE_MAX:
+        raise ConfigError(f"venue.price_scale: must be 1..{PRICE_SCALE_MAX:_} (price units per currency unit), "
+                          f"got {v.price_scale}")
     if v.dark_nbbo_max_age_ns < 0:
         raise ConfigError(f"venue.dark_nbbo_max_age_ns: must be >= 0 (0: a lit venue), got {v.dark_nbbo_max_age_ns}")
     if v.dark_nbbo_max_age_ns and [i.symbol for i in cfg.instruments if i.tick % 2]:

@@ -63,6 +63,13 @@ def test_the_embedded_default_and_the_test_config_load() -> None:
     (("reference_price = 5000\n", "reference_price = 5000\nprice_collar_ticks = 0\n"),
      "venue.toml: instruments[1].price_collar_ticks: must be 1..9223372036854775807"),
     (("[journal]\n", "[journal]\nsegment_mb = 0\n"), "venue.toml: journal.segment_mb: must be 1..4096"),
+    # qa5: accepted before, though no int64 price or uint32 engine capacity holds them
+    (("[venue]\n", "[venue]\nprice_scale = 1000000000000000000000000000000\n"),
+     "venue.toml: venue.price_scale: must be 1..1_000_000_000 (price units per currency unit), got 10000000000000"),
+    (("[venue]\n", "[venue]\nprice_scale = 0\n"), "venue.toml: venue.price_scale: must be 1..1_000_000_000"),
+    (("[venue]\n", "[venue]\nprice_scale = 1e30\n"), "venue.toml: venue.price_scale: Expected int, got float"),
+    (("[venue]\n", "[venue]\nmax_orders = 4294967296\n"), "venue.toml: venue.max_orders: must be 1..4294967295, got"),
+    (("max_accounts = 64", "max_accounts = 0"), "venue.toml: venue.max_accounts: must be 1..4294967295, got 0"),
 ])
 def test_bad_field_is_named(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
     text = _good(tmp_path)
