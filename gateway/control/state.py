@@ -120,7 +120,8 @@ class VenueState:
             self._remove(ev.order_id)
         elif isinstance(ev, messages.ReplacedEvent):
             replaced = self.orders.get(ev.order_id)
-            if replaced is not None:
+            if replaced is not None:        # qty: what is done (filled or decremented) + the new leaves
+                replaced.qty = replaced.qty - replaced.leaves + ev.leaves_qty
                 replaced.price = ev.price
                 replaced.leaves = ev.leaves_qty
         elif isinstance(ev, messages.BookLevelEvent):

@@ -30,6 +30,7 @@ intent per side in flight, which is what a real engine's one reply per command a
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -208,6 +209,26 @@ class MarketMaker:
             if self._fit_countdown <= 0:       # refit every 50 trades: Newton is not free
                 self.fit = self.intensity.fit(min_fills=self.config.min_fit_fills)
                 self._fit_countdown = 50
+
+    def retune(self, params: MarketMakerParams, latency_s: float | None = None) -> None:
+        """New quoting parameters while running (a live change): the quoter, the guard and the
+        limits use them from the next decision on; the estimators, markouts, ledger, hedger and the
+        live quotes go on (the next refresh moves the quotes by the usual thresholds). The tick,
+        the lot and the markout horizons shape that state, so they must stay as they are."""
+        params = params.validate()
+        old = self.params
+        for name, was, now in (("tick", old.grid.tick, params.grid.tick), ("lot", old.grid.lot, params.grid.lot),
+                               ("markout_horizons_s", old.guard.markout_horizons_s,
+                                params.guard.markout_horizons_s)):
+            if was != now:
+                raise ParameterError(name, now, f"cannot change while the maker runs (was {was!r})")
+        if latency_s is not None and not latency_s >= 0:
+            raise ParameterError("latency_us", latency_s * 1e6, "must be >= 0")
+        self.config = dataclasses.replace(self.config, params=params,
+                                          latency_s=self.config.latency_s if latency_s is None else latency_s)
+        self.params = params
+        self.quoter = Quoter(params)
+        self.guard = MarketGuard(params.guard)
 
     def on_fill(self, t: float, side: int, price: int, qty: int, passive: bool = True,
                 hedge: bool = False, tier: int = 0) -> None:

@@ -40,7 +40,7 @@ from trading.marketmaking.iceberg import FillRateMeter, display_size
 from trading.marketmaking.maker import ASK, BID, Intent, MakerConfig, MarketMaker
 from trading.marketmaking.params import FeeParams, MarketMakerParams
 from trading.marketmaking.refresh import Action
-from trading.strategy.api import BUY, SELL, Fill, OwnOrder, PublicTrade, Strategy
+from trading.strategy.api import BUY, SELL, Fill, OwnOrder, ParamError, PublicTrade, Strategy
 from trading.strategy.context import Context
 
 _NS = 1e-9
@@ -58,6 +58,13 @@ class MarketMakingStrategy(Strategy):
         "tiers": 1, "tier_step_ticks": 1, "status_s": 0.0,
         "iceberg_refill_s": 0.0, "iceberg_half_life_s": 30.0, "latency_us": 0.0,
     }
+
+    # read afresh at each decision, so `strategy set ID gamma=0.2,quote_size=200` (the ops shell)
+    # takes effect at the next quote; the rest shapes state built in on_start (the lot and tick
+    # grid, tiers, hedging, icebergs, timers) and needs a restart
+    live_params: ClassVar[frozenset[str]] = frozenset({
+        "gamma", "sigma", "A", "k", "max_inventory", "quote_size", "price_threshold_ticks",
+        "size_threshold_lots", "stale_after_s", "toxicity_widen", "toxicity_pull", "widen_max", "latency_us"})
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -96,12 +103,32 @@ class MarketMakingStrategy(Strategy):
         pairs["tick"] = str(tick)
         return MarketMakerParams.from_strings(pairs)
 
-    def on_start(self, ctx: Context) -> None:
-        # the instrument's fees in price units per share: the maker rebate moves the quotes
-        # (quoting.py), so each venue's schedule prices its own quotes
-        params = dataclasses.replace(self.build_params(ctx.tick_size, ctx.price_scale), fees=FeeParams(
+    def priced_params(self, ctx: Context) -> MarketMakerParams:
+        """build_params with the instrument's fees in price units per share: the maker rebate moves
+        the quotes (quoting.py), so each venue's schedule prices its own quotes."""
+        return dataclasses.replace(self.build_params(ctx.tick_size, ctx.price_scale), fees=FeeParams(
             maker_rebate=-ctx.fees.maker_per_share * ctx.price_scale,
             taker_fee=max(ctx.fees.taker_per_share, 0.0) * ctx.price_scale)).validate()
+
+    def check_live_change(self) -> None:
+        """The quoting parameters' own checks on a tick of 1 and a price scale of 1 (every check
+        is on the sign or the order of values, so the instrument's grid cannot change the verdict),
+        and latency_us >= 0: a live change the maker would refuse is refused before it is sent."""
+        try:
+            self.build_params(1, 1).validate()
+        except ParameterError as exc:
+            raise ParamError(str(exc)) from None
+        if not float(self.params["latency_us"]) >= 0:
+            raise ParamError(f"latency_us={self.params['latency_us']!r}: must be >= 0")
+
+    def on_params(self, ctx: Context, changed: Mapping[str, Any]) -> None:
+        """A live change (the ops shell's `strategy set`): the maker requotes from its next
+        decision with the new parameters; its estimators, markouts and ledger go on."""
+        if self.maker is not None:
+            self.maker.retune(self.priced_params(ctx), float(self.params["latency_us"]) * 1e-6)
+
+    def on_start(self, ctx: Context) -> None:
+        params = self.priced_params(ctx)
         p = self.params
         if int(p["timer_ms"]) < 1:
             raise ParameterError("timer_ms", p["timer_ms"], "must be >= 1")

@@ -40,7 +40,7 @@ from trading.strategy.api import ParamError, Strategy
 from trading.strategy.context import Limits
 from trading.strategy.live import LiveRunner, OtherInstrument
 from trading.strategy.live_params import ParamInbox
-from trading.strategy.registry import BUILTIN, build, parse_params
+from trading.strategy.registry import build, parse_params, shipped
 from trading.strategy.tcp import TcpRunner
 
 
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     if args.action == "list":
-        for name, cls in sorted(BUILTIN.items()):
+        for name, cls in sorted(shipped().items()):
             params = ", ".join(f"{k}={v!r}" for k, v in cls.defaults.items()) or "no parameters"
             print(f"{name:<10} {cls.__module__}.{cls.__name__}: {params}")
         return 0

@@ -48,7 +48,9 @@ def checked_change(cls: type[Strategy], current: dict[str, Any], change: dict[st
         live = ", ".join(sorted(cls.live_params)) or "none"
         raise ParamError(f"{cls.__name__}: {', '.join(fixed)} cannot change while it runs (stop and start it "
                          f"again); changeable live: {live}")
-    merged = cls(**{**current, **change}).params       # unknown names and bad values refused here
+    candidate = cls(**{**current, **change})           # unknown names and bad values refused here
+    candidate.check_live_change()                       # values the class itself could not apply
+    merged = candidate.params
     return {k: merged[k] for k in change}
 
 

@@ -12,6 +12,14 @@ from trading.strategy.api import ParamError, Strategy
 from trading.strategy.examples import NoOp, TouchQuoter
 
 BUILTIN: dict[str, type[Strategy]] = {cls.name: cls for cls in (NoOp, TouchQuoter)}
+# strategies other rooms ship, by short name: imported only when named, so the runtime does not
+# load every room (the market maker: `strategy start mm ...` in the ops shell, `--strategy mm`)
+SHIPPED: dict[str, str] = {"mm": "trading.marketmaking.strategy:MarketMakingStrategy"}
+
+
+def shipped() -> dict[str, type[Strategy]]:
+    """Every strategy known by a short name (the built-in ones and the rooms' SHIPPED)."""
+    return {**{name: resolve(name) for name in SHIPPED}, **BUILTIN}
 
 
 def register(cls: type[Strategy]) -> type[Strategy]:
@@ -25,11 +33,13 @@ def register(cls: type[Strategy]) -> type[Strategy]:
 def resolve(spec: str) -> type[Strategy]:
     if spec in BUILTIN:
         return BUILTIN[spec]
+    spec = SHIPPED.get(spec, spec)
     module_name, sep, attr = spec.partition(":")
     if not sep:
         module_name, _, attr = spec.rpartition(".")
     if not module_name or not attr:
-        raise LookupError(f"unknown strategy {spec!r}: not one of {', '.join(sorted(BUILTIN))} and not a dotted path")
+        raise LookupError(f"unknown strategy {spec!r}: not one of {', '.join(sorted({*BUILTIN, *SHIPPED}))} "
+                          "and not a dotted path")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -175,3 +175,27 @@ def test_no_flicker_from_the_guards_own_widening() -> None:
         sent = mm.on_book(t, bid, bid + TICK)
         seen.append((mm.last_decision.widen, mm.last_target))
     assert sent == [] and all(s == seen[1] for s in seen[1:]), seen
+
+
+def test_a_live_retune_requotes_with_the_new_parameters_and_keeps_the_grid() -> None:
+    """The ops shell's `strategy set` path (MarketMakingStrategy.on_params -> MarketMaker.retune):
+    the next decision quotes the new size and the new risk aversion's spread; the state built on
+    the tick, the lot and the markout horizons cannot change under a running maker."""
+    mm = _maker("as")
+    before = {it.side: it for it in mm.on_book(1.0, 5_000_000, 5_000_100)}
+    assert {it.qty for it in before.values()} == {100}
+    wider = MarketMakerParams(model=ModelParams(model="as", gamma=2e-3, sigma=30.0, A=2.0, k=0.02, tau_s=30.0),
+                              grid=GridParams(tick=TICK, lot=100),
+                              limits=LimitParams(max_inventory=500, quote_size=200),
+                              guard=GuardParams(stale_after_s=5.0, toxicity_widen=0.9, toxicity_pull=1.0))
+    mm.retune(wider, latency_s=0.0)
+    after = {it.side: it for it in mm.on_book(1.1, 5_000_000, 5_000_100)}
+    assert {it.qty for it in after.values()} == {200}
+    fresh = MarketMaker(MakerConfig(params=wider, maker_rebate_units=20, taker_fee_units=30, min_fit_fills=30,
+                                    price_scale=10000.0))
+    expected = {it.side: (it.price, it.qty) for it in fresh.on_book(1.1, 5_000_000, 5_000_100)}
+    assert {side: (it.price, it.qty) for side, it in after.items()} == expected
+    for name, changed in (("tick", GridParams(tick=2 * TICK, lot=100)), ("lot", GridParams(tick=TICK, lot=200))):
+        with pytest.raises(ParameterError, match=name):
+            mm.retune(MarketMakerParams(model=wider.model, grid=changed, limits=wider.limits, guard=wider.guard))
+    assert mm.params is not None and mm.params.grid.tick == TICK

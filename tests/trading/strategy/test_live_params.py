@@ -88,3 +88,17 @@ def test_the_inbox_reads_a_stream_in_a_thread() -> None:
     while len(inbox.queue) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert list(inbox.queue) == [{"size": "3"}, {"size": "4"}]
+
+
+def test_the_market_maker_changes_its_quoting_parameters_live_and_refuses_what_it_could_not_apply() -> None:
+    from trading.marketmaking.strategy import MarketMakingStrategy
+    assert checked_change(MarketMakingStrategy, {}, {"gamma": "0.5", "quote_size": "200", "max_inventory": "2000"}) \
+        == {"gamma": 0.5, "quote_size": 200, "max_inventory": 2000}
+    for change, message in (({"gamma": "-1"}, "gamma=-1.0: must be > 0"),
+                            ({"quote_size": "0"}, "quote_size"),
+                            ({"toxicity_widen": "0.99", "toxicity_pull": "0.5"}, "toxicity"),
+                            ({"latency_us": "-5"}, "latency_us"),
+                            ({"lot": "200"}, "lot cannot change while it runs"),
+                            ({"tiers": "3"}, "tiers cannot change while it runs")):
+        with pytest.raises(ParamError, match=message):
+            checked_change(MarketMakingStrategy, {}, change)

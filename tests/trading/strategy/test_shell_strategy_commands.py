@@ -226,6 +226,49 @@ def test_shell_starts_a_strategy_following_other_instruments(venue):
     assert stopped["last_output"].startswith("  instrument 3: position 0") and "total P&L" in stopped["last_output"]
 
 
+def test_shell_retunes_a_running_market_maker(venue):
+    """Issue #20's live operation: the market maker's quoting parameters change from the shell
+    while it runs (its quotes move to the new size), and a value it could not apply is refused
+    before it reaches the process."""
+    market = venue.connect(201)           # another firm makes the touch the maker quotes around
+    ctl = venue.control()
+    try:
+        rc, answer = _shell(venue, "strategy start mm 1 ACME gamma=0.1,sigma=0.05,A=1,k=100,lot=1,quote_size=10,"
+                                   "max_inventory=100,stale_after_s=3600,timer_ms=50")
+        assert rc == 0 and answer["ok"], answer
+        sid = answer["data"]["id"]
+        market.new_order(1, Side.BUY, 100, 3, price=9_900)
+        market.new_order(1, Side.SELL, 100, 3, price=10_100)
+        market.recv_n(2, timeout_s=20)
+
+        def quoting(size: int) -> bool:
+            """Its two quotes of `size`; else one more lot joins each side of the touch, book
+            changes it sees once attached (without a journal, a strategy started mid-session knows
+            the book from the events after it attached)."""
+            if sorted(q for _, _, q in _orders(ctl, 1)) == [size, size]:
+                return True
+            if time.monotonic() - poked[0] > 0.5:
+                poked[0] = time.monotonic()
+                market.new_order(1, Side.BUY, 1, 3, price=9_900)
+                market.new_order(1, Side.SELL, 1, 3, price=10_100)
+                market.recv_n(2, timeout_s=20)
+            return False
+        poked = [0.0]
+        wait_for(lambda: quoting(10), "its two quotes of 10", 30)
+        rc, answer = _shell(venue, f"strategy set {sid} quote_size=20,gamma=0.2")
+        assert rc == 0 and answer["ok"], answer
+        wait_for(lambda: quoting(20), "its two quotes of 20", 30)
+        for line, why in ((f"strategy set {sid} gamma=-1", "gamma=-1.0: must be > 0"),
+                          (f"strategy set {sid} lot=5", "lot cannot change while it runs")):
+            rc, answer = _shell(venue, line)
+            assert rc != 0 and not answer["ok"] and why in answer["message"], (line, answer)
+        stopped = ctl.call("strategy.stop", id=sid)
+        assert stopped["state"] == "exited 0", stopped
+        assert _orders(ctl, 1) == []
+    finally:
+        market.terminate()
+
+
 @pytest.mark.parametrize("args, message", [
     ({"via": "udp"}, "via must be slot or tcp"),
     ({"other_instruments": "ZZZ"}, "unknown instrument 'ZZZ'"),
