@@ -73,12 +73,13 @@ from gateway import launcher  # noqa: E402
 from gateway.enginehost import journal  # noqa: E402
 from native import records  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
-from native.messages import AddInstrument, SetPhase, Time  # noqa: E402
+from native.messages import Time  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from journal_wire import WINDOW as WIRE_WINDOW, gateway_order_path  # noqa: E402
 from journal_wire import add_lone_ratios, lone_order_acks, print_lone_order_acks  # noqa: E402
+from journal_files import snapshot_engine  # noqa: E402
 
 SEED = 20261123
 MODES = ["off", "async", "group", "each"]
@@ -306,30 +307,7 @@ def recovery_speed(jdir: str, reps: int = RECOVERY_REPS) -> dict[str, float]:
 
 
 def snapshot_pause(workdir: str, resting: int, repeats: int) -> dict[str, float]:
-    eng = journal.ReplayEngine((MAX_ORDERS, 1 << 16, 1, 64))
-    setup = records.encode_commands([
-        AddInstrument(instrument_id=1, seq=1, tick_size=1, lot_size=1, reference_price=100000,
-                      market_collar_ticks=100),
-        SetPhase(instrument_id=1, seq=2, phase=1), SetPhase(instrument_id=1, seq=3, phase=2)])
-    rng = np.random.default_rng(SEED)
-    orders = np.zeros(resting, dtype=records.RECORD_DTYPE)
-    v = orders.view(records.CMD_DTYPES[int(records.CmdType.NEW_ORDER)])
-    v["type"] = int(records.CmdType.NEW_ORDER)
-    v["instrument_id"] = 1
-    v["seq"] = np.arange(4, 4 + resting)
-    v["order_id"] = np.arange(1, resting + 1)
-    side = rng.integers(1, 3, resting)
-    v["side"] = side
-    v["price"] = np.where(side == 1, 90000 - rng.integers(0, 5000, resting),
-                          110000 + rng.integers(0, 5000, resting))   # never crosses: all rest
-    v["qty"] = rng.integers(1, 100, resting)
-    v["ord_type"] = int(records.OrdType.LIMIT)
-    v["tif"] = int(records.Tif.GTC)
-    done = ffi.new("size_t *")
-    allcmds = np.concatenate([setup, orders])
-    lib.eng_submit(eng.handle, ffi.cast("eng_cmd_t *", ffi.from_buffer(allcmds)), len(allcmds),
-                   done)
-    lib.eng_clear_events(eng.handle)
+    eng = snapshot_engine(resting, MAX_ORDERS, SEED)
     sdir = os.path.join(workdir, "snapshots")
     os.makedirs(sdir, exist_ok=True)
     pauses, child_ns = [], []

@@ -113,14 +113,15 @@ class Probe:
         return [lat for t, lat in list(self.samples) if t0 <= t <= t1]
 
 
-def snapshot_engine(resting: int) -> journal.ReplayEngine:
-    """An engine of 1M order slots holding `resting` orders that never cross (seeded)."""
-    eng = journal.ReplayEngine((1 << 20, 1 << 16, 1, 64))
+def snapshot_engine(resting: int, max_orders: int = 1 << 20, seed: int = SEED) -> journal.ReplayEngine:
+    """An engine of `max_orders` order slots holding `resting` orders that never cross (seeded);
+    bench/journal.py's snapshot pause uses it too."""
+    eng = journal.ReplayEngine((max_orders, 1 << 16, 1, 64))
     setup = records.encode_commands([
         AddInstrument(instrument_id=1, seq=1, tick_size=1, lot_size=1, reference_price=100000,
                       market_collar_ticks=100),
         SetPhase(instrument_id=1, seq=2, phase=1), SetPhase(instrument_id=1, seq=3, phase=2)])
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     orders = np.zeros(resting, dtype=records.RECORD_DTYPE)
     v = orders.view(records.CMD_DTYPES[int(records.CmdType.NEW_ORDER)])
     v["type"] = int(records.CmdType.NEW_ORDER)
