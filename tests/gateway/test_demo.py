@@ -69,6 +69,13 @@ def test_demo_runs_the_venue_and_reports_latency(tmp_path):
     prow = re.match(r"^  \S+ +([\d,]+) +([\d,]+) ", parent_rows[0])
     assert prow and int(prow[1].replace(",", "")) == int(kids[1].replace(",", ""))
     assert int(prow[2].replace(",", "")) == int(kids[2].replace(",", "")) and "| IS " in parent_rows[0]
+    # measured against the algorithm's own decision (its arrival mid and quantity), the TCA's
+    # shortfall of a parent filled in full is the algorithm's shortfall plus its fees (Perold)
+    algo_is = re.search(r"shortfall ([+-][\d.]+) bps", ex)
+    tca_is = re.search(r"\| IS ([+-][\d.]+) bps \(fees ([+-][\d.]+)\)", parent_rows[0])
+    assert algo_is and tca_is, (ex[:600], parent_rows[0])
+    if state[2] == state[3]:
+        assert abs(float(tca_is[1]) - float(tca_is[2]) - float(algo_is[1])) <= 0.02, (ex[:600], parent_rows[0])
     for name in ("latency.hlog", "end_to_end.hgrm", "percentiles.png", "summary.json"):
         assert (tmp_path / "reports" / name).stat().st_size > 0, name
         assert str(tmp_path / "reports" / name) in out, name
