@@ -26,6 +26,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from gateway.cli_numbers import positive_int
 from gateway.enginehost import journal
 from gateway.latency.errors import LatencyError
 from gateway.latency.venue import ProcessLatency, remove_engine_region
@@ -87,13 +88,6 @@ def _pow2(text: str) -> int:
     return v
 
 
-def _positive(text: str) -> int:
-    v = int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
 def _bounded(low: int, high: int) -> Any:
     """An argparse type: a whole number in [low, high]. The engine's timing and journal fields
     are fixed-width C integers: a larger value was an OverflowError traceback (or, for
@@ -108,7 +102,7 @@ def _bounded(low: int, high: int) -> Any:
 
 def _capacity(text: str) -> int:
     """An engine capacity (eng_config_t's uint32_t fields): 1..2^32-1."""
-    v = _positive(text)
+    v = positive_int(text)
     if v >= 1 << 32:
         raise argparse.ArgumentTypeError(f"must be at most {(1 << 32) - 1}, got {v}")
     return v
@@ -181,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "snapshots and remove the journal segments wholly before the oldest of "
                         "them (never one a hold file of a reader such as the drop copy still "
                         "needs). 0 (default): keep every segment")
-    p.add_argument("--dark", type=_positive, default=None, metavar="NBBO_MAX_AGE_NS",
+    p.add_argument("--dark", type=positive_int, default=None, metavar="NBBO_MAX_AGE_NS",
                    help="a dark midpoint venue: every instrument in venue mode DARK_MIDPOINT (only "
                         "MIDPOINT_PEG orders, never displayed, trading at the midpoint of the NBBO "
                         "sent as NBBO commands while it is at most this old, in the sequencer's "

@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import zmq
 
+from gateway.cli_numbers import positive_int
 from gateway.enginehost import journal
 from gateway.orderentry.admin_server import AdminServer, new_admin_token
 from gateway.security.curve import CurveError
@@ -83,13 +84,6 @@ def _sample(text: str) -> int:
     return v
 
 
-def _positive(text: str) -> int:
-    v = int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gateway gateway",
                                 description="Run the SBE/FIXP order-entry gateway in front of an "
@@ -123,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fifo", type=int, default=0, metavar="PRIO",
                    help="run the loop thread SCHED_FIFO at this priority 1-99 (default 0: off); "
                         "with --busy-poll it would be RT-throttled, so that pair is refused")
-    p.add_argument("--idle-sleep-ms", type=_positive, default=1,
+    p.add_argument("--idle-sleep-ms", type=positive_int, default=1,
                    help="without --busy-poll: longest epoll wait when no command is in flight")
     p.add_argument("--no-event-doorbell", action="store_true",
                    help="without --busy-poll: do not let the engine's event-log doorbell end an "
@@ -131,15 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "then wait up to --idle-sleep-ms); for before/after measurements")
     p.add_argument("--engine-spin", action="store_true",
                    help="the engine runs --wait spin (skip its doorbell)")
-    p.add_argument("--max-connections", type=_positive, default=64)
-    p.add_argument("--tx-buffer-bytes", type=_positive, default=1 << 18,
+    p.add_argument("--max-connections", type=positive_int, default=64)
+    p.add_argument("--tx-buffer-bytes", type=positive_int, default=1 << 18,
                    help="outbound buffer per connection; a client that fills it is dropped")
     p.add_argument("--out-log-msgs", type=_pow2, default=1 << 16,
                    help="messages kept per session for retransmission (memory only)")
-    p.add_argument("--retransmit-limit", type=_positive, default=10000)
-    p.add_argument("--keepalive-min-ms", type=_positive, default=100)
-    p.add_argument("--keepalive-max-ms", type=_positive, default=60000)
-    p.add_argument("--handshake-timeout-ms", type=_positive, default=5000)
+    p.add_argument("--retransmit-limit", type=positive_int, default=10000)
+    p.add_argument("--keepalive-min-ms", type=positive_int, default=100)
+    p.add_argument("--keepalive-max-ms", type=positive_int, default=60000)
+    p.add_argument("--handshake-timeout-ms", type=positive_int, default=5000)
     p.add_argument("--order-capacity", type=_pow2, default=1 << 20)
     p.add_argument("--engine-stale-ms", type=int, default=2000, metavar="MS",
                    help="the engine counts as dead when its heartbeat is older than this (it "
@@ -150,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after the engine died, wait this long for a restarted one (recovered "
                         "from its journal) and go on with it, sessions kept; 0: exit 3 at once "
                         "(default 60)")
-    p.add_argument("--mass-cancel-timeout-ms", type=_positive, default=30000, metavar="MS",
+    p.add_argument("--mass-cancel-timeout-ms", type=positive_int, default=30000, metavar="MS",
                    help="a mass cancel not finished this long after its request (the engine dead "
                         "or stuck) is answered with reason 965 ENG_GW_MASS_CANCEL_UNFINISHED and "
                         "the orders cancelled so far; the rest are still cancelled if the engine "
