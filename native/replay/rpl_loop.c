@@ -489,13 +489,28 @@ static size_t slice_end(rpl_loop_t *l, const rpl_router_t *r, int64_t t_h, int64
     return j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
 }
 
+/* Whether the own events taken at a wake-up count as arrived for the timers (Replay._wake_c_loop's
+ * `own`): any but a silent ACCEPTED. */
+static int took_waking_own(const rpl_loop_t *l)
+{
+    for (size_t k = 0; k < l->took_own; k++)
+        if (!l->silent_acks || l->take_out[k].hdr.type != ENG_EVT_ACCEPTED) return 1;
+    return 0;
+}
+
 /* rpl_loop_advance's hand-over at a wake-up (take_out set): the market data and own events
- * delivered by wake_ns taken. 0 or -ENOMEM. */
+ * delivered by wake_ns taken, and, for a running strategy with settle_at_wake when Python has
+ * nothing more to take (no row held, every own event taken), the timers settled. 0 or -ENOMEM. */
 static int take_at_wake(rpl_loop_t *l, rpl_router_t *r)
 {
+    l->settled = 0;
     l->took_md = rpl_loop_take_md(l, r, l->wake_ns, l->stop_on_trade);
     if (l->took_md < 0) return l->took_md;
     l->took_own = rpl_loop_take_own(l, l->wake_ns, l->take_out, l->take_max);
+    if (l->settle_at_wake && !l->stopped && !(l->took_md & RPL_MD_HELD) && l->took_own < l->take_max) {
+        l->fired = rpl_loop_settle_timers(l, took_waking_own(l), l->wake_ns);
+        l->settled = 1;
+    }
     return 0;
 }
 

@@ -381,6 +381,8 @@ class Replay:
         st = loop.state
         st.md_callbacks = int(self.md_callbacks)
         st.md_wakes = int(self.md_callbacks or any(t.on_change for t in loop.timers))
+        # nothing of the strategy runs between a wake-up's marking and firing of timers: C settles them
+        st.settle_at_wake = int(not self.subscribed["on_book"])
         n = len(self.h)
         step = max(1, n // 200)
         next_progress = 0
@@ -536,17 +538,30 @@ class Replay:
             self.counts.get("hidden executions offered to the strategy's orders", 0) + hidden_count
         return buf.records()
 
-    def _push_arrivals(self) -> None:
-        """The C loop's way for the strategy's commands: each stamped with its arrival, onto the
-        loop's arrival FIFO in one call (rpl_loop_advance runs them as _submit_strategy would)."""
-        assert self.loop is not None
-        buf = self._strategy_buf      # reused: the loop copies the commands
-        buf.clear()
-        acct = self.cfg.account_id
-        for ts, o in self.arrivals:
-            write_command(buf, o, INSTRUMENT, acct, ts)
-        self.arrivals.clear()
-        self.loop.push_arrivals(buf.records())
+    def _send(self, out: list[Outgoing]) -> None:
+        """A wake-up's commands on their way: each arrives after the order latency, never before the
+        one sent before it; the C loop takes them onto its arrival FIFO in one call."""
+        lat = self._order_latency_ns
+        if lat is not None:
+            if self.loop is not None:
+                self.last_arrival = self.loop.push_outgoing(out, None, lat, self.last_arrival, self.cfg.account_id)
+                return
+            # a constant order latency draws nothing: the same arithmetic as below, without arrays
+            last = self.last_arrival
+            for o in out:
+                last = max(o.sent_ns + lat, last)
+                self.arrivals.append((last, o))
+            self.last_arrival = last
+            return
+        sent = np.array([o.sent_ns for o in out], dtype=np.int64)
+        model = self.cfg.order_latency
+        rate = activity(self.h.ts_ns, sent, model.window_ns) if isinstance(model, Banded) else None
+        arrive = np.maximum.accumulate(np.maximum(sent + model.sample(self.rng, len(sent), rate), self.last_arrival))
+        if self.loop is not None:    # arrive is already in order, none before last_arrival
+            self.loop.push_outgoing(out, arrive.tolist(), 0, self.last_arrival, self.cfg.account_id)
+        else:
+            self.arrivals.extend(zip(arrive.tolist(), out))
+        self.last_arrival = int(arrive[-1])
 
     def _submit_strategy(self, t_h: int) -> None:
         buf = self._strategy_buf      # reused: the router copies the batch before the engine runs it
@@ -672,7 +687,9 @@ class Replay:
                 own = own or self.error is None
                 taken = True
             self.ctx.apply_event(ev)
-        if self.subscribed["on_book"] or self.error is not None:
+        if loop.state.settled:      # the hand-over settled them in C (rpl_loop.h settle_at_wake)
+            fired = int(loop.state.fired)
+        elif self.subscribed["on_book"] or self.error is not None:
             loop.mark_timers(own)
             if (md_changed or own) and self.subscribed["on_book"] and self.error is None:
                 self._invoke("on_book")
@@ -738,24 +755,9 @@ class Replay:
             self._timers_seen = len(self.ctx.timers)
             self._set_silent_acks()
         out = self.ctx.outbox
-        if out and self._order_latency_ns is not None:
-            # a constant order latency draws nothing: the same arithmetic as below, without arrays
-            last, lat = self.last_arrival, self._order_latency_ns
-            for o in out:
-                last = max(o.sent_ns + lat, last)
-                self.arrivals.append((last, o))
-            self.last_arrival = last
+        if out:
+            self._send(out)
             out.clear()
-        elif out:
-            sent = np.array([o.sent_ns for o in out], dtype=np.int64)
-            model = self.cfg.order_latency
-            rate = activity(self.h.ts_ns, sent, model.window_ns) if isinstance(model, Banded) else None
-            arrive = np.maximum.accumulate(np.maximum(sent + model.sample(self.rng, len(sent), rate), self.last_arrival))
-            self.last_arrival = int(arrive[-1])
-            self.arrivals.extend(zip(arrive.tolist(), out))
-            out.clear()
-        if self.loop is not None and self.arrivals:
-            self._push_arrivals()
         if t - self.last_sample >= self.cfg.sample_every_ns:     # _sample's own test, without the call
             self._sample(t)
 

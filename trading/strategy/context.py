@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
-from native.batch import CommandBuffer
+from native.batch import CommandBuffer, write_cancel, write_new_limit, write_record, write_replace
 from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, ExpiredEvent, Flag, OrdType, Phase, Reason,
                              RejectedEvent,
                              ReplacedEvent, Tif, TradeEvent)
@@ -84,22 +84,30 @@ class Outgoing(NamedTuple):
 def write_command(buf: CommandBuffer, o: Outgoing, instrument_id: int, account_id: int, ts_ns: int = 0) -> None:
     """One command of the strategy into a batch of engine records (live and replay alike);
     instrument_id is the primary one, used where the command names none of its own."""
+    target, offset = buf.reserve()
+    pack_command(target, offset, o, instrument_id, account_id, ts_ns)
+
+
+def pack_command(target: Any, offset: int, o: Outgoing, instrument_id: int, account_id: int, ts_ns: int = 0) -> None:
+    """write_command's record, the whole 96 bytes, packed at byte `offset` of a writable buffer the
+    caller keeps (the replay's C loop packs a wake-up's commands into one reused buffer)."""
     instrument_id = o.instrument_id or instrument_id
-    if o.op == "NEW":
+    op = o.op
+    if op == "NEW":
         if o.display_qty:
-            buf.append("NEW_ORDER", instrument_id=instrument_id, ts_ns=ts_ns, order_id=o.order_id, side=o.side,
-                       price=o.price, qty=o.qty, display_qty=o.display_qty, account_id=account_id,
-                       ord_type=int(OrdType.LIMIT), tif=o.tif, flags=o.flags, client_order_id=o.client_order_id)
+            write_record(target, offset, "NEW_ORDER", instrument_id=instrument_id, ts_ns=ts_ns, order_id=o.order_id,
+                         side=o.side, price=o.price, qty=o.qty, display_qty=o.display_qty, account_id=account_id,
+                         ord_type=int(OrdType.LIMIT), tif=o.tif, flags=o.flags, client_order_id=o.client_order_id)
         else:
-            buf.new_limit(instrument_id, 0, ts_ns, o.order_id, o.side, o.price, o.qty, account_id, o.tif,
-                          client_order_id=o.client_order_id, flags=o.flags)
-    elif o.op == "CANCEL":
-        buf.cancel(instrument_id, 0, ts_ns, o.order_id)
-    elif o.op == "REPLACE":
-        buf.replace(instrument_id, 0, ts_ns, o.order_id, o.price, o.qty)
+            write_new_limit(target, offset, instrument_id, 0, ts_ns, o.order_id, o.client_order_id, o.price, o.qty,
+                            account_id, 0, o.side, o.tif, 0, o.flags)
+    elif op == "CANCEL":
+        write_cancel(target, offset, instrument_id, 0, ts_ns, o.order_id)
+    elif op == "REPLACE":
+        write_replace(target, offset, instrument_id, 0, ts_ns, o.order_id, o.price, o.qty)
     else:
-        buf.append("MASS_CANCEL", instrument_id=instrument_id, ts_ns=ts_ns, account_id=account_id, by_account=1,
-                   by_instrument=1)
+        write_record(target, offset, "MASS_CANCEL", instrument_id=instrument_id, ts_ns=ts_ns, account_id=account_id,
+                     by_account=1, by_instrument=1)
 
 
 class BookView:
