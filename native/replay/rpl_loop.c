@@ -543,15 +543,9 @@ static long submit_arrivals(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int
     return rc < 0 ? rc : 0;
 }
 
-long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
-                      int64_t busy_until, int flags)
+/* rpl_loop_advance's loop, the strategy's side already taken. */
+static long run_until_wake(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e)
 {
-    l->now = now;
-    l->own_bid = own_bid;
-    l->own_ask = own_ask;
-    l->busy_until = busy_until;
-    l->has_orders = (flags & RPL_HAS_ORDERS) != 0;
-    l->stopped = (flags & RPL_STOPPED) != 0;
     for (;;) {
         int64_t t_h = l->i < l->n ? l->ts[l->i] : RPL_INF;
         int64_t t_a = l->t_arrival;
@@ -577,4 +571,28 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
         rc = rpl_loop_hist_chunk(l, r, e, l->i, slice_end(l, r, t_h, t_a, t_w));
         if (rc < 0) return rc;
     }
+}
+
+long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
+                      int64_t busy_until, int flags)
+{
+    l->now = now;
+    l->own_bid = own_bid;
+    l->own_ask = own_ask;
+    l->busy_until = busy_until;
+    l->has_orders = (flags & RPL_HAS_ORDERS) != 0;
+    l->stopped = (flags & RPL_STOPPED) != 0;
+    l->settled = 0;
+    long rc = run_until_wake(l, r, e);
+    rpl_report_t *rep = &l->report;
+    rep->stop = rc;
+    rep->wake_ns = l->wake_ns;
+    rep->now = l->now;
+    rep->i = (int64_t)l->i;
+    rep->took_own = (int64_t)l->took_own;
+    rep->took_md = l->took_md;
+    rep->settled = l->settled;
+    rep->fired = (int64_t)l->fired;
+    rep->rejects = (int64_t)r->rej_len;
+    return rc;
 }

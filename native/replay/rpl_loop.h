@@ -81,6 +81,16 @@ typedef struct rpl_level {
     uint8_t _pad[7];
 } rpl_level_t;
 
+/* What rpl_loop_advance returned and left, in one block the caller reads in one go (each field as
+ * int64_t): the stop (RPL_STOP_* or a negative error), wake_ns, now, i and the hand-over's took_own,
+ * took_md, settled and fired (as the rpl_loop_t fields of those names; the hand-over's are
+ * meaningful after RPL_STOP_WAKE only), and the router's rej_len (rejects waiting to be counted). */
+typedef struct rpl_report {
+    int64_t stop, wake_ns, now, i;
+    int64_t took_own, took_md, settled, fired;
+    int64_t rejects;
+} rpl_report_t;
+
 typedef struct rpl_loop {
     /* history (the caller's arrays, n commands) */
     const eng_cmd_t *recs;
@@ -159,6 +169,7 @@ typedef struct rpl_loop {
                                * than take_max, or settle_at_wake / the strategy stopped) */
     uint8_t _pad5[1];
     size_t fired;
+    rpl_report_t report;      /* written by every rpl_loop_advance */
     /* scratch: one history slice with its rewritten executions */
     eng_cmd_t *chunk;
     size_t chunk_cap;

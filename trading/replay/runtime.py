@@ -58,7 +58,7 @@ from trading.replay.history import (
     History,
 )
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
-from trading.replay.native_loop import HAS_ORDERS, STOP_END, STOP_WAKE, STOPPED, NativeLoop
+from trading.replay.native_loop import HAS_ORDERS, MD_FOLDED, STOP_END, STOPPED, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
 from trading.strategy.context import TIMER_ON_CHANGE, TIMER_ON_TOUCH, Context, Limits, Outgoing, write_command
@@ -205,6 +205,8 @@ class Replay:
         self._wake_ts = 0
         self._charged = 0
         self._measured = self.cfg.compute == "measured"
+        # ns charged per callback in the fixed mode (0 in the others)
+        self._fixed_charge = self.cfg.compute if isinstance(self.cfg.compute, int) else 0
         self.wakeups = 0
         self._calls = 0          # callbacks run (a wake-up that runs none and takes no own event is quiet)
         self._silent_acks = False   # the strategy's ACCEPTED events wake nothing (_set_silent_acks)
@@ -276,10 +278,10 @@ class Replay:
             raise
         except Exception as exc:   # a strategy that raises is stopped; the replay goes on
             self._fail(name, exc)
-        if self.cfg.compute == "measured":
+        if self._measured:
             self._charged += self._elapsed()
-        elif isinstance(self.cfg.compute, int):
-            self._charged += self.cfg.compute
+        elif self._fixed_charge:
+            self._charged += self._fixed_charge
         self._cb_start = 0
 
     def _fail(self, where: str, exc: Exception) -> None:
@@ -388,23 +390,58 @@ class Replay:
         next_progress = 0
         orders = self.ctx.orders
         prices: tuple[int, int] | None = None
+        advance = loop.advance
         while True:
             # the strategy's side as the reference loop would see it now (its orders change only
             # at a wake-up: its callbacks and own events)
             if prices is None:
                 prices = self._own_prices()
             # its commands on the way are on the loop's arrival FIFO (_after_wake): advance runs them
-            stop = loop.advance(self.now, prices[0], prices[1], self.busy_until,
-                                (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
-            self.i, self.now = int(st.i), int(st.now)
+            stop, wake_ns, self.now, i, took_own, took_md, settled, fired, _ = advance(
+                self.now, prices[0], prices[1], self.busy_until,
+                (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
             if stop == STOP_END:
                 break
-            assert stop == STOP_WAKE
-            self._wake(int(st.wake_ns))
-            prices = None
-            if progress is not None and self.i >= next_progress:
-                progress(self.i / n)
-                next_progress = self.i + step
+            if settled and self.error is None:       # the common wake-up: everything taken in C
+                if self._wake_settled(wake_ns, took_own, took_md, fired):
+                    prices = None
+            else:
+                self._wake(wake_ns)
+                prices = None
+            if progress is not None and i >= next_progress:
+                progress(i / n)
+                next_progress = i + step
+        self.i = int(st.i)
+
+    def _wake_settled(self, t: int, k: int, md: int, fired: int) -> bool:
+        """_wake of a running strategy for a wake-up whose hand-over (rpl_loop.h) took every own
+        event (k of them) and market-data row (md: take_md's bits, no row held) due and settled
+        the timers (`fired` of them fire): the same callbacks in the same order as _wake_c_loop.
+        Returns whether the strategy's orders may have changed (own events, or commands made)."""
+        self._wake_ts = t
+        self._charged = 0
+        if t > self.now:
+            self.now = t
+        calls = self._calls
+        taken = False
+        if k:
+            assert self.loop is not None
+            silent, apply = self._silent_acks, self.ctx.apply_event
+            for ev in self.loop.own_events(k):
+                if not (silent and type(ev) is AcceptedEvent):
+                    taken = True
+                apply(ev)
+        if md & MD_FOLDED:
+            self.ctx.book.take_fold()     # type: ignore[attr-defined]   # the C loop's LoopBookView
+        for _ in range(fired):
+            if self.error is None:
+                self._invoke("on_timer")
+        if not (taken or self._calls != calls):
+            return bool(k)
+        self.wakeups += 1
+        sent = bool(self.ctx.outbox)
+        self._after_wake(t)
+        return bool(k) or sent
 
     def _count_aggressors_of_c_loop(self) -> None:
         st = self.loop.state if self.loop is not None else None
