@@ -35,6 +35,8 @@ STOP_END, STOP_WAKE = int(lib.RPL_STOP_END), int(lib.RPL_STOP_WAKE)
 HAS_ORDERS, STOPPED = int(lib.RPL_HAS_ORDERS), int(lib.RPL_STOPPED)
 MD_FOLDED, MD_HELD = int(lib.RPL_MD_FOLDED), int(lib.RPL_MD_HELD)
 OWN_TAKE = 256
+# refused history commands wait in the router's list until this many (or the run's end: count_rejects)
+REJECT_BATCH = 4096
 REPORT = struct.Struct("<9q")      # rpl_report_t: nine int64_t
 assert REPORT.size == ffi.sizeof("rpl_report_t")
 assert int(lib.RPL_INF) == INF and (int(lib.RPL_KIND_ADD), int(lib.RPL_KIND_EXECUTE), int(lib.RPL_KIND_HIDDEN)) == \
@@ -101,7 +103,7 @@ class NativeLoop:
         field (each cffi field read costs about as much as the unpack of all of them)."""
         lib.rpl_loop_advance(self._l, self._r, self._e, now, own_bid, own_ask, busy_until, flags)
         rep: tuple[int, ...] = self._unpack_report(self._report)
-        if rep[0] < 0 or rep[8]:
+        if rep[0] < 0 or rep[8] >= REJECT_BATCH:
             self._check(rep[0], "rpl_loop_advance")
         return rep
 
@@ -130,6 +132,11 @@ class NativeLoop:
         self._cmd_cap = max(n, 2 * self._cmd_cap)
         self._cmd = bytearray(self._cmd_cap * records.RECORD_SIZE)
         self._cmd_ptr = ffi.cast("const eng_cmd_t *", ffi.from_buffer(self._cmd))
+
+    def count_rejects(self) -> None:
+        """The refused history commands still listed, into the run's counts."""
+        if self._r.rej_len:
+            self._router.count_rejects()
 
     def hist_chunk(self, a: int, b: int) -> None:
         self._check(lib.rpl_loop_hist_chunk(self._l, self._r, self._e, a, b), "rpl_loop_hist_chunk")
@@ -173,9 +180,11 @@ class NativeLoop:
                 got = lib.rpl_loop_take_md(l, self._r, t, l.stop_on_trade)
         return bool(l.md_changed), own
 
-    def own_events(self, k: int) -> list[Event]:
-        """The k own events the last hand-over took (took_own, below take_max), decoded."""
-        return decode_event_records(self._own_raw, k)
+    @property
+    def own_records(self) -> Any:
+        """The buffer of the own event records the last hand-over took (took_own of them, below
+        take_max), valid until the next call."""
+        return self._own_raw
 
     def flush_md(self) -> None:
         """What quiet wake-ups took and no wake-up has applied yet, into the book view (at the day's
@@ -294,6 +303,14 @@ class LoopBookView(BookView):
             b: int = self._l.touch_bid
             return None if b == -INF else b
         return self._best_bid
+
+    @property
+    def mid(self) -> float | None:
+        """BookView.mid from the loop's touch fields directly (read at every P&L sample)."""
+        if not self._attached:
+            return super().mid
+        b, a = self._l.touch_bid, self._l.touch_ask
+        return None if b == -INF or a == INF else (b + a) / 2
 
     @property
     def best_ask(self) -> int | None:

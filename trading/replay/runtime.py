@@ -76,6 +76,8 @@ _EXP = records.dtype_of("eng_evt_expired_t")
 _REJ = records.dtype_of("eng_evt_rejected_t")
 E_BOOK, E_TRADE, E_REJ, E_CXL, E_EXP = (int(EvtType.BOOK_LEVEL), int(EvtType.TRADE), int(EvtType.REJECTED),
                                         int(EvtType.CANCELLED), int(EvtType.EXPIRED))
+E_ACCEPTED = int(EvtType.ACCEPTED)
+RECORD_SIZE = records.RECORD_SIZE
 # the order events, ACCEPTED .. EXPIRED, are the codes 1..6
 _OWN_FIRST, _OWN_LAST = int(EvtType.ACCEPTED), int(EvtType.EXPIRED)
 assert [int(t) for t in (EvtType.ACCEPTED, EvtType.REJECTED, EvtType.TRADE, EvtType.CANCELLED, EvtType.REPLACED,
@@ -322,7 +324,7 @@ class Replay:
         if self._replayed is not None and len(self.readings) != len(self._replayed):
             raise ComputeChargesMismatch(f"the run used {len(self.readings)} of {len(self._replayed)} compute charges: "
                                          "they were recorded by another run")
-        self._count_aggressors_of_c_loop()
+        self._counts_of_c_loop()
         return ReplayResult(
             strategy=type(self.s).__name__, params=dict(self.s.params), config=self._describe_config(),
             fills=self.fills, samples=self.samples, counts=dict(sorted({**h.counts, **self.counts}.items())),
@@ -424,13 +426,12 @@ class Replay:
             self.now = t
         calls = self._calls
         taken = False
-        if k:
+        if k:     # the records themselves, no Struct each (Context.apply_record)
             assert self.loop is not None
-            silent, apply = self._silent_acks, self.ctx.apply_event
-            for ev in self.loop.own_events(k):
-                if not (silent and type(ev) is AcceptedEvent):
+            silent, apply, raw = self._silent_acks, self.ctx.apply_record, self.loop.own_records
+            for offset in range(0, k * RECORD_SIZE, RECORD_SIZE):
+                if apply(raw, offset) != E_ACCEPTED or not silent:
                     taken = True
-                apply(ev)
         if md & MD_FOLDED:
             self.ctx.book.take_fold()     # type: ignore[attr-defined]   # the C loop's LoopBookView
         for _ in range(fired):
@@ -443,7 +444,9 @@ class Replay:
         self._after_wake(t)
         return bool(k) or sent
 
-    def _count_aggressors_of_c_loop(self) -> None:
+    def _counts_of_c_loop(self) -> None:
+        if self.loop is not None:
+            self.loop.count_rejects()    # advance leaves them listed in batches (REJECT_BATCH)
         st = self.loop.state if self.loop is not None else None
         if st is None or not st.aggressors_built:
             return
