@@ -25,10 +25,20 @@ Mechanisms, each writing one 4 KiB block per sample:
                               appended into a segment made as jrnl_segment_make makes it (4 KiB
                               zero writes, mapped, every page pre-faulted writable), then msync
                               from the page of the last synced record to the record's end (what
-                              jrnl_log_sync -> jrnl_msync_slots does)
+                              jrnl_log_sync -> jrnl_msync_slots did before the flush file)
+  journal_writeback_flush_lone
+                              the same append after the same gap, made durable the way the
+                              journal does now (native/journal/jrnl_durable.c): data-only
+                              writeback of the range (sync_file_range WAIT_BEFORE|WRITE|
+                              WAIT_AFTER: the page reaches the device, the inode does not), then
+                              fdatasync of a never-written file on the same filesystem, which is
+                              the device's cache flush alone (a flush makes every completed
+                              write durable, whichever file issued it)
 The first five are taken in turn, sample by sample, so load and the disk's drift fall on each
-alike; then the two lone ones in turn. A run can be split into slices taken between other
-measurements (DiskSamples.extend). Timed in Python around the system call: about 1-2 us of
+alike; then the three lone ones in turn. A run can be split into slices taken between other
+measurements (DiskSamples.extend). For the lone ones the device's write and flush requests are
+counted around each sample (/proc/diskstats of the directory's device): writes per sync shows the
+inode write, flushes per sync the cache flush. Timed in Python around the system call: about 1-2 us of
 overhead per sample.
 
 Why the lone figures (issue #16 point 8, measured by sync4 with block tracepoints): on a
@@ -45,6 +55,7 @@ order's sync; both are reported.
 """
 from __future__ import annotations
 
+import ctypes
 import mmap
 import os
 import threading
@@ -59,7 +70,7 @@ BLOCK = 4096
 SERIAL = ("odirect_dsync_4k", "msync_4k", "rwf_dsync_4k", "pwrite_fdatasync_4k",
           "odirect_dsync_fallocated_4k")
 TWO_IN_FLIGHT = "odirect_dsync_4k_two_in_flight"
-LONE = ("odirect_dsync_4k_lone", "journal_msync_lone")
+LONE = ("odirect_dsync_4k_lone", "journal_msync_lone", "journal_writeback_flush_lone")
 MECHANISMS = SERIAL + (TWO_IN_FLIGHT,) + LONE
 # The idle gap before each lone sample: bench/journal_wire.py's LONE_INTERVAL_NS (one order every
 # 3 ms), so the coarse clock ticks between samples as often as between lone orders.
@@ -73,6 +84,38 @@ MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)
 # Blocks of the preallocated probe files; samples wrap around them (the fallocated file is made
 # afresh per slice, so each of its writes meets an unwritten extent).
 PROBE_BLOCKS = 1024
+# sync_file_range(2) flags (linux/fs.h); Python's os module lacks the call.
+SYNC_FILE_RANGE_WAIT_BEFORE, SYNC_FILE_RANGE_WRITE, SYNC_FILE_RANGE_WAIT_AFTER = 1, 2, 4
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_LIBC.sync_file_range.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong,
+                                  ctypes.c_uint]
+
+
+def sync_file_range_wait(fd: int, off: int, n: int) -> None:
+    """Writes back [off, off + n) of fd and waits for it (data pages only, no metadata)."""
+    flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER
+    if _LIBC.sync_file_range(fd, off, n, flags) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"sync_file_range: {os.strerror(e)}")
+
+
+class DeviceCounters:
+    """Completed write and flush requests of the block device holding a directory, from
+    /proc/diskstats (fields 8 and 19, Documentation/admin-guide/iostats.rst; flushes are counted
+    since Linux 5.5: 0 before). Counts the whole device: other writers' requests land in them too."""
+
+    def __init__(self, directory: Path) -> None:
+        dev = os.stat(directory).st_dev
+        self.key = (os.major(dev), os.minor(dev))
+        self.found = self.read() is not None
+
+    def read(self) -> tuple[int, int] | None:
+        with open("/proc/diskstats") as f:
+            for line in f:
+                p = line.split()
+                if (int(p[0]), int(p[1])) == self.key:
+                    return int(p[7]), int(p[18]) if len(p) > 18 else 0
+        return None
 
 
 def _zero_file(path: Path, blocks: int) -> int:
@@ -101,10 +144,14 @@ class DiskSamples:
     """Latency samples (ns) per mechanism, gathered in one or more slices."""
     directory: Path
     ns: dict[str, list[int]] = field(default_factory=lambda: {m: [] for m in MECHANISMS})
+    # Per lone mechanism: device writes and flushes completed during its samples (sums).
+    writes: dict[str, int] = field(default_factory=lambda: {m: 0 for m in LONE})
+    flushes: dict[str, int] = field(default_factory=lambda: {m: 0 for m in LONE})
+    counted: bool = False               # the directory's device was found in /proc/diskstats
 
     def extend(self, rounds: int) -> None:
         """rounds more samples of every mechanism (the serial ones in turn, then the two in
-        flight, then the two lone ones in turn: about 2 * rounds * LONE_GAP_NS more)."""
+        flight, then the three lone ones in turn: about 3 * rounds * LONE_GAP_NS more)."""
         if rounds <= 0:
             return
         tag = uuid.uuid4().hex[:6]
@@ -152,8 +199,8 @@ class DiskSamples:
             page.close()
 
     def _lone(self, dfd: int, rounds: int) -> None:
-        """rounds samples each of O_DIRECT|O_DSYNC and the journal's own append-and-msync
-        pattern, in turn, each after a gap of LONE_GAP_NS, on the last CPU (where the lone-order
+        """rounds samples each of O_DIRECT|O_DSYNC and the journal's append made durable by
+        msync and by writeback + flush, in turn, each after a gap of LONE_GAP_NS, on the last CPU (where the lone-order
         bench pins the engine, which syncs a lone group itself) and busy-waiting the gap as the
         engine spins between orders: a slept gap let the CPU idle and added 30-90 us of wake-up
         to each sample (measured), which is not the disk's and not what the engine meets."""
@@ -165,14 +212,24 @@ class DiskSamples:
             os.sched_setaffinity(0, cpus)
 
     def _lone_samples(self, dfd: int, rounds: int) -> None:
-        segment = self.directory / f"disk-probe-{uuid.uuid4().hex[:6]}-segment"
+        tag = uuid.uuid4().hex[:6]
+        segment = self.directory / f"disk-probe-{tag}-segment"
+        flush_path = self.directory / f"disk-probe-{tag}-flush"
         # As jrnl_segment_make: real zero blocks written 4 KiB at a time (4 KiB folios), mapped,
-        # every page pre-faulted writable; records follow the header.
-        blocks = (SEGMENT_HEADER_BYTES + rounds * RECORD_BYTES) // BLOCK + 1
+        # every page pre-faulted writable; records follow the header. Two record areas, one
+        # per journal pattern, in one file: the first half's pages for msync, the second's for
+        # the writeback + flush.
+        blocks = 2 * ((SEGMENT_HEADER_BYTES + rounds * RECORD_BYTES) // BLOCK + 1)
         sfd = os.open(segment, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        # The flush file as jrnl_durable.c makes it: created, synced, its directory synced,
+        # then never written (opened read-only): its fdatasync has nothing to write.
+        ffd = os.open(flush_path, os.O_RDONLY | os.O_CREAT, 0o644)
+        os.fsync(ffd)
+        dirfd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        os.fsync(dirfd)
+        os.close(dirfd)
         page = mmap.mmap(-1, BLOCK)
         page.write(b"l" * BLOCK)
-        record = b"r" * RECORD_BYTES
         try:
             for k in range(blocks):
                 os.pwrite(sfd, b"\0" * BLOCK, k * BLOCK)
@@ -180,23 +237,56 @@ class DiskSamples:
             seg = mmap.mmap(sfd, blocks * BLOCK)
             try:
                 seg.madvise(MADV_POPULATE_WRITE)
-                synced_end = SEGMENT_HEADER_BYTES
-                for i in range(rounds):
-                    _spin(LONE_GAP_NS)
-                    off = ((PROBE_BLOCKS // 2) + i % (PROBE_BLOCKS // 2)) * BLOCK
-                    self.ns["odirect_dsync_4k_lone"].append(_timed(os.pwritev, dfd, [page], off))
-                    _spin(LONE_GAP_NS)
-                    end = synced_end + RECORD_BYTES
-                    seg[synced_end:end] = record
-                    start = synced_end & ~(BLOCK - 1)     # from the last synced record's page
-                    self.ns["journal_msync_lone"].append(_timed(seg.flush, start, end - start))
-                    synced_end = end
+                self._lone_rounds(dfd, sfd, ffd, seg, page, rounds, blocks * BLOCK // 2)
             finally:
                 seg.close()
         finally:
             page.close()
+            os.close(ffd)
             os.close(sfd)
             segment.unlink()
+            flush_path.unlink()
+
+    def _lone_rounds(self, dfd: int, sfd: int, ffd: int, seg: mmap.mmap, page: mmap.mmap,
+                     rounds: int, half: int) -> None:
+        """The three lone mechanisms in turn, each sample after its own idle gap, the device's
+        requests counted around each."""
+        record = b"r" * RECORD_BYTES
+        counters = DeviceCounters(self.directory)
+        ends = {"journal_msync_lone": SEGMENT_HEADER_BYTES,
+                "journal_writeback_flush_lone": half + SEGMENT_HEADER_BYTES}
+
+        def direct(i: int) -> None:
+            off = ((PROBE_BLOCKS // 2) + i % (PROBE_BLOCKS // 2)) * BLOCK
+            os.pwritev(dfd, [page], off)
+
+        def msync(_: int) -> None:
+            end = ends["journal_msync_lone"]
+            seg[end:end + RECORD_BYTES] = record
+            start = end & ~(BLOCK - 1)              # from the last synced record's page
+            seg.flush(start, end + RECORD_BYTES - start)
+            ends["journal_msync_lone"] = end + RECORD_BYTES
+
+        def writeback_flush(_: int) -> None:
+            end = ends["journal_writeback_flush_lone"]
+            seg[end:end + RECORD_BYTES] = record
+            start = end & ~(BLOCK - 1)
+            sync_file_range_wait(sfd, start, end + RECORD_BYTES - start)
+            os.fdatasync(ffd)
+            ends["journal_writeback_flush_lone"] = end + RECORD_BYTES
+
+        calls = {"odirect_dsync_4k_lone": direct, "journal_msync_lone": msync,
+                 "journal_writeback_flush_lone": writeback_flush}
+        for i in range(rounds):
+            for name in LONE:
+                _spin(LONE_GAP_NS)
+                before = counters.read() if counters.found else None
+                self.ns[name].append(_timed(calls[name], i))
+                after = counters.read() if counters.found else None
+                if before is not None and after is not None:
+                    self.writes[name] += after[0] - before[0]
+                    self.flushes[name] += after[1] - before[1]
+        self.counted = counters.found
 
     def _two_in_flight(self, dfd: int, rounds: int) -> None:
         """Two threads, each `rounds // 2` O_DIRECT|O_DSYNC writes to its own half of the file,
@@ -221,11 +311,15 @@ class DiskSamples:
         self.ns[TWO_IN_FLIGHT].extend(out[0] + out[1])
 
     def percentiles(self) -> dict[str, dict[str, float]]:
-        """mechanism -> p50_ns, p99_ns and the sample count."""
+        """mechanism -> p50_ns, p99_ns and the sample count; for a lone one, where the device
+        was found, also the device's write and flush requests per sample."""
         out = {}
         for m, v in self.ns.items():
             a = np.asarray(v, dtype=np.int64)
             out[m] = {"p50_ns": float(np.percentile(a, 50)) if len(a) else 0.0,
                       "p99_ns": float(np.percentile(a, 99)) if len(a) else 0.0,
                       "samples": float(len(a))}
+            if m in LONE and self.counted and len(a):
+                out[m]["writes_per_sync"] = self.writes[m] / len(a)
+                out[m]["flushes_per_sync"] = self.flushes[m] / len(a)
         return out

@@ -31,7 +31,7 @@ import numpy as np
 
 from gateway.client import Client
 
-from disk_sync import MECHANISMS, DiskSamples
+from disk_sync import MECHANISMS, DeviceCounters, DiskSamples
 
 from loadgen import run_loadgen
 from sched_state import fifo_permitted, set_fifo
@@ -153,6 +153,7 @@ LONE_INTERVAL_NS = 3_000_000     # one order every 3 ms: each ack is alone (no g
 LONE_VARIANTS = (("off", ()), ("async", ()), ("group", ()),
                  ("group-inline", ("--group-inline-max", "8")), ("each", ()), ("default", ()))
 NOS_FRAME_BYTES = 6 + 8 + 81     # SOFH + SBE header + NewOrderSingle
+LONE_BASELINE = "journal_writeback_flush_lone"
 
 
 def _pcts(values_ns: np.ndarray) -> dict[str, float]:
@@ -177,7 +178,9 @@ def _lone_run(variant: str, extra: tuple[str, ...], workdir: Path, cpus: list[in
               n: int) -> dict[str, float]:
     """n lone orders through one venue of `variant`: the client's planned-send-to-New percentiles
     and the engine's own matched-to-published stage (the journal's sync path for a journaled
-    mode: group close, sync, release; from the venue's latency region)."""
+    mode: group close, sync, release; from the venue's latency region); the device's write
+    requests (a cache flush counts as one here too) and flushes per order over the run (-1: the
+    journal's device is not in /proc/diskstats)."""
     default = variant == "default"
     # A lone-order run writes under 1 MB of journal: small segments and one spare, so each
     # venue's start does not write 256 MiB of zeros first (the default venue keeps up's).
@@ -192,7 +195,10 @@ def _lone_run(variant: str, extra: tuple[str, ...], workdir: Path, cpus: list[in
         try:
             run_loadgen(client, 50, LONE_INTERVAL_NS, 0)        # warm-up
             before = snapshot_venue(procs.name)
+            counters = DeviceCounters(workdir)
+            dev_before = counters.read() if counters.found else None
             run = run_loadgen(client, n, LONE_INTERVAL_NS, 0)
+            dev_after = counters.read() if counters.found else None
             stages = snapshot_venue(procs.name).minus(before)
         finally:
             os.sched_setaffinity(0, set(cpus))
@@ -200,8 +206,11 @@ def _lone_run(variant: str, extra: tuple[str, ...], workdir: Path, cpus: list[in
     finally:
         stderr = procs.close()
     sync = stages.get("matched_to_published").percentiles_ns((50.0, 99.0))
+    dev = ((-1.0, -1.0) if dev_before is None or dev_after is None else
+           ((dev_after[0] - dev_before[0]) / n, (dev_after[1] - dev_before[1]) / n))
     return {**_pcts(run.corrected), "lost": float(int(run.result.sent) - int(run.result.acked)),
             "sync_path_p50_ns": float(sync[50.0]), "sync_path_p99_ns": float(sync[99.0]),
+            "device_writes_per_order": dev[0], "device_flushes_per_order": dev[1],
             **_sync_means(stderr)}
 
 
@@ -243,7 +252,9 @@ def lone_order_acks(quick: bool, directory: str | None = None) -> dict[str, obje
         disk.extend(slice_rounds)
     disk_pcts = disk.percentiles()
     d = disk_pcts["odirect_dsync_4k"]
-    lone = disk_pcts["odirect_dsync_4k_lone"]     # after the lone orders' idle gap (disk_sync.py)
+    # The like-for-like baseline: a journal append after the lone orders' idle gap, made durable
+    # the fastest way found (data writeback + cache flush; disk_sync.py)
+    lone = disk_pcts[LONE_BASELINE]
     for m, r in modes.items():
         r["p50_over_lone_disk"] = r["p50_ns"] / lone["p50_ns"] if lone["p50_ns"] else 0.0
         r["p99_over_lone_disk"] = r["p99_ns"] / lone["p99_ns"] if lone["p99_ns"] else 0.0
@@ -269,27 +280,32 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
           f"the gateway, {r['orders_per_mode']} per mode; load {r['loadavg_1m_before']:.1f} -> "
           f"{r['loadavg_1m_after']:.1f}):")
     print("  disk: 4 KiB made durable per mechanism (bench/disk_sync.py), sampled in slices "
-          "between the variants; /disk: to odirect_dsync_4k (back to back); /lone: to "
-          "odirect_dsync_4k_lone, the same write after the same 3 ms idle gap as a lone order "
-          "(bench/disk_sync.py says why it differs: the inode write when mtime moved)")
-    print(f"{'':<34}{'p50 us':>9}{'p99 us':>10}{'p50/disk':>10}{'p99/disk':>10}")
+          f"between the variants; /disk: to odirect_dsync_4k (back to back); /lone: to "
+          f"{LONE_BASELINE}, a journal append after the same 3 ms idle gap as a lone order, made "
+          f"durable by data writeback + the device's cache flush (bench/disk_sync.py); writes / "
+          f"flushes: the device's requests per sync (a flush counts as a write too)")
+    print(f"{'':<34}{'p50 us':>9}{'p99 us':>10}{'p50/disk':>10}{'p99/disk':>10}"
+          f"{'writes':>8}{'flushes':>8}")
     d = disk["odirect_dsync_4k"]
     for name in MECHANISMS:
         v = disk[name]
+        counts = (f"{v['writes_per_sync']:>8.2f}{v['flushes_per_sync']:>8.2f}"
+                  if "writes_per_sync" in v else "")
         print(f"{'disk ' + name:<34}{v['p50_ns'] / 1e3:>9.1f}{v['p99_ns'] / 1e3:>10.1f}"
               f"{v['p50_ns'] / d['p50_ns'] if d['p50_ns'] else 0.0:>10.2f}"
-              f"{v['p99_ns'] / d['p99_ns'] if d['p99_ns'] else 0.0:>10.2f}")
+              f"{v['p99_ns'] / d['p99_ns'] if d['p99_ns'] else 0.0:>10.2f}{counts}")
     print(f"{'tcp echo':<34}{echo['p50_ns'] / 1e3:>9.1f}{echo['p99_ns'] / 1e3:>10.1f}")
     modes = r["modes"]
     assert isinstance(modes, dict)
     print("  ack: planned send -> New at the client; sync path: the engine's matched -> "
           "published (group close, sync, release); msync avg: the engine's own mean journal "
-          "sync; store avg / max: the gateway's flow-store fdatasync, in series after the "
-          "journal's (default venue)")
+          "sync; store avg / max: the gateway's flow-store sync, in series after the "
+          "journal's (default venue); dev w / f: the device's write requests (flushes "
+          "included) and flushes per order over the run")
     print("  (times in us; each ratio pair: p50 then p99)")
     print(f"{'':<32}{'ack p50':>8}{'p99':>8}{'/disk':>7}{'/disk':>7}{'/lone':>7}{'/lone':>7}"
           f"{'sync p50':>9}{'p99':>7}{'/disk':>7}{'/disk':>7}{'/lone':>7}{'/lone':>7}"
-          f"{'msync':>7}{'store':>7}{'max':>7}")
+          f"{'msync':>7}{'store':>7}{'max':>7}{'dev w':>7}{'dev f':>7}")
     for m, v in modes.items():
         print(f"{'ack, journal ' + m:<32}{v['p50_ns'] / 1e3:>8.0f}{v['p99_ns'] / 1e3:>8.0f}"
               f"{v['p50_over_disk']:>7.2f}{v['p99_over_disk']:>7.2f}"
@@ -299,7 +315,8 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
               f"{v['sync_path_p50_over_lone_disk']:>7.2f}"
               f"{v['sync_path_p99_over_lone_disk']:>7.2f}"
               f"{v['engine_sync_mean_ns'] / 1e3:>7.0f}{v['store_sync_mean_ns'] / 1e3:>7.0f}"
-              f"{v['store_sync_max_ns'] / 1e3:>7.0f}")
+              f"{v['store_sync_max_ns'] / 1e3:>7.0f}"
+              f"{v['device_writes_per_order']:>7.2f}{v['device_flushes_per_order']:>7.2f}")
 
 
 def add_lone_ratios(r: dict[str, object], baselines: dict[str, float],
@@ -313,6 +330,8 @@ def add_lone_ratios(r: dict[str, object], baselines: dict[str, float],
     for name in MECHANISMS:
         baselines[f"disk_{name}_p50_ns"] = disk[name]["p50_ns"]
         baselines[f"disk_{name}_p99_ns"] = disk[name]["p99_ns"]
+        if "writes_per_sync" in disk[name]:
+            baselines[f"disk_{name}_writes_per_sync"] = disk[name]["writes_per_sync"]
         if name != "odirect_dsync_4k" and d["p50_ns"]:
             ratios[f"disk_{name}_p50_vs_odirect_dsync"] = round(disk[name]["p50_ns"] / d["p50_ns"], 3)
     baselines.update({"lone_tcp_echo_p50_ns": echo["p50_ns"],

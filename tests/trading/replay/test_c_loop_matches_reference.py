@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.trading.replay.conftest import AAPL, GOOG, sample
+from trading.replay import native_loop
 from trading.replay.history import History, build_history
 from trading.replay.latency import Constant, Empirical
 from trading.replay.lobster import load_lobster
@@ -200,3 +201,14 @@ def test_a_feed_latency_that_is_not_constant_runs_the_reference_loop() -> None:
     assert Replay(hist, TouchQuoter(), ReplayConfig(compute="none", feed_latency=feed)).loop is None
     with pytest.raises(ValueError, match="loop must be"):
         Replay(hist, TouchQuoter(), ReplayConfig(loop="fast"))
+
+
+@pytest.mark.parametrize("batch", [1, 4096])
+def test_refused_history_commands_are_counted_however_the_c_loop_batches_them(batch: int,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """advance leaves refused history commands listed until REJECT_BATCH of them (or the run's
+    end): counted every call or once at the end, the counts are the reference loop's."""
+    monkeypatch.setattr(native_loop, "REJECT_BATCH", batch)
+    r = _same(build_history(load_lobster(sample(AAPL))), lambda: TouchQuoter(interval_ms=10), compute="none")
+    refused = {k: v for k, v in r.counts.items() if "refused" in k}
+    assert refused and sum(refused.values()) >= 2, refused
