@@ -168,12 +168,9 @@ class NativeLoop:
             own += decode_event_records(self._own_raw, k)
         got = l.took_md
         if got:     # else nothing delivered since the last call and none of it waiting
-            book = self.book
-            while True:
+            while True:     # the trade fold is taken when read (LoopBookView)
                 if got < 0:
                     raise MemoryError("rpl_loop_take_md: out of memory")
-                if got & MD_FOLDED:
-                    book.take_fold()
                 if not got & MD_HELD:
                     break
                 on_row(l.held)
@@ -228,7 +225,8 @@ class LoopBookView(BookView):
     strategy reads it; the level dicts
     (``bids``, ``asks``) are the loop's net level changes (rpl_level_t) applied only when read, so a
     wake-up at which the strategy reads only the touch costs no per-level Python. Trades (last price,
-    volume) are taken at each wake-up. Invariant: whenever the strategy runs, what it reads equals the
+    volume) are folded in C and taken when read (or before a trade Python applies itself, or the
+    level set is emptied). Invariant: whenever the strategy runs, what it reads equals the
     BookView the reference loop keeps (the level set holds the last quantity per side and price since
     it was last applied, so applying it late gives the same dicts)."""
 
@@ -270,9 +268,39 @@ class LoopBookView(BookView):
     def asks(self, value: dict[int, int]) -> None:
         self._levels[2] = value
 
+    # the trades: the loop's fold taken when read ------------------------------------------------
+    @property  # type: ignore[override]
+    def last_trade_price(self) -> int | None:
+        if self._attached and self._l.trade_seen:
+            self.take_fold()
+        return self._last_trade_price
+
+    @last_trade_price.setter
+    def last_trade_price(self, value: int | None) -> None:
+        self._last_trade_price = value
+
+    @property  # type: ignore[override]
+    def traded_volume(self) -> int:
+        if self._attached and self._l.trade_seen:
+            self.take_fold()
+        return self._traded_volume
+
+    @traded_volume.setter
+    def traded_volume(self, value: int) -> None:
+        self._traded_volume = value
+
+    def trade(self, price: int, qty: int) -> None:
+        """A trade Python applies itself (a held row: on_trade), after those folded before it."""
+        if self._attached:
+            self.take_fold()
+        self._last_trade_price = price
+        self._traded_volume += qty
+
     def sync(self) -> None:
-        """The loop's net level changes into the dicts (and the set emptied)."""
+        """The loop's net level changes into the dicts (and the set emptied; the trade fold, which
+        emptying forgets, taken first)."""
         l = self._l
+        self.take_fold()
         levels, dicts = l.levels, self._levels
         for k in range(l.n_levels):
             lv = levels[k]
@@ -284,11 +312,12 @@ class LoopBookView(BookView):
         lib.rpl_loop_levels_clear(l)
 
     def take_fold(self) -> None:
-        """The trades the loop folded since the last wake-up: last price and volume (the level set
-        waits until the dicts are read)."""
+        """The trades the loop folded since they were last taken: last price and volume (the level
+        set waits until the dicts are read)."""
         l = self._l
         if l.trade_seen:
-            self.trade(l.trade_last_price, l.trade_volume)
+            self._last_trade_price = l.trade_last_price
+            self._traded_volume += l.trade_volume
             l.trade_seen = 0
             l.trade_volume = 0
 
