@@ -184,6 +184,7 @@ class Replay:
         self.fills: list[Fill] = []
         self.samples: list[Sample] = []
         self.last_sample = -INF
+        self._sample_every = self.cfg.sample_every_ns
         self.counts: dict[str, int] = {}
         # engine calls and routing in C; market data waits on its FIFO until delivered
         self.router = Router(self.eng, self.cfg.account_id, self.wants_md, self.cfg.feed_latency, self.rng,
@@ -796,6 +797,19 @@ class Replay:
         """Computation time charged, new timers started, the strategy's commands on their way, a
         P&L sample."""
         self.busy_until = t + self._charged
+        ctx = self.ctx
+        if len(ctx.timers) != self._timers_seen:     # set_timer was called (on_start, mostly)
+            self._start_timers(t)
+        out = ctx.outbox
+        if out:
+            self._send(out)
+            out.clear()
+        if t - self.last_sample >= self._sample_every:     # _sample's own test, without the call
+            self._sample(t)
+
+    def _start_timers(self, t: int) -> None:
+        """The timers the strategy set since the last wake-up start ticking from t, and the
+        silent-acks rule is decided again (an on-change timer changes it)."""
         if self.loop is not None:
             while len(self.loop.timers) < len(self.ctx.timers):
                 interval, on_change = self.ctx.timers[len(self.loop.timers)]
@@ -803,18 +817,11 @@ class Replay:
         while self.loop is None and len(self.timers) < len(self.ctx.timers):
             interval, on_change = self.ctx.timers[len(self.timers)]
             self.timers.append([t + interval, interval, int(on_change), 0, -INF, INF])
-        if len(self.ctx.timers) != self._timers_seen:
-            self._timers_seen = len(self.ctx.timers)
-            self._set_silent_acks()
-        out = self.ctx.outbox
-        if out:
-            self._send(out)
-            out.clear()
-        if t - self.last_sample >= self.cfg.sample_every_ns:     # _sample's own test, without the call
-            self._sample(t)
+        self._timers_seen = len(self.ctx.timers)
+        self._set_silent_acks()
 
     def _sample(self, t: int, force: bool = False) -> None:
-        if not force and t - self.last_sample < self.cfg.sample_every_ns:
+        if not force and t - self.last_sample < self._sample_every:
             return
         self.last_sample = t
         led = self.ctx.ledger
