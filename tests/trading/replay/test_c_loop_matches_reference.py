@@ -135,6 +135,21 @@ class QuoterRaises(TouchQuoter):
         super().on_timer(ctx)
 
 
+class FillRaises(TouchQuoter):
+    """The quoting strategy that raises in on_fill at its 5th fill: the strategy stops in the middle
+    of a wake-up's own events, after the C hand-over settled that wake-up's timers (none fires)."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.fills = 0
+
+    def on_fill(self, ctx: Context, fill: Fill) -> None:
+        self.fills += 1
+        if self.fills == 5:
+            raise RuntimeError("fill refused")
+        super().on_fill(ctx, fill)
+
+
 class ManyAcks(Strategy):
     """300 orders at start, far from the touch, each ack on on_accepted: more own events at one
     wake-up than the C loop hands over in one buffer (native_loop.py OWN_TAKE = 256)."""
@@ -186,12 +201,13 @@ LAT = {"order_latency": Constant(20_000), "feed_latency": Constant(70_000)}
     (lambda: DepthReader(interval_ms=10), {**LAT, "compute": "none"}),
     (lambda: TradeReader(interval_ms=10), {**LAT, "compute": "none"}),
     (lambda: QuoterRaises(interval_ms=10), {**LAT, "compute": "none"}),
+    (lambda: FillRaises(interval_ms=10), {**LAT, "compute": 3_000}),
     (lambda: ManyAcks(), {**LAT, "compute": "none"}),
     (lambda: TouchQuoter(interval_ms=10), {"order_latency": Empirical.from_samples([5_000, 20_000, 90_000]),
                                            "feed_latency": Constant(30_000), "compute": "none", "seed": 7}),
 ], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "on-change-timer",
         "touch-and-plain-timers", "chaser", "chaser-0-latency",
-        "chaser-raises", "levels-read-now-and-then", "trades-read", "quoter-raises",
+        "chaser-raises", "levels-read-now-and-then", "trades-read", "quoter-raises", "raises-in-on-fill",
         "300-acks-at-one-wake-up", "drawn-order-latency"])
 def test_the_c_loop_replays_the_aapl_sample_as_the_reference_loop(make: Any, config: dict[str, Any]) -> None:
     r = _same(build_history(load_lobster(sample(AAPL))), make, **config)
