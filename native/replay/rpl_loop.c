@@ -489,13 +489,28 @@ static size_t slice_end(rpl_loop_t *l, const rpl_router_t *r, int64_t t_h, int64
     return j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
 }
 
+/* Whether the own events taken at a wake-up count as arrived for the timers (Replay._wake_c_loop's
+ * `own`): any but a silent ACCEPTED. */
+static int took_waking_own(const rpl_loop_t *l)
+{
+    for (size_t k = 0; k < l->took_own; k++)
+        if (!l->silent_acks || l->take_out[k].hdr.type != ENG_EVT_ACCEPTED) return 1;
+    return 0;
+}
+
 /* rpl_loop_advance's hand-over at a wake-up (take_out set): the market data and own events
- * delivered by wake_ns taken. 0 or -ENOMEM. */
+ * delivered by wake_ns taken, and, for a running strategy with settle_at_wake when Python has
+ * nothing more to take (no row held, every own event taken), the timers settled. 0 or -ENOMEM. */
 static int take_at_wake(rpl_loop_t *l, rpl_router_t *r)
 {
+    l->settled = 0;
     l->took_md = rpl_loop_take_md(l, r, l->wake_ns, l->stop_on_trade);
     if (l->took_md < 0) return l->took_md;
     l->took_own = rpl_loop_take_own(l, l->wake_ns, l->take_out, l->take_max);
+    if (l->settle_at_wake && !l->stopped && !(l->took_md & RPL_MD_HELD) && l->took_own < l->take_max) {
+        l->fired = rpl_loop_settle_timers(l, took_waking_own(l), l->wake_ns);
+        l->settled = 1;
+    }
     return 0;
 }
 
@@ -528,15 +543,9 @@ static long submit_arrivals(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int
     return rc < 0 ? rc : 0;
 }
 
-long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
-                      int64_t busy_until, int flags)
+/* rpl_loop_advance's loop, the strategy's side already taken. */
+static long run_until_wake(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e)
 {
-    l->now = now;
-    l->own_bid = own_bid;
-    l->own_ask = own_ask;
-    l->busy_until = busy_until;
-    l->has_orders = (flags & RPL_HAS_ORDERS) != 0;
-    l->stopped = (flags & RPL_STOPPED) != 0;
     for (;;) {
         int64_t t_h = l->i < l->n ? l->ts[l->i] : RPL_INF;
         int64_t t_a = l->t_arrival;
@@ -562,4 +571,28 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
         rc = rpl_loop_hist_chunk(l, r, e, l->i, slice_end(l, r, t_h, t_a, t_w));
         if (rc < 0) return rc;
     }
+}
+
+long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
+                      int64_t busy_until, int flags)
+{
+    l->now = now;
+    l->own_bid = own_bid;
+    l->own_ask = own_ask;
+    l->busy_until = busy_until;
+    l->has_orders = (flags & RPL_HAS_ORDERS) != 0;
+    l->stopped = (flags & RPL_STOPPED) != 0;
+    l->settled = 0;
+    long rc = run_until_wake(l, r, e);
+    rpl_report_t *rep = &l->report;
+    rep->stop = rc;
+    rep->wake_ns = l->wake_ns;
+    rep->now = l->now;
+    rep->i = (int64_t)l->i;
+    rep->took_own = (int64_t)l->took_own;
+    rep->took_md = l->took_md;
+    rep->settled = l->settled;
+    rep->fired = (int64_t)l->fired;
+    rep->rejects = (int64_t)r->rej_len;
+    return rc;
 }

@@ -81,6 +81,16 @@ typedef struct rpl_level {
     uint8_t _pad[7];
 } rpl_level_t;
 
+/* What rpl_loop_advance returned and left, in one block the caller reads in one go (each field as
+ * int64_t): the stop (RPL_STOP_* or a negative error), wake_ns, now, i and the hand-over's took_own,
+ * took_md, settled and fired (as the rpl_loop_t fields of those names; the hand-over's are
+ * meaningful after RPL_STOP_WAKE only), and the router's rej_len (rejects waiting to be counted). */
+typedef struct rpl_report {
+    int64_t stop, wake_ns, now, i;
+    int64_t took_own, took_md, settled, fired;
+    int64_t rejects;
+} rpl_report_t;
+
 typedef struct rpl_loop {
     /* history (the caller's arrays, n commands) */
     const eng_cmd_t *recs;
@@ -152,7 +162,14 @@ typedef struct rpl_loop {
     size_t take_max, took_own;
     int32_t took_md;
     uint8_t stop_on_trade;
-    uint8_t _pad5[3];
+    uint8_t settle_at_wake;   /* the caller's: nothing of the strategy runs between marking and firing
+                               * the timers at a wake-up (no on_book), so the hand-over settles them */
+    uint8_t settled;          /* the hand-over settled the timers (rpl_loop_settle_timers): `fired` of
+                               * them fire; 0: they wait for the caller (a row held, more own events
+                               * than take_max, or settle_at_wake / the strategy stopped) */
+    uint8_t _pad5[1];
+    size_t fired;
+    rpl_report_t report;      /* written by every rpl_loop_advance */
     /* scratch: one history slice with its rewritten executions */
     eng_cmd_t *chunk;
     size_t chunk_cap;
@@ -188,8 +205,10 @@ int rpl_loop_push_arrivals(rpl_loop_t *l, const eng_cmd_t *cmds, size_t n);
 /* Takes the strategy's side as it stands now (the fields of the same names; flags: RPL_HAS_ORDERS,
  * RPL_STOPPED), then runs history and the strategy's arriving commands (the arrival FIFO) until the
  * strategy must run (quiet wake-ups skipped, counted in quiet_skipped): RPL_STOP_WAKE (wake_ns)
- * or RPL_STOP_END; a negative error as rpl_loop_hist_chunk (or -ENOMEM from the hand-over). With take_out set, a RPL_STOP_WAKE has already taken the wake-up's market
- * data and own events (took_md, took_own): one C call per wake-up instead of three. */
+ * or RPL_STOP_END; a negative error as rpl_loop_hist_chunk (or -ENOMEM from the hand-over). With
+ * take_out set, a RPL_STOP_WAKE has already taken the wake-up's market data and own events
+ * (took_md, took_own), and with settle_at_wake settled its timers too when it could (settled,
+ * fired): one C call per wake-up instead of four. */
 long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
                       int64_t busy_until, int flags);
 

@@ -20,7 +20,7 @@ from shm.client import EngineClient
 
 from .gw_venue import CONFIG, KEYS
 
-MAX_AGE_NS = 500_000_000  # 0.5 s
+MAX_AGE_NS = 1_000_000_000  # 1 s: one order's trip through the gateway fits in it even on a loaded host
 BID, ASK, MID = 1_000_000, 1_000_100, 1_000_050  # 100.00 / 100.01 at 1/10000 USD, tick 100
 
 
@@ -38,7 +38,9 @@ def dark_venue(tmp_path: Path) -> Iterator[tuple[launcher.Venue, int]]:
 
 def _connect(port: int, session_id: int) -> Client:
     firm, key = KEYS[session_id]
-    return Client.connect("127.0.0.1", port, session_id, firm, key, keepalive_ms=1000)
+    # sync clients say nothing while the test sleeps: the gateway ends a session silent for two
+    # keepalives, so the stale-quote wait below (2 * MAX_AGE_NS) must fit well inside that
+    return Client.connect("127.0.0.1", port, session_id, firm, key, keepalive_ms=10_000)
 
 
 def _report(c: Client, exec_type: ExecType) -> ExecutionReport:
@@ -50,17 +52,24 @@ def _report(c: Client, exec_type: ExecType) -> ExecutionReport:
 def test_midpoint_pegs_fill_at_the_half_tick_through_the_gateway(dark_venue) -> None:
     procs, port = dark_venue
     with EngineClient(procs.name) as sip:
-        ack = sip.submit(nbbo(1, bid_price=BID, ask_price=ASK, bid_qty=500, ask_qty=300,
-                              quote_ts_ns=time.monotonic_ns())).first_event
-        assert type(ack).__name__ == "CmdAckEvent", ack
+        def fresh_quote() -> None:
+            """The NBBO again, stamped now: sent right before each order that needs a usable
+            quote, so only that order's own trip must fit in MAX_AGE_NS (not the logins and the
+            orders before it, which a loaded host can stretch past it)."""
+            ack = sip.submit(nbbo(1, bid_price=BID, ask_price=ASK, bid_qty=500, ask_qty=300,
+                                  quote_ts_ns=time.monotonic_ns())).first_event
+            assert type(ack).__name__ == "CmdAckEvent", ack
+
         seller, buyer = _connect(port, 101), _connect(port, 201)
         seller.new_order(1, Side.SELL, 500, 1, ord_type=OrdType.MIDPOINT_PEG,
                          time_in_force=TimeInForce.GOOD_TILL_CANCEL, display_qty=200)
         assert _report(seller, ExecType.NEW).ord_type == OrdType.MIDPOINT_PEG
+        fresh_quote()
         buyer.new_order(1, Side.BUY, 100, 3, ord_type=OrdType.MIDPOINT_PEG,
                         time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL)   # below the seller's MAQ
         cxl = _report(buyer, ExecType.CANCELED)
         assert (cxl.reason_code, cxl.leaves_qty) == (Reason.ENG_CXL_IOC_REMAINDER, 0)
+        fresh_quote()
         buyer.new_order(1, Side.BUY, 300, 3, price=BID + 100, ord_type=OrdType.MIDPOINT_PEG,
                         time_in_force=TimeInForce.DAY)
         fill = _report(buyer, ExecType.TRADE)

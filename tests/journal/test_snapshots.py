@@ -14,30 +14,45 @@ from shm.client import EngineClient
 from .conftest import order_stream, wait_for
 
 
+EVERY = 700
+
+
+def _newest_snapshot(eng) -> int:
+    snaps = journal.snapshots(str(eng.journal_dir))
+    return snaps[0][0] if snaps else 0
+
+
 def test_recovery_from_snapshot_equals_replay_from_scratch(engine_proc) -> None:
-    eng = engine_proc(["--snapshot-every", "700"])
+    eng = engine_proc(["--snapshot-every", str(EVERY)])
     eng.start()
     rng = random.Random(4)
     with EngineClient(eng.name) as client:
         for k in range(6):
-            client.submit_many(order_stream(rng, 500, 1 + k * 500))
-    wait_for(lambda: len(journal.snapshots(str(eng.journal_dir))) >= 2, "two snapshots on disk")
+            last = client.submit_many(order_stream(rng, 500, 1 + k * 500))[-1].seq
+        # The engine snapshots at quiescent points (here between two batches) once EVERY commands
+        # have passed since its last one, and one child at a time: wait until no snapshot is due,
+        # then add fewer than EVERY commands. Killed any earlier, a snapshot still due would be
+        # taken by the restarted engine right after its recovery (replayed commands count), racing
+        # the listing below.
+        wait_for(lambda: _newest_snapshot(eng) > last - EVERY, "the engine's last due snapshot")
+        snapped = _newest_snapshot(eng)
+        last = client.submit_many(order_stream(rng, 300, 3001))[-1].seq
+    assert last - snapped < EVERY
     eng.kill()
     eng.start()
     snaps = journal.snapshots(str(eng.journal_dir))
     # pruned to the newest two (three if a kill fell between a child's rename and its prune)
-    assert 2 <= len(snaps) <= 3
+    assert 2 <= len(snaps) <= 3 and snaps[0][0] == snapped
     m = re.search(r"recovery: snapshot of seq (\d+) \+ replayed (\d+) commands", eng.log())
     assert m, eng.log()
-    assert int(m.group(1)) == snaps[0][0] and int(m.group(2)) == 3006 - snaps[0][0]
+    assert int(m.group(1)) == snapped and int(m.group(2)) == last - snapped > 0
     ref, e = journal.verify(str(eng.journal_dir))
     e.close()
     assert ref.state_hash == eng.recovered_hash()
 
     eng.kill()
-    # The recovered engine may have snapshotted since (replayed commands count towards
-    # --snapshot-every): list again, now that nothing writes.
-    snaps = journal.snapshots(str(eng.journal_dir))
+    snaps = journal.snapshots(str(eng.journal_dir))     # none due since: fewer than EVERY replayed
+    assert snaps[0][0] == snapped
     size = os.path.getsize(snaps[0][1])
     with open(snaps[0][1], "r+b") as f:        # damage the newest snapshot's body, inside it:
         f.seek(size // 2)                      # its size depends on the state it holds

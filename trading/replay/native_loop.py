@@ -2,7 +2,7 @@
 history arrays it reads (kept alive here), and the hand-over at a wake-up.
 
 ``advance`` runs history and the strategy's commands (stamped with their arrival, on the loop's
-arrival FIFO: ``push_arrivals``) through the engine until the strategy must run; at a wake-up it has already taken, in the same C call, what was
+arrival FIFO: ``push_outgoing``) through the engine until the strategy must run; at a wake-up it has already taken, in the same C call, what was
 delivered up to it (``take_at_wake`` hands it over): the net level changes of the strategy's book
 view and the folded trades, each row that needs Python on its own (a phase change, a trade for a
 strategy with on_trade), and its own events, decoded. The book view the strategy reads
@@ -15,6 +15,7 @@ the reference loop in runtime.py (a test compares them).
 """
 from __future__ import annotations
 
+import struct
 import weakref
 from typing import Any, Callable
 
@@ -26,7 +27,7 @@ from native.engine import EngineError
 from native.messages import Event
 from trading.replay.history import CONTRA_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, Cmd, History
 from trading.replay.router import Router
-from trading.strategy.context import BookView
+from trading.strategy.context import BookView, Outgoing, pack_command
 from trading.strategy.decode import decode_event_records
 
 INF = 1 << 62
@@ -34,6 +35,10 @@ STOP_END, STOP_WAKE = int(lib.RPL_STOP_END), int(lib.RPL_STOP_WAKE)
 HAS_ORDERS, STOPPED = int(lib.RPL_HAS_ORDERS), int(lib.RPL_STOPPED)
 MD_FOLDED, MD_HELD = int(lib.RPL_MD_FOLDED), int(lib.RPL_MD_HELD)
 OWN_TAKE = 256
+# refused history commands wait in the router's list until this many (or the run's end: count_rejects)
+REJECT_BATCH = 4096
+REPORT = struct.Struct("<9q")      # rpl_report_t: nine int64_t
+assert REPORT.size == ffi.sizeof("rpl_report_t")
 assert int(lib.RPL_INF) == INF and (int(lib.RPL_KIND_ADD), int(lib.RPL_KIND_EXECUTE), int(lib.RPL_KIND_HIDDEN)) == \
     (int(Cmd.ADD), int(Cmd.EXECUTE), int(Cmd.HIDDEN))
 
@@ -72,6 +77,10 @@ class NativeLoop:
         self._own_raw = ffi.buffer(self._own_out)
         # advance takes a wake-up's deliveries itself (take_at_wake reads them)
         l.take_out, l.take_max, l.stop_on_trade = self._own_out, OWN_TAKE, int(stop_on_trade)
+        self._report = ffi.buffer(ffi.addressof(self._l[0], "report"))
+        self._unpack_report = REPORT.unpack_from
+        self._cmd_cap = 0
+        self._cmd_buffer(64)
         self.timers: list[Any] = []      # the rpl_timer_t of each timer, in the order they were set
         self.book = LoopBookView(self._l)
 
@@ -87,19 +96,47 @@ class NativeLoop:
             self._router.count_rejects()
         return rc
 
-    def advance(self, now: int, own_bid: int, own_ask: int, busy_until: int, flags: int) -> int:
+    def advance(self, now: int, own_bid: int, own_ask: int, busy_until: int, flags: int) -> tuple[int, ...]:
         """Runs history and the strategy's arriving commands until the strategy must run
-        (rpl_loop_advance: its side as it is now)."""
-        rc = lib.rpl_loop_advance(self._l, self._r, self._e, now, own_bid, own_ask, busy_until, flags)
-        if rc < 0 or self._r.rej_len:
-            self._check(rc, "rpl_loop_advance")
-        return rc  # type: ignore[no-any-return]
+        (rpl_loop_advance: its side as it is now). Returns its report (rpl_report_t: stop, wake_ns,
+        now, i, took_own, took_md, settled, fired, rejects), read in one call rather than field by
+        field (each cffi field read costs about as much as the unpack of all of them)."""
+        lib.rpl_loop_advance(self._l, self._r, self._e, now, own_bid, own_ask, busy_until, flags)
+        rep: tuple[int, ...] = self._unpack_report(self._report)
+        if rep[0] < 0 or rep[8] >= REJECT_BATCH:
+            self._check(rep[0], "rpl_loop_advance")
+        return rep
 
-    def push_arrivals(self, recs: np.ndarray) -> None:
-        """The strategy's commands, each stamped (ts_ns) with its arrival at the engine, onto the
-        loop's arrival FIFO (advance runs them when due)."""
-        if lib.rpl_loop_push_arrivals(self._l, ffi.cast("const eng_cmd_t *", ffi.from_buffer(recs)), len(recs)) != 0:
+    def push_outgoing(self, out: list[Outgoing], arrive: list[int] | None, latency_ns: int, last: int,
+                      account_id: int) -> int:
+        """A wake-up's commands onto the arrival FIFO in one call, packed into the loop's reused
+        command buffer (no per-wake-up array): each arrives at arrive[k], or, with arrive None, at
+        its sending time plus latency_ns, never before the one before it (last: the previous
+        arrival). Returns the last arrival."""
+        n = len(out)
+        if n > self._cmd_cap:
+            self._cmd_buffer(n)
+        buf, offset, size = self._cmd, 0, records.RECORD_SIZE
+        for k, o in enumerate(out):
+            t = arrive[k] if arrive is not None else o.sent_ns + latency_ns
+            if t > last:
+                last = t
+            pack_command(buf, offset, o, INSTRUMENT, account_id, last)
+            offset += size
+        if lib.rpl_loop_push_arrivals(self._l, self._cmd_ptr, n) != 0:
             raise MemoryError("rpl_loop_push_arrivals: out of memory")
+        return last
+
+    def _cmd_buffer(self, n: int) -> None:
+        """The command buffer, room for n records (the pointer C reads taken once per buffer)."""
+        self._cmd_cap = max(n, 2 * self._cmd_cap)
+        self._cmd = bytearray(self._cmd_cap * records.RECORD_SIZE)
+        self._cmd_ptr = ffi.cast("const eng_cmd_t *", ffi.from_buffer(self._cmd))
+
+    def count_rejects(self) -> None:
+        """The refused history commands still listed, into the run's counts."""
+        if self._r.rej_len:
+            self._router.count_rejects()
 
     def hist_chunk(self, a: int, b: int) -> None:
         self._check(lib.rpl_loop_hist_chunk(self._l, self._r, self._e, a, b), "rpl_loop_hist_chunk")
@@ -130,24 +167,25 @@ class NativeLoop:
             k = lib.rpl_loop_take_own(l, t, self._own_out, OWN_TAKE)
             own += decode_event_records(self._own_raw, k)
         got = l.took_md
-        if got:     # else nothing delivered since the last call and none of it waiting: the touch stands
-            book = self.book
-            while True:
-                book.take_touch()
+        if got:     # else nothing delivered since the last call and none of it waiting
+            while True:     # the trade fold is taken when read (LoopBookView)
                 if got < 0:
                     raise MemoryError("rpl_loop_take_md: out of memory")
-                if got & MD_FOLDED:
-                    book.take_fold()
                 if not got & MD_HELD:
                     break
                 on_row(l.held)
                 got = lib.rpl_loop_take_md(l, self._r, t, l.stop_on_trade)
         return bool(l.md_changed), own
 
+    @property
+    def own_records(self) -> Any:
+        """The buffer of the own event records the last hand-over took (took_own of them, below
+        take_max), valid until the next call."""
+        return self._own_raw
+
     def flush_md(self) -> None:
         """What quiet wake-ups took and no wake-up has applied yet, into the book view (at the day's
         end, so the view is the reference loop's)."""
-        self.book.take_touch()
         self.book.take_fold()
         self.book.sync()
 
@@ -183,10 +221,12 @@ class NativeLoop:
 
 class LoopBookView(BookView):
     """ctx.book of a run driven by the C loop: the touch is the loop's C copy of the view (rpl_view,
-    fed every level row the strategy has been delivered), read with one C call; the level dicts
+    fed every level row the strategy has been delivered), read from the loop's two fields when the
+    strategy reads it; the level dicts
     (``bids``, ``asks``) are the loop's net level changes (rpl_level_t) applied only when read, so a
     wake-up at which the strategy reads only the touch costs no per-level Python. Trades (last price,
-    volume) are taken at each wake-up. Invariant: whenever the strategy runs, what it reads equals the
+    volume) are folded in C and taken when read (or before a trade Python applies itself, or the
+    level set is emptied). Invariant: whenever the strategy runs, what it reads equals the
     BookView the reference loop keeps (the level set holds the last quantity per side and price since
     it was last applied, so applying it late gives the same dicts)."""
 
@@ -202,14 +242,10 @@ class LoopBookView(BookView):
         if self._attached:
             self.take_fold()
             self.sync()
+            b, a = self._l.touch_bid, self._l.touch_ask
+            self._best_bid = None if b == -INF else b
+            self._best_ask = None if a == INF else a
             self._attached = False
-
-    def take_touch(self) -> None:
-        """The C view's touch as rpl_loop_take_md left it (it changes only there)."""
-        l = self._l
-        b, a = l.touch_bid, l.touch_ask
-        self._best_bid = None if b == -INF else b
-        self._best_ask = None if a == INF else a
 
     # the level dicts: brought up to date when read ------------------------------------------------
     @property  # type: ignore[override]
@@ -232,9 +268,39 @@ class LoopBookView(BookView):
     def asks(self, value: dict[int, int]) -> None:
         self._levels[2] = value
 
+    # the trades: the loop's fold taken when read ------------------------------------------------
+    @property  # type: ignore[override]
+    def last_trade_price(self) -> int | None:
+        if self._attached and self._l.trade_seen:
+            self.take_fold()
+        return self._last_trade_price
+
+    @last_trade_price.setter
+    def last_trade_price(self, value: int | None) -> None:
+        self._last_trade_price = value
+
+    @property  # type: ignore[override]
+    def traded_volume(self) -> int:
+        if self._attached and self._l.trade_seen:
+            self.take_fold()
+        return self._traded_volume
+
+    @traded_volume.setter
+    def traded_volume(self, value: int) -> None:
+        self._traded_volume = value
+
+    def trade(self, price: int, qty: int) -> None:
+        """A trade Python applies itself (a held row: on_trade), after those folded before it."""
+        if self._attached:
+            self.take_fold()
+        self._last_trade_price = price
+        self._traded_volume += qty
+
     def sync(self) -> None:
-        """The loop's net level changes into the dicts (and the set emptied)."""
+        """The loop's net level changes into the dicts (and the set emptied; the trade fold, which
+        emptying forgets, taken first)."""
         l = self._l
+        self.take_fold()
         levels, dicts = l.levels, self._levels
         for k in range(l.n_levels):
             lv = levels[k]
@@ -246,22 +312,38 @@ class LoopBookView(BookView):
         lib.rpl_loop_levels_clear(l)
 
     def take_fold(self) -> None:
-        """The trades the loop folded since the last wake-up: last price and volume (the level set
-        waits until the dicts are read)."""
+        """The trades the loop folded since they were last taken: last price and volume (the level
+        set waits until the dicts are read)."""
         l = self._l
         if l.trade_seen:
-            self.trade(l.trade_last_price, l.trade_volume)
+            self._last_trade_price = l.trade_last_price
+            self._traded_volume += l.trade_volume
             l.trade_seen = 0
             l.trade_volume = 0
 
     def apply(self, side: int, price: int, qty: int) -> None:
         raise TypeError("the C loop's book view is fed by the loop (rpl_loop_take_md), not by apply")
 
-    # the touch: the C view's, as last taken ----------------------------------------------------
+    # the touch: the C view's, read where the strategy reads it (it changes only in
+    # rpl_loop_take_md, so between two wake-ups Python never sees it move) -------------------------
     @property
     def best_bid(self) -> int | None:
+        if self._attached:
+            b: int = self._l.touch_bid
+            return None if b == -INF else b
         return self._best_bid
 
     @property
+    def mid(self) -> float | None:
+        """BookView.mid from the loop's touch fields directly (read at every P&L sample)."""
+        if not self._attached:
+            return super().mid
+        b, a = self._l.touch_bid, self._l.touch_ask
+        return None if b == -INF or a == INF else (b + a) / 2
+
+    @property
     def best_ask(self) -> int | None:
+        if self._attached:
+            a: int = self._l.touch_ask
+            return None if a == INF else a
         return self._best_ask

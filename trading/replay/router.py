@@ -22,6 +22,11 @@ from native.messages import Event
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
 from trading.strategy.decode import decode_event_records
 
+# rpl_reject_t as numpy reads it (the field offsets from the cffi layout)
+_REJECT = np.dtype({"names": ["cmd_type", "reason"], "formats": ["<u2", "<u2"],
+                    "offsets": [ffi.offsetof("rpl_reject_t", "cmd_type"), ffi.offsetof("rpl_reject_t", "reason")],
+                    "itemsize": ffi.sizeof("rpl_reject_t")})
+
 INF = 1 << 62
 TAKE = 4096
 # rpl_md_t (rpl_router.h) without its padding
@@ -134,14 +139,19 @@ class Router:
         self._r.md_unstamped = 0
 
     def count_rejects(self) -> None:
-        """Refused history commands since the last call, into counts (the C loop leaves them listed)."""
+        """Refused history commands since the last call, into counts (the C loop leaves them listed;
+        each (command, reason) pair counted with numpy, keys added in the order the pairs first
+        appear)."""
         r, keys, counts = self._r, self._reject_keys, self.counts
-        for k in range(r.rej_len):
-            rej = r.rej[k]
-            pair = (rej.cmd_type, rej.reason)
+        n = int(r.rej_len)
+        rej = np.frombuffer(ffi.buffer(r.rej, n * ffi.sizeof("rpl_reject_t")), dtype=_REJECT)
+        pair_code = rej["cmd_type"].astype(np.uint32) << 16 | rej["reason"]
+        codes, first, freq = np.unique(pair_code, return_index=True, return_counts=True)
+        for k in np.argsort(first, kind="stable").tolist():
+            pair = (int(codes[k]) >> 16, int(codes[k]) & 0xFFFF)
             key = keys.get(pair)
             if key is None:     # named once per pair: two Enum calls cost about 4 us
                 key = keys[pair] = \
                     f"historical {records.CmdType(pair[0]).name} refused: {records.Reason(pair[1]).name}"
-            counts[key] = counts.get(key, 0) + 1
+            counts[key] = counts.get(key, 0) + int(freq[k])
         r.rej_len = 0

@@ -58,7 +58,7 @@ from trading.replay.history import (
     History,
 )
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
-from trading.replay.native_loop import HAS_ORDERS, STOP_END, STOP_WAKE, STOPPED, NativeLoop
+from trading.replay.native_loop import HAS_ORDERS, STOP_END, STOPPED, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
 from trading.strategy.context import TIMER_ON_CHANGE, TIMER_ON_TOUCH, Context, Limits, Outgoing, write_command
@@ -76,6 +76,8 @@ _EXP = records.dtype_of("eng_evt_expired_t")
 _REJ = records.dtype_of("eng_evt_rejected_t")
 E_BOOK, E_TRADE, E_REJ, E_CXL, E_EXP = (int(EvtType.BOOK_LEVEL), int(EvtType.TRADE), int(EvtType.REJECTED),
                                         int(EvtType.CANCELLED), int(EvtType.EXPIRED))
+E_ACCEPTED = int(EvtType.ACCEPTED)
+RECORD_SIZE = records.RECORD_SIZE
 # the order events, ACCEPTED .. EXPIRED, are the codes 1..6
 _OWN_FIRST, _OWN_LAST = int(EvtType.ACCEPTED), int(EvtType.EXPIRED)
 assert [int(t) for t in (EvtType.ACCEPTED, EvtType.REJECTED, EvtType.TRADE, EvtType.CANCELLED, EvtType.REPLACED,
@@ -182,6 +184,7 @@ class Replay:
         self.fills: list[Fill] = []
         self.samples: list[Sample] = []
         self.last_sample = -INF
+        self._sample_every = self.cfg.sample_every_ns
         self.counts: dict[str, int] = {}
         # engine calls and routing in C; market data waits on its FIFO until delivered
         self.router = Router(self.eng, self.cfg.account_id, self.wants_md, self.cfg.feed_latency, self.rng,
@@ -205,6 +208,8 @@ class Replay:
         self._wake_ts = 0
         self._charged = 0
         self._measured = self.cfg.compute == "measured"
+        # ns charged per callback in the fixed mode (0 in the others)
+        self._fixed_charge = self.cfg.compute if isinstance(self.cfg.compute, int) else 0
         self.wakeups = 0
         self._calls = 0          # callbacks run (a wake-up that runs none and takes no own event is quiet)
         self._silent_acks = False   # the strategy's ACCEPTED events wake nothing (_set_silent_acks)
@@ -276,10 +281,10 @@ class Replay:
             raise
         except Exception as exc:   # a strategy that raises is stopped; the replay goes on
             self._fail(name, exc)
-        if self.cfg.compute == "measured":
+        if self._measured:
             self._charged += self._elapsed()
-        elif isinstance(self.cfg.compute, int):
-            self._charged += self.cfg.compute
+        elif self._fixed_charge:
+            self._charged += self._fixed_charge
         self._cb_start = 0
 
     def _fail(self, where: str, exc: Exception) -> None:
@@ -320,7 +325,7 @@ class Replay:
         if self._replayed is not None and len(self.readings) != len(self._replayed):
             raise ComputeChargesMismatch(f"the run used {len(self.readings)} of {len(self._replayed)} compute charges: "
                                          "they were recorded by another run")
-        self._count_aggressors_of_c_loop()
+        self._counts_of_c_loop()
         return ReplayResult(
             strategy=type(self.s).__name__, params=dict(self.s.params), config=self._describe_config(),
             fills=self.fills, samples=self.samples, counts=dict(sorted({**h.counts, **self.counts}.items())),
@@ -381,30 +386,67 @@ class Replay:
         st = loop.state
         st.md_callbacks = int(self.md_callbacks)
         st.md_wakes = int(self.md_callbacks or any(t.on_change for t in loop.timers))
+        # nothing of the strategy runs between a wake-up's marking and firing of timers: C settles them
+        st.settle_at_wake = int(not self.subscribed["on_book"])
         n = len(self.h)
         step = max(1, n // 200)
         next_progress = 0
         orders = self.ctx.orders
         prices: tuple[int, int] | None = None
+        advance = loop.advance
         while True:
             # the strategy's side as the reference loop would see it now (its orders change only
             # at a wake-up: its callbacks and own events)
             if prices is None:
                 prices = self._own_prices()
             # its commands on the way are on the loop's arrival FIFO (_after_wake): advance runs them
-            stop = loop.advance(self.now, prices[0], prices[1], self.busy_until,
-                                (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
-            self.i, self.now = int(st.i), int(st.now)
+            stop, wake_ns, self.now, i, took_own, _, settled, fired, _ = advance(
+                self.now, prices[0], prices[1], self.busy_until,
+                (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
             if stop == STOP_END:
                 break
-            assert stop == STOP_WAKE
-            self._wake(int(st.wake_ns))
-            prices = None
-            if progress is not None and self.i >= next_progress:
-                progress(self.i / n)
-                next_progress = self.i + step
+            if settled and self.error is None:       # the common wake-up: everything taken in C
+                if self._wake_settled(wake_ns, took_own, fired):
+                    prices = None
+            else:
+                self._wake(wake_ns)
+                prices = None
+            if progress is not None and i >= next_progress:
+                progress(i / n)
+                next_progress = i + step
+        self.i = int(st.i)
 
-    def _count_aggressors_of_c_loop(self) -> None:
+    def _wake_settled(self, t: int, k: int, fired: int) -> bool:
+        """_wake of a running strategy for a wake-up whose hand-over (rpl_loop.h) took every own
+        event (k of them) and market-data row due (no row held; the view's trades are taken when
+        read) and settled the timers (`fired` of them fire): the same callbacks in the same order
+        as _wake_c_loop.
+        Returns whether the strategy's orders may have changed (own events, or commands made)."""
+        self._wake_ts = t
+        self._charged = 0
+        if t > self.now:
+            self.now = t
+        calls = self._calls
+        taken = False
+        if k:     # the records themselves, no Struct each (Context.apply_record)
+            assert self.loop is not None
+            silent, apply, raw = self._silent_acks, self.ctx.apply_record, self.loop.own_records
+            for offset in range(0, k * RECORD_SIZE, RECORD_SIZE):
+                if apply(raw, offset) != E_ACCEPTED or not silent:
+                    taken = True
+        for _ in range(fired):
+            if self.error is None:
+                self._invoke("on_timer")
+        if not (taken or self._calls != calls):
+            return bool(k)
+        self.wakeups += 1
+        sent = bool(self.ctx.outbox)
+        self._after_wake(t)
+        return bool(k) or sent
+
+    def _counts_of_c_loop(self) -> None:
+        if self.loop is not None:
+            self.loop.count_rejects()    # advance leaves them listed in batches (REJECT_BATCH)
         st = self.loop.state if self.loop is not None else None
         if st is None or not st.aggressors_built:
             return
@@ -485,20 +527,10 @@ class Replay:
         if b <= a:
             return
         recs = h.records[a:b]
-        rewritten: list[int] = []
-        if self.ctx.orders and self.error is None:
-            bid, ask = self._own_prices()
-            k = a
-            while True:     # each execution at or through an own order's price (C scan)
-                k = lib.rpl_first_touch(self._c["_bid_exec"], self._c["_ask_exec"], k, b, bid, ask)
-                if k >= b:
-                    break
-                if self.cfg.hidden_executions or self._kind[k] != Cmd.HIDDEN:
-                    rewritten.append(k)
-                k += 1
-            if rewritten:
-                recs = recs.copy()
-                recs[np.array(rewritten) - a] = self._aggressors(rewritten)
+        rewritten = self._touching(a, b) if self.ctx.orders and self.error is None else []
+        if rewritten:
+            recs = recs.copy()
+            recs[np.array(rewritten) - a] = self._aggressors(rewritten)
         self.i = b
         self.now = max(self.now, self._ts[b - 1])
         self._submit_records(recs, own=False)
@@ -506,9 +538,32 @@ class Replay:
             hid = h.kind[a:b] == Cmd.HIDDEN
             if rewritten:
                 hid[np.array(rewritten) - a] = False
-            idx = a + np.flatnonzero(hid)
-            self.router.push_prints(h.ts_ns[idx].tolist(), h.side[idx].tolist(), h.price[idx].tolist(),
-                                    h.qty[idx].tolist())
+            self._push_prints(a + np.flatnonzero(hid))
+
+    def _touching(self, a: int, b: int) -> list[int]:
+        """The history rows of [a, b) to replay as aggressive orders, in order: the executions at
+        or through the strategy's best own prices (multi.py: per instrument)."""
+        bid, ask = self._own_prices()
+        return self._executions_through(self._c, a, b, bid, ask)
+
+    def _executions_through(self, columns: dict[str, Any], a: int, b: int, bid: int, ask: int) -> list[int]:
+        """The executions of [a, b) at or through an own bid / ask (C scan of the history's
+        bid_exec / ask_exec columns), hidden ones only where hidden executions may fill."""
+        rows: list[int] = []
+        k = a
+        while True:
+            k = lib.rpl_first_touch(columns["_bid_exec"], columns["_ask_exec"], k, b, bid, ask)
+            if k >= b:
+                return rows
+            if self.cfg.hidden_executions or self._kind[k] != Cmd.HIDDEN:
+                rows.append(k)
+            k += 1
+
+    def _push_prints(self, idx: np.ndarray) -> None:
+        """Hidden prints (history rows idx, in time order) onto the strategy's market data."""
+        h = self.h
+        self.router.push_prints(h.ts_ns[idx].tolist(), h.side[idx].tolist(), h.price[idx].tolist(),
+                                h.qty[idx].tolist())
 
     def _aggressors(self, idx: list[int]) -> np.ndarray:
         """IOC orders standing for historical executions (FIDELITY.md rules 2 and 3): the opposite
@@ -536,17 +591,30 @@ class Replay:
             self.counts.get("hidden executions offered to the strategy's orders", 0) + hidden_count
         return buf.records()
 
-    def _push_arrivals(self) -> None:
-        """The C loop's way for the strategy's commands: each stamped with its arrival, onto the
-        loop's arrival FIFO in one call (rpl_loop_advance runs them as _submit_strategy would)."""
-        assert self.loop is not None
-        buf = self._strategy_buf      # reused: the loop copies the commands
-        buf.clear()
-        acct = self.cfg.account_id
-        for ts, o in self.arrivals:
-            write_command(buf, o, INSTRUMENT, acct, ts)
-        self.arrivals.clear()
-        self.loop.push_arrivals(buf.records())
+    def _send(self, out: list[Outgoing]) -> None:
+        """A wake-up's commands on their way: each arrives after the order latency, never before the
+        one sent before it; the C loop takes them onto its arrival FIFO in one call."""
+        lat = self._order_latency_ns
+        if lat is not None:
+            if self.loop is not None:
+                self.last_arrival = self.loop.push_outgoing(out, None, lat, self.last_arrival, self.cfg.account_id)
+                return
+            # a constant order latency draws nothing: the same arithmetic as below, without arrays
+            last = self.last_arrival
+            for o in out:
+                last = max(o.sent_ns + lat, last)
+                self.arrivals.append((last, o))
+            self.last_arrival = last
+            return
+        sent = np.array([o.sent_ns for o in out], dtype=np.int64)
+        model = self.cfg.order_latency
+        rate = activity(self.h.ts_ns, sent, model.window_ns) if isinstance(model, Banded) else None
+        arrive = np.maximum.accumulate(np.maximum(sent + model.sample(self.rng, len(sent), rate), self.last_arrival))
+        if self.loop is not None:    # arrive is already in order, none before last_arrival
+            self.loop.push_outgoing(out, arrive.tolist(), 0, self.last_arrival, self.cfg.account_id)
+        else:
+            self.arrivals.extend(zip(arrive.tolist(), out))
+        self.last_arrival = int(arrive[-1])
 
     def _submit_strategy(self, t_h: int) -> None:
         buf = self._strategy_buf      # reused: the router copies the batch before the engine runs it
@@ -672,7 +740,9 @@ class Replay:
                 own = own or self.error is None
                 taken = True
             self.ctx.apply_event(ev)
-        if self.subscribed["on_book"] or self.error is not None:
+        if loop.state.settled:      # the hand-over settled them in C (rpl_loop.h settle_at_wake)
+            fired = int(loop.state.fired)
+        elif self.subscribed["on_book"] or self.error is not None:
             loop.mark_timers(own)
             if (md_changed or own) and self.subscribed["on_book"] and self.error is None:
                 self._invoke("on_book")
@@ -727,6 +797,19 @@ class Replay:
         """Computation time charged, new timers started, the strategy's commands on their way, a
         P&L sample."""
         self.busy_until = t + self._charged
+        ctx = self.ctx
+        if len(ctx.timers) != self._timers_seen:     # set_timer was called (on_start, mostly)
+            self._start_timers(t)
+        out = ctx.outbox
+        if out:
+            self._send(out)
+            out.clear()
+        if t - self.last_sample >= self._sample_every:     # _sample's own test, without the call
+            self._sample(t)
+
+    def _start_timers(self, t: int) -> None:
+        """The timers the strategy set since the last wake-up start ticking from t, and the
+        silent-acks rule is decided again (an on-change timer changes it)."""
         if self.loop is not None:
             while len(self.loop.timers) < len(self.ctx.timers):
                 interval, on_change = self.ctx.timers[len(self.loop.timers)]
@@ -734,33 +817,11 @@ class Replay:
         while self.loop is None and len(self.timers) < len(self.ctx.timers):
             interval, on_change = self.ctx.timers[len(self.timers)]
             self.timers.append([t + interval, interval, int(on_change), 0, -INF, INF])
-        if len(self.ctx.timers) != self._timers_seen:
-            self._timers_seen = len(self.ctx.timers)
-            self._set_silent_acks()
-        out = self.ctx.outbox
-        if out and self._order_latency_ns is not None:
-            # a constant order latency draws nothing: the same arithmetic as below, without arrays
-            last, lat = self.last_arrival, self._order_latency_ns
-            for o in out:
-                last = max(o.sent_ns + lat, last)
-                self.arrivals.append((last, o))
-            self.last_arrival = last
-            out.clear()
-        elif out:
-            sent = np.array([o.sent_ns for o in out], dtype=np.int64)
-            model = self.cfg.order_latency
-            rate = activity(self.h.ts_ns, sent, model.window_ns) if isinstance(model, Banded) else None
-            arrive = np.maximum.accumulate(np.maximum(sent + model.sample(self.rng, len(sent), rate), self.last_arrival))
-            self.last_arrival = int(arrive[-1])
-            self.arrivals.extend(zip(arrive.tolist(), out))
-            out.clear()
-        if self.loop is not None and self.arrivals:
-            self._push_arrivals()
-        if t - self.last_sample >= self.cfg.sample_every_ns:     # _sample's own test, without the call
-            self._sample(t)
+        self._timers_seen = len(self.ctx.timers)
+        self._set_silent_acks()
 
     def _sample(self, t: int, force: bool = False) -> None:
-        if not force and t - self.last_sample < self.cfg.sample_every_ns:
+        if not force and t - self.last_sample < self._sample_every:
             return
         self.last_sample = t
         led = self.ctx.ledger

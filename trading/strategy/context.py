@@ -21,14 +21,16 @@ all. Ids stay one sequence across instruments, so an order id names one order of
 """
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
-from native.batch import CommandBuffer
+from native.batch import CommandBuffer, write_cancel, write_new_limit, write_record, write_replace
 from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, ExpiredEvent, Flag, OrdType, Phase, Reason,
                              RejectedEvent,
                              ReplacedEvent, Tif, TradeEvent)
 from trading.strategy.api import BUY, SELL, Fill, OwnOrder, PublicTrade
+from trading.strategy.decode import field_picker
 from trading.strategy.ledger import FeeSchedule, Ledger
 
 STRATEGY_ID_BIT = 1 << 62
@@ -84,22 +86,30 @@ class Outgoing(NamedTuple):
 def write_command(buf: CommandBuffer, o: Outgoing, instrument_id: int, account_id: int, ts_ns: int = 0) -> None:
     """One command of the strategy into a batch of engine records (live and replay alike);
     instrument_id is the primary one, used where the command names none of its own."""
+    target, offset = buf.reserve()
+    pack_command(target, offset, o, instrument_id, account_id, ts_ns)
+
+
+def pack_command(target: Any, offset: int, o: Outgoing, instrument_id: int, account_id: int, ts_ns: int = 0) -> None:
+    """write_command's record, the whole 96 bytes, packed at byte `offset` of a writable buffer the
+    caller keeps (the replay's C loop packs a wake-up's commands into one reused buffer)."""
     instrument_id = o.instrument_id or instrument_id
-    if o.op == "NEW":
+    op = o.op
+    if op == "NEW":
         if o.display_qty:
-            buf.append("NEW_ORDER", instrument_id=instrument_id, ts_ns=ts_ns, order_id=o.order_id, side=o.side,
-                       price=o.price, qty=o.qty, display_qty=o.display_qty, account_id=account_id,
-                       ord_type=int(OrdType.LIMIT), tif=o.tif, flags=o.flags, client_order_id=o.client_order_id)
+            write_record(target, offset, "NEW_ORDER", instrument_id=instrument_id, ts_ns=ts_ns, order_id=o.order_id,
+                         side=o.side, price=o.price, qty=o.qty, display_qty=o.display_qty, account_id=account_id,
+                         ord_type=int(OrdType.LIMIT), tif=o.tif, flags=o.flags, client_order_id=o.client_order_id)
         else:
-            buf.new_limit(instrument_id, 0, ts_ns, o.order_id, o.side, o.price, o.qty, account_id, o.tif,
-                          client_order_id=o.client_order_id, flags=o.flags)
-    elif o.op == "CANCEL":
-        buf.cancel(instrument_id, 0, ts_ns, o.order_id)
-    elif o.op == "REPLACE":
-        buf.replace(instrument_id, 0, ts_ns, o.order_id, o.price, o.qty)
+            write_new_limit(target, offset, instrument_id, 0, ts_ns, o.order_id, o.client_order_id, o.price, o.qty,
+                            account_id, 0, o.side, o.tif, 0, o.flags)
+    elif op == "CANCEL":
+        write_cancel(target, offset, instrument_id, 0, ts_ns, o.order_id)
+    elif op == "REPLACE":
+        write_replace(target, offset, instrument_id, 0, ts_ns, o.order_id, o.price, o.qty)
     else:
-        buf.append("MASS_CANCEL", instrument_id=instrument_id, ts_ns=ts_ns, account_id=account_id, by_account=1,
-                   by_instrument=1)
+        write_record(target, offset, "MASS_CANCEL", instrument_id=instrument_id, ts_ns=ts_ns, account_id=account_id,
+                     by_account=1, by_instrument=1)
 
 
 class BookView:
@@ -322,13 +332,14 @@ class Context:
         self._next_id += 1
         order_id = self.id_base | self._next_id
         now = self.clock()
-        self.orders[order_id] = OwnOrder(order_id, side, int(price), int(qty), int(qty), tif, sent_ns=now,
-                                         display_qty=int(display_qty), instrument_id=instrument_id)
+        price, qty, display_qty = int(price), int(qty), int(display_qty)    # once: each call runs per order
+        self.orders[order_id] = OwnOrder(order_id, side, price, qty, qty, tif, "pending", 0, now, display_qty,
+                                         instrument_id)
         flags = (POST_ONLY if post_only else 0) | (ICEBERG if display_qty else 0)
-        self.outbox.append(Outgoing(now, "NEW", order_id, side, int(price), int(qty), TIFS[tif], flags,
-                                    int(display_qty), instrument_id, int(client_order_id)))
+        self.outbox.append(Outgoing(now, "NEW", order_id, side, price, qty, TIFS[tif], flags, display_qty,
+                                    instrument_id, int(client_order_id)))
         self.sent["NEW"] += 1
-        self.placed_qty += int(qty)
+        self.placed_qty += qty
         return order_id
 
     def continue_order_ids_from(self, seq: int) -> None:
@@ -387,50 +398,85 @@ class Context:
         """One engine event about the strategy's own orders (a native.messages Struct), in engine
         order; the same in live and replay."""
         if isinstance(ev, AcceptedEvent):
-            order = self.orders.get(ev.order_id)
-            if order is not None:
-                order.status = "live"
-                self.invoke("on_accepted", order)
+            self._accepted(ev.order_id)
         elif isinstance(ev, RejectedEvent):
-            self.rejects += 1
-            if ev.cmd_type == int(CmdType.NEW_ORDER):
-                self.rejected_new += 1
-            order = self.orders.get(ev.order_id)
-            if order is not None and order.status == "pending" and ev.cmd_type == int(CmdType.NEW_ORDER):
-                del self.orders[ev.order_id]
-            self.invoke("on_rejected", ev.order_id, reason_name(ev.reason))
+            self._rejected(ev.reason, ev.order_id, ev.cmd_type)
         elif isinstance(ev, TradeEvent):
-            if ev.buy_account_id == self.account_id and ev.buy_order_id in self.orders:
-                self._own_fill(ev, BUY, ev.buy_order_id, ev.buy_leaves_qty)
-            if ev.sell_account_id == self.account_id and ev.sell_order_id in self.orders:
-                self._own_fill(ev, SELL, ev.sell_order_id, ev.sell_leaves_qty)
-        elif isinstance(ev, (CancelledEvent, ExpiredEvent)):
-            order = self.orders.get(ev.order_id)
-            if order is None:
-                return
-            leaves = ev.leaves_qty if isinstance(ev, CancelledEvent) else 0
-            if leaves:
-                order.leaves_qty = leaves
-                return
-            order.status, order.leaves_qty = "done", 0
-            del self.orders[order.order_id]
-            self.invoke("on_cancelled", order, reason_name(ev.reason))
+            self._traded(ev.ts_ns, ev.buy_order_id, ev.sell_order_id, ev.price, ev.qty, ev.buy_leaves_qty,
+                         ev.sell_leaves_qty, ev.buy_account_id, ev.sell_account_id, ev.aggressor_side)
+        elif isinstance(ev, CancelledEvent):
+            self._cancelled(ev.reason, ev.order_id, ev.leaves_qty)
+        elif isinstance(ev, ExpiredEvent):
+            self._cancelled(ev.reason, ev.order_id, 0)
         elif isinstance(ev, ReplacedEvent):
-            order = self.orders.get(ev.order_id)
-            if order is not None:
-                order.price, order.leaves_qty = ev.price, ev.leaves_qty
+            self._replaced(ev.order_id, ev.price, ev.leaves_qty)
 
-    def _own_fill(self, ev: TradeEvent, side: int, order_id: int, leaves: int) -> None:
+    def apply_record(self, raw: Any, offset: int) -> int:
+        """apply_event for the 96-byte engine event record at byte `offset` of `raw`, without
+        building its Struct (the replay's C loop hands its own events over as records): only the
+        fields the context reads are unpacked, and the same handlers run. Returns the record's
+        event type code."""
+        code: int = _EVENT_TYPE(raw, offset)[0]
+        pick = _PICKS.get(code)
+        if pick is not None:
+            pick[1](self, *pick[0](raw, offset))
+        return code
+
+    # one handler per own event type, its arguments in the record's field order (_PICKS) ---------
+    def _accepted(self, order_id: int) -> None:
+        order = self.orders.get(order_id)
+        if order is not None:
+            order.status = "live"
+            self.invoke("on_accepted", order)
+
+    def _rejected(self, reason: int, order_id: int, cmd_type: int) -> None:
+        self.rejects += 1
+        if cmd_type == _CMD_NEW:
+            self.rejected_new += 1
+        order = self.orders.get(order_id)
+        if order is not None and order.status == "pending" and cmd_type == _CMD_NEW:
+            del self.orders[order_id]
+        self.invoke("on_rejected", order_id, reason_name(reason))
+
+    def _traded(self, ts_ns: int, buy_order_id: int, sell_order_id: int, price: int, qty: int, buy_leaves: int,
+                sell_leaves: int, buy_account: int, sell_account: int, aggressor_side: int) -> None:
+        if buy_account == self.account_id and buy_order_id in self.orders:
+            self._own_fill(ts_ns, price, qty, aggressor_side, BUY, buy_order_id, buy_leaves)
+        if sell_account == self.account_id and sell_order_id in self.orders:
+            self._own_fill(ts_ns, price, qty, aggressor_side, SELL, sell_order_id, sell_leaves)
+
+    def _cancelled(self, reason: int, order_id: int, leaves: int) -> None:
+        """CANCELLED (leaves: what is left after a partial cancel) or EXPIRED (leaves 0)."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return
+        if leaves:
+            order.leaves_qty = leaves
+            return
+        order.status, order.leaves_qty = "done", 0
+        del self.orders[order.order_id]
+        self.invoke("on_cancelled", order, reason_name(reason))
+
+    def _expired(self, reason: int, order_id: int) -> None:
+        self._cancelled(reason, order_id, 0)
+
+    def _replaced(self, order_id: int, price: int, leaves: int) -> None:
+        order = self.orders.get(order_id)
+        if order is not None:
+            order.price, order.leaves_qty = price, leaves
+
+    def _own_fill(self, ts_ns: int, price: int, qty: int, aggressor_side: int, side: int, order_id: int,
+                  leaves: int) -> None:
         order = self.orders[order_id]
-        maker = ev.aggressor_side != side
+        maker = aggressor_side != side
         state = self.instruments.get(order.instrument_id) or self.instruments[self.instrument_id]
-        fee = state.ledger.fill(side, ev.price, ev.qty, maker)
+        fee = state.ledger.fill(side, price, qty, maker)
         order.leaves_qty = leaves
-        order.filled_qty += ev.qty
+        order.filled_qty += qty
         if order.status == "pending":
             order.status = "live"
         self.fill_count += 1
-        fill = Fill(ev.ts_ns, order_id, side, ev.price, ev.qty, leaves, maker, fee, state.instrument_id)
+        fill = Fill(ts_ns, order_id, side, price, qty, leaves, maker, fee, state.instrument_id)
         if leaves == 0:
             order.status = "done"
             del self.orders[order_id]
@@ -449,3 +495,17 @@ class Context:
 
     def apply_trade(self, trade: PublicTrade) -> None:
         self.book.trade(trade.price, trade.qty)
+
+
+# apply_record: per own event type, the fields its handler takes (in record order) and the handler
+_EVENT_TYPE = struct.Struct("<H").unpack_from     # the header's first field, as decode.py reads it
+_CMD_NEW = int(CmdType.NEW_ORDER)
+_PICKS: dict[int, tuple[Callable[..., tuple[int, ...]], Callable[..., None]]] = {
+    cls.CODE: (field_picker(cls.CODE, names).unpack_from, handler) for cls, names, handler in (
+        (AcceptedEvent, ("order_id",), Context._accepted),
+        (RejectedEvent, ("reason", "order_id", "cmd_type"), Context._rejected),
+        (TradeEvent, ("ts_ns", "buy_order_id", "sell_order_id", "price", "qty", "buy_leaves_qty", "sell_leaves_qty",
+                      "buy_account_id", "sell_account_id", "aggressor_side"), Context._traded),
+        (CancelledEvent, ("reason", "order_id", "leaves_qty"), Context._cancelled),
+        (ExpiredEvent, ("reason", "order_id"), Context._expired),
+        (ReplacedEvent, ("order_id", "price", "leaves_qty"), Context._replaced))}

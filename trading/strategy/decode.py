@@ -47,6 +47,30 @@ assert records.field_offset(records.dtype_of("eng_evt_hdr_t"), "type") == 0 and 
     records.field_dtype(records.dtype_of("eng_evt_hdr_t"), "type").itemsize == _TYPE.size
 
 
+def field_picker(code: int, names: tuple[str, ...]) -> struct.Struct:
+    """A struct that unpacks only the named fields of event type `code`'s record (the others are
+    skipped as pad bytes), for a reader that needs a few fields and no Struct. The names must be
+    given in the record's field order (the order they are unpacked in); ValueError otherwise, or
+    for a field that is not a plain integer of the type."""
+    dt = EVT_DTYPES[code]
+    fmt, at, picked = "<", 0, []
+    for name in field_names(dt):
+        fdt, offset = dt.fields[name][0], dt.fields[name][1]  # type: ignore[index]
+        fmt += "x" * (offset - at)
+        at = offset + fdt.itemsize
+        if name in names:
+            kind = _CODES.get((fdt.kind, fdt.itemsize)) if fdt.shape == () else None
+            if kind is None:
+                raise ValueError(f"event {code}: field {name!r} is not a plain integer")
+            fmt += kind
+            picked.append(name)
+        else:
+            fmt += "x" * fdt.itemsize
+    if tuple(picked) != names:
+        raise ValueError(f"event {code}: fields {names} not all there or not in record order {tuple(picked)}")
+    return struct.Struct(fmt)
+
+
 def decode_event_records(raw: bytes | memoryview, count: int) -> list[Event]:
     """`count` consecutive 96-byte event records in `raw` -> their Structs, in order."""
     out: list[Event] = []

@@ -26,11 +26,27 @@ EXAMPLE = Path(mv.__file__).with_name("multi_venue.toml")
 START_S = 150.0      # two venues (five processes each) and the consolidator on two shared CPUs
 
 
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands out to connect() and bind(port 0)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768                           # Linux's default range starts there
+
+
 def _free_base(count: int) -> int:
-    """A port_base whose `count` venues' ports and the consolidator's port (one above) are free."""
+    """A port_base whose `count` venues' ports and the consolidator's port (one above) are free,
+    all below the kernel's ephemeral range: `up` checks its fixed ports, then starts the venues one
+    after the other, and a connection made meanwhile (a venue's processes connecting to each other,
+    the consolidator's probes, another test run beside) takes its source port from that range. A
+    port of a venue not yet started could go that way and fail its bind with EADDRINUSE."""
+    span = 10 * count + 1
+    low = 10_000
+    high = _ephemeral_low() - span              # exclusive: the window ends below the range
+    assert high > low, "the ephemeral port range leaves no room for fixed test ports"
     for attempt in range(200):
-        base = 20_000 + (os.getpid() * 131 + attempt * 97) % 30_000
-        ports = range(base, base + 10 * count + 1)
+        base = low + (os.getpid() * 131 + attempt * 97) % (high - low)
+        ports = range(base, base + span)
         ok = True
         for p in ports:
             with socket.socket() as s:
