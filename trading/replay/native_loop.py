@@ -2,16 +2,19 @@
 history arrays it reads (kept alive here), and the hand-over at a wake-up.
 
 ``advance`` runs history and the strategy's commands (stamped with their arrival, on the loop's
-arrival FIFO: ``push_outgoing``) through the engine until the strategy must run; at a wake-up it has already taken, in the same C call, what was
-delivered up to it (``take_at_wake`` hands it over): the net level changes of the strategy's book
-view and the folded trades, each row that needs Python on its own (a phase change, a trade for a
-strategy with on_trade), and its own events, decoded. The book view the strategy reads
-(``LoopBookView``) is the loop's own C copy (rpl_view.h): its touch is two fields the C loop sets,
-and its level dicts take the loop's net level changes only when the strategy reads them. The
-timers live in the C struct (``timers``), because the C loop computes the next wake-up from them; a
-strategy with no on_book has them marked and fired in one call (``settle_timers``). Only the
-wake-up loop moved: what the strategy sees, when, and the commands the engine gets are those of
-the reference loop in runtime.py (a test compares them).
+arrival FIFO: ``push_outgoing`` packs a wake-up's commands into one reused buffer) through the
+engine until the strategy must run, and returns its report (rpl_report_t, read with one unpack).
+At a wake-up the same C call has already taken what was delivered up to it: the market data into
+the strategy's book view (net level changes, folded trades; a row that needs Python on its own, a
+phase change or a trade for a strategy with on_trade, is held for ``take_at_wake``) and its own
+events into one buffer (``own_records``: Context.apply_record books them without a Struct each),
+and, for a strategy with no on_book, settled the timers (how many fire). The book view the
+strategy reads (``LoopBookView``) is the loop's own C copy (rpl_view.h): its touch is two fields
+the C loop sets, its level dicts take the loop's net level changes and its trade figures the
+loop's fold only when the strategy reads them. The timers live in the C struct (``timers``),
+because the C loop computes the next wake-up from them. Only the wake-up loop moved: what the
+strategy sees, when, and the commands the engine gets are those of the reference loop in
+runtime.py (a test compares them).
 """
 from __future__ import annotations
 
