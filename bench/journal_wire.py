@@ -215,14 +215,21 @@ def _lone_run(variant: str, extra: tuple[str, ...], workdir: Path, cpus: list[in
 
 
 def _sync_means(stderr: str) -> dict[str, float]:
-    """From the stop lines of the venue's processes: the engine's mean journal sync (the msync
-    itself, timed by the engine around it, warm-up included) and the gateway's mean flow-store
-    sync (fdatasync before bytes leave; 0 without a store)."""
-    out = {"engine_sync_mean_ns": 0.0, "store_sync_mean_ns": 0.0, "store_sync_max_ns": 0.0}
+    """From the stop lines of the venue's processes: the engine's mean journal sync (the sync
+    itself, timed by the engine around it, warm-up included), the gateway's mean flow-store
+    sync (before bytes leave; 0 without a store), and whether each was made by writeback + the
+    device's cache flush (1.0) or msync (0.0)."""
+    out = {"engine_sync_mean_ns": 0.0, "store_sync_mean_ns": 0.0, "store_sync_max_ns": 0.0,
+           "journal_sync_fast": 0.0, "store_sync_fast": 0.0}
+    # 1.0: synced by writeback + the device's cache flush (native/journal/jrnl_durable.c)
+    fast = "writeback + device flush"
+    out["journal_sync_fast"] = float(f"command journal synced by {fast}" in stderr)
+    out["store_sync_fast"] = float(re.search(r"flow store syncs \([^)]*by " + re.escape(fast),
+                                             stderr) is not None)
     m = re.search(r"journal time: (\d+) us per sync", stderr)
     if m:
         out["engine_sync_mean_ns"] = float(m.group(1)) * 1e3
-    m = re.search(r"(\d+) flow store syncs \(\d+ failed, (\d+) us each, longest (\d+) us\)",
+    m = re.search(r"(\d+) flow store syncs \(\d+ failed, (\d+) us each, longest (\d+) us[,)]",
                   stderr)
     if m and int(m.group(1)):
         out["store_sync_mean_ns"] = float(m.group(2)) * 1e3
@@ -230,7 +237,8 @@ def _sync_means(stderr: str) -> dict[str, float]:
     return out
 
 
-def lone_order_acks(quick: bool, directory: str | None = None) -> dict[str, object]:
+def lone_order_acks(quick: bool, directory: str | None = None,
+                    orders: int | None = None) -> dict[str, object]:
     """Durable ack of a lone order per durability mode (one IOC order every 3 ms through the
     gateway; from its planned send to its New, which leaves only once the order's record is
     durable as the mode says), beside the disk's own durable 4 KiB write (per mechanism,
@@ -238,7 +246,7 @@ def lone_order_acks(quick: bool, directory: str | None = None) -> dict[str, obje
     P50 and P99 to the disk's and the echo's. The disk is sampled in slices before, between and
     after the variants, so its figure covers the same stretch of time (and load) as theirs."""
     cpus = sorted(os.sched_getaffinity(0))
-    n = 300 if quick else 2000
+    n = orders or (300 if quick else 2000)
     out: dict[str, object] = {"loadavg_1m_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="venue-bench-lone-ack-",
                                      dir=directory or "/var/tmp") as tmp:
@@ -298,14 +306,15 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
     modes = r["modes"]
     assert isinstance(modes, dict)
     print("  ack: planned send -> New at the client; sync path: the engine's matched -> "
-          "published (group close, sync, release); msync avg: the engine's own mean journal "
-          "sync; store avg / max: the gateway's flow-store sync, in series after the "
-          "journal's (default venue); dev w / f: the device's write requests (flushes "
+          "published (group close, sync, release); sync avg: the engine's own mean journal "
+          "sync, * when by writeback + device flush (else msync); store avg / max: the "
+          "gateway's flow-store sync, in series after the journal's (default venue), * as "
+          "for the journal; dev w / f: the device's write requests (flushes "
           "included) and flushes per order over the run")
     print("  (times in us; each ratio pair: p50 then p99)")
     print(f"{'':<32}{'ack p50':>8}{'p99':>8}{'/disk':>7}{'/disk':>7}{'/lone':>7}{'/lone':>7}"
           f"{'sync p50':>9}{'p99':>7}{'/disk':>7}{'/disk':>7}{'/lone':>7}{'/lone':>7}"
-          f"{'msync':>7}{'store':>7}{'max':>7}{'dev w':>7}{'dev f':>7}")
+          f"{'sync':>7}{'store':>7}{'max':>7}{'dev w':>7}{'dev f':>7}")
     for m, v in modes.items():
         print(f"{'ack, journal ' + m:<32}{v['p50_ns'] / 1e3:>8.0f}{v['p99_ns'] / 1e3:>8.0f}"
               f"{v['p50_over_disk']:>7.2f}{v['p99_over_disk']:>7.2f}"
@@ -314,7 +323,8 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
               f"{v['sync_path_p50_over_disk']:>7.2f}{v['sync_path_p99_over_disk']:>7.2f}"
               f"{v['sync_path_p50_over_lone_disk']:>7.2f}"
               f"{v['sync_path_p99_over_lone_disk']:>7.2f}"
-              f"{v['engine_sync_mean_ns'] / 1e3:>7.0f}{v['store_sync_mean_ns'] / 1e3:>7.0f}"
+              f"{v['engine_sync_mean_ns'] / 1e3:>6.0f}{'*' if v['journal_sync_fast'] else ' '}"
+              f"{v['store_sync_mean_ns'] / 1e3:>6.0f}{'*' if v['store_sync_fast'] else ' '}"
               f"{v['store_sync_max_ns'] / 1e3:>7.0f}"
               f"{v['device_writes_per_order']:>7.2f}{v['device_flushes_per_order']:>7.2f}")
 

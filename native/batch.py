@@ -82,10 +82,13 @@ class CommandBuffer:
 
     def append(self, kind: str, **fields: int) -> int:
         """Any command type by name with keyword fields (unknown names raise ValueError)."""
-        _check_fields(kind, fields)
-        buf, offset = self.reserve()
-        write_record(buf, offset, kind, **fields)
-        return offset // records.RECORD_SIZE
+        packer, names, code, known = _packer_of(kind)
+        if not known.issuperset(fields):
+            raise ValueError(f"unknown field(s) {sorted(set(fields) - known)} for command type {kind!r}")
+        i = self._slot()
+        values = [code if n == "type" else fields.get(n, 0) for n in names]
+        packer.pack_into(self._buf, i * records.RECORD_SIZE, *values)  # type: ignore[arg-type]
+        return i
 
     # The hot commands get positional fast paths (no kwargs dict, no field check).
     def new_limit(self, instrument_id: int, seq: int, ts_ns: int, order_id: int, side: int, price: int,
@@ -107,31 +110,25 @@ class CommandBuffer:
         return i
 
 
-# one packer per command type, built when first used: (struct, field names, type code)
-_PACKERS: dict[str, tuple[struct.Struct, tuple[str, ...], int]] = {}
+# one packer per command type, built when first used: (struct, field names, type code, the names as a set)
+_PACKERS: dict[str, tuple[struct.Struct, tuple[str, ...], int, frozenset[str]]] = {}
 
 
-def _packer_of(kind: str) -> tuple[struct.Struct, tuple[str, ...], int]:
+def _packer_of(kind: str) -> tuple[struct.Struct, tuple[str, ...], int, frozenset[str]]:
     entry = _PACKERS.get(kind)
     if entry is None:
         if kind not in records.CmdType.__members__:
             raise ValueError(f"unknown command type name {kind!r}")
         packer, names = _packer(kind)
-        entry = _PACKERS[kind] = (packer, names, int(records.CmdType[kind]))
+        entry = _PACKERS[kind] = (packer, names, int(records.CmdType[kind]), frozenset(names))
     return entry
-
-
-def _check_fields(kind: str, fields: Mapping[str, int]) -> None:
-    unknown = set(fields) - set(_packer_of(kind)[1])
-    if unknown:
-        raise ValueError(f"unknown field(s) {sorted(unknown)} for command type {kind!r}")
 
 
 def write_record(buf: Any, offset: int, kind: str, **fields: int) -> None:
     """Any command type by name with keyword fields, the whole record packed at byte `offset` of a
     writable buffer (unnamed fields 0; an unknown type name raises ValueError, an unknown field
     name is ignored here: CommandBuffer.append checks them)."""
-    packer, names, code = _packer_of(kind)
+    packer, names, code, _ = _packer_of(kind)
     packer.pack_into(buf, offset, *[code if n == "type" else fields.get(n, 0) for n in names])
 
 

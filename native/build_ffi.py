@@ -34,7 +34,7 @@ CDEF_HEADERS = (
     "layout/venue_layout.h",
     "ring/ring_segment.h", "ring/ring_spsc.h", "ring/ring_bcast.h", "ring/ring_wait.h",
     "matching/eng_engine.h", "matching/eng_diag.h", "matching/eng_snapshot.h",
-    "journal/jrnl_crc.h", "journal/jrnl_log.h", "journal/jrnl_segment.h", "journal/jrnl_cursor.h", "journal/jrnl_prune.h",
+    "journal/jrnl_crc.h", "journal/jrnl_durable.h", "journal/jrnl_log.h", "journal/jrnl_segment.h", "journal/jrnl_cursor.h", "journal/jrnl_prune.h",
     "journal/jrnl_drop.h",
     "journal/jrnl_replay.h", "journal/jrnl_snapshot.h", "journal/jrnl_snapfile.h",
     "hdr/hdr_clock.h", "hdr/hdr_recorder.h",

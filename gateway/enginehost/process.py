@@ -51,6 +51,12 @@ class InstrumentSpec:
     reference_price: int
 
 
+
+def _sync_way(log: Any) -> str:
+    """How the journal's current segment is made durable (native/journal/jrnl_durable.c)."""
+    return "writeback + device flush" if log.durable.flush_fd >= 0 else "msync"
+
+
 def parse_instruments(text: str) -> list[InstrumentSpec]:
     """``ID[:TICK[:LOT[:REF]]],...`` e.g. ``1,2:5:100:10000``; defaults tick 1, lot 1, ref 10000."""
     specs: list[InstrumentSpec] = []
@@ -489,7 +495,8 @@ def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments,
               f"preallocating {args.journal_spares} spare segments per journal at start, "
               f"{result.idle_passes} idle loop passes, {result.reply_room_waits} polls stopped "
               f"by full reply rings, sync thread "
-              f"{'SCHED_FIFO' if result.sync_thread_realtime else 'SCHED_OTHER'}",
+              f"{'SCHED_FIFO' if result.sync_thread_realtime else 'SCHED_OTHER'}, command "
+              f"journal synced by {_sync_way(recovery.cmd_log)}",
               file=sys.stderr, flush=True)
     return 0
 

@@ -411,7 +411,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
           f"behind a chain), {s.tls_handshakes} TLS handshakes, {s.tls_refused} TLS refused, "
           f"{s.store_syncs} flow store syncs ({s.store_sync_failures} failed, "
           f"{s.store_sync_ns / max(s.store_syncs + s.store_sync_failures, 1) / 1e3:.0f} us "
-          f"each, longest {s.store_sync_ns_max / 1e3:.0f} us)",
+          f"each, longest {s.store_sync_ns_max / 1e3:.0f} us, by "
+          f"{'writeback + device flush' if s.store_sync_fast else 'msync'})",
           file=sys.stderr, flush=True)
     events.close()
     client.close()

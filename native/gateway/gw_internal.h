@@ -23,6 +23,7 @@
 #include "gw_security.h"
 #include "gw_server.h"
 #include "gw_tls.h"
+#include "jrnl_durable.h"
 #include "ring_bcast.h"
 #include "ring_spsc.h"
 #include "sbe_codec.h"
@@ -228,7 +229,10 @@ struct gw {                         /* gw_t (gw_server.h) */
                                        written to its orphaned rings (owed cancels wait) */
     gw_store_hdr_t *store;          /* the flow store's mapping (gw_store.c); NULL: memory only */
     uint64_t store_bytes;
-    int store_fd;                   /* the store's file, for fdatasync (-1: none) */
+    int store_fd;                   /* the store's file, for its syncs (-1: none) */
+    int store_flush_fd;             /* with a store: its directory's flush file (jrnl_durable.c),
+                                       -1 if it could not be made */
+    jrnl_durable_t store_durable;   /* with a store: how gw_store_sync makes it durable */
     int store_dirty;                /* written since its last sync (set by gw_store_order) */
     uint32_t order_id_prefix;       /* cfg's, or the store's when it has one */
     uint32_t die_before_event_note; /* test hook (0: off): the process SIGKILLs itself in the S1
@@ -260,7 +264,8 @@ void gw_store_close(gw_t *g);
 void gw_store_order(gw_t *g);
 /* The point that matters for a power loss: called before any bytes are handed to the kernel
  * for a client (gw_conn_flush, the io_uring backend's send). If the store was written since
- * its last sync, fdatasync of its file, so every message a client can have seen is in the
+ * its last sync, it is made durable (jrnl_durable_sync: writeback + the device's flush, or
+ * msync; gw_store.c), so every message a client can have seen is in the
  * durable store with the sequence numbers and request notes written before it. One sync
  * covers a whole pass's messages. A failure is counted (stats->store_sync_failures), never
  * fatal: the bytes go out (the engine's journal is what recovery needs first). */

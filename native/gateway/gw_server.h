@@ -162,10 +162,14 @@ typedef struct gw_stats {
     uint64_t tls_refused;           /* TLS connections refused (handshake or record failed),
                                        each with a line on stderr naming the peer and reason */
     uint64_t store_syncs;           /* flow store made durable before bytes left (gw_store.c) */
-    uint64_t store_sync_failures;   /* ... and failed (fdatasync error: not durable, sent anyway) */
+    uint64_t store_sync_failures;   /* ... and failed (sync error: not durable, sent anyway) */
     uint64_t store_sync_ns;         /* time the loop spent in those syncs (in series after the
                                        journal's for the reply they carry) */
     uint64_t store_sync_ns_max;     /* the longest of them */
+    uint64_t store_sync_fast;       /* 1: those syncs write back the store's dirty pages and
+                                       flush the device's cache (one device write per page, the
+                                       inode left alone: native/journal/jrnl_durable.c); 0: msync
+                                       of the whole store (the file could not be proven safe) */
 } gw_stats_t;
 
 /* The gateway's state: sessions (sequence numbers, retransmission logs), order table, commands

@@ -21,9 +21,12 @@
  *
  * A machine crash (power loss) is covered at the point that matters to a client: before any
  * bytes are handed to the kernel for a client (gw_conn_flush, the io_uring backend's send),
- * gw_store_sync makes the store durable if it was written since its last sync (fdatasync: only
- * the dirty pages, one disk flush per pass however many messages it sends). So every message a
- * client can have received is in the durable store, with its seqNum (never reused after a power
+ * gw_store_sync makes the store durable if it was written since its last sync (only the dirty
+ * pages, one disk flush per pass however many messages it sends: jrnl_durable_sync, the pages'
+ * writeback and the device's cache flush, which leaves the file's inode alone; the file is made
+ * of written zero blocks at open for that, jrnl_fill_holes, and its size never changes. Where
+ * that cannot be proven, msync of the whole store, a data-integrity fdatasync of it). So every
+ * message a client can have received is in the durable store, with its seqNum (never reused after a power
  * loss) and, written before it in program order, the inbound state of the requests it answers
  * (next_in_seq: an answered request resent after a power loss is refused 950, not executed
  * twice). Not covered: a request the engine journaled durably whose answer had not left when
@@ -34,6 +37,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +124,38 @@ static void gw_store_format(gw_t *g, gw_store_hdr_t *h, uint64_t bytes)
     h->magic = GW_STORE_MAGIC;      /* last: a half-made file is refused, not taken for a store */
 }
 
+/* Readies the store file for gw_store_sync's fast path (jrnl_durable.c): its holes (all of a
+ * fresh, ftruncated store; any left by an older build) become written zero blocks, then the flush
+ * file of its directory is opened and the file checked. 0, or -errno when the zeros cannot be
+ * written (the disk is full: refused now rather than a SIGBUS on a later write). A flush file
+ * that cannot be made or a file that fails the check leave the sync on msync. */
+static int gw_store_prepare(gw_t *g, const char *path, int fd, uint64_t bytes, char *msg,
+                            uint32_t cap)
+{
+    int rc = jrnl_fill_holes(fd, bytes);
+    if (rc != 0) {
+        snprintf(msg, cap, "cannot write %s's zero blocks: %s", path, strerror(-rc));
+        return rc;
+    }
+    char dir[PATH_MAX], why[256];
+    int32_t ffd = -1;
+    if (strlen(path) < sizeof dir) {
+        strcpy(dir, path);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            strcpy(dir, ".");
+        else
+            slash[slash == dir] = '\0';    /* "/x": the root itself */
+        ffd = jrnl_flush_file_open(dir, why, sizeof why);
+    }
+    g->store_flush_fd = ffd >= 0 ? ffd : -1;
+    g->store_durable.fd = fd;
+    g->store_durable.flush_fd =
+        ffd >= 0 && jrnl_durable_provable(fd, bytes, ffd, why, sizeof why) ? ffd : -1;
+    g->stats->store_sync_fast = g->store_durable.flush_fd >= 0;
+    return 0;
+}
+
 int gw_store_open(gw_t *g, const char *path, char *msg, uint32_t cap)
 {
     const gw_config_t *cfg = g->cfg;
@@ -162,6 +198,8 @@ int gw_store_open(gw_t *g, const char *path, char *msg, uint32_t cap)
     if (fresh)
         gw_store_format(g, h, bytes);
     int rc = gw_store_check(g, path, h, bytes, msg, cap);
+    if (rc == 0)
+        rc = gw_store_prepare(g, path, fd, bytes, msg, cap);
     if (rc < 0) {
         munmap(map, bytes);
         close(fd);
@@ -191,8 +229,11 @@ void gw_store_close(gw_t *g)
     gw_store_sync(g);               /* a clean stop leaves it durable */
     munmap(g->store, g->store_bytes);
     close(g->store_fd);
+    if (g->store_flush_fd >= 0)
+        close(g->store_flush_fd);
     g->store = NULL;
     g->store_fd = -1;
+    g->store_flush_fd = -1;
 }
 
 static int64_t gw_store_now_ns(void)
@@ -211,7 +252,7 @@ void gw_store_sync(gw_t *g)
      * at the write fault), so this writes only what changed. */
     g->store_dirty = 0;
     int64_t t0 = gw_store_now_ns();
-    if (fdatasync(g->store_fd) == 0)
+    if (jrnl_durable_sync(&g->store_durable, (uint8_t *)g->store, 0, g->store_bytes) == 0)
         g->stats->store_syncs++;
     else
         g->stats->store_sync_failures++;

@@ -33,12 +33,22 @@ int jrnl_record_valid(const uint8_t *p, uint32_t kind)
     return h->crc == jrnl_crc32c(0, p + JRNL_CRC_FROM, JRNL_RECORD_BYTES - JRNL_CRC_FROM);
 }
 
-/* Makes `map`/`fd` (segment log->segments) the log's current segment. */
-static void jrnl_log_adopt(jrnl_log_t *log, uint8_t *map, int32_t fd)
+/* 1 if segment file fd of `bytes` may be made durable by writeback + the device's flush. */
+static int jrnl_log_fast_ok(const jrnl_log_t *log, int32_t fd, uint64_t bytes)
+{
+    char why[256];
+    return log->flush_fd >= 0 && jrnl_durable_provable(fd, bytes, log->flush_fd, why, sizeof why);
+}
+
+/* Makes `map`/`fd` (segment log->segments) the log's current segment; fast: it passed
+ * jrnl_log_fast_ok (its durable syncs take the fast path). */
+static void jrnl_log_adopt(jrnl_log_t *log, uint8_t *map, int32_t fd, int fast)
 {
     log->map = map;
     log->map_bytes = log->segment_bytes;
     log->fd = fd;
+    log->durable.fd = fd;
+    log->durable.flush_fd = fast ? log->flush_fd : -1;
     log->segment_index = log->segments;
     log->segments++;
     log->records_per_segment = (log->segment_bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
@@ -57,18 +67,16 @@ static int jrnl_segment_create(jrnl_log_t *log)
     int32_t fd;
     int rc = jrnl_segment_make(log, log->segments, &map, &fd, log->message, sizeof log->message);
     if (rc == 0)
-        jrnl_log_adopt(log, map, fd);
+        jrnl_log_adopt(log, map, fd, jrnl_log_fast_ok(log, fd, log->segment_bytes));
     return rc;
 }
 
-int jrnl_msync_slots(uint8_t *base, uint64_t from_slot, uint64_t to_slot)
+int jrnl_sync_slots(const jrnl_durable_t *d, uint8_t *base, uint64_t from_slot, uint64_t to_slot)
 {
     if (to_slot <= from_slot)
         return 0;
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t start = (uintptr_t)jrnl_slot(base, from_slot) & ~(page - 1);
-    uintptr_t end = (uintptr_t)jrnl_slot(base, to_slot);
-    return msync((void *)start, end - start, MS_SYNC) == 0 ? 0 : -errno;
+    uint64_t off = (uint64_t)(jrnl_slot(base, from_slot) - base);
+    return jrnl_durable_sync(d, base, off, (to_slot - from_slot) * JRNL_RECORD_BYTES);
 }
 
 #define JRNL_LOAD_ACQ(p) atomic_load_explicit((_Atomic uint64_t *)(p), memory_order_acquire)
@@ -94,7 +102,7 @@ static int jrnl_log_roll(jrnl_log_t *log)
 {
     if (log->map) {
         if (log->sync_on_roll) {
-            int rc = jrnl_msync_slots(log->map, log->synced_slot, log->next_slot);
+            int rc = jrnl_sync_slots(&log->durable, log->map, log->synced_slot, log->next_slot);
             if (rc != 0)
                 return rc;
         }
@@ -117,7 +125,7 @@ static int jrnl_log_roll(jrnl_log_t *log)
         sched_yield();              /* the helper is behind: no slower than making it here */
     }
     uint32_t k = (uint32_t)(log->spare_taken % JRNL_SPARES_MAX);
-    jrnl_log_adopt(log, log->spare_maps[k], log->spare_fds[k]);
+    jrnl_log_adopt(log, log->spare_maps[k], log->spare_fds[k], log->spare_fast[k]);
     log->spare_maps[k] = NULL;
     log->spare_fds[k] = -1;
     /* release: our reads of the slot are done before the helper reuses it; pairs with the acquire
@@ -255,10 +263,10 @@ int jrnl_log_sync(jrnl_log_t *log)
         return JRNL_FAILED;
     if (!log->map)
         return 0;
-    int rc = jrnl_msync_slots(log->map, log->synced_slot, log->next_slot);
+    int rc = jrnl_sync_slots(&log->durable, log->map, log->synced_slot, log->next_slot);
     if (rc != 0) {
         log->error = rc;
-        jrnl_say(log->message, sizeof log->message, "%s: msync of segment %llu failed: %s",
+        jrnl_say(log->message, sizeof log->message, "%s: sync of segment %llu failed: %s",
                  log->dir, (unsigned long long)log->segment_index, strerror(-rc));
         return rc;
     }
@@ -292,6 +300,11 @@ void jrnl_log_close(jrnl_log_t *log)
         munmap(log->map, log->map_bytes);
     if (log->map && log->fd >= 0)
         close(log->fd);
+    if (log->flush_owned)
+        close(log->flush_fd);
+    log->flush_owned = 0;
+    log->flush_fd = -1;
+    log->durable = (jrnl_durable_t){.fd = -1, .flush_fd = -1};
     log->prev_map = NULL;
     log->map = NULL;
     log->fd = -1;
@@ -451,6 +464,8 @@ int jrnl_log_open_begin(jrnl_log_t *log, jrnl_walk_t *w, const char *dir, uint32
     memset(log, 0, sizeof *log);
     memset(w, 0, sizeof *w);
     log->fd = -1;
+    log->flush_fd = -1;
+    log->durable = (jrnl_durable_t){.fd = -1, .flush_fd = -1};
     log->kind = kind;
     log->segment_bytes = segment_bytes;
     w->log = log;
@@ -582,7 +597,8 @@ static int jrnl_repair_end(const jrnl_log_t *log, const jrnl_walk_t *w, uint8_t 
             memset(h, 0, JRNL_RECORD_BYTES);
         zero_to++;
     }
-    int rc = jrnl_msync_slots(base, w->end_slot, zero_to);
+    const jrnl_durable_t msync_only = {.fd = -1, .flush_fd = -1};    /* rare: no need to be fast */
+    int rc = jrnl_sync_slots(&msync_only, base, w->end_slot, zero_to);
     char path[JRNL_PATH_MAX + 32];
     for (uint64_t s = w->stray_to; rc == 0 && s > w->nseg; s--) {     /* after a gap */
         jrnl_segment_path(path, sizeof path, log->dir, w->kind, s - 1);
@@ -630,23 +646,14 @@ static void jrnl_say_repair(jrnl_log_t *log, const jrnl_walk_t *w, int end_damag
                  cut, (unsigned long long)w->end_seg, end_off, last, last);
 }
 
-int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
+/* Pass 2: repair (zero torn or cut slots, remove segments after the end), map the end. */
+static int jrnl_open_end(jrnl_log_t *log, jrnl_walk_t *w)
 {
-    int rc = jrnl_open_pass1(log, w);
-    if (rc != 0)
-        return rc;
-    log->released_seq = log->last_seq;   /* what survived recovery counts as released */
-    if (w->flags & JRNL_OPEN_READONLY)
-        return 0;
-
-    /* Pass 2: repair (zero torn or cut slots, remove segments after the end), map the end. */
-    if (w->nseg == 0)
-        return jrnl_segment_create(log);
     uint8_t *base;
     uint64_t bytes;
     int32_t fd;
-    rc = jrnl_segment_map(log->dir, w->kind, w->end_seg, 1, log->limits, &base, &bytes, &fd,
-                          log->message, sizeof log->message);
+    int rc = jrnl_segment_map(log->dir, w->kind, w->end_seg, 1, log->limits, &base, &bytes, &fd,
+                              log->message, sizeof log->message);
     if (rc != 0)
         return rc;
     uint64_t rps = (bytes - JRNL_SEG_HDR_BYTES) / JRNL_RECORD_BYTES;
@@ -666,12 +673,37 @@ int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
     log->map = base;
     log->map_bytes = bytes;
     log->fd = fd;
+    log->durable.fd = fd;
+    log->durable.flush_fd = jrnl_log_fast_ok(log, fd, bytes) ? log->flush_fd : -1;
     log->segment_index = w->end_seg;
     log->segments = w->end_seg + 1;
     log->records_per_segment = rps;
     log->next_slot = w->end_slot;
     log->synced_slot = w->end_slot;
     return 0;
+}
+
+int jrnl_log_open_finish(jrnl_log_t *log, jrnl_walk_t *w)
+{
+    int rc = jrnl_open_pass1(log, w);
+    if (rc != 0)
+        return rc;
+    log->released_seq = log->last_seq;   /* what survived recovery counts as released */
+    if (w->flags & JRNL_OPEN_READONLY)
+        return 0;
+    /* The directory's flush file (jrnl_durable.c); without it every sync is an msync (the
+     * directory is writable: begin checked it, so this fails only as a new segment would). */
+    char why[JRNL_MESSAGE_MAX];
+    int32_t ffd = jrnl_flush_file_open(log->dir, why, sizeof why);
+    log->flush_fd = ffd >= 0 ? ffd : -1;
+    log->flush_owned = ffd >= 0;
+    rc = w->nseg == 0 ? jrnl_segment_create(log) : jrnl_open_end(log, w);
+    if (rc != 0 && log->flush_owned) {
+        close(log->flush_fd);
+        log->flush_fd = -1;
+        log->flush_owned = 0;
+    }
+    return rc;
 }
 
 int jrnl_log_open(jrnl_log_t *log, const char *dir, uint32_t kind, uint64_t segment_bytes,

@@ -5,8 +5,9 @@
  * jrnl_log_open() scans and validates what is there (headers, every record's checksum, sequence
  * order), zeroes a torn last record (and says so in log->message), refuses corruption in the
  * middle, another layout version or another engine's capacities, and positions the writer at the
- * end. Appends are memory copies; jrnl_log_sync() makes them durable (msync MS_SYNC, which on
- * Linux is a data-integrity fsync of the range: mm/msync.c -> vfs_fsync_range(datasync=1));
+ * end. Appends are memory copies; jrnl_log_sync() makes them durable (jrnl_durable_sync: the
+ * range's writeback and the device's cache flush where that is provable, else msync MS_SYNC,
+ * a data-integrity fsync of the range: mm/msync.c -> vfs_fsync_range(datasync=1));
  * jrnl_log_release() publishes released_seq for tailing readers. One writer per directory and kind.
  */
 #ifndef JRNL_LOG_H
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jrnl_durable.h"
 #include "venue_layout.h"
 
 /* CFFI-BEGIN */
@@ -66,6 +68,7 @@ typedef struct jrnl_log {
      * full); once the made ones are used up the roll fails with it. */
     uint8_t *spare_maps[8];
     int32_t spare_fds[8];
+    uint8_t spare_fast[8];            /* 1: the spare passed jrnl_durable_provable */
     uint64_t spare_made;
     uint64_t spare_taken;
     uint64_t spare_base;
@@ -82,6 +85,13 @@ typedef struct jrnl_log {
     uint64_t retired_done;
     uint32_t sync_retired;
     uint32_t _pad1;
+    /* How the current segment is made durable (jrnl_durable.c): durable.fd is fd, and
+     * durable.flush_fd is flush_fd when the segment passed jrnl_durable_provable, else -1
+     * (msync). flush_fd: the journal directory's flush file, opened by open (not read-only),
+     * closed by close when flush_owned; -1 if it could not be made (msync throughout). */
+    jrnl_durable_t durable;
+    int32_t flush_fd;
+    uint32_t flush_owned;
     void *spare_owner;                /* the jrnl_spare_t to wake after taking the spare */
     char dir[256];
     char message[512];                /* what open repaired, or why a call failed, in words */
@@ -148,8 +158,9 @@ static inline int jrnl_log_will_roll(const jrnl_log_t *log)
     return !log->map || log->next_slot == log->records_per_segment;
 }
 
-/* msync(MS_SYNC) of record slots [from, to) of a mapped segment. 0 or -errno. */
-int jrnl_msync_slots(uint8_t *base, uint64_t from, uint64_t to);
+/* Makes record slots [from, to) of the segment mapped at base durable, as d says
+ * (jrnl_durable_sync: the segment's jrnl_log_t.durable, or a copy of it). 0 or -errno. */
+int jrnl_sync_slots(const jrnl_durable_t *d, uint8_t *base, uint64_t from, uint64_t to);
 
 /* 1 if the record at p is complete and belongs to a journal of `kind`. */
 int jrnl_record_valid(const uint8_t *p, uint32_t kind);

@@ -166,13 +166,13 @@ int jrnl_write_back_file(int fd)
  * and left to the one fdatasync at the end, all 64 MiB reached the disk at once, in front of
  * every order's journal and flow-store sync (a snapshot's single fdatasync of 30-96 MiB held a
  * concurrent 4 KiB durable write 20-39 ms; paced, 7-9 ms at load 5-7: bench/journal_files.py). */
-int jrnl_segment_zero_fill(int fd, uint64_t bytes)
+int jrnl_zero_fill_range(int fd, uint64_t from, uint64_t to)
 {
     static const uint8_t zeros[4096];
     const uint64_t pace = 1u << 20;
-    uint64_t written_back = 0;
-    for (uint64_t off = 0; off < bytes;) {
-        size_t n = bytes - off < sizeof zeros ? (size_t)(bytes - off) : sizeof zeros;
+    uint64_t written_back = from;
+    for (uint64_t off = from; off < to;) {
+        size_t n = to - off < sizeof zeros ? (size_t)(to - off) : sizeof zeros;
         ssize_t w = pwrite(fd, zeros, n, (off_t)off);
         if (w < 0) {
             if (errno == EINTR)
@@ -180,7 +180,7 @@ int jrnl_segment_zero_fill(int fd, uint64_t bytes)
             return errno;
         }
         off += (uint64_t)w;
-        if (off - written_back >= pace || off == bytes) {
+        if (off - written_back >= pace || off == to) {
             int rc = jrnl_write_back(fd, written_back, off - written_back);
             if (rc < 0)
                 return -rc;
@@ -188,6 +188,11 @@ int jrnl_segment_zero_fill(int fd, uint64_t bytes)
         }
     }
     return 0;
+}
+
+int jrnl_segment_zero_fill(int fd, uint64_t bytes)
+{
+    return jrnl_zero_fill_range(fd, 0, bytes);
 }
 
 /* A new segment's header for log's kind, size and limits (hdr_crc left to the caller). */

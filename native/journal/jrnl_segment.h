@@ -30,6 +30,10 @@ int jrnl_segment_zero_fill(int fd, uint64_t bytes);
  * whole file at once. 0 or -errno. */
 int jrnl_write_back(int fd, uint64_t off, uint64_t n);
 
+/* jrnl_segment_zero_fill over [from, to) only (bytes outside it untouched). 0 or an errno
+ * value. */
+int jrnl_zero_fill_range(int fd, uint64_t from, uint64_t to);
+
 /* jrnl_write_back over the whole file, a MiB at a time: before the fdatasync of a file that may
  * hold many dirty MiB (a full event segment, the event tail a snapshot makes durable), so they
  * reach the disk a MiB at a time instead of all at once. 0 or -errno (the caller's fdatasync

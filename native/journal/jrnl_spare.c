@@ -98,6 +98,10 @@ static int jrnl_spare_make_one(jrnl_log_t *log)
     uint32_t k = (uint32_t)(log->spare_made % JRNL_SPARES_MAX);
     log->spare_maps[k] = map;
     log->spare_fds[k] = fd;
+    /* Checked here, off the order path: the writer's roll only takes the answer. */
+    log->spare_fast[k] = (uint8_t)(log->flush_fd >= 0 &&
+                                   jrnl_durable_provable(fd, log->segment_bytes, log->flush_fd,
+                                                         why, sizeof why));
     jrnl_spare_store(&log->spare_made, log->spare_made + 1);
     return 1;
 }

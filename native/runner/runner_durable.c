@@ -99,7 +99,7 @@ static void runner_poll_inflight(runner_state_t *st, int wait)
         st->jerr = rc;
         st->cfg->cmd_journal->error = rc;
         snprintf(st->cfg->cmd_journal->message, sizeof st->cfg->cmd_journal->message,
-                 "%s: msync failed: %s", st->cfg->cmd_journal->dir, strerror(-rc));
+                 "%s: journal sync failed: %s", st->cfg->cmd_journal->dir, strerror(-rc));
         return;
     }
     st->cfg->cmd_journal->synced_slot = st->syncer.cmd_to;

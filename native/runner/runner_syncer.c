@@ -1,7 +1,7 @@
 /*
- * runner_syncer.c - the sync thread of group commit (see runner_syncer.h). msync on a range
- * only writes back pages; the engine keeps appending to later slots (and to the last,
- * partly synced page) meanwhile, which is safe: a page dirtied again is written again by the
+ * runner_syncer.c - the sync thread of group commit (see runner_syncer.h). A sync of a range
+ * (jrnl_sync_slots: writeback + the device's flush, or msync) only writes back pages; the
+ * engine keeps appending to later slots (and to the last, partly synced page) meanwhile, which is safe: a page dirtied again is written again by the
  * next request.
  */
 #define _GNU_SOURCE
@@ -23,12 +23,13 @@ static void *runner_syncer_main(void *arg)
         if (s->req == served)
             break;                  /* stop with nothing left to do */
         uint8_t *cm = s->cmd_map, *em = s->evt_map;
+        jrnl_durable_t cd = s->cmd_durable, ed = s->evt_durable;
         uint64_t cf = s->cmd_from, ct = s->cmd_to, ef = s->evt_from, et = s->evt_to;
         served = s->req;
         pthread_mutex_unlock(&s->mu);
-        int rc = cm ? jrnl_msync_slots(cm, cf, ct) : 0;
+        int rc = cm ? jrnl_sync_slots(&cd, cm, cf, ct) : 0;
         if (rc == 0 && em)
-            rc = jrnl_msync_slots(em, ef, et);
+            rc = jrnl_sync_slots(&ed, em, ef, et);
         s->rc = rc;
         /* release: rc above (and the durability of the ranges) happens-before the engine's use
          * of them; pairs with the acquire load of done in runner_syncer_poll(). */
@@ -79,9 +80,11 @@ void runner_syncer_post(runner_syncer_t *s, const jrnl_log_t *cmd, const jrnl_lo
 {
     pthread_mutex_lock(&s->mu);
     s->cmd_map = cmd->map;
+    s->cmd_durable = cmd->durable;
     s->cmd_from = cmd->synced_slot;
     s->cmd_to = cmd->next_slot;
     s->evt_map = evt ? evt->map : NULL;
+    s->evt_durable = evt ? evt->durable : (jrnl_durable_t){.fd = -1, .flush_fd = -1};
     s->evt_from = evt ? evt->synced_slot : 0;
     s->evt_to = evt ? evt->next_slot : 0;
     s->req++;

@@ -24,6 +24,7 @@ typedef struct runner_syncer {
     uint64_t req;                   /* under mu: requests posted */
     /* the request: written by the engine under mu, read by the thread under mu */
     uint8_t *cmd_map, *evt_map;
+    jrnl_durable_t cmd_durable, evt_durable;    /* how each segment is synced (jrnl_durable.c) */
     uint64_t cmd_from, cmd_to, evt_from, evt_to;
     int32_t rc;                     /* thread writes before its release store of done */
     uint64_t cpu_ns;                /* thread CPU time, written when it exits */

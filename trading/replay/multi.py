@@ -43,7 +43,7 @@ from native._venue import ffi, lib
 from native.batch import encode_columns
 from native.engine import Engine
 from native.records import CmdType
-from trading.replay.history import MAX_ACCOUNTS, RESERVED_IDS, Cmd, History
+from trading.replay.history import MAX_ACCOUNTS, RESERVED_IDS, History
 from trading.replay.router import MD_DTYPE, Router
 from trading.replay.runtime import INF, Replay, ReplayConfig, ReplayResult
 from trading.strategy.api import BUY, PublicTrade, Strategy, overrides
@@ -212,36 +212,14 @@ class MultiInstrumentReplay(Replay):
             return min(j, int(np.searchsorted(self.h.ts_ns, guard, side="right")))
         return window
 
-    def _hist_chunk(self, a: int, b: int) -> None:
-        """runtime.Replay._hist_chunk with each execution checked against the own orders of its
-        own instrument, and hidden prints tagged with theirs."""
-        h = self.h
-        if b <= a:
-            return
-        recs = h.records[a:b]
-        rewritten: list[int] = []
-        if self.ctx.orders and self.error is None:
-            for k, (bid, ask) in self._own_prices_by_instrument().items():
-                c, row = self._touch[k], a
-                while True:
-                    row = lib.rpl_first_touch(c["_bid_exec"], c["_ask_exec"], row, b, bid, ask)
-                    if row >= b:
-                        break
-                    if self.cfg.hidden_executions or self._kind[row] != Cmd.HIDDEN:
-                        rewritten.append(row)
-                    row += 1
-            if rewritten:
-                rewritten.sort()
-                recs = recs.copy()
-                recs[np.array(rewritten) - a] = self._aggressors(rewritten)
-        self.i = b
-        self.now = max(self.now, self._ts[b - 1])
-        self._submit_records(recs, own=False)
-        if self.wants_md and self._hidden_before[b] > self._hidden_before[a]:
-            hid = h.kind[a:b] == Cmd.HIDDEN
-            if rewritten:
-                hid[np.array(rewritten) - a] = False
-            self._push_prints(a + np.flatnonzero(hid))
+    def _touching(self, a: int, b: int) -> list[int]:
+        """runtime.Replay._touching with each execution checked against the own orders of its own
+        instrument (hidden prints are tagged with theirs: _push_prints)."""
+        rows: list[int] = []
+        for k, (bid, ask) in self._own_prices_by_instrument().items():
+            rows += self._executions_through(self._touch[k], a, b, bid, ask)
+        rows.sort()
+        return rows
 
     def _push_prints(self, idx: np.ndarray) -> None:
         """Hidden prints in time order, each run of one instrument in one call."""

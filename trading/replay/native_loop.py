@@ -2,16 +2,19 @@
 history arrays it reads (kept alive here), and the hand-over at a wake-up.
 
 ``advance`` runs history and the strategy's commands (stamped with their arrival, on the loop's
-arrival FIFO: ``push_outgoing``) through the engine until the strategy must run; at a wake-up it has already taken, in the same C call, what was
-delivered up to it (``take_at_wake`` hands it over): the net level changes of the strategy's book
-view and the folded trades, each row that needs Python on its own (a phase change, a trade for a
-strategy with on_trade), and its own events, decoded. The book view the strategy reads
-(``LoopBookView``) is the loop's own C copy (rpl_view.h): its touch is two fields the C loop sets,
-and its level dicts take the loop's net level changes only when the strategy reads them. The
-timers live in the C struct (``timers``), because the C loop computes the next wake-up from them; a
-strategy with no on_book has them marked and fired in one call (``settle_timers``). Only the
-wake-up loop moved: what the strategy sees, when, and the commands the engine gets are those of
-the reference loop in runtime.py (a test compares them).
+arrival FIFO: ``push_outgoing`` packs a wake-up's commands into one reused buffer) through the
+engine until the strategy must run, and returns its report (rpl_report_t, read with one unpack).
+At a wake-up the same C call has already taken what was delivered up to it: the market data into
+the strategy's book view (net level changes, folded trades; a row that needs Python on its own, a
+phase change or a trade for a strategy with on_trade, is held for ``take_at_wake``) and its own
+events into one buffer (``own_records``: Context.apply_record books them without a Struct each),
+and, for a strategy with no on_book, settled the timers (how many fire). The book view the
+strategy reads (``LoopBookView``) is the loop's own C copy (rpl_view.h): its touch is two fields
+the C loop sets, its level dicts take the loop's net level changes and its trade figures the
+loop's fold only when the strategy reads them. The timers live in the C struct (``timers``),
+because the C loop computes the next wake-up from them. Only the wake-up loop moved: what the
+strategy sees, when, and the commands the engine gets are those of the reference loop in
+runtime.py (a test compares them).
 """
 from __future__ import annotations
 
@@ -168,12 +171,9 @@ class NativeLoop:
             own += decode_event_records(self._own_raw, k)
         got = l.took_md
         if got:     # else nothing delivered since the last call and none of it waiting
-            book = self.book
-            while True:
+            while True:     # the trade fold is taken when read (LoopBookView)
                 if got < 0:
                     raise MemoryError("rpl_loop_take_md: out of memory")
-                if got & MD_FOLDED:
-                    book.take_fold()
                 if not got & MD_HELD:
                     break
                 on_row(l.held)
@@ -228,7 +228,8 @@ class LoopBookView(BookView):
     strategy reads it; the level dicts
     (``bids``, ``asks``) are the loop's net level changes (rpl_level_t) applied only when read, so a
     wake-up at which the strategy reads only the touch costs no per-level Python. Trades (last price,
-    volume) are taken at each wake-up. Invariant: whenever the strategy runs, what it reads equals the
+    volume) are folded in C and taken when read (or before a trade Python applies itself, or the
+    level set is emptied). Invariant: whenever the strategy runs, what it reads equals the
     BookView the reference loop keeps (the level set holds the last quantity per side and price since
     it was last applied, so applying it late gives the same dicts)."""
 
@@ -270,9 +271,39 @@ class LoopBookView(BookView):
     def asks(self, value: dict[int, int]) -> None:
         self._levels[2] = value
 
+    # the trades: the loop's fold taken when read ------------------------------------------------
+    @property  # type: ignore[override]
+    def last_trade_price(self) -> int | None:
+        if self._attached and self._l.trade_seen:
+            self.take_fold()
+        return self._last_trade_price
+
+    @last_trade_price.setter
+    def last_trade_price(self, value: int | None) -> None:
+        self._last_trade_price = value
+
+    @property  # type: ignore[override]
+    def traded_volume(self) -> int:
+        if self._attached and self._l.trade_seen:
+            self.take_fold()
+        return self._traded_volume
+
+    @traded_volume.setter
+    def traded_volume(self, value: int) -> None:
+        self._traded_volume = value
+
+    def trade(self, price: int, qty: int) -> None:
+        """A trade Python applies itself (a held row: on_trade), after those folded before it."""
+        if self._attached:
+            self.take_fold()
+        self._last_trade_price = price
+        self._traded_volume += qty
+
     def sync(self) -> None:
-        """The loop's net level changes into the dicts (and the set emptied)."""
+        """The loop's net level changes into the dicts (and the set emptied; the trade fold, which
+        emptying forgets, taken first)."""
         l = self._l
+        self.take_fold()
         levels, dicts = l.levels, self._levels
         for k in range(l.n_levels):
             lv = levels[k]
@@ -284,11 +315,12 @@ class LoopBookView(BookView):
         lib.rpl_loop_levels_clear(l)
 
     def take_fold(self) -> None:
-        """The trades the loop folded since the last wake-up: last price and volume (the level set
-        waits until the dicts are read)."""
+        """The trades the loop folded since they were last taken: last price and volume (the level
+        set waits until the dicts are read)."""
         l = self._l
         if l.trade_seen:
-            self.trade(l.trade_last_price, l.trade_volume)
+            self._last_trade_price = l.trade_last_price
+            self._traded_volume += l.trade_volume
             l.trade_seen = 0
             l.trade_volume = 0
 

@@ -58,7 +58,7 @@ from trading.replay.history import (
     History,
 )
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
-from trading.replay.native_loop import HAS_ORDERS, MD_FOLDED, STOP_END, STOPPED, NativeLoop
+from trading.replay.native_loop import HAS_ORDERS, STOP_END, STOPPED, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
 from trading.strategy.context import TIMER_ON_CHANGE, TIMER_ON_TOUCH, Context, Limits, Outgoing, write_command
@@ -184,6 +184,7 @@ class Replay:
         self.fills: list[Fill] = []
         self.samples: list[Sample] = []
         self.last_sample = -INF
+        self._sample_every = self.cfg.sample_every_ns
         self.counts: dict[str, int] = {}
         # engine calls and routing in C; market data waits on its FIFO until delivered
         self.router = Router(self.eng, self.cfg.account_id, self.wants_md, self.cfg.feed_latency, self.rng,
@@ -399,13 +400,13 @@ class Replay:
             if prices is None:
                 prices = self._own_prices()
             # its commands on the way are on the loop's arrival FIFO (_after_wake): advance runs them
-            stop, wake_ns, self.now, i, took_own, took_md, settled, fired, _ = advance(
+            stop, wake_ns, self.now, i, took_own, _, settled, fired, _ = advance(
                 self.now, prices[0], prices[1], self.busy_until,
                 (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
             if stop == STOP_END:
                 break
             if settled and self.error is None:       # the common wake-up: everything taken in C
-                if self._wake_settled(wake_ns, took_own, took_md, fired):
+                if self._wake_settled(wake_ns, took_own, fired):
                     prices = None
             else:
                 self._wake(wake_ns)
@@ -415,10 +416,11 @@ class Replay:
                 next_progress = i + step
         self.i = int(st.i)
 
-    def _wake_settled(self, t: int, k: int, md: int, fired: int) -> bool:
+    def _wake_settled(self, t: int, k: int, fired: int) -> bool:
         """_wake of a running strategy for a wake-up whose hand-over (rpl_loop.h) took every own
-        event (k of them) and market-data row (md: take_md's bits, no row held) due and settled
-        the timers (`fired` of them fire): the same callbacks in the same order as _wake_c_loop.
+        event (k of them) and market-data row due (no row held; the view's trades are taken when
+        read) and settled the timers (`fired` of them fire): the same callbacks in the same order
+        as _wake_c_loop.
         Returns whether the strategy's orders may have changed (own events, or commands made)."""
         self._wake_ts = t
         self._charged = 0
@@ -432,8 +434,6 @@ class Replay:
             for offset in range(0, k * RECORD_SIZE, RECORD_SIZE):
                 if apply(raw, offset) != E_ACCEPTED or not silent:
                     taken = True
-        if md & MD_FOLDED:
-            self.ctx.book.take_fold()     # type: ignore[attr-defined]   # the C loop's LoopBookView
         for _ in range(fired):
             if self.error is None:
                 self._invoke("on_timer")
@@ -527,20 +527,10 @@ class Replay:
         if b <= a:
             return
         recs = h.records[a:b]
-        rewritten: list[int] = []
-        if self.ctx.orders and self.error is None:
-            bid, ask = self._own_prices()
-            k = a
-            while True:     # each execution at or through an own order's price (C scan)
-                k = lib.rpl_first_touch(self._c["_bid_exec"], self._c["_ask_exec"], k, b, bid, ask)
-                if k >= b:
-                    break
-                if self.cfg.hidden_executions or self._kind[k] != Cmd.HIDDEN:
-                    rewritten.append(k)
-                k += 1
-            if rewritten:
-                recs = recs.copy()
-                recs[np.array(rewritten) - a] = self._aggressors(rewritten)
+        rewritten = self._touching(a, b) if self.ctx.orders and self.error is None else []
+        if rewritten:
+            recs = recs.copy()
+            recs[np.array(rewritten) - a] = self._aggressors(rewritten)
         self.i = b
         self.now = max(self.now, self._ts[b - 1])
         self._submit_records(recs, own=False)
@@ -548,9 +538,32 @@ class Replay:
             hid = h.kind[a:b] == Cmd.HIDDEN
             if rewritten:
                 hid[np.array(rewritten) - a] = False
-            idx = a + np.flatnonzero(hid)
-            self.router.push_prints(h.ts_ns[idx].tolist(), h.side[idx].tolist(), h.price[idx].tolist(),
-                                    h.qty[idx].tolist())
+            self._push_prints(a + np.flatnonzero(hid))
+
+    def _touching(self, a: int, b: int) -> list[int]:
+        """The history rows of [a, b) to replay as aggressive orders, in order: the executions at
+        or through the strategy's best own prices (multi.py: per instrument)."""
+        bid, ask = self._own_prices()
+        return self._executions_through(self._c, a, b, bid, ask)
+
+    def _executions_through(self, columns: dict[str, Any], a: int, b: int, bid: int, ask: int) -> list[int]:
+        """The executions of [a, b) at or through an own bid / ask (C scan of the history's
+        bid_exec / ask_exec columns), hidden ones only where hidden executions may fill."""
+        rows: list[int] = []
+        k = a
+        while True:
+            k = lib.rpl_first_touch(columns["_bid_exec"], columns["_ask_exec"], k, b, bid, ask)
+            if k >= b:
+                return rows
+            if self.cfg.hidden_executions or self._kind[k] != Cmd.HIDDEN:
+                rows.append(k)
+            k += 1
+
+    def _push_prints(self, idx: np.ndarray) -> None:
+        """Hidden prints (history rows idx, in time order) onto the strategy's market data."""
+        h = self.h
+        self.router.push_prints(h.ts_ns[idx].tolist(), h.side[idx].tolist(), h.price[idx].tolist(),
+                                h.qty[idx].tolist())
 
     def _aggressors(self, idx: list[int]) -> np.ndarray:
         """IOC orders standing for historical executions (FIDELITY.md rules 2 and 3): the opposite
@@ -784,6 +797,19 @@ class Replay:
         """Computation time charged, new timers started, the strategy's commands on their way, a
         P&L sample."""
         self.busy_until = t + self._charged
+        ctx = self.ctx
+        if len(ctx.timers) != self._timers_seen:     # set_timer was called (on_start, mostly)
+            self._start_timers(t)
+        out = ctx.outbox
+        if out:
+            self._send(out)
+            out.clear()
+        if t - self.last_sample >= self._sample_every:     # _sample's own test, without the call
+            self._sample(t)
+
+    def _start_timers(self, t: int) -> None:
+        """The timers the strategy set since the last wake-up start ticking from t, and the
+        silent-acks rule is decided again (an on-change timer changes it)."""
         if self.loop is not None:
             while len(self.loop.timers) < len(self.ctx.timers):
                 interval, on_change = self.ctx.timers[len(self.loop.timers)]
@@ -791,18 +817,11 @@ class Replay:
         while self.loop is None and len(self.timers) < len(self.ctx.timers):
             interval, on_change = self.ctx.timers[len(self.timers)]
             self.timers.append([t + interval, interval, int(on_change), 0, -INF, INF])
-        if len(self.ctx.timers) != self._timers_seen:
-            self._timers_seen = len(self.ctx.timers)
-            self._set_silent_acks()
-        out = self.ctx.outbox
-        if out:
-            self._send(out)
-            out.clear()
-        if t - self.last_sample >= self.cfg.sample_every_ns:     # _sample's own test, without the call
-            self._sample(t)
+        self._timers_seen = len(self.ctx.timers)
+        self._set_silent_acks()
 
     def _sample(self, t: int, force: bool = False) -> None:
-        if not force and t - self.last_sample < self.cfg.sample_every_ns:
+        if not force and t - self.last_sample < self._sample_every:
             return
         self.last_sample = t
         led = self.ctx.ledger

@@ -332,13 +332,14 @@ class Context:
         self._next_id += 1
         order_id = self.id_base | self._next_id
         now = self.clock()
-        self.orders[order_id] = OwnOrder(order_id, side, int(price), int(qty), int(qty), tif, sent_ns=now,
-                                         display_qty=int(display_qty), instrument_id=instrument_id)
+        price, qty, display_qty = int(price), int(qty), int(display_qty)    # once: each call runs per order
+        self.orders[order_id] = OwnOrder(order_id, side, price, qty, qty, tif, "pending", 0, now, display_qty,
+                                         instrument_id)
         flags = (POST_ONLY if post_only else 0) | (ICEBERG if display_qty else 0)
-        self.outbox.append(Outgoing(now, "NEW", order_id, side, int(price), int(qty), TIFS[tif], flags,
-                                    int(display_qty), instrument_id, int(client_order_id)))
+        self.outbox.append(Outgoing(now, "NEW", order_id, side, price, qty, TIFS[tif], flags, display_qty,
+                                    instrument_id, int(client_order_id)))
         self.sent["NEW"] += 1
-        self.placed_qty += int(qty)
+        self.placed_qty += qty
         return order_id
 
     def continue_order_ids_from(self, seq: int) -> None:

@@ -101,6 +101,25 @@ class DepthReader(TouchQuoter):
         super().on_timer(ctx)
 
 
+class TradeReader(TouchQuoter):
+    """The quoting strategy that reads the printed volume and last price at every firing (the C
+    loop's trade fold taken by the read) and the levels at every fourth only (the fold taken before
+    the level set is emptied)."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.fired = 0
+        self.seen: list[tuple[Any, ...]] = []
+
+    def on_timer(self, ctx: Context) -> None:
+        self.fired += 1
+        book = ctx.book
+        self.seen.append((ctx.now, book.traded_volume, book.last_trade_price))
+        if self.fired % 4 == 0:
+            self.seen.append((len(book.bids), book.traded_volume))
+        super().on_timer(ctx)
+
+
 class QuoterRaises(TouchQuoter):
     """The quoting strategy (no on_book: the C loop marks and fires its timers in one call) that
     raises at its 30th firing: the wake-ups after it only book its own events."""
@@ -114,6 +133,21 @@ class QuoterRaises(TouchQuoter):
         if self.fired == 30:
             raise RuntimeError("quoter gave up")
         super().on_timer(ctx)
+
+
+class FillRaises(TouchQuoter):
+    """The quoting strategy that raises in on_fill at its 5th fill: the strategy stops in the middle
+    of a wake-up's own events, after the C hand-over settled that wake-up's timers (none fires)."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.fills = 0
+
+    def on_fill(self, ctx: Context, fill: Fill) -> None:
+        self.fills += 1
+        if self.fills == 5:
+            raise RuntimeError("fill refused")
+        super().on_fill(ctx, fill)
 
 
 class ManyAcks(Strategy):
@@ -165,13 +199,15 @@ LAT = {"order_latency": Constant(20_000), "feed_latency": Constant(70_000)}
     (lambda: TouchChaser(), {"compute": "none"}),
     (lambda: TouchChaser(fail_after=40), {**LAT, "compute": "none"}),
     (lambda: DepthReader(interval_ms=10), {**LAT, "compute": "none"}),
+    (lambda: TradeReader(interval_ms=10), {**LAT, "compute": "none"}),
     (lambda: QuoterRaises(interval_ms=10), {**LAT, "compute": "none"}),
+    (lambda: FillRaises(interval_ms=10), {**LAT, "compute": 3_000}),
     (lambda: ManyAcks(), {**LAT, "compute": "none"}),
     (lambda: TouchQuoter(interval_ms=10), {"order_latency": Empirical.from_samples([5_000, 20_000, 90_000]),
                                            "feed_latency": Constant(30_000), "compute": "none", "seed": 7}),
 ], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "on-change-timer",
         "touch-and-plain-timers", "chaser", "chaser-0-latency",
-        "chaser-raises", "levels-read-now-and-then", "quoter-raises",
+        "chaser-raises", "levels-read-now-and-then", "trades-read", "quoter-raises", "raises-in-on-fill",
         "300-acks-at-one-wake-up", "drawn-order-latency"])
 def test_the_c_loop_replays_the_aapl_sample_as_the_reference_loop(make: Any, config: dict[str, Any]) -> None:
     r = _same(build_history(load_lobster(sample(AAPL))), make, **config)
