@@ -31,7 +31,7 @@ def test_only_live_params_change_and_the_class_converts_them() -> None:
         {"size": 20, "max_position": 300}
     for change, message in (({"interval_ms": "5"}, "interval_ms cannot change while it runs"),
                             ({"colour": "red"}, "has no parameter 'colour'"),
-                            ({"size": "big"}, "'big' is not a int"),
+                            ({"size": "big"}, "'big' is not a whole number"),
                             ({}, "no parameters given")):
         with pytest.raises(ParamError, match=message):
             checked_change(TouchQuoter, {}, change)
