@@ -208,7 +208,7 @@ int rpl_loop_push_arrivals(rpl_loop_t *l, const eng_cmd_t *cmds, size_t n);
  * or RPL_STOP_END; a negative error as rpl_loop_hist_chunk (or -ENOMEM from the hand-over). With
  * take_out set, a RPL_STOP_WAKE has already taken the wake-up's market data and own events
  * (took_md, took_own), and with settle_at_wake settled its timers too when it could (settled,
- * fired): one C call per wake-up instead of four. */
+ * fired): one C call per wake-up instead of four. Every return leaves the report (rpl_report_t). */
 long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
                       int64_t busy_until, int flags);
 
