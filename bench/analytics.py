@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 from trading.analytics.errors import AnalyticsInputError  # noqa: E402
 from trading.analytics.events import MarketEvents, load_lobster  # noqa: E402
 from trading.analytics.suite import StreamingAnalytics, SuiteConfig, analyze_day, default_bucket_volume  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 BENCH = "analytics"
 DEFAULT_DAY = REPO.parent / "shared" / "data" / "GOOG_2012-06-21_34200000_57600000_message_1.csv"
@@ -80,6 +81,7 @@ def _same(a: dict[str, float], b: dict[str, float]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (within a minute)")
     ap.add_argument("--data", default=str(DEFAULT_DAY), help="a LOBSTER message file (orderbook beside it)")

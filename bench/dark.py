@@ -35,6 +35,7 @@ from native import records  # noqa: E402
 from native.dark import dark_instrument, midpoint_peg, nbbo  # noqa: E402
 from native.engine import Engine  # noqa: E402
 from native.messages import AddInstrument, Command, NewOrder, OrdType, Phase, SetPhase, Side, Tif, Time  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 DARK, LIT = 1, 2
 BID, TICK = 1_000_000, 100
@@ -141,6 +142,7 @@ def machine() -> dict[str, Any]:
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else "")
     ap.add_argument("--quick", action="store_true", help="smaller books and batches: within 60 s")
     args = ap.parse_args()

@@ -51,6 +51,7 @@ from gateway.client import Client, ExecType, ExecutionReport, TimeInForce  # noq
 from gateway.security.credentials import hash_token  # noqa: E402
 from native.messages import Cancel, NewOrder, OrdType, Side, Tif  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -405,6 +406,7 @@ def measure(c: Client, dash_pid: int, browser: Browser, pairs: int, samples: int
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description="The web dashboard's cost under load (see the module docstring).")
     ap.add_argument("--quick", action="store_true", help="fewer rounds and samples: finishes within 60 s")
     ap.add_argument("--rate", type=int, default=5000, help="load: commands/s (orders, and the makers' cancels) through a producer slot")

@@ -42,6 +42,7 @@ from gateway.cli_numbers import seed as seed_arg  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
 from native.engine import Engine  # noqa: E402
 from native.records import CMD_DTYPES, RECORD_DTYPE, CmdType, OrdType, Phase, Side, Tif  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 DEFAULT_LOBSTER = REPO.parent / "shared" / "data" / "GOOG_2012-06-21_34200000_57600000_message_1.csv"
 KINDS = ("add", "cancel", "replace", "aggressive", "control")
@@ -476,6 +477,7 @@ SYNTH_CAPACITY = 1 << 18  # order slots for the synthetic runs: ~7x the live ord
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, finishes within 60 s")
     ap.add_argument("--seed", type=seed_arg, default=20240601)

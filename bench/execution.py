@@ -62,6 +62,7 @@ from trading.replay.lobster import load_lobster  # noqa: E402
 from trading.replay.runtime import ReplayConfig, run_replay  # noqa: E402
 from trading.strategy.api import BUY, SELL, Fill, Strategy  # noqa: E402
 from trading.strategy.context import Context  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GOOG = "GOOG_2012-06-21_34200000_57600000_message_1.csv"
@@ -230,6 +231,7 @@ def machine() -> dict[str, Any]:
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else "")
     ap.add_argument("--quick", action="store_true", help="3 sizes, one start: finishes within 60 s")
     ap.add_argument("--data", default=str(DATA / GOOG), help="a LOBSTER message file with its order-book file")

@@ -42,6 +42,7 @@ from gateway.latency.venue import snapshot_venue  # noqa: E402
 from loadgen import run_loadgen  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
 from gateway import launcher  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 from loadgen import ONE_SESSION_CONFIG  # noqa: E402
 
 BENCH = "instrumentation"
@@ -122,6 +123,7 @@ VARIANTS = (("every", 1), ("sampled", 16), ("bare", 0))   # label, --latency-sam
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="finish within ~60 s")
     args = parser.parse_args()

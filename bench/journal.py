@@ -75,6 +75,7 @@ from native import records  # noqa: E402
 from native._venue import ffi, lib  # noqa: E402
 from native.messages import Time  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from journal_wire import WINDOW as WIRE_WINDOW, gateway_order_path  # noqa: E402
@@ -413,6 +414,7 @@ def lone_only(quick: bool, directory: str | None) -> int:
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: finishes within 60 s")
     ap.add_argument("--dir", default=None, help="work directory for journals (default /var/tmp)")

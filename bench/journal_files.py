@@ -53,6 +53,7 @@ from gateway.enginehost import journal
 from native import records
 from native._venue import ffi, lib
 from native.messages import AddInstrument, SetPhase
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 BLOCK = 4096
 FILE_MB = 64                # a journal segment as `up` makes them (--segment-mb default)
@@ -246,6 +247,7 @@ def measure(directory: Path, rounds: int, resting: int) -> dict[str, dict[str, f
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds: within 60 s")
     ap.add_argument("--dir", type=existing_dir, default="/var/tmp",

@@ -41,6 +41,7 @@ from gateway.control.client import ControlClient  # noqa: E402
 from gateway.enginehost import journal  # noqa: E402
 from gateway.launcher import Venue, engine_pid, pid_of, run_main  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 DEADLINE_S = 120.0
 CONFIG = """
@@ -191,6 +192,7 @@ def journal_checks(n: int) -> dict[str, float]:
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     p = argparse.ArgumentParser(prog="python bench/life.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="3 kills per kind, a 100k journal (< 60 s)")
     args = p.parse_args()

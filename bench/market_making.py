@@ -48,6 +48,7 @@ from trading.marketmaking.maker import ASK, BID, Intent, MakerConfig, MarketMake
 from trading.marketmaking.params import (GridParams, GuardParams, LimitParams,  # noqa: E402
                                          MarketMakerParams, ModelParams)
 from trading.marketmaking.refresh import Action  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 TICK, LOT, REF = 100, 100, 5_000_000
 INSTRUMENT = 1
@@ -283,6 +284,7 @@ def machine() -> dict[str, Any]:
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else "")
     ap.add_argument("--quick", action="store_true", help="fewer samples: finishes within 60 s")
     args = ap.parse_args()

@@ -72,6 +72,7 @@ from native.engine import Engine  # noqa: E402
 from shm.client import REPLY_DTYPE, EngineClient  # noqa: E402
 from shm.rings import BroadcastWriter  # noqa: E402
 from shm.segment import KIND_BROADCAST, Segment, unlink_segment  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sched_state import dma_state, fifo_permitted, schedstat, set_fifo  # noqa: E402
@@ -638,6 +639,7 @@ def report_veth(veth: dict[str, Any], pingpong: dict[str, float]
 
 
 def main(argv: list[str] | None = None) -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run (< 60 s)")
     ap.add_argument("--rate", type=positive_float, default=1000.0, help="open-loop commands per second")

@@ -48,6 +48,7 @@ from trading.replay.runtime import ReplayConfig, run_replay  # noqa: E402
 from trading.strategy.api import Strategy  # noqa: E402
 from trading.strategy.context import Context  # noqa: E402
 from trading.strategy.examples import NoOp, TouchQuoter  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "GOOG_2012-06-21_34200000_57600000_message_1.csv"
 LATENCY_NS = 50_000
@@ -271,6 +272,7 @@ def live(quick: bool, mode: str) -> dict[str, Any]:
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)

@@ -35,6 +35,7 @@ from native.messages import NewOrder  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
 from shm.probe import cacheline_pingpong_ns, ring_pingpong_ns  # noqa: E402
 from shm.segment import KIND_BROADCAST, KIND_SPSC, Segment, segment_path  # noqa
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 PCTS = (50, 99, 99.9)
 
@@ -165,6 +166,7 @@ def machine(cpus: tuple[int, int]) -> dict:
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer samples: finishes within 60 s")
     ap.add_argument("--cpus", type=cpu_pair, default="0,1", help="two CPUs: ping/engine side, pong/producer side")

@@ -43,6 +43,7 @@ from trading.routing.impact import estimate_from_day  # noqa: E402
 from trading.routing.queue import touch_move_rate  # noqa: E402
 from trading.routing.errors import RoutingError  # noqa: E402
 from trading.routing.replay_market import SyntheticVenues  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "GOOG_2012-06-21_34200000_57600000_message_1.csv"
 VENUES = REPLAY_VENUES
@@ -107,6 +108,7 @@ def decision_latency(synthetic: SyntheticVenues, parents: list[tuple[int, Any]],
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     ap.add_argument("--quick", action="store_true", help="40 parents: finishes within a minute")
     ap.add_argument("--parents", type=positive_int, help="parent orders in the flow (default 150, --quick 40)")

@@ -50,6 +50,7 @@ from gateway.control.audit import AuditLog  # noqa: E402
 from gateway.control.client import ControlClient  # noqa: E402
 from gateway.control.config import User  # noqa: E402
 from gateway.security import credentials, curve  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
 
@@ -212,6 +213,7 @@ def engine_velocity_costs(pairs: int, rounds: int = 15) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds (within a minute)")
     args = ap.parse_args(argv)

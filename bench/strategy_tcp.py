@@ -97,6 +97,7 @@ token_hash = "scrypt$16384$8$1$zKEevEElieZ+Xhi+oeaZZA==$XXQ1F0m1ZrUpGWGGWsNmqB5+
 FEEDER = r"""
 import json, sys, time
 from gateway.client import Client, ExecType, Side
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 port, n, pause = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 c = Client.connect("127.0.0.1", port, 201, 2, "key-201", keepalive_ms=20_000)
 out, prev = [], None
@@ -202,6 +203,7 @@ def measure(quick: bool) -> dict[str, Any]:
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
     args = p.parse_args()

@@ -42,6 +42,7 @@ from trading.tca.report.build import build_report  # noqa: E402
 from trading.tca.synthetic import synthetic_day  # noqa: E402
 from trading.tca.tail import EventTail  # noqa: E402
 from trading.tca.tape import load_tape  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 CANCEL_PROB = 0.1
 
@@ -52,6 +53,7 @@ def _foreign(jdir: str) -> bool:
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="100 k executions (within a minute)")
     ap.add_argument("--trades", type=positive_int, help="executions to generate (default 1 M, --quick 100 k)")

@@ -19,9 +19,11 @@ from tuning.dma_latency import DEVICE, holders  # noqa: E402
 from tuning.hostroot import HostRoot  # noqa: E402
 from tuning.measure import dma_latency_effect  # noqa: E402
 from gateway.cli_numbers import cpu_pair, dma_latency_us  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer round trips (well under 60 s)")
     parser.add_argument("--value-us", type=dma_latency_us, default=0)

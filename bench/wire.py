@@ -66,6 +66,7 @@ from loadgen import run_loadgen  # noqa: E402
 from sched_state import dma_state, fifo_permitted, schedstat, set_fifo, steal_ticks  # noqa: E402
 from gateway import launcher  # noqa: E402
 from gateway.cli_numbers import dma_latency_us, int_list, non_negative_int, positive_float  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 from loadgen import ONE_SESSION_CONFIG  # noqa: E402
 from wire_tls import connect_tls, make_pki, tls_version  # noqa: E402
 
@@ -275,6 +276,7 @@ def _print_paths(by_path: dict[str, dict[str, dict[str, object]]],
 
 
 def main() -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="shorter runs: finishes within 60 s")
     ap.add_argument("--seconds", type=positive_float, default=None, help="seconds per fixed rate")

@@ -43,6 +43,7 @@ from gateway.client import Client, ExecType, ExecutionReport, Side, TimeInForce
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sched_state import fifo_permitted, set_fifo  # noqa: E402
 from gateway import launcher  # noqa: E402
+from gateway.cli_errors import install as one_line_usage_errors  # noqa: E402
 
 CONFIG = {"firms": [{"firm_id": 1, "accounts": [1]}, {"firm_id": 2, "accounts": [2]}],
           "sessions": [{"session_id": 1, "firm_id": 1, "key": "maker"},
@@ -98,6 +99,7 @@ def _summary(values_ns: list[int]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    one_line_usage_errors()        # a bad argument: one line (see --help), not argparse's usage block
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer iterations: within 60 s")
     ap.add_argument("--iterations", type=positive_int, default=None, help="per mode (default 1000, quick 200)")

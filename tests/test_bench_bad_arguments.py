@@ -5,7 +5,9 @@ the last line of stderr, no traceback (qa4's sweep of ``python bench/NAME.py --h
 were ValueError tracebacks, ``--value-us`` above 2^31-1 a struct.error, ``--lobster`` naming a
 missing file was skipped in silence, a file that is not a LOBSTER day a traceback after the
 synthetic parts, and ``tca --keep DIR`` replaced DIR/journal whatever it held. The shared
-``type=`` callables are gateway/cli_numbers.py's, checked here directly too."""
+``type=`` callables are gateway/cli_numbers.py's, checked here directly too. The error is one line
+(qa6): every bench installs gateway/cli_errors.py's one-line usage errors, as the verbs do; before,
+argparse printed its usage block above it."""
 from __future__ import annotations
 
 import argparse
@@ -58,7 +60,28 @@ def test_a_bench_refuses_a_meaningless_argument_before_measuring(argv: list[str]
     assert run.returncode == 2, run
     words = words.replace("{tmp}", str(tmp_path))
     assert "Traceback" not in run.stderr and words in run.stderr.strip().splitlines()[-1], run.stderr
+    # one line, not argparse's usage block before it (gateway/cli_errors.py, as the verbs do)
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
     assert (keep / "notes.txt").read_text() == "mine"
+
+
+BENCHES_WITH_OPTIONS = sorted(p for p in (REPO / "bench").glob("*.py") if "argparse.ArgumentParser(" in p.read_text())
+
+
+@pytest.mark.parametrize("bench", BENCHES_WITH_OPTIONS, ids=[p.name for p in BENCHES_WITH_OPTIONS])
+def test_every_bench_reports_a_bad_argument_in_one_line(bench: Path) -> None:
+    """Each bench installs the one-line usage errors before it builds its parser (a parser built
+    before would print argparse's usage block above the error)."""
+    text = bench.read_text()
+    assert "one_line_usage_errors()" in text, f"{bench.name} does not call one_line_usage_errors()"
+    assert text.index("one_line_usage_errors()") < text.index("argparse.ArgumentParser("), bench.name
+
+
+def test_an_unknown_option_is_one_line() -> None:
+    run = subprocess.run([sys.executable, str(REPO / "bench" / "tuning.py"), "--no-such-option"],
+                         capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert run.returncode == 2 and run.stderr.strip().splitlines() == [
+        "tuning.py: error: unrecognized arguments: --no-such-option (see tuning.py --help)"], run.stderr
 
 
 @pytest.mark.parametrize("fn, text", [

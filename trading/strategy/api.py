@@ -132,13 +132,22 @@ class Strategy:
         """Once, at the end of the run (orders still live are cancelled after it)."""
 
 
+# what a value of the default's type is called in an error (not "a int")
+_KIND_WORDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+
+
+def _not_a(key: str, value: Any, default: Any) -> ParamError:
+    kind = _KIND_WORDS.get(type(default), f"a {type(default).__name__}")
+    return ParamError(f"parameter {key!r}: {value!r} is not {kind}")
+
+
 def _coerce(key: str, value: Any, default: Any) -> Any:
     if default is None or isinstance(value, type(default)) and not (isinstance(value, bool) != isinstance(default, bool)):
         return value
     if not isinstance(value, str):
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
-        raise ParamError(f"parameter {key!r}: {value!r} is not a {type(default).__name__}")
+        raise _not_a(key, value, default)
     try:
         if isinstance(default, bool):
             if value.lower() in ("1", "true", "yes", "on"):
@@ -148,7 +157,7 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
             raise ValueError(value)
         return type(default)(value)
     except ValueError:
-        raise ParamError(f"parameter {key!r}: {value!r} is not a {type(default).__name__}") from None
+        raise _not_a(key, value, default) from None
 
 
 def overrides(strategy: Strategy, callback: str) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trading.strategy.api import BUY, SELL, Fill, OwnOrder, Strategy
-from trading.strategy.context import Context
+from trading.strategy.api import BUY, SELL, Fill, OwnOrder, ParamError, Strategy
+from trading.strategy.context import Context, Limits
 
 
 class NoOp(Strategy):
@@ -24,8 +24,18 @@ class TouchQuoter(Strategy):
     defaults = {"size": 100, "interval_ms": 100, "max_position": 500}
     live_params = frozenset({"size", "max_position"})     # read at every tick; interval_ms at start
 
+    # (name, least, most): a size the context could never send (Limits.max_order_qty), a
+    # negative position limit or a timer that never ticks would stop the strategy at its first
+    # tick with a traceback; refused here, at start and for a live change (checked_change)
+    BOUNDS = (("size", 1, Limits.max_order_qty), ("max_position", 0, Limits.max_position),
+              ("interval_ms", 1, 86_400_000))
+
     def __init__(self, **params: object) -> None:
         super().__init__(**params)
+        for key, least, most in self.BOUNDS:
+            value = int(self.params[key])
+            if not least <= value <= most:
+                raise ParamError(f"parameter {key!r}: must be {least}..{most}, got {value}")
         self.cancelling: set[int] = set()
 
     def on_start(self, ctx: Context) -> None:

@@ -101,7 +101,7 @@ def test_backtest_command_line_reports_bad_data_in_one_line(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--strategy", "nope"], "unknown strategy 'nope'"),
-    (["--strategy", "quote", "--param", "size=big"], "parameter 'size': 'big' is not a int"),
+    (["--strategy", "quote", "--param", "size=big"], "parameter 'size': 'big' is not a whole number"),
     (["--strategy", "quote", "--param", "colour=red"], "has no parameter 'colour'"),
     (["--strategy", "quote", "--param", "size"], "--param expects k=v"),
     (["--strategy", "quote", "--order-latency", "fast"], "not a duration: 'fast'"),

@@ -31,10 +31,27 @@ def test_only_live_params_change_and_the_class_converts_them() -> None:
         {"size": 20, "max_position": 300}
     for change, message in (({"interval_ms": "5"}, "interval_ms cannot change while it runs"),
                             ({"colour": "red"}, "has no parameter 'colour'"),
-                            ({"size": "big"}, "'big' is not a int"),
+                            ({"size": "big"}, "'big' is not a whole number"),
                             ({}, "no parameters given")):
         with pytest.raises(ParamError, match=message):
             checked_change(TouchQuoter, {}, change)
+
+
+def test_the_quoting_strategy_refuses_values_it_could_not_run_with() -> None:
+    """qa6: `strategy set 1 size=99999999999999999999999` (with max_position raised as far) was
+    accepted and the running strategy exited 1 at its next tick (ValueError: qty above the
+    context's max_order_qty); `size=-5` was accepted too, and `strategy start quote 1 ACME
+    interval_ms=0` started a process that died in on_start (timer interval must be positive)."""
+    huge = str(10 ** 23)
+    for change, message in (({"size": huge, "max_position": huge}, r"'size': must be 1\.\.4611686018427387904"),
+                            ({"size": "0"}, r"'size': must be 1\.\."), ({"size": "-5"}, "got -5"),
+                            ({"max_position": "-1"}, r"'max_position': must be 0\.\.")):
+        with pytest.raises(ParamError, match=message):
+            checked_change(TouchQuoter, {}, change)
+    for start in ({"interval_ms": "0"}, {"interval_ms": huge}, {"size": "-1"}):
+        with pytest.raises(ParamError):
+            TouchQuoter(**start)           # the manager builds the class before it starts a process
+    assert TouchQuoter(size="1", max_position="0", interval_ms="1").params["size"] == 1
 
 
 def test_stdin_lines_round_trip_and_bad_lines_are_refused() -> None:

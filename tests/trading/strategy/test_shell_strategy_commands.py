@@ -166,7 +166,7 @@ def test_shell_runs_a_strategy_over_tcp_changes_a_parameter_and_stops_it(venue):
         # a parameter it reads only at start, an unknown one, a bad value: refused, nothing sent
         for line, why in ((f"strategy set {sid} interval_ms=5", "interval_ms cannot change while it runs"),
                           (f"strategy set {sid} colour=red", "has no parameter 'colour'"),
-                          (f"strategy set {sid} size=big", "'big' is not a int"),
+                          (f"strategy set {sid} size=big", "'big' is not a whole number"),
                           ("strategy set 99 size=5", "no strategy 99")):
             rc, answer = _shell(venue, line)
             assert rc != 0 and not answer["ok"] and why in answer["message"], (line, answer)
