@@ -38,8 +38,8 @@ The first five are taken in turn, sample by sample, so load and the disk's drift
 alike; then the three lone ones in turn. A run can be split into slices taken between other
 measurements (DiskSamples.extend). For the lone ones the device's write and flush requests are
 counted around each sample (/proc/diskstats of the directory's device): writes per sync shows the
-inode write, flushes per sync the cache flush. Timed in Python around the system call: about 1-2 us of
-overhead per sample.
+inode write, flushes per sync the cache flush. Timed in Python around the system call: about
+1-2 us of overhead per sample.
 
 Why the lone figures (issue #16 point 8, measured by sync4 with block tracepoints): on a
 filesystem that writes the inode with the data (ext4 without a journal, as this machine's root;
@@ -102,7 +102,8 @@ def sync_file_range_wait(fd: int, off: int, n: int) -> None:
 class DeviceCounters:
     """Completed write and flush requests of the block device holding a directory, from
     /proc/diskstats (fields 8 and 19, Documentation/admin-guide/iostats.rst; flushes are counted
-    since Linux 5.5: 0 before). Counts the whole device: other writers' requests land in them too."""
+    since Linux 5.5: 0 before). Counts the whole device: other writers' requests land in them
+    too."""
 
     def __init__(self, directory: Path) -> None:
         dev = os.stat(directory).st_dev
@@ -200,10 +201,11 @@ class DiskSamples:
 
     def _lone(self, dfd: int, rounds: int) -> None:
         """rounds samples each of O_DIRECT|O_DSYNC and the journal's append made durable by
-        msync and by writeback + flush, in turn, each after a gap of LONE_GAP_NS, on the last CPU (where the lone-order
-        bench pins the engine, which syncs a lone group itself) and busy-waiting the gap as the
-        engine spins between orders: a slept gap let the CPU idle and added 30-90 us of wake-up
-        to each sample (measured), which is not the disk's and not what the engine meets."""
+        msync and by writeback + flush, in turn, each after a gap of LONE_GAP_NS, on the last
+        CPU (where the lone-order bench pins the engine, which syncs a lone group itself) and
+        busy-waiting the gap as the engine spins between orders: a slept gap let the CPU idle
+        and added 30-90 us of wake-up to each sample (measured), which is not the disk's and
+        not what the engine meets."""
         cpus = os.sched_getaffinity(0)
         os.sched_setaffinity(0, {max(cpus)})
         try:

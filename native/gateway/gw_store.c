@@ -24,9 +24,10 @@
  * gw_store_sync makes the store durable if it was written since its last sync (only the dirty
  * pages, one disk flush per pass however many messages it sends: jrnl_durable_sync, the pages'
  * writeback and the device's cache flush, which leaves the file's inode alone; the file is made
- * of written zero blocks at open for that, jrnl_fill_holes, and its size never changes. Where
- * that cannot be proven, msync of the whole store, a data-integrity fdatasync of it). So every
- * message a client can have received is in the durable store, with its seqNum (never reused after a power
+ * of written zero blocks at open for that, jrnl_fill_holes, and its size never changes; the
+ * inode's mtime on disk may then lag after a power loss, which nothing reads. Where that cannot
+ * be proven, msync of the whole store, a data-integrity fdatasync of it). So every message a
+ * client can have received is in the durable store, with its seqNum (never reused after a power
  * loss) and, written before it in program order, the inbound state of the requests it answers
  * (next_in_seq: an answered request resent after a power loss is refused 950, not executed
  * twice). Not covered: a request the engine journaled durably whose answer had not left when

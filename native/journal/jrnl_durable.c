@@ -122,7 +122,8 @@ static int jrnl_mount_has_option(dev_t dev, const char *opt)
         strtok_r(NULL, " ", &save);
         char *super = strtok_r(NULL, " \n", &save);
         found = 0;
-        for (char *o = super ? strtok_r(super, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save))
+        char *o = super ? strtok_r(super, ",", &save) : NULL;
+        for (; o; o = strtok_r(NULL, ",", &save))
             if (strcmp(o, opt) == 0)
                 found = 1;
     }

@@ -1,8 +1,8 @@
 /*
  * runner_syncer.c - the sync thread of group commit (see runner_syncer.h). A sync of a range
  * (jrnl_sync_slots: writeback + the device's flush, or msync) only writes back pages; the
- * engine keeps appending to later slots (and to the last, partly synced page) meanwhile, which is safe: a page dirtied again is written again by the
- * next request.
+ * engine keeps appending to later slots (and to the last, partly synced page) meanwhile, which
+ * is safe: a page dirtied again is written again by the next request.
  */
 #define _GNU_SOURCE
 #include "runner_syncer.h"

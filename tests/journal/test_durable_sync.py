@@ -83,7 +83,8 @@ def test_the_fast_path_needs_written_blocks_and_filling_the_holes_earns_it(disk_
         assert lib.jrnl_fill_holes(sparse, size) == 0
         assert _provable(sparse, size, flush) == (1, "")
         assert os.fstat(sparse).st_size == size
-        assert os.pread(sparse, 4, 0) == b"head" and os.pread(sparse, size, 0)[4:] == bytes(size - 4)
+        assert os.pread(sparse, 4, 0) == b"head"
+        assert os.pread(sparse, size, 0)[4:] == bytes(size - 4)
 
         fallocated = _open(disk_dir / "fallocated")
         os.posix_fallocate(fallocated, 0, size)
@@ -147,7 +148,8 @@ def _make_sparse(path: Path) -> None:
     os.replace(tmp, path)
 
 
-def test_a_journal_syncs_fast_on_its_segments_and_falls_back_on_a_sparse_one(disk_dir: Path) -> None:
+def test_a_journal_syncs_fast_on_its_segments_and_falls_back_on_a_sparse_one(
+        disk_dir: Path) -> None:
     d = str(disk_dir / "journal")
     log = journal.open_log(d, journal.KIND_CMD, LIMITS, segment_bytes=1 << 20)
     try:
@@ -191,6 +193,7 @@ def test_the_engine_and_the_gateway_store_sync_by_writeback_and_flush(
     finally:
         gw.close()
     gw_log = gw.log_path.read_text()
-    assert "flow store syncs (0 failed" in gw_log and "by writeback + device flush)" in gw_log, gw_log
+    assert "flow store syncs (0 failed" in gw_log, gw_log
+    assert "by writeback + device flush)" in gw_log, gw_log
     assert eng.stop() == 0
     assert "command journal synced by writeback + device flush" in eng.log(), eng.log()
