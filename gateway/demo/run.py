@@ -41,6 +41,7 @@ from native.engine import Engine
 from native import records
 from native.records import Reason, type_name
 from trading.execution.strategy import ExecutionStrategy
+from trading.strategy.ledger import FeeSchedule
 from trading.tca.analysis import CostSummary, Decision, analyze
 from trading.tca.analysis import summarize as summarize_costs
 from trading.tca.errors import TcaInputError
@@ -68,6 +69,15 @@ class _TradeStats:
         self.high = price if self.high is None else max(self.high, price)
         self.low = price if self.low is None else min(self.low, price)
         self.last = price
+
+
+# The live market maker's fee schedule: its LiveRunner is given none, so its ledger books the default.
+_MM_FEES = FeeSchedule()
+# What the demo's rejects mean, for the reasons its own participants meet.
+REJECT_WHY = {
+    "REJ_UNKNOWN_ORDER": "a strategy's cancel or replace that arrived after its order had filled or gone",
+    "REJ_POST_ONLY_WOULD_TAKE": "a post-only quote the book had moved onto; it would have taken liquidity",
+}
 
 
 def seed_example() -> list[str]:
@@ -163,10 +173,13 @@ def market_maker_lines(mm: dict[str, Any], symbol: str) -> list[str]:
         f"{mm['account']}, its own producer slot and the event log",
         f"  quotes sent: {mm['quotes_new']:,} new ({mm['quotes_new_refused']:,} refused by the venue), "
         f"{mm['quotes_replaced']:,} replaced, "
-        f"{mm['quotes_cancelled']:,} cancelled; {mm['rejects']:,} rejected",
+        f"{mm['quotes_cancelled']:,} cancelled, {mm['quotes_cancel_all']:,} cancel-all (its stop); "
+        f"{mm['rejects']:,} rejected",
         f"  fills {mm['fills']:,} ({mm['maker_volume']:,} shares as maker), position {mm['position']:,}, "
-        f"P&L {_num(mm['pnl'])} USD (realised {_num(mm['realized'])}, fees {_num(mm['fees'])}; "
+        f"P&L {_num(mm['pnl'])} USD (realised {_num(mm['realized'])} USD, fees {_num(mm['fees'])} USD; "
         "unrealised at the last mid)",
+        f"  (fees: the strategy's assumed schedule, {_MM_FEES.maker_per_share * 100:+.2f} cents a share as "
+        f"maker, {_MM_FEES.taker_per_share * 100:+.2f} as taker, negative a rebate; the demo venue charges none)",
     ]
 
 
@@ -236,7 +249,12 @@ def tca_lines(journal_dir: Path, decisions: dict[int, Decision] | None = None) -
     return lines
 
 
-def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir: Path) -> int:
+def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir: Path,
+        journal_dir: Path | None = None) -> int:
+    """The demo; the engine's journal goes to journal_dir when given (it must not exist yet: the
+    run's commands and events are kept for an independent check), else to a temporary folder."""
+    if journal_dir is not None:
+        return _run(orders_per_instrument, seed, depth, wait, report_dir, journal_dir)
     with tempfile.TemporaryDirectory(prefix="venue-demo-journal-") as tmp:
         return _run(orders_per_instrument, seed, depth, wait, report_dir, Path(tmp) / "journal")
 
@@ -345,8 +363,10 @@ def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_di
 
     print("Events by type: " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())))
     if rejects:
-        print("Rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in rejects.most_common())
-              + " (makers' cancels and replaces that arrived after their quote had filled)")
+        print("Rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in rejects.most_common()))
+        for name in rejects:
+            if name in REJECT_WHY:
+                print(f"  ({name}: {REJECT_WHY[name]})")
 
     replay_bytes, replay_depth = _replay_in_process(venue)
     identical = replay_bytes == venue.event_records.tobytes()
@@ -412,12 +432,17 @@ def main(argv: list[str]) -> int:
                              "usable) or spin (for an isolated core)")
     parser.add_argument("--report-dir", type=output_dir, default=Path("reports") / "demo",
                         help="where the latency report files go (default reports/demo)")
+    parser.add_argument("--journal-dir", type=output_dir, default=None,
+                        help="keep the engine's command and event journal of the run here (a folder "
+                             "that does not exist yet), to check the printed figures against it")
     args = parser.parse_args(argv)
+    if args.journal_dir is not None and args.journal_dir.exists():
+        parser.error(f"--journal-dir {str(args.journal_dir)!r} exists: give a folder that does not exist yet")
     if not 1 <= args.orders <= MAX_ORDERS_PER_INSTRUMENT:
         parser.error(f"--orders must be 1..{MAX_ORDERS_PER_INSTRUMENT:,}, got {args.orders}")
     if not 1 <= args.depth <= 64:
         parser.error(f"--depth must be between 1 and 64, got {args.depth}")
-    return run(args.orders, args.seed, args.depth, args.wait, args.report_dir)
+    return run(args.orders, args.seed, args.depth, args.wait, args.report_dir, args.journal_dir)
 
 
 if __name__ == "__main__":
