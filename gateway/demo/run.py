@@ -45,6 +45,7 @@ from trading.strategy.ledger import FeeSchedule
 from trading.tca.analysis import CostSummary, Decision, analyze
 from trading.tca.analysis import summarize as summarize_costs
 from trading.tca.errors import TcaInputError
+from trading.tca.measures import MARKOUT_HORIZONS_NS, horizon_label
 from trading.tca.reference import parse_reference
 from trading.tca.tape import load_tape
 
@@ -196,15 +197,16 @@ def execution_lines(ex: dict[str, Any], symbol: str) -> list[str]:
         f"{ex['qty']:,} {symbol} at {o.get('target_participation', 0):.0%} of the traded volume "
         f"(cap {o.get('max_participation', 0):.0%}), account {ex['account']}, its own producer slot",
         f"  state {ex['state']}: filled {ex['filled']:,} of {ex['qty']:,} (target now {ex['target_now']:,.0f}); "
-        f"market volume since its start {ex['market_volume']:,}, participation {ex['participation']:.1%}",
+        f"market volume since its start {ex['market_volume']:,} shares{' (to its completing fill)' if ex['state'] == 'done' else ''}, "
+        f"participation {ex['participation']:.1%}",
         f"  {ex['orders_new']:,} child orders ({styles}), {ex['fills']:,} fills, {ex['rejects']:,} rejected; "
         f"average price {avg} USD against the arrival mid {arrival}: shortfall {shortfall} bps; "
         f"decision P50 {_num(ex['decision_p50_us'] or float('nan'), '.0f')} µs",
     ]
 
 
-def _tca_row(s: CostSummary) -> str:
-    marks = " ".join(f"{k} {_num(v, '+.1f')}" for k, v in s.markout_bps.items())
+def _tca_row(s: CostSummary, horizons: tuple[str, ...]) -> str:
+    marks = " ".join(f"{k} {_num(v, '+.1f')}" for k, v in s.markout_bps.items() if k in horizons)
     return (f"  {s.key:<8} {s.orders:>7,} {s.executions:>7,} {_num(s.fill_rate_limit, '.0%'):>6} "
             f"{_num(s.fill_rate_market, '.0%'):>6} {_num(s.effective_spread_bps, '.2f'):>8} "
             f"{_num(s.price_improved_pct, '.1f'):>6} | {marks}")
@@ -229,23 +231,32 @@ def tca_lines(journal_dir: Path, decisions: dict[int, Decision] | None = None) -
     ref = parse_reference({"instruments": [{"id": i.instrument_id, "symbol": i.symbol}
                                            for i in INSTRUMENTS]}, "demo instruments")
     an = analyze(load_tape(str(journal_dir)), ref, decisions or None)
+    # A markout's horizon must fit in the run: past the journal's last event the TCA takes the last
+    # mid, so a 60 s markout of a run of seconds would be the end-of-run markout under another name.
+    fill_ts = an.tape.fills["ts"]
+    span_ns = an.tape.last_ts - int(fill_ts.min()) if len(fill_ts) else 0
+    horizons = tuple(horizon_label(h) for h in MARKOUT_HORIZONS_NS if h <= span_ns)
+    cut = [horizon_label(h) for h in MARKOUT_HORIZONS_NS if h > span_ns]
     lines = ["Transaction cost analysis (trading/tca on this run's journal; measured, bps of the "
              "arrival mid)",
              f"  {'group':<8} {'orders':>7} {'fills':>7} {'lmt%':>6} {'mkt%':>6} {'eff.sprd':>8} "
              f"{'PI %':>6} | markouts bps"]
     for dim in ("instrument", "account"):
         lines.append(f"  by {dim}:")
-        lines += [_tca_row(s) for s in an.summary(dim)]
+        lines += [_tca_row(s, horizons) for s in an.summary(dim)]
     children = an.tape.orders["parent_id"] > 0
     if children.any():
         # an execution algorithm's children carry their parent's id (trading/execution/parent_ids.py)
         lines.append("  by algorithm parent (its child orders as one row; IS: implementation shortfall "
                      "against its arrival mid, + a cost, fees included):")
-        lines += [_tca_row(s) + f" | IS {_num(s.shortfall_bps, '+.2f')} bps (fees {_num(s.explicit_bps, '+.2f')})"
+        lines += [_tca_row(s, horizons) + f" | IS {_num(s.shortfall_bps, '+.2f')} bps (fees {_num(s.explicit_bps, '+.2f')})"
                   for s in summarize_costs(an, "parent", order_mask=children)]
     lines.append("  (fill rate of limit / market orders; effective spread 2s(p - arrival mid) over every "
                  "fill, share-weighted, so negative where resting orders earned the spread; PI: "
-                 "marketable orders price-improved; markouts of fills, + in the filled side's favour)")
+                 "marketable orders price-improved; markouts of fills, + in the filled side's favour, the mid h after "
+                 "each fill, or the run's last mid where h passes the run's end"
+                 + (f"; {', '.join(cut)} not shown: longer than the {span_ns / 1e9:.1f} s from the first fill to the "
+                    "run's end" if cut else "") + ")")
     return lines
 
 
