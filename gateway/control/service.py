@@ -328,7 +328,7 @@ class ControlService(ParentCommands, StrategyCommands):
             e6 = 0 if value is None else round(value * records.POST_TRADE_SCALE)
         if not 0 <= e6 <= INT64_MAX:
             raise CommandError(protocol.CODE_BAD_REQUEST, f"value: {value!r} is out of range "
-                               f"(0..{INT64_MAX // records.POST_TRADE_SCALE})")
+                               f"(0..{protocol.POST_TRADE_LIMIT_MAX})")
         return messages.SetPostTradeLimit(account_id=account, limit=POST_TRADE_CODE[metric], value_e6=e6)
 
     def _apply_control(self, cmd: ControlCommand) -> None:

@@ -505,8 +505,9 @@ def _limit_value(limit: str, token: str, cmd: str) -> Any:
         if token.lower() in _NO_LIMIT:
             return 0              # post-trade limits: 0 means none
         v = _number(token, limit, cmd)
-        if v < 0:
-            raise UsageError(f"{cmd}: {limit} must be >= 0 (0: no limit), got {token}")
+        if not 0 <= v <= protocol.POST_TRADE_LIMIT_MAX:     # 1e308 was sent as a 309-digit int
+            raise UsageError(f"{cmd}: {limit} must be 0..{protocol.POST_TRADE_LIMIT_MAX} (0: no limit), "
+                             f"got {token}")
         return int(v) if v == int(v) and "." not in token else v
     if token.lower() in _NO_LIMIT:
         return "none"             # the service's word for "no limit" (INT64_MAX in the engine)

@@ -150,10 +150,12 @@ def _read_and_close(fd: int, size: int) -> bytes:
 
 
 def _action_args_ok(args: Any) -> bool:
+    # a whole number beyond 64 bits has no meaning to the venue, and the control client's msgpack
+    # cannot send it (an OverflowError there was an HTTP 500)
     return (isinstance(args, dict) and len(args) <= MAX_ACTION_ARGS
             and all(isinstance(k, str) and len(k) <= 64 for k in args)
-            and all(v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 256)
-                    for v in args.values()))
+            and all(v is None or isinstance(v, (bool, float)) or (isinstance(v, int) and -2**63 <= v < 2**63)
+                    or (isinstance(v, str) and len(v) <= 256) for v in args.values()))
 
 
 class Routes:
@@ -249,7 +251,8 @@ class Routes:
         if command not in ACTIONS:
             return _refused(400, "bad_request", f"command: one of {', '.join(sorted(ACTIONS))}")
         if not _action_args_ok(args):
-            return _refused(400, "bad_request", "args: at most 8 names with scalar values")
+            return _refused(400, "bad_request", "args: at most 8 names with scalar values (whole numbers "
+                                                "within 64 bits, text up to 256 characters)")
         try:
             reply = await asyncio.to_thread(s.call, command, args)
         except ControlError as exc:

@@ -120,18 +120,17 @@ def main(argv: list[str]) -> int:
         print(f"dashboard: not installed: {exc} (pip install -e . installs starlette and uvicorn)",
               file=sys.stderr)
         return 1
+    from gateway.dashboard.session_cookie import CookieSealer, KeyFileError
+    try:                    # a bad argument (exit 2) before a busy port (exit 1): it is said first
+        key, revoked = _session_key(args.session_key_file)
+    except KeyFileError as exc:
+        print(f"dashboard: --session-key-file: {exc}", file=sys.stderr)
+        return 2
     try:
         sock = _bind(listen)
     except OSError as exc:
         print(f"dashboard: cannot listen on {listen}: {exc.strerror}", file=sys.stderr)
         return 1
-    from gateway.dashboard.session_cookie import CookieSealer, KeyFileError
-    try:
-        key, revoked = _session_key(args.session_key_file)
-    except KeyFileError as exc:
-        print(f"dashboard: --session-key-file: {exc}", file=sys.stderr)
-        sock.close()
-        return 2
     hub = Conflator(refresh_hz)
     reports = ReportsDir(args.reports_dir if args.reports_dir is not None else cfg.dashboard.reports_dir)
 

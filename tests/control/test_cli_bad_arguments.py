@@ -4,6 +4,7 @@ print a ZeroMQ traceback and exit 1). Each case runs the real entry point, ``pyt
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +158,16 @@ def test_a_fifo_as_a_config_is_refused_not_waited_on(tmp_path: Path) -> None:
         run = subprocess.run([sys.executable, "-m", "gateway", *argv], capture_output=True, text=True,
                              timeout=60, cwd=REPO)
         assert run.returncode == 2 and "not a regular file" in run.stderr, (argv, run.stderr)
+
+
+def test_a_bad_key_file_is_said_even_when_the_dashboards_port_is_taken() -> None:
+    """qa6: the dashboard bound its port before it read --session-key-file, so with the port taken
+    (the embedded config's 8700, while any venue runs on the host) a bad key file was reported as
+    'cannot listen' (exit 1) and the case above failed."""
+    with socket.create_server(("127.0.0.1", 0)) as held:
+        port = held.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "gateway", "dashboard", "--listen", f"127.0.0.1:{port}",
+                              "--session-key-file", "/dev/zero"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and len(lines) == 1, run.stderr
+    assert lines[0].startswith("dashboard: --session-key-file: /dev/zero: not a regular file"), run.stderr

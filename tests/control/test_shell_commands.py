@@ -177,7 +177,12 @@ def test_empty_lines_and_comments_are_nothing() -> None:
      "`halt INSTR`"),
     ("risk set account 1 concentration_limit 2", "risk set account: concentration_limit must be a "
      "fraction in (0, 1], got 2"),
-    ("risk set account 1 var_limit -5", "risk set account: var_limit must be >= 0 (0: no limit), got -5"),
+    ("risk set account 1 var_limit -5", "risk set account: var_limit must be 0..9223372036854 (0: no limit), got -5"),
+    # qa6: 1e308 went out as a 309-digit int the shell could not encode (an OverflowError traceback)
+    ("risk set account 1 loss_limit 1e308", "risk set account: loss_limit must be 0..9223372036854 (0: no limit), "
+     "got 1e308"),
+    ("risk set account 1 var_limit 9223372036855", "risk set account: var_limit must be 0..9223372036854 "
+     "(0: no limit), got 9223372036855"),
     ("risk set account 1 var_limit lots", "risk set account: var_limit must be a number, got 'lots'"),
     ("risk set account 1 drawdown_limit nan", "risk set account: drawdown_limit must be a number, got 'nan'"),
     ("risk set account 1 order_velocity 100", "risk set account: order_velocity: expected N/DURATION such as "
@@ -324,3 +329,9 @@ def test_catalog_from_status_and_sessions() -> None:
     assert catalog_from(firms).accounts == (1, 2, 3)
     assert catalog_from({"instruments": []}).accounts is None
     assert CAT.with_sessions([{"session_id": 7}]).sessions == (7,)
+
+
+def test_the_post_trade_limit_bound_is_the_engines() -> None:
+    from native.records import POST_TRADE_SCALE
+    assert protocol.POST_TRADE_LIMIT_MAX == (2**63 - 1) // POST_TRADE_SCALE
+    assert parse("risk set account 1 loss_limit 9223372036854", CAT).args["value"] == 9223372036854   # the largest

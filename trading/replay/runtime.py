@@ -172,7 +172,7 @@ class Replay:
         self.last_arrival = 0
         self.own: deque[tuple[int, Event]] = deque()
         self.ctx = Context(INSTRUMENT, self.cfg.account_id, history.day.price_scale, history.day.tick_size,
-                           self.cfg.fees, self.cfg.limits, dict(strategy.params), clock=self._clock, invoke=self._invoke)
+                           self.cfg.fees, self.cfg.limits, dict(strategy.params), clock=self._clock_of(), invoke=self._invoke)
         self.subscribed = {name: overrides(strategy, name) for name in (
             "on_book", "on_trade", "on_phase", "on_timer", "on_fill", "on_accepted", "on_rejected", "on_cancelled",
             "on_start")}
@@ -257,14 +257,25 @@ class Replay:
         self.readings.append(value)
         return value
 
-    def _clock(self) -> int:
+    def _clock_of(self) -> Callable[[], int]:
+        """The strategy's clock (ctx.now, the stamp of what it sends) as its compute mode charges
+        it: the mode's own method, given to the context (read once or more per order)."""
         compute = self.cfg.compute
         if compute == "measured":
-            return self._wake_ts + self._charged + (self._elapsed() if self._cb_start else 0)
+            return self._clock_measured
         if compute == "none":
-            return self._wake_ts
+            return self._clock_none
+        return self._clock_fixed
+
+    def _clock_measured(self) -> int:
+        return self._wake_ts + self._charged + (self._elapsed() if self._cb_start else 0)
+
+    def _clock_none(self) -> int:
+        return self._wake_ts
+
+    def _clock_fixed(self) -> int:
         # a fixed charge: what a callback makes leaves when its (charged) computation is done
-        return self._wake_ts + self._charged + (int(compute) if self._cb_start else 0)
+        return self._wake_ts + self._charged + (self._fixed_charge if self._cb_start else 0)
 
     def _invoke(self, name: str, *args: Any) -> None:
         if name == "on_fill":

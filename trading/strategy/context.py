@@ -93,20 +93,20 @@ def write_command(buf: CommandBuffer, o: Outgoing, instrument_id: int, account_i
 def pack_command(target: Any, offset: int, o: Outgoing, instrument_id: int, account_id: int, ts_ns: int = 0) -> None:
     """write_command's record, the whole 96 bytes, packed at byte `offset` of a writable buffer the
     caller keeps (the replay's C loop packs a wake-up's commands into one reused buffer)."""
-    instrument_id = o.instrument_id or instrument_id
-    op = o.op
+    _, op, order_id, side, price, qty, tif, flags, display_qty, own_instrument, client_order_id = o
+    instrument_id = own_instrument or instrument_id
     if op == "NEW":
-        if o.display_qty:
-            write_record(target, offset, "NEW_ORDER", instrument_id=instrument_id, ts_ns=ts_ns, order_id=o.order_id,
-                         side=o.side, price=o.price, qty=o.qty, display_qty=o.display_qty, account_id=account_id,
-                         ord_type=int(OrdType.LIMIT), tif=o.tif, flags=o.flags, client_order_id=o.client_order_id)
+        if display_qty:
+            write_record(target, offset, "NEW_ORDER", instrument_id=instrument_id, ts_ns=ts_ns, order_id=order_id,
+                         side=side, price=price, qty=qty, display_qty=display_qty, account_id=account_id,
+                         ord_type=int(OrdType.LIMIT), tif=tif, flags=flags, client_order_id=client_order_id)
         else:
-            write_new_limit(target, offset, instrument_id, 0, ts_ns, o.order_id, o.client_order_id, o.price, o.qty,
-                            account_id, 0, o.side, o.tif, 0, o.flags)
+            write_new_limit(target, offset, instrument_id, 0, ts_ns, order_id, client_order_id, price, qty,
+                            account_id, 0, side, tif, 0, flags)
     elif op == "CANCEL":
-        write_cancel(target, offset, instrument_id, 0, ts_ns, o.order_id)
+        write_cancel(target, offset, instrument_id, 0, ts_ns, order_id)
     elif op == "REPLACE":
-        write_replace(target, offset, instrument_id, 0, ts_ns, o.order_id, o.price, o.qty)
+        write_replace(target, offset, instrument_id, 0, ts_ns, order_id, price, qty)
     else:
         write_record(target, offset, "MASS_CANCEL", instrument_id=instrument_id, ts_ns=ts_ns, account_id=account_id,
                      by_account=1, by_instrument=1)
@@ -352,8 +352,9 @@ class Context:
 
     def cancel(self, order_id: int) -> None:
         order = self.orders.get(order_id)
-        self.outbox.append(Outgoing(self.clock(), "CANCEL", order_id,
-                                    instrument_id=order.instrument_id if order is not None else 0))
+        # positional: a NamedTuple's keyword arguments cost more than the tuple itself
+        self.outbox.append(Outgoing(self.clock(), "CANCEL", order_id, 0, 0, 0, 0, 0, 0,
+                                    order.instrument_id if order is not None else 0))
         self.sent["CANCEL"] += 1
 
     def replace(self, order_id: int, price: int | None = None, qty: int | None = None) -> None:
