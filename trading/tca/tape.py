@@ -149,7 +149,10 @@ class _OrderIndex:
         d_ok = d < len(self.uniq)
         d = np.minimum(d, len(self.uniq) - 1)
         d_ok &= self.uniq[d] == oids
-        q = d.astype(np.int64) * self.span + seqs.astype(np.int64)
+        # a seq past every accept asks for the order's last life, as span - 1 does: unclamped it
+        # would reach into the next order's keys and find nothing (events and cancels after the
+        # day's last ACCEPTED lost their orders)
+        q = d.astype(np.int64) * self.span + np.minimum(seqs.astype(np.int64), self.span - 1)
         pos = np.searchsorted(self.keys, q, side="right") - 1
         ok = d_ok & (pos >= 0)
         pos = np.maximum(pos, 0)
@@ -368,7 +371,8 @@ def _commands(c_seq: np.ndarray, c_idx: np.ndarray, c_pay: np.ndarray, index: _O
             out["account"][m] = v["account_id"][rows]
         else:
             r = index.rows(v["order_id"][rows], v["seq"][rows])
-            out["account"][m] = np.where(r >= 0, orders["account"][np.maximum(r, 0)], -1)
+            # int64 before -1 meets the uint32 column: else -1 becomes 4294967295, an account
+            out["account"][m] = np.where(r >= 0, orders["account"][np.maximum(r, 0)].astype(np.int64), -1)
     m = out["type"] == codes.CMD_MASS_CANCEL
     v = recs.view(records.CMD_DTYPES[int(codes.CMD_MASS_CANCEL)])
     rows = keep[m]
