@@ -412,7 +412,8 @@ def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_di
     print("(gateway: socket receive, decode, ring enqueue; engine: dequeue, matching done, "
           "event published;")
     print(" gateway: transmit of the first report), recorded per stage into HdrHistograms in "
-          "shared memory:")
+          "shared memory (3 significant digits: each figure is the top of its bucket, up to 0.1 % above "
+          "the value recorded):")
     print(f"  client round trip (Python client, request -> its answer, {len(rtt):,} requests one "
           f"at a time): P50 {np.percentile(rtt, 50) / 1e3:.1f} µs, "
           f"P99 {np.percentile(rtt, 99) / 1e3:.1f} µs, max {rtt.max() / 1e3:.1f} µs")
