@@ -47,6 +47,13 @@ def test_the_embedded_default_and_the_test_config_load() -> None:
     (("pre_open = 0", 'pre_open = "25:00"'), "venue.toml: schedule.pre_open: not a time of day: '25:00'"),
     (('clock = "start"', 'clock = "lunar"'), "venue.toml: schedule.clock: Invalid enum value 'lunar'"),
     (("price_band_pct = 0.0", "price_band_pct = 150.0"), "venue.toml: breakers.price_band_pct: must be 0 (off) .. < 100"),
+    # qa6: NaN passed `<= 0`, and 1e308 s was an OverflowError traceback in the control plane at start
+    (("halt_s = 60.0", "halt_s = 1e308"),
+     "venue.toml: breakers.halt_s: must be > 0 and at most 86400 seconds, got 1e+308"),
+    (("halt_s = 60.0", "halt_s = nan"), "venue.toml: breakers.halt_s: must be > 0 and at most 86400"),
+    (("reopen_call_s = 0\n", "reopen_call_s = inf\n"), "venue.toml: breakers.reopen_call_s: must be 0..86400"),
+    (("reopen_call_s = 0\n", "reopen_call_s = 0\nmarket_wide_halt_s = [900.0, nan, -1.0]\n"),
+     "venue.toml: breakers.market_wide_halt_s[1]: must be > 0 and at most 86400 seconds, or -1"),
     (('listen = "127.0.0.1:0"', 'listen = "nowhere"'), "venue.toml: gateway.listen: must be HOST:PORT"),
     (('command_endpoint = "tcp://127.0.0.1:*"', 'command_endpoint = "http://x"'),
      "venue.toml: control.command_endpoint: must be tcp://HOST:PORT or ipc://PATH"),
