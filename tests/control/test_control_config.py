@@ -106,6 +106,18 @@ def test_command_lines_refuse_a_bad_file_with_status_2(tmp_path: Path, verb: str
     assert "venue.toml: instruments[1].tick: must be > 0, got -5" in out.stderr
 
 
+def test_up_refuses_a_journal_dir_it_cannot_make_in_one_line(tmp_path: Path) -> None:
+    """qa6: journal.dir under a file was a NotADirectoryError traceback from the gateway flow
+    store's mkdir, after the run directory was made."""
+    (tmp_path / "file").write_text("x")
+    cfg = tmp_path / "venue.toml"
+    cfg.write_text(_good(tmp_path).replace('[journal]\ndir = ""', f'[journal]\ndir = "{tmp_path}/file/journal"', 1))
+    out = subprocess.run([sys.executable, "-m", "gateway", "up", "--config", str(cfg)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        f"up: not starting: journal.dir '{tmp_path}/file/journal': {tmp_path}/file/journal: Not a directory"], out.stderr
+
+
 ETF = '\n[[analytics.etf]]\nsymbol = "BETA"\ncomponents = { ACME = 2.0 }\ncash = 1.5\ncost_bps = 5.0\n'
 
 
