@@ -379,15 +379,18 @@ def _check(cfg: VenueConfig) -> None:
         except VelocityError as exc:
             raise ConfigError(f"{at}.order_velocity: {exc}") from None
         for f in ("var_limit", "drawdown_limit", "concentration_limit", "loss_limit", "notional_limit"):
-            if getattr(a, f) < 0:
-                raise ConfigError(f"{at}.{f}: must be >= 0 (0 = no limit), got {getattr(a, f)}")
+            # the engine holds each in millionths in an int64; NaN passed a '< 0' check, and 1e308
+            # was an OverflowError traceback in the control plane at start (after the engine started)
+            if not 0 <= getattr(a, f) <= protocol.POST_TRADE_LIMIT_MAX:
+                raise ConfigError(f"{at}.{f}: must be 0..{protocol.POST_TRADE_LIMIT_MAX} (0 = no limit), "
+                                  f"got {getattr(a, f)}")
         if a.concentration_limit > 1:
             raise ConfigError(f"{at}.concentration_limit: a share of gross exposure, must be 0..1, "
                               f"got {a.concentration_limit}")
         if not 0.5 < a.var_confidence < 1:
             raise ConfigError(f"{at}.var_confidence: must be in (0.5, 1), got {a.var_confidence}")
-        if a.var_interval_s <= 0:
-            raise ConfigError(f"{at}.var_interval_s: must be > 0, got {a.var_interval_s}")
+        if not 0 < a.var_interval_s < math.inf:
+            raise ConfigError(f"{at}.var_interval_s: must be a finite number > 0, got {a.var_interval_s}")
         if not 0 < a.warn_fraction <= 1:
             raise ConfigError(f"{at}.warn_fraction: must be in (0, 1], got {a.warn_fraction}")
 

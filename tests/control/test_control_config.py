@@ -61,6 +61,12 @@ def test_the_embedded_default_and_the_test_config_load() -> None:
     # A limit of 0 would refuse every order: refused here, not silently at the first order.
     (("max_position = 1000", "max_position = 0"),
      "venue.toml: accounts[0].max_position: must be 1..9223372036854775807 (leave it out for no limit"),
+    # qa6: NaN passed '< 0'; 1e308 was an OverflowError traceback in the control plane at start
+    (("max_position = 1000", "max_position = 1000\nvar_limit = 1e308"),
+     "venue.toml: accounts[0].var_limit: must be 0..9223372036854 (0 = no limit), got 1e+308"),
+    (("max_position = 1000", "max_position = 1000\nloss_limit = nan"), "venue.toml: accounts[0].loss_limit: must be 0.."),
+    (("max_position = 1000", "max_position = 1000\nvar_interval_s = nan"),
+     "venue.toml: accounts[0].var_interval_s: must be a finite number > 0, got nan"),
     (("max_position = 1000", 'max_position = 1000\norder_velocity = "5 per second"'),
      "venue.toml: accounts[0].order_velocity: expected N/DURATION such as '100/1s'"),
     (("max_position = 1000", 'max_position = 1000\norder_velocity = "5/0ms"'),
