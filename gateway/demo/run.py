@@ -136,7 +136,8 @@ def _books_from_events(events: list[Event]) -> dict[tuple[int, int], dict[int, t
 
 def _print_book(symbol: str, bids: list[tuple[int, int, int]], asks: list[tuple[int, int, int]],
                 depth: int) -> None:
-    print(f"Final book {symbol} (top {depth}; prices in USD, quantities in shares)")
+    print(f"Final book {symbol} (top {depth}; prices in USD, displayed quantities in shares: an iceberg "
+          "counts its visible tip, not its hidden reserve)")
     print(f"  {'orders':>6} {'bid qty':>9} {'bid':>9} | {'ask':<9} {'ask qty':<9} {'orders':<6}")
     for i in range(max(len(bids), len(asks))):
         b = bids[i] if i < len(bids) else None

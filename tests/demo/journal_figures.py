@@ -13,8 +13,9 @@ from fractions import Fraction
 
 from gateway.enginehost import journal
 from native import records
-from native.messages import (AcceptedEvent, AddInstrument, AuctionEvent, BookLevelEvent, Cancel, Command,
-                             Event, MassCancel, NewOrder, RejectedEvent, Replace, TradeEvent)
+from native.messages import (AcceptedEvent, AddInstrument, AuctionEvent, BookLevelEvent, Cancel, CancelledEvent,
+                             Command, Event, ExpiredEvent, MassCancel, NewOrder, RejectedEvent, Replace,
+                             ReplacedEvent, TradeEvent, TriggeredEvent)
 from native.records import Reason, type_name
 
 PRICE_SCALE = 10_000
@@ -237,3 +238,52 @@ def parent_shortfall_bps(j: Journal, account: int, decision_price: Fraction, qty
     assert executed == qty, "only a parent filled in full has no opportunity cost"
     paper = qty * decision_price / PRICE_SCALE
     return float((cost + fees) / paper * 10_000), float(fees / paper * 10_000)
+
+
+def displayed_book(j: Journal) -> dict[tuple[int, int], dict[int, tuple[int, int]]]:
+    """(instrument, side) -> {price: (displayed qty, orders)} at the end, rebuilt order by order from
+    ACCEPTED, TRADE, CANCELLED, EXPIRED, REPLACED and TRIGGERED events (no BOOK_LEVEL event read).
+    A resting order shows its whole leaves, an iceberg its tip: min(leaves, display) when it comes to
+    rest, less what passive trades took from it, refilled to min(leaves, display) when used up."""
+    live: dict[int, AcceptedEvent] = {}
+    price: dict[int, int] = {}
+    leaves: dict[int, int] = {}
+    display: dict[int, int] = {}
+    tip: dict[int, int] = {}
+
+    def rest(oid: int) -> None:
+        tip[oid] = min(leaves[oid], display[oid]) if display[oid] else leaves[oid]
+
+    resting = set()
+    for ev in j.events:
+        if isinstance(ev, AcceptedEvent):
+            live[ev.order_id], price[ev.order_id] = ev, ev.price
+            leaves[ev.order_id], display[ev.order_id] = ev.qty, ev.display_qty
+            rest(ev.order_id)
+            if ev.ord_type == 1 and ev.tif not in (4, 5):     # a limit order that may rest (not IOC/FOK)
+                resting.add(ev.order_id)
+        elif isinstance(ev, TradeEvent):
+            for oid, left, side in ((ev.buy_order_id, ev.buy_leaves_qty, 1), (ev.sell_order_id, ev.sell_leaves_qty, 2)):
+                if oid not in live:
+                    continue
+                leaves[oid] = left
+                if ev.aggressor_side == side or not display[oid]:
+                    rest(oid)
+                else:
+                    tip[oid] -= ev.qty
+                    if tip[oid] <= 0:
+                        rest(oid)
+        elif isinstance(ev, (CancelledEvent, ExpiredEvent)):
+            leaves[ev.order_id] = 0
+        elif isinstance(ev, ReplacedEvent):
+            price[ev.order_id], leaves[ev.order_id], display[ev.order_id] = ev.price, ev.leaves_qty, ev.display_qty
+            rest(ev.order_id)
+        elif isinstance(ev, TriggeredEvent) and live[ev.order_id].ord_type == 4:
+            resting.add(ev.order_id)            # a stop-limit rests at its limit once triggered
+    book: dict[tuple[int, int], dict[int, tuple[int, int]]] = defaultdict(dict)
+    for oid in resting:
+        if leaves[oid] > 0:
+            acc = live[oid]
+            qty, count = book[(acc.instrument_id, acc.side)].get(price[oid], (0, 0))
+            book[(acc.instrument_id, acc.side)][price[oid]] = (qty + tip[oid], count + 1)
+    return book

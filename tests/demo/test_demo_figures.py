@@ -16,7 +16,8 @@ from gateway.demo.flow import DemoFlow
 from native.messages import AcceptedEvent, Cancel, NewOrder, PhaseEvent, Replace
 from native.records import type_name
 from tests.demo.journal_figures import (PRICE_SCALE, AverageCostBook, Journal, Quotes, effective_spread_bps,
-                                        fills_of, markout_bps, order_rates, parent_shortfall_bps, vwap)
+                                        displayed_book, fills_of, markout_bps, order_rates,
+                                        parent_shortfall_bps, vwap)
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS, SEED = 3000, 20261123
@@ -303,3 +304,29 @@ def test_journal_dir_that_exists_is_refused(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "exists: give a folder that does not exist yet" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _printed_book(out: str, symbol: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """(bids, asks) as printed, each level (price in engine units, qty, orders), best first."""
+    lines = _section(out, f"Final book {symbol} (").splitlines()[2:]
+    bids, asks = [], []
+    for line in lines:
+        left, right = line.split("|")
+        if left.strip():
+            orders, qty, px = left.split()
+            bids.append((int(Fraction(px) * PRICE_SCALE), _int(qty), _int(orders)))
+        if right.strip():
+            px, qty, orders = right.split()
+            asks.append((int(Fraction(px) * PRICE_SCALE), _int(qty), _int(orders)))
+    return bids, asks
+
+
+def test_final_books_order_by_order(run):
+    out, j, _ = run
+    book = displayed_book(j)
+    depth = 5
+    for sym, iid in SYMBOLS.items():
+        bids, asks = _printed_book(out, sym)
+        expected_bids = sorted(((p, q, c) for p, (q, c) in book[(iid, 1)].items()), reverse=True)[:depth]
+        expected_asks = sorted((p, q, c) for p, (q, c) in book[(iid, 2)].items())[:depth]
+        assert (bids, asks) == (expected_bids, expected_asks), sym
