@@ -114,8 +114,8 @@ def seed_example() -> list[str]:
     vwap = sum(p * q for p, q in fills.items()) / qty / PRICE_UNIT_PER_USD
     mean = sum(fills) / len(fills) / PRICE_UNIT_PER_USD
     lines = ["Seed example: AAPL book, market buy 600"]
-    lines += [f"  bought {q:>4} @ {_usd(p)}" for p, q in sorted(fills.items())]
-    lines.append(f"  total {qty} shares, volume-weighted average price {vwap:.5f} "
+    lines += [f"  bought {q:>4} @ {_usd(p)} USD" for p, q in sorted(fills.items())]
+    lines.append(f"  total {qty} shares, volume-weighted average price {vwap:.5f} USD "
                  f"(the seed's 'average {mean:.3f}' is the plain mean of the two prices)")
     return lines
 
@@ -136,7 +136,8 @@ def _books_from_events(events: list[Event]) -> dict[tuple[int, int], dict[int, t
 
 def _print_book(symbol: str, bids: list[tuple[int, int, int]], asks: list[tuple[int, int, int]],
                 depth: int) -> None:
-    print(f"Final book {symbol} (top {depth})")
+    print(f"Final book {symbol} (top {depth}; prices in USD, displayed quantities in shares: an iceberg "
+          "counts its visible tip, not its hidden reserve)")
     print(f"  {'orders':>6} {'bid qty':>9} {'bid':>9} | {'ask':<9} {'ask qty':<9} {'orders':<6}")
     for i in range(max(len(bids), len(asks))):
         b = bids[i] if i < len(bids) else None
@@ -200,7 +201,7 @@ def execution_lines(ex: dict[str, Any], symbol: str) -> list[str]:
         f"market volume since its start {ex['market_volume']:,} shares{' (to its completing fill)' if ex['state'] == 'done' else ''}, "
         f"participation {ex['participation']:.1%}",
         f"  {ex['orders_new']:,} child orders ({styles}), {ex['fills']:,} fills, {ex['rejects']:,} rejected; "
-        f"average price {avg} USD against the arrival mid {arrival}: shortfall {shortfall} bps; "
+        f"average price {avg} USD against the arrival mid {arrival} USD: shortfall {shortfall} bps; "
         f"decision P50 {_num(ex['decision_p50_us'] or float('nan'), '.0f')} µs",
     ]
 
@@ -237,9 +238,8 @@ def tca_lines(journal_dir: Path, decisions: dict[int, Decision] | None = None) -
     span_ns = an.tape.last_ts - int(fill_ts.min()) if len(fill_ts) else 0
     horizons = tuple(horizon_label(h) for h in MARKOUT_HORIZONS_NS if h <= span_ns)
     cut = [horizon_label(h) for h in MARKOUT_HORIZONS_NS if h > span_ns]
-    lines = ["Transaction cost analysis (trading/tca on this run's journal; measured, bps of the "
-             "arrival mid)",
-             f"  {'group':<8} {'orders':>7} {'fills':>7} {'lmt%':>6} {'mkt%':>6} {'eff.sprd':>8} "
+    lines = ["Transaction cost analysis (trading/tca on this run's journal; measured)",
+             f"  {'group':<8} {'orders':>7} {'fills':>7} {'lmt%':>6} {'mkt%':>6} {'sprd bps':>8} "
              f"{'PI %':>6} | markouts bps"]
     for dim in ("instrument", "account"):
         lines.append(f"  by {dim}:")
@@ -251,9 +251,10 @@ def tca_lines(journal_dir: Path, decisions: dict[int, Decision] | None = None) -
                      "against its arrival mid, + a cost, fees included):")
         lines += [_tca_row(s, horizons) + f" | IS {_num(s.shortfall_bps, '+.2f')} bps (fees {_num(s.explicit_bps, '+.2f')})"
                   for s in summarize_costs(an, "parent", order_mask=children)]
-    lines.append("  (fill rate of limit / market orders; effective spread 2s(p - arrival mid) over every "
-                 "fill, share-weighted, so negative where resting orders earned the spread; PI: "
-                 "marketable orders price-improved; markouts of fills, + in the filled side's favour, the mid h after "
+    lines.append("  (lmt% / mkt%: shares filled of shares ordered, limit / market orders; sprd bps: effective "
+                 "spread 2s(p - arrival mid) in bps of the arrival mid over every fill, share-weighted, so negative "
+                 "where resting orders earned the spread; PI %: of the executed marketable orders, those "
+                 "price-improved; markouts in bps of the fill price, + in the filled side's favour, the mid h after "
                  "each fill, or the run's last mid where h passes the run's end"
                  + (f"; {', '.join(cut)} not shown: longer than the {span_ns / 1e9:.1f} s from the first fill to the "
                     "run's end" if cut else "") + ")")
@@ -349,12 +350,13 @@ def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_di
     print("Opening auctions")
     for iid, ev in sorted(auctions.items()):
         if ev.crossed:
-            print(f"  {by_symbol[iid]:<5} uncrossed {ev.matched_qty:>6,} @ {_usd(ev.price)}"
-                  f"  (imbalance {ev.imbalance_qty:,})")
+            side = {1: " to buy", 2: " to sell"}.get(ev.imbalance_side, "")
+            print(f"  {by_symbol[iid]:<5} uncrossed {ev.matched_qty:>6,} shares @ {_usd(ev.price)} USD"
+                  f"  (imbalance {ev.imbalance_qty:,} shares{side if ev.imbalance_qty else ''})")
         else:
             print(f"  {by_symbol[iid]:<5} no cross")
     print()
-    print("Trades")
+    print("Trades (volume in shares, prices in USD)")
     print(f"  {'symbol':<6} {'trades':>8} {'volume':>10} {'VWAP':>10} {'low':>9} {'high':>9} {'last':>9}")
     for iid, st in stats.items():
         if st.count == 0:
@@ -411,8 +413,11 @@ def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_di
           "order path")
     print("(gateway: socket receive, decode, ring enqueue; engine: dequeue, matching done, "
           "event published;")
-    print(" gateway: transmit of the first report), recorded per stage into HdrHistograms in "
-          "shared memory:")
+    print(" gateway: transmit of the first report, stamped when the send pass that flushed it returns, so "
+          "a preemption just after the send counts although the client has its answer), recorded per stage "
+          "into HdrHistograms in "
+          "shared memory (3 significant digits: each figure is the top of its bucket, up to 0.1 % above "
+          "the value recorded):")
     print(f"  client round trip (Python client, request -> its answer, {len(rtt):,} requests one "
           f"at a time): P50 {np.percentile(rtt, 50) / 1e3:.1f} µs, "
           f"P99 {np.percentile(rtt, 99) / 1e3:.1f} µs, max {rtt.max() / 1e3:.1f} µs")

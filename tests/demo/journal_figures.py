@@ -13,8 +13,9 @@ from fractions import Fraction
 
 from gateway.enginehost import journal
 from native import records
-from native.messages import (AcceptedEvent, AddInstrument, AuctionEvent, BookLevelEvent, Cancel, Command,
-                             Event, MassCancel, NewOrder, RejectedEvent, Replace, TradeEvent)
+from native.messages import (AcceptedEvent, AddInstrument, AuctionEvent, BookLevelEvent, Cancel, CancelledEvent,
+                             Command, Event, ExpiredEvent, MassCancel, NewOrder, RejectedEvent, Replace,
+                             ReplacedEvent, TradeEvent, TriggeredEvent)
 from native.records import Reason, type_name
 
 PRICE_SCALE = 10_000
@@ -183,3 +184,106 @@ def markout_bps(j: Journal, quotes: Quotes, horizon_ns: int, account: int) -> fl
                 num += t.qty * side * (later - t.price) / t.price * 10_000
                 den += t.qty
     return float(num / den) if den else float("nan")
+
+
+def order_rates(j: Journal, quotes: Quotes, account: int) -> tuple[float, float, float]:
+    """(limit fill rate, market fill rate, % of executed marketable orders price-improved) of the
+    account's orders: shares executed / shares ordered (the accepted quantity) per order type; an
+    order is marketable if a market order, or a limit order priced through the far touch when it
+    arrived; improved if its average price beat that far touch."""
+    filled: Counter[int] = Counter()
+    notional: Counter[int] = Counter()
+    for t in j.trades():
+        for acct, oid in ((t.buy_account_id, t.buy_order_id), (t.sell_account_id, t.sell_order_id)):
+            if acct == account:
+                filled[oid] += t.qty
+                notional[oid] += t.qty * t.price
+    ordered = {1: [0, 0], 2: [0, 0]}         # ord_type -> [qty, filled]
+    improved = executed = 0
+    seen: set[int] = set()
+    for ev in j.events:
+        if not isinstance(ev, AcceptedEvent) or ev.account_id != account or ev.order_id in seen:
+            continue
+        seen.add(ev.order_id)
+        if ev.ord_type in ordered:
+            ordered[ev.ord_type][0] += ev.qty
+            ordered[ev.ord_type][1] += filled[ev.order_id]
+        bid, ask = quotes.before.get((ev.instrument_id, ev.seq), (0, 0))
+        far = ask if ev.side == 1 else bid
+        crossing = far > 0 and (ev.price >= far if ev.side == 1 else ev.price <= far)
+        if filled[ev.order_id] and (ev.ord_type == 2 or (ev.ord_type == 1 and crossing)):
+            executed += 1
+            avg = Fraction(notional[ev.order_id], filled[ev.order_id])
+            improved += far > 0 and (avg < far if ev.side == 1 else avg > far)
+
+    def rate(kind: int) -> float:
+        return ordered[kind][1] / ordered[kind][0] if ordered[kind][0] else float("nan")
+    return rate(1), rate(2), 100 * improved / executed if executed else float("nan")
+
+
+def parent_shortfall_bps(j: Journal, account: int, decision_price: Fraction, qty: int) -> tuple[float, float]:
+    """Perold's implementation shortfall of the account's fills as one parent of qty shares decided
+    at decision_price (engine units), fees included, and its fee part, both in bps of qty x price:
+    s (sum q p - X_e P_d) + F, the parent filled in full (no opportunity cost)."""
+    cost = fees = Fraction(0)
+    executed = 0
+    for t in j.trades():
+        for side, acct in ((1, t.buy_account_id), (-1, t.sell_account_id)):
+            if acct != account:
+                continue
+            executed += t.qty
+            cost += side * t.qty * (t.price - decision_price) / PRICE_SCALE
+            taker = t.aggressor_side == (1 if side == 1 else 2)
+            fees += t.qty * (TAKER_FEE if taker else MAKER_FEE) if t.aggressor_side else t.qty * AUCTION_FEE
+    assert executed == qty, "only a parent filled in full has no opportunity cost"
+    paper = qty * decision_price / PRICE_SCALE
+    return float((cost + fees) / paper * 10_000), float(fees / paper * 10_000)
+
+
+def displayed_book(j: Journal) -> dict[tuple[int, int], dict[int, tuple[int, int]]]:
+    """(instrument, side) -> {price: (displayed qty, orders)} at the end, rebuilt order by order from
+    ACCEPTED, TRADE, CANCELLED, EXPIRED, REPLACED and TRIGGERED events (no BOOK_LEVEL event read).
+    A resting order shows its whole leaves, an iceberg its tip: min(leaves, display) when it comes to
+    rest, less what passive trades took from it, refilled to min(leaves, display) when used up."""
+    live: dict[int, AcceptedEvent] = {}
+    price: dict[int, int] = {}
+    leaves: dict[int, int] = {}
+    display: dict[int, int] = {}
+    tip: dict[int, int] = {}
+
+    def rest(oid: int) -> None:
+        tip[oid] = min(leaves[oid], display[oid]) if display[oid] else leaves[oid]
+
+    resting = set()
+    for ev in j.events:
+        if isinstance(ev, AcceptedEvent):
+            live[ev.order_id], price[ev.order_id] = ev, ev.price
+            leaves[ev.order_id], display[ev.order_id] = ev.qty, ev.display_qty
+            rest(ev.order_id)
+            if ev.ord_type == 1 and ev.tif not in (4, 5):     # a limit order that may rest (not IOC/FOK)
+                resting.add(ev.order_id)
+        elif isinstance(ev, TradeEvent):
+            for oid, left, side in ((ev.buy_order_id, ev.buy_leaves_qty, 1), (ev.sell_order_id, ev.sell_leaves_qty, 2)):
+                if oid not in live:
+                    continue
+                leaves[oid] = left
+                if ev.aggressor_side == side or not display[oid]:
+                    rest(oid)
+                else:
+                    tip[oid] -= ev.qty
+                    if tip[oid] <= 0:
+                        rest(oid)
+        elif isinstance(ev, (CancelledEvent, ExpiredEvent)):
+            leaves[ev.order_id] = 0
+        elif isinstance(ev, ReplacedEvent):
+            price[ev.order_id], leaves[ev.order_id], display[ev.order_id] = ev.price, ev.leaves_qty, ev.display_qty
+            rest(ev.order_id)
+        elif isinstance(ev, TriggeredEvent) and live[ev.order_id].ord_type == 4:
+            resting.add(ev.order_id)            # a stop-limit rests at its limit once triggered
+    book: dict[tuple[int, int], dict[int, tuple[int, int]]] = defaultdict(dict)
+    for oid in resting:
+        if leaves[oid] > 0:
+            acc = live[oid]
+            qty, count = book[(acc.instrument_id, acc.side)].get(price[oid], (0, 0))
+            book[(acc.instrument_id, acc.side)][price[oid]] = (qty + tip[oid], count + 1)
+    return book

@@ -10,12 +10,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hdrh.histogram import HdrHistogram
 
 from gateway.demo.flow import DemoFlow
-from native.messages import AcceptedEvent, AuctionEvent, PhaseEvent
+from native.messages import AcceptedEvent, Cancel, NewOrder, PhaseEvent, Replace
 from native.records import type_name
 from tests.demo.journal_figures import (PRICE_SCALE, AverageCostBook, Journal, Quotes, effective_spread_bps,
-                                        fills_of, markout_bps, vwap)
+                                        displayed_book, fills_of, markout_bps, order_rates,
+                                        parent_shortfall_bps, vwap)
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS, SEED = 3000, 20261123
@@ -34,7 +36,7 @@ def run(tmp_path_factory):
                              "--report-dir", str(tmp / "reports"), "--journal-dir", str(tmp / "journal")],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout, Journal.read(str(tmp / "journal"))
+    return result.stdout, Journal.read(str(tmp / "journal")), tmp / "reports"
 
 
 def _continuous_requests() -> int:
@@ -52,7 +54,7 @@ def _section(out: str, start: str) -> str:
 
 
 def test_command_and_event_counts(run):
-    out, j = run
+    out, j, _ = run
     line = re.search(r"([\d,]+) commands sequenced: (\d+) boot, ([\d,]+) set-up and opening commands through the "
                      r"rings, ([\d,]+) of the ([\d,]+) continuous-session requests sent over TCP, ([\d,]+) from the "
                      r"market maker and ([\d,]+) from the execution algorithm", out)
@@ -75,12 +77,12 @@ def test_command_and_event_counts(run):
 
 
 def test_auctions_and_trades(run):
-    out, j = run
+    out, j, _ = run
     auctions = j.auctions()
-    printed = {m[0]: m[1:] for m in re.findall(r"^  (\w+) +uncrossed +([\d,]+) @ ([\d.]+)  \(imbalance ([\d,]+)\)",
+    printed = {m[0]: m[1:] for m in re.findall(r"^  (\w+) +uncrossed +([\d,]+) shares @ ([\d.]+) USD  \(imbalance ([\d,]+) shares(?: to (buy|sell))?\)",
                                                _section(out, "Opening auctions"), re.M)}
     assert set(printed) == set(SYMBOLS)
-    for sym, (qty, px, imb) in printed.items():
+    for sym, (qty, px, imb, side) in printed.items():
         ev = auctions[SYMBOLS[sym]]
         # the matched quantity is the auction's trades on the instrument before its continuous phase
         uncross = [t for t in j.trades(SYMBOLS[sym]) if t.seq == ev.seq]
@@ -88,7 +90,7 @@ def test_auctions_and_trades(run):
                                                         ev.imbalance_qty)
         assert {t.price for t in uncross} == {ev.price}
     rows = re.findall(r"^  (\w+) +([\d,]+) +([\d,]+) +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+)$",
-                      _section(out, "Trades\n"), re.M)
+                      _section(out, "Trades (volume in shares, prices in USD)"), re.M)
     assert {r[0] for r in rows} == set(SYMBOLS)
     for sym, count, volume, avg, low, high, last in rows:
         trades = j.trades(SYMBOLS[sym])
@@ -99,7 +101,7 @@ def test_auctions_and_trades(run):
 
 
 def test_market_maker_figures(run):
-    out, j = run
+    out, j, _ = run
     mm = _section(out, "Market maker (live, measured from this run)")
     quotes = re.search(r"quotes sent: ([\d,]+) new \(([\d,]+) refused by the venue\), ([\d,]+) replaced, ([\d,]+) "
                        r"cancelled, ([\d,]+) cancel-all \(its stop\); ([\d,]+) rejected", mm)
@@ -129,13 +131,13 @@ def test_market_maker_figures(run):
 
 
 def test_execution_algorithm_figures(run):
-    out, j = run
+    out, j, _ = run
     ex = _section(out, "Execution algorithm (live, measured from this run)")
     head = re.search(r"(buy|sell) ([\d,]+) MSFT", ex)
     state = re.search(r"state (\w+): filled ([\d,]+) of ([\d,]+) .*market volume since its start ([\d,]+) shares.*?, "
                       r"participation ([\d.]+)%", ex)
     kids = re.search(r"([\d,]+) child orders \(.*\), ([\d,]+) fills, ([\d,]+) rejected; average price ([\d.]+) USD "
-                     r"against the arrival mid ([\d.]+): shortfall ([+-][\d.]+) bps", ex)
+                     r"against the arrival mid ([\d.]+) USD: shortfall ([+-][\d.]+) bps", ex)
     assert head and state and kids, ex
     trades = j.trades(SYMBOLS["MSFT"])
     mine = fills_of(trades, ALGO_ACCOUNT)
@@ -173,7 +175,7 @@ def test_execution_algorithm_figures(run):
 
 
 def test_tca_rows(run):
-    out, j = run
+    out, j, _ = run
     tca = _section(out, "Transaction cost analysis (trading/tca on this run's journal")
     quotes = Quotes(j.events)
     accepted = [e for e in j.events if isinstance(e, AcceptedEvent)]
@@ -197,7 +199,7 @@ HORIZONS_NS = {"100ms": 100_000_000, "1s": 1_000_000_000, "10s": 10_000_000_000,
 
 
 def test_tca_markouts_fit_in_the_run(run):
-    out, j = run
+    out, j, _ = run
     tca = _section(out, "Transaction cost analysis (trading/tca on this run's journal")
     quotes = Quotes(j.events)
     trades = j.trades()
@@ -211,3 +213,120 @@ def test_tca_markouts_fit_in_the_run(run):
         for label, value in printed.items():
             expected = markout_bps(j, quotes, HORIZONS_NS[label], acct)
             assert abs(float(value) - expected) <= 0.05 + 1e-9, (acct, label, value, expected)
+
+
+def test_tca_fill_rates_and_price_improvement(run):
+    out, j, _ = run
+    tca = _section(out, "Transaction cost analysis (trading/tca on this run's journal")
+    quotes = Quotes(j.events)
+    for acct in sorted({e.account_id for e in j.events if isinstance(e, AcceptedEvent)}):
+        row = re.search(rf"^  {acct} +[\d,]+ +[\d,]+ +(\S+) +(\S+) +\S+ +(\S+) \|", tca, re.M)
+        assert row, tca
+        limit, market, improved = order_rates(j, quotes, acct)
+        for printed, value, scale in ((row[1], limit, 100), (row[2], market, 100), (row[3], improved, 1)):
+            if printed == "n/a":
+                assert value != value, (acct, row[0])         # NaN: nothing to rate
+            else:
+                assert abs(float(printed.rstrip("%")) - scale * value) <= (0.5 if scale == 100 else 0.05) + 1e-9, \
+                    (acct, row[0], value)
+
+
+def test_parent_shortfall(run):
+    out, j, _ = run
+    ex = _section(out, "Execution algorithm (live, measured from this run)")
+    state = re.search(r"state (\w+): filled ([\d,]+) of ([\d,]+)", ex)
+    arrival = re.search(r"against the arrival mid ([\d.]+)", ex)
+    row = re.search(r"^  MSFT:21:P1 .*\| IS ([+-][\d.]+) bps \(fees ([+-][\d.]+)\)", out, re.M)
+    assert state and arrival and row, ex
+    if state[2] != state[3]:
+        pytest.skip("the parent was not filled in full in this run: its IS has an opportunity part")
+    shortfall, fees = parent_shortfall_bps(j, ALGO_ACCOUNT, Fraction(arrival[1]) * PRICE_SCALE, _int(state[3]))
+    # the printed arrival mid has 4 decimals, so the recomputation is within 0.005 bps of the exact one
+    assert abs(float(row[1]) - shortfall) <= 0.01 and abs(float(row[2]) - fees) <= 0.005 + 1e-9
+
+
+def test_auctions_uncross_at_the_maximum_volume(run):
+    """The opening auction by its textbook rule, from the pre-open orders in the journal: the price
+    that executes the most shares, and of those the one leaving the least imbalance."""
+    out, j, _ = run
+    printed = {m[0]: m[1:] for m in re.findall(r"^  (\w+) +uncrossed +([\d,]+) shares @ ([\d.]+) USD  \(imbalance ([\d,]+) shares(?: to (buy|sell))?\)",
+                                               _section(out, "Opening auctions"), re.M)}
+    for sym, (qty, px, imb, side) in printed.items():
+        ev = j.auctions()[SYMBOLS[sym]]
+        pre = [c for c in j.commands if isinstance(c, NewOrder) and c.instrument_id == SYMBOLS[sym] and c.seq < ev.seq]
+        assert pre and all(c.ord_type == 1 for c in pre)        # limit orders only, none cancelled
+        assert not [c for c in j.commands if isinstance(c, (Cancel, Replace)) and c.seq < ev.seq]
+        best = None
+        for p in sorted({c.price for c in pre}):
+            bought = sum(c.qty for c in pre if c.side == 1 and c.price >= p)
+            sold = sum(c.qty for c in pre if c.side == 2 and c.price <= p)
+            key = (min(bought, sold), -abs(bought - sold))
+            if best is None or key > best[0]:
+                best = (key, p, abs(bought - sold), "buy" if bought > sold else "sell" if sold > bought else "")
+        assert best is not None
+        (volume, _), price, imbalance, heavier = best
+        assert (_int(qty), Fraction(px) * PRICE_SCALE, _int(imb), side) == (volume, price, imbalance, heavier), sym
+
+
+def test_seed_example(run):
+    out, _, _ = run
+    lines = _section(out, "Seed example: AAPL book, market buy 600")
+    bought = [(_int(q), Fraction(p)) for q, p in re.findall(r"bought +([\d,]+) @ ([\d.]+)", lines)]
+    # the seed's asks: 400 at 150.01, then 600 at 150.02: a market buy of 600 takes 400 + 200
+    assert bought == [(400, Fraction("150.01")), (200, Fraction("150.02"))]
+    avg = re.search(r"total (\d+) shares, volume-weighted average price ([\d.]+)", lines)
+    assert avg and int(avg[1]) == 600 and Fraction(avg[2]) == round(Fraction(400 * 15001 + 200 * 15002, 600 * 100), 5)
+
+
+def test_latency_table_is_the_histogram_log(run):
+    """The table's counts and percentiles are the ones of the run's .hlog, decoded here by the
+    HdrHistogram package's own decoder (values in ns, printed in µs with 3 decimals); every
+    forwarded request is counted once per stage."""
+    out, j, reports = run
+    decoded = {}
+    for line in (reports / "latency.hlog").read_text().splitlines():
+        if line.startswith("Tag="):
+            tag, _, _, _, payload = line.split(",")
+            decoded[tag[len("Tag="):]] = HdrHistogram.decode(payload)
+    table = out[out.index("histogram "):].splitlines()[2:]
+    rows = {r.split()[0]: r.split()[1:6] for r in table[:len(decoded)]}
+    assert set(rows) == set(decoded)
+    for name, (count, p50, p99, p999, top) in rows.items():
+        h = decoded[name]
+        assert int(count) == h.get_total_count() == j.gateway_commands(), name
+        expected = [h.get_value_at_percentile(p) / 1e3 for p in (50, 99, 99.9)] + [h.get_max_value() / 1e3]
+        assert [float(v) for v in (p50, p99, p999, top)] == [round(v, 3) for v in expected], name
+
+
+
+def test_journal_dir_that_exists_is_refused(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "gateway", "demo", "--journal-dir", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "exists: give a folder that does not exist yet" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _printed_book(out: str, symbol: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """(bids, asks) as printed, each level (price in engine units, qty, orders), best first."""
+    lines = _section(out, f"Final book {symbol} (").splitlines()[2:]
+    bids, asks = [], []
+    for line in lines:
+        left, right = line.split("|")
+        if left.strip():
+            orders, qty, px = left.split()
+            bids.append((int(Fraction(px) * PRICE_SCALE), _int(qty), _int(orders)))
+        if right.strip():
+            px, qty, orders = right.split()
+            asks.append((int(Fraction(px) * PRICE_SCALE), _int(qty), _int(orders)))
+    return bids, asks
+
+
+def test_final_books_order_by_order(run):
+    out, j, _ = run
+    book = displayed_book(j)
+    depth = 5
+    for sym, iid in SYMBOLS.items():
+        bids, asks = _printed_book(out, sym)
+        expected_bids = sorted(((p, q, c) for p, (q, c) in book[(iid, 1)].items()), reverse=True)[:depth]
+        expected_asks = sorted((p, q, c) for p, (q, c) in book[(iid, 2)].items())[:depth]
+        assert (bids, asks) == (expected_bids, expected_asks), sym
