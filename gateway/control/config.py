@@ -33,6 +33,7 @@ from gateway.security.credentials import CredentialError, parse_token_hash
 
 INT64_MAX = 2**63 - 1
 DEFAULT_CONFIG_NAME = "default_venue.toml"
+DAY_S = 86_400                           # the longest breaker duration (a halt, a call): one day
 
 
 class ConfigError(ValueError):
@@ -378,15 +379,18 @@ def _check(cfg: VenueConfig) -> None:
         except VelocityError as exc:
             raise ConfigError(f"{at}.order_velocity: {exc}") from None
         for f in ("var_limit", "drawdown_limit", "concentration_limit", "loss_limit", "notional_limit"):
-            if getattr(a, f) < 0:
-                raise ConfigError(f"{at}.{f}: must be >= 0 (0 = no limit), got {getattr(a, f)}")
+            # the engine holds each in millionths in an int64; NaN passed a '< 0' check, and 1e308
+            # was an OverflowError traceback in the control plane at start (after the engine started)
+            if not 0 <= getattr(a, f) <= protocol.POST_TRADE_LIMIT_MAX:
+                raise ConfigError(f"{at}.{f}: must be 0..{protocol.POST_TRADE_LIMIT_MAX} (0 = no limit), "
+                                  f"got {getattr(a, f)}")
         if a.concentration_limit > 1:
             raise ConfigError(f"{at}.concentration_limit: a share of gross exposure, must be 0..1, "
                               f"got {a.concentration_limit}")
         if not 0.5 < a.var_confidence < 1:
             raise ConfigError(f"{at}.var_confidence: must be in (0.5, 1), got {a.var_confidence}")
-        if a.var_interval_s <= 0:
-            raise ConfigError(f"{at}.var_interval_s: must be > 0, got {a.var_interval_s}")
+        if not 0 < a.var_interval_s < math.inf:
+            raise ConfigError(f"{at}.var_interval_s: must be a finite number > 0, got {a.var_interval_s}")
         if not 0 < a.warn_fraction <= 1:
             raise ConfigError(f"{at}.warn_fraction: must be in (0, 1], got {a.warn_fraction}")
 
@@ -405,10 +409,12 @@ def _check(cfg: VenueConfig) -> None:
     b = cfg.breakers
     if not 0 <= b.price_band_pct < 100:
         raise ConfigError(f"breakers.price_band_pct: must be 0 (off) .. < 100, got {b.price_band_pct}")
-    if b.halt_s <= 0:
-        raise ConfigError(f"breakers.halt_s: must be > 0 seconds, got {b.halt_s}")
-    if b.reopen_call_s < 0:
-        raise ConfigError(f"breakers.reopen_call_s: must be >= 0, got {b.reopen_call_s}")
+    # durations within a day: NaN passed `<= 0` and 1e308 s became an OverflowError traceback in the
+    # control plane at start (int(halt_s * 1e9)), after the engine had started
+    if not 0 < b.halt_s <= DAY_S:
+        raise ConfigError(f"breakers.halt_s: must be > 0 and at most {DAY_S} seconds, got {b.halt_s}")
+    if not 0 <= b.reopen_call_s <= DAY_S:
+        raise ConfigError(f"breakers.reopen_call_s: must be 0..{DAY_S} seconds, got {b.reopen_call_s}")
     if len(b.market_wide_levels_pct) != len(b.market_wide_halt_s):
         raise ConfigError("breakers.market_wide_halt_s: needs one duration per market_wide_levels_pct "
                           f"entry ({len(b.market_wide_levels_pct)}), got {len(b.market_wide_halt_s)}")
@@ -419,8 +425,9 @@ def _check(cfg: VenueConfig) -> None:
                               f"(0, 100), got {lvl}")
         prev = lvl
     for i, d in enumerate(b.market_wide_halt_s):
-        if d <= 0 and d != -1:
-            raise ConfigError(f"breakers.market_wide_halt_s[{i}]: must be > 0 or -1 (rest of day), got {d}")
+        if not (0 < d <= DAY_S or d == -1):
+            raise ConfigError(f"breakers.market_wide_halt_s[{i}]: must be > 0 and at most {DAY_S} seconds, "
+                              f"or -1 (rest of day), got {d}")
 
     if cfg.gateway.admin_endpoint and not _endpoint_ok(cfg.gateway.admin_endpoint):
         raise ConfigError(f"gateway.admin_endpoint: must be tcp://HOST:PORT, ipc://PATH or \"\", "

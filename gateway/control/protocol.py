@@ -150,8 +150,9 @@ ACCOUNT_VELOCITY_LIMITS: Final = ("order_velocity",)
 ACCOUNT_POST_TRADE_LIMITS: Final = ("var_limit", "drawdown_limit", "concentration_limit", "loss_limit",
                                     "notional_limit", "auto_kill")
 ACCOUNT_LIMITS: Final = ACCOUNT_ENGINE_LIMITS + ACCOUNT_VELOCITY_LIMITS + ACCOUNT_POST_TRADE_LIMITS
-# the largest post-trade limit value (currency units): the engine holds it in millionths in an int64
-# (SET_POST_TRADE_LIMIT.value_e6, native.records.POST_TRADE_SCALE; tests/control checks the two agree)
+# the largest post-trade limit value (in its own unit, e.g. price units x qty for var_limit): the engine
+# holds it in millionths in an int64 (SET_POST_TRADE_LIMIT.value_e6, native.records.POST_TRADE_SCALE;
+# tests/control checks the two agree)
 POST_TRADE_LIMIT_MAX: Final = (2**63 - 1) // 1_000_000
 
 

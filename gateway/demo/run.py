@@ -41,9 +41,11 @@ from native.engine import Engine
 from native import records
 from native.records import Reason, type_name
 from trading.execution.strategy import ExecutionStrategy
+from trading.strategy.ledger import FeeSchedule
 from trading.tca.analysis import CostSummary, Decision, analyze
 from trading.tca.analysis import summarize as summarize_costs
 from trading.tca.errors import TcaInputError
+from trading.tca.measures import MARKOUT_HORIZONS_NS, horizon_label
 from trading.tca.reference import parse_reference
 from trading.tca.tape import load_tape
 
@@ -68,6 +70,15 @@ class _TradeStats:
         self.high = price if self.high is None else max(self.high, price)
         self.low = price if self.low is None else min(self.low, price)
         self.last = price
+
+
+# The live market maker's fee schedule: its LiveRunner is given none, so its ledger books the default.
+_MM_FEES = FeeSchedule()
+# What the demo's rejects mean, for the reasons its own participants meet.
+REJECT_WHY = {
+    "REJ_UNKNOWN_ORDER": "a strategy's cancel or replace that arrived after its order had filled or gone",
+    "REJ_POST_ONLY_WOULD_TAKE": "a post-only quote the book had moved onto; it would have taken liquidity",
+}
 
 
 def seed_example() -> list[str]:
@@ -103,8 +114,8 @@ def seed_example() -> list[str]:
     vwap = sum(p * q for p, q in fills.items()) / qty / PRICE_UNIT_PER_USD
     mean = sum(fills) / len(fills) / PRICE_UNIT_PER_USD
     lines = ["Seed example: AAPL book, market buy 600"]
-    lines += [f"  bought {q:>4} @ {_usd(p)}" for p, q in sorted(fills.items())]
-    lines.append(f"  total {qty} shares, volume-weighted average price {vwap:.5f} "
+    lines += [f"  bought {q:>4} @ {_usd(p)} USD" for p, q in sorted(fills.items())]
+    lines.append(f"  total {qty} shares, volume-weighted average price {vwap:.5f} USD "
                  f"(the seed's 'average {mean:.3f}' is the plain mean of the two prices)")
     return lines
 
@@ -125,7 +136,8 @@ def _books_from_events(events: list[Event]) -> dict[tuple[int, int], dict[int, t
 
 def _print_book(symbol: str, bids: list[tuple[int, int, int]], asks: list[tuple[int, int, int]],
                 depth: int) -> None:
-    print(f"Final book {symbol} (top {depth})")
+    print(f"Final book {symbol} (top {depth}; prices in USD, displayed quantities in shares: an iceberg "
+          "counts its visible tip, not its hidden reserve)")
     print(f"  {'orders':>6} {'bid qty':>9} {'bid':>9} | {'ask':<9} {'ask qty':<9} {'orders':<6}")
     for i in range(max(len(bids), len(asks))):
         b = bids[i] if i < len(bids) else None
@@ -163,10 +175,13 @@ def market_maker_lines(mm: dict[str, Any], symbol: str) -> list[str]:
         f"{mm['account']}, its own producer slot and the event log",
         f"  quotes sent: {mm['quotes_new']:,} new ({mm['quotes_new_refused']:,} refused by the venue), "
         f"{mm['quotes_replaced']:,} replaced, "
-        f"{mm['quotes_cancelled']:,} cancelled; {mm['rejects']:,} rejected",
+        f"{mm['quotes_cancelled']:,} cancelled, {mm['quotes_cancel_all']:,} cancel-all (its stop); "
+        f"{mm['rejects']:,} rejected",
         f"  fills {mm['fills']:,} ({mm['maker_volume']:,} shares as maker), position {mm['position']:,}, "
-        f"P&L {_num(mm['pnl'])} USD (realised {_num(mm['realized'])}, fees {_num(mm['fees'])}; "
+        f"P&L {_num(mm['pnl'])} USD (realised {_num(mm['realized'])} USD, fees {_num(mm['fees'])} USD; "
         "unrealised at the last mid)",
+        f"  (fees: the strategy's assumed schedule, {_MM_FEES.maker_per_share * 100:+.2f} cents a share as "
+        f"maker, {_MM_FEES.taker_per_share * 100:+.2f} as taker, negative a rebate; the demo venue charges none)",
     ]
 
 
@@ -183,15 +198,16 @@ def execution_lines(ex: dict[str, Any], symbol: str) -> list[str]:
         f"{ex['qty']:,} {symbol} at {o.get('target_participation', 0):.0%} of the traded volume "
         f"(cap {o.get('max_participation', 0):.0%}), account {ex['account']}, its own producer slot",
         f"  state {ex['state']}: filled {ex['filled']:,} of {ex['qty']:,} (target now {ex['target_now']:,.0f}); "
-        f"market volume since its start {ex['market_volume']:,}, participation {ex['participation']:.1%}",
-        f"  {ex['orders_new']:,} child orders ({styles}), {ex['fills']:,} fills, {ex['rejects']:,} rejected; "
-        f"average price {avg} USD against the arrival mid {arrival}: shortfall {shortfall} bps; "
+        f"market volume since its start {ex['market_volume']:,} shares{' (to its completing fill)' if ex['state'] == 'done' else ''}, "
+        f"participation {ex['participation']:.1%}",
+        f"  {ex['orders_new']:,} child orders (as placed, on its own view of the book: {styles}), {ex['fills']:,} fills, {ex['rejects']:,} rejected; "
+        f"average price {avg} USD against the arrival mid {arrival} USD: shortfall {shortfall} bps; "
         f"decision P50 {_num(ex['decision_p50_us'] or float('nan'), '.0f')} µs",
     ]
 
 
-def _tca_row(s: CostSummary) -> str:
-    marks = " ".join(f"{k} {_num(v, '+.1f')}" for k, v in s.markout_bps.items())
+def _tca_row(s: CostSummary, horizons: tuple[str, ...]) -> str:
+    marks = " ".join(f"{k} {_num(v, '+.1f')}" for k, v in s.markout_bps.items() if k in horizons)
     return (f"  {s.key:<8} {s.orders:>7,} {s.executions:>7,} {_num(s.fill_rate_limit, '.0%'):>6} "
             f"{_num(s.fill_rate_market, '.0%'):>6} {_num(s.effective_spread_bps, '.2f'):>8} "
             f"{_num(s.price_improved_pct, '.1f'):>6} | {marks}")
@@ -216,27 +232,41 @@ def tca_lines(journal_dir: Path, decisions: dict[int, Decision] | None = None) -
     ref = parse_reference({"instruments": [{"id": i.instrument_id, "symbol": i.symbol}
                                            for i in INSTRUMENTS]}, "demo instruments")
     an = analyze(load_tape(str(journal_dir)), ref, decisions or None)
-    lines = ["Transaction cost analysis (trading/tca on this run's journal; measured, bps of the "
-             "arrival mid)",
-             f"  {'group':<8} {'orders':>7} {'fills':>7} {'lmt%':>6} {'mkt%':>6} {'eff.sprd':>8} "
+    # A markout's horizon must fit in the run: past the journal's last event the TCA takes the last
+    # mid, so a 60 s markout of a run of seconds would be the end-of-run markout under another name.
+    fill_ts = an.tape.fills["ts"]
+    span_ns = an.tape.last_ts - int(fill_ts.min()) if len(fill_ts) else 0
+    horizons = tuple(horizon_label(h) for h in MARKOUT_HORIZONS_NS if h <= span_ns)
+    cut = [horizon_label(h) for h in MARKOUT_HORIZONS_NS if h > span_ns]
+    lines = ["Transaction cost analysis (trading/tca on this run's journal; measured)",
+             f"  {'group':<8} {'orders':>7} {'fills':>7} {'lmt%':>6} {'mkt%':>6} {'sprd bps':>8} "
              f"{'PI %':>6} | markouts bps"]
     for dim in ("instrument", "account"):
         lines.append(f"  by {dim}:")
-        lines += [_tca_row(s) for s in an.summary(dim)]
+        lines += [_tca_row(s, horizons) for s in an.summary(dim)]
     children = an.tape.orders["parent_id"] > 0
     if children.any():
         # an execution algorithm's children carry their parent's id (trading/execution/parent_ids.py)
         lines.append("  by algorithm parent (its child orders as one row; IS: implementation shortfall "
                      "against its arrival mid, + a cost, fees included):")
-        lines += [_tca_row(s) + f" | IS {_num(s.shortfall_bps, '+.2f')} bps (fees {_num(s.explicit_bps, '+.2f')})"
+        lines += [_tca_row(s, horizons) + f" | IS {_num(s.shortfall_bps, '+.2f')} bps (fees {_num(s.explicit_bps, '+.2f')})"
                   for s in summarize_costs(an, "parent", order_mask=children)]
-    lines.append("  (fill rate of limit / market orders; effective spread 2s(p - arrival mid) over every "
-                 "fill, share-weighted, so negative where resting orders earned the spread; PI: "
-                 "marketable orders price-improved; markouts of fills, + in the filled side's favour)")
+    lines.append("  (lmt% / mkt%: shares filled of shares ordered, limit / market orders; sprd bps: effective "
+                 "spread 2s(p - arrival mid) in bps of the arrival mid over every fill, share-weighted, so negative "
+                 "where resting orders earned the spread; PI %: of the executed marketable orders, those "
+                 "price-improved; markouts in bps of the fill price, + in the filled side's favour, the mid h after "
+                 "each fill, or the run's last mid where h passes the run's end"
+                 + (f"; {', '.join(cut)} not shown: longer than the {span_ns / 1e9:.1f} s from the first fill to the "
+                    "run's end" if cut else "") + ")")
     return lines
 
 
-def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir: Path) -> int:
+def run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_dir: Path,
+        journal_dir: Path | None = None) -> int:
+    """The demo; the engine's journal goes to journal_dir when given (it must not exist yet: the
+    run's commands and events are kept for an independent check), else to a temporary folder."""
+    if journal_dir is not None:
+        return _run(orders_per_instrument, seed, depth, wait, report_dir, journal_dir)
     with tempfile.TemporaryDirectory(prefix="venue-demo-journal-") as tmp:
         return _run(orders_per_instrument, seed, depth, wait, report_dir, Path(tmp) / "journal")
 
@@ -320,12 +350,13 @@ def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_di
     print("Opening auctions")
     for iid, ev in sorted(auctions.items()):
         if ev.crossed:
-            print(f"  {by_symbol[iid]:<5} uncrossed {ev.matched_qty:>6,} @ {_usd(ev.price)}"
-                  f"  (imbalance {ev.imbalance_qty:,})")
+            side = {1: " to buy", 2: " to sell"}.get(ev.imbalance_side, "")
+            print(f"  {by_symbol[iid]:<5} uncrossed {ev.matched_qty:>6,} shares @ {_usd(ev.price)} USD"
+                  f"  (imbalance {ev.imbalance_qty:,} shares{side if ev.imbalance_qty else ''})")
         else:
             print(f"  {by_symbol[iid]:<5} no cross")
     print()
-    print("Trades")
+    print("Trades (volume in shares, prices in USD)")
     print(f"  {'symbol':<6} {'trades':>8} {'volume':>10} {'VWAP':>10} {'low':>9} {'high':>9} {'last':>9}")
     for iid, st in stats.items():
         if st.count == 0:
@@ -345,8 +376,10 @@ def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_di
 
     print("Events by type: " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())))
     if rejects:
-        print("Rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in rejects.most_common())
-              + " (makers' cancels and replaces that arrived after their quote had filled)")
+        print("Rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in rejects.most_common()))
+        for name in rejects:
+            if name in REJECT_WHY:
+                print(f"  ({name}: {REJECT_WHY[name]})")
 
     replay_bytes, replay_depth = _replay_in_process(venue)
     identical = replay_bytes == venue.event_records.tobytes()
@@ -380,8 +413,11 @@ def _run(orders_per_instrument: int, seed: int, depth: int, wait: str, report_di
           "order path")
     print("(gateway: socket receive, decode, ring enqueue; engine: dequeue, matching done, "
           "event published;")
-    print(" gateway: transmit of the first report), recorded per stage into HdrHistograms in "
-          "shared memory:")
+    print(" gateway: transmit of the first report, stamped when the send pass that flushed it returns, so "
+          "a preemption just after the send counts although the client has its answer), recorded per stage "
+          "into HdrHistograms in "
+          "shared memory (3 significant digits: each figure is the top of its bucket, up to 0.1 % above "
+          "the value recorded):")
     print(f"  client round trip (Python client, request -> its answer, {len(rtt):,} requests one "
           f"at a time): P50 {np.percentile(rtt, 50) / 1e3:.1f} µs, "
           f"P99 {np.percentile(rtt, 99) / 1e3:.1f} µs, max {rtt.max() / 1e3:.1f} µs")
@@ -412,12 +448,17 @@ def main(argv: list[str]) -> int:
                              "usable) or spin (for an isolated core)")
     parser.add_argument("--report-dir", type=output_dir, default=Path("reports") / "demo",
                         help="where the latency report files go (default reports/demo)")
+    parser.add_argument("--journal-dir", type=output_dir, default=None,
+                        help="keep the engine's command and event journal of the run here (a folder "
+                             "that does not exist yet), to check the printed figures against it")
     args = parser.parse_args(argv)
+    if args.journal_dir is not None and args.journal_dir.exists():
+        parser.error(f"--journal-dir {str(args.journal_dir)!r} exists: give a folder that does not exist yet")
     if not 1 <= args.orders <= MAX_ORDERS_PER_INSTRUMENT:
         parser.error(f"--orders must be 1..{MAX_ORDERS_PER_INSTRUMENT:,}, got {args.orders}")
     if not 1 <= args.depth <= 64:
         parser.error(f"--depth must be between 1 and 64, got {args.depth}")
-    return run(args.orders, args.seed, args.depth, args.wait, args.report_dir)
+    return run(args.orders, args.seed, args.depth, args.wait, args.report_dir, args.journal_dir)
 
 
 if __name__ == "__main__":

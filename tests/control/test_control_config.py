@@ -47,6 +47,13 @@ def test_the_embedded_default_and_the_test_config_load() -> None:
     (("pre_open = 0", 'pre_open = "25:00"'), "venue.toml: schedule.pre_open: not a time of day: '25:00'"),
     (('clock = "start"', 'clock = "lunar"'), "venue.toml: schedule.clock: Invalid enum value 'lunar'"),
     (("price_band_pct = 0.0", "price_band_pct = 150.0"), "venue.toml: breakers.price_band_pct: must be 0 (off) .. < 100"),
+    # qa6: NaN passed `<= 0`, and 1e308 s was an OverflowError traceback in the control plane at start
+    (("halt_s = 60.0", "halt_s = 1e308"),
+     "venue.toml: breakers.halt_s: must be > 0 and at most 86400 seconds, got 1e+308"),
+    (("halt_s = 60.0", "halt_s = nan"), "venue.toml: breakers.halt_s: must be > 0 and at most 86400"),
+    (("reopen_call_s = 0\n", "reopen_call_s = inf\n"), "venue.toml: breakers.reopen_call_s: must be 0..86400"),
+    (("reopen_call_s = 0\n", "reopen_call_s = 0\nmarket_wide_halt_s = [900.0, nan, -1.0]\n"),
+     "venue.toml: breakers.market_wide_halt_s[1]: must be > 0 and at most 86400 seconds, or -1"),
     (('listen = "127.0.0.1:0"', 'listen = "nowhere"'), "venue.toml: gateway.listen: must be HOST:PORT"),
     (('command_endpoint = "tcp://127.0.0.1:*"', 'command_endpoint = "http://x"'),
      "venue.toml: control.command_endpoint: must be tcp://HOST:PORT or ipc://PATH"),
@@ -54,6 +61,12 @@ def test_the_embedded_default_and_the_test_config_load() -> None:
     # A limit of 0 would refuse every order: refused here, not silently at the first order.
     (("max_position = 1000", "max_position = 0"),
      "venue.toml: accounts[0].max_position: must be 1..9223372036854775807 (leave it out for no limit"),
+    # qa6: NaN passed '< 0'; 1e308 was an OverflowError traceback in the control plane at start
+    (("max_position = 1000", "max_position = 1000\nvar_limit = 1e308"),
+     "venue.toml: accounts[0].var_limit: must be 0..9223372036854 (0 = no limit), got 1e+308"),
+    (("max_position = 1000", "max_position = 1000\nloss_limit = nan"), "venue.toml: accounts[0].loss_limit: must be 0.."),
+    (("max_position = 1000", "max_position = 1000\nvar_interval_s = nan"),
+     "venue.toml: accounts[0].var_interval_s: must be a finite number > 0, got nan"),
     (("max_position = 1000", 'max_position = 1000\norder_velocity = "5 per second"'),
      "venue.toml: accounts[0].order_velocity: expected N/DURATION such as '100/1s'"),
     (("max_position = 1000", 'max_position = 1000\norder_velocity = "5/0ms"'),
@@ -97,6 +110,18 @@ def test_command_lines_refuse_a_bad_file_with_status_2(tmp_path: Path, verb: str
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "venue.toml: instruments[1].tick: must be > 0, got -5" in out.stderr
+
+
+def test_up_refuses_a_journal_dir_it_cannot_make_in_one_line(tmp_path: Path) -> None:
+    """qa6: journal.dir under a file was a NotADirectoryError traceback from the gateway flow
+    store's mkdir, after the run directory was made."""
+    (tmp_path / "file").write_text("x")
+    cfg = tmp_path / "venue.toml"
+    cfg.write_text(_good(tmp_path).replace('[journal]\ndir = ""', f'[journal]\ndir = "{tmp_path}/file/journal"', 1))
+    out = subprocess.run([sys.executable, "-m", "gateway", "up", "--config", str(cfg)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        f"up: not starting: journal.dir '{tmp_path}/file/journal': {tmp_path}/file/journal: Not a directory"], out.stderr
 
 
 ETF = '\n[[analytics.etf]]\nsymbol = "BETA"\ncomponents = { ACME = 2.0 }\ncash = 1.5\ncost_bps = 5.0\n'

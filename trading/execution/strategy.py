@@ -205,6 +205,11 @@ class ExecutionStrategy(Strategy):
         self.filled += fill.qty
         self.notional += fill.price * fill.qty
         self.fills.append(ChildFill(fill.ts_ns, fill.order_id, fill.price, fill.qty, fill.maker))
+        if self.order is not None and self.filled >= self.order.qty and self.arrival_mid is not None:
+            # The fill that completes the parent ends its participation interval: the market volume
+            # is taken here (the book has counted this trade), not at the next decision, which
+            # would add the volume traded after the parent was done and understate participation.
+            self.market_volume = ctx.book.traded_volume - self.volume0
 
     def on_timer(self, ctx: Context) -> None:
         t0 = time.perf_counter_ns()
@@ -232,7 +237,8 @@ class ExecutionStrategy(Strategy):
             self.state, self.arrival_mid, self.volume0 = "working", mid, ctx.book.traded_volume
         if self.state == "waiting":
             return
-        self.market_volume = ctx.book.traded_volume - self.volume0
+        if self.filled < o.qty:     # once filled, on_fill froze it at the completing fill
+            self.market_volume = ctx.book.traded_volume - self.volume0
         if self.filled >= o.qty or now >= o.end_ns:
             self.state = "done" if self.filled >= o.qty else "expired"
             if ctx.orders:
