@@ -200,7 +200,7 @@ def execution_lines(ex: dict[str, Any], symbol: str) -> list[str]:
         f"  state {ex['state']}: filled {ex['filled']:,} of {ex['qty']:,} (target now {ex['target_now']:,.0f}); "
         f"market volume since its start {ex['market_volume']:,} shares{' (to its completing fill)' if ex['state'] == 'done' else ''}, "
         f"participation {ex['participation']:.1%}",
-        f"  {ex['orders_new']:,} child orders ({styles}), {ex['fills']:,} fills, {ex['rejects']:,} rejected; "
+        f"  {ex['orders_new']:,} child orders (as placed, on its own view of the book: {styles}), {ex['fills']:,} fills, {ex['rejects']:,} rejected; "
         f"average price {avg} USD against the arrival mid {arrival} USD: shortfall {shortfall} bps; "
         f"decision P50 {_num(ex['decision_p50_us'] or float('nan'), '.0f')} µs",
     ]

@@ -68,6 +68,10 @@ def test_command_and_event_counts(run):
     by_gateway = sum(_int(n) for n in re.findall(r"([\d,]+) \w+: GW_", answered[1])) if answered else 0
     assert by_gateway + j.gateway_commands() == _int(line[5])
     after_boot = j.events_after_boot()
+    engine = re.search(r"engine: \S+ stopped: (\d+) commands, (\d+) events, last seq (\d+)", out)
+    assert engine and [int(g) for g in engine.groups()] == [len(j.commands), len(j.events), j.commands[-1].seq]
+    replayed = re.search(r"give byte-identical events \(([\d,]+) records\) and the same books", out)
+    assert replayed and _int(replayed[1]) == len(after_boot)
     assert _int(re.search(r"([\d,]+) events on the broadcast log", out)[1]) == len(after_boot)
     kinds = dict((k, _int(v)) for k, v in re.findall(r"(\w+) ([\d,]+)", out.split("Events by type: ")[1].splitlines()[0]))
     assert kinds == dict(Counter(str(type_name(e)) for e in after_boot))
@@ -145,6 +149,8 @@ def test_execution_algorithm_figures(run):
     rejected = [e for e in j.events if type_name(e) == "REJECTED" and e.account_id == ALGO_ACCOUNT]
     assert (_int(state[2]), _int(kids[1]), _int(kids[2]), _int(kids[3])) == (
         filled, j.commands_of(ALGO_ACCOUNT)["NEW_ORDER"], len(mine), len(rejected))
+    styles = re.search(r"child orders \(as placed, on its own view of the book: (.*?)\)", ex)
+    assert styles and sum(_int(n) for n in re.findall(r"([\d,]+) \w+", styles[1])) == _int(kids[1])
     avg = vwap([(p, q) for _, p, q, _ in mine]) / PRICE_SCALE
     assert Fraction(kids[4]) == round(avg, 4)
     # the arrival mid is a mid the book showed between the continuous session's start and the
