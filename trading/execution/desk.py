@@ -30,7 +30,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -232,9 +232,19 @@ class ParentDesk:
                                      float(min_participation), account), self.instruments)
         self._check_route(extra)
         try:   # the strategy's own checks (VWAP's profile, IS's impact model) before anything starts
-            ExecutionStrategy(**{k: v for k, v in extra.items() if k not in ROUTE_KEYS}, algo=order.algo)._schedule(order)
+            strategy = ExecutionStrategy(**{k: v for k, v in extra.items() if k not in ROUTE_KEYS}, algo=order.algo)
+            # with the seed the process will use (the order's own is 0): seed=-1 passed here, then
+            # the process died in on_start (numpy: expected non-negative integer) while the list
+            # said "working"
+            seed = int(strategy.params["seed"])
+            if seed < 0:
+                raise ParentOrderRefused("seed", extra.get("seed"), "must be a whole number >= 0")
+            strategy._schedule(replace(order, seed=seed))
+        except ParentOrderRefused:
+            raise
         except (ValueError, TypeError) as exc:
-            raise ParentOrderRefused(getattr(exc, "field", "params"), extra, str(exc)) from None
+            field_ = getattr(exc, "field", "params")
+            raise ParentOrderRefused(field_, extra.get(field_, extra), str(exc)) from None
         pid = max(self.parents, default=0) + 1
         p = Parent(pid, order, {k: str(v) for k, v in extra.items()})
         self._append({"op": "add", "id": pid, "order": asdict(order), "params": p.params})

@@ -126,7 +126,8 @@ class Strategy:
         """Raises ParamError naming the field when self.params (a running strategy's parameters
         with a live change merged in) could not be applied; called in the control plane before the
         change is sent (live_params.checked_change), so a change on_params would refuse never
-        reaches the running strategy. The default accepts what the constructor converted."""
+        reaches the running strategy, and before a strategy is started (manager.py). The default
+        accepts what the constructor converted."""
 
     def on_stop(self, ctx: Context) -> None:
         """Once, at the end of the run (orders still live are cancelled after it)."""

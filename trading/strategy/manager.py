@@ -111,7 +111,10 @@ class StrategyManager:
         if via == "slot" and tcp is not None:
             raise ValueError("gateway session and feed options are for via tcp")
         cls = resolve(spec)
-        cls(**params)              # refuses unknown names and bad values before a process starts
+        # unknown names and bad values, and values the class could not run with (the same check
+        # as for a live change: the market maker's quote_size off its lot was a process that died
+        # at start), refused before a process starts
+        cls(**params).check_live_change()
         for r in self.running.values():
             if r.account == account and r.proc.poll() is None:
                 raise ParamError(f"account {account} already runs strategy {r.id} ({r.strategy}): one account per strategy")

@@ -39,6 +39,9 @@ RULES = {1: InstrumentRules(lot_size=100, tick_size=1)}
     ({"duration_s": 600_000.0, "params": {"slice_s": "1"}}, "slice_s"),   # 600,000 slices
     ({"params": {"slice_s": "nan"}}, "slice_s"),
     ({"algo": "VWAP", "params": {"profile": "/dev/zero"}}, "profile"),   # read until memory ran out
+    # qa6: checked with the order's seed (0), then the process died in on_start (numpy's 'expected
+    # non-negative integer') while `parent list` said working
+    ({"params": {"seed": "-1"}}, "seed"),
 ])
 def test_desk_refuses_bad_parent_orders_and_starts_nothing(tmp_path: Path, kwargs: dict[str, Any], field: str) -> None:
     desk = ParentDesk("novenue", tmp_path, RULES)
@@ -47,6 +50,7 @@ def test_desk_refuses_bad_parent_orders_and_starts_nothing(tmp_path: Path, kwarg
     with pytest.raises(ParentOrderRefused) as err:
         desk.add(**args)
     assert err.value.field == field
+    assert str(err.value).count("parent order refused") == 1, str(err.value)     # not wrapped twice
     assert desk.parents == {}
     assert not (tmp_path / "parents.jsonl").exists()
     assert list(tmp_path.glob("parent-*")) == []

@@ -119,3 +119,16 @@ def test_the_market_maker_changes_its_quoting_parameters_live_and_refuses_what_i
                             ({"tiers": "3"}, "tiers cannot change while it runs")):
         with pytest.raises(ParamError, match=message):
             checked_change(MarketMakingStrategy, {}, change)
+
+
+def test_a_start_is_refused_for_values_the_strategy_could_not_run_with(tmp_path) -> None:
+    """qa6: `strategy start mm 1 ACME quote_size=99999999999999999999` started a process that died
+    at once (ParameterError: not a whole number of lots); a live change had the check, a start not."""
+    from trading.strategy.manager import StrategyManager
+    manager = StrategyManager("novenue", tmp_path)
+    for spec, params, message in (("mm", {"quote_size": "99999999999999999999"}, "whole number of lots"),
+                                  ("mm", {"gamma": "-1"}, "gamma=-1.0: must be > 0"),
+                                  ("quote", {"interval_ms": "0"}, "'interval_ms': must be 1..")):
+        with pytest.raises(ParamError, match=message):
+            manager.start(spec, 1, 1, params)
+    assert manager.running == {} and list(tmp_path.iterdir()) == []      # no process, no log
