@@ -110,7 +110,7 @@ COMMANDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "alerts.ack": (WRITE, ("id",), "acknowledge an alert by its id: the alert feed says who and when"),
     "latency": (READ, (), "per-stage latency summary"),
     "tuning.audit": (READ, (), "host tuning audit rows"),
-    "journal.status": (READ, (), "journal directory, durability, segments, last sequence, snapshots"),
+    "journal.status": (READ, (), "journal directory, durability, segments, last sequence, snapshots, the other files there and what each is"),
     "strategy.list": (READ, (), "strategies the control plane runs: id, name, account, instrument, state"),
     "strategy.params": (READ, ("strategy",), "parameters of a strategy (name or dotted path: defaults; id: running)"),
     "strategy.start": (WRITE, ("strategy", "account", "instrument", "params?", "via?", "other_instruments?",

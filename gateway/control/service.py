@@ -98,6 +98,31 @@ RISK_EVAL_INTERVAL_NS = 20_000_000     # dirty accounts are re-evaluated at most
 SYSTEM_USER = "system"
 
 
+
+# The files a venue keeps in its journal directory beside the segments and snapshots, by name,
+# with what each is (journal.status lists them apart from the segments).
+_JOURNAL_DIR_FILES = {
+    "gateway.state": "the gateway's flow store: sessions, sequence numbers, outbound log",
+    "gateway.state.sessions": "the sessions the gateway's flow store was written for",
+    "device-flush": "empty; its fdatasync is the disk cache flush of a durable sync (jrnl_durable.c)",
+    "LOST-COMMANDS.txt": "acknowledged commands recovery could not find; journal verify fails while it exists",
+}
+
+
+def _journal_dir_file_role(name: str) -> str:
+    """What a file of the journal directory that is no segment or snapshot is."""
+    if name in _JOURNAL_DIR_FILES:
+        return _JOURNAL_DIR_FILES[name]
+    if name.startswith("gateway.state.") and name[len("gateway.state."):].replace("T", "").isdigit():
+        return "a flow store set aside when the configured sessions changed (up.prepare_gateway_store)"
+    return "not the venue's"
+
+
+def _is_segment_name(name: str) -> bool:
+    """A journal segment's file name: cmd-/evt- then its index in digits, then .jrnl."""
+    return name[:4] in ("cmd-", "evt-") and name.endswith(".jrnl") and name[4:-5].isdigit()
+
+
 class CommandError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
@@ -984,8 +1009,12 @@ class ControlService(ParentCommands, StrategyCommands):
             except Exception as exc:   # listing is best effort; say why
                 out["snapshots_error"] = str(exc)
             snap_paths = {s["path"] for s in out["snapshots"]}
-            out["segments"] = [{"path": str(p), "bytes": p.stat().st_size} for p in sorted(d.iterdir())
-                               if p.is_file() and str(p) not in snap_paths]
+            files = [p for p in sorted(d.iterdir()) if p.is_file() and str(p) not in snap_paths]
+            out["segments"] = [{"path": str(p), "bytes": p.stat().st_size} for p in files
+                               if _is_segment_name(p.name)]
+            out["other_files"] = [{"path": str(p), "bytes": p.stat().st_size,
+                                   "role": _journal_dir_file_role(p.name)}
+                                  for p in files if not _is_segment_name(p.name)]
         return out
 
     def close(self) -> None:

@@ -39,6 +39,7 @@ def test_run_time_changes_are_journaled_and_replay_reproduces_them(tmp_path: Pat
         ctl.call("killswitch", account=4, engaged=False)
         ctl.call("risk.set", scope="instrument", id="ACME", limit="max_order_qty", value=77)
         ctl.call("risk.set", scope="account", id=1, limit="max_position", value=33, instrument="ACME")
+        status = ctl.call("journal.status")
     finally:
         gen.close()                                   # stops the venue (SIGTERM to up)
     output = venue.output()
@@ -59,3 +60,29 @@ def test_run_time_changes_are_journaled_and_replay_reproduces_them(tmp_path: Pat
                             capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0, verify.stderr
     assert re.search(r"state hash (0x[0-9a-f]+)", verify.stdout).group(1) == stopped[-1]  # type: ignore[union-attr]
+
+    # journal.status lists the segments apart from the venue's other files in the directory, each
+    # of those named for what it is (the disk-flush file, the gateway's flow store when it runs).
+    names = sorted(Path(seg["path"]).name for seg in status["segments"])
+    assert names and all(re.fullmatch(r"(cmd|evt)-\d+\.jrnl", n) for n in names), names
+    assert {"cmd", "evt"} <= {n[:3] for n in names}
+    others = {Path(f["path"]).name: f["role"] for f in status["other_files"]}
+    assert "device-flush" in others, others
+    assert all(role != "not the venue's" for role in others.values()), others
+
+
+def test_journal_dir_file_roles_follow_the_names_their_writers_use(tmp_path: Path) -> None:
+    from gateway.control import service
+    from gateway.control.up import prepare_gateway_store
+    from gateway.control.config import load_config
+
+    assert journal.LOSS_FILE in service._JOURNAL_DIR_FILES
+    cfg = load_config()                          # the embedded default venue
+    store = tmp_path / "gateway.state"
+    store.write_bytes(b"x")                      # written for no recorded sessions: set aside
+    assert prepare_gateway_store(cfg, store) is not None
+    names = sorted(p.name for p in tmp_path.iterdir())
+    roles = {n: service._journal_dir_file_role(n) for n in names}
+    assert all(r != "not the venue's" for r in roles.values()), roles
+    assert service._journal_dir_file_role("notes.txt") == "not the venue's"
+    assert not service._is_segment_name("cmd-12x.jrnl") and service._is_segment_name("evt-0000000000000003.jrnl")

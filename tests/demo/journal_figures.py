@@ -188,16 +188,23 @@ def markout_bps(j: Journal, quotes: Quotes, horizon_ns: int, account: int) -> fl
 
 def order_rates(j: Journal, quotes: Quotes, account: int) -> tuple[float, float, float]:
     """(limit fill rate, market fill rate, % of executed marketable orders price-improved) of the
-    account's orders: shares executed / shares ordered (the accepted quantity) per order type; an
+    account's orders: shares executed / shares ordered per order type, shares ordered being the most
+    the order ever asked for (filled so far + leaves, after its acceptance and after each replace); an
     order is marketable if a market order, or a limit order priced through the far touch when it
     arrived; improved if its average price beat that far touch."""
     filled: Counter[int] = Counter()
     notional: Counter[int] = Counter()
-    for t in j.trades():
-        for acct, oid in ((t.buy_account_id, t.buy_order_id), (t.sell_account_id, t.sell_order_id)):
-            if acct == account:
-                filled[oid] += t.qty
-                notional[oid] += t.qty * t.price
+    size: dict[int, int] = {}
+    for ev in j.events:                     # in journal order: a replace's size counts the fills before it
+        if isinstance(ev, AcceptedEvent) and ev.account_id == account:
+            size.setdefault(ev.order_id, ev.qty)
+        elif isinstance(ev, ReplacedEvent) and ev.order_id in size:
+            size[ev.order_id] = max(size[ev.order_id], filled[ev.order_id] + ev.leaves_qty)
+        elif isinstance(ev, TradeEvent):
+            for acct, oid in ((ev.buy_account_id, ev.buy_order_id), (ev.sell_account_id, ev.sell_order_id)):
+                if acct == account:
+                    filled[oid] += ev.qty
+                    notional[oid] += ev.qty * ev.price
     ordered = {1: [0, 0], 2: [0, 0]}         # ord_type -> [qty, filled]
     improved = executed = 0
     seen: set[int] = set()
@@ -206,7 +213,7 @@ def order_rates(j: Journal, quotes: Quotes, account: int) -> tuple[float, float,
             continue
         seen.add(ev.order_id)
         if ev.ord_type in ordered:
-            ordered[ev.ord_type][0] += ev.qty
+            ordered[ev.ord_type][0] += size[ev.order_id]
             ordered[ev.ord_type][1] += filled[ev.order_id]
         bid, ask = quotes.before.get((ev.instrument_id, ev.seq), (0, 0))
         far = ask if ev.side == 1 else bid

@@ -336,3 +336,8 @@ def test_final_books_order_by_order(run):
         expected_bids = sorted(((p, q, c) for p, (q, c) in book[(iid, 1)].items()), reverse=True)[:depth]
         expected_asks = sorted((p, q, c) for p, (q, c) in book[(iid, 2)].items())[:depth]
         assert (bids, asks) == (expected_bids, expected_asks), sym
+    dominant = re.search(r"dominant stage: P50 (\w+), P99 (\w+), P99.9 (\w+), max (\w+)", out)
+    stages = {name: [float(v) for v in row[1:5]] for name, row in rows.items() if name != "end_to_end"}
+    assert dominant          # the stage printed holds the largest value of its column (a tie: either)
+    assert [stages[name][k] for k, name in enumerate(dominant.groups())] == [max(v[k] for v in stages.values())
+                                                                          for k in range(4)]

@@ -18,7 +18,8 @@ decision quantity when given, else the shares executed by all children plus the 
 Share-weighted summaries: slippage against arrival = sum s q (p - m_o) / sum q m_o; against the
 interval VWAP and the close the same with the benchmark in place of m_o (per order: its average
 price); effective and realised spreads = sum q x spread / sum q m_o; markouts = sum q x markout /
-sum q. Fill rate = shares executed / shares ordered (market orders; limit orders). Order-to-trade
+sum q. Fill rate = shares executed / shares ordered (market orders; limit orders), an order's shares
+ordered being the most it asked for (a replace may raise its size). Order-to-trade
 ratio (MiFID II RTS 9 Art. 3, by count) = order messages (new, modify, cancel) / executions.
 """
 from __future__ import annotations

@@ -44,7 +44,8 @@ def order_addends(o: Columns, t: Columns, price_scale: float) -> dict[str, np.nd
     avg, vwap, close = (np.ascontiguousarray(t[k]) for k in ("avg_price", "vwap", "close"))
     vw = np.isfinite(vwap) & (filled > 0)
     cl = np.isfinite(close) & (filled > 0)
-    ord_type, qty = o["ord_type"], o["qty"].astype(np.float64)
+    # fill rates against the most shares each order asked for (a replace may have raised its size)
+    ord_type, qty = o["ord_type"], o["ordered_qty"].astype(np.float64)
     mk, lm = ord_type == codes.ORD_MARKET, ord_type == codes.ORD_LIMIT
     mexec = o["marketable"] & (filled > 0)
     a: dict[str, np.ndarray] = {

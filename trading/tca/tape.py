@@ -39,7 +39,9 @@ ORDER_DTYPE = np.dtype([
     ("accept_ts", "<i8"), ("trigger_ts", "<i8"), ("bid0", "<i8"), ("ask0", "<i8"),
     ("filled_qty", "<i8"), ("filled_notional", "<i8"), ("n_fills", "<i4"),
     ("first_fill_ts", "<i8"), ("last_fill_ts", "<i8"), ("end_ts", "<i8"), ("end_reason", "<u2"),
-    ("cancelled_qty", "<i8"), ("replaces", "<i4"), ("marketable", "?")], align=True)
+    ("cancelled_qty", "<i8"), ("replaces", "<i4"), ("marketable", "?"),
+    # the most shares the order asked for: its accepted qty, or more after a replace that raised it
+    ("ordered_qty", "<i8")], align=True)
 
 FILL_DTYPE = np.dtype([
     ("trade_id", "<u8"), ("seq", "<u8"), ("ts", "<i8"), ("instrument", "<u4"), ("order_row", "<i8"),
@@ -216,6 +218,25 @@ def _records(directory: str, kind: int, count: int) -> np.ndarray:
     return out
 
 
+def _filled_before(fill_rows: np.ndarray, fill_seq: np.ndarray, fill_qty: np.ndarray,
+                   rows: np.ndarray, seqs: np.ndarray) -> np.ndarray:
+    """Per query (rows[i], seqs[i]): the shares that order row filled in trades of a seq below seqs[i]
+    (a replace's own trades follow its REPLACED event under the same seq). Seqs are ranked densely so
+    that row x ranks + rank orders fills by (row, seq) in one int64 key; cumulative sums then answer
+    every query with two binary searches."""
+    ranks = np.unique(np.concatenate([fill_seq, seqs]))
+    width = np.int64(len(ranks) + 1)
+    key = fill_rows.astype(np.int64) * width + np.searchsorted(ranks, fill_seq).astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cum = np.concatenate(([0], np.cumsum(fill_qty[order].astype(np.int64))))
+    q_rows = rows.astype(np.int64)
+    upto = np.searchsorted(key, q_rows * width + np.searchsorted(ranks, seqs).astype(np.int64), side="left")
+    start = np.searchsorted(key, q_rows * width, side="left")
+    out: np.ndarray = cum[upto] - cum[start]
+    return out
+
+
 def _view(payload: np.ndarray, mask: np.ndarray, code: int) -> np.ndarray:
     out: np.ndarray = payload[mask].view(records.RECORD_DTYPE).reshape(-1).view(records.EVT_DTYPES[code])
     return out
@@ -328,6 +349,12 @@ def load_tape(directory: str) -> Tape:
     rp = _view(e_pay, etype == codes.EVT_REPLACED, codes.EVT_REPLACED)
     rp_rows = index.rows(rp["order_id"], rp["seq"])
     np.add.at(orders["replaces"], rp_rows[rp_rows >= 0], 1)
+    orders["ordered_qty"] = orders["qty"]
+    known = rp_rows >= 0
+    if known.any():
+        # After a replace the order's size is what it had filled before it plus its leaves after it.
+        before = _filled_before(rows, fills["seq"][own], own_qty, rp_rows[known], rp["seq"][known])
+        np.maximum.at(orders["ordered_qty"], rp_rows[known], before + rp["leaves_qty"][known])
     tg = _view(e_pay, etype == codes.EVT_TRIGGERED, codes.EVT_TRIGGERED)
     tg_rows = index.rows(tg["order_id"], tg["seq"])
     orders["trigger_ts"][tg_rows[tg_rows >= 0]] = tg["ts_ns"][tg_rows >= 0]
