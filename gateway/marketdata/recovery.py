@@ -322,6 +322,7 @@ class RecoveryClient:
 
     def __init__(self, address: tuple[str, int], session: str, timeout_s: float = 5.0) -> None:
         self._address = address
+        self._where = f"{address[0]}:{address[1]}"      # as a person writes it, not a tuple's repr
         self._session = session
         self._timeout_s = timeout_s
         self._sock: socket.socket | None = None
@@ -331,7 +332,7 @@ class RecoveryClient:
             try:
                 self._sock = socket.create_connection(self._address, timeout=self._timeout_s)
             except OSError as exc:
-                raise RecoveryError(f"recovery server {self._address}: {exc}") from exc
+                raise RecoveryError(f"recovery server {self._where}: {exc}") from exc
             self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self._sock
 
@@ -348,10 +349,10 @@ class RecoveryClient:
                 chunk = sock.recv(n - len(buf))
             except OSError as exc:
                 self.close()
-                raise RecoveryError(f"recovery server {self._address}: {exc}") from exc
+                raise RecoveryError(f"recovery server {self._where}: {exc}") from exc
             if not chunk:
                 self.close()
-                raise RecoveryError(f"recovery server {self._address} closed the connection mid-answer")
+                raise RecoveryError(f"recovery server {self._where} closed the connection mid-answer")
             buf += chunk
         return bytes(buf)
 
@@ -372,11 +373,12 @@ class RecoveryClient:
             raise RecoveryError(str(exc)) from exc
 
     def _request_once(self, request: bytes) -> list[tuple[int, bytes]]:
+        sock = self._conn()     # RecoveryError, saying where, if nothing answers: not wrapped again
         try:
-            self._conn().sendall(request)
+            sock.sendall(request)
         except OSError as exc:
             self.close()
-            raise _NoAnswer(f"recovery server {self._address}: {exc}") from exc
+            raise _NoAnswer(f"recovery server {self._where}: {exc}") from exc
         try:
             hdr_bytes = self._read_exact(RSP_SIZE)
         except RecoveryError as exc:

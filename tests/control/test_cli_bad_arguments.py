@@ -100,7 +100,7 @@ FILE_CASES = [
       "--port-file", "DIR"], "is a directory, not a file", 2),                      # IsADirectoryError
     (["sip", "--config", "gateway/venues/multi_venue.toml", "--ready-file", "DIR"], "is a directory, not a file", 2),
     (["md", "ladder", "--udp", "127.0.0.1:31999", "--recovery", "127.0.0.1:1", "--duration-s", "1"],
-     "md ladder: recovery server", 1),                                                # RecoveryError traceback
+     "md ladder: recovery server 127.0.0.1:1: [Errno 111]", 1),    # a RecoveryError traceback; then (qa6) said twice, as a tuple
     (["dropcopy", "--journal", "DIR", "--out", "BIN", "--exit-at-end"], "not a drop-copy file", 1),
     (["dropcopy", "--journal", "DIR", "--out", "FILE", "--exit-at-end"], "not a drop-copy file", 1),
 ]

@@ -70,9 +70,15 @@ def _quote(args: argparse.Namespace) -> int:
     if abs(args.inventory) > params.limits.max_inventory:     # a state the maker never reaches
         raise ParameterError("inventory", args.inventory,
                              f"must be within +-max_inventory ({params.limits.max_inventory})")
-    quoter = Quoter(params)
-    tq = quoter.target(args.mid, args.inventory, args.t, MarketInputs(m.sigma, m.A, m.k))
     tick = params.grid.tick
+    if not args.mid / tick < 2**53:     # whole ticks a float still counts exactly
+        raise ParameterError("mid", args.mid, f"at most {2**53 * tick:.6g} (2^53 ticks of {tick:g})")
+    quoter = Quoter(params)
+    try:
+        tq = quoter.target(args.mid, args.inventory, args.t, MarketInputs(m.sigma, m.A, m.k))
+    except (OverflowError, ValueError):  # gamma * sigma^2 beyond any float: an infinite (or NaN) spread
+        raise ParameterError("gamma/sigma", f"{m.gamma:g}/{m.sigma:g}",
+                             "the quotes' distance from the mid is beyond any price") from None
     bid = f"{tq.bid.size} @ {tq.bid.price_ticks * tick:.6g}" if tq.bid else "none"
     ask = f"{tq.ask.size} @ {tq.ask.price_ticks * tick:.6g}" if tq.ask else "none"
     print(f"model {m.model}  reservation {tq.reservation:.6g}  bid {bid}  ask {ask}")

@@ -40,6 +40,11 @@ def test_quote(capsys: pytest.CaptureFixture[str]) -> None:
     (["mm", "quote", "--mid", "100", "--inventory", "100000000000000000000", "--param", "sigma=1", "--param", "A=1",
       "--param", "k=1"], "inventory=100000000000000000000: must be within +-max_inventory (1000)"),
     (["mm", "paper", "--seed", "-1"], "argument --seed: must be >= 0"),
+    # qa6: OverflowError / ValueError tracebacks (floor of an infinite or NaN price in ticks)
+    (["mm", "quote", "--mid", "1e308", "--param", "sigma=1", "--param", "A=1", "--param", "k=1"],
+     "mid=1e+308: at most 9.0072e+13 (2^53 ticks of 0.01)"),
+    (["mm", "quote", "--mid", "100", "--param", "sigma=1e200", "--param", "gamma=1e200", "--param", "A=1",
+      "--param", "k=1"], "the quotes' distance from the mid is beyond any price"),
     (["mm", "replay", "--data", "/dev/null", "--out", "/dev/null"], "argument --out: '/dev/null' exists and is not a directory"),
     (["mm", "venues", "--data", "/dev/null", "--step-ms", "nan"], "argument --step-ms: must be a finite number"),
 ])
