@@ -60,7 +60,8 @@ def main(argv: list[str]) -> int:
         "quotes_new": ctx.sent["NEW"], "quotes_new_refused": ctx.rejected_new, "quotes_replaced": ctx.sent["REPLACE"],
         "quotes_cancelled": ctx.sent["CANCEL"], "quotes_cancel_all": ctx.sent["CANCEL_ALL"],
         "commands": sum(ctx.sent.values()), "fills": ctx.fill_count, "position": led.position,
-        "maker_volume": led.maker_volume, "pnl": ctx.pnl, "realized": led.realized, "fees": led.fees,
+        "maker_volume": led.maker_volume, "pnl": ctx.pnl, "realized": led.realized,
+        "unrealized": led.unrealized(ctx.book.mid), "mark": ctx.book.mid, "fees": led.fees,
         "rejects": ctx.rejects, "events_seen": runner.events_seen,
         "state": strategy.maker.reason if strategy.maker is not None else "not started",
         "error": runner.error}), flush=True)

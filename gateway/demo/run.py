@@ -164,6 +164,11 @@ def _replay_in_process(venue: VenueRun) -> tuple[bytes, dict]:
     return out.tobytes(), depth
 
 
+def _mark(price: float | None) -> str:
+    """A mid in price units (half a tick where the spread is odd) as USD, or n/a with no two-sided book."""
+    return "n/a" if price is None else f"{price / PRICE_UNIT_PER_USD:.3f} USD"
+
+
 def _num(value: float, fmt: str = ".2f") -> str:
     return format(value, fmt) if math.isfinite(value) else "n/a"
 
@@ -178,8 +183,8 @@ def market_maker_lines(mm: dict[str, Any], symbol: str) -> list[str]:
         f"{mm['quotes_cancelled']:,} cancelled, {mm['quotes_cancel_all']:,} cancel-all (its stop); "
         f"{mm['rejects']:,} rejected",
         f"  fills {mm['fills']:,} ({mm['maker_volume']:,} shares as maker), position {mm['position']:,}, "
-        f"P&L {_num(mm['pnl'])} USD (realised {_num(mm['realized'])} USD, fees {_num(mm['fees'])} USD; "
-        "unrealised at the last mid)",
+        f"P&L {_num(mm['pnl'])} USD (realised {_num(mm['realized'])} USD, unrealised {_num(mm['unrealized'])} USD "
+        f"at the last mid {_mark(mm['mark'])}, less fees {_num(mm['fees'])} USD)",
         f"  (fees: the strategy's assumed schedule, {_MM_FEES.maker_per_share * 100:+.2f} cents a share as "
         f"maker, {_MM_FEES.taker_per_share * 100:+.2f} as taker, negative a rebate; the demo venue charges none)",
     ]

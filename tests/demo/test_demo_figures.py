@@ -127,7 +127,8 @@ def test_market_maker_figures(run):
     # every command the maker sent is on this line (the count above it is of all its commands)
     assert sum(_int(quotes[i]) for i in (1, 3, 4)) + cancel_all == sum(sent.values())
     fills = re.search(r"fills (\d[\d,]*) \((\d[\d,]*) shares as maker\), position (-?\d[\d,]*), P&L (-?[\d.,]+) USD "
-                      r"\(realised (-?[\d.,]+) USD, fees (-?[\d.,]+) USD", mm)
+                      r"\(realised (-?[\d.,]+) USD, unrealised (-?[\d.,]+) USD at the last mid ([\d.]+) USD, less fees "
+                      r"(-?[\d.,]+) USD\)", mm)
     assert fills, mm
     mine = fills_of(j.trades(SYMBOLS["AAPL"]), MM_ACCOUNT)
     book = AverageCostBook()
@@ -135,9 +136,15 @@ def test_market_maker_figures(run):
         book.fill(*fill)
     assert (_int(fills[1]), _int(fills[2]), _int(fills[3])) == (
         len(mine), sum(q for _, _, q, maker in mine if maker), book.position)
-    assert _rounds_to(fills[5], book.realised) and _rounds_to(fills[6], book.fees)
-    if book.position == 0:      # flat: nothing unrealised, the P&L is realised less fees exactly
-        assert _rounds_to(fills[4], book.realised - book.fees)
+    assert _rounds_to(fills[5], book.realised) and _rounds_to(fills[8], book.fees)
+    # unrealised at the last mid: AAPL's book after the maker's stop (its cancel-all confirmed) is the
+    # journal's final one, since nothing else trades AAPL after the session
+    bid, ask = Quotes(j.events).bbo(SYMBOLS["AAPL"])
+    mid = Fraction(bid + ask, 2 * PRICE_SCALE)
+    assert _rounds_to(fills[7], mid)
+    unrealised = book.position * (mid - book.avg)
+    assert _rounds_to(fills[6], unrealised)
+    assert _rounds_to(fills[4], book.realised + unrealised - book.fees)
 
 
 def test_execution_algorithm_figures(run):
