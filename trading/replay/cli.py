@@ -26,7 +26,7 @@ from typing import NoReturn
 from gateway.cli_numbers import non_negative_int, positive_int, seed
 from gateway.cli_paths import output_dir
 from trading.replay.charges import load_charges
-from trading.replay.data import DataError, MarketDay
+from trading.replay.data import DataError, MarketDay, require_data_file
 from trading.replay.history import build_history
 from trading.replay.latency import parse as parse_latency
 from trading.replay.latency import parse_duration
@@ -74,8 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 def load(path: str, fmt: str, orderbook: str, tick: int) -> MarketDay:
     file = Path(path)
     if fmt == "auto":
-        if not file.is_file():
-            raise DataError(file, None, "no such file")
+        require_data_file(file)
         with open(file, encoding="utf-8", errors="replace") as f:
             first = f.readline()
         fmt = "mbo" if first.startswith(("ts_recv", "ts_event")) else "lobster"

@@ -37,6 +37,15 @@ class DataError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+def require_data_file(path: Path) -> None:
+    """Raises DataError unless path is a regular file (a directory or a missing path says which)."""
+    if path.is_file():
+        return
+    if path.is_dir():
+        raise DataError(path, None, "a directory, not a data file (give a LOBSTER message CSV or an MBO CSV)")
+    raise DataError(path, None, "no such file" if not path.exists() else "not a regular file")
+
+
 BUY, SELL = 1, 2   # native.records.Side values (the engine's sides)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trading.replay.data import BUY, SELL, DataError, Kind, MarketDay
+from trading.replay.data import BUY, SELL, DataError, Kind, MarketDay, require_data_file
 
 DUMMY_ASK, DUMMY_BID = 9_999_999_999, -9_999_999_999
 _MESSAGE_NAME = re.compile(r"^(?P<symbol>[A-Za-z0-9.]+)_.*_message_(?P<depth>\d+)")
@@ -37,8 +37,7 @@ def _diagnose(path: Path, columns: int) -> DataError:
 
 
 def _read_numeric(path: Path, columns: int | None) -> np.ndarray:
-    if not path.is_file():
-        raise DataError(path, None, "no such file")
+    require_data_file(path)
     if path.stat().st_size == 0:
         raise DataError(path, None, "empty file")
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trading.replay.data import BUY, SELL, DataError, Kind, MarketDay
+from trading.replay.data import BUY, SELL, DataError, Kind, MarketDay, require_data_file
 
 _ACTIONS = {"A": Kind.ADD, "C": Kind.REDUCE, "M": Kind.MODIFY, "F": Kind.EXECUTE, "T": Kind.CROSS}
 _REQUIRED = ("action", "side", "price", "size", "order_id")
@@ -45,8 +45,7 @@ def _price(value: str, price_scale: int) -> int:
 def load_mbo(path: str | Path, tick_size: int = 100, price_scale: int = 10_000) -> MarketDay:
     """Reads one instrument's MBO CSV; DataError names the file, row and problem."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(path, None, "no such file")
+    require_data_file(path)
     cols: dict[str, list[int]] = {k: [] for k in ("ts", "kind", "order_id", "qty", "price", "side", "row")}
     symbol = path.stem
     skipped: dict[str, int] = {}

@@ -44,6 +44,20 @@ def test_lobster_missing_and_empty_files(tmp_path):
         load_lobster(tmp_path / "empty.csv")
 
 
+@pytest.mark.parametrize("load", [load_lobster, load_mbo])
+def test_a_directory_or_a_device_is_no_data_file(tmp_path, load):
+    with pytest.raises(DataError, match="a directory, not a data file"):
+        load(tmp_path)
+    with pytest.raises(DataError, match="not a regular file"):
+        load(Path("/dev/null"))
+
+
+def test_backtest_says_a_directory_is_not_a_data_file(tmp_path, capsys):
+    assert trading_main(["backtest", "--data", str(tmp_path), "--strategy", "quote"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{tmp_path}: a directory, not a data file" in err[0], err
+
+
 def test_lobster_orderbook_that_does_not_match(tmp_path):
     path = _write(tmp_path, GOOD)
     (tmp_path / "X_2012-06-21_orderbook_1.csv").write_text("5801000,100,5800000,100\n")
