@@ -485,7 +485,8 @@ def _parents(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
                   "-" if avg is None else f"{float(avg):,.4f}",
                   "-" if r.get("shortfall_bps") is None else f"{float(r['shortfall_bps']):+.2f}",
                   "-" if part is None else f"{float(part):.1%}", _cell(r.get("process")))
-    return t
+    failures = [Text(f"parent {r.get('id')} failed: {r['failure']}") for r in data if r.get("failure")]
+    return Group(t, *failures) if failures else t
 
 
 RENDERERS: dict[str, Callable[[Any, Catalog, Formats], RenderableType]] = {

@@ -118,3 +118,11 @@ def test_parent_orders_table() -> None:
     assert "parent orders" in out and "TWAP" in out and "ACME" in out
     assert "1,500" in out and "1,600" in out and "+1.23" in out and "8.1%" in out and "100.0123" in out
     assert "no parent orders" in text("parent", [])
+    failed = [dict(rows[0], state="failed", process="gone", failure="its process (pid 7) exited with code 2")]
+    out = text("parent list", failed)
+    assert "failed" in out and "exited with code 2" in out
+
+
+def test_parent_orders_table_without_failures_says_none() -> None:
+    out = text("parent list", [{"id": 1, "algo": "TWAP", "state": "working", "failure": None}])
+    assert "failed:" not in out

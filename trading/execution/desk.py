@@ -207,6 +207,22 @@ class ParentDesk:
         p.state, p.final = state, progress
         self._append({"op": "finish", "id": p.id, "state": state, "progress": progress})
 
+    def _failed(self, p: Parent, progress: dict[str, Any]) -> dict[str, Any]:
+        """A live parent whose process died while this desk runs (a crash, a kill): it is finished
+        as failed, journaled with the reason, and not relaunched. (A control plane that stops or
+        restarts relaunches its live parents' processes at its next start, _reattach_or_relaunch:
+        it stopped them itself.) Returns the progress with the reason under "failure"."""
+        rc = p.proc.poll() if p.proc is not None else None
+        how = ("is gone" if rc is None else f"exited with code {rc}" if rc >= 0 else f"was killed by signal {-rc}")
+        left = progress.get("working_orders") or []
+        reason = (f"its process (pid {p.pid}) {how} while the parent was {p.state}; "
+                  f"{self.dir / f'parent-{p.id}.log'} has its output"
+                  + (f"; {len(left)} child order(s) it had working may rest on the book: see `orders` of "
+                     f"account {p.order.account_id}" if left else ""))
+        final = {**progress, "failure": reason}
+        self._finish(p, "failed", final)
+        return final
+
     # ---- the API ----------------------------------------------------------------------------
     def add(self, account: int, instrument: int, side: str | int, qty: int, algo: str, duration_s: float,
             start_in_s: float = 0.0, limit_price: int = 0, risk_aversion: float = 1e-6,
@@ -326,6 +342,8 @@ class ParentDesk:
         if p.state in LIVE_STATES and progress.get("state") in ("done", "expired"):
             self._finish(p, progress["state"], progress)
         running = _alive_with(p.pid, str(self._progress_path(pid)))
+        if p.state in LIVE_STATES and not running:
+            progress = self._failed(p, progress)
         o = p.order
         return {"id": p.id, "state": p.state, "algo": o.algo, "account": o.account_id, "instrument": o.instrument_id,
                 "side": "buy" if o.side == BUY else "sell", "qty": o.qty, "filled": int(progress.get("filled", 0)),
@@ -333,7 +351,7 @@ class ParentDesk:
                 "children": progress.get("children", 0), "arrival_mid": progress.get("arrival_mid"),
                 "avg_price": progress.get("avg_price"), "shortfall_bps": progress.get("shortfall_bps"),
                 "participation": progress.get("participation"), "time_left_s": max(0.0, (o.end_ns - time.monotonic_ns()) / 1e9),
-                "process": "running" if running else "gone", "pid": p.pid,
+                "process": "running" if running else "gone", "pid": p.pid, "failure": progress.get("failure"),
                 "control_error": progress.get("control_error"), "order": asdict(o),
                 "working_orders": progress.get("working_orders", []),
                 "routed": "route_session" in p.params, "venue_fills": progress.get("venues", {}),

@@ -176,6 +176,26 @@ def test_a_parent_whose_process_died_is_relaunched_for_what_is_left(tmp_path: Pa
                 p.proc.wait()
 
 
+def test_a_parent_whose_process_dies_while_the_desk_runs_is_failed_with_the_reason(tmp_path: Path) -> None:
+    """qa6: `parent list` said working (process gone) until the control plane restarted. The
+    process of a parent on a venue that does not run exits at once (no such venue); the next show
+    finishes the parent as failed, journaled, with the exit code, and a new desk does not relaunch
+    it."""
+    desk = ParentDesk("novenue", tmp_path, RULES)
+    desk.add(account=1, instrument=1, side="buy", qty=1000, algo="TWAP", duration_s=60.0)
+    proc = desk.parents[1].proc
+    assert proc is not None
+    rc = proc.wait(60)
+    shown = desk.show(1)
+    assert shown["state"] == "failed" and shown["process"] == "gone"
+    assert f"exited with code {rc}" in shown["failure"] and "parent-1.log" in shown["failure"]
+    last = json.loads((tmp_path / "parents.jsonl").read_text().splitlines()[-1])
+    assert last["op"] == "finish" and last["state"] == "failed" and last["progress"]["failure"] == shown["failure"]
+    again = ParentDesk("novenue", tmp_path, RULES)
+    assert again.parents[1].state == "failed" and again.parents[1].proc is None
+    assert len(_launch_records(tmp_path)) == 1
+
+
 def test_a_parent_whose_time_ran_out_while_down_is_expired(tmp_path: Path) -> None:
     _journal_one_live_parent(tmp_path, end_in_s=-1.0, filled=300)
     desk = ParentDesk("novenue", tmp_path, RULES)
