@@ -722,17 +722,19 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
         print(f"up: not starting: {', '.join(wrong)}: not one of this host's CPUs "
               f"{sorted(os.sched_getaffinity(0))} (-1: not pinned)", file=sys.stderr)
         return 2
-    if cfg.journal.dir:
-        try:            # made here, said in one line: before, a traceback from the flow store's mkdir
-            Path(cfg.journal.dir).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            print(f"up: not starting: journal.dir {cfg.journal.dir!r}: {os_error_line(exc)}", file=sys.stderr)
-            return 2
     taken = ports_in_use(cfg, dashboard_listen(cfg, args))
     if taken:
         print(f"up: not starting: port in use: {'; '.join(taken)} (another venue or program "
               f"listens there; change it in the config)", file=sys.stderr)
         return 1
+    if cfg.journal.dir:
+        # Made here, after the port check (a refused `up` creates nothing), and said in one line:
+        # before, a traceback from the gateway flow store's mkdir.
+        try:
+            Path(cfg.journal.dir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"up: not starting: journal.dir {cfg.journal.dir!r}: {os_error_line(exc)}", file=sys.stderr)
+            return 2
     # The run directory holds the session keys: private (0700: mkdtemp's mode, and ours for
     # --run-dir), and removed on exit when we made it (else the keys file in it is).
     own_run_dir = not args.run_dir
