@@ -175,9 +175,13 @@ def effective_spread_bps(j: Journal, quotes: Quotes, account: int | None = None,
 
 def markout_bps(j: Journal, quotes: Quotes, horizon_ns: int, account: int) -> float:
     """Share-weighted markout of the account's fills: sum q s (m(t + h) - p) / p x 1e4 / sum q, m(t + h)
-    the mid after the last event stamped <= t + h (t: the trade's stamp), over fills where it exists."""
+    the mid after the last event stamped <= t + h (t: the trade's stamp), over fills where it exists
+    and the journal reached t + h (its last event is stamped at or after it)."""
     num = den = Fraction(0)
+    last = max(e.ts_ns for e in j.events)
     for t in j.trades():
+        if t.ts_ns + horizon_ns > last:
+            continue
         later = quotes.mid_at(t.instrument_id, t.ts_ns + horizon_ns)
         for side, acct in ((1, t.buy_account_id), (-1, t.sell_account_id)):
             if acct == account and later is not None:

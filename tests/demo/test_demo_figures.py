@@ -231,6 +231,9 @@ def test_tca_markouts_fit_in_the_run(run):
         assert set(printed) == {k for k, h in HORIZONS_NS.items() if h <= span}, (row[0], span)
         for label, value in printed.items():
             expected = markout_bps(j, quotes, HORIZONS_NS[label], acct)
+            if value == "n/a":                      # none of the account's fills is that old
+                assert expected != expected, (acct, label)
+                continue
             assert abs(float(value) - expected) <= 0.05 + 1e-9, (acct, label, value, expected)
 
 

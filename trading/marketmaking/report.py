@@ -30,8 +30,8 @@ def summary(rep: dict[str, Any]) -> str:
         f"regime {rep['regime']}; toxicity {rep['toxicity']}; quote updates {rep['quote_updates']}; "
         f"at the end: {rep['reason_at_end']}",
     ]
-    if "hedge_leg_spread" in p and rep.get("hedge", {}).get("instrument"):
-        h = rep["hedge"]
+    h = rep.get("hedge")       # None when the maker does not hedge in another instrument
+    if "hedge_leg_spread" in p and h and h.get("instrument"):
         lines.append(f"hedge in instrument {h['instrument']}: spread paid {p['hedge_leg_spread']:+.2f}, carry "
                      f"{p['hedge_leg_carry']:+.2f}; position {h['position']}, ratio {h['ratio']}, correlation "
                      f"{h['correlation']}; runtime P&L by instrument {rep['runtime_pnl_by_instrument']}")

@@ -3,7 +3,8 @@
 ``summarize`` computes the run's figures from a ReplayResult: fills and volume (maker / taker),
 position, realised and unrealised P&L, fees and rebates from the fee schedule, order-to-trade
 ratio (commands sent per fill), fill ratios (orders with a fill per order placed; filled quantity
-per placed quantity), and the reconciliation counts of FIDELITY.md. ``write`` stores
+per quantity asked for, each order at its largest size: a replace that raises it counts the
+raise), and the reconciliation counts of FIDELITY.md. ``write`` stores
 ``result.json`` (everything, including every fill and the P&L samples; no wall-clock figure, so
 two runs of the same inputs give byte-identical files), ``fills.csv``, in "measured" compute mode
 ``compute_charges.json`` (charges.py: the readings that make a rerun byte-identical) and, unless

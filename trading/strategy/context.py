@@ -227,7 +227,8 @@ class Context:
         self.id_base = STRATEGY_ID_BIT | (self.account_id & 0xFFFF) << 40
         self._next_id = 0
         self.sent = {"NEW": 0, "CANCEL": 0, "REPLACE": 0, "CANCEL_ALL": 0}
-        self.placed_qty = 0
+        self.placed_qty = 0         # shares asked for: each order at its largest size (a replace may raise it)
+        self._upsized: dict[int, int] = {}   # live orders a replace made larger than placed: id -> that size
         self.fill_count = 0
         self.rejects = 0
         self.rejected_new = 0       # of them, NEW orders the engine refused (never on the book)
@@ -456,6 +457,7 @@ class Context:
             return
         order.status, order.leaves_qty = "done", 0
         del self.orders[order.order_id]
+        self._upsized.pop(order_id, None)
         self.invoke("on_cancelled", order, reason_name(reason))
 
     def _expired(self, reason: int, order_id: int) -> None:
@@ -465,6 +467,12 @@ class Context:
         order = self.orders.get(order_id)
         if order is not None:
             order.price, order.leaves_qty = price, leaves
+            # its size is now what it filled plus the new leaves; placed_qty counts the largest one
+            # (the fill ratio's denominator: an upsized order filled in full is a ratio of 1, not more)
+            size, largest = order.filled_qty + leaves, self._upsized.get(order_id, order.qty)
+            if size > largest:
+                self.placed_qty += size - largest
+                self._upsized[order_id] = size
 
     def _own_fill(self, ts_ns: int, price: int, qty: int, aggressor_side: int, side: int, order_id: int,
                   leaves: int) -> None:
@@ -481,6 +489,7 @@ class Context:
         if leaves == 0:
             order.status = "done"
             del self.orders[order_id]
+            self._upsized.pop(order_id, None)
         self.invoke("on_fill", fill)
 
     def apply_phase(self, phase: int, previous: int, notify: bool = True, instrument_id: int | None = None) -> None:

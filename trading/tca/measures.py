@@ -13,6 +13,10 @@ Per fill j of order o (quantity q_j at price p_j), with quotes from the event jo
   > 0 improved, 0 at the quote, < 0 outside the quote.
 - markout at h (bps, the trader's view, positive = the price moved their way after the fill):
   s (m(t_j + h) - p_j) / p_j x 1e4, h in MARKOUT_HORIZONS_NS (100 ms, 1 s, 10 s, 60 s).
+  m(t_j + h) and with it the markout and the realised spread at h are undefined (NaN, left out
+  of every average) where t_j + h lies beyond the tape's last event: the tape never reached that
+  time, and the last mid it saw is not the mid h after the fill (a 3 s run's 10 s and 60 s
+  markouts were its end-of-run mid under two names).
 - explicit cost: fee per share by liquidity (reference.FeeSchedule) x q_j; negative is a rebate.
 
 Implicit cost of an order against its arrival mid m_o, split so that the parts add up exactly to
@@ -92,6 +96,13 @@ def _mids_at(tape: Tape, instruments: np.ndarray, ts: np.ndarray) -> np.ndarray:
     return out
 
 
+def _reach(tape: Tape) -> int:
+    """The last time the tape saw: its last event's stamp, or a later quote where the tape is a
+    window of a longer journal (its quotes run on past the window)."""
+    quoted = [int(series.rows["ts"][-1]) for series in tape.quotes.values() if len(series.rows)]
+    return max([tape.last_ts, *quoted])
+
+
 def fill_measures(tape: Tape, ref: Reference) -> FillMeasures:
     f, o = tape.fills, tape.orders
     rows = f["order_row"]
@@ -113,8 +124,9 @@ def fill_measures(tape: Tape, ref: Reference) -> FillMeasures:
     pi = np.where(marketable, s * (far0 - p), np.nan)
     markouts: dict[int, np.ndarray] = {}
     mids: dict[int, np.ndarray] = {}
+    reach = _reach(tape)
     for h in sorted(set(MARKOUT_HORIZONS_NS) | set(REALISED_HORIZONS_NS)):
-        mh = _mids_at(tape, f["instrument"], f["ts"] + h)
+        mh = np.where(f["ts"] + h <= reach, _mids_at(tape, f["instrument"], f["ts"] + h), np.nan)
         mids[h] = mh
         markouts[h] = s * (mh - p) / p * 1e4
     realised = {h: 2.0 * s * (p - mids[h]) for h in REALISED_HORIZONS_NS}

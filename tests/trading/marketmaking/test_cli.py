@@ -1,6 +1,8 @@
 """``python -m trading mm``: the paper table, an offline quote, and bad arguments (exit 2, one line)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from trading.__main__ import main
@@ -80,3 +82,23 @@ def test_a_quote_far_below_the_mid_sends_no_ask_at_a_price_under_one_tick(capsys
                  "--param", "k=1"]) == 0
     out = capsys.readouterr().out
     assert "bid none" in out and "ask none" in out, out
+
+
+def test_replay_without_a_hedge_prints_its_summary_and_writes_the_report(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The plain one-instrument replay (no hedge instrument, the default) prints its P&L summary
+    and writes mm_report.json; before, the summary read rep["hedge"] (None without a hedge) as a
+    dict and the command crashed with an AttributeError after the whole replay had run."""
+    import json
+    data = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+    sample = data / "AAPL_2012-06-21_34200000_57600000_message_10_first999.csv"
+    if not sample.exists():
+        pytest.skip(f"LOBSTER sample data not found at {data}")
+    argv = ["mm", "replay", "--data", str(sample), "--out", str(tmp_path), "--param", "A=2.0", "--param", "k=60.0",
+            "--param", "sigma=0.05", "--param", "quote_size=100"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "parts add up exactly: True" in out and "(matches: True)" in out, out
+    assert "hedge in instrument" not in out
+    written = json.loads((tmp_path / "mm_report.json").read_text())["report"]
+    assert written["hedge"] is None and written["pnl_parts_add_up"] is True
