@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from gateway.client import Client, ClientError, ExecType  # noqa: E402
 from gateway.control.client import ControlClient  # noqa: E402
+from gateway.control.running_config import RUNNING_CONFIG_NAME  # noqa: E402
 from gateway.enginehost import journal  # noqa: E402
 from gateway.launcher import Venue, engine_pid, pid_of, run_main  # noqa: E402
 from shm.client import EngineClient  # noqa: E402
@@ -137,14 +138,14 @@ class LifeVenue:
         if kind == "engine":
             pid = engine_pid(self.name)
         elif kind == "control":
-            pid = pid_of("gateway control", str(self.config)) or 0
+            pid = pid_of("gateway control", str(self.tmp / "run" / RUNNING_CONFIG_NAME)) or 0
         else:
             pid = pid_of("gateway gateway --engine", self.name) or 0
         assert pid, kind
         t0 = time.perf_counter()
         os.kill(pid, signal.SIGKILL)
         if kind == "control":
-            self.wait(lambda: pid_of("gateway control", str(self.config)) not in (None, pid)
+            self.wait(lambda: pid_of("gateway control", str(self.tmp / "run" / RUNNING_CONFIG_NAME)) not in (None, pid)
                       and self.control_answers(), "the control plane")
         else:
             if kind == "engine":

@@ -184,6 +184,12 @@ def _whoami(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
 _PHASE_STYLE = {"continuous": "green", "halted": "bold red", "closed": "dim", "pre_open": "yellow"}
 
 
+# The engine's counters are its process's (a restarted engine counts from 0 after its recovery,
+# while seq goes on): said so, else "seq 40  commands 0" reads as a contradiction.
+_ENGINE_LABELS = {"commands": "commands since its start", "events": "events since its start",
+                  "events_seen": "events read by the control plane"}
+
+
 def _status(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
     if not isinstance(data, Mapping):
         return generic(data)
@@ -194,7 +200,7 @@ def _status(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
     head.add_row("venue", _cell(data.get("venue")))
     head.add_row("engine", Text.assemble(
         _yes_no(engine.get("alive")) if "alive" in engine else Text("-"),
-        *(f"  {k} {_cell(v)}" for k, v in engine.items() if k != "alive")))
+        *(f"  {_ENGINE_LABELS.get(k, k)} {_cell(v)}" for k, v in engine.items() if k != "alive")))
     for k, v in data.items():
         if k in ("venue", "engine", "instruments"):
             continue

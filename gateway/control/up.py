@@ -64,6 +64,7 @@ from gateway.small_files import read_small_text
 from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig, listen_ok, load_config
 from gateway.control.config_watch import ConfigFileWatcher
 from gateway.control.ingest import ingest_endpoint
+from gateway.control.running_config import RUNNING_CONFIG_NAME, apply_edit, write_running_config
 from gateway.security import admin_curve
 from shm import errors as shm_errors
 from shm.engine_segments import control_path, remove_leftovers
@@ -482,27 +483,44 @@ def _status_text(status: int) -> str:
 
 
 class CredentialsRotation:
-    """Session keys rotate without a restart: when the venue config changes, the gateway's
-    credentials file is written again from it (atomically); the gateway installs changed key
-    hashes from it (gateway/security/key_rotation.py). A config that no longer loads changes
-    nothing and is reported."""
+    """Credentials rotate without a restart (running_config.py): when the venue config changes,
+    its [[users]] and the keys of the venue's sessions go into the running configuration (which
+    the control plane and the dashboard watch) and the gateway's credentials file (the gateway
+    installs changed key hashes: gateway/security/key_rotation.py), both written atomically.
+    What else the edit changes is read at start only: it is named as not applied. A config that
+    no longer loads changes nothing and is reported."""
 
-    def __init__(self, config: str | None, creds: Path) -> None:
+    def __init__(self, config: str | None, started: VenueConfig, running_file: Path, creds: Path) -> None:
         self.config = config
+        self.started = self.running = started
+        self.running_file = running_file
         self.creds = creds
-        self.watcher = ConfigFileWatcher(config, self._rewrite, self._refused) if config else None
+        self.watcher = ConfigFileWatcher(config, self._apply, self._refused) if config else None
 
     def poll(self, now: float) -> None:
         if self.watcher is not None:
             self.watcher.poll(now)
 
-    def _rewrite(self, cfg: VenueConfig) -> None:
-        write_gateway_credentials(cfg, self.creds)
-        print(f"up: {self.config} changed: the gateway's session credentials are rewritten "
-              "(changed key hashes take effect at once)", file=sys.stderr, flush=True)
+    def _apply(self, cfg: VenueConfig) -> None:
+        edit = apply_edit(self.running, self.started, cfg)
+        if edit.running != self.running:
+            write_running_config(edit.running, self.running_file)
+            write_gateway_credentials(edit.running, self.creds)
+            self.running = edit.running
+        if edit.rotated:
+            print(f"up: {self.config} changed: {', '.join(edit.rotated)} rotated (in force at once)",
+                  file=sys.stderr, flush=True)
+        if edit.not_applied:
+            print(f"up: {self.config} changed {', '.join(edit.not_applied)}: read at start only, NOT "
+                  "applied to the running venue (restarted processes keep the configuration the venue "
+                  "started with; the next `up` takes it, but for limits its journal already holds). "
+                  "Limits, halts and phases change now with the shell's `risk set`, `halt`, `resume` "
+                  "and `phase`", file=sys.stderr, flush=True)
+        if not edit.rotated and not edit.not_applied:
+            print(f"up: {self.config} changed, in nothing the venue uses", file=sys.stderr, flush=True)
 
     def _refused(self, exc: ConfigError) -> None:
-        print(f"up: {self.config} changed but does not load; session keys unchanged: {exc}",
+        print(f"up: {self.config} changed but does not load; nothing changed: {exc}",
               file=sys.stderr, flush=True)
 
 
@@ -530,7 +548,7 @@ class Supervisor:
 
     def start_control(self) -> None:
         self.endpoints_file.unlink(missing_ok=True)
-        self.venue.start("control", control_command(self.args.config, self.endpoints_file,
+        self.venue.start("control", control_command(str(self.running_config()), self.endpoints_file,
                                                     self.admin_file, self.cfg, self.ingest))
         self.venue.wait_for(self.endpoints_file.exists, "the control plane's endpoints",
                             only="control", stopping=self.stopping)
@@ -557,7 +575,7 @@ class Supervisor:
         assert self.dashboard_port_file is not None
         self.dashboard_port_file.unlink(missing_ok=True)
         self.venue.start("dashboard", dashboard_command(
-            self.args.config, self.dashboard_listen, self.endpoints_file,
+            str(self.running_config()), self.dashboard_listen, self.endpoints_file,
             self.run_file("processes.json"), self.dashboard_port_file))
         self.venue.wait_for(self.dashboard_port_file.exists, "the dashboard's port", only="dashboard",
                             stopping=self.stopping)
@@ -573,6 +591,10 @@ class Supervisor:
 
     def run_file(self, name: str) -> Path:
         return self.endpoints_file.parent / name
+
+    def running_config(self) -> Path:
+        """The configuration the processes run with (running_config.py), never the edited file."""
+        return self.run_file(RUNNING_CONFIG_NAME)
 
     def may_restart(self, what: str) -> str | None:
         """None if `what` may be restarted, else why the venue must stop instead."""
@@ -722,17 +744,19 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
         print(f"up: not starting: {', '.join(wrong)}: not one of this host's CPUs "
               f"{sorted(os.sched_getaffinity(0))} (-1: not pinned)", file=sys.stderr)
         return 2
-    if cfg.journal.dir:
-        try:            # made here, said in one line: before, a traceback from the flow store's mkdir
-            Path(cfg.journal.dir).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            print(f"up: not starting: journal.dir {cfg.journal.dir!r}: {os_error_line(exc)}", file=sys.stderr)
-            return 2
     taken = ports_in_use(cfg, dashboard_listen(cfg, args))
     if taken:
         print(f"up: not starting: port in use: {'; '.join(taken)} (another venue or program "
               f"listens there; change it in the config)", file=sys.stderr)
         return 1
+    if cfg.journal.dir:
+        # Made here, after the port check (a refused `up` creates nothing), and said in one line:
+        # before, a traceback from the gateway flow store's mkdir.
+        try:
+            Path(cfg.journal.dir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"up: not starting: journal.dir {cfg.journal.dir!r}: {os_error_line(exc)}", file=sys.stderr)
+            return 2
     # The run directory holds the session keys: private (0700: mkdtemp's mode, and ours for
     # --run-dir), and removed on exit when we made it (else the keys file in it is).
     own_run_dir = not args.run_dir
@@ -742,6 +766,8 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
         run_dir.chmod(0o700)
     creds = run_dir / "gateway-credentials.json"
     write_gateway_credentials(cfg, creds)
+    running_file = run_dir / RUNNING_CONFIG_NAME
+    write_running_config(cfg, running_file)
     port_file, admin_file, endpoints_file = run_dir / "gateway.port", run_dir / "gateway.admin", run_dir / "control.json"
     for f in (port_file, admin_file, endpoints_file):
         f.unlink(missing_ok=True)
@@ -795,7 +821,7 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
                 venue.children.pop("dashboard", None)
         print(banner(cfg, sup.ready, config_source, creds), flush=True)
         sup.publish_ready()
-        rotation = CredentialsRotation(args.config, creds)
+        rotation = CredentialsRotation(args.config, cfg, running_file, creds)
         while not stopping[0]:
             dead = venue.dead()
             if dead is None:
@@ -826,6 +852,7 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
             shutil.rmtree(run_dir, ignore_errors=True)
         else:
             creds.unlink(missing_ok=True)
+            running_file.unlink(missing_ok=True)      # it holds the session keys too
         if ingest_dir is not None:
             shutil.rmtree(ingest_dir, ignore_errors=True)
     print(f"up: venue {cfg.venue.name!r} stopped", flush=True)

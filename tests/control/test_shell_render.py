@@ -48,6 +48,16 @@ def test_status_shows_engine_instruments_and_phases() -> None:
     assert "halted" in globx and "25.0005" in globx
 
 
+def test_status_says_the_engine_counters_are_since_its_start() -> None:
+    """A restarted engine recovered through seq 40 counts its own commands from 0: the row says
+    so (it read "seq 40  commands 0  events 0" before, which looks like a lost journal)."""
+    out = text("status", {**STATUS, "engine": {"alive": True, "seq": 40, "commands": 0, "events": 0,
+                                               "events_seen": 58}})
+    row = next(line for line in out.splitlines() if line.startswith("engine"))
+    assert "seq 40  commands since its start 0  events since its start 0" in row
+    assert "events read by the control plane 58" in row
+
+
 def test_book_is_a_ladder_best_first() -> None:
     out = text("book ACME", {"instrument": "ACME", "bids": [[1000000, 300, 2], [999900, 50, 1]],
                              "asks": [[1000100, 1200, 3]]})

@@ -26,6 +26,7 @@ import pytest
 from gateway.client import Client, ClientError, ConnectionClosed, ExecType, ExecutionReport, Terminate
 from gateway.control.client import ControlClient
 from gateway.control.up import Backoff
+from gateway.control.running_config import RUNNING_CONFIG_NAME
 from gateway.reasons import Reason
 from shm.engine_segments import control_path
 from shm.segment import KIND_CONTROL, Segment
@@ -202,10 +203,10 @@ def test_every_process_kind_is_restarted_and_clients_are_told(up_venue: Any) -> 
     wait_for(lambda: _control_alive(v), "the control plane", START_S, watch={"up": v.proc})
 
     for kill in range(3):
-        pid = pid_of("gateway control", str(v.config))
+        pid = pid_of("gateway control", str(v.tmp / "run" / RUNNING_CONFIG_NAME))
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: pid_of("gateway control", str(v.config)) not in (None, pid)
+        wait_for(lambda: pid_of("gateway control", str(v.tmp / "run" / RUNNING_CONFIG_NAME)) not in (None, pid)
                  and (v.tmp / "run" / "control.json").exists(), "the control plane's restart",
                  START_S, watch={"up": v.proc})
         wait_for(lambda: _control_alive(v), "its status", START_S, watch={"up": v.proc})
@@ -370,3 +371,38 @@ def test_the_shell_waits_for_a_venue_still_starting(up_venue: Any) -> None:
             shell.kill()
     assert shell.returncode == 0, (out, err)
     assert "ACME" in out
+
+
+def test_processes_restarted_after_an_edit_run_as_the_venue_started(up_venue: Any) -> None:
+    """An instrument and a session added to the venue file of a running venue: `up` says they are
+    not applied, and the control plane and the gateway SIGKILLed after the edit come back and serve
+    (before, the restarted control plane sent the new instrument's limits to an engine without it
+    and exited, and the restarted gateway refused its flow store for the new session: both were
+    restarted for ever)."""
+    v = up_venue(extra=["--restart-backoff-max", "0.5"]).start()
+    c = v.connect()
+    _trade_ok(c)
+    v.config.write_text(v.config.read_text()
+                        + '\n[[instruments]]\nid = 9\nsymbol = "NEWCO"\ntick = 1\nlot = 1\nreference_price = 500\n'
+                        + '\n[[sessions]]\nsession_id = 102\nfirm_id = 1\nkey = "key-102"\n')
+    wait_for(lambda: "NOT applied to the running venue" in v.log(), "up to report the edit", START_S,
+             watch={"up": v.proc})
+    assert "[[sessions]] 102 added, [[instruments]]" in v.log()
+    running = str(v.tmp / "run" / RUNNING_CONFIG_NAME)
+    control = pid_of("gateway control", running)
+    assert control is not None
+    os.kill(control, signal.SIGKILL)
+    wait_for(lambda: pid_of("gateway control", running) not in (None, control) and _control_alive(v),
+             "the restarted control plane to serve", START_S, watch={"up": v.proc})
+    symbols = [i["symbol"] for i in v.control().call("status")["instruments"]]
+    assert symbols == ["ACME", "BETA", "PNL"]
+    gateway = pid_of("gateway gateway --engine", v.name)
+    assert gateway is not None
+    os.kill(gateway, signal.SIGKILL)
+    c.close()
+    c = _reconnect(v, c)
+    _trade_ok(c)
+    c.close()
+    log = v.log()
+    assert log.count("up: control killed by SIGKILL") == 1 and log.count("up: gateway killed by SIGKILL") == 1
+    assert "control status 1" not in log and "gateway status 1" not in log, log[-4000:]
