@@ -25,7 +25,8 @@ def summary(rep: dict[str, Any]) -> str:
         f"fills {rep['passive_fills']} passive ({rep['volume']} shares), {rep['hedge_fills']} hedges; "
         f"position at end {rep['position']}; max |inventory| {rep['max_abs_inventory']} "
         f"(limit {rep['max_inventory']})",
-        "markouts per share (spread included): " + ", ".join(f"{h:g}s {v:+.4f}" for h, v in rep["markouts"].items()),
+        "markouts per share (spread included; n/a: no fill the data outlived by that long): "
+        + ", ".join(f"{h:g}s " + ("n/a" if v is None else f"{v:+.4f}") for h, v in rep["markouts"].items()),
         f"sigma {rep['sigma']}, A {rep['A']}, k {rep['k']} (price units); fit {rep['fit']}",
         f"regime {rep['regime']}; toxicity {rep['toxicity']}; quote updates {rep['quote_updates']}; "
         f"at the end: {rep['reason_at_end']}",
