@@ -237,8 +237,8 @@ def tca_lines(journal_dir: Path, decisions: dict[int, Decision] | None = None) -
     ref = parse_reference({"instruments": [{"id": i.instrument_id, "symbol": i.symbol}
                                            for i in INSTRUMENTS]}, "demo instruments")
     an = analyze(load_tape(str(journal_dir)), ref, decisions or None)
-    # A markout's horizon must fit in the run: past the journal's last event the TCA takes the last
-    # mid, so a 60 s markout of a run of seconds would be the end-of-run markout under another name.
+    # A markout's horizon must fit in the run: the TCA has none for a fill the journal did not outlive
+    # by the horizon (measures.py), so a horizon longer than the run would print n/a in every row.
     fill_ts = an.tape.fills["ts"]
     span_ns = an.tape.last_ts - int(fill_ts.min()) if len(fill_ts) else 0
     horizons = tuple(horizon_label(h) for h in MARKOUT_HORIZONS_NS if h <= span_ns)
@@ -254,13 +254,13 @@ def tca_lines(journal_dir: Path, decisions: dict[int, Decision] | None = None) -
         # an execution algorithm's children carry their parent's id (trading/execution/parent_ids.py)
         lines.append("  by algorithm parent (its child orders as one row; IS: implementation shortfall "
                      "against its arrival mid, + a cost, fees included):")
-        lines += [_tca_row(s, horizons) + f" | IS {_num(s.shortfall_bps, '+.2f')} bps (fees {_num(s.explicit_bps, '+.2f')})"
+        lines += [_tca_row(s, horizons) + f" | IS {_num(s.shortfall_bps, '+.2f')} bps (fees {_num(s.is_fees_bps, '+.2f')})"
                   for s in summarize_costs(an, "parent", order_mask=children)]
     lines.append("  (lmt% / mkt%: shares filled of shares ordered, limit / market orders; sprd bps: effective "
                  "spread 2s(p - arrival mid) in bps of the arrival mid over every fill, share-weighted, so negative "
                  "where resting orders earned the spread; PI %: of the executed marketable orders, those "
                  "price-improved; markouts in bps of the fill price, + in the filled side's favour, the mid h after "
-                 "each fill, or the run's last mid where h passes the run's end"
+                 "each fill, over the fills the run outlived by h (n/a where none did)"
                  + (f"; {', '.join(cut)} not shown: longer than the {span_ns / 1e9:.1f} s from the first fill to the "
                     "run's end" if cut else "") + ")")
     return lines

@@ -458,8 +458,9 @@ class MarketMaker:
                                                "probability": rv.probability, "widen": rv.widen},
             "toxicity": None if self.last_decision is None else self.last_decision.toxicity,
             "pnl": b.as_currency(self.config.price_scale),
+            # None at a horizon no fill has reached (not a measured zero)
             "markouts": {h: self.markouts.mean_markout(h) / self.config.price_scale
-                         for h in self.markouts.horizons},
+                         if self.markouts.has_markout(h) else None for h in self.markouts.horizons},
             "quote_updates": self.quote_updates,
             "hedge": None if self.hedger is None else {
                 "instrument": self.hedger.config.hedge_instrument or None, "position": self.hedge_position,

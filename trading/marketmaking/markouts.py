@@ -76,14 +76,21 @@ class MarkoutTracker:
             self._short_sum -= self._recent_short.popleft()[1]
         self._last_mid = mid
 
-    def flush(self) -> None:
-        """End of data: complete what is left with the last mid."""
+    def flush(self, t_end: float) -> None:
+        """End of data at t_end: complete the horizons that ended by then with the last mid (the
+        one prevailing at t + h); a horizon past t_end gets no markout (the data never reached
+        it: the last mid is not the mid h after the fill), so it is left out of mean_markout."""
         if self._last_mid is not None:
             for m in self._pending:
                 for h in self.horizons:
-                    m.values.setdefault(h, m.side * (self._last_mid - m.price))
+                    if m.t + h <= t_end:
+                        m.values.setdefault(h, m.side * (self._last_mid - m.price))
             self.completed.extend(self._pending)
             self._pending.clear()
+
+    def has_markout(self, horizon: float) -> bool:
+        """Whether some completed fill has a markout at this horizon."""
+        return any(horizon in m.values for m in self.completed)
 
     def mean_markout(self, horizon: float) -> float:
         """Share-weighted mean markout of completed fills at a horizon (0.0 when none)."""

@@ -16,22 +16,27 @@ PathRow = tuple[int, float, "int | None", "int | None", int, float]
 
 def summary(rep: dict[str, Any]) -> str:
     p = rep["pnl"]
+    h = rep.get("hedge")       # None when the maker does not hedge in another instrument
+    leg = bool("hedge_leg_spread" in p and h and h.get("instrument"))
+    # with a hedge leg the first line's parts add up to the total only with the leg's two parts
+    leg_part = (f", hedge leg {p['hedge_leg_spread'] + p['hedge_leg_carry']:+.2f} (spread and carry, below)"
+                if leg else "")
     lines = [
         f"P&L {p['total']:+.2f}: spread capture {p['spread_capture']:+.2f}, adverse selection "
         f"{p['adverse_selection']:+.2f}, inventory {p['inventory']:+.2f}, hedging {p['hedging']:+.2f}, "
-        f"fees and rebates {p['fees']:+.2f}",
+        f"fees and rebates {p['fees']:+.2f}{leg_part}",
         f"  parts add up exactly: {rep['pnl_parts_add_up']}; runtime ledger {rep['runtime_pnl']:+.6f} "
         f"(matches: {rep['pnl_matches_runtime']})",
         f"fills {rep['passive_fills']} passive ({rep['volume']} shares), {rep['hedge_fills']} hedges; "
         f"position at end {rep['position']}; max |inventory| {rep['max_abs_inventory']} "
         f"(limit {rep['max_inventory']})",
-        "markouts per share (spread included): " + ", ".join(f"{h:g}s {v:+.4f}" for h, v in rep["markouts"].items()),
+        "markouts per share (spread included; n/a: no fill the data outlived by that long): "
+        + ", ".join(f"{hz:g}s " + ("n/a" if v is None else f"{v:+.4f}") for hz, v in rep["markouts"].items()),
         f"sigma {rep['sigma']}, A {rep['A']}, k {rep['k']} (price units); fit {rep['fit']}",
         f"regime {rep['regime']}; toxicity {rep['toxicity']}; quote updates {rep['quote_updates']}; "
         f"at the end: {rep['reason_at_end']}",
     ]
-    h = rep.get("hedge")       # None when the maker does not hedge in another instrument
-    if "hedge_leg_spread" in p and h and h.get("instrument"):
+    if leg and h:
         lines.append(f"hedge in instrument {h['instrument']}: spread paid {p['hedge_leg_spread']:+.2f}, carry "
                      f"{p['hedge_leg_carry']:+.2f}; position {h['position']}, ratio {h['ratio']}, correlation "
                      f"{h['correlation']}; runtime P&L by instrument {rep['runtime_pnl_by_instrument']}")

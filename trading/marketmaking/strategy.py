@@ -332,7 +332,7 @@ class MarketMakingStrategy(Strategy):
 
     def on_stop(self, ctx: Context) -> None:
         mm = self._maker()
-        mm.markouts.flush()
+        mm.markouts.flush(ctx.now * _NS)
 
     # ---- intents to orders --------------------------------------------------------------------
     def _forget(self, order_id: int) -> None:

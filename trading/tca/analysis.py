@@ -84,6 +84,14 @@ class CostSummary:
     order_to_trade: float
     order_messages: int
     parents_without_arrival_quote: int   # excluded from the shortfall: one-sided book at arrival
+    # the shortfall's parts in bps of the paper portfolio, each fill against its parent's arrival mid:
+    # delay + these four + opportunity = shortfall. (half_spread_bps, impact_bps, timing_bps and
+    # explicit_bps above are the arrival slippage's: each order against its own arrival mid, in bps
+    # of its executed shares at that mid.)
+    is_timing_bps: float = float("nan")
+    is_half_spread_bps: float = float("nan")
+    is_impact_bps: float = float("nan")
+    is_fees_bps: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -418,7 +426,9 @@ def summaries_from_sums(dimension: str, labels: list[str], s: dict[str, np.ndarr
             {horizon_label(h): _div(s[f"mo_num{j}"][k], s[f"mo_den{j}"][k]) for j, h in enumerate(MARKOUT_HORIZONS_NS)},
             _div(s["improved"][k], s["marketable_executed"][k], 100.0),
             _div(s["market_filled"][k], s["market_qty"][k]), _div(s["limit_filled"][k], s["limit_qty"][k]),
-            _div(s["messages"][k], s["executions"][k]), int(round(s["messages"][k])), int(round(s["unusable"][k]))))
+            _div(s["messages"][k], s["executions"][k]), int(round(s["messages"][k])), int(round(s["unusable"][k])),
+            is_timing_bps=_div(s["is_timing"][k], paper, 1e4), is_half_spread_bps=_div(s["is_half_spread"][k], paper, 1e4),
+            is_impact_bps=_div(s["is_impact"][k], paper, 1e4), is_fees_bps=_div(s["is_fees"][k], paper, 1e4)))
     return out
 
 

@@ -196,9 +196,11 @@ def _run(args: argparse.Namespace) -> int:
             else:
                 print(f"{s.key}: orders {s.orders} executions {s.executions} shares {s.shares} "
                       f"notional {s.notional:,.2f} fees {s.fees:,.2f} | arrival {_fmt(s.slippage_arrival_bps)} "
+                      f"(spread {_fmt(s.half_spread_bps)} impact {_fmt(s.impact_bps)} timing {_fmt(s.timing_bps)}) "
                       f"vwap {_fmt(s.slippage_vwap_bps)} close {_fmt(s.slippage_close_bps)} bps | IS "
-                      f"{_fmt(s.shortfall_bps)} bps (spread {_fmt(s.half_spread_bps)} impact {_fmt(s.impact_bps)} "
-                      f"timing {_fmt(s.timing_bps)} opp {_fmt(s.opportunity_bps)} fees {_fmt(s.explicit_bps)}) | "
+                      f"{_fmt(s.shortfall_bps)} bps of paper = delay {_fmt(s.delay_bps)} spread "
+                      f"{_fmt(s.is_half_spread_bps)} impact {_fmt(s.is_impact_bps)} timing {_fmt(s.is_timing_bps)} "
+                      f"opp {_fmt(s.opportunity_bps)} fees {_fmt(s.is_fees_bps)} | "
                       f"eff spread {_fmt(s.effective_spread_bps)} | markouts {_fmt(s.markout_bps)} | "
                       f"fill mkt {_fmt(s.fill_rate_market)} lmt {_fmt(s.fill_rate_limit)} | OTR {_fmt(s.order_to_trade)}")
         return 0

@@ -23,6 +23,7 @@ from trading.tca.measures import MARKOUT_HORIZONS_NS, REALISED_HORIZONS_NS
 
 ATOM_DIMENSIONS = ("strategy", "account", "instrument", "venue")
 PARENT_SUMS = ("paper", "delay", "opportunity", "shortfall", "unusable")
+SHORTFALL_PARTS = ("timing", "half_spread", "impact", "fees")
 _USER_CANCELS = np.array([int(codes.CXL_USER), int(codes.CXL_MASS)], np.uint16)
 
 
@@ -77,6 +78,10 @@ def parent_addends(par: Columns) -> dict[str, np.ndarray]:
     and a count of those without (left out of the shortfall)."""
     usable = np.isfinite(par["shortfall"]) & (par["paper"] > 0)
     out = {k: np.where(usable, par[k], 0.0) for k in PARENT_SUMS if k != "unusable"}
+    # the shortfall's own parts (against the parent's arrival mid), so that its printed parts add
+    # up to it; the order sums of the same names are each child against its own arrival mid
+    for k in SHORTFALL_PARTS:
+        out[f"is_{k}"] = np.where(usable, par[k], 0.0)
     out["unusable"] = (~usable).astype(np.float64)
     return out
 

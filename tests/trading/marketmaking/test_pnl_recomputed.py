@@ -59,6 +59,10 @@ def _recorded_run() -> tuple[Any, Any, list[tuple[int, Fraction]], list[tuple[in
             fills_at.append((len(mids), fill.ts_ns))
             super().on_fill(ctx, fill)
 
+        def on_stop(self, ctx: Context) -> None:
+            mids.append((ctx.now, mids[-1][1]))      # the end of the data: the last mid still stands
+            super().on_stop(ctx)
+
     strategy = Recorded(**PARAMS)
     result = run_replay(build_history(load_lobster(AAPL)), strategy, ReplayConfig(seed=0, compute="none"))
     assert result.error is None, result.error
@@ -102,3 +106,19 @@ def test_every_part_of_the_decomposition_recomputed_directly() -> None:
     assert rep["pnl"]["total"] == pytest.approx(float(total), abs=1e-9)
     assert rep["runtime_pnl"] == pytest.approx(float(total), abs=1e-9)
     assert rep["position"] == position and rep["volume"] == sum(f.qty for f in fills)
+
+    # markouts per share at each of the guard's horizons, over the fills the data outlived by h
+    end = times[-1]
+    for h_s, printed in rep["markouts"].items():
+        h = round(h_s * 1e9)
+        num, den = Fraction(0), 0
+        for fill, (seen, t) in zip(fills, fills_at):
+            if t + h > end:
+                continue
+            s = 1 if fill.side == 1 else -1
+            num += s * fill.qty * (mids[bisect_right(times, t + h) - 1][1] - fill.price)
+            den += fill.qty
+        if den == 0:
+            assert printed is None, h_s
+        else:
+            assert printed == pytest.approx(float(num / den / scale), abs=1e-9), h_s

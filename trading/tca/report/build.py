@@ -79,7 +79,8 @@ def _fmt(v: object) -> str:
 
 
 _COST_COLS = ("key", "orders", "executions", "shares", "notional", "fees", "explicit_bps", "half_spread_bps",
-              "impact_bps", "timing_bps", "delay_bps", "opportunity_bps", "shortfall_bps",
+              "impact_bps", "timing_bps", "delay_bps", "is_half_spread_bps", "is_impact_bps", "is_timing_bps",
+              "opportunity_bps", "is_fees_bps", "shortfall_bps",
               "slippage_arrival_bps", "slippage_vwap_bps", "slippage_close_bps", "effective_spread_bps",
               "price_improved_pct", "fill_rate_market", "fill_rate_limit", "order_to_trade")
 
