@@ -2,7 +2,8 @@
 
 ``summarize`` computes the run's figures from a ReplayResult: fills and volume (maker / taker),
 position, realised and unrealised P&L, fees and rebates from the fee schedule, order-to-trade
-ratio (commands sent per fill), fill ratios (orders with a fill per order placed; filled quantity
+ratio (order messages the strategy sent per fill: new orders, cancels, mass cancels, one per
+instrument, and replaces), fill ratios (orders with a fill per order placed; filled quantity
 per quantity asked for, each order at its largest size: a replace that raises it counts the
 raise), and the reconciliation counts of FIDELITY.md. ``write`` stores
 ``result.json`` (everything, including every fill and the P&L samples; no wall-clock figure, so
@@ -26,7 +27,7 @@ def summarize(r: ReplayResult) -> dict[str, Any]:
     last = r.samples[-1] if r.samples else None
     mark = last.mid if last else None
     scale = ctx.price_scale
-    commands = ctx.sent["NEW"] + ctx.sent["CANCEL"] + ctx.sent["REPLACE"]
+    commands = ctx.sent["NEW"] + ctx.sent["CANCEL"] + ctx.sent["CANCEL_ALL"] + ctx.sent["REPLACE"]
     filled_orders = len({f.order_id for f in r.fills})
     filled_qty = sum(f.qty for f in r.fills)
     return {
@@ -35,7 +36,8 @@ def summarize(r: ReplayResult) -> dict[str, Any]:
         "realized": round(led.realized, 6), "unrealized": round(led.unrealized(mark), 6),
         "fees": round(led.fees, 6), "total_pnl": round(led.total(mark), 6),
         "mark": None if mark is None else mark / scale,
-        "orders_placed": ctx.sent["NEW"], "cancels_sent": ctx.sent["CANCEL"], "replaces_sent": ctx.sent["REPLACE"],
+        "orders_placed": ctx.sent["NEW"], "cancels_sent": ctx.sent["CANCEL"],
+        "mass_cancels_sent": ctx.sent["CANCEL_ALL"], "replaces_sent": ctx.sent["REPLACE"],
         "rejects": ctx.rejects,
         "order_to_trade": round(commands / len(r.fills), 6) if r.fills else None,
         "fill_ratio_orders": round(filled_orders / ctx.sent["NEW"], 6) if ctx.sent["NEW"] else None,
@@ -154,7 +156,8 @@ def terminal_summary(r: ReplayResult) -> str:
              f"  position {s['position']}",
              f"  P&L total {s['total_pnl']:.2f} = realised {s['realized']:.2f} + unrealised {s['unrealized']:.2f}"
              f" - fees {s['fees']:.2f}",
-             f"  orders {s['orders_placed']}, cancels {s['cancels_sent']}, replaces {s['replaces_sent']}, "
+             f"  orders {s['orders_placed']}, cancels {s['cancels_sent']}, mass cancels {s['mass_cancels_sent']}, "
+             f"replaces {s['replaces_sent']}, "
              f"rejects {s['rejects']}; order-to-trade {s['order_to_trade']}; fill ratio (orders) "
              f"{s['fill_ratio_orders']}, (qty) {s['fill_ratio_qty']}",
              f"  engine: {s['engine_commands']} commands, {s['engine_events']} events in {r.wall_s:.2f} s"]

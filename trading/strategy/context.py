@@ -377,7 +377,7 @@ class Context:
         now = self.clock()
         for instrument_id in self.instruments:
             self.outbox.append(Outgoing(now, "CANCEL_ALL", instrument_id=instrument_id))
-        self.sent["CANCEL_ALL"] += 1
+        self.sent["CANCEL_ALL"] += len(self.instruments)      # messages: one per instrument
 
     def set_timer(self, interval_ns: int, on_change_only: bool = False, on_touch_change: bool = False) -> None:
         """Calls on_timer every interval_ns from now on; with on_change_only, ticks at which no

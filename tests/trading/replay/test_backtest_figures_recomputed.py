@@ -9,7 +9,7 @@ direct loop in exact fractions, independent of trading/strategy/ledger.py:
 - fees from the fee schedule given on the command line (not the fills' fee column), per share;
 - unrealised at the final mid (the last sample's, the engine's touch at the end);
 - total = realised + unrealised - fees, and = cash + position x mark - fees (a second identity);
-- order-to-trade = (orders + cancels + replaces) / fills; fill ratio (orders) = orders with a
+- order-to-trade = (orders + cancels + mass cancels + replaces) / fills; fill ratio (orders) = orders with a
   fill / orders placed; fill ratio (qty) = filled quantity / placed quantity (no replaces here);
 - the terminal summary prints the same numbers (2 decimals, currency units).
 Skips without ../shared/data.
@@ -80,7 +80,8 @@ def test_the_summary_figures_recomputed_from_the_fills(tmp_path: Path) -> None:
     assert s["position"] == position and s["mark"] == float(mark / scale)
     for name, exact in (("realized", realised), ("unrealized", unrealised), ("fees", fees), ("total_pnl", total)):
         assert s[name] == pytest.approx(float(exact), abs=2e-6), name
-    assert s["order_to_trade"] == round((s["orders_placed"] + s["cancels_sent"] + s["replaces_sent"]) / len(fills), 6)
+    messages = s["orders_placed"] + s["cancels_sent"] + s["mass_cancels_sent"] + s["replaces_sent"]
+    assert s["order_to_trade"] == round(messages / len(fills), 6)
     assert s["replaces_sent"] == 0
     filled_orders = len({row["order_id"] for row in rows})
     assert s["fill_ratio_orders"] == round(filled_orders / s["orders_placed"], 6)
