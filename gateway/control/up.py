@@ -730,6 +730,34 @@ def main(argv: list[str]) -> int:
         name_lock.release()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stale_run_dirs(name: str, tmp: str | None = None) -> list[Path]:
+    """The run directories (mkdtemp's venue-NAME-XXXXXXXX, 0700, ours) that an `up` of this venue
+    left when it was SIGKILLed: it could not remove them, and they hold the session keys. Called
+    under the venue's lock, so no live `up` of this name owns one; a directory counts as stale only
+    when its processes.json names an `up` pid that no longer runs (anything else is left alone)."""
+    out = []
+    for d in Path(tmp or tempfile.gettempdir()).glob(f"venue-{name}-" + "?" * 8):
+        try:
+            if not d.is_dir() or d.is_symlink() or d.stat().st_uid != os.getuid():
+                continue
+            up_pid = json.loads((d / "processes.json").read_text()).get("up_pid")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(up_pid, int) and up_pid > 0 and up_pid != os.getpid() and not _alive(up_pid):
+            out.append(d)
+    return out
+
+
 def cpus_not_here(cfg: VenueConfig) -> list[str]:
     """The config's pinned CPUs this host does not let us run on (the file may come from a bigger
     host): said once by `up`, naming the config field, rather than by the engine's --cpu error."""
@@ -760,6 +788,11 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
     # The run directory holds the session keys: private (0700: mkdtemp's mode, and ours for
     # --run-dir), and removed on exit when we made it (else the keys file in it is).
     own_run_dir = not args.run_dir
+    if own_run_dir:
+        for stale in stale_run_dirs(cfg.venue.name):
+            shutil.rmtree(stale, ignore_errors=True)
+            print(f"up: removed {stale}, the run directory (session keys) of an up of this venue that "
+                  "was killed", file=sys.stderr, flush=True)
     run_dir = Path(args.run_dir) if args.run_dir else Path(tempfile.mkdtemp(prefix=f"venue-{cfg.venue.name}-"))
     run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if run_dir.stat().st_uid == os.getuid():
