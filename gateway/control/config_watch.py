@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
-from gateway.control.config import ConfigError, VenueConfig, load_config
+from gateway.control.config import ConfigError, load_config
 
 
 class ConfigFileWatcher:
+    """load: what reads the file (a venue file by default; gateway/venues/up.py watches a
+    multi-venue file with load_multi_config); it raises ConfigError for a file that does not load."""
     CHECK_INTERVAL_S = 1.0
 
-    def __init__(self, path: str, on_loaded: Callable[[VenueConfig], None],
-                 on_error: Callable[[ConfigError], None]) -> None:
+    def __init__(self, path: str, on_loaded: Callable[[Any], None],
+                 on_error: Callable[[ConfigError], None],
+                 load: Callable[[str], Any] = load_config) -> None:
         self.path = path
         self.on_loaded = on_loaded
         self.on_error = on_error
+        self.load = load
         self.next_check = 0.0
         self.mtime = self._mtime()
 
@@ -40,7 +45,7 @@ class ConfigFileWatcher:
             return
         self.mtime = mtime
         try:
-            cfg = load_config(self.path)
+            cfg = self.load(self.path)
         except ConfigError as exc:
             self.on_error(exc)
             return

@@ -343,6 +343,39 @@ class ControlService(ParentCommands, StrategyCommands):
                 cmds.append(self._post_trade_command(a.id, metric, value))
         for cmd in cmds:
             self._engine_command(cmd)
+        kept = self._journal_over_config()
+        if kept:
+            # A configured limit the journal already set is not sent (above); said, never silently:
+            # an operator who edits a limit in the file and restarts expects it in force.
+            line = (f"the journal's limits stay in force where the config now says otherwise (set at run "
+                    f"time or by an earlier config; change them with the shell's `risk set`): {'; '.join(kept)}")
+            print(f"control: {line}", file=sys.stderr, flush=True)
+
+    def _journal_over_config(self) -> list[str]:
+        """Each configured limit that differs from the value the journal set: 'WHAT JOURNAL (config CONFIG)'."""
+        out: list[str] = []
+        for i in self.cfg.instruments:
+            conf = {"max_order_qty": i.max_order_qty, "max_order_notional": i.max_order_notional,
+                    "price_collar_ticks": i.price_collar_ticks}
+            if ("instrument_risk", i.id) in self._journal_keys:
+                out += [f"{i.symbol} {k} {self.instrument_risk[i.id][k]} (config {v})"
+                        for k, v in conf.items() if self.instrument_risk[i.id][k] != v]
+        for a in self.cfg.accounts:
+            for i in self.cfg.instruments:
+                held = self.max_position.get((a.id, i.id))
+                if ("max_position", a.id, i.id) in self._journal_keys and held != a.max_position:
+                    out.append(f"account {a.id} max_position {i.symbol} {held} (config {a.max_position})")
+            if ("order_velocity", a.id) in self._journal_keys:
+                conf_v, held_v = parse_order_velocity(a.order_velocity), self.order_velocity[a.id]
+                if (conf_v.max_orders, conf_v.window_ns) != (held_v.max_orders, held_v.window_ns):
+                    out.append(f"account {a.id} order_velocity {held_v.max_orders}/{held_v.window_ns}ns "
+                               f"(config {a.order_velocity})")
+            conf_l, held_l = self._limits_from_config(a), self.monitor.limits_for(a.id) or AccountLimits()
+            for metric in POST_TRADE_CODE:
+                if ("post_trade", a.id, metric) in self._journal_keys and \
+                        getattr(held_l, metric) != getattr(conf_l, metric):
+                    out.append(f"account {a.id} {metric} {getattr(held_l, metric)} (config {getattr(conf_l, metric)})")
+        return out
 
     @staticmethod
     def _post_trade_command(account: int, metric: str, value: float | bool | None) -> messages.SetPostTradeLimit:

@@ -35,7 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from gateway.control.config import ConfigError
+import msgspec
+
+from gateway.control.config import ConfigError, VenueConfig
+from gateway.control.config_watch import ConfigFileWatcher
 from gateway.dashboard.market_data import STATS_FILE
 from gateway.parent_death import stop_with_parent
 from gateway.control.up import Backoff, RESTART_BACKOFF_MAX_S, _status_text, _terminate, ports_in_use
@@ -166,9 +169,7 @@ class MultiVenue:
     def start_venue(self, spec: VenueSpec) -> None:
         derived = derive_venue_config(self.cfg, spec.id)
         path = self.run_dir / f"{spec.id}.toml"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # it holds session keys
-        with os.fdopen(fd, "w") as fh:
-            fh.write(toml_text(derived))
+        write_venue_file(derived, path)
         ready = self.run_dir / f"{spec.id}.ready.json"
         ready.unlink(missing_ok=True)
         cmd = [sys.executable, "-m", "gateway", "up", "--config", str(path), "--run-dir",
@@ -259,7 +260,9 @@ class MultiVenue:
         print(f"up: {proc.name} is back (pid {proc.proc.pid if proc.proc else '?'})", flush=True)
 
     def supervise(self) -> None:
+        edits = DeploymentEdits(self.cfg, self.config_path, self.run_dir)
         while not self.stopping[0]:
+            edits.poll(time.monotonic())
             for proc in list(self.procs):
                 status = proc.dead()
                 if status is not None and not self.stopping[0]:
@@ -270,6 +273,49 @@ class MultiVenue:
         for proc in reversed(self.procs):
             if proc.proc is not None:
                 _terminate(proc.name, proc.proc)
+
+
+def write_venue_file(derived: VenueConfig, path: Path) -> None:
+    """A venue's derived config file, 0600 from its creation (it holds session keys), replaced
+    atomically: the venue's `up` watches it and must never read half of it."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(toml_text(derived))
+    os.replace(tmp, path)
+
+
+class DeploymentEdits:
+    """Edits of the multi-venue file while the deployment runs. The single-venue part (the
+    template: users, sessions, instruments...) reaches each running venue through its derived file,
+    written again, so that venue's `up` rotates what rotates live (users, session keys) and names
+    the rest as not applied (gateway/control/running_config.py). What the deployment alone reads
+    ([[venues]] entries, [sip], [regnms], [discovery]) is read at start: named here as not applied.
+    Before, an edit of the file (a rotated token) changed nothing and said nothing."""
+
+    def __init__(self, started: MultiVenueConfig, path: str, run_dir: Path) -> None:
+        self.started, self.path, self.run_dir = started, path, run_dir
+        self.watcher = ConfigFileWatcher(path, self._apply, self._refused, load=load_multi_config)
+
+    def poll(self, now: float) -> None:
+        self.watcher.poll(now)
+
+    def _apply(self, edited: MultiVenueConfig) -> None:
+        not_applied = [f"[{name}]" for name in ("sip", "regnms", "discovery")
+                       if getattr(edited, name) != getattr(self.started, name)]
+        if edited.venues != self.started.venues:
+            not_applied.insert(0, "[[venues]]")
+        # the venues as started, with the edited template: only the single-venue part moves on
+        running = msgspec.structs.replace(self.started, template=edited.template)
+        for spec in self.started.venues:
+            write_venue_file(derive_venue_config(running, spec.id), self.run_dir / f"{spec.id}.toml")
+        print(f"up: {self.path} changed: each venue's config is derived again (its `up` says what "
+              f"rotates now and what it does not apply)"
+              + (f"; {', '.join(not_applied)}: read at start only, NOT applied to the running "
+                 "deployment (the next `up` takes it)" if not_applied else ""), file=sys.stderr, flush=True)
+
+    def _refused(self, exc: ConfigError) -> None:
+        print(f"up: {self.path} changed but does not load; nothing changed: {exc}", file=sys.stderr, flush=True)
 
 
 def deployment(cfg: MultiVenueConfig, ready: dict[str, Any], run_dir: Path) -> dict[str, Any]:

@@ -406,3 +406,21 @@ def test_processes_restarted_after_an_edit_run_as_the_venue_started(up_venue: An
     log = v.log()
     assert log.count("up: control killed by SIGKILL") == 1 and log.count("up: gateway killed by SIGKILL") == 1
     assert "control status 1" not in log and "gateway status 1" not in log, log[-4000:]
+
+
+def test_a_limit_edited_between_runs_is_said_to_stay_the_journals(up_venue: Any) -> None:
+    """The journal's limits win over the config's at a new `up` on the same journal (run-time
+    `risk set` changes survive restarts): a max_position edited in the file between two runs is
+    named as not in force, with both values, instead of being dropped silently."""
+    v = up_venue().start()
+    v.proc.send_signal(signal.SIGTERM)
+    assert v.proc.wait(60) == 0
+    assert "max_position = 1000" in v.config.read_text()
+    v.config.write_text(v.config.read_text().replace("max_position = 1000", "max_position = 7"))
+    v.start()
+    assert "control: the journal's limits stay in force where the config now says otherwise" in v.log()
+    assert "account 1 max_position ACME 1000 (config 7)" in v.log()
+    shown = v.control().call("risk.show", account=1)
+    assert shown["accounts"][0]["max_position"]["ACME"] == 1000
+    v.proc.send_signal(signal.SIGTERM)
+    assert v.proc.wait(60) == 0

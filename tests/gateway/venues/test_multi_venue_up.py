@@ -135,6 +135,7 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
             assert stats.latency_p50_ns > 0 and stats.packets["LITA"] > 0
             body = _discovery_body(discovery)
             assert body["venues"] == ["LITA", "LITB"] and body["symbol"] == "ACME" and body["status"]
+            _a_token_rotated_in_the_file_reaches_every_venue(cfg, info, v)
         finally:
             for c, _ in clients:
                 c.terminate()
@@ -143,6 +144,36 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
         assert v.stop("up") == 0
         log = v.log("up")
     assert "up: 2 venues stopped" in log and '"sip_stats"' in log and '"delay_line"' in log
+
+
+def _a_token_rotated_in_the_file_reaches_every_venue(cfg: Path, info: dict[str, Any], v: launcher.Venue) -> None:
+    """The viewer's token changed in the multi-venue file: every venue's control plane takes the
+    new one, and `up` names the [sip] edit beside it as not applied (before, an edit of the file
+    changed nothing and said nothing)."""
+    from gateway.control.client import ControlClient, ControlError
+    from gateway.security import credentials
+    text = cfg.read_text()
+    start = text.index('name = "watch"')
+    end = text.index("\n", text.index("token_hash", start))
+    new_hash = credentials.hash_token("rotated-viewer-token", n=1 << 10).encode()
+    edited = text[:start] + f'name = "watch"\nrole = "viewer"\ntoken_hash = "{new_hash}"' + text[end:]
+    assert "[sip]\npublish" in edited
+    cfg.write_text(edited.replace("[sip]\n", "[sip]\ncpu = 0\n", 1))
+    for vid in ("LITA", "LITB"):
+        client = ControlClient(info["venues"][vid]["command"], "watch", "rotated-viewer-token", timeout_s=10.0)
+        end_t = time.monotonic() + 30
+        while True:
+            client._keys = None
+            try:
+                assert client.call("whoami")["user"] == "watch"
+                break
+            except ControlError:
+                assert time.monotonic() < end_t, f"{vid} never took the rotated token"
+                time.sleep(0.3)
+        client.close()
+    log = v.log("up")
+    assert "changed: each venue's config is derived again" in log and "[[users]] rotated" in log
+    assert "[sip]: read at start only, NOT applied to the running deployment" in log
 
 
 def _subscriber(endpoint: str) -> zmq.Socket[bytes]:
