@@ -32,7 +32,8 @@ def summary(rep: dict[str, Any]) -> str:
         f"(limit {rep['max_inventory']})",
         "markouts per share (spread included; n/a: no fill the data outlived by that long): "
         + ", ".join(f"{hz:g}s " + ("n/a" if v is None else f"{v:+.4f}") for hz, v in rep["markouts"].items()),
-        f"sigma {rep['sigma']}, A {rep['A']}, k {rep['k']} (price units); fit {rep['fit']}",
+        f"sigma {rep['sigma']} (price units per sqrt(s)), A {rep['A']} (fills per s at the mid), k {rep['k']} "
+        f"(per price unit); fit {rep['fit']}",
         f"regime {rep['regime']}; toxicity {rep['toxicity']}; quote updates {rep['quote_updates']}; "
         f"at the end: {rep['reason_at_end']}",
     ]

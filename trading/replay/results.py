@@ -30,15 +30,18 @@ def summarize(r: ReplayResult) -> dict[str, Any]:
     commands = ctx.sent["NEW"] + ctx.sent["CANCEL"] + ctx.sent["CANCEL_ALL"] + ctx.sent["REPLACE"]
     filled_orders = len({f.order_id for f in r.fills})
     filled_qty = sum(f.qty for f in r.fills)
+    # fills, volume, position and P&L: the primary instrument's (its ledger); order messages,
+    # order-to-trade and fill ratios: every instrument's (the strategy's whole order flow)
     return {
-        "fills": len(r.fills), "volume": led.volume, "maker_volume": led.maker_volume,
+        "fills": sum(_is_primary(r, f.instrument_id) for f in r.fills), "volume": led.volume,
+        "maker_volume": led.maker_volume,
         "taker_volume": led.volume - led.maker_volume, "position": led.position,
         "realized": round(led.realized, 6), "unrealized": round(led.unrealized(mark), 6),
         "fees": round(led.fees, 6), "total_pnl": round(led.total(mark), 6),
         "mark": None if mark is None else mark / scale,
         "orders_placed": ctx.sent["NEW"], "cancels_sent": ctx.sent["CANCEL"],
         "mass_cancels_sent": ctx.sent["CANCEL_ALL"], "replaces_sent": ctx.sent["REPLACE"],
-        "rejects": ctx.rejects,
+        "rejects": ctx.rejects, "fills_all_instruments": len(r.fills),
         "order_to_trade": round(commands / len(r.fills), 6) if r.fills else None,
         "fill_ratio_orders": round(filled_orders / ctx.sent["NEW"], 6) if ctx.sent["NEW"] else None,
         "fill_ratio_qty": round(filled_qty / ctx.placed_qty, 6) if ctx.placed_qty else None,
@@ -48,6 +51,10 @@ def summarize(r: ReplayResult) -> dict[str, Any]:
     }
 
 
+def _is_primary(r: ReplayResult, instrument_id: int) -> bool:
+    return instrument_id in (0, r.ctx.instrument_id)
+
+
 def _by_instrument(r: ReplayResult) -> dict[str, Any]:
     """With several instruments (trading/replay/multi.py): each one's position and P&L (marked at
     its own last mid), and their sum; nothing for a one-instrument run."""
@@ -55,7 +62,9 @@ def _by_instrument(r: ReplayResult) -> dict[str, Any]:
     if len(ctx.instruments) < 2:
         return {}
     names = r.config.get("instruments", {})
-    rows = {str(k): {"symbol": names.get(k, str(k)), "position": s.ledger.position, "volume": s.ledger.volume,
+    fills = {k: sum((f.instrument_id or ctx.instrument_id) == k for f in r.fills) for k in ctx.instruments}
+    rows = {str(k): {"symbol": names.get(k, str(k)), "fills": fills[k], "position": s.ledger.position,
+                     "volume": s.ledger.volume,
                      "fees": round(s.ledger.fees, 6), "total_pnl": round(s.pnl, 6)}
             for k, s in ctx.instruments.items()}
     return {"instruments": rows, "total_pnl_all_instruments": round(ctx.total_pnl, 6)}
@@ -152,17 +161,20 @@ def terminal_summary(r: ReplayResult) -> str:
     s = summarize(r)
     lines = [f"{r.strategy} {r.params} on {r.config.get('symbol')} ({r.config.get('data')})",
              f"  latency: orders {r.config['order_latency']}; feed {r.config['feed_latency']}; compute {r.config['compute']}",
-             f"  fills {s['fills']}  volume {s['volume']} (maker {s['maker_volume']}, taker {s['taker_volume']})"
+             (f"  instrument {r.ctx.instrument_id} ({r.config.get('symbol')}):" if "instruments" in s else "")
+             + f"  fills {s['fills']}  volume {s['volume']} (maker {s['maker_volume']}, taker {s['taker_volume']})"
              f"  position {s['position']}",
              f"  P&L total {s['total_pnl']:.2f} = realised {s['realized']:.2f} + unrealised {s['unrealized']:.2f}"
              f" - fees {s['fees']:.2f}",
              f"  orders {s['orders_placed']}, cancels {s['cancels_sent']}, mass cancels {s['mass_cancels_sent']}, "
              f"replaces {s['replaces_sent']}, "
              f"rejects {s['rejects']}; order-to-trade {s['order_to_trade']}; fill ratio (orders) "
-             f"{s['fill_ratio_orders']}, (qty) {s['fill_ratio_qty']}",
+             f"{s['fill_ratio_orders']}, (qty) {s['fill_ratio_qty']}"
+             + (f" (all instruments: {s['fills_all_instruments']} fills)" if "instruments" in s else ""),
              f"  engine: {s['engine_commands']} commands, {s['engine_events']} events in {r.wall_s:.2f} s"]
     for k, row in s.get("instruments", {}).items():
-        lines.append(f"  instrument {k} ({row['symbol']}): position {row['position']}, volume {row['volume']}, "
+        lines.append(f"  instrument {k} ({row['symbol']}): fills {row['fills']}, position {row['position']}, "
+                     f"volume {row['volume']}, "
                      f"P&L {row['total_pnl']:.2f} (fees {row['fees']:.2f})")
     if "total_pnl_all_instruments" in s:
         lines.append(f"  P&L over all instruments {s['total_pnl_all_instruments']:.2f}")

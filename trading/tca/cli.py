@@ -141,6 +141,16 @@ def _day_window(tape: Any, d: date | None) -> Any:
     return sub
 
 
+def _finite_or_null(value: Any) -> Any:
+    """NaN and infinities as JSON null, inside the per-horizon dicts too (json.dumps would write the
+    bare NaN that strict JSON readers refuse)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    return value
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return "n/a" if not math.isfinite(v) else f"{v:.3f}"
@@ -191,8 +201,7 @@ def _run(args: argparse.Namespace) -> int:
         rows = an.summary(args.by)
         for s in rows:
             if args.json:
-                print(json.dumps({k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                                  for k, v in asdict(s).items()}))
+                print(json.dumps(_finite_or_null(asdict(s)), allow_nan=False))
             else:
                 print(f"{s.key}: orders {s.orders} executions {s.executions} shares {s.shares} "
                       f"notional {s.notional:,.2f} fees {s.fees:,.2f} | arrival {_fmt(s.slippage_arrival_bps)} "

@@ -51,3 +51,15 @@ def test_with_a_hedge_leg_the_first_line_s_parts_add_up_to_its_total() -> None:
     assert first.endswith("fees and rebates +0.50, hedge leg -12.50 (spread and carry, below)"), first
     parts = [float(v) for v in re.findall(r"[+-]\d+\.\d\d", first)]
     assert parts[0] == pytest.approx(sum(parts[1:]))
+
+
+def test_the_model_inputs_carry_their_units() -> None:
+    """sigma per sqrt(second), A per second, k per price unit: before, all three were labelled
+    'price units' (A is a rate and k an inverse price)."""
+    rep = {"pnl": {k: 0.0 for k in ("total", "spread_capture", "adverse_selection", "inventory", "hedging", "fees")},
+           "pnl_parts_add_up": True, "runtime_pnl": 0.0, "pnl_matches_runtime": True, "passive_fills": 1,
+           "hedge_fills": 0, "volume": 10, "position": 10, "max_abs_inventory": 10, "max_inventory": 100,
+           "markouts": {}, "sigma": 463.6, "A": 0.5, "k": 0.0015, "fit": None, "regime": None,
+           "toxicity": 0.0, "quote_updates": 1, "reason_at_end": "quoting", "hedge": None}
+    assert ("sigma 463.6 (price units per sqrt(s)), A 0.5 (fills per s at the mid), k 0.0015 (per price unit)"
+            in report.summary(rep))
