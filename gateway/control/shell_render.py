@@ -359,6 +359,9 @@ def _latency(data: Any, cat: Catalog, fmt: Formats) -> RenderableType:
     t = _table("latency per stage", "stage", "p50", "p99", "p99.9", "max", "count",
                right=("p50", "p99", "p99.9", "max", "count"))
     for stage, s in data.items():
+        if s.get("count") == 0:       # no sample: no figure (it printed "0 ns", a latency never measured)
+            t.add_row(str(stage), "-", "-", "-", "-", qty(0))
+            continue
         t.add_row(str(stage), _ns(s.get("p50_ns")), _ns(s.get("p99_ns")), _ns(s.get("p999_ns")),
                   _ns(s.get("max_ns")), qty(s.get("count")))
     return t

@@ -87,6 +87,13 @@ def test_latency_in_microseconds() -> None:
     assert "850 ns" in row and "4.2 µs" in row and "250.0 µs" in row and "12,345" in row
 
 
+def test_a_stage_without_samples_shows_no_figures() -> None:
+    """A fresh venue's stages have count 0: '-', never '0 ns' (a latency nobody measured)."""
+    out = text("latency", {"end_to_end": {"p50_ns": 0, "p99_ns": 0, "p999_ns": 0, "max_ns": 0, "count": 0}})
+    row = next(line for line in out.splitlines() if "end_to_end" in line)
+    assert "0 ns" not in row and row.split()[1:] == ["-", "-", "-", "-", "0"]
+
+
 def test_writes_say_ok() -> None:
     assert text("halt ACME", None).strip() == "halt: ok"
     assert "risk set account: ok" in text("risk set account 1 max_position 5", {"previous": 10})
