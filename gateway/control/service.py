@@ -848,9 +848,12 @@ class ControlService(ParentCommands, StrategyCommands):
             if phase not in (HALTED, PRE_OPEN):
                 if isinstance(instrument, str) and instrument.lower() == "all":
                     continue
+                sym = self.symbol(ins)
+                what_to_do = (f"; open a closed one with `phase {sym} pre_open` (its opening call) or "
+                              f"`phase {sym} continuous`" if phase == CLOSED else "")
                 raise CommandError(protocol.CODE_BAD_REQUEST,
-                                   f"{self.symbol(ins)} is {PHASE_NAMES[phase]}: resume reopens a halted "
-                                   "(or pre-open) instrument")
+                                   f"{sym} is {PHASE_NAMES[phase]}: resume reopens a halted "
+                                   f"(or pre-open) instrument{what_to_do}")
             self.timers.pop(ins, None)
             steps = self.move_phase(ins, PRE_OPEN) if phase == HALTED else []
             if call_s > 0:

@@ -88,6 +88,21 @@ def test_kill_switch_cancels_the_accounts_orders_and_rejects_new_ones(venue: CpV
         wait_for(lambda: not ctl.call("orders", account=3) and not ctl.call("orders", account=4), "cancels")
 
 
+def test_resume_of_a_closed_instrument_says_how_to_open_it(venue: CpVenue) -> None:
+    """resume reopens a halted instrument; refused on a closed one, the refusal says which
+    command opens it (before it said only what resume does)."""
+    ctl = venue.control()
+    ctl.call("phase", instrument="PNL", phase="closed")
+    try:
+        reply = ctl.request("resume", instrument="PNL", call_s=0)
+        assert reply.code == "bad_request"
+        assert "PNL is closed" in reply.message and "`phase PNL continuous`" in reply.message
+        assert "`phase PNL pre_open`" in reply.message
+    finally:
+        ctl.call("phase", instrument="PNL", phase="continuous")
+    assert venue.phase(ctl, "PNL") == "continuous"
+
+
 def test_halt_stops_matching_and_the_resume_auction_reopens(venue: CpVenue) -> None:
     ctl = venue.control()
     with venue.connect(101) as buyer, venue.connect(201) as seller:
