@@ -865,6 +865,11 @@ class ControlService(ParentCommands, StrategyCommands):
                 steps = steps + self.move_phase(ins, CONTINUOUS)
                 out.append(replies.PhaseChange(instrument=self.symbol(ins), phase="continuous", steps=steps,
                                                auction=self.state.instruments[ins].last_auction))
+        if not out:         # `resume all` with nothing halted: said, not a bare "ok" that did nothing
+            phases = ", ".join(f"{self.symbol(i)} {PHASE_NAMES[self.state.instruments[i].phase]}"
+                               for i in self.resolve_instruments(instrument))
+            raise CommandError(protocol.CODE_BAD_REQUEST, f"nothing to resume: no instrument is halted "
+                               f"or pre-open ({phases})")
         return out
 
     def cmd_phase(self, user: str, role: str, instrument: Any, phase: Any) -> list[replies.PhaseChange]:

@@ -275,9 +275,10 @@ GRAMMAR: dict[str, Node] = {
                       "positions and P&L, of one account or of all"),
     "halt": Leaf("halt", (Arg("instrument", Kind.INSTRUMENT_OR_ALL),),
                  "halt an instrument, or all (no matching, no new orders)", write=True),
-    "resume": Leaf("resume", (_INSTR, Arg("call_s", Kind.SECONDS, optional=True)),
-                   "reopen a halted instrument: pre-open now, the auction and continuous trading "
-                   "after CALL_S seconds (default: the venue's)", write=True),
+    "resume": Leaf("resume", (Arg("instrument", Kind.INSTRUMENT_OR_ALL), Arg("call_s", Kind.SECONDS, optional=True)),
+                   "reopen a halted instrument, or all halted ones (after `halt all`): pre-open now, "
+                   "the auction and continuous trading after CALL_S seconds (default: the venue's)",
+                   write=True),
     "phase": Leaf("phase", (Arg("instrument", Kind.INSTRUMENT_OR_ALL), Arg("phase", Kind.PHASE)),
                   "set the trading phase of an instrument or of all", write=True,
                   details="phases: " + ", ".join(PHASES)),

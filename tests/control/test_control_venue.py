@@ -103,6 +103,18 @@ def test_resume_of_a_closed_instrument_says_how_to_open_it(venue: CpVenue) -> No
     assert venue.phase(ctl, "PNL") == "continuous"
 
 
+def test_resume_all_with_nothing_halted_says_so(venue: CpVenue) -> None:
+    """`resume all` (the shell's, after `halt all`) reopens every halted instrument; with none
+    halted it is refused saying so, instead of a bare ok that did nothing."""
+    ctl = venue.control()
+    ctl.call("halt", instrument="BETA")
+    res = ctl.call("resume", instrument="all", call_s=0)
+    assert [r["instrument"] for r in res] == ["BETA"] and venue.phase(ctl, "BETA") == "continuous"
+    reply = ctl.request("resume", instrument="all", call_s=0)
+    assert reply.code == "bad_request" and reply.message.startswith("nothing to resume: no instrument is halted")
+    assert "ACME continuous" in reply.message
+
+
 def test_halt_stops_matching_and_the_resume_auction_reopens(venue: CpVenue) -> None:
     ctl = venue.control()
     with venue.connect(101) as buyer, venue.connect(201) as seller:
