@@ -65,6 +65,7 @@ from gateway.control.config import DEFAULT_CONFIG_NAME, ConfigError, VenueConfig
 from gateway.control.config_watch import ConfigFileWatcher
 from gateway.control.ingest import ingest_endpoint
 from gateway.control.running_config import RUNNING_CONFIG_NAME, apply_edit, write_running_config
+from gateway.venues.up_env import DEPLOYMENT_ENV
 from gateway.security import admin_curve
 from shm import errors as shm_errors
 from shm.engine_segments import control_path, remove_leftovers
@@ -810,6 +811,10 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
         if said:
             print(f"up: {said}", file=sys.stderr, flush=True)
     config_source = str(Path(args.config).resolve()) if args.config else str(default_config_path())
+    if os.environ.get(DEPLOYMENT_ENV):
+        # A venue of a multi-venue `up`: its file is derived; keys and users are edited in the
+        # deployment's file (gateway/venues/up.py derives this one again from it)
+        config_source = os.environ[DEPLOYMENT_ENV]
 
     stopping = [False]
 

@@ -98,6 +98,9 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
         info = json.loads(ready.read_text())
         assert set(info["venues"]) == {"LITA", "LITB"}
         assert "2 venues, 15 processes (2 engines) on" in v.log("up") and "share the CPUs" in v.log("up")
+        # each venue's banner sends the operator to the deployment's file, not to its derived copy
+        assert f"session keys: [[sessions]] key in {cfg.resolve()} (and " in v.log("up")
+        assert "LITA.toml (and " not in v.log("up") and "users: [[users]] in " + str(cfg.resolve()) in v.log("up")
         assert info["discovery"].startswith("tcp://127.0.0.1:") and \
             f"price discovery (information shares across lit venues, topic analytics): {info['discovery']}" in v.log("up")
         discovery = _subscriber(info["discovery"])
