@@ -26,6 +26,7 @@ import secrets
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
 import msgspec
@@ -41,6 +42,16 @@ ANSWER_DEADLINE_S = 2.0
 MAX_REQUEST_BYTES = 4096        # an AdminRequest is well under 1 KiB (reason <= 128 bytes kept)
 _MAILBOX_POLL_S = 0.0002        # the loop answers within one pass; this only bounds CPU use
 _SOCKET_POLL_MS = 100           # how often the thread checks for stop while idle
+
+
+def previous_admin_token(path: str) -> str:
+    """The token a previous run of the gateway left in path ("" when there is none): read before
+    new_admin_token replaces it, so a request that still carries it (read by a client just before
+    this run wrote its own) is told apart from a wrong token."""
+    try:
+        return Path(path).read_text().strip()[:128]
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def new_admin_token(path: str) -> str:
@@ -60,8 +71,11 @@ class AdminServer:
 
     def __init__(self, endpoint: str, session_capacity: int, log: TextIO = sys.stderr, token: str = "",
                  curve_secret: str | None = None, curve_clients: str | None = None,
-                 rotation: KeyRotation | None = None) -> None:
+                 rotation: KeyRotation | None = None, previous_token: str = "") -> None:
         """token: when not empty, every request must carry it (else "unauthenticated", logged).
+        previous_token: the token of this gateway's previous run (previous_admin_token): a request
+        carrying it is refused all the same, but said to be stale rather than wrong (a client
+        that read the token file just before this run wrote it; its next call reads the new one).
         curve_secret, curve_clients: both or neither; serve CURVE with this key pair (NAME.key_secret)
         to the clients whose public keys (*.key) are in that directory. Raises curve.CurveError for
         an unusable key file or directory, zmq.ZMQError for a bad or busy endpoint. rotation: the
@@ -70,7 +84,9 @@ class AdminServer:
             raise curve.CurveError("the admin endpoint's CurveZMQ needs both the server key pair and "
                                    "the admitted clients' directory")
         self._token = token.encode()
+        self._previous_token = previous_token.encode() if previous_token != token else b""
         self.refused = 0
+        self.stale = 0
         self._log = log
         self._ctx = zmq.Context()
         self._sock = self._ctx.socket(zmq.REP)
@@ -164,6 +180,15 @@ class AdminServer:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             return AdminReply(ok=False, code="bad_request", message=f"undecodable request: {str(exc)[:200]}")
         if self._token and not hmac.compare_digest(req.token.encode(), self._token):
+            if self._previous_token and hmac.compare_digest(req.token.encode(), self._previous_token):
+                self.stale += 1
+                if self.stale <= 10:
+                    print(f"gateway: admin request {req.op[:32]!r} carried the token of this gateway's "
+                          f"previous run (the client read the token file before this run wrote it): "
+                          f"answered unauthenticated; its next call reads the new token",
+                          file=self._log, flush=True)
+                return AdminReply(ok=False, code="unauthenticated",
+                                  message="the token of the gateway's previous run: read the token file again")
             self.refused += 1
             if self.refused <= 100 or self.refused % 1000 == 0:     # logged, not a disk filler
                 print(f"gateway: admin request {req.op[:32]!r} refused: no or wrong admin token "

@@ -32,7 +32,7 @@ import zmq
 
 from gateway.cli_numbers import positive_int
 from gateway.enginehost import journal
-from gateway.orderentry.admin_server import AdminServer, new_admin_token
+from gateway.orderentry.admin_server import AdminServer, new_admin_token, previous_admin_token
 from gateway.security.curve import CurveError
 from gateway.security.gateway_security import GatewaySecurity
 from gateway.security.key_rotation import KeyRotation
@@ -340,7 +340,8 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     admin: AdminServer | None = None
     if args.admin:
         try:
-            admin = AdminServer(args.admin, len(cfg.sessions),
+            previous = previous_admin_token(args.admin_token_file) if args.admin_token_file else ""
+            admin = AdminServer(args.admin, len(cfg.sessions), previous_token=previous,
                                 token=new_admin_token(args.admin_token_file) if args.admin_token_file else "",
                                 curve_secret=args.admin_curve_secret, curve_clients=args.admin_curve_clients,
                                 rotation=KeyRotation(args.config, cfg))
