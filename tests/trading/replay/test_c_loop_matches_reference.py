@@ -83,14 +83,18 @@ class TouchAndPlain(TouchQuoter):
         ctx.set_timer(7_000_000)
 
 
-class DepthReader(TouchQuoter):
-    """The quoting strategy that reads the book's levels at every third firing only, so the C loop's
-    view brings its level dicts up to date across several wake-ups (quiet ones included)."""
+class _BookRecorder(TouchQuoter):
+    """The quoting strategy, counting its timer firings and keeping what it read of the book."""
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.fired = 0
         self.seen: list[tuple[Any, ...]] = []
+
+
+class DepthReader(_BookRecorder):
+    """The quoting strategy that reads the book's levels at every third firing only, so the C loop's
+    view brings its level dicts up to date across several wake-ups (quiet ones included)."""
 
     def on_timer(self, ctx: Context) -> None:
         self.fired += 1
@@ -101,15 +105,10 @@ class DepthReader(TouchQuoter):
         super().on_timer(ctx)
 
 
-class TradeReader(TouchQuoter):
+class TradeReader(_BookRecorder):
     """The quoting strategy that reads the printed volume and last price at every firing (the C
     loop's trade fold taken by the read) and the levels at every fourth only (the fold taken before
     the level set is emptied)."""
-
-    def __init__(self, **params: Any) -> None:
-        super().__init__(**params)
-        self.fired = 0
-        self.seen: list[tuple[Any, ...]] = []
 
     def on_timer(self, ctx: Context) -> None:
         self.fired += 1
