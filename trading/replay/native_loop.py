@@ -26,6 +26,7 @@ import numpy as np
 
 from native import records
 from native._venue import ffi, lib
+from native.batch import write_cancel, write_new_limit
 from native.engine import EngineError
 from native.messages import Event
 from trading.replay.history import CONTRA_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, Cmd, History
@@ -110,6 +111,17 @@ class NativeLoop:
             self._check(rep[0], "rpl_loop_advance")
         return rep
 
+    def advance_parts(self) -> tuple[Callable[..., int], Any, Any, Any, Any, Callable[[Any], tuple[int, ...]]]:
+        """advance's pieces for a caller that runs it per wake-up in its own loop (a Python call
+        less each time): rpl_loop_advance, its first three arguments, the report's buffer and its
+        unpacker. The caller calls ``check_report(report)`` where the report's stop is negative or
+        its rejects reach REJECT_BATCH, as advance does."""
+        return lib.rpl_loop_advance, self._l, self._r, self._e, self._report, self._unpack_report
+
+    def check_report(self, rep: tuple[int, ...]) -> None:
+        """advance's check of its report: an error raised, the rejects counted."""
+        self._check(rep[0], "rpl_loop_advance")
+
     def push_outgoing(self, out: list[Outgoing], arrive: list[int] | None, latency_ns: int, last: int,
                       account_id: int) -> int:
         """A wake-up's commands onto the arrival FIFO in one call, packed into the loop's reused
@@ -121,10 +133,18 @@ class NativeLoop:
             self._cmd_buffer(n)
         buf, offset, size = self._cmd, 0, records.RECORD_SIZE
         for k, o in enumerate(out):
-            t = arrive[k] if arrive is not None else o.sent_ns + latency_ns
+            sent, op, order_id, side, price, qty, tif, flags, display_qty, instrument_id, client_order_id = o
+            t = arrive[k] if arrive is not None else sent + latency_ns
             if t > last:
                 last = t
-            pack_command(buf, offset, o, INSTRUMENT, account_id, last)
+            # pack_command's two common records written here (a call less per command)
+            if op == "NEW" and not display_qty:
+                write_new_limit(buf, offset, instrument_id or INSTRUMENT, 0, last, order_id, client_order_id, price,
+                                qty, account_id, 0, side, tif, 0, flags)
+            elif op == "CANCEL":
+                write_cancel(buf, offset, instrument_id or INSTRUMENT, 0, last, order_id)
+            else:
+                pack_command(buf, offset, o, INSTRUMENT, account_id, last)
             offset += size
         if lib.rpl_loop_push_arrivals(self._l, self._cmd_ptr, n) != 0:
             raise MemoryError("rpl_loop_push_arrivals: out of memory")
