@@ -6,8 +6,9 @@ Held means still in use by a process of some run: a lock file with an flock on i
 (/proc/locks, read, never probed with flock: a probe would make a concurrent taker fail), any
 other file mapped or open in a live process (/proc/PID/maps, /proc/PID/fd). Another run beside
 this one (another worktree) cleans up on its own schedule, so a file that goes away within
-SETTLE_S is not debris; a lock file whose holder line names a program outside this checkout is
-another checkout's, reported as a note only.
+SETTLE_S is not debris; a venue whose lock file's holder line names a program outside this
+checkout is another checkout's (its lock file and its segments: a test there may have killed its
+engine and not yet cleaned up), reported as a note only.
 """
 from __future__ import annotations
 
@@ -77,10 +78,19 @@ def _holder_outside_checkout(path: str) -> bool:
     return program.startswith("/") and not Path(program).resolve().is_relative_to(ROOT)
 
 
+def _venue_of_lock(name: str) -> str:
+    """'venue-NAME.ROLE.lock' -> NAME (venue names contain no dot)."""
+    return name[len(PREFIX) + 1:].split(".", 1)[0]
+
+
 def unheld(directory: str, names: set[str]) -> tuple[list[str], list[str]]:
     """Of `names` in directory, those no live process holds: (this checkout's or unknown,
-    another checkout's lock files)."""
+    another checkout's). A venue whose lock file names a program of another checkout is that
+    checkout's, its segments too: a test there may have killed its engine and not yet run its
+    clean-up."""
     locked, used = _flocked_inodes(), _in_use_paths()
+    foreign = {_venue_of_lock(n) for n in names
+               if n.endswith(".lock") and _holder_outside_checkout(os.path.join(directory, n))}
     mine, others = [], []
     for name in sorted(names):
         path = os.path.join(directory, name)
@@ -92,8 +102,11 @@ def unheld(directory: str, names: set[str]) -> tuple[list[str], list[str]]:
             dev = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}"
             if (dev, st.st_ino) in locked:
                 continue
-            (others if _holder_outside_checkout(path) else mine).append(path)
-        elif path not in used:
+        elif path in used:
+            continue
+        if any(name.startswith(f"{PREFIX}-{v}-") or name.startswith(f"{PREFIX}-{v}.") for v in foreign):
+            others.append(path)
+        else:
             mine.append(path)
     return mine, others
 
@@ -121,7 +134,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     write = reporter.write_line if reporter is not None else print
     for path in others:
-        write(f"note: {path} was left by a run of another checkout (its holder line names it)")
+        write(f"note: {path} is another checkout's (its venue's lock file names that program)")
     if mine:
         write("")
         write(f"ERROR: this test run left {len(mine)} venue file(s) that no live process holds "

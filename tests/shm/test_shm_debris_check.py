@@ -40,9 +40,12 @@ def test_debris_is_what_appeared_and_nobody_holds(tmp_path):
     assert len(mine) == 5
 
 
-def test_a_lock_file_of_another_checkout_is_a_note_not_this_runs_debris(tmp_path):
+def test_a_venue_of_another_checkout_is_a_note_not_this_runs_debris(tmp_path):
     d = str(tmp_path)
     with open(os.path.join(d, "venue-x.engine.lock"), "w") as f:
         f.write("pid 1: /elsewhere/checkout/gateway/__main__.py engine --name x\n")
+    for name in ("venue-x-cmd-1", "venue-x-latency-engine", "venue-xy-events"):
+        _make(os.path.join(d, name))
     mine, others = debris(d, set(), settle_s=0)
-    assert (mine, others) == ([], [os.path.join(d, "venue-x.engine.lock")])
+    assert mine == [os.path.join(d, "venue-xy-events")]      # another venue, no lock file: this run's
+    assert others == [os.path.join(d, n) for n in ("venue-x-cmd-1", "venue-x-latency-engine", "venue-x.engine.lock")]
