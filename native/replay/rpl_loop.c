@@ -373,10 +373,16 @@ static int skip_quiet_wake(rpl_loop_t *l, rpl_router_t *r, int64_t t)
 
 /* ---- history slices (Replay._cut_before_own_orders, _hist_chunk, _aggressors) ------------------ */
 
-/* numpy.searchsorted(ts, x, side="right") */
-static size_t upper_bound(const int64_t *ts, size_t n, int64_t x)
+/* numpy.searchsorted(ts, x, side="right") for an answer known to be at or after `from`: a galloping
+ * search from there (the answer is usually near: a slice ends a few commands on), then a binary one. */
+static size_t upper_bound(const int64_t *ts, size_t n, size_t from, int64_t x)
 {
-    size_t lo = 0, hi = n;
+    size_t lo = from, step = 1;
+    while (lo + step < n && ts[lo + step] <= x) {
+        lo += step;
+        step *= 2;
+    }
+    size_t hi = lo + step < n ? lo + step : n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (ts[mid] <= x) lo = mid + 1;
@@ -391,7 +397,7 @@ static size_t cut_before_own_orders(const rpl_loop_t *l, size_t j, int64_t react
     size_t window = j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
     size_t first = rpl_first_touch(l->bid_hit, l->ask_hit, l->i, window, l->own_bid, l->own_ask);
     if (first >= window) return window;
-    size_t guard = upper_bound(l->ts, l->n, l->ts[first] + react_ns);
+    size_t guard = upper_bound(l->ts, l->n, first, l->ts[first] + react_ns);
     return guard < j ? guard : j;
 }
 
@@ -483,7 +489,7 @@ static size_t slice_end(rpl_loop_t *l, const rpl_router_t *r, int64_t t_h, int64
         int64_t reaction = earliest_reaction(l, t_h + l->lf_min);
         if (reaction < RPL_INF && reaction + l->lo_min < limit) limit = reaction + l->lo_min;
     }
-    size_t j = limit < RPL_INF ? upper_bound(l->ts, l->n, limit) : l->n;
+    size_t j = limit < RPL_INF ? upper_bound(l->ts, l->n, l->i, limit) : l->n;
     j = cut_before_own_orders(l, j, l->lf_min + l->lo_min);
     if (j < l->i + 1) j = l->i + 1;
     return j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;

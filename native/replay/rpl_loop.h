@@ -16,7 +16,8 @@
  *     account (FIDELITY.md rules 2 and 3), hidden prints not rewritten go to the market-data FIFO.
  * The strategy's own events wait on the loop's own FIFO (delivery times beside them) until Python
  * takes them at a wake-up. Market data delivered to the strategy is folded into a set of changed
- * levels (the last quantity per side and price) and the trades' last price and volume, so Python
+ * levels (the last quantity per side and price; kept from the strategy's first read of its level
+ * dicts on: levels_wanted) and the trades' last price and volume, so Python
  * applies a handful of net level changes per wake-up instead of every event; a row Python must see
  * on its own (a phase change, or a trade when the strategy has on_trade) stops the fold.
  * The level rows taken also update a C copy of the strategy's book view (rpl_view.h), so that a
@@ -149,7 +150,10 @@ typedef struct rpl_loop {
     uint64_t epoch;
     uint8_t md_changed;       /* a book level or a trade was taken since the caller cleared it */
     uint8_t trade_seen;       /* a trade was folded since rpl_loop_levels_clear */
-    uint8_t _pad3[6];
+    uint8_t levels_wanted;    /* the caller's: keep the level set (0 until the strategy first reads its
+                               * level dicts, which are then built from the view; a strategy that reads
+                               * only the touch costs no level set per row) */
+    uint8_t _pad3[5];
     int64_t trade_last_price, trade_volume;
     int64_t touch_bid, touch_ask; /* the view's best bid / ask after the last rpl_loop_take_md (-RPL_INF /
                                * RPL_INF: none): Python reads the touch as two fields, not two calls */
@@ -213,7 +217,7 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
                       int64_t busy_until, int flags);
 
 /* Takes market data delivered at or before t off the router's FIFO: book levels into the level
- * set and the view, trades folded (unless stop_on_trade), md_changed set for both (held trades
+ * set (with levels_wanted) and the view, trades folded (unless stop_on_trade), md_changed set for both (held trades
  * too). Returns RPL_MD_FOLDED when the level set or the trade fold holds something (taken now, or
  * earlier by a quiet wake-up the loop skipped), | RPL_MD_HELD when it stopped at a row
  * Python must handle itself (a phase change; a trade with stop_on_trade), copied to held; 0 when

@@ -210,7 +210,7 @@ class NativeLoop:
         """What quiet wake-ups took and no wake-up has applied yet, into the book view (at the day's
         end, so the view is the reference loop's)."""
         self.book.take_fold()
-        self.book.sync()
+        self.book.bring_levels()
 
     def mark_timers(self, own: bool) -> None:
         lib.rpl_loop_mark_timers(self._l, int(own))
@@ -263,8 +263,7 @@ class LoopBookView(BookView):
         """The run is over: the dicts brought up to date, so the view outlives the loop's memory
         (ReplayResult.ctx keeps it; the loop is freed with the run)."""
         if self._attached:
-            self.take_fold()
-            self.sync()
+            self.bring_levels()
             b, a = self._l.touch_bid, self._l.touch_ask
             self._best_bid = None if b == -INF else b
             self._best_ask = None if a == INF else a
@@ -273,8 +272,8 @@ class LoopBookView(BookView):
     # the level dicts: brought up to date when read ------------------------------------------------
     @property  # type: ignore[override]
     def bids(self) -> dict[int, int]:
-        if self._attached and self._l.n_levels:
-            self.sync()
+        if self._attached:
+            self.bring_levels()
         return self._levels[1]
 
     @bids.setter
@@ -283,8 +282,8 @@ class LoopBookView(BookView):
 
     @property  # type: ignore[override]
     def asks(self) -> dict[int, int]:
-        if self._attached and self._l.n_levels:
-            self.sync()
+        if self._attached:
+            self.bring_levels()
         return self._levels[2]
 
     @asks.setter
@@ -318,6 +317,25 @@ class LoopBookView(BookView):
             self.take_fold()
         self._last_trade_price = price
         self._traded_volume += qty
+
+    def bring_levels(self) -> None:
+        """The level dicts up to date: at the first read, built from the loop's view (every level
+        delivered so far), after which the loop keeps the net changes (levels_wanted) and each read
+        applies those (sync). The dicts are the same objects throughout."""
+        l = self._l
+        if l.levels_wanted:
+            if l.n_levels:
+                self.sync()
+            return
+        self.take_fold()     # emptying the level set forgets the trade fold: taken first
+        view = l.view
+        for s, side in ((0, 1), (1, 2)):
+            levels, sign, d = view.lv[s], 1 if side == 1 else -1, self._levels[side]
+            d.clear()
+            for k in range(view.n[s]):
+                d[sign * levels[k].key] = levels[k].qty
+        lib.rpl_loop_levels_clear(l)
+        l.levels_wanted = 1
 
     def sync(self) -> None:
         """The loop's net level changes into the dicts (and the set emptied; the trade fold, which

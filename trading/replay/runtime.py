@@ -312,8 +312,8 @@ class Replay:
             except Exception as exc:   # a strategy that raises is stopped; the replay goes on
                 self._fail(name, exc)
             self._charged += self._elapsed()
-        else:
-            # _clock reads the start only in "measured" mode; elsewhere it is a flag (inside a callback)
+        elif self._fixed_charge:
+            # _clock reads the start only in "measured" mode; here it is a flag (inside a callback)
             self._cb_start = 1
             try:
                 fn(self.ctx, *args)
@@ -322,6 +322,14 @@ class Replay:
             except Exception as exc:
                 self._fail(name, exc)
             self._charged += self._fixed_charge
+        else:     # nothing charged, and no clock reads the flag (_clock_none, or a fixed charge of 0)
+            try:
+                fn(self.ctx, *args)
+            except ComputeChargesMismatch:
+                raise
+            except Exception as exc:
+                self._fail(name, exc)
+            return
         self._cb_start = 0
 
     def _fail(self, where: str, exc: Exception) -> None:
