@@ -63,6 +63,7 @@ void rpl_loop_free(rpl_loop_t *l)
     free(l->touch);
     free(l->arr);
     rpl_view_free(&l->view);
+    rpl_orders_free(&l->orders);
     l->timers = NULL;
     l->own = NULL;
     l->own_deliver = NULL;
@@ -125,8 +126,10 @@ long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_
 size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, size_t max)
 {
     size_t k = 0;
-    while (k < max && l->own_head < l->own_tail && l->own_deliver[l->own_head] <= t)
-        out[k++] = l->own[l->own_head++];
+    while (k < max && l->own_head < l->own_tail && l->own_deliver[l->own_head] <= t) {
+        out[k] = l->own[l->own_head++];
+        rpl_orders_apply(&l->orders, &out[k++]);
+    }
     if (l->own_head == l->own_tail) l->own_head = l->own_tail = 0;
     return k;
 }
@@ -529,6 +532,14 @@ int rpl_loop_push_arrivals(rpl_loop_t *l, const eng_cmd_t *cmds, size_t n)
         l->arr_head = 0;
     }
     if (grow((void **)&l->arr, &l->arr_cap, l->arr_tail + n, sizeof(eng_cmd_t))) return -ENOMEM;
+    size_t known = l->orders.n;
+    for (size_t k = 0; k < n; k++) {
+        const eng_new_order_t *o = &cmds[k].new_order;
+        if (o->hdr.type == ENG_CMD_NEW_ORDER && rpl_orders_add(&l->orders, o->order_id, o->side, o->price)) {
+            l->orders.n = known;     /* nothing appended: the orders this call added go too */
+            return -ENOMEM;
+        }
+    }
     memcpy(l->arr + l->arr_tail, cmds, n * sizeof *cmds);
     l->arr_tail += n;
     l->t_arrival = l->arr[l->arr_head].hdr.ts_ns;
@@ -579,14 +590,12 @@ static long run_until_wake(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e)
     }
 }
 
-long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
-                      int64_t busy_until, int flags)
+long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t busy_until, int flags)
 {
     l->now = now;
-    l->own_bid = own_bid;
-    l->own_ask = own_ask;
     l->busy_until = busy_until;
-    l->has_orders = (flags & RPL_HAS_ORDERS) != 0;
+    rpl_orders_best(&l->orders, -RPL_INF, RPL_INF, &l->own_bid, &l->own_ask);
+    l->has_orders = l->orders.n > 0;
     l->stopped = (flags & RPL_STOPPED) != 0;
     l->settled = 0;
     long rc = run_until_wake(l, r, e);
