@@ -218,7 +218,8 @@ int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trad
             break;
         }
         if (m->kind == 0) {
-            if (level_set(l, m->side, m->price, m->qty) || rpl_view_set(&l->view, m->side, m->price, m->qty)) {
+            if ((l->levels_wanted && level_set(l, m->side, m->price, m->qty)) ||
+                rpl_view_set(&l->view, m->side, m->price, m->qty)) {
                 note_touch(l);
                 return -ENOMEM;
             }
