@@ -59,7 +59,8 @@ from trading.replay.history import (
     History,
 )
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
-from trading.replay.native_loop import HAS_ORDERS, REJECT_BATCH, STOP_END, STOPPED, NativeLoop
+from trading.replay import native_loop
+from trading.replay.native_loop import STOP_END, STOPPED, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
 from trading.strategy.decode import field_picker
@@ -245,6 +246,7 @@ class Replay:
                                    stop_on_trade=bool(self._stop_on_trade))
             # the strategy reads the loop's own view (its touch from C, its levels when read)
             self.ctx.book = self.ctx.instruments[INSTRUMENT].book = self.loop.book
+            self.loop.state.orders.account_id = self.cfg.account_id     # its side of a TRADE
         else:
             self._ts = history.ts_ns.tolist()
             self._side, self._price, self._qty = history.side.tolist(), history.price.tolist(), history.qty.tolist()
@@ -312,8 +314,8 @@ class Replay:
             except Exception as exc:   # a strategy that raises is stopped; the replay goes on
                 self._fail(name, exc)
             self._charged += self._elapsed()
-        else:
-            # _clock reads the start only in "measured" mode; elsewhere it is a flag (inside a callback)
+        elif self._fixed_charge:
+            # _clock reads the start only in "measured" mode; here it is a flag (inside a callback)
             self._cb_start = 1
             try:
                 fn(self.ctx, *args)
@@ -322,6 +324,14 @@ class Replay:
             except Exception as exc:
                 self._fail(name, exc)
             self._charged += self._fixed_charge
+        else:     # nothing charged, and no clock reads the flag (_clock_none, or a fixed charge of 0)
+            try:
+                fn(self.ctx, *args)
+            except ComputeChargesMismatch:
+                raise
+            except Exception as exc:
+                self._fail(name, exc)
+            return
         self._cb_start = 0
 
     def _fail(self, where: str, exc: Exception) -> None:
@@ -442,32 +452,28 @@ class Replay:
         n = len(self.h)
         step = max(1, n // 200)
         next_progress = 0
+        # the strategy's best own prices and whether it has orders come from the loop's own table
+        # of its orders (rpl_orders.h), which holds what Context.orders holds at every advance
         ctx = self.ctx
         orders, outbox, timers = ctx.orders, ctx.outbox, ctx.timers
-        prices: tuple[int, int] | None = None
         advance, l, r, e, report, unpack = loop.advance_parts()
+        reject_batch = native_loop.REJECT_BATCH     # read per run (a test lowers it)
         apply, raw = ctx.apply_record, loop.own_records
         # each record's type code is its first byte (a little-endian uint16 below 256: asserted)
         types, accepted_id = memoryview(raw), ACCEPTED_ORDER_ID
         on_timer = self._bound.get("on_timer")
         while True:
-            # the strategy's side as the reference loop would see it now (its orders change only
-            # at a wake-up: its callbacks and own events)
-            if prices is None:
-                prices = self._own_prices()
             # its commands on the way are on the loop's arrival FIFO (_after_wake): advance runs them
-            advance(l, r, e, self.now, prices[0], prices[1], self.busy_until,
-                    (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
+            advance(l, r, e, self.now, self.busy_until, STOPPED if self.error is not None else 0)
             rep = unpack(report)
             stop, t, now, i, took_own, _, settled, fired, rejects = rep
-            if stop < 0 or rejects >= REJECT_BATCH:
+            if stop < 0 or rejects >= reject_batch:
                 loop.check_report(rep)
             self.now = now
             if stop == STOP_END:
                 break
             if not settled or self.error is not None:
                 self._wake(t)
-                prices = None
             else:
                 # the common wake-up, everything taken and the timers settled in C: _wake_c_loop's
                 # callbacks in the same order, and _after_wake, inlined (this runs per wake-up)
@@ -478,7 +484,6 @@ class Replay:
                 calls = self._calls
                 taken = False
                 if took_own:     # the records themselves, no Struct each (Context.apply_record)
-                    prices = None
                     silent = self._silent_acks
                     for offset in range(0, took_own * RECORD_SIZE, RECORD_SIZE):
                         if silent and types[offset] == E_ACCEPTED:
@@ -499,7 +504,6 @@ class Replay:
                     if len(timers) != self._timers_seen:     # set_timer was called
                         self._start_timers(t)
                     if outbox:
-                        prices = None
                         self._send(outbox)
                         outbox.clear()
                     if t - self.last_sample >= self._sample_every:
