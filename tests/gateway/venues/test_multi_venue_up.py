@@ -96,6 +96,7 @@ def test_two_venues_and_the_consolidator_from_one_file(tmp_path):
                 stdout_to_log=True, cwd=tmp_path)
         v.wait_for(ready.exists, "the multi-venue ready file", deadline_s=START_S)
         info = json.loads(ready.read_text())
+        v.allow_stop_time("up", info)       # its clean stop may take its announced budget
         assert set(info["venues"]) == {"LITA", "LITB"}
         assert "2 venues, 15 processes (2 engines) on" in v.log("up") and "share the CPUs" in v.log("up")
         # each venue's banner sends the operator to the deployment's file, not to its derived copy
@@ -286,6 +287,7 @@ def test_the_dark_venue_trades_at_the_midpoint_of_the_lit_nbbo(tmp_path):
                 stdout_to_log=True, cwd=tmp_path)
         v.wait_for(ready.exists, "the multi-venue ready file", deadline_s=START_S)
         info = json.loads(ready.read_text())
+        v.allow_stop_time("up", info)       # its clean stop may take its announced budget
         assert info["venues"]["DARK"]["type"] == "dark"
         clients = []
         for vid, sess, firm, key in (("LITA", 101, 1, "alpha-key-101"), ("LITB", 201, 2, "beta-key-201")):
