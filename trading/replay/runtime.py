@@ -290,7 +290,7 @@ class Replay:
     def _invoke(self, name: str, *args: Any) -> None:
         if name == "on_fill":
             self.fills.append(args[0])
-            self._sample(self._wake_ts, force=True)
+            self._sample(self._wake_ts, True)
         if self.error is not None:
             return
         fn = self._bound.get(name)
@@ -462,6 +462,8 @@ class Replay:
         # each record's type code is its first byte (a little-endian uint16 below 256: asserted)
         types, accepted_id = memoryview(raw), ACCEPTED_ORDER_ID
         on_timer = self._bound.get("on_timer")
+        lat, acct = self._order_latency_ns, self.cfg.account_id
+        push = loop.push_outgoing if lat is not None else None
         while True:
             # its commands on the way are on the loop's arrival FIFO (_after_wake): advance runs them
             advance(l, r, e, self.now, self.busy_until, STOPPED if self.error is not None else 0)
@@ -504,7 +506,10 @@ class Replay:
                     if len(timers) != self._timers_seen:     # set_timer was called
                         self._start_timers(t)
                     if outbox:
-                        self._send(outbox)
+                        if push is not None:     # _send with a constant order latency, inlined
+                            self.last_arrival = push(outbox, None, lat, self.last_arrival, acct)
+                        else:
+                            self._send(outbox)
                         outbox.clear()
                     if t - self.last_sample >= self._sample_every:
                         self._sample(t)
@@ -893,9 +898,17 @@ class Replay:
         if not force and t - self.last_sample < self._sample_every:
             return
         self.last_sample = t
-        led = self.ctx.ledger
-        mid = self.ctx.book.mid if self.wants_md else self._engine_mid()
-        bid, ask = self._own_prices()
+        ctx = self.ctx
+        led = ctx.ledger
+        mid = ctx.book.mid if self.wants_md else self._engine_mid()
+        bid, ask = -INF, INF      # _own_prices, inlined (a sample is taken per fill)
+        for o in ctx.orders.values():
+            p = o.price
+            if o.side == BUY:
+                if p > bid:
+                    bid = p
+            elif p < ask:
+                ask = p
         # led.unrealized(mid) and led.total(mid): the same float operations in the same order,
         # inlined (a sample is taken per fill)
         position, realized, fees = led.position, led.realized, led.fees
