@@ -143,6 +143,7 @@ class Venue:
         self.log_dir = log_dir
         self.stop_deadline_s = stop_deadline_s
         self.procs: dict[str, subprocess.Popen[str]] = {}
+        self._stop_deadline: dict[str, float] = {}     # a role that announced a longer clean stop
         self._logs: dict[str, IO[str]] = {}
         self._order: list[str] = []
 
@@ -206,7 +207,16 @@ class Venue:
         self.spawn(role, up_command(config, run_dir, ready_file, *args), stdout_to_log=True)
         self._start_wait(ready_file.exists, f"{role}'s ready file", deadline_s)
         ready: dict[str, Any] = json.loads(ready_file.read_text())
+        self.allow_stop_time(role, ready)
         return ready
+
+    def allow_stop_time(self, role: str, ready: Mapping[str, Any]) -> None:
+        """Gives role the clean stop its ready file announces (``stop_budget_s``: `up` stops its
+        processes one after the other, gateway/control/up.py stop_budget_s) when that is longer
+        than the venue's stop_deadline_s: killed sooner, it would leave its stop half done."""
+        budget = ready.get("stop_budget_s")
+        if isinstance(budget, (int, float)) and budget > self.stop_deadline_s:
+            self._stop_deadline[role] = float(budget)
 
     # ---- waiting ------------------------------------------------------------------------------
     def wait_for(self, cond: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S,
@@ -249,9 +259,12 @@ class Venue:
     def stop(self, role: str, deadline_s: float | None = None) -> int:
         """SIGTERM role (SIGKILL after the deadline) and return its exit status."""
         proc = self.procs[role]
-        stop(proc, self.stop_deadline_s if deadline_s is None else deadline_s)
+        stop(proc, self._deadline(role) if deadline_s is None else deadline_s)
         self._close_log(role)
         return int(proc.wait())
+
+    def _deadline(self, role: str) -> float:
+        return self._stop_deadline.get(role, self.stop_deadline_s)
 
     def kill(self, role: str) -> None:
         """SIGKILL role (a crash) and reap it."""
@@ -267,7 +280,7 @@ class Venue:
         err = ""
         for role in reversed(self._order):
             proc = self.procs[role]
-            stop(proc, self.stop_deadline_s)
+            stop(proc, self._deadline(role))
             self._close_log(role)
             if proc.stderr is not None and not proc.stderr.closed:
                 err += proc.stderr.read()

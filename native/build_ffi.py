@@ -43,7 +43,7 @@ CDEF_HEADERS = (
     "gateway/sbe_codec.h", "gateway/gw_security.h", "gateway/gw_admin.h", "gateway/gw_server.h",
     "bench/eng_perf.h", "bench/gw_loadgen.h", "bench/gw_sec_bench.h", "bench/hdr_bench.h", "bench/md_probe.h",
     "bench/probe_tcp.h", "bench/ring_probe.h", "bench/ring_stress.h", "bench/tls_client.h",
-    "replay/rpl_router.h", "replay/rpl_view.h", "replay/rpl_loop.h",
+    "replay/rpl_router.h", "replay/rpl_view.h", "replay/rpl_orders.h", "replay/rpl_loop.h",
     "tca/tca_bbo.h",
 )
 _SECTION = re.compile(r"/\* CFFI-BEGIN \*/(.*?)/\* CFFI-END \*/", re.S)

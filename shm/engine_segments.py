@@ -16,6 +16,7 @@ from native._venue import lib
 from shm.errors import SegmentError
 from shm.segment import (KIND_BROADCAST, KIND_CONTROL, KIND_SPSC, Segment, segment_path,
                          unlink_segment)
+from shm.venue_lock import remove_stale_venue_locks
 
 MAX_PRODUCERS = lib.RING_MAX_PRODUCERS
 
@@ -98,7 +99,8 @@ def engine_serving(name: str, directory: str | None = None, served_by: int | Non
 
 
 def remove_leftovers(name: str, directory: str | None = None) -> list[str]:
-    """Removes the segment files of engine `name` (for tests and ops after a crash)."""
+    """Removes the segment files of engine `name` and its lock files that no live process holds
+    (for tests and ops after a crash: a SIGKILLed engine or `up` leaves its lock file)."""
     paths = [control_path(name, directory), events_path(name, directory)]
     for k in range(MAX_PRODUCERS):
         paths += [cmd_path(name, k, directory), reply_path(name, k, directory)]
@@ -114,4 +116,4 @@ def remove_leftovers(name: str, directory: str | None = None) -> list[str]:
                 removed.append(os.path.join(latency, entry))
             except FileNotFoundError:
                 pass
-    return removed
+    return removed + remove_stale_venue_locks(name, directory)

@@ -27,6 +27,9 @@ import sys
 from shm.segment import segment_path
 
 
+ROLES = ("up", "engine")         # the roles whose lock files live beside the venue's segments
+
+
 class VenueLocked(Exception):
     """Another live process holds the lock; the message names it and the lock file."""
 
@@ -127,6 +130,28 @@ def lock_venue(name: str, role: str, directory: str | None = None) -> NameLock:
     """Takes venue NAME's lock for `role` ('up' or 'engine'); raises VenueLocked when held."""
     return NameLock(venue_lock_path(name, role, directory),
                     f"venue {name!r} ({role})").acquire()
+
+
+def remove_stale_lock(path: str) -> bool:
+    """Removes lock file `path` when no live process holds it: a holder SIGKILLed (or killed by
+    the OOM killer) never ran its release, so its file stays behind, empty of meaning. The file is
+    taken first and removed by release(), as a clean holder would, so a process taking it at the
+    same moment either holds it (and it stays) or finds it replaced (and takes the new one).
+    True when a stale file was removed; False when it is held or absent."""
+    if not os.path.lexists(path) or os.path.isdir(path):
+        return False
+    try:
+        NameLock(path, f"lock {path!r}").acquire().release()
+    except (VenueLocked, OSError):
+        return False
+    return True
+
+
+def remove_stale_venue_locks(name: str, directory: str | None = None) -> list[str]:
+    """The lock files of venue NAME's roles ('up', 'engine') that no live process holds, removed
+    (for the clean-up after a venue's processes are gone: see remove_stale_lock)."""
+    paths = [venue_lock_path(name, role, directory) for role in ROLES]
+    return [p for p in paths if remove_stale_lock(p)]
 
 
 def lock_journal(directory: str) -> NameLock:

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-pytest_plugins = ["tests.gw_io_backends"]
+pytest_plugins = ["tests.gw_io_backends", "tests.shm_debris"]
 
 STARTS_PROCESSES = re.compile(
     r"start_venue\(|start_engine\(|engine_proc|\bVenue\(|\bvenue\.spawn\(|\blive_venue\b|LiveEngine\(|"

@@ -74,6 +74,7 @@ from shm.venue_lock import VenueLocked, lock_venue
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
+SUPERVISED_MAX = 5          # the most processes one venue's `up` runs: engine, control, gateway, monitor, dashboard
 RESTART_BACKOFF_FIRST_S = 0.1      # the second restart in a row waits this long, then doubling
 RESTART_BACKOFF_MAX_S = 30.0       # ... up to this (--restart-backoff-max)
 RESTART_STABLE_S = 60.0            # a process that ran this long starts the back-off afresh
@@ -461,15 +462,25 @@ class Venue:
             _terminate(name, proc)
 
 
-def _terminate(name: str, proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (each process's clean stop), SIGKILL if it outlives STOP_TIMEOUT_S."""
+def stop_budget_s(children: int) -> float:
+    """The longest a clean stop of an `up` that runs `children` processes may take: they are
+    stopped one after the other, each SIGKILLed once it outlives STOP_TIMEOUT_S, then one more
+    STOP_TIMEOUT_S for its own clean-up. Whoever stops an `up` (a multi-venue `up`, a test) waits
+    this long before killing it: killed sooner, the `up` leaves the rest of its stop undone (its
+    children go down by their parent-death signal, out of order, and its lock file stays)."""
+    return (children + 1) * STOP_TIMEOUT_S
+
+
+def _terminate(name: str, proc: subprocess.Popen[bytes], timeout_s: float | None = None) -> None:
+    """SIGTERM (each process's clean stop), SIGKILL if it outlives timeout_s (STOP_TIMEOUT_S)."""
     if proc.poll() is not None:
         return
+    wait_s = STOP_TIMEOUT_S if timeout_s is None else timeout_s
     proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(STOP_TIMEOUT_S)
+        proc.wait(wait_s)
     except subprocess.TimeoutExpired:
-        print(f"up: {name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it", file=sys.stderr)
+        print(f"up: {name} did not stop in {wait_s:.0f} s; killing it", file=sys.stderr)
         proc.kill()
         proc.wait()
 
@@ -845,7 +856,7 @@ def _main_locked(args: argparse.Namespace, cfg: VenueConfig) -> int:
                      "audit_log": endpoints["audit_log"],
                      "gateway_admin": admin_file.read_text().strip() if admin_file.exists() else None,
                      "run_dir": str(run_dir), "analytics": cfg.analytics.enabled, "pids": {n: p.pid for n, p in venue.procs},
-                     "dashboard": None}
+                     "dashboard": None, "stop_budget_s": stop_budget_s(SUPERVISED_MAX)}
         if sup.dashboard_listen:
             sup.write_processes()           # its health panel reads them from the start
             try:

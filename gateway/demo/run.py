@@ -203,8 +203,9 @@ def execution_lines(ex: dict[str, Any], symbol: str) -> list[str]:
         f"{ex['qty']:,} {symbol} at {o.get('target_participation', 0):.0%} of the traded volume "
         f"(cap {o.get('max_participation', 0):.0%}), account {ex['account']}, its own producer slot",
         f"  state {ex['state']}: filled {ex['filled']:,} of {ex['qty']:,} (target now {ex['target_now']:,.0f}); "
-        f"market volume since its start {ex['market_volume']:,} shares{' (to its completing fill)' if ex['state'] == 'done' else ''}, "
-        f"participation {ex['participation']:.1%}",
+        f"participation {ex['participation']:.1%}: its shares over the {ex['market_volume']:,} the venue traded in "
+        f"{symbol} (its own included) from its start to {'its completing fill' if ex['state'] == 'done' else 'its last decision'}, "
+        f"{ex.get('working_s', 0):.2f} s and {ex.get('working_decisions', 0):,} decisions",
         f"  {ex['orders_new']:,} child orders (as placed, on its own view of the book: {styles}), {ex['fills']:,} fills, {ex['rejects']:,} rejected; "
         f"average price {avg} USD against the arrival mid {arrival} USD: shortfall {shortfall} bps; "
         f"decision P50 {_num(ex['decision_p50_us'] or float('nan'), '.0f')} µs",

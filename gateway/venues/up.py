@@ -41,6 +41,7 @@ from gateway.control.config import ConfigError, VenueConfig
 from gateway.control.config_watch import ConfigFileWatcher
 from gateway.dashboard.market_data import STATS_FILE
 from gateway.parent_death import stop_with_parent
+from gateway.control import up as single_up
 from gateway.control.up import Backoff, RESTART_BACKOFF_MAX_S, _status_text, _terminate, ports_in_use
 from gateway.venues.config import MultiVenueConfig, VenueSpec, derive_venue_config, load_multi_config, ports
 from gateway.venues.toml_text import toml_text
@@ -270,9 +271,28 @@ class MultiVenue:
             time.sleep(0.1)    # supervision poll; signals interrupt it
 
     def stop(self) -> None:
-        for proc in reversed(self.procs):
-            if proc.proc is not None:
-                _terminate(proc.name, proc.proc)
+        stop_procs(self.procs)
+
+    def stop_budget_s(self) -> float:
+        """The longest stop() may take (and this process's own clean-up after it): what whoever
+        stops this `up` must wait before killing it (written in the ready file)."""
+        return sum(_stop_timeout_s(p) for p in self.procs) + single_up.STOP_TIMEOUT_S
+
+
+def _stop_timeout_s(proc: Proc) -> float:
+    """How long a child may take to stop: a venue's own `up` stops its processes one by one (its
+    stop_budget_s); the others are single processes (STOP_TIMEOUT_S)."""
+    return single_up.stop_budget_s(single_up.SUPERVISED_MAX) if proc.name.endswith("/up") \
+        else single_up.STOP_TIMEOUT_S
+
+
+def stop_procs(procs: list[Proc]) -> None:
+    """Stops the children, the last started first, each given its own stop time: a venue's `up`
+    killed after a single process's 20 s (at load 15 its five processes took longer) left that
+    venue's control plane unstopped and the deployment's stop over the budget callers allow."""
+    for proc in reversed(procs):
+        if proc.proc is not None:
+            _terminate(proc.name, proc.proc, _stop_timeout_s(proc))
 
 
 def write_venue_file(derived: VenueConfig, path: Path) -> None:
@@ -380,6 +400,7 @@ def main_multi(args: argparse.Namespace) -> int:
         mv.start_discovery()
         mv.start_index()
         mv.ready["pids"] = {p.name: p.proc.pid for p in mv.procs if p.proc is not None}
+        mv.ready["stop_budget_s"] = mv.stop_budget_s()
         print(banner(cfg, mv.ready), flush=True)
         if args.ready_file:
             Path(f"{args.ready_file}.tmp").write_text(json.dumps(mv.ready))

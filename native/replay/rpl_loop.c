@@ -63,6 +63,7 @@ void rpl_loop_free(rpl_loop_t *l)
     free(l->touch);
     free(l->arr);
     rpl_view_free(&l->view);
+    rpl_orders_free(&l->orders);
     l->timers = NULL;
     l->own = NULL;
     l->own_deliver = NULL;
@@ -125,8 +126,10 @@ long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_
 size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, size_t max)
 {
     size_t k = 0;
-    while (k < max && l->own_head < l->own_tail && l->own_deliver[l->own_head] <= t)
-        out[k++] = l->own[l->own_head++];
+    while (k < max && l->own_head < l->own_tail && l->own_deliver[l->own_head] <= t) {
+        out[k] = l->own[l->own_head++];
+        rpl_orders_apply(&l->orders, &out[k++]);
+    }
     if (l->own_head == l->own_tail) l->own_head = l->own_tail = 0;
     return k;
 }
@@ -215,7 +218,8 @@ int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trad
             break;
         }
         if (m->kind == 0) {
-            if (level_set(l, m->side, m->price, m->qty) || rpl_view_set(&l->view, m->side, m->price, m->qty)) {
+            if ((l->levels_wanted && level_set(l, m->side, m->price, m->qty)) ||
+                rpl_view_set(&l->view, m->side, m->price, m->qty)) {
                 note_touch(l);
                 return -ENOMEM;
             }
@@ -373,10 +377,16 @@ static int skip_quiet_wake(rpl_loop_t *l, rpl_router_t *r, int64_t t)
 
 /* ---- history slices (Replay._cut_before_own_orders, _hist_chunk, _aggressors) ------------------ */
 
-/* numpy.searchsorted(ts, x, side="right") */
-static size_t upper_bound(const int64_t *ts, size_t n, int64_t x)
+/* numpy.searchsorted(ts, x, side="right") for an answer known to be at or after `from`: a galloping
+ * search from there (the answer is usually near: a slice ends a few commands on), then a binary one. */
+static size_t upper_bound(const int64_t *ts, size_t n, size_t from, int64_t x)
 {
-    size_t lo = 0, hi = n;
+    size_t lo = from, step = 1;
+    while (lo + step < n && ts[lo + step] <= x) {
+        lo += step;
+        step *= 2;
+    }
+    size_t hi = lo + step < n ? lo + step : n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (ts[mid] <= x) lo = mid + 1;
@@ -391,7 +401,7 @@ static size_t cut_before_own_orders(const rpl_loop_t *l, size_t j, int64_t react
     size_t window = j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
     size_t first = rpl_first_touch(l->bid_hit, l->ask_hit, l->i, window, l->own_bid, l->own_ask);
     if (first >= window) return window;
-    size_t guard = upper_bound(l->ts, l->n, l->ts[first] + react_ns);
+    size_t guard = upper_bound(l->ts, l->n, first, l->ts[first] + react_ns);
     return guard < j ? guard : j;
 }
 
@@ -483,7 +493,7 @@ static size_t slice_end(rpl_loop_t *l, const rpl_router_t *r, int64_t t_h, int64
         int64_t reaction = earliest_reaction(l, t_h + l->lf_min);
         if (reaction < RPL_INF && reaction + l->lo_min < limit) limit = reaction + l->lo_min;
     }
-    size_t j = limit < RPL_INF ? upper_bound(l->ts, l->n, limit) : l->n;
+    size_t j = limit < RPL_INF ? upper_bound(l->ts, l->n, l->i, limit) : l->n;
     j = cut_before_own_orders(l, j, l->lf_min + l->lo_min);
     if (j < l->i + 1) j = l->i + 1;
     return j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
@@ -523,6 +533,14 @@ int rpl_loop_push_arrivals(rpl_loop_t *l, const eng_cmd_t *cmds, size_t n)
         l->arr_head = 0;
     }
     if (grow((void **)&l->arr, &l->arr_cap, l->arr_tail + n, sizeof(eng_cmd_t))) return -ENOMEM;
+    size_t known = l->orders.n;
+    for (size_t k = 0; k < n; k++) {
+        const eng_new_order_t *o = &cmds[k].new_order;
+        if (o->hdr.type == ENG_CMD_NEW_ORDER && rpl_orders_add(&l->orders, o->order_id, o->side, o->price)) {
+            l->orders.n = known;     /* nothing appended: the orders this call added go too */
+            return -ENOMEM;
+        }
+    }
     memcpy(l->arr + l->arr_tail, cmds, n * sizeof *cmds);
     l->arr_tail += n;
     l->t_arrival = l->arr[l->arr_head].hdr.ts_ns;
@@ -573,14 +591,12 @@ static long run_until_wake(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e)
     }
 }
 
-long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
-                      int64_t busy_until, int flags)
+long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t busy_until, int flags)
 {
     l->now = now;
-    l->own_bid = own_bid;
-    l->own_ask = own_ask;
     l->busy_until = busy_until;
-    l->has_orders = (flags & RPL_HAS_ORDERS) != 0;
+    rpl_orders_best(&l->orders, -RPL_INF, RPL_INF, &l->own_bid, &l->own_ask);
+    l->has_orders = l->orders.n > 0;
     l->stopped = (flags & RPL_STOPPED) != 0;
     l->settled = 0;
     long rc = run_until_wake(l, r, e);

@@ -16,7 +16,8 @@
  *     account (FIDELITY.md rules 2 and 3), hidden prints not rewritten go to the market-data FIFO.
  * The strategy's own events wait on the loop's own FIFO (delivery times beside them) until Python
  * takes them at a wake-up. Market data delivered to the strategy is folded into a set of changed
- * levels (the last quantity per side and price) and the trades' last price and volume, so Python
+ * levels (the last quantity per side and price; kept from the strategy's first read of its level
+ * dicts on: levels_wanted) and the trades' last price and volume, so Python
  * applies a handful of net level changes per wake-up instead of every event; a row Python must see
  * on its own (a phase change, or a trade when the strategy has on_trade) stops the fold.
  * The level rows taken also update a C copy of the strategy's book view (rpl_view.h), so that a
@@ -36,6 +37,7 @@
 #include <stdint.h>
 
 #include "eng_engine.h"
+#include "rpl_orders.h"
 #include "rpl_router.h"
 #include "rpl_view.h"
 
@@ -50,7 +52,7 @@ enum {
 };
 
 /* rpl_loop_advance's flags */
-enum { RPL_HAS_ORDERS = 1, RPL_STOPPED = 2 };
+enum { RPL_STOPPED = 2 };
 
 /* rpl_loop_take_md's result bits */
 enum { RPL_MD_FOLDED = 1, RPL_MD_HELD = 2 };
@@ -100,8 +102,8 @@ typedef struct rpl_loop {
     size_t n;
     size_t i;                 /* the next history command */
     int64_t now;              /* newest time the engine has seen from the replay */
-    /* the strategy's side: rpl_loop_advance's arguments (the caller may set them for
-     * rpl_loop_hist_chunk) */
+    /* the strategy's side, set by rpl_loop_advance (its arguments; own_bid, own_ask and has_orders
+     * from `orders`) */
     int64_t t_arrival;        /* first of its commands still on the way (the arrival FIFO's head), RPL_INF: none */
     int64_t own_bid, own_ask; /* its highest bid / lowest ask live or on the way (-RPL_INF / RPL_INF) */
     int64_t busy_until;       /* it cannot be woken before (its computation time) */
@@ -133,6 +135,9 @@ typedef struct rpl_loop {
                                * on_book and no RPL_TIMER_ON_CHANGE timer (Replay._silent_acks) */
     uint8_t _pad4[7];
     rpl_view_t view;          /* the strategy's book view as delivered (every level row taken) */
+    rpl_orders_t orders;      /* the strategy's orders as its context knows them (rpl_orders.h): its
+                               * NEWs added by rpl_loop_push_arrivals, its events by rpl_loop_take_own;
+                               * the caller sets orders.account_id */
     /* the strategy's commands on their way to the engine: [arr_head, arr_tail), each stamped
      * (hdr.ts_ns) with its arrival time, non-decreasing (rpl_loop_push_arrivals) */
     eng_cmd_t *arr;
@@ -149,7 +154,10 @@ typedef struct rpl_loop {
     uint64_t epoch;
     uint8_t md_changed;       /* a book level or a trade was taken since the caller cleared it */
     uint8_t trade_seen;       /* a trade was folded since rpl_loop_levels_clear */
-    uint8_t _pad3[6];
+    uint8_t levels_wanted;    /* the caller's: keep the level set (0 until the strategy first reads its
+                               * level dicts, which are then built from the view; a strategy that reads
+                               * only the touch costs no level set per row) */
+    uint8_t _pad3[5];
     int64_t trade_last_price, trade_volume;
     int64_t touch_bid, touch_ask; /* the view's best bid / ask after the last rpl_loop_take_md (-RPL_INF /
                                * RPL_INF: none): Python reads the touch as two fields, not two calls */
@@ -197,23 +205,22 @@ long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_
 long rpl_loop_hist_chunk(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, size_t a, size_t b);
 
 /* Appends n of the strategy's commands to the arrival FIFO, each stamped (hdr.ts_ns) with the time
- * it reaches the engine, not before the FIFO's last. rpl_loop_advance runs them through the engine
+ * it reaches the engine, not before the FIFO's last; each NEW_ORDER joins `orders`. rpl_loop_advance runs them through the engine
  * when due (history first at equal times), as one batch per run of arrivals between two history
  * commands. 0 or -ENOMEM (nothing appended then). */
 int rpl_loop_push_arrivals(rpl_loop_t *l, const eng_cmd_t *cmds, size_t n);
 
-/* Takes the strategy's side as it stands now (the fields of the same names; flags: RPL_HAS_ORDERS,
- * RPL_STOPPED), then runs history and the strategy's arriving commands (the arrival FIFO) until the
+/* Takes the strategy's side as it stands now (now, busy_until; flags: RPL_STOPPED; its best own bid
+ * and ask and whether it has orders from `orders`), then runs history and the strategy's arriving commands (the arrival FIFO) until the
  * strategy must run (quiet wake-ups skipped, counted in quiet_skipped): RPL_STOP_WAKE (wake_ns)
  * or RPL_STOP_END; a negative error as rpl_loop_hist_chunk (or -ENOMEM from the hand-over). With
  * take_out set, a RPL_STOP_WAKE has already taken the wake-up's market data and own events
  * (took_md, took_own), and with settle_at_wake settled its timers too when it could (settled,
  * fired): one C call per wake-up instead of four. Every return leaves the report (rpl_report_t). */
-long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t own_bid, int64_t own_ask,
-                      int64_t busy_until, int flags);
+long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t now, int64_t busy_until, int flags);
 
 /* Takes market data delivered at or before t off the router's FIFO: book levels into the level
- * set and the view, trades folded (unless stop_on_trade), md_changed set for both (held trades
+ * set (with levels_wanted) and the view, trades folded (unless stop_on_trade), md_changed set for both (held trades
  * too). Returns RPL_MD_FOLDED when the level set or the trade fold holds something (taken now, or
  * earlier by a quiet wake-up the loop skipped), | RPL_MD_HELD when it stopped at a row
  * Python must handle itself (a phase change; a trade with stop_on_trade), copied to held; 0 when
@@ -239,8 +246,8 @@ size_t rpl_loop_settle_timers(rpl_loop_t *l, int own, int64_t t);
 /* Forgets the level set and the folded trades (after the caller applied them). */
 void rpl_loop_levels_clear(rpl_loop_t *l);
 
-/* Moves up to max own events delivered at or before t off the FIFO into out, in order. Returns
- * how many. */
+/* Moves up to max own events delivered at or before t off the FIFO into out, in order, each
+ * applied to `orders` (the caller applies them to the strategy's context). Returns how many. */
 size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, size_t max);
 /* CFFI-END */
 

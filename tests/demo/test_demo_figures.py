@@ -151,8 +151,9 @@ def test_execution_algorithm_figures(run):
     out, j, _ = run
     ex = _section(out, "Execution algorithm (live, measured from this run)")
     head = re.search(r"(buy|sell) (\d[\d,]*) MSFT", ex)
-    state = re.search(r"state (\w+): filled (\d[\d,]*) of (\d[\d,]*) .*market volume since its start (\d[\d,]*) shares.*?, "
-                      r"participation ([\d.]+)%", ex)
+    state = re.search(r"state (\w+): filled (\d[\d,]*) of (\d[\d,]*) .*participation ([\d.]+)%: its shares over the "
+                      r"(\d[\d,]*) the venue traded in MSFT \(its own included\) from its start to (its completing fill|"
+                      r"its last decision), ([\d.]+) s and (\d[\d,]*) decisions", ex)
     kids = re.search(r"(\d[\d,]*) child orders \(.*\), (\d[\d,]*) fills, (\d[\d,]*) rejected; average price ([\d.]+) USD "
                      r"against the arrival mid ([\d.]+) USD: shortfall ([+-][\d.]+) bps", ex)
     assert head and state and kids, ex
@@ -188,9 +189,19 @@ def test_execution_algorithm_figures(run):
     auction_seq = j.auctions()[SYMBOLS["MSFT"]].seq
     low = sum(t.qty for t in trades if first_child.seq <= t.seq <= last_fill)
     high = sum(t.qty for t in trades if auction_seq < t.seq < until)
-    volume = _int(state[4])
+    volume = _int(state[5])
     assert low <= volume <= high, (low, volume, high)
-    assert abs(float(state[5]) - 100 * filled / volume) <= 0.05 + 1e-9
+    assert abs(float(state[4]) - 100 * filled / volume) <= 0.05 + 1e-9
+    assert (state[6] == "its completing fill") == (state[1] == "done")
+    # ... over the decisions and seconds printed: one child order at most per decision; its start
+    # (the decision that found it a two-sided book) lies between the opening and its first child
+    # order, and a done parent's interval ends at its completing fill's trade
+    assert _int(state[8]) >= _int(kids[1]) >= 1
+    if state[1] == "done":
+        end_ts = max(t.ts_ns for t in trades if t.seq == last_fill and ALGO_ACCOUNT in (t.buy_account_id, t.sell_account_id))
+        opened_ts = max(e.ts_ns for e in j.events if isinstance(e, PhaseEvent) and e.instrument_id == SYMBOLS["MSFT"])
+        first_child_ts = next(c.ts_ns for c in j.commands if isinstance(c, NewOrder) and c.account_id == ALGO_ACCOUNT)
+        assert (end_ts - first_child_ts) / 1e9 - 0.005 <= float(state[7]) <= (end_ts - opened_ts) / 1e9 + 0.005
 
 
 def test_tca_rows(run):

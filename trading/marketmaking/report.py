@@ -26,7 +26,8 @@ def summary(rep: dict[str, Any]) -> str:
         f"{p['adverse_selection']:+.2f}, inventory {p['inventory']:+.2f}, hedging {p['hedging']:+.2f}, "
         f"fees and rebates {p['fees']:+.2f}{leg_part}",
         f"  parts add up exactly: {rep['pnl_parts_add_up']}; runtime ledger {rep['runtime_pnl']:+.6f} "
-        f"(matches: {rep['pnl_matches_runtime']})",
+        f"(matches: {rep['pnl_matches_runtime']}); both mark the open position at the last mid the maker saw"
+        + (f", {rep['mark']:.4f}" if rep.get("mark") is not None else " (none: no two-sided book yet)"),
         f"fills {rep['passive_fills']} passive ({rep['volume']} shares), {rep['hedge_fills']} hedges; "
         f"position at end {rep['position']}; max |inventory| {rep['max_abs_inventory']} "
         f"(limit {rep['max_inventory']})",

@@ -392,6 +392,8 @@ class MarketMakingStrategy(Strategy):
             "pnl": parts, "pnl_parts_add_up": b.check(), "runtime_pnl_by_instrument": by_instrument,
             "hedge": snap["hedge"],
             "runtime_pnl": runtime_total, "pnl_matches_runtime": abs(runtime_total - parts["total"]) < 1e-6,
+            # the mark of both: the last two-sided mid the maker saw (its view, after feed latency)
+            "mark": b.final_mid2 / 2.0 / float(ctx.price_scale) if b.final_mid2 else None,
             "passive_fills": b.passive_fills, "hedge_fills": b.hedge_fills, "volume": b.passive_volume,
             "position": b.position, "max_abs_inventory": mm.max_abs_inventory,
             "max_inventory": mm.params.limits.max_inventory,

@@ -1,9 +1,13 @@
 """The replay's main loop in C (native/replay/rpl_loop.c), seen from Python: the loop's state, the
 history arrays it reads (kept alive here), and the hand-over at a wake-up.
 
-``advance`` runs history and the strategy's commands (stamped with their arrival, on the loop's
-arrival FIFO: ``push_outgoing`` packs a wake-up's commands into one reused buffer) through the
-engine until the strategy must run, and returns its report (rpl_report_t, read with one unpack).
+rpl_loop_advance (``advance_parts``: the run loop calls it itself) runs history and the strategy's
+commands (stamped with their arrival, on the loop's arrival FIFO: ``push_outgoing`` packs a
+wake-up's commands into one reused buffer) through the engine until the strategy must run, and
+leaves its report (rpl_report_t, read with one unpack). The strategy's best own prices, by which
+history slices are cut and executions rewritten, come from the loop's own table of its orders
+(rpl_orders.h: its NEWs as they are pushed, its events as they are taken), which holds what
+Context.orders holds whenever the loop runs.
 At a wake-up the same C call has already taken what was delivered up to it: the market data into
 the strategy's book view (net level changes, folded trades; a row that needs Python on its own, a
 phase change or a trade for a strategy with on_trade, is held for ``take_at_wake``) and its own
@@ -26,6 +30,7 @@ import numpy as np
 
 from native import records
 from native._venue import ffi, lib
+from native.batch import write_cancel, write_new_limit
 from native.engine import EngineError
 from native.messages import Event
 from trading.replay.history import CONTRA_ACCOUNT, HIST_STP_GROUP, INSTRUMENT, Cmd, History
@@ -35,7 +40,7 @@ from trading.strategy.decode import decode_event_records
 
 INF = 1 << 62
 STOP_END, STOP_WAKE = int(lib.RPL_STOP_END), int(lib.RPL_STOP_WAKE)
-HAS_ORDERS, STOPPED = int(lib.RPL_HAS_ORDERS), int(lib.RPL_STOPPED)
+STOPPED = int(lib.RPL_STOPPED)
 MD_FOLDED, MD_HELD = int(lib.RPL_MD_FOLDED), int(lib.RPL_MD_HELD)
 OWN_TAKE = 256
 # refused history commands wait in the router's list until this many (or the run's end: count_rejects)
@@ -99,16 +104,21 @@ class NativeLoop:
             self._router.count_rejects()
         return rc
 
-    def advance(self, now: int, own_bid: int, own_ask: int, busy_until: int, flags: int) -> tuple[int, ...]:
-        """Runs history and the strategy's arriving commands until the strategy must run
-        (rpl_loop_advance: its side as it is now). Returns its report (rpl_report_t: stop, wake_ns,
-        now, i, took_own, took_md, settled, fired, rejects), read in one call rather than field by
-        field (each cffi field read costs about as much as the unpack of all of them)."""
-        lib.rpl_loop_advance(self._l, self._r, self._e, now, own_bid, own_ask, busy_until, flags)
-        rep: tuple[int, ...] = self._unpack_report(self._report)
-        if rep[0] < 0 or rep[8] >= REJECT_BATCH:
-            self._check(rep[0], "rpl_loop_advance")
-        return rep
+    def advance_parts(self) -> tuple[Callable[..., int], Any, Any, Any, Any, Callable[[Any], tuple[int, ...]]]:
+        """What the run loop needs to advance the loop once per wake-up without a Python call
+        between: rpl_loop_advance (then called with these three, now, busy_until and flags:
+        STOPPED), its first three arguments, the report's buffer and its unpacker. advance runs
+        history and the strategy's arriving commands until the strategy must run, its best own
+        prices taken from the loop's own table of its orders; its report (rpl_report_t: stop,
+        wake_ns, now, i, took_own, took_md, settled, fired, rejects) is read in one unpack rather
+        than field by field (each cffi field read costs about as much as the unpack of all of
+        them). The caller calls ``check_report(report)`` where the stop is negative or the
+        rejects reach REJECT_BATCH."""
+        return lib.rpl_loop_advance, self._l, self._r, self._e, self._report, self._unpack_report
+
+    def check_report(self, rep: tuple[int, ...]) -> None:
+        """advance's check of its report: an error raised, the rejects counted."""
+        self._check(rep[0], "rpl_loop_advance")
 
     def push_outgoing(self, out: list[Outgoing], arrive: list[int] | None, latency_ns: int, last: int,
                       account_id: int) -> int:
@@ -121,10 +131,18 @@ class NativeLoop:
             self._cmd_buffer(n)
         buf, offset, size = self._cmd, 0, records.RECORD_SIZE
         for k, o in enumerate(out):
-            t = arrive[k] if arrive is not None else o.sent_ns + latency_ns
+            sent, op, order_id, side, price, qty, tif, flags, display_qty, instrument_id, client_order_id = o
+            t = arrive[k] if arrive is not None else sent + latency_ns
             if t > last:
                 last = t
-            pack_command(buf, offset, o, INSTRUMENT, account_id, last)
+            # pack_command's two common records written here (a call less per command)
+            if op == "NEW" and not display_qty:
+                write_new_limit(buf, offset, instrument_id or INSTRUMENT, 0, last, order_id, client_order_id, price,
+                                qty, account_id, 0, side, tif, 0, flags)
+            elif op == "CANCEL":
+                write_cancel(buf, offset, instrument_id or INSTRUMENT, 0, last, order_id)
+            else:
+                pack_command(buf, offset, o, INSTRUMENT, account_id, last)
             offset += size
         if lib.rpl_loop_push_arrivals(self._l, self._cmd_ptr, n) != 0:
             raise MemoryError("rpl_loop_push_arrivals: out of memory")
@@ -190,7 +208,7 @@ class NativeLoop:
         """What quiet wake-ups took and no wake-up has applied yet, into the book view (at the day's
         end, so the view is the reference loop's)."""
         self.book.take_fold()
-        self.book.sync()
+        self.book.bring_levels()
 
     def mark_timers(self, own: bool) -> None:
         lib.rpl_loop_mark_timers(self._l, int(own))
@@ -243,8 +261,7 @@ class LoopBookView(BookView):
         """The run is over: the dicts brought up to date, so the view outlives the loop's memory
         (ReplayResult.ctx keeps it; the loop is freed with the run)."""
         if self._attached:
-            self.take_fold()
-            self.sync()
+            self.bring_levels()
             b, a = self._l.touch_bid, self._l.touch_ask
             self._best_bid = None if b == -INF else b
             self._best_ask = None if a == INF else a
@@ -253,8 +270,8 @@ class LoopBookView(BookView):
     # the level dicts: brought up to date when read ------------------------------------------------
     @property  # type: ignore[override]
     def bids(self) -> dict[int, int]:
-        if self._attached and self._l.n_levels:
-            self.sync()
+        if self._attached:
+            self.bring_levels()
         return self._levels[1]
 
     @bids.setter
@@ -263,8 +280,8 @@ class LoopBookView(BookView):
 
     @property  # type: ignore[override]
     def asks(self) -> dict[int, int]:
-        if self._attached and self._l.n_levels:
-            self.sync()
+        if self._attached:
+            self.bring_levels()
         return self._levels[2]
 
     @asks.setter
@@ -298,6 +315,25 @@ class LoopBookView(BookView):
             self.take_fold()
         self._last_trade_price = price
         self._traded_volume += qty
+
+    def bring_levels(self) -> None:
+        """The level dicts up to date: at the first read, built from the loop's view (every level
+        delivered so far), after which the loop keeps the net changes (levels_wanted) and each read
+        applies those (sync). The dicts are the same objects throughout."""
+        l = self._l
+        if l.levels_wanted:
+            if l.n_levels:
+                self.sync()
+            return
+        self.take_fold()     # emptying the level set forgets the trade fold: taken first
+        view = l.view
+        for s, side in ((0, 1), (1, 2)):
+            levels, sign, d = view.lv[s], 1 if side == 1 else -1, self._levels[side]
+            d.clear()
+            for k in range(view.n[s]):
+                d[sign * levels[k].key] = levels[k].qty
+        lib.rpl_loop_levels_clear(l)
+        l.levels_wanted = 1
 
     def sync(self) -> None:
         """The loop's net level changes into the dicts (and the set emptied; the trade fold, which

@@ -35,6 +35,7 @@ belongs to another run, which is an error (ComputeChargesMismatch), never a sile
 """
 from __future__ import annotations
 
+import gc
 import time
 import traceback
 from collections import deque
@@ -58,9 +59,11 @@ from trading.replay.history import (
     History,
 )
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
-from trading.replay.native_loop import HAS_ORDERS, STOP_END, STOPPED, NativeLoop
+from trading.replay import native_loop
+from trading.replay.native_loop import STOP_END, STOPPED, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
+from trading.strategy.decode import field_picker
 from trading.strategy.context import TIMER_ON_CHANGE, TIMER_ON_TOUCH, Context, Limits, Outgoing, write_command
 from trading.strategy.ledger import FeeSchedule
 
@@ -77,6 +80,9 @@ _REJ = records.dtype_of("eng_evt_rejected_t")
 E_BOOK, E_TRADE, E_REJ, E_CXL, E_EXP = (int(EvtType.BOOK_LEVEL), int(EvtType.TRADE), int(EvtType.REJECTED),
                                         int(EvtType.CANCELLED), int(EvtType.EXPIRED))
 E_ACCEPTED = int(EvtType.ACCEPTED)
+assert max(int(t) for t in EvtType) < 256 and _EVT_HDR.fields["type"][1] == 0
+# an ACCEPTED record's order id, read where a silent ack is booked without Context.apply_record
+ACCEPTED_ORDER_ID = field_picker(E_ACCEPTED, ("order_id",)).unpack_from
 RECORD_SIZE = records.RECORD_SIZE
 # the order events, ACCEPTED .. EXPIRED, are the codes 1..6
 _OWN_FIRST, _OWN_LAST = int(EvtType.ACCEPTED), int(EvtType.EXPIRED)
@@ -176,6 +182,9 @@ class Replay:
         self.subscribed = {name: overrides(strategy, name) for name in (
             "on_book", "on_trade", "on_phase", "on_timer", "on_fill", "on_accepted", "on_rejected", "on_cancelled",
             "on_start")}
+        # the overridden callbacks' bound methods, taken once (_invoke runs per own event)
+        self._bound: dict[str, Callable[..., None]] = {
+            name: getattr(strategy, name) for name, on in self.subscribed.items() if on}
         # callbacks that market data itself triggers: any delivery may wake the strategy
         self.md_callbacks = self.subscribed["on_book"] or self.subscribed["on_trade"] or self.subscribed["on_phase"]
         # a strategy that overrides nothing never reads the book: no market data is delivered
@@ -237,6 +246,7 @@ class Replay:
                                    stop_on_trade=bool(self._stop_on_trade))
             # the strategy reads the loop's own view (its touch from C, its levels when read)
             self.ctx.book = self.ctx.instruments[INSTRUMENT].book = self.loop.book
+            self.loop.state.orders.account_id = self.cfg.account_id     # its side of a TRADE
         else:
             self._ts = history.ts_ns.tolist()
             self._side, self._price, self._qty = history.side.tolist(), history.price.tolist(), history.qty.tolist()
@@ -280,22 +290,48 @@ class Replay:
     def _invoke(self, name: str, *args: Any) -> None:
         if name == "on_fill":
             self.fills.append(args[0])
-            self._sample(self._wake_ts, force=True)
-        if self.error is not None or not self.subscribed.get(name, True):
+            self._sample(self._wake_ts, True)
+        if self.error is not None:
             return
+        fn = self._bound.get(name)
+        if fn is None:
+            if not self.subscribed.get(name, True):
+                return
+            fn = getattr(self.s, name)
+        self._callback(fn, name, args)
+
+    def _callback(self, fn: Callable[..., None], name: str, args: tuple[Any, ...]) -> None:
+        """The strategy's callback `fn` (its method `name`) with its computation charged; one that
+        raises stops the strategy (the replay goes on). The hot path calls it with the bound
+        method it took once (on_timer), _invoke with the one it looks up."""
         self._calls += 1
-        # _clock reads the start only in "measured" mode; elsewhere it is a flag (inside a callback)
-        self._cb_start = time.perf_counter_ns() if self._measured else 1
-        try:
-            getattr(self.s, name)(self.ctx, *args)
-        except ComputeChargesMismatch:
-            raise
-        except Exception as exc:   # a strategy that raises is stopped; the replay goes on
-            self._fail(name, exc)
         if self._measured:
+            self._cb_start = time.perf_counter_ns()
+            try:
+                fn(self.ctx, *args)
+            except ComputeChargesMismatch:
+                raise
+            except Exception as exc:   # a strategy that raises is stopped; the replay goes on
+                self._fail(name, exc)
             self._charged += self._elapsed()
         elif self._fixed_charge:
+            # _clock reads the start only in "measured" mode; here it is a flag (inside a callback)
+            self._cb_start = 1
+            try:
+                fn(self.ctx, *args)
+            except ComputeChargesMismatch:
+                raise
+            except Exception as exc:
+                self._fail(name, exc)
             self._charged += self._fixed_charge
+        else:     # nothing charged, and no clock reads the flag (_clock_none, or a fixed charge of 0)
+            try:
+                fn(self.ctx, *args)
+            except ComputeChargesMismatch:
+                raise
+            except Exception as exc:
+                self._fail(name, exc)
+            return
         self._cb_start = 0
 
     def _fail(self, where: str, exc: Exception) -> None:
@@ -307,6 +343,20 @@ class Replay:
 
     # ---- main loop ------------------------------------------------------------------------
     def run(self, progress: Callable[[float], None] | None = None) -> ReplayResult:
+        """The day through the engine with the strategy. The cyclic garbage collector is paused
+        for the run and restored after it: its passes over the objects a day accumulates (fills,
+        samples, orders) cost about 2% of a quoting run (bench/replay.py), reference counting
+        still frees what the run drops at once, and the few cycles it makes (a failing strategy's
+        traceback) wait for the next collection after the run."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(progress)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run(self, progress: Callable[[float], None] | None) -> ReplayResult:
         wall = time.perf_counter()
         h = self.h
         n = len(h)
@@ -402,58 +452,71 @@ class Replay:
         n = len(self.h)
         step = max(1, n // 200)
         next_progress = 0
-        orders = self.ctx.orders
-        prices: tuple[int, int] | None = None
-        advance = loop.advance
+        # the strategy's best own prices and whether it has orders come from the loop's own table
+        # of its orders (rpl_orders.h), which holds what Context.orders holds at every advance
+        ctx = self.ctx
+        orders, outbox, timers = ctx.orders, ctx.outbox, ctx.timers
+        advance, l, r, e, report, unpack = loop.advance_parts()
+        reject_batch = native_loop.REJECT_BATCH     # read per run (a test lowers it)
+        apply, raw = ctx.apply_record, loop.own_records
+        # each record's type code is its first byte (a little-endian uint16 below 256: asserted)
+        types, accepted_id = memoryview(raw), ACCEPTED_ORDER_ID
+        on_timer = self._bound.get("on_timer")
+        lat, acct = self._order_latency_ns, self.cfg.account_id
+        push = loop.push_outgoing if lat is not None else None
         while True:
-            # the strategy's side as the reference loop would see it now (its orders change only
-            # at a wake-up: its callbacks and own events)
-            if prices is None:
-                prices = self._own_prices()
             # its commands on the way are on the loop's arrival FIFO (_after_wake): advance runs them
-            stop, wake_ns, self.now, i, took_own, _, settled, fired, _ = advance(
-                self.now, prices[0], prices[1], self.busy_until,
-                (HAS_ORDERS if orders else 0) | (STOPPED if self.error is not None else 0))
+            advance(l, r, e, self.now, self.busy_until, STOPPED if self.error is not None else 0)
+            rep = unpack(report)
+            stop, t, now, i, took_own, _, settled, fired, rejects = rep
+            if stop < 0 or rejects >= reject_batch:
+                loop.check_report(rep)
+            self.now = now
             if stop == STOP_END:
                 break
-            if settled and self.error is None:       # the common wake-up: everything taken in C
-                if self._wake_settled(wake_ns, took_own, fired):
-                    prices = None
+            if not settled or self.error is not None:
+                self._wake(t)
             else:
-                self._wake(wake_ns)
-                prices = None
+                # the common wake-up, everything taken and the timers settled in C: _wake_c_loop's
+                # callbacks in the same order, and _after_wake, inlined (this runs per wake-up)
+                self._wake_ts = t
+                self._charged = 0
+                if t > now:
+                    self.now = t
+                calls = self._calls
+                taken = False
+                if took_own:     # the records themselves, no Struct each (Context.apply_record)
+                    silent = self._silent_acks
+                    for offset in range(0, took_own * RECORD_SIZE, RECORD_SIZE):
+                        if silent and types[offset] == E_ACCEPTED:
+                            # Context._accepted without the on_accepted a silent strategy lacks
+                            order = orders.get(accepted_id(raw, offset)[0])
+                            if order is not None:
+                                order.status = "live"
+                        else:
+                            apply(raw, offset)
+                            taken = True
+                if on_timer is not None:
+                    for _ in range(fired):
+                        if self.error is None:
+                            self._callback(on_timer, "on_timer", ())
+                if taken or self._calls != calls:
+                    self.wakeups += 1
+                    self.busy_until = t + self._charged
+                    if len(timers) != self._timers_seen:     # set_timer was called
+                        self._start_timers(t)
+                    if outbox:
+                        if push is not None:     # _send with a constant order latency, inlined
+                            self.last_arrival = push(outbox, None, lat, self.last_arrival, acct)
+                        else:
+                            self._send(outbox)
+                        outbox.clear()
+                    if t - self.last_sample >= self._sample_every:
+                        self._sample(t)
             if progress is not None and i >= next_progress:
                 progress(i / n)
                 next_progress = i + step
         self.i = int(st.i)
-
-    def _wake_settled(self, t: int, k: int, fired: int) -> bool:
-        """_wake of a running strategy for a wake-up whose hand-over (rpl_loop.h) took every own
-        event (k of them) and market-data row due (no row held; the view's trades are taken when
-        read) and settled the timers (`fired` of them fire): the same callbacks in the same order
-        as _wake_c_loop.
-        Returns whether the strategy's orders may have changed (own events, or commands made)."""
-        self._wake_ts = t
-        self._charged = 0
-        if t > self.now:
-            self.now = t
-        calls = self._calls
-        taken = False
-        if k:     # the records themselves, no Struct each (Context.apply_record)
-            assert self.loop is not None
-            silent, apply, raw = self._silent_acks, self.ctx.apply_record, self.loop.own_records
-            for offset in range(0, k * RECORD_SIZE, RECORD_SIZE):
-                if apply(raw, offset) != E_ACCEPTED or not silent:
-                    taken = True
-        for _ in range(fired):
-            if self.error is None:
-                self._invoke("on_timer")
-        if not (taken or self._calls != calls):
-            return bool(k)
-        self.wakeups += 1
-        sent = bool(self.ctx.outbox)
-        self._after_wake(t)
-        return bool(k) or sent
 
     def _counts_of_c_loop(self) -> None:
         if self.loop is not None:
@@ -835,13 +898,22 @@ class Replay:
         if not force and t - self.last_sample < self._sample_every:
             return
         self.last_sample = t
-        led = self.ctx.ledger
-        mid = self.ctx.book.mid if self.wants_md else self._engine_mid()
-        bid, ask = self._own_prices()
-        unrealized = led.unrealized(mid)
-        # led.total(mid), the same float operations in the same order, without a second unrealized
-        self.samples.append(Sample(t, led.position, led.realized, unrealized, led.fees,
-                                   led.realized + unrealized - led.fees, mid,
+        ctx = self.ctx
+        led = ctx.ledger
+        mid = ctx.book.mid if self.wants_md else self._engine_mid()
+        bid, ask = -INF, INF      # _own_prices, inlined (a sample is taken per fill)
+        for o in ctx.orders.values():
+            p = o.price
+            if o.side == BUY:
+                if p > bid:
+                    bid = p
+            elif p < ask:
+                ask = p
+        # led.unrealized(mid) and led.total(mid): the same float operations in the same order,
+        # inlined (a sample is taken per fill)
+        position, realized, fees = led.position, led.realized, led.fees
+        unrealized = 0.0 if position == 0 or mid is None else (mid - led.avg_price) * position / led.price_scale
+        self.samples.append(Sample(t, position, realized, unrealized, fees, realized + unrealized - fees, mid,
                                    None if bid == -INF else bid, None if ask == INF else ask))
 
     def _engine_mid(self) -> float | None:

@@ -46,6 +46,7 @@ def test_a_control_plane_parent_executes_across_the_deployments_venues(tmp_path:
                 stdout_to_log=True, cwd=tmp_path)
         v.wait_for(ready.exists, "the multi-venue ready file", deadline_s=START_S)
         info = json.loads(ready.read_text())
+        v.allow_stop_time("up", info)       # its clean stop may take its announced budget
         sip = SipSubscriber(info["sip"])
         makers = {vid: _connect(info["venues"][vid]["gateway"], 201, 2, "beta-key-201") for vid in ("LITA", "LITB")}
         taker = _connect(info["venues"]["LITB"]["gateway"], 101, 1, "alpha-key-101")

@@ -106,6 +106,11 @@ def test_every_part_of_the_decomposition_recomputed_directly() -> None:
     assert rep["pnl"]["total"] == pytest.approx(float(total), abs=1e-9)
     assert rep["runtime_pnl"] == pytest.approx(float(total), abs=1e-9)
     assert rep["position"] == position and rep["volume"] == sum(f.qty for f in fills)
+    # the mark the summary names for the open position is m_T, the last mid shown
+    assert rep["mark"] == pytest.approx(float(m_final * to_currency), abs=1e-12)
+    from trading.marketmaking.report import summary
+    assert f"both mark the open position at the last mid the maker saw, {float(m_final * to_currency):.4f}" \
+        in summary(rep)
 
     # markouts per share at each of the guard's horizons, over the fills the data outlived by h
     end = times[-1]

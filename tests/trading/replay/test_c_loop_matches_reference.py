@@ -20,7 +20,7 @@ from trading.replay.lobster import load_lobster
 from trading.replay.results import to_json
 from trading.replay.runtime import ReplayConfig, ReplayResult, run_replay
 from trading.strategy.api import Fill, PublicTrade, Strategy
-from trading.strategy.context import Context
+from trading.strategy.context import Context, Limits
 from trading.strategy.examples import TouchQuoter
 
 
@@ -165,6 +165,23 @@ class ManyAcks(Strategy):
         self.seen.append((ctx.now, order.order_id, len(ctx.orders)))
 
 
+class Replacer(TouchQuoter):
+    """Quotes the touch like TouchQuoter but moves a quote with a replace (its price changes by the
+    REPLACED event), and sizes it 100 or 200 in turn (the engine may refuse what the account
+    limit forbids: a refused NEW leaves the context's orders)."""
+
+    def on_timer(self, ctx: Context) -> None:
+        bid, ask = ctx.book.best_bid, ctx.book.best_ask
+        if bid is None or ask is None:
+            return
+        for side, price in ((1, bid), (2, ask)):
+            mine = [o for o in ctx.orders.values() if o.side == side]
+            if not mine:
+                ctx.place(side, price, 100 + 100 * (ctx.sent["NEW"] % 2))
+            elif mine[0].price != price and mine[0].status == "live":
+                ctx.replace(mine[0].order_id, price=price)
+
+
 def _same(history: History, make: Any, **config: Any) -> ReplayResult:
     runs = []
     for loop in ("python", "auto"):
@@ -202,12 +219,13 @@ LAT = {"order_latency": Constant(20_000), "feed_latency": Constant(70_000)}
     (lambda: QuoterRaises(interval_ms=10), {**LAT, "compute": "none"}),
     (lambda: FillRaises(interval_ms=10), {**LAT, "compute": 3_000}),
     (lambda: ManyAcks(), {**LAT, "compute": "none"}),
+    (lambda: Replacer(interval_ms=10), {**LAT, "compute": "none", "limits": Limits(max_position=300)}),
     (lambda: TouchQuoter(interval_ms=10), {"order_latency": Empirical.from_samples([5_000, 20_000, 90_000]),
                                            "feed_latency": Constant(30_000), "compute": "none", "seed": 7}),
 ], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "on-change-timer",
         "touch-and-plain-timers", "chaser", "chaser-0-latency",
         "chaser-raises", "levels-read-now-and-then", "trades-read", "quoter-raises", "raises-in-on-fill",
-        "300-acks-at-one-wake-up", "drawn-order-latency"])
+        "300-acks-at-one-wake-up", "replaces-and-refused-orders", "drawn-order-latency"])
 def test_the_c_loop_replays_the_aapl_sample_as_the_reference_loop(make: Any, config: dict[str, Any]) -> None:
     r = _same(build_history(load_lobster(sample(AAPL))), make, **config)
     assert r.ctx.sent["NEW"] > 0

@@ -31,6 +31,7 @@ def test_dark_first_fills_in_the_live_dark_pool_at_the_midpoint(tmp_path: Path, 
                 stdout_to_log=True, cwd=tmp_path)
         v.wait_for(ready.exists, "the multi-venue ready file", deadline_s=START_S)
         info = json.loads(ready.read_text())
+        v.allow_stop_time("up", info)       # its clean stop may take its announced budget
         assert "DARK" in info["venues"]
         sip = SipSubscriber(info["sip"])
         makers = {vid: _connect(info["venues"][vid]["gateway"]) for vid in ("LITA", "LITB", "DARK")}
