@@ -7,10 +7,16 @@
 
 #include "rpl_view.h"
 
-/* The index of the first level of the side whose key is >= key. */
+/* The index of the first level of the side whose key is >= key: a galloping search back from the
+ * best level (the array's end, where most changes are), then a binary one in the range it found. */
 static size_t lower_bound(const rpl_view_level_t *lv, size_t n, int64_t key)
 {
-    size_t lo = 0, hi = n;
+    size_t hi = n, step = 1;
+    while (step <= hi && lv[hi - step].key >= key) {
+        hi -= step;
+        step *= 2;
+    }
+    size_t lo = step <= hi ? hi - step + 1 : 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (lv[mid].key < key) lo = mid + 1;

@@ -37,10 +37,23 @@ def test_the_c_book_view_keeps_the_best_of_each_side_as_a_dict_model() -> None:
                 model[side].pop(price, None)
             assert lib.rpl_view_best(view, BUY, -INF) == max(model[BUY], default=-INF)
             assert lib.rpl_view_best(view, SELL, INF) == min(model[SELL], default=INF)
+            if rng.random() < 0.05:     # every level, in order (the view finds them by a galloping search)
+                assert _view_levels(view) == _model_levels(model)
         assert view.n[0] == len(model[BUY]) and view.n[1] == len(model[SELL])
+        assert _view_levels(view) == _model_levels(model)
     finally:
         lib.rpl_view_free(view)
     assert view.n[0] == 0 and lib.rpl_view_best(view, BUY, -1) == -1
+
+
+def _view_levels(view: Any) -> list[list[tuple[int, int]]]:
+    """Each side of the C view as (price, qty), best first."""
+    return [[(sign * view.lv[s][k].key, view.lv[s][k].qty) for k in reversed(range(view.n[s]))]
+            for s, sign in ((0, 1), (1, -1))]
+
+
+def _model_levels(model: dict[int, dict[int, int]]) -> list[list[tuple[int, int]]]:
+    return [sorted(model[BUY].items(), reverse=True), sorted(model[SELL].items())]
 
 
 class TouchWatcher(Strategy):
