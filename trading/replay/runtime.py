@@ -452,8 +452,6 @@ class Replay:
         n = len(self.h)
         step = max(1, n // 200)
         next_progress = 0
-        # the strategy's best own prices and whether it has orders come from the loop's own table
-        # of its orders (rpl_orders.h), which holds what Context.orders holds at every advance
         ctx = self.ctx
         orders, outbox, timers = ctx.orders, ctx.outbox, ctx.timers
         advance, l, r, e, report, unpack = loop.advance_parts()
@@ -465,7 +463,9 @@ class Replay:
         lat, acct = self._order_latency_ns, self.cfg.account_id
         push = loop.push_outgoing if lat is not None else None
         while True:
-            # its commands on the way are on the loop's arrival FIFO (_after_wake): advance runs them
+            # its commands on the way are on the loop's arrival FIFO (_after_wake): advance runs them;
+            # its best own prices and whether it has orders come from the loop's own table of its
+            # orders (rpl_orders.h), which holds what Context.orders holds whenever advance runs
             advance(l, r, e, self.now, self.busy_until, STOPPED if self.error is not None else 0)
             rep = unpack(report)
             stop, t, now, i, took_own, _, settled, fired, rejects = rep
