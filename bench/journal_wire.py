@@ -193,7 +193,7 @@ def _lone_run(variant: str, extra: tuple[str, ...], workdir: Path, cpus: list[in
             os.sched_setaffinity(0, {cpus[0]})
         client = Client.connect("127.0.0.1", port, 1, 1, "bench", keepalive_ms=30000)
         try:
-            run_loadgen(client, 50, LONE_INTERVAL_NS, 0)        # warm-up
+            run_loadgen(client, LONE_WARMUP, LONE_INTERVAL_NS, 0)
             before = snapshot_venue(procs.name)
             counters = DeviceCounters(workdir)
             dev_before = counters.read() if counters.found else None
@@ -211,16 +211,20 @@ def _lone_run(variant: str, extra: tuple[str, ...], workdir: Path, cpus: list[in
     return {**_pcts(run.corrected), "lost": float(int(run.result.sent) - int(run.result.acked)),
             "sync_path_p50_ns": float(sync[50.0]), "sync_path_p99_ns": float(sync[99.0]),
             "device_writes_per_order": dev[0], "device_flushes_per_order": dev[1],
-            **_sync_means(stderr)}
+            **_sync_means(stderr, n + LONE_WARMUP)}
 
 
-def _sync_means(stderr: str) -> dict[str, float]:
+LONE_WARMUP = 50                    # orders before the measured ones, each run
+
+
+def _sync_means(stderr: str, orders: int) -> dict[str, float]:
     """From the stop lines of the venue's processes: the engine's mean journal sync (the sync
     itself, timed by the engine around it, warm-up included), the gateway's mean flow-store
     sync (before bytes leave; 0 without a store), and whether each was made by writeback + the
-    device's cache flush (1.0) or msync (0.0)."""
+    device's cache flush (1.0) or msync (0.0); the gateway's flow-store syncs per order over
+    its whole run (the orders it was sent, warm-up included)."""
     out = {"engine_sync_mean_ns": 0.0, "store_sync_mean_ns": 0.0, "store_sync_max_ns": 0.0,
-           "journal_sync_fast": 0.0, "store_sync_fast": 0.0}
+           "journal_sync_fast": 0.0, "store_sync_fast": 0.0, "store_syncs_per_order": 0.0}
     # 1.0: synced by writeback + the device's cache flush (native/journal/jrnl_durable.c)
     fast = "writeback + device flush"
     out["journal_sync_fast"] = float(f"command journal synced by {fast}" in stderr)
@@ -232,6 +236,7 @@ def _sync_means(stderr: str) -> dict[str, float]:
     m = re.search(r"(\d+) flow store syncs \(\d+ failed, (\d+) us each, longest (\d+) us[,)]",
                   stderr)
     if m and int(m.group(1)):
+        out["store_syncs_per_order"] = int(m.group(1)) / orders
         out["store_sync_mean_ns"] = float(m.group(2)) * 1e3
         out["store_sync_max_ns"] = float(m.group(3)) * 1e3
     return out
@@ -309,12 +314,13 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
           "published (group close, sync, release); sync avg: the engine's own mean journal "
           "sync, * when by writeback + device flush (else msync); store avg / max: the "
           "gateway's flow-store sync, in series after the journal's (default venue), * as "
-          "for the journal; dev w / f: the device's write requests (flushes "
-          "included) and flushes per order over the run")
+          "for the journal; st/o: its syncs per order (native/gateway/gw_store.c: none for an "
+          "ack the durable journal can rebuild); dev w / f: the device's write requests "
+          "(flushes included) and flushes per order over the run")
     print("  (times in us; each ratio pair: p50 then p99)")
     print(f"{'':<32}{'ack p50':>8}{'p99':>8}{'/disk':>7}{'/disk':>7}{'/lone':>7}{'/lone':>7}"
           f"{'sync p50':>9}{'p99':>7}{'/disk':>7}{'/disk':>7}{'/lone':>7}{'/lone':>7}"
-          f"{'sync':>7}{'store':>7}{'max':>7}{'dev w':>7}{'dev f':>7}")
+          f"{'sync':>7}{'store':>7}{'max':>7}{'st/o':>6}{'dev w':>7}{'dev f':>7}")
     for m, v in modes.items():
         print(f"{'ack, journal ' + m:<32}{v['p50_ns'] / 1e3:>8.0f}{v['p99_ns'] / 1e3:>8.0f}"
               f"{v['p50_over_disk']:>7.2f}{v['p99_over_disk']:>7.2f}"
@@ -325,7 +331,7 @@ def print_lone_order_acks(r: dict[str, object]) -> None:
               f"{v['sync_path_p99_over_lone_disk']:>7.2f}"
               f"{v['engine_sync_mean_ns'] / 1e3:>6.0f}{'*' if v['journal_sync_fast'] else ' '}"
               f"{v['store_sync_mean_ns'] / 1e3:>6.0f}{'*' if v['store_sync_fast'] else ' '}"
-              f"{v['store_sync_max_ns'] / 1e3:>7.0f}"
+              f"{v['store_sync_max_ns'] / 1e3:>7.0f}{v['store_syncs_per_order']:>6.2f}"
               f"{v['device_writes_per_order']:>7.2f}{v['device_flushes_per_order']:>7.2f}")
 
 

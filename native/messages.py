@@ -294,6 +294,7 @@ class Cancel(CommandRecord, frozen=True, gc=False, tag="CANCEL"):
     CODE: ClassVar[int] = 2
     C_STRUCT: ClassVar[str] = "eng_cancel_t"
     order_id: int = 0  # uint64_t
+    client_order_id: int = 0  # uint64_t
 
 
 class Replace(CommandRecord, frozen=True, gc=False, tag="REPLACE"):
@@ -304,6 +305,7 @@ class Replace(CommandRecord, frozen=True, gc=False, tag="REPLACE"):
     order_id: int = 0  # uint64_t
     price: int = 0  # int64_t
     qty: int = 0  # int64_t
+    client_order_id: int = 0  # uint64_t
 
 
 class MassCancel(CommandRecord, frozen=True, gc=False, tag="MASS_CANCEL"):

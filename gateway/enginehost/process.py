@@ -452,6 +452,9 @@ def _run_loop(args: argparse.Namespace, engine: object, segs: EngineSegments,
         # reads the events it missed from this journal, up to recovered_seq.
         ctl.recovered_seq = recovery.result.last_seq
         ctl.journal_dir = os.path.abspath(args.journal).encode()
+        # A gateway syncs its flow store only for what this journal cannot rebuild when every
+        # event it reads is durable here first (native/gateway/gw_store.c P1).
+        ctl.journal_durable = 1 if args.durability in ("group", "each") else 0
     if latency is not None:
         rcfg.latency = latency.hists
         print(f"engine: latency stamps on, region {latency.path}; {latency.clock.description}",

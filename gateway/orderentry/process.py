@@ -320,6 +320,7 @@ def _serve(args: argparse.Namespace, cfg: GatewayConfig, client: EngineClient,
     gcfg.first_exec_id = gcfg.first_order_counter << EXEC_IDS_PER_US_BITS
     gcfg.engine_stale_ms = args.engine_stale_ms
     gcfg.first_seq = int(client.control.control().last_seq) + 1
+    gcfg.events_durable = int(client.control.control().journal_durable)
     gcfg.mass_cancel_timeout_ms = args.mass_cancel_timeout_ms
     gcfg.cmd = client.cmd_ring
     gcfg.reply = client.reply_ring
@@ -546,6 +547,7 @@ def _serve_across_engine_restarts(args: argparse.Namespace, gcfg: Any, gw: Any,
         gcfg.engine_bell = client.handle.engine_bell
         gcfg.control_seg = client.control.handle
         ctl = client.control.control()
+        gcfg.events_durable = int(ctl.journal_durable)     # the new engine's --durability
         recovered = int(ctl.recovered_seq)
         jdir = ffi.string(ctl.journal_dir)
         msg = ffi.new("char[]", 1024)

@@ -129,10 +129,11 @@ static void fixp_on_establish(gw_t *g, gw_conn_t *c, const sbe_establish_t *e)
      * send), never back: lowering the expected number would execute a resent message twice. */
     if (e->next_seq_no != SBE_OPTIONAL_SEQ_NUM_NULL && e->next_seq_no > s->flow->next_in_seq) {
         s->flow->next_in_seq = e->next_seq_no;
-        gw_store_order(g);          /* synced before the EstablishmentAck leaves */
+        gw_store_owe(g);            /* synced before the EstablishmentAck leaves (gw_store.c P2) */
     }
     if (!s->flow->established_once) {
         s->flow->established_once = 1;
+        gw_store_owe(g);
         s->tokens = s->cfg->throttle_msgs_per_s;
         s->tokens_ns = g->now_ns;
     }
@@ -219,9 +220,18 @@ static void fixp_app_message(gw_t *g, gw_conn_t *c, const sbe_msg_t *m)
         return;
     }
     /* Idempotent flow: a gap means the client chose not to send those; nothing to recover.
-     * gw_store.c S2: the message is in doubt from before it is taken until its effect is
-     * complete, so a gateway restarted in between can tell whether it took effect. */
+     * gw_store.c P3: a restart after a power loss counts the journaled requests past the
+     * durable store, so the gap is raised and made durable before this one is taken, as is
+     * whatever a request taken since the last sync did other than write one request command. */
     gw_flow_t *f = s->flow;
+    if (seq > f->next_in_seq) {
+        f->next_in_seq = seq;
+        gw_store_owe(g);
+    }
+    gw_store_settle(g);
+    /* gw_store.c S2: the message is in doubt from before it is taken until its effect is
+     * complete, so a gateway restarted in between can tell whether it took effect. */
+    const uint64_t cmds_before = f->req_cmds;
     f->doubt_out_seq = f->next_out_seq;
     f->doubt_req_cmds = f->req_cmds;
     f->doubt_cl_ord_id = cl;
@@ -235,6 +245,8 @@ static void fixp_app_message(gw_t *g, gw_conn_t *c, const sbe_msg_t *m)
     gw_store_order(g);
     f->doubt_in_seq = 0;
     gw_store_order(g);
+    if (f->req_cmds != cmds_before + 1)
+        gw_store_owe(g);            /* P3: not one request command (a reject, a mass cancel) */
 }
 
 static int fixp_is_app_inbound(uint16_t tid)

@@ -61,7 +61,8 @@ static int gw_conn_encrypt(gw_t *g, gw_conn_t *c)
 
 int gw_conn_flush(gw_t *g, gw_conn_t *c)
 {
-    gw_store_sync(g);               /* what the client may see is durable first (gw_store.c) */
+    gw_store_sync(g);               /* what the client may see is durable or made again from
+                                       the durable journal first (gw_store.c P1/P2) */
     if (c->tls && gw_conn_encrypt(g, c) < 0)
         return -1;
     return g->io->conn_flush(g, c);     /* the backend writes (gw_io.h) */

@@ -56,6 +56,9 @@ static void gw_mass_finish(gw_t *g, uint32_t m, uint16_t reason)
     gw_mass_report_t r = {&x, reason};
     gw_out_send(g, x.session, gw_encode_mass, &r);
     gw_store_mass_put(g, m);        /* free once its report is logged (gw_store.c S1) */
+    /* gw_store.c P2 even when an event finished it: its total counts the marks, which no
+     * journal holds, so the report is durable before it leaves. */
+    gw_store_owe(g);
 }
 
 void gw_mass_marked(gw_t *g, uint32_t m, uint32_t count)
@@ -121,6 +124,17 @@ static int64_t gw_opt(int64_t v, int present)
     return present ? v : SBE_OPTIONAL_PRICE_NULL;
 }
 
+/* The execID of a report: made from the key of the event it reports, (seq << 24) | index * 2
+ * + trade leg, so a restart that makes the report again from the journal makes the same one
+ * (gw_store.c P1); a report no event made (959 of a command the engine never sequenced) counts
+ * on from cfg->first_exec_id with the top bit set, a space the event keys never reach. */
+static uint64_t gw_exec_id(gw_t *g)
+{
+    if (g->cur_evt_seq)
+        return (g->cur_evt_seq << 24) | (g->cur_evt_sub & 0xFFFFFFu);
+    return (1ull << 63) | g->next_exec_id++;
+}
+
 /* An ExecutionReport skeleton from our copy of the order. */
 static sbe_execution_report_t gw_er(gw_t *g, const gw_order_t *o, const eng_evt_t *e,
                                     uint8_t exec_type, uint8_t ord_status)
@@ -130,7 +144,7 @@ static sbe_execution_report_t gw_er(gw_t *g, const gw_order_t *o, const eng_evt_
     m.transact_time_ns = (uint64_t)e->hdr.ts_ns;
     m.order_id = o->order_id;
     m.cl_ord_id = o->cl_ord_id;
-    m.exec_id = g->next_exec_id++;
+    m.exec_id = gw_exec_id(g);
     m.trade_id = SBE_TRADE_ID_NULL;
     m.price = gw_opt(o->price, o->ord_type == ENG_ORD_LIMIT || o->ord_type == ENG_ORD_STOP_LIMIT);
     m.stop_px = gw_opt(o->stop_px, o->ord_type == ENG_ORD_STOP || o->ord_type == ENG_ORD_STOP_LIMIT);

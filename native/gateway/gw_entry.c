@@ -144,6 +144,7 @@ static void gw_entry_cancel(gw_t *g, gw_conn_t *c, const sbe_order_cancel_reques
     cmd.cancel.hdr.type = ENG_CMD_CANCEL;
     cmd.cancel.hdr.instrument_id = m->instrument_id;
     cmd.cancel.order_id = m->order_id;
+    cmd.cancel.client_order_id = m->cl_ord_id;     /* journaled: gw_restore.c reports it */
     gw_pending_t p = {.kind = GW_P_CANCEL, .session = c->session, .cl_ord_id = m->cl_ord_id,
                       .order_id = m->order_id};
     gw_engine_submit(g, &cmd, &p);
@@ -161,6 +162,7 @@ static void gw_entry_replace(gw_t *g, gw_conn_t *c, const sbe_order_cancel_repla
     cmd.replace.order_id = m->order_id;
     cmd.replace.price = m->price;
     cmd.replace.qty = m->order_qty;
+    cmd.replace.client_order_id = m->cl_ord_id;
     gw_pending_t p = {.kind = GW_P_REPLACE, .session = c->session, .cl_ord_id = m->cl_ord_id,
                       .order_id = m->order_id};
     gw_engine_submit(g, &cmd, &p);
@@ -192,6 +194,11 @@ static void gw_entry_mass_cancel(gw_t *g, gw_conn_t *c, const sbe_order_mass_can
     }
     uint32_t n = gw_sweep_mark(g, c->session, m->instrument_id, m->account_id, (uint32_t)mi + 1);
     gw_mass_marked(g, (uint32_t)mi, n);
+    /* gw_store.c P2: the open mass cancel is durable before its first cancel reaches the
+     * engine (the sweep writes them later in the pass), so a restart after a power loss that
+     * finds its cancels journaled knows them for this request's and answers it. */
+    gw_store_owe(g);
+    gw_store_settle(g);
 }
 
 int gw_entry_room(gw_t *g, uint16_t template_id)

@@ -234,6 +234,11 @@ struct gw {                         /* gw_t (gw_server.h) */
                                        -1 if it could not be made */
     jrnl_durable_t store_durable;   /* with a store: how gw_store_sync makes it durable */
     int store_dirty;                /* written since its last sync (set by gw_store_order) */
+    int store_owed;                 /* 1: written with something the journal cannot rebuild
+                                       since its last sync (gw_store_owe): synced before the next
+                                       bytes leave and before the next request is taken */
+    int store_shadow_fd;            /* test only ($VENUE_GW_TEST_STORE_SHADOW): each sync copies
+                                       the store there, the image a power loss would leave; -1 */
     uint32_t order_id_prefix;       /* cfg's, or the store's when it has one */
     uint32_t die_before_event_note; /* test hook (0: off): the process SIGKILLs itself in the S1
                                        window of the N-th event-made message (gw_outbound.c);
@@ -262,14 +267,24 @@ void gw_store_close(gw_t *g);
  * a later process reading the file after this one was killed (the CPU retires them in order on
  * a kill; only the compiler may reorder). Marks the store written (gw_store_sync syncs it). */
 void gw_store_order(gw_t *g);
+/* Marks the store written with something a restart cannot rebuild from the journal (a message
+ * not made from an engine event, an inbound sequence number that moved without a journaled
+ * command, session state): gw_store_sync then syncs it before the next bytes leave. */
+void gw_store_owe(gw_t *g);
 /* The point that matters for a power loss: called before any bytes are handed to the kernel
- * for a client (gw_conn_flush, the io_uring backend's send). If the store was written since
- * its last sync, it is made durable (jrnl_durable_sync: writeback + the device's flush, or
- * msync; gw_store.c), so every message a client can have seen is in the
- * durable store with the sequence numbers and request notes written before it. One sync
- * covers a whole pass's messages. A failure is counted (stats->store_sync_failures), never
- * fatal: the bytes go out (the engine's journal is what recovery needs first). */
+ * for a client (gw_conn_flush, the io_uring backend's send). The store is made durable
+ * (jrnl_durable_sync: writeback + the device's flush, or msync; gw_store.c) if it owes a sync
+ * (gw_store_owe), or, with cfg->events_durable 0, if it was written at all since its last
+ * sync; so every message a client can have seen is in the durable store, or is made from
+ * events the durable journal holds and comes out the same from it (gw_store.c's rule). One
+ * sync covers a whole pass's messages. A failure is counted (stats->store_sync_failures),
+ * never fatal: the bytes go out (the engine's journal is what recovery needs first). */
 void gw_store_sync(gw_t *g);
+/* Syncs now if the store owes a sync (gw_store_owe), whatever cfg->events_durable says: before
+ * a request is taken, so the journaled requests past the durable store's count are exactly
+ * the ones it took after it (gw_store.c), and where a request needs its notes durable before
+ * its commands reach the engine (a mass cancel). */
+void gw_store_settle(gw_t *g);
 /* The persisted copy of mass slot m: written at open, on each cancel counted, at finish. */
 void gw_store_mass_put(gw_t *g, uint32_t m);
 /* Mass slot m's report is about to be logged with seqNum seq (before the slot is cleared). */

@@ -171,7 +171,8 @@ static uint64_t gw_ur_stage_addr(gw_uio_t *u, uint32_t slot, uint32_t at)
  * newest send when the kernel has not been shown that one yet. 0, or -1: no SQE now. */
 static int gw_ur_send_prep(gw_t *g, uint32_t slot, uint32_t len)
 {
-    gw_store_sync(g);               /* what the client may see is durable first (gw_store.c) */
+    gw_store_sync(g);               /* what the client may see is durable or made again from
+                                       the durable journal first (gw_store.c P1/P2) */
     gw_uio_t *u = gw_ur(g);
     gw_uconn_t *x = &u->uc[slot];
     struct io_uring_sqe *prev = x->chain_len ? gw_uring_unpublished(&u->r, x->last_sqe) : NULL;

@@ -6,6 +6,9 @@
  * Invariant: a session's outbound seqNums are 1, 2, 3 ... with no gap; the log keeps the last
  * out_log_msgs of them (in the flow store when the gateway has one, gw_store.c, so they
  * outlive a gateway restart too; else in memory, outliving an engine crash only).
+ * A message made from an engine event (g->cur_evt_seq set) is a pure function of the event and
+ * the flow before it, but for its sendingTime (its execID comes from the event: gw_store.c P1),
+ * so the store need not be durable before it leaves; any other marks the store owed a sync (P2).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -55,6 +58,8 @@ void gw_out_send(gw_t *g, int32_t session, gw_encode_fn encode, const void *ctx)
             raise(SIGKILL);
         f->last_evt_seq = g->cur_evt_seq;
         f->last_evt_sub = g->cur_evt_sub;
+    } else {
+        gw_store_owe(g);            /* gw_store.c P2: no journal can make this one again */
     }
     g->stats->reports++;
     if (s->conn >= 0 && g->conns[s->conn].state == GW_CONN_ESTABLISHED)

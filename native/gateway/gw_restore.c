@@ -95,8 +95,8 @@ static void gw_restore_note(gw_t *g, gw_replay_t *r, int32_t session)
 {
     const gw_flow_t *f = g->sessions[session].flow;
     uint64_t k = r->req_seen[session]++;
-    if (k > f->req_cmds || k + GW_REQ_NOTES <= f->req_cmds)
-        return;                     /* not noted, or its note was written over */
+    if (k >= f->req_cmds || k + GW_REQ_NOTES <= f->req_cmds)
+        return;                     /* not noted (or lost with a power loss), or written over */
     const uint32_t tid = f->reqs[k & (GW_REQ_NOTES - 1)].template_id;
     int same = r->cur.kind == GW_P_NEW ? tid == SBE_NEW_ORDER_SINGLE_TEMPLATE_ID
                : r->cur.kind == GW_P_CANCEL ? tid == SBE_ORDER_CANCEL_REQUEST_TEMPLATE_ID
@@ -135,6 +135,12 @@ static int gw_restore_command(gw_t *g, gw_replay_t *r, char *msg, uint32_t cap)
     } else {
         r->cur.kind = owed ? GW_P_COD : c->hdr.type == ENG_CMD_CANCEL ? GW_P_CANCEL
                                                                       : GW_P_REPLACE;
+        /* The request's clOrdID, journaled with the command (0 from an older build: the
+         * order's own, or the note below). */
+        uint64_t cl = c->hdr.type == ENG_CMD_CANCEL ? c->cancel.client_order_id
+                                                    : c->replace.client_order_id;
+        if (!owed && cl)
+            r->cur.cl_ord_id = cl;
     }
     if (!owed)
         gw_restore_note(g, r, session);
@@ -197,6 +203,13 @@ static int gw_restore_mass_recorded(const gw_t *g, int32_t session, uint64_t cl_
 static void gw_restore_requests(gw_t *g, int32_t session, uint64_t req_seen)
 {
     gw_flow_t *f = g->sessions[session].flow;
+    /* The request commands next_in_seq counts already: req_cmds, and the one of a request in
+     * doubt (next_in_seq moved past it before its command was written and counted, S2). */
+    int doubt_request = f->doubt_in_seq &&
+                        (f->doubt_template == SBE_NEW_ORDER_SINGLE_TEMPLATE_ID ||
+                         f->doubt_template == SBE_ORDER_CANCEL_REQUEST_TEMPLATE_ID ||
+                         f->doubt_template == SBE_ORDER_CANCEL_REPLACE_REQUEST_TEMPLATE_ID);
+    const uint64_t counted = f->req_cmds + (doubt_request && f->doubt_req_cmds == f->req_cmds);
     uint64_t written = f->req_cmds > req_seen ? f->req_cmds : req_seen;
     uint64_t lost_from = written - req_seen > GW_REQ_NOTES ? written - GW_REQ_NOTES : req_seen;
     for (uint64_t k = lost_from; k < written; k++) {        /* written, never journaled */
@@ -205,17 +218,21 @@ static void gw_restore_requests(gw_t *g, int32_t session, uint64_t req_seen)
                                 f->reqs[i].template_id);
     }
     if (f->doubt_in_seq) {
-        int request = f->doubt_template == SBE_NEW_ORDER_SINGLE_TEMPLATE_ID ||
-                      f->doubt_template == SBE_ORDER_CANCEL_REQUEST_TEMPLATE_ID ||
-                      f->doubt_template == SBE_ORDER_CANCEL_REPLACE_REQUEST_TEMPLATE_ID;
         int took_effect = f->next_out_seq > f->doubt_out_seq ||
-                          (request && written > f->doubt_req_cmds) ||
+                          (doubt_request && written > f->doubt_req_cmds) ||
                           (f->doubt_template == SBE_ORDER_MASS_CANCEL_REQUEST_TEMPLATE_ID &&
                            gw_restore_mass_recorded(g, session, f->doubt_cl_ord_id));
         if (!took_effect)
             gw_restore_not_executed(g, session, f->doubt_in_seq, f->doubt_cl_ord_id,
                                     f->doubt_template);
         f->doubt_in_seq = 0;
+    }
+    /* gw_store.c P3: after a power loss the journal may hold request commands the durable
+     * store never counted; each is one request taken after its next_in_seq, in order, so a
+     * resend of an answered one is refused 950. */
+    if (req_seen > counted) {
+        uint64_t more = req_seen - counted;
+        f->next_in_seq = more < UINT64_MAX - f->next_in_seq ? f->next_in_seq + more : UINT64_MAX;
     }
     f->req_cmds = req_seen;         /* this run counts on from what the journal holds */
 }
@@ -245,10 +262,48 @@ static void gw_restore_mass(gw_t *g)
  * second time. The newest committed slot's header names its event (written before the commit),
  * so the note is taken from it when it is newer. Only the newest slot can be ahead of the note:
  * every earlier one was followed by its own note before the next message was written. */
+/* The seqNum in the frame of the slot that holds seq q (every application message starts with
+ * it) and the slot's header. */
+static uint64_t gw_restore_slot(const gw_t *g, const gw_session_t *s, uint64_t q,
+                                gw_log_slot_hdr_t *h)
+{
+    const uint8_t *slot = s->log + (q & (g->cfg->out_log_msgs - 1)) * GW_LOG_SLOT_BYTES;
+    uint64_t in_frame;
+    memcpy(h, slot, sizeof *h);
+    memcpy(&in_frame, slot + sizeof *h + SBE_SOFH_LENGTH + SBE_HEADER_LENGTH, 8);
+    return in_frame;
+}
+
+/* After a power loss the flow's page may have reached the disk ahead of its log's pages
+ * (gw_store.c, "Not covered"): the flow is cut back to the first slot that does not hold its
+ * own seqNum, and the event note to the newest event-made message before it, so the replay
+ * makes the lost ones again. A store a kill left passes unchanged. */
+static void gw_restore_cut_log(gw_t *g, int32_t session)
+{
+    gw_session_t *s = &g->sessions[session];
+    gw_flow_t *f = s->flow;
+    const uint64_t kept = g->cfg->out_log_msgs;
+    uint64_t q = f->next_out_seq > kept ? f->next_out_seq - kept : 1;
+    gw_log_slot_hdr_t h;
+    while (q < f->next_out_seq && gw_restore_slot(g, s, q, &h) == q && h.len)
+        q++;
+    if (q == f->next_out_seq)
+        return;
+    f->next_out_seq = q;
+    for (uint64_t p = q - 1; p >= 1 && p + kept >= q; p--) {
+        if (gw_restore_slot(g, s, p, &h) == p && h.evt_seq) {
+            f->last_evt_seq = h.evt_seq;
+            f->last_evt_sub = h.evt_sub;
+            break;
+        }
+    }
+}
+
 static void gw_restore_event_note(gw_t *g, int32_t session)
 {
     gw_session_t *s = &g->sessions[session];
     gw_flow_t *f = s->flow;
+    gw_restore_cut_log(g, session);
     if (f->next_out_seq <= 1)
         return;                     /* nothing sent yet: seqNums start at 1 */
     gw_log_slot_hdr_t h;

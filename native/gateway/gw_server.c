@@ -209,6 +209,7 @@ int gw_open(const gw_config_t *cfg, gw_stats_t *stats, gw_t **out)
     g->cfg = cfg;
     g->stats = stats;
     g->store_fd = -1;
+    g->store_shadow_fd = -1;
     g->lat = cfg->latency;
     g->io = cfg->io_backend == GW_IO_URING ? &gw_io_uring_ops : &gw_io_epoll_ops;
     g->on_unbound = fixp_session_unbound;

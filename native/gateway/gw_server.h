@@ -127,7 +127,12 @@ typedef struct gw_config {
                                        (gw_tls_server_ctx_new) for the connections accepted on
                                        tls_listen_fd, a second listening socket */
     int32_t tls_listen_fd;
-    uint32_t _pad_tls;
+    uint32_t events_durable;        /* the engine's ring_control_t.journal_durable (the caller
+                                       sets it before gw_serve, again on each engine restart):
+                                       1: every event this gateway reads is in the durable journal
+                                       already, so the flow store is synced before sending only
+                                       what the journal cannot rebuild (gw_store.c); 0: before
+                                       sending anything */
 } gw_config_t;
 
 /* Counters an operator reads after (or, via a debugger, during) the run. */

@@ -19,21 +19,42 @@
  *      then req_cmds + 1; a mass cancel recorded in mass[]), then doubt_in_seq = 0.
  * gw_store_order() between them keeps the compiler from reordering, and marks the store written.
  *
- * A machine crash (power loss) is covered at the point that matters to a client: before any
- * bytes are handed to the kernel for a client (gw_conn_flush, the io_uring backend's send),
- * gw_store_sync makes the store durable if it was written since its last sync (only the dirty
- * pages, one disk flush per pass however many messages it sends: jrnl_durable_sync, the pages'
+ * A machine crash (power loss) keeps only what was synced (gw_store_sync: the dirty pages,
+ * one disk flush per pass however many messages it sends: jrnl_durable_sync, the pages'
  * writeback and the device's cache flush, which leaves the file's inode alone; the file is made
- * of written zero blocks at open for that, jrnl_fill_holes, and its size never changes; the
- * inode's mtime on disk may then lag after a power loss, which nothing reads. Where that cannot
- * be proven, msync of the whole store, a data-integrity fdatasync of it). So every message a
- * client can have received is in the durable store, with its seqNum (never reused after a power
- * loss) and, written before it in program order, the inbound state of the requests it answers
- * (next_in_seq: an answered request resent after a power loss is refused 950, not executed
- * twice). Not covered: a request the engine journaled durably whose answer had not left when
- * the power went (its store notes may be older than the journal; the request is answered 959 or
- * from the journal as after a kill only if its notes reached the disk). Closing that needs the
- * store synced before the command reaches the engine, a second sync in series on every order.
+ * of written zero blocks at open for that, jrnl_fill_holes, and its size never changes. Where
+ * that cannot be proven, msync of the whole store, a data-integrity fdatasync of it). The rule,
+ * when the engine releases an event only once its command is durable in the journal
+ * (cfg->events_durable, --durability group or each):
+ *   P1 a message made from an engine event (ExecutionReports, OrderCancelReject of an engine
+ *      reject; cur_evt_seq != 0) is sent without a sync. It is a pure function of the durable
+ *      journal and of the store before it: its seqNum is the next one after the durable
+ *      store's (no message a restart cannot rebuild was logged in between, P2), its execID is
+ *      the event's key (gw_engine.c), its clOrdID is in the journaled command (a NEW's, a
+ *      cancel's or replace's client_order_id). A restart on the durable store replays the
+ *      journal past the store's event note (gw_restore.c) and logs it again under the same
+ *      seqNum, field for field the same but for sendingTime, which is when it is made (the
+ *      engine's clock is CLOCK_MONOTONIC, no sending time).
+ *   P2 everything else is synced before it leaves (gw_store_owe, then gw_store_sync before the
+ *      next send): a message the gateway makes itself (a reject, a cancel reject of an unknown
+ *      order, a mass-cancel report, a 959 for a command the engine never sequenced), session
+ *      state (established_once, next_in_seq raised by Establish or by a gap), an open mass
+ *      cancel (synced before its cancels reach the engine: gw_entry.c).
+ *   P3 inbound: each request the gateway took since the durable store's next_in_seq wrote
+ *      exactly one journaled request command (NEW, cancel, replace) in order, or the store was
+ *      synced before the next request was taken (gw_store_settle: one that wrote none, or
+ *      another count; a seqNum gap is raised and synced first). So a restart counts the
+ *      session's request commands the journal holds past the durable req_cmds and moves
+ *      next_in_seq on by as many (gw_restore.c): an answered request resent after a power loss
+ *      is refused 950; one whose command never became durable was never answered, and a
+ *      resend executes it.
+ * With events_durable 0 (async: the journal may lose what the gateway reported), every write
+ * is synced before the next send, as P2. A kill of the process loses nothing (above). Not
+ * covered: pages written after the last sync reach the disk in any order before the power
+ * goes; a restart checks the log's slots against their seqNums and cuts the flow back to the
+ * first one that did not (gw_restore.c), but a flow whose counters reached the disk without
+ * the log slots they name is only as good as that check. $VENUE_GW_TEST_STORE_SHADOW (tests
+ * only) names a file each sync copies the store to: the image a power loss right then leaves.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -157,6 +178,39 @@ static int gw_store_prepare(gw_t *g, const char *path, int fd, uint64_t bytes, c
     return 0;
 }
 
+/* Test hook: $VENUE_GW_TEST_STORE_SHADOW names the file each sync copies the store to (the
+ * image a power loss right after that sync leaves). Unset or empty: off. 0, or -errno with msg
+ * set when the file cannot be made (never silently ignored). */
+static int gw_store_shadow_open(gw_t *g, char *msg, uint32_t cap)
+{
+    const char *path = getenv("VENUE_GW_TEST_STORE_SHADOW");
+    if (!path || !path[0])
+        return 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(msg, cap, "VENUE_GW_TEST_STORE_SHADOW=%.200s: %s (a test hook; unset it)", path,
+                 strerror(e));
+        return -e;
+    }
+    g->store_shadow_fd = fd;
+    return 0;
+}
+
+static void gw_store_shadow_copy(gw_t *g)
+{
+    uint64_t done = 0;
+    while (done < g->store_bytes) {
+        ssize_t n = pwrite(g->store_shadow_fd, (const uint8_t *)g->store + done,
+                           g->store_bytes - done, (off_t)done);
+        if (n <= 0)
+            return;                 /* the test sees a short image and fails */
+        done += (uint64_t)n;
+    }
+}
+
+static void gw_store_sync_now(gw_t *g);
+
 int gw_store_open(gw_t *g, const char *path, char *msg, uint32_t cap)
 {
     const gw_config_t *cfg = g->cfg;
@@ -201,6 +255,8 @@ int gw_store_open(gw_t *g, const char *path, char *msg, uint32_t cap)
     int rc = gw_store_check(g, path, h, bytes, msg, cap);
     if (rc == 0)
         rc = gw_store_prepare(g, path, fd, bytes, msg, cap);
+    if (rc == 0)
+        rc = gw_store_shadow_open(g, msg, cap);
     if (rc < 0) {
         munmap(map, bytes);
         close(fd);
@@ -210,6 +266,7 @@ int gw_store_open(gw_t *g, const char *path, char *msg, uint32_t cap)
     g->store_bytes = bytes;
     g->store_fd = fd;               /* kept for gw_store_sync */
     g->store_dirty = 1;             /* a fresh format, or what a restore is about to write */
+    g->store_owed = 1;              /* synced before anything leaves: the restore's notes (P2) */
     g->order_id_prefix = h->order_id_prefix;
     gw_flow_t *flows = (gw_flow_t *)((uint8_t *)map + gw_store_flows_off());
     uint8_t *logs = (uint8_t *)map + gw_store_logs_off(cfg->session_count);
@@ -227,11 +284,15 @@ void gw_store_close(gw_t *g)
 {
     if (!g->store)
         return;
-    gw_store_sync(g);               /* a clean stop leaves it durable */
+    if (g->store_dirty || g->store_owed)
+        gw_store_sync_now(g);       /* a clean stop leaves it all durable */
     munmap(g->store, g->store_bytes);
     close(g->store_fd);
     if (g->store_flush_fd >= 0)
         close(g->store_flush_fd);
+    if (g->store_shadow_fd >= 0)
+        close(g->store_shadow_fd);
+    g->store_shadow_fd = -1;
     g->store = NULL;
     g->store_fd = -1;
     g->store_flush_fd = -1;
@@ -244,23 +305,43 @@ static int64_t gw_store_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void gw_store_sync(gw_t *g)
+void gw_store_owe(gw_t *g)
 {
-    if (!g->store || !g->store_dirty)
-        return;
+    g->store_owed = 1;
+    gw_store_order(g);
+}
+
+static void gw_store_sync_now(gw_t *g)
+{
     /* Cleared first: a write after this point marks it again for the next sync. The file's
      * dirty pages are found by the page cache's tags (a MAP_SHARED write marks its page dirty
      * at the write fault), so this writes only what changed. */
     g->store_dirty = 0;
+    g->store_owed = 0;
     int64_t t0 = gw_store_now_ns();
-    if (jrnl_durable_sync(&g->store_durable, (uint8_t *)g->store, 0, g->store_bytes) == 0)
+    if (jrnl_durable_sync(&g->store_durable, (uint8_t *)g->store, 0, g->store_bytes) == 0) {
         g->stats->store_syncs++;
-    else
+        if (g->store_shadow_fd >= 0)
+            gw_store_shadow_copy(g);
+    } else {
         g->stats->store_sync_failures++;
+    }
     uint64_t dt = (uint64_t)(gw_store_now_ns() - t0);
     g->stats->store_sync_ns += dt;
     if (dt > g->stats->store_sync_ns_max)
         g->stats->store_sync_ns_max = dt;
+}
+
+void gw_store_sync(gw_t *g)
+{
+    if (g->store && (g->store_owed || (g->store_dirty && !g->cfg->events_durable)))
+        gw_store_sync_now(g);       /* P1/P2 of the top comment */
+}
+
+void gw_store_settle(gw_t *g)
+{
+    if (g->store && g->store_owed)
+        gw_store_sync_now(g);       /* P3 */
 }
 
 void gw_store_mass_put(gw_t *g, uint32_t m)

@@ -270,6 +270,9 @@ typedef struct eng_new_order {
 typedef struct eng_cancel {
     eng_cmd_hdr_t hdr;
     uint64_t order_id;
+    uint64_t client_order_id; /* opaque, ignored by the engine, journaled: the order-entry gateway
+                                 puts the cancel request's clOrdID here, so a gateway restarted
+                                 from an older flow store reports it (gw_restore.c); 0: none */
 } eng_cancel_t;
 
 typedef struct eng_replace {
@@ -277,6 +280,7 @@ typedef struct eng_replace {
     uint64_t order_id;
     int64_t price;            /* new limit price */
     int64_t qty;              /* new remaining (leaves) quantity, reserve included */
+    uint64_t client_order_id; /* opaque, ignored by the engine, journaled (as eng_cancel_t's) */
 } eng_replace_t;
 
 typedef struct eng_mass_cancel {
@@ -699,9 +703,10 @@ typedef union eng_evt {
  *
  * Bump RING_LAYOUT_VERSION on ANY change to this section: attach refuses other versions.
  */
-#define RING_LAYOUT_VERSION 4   /* 2: RING_MSG_ENG_CMD_STAMPED, ring_reply_t.enqueue_to_published_ns;
+#define RING_LAYOUT_VERSION 5   /* 2: RING_MSG_ENG_CMD_STAMPED, ring_reply_t.enqueue_to_published_ns;
                                    3: ring_bcast_ctl_t.reader_bell;
-                                   4: ring_control_t.recovered_seq and journal_dir */
+                                   4: ring_control_t.recovered_seq and journal_dir;
+                                   5: ring_control_t.journal_durable */
 #define RING_SEG_MAGIC 0x3147455356454E56   /* "VNEVSEG1" as little-endian bytes */
 #define RING_CACHE_BLOCK 128
 #define RING_SEG_HDR_BYTES 256
@@ -844,7 +849,11 @@ typedef struct ring_control {
     uint32_t wait_mode;             /* ring_wait_mode_t: in SPIN clients skip the doorbell */
     uint32_t producer_count;        /* slots in use by this engine, <= RING_MAX_PRODUCERS */
     int32_t engine_cpu;             /* -1: not pinned */
-    uint32_t _pad0;
+    uint32_t journal_durable;       /* 1: a command's reply and events are released only once its
+                                       command record is durable (--durability group or each), so
+                                       what a gateway reports of them survives a power loss in the
+                                       journal; 0: no journal, or async. Written before
+                                       producer_count. */
     uint64_t last_seq;
     uint64_t commands;
     uint64_t events;

@@ -34,8 +34,8 @@ int runner_durable_start(runner_state_t *st)
         return -ENOMEM;
     runner_prefault(st->pend, RUNNER_PENDING_REPLIES * sizeof *st->pend);
     cfg->cmd_journal->sync_on_roll = cfg->durability != RUNNER_DURABILITY_ASYNC;
-    cfg->evt_journal->sync_on_roll = cfg->durability == RUNNER_DURABILITY_EACH;
-    cfg->evt_journal->sync_retired = cfg->durability == RUNNER_DURABILITY_GROUP;
+    cfg->evt_journal->sync_on_roll = 0;
+    cfg->evt_journal->sync_retired = cfg->durability != RUNNER_DURABILITY_ASYNC;
     int rc = cfg->durability == RUNNER_DURABILITY_GROUP
                  ? runner_syncer_start(&st->syncer, cfg->sync_cpu, &st->ctl->engine_bell) : 0;
     jrnl_log_t *const logs[2] = {cfg->cmd_journal, cfg->evt_journal};
@@ -124,16 +124,14 @@ void runner_before_append(runner_state_t *st, const jrnl_log_t *log)
 }
 
 /* Syncs the open group's command records here (GROUP with a small group on an idle loop, which
- * would only sleep until the sync thread rang it; EACH; both journals with both) and releases
- * it. 0 or the journal error. */
-static int runner_sync_here(runner_state_t *st, int both_journals)
+ * would only sleep until the sync thread rang it; EACH) and releases it; ASYNC: releases it. 0
+ * or the journal error. */
+static int runner_sync_here(runner_state_t *st)
 {
     const runner_config_t *cfg = st->cfg;
     if (st->pend_cmds) {
         int64_t t0 = ring_now_ns();
         int rc = jrnl_log_sync(cfg->cmd_journal);
-        if (rc == 0 && both_journals)
-            rc = jrnl_log_sync(cfg->evt_journal);
         if (rc != 0) {
             st->jerr = rc;
             return rc;
@@ -182,13 +180,15 @@ static int runner_close_group(runner_state_t *st, int idle)
         /* Commands arriving during a sync here wait in their rings for one sync, as they would
          * wait behind a sync in flight; their own group follows. */
         if (idle && cfg->group_inline_max && st->pend_cmds <= cfg->group_inline_max)
-            return runner_sync_here(st, 0);
+            return runner_sync_here(st);
         runner_sync_on_thread(st);
         return 0;
     }
     if (cfg->durability == RUNNER_DURABILITY_ASYNC)
         st->pend_cmds = 0;          /* nothing to sync: released below at once */
-    return runner_sync_here(st, 1);
+    /* EACH: the command journal alone, one device flush per command, as GROUP (see
+     * runner_sync_on_thread for why the events need not be durable for an ack). */
+    return runner_sync_here(st);
 }
 
 int runner_commit(runner_state_t *st)

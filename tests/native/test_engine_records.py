@@ -42,7 +42,7 @@ def test_dict_form_converts_both_ways_and_an_unknown_key_is_a_value_error_naming
     cmd = command_from_dict({"type": "CANCEL", "instrument_id": 3, "seq": 9, "order_id": 77})
     assert cmd == Cancel(instrument_id=3, seq=9, order_id=77)
     assert to_dict(cmd) == {"type": "CANCEL", "session": 0, "instrument_id": 3, "seq": 9, "ts_ns": 0,
-                            "order_id": 77}
+                            "order_id": 77, "client_order_id": 0}
     assert command_from_dict({"type": 99, "seq": 1}) == UnknownCommand(code=99, seq=1)
     with pytest.raises(ValueError, match="bogus"):
         command_from_dict({"type": "CANCEL", "seq": 1, "bogus": 1})
