@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
     print(json.dumps({
         "instrument": args.instrument, "account": args.account,
         "quotes_new": ctx.sent["NEW"], "quotes_new_refused": ctx.rejected_new, "quotes_replaced": ctx.sent["REPLACE"],
-        "quotes_cancelled": ctx.sent["CANCEL"], "quotes_cancel_all": ctx.sent["CANCEL_ALL"],
+        "quotes_cancelled": ctx.sent["CANCEL"], "quotes_cancel_all": ctx.sent["CANCEL_ALL"] + ctx.sent["RUNTIME_CANCEL_ALL"],
         "commands": sum(ctx.sent.values()), "fills": ctx.fill_count, "position": led.position,
         "maker_volume": led.maker_volume, "pnl": ctx.pnl, "realized": led.realized,
         "unrealized": led.unrealized(ctx.book.mid), "mark": ctx.book.mid, "fees": led.fees,

@@ -126,7 +126,7 @@ class MultiVenueMakerReplay:
                 self._flush(ctx)
         for ctx in self.contexts.values():
             self.strategy.on_stop(ctx)
-            ctx.cancel_all()
+            ctx.clean_up_cancel_all()
             self._flush(ctx)
         self._settle(end + 10_000_000_000)       # every answer on its way (latency << 10 s)
         return MultiVenueMakerResult(self.strategy, self.strategy.report(), self.contexts, self.answers, dict(self.sent), self.fills,

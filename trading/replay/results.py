@@ -3,7 +3,8 @@
 ``summarize`` computes the run's figures from a ReplayResult: fills and volume (maker / taker),
 position, realised and unrealised P&L, fees and rebates from the fee schedule, order-to-trade
 ratio (order messages the strategy sent per fill: new orders, cancels, mass cancels, one per
-instrument, and replaces), fill ratios (orders with a fill per order placed; filled quantity
+instrument, and replaces; the runner's clean-up mass cancels, Context.clean_up_cancel_all, are
+counted apart), fill ratios (orders with a fill per order placed, refused ones included; filled quantity
 per quantity asked for, each order at its largest size: a replace that raises it counts the
 raise), and the reconciliation counts of FIDELITY.md. ``write`` stores
 ``result.json`` (everything, including every fill and the P&L samples; no wall-clock figure, so
@@ -27,6 +28,8 @@ def summarize(r: ReplayResult) -> dict[str, Any]:
     last = r.samples[-1] if r.samples else None
     mark = last.mid if last else None
     scale = ctx.price_scale
+    # the strategy's order messages (MiFID II RTS 9 counts submissions, modifications and
+    # cancellations alike); the runner's clean-up mass cancels are reported apart, not counted
     commands = ctx.sent["NEW"] + ctx.sent["CANCEL"] + ctx.sent["CANCEL_ALL"] + ctx.sent["REPLACE"]
     filled_orders = len({f.order_id for f in r.fills})
     filled_qty = sum(f.qty for f in r.fills)
@@ -41,6 +44,7 @@ def summarize(r: ReplayResult) -> dict[str, Any]:
         "mark": None if mark is None else mark / scale,
         "orders_placed": ctx.sent["NEW"], "cancels_sent": ctx.sent["CANCEL"],
         "mass_cancels_sent": ctx.sent["CANCEL_ALL"], "replaces_sent": ctx.sent["REPLACE"],
+        "runtime_mass_cancels_sent": ctx.sent["RUNTIME_CANCEL_ALL"],
         "rejects": ctx.rejects, "fills_all_instruments": len(r.fills),
         "order_to_trade": round(commands / len(r.fills), 6) if r.fills else None,
         "fill_ratio_orders": round(filled_orders / ctx.sent["NEW"], 6) if ctx.sent["NEW"] else None,
@@ -157,6 +161,14 @@ def _plots(r: ReplayResult, out: Path) -> list[Path]:
     return made
 
 
+def _mark_note(s: dict[str, Any]) -> str:
+    """Which price the open position is marked at (the last P&L sample's mid: the book at the
+    end of the run, after the strategy's orders were cancelled)."""
+    if s["mark"] is None:
+        return " (no mid at the end: the open position is not marked)"
+    return f" (open position marked at the last mid, {s['mark']})"
+
+
 def terminal_summary(r: ReplayResult) -> str:
     s = summarize(r)
     lines = [f"{r.strategy} {r.params} on {r.config.get('symbol')} ({r.config.get('data')})",
@@ -165,11 +177,11 @@ def terminal_summary(r: ReplayResult) -> str:
              + f"  fills {s['fills']}  volume {s['volume']} (maker {s['maker_volume']}, taker {s['taker_volume']})"
              f"  position {s['position']}",
              f"  P&L total {s['total_pnl']:.2f} = realised {s['realized']:.2f} + unrealised {s['unrealized']:.2f}"
-             f" - fees {s['fees']:.2f}",
+             f" - fees {s['fees']:.2f}" + _mark_note(s),
              f"  orders {s['orders_placed']}, cancels {s['cancels_sent']}, mass cancels {s['mass_cancels_sent']}, "
              f"replaces {s['replaces_sent']}, "
-             f"rejects {s['rejects']}; order-to-trade {s['order_to_trade']}; fill ratio (orders) "
-             f"{s['fill_ratio_orders']}, (qty) {s['fill_ratio_qty']}"
+             f"rejects {s['rejects']}; order messages per fill {s['order_to_trade']}; orders filled of orders sent "
+             f"(refused included) {s['fill_ratio_orders']}, shares filled of shares ordered {s['fill_ratio_qty']}"
              + (f" (all instruments: {s['fills_all_instruments']} fills)" if "instruments" in s else ""),
              f"  engine: {s['engine_commands']} commands, {s['engine_events']} events in {r.wall_s:.2f} s"]
     for k, row in s.get("instruments", {}).items():
@@ -178,6 +190,9 @@ def terminal_summary(r: ReplayResult) -> str:
                      f"P&L {row['total_pnl']:.2f} (fees {row['fees']:.2f})")
     if "total_pnl_all_instruments" in s:
         lines.append(f"  P&L over all instruments {s['total_pnl_all_instruments']:.2f}")
+    if s["runtime_mass_cancels_sent"]:
+        lines.append(f"  the runner's clean-up mass cancels (a failure, stop or pause; not counted above): "
+                     f"{s['runtime_mass_cancels_sent']}")
     if r.counts:
         lines.append("  reconciliation:")
         lines += [f"    {k}: {v}" for k, v in r.counts.items()]

@@ -339,7 +339,7 @@ class Replay:
         self.error = (f"{type(self.s).__name__}.{where} raised at {self._wake_ts} ns: "
                       f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}")
         self.ctx.outbox.clear()
-        self.ctx.cancel_all()
+        self.ctx.clean_up_cancel_all()
         self.ctx.stopped = True
 
     # ---- main loop ------------------------------------------------------------------------

@@ -232,7 +232,8 @@ class Context:
         self.timers: list[tuple[int, int]] = []   # (interval_ns, TIMER_* kind) set in on_start
         self.id_base = STRATEGY_ID_BIT | (self.account_id & 0xFFFF) << 40
         self._next_id = 0
-        self.sent = {"NEW": 0, "CANCEL": 0, "REPLACE": 0, "CANCEL_ALL": 0}
+        # order messages sent, by kind; RUNTIME_CANCEL_ALL: the runner's own mass cancels (clean_up_cancel_all)
+        self.sent = {"NEW": 0, "CANCEL": 0, "REPLACE": 0, "CANCEL_ALL": 0, "RUNTIME_CANCEL_ALL": 0}
         self.placed_qty = 0         # shares asked for: each order at its largest size (a replace may raise it)
         self._upsized: dict[int, int] = {}   # live orders a replace made larger than placed: id -> that size
         self.fill_count = 0
@@ -379,10 +380,21 @@ class Context:
     def cancel_all(self) -> None:
         """Every order of the strategy's account, in every followed instrument (one mass cancel
         per instrument)."""
+        self._mass_cancel("CANCEL_ALL")
+
+    def clean_up_cancel_all(self) -> None:
+        """The runner's mass cancel, not the strategy's decision: after a callback raised, at a
+        stop with orders live, at an operator's pause. The same messages as cancel_all, counted
+        apart (sent["RUNTIME_CANCEL_ALL"]) so the strategy's order-to-trade figures leave them
+        out, as MiFID II RTS 9 (Delegated Regulation (EU) 2017/566) leaves out cancellations made
+        by a kill functionality when it counts a member's orders."""
+        self._mass_cancel("RUNTIME_CANCEL_ALL")
+
+    def _mass_cancel(self, kind: str) -> None:
         now = self.clock()
         for instrument_id in self.instruments:
             self.outbox.append(Outgoing(now, "CANCEL_ALL", instrument_id=instrument_id))
-        self.sent["CANCEL_ALL"] += len(self.instruments)      # messages: one per instrument
+        self.sent[kind] += len(self.instruments)      # messages: one per instrument
 
     def set_timer(self, interval_ns: int, on_change_only: bool = False, on_touch_change: bool = False) -> None:
         """Calls on_timer every interval_ns from now on; with on_change_only, ticks at which no

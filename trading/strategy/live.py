@@ -165,7 +165,7 @@ class LiveRunner:
             self.error = f"{type(self.strategy).__name__}.{name} raised: {type(exc).__name__}: {exc}\n" \
                          f"{traceback.format_exc(limit=6)}"
             self.ctx.outbox.clear()
-            self.ctx.cancel_all()
+            self.ctx.clean_up_cancel_all()
             self.ctx.stopped = True
 
     def start(self) -> None:
@@ -273,7 +273,7 @@ class LiveRunner:
         """live_params.py's pause: its orders cancelled (sent with this step's flush), its market
         data and timer callbacks held back until resumed."""
         if paused and not self.paused and self.error is None:
-            self.ctx.cancel_all()
+            self.ctx.clean_up_cancel_all()
         self.paused = paused
 
     def request_stop(self) -> None:
@@ -312,7 +312,7 @@ class LiveRunner:
         self._stopping = True
         if self.ctx.orders or self.error is not None:
             self.ctx.outbox.clear()
-            self.ctx.cancel_all()
+            self.ctx.clean_up_cancel_all()
             self._flush()
             deadline = time.monotonic() + 2.0
             while self.ctx.orders and time.monotonic() < deadline:

@@ -108,7 +108,7 @@ class TcpRunner:
             self.error = f"{type(self.strategy).__name__}.{name} raised: {type(exc).__name__}: {exc}\n" \
                          f"{traceback.format_exc(limit=6)}"
             self.ctx.outbox.clear()
-            self.ctx.cancel_all()
+            self.ctx.clean_up_cancel_all()
             self.ctx.stopped = True
 
     def start(self) -> None:
@@ -153,7 +153,7 @@ class TcpRunner:
         """live_params.py's pause: its orders cancelled (sent with this step's flush), its market
         data and timer callbacks held back until resumed."""
         if paused and not self.paused and self.error is None:
-            self.ctx.cancel_all()
+            self.ctx.clean_up_cancel_all()
         self.paused = paused
 
     def request_stop(self) -> None:
@@ -337,7 +337,7 @@ class TcpRunner:
         self._stopping = True       # its timers must not place orders behind the mass cancel
         if self.ctx.orders or self.error is not None:
             self.ctx.outbox.clear()
-            self.ctx.cancel_all()
+            self.ctx.clean_up_cancel_all()
             self._flush()
             deadline = time.monotonic() + timeout_s
             while self.ctx.orders and time.monotonic() < deadline:

@@ -38,7 +38,7 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_backtest_writes_results_and_a_summary(tmp_path):
     r = _run(tmp_path, "--strategy", "quote", "--param", "interval_ms=50", "--order-latency", "1ms")
     assert r.returncode == 0, r.stderr
-    assert "TouchQuoter" in r.stdout and "P&L total" in r.stdout and "order-to-trade" in r.stdout
+    assert "TouchQuoter" in r.stdout and "P&L total" in r.stdout and "order messages per fill" in r.stdout
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert result["summary"]["fills"] == len(result["fills"]) > 0
     assert result["params"]["interval_ms"] == 50 and result["error"] is None

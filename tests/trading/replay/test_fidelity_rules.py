@@ -145,7 +145,7 @@ def test_strategy_that_raises_is_stopped_and_the_replay_goes_on():
     s = Scripted({T0 + MS: [(BUY, P - 100, 100), (SELL, P + 300, 100)]}, raise_at=T0 + 3 * MS)
     r = replay(d, s)
     assert r.error is not None and "scripted failure" in r.error and "RuntimeError" in r.error
-    assert r.ctx.orders == {} and r.ctx.sent["CANCEL_ALL"] == 1
+    assert r.ctx.orders == {} and r.ctx.sent["RUNTIME_CANCEL_ALL"] == 1 and r.ctx.sent["CANCEL_ALL"] == 0
     assert not s.fills                                    # cancelled before the execution at +6 ms
     assert r.engine_commands >= len(d) + 3                # the day replayed to its end
 

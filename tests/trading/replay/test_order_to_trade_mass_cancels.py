@@ -31,3 +31,32 @@ def test_a_mass_cancel_counts_as_an_order_message() -> None:
     assert (s["fills"], s["orders_placed"], s["cancels_sent"], s["mass_cancels_sent"]) == (1, 2, 0, 1)
     assert s["order_to_trade"] == 3.0
     assert "orders 2, cancels 0, mass cancels 1, replaces 0" in terminal_summary(result)
+
+
+class RaisesAfterPlacing(Scripted):
+    """The plan's orders, then a callback that raises at `at`: the runner's clean-up pulls them."""
+
+    def __init__(self, plan: dict[int, list[tuple[int, int, int]]], at: int) -> None:
+        super().__init__(plan)
+        self.at = at
+
+    def on_timer(self, ctx: Context) -> None:
+        super().on_timer(ctx)
+        if ctx.now >= self.at:
+            raise RuntimeError("boom")
+
+
+def test_the_runners_clean_up_mass_cancel_is_reported_apart_not_as_the_strategys() -> None:
+    """A strategy that raised never decided the mass cancel its runner sends: it is printed on a
+    line of its own and left out of the strategy's mass cancels and order messages per fill (RTS 9
+    leaves kill-functionality cancellations out). Before, it counted as the strategy's own."""
+    d = day([(T0, ADD, 1, 500, 10_000, BUY), (T0, ADD, 2, 500, 10_400, SELL),
+             (T0 + 10 * MS, ADD, 3, 100, 10_200, SELL), (T0 + 50 * MS, ADD, 4, 100, 10_000, BUY)])
+    result = replay(d, RaisesAfterPlacing({T0 + MS: [(BUY, 10_200, 100), (BUY, 10_100, 100)]}, T0 + 20 * MS))
+    assert result.error is not None and "boom" in result.error
+    s = summarize(result)
+    assert (s["fills"], s["orders_placed"], s["mass_cancels_sent"], s["runtime_mass_cancels_sent"]) == (1, 2, 0, 1)
+    assert s["order_to_trade"] == 2.0
+    text = terminal_summary(result)
+    assert "mass cancels 0" in text and "the runner's clean-up mass cancels (a failure, stop or pause; not counted above): 1" in text
+    assert "order messages per fill 2.0" in text
