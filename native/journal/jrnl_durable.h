@@ -11,24 +11,26 @@
 
 /* CFFI-BEGIN */
 /* How one data file's bytes are made durable. flush_fd >= 0: the fast path was proven for fd
- * (jrnl_durable_provable) and flush_fd is the never-written file on its device; -1: msync. Both
- * descriptors belong to the caller (the journal log, the gateway), which keeps them open while
- * the struct is in use. */
+ * (jrnl_durable_provable) and flush_fd is the never-written flush target on its device; -1:
+ * msync. Both descriptors belong to the caller (the journal log, the gateway), which keeps them
+ * open while the struct is in use. */
 typedef struct jrnl_durable {
     int32_t fd;
     int32_t flush_fd;
 } jrnl_durable_t;
 
-/* Opens, creating it if needed, the flush file of directory dir ("<dir>/device-flush"),
- * read-only (it is never written), then fsyncs it and dir so that it is clean and its name
+/* Opens the flush target for data files in directory dir, read-only (it is never written): the
+ * root directory of dir's filesystem when that is ext4 and this mount namespace shows its root
+ * (its inode-table block is not dirtied by our per-order writes; jrnl_durable.c says why), else
+ * "<dir>/device-flush", created if needed, then fsynced with dir so that it is clean and its name
  * durable. Returns the descriptor (the caller closes it) or -errno with the reason in msg. */
 int32_t jrnl_flush_file_open(const char *dir, char *msg, size_t cap);
 
 /* 1 if writeback of a range of fd plus fdatasync(flush_fd) makes that range durable: fd is a
  * regular file of bytes [0, bytes) on ext4 (not data=journal) or xfs, every byte in written,
  * allocated, unshared extents (no hole, no unwritten or delayed-allocation extent), and flush_fd
- * a regular file on the same device. 0 (not provable, the reason in why) otherwise, including
- * when a check itself fails. Checks only; changes nothing. */
+ * a regular file (or, on ext4, a directory) on the same device. 0 (not provable, the reason in
+ * why) otherwise, including when a check itself fails. Checks only; changes nothing. */
 int jrnl_durable_provable(int32_t fd, uint64_t bytes, int32_t flush_fd, char *why, size_t cap);
 
 /* Writes real zero blocks into every hole (and unwritten extent) of fd's bytes [0, bytes), leaves

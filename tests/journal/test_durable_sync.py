@@ -39,6 +39,29 @@ def _fs_type(path: Path) -> str:
     return "unknown"
 
 
+def _fs_root(path: Path) -> Path | None:
+    """The mount point that shows path's filesystem from its own root ("/" in mountinfo's root
+    field), or None."""
+    dev = os.stat(path).st_dev
+    want = f"{os.major(dev)}:{os.minor(dev)}"
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        if fields[2] == want and fields[3] == "/":
+            point = Path(fields[4].encode().decode("unicode_escape"))
+            st = os.stat(point)
+            return point if st.st_dev == dev else None
+    return None
+
+
+def _flush_target(d: Path) -> Path:
+    """Where the flush of data files in d goes (jrnl_flush_file_open): ext4's root directory
+    where this mount namespace shows it, else d/device-flush."""
+    root = _fs_root(d)
+    if _fs_type(d) == "ext4" and root is not None and os.stat(root).st_ino == 2:
+        return root
+    return d / "device-flush"
+
+
 @pytest.fixture
 def disk_dir(tmp_path: Path) -> Iterator[Path]:
     """A directory on a filesystem the fast path supports (tmp_path, else /var/tmp)."""
@@ -127,6 +150,29 @@ def test_the_flush_file_must_be_on_the_data_files_device(disk_dir: Path) -> None
         os.close(data)
 
 
+def test_on_ext4_the_flush_goes_through_the_root_directory_not_a_file_beside_the_data(
+        disk_dir: Path) -> None:
+    """ext4 without a journal writes the flush target's inode-table block on its fsync whenever
+    that block is dirty; a segment synced per order dirties its own inode (the mtime of the next
+    order's page fault), and a flush file created beside it often shares its block: one more
+    serial device write per sync (jrnl_durable.c). The root directory's block holds no such
+    inode. Fails on a flush file beside the data."""
+    if _fs_type(disk_dir) != "ext4" or _fs_root(disk_dir) is None:
+        pytest.skip("not ext4, or its root is not shown in this mount namespace")
+    flush = _flush_file(disk_dir)
+    data = _open(disk_dir / "data")
+    try:
+        st = os.fstat(flush)
+        assert (st.st_ino, st.st_dev) == (2, os.stat(disk_dir).st_dev)
+        assert not (disk_dir / "device-flush").exists()
+        os.pwrite(data, bytes(4 * BLOCK), 0)
+        os.fsync(data)
+        assert _provable(data, 4 * BLOCK, flush) == (1, "")
+    finally:
+        os.close(data)
+        os.close(flush)
+
+
 def _append(log, seqs: range) -> None:
     payload = bytes(range(96))
     for s in seqs:
@@ -155,10 +201,13 @@ def test_a_journal_syncs_fast_on_its_segments_and_falls_back_on_a_sparse_one(
     try:
         assert log.flush_fd >= 0 and log.durable.flush_fd == log.flush_fd
         assert log.durable.fd == log.fd
+        st, want = os.fstat(log.flush_fd), os.stat(_flush_target(disk_dir / "journal"))
+        assert (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino)
         _append(log, range(1, 101))
     finally:
         lib.jrnl_log_close(log)
-    assert (disk_dir / "journal" / "device-flush").is_file()
+    target = _flush_target(disk_dir / "journal")
+    assert (disk_dir / "journal" / "device-flush").is_file() == (target.name == "device-flush")
     _make_sparse(disk_dir / "journal" / "cmd-0000000000000000.jrnl")
     log = journal.open_log(d, journal.KIND_CMD, LIMITS, segment_bytes=1 << 20)
     try:
@@ -189,7 +238,8 @@ def test_the_engine_and_the_gateway_store_sync_by_writeback_and_flush(
         owner.terminate()
         st = os.stat(store)
         assert st.st_blocks * 512 >= st.st_size, "the flow store is still sparse"
-        assert (disk_dir / "device-flush").is_file()
+        assert (disk_dir / "device-flush").is_file() == (
+            _flush_target(disk_dir).name == "device-flush")
     finally:
         gw.close()
     gw_log = gw.log_path.read_text()
