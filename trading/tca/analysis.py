@@ -20,7 +20,9 @@ interval VWAP and the close the same with the benchmark in place of m_o (per ord
 price); effective and realised spreads = sum q x spread / sum q m_o; markouts = sum q x markout /
 sum q. Fill rate = shares executed / shares ordered (market orders; limit orders), an order's shares
 ordered being the most it asked for (a replace may raise its size). Order-to-trade
-ratio (MiFID II RTS 9 Art. 3, by count) = order messages (new, modify, cancel) / executions.
+ratio = order messages (new, modify, cancel: every message MiFID II RTS 9, Delegated Regulation
+(EU) 2017/566, counts as an order) / executions. RTS 9's own figure, the ratio of unexecuted
+orders to transactions by number, is orders / transactions - 1, and it counts per instrument.
 """
 from __future__ import annotations
 
