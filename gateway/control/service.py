@@ -104,7 +104,7 @@ SYSTEM_USER = "system"
 _JOURNAL_DIR_FILES = {
     "gateway.state": "the gateway's flow store: sessions, sequence numbers, outbound log",
     "gateway.state.sessions": "the sessions the gateway's flow store was written for",
-    "device-flush": "empty; its fdatasync is the disk cache flush of a durable sync (jrnl_durable.c)",
+    "device-flush": "empty; on xfs or where the file system root is not visible, its fdatasync is a durable sync's disk cache flush (jrnl_durable.c)",
     "LOST-COMMANDS.txt": "acknowledged commands recovery could not find; journal verify fails while it exists",
 }
 
