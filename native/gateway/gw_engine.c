@@ -239,6 +239,9 @@ static void gw_on_cancelled(gw_t *g, const eng_evt_t *e, const gw_pending_t *p)
     if (p && p->kind == GW_P_MASS_PART && p->order_id == o->order_id && o->owed == p->mass + 1) {
         g->mass[p->mass].affected++;    /* still its mass cancel's (not expired, gw_mass_expire) */
         gw_store_mass_put(g, p->mass);
+        /* gw_store.c P2: the count is the gateway's own (a restart counts the journal's owed
+         * cancels as cancel-on-disconnect's), so it is durable before this report leaves. */
+        gw_store_owe(g);
     }
     sbe_execution_report_t m = gw_er(g, o, e, SBE_EXEC_TYPE_CANCELED,
                                      o->leaves_qty == 0 ? SBE_ORD_STATUS_CANCELED

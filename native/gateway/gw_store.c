@@ -39,7 +39,10 @@
  *      next send): a message the gateway makes itself (a reject, a cancel reject of an unknown
  *      order, a mass-cancel report, a 959 for a command the engine never sequenced), session
  *      state (established_once, next_in_seq raised by Establish or by a gap), an open mass
- *      cancel (synced before its cancels reach the engine: gw_entry.c).
+ *      cancel (synced before its cancels reach the engine: gw_entry.c) and its count of the
+ *      orders it cancelled, before each report of one of them leaves (gw_engine.c: the journal
+ *      does not tell a mass cancel's cancels from cancel-on-disconnect's, so after a power
+ *      loss the report's total would miss cancels the client was told of).
  *   P3 inbound: each request the gateway took since the durable store's next_in_seq wrote
  *      exactly one journaled request command (NEW, cancel, replace) in order, or the store was
  *      synced before the next request was taken (gw_store_settle: one that wrote none, or
