@@ -33,13 +33,11 @@ import time
 from pathlib import Path
 
 from gateway.client import ClientTimeout, ConnectionClosed, ExecType, ExecutionReport, Terminate
-from gateway.enginehost import journal
-from native import records
-from native.records import type_name
 from tests.gateway.gw_venue import CONFIG
 
 from .test_crash_recovery_gateway import (GatewayProc, Seen, Session, _journal_live_by_account,
                                           _journal_state, check_positions)
+from .test_gateway_power_loss import _journal_news_once
 
 KILLS = int(os.environ.get("CRASH_GWK_KILLS", "10"))
 SEED = int(os.environ.get("CRASH_GWK_SEED", "2028"))
@@ -90,13 +88,7 @@ def _check_journal(d: str, seen: Seen) -> None:
         assert oid in leaves, f"acknowledged order {oid} is not in the journal"
     for oid in seen.cancelled:
         assert leaves.get(oid) == 0, f"cancelled order {oid} has leaves per the journal"
-    _, _, pay = journal.read_records(d, journal.KIND_CMD)
-    executed: set[tuple[int, int]] = set()
-    for c in records.decode_commands(pay):
-        if type_name(c) == "NEW_ORDER" and c.session:
-            key = (c.session, c.client_order_id)
-            assert key not in executed, f"clOrdID {key[1]} of session tag {key[0]} executed twice"
-            executed.add(key)
+    _journal_news_once(d)
 
 
 def _converge(s: KilledGatewaySession, d: str, deadline_s: float = 30.0) -> None:

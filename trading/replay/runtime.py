@@ -306,34 +306,26 @@ class Replay:
         raises stops the strategy (the replay goes on). The hot path calls it with the bound
         method it took once (on_timer), _invoke with the one it looks up."""
         self._calls += 1
-        if self._measured:
+        measured, fixed = self._measured, self._fixed_charge
+        if measured:
             self._cb_start = time.perf_counter_ns()
-            try:
-                fn(self.ctx, *args)
-            except ComputeChargesMismatch:
-                raise
-            except Exception as exc:   # a strategy that raises is stopped; the replay goes on
-                self._fail(name, exc)
-            self._charged += self._elapsed()
-        elif self._fixed_charge:
+        elif fixed:
             # _clock reads the start only in "measured" mode; here it is a flag (inside a callback)
             self._cb_start = 1
-            try:
-                fn(self.ctx, *args)
-            except ComputeChargesMismatch:
-                raise
-            except Exception as exc:
-                self._fail(name, exc)
-            self._charged += self._fixed_charge
-        else:     # nothing charged, and no clock reads the flag (_clock_none, or a fixed charge of 0)
-            try:
-                fn(self.ctx, *args)
-            except ComputeChargesMismatch:
-                raise
-            except Exception as exc:
-                self._fail(name, exc)
-            return
-        self._cb_start = 0
+        # with neither, nothing is charged and no clock reads the flag (_clock_none, or a fixed
+        # charge of 0): _cb_start stays 0
+        try:
+            fn(self.ctx, *args)
+        except ComputeChargesMismatch:
+            raise
+        except Exception as exc:   # a strategy that raises is stopped; the replay goes on
+            self._fail(name, exc)
+        if measured:
+            self._charged += self._elapsed()
+            self._cb_start = 0
+        elif fixed:
+            self._charged += fixed
+            self._cb_start = 0
 
     def _fail(self, where: str, exc: Exception) -> None:
         self.error = (f"{type(self.s).__name__}.{where} raised at {self._wake_ts} ns: "
