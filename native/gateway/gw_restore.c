@@ -316,6 +316,27 @@ static void gw_restore_event_note(gw_t *g, int32_t session)
     }
 }
 
+/* 0 if the journal reaches every engine event the store's flows reported; else -1 with why.
+ * A report's execID is its event's key (gw_engine.c) and its replay starts after the event
+ * noted, so a journal that ends before it (another venue's, a fresh one, one that lost its
+ * tail) would give the next events keys this flow already sent, and their reports would be
+ * taken for sent ones: the store belongs to that journal only. */
+static int gw_restore_journal_reaches(const gw_t *g, uint64_t limit_seq, char *msg, uint32_t cap)
+{
+    for (uint32_t i = 0; i < g->cfg->session_count; i++) {
+        uint64_t noted = g->sessions[i].flow->last_evt_seq;
+        if (noted > limit_seq) {
+            snprintf(msg, cap, "session %llu reported engine event seq %llu, the journal ends at "
+                     "seq %llu: the store is another journal's (or the journal lost its tail); "
+                     "start with a new store (its sessions start afresh)",
+                     (unsigned long long)g->cfg->sessions[i].session_id,
+                     (unsigned long long)noted, (unsigned long long)limit_seq);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int gw_restore_run(gw_t *g, uint32_t source, uint64_t first_seq, const char *journal_dir,
                    uint64_t limit_seq, char *msg, uint32_t cap)
 {
@@ -343,6 +364,11 @@ int gw_restore_run(gw_t *g, uint32_t source, uint64_t first_seq, const char *jou
     r->req_seen = seen;
     for (uint32_t i = 0; i < g->cfg->session_count; i++)
         gw_restore_event_note(g, (int32_t)i);
+    if (gw_restore_journal_reaches(g, limit_seq, msg, cap) < 0) {
+        free(seen);
+        free(r);
+        return JRNL_MISMATCH;
+    }
     g->restoring = 1;
     int rc = gw_restore_replay(g, r, journal_dir, msg, cap);
     g->restoring = 0;

@@ -171,3 +171,32 @@ def test_a_malformed_test_hook_value_is_refused_at_start(engine_proc, tmp_path: 
         assert "VENUE_GW_TEST_DIE_BEFORE_EVENT_NOTE=soon is not a count" in log, log
     finally:
         gw.close()
+
+
+def test_a_store_ahead_of_the_engines_journal_is_refused_not_served_with_repeated_exec_ids(
+        engine_proc, tmp_path: Path) -> None:
+    """An execID is its engine event's key (gw_store.c P1). A gateway restarted on its store in
+    front of an engine on a fresh journal (seqs from 1 again) would give the new events the keys
+    of events this flow already reported: refused, saying why (before the fix it served, and the
+    next order's ack repeated the first ack's execID, 117440512 = seq 7 << 24, on the same
+    session's flow)."""
+    eng = engine_proc(["--durability", "group"])
+    eng.start()
+    gw = _state_gateway(eng.name, tmp_path)
+    try:
+        gw.start()
+        owner = _connect(gw.port, 102)
+        owner.new_order(1, Side.BUY, 10, 1, price=9000)
+        ack = owner.recv(30.0)
+        assert isinstance(ack, ExecutionReport) and ack.exec_type == ExecType.NEW, ack
+        gw.venue.kill(gw.role)
+        eng.kill()
+        eng.journal_dir = tmp_path / "another-journal"      # the engine starts afresh: seq 1
+        eng.start()
+        gw.start()
+        assert gw.wait_exit() == 1          # before the fix: it served (the wait times out)
+        log = gw.log_path.read_text()
+        assert "--state-file" in log and "the store is another journal's" in log, log
+    finally:
+        gw.close()
+    assert eng.stop() == 0
