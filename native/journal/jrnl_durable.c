@@ -93,34 +93,60 @@ static void jrnl_mountinfo_unescape(char *s)
     *out = '\0';
 }
 
-/* The mount point of a mount of device dev that shows the filesystem from its own root (root
- * field "/" in /proc/self/mountinfo) into out; 0, or -1 if none is listed or it cannot be read. */
-static int jrnl_fs_root_path(dev_t dev, char *out, size_t cap)
+/* Calls visit(rest, ctx) for each line of /proc/self/mountinfo whose major:minor field (the third,
+ * proc(5)) names device dev, rest being the line after that field, until visit returns 1. Returns
+ * 1 if a visit returned 1, 0 if dev's lines were all visited (a visit returns 0, or -1 for a line
+ * it cannot read), -1 if the file cannot be read or lists no readable line of dev. */
+static int jrnl_mountinfo_each(dev_t dev, int (*visit)(char *rest, void *ctx), void *ctx)
 {
     FILE *f = fopen("/proc/self/mountinfo", "re");
     if (!f)
         return -1;
     char want[32], line[4096];
     snprintf(want, sizeof want, "%u:%u", major(dev), minor(dev));
-    int found = -1;
-    while (found != 0 && fgets(line, sizeof line, f)) {
-        /* mount id, parent id, major:minor, root, mount point, ... (proc(5)) */
+    int rc = -1;
+    while (rc != 1 && fgets(line, sizeof line, f)) {
+        /* mount id, parent id, major:minor, root, mount point, options..., " - ", type, source,
+         * super options */
         char *save = NULL;
         strtok_r(line, " ", &save);
         strtok_r(NULL, " ", &save);
         const char *mm = strtok_r(NULL, " ", &save);
-        const char *root = strtok_r(NULL, " ", &save);
-        char *point = strtok_r(NULL, " ", &save);
-        if (!mm || !root || !point || strcmp(mm, want) != 0 || strcmp(root, "/") != 0)
-            continue;
-        jrnl_mountinfo_unescape(point);
-        if (strlen(point) < cap) {
-            strcpy(out, point);
-            found = 0;
-        }
+        int v = mm && strcmp(mm, want) == 0 && save ? visit(save, ctx) : -1;
+        rc = v > rc ? v : rc;       /* -1: not dev's line, or one visit could not read */
     }
     fclose(f);
-    return found;
+    return rc;
+}
+
+struct jrnl_root_want {
+    char *out;
+    size_t cap;
+};
+
+/* jrnl_mountinfo_each's visit for jrnl_fs_root_path: 1 (out filled) if the line's root field is
+ * "/" and its mount point fits out. */
+static int jrnl_root_visit(char *rest, void *ctx)
+{
+    struct jrnl_root_want *w = ctx;
+    char *save = NULL;
+    const char *root = strtok_r(rest, " ", &save);
+    char *point = strtok_r(NULL, " ", &save);
+    if (!root || !point || strcmp(root, "/") != 0)
+        return 0;
+    jrnl_mountinfo_unescape(point);
+    if (strlen(point) >= w->cap)
+        return 0;
+    strcpy(w->out, point);
+    return 1;
+}
+
+/* The mount point of a mount of device dev that shows the filesystem from its own root (root
+ * field "/" in /proc/self/mountinfo) into out; 0, or -1 if none is listed or it cannot be read. */
+static int jrnl_fs_root_path(dev_t dev, char *out, size_t cap)
+{
+    struct jrnl_root_want w = {out, cap};
+    return jrnl_mountinfo_each(dev, jrnl_root_visit, &w) == 1 ? 0 : -1;
 }
 
 /* The root directory of dir's filesystem, opened read-only, when that is ext4 and a mount in
@@ -181,36 +207,29 @@ int32_t jrnl_flush_file_open(const char *dir, char *msg, size_t cap)
     return fd;
 }
 
+/* jrnl_mountinfo_each's visit for jrnl_mount_has_option: 1 if the line's super options (after
+ * " - ", type and source) include ctx, the option wanted. */
+static int jrnl_option_visit(char *rest, void *ctx)
+{
+    const char *opt = ctx;
+    char *sep = strstr(rest, " - ");
+    if (!sep)
+        return -1;
+    char *save = NULL;
+    strtok_r(sep + 3, " ", &save);
+    strtok_r(NULL, " ", &save);
+    char *super = strtok_r(NULL, " \n", &save);
+    for (char *o = super ? strtok_r(super, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save))
+        if (strcmp(o, opt) == 0)
+            return 1;
+    return 0;
+}
+
 /* 1 if /proc/self/mountinfo lists the filesystem of device dev with super option opt, 0 if it
  * lists it without, -1 if the file cannot be read or does not list dev. */
 static int jrnl_mount_has_option(dev_t dev, const char *opt)
 {
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f)
-        return -1;
-    char want[32], line[4096];
-    snprintf(want, sizeof want, "%u:%u", major(dev), minor(dev));
-    int found = -1;
-    while (found != 1 && fgets(line, sizeof line, f)) {
-        /* mount id, parent id, major:minor, root, mount point, options..., " - ", type, source,
-         * super options (proc(5)) */
-        char *save = NULL, *sep = strstr(line, " - ");
-        strtok_r(line, " ", &save);
-        strtok_r(NULL, " ", &save);
-        const char *mm = strtok_r(NULL, " ", &save);
-        if (!mm || !sep || strcmp(mm, want) != 0)
-            continue;
-        strtok_r(sep + 3, " ", &save);
-        strtok_r(NULL, " ", &save);
-        char *super = strtok_r(NULL, " \n", &save);
-        found = 0;
-        char *o = super ? strtok_r(super, ",", &save) : NULL;
-        for (; o; o = strtok_r(NULL, ",", &save))
-            if (strcmp(o, opt) == 0)
-                found = 1;
-    }
-    fclose(f);
-    return found;
+    return jrnl_mountinfo_each(dev, jrnl_option_visit, (void *)opt);
 }
 
 /* 1 if every byte of fd's [0, bytes) is in an allocated, written, unshared extent; else 0 with
