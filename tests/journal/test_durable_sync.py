@@ -15,13 +15,12 @@ from typing import Iterator
 
 import pytest
 
-from gateway.client import ExecType, ExecutionReport, Side
 from gateway.enginehost import journal
 from native._venue import ffi, lib
 from shm.client import EngineClient
 
 from .conftest import order_stream
-from .test_gateway_restart import _connect, _state_gateway
+from .test_gateway_restart import _rested_bid, _state_gateway
 
 BLOCK = 4096
 LIMITS = (1000, 100, 4, 16)
@@ -231,10 +230,7 @@ def test_the_engine_and_the_gateway_store_sync_by_writeback_and_flush(
     store = disk_dir / "gateway.state"
     try:
         gw.start()
-        owner = _connect(gw.port, 102)
-        owner.new_order(1, Side.BUY, 10, 1, price=9000)
-        ack = owner.recv(30.0)
-        assert isinstance(ack, ExecutionReport) and ack.exec_type == ExecType.NEW, ack
+        owner = _rested_bid(gw.port)
         owner.terminate()
         st = os.stat(store)
         assert st.st_blocks * 512 >= st.st_size, "the flow store is still sparse"

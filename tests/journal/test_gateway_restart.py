@@ -33,6 +33,15 @@ def _state_gateway(eng_name: str, tmp: Path) -> GatewayProc:
     return gw
 
 
+def _rested_bid(port: int) -> Client:
+    """Session 102 connected, with a bid of 10 at 9000 (order 1) acknowledged."""
+    owner = _connect(port, 102)
+    owner.new_order(1, Side.BUY, 10, 1, price=9000)
+    ack = owner.recv(30.0)
+    assert isinstance(ack, ExecutionReport) and ack.exec_type == ExecType.NEW, ack
+    return owner
+
+
 @pytest.mark.parametrize("engine_too", [False, True])
 def test_a_restarted_gateway_keeps_sessions_orders_and_unreported_fills(
         engine_proc, tmp_path: Path, engine_too: bool) -> None:
@@ -135,10 +144,7 @@ def test_a_gateway_killed_between_a_reports_commit_and_its_event_note_logs_it_on
     try:
         gw.env = {**os.environ, "VENUE_GW_TEST_DIE_BEFORE_EVENT_NOTE": str(die_at)}
         gw.start()
-        owner = _connect(gw.port, 102)
-        owner.new_order(1, Side.BUY, 10, 1, price=9000)
-        ack = owner.recv(30.0)
-        assert isinstance(ack, ExecutionReport) and ack.exec_type == ExecType.NEW, ack
+        owner = _rested_bid(gw.port)
         owner_next = owner.core.next_seq_out
         taker = _connect(gw.port, 202)
         taker.new_order(1, Side.SELL, 4, 3, price=9000, time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL)
@@ -185,10 +191,7 @@ def test_a_store_ahead_of_the_engines_journal_is_refused_not_served_with_repeate
     gw = _state_gateway(eng.name, tmp_path)
     try:
         gw.start()
-        owner = _connect(gw.port, 102)
-        owner.new_order(1, Side.BUY, 10, 1, price=9000)
-        ack = owner.recv(30.0)
-        assert isinstance(ack, ExecutionReport) and ack.exec_type == ExecType.NEW, ack
+        _owner = _rested_bid(gw.port)      # its connection held open until the kill
         gw.venue.kill(gw.role)
         eng.kill()
         eng.journal_dir = tmp_path / "another-journal"      # the engine starts afresh: seq 1
