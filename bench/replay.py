@@ -145,14 +145,14 @@ def strategy_alone(touches: list[tuple[int | None, int | None, int]]) -> int:
     ctx = Context(1, 2)
     book = _Touch()
     ctx.book = book      # type: ignore[assignment]   # only the touch is read
-    orders, cancelling, outbox, ledger = ctx.orders, strategy.cancelling, ctx.outbox, ctx.ledger
+    orders, outbox, ledger = ctx.orders, ctx.outbox, ctx.ledger
     sent = 0
     for bid, ask, pos in touches:
         book.best_bid, book.best_ask, ledger.position = bid, ask, pos
         strategy.on_timer(ctx)
-        for order_id in cancelling:
-            orders.pop(order_id, None)
-        cancelling.clear()
+        for o in outbox:
+            if o.op == "CANCEL":
+                orders.pop(o.order_id, None)
         sent += len(outbox)
         outbox.clear()
     return sent

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trading.strategy.api import BUY, SELL, Fill, OwnOrder, ParamError, Strategy
+from trading.strategy.api import BUY, SELL, ParamError, Strategy
 from trading.strategy.context import Context, Limits
 
 
@@ -36,7 +36,12 @@ class TouchQuoter(Strategy):
             value = int(self.params[key])
             if not least <= value <= most:
                 raise ParamError(f"parameter {key!r}: must be {least}..{most}, got {value}")
-        self.cancelling: set[int] = set()
+        # its quote on each side: the order id, 0 for none. An order is forgotten when the
+        # strategy cancels it (its confirmation changes nothing here), and found gone when it
+        # left ctx.orders otherwise (filled, refused, cancelled by the venue): the peer's
+        # numba loop keeps the same two ids (bench/replay_peer.py)
+        self.bid_id = 0
+        self.ask_id = 0
 
     def on_start(self, ctx: Context) -> None:
         # its decision depends only on the touch, its orders and its position (and the orders and
@@ -46,37 +51,44 @@ class TouchQuoter(Strategy):
         ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_touch_change=True)
 
     def on_timer(self, ctx: Context) -> None:
-        bid, ask = ctx.book.best_bid, ctx.book.best_ask
+        book = ctx.book
+        bid, ask = book.best_bid, book.best_ask
         if bid is None or ask is None:
             return
-        size, limit, pos = int(self.params["size"]), int(self.params["max_position"]), ctx.position
-        for side, price, allowed in ((BUY, bid, pos + size <= limit), (SELL, ask, size - pos <= limit)):
-            resting = [o for o in ctx.orders.values() if o.side == side and o.order_id not in self.cancelling]
-            keep = False
-            for order in resting:
-                if allowed and order.price == price and not keep:
-                    keep = True
-                    continue
-                ctx.cancel(order.order_id)
-                self.cancelling.add(order.order_id)
-            if allowed and not keep:
-                ctx.place(side, price, size)
+        params, orders = self.params, ctx.orders
+        size, limit, pos = params["size"], params["max_position"], ctx.position
+        # per side: keep the quote if it is still on the book at the touch and allowed, else
+        # cancel it (if still there) and rest a new one where the position limit allows
+        quote = self.bid_id
+        if quote:
+            order = orders.get(quote)
+            if order is None:
+                quote = 0
+            elif order.price != bid or pos + size > limit:
+                ctx.cancel(quote)
+                quote = 0
+        if not quote and pos + size <= limit:
+            quote = ctx.place(BUY, bid, size)
+        self.bid_id = quote
+        quote = self.ask_id
+        if quote:
+            order = orders.get(quote)
+            if order is None:
+                quote = 0
+            elif order.price != ask or size - pos > limit:
+                ctx.cancel(quote)
+                quote = 0
+        if not quote and size - pos <= limit:
+            quote = ctx.place(SELL, ask, size)
+        self.ask_id = quote
 
     def on_params(self, ctx: Context, changed: Mapping[str, Any]) -> None:
         # a new size: quotes of another size go (the next tick reposts them at the new size); a
         # new max_position is applied by the next tick itself
         if "size" in changed:
-            for order in list(ctx.orders.values()):
-                if order.qty != int(self.params["size"]) and order.order_id not in self.cancelling:
+            size = int(self.params["size"])
+            for side in ("bid_id", "ask_id"):
+                order = ctx.orders.get(getattr(self, side))
+                if order is not None and order.qty != size:
                     ctx.cancel(order.order_id)
-                    self.cancelling.add(order.order_id)
-
-    def on_cancelled(self, ctx: Context, order: OwnOrder, reason: str) -> None:
-        self.cancelling.discard(order.order_id)
-
-    def on_fill(self, ctx: Context, fill: Fill) -> None:
-        if fill.leaves_qty == 0:
-            self.cancelling.discard(fill.order_id)
-
-    def on_rejected(self, ctx: Context, order_id: int, reason: str) -> None:
-        self.cancelling.discard(order_id)
+                    setattr(self, side, 0)
