@@ -33,10 +33,13 @@ int rpl_loop_init(rpl_loop_t *l)
     l->t_arrival = RPL_INF;
     l->touch_bid = -RPL_INF;
     l->touch_ask = RPL_INF;
+    l->note_stop = SIZE_MAX;
+    l->noted_md_ns = RPL_INF;
     l->epoch = 1;
-    size_t own_cap = 0;
+    size_t own_cap = 0, mark_cap = 0;
     if (grow((void **)&l->own, &l->own_cap, RPL_INIT_OWN, sizeof(eng_evt_t)) ||
         grow((void **)&l->own_deliver, &own_cap, RPL_INIT_OWN, sizeof(int64_t)) ||
+        grow((void **)&l->own_mark, &mark_cap, RPL_INIT_OWN, sizeof(rpl_own_mark_t)) ||
         grow((void **)&l->levels, &l->levels_cap, RPL_INIT_LEVELS, sizeof(rpl_level_t)) ||
         grow((void **)&l->chunk, &l->chunk_cap, RPL_INIT_CHUNK, sizeof(eng_cmd_t)) ||
         grow((void **)&l->touch, &l->touch_cap, RPL_INIT_CHUNK, sizeof(size_t))) {
@@ -57,6 +60,7 @@ void rpl_loop_free(rpl_loop_t *l)
     free(l->timers);
     free(l->own);
     free(l->own_deliver);
+    free(l->own_mark);
     free(l->levels);
     free(l->slot);
     free(l->chunk);
@@ -67,6 +71,7 @@ void rpl_loop_free(rpl_loop_t *l)
     l->timers = NULL;
     l->own = NULL;
     l->own_deliver = NULL;
+    l->own_mark = NULL;
     l->levels = NULL;
     l->slot = NULL;
     l->chunk = NULL;
@@ -74,9 +79,11 @@ void rpl_loop_free(rpl_loop_t *l)
     l->arr = NULL;
     l->timers_cap = l->own_cap = l->levels_cap = l->slot_cap = l->chunk_cap = l->touch_cap = l->arr_cap = 0;
     l->arr_head = l->arr_tail = 0;
+    l->own_head = l->own_tail = l->own_noted = l->own_applied = 0;
 }
 
-int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change)
+int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change,
+                       uint8_t ignore_own_cancels)
 {
     if (grow((void **)&l->timers, &l->timers_cap, l->n_timers + 1, sizeof(rpl_timer_t))) return -ENOMEM;
     rpl_timer_t *t = &l->timers[l->n_timers++];
@@ -84,6 +91,7 @@ int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint
     t->next_ns = next_ns;
     t->interval_ns = interval_ns;
     t->on_change = on_change;
+    t->ignore_own_cancels = ignore_own_cancels;
     t->fired_bid = -RPL_INF;
     t->fired_ask = RPL_INF;
     if (on_change == RPL_TIMER_ON_TOUCH) l->touch_timers++;
@@ -100,13 +108,17 @@ static int own_room(rpl_loop_t *l, size_t more)
         size_t live = l->own_tail - l->own_head;
         memmove(l->own, l->own + l->own_head, live * sizeof(eng_evt_t));
         memmove(l->own_deliver, l->own_deliver + l->own_head, live * sizeof(int64_t));
+        memmove(l->own_mark, l->own_mark + l->own_head, live * sizeof(rpl_own_mark_t));
+        l->own_noted -= l->own_head;
+        l->own_applied -= l->own_head;
         l->own_tail = live;
         l->own_head = 0;
         if (l->own_tail + more <= l->own_cap) return 0;
     }
-    size_t cap = l->own_cap, cap2 = l->own_cap;
+    size_t cap = l->own_cap, cap2 = l->own_cap, cap3 = l->own_cap;
     if (grow((void **)&l->own, &cap, l->own_tail + more, sizeof(eng_evt_t))) return -ENOMEM;
     if (grow((void **)&l->own_deliver, &cap2, l->own_tail + more, sizeof(int64_t))) return -ENOMEM;
+    if (grow((void **)&l->own_mark, &cap3, l->own_tail + more, sizeof(rpl_own_mark_t))) return -ENOMEM;
     l->own_cap = cap;
     return 0;
 }
@@ -123,15 +135,82 @@ long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_
     return count;
 }
 
-size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, size_t max)
+/* Whether an own event of this type wakes nothing (silent_types). */
+static int is_silent(const rpl_loop_t *l, uint16_t type)
 {
-    size_t k = 0;
-    while (k < max && l->own_head < l->own_tail && l->own_deliver[l->own_head] <= t) {
-        out[k] = l->own[l->own_head++];
-        rpl_orders_apply(&l->orders, &out[k++]);
+    return type < 8 && (l->silent_types >> type & 1);
+}
+
+/* The RPL_OWN_* bits of what an own event marks when it is noted. */
+static uint8_t own_marks(const rpl_loop_t *l, const eng_evt_t *ev)
+{
+    uint16_t type = ev->hdr.type;
+    if (type == ENG_EVT_ACCEPTED && is_silent(l, type)) return 0;
+    if (type == ENG_EVT_CANCELLED && ev->hdr.reason == ENG_CXL_USER && ev->cancelled.leaves_qty == 0)
+        return RPL_OWN_MARKS;
+    return RPL_OWN_MARKS | RPL_OWN_MARKS_ALL;
+}
+
+/* The strategy's best own bid and ask and whether it has orders, from `orders` (at each
+ * rpl_loop_advance, and when a silent event noted during one changes the table). */
+static void take_own_prices(rpl_loop_t *l)
+{
+    rpl_orders_best(&l->orders, -RPL_INF, RPL_INF, &l->own_bid, &l->own_ask);
+    l->has_orders = l->orders.n > 0;
+}
+
+/* Marks the timers an own event marks (bits: RPL_OWN_*). */
+static void mark_own(rpl_loop_t *l, uint8_t bits)
+{
+    if (!bits) return;
+    for (size_t k = 0; k < l->n_timers; k++) {
+        rpl_timer_t *tm = &l->timers[k];
+        if (bits & (tm->ignore_own_cancels ? RPL_OWN_MARKS_ALL : RPL_OWN_MARKS)) tm->changed = 1;
     }
-    if (l->own_head == l->own_tail) l->own_head = l->own_tail = 0;
-    return k;
+}
+
+/* Notes the own event own_noted (its delivery reached): the view's touch now beside it, the timers
+ * it marks marked; a silent one with every one before it applied is applied to `orders` (the
+ * context takes it at the next wake-up, but nothing of the strategy runs before: the replay counts
+ * it from its delivery on, as the reference loop, which applies it then: Replay._note_silent). */
+static void note_next_own(rpl_loop_t *l)
+{
+    size_t k = l->own_noted++;
+    rpl_own_mark_t *m = &l->own_mark[k];
+    m->deliver_ns = l->own_deliver[k];
+    m->bid = rpl_view_best(&l->view, ENG_SIDE_BUY, -RPL_INF);
+    m->ask = rpl_view_best(&l->view, ENG_SIDE_SELL, RPL_INF);
+    mark_own(l, own_marks(l, &l->own[k]));
+    if (k == l->own_applied && is_silent(l, l->own[k].hdr.type)) {
+        rpl_orders_apply(&l->orders, &l->own[k]);
+        l->own_applied++;
+        take_own_prices(l);
+    }
+}
+
+/* Notes every own event delivered at or before t not noted yet (the view holds what was delivered
+ * by then). */
+static void note_own_until(rpl_loop_t *l, int64_t t)
+{
+    while (l->own_noted < l->own_tail && l->own_noted < l->note_stop && l->own_deliver[l->own_noted] <= t)
+        note_next_own(l);
+}
+
+size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, rpl_own_mark_t *marks, size_t max)
+{
+    size_t n = 0;
+    while (n < max && l->own_head < l->own_tail && l->own_deliver[l->own_head] <= t) {
+        size_t k = l->own_head++;
+        if (k == l->own_noted) note_next_own(l);
+        if (k == l->own_applied) {
+            rpl_orders_apply(&l->orders, &l->own[k]);
+            l->own_applied++;
+        }
+        if (marks) marks[n] = l->own_mark[k];
+        out[n++] = l->own[k];
+    }
+    if (l->own_head == l->own_tail) l->own_head = l->own_tail = l->own_noted = l->own_applied = 0;
+    return n;
 }
 
 /* ---- the level set -------------------------------------------------------------------------- */
@@ -210,6 +289,7 @@ int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trad
     int out = 0;
     while (r->md_head < r->md_tail - r->md_unstamped && r->md[r->md_head].deliver_ns <= t) {
         const rpl_md_t *m = &r->md[r->md_head];
+        note_own_until(l, m->deliver_ns - 1);     /* an own event sees the rows delivered with it */
         if (m->kind == 3 || (m->kind != 0 && stop_on_trade)) {
             l->held = *m;
             if (m->kind != 3) l->md_changed = 1;    /* a trade changes what on-change timers see */
@@ -233,6 +313,7 @@ int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trad
         r->md_head++;
     }
     if (r->md_head == r->md_tail) r->md_head = r->md_tail = 0;
+    if (!(out & RPL_MD_HELD)) note_own_until(l, t);
     if (l->n_levels || l->trade_seen) out |= RPL_MD_FOLDED;    /* a skipped quiet wake-up's fold too */
     note_touch(l);
     return out;
@@ -250,14 +331,65 @@ static int64_t own_next(const rpl_loop_t *l)
     return l->own_head < l->own_tail ? l->own_deliver[l->own_head] : RPL_INF;
 }
 
-/* The first own event that wakes the strategy (Replay._first_waking_own): with silent_acks, an
- * ACCEPTED waits for the next wake-up; stopped, every event wakes (bookkeeping). */
+/* The first own event that wakes the strategy (Replay._first_waking_own): one of a silent type
+ * waits for the next wake-up; stopped, every event wakes (bookkeeping). */
 static int64_t own_wake_next(const rpl_loop_t *l)
 {
-    if (!l->silent_acks || l->stopped) return own_next(l);
+    if (!l->silent_types || l->stopped) return own_next(l);
     for (size_t k = l->own_head; k < l->own_tail; k++)
-        if (l->own[k].hdr.type != ENG_EVT_ACCEPTED) return l->own_deliver[k];
+        if (!is_silent(l, l->own[k].hdr.type)) return l->own_deliver[k];
     return RPL_INF;
+}
+
+/* The delivery of the first own event still waiting that will mark a timer, a silent one already
+ * noted aside (its mark is in the timers' flags: Replay._first_marking_own, whose queue no longer
+ * holds it): an unmarked on-change timer's tick moves to the first one at or after it. */
+static int64_t own_mark_next(const rpl_loop_t *l)
+{
+    for (size_t k = l->own_head; k < l->own_tail; k++) {
+        const eng_evt_t *ev = &l->own[k];
+        if (is_silent(l, ev->hdr.type) && (k < l->own_noted || ev->hdr.type == ENG_EVT_ACCEPTED)) continue;
+        return l->own_deliver[k];
+    }
+    return RPL_INF;
+}
+
+/* When the next silent own event is to be noted at its delivery (Replay._first_silent_to_note): the
+ * first waiting one, neither an ACCEPTED nor noted yet, with no event that wakes before it; RPL_INF
+ * when none, when the strategy has no silent events but acks, or when it stopped. *wakes: the
+ * first waiting event that wakes (own_tail: none), where the step's noting stops. */
+static int64_t own_note_next(const rpl_loop_t *l, size_t *wakes)
+{
+    int64_t at = RPL_INF;
+    *wakes = l->own_tail;
+    if (!(l->silent_types & ~(1u << ENG_EVT_ACCEPTED)) || l->stopped) return RPL_INF;
+    for (size_t k = l->own_head; k < l->own_tail; k++) {
+        uint16_t type = l->own[k].hdr.type;
+        if (!is_silent(l, type)) {
+            *wakes = k;
+            return at;
+        }
+        if (at == RPL_INF && type != ENG_EVT_ACCEPTED && k >= l->own_noted) at = l->own_deliver[k];
+    }
+    return at;
+}
+
+/* A step of its own for a silent event's delivery at t (no wake-up): the market data delivered by t
+ * taken, the silent events delivered by then noted (not one that wakes, nor any after it: the
+ * reference loop leaves those waiting for the wake-up). 0, RPL_STOP_NOTE (a held row comes
+ * first: the caller takes it) or -ENOMEM. */
+static int note_step(rpl_loop_t *l, rpl_router_t *r, int64_t t, size_t wakes)
+{
+    l->note_stop = wakes;       /* kept through RPL_STOP_NOTE: the caller's rpl_loop_take_md goes on */
+    if (l->noted_md_ns == RPL_INF) l->noted_md_ns = t;
+    int got = rpl_loop_take_md(l, r, t, l->stop_on_trade);
+    if (got < 0) return got;
+    if (got & RPL_MD_HELD) {
+        l->wake_ns = t;
+        return RPL_STOP_NOTE;
+    }
+    l->note_stop = SIZE_MAX;
+    return 0;
 }
 
 /* The first tick of a timer at or after t (next when t <= next). */
@@ -272,10 +404,12 @@ static int64_t next_wake(rpl_loop_t *l, const rpl_router_t *r)
     if (l->stopped) return own;
     int64_t md = md_next(r), t = own;
     if (l->md_callbacks && md < t) t = md;
+    int64_t marking = l->n_timers ? own_mark_next(l) : RPL_INF;
+    if (l->noted_md_ns < marking) marking = l->noted_md_ns;
     for (size_t k = 0; k < l->n_timers; k++) {
         rpl_timer_t *tm = &l->timers[k];
         if (tm->on_change && !tm->changed) {
-            int64_t first = md < own ? md : own;
+            int64_t first = md < marking ? md : marking;
             if (first >= RPL_INF) continue;
             tm->next_ns = tick_at_or_after(tm->next_ns, tm->interval_ns, first);
         }
@@ -314,19 +448,20 @@ static int may_be_quiet(const rpl_loop_t *l, const rpl_router_t *r, int64_t t)
 }
 
 /* Replay._mark_timers */
-void rpl_loop_mark_timers(rpl_loop_t *l, int own)
+void rpl_loop_mark_timers(rpl_loop_t *l)
 {
     int64_t bid = rpl_view_best(&l->view, ENG_SIDE_BUY, -RPL_INF);
     int64_t ask = rpl_view_best(&l->view, ENG_SIDE_SELL, RPL_INF);
     for (size_t k = 0; k < l->n_timers; k++) {
         rpl_timer_t *tm = &l->timers[k];
         if (tm->on_change == RPL_TIMER_ON_TOUCH) {
-            if (own || tm->fired_bid != bid || tm->fired_ask != ask) tm->changed = 1;
-        } else if (own || l->md_changed) {
+            if (tm->fired_bid != bid || tm->fired_ask != ask) tm->changed = 1;
+        } else if (l->md_changed) {
             tm->changed = 1;
         }
     }
     l->md_changed = 0;
+    l->noted_md_ns = RPL_INF;
 }
 
 /* Replay._wake's timer loop */
@@ -352,9 +487,9 @@ size_t rpl_loop_fire_timers(rpl_loop_t *l, int64_t t)
     return fired;
 }
 
-size_t rpl_loop_settle_timers(rpl_loop_t *l, int own, int64_t t)
+size_t rpl_loop_settle_timers(rpl_loop_t *l, int64_t t)
 {
-    rpl_loop_mark_timers(l, own);
+    rpl_loop_mark_timers(l);
     return rpl_loop_fire_timers(l, t);
 }
 
@@ -366,7 +501,7 @@ static int skip_quiet_wake(rpl_loop_t *l, rpl_router_t *r, int64_t t)
 {
     if (!may_be_quiet(l, r, t)) return 0;
     if (rpl_loop_take_md(l, r, t, 0) < 0) return -ENOMEM;
-    rpl_loop_mark_timers(l, 0);     /* md_changed's effect on the timers is in their flags now */
+    rpl_loop_mark_timers(l);        /* md_changed's effect on the timers is in their flags now */
     for (size_t k = 0; k < l->n_timers; k++)
         if (l->timers[k].next_ns <= t && l->timers[k].changed) return 0;
     rpl_loop_fire_timers(l, t);     /* none fires: each due one moves one interval on */
@@ -499,26 +634,21 @@ static size_t slice_end(rpl_loop_t *l, const rpl_router_t *r, int64_t t_h, int64
     return j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
 }
 
-/* Whether the own events taken at a wake-up count as arrived for the timers (Replay._wake_c_loop's
- * `own`): any but a silent ACCEPTED. */
-static int took_waking_own(const rpl_loop_t *l)
-{
-    for (size_t k = 0; k < l->took_own; k++)
-        if (!l->silent_acks || l->take_out[k].hdr.type != ENG_EVT_ACCEPTED) return 1;
-    return 0;
-}
-
 /* rpl_loop_advance's hand-over at a wake-up (take_out set): the market data and own events
- * delivered by wake_ns taken, and, for a running strategy with settle_at_wake when Python has
- * nothing more to take (no row held, every own event taken), the timers settled. 0 or -ENOMEM. */
+ * delivered by wake_ns taken (the own events only when no row is held: they are noted as the rows
+ * reach their delivery, so the caller takes them after the held rows), and, for a running strategy
+ * with settle_at_wake when Python has nothing more to take (no row held, every own event taken),
+ * the timers settled. 0 or -ENOMEM. */
 static int take_at_wake(rpl_loop_t *l, rpl_router_t *r)
 {
     l->settled = 0;
+    l->took_own = 0;
     l->took_md = rpl_loop_take_md(l, r, l->wake_ns, l->stop_on_trade);
     if (l->took_md < 0) return l->took_md;
-    l->took_own = rpl_loop_take_own(l, l->wake_ns, l->take_out, l->take_max);
-    if (l->settle_at_wake && !l->stopped && !(l->took_md & RPL_MD_HELD) && l->took_own < l->take_max) {
-        l->fired = rpl_loop_settle_timers(l, took_waking_own(l), l->wake_ns);
+    if (l->took_md & RPL_MD_HELD) return 0;
+    l->took_own = rpl_loop_take_own(l, l->wake_ns, l->take_out, l->take_marks, l->take_max);
+    if (l->settle_at_wake && !l->stopped && l->took_own < l->take_max) {
+        l->fired = rpl_loop_settle_timers(l, l->wake_ns);
         l->settled = 1;
     }
     return 0;
@@ -569,6 +699,13 @@ static long run_until_wake(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e)
         int64_t t_a = l->t_arrival;
         int64_t t_w = next_wake(l, r);
         if (t_h == RPL_INF && t_a == RPL_INF && (own_wake_next(l) >= RPL_INF || l->stopped)) return RPL_STOP_END;
+        size_t wakes;
+        int64_t t_n = own_note_next(l, &wakes);
+        if (t_n < t_w && t_n < t_h && t_n < t_a) {     /* a silent event's delivery: noted, no wake-up */
+            int rc = note_step(l, r, t_n, wakes);
+            if (rc) return rc;
+            continue;
+        }
         if (t_w < t_h && t_w < t_a) {
             int quiet = l->touch_timers ? skip_quiet_wake(l, r, t_w) : 0;
             if (quiet < 0) return quiet;
@@ -595,10 +732,10 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
 {
     l->now = now;
     l->busy_until = busy_until;
-    rpl_orders_best(&l->orders, -RPL_INF, RPL_INF, &l->own_bid, &l->own_ask);
-    l->has_orders = l->orders.n > 0;
+    take_own_prices(l);
     l->stopped = (flags & RPL_STOPPED) != 0;
     l->settled = 0;
+    l->note_stop = SIZE_MAX;
     long rc = run_until_wake(l, r, e);
     rpl_report_t *rep = &l->report;
     rep->stop = rc;

@@ -24,8 +24,11 @@
  * wake-up due only to touch timers (RPL_TIMER_ON_TOUCH) at which the touch has not moved and
  * nothing of the strategy's own arrived runs no callback and never enters Python: the loop takes
  * its deliveries into the fold, moves those timers' ticks and goes on (Replay._wake's quiet
- * wake-up, which takes no P&L sample). With silent_acks, the strategy's ACCEPTED events wake
- * nothing and count as no delivery (they wait on the own FIFO for its next wake-up).
+ * wake-up, which takes no P&L sample). An own event of a type in silent_types wakes nothing (it
+ * waits on the own FIFO for the strategy's next wake-up); its delivery is still noted (by
+ * rpl_loop_take_md, at the next wake-up or quiet one, or at a step of its own: the loop takes the
+ * market data up to it): the view's touch kept beside it for the P&L sample of a fill, the timers
+ * marked (but by a silent ACCEPTED), and the strategy's order table (`orders`) updated.
  *
  * Memory: the loop owns its FIFO, scratch and level-set buffers (malloc'd, grown by doubling);
  * the history arrays are the caller's and must outlive the loop.
@@ -48,7 +51,10 @@
 /* What rpl_loop_advance stopped for. */
 enum {
     RPL_STOP_END = 0,       /* the day is over (history done, nothing on the way) */
-    RPL_STOP_WAKE = 1       /* the strategy wakes at wake_ns */
+    RPL_STOP_WAKE = 1,      /* the strategy wakes at wake_ns */
+    RPL_STOP_NOTE = 2       /* a silent own event is delivered at wake_ns, and a row the caller must
+                             * handle (a phase change) comes first: the caller takes the market data
+                             * up to wake_ns (rpl_loop_take_md, its held rows) and calls advance again */
 };
 
 /* rpl_loop_advance's flags */
@@ -71,9 +77,23 @@ typedef struct rpl_timer {
     uint8_t on_change;        /* RPL_TIMER_EVERY / _ON_CHANGE / _ON_TOUCH */
     uint8_t changed;          /* it fires at its next tick: something was delivered since the last one
                                * (_ON_TOUCH: an own event, or the touch moved from fired_bid/ask) */
-    uint8_t _pad[6];
+    uint8_t ignore_own_cancels; /* the confirmation of the strategy's own cancel (CANCELLED, reason
+                               * ENG_CXL_USER, leaves 0) is no own event for this timer */
+    uint8_t _pad[5];
     int64_t fired_bid, fired_ask; /* _ON_TOUCH: the touch when it last fired (-RPL_INF / RPL_INF: none) */
 } rpl_timer_t;
+
+/* The strategy's view at an own event's delivery (noted by rpl_loop_take_md): its touch then
+ * (-RPL_INF / RPL_INF: an empty side), from which a fill's P&L sample takes its mark. */
+typedef struct rpl_own_mark {
+    int64_t deliver_ns;
+    int64_t bid, ask;
+} rpl_own_mark_t;
+
+/* What an own event marks when it is noted: a timer without ignore_own_cancels (any event but a
+ * silent ACCEPTED), and one with it (neither a silent ACCEPTED nor the confirmation of the
+ * strategy's own cancel). */
+enum { RPL_OWN_MARKS = 1, RPL_OWN_MARKS_ALL = 2 };
 
 /* One net level change of the strategy's book view. */
 typedef struct rpl_level {
@@ -130,9 +150,9 @@ typedef struct rpl_loop {
     size_t n_timers, timers_cap;
     size_t touch_timers;      /* how many are RPL_TIMER_ON_TOUCH (the loop skips their quiet ticks itself) */
     size_t quiet_skipped;     /* wake-ups the loop found quiet and did not hand to Python */
-    uint8_t silent_acks;      /* an own ACCEPTED wakes nothing (it waits for the next wake-up): the
-                               * runtime sets it for a running strategy with no on_accepted, no
-                               * on_book and no RPL_TIMER_ON_CHANGE timer (Replay._silent_acks) */
+    uint8_t silent_types;     /* bit 1 << type: an own event of that type (ENG_EVT_ACCEPTED ..
+                               * ENG_EVT_EXPIRED) wakes nothing, it waits for the next wake-up (the
+                               * runtime sets it: Replay._set_silent_events) */
     uint8_t _pad4[7];
     rpl_view_t view;          /* the strategy's book view as delivered (every level row taken) */
     rpl_orders_t orders;      /* the strategy's orders as its context knows them (rpl_orders.h): its
@@ -142,10 +162,19 @@ typedef struct rpl_loop {
      * (hdr.ts_ns) with its arrival time, non-decreasing (rpl_loop_push_arrivals) */
     eng_cmd_t *arr;
     size_t arr_head, arr_tail, arr_cap;
-    /* the strategy's own events: [own_head, own_tail) */
+    /* the strategy's own events: [own_head, own_tail); [own_head, own_noted) have their
+     * delivery noted (own_mark: the view's touch then; the timers marked), [own_head, own_applied)
+     * are applied to `orders` (a silent one when it is noted, with every one before it applied;
+     * any other when it is taken), so own_head <= own_applied <= own_noted <= own_tail */
     eng_evt_t *own;
     int64_t *own_deliver;
-    size_t own_head, own_tail, own_cap;
+    rpl_own_mark_t *own_mark;
+    size_t own_head, own_tail, own_cap, own_noted, own_applied;
+    size_t note_stop;         /* noting stops before this event (set by a step noting silent events
+                               * only, kept through RPL_STOP_NOTE until the next rpl_loop_advance) */
+    int64_t noted_md_ns;      /* the first such step since the timers were last marked (RPL_INF: none):
+                               * its market data may have moved the touch, so an unmarked timer's
+                               * tick never moves past it (Replay._noted_md_at) */
     /* net level changes since the last rpl_loop_levels_clear, and the trades folded */
     rpl_level_t *levels;
     size_t n_levels, levels_cap;
@@ -165,8 +194,10 @@ typedef struct rpl_loop {
     /* the wake-up's hand-over, done by rpl_loop_advance itself when it stops with RPL_STOP_WAKE and
      * take_out is set (the caller's buffer of take_max events): took_md is
      * rpl_loop_take_md(wake_ns, stop_on_trade)'s result, took_own how many own events
-     * rpl_loop_take_own(wake_ns) moved into take_out (take_max: there may be more) */
+     * rpl_loop_take_own(wake_ns) moved into take_out (take_max: there may be more; 0 when a row
+     * is held: the caller takes them after the held rows), their marks into take_marks */
     eng_evt_t *take_out;
+    rpl_own_mark_t *take_marks;
     size_t take_max, took_own;
     int32_t took_md;
     uint8_t stop_on_trade;
@@ -192,8 +223,10 @@ typedef struct rpl_loop {
 int rpl_loop_init(rpl_loop_t *l);
 void rpl_loop_free(rpl_loop_t *l);
 
-/* Appends a timer (first tick at next_ns; on_change an RPL_TIMER_* kind). 0 or -ENOMEM. */
-int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change);
+/* Appends a timer (first tick at next_ns; on_change an RPL_TIMER_* kind; ignore_own_cancels as
+ * rpl_timer_t's). 0 or -ENOMEM. */
+int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change,
+                       uint8_t ignore_own_cancels);
 
 /* Runs the commands through the router and the engine (rpl_submit) and moves the strategy's events
  * onto the own FIFO. own: 1 for the strategy's batch, 0 for history. The number of engine events,
@@ -221,7 +254,9 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
 
 /* Takes market data delivered at or before t off the router's FIFO: book levels into the level
  * set (with levels_wanted) and the view, trades folded (unless stop_on_trade), md_changed set for both (held trades
- * too). Returns RPL_MD_FOLDED when the level set or the trade fold holds something (taken now, or
+ * too); each own event delivered by then is noted as the rows reach its delivery time (own_mark:
+ * the view's touch with every row delivered at or before it taken; the timers it marks marked;
+ * a silent one applied to `orders`). Returns RPL_MD_FOLDED when the level set or the trade fold holds something (taken now, or
  * earlier by a quiet wake-up the loop skipped), | RPL_MD_HELD when it stopped at a row
  * Python must handle itself (a phase change; a trade with stop_on_trade), copied to held; 0 when
  * nothing was due and the fold is empty; -ENOMEM when the level set could not grow. touch_bid and
@@ -229,26 +264,27 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
 int rpl_loop_take_md(rpl_loop_t *l, rpl_router_t *r, int64_t t, int stop_on_trade);
 
 /* After a wake-up's deliveries were taken: marks the on-change timers they changed (an
- * RPL_TIMER_ON_CHANGE one when a level, a trade (md_changed) or an own event (own != 0) arrived; an
- * RPL_TIMER_ON_TOUCH one when an own event arrived or the view's touch is not the one of its last
- * firing) and clears md_changed. */
-void rpl_loop_mark_timers(rpl_loop_t *l, int own);
+ * RPL_TIMER_ON_CHANGE one when a level or a trade arrived (md_changed); an RPL_TIMER_ON_TOUCH one
+ * when the view's touch is not the one of its last firing) and clears md_changed and noted_md_ns.
+ * (An own event marks them when it is noted: RPL_OWN_*.) */
+void rpl_loop_mark_timers(rpl_loop_t *l);
 
 /* The timers due at t (next_ns <= t) in order: an on-change one left unmarked moves one interval on;
  * each other fires: its touch noted, its mark cleared, its next tick the first after t. Returns how
  * many fire (the caller then calls on_timer that many times). */
 size_t rpl_loop_fire_timers(rpl_loop_t *l, int64_t t);
 
-/* rpl_loop_mark_timers(l, own) then rpl_loop_fire_timers(l, t), in one call: the wake-up of a
- * strategy with no on_book (nothing runs between the two). Returns how many timers fire. */
-size_t rpl_loop_settle_timers(rpl_loop_t *l, int own, int64_t t);
+/* rpl_loop_mark_timers(l) then rpl_loop_fire_timers(l, t), in one call: the wake-up of a strategy
+ * with no on_book (nothing runs between the two). Returns how many timers fire. */
+size_t rpl_loop_settle_timers(rpl_loop_t *l, int64_t t);
 
 /* Forgets the level set and the folded trades (after the caller applied them). */
 void rpl_loop_levels_clear(rpl_loop_t *l);
 
 /* Moves up to max own events delivered at or before t off the FIFO into out, in order, each
- * applied to `orders` (the caller applies them to the strategy's context). Returns how many. */
-size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, size_t max);
+ * applied to `orders` (the caller applies them to the strategy's context), and their marks into
+ * marks (NULL: not wanted; an event not noted yet is noted as it is taken). Returns how many. */
+size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, rpl_own_mark_t *marks, size_t max);
 /* CFFI-END */
 
 #endif

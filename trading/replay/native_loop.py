@@ -39,10 +39,12 @@ from trading.strategy.context import BookView, Outgoing, pack_command
 from trading.strategy.decode import decode_event_records
 
 INF = 1 << 62
-STOP_END, STOP_WAKE = int(lib.RPL_STOP_END), int(lib.RPL_STOP_WAKE)
+STOP_END, STOP_WAKE, STOP_NOTE = int(lib.RPL_STOP_END), int(lib.RPL_STOP_WAKE), int(lib.RPL_STOP_NOTE)
 STOPPED = int(lib.RPL_STOPPED)
 MD_FOLDED, MD_HELD = int(lib.RPL_MD_FOLDED), int(lib.RPL_MD_HELD)
 OWN_TAKE = 256
+# an own event's mark (rpl_own_mark_t): its delivery time and the strategy's touch then
+Mark = tuple[int, int, int]
 # refused history commands wait in the router's list until this many (or the run's end: count_rejects)
 REJECT_BATCH = 4096
 REPORT = struct.Struct("<9q")      # rpl_report_t: nine int64_t
@@ -83,8 +85,13 @@ class NativeLoop:
         l.hidden_executions = int(hidden_executions)
         self._own_out: Any = ffi.new("eng_evt_t[]", OWN_TAKE)
         self._own_raw = ffi.buffer(self._own_out)
+        self._own_view = memoryview(self._own_raw)     # indexed per record: its type code is byte 0
+        # beside each own event taken: its delivery time and the view's touch then (rpl_own_mark_t)
+        self._marks_out: Any = ffi.new("rpl_own_mark_t[]", OWN_TAKE)
+        self._marks = memoryview(ffi.buffer(self._marks_out)).cast("q")
         # advance takes a wake-up's deliveries itself (take_at_wake reads them)
         l.take_out, l.take_max, l.stop_on_trade = self._own_out, OWN_TAKE, int(stop_on_trade)
+        l.take_marks = self._marks_out
         self._report = ffi.buffer(ffi.addressof(self._l[0], "report"))
         self._unpack_report = REPORT.unpack_from
         self._cmd_cap = 0
@@ -167,27 +174,28 @@ class NativeLoop:
                                         len(recs), int(own)), "rpl_loop_submit")
 
     # ---- timers ---------------------------------------------------------------------------------
-    def add_timer(self, next_ns: int, interval_ns: int, on_change: int) -> None:
-        """on_change: the timer's kind, Context.TIMER_* (rpl_loop.h RPL_TIMER_*)."""
-        if lib.rpl_loop_add_timer(self._l, next_ns, interval_ns, int(on_change)) != 0:
+    def add_timer(self, next_ns: int, interval_ns: int, on_change: int, ignore_own_cancels: bool = False) -> None:
+        """on_change: the timer's kind, Context.TIMER_* (rpl_loop.h RPL_TIMER_*); ignore_own_cancels:
+        the confirmation of the strategy's own cancel is no own event for it (Context.set_timer)."""
+        if lib.rpl_loop_add_timer(self._l, next_ns, interval_ns, int(on_change), int(ignore_own_cancels)) != 0:
             raise MemoryError("rpl_loop_add_timer: out of memory")
         l = self._l      # the array may have moved: every timer's cdata afresh
         self.timers = [l.timers[k] for k in range(l.n_timers)]
 
     # ---- the hand-over at a wake-up ------------------------------------------------------------
-    def take_at_wake(self, t: int, on_row: Callable[[Any], None]) -> tuple[bool, list[Event]]:
+    def take_at_wake(self, t: int, on_row: Callable[[Any], None]) -> tuple[bool, list[Event], list[Mark]]:
         """The hand-over at the wake-up advance stopped for (t, its wake_ns): the market data it took
         into the book view (net level changes, folded trades, with what quiet wake-ups the loop
         skipped took), on_row getting each row that needs Python, in its place; then the own events
-        delivered by t, decoded, in order. Returns whether a book level or a trade arrived since the
-        last wake-up's mark_timers (what on-change timers and on_book react to), and those events."""
+        delivered by t, decoded, in order, each with its mark (delivery time, the view's touch then).
+        Returns whether a book level or a trade arrived since the last wake-up's mark_timers (what
+        on-change timers and on_book react to), those events and their marks."""
         l = self._l
         k = l.took_own
-        own = decode_event_records(self._own_raw, k) if k else []     # first: the buffer is reused below
-        while k == OWN_TAKE:
-            k = lib.rpl_loop_take_own(l, t, self._own_out, OWN_TAKE)
-            own += decode_event_records(self._own_raw, k)
+        # first: the buffers are reused below (advance took none where it stopped at a held row)
+        own, marks = (decode_event_records(self._own_raw, k), self._mark_list(k)) if k else ([], [])
         got = l.took_md
+        held = got > 0 and got & MD_HELD
         if got:     # else nothing delivered since the last call and none of it waiting
             while True:     # the trade fold is taken when read (LoopBookView)
                 if got < 0:
@@ -196,13 +204,28 @@ class NativeLoop:
                     break
                 on_row(l.held)
                 got = lib.rpl_loop_take_md(l, self._r, t, l.stop_on_trade)
-        return bool(l.md_changed), own
+        if k == OWN_TAKE or held:
+            more, more_marks = self.take_own(t)
+            own += more
+            marks += more_marks
+        return bool(l.md_changed), own, marks
+
+    def _mark_list(self, k: int) -> list[Mark]:
+        """The marks of the k own events last taken into the hand-over buffers."""
+        m = self._marks
+        return [(m[j], m[j + 1], m[j + 2]) for j in range(0, 3 * k, 3)]
 
     @property
-    def own_records(self) -> Any:
+    def own_marks(self) -> memoryview:
+        """The marks of the own event records the last hand-over took (three int64 each: delivery
+        time, the view's best bid and ask then, -INF / INF for an empty side)."""
+        return self._marks
+
+    @property
+    def own_records(self) -> memoryview:
         """The buffer of the own event records the last hand-over took (took_own of them, below
-        take_max), valid until the next call."""
-        return self._own_raw
+        take_max), valid until the next call; a record's first byte is its type code."""
+        return self._own_view
 
     def flush_md(self) -> None:
         """What quiet wake-ups took and no wake-up has applied yet, into the book view (at the day's
@@ -210,31 +233,48 @@ class NativeLoop:
         self.book.take_fold()
         self.book.bring_levels()
 
-    def mark_timers(self, own: bool) -> None:
-        lib.rpl_loop_mark_timers(self._l, int(own))
+    def mark_timers(self) -> None:
+        """The timers marked by what the hand-over took (rpl_loop_mark_timers)."""
+        lib.rpl_loop_mark_timers(self._l)
 
     def fire_timers(self, t: int) -> int:
         """How many timers fire at t (rpl_loop_fire_timers: their ticks moved, touches noted)."""
         return int(lib.rpl_loop_fire_timers(self._l, t))
 
-    def settle_timers(self, own: bool, t: int) -> int:
-        """mark_timers(own) then fire_timers(t) in one C call (nothing runs between them)."""
-        return int(lib.rpl_loop_settle_timers(self._l, int(own), t))
+    def settle_timers(self, t: int) -> int:
+        """mark_timers() then fire_timers(t) in one C call (nothing runs between them)."""
+        return int(lib.rpl_loop_settle_timers(self._l, t))
 
     @property
     def quiet_skipped(self) -> int:
         return int(self._l.quiet_skipped)
 
-    def take_own(self, t: int) -> list[Event]:
-        """The strategy's own events delivered at or before t, in order."""
-        k = lib.rpl_loop_take_own(self._l, t, self._own_out, OWN_TAKE)
-        if not k:
-            return []
-        out = decode_event_records(self._own_raw, k)
+    def take_own(self, t: int) -> tuple[list[Event], list[Mark]]:
+        """The strategy's own events delivered at or before t, in order, and their marks."""
+        out: list[Event] = []
+        marks: list[Mark] = []
+        k = OWN_TAKE
         while k == OWN_TAKE:
-            k = lib.rpl_loop_take_own(self._l, t, self._own_out, OWN_TAKE)
+            k = lib.rpl_loop_take_own(self._l, t, self._own_out, self._marks_out, OWN_TAKE)
             out += decode_event_records(self._own_raw, k)
-        return out
+            marks += self._mark_list(k)
+        return out, marks
+
+    def take_md_until(self, t: int, on_row: Callable[[Any], None]) -> None:
+        """The market data delivered by t into the view (on_row getting each row that needs
+        Python), every own event delivered by then noted (its mark)."""
+        while True:
+            got = lib.rpl_loop_take_md(self._l, self._r, t, self._l.stop_on_trade)
+            if got < 0:
+                raise MemoryError("rpl_loop_take_md: out of memory")
+            if not got & MD_HELD:
+                return
+            on_row(self._l.held)
+
+    def last_own_delivery(self) -> int | None:
+        """The delivery time of the last own event waiting on the FIFO, None when none waits."""
+        l = self._l
+        return int(l.own_deliver[l.own_tail - 1]) if l.own_tail > l.own_head else None
 
     def own_pending(self) -> bool:
         return bool(self._l.own_tail > self._l.own_head)

@@ -20,6 +20,9 @@ Wake-ups: a wake-up at which no callback runs and nothing of the strategy's own 
 on-touch-change timer's tick with the touch unmoved: Context.set_timer) is quiet: its deliveries
 are taken and the timers' ticks moved, but no computation is charged and no P&L sample taken; the
 C loop decides those in C (its own copy of the book view's touch) and never enters Python for them.
+Own events that no callback hears (_set_silent_events) wake nothing: each is noted at its delivery
+(a step of the loop: the timers marked, the strategy's orders updated, its view's touch kept as the
+mark of a fill's P&L sample) and taken into the context at the next wake-up (FIDELITY.md rule 8).
 
 Ties: at equal times historical messages go first, then the strategy's arriving commands, then
 deliveries to the strategy. The strategy's own computation time (measured per callback, or a fixed
@@ -48,7 +51,8 @@ from native import records
 from native._venue import ffi, lib
 from native.batch import CommandBuffer, encode_columns
 from native.engine import Engine
-from native.messages import AcceptedEvent, Event
+from native.messages import (AcceptedEvent, CancelledEvent, Event, ExpiredEvent, Reason, RejectedEvent, ReplacedEvent,
+                             TradeEvent)
 from native.records import EvtType, OrdType, Side, StpMode, Tif
 from trading.replay.history import (
     CONTRA_ACCOUNT,
@@ -60,7 +64,7 @@ from trading.replay.history import (
 )
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
 from trading.replay import native_loop
-from trading.replay.native_loop import STOP_END, STOPPED, NativeLoop
+from trading.replay.native_loop import STOP_END, STOP_NOTE, STOPPED, Mark, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
 from trading.strategy.decode import field_picker
@@ -84,6 +88,10 @@ E_ACCEPTED = int(EvtType.ACCEPTED)
 assert max(int(t) for t in EvtType) < 256 and _EVT_HDR.fields["type"][1] == 0
 # an ACCEPTED record's order id, read where a silent ack is booked without Context.apply_record
 ACCEPTED_ORDER_ID = field_picker(E_ACCEPTED, ("order_id",)).unpack_from
+CXL_USER = int(Reason.CXL_USER)
+# the own events a strategy may leave unheard: the callback that hears each (None: none does)
+HEARD_BY: dict[type, str | None] = {AcceptedEvent: "on_accepted", TradeEvent: "on_fill", CancelledEvent: "on_cancelled",
+                                    ExpiredEvent: "on_cancelled", RejectedEvent: "on_rejected", ReplacedEvent: None}
 RECORD_SIZE = records.RECORD_SIZE
 # the order events, ACCEPTED .. EXPIRED, are the codes 1..6
 _OWN_FIRST, _OWN_LAST = int(EvtType.ACCEPTED), int(EvtType.EXPIRED)
@@ -210,8 +218,8 @@ class Replay:
         self._strategy_buf = CommandBuffer(capacity=64)
         order_latency = self.cfg.order_latency
         self._order_latency_ns = order_latency.ns if isinstance(order_latency, Constant) else None
-        # [next_ns, interval_ns, kind (Context TIMER_*), changed, fired_bid, fired_ask] (the touch at
-        # its last firing, -INF / INF: none), as rpl_loop.h's rpl_timer_t
+        # [next_ns, interval_ns, kind (Context TIMER_*), changed, fired_bid, fired_ask, ignore_own_cancels]
+        # (the touch at its last firing, -INF / INF: none), as rpl_loop.h's rpl_timer_t
         self.timers: list[list[int]] = []
         self.busy_until = 0
         self._cb_start = 0
@@ -222,8 +230,18 @@ class Replay:
         self._fixed_charge = self.cfg.compute if isinstance(self.cfg.compute, int) else 0
         self.wakeups = 0
         self._calls = 0          # callbacks run (a wake-up that runs none and takes no own event is quiet)
-        self._silent_acks = False   # the strategy's ACCEPTED events wake nothing (_set_silent_acks)
-        self._timers_seen = -1      # timers the silent-acks rule last saw (-1: not yet decided)
+        # own events that wake nothing (_set_silent_events): their classes, and per type code whether
+        # it is one of them (the C loop's hand-over reads the records' codes)
+        self._silent: frozenset[type] = frozenset()
+        self._silent_code = bytes(256)
+        self._silent_marks = False  # a silent event other than ACCEPTED exists: marks are noted
+        self._fill_mark: tuple[int, float | None] | None = None   # a silent fill's sample (time, mid)
+        # _note_silent took market data that changed the book or the trades since the timers' last
+        # marking; the first time it ran since then (INF: not since; an unmarked timer's tick never
+        # moves past it, as the touch may have moved: rpl_loop.h noted_md_ns)
+        self._noted_md = False
+        self._noted_md_at = INF
+        self._timers_seen = -1      # timers the silent-events rule last saw (-1: not yet decided)
         self.next_aggressor = 0
         # per history command, the own bid at or above which (ask at or below which) it could trade
         # with the strategy: executions on that side at their price, adds crossing from the other side
@@ -291,7 +309,11 @@ class Replay:
     def _invoke(self, name: str, *args: Any) -> None:
         if name == "on_fill":
             self.fills.append(args[0])
-            self._sample(self._wake_ts, True)
+            mark = self._fill_mark
+            if mark is None:
+                self._sample(self._wake_ts, True)
+            else:      # a silent fill: at its delivery, marked at the strategy's mid then
+                self._sample_marked(mark[0], mark[1])
         if self.error is not None:
             return
         fn = self._bound.get(name)
@@ -364,7 +386,7 @@ class Replay:
             self._run_c_loop(progress)
         else:
             self._run_reference(progress)
-        end = max(self.now, int(ts[-1]) if n else 0)
+        end = max(self.now, int(ts[-1]) if n else 0, self._last_waiting())
         self._take_waiting(end)
         self._wake_ts = end
         self._charged = 0
@@ -387,19 +409,34 @@ class Replay:
             wall_s=time.perf_counter() - wall, engine_commands=self.router.seq, engine_events=self.router.events,
             compute_charges=self.readings, wakeups=self.wakeups)
 
+    def _last_waiting(self) -> int:
+        """When the last own event still waiting for a wake-up is delivered (a silent one: the day
+        ends when they are all delivered, so that each is taken before on_stop), 0 for none."""
+        if self.error is not None:
+            return 0
+        if self.loop is not None:
+            return self.loop.last_own_delivery() or 0
+        return self.own[-1][0] if self.own else 0
+
     def _take_waiting(self, end: int) -> None:
         """At the day's end, before on_stop: what waits for a wake-up that will not come (market data
-        quiet wake-ups took, silent acks delivered by `end`) into the strategy's view, so both loops
-        leave it the same."""
-        if self.loop is not None:
-            self.loop.flush_md()
-        if self.error is not None or not self._silent_acks:
+        quiet wake-ups took, silent own events, every one delivered by `end`) into the strategy's
+        view, so both loops leave it the same; with silent events other than acks, the market data
+        delivered by `end` too (their marks need the view at their delivery)."""
+        if self.error is not None or not self._silent:
+            if self.loop is not None:
+                self.loop.flush_md()
             return
         if self.loop is not None:
-            for ev in self.loop.take_own(end):
-                self.ctx.apply_event(ev)
-        while self.own and self.own[0][0] <= end:
-            self.ctx.apply_event(self.own.popleft()[1])
+            if self._silent_marks:
+                self.loop.take_md_until(end, self._md_row)
+            self.loop.flush_md()
+            self._apply_own(*self.loop.take_own(end))
+            return
+        events, marks, _ = self._take_own_reference(end)
+        if self._silent_marks:
+            self._apply_md(end)
+        self._apply_own(events, marks)
 
     def _run_reference(self, progress: Callable[[float], None] | None) -> None:
         """The loop in Python (any latency model); the C loop mirrors it step for step."""
@@ -417,7 +454,10 @@ class Replay:
             t_w = self._next_wake() if self.error is None else (self.own[0][0] if self.own else INF)
             if t_h == INF and t_a == INF and (self._first_waking_own() >= INF or self.error is not None):
                 break   # the day is over: what is still in flight is settled by _final_cancel
-            if t_w < t_h and t_w < t_a:
+            t_n = self._first_silent_to_note()
+            if t_n < t_w and t_n < t_h and t_n < t_a:
+                self._note_silent(t_n)
+            elif t_w < t_h and t_w < t_a:
                 self._wake(t_w)
             elif t_a < t_h:
                 self._submit_strategy(t_h)
@@ -446,12 +486,9 @@ class Replay:
         step = max(1, n // 200)
         next_progress = 0
         ctx = self.ctx
-        orders, outbox, timers = ctx.orders, ctx.outbox, ctx.timers
+        outbox, timers = ctx.outbox, ctx.timers
         advance, l, r, e, report, unpack = loop.advance_parts()
         reject_batch = native_loop.REJECT_BATCH     # read per run (a test lowers it)
-        apply, raw = ctx.apply_record, loop.own_records
-        # each record's type code is its first byte (a little-endian uint16 below 256: asserted)
-        types, accepted_id = memoryview(raw), ACCEPTED_ORDER_ID
         on_timer = self._bound.get("on_timer")
         lat, acct = self._order_latency_ns, self.cfg.account_id
         push = loop.push_outgoing if lat is not None else None
@@ -467,6 +504,10 @@ class Replay:
             self.now = now
             if stop == STOP_END:
                 break
+            if stop == STOP_NOTE:     # a phase change before a silent event's delivery: taken here
+                self._md_row(st.held)
+                loop.take_md_until(t, self._md_row)
+                continue
             if not settled or self.error is not None:
                 self._wake(t)
             else:
@@ -479,16 +520,7 @@ class Replay:
                 calls = self._calls
                 taken = False
                 if took_own:     # the records themselves, no Struct each (Context.apply_record)
-                    silent = self._silent_acks
-                    for offset in range(0, took_own * RECORD_SIZE, RECORD_SIZE):
-                        if silent and types[offset] == E_ACCEPTED:
-                            # Context._accepted without the on_accepted a silent strategy lacks
-                            order = orders.get(accepted_id(raw, offset)[0])
-                            if order is not None:
-                                order.status = "live"
-                        else:
-                            apply(raw, offset)
-                            taken = True
+                    taken = self._apply_own_records(took_own)
                 if on_timer is not None:
                     for _ in range(fired):
                         if self.error is None:
@@ -510,6 +542,35 @@ class Replay:
                 progress(i / n)
                 next_progress = i + step
         self.i = int(st.i)
+
+    def _apply_own_records(self, took: int) -> bool:
+        """_apply_own for the `took` own event records of the C loop's hand-over buffer (no Struct
+        each: Context.apply_record), their marks beside them (NativeLoop.own_marks). Returns
+        whether one that wakes was taken."""
+        loop = self.loop
+        assert loop is not None
+        raw, marks, silent = loop.own_records, loop.own_marks, self._silent_code
+        apply, orders = self.ctx.apply_record, self.ctx.orders
+        taken = False
+        for k in range(took):
+            offset = k * RECORD_SIZE
+            code = raw[offset]      # the type code is the record's first byte (below 256: asserted)
+            if not silent[code]:
+                apply(raw, offset)
+                taken = True
+            elif code == E_ACCEPTED:
+                # Context._accepted without the on_accepted a silent strategy lacks
+                order = orders.get(ACCEPTED_ORDER_ID(raw, offset)[0])
+                if order is not None:
+                    order.status = "live"
+            elif code == E_TRADE:
+                bid, ask = marks[3 * k + 1], marks[3 * k + 2]
+                self._fill_mark = (marks[3 * k], None if bid == -INF or ask == INF else (bid + ask) / 2)
+                apply(raw, offset)
+                self._fill_mark = None
+            else:
+                apply(raw, offset)
+        return taken
 
     def _counts_of_c_loop(self) -> None:
         if self.loop is not None:
@@ -699,35 +760,97 @@ class Replay:
 
     def _first_waking_own(self) -> int:
         """When the first own event that wakes the strategy is delivered (rpl_loop.c own_wake_next):
-        with silent acks, an ACCEPTED waits for the next wake-up; stopped, every event wakes."""
-        if not self._silent_acks or self.error is not None:
+        a silent one waits for the next wake-up; stopped, every event wakes."""
+        silent = self._silent
+        if not silent or self.error is not None:
+            return self.own[0][0] if self.own else INF
+        for t, ev in self.own:
+            if type(ev) not in silent:
+                return t
+        return INF
+
+    def _first_marking_own(self) -> int:
+        """When the first own event still waiting that marks a timer is delivered (rpl_loop.c
+        own_mark_next): any but a silent ACCEPTED."""
+        if AcceptedEvent not in self._silent:
             return self.own[0][0] if self.own else INF
         for t, ev in self.own:
             if type(ev) is not AcceptedEvent:
                 return t
         return INF
 
-    def _set_silent_acks(self) -> None:
-        """An ACCEPTED changes only an order's status: for a strategy with no on_accepted, no
-        on_book (which own events wake) and no on-change timer (which they mark), it wakes
-        nothing, marks no on-touch-change timer, and is taken at the next wake-up, before any
-        callback; all are taken before on_stop."""
-        silent = not (self.subscribed["on_accepted"] or self.subscribed["on_book"]
-                      or any(kind == TIMER_ON_CHANGE for _, kind in self.ctx.timers))
-        self._silent_acks = silent
+    def _first_silent_to_note(self) -> int:
+        """When the next silent event other than an ACCEPTED is delivered, where no event that wakes
+        waits before it (rpl_loop.c own_note_next); INF when none, or when the strategy has no
+        silent events but acks, or stopped."""
+        if not self._silent_marks or self.error is not None:
+            return INF
+        silent = self._silent
+        for t, ev in self.own:
+            cls = type(ev)
+            if cls not in silent:
+                return INF
+            if cls is not AcceptedEvent:
+                return t
+        return INF
+
+    def _note_silent(self, t: int) -> None:
+        """A silent event's delivery at t (no wake-up): the market data delivered by t taken into
+        the view, and the silent events delivered by t (those before any that wakes) into the
+        context, each with its mark: nothing of the strategy runs, but its orders count from here
+        (rules 2 and 3), its timers are marked at the next wake-up's marking (as the C loop, which
+        notes them in rpl_loop_take_md and hands them to the context at the next wake-up)."""
+        events: list[Event] = []
+        marks: list[Mark] = []
+        changed = False
+        own, silent = self.own, self._silent
+        while own and own[0][0] <= t and type(own[0][1]) in silent:
+            d, ev = own.popleft()
+            changed = self._apply_md(d) or changed
+            marks.append((d, *self._view_touch()))
+            events.append(ev)
+        changed = self._apply_md(t) or changed
+        _, own_any, own_all = self._apply_own(events, marks)
+        self._mark_own(own_any, own_all)
+        self._noted_md = self._noted_md or changed
+        self._noted_md_at = min(self._noted_md_at, t)
+
+    def _set_silent_events(self) -> None:
+        """Own events that no callback of the strategy hears wake nothing (FIDELITY.md rule 8): for a
+        strategy with no on_book (which every own event wakes) and no on-change timer (which every
+        own event marks), an ACCEPTED without on_accepted; and, when no market data wakes it either
+        (no on_trade, no on_phase), a fill without on_fill, a CANCELLED or EXPIRED without
+        on_cancelled, a REJECTED without on_rejected and a REPLACED (no callback hears one). Such
+        an event is taken at the next wake-up, before any callback (all before on_stop); all but
+        the ACCEPTED still mark the timers at their delivery, and a fill's P&L sample is taken at
+        its delivery with the mark of the strategy's view then."""
+        sub = self.subscribed
+        silent: set[type] = set()
+        if not (sub["on_book"] or any(kind == TIMER_ON_CHANGE for _, kind, _ in self.ctx.timers)):
+            if not sub["on_accepted"]:
+                silent.add(AcceptedEvent)
+            if not self.md_callbacks:
+                silent |= {cls for cls, heard_by in HEARD_BY.items()
+                           if cls is not AcceptedEvent and (heard_by is None or not sub[heard_by])}
+        self._silent = frozenset(silent)
+        self._silent_marks = bool(silent - {AcceptedEvent})
+        codes = bytearray(256)
+        for cls in silent:
+            codes[cls.CODE] = 1
+        self._silent_code = bytes(codes)
         if self.loop is not None:
-            self.loop.state.silent_acks = int(silent)
+            self.loop.state.silent_types = sum(1 << cls.CODE for cls in silent)
 
     def _next_wake(self) -> int:
-        own = self._first_waking_own()
-        t = own
+        t = self._first_waking_own()
         md_next = self._next_md() if self.wants_md else INF
         if self.md_callbacks:
             t = min(t, md_next)
+        marking = min(self._first_marking_own(), self._noted_md_at) if self.timers else INF
         for timer in self.timers:
             nxt, interval, on_change, changed = timer[:4]
             if on_change and not changed:
-                first = min(md_next, own)
+                first = min(md_next, marking)
                 if first >= INF:
                     continue
                 if first > nxt:   # the first tick at or after the next delivery
@@ -757,32 +880,84 @@ class Replay:
         bid, ask = self.ctx.book.best_bid, self.ctx.book.best_ask
         return -INF if bid is None else bid, INF if ask is None else ask
 
-    def _mark_timers(self, md_changed: bool, own: bool) -> None:
+    def _mark_timers(self, md_changed: bool, own_any: bool, own_all: bool) -> None:
         """rpl_loop_mark_timers: an on-touch-change timer is marked by an own event or a touch
-        not the one of its last firing; any other by market data or an own event."""
+        not the one of its last firing; any other by market data or an own event. own_any: an own
+        event that marks arrived; own_all: one that marks a timer ignoring own cancels too."""
         touch = self._view_touch()
+        self._mark_own(own_any, own_all)
         for timer in self.timers:
             if timer[2] == TIMER_ON_TOUCH:
-                if own or (timer[4], timer[5]) != touch:
+                if (timer[4], timer[5]) != touch:
                     timer[3] = 1
-            elif md_changed or own:
+            elif md_changed:
                 timer[3] = 1
 
+    def _mark_own(self, own_any: bool, own_all: bool) -> None:
+        """The timers own events mark (rpl_loop.c mark_own): own_any, one that marks a timer;
+        own_all, one that marks a timer ignoring own cancels too."""
+        if own_any:
+            for timer in self.timers:
+                if own_all or not timer[6]:
+                    timer[3] = 1
+
+    def _take_own_reference(self, t: int) -> tuple[list[Event], list[Mark], bool]:
+        """The own events delivered by t off the queue, in order, each with its mark (delivery time
+        and the view's touch then: with silent events other than acks, the market data delivered by
+        its delivery is taken first, as rpl_loop_take_md notes it), and whether that market data
+        held a book level or a trade."""
+        events: list[Event] = []
+        marks: list[Mark] = []
+        changed = False
+        own, noting = self.own, self._silent_marks and self.error is None
+        while own and own[0][0] <= t:
+            d, ev = own.popleft()
+            if noting:
+                changed = self._apply_md(d) or changed
+                marks.append((d, *self._view_touch()))
+            else:
+                marks.append((d, -INF, INF))
+            events.append(ev)
+        return events, marks, changed
+
+    def _apply_own(self, events: list[Event], marks: list[Mark]) -> tuple[bool, bool, bool]:
+        """Own events into the context, in order: a silent one (_set_silent_events) wakes nothing
+        and a silent fill's P&L sample is its mark's. Returns whether one that wakes was taken, and
+        whether one that marks the timers arrived: any but a silent ACCEPTED, and (for a timer that
+        ignores own cancels) any but that and the confirmation of an own cancel."""
+        taken = own_any = own_all = False
+        ctx, silent = self.ctx, self._silent
+        for ev, mark in zip(events, marks):
+            if self.error is not None:      # stopped strategy: bookkeeping only
+                ctx.apply_event(ev)
+                taken = True
+                continue
+            cls = type(ev)
+            if cls not in silent:
+                taken = True
+            if cls is TradeEvent and cls in silent:
+                bid, ask = mark[1], mark[2]
+                self._fill_mark = (mark[0], None if bid == -INF or ask == INF else (bid + ask) / 2)
+                ctx.apply_event(ev)
+                self._fill_mark = None
+            else:
+                ctx.apply_event(ev)
+            if cls is AcceptedEvent and cls in silent:
+                continue
+            own_any = True
+            if not (cls is CancelledEvent and ev.reason == CXL_USER and ev.leaves_qty == 0):
+                own_all = True
+        return taken, own_any, own_all
+
     def _wake_reference(self, t: int) -> bool:
-        """_wake's deliveries and callbacks in Python; whether an own event was taken."""
-        md_changed = self._apply_md(t)
-        own = taken = False
-        silent = self._silent_acks
-        while self.own and self.own[0][0] <= t and self.error is None:
-            ev = self.own.popleft()[1]
-            self.ctx.apply_event(ev)
-            if not (silent and type(ev) is AcceptedEvent):
-                own = taken = True
-        while self.own and self.own[0][0] <= t:      # stopped strategy: bookkeeping only
-            self.ctx.apply_event(self.own.popleft()[1])
-            taken = True
-        self._mark_timers(md_changed, own)
-        if (md_changed or own) and self.subscribed["on_book"] and self.error is None:
+        """_wake's deliveries and callbacks in Python; whether an own event that wakes was taken."""
+        events, marks, md_changed = self._take_own_reference(t)
+        md_changed = self._apply_md(t) or md_changed
+        taken, own_any, own_all = self._apply_own(events, marks)
+        md_changed = md_changed or self._noted_md     # _note_silent's market data since the last marking
+        self._noted_md, self._noted_md_at = False, INF
+        self._mark_timers(md_changed, own_any, own_all)
+        if (md_changed or own_any) and self.subscribed["on_book"] and self.error is None:
             self._invoke("on_book")
         for timer in self.timers:
             if timer[0] <= t and self.error is None:
@@ -796,26 +971,21 @@ class Replay:
         return taken
 
     def _wake_c_loop(self, t: int) -> bool:
-        """_wake_reference with the C loop's hand-over: the same callbacks in the same order."""
+        """_wake_reference with the C loop's hand-over: the same callbacks in the same order (the C
+        loop marks the timers by the own events as it notes them: rpl_loop.h)."""
         loop = self.loop
         assert loop is not None
-        md_changed, events = loop.take_at_wake(t, self._md_row)
-        own = taken = False
-        silent = self._silent_acks and self.error is None
-        for ev in events:
-            if not (silent and type(ev) is AcceptedEvent):
-                own = own or self.error is None
-                taken = True
-            self.ctx.apply_event(ev)
+        md_changed, events, marks = loop.take_at_wake(t, self._md_row)
+        taken, own, _ = self._apply_own(events, marks)
         if loop.state.settled:      # the hand-over settled them in C (rpl_loop.h settle_at_wake)
             fired = int(loop.state.fired)
         elif self.subscribed["on_book"] or self.error is not None:
-            loop.mark_timers(own)
+            loop.mark_timers()
             if (md_changed or own) and self.subscribed["on_book"] and self.error is None:
                 self._invoke("on_book")
             fired = loop.fire_timers(t) if self.error is None else 0
         else:    # nothing runs between marking and firing: one C call
-            fired = loop.settle_timers(own, t)
+            fired = loop.settle_timers(t)
         # the timers due are settled in C first: callbacks cannot change them (new ones start
         # after the wake-up)
         for _ in range(fired):
@@ -879,21 +1049,24 @@ class Replay:
         silent-acks rule is decided again (an on-change timer changes it)."""
         if self.loop is not None:
             while len(self.loop.timers) < len(self.ctx.timers):
-                interval, on_change = self.ctx.timers[len(self.loop.timers)]
-                self.loop.add_timer(t + interval, interval, on_change)
+                interval, kind, ignore_own_cancels = self.ctx.timers[len(self.loop.timers)]
+                self.loop.add_timer(t + interval, interval, kind, ignore_own_cancels)
         while self.loop is None and len(self.timers) < len(self.ctx.timers):
-            interval, on_change = self.ctx.timers[len(self.timers)]
-            self.timers.append([t + interval, interval, int(on_change), 0, -INF, INF])
+            interval, kind, ignore_own_cancels = self.ctx.timers[len(self.timers)]
+            self.timers.append([t + interval, interval, int(kind), 0, -INF, INF, int(ignore_own_cancels)])
         self._timers_seen = len(self.ctx.timers)
-        self._set_silent_acks()
+        self._set_silent_events()
 
     def _sample(self, t: int, force: bool = False) -> None:
         if not force and t - self.last_sample < self._sample_every:
             return
+        self._sample_marked(t, self.ctx.book.mid if self.wants_md else self._engine_mid())
+
+    def _sample_marked(self, t: int, mid: float | None) -> None:
+        """A P&L sample at t, marked at mid (the strategy's view's then)."""
         self.last_sample = t
         ctx = self.ctx
         led = ctx.ledger
-        mid = ctx.book.mid if self.wants_md else self._engine_mid()
         bid, ask = -INF, INF      # _own_prices, inlined (a sample is taken per fill)
         for o in ctx.orders.values():
             p = o.price
@@ -921,7 +1094,7 @@ class Replay:
         self.arrivals.append((max(end, self.last_arrival), Outgoing(end, "CANCEL_ALL")))
         self._submit_strategy(INF)
         if self.loop is not None:
-            for ev in self.loop.take_own(INF):
+            for ev in self.loop.take_own(INF)[0]:
                 self.ctx.apply_event(ev)
         while self.own:
             self.ctx.apply_event(self.own.popleft()[1])

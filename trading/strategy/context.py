@@ -229,7 +229,8 @@ class Context:
         self.ledger = primary.ledger
         self.orders: dict[int, OwnOrder] = {}      # live and pending, by id
         self.outbox: list[Outgoing] = []
-        self.timers: list[tuple[int, int]] = []   # (interval_ns, TIMER_* kind) set in on_start
+        # (interval_ns, TIMER_* kind, ignore_own_cancels) per timer set (in on_start, mostly)
+        self.timers: list[tuple[int, int, bool]] = []
         self.id_base = STRATEGY_ID_BIT | (self.account_id & 0xFFFF) << 40
         self._next_id = 0
         # order messages sent, by kind; RUNTIME_CANCEL_ALL: the runner's own mass cancels (clean_up_cancel_all)
@@ -396,18 +397,26 @@ class Context:
             self.outbox.append(Outgoing(now, "CANCEL_ALL", instrument_id=instrument_id))
         self.sent[kind] += len(self.instruments)      # messages: one per instrument
 
-    def set_timer(self, interval_ns: int, on_change_only: bool = False, on_touch_change: bool = False) -> None:
+    def set_timer(self, interval_ns: int, on_change_only: bool = False, on_touch_change: bool = False,
+                  ignore_own_cancels: bool = False) -> None:
         """Calls on_timer every interval_ns from now on; with on_change_only, ticks at which no
         market data or own event arrived since the previous tick are skipped; with
         on_touch_change, ticks at which no own event arrived since the previous tick and the
         touch (ctx.book's best bid and ask prices) is the one of the timer's last firing are
         skipped. Both are promises that such a tick would change nothing (the decision depends
         on nothing else): replay skips them, and skips a wake-up that would run no callback at all
-        without entering Python (trading/replay/runtime.py); live runners fire every tick."""
+        without entering Python (trading/replay/runtime.py); live runners fire every tick.
+        ignore_own_cancels (with on_change_only or on_touch_change): the confirmation of a cancel
+        the strategy sent itself (CANCELLED, reason CXL_USER, nothing left) is no own event for
+        this timer, a further promise: the strategy forgets an order when it cancels it, so the
+        confirmation changes no decision (trading/replay/FIDELITY.md rule 8). ValueError for an
+        interval <= 0, or ignore_own_cancels on a timer that fires every tick."""
         if interval_ns <= 0:
             raise ValueError(f"timer interval must be positive, got {interval_ns}")
         kind = TIMER_ON_TOUCH if on_touch_change else TIMER_ON_CHANGE if on_change_only else TIMER_EVERY
-        self.timers.append((int(interval_ns), kind))
+        if ignore_own_cancels and kind == TIMER_EVERY:
+            raise ValueError("ignore_own_cancels needs on_change_only or on_touch_change (this timer fires every tick)")
+        self.timers.append((int(interval_ns), kind, bool(ignore_own_cancels)))
 
     def log(self, message: str) -> None:
         self.messages.append(f"{self.clock()} {message}")

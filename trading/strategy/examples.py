@@ -47,8 +47,10 @@ class TouchQuoter(Strategy):
         # its decision depends only on the touch, its orders and its position (and the orders and
         # position change only by its own events), so a tick at which no own event arrived and the
         # touch is the one it last acted on would change nothing: on_touch_change skips exactly those
-        # (in replay; live runners fire every tick, so a parameter changed live acts at the next one)
-        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_touch_change=True)
+        # (in replay; live runners fire every tick, so a parameter changed live acts at the next one).
+        # It forgets an order when it cancels it, so the confirmation of that cancel changes nothing
+        # either: ignore_own_cancels
+        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_touch_change=True, ignore_own_cancels=True)
 
     def on_timer(self, ctx: Context) -> None:
         book = ctx.book

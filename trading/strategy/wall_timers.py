@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 
-def fire_due_timers(due: list[list[int]], registered: Sequence[tuple[int, int]],
+def fire_due_timers(due: list[list[int]], registered: Sequence[tuple[int, int, bool]],
                     invoke: Callable[[str], None]) -> None:
     """Fires every timer of `due` whose time has come (on_timer through `invoke`), then adds the
     timers registered since the last call, first due one interval from now."""
@@ -21,5 +21,5 @@ def fire_due_timers(due: list[list[int]], registered: Sequence[tuple[int, int]],
             invoke("on_timer")
             timer[0] = now + timer[1]
     while len(due) < len(registered):
-        interval, _ = registered[len(due)]
+        interval = registered[len(due)][0]
         due.append([now + interval, interval])

@@ -5,7 +5,10 @@ Strategies cover each way into Python: timers (on-touch-change, on-change and pl
 timer beside a plain one), on_book, on_trade with the
 book read inside it, the book's levels read now and then (the C loop's view applies them only when
 read: trading/replay/native_loop.py LoopBookView), phases, fixed computation charges, hidden executions off, and a strategy that
-raises mid-day. The GOOG full day runs the issue's quoting strategy (bench/replay.py's settings)."""
+raises mid-day. Own events no callback hears (silent: runtime.py Replay._set_silent_events): a strategy with and
+without each of on_fill, on_cancelled, on_rejected, with and without ignore_own_cancels, busy with
+its computation (an event that wakes and a silent one delivered together). The GOOG full day runs
+the issue's quoting strategy (bench/replay.py's settings)."""
 from __future__ import annotations
 
 from typing import Any
@@ -182,6 +185,55 @@ class Replacer(TouchQuoter):
                 ctx.replace(mine[0].order_id, price=price)
 
 
+class UndeclaredQuoter(TouchQuoter):
+    """The quoting strategy without ignore_own_cancels: its own cancels' confirmations mark its timer."""
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_touch_change=True)
+
+
+class HearsFills(TouchQuoter):
+    """The quoting strategy with on_fill: its fills wake it; its cancels, acks and replaces do not."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.seen: list[tuple[Any, ...]] = []
+
+    def on_fill(self, ctx: Context, fill: Fill) -> None:
+        self.seen.append((ctx.now, fill, ctx.position, len(ctx.orders), ctx.book.best_bid))
+
+
+class HearsCancels(TouchQuoter):
+    """The quoting strategy with on_cancelled: its cancels' confirmations wake it; its fills do not."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.seen: list[tuple[Any, ...]] = []
+
+    def on_cancelled(self, ctx: Context, order: Any, reason: str) -> None:
+        self.seen.append((ctx.now, order.order_id, reason, ctx.position))
+
+
+class HearsRejects(Replacer):
+    """Replacer (whose orders the account limit may refuse) with on_rejected: its rejects wake it;
+    its fills, cancels and replaces do not."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.seen: list[tuple[Any, ...]] = []
+
+    def on_rejected(self, ctx: Context, order_id: int, reason: str) -> None:
+        self.seen.append((ctx.now, order_id, reason, len(ctx.orders)))
+
+
+class ChangeQuoterIgnoringCancels(TouchQuoter):
+    """The quoting strategy on an on-change timer that ignores its own cancels' confirmations (no
+    silent events: an on-change timer hears them all)."""
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.set_timer(int(self.params["interval_ms"]) * 1_000_000, on_change_only=True, ignore_own_cancels=True)
+
+
 def _same(history: History, make: Any, **config: Any) -> ReplayResult:
     runs = []
     for loop in ("python", "auto"):
@@ -222,10 +274,20 @@ LAT = {"order_latency": Constant(20_000), "feed_latency": Constant(70_000)}
     (lambda: Replacer(interval_ms=10), {**LAT, "compute": "none", "limits": Limits(max_position=300)}),
     (lambda: TouchQuoter(interval_ms=10), {"order_latency": Empirical.from_samples([5_000, 20_000, 90_000]),
                                            "feed_latency": Constant(30_000), "compute": "none", "seed": 7}),
+    (lambda: UndeclaredQuoter(interval_ms=10), {**LAT, "compute": "none"}),
+    (lambda: HearsFills(interval_ms=10), {**LAT, "compute": "none"}),
+    (lambda: HearsFills(interval_ms=3), {**LAT, "compute": 400_000}),
+    (lambda: HearsCancels(interval_ms=10), {**LAT, "compute": "none"}),
+    (lambda: HearsCancels(interval_ms=3), {**LAT, "compute": 400_000}),
+    (lambda: HearsRejects(interval_ms=10), {**LAT, "compute": "none", "limits": Limits(max_position=300)}),
+    (lambda: ChangeQuoterIgnoringCancels(interval_ms=10), {**LAT, "compute": "none"}),
+    (lambda: TouchQuoter(interval_ms=3), {**LAT, "compute": 400_000}),
 ], ids=["quote-0-latency", "quote-fixed-compute", "quote-no-hidden", "plain-timer", "on-change-timer",
         "touch-and-plain-timers", "chaser", "chaser-0-latency",
         "chaser-raises", "levels-read-now-and-then", "trades-read", "quoter-raises", "raises-in-on-fill",
-        "300-acks-at-one-wake-up", "replaces-and-refused-orders", "drawn-order-latency"])
+        "300-acks-at-one-wake-up", "replaces-and-refused-orders", "drawn-order-latency",
+        "own-cancels-undeclared", "hears-fills", "hears-fills-busy", "hears-cancels", "hears-cancels-busy",
+        "hears-rejects", "on-change-timer-ignoring-own-cancels", "silent-events-busy"])
 def test_the_c_loop_replays_the_aapl_sample_as_the_reference_loop(make: Any, config: dict[str, Any]) -> None:
     r = _same(build_history(load_lobster(sample(AAPL))), make, **config)
     assert r.ctx.sent["NEW"] > 0
