@@ -59,7 +59,9 @@ class Ledger:
     maker_volume: int = 0
 
     def fill(self, side: int, price: int, qty: int, maker: bool) -> float:
-        """Books one fill; returns its fee."""
+        """Books one fill; returns its fee. (Runs per own fill: the quantities' absolute values and
+        the closed quantity are taken by comparison, not abs()/min() calls; every float operation
+        is the formula's, in its order, so the figures are those of the plain formula to the bit.)"""
         signed = qty if side == BUY else -qty
         fee = self.fees_schedule.fee(qty, maker)
         self.fees += fee
@@ -68,18 +70,20 @@ class Ledger:
         if maker:
             self.maker_volume += qty
         pos = self.position
-        if pos == 0 or (pos > 0) == (signed > 0):
-            new = pos + signed
-            self.avg_price = (self.avg_price * abs(pos) + price * qty) / abs(new)
-            self.position = new
+        new = pos + signed
+        self.position = new
+        if pos == 0 or (pos > 0) == (signed > 0):     # opens or adds: the weighted mean entry
+            self.avg_price = (self.avg_price * (pos if pos >= 0 else -pos) + price * qty) / (new if new >= 0 else -new)
             return fee
-        closed = min(abs(pos), qty)
-        direction = 1 if pos > 0 else -1
-        self.realized += direction * (price - self.avg_price) * closed / self.price_scale
-        self.position = pos + signed
-        if self.position == 0:
+        held = pos if pos > 0 else -pos
+        closed = held if held < qty else qty
+        if pos > 0:
+            self.realized += (price - self.avg_price) * closed / self.price_scale
+        else:
+            self.realized += -1 * (price - self.avg_price) * closed / self.price_scale
+        if new == 0:
             self.avg_price = 0.0
-        elif (self.position > 0) != (pos > 0):
+        elif (new > 0) != (pos > 0):
             self.avg_price = float(price)   # crossed zero: the rest opened at this price
         return fee
 
