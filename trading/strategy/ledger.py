@@ -15,16 +15,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import final
 
 BUY = 1
 
 
+@final
 @dataclass(frozen=True)
 class FeeSchedule:
     """Per-share fees in currency units; negative = rebate. Defaults: a Nasdaq-like schedule
-    (taker 0.30 cents a share, maker rebate 0.20 cents a share)."""
+    (taker 0.30 cents a share, maker rebate 0.20 cents a share). Final: Ledger.fill applies
+    ``fee`` inline (it runs per fill), so a subclass's own fee() would not be used."""
     maker_per_share: float = -0.0020
     taker_per_share: float = 0.0030
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        raise TypeError("FeeSchedule is final: Ledger.fill computes its fee() inline")
 
     def fee(self, qty: int, maker: bool) -> float:
         return qty * (self.maker_per_share if maker else self.taker_per_share)
@@ -63,7 +69,8 @@ class Ledger:
         the closed quantity are taken by comparison, not abs()/min() calls; every float operation
         is the formula's, in its order, so the figures are those of the plain formula to the bit.)"""
         signed = qty if side == BUY else -qty
-        fee = self.fees_schedule.fee(qty, maker)
+        schedule = self.fees_schedule      # FeeSchedule.fee, inlined (the class is final)
+        fee = qty * (schedule.maker_per_share if maker else schedule.taker_per_share)
         self.fees += fee
         self.cash -= signed * price / self.price_scale
         self.volume += qty

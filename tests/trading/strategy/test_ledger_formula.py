@@ -74,3 +74,10 @@ def test_fills_book_the_formula_to_the_bit(seed: int, scale: int, price_range: t
         closed_flat += before != 0 and led.position == 0
         led.check(float(price))
     assert crossed > 50 and closed_flat > 50, (crossed, closed_flat)
+
+
+def test_the_fee_schedule_cannot_be_subclassed() -> None:
+    """Ledger.fill computes FeeSchedule.fee inline: a subclass's own fee() would be ignored, so
+    subclassing is refused."""
+    with pytest.raises(TypeError, match="FeeSchedule is final"):
+        type("Tiered", (FeeSchedule,), {})
