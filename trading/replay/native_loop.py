@@ -48,6 +48,8 @@ Mark = tuple[int, int, int]
 # refused history commands wait in the router's list until this many (or the run's end: count_rejects)
 REJECT_BATCH = 4096
 REPORT = struct.Struct("<9q")      # rpl_report_t: nine int64_t
+RECORD_SIZE = records.RECORD_SIZE
+_push_arrivals = lib.rpl_loop_push_arrivals     # bound once: a cffi lib attribute read per call costs
 assert REPORT.size == ffi.sizeof("rpl_report_t")
 assert int(lib.RPL_INF) == INF and (int(lib.RPL_KIND_ADD), int(lib.RPL_KIND_EXECUTE), int(lib.RPL_KIND_HIDDEN)) == \
     (int(Cmd.ADD), int(Cmd.EXECUTE), int(Cmd.HIDDEN))
@@ -136,22 +138,24 @@ class NativeLoop:
         n = len(out)
         if n > self._cmd_cap:
             self._cmd_buffer(n)
-        buf, offset, size = self._cmd, 0, records.RECORD_SIZE
-        for k, o in enumerate(out):
+        buf, offset = self._cmd, 0
+        new_limit, cancel = write_new_limit, write_cancel
+        for o in out:
             sent, op, order_id, side, price, qty, tif, flags, display_qty, instrument_id, client_order_id = o
-            t = arrive[k] if arrive is not None else sent + latency_ns
+            # the k-th command's record is at k * RECORD_SIZE (no enumerate: this runs per command)
+            t = sent + latency_ns if arrive is None else arrive[offset // RECORD_SIZE]
             if t > last:
                 last = t
             # pack_command's two common records written here (a call less per command)
             if op == "NEW" and not display_qty:
-                write_new_limit(buf, offset, instrument_id or INSTRUMENT, 0, last, order_id, client_order_id, price,
-                                qty, account_id, 0, side, tif, 0, flags)
+                new_limit(buf, offset, instrument_id or INSTRUMENT, 0, last, order_id, client_order_id, price, qty,
+                          account_id, 0, side, tif, 0, flags)
             elif op == "CANCEL":
-                write_cancel(buf, offset, instrument_id or INSTRUMENT, 0, last, order_id)
+                cancel(buf, offset, instrument_id or INSTRUMENT, 0, last, order_id)
             else:
                 pack_command(buf, offset, o, INSTRUMENT, account_id, last)
-            offset += size
-        if lib.rpl_loop_push_arrivals(self._l, self._cmd_ptr, n) != 0:
+            offset += RECORD_SIZE
+        if _push_arrivals(self._l, self._cmd_ptr, n):
             raise MemoryError("rpl_loop_push_arrivals: out of memory")
         return last
 

@@ -13,7 +13,7 @@ command line arrives as an int).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, NamedTuple
 
 if TYPE_CHECKING:
     from trading.strategy.context import Context
@@ -32,9 +32,15 @@ class PublicTrade:
     hidden: bool = False
 
 
-@dataclass(frozen=True)
-class Fill:
-    """One execution of the strategy's own order. maker: its order was resting (passive)."""
+class Fill(NamedTuple):
+    """One execution of the strategy's own order. maker: its order was resting (passive).
+
+    Immutable, read by attribute, equal and printed by its fields (``Fill(ts_ns=..., ...)``). A
+    NamedTuple, not a frozen dataclass: one is built per own fill, and tuple.__new__ builds it in
+    about a quarter of the time a frozen dataclass takes (its fields set one object.__setattr__
+    each, or its __dict__ written whole), measured in bench/replay.py's quoting run. So it also
+    unpacks and indexes as a tuple; dataclasses.fields / asdict / replace do not apply
+    (``Fill._fields``, ``fill._asdict()``, ``fill._replace(...)`` do)."""
     ts_ns: int
     order_id: int
     side: int

@@ -15,16 +15,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import final
 
 BUY = 1
 
 
+@final
 @dataclass(frozen=True)
 class FeeSchedule:
     """Per-share fees in currency units; negative = rebate. Defaults: a Nasdaq-like schedule
-    (taker 0.30 cents a share, maker rebate 0.20 cents a share)."""
+    (taker 0.30 cents a share, maker rebate 0.20 cents a share). Final: Ledger.fill applies
+    ``fee`` inline (it runs per fill), so a subclass's own fee() would not be used."""
     maker_per_share: float = -0.0020
     taker_per_share: float = 0.0030
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        raise TypeError("FeeSchedule is final: Ledger.fill computes its fee() inline")
 
     def fee(self, qty: int, maker: bool) -> float:
         return qty * (self.maker_per_share if maker else self.taker_per_share)
@@ -59,27 +65,32 @@ class Ledger:
     maker_volume: int = 0
 
     def fill(self, side: int, price: int, qty: int, maker: bool) -> float:
-        """Books one fill; returns its fee."""
+        """Books one fill; returns its fee. (Runs per own fill: the quantities' absolute values and
+        the closed quantity are taken by comparison, not abs()/min() calls; every float operation
+        is the formula's, in its order, so the figures are those of the plain formula to the bit.)"""
         signed = qty if side == BUY else -qty
-        fee = self.fees_schedule.fee(qty, maker)
+        schedule = self.fees_schedule      # FeeSchedule.fee, inlined (the class is final)
+        fee = qty * (schedule.maker_per_share if maker else schedule.taker_per_share)
         self.fees += fee
         self.cash -= signed * price / self.price_scale
         self.volume += qty
         if maker:
             self.maker_volume += qty
         pos = self.position
-        if pos == 0 or (pos > 0) == (signed > 0):
-            new = pos + signed
-            self.avg_price = (self.avg_price * abs(pos) + price * qty) / abs(new)
-            self.position = new
+        new = pos + signed
+        self.position = new
+        if pos == 0 or (pos > 0) == (signed > 0):     # opens or adds: the weighted mean entry
+            self.avg_price = (self.avg_price * (pos if pos >= 0 else -pos) + price * qty) / (new if new >= 0 else -new)
             return fee
-        closed = min(abs(pos), qty)
-        direction = 1 if pos > 0 else -1
-        self.realized += direction * (price - self.avg_price) * closed / self.price_scale
-        self.position = pos + signed
-        if self.position == 0:
+        held = pos if pos > 0 else -pos
+        closed = held if held < qty else qty
+        if pos > 0:
+            self.realized += (price - self.avg_price) * closed / self.price_scale
+        else:
+            self.realized += -1 * (price - self.avg_price) * closed / self.price_scale
+        if new == 0:
             self.avg_price = 0.0
-        elif (self.position > 0) != (pos > 0):
+        elif (new > 0) != (pos > 0):
             self.avg_price = float(price)   # crossed zero: the rest opened at this price
         return fee
 
