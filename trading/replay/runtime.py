@@ -266,6 +266,8 @@ class Replay:
             # the strategy reads the loop's own view (its touch from C, its levels when read)
             self.ctx.book = self.ctx.instruments[INSTRUMENT].book = self.loop.book
             self.loop.state.orders.account_id = self.cfg.account_id     # its side of a TRADE
+            # the hand-over buffers (the loop's for its life), read per wake-up with own events
+            self._own_records, self._own_marks = self.loop.own_records, self.loop.own_marks
         else:
             self._ts = history.ts_ns.tolist()
             self._side, self._price, self._qty = history.side.tolist(), history.price.tolist(), history.qty.tolist()
@@ -314,6 +316,7 @@ class Replay:
                 self._sample(self._wake_ts, True)
             else:      # a silent fill: at its delivery, marked at the strategy's mid then
                 self._sample_marked(mark[0], mark[1])
+                return     # silent: no on_fill hears it
         if self.error is not None:
             return
         fn = self._bound.get(name)
@@ -576,9 +579,7 @@ class Replay:
         """_apply_own for the `took` own event records of the C loop's hand-over buffer (no Struct
         each: Context.apply_record), their marks beside them (NativeLoop.own_marks). Returns
         whether one that wakes was taken."""
-        loop = self.loop
-        assert loop is not None
-        raw, marks, silent = loop.own_records, loop.own_marks, self._silent_code
+        raw, marks, silent = self._own_records, self._own_marks, self._silent_code
         apply, orders = self.ctx.apply_record, self.ctx.orders
         taken = False
         for k in range(took):
