@@ -472,7 +472,8 @@ class Replay:
             elif t_a < t_h:
                 self._submit_strategy(t_h)
             else:
-                limit = min(t_a, t_w + lo_min if t_w < INF else INF)
+                # a silent event's delivery (t_n) changes the strategy's orders as a wake-up would
+                limit = min(t_a, t_w + lo_min if t_w < INF else INF, t_n + lo_min if t_n < INF else INF)
                 if self.error is None and (md_wakes and wants_md):
                     limit = min(limit, self._earliest_reaction(t_h + lf_min) + lo_min)
                 j = int(np.searchsorted(ts, limit, side="right")) if limit < INF else n
