@@ -506,11 +506,12 @@ class Replay:
         charging = self._measured or bool(self._fixed_charge)     # else nothing is charged: _callback inlined
         lat, acct = self._order_latency_ns, self.cfg.account_id
         push = loop.push_outgoing if lat is not None else None
-        now, busy = self.now, self.busy_until
+        # flags: STOPPED once the strategy raised (on_start may have); a wake-up's callbacks may set it
+        now, busy, flags = self.now, self.busy_until, STOPPED if self.error is not None else 0
         while True:
             # its commands on the way are on the loop's arrival FIFO: advance runs them; its best own
             # prices come from the loop's own table of its orders (rpl_orders.h)
-            advance(l, r, e, now, busy, STOPPED if self.error is not None else 0)
+            advance(l, r, e, now, busy, flags)
             rep = unpack(report)
             stop, t, now, i, took_own, _, settled, fired, rejects = rep
             if stop != STOP_WAKE or rejects >= reject_batch:
@@ -519,10 +520,11 @@ class Replay:
                     break
                 if stop != STOP_WAKE:
                     continue
-            if not settled or self.error is not None:
+            if not settled or flags:
                 self.now = now
                 self._wake(t)
                 now, busy = self.now, self.busy_until
+                flags = STOPPED if self.error is not None else 0
             else:
                 self._wake_ts = t
                 if t > now:
@@ -531,7 +533,7 @@ class Replay:
                     self._charged = 0
                 taken = self._apply_own_records(took_own) if took_own else False
                 if fired and on_timer is not None and self.error is None:
-                    taken = True     # a callback ran: the wake-up is not quiet
+                    taken = True     # a callback ran: the wake-up is not quiet (a stop is seen below)
                     if charging:
                         for _ in range(fired):
                             if self.error is None:
@@ -546,6 +548,8 @@ class Replay:
                                 self._fail("on_timer", exc)
                                 break
                 if taken:
+                    if self.error is not None:
+                        flags = STOPPED
                     self.wakeups += 1
                     busy = t + self._charged
                     if len(timers) != self._timers_seen:     # set_timer was called
