@@ -631,11 +631,14 @@ long rpl_loop_hist_chunk(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, size_t
     return 0;
 }
 
-/* The end of the next history slice (Replay.run's history branch); t_h, t_a, t_w as there. */
-static size_t slice_end(rpl_loop_t *l, const rpl_router_t *r, int64_t t_h, int64_t t_a, int64_t t_w)
+/* The end of the next history slice (Replay.run's history branch); t_h, t_a, t_w, t_n as there (a
+ * silent event's delivery changes the strategy's orders, by which executions are rewritten, as a
+ * wake-up there would). */
+static size_t slice_end(rpl_loop_t *l, const rpl_router_t *r, int64_t t_h, int64_t t_a, int64_t t_w, int64_t t_n)
 {
     int64_t limit = t_a;
     if (t_w < RPL_INF && t_w + l->lo_min < limit) limit = t_w + l->lo_min;
+    if (t_n < RPL_INF && t_n + l->lo_min < limit) limit = t_n + l->lo_min;
     if (!l->stopped && l->md_wakes && r->want_md) {
         int64_t reaction = earliest_reaction(l, t_h + l->lf_min);
         if (reaction < RPL_INF && reaction + l->lo_min < limit) limit = reaction + l->lo_min;
@@ -735,7 +738,7 @@ static long run_until_wake(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e)
             if (rc < 0) return rc;
             continue;
         }
-        rc = rpl_loop_hist_chunk(l, r, e, l->i, slice_end(l, r, t_h, t_a, t_w));
+        rc = rpl_loop_hist_chunk(l, r, e, l->i, slice_end(l, r, t_h, t_a, t_w, t_n));
         if (rc < 0) return rc;
     }
 }

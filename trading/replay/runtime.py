@@ -64,7 +64,7 @@ from trading.replay.history import (
 )
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
 from trading.replay import native_loop
-from trading.replay.native_loop import STOP_END, STOP_NOTE, STOPPED, Mark, NativeLoop
+from trading.replay.native_loop import STOP_END, STOP_NOTE, STOP_WAKE, STOPPED, Mark, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
 from trading.strategy.decode import field_picker
@@ -266,6 +266,8 @@ class Replay:
             # the strategy reads the loop's own view (its touch from C, its levels when read)
             self.ctx.book = self.ctx.instruments[INSTRUMENT].book = self.loop.book
             self.loop.state.orders.account_id = self.cfg.account_id     # its side of a TRADE
+            # the hand-over buffers (the loop's for its life), read per wake-up with own events
+            self._own_records, self._own_marks = self.loop.own_records, self.loop.own_marks
         else:
             self._ts = history.ts_ns.tolist()
             self._side, self._price, self._qty = history.side.tolist(), history.price.tolist(), history.qty.tolist()
@@ -314,6 +316,7 @@ class Replay:
                 self._sample(self._wake_ts, True)
             else:      # a silent fill: at its delivery, marked at the strategy's mid then
                 self._sample_marked(mark[0], mark[1])
+                return     # silent: no on_fill hears it
         if self.error is not None:
             return
         fn = self._bound.get(name)
@@ -350,8 +353,15 @@ class Replay:
             self._cb_start = 0
 
     def _fail(self, where: str, exc: Exception) -> None:
+        """The strategy raised `exc` in its callback `where`: stopped, with the error and the
+        traceback from the callback on (the runtime's frame that called it left out: it differs
+        between the places that call a callback, and the error is the strategy's)."""
+        tb = exc.__traceback__
+        if tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        trace = "".join(traceback.format_exception(type(exc), exc, tb, limit=6))
         self.error = (f"{type(self.s).__name__}.{where} raised at {self._wake_ts} ns: "
-                      f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}")
+                      f"{type(exc).__name__}: {exc}\n{trace}")
         self.ctx.outbox.clear()
         self.ctx.clean_up_cancel_all()
         self.ctx.stopped = True
@@ -462,7 +472,8 @@ class Replay:
             elif t_a < t_h:
                 self._submit_strategy(t_h)
             else:
-                limit = min(t_a, t_w + lo_min if t_w < INF else INF)
+                # a silent event's delivery (t_n) changes the strategy's orders as a wake-up would
+                limit = min(t_a, t_w + lo_min if t_w < INF else INF, t_n + lo_min if t_n < INF else INF)
                 if self.error is None and (md_wakes and wants_md):
                     limit = min(limit, self._earliest_reaction(t_h + lf_min) + lo_min)
                 j = int(np.searchsorted(ts, limit, side="right")) if limit < INF else n
@@ -474,7 +485,10 @@ class Replay:
                     next_progress = self.i + step
 
     def _run_c_loop(self, progress: Callable[[float], None] | None) -> None:
-        """The same loop with history run in C until the strategy must run (native_loop.py)."""
+        """The same loop with history run in C until the strategy must run (native_loop.py). The
+        common wake-up (everything taken and the timers settled in C) is _wake_c_loop's callbacks
+        in the same order and _after_wake, inlined, with the clock and busy time in locals (this
+        runs per wake-up); the others go through _wake."""
         loop = self.loop
         assert loop is not None
         st = loop.state
@@ -483,51 +497,61 @@ class Replay:
         # nothing of the strategy runs between a wake-up's marking and firing of timers: C settles them
         st.settle_at_wake = int(not self.subscribed["on_book"])
         n = len(self.h)
-        step = max(1, n // 200)
-        next_progress = 0
+        step, next_progress = max(1, n // 200), 0
         ctx = self.ctx
-        outbox, timers = ctx.outbox, ctx.timers
+        outbox, timers, sample_every = ctx.outbox, ctx.timers, self._sample_every
         advance, l, r, e, report, unpack = loop.advance_parts()
         reject_batch = native_loop.REJECT_BATCH     # read per run (a test lowers it)
         on_timer = self._bound.get("on_timer")
+        charging = self._measured or bool(self._fixed_charge)     # else nothing is charged: _callback inlined
         lat, acct = self._order_latency_ns, self.cfg.account_id
         push = loop.push_outgoing if lat is not None else None
+        # flags: STOPPED once the strategy raised (on_start may have); a wake-up's callbacks may set it
+        now, busy, flags = self.now, self.busy_until, STOPPED if self.error is not None else 0
         while True:
-            # its commands on the way are on the loop's arrival FIFO (_after_wake): advance runs them;
-            # its best own prices and whether it has orders come from the loop's own table of its
-            # orders (rpl_orders.h), which holds what Context.orders holds whenever advance runs
-            advance(l, r, e, self.now, self.busy_until, STOPPED if self.error is not None else 0)
+            # its commands on the way are on the loop's arrival FIFO: advance runs them; its best own
+            # prices come from the loop's own table of its orders (rpl_orders.h)
+            advance(l, r, e, now, busy, flags)
             rep = unpack(report)
             stop, t, now, i, took_own, _, settled, fired, rejects = rep
-            if stop < 0 or rejects >= reject_batch:
-                loop.check_report(rep)
-            self.now = now
-            if stop == STOP_END:
-                break
-            if stop == STOP_NOTE:     # a phase change before a silent event's delivery: taken here
-                self._md_row(st.held)
-                loop.take_md_until(t, self._md_row)
-                continue
-            if not settled or self.error is not None:
+            if stop != STOP_WAKE or rejects >= reject_batch:
+                self.now = now
+                if self._c_loop_stop(rep):
+                    break
+                if stop != STOP_WAKE:
+                    continue
+            if not settled or flags:
+                self.now = now
                 self._wake(t)
+                now, busy = self.now, self.busy_until
+                flags = STOPPED if self.error is not None else 0
             else:
-                # the common wake-up, everything taken and the timers settled in C: _wake_c_loop's
-                # callbacks in the same order, and _after_wake, inlined (this runs per wake-up)
                 self._wake_ts = t
-                self._charged = 0
                 if t > now:
-                    self.now = t
-                calls = self._calls
-                taken = False
-                if took_own:     # the records themselves, no Struct each (Context.apply_record)
-                    taken = self._apply_own_records(took_own)
-                if on_timer is not None:
-                    for _ in range(fired):
-                        if self.error is None:
-                            self._callback(on_timer, "on_timer", ())
-                if taken or self._calls != calls:
+                    now = t
+                if charging:
+                    self._charged = 0
+                taken = self._apply_own_records(took_own) if took_own else False
+                if fired and on_timer is not None and self.error is None:
+                    taken = True     # a callback ran: the wake-up is not quiet (a stop is seen below)
+                    if charging:
+                        for _ in range(fired):
+                            if self.error is None:
+                                self._callback(on_timer, "on_timer", ())
+                    else:
+                        for _ in range(fired):
+                            try:
+                                on_timer(ctx)
+                            except ComputeChargesMismatch:
+                                raise
+                            except Exception as exc:   # a strategy that raises is stopped; the replay goes on
+                                self._fail("on_timer", exc)
+                                break
+                if taken:
+                    if self.error is not None:
+                        flags = STOPPED
                     self.wakeups += 1
-                    self.busy_until = t + self._charged
+                    busy = t + self._charged
                     if len(timers) != self._timers_seen:     # set_timer was called
                         self._start_timers(t)
                     if outbox:
@@ -536,20 +560,31 @@ class Replay:
                         else:
                             self._send(outbox)
                         outbox.clear()
-                    if t - self.last_sample >= self._sample_every:
+                    if t - self.last_sample >= sample_every:
                         self._sample(t)
             if progress is not None and i >= next_progress:
                 progress(i / n)
                 next_progress = i + step
         self.i = int(st.i)
 
+    def _c_loop_stop(self, rep: tuple[int, ...]) -> bool:
+        """advance's report when it is not a plain wake-up: an error raised, the rejects counted, a
+        phase change before a silent event's delivery taken (RPL_STOP_NOTE). True at the day's end."""
+        loop = self.loop
+        assert loop is not None
+        stop, t = rep[0], rep[1]
+        if stop < 0 or rep[8] >= native_loop.REJECT_BATCH:
+            loop.check_report(rep)
+        if stop == STOP_NOTE:
+            self._md_row(loop.state.held)
+            loop.take_md_until(t, self._md_row)
+        return stop == STOP_END
+
     def _apply_own_records(self, took: int) -> bool:
         """_apply_own for the `took` own event records of the C loop's hand-over buffer (no Struct
         each: Context.apply_record), their marks beside them (NativeLoop.own_marks). Returns
         whether one that wakes was taken."""
-        loop = self.loop
-        assert loop is not None
-        raw, marks, silent = loop.own_records, loop.own_marks, self._silent_code
+        raw, marks, silent = self._own_records, self._own_marks, self._silent_code
         apply, orders = self.ctx.apply_record, self.ctx.orders
         taken = False
         for k in range(took):
