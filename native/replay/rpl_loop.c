@@ -123,9 +123,9 @@ static int own_room(rpl_loop_t *l, size_t more)
     return 0;
 }
 
-long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_cmd_t *cmds, size_t n, int own)
+/* The router's events of its last batch (count of them, or its error) onto the own FIFO. */
+static long keep_own_events(rpl_loop_t *l, const rpl_router_t *r, long count)
 {
-    long count = rpl_submit(r, e, cmds, n, own);
     if (count < 0) return count;
     if (r->own_len == 0) return count;
     if (own_room(l, r->own_len)) return -ENOMEM;
@@ -133,6 +133,18 @@ long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_
     memcpy(l->own_deliver + l->own_tail, r->own_deliver, r->own_len * sizeof(int64_t));
     l->own_tail += r->own_len;
     return count;
+}
+
+long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_cmd_t *cmds, size_t n, int own)
+{
+    return keep_own_events(l, r, rpl_submit(r, e, cmds, n, own));
+}
+
+/* rpl_loop_submit on the loop's own writable commands (the history copy, the chunk, the arrival
+ * FIFO): their sequence numbers stamped in place. */
+static long submit_stamped(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, eng_cmd_t *cmds, size_t n, int own)
+{
+    return keep_own_events(l, r, rpl_submit_stamped(r, e, cmds, n, own));
 }
 
 /* Whether an own event of this type wakes nothing (silent_types). */
@@ -601,7 +613,7 @@ static int push_prints(rpl_loop_t *l, rpl_router_t *r, size_t a, size_t b, size_
 long rpl_loop_hist_chunk(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, size_t a, size_t b)
 {
     if (b <= a) return 0;
-    const eng_cmd_t *cmds = l->recs + a;
+    eng_cmd_t *cmds = l->recs + a;
     long nt = find_touches(l, a, b);
     if (nt < 0) return nt;
     if (nt > 0) {
@@ -613,7 +625,7 @@ long rpl_loop_hist_chunk(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, size_t
     }
     l->i = b;
     if (l->ts[b - 1] > l->now) l->now = l->ts[b - 1];
-    long rc = rpl_loop_submit(l, r, e, cmds, b - a, 0);
+    long rc = submit_stamped(l, r, e, cmds, b - a, 0);
     if (rc < 0) return rc;
     if (r->want_md && push_prints(l, r, a, b, (size_t)nt)) return -ENOMEM;
     return 0;
@@ -690,7 +702,7 @@ static long submit_arrivals(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int
     l->t_arrival = b < l->arr_tail ? l->arr[b].hdr.ts_ns : RPL_INF;
     int64_t last = l->arr[b - 1].hdr.ts_ns;
     if (last > l->now) l->now = last;
-    long rc = rpl_loop_submit(l, r, e, l->arr + a, b - a, 1);
+    long rc = submit_stamped(l, r, e, l->arr + a, b - a, 1);
     return rc < 0 ? rc : 0;
 }
 

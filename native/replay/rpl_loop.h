@@ -31,7 +31,8 @@
  * marked (but by a silent ACCEPTED), and the strategy's order table (`orders`) updated.
  *
  * Memory: the loop owns its FIFO, scratch and level-set buffers (malloc'd, grown by doubling);
- * the history arrays are the caller's and must outlive the loop.
+ * the history arrays are the caller's and must outlive the loop (recs a writable copy the loop
+ * stamps sequence numbers into, so a slice goes to the engine without a copy of its own).
  */
 #ifndef RPL_LOOP_H
 #define RPL_LOOP_H
@@ -114,8 +115,8 @@ typedef struct rpl_report {
 } rpl_report_t;
 
 typedef struct rpl_loop {
-    /* history (the caller's arrays, n commands) */
-    const eng_cmd_t *recs;
+    /* history (the caller's arrays, n commands; recs writable) */
+    eng_cmd_t *recs;          /* the loop's own copy: sequence numbers are stamped into it */
     const int64_t *ts, *price, *qty;
     const uint8_t *side, *kind;
     const int64_t *bid_exec, *ask_exec, *bid_hit, *ask_hit;

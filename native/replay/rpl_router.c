@@ -12,6 +12,7 @@
 #define RPL_INIT_OWN 256u
 #define RPL_INIT_REJ 256u
 #define RPL_INIT_SCRATCH 1024u
+#define RPL_SUB 64u            /* commands per engine call inside one batch */
 
 /* Makes *buf hold at least `need` elements of `size` bytes (doubling). 0 or -ENOMEM. */
 static int grow(void **buf, size_t *cap, size_t need, size_t size)
@@ -138,47 +139,79 @@ static int route_public(rpl_router_t *r, const eng_evt_t *ev, int own)
     return 0;
 }
 
-/* The strategy's events of the batch, after its market data (the same FIFO floor). 0 or -ENOMEM. */
-static int route_own(rpl_router_t *r, const eng_evt_t *evs, size_t n, int own)
+/* Appends one of the strategy's events to the own buffer (its delivery stamped by stamp_own, once
+ * the batch's market data is queued). 0 or -ENOMEM. */
+static int keep_own(rpl_router_t *r, const eng_evt_t *ev)
 {
-    for (size_t k = 0; k < n; k++) {
-        if (!is_own(r, &evs[k], own)) continue;
-        if (r->own_len == r->own_cap) {
-            size_t cap = r->own_cap;
-            if (grow((void **)&r->own, &r->own_cap, cap + 1, sizeof(eng_evt_t))) return -ENOMEM;
-            int64_t *nd = realloc(r->own_deliver, r->own_cap * sizeof(int64_t));
-            if (!nd) return -ENOMEM;
-            r->own_deliver = nd;
-        }
-        r->own[r->own_len] = evs[k];
+    if (r->own_len == r->own_cap) {
+        size_t cap = r->own_cap;
+        if (grow((void **)&r->own, &r->own_cap, cap + 1, sizeof(eng_evt_t))) return -ENOMEM;
+        int64_t *nd = realloc(r->own_deliver, r->own_cap * sizeof(int64_t));
+        if (!nd) return -ENOMEM;
+        r->own_deliver = nd;
+    }
+    r->own[r->own_len++] = *ev;
+    return 0;
+}
+
+/* The deliveries of the batch's own events, in order, after all of its market data (the same FIFO
+ * floor: one feed, never reordered); 0 when the caller stamps them. */
+static void stamp_own(rpl_router_t *r)
+{
+    for (size_t k = 0; k < r->own_len; k++) {
         int64_t d = 0;
         if (r->feed_const_ns >= 0) {
-            d = evs[k].hdr.ts_ns + r->feed_const_ns;
+            d = r->own[k].hdr.ts_ns + r->feed_const_ns;
             if (d < r->last_delivery) d = r->last_delivery;
             r->last_delivery = d;
         }
-        r->own_deliver[r->own_len++] = d;
+        r->own_deliver[k] = d;
     }
-    return 0;
+}
+
+/* Runs cmds[0..n) through the engine and routes their events (market data and refusals queued,
+ * the strategy's events kept for stamp_own); *done: how many ran. 0, or eng_submit's error (its
+ * events not routed) or -ENOMEM. */
+static int run_and_route(rpl_router_t *r, eng_engine_t *e, const eng_cmd_t *cmds, size_t n, int own, size_t *done)
+{
+    *done = 0;
+    eng_clear_events(e);
+    int rc = eng_submit(e, cmds, n, done);
+    size_t count = 0;
+    const eng_evt_t *evs = eng_events(e, &count);
+    r->events += count;
+    if (rc) return rc;
+    for (size_t k = 0; k < count; k++) {
+        int bad = route_public(r, &evs[k], own);
+        if (!bad && is_own(r, &evs[k], own)) bad = keep_own(r, &evs[k]);
+        if (bad) return bad;
+    }
+    eng_clear_events(e);
+    return rc;
+}
+
+long rpl_submit_stamped(rpl_router_t *r, eng_engine_t *e, eng_cmd_t *cmds, size_t n, int own)
+{
+    r->own_len = 0;
+    for (size_t k = 0; k < n; k++) cmds[k].hdr.seq = r->seq + 1 + k;
+    uint64_t events = r->events;
+    int rc = 0;
+    /* RPL_SUB commands per engine call: their events are routed while still in cache (a batch's
+     * events are one sequence either way; the own events' deliveries wait for the whole batch) */
+    for (size_t a = 0; a < n && rc == 0; a += RPL_SUB) {
+        size_t done = 0, m = n - a < RPL_SUB ? n - a : RPL_SUB;
+        rc = run_and_route(r, e, cmds + a, m, own, &done);
+        r->seq += done;
+    }
+    if (rc == 0) stamp_own(r);
+    return rc ? rc : (long)(r->events - events);
 }
 
 long rpl_submit(rpl_router_t *r, eng_engine_t *e, const eng_cmd_t *cmds, size_t n, int own)
 {
-    r->own_len = 0;
     if (grow((void **)&r->scratch, &r->scratch_cap, n, sizeof(eng_cmd_t))) return -ENOMEM;
     memcpy(r->scratch, cmds, n * sizeof(eng_cmd_t));
-    for (size_t k = 0; k < n; k++) r->scratch[k].hdr.seq = r->seq + 1 + k;
-    size_t done = 0;
-    eng_clear_events(e);
-    int rc = eng_submit(e, r->scratch, n, &done);
-    r->seq += done;
-    size_t count = 0;
-    const eng_evt_t *evs = eng_events(e, &count);
-    r->events += count;
-    for (size_t k = 0; k < count && rc == 0; k++) rc = route_public(r, &evs[k], own);
-    if (rc == 0) rc = route_own(r, evs, count, own);
-    eng_clear_events(e);
-    return rc ? rc : (long)count;
+    return rpl_submit_stamped(r, e, r->scratch, n, own);
 }
 
 size_t rpl_md_pending(rpl_router_t *r, rpl_md_t **first)

@@ -77,6 +77,10 @@ void rpl_router_free(rpl_router_t *r);
  * not grow) or an eng_submit error (commands after the failing one were not run). */
 long rpl_submit(rpl_router_t *r, eng_engine_t *e, const eng_cmd_t *cmds, size_t n, int own);
 
+/* rpl_submit on the caller's own writable copy of the commands: the sequence numbers are stamped
+ * into cmds itself (no scratch copy); the same result and errors. */
+long rpl_submit_stamped(rpl_router_t *r, eng_engine_t *e, eng_cmd_t *cmds, size_t n, int own);
+
 /* Queues hidden prints (kind 2) for the strategy, engine time ts, as rpl_submit queues market
  * data. 0 or -ENOMEM. */
 int rpl_md_push_print(rpl_router_t *r, uint32_t instrument, int64_t ts_ns, uint8_t side, int64_t price, int64_t qty);

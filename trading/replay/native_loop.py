@@ -70,7 +70,8 @@ class NativeLoop:
         self._router = router
         self._r, self._e = router.handle, router.engine_handle
         # contiguous copies the C side reads for the loop's life
-        self._arrays = {"recs": np.ascontiguousarray(history.records),
+        # recs is the loop's own copy: it stamps each slice's sequence numbers into it in place
+        self._arrays = {"recs": np.array(history.records, order="C", copy=True),
                         "ts": np.ascontiguousarray(history.ts_ns, dtype=np.int64),
                         "price": np.ascontiguousarray(history.price, dtype=np.int64),
                         "qty": np.ascontiguousarray(history.qty, dtype=np.int64),
@@ -78,7 +79,7 @@ class NativeLoop:
                         "kind": np.ascontiguousarray(history.kind, dtype=np.uint8),
                         **{name: np.ascontiguousarray(col, dtype=np.int64) for name, col in hit_columns.items()}}
         a, l = self._arrays, self._l
-        l.recs = ffi.cast("const eng_cmd_t *", ffi.from_buffer(a["recs"]))
+        l.recs = ffi.cast("eng_cmd_t *", ffi.from_buffer(a["recs"]))
         for name in ("ts", "price", "qty", "bid_exec", "ask_exec", "bid_hit", "ask_hit"):
             setattr(l, name, ffi.cast("const int64_t *", ffi.from_buffer(a[name])))
         for name in ("side", "kind"):
