@@ -68,6 +68,7 @@ void rpl_loop_free(rpl_loop_t *l)
     free(l->arr);
     rpl_view_free(&l->view);
     rpl_orders_free(&l->orders);
+    rpl_booked_free(&l->booked);
     l->timers = NULL;
     l->own = NULL;
     l->own_deliver = NULL;
@@ -79,7 +80,7 @@ void rpl_loop_free(rpl_loop_t *l)
     l->arr = NULL;
     l->timers_cap = l->own_cap = l->levels_cap = l->slot_cap = l->chunk_cap = l->touch_cap = l->arr_cap = 0;
     l->arr_head = l->arr_tail = 0;
-    l->own_head = l->own_tail = l->own_noted = l->own_applied = 0;
+    l->own_head = l->own_tail = l->own_noted = l->own_applied = l->own_booked = 0;
 }
 
 int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change,
@@ -111,6 +112,7 @@ static int own_room(rpl_loop_t *l, size_t more)
         memmove(l->own_mark, l->own_mark + l->own_head, live * sizeof(rpl_own_mark_t));
         l->own_noted -= l->own_head;
         l->own_applied -= l->own_head;
+        l->own_booked -= l->own_head;
         l->own_tail = live;
         l->own_head = 0;
         if (l->own_tail + more <= l->own_cap) return 0;
@@ -194,7 +196,11 @@ static void note_next_own(rpl_loop_t *l)
     m->ask = rpl_view_best(&l->view, ENG_SIDE_SELL, RPL_INF);
     mark_own(l, own_marks(l, &l->own[k]));
     if (k == l->own_applied && is_silent(l, l->own[k].hdr.type)) {
-        rpl_orders_apply(&l->orders, &l->own[k]);
+        if (k == l->own_booked && !l->stopped &&
+            rpl_booked_event(&l->booked, &l->orders, &l->own[k], m->deliver_ns, m->bid, m->ask, RPL_INF))
+            l->own_booked++;        /* booked in C: applied to `orders` there */
+        else
+            rpl_orders_apply(&l->orders, &l->own[k]);
         l->own_applied++;
         take_own_prices(l);
     }
@@ -218,10 +224,12 @@ size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, rpl_own_mark_
             rpl_orders_apply(&l->orders, &l->own[k]);
             l->own_applied++;
         }
+        if (k < l->own_booked) continue;    /* booked: the caller takes it from `booked` */
         if (marks) marks[n] = l->own_mark[k];
         out[n++] = l->own[k];
     }
-    if (l->own_head == l->own_tail) l->own_head = l->own_tail = l->own_noted = l->own_applied = 0;
+    if (l->own_booked < l->own_head) l->own_booked = l->own_head;
+    if (l->own_head == l->own_tail) l->own_head = l->own_tail = l->own_noted = l->own_applied = l->own_booked = 0;
     return n;
 }
 

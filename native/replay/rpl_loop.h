@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "eng_engine.h"
+#include "rpl_ledger.h"
 #include "rpl_orders.h"
 #include "rpl_router.h"
 #include "rpl_view.h"
@@ -171,6 +172,9 @@ typedef struct rpl_loop {
     int64_t *own_deliver;
     rpl_own_mark_t *own_mark;
     size_t own_head, own_tail, own_cap, own_noted, own_applied;
+    size_t own_booked;        /* [own_head, own_booked) are silent events `booked` booked at their
+                               * delivery (a prefix of the applied ones: own_booked <= own_applied);
+                               * rpl_loop_take_own takes them off without handing them out */
     size_t note_stop;         /* noting stops before this event (set by a step noting silent events
                                * only, kept through RPL_STOP_NOTE until the next rpl_loop_advance) */
     int64_t noted_md_ns;      /* the first such step since the timers were last marked (RPL_INF: none):
@@ -210,6 +214,8 @@ typedef struct rpl_loop {
     uint8_t _pad5[1];
     size_t fired;
     rpl_report_t report;      /* written by every rpl_loop_advance */
+    rpl_booked_t booked;      /* silent own events booked in C when noted (rpl_ledger.h; the caller
+                               * sets booked.on, the rates and the price scale) */
     /* scratch: one history slice with its rewritten executions */
     eng_cmd_t *chunk;
     size_t chunk_cap;
@@ -284,7 +290,9 @@ void rpl_loop_levels_clear(rpl_loop_t *l);
 
 /* Moves up to max own events delivered at or before t off the FIFO into out, in order, each
  * applied to `orders` (the caller applies them to the strategy's context), and their marks into
- * marks (NULL: not wanted; an event not noted yet is noted as it is taken). Returns how many. */
+ * marks (NULL: not wanted; an event not noted yet is noted as it is taken). Events booked in C
+ * (own_booked) leave the FIFO without being handed out (the caller takes them from `booked`).
+ * Returns how many were handed out. */
 size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, rpl_own_mark_t *marks, size_t max);
 /* CFFI-END */
 

@@ -45,13 +45,13 @@ static void mark_live(rpl_orders_t *t, uint64_t id)
     if (k < t->n) t->o[k].live = 1;
 }
 
-/* One side of a TRADE on the strategy's order id with `leaves` left. */
-static void traded(rpl_orders_t *t, uint64_t id, int64_t leaves)
+int rpl_orders_traded(rpl_orders_t *t, uint64_t id, int64_t leaves)
 {
     size_t k = find(t, id);
-    if (k >= t->n) return;
+    if (k >= t->n) return 0;
     if (leaves == 0) t->o[k] = t->o[--t->n];
     else t->o[k].live = 1;
+    return 1;
 }
 
 void rpl_orders_apply(rpl_orders_t *t, const eng_evt_t *ev)
@@ -66,8 +66,8 @@ void rpl_orders_apply(rpl_orders_t *t, const eng_evt_t *ev)
         break;
     }
     case ENG_EVT_TRADE:         /* Context._traded / _own_fill: live, and gone when nothing is left */
-        if (ev->trade.buy_account_id == t->account_id) traded(t, ev->trade.buy_order_id, ev->trade.buy_leaves_qty);
-        if (ev->trade.sell_account_id == t->account_id) traded(t, ev->trade.sell_order_id, ev->trade.sell_leaves_qty);
+        if (ev->trade.buy_account_id == t->account_id) rpl_orders_traded(t, ev->trade.buy_order_id, ev->trade.buy_leaves_qty);
+        if (ev->trade.sell_account_id == t->account_id) rpl_orders_traded(t, ev->trade.sell_order_id, ev->trade.sell_leaves_qty);
         break;
     case ENG_EVT_CANCELLED:     /* Context._cancelled: a partial cancel leaves it */
         if (ev->cancelled.leaves_qty == 0) remove_order(t, ev->cancelled.order_id);

@@ -47,6 +47,11 @@ int rpl_orders_add(rpl_orders_t *t, uint64_t id, uint8_t side, int64_t price);
  * file comment); events about orders not in the table change nothing. */
 void rpl_orders_apply(rpl_orders_t *t, const eng_evt_t *ev);
 
+/* One side of a TRADE on the strategy's order id with `leaves` left, as rpl_orders_apply applies
+ * it (live, gone when nothing is left). 1 when the order was in the table (Context._traded's
+ * `order_id in self.orders`: the fill is the strategy's), 0 when not (nothing changed). */
+int rpl_orders_traded(rpl_orders_t *t, uint64_t id, int64_t leaves);
+
 /* The highest bid and lowest ask of the table into *bid / *ask (no_bid / no_ask for an empty side). */
 void rpl_orders_best(const rpl_orders_t *t, int64_t no_bid, int64_t no_ask, int64_t *bid, int64_t *ask);
 

@@ -64,6 +64,7 @@ from trading.replay.history import (
 )
 from trading.replay.latency import Banded, Constant, LatencyModel, activity
 from trading.replay import native_loop
+from trading.replay.booked import BookedEvents
 from trading.replay.native_loop import STOP_END, STOP_NOTE, STOP_WAKE, STOPPED, Mark, NativeLoop
 from trading.replay.router import Router
 from trading.strategy.api import BUY, SELL, Fill, PublicTrade, Strategy, overrides
@@ -257,6 +258,7 @@ class Replay:
         # the C loop drives the run where the router stamps deliveries itself (constant feed latency)
         self._stop_on_trade = int(self.subscribed["on_trade"])
         self.loop: NativeLoop | None = None
+        self._booked: BookedEvents | None = None
         if self.cfg.loop == "auto" and isinstance(self.cfg.feed_latency, Constant):
             self.loop = NativeLoop(history, self.router, {name[1:]: getattr(self, name) for name in self._c},
                                    tick=history.day.tick_size, aggressor_base=AGGRESSOR_ID_BASE,
@@ -268,6 +270,8 @@ class Replay:
             self.loop.state.orders.account_id = self.cfg.account_id     # its side of a TRADE
             # the hand-over buffers (the loop's for its life), read per wake-up with own events
             self._own_records, self._own_marks = self.loop.own_records, self.loop.own_marks
+            # silent own events booked in C at their delivery while fills are silent (booked.py)
+            self._booked = BookedEvents(self.loop.state, self.ctx)
         else:
             self._ts = history.ts_ns.tolist()
             self._side, self._price, self._qty = history.side.tolist(), history.price.tolist(), history.qty.tolist()
@@ -404,6 +408,8 @@ class Replay:
             self._invoke("on_stop")
         self._final_cancel(end)
         self._sample(end, force=True)
+        if self._booked is not None:
+            self._booked.finish(self.fills, self.samples, Sample)
         if self.loop is not None:
             self.loop.book.detach()
         if progress is not None:
@@ -441,7 +447,9 @@ class Replay:
             if self._silent_marks:
                 self.loop.take_md_until(end, self._md_row)
             self.loop.flush_md()
-            self._apply_own(*self.loop.take_own(end))
+            events, marks = self.loop.take_own(end)
+            self._take_booked()
+            self._apply_own(events, marks)
             return
         events, marks, _ = self._take_own_reference(end)
         if self._silent_marks:
@@ -506,6 +514,8 @@ class Replay:
         charging = self._measured or bool(self._fixed_charge)     # else nothing is charged: _callback inlined
         lat, acct = self._order_latency_ns, self.cfg.account_id
         push = loop.push_outgoing if lat is not None else None
+        booked = self._booked
+        fills, samples = self.fills, self.samples
         # flags: STOPPED once the strategy raised (on_start may have); a wake-up's callbacks may set it
         now, busy, flags = self.now, self.busy_until, STOPPED if self.error is not None else 0
         while True:
@@ -531,6 +541,10 @@ class Replay:
                     now = t
                 if charging:
                     self._charged = 0
+                if booked is not None:
+                    last = booked.take(fills, samples)
+                    if last is not None:
+                        self.last_sample = last
                 taken = self._apply_own_records(took_own) if took_own else False
                 if fired and on_timer is not None and self.error is None:
                     taken = True     # a callback ran: the wake-up is not quiet (a stop is seen below)
@@ -605,7 +619,18 @@ class Replay:
                 self._fill_mark = None
             else:
                 apply(raw, offset)
+        booked = self._booked
+        if booked is not None and booked.wanted and self.error is None and not booked.on:
+            booked.rearm()      # Python booked what C could not: the C ledger takes its figures
         return taken
+
+    def _take_booked(self) -> None:
+        """What the C loop booked (booked.py) into the context, the fills and the samples; call it
+        after the loop's take_own and before applying what that handed out."""
+        if self._booked is not None:
+            last = self._booked.take(self.fills, self.samples)
+            if last is not None:
+                self.last_sample = last
 
     def _counts_of_c_loop(self) -> None:
         if self.loop is not None:
@@ -875,6 +900,9 @@ class Replay:
         self._silent_code = bytes(codes)
         if self.loop is not None:
             self.loop.state.silent_types = sum(1 << cls.CODE for cls in silent)
+        if self._booked is not None:
+            self._take_booked()
+            self._booked.set_wanted(TradeEvent in silent and self.error is None and len(self.ctx.instruments) == 1)
 
     def _next_wake(self) -> int:
         t = self._first_waking_own()
@@ -982,6 +1010,9 @@ class Replay:
             own_any = True
             if not (cls is CancelledEvent and ev.reason == CXL_USER and ev.leaves_qty == 0):
                 own_all = True
+        booked = self._booked
+        if booked is not None and booked.wanted and self.error is None and not booked.on:
+            booked.rearm()      # Python booked what C could not: the C ledger takes its figures
         return taken, own_any, own_all
 
     def _wake_reference(self, t: int) -> bool:
@@ -1011,6 +1042,7 @@ class Replay:
         loop = self.loop
         assert loop is not None
         md_changed, events, marks = loop.take_at_wake(t, self._md_row)
+        self._take_booked()
         taken, own, _ = self._apply_own(events, marks)
         if loop.state.settled:      # the hand-over settled them in C (rpl_loop.h settle_at_wake)
             fired = int(loop.state.fired)
@@ -1123,6 +1155,9 @@ class Replay:
 
     def _final_cancel(self, end: int) -> None:
         """The strategy's orders still live at the end are cancelled (and their events booked)."""
+        self._take_booked()
+        if self._booked is not None:
+            self._booked.set_wanted(False)      # the last events: Python books them (as before)
         if not self.ctx.orders:
             return
         self.arrivals.clear()
