@@ -34,6 +34,7 @@ int rpl_loop_init(rpl_loop_t *l)
     l->touch_bid = -RPL_INF;
     l->touch_ask = RPL_INF;
     l->note_stop = SIZE_MAX;
+    l->hit_from = SIZE_MAX;
     l->noted_md_ns = RPL_INF;
     l->epoch = 1;
     size_t own_cap = 0, mark_cap = 0;
@@ -407,7 +408,9 @@ static int note_step(rpl_loop_t *l, rpl_router_t *r, int64_t t, size_t wakes)
 /* The first tick of a timer at or after t (next when t <= next). */
 static int64_t tick_at_or_after(int64_t next, int64_t interval, int64_t t)
 {
-    return t <= next ? next : next + (t - next + interval - 1) / interval * interval;
+    if (t <= next) return next;
+    if (t - next <= interval) return next + interval;     /* the next tick: no division */
+    return next + (t - next + interval - 1) / interval * interval;
 }
 
 static int64_t next_wake(rpl_loop_t *l, const rpl_router_t *r)
@@ -462,8 +465,7 @@ static int may_be_quiet(const rpl_loop_t *l, const rpl_router_t *r, int64_t t)
 /* Replay._mark_timers */
 void rpl_loop_mark_timers(rpl_loop_t *l)
 {
-    int64_t bid = rpl_view_best(&l->view, ENG_SIDE_BUY, -RPL_INF);
-    int64_t ask = rpl_view_best(&l->view, ENG_SIDE_SELL, RPL_INF);
+    int64_t bid = l->touch_bid, ask = l->touch_ask;     /* the view's touch: only take_md moves it */
     for (size_t k = 0; k < l->n_timers; k++) {
         rpl_timer_t *tm = &l->timers[k];
         if (tm->on_change == RPL_TIMER_ON_TOUCH) {
@@ -479,8 +481,7 @@ void rpl_loop_mark_timers(rpl_loop_t *l)
 /* Replay._wake's timer loop */
 size_t rpl_loop_fire_timers(rpl_loop_t *l, int64_t t)
 {
-    int64_t bid = rpl_view_best(&l->view, ENG_SIDE_BUY, -RPL_INF);
-    int64_t ask = rpl_view_best(&l->view, ENG_SIDE_SELL, RPL_INF);
+    int64_t bid = l->touch_bid, ask = l->touch_ask;     /* the view's touch: only take_md moves it */
     size_t fired = 0;
     for (size_t k = 0; k < l->n_timers; k++) {
         rpl_timer_t *tm = &l->timers[k];
@@ -492,8 +493,9 @@ size_t rpl_loop_fire_timers(rpl_loop_t *l, int64_t t)
         tm->fired_bid = bid;
         tm->fired_ask = ask;
         tm->changed = 0;
-        int64_t steps = (t + 1 - tm->next_ns + tm->interval_ns - 1) / tm->interval_ns;
-        tm->next_ns += (steps > 1 ? steps : 1) * tm->interval_ns;
+        int64_t past = t + 1 - tm->next_ns;      /* >= 1: the tick is due */
+        int64_t steps = past <= tm->interval_ns ? 1 : (past + tm->interval_ns - 1) / tm->interval_ns;
+        tm->next_ns += steps * tm->interval_ns;
         fired++;
     }
     return fired;
@@ -542,11 +544,13 @@ static size_t upper_bound(const int64_t *ts, size_t n, size_t from, int64_t x)
     return lo;
 }
 
-static size_t cut_before_own_orders(const rpl_loop_t *l, size_t j, int64_t react_ns)
+static size_t cut_before_own_orders(rpl_loop_t *l, size_t j, int64_t react_ns)
 {
     if (!l->has_orders || l->stopped) return j;
     size_t window = j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
     size_t first = rpl_first_touch(l->bid_hit, l->ask_hit, l->i, window, l->own_bid, l->own_ask);
+    l->hit_from = l->i;         /* for find_touches: no command of [i, first) can touch an own order */
+    l->hit_first = first;
     if (first >= window) return window;
     size_t guard = upper_bound(l->ts, l->n, first, l->ts[first] + react_ns);
     return guard < j ? guard : j;
@@ -585,9 +589,13 @@ static void write_aggressor(rpl_loop_t *l, size_t k, eng_cmd_t *out)
 /* The executions in [a, b) at or through the strategy's prices into touch[]; how many, or -ENOMEM. */
 static long find_touches(rpl_loop_t *l, size_t a, size_t b)
 {
-    size_t nt = 0;
+    size_t nt = 0, from = a;
     if (!l->has_orders || l->stopped) return 0;
-    for (size_t k = a;; k++) {
+    /* an execution that touches an own order is a command that does (exec <= hit): the slice's
+     * scan for the latter, when it started here, tells where the first can be */
+    if (l->hit_from == a && l->hit_first > a) from = l->hit_first;
+    l->hit_from = SIZE_MAX;
+    for (size_t k = from;; k++) {
         k = rpl_first_touch(l->bid_exec, l->ask_exec, k, b, l->own_bid, l->own_ask);
         if (k >= b) break;
         if (!l->hidden_executions && l->kind[k] == RPL_KIND_HIDDEN) continue;

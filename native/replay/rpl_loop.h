@@ -215,10 +215,13 @@ typedef struct rpl_loop {
     size_t chunk_cap;
     size_t *touch;
     size_t touch_cap;
+    /* the last slice's scan for commands that can touch an own order (cut_before_own_orders):
+     * none in [hit_from, hit_first); SIZE_MAX: no scan to use (rpl_loop_hist_chunk's own scan) */
+    size_t hit_from, hit_first;
 } rpl_loop_t;
 
-/* Sets up an empty loop: every field zero but own_bid -RPL_INF, own_ask and t_arrival RPL_INF, and
- * its buffers allocated; the caller then sets the history fields (recs .. ask_hit, n) and the
+/* Sets up an empty loop: every field zero but own_bid -RPL_INF, own_ask and t_arrival RPL_INF (and
+ * the other "none" markers: the touch, note_stop, hit_from, noted_md_ns), and its buffers allocated; the caller then sets the history fields (recs .. ask_hit, n) and the
  * constants. 0 or -ENOMEM (nothing to free then). rpl_loop_free releases the loop's buffers; the
  * struct and the history arrays are the caller's. */
 int rpl_loop_init(rpl_loop_t *l);
