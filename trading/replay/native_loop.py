@@ -12,7 +12,10 @@ At a wake-up the same C call has already taken what was delivered up to it: the 
 the strategy's book view (net level changes, folded trades; a row that needs Python on its own, a
 phase change or a trade for a strategy with on_trade, is held for ``take_at_wake``) and its own
 events into one buffer (``own_records``: Context.apply_record books them without a Struct each),
-and, for a strategy with no on_book, settled the timers (how many fire). The book view the
+and, for a strategy with no on_book, settled the timers (how many fire). Beside each own event it
+hands over its mark (rpl_own_mark_t: its delivery time and the view's touch then), noted when the
+loop's market data reached its delivery: a silent event (runtime.py Replay._set_silent_events),
+taken at a later wake-up, is sampled with it. The book view the
 strategy reads (``LoopBookView``) is the loop's own C copy (rpl_view.h): its touch is two fields
 the C loop sets, its level dicts take the loop's net level changes and its trade figures the
 loop's fold only when the strategy reads them. The timers live in the C struct (``timers``),
