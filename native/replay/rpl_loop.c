@@ -80,7 +80,7 @@ void rpl_loop_free(rpl_loop_t *l)
     l->arr = NULL;
     l->timers_cap = l->own_cap = l->levels_cap = l->slot_cap = l->chunk_cap = l->touch_cap = l->arr_cap = 0;
     l->arr_head = l->arr_tail = 0;
-    l->own_head = l->own_tail = l->own_noted = l->own_applied = 0;
+    l->own_head = l->own_tail = l->own_noted = l->own_applied = l->own_waking = 0;
 }
 
 int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change,
@@ -124,6 +124,26 @@ static int own_room(rpl_loop_t *l, size_t more)
     return 0;
 }
 
+/* Whether an own event of this type wakes nothing (silent_types). */
+static int is_silent(const rpl_loop_t *l, uint16_t type)
+{
+    return type < 8 && (l->silent_types >> type & 1);
+}
+
+/* 1 when own_waking counts an own event of this type (not silent under waking_types). */
+static size_t counts_waking(const rpl_loop_t *l, uint16_t type)
+{
+    return !(type < 8 && (l->waking_types >> type & 1));
+}
+
+/* own_waking recounted under silent_types (at rpl_loop_advance, when the runtime changed it). */
+static void recount_waking(rpl_loop_t *l)
+{
+    l->waking_types = l->silent_types;
+    l->own_waking = 0;
+    for (size_t k = l->own_head; k < l->own_tail; k++) l->own_waking += counts_waking(l, l->own[k].hdr.type);
+}
+
 /* The router's events of its last batch (count of them, or its error) onto the own FIFO. */
 static long keep_own_events(rpl_loop_t *l, const rpl_router_t *r, long count)
 {
@@ -132,6 +152,7 @@ static long keep_own_events(rpl_loop_t *l, const rpl_router_t *r, long count)
     if (own_room(l, r->own_len)) return -ENOMEM;
     memcpy(l->own + l->own_tail, r->own, r->own_len * sizeof(eng_evt_t));
     memcpy(l->own_deliver + l->own_tail, r->own_deliver, r->own_len * sizeof(int64_t));
+    for (size_t k = 0; k < r->own_len; k++) l->own_waking += counts_waking(l, r->own[k].hdr.type);
     l->own_tail += r->own_len;
     return count;
 }
@@ -146,12 +167,6 @@ long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_
 static long submit_stamped(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, eng_cmd_t *cmds, size_t n, int own)
 {
     return keep_own_events(l, r, rpl_submit_stamped(r, e, cmds, n, own));
-}
-
-/* Whether an own event of this type wakes nothing (silent_types). */
-static int is_silent(const rpl_loop_t *l, uint16_t type)
-{
-    return type < 8 && (l->silent_types >> type & 1);
 }
 
 /* The RPL_OWN_* bits of what an own event marks when it is noted. */
@@ -214,6 +229,7 @@ size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, rpl_own_mark_
     size_t n = 0;
     while (n < max && l->own_head < l->own_tail && l->own_deliver[l->own_head] <= t) {
         size_t k = l->own_head++;
+        l->own_waking -= counts_waking(l, l->own[k].hdr.type);
         if (k == l->own_noted) note_next_own(l);
         if (k == l->own_applied) {
             rpl_orders_apply(&l->orders, &l->own[k]);
@@ -222,7 +238,7 @@ size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, rpl_own_mark_
         if (marks) marks[n] = l->own_mark[k];
         out[n++] = l->own[k];
     }
-    if (l->own_head == l->own_tail) l->own_head = l->own_tail = l->own_noted = l->own_applied = 0;
+    if (l->own_head == l->own_tail) l->own_head = l->own_tail = l->own_noted = l->own_applied = l->own_waking = 0;
     return n;
 }
 
@@ -349,8 +365,18 @@ static int64_t own_next(const rpl_loop_t *l)
 static int64_t own_wake_next(const rpl_loop_t *l)
 {
     if (!l->silent_types || l->stopped) return own_next(l);
+    if (!l->own_waking) return RPL_INF;
     for (size_t k = l->own_head; k < l->own_tail; k++)
         if (!is_silent(l, l->own[k].hdr.type)) return l->own_deliver[k];
+    return RPL_INF;
+}
+
+/* With every waiting own event silent (own_waking 0, silent_types set): the first not noted yet
+ * and not an ACCEPTED (own_mark_next's and own_note_next's answer then), RPL_INF when none. */
+static int64_t first_silent_to_note(const rpl_loop_t *l)
+{
+    for (size_t k = l->own_noted; k < l->own_tail; k++)
+        if (l->own[k].hdr.type != ENG_EVT_ACCEPTED) return l->own_deliver[k];
     return RPL_INF;
 }
 
@@ -359,6 +385,7 @@ static int64_t own_wake_next(const rpl_loop_t *l)
  * holds it): an unmarked on-change timer's tick moves to the first one at or after it. */
 static int64_t own_mark_next(const rpl_loop_t *l)
 {
+    if (l->silent_types && !l->own_waking) return first_silent_to_note(l);
     for (size_t k = l->own_head; k < l->own_tail; k++) {
         const eng_evt_t *ev = &l->own[k];
         if (is_silent(l, ev->hdr.type) && (k < l->own_noted || ev->hdr.type == ENG_EVT_ACCEPTED)) continue;
@@ -376,6 +403,7 @@ static int64_t own_note_next(const rpl_loop_t *l, size_t *wakes)
     int64_t at = RPL_INF;
     *wakes = l->own_tail;
     if (!(l->silent_types & ~(1u << ENG_EVT_ACCEPTED)) || l->stopped) return RPL_INF;
+    if (!l->own_waking) return first_silent_to_note(l);
     for (size_t k = l->own_head; k < l->own_tail; k++) {
         uint16_t type = l->own[k].hdr.type;
         if (!is_silent(l, type)) {
@@ -757,6 +785,7 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
     l->busy_until = busy_until;
     take_own_prices(l);
     l->stopped = (flags & RPL_STOPPED) != 0;
+    if (l->waking_types != l->silent_types) recount_waking(l);
     l->settled = 0;
     l->note_stop = SIZE_MAX;
     long rc = run_until_wake(l, r, e);

@@ -154,7 +154,11 @@ typedef struct rpl_loop {
     uint8_t silent_types;     /* bit 1 << type: an own event of that type (ENG_EVT_ACCEPTED ..
                                * ENG_EVT_EXPIRED) wakes nothing, it waits for the next wake-up (the
                                * runtime sets it: Replay._set_silent_events) */
-    uint8_t _pad4[7];
+    uint8_t waking_types;     /* the silent_types own_waking counts by (rpl_loop_advance recounts
+                               * when the runtime has changed silent_types) */
+    uint8_t _pad4[6];
+    size_t own_waking;        /* own events waiting on the FIFO of a type not in waking_types: with
+                               * none, the loop's scans for the first one that wakes are skipped */
     rpl_view_t view;          /* the strategy's book view as delivered (every level row taken) */
     rpl_orders_t orders;      /* the strategy's orders as its context knows them (rpl_orders.h): its
                                * NEWs added by rpl_loop_push_arrivals, its events by rpl_loop_take_own;
