@@ -169,9 +169,12 @@ int eng_submit(eng_engine_t *e, const eng_cmd_t *cmds, size_t n, size_t *process
         eng_sink_t s = {e->evbuf + e->evlen, 0, 0, submit_flush, e};
         size_t room = e->evcap - e->evlen;
         s.cap = (uint32_t)(room > UINT32_MAX ? UINT32_MAX : room);
-        eng_prefetch_schedule(e, i + ENG_PREFETCH_FAR < n ? &cmds[i + ENG_PREFETCH_FAR] : NULL,
-                              i + ENG_PREFETCH_MID < n ? &cmds[i + ENG_PREFETCH_MID] : NULL,
-                              i + ENG_PREFETCH_NEAR < n ? &cmds[i + ENG_PREFETCH_NEAR] : NULL);
+        /* eng_prefetch_schedule's own test, inline: a book small enough to stay in the caches
+         * costs no call per command */
+        if (e->orders_hw >= ENG_PREFETCH_MIN_ORDERS)
+            eng_prefetch_schedule(e, i + ENG_PREFETCH_FAR < n ? &cmds[i + ENG_PREFETCH_FAR] : NULL,
+                                  i + ENG_PREFETCH_MID < n ? &cmds[i + ENG_PREFETCH_MID] : NULL,
+                                  i + ENG_PREFETCH_NEAR < n ? &cmds[i + ENG_PREFETCH_NEAR] : NULL);
         eng_process(e, &cmds[i], &s);
         if (e->ev_oom) break;
         e->evlen += s.len;

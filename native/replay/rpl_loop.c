@@ -34,6 +34,7 @@ int rpl_loop_init(rpl_loop_t *l)
     l->touch_bid = -RPL_INF;
     l->touch_ask = RPL_INF;
     l->note_stop = SIZE_MAX;
+    l->hit_from = SIZE_MAX;
     l->noted_md_ns = RPL_INF;
     l->epoch = 1;
     size_t own_cap = 0, mark_cap = 0;
@@ -80,7 +81,7 @@ void rpl_loop_free(rpl_loop_t *l)
     l->arr = NULL;
     l->timers_cap = l->own_cap = l->levels_cap = l->slot_cap = l->chunk_cap = l->touch_cap = l->arr_cap = 0;
     l->arr_head = l->arr_tail = 0;
-    l->own_head = l->own_tail = l->own_noted = l->own_applied = l->own_booked = 0;
+    l->own_head = l->own_tail = l->own_noted = l->own_applied = l->own_waking = l->own_booked = 0;
 }
 
 int rpl_loop_add_timer(rpl_loop_t *l, int64_t next_ns, int64_t interval_ns, uint8_t on_change,
@@ -125,6 +126,26 @@ static int own_room(rpl_loop_t *l, size_t more)
     return 0;
 }
 
+/* Whether an own event of this type wakes nothing (silent_types). */
+static int is_silent(const rpl_loop_t *l, uint16_t type)
+{
+    return type < 8 && (l->silent_types >> type & 1);
+}
+
+/* 1 when own_waking counts an own event of this type (not silent under waking_types). */
+static size_t counts_waking(const rpl_loop_t *l, uint16_t type)
+{
+    return !(type < 8 && (l->waking_types >> type & 1));
+}
+
+/* own_waking recounted under silent_types (at rpl_loop_advance, when the runtime changed it). */
+static void recount_waking(rpl_loop_t *l)
+{
+    l->waking_types = l->silent_types;
+    l->own_waking = 0;
+    for (size_t k = l->own_head; k < l->own_tail; k++) l->own_waking += counts_waking(l, l->own[k].hdr.type);
+}
+
 /* The router's events of its last batch (count of them, or its error) onto the own FIFO. */
 static long keep_own_events(rpl_loop_t *l, const rpl_router_t *r, long count)
 {
@@ -133,6 +154,7 @@ static long keep_own_events(rpl_loop_t *l, const rpl_router_t *r, long count)
     if (own_room(l, r->own_len)) return -ENOMEM;
     memcpy(l->own + l->own_tail, r->own, r->own_len * sizeof(eng_evt_t));
     memcpy(l->own_deliver + l->own_tail, r->own_deliver, r->own_len * sizeof(int64_t));
+    for (size_t k = 0; k < r->own_len; k++) l->own_waking += counts_waking(l, r->own[k].hdr.type);
     l->own_tail += r->own_len;
     return count;
 }
@@ -147,12 +169,6 @@ long rpl_loop_submit(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, const eng_
 static long submit_stamped(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, eng_cmd_t *cmds, size_t n, int own)
 {
     return keep_own_events(l, r, rpl_submit_stamped(r, e, cmds, n, own));
-}
-
-/* Whether an own event of this type wakes nothing (silent_types). */
-static int is_silent(const rpl_loop_t *l, uint16_t type)
-{
-    return type < 8 && (l->silent_types >> type & 1);
 }
 
 /* The RPL_OWN_* bits of what an own event marks when it is noted. */
@@ -219,6 +235,7 @@ size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, rpl_own_mark_
     size_t n = 0;
     while (n < max && l->own_head < l->own_tail && l->own_deliver[l->own_head] <= t) {
         size_t k = l->own_head++;
+        l->own_waking -= counts_waking(l, l->own[k].hdr.type);
         if (k == l->own_noted) note_next_own(l);
         if (k == l->own_applied) {
             rpl_orders_apply(&l->orders, &l->own[k]);
@@ -229,7 +246,8 @@ size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, rpl_own_mark_
         out[n++] = l->own[k];
     }
     if (l->own_booked < l->own_head) l->own_booked = l->own_head;
-    if (l->own_head == l->own_tail) l->own_head = l->own_tail = l->own_noted = l->own_applied = l->own_booked = 0;
+    if (l->own_head == l->own_tail)
+        l->own_head = l->own_tail = l->own_noted = l->own_applied = l->own_waking = l->own_booked = 0;
     return n;
 }
 
@@ -356,8 +374,18 @@ static int64_t own_next(const rpl_loop_t *l)
 static int64_t own_wake_next(const rpl_loop_t *l)
 {
     if (!l->silent_types || l->stopped) return own_next(l);
+    if (!l->own_waking) return RPL_INF;
     for (size_t k = l->own_head; k < l->own_tail; k++)
         if (!is_silent(l, l->own[k].hdr.type)) return l->own_deliver[k];
+    return RPL_INF;
+}
+
+/* With every waiting own event silent (own_waking 0, silent_types set): the first not noted yet
+ * and not an ACCEPTED (own_mark_next's and own_note_next's answer then), RPL_INF when none. */
+static int64_t first_silent_to_note(const rpl_loop_t *l)
+{
+    for (size_t k = l->own_noted; k < l->own_tail; k++)
+        if (l->own[k].hdr.type != ENG_EVT_ACCEPTED) return l->own_deliver[k];
     return RPL_INF;
 }
 
@@ -366,6 +394,7 @@ static int64_t own_wake_next(const rpl_loop_t *l)
  * holds it): an unmarked on-change timer's tick moves to the first one at or after it. */
 static int64_t own_mark_next(const rpl_loop_t *l)
 {
+    if (l->silent_types && !l->own_waking) return first_silent_to_note(l);
     for (size_t k = l->own_head; k < l->own_tail; k++) {
         const eng_evt_t *ev = &l->own[k];
         if (is_silent(l, ev->hdr.type) && (k < l->own_noted || ev->hdr.type == ENG_EVT_ACCEPTED)) continue;
@@ -383,6 +412,7 @@ static int64_t own_note_next(const rpl_loop_t *l, size_t *wakes)
     int64_t at = RPL_INF;
     *wakes = l->own_tail;
     if (!(l->silent_types & ~(1u << ENG_EVT_ACCEPTED)) || l->stopped) return RPL_INF;
+    if (!l->own_waking) return first_silent_to_note(l);
     for (size_t k = l->own_head; k < l->own_tail; k++) {
         uint16_t type = l->own[k].hdr.type;
         if (!is_silent(l, type)) {
@@ -415,7 +445,9 @@ static int note_step(rpl_loop_t *l, rpl_router_t *r, int64_t t, size_t wakes)
 /* The first tick of a timer at or after t (next when t <= next). */
 static int64_t tick_at_or_after(int64_t next, int64_t interval, int64_t t)
 {
-    return t <= next ? next : next + (t - next + interval - 1) / interval * interval;
+    if (t <= next) return next;
+    if (t - next <= interval) return next + interval;     /* the next tick: no division */
+    return next + (t - next + interval - 1) / interval * interval;
 }
 
 static int64_t next_wake(rpl_loop_t *l, const rpl_router_t *r)
@@ -470,8 +502,7 @@ static int may_be_quiet(const rpl_loop_t *l, const rpl_router_t *r, int64_t t)
 /* Replay._mark_timers */
 void rpl_loop_mark_timers(rpl_loop_t *l)
 {
-    int64_t bid = rpl_view_best(&l->view, ENG_SIDE_BUY, -RPL_INF);
-    int64_t ask = rpl_view_best(&l->view, ENG_SIDE_SELL, RPL_INF);
+    int64_t bid = l->touch_bid, ask = l->touch_ask;     /* the view's touch: only take_md moves it */
     for (size_t k = 0; k < l->n_timers; k++) {
         rpl_timer_t *tm = &l->timers[k];
         if (tm->on_change == RPL_TIMER_ON_TOUCH) {
@@ -487,8 +518,7 @@ void rpl_loop_mark_timers(rpl_loop_t *l)
 /* Replay._wake's timer loop */
 size_t rpl_loop_fire_timers(rpl_loop_t *l, int64_t t)
 {
-    int64_t bid = rpl_view_best(&l->view, ENG_SIDE_BUY, -RPL_INF);
-    int64_t ask = rpl_view_best(&l->view, ENG_SIDE_SELL, RPL_INF);
+    int64_t bid = l->touch_bid, ask = l->touch_ask;     /* the view's touch: only take_md moves it */
     size_t fired = 0;
     for (size_t k = 0; k < l->n_timers; k++) {
         rpl_timer_t *tm = &l->timers[k];
@@ -500,8 +530,9 @@ size_t rpl_loop_fire_timers(rpl_loop_t *l, int64_t t)
         tm->fired_bid = bid;
         tm->fired_ask = ask;
         tm->changed = 0;
-        int64_t steps = (t + 1 - tm->next_ns + tm->interval_ns - 1) / tm->interval_ns;
-        tm->next_ns += (steps > 1 ? steps : 1) * tm->interval_ns;
+        int64_t past = t + 1 - tm->next_ns;      /* >= 1: the tick is due */
+        int64_t steps = past <= tm->interval_ns ? 1 : (past + tm->interval_ns - 1) / tm->interval_ns;
+        tm->next_ns += steps * tm->interval_ns;
         fired++;
     }
     return fired;
@@ -550,11 +581,13 @@ static size_t upper_bound(const int64_t *ts, size_t n, size_t from, int64_t x)
     return lo;
 }
 
-static size_t cut_before_own_orders(const rpl_loop_t *l, size_t j, int64_t react_ns)
+static size_t cut_before_own_orders(rpl_loop_t *l, size_t j, int64_t react_ns)
 {
     if (!l->has_orders || l->stopped) return j;
     size_t window = j < l->i + RPL_SLICE ? j : l->i + RPL_SLICE;
     size_t first = rpl_first_touch(l->bid_hit, l->ask_hit, l->i, window, l->own_bid, l->own_ask);
+    l->hit_from = l->i;         /* for find_touches: no command of [i, first) can touch an own order */
+    l->hit_first = first;
     if (first >= window) return window;
     size_t guard = upper_bound(l->ts, l->n, first, l->ts[first] + react_ns);
     return guard < j ? guard : j;
@@ -593,9 +626,13 @@ static void write_aggressor(rpl_loop_t *l, size_t k, eng_cmd_t *out)
 /* The executions in [a, b) at or through the strategy's prices into touch[]; how many, or -ENOMEM. */
 static long find_touches(rpl_loop_t *l, size_t a, size_t b)
 {
-    size_t nt = 0;
+    size_t nt = 0, from = a;
     if (!l->has_orders || l->stopped) return 0;
-    for (size_t k = a;; k++) {
+    /* an execution that touches an own order is a command that does (exec <= hit): the slice's
+     * scan for the latter, when it started here, tells where the first can be */
+    if (l->hit_from == a && l->hit_first > a) from = l->hit_first;
+    l->hit_from = SIZE_MAX;
+    for (size_t k = from;; k++) {
         k = rpl_first_touch(l->bid_exec, l->ask_exec, k, b, l->own_bid, l->own_ask);
         if (k >= b) break;
         if (!l->hidden_executions && l->kind[k] == RPL_KIND_HIDDEN) continue;
@@ -757,6 +794,7 @@ long rpl_loop_advance(rpl_loop_t *l, rpl_router_t *r, eng_engine_t *e, int64_t n
     l->busy_until = busy_until;
     take_own_prices(l);
     l->stopped = (flags & RPL_STOPPED) != 0;
+    if (l->waking_types != l->silent_types) recount_waking(l);
     l->settled = 0;
     l->note_stop = SIZE_MAX;
     long rc = run_until_wake(l, r, e);

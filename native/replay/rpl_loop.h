@@ -155,7 +155,11 @@ typedef struct rpl_loop {
     uint8_t silent_types;     /* bit 1 << type: an own event of that type (ENG_EVT_ACCEPTED ..
                                * ENG_EVT_EXPIRED) wakes nothing, it waits for the next wake-up (the
                                * runtime sets it: Replay._set_silent_events) */
-    uint8_t _pad4[7];
+    uint8_t waking_types;     /* the silent_types own_waking counts by (rpl_loop_advance recounts
+                               * when the runtime has changed silent_types) */
+    uint8_t _pad4[6];
+    size_t own_waking;        /* own events waiting on the FIFO of a type not in waking_types: with
+                               * none, the loop's scans for the first one that wakes are skipped */
     rpl_view_t view;          /* the strategy's book view as delivered (every level row taken) */
     rpl_orders_t orders;      /* the strategy's orders as its context knows them (rpl_orders.h): its
                                * NEWs added by rpl_loop_push_arrivals, its events by rpl_loop_take_own;
@@ -221,10 +225,13 @@ typedef struct rpl_loop {
     size_t chunk_cap;
     size_t *touch;
     size_t touch_cap;
+    /* the last slice's scan for commands that can touch an own order (cut_before_own_orders):
+     * none in [hit_from, hit_first); SIZE_MAX: no scan to use (rpl_loop_hist_chunk's own scan) */
+    size_t hit_from, hit_first;
 } rpl_loop_t;
 
-/* Sets up an empty loop: every field zero but own_bid -RPL_INF, own_ask and t_arrival RPL_INF, and
- * its buffers allocated; the caller then sets the history fields (recs .. ask_hit, n) and the
+/* Sets up an empty loop: every field zero but own_bid -RPL_INF, own_ask and t_arrival RPL_INF (and
+ * the other "none" markers: the touch, note_stop, hit_from, noted_md_ns), and its buffers allocated; the caller then sets the history fields (recs .. ask_hit, n) and the
  * constants. 0 or -ENOMEM (nothing to free then). rpl_loop_free releases the loop's buffers; the
  * struct and the history arrays are the caller's. */
 int rpl_loop_init(rpl_loop_t *l);

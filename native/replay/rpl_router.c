@@ -106,39 +106,6 @@ int rpl_md_push_print(rpl_router_t *r, uint32_t instrument, int64_t ts_ns, uint8
     return md_push(r, instrument, ts_ns, 2, side, price, qty);
 }
 
-/* Whether an event is about the strategy's orders: every order event of its own batch; of the
- * history's, a trade, cancel or expiry booked to its account. */
-static int is_own(const rpl_router_t *r, const eng_evt_t *ev, int own)
-{
-    uint16_t t = ev->hdr.type;
-    if (own) return t >= ENG_EVT_ACCEPTED && t <= ENG_EVT_EXPIRED;
-    if (t == ENG_EVT_TRADE)
-        return ev->trade.buy_account_id == r->account_id || ev->trade.sell_account_id == r->account_id;
-    if (t == ENG_EVT_CANCELLED) return ev->cancelled.account_id == r->account_id;
-    if (t == ENG_EVT_EXPIRED) return ev->expired.account_id == r->account_id;
-    return 0;
-}
-
-/* Market data and refusals of one event. 0 or -ENOMEM. */
-static int route_public(rpl_router_t *r, const eng_evt_t *ev, int own)
-{
-    uint16_t t = ev->hdr.type;
-    if (!own && t == ENG_EVT_REJECTED) {
-        if (grow((void **)&r->rej, &r->rej_cap, r->rej_len + 1, sizeof(rpl_reject_t))) return -ENOMEM;
-        r->rej[r->rej_len].cmd_type = ev->rejected.cmd_type;
-        r->rej[r->rej_len].reason = ev->hdr.reason;
-        r->rej_len++;
-    }
-    if (!r->want_md) return 0;
-    if (t == ENG_EVT_BOOK_LEVEL)
-        return md_push(r, ev->hdr.instrument_id, ev->hdr.ts_ns, 0, ev->book_level.side, ev->book_level.price, ev->book_level.qty);
-    if (t == ENG_EVT_TRADE)
-        return md_push(r, ev->hdr.instrument_id, ev->hdr.ts_ns, 1, ev->trade.aggressor_side, ev->trade.price, ev->trade.qty);
-    if (t == ENG_EVT_PHASE)
-        return md_push(r, ev->hdr.instrument_id, ev->hdr.ts_ns, 3, 0, ev->phase.phase, ev->phase.prev_phase);
-    return 0;
-}
-
 /* Appends one of the strategy's events to the own buffer (its delivery stamped by stamp_own, once
  * the batch's market data is queued). 0 or -ENOMEM. */
 static int keep_own(rpl_router_t *r, const eng_evt_t *ev)
@@ -152,6 +119,48 @@ static int keep_own(rpl_router_t *r, const eng_evt_t *ev)
     }
     r->own[r->own_len++] = *ev;
     return 0;
+}
+
+/* Refused history command: its (command type, reason) listed. 0 or -ENOMEM. */
+static int list_reject(rpl_router_t *r, const eng_evt_t *ev)
+{
+    if (grow((void **)&r->rej, &r->rej_cap, r->rej_len + 1, sizeof(rpl_reject_t))) return -ENOMEM;
+    r->rej[r->rej_len].cmd_type = ev->rejected.cmd_type;
+    r->rej[r->rej_len].reason = ev->hdr.reason;
+    r->rej_len++;
+    return 0;
+}
+
+/* One event of a batch, by its type: market data queued (when want_md), a history command's refusal
+ * listed, and an event about the strategy's orders kept (every order event of its own batch; of
+ * the history's, a trade, cancel or expiry booked to its account). 0 or -ENOMEM. */
+static int route_event(rpl_router_t *r, const eng_evt_t *ev, int own)
+{
+    uint32_t acct = r->account_id;
+    switch (ev->hdr.type) {
+    case ENG_EVT_BOOK_LEVEL:
+        if (!r->want_md) return 0;
+        return md_push(r, ev->hdr.instrument_id, ev->hdr.ts_ns, 0, ev->book_level.side, ev->book_level.price,
+                       ev->book_level.qty);
+    case ENG_EVT_TRADE:
+        if (r->want_md && md_push(r, ev->hdr.instrument_id, ev->hdr.ts_ns, 1, ev->trade.aggressor_side,
+                                  ev->trade.price, ev->trade.qty))
+            return -ENOMEM;
+        return own || ev->trade.buy_account_id == acct || ev->trade.sell_account_id == acct ? keep_own(r, ev) : 0;
+    case ENG_EVT_PHASE:
+        return r->want_md ? md_push(r, ev->hdr.instrument_id, ev->hdr.ts_ns, 3, 0, ev->phase.phase, ev->phase.prev_phase) : 0;
+    case ENG_EVT_REJECTED:
+        return own ? keep_own(r, ev) : list_reject(r, ev);
+    case ENG_EVT_CANCELLED:
+        return own || ev->cancelled.account_id == acct ? keep_own(r, ev) : 0;
+    case ENG_EVT_EXPIRED:
+        return own || ev->expired.account_id == acct ? keep_own(r, ev) : 0;
+    case ENG_EVT_ACCEPTED:
+    case ENG_EVT_REPLACED:
+        return own ? keep_own(r, ev) : 0;
+    default:
+        return 0;
+    }
 }
 
 /* The deliveries of the batch's own events, in order, after all of its market data (the same FIFO
@@ -182,8 +191,7 @@ static int run_and_route(rpl_router_t *r, eng_engine_t *e, const eng_cmd_t *cmds
     r->events += count;
     if (rc) return rc;
     for (size_t k = 0; k < count; k++) {
-        int bad = route_public(r, &evs[k], own);
-        if (!bad && is_own(r, &evs[k], own)) bad = keep_own(r, &evs[k]);
+        int bad = route_event(r, &evs[k], own);
         if (bad) return bad;
     }
     eng_clear_events(e);

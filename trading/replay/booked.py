@@ -145,7 +145,7 @@ class BookedEvents:
         return counts[2] if new else None
 
     def finish(self, fills: list[Any], samples: list[Any], sample_cls: type) -> None:
-        """The run's booked fills (Fill tuples) and samples (sample_cls) into the places take left
+        """The run's booked fills (Fill tuples) and samples (sample_cls: a NamedTuple) into the places take left
         for them, in order."""
         n = self._fills_taken
         if not n:
@@ -154,8 +154,9 @@ class BookedEvents:
         booked_fills = iter([_new_tuple(Fill, (ts, oid, side, price, qty, leaves, maker == 1, fee, inst))
                              for ts, oid, side, price, qty, leaves, maker, fee
                              in _FILL.iter_unpack(ffi.buffer(b.fills, n * _FILL.size))])
-        booked_samples = iter([sample_cls(ts, pos, realized, unrealized, fees, total, mid if has_mid else None,
-                                          None if bid == -INF else bid, None if ask == INF else ask)
+        booked_samples = iter([_new_tuple(sample_cls, (ts, pos, realized, unrealized, fees, total,
+                                                       mid if has_mid else None, None if bid == -INF else bid,
+                                                       None if ask == INF else ask))
                                for ts, pos, realized, unrealized, fees, total, mid, has_mid, bid, ask
                                in _SAMPLE.iter_unpack(ffi.buffer(b.samples, n * _SAMPLE.size))])
         fills[:] = [next(booked_fills) if f is None else f for f in fills]
