@@ -242,6 +242,8 @@ size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, rpl_own_mark_
             l->own_applied++;
         }
         if (k < l->own_booked) continue;    /* booked: the caller takes it from `booked` */
+        l->booked.on = 0;       /* handed to Python, which books it: nothing more is booked in C (its
+                                 * ledger would miss this one) until Python turns booking on again */
         if (marks) marks[n] = l->own_mark[k];
         out[n++] = l->own[k];
     }

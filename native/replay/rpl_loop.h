@@ -298,8 +298,9 @@ void rpl_loop_levels_clear(rpl_loop_t *l);
 /* Moves up to max own events delivered at or before t off the FIFO into out, in order, each
  * applied to `orders` (the caller applies them to the strategy's context), and their marks into
  * marks (NULL: not wanted; an event not noted yet is noted as it is taken). Events booked in C
- * (own_booked) leave the FIFO without being handed out (the caller takes them from `booked`).
- * Returns how many were handed out. */
+ * (own_booked) leave the FIFO without being handed out (the caller takes them from `booked`);
+ * handing one out that was not booked clears booked.on (the caller books it, then turns booking
+ * on again with its ledger). Returns how many were handed out. */
 size_t rpl_loop_take_own(rpl_loop_t *l, int64_t t, eng_evt_t *out, rpl_own_mark_t *marks, size_t max);
 /* CFFI-END */
 

@@ -109,6 +109,25 @@ class Keeper(Flipper):
         self.seen.append(tuple(tuple(vars(o).items()) for o in self.kept.values()))
 
 
+class KeeperHearsAcks(Keeper):
+    """Keeper with on_accepted: its acks wake it (the C loop hands them to Python, which books
+    them and turns booking in C on again), its fills stay silent."""
+
+    def on_accepted(self, ctx: Context, order: Any) -> None:
+        self.seen.append((ctx.now, "ack", order.order_id, ctx.position, ctx.fill_count, len(ctx.orders)))
+
+
+class ManyAcksAndFills(KeeperHearsAcks):
+    """300 orders at its first firing, every third one through the touch (it fills at once):
+    more own events at one wake-up than one hand-over buffer holds (native_loop.py OWN_TAKE)."""
+
+    def on_timer(self, ctx: Context) -> None:
+        if self.fired == 0 and ctx.book.best_ask is not None:
+            for k in range(300):
+                ctx.buy(ctx.book.best_ask + 5 * ctx.tick_size if k % 3 == 0 else ctx.book.best_ask - 50 * ctx.tick_size, 1)
+        super().on_timer(ctx)
+
+
 class FlipperRaises(Flipper):
     defaults = {**Flipper.defaults, "raise_at": 33}
 
@@ -135,8 +154,11 @@ def _count_booked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
      {**LAT, "compute": "none", "limits": Limits(max_position=350)}),
     (lambda: Keeper(size=300, interval_ms=10, max_position=700), {**LAT, "compute": "none"}),
     (lambda: Keeper(size=300, interval_ms=10, max_position=700), {"compute": "none", "limits": Limits(max_position=350)}),
+    (lambda: KeeperHearsAcks(size=300, interval_ms=10, max_position=700), {**LAT, "compute": "none"}),
+    (lambda: ManyAcksAndFills(size=300, interval_ms=10, max_position=700), {**LAT, "compute": "none"}),
 ], ids=["partial-fills-crossing-zero", "rebates-and-fixed-compute", "busy", "raises-mid-run", "refused-orders",
-        "what-the-context-holds", "what-the-context-holds-0-latency-refused"])
+        "what-the-context-holds", "what-the-context-holds-0-latency-refused", "acks-heard",
+        "300-acks-and-fills-at-one-wake-up"])
 def test_silent_fills_booked_in_c_give_the_reference_loops_run(make: Any, config: dict[str, Any],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     booked = _count_booked(monkeypatch)
