@@ -62,6 +62,25 @@ static int add_change(rpl_booked_t *b, int64_t kind, uint64_t order_id, int64_t 
     return 0;
 }
 
+#define RPL_MERGE_WINDOW 8     /* entries searched back for the same order's state change */
+
+/* A state change of one order (RPL_CHANGE_* bits), merged into the order's entry among the last
+ * RPL_MERGE_WINDOW when no REPLACED or REJECTED stands between. 0 or -ENOMEM. */
+static int change_state(rpl_booked_t *b, uint64_t order_id, int64_t bits, int64_t leaves, int64_t filled)
+{
+    size_t lo = b->n_changes > RPL_MERGE_WINDOW ? b->n_changes - RPL_MERGE_WINDOW : 0;
+    for (size_t k = b->n_changes; k-- > lo;) {
+        rpl_change_t *ch = &b->changes[k];
+        if (!(ch->kind & RPL_CHANGE_STATE)) break;
+        if (ch->order_id != order_id) continue;
+        ch->kind |= bits;
+        if (bits & RPL_CHANGE_LEAVES) ch->a = leaves;
+        ch->b += filled;
+        return 0;
+    }
+    return add_change(b, RPL_CHANGE_STATE | bits, order_id, leaves, filled);
+}
+
 /* Makes *buf hold at least `need` elements of `size` bytes (doubling from 256). 0 or -ENOMEM. */
 static int grow_array(void **buf, size_t cap, size_t need, size_t size)
 {
@@ -122,6 +141,12 @@ static void book_fill(rpl_booked_t *b, const eng_evt_trade_t *tr, uint8_t side, 
     f->maker = maker;
 }
 
+/* Context._own_fill's order change: the leaves, and live, or done and gone when none are left. */
+static int64_t filled_bits(int64_t leaves)
+{
+    return RPL_CHANGE_LEAVES | (leaves ? RPL_CHANGE_LIVE : RPL_CHANGE_REMOVED);
+}
+
 /* A TRADE booked: each side of the strategy's in turn (Context._traded: buy first), the order
  * changed before the fill's sample reads the orders' best. */
 static int book_trade(rpl_booked_t *b, rpl_orders_t *orders, const eng_evt_trade_t *tr, int64_t deliver_ns,
@@ -133,12 +158,12 @@ static int book_trade(rpl_booked_t *b, rpl_orders_t *orders, const eng_evt_trade
     if (fill_room(b) || b->n_changes + 2 > b->changes_cap) return 0;     /* full: nothing can fail below */
     if (buy && rpl_orders_traded(orders, tr->buy_order_id, tr->buy_leaves_qty)) {
         book_fill(b, tr, ENG_SIDE_BUY, tr->buy_order_id, tr->buy_leaves_qty);
-        add_change(b, ENG_EVT_TRADE, tr->buy_order_id, tr->buy_leaves_qty, tr->qty);
+        change_state(b, tr->buy_order_id, filled_bits(tr->buy_leaves_qty), tr->buy_leaves_qty, tr->qty);
         sample_fill(b, orders, deliver_ns, bid, ask, inf_price);
     }
     if (sell && rpl_orders_traded(orders, tr->sell_order_id, tr->sell_leaves_qty)) {
         book_fill(b, tr, ENG_SIDE_SELL, tr->sell_order_id, tr->sell_leaves_qty);
-        add_change(b, ENG_EVT_TRADE, tr->sell_order_id, tr->sell_leaves_qty, tr->qty);
+        change_state(b, tr->sell_order_id, filled_bits(tr->sell_leaves_qty), tr->sell_leaves_qty, tr->qty);
         sample_fill(b, orders, deliver_ns, bid, ask, inf_price);
     }
     return 1;
@@ -149,11 +174,13 @@ static int other_change(rpl_booked_t *b, const eng_evt_t *ev)
 {
     switch (ev->hdr.type) {
     case ENG_EVT_ACCEPTED:
-        return add_change(b, ENG_EVT_ACCEPTED, ev->accepted.order_id, 0, 0);
-    case ENG_EVT_CANCELLED:
-        return add_change(b, ENG_EVT_CANCELLED, ev->cancelled.order_id, ev->cancelled.leaves_qty, 0);
+        return change_state(b, ev->accepted.order_id, RPL_CHANGE_LIVE, 0, 0);     /* Context._accepted */
+    case ENG_EVT_CANCELLED:     /* Context._cancelled: a partial cancel sets the leaves */
+        return ev->cancelled.leaves_qty ?
+               change_state(b, ev->cancelled.order_id, RPL_CHANGE_LEAVES, ev->cancelled.leaves_qty, 0) :
+               change_state(b, ev->cancelled.order_id, RPL_CHANGE_REMOVED, 0, 0);
     case ENG_EVT_EXPIRED:
-        return add_change(b, ENG_EVT_EXPIRED, ev->expired.order_id, 0, 0);
+        return change_state(b, ev->expired.order_id, RPL_CHANGE_REMOVED, 0, 0);
     case ENG_EVT_REPLACED:
         return add_change(b, ENG_EVT_REPLACED, ev->replaced.order_id, ev->replaced.price, ev->replaced.leaves_qty);
     case ENG_EVT_REJECTED:

@@ -55,10 +55,15 @@ typedef struct rpl_sample_rec {
     int64_t has_mid, own_bid, own_ask;
 } rpl_sample_rec_t;
 
-/* One change to the strategy's OwnOrder objects, in engine order. kind is the event type:
- * ENG_EVT_TRADE (a = leaves, b = the filled qty; the fill is the next of `fills`),
- * ENG_EVT_ACCEPTED, ENG_EVT_CANCELLED (a = leaves), ENG_EVT_EXPIRED, ENG_EVT_REPLACED (a = price,
- * b = leaves), ENG_EVT_REJECTED (a = reason, b = cmd_type). */
+/* One change to the strategy's OwnOrder objects, in engine order. A state change (kind
+ * RPL_CHANGE_STATE | its bits): a = its leaves (with RPL_CHANGE_LEAVES), b = the quantity it
+ * filled, RPL_CHANGE_LIVE its status live, RPL_CHANGE_REMOVED done and gone from Context.orders
+ * (its leaves 0); an order's state changes between two hand-overs are merged into its one entry
+ * when no REPLACED or REJECTED stands between (they commute with other orders' changes: each
+ * touches its own order). Else kind is the event type: ENG_EVT_REPLACED (a = price, b = leaves),
+ * ENG_EVT_REJECTED (a = reason, b = cmd_type), which Python applies through Context's handlers. */
+enum { RPL_CHANGE_LEAVES = 1, RPL_CHANGE_LIVE = 2, RPL_CHANGE_REMOVED = 4, RPL_CHANGE_STATE = 16 };
+
 typedef struct rpl_change {
     int64_t kind;
     uint64_t order_id;

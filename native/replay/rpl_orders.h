@@ -7,7 +7,7 @@
  * It is fed what the context is fed, by the context's rules: each NEW of the strategy when it is
  * pushed for arrival (the context adds the order when it is placed, and a wake-up's orders are
  * pushed before the loop runs again), and each own event when Python takes it (the context applies
- * every event taken at the wake-up): a REJECTED of a NEW removes the order while it is pending (not
+ * every event taken at the wake-up), or a silent one when the loop notes it (rpl_loop.h): a REJECTED of a NEW removes the order while it is pending (not
  * accepted, never traded), a TRADE that leaves the
  * strategy's side with nothing removes it, a CANCELLED with nothing left or an EXPIRED removes it,
  * a REPLACED moves its price. So at every rpl_loop_advance the table holds the orders

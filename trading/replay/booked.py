@@ -30,9 +30,9 @@ _LEDGER = struct.Struct("<qddddqq")          # rpl_ledger_t, Ledger's fields in 
 assert (_FILL.size, _SAMPLE.size, _CHANGE.size, _LEDGER.size) == tuple(
     ffi.sizeof(t) for t in ("rpl_fill_rec_t", "rpl_sample_rec_t", "rpl_change_t", "rpl_ledger_t"))
 _LEDGER_FIELDS = ("position", "avg_price", "realized", "fees", "cash", "volume", "maker_volume")
-E_TRADE, E_ACCEPTED, E_CANCELLED, E_EXPIRED, E_REPLACED, E_REJECTED = (
-    int(EvtType.TRADE), int(EvtType.ACCEPTED), int(EvtType.CANCELLED), int(EvtType.EXPIRED), int(EvtType.REPLACED),
-    int(EvtType.REJECTED))
+E_REPLACED, E_REJECTED = int(EvtType.REPLACED), int(EvtType.REJECTED)
+# a state change's kind (rpl_ledger.h rpl_change_t): STATE | its bits
+STATE, LEAVES, LIVE, REMOVED = lib.RPL_CHANGE_STATE, lib.RPL_CHANGE_LEAVES, lib.RPL_CHANGE_LIVE, lib.RPL_CHANGE_REMOVED
 _new_tuple = tuple.__new__
 
 
@@ -111,31 +111,24 @@ class BookedEvents:
              led.maker_volume) = _LEDGER.unpack(self._ledger_raw)
         orders, upsized = ctx.orders, ctx._upsized
         for kind, oid, a, b in _CHANGE.iter_unpack(self._changes[:n_changes * _CHANGE.size]):
-            if kind == E_TRADE:      # Context._own_fill
-                order = orders[oid]
-                order.leaves_qty = a
-                order.filled_qty += b
-                if a == 0:
-                    order.status = "done"
-                    del orders[oid]
-                    if upsized:
-                        upsized.pop(oid, None)
-                elif order.status == "pending":
-                    order.status = "live"
-            elif kind == E_CANCELLED or kind == E_EXPIRED:     # Context._cancelled
+            if kind & STATE:     # Context._own_fill, _accepted, _cancelled (their callbacks left out)
+                if kind & REMOVED:
+                    order = orders.pop(oid, None)
+                    if order is not None:
+                        order.status, order.leaves_qty = "done", 0
+                        if b:
+                            order.filled_qty += b
+                        if upsized:
+                            upsized.pop(oid, None)
+                    continue
                 order = orders.get(oid)
                 if order is None:
                     continue
-                if a:
+                if kind & LEAVES:
                     order.leaves_qty = a
-                    continue
-                order.status, order.leaves_qty = "done", 0
-                del orders[oid]
-                if upsized:
-                    upsized.pop(oid, None)
-            elif kind == E_ACCEPTED:     # Context._accepted (its callback, which no strategy here has, left out)
-                order = orders.get(oid)
-                if order is not None:
+                if b:
+                    order.filled_qty += b
+                if kind & LIVE:      # (an order in ctx.orders is pending or live)
                     order.status = "live"
             elif kind == E_REPLACED:
                 ctx._replaced(oid, a, b)

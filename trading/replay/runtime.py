@@ -22,7 +22,10 @@ are taken and the timers' ticks moved, but no computation is charged and no P&L 
 C loop decides those in C (its own copy of the book view's touch) and never enters Python for them.
 Own events that no callback hears (_set_silent_events) wake nothing: each is noted at its delivery
 (a step of the loop: the timers marked, the strategy's orders updated, its view's touch kept as the
-mark of a fill's P&L sample) and taken into the context at the next wake-up (FIDELITY.md rule 8).
+mark of a fill's P&L sample) and taken into the context at the next wake-up (FIDELITY.md rule 8);
+while the strategy's fills are silent the C loop books them itself at their delivery (ledger, fill,
+P&L sample, order change: native/replay/rpl_ledger.h) and the wake-up takes what it booked in one
+hand-over (booked.py; the Fill and Sample objects are built once, at the end of the run).
 
 Ties: at equal times historical messages go first, then the strategy's arriving commands, then
 deliveries to the strategy. The strategy's own computation time (measured per callback, or a fixed

@@ -87,6 +87,28 @@ class Flipper(TouchQuoter):
         super().on_timer(ctx)
 
 
+class Keeper(Flipper):
+    """Flipper that, at each firing, notes what its context holds (position, ledger, fill count,
+    every order's fields) and keeps every order object it was given, whose fields it notes again
+    at on_stop (an order gone from ctx.orders is still the strategy's object: its status done)."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.seen: list[tuple[Any, ...]] = []
+        self.kept: dict[int, Any] = {}
+
+    def on_timer(self, ctx: Context) -> None:
+        led = ctx.ledger
+        self.seen.append((ctx.now, ctx.position, led.avg_price, led.realized, led.fees, led.cash, led.volume,
+                          led.maker_volume, ctx.fill_count, ctx.rejects, ctx.placed_qty,
+                          [tuple(vars(o).items()) for o in ctx.orders.values()]))
+        super().on_timer(ctx)
+        self.kept.update(ctx.orders)
+
+    def on_stop(self, ctx: Context) -> None:
+        self.seen.append(tuple(tuple(vars(o).items()) for o in self.kept.values()))
+
+
 class FlipperRaises(Flipper):
     defaults = {**Flipper.defaults, "raise_at": 33}
 
@@ -111,7 +133,10 @@ def _count_booked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     (lambda: FlipperRaises(size=300, interval_ms=10, max_position=700), {**LAT, "compute": "none"}),
     (lambda: Flipper(size=300, interval_ms=10, max_position=700),
      {**LAT, "compute": "none", "limits": Limits(max_position=350)}),
-], ids=["partial-fills-crossing-zero", "rebates-and-fixed-compute", "busy", "raises-mid-run", "refused-orders"])
+    (lambda: Keeper(size=300, interval_ms=10, max_position=700), {**LAT, "compute": "none"}),
+    (lambda: Keeper(size=300, interval_ms=10, max_position=700), {"compute": "none", "limits": Limits(max_position=350)}),
+], ids=["partial-fills-crossing-zero", "rebates-and-fixed-compute", "busy", "raises-mid-run", "refused-orders",
+        "what-the-context-holds", "what-the-context-holds-0-latency-refused"])
 def test_silent_fills_booked_in_c_give_the_reference_loops_run(make: Any, config: dict[str, Any],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     booked = _count_booked(monkeypatch)
