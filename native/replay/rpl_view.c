@@ -7,16 +7,15 @@
 
 #include "rpl_view.h"
 
-/* The index of the first level of the side whose key is >= key: a galloping search back from the
- * best level (the array's end, where most changes are), then a binary one in the range it found. */
+/* The index of the first level of the side whose key is >= key: a walk back from the best level
+ * (the array's end) over the few levels nearest the touch, where nearly every change is (the GOOG
+ * day: 97% within 8 levels of it), then a binary search in what is left. */
 static size_t lower_bound(const rpl_view_level_t *lv, size_t n, int64_t key)
 {
-    size_t hi = n, step = 1;
-    while (step <= hi && lv[hi - step].key >= key) {
-        hi -= step;
-        step *= 2;
-    }
-    size_t lo = step <= hi ? hi - step + 1 : 0;
+    size_t hi = n, stop = n > 8 ? n - 8 : 0;
+    while (hi > stop && lv[hi - 1].key >= key) hi--;
+    if (hi > stop || hi == 0) return hi;       /* lv[hi - 1].key < key: hi is the answer */
+    size_t lo = 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (lv[mid].key < key) lo = mid + 1;
