@@ -173,3 +173,16 @@ def test_silent_fills_booked_in_c_give_the_reference_loops_run(make: Any, config
     fees = config.get("fees")
     if fees is not None and fees.maker_per_share < 0:
         assert any(f.fee < 0 for f in r.fills)
+
+
+@pytest.mark.parametrize("capacity", [2, 3, 5])
+def test_a_full_hand_over_leaves_the_rest_to_python_with_the_same_run(capacity: int,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """With room for a few changes per hand-over, the C loop stops booking when it is full (the
+    event goes to Python, which books it and turns booking on again with its ledger): the run is
+    still the reference loop's."""
+    monkeypatch.setattr(booked_module, "CAPACITY", capacity)
+    booked = _count_booked(monkeypatch)
+    r = _same(build_history(load_lobster(sample(AAPL))), lambda: Keeper(size=300, interval_ms=10, max_position=700),
+              **LAT, compute="none")
+    assert booked[0] > 0 and len(r.fills) > 20
