@@ -14,7 +14,7 @@ ctx.ledger back into C.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, Callable
 
 from native._venue import ffi, lib
 from native.records import EvtType
@@ -64,6 +64,7 @@ class BookedEvents:
         b.taker_per_share = led.fees_schedule.taker_per_share
         b.price_scale = led.price_scale
         self.wanted = False       # the runtime's: fills are silent, the strategy runs, one instrument
+        self._take = self._taker()
 
     def set_wanted(self, wanted: bool) -> None:
         """Booking in C on or off (the runtime's silent-events rule decided); the caller took what
@@ -90,52 +91,67 @@ class BookedEvents:
     def take(self, fills: list[Any], samples: list[Any]) -> int | None:
         """What was booked since the last take into the context (its orders, ledger, fill_count),
         in engine order, with a None in `fills` and `samples` for each fill and its sample (finish
-        puts them there). Returns the last fill's sample time, None when no fill was booked."""
-        counts = self._counts
-        n_changes = counts[0]
-        if not n_changes:
-            return None
-        ctx = self._ctx
-        new = counts[1] - self._fills_taken
-        if new:
-            self._fills_taken += new
-            if new == 1:
-                fills.append(None)
-                samples.append(None)
-            else:
-                fills += [None] * new
-                samples += [None] * new
-            ctx.fill_count += new
-            led = ctx.ledger
-            (led.position, led.avg_price, led.realized, led.fees, led.cash, led.volume,
-             led.maker_volume) = _LEDGER.unpack(self._ledger_raw)
-        orders, upsized = ctx.orders, ctx._upsized
-        for kind, oid, a, b in _CHANGE.iter_unpack(self._changes[:n_changes * _CHANGE.size]):
-            if kind & STATE:     # Context._own_fill, _accepted, _cancelled (their callbacks left out)
-                if kind & REMOVED:
-                    order = orders.pop(oid, None)
-                    if order is not None:
-                        order.status, order.leaves_qty = "done", 0
-                        if b:
-                            order.filled_qty += b
-                        if upsized:
-                            upsized.pop(oid, None)
-                    continue
-                order = orders.get(oid)
-                if order is None:
-                    continue
-                if kind & LEAVES:
-                    order.leaves_qty = a
-                if b:
-                    order.filled_qty += b
-                if kind & LIVE:      # (an order in ctx.orders is pending or live)
-                    order.status = "live"
-            elif kind == E_REPLACED:
-                ctx._replaced(oid, a, b)
-            elif kind == E_REJECTED:
-                ctx._rejected(a, oid, b)
-        counts[0] = 0
-        return counts[2] if new else None
+        puts them there). Returns the last fill's sample time, None when no fill was booked.
+        (Runs per wake-up: the work is _take's, a closure over what it reads.)"""
+        return self._take(fills, samples)
+
+    @property
+    def hand_over(self) -> Callable[[list[Any], list[Any]], int | None]:
+        """take as a plain function (the run loop calls it per wake-up, without a method call)."""
+        return self._take
+
+    def _taker(self) -> Callable[[list[Any], list[Any]], int | None]:
+        """take's work as a closure: the context's orders, ledger and the C counts bound once (the
+        context keeps the same objects for the run)."""
+        counts, changes, ledger_raw, ctx = self._counts, self._changes, self._ledger_raw, self._ctx
+        orders, upsized, led = ctx.orders, ctx._upsized, ctx.ledger
+        unpack_ledger, changes_of, size = _LEDGER.unpack, _CHANGE.iter_unpack, _CHANGE.size
+        state, removed, leaves_bit, live = STATE, REMOVED, LEAVES, LIVE
+
+        def take(fills: list[Any], samples: list[Any]) -> int | None:
+            n_changes = counts[0]
+            if not n_changes:
+                return None
+            new = counts[1] - self._fills_taken
+            if new:
+                self._fills_taken += new
+                if new == 1:
+                    fills.append(None)
+                    samples.append(None)
+                else:
+                    fills += [None] * new
+                    samples += [None] * new
+                ctx.fill_count += new
+                (led.position, led.avg_price, led.realized, led.fees, led.cash, led.volume,
+                 led.maker_volume) = unpack_ledger(ledger_raw)
+            for kind, oid, a, b in changes_of(changes[:n_changes * size]):
+                if kind & state:     # Context._own_fill, _accepted, _cancelled (their callbacks left out)
+                    if kind & removed:
+                        order = orders.pop(oid, None)
+                        if order is not None:
+                            order.status, order.leaves_qty = "done", 0
+                            if b:
+                                order.filled_qty += b
+                            if upsized:
+                                upsized.pop(oid, None)
+                        continue
+                    order = orders.get(oid)
+                    if order is None:
+                        continue
+                    if kind & leaves_bit:
+                        order.leaves_qty = a
+                    if b:
+                        order.filled_qty += b
+                    if kind & live:      # (an order in ctx.orders is pending or live)
+                        order.status = "live"
+                elif kind == E_REPLACED:
+                    ctx._replaced(oid, a, b)
+                elif kind == E_REJECTED:
+                    ctx._rejected(a, oid, b)
+            counts[0] = 0
+            return counts[2] if new else None
+
+        return take
 
     def finish(self, fills: list[Any], samples: list[Any], sample_cls: type) -> None:
         """The run's booked fills (Fill tuples) and samples (sample_cls: a NamedTuple) into the places take left
@@ -152,7 +168,10 @@ class BookedEvents:
                                                        None if ask == INF else ask))
                                for ts, pos, realized, unrealized, fees, total, mid, has_mid, bid, ask
                                in _SAMPLE.iter_unpack(ffi.buffer(b.samples, n * _SAMPLE.size))])
-        fills[:] = [next(booked_fills) if f is None else f for f in fills]
+        if len(fills) == n:      # every fill booked here (Python booked none itself)
+            fills[:] = booked_fills
+        else:
+            fills[:] = [next(booked_fills) if f is None else f for f in fills]
         samples[:] = [next(booked_samples) if s is None else s for s in samples]
         self._fills_taken = 0
         lib.rpl_booked_free(b)

@@ -526,6 +526,7 @@ class Replay:
         lat, acct = self._order_latency_ns, self.cfg.account_id
         push = loop.push_outgoing if lat is not None else None
         booked = self._booked
+        take_booked = booked.hand_over if booked is not None else None
         fills, samples = self.fills, self.samples
         # flags: STOPPED once the strategy raised (on_start may have); a wake-up's callbacks may set it
         now, busy, flags = self.now, self.busy_until, STOPPED if self.error is not None else 0
@@ -552,8 +553,8 @@ class Replay:
                     now = t
                 if charging:
                     self._charged = 0
-                if booked is not None:
-                    last = booked.take(fills, samples)
+                if take_booked is not None:
+                    last = take_booked(fills, samples)
                     if last is not None:
                         self.last_sample = last
                 taken = self._apply_own_records(took_own) if took_own else False

@@ -133,14 +133,19 @@ class FlipperRaises(Flipper):
 
 
 def _count_booked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list whose one item counts the changes the C loop booked, as the hand-overs take them."""
     booked = [0]
-    take = booked_module.BookedEvents.take
+    taker = booked_module.BookedEvents._taker
 
-    def counting(self: booked_module.BookedEvents, fills: list[Any], samples: list[Any]) -> int | None:
-        booked[0] += int(self._counts[0])
-        return take(self, fills, samples)
+    def counting_taker(self: booked_module.BookedEvents) -> Any:
+        take = taker(self)
 
-    monkeypatch.setattr(booked_module.BookedEvents, "take", counting)
+        def counting(fills: list[Any], samples: list[Any]) -> int | None:
+            booked[0] += int(self._counts[0])
+            return take(fills, samples)
+        return counting
+
+    monkeypatch.setattr(booked_module.BookedEvents, "_taker", counting_taker)
     return booked
 
 
