@@ -381,7 +381,14 @@ class Context:
         self._next_id = max(self._next_id, seq - 1)
 
     def cancel(self, order_id: int) -> None:
+        """Cancels one of this context's orders (one already done or never placed is refused by the
+        engine: on_rejected). ValueError for an id this context cannot have placed (not an int, or
+        outside its ``id_base``: another account's or a replayed historical order): the engine does
+        not check whose order a cancel names (the gateway does: GW_NOT_OWNER), so a runner that
+        sends straight to the engine (the replay, the shm runner) would remove someone else's order."""
         order = self.orders.get(order_id)
+        if order is None and (type(order_id) is not int or order_id >> 40 != self.id_base >> 40):
+            raise ValueError(f"order {order_id!r} is not this strategy's (its ids are {self.id_base:#x} | n)")
         self.outbox.append(_new_outgoing(Outgoing, (self.clock(), "CANCEL", order_id, 0, 0, 0, 0, 0, 0,
                                                     order.instrument_id if order is not None else 0, 0)))
         self.sent["CANCEL"] += 1
