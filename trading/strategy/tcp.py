@@ -39,7 +39,7 @@ from typing import Any, Protocol, Sequence
 
 from gateway.client import (BusinessMessageReject, Client, ClientTimeout, ExecType, ExecutionReport,
                             OrderCancelReject, OrderFlags, Side, TimeInForce)
-from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, ExpiredEvent, RejectedEvent,
+from native.messages import (AcceptedEvent, CancelledEvent, CmdType, Event, ExpiredEvent, Reason, RejectedEvent,
                              ReplacedEvent, TradeEvent)
 from trading.strategy.api import BUY, SELL, PublicTrade, Strategy, overrides
 from trading.strategy.context import ICEBERG, POST_ONLY, Context, Limits, Outgoing
@@ -79,6 +79,11 @@ class TcpRunner:
         self.venue_id: dict[int, int] = {}       # the context's order id -> the venue's orderId
         self.by_venue_id: dict[int, int] = {}    # and back
         self.held: list[Outgoing] = []           # cancels / replaces waiting for their order's ack
+        # cancels / replaces of an id the venue never gave us and the context does not hold (never
+        # placed, or done): refused here, as the gateway would (GW_UNKNOWN_ORDER_ID), and heard by
+        # the strategy as on_rejected after the flush that found them (the replay's engine answers
+        # the same cancel with on_rejected too): never dropped in silence
+        self.refused_locally: deque[RejectedEvent] = deque()
         self.requests: dict[int, tuple[int, int]] = {}   # a cancel's / replace's clOrdId -> (order, cmd)
         # A NEW's clOrdId -> the context's order id. The clOrdId becomes the engine's
         # client_order_id, whose high 32 bits name a parent order (trading/execution/parent_ids.py,
@@ -302,6 +307,8 @@ class TcpRunner:
             self._send(o)
         out.clear()
         self.sent_at_ns = time.monotonic_ns()
+        while self.refused_locally:      # what the strategy sends on hearing them goes with the next flush
+            self.ctx.apply_event(self.refused_locally.popleft())
         return sent
 
     def _send(self, o: Outgoing) -> None:
@@ -317,6 +324,10 @@ class TcpRunner:
         elif o.order_id not in self.venue_id:
             if o.order_id in self.ctx.orders:
                 self.held.append(o)       # its ack (and the venue's id) is still on the way
+            else:
+                cmd = CmdType.CANCEL if o.op == "CANCEL" else CmdType.REPLACE
+                self.refused_locally.append(RejectedEvent(order_id=o.order_id, cmd_type=int(cmd),
+                                                          reason=int(Reason.GW_UNKNOWN_ORDER_ID), account_id=acct))
         elif o.op == "CANCEL":
             self.requests[c.cancel(self.venue_id[o.order_id], ins)] = (o.order_id, int(CmdType.CANCEL))
         else:

@@ -105,18 +105,64 @@ class TradeLog(Strategy):
         self.trades.append(trade)
 
 
+def _up_with_feed(venue: launcher.Venue, tmp_path: Path) -> tuple[str, int, Subscriber]:
+    """`gateway up` and `gateway md publish` of the venue; the gateway's host and port and a
+    subscriber to the feed (its snapshot taken)."""
+    cfg = write_config(tmp_path, venue.name)
+    ready = venue.start_up(cfg, tmp_path / "run", tmp_path / "ready.json", deadline_s=START_DEADLINE_S)
+    host, _, port = ready["gateway"].rpartition(":")
+    zmq_port, recovery_port = _free_port(), _free_port()
+    venue.spawn("md", [sys.executable, "-m", "gateway", "md", "publish", "--engine", venue.name, "--no-udp",
+                       "--zmq", f"tcp://127.0.0.1:{zmq_port}", "--recovery-port", str(recovery_port),
+                       "--duration-s", "300", "--heartbeat-ms", "100"], stdout_to_log=True)
+    sub = _retry(lambda: Subscriber(ZmqReceiver(f"tcp://127.0.0.1:{zmq_port}"),
+                                    RecoveryClient(("127.0.0.1", recovery_port), FEED_SESSION), FEED_SESSION,
+                                    late_join=True), "the market-data feed's snapshot")
+    return host, int(port), sub
+
+
+class CancelsAnIdNeverPlaced(Strategy):
+    """At its first tick: a cancel of an id in its own range that it never placed (replace()
+    refuses such an id itself: KeyError)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[tuple[int, str]] = []
+        self.asked = 0
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.set_timer(1_000_000)
+
+    def on_timer(self, ctx: Context) -> None:
+        if not self.asked:
+            self.asked = ctx.id_base | 900_001
+            ctx.cancel(self.asked)
+
+    def on_rejected(self, ctx: Context, order_id: int, reason: str) -> None:
+        self.refused.append((order_id, reason))
+
+
+def test_a_cancel_over_tcp_of_an_id_never_placed_is_refused_not_dropped(tmp_path: Path) -> None:
+    """The runner has no venue id for an order the strategy never placed: nothing can be sent, and
+    the strategy hears on_rejected (GW_UNKNOWN_ORDER_ID, what the gateway answers), as the replay's
+    engine answers the same cancel; before, it was dropped in silence."""
+    with launcher.Venue(prefix="tcpu", log_dir=tmp_path, stop_deadline_s=40) as venue:
+        host, port, sub = _up_with_feed(venue, tmp_path)
+        strategy = CancelsAnIdNeverPlaced()
+        runner = TcpRunner(_connect(host, port, 101), sub, strategy, instrument_id=1, account_id=1)
+        runner.start()
+        _until(runner, lambda: bool(strategy.refused), "the refusal heard")
+        for _ in range(50):     # and only once
+            runner.step()
+        assert strategy.refused == [(strategy.asked, "GW_UNKNOWN_ORDER_ID")]
+        assert runner.ctx.rejects == 1 and runner.error is None
+        runner.stop(timeout_s=30.0)
+        runner.client.terminate()
+
+
 def test_on_trade_over_tcp_is_one_call_per_trade_as_in_process(tmp_path: Path) -> None:
     with launcher.Venue(prefix="tcpt", log_dir=tmp_path, stop_deadline_s=40) as venue:
-        cfg = write_config(tmp_path, venue.name)
-        ready = venue.start_up(cfg, tmp_path / "run", tmp_path / "ready.json", deadline_s=START_DEADLINE_S)
-        host, _, port = ready["gateway"].rpartition(":")
-        zmq_port, recovery_port = _free_port(), _free_port()
-        venue.spawn("md", [sys.executable, "-m", "gateway", "md", "publish", "--engine", venue.name, "--no-udp",
-                           "--zmq", f"tcp://127.0.0.1:{zmq_port}", "--recovery-port", str(recovery_port),
-                           "--duration-s", "300", "--heartbeat-ms", "100"], stdout_to_log=True)
-        sub = _retry(lambda: Subscriber(ZmqReceiver(f"tcp://127.0.0.1:{zmq_port}"),
-                                        RecoveryClient(("127.0.0.1", recovery_port), FEED_SESSION), FEED_SESSION,
-                                        late_join=True), "the market-data feed's snapshot")
+        host, port, sub = _up_with_feed(venue, tmp_path)
         over_tcp = TcpRunner(_connect(host, int(port), 101), sub, TradeLog(), instrument_id=1, account_id=1)
         in_process = LiveRunner(venue.name, TradeLog(), 1, 2)
         over_tcp.start()
