@@ -273,16 +273,7 @@ class JoinsTheOtherBid(Strategy):
 def test_a_strategy_over_tcp_follows_and_trades_another_instrument(tmp_path: Path) -> None:
     from trading.strategy.live import OtherInstrument
     with launcher.Venue(prefix="tcpo", log_dir=tmp_path, stop_deadline_s=40) as venue:
-        cfg = write_config(tmp_path, venue.name)
-        ready = venue.start_up(cfg, tmp_path / "run", tmp_path / "ready.json", deadline_s=START_DEADLINE_S)
-        host, _, port = ready["gateway"].rpartition(":")
-        zmq_port, recovery_port = _free_port(), _free_port()
-        venue.spawn("md", [sys.executable, "-m", "gateway", "md", "publish", "--engine", venue.name, "--no-udp",
-                           "--zmq", f"tcp://127.0.0.1:{zmq_port}", "--recovery-port", str(recovery_port),
-                           "--duration-s", "300", "--heartbeat-ms", "100"], stdout_to_log=True)
-        sub = _retry(lambda: Subscriber(ZmqReceiver(f"tcp://127.0.0.1:{zmq_port}"),
-                                        RecoveryClient(("127.0.0.1", recovery_port), FEED_SESSION), FEED_SESSION,
-                                        late_join=True), "the market-data feed's snapshot")
+        host, port, sub = _up_with_feed(venue, tmp_path)
         strategy = JoinsTheOtherBid()
         runner = TcpRunner(_connect(host, int(port), 101), sub, strategy, instrument_id=1, account_id=1,
                            others=[OtherInstrument(2, tick_size=5)])
