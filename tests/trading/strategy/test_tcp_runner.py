@@ -10,6 +10,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -52,22 +53,12 @@ def _connect(host: str, port: int, session_id: int) -> Client:
 def test_touch_quoter_over_tcp_is_filled_and_matches_the_journal(tmp_path: Path) -> None:
     journal = tmp_path / "journal"
     with launcher.Venue(prefix="tcp", log_dir=tmp_path, stop_deadline_s=40) as venue:
-        cfg = write_config(tmp_path, venue.name, journal=str(journal))
-        ready = venue.start_up(cfg, tmp_path / "run", tmp_path / "ready.json", deadline_s=START_DEADLINE_S)
-        host, _, port = ready["gateway"].rpartition(":")
-        zmq_port, recovery_port = _free_port(), _free_port()
-        venue.spawn("md", [sys.executable, "-m", "gateway", "md", "publish", "--engine", venue.name, "--no-udp",
-                           "--zmq", f"tcp://127.0.0.1:{zmq_port}", "--recovery-port", str(recovery_port),
-                           "--duration-s", "300", "--heartbeat-ms", "100"], stdout_to_log=True)
-        other = _connect(host, int(port), 201)          # another firm: accounts 3 and 4
+        host, port, subscribe = _up(venue, tmp_path, journal=str(journal))
+        other = _connect(host, port, 201)          # another firm: accounts 3 and 4
         other.new_order(1, Side.BUY, 100, 3, price=9_990)
         other.new_order(1, Side.SELL, 100, 3, price=10_010)
         other.recv_n(2, timeout_s=20)
-
-        def feed() -> Subscriber:
-            return Subscriber(ZmqReceiver(f"tcp://127.0.0.1:{zmq_port}"),
-                              RecoveryClient(("127.0.0.1", recovery_port), FEED_SESSION), FEED_SESSION, late_join=True)
-        sub = _retry(feed, "the market-data feed's snapshot")
+        sub = subscribe()
         runner = TcpRunner(_connect(host, int(port), 101), sub, TouchQuoter(interval_ms=5, size=100, max_position=500),
                            instrument_id=1, account_id=1)
         runner.start()
@@ -105,20 +96,23 @@ class TradeLog(Strategy):
         self.trades.append(trade)
 
 
-def _up_with_feed(venue: launcher.Venue, tmp_path: Path) -> tuple[str, int, Subscriber]:
-    """`gateway up` and `gateway md publish` of the venue; the gateway's host and port and a
-    subscriber to the feed (its snapshot taken)."""
-    cfg = write_config(tmp_path, venue.name)
+def _up(venue: launcher.Venue, tmp_path: Path, **config: str) -> tuple[str, int, Callable[[], Subscriber]]:
+    """`gateway up` (write_config's options: e.g. journal=PATH) and `gateway md publish` of the
+    venue: the gateway's host and port, and a call that subscribes to the feed (its snapshot
+    taken then, so a test may rest orders first)."""
+    cfg = write_config(tmp_path, venue.name, **config)
     ready = venue.start_up(cfg, tmp_path / "run", tmp_path / "ready.json", deadline_s=START_DEADLINE_S)
     host, _, port = ready["gateway"].rpartition(":")
     zmq_port, recovery_port = _free_port(), _free_port()
     venue.spawn("md", [sys.executable, "-m", "gateway", "md", "publish", "--engine", venue.name, "--no-udp",
                        "--zmq", f"tcp://127.0.0.1:{zmq_port}", "--recovery-port", str(recovery_port),
                        "--duration-s", "300", "--heartbeat-ms", "100"], stdout_to_log=True)
-    sub = _retry(lambda: Subscriber(ZmqReceiver(f"tcp://127.0.0.1:{zmq_port}"),
-                                    RecoveryClient(("127.0.0.1", recovery_port), FEED_SESSION), FEED_SESSION,
-                                    late_join=True), "the market-data feed's snapshot")
-    return host, int(port), sub
+
+    def subscribe() -> Subscriber:
+        return _retry(lambda: Subscriber(ZmqReceiver(f"tcp://127.0.0.1:{zmq_port}"),
+                                         RecoveryClient(("127.0.0.1", recovery_port), FEED_SESSION), FEED_SESSION,
+                                         late_join=True), "the market-data feed's snapshot")
+    return host, int(port), subscribe
 
 
 class CancelsAnIdNeverPlaced(Strategy):
@@ -147,7 +141,8 @@ def test_a_cancel_over_tcp_of_an_id_never_placed_is_refused_not_dropped(tmp_path
     the strategy hears on_rejected (GW_UNKNOWN_ORDER_ID, what the gateway answers), as the replay's
     engine answers the same cancel; before, it was dropped in silence."""
     with launcher.Venue(prefix="tcpu", log_dir=tmp_path, stop_deadline_s=40) as venue:
-        host, port, sub = _up_with_feed(venue, tmp_path)
+        host, port, subscribe = _up(venue, tmp_path)
+        sub = subscribe()
         strategy = CancelsAnIdNeverPlaced()
         runner = TcpRunner(_connect(host, port, 101), sub, strategy, instrument_id=1, account_id=1)
         runner.start()
@@ -162,7 +157,8 @@ def test_a_cancel_over_tcp_of_an_id_never_placed_is_refused_not_dropped(tmp_path
 
 def test_on_trade_over_tcp_is_one_call_per_trade_as_in_process(tmp_path: Path) -> None:
     with launcher.Venue(prefix="tcpt", log_dir=tmp_path, stop_deadline_s=40) as venue:
-        host, port, sub = _up_with_feed(venue, tmp_path)
+        host, port, subscribe = _up(venue, tmp_path)
+        sub = subscribe()
         over_tcp = TcpRunner(_connect(host, int(port), 101), sub, TradeLog(), instrument_id=1, account_id=1)
         in_process = LiveRunner(venue.name, TradeLog(), 1, 2)
         over_tcp.start()
@@ -273,7 +269,8 @@ class JoinsTheOtherBid(Strategy):
 def test_a_strategy_over_tcp_follows_and_trades_another_instrument(tmp_path: Path) -> None:
     from trading.strategy.live import OtherInstrument
     with launcher.Venue(prefix="tcpo", log_dir=tmp_path, stop_deadline_s=40) as venue:
-        host, port, sub = _up_with_feed(venue, tmp_path)
+        host, port, subscribe = _up(venue, tmp_path)
+        sub = subscribe()
         strategy = JoinsTheOtherBid()
         runner = TcpRunner(_connect(host, int(port), 101), sub, strategy, instrument_id=1, account_id=1,
                            others=[OtherInstrument(2, tick_size=5)])
