@@ -46,7 +46,7 @@ import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Collection, NamedTuple
 
 import numpy as np
 
@@ -101,6 +101,10 @@ RECORD_SIZE = records.RECORD_SIZE
 _OWN_FIRST, _OWN_LAST = int(EvtType.ACCEPTED), int(EvtType.EXPIRED)
 assert [int(t) for t in (EvtType.ACCEPTED, EvtType.REJECTED, EvtType.TRADE, EvtType.CANCELLED, EvtType.REPLACED,
                          EvtType.EXPIRED)] == list(range(_OWN_FIRST, _OWN_LAST + 1))
+
+
+# the own events that mark no timer while ACCEPTED is silent (_first_marking_own)
+_ACCEPTED_ONLY = frozenset({AcceptedEvent})
 
 
 @dataclass
@@ -833,21 +837,19 @@ class Replay:
     def _first_waking_own(self) -> int:
         """When the first own event that wakes the strategy is delivered (rpl_loop.c own_wake_next):
         a silent one waits for the next wake-up; stopped, every event wakes."""
-        silent = self._silent
-        if not silent or self.error is not None:
-            return self.own[0][0] if self.own else INF
-        for t, ev in self.own:
-            if type(ev) not in silent:
-                return t
-        return INF
+        return self._first_own_outside(self._silent if self.error is None else frozenset())
 
     def _first_marking_own(self) -> int:
         """When the first own event still waiting that marks a timer is delivered (rpl_loop.c
         own_mark_next): any but a silent ACCEPTED."""
-        if AcceptedEvent not in self._silent:
+        return self._first_own_outside(_ACCEPTED_ONLY if AcceptedEvent in self._silent else frozenset())
+
+    def _first_own_outside(self, kinds: Collection[type]) -> int:
+        """When the first own event still waiting whose type is not one of `kinds` is delivered."""
+        if not kinds:
             return self.own[0][0] if self.own else INF
         for t, ev in self.own:
-            if type(ev) is not AcceptedEvent:
+            if type(ev) not in kinds:
                 return t
         return INF
 
